@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison/ingest.h - run one report through the pipeline into a store. */
+#ifndef LIAISON_INGEST_H
+#define LIAISON_INGEST_H
+
+#include <stdio.h>
+
+#include "liaison/pipeline.h"
+#include "liaison/store.h"
+
+typedef struct lia_ingest_opts {
+    const char *format;       /* format name (lia_format_find) */
+    lia_feed_opts feed;
+    const char *path;         /* report file, or "-" for standard input */
+    int archive;              /* archive the raw report (default 1) */
+    FILE *progress;           /* progress line target (a terminal) or NULL */
+    size_t batch;             /* events per batch (0 = LIA_BATCH) */
+    size_t commit_every;      /* events per transaction (0 = LIA_COMMIT_EVENTS) */
+    volatile int *stop;       /* set non-zero (e.g. by a signal) to stop early */
+} lia_ingest_opts;
+
+typedef struct lia_ingest_result {
+    lia_report report;
+    int skipped;              /* report was already complete: nothing stored */
+    int resumed;              /* report was partial: resumed after lines_done */
+    lia_counter c[LIA_ST__COUNT];
+    uint64_t bytes;
+    double seconds;
+} lia_ingest_result;
+
+/* Ingest one report. The store receives the events, the quarantined rows
+ * and the report's progress. LIA_OK even when rows were quarantined (see
+ * res->report.quarantined); an error only for what stops the whole report. */
+int lia_ingest(lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, lia_error *err);
+
+/* Hook for later modules: extra stages run between normalise and store,
+ * in order (enrich, dedup, route). NULL-terminated; may be empty. */
+extern const lia_stage *const lia_stages[];
+
+struct lia_ingest {
+    lia_store *store;
+    const lia_ingest_opts *opts;
+    lia_report *report;
+};
+
+#endif

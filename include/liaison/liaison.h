@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison/liaison.h - the whole public API of libliaison. */
+#ifndef LIAISON_H
+#define LIAISON_H
+
+#define LIAISON_VERSION "0.1.0"
+
+#include "liaison/csv.h"
+#include "liaison/error.h"
+#include "liaison/event.h"
+#include "liaison/field.h"
+#include "liaison/ingest.h"
+#include "liaison/limits.h"
+#include "liaison/pipeline.h"
+#include "liaison/slice.h"
+#include "liaison/store.h"
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison/slice.h - borrowed text (pointer + length) and a growable buffer
+ * with a maximum size and a sticky error. */
+#ifndef LIAISON_SLICE_H
+#define LIAISON_SLICE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+typedef struct lia_slice {
+    const char *ptr;
+    size_t len;
+} lia_slice;
+
+#define LIA_SLICE(lit) ((lia_slice){(lit), sizeof(lit) - 1})
+#define LIA_SLICE_NULL ((lia_slice){NULL, 0})
+
+static inline lia_slice lia_slice_from(const char *s)
+{
+    return (lia_slice){s, s ? strlen(s) : 0};
+}
+
+static inline int lia_slice_eq(lia_slice a, const char *lit)
+{
+    size_t n = strlen(lit);
+    return a.len == n && (n == 0 || memcmp(a.ptr, lit, n) == 0);
+}
+
+/* ASCII case-insensitive comparison with a NUL-terminated literal. */
+int lia_slice_ieq(lia_slice a, const char *lit);
+
+/* Strip ASCII spaces and tabs at both ends. */
+lia_slice lia_slice_trim(lia_slice s);
+
+/* A growable byte buffer. ptr is always NUL-terminated once anything was
+ * appended. Appending past max fails with LIA_ELIMIT; a failure is sticky
+ * (err) so a sequence of appends can be checked once at the end. */
+typedef struct lia_buf {
+    char *ptr;
+    size_t len;
+    size_t cap;
+    size_t max;
+    int err;
+} lia_buf;
+
+void lia_buf_init(lia_buf *b, size_t max);
+void lia_buf_free(lia_buf *b);
+static inline void lia_buf_reset(lia_buf *b)
+{
+    b->len = 0;
+    b->err = 0;
+    if (b->ptr)
+        b->ptr[0] = '\0';
+}
+int lia_buf_reserve(lia_buf *b, size_t extra);
+int lia_buf_append(lia_buf *b, const void *p, size_t n);
+int lia_buf_puts(lia_buf *b, const char *s);
+int lia_buf_putc(lia_buf *b, char c);
+int lia_buf_printf(lia_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int lia_buf_vprintf(lia_buf *b, const char *fmt, va_list ap);
+/* Append s as a JSON string literal (with quotes), escaping as RFC 8259. */
+int lia_buf_json_str(lia_buf *b, const char *s, size_t n);
+/* Always a valid C string ("" when empty). */
+static inline const char *lia_buf_cstr(const lia_buf *b) { return b->ptr ? b->ptr : ""; }
+
+#endif

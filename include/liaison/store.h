@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison/store.h - where events, quarantined rows and reports live.
+ *
+ * One interface, backends behind it (SQLite in WAL mode now; PostgreSQL can
+ * implement the same table of operations, src/store/backend.h). Writes are
+ * batched in transactions; a report's progress (last committed line) is
+ * written in the same transaction as its events, so a crash loses at most
+ * the uncommitted batch and a re-ingest resumes where the store stopped.
+ * A handle is used by one thread at a time. */
+#ifndef LIAISON_STORE_H
+#define LIAISON_STORE_H
+
+#include <stdint.h>
+
+#include "liaison/error.h"
+#include "liaison/event.h"
+#include "liaison/pipeline.h"
+
+typedef struct lia_store lia_store;
+
+#define LIA_STORE_SCHEMA_VERSION 1
+
+/* Open (creating and migrating if needed) the store at path. SQLite is the
+ * backend for a plain path or "sqlite:PATH". */
+int lia_store_open(const char *path, lia_store **out, lia_error *err);
+void lia_store_close(lia_store *s);
+/* Schema version of the open store. */
+int lia_store_schema_version(lia_store *s);
+/* Directory where raw reports are archived (PATH.archive). */
+const char *lia_store_archive_dir(lia_store *s);
+
+/* ---- reports ---- */
+
+enum lia_report_state { LIA_REPORT_NEW = 0, LIA_REPORT_PARTIAL = 1, LIA_REPORT_COMPLETE = 2 };
+
+typedef struct lia_report {
+    int64_t id;
+    char hash[65];         /* hex BLAKE2b-256 of the report bytes */
+    char feed[128];
+    char name[256];        /* file name or "-" */
+    char archive[512];     /* archived copy (gzip), relative to archive dir */
+    uint64_t size;
+    int state;
+    uint64_t lines_done;   /* records with line <= this are stored */
+    uint64_t rows, events, quarantined, duplicates;
+    int64_t started_us, finished_us;
+} lia_report;
+
+/* Find the report with r->hash or create it (state NEW); fills r. */
+int lia_store_report_begin(lia_store *s, lia_report *r, lia_error *err);
+/* Write events and quarantined rows of the current batch, then record
+ * progress (lines_done and counts) and commit, all in one transaction. */
+int lia_store_put_events(lia_store *s, const lia_report *r, lia_event *ev, size_t n, lia_error *err);
+int lia_store_put_quarantine(lia_store *s, const lia_report *r, uint64_t line, lia_slice raw,
+                             const lia_error *why, lia_error *err);
+int lia_store_checkpoint(lia_store *s, const lia_report *r, lia_error *err);
+int lia_store_report_finish(lia_store *s, lia_report *r, lia_error *err);
+int lia_store_report_get(lia_store *s, int64_t id, lia_report *r, lia_error *err);
+
+/* ---- queries ---- */
+
+typedef struct lia_query {
+    int64_t since_us, until_us; /* 0 = open */
+    char cc[3];                 /* "" = any */
+    uint32_t asn;               /* 0 = any */
+    int has_ip;
+    lia_ip ip;                  /* network to match source.ip in */
+    const char *classification; /* taxonomy or type; NULL = any */
+    const char *feed;           /* NULL = any */
+    int64_t report_id;          /* 0 = any */
+    int64_t after_id;           /* events with id > after_id (paging) */
+    uint64_t limit;             /* 0 = no limit */
+} lia_query;
+
+typedef int (*lia_event_cb)(void *ud, const lia_event *ev);
+/* Calls cb for each matching event in id order; a non-zero return stops
+ * and is returned. */
+int lia_store_query(lia_store *s, const lia_query *q, lia_event_cb cb, void *ud, lia_error *err);
+int lia_store_count(lia_store *s, const lia_query *q, uint64_t *out, lia_error *err);
+
+typedef struct lia_qrow {
+    int64_t id, report_id;
+    uint64_t line;
+    const char *feed, *report_name, *field, *reason, *value;
+    lia_slice raw;
+    int64_t at_us;
+} lia_qrow;
+typedef int (*lia_qrow_cb)(void *ud, const lia_qrow *row);
+int lia_store_quarantine_list(lia_store *s, const char *feed, int64_t report_id, uint64_t limit,
+                              lia_qrow_cb cb, void *ud, lia_error *err);
+
+/* Group counts: key is "cc", "asn", "class", "feed", "type", "taxonomy". */
+typedef int (*lia_group_cb)(void *ud, const char *key, uint64_t count);
+int lia_store_group(lia_store *s, const lia_query *q, const char *by, uint64_t limit,
+                    lia_group_cb cb, void *ud, lia_error *err);
+
+/* ---- per-feed stage counters ---- */
+
+int lia_store_stats_add(lia_store *s, const char *feed, const lia_counter c[LIA_ST__COUNT],
+                        lia_error *err);
+typedef int (*lia_stats_cb)(void *ud, const char *feed, int stage, const lia_counter *c,
+                            uint64_t reports, int64_t last_us);
+int lia_store_stats(lia_store *s, lia_stats_cb cb, void *ud, lia_error *err);
+
+/* Run SQLite's integrity check (or the backend's equivalent). */
+int lia_store_check(lia_store *s, lia_error *err);
+
+/* Backend access for other modules that keep their own tables in the same
+ * store (feeds registry, owners, partners ...). Returns the sqlite3* for the
+ * SQLite backend, NULL otherwise. */
+void *lia_store_sqlite(lia_store *s);
+
+#endif

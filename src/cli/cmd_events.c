@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison events: query the store, print as a table, JSON lines or CSV. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+
+static const lia_field default_fields[] = {
+    LIA_F_TIME_SOURCE, LIA_F_FEED_NAME, LIA_F_CLASSIFICATION_TYPE, LIA_F_SOURCE_IP,
+    LIA_F_SOURCE_PORT, LIA_F_SOURCE_ASN, LIA_F_SOURCE_GEOLOCATION_CC, LIA_F_PROTOCOL_APPLICATION,
+};
+
+typedef struct out {
+    enum { OUT_TABLE, OUT_JSONL, OUT_CSV } fmt;
+    lia_field fields[64];
+    size_t nfields;
+    lia_buf line;
+    uint64_t n;
+} out;
+
+/* "2024-05-01", RFC 3339, or relative "36h" / "7d" (before now). */
+static int parse_when(const char *s, int64_t *us)
+{
+    size_t n = strlen(s);
+    uint64_t k;
+    char tmp[64];
+    if (n >= 2 && (s[n - 1] == 'h' || s[n - 1] == 'd') && n < sizeof tmp) {
+        memcpy(tmp, s, n - 1);
+        tmp[n - 1] = '\0';
+        if (cli_parse_u64(tmp, &k) == 0 && k < 100000) {
+            *us = ((int64_t)time(NULL) - (int64_t)k * (s[n - 1] == 'h' ? 3600 : 86400)) * 1000000;
+            return 0;
+        }
+    }
+    if (n == 10) {
+        snprintf(tmp, sizeof tmp, "%s 00:00:00", s);
+        return lia_parse_time(tmp, strlen(tmp), us, NULL) ? -1 : 0;
+    }
+    return lia_parse_time(s, n, us, NULL) ? -1 : 0;
+}
+
+static void csv_cell(lia_buf *b, const char *s, size_t n)
+{
+    if (n && (memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) || memchr(s, '\r', n))) {
+        lia_buf_putc(b, '"');
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '"')
+                lia_buf_putc(b, '"');
+            lia_buf_putc(b, s[i]);
+        }
+        lia_buf_putc(b, '"');
+    } else {
+        lia_buf_append(b, s, n);
+    }
+}
+
+static int print_event(void *ud, const lia_event *ev)
+{
+    out *o = ud;
+    char tmp[LIA_MAX_URL + 64];
+    lia_buf_reset(&o->line);
+    if (o->fmt == OUT_JSONL) {
+        /* event.id and provenance first, then the harmonised fields */
+        lia_buf_printf(&o->line, "{\"event.id\":%lld,\"report.id\":%lld,\"report.line\":%llu,",
+                       (long long)ev->id, (long long)ev->report_id, (unsigned long long)ev->line);
+        lia_buf l2;
+        lia_buf_init(&l2, LIA_MAX_EVENT_TEXT * 2);
+        lia_event_to_json(ev, &l2);
+        lia_buf_append(&o->line, l2.ptr + 1, l2.len - 1);
+        lia_buf_free(&l2);
+    } else {
+        if (o->fmt == OUT_TABLE)
+            lia_buf_printf(&o->line, "%-8lld", (long long)ev->id);
+        else
+            lia_buf_printf(&o->line, "%lld", (long long)ev->id);
+        for (size_t i = 0; i < o->nfields; i++) {
+            size_t n = lia_event_text(ev, o->fields[i], tmp, sizeof tmp);
+            if (o->fmt == OUT_CSV) {
+                lia_buf_putc(&o->line, ',');
+                csv_cell(&o->line, tmp, n);
+            } else {
+                char esc[160];
+                lia_escape(tmp, n, esc, 40);
+                lia_buf_printf(&o->line, " %-*s", o->fields[i] == LIA_F_TIME_SOURCE ? 25 : 16,
+                               n ? esc : "-");
+            }
+        }
+    }
+    lia_buf_putc(&o->line, '\n');
+    fwrite(o->line.ptr, 1, o->line.len, stdout);
+    o->n++;
+    return ferror(stdout) ? LIA_EIO : LIA_OK;
+}
+
+static void events_usage(FILE *f)
+{
+    fprintf(f, "usage: liaison [--db PATH] events [filters] [--format table|jsonl|csv]\n"
+               "\n"
+               "List stored events, oldest first.\n"
+               "\n"
+               "Filters:\n"
+               "  --since WHEN     time.source (else time.observation) >= WHEN\n"
+               "  --until WHEN     ... < WHEN; WHEN is 2024-05-01, RFC 3339, or 36h / 7d ago\n"
+               "  --cc CC          source.geolocation.cc\n"
+               "  --asn ASN        source.asn\n"
+               "  --ip CIDR        source.ip inside CIDR (an address = one host)\n"
+               "  --class C        classification.taxonomy or classification.type (RSIT)\n"
+               "  --feed NAME      feed.name\n"
+               "  --report ID      events of one report\n"
+               "  --limit N        at most N events (default 100 for table, none otherwise)\n"
+               "Output:\n"
+               "  --format F       table (default), jsonl (all fields), csv\n"
+               "  --fields A,B     fields for table/csv (default: time, feed, type, ip,\n"
+               "                   port, asn, cc, protocol)\n"
+               "  --count          print only the number of matching events\n");
+}
+
+int cmd_events(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"since", required_argument, NULL, 's'},  {"until", required_argument, NULL, 'u'},
+        {"cc", required_argument, NULL, 'c'},     {"asn", required_argument, NULL, 'a'},
+        {"ip", required_argument, NULL, 'i'},     {"class", required_argument, NULL, 'k'},
+        {"feed", required_argument, NULL, 'f'},   {"report", required_argument, NULL, 'r'},
+        {"limit", required_argument, NULL, 'l'},  {"format", required_argument, NULL, 'F'},
+        {"fields", required_argument, NULL, 'd'}, {"count", no_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    lia_query q;
+    out o;
+    lia_store *s;
+    lia_error err;
+    int ch, rc, limit_set = 0, count_only = 0;
+    uint64_t u;
+
+    memset(&q, 0, sizeof q);
+    memset(&o, 0, sizeof o);
+    memcpy(o.fields, default_fields, sizeof default_fields);
+    o.nfields = sizeof default_fields / sizeof default_fields[0];
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        const char *why = NULL;
+        switch (ch) {
+        case 's':
+        case 'u':
+            if (parse_when(optarg, ch == 's' ? &q.since_us : &q.until_us)) {
+                cli_errorf("events: --%s %s: not a date, RFC 3339 time, or Nh/Nd", ch == 's' ? "since" : "until", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            break;
+        case 'c':
+            if (lia_parse_cc(optarg, strlen(optarg), q.cc, &why)) {
+                cli_errorf("events: --cc %s: %s", optarg, why);
+                return LIA_EXIT_USAGE;
+            }
+            q.cc[2] = '\0';
+            break;
+        case 'a':
+            if (lia_parse_asn(optarg, strlen(optarg), &q.asn, &why)) {
+                cli_errorf("events: --asn %s: %s", optarg, why);
+                return LIA_EXIT_USAGE;
+            }
+            break;
+        case 'i':
+            if (lia_parse_cidr(optarg, strlen(optarg), &q.ip, &why)) {
+                cli_errorf("events: --ip %s: %s", optarg, why);
+                return LIA_EXIT_USAGE;
+            }
+            q.has_ip = 1;
+            break;
+        case 'k':
+            if (lia_class_type_lookup(optarg, strlen(optarg)) < 0 &&
+                lia_class_taxonomy_lookup(optarg, strlen(optarg)) < 0) {
+                cli_errorf("events: --class %s: neither an RSIT taxonomy nor a type", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            q.classification = optarg;
+            break;
+        case 'f': q.feed = optarg; break;
+        case 'r':
+            if (cli_parse_u64(optarg, &u) || u == 0 || u > INT64_MAX) {
+                cli_errorf("events: --report %s: a report number is expected", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            q.report_id = (int64_t)u;
+            break;
+        case 'l':
+            if (cli_parse_u64(optarg, &q.limit) || q.limit > LIA_MAX_QUERY_LIMIT) {
+                cli_errorf("events: --limit %s: a number up to %d is expected", optarg, LIA_MAX_QUERY_LIMIT);
+                return LIA_EXIT_USAGE;
+            }
+            limit_set = 1;
+            break;
+        case 'F':
+            if (strcmp(optarg, "table") == 0)
+                o.fmt = OUT_TABLE;
+            else if (strcmp(optarg, "jsonl") == 0)
+                o.fmt = OUT_JSONL;
+            else if (strcmp(optarg, "csv") == 0)
+                o.fmt = OUT_CSV;
+            else {
+                cli_errorf("events: --format %s: one of table, jsonl, csv", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            break;
+        case 'd': {
+            const char *p = optarg;
+            o.nfields = 0;
+            while (*p) {
+                const char *e = strchr(p, ',');
+                size_t n = e ? (size_t)(e - p) : strlen(p);
+                int f = lia_field_lookup(p, n);
+                if (f < 0 || o.nfields == 64) {
+                    cli_errorf("events: --fields: unknown field '%.*s'", (int)n, p);
+                    return LIA_EXIT_USAGE;
+                }
+                o.fields[o.nfields++] = (lia_field)f;
+                p += n + (e ? 1 : 0);
+            }
+            break;
+        }
+        case 'C': count_only = 1; break;
+        case 'h': events_usage(stdout); return LIA_EXIT_OK;
+        default:
+            cli_errorf("events: bad option %s (see liaison events --help)", argv[optind - 1]);
+            return LIA_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        cli_errorf("events: unexpected argument %s", argv[optind]);
+        return LIA_EXIT_USAGE;
+    }
+    if (!limit_set && o.fmt == OUT_TABLE)
+        q.limit = 100;
+    if ((rc = cli_open_store(c, &s)))
+        return rc;
+    lia_error_clear(&err);
+    if (count_only) {
+        uint64_t n = 0;
+        rc = lia_store_count(s, &q, &n, &err);
+        if (rc == LIA_OK)
+            printf("%llu\n", (unsigned long long)n);
+    } else {
+        lia_buf_init(&o.line, LIA_MAX_EVENT_TEXT * 4);
+        if (o.fmt != OUT_JSONL) {
+            lia_buf_reset(&o.line);
+            lia_buf_puts(&o.line, o.fmt == OUT_TABLE ? "event.id" : "event.id");
+            for (size_t i = 0; i < o.nfields; i++) {
+                if (o.fmt == OUT_CSV)
+                    lia_buf_printf(&o.line, ",%s", lia_field_name(o.fields[i]));
+                else
+                    lia_buf_printf(&o.line, " %-*s", o.fields[i] == LIA_F_TIME_SOURCE ? 25 : 16,
+                                   lia_field_name(o.fields[i]));
+            }
+            lia_buf_putc(&o.line, '\n');
+            fputs(lia_buf_cstr(&o.line), stdout);
+        }
+        rc = lia_store_query(s, &q, print_event, &o, &err);
+        if (rc == LIA_EIO)
+            lia_error_set(&err, rc, NULL, NULL, 0, "writing output failed");
+        lia_buf_free(&o.line);
+    }
+    lia_store_close(s);
+    if (rc) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    return LIA_EXIT_OK;
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison init | ingest */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+int cmd_init(cli *c, int argc, char **argv)
+{
+    lia_store *s;
+    int rc;
+    if (argc > 1) {
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+            printf("usage: liaison [--db PATH] init\n\n"
+                   "Create the store (or upgrade its schema) and its archive directory.\n");
+            return LIA_EXIT_OK;
+        }
+        cli_errorf("init: unexpected argument %s", argv[1]);
+        return LIA_EXIT_USAGE;
+    }
+    if ((rc = cli_open_store(c, &s)))
+        return rc;
+    printf("store %s ready (schema version %d, archive %s)\n", c->db, lia_store_schema_version(s),
+           lia_store_archive_dir(s));
+    lia_store_close(s);
+    return LIA_EXIT_OK;
+}
+
+static volatile int stop_flag;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void ingest_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: liaison [--db PATH] ingest --feed NAME [options] FILE|-\n"
+            "\n"
+            "Read one report (a file, or - for standard input) through parse, normalise\n"
+            "and store. Rows that fail are quarantined with their reason (liaison\n"
+            "quarantine). The report is identified by its content: ingesting it again\n"
+            "stores nothing twice; an interrupted ingest resumes where it stopped.\n"
+            "\n"
+            "Options:\n"
+            "  --feed NAME         feed name (feed.name of the events)   [required]\n"
+            "  --format FORMAT     report format; default: jsonl for *.json/*.jsonl,\n"
+            "                      csv when --map is given\n"
+            "  --map FILE          CSV column mapping (docs/csv-mapping.md)\n"
+            "  --provider NAME     feed.provider\n"
+            "  --tlp LABEL         TLP of events that carry none (CLEAR GREEN AMBER\n"
+            "                      AMBER+STRICT RED); default AMBER\n"
+            "  --name NAME         report name (default: the file name)\n"
+            "  --no-archive        do not keep a compressed copy of the raw report\n"
+            "  --strict            exit 3 if any row was quarantined\n"
+            "  -q, --quiet         no progress line\n"
+            "\nFormats:\n");
+    for (size_t i = 0; lia_formats[i]; i++)
+        fprintf(f, "  %-19s %s\n", lia_formats[i]->name, lia_formats[i]->summary);
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+int cmd_ingest(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"feed", required_argument, NULL, 'f'},   {"format", required_argument, NULL, 'F'},
+        {"map", required_argument, NULL, 'm'},    {"provider", required_argument, NULL, 'p'},
+        {"tlp", required_argument, NULL, 't'},    {"name", required_argument, NULL, 'n'},
+        {"no-archive", no_argument, NULL, 'A'},   {"strict", no_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    lia_ingest_opts o;
+    lia_ingest_result res;
+    lia_error err;
+    lia_store *s = NULL;
+    const char *tlp = "AMBER";
+    int strict = 0, quiet = 0, ch, rc;
+    struct sigaction sa;
+
+    memset(&o, 0, sizeof o);
+    o.archive = 1;
+    o.feed.tlp = -1;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'f': o.feed.feed = optarg; break;
+        case 'F': o.format = optarg; break;
+        case 'm': o.feed.map_path = optarg; break;
+        case 'p': o.feed.provider = optarg; break;
+        case 't': tlp = optarg; break;
+        case 'n': o.feed.report_name = optarg; break;
+        case 'A': o.archive = 0; break;
+        case 's': strict = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': ingest_usage(stdout); return LIA_EXIT_OK;
+        default:
+            cli_errorf("ingest: bad option %s (see liaison ingest --help)", argv[optind - 1]);
+            return LIA_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_errorf("ingest: exactly one FILE (or -) is expected (see liaison ingest --help)");
+        return LIA_EXIT_USAGE;
+    }
+    o.path = argv[optind];
+    if (!o.feed.feed || !*o.feed.feed) {
+        cli_errorf("ingest: --feed NAME is required");
+        return LIA_EXIT_USAGE;
+    }
+    if (lia_parse_tlp(tlp, strlen(tlp), &o.feed.tlp, NULL)) {
+        cli_errorf("ingest: --tlp %s: not a TLP 2.0 label (CLEAR GREEN AMBER AMBER+STRICT RED)", tlp);
+        return LIA_EXIT_USAGE;
+    }
+    if (!o.format) {
+        if (o.feed.map_path)
+            o.format = "csv";
+        else if (ends_with(o.path, ".jsonl") || ends_with(o.path, ".json"))
+            o.format = "jsonl";
+        else {
+            cli_errorf("ingest: cannot tell the format of %s; give --format (see liaison ingest --help)", o.path);
+            return LIA_EXIT_USAGE;
+        }
+    }
+    if (!lia_format_find(o.format)) {
+        cli_errorf("ingest: unknown format '%s' (see liaison ingest --help)", o.format);
+        return LIA_EXIT_USAGE;
+    }
+    o.feed.observed_us = (int64_t)time(NULL) * 1000000;
+    if (!quiet && isatty(STDERR_FILENO))
+        o.progress = stderr;
+    o.stop = &stop_flag;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    if ((rc = cli_open_store(c, &s)))
+        return rc;
+    lia_error_clear(&err);
+    rc = lia_ingest(s, &o, &res, &err);
+    lia_store_close(s);
+    if (rc == LIA_EINTR) {
+        cli_error(&err);
+        return LIA_EXIT_INTERRUPTED;
+    }
+    if (rc) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    if (res.skipped) {
+        printf("%s: already ingested as report #%lld (%llu events, %llu quarantined): nothing stored\n",
+               res.report.name, (long long)res.report.id, (unsigned long long)res.report.events,
+               (unsigned long long)res.report.quarantined);
+        return LIA_EXIT_OK;
+    }
+    printf("%s: report #%lld, feed %s%s: %llu rows read, %llu events stored, %llu quarantined "
+           "(%.1f MB in %.2f s, %.0f events/s)\n",
+           res.report.name, (long long)res.report.id, res.report.feed,
+           res.resumed ? " (resumed)" : "", (unsigned long long)res.report.rows,
+           (unsigned long long)res.report.events, (unsigned long long)res.report.quarantined,
+           (double)res.bytes / 1e6, res.seconds,
+           res.seconds > 0 ? (double)res.c[LIA_ST_STORE].out / res.seconds : 0.0);
+    if (res.report.quarantined)
+        printf("  see: liaison quarantine --report %lld\n", (long long)res.report.id);
+    return strict && res.report.quarantined ? LIA_EXIT_DATA : LIA_EXIT_OK;
+}

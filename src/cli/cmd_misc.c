@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison quarantine | stats | demo */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli/cli.h"
+
+#ifndef LIA_DATADIR
+#define LIA_DATADIR "share"
+#endif
+
+/* ---- quarantine ---- */
+
+typedef struct qout {
+    int raw;
+    uint64_t n;
+} qout;
+
+static int print_qrow(void *ud, const lia_qrow *r)
+{
+    qout *o = ud;
+    char raw[512];
+    lia_escape(r->raw.ptr ? r->raw.ptr : "", r->raw.len, raw, o->raw ? sizeof raw : 100);
+    printf("#%lld %s:%llu [%s] ", (long long)r->id, r->report_name, (unsigned long long)r->line, r->feed);
+    if (r->field)
+        printf("%s: ", r->field);
+    if (r->value)
+        printf("\"%s\": ", r->value);
+    printf("%s\n    raw: %s\n", r->reason, raw);
+    o->n++;
+    return 0;
+}
+
+int cmd_quarantine(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"feed", required_argument, NULL, 'f'}, {"report", required_argument, NULL, 'r'},
+        {"limit", required_argument, NULL, 'l'}, {"raw", no_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *feed = NULL;
+    uint64_t report = 0, limit = 100;
+    qout o = {0, 0};
+    lia_store *s;
+    lia_error err;
+    int ch, rc;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'f': feed = optarg; break;
+        case 'r':
+            if (cli_parse_u64(optarg, &report) || report > INT64_MAX) {
+                cli_errorf("quarantine: --report %s: a report number is expected", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            break;
+        case 'l':
+            if (cli_parse_u64(optarg, &limit)) {
+                cli_errorf("quarantine: --limit %s: a number is expected", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            break;
+        case 'R': o.raw = 1; break;
+        case 'h':
+            printf("usage: liaison [--db PATH] quarantine [--feed NAME] [--report ID] [--limit N] [--raw]\n\n"
+                   "List rows that could not become events: report and line, the field and\n"
+                   "value at fault, the reason, and the raw row (--raw: longer excerpt).\n"
+                   "Nothing is dropped silently: every rejected row is here. --limit 0: all.\n");
+            return LIA_EXIT_OK;
+        default:
+            cli_errorf("quarantine: bad option %s (see liaison quarantine --help)", argv[optind - 1]);
+            return LIA_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        cli_errorf("quarantine: unexpected argument %s", argv[optind]);
+        return LIA_EXIT_USAGE;
+    }
+    if ((rc = cli_open_store(c, &s)))
+        return rc;
+    lia_error_clear(&err);
+    rc = lia_store_quarantine_list(s, feed, (int64_t)report, limit, print_qrow, &o, &err);
+    lia_store_close(s);
+    if (rc) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    if (o.n == 0)
+        printf("no quarantined rows\n");
+    return LIA_EXIT_OK;
+}
+
+/* ---- stats ---- */
+
+static int print_stat(void *ud, const char *feed, int stage, const lia_counter *c, uint64_t reports,
+                      int64_t last_us)
+{
+    const char **prev = ud;
+    double secs = (double)c->ns / 1e9;
+    if (!*prev || strcmp(*prev, feed) != 0) {
+        char when[LIA_TIME_TEXT];
+        lia_time_format(last_us, when, sizeof when);
+        printf("\nfeed %s: %llu report(s), last %s\n", feed, (unsigned long long)reports, when);
+        printf("  %-10s %12s %12s %10s %12s %14s\n", "stage", "in", "out", "errors", "seconds", "per second");
+        free((void *)*prev);
+        *prev = strdup(feed);
+    }
+    if (c->in == 0 && c->out == 0 && c->errors == 0)
+        return 0; /* a stage this feed does not run (yet) */
+    printf("  %-10s %12llu %12llu %10llu %12.3f %14.0f%s\n", lia_stage_name(stage),
+           (unsigned long long)c->in, (unsigned long long)c->out, (unsigned long long)c->errors, secs,
+           secs > 0 ? (double)c->in / secs : 0.0, stage == LIA_ST_READ ? " bytes" : "");
+    return 0;
+}
+
+int cmd_stats(cli *c, int argc, char **argv)
+{
+    lia_store *s;
+    lia_error err;
+    const char *prev = NULL;
+    int rc;
+    if (argc > 1) {
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+            printf("usage: liaison [--db PATH] stats\n\n"
+                   "Per feed and per pipeline stage (read, parse, normalise, ..., store):\n"
+                   "items in, out, errors, time spent and rate, summed over all reports.\n");
+            return LIA_EXIT_OK;
+        }
+        cli_errorf("stats: unexpected argument %s", argv[1]);
+        return LIA_EXIT_USAGE;
+    }
+    if ((rc = cli_open_store(c, &s)))
+        return rc;
+    lia_error_clear(&err);
+    rc = lia_store_stats(s, print_stat, &prev, &err);
+    lia_store_close(s);
+    if (!prev && rc == LIA_OK)
+        printf("no reports ingested yet\n");
+    free((void *)prev);
+    if (rc) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    return LIA_EXIT_OK;
+}
+
+/* ---- demo ---- */
+
+static const struct demo_report {
+    const char *file;   /* under DATADIR/demo/ */
+    const char *feed;
+    const char *format;
+    const char *map;    /* under DATADIR/mappings/, or NULL */
+} demo_reports[] = {
+    {"2026-11-27-scan_ics-demo.csv", "shadowserver-scan_ics", "csv", "shadowserver-scan_ics.json"},
+    {"2026-11-27-scan_mqtt-demo.csv", "shadowserver-scan_mqtt", "csv", "shadowserver-scan_mqtt.json"},
+    {"partner-events-demo.jsonl", "partner-sharing", "jsonl", NULL},
+};
+
+static int print_group(void *ud, const char *key, uint64_t n)
+{
+    printf("    %-34s %8llu\n", key, (unsigned long long)n);
+    return 0;
+}
+
+int cmd_demo(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *data = getenv("LIAISON_DATADIR");
+    lia_store *s;
+    lia_error err;
+    lia_query q;
+    int ch, rc;
+    uint64_t total = 0, qn = 0;
+    if (!data || !*data)
+        data = LIA_DATADIR;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': data = optarg; break;
+        case 'h':
+            printf("usage: liaison [--db PATH] demo [--data DIR]\n\n"
+                   "Ingest the bundled sample reports (DIR/demo, fictitious sample data) into\n"
+                   "the store and print what happened: rows read, events stored, rows\n"
+                   "quarantined with their reasons, events by country and classification.\n"
+                   "Run it twice: the second run stores nothing twice.\n");
+            return LIA_EXIT_OK;
+        default:
+            cli_errorf("demo: bad option %s (see liaison demo --help)", argv[optind - 1]);
+            return LIA_EXIT_USAGE;
+        }
+    }
+    if ((rc = cli_open_store(c, &s)))
+        return rc;
+    printf("Liaison demo: store %s, sample data %s/demo (fictitious, for demonstration)\n\n", c->db, data);
+    for (size_t i = 0; i < sizeof demo_reports / sizeof demo_reports[0]; i++) {
+        const struct demo_report *d = &demo_reports[i];
+        char path[4096], map[4096];
+        lia_ingest_opts o;
+        lia_ingest_result res;
+        memset(&o, 0, sizeof o);
+        snprintf(path, sizeof path, "%s/demo/%s", data, d->file);
+        if (d->map)
+            snprintf(map, sizeof map, "%s/mappings/%s", data, d->map);
+        o.format = d->format;
+        o.path = path;
+        o.archive = 1;
+        o.feed.feed = d->feed;
+        o.feed.map_path = d->map ? map : NULL;
+        o.feed.tlp = LIA_TLP_AMBER;
+        o.feed.observed_us = (int64_t)time(NULL) * 1000000;
+        lia_error_clear(&err);
+        rc = lia_ingest(s, &o, &res, &err);
+        if (rc) {
+            cli_error(&err);
+            lia_store_close(s);
+            return LIA_EXIT_ERROR;
+        }
+        printf("ingest %-34s feed %-24s", d->file, d->feed);
+        if (res.skipped)
+            printf(" already ingested (report #%lld): nothing stored twice\n", (long long)res.report.id);
+        else
+            printf(" %5llu rows -> %5llu events, %llu quarantined\n",
+                   (unsigned long long)res.report.rows, (unsigned long long)res.report.events,
+                   (unsigned long long)res.report.quarantined);
+    }
+    memset(&q, 0, sizeof q);
+    lia_error_clear(&err);
+    if ((rc = lia_store_count(s, &q, &total, &err)))
+        goto fail;
+    printf("\nstore now holds %llu events\n", (unsigned long long)total);
+    printf("\n  events by country (source.geolocation.cc)\n");
+    if ((rc = lia_store_group(s, &q, "cc", 12, print_group, NULL, &err)))
+        goto fail;
+    printf("\n  events by classification.type\n");
+    if ((rc = lia_store_group(s, &q, "class", 12, print_group, NULL, &err)))
+        goto fail;
+    printf("\n  events by feed\n");
+    if ((rc = lia_store_group(s, &q, "feed", 12, print_group, NULL, &err)))
+        goto fail;
+    printf("\n  quarantined rows (rejected with their reason, never dropped)\n");
+    {
+        qout o = {0, 0};
+        if ((rc = lia_store_quarantine_list(s, NULL, 0, 10, print_qrow, &o, &err)))
+            goto fail;
+        qn = o.n;
+    }
+    if (qn == 0)
+        printf("    none\n");
+    printf("\nNext: liaison --db %s events --cc NL | liaison --db %s stats | liaison --db %s quarantine\n",
+           c->db, c->db, c->db);
+    lia_store_close(s);
+    return LIA_EXIT_OK;
+fail:
+    cli_error(&err);
+    lia_store_close(s);
+    return LIA_EXIT_ERROR;
+}

@@ -1,0 +1,619 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Format "csv": a declarative mapping (JSON file) from CSV columns to
+ * harmonised fields, read by our RFC 4180 splitter. See docs/csv-mapping.md. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "feeds/csvmap.h"
+#include "liaison/limits.h"
+
+/* ---- conversions ---- */
+
+static int conv_zero_is_null(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
+{
+    if (in.len == 0 || (in.len == 1 && in.ptr[0] == '0'))
+        return LIA_CONV_ABSENT;
+    *out = in;
+    return LIA_CONV_TEXT;
+}
+
+static int conv_lower(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
+{
+    if (in.len == 0)
+        return LIA_CONV_ABSENT;
+    lia_buf_reset(scratch);
+    if (lia_buf_append(scratch, in.ptr, in.len)) {
+        *why = "value too long";
+        return LIA_ELIMIT;
+    }
+    for (size_t i = 0; i < scratch->len; i++)
+        if (scratch->ptr[i] >= 'A' && scratch->ptr[i] <= 'Z')
+            scratch->ptr[i] = (char)(scratch->ptr[i] + 32);
+    *out = (lia_slice){scratch->ptr, scratch->len};
+    return LIA_CONV_TEXT;
+}
+
+static int conv_int(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
+{
+    int64_t v;
+    if (in.len == 0)
+        return LIA_CONV_ABSENT;
+    if (lia_parse_int(in.ptr, in.len, &v, why))
+        return LIA_EINVAL;
+    lia_buf_reset(scratch);
+    lia_buf_printf(scratch, "%lld", (long long)v);
+    *out = (lia_slice){scratch->ptr, scratch->len};
+    return LIA_CONV_JSON;
+}
+
+static int conv_bool(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
+{
+    int b;
+    if (in.len == 0)
+        return LIA_CONV_ABSENT;
+    if (lia_parse_bool(in.ptr, in.len, &b, why))
+        return LIA_EINVAL;
+    *out = b ? LIA_SLICE("true") : LIA_SLICE("false");
+    return LIA_CONV_JSON;
+}
+
+static int conv_float(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
+{
+    double d;
+    if (in.len == 0)
+        return LIA_CONV_ABSENT;
+    if (lia_parse_float(in.ptr, in.len, &d, why))
+        return LIA_EINVAL;
+    lia_buf_reset(scratch);
+    lia_buf_printf(scratch, "%.17g", d);
+    *out = (lia_slice){scratch->ptr, scratch->len};
+    return LIA_CONV_JSON;
+}
+
+static int conv_trim(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
+{
+    in = lia_slice_trim(in);
+    if (in.len == 0)
+        return LIA_CONV_ABSENT;
+    *out = in;
+    return LIA_CONV_TEXT;
+}
+
+const lia_conv lia_convs[] = {
+    {"zero_is_null", conv_zero_is_null, "empty or \"0\" means absent"},
+    {"lower", conv_lower, "ASCII lower case"},
+    {"int", conv_int, "integer; stored as a JSON number in extra.*"},
+    {"float", conv_float, "number; stored as a JSON number in extra.*"},
+    {"bool", conv_bool, "true/false/yes/no/1/0; a JSON boolean in extra.*"},
+    {"trim", conv_trim, "strip spaces and tabs at both ends"},
+    {NULL, NULL, NULL},
+};
+
+lia_conv_fn lia_conv_find(const char *name)
+{
+    for (const lia_conv *c = lia_convs; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c->fn;
+    return NULL;
+}
+
+/* ---- the mapping ---- */
+
+lia_csvmap *lia_csvmap_new(const char *name)
+{
+    lia_csvmap *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    lia_csv_opts_default(&m->csv);
+    m->header = 1;
+    m->unmapped = LIA_UNMAPPED_EXTRA;
+    m->name = strdup(name ? name : "csv");
+    if (!m->name) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void lia_csvmap_free(lia_csvmap *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->ncols; i++) {
+        free(m->cols[i].column);
+        free(m->cols[i].extra_key);
+    }
+    for (size_t i = 0; i < m->nconsts; i++) {
+        free(m->consts[i].target);
+        free(m->consts[i].value);
+    }
+    free(m->cols);
+    free(m->consts);
+    free(m->name);
+    free(m);
+}
+
+static int check_target(const char *target, const char *mapname, lia_error *err)
+{
+    size_t n = strlen(target);
+    if (n >= 6 && memcmp(target, "extra.", 6) == 0)
+        return LIA_OK;
+    if (lia_field_lookup(target, n) < 0)
+        return lia_error_set(err, LIA_EINVAL, NULL, target, n, "mapping %s: unknown field", mapname);
+    return LIA_OK;
+}
+
+int lia_csvmap_add(lia_csvmap *m, const char *column, int index, const char *target,
+                   const char *conv, int required, lia_error *err)
+{
+    lia_colmap *c;
+    int rc = check_target(target, m->name, err);
+    if (rc)
+        return rc;
+    if (m->ncols == m->capcols) {
+        size_t ncap = m->capcols ? m->capcols * 2 : 16;
+        lia_colmap *nc = realloc(m->cols, ncap * sizeof *nc);
+        if (!nc)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        m->cols = nc;
+        m->capcols = ncap;
+    }
+    c = &m->cols[m->ncols];
+    memset(c, 0, sizeof *c);
+    c->index = column ? -1 : index;
+    c->required = required;
+    if (conv && *conv) {
+        c->conv = lia_conv_find(conv);
+        if (!c->conv)
+            return lia_error_set(err, LIA_EINVAL, NULL, conv, strlen(conv),
+                                 "mapping %s: unknown conversion", m->name);
+    }
+    if (strncmp(target, "extra.", 6) == 0) {
+        const char *key = target[6] ? target + 6 : column;
+        c->field = -1;
+        if (!key)
+            return lia_error_set(err, LIA_EINVAL, NULL, target, strlen(target),
+                                 "mapping %s: \"extra.\" needs a named column", m->name);
+        c->extra_key = strdup(key);
+        if (!c->extra_key)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        for (char *p = c->extra_key; *p; p++) /* "Device Type" -> "device_type" */
+            *p = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : (*p == ' ' ? '_' : *p);
+    } else {
+        c->field = lia_field_lookup(target, strlen(target));
+    }
+    if (column && !(c->column = strdup(column))) {
+        free(c->extra_key);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    m->ncols++;
+    return LIA_OK;
+}
+
+int lia_csvmap_add_const(lia_csvmap *m, const char *target, const char *value, lia_error *err)
+{
+    int rc = check_target(target, m->name, err);
+    if (rc)
+        return rc;
+    if (m->nconsts == m->capconsts) {
+        size_t ncap = m->capconsts ? m->capconsts * 2 : 8;
+        lia_constmap *nc = realloc(m->consts, ncap * sizeof *nc);
+        if (!nc)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        m->consts = nc;
+        m->capconsts = ncap;
+    }
+    m->consts[m->nconsts].target = strdup(target);
+    m->consts[m->nconsts].value = strdup(value);
+    if (!m->consts[m->nconsts].target || !m->consts[m->nconsts].value) {
+        free(m->consts[m->nconsts].target);
+        free(m->consts[m->nconsts].value);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    m->nconsts++;
+    return LIA_OK;
+}
+
+static int one_char(json_t *v, const char *key, char *out, const char *name, lia_error *err)
+{
+    if (!v)
+        return LIA_OK;
+    if (!json_is_string(v) || json_string_length(v) > 1)
+        return lia_error_set(err, LIA_EINVAL, key, NULL, 0,
+                             "mapping %s: \"%s\" must be a one-character string", name, key);
+    *out = json_string_length(v) ? json_string_value(v)[0] : '\0';
+    return LIA_OK;
+}
+
+int lia_csvmap_from_json(json_t *j, const char *name, lia_csvmap **out, lia_error *err)
+{
+    lia_csvmap *m;
+    json_t *cols, *v;
+    const char *key;
+    int rc = LIA_OK;
+    if (!json_is_object(j))
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "mapping %s: a JSON object is expected", name);
+    m = lia_csvmap_new(name);
+    if (!m)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    json_object_foreach(j, key, v)
+    {
+        if (strcmp(key, "delimiter") == 0)
+            rc = one_char(v, key, &m->csv.delim, name, err);
+        else if (strcmp(key, "quote") == 0)
+            rc = one_char(v, key, &m->csv.quote, name, err);
+        else if (strcmp(key, "comment") == 0)
+            rc = one_char(v, key, &m->csv.comment, name, err);
+        else if (strcmp(key, "header") == 0) {
+            if (!json_is_boolean(v))
+                rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0, "mapping %s: \"header\" must be true or false", name);
+            m->header = json_is_true(v);
+        } else if (strcmp(key, "unmapped") == 0) {
+            const char *u = json_string_value(v);
+            if (u && strcmp(u, "extra") == 0)
+                m->unmapped = LIA_UNMAPPED_EXTRA;
+            else if (u && strcmp(u, "ignore") == 0)
+                m->unmapped = LIA_UNMAPPED_IGNORE;
+            else if (u && strcmp(u, "error") == 0)
+                m->unmapped = LIA_UNMAPPED_ERROR;
+            else
+                rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0,
+                                   "mapping %s: \"unmapped\" is one of extra, ignore, error", name);
+        } else if (strcmp(key, "columns") == 0 || strcmp(key, "constants") == 0 ||
+                   strcmp(key, "description") == 0 || strcmp(key, "name") == 0) {
+            continue;
+        } else {
+            rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0, "mapping %s: unknown key", name);
+        }
+        if (rc)
+            goto fail;
+    }
+    cols = json_object_get(j, "columns");
+    if (!json_is_object(cols) && !json_is_array(cols)) {
+        rc = lia_error_set(err, LIA_EINVAL, "columns", NULL, 0,
+                           "mapping %s: \"columns\" (object or array) is required", name);
+        goto fail;
+    }
+    if (json_is_array(cols)) { /* by position: ["source.ip", null, "extra.foo"] */
+        size_t i;
+        json_array_foreach(cols, i, v)
+        {
+            if (json_is_null(v))
+                continue;
+            if (!json_is_string(v)) {
+                rc = lia_error_set(err, LIA_EINVAL, "columns", NULL, 0,
+                                   "mapping %s: column %zu: a field name or null is expected", name, i + 1);
+                goto fail;
+            }
+            if ((rc = lia_csvmap_add(m, NULL, (int)i, json_string_value(v), NULL, 0, err)))
+                goto fail;
+        }
+        if (!json_object_get(j, "header"))
+            m->header = 0;
+    } else {
+        json_object_foreach(cols, key, v)
+        {
+            const char *target = NULL, *conv = NULL;
+            int required = 0;
+            if (json_is_string(v)) {
+                target = json_string_value(v);
+            } else if (json_is_object(v)) {
+                target = json_string_value(json_object_get(v, "field"));
+                conv = json_string_value(json_object_get(v, "convert"));
+                required = json_is_true(json_object_get(v, "required"));
+            }
+            if (!target) {
+                rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0,
+                                   "mapping %s: column \"%s\" needs a \"field\"", name, key);
+                goto fail;
+            }
+            if ((rc = lia_csvmap_add(m, key, -1, target, conv, required, err)))
+                goto fail;
+        }
+    }
+    json_object_foreach(json_object_get(j, "constants"), key, v)
+    {
+        if (!json_is_string(v)) {
+            rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0, "mapping %s: constant must be a string", name);
+            goto fail;
+        }
+        if ((rc = lia_csvmap_add_const(m, key, json_string_value(v), err)))
+            goto fail;
+    }
+    *out = m;
+    return LIA_OK;
+fail:
+    lia_csvmap_free(m);
+    return rc;
+}
+
+int lia_csvmap_load(const char *path, lia_csvmap **out, lia_error *err)
+{
+    json_error_t je;
+    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    int rc;
+    if (!j) {
+        rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "%s", je.text);
+        lia_error_where(err, path, (uint64_t)(je.line > 0 ? je.line : 0));
+        return rc;
+    }
+    rc = lia_csvmap_from_json(j, path, out, err);
+    json_decref(j);
+    return rc;
+}
+
+/* ---- the format ---- */
+
+typedef struct action {
+    int field;          /* lia_field; -1 extra; -2 ignore */
+    const char *key;    /* extra key (borrowed from map or header copy) */
+    size_t klen;
+    lia_conv_fn conv;
+    int required;
+    const char *column; /* for messages */
+} action;
+
+struct lia_csvfmt {
+    lia_csvmap *map;
+    lia_csv *csv;
+    lia_records *out;   /* during parse */
+    const char *chunk;
+    size_t chunklen;
+    action *act;        /* per column index */
+    size_t nact;
+    int have_header;
+    char **hdr;         /* copies of header names */
+    size_t nhdr;
+    lia_buf scratch;
+    int fatal;
+    lia_error fatal_err;
+};
+
+static void free_header(lia_csvfmt *f)
+{
+    for (size_t i = 0; i < f->nhdr; i++)
+        free(f->hdr[i]);
+    free(f->hdr);
+    f->hdr = NULL;
+    f->nhdr = 0;
+}
+
+static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *err)
+{
+    lia_csvmap *m = f->map;
+    free_header(f);
+    free(f->act);
+    f->nact = 0;
+    f->hdr = calloc(n ? n : 1, sizeof *f->hdr);
+    f->act = calloc(n ? n : 1, sizeof *f->act);
+    if (!f->hdr || !f->act)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    f->nhdr = f->nact = n;
+    for (size_t i = 0; i < n; i++) {
+        lia_slice nm = names ? lia_slice_trim(names[i]) : LIA_SLICE_NULL;
+        f->hdr[i] = strndup(nm.ptr ? nm.ptr : "", nm.len);
+        if (!f->hdr[i])
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        f->act[i] = (action){.field = -2, .column = f->hdr[i]};
+        if (m->unmapped == LIA_UNMAPPED_EXTRA && nm.len)
+            f->act[i].field = -1; /* key derived below from the header copy */
+    }
+    for (size_t c = 0; c < m->ncols; c++) {
+        lia_colmap *cm = &m->cols[c];
+        size_t i;
+        if (cm->column) {
+            for (i = 0; i < n; i++)
+                if (strcmp(f->hdr[i], cm->column) == 0)
+                    break;
+        } else {
+            i = (size_t)cm->index;
+        }
+        if (i >= n) {
+            if (cm->required || !cm->column)
+                return lia_error_set(err, LIA_EPARSE, cm->column, NULL, 0,
+                                     "mapping %s: column %s%s is missing from the report",
+                                     m->name, cm->column ? "" : "#", cm->column ? cm->column : "");
+            continue; /* optional column absent */
+        }
+        f->act[i] = (action){.field = cm->field,
+                             .key = cm->extra_key,
+                             .klen = cm->extra_key ? strlen(cm->extra_key) : 0,
+                             .conv = cm->conv,
+                             .required = cm->required,
+                             .column = f->hdr[i]};
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (f->act[i].field == -1 && !f->act[i].key) { /* unmapped -> extra.<name> */
+            char *k = f->hdr[i];
+            /* normalise the header copy in place into a valid key */
+            for (char *p = k; *p; p++) {
+                if (*p >= 'A' && *p <= 'Z')
+                    *p = (char)(*p + 32);
+                else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+                    *p = '_';
+            }
+            f->act[i].key = k;
+            f->act[i].klen = strlen(k);
+        }
+        if (f->act[i].field == -2 && m->unmapped == LIA_UNMAPPED_ERROR && names)
+            return lia_error_set(err, LIA_EPARSE, f->hdr[i], NULL, 0,
+                                 "mapping %s: column is not mapped", m->name);
+    }
+    f->have_header = 1;
+    return LIA_OK;
+}
+
+static int on_row(void *ud, const lia_csv_row *row)
+{
+    lia_csvfmt *f = ud;
+    int copy;
+    if (row->err == 0 && f->map->header && !f->have_header) {
+        if (resolve(f, row->fields, row->nfields, &f->fatal_err)) {
+            f->fatal = 1;
+            return 1;
+        }
+        f->out->header = NULL;
+        return 0;
+    }
+    copy = !(row->raw.ptr >= f->chunk && row->raw.ptr < f->chunk + f->chunklen);
+    if (lia_records_add(f->out, row->line, row->raw, row->fields, row->nfields, row->err, row->why, copy)) {
+        lia_error_set(&f->fatal_err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        f->fatal = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int lia_csvfmt_open(lia_csvfmt **out, lia_csvmap *m, const lia_feed_opts *o, lia_error *err)
+{
+    lia_csvfmt *f = calloc(1, sizeof *f);
+    int rc;
+    if (!f) {
+        lia_csvmap_free(m);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    f->map = m;
+    lia_buf_init(&f->scratch, LIA_MAX_FIELD);
+    lia_error_clear(&f->fatal_err);
+    if ((rc = lia_csv_create(&m->csv, &f->csv))) {
+        lia_csvfmt_close(f);
+        return lia_error_set(err, rc, NULL, NULL, 0, "creating CSV splitter: %s", lia_strerror(rc));
+    }
+    if (!m->header) {
+        size_t maxcol = 0;
+        for (size_t i = 0; i < m->ncols; i++)
+            if ((size_t)m->cols[i].index + 1 > maxcol)
+                maxcol = (size_t)m->cols[i].index + 1;
+        if ((rc = resolve(f, NULL, maxcol, err))) {
+            lia_csvfmt_close(f);
+            return rc;
+        }
+    }
+    *out = f;
+    return LIA_OK;
+}
+
+int lia_csvfmt_parse(lia_csvfmt *f, const char *buf, size_t len, int eof, lia_records *out,
+                     lia_error *err)
+{
+    int rc;
+    f->out = out;
+    f->chunk = buf;
+    f->chunklen = len;
+    rc = len ? lia_csv_feed(f->csv, buf, len, on_row, f) : LIA_OK;
+    if (rc == LIA_OK && eof)
+        rc = lia_csv_finish(f->csv, on_row, f);
+    f->out = NULL;
+    if (f->fatal) {
+        *err = f->fatal_err;
+        return f->fatal_err.code ? f->fatal_err.code : LIA_EPARSE;
+    }
+    if (rc < 0)
+        return lia_error_set(err, rc, NULL, NULL, 0, "CSV splitter: %s", lia_strerror(rc));
+    if (eof && f->map->header && !f->have_header)
+        return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "report has no header line");
+    return LIA_OK;
+}
+
+int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record *r, lia_event *ev,
+                         lia_error *err)
+{
+    const lia_slice *fields = rs->fields + r->first;
+    lia_csvmap *m = f->map;
+    int rc;
+    if (f->map->header && r->nfields != f->nact)
+        return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
+                             "record has %u fields, the header has %zu", r->nfields, f->nact);
+    for (size_t i = 0; i < r->nfields && i < f->nact; i++) {
+        const action *a = &f->act[i];
+        lia_slice v = fields[i];
+        const char *why = NULL;
+        int kind = LIA_CONV_TEXT;
+        if (a->field == -2)
+            continue;
+        if (a->conv) {
+            kind = a->conv(v, &f->scratch, &v, &why);
+            if (kind < 0) {
+                char fname[LIA_MAX_KEY + 8];
+                if (a->field >= 0)
+                    snprintf(fname, sizeof fname, "%s", lia_field_name((lia_field)a->field));
+                else
+                    snprintf(fname, sizeof fname, "extra.%s", a->key);
+                return lia_error_set(err, kind, fname, fields[i].ptr, fields[i].len,
+                                     "%s (column %s)", why ? why : "conversion failed", a->column);
+            }
+        } else if (v.len == 0) {
+            kind = LIA_CONV_ABSENT;
+        }
+        if (kind == LIA_CONV_ABSENT) {
+            if (a->required)
+                return lia_error_set(err, LIA_EINVAL,
+                                     a->field >= 0 ? lia_field_name((lia_field)a->field) : a->key,
+                                     NULL, 0, "required column %s is empty", a->column);
+            continue;
+        }
+        if (a->field >= 0)
+            rc = lia_event_set(ev, (lia_field)a->field, v.ptr, v.len, err);
+        else if (kind == LIA_CONV_JSON)
+            rc = lia_event_extra_json(ev, a->key, a->klen, v.ptr, v.len, err);
+        else
+            rc = lia_event_extra_str(ev, a->key, a->klen, v.ptr, v.len, err);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < m->nconsts; i++) {
+        const lia_constmap *c = &m->consts[i];
+        rc = lia_event_set_name(ev, c->target, strlen(c->target), c->value, strlen(c->value), err);
+        if (rc)
+            return rc;
+    }
+    return LIA_OK;
+}
+
+void lia_csvfmt_close(lia_csvfmt *f)
+{
+    if (!f)
+        return;
+    lia_csv_destroy(f->csv);
+    lia_csvmap_free(f->map);
+    free_header(f);
+    free(f->act);
+    lia_buf_free(&f->scratch);
+    free(f);
+}
+
+/* The "csv" format: mapping from opts->map_path. */
+
+static int csv_open(void **st, const lia_feed_opts *o, lia_error *err)
+{
+    lia_csvmap *m;
+    int rc;
+    if (!o->map_path)
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0,
+                             "format csv needs a mapping file (--map FILE)");
+    if ((rc = lia_csvmap_load(o->map_path, &m, err)))
+        return rc;
+    return lia_csvfmt_open((lia_csvfmt **)st, m, o, err);
+}
+
+static int csv_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
+{
+    return lia_csvfmt_parse(st, buf, len, eof, out, err);
+}
+
+static int csv_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
+                         lia_error *err)
+{
+    return lia_csvfmt_normalise(st, rs, r, ev, err);
+}
+
+static void csv_close(void *st) { lia_csvfmt_close(st); }
+
+const lia_format lia_format_csv = {
+    .name = "csv",
+    .summary = "CSV with a declarative column mapping (--map FILE)",
+    .open = csv_open,
+    .parse = csv_parse,
+    .normalise = csv_normalise,
+    .close = csv_close,
+};

@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* One report through the pipeline:
+ *   hash (and spool stdin) -> register report (resume or skip) ->
+ *   archive (gzip, in a second thread) while: read chunk -> parse ->
+ *   normalise -> stages -> store batch -> checkpoint every N events. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "liaison/ingest.h"
+#include "liaison/limits.h"
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* Hash the file at fd (or copy stdin into spool_fd while hashing). */
+static int hash_input(int in, int spool, char hex[65], uint64_t *size, lia_error *err)
+{
+    crypto_generichash_state st;
+    unsigned char h[32];
+    static const char digits[] = "0123456789abcdef";
+    char *buf = malloc(LIA_READ_CHUNK);
+    uint64_t total = 0;
+    if (!buf)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    for (;;) {
+        ssize_t n = read(in, buf, LIA_READ_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            free(buf);
+            return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "reading report: %s", strerror(errno));
+        }
+        if (n == 0)
+            break;
+        crypto_generichash_update(&st, (unsigned char *)buf, (size_t)n);
+        total += (uint64_t)n;
+        if (spool >= 0) {
+            for (ssize_t off = 0; off < n;) {
+                ssize_t w = write(spool, buf + off, (size_t)(n - off));
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w < 0) {
+                    free(buf);
+                    return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "spooling standard input: %s",
+                                         strerror(errno));
+                }
+                off += w;
+            }
+        }
+    }
+    free(buf);
+    crypto_generichash_final(&st, h, sizeof h);
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[h[i] >> 4];
+        hex[2 * i + 1] = digits[h[i] & 15];
+    }
+    hex[64] = '\0';
+    *size = total;
+    return LIA_OK;
+}
+
+/* ---- archive thread: gzip the report into DIR/HASH.gz (atomically) ---- */
+
+typedef struct archive_job {
+    pthread_t thread;
+    int started;
+    char src[4096];
+    char dst[4096];
+    int rc;
+    char msg[256];
+} archive_job;
+
+static void *archive_run(void *arg)
+{
+    archive_job *j = arg;
+    char tmp[4200];
+    char *buf = NULL;
+    gzFile gz = NULL;
+    int in = -1, out = -1;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", j->dst, (long)getpid());
+    j->rc = LIA_EIO;
+    in = open(j->src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        snprintf(j->msg, sizeof j->msg, "archive: cannot open %s: %s", j->src, strerror(errno));
+        goto out;
+    }
+    out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (out < 0) {
+        snprintf(j->msg, sizeof j->msg, "archive: cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    gz = gzdopen(dup(out), "wb1");
+    buf = malloc(LIA_READ_CHUNK);
+    if (!gz || !buf) {
+        snprintf(j->msg, sizeof j->msg, "archive: out of memory");
+        goto out;
+    }
+    for (;;) {
+        ssize_t n = read(in, buf, LIA_READ_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(j->msg, sizeof j->msg, "archive: reading %s: %s", j->src, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (gzwrite(gz, buf, (unsigned)n) != (int)n) {
+            snprintf(j->msg, sizeof j->msg, "archive: writing %s failed", tmp);
+            goto out;
+        }
+    }
+    if (gzclose(gz) != Z_OK) {
+        gz = NULL;
+        snprintf(j->msg, sizeof j->msg, "archive: writing %s failed", tmp);
+        goto out;
+    }
+    gz = NULL;
+    if (fsync(out) != 0 || rename(tmp, j->dst) != 0) {
+        snprintf(j->msg, sizeof j->msg, "archive: finishing %s: %s", j->dst, strerror(errno));
+        goto out;
+    }
+    j->rc = LIA_OK;
+out:
+    if (gz)
+        gzclose(gz);
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    if (j->rc)
+        unlink(tmp);
+    free(buf);
+    return NULL;
+}
+
+/* ---- the run ---- */
+
+typedef struct run {
+    lia_store *store;
+    const lia_ingest_opts *o;
+    lia_ingest_result *res;
+    lia_report *rep;
+    const lia_format *fmt;
+    void *fst;
+    void *sst[16];
+    size_t nstages;
+    lia_batch batch;
+    lia_records recs;
+    uint64_t since_checkpoint;
+    uint64_t last_line;     /* last record fully handled */
+    uint64_t resume_after;
+    uint64_t progress_ns;
+    uint64_t start_ns;
+    uint64_t bytes_read;
+} run;
+
+static int flush_batch(run *r, lia_error *err)
+{
+    lia_counter *c = r->res->c;
+    uint64_t t0;
+    int rc;
+    if (r->batch.n == 0)
+        return LIA_OK;
+    for (size_t i = 0; i < r->nstages; i++) {
+        const lia_stage *st = lia_stages[i];
+        lia_counter *sc = &c[st->id];
+        t0 = now_ns();
+        sc->in += r->batch.n;
+        rc = st->process(r->sst[i], &r->batch, err);
+        sc->ns += now_ns() - t0;
+        if (rc)
+            return rc;
+        sc->out += r->batch.n;
+    }
+    t0 = now_ns();
+    c[LIA_ST_STORE].in += r->batch.n;
+    rc = lia_store_put_events(r->store, r->rep, r->batch.ev, r->batch.n, err);
+    c[LIA_ST_STORE].ns += now_ns() - t0;
+    if (rc) {
+        c[LIA_ST_STORE].errors += r->batch.n;
+        return rc;
+    }
+    c[LIA_ST_STORE].out += r->batch.n;
+    r->rep->events += r->batch.n;
+    r->since_checkpoint += r->batch.n;
+    r->batch.n = 0;
+    return LIA_OK;
+}
+
+static int checkpoint(run *r, lia_error *err)
+{
+    int rc = flush_batch(r, err);
+    uint64_t t0;
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < r->nstages; i++)
+        if (lia_stages[i]->flush && (rc = lia_stages[i]->flush(r->sst[i], err)))
+            return rc;
+    t0 = now_ns();
+    if (r->last_line > r->rep->lines_done)
+        r->rep->lines_done = r->last_line;
+    rc = lia_store_checkpoint(r->store, r->rep, err);
+    r->res->c[LIA_ST_STORE].ns += now_ns() - t0;
+    r->since_checkpoint = 0;
+    return rc;
+}
+
+static int quarantine(run *r, const lia_record *rec, const lia_error *why, lia_error *err)
+{
+    lia_error e = *why;
+    lia_error_where(&e, r->rep->name, rec->line);
+    r->rep->quarantined++;
+    return lia_store_put_quarantine(r->store, r->rep, rec->line, rec->raw, &e, err);
+}
+
+static void apply_defaults(run *r, lia_event *ev)
+{
+    const lia_feed_opts *fo = &r->o->feed;
+    if (!lia_event_has(ev, LIA_F_FEED_NAME) && fo->feed)
+        lia_event_set_str(ev, LIA_F_FEED_NAME, fo->feed, strlen(fo->feed));
+    if (!lia_event_has(ev, LIA_F_FEED_PROVIDER) && fo->provider)
+        lia_event_set_str(ev, LIA_F_FEED_PROVIDER, fo->provider, strlen(fo->provider));
+    if (!lia_event_has(ev, LIA_F_TIME_OBSERVATION))
+        lia_event_set_i(ev, LIA_F_TIME_OBSERVATION, fo->observed_us);
+    if (!lia_event_has(ev, LIA_F_TLP) && fo->tlp >= 0)
+        lia_event_set_i(ev, LIA_F_TLP, fo->tlp);
+}
+
+static void progress(run *r, int final)
+{
+    FILE *p = r->o->progress;
+    uint64_t t = now_ns();
+    double secs;
+    if (!p || (!final && t - r->progress_ns < 500000000u))
+        return;
+    r->progress_ns = t;
+    secs = (double)(t - r->start_ns) / 1e9;
+    fprintf(p, "\r%s: %.1f/%.1f MB, %llu rows, %llu events, %llu quarantined, %.0f events/s%s",
+            r->rep->name, (double)r->bytes_read / 1e6, (double)r->rep->size / 1e6,
+            (unsigned long long)r->rep->rows, (unsigned long long)r->rep->events,
+            (unsigned long long)r->rep->quarantined,
+            secs > 0 ? (double)r->res->c[LIA_ST_STORE].out / secs : 0.0, final ? "\n" : "   ");
+    fflush(p);
+}
+
+static int handle_records(run *r, lia_error *err)
+{
+    lia_counter *c = r->res->c;
+    size_t cap = r->o->batch ? r->o->batch : LIA_BATCH;
+    size_t commit = r->o->commit_every ? r->o->commit_every : LIA_COMMIT_EVENTS;
+    uint64_t t0 = now_ns(), tflush = 0;
+    int rc = LIA_OK;
+    for (size_t i = 0; i < r->recs.n; i++) {
+        const lia_record *rec = &r->recs.rec[i];
+        lia_error why;
+        if (rec->line <= r->resume_after)
+            continue; /* stored by an earlier, interrupted run */
+        r->rep->rows++;
+        c[LIA_ST_PARSE].in++;
+        if (rec->err) {
+            c[LIA_ST_PARSE].errors++;
+            lia_error_set(&why, rec->err, NULL, NULL, 0, "%s", rec->why ? rec->why : "malformed record");
+            if ((rc = quarantine(r, rec, &why, err)))
+                goto out;
+            r->last_line = rec->line;
+            continue;
+        }
+        c[LIA_ST_PARSE].out++;
+        c[LIA_ST_NORMALISE].in++;
+        lia_event *ev = &r->batch.ev[r->batch.n];
+        lia_event_reset(ev);
+        lia_error_clear(&why);
+        rc = r->fmt->normalise(r->fst, &r->recs, rec, ev, &why);
+        if (rc == LIA_OK) {
+            apply_defaults(r, ev);
+            rc = lia_event_finish(ev, &why);
+        }
+        if (rc == LIA_ENOTFOUND) { /* a record without an event (e.g. a comment) */
+            r->last_line = rec->line;
+            continue;
+        }
+        if (rc == LIA_ENOMEM) {
+            *err = why;
+            goto out;
+        }
+        if (rc) {
+            c[LIA_ST_NORMALISE].errors++;
+            if ((rc = quarantine(r, rec, &why, err)))
+                goto out;
+            r->last_line = rec->line;
+            continue;
+        }
+        c[LIA_ST_NORMALISE].out++;
+        ev->report_id = r->rep->id;
+        ev->line = rec->line;
+        r->batch.n++;
+        r->last_line = rec->line;
+        if (r->batch.n == cap) {
+            uint64_t tf = now_ns();
+            rc = r->since_checkpoint + r->batch.n >= commit ? checkpoint(r, err) : flush_batch(r, err);
+            tflush += now_ns() - tf;
+            if (rc)
+                goto out;
+        }
+    }
+out:
+    c[LIA_ST_NORMALISE].ns += now_ns() - t0 - tflush;
+    return rc;
+}
+
+static void close_run(run *r)
+{
+    if (r->fmt && r->fst)
+        r->fmt->close(r->fst);
+    for (size_t i = 0; i < r->nstages; i++)
+        if (lia_stages[i]->close)
+            lia_stages[i]->close(r->sst[i]);
+    if (r->batch.ev) {
+        for (size_t i = 0; i < r->batch.cap; i++)
+            lia_event_free(&r->batch.ev[i]);
+        free(r->batch.ev);
+    }
+    lia_records_free(&r->recs);
+}
+
+static int pipeline(run *r, int fd, lia_error *err)
+{
+    const lia_ingest_opts *o = r->o;
+    lia_counter *c = r->res->c;
+    struct lia_ingest ing = {r->store, o, r->rep};
+    char *buf = NULL;
+    int rc, eof = 0;
+
+    r->batch.cap = o->batch ? o->batch : LIA_BATCH;
+    r->batch.ev = calloc(r->batch.cap, sizeof *r->batch.ev);
+    buf = malloc(LIA_READ_CHUNK);
+    if (!r->batch.ev || !buf) {
+        free(buf);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    for (size_t i = 0; i < r->batch.cap; i++)
+        lia_event_init(&r->batch.ev[i]);
+    lia_records_init(&r->recs);
+    if ((rc = r->fmt->open(&r->fst, &o->feed, err))) {
+        r->fst = NULL;
+        goto out;
+    }
+    for (r->nstages = 0; lia_stages[r->nstages]; r->nstages++) {
+        if ((rc = lia_stages[r->nstages]->open(&r->sst[r->nstages], &ing, err)))
+            goto out;
+    }
+    while (!eof) {
+        uint64_t t0 = now_ns();
+        ssize_t n = read(fd, buf, LIA_READ_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = lia_error_set(err, LIA_EIO, NULL, NULL, 0, "reading %s: %s", r->rep->name, strerror(errno));
+            goto out;
+        }
+        eof = n == 0;
+        r->bytes_read += (uint64_t)n;
+        c[LIA_ST_READ].in += (uint64_t)n;
+        c[LIA_ST_READ].out += (uint64_t)n;
+        c[LIA_ST_READ].ns += now_ns() - t0;
+        t0 = now_ns();
+        lia_records_clear(&r->recs);
+        rc = r->fmt->parse(r->fst, buf, (size_t)n, eof, &r->recs, err);
+        c[LIA_ST_PARSE].ns += now_ns() - t0;
+        if (rc) {
+            lia_error_where(err, r->rep->name, 0);
+            goto out;
+        }
+        if ((rc = handle_records(r, err)))
+            goto out;
+        progress(r, 0);
+        if (o->stop && *o->stop) {
+            rc = checkpoint(r, err);
+            if (rc == LIA_OK)
+                rc = lia_error_set(err, LIA_EINTR, NULL, NULL, 0,
+                                   "interrupted after line %llu; run the same ingest again to resume",
+                                   (unsigned long long)r->rep->lines_done);
+            goto out;
+        }
+    }
+    rc = checkpoint(r, err);
+out:
+    free(buf);
+    return rc;
+}
+
+int lia_ingest(lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, lia_error *err)
+{
+    run r;
+    archive_job job;
+    char spool[4200] = "";
+    int fd = -1, rc;
+    const int is_stdin = strcmp(o->path, "-") == 0;
+
+    memset(res, 0, sizeof *res);
+    memset(&r, 0, sizeof r);
+    memset(&job, 0, sizeof job);
+    r.store = s;
+    r.o = o;
+    r.res = res;
+    r.rep = &res->report;
+    r.start_ns = now_ns();
+    r.fmt = lia_format_find(o->format ? o->format : "");
+    if (!r.fmt)
+        return lia_error_set(err, LIA_EINVAL, "format", o->format, o->format ? strlen(o->format) : 0,
+                             "unknown format");
+    if (sodium_init() < 0)
+        return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium failed to initialise");
+
+    /* 1. identify the report by its content */
+    if (is_stdin) {
+        int sp;
+        snprintf(spool, sizeof spool, "%s/spool-XXXXXX", lia_store_archive_dir(s));
+        sp = mkstemp(spool);
+        if (sp < 0)
+            return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot create spool file %s: %s", spool,
+                                 strerror(errno));
+        rc = hash_input(STDIN_FILENO, sp, r.rep->hash, &r.rep->size, err);
+        close(sp);
+        if (rc)
+            goto out;
+        fd = open(spool, O_RDONLY | O_CLOEXEC);
+    } else {
+        fd = open(o->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot open %s: %s", o->path, strerror(errno));
+        rc = hash_input(fd, -1, r.rep->hash, &r.rep->size, err);
+        if (rc)
+            goto out;
+        lseek(fd, 0, SEEK_SET);
+    }
+    if (fd < 0) {
+        rc = lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot reopen %s: %s", spool, strerror(errno));
+        goto out;
+    }
+    snprintf(r.rep->feed, sizeof r.rep->feed, "%s", o->feed.feed ? o->feed.feed : "");
+    snprintf(r.rep->name, sizeof r.rep->name, "%s",
+             o->feed.report_name ? o->feed.report_name : is_stdin ? "-" : base_name(o->path));
+
+    /* 2. new, resumed, or already complete */
+    if ((rc = lia_store_report_begin(s, r.rep, err)))
+        goto out;
+    if (r.rep->state == LIA_REPORT_COMPLETE) {
+        res->skipped = 1;
+        goto out;
+    }
+    if (r.rep->state == LIA_REPORT_PARTIAL) {
+        res->resumed = 1;
+        r.resume_after = r.rep->lines_done;
+    }
+
+    /* 3. archive in the background */
+    if (o->archive) {
+        struct stat stt;
+        snprintf(r.rep->archive, sizeof r.rep->archive, "%s.gz", r.rep->hash);
+        snprintf(job.dst, sizeof job.dst, "%s/%s", lia_store_archive_dir(s), r.rep->archive);
+        snprintf(job.src, sizeof job.src, "%s", is_stdin ? spool : o->path);
+        if (stat(job.dst, &stt) != 0) {
+            if (pthread_create(&job.thread, NULL, archive_run, &job) != 0) {
+                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "cannot start the archive thread");
+                goto out;
+            }
+            job.started = 1;
+        }
+    }
+
+    /* 4. the pipeline */
+    rc = pipeline(&r, fd, err);
+    close_run(&r);
+    if (job.started) {
+        pthread_join(job.thread, NULL);
+        job.started = 0;
+        if (job.rc && rc == LIA_OK)
+            rc = lia_error_set(err, job.rc, NULL, NULL, 0, "%s", job.msg);
+    }
+    if (rc == LIA_OK) {
+        r.rep->finished_us = wall_us();
+        rc = lia_store_report_finish(s, r.rep, err);
+    }
+    progress(&r, 1);
+    lia_store_stats_add(s, r.rep->feed, res->c, NULL);
+out:
+    if (job.started)
+        pthread_join(job.thread, NULL);
+    if (fd >= 0)
+        close(fd);
+    if (spool[0])
+        unlink(spool);
+    res->bytes = r.bytes_read;
+    res->seconds = (double)(now_ns() - r.start_ns) / 1e9;
+    return rc;
+}

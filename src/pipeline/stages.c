@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The one registration table of stages run between normalise and store.
+ * Enrichment, deduplication and routing plug in here, in that order. */
+#include <stddef.h>
+
+#include "liaison/ingest.h"
+
+static const char *const stage_names[LIA_ST__COUNT] = {
+    "read", "parse", "normalise", "enrich", "dedup", "route", "store",
+};
+
+const char *lia_stage_name(int stage)
+{
+    return stage >= 0 && stage < LIA_ST__COUNT ? stage_names[stage] : "?";
+}
+
+const lia_stage *const lia_stages[] = {
+    NULL,
+};

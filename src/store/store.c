@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The store interface: picks a backend and dispatches to it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "store/backend.h"
+
+struct lia_store {
+    const lia_store_backend *be;
+    void *impl;
+    char archive_dir[4096];
+};
+
+int lia_store_open(const char *path, lia_store **out, lia_error *err)
+{
+    lia_store *s;
+    int rc;
+    if (strncmp(path, "sqlite:", 7) == 0)
+        path += 7;
+    if (!*path)
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "empty store path");
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    s->be = &lia_store_sqlite_backend;
+    snprintf(s->archive_dir, sizeof s->archive_dir, "%s.archive", path);
+    if (mkdir(s->archive_dir, 0750) != 0 && errno != EEXIST) {
+        rc = lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot create %s: %s", s->archive_dir,
+                           strerror(errno));
+        free(s);
+        return rc;
+    }
+    if ((rc = s->be->open(&s->impl, path, err))) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return LIA_OK;
+}
+
+void lia_store_close(lia_store *s)
+{
+    if (!s)
+        return;
+    s->be->close(s->impl);
+    free(s);
+}
+
+int lia_store_schema_version(lia_store *s) { return s->be->schema_version(s->impl); }
+const char *lia_store_archive_dir(lia_store *s) { return s->archive_dir; }
+void *lia_store_sqlite(lia_store *s) { return s->be->native ? s->be->native(s->impl) : NULL; }
+
+int lia_store_report_begin(lia_store *s, lia_report *r, lia_error *err)
+{
+    return s->be->report_begin(s->impl, r, err);
+}
+int lia_store_put_events(lia_store *s, const lia_report *r, lia_event *ev, size_t n, lia_error *err)
+{
+    return s->be->put_events(s->impl, r, ev, n, err);
+}
+int lia_store_put_quarantine(lia_store *s, const lia_report *r, uint64_t line, lia_slice raw,
+                             const lia_error *why, lia_error *err)
+{
+    return s->be->put_quarantine(s->impl, r, line, raw, why, err);
+}
+int lia_store_checkpoint(lia_store *s, const lia_report *r, lia_error *err)
+{
+    return s->be->checkpoint(s->impl, r, err);
+}
+int lia_store_report_finish(lia_store *s, lia_report *r, lia_error *err)
+{
+    return s->be->report_finish(s->impl, r, err);
+}
+int lia_store_report_get(lia_store *s, int64_t id, lia_report *r, lia_error *err)
+{
+    return s->be->report_get(s->impl, id, r, err);
+}
+int lia_store_query(lia_store *s, const lia_query *q, lia_event_cb cb, void *ud, lia_error *err)
+{
+    return s->be->query(s->impl, q, cb, ud, err);
+}
+int lia_store_count(lia_store *s, const lia_query *q, uint64_t *out, lia_error *err)
+{
+    return s->be->count(s->impl, q, out, err);
+}
+int lia_store_quarantine_list(lia_store *s, const char *feed, int64_t report_id, uint64_t limit,
+                              lia_qrow_cb cb, void *ud, lia_error *err)
+{
+    return s->be->quarantine_list(s->impl, feed, report_id, limit, cb, ud, err);
+}
+int lia_store_group(lia_store *s, const lia_query *q, const char *by, uint64_t limit,
+                    lia_group_cb cb, void *ud, lia_error *err)
+{
+    return s->be->group(s->impl, q, by, limit, cb, ud, err);
+}
+int lia_store_stats_add(lia_store *s, const char *feed, const lia_counter c[LIA_ST__COUNT],
+                        lia_error *err)
+{
+    return s->be->stats_add(s->impl, feed, c, err);
+}
+int lia_store_stats(lia_store *s, lia_stats_cb cb, void *ud, lia_error *err)
+{
+    return s->be->stats(s->impl, cb, ud, err);
+}
+int lia_store_check(lia_store *s, lia_error *err) { return s->be->check(s->impl, err); }
