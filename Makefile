@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# Two commands for a new user (see README.md):
+#   make demo    set up, build, and run the demo on the embedded SQLite store
+#   make check   set up, build, and run every test (normal and ASan+UBSan
+#                builds), the conformance suite, a short fuzz run and lint
+BUILD   ?= build
+ASAN    ?= build-asan
+FUZZ    ?= build-fuzz
+FUZZ_SECONDS ?= 20
+MESON_FLAGS ?=
+
+.PHONY: all deps build asan demo check test test-asan lint fuzz-build fuzz-smoke bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(ASAN)/build.ninja:
+	meson setup $(ASAN) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug $(MESON_FLAGS)
+
+asan: deps $(ASAN)/build.ninja
+	ninja -C $(ASAN)
+
+$(FUZZ)/build.ninja:
+	CC=clang meson setup $(FUZZ) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
+
+fuzz-build: deps $(FUZZ)/build.ninja
+	ninja -C $(FUZZ)
+
+demo: build
+	@rm -rf demo && mkdir -p demo
+	./$(BUILD)/src/cli/liaison --db demo/liaison.db demo
+
+test: build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+
+test-asan: asan
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
+	  meson test -C $(ASAN) --print-errorlogs --num-processes 2
+
+lint:
+	@scripts/lint.sh
+
+fuzz-smoke: fuzz-build
+	@scripts/fuzz-smoke.sh $(FUZZ) $(FUZZ_SECONDS)
+
+bench: build
+	@scripts/bench.sh $(BUILD)
+
+# Everything, ending with one "N passed, N failed" line over all suites.
+check: deps lint
+	@rm -f .check-results
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory test || echo "test failed" >> .check-results
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory test-asan || echo "test-asan failed" >> .check-results
+	@$(MAKE) --no-print-directory fuzz-smoke || echo "fuzz-smoke failed" >> .check-results
+	@python3 scripts/test-summary.py $(BUILD) $(ASAN) $(FUZZ)
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) demo .check-results
