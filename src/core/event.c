@@ -512,8 +512,23 @@ int lia_event_to_json(const lia_event *ev, lia_buf *out)
             lia_buf_append(out, tmp, n);
         }
     }
+    /* extras sorted by key, so that equal events serialise equally */
+    uint32_t order[LIA_MAX_EXTRA_KEYS];
     for (uint32_t i = 0; i < ev->nextra; i++) {
+        uint32_t j = i;
         const lia_extra *x = &ev->extra[i];
+        for (; j > 0; j--) {
+            const lia_extra *y = &ev->extra[order[j - 1]];
+            size_t m = x->klen < y->klen ? x->klen : y->klen;
+            int c = memcmp(ev->text.ptr + x->koff, ev->text.ptr + y->koff, m);
+            if (c > 0 || (c == 0 && x->klen > y->klen))
+                break;
+            order[j] = order[j - 1];
+        }
+        order[j] = i;
+    }
+    for (uint32_t k = 0; k < ev->nextra; k++) {
+        const lia_extra *x = &ev->extra[order[k]];
         if (!first)
             lia_buf_putc(out, ',');
         first = 0;
@@ -573,6 +588,15 @@ static int set_from_json(lia_event *ev, const char *key, size_t klen, json_t *v,
         n = snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
         return lia_event_set(ev, (lia_field)f, num, (size_t)n, err);
     case JSON_REAL:
+        switch (lia_field_type((lia_field)f)) {
+        case LIA_T_ASN:
+        case LIA_T_PORT:
+        case LIA_T_INT:
+            return lia_error_set(err, LIA_EINVAL, lia_field_name((lia_field)f), NULL, 0,
+                                 "a whole number is expected, not a real");
+        default:
+            break;
+        }
         n = (int)fmt_double(json_real_value(v), num, sizeof num);
         return lia_event_set(ev, (lia_field)f, num, (size_t)n, err);
     case JSON_TRUE:
