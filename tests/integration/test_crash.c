@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* kill -9 during ingest: the store stays intact, what was committed is
+ * consistent with the report's progress, and running the same ingest again
+ * resumes and ends with every row stored exactly once. Runs the real
+ * `liaison` binary (LIAISON_BIN). */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "liaison/liaison.h"
+
+#define ROWS 300000
+
+static char dir[64], db[128], report[128], map[128];
+
+static void write_inputs(void)
+{
+    FILE *f = fopen(report, "w");
+    assert_non_null(f);
+    fputs("timestamp,ip,port,asn,geo\n", f);
+    for (int i = 0; i < ROWS; i++)
+        fprintf(f, "2024-05-01 %02d:%02d:%02d,10.%d.%d.%d,%d,%d,%s\n", i / 3600 % 24, i / 60 % 60, i % 60,
+                i >> 16 & 255, i >> 8 & 255, i & 255, 1 + i % 65000, 64496 + i % 50,
+                i % 3 ? "NL" : "CN");
+    fclose(f);
+    f = fopen(map, "w");
+    assert_non_null(f);
+    fputs("{\"columns\": {\"timestamp\": \"time.source\", \"ip\": \"source.ip\", \"port\": \"source.port\","
+          " \"asn\": \"source.asn\", \"geo\": \"source.geolocation.cc\"},"
+          " \"constants\": {\"classification.type\": \"vulnerable-system\"}}",
+          f);
+    fclose(f);
+}
+
+static pid_t start_ingest(const char *out)
+{
+    const char *bin = getenv("LIAISON_BIN");
+    pid_t pid;
+    assert_non_null(bin);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(out, "w", stdout) || !freopen("/dev/null", "w", stderr))
+            _exit(99);
+        execl(bin, bin, "--db", db, "ingest", "--feed", "crash", "--map", map, "-q", report, (char *)NULL);
+        _exit(98);
+    }
+    return pid;
+}
+
+static int64_t q1(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Wait until the running ingest has committed more than `above` events. */
+static int64_t wait_committed(pid_t pid, int64_t above)
+{
+    struct timespec ts = {0, 2000000};
+    for (int i = 0; i < 60000; i++) {
+        sqlite3 *h;
+        int64_t n = -1;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return -2; /* finished before we could kill it */
+        if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+            sqlite3_busy_timeout(h, 1000);
+            n = q1(h, "SELECT coalesce(max(events),0) FROM reports");
+        }
+        sqlite3_close(h);
+        if (n > above)
+            return n;
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+static void check_consistent(int64_t *events_out)
+{
+    lia_store *s;
+    lia_error err;
+    sqlite3 *h;
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    assert_int_equal(lia_store_check(s, &err), LIA_OK);
+    lia_store_close(s);
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    int64_t stored = q1(h, "SELECT count(*) FROM events");
+    int64_t counted = q1(h, "SELECT events FROM reports");
+    int64_t done = q1(h, "SELECT lines_done FROM reports");
+    int64_t maxline = q1(h, "SELECT coalesce(max(line),0) FROM events");
+    int64_t dups = q1(h, "SELECT count(*) - count(DISTINCT line) FROM events");
+    sqlite3_close(h);
+    /* what is stored is exactly what the report's progress says */
+    assert_int_equal(stored, counted);
+    assert_true(maxline <= done);
+    assert_int_equal(dups, 0);
+    /* the report's progress matches its events: line = event index + 1 */
+    assert_int_equal(done, stored + 1);
+    *events_out = stored;
+}
+
+static void test_kill_and_resume(void **state)
+{
+    char out[160], buf[4096];
+    int status;
+    int64_t first, second;
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+
+    /* 1. kill -9 right after the first commit */
+    pid_t pid = start_ingest(out);
+    int64_t seen = wait_committed(pid, 0);
+    assert_true(seen > 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    check_consistent(&first);
+    assert_true(first > 0 && first < ROWS);
+
+    /* 2. resume, and kill again after more progress */
+    pid = start_ingest(out);
+    seen = wait_committed(pid, first);
+    if (seen > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        check_consistent(&second);
+        assert_true(second > first);
+    } else {
+        waitpid(pid, &status, 0);
+    }
+
+    /* 3. resume to the end: every row exactly once */
+    pid = start_ingest(out);
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    assert_non_null(strstr(buf, "(resumed)"));
+    int64_t total;
+    check_consistent(&total);
+    assert_int_equal(total, ROWS);
+
+    /* 4. once more: nothing stored twice */
+    pid = start_ingest(out);
+    waitpid(pid, &status, 0);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    f = fopen(out, "r");
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    assert_non_null(strstr(buf, "already ingested"));
+    check_consistent(&total);
+    assert_int_equal(total, ROWS);
+}
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof dir, "/tmp/liaison-crash-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(db, sizeof db, "%s/l.db", dir);
+    snprintf(report, sizeof report, "%s/report.csv", dir);
+    snprintf(map, sizeof map, "%s/map.json", dir);
+    write_inputs();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_kill_and_resume, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("crash", tests, NULL, NULL);
+}

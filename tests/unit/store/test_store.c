@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* SQLite store: schema versioning, reports (new / partial / complete),
+ * batches that only count once committed, every query filter, quarantine,
+ * grouping and per-feed stats. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "liaison/liaison.h"
+
+typedef struct fx {
+    char dir[64];
+    char path[128];
+    lia_store *s;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    lia_error err;
+    snprintf(f->dir, sizeof f->dir, "/tmp/liaison-store-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/s.db", f->dir);
+    if (lia_store_open(f->path, &f->s, &err))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    char cmd[256];
+    lia_store_close(f->s);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static void make_event(lia_event *ev, const char *ip, const char *cc, const char *asn,
+                       const char *type, const char *when)
+{
+    lia_error err;
+    lia_event_reset(ev);
+    assert_int_equal(lia_event_set(ev, LIA_F_SOURCE_IP, ip, strlen(ip), &err), LIA_OK);
+    assert_int_equal(lia_event_set(ev, LIA_F_SOURCE_GEOLOCATION_CC, cc, strlen(cc), &err), LIA_OK);
+    assert_int_equal(lia_event_set(ev, LIA_F_SOURCE_ASN, asn, strlen(asn), &err), LIA_OK);
+    assert_int_equal(lia_event_set(ev, LIA_F_CLASSIFICATION_TYPE, type, strlen(type), &err), LIA_OK);
+    assert_int_equal(lia_event_set(ev, LIA_F_TIME_SOURCE, when, strlen(when), &err), LIA_OK);
+    assert_int_equal(lia_event_finish(ev, &err), LIA_OK);
+}
+
+static int count_cb(void *ud, const lia_event *ev)
+{
+    (*(uint64_t *)ud)++;
+    return 0;
+}
+
+static uint64_t query_n(lia_store *s, const lia_query *q)
+{
+    uint64_t n = 0, c = 0;
+    lia_error err;
+    assert_int_equal(lia_store_query(s, q, count_cb, &n, &err), LIA_OK);
+    assert_int_equal(lia_store_count(s, q, &c, &err), LIA_OK);
+    assert_int_equal(n, c);
+    return n;
+}
+
+static void fill(fx *f, lia_report *r)
+{
+    static const char *rows[][5] = {
+        {"192.0.2.1", "NL", "64496", "scanner", "2024-05-01 10:00:00"},
+        {"192.0.2.200", "NL", "64496", "vulnerable-system", "2024-05-02 10:00:00"},
+        {"198.51.100.7", "CN", "4134", "c2-server", "2024-05-03 10:00:00"},
+        {"2001:db8::5", "DE", "3320", "phishing", "2024-05-04 10:00:00"},
+        {"2001:db8:1::5", "DE", "3320", "infected-system", "2024-05-05 10:00:00"},
+    };
+    lia_event ev[5];
+    lia_error err;
+    memset(r, 0, sizeof *r);
+    snprintf(r->hash, sizeof r->hash, "%064d", 1);
+    snprintf(r->feed, sizeof r->feed, "feed-a");
+    snprintf(r->name, sizeof r->name, "a.csv");
+    assert_int_equal(lia_store_report_begin(f->s, r, &err), LIA_OK);
+    assert_int_equal(r->state, LIA_REPORT_NEW);
+    for (int i = 0; i < 5; i++) {
+        lia_event_init(&ev[i]);
+        make_event(&ev[i], rows[i][0], rows[i][1], rows[i][2], rows[i][3], rows[i][4]);
+        ev[i].line = (uint64_t)i + 2;
+    }
+    assert_int_equal(lia_store_put_events(f->s, r, ev, 5, &err), LIA_OK);
+    assert_true(ev[0].id > 0 && ev[4].id == ev[0].id + 4);
+    r->events = 5;
+    r->rows = 6;
+    r->lines_done = 7;
+    lia_error why;
+    lia_error_set(&why, LIA_EINVAL, "source.ip", "1.2.3", 5, "bad address");
+    assert_int_equal(lia_store_put_quarantine(f->s, r, 8, LIA_SLICE("1.2.3,NL"), &why, &err), LIA_OK);
+    r->quarantined = 1;
+    assert_int_equal(lia_store_checkpoint(f->s, r, &err), LIA_OK);
+    for (int i = 0; i < 5; i++)
+        lia_event_free(&ev[i]);
+}
+
+static void test_filters(void **state)
+{
+    fx *f = *state;
+    lia_report r;
+    lia_query q;
+    const char *why;
+    fill(f, &r);
+    memset(&q, 0, sizeof q);
+    assert_int_equal(query_n(f->s, &q), 5);
+    memcpy(q.cc, "NL", 3);
+    assert_int_equal(query_n(f->s, &q), 2);
+    memset(&q, 0, sizeof q);
+    q.asn = 3320;
+    assert_int_equal(query_n(f->s, &q), 2);
+    memset(&q, 0, sizeof q);
+    q.has_ip = 1;
+    assert_int_equal(lia_parse_cidr("192.0.2.0/25", 12, &q.ip, &why), LIA_OK);
+    assert_int_equal(query_n(f->s, &q), 1);
+    assert_int_equal(lia_parse_cidr("192.0.2.0/24", 12, &q.ip, &why), LIA_OK);
+    assert_int_equal(query_n(f->s, &q), 2);
+    assert_int_equal(lia_parse_cidr("2001:db8::/48", 13, &q.ip, &why), LIA_OK);
+    assert_int_equal(query_n(f->s, &q), 1);
+    assert_int_equal(lia_parse_cidr("2001:db8::/32", 13, &q.ip, &why), LIA_OK);
+    assert_int_equal(query_n(f->s, &q), 2);
+    assert_int_equal(lia_parse_cidr("0.0.0.0/0", 9, &q.ip, &why), LIA_OK);
+    assert_int_equal(query_n(f->s, &q), 3); /* IPv4 only */
+    memset(&q, 0, sizeof q);
+    q.classification = "malicious-code"; /* taxonomy: c2-server + infected-system */
+    assert_int_equal(query_n(f->s, &q), 2);
+    q.classification = "phishing";
+    assert_int_equal(query_n(f->s, &q), 1);
+    memset(&q, 0, sizeof q);
+    assert_int_equal(lia_parse_time("2024-05-02 00:00:00", 19, &q.since_us, &why), LIA_OK);
+    assert_int_equal(lia_parse_time("2024-05-04 10:00:00", 19, &q.until_us, &why), LIA_OK);
+    assert_int_equal(query_n(f->s, &q), 2);
+    memset(&q, 0, sizeof q);
+    q.feed = "feed-b";
+    assert_int_equal(query_n(f->s, &q), 0);
+    q.feed = "feed-a";
+    q.limit = 3;
+    {
+        uint64_t n = 0;
+        lia_error err;
+        assert_int_equal(lia_store_query(f->s, &q, count_cb, &n, &err), LIA_OK);
+        assert_int_equal(n, 3);
+    }
+}
+
+typedef struct grp {
+    char keys[8][16];
+    uint64_t n[8];
+    int count;
+} grp;
+
+static int grp_cb(void *ud, const char *key, uint64_t n)
+{
+    grp *g = ud;
+    snprintf(g->keys[g->count], sizeof g->keys[0], "%s", key);
+    g->n[g->count++] = n;
+    return 0;
+}
+
+static void test_group_and_report(void **state)
+{
+    fx *f = *state;
+    lia_report r, r2;
+    lia_query q;
+    lia_error err;
+    grp g = {0};
+    fill(f, &r);
+    memset(&q, 0, sizeof q);
+    assert_int_equal(lia_store_group(f->s, &q, "cc", 0, grp_cb, &g, &err), LIA_OK);
+    assert_int_equal(g.count, 3);
+    assert_string_equal(g.keys[0], "DE"); /* 2, then NL 2 (ties by key), CN 1 */
+    assert_int_equal(g.n[0], 2);
+    assert_string_equal(g.keys[2], "CN");
+    assert_int_equal(lia_store_group(f->s, &q, "bogus", 0, grp_cb, &g, &err), LIA_EINVAL);
+    /* the same report again: found, with its progress */
+    memset(&r2, 0, sizeof r2);
+    memcpy(r2.hash, r.hash, sizeof r.hash);
+    snprintf(r2.feed, sizeof r2.feed, "feed-a");
+    assert_int_equal(lia_store_report_begin(f->s, &r2, &err), LIA_OK);
+    assert_int_equal(r2.state, LIA_REPORT_PARTIAL);
+    assert_int_equal(r2.id, r.id);
+    assert_int_equal(r2.lines_done, 7);
+    assert_int_equal(r2.events, 5);
+    /* a partial report may not be resumed under another feed */
+    snprintf(r2.feed, sizeof r2.feed, "feed-b");
+    assert_int_equal(lia_store_report_begin(f->s, &r2, &err), LIA_EEXIST);
+    assert_int_equal(lia_store_report_finish(f->s, &r, &err), LIA_OK);
+    assert_int_equal(lia_store_report_get(f->s, r.id, &r2, &err), LIA_OK);
+    assert_int_equal(r2.state, LIA_REPORT_COMPLETE);
+    assert_int_equal(lia_store_report_get(f->s, 999, &r2, &err), LIA_ENOTFOUND);
+}
+
+static int q_cb(void *ud, const lia_qrow *row)
+{
+    lia_qrow *out = ud;
+    assert_int_equal(row->line, 8);
+    assert_string_equal(row->field, "source.ip");
+    assert_string_equal(row->value, "1.2.3");
+    assert_string_equal(row->reason, "bad address");
+    assert_string_equal(row->report_name, "a.csv");
+    assert_int_equal(row->raw.len, 8);
+    assert_memory_equal(row->raw.ptr, "1.2.3,NL", 8);
+    out->line = row->line;
+    return 0;
+}
+
+static void test_quarantine(void **state)
+{
+    fx *f = *state;
+    lia_report r;
+    lia_qrow got = {0};
+    lia_error err;
+    fill(f, &r);
+    assert_int_equal(lia_store_quarantine_list(f->s, NULL, 0, 0, q_cb, &got, &err), LIA_OK);
+    assert_int_equal(got.line, 8);
+    got.line = 0;
+    assert_int_equal(lia_store_quarantine_list(f->s, "other-feed", 0, 0, q_cb, &got, &err), LIA_OK);
+    assert_int_equal(got.line, 0);
+}
+
+static void test_uncommitted_batch_is_lost(void **state)
+{
+    fx *f = *state;
+    lia_report r, r2;
+    lia_event ev;
+    lia_error err;
+    lia_query q;
+    fill(f, &r);
+    lia_event_init(&ev);
+    make_event(&ev, "203.0.113.9", "FR", "64497", "scanner", "2024-05-06 00:00:00");
+    assert_int_equal(lia_store_put_events(f->s, &r, &ev, 1, &err), LIA_OK);
+    lia_event_free(&ev);
+    lia_store_close(f->s); /* no checkpoint: as if the process died */
+    assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
+    memset(&q, 0, sizeof q);
+    assert_int_equal(query_n(f->s, &q), 5);
+    assert_int_equal(lia_store_report_get(f->s, r.id, &r2, &err), LIA_OK);
+    assert_int_equal(r2.lines_done, 7);
+    assert_int_equal(lia_store_check(f->s, &err), LIA_OK);
+}
+
+static int stats_cb(void *ud, const char *feed, int stage, const lia_counter *c, uint64_t reports,
+                    int64_t last)
+{
+    if (stage == LIA_ST_PARSE) {
+        assert_string_equal(feed, "feed-a");
+        assert_int_equal(c->in, 20);
+        assert_int_equal(c->errors, 2);
+        assert_int_equal(reports, 2);
+        (*(int *)ud)++;
+    }
+    return 0;
+}
+
+static void test_stats(void **state)
+{
+    fx *f = *state;
+    lia_counter c[LIA_ST__COUNT];
+    lia_error err;
+    int seen = 0;
+    memset(c, 0, sizeof c);
+    c[LIA_ST_PARSE].in = 10;
+    c[LIA_ST_PARSE].errors = 1;
+    assert_int_equal(lia_store_stats_add(f->s, "feed-a", c, &err), LIA_OK);
+    assert_int_equal(lia_store_stats_add(f->s, "feed-a", c, &err), LIA_OK);
+    assert_int_equal(lia_store_stats(f->s, stats_cb, &seen, &err), LIA_OK);
+    assert_int_equal(seen, 1);
+}
+
+static void test_schema_versions(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db;
+    lia_store *s2;
+    lia_error err;
+    assert_int_equal(lia_store_schema_version(f->s), LIA_STORE_SCHEMA_VERSION);
+    lia_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(lia_store_open(f->path, &s2, &err), LIA_ESCHEMA);
+    assert_non_null(strstr(err.reason, "newer"));
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_and_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uncommitted_batch_is_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_versions, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
