@@ -29,6 +29,11 @@
 #include "liaison/error.h"
 #include "liaison/limits.h"
 
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(LIA_CSV_NO_SIMD)
+#include <emmintrin.h>
+#define CSV_SSE2 1
+#endif
+
 enum {
     S_REC,     /* at the start of a physical line, between records */
     S_COMMENT, /* inside a comment line */
@@ -545,6 +550,37 @@ static inline const char *scan(const unsigned char *tab, const char *q, const ch
     return q;
 }
 
+#ifdef CSV_SSE2
+/* The same with 16-byte compares against the five stop bytes v[0..3] and
+ * NUL (unused slots repeat another stop). Reads only below end; results at
+ * or beyond lim become lim. The field length no longer decides a branch. */
+static inline const char *scan16(const __m128i *v, const unsigned char *tab, const char *q,
+                                 const char *lim, const char *end)
+{
+    while (end - q >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, v[0]), _mm_cmpeq_epi8(x, v[1])),
+                                 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, v[2]),
+                                                           _mm_cmpeq_epi8(x, v[3])),
+                                              _mm_cmpeq_epi8(x, _mm_setzero_si128())));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits) {
+            q += __builtin_ctz(bits);
+            return q < lim ? q : lim;
+        }
+        q += 16;
+        if (q >= lim)
+            return lim;
+    }
+    return scan(tab, q, lim);
+}
+#define SCAN_UNQ(q, lim) scan16(vu, c->spec, (q), (lim), end)
+#define SCAN_QUO(q, lim) scan16(vq, c->qspec, (q), (lim), end)
+#else
+#define SCAN_UNQ(q, lim) scan(c->spec, (q), (lim))
+#define SCAN_QUO(q, lim) scan(c->qspec, (q), (lim))
+#endif
+
 /* Whole, simple records from *pp; stops at the first record it cannot take
  * (leaving *pp at that record's first byte) or at end. */
 static int fast(lia_csv *c, const char **pp, const char *end, lia_csv_cb cb, void *ud)
@@ -553,11 +589,19 @@ static int fast(lia_csv *c, const char **pp, const char *end, lia_csv_cb cb, voi
     const size_t maxf = c->o.max_field, maxr = c->o.max_row, maxn = c->o.max_fields;
     const int delim = c->delim, quote = c->quote;
     int rc = 0;
+#ifdef CSV_SSE2
+    const char qch = quote >= 0 ? (char)quote : (char)delim;
+    const __m128i vu[4] = {_mm_set1_epi8((char)delim), _mm_set1_epi8(qch), _mm_set1_epi8('\n'),
+                           _mm_set1_epi8('\r')};
+    const __m128i vq[4] = {_mm_set1_epi8(qch), _mm_set1_epi8(qch), _mm_set1_epi8('\n'),
+                           _mm_set1_epi8('\r')};
+#endif
 
     while (p < end) {
         const char *lim = (size_t)(end - p) > maxr ? p + maxr + 1 : end;
         const char *q = p, *s;
-        size_t n = 0, flen;
+        size_t n = 0, flen, fcap = c->fcap;
+        lia_slice *f = c->fields;
         lia_csv_row row;
         unsigned char ch;
 
@@ -566,7 +610,7 @@ static int fast(lia_csv *c, const char **pp, const char *end, lia_csv_cb cb, voi
         for (;;) {
             if (q < lim && (unsigned char)*q == quote) {
                 s = ++q;
-                q = scan(c->qspec, q, lim);
+                q = SCAN_QUO(q, lim);
                 if (q == lim || (unsigned char)*q != quote)
                     goto bail;
                 flen = (size_t)(q - s);
@@ -577,7 +621,7 @@ static int fast(lia_csv *c, const char **pp, const char *end, lia_csv_cb cb, voi
                     goto bail;
             } else {
                 s = q;
-                q = scan(c->spec, q, lim);
+                q = SCAN_UNQ(q, lim);
                 if (q == lim)
                     goto bail;
                 ch = (unsigned char)*q;
@@ -587,10 +631,14 @@ static int fast(lia_csv *c, const char **pp, const char *end, lia_csv_cb cb, voi
             }
             if (flen > maxf)
                 goto bail;
-            if (n == c->fcap && (rc = grow_fields(c)))
-                goto out;
-            c->fields[n].ptr = s;
-            c->fields[n].len = flen;
+            if (n == fcap) {
+                if ((rc = grow_fields(c)))
+                    goto out;
+                f = c->fields;
+                fcap = c->fcap;
+            }
+            f[n].ptr = s;
+            f[n].len = flen;
             n++;
             if (ch != delim)
                 break;
@@ -602,7 +650,7 @@ static int fast(lia_csv *c, const char **pp, const char *end, lia_csv_cb cb, voi
         if (q == p && c->o.skip_blank) {
             rc = 0;
         } else {
-            row.fields = c->fields;
+            row.fields = f;
             row.nfields = n;
             row.raw.ptr = p;
             row.raw.len = (size_t)(q - p);
