@@ -10,7 +10,7 @@ results="$build/fuzz-results.txt"
 : > "$results"
 status=0
 for bin in "$build"/fuzz/fuzz_*; do
-    [ -x "$bin" ] || continue
+    [ -f "$bin" ] && [ -x "$bin" ] || continue
     name=$(basename "$bin")
     short=${name#fuzz_}
     work="$build/fuzz-work/$short"

@@ -28,13 +28,25 @@ typedef struct lia_record {
     const char *why;
 } lia_record;
 
+/* Memory that never moves once handed out: blocks, freed together. */
+typedef struct lia_arena_block lia_arena_block;
+typedef struct lia_arena {
+    lia_arena_block *head;
+    size_t total;       /* bytes in all blocks */
+    size_t max;         /* cap on total */
+} lia_arena;
+void lia_arena_init(lia_arena *a, size_t max);
+void *lia_arena_alloc(lia_arena *a, size_t n); /* NULL: out of memory or over max */
+void lia_arena_clear(lia_arena *a);            /* keeps one block for reuse */
+void lia_arena_free(lia_arena *a);
+
 /* Records of one chunk; slices point into the chunk or into arena. */
 typedef struct lia_records {
     lia_record *rec;
     size_t n, cap;
     lia_slice *fields;
     size_t nf, capf;
-    lia_buf arena;      /* copies of data that does not live in the chunk */
+    lia_arena arena;    /* copies of data that does not live in the chunk */
     const lia_slice *header; /* column names, if the format has a header */
     size_t nheader;
 } lia_records;

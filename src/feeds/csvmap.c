@@ -51,7 +51,9 @@ static int conv_bool(lia_slice in, lia_buf *scratch, lia_slice *out, const char 
     int b;
     if (in.len == 0)
         return LIA_CONV_ABSENT;
-    if (lia_parse_bool(in.ptr, in.len, &b, why))
+    if (in.len == 1 && (in.ptr[0] == 'Y' || in.ptr[0] == 'y' || in.ptr[0] == 'N' || in.ptr[0] == 'n'))
+        b = in.ptr[0] == 'Y' || in.ptr[0] == 'y'; /* Shadowserver's Y/N */
+    else if (lia_parse_bool(in.ptr, in.len, &b, why))
         return LIA_EINVAL;
     *out = b ? LIA_SLICE("true") : LIA_SLICE("false");
     return LIA_CONV_JSON;
@@ -84,7 +86,7 @@ const lia_conv lia_convs[] = {
     {"lower", conv_lower, "ASCII lower case"},
     {"int", conv_int, "integer; stored as a JSON number in extra.*"},
     {"float", conv_float, "number; stored as a JSON number in extra.*"},
-    {"bool", conv_bool, "true/false/yes/no/1/0; a JSON boolean in extra.*"},
+    {"bool", conv_bool, "true/false/yes/no/y/n/1/0; a JSON boolean in extra.*"},
     {"trim", conv_trim, "strip spaces and tabs at both ends"},
     {NULL, NULL, NULL},
 };

@@ -7,17 +7,82 @@
 #include "liaison/limits.h"
 #include "liaison/pipeline.h"
 
+struct lia_arena_block {
+    lia_arena_block *next;
+    size_t used, cap;
+    char data[];
+};
+
+void lia_arena_init(lia_arena *a, size_t max)
+{
+    a->head = NULL;
+    a->total = 0;
+    a->max = max;
+}
+
+void *lia_arena_alloc(lia_arena *a, size_t n)
+{
+    lia_arena_block *b = a->head;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        if (cap > a->max || a->total > a->max - cap)
+            return NULL;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = a->head;
+        b->used = 0;
+        b->cap = cap;
+        a->head = b;
+        a->total += cap;
+    }
+    b->used += n;
+    return b->data + b->used - n;
+}
+
+void lia_arena_clear(lia_arena *a)
+{
+    lia_arena_block *b = a->head, *keep = NULL;
+    while (b) { /* keep the largest block, free the rest */
+        lia_arena_block *next = b->next;
+        if (!keep || b->cap > keep->cap) {
+            if (keep)
+                free(keep);
+            keep = b;
+        } else {
+            free(b);
+        }
+        b = next;
+    }
+    a->head = keep;
+    a->total = keep ? keep->cap : 0;
+    if (keep) {
+        keep->next = NULL;
+        keep->used = 0;
+    }
+}
+
+void lia_arena_free(lia_arena *a)
+{
+    while (a->head) {
+        lia_arena_block *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+    a->total = 0;
+}
+
 void lia_records_init(lia_records *r)
 {
     memset(r, 0, sizeof *r);
-    lia_buf_init(&r->arena, (size_t)64 << 20);
+    lia_arena_init(&r->arena, (size_t)256 << 20);
 }
 
 void lia_records_free(lia_records *r)
 {
     free(r->rec);
     free(r->fields);
-    lia_buf_free(&r->arena);
+    lia_arena_free(&r->arena);
     memset(r, 0, sizeof *r);
 }
 
@@ -25,7 +90,7 @@ void lia_records_clear(lia_records *r)
 {
     r->n = 0;
     r->nf = 0;
-    lia_buf_reset(&r->arena);
+    lia_arena_clear(&r->arena);
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -52,12 +117,12 @@ int lia_records_add(lia_records *r, uint64_t line, lia_slice raw, const lia_slic
     if (grow((void **)&r->rec, &r->cap, r->n + 1, sizeof *r->rec) ||
         grow((void **)&r->fields, &r->capf, r->nf + nfields, sizeof *r->fields))
         return LIA_ENOMEM;
+    char *mem = NULL;
     if (copy) {
-        /* Offsets first: the arena may move while it grows. */
         size_t need = raw.len;
         for (size_t i = 0; i < nfields; i++)
             need += fields[i].len;
-        if (lia_buf_reserve(&r->arena, need))
+        if (!(mem = lia_arena_alloc(&r->arena, need ? need : 1)))
             return LIA_ENOMEM;
     }
     rec = &r->rec[r->n++];
@@ -67,13 +132,15 @@ int lia_records_add(lia_records *r, uint64_t line, lia_slice raw, const lia_slic
     rec->first = (uint32_t)r->nf;
     rec->nfields = (uint32_t)nfields;
     if (copy) {
-        size_t off = r->arena.len;
-        lia_buf_append(&r->arena, raw.ptr, raw.len);
-        rec->raw = (lia_slice){r->arena.ptr + off, raw.len};
+        if (raw.len)
+            memcpy(mem, raw.ptr, raw.len);
+        rec->raw = (lia_slice){mem, raw.len};
+        mem += raw.len;
         for (size_t i = 0; i < nfields; i++) {
-            off = r->arena.len;
-            lia_buf_append(&r->arena, fields[i].ptr, fields[i].len);
-            r->fields[r->nf++] = (lia_slice){r->arena.ptr + off, fields[i].len};
+            if (fields[i].len)
+                memcpy(mem, fields[i].ptr, fields[i].len);
+            r->fields[r->nf++] = (lia_slice){mem, fields[i].len};
+            mem += fields[i].len;
         }
     } else {
         rec->raw = raw;
