@@ -74,8 +74,21 @@ int lia_event_extra_json(lia_event *ev, const char *key, size_t klen, const char
 /* extra.KEY = the string s (valid UTF-8), stored as a JSON string. */
 int lia_event_extra_str(lia_event *ev, const char *key, size_t klen, const char *s, size_t n,
                         lia_error *err);
+/* Fast paths for readers whose keys were checked once up front (valid and
+ * distinct, e.g. a mapping's columns): skip the per-event key checks. */
+int lia_event_extra_str_known(lia_event *ev, const char *key, size_t klen, const char *s, size_t n,
+                              lia_error *err);
+int lia_event_extra_json_known(lia_event *ev, const char *key, size_t klen, const char *json,
+                               size_t jn, lia_error *err);
+/* 1 if KEY is a valid extra key (without "extra."). */
+int lia_extra_key_valid(const char *key, size_t klen);
+
 /* extra.KEY = integer. */
 int lia_event_extra_int(lia_event *ev, const char *key, size_t klen, int64_t v, lia_error *err);
+
+/* Copy every field and extra key of src into dst (fields overwrite, extras
+ * are added; a duplicate extra key is an error). */
+int lia_event_copy(lia_event *dst, const lia_event *src, lia_error *err);
 
 /* Borrowed view of a string-typed field (LIA_SLICE_NULL if absent). */
 lia_slice lia_event_str(const lia_event *ev, lia_field f);

@@ -54,7 +54,19 @@ static inline void lia_buf_reset(lia_buf *b)
         b->ptr[0] = '\0';
 }
 int lia_buf_reserve(lia_buf *b, size_t extra);
-int lia_buf_append(lia_buf *b, const void *p, size_t n);
+int lia_buf_append_slow(lia_buf *b, const void *p, size_t n);
+/* Append n bytes (inline fast path when they fit the current allocation). */
+static inline int lia_buf_append(lia_buf *b, const void *p, size_t n)
+{
+    if (!b->err && n < b->cap - b->len && n <= b->max - b->len) {
+        if (n)
+            memcpy(b->ptr + b->len, p, n);
+        b->len += n;
+        b->ptr[b->len] = '\0';
+        return 0;
+    }
+    return lia_buf_append_slow(b, p, n);
+}
 int lia_buf_puts(lia_buf *b, const char *s);
 int lia_buf_putc(lia_buf *b, char c);
 int lia_buf_printf(lia_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -74,7 +74,7 @@ int lia_buf_reserve(lia_buf *b, size_t extra)
     return LIA_OK;
 }
 
-int lia_buf_append(lia_buf *b, const void *p, size_t n)
+int lia_buf_append_slow(lia_buf *b, const void *p, size_t n)
 {
     int rc = lia_buf_reserve(b, n);
     if (rc)

@@ -74,6 +74,53 @@ int lia_event_set_str(lia_event *ev, lia_field f, const char *s, size_t n)
     return LIA_OK;
 }
 
+static int is_text_type(lia_ftype t);
+
+int lia_event_copy(lia_event *dst, const lia_event *src, lia_error *err)
+{
+    for (int w = 0; w < (int)(sizeof src->present / sizeof src->present[0]); w++) {
+        uint64_t bits = src->present[w];
+        while (bits) {
+            int f = w * 64 + __builtin_ctzll(bits);
+            bits &= bits - 1;
+            if (is_text_type(lia_field_type((lia_field)f))) {
+                lia_slice v = lia_event_str(src, (lia_field)f);
+                if (lia_event_set_str(dst, (lia_field)f, v.ptr, v.len))
+                    return lia_error_set(err, LIA_ELIMIT, lia_field_name((lia_field)f), NULL, 0,
+                                         "event too large");
+            } else {
+                dst->v[f] = src->v[f];
+                PRESENT_SET(dst, f);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < src->nextra; i++) {
+        const lia_extra *x = &src->extra[i];
+        int rc = lia_event_extra_json(dst, src->text.ptr + x->koff, x->klen, src->text.ptr + x->voff,
+                                      x->vlen, err);
+        if (rc)
+            return rc;
+    }
+    return LIA_OK;
+}
+
+static int is_text_type(lia_ftype t)
+{
+    switch (t) {
+    case LIA_T_STRING:
+    case LIA_T_LOWER:
+    case LIA_T_UPPER:
+    case LIA_T_CC:
+    case LIA_T_FQDN:
+    case LIA_T_URL:
+    case LIA_T_BASE64:
+    case LIA_T_JSON:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 lia_slice lia_event_str(const lia_event *ev, lia_field f)
 {
     if (!lia_event_has(ev, f))
@@ -316,10 +363,11 @@ static int valid_extra_key(const char *k, size_t n)
     return 1;
 }
 
-int lia_event_extra_json(lia_event *ev, const char *key, size_t klen, const char *json, size_t jn,
-                         lia_error *err)
+/* Validate KEY, reserve an extra slot and write the key; the value follows
+ * in ev->text and extra_end() records the entry (or rolls back). */
+static int extra_begin(lia_event *ev, const char *key, size_t klen, const char *val, size_t vlen,
+                       size_t *koff, lia_error *err)
 {
-    size_t koff, voff;
     char fname[LIA_MAX_KEY + 8];
     if (!valid_extra_key(key, klen)) {
         snprintf(fname, sizeof fname, "extra.%.*s", (int)(klen > LIA_MAX_KEY ? LIA_MAX_KEY : klen), key);
@@ -330,7 +378,7 @@ int lia_event_extra_json(lia_event *ev, const char *key, size_t klen, const char
         const lia_extra *x = &ev->extra[i];
         if (x->klen == klen && memcmp(ev->text.ptr + x->koff, key, klen) == 0) {
             snprintf(fname, sizeof fname, "extra.%.*s", (int)klen, key);
-            return lia_error_set(err, LIA_EINVAL, fname, json, jn, "duplicate key");
+            return lia_error_set(err, LIA_EINVAL, fname, val, vlen, "duplicate key");
         }
     }
     if (ev->nextra == ev->extra_cap) {
@@ -345,40 +393,106 @@ int lia_event_extra_json(lia_event *ev, const char *key, size_t klen, const char
         ev->extra = nx;
         ev->extra_cap = ncap;
     }
-    koff = ev->text.len;
+    *koff = ev->text.len;
     lia_buf_append(&ev->text, key, klen);
-    voff = ev->text.len;
-    lia_buf_append(&ev->text, json, jn);
+    return LIA_OK;
+}
+
+/* Slot and key for a key known valid and distinct. */
+static int extra_begin_known(lia_event *ev, const char *key, size_t klen, size_t *koff, lia_error *err)
+{
+    if (ev->nextra == ev->extra_cap) {
+        uint32_t ncap = ev->extra_cap ? ev->extra_cap * 2 : 16;
+        lia_extra *nx;
+        if (ev->extra_cap >= LIA_MAX_EXTRA_KEYS)
+            return lia_error_set(err, LIA_ELIMIT, "extra", NULL, 0, "more than %d extra keys",
+                                 LIA_MAX_EXTRA_KEYS);
+        nx = realloc(ev->extra, ncap * sizeof *nx);
+        if (!nx)
+            return lia_error_set(err, LIA_ENOMEM, "extra", NULL, 0, "out of memory");
+        ev->extra = nx;
+        ev->extra_cap = ncap;
+    }
+    *koff = ev->text.len;
+    lia_buf_append(&ev->text, key, klen);
+    return LIA_OK;
+}
+
+static int extra_end(lia_event *ev, size_t koff, size_t klen, size_t voff, lia_error *err)
+{
     if (ev->text.err) {
         ev->text.err = 0;
         ev->text.len = koff;
+        if (ev->text.ptr)
+            ev->text.ptr[koff] = '\0';
         return lia_error_set(err, LIA_ELIMIT, "extra", NULL, 0, "event too large");
     }
-    ev->extra[ev->nextra++] = (lia_extra){(uint32_t)koff, (uint32_t)klen, (uint32_t)voff, (uint32_t)jn};
+    ev->extra[ev->nextra++] =
+        (lia_extra){(uint32_t)koff, (uint32_t)klen, (uint32_t)voff, (uint32_t)(ev->text.len - voff)};
     return LIA_OK;
+}
+
+int lia_event_extra_json(lia_event *ev, const char *key, size_t klen, const char *json, size_t jn,
+                         lia_error *err)
+{
+    size_t koff, voff;
+    int rc = extra_begin(ev, key, klen, json, jn, &koff, err);
+    if (rc)
+        return rc;
+    voff = ev->text.len;
+    lia_buf_append(&ev->text, json, jn);
+    return extra_end(ev, koff, klen, voff, err);
 }
 
 int lia_event_extra_str(lia_event *ev, const char *key, size_t klen, const char *s, size_t n,
                         lia_error *err)
 {
-    lia_buf tmp;
     const char *why = NULL;
+    size_t koff, voff;
     int rc;
     char fname[LIA_MAX_KEY + 8];
     if (check_text(s, n, LIA_MAX_STRING, &why)) {
         snprintf(fname, sizeof fname, "extra.%.*s", (int)(klen > LIA_MAX_KEY ? LIA_MAX_KEY : klen), key);
         return lia_error_set(err, LIA_EINVAL, fname, s, n, "%s", why);
     }
-    lia_buf_init(&tmp, LIA_MAX_EVENT_TEXT);
-    lia_buf_json_str(&tmp, s, n);
-    if (tmp.err) {
-        lia_buf_free(&tmp);
-        return lia_error_set(err, LIA_ELIMIT, "extra", NULL, 0, "value too long");
-    }
-    rc = lia_event_extra_json(ev, key, klen, tmp.ptr, tmp.len, err);
-    lia_buf_free(&tmp);
-    return rc;
+    if ((rc = extra_begin(ev, key, klen, s, n, &koff, err)))
+        return rc;
+    voff = ev->text.len;
+    lia_buf_json_str(&ev->text, s, n);
+    return extra_end(ev, koff, klen, voff, err);
 }
+
+int lia_event_extra_str_known(lia_event *ev, const char *key, size_t klen, const char *s, size_t n,
+                              lia_error *err)
+{
+    const char *why = NULL;
+    size_t koff, voff;
+    int rc;
+    char fname[LIA_MAX_KEY + 8];
+    if (check_text(s, n, LIA_MAX_STRING, &why)) {
+        snprintf(fname, sizeof fname, "extra.%.*s", (int)(klen > LIA_MAX_KEY ? LIA_MAX_KEY : klen), key);
+        return lia_error_set(err, LIA_EINVAL, fname, s, n, "%s", why);
+    }
+    if ((rc = extra_begin_known(ev, key, klen, &koff, err)))
+        return rc;
+    voff = ev->text.len;
+    lia_buf_json_str(&ev->text, s, n);
+    return extra_end(ev, koff, klen, voff, err);
+}
+
+int lia_event_extra_json_known(lia_event *ev, const char *key, size_t klen, const char *json,
+                               size_t jn, lia_error *err)
+{
+    size_t koff, voff;
+    int rc = extra_begin_known(ev, key, klen, &koff, err);
+    if (rc)
+        return rc;
+    voff = ev->text.len;
+    lia_buf_append(&ev->text, json, jn);
+    return extra_end(ev, koff, klen, voff, err);
+}
+
+int lia_extra_key_valid(const char *key, size_t klen) { return valid_extra_key(key, klen); }
 
 int lia_event_extra_int(lia_event *ev, const char *key, size_t klen, int64_t v, lia_error *err)
 {

@@ -36,12 +36,21 @@ static int conv_lower(lia_slice in, lia_buf *scratch, lia_slice *out, const char
 static int conv_int(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
 {
     int64_t v;
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u;
     if (in.len == 0)
         return LIA_CONV_ABSENT;
     if (lia_parse_int(in.ptr, in.len, &v, why))
         return LIA_EINVAL;
+    u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v; /* canonical: no leading zeros or sign */
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
     lia_buf_reset(scratch);
-    lia_buf_printf(scratch, "%lld", (long long)v);
+    lia_buf_append(scratch, p, (size_t)(tmp + sizeof tmp - p));
     *out = (lia_slice){scratch->ptr, scratch->len};
     return LIA_CONV_JSON;
 }
@@ -367,6 +376,7 @@ struct lia_csvfmt {
     char **hdr;         /* copies of header names */
     size_t nhdr;
     lia_buf scratch;
+    lia_event consts;   /* the mapping's constants, validated once */
     int fatal;
     lia_error fatal_err;
 };
@@ -434,12 +444,35 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
                 else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
                     *p = '_';
             }
-            f->act[i].key = k;
             f->act[i].klen = strlen(k);
+            if (k[0] == '.' || k[0] == '-')
+                k[0] = '_';
+            if (k[f->act[i].klen - 1] == '.' || k[f->act[i].klen - 1] == '-')
+                k[f->act[i].klen - 1] = '_';
+            f->act[i].key = k;
         }
         if (f->act[i].field == -2 && m->unmapped == LIA_UNMAPPED_ERROR && names)
             return lia_error_set(err, LIA_EPARSE, f->hdr[i], NULL, 0,
                                  "mapping %s: column is not mapped", m->name);
+    }
+    /* extra keys are checked once here, so rows can skip the per-event checks */
+    for (size_t i = 0; i < n; i++) {
+        const action *a = &f->act[i];
+        if (a->field != -1)
+            continue;
+        if (!lia_extra_key_valid(a->key, a->klen))
+            return lia_error_set(err, LIA_EPARSE, a->column, a->key, a->klen,
+                                 "mapping %s: not a valid extra key", m->name);
+        for (size_t j = 0; j < i; j++)
+            if (f->act[j].field == -1 && f->act[j].klen == a->klen && memcmp(f->act[j].key, a->key, a->klen) == 0)
+                return lia_error_set(err, LIA_EPARSE, a->column, a->key, a->klen,
+                                     "mapping %s: two columns map to the same extra key", m->name);
+        for (size_t c = 0; c < f->consts.nextra; c++) {
+            const lia_extra *x = &f->consts.extra[c];
+            if (x->klen == a->klen && memcmp(f->consts.text.ptr + x->koff, a->key, a->klen) == 0)
+                return lia_error_set(err, LIA_EPARSE, a->column, a->key, a->klen,
+                                     "mapping %s: a column and a constant set the same extra key", m->name);
+        }
     }
     f->have_header = 1;
     return LIA_OK;
@@ -476,7 +509,20 @@ int lia_csvfmt_open(lia_csvfmt **out, lia_csvmap *m, const lia_feed_opts *o, lia
     }
     f->map = m;
     lia_buf_init(&f->scratch, LIA_MAX_FIELD);
+    lia_event_init(&f->consts);
     lia_error_clear(&f->fatal_err);
+    for (size_t i = 0; i < m->nconsts; i++) {
+        const lia_constmap *c = &m->consts[i];
+        rc = lia_event_set_name(&f->consts, c->target, strlen(c->target), c->value, strlen(c->value), err);
+        if (rc) {
+            char msg[LIA_ERR_REASON_MAX];
+            snprintf(msg, sizeof msg, "mapping %s: constant: %s", m->name, err ? err->reason : "");
+            if (err)
+                snprintf(err->reason, sizeof err->reason, "%s", msg);
+            lia_csvfmt_close(f);
+            return rc;
+        }
+    }
     if ((rc = lia_csv_create(&m->csv, &f->csv))) {
         lia_csvfmt_close(f);
         return lia_error_set(err, rc, NULL, NULL, 0, "creating CSV splitter: %s", lia_strerror(rc));
@@ -557,19 +603,13 @@ int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record 
         if (a->field >= 0)
             rc = lia_event_set(ev, (lia_field)a->field, v.ptr, v.len, err);
         else if (kind == LIA_CONV_JSON)
-            rc = lia_event_extra_json(ev, a->key, a->klen, v.ptr, v.len, err);
+            rc = lia_event_extra_json_known(ev, a->key, a->klen, v.ptr, v.len, err);
         else
-            rc = lia_event_extra_str(ev, a->key, a->klen, v.ptr, v.len, err);
+            rc = lia_event_extra_str_known(ev, a->key, a->klen, v.ptr, v.len, err);
         if (rc)
             return rc;
     }
-    for (size_t i = 0; i < m->nconsts; i++) {
-        const lia_constmap *c = &m->consts[i];
-        rc = lia_event_set_name(ev, c->target, strlen(c->target), c->value, strlen(c->value), err);
-        if (rc)
-            return rc;
-    }
-    return LIA_OK;
+    return m->nconsts ? lia_event_copy(ev, &f->consts, err) : LIA_OK;
 }
 
 void lia_csvfmt_close(lia_csvfmt *f)
@@ -581,6 +621,7 @@ void lia_csvfmt_close(lia_csvfmt *f)
     free_header(f);
     free(f->act);
     lia_buf_free(&f->scratch);
+    lia_event_free(&f->consts);
     free(f);
 }
 

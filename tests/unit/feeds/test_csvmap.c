@@ -125,15 +125,17 @@ static void test_bad_mappings(void **state)
     }
 }
 
-static void test_bad_constant_quarantines_rows(void **state)
+static void test_bad_constant_rejects_mapping(void **state)
 {
     static const char map[] = "{\"columns\": {\"ip\": \"source.ip\"},"
                               " \"constants\": {\"classification.type\": \"nonsense\"}}";
     fmt_result r;
+    char msg[1024];
     run_map(map, "ip\n192.0.2.1\n", 0, &r);
-    assert_int_equal(r.rc, LIA_OK);
-    assert_int_equal(r.bad, 1);
-    assert_non_null(strstr(lia_buf_cstr(&r.out), "not an RSIT classification.type"));
+    assert_int_equal(r.rc, LIA_EINVAL);
+    lia_error_format(&r.err, msg, sizeof msg);
+    assert_non_null(strstr(msg, "classification.type: \"nonsense\": mapping"));
+    assert_non_null(strstr(msg, "constant: not an RSIT classification.type"));
     fmt_result_free(&r);
 }
 
@@ -144,7 +146,7 @@ int main(void)
         cmocka_unit_test(test_required_column_missing),
         cmocka_unit_test(test_positional_and_ignore),
         cmocka_unit_test(test_bad_mappings),
-        cmocka_unit_test(test_bad_constant_quarantines_rows),
+        cmocka_unit_test(test_bad_constant_rejects_mapping),
     };
     return cmocka_run_group_tests_name("csvmap", tests, NULL, NULL);
 }
