@@ -61,7 +61,8 @@ static const struct {
     {"other", T_OTHER},
     {"undetermined", T_OTHER},
     {"test", T_TEST},
-    /* IntelMQ 3 types outside RSIT */
+    /* IntelMQ 3 types outside RSIT. The store keeps a type as its index in
+     * this table: append new types at the end, never reorder. */
     {"blacklist", T_OTHER},
     {"dga-domain", T_OTHER},
     {"proxy", T_OTHER},

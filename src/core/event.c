@@ -133,8 +133,32 @@ static int bad(lia_error *err, lia_field f, const char *s, size_t n, const char 
     return lia_error_set(err, LIA_EINVAL, lia_field_name(f), s, n, "%s", why ? why : "invalid");
 }
 
+/* 1 if s[0..n) is printable ASCII without '"' and '\\': then it is valid
+ * UTF-8, has no NUL, and needs no JSON escaping. Eight bytes at a time. */
+static int plain_ascii(const char *s, size_t n)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, q, b;
+        memcpy(&w, s + i, 8);
+        q = w ^ (ones * 0x22);
+        b = w ^ (ones * 0x5c);
+        if ((w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high)
+            return 0;
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+            return 0;
+    }
+    return 1;
+}
+
 static int check_text(const char *s, size_t n, size_t max, const char **why)
 {
+    if (n <= max && plain_ascii(s, n))
+        return LIA_OK;
     if (n > max) {
         *why = "value too long";
         return LIA_ELIMIT;
@@ -467,16 +491,27 @@ int lia_event_extra_str_known(lia_event *ev, const char *key, size_t klen, const
 {
     const char *why = NULL;
     size_t koff, voff;
-    int rc;
+    int rc, plain = n <= LIA_MAX_STRING && plain_ascii(s, n);
     char fname[LIA_MAX_KEY + 8];
-    if (check_text(s, n, LIA_MAX_STRING, &why)) {
+    if (!plain && check_text(s, n, LIA_MAX_STRING, &why)) {
         snprintf(fname, sizeof fname, "extra.%.*s", (int)(klen > LIA_MAX_KEY ? LIA_MAX_KEY : klen), key);
         return lia_error_set(err, LIA_EINVAL, fname, s, n, "%s", why);
     }
     if ((rc = extra_begin_known(ev, key, klen, &koff, err)))
         return rc;
     voff = ev->text.len;
-    lia_buf_json_str(&ev->text, s, n);
+    if (plain) { /* common case: copy between quotes */
+        if (lia_buf_reserve(&ev->text, n + 2) == LIA_OK) {
+            char *p = ev->text.ptr + ev->text.len;
+            p[0] = '"';
+            memcpy(p + 1, s, n);
+            p[n + 1] = '"';
+            ev->text.len += n + 2;
+            ev->text.ptr[ev->text.len] = '\0';
+        }
+    } else {
+        lia_buf_json_str(&ev->text, s, n);
+    }
     return extra_end(ev, koff, klen, voff, err);
 }
 

@@ -41,12 +41,11 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY,"
     "  report_id INTEGER NOT NULL REFERENCES reports(id),"
     "  line INTEGER NOT NULL,"
-    "  feed TEXT NOT NULL,"
     "  time INTEGER,"      /* time.source, else time.observation (us) */
     "  src_ip BLOB,"       /* 16 bytes, IPv4 as ::ffff:a.b.c.d */
     "  src_asn INTEGER,"
     "  src_cc TEXT,"
-    "  class TEXT,"        /* classification.type */
+    "  class INTEGER,"     /* classification.type: index in src/core/classify.c (append-only) */
     "  tlp INTEGER,"
     "  body TEXT NOT NULL);"
     "CREATE INDEX events_time ON events(time);"
@@ -54,7 +53,8 @@ static const char *const migrations[] = {
     "CREATE INDEX events_src_cc ON events(src_cc);"
     "CREATE INDEX events_src_asn ON events(src_asn);"
     "CREATE INDEX events_class ON events(class);"
-    "CREATE INDEX events_feed ON events(feed);"
+    "CREATE INDEX events_report ON events(report_id, line);" /* feed, and trace to report and line */
+    "CREATE INDEX reports_feed ON reports(feed);"
     "CREATE TABLE quarantine("
     "  id INTEGER PRIMARY KEY,"
     "  report_id INTEGER NOT NULL REFERENCES reports(id),"
@@ -171,8 +171,14 @@ static int sq_open(void **impl, const char *path, lia_error *err)
         return rc;
     }
     sqlite3_busy_timeout(q->db, 10000);
-    if ((rc = exec(q, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                      "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+    /* 16 KiB pages (set before the file is created), a 256 MiB page cache,
+     * and checkpoints every 25,000 pages rather than SQLite's 1,000: with
+     * random-key indexes a small checkpoint interval rewrites the same pages
+     * over and over (measured: 2x slower ingest; docs/performance.md). The
+     * WAL is cut back to 64 MiB after each checkpoint. */
+    if ((rc = exec(q, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                      "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"
+                      "PRAGMA wal_autocheckpoint=25000; PRAGMA journal_size_limit=67108864;",
                    err)) ||
         (rc = migrate(q, err))) {
         lia_error_where(err, path, 0);
@@ -180,8 +186,8 @@ static int sq_open(void **impl, const char *path, lia_error *err)
         return rc;
     }
     if (sqlite3_prepare_v2(q->db,
-                           "INSERT INTO events(report_id,line,feed,time,src_ip,src_asn,src_cc,class,tlp,body)"
-                           " VALUES(?,?,?,?,?,?,?,?,?,?)",
+                           "INSERT INTO events(report_id,line,time,src_ip,src_asn,src_cc,class,tlp,body)"
+                           " VALUES(?,?,?,?,?,?,?,?,?)",
                            -1, &q->ins_event, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(q->db,
                            "INSERT INTO quarantine(report_id,line,field,value,reason,raw,at)"
@@ -291,39 +297,37 @@ static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t 
             return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "event too large to store");
         sqlite3_bind_int64(st, 1, r->id);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)e->line);
-        sqlite3_bind_text(st, 3, r->feed, -1, SQLITE_STATIC);
         if (lia_event_has(e, LIA_F_TIME_SOURCE))
-            sqlite3_bind_int64(st, 4, e->v[LIA_F_TIME_SOURCE].i);
+            sqlite3_bind_int64(st, 3, e->v[LIA_F_TIME_SOURCE].i);
         else if (lia_event_has(e, LIA_F_TIME_OBSERVATION))
-            sqlite3_bind_int64(st, 4, e->v[LIA_F_TIME_OBSERVATION].i);
+            sqlite3_bind_int64(st, 3, e->v[LIA_F_TIME_OBSERVATION].i);
         else
-            sqlite3_bind_null(st, 4);
+            sqlite3_bind_null(st, 3);
         if (lia_event_has(e, LIA_F_SOURCE_IP)) {
             lia_ip_key(&e->v[LIA_F_SOURCE_IP].ip, key);
-            sqlite3_bind_blob(st, 5, key, 16, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(st, 4, key, 16, SQLITE_TRANSIENT);
         } else {
-            sqlite3_bind_null(st, 5);
+            sqlite3_bind_null(st, 4);
         }
         if (lia_event_has(e, LIA_F_SOURCE_ASN))
-            sqlite3_bind_int64(st, 6, e->v[LIA_F_SOURCE_ASN].i);
+            sqlite3_bind_int64(st, 5, e->v[LIA_F_SOURCE_ASN].i);
         else
-            sqlite3_bind_null(st, 6);
+            sqlite3_bind_null(st, 5);
         if (lia_event_has(e, LIA_F_SOURCE_GEOLOCATION_CC)) {
             lia_slice cc = lia_event_str(e, LIA_F_SOURCE_GEOLOCATION_CC);
-            sqlite3_bind_text(st, 7, cc.ptr, (int)cc.len, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 6, cc.ptr, (int)cc.len, SQLITE_TRANSIENT);
         } else {
-            sqlite3_bind_null(st, 7);
+            sqlite3_bind_null(st, 6);
         }
         if (lia_event_has(e, LIA_F_CLASSIFICATION_TYPE))
-            sqlite3_bind_text(st, 8, lia_class_type_name((int)e->v[LIA_F_CLASSIFICATION_TYPE].i), -1,
-                              SQLITE_STATIC);
+            sqlite3_bind_int(st, 7, (int)e->v[LIA_F_CLASSIFICATION_TYPE].i);
+        else
+            sqlite3_bind_null(st, 7);
+        if (lia_event_has(e, LIA_F_TLP))
+            sqlite3_bind_int(st, 8, (int)e->v[LIA_F_TLP].i);
         else
             sqlite3_bind_null(st, 8);
-        if (lia_event_has(e, LIA_F_TLP))
-            sqlite3_bind_int(st, 9, (int)e->v[LIA_F_TLP].i);
-        else
-            sqlite3_bind_null(st, 9);
-        sqlite3_bind_text(st, 10, q->body.ptr, (int)q->body.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 9, q->body.ptr, (int)q->body.len, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
             rc = dberr(q, err, "storing event");
             sqlite3_reset(st);
@@ -496,10 +500,11 @@ static int build_where(where *w, const lia_query *qy, lia_error *err)
     if (qy->classification) {
         const char *c = qy->classification;
         int tax = lia_class_taxonomy_lookup(c, strlen(c));
-        if (lia_class_type_lookup(c, strlen(c)) >= 0) {
+        int type = lia_class_type_lookup(c, strlen(c));
+        if (type >= 0) {
             w_and(w, "class = ?");
-            w->b[w->nb].kind = 1;
-            w->b[w->nb++].s = c;
+            w->b[w->nb].kind = 0;
+            w->b[w->nb++].i = type;
         } else if (tax >= 0) {
             int first = 1;
             w_and(w, "class IN (");
@@ -508,8 +513,8 @@ static int build_where(where *w, const lia_query *qy, lia_error *err)
                     continue;
                 lia_buf_puts(&w->sql, first ? "?" : ",?");
                 first = 0;
-                w->b[w->nb].kind = 1;
-                w->b[w->nb++].s = lia_class_type_name(t);
+                w->b[w->nb].kind = 0;
+                w->b[w->nb++].i = t;
             }
             lia_buf_putc(&w->sql, ')');
         } else {
@@ -519,7 +524,7 @@ static int build_where(where *w, const lia_query *qy, lia_error *err)
         }
     }
     if (qy->feed) {
-        w_and(w, "feed = ?");
+        w_and(w, "report_id IN (SELECT id FROM reports WHERE feed = ?)");
         w->b[w->nb].kind = 1;
         w->b[w->nb++].s = qy->feed;
     }
@@ -631,16 +636,22 @@ static int sq_group(void *impl, const lia_query *qy, const char *by, uint64_t li
     else if (strcmp(by, "asn") == 0)
         col = "coalesce(src_asn,0)";
     else if (strcmp(by, "class") == 0 || strcmp(by, "type") == 0)
-        col = "coalesce(class,'(none)')";
+        col = "class";
     else if (strcmp(by, "feed") == 0)
-        col = "feed";
+        col = "report_id";
     else
         return lia_error_set(err, LIA_EINVAL, "by", by, strlen(by), "group by cc, asn, class or feed");
     if ((rc = build_where(&w, qy, err)))
         return rc;
     lia_buf_init(&sql, 8192);
-    lia_buf_printf(&sql, "SELECT %s AS k, count(*) AS n FROM events%s GROUP BY k ORDER BY n DESC, k",
-                   col, lia_buf_cstr(&w.sql));
+    if (strcmp(col, "report_id") == 0) /* feed: count per report, then per feed */
+        lia_buf_printf(&sql,
+                       "SELECT r.feed AS k, sum(x.n) AS n FROM (SELECT report_id, count(*) AS n FROM events%s"
+                       " GROUP BY report_id) x JOIN reports r ON r.id = x.report_id GROUP BY k ORDER BY n DESC, k",
+                       lia_buf_cstr(&w.sql));
+    else
+        lia_buf_printf(&sql, "SELECT %s AS k, count(*) AS n FROM events%s GROUP BY k ORDER BY n DESC, k",
+                       col, lia_buf_cstr(&w.sql));
     if (limit)
         lia_buf_printf(&sql, " LIMIT %llu", (unsigned long long)limit);
     if (sqlite3_prepare_v2(q->db, lia_buf_cstr(&sql), -1, &st, NULL)) {
@@ -649,7 +660,11 @@ static int sq_group(void *impl, const lia_query *qy, const char *by, uint64_t li
     }
     bind_where(st, &w, 1);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = cb(ud, (const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1))))
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        if (strcmp(col, "class") == 0)
+            key = sqlite3_column_type(st, 0) == SQLITE_NULL ? "(none)"
+                                                             : lia_class_type_name(sqlite3_column_int(st, 0));
+        if ((rc = cb(ud, key, (uint64_t)sqlite3_column_int64(st, 1))))
             break;
     }
     if (rc == LIA_OK && step != SQLITE_DONE)
