@@ -38,7 +38,7 @@ def main(argv):
             continue
         bp = bf = 0
         for t in log:
-            text = t.get("stdout") or ""
+            text = (t.get("stdout") or "") + "\n" + (t.get("stderr") or "")
             ok = t.get("result") in ("OK", "EXPECTEDFAIL", "SKIP")
             p = sum(int(x) for x in CMOCKA_OK.findall(text))
             q = sum(int(x) for x in CMOCKA_FAIL.findall(text))
