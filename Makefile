@@ -9,7 +9,7 @@ FUZZ    ?= build-fuzz
 FUZZ_SECONDS ?= 20
 MESON_FLAGS ?=
 
-.PHONY: all deps build asan demo check test test-asan lint fuzz-build fuzz-smoke bench clean
+.PHONY: all deps build asan demo check test test-asan lint fuzz-build fuzz-smoke bench clean format
 
 all: build
 
@@ -66,3 +66,7 @@ check: deps lint
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ) demo .check-results
+
+# Reformat the C sources with the repository's .clang-format.
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
