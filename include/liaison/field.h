@@ -4,7 +4,9 @@
  * The fields follow the CERT community's harmonisation (IntelMQ's
  * harmonization.conf) plus `tlp` (TLP 2.0). `extra.*` keys are free-form and
  * live beside the typed fields (see event.h). Every validator here is a pure
- * function of (ptr, len): no I/O, no globals, no allocation. */
+ * function of (ptr, len): no I/O, no globals, and no allocation except inside
+ * libidn2 for non-ASCII host names. Every failure returns LIA_EINVAL (too long
+ * included) with a short static reason. */
 #ifndef LIAISON_FIELD_H
 #define LIAISON_FIELD_H
 
@@ -38,6 +40,8 @@ typedef enum lia_ftype {
     LIA_T_JSON,      /* a JSON text (validated, kept compact) */
 } lia_ftype;
 
+/* The field table. Keep it sorted by name: lia_field_lookup() is a binary
+ * search (a unit test checks the order). */
 #define LIA_FIELDS(X) \
     X(LIA_F_CLASSIFICATION_IDENTIFIER, "classification.identifier", LIA_T_STRING) \
     X(LIA_F_CLASSIFICATION_TAXONOMY, "classification.taxonomy", LIA_T_TAXONOMY) \
@@ -176,7 +180,8 @@ int lia_parse_fqdn(const char *s, size_t n, char *out, size_t outn, size_t *outl
 /* Normalised URL into out (outn >= n + LIA_MAX_FQDN + 16 is always enough). */
 int lia_parse_url(const char *s, size_t n, char *out, size_t outn, size_t *outlen, const char **why);
 
-/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+ * U+0000 is valid UTF-8: callers that refuse NUL check for it themselves. */
 int lia_utf8_valid(const char *s, size_t n);
 int lia_base64_valid(const char *s, size_t n);
 
