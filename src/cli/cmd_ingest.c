@@ -137,6 +137,8 @@ int cmd_ingest(cli *c, int argc, char **argv)
         cli_errorf("ingest: unknown format '%s' (see liaison ingest --help)", o.format);
         return LIA_EXIT_USAGE;
     }
+    if (!o.feed.report_name && strcmp(o.path, "-") != 0) /* formats may read it (blocklistde) */
+        o.feed.report_name = strrchr(o.path, '/') ? strrchr(o.path, '/') + 1 : o.path;
     o.feed.observed_us = (int64_t)time(NULL) * 1000000;
     if (!quiet && isatty(STDERR_FILENO))
         o.progress = stderr;

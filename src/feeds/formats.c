@@ -6,10 +6,26 @@
 
 extern const lia_format lia_format_jsonl;
 extern const lia_format lia_format_csv;
+extern const lia_format lia_format_feodotracker;
+extern const lia_format lia_format_spamhaus_drop;
+extern const lia_format lia_format_phishtank;
+extern const lia_format lia_format_openphish;
+extern const lia_format lia_format_dshield_block;
+extern const lia_format lia_format_blocklistde;
+extern const lia_format lia_format_misp_csv;
+extern const lia_format lia_format_misp_freetext;
 
 const lia_format *const lia_formats[] = {
     &lia_format_jsonl,
     &lia_format_csv,
+    &lia_format_feodotracker,
+    &lia_format_spamhaus_drop,
+    &lia_format_phishtank,
+    &lia_format_openphish,
+    &lia_format_dshield_block,
+    &lia_format_blocklistde,
+    &lia_format_misp_csv,
+    &lia_format_misp_freetext,
     NULL,
 };
 

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Format "feodotracker": abuse.ch Feodo Tracker botnet C2 IP block list,
+ * as JSON (ipblocklist.json: an array of objects) or CSV (ipblocklist.csv:
+ * '#' comments, columns first_seen_utc, dst_ip, dst_port, c2_status,
+ * last_online, malware). Every entry is a C2 server (classification.type
+ * c2-server); time.source is first_seen, else the last_online date. */
+#include <stdlib.h>
+
+#include "feeds/feedutil.h"
+#include "feeds/objrec.h"
+
+/* CSV columns, named as in the JSON form. */
+static const char *const csv_names[] = {"first_seen", "ip_address", "port",
+                                        "status",     "last_online", "malware"};
+
+static int feodo_open(void **st, const lia_feed_opts *o, lia_error *err)
+{
+    lia_objrec *r = calloc(1, sizeof *r);
+    if (!r)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    lia_objrec_init(r, csv_names, sizeof csv_names / sizeof csv_names[0], '#');
+    *st = r;
+    return LIA_OK;
+}
+
+static int feodo_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
+                       lia_error *err)
+{
+    return lia_objrec_parse(st, buf, len, eof, out, err);
+}
+
+static int feodo_normalise(void *st, const lia_records *rs, const lia_record *rec, lia_event *ev,
+                           lia_error *err)
+{
+    json_t *o = NULL;
+    char num[64], t[48];
+    lia_slice s;
+    int rc = lia_objrec_object(st, rs, rec, &o, err);
+    if (rc)
+        return rc;
+    s = lia_objrec_text(o, "ip_address", num, sizeof num);
+    if (!s.ptr) {
+        rc = lia_error_set(err, LIA_EINVAL, "source.ip", NULL, 0, "entry has no ip_address");
+        goto out;
+    }
+    if ((rc = lia_event_set(ev, LIA_F_SOURCE_IP, s.ptr, s.len, err)) ||
+        (rc = lia_event_set(ev, LIA_F_CLASSIFICATION_TYPE, "c2-server", 9, err)) ||
+        (rc = lia_objrec_set(ev, LIA_F_SOURCE_PORT, o, "port", err)) ||
+        (rc = lia_objrec_set(ev, LIA_F_STATUS, o, "status", err)) ||
+        (rc = lia_objrec_set(ev, LIA_F_SOURCE_REVERSE_DNS, o, "hostname", err)) ||
+        (rc = lia_objrec_set(ev, LIA_F_SOURCE_ASN, o, "as_number", err)) ||
+        (rc = lia_objrec_set(ev, LIA_F_SOURCE_AS_NAME, o, "as_name", err)) ||
+        (rc = lia_objrec_set(ev, LIA_F_SOURCE_GEOLOCATION_CC, o, "country", err)) ||
+        (rc = lia_objrec_set(ev, LIA_F_MALWARE_NAME, o, "malware", err)))
+        goto out;
+    s = lia_objrec_text(o, "last_online", num, sizeof num);
+    if (s.ptr && (rc = lia_event_extra_str(ev, "last_online", 11, s.ptr, s.len, err)))
+        goto out;
+    s = lia_objrec_text(o, "first_seen", num, sizeof num);
+    if (!s.ptr)
+        s = lia_objrec_text(o, "last_online", num, sizeof num);
+    if (s.ptr) {
+        if (lia_feed_date(s, t, sizeof t)) {
+            rc = lia_error_set(err, LIA_EINVAL, "time.source", s.ptr, s.len, "not a date");
+            goto out;
+        }
+        rc = lia_event_set(ev, LIA_F_TIME_SOURCE, t, strlen(t), err);
+    }
+out:
+    json_decref(o);
+    return rc;
+}
+
+static void feodo_close(void *st)
+{
+    if (!st)
+        return;
+    lia_objrec_free(st);
+    free(st);
+}
+
+const lia_format lia_format_feodotracker = {
+    .name = "feodotracker",
+    .summary = "abuse.ch Feodo Tracker C2 IP list (JSON or CSV)",
+    .open = feodo_open,
+    .parse = feodo_parse,
+    .normalise = feodo_normalise,
+    .close = feodo_close,
+};

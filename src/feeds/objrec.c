@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Object records: a streaming JSON element splitter and a CSV fallback,
+ * both yielding one JSON object per record (see objrec.h). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "feeds/objrec.h"
+#include "liaison/limits.h"
+
+#define RAW_EXCERPT 256
+
+void lia_objrec_init(lia_objrec *r, const char *const *names, size_t nnames, char comment)
+{
+    memset(r, 0, sizeof *r);
+    r->line = 1;
+    r->names = names;
+    r->nnames = nnames;
+    r->comment = comment;
+    lia_buf_init(&r->elem, LIA_MAX_ROW);
+    lia_error_clear(&r->fatal_err);
+}
+
+static void free_hdr(lia_objrec *r)
+{
+    for (size_t i = 0; i < r->nhdr; i++)
+        free(r->hdr[i]);
+    free(r->hdr);
+    r->hdr = NULL;
+    r->nhdr = 0;
+}
+
+void lia_objrec_free(lia_objrec *r)
+{
+    lia_buf_free(&r->elem);
+    lia_csv_destroy(r->csv);
+    free_hdr(r);
+    r->csv = NULL;
+}
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* ---- JSON ---- */
+
+static int emit_err(lia_objrec *r, lia_records *out, uint64_t line, const char *p, size_t n,
+                    int code, const char *why)
+{
+    if (n > RAW_EXCERPT)
+        n = RAW_EXCERPT;
+    return lia_records_add(out, line, (lia_slice){p ? p : "", p ? n : 0}, NULL, 0, code, why, 1);
+}
+
+/* The element ends at buf[end] (exclusive); start is its first byte in this
+ * chunk (0 if it began in an earlier chunk). */
+static int end_elem(lia_objrec *r, const char *buf, size_t start, size_t end, lia_records *out)
+{
+    int rc = LIA_OK;
+    r->in_elem = 0;
+    if (r->oversize) {
+        r->oversize = 0;
+        lia_buf_reset(&r->elem);
+        return LIA_OK;
+    }
+    if (r->elem.len == 0) {
+        lia_slice s = {buf + start, end - start};
+        return lia_records_add(out, r->elem_line, s, &s, 1, 0, NULL, 0);
+    }
+    if (r->elem.len + (end - start) > LIA_MAX_ROW) {
+        rc = emit_err(r, out, r->elem_line, r->elem.ptr, r->elem.len, LIA_ELIMIT,
+                      "JSON element longer than 1 MiB");
+    } else {
+        lia_slice s;
+        if (lia_buf_append(&r->elem, buf + start, end - start))
+            return LIA_ENOMEM;
+        s = (lia_slice){r->elem.ptr, r->elem.len};
+        rc = lia_records_add(out, r->elem_line, s, &s, 1, 0, NULL, 1);
+    }
+    lia_buf_reset(&r->elem);
+    return rc;
+}
+
+static int json_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out)
+{
+    size_t start = 0;
+    int rc;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (r->in_elem) {
+            int end_before = 0, end_after = 0;
+            if (r->in_str) {
+                if (r->esc)
+                    r->esc = 0;
+                else if (c == '\\')
+                    r->esc = 1;
+                else if (c == '"')
+                    r->in_str = 0;
+            } else if (c == '"') {
+                r->in_str = 1;
+            } else if (c == '{' || c == '[') {
+                r->depth++;
+            } else if (c == '}' || c == ']') {
+                if (r->depth == 0)
+                    end_before = 1; /* a scalar element closed by the array's ']' */
+                else if (--r->depth == 0)
+                    end_after = 1;
+            } else if (r->depth == 0 && (c == ',' || c == '\n')) {
+                end_before = 1;
+            }
+            if (end_after || end_before) {
+                if ((rc = end_elem(r, buf, start, end_after ? i + 1 : i, out)))
+                    return rc;
+                if (end_after) {
+                    if (c == '\n')
+                        r->line++;
+                    continue;
+                }
+                /* fall through: c is handled between elements */
+            } else {
+                if (c == '\n')
+                    r->line++;
+                continue;
+            }
+        }
+        if (c == '\n') {
+            r->line++;
+            continue;
+        }
+        if (is_ws(c))
+            continue;
+        if (r->done) {
+            if (!r->trailing_err) {
+                r->trailing_err = 1;
+                if ((rc = emit_err(r, out, r->line, buf + i, len - i, LIA_EPARSE,
+                                   "data after the end of the JSON array")))
+                    return rc;
+            }
+            continue;
+        }
+        if (!r->started) {
+            r->started = 1;
+            if (c == '[') {
+                r->array = 1;
+                continue;
+            }
+        } else if (r->array && c == ',') {
+            continue;
+        } else if (r->array && c == ']') {
+            r->done = 1;
+            continue;
+        }
+        /* an element starts */
+        r->in_elem = 1;
+        r->elem_line = r->line;
+        r->depth = (c == '{' || c == '[') ? 1 : 0;
+        r->in_str = c == '"';
+        r->esc = 0;
+        start = i;
+    }
+    if (r->in_elem && !r->oversize) {
+        size_t n = len - start;
+        if (r->elem.len + n > LIA_MAX_ROW) {
+            if ((rc = emit_err(r, out, r->elem_line, r->elem.len ? r->elem.ptr : buf + start,
+                               r->elem.len ? r->elem.len : n, LIA_ELIMIT,
+                               "JSON element longer than 1 MiB")))
+                return rc;
+            r->oversize = 1;
+            lia_buf_reset(&r->elem);
+        } else if (n && lia_buf_append(&r->elem, buf + start, n)) {
+            return LIA_ENOMEM;
+        }
+    }
+    if (eof) {
+        if (r->in_elem && !r->oversize && r->depth == 0 && !r->in_str) {
+            /* a last scalar element or object-stream element without newline */
+            if ((rc = end_elem(r, buf, len, len, out)))
+                return rc;
+        } else if (r->in_elem) {
+            r->in_elem = 0;
+            if (!r->oversize &&
+                (rc = emit_err(r, out, r->elem_line, r->elem.ptr, r->elem.len, LIA_EPARSE,
+                               "JSON element not terminated at the end of the report")))
+                return rc;
+            r->oversize = 0;
+            lia_buf_reset(&r->elem);
+        }
+        if (r->array && !r->done && !r->trailing_err) {
+            r->trailing_err = 1;
+            if ((rc = emit_err(r, out, r->line, NULL, 0, LIA_EPARSE,
+                               "JSON array not closed at the end of the report (truncated?)")))
+                return rc;
+        }
+    }
+    return LIA_OK;
+}
+
+/* ---- CSV ---- */
+
+static int on_row(void *ud, const lia_csv_row *row)
+{
+    lia_objrec *r = ud;
+    int copy;
+    if (row->err == 0 && !r->names && !r->hdr) {
+        r->hdr = calloc(row->nfields ? row->nfields : 1, sizeof *r->hdr);
+        if (!r->hdr)
+            goto oom;
+        r->nhdr = row->nfields;
+        for (size_t i = 0; i < row->nfields; i++) {
+            lia_slice s = lia_slice_trim(row->fields[i]);
+            if (!(r->hdr[i] = strndup(s.ptr ? s.ptr : "", s.len)))
+                goto oom;
+        }
+        return 0;
+    }
+    copy = !(row->raw.ptr >= r->chunk && row->raw.ptr < r->chunk + r->chunklen);
+    if (lia_records_add(r->out, row->line, row->raw, row->fields, row->nfields, row->err, row->why,
+                        copy))
+        goto oom;
+    return 0;
+oom:
+    lia_error_set(&r->fatal_err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    r->fatal = 1;
+    return 1;
+}
+
+static int csv_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,
+                     lia_error *err)
+{
+    int rc = LIA_OK;
+    if (!r->csv) {
+        lia_csv_opts o;
+        lia_csv_opts_default(&o);
+        o.comment = r->comment;
+        if ((rc = lia_csv_create(&o, &r->csv)))
+            return lia_error_set(err, rc, NULL, NULL, 0, "creating CSV splitter: %s", lia_strerror(rc));
+    }
+    r->out = out;
+    r->chunk = buf;
+    r->chunklen = len;
+    if (len)
+        rc = lia_csv_feed(r->csv, buf, len, on_row, r);
+    if (rc == LIA_OK && eof)
+        rc = lia_csv_finish(r->csv, on_row, r);
+    r->out = NULL;
+    if (r->fatal) {
+        *err = r->fatal_err;
+        return r->fatal_err.code;
+    }
+    if (rc < 0)
+        return lia_error_set(err, rc, NULL, NULL, 0, "CSV splitter: %s", lia_strerror(rc));
+    return LIA_OK;
+}
+
+int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,
+                     lia_error *err)
+{
+    int rc;
+    if (r->mode == LIA_OBJREC_UNKNOWN) {
+        size_t i = 0;
+        if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+            i = 3; /* UTF-8 byte order mark */
+        while (i < len && is_ws(buf[i]))
+            i++;
+        if (i == len && !eof) {
+            /* only blank so far: count its lines and wait for data */
+            for (size_t k = 0; k < len; k++)
+                r->line += buf[k] == '\n';
+            return LIA_OK;
+        }
+        if (i < len && (buf[i] == '[' || buf[i] == '{'))
+            r->mode = LIA_OBJREC_JSON;
+        else
+            r->mode = LIA_OBJREC_CSV;
+        if (r->mode == LIA_OBJREC_JSON && i >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+            buf += 3;
+            len -= 3;
+        }
+    }
+    if (r->mode == LIA_OBJREC_JSON) {
+        rc = json_split(r, buf, len, eof, out);
+        if (rc)
+            return lia_error_set(err, rc, NULL, NULL, 0, "splitting JSON: %s", lia_strerror(rc));
+        return LIA_OK;
+    }
+    return csv_split(r, buf, len, eof, out, err);
+}
+
+int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *rec, json_t **out,
+                      lia_error *err)
+{
+    const lia_slice *f = rs->fields + rec->first;
+    json_t *o;
+    if (r->mode == LIA_OBJREC_JSON) {
+        json_error_t je;
+        if (rec->nfields != 1)
+            return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "empty record");
+        o = json_loadb(f[0].ptr, f[0].len, JSON_DECODE_ANY, &je);
+        if (!o)
+            return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "invalid JSON at column %d: %s",
+                                 je.column, je.text);
+        if (!json_is_object(o)) {
+            json_decref(o);
+            return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "JSON element is not an object");
+        }
+        *out = o;
+        return LIA_OK;
+    }
+    {
+        const char *const *names = r->names ? r->names : (const char *const *)r->hdr;
+        size_t n = r->names ? r->nnames : r->nhdr;
+        if (rec->nfields != n)
+            return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
+                                 "record has %u fields, %zu are expected", rec->nfields, n);
+        o = json_object();
+        if (!o)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            json_t *v;
+            if (!lia_utf8_valid(f[i].ptr, f[i].len)) {
+                json_decref(o);
+                return lia_error_set(err, LIA_EINVAL, names[i], f[i].ptr, f[i].len,
+                                     "not valid UTF-8");
+            }
+            v = json_stringn(f[i].ptr ? f[i].ptr : "", f[i].len);
+            if (!v || json_object_set_new(o, names[i], v)) {
+                json_decref(o);
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            }
+        }
+        *out = o;
+        return LIA_OK;
+    }
+}
+
+lia_slice lia_objrec_text(json_t *o, const char *key, char *scratch, size_t n)
+{
+    json_t *v = json_object_get(o, key);
+    int k;
+    if (json_is_string(v)) {
+        lia_slice s = lia_slice_trim((lia_slice){json_string_value(v), json_string_length(v)});
+        return s.len ? s : LIA_SLICE_NULL;
+    }
+    if (json_is_integer(v)) {
+        k = snprintf(scratch, n, "%lld", (long long)json_integer_value(v));
+        return (lia_slice){scratch, (size_t)k};
+    }
+    if (json_is_real(v)) {
+        k = snprintf(scratch, n, "%.17g", json_real_value(v));
+        return (lia_slice){scratch, (size_t)k};
+    }
+    if (json_is_boolean(v))
+        return json_is_true(v) ? LIA_SLICE("true") : LIA_SLICE("false");
+    return LIA_SLICE_NULL;
+}
+
+int lia_objrec_set(lia_event *ev, lia_field f, json_t *o, const char *key, lia_error *err)
+{
+    char num[64];
+    lia_slice s = lia_objrec_text(o, key, num, sizeof num);
+    if (!s.ptr)
+        return LIA_OK;
+    return lia_event_set(ev, f, s.ptr, s.len, err);
+}
