@@ -8,6 +8,7 @@
 #include "liaison/csv.h"
 #include "liaison/error.h"
 #include "liaison/event.h"
+#include "liaison/feeds.h"
 #include "liaison/field.h"
 #include "liaison/ingest.h"
 #include "liaison/limits.h"

@@ -18,4 +18,12 @@
 #define LIA_READ_CHUNK (256u * 1024)    /* bytes read from a report at a time */
 #define LIA_MAX_QUERY_LIMIT 10000000    /* rows one `events` query may return */
 
+#define LIA_FETCH_MAX_BYTES (1ull << 30)      /* a fetched report: 1 GiB */
+#define LIA_FETCH_CONNECT_TIMEOUT_MS 30000   /* connecting to a feed server */
+#define LIA_FETCH_TIMEOUT_MS 600000          /* one whole download */
+#define LIA_FETCH_RETRIES 3                  /* retries after the first try */
+#define LIA_FETCH_BACKOFF_MS 2000            /* first retry delay; doubles */
+#define LIA_FETCH_BACKOFF_MAX_MS 60000       /* longest retry delay */
+#define LIA_FETCH_MAX_FILES 10000            /* files taken from a drop directory per run */
+
 #endif

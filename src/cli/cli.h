@@ -40,5 +40,10 @@ int cmd_events(cli *c, int argc, char **argv);
 int cmd_quarantine(cli *c, int argc, char **argv);
 int cmd_stats(cli *c, int argc, char **argv);
 int cmd_demo(cli *c, int argc, char **argv);
+int cmd_feeds(cli *c, int argc, char **argv);
+int cmd_fetch(cli *c, int argc, char **argv);
+/* ingest --feed NAME without --format: take format and options from the
+ * registered feed f (filled); 1 if the feed is registered. */
+int cli_feed_defaults(cli *c, lia_ingest_opts *o, lia_feed *f, int tlp_given);
 
 #endif

@@ -49,7 +49,8 @@ static void ingest_usage(FILE *f)
             "\n"
             "Options:\n"
             "  --feed NAME         feed name (feed.name of the events)   [required]\n"
-            "  --format FORMAT     report format; default: jsonl for *.json/*.jsonl,\n"
+            "  --format FORMAT     report format; default: the registered feed's\n"
+            "                      (liaison feeds), else jsonl for *.json/*.jsonl,\n"
             "                      csv when --map is given\n"
             "  --map FILE          CSV column mapping (docs/csv-mapping.md)\n"
             "  --provider NAME     feed.provider\n"
@@ -85,7 +86,8 @@ int cmd_ingest(cli *c, int argc, char **argv)
     lia_error err;
     lia_store *s = NULL;
     const char *tlp = "AMBER";
-    int strict = 0, quiet = 0, ch, rc;
+    int strict = 0, quiet = 0, ch, rc, tlp_given = 0;
+    lia_feed reg;
     struct sigaction sa;
 
     memset(&o, 0, sizeof o);
@@ -99,7 +101,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
         case 'F': o.format = optarg; break;
         case 'm': o.feed.map_path = optarg; break;
         case 'p': o.feed.provider = optarg; break;
-        case 't': tlp = optarg; break;
+        case 't': tlp = optarg; tlp_given = 1; break;
         case 'n': o.feed.report_name = optarg; break;
         case 'A': o.archive = 0; break;
         case 's': strict = 1; break;
@@ -123,7 +125,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
         cli_errorf("ingest: --tlp %s: not a TLP 2.0 label (CLEAR GREEN AMBER AMBER+STRICT RED)", tlp);
         return LIA_EXIT_USAGE;
     }
-    if (!o.format) {
+    if (!o.format && !cli_feed_defaults(c, &o, &reg, tlp_given)) {
         if (o.feed.map_path)
             o.format = "csv";
         else if (ends_with(o.path, ".jsonl") || ends_with(o.path, ".json"))

@@ -12,6 +12,8 @@ static const cli_cmd commands[] = {
     {"events", "list stored events", cmd_events},
     {"quarantine", "list rows that were rejected, with the reason", cmd_quarantine},
     {"stats", "per-feed, per-stage counters and rates", cmd_stats},
+    {"feeds", "the feed registry: list, add, show, health ...", cmd_feeds},
+    {"fetch", "fetch registered feeds that are due (or one by name)", cmd_fetch},
     {"demo", "ingest the bundled sample reports and summarise them", cmd_demo},
     {NULL, NULL, NULL},
 };

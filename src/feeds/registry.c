@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The feed registry: one table in the store (feed_registry), created on
+ * first use with its own schema version row in feed_registry_meta. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "feeds/registry.h"
+#include "liaison/feeds.h"
+
+#define REGISTRY_VERSION 1
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS feed_registry_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS feed_registry("
+    "  name TEXT PRIMARY KEY,"
+    "  provider TEXT NOT NULL DEFAULT '',"
+    "  format TEXT NOT NULL,"
+    "  url TEXT NOT NULL DEFAULT '',"
+    "  dir TEXT NOT NULL DEFAULT '',"
+    "  interval INTEGER NOT NULL DEFAULT 0,"
+    "  tlp INTEGER NOT NULL DEFAULT -1,"
+    "  doc TEXT NOT NULL DEFAULT '',"
+    "  map TEXT NOT NULL DEFAULT '',"
+    "  subtype TEXT NOT NULL DEFAULT '',"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  etag TEXT NOT NULL DEFAULT '',"
+    "  last_modified TEXT NOT NULL DEFAULT '',"
+    "  created INTEGER NOT NULL,"
+    "  last_fetch INTEGER NOT NULL DEFAULT 0,"
+    "  last_success INTEGER NOT NULL DEFAULT 0,"
+    "  last_ok INTEGER NOT NULL DEFAULT 1,"
+    "  last_error TEXT NOT NULL DEFAULT '');"
+    "INSERT OR IGNORE INTO feed_registry_meta(key, value) VALUES('schema_version', '1');";
+
+static const char cols[] = "name,provider,format,url,dir,interval,tlp,doc,map,subtype,enabled,etag,"
+                           "last_modified,created,last_fetch,last_success,last_ok,last_error";
+
+int64_t lia__feeds_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int dberr(sqlite3 *db, lia_error *err, const char *what)
+{
+    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "feed registry: %s: %s", what, sqlite3_errmsg(db));
+}
+
+int lia__feeds_db(lia_store *s, sqlite3 **out, lia_error *err)
+{
+    sqlite3 *db = lia_store_sqlite(s);
+    sqlite3_stmt *st = NULL;
+    int v = 0;
+    if (!db)
+        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0,
+                             "the feed registry needs the SQLite store");
+    if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
+        return dberr(db, err, "creating tables");
+    if (sqlite3_prepare_v2(db, "SELECT value FROM feed_registry_meta WHERE key='schema_version'", -1,
+                           &st, NULL) != SQLITE_OK)
+        return dberr(db, err, "reading schema version");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (v > REGISTRY_VERSION)
+        return lia_error_set(err, LIA_ESCHEMA, NULL, NULL, 0,
+                             "feed registry schema %d is newer than this binary (%d)", v, REGISTRY_VERSION);
+    *out = db;
+    return LIA_OK;
+}
+
+static int name_ok(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len >= LIA_FEED_NAME_MAX)
+        return 0;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+int lia_feed_validate(const lia_feed *f, lia_error *err)
+{
+    if (!name_ok(f->name))
+        return lia_error_set(err, LIA_EINVAL, "name", f->name, strlen(f->name),
+                             "a feed name is 1-127 letters, digits, '.', '_' or '-'");
+    if (!lia_format_find(f->format))
+        return lia_error_set(err, LIA_EINVAL, "format", f->format, strlen(f->format), "unknown format");
+    if (!f->url[0] == !f->dir[0])
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "a feed has either a URL or a drop directory");
+    if (f->url[0] && strncmp(f->url, "https://", 8) != 0 && strncmp(f->url, "http://", 7) != 0)
+        return lia_error_set(err, LIA_EINVAL, "url", f->url, strlen(f->url), "only http:// and https:// URLs");
+    if (f->dir[0] && f->dir[0] != '/')
+        return lia_error_set(err, LIA_EINVAL, "dir", f->dir, strlen(f->dir),
+                             "the drop directory must be an absolute path");
+    if (f->interval_s < 0)
+        return lia_error_set(err, LIA_EINVAL, "interval", NULL, 0, "the interval cannot be negative");
+    if (f->tlp < -1 || f->tlp > LIA_TLP_RED)
+        return lia_error_set(err, LIA_EINVAL, "tlp", NULL, 0, "not a TLP label");
+    if (strcmp(f->format, "csv") == 0 && !f->map_path[0])
+        return lia_error_set(err, LIA_EINVAL, "map", NULL, 0, "format csv needs a mapping file (--map)");
+    return LIA_OK;
+}
+
+int lia_feeds_add(lia_store *s, const lia_feed *f, lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = lia_feed_validate(f, err)) || (rc = lia__feeds_db(s, &db, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO feed_registry(name,provider,format,url,dir,interval,tlp,doc,map,"
+                           "subtype,enabled,created) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return dberr(db, err, "adding a feed");
+    sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, f->provider, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, f->format, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, f->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, f->dir, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, f->interval_s);
+    sqlite3_bind_int(st, 7, f->tlp);
+    sqlite3_bind_text(st, 8, f->doc, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, f->map_path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, f->subtype, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 11, f->enabled ? 1 : 0);
+    sqlite3_bind_int64(st, 12, f->created_us ? f->created_us : lia__feeds_now_us());
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return lia_error_set(err, LIA_EEXIST, "name", f->name, strlen(f->name), "a feed of that name exists");
+    if (rc != SQLITE_DONE)
+        return dberr(db, err, "adding a feed");
+    return LIA_OK;
+}
+
+static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+static void row_to_feed(sqlite3_stmt *st, lia_feed *f)
+{
+    memset(f, 0, sizeof *f);
+    copy_col(st, 0, f->name, sizeof f->name);
+    copy_col(st, 1, f->provider, sizeof f->provider);
+    copy_col(st, 2, f->format, sizeof f->format);
+    copy_col(st, 3, f->url, sizeof f->url);
+    copy_col(st, 4, f->dir, sizeof f->dir);
+    f->interval_s = sqlite3_column_int64(st, 5);
+    f->tlp = sqlite3_column_int(st, 6);
+    copy_col(st, 7, f->doc, sizeof f->doc);
+    copy_col(st, 8, f->map_path, sizeof f->map_path);
+    copy_col(st, 9, f->subtype, sizeof f->subtype);
+    f->enabled = sqlite3_column_int(st, 10);
+    copy_col(st, 11, f->etag, sizeof f->etag);
+    copy_col(st, 12, f->last_modified, sizeof f->last_modified);
+    f->created_us = sqlite3_column_int64(st, 13);
+    f->last_fetch_us = sqlite3_column_int64(st, 14);
+    f->last_success_us = sqlite3_column_int64(st, 15);
+    f->last_ok = sqlite3_column_int(st, 16);
+    copy_col(st, 17, f->last_error, sizeof f->last_error);
+}
+
+int lia_feeds_get(lia_store *s, const char *name, lia_feed *out, lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    char sql[512];
+    int rc;
+    if ((rc = lia__feeds_db(s, &db, err)))
+        return rc;
+    snprintf(sql, sizeof sql, "SELECT %s FROM feed_registry WHERE name=?", cols);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return dberr(db, err, "reading a feed");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        row_to_feed(st, out);
+        rc = LIA_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = lia_error_set(err, LIA_ENOTFOUND, "feed", name, strlen(name),
+                           "no such feed (see liaison feeds list)");
+    } else {
+        rc = dberr(db, err, "reading a feed");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int exec_one(lia_store *s, const char *sql, const char *name, int iarg, int has_i,
+                    const char *what, lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = lia__feeds_db(s, &db, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return dberr(db, err, what);
+    if (has_i) {
+        sqlite3_bind_int(st, 1, iarg);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    }
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return dberr(db, err, what);
+    if (sqlite3_changes(db) == 0)
+        return lia_error_set(err, LIA_ENOTFOUND, "feed", name, strlen(name),
+                             "no such feed (see liaison feeds list)");
+    return LIA_OK;
+}
+
+int lia_feeds_remove(lia_store *s, const char *name, lia_error *err)
+{
+    return exec_one(s, "DELETE FROM feed_registry WHERE name=?", name, 0, 0, "removing a feed", err);
+}
+
+int lia_feeds_set_enabled(lia_store *s, const char *name, int enabled, lia_error *err)
+{
+    return exec_one(s, "UPDATE feed_registry SET enabled=? WHERE name=?", name, enabled ? 1 : 0, 1,
+                    "changing a feed", err);
+}
+
+int lia_feeds_list(lia_store *s, lia_feed_cb cb, void *ud, lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    char sql[512];
+    lia_feed *f;
+    int rc;
+    if ((rc = lia__feeds_db(s, &db, err)))
+        return rc;
+    snprintf(sql, sizeof sql, "SELECT %s FROM feed_registry ORDER BY name", cols);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return dberr(db, err, "listing feeds");
+    f = malloc(sizeof *f);
+    if (!f) {
+        sqlite3_finalize(st);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    rc = LIA_OK;
+    for (;;) {
+        int r = sqlite3_step(st);
+        if (r == SQLITE_DONE)
+            break;
+        if (r != SQLITE_ROW) {
+            rc = dberr(db, err, "listing feeds");
+            break;
+        }
+        row_to_feed(st, f);
+        if ((rc = cb(ud, f)))
+            break;
+    }
+    free(f);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int lia_feeds_save_state(lia_store *s, const lia_feed *f, lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = lia__feeds_db(s, &db, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE feed_registry SET etag=?,last_modified=?,last_fetch=?,"
+                           "last_success=?,last_ok=?,last_error=? WHERE name=?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return dberr(db, err, "saving feed state");
+    sqlite3_bind_text(st, 1, f->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, f->last_modified, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, f->last_fetch_us);
+    sqlite3_bind_int64(st, 4, f->last_success_us);
+    sqlite3_bind_int(st, 5, f->last_ok ? 1 : 0);
+    sqlite3_bind_text(st, 6, f->last_error, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, f->name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return dberr(db, err, "saving feed state");
+    return LIA_OK;
+}
+
+void lia_feed_ingest_opts(const lia_feed *f, lia_ingest_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = f->format;
+    o->archive = 1;
+    o->feed.feed = f->name;
+    o->feed.provider = f->provider[0] ? f->provider : NULL;
+    o->feed.map_path = f->map_path[0] ? f->map_path : NULL;
+    o->feed.subtype = f->subtype[0] ? f->subtype : NULL;
+    o->feed.tlp = f->tlp;
+    o->feed.observed_us = lia__feeds_now_us();
+}
+
+int lia_feed_due(const lia_feed *f, int64_t now_us)
+{
+    if (!f->enabled || f->interval_s <= 0)
+        return 0;
+    return f->last_fetch_us == 0 || now_us - f->last_fetch_us >= f->interval_s * 1000000;
+}
