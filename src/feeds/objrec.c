@@ -120,6 +120,12 @@ static int json_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_r
                 continue;
             }
         }
+        if (r->done && r->trailing_err == 1) { /* keep an excerpt of what follows */
+            if (r->elem.len < RAW_EXCERPT && lia_buf_putc(&r->elem, c))
+                return LIA_ENOMEM;
+            r->line += c == '\n';
+            continue;
+        }
         if (c == '\n') {
             r->line++;
             continue;
@@ -127,12 +133,11 @@ static int json_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_r
         if (is_ws(c))
             continue;
         if (r->done) {
-            if (!r->trailing_err) {
-                r->trailing_err = 1;
-                if ((rc = emit_err(r, out, r->line, buf + i, len - i, LIA_EPARSE,
-                                   "data after the end of the JSON array")))
-                    return rc;
-            }
+            r->trailing_err = 1; /* reported at the end of the report */
+            r->trailing_line = r->line;
+            lia_buf_reset(&r->elem);
+            if (lia_buf_putc(&r->elem, c))
+                return LIA_ENOMEM;
             continue;
         }
         if (!r->started) {
@@ -181,6 +186,14 @@ static int json_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_r
                 return rc;
             r->oversize = 0;
             lia_buf_reset(&r->elem);
+        }
+        if (r->done && r->trailing_err == 1) {
+            r->trailing_err = 2;
+            rc = emit_err(r, out, r->trailing_line, r->elem.ptr, r->elem.len, LIA_EPARSE,
+                          "data after the end of the JSON array");
+            lia_buf_reset(&r->elem);
+            if (rc)
+                return rc;
         }
         if (r->array && !r->done && !r->trailing_err) {
             r->trailing_err = 1;

@@ -29,7 +29,8 @@ typedef struct lia_objrec {
     int in_str, esc;
     int in_elem;
     int oversize;      /* skipping an element longer than LIA_MAX_ROW */
-    int trailing_err;  /* data after the array was reported */
+    int trailing_err;  /* 1: data after the array seen, 2: reported */
+    uint64_t trailing_line;
     uint64_t line;     /* current physical line (1-based) */
     uint64_t elem_line;
     lia_buf elem;      /* element bytes spanning chunks */
