@@ -138,8 +138,8 @@ static const fcase cases[] = {
      "7,http://example.net/a,,2022-11-16T14:08:44+00:00,yes,2022-11-16T14:12:55+00:00,yes,Other\n",
      "2 {\"classification.taxonomy\":\"fraud\",\"classification.type\":\"phishing\",\"event_description.target\":\"Other\","
      "\"source.url\":\"http://example.net/a\",\"status\":\"online\",\"time.source\":\"2022-11-16T14:08:44+00:00\","
-     "\"extra.phishtank.phish_id\":\"7\",\"extra.phishtank.verified\":\"yes\","
-     "\"extra.phishtank.verification_time\":\"2022-11-16T14:12:55+00:00\"}\n"},
+     "\"extra.phishtank.phish_id\":\"7\","
+     "\"extra.phishtank.verification_time\":\"2022-11-16T14:12:55+00:00\",\"extra.phishtank.verified\":\"yes\"}\n"},
     /* ---- spamhaus-drop: text (network and ASN), JSON lines ---- */
     {"spamhaus-drop", NULL, NULL,
      "; Spamhaus DROP List\n; Last-Modified: Mon, 14 Sep 2015 04:39:22 GMT\n"
