@@ -321,7 +321,8 @@ static int fetch_dir(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fet
         }
         n++;
     }
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
     res->status = n ? LIA_FETCH_INGESTED : LIA_FETCH_EMPTY;
     for (size_t i = 0; i < n; i++) {
         char p[2200];

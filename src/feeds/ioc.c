@@ -15,6 +15,14 @@ static const struct {
 
 static lia_slice refang(lia_slice t, lia_buf *b)
 {
+    size_t j;
+    for (j = 0; j < t.len; j++) { /* most values are not defanged: no copy */
+        char c = t.ptr[j];
+        if (c == '[' || c == '(' || c == '{' || c == 'x' || c == 'X')
+            break;
+    }
+    if (j == t.len)
+        return t;
     lia_buf_reset(b);
     for (size_t i = 0; i < t.len;) {
         size_t k;

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Benchmark of the feed formats of src/feeds/ (docs/performance.md, "Feeds"):
+ * parse + normalise + lia_event_finish of a synthetic report per format,
+ * read in LIA_READ_CHUNK chunks as lia_ingest does; no store.
+ *
+ *   bench_feeds [ROWS]     (default 200000) prints rows/s and MB/s per format */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "liaison/liaison.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void ip(lia_buf *b, unsigned i) { lia_buf_printf(b, "%u.%u.%u.%u", 11 + i % 200, (i >> 8) & 255, (i >> 3) & 255, 1 + i % 254); }
+
+static void gen(const char *format, unsigned rows, lia_buf *b)
+{
+    if (strcmp(format, "feodotracker") == 0 || strcmp(format, "phishtank") == 0)
+        lia_buf_puts(b, "[\n");
+    if (strcmp(format, "dshield-block") == 0)
+        lia_buf_puts(b, "#    updated: Tue Dec 15 15:33:38 2015 UTC\nStart\tEnd\tNetblock\tAttacks\tName\tCountry\temail\n");
+    if (strcmp(format, "spamhaus-drop") == 0)
+        lia_buf_puts(b, "; Last-Modified: Mon, 14 Sep 2015 04:39:22 GMT\n");
+    for (unsigned i = 0; i < rows; i++) {
+        if (strcmp(format, "feodotracker") == 0) {
+            lia_buf_puts(b, i ? ",\n" : "");
+            lia_buf_puts(b, "{\"ip_address\": \"");
+            ip(b, i);
+            lia_buf_printf(b, "\", \"port\": %u, \"status\": \"online\", \"hostname\": \"h%u.example.net\", "
+                              "\"as_number\": %u, \"as_name\": \"EXAMPLE-AS\", \"country\": \"FR\", "
+                              "\"first_seen\": \"2021-01-17 07:44:46\", \"last_online\": \"2022-11-15\", "
+                              "\"malware\": \"Dridex\"}",
+                           443 + i % 1000, i, 64496 + i % 1000);
+        } else if (strcmp(format, "phishtank") == 0) {
+            lia_buf_puts(b, i ? ",\n" : "");
+            lia_buf_printf(b, "{\"phish_id\": \"%u\", \"url\": \"https://login%u.example.com/secure/\", "
+                              "\"phish_detail_url\": \"http://www.phishtank.com/phish_detail.php?phish_id=%u\", "
+                              "\"submission_time\": \"2022-11-16T14:08:44+00:00\", \"verified\": \"yes\", "
+                              "\"verification_time\": \"2022-11-16T14:12:55+00:00\", \"online\": \"yes\", "
+                              "\"details\": [{\"ip_address\": \"",
+                           i, i, i);
+            ip(b, i);
+            lia_buf_puts(b, "\", \"cidr_block\": \"10.0.0.0/8\", \"announcing_network\": \"8100\", "
+                            "\"rir\": \"arin\", \"country\": \"US\"}], \"target\": \"Other\"}");
+        } else if (strcmp(format, "spamhaus-drop") == 0) {
+            ip(b, i << 8);
+            lia_buf_printf(b, "/24 ; SBL%u\n", i);
+        } else if (strcmp(format, "dshield-block") == 0) {
+            ip(b, i << 8);
+            lia_buf_puts(b, "\t");
+            ip(b, i << 8);
+            lia_buf_printf(b, "\t24\t%u\tExample Net\tJP\tabuse@example.net\n", i % 1000);
+        } else if (strcmp(format, "openphish") == 0) {
+            lia_buf_printf(b, "https://login%u.example.com/secure/index.php?id=%u\n", i, i);
+        } else if (strcmp(format, "misp-freetext") == 0) {
+            ip(b, i);
+            lia_buf_printf(b, " evil%u.example.org\n", i);
+        } else {
+            ip(b, i);
+            lia_buf_putc(b, '\n');
+        }
+    }
+    if (strcmp(format, "feodotracker") == 0 || strcmp(format, "phishtank") == 0)
+        lia_buf_puts(b, "\n]\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const formats[] = {"feodotracker", "phishtank", "spamhaus-drop", "dshield-block",
+                                          "openphish", "blocklistde", "misp-csv", "misp-freetext"};
+    unsigned rows = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 200000;
+    printf("%-15s %10s %10s %12s %8s\n", "format", "rows", "events", "rows/s", "MB/s");
+    for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++) {
+        const lia_format *f = lia_format_find(formats[k]);
+        lia_buf in;
+        lia_feed_opts o;
+        lia_records rs;
+        lia_event ev;
+        lia_error err;
+        void *st = NULL;
+        uint64_t nrec = 0, nev = 0;
+        double t0;
+        lia_buf_init(&in, (size_t)4 << 30);
+        gen(formats[k], rows, &in);
+        memset(&o, 0, sizeof o);
+        o.tlp = -1;
+        o.report_name = "ssh.txt";
+        lia_error_clear(&err);
+        if (!f || f->open(&st, &o, &err) != LIA_OK) {
+            fprintf(stderr, "%s: cannot open\n", formats[k]);
+            return 1;
+        }
+        lia_records_init(&rs);
+        lia_event_init(&ev);
+        t0 = now();
+        for (size_t off = 0;;) {
+            size_t n = in.len - off < LIA_READ_CHUNK ? in.len - off : LIA_READ_CHUNK;
+            lia_records_clear(&rs);
+            if (f->parse(st, in.ptr + off, n, n == 0, &rs, &err) != LIA_OK) {
+                fprintf(stderr, "%s: parse failed: %s\n", formats[k], err.reason);
+                return 1;
+            }
+            for (size_t i = 0; i < rs.n; i++) {
+                nrec++;
+                lia_event_reset(&ev);
+                if (!rs.rec[i].err && f->normalise(st, &rs, &rs.rec[i], &ev, &err) == LIA_OK &&
+                    lia_event_finish(&ev, &err) == LIA_OK)
+                    nev++;
+            }
+            off += n;
+            if (n == 0)
+                break;
+        }
+        {
+            double s = now() - t0;
+            printf("%-15s %10llu %10llu %12.0f %8.1f\n", formats[k], (unsigned long long)nrec,
+                   (unsigned long long)nev, (double)nrec / s, (double)in.len / 1e6 / s);
+        }
+        f->close(st);
+        lia_records_free(&rs);
+        lia_event_free(&ev);
+        lia_buf_free(&in);
+    }
+    return 0;
+}
