@@ -6,3 +6,4 @@ build=${1:-build}
 dir=${BENCH_DIR:-/tmp/liaison-bench}
 mkdir -p "$dir"
 "$build/bench/bench_pipeline" all "${BENCH_ROWS:-1000000}" "$dir"
+"$build/bench/bench_feeds" "${BENCH_FEED_ROWS:-200000}"
