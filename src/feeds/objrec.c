@@ -207,10 +207,52 @@ static int json_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_r
 
 /* ---- CSV ---- */
 
+/* A comment row: maybe the column names ("# first_seen_utc,dst_ip,..."). */
+static int comment_row(lia_objrec *r, const lia_csv_row *row)
+{
+    char **h;
+    if (row->err || row->nfields < 2)
+        return 0;
+    h = calloc(row->nfields, sizeof *h);
+    if (!h)
+        return -1;
+    for (size_t i = 0; i < row->nfields; i++) {
+        lia_slice s = row->fields[i];
+        if (i == 0)
+            while (s.len && (s.ptr[0] == r->comment || s.ptr[0] == ' ')) {
+                s.ptr++;
+                s.len--;
+            }
+        s = lia_slice_trim(s);
+        if (!(h[i] = strndup(s.ptr ? s.ptr : "", s.len))) {
+            for (size_t k = 0; k < i; k++)
+                free(h[k]);
+            free(h);
+            return -1;
+        }
+        for (char *p = h[i]; *p; p++) /* "DstIP" and "dst_ip" alike */
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p + 32);
+    }
+    free_hdr(r);
+    r->hdr = h;
+    r->nhdr = row->nfields;
+    return 0;
+}
+
 static int on_row(void *ud, const lia_csv_row *row)
 {
     lia_objrec *r = ud;
     int copy;
+    if (r->comment_header) {
+        lia_slice raw = lia_slice_trim(row->raw);
+        if (raw.len && raw.ptr[0] == r->comment) {
+            if (!r->data_seen && comment_row(r, row))
+                goto oom;
+            return 0;
+        }
+        r->data_seen = 1;
+    }
     if (row->err == 0 && !r->names && !r->hdr) {
         r->hdr = calloc(row->nfields ? row->nfields : 1, sizeof *r->hdr);
         if (!r->hdr)
@@ -241,7 +283,7 @@ static int csv_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_re
     if (!r->csv) {
         lia_csv_opts o;
         lia_csv_opts_default(&o);
-        o.comment = r->comment;
+        o.comment = r->comment_header ? '\0' : r->comment;
         if ((rc = lia_csv_create(&o, &r->csv)))
             return lia_error_set(err, rc, NULL, NULL, 0, "creating CSV splitter: %s", lia_strerror(rc));
     }
@@ -317,8 +359,12 @@ int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *re
         return LIA_OK;
     }
     {
-        const char *const *names = r->names ? r->names : (const char *const *)r->hdr;
-        size_t n = r->names ? r->nnames : r->nhdr;
+        const char *const *names = r->hdr ? (const char *const *)r->hdr : r->names;
+        size_t n = r->hdr ? r->nhdr : r->nnames;
+        if (rec->nfields == 1 && n != 1 && r->single_name) {
+            names = &r->single_name;
+            n = 1;
+        }
         if (rec->nfields != n)
             return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
                                  "record has %u fields, %zu are expected", rec->nfields, n);

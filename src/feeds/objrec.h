@@ -46,10 +46,16 @@ typedef struct lia_objrec {
     const char *chunk;
     size_t chunklen;
     char comment;      /* CSV comment character */
+    int data_seen;
+    int comment_header; /* a "# a,b,c" comment before the data names the columns */
+    const char *single_name; /* name of the only column of a one-column CSV */
 } lia_objrec;
 
 /* names: fixed CSV column names (borrowed, must outlive r) or NULL when the
- * first CSV row is a header. comment: CSV comment character or '\0'. */
+ * first CSV row is a header. comment: CSV comment character or '\0'. After
+ * init a format may set comment_header (the last comment line with two or
+ * more comma-separated names before a data row replaces the fixed names) and
+ * single_name (a row of one field is that column, e.g. a plain IP list). */
 void lia_objrec_init(lia_objrec *r, const char *const *names, size_t nnames, char comment);
 void lia_objrec_free(lia_objrec *r);
 int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,

@@ -116,6 +116,16 @@ static const fcase cases[] = {
      "\"malware.name\":\"emotet\",\"source.ip\":\"192.0.2.1\",\"source.port\":443,\"status\":\"offline\","
      "\"time.source\":\"2021-01-17T07:44:46+00:00\",\"extra.last_online\":\"2022-11-15\"}\n"
      "4 ! record has 2 fields, 6 are expected\n"},
+    {"feodotracker", NULL, NULL, /* the older CSV columns, named in a comment */
+     "# Feodo Tracker \"Botnet C2\" list\n# Firstseen,DstIP,DstPort,LastOnline,Malware\n"
+     "2019-05-27 13:36:27,192.0.2.5,447,2019-06-01,TrickBot\n",
+     "3 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
+     "\"malware.name\":\"trickbot\",\"source.ip\":\"192.0.2.5\",\"source.port\":447,"
+     "\"time.source\":\"2019-05-27T13:36:27+00:00\",\"extra.last_online\":\"2019-06-01\"}\n"},
+    {"feodotracker", NULL, NULL, "# recommended IP block list\n192.0.2.6\n\n198.51.100.300\n# END\n",
+     "2 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
+     "\"source.ip\":\"192.0.2.6\"}\n"
+     "4 ! source.ip: \"198.51.100.300\": octet > 255\n"},
     {"feodotracker", NULL, NULL, "[{\"ip_address\": \"192.0.2.1\"", "1 ! JSON element not terminated at the end of the report\n"
                                                                      "1 ! JSON array not closed at the end of the report (truncated?)\n"},
     {"feodotracker", NULL, NULL, "[]\n junk", "2 ! data after the end of the JSON array\n"},
