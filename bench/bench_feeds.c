@@ -3,7 +3,8 @@
  * parse + normalise + lia_event_finish of a synthetic report per format,
  * read in LIA_READ_CHUNK chunks as lia_ingest does; no store.
  *
- *   bench_feeds [ROWS]     (default 200000) prints rows/s and MB/s per format */
+ *   bench_feeds [ROWS [FORMAT]]   (default 200000, all formats) prints rows/s
+ *                                 and MB/s per format */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ int main(int argc, char **argv)
     static const char *const formats[] = {"feodotracker", "phishtank", "spamhaus-drop", "dshield-block",
                                           "openphish", "blocklistde", "misp-csv", "misp-freetext"};
     unsigned rows = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 200000;
-    printf("%-15s %10s %10s %12s %8s\n", "format", "rows", "events", "rows/s", "MB/s");
+    printf("%-15s %10s %10s %12s %8s %7s\n", "format", "rows", "events", "rows/s", "MB/s", "parse%");
     for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++) {
         const lia_format *f = lia_format_find(formats[k]);
         lia_buf in;
@@ -86,7 +87,9 @@ int main(int argc, char **argv)
         lia_error err;
         void *st = NULL;
         uint64_t nrec = 0, nev = 0;
-        double t0;
+        double t0, tparse = 0;
+        if (argc > 2 && strcmp(argv[2], formats[k]) != 0)
+            continue;
         lia_buf_init(&in, (size_t)4 << 30);
         gen(formats[k], rows, &in);
         memset(&o, 0, sizeof o);
@@ -102,11 +105,13 @@ int main(int argc, char **argv)
         t0 = now();
         for (size_t off = 0;;) {
             size_t n = in.len - off < LIA_READ_CHUNK ? in.len - off : LIA_READ_CHUNK;
+            double tp = now();
             lia_records_clear(&rs);
             if (f->parse(st, in.ptr + off, n, n == 0, &rs, &err) != LIA_OK) {
                 fprintf(stderr, "%s: parse failed: %s\n", formats[k], err.reason);
                 return 1;
             }
+            tparse += now() - tp;
             for (size_t i = 0; i < rs.n; i++) {
                 nrec++;
                 lia_event_reset(&ev);
@@ -120,8 +125,8 @@ int main(int argc, char **argv)
         }
         {
             double s = now() - t0;
-            printf("%-15s %10llu %10llu %12.0f %8.1f\n", formats[k], (unsigned long long)nrec,
-                   (unsigned long long)nev, (double)nrec / s, (double)in.len / 1e6 / s);
+            printf("%-15s %10llu %10llu %12.0f %8.1f %6.0f%%\n", formats[k], (unsigned long long)nrec,
+                   (unsigned long long)nev, (double)nrec / s, (double)in.len / 1e6 / s, 100 * tparse / s);
         }
         f->close(st);
         lia_records_free(&rs);

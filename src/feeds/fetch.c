@@ -162,7 +162,8 @@ static int fetch_url(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fet
     }
     curl_easy_setopt(c, CURLOPT_URL, f->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* an https feed is never redirected down to plain http */
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(f->url, "https:", 6) == 0 ? "https" : "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);

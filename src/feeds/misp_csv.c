@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* Format "misp-csv": a MISP CSV feed. Values are taken from one or more
- * columns (--subtype "1" or "1,3": 1-based, default 1), each value one
- * event of its indicator kind (see ioc.h); '#' lines are comments. The
- * classification is "blacklist" (a list of bad indicators) unless the feed
- * sets constants through its registry entry. */
+ * columns (--subtype "1" or "1,3": 1-based, default 1; "2/;" or "2/tab"
+ * sets the delimiter, default ','), each value one event of its indicator
+ * kind (see ioc.h); '#' lines are comments. The classification is
+ * "blacklist" (a list of bad indicators). */
 #include <stdlib.h>
 
 #include "feeds/ioc.h"
@@ -22,16 +22,27 @@ typedef struct mcsv {
     lia_buf scratch;
 } mcsv;
 
-static int parse_cols(mcsv *m, const char *s, lia_error *err)
+static int parse_cols(mcsv *m, const char *s, char *delim, lia_error *err)
 {
+    const char *slash = strchr(s, '/');
     m->ncols = 0;
-    while (*s) {
+    if (slash) {
+        if (strcmp(slash + 1, "tab") == 0)
+            *delim = '\t';
+        else if (slash[1] && !slash[2] && slash[1] != '"' && slash[1] != '\n' && slash[1] != '\r')
+            *delim = slash[1];
+        else
+            return lia_error_set(err, LIA_EINVAL, "subtype", slash, strlen(slash),
+                                 "misp-csv: the delimiter after '/' is one character or \"tab\"");
+    }
+    while (*s && *s != '/') {
         int v = 0, digits = 0;
         while (*s >= '0' && *s <= '9' && v < 100000) {
             v = v * 10 + (*s++ - '0');
             digits++;
         }
-        if (!digits || v < 1 || v > LIA_MAX_COLUMNS || m->ncols == MAX_VALUE_COLS || (*s && *s != ','))
+        if (!digits || v < 1 || v > LIA_MAX_COLUMNS || m->ncols == MAX_VALUE_COLS ||
+            (*s && *s != ',' && *s != '/'))
             return lia_error_set(err, LIA_EINVAL, "subtype", s, strlen(s),
                                  "misp-csv: value columns are 1-based numbers separated by commas, e.g. 1,3");
         m->cols[m->ncols++] = v - 1;
@@ -60,12 +71,12 @@ static int mcsv_open(void **st, const lia_feed_opts *o, lia_error *err)
     if (!m)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     lia_buf_init(&m->scratch, LIA_MAX_FIELD + 16);
-    if ((rc = parse_cols(m, o->subtype && *o->subtype ? o->subtype : "1", err))) {
+    lia_csv_opts_default(&co);
+    co.comment = '#';
+    if ((rc = parse_cols(m, o->subtype && *o->subtype ? o->subtype : "1", &co.delim, err))) {
         mcsv_close(m);
         return rc;
     }
-    lia_csv_opts_default(&co);
-    co.comment = '#';
     if ((rc = lia_csv_create(&co, &m->csv))) {
         mcsv_close(m);
         return lia_error_set(err, rc, NULL, NULL, 0, "creating CSV splitter: %s", lia_strerror(rc));
@@ -131,7 +142,7 @@ static int mcsv_normalise(void *st, const lia_records *rs, const lia_record *r, 
 
 const lia_format lia_format_misp_csv = {
     .name = "misp-csv",
-    .summary = "MISP CSV feed (value columns from --subtype, default 1)",
+    .summary = "MISP CSV feed (value columns from --subtype, default 1; 2/; sets the delimiter)",
     .open = mcsv_open,
     .parse = mcsv_parse,
     .normalise = mcsv_normalise,

@@ -215,6 +215,10 @@ static const fcase cases[] = {
      "\"malware.hash.md5\":\"d41d8cd98f00b204e9800998ecf8427e\"}\n"
      "2 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.url\":\"http://bad.example/a\"}\n"
      "3 ! row is shorter than a value column\n"},
+    {"misp-csv", "2/;", NULL, "a;192.0.2.8;x\n",
+     "1 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2.8\"}\n"},
+    {"misp-csv", "1/tab", NULL, "2001:db8::5\tcomment, with a comma\n",
+     "1 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"2001:db8::5\"}\n"},
     /* ---- misp-freetext ---- */
     {"misp-freetext", NULL, NULL,
      "8.8.8.8 8.8.4.4\nSeen at evil[.]example.org, from 192.0.2.7:8080 and 10.1.2.999; mail bad@example.net.\n"
@@ -266,7 +270,8 @@ static void test_bad_options(void **state)
 {
     static const struct {
         const char *format, *subtype;
-    } bad[] = {{"blocklistde", "telnet"}, {"misp-csv", "0"}, {"misp-csv", "1,x"}, {"misp-csv", ","}};
+    } bad[] = {{"blocklistde", "telnet"}, {"misp-csv", "0"}, {"misp-csv", "1,x"}, {"misp-csv", ","},
+                 {"misp-csv", "1/"},          {"misp-csv", "1/ab"},  {"misp-csv", "/;"}};
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const lia_format *f = lia_format_find(bad[i].format);
