@@ -244,7 +244,7 @@ static json_t *expected_events(const fcase *c, json_t *doc, json_t *report, cons
     json_t *out = json_array();
     json_t *consts = json_object_get(doc, "constants");
     char names[256];
-    char *save = NULL, *tok;
+    char *save, *tok;
     if (c->template_lines) {
         json_t *tpl = json_object_get(consts, c->events);
         size_t p = 0;
@@ -263,8 +263,12 @@ static json_t *expected_events(const fcase *c, json_t *doc, json_t *report, cons
     if (!consts) /* Liaison's own expectations: {"case": [events]} */
         consts = doc;
     snprintf(names, sizeof names, "%s", c->events);
-    for (tok = strtok_r(names, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        json_t *v = json_object_get(consts, tok);
+    for (tok = names; tok && *tok; tok = save) {
+        json_t *v;
+        save = strchr(tok, ',');
+        if (save)
+            *save++ = '\0';
+        v = json_object_get(consts, tok);
         if (json_is_array(v))
             json_array_extend(out, v);
         else if (json_is_object(v))
