@@ -46,33 +46,33 @@ static const char *const k_asname[] = {"as_name", NULL};
 static const char *const k_cc[] = {"country", NULL};
 static const char *const k_malware[] = {"malware", NULL};
 
-static lia_slice text_of(json_t *o, const char *const *keys, char *num, size_t n)
+static lia_slice text_of(const lia_jobj *o, const char *const *keys)
 {
     for (; *keys; keys++) {
-        lia_slice s = lia_objrec_text(o, *keys, num, n);
+        lia_slice s = lia_objrec_text(o, *keys);
         if (s.ptr)
             return s;
     }
     return LIA_SLICE_NULL;
 }
 
-static int set_of(lia_event *ev, lia_field f, json_t *o, const char *const *keys, lia_error *err)
+static int set_of(lia_event *ev, lia_field f, const lia_jobj *o, const char *const *keys,
+                  lia_error *err)
 {
-    char num[64];
-    lia_slice s = text_of(o, keys, num, sizeof num);
+    lia_slice s = text_of(o, keys);
     return s.ptr ? lia_event_set(ev, f, s.ptr, s.len, err) : LIA_OK;
 }
 
 static int feodo_normalise(void *st, const lia_records *rs, const lia_record *rec, lia_event *ev,
                            lia_error *err)
 {
-    json_t *o = NULL;
-    char num[64], t[48];
+    const lia_jobj *o = NULL;
+    char t[48];
     lia_slice s;
     int rc = lia_objrec_object(st, rs, rec, &o, err);
     if (rc)
         return rc;
-    s = text_of(o, k_ip, num, sizeof num);
+    s = text_of(o, k_ip);
     if (!s.ptr) {
         rc = lia_error_set(err, LIA_EINVAL, "source.ip", NULL, 0, "entry has no ip_address");
         goto out;
@@ -87,12 +87,12 @@ static int feodo_normalise(void *st, const lia_records *rs, const lia_record *re
         (rc = set_of(ev, LIA_F_SOURCE_GEOLOCATION_CC, o, k_cc, err)) ||
         (rc = set_of(ev, LIA_F_MALWARE_NAME, o, k_malware, err)))
         goto out;
-    s = text_of(o, k_last, num, sizeof num);
+    s = text_of(o, k_last);
     if (s.ptr && (rc = lia_event_extra_str(ev, "last_online", 11, s.ptr, s.len, err)))
         goto out;
-    s = text_of(o, k_first, num, sizeof num);
+    s = text_of(o, k_first);
     if (!s.ptr)
-        s = text_of(o, k_last, num, sizeof num);
+        s = text_of(o, k_last);
     if (s.ptr) {
         if (lia_feed_date(s, t, sizeof t)) {
             rc = lia_error_set(err, LIA_EINVAL, "time.source", s.ptr, s.len, "not a date");
@@ -101,7 +101,6 @@ static int feodo_normalise(void *st, const lia_records *rs, const lia_record *re
         rc = lia_event_set(ev, LIA_F_TIME_SOURCE, t, strlen(t), err);
     }
 out:
-    json_decref(o);
     return rc;
 }
 

@@ -18,6 +18,8 @@ void lia_objrec_init(lia_objrec *r, const char *const *names, size_t nnames, cha
     r->comment = comment;
     lia_buf_init(&r->elem, LIA_MAX_ROW);
     lia_error_clear(&r->fatal_err);
+    lia_jobj_init(&r->obj);
+    lia_jobj_init(&r->sub);
 }
 
 static void free_hdr(lia_objrec *r)
@@ -32,6 +34,9 @@ static void free_hdr(lia_objrec *r)
 void lia_objrec_free(lia_objrec *r)
 {
     lia_buf_free(&r->elem);
+    lia_buf_free(&r->pre);
+    lia_jobj_free(&r->obj);
+    lia_jobj_free(&r->sub);
     lia_csv_destroy(r->csv);
     free_hdr(r);
     r->csv = NULL;
@@ -244,6 +249,8 @@ static int on_row(void *ud, const lia_csv_row *row)
 {
     lia_objrec *r = ud;
     int copy;
+    if (row->err == 0 && lia_slice_trim(row->raw).len == 0)
+        return 0; /* a line of blanks */
     if (r->comment_header) {
         lia_slice raw = lia_slice_trim(row->raw);
         if (raw.len && raw.ptr[0] == r->comment) {
@@ -304,31 +311,10 @@ static int csv_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_re
     return LIA_OK;
 }
 
-int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,
-                     lia_error *err)
+static int split(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,
+                 lia_error *err)
 {
     int rc;
-    if (r->mode == LIA_OBJREC_UNKNOWN) {
-        size_t i = 0;
-        if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-            i = 3; /* UTF-8 byte order mark */
-        while (i < len && is_ws(buf[i]))
-            i++;
-        if (i == len && !eof) {
-            /* only blank so far: count its lines and wait for data */
-            for (size_t k = 0; k < len; k++)
-                r->line += buf[k] == '\n';
-            return LIA_OK;
-        }
-        if (i < len && (buf[i] == '[' || buf[i] == '{'))
-            r->mode = LIA_OBJREC_JSON;
-        else
-            r->mode = LIA_OBJREC_CSV;
-        if (r->mode == LIA_OBJREC_JSON && i >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-            buf += 3;
-            len -= 3;
-        }
-    }
     if (r->mode == LIA_OBJREC_JSON) {
         rc = json_split(r, buf, len, eof, out);
         if (rc)
@@ -338,23 +324,57 @@ int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_re
     return csv_split(r, buf, len, eof, out, err);
 }
 
-int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *rec, json_t **out,
-                      lia_error *err)
+int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,
+                     lia_error *err)
+{
+    int rc;
+    lia_buf_free(&r->pre);
+    if (r->mode == LIA_OBJREC_UNKNOWN) {
+        size_t i = 0;
+        int bom = r->elem.len == 0 && len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0;
+        if (bom)
+            i = 3; /* UTF-8 byte order mark */
+        while (i < len && is_ws(buf[i]))
+            i++;
+        if (i == len && !eof && r->elem.len + len <= LIA_MAX_ROW) {
+            /* only blank so far: keep it (the splitter must see it, for its
+             * line numbers and raw bytes) and wait for data */
+            if (lia_buf_append(&r->elem, buf, len))
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            return LIA_OK;
+        }
+        r->mode = i < len && (buf[i] == '[' || buf[i] == '{') ? LIA_OBJREC_JSON : LIA_OBJREC_CSV;
+        if (r->mode == LIA_OBJREC_JSON && bom) {
+            buf += 3;
+            len -= 3;
+        }
+        if (r->elem.len) { /* the blank prefix first; records may point into
+                              * it, so it lives until the next call */
+            r->pre = r->elem;
+            lia_buf_init(&r->elem, LIA_MAX_ROW);
+            if ((rc = split(r, r->pre.ptr, r->pre.len, 0, out, err)))
+                return rc;
+        }
+    }
+    return split(r, buf, len, eof, out, err);
+}
+
+int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *rec,
+                      const lia_jobj **out, lia_error *err)
 {
     const lia_slice *f = rs->fields + rec->first;
-    json_t *o;
+    lia_jobj *o = &r->obj;
     if (r->mode == LIA_OBJREC_JSON) {
-        json_error_t je;
+        const char *why = NULL;
+        int rc;
         if (rec->nfields != 1)
             return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "empty record");
-        o = json_loadb(f[0].ptr, f[0].len, JSON_DECODE_ANY, &je);
-        if (!o)
+        rc = lia_jobj_read(o, f[0].ptr, f[0].len, &why);
+        if (rc == LIA_EINVAL)
+            return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "%s", why);
+        if (rc)
             return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "invalid JSON at column %d: %s",
-                                 je.column, je.text);
-        if (!json_is_object(o)) {
-            json_decref(o);
-            return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "JSON element is not an object");
-        }
+                                 o->error_col, why);
         *out = o;
         return LIA_OK;
     }
@@ -368,52 +388,52 @@ int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *re
         if (rec->nfields != n)
             return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
                                  "record has %u fields, %zu are expected", rec->nfields, n);
-        o = json_object();
-        if (!o)
-            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        o->n = 0;
         for (size_t i = 0; i < n; i++) {
-            json_t *v;
-            if (!lia_utf8_valid(f[i].ptr, f[i].len)) {
-                json_decref(o);
+            if (!lia_utf8_valid(f[i].ptr, f[i].len))
                 return lia_error_set(err, LIA_EINVAL, names[i], f[i].ptr, f[i].len,
                                      "not valid UTF-8");
-            }
-            v = json_stringn(f[i].ptr ? f[i].ptr : "", f[i].len);
-            if (!v || json_object_set_new(o, names[i], v)) {
-                json_decref(o);
-                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-            }
+            if (lia_jobj_add(o, lia_slice_from(names[i]), f[i]))
+                return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d columns",
+                                     LIA_JOBJ_MAX_MEMBERS);
         }
         *out = o;
         return LIA_OK;
     }
 }
 
-lia_slice lia_objrec_text(json_t *o, const char *key, char *scratch, size_t n)
+const lia_jobj *lia_objrec_first(lia_objrec *r, const lia_jobj *o, const char *key)
 {
-    json_t *v = json_object_get(o, key);
-    int k;
-    if (json_is_string(v)) {
-        lia_slice s = lia_slice_trim((lia_slice){json_string_value(v), json_string_length(v)});
-        return s.len ? s : LIA_SLICE_NULL;
-    }
-    if (json_is_integer(v)) {
-        k = snprintf(scratch, n, "%lld", (long long)json_integer_value(v));
-        return (lia_slice){scratch, (size_t)k};
-    }
-    if (json_is_real(v)) {
-        k = snprintf(scratch, n, "%.17g", json_real_value(v));
-        return (lia_slice){scratch, (size_t)k};
-    }
-    if (json_is_boolean(v))
-        return json_is_true(v) ? LIA_SLICE("true") : LIA_SLICE("false");
-    return LIA_SLICE_NULL;
+    const lia_jmember *m = lia_jobj_get(o, key);
+    const char *why;
+    lia_slice first;
+    if (!m || m->kind != LIA_J_ARRAY)
+        return NULL;
+    first = lia_jarray_first(m->val);
+    if (!first.ptr || lia_jobj_read(&r->sub, first.ptr, first.len, &why) != LIA_OK)
+        return NULL;
+    return &r->sub;
 }
 
-int lia_objrec_set(lia_event *ev, lia_field f, json_t *o, const char *key, lia_error *err)
+lia_slice lia_objrec_text(const lia_jobj *o, const char *key)
 {
-    char num[64];
-    lia_slice s = lia_objrec_text(o, key, num, sizeof num);
+    const lia_jmember *m = lia_jobj_get(o, key);
+    lia_slice s;
+    if (!m)
+        return LIA_SLICE_NULL;
+    switch (m->kind) {
+    case LIA_J_STRING:
+        s = lia_slice_trim(m->val);
+        return s.len ? s : LIA_SLICE_NULL;
+    case LIA_J_NUMBER:
+    case LIA_J_BOOL: return m->val;
+    default: return LIA_SLICE_NULL;
+    }
+}
+
+int lia_objrec_set(lia_event *ev, lia_field f, const lia_jobj *o, const char *key, lia_error *err)
+{
+    lia_slice s = lia_objrec_text(o, key);
     if (!s.ptr)
         return LIA_OK;
     return lia_event_set(ev, f, s.ptr, s.len, err);

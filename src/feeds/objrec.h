@@ -12,8 +12,7 @@
 #ifndef LIA_FEEDS_OBJREC_H
 #define LIA_FEEDS_OBJREC_H
 
-#include <jansson.h>
-
+#include "feeds/jobj.h"
 #include "liaison/csv.h"
 #include "liaison/pipeline.h"
 
@@ -33,7 +32,8 @@ typedef struct lia_objrec {
     uint64_t trailing_line;
     uint64_t line;     /* current physical line (1-based) */
     uint64_t elem_line;
-    lia_buf elem;      /* element bytes spanning chunks */
+    lia_buf elem;      /* element bytes spanning chunks; blank prefix while sniffing */
+    lia_buf pre;       /* the blank prefix, alive until the next parse call */
     /* CSV */
     lia_csv *csv;
     const char *const *names; /* fixed column names (NULL: header row) */
@@ -49,6 +49,8 @@ typedef struct lia_objrec {
     int data_seen;
     int comment_header; /* a "# a,b,c" comment before the data names the columns */
     const char *single_name; /* name of the only column of a one-column CSV */
+    lia_jobj obj;      /* the current record */
+    lia_jobj sub;      /* a nested object of it */
 } lia_objrec;
 
 /* names: fixed CSV column names (borrowed, must outlive r) or NULL when the
@@ -60,15 +62,19 @@ void lia_objrec_init(lia_objrec *r, const char *const *names, size_t nnames, cha
 void lia_objrec_free(lia_objrec *r);
 int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,
                      lia_error *err);
-/* The record as a new JSON object (caller decrefs) or an error in err. */
-int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *rec, json_t **out,
-                      lia_error *err);
+/* The record as a flat JSON object (owned by r, valid until the next call),
+ * or an error in err. */
+int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *rec,
+                      const lia_jobj **out, lia_error *err);
+/* The first element of array member key, if it is an object (valid until
+ * the next call), else NULL. */
+const lia_jobj *lia_objrec_first(lia_objrec *r, const lia_jobj *o, const char *key);
 
-/* Helpers for normalisers working on a JSON object. */
-/* The member as text: a string as is, a number as its decimal text; absent,
- * null or "" give LIA_SLICE_NULL. scratch holds number text. */
-lia_slice lia_objrec_text(json_t *o, const char *key, char *scratch, size_t n);
+/* Helpers for normalisers working on an object. */
+/* The member as text: a string (trimmed) as is, a number or boolean as its
+ * JSON text; absent, null, "" or a nested value give LIA_SLICE_NULL. */
+lia_slice lia_objrec_text(const lia_jobj *o, const char *key);
 /* Set field f from member key when present (errors name the field). */
-int lia_objrec_set(lia_event *ev, lia_field f, json_t *o, const char *key, lia_error *err);
+int lia_objrec_set(lia_event *ev, lia_field f, const lia_jobj *o, const char *key, lia_error *err);
 
 #endif

@@ -24,10 +24,9 @@ static int pt_parse(void *st, const char *buf, size_t len, int eof, lia_records 
     return lia_objrec_parse(st, buf, len, eof, out, err);
 }
 
-static int extra(lia_event *ev, const char *key, json_t *o, const char *member, lia_error *err)
+static int extra(lia_event *ev, const char *key, const lia_jobj *o, const char *member, lia_error *err)
 {
-    char num[64];
-    lia_slice s = lia_objrec_text(o, member, num, sizeof num);
+    lia_slice s = lia_objrec_text(o, member);
     if (!s.ptr)
         return LIA_OK;
     return lia_event_extra_str(ev, key, strlen(key), s.ptr, s.len, err);
@@ -36,13 +35,12 @@ static int extra(lia_event *ev, const char *key, json_t *o, const char *member, 
 static int pt_normalise(void *st, const lia_records *rs, const lia_record *rec, lia_event *ev,
                         lia_error *err)
 {
-    json_t *o = NULL, *d;
-    char num[64];
+    const lia_jobj *o = NULL, *d;
     lia_slice s;
     int rc = lia_objrec_object(st, rs, rec, &o, err);
     if (rc)
         return rc;
-    s = lia_objrec_text(o, "url", num, sizeof num);
+    s = lia_objrec_text(o, "url");
     if (!s.ptr) {
         rc = lia_error_set(err, LIA_EINVAL, "source.url", NULL, 0, "entry has no url");
         goto out;
@@ -56,7 +54,7 @@ static int pt_normalise(void *st, const lia_records *rs, const lia_record *rec, 
         (rc = extra(ev, "phishtank.verified", o, "verified", err)) ||
         (rc = extra(ev, "phishtank.verification_time", o, "verification_time", err)))
         goto out;
-    s = lia_objrec_text(o, "online", num, sizeof num);
+    s = lia_objrec_text(o, "online");
     if (s.ptr) {
         if (lia_slice_ieq(s, "yes") || lia_slice_ieq(s, "true"))
             rc = lia_event_set(ev, LIA_F_STATUS, "online", 6, err);
@@ -67,8 +65,8 @@ static int pt_normalise(void *st, const lia_records *rs, const lia_record *rec, 
         if (rc)
             goto out;
     }
-    d = json_array_get(json_object_get(o, "details"), 0);
-    if (json_is_object(d)) {
+    d = lia_objrec_first(st, o, "details");
+    if (d) {
         if ((rc = lia_objrec_set(ev, LIA_F_SOURCE_IP, d, "ip_address", err)) ||
             (rc = lia_objrec_set(ev, LIA_F_SOURCE_NETWORK, d, "cidr_block", err)) ||
             (rc = lia_objrec_set(ev, LIA_F_SOURCE_ASN, d, "announcing_network", err)) ||
@@ -76,7 +74,6 @@ static int pt_normalise(void *st, const lia_records *rs, const lia_record *rec, 
             goto out;
     }
 out:
-    json_decref(o);
     return rc;
 }
 

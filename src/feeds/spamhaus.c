@@ -5,7 +5,6 @@
  * and the JSON-lines form (drop_v4.json {"cidr","sblid","rir"},
  * asndrop.json {"asn","cc","asname","domain","rir"}; the trailing
  * {"type":"metadata"} line carries no entry). */
-#include <jansson.h>
 #include <stdlib.h>
 
 #include "feeds/feedutil.h"
@@ -13,6 +12,7 @@
 
 typedef struct drop {
     lia_ctxlines cl;
+    lia_jobj obj;
     char lastmod[48]; /* RFC 3339 text of the Last-Modified comment, "" if none */
 } drop;
 
@@ -22,6 +22,7 @@ static int drop_open(void **st, const lia_feed_opts *o, lia_error *err)
     if (!d)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     lia_ctxlines_init(&d->cl);
+    lia_jobj_init(&d->obj);
     *st = d;
     return LIA_OK;
 }
@@ -51,46 +52,40 @@ static int drop_parse(void *st, const char *buf, size_t len, int eof, lia_record
     return lia_ctxlines_split(&d->cl, buf, len, eof, out, drop_line, d, err);
 }
 
-static int drop_json(lia_event *ev, lia_slice line, lia_error *err)
+static int drop_json(drop *d, lia_event *ev, lia_slice line, lia_error *err)
 {
-    json_error_t je;
-    json_t *o = json_loadb(line.ptr, line.len, 0, &je);
-    char num[64];
+    const lia_jobj *o = &d->obj;
+    const char *why = NULL;
     lia_slice s;
-    int rc = LIA_OK;
-    if (!o)
+    int rc = lia_jobj_read(&d->obj, line.ptr, line.len, &why);
+    if (rc)
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "invalid JSON at column %d: %s",
-                             je.column, je.text);
-    if (json_object_get(o, "type")) { /* metadata line */
-        rc = LIA_ENOTFOUND;
-        goto out;
-    }
+                             d->obj.error_col, why);
+    if (lia_jobj_get(o, "type")) /* metadata line */
+        return LIA_ENOTFOUND;
     if ((rc = lia_event_set(ev, LIA_F_CLASSIFICATION_TYPE, "spam", 4, err)))
-        goto out;
-    if (json_object_get(o, "cidr")) {
+        return rc;
+    if (lia_jobj_get(o, "cidr")) {
         if ((rc = lia_objrec_set(ev, LIA_F_SOURCE_NETWORK, o, "cidr", err)))
-            goto out;
-        s = lia_objrec_text(o, "sblid", num, sizeof num);
+            return rc;
+        s = lia_objrec_text(o, "sblid");
         if (s.ptr && (rc = lia_event_extra_str(ev, "blocklist", 9, s.ptr, s.len, err)))
-            goto out;
-    } else if (json_object_get(o, "asn")) {
+            return rc;
+    } else if (lia_jobj_get(o, "asn")) {
         if ((rc = lia_objrec_set(ev, LIA_F_SOURCE_ASN, o, "asn", err)) ||
             (rc = lia_objrec_set(ev, LIA_F_SOURCE_AS_NAME, o, "asname", err)) ||
             (rc = lia_objrec_set(ev, LIA_F_SOURCE_GEOLOCATION_CC, o, "cc", err)))
-            goto out;
-        s = lia_objrec_text(o, "domain", num, sizeof num);
+            return rc;
+        s = lia_objrec_text(o, "domain");
         if (s.ptr && (rc = lia_event_extra_str(ev, "domain", 6, s.ptr, s.len, err)))
-            goto out;
+            return rc;
     } else {
-        rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "entry has neither \"cidr\" nor \"asn\"");
-        goto out;
+        return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "entry has neither \"cidr\" nor \"asn\"");
     }
-    s = lia_objrec_text(o, "rir", num, sizeof num);
+    s = lia_objrec_text(o, "rir");
     if (s.ptr)
-        rc = lia_event_extra_str(ev, "rir", 3, s.ptr, s.len, err);
-out:
-    json_decref(o);
-    return rc;
+        return lia_event_extra_str(ev, "rir", 3, s.ptr, s.len, err);
+    return LIA_OK;
 }
 
 static int drop_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
@@ -101,7 +96,7 @@ static int drop_normalise(void *st, const lia_records *rs, const lia_record *r, 
     lia_slice head, rest, cc, name;
     int rc;
     if (line.ptr[0] == '{')
-        return drop_json(ev, line, err);
+        return drop_json(st, ev, line, err);
     lia_feed_cut(line, ';', &head, &rest);
     if (head.len == 0)
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "no network or ASN before ';'");
@@ -133,6 +128,7 @@ static void drop_close(void *st)
     if (!d)
         return;
     lia_ctxlines_free(&d->cl);
+    lia_jobj_free(&d->obj);
     free(d);
 }
 

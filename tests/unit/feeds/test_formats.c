@@ -128,6 +128,27 @@ static const fcase cases[] = {
      "4 ! source.ip: \"198.51.100.300\": octet > 255\n"},
     {"feodotracker", NULL, NULL, "[{\"ip_address\": \"192.0.2.1\"", "1 ! JSON element not terminated at the end of the report\n"
                                                                      "1 ! JSON array not closed at the end of the report (truncated?)\n"},
+    {"feodotracker", NULL, NULL, /* JSON strings: escapes, brackets inside, errors */
+     "[{\"ip_address\":\"192.0.2.1\",\"as_name\":\"Caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" a]}b\"},\n"
+     "{\"ip_address\":\"192.0.2.2\",},\n"
+     "{\"ip_address\":\"192.0.2.3\",\"port\":01},\n"
+     "{\"ip_address\":\"192.0.2.4\",\"as_name\":\"\\ud800\"},\n"
+     "{\"ip_address\":\"192.0.2.5\",\"as_name\":\"tab\there\"},\n"
+     "{\"ip_address\":\"192.0.2.6\",\"nested\":{\"a\":[1,2,{\"b\":null}]},\"port\":8080}]",
+     "1 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
+     "\"source.as_name\":\"Caf\xc3\xa9 \xf0\x9f\x98\x80 \\\"q\\\" a]}b\",\"source.ip\":\"192.0.2.1\"}\n"
+     "2 ! invalid JSON at column 27: member name expected\n"
+     "3 ! invalid JSON at column 35: ',' or '}' expected\n"
+     "4 ! invalid JSON at column 44: lone surrogate in \\u escape\n"
+     "5 ! invalid JSON at column 41: control character in a string\n"
+     "6 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
+     "\"source.ip\":\"192.0.2.6\",\"source.port\":8080}\n"},
+    {"feodotracker", NULL, NULL, "\n   \n  \t\n# c\n192.0.2.9\n", /* blank prefix, then CSV */
+     "5 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
+     "\"source.ip\":\"192.0.2.9\"}\n"},
+    {"feodotracker", NULL, NULL, "\n \n [ {\"ip_address\": \"192.0.2.10\"} ]", /* blank prefix, then JSON */
+     "3 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
+     "\"source.ip\":\"192.0.2.10\"}\n"},
     {"feodotracker", NULL, NULL, "[]\n junk", "2 ! data after the end of the JSON array\n"},
     {"feodotracker", NULL, NULL, "", ""},
     /* ---- phishtank ---- */
