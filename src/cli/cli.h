@@ -40,5 +40,8 @@ int cmd_events(cli *c, int argc, char **argv);
 int cmd_quarantine(cli *c, int argc, char **argv);
 int cmd_stats(cli *c, int argc, char **argv);
 int cmd_demo(cli *c, int argc, char **argv);
+int cmd_ip(cli *c, int argc, char **argv);
+/* cmd_ip.c: configure the demo store to use the fetched IP data; 1 if used. */
+int cli_enrich_demo_setup(cli *c, const char *datadir);
 
 #endif

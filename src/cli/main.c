@@ -13,6 +13,7 @@ static const cli_cmd commands[] = {
     {"quarantine", "list rows that were rejected, with the reason", cmd_quarantine},
     {"stats", "per-feed, per-stage counters and rates", cmd_stats},
     {"demo", "ingest the bundled sample reports and summarise them", cmd_demo},
+    {"ip", "look IP addresses up in the IP data sources (country, ASN)", cmd_ip},
     {NULL, NULL, NULL},
 };
 
