@@ -117,6 +117,10 @@ int lia_ipdata_reload(lia_ipdata *h, int force, int *changed, lia_error *err);
  * NULL if none was built. */
 lia_ipdb *lia_ipdata_get(lia_ipdata *h);
 
+/* Optional: prefetch the memory a lookup of ip will touch: step 0 some
+ * events ahead (index), then step 1 fewer events ahead (ranges). */
+void lia_ipdb_prefetch(const lia_ipdb *db, const lia_ip *ip, int step);
+
 /* Fill source.* and destination.* ASN, AS name and country from db where
  * the event has the IP and lacks the attribute (never overwrites). Returns
  * the number of fields set. */
@@ -137,7 +141,14 @@ size_t lia_sectors_count(const lia_sectors *s);
 typedef struct lia_sector_ctx {
     const char *report_type; /* e.g. Shadowserver report type */
     const char *report_name; /* file name of the report */
+    unsigned char *memo;     /* internal: per-rule "report" results (lia_sectors_prepare) */
 } lia_sector_ctx;
+
+/* Optional: evaluate the rules' report conditions once for ctx (they do
+ * not change within a report) instead of once per event. The rules must
+ * outlive ctx's use; free with lia_sectors_ctx_free. */
+int lia_sectors_prepare(const lia_sectors *s, lia_sector_ctx *ctx);
+void lia_sectors_ctx_free(lia_sector_ctx *ctx);
 
 typedef struct lia_sector_result {
     const char *sector;       /* borrowed from the rules; NULL if none */

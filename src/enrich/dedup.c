@@ -17,6 +17,7 @@
  * entries (CLOCK) down to the cap. A miss after evictions or a restart is
  * looked up in the `dedup` table. */
 #include <sodium.h>
+#include <sys/mman.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ struct lia_dedup {
     lia_dedup_conf c;
     unsigned char hkey[crypto_shorthash_KEYBYTES];
     entry *t;
+    size_t tbytes;
     size_t mask, n, cap;
     size_t hand; /* CLOCK hand */
     uint64_t *listed; /* keys with F_LISTED (dirty or pending) */
@@ -114,10 +116,19 @@ int lia_dedup_create(const lia_dedup_conf *c, lia_dedup **out, lia_error *err)
     while (slots < want)
         slots *= 2;
     d = calloc(1, sizeof *d);
-    if (!d || !(d->t = calloc(slots, sizeof *d->t))) {
+    if (!d)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    /* anonymous zeroed memory; huge pages where the system allows them,
+     * since every new key touches a random slot */
+    d->tbytes = slots * sizeof *d->t;
+    d->t = mmap(NULL, d->tbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (d->t == MAP_FAILED) {
         free(d);
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory for %zu dedup slots", slots);
     }
+#ifdef MADV_HUGEPAGE
+    madvise(d->t, d->tbytes, MADV_HUGEPAGE);
+#endif
     d->c = *c;
     d->mask = slots - 1;
     d->cap = c->max_keys;
@@ -134,7 +145,7 @@ void lia_dedup_destroy(lia_dedup *d)
     sqlite3_finalize(d->put);
     sqlite3_finalize(d->upd);
     sqlite3_finalize(d->ids);
-    free(d->t);
+    munmap(d->t, d->tbytes);
     free(d->listed);
     free(d);
 }
@@ -349,14 +360,58 @@ static int load_stored(lia_dedup *d, uint64_t key, entry **out, lia_error *err)
     return rc == SQLITE_DONE ? LIA_OK : dberr(d, err, "reading an aggregate");
 }
 
+/* Move event src into slot dst (which is kept as an empty event holding
+ * src's old buffers): copies only the present values, not the whole
+ * 2 KiB struct, and no buffer changes owner twice. */
+static void move_event(lia_event *dst, lia_event *src)
+{
+    lia_buf tb = dst->text;
+    lia_extra *xe = dst->extra;
+    uint32_t xc = dst->extra_cap;
+    for (size_t w = 0; w < sizeof dst->present / sizeof dst->present[0]; w++) {
+        uint64_t bits = src->present[w];
+        dst->present[w] = bits;
+        while (bits) {
+            int f = (int)(w * 64) + __builtin_ctzll(bits);
+            dst->v[f] = src->v[f];
+            bits &= bits - 1;
+        }
+    }
+    dst->text = src->text;
+    dst->extra = src->extra;
+    dst->nextra = src->nextra;
+    dst->extra_cap = src->extra_cap;
+    dst->id = src->id;
+    dst->report_id = src->report_id;
+    dst->line = src->line;
+    src->text = tb;
+    src->extra = xe;
+    src->extra_cap = xc;
+    lia_event_reset(src);
+}
+
+#define PREFETCH_AHEAD 8
+
 int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
 {
     size_t w = 0;
     int removed = 0, rc;
+    uint64_t keys[PREFETCH_AHEAD];
+    /* keys are computed PREFETCH_AHEAD events ahead and their slots
+     * prefetched: the table is far larger than the caches */
+    for (size_t i = 0; i < b->n && i < PREFETCH_AHEAD; i++) {
+        keys[i] = lia_dedup_key(d, &b->ev[i]);
+        __builtin_prefetch(&d->t[keys[i] & d->mask]);
+    }
     for (size_t i = 0; i < b->n; i++) {
         lia_event *ev = &b->ev[i];
-        uint64_t key = lia_dedup_key(d, ev);
+        uint64_t key = keys[i % PREFETCH_AHEAD];
         uint32_t t = secs(event_time(ev));
+        if (i + PREFETCH_AHEAD < b->n) {
+            uint64_t k2 = lia_dedup_key(d, &b->ev[i + PREFETCH_AHEAD]);
+            keys[i % PREFETCH_AHEAD] = k2;
+            __builtin_prefetch(&d->t[k2 & d->mask]);
+        }
         entry *e = find(d, key);
         if (!e && (rc = make_room(d, err)))
             return rc;
@@ -390,11 +445,8 @@ int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
             if ((rc = list_key(d, e)))
                 return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
         }
-        if (w != i) { /* keep the event: swap so every slot keeps its buffers */
-            lia_event tmp = b->ev[w];
-            b->ev[w] = b->ev[i];
-            b->ev[i] = tmp;
-        }
+        if (w != i) /* keep the event, order kept */
+            move_event(&b->ev[w], &b->ev[i]);
         w++;
     }
     b->n = w;

@@ -18,8 +18,10 @@ typedef struct lia_ipval {
 
 struct lia_iptable {
     uint32_t n4;
-    uint32_t *s4;            /* segment starts (IPv4, host order), s4[0] == 0 */
-    uint32_t *v4;            /* value index + 1, 0 = no data */
+    struct lia_seg4 {
+        uint32_t s;          /* segment start (IPv4, host order); seg4[0].s == 0 */
+        uint32_t v;          /* value index + 1, 0 = no data */
+    } *seg4;                 /* start and value side by side: one cache line */
     uint32_t idx16[65537];   /* first segment starting at or after h << 16 */
     size_t n6;
     u128 *s6;

@@ -250,13 +250,36 @@ static int source_lookup(const source *s, const lia_ip *ip, lia_ipanswer *a)
     return lia_iptable_lookup(s->table, ip, a);
 }
 
+/* The same without the matched range (the hot path of enrichment). */
+static int source_answer(const source *s, const lia_ip *ip, lia_ipanswer *a)
+{
+    if (s->kind == LIA_IPSRC_MMDB || ip->family != 4)
+        return source_lookup(s, ip, a);
+    a->as_name = NULL;
+    uint32_t x = (uint32_t)ip->addr[0] << 24 | (uint32_t)ip->addr[1] << 16 | (uint32_t)ip->addr[2] << 8 |
+                 ip->addr[3];
+    uint32_t v = lia_iptable_lookup4(s->table, x);
+    if (!v)
+        return 0;
+    const lia_ipval *val = &s->table->vals[v - 1];
+    a->cc[0] = val->cc[0];
+    a->cc[1] = val->cc[1];
+    a->cc[2] = '\0';
+    a->asn = val->asn;
+    a->as_name = val->nlen ? s->table->names + val->noff : NULL;
+    a->as_name_len = val->nlen;
+    return 1;
+}
+
 int lia_ipdb_lookup(const lia_ipdb *db, const lia_ip *ip, lia_ipinfo *out)
 {
-    memset(out, 0, sizeof *out);
+    out->cc[0] = '\0';
+    out->asn = 0;
+    out->as_name[0] = '\0';
     out->cc_src = out->asn_src = out->name_src = -1;
     for (size_t i = 0; i < db->n; i++) {
         lia_ipanswer a;
-        if (!source_lookup(&db->src[i], ip, &a))
+        if (!source_answer(&db->src[i], ip, &a))
             continue;
         if (!out->cc[0] && a.cc[0]) {
             memcpy(out->cc, a.cc, 3);
@@ -348,6 +371,22 @@ static int enrich_side(const lia_ipdb *db, lia_event *ev, lia_field fip, lia_fie
     if (info.cc[0] && !lia_event_has(ev, fcc) && lia_event_set_str(ev, fcc, info.cc, 2) == LIA_OK)
         n++;
     return n;
+}
+
+void lia_ipdb_prefetch(const lia_ipdb *db, const lia_ip *ip, int step)
+{
+    if (!db || ip->family != 4)
+        return;
+    uint32_t h = (uint32_t)ip->addr[0] << 8 | ip->addr[1];
+    for (size_t i = 0; i < db->n; i++) {
+        const lia_iptable *t = db->src[i].table;
+        if (!t)
+            continue;
+        if (step == 0)
+            __builtin_prefetch(&t->idx16[h]);
+        else
+            __builtin_prefetch(&t->seg4[t->idx16[h]]);
+    }
 }
 
 int lia_enrich_event_ip(const lia_ipdb *db, lia_event *ev)

@@ -240,19 +240,18 @@ static int finish(builder *b, lia_iptable **out)
     if ((rc = flatten(b->r4, b->n4, (u128)0xffffffffu, &g4)) || (rc = flatten(b->r6, b->n6, ~(u128)0, &g6)))
         goto out;
     t->n4 = (uint32_t)g4.n;
-    t->s4 = malloc(g4.n * sizeof *t->s4);
-    t->v4 = malloc(g4.n * sizeof *t->v4);
-    if (!t->s4 || !t->v4) {
+    t->seg4 = malloc(g4.n * sizeof *t->seg4);
+    if (!t->seg4) {
         rc = LIA_ENOMEM;
         goto out;
     }
     for (size_t i = 0; i < g4.n; i++) {
-        t->s4[i] = (uint32_t)g4.s[i];
-        t->v4[i] = g4.v[i];
+        t->seg4[i].s = (uint32_t)g4.s[i];
+        t->seg4[i].v = g4.v[i];
     }
     for (uint32_t h = 0, i = 0; h <= 65536; h++) {
         uint64_t base = (uint64_t)h << 16;
-        while (i < t->n4 && t->s4[i] < base)
+        while (i < t->n4 && t->seg4[i].s < base)
             i++;
         t->idx16[h] = i;
     }
@@ -284,8 +283,7 @@ void lia_iptable_destroy(lia_iptable *t)
 {
     if (!t)
         return;
-    free(t->s4);
-    free(t->v4);
+    free(t->seg4);
     free(t->s6);
     free(t->v6);
     free(t->vals);
@@ -305,17 +303,17 @@ uint32_t lia_iptable_lookup4(const lia_iptable *t, uint32_t x)
 {
     uint32_t h = x >> 16;
     uint32_t a = t->idx16[h], n = t->idx16[h + 1] - a;
-    const uint32_t *s = t->s4;
+    const struct lia_seg4 *s = t->seg4;
     while (n > 0) {
         uint32_t half = n >> 1;
-        if (s[a + half] <= x) {
+        if (s[a + half].s <= x) {
             a += half + 1;
             n -= half + 1;
         } else {
             n = half;
         }
     }
-    return t->v4[a - 1];
+    return s[a - 1].v;
 }
 
 void lia_iptable_value(const lia_iptable *t, uint32_t vref, char cc[3], uint32_t *asn)
@@ -391,18 +389,18 @@ int lia_iptable_lookup(const lia_iptable *t, const lia_ip *ip, lia_ipanswer *out
         uint32_t h = x4 >> 16, a = t->idx16[h], n = t->idx16[h + 1] - a;
         while (n > 0) {
             uint32_t half = n >> 1;
-            if (t->s4[a + half] <= x4) {
+            if (t->seg4[a + half].s <= x4) {
                 a += half + 1;
                 n -= half + 1;
             } else {
                 n = half;
             }
         }
-        if (!t->v4[a - 1])
+        if (!t->seg4[a - 1].v)
             return 0;
-        fill_answer(t, t->v4[a - 1], out);
-        u128_to_ip(t->s4[a - 1], 4, &out->first);
-        u128_to_ip(a < t->n4 ? (u128)t->s4[a] - 1 : 0xffffffffu, 4, &out->last);
+        fill_answer(t, t->seg4[a - 1].v, out);
+        u128_to_ip(t->seg4[a - 1].s, 4, &out->first);
+        u128_to_ip(a < t->n4 ? (u128)t->seg4[a].s - 1 : 0xffffffffu, 4, &out->last);
         return 1;
     }
     u128 x = lia__ip_u128(ip);

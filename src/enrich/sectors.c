@@ -30,10 +30,12 @@ static const char *const cond_names[C__N] = {"report", "feed", "tag", "applicati
                                              "classification", "identifier", "port"};
 
 typedef struct cond {
-    char **pat; /* text conditions: lower-case globs */
+    char **pat;      /* text conditions: lower-case globs */
+    uint32_t *plen;  /* pattern length, with bit 31 set if it has no wildcard */
     size_t n;
     uint32_t (*ports)[2];
 } cond;
+#define EXACT (1u << 31)
 
 typedef struct rule {
     char *name, *sector, *ics_protocol;
@@ -59,6 +61,7 @@ void lia_sectors_destroy(lia_sectors *s)
             for (size_t j = 0; j < r->c[k].n && r->c[k].pat; j++)
                 free(r->c[k].pat[j]);
             free(r->c[k].pat);
+            free(r->c[k].plen);
             free(r->c[k].ports);
         }
     }
@@ -135,7 +138,8 @@ static int parse_cond(rule *r, int k, json_t *v, size_t ri, lia_error *err)
         }
     } else {
         c->pat = calloc(n, sizeof *c->pat);
-        if (!c->pat)
+        c->plen = calloc(n, sizeof *c->plen);
+        if (!c->pat || !c->plen)
             goto nomem;
         for (size_t j = 0; j < n; j++) {
             json_t *e = json_array_get(v, j);
@@ -145,6 +149,9 @@ static int parse_cond(rule *r, int k, json_t *v, size_t ri, lia_error *err)
             }
             if (!(c->pat[j] = lower_dup(json_string_value(e))))
                 goto nomem;
+            c->plen[j] = (uint32_t)strlen(c->pat[j]);
+            if (!strpbrk(c->pat[j], "*?"))
+                c->plen[j] |= EXACT;
             c->n = j + 1;
         }
     }
@@ -335,16 +342,20 @@ static int any_glob(const cond *c, const char *s, size_t n)
 {
     if (!s)
         return 0;
-    for (size_t i = 0; i < c->n; i++)
-        if (glob(c->pat[i], s, n))
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->plen[i] & EXACT) {
+            size_t k, pl = c->plen[i] & ~EXACT;
+            if (pl != n)
+                continue;
+            for (k = 0; k < n && c->pat[i][k] == lc((unsigned char)s[k]); k++)
+                ;
+            if (k == n)
+                return 1;
+        } else if (glob(c->pat[i], s, n)) {
             return 1;
+        }
+    }
     return 0;
-}
-
-static int field_glob(const cond *c, const lia_event *ev, lia_field f)
-{
-    lia_slice v = lia_event_str(ev, f);
-    return v.ptr && any_glob(c, v.ptr, v.len);
 }
 
 static lia_slice extra_tag(const lia_event *ev)
@@ -358,9 +369,35 @@ static lia_slice extra_tag(const lia_event *ev)
     return LIA_SLICE_NULL;
 }
 
-static int tag_match(const cond *c, const lia_event *ev)
+/* What the rules look at, read once per event. */
+typedef struct view {
+    lia_slice f[C__N]; /* text of each text condition (ptr NULL if absent) */
+    lia_slice report_name;
+    int has_port;
+    int64_t port;
+} view;
+
+static void make_view(view *v, const lia_sector_ctx *ctx, const lia_event *ev)
 {
-    lia_slice t = extra_tag(ev);
+    lia_field pf = lia_event_has(ev, LIA_F_DESTINATION_PORT) ? LIA_F_DESTINATION_PORT : LIA_F_SOURCE_PORT;
+    memset(v, 0, sizeof *v);
+    if (ctx && ctx->report_type)
+        v->f[C_REPORT] = lia_slice_from(ctx->report_type);
+    if (ctx && ctx->report_name)
+        v->report_name = lia_slice_from(ctx->report_name);
+    v->f[C_FEED] = lia_event_str(ev, LIA_F_FEED_NAME);
+    v->f[C_APP] = lia_event_str(ev, LIA_F_PROTOCOL_APPLICATION);
+    v->f[C_TRANSPORT] = lia_event_str(ev, LIA_F_PROTOCOL_TRANSPORT);
+    v->f[C_IDENT] = lia_event_str(ev, LIA_F_CLASSIFICATION_IDENTIFIER);
+    if (lia_event_has(ev, LIA_F_CLASSIFICATION_TYPE))
+        v->f[C_CLASS] = lia_slice_from(lia_class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i));
+    v->f[C_TAG] = extra_tag(ev);
+    v->has_port = lia_event_has(ev, pf);
+    v->port = v->has_port ? ev->v[pf].i : -1;
+}
+
+static int tag_match(const cond *c, lia_slice t)
+{
     size_t start = 0;
     if (!t.ptr)
         return 0;
@@ -374,57 +411,75 @@ static int tag_match(const cond *c, const lia_event *ev)
     return 0;
 }
 
-static int rule_match(const rule *r, const lia_sector_ctx *ctx, const lia_event *ev)
+static int report_match(const rule *r, const view *v)
 {
     const cond *c = r->c;
-    if (r->has & (1u << C_REPORT)) {
-        const char *t = ctx ? ctx->report_type : NULL, *nm = ctx ? ctx->report_name : NULL;
-        if (!(t && any_glob(&c[C_REPORT], t, strlen(t))) && !(nm && any_glob(&c[C_REPORT], nm, strlen(nm))))
-            return 0;
-    }
-    if ((r->has & (1u << C_FEED)) && !field_glob(&c[C_FEED], ev, LIA_F_FEED_NAME))
-        return 0;
-    if ((r->has & (1u << C_APP)) && !field_glob(&c[C_APP], ev, LIA_F_PROTOCOL_APPLICATION))
-        return 0;
-    if ((r->has & (1u << C_TRANSPORT)) && !field_glob(&c[C_TRANSPORT], ev, LIA_F_PROTOCOL_TRANSPORT))
-        return 0;
-    if ((r->has & (1u << C_IDENT)) && !field_glob(&c[C_IDENT], ev, LIA_F_CLASSIFICATION_IDENTIFIER))
-        return 0;
-    if (r->has & (1u << C_CLASS)) {
-        const char *t;
-        if (!lia_event_has(ev, LIA_F_CLASSIFICATION_TYPE))
-            return 0;
-        t = lia_class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i);
-        if (!t || !any_glob(&c[C_CLASS], t, strlen(t)))
-            return 0;
-    }
-    if ((r->has & (1u << C_TAG)) && !tag_match(&c[C_TAG], ev))
-        return 0;
+    return (v->f[C_REPORT].ptr && any_glob(&c[C_REPORT], v->f[C_REPORT].ptr, v->f[C_REPORT].len)) ||
+           (v->report_name.ptr && any_glob(&c[C_REPORT], v->report_name.ptr, v->report_name.len));
+}
+
+static int rule_match(const rule *r, const view *v, const unsigned char *memo)
+{
+    const cond *c = r->c;
+    /* cheapest first: the port, then the text conditions */
     if (r->has & (1u << C_PORT)) {
-        lia_field pf = lia_event_has(ev, LIA_F_DESTINATION_PORT) ? LIA_F_DESTINATION_PORT : LIA_F_SOURCE_PORT;
-        int64_t p;
         int ok = 0;
-        if (!lia_event_has(ev, pf))
+        if (!v->has_port)
             return 0;
-        p = ev->v[pf].i;
         for (size_t i = 0; i < c[C_PORT].n && !ok; i++)
-            ok = p >= c[C_PORT].ports[i][0] && p <= c[C_PORT].ports[i][1];
+            ok = v->port >= c[C_PORT].ports[i][0] && v->port <= c[C_PORT].ports[i][1];
         if (!ok)
             return 0;
     }
+    for (int k = C_FEED; k <= C_IDENT; k++) {
+        if (!(r->has & (1u << k)) || k == C_TAG)
+            continue;
+        if (!v->f[k].ptr || !any_glob(&c[k], v->f[k].ptr, v->f[k].len))
+            return 0;
+    }
+    if ((r->has & (1u << C_TAG)) && !tag_match(&c[C_TAG], v->f[C_TAG]))
+        return 0;
+    if ((r->has & (1u << C_REPORT)) && !(memo ? *memo : report_match(r, v)))
+        return 0;
     return 1;
+}
+
+int lia_sectors_prepare(const lia_sectors *s, lia_sector_ctx *ctx)
+{
+    view v;
+    lia_event empty;
+    free(ctx->memo);
+    ctx->memo = NULL;
+    if (!s || !s->n)
+        return LIA_OK;
+    if (!(ctx->memo = malloc(s->n)))
+        return LIA_ENOMEM;
+    lia_event_init(&empty);
+    make_view(&v, ctx, &empty);
+    for (size_t i = 0; i < s->n; i++)
+        ctx->memo[i] = (unsigned char)((s->r[i].has & (1u << C_REPORT)) ? report_match(&s->r[i], &v) : 1);
+    lia_event_free(&empty);
+    return LIA_OK;
+}
+
+void lia_sectors_ctx_free(lia_sector_ctx *ctx)
+{
+    free(ctx->memo);
+    ctx->memo = NULL;
 }
 
 int lia_sectors_match(const lia_sectors *s, const lia_sector_ctx *ctx, const lia_event *ev,
                       lia_sector_result *out)
 {
+    view v;
     memset(out, 0, sizeof *out);
     out->sector_rule = out->protocol_rule = -1;
+    make_view(&v, ctx, ev);
     for (size_t i = 0; s && i < s->n; i++) {
         const rule *r = &s->r[i];
         if ((out->sector || !r->sector) && (out->ics_protocol || !r->ics_protocol))
             continue; /* nothing this rule could add */
-        if (!rule_match(r, ctx, ev))
+        if (!rule_match(r, &v, ctx && ctx->memo ? &ctx->memo[i] : NULL))
             continue;
         if (!out->sector && r->sector) {
             out->sector = r->sector;

@@ -42,6 +42,7 @@ static void enrich_close(void *p)
         return;
     lia_ipdb_release(st->db);
     lia_ipdata_destroy(st->ip);
+    lia_sectors_ctx_free(&st->ctx);
     lia_sectors_destroy(st->sectors);
     free(st);
 }
@@ -80,6 +81,10 @@ static int enrich_open(void **out, struct lia_ingest *ing, lia_error *err)
     }
     st->ctx.report_type = ing->opts ? ing->opts->feed.subtype : NULL;
     st->ctx.report_name = ing->report ? ing->report->name : NULL;
+    if (st->sectors && lia_sectors_prepare(st->sectors, &st->ctx)) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto fail;
+    }
     *out = st;
     return LIA_OK;
 fail:
@@ -102,8 +107,14 @@ static int enrich_process(void *p, lia_batch *b, lia_error *err)
     }
     for (size_t i = 0; i < b->n; i++) {
         lia_event *ev = &b->ev[i];
-        if (st->db)
+        if (st->db) {
+            /* the range tables are bigger than the caches: prefetch ahead */
+            if (i + 8 < b->n && lia_event_has(&b->ev[i + 8], LIA_F_SOURCE_IP))
+                lia_ipdb_prefetch(st->db, &b->ev[i + 8].v[LIA_F_SOURCE_IP].ip, 0);
+            if (i + 4 < b->n && lia_event_has(&b->ev[i + 4], LIA_F_SOURCE_IP))
+                lia_ipdb_prefetch(st->db, &b->ev[i + 4].v[LIA_F_SOURCE_IP].ip, 1);
             lia_enrich_event_ip(st->db, ev);
+        }
         if (st->sectors) {
             lia_error e2;
             /* only fails on an event's extra.* limits: the event is kept untagged */
