@@ -512,8 +512,8 @@ static int rir_line(builder *b, lia_slice line, uint64_t lineno, lia_error *err)
     if (line.len > LIA_MAX_IPDATA_LINE)
         return line_err(err, LIA_ELIMIT, lineno, line.ptr, 40, "line too long");
     n = split(line, '|', f, 10);
-    if (n >= 1 && is_digits(f[0]))
-        return LIA_OK; /* version line: 2|apnic|20101217|... */
+    if (n >= 1 && f[0].len && f[0].len <= 8 && strspn(f[0].ptr, "0123456789.") >= f[0].len && f[0].ptr[0] != '.')
+        return LIA_OK; /* version line: 2|apnic|20101217|... or 2.3|ripencc|... */
     if (n >= 6 && lia_slice_eq(f[5], "summary"))
         return LIA_OK;
     if (n < 7)
@@ -606,8 +606,9 @@ static int csv_row(void *ud, const lia_csv_row *row)
         return st->rc = line_err(st->err, LIA_EPARSE, row->line, row->raw.ptr, row->raw.len,
                                  "expected at least 3 columns: start,end,country or start,end,asn,name");
     if (parse_addr(lia_slice_trim(f[0]), &lo, &fam, &why)) {
-        if (row->line == 1)
-            return 0; /* a header line */
+        lia_slice h = lia_slice_trim(f[0]);
+        if (row->line == 1 && h.len && !memchr(h.ptr, '.', h.len) && !memchr(h.ptr, ':', h.len) && !is_digits(h))
+            return 0; /* a header line (ip_range_start,...) */
         return st->rc = line_err(st->err, LIA_EPARSE, row->line, f[0].ptr, f[0].len, why);
     }
     if (parse_addr(lia_slice_trim(f[1]), &hi, &fam2, &why))
