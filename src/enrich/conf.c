@@ -152,7 +152,9 @@ int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, cons
                 return cerr(err, line, "dedup.memory_keys", v, "a number from 1000 to 268435456");
             c->dedup.max_keys = (size_t)n;
         } else {
-            return cerr(err, line, NULL, k,
+            char kname[64];
+            snprintf(kname, sizeof kname, "%.*s", (int)(k.len < 60 ? k.len : 60), k.ptr);
+            return cerr(err, line, kname, k,
                         sec == S_IPDATA    ? "unknown key in [ipdata] (source, check)"
                         : sec == S_SECTORS ? "unknown key in [sectors] (rules, enabled)"
                                            : "unknown key in [dedup] (enabled, key, window, memory_keys)");
