@@ -494,6 +494,17 @@ static size_t split(lia_slice line, char sep, lia_slice *f, size_t max)
     return n;
 }
 
+/* "2" or "2.3" */
+static int is_version(lia_slice s)
+{
+    if (s.len == 0 || s.len > 8 || s.ptr[0] < '0' || s.ptr[0] > '9')
+        return 0;
+    for (size_t i = 0; i < s.len; i++)
+        if ((s.ptr[i] < '0' || s.ptr[i] > '9') && s.ptr[i] != '.')
+            return 0;
+    return 1;
+}
+
 static int rir_line(builder *b, lia_slice line, uint64_t lineno, lia_error *err)
 {
     lia_slice f[10];
@@ -512,7 +523,7 @@ static int rir_line(builder *b, lia_slice line, uint64_t lineno, lia_error *err)
     if (line.len > LIA_MAX_IPDATA_LINE)
         return line_err(err, LIA_ELIMIT, lineno, line.ptr, 40, "line too long");
     n = split(line, '|', f, 10);
-    if (n >= 1 && f[0].len && f[0].len <= 8 && strspn(f[0].ptr, "0123456789.") >= f[0].len && f[0].ptr[0] != '.')
+    if (n >= 1 && is_version(f[0]))
         return LIA_OK; /* version line: 2|apnic|20101217|... or 2.3|ripencc|... */
     if (n >= 6 && lia_slice_eq(f[5], "summary"))
         return LIA_OK;
