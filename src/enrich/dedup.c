@@ -8,7 +8,8 @@
  * batch; otherwise the event is kept and starts a new aggregate.
  *
  * Memory: an open-addressing table (linear probing, backward-shift delete)
- * of 32-byte slots, sized once for max_keys plus one commit interval, never
+ * of 32-byte slots that doubles as it fills (load <= 0.75) up to the size
+ * for max_keys plus one commit interval, and never beyond
  * grown. New events of the current commit interval are "pending" (their
  * store id is not known until the store inserted them): flush() resolves
  * their ids from the rows the store inserted for this report (id range scan),
@@ -46,7 +47,7 @@ struct lia_dedup {
     lia_dedup_conf c;
     unsigned char hkey[crypto_shorthash_KEYBYTES];
     entry *t;
-    size_t tbytes;
+    size_t tbytes, max_slots;
     size_t mask, n, cap;
     size_t hand; /* CLOCK hand */
     uint64_t *listed; /* keys with F_LISTED (dirty or pending) */
@@ -100,6 +101,24 @@ int lia_dedup_conf_key(lia_dedup_conf *c, const char *s, size_t n, lia_error *er
 
 static size_t slack(void) { return LIA_COMMIT_EVENTS * 2 + LIA_BATCH * 2; }
 
+/* A zeroed table of slots (a power of two); huge pages for big ones, since
+ * every new key touches a random slot. */
+static int alloc_table(lia_dedup *d, size_t slots)
+{
+    size_t bytes = slots * sizeof(entry);
+    entry *t = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (t == MAP_FAILED)
+        return LIA_ENOMEM;
+#ifdef MADV_HUGEPAGE
+    if (bytes >= (32u << 20))
+        madvise(t, bytes, MADV_HUGEPAGE);
+#endif
+    d->t = t;
+    d->tbytes = bytes;
+    d->mask = slots - 1;
+    return LIA_OK;
+}
+
 int lia_dedup_create(const lia_dedup_conf *c, lia_dedup **out, lia_error *err)
 {
     lia_dedup *d;
@@ -112,25 +131,19 @@ int lia_dedup_create(const lia_dedup_conf *c, lia_dedup **out, lia_error *err)
                              LIA_DEDUP_MAX_KEY_FIELDS);
     if (sodium_init() < 0)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium failed to initialise");
-    want = (c->max_keys + slack()) / 3 * 4 + 1; /* load <= 0.75 */
+    want = (c->max_keys + slack()) / 3 * 4 + 1; /* load <= 0.75 at the cap */
     while (slots < want)
         slots *= 2;
     d = calloc(1, sizeof *d);
     if (!d)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    /* anonymous zeroed memory; huge pages where the system allows them,
-     * since every new key touches a random slot */
-    d->tbytes = slots * sizeof *d->t;
-    d->t = mmap(NULL, d->tbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (d->t == MAP_FAILED) {
+    d->max_slots = slots;
+    slots = slots < 65536 ? slots : 65536; /* start at 2 MiB and grow */
+    if (alloc_table(d, slots)) {
         free(d);
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory for %zu dedup slots", slots);
     }
-#ifdef MADV_HUGEPAGE
-    madvise(d->t, d->tbytes, MADV_HUGEPAGE);
-#endif
     d->c = *c;
-    d->mask = slots - 1;
     d->cap = c->max_keys;
     randombytes_buf(d->hkey, sizeof d->hkey);
     *out = d;
@@ -279,10 +292,37 @@ static void evict(lia_dedup *d, size_t target)
 
 static int flush_inner(lia_dedup *d, int final, lia_error *err);
 
-/* Before an insert: keep the table below its fixed size. */
+/* Double the table (rehash every entry). */
+static int grow_table(lia_dedup *d)
+{
+    entry *old = d->t;
+    size_t oldbytes = d->tbytes, oldslots = d->mask + 1;
+    if (alloc_table(d, oldslots * 2)) {
+        d->t = old;
+        return LIA_ENOMEM;
+    }
+    d->n = 0;
+    for (size_t i = 0; i < oldslots; i++) {
+        if (!old[i].key)
+            continue;
+        entry *e = insert(d, old[i].key);
+        *e = old[i];
+    }
+    d->hand = 0;
+    munmap(old, oldbytes);
+    return LIA_OK;
+}
+
+/* Before an insert: grow the table while below its largest size; at the
+ * cap, flush (with a store) and evict. */
 static int make_room(lia_dedup *d, lia_error *err)
 {
     int rc;
+    if (d->n + 1 > (d->mask + 1) / 4 * 3 && d->mask + 1 < d->max_slots) {
+        if (grow_table(d))
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory growing the dedup table to %zu slots",
+                                 (d->mask + 1) * 2);
+    }
     if (d->n < d->cap + slack() / 2)
         return LIA_OK;
     if (d->db && (rc = flush_inner(d, 0, err)))
