@@ -9,7 +9,7 @@ FUZZ    ?= build-fuzz
 FUZZ_SECONDS ?= 20
 MESON_FLAGS ?=
 
-.PHONY: all deps build asan demo check test test-asan lint fuzz-build fuzz-smoke bench clean format
+.PHONY: all deps build asan ipdb demo check test test-asan lint fuzz-build fuzz-smoke bench clean format
 
 all: build
 
@@ -34,7 +34,15 @@ $(FUZZ)/build.ninja:
 fuzz-build: deps $(FUZZ)/build.ninja
 	ninja -C $(FUZZ)
 
-demo: build
+# Real IP data for the demo (npm, ip-location-db; cached in data/ipdb/node_modules).
+ipdb:
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ -f data/ipdb/node_modules/@ip-location-db/asn/asn-ipv4.csv ] || \
+	  (cd data/ipdb && npm ci --no-audit --no-fund --ignore-scripts) || \
+	  echo "demo: npm could not fetch the IP data; the demo runs without it"; \
+	else echo "demo: npm not found; the demo runs without real IP data"; fi
+
+demo: build ipdb
 	@rm -rf demo && mkdir -p demo
 	./$(BUILD)/src/cli/liaison --db demo/liaison.db demo
 

@@ -17,6 +17,16 @@
 #define LIA_COMMIT_EVENTS 50000         /* events per store transaction */
 #define LIA_READ_CHUNK (256u * 1024)    /* bytes read from a report at a time */
 #define LIA_MAX_QUERY_LIMIT 10000000    /* rows one `events` query may return */
+/* enrichment (src/enrich) */
+#define LIA_MAX_IPDATA_FILE (2ull << 30) /* one RIR / CSV IP data file: 2 GiB */
+#define LIA_MAX_IPDATA_LINE 4096        /* one RIR line */
+#define LIA_MAX_IPRANGES (32u << 20)    /* ranges (and values) in one range table */
+#define LIA_MAX_AS_NAME 255             /* AS name bytes kept */
+#define LIA_MAX_SECTOR_RULES 4096       /* rules in a sector rules file */
+#define LIA_MAX_SECTOR_FILE (4u << 20)  /* sector rules file size */
+#define LIA_MAX_ENRICH_CONF (1u << 20)  /* enrichment config file size */
+#define LIA_DEDUP_KEYS 1000000          /* default in-memory dedup keys (~48 bytes each) */
+#define LIA_DEDUP_MAX_KEYS (256u << 20) /* largest configurable in-memory cap */
 
 #define LIA_FETCH_MAX_BYTES (1ull << 30)      /* a fetched report: 1 GiB */
 #define LIA_FETCH_CONNECT_TIMEOUT_MS 30000   /* connecting to a feed server */

@@ -198,7 +198,9 @@ int cmd_demo(cli *c, int argc, char **argv)
     }
     if ((rc = cli_open_store(c, &s)))
         return rc;
-    printf("Liaison demo: store %s, sample data %s/demo (fictitious, for demonstration)\n\n", c->db, data);
+    printf("Liaison demo: store %s, sample data %s/demo (fictitious, for demonstration)\n", c->db, data);
+    printf("IP data: %s\n\n", cli_enrich_demo_setup(c, data) ? "real ip-location-db data (see STORE.conf)"
+                                                             : "none (make demo fetches it with npm)");
     for (size_t i = 0; i < sizeof demo_reports / sizeof demo_reports[0]; i++) {
         const struct demo_report *d = &demo_reports[i];
         char path[4096], map[4096];

@@ -15,6 +15,7 @@ static const cli_cmd commands[] = {
     {"feeds", "the feed registry: list, add, show, health ...", cmd_feeds},
     {"fetch", "fetch registered feeds that are due (or one by name)", cmd_fetch},
     {"demo", "ingest the bundled sample reports and summarise them", cmd_demo},
+    {"ip", "look IP addresses up in the IP data sources (country, ASN)", cmd_ip},
     {NULL, NULL, NULL},
 };
 

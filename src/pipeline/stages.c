@@ -14,6 +14,11 @@ const char *lia_stage_name(int stage)
     return stage >= 0 && stage < LIA_ST__COUNT ? stage_names[stage] : "?";
 }
 
+extern const lia_stage lia_stage_enrich; /* src/enrich/stage.c */
+extern const lia_stage lia_stage_dedup;  /* src/enrich/stage.c */
+
 const lia_stage *const lia_stages[] = {
+    &lia_stage_enrich,
+    &lia_stage_dedup,
     NULL,
 };

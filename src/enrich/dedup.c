@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Deduplication / aggregation.
+ *
+ * Each event gets a 64-bit key (keyed SipHash of the configured fields).
+ * An aggregate is (key, event id, first seen, last seen, count). An event
+ * whose key has an aggregate with |time - first| < window is a duplicate:
+ * the aggregate's last/first/count change and the event is dropped from the
+ * batch; otherwise the event is kept and starts a new aggregate.
+ *
+ * Memory: an open-addressing table (linear probing, backward-shift delete)
+ * of 32-byte slots that doubles as it fills (load <= 0.75) up to the size
+ * for max_keys plus one commit interval, and never beyond
+ * grown. New events of the current commit interval are "pending" (their
+ * store id is not known until the store inserted them): flush() resolves
+ * their ids from the rows the store inserted for this report (id range scan),
+ * writes every changed aggregate to the `dedup` table and the aggregated
+ * events' extra.dedup_* keys inside the open transaction, then evicts clean
+ * entries (CLOCK) down to the cap. A miss after evictions or a restart is
+ * looked up in the `dedup` table. */
+#include <sodium.h>
+#include <sys/mman.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "enrich/internal.h"
+#include "liaison/limits.h"
+
+#define F_PENDING (1u << 31)
+#define F_DIRTY (1u << 30)
+#define F_REF (1u << 29)
+#define F_LISTED (1u << 28)
+#define COUNT_MASK ((1u << 28) - 1)
+
+typedef struct entry {
+    uint64_t key;    /* 0 = empty */
+    int64_t id;      /* event id; while F_PENDING: the event's line */
+    uint32_t first;  /* seconds since 1970 */
+    uint32_t last;
+    uint32_t cf;     /* count (28 bits) and flags */
+    uint32_t pad;
+} entry;
+
+struct lia_dedup {
+    lia_dedup_conf c;
+    unsigned char hkey[crypto_shorthash_KEYBYTES];
+    entry *t;
+    size_t tbytes, max_slots;
+    size_t mask, n, cap;
+    size_t hand; /* CLOCK hand */
+    uint64_t *listed; /* keys with F_LISTED (dirty or pending) */
+    size_t nlisted, caplisted;
+    uint64_t evictions;
+    /* store */
+    sqlite3 *db;
+    sqlite3_stmt *sel, *put, *upd, *ids;
+    int64_t report_id, watermark;
+    int may_be_stored; /* the dedup table may hold keys not in memory */
+};
+
+void lia_dedup_conf_default(lia_dedup_conf *c)
+{
+    memset(c, 0, sizeof *c);
+    c->enabled = 1;
+    c->nkey = 4;
+    c->key[0] = LIA_F_CLASSIFICATION_TYPE;
+    c->key[1] = LIA_F_SOURCE_IP;
+    c->key[2] = LIA_F_SOURCE_PORT;
+    c->key[3] = LIA_F_FEED_NAME;
+    c->window_us = 24ll * 3600 * 1000000;
+    c->max_keys = LIA_DEDUP_KEYS;
+}
+
+int lia_dedup_conf_key(lia_dedup_conf *c, const char *s, size_t n, lia_error *err)
+{
+    int nk = 0, keys[LIA_DEDUP_MAX_KEY_FIELDS];
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != ',')
+            continue;
+        lia_slice f = lia_slice_trim((lia_slice){s + start, i - start});
+        start = i + 1;
+        if (f.len == 0)
+            continue;
+        int id = lia_field_lookup(f.ptr, f.len);
+        if (id < 0)
+            return lia_error_set(err, LIA_EINVAL, "dedup.key", f.ptr, f.len, "not a field name");
+        if (nk == LIA_DEDUP_MAX_KEY_FIELDS)
+            return lia_error_set(err, LIA_ELIMIT, "dedup.key", s, n, "at most %d key fields",
+                                 LIA_DEDUP_MAX_KEY_FIELDS);
+        keys[nk++] = id;
+    }
+    if (nk == 0)
+        return lia_error_set(err, LIA_EINVAL, "dedup.key", s, n, "no key field");
+    c->nkey = nk;
+    memcpy(c->key, keys, sizeof keys);
+    return LIA_OK;
+}
+
+static size_t slack(void) { return LIA_COMMIT_EVENTS * 2 + LIA_BATCH * 2; }
+
+/* A zeroed table of slots (a power of two); huge pages for big ones, since
+ * every new key touches a random slot. */
+static int alloc_table(lia_dedup *d, size_t slots)
+{
+    size_t bytes = slots * sizeof(entry);
+    entry *t = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (t == MAP_FAILED)
+        return LIA_ENOMEM;
+#ifdef MADV_HUGEPAGE
+    if (bytes >= (32u << 20))
+        madvise(t, bytes, MADV_HUGEPAGE);
+#endif
+    d->t = t;
+    d->tbytes = bytes;
+    d->mask = slots - 1;
+    return LIA_OK;
+}
+
+int lia_dedup_create(const lia_dedup_conf *c, lia_dedup **out, lia_error *err)
+{
+    lia_dedup *d;
+    size_t want, slots = 1024;
+    if (c->max_keys < 1 || c->max_keys > LIA_DEDUP_MAX_KEYS)
+        return lia_error_set(err, LIA_EINVAL, "dedup.memory_keys", NULL, 0, "must be 1 .. %u",
+                             LIA_DEDUP_MAX_KEYS);
+    if (c->nkey < 1 || c->nkey > LIA_DEDUP_MAX_KEY_FIELDS || c->window_us <= 0)
+        return lia_error_set(err, LIA_EINVAL, "dedup", NULL, 0, "needs 1-%d key fields and a positive window",
+                             LIA_DEDUP_MAX_KEY_FIELDS);
+    if (sodium_init() < 0)
+        return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium failed to initialise");
+    want = (c->max_keys + slack()) / 3 * 4 + 1; /* load <= 0.75 at the cap */
+    while (slots < want)
+        slots *= 2;
+    d = calloc(1, sizeof *d);
+    if (!d)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    d->max_slots = slots;
+    slots = slots < 65536 ? slots : 65536; /* start at 2 MiB and grow */
+    if (alloc_table(d, slots)) {
+        free(d);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory for %zu dedup slots", slots);
+    }
+    d->c = *c;
+    d->cap = c->max_keys;
+    randombytes_buf(d->hkey, sizeof d->hkey);
+    *out = d;
+    return LIA_OK;
+}
+
+void lia_dedup_destroy(lia_dedup *d)
+{
+    if (!d)
+        return;
+    sqlite3_finalize(d->sel);
+    sqlite3_finalize(d->put);
+    sqlite3_finalize(d->upd);
+    sqlite3_finalize(d->ids);
+    munmap(d->t, d->tbytes);
+    free(d->listed);
+    free(d);
+}
+
+size_t lia_dedup_keys(const lia_dedup *d) { return d->n; }
+size_t lia_dedup_bytes(const lia_dedup *d)
+{
+    return (d->mask + 1) * sizeof(entry) + d->caplisted * sizeof(uint64_t) + sizeof *d;
+}
+uint64_t lia_dedup_evictions(const lia_dedup *d) { return d->evictions; }
+
+/* ---- key ---- */
+
+/* When a key field that names the observable (an address, network, host
+ * name or URL) is absent, the key would lump unrelated events together (a
+ * Spamhaus DROP row has a network, no address): these fields then join the
+ * key, so that such events are told apart by what they do name. */
+static const lia_field identity_fields[] = {
+    LIA_F_SOURCE_IP,       LIA_F_SOURCE_NETWORK,     LIA_F_SOURCE_FQDN,     LIA_F_SOURCE_URL,
+    LIA_F_SOURCE_ASN,      LIA_F_DESTINATION_IP,     LIA_F_DESTINATION_FQDN, LIA_F_DESTINATION_URL,
+    LIA_F_MALWARE_NAME,    LIA_F_SOURCE_ACCOUNT,
+};
+
+static int is_observable(lia_ftype t)
+{
+    return t == LIA_T_IP || t == LIA_T_CIDR || t == LIA_T_FQDN || t == LIA_T_URL;
+}
+
+uint64_t lia_dedup_key(const lia_dedup *d, const lia_event *ev)
+{
+    unsigned char buf[1024];
+    size_t n = 0;
+    uint64_t h;
+    int fields[LIA_DEDUP_MAX_KEY_FIELDS + sizeof identity_fields / sizeof identity_fields[0]];
+    int nf = 0, widen = 0;
+    for (int k = 0; k < d->c.nkey; k++) {
+        fields[nf++] = d->c.key[k];
+        if (!lia_event_has(ev, (lia_field)d->c.key[k]) && is_observable(lia_field_type((lia_field)d->c.key[k])))
+            widen = 1;
+    }
+    if (widen)
+        for (size_t i = 0; i < sizeof identity_fields / sizeof identity_fields[0]; i++)
+            fields[nf++] = identity_fields[i];
+    for (int k = 0; k < nf; k++) {
+        lia_field f = (lia_field)fields[k];
+        if (n + 40 > sizeof buf)
+            break;
+        buf[n++] = (unsigned char)f;
+        if (!lia_event_has(ev, f)) {
+            buf[n++] = 0;
+            continue;
+        }
+        buf[n++] = 1;
+        switch (lia_field_type(f)) {
+        case LIA_T_IP:
+        case LIA_T_CIDR:
+            buf[n++] = ev->v[f].ip.family;
+            buf[n++] = ev->v[f].ip.prefix;
+            memcpy(buf + n, ev->v[f].ip.addr, 16);
+            n += 16;
+            break;
+        case LIA_T_FLOAT:
+        case LIA_T_ACCURACY:
+        case LIA_T_INT:
+        case LIA_T_ASN:
+        case LIA_T_PORT:
+        case LIA_T_BOOL:
+        case LIA_T_TIME:
+        case LIA_T_TLP:
+        case LIA_T_TAXONOMY:
+        case LIA_T_CLASSTYPE:
+        case LIA_T_REGISTRY:
+            memcpy(buf + n, &ev->v[f], 8);
+            n += 8;
+            break;
+        default: {
+            lia_slice s = lia_event_str(ev, f);
+            uint32_t len = (uint32_t)s.len;
+            memcpy(buf + n, &len, 4);
+            n += 4;
+            if (s.len <= 32) {
+                memcpy(buf + n, s.ptr, s.len);
+                n += s.len;
+            } else { /* long text: a digest of it */
+                crypto_generichash(buf + n, 16, (const unsigned char *)s.ptr, s.len, NULL, 0);
+                n += 16;
+            }
+        }
+        }
+    }
+    crypto_shorthash((unsigned char *)&h, buf, n, d->hkey);
+    return h ? h : 1;
+}
+
+/* ---- table ---- */
+
+static entry *find(lia_dedup *d, uint64_t key)
+{
+    for (size_t i = (size_t)key & d->mask;; i = (i + 1) & d->mask) {
+        if (d->t[i].key == key)
+            return &d->t[i];
+        if (d->t[i].key == 0)
+            return NULL;
+    }
+}
+
+/* Insert (the key must be absent); the table never fills: n <= cap + slack. */
+static entry *insert(lia_dedup *d, uint64_t key)
+{
+    size_t i = (size_t)key & d->mask;
+    while (d->t[i].key)
+        i = (i + 1) & d->mask;
+    memset(&d->t[i], 0, sizeof d->t[i]);
+    d->t[i].key = key;
+    d->n++;
+    return &d->t[i];
+}
+
+static void remove_at(lia_dedup *d, size_t i)
+{
+    size_t j = i;
+    d->t[i].key = 0;
+    d->n--;
+    for (;;) {
+        j = (j + 1) & d->mask;
+        if (!d->t[j].key)
+            return;
+        size_t home = (size_t)d->t[j].key & d->mask;
+        /* move j back to i if its home is not in (i, j] */
+        if ((i <= j) ? (home <= i || home > j) : (home <= i && home > j)) {
+            d->t[i] = d->t[j];
+            d->t[j].key = 0;
+            i = j;
+        }
+    }
+}
+
+/* CLOCK: evict entries that are clean and not recently used until n <=
+ * target; gives up after two sweeps. */
+static void evict(lia_dedup *d, size_t target)
+{
+    size_t steps = 0, limit = 2 * (d->mask + 1);
+    while (d->n > target && steps++ < limit) {
+        entry *e = &d->t[d->hand];
+        if (e->key && !(e->cf & (F_REF | F_LISTED | F_PENDING | F_DIRTY))) {
+            remove_at(d, d->hand);
+            d->evictions++;
+            if (d->db)
+                d->may_be_stored = 1;
+            continue; /* a shifted entry may now sit at the hand */
+        }
+        e->cf &= ~F_REF;
+        d->hand = (d->hand + 1) & d->mask;
+    }
+}
+
+static int flush_inner(lia_dedup *d, int final, lia_error *err);
+
+/* Double the table (rehash every entry). */
+static int grow_table(lia_dedup *d)
+{
+    entry *old = d->t;
+    size_t oldbytes = d->tbytes, oldslots = d->mask + 1;
+    if (alloc_table(d, oldslots * 2)) {
+        d->t = old;
+        return LIA_ENOMEM;
+    }
+    d->n = 0;
+    for (size_t i = 0; i < oldslots; i++) {
+        if (!old[i].key)
+            continue;
+        entry *e = insert(d, old[i].key);
+        *e = old[i];
+    }
+    d->hand = 0;
+    munmap(old, oldbytes);
+    return LIA_OK;
+}
+
+/* Before an insert: grow the table while below its largest size; at the
+ * cap, flush (with a store) and evict. */
+static int make_room(lia_dedup *d, lia_error *err)
+{
+    int rc;
+    if (d->n + 1 > (d->mask + 1) / 4 * 3 && d->mask + 1 < d->max_slots) {
+        if (grow_table(d))
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory growing the dedup table to %zu slots",
+                                 (d->mask + 1) * 2);
+    }
+    if (d->n < d->cap + slack() / 2)
+        return LIA_OK;
+    if (d->db && (rc = flush_inner(d, 0, err)))
+        return rc;
+    evict(d, d->cap - d->cap / 10);
+    if (d->n >= (d->mask + 1) / 4 * 3)
+        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0,
+                             "dedup: more than %zu new aggregates in one commit interval (memory_keys %zu)",
+                             (d->mask + 1) / 4 * 3 - d->cap, d->cap);
+    return LIA_OK;
+}
+
+static int list_key(lia_dedup *d, entry *e)
+{
+    if (e->cf & F_LISTED)
+        return LIA_OK;
+    if (d->nlisted == d->caplisted) {
+        size_t nc = d->caplisted ? d->caplisted * 2 : 4096;
+        uint64_t *p = realloc(d->listed, nc * sizeof *p);
+        if (!p)
+            return LIA_ENOMEM;
+        d->listed = p;
+        d->caplisted = nc;
+    }
+    d->listed[d->nlisted++] = e->key;
+    e->cf |= F_LISTED;
+    return LIA_OK;
+}
+
+static uint32_t secs(int64_t us)
+{
+    int64_t s = us / 1000000;
+    return s < 0 ? 0 : s > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+static int64_t event_time(const lia_event *ev)
+{
+    if (lia_event_has(ev, LIA_F_TIME_SOURCE))
+        return ev->v[LIA_F_TIME_SOURCE].i;
+    if (lia_event_has(ev, LIA_F_TIME_OBSERVATION))
+        return ev->v[LIA_F_TIME_OBSERVATION].i;
+    return (int64_t)time(NULL) * 1000000;
+}
+
+static int in_window(const lia_dedup *d, const entry *e, uint32_t t)
+{
+    int64_t diff = (int64_t)t - (int64_t)e->first;
+    if (diff < 0)
+        diff = -diff;
+    return diff * 1000000 < d->c.window_us;
+}
+
+static int dberr(lia_dedup *d, lia_error *err, const char *what)
+{
+    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "dedup: %s: %s", what, sqlite3_errmsg(d->db));
+}
+
+/* Look a key up in the store; on a hit, load it into memory (clean). */
+static int load_stored(lia_dedup *d, uint64_t key, entry **out, lia_error *err)
+{
+    int rc;
+    *out = NULL;
+    sqlite3_bind_int64(d->sel, 1, (sqlite3_int64)key);
+    rc = sqlite3_step(d->sel);
+    if (rc == SQLITE_ROW) {
+        entry *e = insert(d, key);
+        e->id = sqlite3_column_int64(d->sel, 0);
+        e->first = (uint32_t)sqlite3_column_int64(d->sel, 1);
+        e->last = (uint32_t)sqlite3_column_int64(d->sel, 2);
+        e->cf = (uint32_t)sqlite3_column_int64(d->sel, 3) & COUNT_MASK;
+        *out = e;
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(d->sel);
+    return rc == SQLITE_DONE ? LIA_OK : dberr(d, err, "reading an aggregate");
+}
+
+/* Move event src into slot dst (which is kept as an empty event holding
+ * src's old buffers): copies only the present values, not the whole
+ * 2 KiB struct, and no buffer changes owner twice. */
+static void move_event(lia_event *dst, lia_event *src)
+{
+    lia_buf tb = dst->text;
+    lia_extra *xe = dst->extra;
+    uint32_t xc = dst->extra_cap;
+    for (size_t w = 0; w < sizeof dst->present / sizeof dst->present[0]; w++) {
+        uint64_t bits = src->present[w];
+        dst->present[w] = bits;
+        while (bits) {
+            int f = (int)(w * 64) + __builtin_ctzll(bits);
+            dst->v[f] = src->v[f];
+            bits &= bits - 1;
+        }
+    }
+    dst->text = src->text;
+    dst->extra = src->extra;
+    dst->nextra = src->nextra;
+    dst->extra_cap = src->extra_cap;
+    dst->id = src->id;
+    dst->report_id = src->report_id;
+    dst->line = src->line;
+    src->text = tb;
+    src->extra = xe;
+    src->extra_cap = xc;
+    lia_event_reset(src);
+}
+
+#define PREFETCH_AHEAD 8
+
+int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
+{
+    size_t w = 0;
+    int removed = 0, rc;
+    uint64_t keys[PREFETCH_AHEAD];
+    /* keys are computed PREFETCH_AHEAD events ahead and their slots
+     * prefetched: the table is far larger than the caches */
+    for (size_t i = 0; i < b->n && i < PREFETCH_AHEAD; i++) {
+        keys[i] = lia_dedup_key(d, &b->ev[i]);
+        __builtin_prefetch(&d->t[keys[i] & d->mask]);
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        lia_event *ev = &b->ev[i];
+        uint64_t key = keys[i % PREFETCH_AHEAD];
+        uint32_t t = secs(event_time(ev));
+        if (i + PREFETCH_AHEAD < b->n) {
+            uint64_t k2 = lia_dedup_key(d, &b->ev[i + PREFETCH_AHEAD]);
+            keys[i % PREFETCH_AHEAD] = k2;
+            __builtin_prefetch(&d->t[k2 & d->mask]);
+        }
+        entry *e = find(d, key);
+        if (!e && (rc = make_room(d, err)))
+            return rc;
+        if (!e && d->may_be_stored && d->db && (rc = load_stored(d, key, &e, err)))
+            return rc;
+        if (e && in_window(d, e, t)) {
+            uint32_t count = e->cf & COUNT_MASK;
+            if (count < COUNT_MASK)
+                e->cf = (e->cf & ~COUNT_MASK) | (count + 1);
+            if (t < e->first)
+                e->first = t;
+            if (t > e->last)
+                e->last = t;
+            e->cf |= F_REF;
+            if (d->db) {
+                e->cf |= F_DIRTY;
+                if ((rc = list_key(d, e)))
+                    return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
+            }
+            removed++;
+            continue;
+        }
+        if (!e)
+            e = insert(d, key);
+        /* a new aggregate (or the old one's window has passed) */
+        e->id = (int64_t)ev->line;
+        e->first = e->last = t;
+        e->cf = 1 | F_REF | (e->cf & F_LISTED);
+        if (d->db) {
+            e->cf |= F_PENDING | F_DIRTY;
+            if ((rc = list_key(d, e)))
+                return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
+        }
+        if (w != i) /* keep the event, order kept */
+            move_event(&b->ev[w], &b->ev[i]);
+        w++;
+    }
+    b->n = w;
+    if (!d->db && d->n > d->cap) /* in memory only: evict right away */
+        evict(d, d->cap - d->cap / 10);
+    return removed;
+}
+
+/* ---- store ---- */
+
+static const char *const schema =
+    "CREATE TABLE IF NOT EXISTS enrich_meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS dedup("
+    "  key INTEGER PRIMARY KEY,"   /* 64-bit key (SipHash of the key fields) */
+    "  event_id INTEGER NOT NULL," /* the one stored event of the aggregate */
+    "  first INTEGER NOT NULL,"    /* first seen, seconds since 1970 */
+    "  last INTEGER NOT NULL,"     /* last seen */
+    "  count INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO enrich_meta(name, value) VALUES('schema', 1);";
+
+int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *err)
+{
+    sqlite3 *db = lia_store_sqlite(s);
+    sqlite3_stmt *st = NULL;
+    char *msg = NULL;
+    int rc = LIA_OK;
+    if (!db)
+        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "deduplication needs the SQLite store");
+    d->db = db;
+    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "dedup: creating tables: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return rc;
+    }
+    /* the hash key: the same for every run on this store */
+    if (sqlite3_prepare_v2(db, "SELECT value FROM enrich_meta WHERE name='dedup_hash_key'", -1, &st, NULL))
+        return dberr(d, err, "reading the hash key");
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)sizeof d->hkey) {
+        memcpy(d->hkey, sqlite3_column_blob(st, 0), sizeof d->hkey);
+        sqlite3_finalize(st);
+    } else {
+        sqlite3_finalize(st);
+        if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO enrich_meta(name, value) VALUES('dedup_hash_key', ?)",
+                               -1, &st, NULL))
+            return dberr(d, err, "writing the hash key");
+        sqlite3_bind_blob(st, 1, d->hkey, sizeof d->hkey, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(d, err, "writing the hash key");
+        sqlite3_finalize(st);
+        if (rc)
+            return rc;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT EXISTS(SELECT 1 FROM dedup)", -1, &st, NULL))
+        return dberr(d, err, "reading the dedup table");
+    d->may_be_stored = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) FROM events", -1, &st, NULL))
+        return dberr(d, err, "reading events");
+    d->watermark = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    d->report_id = report_id;
+    if (sqlite3_prepare_v2(db, "SELECT event_id, first, last, count FROM dedup WHERE key=?", -1, &d->sel, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO dedup(key, event_id, first, last, count) VALUES(?,?,?,?,?)",
+                           -1, &d->put, NULL) ||
+        sqlite3_prepare_v2(db,
+                           "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
+                           " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
+                           -1, &d->upd, NULL) ||
+        sqlite3_prepare_v2(db, "SELECT id, line FROM events WHERE id > ? AND report_id = ? ORDER BY id", -1,
+                           &d->ids, NULL))
+        return dberr(d, err, "preparing statements");
+    return LIA_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Resolve the store ids of pending entries: the store inserted this
+ * report's events with ids above the watermark, in line order. */
+static int resolve_ids(lia_dedup *d, lia_error *err)
+{
+    int rc, any = 0;
+    /* line -> key, sorted by line */
+    uint64_t(*pl)[2] = NULL;
+    size_t np = 0;
+    for (size_t i = 0; i < d->nlisted; i++) {
+        entry *e = find(d, d->listed[i]);
+        if (e && (e->cf & F_PENDING))
+            any = 1;
+    }
+    if (!any)
+        return LIA_OK;
+    pl = malloc(d->nlisted * sizeof *pl);
+    if (!pl)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    for (size_t i = 0; i < d->nlisted; i++) {
+        entry *e = find(d, d->listed[i]);
+        if (e && (e->cf & F_PENDING)) {
+            pl[np][0] = (uint64_t)e->id;
+            pl[np][1] = e->key;
+            np++;
+        }
+    }
+    qsort(pl, np, sizeof *pl, cmp_u64);
+    sqlite3_bind_int64(d->ids, 1, d->watermark);
+    sqlite3_bind_int64(d->ids, 2, d->report_id);
+    size_t j = 0;
+    while ((rc = sqlite3_step(d->ids)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(d->ids, 0);
+        uint64_t line = (uint64_t)sqlite3_column_int64(d->ids, 1);
+        if (id > d->watermark)
+            d->watermark = id;
+        while (j < np && pl[j][0] < line)
+            j++;
+        for (size_t k = j; k < np && pl[k][0] == line; k++) {
+            entry *e = find(d, pl[k][1]);
+            if (e && (e->cf & F_PENDING) && (uint64_t)e->id == line) {
+                e->id = id;
+                e->cf &= ~F_PENDING;
+            }
+        }
+    }
+    sqlite3_reset(d->ids);
+    free(pl);
+    if (rc != SQLITE_DONE)
+        return dberr(d, err, "resolving event ids");
+    return LIA_OK;
+}
+
+int lia_dedup_flush(lia_dedup *d, lia_error *err) { return flush_inner(d, 1, err); }
+
+/* final: the batch was stored, so a still-pending entry's event never was
+ * (forget it); otherwise (mid-batch) pending entries wait. */
+static int flush_inner(lia_dedup *d, int final, lia_error *err)
+{
+    size_t keep = 0;
+    int rc = LIA_OK, own_tx = 0;
+    if (!d->db)
+        return LIA_OK;
+    if (d->nlisted) {
+        if (sqlite3_get_autocommit(d->db)) { /* no open transaction: make one */
+            if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+                return dberr(d, err, "begin");
+            own_tx = 1;
+        }
+        if ((rc = resolve_ids(d, err)))
+            goto out;
+        for (size_t i = 0; i < d->nlisted; i++) {
+            entry *e = find(d, d->listed[i]);
+            if (!e)
+                continue;
+            if ((e->cf & F_PENDING) && !final) {
+                d->listed[keep++] = e->key;
+                continue;
+            }
+            e->cf &= ~F_LISTED;
+            if (e->cf & F_PENDING) {
+                /* its event was not stored (e.g. the store rejected the
+                 * batch): forget the aggregate */
+                remove_at(d, (size_t)(e - d->t));
+                continue;
+            }
+            if (!(e->cf & F_DIRTY))
+                continue;
+            uint32_t count = e->cf & COUNT_MASK;
+            sqlite3_bind_int64(d->put, 1, (sqlite3_int64)e->key);
+            sqlite3_bind_int64(d->put, 2, e->id);
+            sqlite3_bind_int64(d->put, 3, e->first);
+            sqlite3_bind_int64(d->put, 4, e->last);
+            sqlite3_bind_int64(d->put, 5, count);
+            rc = sqlite3_step(d->put);
+            sqlite3_reset(d->put);
+            if (rc != SQLITE_DONE) {
+                rc = dberr(d, err, "writing an aggregate");
+                goto out;
+            }
+            if (count > 1) {
+                char f[LIA_TIME_TEXT], l[LIA_TIME_TEXT];
+                lia_time_format((int64_t)e->first * 1000000, f, sizeof f);
+                lia_time_format((int64_t)e->last * 1000000, l, sizeof l);
+                sqlite3_bind_int64(d->upd, 1, count);
+                sqlite3_bind_text(d->upd, 2, f, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(d->upd, 3, l, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(d->upd, 4, e->id);
+                rc = sqlite3_step(d->upd);
+                sqlite3_reset(d->upd);
+                if (rc != SQLITE_DONE) {
+                    rc = dberr(d, err, "updating an aggregated event");
+                    goto out;
+                }
+            }
+            e->cf &= ~F_DIRTY;
+        }
+        d->nlisted = keep;
+        rc = LIA_OK;
+    }
+    /* evict clean entries down to 90% of the cap (they stay in the store) */
+    if (final && d->n > d->cap)
+        evict(d, d->cap - d->cap / 10);
+out:
+    if (own_tx) {
+        if (rc == LIA_OK && sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            rc = dberr(d, err, "commit");
+        if (rc)
+            sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return rc;
+}

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Sector tagging (IoT, ICS and the ICS protocol) from declarative rules.
+ *
+ * A rules file is JSON: {"rules": [RULE, ...]} where a RULE is
+ *   {"name": "modbus", "sector": "ics", "ics_protocol": "modbus",
+ *    "match": {"port": [502], "transport": ["tcp"]}}
+ * match keys (all given must hold; a list holds when any element does;
+ * text comparisons are case-insensitive globs with * and ?):
+ *   report          report type or report file name
+ *   feed            feed.name
+ *   tag             the tokens of extra.tag (split on , ; | and space)
+ *   application     protocol.application
+ *   transport       protocol.transport
+ *   port            the service port: destination.port if the event has
+ *                   one, else source.port; numbers or "LOW-HIGH"
+ *   classification  classification.type
+ *   identifier      classification.identifier
+ * Each output (sector, ics_protocol) comes from the first matching rule, in
+ * file order, that sets it. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enrich/internal.h"
+#include "liaison/limits.h"
+
+enum { C_REPORT, C_FEED, C_TAG, C_APP, C_TRANSPORT, C_CLASS, C_IDENT, C_PORT, C__N };
+static const char *const cond_names[C__N] = {"report", "feed", "tag", "application", "transport",
+                                             "classification", "identifier", "port"};
+
+typedef struct cond {
+    char **pat;      /* text conditions: lower-case globs */
+    uint32_t *plen;  /* pattern length, with bit 31 set if it has no wildcard */
+    size_t n;
+    uint32_t (*ports)[2];
+} cond;
+#define EXACT (1u << 31)
+
+typedef struct rule {
+    char *name, *sector, *ics_protocol;
+    cond c[C__N];
+    unsigned has; /* bit per condition present */
+} rule;
+
+struct lia_sectors {
+    rule *r;
+    size_t n;
+};
+
+void lia_sectors_destroy(lia_sectors *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        rule *r = &s->r[i];
+        free(r->name);
+        free(r->sector);
+        free(r->ics_protocol);
+        for (int k = 0; k < C__N; k++) {
+            for (size_t j = 0; j < r->c[k].n && r->c[k].pat; j++)
+                free(r->c[k].pat[j]);
+            free(r->c[k].pat);
+            free(r->c[k].plen);
+            free(r->c[k].ports);
+        }
+    }
+    free(s->r);
+    free(s);
+}
+
+size_t lia_sectors_count(const lia_sectors *s) { return s->n; }
+
+static char *lower_dup(const char *s)
+{
+    char *d = strdup(s);
+    for (char *p = d; p && *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return d;
+}
+
+static int rerr(lia_error *err, size_t i, const char *key, const char *why)
+{
+    char f[64];
+    snprintf(f, sizeof f, "rules[%zu]%s%s", i, key ? "." : "", key ? key : "");
+    return lia_error_set(err, LIA_EPARSE, f, NULL, 0, "%s", why);
+}
+
+static int parse_port(json_t *v, uint32_t out[2])
+{
+    if (json_is_integer(v)) {
+        json_int_t p = json_integer_value(v);
+        if (p < 0 || p > 65535)
+            return -1;
+        out[0] = out[1] = (uint32_t)p;
+        return 0;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v), *dash = strchr(s, '-');
+        uint16_t lo, hi;
+        if (!dash || lia_parse_port(s, (size_t)(dash - s), &lo, NULL) ||
+            lia_parse_port(dash + 1, strlen(dash + 1), &hi, NULL) || hi < lo)
+            return -1;
+        out[0] = lo;
+        out[1] = hi;
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_cond(rule *r, int k, json_t *v, size_t ri, lia_error *err)
+{
+    cond *c = &r->c[k];
+    size_t n;
+    json_t *one = NULL;
+    if (!json_is_array(v)) {
+        one = json_array();
+        if (!one || json_array_append(one, v))
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        v = one;
+    }
+    n = json_array_size(v);
+    if (n == 0 || n > 1024) {
+        json_decref(one);
+        return rerr(err, ri, cond_names[k], "needs 1 to 1024 values");
+    }
+    if (k == C_PORT) {
+        c->ports = calloc(n, sizeof *c->ports);
+        if (!c->ports)
+            goto nomem;
+        for (size_t j = 0; j < n; j++) {
+            if (parse_port(json_array_get(v, j), c->ports[j])) {
+                json_decref(one);
+                return rerr(err, ri, "port", "ports are numbers 0-65535 or \"LOW-HIGH\" strings");
+            }
+            c->n = j + 1;
+        }
+    } else {
+        c->pat = calloc(n, sizeof *c->pat);
+        c->plen = calloc(n, sizeof *c->plen);
+        if (!c->pat || !c->plen)
+            goto nomem;
+        for (size_t j = 0; j < n; j++) {
+            json_t *e = json_array_get(v, j);
+            if (!json_is_string(e) || json_string_length(e) == 0 || json_string_length(e) > 256) {
+                json_decref(one);
+                return rerr(err, ri, cond_names[k], "values are non-empty strings of at most 256 bytes");
+            }
+            if (!(c->pat[j] = lower_dup(json_string_value(e))))
+                goto nomem;
+            c->plen[j] = (uint32_t)strlen(c->pat[j]);
+            if (!strpbrk(c->pat[j], "*?"))
+                c->plen[j] |= EXACT;
+            c->n = j + 1;
+        }
+    }
+    r->has |= 1u << k;
+    json_decref(one);
+    return LIA_OK;
+nomem:
+    json_decref(one);
+    return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+}
+
+static int out_str(json_t *v, char **out, size_t ri, const char *key, lia_error *err)
+{
+    const char *s;
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 64)
+        return rerr(err, ri, key, "must be a non-empty string of at most 64 bytes");
+    s = json_string_value(v);
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+            return rerr(err, ri, key, "must be lower-case letters, digits, _ - or .");
+    if (!(*out = strdup(s)))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    return LIA_OK;
+}
+
+static int parse_rule(rule *r, json_t *o, size_t ri, lia_error *err)
+{
+    const char *key;
+    json_t *v;
+    int rc;
+    if (!json_is_object(o))
+        return rerr(err, ri, NULL, "a rule is a JSON object");
+    json_object_foreach(o, key, v)
+    {
+        if (strcmp(key, "name") == 0) {
+            if (!json_is_string(v) || json_string_length(v) > 128)
+                return rerr(err, ri, key, "must be a string of at most 128 bytes");
+            if (!(r->name = strdup(json_string_value(v))))
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        } else if (strcmp(key, "sector") == 0) {
+            if ((rc = out_str(v, &r->sector, ri, key, err)))
+                return rc;
+        } else if (strcmp(key, "ics_protocol") == 0) {
+            if ((rc = out_str(v, &r->ics_protocol, ri, key, err)))
+                return rc;
+        } else if (strcmp(key, "comment") == 0) {
+            continue;
+        } else if (strcmp(key, "match") == 0) {
+            const char *mk;
+            json_t *mv;
+            if (!json_is_object(v))
+                return rerr(err, ri, key, "must be an object of conditions");
+            json_object_foreach(v, mk, mv)
+            {
+                int k = -1;
+                for (int j = 0; j < C__N; j++)
+                    if (strcmp(mk, cond_names[j]) == 0)
+                        k = j;
+                if (k < 0) {
+                    char f[96];
+                    snprintf(f, sizeof f, "match.%s", mk);
+                    return rerr(err, ri, f,
+                                "unknown condition (report, feed, tag, application, transport, port, "
+                                "classification, identifier)");
+                }
+                if ((rc = parse_cond(r, k, mv, ri, err)))
+                    return rc;
+            }
+        } else {
+            return rerr(err, ri, key, "unknown key (name, sector, ics_protocol, match, comment)");
+        }
+    }
+    if (!r->has)
+        return rerr(err, ri, "match", "a rule needs at least one condition");
+    if (!r->sector && !r->ics_protocol)
+        return rerr(err, ri, NULL, "a rule sets sector, ics_protocol or both");
+    return LIA_OK;
+}
+
+int lia_sectors_parse(const char *text, size_t len, lia_sectors **out, lia_error *err)
+{
+    json_error_t je;
+    json_t *root = NULL, *rules;
+    lia_sectors *s = NULL;
+    int rc = LIA_OK;
+    if (len > LIA_MAX_SECTOR_FILE)
+        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "sector rules larger than %u bytes",
+                             LIA_MAX_SECTOR_FILE);
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "sector rules: %s", je.text);
+        if (err)
+            err->line = (uint64_t)(je.line > 0 ? je.line : 0);
+        return rc;
+    }
+    rules = json_object_get(root, "rules");
+    if (!json_is_object(root) || !json_is_array(rules)) {
+        rc = lia_error_set(err, LIA_EPARSE, "rules", NULL, 0, "expected {\"rules\": [ ... ]}");
+        goto out;
+    }
+    {
+        const char *key;
+        json_t *v;
+        json_object_foreach(root, key, v)
+        {
+            if (strcmp(key, "rules") && strcmp(key, "description") && strcmp(key, "version") &&
+                strcmp(key, "comment")) {
+                rc = lia_error_set(err, LIA_EPARSE, key, NULL, 0,
+                                   "unknown top-level key (rules, description, version, comment)");
+                goto out;
+            }
+        }
+    }
+    if (json_array_size(rules) > LIA_MAX_SECTOR_RULES) {
+        rc = lia_error_set(err, LIA_ELIMIT, "rules", NULL, 0, "more than %d rules", LIA_MAX_SECTOR_RULES);
+        goto out;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->r = calloc(json_array_size(rules) + 1, sizeof *s->r))) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(rules); i++) {
+        s->n = i + 1;
+        if ((rc = parse_rule(&s->r[i], json_array_get(rules, i), i, err)))
+            goto out;
+    }
+    *out = s;
+    s = NULL;
+out:
+    lia_sectors_destroy(s);
+    json_decref(root);
+    return rc;
+}
+
+int lia_sectors_load(const char *path, lia_sectors **out, lia_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n;
+    int rc;
+    if (!f)
+        return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot open sector rules %s", path);
+    buf = malloc(LIA_MAX_SECTOR_FILE + 1);
+    if (!buf) {
+        fclose(f);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    n = fread(buf, 1, LIA_MAX_SECTOR_FILE + 1, f);
+    fclose(f);
+    rc = lia_sectors_parse(buf, n, out, err);
+    if (rc)
+        lia_error_where(err, path, 0);
+    free(buf);
+    return rc;
+}
+
+/* ---- matching ---- */
+
+static int lc(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+
+/* Case-insensitive glob (* and ?) of pattern p against s[0..n). */
+static int glob(const char *p, const char *s, size_t n)
+{
+    size_t i = 0;
+    const char *star = NULL;
+    size_t star_i = 0;
+    while (i < n) {
+        if (*p == '*') {
+            star = ++p;
+            star_i = i;
+        } else if (*p && (*p == '?' || *p == lc((unsigned char)s[i]))) {
+            p++;
+            i++;
+        } else if (star) {
+            p = star;
+            i = ++star_i;
+        } else {
+            return 0;
+        }
+    }
+    while (*p == '*')
+        p++;
+    return *p == '\0';
+}
+
+static int any_glob(const cond *c, const char *s, size_t n)
+{
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->plen[i] & EXACT) {
+            size_t k, pl = c->plen[i] & ~EXACT;
+            if (pl != n)
+                continue;
+            for (k = 0; k < n && c->pat[i][k] == lc((unsigned char)s[k]); k++)
+                ;
+            if (k == n)
+                return 1;
+        } else if (glob(c->pat[i], s, n)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static lia_slice extra_tag(const lia_event *ev)
+{
+    for (uint32_t i = 0; i < ev->nextra; i++) {
+        const lia_extra *x = &ev->extra[i];
+        if (x->klen == 3 && memcmp(ev->text.ptr + x->koff, "tag", 3) == 0 && x->vlen >= 2 &&
+            ev->text.ptr[x->voff] == '"')
+            return (lia_slice){ev->text.ptr + x->voff + 1, x->vlen - 2};
+    }
+    return LIA_SLICE_NULL;
+}
+
+/* What the rules look at, read once per event. */
+typedef struct view {
+    lia_slice f[C__N]; /* text of each text condition (ptr NULL if absent) */
+    lia_slice report_name;
+    int has_port;
+    int64_t port;
+} view;
+
+static void make_view(view *v, const lia_sector_ctx *ctx, const lia_event *ev)
+{
+    lia_field pf = lia_event_has(ev, LIA_F_DESTINATION_PORT) ? LIA_F_DESTINATION_PORT : LIA_F_SOURCE_PORT;
+    memset(v, 0, sizeof *v);
+    if (ctx && ctx->report_type)
+        v->f[C_REPORT] = lia_slice_from(ctx->report_type);
+    if (ctx && ctx->report_name)
+        v->report_name = lia_slice_from(ctx->report_name);
+    v->f[C_FEED] = lia_event_str(ev, LIA_F_FEED_NAME);
+    v->f[C_APP] = lia_event_str(ev, LIA_F_PROTOCOL_APPLICATION);
+    v->f[C_TRANSPORT] = lia_event_str(ev, LIA_F_PROTOCOL_TRANSPORT);
+    v->f[C_IDENT] = lia_event_str(ev, LIA_F_CLASSIFICATION_IDENTIFIER);
+    if (lia_event_has(ev, LIA_F_CLASSIFICATION_TYPE))
+        v->f[C_CLASS] = lia_slice_from(lia_class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i));
+    v->f[C_TAG] = extra_tag(ev);
+    v->has_port = lia_event_has(ev, pf);
+    v->port = v->has_port ? ev->v[pf].i : -1;
+}
+
+static int tag_match(const cond *c, lia_slice t)
+{
+    size_t start = 0;
+    if (!t.ptr)
+        return 0;
+    for (size_t i = 0; i <= t.len; i++) {
+        if (i == t.len || t.ptr[i] == ',' || t.ptr[i] == ';' || t.ptr[i] == '|' || t.ptr[i] == ' ') {
+            if (i > start && any_glob(c, t.ptr + start, i - start))
+                return 1;
+            start = i + 1;
+        }
+    }
+    return 0;
+}
+
+static int report_match(const rule *r, const view *v)
+{
+    const cond *c = r->c;
+    return (v->f[C_REPORT].ptr && any_glob(&c[C_REPORT], v->f[C_REPORT].ptr, v->f[C_REPORT].len)) ||
+           (v->report_name.ptr && any_glob(&c[C_REPORT], v->report_name.ptr, v->report_name.len));
+}
+
+static int rule_match(const rule *r, const view *v, const unsigned char *memo)
+{
+    const cond *c = r->c;
+    /* cheapest first: the port, then the text conditions */
+    if (r->has & (1u << C_PORT)) {
+        int ok = 0;
+        if (!v->has_port)
+            return 0;
+        for (size_t i = 0; i < c[C_PORT].n && !ok; i++)
+            ok = v->port >= c[C_PORT].ports[i][0] && v->port <= c[C_PORT].ports[i][1];
+        if (!ok)
+            return 0;
+    }
+    for (int k = C_FEED; k <= C_IDENT; k++) {
+        if (!(r->has & (1u << k)) || k == C_TAG)
+            continue;
+        if (!v->f[k].ptr || !any_glob(&c[k], v->f[k].ptr, v->f[k].len))
+            return 0;
+    }
+    if ((r->has & (1u << C_TAG)) && !tag_match(&c[C_TAG], v->f[C_TAG]))
+        return 0;
+    if ((r->has & (1u << C_REPORT)) && !(memo ? *memo : report_match(r, v)))
+        return 0;
+    return 1;
+}
+
+int lia_sectors_prepare(const lia_sectors *s, lia_sector_ctx *ctx)
+{
+    view v;
+    lia_event empty;
+    free(ctx->memo);
+    ctx->memo = NULL;
+    if (!s || !s->n)
+        return LIA_OK;
+    if (!(ctx->memo = malloc(s->n)))
+        return LIA_ENOMEM;
+    lia_event_init(&empty);
+    make_view(&v, ctx, &empty);
+    for (size_t i = 0; i < s->n; i++)
+        ctx->memo[i] = (unsigned char)((s->r[i].has & (1u << C_REPORT)) ? report_match(&s->r[i], &v) : 1);
+    lia_event_free(&empty);
+    return LIA_OK;
+}
+
+void lia_sectors_ctx_free(lia_sector_ctx *ctx)
+{
+    free(ctx->memo);
+    ctx->memo = NULL;
+}
+
+int lia_sectors_match(const lia_sectors *s, const lia_sector_ctx *ctx, const lia_event *ev,
+                      lia_sector_result *out)
+{
+    view v;
+    memset(out, 0, sizeof *out);
+    out->sector_rule = out->protocol_rule = -1;
+    make_view(&v, ctx, ev);
+    for (size_t i = 0; s && i < s->n; i++) {
+        const rule *r = &s->r[i];
+        if ((out->sector || !r->sector) && (out->ics_protocol || !r->ics_protocol))
+            continue; /* nothing this rule could add */
+        if (!rule_match(r, &v, ctx && ctx->memo ? &ctx->memo[i] : NULL))
+            continue;
+        if (!out->sector && r->sector) {
+            out->sector = r->sector;
+            out->sector_rule = (int)i;
+        }
+        if (!out->ics_protocol && r->ics_protocol) {
+            out->ics_protocol = r->ics_protocol;
+            out->protocol_rule = (int)i;
+        }
+        if (out->sector && out->ics_protocol)
+            break;
+    }
+    return out->sector || out->ics_protocol;
+}
+
+static int has_extra(const lia_event *ev, const char *key)
+{
+    size_t n = strlen(key);
+    for (uint32_t i = 0; i < ev->nextra; i++)
+        if (ev->extra[i].klen == n && memcmp(ev->text.ptr + ev->extra[i].koff, key, n) == 0)
+            return 1;
+    return 0;
+}
+
+int lia_sectors_apply(const lia_sectors *s, const lia_sector_ctx *ctx, lia_event *ev, lia_error *err)
+{
+    lia_sector_result r;
+    int n = 0, rc;
+    if (!lia_sectors_match(s, ctx, ev, &r))
+        return 0;
+    if (r.sector && !has_extra(ev, "sector")) {
+        if ((rc = lia_event_extra_str(ev, "sector", 6, r.sector, strlen(r.sector), err)))
+            return rc;
+        n++;
+    }
+    if (r.ics_protocol && !has_extra(ev, "ics_protocol")) {
+        if ((rc = lia_event_extra_str(ev, "ics_protocol", 12, r.ics_protocol, strlen(r.ics_protocol), err)))
+            return rc;
+        n++;
+    }
+    return n;
+}
+
+const char *lia_sectors_default_path(void)
+{
+    static char path[4096];
+    const char *d = getenv("LIAISON_DATADIR");
+#ifndef LIA_SHAREDIR
+#define LIA_SHAREDIR "share"
+#endif
+    snprintf(path, sizeof path, "%s/sectors.json", d && *d ? d : LIA_SHAREDIR);
+    return path;
+}

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Unit tests for src/enrich/dedup.c, conf.c and the enrich/dedup stages:
+ * the configuration file, in-memory aggregation and the memory cap, and
+ * the store-backed stage through lia_ingest (one stored event per
+ * aggregate, its extra.dedup_* keys, the report's duplicates counter, state
+ * surviving a restart, enrichment from STORE.conf's IP data). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "liaison/enrich.h"
+#include "liaison/ingest.h"
+
+/* ---- configuration ---- */
+
+static void test_conf(void **state)
+{
+    const char *text = "# comment\n"
+                       "[route]\n"
+                       "whatever = is another module's\n"
+                       "[ipdata]\n"
+                       "source = mmdb GeoLite2-ASN.mmdb   # relative to the file\n"
+                       "source = csv /abs/asn.csv\n"
+                       "source=rir delegated\n"
+                       "check = 0\n"
+                       "[sectors]\n"
+                       "enabled = no\n"
+                       "[dedup]\n"
+                       "key = source.ip, feed.name\n"
+                       "window = 90m\n"
+                       "memory_keys = 5000\n";
+    lia_enrich_conf c;
+    lia_error err;
+    (void)state;
+    lia_enrich_conf_default(&c);
+    lia_error_clear(&err);
+    assert_int_equal(lia_enrich_conf_parse(&c, text, strlen(text), "/etc/liaison", &err), LIA_OK);
+    assert_int_equal(c.nsources, 3);
+    assert_int_equal(c.kind[0], LIA_IPSRC_MMDB);
+    assert_string_equal(c.path[0], "/etc/liaison/GeoLite2-ASN.mmdb");
+    assert_int_equal(c.kind[1], LIA_IPSRC_CSV);
+    assert_string_equal(c.path[1], "/abs/asn.csv");
+    assert_int_equal(c.kind[2], LIA_IPSRC_RIR);
+    assert_int_equal(c.check_s, 0);
+    assert_int_equal(c.sectors_enabled, 0);
+    assert_int_equal(c.dedup.nkey, 2);
+    assert_int_equal(c.dedup.key[0], LIA_F_SOURCE_IP);
+    assert_int_equal(c.dedup.key[1], LIA_F_FEED_NAME);
+    assert_int_equal(c.dedup.window_us, 90ll * 60 * 1000000);
+    assert_int_equal(c.dedup.max_keys, 5000);
+
+    /* defaults */
+    lia_enrich_conf_default(&c);
+    assert_int_equal(c.dedup.enabled, 1);
+    assert_int_equal(c.dedup.nkey, 4);
+    assert_int_equal(c.dedup.window_us, 24ll * 3600 * 1000000);
+}
+
+static void test_conf_errors(void **state)
+{
+    static const struct {
+        const char *text;
+        uint64_t line;
+        const char *field;
+    } rows[] = {
+        {"[ipdata]\nsource = tiff /x\n", 2, "ipdata.source"},
+        {"[ipdata]\nsource = csv\n", 2, "ipdata.source"},
+        {"[ipdata]\ncheck = -1\n", 2, "ipdata.check"},
+        {"[ipdata]\nsauce = csv /x\n", 2, "sauce"},
+        {"[dedup]\nwindow = 24x\n", 2, "dedup.window"},
+        {"[dedup]\nwindow = 0\n", 2, "dedup.window"},
+        {"[dedup]\nkey = source.ip,colour\n", 2, "dedup.key"},
+        {"[dedup]\nmemory_keys = 10\n", 2, "dedup.memory_keys"},
+        {"[dedup]\nenabled = perhaps\n", 2, "dedup.enabled"},
+        {"\n\n[dedup\n", 3, ""},
+        {"[sectors]\nnoequals\n", 2, ""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        lia_enrich_conf c;
+        lia_error err;
+        lia_enrich_conf_default(&c);
+        lia_error_clear(&err);
+        int rc = lia_enrich_conf_parse(&c, rows[i].text, strlen(rows[i].text), NULL, &err);
+        if (rc == LIA_OK || err.line != rows[i].line || strcmp(err.field, rows[i].field))
+            print_message("row %zu: rc %d line %llu field \"%s\" reason \"%s\"\n", i, rc,
+                          (unsigned long long)err.line, err.field, err.reason);
+        assert_int_not_equal(rc, LIA_OK);
+        assert_int_equal(err.line, rows[i].line);
+        assert_string_equal(err.field, rows[i].field);
+    }
+}
+
+/* ---- in memory ---- */
+
+static void ev_make(lia_event *ev, const char *ip, const char *port, const char *time, uint64_t line)
+{
+    lia_error err;
+    lia_event_reset(ev);
+    assert_int_equal(lia_event_set_name(ev, "source.ip", 9, ip, strlen(ip), &err), LIA_OK);
+    if (port)
+        assert_int_equal(lia_event_set_name(ev, "source.port", 11, port, strlen(port), &err), LIA_OK);
+    assert_int_equal(lia_event_set_name(ev, "classification.type", 19, "vulnerable-system", 17, &err), LIA_OK);
+    assert_int_equal(lia_event_set_name(ev, "feed.name", 9, "f", 1, &err), LIA_OK);
+    assert_int_equal(lia_event_set_name(ev, "time.source", 11, time, strlen(time), &err), LIA_OK);
+    ev->line = line;
+}
+
+static void test_memory(void **state)
+{
+    static const struct {
+        const char *ip, *port, *time;
+        int kept;
+    } rows[] = {
+        {"192.0.2.1", "502", "2026-11-27T00:00:00Z", 1},
+        {"192.0.2.1", "502", "2026-11-27T10:00:00Z", 0}, /* same key, in the window */
+        {"192.0.2.1", "503", "2026-11-27T10:00:00Z", 1}, /* other port */
+        {"192.0.2.2", "502", "2026-11-27T10:00:00Z", 1}, /* other IP */
+        {"192.0.2.1", NULL, "2026-11-27T10:00:00Z", 1},  /* no port: another key */
+        {"192.0.2.1", NULL, "2026-11-27T11:00:00Z", 0},
+        {"192.0.2.1", "502", "2026-11-26T01:00:00Z", 0}, /* earlier, still < 24 h from first */
+        {"192.0.2.1", "502", "2026-11-28T00:00:00Z", 1}, /* 24 h after first: a new aggregate */
+        {"192.0.2.1", "502", "2026-11-28T23:59:59Z", 0},
+    };
+    const size_t n = sizeof rows / sizeof rows[0];
+    lia_dedup_conf c;
+    lia_dedup *d = NULL;
+    lia_error err;
+    lia_batch b;
+    (void)state;
+    lia_dedup_conf_default(&c);
+    assert_int_equal(lia_dedup_create(&c, &d, &err), LIA_OK);
+    b.cap = n;
+    b.ev = calloc(n, sizeof *b.ev);
+    for (size_t i = 0; i < n; i++) {
+        lia_event_init(&b.ev[i]);
+        ev_make(&b.ev[i], rows[i].ip, rows[i].port, rows[i].time, i + 1);
+    }
+    b.n = n;
+    int removed = lia_dedup_batch(d, &b, &err);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        kept += (size_t)rows[i].kept;
+    assert_int_equal(removed, (int)(n - kept));
+    assert_int_equal(b.n, kept);
+    /* the kept events, in order, are the rows marked kept */
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (!rows[i].kept)
+            continue;
+        if (b.ev[k].line != i + 1)
+            print_message("kept event %zu is line %llu, want %zu\n", k, (unsigned long long)b.ev[k].line, i + 1);
+        assert_int_equal(b.ev[k].line, i + 1);
+        k++;
+    }
+    assert_int_equal(lia_dedup_keys(d), 4);
+    for (size_t i = 0; i < n; i++)
+        lia_event_free(&b.ev[i]);
+    free(b.ev);
+    lia_dedup_destroy(d);
+}
+
+static void test_memory_cap(void **state)
+{
+    lia_dedup_conf c;
+    lia_dedup *d = NULL;
+    lia_error err;
+    lia_batch b;
+    char ip[32];
+    (void)state;
+    lia_dedup_conf_default(&c);
+    c.max_keys = 1000;
+    assert_int_equal(lia_dedup_create(&c, &d, &err), LIA_OK);
+    b.cap = 100;
+    b.ev = calloc(b.cap, sizeof *b.ev);
+    for (size_t i = 0; i < b.cap; i++)
+        lia_event_init(&b.ev[i]);
+    for (int round = 0; round < 100; round++) { /* 10,000 distinct keys */
+        for (size_t i = 0; i < b.cap; i++) {
+            unsigned v = (unsigned)(round * 100 + (int)i);
+            snprintf(ip, sizeof ip, "10.%u.%u.%u", v >> 16, (v >> 8) & 255, v & 255);
+            ev_make(&b.ev[i], ip, "23", "2026-11-27T00:00:00Z", i + 1);
+        }
+        b.n = b.cap;
+        assert_int_equal(lia_dedup_batch(d, &b, &err), 0);
+        assert_true(lia_dedup_keys(d) <= 1000);
+    }
+    assert_true(lia_dedup_evictions(d) >= 9000);
+    for (size_t i = 0; i < b.cap; i++)
+        lia_event_free(&b.ev[i]);
+    free(b.ev);
+    lia_dedup_destroy(d);
+}
+
+/* ---- through the pipeline, with a store ---- */
+
+static char dir[] = "/tmp/lia_test_dedup_XXXXXX";
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void ingest(lia_store *s, const char *path, size_t batch, lia_ingest_result *res)
+{
+    lia_ingest_opts o;
+    lia_error err;
+    memset(&o, 0, sizeof o);
+    o.format = "jsonl";
+    o.path = path;
+    o.feed.feed = "partner";
+    o.feed.tlp = -1;
+    o.feed.observed_us = 1764201600000000ll;
+    o.batch = batch;
+    o.commit_every = batch;
+    lia_error_clear(&err);
+    int rc = lia_ingest(s, &o, res, &err);
+    if (rc)
+        print_message("ingest %s: %s\n", path, err.reason);
+    assert_int_equal(rc, LIA_OK);
+}
+
+typedef struct collect {
+    lia_buf all;
+    int n;
+} collect;
+
+static int on_event(void *ud, const lia_event *ev)
+{
+    collect *c = ud;
+    lia_event_to_json(ev, &c->all);
+    lia_buf_putc(&c->all, '\n');
+    c->n++;
+    return 0;
+}
+
+static void test_store(void **state)
+{
+    char db[4200], conf[4200], a[4200], bpath[4200], mmdb[4200];
+    const char *td = getenv("LIAISON_TESTDATA");
+    lia_store *s = NULL;
+    lia_error err;
+    lia_ingest_result res;
+    lia_query q;
+    collect c;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/l.db", dir);
+    snprintf(conf, sizeof conf, "%s/l.db.conf", dir);
+    snprintf(a, sizeof a, "%s/a.jsonl", dir);
+    snprintf(bpath, sizeof bpath, "%s/b.jsonl", dir);
+    snprintf(mmdb, sizeof mmdb, "%s/ipdata/maxmind/GeoLite2-ASN-Test.mmdb", td ? td : "tests/data");
+    {
+        char text[8192];
+        snprintf(text, sizeof text, "[ipdata]\nsource = mmdb %s\n[dedup]\nwindow = 1h\n", mmdb);
+        write_file(conf, text);
+    }
+    /* key: classification.type + source.ip + source.port + feed.name */
+    write_file(a, "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
+                  "\"time.source\": \"2026-11-27T10:00:00Z\"}\n"
+                  "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
+                  "\"time.source\": \"2026-11-27T10:10:00Z\"}\n"
+                  "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.2\", \"source.port\": 23, "
+                  "\"time.source\": \"2026-11-27T10:15:00Z\"}\n"
+                  "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
+                  "\"time.source\": \"2026-11-27T10:20:00Z\"}\n"
+                  "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
+                  "\"time.source\": \"2026-11-27T12:00:00Z\"}\n");
+    lia_error_clear(&err);
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest(s, a, 2, &res); /* batches of 2: aggregates span batches and commits */
+    assert_int_equal(res.report.rows, 5);
+    assert_int_equal(res.report.events, 3);
+    assert_int_equal(res.report.duplicates, 2);
+    assert_int_equal(res.c[LIA_ST_DEDUP].in, 5);
+    assert_int_equal(res.c[LIA_ST_DEDUP].out, 3);
+    lia_store_close(s);
+
+    /* a restart, another report: a duplicate of the first aggregate */
+    write_file(bpath, "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
+                      "\"time.source\": \"2026-11-27T12:30:00Z\"}\n");
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest(s, bpath, 0, &res);
+    assert_int_equal(res.report.events, 0);
+    assert_int_equal(res.report.duplicates, 1);
+
+    memset(&q, 0, sizeof q);
+    lia_buf_init(&c.all, 1 << 20);
+    c.n = 0;
+    assert_int_equal(lia_store_query(s, &q, on_event, &c, &err), LIA_OK);
+    assert_int_equal(c.n, 3);
+    print_message("%s", c.all.ptr);
+    /* the first event carries the first aggregate (10:00 - 10:20; the 12:00
+     * event is past the 1 h window and started the second one, which the
+     * restarted run's 12:30 event joined); enrichment from STORE.conf */
+    char lines[3][4096];
+    const char *p = c.all.ptr;
+    for (int i = 0; i < 3; i++) {
+        const char *nl = strchr(p, '\n');
+        assert_non_null(nl);
+        snprintf(lines[i], sizeof lines[i], "%.*s", (int)(nl - p), p);
+        p = nl + 1;
+    }
+    assert_non_null(strstr(lines[0], "\"extra.dedup_count\":3"));
+    assert_non_null(strstr(lines[0], "\"extra.dedup_first_seen\":\"2026-11-27T10:00:00"));
+    assert_non_null(strstr(lines[0], "\"extra.dedup_last_seen\":\"2026-11-27T10:20:00"));
+    assert_non_null(strstr(lines[0], "\"source.asn\":1221"));
+    assert_non_null(strstr(lines[0], "\"source.as_name\":\"Telstra Pty Ltd\""));
+    assert_null(strstr(lines[1], "dedup_count")); /* 1.128.0.2: single */
+    assert_non_null(strstr(lines[1], "\"source.ip\":\"1.128.0.2\""));
+    assert_non_null(strstr(lines[2], "\"extra.dedup_count\":2"));
+    assert_non_null(strstr(lines[2], "\"extra.dedup_first_seen\":\"2026-11-27T12:00:00"));
+    assert_non_null(strstr(lines[2], "\"extra.dedup_last_seen\":\"2026-11-27T12:30:00"));
+    lia_buf_free(&c.all);
+    lia_store_close(s);
+
+    /* the same report again is skipped whole (report hash), nothing counted twice */
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest(s, a, 2, &res);
+    assert_int_equal(res.skipped, 1);
+    lia_store_close(s);
+    {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
+/* a broken STORE.conf stops the ingest with a clear error */
+static void test_store_bad_conf(void **state)
+{
+    char d2[] = "/tmp/lia_test_dedup2_XXXXXX", db[4200], conf[4200], a[4200];
+    lia_store *s = NULL;
+    lia_error err;
+    lia_ingest_opts o;
+    lia_ingest_result res;
+    (void)state;
+    assert_non_null(mkdtemp(d2));
+    snprintf(db, sizeof db, "%s/l.db", d2);
+    snprintf(conf, sizeof conf, "%s/l.db.conf", d2);
+    snprintf(a, sizeof a, "%s/a.jsonl", d2);
+    write_file(conf, "[ipdata]\nsource = csv /nonexistent/asn.csv\n");
+    write_file(a, "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\"}\n");
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    memset(&o, 0, sizeof o);
+    o.format = "jsonl";
+    o.path = a;
+    o.feed.feed = "x";
+    o.feed.tlp = -1;
+    lia_error_clear(&err);
+    assert_int_equal(lia_ingest(s, &o, &res, &err), LIA_EIO);
+    assert_non_null(strstr(err.reason, "/nonexistent/asn.csv"));
+    lia_store_close(s);
+    {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d2);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conf),  cmocka_unit_test(test_conf_errors), cmocka_unit_test(test_memory),
+        cmocka_unit_test(test_memory_cap), cmocka_unit_test(test_store),  cmocka_unit_test(test_store_bad_conf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
