@@ -12,6 +12,7 @@
 #include "liaison/ingest.h"
 #include "liaison/limits.h"
 #include "liaison/pipeline.h"
+#include "liaison/route.h"
 #include "liaison/slice.h"
 #include "liaison/store.h"
 

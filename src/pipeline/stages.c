@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "liaison/ingest.h"
+#include "liaison/route.h"
 
 static const char *const stage_names[LIA_ST__COUNT] = {
     "read", "parse", "normalise", "enrich", "dedup", "route", "store",
@@ -15,5 +16,6 @@ const char *lia_stage_name(int stage)
 }
 
 const lia_stage *const lia_stages[] = {
+    &lia_stage_route,
     NULL,
 };
