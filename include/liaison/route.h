@@ -86,7 +86,11 @@ const char *lia_party_get(const lia_party *p, int f);
  * contacts; partners need countries and contacts). */
 int lia_party_check(const lia_party *p, lia_error *err);
 
-/* Store. put = insert or replace. */
+/* Store. put = insert or replace, unchecked against other parties.
+ * save = put inside a savepoint, then check the whole directory still builds
+ * (no network, ASN or domain claimed by two owners; rules still resolve);
+ * replace = 0 fails with LIA_EEXIST if the id exists. */
+int lia_party_save(lia_store *s, const lia_party *p, int replace, lia_error *err);
 int lia_party_put(lia_store *s, const lia_party *p, lia_error *err);
 int lia_party_get_one(lia_store *s, int kind, const char *id, lia_party *out, lia_error *err);
 int lia_party_remove(lia_store *s, int kind, const char *id, lia_error *err);
@@ -99,8 +103,9 @@ int lia_party_list(lia_store *s, int kind, lia_party_cb cb, void *ud, lia_error 
  * the error (source line in err->line). */
 int lia_party_parse(int kind, const char *format, const char *buf, size_t len, lia_party_cb cb,
                     void *ud, lia_error *err);
-/* Parse and store every party in one transaction (all or nothing). *n gets
- * the number stored. */
+/* Parse and store every party in one transaction (all or nothing), then
+ * check the whole directory as lia_party_save does. *n gets the number
+ * stored. */
 int lia_party_import(lia_store *s, int kind, const char *format, const char *buf, size_t len,
                      size_t *n, lia_error *err);
 /* Append the parties of kind to out in format. */

@@ -12,6 +12,9 @@ static const cli_cmd commands[] = {
     {"events", "list stored events", cmd_events},
     {"quarantine", "list rows that were rejected, with the reason", cmd_quarantine},
     {"stats", "per-feed, per-stage counters and rates", cmd_stats},
+    {"owners", "constituency: domestic network owners (add, list, import ...)", cmd_owners},
+    {"partners", "partner directory: foreign CERTs (add, list, import ...)", cmd_partners},
+    {"route", "routing rules; explain and preview who receives what", cmd_route},
     {"demo", "ingest the bundled sample reports and summarise them", cmd_demo},
     {NULL, NULL, NULL},
 };

@@ -543,12 +543,28 @@ int lia_party_remove(lia_store *s, int kind, const char *id, lia_error *err)
         return sqerr(db, err, "removing a party");
     sqlite3_bind_text(st, 1, lia_party_kind_name(kind), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (sqlite3_exec(db, "SAVEPOINT party_remove", NULL, NULL, NULL)) {
+        sqlite3_finalize(st);
+        return sqerr(db, err, "removing a party");
+    }
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = sqerr(db, err, "removing a party");
     else if (sqlite3_changes(db) == 0)
         rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "no %s with this id", lia_party_kind_name(kind));
     sqlite3_finalize(st);
-    return rc;
+    if (rc == LIA_OK) {
+        /* a rule of the routing configuration may name it */
+        lia_route *rt = NULL;
+        rc = lia_route_load(s, &rt, err);
+        lia_route_destroy(rt);
+    }
+    if (rc) {
+        sqlite3_exec(db, "ROLLBACK TO party_remove; RELEASE party_remove", NULL, NULL, NULL);
+        return rc;
+    }
+    if (sqlite3_exec(db, "RELEASE party_remove", NULL, NULL, NULL))
+        return sqerr(db, err, "removing a party");
+    return LIA_OK;
 }
 
 int lia_party_list(lia_store *s, int kind, lia_party_cb cb, void *ud, lia_error *err)
@@ -815,6 +831,11 @@ int lia_party_import(lia_store *s, int kind, const char *format, const char *buf
     if (sqlite3_exec(db, "SAVEPOINT party_import", NULL, NULL, NULL))
         return sqerr(db, err, "import");
     rc = lia_party_parse(kind, format, buf, len, import_one, &c, err);
+    if (rc == LIA_OK) {
+        lia_route *rt = NULL;
+        rc = lia_route_load(s, &rt, err);
+        lia_route_destroy(rt);
+    }
     if (rc) {
         sqlite3_exec(db, "ROLLBACK TO party_import; RELEASE party_import", NULL, NULL, NULL);
         return rc;
@@ -923,8 +944,48 @@ int lia_party_export(lia_store *s, int kind, const char *format, lia_buf *out, l
     } else {
         return lia_error_set(err, LIA_EINVAL, "format", format, strlen(format), "format is csv or yaml");
     }
-    rc = lia_party_list(s, kind, export_one, &c, err);
+    {
+        size_t before = out->len;
+        rc = lia_party_list(s, kind, export_one, &c, err);
+        if (rc == LIA_OK && c.yaml && out->len == before) {
+            out->len--; /* the newline after "owners:" */
+            lia_buf_puts(out, " []\n");
+        }
+    }
     if (rc == LIA_OK && out->err)
         rc = lia_error_set(err, out->err, NULL, NULL, 0, "export too large");
     return rc;
+}
+
+int lia_party_save(lia_store *s, const lia_party *p, int replace, lia_error *err)
+{
+    sqlite3 *db;
+    lia_route *rt = NULL;
+    int rc;
+    if ((rc = lia_party_check(p, err)) || (rc = lia__route_db(s, &db, err)))
+        return rc;
+    if (!replace) {
+        lia_party old;
+        lia_error e2;
+        lia_error_clear(&e2);
+        if (lia_party_get_one(s, p->kind, p->id, &old, &e2) == LIA_OK) {
+            lia_party_free(&old);
+            return lia_error_set(err, LIA_EEXIST, "id", p->id, strlen(p->id),
+                                 "this %s exists already (remove it first, or replace it)",
+                                 lia_party_kind_name(p->kind));
+        }
+    }
+    if (sqlite3_exec(db, "SAVEPOINT party_save", NULL, NULL, NULL))
+        return sqerr(db, err, "saving a party");
+    rc = lia_party_put(s, p, err);
+    if (rc == LIA_OK)
+        rc = lia_route_load(s, &rt, err);
+    lia_route_destroy(rt);
+    if (rc) {
+        sqlite3_exec(db, "ROLLBACK TO party_save; RELEASE party_save", NULL, NULL, NULL);
+        return rc;
+    }
+    if (sqlite3_exec(db, "RELEASE party_save", NULL, NULL, NULL))
+        return sqerr(db, err, "saving a party");
+    return LIA_OK;
 }
