@@ -11,6 +11,7 @@
 #include "liaison/field.h"
 #include "liaison/ingest.h"
 #include "liaison/limits.h"
+#include "liaison/notify.h"
 #include "liaison/pipeline.h"
 #include "liaison/route.h"
 #include "liaison/slice.h"

@@ -15,6 +15,7 @@ static const cli_cmd commands[] = {
     {"owners", "constituency: domestic network owners (add, list, import ...)", cmd_owners},
     {"partners", "partner directory: foreign CERTs (add, list, import ...)", cmd_partners},
     {"route", "routing rules; explain and preview who receives what", cmd_route},
+    {"notify", "e-mail digests to recipients (signed/encrypted OpenPGP, SMTP)", cmd_notify},
     {"demo", "ingest the bundled sample reports and summarise them", cmd_demo},
     {NULL, NULL, NULL},
 };
