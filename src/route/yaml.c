@@ -341,6 +341,7 @@ static int add_member(yp *y, lia_ynode *map, char *key, lia_ynode *v, uint32_t n
             return yerr(y, no, "duplicate key");
         }
     v->key = key;
+    v->line = no; /* a member's line is its key's */
     append(map, v);
     return LIA_OK;
 }
