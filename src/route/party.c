@@ -132,9 +132,11 @@ int lia__email_norm(const char *s, size_t n, lia_buf *out, const char **why)
             *why = "unsupported character in the local part of an e-mail address";
             return LIA_EINVAL;
         }
-    if (lia_parse_fqdn(at + 1, n - (size_t)(at + 1 - s), dom, sizeof dom, &dl, why) || !memchr(dom, '.', dl)) {
-        if (!*why || memchr(dom, '.', dl) == NULL)
-            *why = "the domain of an e-mail address must be a dotted host name";
+    *why = NULL;
+    if (lia_parse_fqdn(at + 1, n - (size_t)(at + 1 - s), dom, sizeof dom, &dl, why))
+        return LIA_EINVAL;
+    if (!memchr(dom, '.', dl)) {
+        *why = "the domain of an e-mail address must be a dotted host name";
         return LIA_EINVAL;
     }
     lia_buf_append(out, s, (size_t)(at - s) + 1);

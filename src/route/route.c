@@ -291,11 +291,14 @@ static int parse_rule(const lia_ynode *m, rule *r, const config *c, lia_error *e
         return cerr(err, m, "rules", "%s", "a rule needs a name");
     if (!to)
         return cerr(err, m, "to", "%s", "a rule needs 'to:' (owner, partner, default, owner:ID, partner:ID, drop)");
-    r->nto = nvalues(to);
-    if (r->nto == 0 || r->nto > LIA_ROUTE_MAX_DECISIONS)
-        return cerr(err, to, "to", "%s", "'to:' lists 1 to 32 recipients");
-    if (!(r->to = calloc(r->nto, sizeof *r->to)))
-        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    {
+        size_t k = nvalues(to);
+        if (k == 0 || k > LIA_ROUTE_MAX_DECISIONS)
+            return cerr(err, to, "to", "%s", "'to:' lists 1 to 32 recipients");
+        if (!(r->to = calloc(k, sizeof *r->to)))
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        r->nto = k;
+    }
     for (size_t i = 0; i < r->nto; i++) {
         const lia_ynode *v = value_at(to, i);
         target *t = &r->to[i];

@@ -465,7 +465,7 @@ static int split_lines(yp *y, const char *buf, size_t len)
         /* strip a comment outside quotes */
         for (i = ind; i < n; i++) {
             if (q == '"') {
-                if (s[i] == '\\')
+                if (s[i] == '\\' && i + 1 < n)
                     i++;
                 else if (s[i] == '"')
                     q = 0;

@@ -119,6 +119,8 @@ static void test_party_values(void **state)
         {LIA_PARTY_OWNER, "contacts", "Abuse@Example.COM", "Abuse@example.com"},
         {LIA_PARTY_OWNER, "contacts", "no-at-sign", NULL},
         {LIA_PARTY_OWNER, "contacts", "a@localhost", NULL},
+        {LIA_PARTY_OWNER, "contacts", "a@", NULL},          /* fuzz: domain that fails to parse */
+        {LIA_PARTY_OWNER, "contacts", "a@-bad-.example", NULL},
         {LIA_PARTY_OWNER, "languages", "ZH-Hans", "zh-Hans"},
         {LIA_PARTY_OWNER, "languages", "e", NULL},
         {LIA_PARTY_OWNER, "format", "JSON", "json"},
@@ -186,6 +188,7 @@ static void test_party_bad_files(void **state)
         {LIA_PARTY_OWNER, "csv", "id,asns,colour\n", 1},
         {LIA_PARTY_OWNER, "csv", "asns,contacts\n1,a@b.example\n", 1},
         {LIA_PARTY_OWNER, "csv", "id,asns,contacts\na,1\n", 2},
+        {LIA_PARTY_OWNER, "yaml", "owners:\n  - id: a\n    name: \"x\\", 3}, /* fuzz: escape at line end */
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -519,6 +522,10 @@ static void test_rules_errors(void **state)
         {"rules:\n  - name: a\n    country: [foreign]\n    to: [owner]\n", 3, "home_country"},
         {"redact: [not.a.field]\n", 1, "field"},
         {"rules:\n  - name: a\n    cidr: [10.0.0.0/33]\n    to: [owner]\n", 3, ""},
+        /* fuzz: more than 32 recipients */
+        {"rules:\n  - name: a\n    to: [owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,"
+         "owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,"
+         "owner,owner,owner,owner]\n", 3, "1 to 32"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
