@@ -34,7 +34,20 @@ typedef struct lia__hstr {
 
 /* Owner index: longest-prefix match over IPv4 and IPv6 networks, ASN and
  * domain suffix (owners.c). */
+/* Host-address fast path for IPv4: a /16 table; a slot with longer
+ * prefixes points at its flattened runs (start of run in the low 16 bits,
+ * owner), searched by bisection. */
+typedef struct lia__v4run {
+    uint16_t start;
+    int32_t owner;
+} lia__v4run;
+
 typedef struct lia__owner_index {
+    int32_t *top;              /* [65536] owner of the /16, -1 none, <= -2: runs -2-k */
+    uint32_t *sub_off, *sub_n; /* runs of the k-th slot with longer prefixes */
+    size_t nsub;
+    lia__v4run *runs;
+    size_t nruns;
     lia__h64 v4;               /* key: addr << 8 | prefix */
     uint8_t lens4[33];         /* distinct prefix lengths, longest first */
     int nlens4;

@@ -217,6 +217,119 @@ static void add_len(uint8_t *lens, int *n, int len)
     (*n)++;
 }
 
+typedef struct pfx {
+    uint32_t a;
+    uint8_t len;
+    int32_t owner;
+} pfx;
+
+static int pfx_cmp(const void *x, const void *y)
+{
+    const pfx *a = x, *b = y;
+    if (a->a != b->a)
+        return a->a < b->a ? -1 : 1;
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* Append run (start, owner) to the runs of the current slot (which begin at
+ * index first): a run starting where the last one starts replaces it; a run
+ * with the last run's owner is not needed. */
+static int emit_run(lia__owner_index *ix, size_t *cap, size_t first, uint32_t start, int32_t owner)
+{
+    if (ix->nruns > first && ix->runs[ix->nruns - 1].start == start) {
+        ix->nruns--;
+        if (ix->nruns > first && ix->runs[ix->nruns - 1].owner == owner)
+            return LIA_OK;
+    } else if (ix->nruns > first && ix->runs[ix->nruns - 1].owner == owner) {
+        return LIA_OK;
+    }
+    if (ix->nruns == *cap) {
+        size_t nc = *cap ? *cap * 2 : 1024;
+        lia__v4run *nr = realloc(ix->runs, nc * sizeof *nr);
+        if (!nr)
+            return LIA_ENOMEM;
+        ix->runs = nr;
+        *cap = nc;
+    }
+    ix->runs[ix->nruns].start = (uint16_t)start;
+    ix->runs[ix->nruns].owner = owner;
+    ix->nruns++;
+    return LIA_OK;
+}
+
+/* The /16 table and the flattened runs, from the prefixes in the hash.
+ * CIDR prefixes are either nested or disjoint, so one pass over a slot's
+ * prefixes sorted by (start, length) with a stack of open prefixes gives
+ * the owner of every address range. */
+static int build_fast4(lia__owner_index *ix)
+{
+    pfx *v = NULL;
+    size_t n = 0, cap = 0, i;
+    int rc = LIA_OK;
+    ix->top = malloc(65536 * sizeof *ix->top);
+    ix->sub_off = calloc(65536, sizeof *ix->sub_off);
+    ix->sub_n = calloc(65536, sizeof *ix->sub_n);
+    if (!ix->top || !ix->sub_off || !ix->sub_n)
+        return LIA_ENOMEM;
+    for (i = 0; i < 65536; i++)
+        ix->top[i] = -1;
+    if (ix->v4.n && !(v = malloc(ix->v4.n * sizeof *v)))
+        return LIA_ENOMEM;
+    for (i = 0; i < ix->v4.cap; i++)
+        if (ix->v4.v[i] >= 0)
+            v[n++] = (pfx){(uint32_t)(ix->v4.k[i] >> 8), (uint8_t)(ix->v4.k[i] & 0xFF), ix->v4.v[i]};
+    qsort(v, n, sizeof *v, pfx_cmp);
+    /* prefixes up to /16 paint the table, shortest first */
+    for (int len = 0; len <= 16; len++)
+        for (i = 0; i < n; i++)
+            if (v[i].len == len)
+                for (uint32_t a = v[i].a >> 16, e = a + (1u << (16 - len)); a < e; a++)
+                    ix->top[a] = v[i].owner;
+    for (i = 0; i < n && rc == LIA_OK;) {
+        uint32_t slot = v[i].a >> 16, st_end[20];
+        int32_t st_own[20];
+        size_t first = ix->nruns, j;
+        int sp = 0, any = 0;
+        for (j = i; j < n && (v[j].a >> 16) == slot; j++)
+            any |= v[j].len > 16;
+        if (!any) {
+            i = j;
+            continue;
+        }
+        st_end[0] = 0xFFFF;
+        st_own[0] = ix->top[slot];
+        rc = emit_run(ix, &cap, first, 0, st_own[0]);
+        for (; i < j && rc == LIA_OK; i++) {
+            uint32_t s0, e0;
+            if (v[i].len <= 16)
+                continue;
+            s0 = v[i].a & 0xFFFF;
+            e0 = s0 + (1u << (32 - v[i].len)) - 1;
+            while (rc == LIA_OK && sp > 0 && s0 > st_end[sp]) {
+                uint32_t resume = st_end[sp] + 1;
+                sp--;
+                rc = emit_run(ix, &cap, first, resume, st_own[sp]);
+            }
+            if (rc == LIA_OK)
+                rc = emit_run(ix, &cap, first, s0, v[i].owner);
+            st_end[++sp] = e0;
+            st_own[sp] = v[i].owner;
+        }
+        while (rc == LIA_OK && sp > 0) {
+            uint32_t resume = st_end[sp] + 1;
+            sp--;
+            if (resume <= 0xFFFF)
+                rc = emit_run(ix, &cap, first, resume, st_own[sp]);
+        }
+        /* the slot now points at its runs: top = -2 - k */
+        ix->sub_off[ix->nsub] = (uint32_t)first;
+        ix->sub_n[ix->nsub] = (uint32_t)(ix->nruns - first);
+        ix->top[slot] = -2 - (int32_t)ix->nsub++;
+    }
+    free(v);
+    return rc;
+}
+
 int lia__owner_index_build(lia__owner_index *ix, const lia_party *p, size_t np, lia_error *err)
 {
     int32_t old;
@@ -268,11 +381,17 @@ int lia__owner_index_build(lia__owner_index *ix, const lia_party *p, size_t np, 
                 return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
         }
     }
+    if (build_fast4(ix))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     return LIA_OK;
 }
 
 void lia__owner_index_free(lia__owner_index *ix)
 {
+    free(ix->top);
+    free(ix->sub_off);
+    free(ix->sub_n);
+    free(ix->runs);
     lia__h64_free(&ix->v4);
     lia__hstr_free(&ix->v6);
     lia__h64_free(&ix->asn);
@@ -281,6 +400,25 @@ void lia__owner_index_free(lia__owner_index *ix)
 
 int lia__owner_index_ip(const lia__owner_index *ix, const lia_ip *ip)
 {
+    if (ip->family == 4 && ip->prefix == 32 && ix->top) {
+        uint32_t a = v4(ip->addr), lo = a & 0xFFFF;
+        int32_t t = ix->top[a >> 16];
+        const lia__v4run *r;
+        size_t l = 0, h;
+        if (t >= -1)
+            return t;
+        r = ix->runs + ix->sub_off[-2 - t];
+        h = ix->sub_n[-2 - t];
+        /* last run with start <= lo (runs[0].start == 0) */
+        while (h - l > 1) {
+            size_t m = (l + h) / 2;
+            if (r[m].start <= lo)
+                l = m;
+            else
+                h = m;
+        }
+        return r[l].owner;
+    }
     if (ip->family == 4) {
         uint32_t a = v4(ip->addr);
         for (int i = 0; i < ix->nlens4; i++) {

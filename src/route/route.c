@@ -25,7 +25,7 @@ int lia_tlp_allows(const lia_recipient *r, const lia_event *ev, const char *owne
         why = "TLP:RED is never delivered";
     else if (tlp == LIA_TLP_AMBER_STRICT && r->kind != LIA_PARTY_OWNER)
         why = "TLP:AMBER+STRICT stays inside the owning organisation: never to a partner CERT";
-    else if (tlp == LIA_TLP_AMBER_STRICT && (!owner_id || strcmp(owner_id, r->id) != 0))
+    else if (tlp == LIA_TLP_AMBER_STRICT && (!owner_id || (owner_id != r->id && strcmp(owner_id, r->id) != 0)))
         why = "TLP:AMBER+STRICT goes only to the organisation that owns the network";
     else if (tlp > r->tlp_max)
         why = "the event's TLP is above the recipient's ceiling (tlp_max)";
@@ -88,6 +88,7 @@ typedef struct config {
 
 struct lia_route {
     lia_party *p;
+    lia_recipient *rcpt; /* per party, precomputed */
     size_t np;
     lia__owner_index oi;
     lia__partner_index pi;
@@ -515,6 +516,20 @@ int lia_route_party_find(const lia_route *rt, int kind, const char *id)
 static int route_build(lia_route *rt, lia_error *err)
 {
     int rc;
+    if (!(rt->rcpt = calloc(rt->np ? rt->np : 1, sizeof *rt->rcpt)))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    for (size_t i = 0; i < rt->np; i++) {
+        const lia_party *p = &rt->p[i];
+        const char *t = lia_party_get(p, LIA_PF_TLP_MAX), *a = lia_party_get(p, LIA_PF_AGREEMENT);
+        int tlp;
+        lia_recipient *r = &rt->rcpt[i];
+        r->kind = p->kind;
+        r->id = p->id;
+        if (!t || lia_parse_tlp(t, strlen(t), &tlp, NULL))
+            tlp = p->kind == LIA_PARTY_OWNER ? LIA_TLP_AMBER_STRICT : LIA_TLP_AMBER;
+        r->tlp_max = tlp;
+        r->agreement = p->kind == LIA_PARTY_OWNER ? 1 : (a && strcmp(a, "true") == 0);
+    }
     if ((rc = lia__owner_index_build(&rt->oi, rt->p, rt->np, err)))
         return rc;
     if ((rc = lia__partner_index_build(&rt->pi, rt->p, rt->np, err)))
@@ -568,6 +583,7 @@ void lia_route_destroy(lia_route *rt)
     for (size_t i = 0; i < rt->np; i++)
         lia_party_free(&rt->p[i]);
     free(rt->p);
+    free(rt->rcpt);
     lia__owner_index_free(&rt->oi);
     lia__partner_index_free(&rt->pi);
     config_free(&rt->cf);
@@ -631,18 +647,7 @@ const lia_party *lia_route_party(const lia_route *rt, int idx)
     return idx >= 0 && (size_t)idx < rt->np ? &rt->p[idx] : NULL;
 }
 
-void lia_route_recipient(const lia_route *rt, int idx, lia_recipient *out)
-{
-    const lia_party *p = &rt->p[idx];
-    const char *t = lia_party_get(p, LIA_PF_TLP_MAX), *a = lia_party_get(p, LIA_PF_AGREEMENT);
-    int tlp;
-    out->kind = p->kind;
-    out->id = p->id;
-    if (!t || lia_parse_tlp(t, strlen(t), &tlp, NULL))
-        tlp = p->kind == LIA_PARTY_OWNER ? LIA_TLP_AMBER_STRICT : LIA_TLP_AMBER;
-    out->tlp_max = tlp;
-    out->agreement = p->kind == LIA_PARTY_OWNER ? 1 : (a && strcmp(a, "true") == 0);
-}
+void lia_route_recipient(const lia_route *rt, int idx, lia_recipient *out) { *out = rt->rcpt[idx]; }
 
 const char *lia_verdict_name(int v)
 {
@@ -830,7 +835,7 @@ typedef struct dctx {
 
 static void add(dctx *d, int party, int ri, const char *why)
 {
-    lia_recipient r;
+    const lia_recipient *r;
     lia_decision *x;
     for (size_t i = 0; i < d->n; i++)
         if (d->out[i].party == party)
@@ -838,11 +843,11 @@ static void add(dctx *d, int party, int ri, const char *why)
     if (d->n >= LIA_ROUTE_MAX_DECISIONS)
         return;
     x = &d->out[d->n++];
-    lia_route_recipient(d->rt, party, &r);
+    r = &d->rt->rcpt[party];
     x->party = party;
     x->rule = ri;
     x->why = why;
-    x->verdict = lia_tlp_allows(&r, d->ev, d->owner >= 0 ? d->rt->p[d->owner].id : NULL, &x->reason)
+    x->verdict = lia_tlp_allows(r, d->ev, d->owner >= 0 ? d->rt->p[d->owner].id : NULL, &x->reason)
                      ? LIA_DELIVER
                      : LIA_DENY;
 }
