@@ -327,6 +327,86 @@ static void test_owner_lookup(void **state)
     lia_route_destroy(rt);
 }
 
+/* The IPv4 fast path (/16 table + flattened runs) against a brute-force
+ * longest-prefix match over random nested prefixes. */
+static uint64_t seed = 88172645463325252ULL;
+static uint32_t rnd32(void)
+{
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return (uint32_t)(seed >> 16);
+}
+
+static void test_lpm_random(void **state)
+{
+    enum { NP = 3000, NQ = 50000 };
+    static uint32_t pa[NP];
+    static uint8_t pl[NP];
+    static lia_party owners[NP];
+    lia_route *rt = NULL;
+    lia_error err;
+    size_t np = 0;
+    (void)state;
+    lia_error_clear(&err);
+    while (np < NP) {
+        uint32_t len, a;
+        int dup = 0;
+        if (np && rnd32() % 3 == 0) { /* nested inside an earlier one */
+            size_t k = rnd32() % np;
+            if (pl[k] >= 32)
+                continue;
+            len = pl[k] + 1 + rnd32() % (uint32_t)(32 - pl[k] > 8 ? 8 : 32 - pl[k]);
+            if (len > 32)
+                continue;
+            a = pa[k] | (rnd32() & (len == 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu << (32 - pl[k]))));
+        } else {
+            len = 8 + rnd32() % 17; /* /8 .. /24 */
+            a = 0x0A000000u | (rnd32() & 0x00FFFFFFu); /* inside 10/8, so they overlap */
+        }
+        a &= len ? 0xFFFFFFFFu << (32 - len) : 0;
+        for (size_t k = 0; k < np && !dup; k++)
+            dup = pa[k] == a && pl[k] == len;
+        if (dup)
+            continue;
+        {
+            char id[32], c[32];
+            lia_party *o = &owners[np];
+            lia_party_init(o, LIA_PARTY_OWNER);
+            snprintf(id, sizeof id, "o%zu", np);
+            lia_party_set_id(o, id, strlen(id), NULL);
+            snprintf(c, sizeof c, "%u.%u.%u.%u/%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, len);
+            assert_int_equal(lia_party_add(o, LIA_PF_CIDRS, c, strlen(c), 0, &err), LIA_OK);
+            assert_int_equal(lia_party_add(o, LIA_PF_CONTACTS, "a@b.example", 11, 0, &err), LIA_OK);
+        }
+        pa[np] = a;
+        pl[np] = (uint8_t)len;
+        np++;
+    }
+    assert_int_equal(lia_route_create(owners, np, NULL, 0, &rt, &err), LIA_OK);
+    for (int q = 0; q < NQ; q++) {
+        uint32_t a = q % 2 ? pa[rnd32() % np] + (rnd32() % 64) : (0x0A000000u | (rnd32() & 0x00FFFFFFu));
+        int want = -1, wl = -1, got;
+        lia_ip ip;
+        char t[32];
+        for (size_t k = 0; k < np; k++) {
+            uint32_t m = pl[k] ? 0xFFFFFFFFu << (32 - pl[k]) : 0;
+            if ((a & m) == pa[k] && (int)pl[k] > wl) {
+                wl = pl[k];
+                want = (int)k;
+            }
+        }
+        snprintf(t, sizeof t, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+        assert_int_equal(lia_parse_ip(t, strlen(t), &ip, NULL), LIA_OK);
+        got = lia_route_owner_ip(rt, &ip);
+        if (got != want)
+            fail_msg("%s: owner %d, brute force %d (/%d)", t, got, want, wl);
+    }
+    lia_route_destroy(rt);
+    for (size_t k = 0; k < np; k++)
+        lia_party_free(&owners[k]);
+}
+
 /* ---- TLP policy ---- */
 
 static void test_tlp_policy(void **state)
@@ -658,6 +738,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_party_values),   cmocka_unit_test(test_party_bad_files),
         cmocka_unit_test(test_party_roundtrip), cmocka_unit_test(test_owner_lookup),
+        cmocka_unit_test(test_lpm_random),
         cmocka_unit_test(test_tlp_policy),     cmocka_unit_test(test_route_decisions),
         cmocka_unit_test(test_mode_all),       cmocka_unit_test(test_rules_errors),
         cmocka_unit_test(test_redact),         cmocka_unit_test(test_stage),
