@@ -278,7 +278,8 @@ static int build_fast4(lia__owner_index *ix)
     for (i = 0; i < ix->v4.cap; i++)
         if (ix->v4.v[i] >= 0)
             v[n++] = (pfx){(uint32_t)(ix->v4.k[i] >> 8), (uint8_t)(ix->v4.k[i] & 0xFF), ix->v4.v[i]};
-    qsort(v, n, sizeof *v, pfx_cmp);
+    if (n)
+        qsort(v, n, sizeof *v, pfx_cmp);
     /* prefixes up to /16 paint the table, shortest first */
     for (int len = 0; len <= 16; len++)
         for (i = 0; i < n; i++)
