@@ -559,6 +559,7 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, int64_t at, con
                   size_t bytes, int64_t *nid, lia_error *err)
 {
     sqlite3_stmt *st = NULL, *ev = NULL, *upd = NULL, *deny = NULL;
+    int64_t reason_id = 0;
     int rc = LIA_OK, sent = strcmp(outcome, "sent") == 0;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
         return dberr(db, err, "recording a notification");
@@ -571,7 +572,7 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, int64_t at, con
                            "UPDATE route_decision SET notified=?, notification_id=? WHERE event_id=? AND recipient=?",
                            -1, &upd, NULL) ||
         sqlite3_prepare_v2(db,
-                           "UPDATE route_decision SET verdict='deny', reason=? WHERE event_id=? AND recipient=?"
+                           "UPDATE route_decision SET verdict=2, reason=? WHERE event_id=? AND recipient=?"
                            " AND notification_id IS NULL",
                            -1, &deny, NULL)) {
         rc = dberr(db, err, "recording a notification");
@@ -614,9 +615,16 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, int64_t at, con
             goto out;
         }
     }
+    if (d->nwithheld) {
+        lia__rcache c;
+        c.n = 0;
+        if ((rc = lia__route_reason_id(db, &c, "refused by the TLP policy when the digest was built", &reason_id,
+                                       err)))
+            goto out;
+    }
     for (size_t i = 0; i < d->nwithheld; i++) {
         sqlite3_reset(deny);
-        sqlite3_bind_text(deny, 1, "refused by the TLP policy when the digest was built", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(deny, 1, reason_id);
         sqlite3_bind_int64(deny, 2, d->withheld[i]);
         sqlite3_bind_text(deny, 3, rcpt, -1, SQLITE_STATIC);
         if (sqlite3_step(deny) != SQLITE_DONE) {
@@ -654,7 +662,7 @@ static int gather(lia_store *s, sqlite3 *db, digest *d, const char *rcpt, lia_er
     lia_event raw;
     lia_route_recipient(d->rt, d->idx, &r);
     if (sqlite3_prepare_v2(db,
-                           "SELECT event_id FROM route_decision WHERE recipient=? AND verdict='deliver'"
+                           "SELECT event_id FROM route_decision WHERE recipient=? AND verdict=1"
                            " AND notification_id IS NULL ORDER BY event_id LIMIT ?",
                            -1, &st, NULL))
         return dberr(db, err, "reading route decisions");
@@ -1038,7 +1046,7 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
     if ((rc = lia_route_load(s, &rt, err)))
         return rc;
     if (sqlite3_prepare_v2(db,
-                           "SELECT recipient, count(*) FROM route_decision WHERE verdict='deliver'"
+                           "SELECT recipient, count(*) FROM route_decision WHERE verdict=1"
                            " AND notification_id IS NULL AND (?1 IS NULL OR recipient=?1)"
                            " GROUP BY recipient ORDER BY recipient",
                            -1, &st, NULL)) {

@@ -16,6 +16,15 @@ int lia__parse_duration(const char *s, size_t n, int64_t *out);
 /* Validate and normalise an e-mail address (domain in A-labels, lower). */
 int lia__email_norm(const char *s, size_t n, lia_buf *out, const char **why);
 
+/* Ids of the static reason sentences in table route_reason, cached by
+ * pointer (reasons are static strings). */
+typedef struct lia__rcache {
+    const char *p[64];
+    int64_t id[64];
+    int n;
+} lia__rcache;
+int lia__route_reason_id(sqlite3 *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err);
+
 /* Open-addressing hash of 64-bit keys to int32 values. */
 typedef struct lia__h64 {
     uint64_t *k;

@@ -997,12 +997,18 @@ static const char *const schema_sql =
     "  PRIMARY KEY(kind, id));"
     "CREATE TABLE IF NOT EXISTS route_config("
     "  name TEXT PRIMARY KEY, text TEXT NOT NULL, loaded INTEGER NOT NULL);"
+    /* one B-tree per decision (WITHOUT ROWID); reasons and "how found" are
+     * a handful of sentences, stored once in route_reason; verdict is enum
+     * lia_verdict; rule NULL = the default policy. The partial index holds
+     * only what notify still has to send. */
+    "CREATE TABLE IF NOT EXISTS route_reason(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);"
     "CREATE TABLE IF NOT EXISTS route_decision("
-    "  event_id INTEGER NOT NULL, recipient TEXT NOT NULL, verdict TEXT NOT NULL,"
-    "  rule TEXT NOT NULL, why TEXT NOT NULL, reason TEXT NOT NULL, decided INTEGER NOT NULL,"
+    "  event_id INTEGER NOT NULL, recipient TEXT NOT NULL, verdict INTEGER NOT NULL,"
+    "  rule TEXT, why INTEGER NOT NULL, reason INTEGER NOT NULL, decided INTEGER NOT NULL,"
     "  notified INTEGER, notification_id INTEGER,"
-    "  PRIMARY KEY(event_id, recipient));"
-    "CREATE INDEX IF NOT EXISTS route_decision_pending ON route_decision(recipient, notification_id);"
+    "  PRIMARY KEY(event_id, recipient)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS route_decision_pending ON route_decision(recipient, event_id)"
+    "  WHERE verdict = 1 AND notification_id IS NULL;"
     "CREATE TABLE IF NOT EXISTS route_schema(module TEXT PRIMARY KEY, version INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO route_schema VALUES('route', 1);";
 
@@ -1079,19 +1085,60 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int insert_rows(sqlite3 *db, sqlite3_stmt *ins, const lia_route *rt, int64_t event_id,
+int lia__route_reason_id(sqlite3 *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = LIA_OK;
+    for (int i = 0; i < c->n; i++)
+        if (c->p[i] == text) {
+            *id = c->id[i];
+            return LIA_OK;
+        }
+    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO route_reason(text) VALUES(?1)", -1, &st, NULL))
+        goto fail;
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db, "SELECT id FROM route_reason WHERE text=?1", -1, &st, NULL))
+        goto fail;
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto fail;
+    *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (c->n < (int)(sizeof c->p / sizeof c->p[0])) {
+        c->p[c->n] = text;
+        c->id[c->n++] = *id;
+    }
+    return rc;
+fail:
+    rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "route reasons: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int insert_rows(sqlite3 *db, sqlite3_stmt *ins, lia__rcache *rc_, const lia_route *rt, int64_t event_id,
                        const lia_decision *d, size_t n, int64_t at, lia_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         char name[128];
+        int64_t why, reason;
+        int rc;
+        if ((rc = lia__route_reason_id(db, rc_, d[i].why ? d[i].why : "", &why, err)) ||
+            (rc = lia__route_reason_id(db, rc_, d[i].reason ? d[i].reason : "", &reason, err)))
+            return rc;
         lia_route_recipient_name(rt, &d[i], name, sizeof name);
         sqlite3_reset(ins);
         sqlite3_bind_int64(ins, 1, event_id);
         sqlite3_bind_text(ins, 2, name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(ins, 3, lia_verdict_name(d[i].verdict), -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, lia_route_rule_name(rt, d[i].rule), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(ins, 5, d[i].why ? d[i].why : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 6, d[i].reason ? d[i].reason : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 3, d[i].verdict);
+        if (d[i].rule >= 0)
+            sqlite3_bind_text(ins, 4, lia_route_rule_name(rt, d[i].rule), -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(ins, 4);
+        sqlite3_bind_int64(ins, 5, why);
+        sqlite3_bind_int64(ins, 6, reason);
         sqlite3_bind_int64(ins, 7, at);
         if (sqlite3_step(ins) != SQLITE_DONE)
             return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "recording route decisions: %s", sqlite3_errmsg(db));
@@ -1122,7 +1169,11 @@ int lia_route_record(lia_store *s, const lia_route *rt, int64_t event_id, const 
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
         goto out;
     }
-    rc = insert_rows(db, ins, rt, event_id, d, n, now_us(), err);
+    {
+        lia__rcache c;
+        c.n = 0;
+        rc = insert_rows(db, ins, &c, rt, event_id, d, n, now_us(), err);
+    }
 out:
     sqlite3_finalize(del);
     sqlite3_finalize(ins);
@@ -1137,15 +1188,16 @@ int lia_route_rows(lia_store *s, int64_t event_id, lia_route_row_cb cb, void *ud
     if ((rc = lia__route_db(s, &db, err)))
         return rc;
     if (sqlite3_prepare_v2(db,
-                           "SELECT event_id,recipient,verdict,rule,reason,decided,notified,notification_id"
-                           " FROM route_decision WHERE event_id=? ORDER BY rowid",
+                           "SELECT d.event_id,d.recipient,d.verdict,coalesce(d.rule,'default'),r.text,d.decided,"
+                           "d.notified,d.notification_id FROM route_decision d JOIN route_reason r ON r.id=d.reason"
+                           " WHERE d.event_id=? ORDER BY d.recipient",
                            -1, &st, NULL))
         return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
     sqlite3_bind_int64(st, 1, event_id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         lia_route_row r = {
             sqlite3_column_int64(st, 0),          (const char *)sqlite3_column_text(st, 1),
-            (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+            lia_verdict_name(sqlite3_column_int(st, 2)), (const char *)sqlite3_column_text(st, 3),
             (const char *)sqlite3_column_text(st, 4), sqlite3_column_int64(st, 5),
             sqlite3_column_int64(st, 6),          sqlite3_column_int64(st, 7),
         };
@@ -1171,7 +1223,7 @@ int lia_route_summary(lia_store *s, lia_route_sum_cb cb, void *ud, lia_error *er
                            -1, &st, NULL))
         return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        if ((rc = cb(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+        if ((rc = cb(ud, (const char *)sqlite3_column_text(st, 0), lia_verdict_name(sqlite3_column_int(st, 1)),
                      (uint64_t)sqlite3_column_int64(st, 2), (uint64_t)sqlite3_column_int64(st, 3))))
             break;
     if (!rc && step != SQLITE_DONE)
@@ -1202,6 +1254,7 @@ typedef struct rstage {
     lia_decision *d;
     size_t nd, capd;
     sqlite3_stmt *ins, *ids, *maxq;
+    lia__rcache rc;
 } rstage;
 
 static int st_open(void **out, struct lia_ingest *ing, lia_error *err)
@@ -1251,7 +1304,7 @@ static int resolve(rstage *r, lia_error *err)
                                (unsigned long long)line, (unsigned long long)r->ev[i].line);
             goto out;
         }
-        if ((rc = insert_rows(r->db, r->ins, r->rt, id, r->d + r->ev[i].first, r->ev[i].n, at, err)))
+        if ((rc = insert_rows(r->db, r->ins, &r->rc, r->rt, id, r->d + r->ev[i].first, r->ev[i].n, at, err)))
             goto out;
         i++;
     }
