@@ -12,7 +12,9 @@
 #include "liaison/field.h"
 #include "liaison/ingest.h"
 #include "liaison/limits.h"
+#include "liaison/notify.h"
 #include "liaison/pipeline.h"
+#include "liaison/route.h"
 #include "liaison/slice.h"
 #include "liaison/store.h"
 

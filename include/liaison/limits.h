@@ -36,4 +36,16 @@
 #define LIA_FETCH_BACKOFF_MAX_MS 60000       /* longest retry delay */
 #define LIA_FETCH_MAX_FILES 10000            /* files taken from a drop directory per run */
 
+/* routing and notifications (src/route, src/notify) */
+#define LIA_MAX_CONFIG_FILE (16u << 20) /* a parties / rules / YAML / CSV file */
+#define LIA_MAX_YAML_NODES 2000000      /* nodes in one YAML file */
+#define LIA_MAX_PARTIES 100000          /* owners + partners in one route snapshot */
+#define LIA_MAX_PARTY_VALUES 65536      /* values in one party field (e.g. cidrs) */
+#define LIA_MAX_RULES 4096              /* rules in a routing configuration */
+#define LIA_MAX_RULE_VALUES 4096        /* values in one rule match list */
+#define LIA_MAX_TEMPLATE (256u * 1024)  /* one digest template file */
+#define LIA_MAX_DIGEST_EVENTS 100000    /* events attached to one digest */
+#define LIA_MAX_MESSAGE (64u << 20)     /* one rendered e-mail message */
+#define LIA_MAX_SMTP_TRIES 10           /* delivery attempts per message */
+
 #endif

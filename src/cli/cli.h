@@ -48,5 +48,17 @@ int cli_feed_defaults(cli *c, lia_ingest_opts *o, lia_feed *f, int tlp_given);
 int cmd_ip(cli *c, int argc, char **argv);
 /* cmd_ip.c: configure the demo store to use the fetched IP data; 1 if used. */
 int cli_enrich_demo_setup(cli *c, const char *datadir);
+int cmd_owners(cli *c, int argc, char **argv);
+int cmd_partners(cli *c, int argc, char **argv);
+int cmd_route(cli *c, int argc, char **argv);
+int cmd_notify(cli *c, int argc, char **argv);
+/* Read a whole file ("-" = stdin) into out (initialised here); prints the
+ * error and returns -1 on failure. */
+int cli_read_file(const char *path, size_t max, lia_buf *out);
+/* Fetch one stored event by id into ev (initialised by the caller). */
+int cli_route_fetch(lia_store *s, int64_t id, lia_event *ev, lia_error *err);
+/* Demo: load DATADIR/demo owners, partners and rules; print decisions. */
+int cli_route_demo_setup(lia_store *s, const char *data);
+int cli_route_demo_summary(lia_store *s);
 
 #endif

@@ -201,6 +201,10 @@ int cmd_demo(cli *c, int argc, char **argv)
     printf("Liaison demo: store %s, sample data %s/demo (fictitious, for demonstration)\n", c->db, data);
     printf("IP data: %s\n\n", cli_enrich_demo_setup(c, data) ? "real ip-location-db data (see STORE.conf)"
                                                              : "none (make demo fetches it with npm)");
+    if ((rc = cli_route_demo_setup(s, data))) {
+        lia_store_close(s);
+        return rc;
+    }
     for (size_t i = 0; i < sizeof demo_reports / sizeof demo_reports[0]; i++) {
         const struct demo_report *d = &demo_reports[i];
         char path[4096], map[4096];
@@ -255,6 +259,10 @@ int cmd_demo(cli *c, int argc, char **argv)
     }
     if (qn == 0)
         printf("    none\n");
+    if ((rc = cli_route_demo_summary(s))) {
+        lia_store_close(s);
+        return rc;
+    }
     printf("\nNext: liaison --db %s events --cc NL | liaison --db %s stats | liaison --db %s quarantine\n",
            c->db, c->db, c->db);
     lia_store_close(s);

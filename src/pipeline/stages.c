@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "liaison/ingest.h"
+#include "liaison/route.h"
 
 static const char *const stage_names[LIA_ST__COUNT] = {
     "read", "parse", "normalise", "enrich", "dedup", "route", "store",
@@ -20,5 +21,6 @@ extern const lia_stage lia_stage_dedup;  /* src/enrich/stage.c */
 const lia_stage *const lia_stages[] = {
     &lia_stage_enrich,
     &lia_stage_dedup,
+    &lia_stage_route,
     NULL,
 };

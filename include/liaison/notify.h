@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison/notify.h - e-mail digests to the recipients chosen by routing.
+ *
+ * For each recipient with delivered-but-not-yet-notified events (table
+ * route_decision) whose digest interval has passed, one message: a text
+ * body rendered from DIR/LANG/digest.txt (the recipient's first language
+ * with a template, else "en"), the events attached as CSV and JSON after
+ * the TLP policy was checked again and the recipient's redaction applied;
+ * signed (PGP/MIME, RFC 3156) with our key and encrypted to the recipient's
+ * key when its fingerprint is known (sign+encrypt, RFC 3156 6.2); sent over
+ * SMTP with libcurl (STARTTLS when the server offers it), retried with
+ * backoff, and recorded (tables notification, notification_event; the
+ * route_decision rows get notified / notification_id).
+ *
+ * Templates: a first line "Subject: ...", a blank line, then the body.
+ * Placeholders {{name}}; a section {{#events}} ... {{/events}} repeats for
+ * each listed event (at most LIA_NOTIFY_LISTED), inside it {{FIELD}} is a
+ * harmonised field of the event ({{source.ip}}) or {{event.id}}. Names:
+ * recipient_id recipient_name sender count listed more period_start
+ * period_end generated_at language. An unknown name is an error. */
+#ifndef LIAISON_NOTIFY_H
+#define LIAISON_NOTIFY_H
+
+#include <stdint.h>
+
+#include "liaison/error.h"
+#include "liaison/slice.h"
+#include "liaison/store.h"
+
+#define LIA_NOTIFY_LISTED 50 /* events listed in the body (all are attached) */
+
+/* ---- templates ---- */
+
+typedef struct lia_tmpl_vars {
+    /* Value of name outside a section (item == SIZE_MAX) or for item i of
+     * the current section; NULL = unknown name (an error). */
+    const char *(*get)(void *ud, const char *name, size_t n, size_t item);
+    /* Items in section name, or SIZE_MAX for an unknown section. */
+    size_t (*count)(void *ud, const char *name, size_t n);
+    void *ud;
+} lia_tmpl_vars;
+
+/* Render template t[0..n) into out. LIA_OK, or LIA_EPARSE (unbalanced or
+ * malformed tag, unknown name; err->line set) / LIA_ELIMIT. Pure. */
+int lia_tmpl_render(const char *t, size_t n, const lia_tmpl_vars *v, lia_buf *out, lia_error *err);
+
+/* ---- digests ---- */
+
+typedef struct lia_notify_opts {
+    int dry_run;            /* render only: no signing, sending or recording */
+    int force;              /* every recipient with pending events is due */
+    int unsigned_ok;        /* allow sending without a signing key */
+    int64_t now_us;         /* 0 = the clock */
+    const char *templates;  /* directory of LANG/digest.txt (required) */
+    const char *only;       /* one recipient ("owner:ID"), NULL = all */
+    /* Each NULL/0 = the routing configuration's setting, else a default. */
+    const char *smtp_url;   /* smtp_url; default smtp://127.0.0.1:25 */
+    const char *mail_from;  /* mail_from (required to send) */
+    const char *sign_key;   /* sign_key: fingerprint of our secret key */
+    const char *gnupg_home; /* gnupg_home; default $GNUPGHOME / ~/.gnupg */
+    int tries;              /* smtp_tries; default 3 */
+    int backoff_ms;         /* smtp_backoff (first retry delay); default 2000 */
+} lia_notify_opts;
+
+typedef struct lia_notify_result {
+    const char *recipient;  /* "owner:ID" */
+    const char *to;         /* comma-separated addresses */
+    const char *language;   /* template used */
+    const char *message_id;
+    const char *outcome;    /* "sent", "failed", "dry-run", "skipped", "not-due" */
+    const char *error;      /* why failed/skipped, "" otherwise */
+    size_t events;          /* attached */
+    size_t withheld;        /* refused by the TLP policy at send time */
+    int64_t notification_id;
+    int signed_, encrypted;
+    int attempts;
+    const char *message;    /* the whole message (dry run: the clear text) */
+    size_t message_len;
+} lia_notify_result;
+
+typedef int (*lia_notify_cb)(void *ud, const lia_notify_result *r);
+
+/* Send what is due. cb (may be NULL) is called once per recipient with
+ * pending events. Returns LIA_OK when every due digest was sent (or
+ * rendered); LIA_ENET if any delivery failed (recorded, retried next run);
+ * other errors stop the run. */
+int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, void *ud, lia_error *err);
+
+typedef struct lia_notification {
+    int64_t id;
+    const char *recipient, *to, *message_id, *outcome, *error, *language;
+    int64_t at_us;
+    uint64_t events;
+    int attempts, signed_, encrypted;
+} lia_notification;
+typedef int (*lia_notification_cb)(void *ud, const lia_notification *n);
+/* Recorded notifications, newest first (limit 0 = all). */
+int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *ud, lia_error *err);
+
+#endif

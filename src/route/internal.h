@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Internals shared by the files of src/route (not part of the public API). */
+#ifndef LIA_ROUTE_INTERNAL_H
+#define LIA_ROUTE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "liaison/route.h"
+
+/* sqlite3* of the store with the routing tables created. */
+int lia__route_db(lia_store *s, sqlite3 **db, lia_error *err);
+int lia__party_from_json(lia_party *p, int kind, const char *id, const char *body, lia_error *err);
+/* "90s" "30m" "1h" "1d" or plain seconds -> seconds (1 .. 365 days). */
+int lia__parse_duration(const char *s, size_t n, int64_t *out);
+/* Validate and normalise an e-mail address (domain in A-labels, lower). */
+int lia__email_norm(const char *s, size_t n, lia_buf *out, const char **why);
+
+/* Ids of the static reason sentences in table route_reason, cached by
+ * pointer (reasons are static strings). */
+typedef struct lia__rcache {
+    const char *p[64];
+    int64_t id[64];
+    int n;
+} lia__rcache;
+int lia__route_reason_id(sqlite3 *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err);
+
+/* Open-addressing hash of 64-bit keys to int32 values. */
+typedef struct lia__h64 {
+    uint64_t *k;
+    int32_t *v;
+    size_t cap, n; /* cap is a power of two; empty slot: v == -1 */
+} lia__h64;
+
+/* Hash of byte strings (copied) to int32 values. */
+typedef struct lia__hstr {
+    uint32_t *off, *len; /* into keys */
+    int32_t *v;
+    uint64_t *h;
+    size_t cap, n;
+    lia_buf keys;
+} lia__hstr;
+
+/* Owner index: longest-prefix match over IPv4 and IPv6 networks, ASN and
+ * domain suffix (owners.c). */
+/* Host-address fast path for IPv4: a /16 table; a slot with longer
+ * prefixes points at its flattened runs (start of run in the low 16 bits,
+ * owner), searched by bisection. */
+typedef struct lia__v4run {
+    uint16_t start;
+    int32_t owner;
+} lia__v4run;
+
+typedef struct lia__owner_index {
+    int32_t *top;              /* [65536] owner of the /16, -1 none, <= -2: runs -2-k */
+    uint32_t *sub_off, *sub_n; /* runs of the k-th slot with longer prefixes */
+    size_t nsub;
+    lia__v4run *runs;
+    size_t nruns;
+    lia__h64 v4;               /* key: addr << 8 | prefix */
+    uint8_t lens4[33];         /* distinct prefix lengths, longest first */
+    int nlens4;
+    lia__hstr v6;              /* key: 16 masked bytes + prefix byte */
+    uint8_t lens6[129];
+    int nlens6;
+    lia__h64 asn;
+    lia__hstr dom;
+} lia__owner_index;
+
+int lia__owner_index_build(lia__owner_index *ix, const lia_party *p, size_t np, lia_error *err);
+void lia__owner_index_free(lia__owner_index *ix);
+int lia__owner_index_ip(const lia__owner_index *ix, const lia_ip *ip);
+int lia__owner_index_asn(const lia__owner_index *ix, uint32_t asn);
+int lia__owner_index_domain(const lia__owner_index *ix, const char *fqdn, size_t n);
+
+/* Partner index: partners covering each country (partners.c). */
+typedef struct lia__partner_index {
+    int32_t first[26 * 26];
+    int32_t *next_party, *next; /* linked pairs */
+    size_t n, cap;
+} lia__partner_index;
+
+int lia__partner_index_build(lia__partner_index *ix, const lia_party *p, size_t np, lia_error *err);
+void lia__partner_index_free(lia__partner_index *ix);
+static inline int lia__cc_index(const char *cc)
+{
+    if (cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z')
+        return -1;
+    return (cc[0] - 'A') * 26 + (cc[1] - 'A');
+}
+
+int lia__h64_put(lia__h64 *h, uint64_t k, int32_t v, int32_t *old);
+int32_t lia__h64_get(const lia__h64 *h, uint64_t k);
+void lia__h64_free(lia__h64 *h);
+int lia__hstr_put(lia__hstr *h, const void *k, size_t n, int32_t v, int32_t *old);
+int32_t lia__hstr_get(const lia__hstr *h, const void *k, size_t n);
+void lia__hstr_free(lia__hstr *h);
+
+#endif
