@@ -45,5 +45,8 @@ int cmd_fetch(cli *c, int argc, char **argv);
 /* ingest --feed NAME without --format: take format and options from the
  * registered feed f (filled); 1 if the feed is registered. */
 int cli_feed_defaults(cli *c, lia_ingest_opts *o, lia_feed *f, int tlp_given);
+int cmd_serve(cli *c, int argc, char **argv);
+int cmd_accounts(cli *c, int argc, char **argv);
+int cmd_taxii(cli *c, int argc, char **argv);
 
 #endif

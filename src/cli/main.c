@@ -15,6 +15,9 @@ static const cli_cmd commands[] = {
     {"feeds", "the feed registry: list, add, show, health ...", cmd_feeds},
     {"fetch", "fetch registered feeds that are due (or one by name)", cmd_fetch},
     {"demo", "ingest the bundled sample reports and summarise them", cmd_demo},
+    {"serve", "serve the TAXII 2.1 API to partners (HTTP/HTTPS)", cmd_serve},
+    {"accounts", "organisations, users and API keys of the server", cmd_accounts},
+    {"taxii", "TAXII 2.1 collections: seed, add, grant, pull from a server", cmd_taxii},
     {NULL, NULL, NULL},
 };
 
