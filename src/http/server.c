@@ -66,6 +66,8 @@ typedef struct req {
     lia_http *h;
     int64_t t0;
     int early_status;          /* set on the first call when headers are bad */
+    int too_large;             /* body went over max_body */
+    uint64_t discarded;
     const char *early_why;
     uint64_t content_length;
     lia_buf body;
@@ -445,28 +447,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             q->early_status = 413;
             q->early_why = "request body larger than the server accepts";
         }
-        return MHD_YES; /* respond on a later call, never the first */
+        if (q->early_status) {
+            /* Framing is ambiguous or the body too large: answer now, before
+             * any body is read; MHD then closes the connection (it cannot
+             * know where this request ends). Every other response is queued
+             * on a later call, after the whole body, so keep-alive works. */
+            snprintf(q->deny, sizeof q->deny, "%d %s", q->early_status, q->early_why);
+            return simple_error(q, c, q->early_status,
+                                q->early_status == 413   ? "Payload Too Large"
+                                : q->early_status == 431 ? "Request Header Fields Too Large"
+                                                         : "Bad Request",
+                                q->early_why);
+        }
+        return MHD_YES;
     }
     if (q->queued) {
         *upload_size = 0;
         return MHD_YES;
     }
-    if (q->early_status) {
-        *upload_size = 0;
-        snprintf(q->deny, sizeof q->deny, "%d %s", q->early_status, q->early_why);
-        return simple_error(q, c, q->early_status,
-                            q->early_status == 413 ? "Payload Too Large" : "Bad Request",
-                            q->early_why);
-    }
     if (*upload_size) {
-        if (lia_buf_append(&q->body, upload_data, *upload_size)) {
-            *upload_size = 0;
-            snprintf(q->deny, sizeof q->deny, "413 body over limit");
-            return simple_error(q, c, 413, "Payload Too Large",
-                                "request body larger than the server accepts");
+        if (!q->too_large && lia_buf_append(&q->body, upload_data, *upload_size))
+            q->too_large = 1;
+        if (q->too_large) {
+            /* chunked body over the limit: discard the rest (up to a bound,
+             * then drop the connection) and answer 413 at the end */
+            q->discarded += *upload_size;
+            if (q->discarded > 4 * (uint64_t)h->o.max_body) {
+                snprintf(q->deny, sizeof q->deny, "413 body over limit; connection dropped");
+                return MHD_NO;
+            }
         }
         *upload_size = 0;
         return MHD_YES;
+    }
+    if (q->too_large) {
+        snprintf(q->deny, sizeof q->deny, "413 body over limit");
+        return simple_error(q, c, 413, "Payload Too Large",
+                            "request body larger than the server accepts");
     }
     return handle(q, c, url, method);
 }

@@ -776,8 +776,12 @@ int lia__taxii_delete(lia_store *s, const lia_taxii_collection *c, const char *o
     f.nids = f.ntypes = 0;
     q.nb = 0;
     lia_buf_init(&q.sql, 4096);
-    lia_buf_puts(&q.sql, "UPDATE taxii_objects AS o SET deleted = 1, latest = 0");
+    /* select first (the IN list is materialised once), then flag: a
+     * correlated "first"/"last" must not move while rows are updated */
+    lia_buf_puts(&q.sql, "UPDATE taxii_objects SET deleted = 1, latest = 0 WHERE seq IN"
+                         " (SELECT o.seq FROM taxii_objects o");
     where_common(&q, c, object_id, &f, NULL, LIA_TAXII_OBJECTS);
+    lia_buf_puts(&q.sql, ")");
     if ((rc = exec(db, "SAVEPOINT taxii_del", err)))
         goto out;
     if ((rc = prepare(db, &q, &st, err)) == LIA_OK) {
