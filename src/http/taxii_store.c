@@ -52,6 +52,7 @@ static const char schema[] =
     "  success INTEGER NOT NULL, failure INTEGER NOT NULL, pending INTEGER NOT NULL,"
     "  detail TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS taxii_cursors(source TEXT PRIMARY KEY, added_after INTEGER,"
+    "  last_added INTEGER,"
     "  next TEXT, updated INTEGER NOT NULL);";
 
 static int dberr(sqlite3 *db, lia_error *err, const char *what)

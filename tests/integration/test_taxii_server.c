@@ -1037,6 +1037,83 @@ static void test_tls(void **state)
     assert_int_equal(lia_http_start(&o, &h, &e), LIA_EINVAL);
 }
 
+static uint64_t count_events(const char *db, const char *feed)
+{
+    lia_store *s;
+    lia_error e;
+    lia_query q;
+    uint64_t n = 0;
+    lia_error_clear(&e);
+    memset(&q, 0, sizeof q);
+    q.feed = feed;
+    if (lia_store_open(db, &s, &e) || lia_store_count(s, &q, &n, &e))
+        fail_msg("count: %s", e.reason);
+    lia_store_close(s);
+    return n;
+}
+
+static int tlp_seen(void *ud, const lia_event *ev)
+{
+    int *mask = ud;
+    if (lia_event_has(ev, LIA_F_TLP))
+        *mask |= 1 << ev->v[LIA_F_TLP].i;
+    return 0;
+}
+
+static void test_pull(void **state)
+{
+    char db2[400], url[128];
+    lia_store *s;
+    lia_error e;
+    lia_taxii_pull_opts o;
+    lia_taxii_pull_result res;
+    (void)state;
+    snprintf(db2, sizeof db2, "%s/pull.db", tmpdir);
+    snprintf(url, sizeof url, "%s/partners/", base_url);
+    memset(&o, 0, sizeof o);
+    o.url = url;
+    o.collection = "cert-p";
+    o.token = admin_key;
+    o.feed = "partner-taxii";
+    o.default_tlp = -1;
+    o.page = 2;
+    o.max_pages = 1; /* stop after one page: an interrupted pull */
+    lia_error_clear(&e);
+    assert_int_equal(lia_store_open(db2, &s, &e), LIA_OK);
+    if (lia_taxii_pull(s, &o, &res, &e))
+        fail_msg("pull: %s", e.reason);
+    assert_int_equal(res.pages, 1);
+    assert_int_equal(res.objects, 2);
+    assert_int_equal(res.events, 2);
+    o.max_pages = 0; /* resume: the rest */
+    if (lia_taxii_pull(s, &o, &res, &e))
+        fail_msg("pull resume: %s", e.reason);
+    assert_true(res.resumed);
+    assert_int_equal(res.objects, 2); /* admin sees 4 of the 5 (TLP) */
+    assert_int_equal(res.events, 2);
+    assert_string_equal(res.cursor, "2023-11-14T22:13:20.000003Z");
+    if (lia_taxii_pull(s, &o, &res, &e)) /* nothing new */
+        fail_msg("pull again: %s", e.reason);
+    assert_int_equal(res.objects, 0);
+    assert_int_equal(res.events, 0);
+    lia_store_close(s);
+    assert_int_equal(count_events(db2, "partner-taxii"), 4);
+    /* TLP of the source kept: GREEN, AMBER, AMBER+STRICT, RED */
+    lia_store_open(db2, &s, &e);
+    lia_query q;
+    memset(&q, 0, sizeof q);
+    int tlps = 0;
+    assert_int_equal(lia_store_query(s, &q, tlp_seen, &tlps, &e), LIA_OK);
+    assert_int_equal(tlps, (1 << LIA_TLP_GREEN) | (1 << LIA_TLP_AMBER) |
+                               (1 << LIA_TLP_AMBER_STRICT) | (1 << LIA_TLP_RED));
+    lia_store_close(s);
+    /* wrong credentials: a clear error, nothing stored */
+    o.token = "lia_wrong";
+    lia_store_open(db2, &s, &e);
+    assert_int_equal(lia_taxii_pull(s, &o, &res, &e), LIA_EAUTH);
+    lia_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1049,7 +1126,7 @@ int main(void)
         cmocka_unit_test(test_delete),      cmocka_unit_test(test_tlp_partner),
         cmocka_unit_test(test_policy),      cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_framing),     cmocka_unit_test(test_tls),
-        cmocka_unit_test(test_access_log),
+        cmocka_unit_test(test_pull),        cmocka_unit_test(test_access_log),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);
