@@ -151,6 +151,13 @@ int lia_taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, const
                     const lia_taxii_filter *f, const lia_taxii_reader *r, lia_buf *out,
                     lia_taxii_page *pg, lia_error *err);
 
+/* The next token that continues a query of c (kind, object_id, filters f)
+ * after the row with key (date_us, seq), as lia_taxii_query would issue it.
+ * For tools that start a walk in the middle (bench, resumable exports). */
+void lia_taxii_next_for(const lia_taxii_collection *c, int kind, const char *object_id,
+                        const lia_taxii_filter *f, int64_t date_us, int64_t seq,
+                        char out[LIA_TAXII_NEXT_MAX]);
+
 /* ---- pull client (src/http/taxii_pull.c) ---- */
 
 typedef struct lia_taxii_pull_opts {
