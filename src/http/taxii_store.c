@@ -423,6 +423,7 @@ out:
 
 struct lia_taxii_bulk {
     sqlite3 *db;
+    int64_t cache_size; /* restored at the end */
     sqlite3_stmt *ins;
     int64_t coll;
     uint64_t n;
@@ -447,7 +448,16 @@ int lia_taxii_bulk_begin(lia_store *s, int64_t coll_rowid, lia_taxii_bulk **out,
         return rc;
     }
     /* a bulk load is repeatable: trade durability for speed while it runs */
-    exec(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576; PRAGMA journal_mode = OFF", NULL);
+    {
+        sqlite3_stmt *cs = NULL;
+        b->cache_size = -65536;
+        if (sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &cs, NULL) == SQLITE_OK &&
+            sqlite3_step(cs) == SQLITE_ROW)
+            b->cache_size = sqlite3_column_int64(cs, 0);
+        sqlite3_finalize(cs);
+    }
+    exec(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576; PRAGMA journal_mode = OFF",
+         NULL);
     if (exec(db, "BEGIN", err)) {
         sqlite3_finalize(b->ins);
         free(b);
@@ -485,7 +495,13 @@ int lia_taxii_bulk_end(lia_taxii_bulk *b, lia_error *err)
     if (!b)
         return LIA_OK;
     rc = exec(b->db, "COMMIT", err);
-    exec(b->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536", NULL);
+    {
+        char pr[160];
+        snprintf(pr, sizeof pr,
+                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = %lld",
+                 (long long)b->cache_size);
+        exec(b->db, pr, NULL);
+    }
     sqlite3_finalize(b->ins);
     free(b);
     return rc;
