@@ -170,9 +170,7 @@ static void page(lia__req *r, const lia_taxii_collection *c, int kind, const cha
         lia__http_error(r, 400, "ProcessingError", r->filter_why);
         return;
     }
-    if (r->who.org_kind == LIA_ORG_OWN && r->who.role == LIA_ROLE_ADMIN)
-        rd.org_id = r->who.org_id;
-    /* own-team objects are owned by org 0 */
+    /* objects of our own team are owned by org 0 */
     if (r->who.org_kind == LIA_ORG_OWN)
         rd.org_id = 0;
     int rc = lia_taxii_query(r->store, c, kind, oid, &r->filter, &rd, &r->out, &pg, &e);

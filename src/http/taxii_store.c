@@ -945,7 +945,7 @@ void lia__taxii_access(lia_store *s, const lia_taxii_collection *c, const lia_pr
         }
         sqlite3_finalize(st);
         /* constituents receive; they never write into shared collections */
-        if (p->role == LIA_ROLE_CONSTITUENT && !w)
+        if (p->role == LIA_ROLE_CONSTITUENT)
             w = 0;
     }
     *can_read = r && c->allow_read;
