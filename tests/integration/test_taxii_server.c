@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1114,6 +1116,62 @@ static void test_pull(void **state)
     lia_store_close(s);
 }
 
+/* `liaison serve` as a child: serves, then SIGTERM stops it cleanly (exit 0). */
+static void test_serve_sigterm(void **state)
+{
+    const char *bin = getenv("LIAISON_BIN");
+    int errp[2];
+    (void)state;
+    assert_non_null(bin);
+    assert_int_equal(pipe(errp), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(errp[1], 2);
+        close(errp[0]);
+        close(errp[1]);
+        execl(bin, bin, "--db", dbpath, "serve", "--listen", "127.0.0.1:0", "--access-log",
+              "/dev/null", (char *)NULL);
+        _exit(127);
+    }
+    close(errp[1]);
+    char line[512];
+    size_t n = 0;
+    while (n < sizeof line - 1) { /* first line: "... (port N) ..." */
+        ssize_t k = read(errp[0], line + n, 1);
+        if (k <= 0 || line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = '\0';
+    const char *pp = strstr(line, "(port ");
+    if (!pp)
+        fail_msg("no port in \"%s\"", line);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", atoi_check(pp + 6));
+    CURL *c = curl_easy_init();
+    resp r;
+    http_on(c, base, "GET", "/taxii2/", bearer_admin, TAXII, NULL, NULL, &r);
+    ASSERT_STATUS(&r, 200);
+    resp_free(&r);
+    curl_easy_cleanup(c);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int st = 0;
+    for (int i = 0; i < 100; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            break;
+        usleep(50000);
+        if (i == 99) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            fail_msg("serve did not stop within 5 s of SIGTERM");
+        }
+    }
+    close(errp[0]);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1126,7 +1184,7 @@ int main(void)
         cmocka_unit_test(test_delete),      cmocka_unit_test(test_tlp_partner),
         cmocka_unit_test(test_policy),      cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_framing),     cmocka_unit_test(test_tls),
-        cmocka_unit_test(test_pull),        cmocka_unit_test(test_access_log),
+        cmocka_unit_test(test_pull),        cmocka_unit_test(test_serve_sigterm),        cmocka_unit_test(test_access_log),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);
