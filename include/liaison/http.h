@@ -25,7 +25,7 @@ typedef struct lia_http_opts {
                                  port 0 picks a free port (see lia_http_port) */
     const char *cert_pem;     /* TLS certificate chain (PEM text); NULL = plain HTTP */
     const char *key_pem;      /* TLS private key (PEM text) */
-    unsigned threads;         /* worker threads (0 = 4) */
+    unsigned threads;         /* worker threads (0 = one per CPU) */
     size_t max_body;          /* request body cap in bytes (0 = LIA_HTTP_MAX_BODY) */
     size_t max_header;        /* per-connection header memory (0 = LIA_HTTP_MAX_HEADER) */
     unsigned timeout_s;       /* idle connection timeout (0 = LIA_HTTP_TIMEOUT_S) */

@@ -90,7 +90,7 @@ static void serve_usage(FILE *f)
             "  --cert FILE           TLS certificate chain (PEM); with --key: HTTPS\n"
             "  --key FILE            TLS private key (PEM)\n"
             "                        (or $LIAISON_TLS_CERT / $LIAISON_TLS_KEY)\n"
-            "  --threads N           worker threads (default 4)\n"
+            "  --threads N           worker threads (default: one per CPU)\n"
             "  --max-body BYTES      request body limit (default %u)\n"
             "  --max-header BYTES    header memory per connection (default %u)\n"
             "  --timeout SECONDS     idle connection timeout (default %u)\n"

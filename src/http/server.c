@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http/server_internal.h"
 #include "http/taxii_internal.h"
@@ -601,8 +602,10 @@ int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)
     if (!(h = calloc(1, sizeof *h)))
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "server");
     h->o = *o;
-    if (!h->o.threads)
-        h->o.threads = 4;
+    if (!h->o.threads) { /* one worker per CPU: more only adds switching (docs/performance.md) */
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        h->o.threads = ncpu > 0 ? (unsigned)(ncpu > 64 ? 64 : ncpu) : 2;
+    }
     if (!h->o.max_body)
         h->o.max_body = LIA_HTTP_MAX_BODY;
     if (!h->o.max_header)
