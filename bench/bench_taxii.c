@@ -62,8 +62,7 @@ static int gen(const char *db, uint64_t n)
     snprintf(c.api_root, sizeof c.api_root, "bench");
     snprintf(c.id, sizeof c.id, "big");
     snprintf(c.title, sizeof c.title, "10M objects");
-    if (lia_taxii_api_root_add(s, "bench", "Benchmark", NULL, 0, &e) ||
-        lia_taxii_collection_add(s, &c, &e))
+    if (lia_taxii_api_root_add(s, "bench", "Benchmark", NULL, 0, &e) || lia_taxii_collection_add(s, &c, &e))
         return die(&e);
     if (lia_accounts_org_add(s, "bench-own", LIA_ORG_OWN, LIA_TLP_AMBER_STRICT, NULL, &e) ||
         lia_accounts_user_add(s, "bench-own", "bench", LIA_ROLE_ADMIN, NULL, NULL, &e) ||
@@ -82,8 +81,8 @@ static int gen(const char *db, uint64_t n)
         int64_t da = BASE_US + (int64_t)i * 1000; /* one object per ms */
         int tlp = (int)(i % 4);                   /* CLEAR .. AMBER+STRICT */
         lia_stix_time_format(da - 5000000, vt);
-        snprintf(id, sizeof id, "indicator--%08llx-0000-4000-8000-%012llx",
-                 (unsigned long long)(i >> 24), (unsigned long long)(i * 2654435761u % 1000000000000ull));
+        snprintf(id, sizeof id, "indicator--%08llx-0000-4000-8000-%012llx", (unsigned long long)(i >> 24),
+                 (unsigned long long)(i * 2654435761u % 1000000000000ull));
         int bl = snprintf(body, sizeof body,
                           "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
                           "\"created\":\"%s\",\"modified\":\"%s\",\"name\":\"bench %llu\","
@@ -114,8 +113,8 @@ static int gen(const char *db, uint64_t n)
             continue;
         }
         /* row pos has seq pos + 1 and date_added BASE + pos ms in a fresh store */
-        lia_taxii_next_for(&c, LIA_TAXII_OBJECTS, NULL, &flt, BASE_US + (int64_t)pos * 1000,
-                           (int64_t)pos + 1, next);
+        lia_taxii_next_for(&c, LIA_TAXII_OBJECTS, NULL, &flt, BASE_US + (int64_t)pos * 1000, (int64_t)pos + 1,
+                           next);
         fprintf(f, "/bench/collections/big/objects/?limit=1000&next=%s\n", next);
     }
     fclose(f);
@@ -174,8 +173,8 @@ static int query(const char *db, int k)
     qsort(lat, (size_t)n, sizeof *lat, cmp_d);
     printf("%d pages in-process: %.0f pages/s, %.0f objects/s, %.1f MB/s; latency p50 %.2f ms, "
            "p99 %.2f ms, max %.2f ms\n",
-           n, n / (t1 - t0), (double)objects / (t1 - t0), (double)bytes / 1e6 / (t1 - t0),
-           lat[n / 2] * 1e3, lat[(n * 99) / 100] * 1e3, lat[n - 1] * 1e3);
+           n, n / (t1 - t0), (double)objects / (t1 - t0), (double)bytes / 1e6 / (t1 - t0), lat[n / 2] * 1e3,
+           lat[(n * 99) / 100] * 1e3, lat[n - 1] * 1e3);
     fclose(f);
     free(lat);
     lia_buf_free(&out);

@@ -18,12 +18,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                    \
-        }                                                                               \
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                     \
+            abort();                                                                                         \
+        }                                                                                                    \
     } while (0)
 
 static int apply(void *ud, const char *k, const char *v)
@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *s = (const char *)data;
     lia_taxii_filter_init(&f);
     (void)lia_http_query_each(s, size, apply, &f, &why);
-    CHECK(f.nids <= LIA_TAXII_MAX_MATCH && f.ntypes <= LIA_TAXII_MAX_MATCH &&
-          f.nver <= LIA_TAXII_MAX_MATCH && f.used <= sizeof f.arena);
+    CHECK(f.nids <= LIA_TAXII_MAX_MATCH && f.ntypes <= LIA_TAXII_MAX_MATCH && f.nver <= LIA_TAXII_MAX_MATCH &&
+          f.used <= sizeof f.arena);
     CHECK(f.limit <= LIA_TAXII_PAGE_MAX);
     for (int i = 0; i < f.nids; i++)
         CHECK(f.ids[i] >= f.arena && f.ids[i] < f.arena + sizeof f.arena && f.ids[i][0]);

@@ -26,8 +26,8 @@ const char *lia_role_name(int role);
 int lia_org_kind_parse(const char *s);
 const char *lia_org_kind_name(int kind);
 
-#define LIA_NAME_MAX 128
-#define LIA_KEY_TOKEN_MAX 80   /* "lia_" + 43 base64url chars + NUL fits */
+#define LIA_NAME_MAX      128
+#define LIA_KEY_TOKEN_MAX 80 /* "lia_" + 43 base64url chars + NUL fits */
 
 /* Create the tables and the server secret if missing. Every other function
  * calls it, so calling it is optional. */
@@ -37,8 +37,8 @@ int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceili
                          lia_error *err);
 int lia_accounts_org_find(lia_store *s, const char *name, int64_t *id, lia_error *err);
 /* password may be NULL (token-only user). Minimum 12 characters otherwise. */
-int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role,
-                          const char *password, int64_t *id, lia_error *err);
+int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
+                          int64_t *id, lia_error *err);
 /* New API key for user; token (shown once) written to token_out.
  * rate/burst 0 = server default. */
 int lia_accounts_key_add(lia_store *s, const char *user, double rate, double burst,
@@ -49,14 +49,14 @@ int lia_accounts_key_revoke(lia_store *s, int64_t key_id, lia_error *err);
 typedef struct lia_principal {
     int64_t org_id, user_id, key_id; /* key_id 0 for password logins */
     int role, org_kind, tlp_ceiling;
-    double rate, burst;              /* 0 = server default */
+    double rate, burst; /* 0 = server default */
     char org[LIA_NAME_MAX], user[LIA_NAME_MAX];
 } lia_principal;
 
 /* LIA_EAUTH for an unknown user, wrong password, unknown or revoked key,
  * disabled user; reason in err. */
-int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password,
-                            lia_principal *out, lia_error *err);
+int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
+                            lia_error *err);
 int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err);
 
 /* One line of text per org, user and key (never a secret), for `accounts list`. */

@@ -20,20 +20,20 @@
 typedef struct lia_http lia_http;
 
 typedef struct lia_http_opts {
-    const char *db;           /* store path (each worker opens its own handle) */
-    const char *listen;       /* "ADDR:PORT" ("[::1]:PORT" for IPv6); default 127.0.0.1:8443;
-                                 port 0 picks a free port (see lia_http_port) */
-    const char *cert_pem;     /* TLS certificate chain (PEM text); NULL = plain HTTP */
-    const char *key_pem;      /* TLS private key (PEM text) */
-    unsigned threads;         /* worker threads (0 = one per CPU) */
-    size_t max_body;          /* request body cap in bytes (0 = LIA_HTTP_MAX_BODY) */
-    size_t max_header;        /* per-connection header memory (0 = LIA_HTTP_MAX_HEADER) */
-    unsigned timeout_s;       /* idle connection timeout (0 = LIA_HTTP_TIMEOUT_S) */
-    unsigned max_conns;       /* simultaneous connections (0 = LIA_HTTP_MAX_CONNS) */
-    double rate;              /* default requests/s per API key or user (0 = LIA_HTTP_RATE) */
-    double burst;             /* default bucket size (0 = LIA_HTTP_BURST) */
-    FILE *access_log;         /* one line per request; NULL = none */
-    const char *public_url;   /* base URL used in discovery (default from Host header) */
+    const char *db;         /* store path (each worker opens its own handle) */
+    const char *listen;     /* "ADDR:PORT" ("[::1]:PORT" for IPv6); default 127.0.0.1:8443;
+                               port 0 picks a free port (see lia_http_port) */
+    const char *cert_pem;   /* TLS certificate chain (PEM text); NULL = plain HTTP */
+    const char *key_pem;    /* TLS private key (PEM text) */
+    unsigned threads;       /* worker threads (0 = one per CPU) */
+    size_t max_body;        /* request body cap in bytes (0 = LIA_HTTP_MAX_BODY) */
+    size_t max_header;      /* per-connection header memory (0 = LIA_HTTP_MAX_HEADER) */
+    unsigned timeout_s;     /* idle connection timeout (0 = LIA_HTTP_TIMEOUT_S) */
+    unsigned max_conns;     /* simultaneous connections (0 = LIA_HTTP_MAX_CONNS) */
+    double rate;            /* default requests/s per API key or user (0 = LIA_HTTP_RATE) */
+    double burst;           /* default bucket size (0 = LIA_HTTP_BURST) */
+    FILE *access_log;       /* one line per request; NULL = none */
+    const char *public_url; /* base URL used in discovery (default from Host header) */
 } lia_http_opts;
 
 /* Start serving in background threads. Returns LIA_EINVAL (bad listen
@@ -55,8 +55,7 @@ typedef struct lia_http_header {
  * Content-Length that is not a decimal number, a Transfer-Encoding other than
  * "chunked", more than one Host. Returns LIA_OK, or LIA_EPARSE with *why set
  * to a static reason. *content_length is set (UINT64_MAX when absent). */
-int lia_http_check_headers(const lia_http_header *h, size_t n, uint64_t *content_length,
-                           const char **why);
+int lia_http_check_headers(const lia_http_header *h, size_t n, uint64_t *content_length, const char **why);
 
 enum lia_media {
     LIA_MEDIA_NONE = -1,
@@ -64,7 +63,7 @@ enum lia_media {
     LIA_MEDIA_STIX21 = 1,  /* application/stix+json;version=2.1 */
 };
 #define LIA_MEDIA_TAXII21_STR "application/taxii+json;version=2.1"
-#define LIA_MEDIA_STIX21_STR "application/stix+json;version=2.1"
+#define LIA_MEDIA_STIX21_STR  "application/stix+json;version=2.1"
 
 /* Pick the response media type from an Accept header value: the first
  * acceptable media range (taxii+json or, if allow_stix, stix+json; no
@@ -79,8 +78,8 @@ enum lia_auth_kind { LIA_AUTH_NONE = 0, LIA_AUTH_BASIC = 1, LIA_AUTH_BEARER = 2 
 #define LIA_AUTH_MAX 256
 typedef struct lia_http_auth {
     int kind;
-    char user[LIA_AUTH_MAX];     /* Basic: user name */
-    char secret[LIA_AUTH_MAX];   /* Basic: password; Bearer: token */
+    char user[LIA_AUTH_MAX];   /* Basic: user name */
+    char secret[LIA_AUTH_MAX]; /* Basic: password; Bearer: token */
 } lia_http_auth;
 
 /* Parse an Authorization header value. LIA_EPARSE (with *why) for an
@@ -96,8 +95,7 @@ int lia_http_url_decode(const char *s, size_t n, char *out, size_t outn, size_t 
 /* Split a raw query string "a=b&c=d" and call cb with each decoded pair
  * (at most LIA_HTTP_MAX_PARAMS). A non-zero cb return stops and is returned. */
 typedef int (*lia_http_param_cb)(void *ud, const char *key, const char *value);
-int lia_http_query_each(const char *qs, size_t n, lia_http_param_cb cb, void *ud,
-                        const char **why);
+int lia_http_query_each(const char *qs, size_t n, lia_http_param_cb cb, void *ud, const char **why);
 
 /* STIX/TAXII timestamps: "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" <-> microseconds
  * since the epoch (digits beyond microseconds are truncated). */

@@ -97,19 +97,24 @@ static void serve_usage(FILE *f)
             "  --rate R --burst B    token bucket per API key or user (default %g/s, %g)\n"
             "  --access-log FILE     one line per request ('-' = stdout, default)\n"
             "  --public-url URL      base URL written in discovery (default from Host)\n",
-            LIA_HTTP_MAX_BODY, LIA_HTTP_MAX_HEADER, LIA_HTTP_TIMEOUT_S, LIA_HTTP_RATE,
-            LIA_HTTP_BURST);
+            LIA_HTTP_MAX_BODY, LIA_HTTP_MAX_HEADER, LIA_HTTP_TIMEOUT_S, LIA_HTTP_RATE, LIA_HTTP_BURST);
 }
 
 int cmd_serve(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'},     {"cert", required_argument, NULL, 'c'},
-        {"key", required_argument, NULL, 'k'},        {"threads", required_argument, NULL, 't'},
-        {"max-body", required_argument, NULL, 'b'},   {"max-header", required_argument, NULL, 'H'},
-        {"timeout", required_argument, NULL, 'T'},    {"rate", required_argument, NULL, 'r'},
-        {"burst", required_argument, NULL, 'B'},      {"access-log", required_argument, NULL, 'a'},
-        {"public-url", required_argument, NULL, 'u'}, {"help", no_argument, NULL, 'h'},
+        {"listen", required_argument, NULL, 'l'},
+        {"cert", required_argument, NULL, 'c'},
+        {"key", required_argument, NULL, 'k'},
+        {"threads", required_argument, NULL, 't'},
+        {"max-body", required_argument, NULL, 'b'},
+        {"max-header", required_argument, NULL, 'H'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"rate", required_argument, NULL, 'r'},
+        {"burst", required_argument, NULL, 'B'},
+        {"access-log", required_argument, NULL, 'a'},
+        {"public-url", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     lia_http_opts o;
@@ -220,18 +225,17 @@ out:
 
 static void accounts_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: liaison [--db PATH] accounts COMMAND ...\n"
-            "\n"
-            "  org-add NAME --kind own|partner|constituent [--tlp-ceiling LABEL]\n"
-            "  user-add ORG NAME --role admin|analyst|partner|constituent [--password-stdin]\n"
-            "  key-add USER [--rate R] [--burst B]     prints the new API key once\n"
-            "  key-revoke KEY-ID\n"
-            "  list\n"
-            "\n"
-            "The TLP ceiling (default AMBER for partners, GREEN for constituents,\n"
-            "AMBER+STRICT for own) is the highest TLP the organisation may receive.\n"
-            "Passwords (at least 12 characters) are read from standard input.\n");
+    fprintf(f, "usage: liaison [--db PATH] accounts COMMAND ...\n"
+               "\n"
+               "  org-add NAME --kind own|partner|constituent [--tlp-ceiling LABEL]\n"
+               "  user-add ORG NAME --role admin|analyst|partner|constituent [--password-stdin]\n"
+               "  key-add USER [--rate R] [--burst B]     prints the new API key once\n"
+               "  key-revoke KEY-ID\n"
+               "  list\n"
+               "\n"
+               "The TLP ceiling (default AMBER for partners, GREEN for constituents,\n"
+               "AMBER+STRICT for own) is the highest TLP the organisation may receive.\n"
+               "Passwords (at least 12 characters) are read from standard input.\n");
 }
 
 static int print_line(void *ud, const char *line)
@@ -299,16 +303,15 @@ int cmd_accounts(cli *c, int argc, char **argv)
             rc = LIA_EXIT_USAGE;
             goto out;
         }
-        t = k == LIA_ORG_OWN ? LIA_TLP_AMBER_STRICT
-                             : k == LIA_ORG_PARTNER ? LIA_TLP_AMBER : LIA_TLP_GREEN;
+        t = k == LIA_ORG_OWN ? LIA_TLP_AMBER_STRICT : k == LIA_ORG_PARTNER ? LIA_TLP_AMBER : LIA_TLP_GREEN;
         if (tlp && lia_parse_tlp(tlp, strlen(tlp), &t, NULL)) {
             cli_errorf("accounts org-add: --tlp-ceiling %s: not a TLP 2.0 label", tlp);
             rc = LIA_EXIT_USAGE;
             goto out;
         }
         if (!(lrc = lia_accounts_org_add(s, pos[0], k, t, &id, &err)))
-            printf("org %lld %s kind=%s tlp-ceiling=%s\n", (long long)id, pos[0],
-                   lia_org_kind_name(k), lia_tlp_name(t));
+            printf("org %lld %s kind=%s tlp-ceiling=%s\n", (long long)id, pos[0], lia_org_kind_name(k),
+                   lia_tlp_name(t));
     } else if (strcmp(sub, "user-add") == 0 && npos == 2) {
         int r = lia_role_parse(role);
         int64_t id;
@@ -329,8 +332,7 @@ int cmd_accounts(cli *c, int argc, char **argv)
         lrc = lia_accounts_user_add(s, pos[0], pos[1], r, pw_stdin ? pw : NULL, &id, &err);
         memset(pw, 0, sizeof pw);
         if (!lrc)
-            printf("user %lld %s org=%s role=%s\n", (long long)id, pos[1], pos[0],
-                   lia_role_name(r));
+            printf("user %lld %s org=%s role=%s\n", (long long)id, pos[1], pos[0], lia_role_name(r));
     } else if (strcmp(sub, "key-add") == 0 && npos == 1) {
         double rr = 0, bb = 0;
         char tok[LIA_KEY_TOKEN_MAX];
@@ -342,8 +344,8 @@ int cmd_accounts(cli *c, int argc, char **argv)
         }
         if (!(lrc = lia_accounts_key_add(s, pos[0], rr, bb, tok, &id, &err))) {
             printf("%s\n", tok);
-            fprintf(stderr, "liaison: key %lld for %s; this is the only time it is shown\n",
-                    (long long)id, pos[0]);
+            fprintf(stderr, "liaison: key %lld for %s; this is the only time it is shown\n", (long long)id,
+                    pos[0]);
             memset(tok, 0, sizeof tok);
         }
     } else if (strcmp(sub, "key-revoke") == 0 && npos == 1) {
@@ -375,21 +377,20 @@ out:
 
 static void taxii_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: liaison [--db PATH] taxii COMMAND ...\n"
-            "\n"
-            "  seed FILE                       load a medallion-style data file (api roots,\n"
-            "                                  collections, objects, manifest, status)\n"
-            "  root-add NAME [--title T] [--description D] [--max-content-length BYTES]\n"
-            "  collection-add ROOT ID --title T [--description D] [--community]\n"
-            "                 [--default-tlp LABEL]\n"
-            "  grant ROOT COLLECTION ORG [--read] [--write]\n"
-            "  add ROOT COLLECTION FILE [--tlp LABEL] [--org ORG]   add one STIX object\n"
-            "  pull URL COLLECTION [--user U --password-stdin | --token-stdin]\n"
-            "       [--feed NAME] [--tlp LABEL] [--cacert FILE] [--insecure]\n"
-            "       [--page N] [--max-pages N]\n"
-            "                                  fetch objects incrementally (resumable) into\n"
-            "                                  the store as events of feed NAME\n");
+    fprintf(f, "usage: liaison [--db PATH] taxii COMMAND ...\n"
+               "\n"
+               "  seed FILE                       load a medallion-style data file (api roots,\n"
+               "                                  collections, objects, manifest, status)\n"
+               "  root-add NAME [--title T] [--description D] [--max-content-length BYTES]\n"
+               "  collection-add ROOT ID --title T [--description D] [--community]\n"
+               "                 [--default-tlp LABEL]\n"
+               "  grant ROOT COLLECTION ORG [--read] [--write]\n"
+               "  add ROOT COLLECTION FILE [--tlp LABEL] [--org ORG]   add one STIX object\n"
+               "  pull URL COLLECTION [--user U --password-stdin | --token-stdin]\n"
+               "       [--feed NAME] [--tlp LABEL] [--cacert FILE] [--insecure]\n"
+               "       [--page N] [--max-pages N]\n"
+               "                                  fetch objects incrementally (resumable) into\n"
+               "                                  the store as events of feed NAME\n");
 }
 
 static volatile int pull_stop;
@@ -417,23 +418,45 @@ int cmd_taxii(cli *c, int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char **slot = NULL;
         const char *a = argv[i];
-        if (strcmp(a, "--title") == 0) slot = &title;
-        else if (strcmp(a, "--description") == 0) slot = &desc;
-        else if (strcmp(a, "--max-content-length") == 0) slot = &mcl;
-        else if (strcmp(a, "--default-tlp") == 0 || strcmp(a, "--tlp") == 0) slot = &tlp;
-        else if (strcmp(a, "--org") == 0) slot = &org;
-        else if (strcmp(a, "--user") == 0) slot = &user;
-        else if (strcmp(a, "--feed") == 0) slot = &feed;
-        else if (strcmp(a, "--cacert") == 0) slot = &cacert;
-        else if (strcmp(a, "--page") == 0) slot = &page;
-        else if (strcmp(a, "--max-pages") == 0) slot = &maxp;
-        else if (strcmp(a, "--community") == 0) { community = 1; continue; }
-        else if (strcmp(a, "--read") == 0) { rd = 1; continue; }
-        else if (strcmp(a, "--write") == 0) { wr = 1; continue; }
-        else if (strcmp(a, "--insecure") == 0) { insecure = 1; continue; }
-        else if (strcmp(a, "--password-stdin") == 0) { pw_stdin = 1; continue; }
-        else if (strcmp(a, "--token-stdin") == 0) { tok_stdin = 1; continue; }
-        else if (a[0] == '-' && a[1]) {
+        if (strcmp(a, "--title") == 0)
+            slot = &title;
+        else if (strcmp(a, "--description") == 0)
+            slot = &desc;
+        else if (strcmp(a, "--max-content-length") == 0)
+            slot = &mcl;
+        else if (strcmp(a, "--default-tlp") == 0 || strcmp(a, "--tlp") == 0)
+            slot = &tlp;
+        else if (strcmp(a, "--org") == 0)
+            slot = &org;
+        else if (strcmp(a, "--user") == 0)
+            slot = &user;
+        else if (strcmp(a, "--feed") == 0)
+            slot = &feed;
+        else if (strcmp(a, "--cacert") == 0)
+            slot = &cacert;
+        else if (strcmp(a, "--page") == 0)
+            slot = &page;
+        else if (strcmp(a, "--max-pages") == 0)
+            slot = &maxp;
+        else if (strcmp(a, "--community") == 0) {
+            community = 1;
+            continue;
+        } else if (strcmp(a, "--read") == 0) {
+            rd = 1;
+            continue;
+        } else if (strcmp(a, "--write") == 0) {
+            wr = 1;
+            continue;
+        } else if (strcmp(a, "--insecure") == 0) {
+            insecure = 1;
+            continue;
+        } else if (strcmp(a, "--password-stdin") == 0) {
+            pw_stdin = 1;
+            continue;
+        } else if (strcmp(a, "--token-stdin") == 0) {
+            tok_stdin = 1;
+            continue;
+        } else if (a[0] == '-' && a[1]) {
             cli_errorf("taxii: unknown option %s (see liaison taxii --help)", a);
             return LIA_EXIT_USAGE;
         } else {

@@ -40,7 +40,10 @@ int lia_role_parse(const char *s)
             return i;
     return -1;
 }
-const char *lia_role_name(int r) { return r >= 0 && r < 4 ? roles[r] : "?"; }
+const char *lia_role_name(int r)
+{
+    return r >= 0 && r < 4 ? roles[r] : "?";
+}
 int lia_org_kind_parse(const char *s)
 {
     for (int i = 0; i < 3; i++)
@@ -48,7 +51,10 @@ int lia_org_kind_parse(const char *s)
             return i;
     return -1;
 }
-const char *lia_org_kind_name(int k) { return k >= 0 && k < 3 ? kinds[k] : "?"; }
+const char *lia_org_kind_name(int k)
+{
+    return k >= 0 && k < 3 ? kinds[k] : "?";
+}
 
 static int dberr(sqlite3 *db, lia_error *err, const char *what)
 {
@@ -85,7 +91,10 @@ int lia_accounts_init(lia_store *s, lia_error *err)
     return rc;
 }
 
-static int64_t now_s(void) { return (int64_t)time(NULL); }
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
 
 static int valid_name(const char *n)
 {
@@ -94,8 +103,8 @@ static int valid_name(const char *n)
         return 0;
     for (size_t i = 0; i < l; i++) {
         unsigned char c = (unsigned char)n[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.' || c == '@'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.' || c == '@'))
             return 0;
     }
     return 1;
@@ -168,8 +177,8 @@ int lia_accounts_org_find(lia_store *s, const char *name, int64_t *id, lia_error
     return find_id(s, "SELECT id FROM acct_orgs WHERE name = ?1", name, "org", id, err);
 }
 
-int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role,
-                          const char *password, int64_t *id, lia_error *err)
+int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
+                          int64_t *id, lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     sqlite3_stmt *st = NULL;
@@ -187,8 +196,7 @@ int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int r
         return lia_error_set(err, LIA_EINVAL, "role", NULL, 0, "unknown role");
     if (password) {
         if (strlen(password) < 12)
-            return lia_error_set(err, LIA_EINVAL, "password", NULL, 0,
-                                 "at least 12 characters");
+            return lia_error_set(err, LIA_EINVAL, "password", NULL, 0, "at least 12 characters");
         if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                               crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
             return lia_error_set(err, LIA_ENOMEM, "password", NULL, 0, "argon2id failed");
@@ -226,10 +234,9 @@ static int key_hash(sqlite3 *db, const char *token, unsigned char out[32], lia_e
     int rc = LIA_OK;
     if (sqlite3_prepare_v2(db, "SELECT key FROM acct_secret WHERE id = 1", -1, &st, NULL))
         return dberr(db, err, "secret");
-    if (sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_bytes(st, 0) == crypto_generichash_KEYBYTES)
-        crypto_generichash(out, 32, (const unsigned char *)token, strlen(token),
-                           sqlite3_column_blob(st, 0), crypto_generichash_KEYBYTES);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == crypto_generichash_KEYBYTES)
+        crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), sqlite3_column_blob(st, 0),
+                           crypto_generichash_KEYBYTES);
     else
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "server secret missing");
     sqlite3_finalize(st);
@@ -253,8 +260,7 @@ int lia_accounts_key_add(lia_store *s, const char *user, double rate, double bur
         return lia_error_set(err, LIA_EINVAL, "rate", NULL, 0, "must not be negative");
     randombytes_buf(rnd, sizeof rnd);
     memcpy(tok, "lia_", 4);
-    sodium_bin2base64(tok + 4, sizeof tok - 4, rnd, sizeof rnd,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(tok + 4, sizeof tok - 4, rnd, sizeof rnd, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(rnd, sizeof rnd);
     if ((rc = key_hash(db, tok, h, err)))
         goto out;
@@ -293,16 +299,16 @@ int lia_accounts_key_revoke(lia_store *s, int64_t key_id, lia_error *err)
         return LIA_EUNSUPPORTED;
     if ((rc = lia_accounts_init(s, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "UPDATE acct_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
-                           -1, &st, NULL))
+    if (sqlite3_prepare_v2(db, "UPDATE acct_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", -1, &st,
+                           NULL))
         return dberr(db, err, "revoke");
     sqlite3_bind_int64(st, 1, key_id);
     sqlite3_bind_int64(st, 2, now_s());
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = dberr(db, err, "revoke");
     else if (sqlite3_changes(db) == 0)
-        rc = lia_error_set(err, LIA_ENOTFOUND, "key", NULL, 0,
-                           "no such key %lld, or already revoked", (long long)key_id);
+        rc = lia_error_set(err, LIA_ENOTFOUND, "key", NULL, 0, "no such key %lld, or already revoked",
+                           (long long)key_id);
     sqlite3_finalize(st);
     return rc;
 }
@@ -322,8 +328,8 @@ static void fill_principal(sqlite3_stmt *st, lia_principal *p)
     p->tlp_ceiling = sqlite3_column_int(st, 7);
 }
 
-int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password,
-                            lia_principal *out, lia_error *err)
+int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
+                            lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     sqlite3_stmt *st = NULL;

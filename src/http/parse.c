@@ -12,7 +12,10 @@
 #include "liaison/limits.h"
 #include "liaison/taxii.h"
 
-static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
 
 static int ieq(lia_slice a, const char *lit)
 {
@@ -34,8 +37,7 @@ static lia_slice trim(lia_slice s)
     return s;
 }
 
-int lia_http_check_headers(const lia_http_header *h, size_t n, uint64_t *content_length,
-                           const char **why)
+int lia_http_check_headers(const lia_http_header *h, size_t n, uint64_t *content_length, const char **why)
 {
     size_t ncl = 0, nte = 0, nhost = 0;
     uint64_t cl = UINT64_MAX;
@@ -281,8 +283,7 @@ int lia_http_url_decode(const char *s, size_t n, char *out, size_t outn, size_t 
     return LIA_OK;
 }
 
-int lia_http_query_each(const char *qs, size_t n, lia_http_param_cb cb, void *ud,
-                        const char **why)
+int lia_http_query_each(const char *qs, size_t n, lia_http_param_cb cb, void *ud, const char **why)
 {
     char key[256], val[LIA_TAXII_MATCH_BYTES];
     size_t i = 0, count = 0;
@@ -349,8 +350,8 @@ int lia_stix_time_parse(const char *s, size_t n, int64_t *out_us)
     if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
         s[16] != ':' || (s[n - 1] != 'Z' && s[n - 1] != 'z'))
         return LIA_EPARSE;
-    if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-        digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
+    if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) || digits(s + 11, 2, &h) ||
+        digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
         return LIA_EPARSE;
     if (n > 20) {
         size_t fl = n - 21;
@@ -374,8 +375,7 @@ int lia_stix_time_parse(const char *s, size_t n, int64_t *out_us)
     if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return LIA_EPARSE;
     int64_t days = days_from_civil((int64_t)y, mo, d);
-    *out_us = ((days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + (int64_t)se) * 1000000) +
-              (int64_t)frac;
+    *out_us = ((days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + (int64_t)se) * 1000000) + (int64_t)frac;
     return LIA_OK;
 }
 
@@ -386,8 +386,8 @@ void lia_stix_time_format(int64_t us, char out[32])
     time_t t = (time_t)secs;
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
 }
 
 /* ---- TAXII filters ---- */
@@ -471,8 +471,7 @@ static int each_item(lia_taxii_filter *f, const char *v, int which, const char *
     return LIA_OK;
 }
 
-int lia_taxii_filter_param(lia_taxii_filter *f, const char *key, const char *value,
-                           const char **why)
+int lia_taxii_filter_param(lia_taxii_filter *f, const char *key, const char *value, const char **why)
 {
     size_t vn = strlen(value);
     if (strcmp(key, "added_after") == 0) {
@@ -564,16 +563,14 @@ static uint64_t get64(const unsigned char *p)
     return v;
 }
 
-void lia_taxii_next_encode(int64_t date_us, int64_t seq, uint64_t hash,
-                           char out[LIA_TAXII_NEXT_MAX])
+void lia_taxii_next_encode(int64_t date_us, int64_t seq, uint64_t hash, char out[LIA_TAXII_NEXT_MAX])
 {
     unsigned char bin[25];
     bin[0] = 1; /* token format version */
     put64(bin + 1, (uint64_t)date_us);
     put64(bin + 9, (uint64_t)seq);
     put64(bin + 17, hash);
-    sodium_bin2base64(out, LIA_TAXII_NEXT_MAX, bin, sizeof bin,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(out, LIA_TAXII_NEXT_MAX, bin, sizeof bin, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 int lia_taxii_next_decode(const char *s, size_t n, int64_t *date_us, int64_t *seq, uint64_t *hash)
@@ -581,8 +578,9 @@ int lia_taxii_next_decode(const char *s, size_t n, int64_t *date_us, int64_t *se
     unsigned char bin[32];
     size_t blen = 0;
     const char *end = NULL;
-    if (n != 34 || sodium_base642bin(bin, sizeof bin, s, n, NULL, &blen, &end,
-                                     sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+    if (n != 34 ||
+        sodium_base642bin(bin, sizeof bin, s, n, NULL, &blen, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         end != s + n || blen != 25 || bin[0] != 1)
         return LIA_EPARSE;
     int64_t d = (int64_t)get64(bin + 1), q = (int64_t)get64(bin + 9);

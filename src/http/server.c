@@ -24,12 +24,12 @@
 #include "http/taxii_internal.h"
 #include "liaison/limits.h"
 
-#define RATE_SLOTS 4096
-#define AUTH_CACHE 256
+#define RATE_SLOTS  4096
+#define AUTH_CACHE  256
 #define AUTH_TTL_US (60 * 1000000LL)
 
 typedef struct bucket {
-    int64_t who;      /* key id, or -user id for password logins; 0 = empty */
+    int64_t who; /* key id, or -user id for password logins; 0 = empty */
     double tokens;
     int64_t at_us;
 } bucket;
@@ -66,8 +66,8 @@ struct lia_http {
 typedef struct req {
     lia_http *h;
     int64_t t0;
-    int early_status;          /* set on the first call when headers are bad */
-    int too_large;             /* body went over max_body */
+    int early_status; /* set on the first call when headers are bad */
+    int too_large;    /* body went over max_body */
     uint64_t discarded;
     const char *early_why;
     uint64_t content_length;
@@ -165,8 +165,7 @@ static int rate_take(lia_http *h, const lia_principal *p, double *retry_s)
 
 /* ---- authentication ---- */
 
-static int auth(lia_http *h, lia_store *s, struct MHD_Connection *c, lia_principal *p,
-                char *why, size_t whyn)
+static int auth(lia_http *h, lia_store *s, struct MHD_Connection *c, lia_principal *p, char *why, size_t whyn)
 {
     const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     lia_http_auth a;
@@ -226,10 +225,9 @@ static void log_line(lia_http *h, const req *r)
         return;
     lia_stix_time_format(now_us(), ts);
     pthread_mutex_lock(&h->log_mu);
-    fprintf(h->o.access_log, "%s %s \"%s %s\" %d %zu %.6f %s%s%s%s\n", ts, r->peer, r->method,
-            r->path, r->status, r->bytes, (double)(mono_us() - r->t0) / 1e6,
-            r->who[0] ? r->who : "-", r->deny[0] ? " denied=\"" : "", r->deny,
-            r->deny[0] ? "\"" : "");
+    fprintf(h->o.access_log, "%s %s \"%s %s\" %d %zu %.6f %s%s%s%s\n", ts, r->peer, r->method, r->path,
+            r->status, r->bytes, (double)(mono_us() - r->t0) / 1e6, r->who[0] ? r->who : "-",
+            r->deny[0] ? " denied=\"" : "", r->deny, r->deny[0] ? "\"" : "");
     fflush(h->o.access_log);
     pthread_mutex_unlock(&h->log_mu);
 }
@@ -242,8 +240,7 @@ typedef struct hdrs {
     int overflow;
 } hdrs;
 
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     hdrs *hs = cls;
     (void)kind;
@@ -260,8 +257,7 @@ typedef struct argctx {
     lia__req *r;
 } argctx;
 
-static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     lia__req *r = cls;
     (void)kind;
@@ -271,8 +267,7 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return r->filter_rc ? MHD_NO : MHD_YES;
 }
 
-static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r, int status,
-                                 double retry_s)
+static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r, int status, double retry_s)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
@@ -280,8 +275,7 @@ static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r, 
     resp = MHD_create_response_from_buffer(r->out.len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            r->ctype ? r->ctype : LIA_MEDIA_TAXII21_STR);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype ? r->ctype : LIA_MEDIA_TAXII21_STR);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (r->first[0]) {
@@ -304,8 +298,8 @@ static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r, 
     return ret;
 }
 
-static enum MHD_Result simple_error(req *q, struct MHD_Connection *c, int status,
-                                    const char *title, const char *why)
+static enum MHD_Result simple_error(req *q, struct MHD_Connection *c, int status, const char *title,
+                                    const char *why)
 {
     lia__req r;
     enum MHD_Result ret;
@@ -331,8 +325,8 @@ static void base_url(lia_http *h, struct MHD_Connection *c, char *out, size_t n)
     char clean[256];
     size_t k = 0;
     for (const char *p = host ? host : ""; *p && k + 1 < sizeof clean; p++)
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            *p == '.' || *p == '-' || *p == ':' || *p == '[' || *p == ']')
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+            *p == '-' || *p == ':' || *p == '[' || *p == ']')
             clean[k++] = *p;
     clean[k] = '\0';
     if (!k)
@@ -340,8 +334,7 @@ static void base_url(lia_http *h, struct MHD_Connection *c, char *out, size_t n)
     snprintf(out, n, "%s://%s", h->tls ? "https" : "http", clean);
 }
 
-static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
-                              const char *method)
+static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url, const char *method)
 {
     lia_http *h = q->h;
     lia__req r;
@@ -371,8 +364,7 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
         ret = send_resp(q, c, &r, 401, 0);
         goto out;
     }
-    snprintf(q->who, sizeof q->who, "%s/%s%s", r.who.org, r.who.user,
-             r.who.key_id ? "(key)" : "");
+    snprintf(q->who, sizeof q->who, "%s/%s%s", r.who.org, r.who.user, r.who.key_id ? "(key)" : "");
     if (!rate_take(h, &r.who, &retry)) {
         snprintf(q->deny, sizeof q->deny, "429 rate limit");
         lia__http_error(&r, 429, "Too Many Requests", "rate limit exceeded; see Retry-After");
@@ -381,10 +373,9 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
     }
     base_url(h, c, base, sizeof base);
     r.base_url = base;
-    r.accept = lia_slice_from(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                          MHD_HTTP_HEADER_ACCEPT));
-    r.content_type = lia_slice_from(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                                MHD_HTTP_HEADER_CONTENT_TYPE));
+    r.accept = lia_slice_from(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+    r.content_type =
+        lia_slice_from(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
     r.body = lia_buf_cstr(&q->body);
     r.body_len = q->body.len;
     lia_taxii_filter_init(&r.filter);
@@ -406,9 +397,9 @@ out:
     return ret;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_size,
+                                  void **con_cls)
 {
     lia_http *h = cls;
     req *q = *con_cls;
@@ -428,11 +419,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (ci && ci->client_addr) {
             const struct sockaddr *sa = ci->client_addr;
             if (sa->sa_family == AF_INET)
-                inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                          q->peer, sizeof q->peer);
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, q->peer,
+                          sizeof q->peer);
             else if (sa->sa_family == AF_INET6)
-                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                          q->peer, sizeof q->peer);
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, q->peer,
+                          sizeof q->peer);
         }
         if (!q->peer[0])
             snprintf(q->peer, sizeof q->peer, "-");
@@ -483,8 +474,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (q->too_large) {
         snprintf(q->deny, sizeof q->deny, "413 body over limit");
-        return simple_error(q, c, 413, "Payload Too Large",
-                            "request body larger than the server accepts");
+        return simple_error(q, c, 413, "Payload Too Large", "request body larger than the server accepts");
     }
     return handle(q, c, url, method);
 }
@@ -653,15 +643,12 @@ int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)
         {MHD_OPTION_END, 0, NULL},
     };
     h->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->o.threads,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)h->o.max_header,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->o.timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->o.max_conns,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LIA_HTTP_PER_IP_CONNS,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->o.threads,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)h->o.max_header, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)h->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->o.max_conns,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LIA_HTTP_PER_IP_CONNS, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
         h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (!h->d) {
         rc = lia_error_set(err, h->tls ? LIA_EINVAL : LIA_ENET, "listen", o->listen,
@@ -681,7 +668,10 @@ fail:
     return rc;
 }
 
-uint16_t lia_http_port(const lia_http *h) { return h->port; }
+uint16_t lia_http_port(const lia_http *h)
+{
+    return h->port;
+}
 
 void lia_http_stop(lia_http *h)
 {

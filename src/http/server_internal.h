@@ -13,11 +13,11 @@ typedef struct lia__req {
     const char *method;
     const char *path;
     lia_slice accept, content_type;
-    const char *base_url;        /* "https://host:port" (no trailing slash) */
+    const char *base_url; /* "https://host:port" (no trailing slash) */
     const char *body;
     size_t body_len;
-    lia_taxii_filter filter;     /* parsed query parameters */
-    int filter_rc;               /* LIA_OK or the error from a parameter */
+    lia_taxii_filter filter; /* parsed query parameters */
+    int filter_rc;           /* LIA_OK or the error from a parameter */
     const char *filter_why;
     lia_principal who;
     lia_store *store;
@@ -25,8 +25,8 @@ typedef struct lia__req {
     int status;
     lia_buf out;
     const char *ctype;
-    char first[32], last[32];    /* X-TAXII-Date-Added-First/Last ("" = none) */
-    char deny[160];              /* why a request was denied (403/404 on access), for the log */
+    char first[32], last[32]; /* X-TAXII-Date-Added-First/Last ("" = none) */
+    char deny[160];           /* why a request was denied (403/404 on access), for the log */
 } lia__req;
 
 /* Route and answer one authenticated request. */

@@ -10,10 +10,10 @@
 #include "http/taxii_internal.h"
 #include "liaison/limits.h"
 
-#define RET(call) \
-    do {        \
-        call;   \
-        return; \
+#define RET(call)                                                                                            \
+    do {                                                                                                     \
+        call;                                                                                                \
+        return;                                                                                              \
     } while (0)
 
 void lia__http_error(lia__req *r, int status, const char *title, const char *description)
@@ -70,8 +70,7 @@ static int want_taxii(lia__req *r, int allow_stix)
     int m = lia_http_accept(r->accept, allow_stix);
     if (m == LIA_MEDIA_NONE) {
         lia__http_error(r, 406, "Not Acceptable",
-                        allow_stix ? "Accept must be " LIA_MEDIA_TAXII21_STR
-                                     " or " LIA_MEDIA_STIX21_STR
+                        allow_stix ? "Accept must be " LIA_MEDIA_TAXII21_STR " or " LIA_MEDIA_STIX21_STR
                                    : "Accept must be " LIA_MEDIA_TAXII21_STR);
         return -1;
     }
@@ -117,8 +116,8 @@ static void discovery(lia__req *r)
                 const char *e2 = p + 1;
                 while (*e2 && *e2 != '"')
                     e2 += (*e2 == '\\' && e2[1]) ? 2 : 1;
-                lia_buf_printf(&r->out, "%s\"%s/%.*s/\"", first ? "" : ",", r->base_url,
-                               (int)(e2 - p - 1), p + 1);
+                lia_buf_printf(&r->out, "%s\"%s/%.*s/\"", first ? "" : ",", r->base_url, (int)(e2 - p - 1),
+                               p + 1);
                 first = 0;
                 p = *e2 ? e2 + 1 : e2;
             } else {
@@ -202,8 +201,7 @@ static void objects_post(lia__req *r, const lia_taxii_collection *c, uint64_t ma
     lia_error e;
     lia_error_clear(&e);
     if (lia_http_content_type(r->content_type, 0) == LIA_MEDIA_NONE) {
-        lia__http_error(r, 415, "Unsupported Media Type",
-                        "Content-Type must be " LIA_MEDIA_TAXII21_STR);
+        lia__http_error(r, 415, "Unsupported Media Type", "Content-Type must be " LIA_MEDIA_TAXII21_STR);
         return;
     }
     if (r->body_len > max_len) {
@@ -213,8 +211,7 @@ static void objects_post(lia__req *r, const lia_taxii_collection *c, uint64_t ma
     int rc = lia__taxii_post(r->store, c, &r->who, r->body, r->body_len, &r->out, &e);
     if (rc == LIA_EPARSE || rc == LIA_ELIMIT) {
         char msg[600];
-        snprintf(msg, sizeof msg,
-                 "While processing supplied content, an error occurred: %s", e.reason);
+        snprintf(msg, sizeof msg, "While processing supplied content, an error occurred: %s", e.reason);
         lia__http_error(r, 422, "ProcessingError", msg);
         return;
     }
@@ -252,8 +249,7 @@ void lia__taxii_handle(lia__req *r)
         lia__http_error(r, 405, "Method Not Allowed", "GET, POST or DELETE");
         return;
     }
-    if (want_taxii(r, n >= 4 && (lia_slice_eq(seg[3], "objects") ||
-                                 lia_slice_eq(seg[3], "manifest"))))
+    if (want_taxii(r, n >= 4 && (lia_slice_eq(seg[3], "objects") || lia_slice_eq(seg[3], "manifest"))))
         return;
     if (n == 1 && lia_slice_eq(seg[0], "taxii2")) {
         if (!is_get)
@@ -278,8 +274,7 @@ void lia__taxii_handle(lia__req *r)
         char sid[LIA_TAXII_MAX_ID];
         if (!is_get)
             RET(lia__http_error(r, 405, "Method Not Allowed", "GET only"));
-        if (seg_copy(sid, sizeof sid, seg[2]) ||
-            lia__taxii_status_json(r->store, root, sid, &r->out, &e)) {
+        if (seg_copy(sid, sizeof sid, seg[2]) || lia__taxii_status_json(r->store, root, sid, &r->out, &e)) {
             if (e.code && e.code != LIA_ENOTFOUND)
                 RET(store_error(r, &e));
             RET(lia__http_error(r, 404, "Not Found", "no such status"));
@@ -339,8 +334,7 @@ void lia__taxii_handle(lia__req *r)
                 RET(deny(r, 403, "no write access to this collection"));
             if (r->filter_rc)
                 RET(lia__http_error(r, 400, "ProcessingError", r->filter_why));
-            lia_taxii_reader rd = {r->who.org_kind == LIA_ORG_OWN ? 0 : r->who.org_id,
-                                   r->who.tlp_ceiling};
+            lia_taxii_reader rd = {r->who.org_kind == LIA_ORG_OWN ? 0 : r->who.org_id, r->who.tlp_ceiling};
             int yes = 0;
             if (lia__taxii_object_visible(r->store, &c, oid, &rd, &yes, &e))
                 RET(store_error(r, &e));

@@ -81,8 +81,8 @@ static int set(lia_event *ev, const char *name, const char *v, lia_error *err)
     return lia_event_set_name(ev, name, strlen(name), v, strlen(v), err);
 }
 
-int lia_taxii_object_to_event(const char *json, size_t n, int default_tlp, const char *feed,
-                              lia_event *ev, lia_error *err)
+int lia_taxii_object_to_event(const char *json, size_t n, int default_tlp, const char *feed, lia_event *ev,
+                              lia_error *err)
 {
     json_error_t je;
     json_t *o = json_loadb(json, n, 0, &je), *refs;
@@ -101,8 +101,7 @@ int lia_taxii_object_to_event(const char *json, size_t n, int default_tlp, const
     }
     if (strcmp(t, "indicator") == 0) {
         const char *p = jstr(o, "pattern"), *pt = jstr(o, "pattern_type");
-        if (!p || (pt && strcmp(pt, "stix") != 0) ||
-            simple_pattern(p, type, sizeof type, val, sizeof val)) {
+        if (!p || (pt && strcmp(pt, "stix") != 0) || simple_pattern(p, type, sizeof type, val, sizeof val)) {
             rc = LIA_ENOTFOUND;
             goto out;
         }
@@ -145,7 +144,8 @@ int lia_taxii_object_to_event(const char *json, size_t n, int default_tlp, const
         (rc = set(ev, "feed.name", feed ? feed : "taxii", err)))
         goto out;
     when = jstr(o, "valid_from") ? jstr(o, "valid_from")
-                                 : jstr(o, "modified") ? jstr(o, "modified") : jstr(o, "created");
+           : jstr(o, "modified") ? jstr(o, "modified")
+                                 : jstr(o, "created");
     if (when && (rc = set(ev, "time.source", when, err)))
         goto out;
     if (jstr(o, "id") &&
@@ -173,8 +173,10 @@ static int cursor_get(sqlite3 *db, const char *src, cursor *c)
     int found = 0;
     c->added_after = c->last_added = -1;
     c->next[0] = '\0';
-    if (sqlite3_prepare_v2(db, "SELECT added_after, last_added, next FROM taxii_cursors"
-                               " WHERE source = ?1", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           "SELECT added_after, last_added, next FROM taxii_cursors"
+                           " WHERE source = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, src, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -194,8 +196,8 @@ static int cursor_put(sqlite3 *db, const char *src, const cursor *c, lia_error *
 {
     sqlite3_stmt *st = NULL;
     int rc = LIA_OK;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_cursors VALUES(?1, ?2, ?3, ?4, ?5)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_cursors VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st,
+                           NULL) != SQLITE_OK)
         return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "cursor: %s", sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, src, -1, SQLITE_STATIC);
     if (c->added_after >= 0)
@@ -246,8 +248,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
-static int fetch(CURL *c, const char *url, const lia_taxii_pull_opts *o, page *pg,
-                 lia_error *err)
+static int fetch(CURL *c, const char *url, const lia_taxii_pull_opts *o, page *pg, lia_error *err)
 {
     struct curl_slist *hs = NULL;
     char auth[600];
@@ -264,7 +265,9 @@ static int fetch(CURL *c, const char *url, const lia_taxii_pull_opts *o, page *p
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "liaison-taxii/" "0.1");
+    curl_easy_setopt(c, CURLOPT_USERAGENT,
+                     "liaison-taxii/"
+                     "0.1");
     if (o->cacert)
         curl_easy_setopt(c, CURLOPT_CAINFO, o->cacert);
     if (o->insecure) {
@@ -284,16 +287,15 @@ static int fetch(CURL *c, const char *url, const lia_taxii_pull_opts *o, page *p
     cc = curl_easy_perform(c);
     curl_slist_free_all(hs);
     if (cc != CURLE_OK)
-        return lia_error_set(err, pg->body.err ? LIA_ELIMIT : LIA_ENET, "url", url, strlen(url),
-                             "%s", pg->body.err ? "page larger than the client accepts"
-                                                : curl_easy_strerror(cc));
+        return lia_error_set(err, pg->body.err ? LIA_ELIMIT : LIA_ENET, "url", url, strlen(url), "%s",
+                             pg->body.err ? "page larger than the client accepts" : curl_easy_strerror(cc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status == 401 || status == 403)
         return lia_error_set(err, LIA_EAUTH, "url", url, strlen(url),
                              "server answered %ld (credentials or collection access)", status);
     if (status != 200)
-        return lia_error_set(err, LIA_ENET, "url", url, strlen(url), "server answered %ld: %.120s",
-                             status, lia_buf_cstr(&pg->body));
+        return lia_error_set(err, LIA_ENET, "url", url, strlen(url), "server answered %ld: %.120s", status,
+                             lia_buf_cstr(&pg->body));
     if (!strstr(pg->ctype, "application/taxii+json"))
         return lia_error_set(err, LIA_EPARSE, "Content-Type", pg->ctype, strlen(pg->ctype),
                              "not a TAXII 2.1 response");
@@ -332,8 +334,8 @@ static int store_page(lia_store *s, const lia_taxii_pull_opts *o, const char *sr
         lia_error e;
         lia_error_clear(&e);
         lia_event_init(&evs[ne]);
-        if (txt && lia_taxii_object_to_event(txt, strlen(txt), o->default_tlp, r.feed, &evs[ne],
-                                             &e) == LIA_OK) {
+        if (txt &&
+            lia_taxii_object_to_event(txt, strlen(txt), o->default_tlp, r.feed, &evs[ne], &e) == LIA_OK) {
             evs[ne].line = i + 1;
             ne++;
         } else {
@@ -357,8 +359,7 @@ static int store_page(lia_store *s, const lia_taxii_pull_opts *o, const char *sr
     return rc;
 }
 
-int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_result *res,
-                   lia_error *err)
+int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_result *res, lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite(s);
     CURL *c = NULL;
@@ -398,8 +399,7 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
         if (o->max_pages && res->pages >= o->max_pages)
             break;
         int k = snprintf(url, sizeof url, "%s%scollections/%s/objects/?limit=%u", o->url,
-                         o->url[ul - 1] == '/' ? "" : "/", ecoll,
-                         o->page ? o->page : LIA_TAXII_PULL_PAGE);
+                         o->url[ul - 1] == '/' ? "" : "/", ecoll, o->page ? o->page : LIA_TAXII_PULL_PAGE);
         if (cur.added_after >= 0) {
             lia_stix_time_format(cur.added_after, ts);
             k += snprintf(url + k, sizeof url - (size_t)k, "&added_after=%s", ts);

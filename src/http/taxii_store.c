@@ -71,8 +71,7 @@ static sqlite3 *dbof(lia_store *s, lia_error *err)
 static void sql_tlp_allows(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    sqlite3_result_int(ctx, lia_tlp_policy_allows(sqlite3_value_int(argv[0]),
-                                                  sqlite3_value_int(argv[1]),
+    sqlite3_result_int(ctx, lia_tlp_policy_allows(sqlite3_value_int(argv[0]), sqlite3_value_int(argv[1]),
                                                   sqlite3_value_int(argv[2])));
 }
 
@@ -86,8 +85,7 @@ int lia_taxii_init(lia_store *s, lia_error *err)
                                 sql_tlp_allows, NULL, NULL) != SQLITE_OK)
         return dberr(db, err, "register TLP policy");
     if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "create TAXII tables: %s",
-                               msg ? msg : "?");
+        int rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "create TAXII tables: %s", msg ? msg : "?");
         sqlite3_free(msg);
         return rc;
     }
@@ -114,8 +112,8 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
     snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
-int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title,
-                           const char *description, uint64_t max_content_length, lia_error *err)
+int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title, const char *description,
+                           uint64_t max_content_length, lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     sqlite3_stmt *st = NULL;
@@ -134,8 +132,7 @@ int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title,
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, title ? title : name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, description ? description : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)(max_content_length ? max_content_length
-                                                                  : LIA_HTTP_MAX_BODY));
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)(max_content_length ? max_content_length : LIA_HTTP_MAX_BODY));
     rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(db, err, "add api root");
     sqlite3_finalize(st);
     return rc;
@@ -193,8 +190,8 @@ int lia_taxii_collection_add(lia_store *s, lia_taxii_collection *c, lia_error *e
     return rc;
 }
 
-int lia_taxii_collection_get(lia_store *s, const char *api_root, const char *id,
-                             lia_taxii_collection *out, lia_error *err)
+int lia_taxii_collection_get(lia_store *s, const char *api_root, const char *id, lia_taxii_collection *out,
+                             lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     sqlite3_stmt *st = NULL;
@@ -232,8 +229,8 @@ int lia_taxii_collection_get(lia_store *s, const char *api_root, const char *id,
     return rc;
 }
 
-int lia_taxii_grant(lia_store *s, const char *api_root, const char *coll_id, int64_t org_id,
-                    int can_read, int can_write, lia_error *err)
+int lia_taxii_grant(lia_store *s, const char *api_root, const char *coll_id, int64_t org_id, int can_read,
+                    int can_write, lia_error *err)
 {
     lia_taxii_collection c;
     sqlite3 *db = dbof(s, err);
@@ -243,8 +240,8 @@ int lia_taxii_grant(lia_store *s, const char *api_root, const char *coll_id, int
         return LIA_EUNSUPPORTED;
     if ((rc = lia_taxii_collection_get(s, api_root, coll_id, &c, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_access VALUES(?1, ?2, ?3, ?4)", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_access VALUES(?1, ?2, ?3, ?4)", -1, &st, NULL) !=
+        SQLITE_OK)
         return dberr(db, err, "prepare grant");
     sqlite3_bind_int64(st, 1, c.rowid);
     sqlite3_bind_int64(st, 2, org_id);
@@ -279,8 +276,7 @@ static int object_info(json_t *o, int64_t date_added, objinfo *oi, lia_error *er
     oi->type = json_string_value(type);
     if (strncmp(oi->id, oi->type, json_string_length(type)) != 0 ||
         strncmp(oi->id + json_string_length(type), "--", 2) != 0)
-        return lia_error_set(err, LIA_EPARSE, "id", oi->id, strlen(oi->id),
-                             "id must be TYPE--UUID");
+        return lia_error_set(err, LIA_EPARSE, "id", oi->id, strlen(oi->id), "id must be TYPE--UUID");
     oi->spec = LIA_TAXII_SPEC_20;
     if (sv) {
         if (json_is_string(sv) && strcmp(json_string_value(sv), "2.1") == 0)
@@ -294,8 +290,8 @@ static int object_info(json_t *o, int64_t date_added, objinfo *oi, lia_error *er
         const char *t = json_string_value(v);
         if (lia_stix_time_parse(t, json_string_length(v), &oi->version) ||
             json_string_length(v) >= sizeof oi->version_text)
-            return lia_error_set(err, LIA_EPARSE, v == mod ? "modified" : "created", t,
-                                 json_string_length(v), "not a STIX timestamp");
+            return lia_error_set(err, LIA_EPARSE, v == mod ? "modified" : "created", t, json_string_length(v),
+                                 "not a STIX timestamp");
         snprintf(oi->version_text, sizeof oi->version_text, "%s", t);
     } else {
         oi->version = date_added;
@@ -341,8 +337,8 @@ static int refresh_latest(sqlite3 *db, int64_t coll, const char *id, lia_error *
 }
 
 /* Insert one parsed object; *added = 1 if it is new (or undeleted). */
-static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, int tlp,
-                      int64_t org_id, int64_t date_added, objinfo *oi, int *added, lia_error *err)
+static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, int tlp, int64_t org_id,
+                      int64_t date_added, objinfo *oi, int *added, lia_error *err)
 {
     sqlite3_stmt *st = NULL;
     char *body = NULL;
@@ -389,9 +385,8 @@ out:
     return rc;
 }
 
-int lia_taxii_collection_add_object(lia_store *s, const char *api_root, const char *coll_id,
-                                    const char *json, size_t n, int tlp, int64_t org_id,
-                                    int64_t date_added_us, lia_error *err)
+int lia_taxii_collection_add_object(lia_store *s, const char *api_root, const char *coll_id, const char *json,
+                                    size_t n, int tlp, int64_t org_id, int64_t date_added_us, lia_error *err)
 {
     lia_taxii_collection c;
     sqlite3 *db = dbof(s, err);
@@ -405,8 +400,7 @@ int lia_taxii_collection_add_object(lia_store *s, const char *api_root, const ch
         return rc;
     o = json_loadb(json, n, JSON_REJECT_DUPLICATES, &je);
     if (!o)
-        return lia_error_set(err, LIA_EPARSE, "object", NULL, 0, "JSON: %s (column %d)", je.text,
-                             je.column);
+        return lia_error_set(err, LIA_EPARSE, "object", NULL, 0, "JSON: %s (column %d)", je.text, je.column);
     if ((rc = exec(db, "SAVEPOINT taxii_add", err)))
         goto out;
     rc = put_object(db, &c, o, tlp, org_id, date_added_us, &oi, &added, err);
@@ -456,8 +450,7 @@ int lia_taxii_bulk_begin(lia_store *s, int64_t coll_rowid, lia_taxii_bulk **out,
             b->cache_size = sqlite3_column_int64(cs, 0);
         sqlite3_finalize(cs);
     }
-    exec(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576; PRAGMA journal_mode = OFF",
-         NULL);
+    exec(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576; PRAGMA journal_mode = OFF", NULL);
     if (exec(db, "BEGIN", err)) {
         sqlite3_finalize(b->ins);
         free(b);
@@ -640,21 +633,19 @@ static uint64_t scope_hash(const lia_taxii_collection *c, int kind, const char *
                            const lia_taxii_filter *f)
 {
     char scope[LIA_TAXII_MAX_ID + 64];
-    snprintf(scope, sizeof scope, "%lld/%d/%s", (long long)c->rowid, kind,
-             object_id ? object_id : "");
+    snprintf(scope, sizeof scope, "%lld/%d/%s", (long long)c->rowid, kind, object_id ? object_id : "");
     return lia_taxii_filter_hash(f, scope);
 }
 
 void lia_taxii_next_for(const lia_taxii_collection *c, int kind, const char *object_id,
-                        const lia_taxii_filter *f, int64_t date_us, int64_t seq,
-                        char out[LIA_TAXII_NEXT_MAX])
+                        const lia_taxii_filter *f, int64_t date_us, int64_t seq, char out[LIA_TAXII_NEXT_MAX])
 {
     lia_taxii_next_encode(date_us, seq, scope_hash(c, kind, object_id, f), out);
 }
 
 int lia_taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, const char *object_id,
-                    const lia_taxii_filter *f, const lia_taxii_reader *r, lia_buf *out,
-                    lia_taxii_page *pg, lia_error *err)
+                    const lia_taxii_filter *f, const lia_taxii_reader *r, lia_buf *out, lia_taxii_page *pg,
+                    lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     sqlite3_stmt *st = NULL;
@@ -827,8 +818,7 @@ int lia__taxii_delete(lia_store *s, const lia_taxii_collection *c, const char *o
     }
     if (rc == LIA_OK)
         rc = refresh_latest(db, c->rowid, object_id, err);
-    exec(db, rc == LIA_OK ? "RELEASE taxii_del" : "ROLLBACK TO taxii_del; RELEASE taxii_del",
-         NULL);
+    exec(db, rc == LIA_OK ? "RELEASE taxii_del" : "ROLLBACK TO taxii_del; RELEASE taxii_del", NULL);
 out:
     sqlite3_finalize(st);
     lia_buf_free(&q.sql);
@@ -845,9 +835,8 @@ int lia__taxii_discovery_get(lia_store *s, lia__taxii_discovery *d, lia_error *e
     snprintf(d->title, sizeof d->title, "Liaison TAXII 2.1 server");
     if (!db)
         return LIA_EUNSUPPORTED;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT title, description, contact, default_root FROM taxii_discovery",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT title, description, contact, default_root FROM taxii_discovery", -1,
+                           &st, NULL) != SQLITE_OK)
         return dberr(db, err, "discovery");
     if (sqlite3_step(st) == SQLITE_ROW) {
         copy_col(d->title, sizeof d->title, st, 0);
@@ -881,8 +870,7 @@ int lia__taxii_api_root_names(lia_store *s, lia_buf *out, lia_error *err)
     return LIA_OK;
 }
 
-int lia__taxii_api_root_json(lia_store *s, const char *name, lia_buf *out, uint64_t *max_len,
-                             lia_error *err)
+int lia__taxii_api_root_json(lia_store *s, const char *name, lia_buf *out, uint64_t *max_len, lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     sqlite3_stmt *st = NULL;
@@ -919,8 +907,8 @@ int lia__taxii_api_root_json(lia_store *s, const char *name, lia_buf *out, uint6
     return rc;
 }
 
-void lia__taxii_access(lia_store *s, const lia_taxii_collection *c, const lia_principal *p,
-                       int *can_read, int *can_write)
+void lia__taxii_access(lia_store *s, const lia_taxii_collection *c, const lia_principal *p, int *can_read,
+                       int *can_write)
 {
     sqlite3 *db = lia_store_sqlite(s);
     sqlite3_stmt *st = NULL;
@@ -965,23 +953,21 @@ int lia__taxii_collection_json(lia_store *s, const lia_taxii_collection *c, cons
         lia_buf_puts(out, ",\"description\":");
         lia_buf_json_str(out, c->description, strlen(c->description));
     }
-    lia_buf_printf(out,
-                   ",\"can_read\":%s,\"can_write\":%s,\"media_types\":[\"" LIA_MEDIA_STIX21_STR
-                   "\"]}",
+    lia_buf_printf(out, ",\"can_read\":%s,\"can_write\":%s,\"media_types\":[\"" LIA_MEDIA_STIX21_STR "\"]}",
                    r ? "true" : "false", w ? "true" : "false");
     return out->err;
 }
 
-int lia__taxii_collections_json(lia_store *s, const char *root, const lia_principal *p,
-                                lia_buf *out, lia_error *err)
+int lia__taxii_collections_json(lia_store *s, const char *root, const lia_principal *p, lia_buf *out,
+                                lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     sqlite3_stmt *st = NULL;
     int first = 1;
     if (!db)
         return LIA_EUNSUPPORTED;
-    if (sqlite3_prepare_v2(db, "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY rowid",
-                           -1, &st, NULL))
+    if (sqlite3_prepare_v2(db, "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY rowid", -1, &st,
+                           NULL))
         return dberr(db, err, "collections");
     sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
     lia_buf_puts(out, "{\"collections\":[");
@@ -1007,15 +993,14 @@ int lia__taxii_collections_json(lia_store *s, const char *root, const lia_princi
 
 /* ---- status ---- */
 
-static int status_put(sqlite3 *db, const char *id, const char *root, const char *status,
-                      const char *req_ts, int64_t total, int64_t ok, int64_t fail, int64_t pend,
-                      const char *detail, lia_error *err)
+static int status_put(sqlite3 *db, const char *id, const char *root, const char *status, const char *req_ts,
+                      int64_t total, int64_t ok, int64_t fail, int64_t pend, const char *detail,
+                      lia_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO taxii_status VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-                           -1, &st, NULL))
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_status VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1,
+                           &st, NULL))
         return dberr(db, err, "status");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
@@ -1031,8 +1016,7 @@ static int status_put(sqlite3 *db, const char *id, const char *root, const char 
     return rc;
 }
 
-int lia__taxii_status_json(lia_store *s, const char *root, const char *id, lia_buf *out,
-                           lia_error *err)
+int lia__taxii_status_json(lia_store *s, const char *root, const char *id, lia_buf *out, lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     sqlite3_stmt *st = NULL;
@@ -1054,10 +1038,8 @@ int lia__taxii_status_json(lia_store *s, const char *root, const char *id, lia_b
                        ",\"status\":\"%s\",\"request_timestamp\":\"%s\",\"total_count\":%lld,"
                        "\"success_count\":%lld,\"failure_count\":%lld,\"pending_count\":%lld",
                        sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-                       (long long)sqlite3_column_int64(st, 2),
-                       (long long)sqlite3_column_int64(st, 3),
-                       (long long)sqlite3_column_int64(st, 4),
-                       (long long)sqlite3_column_int64(st, 5));
+                       (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
+                       (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5));
         /* detail is a JSON object with successes/failures/pendings */
         if (detail && detail[0] == '{' && strlen(detail) > 2) {
             lia_buf_putc(out, ',');
@@ -1084,8 +1066,8 @@ static void status_entry(json_t *arr, const char *id, const char *version, const
     json_array_append_new(arr, e);
 }
 
-int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_principal *p,
-                    const char *body, size_t n, lia_buf *out, lia_error *err)
+int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_principal *p, const char *body,
+                    size_t n, lia_buf *out, lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     json_error_t je;
@@ -1103,8 +1085,7 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
     env = json_loadb(body, n, JSON_REJECT_DUPLICATES, &je);
     if (!env || !json_is_object(env) || !json_is_array(objs = json_object_get(env, "objects"))) {
         rc = lia_error_set(err, LIA_EPARSE, "body", NULL, 0,
-                           env ? "not a TAXII envelope ({\"objects\": [...]})"
-                               : "body is not JSON");
+                           env ? "not a TAXII envelope ({\"objects\": [...]})" : "body is not JSON");
         goto out;
     }
     if (json_array_size(objs) > LIA_TAXII_MAX_OBJECTS) {
@@ -1123,8 +1104,8 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
         lia_error_clear(&e);
         memset(&oi, 0, sizeof oi);
         if (exec(db, "SAVEPOINT obj", &e) == LIA_OK &&
-            put_object(db, c, o, -1, p->org_kind == LIA_ORG_OWN ? 0 : p->org_id, 0, &oi, &added,
-                       &e) == LIA_OK) {
+            put_object(db, c, o, -1, p->org_kind == LIA_ORG_OWN ? 0 : p->org_id, 0, &oi, &added, &e) ==
+                LIA_OK) {
             exec(db, "RELEASE obj", NULL);
             status_entry(succ, oi.id, oi.version_text, added ? "added" : "already present");
             nok++;
@@ -1140,10 +1121,9 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
     randombytes_buf(rnd, sizeof rnd);
     rnd[6] = (unsigned char)((rnd[6] & 0x0f) | 0x40);
     rnd[8] = (unsigned char)((rnd[8] & 0x3f) | 0x80);
-    snprintf(sid, sizeof sid,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", rnd[0],
-             rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10],
-             rnd[11], rnd[12], rnd[13], rnd[14], rnd[15]);
+    snprintf(sid, sizeof sid, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", rnd[0],
+             rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10], rnd[11],
+             rnd[12], rnd[13], rnd[14], rnd[15]);
     json_object_set(det, "successes", succ);
     json_object_set(det, "failures", fail);
     json_object_set_new(det, "pendings", json_array());
@@ -1173,8 +1153,8 @@ static const char *jstr(json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *jc,
-                           lia_taxii_seed_stats *stt, lia_error *err)
+static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *jc, lia_taxii_seed_stats *stt,
+                           lia_error *err)
 {
     lia_taxii_collection c;
     json_t *objs = json_object_get(jc, "objects"), *man = json_object_get(jc, "manifest"), *o;
@@ -1206,16 +1186,15 @@ static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *
         const char *sv = jstr(o, "spec_version");
         json_array_foreach(man, k, me)
         {
-            const char *mid = jstr(me, "id"), *mv = jstr(me, "version"),
-                       *mt = jstr(me, "media_type");
+            const char *mid = jstr(me, "id"), *mv = jstr(me, "version"), *mt = jstr(me, "media_type");
             int mspec21 = mt && strstr(mt, "version=2.1") != NULL;
             if (mid && jstr(o, "id") && strcmp(mid, jstr(o, "id")) == 0 &&
                 (!want_ver || (mv && strcmp(mv, want_ver) == 0)) &&
                 mspec21 == (sv && strcmp(sv, "2.1") == 0)) {
                 const char *d = jstr(me, "date_added");
                 if (!d || lia_stix_time_parse(d, strlen(d), &da))
-                    return lia_error_set(err, LIA_EPARSE, "manifest.date_added", d,
-                                         d ? strlen(d) : 0, "not a timestamp");
+                    return lia_error_set(err, LIA_EPARSE, "manifest.date_added", d, d ? strlen(d) : 0,
+                                         "not a timestamp");
                 break;
             }
         }
@@ -1230,8 +1209,7 @@ static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *
     return LIA_OK;
 }
 
-int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stats *st,
-                   lia_error *err)
+int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stats *st, lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     json_error_t je;
@@ -1266,10 +1244,9 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
                     b--;
                 snprintf(defroot, sizeof defroot, "%.*s", (int)(l - b), def + b);
             }
-            if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_discovery VALUES(1,?1,?2,?3,?4)",
-                                   -1, &q, NULL) == SQLITE_OK) {
-                sqlite3_bind_text(q, 1, jstr(v, "title") ? jstr(v, "title") : "TAXII", -1,
-                                  SQLITE_STATIC);
+            if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_discovery VALUES(1,?1,?2,?3,?4)", -1, &q,
+                                   NULL) == SQLITE_OK) {
+                sqlite3_bind_text(q, 1, jstr(v, "title") ? jstr(v, "title") : "TAXII", -1, SQLITE_STATIC);
                 sqlite3_bind_text(q, 2, jstr(v, "description"), -1, SQLITE_STATIC);
                 sqlite3_bind_text(q, 3, jstr(v, "contact"), -1, SQLITE_STATIC);
                 sqlite3_bind_text(q, 4, defroot, -1, SQLITE_STATIC);
@@ -1286,9 +1263,7 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
         size_t i;
         json_t *mcl = json_object_get(info, "max_content_length");
         if ((rc = lia_taxii_api_root_add(s, key, jstr(info, "title"), jstr(info, "description"),
-                                         json_is_integer(mcl) ? (uint64_t)json_integer_value(mcl)
-                                                              : 0,
-                                         err)))
+                                         json_is_integer(mcl) ? (uint64_t)json_integer_value(mcl) : 0, err)))
             break;
         st->api_roots++;
         json_array_foreach(cols, i, e)
@@ -1317,8 +1292,7 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
                             json_integer_value(json_object_get(e, "total_count")),
                             json_integer_value(json_object_get(e, "success_count")),
                             json_integer_value(json_object_get(e, "failure_count")),
-                            json_integer_value(json_object_get(e, "pending_count")), d ? d : "{}",
-                            err);
+                            json_integer_value(json_object_get(e, "pending_count")), d ? d : "{}", err);
             free(d);
             if (rc)
                 break;

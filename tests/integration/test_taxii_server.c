@@ -28,11 +28,11 @@
 #include "liaison/taxii.h"
 #include <sodium.h>
 
-#define COLL "/trustgroup1/collections/91a7b528-80eb-42ed-a74d-c6fbd5a26116/"
+#define COLL     "/trustgroup1/collections/91a7b528-80eb-42ed-a74d-c6fbd5a26116/"
 #define COLL_ADD "/trustgroup1/collections/365fed99-08fa-fdcd-a1b3-fb247eb41d01/"
-#define IND "indicator--6770298f-0fd8-471a-ab8c-1c658a46574e"
-#define MAL "malware--c0931cc6-c75e-47e5-9036-78fabc95d4ec"
-#define TAXII "application/taxii+json;version=2.1"
+#define IND      "indicator--6770298f-0fd8-471a-ab8c-1c658a46574e"
+#define MAL      "malware--c0931cc6-c75e-47e5-9036-78fabc95d4ec"
+#define TAXII    "application/taxii+json;version=2.1"
 
 static char tmpdir[256], dbpath[300], logpath[300];
 static lia_http *srv;
@@ -89,9 +89,8 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 }
 
 /* One request. auth: full Authorization value or NULL; accept NULL = none. */
-static long http_on(CURL *c, const char *base, const char *method, const char *path,
-                    const char *auth, const char *accept, const char *ctype, const char *body,
-                    resp *r)
+static long http_on(CURL *c, const char *base, const char *method, const char *path, const char *auth,
+                    const char *accept, const char *ctype, const char *body, resp *r)
 {
     char url[1024], h1[512], h2[256], h3[256];
     struct curl_slist *hs = NULL;
@@ -152,7 +151,10 @@ static long http(const char *method, const char *path, const char *auth, const c
 }
 
 static char bearer_admin[128];
-static long get(const char *path, resp *r) { return http("GET", path, bearer_admin, TAXII, NULL, NULL, r); }
+static long get(const char *path, resp *r)
+{
+    return http("GET", path, bearer_admin, TAXII, NULL, NULL, r);
+}
 
 static size_t arr_len(json_t *j, const char *key)
 {
@@ -165,11 +167,11 @@ static const char *jstr(json_t *j, const char *key)
     return json_is_string(v) ? json_string_value(v) : "";
 }
 
-#define ASSERT_STATUS(r, want)                                                                  \
-    do {                                                                                        \
-        if ((r)->status != (want))                                                              \
-            fail_msg("%s:%d: status %ld, want %d; body %s", __FILE__, __LINE__, (r)->status,    \
-                     (int)(want), lia_buf_cstr(&(r)->body));                                    \
+#define ASSERT_STATUS(r, want)                                                                               \
+    do {                                                                                                     \
+        if ((r)->status != (want))                                                                           \
+            fail_msg("%s:%d: status %ld, want %d; body %s", __FILE__, __LINE__, (r)->status, (int)(want),    \
+                     lia_buf_cstr(&(r)->body));                                                              \
     } while (0)
 
 static int atoi_check(const char *s)
@@ -184,7 +186,7 @@ static int atoi_check(const char *s)
 
 static const char *const tlp_refs[] = {
     "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", /* GREEN */
-    NULL,                                                        /* unmarked: AMBER default */
+    NULL,                                                       /* unmarked: AMBER default */
     "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", /* AMBER+STRICT */
     "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", /* RED (own team) */
     "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", /* RED (partner's own) */
@@ -201,8 +203,8 @@ static void add_tlp_object(lia_store *s, int i, int64_t org)
              "\"modified\":\"2024-01-01T00:00:00.000Z\",\"pattern\":\"[ipv4-addr:value = "
              "'192.0.2.%d']\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\""
              "%s%s%s}",
-             i, i + 1, tlp_refs[i] ? ",\"object_marking_refs\":[\"" : "",
-             tlp_refs[i] ? tlp_refs[i] : "", tlp_refs[i] ? "\"]" : "");
+             i, i + 1, tlp_refs[i] ? ",\"object_marking_refs\":[\"" : "", tlp_refs[i] ? tlp_refs[i] : "",
+             tlp_refs[i] ? "\"]" : "");
     int rc = lia_taxii_collection_add_object(s, "partners", "cert-p", js, strlen(js), -1, org,
                                              1700000000000000LL + i, &e);
     if (rc)
@@ -241,8 +243,7 @@ static int setup(void **state)
     char tok[LIA_KEY_TOKEN_MAX];
     if (lia_accounts_org_add(s, "cert-own", LIA_ORG_OWN, LIA_TLP_AMBER_STRICT, NULL, &e) ||
         lia_accounts_org_add(s, "cert-p", LIA_ORG_PARTNER, LIA_TLP_AMBER, &partner_org, &e) ||
-        lia_accounts_user_add(s, "cert-own", "admin", LIA_ROLE_ADMIN, "correct horse battery",
-                              NULL, &e) ||
+        lia_accounts_user_add(s, "cert-own", "admin", LIA_ROLE_ADMIN, "correct horse battery", NULL, &e) ||
         lia_accounts_user_add(s, "cert-p", "p-user", LIA_ROLE_PARTNER, NULL, NULL, &e) ||
         lia_accounts_user_add(s, "cert-own", "bot", LIA_ROLE_ANALYST, NULL, NULL, &e)) {
         fprintf(stderr, "accounts: %s\n", e.reason);
@@ -257,8 +258,7 @@ static int setup(void **state)
     if (lia_accounts_key_add(s, "bot", 0.001, 2, tok, NULL, &e))
         return -1;
     snprintf(slow_key, sizeof slow_key, "%s", tok);
-    if (lia_accounts_key_add(s, "bot", 0, 0, tok, &key_id, &e) ||
-        lia_accounts_key_revoke(s, key_id, &e))
+    if (lia_accounts_key_add(s, "bot", 0, 0, tok, &key_id, &e) || lia_accounts_key_revoke(s, key_id, &e))
         return -1;
     snprintf(revoked_key, sizeof revoked_key, "%s", tok);
     /* partner collections */
@@ -388,9 +388,9 @@ static void test_status(void **state)
     (void)state;
     get("/trustgroup1/status/2d086da7-4bdc-4f91-900e-d77486753710/", &r);
     ASSERT_STATUS(&r, 200);
-    static const char *const keys[] = {"id", "status", "total_count", "success_count",
-                                       "failure_count", "pending_count", "successes",
-                                       "failures", "pendings"};
+    static const char *const keys[] = {
+        "id",        "status",   "total_count", "success_count", "failure_count", "pending_count",
+        "successes", "failures", "pendings"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!json_object_get(r.json, keys[i]))
             fail_msg("status resource lacks %s: %s", keys[i], lia_buf_cstr(&r.body));
@@ -421,8 +421,8 @@ static void test_media_types(void **state)
         resp r;
         http("GET", COLL "objects/", bearer_admin, cases[i].accept, NULL, NULL, &r);
         if (r.status != cases[i].status)
-            fail_msg("Accept %s: status %ld, want %d", cases[i].accept ? cases[i].accept : "(none)",
-                     r.status, cases[i].status);
+            fail_msg("Accept %s: status %ld, want %d", cases[i].accept ? cases[i].accept : "(none)", r.status,
+                     cases[i].status);
         assert_string_equal(r.ctype, TAXII);
         resp_free(&r);
     }
@@ -452,8 +452,8 @@ static void test_auth(void **state)
             resp r;
             http("GET", paths[p], auths[a], TAXII, NULL, NULL, &r);
             if (r.status != 401)
-                fail_msg("%s with auth %s: status %ld, want 401", paths[p],
-                         auths[a] ? auths[a] : "(none)", r.status);
+                fail_msg("%s with auth %s: status %ld, want 401", paths[p], auths[a] ? auths[a] : "(none)",
+                         r.status);
             assert_true(strstr(r.www, "Basic") != NULL);
             resp_free(&r);
         }
@@ -565,8 +565,7 @@ static size_t pages(const char *first, const char *key, size_t sizes[8], char da
         ASSERT_STATUS(&r, 200);
         sizes[n] = arr_len(r.json, key);
         if (dates && json_array_size(json_object_get(r.json, key)))
-            snprintf(dates[n], 64, "%s",
-                     json_string_value(json_array_get(json_object_get(r.json, key), 0)));
+            snprintf(dates[n], 64, "%s", json_string_value(json_array_get(json_object_get(r.json, key), 0)));
         n++;
         int more = json_is_true(json_object_get(r.json, "more"));
         const char *next = jstr(r.json, "next");
@@ -615,18 +614,21 @@ static void test_bad_params(void **state)
     (void)state;
     get(COLL "objects/?limit=2", &r);
     ASSERT_STATUS(&r, 200);
-    snprintf(path, sizeof path, COLL "objects/?limit=2&match[type]=indicator&next=%s",
-             jstr(r.json, "next"));
+    snprintf(path, sizeof path, COLL "objects/?limit=2&match[type]=indicator&next=%s", jstr(r.json, "next"));
     resp_free(&r);
     get(path, &r); /* next replayed with other filters */
     ASSERT_STATUS(&r, 400);
     assert_string_equal(jstr(r.json, "title"), "ProcessingError");
     resp_free(&r);
     static const char *const bad[] = {
-        "objects/?limit=0",           "objects/?limit=-1",
-        "objects/?limit=abc",         "objects/?added_after=yesterday",
-        "objects/?next=AAAA",         "objects/?match[version]=newest",
-        "objects/?match[spec_version]=3.0", "manifest/?limit=",
+        "objects/?limit=0",
+        "objects/?limit=-1",
+        "objects/?limit=abc",
+        "objects/?added_after=yesterday",
+        "objects/?next=AAAA",
+        "objects/?match[version]=newest",
+        "objects/?match[spec_version]=3.0",
+        "manifest/?limit=",
         "objects/?match[type]=a,,b",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -663,8 +665,7 @@ static void test_permissions(void **state)
         http(cases[i].method, cases[i].path, bearer_admin, TAXII, post ? TAXII : NULL,
              post ? "{\"objects\":[]}" : NULL, &r);
         if (r.status != cases[i].status)
-            fail_msg("%s %s: status %ld, want %d", cases[i].method, cases[i].path, r.status,
-                     cases[i].status);
+            fail_msg("%s %s: status %ld, want %d", cases[i].method, cases[i].path, r.status, cases[i].status);
         resp_free(&r);
     }
 }
@@ -739,8 +740,7 @@ static void test_post_status(void **state)
 static void test_delete(void **state)
 {
     resp r;
-    static const char obj[] =
-        "{\"objects\":[%s]}";
+    static const char obj[] = "{\"objects\":[%s]}";
     char body[2048], one[512];
     (void)state;
     body[0] = '\0';
@@ -769,8 +769,7 @@ static void test_delete(void **state)
     get(M "versions/", &r);
     assert_int_equal(arr_len(r.json, "versions"), 2);
     resp_free(&r);
-    http("DELETE", M "?match[version]=2020-01-03T00:00:00.000Z", bearer_admin, TAXII, NULL, NULL,
-         &r);
+    http("DELETE", M "?match[version]=2020-01-03T00:00:00.000Z", bearer_admin, TAXII, NULL, NULL, &r);
     ASSERT_STATUS(&r, 200);
     resp_free(&r);
     get(M, &r); /* latest is now the 2nd version */
@@ -791,8 +790,7 @@ static void test_delete(void **state)
     ASSERT_STATUS(&r, 404);
     resp_free(&r);
     /* spec_version-selective delete on the seed's malware (2.0 + 2.1 versions) */
-    http("DELETE", COLL "objects/" MAL "/?match[spec_version]=2.0", bearer_admin, TAXII, NULL,
-         NULL, &r);
+    http("DELETE", COLL "objects/" MAL "/?match[spec_version]=2.0", bearer_admin, TAXII, NULL, NULL, &r);
     ASSERT_STATUS(&r, 200);
     resp_free(&r);
     get(COLL "objects/" MAL "/versions/?match[spec_version]=2.0,2.1", &r);
@@ -820,8 +818,8 @@ static void test_tlp_partner(void **state)
                         "indicator--00000000-0000-4000-8000-000000000004");
     resp_free(&r);
     /* the AMBER+STRICT object does not exist for the partner */
-    http("GET", "/partners/collections/cert-p/objects/indicator--00000000-0000-4000-8000-000000000002/",
-         auth, TAXII, NULL, NULL, &r);
+    http("GET", "/partners/collections/cert-p/objects/indicator--00000000-0000-4000-8000-000000000002/", auth,
+         TAXII, NULL, NULL, &r);
     ASSERT_STATUS(&r, 404);
     resp_free(&r);
     /* own team admin (AMBER+STRICT): GREEN, AMBER, AMBER+STRICT, own RED; not the partner's RED */
@@ -829,8 +827,7 @@ static void test_tlp_partner(void **state)
     assert_int_equal(arr_len(r.json, "objects"), 4);
     resp_free(&r);
     /* partner: read-only grant, other collections invisible or forbidden */
-    http("POST", "/partners/collections/cert-p/objects/", auth, TAXII, TAXII, "{\"objects\":[]}",
-         &r);
+    http("POST", "/partners/collections/cert-p/objects/", auth, TAXII, TAXII, "{\"objects\":[]}", &r);
     ASSERT_STATUS(&r, 403);
     resp_free(&r);
     http("GET", "/partners/collections/other/objects/", auth, TAXII, NULL, NULL, &r);
@@ -854,16 +851,16 @@ static void test_policy(void **state)
     static const struct {
         int ceiling, tlp, same, want;
     } cases[] = {
-        {LIA_TLP_AMBER, LIA_TLP_CLEAR, 0, 1},       {LIA_TLP_AMBER, LIA_TLP_GREEN, 0, 1},
-        {LIA_TLP_AMBER, LIA_TLP_AMBER, 0, 1},       {LIA_TLP_AMBER, LIA_TLP_AMBER_STRICT, 0, 0},
-        {LIA_TLP_RED, LIA_TLP_RED, 0, 0},           {LIA_TLP_GREEN, LIA_TLP_RED, 1, 1},
-        {LIA_TLP_CLEAR, LIA_TLP_GREEN, 0, 0},       {LIA_TLP_AMBER, 7, 1, 0},
+        {LIA_TLP_AMBER, LIA_TLP_CLEAR, 0, 1}, {LIA_TLP_AMBER, LIA_TLP_GREEN, 0, 1},
+        {LIA_TLP_AMBER, LIA_TLP_AMBER, 0, 1}, {LIA_TLP_AMBER, LIA_TLP_AMBER_STRICT, 0, 0},
+        {LIA_TLP_RED, LIA_TLP_RED, 0, 0},     {LIA_TLP_GREEN, LIA_TLP_RED, 1, 1},
+        {LIA_TLP_CLEAR, LIA_TLP_GREEN, 0, 0}, {LIA_TLP_AMBER, 7, 1, 0},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (lia_tlp_policy_allows(cases[i].ceiling, cases[i].tlp, cases[i].same) != cases[i].want)
-            fail_msg("case %zu: ceiling %d tlp %d same %d: got %d want %d", i, cases[i].ceiling,
-                     cases[i].tlp, cases[i].same, !cases[i].want, cases[i].want);
+            fail_msg("case %zu: ceiling %d tlp %d same %d: got %d want %d", i, cases[i].ceiling, cases[i].tlp,
+                     cases[i].same, !cases[i].want, cases[i].want);
 }
 
 static void test_rate_limit(void **state)
@@ -929,8 +926,7 @@ static void test_framing(void **state)
         const char *status;
     } cases[] = {
         {"Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}", "HTTP/1.1 400"},
-        {"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
-         "HTTP/1.1 400"},
+        {"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", "HTTP/1.1 400"},
         {"Content-Length: 999999999\r\n\r\n{}", "HTTP/1.1 413"},
     };
     (void)state;
@@ -1106,8 +1102,8 @@ static void test_pull(void **state)
     memset(&q, 0, sizeof q);
     int tlps = 0;
     assert_int_equal(lia_store_query(s, &q, tlp_seen, &tlps, &e), LIA_OK);
-    assert_int_equal(tlps, (1 << LIA_TLP_GREEN) | (1 << LIA_TLP_AMBER) |
-                               (1 << LIA_TLP_AMBER_STRICT) | (1 << LIA_TLP_RED));
+    assert_int_equal(tlps, (1 << LIA_TLP_GREEN) | (1 << LIA_TLP_AMBER) | (1 << LIA_TLP_AMBER_STRICT) |
+                               (1 << LIA_TLP_RED));
     lia_store_close(s);
     /* wrong credentials: a clear error, nothing stored */
     o.token = "lia_wrong";
@@ -1130,8 +1126,8 @@ static void test_serve_sigterm(void **state)
         dup2(errp[1], 2);
         close(errp[0]);
         close(errp[1]);
-        execl(bin, bin, "--db", dbpath, "serve", "--listen", "127.0.0.1:0", "--access-log",
-              "/dev/null", (char *)NULL);
+        execl(bin, bin, "--db", dbpath, "serve", "--listen", "127.0.0.1:0", "--access-log", "/dev/null",
+              (char *)NULL);
         _exit(127);
     }
     close(errp[1]);
@@ -1175,16 +1171,27 @@ static void test_serve_sigterm(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_discovery),   cmocka_unit_test(test_api_root),
-        cmocka_unit_test(test_collections), cmocka_unit_test(test_status),
-        cmocka_unit_test(test_media_types), cmocka_unit_test(test_auth),
-        cmocka_unit_test(test_objects_default), cmocka_unit_test(test_filter_counts),
-        cmocka_unit_test(test_paging),      cmocka_unit_test(test_bad_params),
-        cmocka_unit_test(test_permissions), cmocka_unit_test(test_post_status),
-        cmocka_unit_test(test_delete),      cmocka_unit_test(test_tlp_partner),
-        cmocka_unit_test(test_policy),      cmocka_unit_test(test_rate_limit),
-        cmocka_unit_test(test_framing),     cmocka_unit_test(test_tls),
-        cmocka_unit_test(test_pull),        cmocka_unit_test(test_serve_sigterm),        cmocka_unit_test(test_access_log),
+        cmocka_unit_test(test_discovery),
+        cmocka_unit_test(test_api_root),
+        cmocka_unit_test(test_collections),
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_media_types),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_objects_default),
+        cmocka_unit_test(test_filter_counts),
+        cmocka_unit_test(test_paging),
+        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_permissions),
+        cmocka_unit_test(test_post_status),
+        cmocka_unit_test(test_delete),
+        cmocka_unit_test(test_tlp_partner),
+        cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_pull),
+        cmocka_unit_test(test_serve_sigterm),
+        cmocka_unit_test(test_access_log),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);

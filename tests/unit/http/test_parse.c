@@ -15,7 +15,13 @@
 #include "liaison/http.h"
 #include "liaison/taxii.h"
 
-#define H(n, v) {{(n), sizeof(n) - 1}, {(v), sizeof(v) - 1}}
+#define H(n, v)                                                                                              \
+    {                                                                                                        \
+        {(n), sizeof(n) - 1},                                                                                \
+        {                                                                                                    \
+            (v), sizeof(v) - 1                                                                               \
+        }                                                                                                    \
+    }
 
 static void test_check_headers(void **state)
 {
@@ -43,8 +49,8 @@ static void test_check_headers(void **state)
         const char *why = NULL;
         int rc = lia_http_check_headers(cases[i].h, cases[i].n, &cl, &why);
         if (rc != cases[i].rc || (rc == LIA_OK && cl != cases[i].cl))
-            fail_msg("case %zu: rc %d cl %llu, want rc %d cl %llu", i, rc,
-                     (unsigned long long)cl, cases[i].rc, (unsigned long long)cases[i].cl);
+            fail_msg("case %zu: rc %d cl %llu, want rc %d cl %llu", i, rc, (unsigned long long)cl,
+                     cases[i].rc, (unsigned long long)cases[i].cl);
         if (rc)
             assert_non_null(why);
     }
@@ -102,13 +108,13 @@ static void test_auth(void **state)
         {"Basic YWRtaW46cGFzczp3b3Jk", LIA_OK, LIA_AUTH_BASIC, "admin", "pass:word"},
         {"basic   YTpi  ", LIA_OK, LIA_AUTH_BASIC, "a", "b"},
         {"Bearer lia_abc-_", LIA_OK, LIA_AUTH_BEARER, "", "lia_abc-_"},
-        {"Basic YWRtaW4=", LIA_EPARSE, 0, "", ""},        /* no ':' */
-        {"Basic OnBhc3M=", LIA_EPARSE, 0, "", ""},        /* empty user */
+        {"Basic YWRtaW4=", LIA_EPARSE, 0, "", ""}, /* no ':' */
+        {"Basic OnBhc3M=", LIA_EPARSE, 0, "", ""}, /* empty user */
         {"Basic !!!", LIA_EPARSE, 0, "", ""},
         {"Basic", LIA_EPARSE, 0, "", ""},
         {"Bearer a b", LIA_EPARSE, 0, "", ""},
         {"Digest x", LIA_EPARSE, 0, "", ""},
-        {"Basic YQBiOmM=", LIA_EPARSE, 0, "", ""},        /* NUL in user */
+        {"Basic YQBiOmM=", LIA_EPARSE, 0, "", ""}, /* NUL in user */
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -160,8 +166,8 @@ static void test_query(void **state)
         const char *why = NULL;
         int rc = lia_http_query_each(cases[i].qs, strlen(cases[i].qs), collect, &c, &why);
         if (rc != cases[i].rc || (rc == LIA_OK && strcmp(c.s, cases[i].out) != 0))
-            fail_msg("\"%s\": rc %d \"%s\", want rc %d \"%s\"", cases[i].qs, rc, c.s,
-                     cases[i].rc, cases[i].out);
+            fail_msg("\"%s\": rc %d \"%s\", want rc %d \"%s\"", cases[i].qs, rc, c.s, cases[i].rc,
+                     cases[i].out);
     }
 }
 
@@ -213,7 +219,8 @@ static void test_filter(void **state)
     assert_int_equal(lia_taxii_filter_param(&f, "match[type]", "indicator, malware", &why), LIA_OK);
     assert_int_equal(f.ntypes, 2);
     assert_string_equal(f.types[1], "malware");
-    assert_int_equal(lia_taxii_filter_param(&f, "match[version]", "first,2017-01-27T13:49:53.935Z", &why), LIA_OK);
+    assert_int_equal(lia_taxii_filter_param(&f, "match[version]", "first,2017-01-27T13:49:53.935Z", &why),
+                     LIA_OK);
     assert_int_equal(f.nver, 2);
     assert_int_equal(f.ver_kind[0], LIA_TAXII_VER_FIRST);
     assert_int_equal(f.ver_kind[1], LIA_TAXII_VER_TS);
@@ -224,10 +231,14 @@ static void test_filter(void **state)
         const char *k, *v;
         int rc;
     } bad[] = {
-        {"limit", "0", LIA_EPARSE},          {"limit", "1e3", LIA_EPARSE},
-        {"added_after", "now", LIA_EPARSE},  {"next", "zzzz", LIA_EPARSE},
-        {"match[version]", "latest", LIA_EPARSE}, {"match[spec_version]", "2.2", LIA_EPARSE},
-        {"match[id]", "a'b", LIA_EPARSE},   {"match[id]", ",", LIA_EPARSE},
+        {"limit", "0", LIA_EPARSE},
+        {"limit", "1e3", LIA_EPARSE},
+        {"added_after", "now", LIA_EPARSE},
+        {"next", "zzzz", LIA_EPARSE},
+        {"match[version]", "latest", LIA_EPARSE},
+        {"match[spec_version]", "2.2", LIA_EPARSE},
+        {"match[id]", "a'b", LIA_EPARSE},
+        {"match[id]", ",", LIA_EPARSE},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lia_taxii_filter g;
@@ -301,17 +312,17 @@ static void test_object_to_event(void **state)
         {"{\"type\":\"indicator\",\"pattern\":\"[domain-name:value='evil.example']\","
          "\"object_marking_refs\":[\"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb\"]}",
          LIA_OK, "source.fqdn", "evil.example", LIA_TLP_GREEN},
-        {"{\"type\":\"url\",\"value\":\"http://x.example/a\"}", LIA_OK, "source.url",
-         "http://x.example/a", LIA_TLP_AMBER},
+        {"{\"type\":\"url\",\"value\":\"http://x.example/a\"}", LIA_OK, "source.url", "http://x.example/a",
+         LIA_TLP_AMBER},
         {"{\"type\":\"ipv6-addr\",\"value\":\"2001:db8::1\"}", LIA_OK, "source.ip", "2001:db8::1",
          LIA_TLP_AMBER},
         {"{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4' OR "
-         "ipv4-addr:value = '5.6.7.8']\"}", LIA_ENOTFOUND, NULL, NULL, 0},
-        {"{\"type\":\"indicator\",\"pattern\":\"[file:hashes.MD5 = 'x']\"}", LIA_ENOTFOUND, NULL,
-         NULL, 0},
+         "ipv4-addr:value = '5.6.7.8']\"}",
+         LIA_ENOTFOUND, NULL, NULL, 0},
+        {"{\"type\":\"indicator\",\"pattern\":\"[file:hashes.MD5 = 'x']\"}", LIA_ENOTFOUND, NULL, NULL, 0},
         {"{\"type\":\"malware\",\"name\":\"x\"}", LIA_ENOTFOUND, NULL, NULL, 0},
-        {"{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = 'not-an-ip']\"}", LIA_EINVAL,
-         NULL, NULL, 0},
+        {"{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = 'not-an-ip']\"}", LIA_EINVAL, NULL, NULL,
+         0},
         {"[1]", LIA_EPARSE, NULL, NULL, 0},
     };
     (void)state;
@@ -341,10 +352,14 @@ static void test_object_to_event(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_check_headers), cmocka_unit_test(test_media),
-        cmocka_unit_test(test_auth),          cmocka_unit_test(test_query),
-        cmocka_unit_test(test_time),          cmocka_unit_test(test_filter),
-        cmocka_unit_test(test_next),          cmocka_unit_test(test_tlp_refs),
+        cmocka_unit_test(test_check_headers),
+        cmocka_unit_test(test_media),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_query),
+        cmocka_unit_test(test_time),
+        cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_next),
+        cmocka_unit_test(test_tlp_refs),
         cmocka_unit_test(test_object_to_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
