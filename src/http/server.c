@@ -632,7 +632,7 @@ int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)
         if ((rc = lia_taxii_init(h->stores[i], err)) || (rc = lia_accounts_init(h->stores[i], err)))
             goto fail;
     }
-    flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (v6)
         flags |= MHD_USE_IPv6;
     if (h->tls)

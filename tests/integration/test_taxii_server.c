@@ -701,6 +701,37 @@ static void test_post_status(void **state)
     ASSERT_STATUS(&r, 200);
     assert_int_equal(arr_len(r.json, "objects"), 1);
     resp_free(&r);
+    /* the new object's manifest; manifest/{id} is no endpoint */
+    get(COLL_ADD "manifest/?match[id]=indicator--11111111-2222-4333-8444-555555555555", &r);
+    ASSERT_STATUS(&r, 200);
+    assert_int_equal(arr_len(r.json, "objects"), 1);
+    resp_free(&r);
+    get(COLL_ADD "manifest/indicator--11111111-2222-4333-8444-555555555555", &r);
+    ASSERT_STATUS(&r, 404);
+    resp_free(&r);
+    /* an SCO without created/modified is versioned by date_added */
+    http("POST", COLL_ADD "objects/", bearer_admin, TAXII, TAXII,
+         "{\"objects\":[{\"type\":\"artifact\",\"spec_version\":\"2.1\","
+         "\"id\":\"artifact--6f437177-6e48-5cf8-9d9e-872a2bddd641\",\"mime_type\":\"application/zip\"}]}",
+         &r);
+    ASSERT_STATUS(&r, 202);
+    resp_free(&r);
+    static const char *const sco_q[] = {"?match[version]=all", "?match[version]=first",
+                                        "?match[version]=last", "?added_after=2017-01-27T13:49:53.935Z"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, COLL_ADD "objects/artifact--6f437177-6e48-5cf8-9d9e-872a2bddd641%s",
+                 sco_q[i]);
+        get(path, &r);
+        if (r.status != 200 || arr_len(r.json, "objects") != 1)
+            fail_msg("SCO %s: status %ld, %zu objects, want 200 and 1", sco_q[i], r.status,
+                     arr_len(r.json, "objects"));
+        resp_free(&r);
+    }
+    get(COLL_ADD "objects/artifact--6f437177-6e48-5cf8-9d9e-872a2bddd641?added_after=2099-01-01T00:00:00Z",
+        &r);
+    ASSERT_STATUS(&r, 200);
+    assert_int_equal(json_object_size(r.json), 0);
+    resp_free(&r);
     /* a bare object is not an envelope */
     http("POST", COLL_ADD "objects/", bearer_admin, TAXII, TAXII,
          "{\"type\":\"indicator\",\"id\":\"indicator--1\"}", &r);
@@ -967,6 +998,50 @@ static void test_framing(void **state)
     curl_easy_cleanup(c);
 }
 
+/* A second server with small limits: header memory and idle timeout. */
+static void test_limits(void **state)
+{
+    lia_http *h;
+    lia_error e;
+    lia_http_opts o;
+    uint16_t saved = port;
+    char out[4096];
+    (void)state;
+    memset(&o, 0, sizeof o);
+    o.db = dbpath;
+    o.listen = "127.0.0.1:0";
+    o.threads = 1;
+    o.timeout_s = 1;
+    o.max_header = 4096;
+    lia_error_clear(&e);
+    if (lia_http_start(&o, &h, &e))
+        fail_msg("start: %s", e.reason);
+    port = lia_http_port(h); /* raw() talks to `port` */
+    static char big[12000];
+    int k = snprintf(big, sizeof big, "GET /taxii2/ HTTP/1.1\r\nHost: a\r\nX-Filler: ");
+    memset(big + k, 'x', 9000);
+    snprintf(big + k + 9000, sizeof big - (size_t)k - 9000, "\r\n\r\n");
+    raw(big, out, sizeof out);
+    if (strncmp(out, "HTTP/1.1 431", 12) != 0)
+        fail_msg("9 KB header with a 4 KB limit: \"%.40s\"", out);
+    /* idle connection: closed by the server after the timeout */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {6, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char c;
+    ssize_t got = read(fd, &c, 1); /* 0 = closed by the server; -1 = our 6 s timeout */
+    close(fd);
+    assert_int_equal(got, 0);
+    port = saved;
+    lia_http_stop(h);
+}
+
 static void test_access_log(void **state)
 {
     char buf[1 << 16];
@@ -1188,6 +1263,7 @@ int main(void)
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_pull),
         cmocka_unit_test(test_serve_sigterm),
