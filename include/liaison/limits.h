@@ -48,4 +48,23 @@
 #define LIA_MAX_MESSAGE (64u << 20)     /* one rendered e-mail message */
 #define LIA_MAX_SMTP_TRIES 10           /* delivery attempts per message */
 
+/* HTTP server and TAXII (src/http) */
+#define LIA_HTTP_MAX_BODY (10u * 1024 * 1024) /* request body (TAXII max_content_length) */
+#define LIA_HTTP_MAX_HEADER (32u * 1024)      /* per-connection header memory */
+#define LIA_HTTP_TIMEOUT_S 30                 /* idle connection timeout */
+#define LIA_HTTP_MAX_CONNS 1024               /* simultaneous connections */
+#define LIA_HTTP_PER_IP_CONNS 64              /* connections from one address */
+#define LIA_HTTP_MAX_PARAMS 64                /* query parameters in one request */
+#define LIA_HTTP_RATE 50.0                    /* default requests/s per key or user */
+#define LIA_HTTP_BURST 100.0                  /* default token bucket size */
+#define LIA_HTTP_MAX_RESPONSE (256u * 1024 * 1024) /* one response body */
+#define LIA_TAXII_PAGE_DEFAULT 1000           /* objects per page when no limit */
+#define LIA_TAXII_PAGE_MAX 10000              /* largest limit honoured */
+#define LIA_TAXII_MAX_MATCH 64                /* values in all match[...] filters */
+#define LIA_TAXII_MATCH_BYTES 8192            /* their total text */
+#define LIA_TAXII_MAX_OBJECTS 100000          /* objects in one POSTed envelope */
+#define LIA_TAXII_MAX_ID 256                  /* a STIX id, collection id or api root */
+#define LIA_TAXII_PULL_PAGE 1000              /* page size the client asks for */
+#define LIA_TAXII_PULL_MAX_BODY (64u * 1024 * 1024) /* one page the client accepts */
 #endif
+

@@ -60,5 +60,8 @@ int cli_route_fetch(lia_store *s, int64_t id, lia_event *ev, lia_error *err);
 /* Demo: load DATADIR/demo owners, partners and rules; print decisions. */
 int cli_route_demo_setup(lia_store *s, const char *data);
 int cli_route_demo_summary(lia_store *s);
+int cmd_serve(cli *c, int argc, char **argv);
+int cmd_accounts(cli *c, int argc, char **argv);
+int cmd_taxii(cli *c, int argc, char **argv);
 
 #endif

@@ -20,6 +20,9 @@ static const cli_cmd commands[] = {
     {"notify", "e-mail digests to recipients (signed/encrypted OpenPGP, SMTP)", cmd_notify},
     {"demo", "ingest the bundled sample reports and summarise them", cmd_demo},
     {"ip", "look IP addresses up in the IP data sources (country, ASN)", cmd_ip},
+    {"serve", "serve the TAXII 2.1 API to partners (HTTP/HTTPS)", cmd_serve},
+    {"accounts", "organisations, users and API keys of the server", cmd_accounts},
+    {"taxii", "TAXII 2.1 collections: seed, add, grant, pull from a server", cmd_taxii},
     {NULL, NULL, NULL},
 };
 

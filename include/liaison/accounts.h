@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison/accounts.h - organisations, users, API keys (src/http/accounts.c).
+ *
+ * Organisations are our own team, partner CERTs and constituents (network
+ * owners); each has a TLP ceiling (the highest TLP its members may receive).
+ * Users belong to one organisation and have one role. API keys are shown
+ * once at creation and stored only as a keyed BLAKE2b-256 hash
+ * (crypto_generichash keyed with a random server secret kept in the store);
+ * passwords only as argon2id strings (crypto_pwhash_str). Tables live in the
+ * store (acct_*), created on first use. A store handle, one thread. */
+#ifndef LIAISON_ACCOUNTS_H
+#define LIAISON_ACCOUNTS_H
+
+#include <stdint.h>
+
+#include "liaison/error.h"
+#include "liaison/store.h"
+
+enum lia_role { LIA_ROLE_ADMIN = 0, LIA_ROLE_ANALYST = 1, LIA_ROLE_PARTNER = 2, LIA_ROLE_CONSTITUENT = 3 };
+enum lia_org_kind { LIA_ORG_OWN = 0, LIA_ORG_PARTNER = 1, LIA_ORG_CONSTITUENT = 2 };
+
+/* "admin" "analyst" "partner" "constituent" <-> enum; -1 if unknown. */
+int lia_role_parse(const char *s);
+const char *lia_role_name(int role);
+/* "own" "partner" "constituent" <-> enum; -1 if unknown. */
+int lia_org_kind_parse(const char *s);
+const char *lia_org_kind_name(int kind);
+
+#define LIA_NAME_MAX      128
+#define LIA_KEY_TOKEN_MAX 80 /* "lia_" + 43 base64url chars + NUL fits */
+
+/* Create the tables and the server secret if missing. Every other function
+ * calls it, so calling it is optional. */
+int lia_accounts_init(lia_store *s, lia_error *err);
+
+int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
+                         lia_error *err);
+int lia_accounts_org_find(lia_store *s, const char *name, int64_t *id, lia_error *err);
+/* password may be NULL (token-only user). Minimum 12 characters otherwise. */
+int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
+                          int64_t *id, lia_error *err);
+/* New API key for user; token (shown once) written to token_out.
+ * rate/burst 0 = server default. */
+int lia_accounts_key_add(lia_store *s, const char *user, double rate, double burst,
+                         char token_out[LIA_KEY_TOKEN_MAX], int64_t *id, lia_error *err);
+int lia_accounts_key_revoke(lia_store *s, int64_t key_id, lia_error *err);
+
+/* Who a request is. */
+typedef struct lia_principal {
+    int64_t org_id, user_id, key_id; /* key_id 0 for password logins */
+    int role, org_kind, tlp_ceiling;
+    double rate, burst; /* 0 = server default */
+    char org[LIA_NAME_MAX], user[LIA_NAME_MAX];
+} lia_principal;
+
+/* LIA_EAUTH for an unknown user, wrong password, unknown or revoked key,
+ * disabled user; reason in err. */
+int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
+                            lia_error *err);
+int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err);
+
+/* One line of text per org, user and key (never a secret), for `accounts list`. */
+typedef int (*lia_accounts_line_cb)(void *ud, const char *line);
+int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error *err);
+
+#endif

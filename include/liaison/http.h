@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison/http.h - the HTTP server (`liaison serve`) and the pure request
+ * parsers it uses (headers, media types, Authorization, query strings).
+ *
+ * The server runs libmicrohttpd with an internal thread pool; each worker
+ * borrows a store handle from a pool for the duration of one request, so
+ * handlers never share a lia_store. Parsers below are pure functions of
+ * their input (no I/O, no globals) and are fuzzed (fuzz/fuzz_http_*.c). */
+#ifndef LIAISON_HTTP_H
+#define LIAISON_HTTP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "liaison/error.h"
+#include "liaison/slice.h"
+
+/* ---- server ---- */
+
+typedef struct lia_http lia_http;
+
+typedef struct lia_http_opts {
+    const char *db;         /* store path (each worker opens its own handle) */
+    const char *listen;     /* "ADDR:PORT" ("[::1]:PORT" for IPv6); default 127.0.0.1:8443;
+                               port 0 picks a free port (see lia_http_port) */
+    const char *cert_pem;   /* TLS certificate chain (PEM text); NULL = plain HTTP */
+    const char *key_pem;    /* TLS private key (PEM text) */
+    unsigned threads;       /* worker threads (0 = one per CPU) */
+    size_t max_body;        /* request body cap in bytes (0 = LIA_HTTP_MAX_BODY) */
+    size_t max_header;      /* per-connection header memory (0 = LIA_HTTP_MAX_HEADER) */
+    unsigned timeout_s;     /* idle connection timeout (0 = LIA_HTTP_TIMEOUT_S) */
+    unsigned max_conns;     /* simultaneous connections (0 = LIA_HTTP_MAX_CONNS) */
+    double rate;            /* default requests/s per API key or user (0 = LIA_HTTP_RATE) */
+    double burst;           /* default bucket size (0 = LIA_HTTP_BURST) */
+    FILE *access_log;       /* one line per request; NULL = none */
+    const char *public_url; /* base URL used in discovery (default from Host header) */
+} lia_http_opts;
+
+/* Start serving in background threads. Returns LIA_EINVAL (bad listen
+ * address or TLS material), LIA_ENET (cannot bind), LIA_ESTORE. */
+int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err);
+/* The port actually bound (useful with port 0). */
+uint16_t lia_http_port(const lia_http *h);
+/* Stop accepting, finish requests in progress, free everything. NULL ok. */
+void lia_http_stop(lia_http *h);
+
+/* ---- pure request parsers ---- */
+
+typedef struct lia_http_header {
+    lia_slice name, value;
+} lia_http_header;
+
+/* HTTP/1.1 framing checks on the request headers: more than one
+ * Content-Length, Content-Length together with Transfer-Encoding, a
+ * Content-Length that is not a decimal number, a Transfer-Encoding other than
+ * "chunked", more than one Host. Returns LIA_OK, or LIA_EPARSE with *why set
+ * to a static reason. *content_length is set (UINT64_MAX when absent). */
+int lia_http_check_headers(const lia_http_header *h, size_t n, uint64_t *content_length, const char **why);
+
+enum lia_media {
+    LIA_MEDIA_NONE = -1,
+    LIA_MEDIA_TAXII21 = 0, /* application/taxii+json;version=2.1 */
+    LIA_MEDIA_STIX21 = 1,  /* application/stix+json;version=2.1 */
+};
+#define LIA_MEDIA_TAXII21_STR "application/taxii+json;version=2.1"
+#define LIA_MEDIA_STIX21_STR  "application/stix+json;version=2.1"
+
+/* Pick the response media type from an Accept header value: the first
+ * acceptable media range (taxii+json or, if allow_stix, stix+json; no
+ * version parameter or version=2.1; q=0 excluded; * / * and application / *
+ * mean taxii+json). LIA_MEDIA_NONE if nothing fits (-> 406). */
+int lia_http_accept(lia_slice accept, int allow_stix);
+/* Check a request Content-Type: exactly taxii+json (or stix+json if
+ * allow_stix) with version=2.1. Returns the media or LIA_MEDIA_NONE. */
+int lia_http_content_type(lia_slice ct, int allow_stix);
+
+enum lia_auth_kind { LIA_AUTH_NONE = 0, LIA_AUTH_BASIC = 1, LIA_AUTH_BEARER = 2 };
+#define LIA_AUTH_MAX 256
+typedef struct lia_http_auth {
+    int kind;
+    char user[LIA_AUTH_MAX];   /* Basic: user name */
+    char secret[LIA_AUTH_MAX]; /* Basic: password; Bearer: token */
+} lia_http_auth;
+
+/* Parse an Authorization header value. LIA_EPARSE (with *why) for an
+ * unknown scheme, bad base64, no ':' in Basic credentials, a NUL or control
+ * byte, or a part longer than LIA_AUTH_MAX - 1. */
+int lia_http_auth_parse(lia_slice value, lia_http_auth *out, const char **why);
+
+/* Decode one application/x-www-form-urlencoded component (%XX, '+' = space)
+ * into out (size outn, NUL-terminated). LIA_EPARSE on a bad escape or NUL,
+ * LIA_ELIMIT if it does not fit. */
+int lia_http_url_decode(const char *s, size_t n, char *out, size_t outn, size_t *outlen);
+
+/* Split a raw query string "a=b&c=d" and call cb with each decoded pair
+ * (at most LIA_HTTP_MAX_PARAMS). A non-zero cb return stops and is returned. */
+typedef int (*lia_http_param_cb)(void *ud, const char *key, const char *value);
+int lia_http_query_each(const char *qs, size_t n, lia_http_param_cb cb, void *ud, const char **why);
+
+/* STIX/TAXII timestamps: "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" <-> microseconds
+ * since the epoch (digits beyond microseconds are truncated). */
+int lia_stix_time_parse(const char *s, size_t n, int64_t *out_us);
+/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" into out (at least 28 bytes). */
+void lia_stix_time_format(int64_t us, char out[32]);
+
+#endif

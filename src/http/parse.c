@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Pure request parsers of the HTTP server and TAXII: header framing checks,
+ * media types, Authorization, query strings, timestamps, TAXII filters and
+ * the next token, and the TLP policy. No I/O, no globals. */
+#include <sodium.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "liaison/field.h"
+#include "liaison/http.h"
+#include "liaison/limits.h"
+#include "liaison/taxii.h"
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static int ieq(lia_slice a, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (a.len != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)a.ptr[i]) != lower((unsigned char)lit[i]))
+            return 0;
+    return 1;
+}
+
+static lia_slice trim(lia_slice s)
+{
+    while (s.len && (s.ptr[0] == ' ' || s.ptr[0] == '\t'))
+        s.ptr++, s.len--;
+    while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
+        s.len--;
+    return s;
+}
+
+int lia_http_check_headers(const lia_http_header *h, size_t n, uint64_t *content_length, const char **why)
+{
+    size_t ncl = 0, nte = 0, nhost = 0;
+    uint64_t cl = UINT64_MAX;
+    *content_length = UINT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (ieq(h[i].name, "content-length")) {
+            lia_slice v = trim(h[i].value);
+            uint64_t x = 0;
+            if (++ncl > 1) {
+                *why = "more than one Content-Length";
+                return LIA_EPARSE;
+            }
+            if (v.len == 0 || v.len > 19) {
+                *why = "Content-Length is not a decimal number";
+                return LIA_EPARSE;
+            }
+            for (size_t k = 0; k < v.len; k++) {
+                if (v.ptr[k] < '0' || v.ptr[k] > '9') {
+                    *why = "Content-Length is not a decimal number";
+                    return LIA_EPARSE;
+                }
+                x = x * 10 + (uint64_t)(v.ptr[k] - '0');
+            }
+            cl = x;
+        } else if (ieq(h[i].name, "transfer-encoding")) {
+            nte++;
+            if (!ieq(trim(h[i].value), "chunked")) {
+                *why = "Transfer-Encoding other than chunked";
+                return LIA_EPARSE;
+            }
+        } else if (ieq(h[i].name, "host")) {
+            if (++nhost > 1) {
+                *why = "more than one Host";
+                return LIA_EPARSE;
+            }
+        }
+    }
+    if (ncl && nte) {
+        *why = "Content-Length together with Transfer-Encoding";
+        return LIA_EPARSE;
+    }
+    if (nte > 1) {
+        *why = "more than one Transfer-Encoding";
+        return LIA_EPARSE;
+    }
+    *content_length = cl;
+    return LIA_OK;
+}
+
+/* One media range "type/sub; p=v; p=v": which media it names (or -2 for
+ * any acceptable wildcard), -1 if none of ours. */
+static int media_range(lia_slice r, int allow_stix, int strict_version)
+{
+    size_t i = 0;
+    lia_slice type;
+    int media = -1, version_ok = !strict_version, q_zero = 0;
+    while (i < r.len && r.ptr[i] != ';')
+        i++;
+    type = trim((lia_slice){r.ptr, i});
+    if (ieq(type, "application/taxii+json"))
+        media = LIA_MEDIA_TAXII21;
+    else if (allow_stix && ieq(type, "application/stix+json"))
+        media = LIA_MEDIA_STIX21;
+    else if (!strict_version && (ieq(type, "*/*") || ieq(type, "application/*")))
+        media = -2;
+    else
+        return -1;
+    while (i < r.len) {
+        size_t s = ++i, eq;
+        lia_slice name, val;
+        while (i < r.len && r.ptr[i] != ';')
+            i++;
+        lia_slice p = trim((lia_slice){r.ptr + s, i - s});
+        for (eq = 0; eq < p.len && p.ptr[eq] != '='; eq++)
+            ;
+        if (eq == p.len) {
+            if (p.len == 0)
+                continue;
+            return -1;
+        }
+        name = trim((lia_slice){p.ptr, eq});
+        val = trim((lia_slice){p.ptr + eq + 1, p.len - eq - 1});
+        if (val.len >= 2 && val.ptr[0] == '"' && val.ptr[val.len - 1] == '"')
+            val = (lia_slice){val.ptr + 1, val.len - 2};
+        if (ieq(name, "version")) {
+            if (media == -2 || !lia_slice_eq(val, "2.1"))
+                return -1;
+            version_ok = 1;
+        } else if (ieq(name, "q")) {
+            if (lia_slice_eq(val, "0") || lia_slice_eq(val, "0.0") || lia_slice_eq(val, "0.00") ||
+                lia_slice_eq(val, "0.000"))
+                q_zero = 1;
+        } else if (strict_version) {
+            if (!(ieq(name, "charset") && ieq(val, "utf-8")))
+                return -1;
+        }
+    }
+    if (!version_ok || q_zero)
+        return -1;
+    return media;
+}
+
+int lia_http_accept(lia_slice accept, int allow_stix)
+{
+    size_t i = 0;
+    if (!accept.ptr || trim(accept).len == 0)
+        return LIA_MEDIA_NONE;
+    while (i <= accept.len) {
+        size_t s = i;
+        int in_q = 0;
+        while (i < accept.len && (in_q || accept.ptr[i] != ',')) {
+            if (accept.ptr[i] == '"')
+                in_q = !in_q;
+            i++;
+        }
+        int m = media_range((lia_slice){accept.ptr + s, i - s}, allow_stix, 0);
+        if (m == -2)
+            return LIA_MEDIA_TAXII21;
+        if (m >= 0)
+            return m;
+        i++;
+    }
+    return LIA_MEDIA_NONE;
+}
+
+int lia_http_content_type(lia_slice ct, int allow_stix)
+{
+    if (!ct.ptr)
+        return LIA_MEDIA_NONE;
+    int m = media_range(ct, allow_stix, 1);
+    return m >= 0 ? m : LIA_MEDIA_NONE;
+}
+
+static int copy_part(char *dst, const char *src, size_t n)
+{
+    if (n >= LIA_AUTH_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)src[i] < 0x20 || src[i] == 0x7f)
+            return -1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+int lia_http_auth_parse(lia_slice value, lia_http_auth *out, const char **why)
+{
+    lia_slice v = trim(value);
+    size_t sp = 0;
+    memset(out, 0, sizeof *out);
+    while (sp < v.len && v.ptr[sp] != ' ')
+        sp++;
+    lia_slice scheme = {v.ptr, sp};
+    lia_slice cred = trim((lia_slice){v.ptr + sp, v.len - sp});
+    if (cred.len == 0) {
+        *why = "Authorization header without credentials";
+        return LIA_EPARSE;
+    }
+    if (ieq(scheme, "bearer")) {
+        if (copy_part(out->secret, cred.ptr, cred.len)) {
+            *why = "bearer token too long or not printable";
+            return LIA_EPARSE;
+        }
+        for (size_t i = 0; i < cred.len; i++)
+            if (cred.ptr[i] == ' ') {
+                *why = "bearer token contains a space";
+                return LIA_EPARSE;
+            }
+        out->kind = LIA_AUTH_BEARER;
+        return LIA_OK;
+    }
+    if (ieq(scheme, "basic")) {
+        unsigned char bin[2 * LIA_AUTH_MAX];
+        size_t blen = 0;
+        const char *end = NULL;
+        if (cred.len > 4 * LIA_AUTH_MAX ||
+            sodium_base642bin(bin, sizeof bin, cred.ptr, cred.len, NULL, &blen, &end,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            end != cred.ptr + cred.len) {
+            *why = "Basic credentials are not valid base64";
+            return LIA_EPARSE;
+        }
+        size_t colon = 0;
+        while (colon < blen && bin[colon] != ':')
+            colon++;
+        if (colon == blen) {
+            *why = "Basic credentials without ':'";
+            return LIA_EPARSE;
+        }
+        if (colon == 0 || copy_part(out->user, (const char *)bin, colon) ||
+            copy_part(out->secret, (const char *)bin + colon + 1, blen - colon - 1)) {
+            *why = "Basic user or password empty, too long or not printable";
+            memset(out, 0, sizeof *out);
+            sodium_memzero(bin, sizeof bin);
+            return LIA_EPARSE;
+        }
+        sodium_memzero(bin, sizeof bin);
+        out->kind = LIA_AUTH_BASIC;
+        return LIA_OK;
+    }
+    *why = "unknown Authorization scheme (Basic or Bearer)";
+    return LIA_EPARSE;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int lia_http_url_decode(const char *s, size_t n, char *out, size_t outn, size_t *outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '%') {
+            int hi, lo;
+            if (i + 2 >= n)
+                return LIA_EPARSE;
+            hi = hexval((unsigned char)s[i + 1]);
+            lo = hexval((unsigned char)s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return LIA_EPARSE;
+            c = hi * 16 + lo;
+            i += 2;
+        } else if (c == '+') {
+            c = ' ';
+        }
+        if (c == 0)
+            return LIA_EPARSE;
+        if (o + 1 >= outn)
+            return LIA_ELIMIT;
+        out[o++] = (char)c;
+    }
+    if (outn == 0)
+        return LIA_ELIMIT;
+    out[o] = '\0';
+    *outlen = o;
+    return LIA_OK;
+}
+
+int lia_http_query_each(const char *qs, size_t n, lia_http_param_cb cb, void *ud, const char **why)
+{
+    char key[256], val[LIA_TAXII_MATCH_BYTES];
+    size_t i = 0, count = 0;
+    while (i < n) {
+        size_t s = i, eq = SIZE_MAX, kl, vl;
+        int rc;
+        while (i < n && qs[i] != '&') {
+            if (qs[i] == '=' && eq == SIZE_MAX)
+                eq = i;
+            i++;
+        }
+        if (i == s) {
+            i++;
+            continue;
+        }
+        if (++count > LIA_HTTP_MAX_PARAMS) {
+            *why = "too many query parameters";
+            return LIA_ELIMIT;
+        }
+        if (eq == SIZE_MAX)
+            eq = i;
+        rc = lia_http_url_decode(qs + s, eq - s, key, sizeof key, &kl);
+        if (rc == LIA_OK)
+            rc = lia_http_url_decode(qs + eq + (eq < i), i - eq - (eq < i), val, sizeof val, &vl);
+        if (rc) {
+            *why = rc == LIA_ELIMIT ? "query parameter too long" : "bad %-escape in query";
+            return rc;
+        }
+        if ((rc = cb(ud, key, val)))
+            return rc;
+        i++;
+    }
+    return LIA_OK;
+}
+
+/* ---- timestamps ---- */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, size_t n, unsigned *out)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int lia_stix_time_parse(const char *s, size_t n, int64_t *out_us)
+{
+    unsigned y, mo, d, h, mi, se, frac = 0;
+    static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+        s[16] != ':' || (s[n - 1] != 'Z' && s[n - 1] != 'z'))
+        return LIA_EPARSE;
+    if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) || digits(s + 11, 2, &h) ||
+        digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
+        return LIA_EPARSE;
+    if (n > 20) {
+        size_t fl = n - 21;
+        if (s[19] != '.' || fl == 0 || fl > 9)
+            return LIA_EPARSE;
+        for (size_t i = 0; i < 6; i++) {
+            unsigned dg = 0;
+            if (i < fl) {
+                if (s[20 + i] < '0' || s[20 + i] > '9')
+                    return LIA_EPARSE;
+                dg = (unsigned)(s[20 + i] - '0');
+            }
+            frac = frac * 10 + dg;
+        }
+        for (size_t i = 6; i < fl; i++)
+            if (s[20 + i] < '0' || s[20 + i] > '9')
+                return LIA_EPARSE;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
+        return LIA_EPARSE;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return LIA_EPARSE;
+    int64_t days = days_from_civil((int64_t)y, mo, d);
+    *out_us = ((days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + (int64_t)se) * 1000000) + (int64_t)frac;
+    return LIA_OK;
+}
+
+void lia_stix_time_format(int64_t us, char out[32])
+{
+    int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+    int64_t frac = us - secs * 1000000;
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+}
+
+/* ---- TAXII filters ---- */
+
+void lia_taxii_filter_init(lia_taxii_filter *f)
+{
+    f->added_after = -1;
+    f->limit = 0;
+    f->has_next = 0;
+    f->next_date = f->next_seq = 0;
+    f->next_hash = 0;
+    f->spec_mask = 0;
+    f->nver = f->nids = f->ntypes = 0;
+    f->used = 0;
+}
+
+/* Split value on ',' and call add for each non-empty trimmed item. */
+static int each_item(lia_taxii_filter *f, const char *v, int which, const char **why)
+{
+    size_t n = strlen(v), i = 0;
+    while (i <= n) {
+        size_t s = i;
+        while (i < n && v[i] != ',')
+            i++;
+        lia_slice it = trim((lia_slice){v + s, i - s});
+        i++;
+        if (it.len == 0) {
+            *why = "empty item in match[] list";
+            return LIA_EPARSE;
+        }
+        if (which == 0 || which == 1) {
+            int *cnt = which == 0 ? &f->nids : &f->ntypes;
+            const char **arr = which == 0 ? f->ids : f->types;
+            if (*cnt >= LIA_TAXII_MAX_MATCH || f->used + it.len + 1 > sizeof f->arena) {
+                *why = "too many match[] values";
+                return LIA_ELIMIT;
+            }
+            for (size_t k = 0; k < it.len; k++) {
+                unsigned char c = (unsigned char)it.ptr[k];
+                if (c < 0x21 || c > 0x7e || c == '\'' || c == '"' || c == '\\') {
+                    *why = "match[id] and match[type] take printable ASCII without quotes";
+                    return LIA_EPARSE;
+                }
+            }
+            memcpy(f->arena + f->used, it.ptr, it.len);
+            f->arena[f->used + it.len] = '\0';
+            arr[(*cnt)++] = f->arena + f->used;
+            f->used += it.len + 1;
+        } else if (which == 2) {
+            int kind;
+            int64_t ts = 0;
+            if (lia_slice_eq(it, "last"))
+                kind = LIA_TAXII_VER_LAST;
+            else if (lia_slice_eq(it, "first"))
+                kind = LIA_TAXII_VER_FIRST;
+            else if (lia_slice_eq(it, "all"))
+                kind = LIA_TAXII_VER_ALL;
+            else if (lia_stix_time_parse(it.ptr, it.len, &ts) == LIA_OK)
+                kind = LIA_TAXII_VER_TS;
+            else {
+                *why = "match[version] takes first, last, all or a timestamp";
+                return LIA_EPARSE;
+            }
+            if (f->nver >= LIA_TAXII_MAX_MATCH) {
+                *why = "too many match[version] values";
+                return LIA_ELIMIT;
+            }
+            f->ver_kind[f->nver] = kind;
+            f->ver_ts[f->nver++] = ts;
+        } else {
+            if (lia_slice_eq(it, "2.0"))
+                f->spec_mask |= LIA_TAXII_SPEC_20;
+            else if (lia_slice_eq(it, "2.1"))
+                f->spec_mask |= LIA_TAXII_SPEC_21;
+            else {
+                *why = "match[spec_version] takes 2.0 and/or 2.1";
+                return LIA_EPARSE;
+            }
+        }
+    }
+    return LIA_OK;
+}
+
+int lia_taxii_filter_param(lia_taxii_filter *f, const char *key, const char *value, const char **why)
+{
+    size_t vn = strlen(value);
+    if (strcmp(key, "added_after") == 0) {
+        if (lia_stix_time_parse(value, vn, &f->added_after)) {
+            *why = "added_after is not a timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)";
+            return LIA_EPARSE;
+        }
+        return LIA_OK;
+    }
+    if (strcmp(key, "limit") == 0) {
+        uint64_t v = 0;
+        if (vn == 0 || vn > 9) {
+            *why = "limit must be a positive integer";
+            return LIA_EPARSE;
+        }
+        for (size_t i = 0; i < vn; i++) {
+            if (value[i] < '0' || value[i] > '9') {
+                *why = "limit must be a positive integer";
+                return LIA_EPARSE;
+            }
+            v = v * 10 + (uint64_t)(value[i] - '0');
+        }
+        if (v == 0) {
+            *why = "limit must be a positive integer";
+            return LIA_EPARSE;
+        }
+        f->limit = v > LIA_TAXII_PAGE_MAX ? LIA_TAXII_PAGE_MAX : (uint32_t)v;
+        return LIA_OK;
+    }
+    if (strcmp(key, "next") == 0) {
+        if (lia_taxii_next_decode(value, vn, &f->next_date, &f->next_seq, &f->next_hash)) {
+            *why = "next is not a token this server issued";
+            return LIA_EPARSE;
+        }
+        f->has_next = 1;
+        return LIA_OK;
+    }
+    if (strcmp(key, "match[id]") == 0)
+        return each_item(f, value, 0, why);
+    if (strcmp(key, "match[type]") == 0)
+        return each_item(f, value, 1, why);
+    if (strcmp(key, "match[version]") == 0)
+        return each_item(f, value, 2, why);
+    if (strcmp(key, "match[spec_version]") == 0)
+        return each_item(f, value, 3, why);
+    return LIA_OK;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+uint64_t lia_taxii_filter_hash(const lia_taxii_filter *f, const char *scope)
+{
+    uint64_t h = 14695981039346656037ull;
+    h = fnv(h, scope, strlen(scope) + 1);
+    h = fnv(h, &f->added_after, sizeof f->added_after);
+    h = fnv(h, &f->spec_mask, sizeof f->spec_mask);
+    for (int i = 0; i < f->nver; i++) {
+        h = fnv(h, &f->ver_kind[i], sizeof f->ver_kind[i]);
+        h = fnv(h, &f->ver_ts[i], sizeof f->ver_ts[i]);
+    }
+    h = fnv(h, "|", 1);
+    for (int i = 0; i < f->nids; i++)
+        h = fnv(h, f->ids[i], strlen(f->ids[i]) + 1);
+    h = fnv(h, "|", 1);
+    for (int i = 0; i < f->ntypes; i++)
+        h = fnv(h, f->types[i], strlen(f->types[i]) + 1);
+    return h;
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)(v & 0xff);
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+void lia_taxii_next_encode(int64_t date_us, int64_t seq, uint64_t hash, char out[LIA_TAXII_NEXT_MAX])
+{
+    unsigned char bin[25];
+    bin[0] = 1; /* token format version */
+    put64(bin + 1, (uint64_t)date_us);
+    put64(bin + 9, (uint64_t)seq);
+    put64(bin + 17, hash);
+    sodium_bin2base64(out, LIA_TAXII_NEXT_MAX, bin, sizeof bin, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+int lia_taxii_next_decode(const char *s, size_t n, int64_t *date_us, int64_t *seq, uint64_t *hash)
+{
+    unsigned char bin[32];
+    size_t blen = 0;
+    const char *end = NULL;
+    if (n != 34 ||
+        sodium_base642bin(bin, sizeof bin, s, n, NULL, &blen, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        end != s + n || blen != 25 || bin[0] != 1)
+        return LIA_EPARSE;
+    int64_t d = (int64_t)get64(bin + 1), q = (int64_t)get64(bin + 9);
+    if (q <= 0)
+        return LIA_EPARSE;
+    *date_us = d;
+    *seq = q;
+    *hash = get64(bin + 17);
+    return LIA_OK;
+}
+
+/* ---- TLP ---- */
+
+int lia_tlp_policy_allows(int recipient_ceiling, int object_tlp, int same_org)
+{
+    if (object_tlp < LIA_TLP_CLEAR || object_tlp > LIA_TLP_RED)
+        return 0; /* unknown marking: never */
+    if (same_org)
+        return 1;
+    if (object_tlp == LIA_TLP_RED)
+        return 0;
+    return object_tlp <= recipient_ceiling;
+}
+
+static const struct {
+    const char *id;
+    int tlp;
+} tlp_refs[] = {
+    /* TLP 2.0 (FIRST / OASIS marking definitions) */
+    {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", LIA_TLP_CLEAR},
+    {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", LIA_TLP_GREEN},
+    {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", LIA_TLP_AMBER},
+    {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", LIA_TLP_AMBER_STRICT},
+    {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", LIA_TLP_RED},
+    /* TLP 1.0 (STIX 2.1 specification section 7.2.1.4) */
+    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", LIA_TLP_CLEAR},
+    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", LIA_TLP_GREEN},
+    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", LIA_TLP_AMBER},
+    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", LIA_TLP_RED},
+};
+
+int lia_stix_tlp_from_refs(const char *const *refs, size_t n)
+{
+    int best = -1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sizeof tlp_refs / sizeof tlp_refs[0]; k++)
+            if (refs[i] && strcmp(refs[i], tlp_refs[k].id) == 0 && tlp_refs[k].tlp > best)
+                best = tlp_refs[k].tlp;
+    return best;
+}

@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* `liaison serve`: libmicrohttpd with an internal thread pool (epoll where
+ * available), optional TLS, limits on headers, bodies, connections and
+ * idle time; HTTP/1.1 framing checks of our own; authentication (Basic
+ * and bearer API keys), a token bucket per key or user, one access-log line
+ * per request (denials with their reason), and a graceful stop.
+ *
+ * Request lifecycle: the first access-handler call only allocates the
+ * request and checks the headers; the body arrives in the following calls;
+ * the response is queued on a later call (never the first), so keep-alive
+ * connections stay usable after an error. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/server_internal.h"
+#include "http/taxii_internal.h"
+#include "liaison/limits.h"
+
+#define RATE_SLOTS  4096
+#define AUTH_CACHE  256
+#define AUTH_TTL_US (60 * 1000000LL)
+
+typedef struct bucket {
+    int64_t who; /* key id, or -user id for password logins; 0 = empty */
+    double tokens;
+    int64_t at_us;
+} bucket;
+
+typedef struct auth_cached {
+    unsigned char tag[32]; /* keyed hash of user \0 password */
+    int64_t until_us;
+    lia_principal p;
+} auth_cached;
+
+struct lia_http {
+    struct MHD_Daemon *d;
+    lia_http_opts o;
+    char *db, *public_url, *cert, *key;
+    uint16_t port;
+    int tls;
+    /* store pool */
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+    lia_store **stores;
+    int *busy;
+    unsigned nstores;
+    /* rate limiting */
+    pthread_mutex_t rate_mu;
+    bucket buckets[RATE_SLOTS];
+    /* password verification cache */
+    pthread_mutex_t auth_mu;
+    unsigned char auth_key[32];
+    auth_cached cache[AUTH_CACHE];
+    /* access log */
+    pthread_mutex_t log_mu;
+};
+
+typedef struct req {
+    lia_http *h;
+    int64_t t0;
+    int early_status; /* set on the first call when headers are bad */
+    int too_large;    /* body went over max_body */
+    uint64_t discarded;
+    const char *early_why;
+    uint64_t content_length;
+    lia_buf body;
+    int queued;
+    int status;
+    size_t bytes;
+    char who[2 * LIA_NAME_MAX + 32];
+    char deny[200];
+    char method[16];
+    char path[512];
+    char peer[64];
+} req;
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- store pool ---- */
+
+static lia_store *pool_get(lia_http *h, unsigned *slot)
+{
+    pthread_mutex_lock(&h->pool_mu);
+    for (;;) {
+        for (unsigned i = 0; i < h->nstores; i++)
+            if (!h->busy[i]) {
+                h->busy[i] = 1;
+                *slot = i;
+                pthread_mutex_unlock(&h->pool_mu);
+                return h->stores[i];
+            }
+        pthread_cond_wait(&h->pool_cv, &h->pool_mu);
+    }
+}
+
+static void pool_put(lia_http *h, unsigned slot)
+{
+    pthread_mutex_lock(&h->pool_mu);
+    h->busy[slot] = 0;
+    pthread_cond_signal(&h->pool_cv);
+    pthread_mutex_unlock(&h->pool_mu);
+}
+
+/* ---- rate limiting: token bucket per key (or per user for passwords) ---- */
+
+static int rate_take(lia_http *h, const lia_principal *p, double *retry_s)
+{
+    int64_t who = p->key_id ? p->key_id : -p->user_id;
+    double rate = p->rate > 0 ? p->rate : h->o.rate, burst = p->burst > 0 ? p->burst : h->o.burst;
+    uint64_t x = (uint64_t)who * 0x9E3779B97F4A7C15ull;
+    unsigned slot = (unsigned)(x >> 52) % RATE_SLOTS, victim = slot;
+    int64_t t = mono_us(), oldest = INT64_MAX;
+    int ok;
+    pthread_mutex_lock(&h->rate_mu);
+    bucket *b = NULL;
+    for (unsigned i = 0; i < 16; i++) {
+        bucket *c = &h->buckets[(slot + i) % RATE_SLOTS];
+        if (c->who == who) {
+            b = c;
+            break;
+        }
+        if (c->who == 0 || c->at_us < oldest) {
+            oldest = c->who == 0 ? INT64_MIN : c->at_us;
+            victim = (slot + i) % RATE_SLOTS;
+        }
+    }
+    if (!b) { /* new, or evicted long-idle: starts full */
+        b = &h->buckets[victim];
+        b->who = who;
+        b->tokens = burst;
+        b->at_us = t;
+    }
+    b->tokens += (double)(t - b->at_us) / 1e6 * rate;
+    if (b->tokens > burst)
+        b->tokens = burst;
+    b->at_us = t;
+    ok = b->tokens >= 1.0;
+    if (ok)
+        b->tokens -= 1.0;
+    else
+        *retry_s = (1.0 - b->tokens) / rate;
+    pthread_mutex_unlock(&h->rate_mu);
+    return ok;
+}
+
+/* ---- authentication ---- */
+
+static int auth(lia_http *h, lia_store *s, struct MHD_Connection *c, lia_principal *p, char *why, size_t whyn)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    lia_http_auth a;
+    const char *pwhy = NULL;
+    lia_error e;
+    int rc;
+    lia_error_clear(&e);
+    if (!v) {
+        snprintf(why, whyn, "no credentials");
+        return LIA_EAUTH;
+    }
+    if (lia_http_auth_parse(lia_slice_from(v), &a, &pwhy)) {
+        snprintf(why, whyn, "%s", pwhy);
+        return LIA_EAUTH;
+    }
+    if (a.kind == LIA_AUTH_BEARER) {
+        rc = lia_accounts_auth_token(s, a.secret, p, &e);
+    } else {
+        unsigned char tag[32];
+        crypto_generichash_state st;
+        unsigned slot;
+        int64_t t = mono_us();
+        crypto_generichash_init(&st, h->auth_key, sizeof h->auth_key, sizeof tag);
+        crypto_generichash_update(&st, (const unsigned char *)a.user, strlen(a.user) + 1);
+        crypto_generichash_update(&st, (const unsigned char *)a.secret, strlen(a.secret));
+        crypto_generichash_final(&st, tag, sizeof tag);
+        slot = tag[0] % AUTH_CACHE;
+        pthread_mutex_lock(&h->auth_mu);
+        if (h->cache[slot].until_us > t && sodium_memcmp(h->cache[slot].tag, tag, 32) == 0) {
+            *p = h->cache[slot].p;
+            pthread_mutex_unlock(&h->auth_mu);
+            sodium_memzero(&a, sizeof a);
+            return LIA_OK;
+        }
+        pthread_mutex_unlock(&h->auth_mu);
+        rc = lia_accounts_auth_basic(s, a.user, a.secret, p, &e);
+        if (rc == LIA_OK) {
+            pthread_mutex_lock(&h->auth_mu);
+            memcpy(h->cache[slot].tag, tag, 32);
+            h->cache[slot].p = *p;
+            h->cache[slot].until_us = t + AUTH_TTL_US;
+            pthread_mutex_unlock(&h->auth_mu);
+        }
+    }
+    sodium_memzero(&a, sizeof a);
+    if (rc)
+        snprintf(why, whyn, "%s%s%s", e.field, e.field[0] ? ": " : "", e.reason);
+    return rc;
+}
+
+/* ---- access log ---- */
+
+static void log_line(lia_http *h, const req *r)
+{
+    char ts[32];
+    if (!h->o.access_log)
+        return;
+    lia_stix_time_format(now_us(), ts);
+    pthread_mutex_lock(&h->log_mu);
+    fprintf(h->o.access_log, "%s %s \"%s %s\" %d %zu %.6f %s%s%s%s\n", ts, r->peer, r->method, r->path,
+            r->status, r->bytes, (double)(mono_us() - r->t0) / 1e6, r->who[0] ? r->who : "-",
+            r->deny[0] ? " denied=\"" : "", r->deny, r->deny[0] ? "\"" : "");
+    fflush(h->o.access_log);
+    pthread_mutex_unlock(&h->log_mu);
+}
+
+/* ---- MHD callbacks ---- */
+
+typedef struct hdrs {
+    lia_http_header h[64];
+    size_t n;
+    int overflow;
+} hdrs;
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    hdrs *hs = cls;
+    (void)kind;
+    if (hs->n == 64) {
+        hs->overflow = 1;
+        return MHD_NO;
+    }
+    hs->h[hs->n].name = lia_slice_from(key);
+    hs->h[hs->n++].value = lia_slice_from(value ? value : "");
+    return MHD_YES;
+}
+
+typedef struct argctx {
+    lia__req *r;
+} argctx;
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    lia__req *r = cls;
+    (void)kind;
+    if (r->filter_rc)
+        return MHD_NO;
+    r->filter_rc = lia_taxii_filter_param(&r->filter, key, value ? value : "", &r->filter_why);
+    return r->filter_rc ? MHD_NO : MHD_YES;
+}
+
+static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r, int status, double retry_s)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    const char *body = lia_buf_cstr(&r->out);
+    resp = MHD_create_response_from_buffer(r->out.len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype ? r->ctype : LIA_MEDIA_TAXII21_STR);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (r->first[0]) {
+        MHD_add_response_header(resp, "X-TAXII-Date-Added-First", r->first);
+        MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", r->last);
+    }
+    if (status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Basic realm=\"liaison\", Bearer realm=\"liaison\"");
+    if (status == 429) {
+        char ra[32];
+        snprintf(ra, sizeof ra, "%d", (int)(retry_s + 1));
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    q->queued = 1;
+    q->status = status;
+    q->bytes = r->out.len;
+    return ret;
+}
+
+static enum MHD_Result simple_error(req *q, struct MHD_Connection *c, int status, const char *title,
+                                    const char *why)
+{
+    lia__req r;
+    enum MHD_Result ret;
+    memset(&r, 0, sizeof r);
+    lia_buf_init(&r.out, 4096);
+    lia__http_error(&r, status, title, why);
+    ret = send_resp(q, c, &r, status, 0);
+    lia_buf_free(&r.out);
+    return ret;
+}
+
+static void base_url(lia_http *h, struct MHD_Connection *c, char *out, size_t n)
+{
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (h->public_url) {
+        size_t l = strlen(h->public_url);
+        while (l && h->public_url[l - 1] == '/')
+            l--;
+        snprintf(out, n, "%.*s", (int)l, h->public_url);
+        return;
+    }
+    /* Host is echoed into JSON: keep only characters valid in a host:port */
+    char clean[256];
+    size_t k = 0;
+    for (const char *p = host ? host : ""; *p && k + 1 < sizeof clean; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+            *p == '-' || *p == ':' || *p == '[' || *p == ']')
+            clean[k++] = *p;
+    clean[k] = '\0';
+    if (!k)
+        snprintf(clean, sizeof clean, "127.0.0.1:%u", h->port);
+    snprintf(out, n, "%s://%s", h->tls ? "https" : "http", clean);
+}
+
+static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url, const char *method)
+{
+    lia_http *h = q->h;
+    lia__req r;
+    unsigned slot;
+    lia_store *s;
+    char why[300], base[300];
+    double retry = 0;
+    enum MHD_Result ret;
+    if (strcmp(url, "/health") == 0 || strcmp(url, "/health/") == 0) {
+        memset(&r, 0, sizeof r);
+        lia_buf_init(&r.out, 64);
+        lia_buf_puts(&r.out, "{\"status\":\"ok\"}");
+        r.ctype = "application/json";
+        ret = send_resp(q, c, &r, 200, 0);
+        lia_buf_free(&r.out);
+        return ret;
+    }
+    memset(&r, 0, sizeof r);
+    lia_buf_init(&r.out, LIA_HTTP_MAX_RESPONSE);
+    s = pool_get(h, &slot);
+    r.store = s;
+    r.method = method;
+    r.path = url;
+    if (auth(h, s, c, &r.who, why, sizeof why)) {
+        snprintf(q->deny, sizeof q->deny, "401 %s", why);
+        lia__http_error(&r, 401, "Unauthorized", "authentication required (Basic or Bearer)");
+        ret = send_resp(q, c, &r, 401, 0);
+        goto out;
+    }
+    snprintf(q->who, sizeof q->who, "%s/%s%s", r.who.org, r.who.user, r.who.key_id ? "(key)" : "");
+    if (!rate_take(h, &r.who, &retry)) {
+        snprintf(q->deny, sizeof q->deny, "429 rate limit");
+        lia__http_error(&r, 429, "Too Many Requests", "rate limit exceeded; see Retry-After");
+        ret = send_resp(q, c, &r, 429, retry);
+        goto out;
+    }
+    base_url(h, c, base, sizeof base);
+    r.base_url = base;
+    r.accept = lia_slice_from(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+    r.content_type =
+        lia_slice_from(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
+    r.body = lia_buf_cstr(&q->body);
+    r.body_len = q->body.len;
+    lia_taxii_filter_init(&r.filter);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &r);
+    lia__taxii_handle(&r);
+    if (r.status == 0)
+        lia__http_error(&r, 500, "Server error", "no response");
+    if (r.deny[0])
+        snprintf(q->deny, sizeof q->deny, "%d %s", r.status, r.deny);
+    if (r.out.err) {
+        lia_buf_free(&r.out);
+        lia_buf_init(&r.out, 4096);
+        lia__http_error(&r, 500, "Server error", "response too large");
+    }
+    ret = send_resp(q, c, &r, r.status, 0);
+out:
+    pool_put(h, slot);
+    lia_buf_free(&r.out);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_size,
+                                  void **con_cls)
+{
+    lia_http *h = cls;
+    req *q = *con_cls;
+    (void)version;
+    if (!q) {
+        hdrs hs;
+        const union MHD_ConnectionInfo *ci;
+        if (!(q = calloc(1, sizeof *q)))
+            return MHD_NO;
+        q->h = h;
+        q->t0 = mono_us();
+        lia_buf_init(&q->body, h->o.max_body);
+        snprintf(q->method, sizeof q->method, "%s", method);
+        /* log path only: query values may carry tokens of other systems */
+        lia_escape(url, strlen(url), q->path, sizeof q->path);
+        ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci && ci->client_addr) {
+            const struct sockaddr *sa = ci->client_addr;
+            if (sa->sa_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, q->peer,
+                          sizeof q->peer);
+            else if (sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, q->peer,
+                          sizeof q->peer);
+        }
+        if (!q->peer[0])
+            snprintf(q->peer, sizeof q->peer, "-");
+        *con_cls = q;
+        memset(&hs, 0, sizeof hs);
+        MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
+        if (hs.overflow) {
+            q->early_status = 431;
+            q->early_why = "too many header fields";
+        } else if (lia_http_check_headers(hs.h, hs.n, &q->content_length, &q->early_why)) {
+            q->early_status = 400;
+        } else if (q->content_length != UINT64_MAX && q->content_length > h->o.max_body) {
+            q->early_status = 413;
+            q->early_why = "request body larger than the server accepts";
+        }
+        if (q->early_status) {
+            /* Framing is ambiguous or the body too large: answer now, before
+             * any body is read; MHD then closes the connection (it cannot
+             * know where this request ends). Every other response is queued
+             * on a later call, after the whole body, so keep-alive works. */
+            snprintf(q->deny, sizeof q->deny, "%d %s", q->early_status, q->early_why);
+            return simple_error(q, c, q->early_status,
+                                q->early_status == 413   ? "Payload Too Large"
+                                : q->early_status == 431 ? "Request Header Fields Too Large"
+                                                         : "Bad Request",
+                                q->early_why);
+        }
+        return MHD_YES;
+    }
+    if (q->queued) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!q->too_large && lia_buf_append(&q->body, upload_data, *upload_size))
+            q->too_large = 1;
+        if (q->too_large) {
+            /* chunked body over the limit: discard the rest (up to a bound,
+             * then drop the connection) and answer 413 at the end */
+            q->discarded += *upload_size;
+            if (q->discarded > 4 * (uint64_t)h->o.max_body) {
+                snprintf(q->deny, sizeof q->deny, "413 body over limit; connection dropped");
+                return MHD_NO;
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (q->too_large) {
+        snprintf(q->deny, sizeof q->deny, "413 body over limit");
+        return simple_error(q, c, 413, "Payload Too Large", "request body larger than the server accepts");
+    }
+    return handle(q, c, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    lia_http *h = cls;
+    req *q = *con_cls;
+    (void)c;
+    if (!q)
+        return;
+    if (!q->queued) {
+        q->status = 0;
+        snprintf(q->deny, sizeof q->deny, "connection ended (%d)", (int)toe);
+    }
+    log_line(h, q);
+    lia_buf_free(&q->body);
+    free(q);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    lia_http *h = cls;
+    char msg[512];
+    char ts[32];
+    if (!h->o.access_log)
+        return;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t l = strlen(msg);
+    while (l && (msg[l - 1] == '\n' || msg[l - 1] == '\r'))
+        msg[--l] = '\0';
+    lia_stix_time_format(now_us(), ts);
+    pthread_mutex_lock(&h->log_mu);
+    fprintf(h->o.access_log, "%s - \"httpd\" %s\n", ts, msg);
+    fflush(h->o.access_log);
+    pthread_mutex_unlock(&h->log_mu);
+}
+
+/* ---- start / stop ---- */
+
+static int parse_listen(const char *l, struct sockaddr_storage *ss, int *v6, lia_error *err)
+{
+    char host[128];
+    const char *colon, *hs = l, *he;
+    uint64_t port = 0;
+    memset(ss, 0, sizeof *ss);
+    if (l[0] == '[') {
+        he = strchr(l, ']');
+        if (!he || he[1] != ':')
+            goto bad;
+        hs = l + 1;
+        colon = he + 1;
+    } else {
+        colon = strrchr(l, ':');
+        if (!colon)
+            goto bad;
+        he = colon;
+    }
+    if ((size_t)(he - hs) >= sizeof host || colon[1] == '\0')
+        goto bad;
+    memcpy(host, hs, (size_t)(he - hs));
+    host[he - hs] = '\0';
+    for (const char *p = colon + 1; *p; p++) {
+        if (*p < '0' || *p > '9' || port > 65535)
+            goto bad;
+        port = port * 10 + (uint64_t)(*p - '0');
+    }
+    if (port > 65535)
+        goto bad;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
+    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        *v6 = 0;
+        return LIA_OK;
+    }
+    if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        *v6 = 1;
+        return LIA_OK;
+    }
+bad:
+    return lia_error_set(err, LIA_EINVAL, "listen", l, strlen(l),
+                         "expected ADDR:PORT with a numeric address (e.g. 127.0.0.1:8443)");
+}
+
+static char *dup_or_null(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)
+{
+    lia_http *h;
+    struct sockaddr_storage ss;
+    int v6 = 0, rc;
+    unsigned flags;
+    if (sodium_init() < 0)
+        return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium init failed");
+    if ((o->cert_pem == NULL) != (o->key_pem == NULL))
+        return lia_error_set(err, LIA_EINVAL, "tls", NULL, 0,
+                             "give both a certificate and a key, or neither");
+    if ((rc = parse_listen(o->listen ? o->listen : "127.0.0.1:8443", &ss, &v6, err)))
+        return rc;
+    if (!(h = calloc(1, sizeof *h)))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "server");
+    h->o = *o;
+    if (!h->o.threads) { /* one worker per CPU: more only adds switching (docs/performance.md) */
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        h->o.threads = ncpu > 0 ? (unsigned)(ncpu > 64 ? 64 : ncpu) : 2;
+    }
+    if (!h->o.max_body)
+        h->o.max_body = LIA_HTTP_MAX_BODY;
+    if (!h->o.max_header)
+        h->o.max_header = LIA_HTTP_MAX_HEADER;
+    if (!h->o.timeout_s)
+        h->o.timeout_s = LIA_HTTP_TIMEOUT_S;
+    if (!h->o.max_conns)
+        h->o.max_conns = LIA_HTTP_MAX_CONNS;
+    if (!(h->o.rate > 0))
+        h->o.rate = LIA_HTTP_RATE;
+    if (!(h->o.burst > 0))
+        h->o.burst = LIA_HTTP_BURST;
+    h->db = dup_or_null(o->db);
+    h->public_url = dup_or_null(o->public_url);
+    h->cert = dup_or_null(o->cert_pem);
+    h->key = dup_or_null(o->key_pem);
+    h->tls = o->cert_pem != NULL;
+    randombytes_buf(h->auth_key, sizeof h->auth_key);
+    pthread_mutex_init(&h->pool_mu, NULL);
+    pthread_cond_init(&h->pool_cv, NULL);
+    pthread_mutex_init(&h->rate_mu, NULL);
+    pthread_mutex_init(&h->auth_mu, NULL);
+    pthread_mutex_init(&h->log_mu, NULL);
+    h->nstores = h->o.threads + 1;
+    h->stores = calloc(h->nstores, sizeof *h->stores);
+    h->busy = calloc(h->nstores, sizeof *h->busy);
+    if (!h->db || !h->stores || !h->busy) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "server");
+        goto fail;
+    }
+    for (unsigned i = 0; i < h->nstores; i++) {
+        if ((rc = lia_store_open(h->db, &h->stores[i], err)))
+            goto fail;
+        if ((rc = lia_taxii_init(h->stores[i], err)) || (rc = lia_accounts_init(h->stores[i], err)))
+            goto fail;
+    }
+    flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    if (h->tls)
+        flags |= MHD_USE_TLS;
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    h->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->o.threads,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)h->o.max_header, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)h->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->o.max_conns,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LIA_HTTP_PER_IP_CONNS, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
+        h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+    if (!h->d) {
+        rc = lia_error_set(err, h->tls ? LIA_EINVAL : LIA_ENET, "listen", o->listen,
+                           o->listen ? strlen(o->listen) : 0,
+                           h->tls ? "cannot start (address in use, or bad TLS certificate/key)"
+                                  : "cannot listen (address in use or not available)");
+        goto fail;
+    }
+    {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+        h->port = di ? di->port : 0;
+    }
+    *out = h;
+    return LIA_OK;
+fail:
+    lia_http_stop(h);
+    return rc;
+}
+
+uint16_t lia_http_port(const lia_http *h)
+{
+    return h->port;
+}
+
+void lia_http_stop(lia_http *h)
+{
+    if (!h)
+        return;
+    if (h->d) {
+        MHD_quiesce_daemon(h->d); /* stop accepting; requests in flight finish */
+        MHD_stop_daemon(h->d);
+    }
+    for (unsigned i = 0; h->stores && i < h->nstores; i++)
+        lia_store_close(h->stores[i]);
+    free(h->stores);
+    free(h->busy);
+    pthread_mutex_destroy(&h->pool_mu);
+    pthread_cond_destroy(&h->pool_cv);
+    pthread_mutex_destroy(&h->rate_mu);
+    pthread_mutex_destroy(&h->auth_mu);
+    pthread_mutex_destroy(&h->log_mu);
+    free(h->db);
+    free(h->public_url);
+    if (h->key)
+        sodium_memzero(h->key, strlen(h->key));
+    free(h->cert);
+    free(h->key);
+    sodium_memzero(h->auth_key, sizeof h->auth_key);
+    free(h);
+}

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* TAXII 2.1 client: `liaison taxii pull URL COLLECTION`.
+ *
+ * Pages through {URL}collections/{COLLECTION}/objects/ with added_after and
+ * next; every page becomes one report of the store (identified by the hash
+ * of its bytes, so a page stored twice is skipped) whose events are the
+ * observables of its objects, with each object's TLP kept. The cursor
+ * (added_after of the run, next token, last date_added seen) is stored per
+ * source after each page, so an interrupted pull resumes where it stopped.
+ *
+ * Objects to events is kept deliberately simple (the full STIX importer is
+ * src/share): indicators whose pattern is one comparison on ipv4-addr,
+ * ipv6-addr, domain-name or url, and those SCOs. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "liaison/event.h"
+#include "liaison/field.h"
+#include "liaison/http.h"
+#include "liaison/limits.h"
+#include "liaison/taxii.h"
+
+/* ---- object -> event ---- */
+
+static const char *jstr(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* "[TYPE:value = 'V']" with one comparison and no escapes: TYPE and V. */
+static int simple_pattern(const char *p, char *type, size_t tn, char *val, size_t vn)
+{
+    size_t n = strlen(p), i = 0, ts, te, vs;
+    if (n < 4 || p[0] != '[' || p[n - 1] != ']')
+        return -1;
+    i = 1;
+    while (i < n && p[i] == ' ')
+        i++;
+    ts = i;
+    while (i < n && p[i] != ':')
+        i++;
+    te = i;
+    if (i == n || te - ts >= tn || strncmp(p + i, ":value", 6) != 0)
+        return -1;
+    i += 6;
+    while (i < n && p[i] == ' ')
+        i++;
+    if (i >= n || p[i] != '=')
+        return -1;
+    i++;
+    while (i < n && p[i] == ' ')
+        i++;
+    if (i >= n || p[i] != '\'')
+        return -1;
+    vs = ++i;
+    while (i < n && p[i] != '\'' && p[i] != '\\')
+        i++;
+    if (i >= n || p[i] != '\'' || i - vs >= vn || i == vs)
+        return -1;
+    memcpy(val, p + vs, i - vs);
+    val[i - vs] = '\0';
+    i++;
+    while (i < n && p[i] == ' ')
+        i++;
+    if (i != n - 1)
+        return -1; /* AND / OR / more comparisons: not simple */
+    memcpy(type, p + ts, te - ts);
+    type[te - ts] = '\0';
+    return 0;
+}
+
+static int set(lia_event *ev, const char *name, const char *v, lia_error *err)
+{
+    return lia_event_set_name(ev, name, strlen(name), v, strlen(v), err);
+}
+
+int lia_taxii_object_to_event(const char *json, size_t n, int default_tlp, const char *feed, lia_event *ev,
+                              lia_error *err)
+{
+    json_error_t je;
+    json_t *o = json_loadb(json, n, 0, &je), *refs;
+    char type[64], val[LIA_MAX_URL + 1];
+    const char *t, *field = NULL, *when;
+    int rc = LIA_OK, tlp;
+    lia_event_reset(ev);
+    if (!json_is_object(o)) {
+        rc = lia_error_set(err, LIA_EPARSE, "object", NULL, 0, "not a JSON object");
+        goto out;
+    }
+    t = jstr(o, "type");
+    if (!t) {
+        rc = lia_error_set(err, LIA_EPARSE, "type", NULL, 0, "STIX object without type");
+        goto out;
+    }
+    if (strcmp(t, "indicator") == 0) {
+        const char *p = jstr(o, "pattern"), *pt = jstr(o, "pattern_type");
+        if (!p || (pt && strcmp(pt, "stix") != 0) || simple_pattern(p, type, sizeof type, val, sizeof val)) {
+            rc = LIA_ENOTFOUND;
+            goto out;
+        }
+    } else if (jstr(o, "value") && strlen(jstr(o, "value")) < sizeof val) {
+        snprintf(type, sizeof type, "%s", t);
+        snprintf(val, sizeof val, "%s", jstr(o, "value"));
+    } else {
+        rc = LIA_ENOTFOUND;
+        goto out;
+    }
+    if (strcmp(type, "ipv4-addr") == 0 || strcmp(type, "ipv6-addr") == 0)
+        field = strchr(val, '/') ? "source.network" : "source.ip";
+    else if (strcmp(type, "domain-name") == 0)
+        field = "source.fqdn";
+    else if (strcmp(type, "url") == 0)
+        field = "source.url";
+    if (!field) {
+        rc = LIA_ENOTFOUND;
+        goto out;
+    }
+    if ((rc = set(ev, field, val, err)))
+        goto out;
+    tlp = -1;
+    refs = json_object_get(o, "object_marking_refs");
+    if (json_is_array(refs)) {
+        const char *r[64];
+        size_t k = 0, i;
+        json_t *e;
+        json_array_foreach(refs, i, e)
+        {
+            if (k < 64 && json_is_string(e))
+                r[k++] = json_string_value(e);
+        }
+        tlp = lia_stix_tlp_from_refs(r, k);
+    }
+    if (tlp < 0)
+        tlp = default_tlp >= 0 ? default_tlp : LIA_TLP_AMBER;
+    if ((rc = set(ev, "tlp", lia_tlp_name(tlp), err)) ||
+        (rc = set(ev, "classification.type", "blacklist", err)) ||
+        (rc = set(ev, "feed.name", feed ? feed : "taxii", err)))
+        goto out;
+    when = jstr(o, "valid_from") ? jstr(o, "valid_from")
+           : jstr(o, "modified") ? jstr(o, "modified")
+                                 : jstr(o, "created");
+    if (when && (rc = set(ev, "time.source", when, err)))
+        goto out;
+    if (jstr(o, "id") &&
+        (rc = lia_event_extra_str(ev, "stix_id", 7, jstr(o, "id"), strlen(jstr(o, "id")), err)))
+        goto out;
+    if (jstr(o, "name"))
+        set(ev, "comment", jstr(o, "name"), NULL); /* optional; a bad name is not fatal */
+    rc = lia_event_finish(ev, err);
+out:
+    json_decref(o);
+    return rc;
+}
+
+/* ---- cursor ---- */
+
+typedef struct cursor {
+    int64_t added_after; /* filter of the current run, -1 none */
+    int64_t last_added;  /* largest date_added stored, -1 none */
+    char next[512];
+} cursor;
+
+static int cursor_get(sqlite3 *db, const char *src, cursor *c)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    c->added_after = c->last_added = -1;
+    c->next[0] = '\0';
+    if (sqlite3_prepare_v2(db,
+                           "SELECT added_after, last_added, next FROM taxii_cursors"
+                           " WHERE source = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, src, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        found = 1;
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+            c->added_after = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+            c->last_added = sqlite3_column_int64(st, 1);
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+            snprintf(c->next, sizeof c->next, "%s", sqlite3_column_text(st, 2));
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int cursor_put(sqlite3 *db, const char *src, const cursor *c, lia_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = LIA_OK;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_cursors VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "cursor: %s", sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, src, -1, SQLITE_STATIC);
+    if (c->added_after >= 0)
+        sqlite3_bind_int64(st, 2, c->added_after);
+    if (c->last_added >= 0)
+        sqlite3_bind_int64(st, 3, c->last_added);
+    if (c->next[0])
+        sqlite3_bind_text(st, 4, c->next, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "cursor: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- HTTP ---- */
+
+typedef struct page {
+    lia_buf body;
+    char ctype[128];
+    char last[64]; /* X-TAXII-Date-Added-Last */
+} page;
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    page *pg = ud;
+    return lia_buf_append(&pg->body, p, sz * n) == LIA_OK ? sz * n : 0;
+}
+
+static void header_value(const char *p, size_t len, const char *name, char *out, size_t outn)
+{
+    size_t nl = strlen(name), s = nl, e = len;
+    if (len <= nl || strncasecmp(p, name, nl) != 0)
+        return;
+    while (s < e && p[s] == ' ')
+        s++;
+    while (e > s && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
+        e--;
+    snprintf(out, outn, "%.*s", (int)(e - s), p + s);
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+    page *pg = ud;
+    size_t len = sz * n;
+    header_value(p, len, "Content-Type:", pg->ctype, sizeof pg->ctype);
+    header_value(p, len, "X-TAXII-Date-Added-Last:", pg->last, sizeof pg->last);
+    return len;
+}
+
+static int fetch(CURL *c, const char *url, const lia_taxii_pull_opts *o, page *pg, lia_error *err)
+{
+    struct curl_slist *hs = NULL;
+    char auth[600];
+    long status = 0;
+    CURLcode cc;
+    lia_buf_reset(&pg->body);
+    pg->ctype[0] = '\0';
+    pg->last[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, pg);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, pg);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_USERAGENT,
+                     "liaison-taxii/"
+                     "0.1");
+    if (o->cacert)
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->cacert);
+    if (o->insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    hs = curl_slist_append(hs, "Accept: " LIA_MEDIA_TAXII21_STR);
+    if (o->token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->token);
+        hs = curl_slist_append(hs, auth);
+        sodium_memzero(auth, sizeof auth);
+    } else if (o->user) {
+        curl_easy_setopt(c, CURLOPT_USERNAME, o->user);
+        curl_easy_setopt(c, CURLOPT_PASSWORD, o->password ? o->password : "");
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    cc = curl_easy_perform(c);
+    curl_slist_free_all(hs);
+    if (cc != CURLE_OK)
+        return lia_error_set(err, pg->body.err ? LIA_ELIMIT : LIA_ENET, "url", url, strlen(url), "%s",
+                             pg->body.err ? "page larger than the client accepts" : curl_easy_strerror(cc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 401 || status == 403)
+        return lia_error_set(err, LIA_EAUTH, "url", url, strlen(url),
+                             "server answered %ld (credentials or collection access)", status);
+    if (status != 200)
+        return lia_error_set(err, LIA_ENET, "url", url, strlen(url), "server answered %ld: %.120s", status,
+                             lia_buf_cstr(&pg->body));
+    if (!strstr(pg->ctype, "application/taxii+json"))
+        return lia_error_set(err, LIA_EPARSE, "Content-Type", pg->ctype, strlen(pg->ctype),
+                             "not a TAXII 2.1 response");
+    return LIA_OK;
+}
+
+/* ---- one page into the store ---- */
+
+static int store_page(lia_store *s, const lia_taxii_pull_opts *o, const char *src, uint64_t pageno,
+                      json_t *objs, const page *pg, lia_taxii_pull_result *res, lia_error *err)
+{
+    lia_report r;
+    unsigned char h[32];
+    lia_event *evs = NULL;
+    size_t n = json_array_size(objs), ne = 0, i;
+    json_t *ob;
+    int rc;
+    memset(&r, 0, sizeof r);
+    crypto_generichash(h, sizeof h, (const unsigned char *)pg->body.ptr, pg->body.len,
+                       (const unsigned char *)src, strlen(src) < 64 ? strlen(src) : 64);
+    sodium_bin2hex(r.hash, sizeof r.hash, h, sizeof h);
+    snprintf(r.feed, sizeof r.feed, "%s", o->feed ? o->feed : "taxii");
+    snprintf(r.name, sizeof r.name, "taxii:%.200s page %llu", src, (unsigned long long)pageno);
+    r.size = pg->body.len;
+    if ((rc = lia_store_report_begin(s, &r, err)))
+        return rc;
+    if (r.state == LIA_REPORT_COMPLETE) {
+        res->skipped += n;
+        return LIA_OK;
+    }
+    if (n && !(evs = calloc(n, sizeof *evs)))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "events of one page");
+    json_array_foreach(objs, i, ob)
+    {
+        char *txt = json_dumps(ob, JSON_COMPACT);
+        lia_error e;
+        lia_error_clear(&e);
+        lia_event_init(&evs[ne]);
+        if (txt &&
+            lia_taxii_object_to_event(txt, strlen(txt), o->default_tlp, r.feed, &evs[ne], &e) == LIA_OK) {
+            evs[ne].line = i + 1;
+            ne++;
+        } else {
+            lia_event_free(&evs[ne]);
+            res->skipped++;
+        }
+        free(txt);
+    }
+    res->objects += n;
+    r.rows = n;
+    r.lines_done = n;
+    r.events = ne;
+    rc = ne ? lia_store_put_events(s, &r, evs, ne, err) : LIA_OK;
+    if (rc == LIA_OK)
+        rc = lia_store_report_finish(s, &r, err);
+    if (rc == LIA_OK)
+        res->events += ne;
+    for (i = 0; i < ne; i++)
+        lia_event_free(&evs[i]);
+    free(evs);
+    return rc;
+}
+
+int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_result *res, lia_error *err)
+{
+    sqlite3 *db = lia_store_sqlite(s);
+    CURL *c = NULL;
+    page pg;
+    cursor cur;
+    char src[1024], url[4096], ts[32];
+    char *ecoll = NULL;
+    int rc;
+    memset(res, 0, sizeof *res);
+    lia_buf_init(&pg.body, LIA_TAXII_PULL_MAX_BODY);
+    if (!db)
+        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "pull needs the SQLite store");
+    if (!o->url || strncmp(o->url, "http", 4) != 0 || strlen(o->url) > 2048 || !o->collection ||
+        !*o->collection)
+        return lia_error_set(err, LIA_EINVAL, "url", o->url, o->url ? strlen(o->url) : 0,
+                             "expected an API root URL (http[s]://host/root/) and a collection");
+    if ((rc = lia_taxii_init(s, err)))
+        return rc;
+    size_t ul = strlen(o->url);
+    snprintf(src, sizeof src, "%s%s %s", o->url, o->url[ul - 1] == '/' ? "" : "/", o->collection);
+    if (cursor_get(db, src, &cur) > 0)
+        res->resumed = cur.next[0] != '\0';
+    if (!(c = curl_easy_init()) || !(ecoll = curl_easy_escape(c, o->collection, 0))) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "curl");
+        goto out;
+    }
+    if (!cur.next[0]) /* a new run starts after what we have */
+        cur.added_after = cur.last_added;
+    for (;;) {
+        json_error_t je;
+        json_t *env;
+        int more;
+        if (o->stop && *o->stop) {
+            rc = lia_error_set(err, LIA_EINTR, NULL, NULL, 0, "interrupted; run again to resume");
+            goto out;
+        }
+        if (o->max_pages && res->pages >= o->max_pages)
+            break;
+        int k = snprintf(url, sizeof url, "%s%scollections/%s/objects/?limit=%u", o->url,
+                         o->url[ul - 1] == '/' ? "" : "/", ecoll, o->page ? o->page : LIA_TAXII_PULL_PAGE);
+        if (cur.added_after >= 0) {
+            lia_stix_time_format(cur.added_after, ts);
+            k += snprintf(url + k, sizeof url - (size_t)k, "&added_after=%s", ts);
+        }
+        if (cur.next[0]) {
+            char *en = curl_easy_escape(c, cur.next, 0);
+            snprintf(url + k, sizeof url - (size_t)k, "&next=%s", en ? en : "");
+            curl_free(en);
+        }
+        if ((rc = fetch(c, url, o, &pg, err)))
+            goto out;
+        env = json_loadb(pg.body.ptr ? pg.body.ptr : "{}", pg.body.len ? pg.body.len : 2, 0, &je);
+        if (!json_is_object(env)) {
+            json_decref(env);
+            rc = lia_error_set(err, LIA_EPARSE, "url", url, strlen(url), "not a TAXII envelope");
+            goto out;
+        }
+        json_t *objs = json_object_get(env, "objects");
+        more = json_is_true(json_object_get(env, "more"));
+        const char *next = jstr(env, "next");
+        if (objs && !json_is_array(objs)) {
+            json_decref(env);
+            rc = lia_error_set(err, LIA_EPARSE, "objects", NULL, 0, "not an array");
+            goto out;
+        }
+        res->pages++;
+        if ((rc = store_page(s, o, src, res->pages, objs, &pg, res, err))) {
+            json_decref(env);
+            goto out;
+        }
+        /* the next run starts after the last date_added seen (the page's
+         * X-TAXII-Date-Added-Last header) */
+        if (pg.last[0]) {
+            int64_t la;
+            if (lia_stix_time_parse(pg.last, strlen(pg.last), &la) == LIA_OK && la > cur.last_added)
+                cur.last_added = la;
+        }
+        if (more && next && *next && strlen(next) < sizeof cur.next) {
+            snprintf(cur.next, sizeof cur.next, "%s", next);
+        } else {
+            cur.next[0] = '\0';
+        }
+        json_decref(env);
+        if (cur.next[0] == '\0') {
+            cur.added_after = cur.last_added;
+            if ((rc = cursor_put(db, src, &cur, err)))
+                goto out;
+            break;
+        }
+        if ((rc = cursor_put(db, src, &cur, err)))
+            goto out;
+    }
+    rc = LIA_OK;
+out:
+    if (cur.last_added >= 0)
+        lia_stix_time_format(cur.last_added, res->cursor);
+    curl_free(ecoll);
+    curl_easy_cleanup(c);
+    lia_buf_free(&pg.body);
+    return rc;
+}
