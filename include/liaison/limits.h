@@ -17,6 +17,10 @@
 #define LIA_COMMIT_EVENTS 50000         /* events per store transaction */
 #define LIA_READ_CHUNK (256u * 1024)    /* bytes read from a report at a time */
 #define LIA_MAX_QUERY_LIMIT 10000000    /* rows one `events` query may return */
+#define LIA_MAX_SHARE_DOC (256u << 20) /* one STIX bundle, MISP event or IODEF document */
+#define LIA_MAX_SHARE_OBJECTS 2000000   /* objects in one STIX bundle / attributes in one MISP event */
+#define LIA_MAX_PATTERN 65536           /* a STIX pattern we try to read */
+#define LIA_MAX_PATTERN_TERMS 64        /* comparisons in one STIX pattern */
 
 #define LIA_FETCH_MAX_BYTES (1ull << 30)      /* a fetched report: 1 GiB */
 #define LIA_FETCH_CONNECT_TIMEOUT_MS 30000   /* connecting to a feed server */

@@ -34,6 +34,18 @@ int cli_open_store(cli *c, lia_store **s);
 /* Parse a whole decimal number; -1 on error. */
 int cli_parse_u64(const char *s, uint64_t *out);
 
+/* Event filters shared by `events` and `export`: getopt long options with
+ * these letters; cli_filter_arg returns 0 when ch was a filter it applied,
+ * 1 when ch is not a filter, LIA_EXIT_USAGE after printing why. */
+#define CLI_FILTER_OPTIONS \
+    {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'u'}, \
+    {"cc", required_argument, NULL, 'c'}, {"asn", required_argument, NULL, 'a'}, \
+    {"ip", required_argument, NULL, 'i'}, {"class", required_argument, NULL, 'k'}, \
+    {"feed", required_argument, NULL, 'f'}, {"report", required_argument, NULL, 'r'}, \
+    {"limit", required_argument, NULL, 'l'}
+int cli_filter_arg(const char *cmd, int ch, const char *arg, lia_query *q);
+extern const char cli_filter_help[];
+
 int cmd_init(cli *c, int argc, char **argv);
 int cmd_ingest(cli *c, int argc, char **argv);
 int cmd_events(cli *c, int argc, char **argv);
@@ -45,5 +57,6 @@ int cmd_fetch(cli *c, int argc, char **argv);
 /* ingest --feed NAME without --format: take format and options from the
  * registered feed f (filled); 1 if the feed is registered. */
 int cli_feed_defaults(cli *c, lia_ingest_opts *o, lia_feed *f, int tlp_given);
+int cmd_export(cli *c, int argc, char **argv);
 
 #endif
