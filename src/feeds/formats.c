@@ -15,6 +15,8 @@ extern const lia_format lia_format_blocklistde;
 extern const lia_format lia_format_misp_csv;
 extern const lia_format lia_format_misp_freetext;
 extern const lia_format lia_format_stix;
+extern const lia_format lia_format_misp;
+extern const lia_format lia_format_iodef;
 
 const lia_format *const lia_formats[] = {
     &lia_format_jsonl,
@@ -28,6 +30,8 @@ const lia_format *const lia_formats[] = {
     &lia_format_misp_csv,
     &lia_format_misp_freetext,
     &lia_format_stix,
+    &lia_format_misp,
+    &lia_format_iodef,
     NULL,
 };
 

@@ -13,10 +13,15 @@
 #include "liaison/slice.h"
 
 void lia__sha1(const void *p, size_t n, uint8_t out[20]);
+/* Lower-case hex MD5 (MISP hashes.csv only). */
+void lia__md5_hex(const void *p, size_t n, char out[33]);
 /* UUIDv5 of name in namespace ns, lower-case text into out (37 bytes). */
 void lia__uuid5(const uint8_t ns[16], const void *name, size_t n, char out[37]);
 /* Parse "xxxxxxxx-xxxx-..." into 16 bytes; -1 if malformed. */
 int lia__uuid_parse(const char *s, size_t n, uint8_t out[16]);
+/* Liaison's namespace for its own deterministic ids (UUIDv5 of "liaison" in
+ * the STIX SCO namespace). */
+void lia__liaison_ns(uint8_t ns[16]);
 
 /* STIX/MISP time text "2024-05-01T12:00:00.000Z" (microseconds kept when
  * not whole milliseconds). out must hold 40 bytes. Returns the length. */

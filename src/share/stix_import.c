@@ -21,6 +21,7 @@ typedef struct stix {
     json_t *covered;     /* "ipv4-addr:VALUE" -> true, named by some indicator */
     lia_stix_pattern pat;
     int done;
+    char why[300]; /* reason of a document-level error record */
 } stix;
 
 static int stix_open(void **st, const lia_feed_opts *o, lia_error *err)
@@ -197,7 +198,6 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
     stix *s = st;
     json_error_t je;
     int rc;
-    static char why[300];
     if (s->done)
         return LIA_OK;
     if (lia__doc_append(&s->doc, buf, len))
@@ -208,7 +208,7 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
     s->done = 1;
     s->root = json_loadb(s->doc.ptr ? s->doc.ptr : "", s->doc.len, JSON_REJECT_DUPLICATES, &je);
     if (!s->root) {
-        snprintf(why, sizeof why, "not JSON: %s at line %d column %d", je.text, je.line, je.column);
+        snprintf(s->why, sizeof s->why, "not JSON: %s at line %d column %d", je.text, je.line, je.column);
         goto bad;
     }
     if (json_is_object(s->root) && json_is_array(json_object_get(s->root, "objects"))) {
@@ -222,7 +222,7 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
         s->root = arr;
         s->objects = arr;
     } else {
-        snprintf(why, sizeof why, "not a STIX bundle (an object with \"objects\": [...] is expected)");
+        snprintf(s->why, sizeof s->why, "not a STIX bundle (an object with \"objects\": [...] is expected)");
         goto bad;
     }
     if (json_array_size(s->objects) > LIA_MAX_SHARE_OBJECTS)
@@ -237,7 +237,7 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
 bad : {
     size_t n = s->doc.len < 4096 ? s->doc.len : 4096;
     rc = lia_records_add(out, 1, (lia_slice){s->doc.ptr ? s->doc.ptr : "", n}, NULL, 0, LIA_EPARSE,
-                         why, 1);
+                         s->why, 1);
     return rc ? lia_error_set(err, rc, NULL, NULL, 0, "out of memory") : LIA_OK;
 }
 }
@@ -251,8 +251,11 @@ static int has_extra(const lia_event *ev, const char *key)
     return 0;
 }
 
-static int extra_s(lia_event *ev, const char *key, const char *v, size_t n, lia_error *err)
+/* extra.KEY = the string property prop of o, unless absent or already set. */
+static int extra_s(lia_event *ev, const char *key, json_t *o, const char *prop, lia_error *err)
 {
+    size_t n;
+    const char *v = str(o, prop, &n);
     if (!v || has_extra(ev, key))
         return LIA_OK;
     return lia_event_extra_str(ev, key, strlen(key), v, n, err);
@@ -450,9 +453,9 @@ static int indicator(stix *s, json_t *o, lia_event *ev, lia_error *err)
     if ((v = str(o, "description", &n)) && !lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
         (rc = lia__set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, n, err)))
         return rc;
-    if ((rc = extra_s(ev, "stix_id", str(o, "id", &n), n, err)) ||
-        (rc = extra_s(ev, "stix_name", str(o, "name", &n), n, err)) ||
-        (rc = extra_s(ev, "stix_created_by", str(o, "created_by_ref", &n), n, err)) ||
+    if ((rc = extra_s(ev, "stix_id", o, "id", err)) ||
+        (rc = extra_s(ev, "stix_name", o, "name", err)) ||
+        (rc = extra_s(ev, "stix_created_by", o, "created_by_ref", err)) ||
         (rc = extra_j(ev, "stix_indicator_types", json_object_get(o, "indicator_types"), err)) ||
         (rc = extra_j(ev, "stix_labels", json_object_get(o, "labels"), err)))
         return rc;
@@ -461,8 +464,8 @@ static int indicator(stix *s, json_t *o, lia_event *ev, lia_error *err)
     sig = json_object_get(s->sighting_of, str(o, "id", NULL) ? str(o, "id", NULL) : "");
     if (sig) {
         json_t *c = json_object_get(sig, "count");
-        if ((rc = extra_s(ev, "first_seen", str(sig, "first_seen", &n), n, err)) ||
-            (rc = extra_s(ev, "last_seen", str(sig, "last_seen", &n), n, err)))
+        if ((rc = extra_s(ev, "first_seen", sig, "first_seen", err)) ||
+            (rc = extra_s(ev, "last_seen", sig, "last_seen", err)))
             return rc;
         if (json_is_integer(c) && !has_extra(ev, "count") &&
             (rc = lia_event_extra_int(ev, "count", 5, json_integer_value(c), err)))
@@ -486,7 +489,7 @@ static int observable(stix *s, json_t *o, const char *type, lia_event *ev, lia_e
         rc = lia__set(ev, LIA_F_SOURCE_URL, v, n, err);
     else
         rc = set_ip_or_net(ev, 0, v, n, err);
-    if (rc || (rc = extra_s(ev, "stix_id", str(o, "id", &n), n, err)))
+    if (rc || (rc = extra_s(ev, "stix_id", o, "id", err)))
         return rc;
     return markings(s, o, ev, err);
 }

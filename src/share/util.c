@@ -122,6 +122,15 @@ void lia__uuid5(const uint8_t ns[16], const void *name, size_t n, char out[37])
     uuid_text(u, out);
 }
 
+void lia__liaison_ns(uint8_t ns[16])
+{
+    static const uint8_t stix_ns[16] = {0x00, 0xab, 0xed, 0xb4, 0xaa, 0x42, 0x46, 0x6c,
+                                        0x9c, 0x01, 0xfe, 0xd2, 0x33, 0x15, 0xa9, 0xb7};
+    char u[37];
+    lia__uuid5(stix_ns, "liaison", 7, u);
+    lia__uuid_parse(u, 36, ns);
+}
+
 static int hexv(char c)
 {
     if (c >= '0' && c <= '9')
@@ -227,4 +236,75 @@ int lia__is_ip(const char *s, size_t n, lia_ip *ip)
     if (memchr(s, '/', n))
         return lia_parse_cidr(s, n, ip, &why) == 0;
     return lia_parse_ip(s, n, ip, &why) == 0;
+}
+
+/* ---- MD5 (RFC 1321): MISP's hashes.csv names attribute values by MD5;
+ * used only for that lookup file, never for integrity ---- */
+
+static const uint32_t md5_k[64] = {
+    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+    0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+    0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+    0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+    0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+    0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+    0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391};
+static const int md5_r[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+                              5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
+                              4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+                              6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
+
+static void md5_block(uint32_t h[4], const uint8_t *b)
+{
+    uint32_t w[16], a = h[0], bb = h[1], c = h[2], d = h[3];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
+               (uint32_t)b[4 * i + 3] << 24;
+    for (int i = 0; i < 64; i++) {
+        uint32_t f;
+        int g;
+        if (i < 16)
+            f = (bb & c) | (~bb & d), g = i;
+        else if (i < 32)
+            f = (d & bb) | (~d & c), g = (5 * i + 1) % 16;
+        else if (i < 48)
+            f = bb ^ c ^ d, g = (3 * i + 5) % 16;
+        else
+            f = c ^ (bb | ~d), g = (7 * i) % 16;
+        f = f + a + md5_k[i] + w[g];
+        a = d;
+        d = c;
+        c = bb;
+        bb = bb + rol(f, md5_r[i]);
+    }
+    h[0] += a, h[1] += bb, h[2] += c, h[3] += d;
+}
+
+void lia__md5_hex(const void *p, size_t n, char out[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint32_t h[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+    const uint8_t *s = p;
+    uint8_t last[128];
+    size_t full = n / 64 * 64, rest = n - full, tail;
+    uint64_t bits = (uint64_t)n * 8;
+    for (size_t i = 0; i < full; i += 64)
+        md5_block(h, s + i);
+    memset(last, 0, sizeof last);
+    if (rest)
+        memcpy(last, s + full, rest);
+    last[rest] = 0x80;
+    tail = rest + 1 + 8 <= 64 ? 64 : 128;
+    for (int i = 0; i < 8; i++)
+        last[tail - 8 + i] = (uint8_t)(bits >> (8 * i));
+    md5_block(h, last);
+    if (tail == 128)
+        md5_block(h, last + 64);
+    for (int i = 0; i < 16; i++) {
+        uint8_t byte = (uint8_t)(h[i / 4] >> (8 * (i % 4)));
+        out[2 * i] = hex[byte >> 4];
+        out[2 * i + 1] = hex[byte & 15];
+    }
+    out[32] = '\0';
 }
