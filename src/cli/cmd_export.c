@@ -191,8 +191,8 @@ int cmd_export(cli *c, int argc, char **argv)
             x.stix ? "STIX objects" : x.misp ? "MISP events" : "IODEF indicators",
             skipped ? "" : "\n");
     if (skipped)
-        fprintf(stderr, "; %llu events without an IP, network, domain, URL or hash not exported\n",
-                (unsigned long long)skipped);
+        fprintf(stderr, "; %llu events without an observable this format carries (IP, network, domain, URL%s) not exported\n",
+                (unsigned long long)skipped, x.iodef ? "" : ", hash");
     ret = LIA_EXIT_OK;
 out:
     lia_stix_export_destroy(x.stix);

@@ -188,7 +188,7 @@ static int header(lia_iodef_export *x, lia_error *err)
 }
 
 /* Node (+ Service) of one side; returns 1 if anything was written. */
-static int node(lia_buf *b, const lia_event *ev, int dst, const char *cat)
+static int node(lia_buf *b, const lia_event *ev, int dst, const char *cat, const char *oid)
 {
     lia_field fip = dst ? LIA_F_DESTINATION_IP : LIA_F_SOURCE_IP;
     lia_field fnet = dst ? LIA_F_DESTINATION_NETWORK : LIA_F_SOURCE_NETWORK;
@@ -199,7 +199,10 @@ static int node(lia_buf *b, const lia_event *ev, int dst, const char *cat)
     char ip[64];
     if (!lia_event_has(ev, fip) && !lia_event_has(ev, fnet) && !fqdn.ptr && !url.ptr)
         return 0;
-    lia_buf_printf(b, "<System category=\"%s\"><Node>", cat);
+    lia_buf_printf(b, "<System category=\"%s\"", cat);
+    if (oid)
+        lia_buf_printf(b, " observable-id=\"%s\"", oid);
+    lia_buf_puts(b, "><Node>");
     if (fqdn.ptr) {
         lia_buf_puts(b, "<DomainData><Name>");
         xml_text(b, fqdn.ptr, fqdn.len);
@@ -247,10 +250,25 @@ int lia_iodef_export_add(lia_iodef_export *x, const lia_event *ev, lia_error *er
                                                      : lia_event_has(ev, LIA_F_TIME_OBSERVATION)
                                                            ? ev->v[LIA_F_TIME_OBSERVATION].i
                                                            : 0;
-    char u[37];
+    char u[37], oid[48];
     if (x->finished)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "document already finished");
     lia_buf_reset(b);
+    {
+        char key[128];
+        if (ev->id) {
+            snprintf(key, sizeof key, "iodef-indicator:%s:%lld", x->producer, (long long)ev->id);
+            lia__uuid5(x->ns, key, strlen(key), u);
+        } else {
+            lia_buf k;
+            lia_buf_init(&k, LIA_MAX_EVENT_TEXT * 2);
+            lia_buf_printf(&k, "iodef-indicator:%s:", x->producer);
+            lia_event_to_json(ev, &k);
+            lia__uuid5(x->ns, lia_buf_cstr(&k), k.len, u);
+            lia_buf_free(&k);
+        }
+        snprintf(oid, sizeof oid, "obs-%s", u);
+    }
     {
         lia_buf_puts(b, "<EventData");
         restriction(b, tlp);
@@ -269,8 +287,8 @@ int lia_iodef_export_add(lia_iodef_export *x, const lia_event *ev, lia_error *er
             put_time(b, "DetectTime", t);
         lia_buf_puts(b, "<Flow>");
         {
-            int s = node(b, ev, 0, "source");
-            int d = node(b, ev, 1, "target");
+            int s = node(b, ev, 0, "source", oid);
+            int d = node(b, ev, 1, "target", s ? NULL : oid);
             if (!s && !d) {
                 x->skipped++;
                 return LIA_ENOTFOUND;
@@ -280,25 +298,11 @@ int lia_iodef_export_add(lia_iodef_export *x, const lia_event *ev, lia_error *er
     }
     /* the Indicator, spooled */
     lia_buf_reset(ib);
-    {
-        char key[128];
-        if (ev->id) {
-            snprintf(key, sizeof key, "iodef-indicator:%s:%lld", x->producer, (long long)ev->id);
-            lia__uuid5(x->ns, key, strlen(key), u);
-        } else {
-            lia_buf k;
-            lia_buf_init(&k, LIA_MAX_EVENT_TEXT * 2);
-            lia_buf_printf(&k, "iodef-indicator:%s:", x->producer);
-            lia_event_to_json(ev, &k);
-            lia__uuid5(x->ns, lia_buf_cstr(&k), k.len, u);
-            lia_buf_free(&k);
-        }
-    }
     lia_buf_puts(ib, "<Indicator");
     restriction(ib, tlp);
     lia_buf_puts(ib, "><IndicatorID name=\"");
     xml_z(ib, x->producer);
-    lia_buf_printf(ib, "\" version=\"1\">%s</IndicatorID>", u);
+    lia_buf_printf(ib, "\" version=\"1\">ind-%s</IndicatorID>", u);
     if (cls) {
         lia_buf_puts(ib, "<Description>");
         xml_z(ib, cls);
@@ -306,10 +310,8 @@ int lia_iodef_export_add(lia_iodef_export *x, const lia_event *ev, lia_error *er
     }
     if (t)
         put_time(ib, "StartTime", t);
-    lia_buf_puts(ib, "<Observable>");
-    if (!node(ib, ev, 0, "source"))
-        node(ib, ev, 1, "target");
-    lia_buf_puts(ib, "</Observable></Indicator>\n");
+    /* the observable is the System in the EventData above */
+    lia_buf_printf(ib, "<ObservableReference uid-ref=\"%s\"/></Indicator>\n", oid);
     if (b->err || ib->err)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "event too large for IODEF");
     if (fwrite(ib->ptr, 1, ib->len, x->spool) != ib->len)

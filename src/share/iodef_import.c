@@ -143,14 +143,18 @@ static int collect(iodef *d, xmlNodePtr inc)
                         return LIA_ENOMEM;
                     p = (const char *)txt;
                     e = p + strlen(p);
-                    while (p < e) {
-                        const char *q;
-                        while (p < e && (is_space(*p) || *p == ','))
+                    while (p < e) { /* one observable per line (RFC 7970 3.29.7) */
+                        const char *q, *t;
+                        while (p < e && is_space(*p))
                             p++;
                         q = p;
-                        while (q < e && !is_space(*q) && *q != ',')
+                        while (q < e && *q != '\n' && *q != '\r')
                             q++;
-                        if (q > p) {
+                        t = q;
+                        while (t > p && is_space(t[-1]))
+                            t--;
+                        if (t > p) {
+                            q = t;
                             size_t off = d->items.len;
                             if (lia_buf_append(&d->items, p, (size_t)(q - p)) ||
                                 (rc = add(d, R_BULK, b, NULL, off, (size_t)(q - p)))) {
@@ -158,7 +162,8 @@ static int collect(iodef *d, xmlNodePtr inc)
                                 return LIA_ENOMEM;
                             }
                         }
-                        p = q;
+                        while (p < e && *p != '\n' && *p != '\r')
+                            p++;
                     }
                     xmlFree(txt);
                 }
@@ -521,12 +526,20 @@ static int from_system(iodef *d, const rec *r, lia_event *ev, lia_error *err)
             }
         }
     }
-    if (!mapped)
-        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0,
-                             "IODEF System without an address or domain Liaison can hold");
+    if (!mapped) /* e.g. a sensor with an empty Node: nothing to act on */
+        return LIA_ENOTFOUND;
     if ((rc = tlp_of(r->node, ev, err)))
         return rc;
     return context(ev, r->node, err);
+}
+
+/* 1 if an ObservableReference is among the descendants of n. */
+static int has_ref(xmlNodePtr n)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next)
+        if (is(c, "ObservableReference") || (c->type == XML_ELEMENT_NODE && has_ref(c)))
+            return 1;
+    return 0;
 }
 
 static int from_indicator(iodef *d, const rec *r, lia_event *ev, lia_error *err)
@@ -591,6 +604,8 @@ static int from_indicator(iodef *d, const rec *r, lia_event *ev, lia_error *err)
                 w = w->next;
         }
     }
+    if (!mapped && ind && has_ref(ind))
+        return LIA_ENOTFOUND; /* it refers to a System that is its own record */
     if (!mapped)
         return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0,
                              "IODEF Indicator without an observable Liaison can hold "
