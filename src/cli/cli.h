@@ -46,6 +46,10 @@ int cli_parse_u64(const char *s, uint64_t *out);
 int cli_filter_arg(const char *cmd, int ch, const char *arg, lia_query *q);
 extern const char cli_filter_help[];
 
+/* MISP feed directory: ingest each event file of its manifest (misp_feed.c). */
+int cli_is_dir(const char *path);
+int cli_ingest_misp_feed(cli *c, lia_ingest_opts *o, int strict);
+
 int cmd_init(cli *c, int argc, char **argv);
 int cmd_ingest(cli *c, int argc, char **argv);
 int cmd_events(cli *c, int argc, char **argv);

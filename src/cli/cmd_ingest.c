@@ -53,6 +53,7 @@ static void ingest_usage(FILE *f)
             "                      (liaison feeds), else jsonl for *.json/*.jsonl,\n"
             "                      csv when --map is given\n"
             "  --map FILE          CSV column mapping (docs/csv-mapping.md)\n"
+            "                      (format misp: FILE may be a MISP feed directory)\n"
             "  --provider NAME     feed.provider\n"
             "  --tlp LABEL         TLP of events that carry none (CLEAR GREEN AMBER\n"
             "                      AMBER+STRICT RED); default AMBER\n"
@@ -142,6 +143,8 @@ int cmd_ingest(cli *c, int argc, char **argv)
     if (!o.feed.report_name && strcmp(o.path, "-") != 0) /* formats may read it (blocklistde) */
         o.feed.report_name = strrchr(o.path, '/') ? strrchr(o.path, '/') + 1 : o.path;
     o.feed.observed_us = (int64_t)time(NULL) * 1000000;
+    if (strcmp(o.format, "misp") == 0 && cli_is_dir(o.path))
+        return cli_ingest_misp_feed(c, &o, strict); /* a feed: one report per event file */
     if (!quiet && isatty(STDERR_FILENO))
         o.progress = stderr;
     o.stop = &stop_flag;
@@ -176,6 +179,10 @@ int cmd_ingest(cli *c, int argc, char **argv)
            (unsigned long long)res.report.events, (unsigned long long)res.report.quarantined,
            (double)res.bytes / 1e6, res.seconds,
            res.seconds > 0 ? (double)res.c[LIA_ST_STORE].out / res.seconds : 0.0);
+    if (res.report.rows > res.report.events + res.report.quarantined + res.report.duplicates)
+        printf("  %llu records were not events (e.g. STIX identities, MISP links)\n",
+               (unsigned long long)(res.report.rows - res.report.events - res.report.quarantined -
+                                    res.report.duplicates));
     if (res.report.quarantined)
         printf("  see: liaison quarantine --report %lld\n", (long long)res.report.id);
     return strict && res.report.quarantined ? LIA_EXIT_DATA : LIA_EXIT_OK;
