@@ -289,6 +289,8 @@ static int extra_num(const lia_event *ev, const char *key, int is_time, int64_t 
             continue;
         if (is_time)
             return e->vlen >= 2 && v[0] == '"' && lia_parse_time(v + 1, e->vlen - 2, out, NULL) == 0;
+        if (e->vlen >= 2 && v[0] == '"') /* "5" as well as 5 */
+            return lia_parse_int(v + 1, e->vlen - 2, out, NULL) == 0;
         return lia_parse_int(v, e->vlen, out, NULL) == 0;
     }
     return 0;
