@@ -166,7 +166,7 @@ static void test_markings(void **state)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const char *kv[] = {"source.ip=192.0.2.1", rows[i].tlp, NULL};
         const char *const *evs[] = {kv};
-        json_t *b = export(NULL, evs, 1, NULL), *md, *off, *ind;
+        json_t *b = export(NULL, evs, 1, NULL), *md, *off, *ind, *file;
         char rel[256];
         size_t len = 0;
         char *text;
@@ -174,7 +174,8 @@ static void test_markings(void **state)
         snprintf(rel, sizeof rel, "taxonomy/tlp2/stix-marking-definitions/%s.json", rows[i].file);
         text = testdata(rel, &len);
         assert_non_null(text);
-        off = json_array_get(json_object_get(json_loads(text, 0, &je), "objects"), 0);
+        file = json_loads(text, 0, &je);
+        off = json_array_get(json_object_get(file, "objects"), 0);
         assert_non_null(off);
         assert_int_equal(count(b, "marking-definition"), 1);
         md = find(b, "marking-definition", 0);
@@ -185,6 +186,7 @@ static void test_markings(void **state)
         assert_string_equal(json_string_value(json_array_get(json_object_get(ind, "object_marking_refs"), 0)),
                             rows[i].file);
         free(text);
+        json_decref(file);
         json_decref(b);
     }
 }
