@@ -17,6 +17,7 @@ typedef struct fmt_out {
     uint64_t line;
     char json[8192];   /* event JSON (OUT_EVENT) */
     char reason[600];  /* formatted error (OUT_QUARANTINE) */
+    char raw[64];      /* first bytes of the record's raw text */
 } fmt_out;
 
 typedef struct fmt_res {
@@ -44,6 +45,8 @@ static inline void fmt_handle(const lia_format *f, void *st, lia_records *rs, fm
         o = &r->o[r->n++];
         memset(o, 0, sizeof *o);
         o->line = rec->line;
+        /* raw is what a quarantine row keeps: it must still be readable */
+        snprintf(o->raw, sizeof o->raw, "%.*s", (int)(rec->raw.len < 63 ? rec->raw.len : 63), rec->raw.ptr);
         lia_error_clear(&err);
         if (rec->err) {
             o->kind = OUT_QUARANTINE;

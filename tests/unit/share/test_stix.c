@@ -353,6 +353,13 @@ static void test_import_examples(void **state)
         assert_int_equal(r.events, rows[i].events);
         assert_int_equal(r.notevents, rows[i].notevents);
         assert_int_equal(r.quarantined, rows[i].quarantined);
+        /* every record keeps its own object as raw text (regression: raw
+         * slices of earlier records dangled when the records arena grew) */
+        for (size_t k = 0; k < r.n; k++) {
+            if (strncmp(r.o[k].raw, "{\"", 2) != 0)
+                print_message("%s record %zu: raw %s\n", rows[i].file, k, r.o[k].raw);
+            assert_int_equal(strncmp(r.o[k].raw, "{\"", 2), 0);
+        }
         fmt_res_free(&r);
         free(doc);
     }
