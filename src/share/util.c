@@ -72,13 +72,16 @@ static void sha1_update(sha1 *c, const void *p, size_t n)
 static void sha1_final(sha1 *c, uint8_t out[20])
 {
     uint64_t bits = c->total * 8;
-    uint8_t pad = 0x80, zero = 0, len[8];
-    sha1_update(c, &pad, 1);
-    while (c->nbuf != 56)
-        sha1_update(c, &zero, 1);
+    c->buf[c->nbuf++] = 0x80;
+    if (c->nbuf > 56) {
+        memset(c->buf + c->nbuf, 0, 64 - c->nbuf);
+        sha1_block(c->h, c->buf);
+        c->nbuf = 0;
+    }
+    memset(c->buf + c->nbuf, 0, 56 - c->nbuf);
     for (int i = 0; i < 8; i++)
-        len[i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha1_update(c, len, 8);
+        c->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+    sha1_block(c->h, c->buf);
     for (int i = 0; i < 5; i++) {
         out[4 * i] = (uint8_t)(c->h[i] >> 24);
         out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);

@@ -84,6 +84,12 @@ static void test_sco_ids(void **state)
         {{"source.ip=2001:db8::1", NULL}, "ipv6-addr", "ipv6-addr--6469e3a9-b053-5e34-a025-9396ae051d26"},
         {{"source.fqdn=example.com", NULL}, "domain-name", "domain-name--bedb4899-d24b-5401-bc86-8f6b4cc18ec7"},
         {{"source.url=http://example.com/a", NULL}, "url", "url--90a682b4-db61-5016-9aaa-eb700579af05"},
+        /* SHA-1 padding: 60 bytes hashed (length block spills over), 247 bytes */
+        {{"source.url=http://example.com/abcdefghijklm", NULL}, "url", "url--3422be66-23bf-5662-a9c1-90f5e5b9bd8e"},
+        {{"source.url=http://example.com/"
+          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", NULL},
+         "url", "url--561573a0-500f-5e50-910a-c8a0e97aff68"},
         {{"source.network=198.51.100.0/24", NULL}, "ipv4-addr", "ipv4-addr--1ea47840-aa39-5aa8-b4a2-cd203eb6662a"},
         {{"source.ip=198.51.100.3", "source.asn=64496", NULL}, "autonomous-system",
          "autonomous-system--9ad79ee3-2fde-5015-b0cc-7a96404effca"},
