@@ -37,6 +37,7 @@ struct lia_stix_export {
     int started, finished;
     char first[37];      /* first indicator's uuid (for the bundle id) */
     lia_buf pat;
+    lia_buf scratch;     /* canonical SCO text, id keys */
 };
 
 static uint64_t h64(const uint8_t k[16])
@@ -131,6 +132,7 @@ int lia_stix_export_create(const lia_stix_opts *o, lia_sink_fn sink, void *ud,
     snprintf(x->identity, sizeof x->identity, "identity--%s", u);
     lia_buf_init(&x->out, (size_t)LIA_MAX_EVENT_TEXT * 8);
     lia_buf_init(&x->pat, (size_t)LIA_MAX_EVENT_TEXT * 2);
+    lia_buf_init(&x->scratch, (size_t)LIA_MAX_EVENT_TEXT * 2);
     *out = x;
     return LIA_OK;
 }
@@ -146,6 +148,7 @@ void lia_stix_export_destroy(lia_stix_export *x)
     free(x->ind);
     lia_buf_free(&x->out);
     lia_buf_free(&x->pat);
+    lia_buf_free(&x->scratch);
     free(x);
 }
 
@@ -157,8 +160,12 @@ static int emit(lia_stix_export *x, lia_error *err);
 static void put_time(lia_buf *b, const char *key, int64_t us)
 {
     char t[48];
-    lia__time_z(us, t, sizeof t);
-    lia_buf_printf(b, ",\"%s\":\"%s\"", key, t);
+    size_t n = lia__time_z(us, t, sizeof t);
+    lia_buf_puts(b, ",\"");
+    lia_buf_puts(b, key);
+    lia_buf_puts(b, "\":\"");
+    lia_buf_append(b, t, n);
+    lia_buf_putc(b, '"');
 }
 
 /* A pattern string literal: ' and \ escaped (STIX patterning 9.3). */
@@ -177,8 +184,13 @@ static void obj_begin(lia_stix_export *x, const char *type, const char *id_prefi
 {
     if (x->objects)
         lia_buf_putc(&x->out, ',');
-    lia_buf_printf(&x->out, "\n{\"type\":\"%s\",\"spec_version\":\"2.1\",\"id\":\"%s--%s\"", type,
-                   id_prefix, uuid);
+    lia_buf_puts(&x->out, "\n{\"type\":\"");
+    lia_buf_puts(&x->out, type);
+    lia_buf_puts(&x->out, "\",\"spec_version\":\"2.1\",\"id\":\"");
+    lia_buf_puts(&x->out, id_prefix);
+    lia_buf_puts(&x->out, "--");
+    lia_buf_append(&x->out, uuid, 36);
+    lia_buf_putc(&x->out, '"');
     x->objects++;
 }
 
@@ -186,7 +198,9 @@ static void marking_ref(lia_stix_export *x, int tlp)
 {
     if (tlp < 0)
         return;
-    lia_buf_printf(&x->out, ",\"object_marking_refs\":[\"%s\"]", lia__tlp2_marking_id(tlp));
+    lia_buf_puts(&x->out, ",\"object_marking_refs\":[\"");
+    lia_buf_puts(&x->out, lia__tlp2_marking_id(tlp));
+    lia_buf_puts(&x->out, "\"]");
     x->tlp_used |= 1u << tlp;
 }
 
@@ -217,16 +231,13 @@ static int sco(lia_stix_export *x, const char *kind, const char *canon, size_t c
 
 static int sco_value(lia_stix_export *x, const char *kind, const char *v, size_t n, int tlp)
 {
-    lia_buf c;
+    lia_buf *c = &x->scratch;
     char id[80];
-    int rc;
-    lia_buf_init(&c, LIA_MAX_URL * 8);
-    lia_buf_puts(&c, "{\"value\":");
-    lia_buf_json_str(&c, v, n);
-    lia_buf_putc(&c, '}');
-    rc = c.err ? c.err : sco(x, kind, c.ptr, c.len, tlp, id);
-    lia_buf_free(&c);
-    return rc;
+    lia_buf_reset(c);
+    lia_buf_puts(c, "{\"value\":");
+    lia_buf_json_str(c, v, n);
+    lia_buf_putc(c, '}');
+    return c->err ? c->err : sco(x, kind, c->ptr, c->len, tlp, id);
 }
 
 typedef struct obs {
@@ -301,7 +312,7 @@ int lia_stix_export_add(lia_stix_export *x, const lia_event *ev, lia_error *err)
     obs o;
     int tlp = lia_event_has(ev, LIA_F_TLP) ? (int)ev->v[LIA_F_TLP].i : -1;
     int rc = LIA_OK;
-    char u[37], ind_id[64], t[48];
+    char u[37], ind_id[64];
     lia_buf *p = &x->pat;
     int64_t created, valid, first, last, count = -1;
     static const struct {
@@ -391,16 +402,15 @@ int lia_stix_export_add(lia_stix_export *x, const lia_event *ev, lia_error *err)
 
     /* indicator: id from producer + event id (or the event's content) */
     {
-        lia_buf key;
-        lia_buf_init(&key, LIA_MAX_EVENT_TEXT * 2);
+        lia_buf *key = &x->scratch;
+        lia_buf_reset(key);
         if (ev->id)
-            lia_buf_printf(&key, "indicator:%s:%lld", x->producer, (long long)ev->id);
+            lia_buf_printf(key, "indicator:%s:%lld", x->producer, (long long)ev->id);
         else {
-            lia_buf_printf(&key, "indicator:%s:", x->producer);
-            lia_event_to_json(ev, &key);
+            lia_buf_printf(key, "indicator:%s:", x->producer);
+            lia_event_to_json(ev, key);
         }
-        lia__uuid5(x->ns, key.ptr, key.len, u);
-        lia_buf_free(&key);
+        lia__uuid5(x->ns, lia_buf_cstr(key), key->len, u);
     }
     snprintf(ind_id, sizeof ind_id, "indicator--%s", u);
     if (!x->first[0])
@@ -421,7 +431,9 @@ int lia_stix_export_add(lia_stix_export *x, const lia_event *ev, lia_error *err)
     created = lia_event_has(ev, LIA_F_TIME_OBSERVATION) ? ev->v[LIA_F_TIME_OBSERVATION].i : x->o.now_us;
     valid = lia_event_has(ev, LIA_F_TIME_SOURCE) ? ev->v[LIA_F_TIME_SOURCE].i : created;
     obj_begin(x, "indicator", "indicator", u);
-    lia_buf_printf(&x->out, ",\"created_by_ref\":\"%s\"", x->identity);
+    lia_buf_puts(&x->out, ",\"created_by_ref\":\"");
+    lia_buf_puts(&x->out, x->identity);
+    lia_buf_putc(&x->out, '"');
     put_time(&x->out, "created", created);
     put_time(&x->out, "modified", created);
     {
@@ -467,24 +479,25 @@ int lia_stix_export_add(lia_stix_export *x, const lia_event *ev, lia_error *err)
     if (extra_num(ev, "count", 0, &count) && (count < 0 || count > 999999999))
         count = count < 0 ? 0 : 999999999;
     {
-        lia_buf key;
-        lia_buf_init(&key, 128);
-        lia_buf_printf(&key, "sighting:%s", ind_id);
-        lia__uuid5(x->ns, key.ptr, key.len, u);
-        lia_buf_free(&key);
+        char key[128];
+        int kn = snprintf(key, sizeof key, "sighting:%s", ind_id);
+        lia__uuid5(x->ns, key, (size_t)kn, u);
     }
     obj_begin(x, "sighting", "sighting", u);
-    lia_buf_printf(&x->out, ",\"created_by_ref\":\"%s\"", x->identity);
+    lia_buf_puts(&x->out, ",\"created_by_ref\":\"");
+    lia_buf_puts(&x->out, x->identity);
+    lia_buf_putc(&x->out, '"');
     put_time(&x->out, "created", created);
     put_time(&x->out, "modified", created);
-    lia__time_z(first, t, sizeof t);
-    lia_buf_printf(&x->out, ",\"first_seen\":\"%s\"", t);
-    lia__time_z(last, t, sizeof t);
-    lia_buf_printf(&x->out, ",\"last_seen\":\"%s\"", t);
+    put_time(&x->out, "first_seen", first);
+    put_time(&x->out, "last_seen", last);
     if (count >= 0)
         lia_buf_printf(&x->out, ",\"count\":%lld", (long long)count);
-    lia_buf_printf(&x->out, ",\"sighting_of_ref\":\"%s\",\"where_sighted_refs\":[\"%s\"]", ind_id,
-                   x->identity);
+    lia_buf_puts(&x->out, ",\"sighting_of_ref\":\"");
+    lia_buf_puts(&x->out, ind_id);
+    lia_buf_puts(&x->out, "\",\"where_sighted_refs\":[\"");
+    lia_buf_puts(&x->out, x->identity);
+    lia_buf_puts(&x->out, "\"]");
     marking_ref(x, tlp);
     lia_buf_putc(&x->out, '}');
 
@@ -550,7 +563,9 @@ int lia_stix_export_finish(lia_stix_export *x, lia_error *err)
         lia__uuid5(x->ns, key.ptr, key.len, iu);
         snprintf(inc, sizeof inc, "incident--%s", iu);
         obj_begin(x, "incident", "incident", iu);
-        lia_buf_printf(&x->out, ",\"created_by_ref\":\"%s\"", x->identity);
+        lia_buf_puts(&x->out, ",\"created_by_ref\":\"");
+    lia_buf_puts(&x->out, x->identity);
+    lia_buf_putc(&x->out, '"');
         put_time(&x->out, "created", x->o.now_us);
         put_time(&x->out, "modified", x->o.now_us);
         lia_buf_puts(&x->out, ",\"name\":");

@@ -177,10 +177,22 @@ size_t lia__time_z(int64_t us, char *out, size_t n)
     if (len < 6)
         return 0;
     len -= 6; /* "+00:00" */
-    tmp[len] = '\0';
-    if (rem % 1000 == 0)
-        return (size_t)snprintf(out, n, "%s.%03dZ", tmp, (int)(rem / 1000));
-    return (size_t)snprintf(out, n, "%s.%06dZ", tmp, (int)rem);
+    {
+        int digits = rem % 1000 == 0 ? 3 : 6;
+        int64_t f = digits == 3 ? rem / 1000 : rem;
+        if (len + 2 + (size_t)digits >= n)
+            return 0;
+        memcpy(out, tmp, len);
+        out[len++] = '.';
+        for (int k = digits - 1; k >= 0; k--) {
+            out[len + (size_t)k] = (char)('0' + f % 10);
+            f /= 10;
+        }
+        len += (size_t)digits;
+        out[len++] = 'Z';
+        out[len] = '\0';
+        return len;
+    }
 }
 
 int lia__doc_append(lia_buf *doc, const char *p, size_t len)
