@@ -59,7 +59,9 @@ void lia_stix_export_destroy(lia_stix_export *x);
  * pattern (equality comparisons on ipv4-addr, ipv6-addr, domain-name, url,
  * network-traffic dst/src ref values and ports, file hashes) and the SCOs
  * ipv4-addr/ipv6-addr/domain-name/url not already named by an indicator
- * become events; TLP from object_marking_refs (TLP 2.0 and 1.0 ids, and TLP
+ * become events (a pattern that only ORs single observables, e.g. a list of
+ * addresses, is one event per alternative, each a record of the same line);
+ * TLP from object_marking_refs (TLP 2.0 and 1.0 ids, and TLP
  * marking-definitions in the bundle); a sighting's first_seen/last_seen/
  * count go to its indicator's event. Other objects are counted as "not an
  * event"; an indicator whose pattern cannot be represented is quarantined

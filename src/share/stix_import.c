@@ -172,6 +172,34 @@ static void index_bundle(stix *s)
     }
 }
 
+static int hash_field(lia_slice path);
+
+/* A pattern that is only alternatives of single observables ("[ipv4-addr:value
+ * = 'a' OR ipv4-addr:value = 'b'] OR [domain-name:value = 'c']") stands for one
+ * event per alternative (each record is one; a crash between two alternatives of
+ * one indicator may, on resume, skip the rest of that indicator since both
+ * share its line): the number of alternatives, else 0. */
+static size_t alternatives(stix *s, json_t *o)
+{
+    size_t pn;
+    const char *p = str(o, "pattern", &pn), *pt = str(o, "pattern_type", NULL);
+    if (json_is_object(json_object_get(o, "x_liaison_event")))
+        return 0; /* a Liaison producer: the pattern describes one event */
+    if (!p || (pt && strcmp(pt, "stix") != 0) || lia__stix_pattern_parse(p, pn, &s->pat) != LIA_OK ||
+        s->pat.n < 2)
+        return 0;
+    for (size_t k = 0; k < s->pat.n; k++) {
+        const lia_stix_term *t = &s->pat.t[k];
+        if (t->and_next || !t->is_str)
+            return 0;
+        if (!lia_slice_eq(t->path, "ipv4-addr:value") && !lia_slice_eq(t->path, "ipv6-addr:value") &&
+            !lia_slice_eq(t->path, "domain-name:value") && !lia_slice_eq(t->path, "url:value") &&
+            hash_field(t->path) < 0)
+            return 0;
+    }
+    return s->pat.n;
+}
+
 static int add_records(stix *s, lia_records *out)
 {
     size_t i;
@@ -179,12 +207,24 @@ static int add_records(stix *s, lia_records *out)
     json_array_foreach(s->objects, i, o)
     {
         char *raw = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
-        int rc;
+        const char *type = str(o, "type", NULL);
+        size_t alts = type && strcmp(type, "indicator") == 0 ? alternatives(s, o) : 0;
+        int rc = LIA_OK;
         if (!raw)
             return LIA_ENOMEM;
-        rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
-                             json_is_object(o) ? 0 : LIA_EPARSE,
-                             json_is_object(o) ? NULL : "a STIX object must be a JSON object", 1);
+        if (alts) { /* one record per alternative; field 0 is its index */
+            for (size_t k = 0; k < alts && !rc; k++) {
+                char idx[24];
+                lia_slice f;
+                f.ptr = idx;
+                f.len = (size_t)snprintf(idx, sizeof idx, "%zu", k);
+                rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, &f, 1, 0, NULL, 1);
+            }
+        } else {
+            rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
+                                 json_is_object(o) ? 0 : LIA_EPARSE,
+                                 json_is_object(o) ? NULL : "a STIX object must be a JSON object", 1);
+        }
         free(raw);
         if (rc)
             return rc;
@@ -421,7 +461,7 @@ static int times(lia_event *ev, json_t *o, lia_field f, const char *key, lia_err
     return lia__set(ev, f, v, n, err);
 }
 
-static int indicator(stix *s, json_t *o, lia_event *ev, lia_error *err)
+static int indicator(stix *s, json_t *o, int alt, lia_event *ev, lia_error *err)
 {
     size_t n;
     const char *p = str(o, "pattern", &n), *pt = str(o, "pattern_type", NULL), *v;
@@ -435,6 +475,12 @@ static int indicator(stix *s, json_t *o, lia_event *ev, lia_error *err)
     if (lia__stix_pattern_parse(p, n, &s->pat))
         return lia_error_set(err, LIA_EUNSUPPORTED, "pattern", s->pat.at ? s->pat.at : p,
                              s->pat.at ? n - (size_t)(s->pat.at - p) : n, "%s", s->pat.why);
+    if (alt >= 0) { /* one alternative of an OR pattern */
+        if ((size_t)alt >= s->pat.n)
+            return lia_error_set(err, LIA_EINVAL, "pattern", NULL, 0, "no such alternative");
+        s->pat.t[0] = s->pat.t[alt];
+        s->pat.n = 1;
+    }
     if (json_is_object(x)) { /* a Liaison producer's harmonised event */
         char *t = json_dumps(x, JSON_COMPACT);
         if (!t)
@@ -460,6 +506,9 @@ static int indicator(stix *s, json_t *o, lia_event *ev, lia_error *err)
         (rc = extra_j(ev, "stix_labels", json_object_get(o, "labels"), err)))
         return rc;
     if ((rc = markings(s, o, ev, err)))
+        return rc;
+    if (alt >= 0 && !has_extra(ev, "stix_alternative") &&
+        (rc = lia_event_extra_int(ev, "stix_alternative", 16, alt + 1, err)))
         return rc;
     sig = json_object_get(s->sighting_of, str(o, "id", NULL) ? str(o, "id", NULL) : "");
     if (sig) {
@@ -502,8 +551,17 @@ static int stix_normalise(void *st, const lia_records *rs, const lia_record *r, 
     const char *type = str(o, "type", NULL);
     if (!type)
         return lia_error_set(err, LIA_EINVAL, "type", NULL, 0, "STIX object without a type");
-    if (strcmp(type, "indicator") == 0)
-        return indicator(s, o, ev, err);
+    if (strcmp(type, "indicator") == 0) {
+        int alt = -1;
+        if (r->nfields == 1) {
+            const lia_slice *f = &rs->fields[r->first];
+            int64_t v;
+            if (lia_parse_int(f->ptr, f->len, &v, NULL) != 0 || v < 0 || v >= LIA_MAX_PATTERN_TERMS)
+                return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "bad alternative index");
+            alt = (int)v;
+        }
+        return indicator(s, o, alt, ev, err);
+    }
     if (strcmp(type, "ipv4-addr") == 0 || strcmp(type, "ipv6-addr") == 0 ||
         strcmp(type, "domain-name") == 0 || strcmp(type, "url") == 0)
         return observable(s, o, type, ev, err);

@@ -134,7 +134,11 @@ int lia__stix_pattern_parse(const char *s, size_t n, lia_stix_pattern *out)
             if ((rc = comparison(&c, out)))
                 return rc;
             ws(&c);
-            if (kw(&c, "AND") || kw(&c, "OR"))
+            if (kw(&c, "AND")) {
+                out->t[out->n - 1].and_next = 1;
+                continue;
+            }
+            if (kw(&c, "OR"))
                 continue;
             break;
         }
@@ -144,7 +148,12 @@ int lia__stix_pattern_parse(const char *s, size_t n, lia_stix_pattern *out)
         ws(&c);
         if (c.p == c.e)
             break;
-        if (kw(&c, "AND") || kw(&c, "OR")) {
+        if (kw(&c, "AND")) {
+            out->t[out->n - 1].and_next = 1;
+            ws(&c);
+            continue;
+        }
+        if (kw(&c, "OR")) {
             ws(&c);
             continue;
         }

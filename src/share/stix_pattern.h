@@ -14,6 +14,7 @@ typedef struct lia_stix_term {
     int is_str;
     size_t voff, vlen; /* string value in vbuf (unescaped) */
     int64_t ival;
+    int and_next;      /* joined to the next term by AND (else OR, or last) */
 } lia_stix_term;
 
 typedef struct lia_stix_pattern {

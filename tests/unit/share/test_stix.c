@@ -248,9 +248,9 @@ static void test_import_patterns(void **state)
         {IND("[network-traffic:src_ref.value = '192.0.2.8' AND network-traffic:dst_ref.value = '192.0.2.9' AND network-traffic:dst_port = 80]"),
          OUT_EVENT, "\"destination.ip\":\"192.0.2.8\""},
         {IND("[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"), OUT_EVENT, "\"malware.hash.md5\":\"d41d8cd98f00b204e9800998ecf8427e\""},
-        {IND("[ipv4-addr:value = '192.0.2.1'] OR [domain-name:value = 'x.example']"), OUT_EVENT, "\"source.fqdn\":\"x.example\""},
+        {IND("[ipv4-addr:value = '192.0.2.1'] AND [domain-name:value = 'x.example']"), OUT_EVENT, "\"source.fqdn\":\"x.example\""},
         {IND("[autonomous-system:number = 64496]"), OUT_EVENT, "\"source.asn\":64496"},
-        {IND("[ipv4-addr:value = '192.0.2.1' OR ipv4-addr:value = '192.0.2.2']"), OUT_QUARANTINE, "several values"},
+        {IND("[ipv4-addr:value = '192.0.2.1' AND ipv4-addr:value = '192.0.2.2']"), OUT_QUARANTINE, "several values"},
         {IND("[email-message:subject MATCHES '^x']"), OUT_QUARANTINE, "only '=' comparisons"},
         {IND("[ipv4-addr:value = '192.0.2.1'] WITHIN 300 SECONDS"), OUT_QUARANTINE, "qualifiers"},
         {IND("[x509-certificate:issuer = 'CN=x']"), OUT_QUARANTINE, "not mapped"},
@@ -279,6 +279,31 @@ static void test_import_patterns(void **state)
         assert_non_null(strstr(text, rows[i].has));
         fmt_res_free(&r);
     }
+}
+
+/* A pattern of alternatives (OR only, single observables) is one event per
+ * alternative; with AND, or from a Liaison producer, it is one event. */
+static void test_import_alternatives(void **state)
+{
+    fmt_res r;
+    run_bundle(IND("[ipv4-addr:value = '192.0.2.1' OR ipv4-addr:value = '192.0.2.2'] OR [domain-name:value = 'c.example'] OR "
+                   "[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']"),
+               &r);
+    assert_int_equal(r.n, 4);
+    assert_int_equal(r.events, 4);
+    assert_non_null(strstr(r.o[0].json, "\"source.ip\":\"192.0.2.1\""));
+    assert_null(strstr(r.o[0].json, "c.example"));
+    assert_non_null(strstr(r.o[1].json, "\"source.ip\":\"192.0.2.2\""));
+    assert_non_null(strstr(r.o[2].json, "\"source.fqdn\":\"c.example\""));
+    assert_non_null(strstr(r.o[3].json, "\"malware.hash.sha256\":"));
+    assert_non_null(strstr(r.o[3].json, "\"extra.stix_alternative\":4"));
+    for (size_t i = 0; i < r.n; i++)
+        assert_int_equal(r.o[i].line, 1);
+    fmt_res_free(&r);
+    /* network traffic (several properties of one observation) is not split */
+    run_bundle(IND("[network-traffic:dst_ref.value = '192.0.2.1' OR network-traffic:dst_port = 80]"), &r);
+    assert_int_equal(r.n, 1);
+    fmt_res_free(&r);
 }
 
 static void test_import_markings_and_sightings(void **state)
@@ -440,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_markings),
         cmocka_unit_test(test_sighting_and_incident),
         cmocka_unit_test(test_import_patterns),
+        cmocka_unit_test(test_import_alternatives),
         cmocka_unit_test(test_import_markings_and_sightings),
         cmocka_unit_test(test_import_bad_documents),
         cmocka_unit_test(test_import_examples),
