@@ -23,7 +23,14 @@ typedef struct rec {
     size_t ioff, ilen; /* R_BULK: the item, in items */
 } rec;
 
+typedef struct oref {
+    xmlChar *ref;       /* uid-ref of an ObservableReference */
+    xmlNodePtr ind;     /* the Indicator that holds it */
+} oref;
+
 typedef struct iodef {
+    oref *refs;         /* Indicators that point at an observable-id */
+    size_t nrefs, caprefs;
     lia_buf doc;
     xmlDocPtr xdoc;
     rec *r;
@@ -55,6 +62,9 @@ static void iodef_close(void *st)
     iodef *d = st;
     if (!d)
         return;
+    for (size_t i = 0; i < d->nrefs; i++)
+        xmlFree(d->refs[i].ref);
+    free(d->refs);
     if (d->xdoc)
         xmlFreeDoc(d->xdoc);
     free(d->r);
@@ -80,6 +90,40 @@ static int add(iodef *d, int kind, xmlNodePtr node, xmlNodePtr flow, size_t ioff
 }
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Remember the ObservableReference uid-refs under node n of Indicator ind. */
+static int note_refs(iodef *d, xmlNodePtr ind, xmlNodePtr n)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        int rc;
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (is(c, "ObservableReference")) {
+            xmlChar *ref = xmlGetProp(c, (const xmlChar *)"uid-ref");
+            if (!ref)
+                continue;
+            if (d->nrefs == d->caprefs) {
+                size_t nc = d->caprefs ? d->caprefs * 2 : 64;
+                oref *nr = realloc(d->refs, nc * sizeof *nr);
+                if (!nr) {
+                    xmlFree(ref);
+                    return LIA_ENOMEM;
+                }
+                d->refs = nr;
+                d->caprefs = nc;
+            }
+            d->refs[d->nrefs++] = (oref){ref, ind};
+        } else if ((rc = note_refs(d, ind, c))) {
+            return rc;
+        }
+    }
+    return LIA_OK;
+}
+
+static int cmp_oref(const void *a, const void *b)
+{
+    return strcmp((const char *)((const oref *)a)->ref, (const char *)((const oref *)b)->ref);
+}
 
 /* Records under an Incident (iterative walk, bounded by the tree). */
 static int collect(iodef *d, xmlNodePtr inc)
@@ -169,6 +213,8 @@ static int collect(iodef *d, xmlNodePtr inc)
                 }
             } else if ((rc = add(d, R_INDICATOR, n, NULL, 0, 0))) {
                 return rc;
+            } else if ((rc = note_refs(d, n, n))) {
+                return rc;
             }
             descend = 0;
         }
@@ -242,6 +288,8 @@ static int iodef_parse(void *st, const char *buf, size_t len, int eof, lia_recor
     for (inc = root->children; inc; inc = inc->next)
         if (is(inc, "Incident") && (rc = collect(d, inc)))
             return lia_error_set(err, rc, NULL, NULL, 0, "%s", rc == LIA_ELIMIT ? "too many records in one IODEF document" : "out of memory");
+    if (d->nrefs)
+        qsort(d->refs, d->nrefs, sizeof *d->refs, cmp_oref);
     lia_buf_init(&raw, 1 << 20);
     for (size_t i = 0; i < d->n; i++) {
         lia_buf_reset(&raw);
@@ -494,6 +542,30 @@ static int context(lia_event *ev, xmlNodePtr n, lia_error *err)
     return LIA_OK;
 }
 
+/* An Indicator that refers to this System (observable-id): its id and
+ * description go to the System's event. */
+static int linked_indicator(iodef *d, xmlNodePtr sys, lia_event *ev, lia_error *err)
+{
+    xmlChar *oid = xmlGetProp(sys, (const xmlChar *)"observable-id");
+    oref key, *hit;
+    char v[1024];
+    size_t len;
+    int rc = LIA_OK;
+    if (!oid)
+        return LIA_OK;
+    key.ref = oid;
+    hit = d->nrefs ? bsearch(&key, d->refs, d->nrefs, sizeof *d->refs, cmp_oref) : NULL;
+    xmlFree(oid);
+    if (!hit)
+        return LIA_OK;
+    if ((len = text(child(hit->ind, "IndicatorID"), v, sizeof v)))
+        rc = lia_event_extra_str(ev, "iodef_indicator_id", 18, v, len, err);
+    if (!rc && !lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
+        (len = text(child(hit->ind, "Description"), v, sizeof v)))
+        rc = lia_event_set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, len, err);
+    return rc;
+}
+
 static int from_system(iodef *d, const rec *r, lia_event *ev, lia_error *err)
 {
     side s = SRC, t = DST;
@@ -530,7 +602,9 @@ static int from_system(iodef *d, const rec *r, lia_event *ev, lia_error *err)
         return LIA_ENOTFOUND;
     if ((rc = tlp_of(r->node, ev, err)))
         return rc;
-    return context(ev, r->node, err);
+    if ((rc = context(ev, r->node, err)))
+        return rc;
+    return linked_indicator(d, r->node, ev, err);
 }
 
 /* 1 if an ObservableReference is among the descendants of n. */

@@ -75,6 +75,9 @@ static void test_export(void **state)
     assert_non_null(strstr(r.o[1].json, "\"destination.ip\":\"198.51.100.1\""));
     assert_non_null(strstr(r.o[1].json, "\"source.ip\":\"192.0.2.210\",\"source.port\":23"));
     assert_non_null(strstr(r.o[1].json, "\"tlp\":\"GREEN\""));
+    /* the Indicator that refers to the System is named on its event */
+    assert_non_null(strstr(r.o[1].json, "\"extra.iodef_indicator_id\":\"ind-"));
+    assert_non_null(strstr(r.o[1].json, "\"event_description.text\":\"infected-system\""));
     assert_non_null(strstr(r.o[2].json, "\"tlp\":\"AMBER+STRICT\""));
     assert_non_null(strstr(r.o[2].json, "\"source.fqdn\":\"c2.example\""));
     fmt_res_free(&r);
