@@ -8,7 +8,7 @@
  * destination.*: Node/DomainData, Node/Address ipv4-addr|ipv6-addr|
  * ipv4-net|ipv6-net|site-uri|asn, Service/Port) and an Indicator in
  * IndicatorData (IndicatorID = a stable UUID from producer + event id,
- * Observable/System with the same node). The Incident's restriction is the
+ * ObservableReference to that System). The Incident's restriction is the
  * most restrictive TLP of the events (AMBER+STRICT as ext-value
  * "amber+strict"). Written through a sink; the Indicators are spooled to a
  * temporary file so memory stays bounded.
@@ -19,7 +19,10 @@
  * EventData Flow (non-target systems are source.*, the Flow's first target
  * system destination.*; a Flow of target systems only gives destination.*),
  * each Indicator (Observable Address/DomainData/System/Service), and each item
- * of a BulkObservable list. TLP from the nearest restriction (white=CLEAR). */
+ * of a BulkObservable list. An Indicator that only refers to a System
+ * (ObservableReference, as our export writes) is "not an event": its
+ * IndicatorID goes to that System's event (extra.iodef_indicator_id). TLP
+ * from the nearest restriction (white=CLEAR). */
 #ifndef LIAISON_IODEF_H
 #define LIAISON_IODEF_H
 
