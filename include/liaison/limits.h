@@ -27,6 +27,10 @@
 #define LIA_MAX_ENRICH_CONF (1u << 20)  /* enrichment config file size */
 #define LIA_DEDUP_KEYS 1000000          /* default in-memory dedup keys (~48 bytes each) */
 #define LIA_DEDUP_MAX_KEYS (256u << 20) /* largest configurable in-memory cap */
+#define LIA_MAX_SHARE_DOC (256u << 20) /* one STIX bundle, MISP event or IODEF document */
+#define LIA_MAX_SHARE_OBJECTS 2000000   /* objects in one STIX bundle / attributes in one MISP event */
+#define LIA_MAX_PATTERN 65536           /* a STIX pattern we try to read */
+#define LIA_MAX_PATTERN_TERMS 64        /* comparisons in one STIX pattern */
 
 #define LIA_FETCH_MAX_BYTES (1ull << 30)      /* a fetched report: 1 GiB */
 #define LIA_FETCH_CONNECT_TIMEOUT_MS 30000   /* connecting to a feed server */

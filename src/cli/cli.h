@@ -34,6 +34,22 @@ int cli_open_store(cli *c, lia_store **s);
 /* Parse a whole decimal number; -1 on error. */
 int cli_parse_u64(const char *s, uint64_t *out);
 
+/* Event filters shared by `events` and `export`: getopt long options with
+ * these letters; cli_filter_arg returns 0 when ch was a filter it applied,
+ * 1 when ch is not a filter, LIA_EXIT_USAGE after printing why. */
+#define CLI_FILTER_OPTIONS \
+    {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'u'}, \
+    {"cc", required_argument, NULL, 'c'}, {"asn", required_argument, NULL, 'a'}, \
+    {"ip", required_argument, NULL, 'i'}, {"class", required_argument, NULL, 'k'}, \
+    {"feed", required_argument, NULL, 'f'}, {"report", required_argument, NULL, 'r'}, \
+    {"limit", required_argument, NULL, 'l'}
+int cli_filter_arg(const char *cmd, int ch, const char *arg, lia_query *q);
+extern const char cli_filter_help[];
+
+/* MISP feed directory: ingest each event file of its manifest (misp_feed.c). */
+int cli_is_dir(const char *path);
+int cli_ingest_misp_feed(cli *c, lia_ingest_opts *o, int strict);
+
 int cmd_init(cli *c, int argc, char **argv);
 int cmd_ingest(cli *c, int argc, char **argv);
 int cmd_events(cli *c, int argc, char **argv);
@@ -63,5 +79,6 @@ int cli_route_demo_summary(lia_store *s);
 int cmd_serve(cli *c, int argc, char **argv);
 int cmd_accounts(cli *c, int argc, char **argv);
 int cmd_taxii(cli *c, int argc, char **argv);
+int cmd_export(cli *c, int argc, char **argv);
 
 #endif

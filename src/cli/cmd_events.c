@@ -20,27 +20,6 @@ typedef struct out {
     uint64_t n;
 } out;
 
-/* "2024-05-01", RFC 3339, or relative "36h" / "7d" (before now). */
-static int parse_when(const char *s, int64_t *us)
-{
-    size_t n = strlen(s);
-    uint64_t k;
-    char tmp[64];
-    if (n >= 2 && (s[n - 1] == 'h' || s[n - 1] == 'd') && n < sizeof tmp) {
-        memcpy(tmp, s, n - 1);
-        tmp[n - 1] = '\0';
-        if (cli_parse_u64(tmp, &k) == 0 && k < 100000) {
-            *us = ((int64_t)time(NULL) - (int64_t)k * (s[n - 1] == 'h' ? 3600 : 86400)) * 1000000;
-            return 0;
-        }
-    }
-    if (n == 10) {
-        snprintf(tmp, sizeof tmp, "%s 00:00:00", s);
-        return lia_parse_time(tmp, strlen(tmp), us, NULL) ? -1 : 0;
-    }
-    return lia_parse_time(s, n, us, NULL) ? -1 : 0;
-}
-
 static void csv_cell(lia_buf *b, const char *s, size_t n)
 {
     if (n && (memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) || memchr(s, '\r', n))) {
@@ -100,31 +79,20 @@ static void events_usage(FILE *f)
                "\n"
                "List stored events, oldest first.\n"
                "\n"
-               "Filters:\n"
-               "  --since WHEN     time.source (else time.observation) >= WHEN\n"
-               "  --until WHEN     ... < WHEN; WHEN is 2024-05-01, RFC 3339, or 36h / 7d ago\n"
-               "  --cc CC          source.geolocation.cc\n"
-               "  --asn ASN        source.asn\n"
-               "  --ip CIDR        source.ip inside CIDR (an address = one host)\n"
-               "  --class C        classification.taxonomy or classification.type (RSIT)\n"
-               "  --feed NAME      feed.name\n"
-               "  --report ID      events of one report\n"
+               "%s"
                "  --limit N        at most N events (default 100 for table, none otherwise)\n"
                "Output:\n"
                "  --format F       table (default), jsonl (all fields), csv\n"
                "  --fields A,B     fields for table/csv (default: time, feed, type, ip,\n"
                "                   port, asn, cc, protocol)\n"
-               "  --count          print only the number of matching events\n");
+               "  --count          print only the number of matching events\n",
+            cli_filter_help);
 }
 
 int cmd_events(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"since", required_argument, NULL, 's'},  {"until", required_argument, NULL, 'u'},
-        {"cc", required_argument, NULL, 'c'},     {"asn", required_argument, NULL, 'a'},
-        {"ip", required_argument, NULL, 'i'},     {"class", required_argument, NULL, 'k'},
-        {"feed", required_argument, NULL, 'f'},   {"report", required_argument, NULL, 'r'},
-        {"limit", required_argument, NULL, 'l'},  {"format", required_argument, NULL, 'F'},
+        CLI_FILTER_OPTIONS,                       {"format", required_argument, NULL, 'F'},
         {"fields", required_argument, NULL, 'd'}, {"count", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
@@ -133,7 +101,6 @@ int cmd_events(cli *c, int argc, char **argv)
     lia_store *s;
     lia_error err;
     int ch, rc, limit_set = 0, count_only = 0;
-    uint64_t u;
 
     memset(&q, 0, sizeof q);
     memset(&o, 0, sizeof o);
@@ -142,58 +109,7 @@ int cmd_events(cli *c, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        const char *why = NULL;
         switch (ch) {
-        case 's':
-        case 'u':
-            if (parse_when(optarg, ch == 's' ? &q.since_us : &q.until_us)) {
-                cli_errorf("events: --%s %s: not a date, RFC 3339 time, or Nh/Nd", ch == 's' ? "since" : "until", optarg);
-                return LIA_EXIT_USAGE;
-            }
-            break;
-        case 'c':
-            if (lia_parse_cc(optarg, strlen(optarg), q.cc, &why)) {
-                cli_errorf("events: --cc %s: %s", optarg, why);
-                return LIA_EXIT_USAGE;
-            }
-            q.cc[2] = '\0';
-            break;
-        case 'a':
-            if (lia_parse_asn(optarg, strlen(optarg), &q.asn, &why)) {
-                cli_errorf("events: --asn %s: %s", optarg, why);
-                return LIA_EXIT_USAGE;
-            }
-            break;
-        case 'i':
-            if (lia_parse_cidr(optarg, strlen(optarg), &q.ip, &why)) {
-                cli_errorf("events: --ip %s: %s", optarg, why);
-                return LIA_EXIT_USAGE;
-            }
-            q.has_ip = 1;
-            break;
-        case 'k':
-            if (lia_class_type_lookup(optarg, strlen(optarg)) < 0 &&
-                lia_class_taxonomy_lookup(optarg, strlen(optarg)) < 0) {
-                cli_errorf("events: --class %s: neither an RSIT taxonomy nor a type", optarg);
-                return LIA_EXIT_USAGE;
-            }
-            q.classification = optarg;
-            break;
-        case 'f': q.feed = optarg; break;
-        case 'r':
-            if (cli_parse_u64(optarg, &u) || u == 0 || u > INT64_MAX) {
-                cli_errorf("events: --report %s: a report number is expected", optarg);
-                return LIA_EXIT_USAGE;
-            }
-            q.report_id = (int64_t)u;
-            break;
-        case 'l':
-            if (cli_parse_u64(optarg, &q.limit) || q.limit > LIA_MAX_QUERY_LIMIT) {
-                cli_errorf("events: --limit %s: a number up to %d is expected", optarg, LIA_MAX_QUERY_LIMIT);
-                return LIA_EXIT_USAGE;
-            }
-            limit_set = 1;
-            break;
         case 'F':
             if (strcmp(optarg, "table") == 0)
                 o.fmt = OUT_TABLE;
@@ -225,6 +141,12 @@ int cmd_events(cli *c, int argc, char **argv)
         case 'C': count_only = 1; break;
         case 'h': events_usage(stdout); return LIA_EXIT_OK;
         default:
+            if ((rc = cli_filter_arg("events", ch, optarg, &q)) == 0) {
+                limit_set |= ch == 'l';
+                break;
+            }
+            if (rc != 1)
+                return rc;
             cli_errorf("events: bad option %s (see liaison events --help)", argv[optind - 1]);
             return LIA_EXIT_USAGE;
         }

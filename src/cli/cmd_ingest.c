@@ -46,6 +46,8 @@ static void ingest_usage(FILE *f)
             "and store. Rows that fail are quarantined with their reason (liaison\n"
             "quarantine). The report is identified by its content: ingesting it again\n"
             "stores nothing twice; an interrupted ingest resumes where it stopped.\n"
+            "With --format misp, FILE may be a MISP feed directory: each event file of\n"
+            "its manifest.json is one report.\n"
             "\n"
             "Options:\n"
             "  --feed NAME         feed name (feed.name of the events)   [required]\n"
@@ -142,6 +144,8 @@ int cmd_ingest(cli *c, int argc, char **argv)
     if (!o.feed.report_name && strcmp(o.path, "-") != 0) /* formats may read it (blocklistde) */
         o.feed.report_name = strrchr(o.path, '/') ? strrchr(o.path, '/') + 1 : o.path;
     o.feed.observed_us = (int64_t)time(NULL) * 1000000;
+    if (strcmp(o.format, "misp") == 0 && cli_is_dir(o.path))
+        return cli_ingest_misp_feed(c, &o, strict); /* a feed: one report per event file */
     if (!quiet && isatty(STDERR_FILENO))
         o.progress = stderr;
     o.stop = &stop_flag;
@@ -176,6 +180,10 @@ int cmd_ingest(cli *c, int argc, char **argv)
            (unsigned long long)res.report.events, (unsigned long long)res.report.quarantined,
            (double)res.bytes / 1e6, res.seconds,
            res.seconds > 0 ? (double)res.c[LIA_ST_STORE].out / res.seconds : 0.0);
+    if (res.report.rows > res.report.events + res.report.quarantined + res.report.duplicates)
+        printf("  %llu records were not events (e.g. STIX identities, MISP links)\n",
+               (unsigned long long)(res.report.rows - res.report.events - res.report.quarantined -
+                                    res.report.duplicates));
     if (res.report.quarantined)
         printf("  see: liaison quarantine --report %lld\n", (long long)res.report.id);
     return strict && res.report.quarantined ? LIA_EXIT_DATA : LIA_EXIT_OK;

@@ -173,14 +173,23 @@ uint64_t lia_dedup_evictions(const lia_dedup *d) { return d->evictions; }
 /* ---- key ---- */
 
 /* When a key field that names the observable (an address, network, host
- * name or URL) is absent, the key would lump unrelated events together (a
- * Spamhaus DROP row has a network, no address): these fields then join the
- * key, so that such events are told apart by what they do name. */
-static const lia_field identity_fields[] = {
-    LIA_F_SOURCE_IP,       LIA_F_SOURCE_NETWORK,     LIA_F_SOURCE_FQDN,     LIA_F_SOURCE_URL,
-    LIA_F_SOURCE_ASN,      LIA_F_DESTINATION_IP,     LIA_F_DESTINATION_FQDN, LIA_F_DESTINATION_URL,
-    LIA_F_MALWARE_NAME,    LIA_F_SOURCE_ACCOUNT,
-};
+ * name or URL) is absent, the key alone would lump unrelated events together
+ * (a Spamhaus DROP row has a network and no address; a STIX file indicator
+ * has a hash): then every other field the event has joins the key, except
+ * the times and the raw data, so that such events are told apart by what
+ * they do carry while repeats of the same report line still fold. */
+static int identity_field(lia_field f)
+{
+    switch (f) {
+    case LIA_F_TIME_SOURCE:
+    case LIA_F_TIME_OBSERVATION:
+    case LIA_F_RAW:
+    case LIA_F_OUTPUT:
+        return 0;
+    default:
+        return 1;
+    }
+}
 
 static int is_observable(lia_ftype t)
 {
@@ -189,10 +198,10 @@ static int is_observable(lia_ftype t)
 
 uint64_t lia_dedup_key(const lia_dedup *d, const lia_event *ev)
 {
-    unsigned char buf[1024];
+    unsigned char buf[4096]; /* every field at <= 40 bytes fits */
     size_t n = 0;
     uint64_t h;
-    int fields[LIA_DEDUP_MAX_KEY_FIELDS + sizeof identity_fields / sizeof identity_fields[0]];
+    int fields[LIA_DEDUP_MAX_KEY_FIELDS + LIA_F__COUNT];
     int nf = 0, widen = 0;
     for (int k = 0; k < d->c.nkey; k++) {
         fields[nf++] = d->c.key[k];
@@ -200,8 +209,9 @@ uint64_t lia_dedup_key(const lia_dedup *d, const lia_event *ev)
             widen = 1;
     }
     if (widen)
-        for (size_t i = 0; i < sizeof identity_fields / sizeof identity_fields[0]; i++)
-            fields[nf++] = identity_fields[i];
+        for (int f = 0; f < LIA_F__COUNT; f++)
+            if (lia_event_has(ev, (lia_field)f) && identity_field((lia_field)f))
+                fields[nf++] = f;
     for (int k = 0; k < nf; k++) {
         lia_field f = (lia_field)fields[k];
         if (n + 40 > sizeof buf)

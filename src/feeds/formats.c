@@ -14,6 +14,9 @@ extern const lia_format lia_format_dshield_block;
 extern const lia_format lia_format_blocklistde;
 extern const lia_format lia_format_misp_csv;
 extern const lia_format lia_format_misp_freetext;
+extern const lia_format lia_format_stix;
+extern const lia_format lia_format_misp;
+extern const lia_format lia_format_iodef;
 
 const lia_format *const lia_formats[] = {
     &lia_format_jsonl,
@@ -26,6 +29,9 @@ const lia_format *const lia_formats[] = {
     &lia_format_blocklistde,
     &lia_format_misp_csv,
     &lia_format_misp_freetext,
+    &lia_format_stix,
+    &lia_format_misp,
+    &lia_format_iodef,
     NULL,
 };
 

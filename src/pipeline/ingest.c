@@ -304,6 +304,7 @@ static int handle_records(run *r, lia_error *err)
         }
         if (rc == LIA_ENOTFOUND) { /* a record without an event (e.g. a comment) */
             r->last_line = rec->line;
+            rc = LIA_OK; /* not an error, even for the last record of a chunk */
             continue;
         }
         if (rc == LIA_ENOMEM) {

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison/iodef.h - IODEF v2 (RFC 7970) export and import (format "iodef").
+ *
+ * Export: a set of events (a filter's result, or one recipient's routing
+ * batch) becomes ONE IODEF-Document with ONE Incident: every event is an
+ * EventData (Description = classification, DetectTime = time.source, a Flow
+ * whose System category="source" holds source.* and category="target"
+ * destination.*: Node/DomainData, Node/Address ipv4-addr|ipv6-addr|
+ * ipv4-net|ipv6-net|site-uri|asn, Service/Port) and an Indicator in
+ * IndicatorData (IndicatorID = a stable UUID from producer + event id,
+ * ObservableReference to that System). The Incident's restriction is the
+ * most restrictive TLP of the events (AMBER+STRICT as ext-value
+ * "amber+strict"). Written through a sink; the Indicators are spooled to a
+ * temporary file so memory stays bounded.
+ *
+ * Import ("iodef" format): libxml2 with XML_PARSE_NONET, no entity
+ * substitution, no DTD loading; a document declaring entities is rejected.
+ * Records: each Incident (counted as "not an event"), each System of an
+ * EventData Flow (non-target systems are source.*, the Flow's first target
+ * system destination.*; a Flow of target systems only gives destination.*),
+ * each Indicator (Observable Address/DomainData/System/Service), and each item
+ * of a BulkObservable list. An Indicator that only refers to a System
+ * (ObservableReference, as our export writes) is "not an event": its
+ * IndicatorID goes to that System's event (extra.iodef_indicator_id). TLP
+ * from the nearest restriction (white=CLEAR). */
+#ifndef LIAISON_IODEF_H
+#define LIAISON_IODEF_H
+
+#include <stdint.h>
+
+#include "liaison/error.h"
+#include "liaison/event.h"
+#include "liaison/share.h"
+
+typedef struct lia_iodef_opts {
+    const char *producer;      /* IncidentID name and Contact; NULL: "Liaison" */
+    const char *contact_email; /* creator's e-mail; may be NULL */
+    const char *incident;      /* Incident Description; may be NULL */
+    const char *incident_id;   /* IncidentID text; NULL: a UUID from producer, incident, time */
+    int64_t now_us;            /* GenerationTime; 0: now */
+} lia_iodef_opts;
+
+typedef struct lia_iodef_export lia_iodef_export;
+
+int lia_iodef_export_create(const lia_iodef_opts *o, lia_sink_fn sink, void *ud,
+                            lia_iodef_export **out, lia_error *err);
+/* LIA_ENOTFOUND if the event has no IP, network, domain or URL. */
+int lia_iodef_export_add(lia_iodef_export *x, const lia_event *ev, lia_error *err);
+int lia_iodef_export_finish(lia_iodef_export *x, lia_error *err);
+uint64_t lia_iodef_export_skipped(const lia_iodef_export *x);
+void lia_iodef_export_destroy(lia_iodef_export *x);
+
+extern const struct lia_format lia_format_iodef;
+
+#endif

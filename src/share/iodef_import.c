@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Format "iodef": IODEF v2 documents from partners (see liaison/iodef.h).
+ * libxml2 with XML_PARSE_NONET, without XML_PARSE_NOENT/DTDLOAD; any entity
+ * declaration is refused before parsing. */
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/iodef.h"
+#include "liaison/limits.h"
+#include "liaison/pipeline.h"
+#include "share/share.h"
+
+#define NS "urn:ietf:params:xml:ns:iodef-2.0"
+
+enum { R_INCIDENT, R_SYSTEM, R_INDICATOR, R_BULK };
+
+typedef struct rec {
+    int kind;
+    xmlNodePtr node;   /* Incident, System, Indicator or BulkObservable */
+    xmlNodePtr flow;   /* R_SYSTEM: its Flow */
+    size_t ioff, ilen; /* R_BULK: the item, in items */
+} rec;
+
+typedef struct oref {
+    xmlChar *ref;       /* uid-ref of an ObservableReference */
+    xmlNodePtr ind;     /* the Indicator that holds it */
+} oref;
+
+typedef struct iodef {
+    oref *refs;         /* Indicators that point at an observable-id */
+    size_t nrefs, caprefs;
+    lia_buf doc;
+    xmlDocPtr xdoc;
+    rec *r;
+    size_t n, cap;
+    lia_buf items;
+    int done;
+    char why[300]; /* reason of a document-level error record */
+} iodef;
+
+static int is(xmlNodePtr n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+           strcmp((const char *)n->ns->href, NS) == 0 && strcmp((const char *)n->name, name) == 0;
+}
+
+static int iodef_open(void **st, const lia_feed_opts *o, lia_error *err)
+{
+    iodef *d = calloc(1, sizeof *d);
+    if (!d)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    lia_buf_init(&d->doc, LIA_MAX_SHARE_DOC);
+    lia_buf_init(&d->items, LIA_MAX_SHARE_DOC);
+    *st = d;
+    return LIA_OK;
+}
+
+static void iodef_close(void *st)
+{
+    iodef *d = st;
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->nrefs; i++)
+        xmlFree(d->refs[i].ref);
+    free(d->refs);
+    if (d->xdoc)
+        xmlFreeDoc(d->xdoc);
+    free(d->r);
+    lia_buf_free(&d->doc);
+    lia_buf_free(&d->items);
+    free(d);
+}
+
+static int add(iodef *d, int kind, xmlNodePtr node, xmlNodePtr flow, size_t ioff, size_t ilen)
+{
+    if (d->n == LIA_MAX_SHARE_OBJECTS)
+        return LIA_ELIMIT;
+    if (d->n == d->cap) {
+        size_t nc = d->cap ? d->cap * 2 : 64;
+        rec *nr = realloc(d->r, nc * sizeof *nr);
+        if (!nr)
+            return LIA_ENOMEM;
+        d->r = nr;
+        d->cap = nc;
+    }
+    d->r[d->n++] = (rec){kind, node, flow, ioff, ilen};
+    return LIA_OK;
+}
+
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* Remember the ObservableReference uid-refs under node n of Indicator ind. */
+static int note_refs(iodef *d, xmlNodePtr ind, xmlNodePtr n)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        int rc;
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (is(c, "ObservableReference")) {
+            xmlChar *ref = xmlGetProp(c, (const xmlChar *)"uid-ref");
+            if (!ref)
+                continue;
+            if (d->nrefs == d->caprefs) {
+                size_t nc = d->caprefs ? d->caprefs * 2 : 64;
+                oref *nr = realloc(d->refs, nc * sizeof *nr);
+                if (!nr) {
+                    xmlFree(ref);
+                    return LIA_ENOMEM;
+                }
+                d->refs = nr;
+                d->caprefs = nc;
+            }
+            d->refs[d->nrefs++] = (oref){ref, ind};
+        } else if ((rc = note_refs(d, ind, c))) {
+            return rc;
+        }
+    }
+    return LIA_OK;
+}
+
+static int cmp_oref(const void *a, const void *b)
+{
+    return strcmp((const char *)((const oref *)a)->ref, (const char *)((const oref *)b)->ref);
+}
+
+/* Records under an Incident (iterative walk, bounded by the tree). */
+static int collect(iodef *d, xmlNodePtr inc)
+{
+    int rc;
+    xmlNodePtr n = inc->children;
+    if ((rc = add(d, R_INCIDENT, inc, NULL, 0, 0)))
+        return rc;
+    while (n && n != inc) {
+        int descend = 1;
+        if (is(n, "Flow")) {
+            xmlNodePtr s;
+            int nontarget = 0;
+            for (s = n->children; s; s = s->next) {
+                xmlChar *cat;
+                if (!is(s, "System"))
+                    continue;
+                cat = xmlGetProp(s, (const xmlChar *)"category");
+                if (!cat || strcmp((const char *)cat, "target") != 0)
+                    nontarget = 1;
+                xmlFree(cat);
+            }
+            for (s = n->children; s; s = s->next) {
+                xmlChar *cat;
+                int target;
+                if (!is(s, "System"))
+                    continue;
+                cat = xmlGetProp(s, (const xmlChar *)"category");
+                target = cat && strcmp((const char *)cat, "target") == 0;
+                xmlFree(cat);
+                if ((!target || !nontarget) && (rc = add(d, R_SYSTEM, s, n, 0, 0)))
+                    return rc;
+            }
+            descend = 0;
+        } else if (is(n, "Indicator")) {
+            /* a BulkObservable gives one record per item, else one record */
+            xmlNodePtr b = NULL, w = n->children;
+            while (w && w != n) { /* find a BulkObservable under it */
+                if (is(w, "BulkObservable")) {
+                    b = w;
+                    break;
+                }
+                if (w->children && w->type == XML_ELEMENT_NODE) {
+                    w = w->children;
+                    continue;
+                }
+                while (w && w != n && !w->next)
+                    w = w->parent;
+                if (w && w != n)
+                    w = w->next;
+            }
+            if (b) {
+                xmlNodePtr l;
+                for (l = b->children; l; l = l->next) {
+                    xmlChar *txt;
+                    const char *p, *e;
+                    if (!is(l, "BulkObservableList"))
+                        continue;
+                    txt = xmlNodeGetContent(l);
+                    if (!txt)
+                        return LIA_ENOMEM;
+                    p = (const char *)txt;
+                    e = p + strlen(p);
+                    while (p < e) { /* one observable per line (RFC 7970 3.29.7) */
+                        const char *q, *t;
+                        while (p < e && is_space(*p))
+                            p++;
+                        q = p;
+                        while (q < e && *q != '\n' && *q != '\r')
+                            q++;
+                        t = q;
+                        while (t > p && is_space(t[-1]))
+                            t--;
+                        if (t > p) {
+                            q = t;
+                            size_t off = d->items.len;
+                            if (lia_buf_append(&d->items, p, (size_t)(q - p)) ||
+                                (rc = add(d, R_BULK, b, NULL, off, (size_t)(q - p)))) {
+                                xmlFree(txt);
+                                return LIA_ENOMEM;
+                            }
+                        }
+                        while (p < e && *p != '\n' && *p != '\r')
+                            p++;
+                    }
+                    xmlFree(txt);
+                }
+            } else if ((rc = add(d, R_INDICATOR, n, NULL, 0, 0))) {
+                return rc;
+            } else if ((rc = note_refs(d, n, n))) {
+                return rc;
+            }
+            descend = 0;
+        }
+        if (descend && n->children && n->type == XML_ELEMENT_NODE) {
+            n = n->children;
+            continue;
+        }
+        while (n && n != inc && !n->next)
+            n = n->parent;
+        if (n && n != inc)
+            n = n->next;
+    }
+    return LIA_OK;
+}
+
+static void raw_of(iodef *d, xmlNodePtr n, lia_buf *out)
+{
+    xmlBufferPtr b = xmlBufferCreate();
+    if (!b)
+        return;
+    if (xmlNodeDump(b, d->xdoc, n, 0, 0) >= 0) {
+        size_t len = (size_t)xmlBufferLength(b);
+        lia_buf_append(out, xmlBufferContent(b), len > 65536 ? 65536 : len);
+    }
+    xmlBufferFree(b);
+}
+
+static int iodef_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
+                       lia_error *err)
+{
+    iodef *d = st;
+    xmlNodePtr root, inc;
+    int rc;
+    lia_buf raw;
+    if (d->done)
+        return LIA_OK;
+    if (lia__doc_append(&d->doc, buf, len))
+        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "IODEF document larger than %u bytes",
+                             LIA_MAX_SHARE_DOC);
+    if (!eof)
+        return LIA_OK;
+    d->done = 1;
+    if (d->doc.len > INT32_MAX) {
+        snprintf(d->why, sizeof d->why, "document too large for the XML parser");
+        goto bad;
+    }
+    if (d->doc.len && memmem(d->doc.ptr, d->doc.len, "<!ENTITY", 8)) {
+        snprintf(d->why, sizeof d->why, "entity declarations are refused (DOCTYPE with <!ENTITY)");
+        goto bad;
+    }
+    d->xdoc = xmlReadMemory(d->doc.ptr ? d->doc.ptr : "", (int)d->doc.len, NULL, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!d->xdoc) {
+        const xmlError *xe = xmlGetLastError();
+        snprintf(d->why, sizeof d->why, "not XML: %s (line %d)",
+                 xe && xe->message ? xe->message : "parse error", xe ? xe->line : 0);
+        for (char *p = d->why; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        goto bad;
+    }
+    if (d->xdoc->intSubset && d->xdoc->intSubset->entities) {
+        snprintf(d->why, sizeof d->why, "entity declarations are refused");
+        goto bad;
+    }
+    root = xmlDocGetRootElement(d->xdoc);
+    if (!is(root, "IODEF-Document")) {
+        snprintf(d->why, sizeof d->why, "not an IODEF v2 document (root must be IODEF-Document in %s)", NS);
+        goto bad;
+    }
+    for (inc = root->children; inc; inc = inc->next)
+        if (is(inc, "Incident") && (rc = collect(d, inc)))
+            return lia_error_set(err, rc, NULL, NULL, 0, "%s", rc == LIA_ELIMIT ? "too many records in one IODEF document" : "out of memory");
+    if (d->nrefs)
+        qsort(d->refs, d->nrefs, sizeof *d->refs, cmp_oref);
+    lia_buf_init(&raw, 1 << 20);
+    for (size_t i = 0; i < d->n; i++) {
+        lia_buf_reset(&raw);
+        if (d->r[i].kind == R_BULK)
+            lia_buf_append(&raw, d->items.ptr + d->r[i].ioff, d->r[i].ilen);
+        else
+            raw_of(d, d->r[i].node, &raw);
+        rc = lia_records_add(out, i + 1, (lia_slice){lia_buf_cstr(&raw), raw.len}, NULL, 0, 0, NULL, 1);
+        if (rc) {
+            lia_buf_free(&raw);
+            return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
+        }
+    }
+    lia_buf_free(&raw);
+    lia_buf_free(&d->doc);
+    return LIA_OK;
+bad : {
+    size_t n = d->doc.len < 4096 ? d->doc.len : 4096;
+    rc = lia_records_add(out, 1, (lia_slice){d->doc.ptr ? d->doc.ptr : "", n}, NULL, 0, LIA_EPARSE,
+                         d->why, 1);
+    return rc ? lia_error_set(err, rc, NULL, NULL, 0, "out of memory") : LIA_OK;
+}
+}
+
+/* Trimmed text content of n into out (NUL-terminated); length, or 0. */
+static size_t text(xmlNodePtr n, char *out, size_t cap)
+{
+    xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
+    const char *p, *e;
+    size_t len;
+    if (!t)
+        return 0;
+    p = (const char *)t;
+    e = p + strlen(p);
+    while (p < e && is_space(*p))
+        p++;
+    while (e > p && is_space(e[-1]))
+        e--;
+    len = (size_t)(e - p);
+    if (len >= cap)
+        len = 0; /* too long to be one of ours: treated as absent */
+    memcpy(out, p, len);
+    out[len] = '\0';
+    xmlFree(t);
+    return len;
+}
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+        if (is(c, name))
+            return c;
+    return NULL;
+}
+
+/* TLP from the nearest restriction on n or its ancestors. */
+static int tlp_of(xmlNodePtr n, lia_event *ev, lia_error *err)
+{
+    for (; n && n->type == XML_ELEMENT_NODE; n = n->parent) {
+        xmlChar *r = xmlGetProp(n, (const xmlChar *)"restriction");
+        int tlp = -1, rc = LIA_OK;
+        if (!r)
+            continue;
+        if (strcmp((const char *)r, "default") == 0) {
+            xmlFree(r);
+            continue;
+        }
+        if (strcmp((const char *)r, "white") == 0)
+            tlp = LIA_TLP_CLEAR;
+        else if (strcmp((const char *)r, "ext-value") == 0) {
+            xmlChar *x = xmlGetProp(n, (const xmlChar *)"ext-restriction");
+            if (x && lia_parse_tlp((const char *)x, strlen((const char *)x), &tlp, NULL) != 0)
+                tlp = -1;
+            xmlFree(x);
+        } else if (lia_parse_tlp((const char *)r, strlen((const char *)r), &tlp, NULL) != 0)
+            tlp = -1;
+        if (tlp >= 0)
+            lia_event_set_i(ev, LIA_F_TLP, tlp);
+        else
+            rc = lia_event_extra_str(ev, "iodef_restriction", 17, (const char *)r, strlen((const char *)r), err);
+        xmlFree(r);
+        return rc;
+    }
+    return LIA_OK;
+}
+
+typedef struct side {
+    lia_field ip, net, fqdn, url, asn, port;
+    int nip, nfqdn, nurl, nasn;
+} side;
+
+static const side SRC = {LIA_F_SOURCE_IP, LIA_F_SOURCE_NETWORK, LIA_F_SOURCE_FQDN, LIA_F_SOURCE_URL,
+                         LIA_F_SOURCE_ASN, LIA_F_SOURCE_PORT, 0, 0, 0, 0};
+static const side DST = {LIA_F_DESTINATION_IP, LIA_F_DESTINATION_NETWORK, LIA_F_DESTINATION_FQDN,
+                         LIA_F_DESTINATION_URL, LIA_F_DESTINATION_ASN, LIA_F_DESTINATION_PORT, 0, 0, 0, 0};
+
+static int several(lia_error *err, const char *what)
+{
+    return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0,
+                         "several %s in one record (one event holds one)", what);
+}
+
+/* One value of an address category into ev. *mapped counts what was used. */
+static int address(lia_event *ev, side *s, const char *cat, const char *v, size_t n, int *mapped,
+                   lia_error *err)
+{
+    int rc;
+    if (!n)
+        return LIA_OK;
+    if (!strcmp(cat, "ipv4-addr") || !strcmp(cat, "ipv6-addr") || !strcmp(cat, "ipv4-net") ||
+        !strcmp(cat, "ipv6-net")) {
+        if (s->nip++)
+            return several(err, "IP addresses");
+        rc = lia_event_set(ev, memchr(v, '/', n) ? s->net : s->ip, v, n, err);
+    } else if (!strcmp(cat, "site-uri") || !strcmp(cat, "url") || !strcmp(cat, "uri")) {
+        if (s->nurl++)
+            return several(err, "URLs");
+        rc = lia_event_set(ev, s->url, v, n, err);
+    } else if (!strcmp(cat, "asn")) {
+        if (s->nasn++)
+            return several(err, "ASNs");
+        rc = lia_event_set(ev, s->asn, v, n, err);
+    } else if (!strcmp(cat, "domain-name") || !strcmp(cat, "fqdn") || !strcmp(cat, "domain") ||
+               !strcmp(cat, "hostname")) {
+        if (s->nfqdn++)
+            return several(err, "domain names");
+        rc = lia_event_set(ev, s->fqdn, v, n, err);
+    } else {
+        return lia_error_set(err, LIA_EUNSUPPORTED, "category", cat, strlen(cat),
+                             "IODEF address category not mapped to an event field");
+    }
+    if (rc == LIA_OK)
+        (*mapped)++;
+    return rc;
+}
+
+static int category(xmlNodePtr a, char *out, size_t cap)
+{
+    xmlChar *c = xmlGetProp(a, (const xmlChar *)"category");
+    if (c && strcmp((const char *)c, "ext-value") == 0) {
+        xmlFree(c);
+        c = xmlGetProp(a, (const xmlChar *)"ext-category");
+    }
+    snprintf(out, cap, "%s", c ? (const char *)c : "ipv4-addr");
+    xmlFree(c);
+    return 0;
+}
+
+/* A Node / System / Address / DomainData / Service under n, into one side. */
+static int walk(xmlNodePtr n, lia_event *ev, side *s, int *mapped, int depth, lia_error *err)
+{
+    char v[LIA_MAX_URL + 1];
+    char cat[64];
+    int rc;
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        size_t len;
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (is(c, "Address")) {
+            category(c, cat, sizeof cat);
+            len = text(c, v, sizeof v);
+            if ((rc = address(ev, s, cat, v, len, mapped, err)))
+                return rc;
+        } else if (is(c, "DomainData")) {
+            len = text(child(c, "Name"), v, sizeof v);
+            if ((rc = address(ev, s, "domain-name", v, len, mapped, err)))
+                return rc;
+        } else if (is(c, "Service")) {
+            xmlNodePtr p = child(c, "Port");
+            xmlChar *proto = xmlGetProp(c, (const xmlChar *)"ip-protocol");
+            if (p && (len = text(p, v, sizeof v)) &&
+                (rc = lia_event_set(ev, s->port, v, len, err))) {
+                xmlFree(proto);
+                return rc;
+            }
+            if (proto && !lia_event_has(ev, LIA_F_PROTOCOL_TRANSPORT)) {
+                const char *t = !strcmp((const char *)proto, "6")    ? "tcp"
+                                : !strcmp((const char *)proto, "17") ? "udp"
+                                : !strcmp((const char *)proto, "1")  ? "icmp"
+                                                                     : NULL;
+                if (t)
+                    lia_event_set(ev, LIA_F_PROTOCOL_TRANSPORT, t, strlen(t), err);
+            }
+            xmlFree(proto);
+        } else if ((is(c, "Node") || is(c, "System")) && depth < 4) {
+            if ((rc = walk(c, ev, s, mapped, depth + 1, err)))
+                return rc;
+        }
+    }
+    return LIA_OK;
+}
+
+static xmlNodePtr ancestor(xmlNodePtr n, const char *name)
+{
+    for (; n && n->type == XML_ELEMENT_NODE; n = n->parent)
+        if (is(n, name))
+            return n;
+    return NULL;
+}
+
+static int set_time(lia_event *ev, xmlNodePtr n, lia_error *err)
+{
+    char v[80];
+    size_t len;
+    if (lia_event_has(ev, LIA_F_TIME_SOURCE) || !n)
+        return LIA_OK;
+    if (!(len = text(n, v, sizeof v)))
+        return LIA_OK;
+    return lia_event_set(ev, LIA_F_TIME_SOURCE, v, len, err);
+}
+
+/* Context from the enclosing EventData(s) and Incident. */
+static int context(lia_event *ev, xmlNodePtr n, lia_error *err)
+{
+    char v[LIA_MAX_STRING];
+    size_t len;
+    int rc;
+    xmlNodePtr ed, inc = ancestor(n, "Incident");
+    for (ed = ancestor(n, "EventData"); ed; ed = ancestor(ed->parent, "EventData")) {
+        if ((rc = set_time(ev, child(ed, "DetectTime"), err)) ||
+            (rc = set_time(ev, child(ed, "StartTime"), err)))
+            return rc;
+        if (!lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
+            (len = text(child(ed, "Description"), v, sizeof v)) &&
+            (rc = lia_event_set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, len, err)))
+            return rc;
+    }
+    if (inc) {
+        xmlNodePtr id = child(inc, "IncidentID");
+        if ((rc = set_time(ev, child(inc, "DetectTime"), err)) ||
+            (rc = set_time(ev, child(inc, "StartTime"), err)) ||
+            (rc = set_time(ev, child(inc, "ReportTime"), err)) ||
+            (rc = set_time(ev, child(inc, "GenerationTime"), err)))
+            return rc;
+        if (!lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
+            (len = text(child(inc, "Description"), v, sizeof v)) &&
+            (rc = lia_event_set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, len, err)))
+            return rc;
+        if (id && (len = text(id, v, 1024))) {
+            xmlChar *nm = xmlGetProp(id, (const xmlChar *)"name");
+            rc = lia_event_extra_str(ev, "iodef_incident_id", 17, v, len, err);
+            if (!rc && nm)
+                rc = lia_event_extra_str(ev, "iodef_incident_name", 19, (const char *)nm,
+                                         strlen((const char *)nm), err);
+            xmlFree(nm);
+            if (rc)
+                return rc;
+        }
+    }
+    return LIA_OK;
+}
+
+/* An Indicator that refers to this System (observable-id): its id and
+ * description go to the System's event. */
+static int linked_indicator(iodef *d, xmlNodePtr sys, lia_event *ev, lia_error *err)
+{
+    xmlChar *oid = xmlGetProp(sys, (const xmlChar *)"observable-id");
+    oref key, *hit;
+    char v[1024];
+    size_t len;
+    int rc = LIA_OK;
+    if (!oid)
+        return LIA_OK;
+    key.ref = oid;
+    hit = d->nrefs ? bsearch(&key, d->refs, d->nrefs, sizeof *d->refs, cmp_oref) : NULL;
+    xmlFree(oid);
+    if (!hit)
+        return LIA_OK;
+    if ((len = text(child(hit->ind, "IndicatorID"), v, sizeof v)))
+        rc = lia_event_extra_str(ev, "iodef_indicator_id", 18, v, len, err);
+    if (!rc && !lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
+        (len = text(child(hit->ind, "Description"), v, sizeof v)))
+        rc = lia_event_set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, len, err);
+    return rc;
+}
+
+static int from_system(iodef *d, const rec *r, lia_event *ev, lia_error *err)
+{
+    side s = SRC, t = DST;
+    int mapped = 0, rc, is_target;
+    xmlChar *cat = xmlGetProp(r->node, (const xmlChar *)"category");
+    is_target = cat && strcmp((const char *)cat, "target") == 0;
+    if (cat) {
+        rc = lia_event_extra_str(ev, "iodef_system_category", 21, (const char *)cat,
+                                 strlen((const char *)cat), err);
+        xmlFree(cat);
+        if (rc)
+            return rc;
+    }
+    if ((rc = walk(r->node, ev, is_target ? &t : &s, &mapped, 0, err)))
+        return rc;
+    if (!is_target) { /* the Flow's first target is the destination */
+        for (xmlNodePtr c = r->flow->children; c; c = c->next) {
+            xmlChar *k;
+            int tg;
+            if (!is(c, "System"))
+                continue;
+            k = xmlGetProp(c, (const xmlChar *)"category");
+            tg = k && strcmp((const char *)k, "target") == 0;
+            xmlFree(k);
+            if (tg) {
+                int m2 = 0;
+                if ((rc = walk(c, ev, &t, &m2, 0, err)))
+                    return rc;
+                break;
+            }
+        }
+    }
+    if (!mapped) /* e.g. a sensor with an empty Node: nothing to act on */
+        return LIA_ENOTFOUND;
+    if ((rc = tlp_of(r->node, ev, err)))
+        return rc;
+    if ((rc = context(ev, r->node, err)))
+        return rc;
+    return linked_indicator(d, r->node, ev, err);
+}
+
+/* 1 if an ObservableReference is among the descendants of n. */
+static int has_ref(xmlNodePtr n)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next)
+        if (is(c, "ObservableReference") || (c->type == XML_ELEMENT_NODE && has_ref(c)))
+            return 1;
+    return 0;
+}
+
+static int from_indicator(iodef *d, const rec *r, lia_event *ev, lia_error *err)
+{
+    side s = SRC;
+    int mapped = 0, rc;
+    char v[LIA_MAX_STRING];
+    size_t len;
+    xmlNodePtr ind = r->kind == R_BULK ? ancestor(r->node, "Indicator") : r->node, w;
+    if (r->kind == R_BULK) {
+        xmlChar *ty = xmlGetProp(r->node, (const xmlChar *)"type");
+        char cat[64];
+        if (ty && strcmp((const char *)ty, "ext-value") == 0) {
+            xmlFree(ty);
+            ty = xmlGetProp(r->node, (const xmlChar *)"ext-type");
+        }
+        snprintf(cat, sizeof cat, "%s", ty ? (const char *)ty : "");
+        xmlFree(ty);
+        if ((rc = address(ev, &s, cat, d->items.ptr + r->ioff, r->ilen, &mapped, err)))
+            return rc;
+    } else {
+        /* every Observable under the Indicator (IndicatorExpression included) */
+        for (w = ind->children; w && w != ind;) {
+            if (is(w, "Observable")) {
+                for (xmlNodePtr c = w->children; c; c = c->next) {
+                    char cat[64];
+                    if (is(c, "Address")) {
+                        category(c, cat, sizeof cat);
+                        len = text(c, v, sizeof v);
+                        rc = address(ev, &s, cat, v, len, &mapped, err);
+                    } else if (is(c, "DomainData")) {
+                        len = text(child(c, "Name"), v, sizeof v);
+                        rc = address(ev, &s, "domain-name", v, len, &mapped, err);
+                    } else if (is(c, "System") || is(c, "Service")) {
+                        rc = is(c, "System") ? walk(c, ev, &s, &mapped, 0, err) : LIA_OK;
+                        if (!rc && is(c, "Service")) {
+                            /* a bare Service: port only */
+                            xmlNodePtr p = child(c, "Port");
+                            if (p && (len = text(p, v, sizeof v)))
+                                rc = lia_event_set(ev, LIA_F_SOURCE_PORT, v, len, err);
+                        }
+                    } else {
+                        rc = LIA_OK;
+                    }
+                    if (rc)
+                        return rc;
+                }
+                /* do not descend into the Observable again */
+                while (w && w != ind && !w->next)
+                    w = w->parent;
+                if (w && w != ind)
+                    w = w->next;
+                continue;
+            }
+            if (w->children && w->type == XML_ELEMENT_NODE) {
+                w = w->children;
+                continue;
+            }
+            while (w && w != ind && !w->next)
+                w = w->parent;
+            if (w && w != ind)
+                w = w->next;
+        }
+    }
+    if (!mapped && ind && has_ref(ind))
+        return LIA_ENOTFOUND; /* it refers to a System that is its own record */
+    if (!mapped)
+        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0,
+                             "IODEF Indicator without an observable Liaison can hold "
+                             "(address, domain, URL, ASN)");
+    if (ind) {
+        xmlNodePtr id = child(ind, "IndicatorID");
+        if ((rc = set_time(ev, child(ind, "StartTime"), err)))
+            return rc;
+        if ((len = text(child(ind, "Description"), v, sizeof v)) &&
+            (rc = lia_event_set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, len, err)))
+            return rc;
+        if (id && (len = text(id, v, 1024)) &&
+            (rc = lia_event_extra_str(ev, "iodef_indicator_id", 18, v, len, err)))
+            return rc;
+    }
+    if ((rc = tlp_of(r->node, ev, err)))
+        return rc;
+    return context(ev, r->node, err);
+}
+
+static int iodef_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
+                           lia_error *err)
+{
+    iodef *d = st;
+    const rec *x;
+    if (r->line == 0 || r->line > d->n)
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "no such IODEF record");
+    x = &d->r[r->line - 1];
+    switch (x->kind) {
+    case R_INCIDENT: return LIA_ENOTFOUND; /* its content is in the other records */
+    case R_SYSTEM: return from_system(d, x, ev, err);
+    default: return from_indicator(d, x, ev, err);
+    }
+}
+
+const lia_format lia_format_iodef = {
+    .name = "iodef",
+    .summary = "IODEF v2 (RFC 7970) XML document",
+    .open = iodef_open,
+    .parse = iodef_parse,
+    .normalise = iodef_normalise,
+    .close = iodef_close,
+};

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Format "misp": one MISP event per report, one record per attribute
+ * (see liaison/misp.h). Also the feed-directory walker. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/limits.h"
+#include "liaison/misp.h"
+#include "liaison/pipeline.h"
+#include "share/share.h"
+
+typedef struct misp {
+    lia_buf doc;
+    json_t *root;
+    json_t *event; /* borrowed */
+    json_t *attrs; /* flattened attributes (own array, borrowed items) */
+    int ev_tlp;
+    int ev_class; /* classification.type id from event tags, -1 */
+    int done;
+    char why[300]; /* reason of a document-level error record */
+} misp;
+
+static int misp_open(void **st, const lia_feed_opts *o, lia_error *err)
+{
+    misp *m = calloc(1, sizeof *m);
+    if (!m)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    lia_buf_init(&m->doc, LIA_MAX_SHARE_DOC);
+    m->ev_tlp = -1;
+    m->ev_class = -1;
+    *st = m;
+    return LIA_OK;
+}
+
+static void misp_close(void *st)
+{
+    misp *m = st;
+    if (!m)
+        return;
+    lia_buf_free(&m->doc);
+    json_decref(m->attrs);
+    json_decref(m->root);
+    free(m);
+}
+
+static const char *str(json_t *o, const char *key, size_t *n)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_string(v))
+        return NULL;
+    if (n)
+        *n = json_string_length(v);
+    return json_string_value(v);
+}
+
+/* TLP and classification from a Tag array. */
+static void read_tags(json_t *tags, int *tlp, int *cls)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t)
+    {
+        size_t n;
+        const char *name = str(t, "name", &n);
+        int v;
+        if (!name)
+            continue;
+        if (n > 4 && strncasecmp(name, "tlp:", 4) == 0) {
+            if (n == 9 && strncasecmp(name + 4, "white", 5) == 0)
+                v = LIA_TLP_CLEAR;
+            else if (lia_parse_tlp(name + 4, n - 4, &v, NULL) != 0)
+                continue;
+            if (v > *tlp)
+                *tlp = v;
+        } else if ((n > 5 && strncmp(name, "rsit:", 5) == 0) ||
+                   (n > 7 && strncmp(name, "ecsirt:", 7) == 0)) {
+            /* rsit:TAXONOMY="TYPE" */
+            const char *q = memchr(name, '"', n);
+            if (q && name[n - 1] == '"' && (size_t)(name + n - 1 - (q + 1)) > 0) {
+                int ty = lia_class_type_lookup(q + 1, (size_t)(name + n - 1 - (q + 1)));
+                if (ty >= 0)
+                    *cls = ty;
+            }
+        }
+    }
+}
+
+static int flatten(misp *m, lia_error *err)
+{
+    json_t *a, *o, *oa;
+    size_t i, j;
+    m->attrs = json_array();
+    if (!m->attrs)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    json_array_foreach(json_object_get(m->event, "Attribute"), i, a)
+        if (json_array_append(m->attrs, a))
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    json_array_foreach(json_object_get(m->event, "Object"), i, o)
+        json_array_foreach(json_object_get(o, "Attribute"), j, oa)
+            if (json_array_append(m->attrs, oa))
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    if (json_array_size(m->attrs) > LIA_MAX_SHARE_OBJECTS)
+        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d attributes in one MISP event",
+                             LIA_MAX_SHARE_OBJECTS);
+    return LIA_OK;
+}
+
+static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
+                      lia_error *err)
+{
+    misp *m = st;
+    json_error_t je;
+    size_t i;
+    json_t *a;
+    int rc;
+    if (m->done)
+        return LIA_OK;
+    if (lia__doc_append(&m->doc, buf, len))
+        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "MISP event larger than %u bytes",
+                             LIA_MAX_SHARE_DOC);
+    if (!eof)
+        return LIA_OK;
+    m->done = 1;
+    m->root = json_loadb(m->doc.ptr ? m->doc.ptr : "", m->doc.len, JSON_REJECT_DUPLICATES, &je);
+    if (!m->root) {
+        snprintf(m->why, sizeof m->why, "not JSON: %s at line %d column %d", je.text, je.line, je.column);
+        goto bad;
+    }
+    m->event = json_object_get(m->root, "Event");
+    if (!json_is_object(m->event))
+        m->event = m->root;
+    if (!json_is_object(m->event) ||
+        (!json_object_get(m->event, "Attribute") && !json_object_get(m->event, "Object") &&
+         !json_object_get(m->event, "info") && !json_object_get(m->event, "uuid"))) {
+        snprintf(m->why, sizeof m->why,
+                 "not a MISP event ({\"Event\": {...}} with Attribute/Object; for a feed give the directory)");
+        goto bad;
+    }
+    read_tags(json_object_get(m->event, "Tag"), &m->ev_tlp, &m->ev_class);
+    if ((rc = flatten(m, err)))
+        return rc;
+    json_array_foreach(m->attrs, i, a)
+    {
+        char *raw = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!raw)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
+                             json_is_object(a) ? 0 : LIA_EPARSE,
+                             json_is_object(a) ? NULL : "a MISP attribute must be a JSON object", 1);
+        free(raw);
+        if (rc)
+            return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
+    }
+    lia_buf_free(&m->doc);
+    return LIA_OK;
+bad : {
+    size_t n = m->doc.len < 4096 ? m->doc.len : 4096;
+    rc = lia_records_add(out, 1, (lia_slice){m->doc.ptr ? m->doc.ptr : "", n}, NULL, 0, LIA_EPARSE,
+                         m->why, 1);
+    return rc ? lia_error_set(err, rc, NULL, NULL, 0, "out of memory") : LIA_OK;
+}
+}
+
+static int set_ip(lia_event *ev, lia_field ip, lia_field net, const char *v, size_t n, lia_error *err)
+{
+    return lia_event_set(ev, memchr(v, '/', n) ? net : ip, v, n, err);
+}
+
+/* "A|B" split at the first '|' */
+static int split(const char *v, size_t n, lia_slice *a, lia_slice *b)
+{
+    const char *bar = memchr(v, '|', n);
+    if (!bar)
+        return -1;
+    *a = (lia_slice){v, (size_t)(bar - v)};
+    *b = (lia_slice){bar + 1, n - (size_t)(bar - v) - 1};
+    return 0;
+}
+
+static int hash_type(const char *t, lia_field *f)
+{
+    if (strcmp(t, "md5") == 0)
+        *f = LIA_F_MALWARE_HASH_MD5;
+    else if (strcmp(t, "sha1") == 0)
+        *f = LIA_F_MALWARE_HASH_SHA1;
+    else if (strcmp(t, "sha256") == 0)
+        *f = LIA_F_MALWARE_HASH_SHA256;
+    else
+        return 0;
+    return 1;
+}
+
+static int attribute(misp *m, json_t *a, lia_event *ev, lia_error *err)
+{
+    size_t n = 0, tn = 0;
+    const char *type = str(a, "type", &tn), *v = str(a, "value", &n), *s;
+    lia_slice x, y;
+    lia_field hf;
+    int rc, tlp = m->ev_tlp, cls = m->ev_class;
+    if (!type || !v)
+        return lia_error_set(err, LIA_EINVAL, "type", NULL, 0, "MISP attribute without type or value");
+    if (strcmp(type, "link") == 0 || strcmp(type, "comment") == 0 || strcmp(type, "text") == 0 ||
+        strcmp(type, "other") == 0)
+        return LIA_ENOTFOUND; /* context, not an observable */
+    if (strcmp(type, "ip-src") == 0 || strcmp(type, "ip-dst") == 0)
+        rc = set_ip(ev, LIA_F_SOURCE_IP, LIA_F_SOURCE_NETWORK, v, n, err);
+    else if (strcmp(type, "ip-src|port") == 0 || strcmp(type, "ip-dst|port") == 0) {
+        if (split(v, n, &x, &y))
+            return lia_error_set(err, LIA_EINVAL, "value", v, n, "%s value without '|'", type);
+        if (!(rc = set_ip(ev, LIA_F_SOURCE_IP, LIA_F_SOURCE_NETWORK, x.ptr, x.len, err)))
+            rc = lia_event_set(ev, LIA_F_SOURCE_PORT, y.ptr, y.len, err);
+    } else if (strcmp(type, "domain") == 0 || strcmp(type, "hostname") == 0)
+        rc = lia_event_set(ev, LIA_F_SOURCE_FQDN, v, n, err);
+    else if (strcmp(type, "domain|ip") == 0 || strcmp(type, "hostname|port") == 0) {
+        if (split(v, n, &x, &y))
+            return lia_error_set(err, LIA_EINVAL, "value", v, n, "%s value without '|'", type);
+        if (!(rc = lia_event_set(ev, LIA_F_SOURCE_FQDN, x.ptr, x.len, err)))
+            rc = type[0] == 'd' ? set_ip(ev, LIA_F_SOURCE_IP, LIA_F_SOURCE_NETWORK, y.ptr, y.len, err)
+                                : lia_event_set(ev, LIA_F_SOURCE_PORT, y.ptr, y.len, err);
+    } else if (strcmp(type, "url") == 0 || strcmp(type, "uri") == 0)
+        rc = lia_event_set(ev, LIA_F_SOURCE_URL, v, n, err);
+    else if (hash_type(type, &hf))
+        rc = lia_event_set(ev, hf, v, n, err);
+    else if (strncmp(type, "filename|", 9) == 0 && hash_type(type + 9, &hf)) {
+        if (split(v, n, &x, &y))
+            return lia_error_set(err, LIA_EINVAL, "value", v, n, "%s value without '|'", type);
+        rc = lia_event_set(ev, hf, y.ptr, y.len, err);
+        if (!rc && x.len)
+            rc = lia_event_extra_str(ev, "misp_filename", 13, x.ptr, x.len, err);
+    } else if (strcmp(type, "malware-sample") == 0) {
+        if (split(v, n, &x, &y))
+            return lia_error_set(err, LIA_EINVAL, "value", v, n, "%s value without '|'", type);
+        rc = lia_event_set(ev, LIA_F_MALWARE_HASH_MD5, y.ptr, y.len, err);
+        if (!rc && x.len)
+            rc = lia_event_extra_str(ev, "misp_filename", 13, x.ptr, x.len, err);
+    } else
+        return lia_error_set(err, LIA_EUNSUPPORTED, "type", type, tn,
+                             "MISP attribute type not mapped to an event field");
+    if (rc)
+        return rc;
+    read_tags(json_object_get(a, "Tag"), &tlp, &cls);
+    if (tlp >= 0)
+        lia_event_set_i(ev, LIA_F_TLP, tlp);
+    if (cls >= 0) {
+        lia_event_set_i(ev, LIA_F_CLASSIFICATION_TYPE, cls);
+        lia_event_set_i(ev, LIA_F_CLASSIFICATION_TAXONOMY, lia_class_type_taxonomy(cls));
+    }
+    if ((s = str(a, "uuid", &n)) && (rc = lia_event_set(ev, LIA_F_MISP_ATTRIBUTE_UUID, s, n, err)))
+        return rc;
+    if ((s = str(m->event, "uuid", &n)) && (rc = lia_event_set(ev, LIA_F_MISP_EVENT_UUID, s, n, err)))
+        return rc;
+    if ((s = str(a, "timestamp", &n)) && n) {
+        int64_t secs;
+        if (lia_parse_int(s, n, &secs, NULL) == 0 && secs > 0 && secs < 253402300800LL)
+            lia_event_set_i(ev, LIA_F_TIME_SOURCE, secs * 1000000);
+    } else if (json_is_integer(json_object_get(a, "timestamp"))) {
+        json_int_t secs = json_integer_value(json_object_get(a, "timestamp"));
+        if (secs > 0 && secs < 253402300800LL)
+            lia_event_set_i(ev, LIA_F_TIME_SOURCE, (int64_t)secs * 1000000);
+    }
+    if ((s = str(a, "comment", &n)) && n && (rc = lia_event_set(ev, LIA_F_COMMENT, s, n, err)))
+        return rc;
+    if ((s = str(m->event, "info", &n)) && n &&
+        (rc = lia_event_set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, s, n, err)))
+        return rc;
+    if ((s = str(a, "category", &n)) && n &&
+        (rc = lia_event_extra_str(ev, "misp_category", 13, s, n, err)))
+        return rc;
+    if ((rc = lia_event_extra_str(ev, "misp_type", 9, type, tn, err)))
+        return rc;
+    if (json_is_false(json_object_get(a, "to_ids")) &&
+        (rc = lia_event_extra_json(ev, "misp_to_ids", 11, "false", 5, err)))
+        return rc;
+    if ((s = str(json_object_get(m->event, "Orgc"), "name", &n)) && n &&
+        (rc = lia_event_extra_str(ev, "misp_org", 8, s, n, err)))
+        return rc;
+    return LIA_OK;
+}
+
+static int misp_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
+                          lia_error *err)
+{
+    misp *m = st;
+    json_t *a = json_array_get(m->attrs, (size_t)(r->line - 1));
+    if (!json_is_object(a))
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "not a MISP attribute");
+    if (json_is_true(json_object_get(a, "deleted")))
+        return LIA_ENOTFOUND;
+    return attribute(m, a, ev, err);
+}
+
+const lia_format lia_format_misp = {
+    .name = "misp",
+    .summary = "MISP event JSON (a feed directory: give the directory)",
+    .open = misp_open,
+    .parse = misp_parse,
+    .normalise = misp_normalise,
+    .close = misp_close,
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int lia_misp_feed_files(const char *dir, lia_path_cb cb, void *ud, lia_error *err)
+{
+    char p[4096];
+    json_error_t je;
+    json_t *man, *v;
+    const char *k, **keys = NULL;
+    size_t nk = 0, i;
+    uint8_t u[16];
+    int rc = LIA_OK;
+    if (snprintf(p, sizeof p, "%s/manifest.json", dir) >= (int)sizeof p)
+        return lia_error_set(err, LIA_EINVAL, NULL, dir, strlen(dir), "path too long");
+    man = json_load_file(p, JSON_REJECT_DUPLICATES, &je);
+    if (!man)
+        return lia_error_set(err, LIA_EPARSE, NULL, p, strlen(p), "manifest: %s (line %d)", je.text,
+                             je.line);
+    if (!json_is_object(man)) {
+        rc = lia_error_set(err, LIA_EPARSE, NULL, p, strlen(p), "manifest is not a JSON object");
+        goto out;
+    }
+    keys = calloc(json_object_size(man) + 1, sizeof *keys);
+    if (!keys) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto out;
+    }
+    json_object_foreach(man, k, v)
+    {
+        /* keys name files: only a UUID is accepted (no path tricks) */
+        if (lia__uuid_parse(k, strlen(k), u) != 0) {
+            rc = lia_error_set(err, LIA_EPARSE, "manifest", k, strlen(k), "event key is not a UUID");
+            goto out;
+        }
+        keys[nk++] = k;
+    }
+    qsort(keys, nk, sizeof *keys, cmp_str);
+    for (i = 0; i < nk; i++) {
+        snprintf(p, sizeof p, "%s/%s.json", dir, keys[i]);
+        if ((rc = cb(ud, p)))
+            goto out;
+    }
+out:
+    free(keys);
+    json_decref(man);
+    return rc;
+}

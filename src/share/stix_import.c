@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Format "stix": a STIX 2.1 bundle (or TAXII envelope, or one object) is one
+ * report; each object is one record whose line is its 1-based position in
+ * "objects". See liaison/stix.h for what becomes an event. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/limits.h"
+#include "liaison/pipeline.h"
+#include "liaison/stix.h"
+#include "share/share.h"
+#include "share/stix_pattern.h"
+
+typedef struct stix {
+    lia_buf doc;
+    json_t *root;        /* parsed document */
+    json_t *objects;     /* borrowed: array of objects */
+    json_t *tlp_of;      /* marking id -> integer TLP (from the bundle) */
+    json_t *sighting_of; /* indicator id -> sighting object (borrowed) */
+    json_t *covered;     /* "ipv4-addr:VALUE" -> true, named by some indicator */
+    lia_stix_pattern pat;
+    int done;
+    char why[300]; /* reason of a document-level error record */
+} stix;
+
+static int stix_open(void **st, const lia_feed_opts *o, lia_error *err)
+{
+    stix *s = calloc(1, sizeof *s);
+    if (!s)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    lia_buf_init(&s->doc, LIA_MAX_SHARE_DOC);
+    s->tlp_of = json_object();
+    s->sighting_of = json_object();
+    s->covered = json_object();
+    if (!s->tlp_of || !s->sighting_of || !s->covered) {
+        json_decref(s->tlp_of);
+        json_decref(s->sighting_of);
+        json_decref(s->covered);
+        free(s);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    *st = s;
+    return LIA_OK;
+}
+
+static void stix_close(void *st)
+{
+    stix *s = st;
+    if (!s)
+        return;
+    lia_buf_free(&s->doc);
+    json_decref(s->root);
+    json_decref(s->tlp_of);
+    json_decref(s->sighting_of);
+    json_decref(s->covered);
+    free(s);
+}
+
+static const char *str(json_t *o, const char *key, size_t *n)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_string(v))
+        return NULL;
+    if (n)
+        *n = json_string_length(v);
+    return json_string_value(v);
+}
+
+/* TLP of a marking-definition object, -1 if it is not a TLP marking. */
+static int marking_tlp(json_t *m)
+{
+    size_t n;
+    const char *v;
+    int tlp;
+    json_t *ext = json_object_get(m, "extensions"), *e;
+    const char *k;
+    json_object_foreach(ext, k, e)
+    {
+        if ((v = str(e, "tlp_2_0", &n)) && lia_parse_tlp(v, n, &tlp, NULL) == 0)
+            return tlp;
+    }
+    if ((v = str(m, "definition_type", NULL)) && strcmp(v, "tlp") == 0 &&
+        (v = str(json_object_get(m, "definition"), "tlp", &n))) {
+        if (n == 5 && memcmp(v, "white", 5) == 0)
+            return LIA_TLP_CLEAR;
+        if (lia_parse_tlp(v, n, &tlp, NULL) == 0)
+            return tlp;
+    }
+    return -1;
+}
+
+/* Most restrictive TLP among the object's marking refs; -1 if none. */
+static int object_tlp(stix *s, json_t *o)
+{
+    json_t *refs = json_object_get(o, "object_marking_refs"), *r;
+    size_t i;
+    int best = -1;
+    json_array_foreach(refs, i, r)
+    {
+        int t;
+        if (!json_is_string(r))
+            continue;
+        t = lia__tlp_from_marking_id(json_string_value(r), json_string_length(r));
+        if (t < 0) {
+            json_t *b = json_object_get(s->tlp_of, json_string_value(r));
+            t = json_is_integer(b) ? (int)json_integer_value(b) : -1;
+        }
+        if (t > best)
+            best = t;
+    }
+    return best;
+}
+
+static void cover(stix *s, const char *kind, const char *v, size_t n)
+{
+    char key[LIA_MAX_URL + 64];
+    int k = snprintf(key, sizeof key, "%s:%.*s", kind, (int)n, v);
+    if (k > 0 && (size_t)k < sizeof key)
+        json_object_set_new(s->covered, key, json_true());
+}
+
+static int is_covered(stix *s, const char *kind, const char *v, size_t n)
+{
+    char key[LIA_MAX_URL + 64];
+    int k = snprintf(key, sizeof key, "%s:%.*s", kind, (int)n, v);
+    return k > 0 && (size_t)k < sizeof key && json_object_get(s->covered, key) != NULL;
+}
+
+static void index_bundle(stix *s)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(s->objects, i, o)
+    {
+        const char *type = str(o, "type", NULL), *id = str(o, "id", NULL);
+        if (!type || !id)
+            continue;
+        if (strcmp(type, "marking-definition") == 0) {
+            int t = marking_tlp(o);
+            if (t >= 0)
+                json_object_set_new(s->tlp_of, id, json_integer(t));
+        } else if (strcmp(type, "sighting") == 0) {
+            const char *of = str(o, "sighting_of_ref", NULL);
+            if (of && strncmp(of, "indicator--", 11) == 0)
+                json_object_set(s->sighting_of, of, o);
+        } else if (strcmp(type, "indicator") == 0) {
+            size_t pn;
+            const char *p = str(o, "pattern", &pn);
+            const char *pt = str(o, "pattern_type", NULL);
+            if (!p || (pt && strcmp(pt, "stix") != 0) ||
+                lia__stix_pattern_parse(p, pn, &s->pat) != LIA_OK)
+                continue;
+            for (size_t k = 0; k < s->pat.n; k++) {
+                const lia_stix_term *t = &s->pat.t[k];
+                const char *v = s->pat.vbuf + t->voff;
+                if (!t->is_str)
+                    continue;
+                if (lia_slice_eq(t->path, "ipv4-addr:value") ||
+                    lia_slice_eq(t->path, "network-traffic:dst_ref.value") ||
+                    lia_slice_eq(t->path, "network-traffic:src_ref.value")) {
+                    cover(s, "ipv4-addr", v, t->vlen);
+                    cover(s, "ipv6-addr", v, t->vlen);
+                } else if (lia_slice_eq(t->path, "ipv6-addr:value"))
+                    cover(s, "ipv6-addr", v, t->vlen);
+                else if (lia_slice_eq(t->path, "domain-name:value"))
+                    cover(s, "domain-name", v, t->vlen);
+                else if (lia_slice_eq(t->path, "url:value"))
+                    cover(s, "url", v, t->vlen);
+            }
+        }
+    }
+}
+
+static int hash_field(lia_slice path);
+
+/* A pattern that is only alternatives of single observables ("[ipv4-addr:value
+ * = 'a' OR ipv4-addr:value = 'b'] OR [domain-name:value = 'c']") stands for one
+ * event per alternative (each record is one; a crash between two alternatives of
+ * one indicator may, on resume, skip the rest of that indicator since both
+ * share its line): the number of alternatives, else 0. */
+static size_t alternatives(stix *s, json_t *o)
+{
+    size_t pn;
+    const char *p = str(o, "pattern", &pn), *pt = str(o, "pattern_type", NULL);
+    if (json_is_object(json_object_get(o, "x_liaison_event")))
+        return 0; /* a Liaison producer: the pattern describes one event */
+    if (!p || (pt && strcmp(pt, "stix") != 0) || lia__stix_pattern_parse(p, pn, &s->pat) != LIA_OK ||
+        s->pat.n < 2)
+        return 0;
+    for (size_t k = 0; k < s->pat.n; k++) {
+        const lia_stix_term *t = &s->pat.t[k];
+        if (t->and_next || !t->is_str)
+            return 0;
+        if (!lia_slice_eq(t->path, "ipv4-addr:value") && !lia_slice_eq(t->path, "ipv6-addr:value") &&
+            !lia_slice_eq(t->path, "domain-name:value") && !lia_slice_eq(t->path, "url:value") &&
+            hash_field(t->path) < 0)
+            return 0;
+    }
+    return s->pat.n;
+}
+
+static int add_records(stix *s, lia_records *out)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(s->objects, i, o)
+    {
+        char *raw = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
+        const char *type = str(o, "type", NULL);
+        size_t alts = type && strcmp(type, "indicator") == 0 ? alternatives(s, o) : 0;
+        int rc = LIA_OK;
+        if (!raw)
+            return LIA_ENOMEM;
+        if (alts) { /* one record per alternative; field 0 is its index */
+            for (size_t k = 0; k < alts && !rc; k++) {
+                char idx[24];
+                lia_slice f;
+                f.ptr = idx;
+                f.len = (size_t)snprintf(idx, sizeof idx, "%zu", k);
+                rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, &f, 1, 0, NULL, 1);
+            }
+        } else {
+            rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
+                                 json_is_object(o) ? 0 : LIA_EPARSE,
+                                 json_is_object(o) ? NULL : "a STIX object must be a JSON object", 1);
+        }
+        free(raw);
+        if (rc)
+            return rc;
+    }
+    return LIA_OK;
+}
+
+static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
+                      lia_error *err)
+{
+    stix *s = st;
+    json_error_t je;
+    int rc;
+    if (s->done)
+        return LIA_OK;
+    if (lia__doc_append(&s->doc, buf, len))
+        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0,
+                             "STIX document larger than %u bytes", LIA_MAX_SHARE_DOC);
+    if (!eof)
+        return LIA_OK;
+    s->done = 1;
+    s->root = json_loadb(s->doc.ptr ? s->doc.ptr : "", s->doc.len, JSON_REJECT_DUPLICATES, &je);
+    if (!s->root) {
+        snprintf(s->why, sizeof s->why, "not JSON: %s at line %d column %d", je.text, je.line, je.column);
+        goto bad;
+    }
+    if (json_is_object(s->root) && json_is_array(json_object_get(s->root, "objects"))) {
+        s->objects = json_object_get(s->root, "objects");
+    } else if (json_is_object(s->root) && str(s->root, "type", NULL) &&
+               strcmp(str(s->root, "type", NULL), "bundle") != 0) {
+        json_t *arr = json_array();
+        if (!arr || json_array_append(arr, s->root))
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        json_decref(s->root);
+        s->root = arr;
+        s->objects = arr;
+    } else {
+        snprintf(s->why, sizeof s->why, "not a STIX bundle (an object with \"objects\": [...] is expected)");
+        goto bad;
+    }
+    if (json_array_size(s->objects) > LIA_MAX_SHARE_OBJECTS)
+        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d objects in one bundle",
+                             LIA_MAX_SHARE_OBJECTS);
+    index_bundle(s);
+    rc = add_records(s, out);
+    if (rc)
+        return lia_error_set(err, rc, NULL, NULL, 0, "%s", lia_strerror(rc));
+    lia_buf_free(&s->doc);
+    return LIA_OK;
+bad : {
+    size_t n = s->doc.len < 4096 ? s->doc.len : 4096;
+    rc = lia_records_add(out, 1, (lia_slice){s->doc.ptr ? s->doc.ptr : "", n}, NULL, 0, LIA_EPARSE,
+                         s->why, 1);
+    return rc ? lia_error_set(err, rc, NULL, NULL, 0, "out of memory") : LIA_OK;
+}
+}
+
+static int has_extra(const lia_event *ev, const char *key)
+{
+    size_t kl = strlen(key);
+    for (uint32_t i = 0; i < ev->nextra; i++)
+        if (ev->extra[i].klen == kl && memcmp(ev->text.ptr + ev->extra[i].koff, key, kl) == 0)
+            return 1;
+    return 0;
+}
+
+/* extra.KEY = the string property prop of o, unless absent or already set. */
+static int extra_s(lia_event *ev, const char *key, json_t *o, const char *prop, lia_error *err)
+{
+    size_t n;
+    const char *v = str(o, prop, &n);
+    if (!v || has_extra(ev, key))
+        return LIA_OK;
+    return lia_event_extra_str(ev, key, strlen(key), v, n, err);
+}
+
+static int extra_j(lia_event *ev, const char *key, json_t *v, lia_error *err)
+{
+    char *t;
+    int rc;
+    if (!v || has_extra(ev, key))
+        return LIA_OK;
+    t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!t)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    rc = lia_event_extra_json(ev, key, strlen(key), t, strlen(t), err);
+    free(t);
+    return rc;
+}
+
+static int set_ip_or_net(lia_event *ev, int dst, const char *v, size_t n, lia_error *err)
+{
+    if (memchr(v, '/', n))
+        return lia__set(ev, dst ? LIA_F_DESTINATION_NETWORK : LIA_F_SOURCE_NETWORK, v, n, err);
+    return lia__set(ev, dst ? LIA_F_DESTINATION_IP : LIA_F_SOURCE_IP, v, n, err);
+}
+
+static int hash_field(lia_slice path)
+{
+    static const struct {
+        const char *p;
+        lia_field f;
+    } h[] = {
+        {"file:hashes.MD5", LIA_F_MALWARE_HASH_MD5},         {"file:hashes.md5", LIA_F_MALWARE_HASH_MD5},
+        {"file:hashes.'MD5'", LIA_F_MALWARE_HASH_MD5},       {"file:hashes.'SHA-1'", LIA_F_MALWARE_HASH_SHA1},
+        {"file:hashes.SHA1", LIA_F_MALWARE_HASH_SHA1},       {"file:hashes.'SHA1'", LIA_F_MALWARE_HASH_SHA1},
+        {"file:hashes.'SHA-256'", LIA_F_MALWARE_HASH_SHA256}, {"file:hashes.SHA256", LIA_F_MALWARE_HASH_SHA256},
+        {"file:hashes.'SHA256'", LIA_F_MALWARE_HASH_SHA256},
+    };
+    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++)
+        if (lia_slice_eq(path, h[i].p))
+            return (int)h[i].f;
+    return -1;
+}
+
+/* Apply the pattern's comparisons to ev. */
+static int from_pattern(stix *s, lia_event *ev, lia_error *err)
+{
+    const lia_stix_pattern *p = &s->pat;
+    const lia_stix_term *nt_dst = NULL, *nt_src = NULL;
+    int64_t dport = -1, sport = -1;
+    int rc, nip = 0, nfqdn = 0, nurl = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const lia_stix_term *t = &p->t[i];
+        const char *v = p->vbuf + t->voff;
+        int hf;
+        if (lia_slice_eq(t->path, "ipv4-addr:value") || lia_slice_eq(t->path, "ipv6-addr:value")) {
+            if (!t->is_str)
+                goto badval;
+            if (nip++)
+                goto several;
+            if ((rc = set_ip_or_net(ev, 0, v, t->vlen, err)))
+                return rc;
+        } else if (lia_slice_eq(t->path, "domain-name:value")) {
+            if (!t->is_str)
+                goto badval;
+            if (nfqdn++)
+                goto several;
+            if ((rc = lia__set(ev, LIA_F_SOURCE_FQDN, v, t->vlen, err)))
+                return rc;
+        } else if (lia_slice_eq(t->path, "url:value")) {
+            if (!t->is_str)
+                goto badval;
+            if (nurl++)
+                goto several;
+            if ((rc = lia__set(ev, LIA_F_SOURCE_URL, v, t->vlen, err)))
+                return rc;
+        } else if (lia_slice_eq(t->path, "network-traffic:dst_ref.value")) {
+            if (!t->is_str)
+                goto badval;
+            if (nt_dst)
+                goto several;
+            nt_dst = t;
+        } else if (lia_slice_eq(t->path, "network-traffic:src_ref.value")) {
+            if (!t->is_str)
+                goto badval;
+            if (nt_src)
+                goto several;
+            nt_src = t;
+        } else if (lia_slice_eq(t->path, "network-traffic:dst_ref.type") ||
+                   lia_slice_eq(t->path, "network-traffic:src_ref.type")) {
+            continue;
+        } else if (lia_slice_eq(t->path, "network-traffic:dst_port") ||
+                   lia_slice_eq(t->path, "network-traffic:src_port")) {
+            if (t->is_str || t->ival < 0 || t->ival > 65535)
+                goto badval;
+            *(t->path.ptr[16] == 'd' ? &dport : &sport) = t->ival;
+        } else if (lia_slice_eq(t->path, "network-traffic:protocols[*]") ||
+                   lia_slice_eq(t->path, "network-traffic:protocols[0]")) {
+            if (!t->is_str)
+                goto badval;
+            if ((rc = lia__set(ev, LIA_F_PROTOCOL_TRANSPORT, v, t->vlen, err)))
+                return rc;
+        } else if (lia_slice_eq(t->path, "autonomous-system:number")) {
+            char num[24];
+            if (t->is_str)
+                goto badval;
+            snprintf(num, sizeof num, "%lld", (long long)t->ival);
+            if ((rc = lia__set(ev, LIA_F_SOURCE_ASN, num, strlen(num), err)))
+                return rc;
+        } else if ((hf = hash_field(t->path)) >= 0) {
+            if (!t->is_str)
+                goto badval;
+            if ((rc = lia__set(ev, (lia_field)hf, v, t->vlen, err)))
+                return rc;
+        } else {
+            return lia_error_set(err, LIA_EUNSUPPORTED, "pattern", t->path.ptr, t->path.len,
+                                 "STIX pattern property not mapped to an event field");
+        }
+    }
+    /* network traffic: the responding end (dst) is the host the indicator is
+     * about (source.* in Liaison); a src-only pattern names source.* too */
+    {
+        const lia_stix_term *a = nt_dst ? nt_dst : nt_src, *b = nt_dst ? nt_src : NULL;
+        int64_t ap = nt_dst ? dport : (nt_src ? sport : dport), bp = nt_dst ? sport : -1;
+        if (a) {
+            if (nip++)
+                goto several;
+            if ((rc = set_ip_or_net(ev, 0, p->vbuf + a->voff, a->vlen, err)))
+                return rc;
+        }
+        if (b && (rc = set_ip_or_net(ev, 1, p->vbuf + b->voff, b->vlen, err)))
+            return rc;
+        if (ap >= 0)
+            lia_event_set_i(ev, LIA_F_SOURCE_PORT, ap);
+        if (bp >= 0)
+            lia_event_set_i(ev, LIA_F_DESTINATION_PORT, bp);
+    }
+    return LIA_OK;
+badval:
+    return lia_error_set(err, LIA_EINVAL, "pattern", NULL, 0, "a comparison has a value of the wrong type");
+several:
+    return lia_error_set(err, LIA_EUNSUPPORTED, "pattern", NULL, 0,
+                         "the pattern names several values of one kind (one event holds one)");
+}
+
+static int markings(stix *s, json_t *o, lia_event *ev, lia_error *err)
+{
+    int tlp = object_tlp(s, o), rc;
+    json_t *refs = json_object_get(o, "object_marking_refs");
+    if (tlp >= 0)
+        lia_event_set_i(ev, LIA_F_TLP, tlp);
+    if (json_is_array(refs) && json_array_size(refs) && (rc = extra_j(ev, "stix_marking_refs", refs, err)))
+        return rc;
+    return LIA_OK;
+}
+
+static int times(lia_event *ev, json_t *o, lia_field f, const char *key, lia_error *err)
+{
+    size_t n;
+    const char *v = str(o, key, &n);
+    if (!v || lia_event_has(ev, f))
+        return LIA_OK;
+    return lia__set(ev, f, v, n, err);
+}
+
+static int indicator(stix *s, json_t *o, int alt, lia_event *ev, lia_error *err)
+{
+    size_t n;
+    const char *p = str(o, "pattern", &n), *pt = str(o, "pattern_type", NULL), *v;
+    json_t *x = json_object_get(o, "x_liaison_event"), *sig;
+    int rc;
+    if (!p)
+        return lia_error_set(err, LIA_EINVAL, "pattern", NULL, 0, "indicator without a pattern");
+    if (pt && strcmp(pt, "stix") != 0)
+        return lia_error_set(err, LIA_EUNSUPPORTED, "pattern_type", pt, strlen(pt),
+                             "only STIX patterns are read");
+    if (lia__stix_pattern_parse(p, n, &s->pat))
+        return lia_error_set(err, LIA_EUNSUPPORTED, "pattern", s->pat.at ? s->pat.at : p,
+                             s->pat.at ? n - (size_t)(s->pat.at - p) : n, "%s", s->pat.why);
+    if (alt >= 0) { /* one alternative of an OR pattern */
+        if ((size_t)alt >= s->pat.n)
+            return lia_error_set(err, LIA_EINVAL, "pattern", NULL, 0, "no such alternative");
+        s->pat.t[0] = s->pat.t[alt];
+        s->pat.n = 1;
+    }
+    if (json_is_object(x)) { /* a Liaison producer's harmonised event */
+        char *t = json_dumps(x, JSON_COMPACT);
+        if (!t)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        rc = lia_event_from_json(ev, t, strlen(t), err);
+        free(t);
+        if (rc)
+            return rc;
+        /* our own provenance; the importing side sets its own */
+        lia_event_unset(ev, LIA_F_FEED_NAME);
+    }
+    if ((rc = from_pattern(s, ev, err)))
+        return rc;
+    if ((rc = times(ev, o, LIA_F_TIME_SOURCE, "valid_from", err)))
+        return rc;
+    if ((v = str(o, "description", &n)) && !lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
+        (rc = lia__set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, n, err)))
+        return rc;
+    if ((rc = extra_s(ev, "stix_id", o, "id", err)) ||
+        (rc = extra_s(ev, "stix_name", o, "name", err)) ||
+        (rc = extra_s(ev, "stix_created_by", o, "created_by_ref", err)) ||
+        (rc = extra_j(ev, "stix_indicator_types", json_object_get(o, "indicator_types"), err)) ||
+        (rc = extra_j(ev, "stix_labels", json_object_get(o, "labels"), err)))
+        return rc;
+    if ((rc = markings(s, o, ev, err)))
+        return rc;
+    if (alt >= 0 && !has_extra(ev, "stix_alternative") &&
+        (rc = lia_event_extra_int(ev, "stix_alternative", 16, alt + 1, err)))
+        return rc;
+    sig = json_object_get(s->sighting_of, str(o, "id", NULL) ? str(o, "id", NULL) : "");
+    if (sig) {
+        json_t *c = json_object_get(sig, "count");
+        if ((rc = extra_s(ev, "first_seen", sig, "first_seen", err)) ||
+            (rc = extra_s(ev, "last_seen", sig, "last_seen", err)))
+            return rc;
+        if (json_is_integer(c) && !has_extra(ev, "count") &&
+            (rc = lia_event_extra_int(ev, "count", 5, json_integer_value(c), err)))
+            return rc;
+    }
+    return LIA_OK;
+}
+
+static int observable(stix *s, json_t *o, const char *type, lia_event *ev, lia_error *err)
+{
+    size_t n;
+    const char *v = str(o, "value", &n);
+    int rc;
+    if (!v)
+        return lia_error_set(err, LIA_EINVAL, "value", NULL, 0, "%s without a value", type);
+    if (is_covered(s, type, v, n))
+        return LIA_ENOTFOUND; /* the indicator naming it is the event */
+    if (strcmp(type, "domain-name") == 0)
+        rc = lia__set(ev, LIA_F_SOURCE_FQDN, v, n, err);
+    else if (strcmp(type, "url") == 0)
+        rc = lia__set(ev, LIA_F_SOURCE_URL, v, n, err);
+    else
+        rc = set_ip_or_net(ev, 0, v, n, err);
+    if (rc || (rc = extra_s(ev, "stix_id", o, "id", err)))
+        return rc;
+    return markings(s, o, ev, err);
+}
+
+static int stix_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
+                          lia_error *err)
+{
+    stix *s = st;
+    json_t *o = json_array_get(s->objects, (size_t)(r->line - 1));
+    const char *type = str(o, "type", NULL);
+    if (!type)
+        return lia_error_set(err, LIA_EINVAL, "type", NULL, 0, "STIX object without a type");
+    if (strcmp(type, "indicator") == 0) {
+        int alt = -1;
+        if (r->nfields == 1) {
+            const lia_slice *f = &rs->fields[r->first];
+            int64_t v;
+            if (lia_parse_int(f->ptr, f->len, &v, NULL) != 0 || v < 0 || v >= LIA_MAX_PATTERN_TERMS)
+                return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "bad alternative index");
+            alt = (int)v;
+        }
+        return indicator(s, o, alt, ev, err);
+    }
+    if (strcmp(type, "ipv4-addr") == 0 || strcmp(type, "ipv6-addr") == 0 ||
+        strcmp(type, "domain-name") == 0 || strcmp(type, "url") == 0)
+        return observable(s, o, type, ev, err);
+    return LIA_ENOTFOUND; /* identity, marking, sighting, relationship ...: not an event */
+}
+
+const lia_format lia_format_stix = {
+    .name = "stix",
+    .summary = "STIX 2.1 bundle (indicators and observables)",
+    .open = stix_open,
+    .parse = stix_parse,
+    .normalise = stix_normalise,
+    .close = stix_close,
+};

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Unit tests for src/share/iodef_*.c: IODEF v2 export (one Incident,
+ * EventData/Flow/System, Indicators, restriction) and the "iodef" import
+ * format (examples, BulkObservable, entity refusal). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "fmt_run.h"
+#include "liaison/iodef.h"
+
+static size_t occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void export(const lia_iodef_opts *o, const char *const *const *evs, size_t n, lia_buf *out,
+                   uint64_t *skipped)
+{
+    lia_iodef_export *x;
+    lia_error err;
+    lia_event ev;
+    lia_event_init(&ev);
+    assert_int_equal(lia_iodef_export_create(o, buf_sink, out, &x, &err), LIA_OK);
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        assert_int_equal(mkevent(&ev, (int64_t)i + 1, evs[i]), LIA_OK);
+        rc = lia_iodef_export_add(x, &ev, &err);
+        assert_true(rc == LIA_OK || rc == LIA_ENOTFOUND);
+    }
+    assert_int_equal(lia_iodef_export_finish(x, &err), LIA_OK);
+    if (skipped)
+        *skipped = lia_iodef_export_skipped(x);
+    lia_iodef_export_destroy(x);
+    lia_event_free(&ev);
+}
+
+static void test_export(void **state)
+{
+    static const char *const a[] = {"source.ip=192.0.2.210", "source.port=23", "protocol.transport=tcp",
+                                    "destination.ip=198.51.100.1", "tlp=GREEN",
+                                    "classification.type=infected-system", "time.source=2017-03-01T01:15:00Z", NULL};
+    static const char *const b[] = {"source.fqdn=c2.example", "source.url=http://c2.example/<x>&y", "tlp=AMBER+STRICT", NULL};
+    static const char *const c[] = {"comment=no observable", NULL};
+    const char *const *evs[] = {a, b, c};
+    lia_iodef_opts o = {.producer = "CERT-X & Co", .contact_email = "cert@example.org", .incident = "Botnet"};
+    lia_buf out;
+    uint64_t skipped = 0;
+    fmt_res r;
+    lia_buf_init(&out, 1 << 22);
+    export(&o, evs, 3, &out, &skipped);
+    assert_int_equal(skipped, 1);
+    assert_int_equal(occurrences(out.ptr, "<Incident "), 1);
+    assert_int_equal(occurrences(out.ptr, "<EventData"), 2);
+    assert_int_equal(occurrences(out.ptr, "<Indicator "), 2);
+    /* the most restrictive TLP of the set is the Incident's */
+    assert_non_null(strstr(out.ptr, "<Incident purpose=\"reporting\" restriction=\"ext-value\" ext-restriction=\"amber+strict\">"));
+    assert_non_null(strstr(out.ptr, "<IncidentID name=\"CERT-X &amp; Co\">"));
+    assert_non_null(strstr(out.ptr, "<EmailTo>cert@example.org</EmailTo>"));
+    assert_non_null(strstr(out.ptr, "<Address category=\"ipv4-addr\">192.0.2.210</Address></Node><Service ip-protocol=\"6\"><Port>23</Port>"));
+    assert_non_null(strstr(out.ptr, "<System category=\"target\"><Node><Address category=\"ipv4-addr\">198.51.100.1</Address>"));
+    assert_non_null(strstr(out.ptr, "<Address category=\"site-uri\">http://c2.example/%3Cx%3E&amp;y</Address>") ||
+                    strstr(out.ptr, "<Address category=\"site-uri\">http://c2.example/&lt;x&gt;&amp;y</Address>"));
+    /* import it back: one event per exported event, the Indicators refer to them */
+    fmt_run("iodef", out.ptr, out.len, 100, &r);
+    assert_int_equal(r.rc, LIA_OK);
+    assert_int_equal(r.events, 2);
+    assert_int_equal(r.quarantined, 0);
+    assert_non_null(strstr(r.o[1].json, "\"destination.ip\":\"198.51.100.1\""));
+    assert_non_null(strstr(r.o[1].json, "\"source.ip\":\"192.0.2.210\",\"source.port\":23"));
+    assert_non_null(strstr(r.o[1].json, "\"tlp\":\"GREEN\""));
+    /* the Indicator that refers to the System is named on its event */
+    assert_non_null(strstr(r.o[1].json, "\"extra.iodef_indicator_id\":\"ind-"));
+    assert_non_null(strstr(r.o[1].json, "\"event_description.text\":\"infected-system\""));
+    assert_non_null(strstr(r.o[2].json, "\"tlp\":\"AMBER+STRICT\""));
+    assert_non_null(strstr(r.o[2].json, "\"source.fqdn\":\"c2.example\""));
+    fmt_res_free(&r);
+    lia_buf_free(&out);
+}
+
+static void test_import_examples(void **state)
+{
+    static const struct {
+        const char *file;
+        size_t n, events, notevents, quarantined;
+        const char *has; /* in the first event */
+    } rows[] = {
+        {"iodef/examples/RFC7970_MinimalIODEF.xml", 1, 0, 1, 0, NULL},
+        {"iodef/examples/GuidanceDraft_IoTMalware.xml", 5, 4, 1, 0, "\"source.ip\":\"192.0.2.210\",\"source.port\":23"},
+        {"iodef/examples/RFC7970_CampaignIndicator.xml", 5, 4, 1, 0, "\"source.fqdn\":\"kj290023j09r34.example.com\""},
+        {"iodef/examples/GuidanceDraft_DDoS.xml", 7, 4, 2, 1, "\"destination.ip\":\"203.0.113.1\""},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        size_t len = 0;
+        char *doc = testdata(rows[i].file, &len);
+        fmt_res r;
+        assert_non_null(doc);
+        fmt_run("iodef", doc, len, 333, &r);
+        if (r.n != rows[i].n || r.events != rows[i].events || r.notevents != rows[i].notevents ||
+            r.quarantined != rows[i].quarantined)
+            print_message("%s: %zu records %zu events %zu not events %zu quarantined\n", rows[i].file,
+                          r.n, r.events, r.notevents, r.quarantined);
+        assert_int_equal(r.n, rows[i].n);
+        assert_int_equal(r.events, rows[i].events);
+        assert_int_equal(r.notevents, rows[i].notevents);
+        assert_int_equal(r.quarantined, rows[i].quarantined);
+        if (rows[i].has) {
+            size_t k = 0;
+            while (r.o[k].kind != OUT_EVENT)
+                k++;
+            if (!strstr(r.o[k].json, rows[i].has))
+                print_message("%s: %s\n", rows[i].file, r.o[k].json);
+            assert_non_null(strstr(r.o[k].json, rows[i].has));
+        }
+        fmt_res_free(&r);
+        free(doc);
+    }
+}
+
+static void test_refused(void **state)
+{
+    static const struct {
+        const char *doc, *why;
+    } rows[] = {
+        {"<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;\">]>"
+         "<IODEF-Document xmlns=\"urn:ietf:params:xml:ns:iodef-2.0\" version=\"2.00\"><Incident>&b;</Incident></IODEF-Document>",
+         "entity declarations are refused"},
+        {"<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
+         "<IODEF-Document xmlns=\"urn:ietf:params:xml:ns:iodef-2.0\">&xxe;</IODEF-Document>",
+         "entity declarations are refused"},
+        {"<IODEF-Document xmlns=\"urn:example:other\"/>", "not an IODEF v2 document"},
+        {"<IODEF-Document", "not XML"},
+        {"", "not XML"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        fmt_res r;
+        fmt_run("iodef", rows[i].doc, strlen(rows[i].doc), 0, &r);
+        assert_int_equal(r.rc, LIA_OK);
+        assert_int_equal(r.n, 1);
+        assert_int_equal(r.o[0].kind, OUT_QUARANTINE);
+        if (!strstr(r.o[0].reason, rows[i].why))
+            print_message("row %zu: %s\n", i, r.o[0].reason);
+        assert_non_null(strstr(r.o[0].reason, rows[i].why));
+        fmt_res_free(&r);
+    }
+    /* a plain DOCTYPE without entities is read, and nothing is fetched */
+    {
+        const char *doc = "<?xml version=\"1.0\"?><!DOCTYPE IODEF-Document SYSTEM \"http://127.0.0.1:9/x.dtd\">"
+                          "<IODEF-Document xmlns=\"urn:ietf:params:xml:ns:iodef-2.0\" version=\"2.00\"><Incident restriction=\"white\">"
+                          "<IncidentID name=\"x\">1</IncidentID><GenerationTime>2024-01-01T00:00:00Z</GenerationTime>"
+                          "<EventData><Flow><System category=\"source\"><Node><Address category=\"ipv6-addr\"> 2001:db8::7 </Address>"
+                          "</Node></System></Flow></EventData></Incident></IODEF-Document>";
+        fmt_res r;
+        fmt_run("iodef", doc, strlen(doc), 0, &r);
+        assert_int_equal(r.events, 1);
+        assert_non_null(strstr(r.o[1].json, "\"source.ip\":\"2001:db8::7\""));
+        assert_non_null(strstr(r.o[1].json, "\"tlp\":\"CLEAR\""));
+        assert_non_null(strstr(r.o[1].json, "\"time.source\":\"2024-01-01T00:00:00+00:00\""));
+        fmt_res_free(&r);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_export),
+        cmocka_unit_test(test_import_examples),
+        cmocka_unit_test(test_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

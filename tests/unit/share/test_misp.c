@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Unit tests for src/share/misp_*.c: feed export (files, tags, grouping,
+ * hashes.csv, distribution) and the "misp" import format. */
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fmt_run.h"
+#include "liaison/misp.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof dir, "/tmp/liaison-test-misp-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void export_dir(const char *sub, const lia_misp_opts *o, const char *const *const *evs,
+                       size_t n, const int64_t *report_ids, char *path, size_t pn)
+{
+    lia_misp_export *x;
+    lia_error err;
+    lia_event ev;
+    snprintf(path, pn, "%s/%s", dir, sub);
+    lia_event_init(&ev);
+    assert_int_equal(lia_misp_export_create(path, o, &x, &err), LIA_OK);
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        assert_int_equal(mkevent(&ev, (int64_t)i + 1, evs[i]), LIA_OK);
+        ev.report_id = report_ids ? report_ids[i] : 1;
+        rc = lia_misp_export_add(x, &ev, &err);
+        assert_true(rc == LIA_OK || rc == LIA_ENOTFOUND);
+    }
+    assert_int_equal(lia_misp_export_finish(x, &err), LIA_OK);
+    lia_misp_export_destroy(x);
+    lia_event_free(&ev);
+}
+
+static json_t *load(const char *path)
+{
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (!j)
+        print_message("%s: %s\n", path, je.text);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_export_feed(void **state)
+{
+    static const char *const a[] = {"source.ip=198.51.100.7", "source.port=80", "tlp=AMBER",
+                                    "classification.type=c2-server", NULL};
+    static const char *const b[] = {"source.fqdn=bad.example", "tlp=GREEN", NULL};
+    static const char *const c[] = {"source.url=http://bad.example/p", "tlp=AMBER", NULL};
+    static const char *const d[] = {"comment=nothing to share", NULL};
+    const char *const *evs[] = {a, b, c, d};
+    char path[512], f[700];
+    json_t *man, *ev;
+    const char *uuid;
+    json_t *v;
+    FILE *h;
+    char line[256];
+    size_t nlines = 0, namber = 0, ngreen = 0;
+    export_dir("feed", NULL, evs, 4, NULL, path, sizeof path);
+    snprintf(f, sizeof f, "%s/manifest.json", path);
+    man = load(f);
+    /* one report, two TLPs: two MISP events */
+    assert_int_equal(json_object_size(man), 2);
+    json_object_foreach(man, uuid, v)
+    {
+        const char *tag = json_string_value(json_object_get(json_array_get(json_object_get(v, "Tag"), 0), "name"));
+        json_t *attrs;
+        snprintf(f, sizeof f, "%s/%s.json", path, uuid);
+        ev = load(f);
+        attrs = json_object_get(json_object_get(ev, "Event"), "Attribute");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "Event"), "uuid")), uuid);
+        if (strcmp(tag, "tlp:amber") == 0) {
+            namber++;
+            assert_int_equal(json_array_size(attrs), 2);
+            assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 0), "type")), "ip-dst|port");
+            assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 0), "value")), "198.51.100.7|80");
+            assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_array_get(attrs, 0), "Tag"), 0), "name")),
+                                "rsit:malicious-code=\"c2-server\"");
+            assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 1), "type")), "url");
+            /* AMBER: this community only */
+            assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "Event"), "distribution")), "1");
+        } else {
+            ngreen++;
+            assert_string_equal(tag, "tlp:green");
+            assert_int_equal(json_array_size(attrs), 1);
+            assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 0), "type")), "domain");
+            assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "Event"), "distribution")), "2");
+        }
+        json_decref(ev);
+    }
+    assert_int_equal(namber, 1);
+    assert_int_equal(ngreen, 1);
+    /* hashes.csv: MD5 of each value (computed with Python's hashlib) */
+    snprintf(f, sizeof f, "%s/hashes.csv", path);
+    h = fopen(f, "r");
+    assert_non_null(h);
+    while (fgets(line, sizeof line, h)) {
+        nlines++;
+        if (strstr(line, "667b2a3fd632e578257d973a94598d3f,"))
+            namber += 10;
+    }
+    fclose(h);
+    assert_int_equal(nlines, 3);
+    assert_int_equal(namber, 11);
+    json_decref(man);
+    /* an existing feed is not overwritten */
+    {
+        lia_misp_export *x;
+        lia_error err;
+        assert_int_equal(lia_misp_export_create(path, NULL, &x, &err), LIA_EEXIST);
+    }
+}
+
+static void test_grouping_feed_day(void **state)
+{
+    static const char *const a[] = {"source.ip=192.0.2.1", "feed.name=f1", "time.source=2024-05-01T10:00:00Z", NULL};
+    static const char *const b[] = {"source.ip=192.0.2.2", "feed.name=f1", "time.source=2024-05-01T23:00:00Z", NULL};
+    static const char *const c[] = {"source.ip=192.0.2.3", "feed.name=f1", "time.source=2024-05-02T01:00:00Z", NULL};
+    static const char *const d[] = {"source.ip=192.0.2.4", "feed.name=f2", "time.source=2024-05-01T01:00:00Z", NULL};
+    const char *const *evs[] = {a, b, c, d};
+    lia_misp_opts o = {.org = "CERT-Z", .group = LIA_MISP_BY_FEED_DAY};
+    char path[512], f[700];
+    json_t *man, *v;
+    const char *k;
+    size_t n0501 = 0;
+    export_dir("byday", &o, evs, 4, NULL, path, sizeof path);
+    snprintf(f, sizeof f, "%s/manifest.json", path);
+    man = load(f);
+    assert_int_equal(json_object_size(man), 3);
+    json_object_foreach(man, k, v)
+    {
+        if (strcmp(json_string_value(json_object_get(v, "date")), "2024-05-01") == 0)
+            n0501++;
+        assert_string_equal(json_string_value(json_object_get(json_object_get(v, "Orgc"), "name")), "CERT-Z");
+    }
+    assert_int_equal(n0501, 2);
+    json_decref(man);
+}
+
+static void test_import_attributes(void **state)
+{
+    static const struct {
+        const char *attr;
+        int kind;
+        const char *has;
+    } rows[] = {
+        {"{\"type\":\"ip-dst\",\"value\":\"198.51.100.1\"}", OUT_EVENT, "\"source.ip\":\"198.51.100.1\""},
+        {"{\"type\":\"ip-src\",\"value\":\"198.51.100.0/24\"}", OUT_EVENT, "\"source.network\":\"198.51.100.0/24\""},
+        {"{\"type\":\"ip-dst|port\",\"value\":\"198.51.100.1|8080\"}", OUT_EVENT, "\"source.port\":8080"},
+        {"{\"type\":\"domain|ip\",\"value\":\"a.example|192.0.2.3\"}", OUT_EVENT, "\"source.ip\":\"192.0.2.3\""},
+        {"{\"type\":\"hostname\",\"value\":\"WWW.Example.ORG\"}", OUT_EVENT, "\"source.fqdn\":\"www.example.org\""},
+        {"{\"type\":\"url\",\"value\":\"http://x.example/a\"}", OUT_EVENT, "\"source.url\":\"http://x.example/a\""},
+        {"{\"type\":\"filename|sha256\",\"value\":\"a.exe|e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}",
+         OUT_EVENT, "\"extra.misp_filename\":\"a.exe\""},
+        {"{\"type\":\"ip-dst\",\"value\":\"192.0.2.9\",\"Tag\":[{\"name\":\"tlp:red\"},{\"name\":\"rsit:malicious-code=\\\"c2-server\\\"\"}]}",
+         OUT_EVENT, "\"classification.type\":\"c2-server\""},
+        {"{\"type\":\"ip-dst\",\"value\":\"192.0.2.9\",\"to_ids\":false,\"timestamp\":\"1714557600\"}", OUT_EVENT,
+         "\"time.source\":\"2024-05-01T10:00:00+00:00\""},
+        {"{\"type\":\"link\",\"value\":\"https://blog.example/x\"}", OUT_NOTEVENT, ""},
+        {"{\"type\":\"ip-dst\",\"value\":\"192.0.2.9\",\"deleted\":true}", OUT_NOTEVENT, ""},
+        {"{\"type\":\"regkey\",\"value\":\"HKLM\\\\x\"}", OUT_QUARANTINE, "not mapped"},
+        {"{\"type\":\"ip-dst\",\"value\":\"999.1.1.1\"}", OUT_QUARANTINE, "source.ip"},
+        {"{\"type\":\"ip-dst|port\",\"value\":\"192.0.2.1\"}", OUT_QUARANTINE, "without '|'"},
+        {"{\"value\":\"x\"}", OUT_QUARANTINE, "without type"},
+        {"7", OUT_QUARANTINE, "must be a JSON object"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char doc[2048];
+        fmt_res r;
+        const char *text;
+        snprintf(doc, sizeof doc,
+                 "{\"Event\":{\"uuid\":\"5a2e8b9c-0000-4000-8000-000000000001\",\"info\":\"t\",\"Tag\":[{\"name\":\"tlp:green\"}],\"Attribute\":[%s]}}",
+                 rows[i].attr);
+        fmt_run("misp", doc, strlen(doc), 5, &r);
+        assert_int_equal(r.rc, LIA_OK);
+        assert_int_equal(r.n, 1);
+        text = r.o[0].kind == OUT_EVENT ? r.o[0].json : r.o[0].reason;
+        if (r.o[0].kind != rows[i].kind || !strstr(text, rows[i].has))
+            print_message("row %zu: kind %d (expected %d): %s\n", i, r.o[0].kind, rows[i].kind, text);
+        assert_int_equal(r.o[0].kind, rows[i].kind);
+        assert_non_null(strstr(text, rows[i].has));
+        if (r.o[0].kind == OUT_EVENT) {
+            /* attribute tag over event tag */
+            assert_non_null(strstr(text, i == 7 ? "\"tlp\":\"RED\"" : "\"tlp\":\"GREEN\""));
+            assert_non_null(strstr(text, "\"misp.event_uuid\":\"5a2e8b9c-0000-4000-8000-000000000001\""));
+        }
+        fmt_res_free(&r);
+    }
+}
+
+static void test_import_samples(void **state)
+{
+    static const struct {
+        const char *file;
+        size_t n, events, notevents, quarantined;
+    } rows[] = {
+        {"misp/events/pymisp-57c4445b-c548-4654-af0b-4be3950d210f.json", 9, 3, 4, 2},
+        {"misp/events/pymisp-mispevent_testfiles-event_obj_attr_tag.json", 2, 1, 0, 1},
+        {"misp/events/pymisp-mispevent_testfiles-event_tags.json", 0, 0, 0, 0},
+        {"misp/events/pymisp-mispevent_testfiles-malware.json", 1, 0, 0, 1},
+        {"misp/feed-misp/56bf399d-c46c-4fdb-a9cf-d9bb02de0b81.json", 1, 0, 1, 0},
+        {"misp/feed-misp/manifest.json", 1, 0, 0, 1}, /* a manifest is not an event */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        size_t len = 0;
+        char *doc = testdata(rows[i].file, &len);
+        fmt_res r;
+        assert_non_null(doc);
+        fmt_run("misp", doc, len, 0, &r);
+        if (r.n != rows[i].n || r.events != rows[i].events || r.notevents != rows[i].notevents ||
+            r.quarantined != rows[i].quarantined)
+            print_message("%s: %zu records %zu events %zu not events %zu quarantined\n", rows[i].file,
+                          r.n, r.events, r.notevents, r.quarantined);
+        assert_int_equal(r.n, rows[i].n);
+        assert_int_equal(r.events, rows[i].events);
+        assert_int_equal(r.notevents, rows[i].notevents);
+        assert_int_equal(r.quarantined, rows[i].quarantined);
+        fmt_res_free(&r);
+        free(doc);
+    }
+}
+
+static int collect(void *ud, const char *path)
+{
+    size_t *n = ud;
+    (*n)++;
+    return strstr(path, "56bf399d-c46c-4fdb-a9cf-d9bb02de0b81.json") ? LIA_OK : LIA_EINVAL;
+}
+
+static void test_feed_files(void **state)
+{
+    char path[4096], f[4200];
+    size_t n = 0;
+    lia_error err;
+    FILE *m;
+    snprintf(path, sizeof path, "%s/misp/feed-misp", getenv("LIAISON_TESTDATA"));
+    assert_int_equal(lia_misp_feed_files(path, collect, &n, &err), LIA_OK);
+    assert_int_equal(n, 1);
+    /* a manifest key that is not a UUID (path tricks) is refused */
+    snprintf(path, sizeof path, "%s/evil", dir);
+    mkdir(path, 0700);
+    snprintf(f, sizeof f, "%s/manifest.json", path);
+    m = fopen(f, "w");
+    assert_non_null(m);
+    fputs("{\"../../etc/passwd\":{}}", m);
+    fclose(m);
+    assert_int_equal(lia_misp_feed_files(path, collect, &n, &err), LIA_EPARSE);
+    assert_non_null(strstr(err.reason, "not a UUID"));
+}
+
+/* Export then import: observables, TLP and classification survive. */
+static void test_round_trip(void **state)
+{
+    static const char *const a[] = {"source.ip=198.51.100.7", "source.port=80", "tlp=AMBER+STRICT",
+                                    "classification.type=c2-server", NULL};
+    static const char *const b[] = {"source.fqdn=bad.example", "tlp=CLEAR", "classification.type=phishing", NULL};
+    const char *const *evs[] = {a, b};
+    char path[512], f[700];
+    json_t *man, *v;
+    const char *k;
+    size_t seen = 0;
+    export_dir("rt", NULL, evs, 2, NULL, path, sizeof path);
+    snprintf(f, sizeof f, "%s/manifest.json", path);
+    man = load(f);
+    json_object_foreach(man, k, v)
+    {
+        size_t len = 0;
+        char *doc;
+        fmt_res r;
+        snprintf(f, sizeof f, "%s/%s.json", path, k);
+        doc = slurp(f, &len);
+        assert_non_null(doc);
+        fmt_run("misp", doc, len, 0, &r);
+        assert_int_equal(r.events, 1);
+        if (strstr(r.o[0].json, "198.51.100.7")) {
+            assert_non_null(strstr(r.o[0].json, "\"source.port\":80"));
+            assert_non_null(strstr(r.o[0].json, "\"tlp\":\"AMBER+STRICT\""));
+            assert_non_null(strstr(r.o[0].json, "\"classification.type\":\"c2-server\""));
+            seen |= 1;
+        } else {
+            assert_non_null(strstr(r.o[0].json, "\"source.fqdn\":\"bad.example\""));
+            assert_non_null(strstr(r.o[0].json, "\"tlp\":\"CLEAR\""));
+            assert_non_null(strstr(r.o[0].json, "\"classification.type\":\"phishing\""));
+            seen |= 2;
+        }
+        fmt_res_free(&r);
+        free(doc);
+    }
+    assert_int_equal(seen, 3);
+    json_decref(man);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_export_feed),
+        cmocka_unit_test(test_grouping_feed_day),
+        cmocka_unit_test(test_import_attributes),
+        cmocka_unit_test(test_import_samples),
+        cmocka_unit_test(test_feed_files),
+        cmocka_unit_test(test_round_trip),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
