@@ -13,6 +13,7 @@
 #include "liaison/ingest.h"
 #include "liaison/limits.h"
 #include "liaison/pipeline.h"
+#include "liaison/shadowserver.h"
 #include "liaison/slice.h"
 #include "liaison/store.h"
 

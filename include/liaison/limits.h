@@ -16,6 +16,7 @@
 #define LIA_BATCH 4096                  /* events per pipeline batch */
 #define LIA_COMMIT_EVENTS 50000         /* events per store transaction */
 #define LIA_READ_CHUNK (256u * 1024)    /* bytes read from a report at a time */
+#define LIA_MAX_SCHEMA (16u << 20)     /* a Shadowserver report schema file */
 #define LIA_MAX_QUERY_LIMIT 10000000    /* rows one `events` query may return */
 
 #define LIA_FETCH_MAX_BYTES (1ull << 30)      /* a fetched report: 1 GiB */

@@ -45,5 +45,10 @@ int cmd_fetch(cli *c, int argc, char **argv);
 /* ingest --feed NAME without --format: take format and options from the
  * registered feed f (filled); 1 if the feed is registered. */
 int cli_feed_defaults(cli *c, lia_ingest_opts *o, lia_feed *f, int tlp_given);
+int cmd_shadowserver(cli *c, int argc, char **argv);
+/* For --format shadowserver: use the schema installed for the store (unless
+ * fo->map_path is given), the file name for detection, and the schema's feed
+ * name when fo->feed is not set. buf holds strings fo points to. */
+int cli_shadowserver_opts(cli *c, lia_feed_opts *fo, const char *path, char *buf, size_t n);
 
 #endif

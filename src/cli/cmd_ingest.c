@@ -48,11 +48,17 @@ static void ingest_usage(FILE *f)
             "stores nothing twice; an interrupted ingest resumes where it stopped.\n"
             "\n"
             "Options:\n"
-            "  --feed NAME         feed name (feed.name of the events)   [required]\n"
+            "  --feed NAME         feed name (feed.name of the events)   [required,\n"
+            "                      except for --format shadowserver: the report's\n"
+            "                      feed name from Shadowserver's schema]\n"
             "  --format FORMAT     report format; default: the registered feed's\n"
             "                      (liaison feeds), else jsonl for *.json/*.jsonl,\n"
             "                      csv when --map is given\n"
-            "  --map FILE          CSV column mapping (docs/csv-mapping.md)\n"
+            "  --map FILE          CSV column mapping (docs/csv-mapping.md); for\n"
+            "                      shadowserver: a schema file to use instead\n"
+            "  --report TYPE       Shadowserver report type (e.g. scan_ics); default:\n"
+            "                      detected from the file name (liaison shadowserver\n"
+            "                      reports lists them)\n"
             "  --provider NAME     feed.provider\n"
             "  --tlp LABEL         TLP of events that carry none (CLEAR GREEN AMBER\n"
             "                      AMBER+STRICT RED); default AMBER\n"
@@ -79,6 +85,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
         {"tlp", required_argument, NULL, 't'},    {"name", required_argument, NULL, 'n'},
         {"no-archive", no_argument, NULL, 'A'},   {"strict", no_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"report", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     lia_ingest_opts o;
@@ -86,6 +93,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
     lia_error err;
     lia_store *s = NULL;
     const char *tlp = "AMBER";
+    char schema_path[4096];
     int strict = 0, quiet = 0, ch, rc, tlp_given = 0;
     lia_feed reg;
     struct sigaction sa;
@@ -103,6 +111,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
         case 'p': o.feed.provider = optarg; break;
         case 't': tlp = optarg; tlp_given = 1; break;
         case 'n': o.feed.report_name = optarg; break;
+        case 'r': o.feed.subtype = optarg; break;
         case 'A': o.archive = 0; break;
         case 's': strict = 1; break;
         case 'q': quiet = 1; break;
@@ -117,6 +126,10 @@ int cmd_ingest(cli *c, int argc, char **argv)
         return LIA_EXIT_USAGE;
     }
     o.path = argv[optind];
+    if (o.format && strcmp(o.format, "shadowserver") == 0) {
+        if ((rc = cli_shadowserver_opts(c, &o.feed, o.path, schema_path, sizeof schema_path)))
+            return rc;
+    }
     if (!o.feed.feed || !*o.feed.feed) {
         cli_errorf("ingest: --feed NAME is required");
         return LIA_EXIT_USAGE;

@@ -14,6 +14,7 @@ static const cli_cmd commands[] = {
     {"stats", "per-feed, per-stage counters and rates", cmd_stats},
     {"feeds", "the feed registry: list, add, show, health ...", cmd_feeds},
     {"fetch", "fetch registered feeds that are due (or one by name)", cmd_fetch},
+    {"shadowserver", "Shadowserver report types: list, detect, update the schema", cmd_shadowserver},
     {"demo", "ingest the bundled sample reports and summarise them", cmd_demo},
     {NULL, NULL, NULL},
 };

@@ -14,6 +14,7 @@ extern const lia_format lia_format_dshield_block;
 extern const lia_format lia_format_blocklistde;
 extern const lia_format lia_format_misp_csv;
 extern const lia_format lia_format_misp_freetext;
+extern const lia_format lia_format_shadowserver;
 
 const lia_format *const lia_formats[] = {
     &lia_format_jsonl,
@@ -26,6 +27,7 @@ const lia_format *const lia_formats[] = {
     &lia_format_blocklistde,
     &lia_format_misp_csv,
     &lia_format_misp_freetext,
+    &lia_format_shadowserver,
     NULL,
 };
 
