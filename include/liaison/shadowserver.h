@@ -24,7 +24,11 @@
 typedef struct lia_ss_schema lia_ss_schema;
 
 /* Load and validate a schema from JSON text (name is used in messages).
- * A malformed schema fails with err naming the report, the key and why. */
+ * A malformed schema (not JSON, wrong types, unknown conversion, bad
+ * constant value ...) fails with err naming the report, the key and why.
+ * Field names Liaison does not have are not errors: in optional_fields the
+ * value goes to extra.<that name> (as IntelMQ does); in required_fields or
+ * constant_fields the report is marked unusable (lia_ss_report_info.problem). */
 int lia_shadowserver_parse(const char *json, size_t len, const char *name, lia_ss_schema **out,
                            lia_error *err);
 /* From a file; path NULL = the built-in schema. */
@@ -39,6 +43,8 @@ typedef struct lia_ss_report_info {
     const char *taxonomy;    /* constant classification.taxonomy, or "" */
     const char *type;        /* constant classification.type, or "" */
     const char *identifier;  /* constant classification.identifier, or "" */
+    const char *problem;     /* "" or why this report cannot be read (e.g. a
+                                required column maps to a field Liaison lacks) */
     size_t nrequired, noptional;
 } lia_ss_report_info;
 
@@ -64,7 +70,8 @@ int lia_shadowserver_detect(const lia_ss_schema *s, const char *file_name, lia_e
 int lia_shadowserver_installed(const char *store_path, char *out, size_t n);
 /* Validate the schema file src and install it for the store at store_path
  * (atomically: a temporary file renamed into place). *count gets its number
- * of reports (may be NULL). */
-int lia_shadowserver_install(const char *store_path, const char *src, size_t *count, lia_error *err);
+ * of reports and *unusable the number with a problem (either may be NULL). */
+int lia_shadowserver_install(const char *store_path, const char *src, size_t *count, size_t *unusable,
+                             lia_error *err);
 
 #endif

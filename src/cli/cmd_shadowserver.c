@@ -98,8 +98,8 @@ static int cmd_reports(cli *c)
     for (size_t i = 0; i < lia_shadowserver_count(s); i++) {
         lia_ss_report_info ri;
         lia_shadowserver_report(s, i, &ri);
-        printf("%-34s %-40s %s/%s\n", ri.name, ri.feed_name, *ri.taxonomy ? ri.taxonomy : "-",
-               *ri.type ? ri.type : "(from the row)");
+        printf("%-34s %-40s %s/%s%s%s\n", ri.name, ri.feed_name, *ri.taxonomy ? ri.taxonomy : "-",
+               *ri.type ? ri.type : "(from the row)", *ri.problem ? "  UNUSABLE: " : "", ri.problem);
     }
     lia_shadowserver_free(s);
     return LIA_EXIT_OK;
@@ -222,19 +222,32 @@ static int cmd_detect(cli *c, int argc, char **argv)
 static int cmd_update(cli *c, int argc, char **argv)
 {
     lia_error err;
-    size_t n = 0;
+    size_t n = 0, unusable = 0;
     char dst[4096];
     if (argc != 1) {
         cli_errorf("shadowserver schema-update: exactly one FILE expected");
         return LIA_EXIT_USAGE;
     }
     lia_error_clear(&err);
-    if (lia_shadowserver_install(c->db, argv[0], &n, &err)) {
+    if (lia_shadowserver_install(c->db, argv[0], &n, &unusable, &err)) {
         cli_error(&err);
         return LIA_EXIT_ERROR;
     }
     lia_shadowserver_installed(c->db, dst, sizeof dst);
     printf("schema %s installed as %s: %zu report types\n", argv[0], dst, n);
+    if (unusable) {
+        lia_ss_schema *s;
+        printf("warning: %zu report type(s) cannot be read with this Liaison:\n", unusable);
+        if (lia_shadowserver_load(dst, &s, &err) == LIA_OK) {
+            for (size_t i = 0; i < lia_shadowserver_count(s); i++) {
+                lia_ss_report_info ri;
+                lia_shadowserver_report(s, i, &ri);
+                if (*ri.problem)
+                    printf("  %s: %s\n", ri.name, ri.problem);
+            }
+            lia_shadowserver_free(s);
+        }
+    }
     return LIA_EXIT_OK;
 }
 

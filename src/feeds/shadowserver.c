@@ -53,6 +53,7 @@ typedef struct ss_report {
     size_t nmaps, nreq;
     ss_const *consts;
     size_t nconsts;
+    char *problem;      /* why the report cannot be used, or NULL */
 } ss_report;
 
 struct lia_ss_schema {
@@ -87,6 +88,7 @@ static void report_free(ss_report *r)
     free(r->feed_name);
     free(r->file_name);
     free(r->url);
+    free(r->problem);
 }
 
 void lia_shadowserver_free(lia_ss_schema *s)
@@ -133,8 +135,20 @@ static char *column_key(const char *col)
 
 #define BAD(...) lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, __VA_ARGS__)
 
+static int set_problem(ss_report *r, const char *fmt, const char *a, const char *b)
+{
+    char buf[512];
+    if (r->problem)
+        return LIA_OK; /* the first one is enough */
+    snprintf(buf, sizeof buf, fmt, a, b);
+    return (r->problem = strdup(buf)) ? LIA_OK : LIA_ENOMEM;
+}
+
+/* An unknown field: IntelMQ keeps an optional one's value as extra.<field>
+ * (so a newer schema's fields still arrive); a required one makes the
+ * report unusable (every row would fail), with the reason kept. */
 static int parse_map(json_t *v, const char *sname, const char *rname, const char *sect, size_t idx,
-                     int required, ss_map *m, lia_error *err)
+                     int required, ss_map *m, ss_report *r, lia_error *err)
 {
     json_t *t, *c, *cv = NULL, *fl = NULL;
     const char *target;
@@ -177,10 +191,20 @@ static int parse_map(json_t *v, const char *sname, const char *rname, const char
                        rname, sect, idx, m->column, target);
     } else {
         m->field = lia_field_lookup(target, strlen(target));
-        if (m->field < 0)
-            return BAD("schema %s: report %s: %s[%zu] (column %s): unknown field \"%s\" (not in Liaison's "
-                       "field set)",
-                       sname, rname, sect, idx, m->column, target);
+        if (m->field < 0 && !key_ok(target, strlen(target)))
+            return BAD("schema %s: report %s: %s[%zu] (column %s): \"%s\" is not a field name", sname, rname,
+                       sect, idx, m->column, target);
+        if (m->field < 0 && required) {
+            if (set_problem(r, "required column %s maps to field \"%s\", which Liaison does not have",
+                            m->column, target))
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            m->field = SS_IGNORE;
+        } else if (m->field < 0) {
+            m->field = SS_EXTRA;
+            if (!(m->key = strdup(target)))
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            m->klen = strlen(m->key);
+        }
     }
     if (cv && json_is_string(cv)) {
         const char *name = json_string_value(cv);
@@ -249,14 +273,14 @@ static int parse_report(const char *sname, const char *rname, json_t *o, ss_repo
             return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         json_array_foreach(req, i, v)
         {
-            rc = parse_map(v, sname, rname, "required_fields", i, 1, &r->maps[r->nmaps++], err);
+            rc = parse_map(v, sname, rname, "required_fields", i, 1, &r->maps[r->nmaps++], r, err);
             if (rc)
                 return rc;
         }
         r->nreq = r->nmaps;
         json_array_foreach(opt, i, v)
         {
-            rc = parse_map(v, sname, rname, "optional_fields", i, 0, &r->maps[r->nmaps++], err);
+            rc = parse_map(v, sname, rname, "optional_fields", i, 0, &r->maps[r->nmaps++], r, err);
             if (rc)
                 return rc;
         }
@@ -292,9 +316,14 @@ static int parse_report(const char *sname, const char *rname, json_t *o, ss_repo
             continue;
         }
         c->field = lia_field_lookup(key, strlen(key));
-        if (c->field < 0)
-            return BAD("schema %s: report %s: constant_fields.%s: unknown field (not in Liaison's field set)",
-                       sname, rname, key);
+        if (c->field < 0) {
+            if (!key_ok(key, strlen(key)))
+                return BAD("schema %s: report %s: constant_fields.%s: not a field name", sname, rname, key);
+            if (set_problem(r, "constant field \"%s\"%s is not a field Liaison has", key, ""))
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            c->field = SS_IGNORE;
+            continue;
+        }
         if (lia_event_set(tmp, (lia_field)c->field, text, strlen(text), &e))
             return BAD("schema %s: report %s: constant_fields.%s: \"%s\": %s", sname, rname, key, text, e.reason);
     }
@@ -432,6 +461,7 @@ void lia_shadowserver_report(const lia_ss_schema *s, size_t i, lia_ss_report_inf
     out->taxonomy = const_of(r, "classification.taxonomy");
     out->type = const_of(r, "classification.type");
     out->identifier = const_of(r, "classification.identifier");
+    out->problem = r->problem ? r->problem : "";
     out->nrequired = r->nreq;
     out->noptional = r->nmaps - r->nreq;
 }
@@ -509,7 +539,8 @@ int lia_shadowserver_installed(const char *store_path, char *out, size_t n)
     return stat(out, &st) == 0 ? 1 : 0;
 }
 
-int lia_shadowserver_install(const char *store_path, const char *src, size_t *count, lia_error *err)
+int lia_shadowserver_install(const char *store_path, const char *src, size_t *count, size_t *unusable,
+                             lia_error *err)
 {
     char dir[4096], dst[4096], tmp[4200];
     lia_ss_schema *s = NULL;
@@ -521,6 +552,11 @@ int lia_shadowserver_install(const char *store_path, const char *src, size_t *co
         return rc;
     if (count)
         *count = s->n;
+    if (unusable) {
+        *unusable = 0;
+        for (size_t i = 0; i < s->n; i++)
+            *unusable += s->r[i].problem != NULL;
+    }
     lia_shadowserver_free(s);
     if (store_base(store_path, dir, sizeof dir) || lia_shadowserver_installed(store_path, dst, sizeof dst) < 0)
         return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "store path too long");
@@ -715,6 +751,11 @@ static int ss_open(void **st, const lia_feed_opts *o, lia_error *err)
         goto fail;
     }
     f->rep = &f->schema->r[idx];
+    if (f->rep->problem) {
+        rc = lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "Shadowserver report %s cannot be read: %s",
+                           f->rep->name, f->rep->problem);
+        goto fail;
+    }
     f->feed = o->feed && *o->feed ? o->feed : NULL;
     if ((rc = lia_csv_create(NULL, &f->csv))) {
         rc = lia_error_set(err, rc, NULL, NULL, 0, "creating CSV splitter: %s", lia_strerror(rc));
@@ -843,6 +884,8 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
     }
     for (size_t i = 0; i < rep->nconsts; i++) {
         const ss_const *c = &rep->consts[i];
+        if (c->field == SS_IGNORE)
+            continue;
         if (c->field >= 0)
             rc = lia_event_set(ev, (lia_field)c->field, c->value, strlen(c->value), err);
         else
