@@ -39,12 +39,16 @@ typedef struct ss_map {
     lia_conv_fn conv;
     int rowconv;        /* RC_*: a conversion that reads other columns */
     int required;
+    int time_fast;      /* a time field through add_UTC / convert_date_utc */
 } ss_map;
 
 typedef struct ss_const {
-    int field;          /* lia_field or SS_EXTRA */
+    int field;          /* lia_field, SS_EXTRA or SS_IGNORE */
     char *target;
-    char *value;
+    char *value;        /* as in the schema */
+    char *norm;         /* normalised text of a string-typed field, or NULL */
+    size_t nlen;
+    lia_value v;        /* the value of other types, validated at load */
 } ss_const;
 
 typedef struct ss_report {
@@ -81,6 +85,7 @@ static void report_free(ss_report *r)
     for (size_t i = 0; i < r->nconsts; i++) {
         free(r->consts[i].target);
         free(r->consts[i].value);
+        free(r->consts[i].norm);
     }
     free(r->maps);
     free(r->consts);
@@ -214,6 +219,8 @@ static int parse_map(json_t *v, const char *sname, const char *rname, const char
         if (!m->rowconv && !(m->conv = lia_conv_find(name)))
             return BAD("schema %s: report %s: %s[%zu] (column %s): unknown conversion \"%s\"", sname, rname,
                        sect, idx, m->column, name);
+        m->time_fast = m->field >= 0 && lia_field_type((lia_field)m->field) == LIA_T_TIME &&
+                       (m->conv == lia__conv_add_utc || m->conv == lia__conv_date_utc);
     }
     return LIA_OK;
 }
@@ -231,6 +238,18 @@ static int const_text(json_t *v, char *buf, size_t n, const char **out)
     else
         return -1;
     return 0;
+}
+
+/* Types whose value lives in the event's text (lia_value.s). */
+static int is_text_type(lia_ftype t)
+{
+    switch (t) {
+    case LIA_T_STRING: case LIA_T_LOWER: case LIA_T_UPPER: case LIA_T_CC: case LIA_T_FQDN:
+    case LIA_T_URL: case LIA_T_BASE64: case LIA_T_JSON:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 static int parse_report(const char *sname, const char *rname, json_t *o, ss_report *r, lia_event *tmp,
@@ -326,6 +345,13 @@ static int parse_report(const char *sname, const char *rname, json_t *o, ss_repo
         }
         if (lia_event_set(tmp, (lia_field)c->field, text, strlen(text), &e))
             return BAD("schema %s: report %s: constant_fields.%s: \"%s\": %s", sname, rname, key, text, e.reason);
+        c->v = tmp->v[c->field];
+        if (is_text_type(lia_field_type((lia_field)c->field))) {
+            lia_slice t = lia_event_str(tmp, (lia_field)c->field);
+            if (!(c->norm = strndup(t.ptr, t.len)))
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            c->nlen = t.len;
+        }
     }
     if (r->nconsts) {
         lia_error e;
@@ -844,6 +870,25 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
         const char *why = NULL;
         int kind;
         lia_error fe;
+        if (m->time_fast) { /* time field from a timestamp: parse once */
+            int64_t us;
+            if (v.len == 0 && m->conv != lia__conv_add_utc) {
+                if (!m->required)
+                    f->used[c] = 1;
+                continue;
+            }
+            if (lia_parse_time(v.ptr, v.len, &us, &why) == LIA_OK) {
+                lia_event_set_i(ev, (lia_field)m->field, us);
+                f->used[c] = 1;
+                continue;
+            }
+            if (!why || v.len == 0)
+                why = "empty timestamp";
+            if (m->required)
+                return lia_error_set(err, LIA_EINVAL, lia_field_name((lia_field)m->field), v.ptr, v.len,
+                                     "%s (column %s)", why, m->column);
+            continue;
+        }
         if (m->rowconv == RC_HOST_URL)
             kind = conv_host_url(f, v, fields, &v);
         else if (m->rowconv == RC_CATEGORY)
@@ -886,8 +931,22 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
         const ss_const *c = &rep->consts[i];
         if (c->field == SS_IGNORE)
             continue;
-        if (c->field >= 0)
-            rc = lia_event_set(ev, (lia_field)c->field, c->value, strlen(c->value), err);
+        if (c->norm) { /* validated and normalised at load */
+            rc = lia_event_set_str(ev, (lia_field)c->field, c->norm, c->nlen);
+            if (rc)
+                return lia_error_set(err, rc, c->target, NULL, 0, "event too large");
+            continue;
+        }
+        if (c->field >= 0) {
+            lia_ftype t = lia_field_type((lia_field)c->field);
+            if (t == LIA_T_IP || t == LIA_T_CIDR)
+                lia_event_set_ip(ev, (lia_field)c->field, &c->v.ip);
+            else if (t == LIA_T_FLOAT || t == LIA_T_ACCURACY)
+                lia_event_set_f(ev, (lia_field)c->field, c->v.f);
+            else
+                lia_event_set_i(ev, (lia_field)c->field, c->v.i);
+            continue;
+        }
         else
             rc = lia_event_set_name(ev, c->target, strlen(c->target), c->value, strlen(c->value), err);
         if (rc)
