@@ -114,7 +114,7 @@ static int key_ok(const char *k, size_t n)
     for (size_t i = 0; i < n; i++) {
         char c = k[i];
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              (i > 0 && (c == '.' || c == '-'))))
+              (i > 0 && i + 1 < n && (c == '.' || c == '-'))))
             return 0;
     }
     return 1;
@@ -130,7 +130,7 @@ static char *column_key(const char *col)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p + 32);
         else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-                   (p > k && (*p == '.' || *p == '-'))))
+                   (p > k && p[1] && (*p == '.' || *p == '-'))))
             *p = '_';
     }
     if (strlen(k) > LIA_MAX_KEY)
@@ -653,6 +653,7 @@ typedef struct ssfmt {
     size_t nact;
     uint8_t *used;           /* per row: column consumed by a mapping */
     int rowcol[COL__N];      /* header index or -1 */
+    int trusted;             /* all extra keys valid and distinct: skip the per-value checks */
     lia_buf scratch;
     int fatal;
     lia_error fatal_err;
@@ -716,6 +717,30 @@ static int resolve(ssfmt *f, const lia_slice *names, size_t n, lia_error *err)
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
                              "Shadowserver report %s: required column(s) missing from the header: %s",
                              r->name, missing);
+    /* Can two values ever land on the same extra key in one row? A map's
+     * key and its own column's key cannot both be set (the column is either
+     * consumed or not). */
+    f->trusted = 1;
+    for (size_t a = 0; a < f->nact + n && f->trusted; a++) {
+        const char *ka = a < f->nact ? f->act[a].m->key : f->xkey[a - f->nact];
+        size_t ca = a < f->nact ? f->act[a].col : a - f->nact;
+        if (a < f->nact && f->act[a].m->field != SS_EXTRA)
+            continue;
+        if (!key_ok(ka, strlen(ka))) {
+            f->trusted = ka[0] == '\0' && a >= f->nact; /* empty header name: never used */
+            continue;
+        }
+        for (size_t b = a + 1; b < f->nact + n; b++) {
+            const char *kb = b < f->nact ? f->act[b].m->key : f->xkey[b - f->nact];
+            size_t cb = b < f->nact ? f->act[b].col : b - f->nact;
+            if (b < f->nact && f->act[b].m->field != SS_EXTRA)
+                continue;
+            if (strcmp(ka, kb) == 0 && !(ca == cb && (a < f->nact) != (b < f->nact))) {
+                f->trusted = 0;
+                break;
+            }
+        }
+    }
     for (int c = 0; c < COL__N; c++) {
         f->rowcol[c] = -1;
         for (size_t i = 0; i < n; i++)
@@ -920,8 +945,13 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
                 continue;
             }
         } else if (m->field == SS_EXTRA) {
-            rc = kind == LIA_CONV_JSON ? lia_event_extra_json(ev, m->key, m->klen, v.ptr, v.len, err)
-                                       : lia_event_extra_str(ev, m->key, m->klen, v.ptr, v.len, err);
+            if (f->trusted)
+                rc = kind == LIA_CONV_JSON ? lia_event_extra_json_known(ev, m->key, m->klen, v.ptr, v.len, err)
+                                           : lia_event_extra_str_known(ev, m->key, m->klen, v.ptr, v.len, err);
+            else if (kind == LIA_CONV_JSON)
+                rc = lia_event_extra_json(ev, m->key, m->klen, v.ptr, v.len, err);
+            else
+                rc = lia_event_extra_str(ev, m->key, m->klen, v.ptr, v.len, err);
             if (rc)
                 return rc;
         }
@@ -959,7 +989,8 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
     for (size_t i = 0; i < f->nhdr; i++) {
         if (f->used[i] || fields[i].len == 0 || f->xklen[i] == 0)
             continue;
-        rc = lia_event_extra_str(ev, f->xkey[i], f->xklen[i], fields[i].ptr, fields[i].len, err);
+        rc = f->trusted ? lia_event_extra_str_known(ev, f->xkey[i], f->xklen[i], fields[i].ptr, fields[i].len, err)
+                        : lia_event_extra_str(ev, f->xkey[i], f->xklen[i], fields[i].ptr, fields[i].len, err);
         if (rc)
             return rc;
     }
