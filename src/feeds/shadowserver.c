@@ -939,6 +939,8 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
             rc = lia_event_set(ev, (lia_field)m->field, v.ptr, v.len, &fe);
             if (rc) {
                 if (m->required) {
+                    size_t l = strlen(fe.reason);
+                    snprintf(fe.reason + l, sizeof fe.reason - l, " (column %s)", m->column);
                     *err = fe;
                     return rc;
                 }
