@@ -128,6 +128,12 @@ int lia__conv_date(lia_slice in, lia_buf *scratch, lia_slice *out, const char **
         return LIA_CONV_ABSENT;
     if (lia_parse_time(in.ptr, in.len, &us, why) == LIA_OK || http_date(in, &us) == 0)
         return time_out(us, scratch, out, why);
+    if (in.len == 10 && in.ptr[4] == '-' && in.ptr[7] == '-') { /* a date alone: midnight UTC */
+        char t[24];
+        snprintf(t, sizeof t, "%.10sT00:00:00Z", in.ptr);
+        if (lia_parse_time(t, strlen(t), &us, why) == LIA_OK)
+            return time_out(us, scratch, out, why);
+    }
     *why = "not a date (ISO 8601 or HTTP date expected)";
     return LIA_EINVAL;
 }

@@ -353,7 +353,7 @@ static int parse_report(const char *sname, const char *rname, json_t *o, ss_repo
             c->nlen = t.len;
         }
     }
-    if (r->nconsts) {
+    if (r->nconsts && !r->problem) {
         lia_error e;
         if (lia_event_finish(tmp, &e))
             return BAD("schema %s: report %s: constant_fields: %s", sname, rname, e.reason);
