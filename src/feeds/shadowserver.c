@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "feeds/csvmap.h"
+#include "feeds/shadowserver_internal.h"
 #include "liaison/limits.h"
 #include "liaison/shadowserver.h"
 
@@ -638,6 +639,7 @@ typedef struct ss_act {
 
 typedef struct ssfmt {
     lia_ss_schema *schema;
+    int own_schema;
     const ss_report *rep;
     const char *feed;        /* feed.name given by the ingest, or NULL */
     lia_csv *csv;
@@ -773,15 +775,18 @@ static int on_row(void *ud, const lia_csv_row *row)
     return 0;
 }
 
-static int ss_open(void **st, const lia_feed_opts *o, lia_error *err)
+static int open_with(void **st, lia_ss_schema *schema, int own, const lia_feed_opts *o, lia_error *err)
 {
     ssfmt *f = calloc(1, sizeof *f);
     int rc, idx;
-    if (!f)
+    if (!f) {
+        if (own)
+            lia_shadowserver_free(schema);
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    f->schema = schema;
+    f->own_schema = own;
     lia_buf_init(&f->scratch, LIA_MAX_FIELD * 2);
-    if ((rc = lia_shadowserver_load(o->map_path, &f->schema, err)))
-        goto fail;
     if (o->subtype && *o->subtype) {
         idx = lia_shadowserver_find(f->schema, o->subtype);
         if (idx < 0) {
@@ -815,10 +820,25 @@ static int ss_open(void **st, const lia_feed_opts *o, lia_error *err)
     *st = f;
     return LIA_OK;
 fail:
-    lia_shadowserver_free(f->schema);
+    if (own)
+        lia_shadowserver_free(f->schema);
     lia_buf_free(&f->scratch);
     free(f);
     return rc;
+}
+
+static int ss_open(void **st, const lia_feed_opts *o, lia_error *err)
+{
+    lia_ss_schema *s;
+    int rc = lia_shadowserver_load(o->map_path, &s, err);
+    if (rc)
+        return rc;
+    return open_with(st, s, 1, o, err);
+}
+
+int lia__ss_open(void **st, const lia_ss_schema *schema, const lia_feed_opts *o, lia_error *err)
+{
+    return open_with(st, (lia_ss_schema *)schema, 0, o, err);
 }
 
 static int ss_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
@@ -1006,7 +1026,8 @@ static void ss_close(void *st)
         return;
     free_header(f);
     lia_csv_destroy(f->csv);
-    lia_shadowserver_free(f->schema);
+    if (f->own_schema)
+        lia_shadowserver_free(f->schema);
     lia_buf_free(&f->scratch);
     free(f);
 }
