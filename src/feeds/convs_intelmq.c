@@ -221,16 +221,14 @@ int lia__conv_validate_to_none(lia_slice in, lia_buf *scratch, lia_slice *out, c
     return LIA_CONV_TEXT;
 }
 
-/* 0.0.0.0 means "no address"; a network is not an address. */
+/* 0.0.0.0 means "no address"; a network is not an address (reports such
+ * as the blocklist map the same column to source.network as well, with
+ * validate_network, so the value is not lost). */
 int lia__conv_validate_ip(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
 {
     lia_ip ip;
-    if (in.len == 0 || lia_slice_eq(in, "0.0.0.0"))
+    if (in.len == 0 || lia_slice_eq(in, "0.0.0.0") || memchr(in.ptr, '/', in.len))
         return LIA_CONV_ABSENT;
-    if (memchr(in.ptr, '/', in.len)) {
-        *why = "a network, not an address";
-        return LIA_EINVAL;
-    }
     if (lia_parse_ip(in.ptr, in.len, &ip, why))
         return LIA_EINVAL;
     *out = in;

@@ -300,9 +300,21 @@ static int parse_report(const char *sname, const char *rname, json_t *o, ss_repo
         r->nreq = r->nmaps;
         json_array_foreach(opt, i, v)
         {
-            rc = parse_map(v, sname, rname, "optional_fields", i, 0, &r->maps[r->nmaps++], r, err);
+            ss_map *m = &r->maps[r->nmaps++];
+            rc = parse_map(v, sname, rname, "optional_fields", i, 0, m, r, err);
             if (rc)
                 return rc;
+            for (size_t k = 0; k + 1 < r->nmaps; k++) { /* the same mapping twice: once is enough */
+                const ss_map *p = &r->maps[k];
+                if (p->field == m->field && p->conv == m->conv && p->rowconv == m->rowconv &&
+                    strcmp(p->column, m->column) == 0 && (!p->key) == (!m->key) &&
+                    (!p->key || strcmp(p->key, m->key) == 0)) {
+                    free(m->column);
+                    free(m->key);
+                    r->nmaps--;
+                    break;
+                }
+            }
         }
     }
     v = json_object_get(o, "constant_fields");
@@ -657,6 +669,8 @@ typedef struct ssfmt {
     int rowcol[COL__N];      /* header index or -1 */
     int trusted;             /* all extra keys valid and distinct: skip the per-value checks */
     lia_buf scratch;
+    lia_buf lenient;         /* fields of a row re-read leniently */
+    lia_slice *lfields;      /* LIA_MAX_COLUMNS slices into lenient */
     int fatal;
     lia_error fatal_err;
 } ssfmt;
@@ -755,10 +769,83 @@ static int resolve(ssfmt *f, const lia_slice *names, size_t n, lia_error *err)
     return LIA_OK;
 }
 
+/* Shadowserver's CSV is read by IntelMQ with Python's csv module, which
+ * is lenient where RFC 4180 is strict: a quote inside an unquoted field is
+ * kept as a character, and so is whatever follows a closing quote before
+ * the next comma (e.g. "Basic realm=\"\"x\"\"" in an HTTP header
+ * column). A row our strict splitter rejects for a quote is read again that
+ * way; if that fails too (unclosed quote, a line end outside quotes, a NUL,
+ * a limit) the row stays malformed and is quarantined. Returns the number
+ * of fields, or -1. */
+static long lenient_split(ssfmt *f, lia_slice raw)
+{
+    enum { START, FIELD, QUOTED, QUOTE_IN_QUOTED } st = START;
+    size_t n = 0, start = 0;
+    if (raw.len == 0 || raw.len >= LIA_MAX_ROW)
+        return -1;
+    lia_buf_reset(&f->lenient);
+    if (lia_buf_reserve(&f->lenient, raw.len + 1))
+        return -1;
+    for (size_t i = 0; i <= raw.len; i++) {
+        char c = i < raw.len ? raw.ptr[i] : '\n';
+        int end = i == raw.len;
+        if (c == '\0')
+            return -1;
+        if (st == QUOTED) {
+            if (end)
+                return -1; /* unclosed quote */
+            if (c == '"')
+                st = QUOTE_IN_QUOTED;
+            else
+                lia_buf_putc(&f->lenient, c);
+            continue;
+        }
+        if (st == QUOTE_IN_QUOTED && c == '"' && !end) {
+            lia_buf_putc(&f->lenient, '"');
+            st = QUOTED;
+            continue;
+        }
+        if (st == START && c == '"' && !end) {
+            st = QUOTED;
+            continue;
+        }
+        if (c == ',' || end) {
+            if (n == LIA_MAX_COLUMNS || f->lenient.len - start > LIA_MAX_FIELD)
+                return -1;
+            f->lfields[n++] = (lia_slice){NULL, f->lenient.len - start};
+            start = f->lenient.len;
+            st = START;
+            continue;
+        }
+        if (c == '\n' || c == '\r')
+            return -1; /* a line end outside quotes: not one record */
+        lia_buf_putc(&f->lenient, c);
+        st = FIELD;
+    }
+    if (f->lenient.err)
+        return -1;
+    for (size_t k = 0, off = 0; k < n; k++) { /* the buffer no longer moves */
+        f->lfields[k].ptr = f->lenient.ptr + off;
+        off += f->lfields[k].len;
+    }
+    return (long)n;
+}
+
 static int on_row(void *ud, const lia_csv_row *row)
 {
     ssfmt *f = ud;
     int copy;
+    if (row->err && f->have_header && (row->why && strstr(row->why, "quote"))) {
+        long n = lenient_split(f, row->raw);
+        if (n > 0) {
+            if (lia_records_add(f->out, row->line, row->raw, f->lfields, (size_t)n, 0, NULL, 1)) {
+                lia_error_set(&f->fatal_err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+                f->fatal = 1;
+                return 1;
+            }
+            return 0;
+        }
+    }
     if (row->err == 0 && !f->have_header) {
         if (resolve(f, row->fields, row->nfields, &f->fatal_err)) {
             f->fatal = 1;
@@ -787,6 +874,11 @@ static int open_with(void **st, lia_ss_schema *schema, int own, const lia_feed_o
     f->schema = schema;
     f->own_schema = own;
     lia_buf_init(&f->scratch, LIA_MAX_FIELD * 2);
+    lia_buf_init(&f->lenient, LIA_MAX_ROW + 1);
+    if (!(f->lfields = calloc(LIA_MAX_COLUMNS, sizeof *f->lfields))) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto fail;
+    }
     if (o->subtype && *o->subtype) {
         idx = lia_shadowserver_find(f->schema, o->subtype);
         if (idx < 0) {
@@ -823,6 +915,8 @@ fail:
     if (own)
         lia_shadowserver_free(f->schema);
     lia_buf_free(&f->scratch);
+    lia_buf_free(&f->lenient);
+    free(f->lfields);
     free(f);
     return rc;
 }
@@ -1029,6 +1123,8 @@ static void ss_close(void *st)
     if (f->own_schema)
         lia_shadowserver_free(f->schema);
     lia_buf_free(&f->scratch);
+    lia_buf_free(&f->lenient);
+    free(f->lfields);
     free(f);
 }
 

@@ -48,6 +48,7 @@ typedef struct rule {
 
 static rule *rules;
 static size_t nrules;
+static json_t *rules_doc; /* rules borrow their strings from it */
 static unsigned passed, failed, skipped;
 
 static int load_rules(const char *path)
@@ -80,7 +81,8 @@ static int load_rules(const char *path)
             return -1;
         }
     }
-    return 0; /* j is kept: rules borrow from it */
+    rules_doc = j;
+    return 0;
 }
 
 static int value_matches(json_t *pat, json_t *v)
@@ -544,5 +546,7 @@ int main(int argc, char **argv)
         printf("difference %zu (%s %s): used %u times: %s\n", i + 1, rules[i].cases, rules[i].field,
                rules[i].used, rules[i].reason);
     printf("conformance: %u passed, %u failed, %u skipped\n", passed, failed, skipped);
+    free(rules);
+    json_decref(rules_doc);
     return failed ? 1 : 0;
 }

@@ -58,7 +58,7 @@ static void test_conversions(void **state)
         {"validate_to_none", "Unknown", LIA_CONV_TEXT, "Unknown"},
         {"validate_ip", "0.0.0.0", LIA_CONV_ABSENT, NULL},
         {"validate_ip", "192.0.2.1", LIA_CONV_TEXT, "192.0.2.1"},
-        {"validate_ip", "192.0.2.0/24", LIA_EINVAL, NULL},
+        {"validate_ip", "192.0.2.0/24", LIA_CONV_ABSENT, NULL},
         {"validate_ip", "300.1.1.1", LIA_EINVAL, NULL},
         {"validate_network", "192.0.2.0/24", LIA_CONV_TEXT, "192.0.2.0/24"},
         {"validate_network", "192.0.2.1", LIA_EINVAL, NULL},
@@ -279,7 +279,12 @@ static void run_format(const char *schema_json, const char *report, const char *
     for (size_t i = 0; o->rc == LIA_OK && i < recs.n; i++) {
         lia_error e;
         lia_event_reset(&ev);
-        if (recs.rec[i].err || fmt->normalise(st, &recs, &recs.rec[i], &ev, &e) || lia_event_finish(&ev, &e)) {
+        if (recs.rec[i].err) {
+            lia_buf_printf(&b, "Q %llu: : %s\n", (unsigned long long)recs.rec[i].line, recs.rec[i].why);
+            continue;
+        }
+        lia_error_clear(&e);
+        if ( fmt->normalise(st, &recs, &recs.rec[i], &ev, &e) || lia_event_finish(&ev, &e)) {
             lia_buf_printf(&b, "Q %llu: %s: %s\n", (unsigned long long)recs.rec[i].line, e.field, e.reason);
             continue;
         }
@@ -306,7 +311,8 @@ static const char *mini =
     " \"optional_fields\": [[\"source.port\", \"port\", \"convert_int\"], [\"source.reverse_dns\", \"hostname\"],"
     "  [\"extra.\", \"anon\", \"convert_bool\"], [\"extra.source.naics\", \"naics\", \"invalidate_zero\"],"
     "  [false, \"ignored\"], [\"source.url\", \"http_url\", \"convert_http_host_and_url\", true],"
-    "  [\"extra.\", \"note\", \"validate_to_none\"]]}}";
+    "  [\"extra.\", \"note\", \"validate_to_none\"], [\"extra.\", \"anon\", \"convert_bool\"],"
+    "  [\"source.network\", \"ip\", \"validate_network\"]]}}";
 
 static void test_engine(void **state)
 {
@@ -333,6 +339,14 @@ static void test_engine(void **state)
          "2024-05-01 10:00:00,192.0.2.1,www.example.com,GET /a/b?c HTTP/1.1,https\n",
          "\"source.url\":\"https://www.example.com/a/b?c\"|\"extra.http_host\":\"www.example.com\""},
         {"field count", "timestamp,ip\n2024-05-01 10:00:00,192.0.2.1,extra\n", "Q 2: : record has 3 fields"},
+        {"a network in the ip column (blocklist)", "timestamp,ip\n2024-05-01 10:00:00,192.0.2.0/24\n",
+         "\"source.network\":\"192.0.2.0/24\"|!source.ip|!extra.ip"},
+        {"stray quotes read as Python's csv does",
+         "timestamp,ip,note,port\n2024-05-01 10:00:00,192.0.2.1,\"realm=\\\"\"x\\\"\"\",80\n"
+         "2024-05-01 10:00:00,192.0.2.2,a\"b,81\n",
+         "\"extra.note\":\"realm=\\\\\\\"x\\\\\\\"\"|\"source.port\":80|\"extra.note\":\"a\\\"b\"|\"source.port\":81"},
+        {"an unclosed quote stays malformed", "timestamp,ip,note\n2024-05-01 10:00:00,192.0.2.1,\"abc\n",
+         "Q 2: : unclosed quote"},
         {"odd header names", "timestamp,ip,Device Type\n2024-05-01 10:00:00,192.0.2.1,plc\n",
          "\"extra.device_type\":\"plc\""},
     };
