@@ -56,7 +56,8 @@ static void ingest_usage(FILE *f)
             "                      csv when --map is given\n"
             "  --map FILE          CSV column mapping (docs/csv-mapping.md); for\n"
             "                      shadowserver: a schema file to use instead\n"
-            "  --report TYPE       Shadowserver report type (e.g. scan_ics); default:\n"
+            "  --report TYPE       Shadowserver report type (e.g. scan_ics; implies\n"
+            "                      --format shadowserver); default:\n"
             "                      detected from the file name (liaison shadowserver\n"
             "                      reports lists them)\n"
             "  --provider NAME     feed.provider\n"
@@ -126,6 +127,8 @@ int cmd_ingest(cli *c, int argc, char **argv)
         return LIA_EXIT_USAGE;
     }
     o.path = argv[optind];
+    if (!o.format && o.feed.subtype)
+        o.format = "shadowserver"; /* --report names a Shadowserver report type */
     if (o.format && strcmp(o.format, "shadowserver") == 0) {
         if ((rc = cli_shadowserver_opts(c, &o.feed, o.path, schema_path, sizeof schema_path)))
             return rc;

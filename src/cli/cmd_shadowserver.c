@@ -72,7 +72,7 @@ int cli_shadowserver_opts(cli *c, lia_feed_opts *fo, const char *path, char *buf
             cli_errorf("ingest: unknown Shadowserver report type '%s' (see liaison shadowserver reports)",
                        fo->subtype);
         else
-            cli_errorf("ingest: give --report TYPE (or --feed NAME) for standard input");
+            cli_errorf("ingest: standard input: give the Shadowserver report type (--report TYPE) or its file name (--name FILE)");
         return LIA_EXIT_USAGE;
     }
     lia_shadowserver_report(s, (size_t)idx, &ri);
