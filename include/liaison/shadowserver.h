@@ -56,7 +56,8 @@ const char *lia_shadowserver_column(const lia_ss_schema *s, size_t i, size_t j, 
 /* _meta.date_created of the schema, or "". */
 const char *lia_shadowserver_date(const lia_ss_schema *s);
 
-/* Index of the report named name (schema key or file name), or -1. */
+/* Index of the report named name (schema key, else file name, else feed
+ * name such as "Accessible-ICS"), or -1. */
 int lia_shadowserver_find(const lia_ss_schema *s, const char *name);
 /* Index of the report a file name is for ("2024-05-01-scan_ics-asn.csv"
  * -> scan_ics; a directory part is ignored; the longest file name that

@@ -519,6 +519,9 @@ int lia_shadowserver_find(const lia_ss_schema *s, const char *name)
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->r[i].file_name, name) == 0)
             return (int)i;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->r[i].feed_name, name) == 0)
+            return (int)i;
     return -1;
 }
 

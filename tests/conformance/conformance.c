@@ -200,8 +200,10 @@ typedef struct outcome {
     uint64_t rows;
 } outcome;
 
-/* Ingest one Report message into a fresh store under tmp. */
-static int run_report(const char *tmp, json_t *report, const char *schema, outcome *o)
+/* Ingest one Report message into a fresh store under tmp. params: the
+ * test class's bot parameters (IntelMQ's feedname = a fixed report type,
+ * overwrite = feed.name from the schema rather than the report). */
+static int run_report(const char *tmp, json_t *report, json_t *params, const char *schema, outcome *o)
 {
     const char *raw = json_string_value(json_object_get(report, "raw"));
     const char *fname = json_string_value(json_object_get(report, "extra.file_name"));
@@ -245,8 +247,9 @@ static int run_report(const char *tmp, json_t *report, const char *schema, outco
     io.format = "shadowserver";
     io.path = path;
     io.archive = 0;
-    io.feed.feed = feed;
+    io.feed.feed = json_is_true(json_object_get(params, "overwrite")) ? NULL : feed;
     io.feed.report_name = fname;
+    io.feed.subtype = json_string_value(json_object_get(params, "feedname"));
     io.feed.map_path = schema;
     io.feed.tlp = -1;
     if (!tobs || lia_parse_time(tobs, strlen(tobs), &io.feed.observed_us, NULL))
@@ -324,17 +327,20 @@ static int is_type(json_t *m, const char *t)
            strcmp(json_string_value(json_object_get(m, "__type")), t) == 0;
 }
 
-static int type_known(const lia_ss_schema *s, json_t *report)
+static int type_known(const lia_ss_schema *s, json_t *report, json_t *params)
 {
     const char *fname = json_string_value(json_object_get(report, "extra.file_name"));
+    const char *fixed = json_string_value(json_object_get(params, "feedname"));
     lia_error err;
+    if (fixed)
+        return lia_shadowserver_find(s, fixed) >= 0;
     return fname && lia_shadowserver_detect(s, fname, &err) >= 0;
 }
 
 static void run_test(const char *tmp, const char *verdir, const char *dir, const char *name, const char *file)
 {
     json_error_t je;
-    json_t *j = json_load_file(file, 0, &je), *consts, *v, *tc, *expected, *reports;
+    json_t *j = json_load_file(file, 0, &je), *consts, *v, *tc, *expected, *reports, *params;
     char cas[512], schema[4096];
     const char *k, *sch = NULL;
     lia_ss_schema *ss = NULL;
@@ -367,14 +373,23 @@ static void run_test(const char *tmp, const char *verdir, const char *dir, const
             json_array_foreach(v, i, e) if (is_type(e, "Event")) json_array_append(expected, e);
         }
     }
+    params = json_array();
     json_array_foreach(json_object_get(j, "test_classes"), i, tc)
     {
         json_t *m = json_object_get(tc, "default_input_message");
-        if (is_type(m, "Report"))
+        if (is_type(m, "Report")) {
             json_array_append(reports, m);
+            json_array_append(params, json_object_get(tc, "parameters"));
+        }
     }
-    if (json_array_size(reports) == 0) /* e.g. broken: every Report constant */
-        json_object_foreach(consts, k, v) if (is_type(v, "Report")) json_array_append(reports, v);
+    if (json_array_size(reports) == 0) { /* e.g. broken: every Report constant */
+        json_t *p0 = json_object_get(json_array_get(json_object_get(j, "test_classes"), 0), "parameters");
+        json_object_foreach(consts, k, v) if (is_type(v, "Report"))
+        {
+            json_array_append(reports, v);
+            json_array_append(params, p0 ? p0 : json_null());
+        }
+    }
 
     json_array_foreach(reports, i, v)
     {
@@ -389,14 +404,15 @@ static void run_test(const char *tmp, const char *verdir, const char *dir, const
         } else {
             snprintf(cas, sizeof cas, "%s/%s", dir, name);
         }
-        if (json_array_size(expected) && !type_known(ss, v)) {
+        json_t *par = json_array_get(params, i);
+        if (json_array_size(expected) && !type_known(ss, v, par)) {
             printf("skip %s: report type of %s is not in the %s schema (Shadowserver no longer "
                    "publishes it)\n",
                    cas, fname ? fname : "(no file name)", sch ? "test" : "Shadowserver");
             skipped++;
             continue;
         }
-        run_report(tmp, v, sch, &o);
+        run_report(tmp, v, par, sch, &o);
         if (json_array_size(expected) == 0) {
             /* must be rejected: a report error, or every row quarantined */
             if (o.rc != LIA_OK) {
@@ -462,6 +478,7 @@ static void run_test(const char *tmp, const char *verdir, const char *dir, const
     }
     json_decref(expected);
     json_decref(reports);
+    json_decref(params);
     lia_shadowserver_free(ss);
     json_decref(j);
 }

@@ -149,6 +149,8 @@ static void test_builtin_and_detect(void **state)
         assert_string_equal(ri.type, "vulnerable-system");
         assert_string_equal(ri.problem, "");
         assert_true(ri.nrequired >= 2);
+        assert_int_equal(lia_shadowserver_find(s, "Accessible-ICS"), idx); /* by feed name */
+        assert_int_equal(lia_shadowserver_find(s, "no-such-report"), -1);
     }
     for (size_t i = 0; i < lia_shadowserver_count(s); i++) { /* every report usable */
         lia_ss_report_info ri;
