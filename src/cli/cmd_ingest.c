@@ -155,6 +155,9 @@ int cmd_ingest(cli *c, int argc, char **argv)
         cli_errorf("ingest: unknown format '%s' (see liaison ingest --help)", o.format);
         return LIA_EXIT_USAGE;
     }
+    if (strcmp(o.format, "shadowserver") == 0 && /* e.g. from a registered feed */
+        (rc = cli_shadowserver_opts(c, &o.feed, o.path, schema_path, sizeof schema_path)))
+        return rc;
     if (!o.feed.report_name && strcmp(o.path, "-") != 0) /* formats may read it (blocklistde) */
         o.feed.report_name = strrchr(o.path, '/') ? strrchr(o.path, '/') + 1 : o.path;
     o.feed.observed_us = (int64_t)time(NULL) * 1000000;
