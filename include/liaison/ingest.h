@@ -17,6 +17,8 @@ typedef struct lia_ingest_opts {
     size_t batch;             /* events per batch (0 = LIA_BATCH) */
     size_t commit_every;      /* events per transaction (0 = LIA_COMMIT_EVENTS) */
     volatile int *stop;       /* set non-zero (e.g. by a signal) to stop early */
+    unsigned skip_stages;     /* bit (1u << LIA_ST_x): do not run that stage (e.g. a
+                                 conformance run that checks the parser alone) */
 } lia_ingest_opts;
 
 typedef struct lia_ingest_result {

@@ -15,6 +15,7 @@
 #include "liaison/notify.h"
 #include "liaison/pipeline.h"
 #include "liaison/route.h"
+#include "liaison/shadowserver.h"
 #include "liaison/slice.h"
 #include "liaison/store.h"
 

@@ -16,6 +16,7 @@
 #define LIA_BATCH 4096                  /* events per pipeline batch */
 #define LIA_COMMIT_EVENTS 50000         /* events per store transaction */
 #define LIA_READ_CHUNK (256u * 1024)    /* bytes read from a report at a time */
+#define LIA_MAX_SCHEMA (16u << 20)     /* a Shadowserver report schema file */
 #define LIA_MAX_QUERY_LIMIT 10000000    /* rows one `events` query may return */
 /* enrichment (src/enrich) */
 #define LIA_MAX_IPDATA_FILE (2ull << 30) /* one RIR / CSV IP data file: 2 GiB */

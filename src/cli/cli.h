@@ -80,5 +80,10 @@ int cmd_serve(cli *c, int argc, char **argv);
 int cmd_accounts(cli *c, int argc, char **argv);
 int cmd_taxii(cli *c, int argc, char **argv);
 int cmd_export(cli *c, int argc, char **argv);
+int cmd_shadowserver(cli *c, int argc, char **argv);
+/* For --format shadowserver: use the schema installed for the store (unless
+ * fo->map_path is given), the file name for detection, and the schema's feed
+ * name when fo->feed is not set. buf holds strings fo points to. */
+int cli_shadowserver_opts(cli *c, lia_feed_opts *fo, const char *path, char *buf, size_t n);
 
 #endif

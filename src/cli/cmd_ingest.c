@@ -50,11 +50,18 @@ static void ingest_usage(FILE *f)
             "its manifest.json is one report.\n"
             "\n"
             "Options:\n"
-            "  --feed NAME         feed name (feed.name of the events)   [required]\n"
+            "  --feed NAME         feed name (feed.name of the events)   [required,\n"
+            "                      except for --format shadowserver: the report's\n"
+            "                      feed name from Shadowserver's schema]\n"
             "  --format FORMAT     report format; default: the registered feed's\n"
             "                      (liaison feeds), else jsonl for *.json/*.jsonl,\n"
             "                      csv when --map is given\n"
-            "  --map FILE          CSV column mapping (docs/csv-mapping.md)\n"
+            "  --map FILE          CSV column mapping (docs/csv-mapping.md); for\n"
+            "                      shadowserver: a schema file to use instead\n"
+            "  --report TYPE       Shadowserver report type (e.g. scan_ics; implies\n"
+            "                      --format shadowserver); default:\n"
+            "                      detected from the file name (liaison shadowserver\n"
+            "                      reports lists them)\n"
             "  --provider NAME     feed.provider\n"
             "  --tlp LABEL         TLP of events that carry none (CLEAR GREEN AMBER\n"
             "                      AMBER+STRICT RED); default AMBER\n"
@@ -81,6 +88,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
         {"tlp", required_argument, NULL, 't'},    {"name", required_argument, NULL, 'n'},
         {"no-archive", no_argument, NULL, 'A'},   {"strict", no_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"report", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     lia_ingest_opts o;
@@ -88,6 +96,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
     lia_error err;
     lia_store *s = NULL;
     const char *tlp = "AMBER";
+    char schema_path[4096];
     int strict = 0, quiet = 0, ch, rc, tlp_given = 0;
     lia_feed reg;
     struct sigaction sa;
@@ -105,6 +114,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
         case 'p': o.feed.provider = optarg; break;
         case 't': tlp = optarg; tlp_given = 1; break;
         case 'n': o.feed.report_name = optarg; break;
+        case 'r': o.feed.subtype = optarg; break;
         case 'A': o.archive = 0; break;
         case 's': strict = 1; break;
         case 'q': quiet = 1; break;
@@ -119,6 +129,12 @@ int cmd_ingest(cli *c, int argc, char **argv)
         return LIA_EXIT_USAGE;
     }
     o.path = argv[optind];
+    if (!o.format && o.feed.subtype)
+        o.format = "shadowserver"; /* --report names a Shadowserver report type */
+    if (o.format && strcmp(o.format, "shadowserver") == 0) {
+        if ((rc = cli_shadowserver_opts(c, &o.feed, o.path, schema_path, sizeof schema_path)))
+            return rc;
+    }
     if (!o.feed.feed || !*o.feed.feed) {
         cli_errorf("ingest: --feed NAME is required");
         return LIA_EXIT_USAGE;
@@ -141,6 +157,9 @@ int cmd_ingest(cli *c, int argc, char **argv)
         cli_errorf("ingest: unknown format '%s' (see liaison ingest --help)", o.format);
         return LIA_EXIT_USAGE;
     }
+    if (strcmp(o.format, "shadowserver") == 0 && /* e.g. from a registered feed */
+        (rc = cli_shadowserver_opts(c, &o.feed, o.path, schema_path, sizeof schema_path)))
+        return rc;
     if (!o.feed.report_name && strcmp(o.path, "-") != 0) /* formats may read it (blocklistde) */
         o.feed.report_name = strrchr(o.path, '/') ? strrchr(o.path, '/') + 1 : o.path;
     o.feed.observed_us = (int64_t)time(NULL) * 1000000;

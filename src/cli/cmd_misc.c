@@ -156,8 +156,10 @@ static const struct demo_report {
     const char *format;
     const char *map;    /* under DATADIR/mappings/, or NULL */
 } demo_reports[] = {
-    {"2026-11-27-scan_ics-demo.csv", "shadowserver-scan_ics", "csv", "shadowserver-scan_ics.json"},
-    {"2026-11-27-scan_mqtt-demo.csv", "shadowserver-scan_mqtt", "csv", "shadowserver-scan_mqtt.json"},
+    /* feed NULL: the report's feed name from Shadowserver's schema; the
+     * report type comes from the file name */
+    {"2026-11-27-scan_ics-demo.csv", NULL, "shadowserver", NULL},
+    {"2026-11-27-scan_mqtt-demo.csv", NULL, "shadowserver", NULL},
     {"partner-events-demo.jsonl", "partner-sharing", "jsonl", NULL},
 };
 
@@ -207,7 +209,7 @@ int cmd_demo(cli *c, int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof demo_reports / sizeof demo_reports[0]; i++) {
         const struct demo_report *d = &demo_reports[i];
-        char path[4096], map[4096];
+        char path[4096], map[4096], schema[4096];
         lia_ingest_opts o;
         lia_ingest_result res;
         memset(&o, 0, sizeof o);
@@ -221,6 +223,11 @@ int cmd_demo(cli *c, int argc, char **argv)
         o.feed.map_path = d->map ? map : NULL;
         o.feed.tlp = LIA_TLP_AMBER;
         o.feed.observed_us = (int64_t)time(NULL) * 1000000;
+        if (strcmp(d->format, "shadowserver") == 0 &&
+            (rc = cli_shadowserver_opts(c, &o.feed, path, schema, sizeof schema))) {
+            lia_store_close(s);
+            return rc;
+        }
         lia_error_clear(&err);
         rc = lia_ingest(s, &o, &res, &err);
         if (rc) {
@@ -228,7 +235,7 @@ int cmd_demo(cli *c, int argc, char **argv)
             lia_store_close(s);
             return LIA_EXIT_ERROR;
         }
-        printf("ingest %-34s feed %-24s", d->file, d->feed);
+        printf("ingest %-34s feed %-24s", d->file, o.feed.feed);
         if (res.skipped)
             printf(" already ingested (report #%lld): nothing stored twice\n", (long long)res.report.id);
         else

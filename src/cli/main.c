@@ -19,6 +19,7 @@ static const cli_cmd commands[] = {
     {"route", "routing rules; explain and preview who receives what", cmd_route},
     {"notify", "e-mail digests to recipients (signed/encrypted OpenPGP, SMTP)", cmd_notify},
     {"export", "write events as STIX 2.1, a MISP feed or IODEF", cmd_export},
+    {"shadowserver", "Shadowserver report types: list, detect, update the schema", cmd_shadowserver},
     {"demo", "ingest the bundled sample reports and summarise them", cmd_demo},
     {"ip", "look IP addresses up in the IP data sources (country, ASN)", cmd_ip},
     {"serve", "serve the TAXII 2.1 API to partners (HTTP/HTTPS)", cmd_serve},

@@ -97,6 +97,23 @@ const lia_conv lia_convs[] = {
     {"float", conv_float, "number; stored as a JSON number in extra.*"},
     {"bool", conv_bool, "true/false/yes/no/y/n/1/0; a JSON boolean in extra.*"},
     {"trim", conv_trim, "strip spaces and tabs at both ends"},
+    /* Shadowserver schema names (src/feeds/convs_intelmq.c) */
+    {"add_UTC_to_timestamp", lia__conv_add_utc, "time with no zone is UTC; empty is an error"},
+    {"convert_date", lia__conv_date, "ISO 8601 or HTTP date, normalised to RFC 3339 UTC"},
+    {"convert_date_utc", lia__conv_date_utc, "time with no zone is UTC, normalised"},
+    {"convert_bool", lia__conv_bool, "Y/N yes/no true/false enabled/disabled 1/0"},
+    {"convert_int", lia__conv_int, "integer (JSON number in extra.*)"},
+    {"convert_float", lia__conv_float, "number (JSON number in extra.*)"},
+    {"invalidate_zero", lia__conv_invalidate_zero, "integer; 0 means absent"},
+    {"validate_to_none", lia__conv_validate_to_none, "\"\", \"0\" and \"unknown\" mean absent"},
+    {"validate_ip", lia__conv_validate_ip, "IP address; 0.0.0.0 means absent"},
+    {"validate_network", lia__conv_validate_network, "IP network with /prefix"},
+    {"validate_fqdn", lia__conv_validate_fqdn, "host name"},
+    {"force_base64", lia__conv_force_base64, "base64 kept, other text encoded"},
+    {"extract_cve_from_tag", lia__conv_extract_cve, "CVE ids in a ;-separated tag"},
+    {"scan_exchange_taxonomy", lia__conv_exchange_taxonomy, "taxonomy from an Exchange scan tag"},
+    {"scan_exchange_type", lia__conv_exchange_type, "type from an Exchange scan tag"},
+    {"scan_exchange_identifier", lia__conv_exchange_identifier, "identifier from an Exchange scan tag"},
     {NULL, NULL, NULL},
 };
 

@@ -28,6 +28,24 @@ typedef struct lia_conv {
 extern const lia_conv lia_convs[];
 lia_conv_fn lia_conv_find(const char *name);
 
+/* Conversions named as in Shadowserver's report schema (convs_intelmq.c). */
+int lia__conv_add_utc(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_date(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_date_utc(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_bool(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_int(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_float(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_invalidate_zero(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_validate_to_none(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_validate_ip(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_validate_network(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_validate_fqdn(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_force_base64(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_extract_cve(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_exchange_taxonomy(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_exchange_type(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+int lia__conv_exchange_identifier(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why);
+
 typedef struct lia_colmap {
     char *column;     /* header name; NULL when by index */
     int index;        /* column index when no header (-1 = by name) */

@@ -17,6 +17,7 @@ extern const lia_format lia_format_misp_freetext;
 extern const lia_format lia_format_stix;
 extern const lia_format lia_format_misp;
 extern const lia_format lia_format_iodef;
+extern const lia_format lia_format_shadowserver;
 
 const lia_format *const lia_formats[] = {
     &lia_format_jsonl,
@@ -32,6 +33,7 @@ const lia_format *const lia_formats[] = {
     &lia_format_stix,
     &lia_format_misp,
     &lia_format_iodef,
+    &lia_format_shadowserver,
     NULL,
 };
 

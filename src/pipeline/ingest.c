@@ -169,6 +169,7 @@ typedef struct run {
     lia_report *rep;
     const lia_format *fmt;
     void *fst;
+    const lia_stage *st[16]; /* the stages that run (lia_stages less o->skip_stages) */
     void *sst[16];
     size_t nstages;
     lia_batch batch;
@@ -189,7 +190,7 @@ static int flush_batch(run *r, lia_error *err)
     if (r->batch.n == 0)
         return LIA_OK;
     for (size_t i = 0; i < r->nstages; i++) {
-        const lia_stage *st = lia_stages[i];
+        const lia_stage *st = r->st[i];
         lia_counter *sc = &c[st->id];
         t0 = now_ns();
         sc->in += r->batch.n;
@@ -221,7 +222,7 @@ static int checkpoint(run *r, lia_error *err)
     if (rc)
         return rc;
     for (size_t i = 0; i < r->nstages; i++)
-        if (lia_stages[i]->flush && (rc = lia_stages[i]->flush(r->sst[i], err)))
+        if (r->st[i]->flush && (rc = r->st[i]->flush(r->sst[i], err)))
             return rc;
     t0 = now_ns();
     if (r->last_line > r->rep->lines_done)
@@ -341,8 +342,8 @@ static void close_run(run *r)
     if (r->fmt && r->fst)
         r->fmt->close(r->fst);
     for (size_t i = 0; i < r->nstages; i++)
-        if (lia_stages[i]->close)
-            lia_stages[i]->close(r->sst[i]);
+        if (r->st[i]->close)
+            r->st[i]->close(r->sst[i]);
     if (r->batch.ev) {
         for (size_t i = 0; i < r->batch.cap; i++)
             lia_event_free(&r->batch.ev[i]);
@@ -373,9 +374,13 @@ static int pipeline(run *r, int fd, lia_error *err)
         r->fst = NULL;
         goto out;
     }
-    for (r->nstages = 0; lia_stages[r->nstages]; r->nstages++) {
-        if ((rc = lia_stages[r->nstages]->open(&r->sst[r->nstages], &ing, err)))
+    for (size_t i = 0; lia_stages[i] && r->nstages < sizeof r->st / sizeof r->st[0]; i++) {
+        if (o->skip_stages & (1u << lia_stages[i]->id))
+            continue;
+        r->st[r->nstages] = lia_stages[i];
+        if ((rc = lia_stages[i]->open(&r->sst[r->nstages], &ing, err)))
             goto out;
+        r->nstages++;
     }
     while (!eof) {
         uint64_t t0 = now_ns();
