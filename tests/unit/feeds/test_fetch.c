@@ -34,9 +34,9 @@ typedef struct server {
     struct MHD_Daemon *d;
     uint16_t port;
     pthread_mutex_t mu;
-    int version;          /* which body /drop.txt serves */
+    int version; /* which body /drop.txt serves */
     int hits_drop, hits_fail, hits_flaky, hits_404;
-    char last_inm[128];   /* If-None-Match seen last on /drop.txt */
+    char last_inm[128]; /* If-None-Match seen last on /drop.txt */
 } server;
 
 static server srv;
@@ -421,11 +421,11 @@ static void test_due(void **state)
         int64_t interval, last_fetch_s, now_s;
         int want;
     } table[] = {
-        {1, 3600, 0, 1000, 1},       /* never fetched */
+        {1, 3600, 0, 1000, 1}, /* never fetched */
         {1, 3600, 1000, 1000 + 3599, 0},
         {1, 3600, 1000, 1000 + 3600, 1},
-        {0, 3600, 0, 1000, 0},       /* disabled */
-        {1, 0, 0, 1000, 0},          /* manual only */
+        {0, 3600, 0, 1000, 0}, /* disabled */
+        {1, 0, 0, 1000, 0},    /* manual only */
     };
     (void)state;
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -517,9 +517,12 @@ static void test_health(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conditional_get), cmocka_unit_test(test_server_error_retries),
-        cmocka_unit_test(test_size_cap_and_timeout), cmocka_unit_test(test_drop_directory),
-        cmocka_unit_test(test_registry),         cmocka_unit_test(test_due),
+        cmocka_unit_test(test_conditional_get),
+        cmocka_unit_test(test_server_error_retries),
+        cmocka_unit_test(test_size_cap_and_timeout),
+        cmocka_unit_test(test_drop_directory),
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_due),
         cmocka_unit_test(test_health),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
