@@ -213,7 +213,15 @@ static int feeds_add(lia_store *s, int argc, char **argv)
     SET('F', format);
     SET('p', provider);
     SET('D', doc);
-    SET('m', map_path);
+    if (vals['m']) { /* kept absolute: fetch may run from another directory */
+        char *abs = realpath(vals['m'], NULL);
+        if (!abs) {
+            cli_errorf("feeds add: --map %s: no such file", vals['m']);
+            return LIA_EXIT_USAGE;
+        }
+        snprintf(f.map_path, sizeof f.map_path, "%s", abs);
+        free(abs);
+    }
     SET('S', subtype);
 #undef SET
     if (vals['u']) {
