@@ -77,7 +77,7 @@ typedef struct lia_fetch_opts {
     long timeout_ms;         /* 0 = LIA_FETCH_TIMEOUT_MS (whole transfer) */
     int retries;             /* -1 = LIA_FETCH_RETRIES; retries after the first try */
     long backoff_ms;         /* 0 = LIA_FETCH_BACKOFF_MS; doubles per retry */
-    const char *ca_file;     /* extra CA bundle; NULL = system store */
+    const char *ca_file;     /* CA bundle to verify against; NULL = the system's */
     FILE *progress;          /* ingest progress line target or NULL */
     volatile int *stop;
 } lia_fetch_opts;

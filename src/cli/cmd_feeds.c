@@ -432,9 +432,13 @@ static int collect_due(void *ud, const lia_feed *f)
 int cmd_fetch(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"timeout", required_argument, NULL, 't'}, {"max-bytes", required_argument, NULL, 'b'},
-        {"retries", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"timeout", required_argument, NULL, 't'},
+        {"max-bytes", required_argument, NULL, 'b'},
+        {"retries", required_argument, NULL, 'r'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"ca-file", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     lia_fetch_opts o;
     lia_store *s = NULL;
@@ -471,6 +475,7 @@ int cmd_fetch(cli *c, int argc, char **argv)
             o.retries = (int)v;
             break;
         case 'q': quiet = 1; break;
+        case 'C': o.ca_file = optarg; break;
         case 'h':
             printf("usage: liaison [--db PATH] fetch [options] [NAME]\n\n"
                    "Fetch feed NAME now, or every enabled feed that is due per its schedule.\n"
@@ -482,6 +487,8 @@ int cmd_fetch(cli *c, int argc, char **argv)
                    "  --timeout SEC     whole-download timeout (default %d)\n"
                    "  --max-bytes N     size cap of a download (default %llu)\n"
                    "  --retries N       retries after the first attempt (default %d)\n"
+                   "  --ca-file PEM     verify servers against the CA certificates in PEM\n"
+                   "                    (e.g. a private feed server's CA)\n"
                    "  -q, --quiet       no progress line\n\n"
                    "Exit codes: 0 all fetched, 1 a feed failed (see liaison feeds health).\n",
                    LIA_FETCH_TIMEOUT_MS / 1000, (unsigned long long)LIA_FETCH_MAX_BYTES, LIA_FETCH_RETRIES);
