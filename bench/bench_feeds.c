@@ -19,14 +19,18 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void ip(lia_buf *b, unsigned i) { lia_buf_printf(b, "%u.%u.%u.%u", 11 + i % 200, (i >> 8) & 255, (i >> 3) & 255, 1 + i % 254); }
+static void ip(lia_buf *b, unsigned i)
+{
+    lia_buf_printf(b, "%u.%u.%u.%u", 11 + i % 200, (i >> 8) & 255, (i >> 3) & 255, 1 + i % 254);
+}
 
 static void gen(const char *format, unsigned rows, lia_buf *b)
 {
     if (strcmp(format, "feodotracker") == 0 || strcmp(format, "phishtank") == 0)
         lia_buf_puts(b, "[\n");
     if (strcmp(format, "dshield-block") == 0)
-        lia_buf_puts(b, "#    updated: Tue Dec 15 15:33:38 2015 UTC\nStart\tEnd\tNetblock\tAttacks\tName\tCountry\temail\n");
+        lia_buf_puts(b, "#    updated: Tue Dec 15 15:33:38 2015 "
+                        "UTC\nStart\tEnd\tNetblock\tAttacks\tName\tCountry\temail\n");
     if (strcmp(format, "spamhaus-drop") == 0)
         lia_buf_puts(b, "; Last-Modified: Mon, 14 Sep 2015 04:39:22 GMT\n");
     for (unsigned i = 0; i < rows; i++) {
@@ -34,18 +38,20 @@ static void gen(const char *format, unsigned rows, lia_buf *b)
             lia_buf_puts(b, i ? ",\n" : "");
             lia_buf_puts(b, "{\"ip_address\": \"");
             ip(b, i);
-            lia_buf_printf(b, "\", \"port\": %u, \"status\": \"online\", \"hostname\": \"h%u.example.net\", "
-                              "\"as_number\": %u, \"as_name\": \"EXAMPLE-AS\", \"country\": \"FR\", "
-                              "\"first_seen\": \"2021-01-17 07:44:46\", \"last_online\": \"2022-11-15\", "
-                              "\"malware\": \"Dridex\"}",
+            lia_buf_printf(b,
+                           "\", \"port\": %u, \"status\": \"online\", \"hostname\": \"h%u.example.net\", "
+                           "\"as_number\": %u, \"as_name\": \"EXAMPLE-AS\", \"country\": \"FR\", "
+                           "\"first_seen\": \"2021-01-17 07:44:46\", \"last_online\": \"2022-11-15\", "
+                           "\"malware\": \"Dridex\"}",
                            443 + i % 1000, i, 64496 + i % 1000);
         } else if (strcmp(format, "phishtank") == 0) {
             lia_buf_puts(b, i ? ",\n" : "");
-            lia_buf_printf(b, "{\"phish_id\": \"%u\", \"url\": \"https://login%u.example.com/secure/\", "
-                              "\"phish_detail_url\": \"http://www.phishtank.com/phish_detail.php?phish_id=%u\", "
-                              "\"submission_time\": \"2022-11-16T14:08:44+00:00\", \"verified\": \"yes\", "
-                              "\"verification_time\": \"2022-11-16T14:12:55+00:00\", \"online\": \"yes\", "
-                              "\"details\": [{\"ip_address\": \"",
+            lia_buf_printf(b,
+                           "{\"phish_id\": \"%u\", \"url\": \"https://login%u.example.com/secure/\", "
+                           "\"phish_detail_url\": \"http://www.phishtank.com/phish_detail.php?phish_id=%u\", "
+                           "\"submission_time\": \"2022-11-16T14:08:44+00:00\", \"verified\": \"yes\", "
+                           "\"verification_time\": \"2022-11-16T14:12:55+00:00\", \"online\": \"yes\", "
+                           "\"details\": [{\"ip_address\": \"",
                            i, i, i);
             ip(b, i);
             lia_buf_puts(b, "\", \"cidr_block\": \"10.0.0.0/8\", \"announcing_network\": \"8100\", "
@@ -74,8 +80,8 @@ static void gen(const char *format, unsigned rows, lia_buf *b)
 
 int main(int argc, char **argv)
 {
-    static const char *const formats[] = {"feodotracker", "phishtank", "spamhaus-drop", "dshield-block",
-                                          "openphish", "blocklistde", "misp-csv", "misp-freetext"};
+    static const char *const formats[] = {"feodotracker", "phishtank",   "spamhaus-drop", "dshield-block",
+                                          "openphish",    "blocklistde", "misp-csv",      "misp-freetext"};
     unsigned rows = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 200000;
     printf("%-15s %10s %10s %12s %8s %7s\n", "format", "rows", "events", "rows/s", "MB/s", "parse%");
     for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++) {

@@ -21,9 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const struct {
     const char *format, *subtype, *report_name;
 } formats[] = {
-    {"feodotracker", NULL, NULL},  {"phishtank", NULL, NULL},         {"spamhaus-drop", NULL, NULL},
-    {"dshield-block", NULL, NULL}, {"openphish", NULL, NULL},         {"blocklistde", NULL, "ssh.txt"},
-    {"misp-csv", NULL, NULL},      {"misp-csv", "1,2,3", NULL},       {"misp-freetext", NULL, NULL},
+    {"feodotracker", NULL, NULL},  {"phishtank", NULL, NULL},   {"spamhaus-drop", NULL, NULL},
+    {"dshield-block", NULL, NULL}, {"openphish", NULL, NULL},   {"blocklistde", NULL, "ssh.txt"},
+    {"misp-csv", NULL, NULL},      {"misp-csv", "1,2,3", NULL}, {"misp-freetext", NULL, NULL},
     {"blocklistde", "bots", NULL},
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])

@@ -22,20 +22,20 @@
 typedef struct lia_feed {
     char name[LIA_FEED_NAME_MAX]; /* [A-Za-z0-9._-]+ */
     char provider[128];
-    char format[64];              /* a registered format (lia_format_find) */
-    char url[2048];               /* http(s) URL, or "" for a drop directory */
-    char dir[1024];               /* drop directory, or "" for a URL feed */
-    int64_t interval_s;           /* schedule; 0 = only when named */
-    int tlp;                      /* default TLP of its events; -1 = none */
-    char doc[512];                /* documentation link */
-    char map_path[1024];          /* format option: CSV mapping file */
-    char subtype[128];            /* format option: report type, list, columns */
+    char format[64];     /* a registered format (lia_format_find) */
+    char url[2048];      /* http(s) URL, or "" for a drop directory */
+    char dir[1024];      /* drop directory, or "" for a URL feed */
+    int64_t interval_s;  /* schedule; 0 = only when named */
+    int tlp;             /* default TLP of its events; -1 = none */
+    char doc[512];       /* documentation link */
+    char map_path[1024]; /* format option: CSV mapping file */
+    char subtype[128];   /* format option: report type, list, columns */
     int enabled;
     /* state, written by lia_fetch_feed */
     char etag[256];
     char last_modified[128];
     int64_t created_us, last_fetch_us, last_success_us;
-    int last_ok;                  /* the last attempt succeeded */
+    int last_ok; /* the last attempt succeeded */
     char last_error[512];
 } lia_feed;
 
@@ -72,25 +72,25 @@ void lia_feed_from_preset(const lia_feed_preset *p, lia_feed *f);
 /* ---- fetching ---- */
 
 typedef struct lia_fetch_opts {
-    uint64_t max_bytes;        /* 0 = LIA_FETCH_MAX_BYTES */
-    long connect_timeout_ms;   /* 0 = LIA_FETCH_CONNECT_TIMEOUT_MS */
-    long timeout_ms;           /* 0 = LIA_FETCH_TIMEOUT_MS (whole transfer) */
-    int retries;               /* -1 = LIA_FETCH_RETRIES; retries after the first try */
-    long backoff_ms;           /* 0 = LIA_FETCH_BACKOFF_MS; doubles per retry */
-    const char *ca_file;       /* extra CA bundle; NULL = system store */
-    FILE *progress;            /* ingest progress line target or NULL */
+    uint64_t max_bytes;      /* 0 = LIA_FETCH_MAX_BYTES */
+    long connect_timeout_ms; /* 0 = LIA_FETCH_CONNECT_TIMEOUT_MS */
+    long timeout_ms;         /* 0 = LIA_FETCH_TIMEOUT_MS (whole transfer) */
+    int retries;             /* -1 = LIA_FETCH_RETRIES; retries after the first try */
+    long backoff_ms;         /* 0 = LIA_FETCH_BACKOFF_MS; doubles per retry */
+    const char *ca_file;     /* CA bundle to verify against; NULL = the system's */
+    FILE *progress;          /* ingest progress line target or NULL */
     volatile int *stop;
 } lia_fetch_opts;
 
 enum lia_fetch_status {
-    LIA_FETCH_INGESTED = 1,    /* new content was ingested */
-    LIA_FETCH_NOT_MODIFIED,    /* 304, or same content as an earlier report */
-    LIA_FETCH_EMPTY,           /* drop directory had no new file */
+    LIA_FETCH_INGESTED = 1, /* new content was ingested */
+    LIA_FETCH_NOT_MODIFIED, /* 304, or same content as an earlier report */
+    LIA_FETCH_EMPTY,        /* drop directory had no new file */
 };
 
 typedef struct lia_fetch_result {
     int status;
-    long http_code;            /* last HTTP status (URL feeds) */
+    long http_code; /* last HTTP status (URL feeds) */
     int attempts;
     uint64_t bytes;
     unsigned files, files_failed; /* drop directory */
@@ -114,10 +114,10 @@ int lia_fetch_feed(lia_store *s, const char *name, const lia_fetch_opts *o, lia_
 typedef struct lia_feed_health {
     const lia_feed *feed;
     uint64_t reports, rows, events, quarantined;
-    double events_per_s;       /* stored events per second of pipeline time */
+    double events_per_s; /* stored events per second of pipeline time */
     int64_t last_report_us;
-    int late;                  /* enabled, scheduled, no success within 2 x interval */
-    int failing;               /* the last attempt failed */
+    int late;    /* enabled, scheduled, no success within 2 x interval */
+    int failing; /* the last attempt failed */
 } lia_feed_health;
 typedef int (*lia_health_cb)(void *ud, const lia_feed_health *h);
 int lia_feeds_health(lia_store *s, int64_t now_us, lia_health_cb cb, void *ud, lia_error *err);

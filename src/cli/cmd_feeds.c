@@ -10,7 +10,10 @@
 
 #include "cli/cli.h"
 
-static int64_t now_us(void) { return (int64_t)time(NULL) * 1000000; }
+static int64_t now_us(void)
+{
+    return (int64_t)time(NULL) * 1000000;
+}
 
 /* "3600", "90s", "15m", "6h", "1d" -> seconds; -1 on error. */
 static int64_t parse_duration(const char *s)
@@ -21,10 +24,22 @@ static int64_t parse_duration(const char *s)
     if (n == 0 || n >= sizeof num)
         return -1;
     switch (s[n - 1]) {
-    case 's': mul = 1; n--; break;
-    case 'm': mul = 60; n--; break;
-    case 'h': mul = 3600; n--; break;
-    case 'd': mul = 86400; n--; break;
+    case 's':
+        mul = 1;
+        n--;
+        break;
+    case 'm':
+        mul = 60;
+        n--;
+        break;
+    case 'h':
+        mul = 3600;
+        n--;
+        break;
+    case 'd':
+        mul = 86400;
+        n--;
+        break;
     default: break;
     }
     memcpy(num, s, n);
@@ -58,35 +73,34 @@ static void fmt_time(int64_t us, char *out, size_t n)
 
 static void feeds_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: liaison [--db PATH] feeds COMMAND [ARGS]\n"
-            "\n"
-            "The feed registry: where reports come from, in which format, how often.\n"
-            "\n"
-            "  list                      registered feeds\n"
-            "  add NAME --format F (--url URL | --dir DIR) [options]\n"
-            "  add --preset P [--name NAME] [options]   a well-known feed (see presets)\n"
-            "  presets                   well-known public feeds\n"
-            "  show NAME                 one feed, with its fetch state\n"
-            "  enable NAME | disable NAME\n"
-            "  remove NAME               (its stored reports and events stay)\n"
-            "  health                    per feed: last fetch/success/error, reports, rows,\n"
-            "                            events, quarantined, events/s; LATE = no success\n"
-            "                            within 2 x its interval, FAILING = last attempt\n"
-            "                            failed; exit 3 if any feed is flagged\n"
-            "\n"
-            "Options of add:\n"
-            "  --format F        report format (liaison ingest --help lists them)\n"
-            "  --url URL         fetch over http(s) (liaison fetch)\n"
-            "  --dir DIR         drop directory: new files are ingested, then moved\n"
-            "                    into DIR/done or DIR/failed\n"
-            "  --interval DUR    schedule: 3600, 90s, 15m, 6h, 1d (default 1h; 0 = manual)\n"
-            "  --provider NAME   feed.provider\n"
-            "  --tlp LABEL       TLP of its events (default AMBER)\n"
-            "  --doc URL         documentation link\n"
-            "  --map FILE        CSV mapping file (format csv)\n"
-            "  --subtype S       format option (report type, list name, value columns)\n"
-            "  --disabled        add it disabled\n");
+    fprintf(f, "usage: liaison [--db PATH] feeds COMMAND [ARGS]\n"
+               "\n"
+               "The feed registry: where reports come from, in which format, how often.\n"
+               "\n"
+               "  list                      registered feeds\n"
+               "  add NAME --format F (--url URL | --dir DIR) [options]\n"
+               "  add --preset P [--name NAME] [options]   a well-known feed (see presets)\n"
+               "  presets                   well-known public feeds\n"
+               "  show NAME                 one feed, with its fetch state\n"
+               "  enable NAME | disable NAME\n"
+               "  remove NAME               (its stored reports and events stay)\n"
+               "  health                    per feed: last fetch/success/error, reports, rows,\n"
+               "                            events, quarantined, events/s; LATE = no success\n"
+               "                            within 2 x its interval, FAILING = last attempt\n"
+               "                            failed; exit 3 if any feed is flagged\n"
+               "\n"
+               "Options of add:\n"
+               "  --format F        report format (liaison ingest --help lists them)\n"
+               "  --url URL         fetch over http(s) (liaison fetch)\n"
+               "  --dir DIR         drop directory: new files are ingested, then moved\n"
+               "                    into DIR/done or DIR/failed\n"
+               "  --interval DUR    schedule: 3600, 90s, 15m, 6h, 1d (default 1h; 0 = manual)\n"
+               "  --provider NAME   feed.provider\n"
+               "  --tlp LABEL       TLP of its events (default AMBER)\n"
+               "  --doc URL         documentation link\n"
+               "  --map FILE        CSV mapping file (format csv)\n"
+               "  --subtype S       format option (report type, list name, value columns)\n"
+               "  --disabled        add it disabled\n");
 }
 
 static int print_feed_row(void *ud, const lia_feed *f)
@@ -132,12 +146,18 @@ static void show_feed(const lia_feed *f)
 static int feeds_add(lia_store *s, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"format", required_argument, NULL, 'F'},  {"url", required_argument, NULL, 'u'},
-        {"dir", required_argument, NULL, 'd'},     {"interval", required_argument, NULL, 'i'},
-        {"provider", required_argument, NULL, 'p'}, {"tlp", required_argument, NULL, 't'},
-        {"doc", required_argument, NULL, 'D'},     {"map", required_argument, NULL, 'm'},
-        {"subtype", required_argument, NULL, 'S'}, {"disabled", no_argument, NULL, 'x'},
-        {"preset", required_argument, NULL, 'P'},  {"name", required_argument, NULL, 'n'},
+        {"format", required_argument, NULL, 'F'},
+        {"url", required_argument, NULL, 'u'},
+        {"dir", required_argument, NULL, 'd'},
+        {"interval", required_argument, NULL, 'i'},
+        {"provider", required_argument, NULL, 'p'},
+        {"tlp", required_argument, NULL, 't'},
+        {"doc", required_argument, NULL, 'D'},
+        {"map", required_argument, NULL, 'm'},
+        {"subtype", required_argument, NULL, 'S'},
+        {"disabled", no_argument, NULL, 'x'},
+        {"preset", required_argument, NULL, 'P'},
+        {"name", required_argument, NULL, 'n'},
         {NULL, 0, NULL, 0},
     };
     lia_feed f;
@@ -187,13 +207,21 @@ static int feeds_add(lia_store *s, int argc, char **argv)
     }
     if (name)
         snprintf(f.name, sizeof f.name, "%s", name);
-#define SET(ch, field)                                                                             \
-    if (vals[ch])                                                                                  \
+#define SET(ch, field)                                                                                       \
+    if (vals[ch])                                                                                            \
     snprintf(f.field, sizeof f.field, "%s", vals[ch])
     SET('F', format);
     SET('p', provider);
     SET('D', doc);
-    SET('m', map_path);
+    if (vals['m']) { /* kept absolute: fetch may run from another directory */
+        char *abs = realpath(vals['m'], NULL);
+        if (!abs) {
+            cli_errorf("feeds add: --map %s: no such file", vals['m']);
+            return LIA_EXIT_USAGE;
+        }
+        snprintf(f.map_path, sizeof f.map_path, "%s", abs);
+        free(abs);
+    }
     SET('S', subtype);
 #undef SET
     if (vals['u']) {
@@ -216,11 +244,13 @@ static int feeds_add(lia_store *s, int argc, char **argv)
             f.url[0] = '\0';
     }
     if (vals['i'] && (f.interval_s = parse_duration(vals['i'])) < 0) {
-        cli_errorf("feeds add: --interval %s: a duration like 3600, 90s, 15m, 6h or 1d is expected", vals['i']);
+        cli_errorf("feeds add: --interval %s: a duration like 3600, 90s, 15m, 6h or 1d is expected",
+                   vals['i']);
         return LIA_EXIT_USAGE;
     }
     if (vals['t'] && lia_parse_tlp(vals['t'], strlen(vals['t']), &f.tlp, NULL)) {
-        cli_errorf("feeds add: --tlp %s: not a TLP 2.0 label (CLEAR GREEN AMBER AMBER+STRICT RED)", vals['t']);
+        cli_errorf("feeds add: --tlp %s: not a TLP 2.0 label (CLEAR GREEN AMBER AMBER+STRICT RED)",
+                   vals['t']);
         return LIA_EXIT_USAGE;
     }
     if (disabled)
@@ -254,8 +284,11 @@ static int print_health(void *ud, const lia_feed_health *h)
     if (strlen(ls) > 19)
         ls[19] = '\0';
     printf("%-24s %-8s %-20s %-20s %7llu %9llu %9llu %7llu %10.0f  %s\n", f->name,
-           h->failing ? "FAILING" : h->late ? "LATE" : f->enabled ? "ok" : "disabled", lf, ls,
-           (unsigned long long)h->reports, (unsigned long long)h->rows, (unsigned long long)h->events,
+           h->failing   ? "FAILING"
+           : h->late    ? "LATE"
+           : f->enabled ? "ok"
+                        : "disabled",
+           lf, ls, (unsigned long long)h->reports, (unsigned long long)h->rows, (unsigned long long)h->events,
            (unsigned long long)h->quarantined, h->events_per_s, f->last_error);
     if (h->failing && h->late)
         printf("%-24s (also LATE: no success within 2 x its interval)\n", "");
@@ -278,8 +311,8 @@ int cmd_feeds(cli *c, int argc, char **argv)
         for (const lia_feed_preset *p = lia_feed_presets; p->name; p++) {
             char iv[32];
             fmt_duration(p->interval_s, iv, sizeof iv);
-            printf("%-28s %-15s %-7s %s\n%-52s %s\n%-52s %s\n", p->name, p->format, iv, p->url, "",
-                   p->doc, "", p->summary);
+            printf("%-28s %-15s %-7s %s\n%-52s %s\n%-52s %s\n", p->name, p->format, iv, p->url, "", p->doc,
+                   "", p->summary);
         }
         return LIA_EXIT_OK;
     }
@@ -399,9 +432,13 @@ static int collect_due(void *ud, const lia_feed *f)
 int cmd_fetch(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"timeout", required_argument, NULL, 't'}, {"max-bytes", required_argument, NULL, 'b'},
-        {"retries", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"timeout", required_argument, NULL, 't'},
+        {"max-bytes", required_argument, NULL, 'b'},
+        {"retries", required_argument, NULL, 'r'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"ca-file", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     lia_fetch_opts o;
     lia_store *s = NULL;
@@ -438,6 +475,7 @@ int cmd_fetch(cli *c, int argc, char **argv)
             o.retries = (int)v;
             break;
         case 'q': quiet = 1; break;
+        case 'C': o.ca_file = optarg; break;
         case 'h':
             printf("usage: liaison [--db PATH] fetch [options] [NAME]\n\n"
                    "Fetch feed NAME now, or every enabled feed that is due per its schedule.\n"
@@ -449,6 +487,8 @@ int cmd_fetch(cli *c, int argc, char **argv)
                    "  --timeout SEC     whole-download timeout (default %d)\n"
                    "  --max-bytes N     size cap of a download (default %llu)\n"
                    "  --retries N       retries after the first attempt (default %d)\n"
+                   "  --ca-file PEM     verify servers against the CA certificates in PEM\n"
+                   "                    (e.g. a private feed server's CA)\n"
                    "  -q, --quiet       no progress line\n\n"
                    "Exit codes: 0 all fetched, 1 a feed failed (see liaison feeds health).\n",
                    LIA_FETCH_TIMEOUT_MS / 1000, (unsigned long long)LIA_FETCH_MAX_BYTES, LIA_FETCH_RETRIES);

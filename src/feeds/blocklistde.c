@@ -24,8 +24,7 @@ static const bl_list lists[] = {
     {"imap", "ids-alert", "imap", "IP reported as having run attacks on the service IMAP, SASL, POP3"},
     {"ftp", "ids-alert", "ftp", "IP reported as having run attacks on the service FTP"},
     {"sip", "ids-alert", "sip", "IP reported as having run attacks on the service SIP, VOIP, Asterisk"},
-    {"bots", "spam", NULL,
-     "IP reported as having spammed on IRC, open forums, wikis or registration forms."},
+    {"bots", "spam", NULL, "IP reported as having spammed on IRC, open forums, wikis or registration forms."},
     {"strongips", "blacklist", NULL, "IP reported as having run attacks in last 2 months"},
     {"ircbot", "infected-system", "irc", NULL},
     {"bruteforcelogin", "brute-force", NULL,
@@ -83,8 +82,7 @@ static int bl_parse(void *st, const char *buf, size_t len, int eof, lia_records 
     return lia_ctxlines_split(&b->cl, buf, len, eof, out, bl_line, NULL, err);
 }
 
-static int bl_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
-                        lia_error *err)
+static int bl_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev, lia_error *err)
 {
     bl *b = st;
     lia_slice ip = lia_feed_trim(rs->fields[r->first]);

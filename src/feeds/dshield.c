@@ -45,15 +45,13 @@ static int dsh_line(void *ud, lia_slice line, lia_slice *ctx)
     return LIA_LINE_EMIT;
 }
 
-static int dsh_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
-                     lia_error *err)
+static int dsh_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     dsh *d = st;
     return lia_ctxlines_split(&d->cl, buf, len, eof, out, dsh_line, d, err);
 }
 
-static int dsh_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
-                         lia_error *err)
+static int dsh_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev, lia_error *err)
 {
     lia_slice rest = rs->fields[r->first], updated = rs->fields[r->first + 1];
     lia_slice col[7];
@@ -86,7 +84,8 @@ static int dsh_normalise(void *st, const lia_records *rs, const lia_record *r, l
         if ((rc = lia_event_extra_int(ev, "attacks", 7, v, err)))
             return rc;
     }
-    if (n > 4 && col[4].len && (rc = lia_event_extra_str(ev, "network_name", 12, col[4].ptr, col[4].len, err)))
+    if (n > 4 && col[4].len &&
+        (rc = lia_event_extra_str(ev, "network_name", 12, col[4].ptr, col[4].len, err)))
         return rc;
     if (n > 5 && col[5].len &&
         (rc = lia_event_set(ev, LIA_F_SOURCE_GEOLOCATION_CC, col[5].ptr, col[5].len, err)))

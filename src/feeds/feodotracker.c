@@ -13,7 +13,7 @@
 #include "feeds/objrec.h"
 
 /* CSV columns, named as in the JSON form. */
-static const char *const csv_names[] = {"first_seen", "ip_address", "port",
+static const char *const csv_names[] = {"first_seen", "ip_address",  "port",
                                         "status",     "last_online", "malware"};
 
 static int feodo_open(void **st, const lia_feed_opts *o, lia_error *err)
@@ -28,8 +28,7 @@ static int feodo_open(void **st, const lia_feed_opts *o, lia_error *err)
     return LIA_OK;
 }
 
-static int feodo_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
-                       lia_error *err)
+static int feodo_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     return lia_objrec_parse(st, buf, len, eof, out, err);
 }
@@ -56,8 +55,7 @@ static lia_slice text_of(const lia_jobj *o, const char *const *keys)
     return LIA_SLICE_NULL;
 }
 
-static int set_of(lia_event *ev, lia_field f, const lia_jobj *o, const char *const *keys,
-                  lia_error *err)
+static int set_of(lia_event *ev, lia_field f, const lia_jobj *o, const char *const *keys, lia_error *err)
 {
     lia_slice s = text_of(o, keys);
     return s.ptr ? lia_event_set(ev, f, s.ptr, s.len, err) : LIA_OK;

@@ -163,7 +163,8 @@ static int fetch_url(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fet
     curl_easy_setopt(c, CURLOPT_URL, f->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     /* an https feed is never redirected down to plain http */
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(f->url, "https:", 6) == 0 ? "https" : "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+                     strncmp(f->url, "https:", 6) == 0 ? "https" : "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -176,7 +177,9 @@ static int fetch_url(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fet
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.max);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "liaison/" "0.1");
+    curl_easy_setopt(c, CURLOPT_USERAGENT,
+                     "liaison/"
+                     "0.1");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
@@ -209,9 +212,9 @@ static int fetch_url(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fet
         res->http_code = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->http_code);
         if (x.oversize || cc == CURLE_FILESIZE_EXCEEDED) {
-            rc = lia_error_set(err, LIA_ELIMIT, "url", f->url, strlen(f->url),
-                               "the response is larger than the cap of %llu bytes",
-                               (unsigned long long)x.max);
+            rc =
+                lia_error_set(err, LIA_ELIMIT, "url", f->url, strlen(f->url),
+                              "the response is larger than the cap of %llu bytes", (unsigned long long)x.max);
             goto out;
         }
         if (x.io_error) {
@@ -283,7 +286,8 @@ static int move_into(const char *dir, const char *name, const char *sub, lia_err
     for (int i = 1; access(to, F_OK) == 0 && i < 1000; i++)
         snprintf(to, sizeof to, "%s/%s.%d", d, name, i);
     if (rename(from, to) != 0)
-        return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot move %s to %s: %s", from, to, strerror(errno));
+        return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot move %s to %s: %s", from, to,
+                             strerror(errno));
     return LIA_OK;
 }
 
@@ -298,8 +302,8 @@ static int fetch_dir(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fet
     lia_error first;
     lia_error_clear(&first);
     if (!d)
-        return lia_error_set(err, LIA_EIO, "dir", f->dir, strlen(f->dir), "cannot open the drop directory: %s",
-                             strerror(errno));
+        return lia_error_set(err, LIA_EIO, "dir", f->dir, strlen(f->dir),
+                             "cannot open the drop directory: %s", strerror(errno));
     while ((e = readdir(d)) && n < LIA_FETCH_MAX_FILES) {
         char p[2200];
         struct stat st;

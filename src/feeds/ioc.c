@@ -9,9 +9,12 @@ enum { K_NONE, K_URL, K_IP, K_IPPORT, K_NET, K_MD5, K_SHA1, K_SHA256, K_EMAIL, K
 
 static const struct {
     const char *from, *to;
-} fangs[] = {{"[.]", "."}, {"(.)", "."}, {"{.}", "."}, {"[dot]", "."}, {"[:]", ":"},
-             {"[@]", "@"}, {"[at]", "@"}, {"hxxps://", "https://"}, {"hxxp://", "http://"},
-             {"hXXps://", "https://"}, {"hXXp://", "http://"}, {"[://]", "://"}};
+} fangs[] = {{"[.]", "."},           {"(.)", "."},
+             {"{.}", "."},           {"[dot]", "."},
+             {"[:]", ":"},           {"[@]", "@"},
+             {"[at]", "@"},          {"hxxps://", "https://"},
+             {"hxxp://", "http://"}, {"hXXps://", "https://"},
+             {"hXXp://", "http://"}, {"[://]", "://"}};
 
 static lia_slice refang(lia_slice t, lia_buf *b)
 {
@@ -106,8 +109,8 @@ static int classify(lia_slice t, size_t *colon)
     return K_FQDN;
 }
 
-static const char *const kind_names[] = {NULL,   "url",  "ip",     "ip:port", "network", "md5",
-                                         "sha1", "sha256", "e-mail", "domain", NULL};
+static const char *const kind_names[] = {NULL,   "url",    "ip",     "ip:port", "network", "md5",
+                                         "sha1", "sha256", "e-mail", "domain",  NULL};
 
 const char *lia_ioc_kind(lia_slice tok, lia_buf *scratch)
 {
@@ -145,13 +148,14 @@ int lia_ioc_set(lia_event *ev, lia_slice tok, int strict, lia_buf *scratch, lia_
         size_t dl;
         const char *why = NULL;
         if (at == t.ptr || lia_parse_fqdn(at + 1, t.len - (size_t)(at - t.ptr) - 1, d, sizeof d, &dl, &why))
-            return lia_error_set(err, LIA_EINVAL, "source.account", t.ptr, t.len,
-                                 "not an e-mail address: %s", why ? why : "empty local part");
+            return lia_error_set(err, LIA_EINVAL, "source.account", t.ptr, t.len, "not an e-mail address: %s",
+                                 why ? why : "empty local part");
         return lia_event_set(ev, LIA_F_SOURCE_ACCOUNT, t.ptr, t.len, err);
     }
     case K_FQDN: return lia_event_set(ev, LIA_F_SOURCE_FQDN, t.ptr, t.len, err);
     case K_BROKEN:
-        return lia_error_set(err, LIA_EINVAL, NULL, t.ptr, t.len, "looks like an address but is not a valid IP, IP:port or network");
+        return lia_error_set(err, LIA_EINVAL, NULL, t.ptr, t.len,
+                             "looks like an address but is not a valid IP, IP:port or network");
     default:
         if (!strict)
             return LIA_ENOTFOUND;

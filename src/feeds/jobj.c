@@ -13,7 +13,10 @@ void lia_jobj_init(lia_jobj *o)
     lia_buf_init(&o->scratch, LIA_MAX_ROW * 2);
 }
 
-void lia_jobj_free(lia_jobj *o) { lia_buf_free(&o->scratch); }
+void lia_jobj_free(lia_jobj *o)
+{
+    lia_buf_free(&o->scratch);
+}
 
 typedef struct rd {
     const char *s, *p, *end;
@@ -333,7 +336,7 @@ end:
         fail(&r, "data after the object");
         goto bad;
     }
-    for (size_t i = 0; i < o->n; i++) { /* the scratch no longer moves */
+    for (size_t i = 0; i < o->n; i++) {               /* the scratch no longer moves */
         const char *base = lia_buf_cstr(&o->scratch); /* "" when nothing was unescaped */
         o->m[i].key = (lia_slice){base + koff[i], klen[i]};
         o->m[i].val = vraw[i] ? (lia_slice){vraw[i], vlen[i]} : (lia_slice){base + voff[i], vlen[i]};

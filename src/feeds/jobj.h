@@ -14,7 +14,7 @@ enum { LIA_J_NULL, LIA_J_STRING, LIA_J_NUMBER, LIA_J_BOOL, LIA_J_OBJECT, LIA_J_A
 
 typedef struct lia_jmember {
     lia_slice key;
-    lia_slice val;   /* unescaped string, or the JSON text of other kinds */
+    lia_slice val; /* unescaped string, or the JSON text of other kinds */
     int kind;
 } lia_jmember;
 

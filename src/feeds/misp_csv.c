@@ -112,8 +112,7 @@ oom:
     return 1;
 }
 
-static int mcsv_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
-                      lia_error *err)
+static int mcsv_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     mcsv *m = st;
     int rc = LIA_OK;
@@ -130,8 +129,7 @@ static int mcsv_parse(void *st, const char *buf, size_t len, int eof, lia_record
     return LIA_OK;
 }
 
-static int mcsv_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
-                          lia_error *err)
+static int mcsv_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev, lia_error *err)
 {
     mcsv *m = st;
     int rc = lia_ioc_set(ev, lia_slice_trim(rs->fields[r->first]), 1, &m->scratch, err);

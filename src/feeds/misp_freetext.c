@@ -41,11 +41,14 @@ static int ft_open(void **st, const lia_feed_opts *o, lia_error *err)
 
 static int is_sep(char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == ',' || c == ';' || c == '|' || c == '"' ||
-           c == '\'' || c == '<' || c == '>';
+    return c == ' ' || c == '\t' || c == '\r' || c == ',' || c == ';' || c == '|' || c == '"' || c == '\'' ||
+           c == '<' || c == '>';
 }
 
-static int is_trail(char c) { return c == '.' || c == ')' || c == ':' || c == '!' || c == '?'; }
+static int is_trail(char c)
+{
+    return c == '.' || c == ')' || c == ':' || c == '!' || c == '?';
+}
 
 static int ft_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
@@ -90,8 +93,7 @@ oom:
     return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
 }
 
-static int ft_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
-                        lia_error *err)
+static int ft_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev, lia_error *err)
 {
     ftext *f = st;
     int rc = lia_ioc_set(ev, rs->fields[r->first], 0, &f->scratch, err);

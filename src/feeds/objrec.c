@@ -42,12 +42,15 @@ void lia_objrec_free(lia_objrec *r)
     r->csv = NULL;
 }
 
-static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 /* ---- JSON ---- */
 
-static int emit_err(lia_objrec *r, lia_records *out, uint64_t line, const char *p, size_t n,
-                    int code, const char *why)
+static int emit_err(lia_objrec *r, lia_records *out, uint64_t line, const char *p, size_t n, int code,
+                    const char *why)
 {
     if (n > RAW_EXCERPT)
         n = RAW_EXCERPT;
@@ -169,8 +172,7 @@ static int json_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_r
         size_t n = len - start;
         if (r->elem.len + n > LIA_MAX_ROW) {
             if ((rc = emit_err(r, out, r->elem_line, r->elem.len ? r->elem.ptr : buf + start,
-                               r->elem.len ? r->elem.len : n, LIA_ELIMIT,
-                               "JSON element longer than 1 MiB")))
+                               r->elem.len ? r->elem.len : n, LIA_ELIMIT, "JSON element longer than 1 MiB")))
                 return rc;
             r->oversize = 1;
             lia_buf_reset(&r->elem);
@@ -185,9 +187,8 @@ static int json_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_r
                 return rc;
         } else if (r->in_elem) {
             r->in_elem = 0;
-            if (!r->oversize &&
-                (rc = emit_err(r, out, r->elem_line, r->elem.ptr, r->elem.len, LIA_EPARSE,
-                               "JSON element not terminated at the end of the report")))
+            if (!r->oversize && (rc = emit_err(r, out, r->elem_line, r->elem.ptr, r->elem.len, LIA_EPARSE,
+                                               "JSON element not terminated at the end of the report")))
                 return rc;
             r->oversize = 0;
             lia_buf_reset(&r->elem);
@@ -273,8 +274,7 @@ static int on_row(void *ud, const lia_csv_row *row)
         return 0;
     }
     copy = !(row->raw.ptr >= r->chunk && row->raw.ptr < r->chunk + r->chunklen);
-    if (lia_records_add(r->out, row->line, row->raw, row->fields, row->nfields, row->err, row->why,
-                        copy))
+    if (lia_records_add(r->out, row->line, row->raw, row->fields, row->nfields, row->err, row->why, copy))
         goto oom;
     return 0;
 oom:
@@ -283,8 +283,7 @@ oom:
     return 1;
 }
 
-static int csv_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,
-                     lia_error *err)
+static int csv_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     int rc = LIA_OK;
     if (!r->csv) {
@@ -311,8 +310,7 @@ static int csv_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_re
     return LIA_OK;
 }
 
-static int split(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,
-                 lia_error *err)
+static int split(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     int rc;
     if (r->mode == LIA_OBJREC_JSON) {
@@ -324,8 +322,7 @@ static int split(lia_objrec *r, const char *buf, size_t len, int eof, lia_record
     return csv_split(r, buf, len, eof, out, err);
 }
 
-int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,
-                     lia_error *err)
+int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     int rc;
     lia_buf_free(&r->pre);
@@ -349,7 +346,7 @@ int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_re
             len -= 3;
         }
         if (r->elem.len) { /* the blank prefix first; records may point into
-                              * it, so it lives until the next call */
+                            * it, so it lives until the next call */
             r->pre = r->elem;
             lia_buf_init(&r->elem, LIA_MAX_ROW);
             if ((rc = split(r, r->pre.ptr, r->pre.len, 0, out, err)))
@@ -359,8 +356,8 @@ int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_re
     return split(r, buf, len, eof, out, err);
 }
 
-int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *rec,
-                      const lia_jobj **out, lia_error *err)
+int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *rec, const lia_jobj **out,
+                      lia_error *err)
 {
     const lia_slice *f = rs->fields + rec->first;
     lia_jobj *o = &r->obj;
@@ -386,13 +383,12 @@ int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *re
             n = 1;
         }
         if (rec->nfields != n)
-            return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
-                                 "record has %u fields, %zu are expected", rec->nfields, n);
+            return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "record has %u fields, %zu are expected",
+                                 rec->nfields, n);
         o->n = 0;
         for (size_t i = 0; i < n; i++) {
             if (!lia_utf8_valid(f[i].ptr, f[i].len))
-                return lia_error_set(err, LIA_EINVAL, names[i], f[i].ptr, f[i].len,
-                                     "not valid UTF-8");
+                return lia_error_set(err, LIA_EINVAL, names[i], f[i].ptr, f[i].len, "not valid UTF-8");
             if (lia_jobj_add(o, lia_slice_from(names[i]), f[i]))
                 return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d columns",
                                      LIA_JOBJ_MAX_MEMBERS);
@@ -422,9 +418,7 @@ lia_slice lia_objrec_text(const lia_jobj *o, const char *key)
     if (!m)
         return LIA_SLICE_NULL;
     switch (m->kind) {
-    case LIA_J_STRING:
-        s = lia_slice_trim(m->val);
-        return s.len ? s : LIA_SLICE_NULL;
+    case LIA_J_STRING: s = lia_slice_trim(m->val); return s.len ? s : LIA_SLICE_NULL;
     case LIA_J_NUMBER:
     case LIA_J_BOOL: return m->val;
     default: return LIA_SLICE_NULL;

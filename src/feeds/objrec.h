@@ -21,19 +21,19 @@ enum { LIA_OBJREC_UNKNOWN = 0, LIA_OBJREC_JSON = 1, LIA_OBJREC_CSV = 2 };
 typedef struct lia_objrec {
     int mode;
     /* JSON splitter state */
-    int started;       /* saw '[' (array) or first '{' (object stream) */
-    int array;         /* top level is an array */
-    int done;          /* array closed */
+    int started; /* saw '[' (array) or first '{' (object stream) */
+    int array;   /* top level is an array */
+    int done;    /* array closed */
     int depth;
     int in_str, esc;
     int in_elem;
-    int oversize;      /* skipping an element longer than LIA_MAX_ROW */
-    int trailing_err;  /* 1: data after the array seen, 2: reported */
+    int oversize;     /* skipping an element longer than LIA_MAX_ROW */
+    int trailing_err; /* 1: data after the array seen, 2: reported */
     uint64_t trailing_line;
-    uint64_t line;     /* current physical line (1-based) */
+    uint64_t line; /* current physical line (1-based) */
     uint64_t elem_line;
-    lia_buf elem;      /* element bytes spanning chunks; blank prefix while sniffing */
-    lia_buf pre;       /* the blank prefix, alive until the next parse call */
+    lia_buf elem; /* element bytes spanning chunks; blank prefix while sniffing */
+    lia_buf pre;  /* the blank prefix, alive until the next parse call */
     /* CSV */
     lia_csv *csv;
     const char *const *names; /* fixed column names (NULL: header row) */
@@ -45,12 +45,12 @@ typedef struct lia_objrec {
     lia_records *out;
     const char *chunk;
     size_t chunklen;
-    char comment;      /* CSV comment character */
+    char comment; /* CSV comment character */
     int data_seen;
-    int comment_header; /* a "# a,b,c" comment before the data names the columns */
+    int comment_header;      /* a "# a,b,c" comment before the data names the columns */
     const char *single_name; /* name of the only column of a one-column CSV */
-    lia_jobj obj;      /* the current record */
-    lia_jobj sub;      /* a nested object of it */
+    lia_jobj obj;            /* the current record */
+    lia_jobj sub;            /* a nested object of it */
 } lia_objrec;
 
 /* names: fixed CSV column names (borrowed, must outlive r) or NULL when the
@@ -60,12 +60,11 @@ typedef struct lia_objrec {
  * single_name (a row of one field is that column, e.g. a plain IP list). */
 void lia_objrec_init(lia_objrec *r, const char *const *names, size_t nnames, char comment);
 void lia_objrec_free(lia_objrec *r);
-int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out,
-                     lia_error *err);
+int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_records *out, lia_error *err);
 /* The record as a flat JSON object (owned by r, valid until the next call),
  * or an error in err. */
-int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *rec,
-                      const lia_jobj **out, lia_error *err);
+int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *rec, const lia_jobj **out,
+                      lia_error *err);
 /* The first element of array member key, if it is an object (valid until
  * the next call), else NULL. */
 const lia_jobj *lia_objrec_first(lia_objrec *r, const lia_jobj *o, const char *key);

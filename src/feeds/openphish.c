@@ -21,14 +21,12 @@ static int op_line(void *ud, lia_slice line, lia_slice *ctx)
     return t.len == 0 || t.ptr[0] == '#' ? LIA_LINE_SKIP : LIA_LINE_EMIT;
 }
 
-static int op_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
-                    lia_error *err)
+static int op_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     return lia_ctxlines_split(st, buf, len, eof, out, op_line, NULL, err);
 }
 
-static int op_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
-                        lia_error *err)
+static int op_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev, lia_error *err)
 {
     lia_slice url = lia_feed_trim(rs->fields[r->first]);
     int rc = lia_event_set(ev, LIA_F_SOURCE_URL, url.ptr, url.len, err);

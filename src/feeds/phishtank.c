@@ -18,8 +18,7 @@ static int pt_open(void **st, const lia_feed_opts *o, lia_error *err)
     return LIA_OK;
 }
 
-static int pt_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
-                    lia_error *err)
+static int pt_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     return lia_objrec_parse(st, buf, len, eof, out, err);
 }
@@ -32,8 +31,7 @@ static int extra(lia_event *ev, const char *key, const lia_jobj *o, const char *
     return lia_event_extra_str(ev, key, strlen(key), s.ptr, s.len, err);
 }
 
-static int pt_normalise(void *st, const lia_records *rs, const lia_record *rec, lia_event *ev,
-                        lia_error *err)
+static int pt_normalise(void *st, const lia_records *rs, const lia_record *rec, lia_event *ev, lia_error *err)
 {
     const lia_jobj *o = NULL, *d;
     lia_slice s;

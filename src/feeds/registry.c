@@ -59,8 +59,8 @@ int lia__feeds_db(lia_store *s, sqlite3 **out, lia_error *err)
                              "the feed registry needs the SQLite store");
     if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
         return dberr(db, err, "creating tables");
-    if (sqlite3_prepare_v2(db, "SELECT value FROM feed_registry_meta WHERE key='schema_version'", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT value FROM feed_registry_meta WHERE key='schema_version'", -1, &st,
+                           NULL) != SQLITE_OK)
         return dberr(db, err, "reading schema version");
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int(st, 0);
@@ -78,8 +78,8 @@ static int name_ok(const char *n)
     if (len == 0 || len >= LIA_FEED_NAME_MAX)
         return 0;
     for (const char *p = n; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '_' || *p == '-'))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+              *p == '_' || *p == '-'))
             return 0;
     return 1;
 }
@@ -94,7 +94,8 @@ int lia_feed_validate(const lia_feed *f, lia_error *err)
     if (!f->url[0] == !f->dir[0])
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "a feed has either a URL or a drop directory");
     if (f->url[0] && strncmp(f->url, "https://", 8) != 0 && strncmp(f->url, "http://", 7) != 0)
-        return lia_error_set(err, LIA_EINVAL, "url", f->url, strlen(f->url), "only http:// and https:// URLs");
+        return lia_error_set(err, LIA_EINVAL, "url", f->url, strlen(f->url),
+                             "only http:// and https:// URLs");
     if (f->dir[0] && f->dir[0] != '/')
         return lia_error_set(err, LIA_EINVAL, "dir", f->dir, strlen(f->dir),
                              "the drop directory must be an absolute path");
@@ -195,8 +196,8 @@ int lia_feeds_get(lia_store *s, const char *name, lia_feed *out, lia_error *err)
     return rc;
 }
 
-static int exec_one(lia_store *s, const char *sql, const char *name, int iarg, int has_i,
-                    const char *what, lia_error *err)
+static int exec_one(lia_store *s, const char *sql, const char *name, int iarg, int has_i, const char *what,
+                    lia_error *err)
 {
     sqlite3 *db;
     sqlite3_stmt *st = NULL;

@@ -45,8 +45,7 @@ static int drop_line(void *ud, lia_slice line, lia_slice *ctx)
     return LIA_LINE_EMIT;
 }
 
-static int drop_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
-                      lia_error *err)
+static int drop_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     drop *d = st;
     return lia_ctxlines_split(&d->cl, buf, len, eof, out, drop_line, d, err);
@@ -88,8 +87,7 @@ static int drop_json(drop *d, lia_event *ev, lia_slice line, lia_error *err)
     return LIA_OK;
 }
 
-static int drop_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
-                          lia_error *err)
+static int drop_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev, lia_error *err)
 {
     lia_slice line = lia_feed_trim(rs->fields[r->first]);
     lia_slice lastmod = rs->fields[r->first + 1];
@@ -102,8 +100,8 @@ static int drop_normalise(void *st, const lia_records *rs, const lia_record *r, 
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "no network or ASN before ';'");
     if ((rc = lia_event_set(ev, LIA_F_CLASSIFICATION_TYPE, "spam", 4, err)))
         return rc;
-    if (head.len > 2 && (head.ptr[0] | 32) == 'a' && (head.ptr[1] | 32) == 's' &&
-        head.ptr[2] >= '0' && head.ptr[2] <= '9') { /* ASN-DROP */
+    if (head.len > 2 && (head.ptr[0] | 32) == 'a' && (head.ptr[1] | 32) == 's' && head.ptr[2] >= '0' &&
+        head.ptr[2] <= '9') { /* ASN-DROP */
         if ((rc = lia_event_set(ev, LIA_F_SOURCE_ASN, head.ptr, head.len, err)))
             return rc;
         lia_feed_cut(rest, '|', &cc, &name);

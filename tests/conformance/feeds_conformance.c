@@ -23,27 +23,27 @@ typedef struct fcase {
     const char *expected; /* under LIAISON_TESTDATA (or the source root for misp) */
     const char *format;
     const char *subtype;
-    const char *report;   /* constant holding the Report; NULL: default_input_message */
-    const char *events;   /* constant(s) holding the events, comma-separated */
-    int template_lines;   /* events = TEMPLATE + source.ip for each line of the report */
-    const char *file;     /* report from this file instead (under LIAISON_TESTDATA) */
+    const char *report; /* constant holding the Report; NULL: default_input_message */
+    const char *events; /* constant(s) holding the events, comma-separated */
+    int template_lines; /* events = TEMPLATE + source.ip for each line of the report */
+    const char *file;   /* report from this file instead (under LIAISON_TESTDATA) */
 } fcase;
 
 static const fcase cases[] = {
-    {"abusech/feodotracker", "intelmq/feeds/abusech/expected/feodotracker.expected.json",
-     "feodotracker", NULL, NULL, "OUTPUT", 0, NULL},
-    {"blocklistde/imap", "intelmq/feeds/blocklistde/expected/parser.expected.json", "blocklistde",
-     NULL, "REPORT", "TEMPLATE", 1, NULL},
+    {"abusech/feodotracker", "intelmq/feeds/abusech/expected/feodotracker.expected.json", "feodotracker",
+     NULL, NULL, "OUTPUT", 0, NULL},
+    {"blocklistde/imap", "intelmq/feeds/blocklistde/expected/parser.expected.json", "blocklistde", NULL,
+     "REPORT", "TEMPLATE", 1, NULL},
     {"dshield/block", "intelmq/feeds/dshield/expected/block.expected.json", "dshield-block", NULL,
      "EXAMPLE_REPORT", "EVENTS", 0, NULL},
-    {"openphish/feed", "intelmq/feeds/openphish/expected/parser.expected.json", "openphish", NULL,
-     NULL, "OUTPUT1,OUTPUT2", 0, NULL},
-    {"phishtank/online-valid", "intelmq/feeds/phishtank/expected/parser.expected.json", "phishtank",
-     NULL, NULL, "OUTPUT", 0, NULL},
+    {"openphish/feed", "intelmq/feeds/openphish/expected/parser.expected.json", "openphish", NULL, NULL,
+     "OUTPUT1,OUTPUT2", 0, NULL},
+    {"phishtank/online-valid", "intelmq/feeds/phishtank/expected/parser.expected.json", "phishtank", NULL,
+     NULL, "OUTPUT", 0, NULL},
     {"spamhaus/drop", "intelmq/feeds/spamhaus/expected/drop.expected.json", "spamhaus-drop", NULL,
      "NETWORK_REPORT", "NETWORK_EVENTS", 0, NULL},
-    {"spamhaus/asndrop", "intelmq/feeds/spamhaus/expected/drop.expected.json", "spamhaus-drop",
-     NULL, "ASN_REPORT", "ASN_EVENTS", 0, NULL},
+    {"spamhaus/asndrop", "intelmq/feeds/spamhaus/expected/drop.expected.json", "spamhaus-drop", NULL,
+     "ASN_REPORT", "ASN_EVENTS", 0, NULL},
     {"misp/feed-csv", "@misp.json", "misp-csv", NULL, NULL, "feed-csv", 0, "misp/feed-csv/feed.csv"},
     {"misp/feed-freetext", "@misp.json", "misp-freetext", NULL, NULL, "feed-freetext", 0,
      "misp/feed-freetext/feed.txt"},
@@ -93,8 +93,10 @@ static json_t *load_diffs(const char *path)
         if (!d->cas || !d->field || !d->kind || !d->reason || strlen(d->reason) < 10 ||
             (strcmp(d->kind, "missing") && strcmp(d->kind, "extra") && strcmp(d->kind, "value") &&
              strcmp(d->kind, "quarantined"))) {
-            fprintf(stderr, "%s: entry %zu needs case, field, kind (missing|extra|value|quarantined) "
-                            "and a reason\n", path, i);
+            fprintf(stderr,
+                    "%s: entry %zu needs case, field, kind (missing|extra|value|quarantined) "
+                    "and a reason\n",
+                    path, i);
             json_decref(j);
             return NULL;
         }
@@ -108,7 +110,7 @@ static json_t *load_diffs(const char *path)
 typedef struct item {
     uint64_t line;
     int64_t id;
-    json_t *ev;       /* NULL for a quarantined row */
+    json_t *ev; /* NULL for a quarantined row */
     char reason[300];
 } item;
 
@@ -190,8 +192,8 @@ static void report_bad(const char *cas, size_t idx, const char *key, const char 
 {
     char *e = exp ? json_dumps(exp, JSON_ENCODE_ANY) : NULL;
     char *a = act ? json_dumps(act, JSON_ENCODE_ANY) : NULL;
-    printf("    %s event %zu: %s: %s (expected %s, Liaison %s)\n", cas, idx + 1, key, kind,
-           e ? e : "absent", a ? a : "absent");
+    printf("    %s event %zu: %s: %s (expected %s, Liaison %s)\n", cas, idx + 1, key, kind, e ? e : "absent",
+           a ? a : "absent");
     free(e);
     free(a);
 }
@@ -326,7 +328,7 @@ static int run_case(const fcase *c, const char *testdata, const char *confdir)
             report = json_object_get(json_object_get(doc, "constants"), c->report);
         else
             report = json_object_get(json_array_get(json_object_get(doc, "test_classes"), 0),
-                                      "default_input_message");
+                                     "default_input_message");
         b64 = json_string_value(json_object_get(report, "raw"));
         if (!b64) {
             printf("FAIL %s: no report in %s\n", c->name, c->expected);
@@ -397,8 +399,7 @@ static int run_case(const fcase *c, const char *testdata, const char *confdir)
         if (!e) {
             t.bad++;
             printf("    %s: Liaison has %s %zu more than expected (line %llu)\n", c->name,
-                   g.it[i].ev ? "an event" : "a quarantined row", i + 1,
-                   (unsigned long long)g.it[i].line);
+                   g.it[i].ev ? "an event" : "a quarantined row", i + 1, (unsigned long long)g.it[i].line);
         } else if (i >= g.n) {
             t.bad++;
             printf("    %s event %zu: missing from Liaison's output\n", c->name, i + 1);

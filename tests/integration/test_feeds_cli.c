@@ -43,13 +43,15 @@ static const step steps[] = {
     {"feeds add x --format nope --url https://example.org/", 2, "unknown format"},
     {"feeds add x --format openphish", 2, "either a URL or a drop directory"},
     {"feeds add x --format openphish --url https://example.org/ --interval often", 2, "duration"},
-    {"feeds add dropper --format spamhaus-drop --dir %D/drop --interval 15m --provider Spamhaus", 0, "feed dropper added"},
+    {"feeds add dropper --format spamhaus-drop --dir %D/drop --interval 15m --provider Spamhaus", 0,
+     "feed dropper added"},
     {"feeds add broken --format openphish --url http://127.0.0.1:1/feed.txt --interval 1h", 0, "added"},
     {"feeds list", 0, "dropper                      spamhaus-drop   yes      15m"},
     {"feeds show dropper", 0, "provider:       Spamhaus"},
     {"feeds show nope", 1, "no such feed"},
     {"feeds health", 0, "dropper                  ok       never"},
-    {"fetch --retries 0 --timeout 5 dropper", 0, "dropper: 1 file(s), 0 failed: 2 rows, 2 events, 0 quarantined"},
+    {"fetch --retries 0 --timeout 5 dropper", 0,
+     "dropper: 1 file(s), 0 failed: 2 rows, 2 events, 0 quarantined"},
     {"fetch --retries 0 --timeout 5 dropper", 0, "dropper: no new file"},
     {"fetch --retries 0 --timeout 5 broken", 1, "broken: FAILED"},
     {"feeds health", 3, "broken                   FAILING"},
@@ -69,7 +71,9 @@ static void run_steps(void **state)
     assert_non_null(bin);
     snprintf(d, sizeof d, "%s/drop", dir);
     assert_int_equal(mkdir(d, 0700), 0);
-    write_file("drop/drop.txt", "; Last-Modified: Mon, 14 Sep 2015 04:39:22 GMT\n192.0.2.0/24 ; SBL1\n198.51.100.0/24 ; SBL2\n");
+    write_file(
+        "drop/drop.txt",
+        "; Last-Modified: Mon, 14 Sep 2015 04:39:22 GMT\n192.0.2.0/24 ; SBL1\n198.51.100.0/24 ; SBL2\n");
     write_file("asn.txt", "; ASN-DROP\nAS64496 ; FR | EXAMPLE-AS\nAS64497 ; | OTHER\n");
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         char args[512], cmd[1200], out[16384];

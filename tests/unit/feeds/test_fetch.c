@@ -6,7 +6,9 @@
  * connection) started and stopped by the test serves: a report with an ETag
  * (200, then 304 to a conditional GET), a 500 that never heals, one that
  * heals on the third try, a body over the size cap, a slow answer (timeout)
- * and a 404. Drop directories use a temporary directory. */
+ * and a 404; a second one speaks TLS with a self-signed certificate (made
+ * for this test only) to check that certificates are verified. Drop
+ * directories use a temporary directory. */
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -34,10 +36,29 @@ typedef struct server {
     struct MHD_Daemon *d;
     uint16_t port;
     pthread_mutex_t mu;
-    int version;          /* which body /drop.txt serves */
+    int version; /* which body /drop.txt serves */
     int hits_drop, hits_fail, hits_flaky, hits_404;
-    char last_inm[128];   /* If-None-Match seen last on /drop.txt */
+    char last_inm[128]; /* If-None-Match seen last on /drop.txt */
 } server;
+
+/* Self-signed certificate for 127.0.0.1 (CN and IP SAN) and its key, made for
+ * this test only (openssl req -x509 -newkey ec -days 36500). */
+static const char test_cert[] = "-----BEGIN CERTIFICATE-----\n"
+                                "MIIBkTCCATagAwIBAgIUQPE12n/+jW35VVcZndwnhXLT46gwCgYIKoZIzj0EAwIw\n"
+                                "FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyODA2NTI0MVoYDzIxMjYxMTA0\n"
+                                "MDY1MjQxWjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO\n"
+                                "PQMBBwNCAATEhutuYQnolDeLbDheT8JJXOhmR3CO9+UVOrt+Gl5uIG27HX5NYXa5\n"
+                                "9UOsG8cDhfvmb+A6diOhKczgB9ic8knto2QwYjAdBgNVHQ4EFgQUfk4SXawn5wdz\n"
+                                "T11KSSKEbGiwJyIwHwYDVR0jBBgwFoAUfk4SXawn5wdzT11KSSKEbGiwJyIwDwYD\n"
+                                "VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0kAMEYC\n"
+                                "IQCMkVl+r4NflRRJgZY44+oq2mZ4/IRHJTQy8iUrtZ+IPgIhAK7iWqpNh8z8vwOe\n"
+                                "8Mrtqd5HVLc9UaMCL+DAku+dpFFs\n"
+                                "-----END CERTIFICATE-----\n";
+static const char test_key[] = "-----BEGIN PRIVATE KEY-----\n"
+                               "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgMe0tNAOCjA56FkHx\n"
+                               "GLhG7iHFCot5CAd5vYrTEsaD0QChRANCAATEhutuYQnolDeLbDheT8JJXOhmR3CO\n"
+                               "9+UVOrt+Gl5uIG27HX5NYXa59UOsG8cDhfvmb+A6diOhKczgB9ic8knt\n"
+                               "-----END PRIVATE KEY-----\n";
 
 static server srv;
 static char tmpdir[128];
@@ -275,6 +296,55 @@ static void test_size_cap_and_timeout(void **state)
     assert_false(f.last_ok);
 }
 
+/* HTTPS: a certificate nobody vouches for is refused (and not retried);
+ * trusted through ca_file, the same server is fetched. */
+static void test_tls_verification(void **state)
+{
+    struct sockaddr_in sa;
+    struct MHD_Daemon *d;
+    const union MHD_DaemonInfo *info;
+    lia_fetch_opts o = fast_opts();
+    lia_fetch_result res;
+    lia_error err;
+    lia_feed f;
+    char ca[256];
+    FILE *fp;
+    (void)state;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        skip();
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0,
+                         NULL, NULL, handler, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                         MHD_OPTION_HTTPS_MEM_KEY, test_key, MHD_OPTION_HTTPS_MEM_CERT, test_cert,
+                         MHD_OPTION_END);
+    assert_non_null(d);
+    info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    assert_non_null(info);
+    memset(&f, 0, sizeof f);
+    snprintf(f.name, sizeof f.name, "tls");
+    snprintf(f.format, sizeof f.format, "spamhaus-drop");
+    snprintf(f.url, sizeof f.url, "https://127.0.0.1:%u/flaky", info->port);
+    f.tlp = -1;
+    f.enabled = 1;
+    lia_error_clear(&err);
+    assert_int_equal(lia_feeds_add(store, &f, &err), LIA_OK);
+    assert_int_equal(lia_fetch_feed(store, "tls", &o, &res, &err), LIA_ENET);
+    assert_int_equal(res.attempts, 1);
+    assert_non_null(strstr(err.reason, "certificate"));
+
+    snprintf(ca, sizeof ca, "%s/ca.pem", tmpdir);
+    fp = fopen(ca, "w");
+    assert_non_null(fp);
+    fputs(test_cert, fp);
+    fclose(fp);
+    o.ca_file = ca;
+    assert_int_equal(lia_fetch_feed(store, "tls", &o, &res, &err), LIA_OK);
+    assert_int_equal(res.http_code, 200);
+    MHD_stop_daemon(d);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -421,11 +491,11 @@ static void test_due(void **state)
         int64_t interval, last_fetch_s, now_s;
         int want;
     } table[] = {
-        {1, 3600, 0, 1000, 1},       /* never fetched */
+        {1, 3600, 0, 1000, 1}, /* never fetched */
         {1, 3600, 1000, 1000 + 3599, 0},
         {1, 3600, 1000, 1000 + 3600, 1},
-        {0, 3600, 0, 1000, 0},       /* disabled */
-        {1, 0, 0, 1000, 0},          /* manual only */
+        {0, 3600, 0, 1000, 0}, /* disabled */
+        {1, 0, 0, 1000, 0},    /* manual only */
     };
     (void)state;
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -517,9 +587,13 @@ static void test_health(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conditional_get), cmocka_unit_test(test_server_error_retries),
-        cmocka_unit_test(test_size_cap_and_timeout), cmocka_unit_test(test_drop_directory),
-        cmocka_unit_test(test_registry),         cmocka_unit_test(test_due),
+        cmocka_unit_test(test_conditional_get),
+        cmocka_unit_test(test_server_error_retries),
+        cmocka_unit_test(test_size_cap_and_timeout),
+        cmocka_unit_test(test_tls_verification),
+        cmocka_unit_test(test_drop_directory),
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_due),
         cmocka_unit_test(test_health),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

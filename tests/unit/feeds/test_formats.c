@@ -22,8 +22,8 @@
 
 #include "liaison/liaison.h"
 
-static void run(const char *format, const char *subtype, const char *report_name, const char *in,
-                size_t len, size_t chunk, lia_buf *out)
+static void run(const char *format, const char *subtype, const char *report_name, const char *in, size_t len,
+                size_t chunk, lia_buf *out)
 {
     const lia_format *f = lia_format_find(format);
     lia_feed_opts o;
@@ -93,14 +93,17 @@ static const fcase cases[] = {
     /* ---- feodotracker: JSON array, CSV, broken elements ---- */
     {"feodotracker", NULL, NULL,
      "[\n {\"ip_address\": \"192.0.2.1\", \"port\": 443, \"status\": \"online\", \"hostname\": null,\n"
-     "  \"as_number\": 64496, \"as_name\": \"EX\", \"country\": \"FR\", \"first_seen\": \"2021-01-17 07:44:46\",\n"
+     "  \"as_number\": 64496, \"as_name\": \"EX\", \"country\": \"FR\", \"first_seen\": \"2021-01-17 "
+     "07:44:46\",\n"
      "  \"last_online\": \"2022-11-15\", \"malware\": \"Dridex\"},\n"
      " {\"ip_address\": \"192.0.2.2\", \"last_online\": \"2022-11-15\", \"malware\": \"QakBot\"},\n"
      " {\"ip_address\": \"not-an-ip\"},\n"
      " {\"port\": 1}, 42\n]\n",
      "2 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
-     "\"malware.name\":\"dridex\",\"source.as_name\":\"EX\",\"source.asn\":64496,\"source.geolocation.cc\":\"FR\","
-     "\"source.ip\":\"192.0.2.1\",\"source.port\":443,\"status\":\"online\",\"time.source\":\"2021-01-17T07:44:46+00:00\","
+     "\"malware.name\":\"dridex\",\"source.as_name\":\"EX\",\"source.asn\":64496,\"source.geolocation.cc\":"
+     "\"FR\","
+     "\"source.ip\":\"192.0.2.1\",\"source.port\":443,\"status\":\"online\",\"time.source\":\"2021-01-17T07:"
+     "44:46+00:00\","
      "\"extra.last_online\":\"2022-11-15\"}\n"
      "5 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
      "\"malware.name\":\"qakbot\",\"source.ip\":\"192.0.2.2\",\"time.source\":\"2022-11-15T00:00:00+00:00\","
@@ -126,8 +129,9 @@ static const fcase cases[] = {
      "2 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
      "\"source.ip\":\"192.0.2.6\"}\n"
      "4 ! source.ip: \"198.51.100.300\": octet > 255\n"},
-    {"feodotracker", NULL, NULL, "[{\"ip_address\": \"192.0.2.1\"", "1 ! JSON element not terminated at the end of the report\n"
-                                                                     "1 ! JSON array not closed at the end of the report (truncated?)\n"},
+    {"feodotracker", NULL, NULL, "[{\"ip_address\": \"192.0.2.1\"",
+     "1 ! JSON element not terminated at the end of the report\n"
+     "1 ! JSON array not closed at the end of the report (truncated?)\n"},
     {"feodotracker", NULL, NULL, /* JSON strings: escapes, brackets inside, errors */
      "[{\"ip_address\":\"192.0.2.1\",\"as_name\":\"Caf\\u00e9 \\ud83d\\ude00 \\\"q\\\" a]}b\"},\n"
      "{\"ip_address\":\"192.0.2.2\",},\n"
@@ -154,42 +158,64 @@ static const fcase cases[] = {
     /* ---- phishtank ---- */
     {"phishtank", NULL, NULL,
      "[{\"phish_id\": 123, \"url\": \"https://Example.COM/login\", \"phish_detail_url\": "
-     "\"http://www.phishtank.com/phish_detail.php?phish_id=123\", \"submission_time\": \"2022-11-16T14:08:44+00:00\","
+     "\"http://www.phishtank.com/phish_detail.php?phish_id=123\", \"submission_time\": "
+     "\"2022-11-16T14:08:44+00:00\","
      " \"verified\": \"yes\", \"online\": \"no\", \"details\": [{\"ip_address\": \"198.51.100.7\", "
-     "\"cidr_block\": \"198.51.100.0/24\", \"announcing_network\": \"64500\", \"country\": \"US\"}], \"target\": \"Bank\"},"
+     "\"cidr_block\": \"198.51.100.0/24\", \"announcing_network\": \"64500\", \"country\": \"US\"}], "
+     "\"target\": \"Bank\"},"
      " {\"url\": \"https://example.org/\", \"online\": \"maybe\"}]",
-     "1 {\"classification.taxonomy\":\"fraud\",\"classification.type\":\"phishing\",\"event_description.target\":\"Bank\","
-     "\"event_description.url\":\"http://www.phishtank.com/phish_detail.php?phish_id=123\",\"source.asn\":64500,"
+     "1 "
+     "{\"classification.taxonomy\":\"fraud\",\"classification.type\":\"phishing\",\"event_description."
+     "target\":\"Bank\","
+     "\"event_description.url\":\"http://www.phishtank.com/"
+     "phish_detail.php?phish_id=123\",\"source.asn\":64500,"
      "\"source.geolocation.cc\":\"US\",\"source.ip\":\"198.51.100.7\",\"source.network\":\"198.51.100.0/24\","
-     "\"source.url\":\"https://example.com/login\",\"status\":\"offline\",\"time.source\":\"2022-11-16T14:08:44+00:00\","
+     "\"source.url\":\"https://example.com/"
+     "login\",\"status\":\"offline\",\"time.source\":\"2022-11-16T14:08:44+00:00\","
      "\"extra.phishtank.phish_id\":\"123\",\"extra.phishtank.verified\":\"yes\"}\n"
      "1 ! status: \"maybe\": \"online\" is not yes or no\n"},
     {"phishtank", NULL, NULL,
      "phish_id,url,phish_detail_url,submission_time,verified,verification_time,online,target\n"
      "7,http://example.net/a,,2022-11-16T14:08:44+00:00,yes,2022-11-16T14:12:55+00:00,yes,Other\n",
-     "2 {\"classification.taxonomy\":\"fraud\",\"classification.type\":\"phishing\",\"event_description.target\":\"Other\","
-     "\"source.url\":\"http://example.net/a\",\"status\":\"online\",\"time.source\":\"2022-11-16T14:08:44+00:00\","
+     "2 "
+     "{\"classification.taxonomy\":\"fraud\",\"classification.type\":\"phishing\",\"event_description."
+     "target\":\"Other\","
+     "\"source.url\":\"http://example.net/"
+     "a\",\"status\":\"online\",\"time.source\":\"2022-11-16T14:08:44+00:00\","
      "\"extra.phishtank.phish_id\":\"7\","
-     "\"extra.phishtank.verification_time\":\"2022-11-16T14:12:55+00:00\",\"extra.phishtank.verified\":\"yes\"}\n"},
+     "\"extra.phishtank.verification_time\":\"2022-11-16T14:12:55+00:00\",\"extra.phishtank.verified\":"
+     "\"yes\"}\n"},
     /* ---- spamhaus-drop: text (network and ASN), JSON lines ---- */
     {"spamhaus-drop", NULL, NULL,
      "; Spamhaus DROP List\n; Last-Modified: Mon, 14 Sep 2015 04:39:22 GMT\n"
-     "192.0.2.0/24 ; SBL1\r\nAS64496 ; AE | EXAMPLE-AS\nAS64497 ; | Other\n; comment\n300.0.0.0/8 ; SBL2\n ; \n",
-     "3 {\"classification.taxonomy\":\"abusive-content\",\"classification.type\":\"spam\",\"source.network\":\"192.0.2.0/24\","
+     "192.0.2.0/24 ; SBL1\r\nAS64496 ; AE | EXAMPLE-AS\nAS64497 ; | Other\n; comment\n300.0.0.0/8 ; SBL2\n ; "
+     "\n",
+     "3 "
+     "{\"classification.taxonomy\":\"abusive-content\",\"classification.type\":\"spam\",\"source.network\":"
+     "\"192.0.2.0/24\","
      "\"time.source\":\"2015-09-14T04:39:22+00:00\",\"extra.blocklist\":\"SBL1\"}\n"
-     "4 {\"classification.taxonomy\":\"abusive-content\",\"classification.type\":\"spam\",\"source.as_name\":\"EXAMPLE-AS\","
+     "4 "
+     "{\"classification.taxonomy\":\"abusive-content\",\"classification.type\":\"spam\",\"source.as_name\":"
+     "\"EXAMPLE-AS\","
      "\"source.asn\":64496,\"source.geolocation.cc\":\"AE\",\"time.source\":\"2015-09-14T04:39:22+00:00\"}\n"
-     "5 {\"classification.taxonomy\":\"abusive-content\",\"classification.type\":\"spam\",\"source.as_name\":\"Other\","
+     "5 "
+     "{\"classification.taxonomy\":\"abusive-content\",\"classification.type\":\"spam\",\"source.as_name\":"
+     "\"Other\","
      "\"source.asn\":64497,\"time.source\":\"2015-09-14T04:39:22+00:00\"}\n"
      "7 ! source.network: \"300.0.0.0/8\": octet > 255\n"},
     {"spamhaus-drop", NULL, NULL,
      "{\"cidr\":\"203.0.113.0/24\",\"sblid\":\"SBL9\",\"rir\":\"apnic\"}\n"
      "{\"asn\":64511,\"rir\":\"ripencc\",\"domain\":\"example.com\",\"cc\":\"NL\",\"asname\":\"EX-AS\"}\n"
      "{\"foo\":1}\n{\"type\":\"metadata\",\"timestamp\":1700000000}\n",
-     "1 {\"classification.taxonomy\":\"abusive-content\",\"classification.type\":\"spam\",\"source.network\":\"203.0.113.0/24\","
+     "1 "
+     "{\"classification.taxonomy\":\"abusive-content\",\"classification.type\":\"spam\",\"source.network\":"
+     "\"203.0.113.0/24\","
      "\"extra.blocklist\":\"SBL9\",\"extra.rir\":\"apnic\"}\n"
-     "2 {\"classification.taxonomy\":\"abusive-content\",\"classification.type\":\"spam\",\"source.as_name\":\"EX-AS\","
-     "\"source.asn\":64511,\"source.geolocation.cc\":\"NL\",\"extra.domain\":\"example.com\",\"extra.rir\":\"ripencc\"}\n"
+     "2 "
+     "{\"classification.taxonomy\":\"abusive-content\",\"classification.type\":\"spam\",\"source.as_name\":"
+     "\"EX-AS\","
+     "\"source.asn\":64511,\"source.geolocation.cc\":\"NL\",\"extra.domain\":\"example.com\",\"extra.rir\":"
+     "\"ripencc\"}\n"
      "3 ! entry has neither \"cidr\" nor \"asn\"\n"
      "4 -\n"},
     /* ---- dshield-block ---- */
@@ -199,62 +225,100 @@ static const fcase cases[] = {
      "198.51.100.0\t198.51.100.255\t24\t585\t\t\t\n"
      "203.0.113.0\t203.0.113.255\t24\tmany\n"
      "just-one-column\n",
-     "5 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.abuse_contact\":\"abuse@example.org\","
-     "\"source.geolocation.cc\":\"JP\",\"source.network\":\"192.0.2.0/24\",\"time.source\":\"2015-12-15T15:33:38+00:00\","
+     "5 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.abuse_contact\":"
+     "\"abuse@example.org\","
+     "\"source.geolocation.cc\":\"JP\",\"source.network\":\"192.0.2.0/"
+     "24\",\"time.source\":\"2015-12-15T15:33:38+00:00\","
      "\"extra.attacks\":788,\"extra.network_name\":\"Example Net\"}\n"
-     "6 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.network\":\"198.51.100.0/24\","
+     "6 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.network\":\"198."
+     "51.100.0/24\","
      "\"time.source\":\"2015-12-15T15:33:38+00:00\",\"extra.attacks\":585}\n"
      "7 ! extra.attacks: \"many\": not a decimal number\n"
      "8 ! expected tab-separated start, end and prefix length (got 1 columns)\n"},
     /* ---- openphish ---- */
     {"openphish", NULL, NULL, "https://example.com/x\n\n# c\nhttp://www..example.com/p\n",
-     "1 {\"classification.taxonomy\":\"fraud\",\"classification.type\":\"phishing\",\"source.url\":\"https://example.com/x\"}\n"
+     "1 "
+     "{\"classification.taxonomy\":\"fraud\",\"classification.type\":\"phishing\",\"source.url\":\"https://"
+     "example.com/x\"}\n"
      "4 ! source.url: \"http://www..example.com/p\": empty label\n"},
     /* ---- blocklistde: list from the report name or the subtype ---- */
     {"blocklistde", NULL, "ssh.txt", "192.0.2.4\n2001:db8::1\nnope\n",
      "1 {\"classification.taxonomy\":\"intrusion-attempts\",\"classification.type\":\"ids-alert\","
-     "\"event_description.text\":\"IP reported as having run attacks on the service SSH\",\"protocol.application\":\"ssh\","
+     "\"event_description.text\":\"IP reported as having run attacks on the service "
+     "SSH\",\"protocol.application\":\"ssh\","
      "\"source.ip\":\"192.0.2.4\"}\n"
      "2 {\"classification.taxonomy\":\"intrusion-attempts\",\"classification.type\":\"ids-alert\","
-     "\"event_description.text\":\"IP reported as having run attacks on the service SSH\",\"protocol.application\":\"ssh\","
+     "\"event_description.text\":\"IP reported as having run attacks on the service "
+     "SSH\",\"protocol.application\":\"ssh\","
      "\"source.ip\":\"2001:db8::1\"}\n"
      "3 ! source.ip: \"nope\": invalid character\n"},
     {"blocklistde", "bruteforcelogin", "whatever.txt", "192.0.2.4\n",
      "1 {\"classification.taxonomy\":\"intrusion-attempts\",\"classification.type\":\"brute-force\","
-     "\"event_description.text\":\"IP reported as having run attacks on Joomlas, Wordpress and other Web-Logins with Brute-Force Logins\","
+     "\"event_description.text\":\"IP reported as having run attacks on Joomlas, Wordpress and other "
+     "Web-Logins with Brute-Force Logins\","
      "\"source.ip\":\"192.0.2.4\"}\n"},
     {"blocklistde", NULL, "unknown.txt", "192.0.2.4\n",
-     "1 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2.4\"}\n"},
+     "1 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2."
+     "4\"}\n"},
     /* ---- misp-csv ---- */
     {"misp-csv", NULL, NULL, "192.0.2.1\n# comment\nexample.com\nnot an indicator\n\n",
-     "1 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2.1\"}\n"
-     "3 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.fqdn\":\"example.com\"}\n"
+     "1 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2."
+     "1\"}\n"
+     "3 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.fqdn\":\"example."
+     "com\"}\n"
      "4 ! \"not an indicator\": not a recognised indicator (IP, network, URL, domain, hash, e-mail)\n"},
-    {"misp-csv", "2,3", NULL, "x,192.0.2.1,d41d8cd98f00b204e9800998ecf8427E\ny,\"hxxp://bad[.]example/a\",\nz\n",
-     "1 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2.1\"}\n"
+    {"misp-csv", "2,3", NULL,
+     "x,192.0.2.1,d41d8cd98f00b204e9800998ecf8427E\ny,\"hxxp://bad[.]example/a\",\nz\n",
+     "1 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2."
+     "1\"}\n"
      "1 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\","
      "\"malware.hash.md5\":\"d41d8cd98f00b204e9800998ecf8427e\"}\n"
-     "2 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.url\":\"http://bad.example/a\"}\n"
+     "2 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.url\":\"http://"
+     "bad.example/a\"}\n"
      "3 ! row is shorter than a value column\n"},
     {"misp-csv", "2/;", NULL, "a;192.0.2.8;x\n",
-     "1 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2.8\"}\n"},
+     "1 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2."
+     "8\"}\n"},
     {"misp-csv", "1/tab", NULL, "2001:db8::5\tcomment, with a comma\n",
-     "1 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"2001:db8::5\"}\n"},
+     "1 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"2001:db8::"
+     "5\"}\n"},
     /* ---- misp-freetext ---- */
     {"misp-freetext", NULL, NULL,
-     "8.8.8.8 8.8.4.4\nSeen at evil[.]example.org, from 192.0.2.7:8080 and 10.1.2.999; mail bad@example.net.\n"
+     "8.8.8.8 8.8.4.4\nSeen at evil[.]example.org, from 192.0.2.7:8080 and 10.1.2.999; mail "
+     "bad@example.net.\n"
      "# 192.0.2.99 in a comment\n2001:db8::/32\n",
-     "1 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"8.8.8.8\"}\n"
-     "1 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"8.8.4.4\"}\n"
+     "1 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"8.8.8.8\"}"
+     "\n"
+     "1 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"8.8.4.4\"}"
+     "\n"
      "2 -\n2 -\n"
-     "2 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.fqdn\":\"evil.example.org\"}\n"
+     "2 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.fqdn\":\"evil."
+     "example.org\"}\n"
      "2 -\n"
-     "2 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2.7\",\"source.port\":8080}\n"
+     "2 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2."
+     "7\",\"source.port\":8080}\n"
      "2 -\n"
      "2 ! \"10.1.2.999\": looks like an address but is not a valid IP, IP:port or network\n"
      "2 -\n"
-     "2 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.account\":\"bad@example.net\"}\n"
-     "4 {\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.network\":\"2001:db8::/32\"}\n"},
+     "2 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.account\":\"bad@"
+     "example.net\"}\n"
+     "4 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.network\":\"2001:"
+     "db8::/32\"}\n"},
 };
 
 static void test_cases(void **state)
@@ -291,8 +355,8 @@ static void test_bad_options(void **state)
 {
     static const struct {
         const char *format, *subtype;
-    } bad[] = {{"blocklistde", "telnet"}, {"misp-csv", "0"}, {"misp-csv", "1,x"}, {"misp-csv", ","},
-                 {"misp-csv", "1/"},          {"misp-csv", "1/ab"},  {"misp-csv", "/;"}};
+    } bad[] = {{"blocklistde", "telnet"}, {"misp-csv", "0"},    {"misp-csv", "1,x"}, {"misp-csv", ","},
+               {"misp-csv", "1/"},        {"misp-csv", "1/ab"}, {"misp-csv", "/;"}};
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const lia_format *f = lia_format_find(bad[i].format);
@@ -328,10 +392,11 @@ static void test_oversize_element(void **state)
     n += strlen(tail);
     lia_buf_init(&out, 1u << 20);
     run("feodotracker", NULL, NULL, in, n, 65536, &out);
-    assert_string_equal(lia_buf_cstr(&out),
-                        "1 ! JSON element longer than 1 MiB\n"
-                        "1 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
-                        "\"source.ip\":\"192.0.2.1\"}\n");
+    assert_string_equal(
+        lia_buf_cstr(&out),
+        "1 ! JSON element longer than 1 MiB\n"
+        "1 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
+        "\"source.ip\":\"192.0.2.1\"}\n");
     lia_buf_free(&out);
     free(in);
 }
@@ -353,8 +418,8 @@ static void test_records_arena_moves(void **state)
     for (int i = 0; i < 5000; i++) {
         int n = snprintf(val, sizeof val, "value-%d-%s", i, "padding-padding-padding");
         const lia_slice *f = &rs.fields[rs.rec[i].first];
-        if (f->len != (size_t)n || memcmp(f->ptr, val, (size_t)n) != 0 ||
-            rs.rec[i].raw.len != (size_t)n || memcmp(rs.rec[i].raw.ptr, val, (size_t)n) != 0) {
+        if (f->len != (size_t)n || memcmp(f->ptr, val, (size_t)n) != 0 || rs.rec[i].raw.len != (size_t)n ||
+            memcmp(rs.rec[i].raw.ptr, val, (size_t)n) != 0) {
             print_error("record %d: got %.*s want %s\n", i, (int)f->len, f->ptr, val);
             fail();
         }
