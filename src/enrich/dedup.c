@@ -51,6 +51,8 @@ struct lia_dedup {
     size_t mask, n, cap;
     size_t hand; /* CLOCK hand */
     uint64_t *listed; /* keys with F_LISTED (dirty or pending) */
+    entry *retired;   /* replaced aggregates whose event awaits its final count */
+    size_t nretired, capretired;
     size_t nlisted, caplisted;
     uint64_t evictions;
     /* store */
@@ -160,6 +162,7 @@ void lia_dedup_destroy(lia_dedup *d)
     sqlite3_finalize(d->ids);
     munmap(d->t, d->tbytes);
     free(d->listed);
+    free(d->retired);
     free(d);
 }
 
@@ -326,6 +329,7 @@ static void evict(lia_dedup *d, size_t target)
 }
 
 static int flush_inner(lia_dedup *d, int final, lia_error *err);
+static int update_body(lia_dedup *d, const entry *e, lia_error *err);
 
 /* Double the table (rehash every entry). */
 static int grow_table(lia_dedup *d)
@@ -467,11 +471,58 @@ static void move_event(lia_event *dst, lia_event *src)
 
 #define PREFETCH_AHEAD 8
 
+static int resolve_ids(lia_dedup *d, lia_error *err);
+
+/* An aggregate that changed since the last flush is being replaced (its
+ * window has passed): its stored event must get its final count now. */
+static int retire(lia_dedup *d, entry *e, lia_batch *b, size_t w, uint64_t first_line, lia_error *err)
+{
+    int rc;
+    if ((e->cf & F_PENDING) && (uint64_t)e->id >= first_line) {
+        /* its event is in this batch, not stored yet: set the keys on it */
+        for (size_t k = 0; k < w; k++) {
+            if (b->ev[k].line != (uint64_t)e->id)
+                continue;
+            char f[LIA_TIME_TEXT], l[LIA_TIME_TEXT];
+            lia_time_format((int64_t)e->first * 1000000, f, sizeof f);
+            lia_time_format((int64_t)e->last * 1000000, l, sizeof l);
+            /* a feed's own keys of these names stay (the store row has the truth) */
+            lia_event_extra_int(&b->ev[k], "dedup_count", 11, e->cf & COUNT_MASK, NULL);
+            lia_event_extra_str(&b->ev[k], "dedup_first_seen", 16, f, strlen(f), NULL);
+            lia_event_extra_str(&b->ev[k], "dedup_last_seen", 15, l, strlen(l), NULL);
+            return LIA_OK;
+        }
+        return LIA_OK;
+    }
+    if (e->cf & F_PENDING) {
+        if (sqlite3_get_autocommit(d->db))
+            return LIA_OK; /* cannot happen: an earlier batch's store opened the transaction */
+        if ((rc = resolve_ids(d, err))) /* stored by an earlier batch of this interval */
+            return rc;
+        return (e->cf & F_PENDING) ? LIA_OK : update_body(d, e, err);
+    }
+    if (sqlite3_get_autocommit(d->db)) {
+        /* no open transaction (first batch after a commit): keep it for the flush */
+        if (d->nretired == d->capretired) {
+            size_t nc = d->capretired ? d->capretired * 2 : 256;
+            entry *p = realloc(d->retired, nc * sizeof *p);
+            if (!p)
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            d->retired = p;
+            d->capretired = nc;
+        }
+        d->retired[d->nretired++] = *e;
+        return LIA_OK;
+    }
+    return update_body(d, e, err);
+}
+
 int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
 {
     size_t w = 0;
     int removed = 0, rc;
     uint64_t keys[PREFETCH_AHEAD];
+    const uint64_t first_line = b->n ? b->ev[0].line : 0;
     /* keys are computed PREFETCH_AHEAD events ahead and their slots
      * prefetched: the table is far larger than the caches */
     for (size_t i = 0; i < b->n && i < PREFETCH_AHEAD; i++) {
@@ -511,6 +562,9 @@ int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
         }
         if (!e)
             e = insert(d, key);
+        else if (d->db && (e->cf & F_DIRTY) && (e->cf & COUNT_MASK) > 1 &&
+                 (rc = retire(d, e, b, w, first_line, err)))
+            return rc;
         /* a new aggregate (or the old one's window has passed) */
         e->id = (int64_t)ev->line;
         e->first = e->last = t;
@@ -601,6 +655,22 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Write an aggregate's count and first/last seen into its stored event. */
+static int update_body(lia_dedup *d, const entry *e, lia_error *err)
+{
+    char f[LIA_TIME_TEXT], l[LIA_TIME_TEXT];
+    int rc;
+    lia_time_format((int64_t)e->first * 1000000, f, sizeof f);
+    lia_time_format((int64_t)e->last * 1000000, l, sizeof l);
+    sqlite3_bind_int64(d->upd, 1, e->cf & COUNT_MASK);
+    sqlite3_bind_text(d->upd, 2, f, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(d->upd, 3, l, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(d->upd, 4, e->id);
+    rc = sqlite3_step(d->upd);
+    sqlite3_reset(d->upd);
+    return rc == SQLITE_DONE ? LIA_OK : dberr(d, err, "updating an aggregated event");
+}
+
 /* Resolve the store ids of pending entries: the store inserted this
  * report's events with ids above the watermark, in line order. */
 static int resolve_ids(lia_dedup *d, lia_error *err)
@@ -663,7 +733,7 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
     int rc = LIA_OK, own_tx = 0;
     if (!d->db)
         return LIA_OK;
-    if (d->nlisted) {
+    if (d->nlisted || d->nretired) {
         if (sqlite3_get_autocommit(d->db)) { /* no open transaction: make one */
             if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
                 return dberr(d, err, "begin");
@@ -671,6 +741,10 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
         }
         if ((rc = resolve_ids(d, err)))
             goto out;
+        for (size_t i = 0; i < d->nretired; i++)
+            if ((rc = update_body(d, &d->retired[i], err)))
+                goto out;
+        d->nretired = 0;
         for (size_t i = 0; i < d->nlisted; i++) {
             entry *e = find(d, d->listed[i]);
             if (!e)
@@ -700,21 +774,8 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
                 rc = dberr(d, err, "writing an aggregate");
                 goto out;
             }
-            if (count > 1) {
-                char f[LIA_TIME_TEXT], l[LIA_TIME_TEXT];
-                lia_time_format((int64_t)e->first * 1000000, f, sizeof f);
-                lia_time_format((int64_t)e->last * 1000000, l, sizeof l);
-                sqlite3_bind_int64(d->upd, 1, count);
-                sqlite3_bind_text(d->upd, 2, f, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_text(d->upd, 3, l, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_int64(d->upd, 4, e->id);
-                rc = sqlite3_step(d->upd);
-                sqlite3_reset(d->upd);
-                if (rc != SQLITE_DONE) {
-                    rc = dberr(d, err, "updating an aggregated event");
-                    goto out;
-                }
-            }
+            if (count > 1 && (rc = update_body(d, e, err)))
+                goto out;
             e->cf &= ~F_DIRTY;
         }
         d->nlisted = keep;

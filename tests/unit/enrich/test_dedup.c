@@ -210,7 +210,13 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+static void ingest2(lia_store *s, const char *path, size_t batch, size_t commit, lia_ingest_result *res);
 static void ingest(lia_store *s, const char *path, size_t batch, lia_ingest_result *res)
+{
+    ingest2(s, path, batch, batch, res);
+}
+
+static void ingest2(lia_store *s, const char *path, size_t batch, size_t commit, lia_ingest_result *res)
 {
     lia_ingest_opts o;
     lia_error err;
@@ -221,7 +227,7 @@ static void ingest(lia_store *s, const char *path, size_t batch, lia_ingest_resu
     o.feed.tlp = -1;
     o.feed.observed_us = 1764201600000000ll;
     o.batch = batch;
-    o.commit_every = batch;
+    o.commit_every = commit;
     lia_error_clear(&err);
     int rc = lia_ingest(s, &o, res, &err);
     if (rc)
@@ -335,6 +341,80 @@ static void test_store(void **state)
     }
 }
 
+#define EV(ip, t) "{\"classification.type\": \"c2-server\", \"source.ip\": \"" ip "\", \"time.source\": \"2026-11-27T" t ":00Z\"}\n"
+
+/* An aggregate replaced (its window passed) before the flush still gets
+ * its final count: from an earlier batch of the same commit interval, from
+ * the same batch, and in the first batch after a commit. */
+static void test_store_replaced(void **state)
+{
+    char d3[] = "/tmp/lia_test_dedup3_XXXXXX", db[4200], conf[4200], a[4200], b2[4200];
+    lia_store *s = NULL;
+    lia_error err;
+    lia_ingest_result res;
+    lia_query q;
+    collect c;
+    (void)state;
+    assert_non_null(mkdtemp(d3));
+    snprintf(db, sizeof db, "%s/l.db", d3);
+    snprintf(conf, sizeof conf, "%s/l.db.conf", d3);
+    snprintf(a, sizeof a, "%s/a.jsonl", d3);
+    snprintf(b2, sizeof b2, "%s/b.jsonl", d3);
+    write_file(conf, "[dedup]\nwindow = 1h\n[sectors]\nenabled = no\n");
+    write_file(a, EV("192.0.2.1", "10:00") EV("192.0.2.1", "10:10") EV("192.0.2.9", "10:00") /* batch 1 */
+                  EV("192.0.2.1", "12:00") EV("192.0.2.1", "12:05") EV("192.0.2.8", "10:00") /* batch 2 */
+                  EV("192.0.2.5", "09:00") EV("192.0.2.5", "09:10") EV("192.0.2.5", "11:00")); /* batch 3 */
+    write_file(b2, EV("192.0.2.1", "12:30") EV("192.0.2.1", "15:00"));
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest2(s, a, 3, 30, &res); /* one commit interval for the whole report */
+    assert_int_equal(res.report.events, 6);
+    assert_int_equal(res.report.duplicates, 3);
+    ingest2(s, b2, 3, 30, &res);
+    assert_int_equal(res.report.events, 1);
+    assert_int_equal(res.report.duplicates, 1);
+
+    memset(&q, 0, sizeof q);
+    lia_buf_init(&c.all, 1 << 20);
+    c.n = 0;
+    assert_int_equal(lia_store_query(s, &q, on_event, &c, &err), LIA_OK);
+    print_message("%s", c.all.ptr);
+    assert_int_equal(c.n, 7);
+    static const struct {
+        const char *ip, *count, *last;
+    } want[7] = {
+        {"192.0.2.1", "2", "10:10"}, {"192.0.2.9", NULL, NULL}, {"192.0.2.1", "3", "12:30"},
+        {"192.0.2.8", NULL, NULL},   {"192.0.2.5", "2", "09:10"}, {"192.0.2.5", NULL, NULL},
+        {"192.0.2.1", NULL, NULL},
+    };
+    const char *p = c.all.ptr;
+    for (int i = 0; i < 7; i++) {
+        const char *nl = strchr(p, '\n');
+        char line[4096], needle[128];
+        assert_non_null(nl);
+        snprintf(line, sizeof line, "%.*s", (int)(nl - p), p);
+        p = nl + 1;
+        snprintf(needle, sizeof needle, "\"source.ip\":\"%s\"", want[i].ip);
+        assert_non_null(strstr(line, needle));
+        if (!want[i].count) {
+            assert_null(strstr(line, "dedup_count"));
+            continue;
+        }
+        snprintf(needle, sizeof needle, "\"extra.dedup_count\":%s", want[i].count);
+        if (!strstr(line, needle))
+            print_message("event %d: want %s in %s\n", i, needle, line);
+        assert_non_null(strstr(line, needle));
+        snprintf(needle, sizeof needle, "\"extra.dedup_last_seen\":\"2026-11-27T%s", want[i].last);
+        assert_non_null(strstr(line, needle));
+    }
+    lia_buf_free(&c.all);
+    lia_store_close(s);
+    {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d3);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 /* a broken STORE.conf stops the ingest with a clear error */
 static void test_store_bad_conf(void **state)
 {
@@ -371,7 +451,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conf),  cmocka_unit_test(test_conf_errors), cmocka_unit_test(test_memory),
-        cmocka_unit_test(test_memory_cap), cmocka_unit_test(test_store),  cmocka_unit_test(test_store_bad_conf),
+        cmocka_unit_test(test_memory_cap), cmocka_unit_test(test_store),  cmocka_unit_test(test_store_replaced),
+        cmocka_unit_test(test_store_bad_conf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
