@@ -43,8 +43,16 @@ typedef struct rule {
     unsigned has; /* bit per condition present */
 } rule;
 
+/* A compact pre-filter per rule, scanned before the rule itself: the
+ * conditions it has, and the span of its ports. */
+typedef struct pre {
+    uint32_t has;
+    uint32_t plo, phi;
+} pre;
+
 struct lia_sectors {
     rule *r;
+    pre *pre;
     size_t n;
 };
 
@@ -66,6 +74,7 @@ void lia_sectors_destroy(lia_sectors *s)
         }
     }
     free(s->r);
+    free(s->pre);
     free(s);
 }
 
@@ -279,6 +288,26 @@ int lia_sectors_parse(const char *text, size_t len, lia_sectors **out, lia_error
         if ((rc = parse_rule(&s->r[i], json_array_get(rules, i), i, err)))
             goto out;
     }
+    if (!(s->pre = calloc(s->n + 1, sizeof *s->pre))) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        const rule *r = &s->r[i];
+        s->pre[i].has = r->has;
+        s->pre[i].plo = 0;
+        s->pre[i].phi = 65535;
+        if (r->has & (1u << C_PORT)) {
+            s->pre[i].plo = 65535;
+            s->pre[i].phi = 0;
+            for (size_t j = 0; j < r->c[C_PORT].n; j++) {
+                if (r->c[C_PORT].ports[j][0] < s->pre[i].plo)
+                    s->pre[i].plo = r->c[C_PORT].ports[j][0];
+                if (r->c[C_PORT].ports[j][1] > s->pre[i].phi)
+                    s->pre[i].phi = r->c[C_PORT].ports[j][1];
+            }
+        }
+    }
     *out = s;
     s = NULL;
 out:
@@ -472,10 +501,20 @@ int lia_sectors_match(const lia_sectors *s, const lia_sector_ctx *ctx, const lia
                       lia_sector_result *out)
 {
     view v;
+    uint32_t avail = 1u << C_REPORT; /* conditions the event can meet at all */
     memset(out, 0, sizeof *out);
     out->sector_rule = out->protocol_rule = -1;
     make_view(&v, ctx, ev);
+    for (int k = C_FEED; k <= C_IDENT; k++)
+        if (v.f[k].ptr)
+            avail |= 1u << k;
+    if (v.has_port)
+        avail |= 1u << C_PORT;
     for (size_t i = 0; s && i < s->n; i++) {
+        const pre *p = &s->pre[i];
+        if ((p->has & ~avail) ||
+            ((p->has & (1u << C_PORT)) && (v.port < (int64_t)p->plo || v.port > (int64_t)p->phi)))
+            continue;
         const rule *r = &s->r[i];
         if ((out->sector || !r->sector) && (out->ics_protocol || !r->ics_protocol))
             continue; /* nothing this rule could add */
