@@ -92,8 +92,8 @@ static char *gen_csv(size_t *len)
     for (int i = 0; i < 500000 && a < 0xE0000000u; i++) {
         uint32_t size = 64u << (rnd64() % 8), gap = (uint32_t)(rnd64() % 2048);
         uint32_t lo = a + gap, hi = lo + size - 1;
-        lia_buf_printf(&b, "%u.%u.%u.%u,%u.%u.%u.%u,%u,AS name %u\n", lo >> 24, (lo >> 16) & 255, (lo >> 8) & 255,
-                       lo & 255, hi >> 24, (hi >> 16) & 255, (hi >> 8) & 255, hi & 255,
+        lia_buf_printf(&b, "%u.%u.%u.%u,%u.%u.%u.%u,%u,AS name %u\n", lo >> 24, (lo >> 16) & 255,
+                       (lo >> 8) & 255, lo & 255, hi >> 24, (hi >> 16) & 255, (hi >> 8) & 255, hi & 255,
                        (unsigned)(1 + rnd64() % 60000), (unsigned)(rnd64() % 60000));
         a = hi + 1;
     }
@@ -245,9 +245,10 @@ int main(int argc, char **argv)
                     for (size_t i = 0; i < b.cap; i++) {
                         uint64_t x = rnd64();
                         /* one event in four repeats an earlier key */
-                        uint32_t ip = (x & 3) == 0 ? (uint32_t)(0x3A000000u + (x >> 40) % 100000)
-                                                   : (uint32_t)(x >> 32);
-                        make_event(&b.ev[i], ip, (x & 3) == 0 ? 502 : (uint16_t)(x >> 16), 1764201600000000ll);
+                        uint32_t ip =
+                            (x & 3) == 0 ? (uint32_t)(0x3A000000u + (x >> 40) % 100000) : (uint32_t)(x >> 32);
+                        make_event(&b.ev[i], ip, (x & 3) == 0 ? 502 : (uint16_t)(x >> 16),
+                                   1764201600000000ll);
                     }
                     b.n = b.cap;
                     if (withwork) {

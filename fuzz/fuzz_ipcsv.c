@@ -27,7 +27,8 @@ void lia_fuzz_probe(const lia_iptable *t, const uint8_t *data, size_t size);
 void lia_fuzz_probe(const lia_iptable *t, const uint8_t *data, size_t size)
 {
     for (size_t i = 0; i + 4 <= size && i < 256; i += 4) {
-        uint32_t x = (uint32_t)data[i] << 24 | (uint32_t)data[i + 1] << 16 | (uint32_t)data[i + 2] << 8 | data[i + 3];
+        uint32_t x =
+            (uint32_t)data[i] << 24 | (uint32_t)data[i + 1] << 16 | (uint32_t)data[i + 2] << 8 | data[i + 3];
         lia_ip ip = {4, 32, {data[i], data[i + 1], data[i + 2], data[i + 3]}};
         lia_ipanswer a;
         char cc[3];

@@ -24,9 +24,13 @@ static void check(int ok, const char *what)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const specs[][2] = {
-        {"source.port", "502"}, {"protocol.application", "modbus"}, {"extra.tag", "ics;iot,mirai"},
-        {"destination.port", "23"}, {"feed.name", "shadowserver-scan_ics"},
-        {"classification.identifier", "mirai"}, {"protocol.transport", "udp"},
+        {"source.port", "502"},
+        {"protocol.application", "modbus"},
+        {"extra.tag", "ics;iot,mirai"},
+        {"destination.port", "23"},
+        {"feed.name", "shadowserver-scan_ics"},
+        {"classification.identifier", "mirai"},
+        {"protocol.transport", "udp"},
     };
     lia_sectors *s = NULL;
     lia_error err;
@@ -45,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int ma = lia_sectors_match(s, &ctx, &ev, &a);
         check(lia_sectors_prepare(s, &ctx) == LIA_OK, "prepare failed");
         int mb = lia_sectors_match(s, &ctx, &ev, &b);
-        check(ma == mb && a.sector == b.sector && a.ics_protocol == b.ics_protocol, "memo changes the result");
+        check(ma == mb && a.sector == b.sector && a.ics_protocol == b.ics_protocol,
+              "memo changes the result");
         lia_sectors_ctx_free(&ctx);
         lia_sectors_apply(s, NULL, &ev, &err);
     }

@@ -38,8 +38,8 @@ typedef struct lia_iptable lia_iptable;
 
 /* One answer of a range table or a source. */
 typedef struct lia_ipanswer {
-    char cc[3];        /* "" if this source does not know */
-    uint32_t asn;      /* 0 if unknown */
+    char cc[3];          /* "" if this source does not know */
+    uint32_t asn;        /* 0 if unknown */
     const char *as_name; /* borrowed from the source (valid while it lives); NULL if unknown */
     size_t as_name_len;
     lia_ip first, last; /* the range (or network) that matched */
@@ -88,9 +88,9 @@ int lia_ipdb_source(const lia_ipdb *db, size_t i, int *kind, const char **path, 
 
 /* The merged answer: each attribute from the first source that has it. */
 typedef struct lia_ipinfo {
-    char cc[3];               /* "" if unknown */
-    uint32_t asn;             /* 0 if unknown */
-    char as_name[256];        /* "" if unknown */
+    char cc[3];                    /* "" if unknown */
+    uint32_t asn;                  /* 0 if unknown */
+    char as_name[256];             /* "" if unknown */
     int cc_src, asn_src, name_src; /* index of the source that gave it, -1 */
 } lia_ipinfo;
 
@@ -151,8 +151,8 @@ int lia_sectors_prepare(const lia_sectors *s, lia_sector_ctx *ctx);
 void lia_sectors_ctx_free(lia_sector_ctx *ctx);
 
 typedef struct lia_sector_result {
-    const char *sector;       /* borrowed from the rules; NULL if none */
-    const char *ics_protocol; /* NULL if none */
+    const char *sector;             /* borrowed from the rules; NULL if none */
+    const char *ics_protocol;       /* NULL if none */
     int sector_rule, protocol_rule; /* index of the rule that gave it, -1 */
 } lia_sector_result;
 
@@ -168,11 +168,11 @@ int lia_sectors_apply(const lia_sectors *s, const lia_sector_ctx *ctx, lia_event
 #define LIA_DEDUP_MAX_KEY_FIELDS 8
 
 typedef struct lia_dedup_conf {
-    int enabled;                   /* default 1 */
-    int nkey;                      /* fields of the key */
+    int enabled;                       /* default 1 */
+    int nkey;                          /* fields of the key */
     int key[LIA_DEDUP_MAX_KEY_FIELDS]; /* lia_field ids */
-    int64_t window_us;             /* default 24 h */
-    size_t max_keys;               /* in-memory cap (default LIA_DEDUP_KEYS) */
+    int64_t window_us;                 /* default 24 h */
+    size_t max_keys;                   /* in-memory cap (default LIA_DEDUP_KEYS) */
 } lia_dedup_conf;
 
 void lia_dedup_conf_default(lia_dedup_conf *c);
@@ -238,13 +238,12 @@ typedef struct lia_enrich_conf {
     int sectors_enabled;
     char sectors_path[1024]; /* "" = default */
     lia_dedup_conf dedup;
-    char file[1024];         /* the file read, "" if none */
+    char file[1024]; /* the file read, "" if none */
 } lia_enrich_conf;
 
 void lia_enrich_conf_default(lia_enrich_conf *c);
 /* Parse config text; dir resolves relative paths (may be NULL). */
-int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, const char *dir,
-                          lia_error *err);
+int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, const char *dir, lia_error *err);
 /* Read the file at path into c (defaults first). A missing file is not an
  * error (defaults stay, c->file stays ""). */
 int lia_enrich_conf_load(lia_enrich_conf *c, const char *path, lia_error *err);

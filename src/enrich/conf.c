@@ -145,7 +145,8 @@ int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, cons
             }
         } else if (sec == S_DEDUP && lia_slice_eq(k, "window")) {
             if (parse_duration(v, &c->dedup.window_us))
-                return cerr(err, line, "dedup.window", v, "a duration such as 3600, 90m, 24h or 7d (at most 366d)");
+                return cerr(err, line, "dedup.window", v,
+                            "a duration such as 3600, 90m, 24h or 7d (at most 366d)");
         } else if (sec == S_DEDUP && lia_slice_eq(k, "memory_keys")) {
             int64_t n;
             if (lia_parse_int(v.ptr, v.len, &n, NULL) || n < 1000 || n > (int64_t)LIA_DEDUP_MAX_KEYS)

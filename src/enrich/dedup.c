@@ -28,18 +28,18 @@
 #include "enrich/internal.h"
 #include "liaison/limits.h"
 
-#define F_PENDING (1u << 31)
-#define F_DIRTY (1u << 30)
-#define F_REF (1u << 29)
-#define F_LISTED (1u << 28)
+#define F_PENDING  (1u << 31)
+#define F_DIRTY    (1u << 30)
+#define F_REF      (1u << 29)
+#define F_LISTED   (1u << 28)
 #define COUNT_MASK ((1u << 28) - 1)
 
 typedef struct entry {
-    uint64_t key;    /* 0 = empty */
-    int64_t id;      /* event id; while F_PENDING: the event's line */
-    uint32_t first;  /* seconds since 1970 */
+    uint64_t key;   /* 0 = empty */
+    int64_t id;     /* event id; while F_PENDING: the event's line */
+    uint32_t first; /* seconds since 1970 */
     uint32_t last;
-    uint32_t cf;     /* count (28 bits) and flags */
+    uint32_t cf; /* count (28 bits) and flags */
     uint32_t pad;
 } entry;
 
@@ -49,7 +49,7 @@ struct lia_dedup {
     entry *t;
     size_t tbytes, max_slots;
     size_t mask, n, cap;
-    size_t hand; /* CLOCK hand */
+    size_t hand;      /* CLOCK hand */
     uint64_t *listed; /* keys with F_LISTED (dirty or pending) */
     entry *retired;   /* replaced aggregates whose event awaits its final count */
     size_t nretired, capretired;
@@ -101,7 +101,10 @@ int lia_dedup_conf_key(lia_dedup_conf *c, const char *s, size_t n, lia_error *er
     return LIA_OK;
 }
 
-static size_t slack(void) { return LIA_COMMIT_EVENTS * 2 + LIA_BATCH * 2; }
+static size_t slack(void)
+{
+    return LIA_COMMIT_EVENTS * 2 + LIA_BATCH * 2;
+}
 
 /* A zeroed table of slots (a power of two); huge pages for big ones, since
  * every new key touches a random slot. */
@@ -166,12 +169,18 @@ void lia_dedup_destroy(lia_dedup *d)
     free(d);
 }
 
-size_t lia_dedup_keys(const lia_dedup *d) { return d->n; }
+size_t lia_dedup_keys(const lia_dedup *d)
+{
+    return d->n;
+}
 size_t lia_dedup_bytes(const lia_dedup *d)
 {
     return (d->mask + 1) * sizeof(entry) + d->caplisted * sizeof(uint64_t) + sizeof *d;
 }
-uint64_t lia_dedup_evictions(const lia_dedup *d) { return d->evictions; }
+uint64_t lia_dedup_evictions(const lia_dedup *d)
+{
+    return d->evictions;
+}
 
 /* ---- key ---- */
 
@@ -187,10 +196,8 @@ static int identity_field(lia_field f)
     case LIA_F_TIME_SOURCE:
     case LIA_F_TIME_OBSERVATION:
     case LIA_F_RAW:
-    case LIA_F_OUTPUT:
-        return 0;
-    default:
-        return 1;
+    case LIA_F_OUTPUT: return 0;
+    default: return 1;
     }
 }
 
@@ -208,7 +215,8 @@ uint64_t lia_dedup_key(const lia_dedup *d, const lia_event *ev)
     int nf = 0, widen = 0;
     for (int k = 0; k < d->c.nkey; k++) {
         fields[nf++] = d->c.key[k];
-        if (!lia_event_has(ev, (lia_field)d->c.key[k]) && is_observable(lia_field_type((lia_field)d->c.key[k])))
+        if (!lia_event_has(ev, (lia_field)d->c.key[k]) &&
+            is_observable(lia_field_type((lia_field)d->c.key[k])))
             widen = 1;
     }
     if (widen)
@@ -359,8 +367,8 @@ static int make_room(lia_dedup *d, lia_error *err)
     int rc;
     if (d->n + 1 > (d->mask + 1) / 4 * 3 && d->mask + 1 < d->max_slots) {
         if (grow_table(d))
-            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory growing the dedup table to %zu slots",
-                                 (d->mask + 1) * 2);
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0,
+                                 "out of memory growing the dedup table to %zu slots", (d->mask + 1) * 2);
     }
     if (d->n < d->cap + slack() / 2)
         return LIA_OK;
@@ -496,7 +504,7 @@ static int retire(lia_dedup *d, entry *e, lia_batch *b, size_t w, uint64_t first
     }
     if (e->cf & F_PENDING) {
         if (sqlite3_get_autocommit(d->db))
-            return LIA_OK; /* cannot happen: an earlier batch's store opened the transaction */
+            return LIA_OK;              /* cannot happen: an earlier batch's store opened the transaction */
         if ((rc = resolve_ids(d, err))) /* stored by an earlier batch of this interval */
             return rc;
         return (e->cf & F_PENDING) ? LIA_OK : update_body(d, e, err);
@@ -618,7 +626,8 @@ int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *e
         sqlite3_finalize(st);
     } else {
         sqlite3_finalize(st);
-        if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO enrich_meta(name, value) VALUES('dedup_hash_key', ?)",
+        if (sqlite3_prepare_v2(db,
+                               "INSERT OR REPLACE INTO enrich_meta(name, value) VALUES('dedup_hash_key', ?)",
                                -1, &st, NULL))
             return dberr(d, err, "writing the hash key");
         sqlite3_bind_blob(st, 1, d->hkey, sizeof d->hkey, SQLITE_STATIC);
@@ -636,13 +645,16 @@ int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *e
     d->watermark = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     d->report_id = report_id;
-    if (sqlite3_prepare_v2(db, "SELECT event_id, first, last, count FROM dedup WHERE key=?", -1, &d->sel, NULL) ||
-        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO dedup(key, event_id, first, last, count) VALUES(?,?,?,?,?)",
-                           -1, &d->put, NULL) ||
-        sqlite3_prepare_v2(db,
-                           "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
-                           " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
-                           -1, &d->upd, NULL) ||
+    if (sqlite3_prepare_v2(db, "SELECT event_id, first, last, count FROM dedup WHERE key=?", -1, &d->sel,
+                           NULL) ||
+        sqlite3_prepare_v2(
+            db, "INSERT OR REPLACE INTO dedup(key, event_id, first, last, count) VALUES(?,?,?,?,?)", -1,
+            &d->put, NULL) ||
+        sqlite3_prepare_v2(
+            db,
+            "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
+            " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
+            -1, &d->upd, NULL) ||
         sqlite3_prepare_v2(db, "SELECT id, line FROM events WHERE id > ? AND report_id = ? ORDER BY id", -1,
                            &d->ids, NULL))
         return dberr(d, err, "preparing statements");
@@ -723,7 +735,10 @@ static int resolve_ids(lia_dedup *d, lia_error *err)
     return LIA_OK;
 }
 
-int lia_dedup_flush(lia_dedup *d, lia_error *err) { return flush_inner(d, 1, err); }
+int lia_dedup_flush(lia_dedup *d, lia_error *err)
+{
+    return flush_inner(d, 1, err);
+}
 
 /* final: the batch was stored, so a still-pending entry's event never was
  * (forget it); otherwise (mid-batch) pending entries wait. */

@@ -75,7 +75,10 @@ void lia_ipdb_release(lia_ipdb *db)
         ipdb_free(db);
 }
 
-size_t lia_ipdb_nsources(const lia_ipdb *db) { return db->n; }
+size_t lia_ipdb_nsources(const lia_ipdb *db)
+{
+    return db->n;
+}
 
 int lia_ipdb_source(const lia_ipdb *db, size_t i, int *kind, const char **path, const char **desc)
 {
@@ -157,7 +160,8 @@ int lia_ipdb_add(lia_ipdb *db, int kind, const char *path, lia_error *err)
         }
         snprintf(s->desc, sizeof s->desc, "%s ranges: %zu read, %u IPv4 + %zu IPv6 segments, %zu KiB",
                  kind == LIA_IPSRC_RIR ? "RIR delegated statistics" : "IP-range CSV",
-                 lia_iptable_ranges(s->table), s->table->n4, s->table->n6, lia_iptable_bytes(s->table) / 1024);
+                 lia_iptable_ranges(s->table), s->table->n4, s->table->n6,
+                 lia_iptable_bytes(s->table) / 1024);
     } else {
         rc = lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "unknown IP data source kind %d", kind);
         goto out;
@@ -208,26 +212,29 @@ static int mmdb_lookup(const source *s, const lia_ip *ip, lia_ipanswer *a)
     if (merr != MMDB_SUCCESS || !r.found_entry)
         return 0;
     /* country: GeoIP2/GeoLite2 layouts, then ip-location-db's */
-    static const char *const cc_paths[][3] = {
-        {"country", "iso_code", NULL}, {"registered_country", "iso_code", NULL}, {"country_code", NULL, NULL}};
+    static const char *const cc_paths[][3] = {{"country", "iso_code", NULL},
+                                              {"registered_country", "iso_code", NULL},
+                                              {"country_code", NULL, NULL}};
     for (size_t i = 0; i < 3 && !a->cc[0]; i++) {
         const char *path[3] = {cc_paths[i][0], cc_paths[i][1], cc_paths[i][2]};
         char cc[3];
         if (MMDB_aget_value(&r.entry, &d, path) == MMDB_SUCCESS && d.has_data &&
-            d.type == MMDB_DATA_TYPE_UTF8_STRING && lia_parse_cc(d.utf8_string, d.data_size, cc, NULL) == LIA_OK)
+            d.type == MMDB_DATA_TYPE_UTF8_STRING &&
+            lia_parse_cc(d.utf8_string, d.data_size, cc, NULL) == LIA_OK)
             memcpy(a->cc, cc, 3);
     }
     if (MMDB_get_value(&r.entry, &d, "autonomous_system_number", NULL) == MMDB_SUCCESS && d.has_data) {
-        uint64_t v = d.type == MMDB_DATA_TYPE_UINT32   ? d.uint32
-                     : d.type == MMDB_DATA_TYPE_UINT16 ? d.uint16
-                     : d.type == MMDB_DATA_TYPE_UINT64 ? d.uint64
+        uint64_t v = d.type == MMDB_DATA_TYPE_UINT32                 ? d.uint32
+                     : d.type == MMDB_DATA_TYPE_UINT16               ? d.uint16
+                     : d.type == MMDB_DATA_TYPE_UINT64               ? d.uint64
                      : d.type == MMDB_DATA_TYPE_INT32 && d.int32 > 0 ? (uint64_t)d.int32
-                                                                      : 0;
+                                                                     : 0;
         if (v > 0 && v < 4294967295u)
             a->asn = (uint32_t)v;
     }
     if (MMDB_get_value(&r.entry, &d, "autonomous_system_organization", NULL) == MMDB_SUCCESS && d.has_data &&
-        d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size > 0 && lia_utf8_valid(d.utf8_string, d.data_size)) {
+        d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size > 0 &&
+        lia_utf8_valid(d.utf8_string, d.data_size)) {
         a->as_name = d.utf8_string;
         a->as_name_len = d.data_size > LIA_MAX_AS_NAME ? LIA_MAX_AS_NAME : d.data_size;
         while (a->as_name_len && !lia_utf8_valid(a->as_name, a->as_name_len))
@@ -256,8 +263,8 @@ static int source_answer(const source *s, const lia_ip *ip, lia_ipanswer *a)
     if (s->kind == LIA_IPSRC_MMDB || ip->family != 4)
         return source_lookup(s, ip, a);
     a->as_name = NULL;
-    uint32_t x = (uint32_t)ip->addr[0] << 24 | (uint32_t)ip->addr[1] << 16 | (uint32_t)ip->addr[2] << 8 |
-                 ip->addr[3];
+    uint32_t x =
+        (uint32_t)ip->addr[0] << 24 | (uint32_t)ip->addr[1] << 16 | (uint32_t)ip->addr[2] << 8 | ip->addr[3];
     uint32_t v = lia_iptable_lookup4(s->table, x);
     if (!v)
         return 0;

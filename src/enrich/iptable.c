@@ -291,7 +291,10 @@ void lia_iptable_destroy(lia_iptable *t)
     free(t);
 }
 
-size_t lia_iptable_ranges(const lia_iptable *t) { return t->nranges; }
+size_t lia_iptable_ranges(const lia_iptable *t)
+{
+    return t->nranges;
+}
 
 size_t lia_iptable_bytes(const lia_iptable *t)
 {
@@ -545,17 +548,19 @@ static int rir_line(builder *b, lia_slice line, uint64_t lineno, lia_error *err)
     fam = ip.family;
     lo = lia__ip_u128(&ip);
     if ((fam == 4) != lia_slice_eq(f[2], "ipv4"))
-        return line_err(err, LIA_EPARSE, lineno, f[3].ptr, f[3].len, "address family does not match the type");
+        return line_err(err, LIA_EPARSE, lineno, f[3].ptr, f[3].len,
+                        "address family does not match the type");
     if (fam == 4) {
         u128 count;
         if (parse_u128(f[4], &count) || count == 0 || count > 0x100000000ull || lo + count - 1 > 0xffffffffu)
             return line_err(err, LIA_EPARSE, lineno, f[4].ptr, f[4].len,
-                             "ipv4 value must be an address count that fits after the start");
+                            "ipv4 value must be an address count that fits after the start");
         hi = lo + count - 1;
     } else {
         u128 plen;
         if (parse_u128(f[4], &plen) || plen > 128)
-            return line_err(err, LIA_EPARSE, lineno, f[4].ptr, f[4].len, "ipv6 value must be a prefix length 0-128");
+            return line_err(err, LIA_EPARSE, lineno, f[4].ptr, f[4].len,
+                            "ipv6 value must be a prefix length 0-128");
         u128 hostmask = plen == 0 ? ~(u128)0 : plen == 128 ? 0 : (~(u128)0 >> plen);
         if (lo & hostmask)
             return line_err(err, LIA_EPARSE, lineno, f[3].ptr, f[3].len, "ipv6 start has host bits set");
@@ -618,7 +623,8 @@ static int csv_row(void *ud, const lia_csv_row *row)
                                  "expected at least 3 columns: start,end,country or start,end,asn,name");
     if (parse_addr(lia_slice_trim(f[0]), &lo, &fam, &why)) {
         lia_slice h = lia_slice_trim(f[0]);
-        if (row->line == 1 && h.len && !memchr(h.ptr, '.', h.len) && !memchr(h.ptr, ':', h.len) && !is_digits(h))
+        if (row->line == 1 && h.len && !memchr(h.ptr, '.', h.len) && !memchr(h.ptr, ':', h.len) &&
+            !is_digits(h))
             return 0; /* a header line (ip_range_start,...) */
         return st->rc = line_err(st->err, LIA_EPARSE, row->line, f[0].ptr, f[0].len, why);
     }

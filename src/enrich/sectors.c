@@ -26,12 +26,12 @@
 #include "liaison/limits.h"
 
 enum { C_REPORT, C_FEED, C_TAG, C_APP, C_TRANSPORT, C_CLASS, C_IDENT, C_PORT, C__N };
-static const char *const cond_names[C__N] = {"report", "feed", "tag", "application", "transport",
-                                             "classification", "identifier", "port"};
+static const char *const cond_names[C__N] = {"report",    "feed",           "tag",        "application",
+                                             "transport", "classification", "identifier", "port"};
 
 typedef struct cond {
-    char **pat;      /* text conditions: lower-case globs */
-    uint32_t *plen;  /* pattern length, with bit 31 set if it has no wildcard */
+    char **pat;     /* text conditions: lower-case globs */
+    uint32_t *plen; /* pattern length, with bit 31 set if it has no wildcard */
     size_t n;
     uint32_t (*ports)[2];
 } cond;
@@ -78,7 +78,10 @@ void lia_sectors_destroy(lia_sectors *s)
     free(s);
 }
 
-size_t lia_sectors_count(const lia_sectors *s) { return s->n; }
+size_t lia_sectors_count(const lia_sectors *s)
+{
+    return s->n;
+}
 
 static char *lower_dup(const char *s)
 {
@@ -340,7 +343,10 @@ int lia_sectors_load(const char *path, lia_sectors **out, lia_error *err)
 
 /* ---- matching ---- */
 
-static int lc(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+static int lc(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
 
 /* Case-insensitive glob (* and ?) of pattern p against s[0..n). */
 static int glob(const char *p, const char *s, size_t n)

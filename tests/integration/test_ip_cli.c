@@ -46,15 +46,17 @@ static void test_sources_on_command_line(void **state)
 {
     char args[4096], out[65536];
     (void)state;
-    snprintf(args, sizeof args,
-             "--db /nonexistent/x.db ip lookup --source mmdb:%s/ipdata/maxmind/GeoLite2-ASN-Test.mmdb "
-             "--source rir:%s/ipdata/rir/delegated-apnic-20101217.excerpt "
-             "--source mmdb:%s/ipdata/maxmind/GeoIP2-Country-Test.mmdb 1.128.0.1 1.9.5.5 81.2.69.160 10.0.0.1",
-             td(), td(), td());
+    snprintf(
+        args, sizeof args,
+        "--db /nonexistent/x.db ip lookup --source mmdb:%s/ipdata/maxmind/GeoLite2-ASN-Test.mmdb "
+        "--source rir:%s/ipdata/rir/delegated-apnic-20101217.excerpt "
+        "--source mmdb:%s/ipdata/maxmind/GeoIP2-Country-Test.mmdb 1.128.0.1 1.9.5.5 81.2.69.160 10.0.0.1",
+        td(), td(), td());
     assert_int_equal(run(args, out, sizeof out), 0);
     print_message("%s", out);
     /* 1.128.0.1: ASN from [1], country from the APNIC record (1.128.0.0, 2^21 addresses, AU) */
-    assert_non_null(strstr(out, "answer: country AU (from [2]), AS1221 (from [1]), \"Telstra Pty Ltd\" (from [1])"));
+    assert_non_null(
+        strstr(out, "answer: country AU (from [2]), AS1221 (from [1]), \"Telstra Pty Ltd\" (from [1])"));
     /* 1.9.5.5: country from the RIR file */
     assert_non_null(strstr(out, "range 1.9.0.0 - 1.9.255.255: country MY"));
     assert_non_null(strstr(out, "answer: country MY (from [2])"));
@@ -100,8 +102,8 @@ static void test_errors(void **state)
     assert_int_equal(run("--db /nonexistent/y.db ip lookup 192.0.2.1", out, sizeof out), 1);
     assert_non_null(strstr(out, "no IP data source"));
     /* not an IP */
-    snprintf(args, sizeof args, "ip lookup --source mmdb:%s/ipdata/maxmind/GeoIP2-Country-Test.mmdb 1.2.3.999",
-             td());
+    snprintf(args, sizeof args,
+             "ip lookup --source mmdb:%s/ipdata/maxmind/GeoIP2-Country-Test.mmdb 1.2.3.999", td());
     assert_int_equal(run(args, out, sizeof out), 2);
     assert_non_null(strstr(out, "1.2.3.999"));
     /* bad --source */

@@ -107,7 +107,8 @@ static void ev_make(lia_event *ev, const char *ip, const char *port, const char 
     assert_int_equal(lia_event_set_name(ev, "source.ip", 9, ip, strlen(ip), &err), LIA_OK);
     if (port)
         assert_int_equal(lia_event_set_name(ev, "source.port", 11, port, strlen(port), &err), LIA_OK);
-    assert_int_equal(lia_event_set_name(ev, "classification.type", 19, "vulnerable-system", 17, &err), LIA_OK);
+    assert_int_equal(lia_event_set_name(ev, "classification.type", 19, "vulnerable-system", 17, &err),
+                     LIA_OK);
     assert_int_equal(lia_event_set_name(ev, "feed.name", 9, "f", 1, &err), LIA_OK);
     assert_int_equal(lia_event_set_name(ev, "time.source", 11, time, strlen(time), &err), LIA_OK);
     ev->line = line;
@@ -155,7 +156,8 @@ static void test_memory(void **state)
         if (!rows[i].kept)
             continue;
         if (b.ev[k].line != i + 1)
-            print_message("kept event %zu is line %llu, want %zu\n", k, (unsigned long long)b.ev[k].line, i + 1);
+            print_message("kept event %zu is line %llu, want %zu\n", k, (unsigned long long)b.ev[k].line,
+                          i + 1);
         assert_int_equal(b.ev[k].line, i + 1);
         k++;
     }
@@ -271,16 +273,17 @@ static void test_store(void **state)
         write_file(conf, text);
     }
     /* key: classification.type + source.ip + source.port + feed.name */
-    write_file(a, "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
-                  "\"time.source\": \"2026-11-27T10:00:00Z\"}\n"
-                  "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
-                  "\"time.source\": \"2026-11-27T10:10:00Z\"}\n"
-                  "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.2\", \"source.port\": 23, "
-                  "\"time.source\": \"2026-11-27T10:15:00Z\"}\n"
-                  "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
-                  "\"time.source\": \"2026-11-27T10:20:00Z\"}\n"
-                  "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
-                  "\"time.source\": \"2026-11-27T12:00:00Z\"}\n");
+    write_file(a,
+               "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
+               "\"time.source\": \"2026-11-27T10:00:00Z\"}\n"
+               "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
+               "\"time.source\": \"2026-11-27T10:10:00Z\"}\n"
+               "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.2\", \"source.port\": 23, "
+               "\"time.source\": \"2026-11-27T10:15:00Z\"}\n"
+               "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
+               "\"time.source\": \"2026-11-27T10:20:00Z\"}\n"
+               "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
+               "\"time.source\": \"2026-11-27T12:00:00Z\"}\n");
     lia_error_clear(&err);
     assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
     ingest(s, a, 2, &res); /* batches of 2: aggregates span batches and commits */
@@ -292,8 +295,9 @@ static void test_store(void **state)
     lia_store_close(s);
 
     /* a restart, another report: a duplicate of the first aggregate */
-    write_file(bpath, "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
-                      "\"time.source\": \"2026-11-27T12:30:00Z\"}\n");
+    write_file(bpath,
+               "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\", \"source.port\": 23, "
+               "\"time.source\": \"2026-11-27T12:30:00Z\"}\n");
     assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
     ingest(s, bpath, 0, &res);
     assert_int_equal(res.report.events, 0);
@@ -341,7 +345,9 @@ static void test_store(void **state)
     }
 }
 
-#define EV(ip, t) "{\"classification.type\": \"c2-server\", \"source.ip\": \"" ip "\", \"time.source\": \"2026-11-27T" t ":00Z\"}\n"
+#define EV(ip, t)                                                                                            \
+    "{\"classification.type\": \"c2-server\", \"source.ip\": \"" ip "\", \"time.source\": \"2026-11-27T" t   \
+    ":00Z\"}\n"
 
 /* An aggregate replaced (its window passed) before the flush still gets
  * its final count: from an earlier batch of the same commit interval, from
@@ -362,8 +368,8 @@ static void test_store_replaced(void **state)
     snprintf(b2, sizeof b2, "%s/b.jsonl", d3);
     write_file(conf, "[dedup]\nwindow = 1h\n[sectors]\nenabled = no\n");
     write_file(a, EV("192.0.2.1", "10:00") EV("192.0.2.1", "10:10") EV("192.0.2.9", "10:00") /* batch 1 */
-                  EV("192.0.2.1", "12:00") EV("192.0.2.1", "12:05") EV("192.0.2.8", "10:00") /* batch 2 */
-                  EV("192.0.2.5", "09:00") EV("192.0.2.5", "09:10") EV("192.0.2.5", "11:00")); /* batch 3 */
+               EV("192.0.2.1", "12:00") EV("192.0.2.1", "12:05") EV("192.0.2.8", "10:00")    /* batch 2 */
+               EV("192.0.2.5", "09:00") EV("192.0.2.5", "09:10") EV("192.0.2.5", "11:00"));  /* batch 3 */
     write_file(b2, EV("192.0.2.1", "12:30") EV("192.0.2.1", "15:00"));
     assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
     ingest2(s, a, 3, 30, &res); /* one commit interval for the whole report */
@@ -382,7 +388,7 @@ static void test_store_replaced(void **state)
     static const struct {
         const char *ip, *count, *last;
     } want[7] = {
-        {"192.0.2.1", "2", "10:10"}, {"192.0.2.9", NULL, NULL}, {"192.0.2.1", "3", "12:30"},
+        {"192.0.2.1", "2", "10:10"}, {"192.0.2.9", NULL, NULL},   {"192.0.2.1", "3", "12:30"},
         {"192.0.2.8", NULL, NULL},   {"192.0.2.5", "2", "09:10"}, {"192.0.2.5", NULL, NULL},
         {"192.0.2.1", NULL, NULL},
     };
@@ -450,8 +456,9 @@ static void test_store_bad_conf(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conf),  cmocka_unit_test(test_conf_errors), cmocka_unit_test(test_memory),
-        cmocka_unit_test(test_memory_cap), cmocka_unit_test(test_store),  cmocka_unit_test(test_store_replaced),
+        cmocka_unit_test(test_conf),           cmocka_unit_test(test_conf_errors),
+        cmocka_unit_test(test_memory),         cmocka_unit_test(test_memory_cap),
+        cmocka_unit_test(test_store),          cmocka_unit_test(test_store_replaced),
         cmocka_unit_test(test_store_bad_conf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,7 +58,7 @@ static char *slurp(const char *path, size_t *len)
 
 struct want {
     const char *ip;
-    const char *cc;   /* "" = not found */
+    const char *cc; /* "" = not found */
     uint32_t asn;
     const char *name; /* NULL = none */
 };
@@ -71,8 +71,9 @@ static void check_table(const lia_iptable *t, const struct want *w, size_t n)
         int found = lia_iptable_lookup(t, &ip, &a);
         int want_found = w[i].cc[0] || w[i].asn;
         if (found != want_found || (found && (strcmp(a.cc, w[i].cc) || a.asn != w[i].asn)))
-            print_message("row %zu %s: found %d cc \"%s\" asn %u; want found %d cc \"%s\" asn %u\n", i, w[i].ip,
-                          found, found ? a.cc : "", found ? a.asn : 0, want_found, w[i].cc, w[i].asn);
+            print_message("row %zu %s: found %d cc \"%s\" asn %u; want found %d cc \"%s\" asn %u\n", i,
+                          w[i].ip, found, found ? a.cc : "", found ? a.asn : 0, want_found, w[i].cc,
+                          w[i].asn);
         assert_int_equal(found, want_found);
         if (!found)
             continue;
@@ -105,11 +106,19 @@ static void test_rir_file(void **state)
     lia_iptable *t = NULL;
     lia_error err;
     static const struct want w[] = {
-        {"1.0.0.0", "AU", 0, NULL},       {"1.0.0.255", "AU", 0, NULL},  {"1.0.1.0", "", 0, NULL},
-        {"1.1.1.1", "AU", 0, NULL},       {"1.9.0.0", "MY", 0, NULL},    {"1.9.255.255", "MY", 0, NULL},
-        {"14.0.128.1", "HK", 0, NULL},    {"14.1.9.1", "JP", 0, NULL},   {"10.0.0.1", "", 0, NULL},
-        {"2001:200::1", "JP", 0, NULL},   {"2001:200:1fff:ffff::1", "JP", 0, NULL},
-        {"2001:258:8000::5", "JP", 0, NULL}, {"2001:db8::1", "", 0, NULL},
+        {"1.0.0.0", "AU", 0, NULL},
+        {"1.0.0.255", "AU", 0, NULL},
+        {"1.0.1.0", "", 0, NULL},
+        {"1.1.1.1", "AU", 0, NULL},
+        {"1.9.0.0", "MY", 0, NULL},
+        {"1.9.255.255", "MY", 0, NULL},
+        {"14.0.128.1", "HK", 0, NULL},
+        {"14.1.9.1", "JP", 0, NULL},
+        {"10.0.0.1", "", 0, NULL},
+        {"2001:200::1", "JP", 0, NULL},
+        {"2001:200:1fff:ffff::1", "JP", 0, NULL},
+        {"2001:258:8000::5", "JP", 0, NULL},
+        {"2001:db8::1", "", 0, NULL},
         {"::ffff:1.9.1.1", "MY", 0, NULL}, /* IPv4-mapped: looked up as IPv4 */
     };
     (void)state;
@@ -167,8 +176,10 @@ static void test_rir_skips(void **state)
                        "ripencc|ZZ|ipv4|5.0.1.0|256||reserved\n"
                        "ripencc|NL|ipv4|5.0.2.0|256|20240101|allocated|e5f6\n"
                        "ripencc|NL|asn|1101|1|20240101|allocated\n";
-    static const struct want w[] = {
-        {"5.0.0.1", "", 0, NULL}, {"5.0.1.1", "", 0, NULL}, {"5.0.2.1", "NL", 0, NULL}, {"5.0.3.0", "", 0, NULL}};
+    static const struct want w[] = {{"5.0.0.1", "", 0, NULL},
+                                    {"5.0.1.1", "", 0, NULL},
+                                    {"5.0.2.1", "NL", 0, NULL},
+                                    {"5.0.3.0", "", 0, NULL}};
     lia_iptable *t = NULL;
     lia_error err;
     (void)state;
@@ -187,29 +198,42 @@ static void test_csv_layouts(void **state)
         struct want w[4];
     } rows[] = {
         {"ip_range_start,ip_range_end,country_code\n1.0.0.0,1.0.0.255,AU\n1.0.1.0,1.0.3.255,cn\n",
-         {{"1.0.0.7", "AU", 0, NULL}, {"1.0.2.9", "CN", 0, NULL}, {"1.0.4.0", "", 0, NULL}, {"0.0.0.0", "", 0, NULL}}},
+         {{"1.0.0.7", "AU", 0, NULL},
+          {"1.0.2.9", "CN", 0, NULL},
+          {"1.0.4.0", "", 0, NULL},
+          {"0.0.0.0", "", 0, NULL}}},
         {"1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n1.0.4.0,1.0.7.255,38803,Gtelecom Pty Ltd\n",
          {{"1.0.0.1", "", 13335, "Cloudflare, Inc."},
           {"1.0.5.5", "", 38803, "Gtelecom Pty Ltd"},
           {"1.0.1.0", "", 0, NULL},
           {"255.255.255.255", "", 0, NULL}}},
         {"16777216,16777471,13335,\"Cloudflare, Inc.\"\n", /* -num layout */
-         {{"1.0.0.200", "", 13335, "Cloudflare, Inc."}, {"1.0.1.0", "", 0, NULL}, {"0.255.255.255", "", 0, NULL},
+         {{"1.0.0.200", "", 13335, "Cloudflare, Inc."},
+          {"1.0.1.0", "", 0, NULL},
+          {"0.255.255.255", "", 0, NULL},
           {"1.0.0.0", "", 13335, "Cloudflare, Inc."}}},
-        {"42540488161975842760550356425300246528,42540488241204005274814694018844196863,6939,Hurricane Electric LLC\n",
+        {"42540488161975842760550356425300246528,42540488241204005274814694018844196863,6939,Hurricane "
+         "Electric LLC\n",
          {{"2001::1", "", 6939, "Hurricane Electric LLC"},
           {"2001:0:ffff:ffff::1", "", 6939, "Hurricane Electric LLC"},
           {"2001:1::", "", 0, NULL},
           {"::1", "", 0, NULL}}},
         {"2001:200::,2001:200:1b9:ffff:ffff:ffff:ffff:ffff,2500,WIDE Project\n",
-         {{"2001:200::5", "", 2500, "WIDE Project"}, {"2001:200:1ba::", "", 0, NULL}, {"2001:1ff::", "", 0, NULL},
+         {{"2001:200::5", "", 2500, "WIDE Project"},
+          {"2001:200:1ba::", "", 0, NULL},
+          {"2001:1ff::", "", 0, NULL},
           {"2001:200:1b9::1", "", 2500, "WIDE Project"}}},
         /* city layout: the country is the third column */
         {"1.0.0.0,1.0.0.255,AU,Queensland,,South Brisbane,4101,-27.48,153.02,\n",
-         {{"1.0.0.9", "AU", 0, NULL}, {"1.0.1.0", "", 0, NULL}, {"0.0.0.0", "", 0, NULL}, {"1.0.0.255", "AU", 0, NULL}}},
+         {{"1.0.0.9", "AU", 0, NULL},
+          {"1.0.1.0", "", 0, NULL},
+          {"0.0.0.0", "", 0, NULL},
+          {"1.0.0.255", "AU", 0, NULL}}},
         /* nested and overlapping ranges: the inner / later one wins */
         {"10.0.0.0,10.255.255.255,DE\n10.1.0.0,10.1.255.255,FR\n10.1.2.0,10.1.2.255,IT\n",
-         {{"10.0.0.1", "DE", 0, NULL}, {"10.1.0.1", "FR", 0, NULL}, {"10.1.2.3", "IT", 0, NULL},
+         {{"10.0.0.1", "DE", 0, NULL},
+          {"10.1.0.1", "FR", 0, NULL},
+          {"10.1.2.3", "IT", 0, NULL},
           {"10.1.3.0", "FR", 0, NULL}}},
     };
     (void)state;
@@ -283,7 +307,8 @@ static void check_mmdb_against_json(const char *mmdb, const char *json, int want
                 json_t *a = json_object_get(rec, "autonomous_system_number");
                 json_t *o = json_object_get(rec, "autonomous_system_organization");
                 if (info.asn != (uint32_t)json_integer_value(a))
-                    print_message("%s: asn %u, want %lld\n", cidr, info.asn, (long long)json_integer_value(a));
+                    print_message("%s: asn %u, want %lld\n", cidr, info.asn,
+                                  (long long)json_integer_value(a));
                 assert_int_equal(info.asn, (uint32_t)json_integer_value(a));
                 assert_string_equal(info.as_name, o ? json_string_value(o) : "");
                 assert_int_equal(info.asn_src, 0);
@@ -292,7 +317,8 @@ static void check_mmdb_against_json(const char *mmdb, const char *json, int want
                 if (!c)
                     c = json_object_get(json_object_get(rec, "registered_country"), "iso_code");
                 if (strcmp(info.cc, c ? json_string_value(c) : "") != 0)
-                    print_message("%s: cc \"%s\", want \"%s\"\n", cidr, info.cc, c ? json_string_value(c) : "");
+                    print_message("%s: cc \"%s\", want \"%s\"\n", cidr, info.cc,
+                                  c ? json_string_value(c) : "");
                 assert_string_equal(info.cc, c ? json_string_value(c) : "");
             }
             checked++;
@@ -353,8 +379,10 @@ static void test_precedence(void **state)
     close(fd);
     assert_int_equal(lia_ipdb_create(&db, &err), LIA_OK);
     /* 1: ASN MMDB, 2: country MMDB, 3: a CSV that disagrees with both */
-    assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, data_path("maxmind/GeoLite2-ASN-Test.mmdb"), &err), LIA_OK);
-    assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, data_path("maxmind/GeoIP2-Country-Test.mmdb"), &err), LIA_OK);
+    assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, data_path("maxmind/GeoLite2-ASN-Test.mmdb"), &err),
+                     LIA_OK);
+    assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, data_path("maxmind/GeoIP2-Country-Test.mmdb"), &err),
+                     LIA_OK);
     assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_CSV, tmp, &err), LIA_OK);
     assert_int_equal(lia_ipdb_nsources(db), 3);
 
@@ -372,7 +400,7 @@ static void test_precedence(void **state)
 
     lia_buf_init(&out, 1 << 16);
     assert_int_equal(lia_ipdb_explain(db, &ip, &out), LIA_OK);
-    assert_non_null(strstr(out.ptr, "country FR"));          /* what the CSV says ... */
+    assert_non_null(strstr(out.ptr, "country FR"));            /* what the CSV says ... */
     assert_non_null(strstr(out.ptr, "country GB (from [2])")); /* ... and who wins */
     assert_non_null(strstr(out.ptr, "range 81.2.69.0 - 81.2.69.255"));
     lia_buf_free(&out);
@@ -381,7 +409,8 @@ static void test_precedence(void **state)
     lia_ipdb_release(db);
     assert_int_equal(lia_ipdb_create(&db, &err), LIA_OK);
     assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_CSV, tmp, &err), LIA_OK);
-    assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, data_path("maxmind/GeoLite2-ASN-Test.mmdb"), &err), LIA_OK);
+    assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, data_path("maxmind/GeoLite2-ASN-Test.mmdb"), &err),
+                     LIA_OK);
     ip = ip_of("1.128.0.1");
     lia_ipdb_lookup(db, &ip, &info);
     assert_int_equal(info.asn, 64500);
@@ -463,7 +492,8 @@ static void test_enrich_event(void **state)
     assert_int_equal(write(fd, csv, strlen(csv)), (ssize_t)strlen(csv));
     close(fd);
     assert_int_equal(lia_ipdb_create(&db, &err), LIA_OK);
-    assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, data_path("maxmind/GeoLite2-ASN-Test.mmdb"), &err), LIA_OK);
+    assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, data_path("maxmind/GeoLite2-ASN-Test.mmdb"), &err),
+                     LIA_OK);
     assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_CSV, tmp, &err), LIA_OK);
     lia_event_init(&ev);
 
@@ -505,10 +535,12 @@ static void test_enrich_event(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rir_file),     cmocka_unit_test(test_rir_errors),  cmocka_unit_test(test_rir_skips),
-        cmocka_unit_test(test_csv_layouts),  cmocka_unit_test(test_csv_errors),  cmocka_unit_test(test_mmdb_asn),
-        cmocka_unit_test(test_mmdb_country), cmocka_unit_test(test_mmdb_errors), cmocka_unit_test(test_precedence),
-        cmocka_unit_test(test_reload),       cmocka_unit_test(test_enrich_event),
+        cmocka_unit_test(test_rir_file),     cmocka_unit_test(test_rir_errors),
+        cmocka_unit_test(test_rir_skips),    cmocka_unit_test(test_csv_layouts),
+        cmocka_unit_test(test_csv_errors),   cmocka_unit_test(test_mmdb_asn),
+        cmocka_unit_test(test_mmdb_country), cmocka_unit_test(test_mmdb_errors),
+        cmocka_unit_test(test_precedence),   cmocka_unit_test(test_reload),
+        cmocka_unit_test(test_enrich_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,8 +105,8 @@ static void test_shipped_rules(void **state)
             const char *gp = r.ics_protocol ? r.ics_protocol : "(none)";
             const char *wp = rows[i].protocol ? rows[i].protocol : "(none)";
             if (strcmp(gs, ws) || strcmp(gp, wp))
-                print_message("row %zu (%s) memo %d: sector %s protocol %s; want %s %s\n", i, rows[i].fields, memo, gs,
-                              gp, ws, wp);
+                print_message("row %zu (%s) memo %d: sector %s protocol %s; want %s %s\n", i, rows[i].fields,
+                              memo, gs, gp, ws, wp);
             assert_string_equal(gs, ws);
             assert_string_equal(gp, wp);
             assert_int_equal(m, rows[i].sector || rows[i].protocol);
@@ -148,11 +148,13 @@ static void test_apply_never_overwrites(void **state)
 static void test_semantics(void **state)
 {
     /* first rule that sets an output wins; all conditions must hold; port ranges */
-    const char *rules = "{\"rules\": ["
-                        "{\"name\": \"a\", \"sector\": \"one\", \"match\": {\"port\": [\"100-200\"], \"transport\": \"udp\"}},"
-                        "{\"name\": \"b\", \"sector\": \"two\", \"ics_protocol\": \"p2\", \"match\": {\"port\": [150]}},"
-                        "{\"name\": \"c\", \"ics_protocol\": \"p3\", \"match\": {\"feed\": [\"Feed-*\"]}}"
-                        "]}";
+    const char *rules =
+        "{\"rules\": ["
+        "{\"name\": \"a\", \"sector\": \"one\", \"match\": {\"port\": [\"100-200\"], \"transport\": "
+        "\"udp\"}},"
+        "{\"name\": \"b\", \"sector\": \"two\", \"ics_protocol\": \"p2\", \"match\": {\"port\": [150]}},"
+        "{\"name\": \"c\", \"ics_protocol\": \"p3\", \"match\": {\"feed\": [\"Feed-*\"]}}"
+        "]}";
     lia_sectors *s = NULL;
     lia_error err;
     lia_event ev;
@@ -196,7 +198,8 @@ static void test_rule_errors(void **state)
         {"{\"rules\": [{\"sector\": \"ICS!\", \"match\": {\"port\": [1]}}]}", "rules[0].sector"},
         {"{\"rules\": [{\"sector\": \"ics\", \"match\": {\"tag\": []}}]}", "rules[0].tag"},
         {"{\"rules\": [{\"sector\": \"ics\", \"match\": {\"tag\": [3]}}]}", "rules[0].tag"},
-        {"{\"rules\": [{\"sector\": \"ics\", \"bogus\": 1, \"match\": {\"tag\": [\"x\"]}}]}", "rules[0].bogus"},
+        {"{\"rules\": [{\"sector\": \"ics\", \"bogus\": 1, \"match\": {\"tag\": [\"x\"]}}]}",
+         "rules[0].bogus"},
         {"{\"rules\": [", ""},
     };
     (void)state;
