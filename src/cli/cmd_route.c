@@ -499,15 +499,25 @@ int cli_route_demo_setup(lia_store *s, const char *data)
     return LIA_EXIT_OK;
 }
 
+static int print_sum_indented(void *ud, const char *rcpt, const char *verdict, uint64_t n, uint64_t notified)
+{
+    (void)ud;
+    (void)notified;
+    printf("    %-34s %-9s %8llu\n", rcpt, verdict, (unsigned long long)n);
+    return 0;
+}
+
 int cli_route_demo_summary(lia_store *s)
 {
     lia_error err;
     int k = 0;
     lia_error_clear(&err);
-    printf("\n  routing decisions (recipient, verdict, events, notified)\n");
-    if (lia_route_summary(s, print_sum, &k, &err)) {
+    printf("\n  routing decisions (recipient, verdict, events)\n");
+    if (lia_route_summary(s, print_sum_indented, &k, &err)) {
         cli_error(&err);
         return LIA_EXIT_ERROR;
     }
+    printf("\n  who must act: liaison route preview --cc MY | liaison route explain EVENT_ID |\n"
+           "  liaison notify run --dry-run --out DIR (digests in each recipient's language)\n");
     return LIA_EXIT_OK;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -402,6 +403,33 @@ static void test_digests(void **state)
     memset(&got, 0, sizeof got);
     assert_int_equal(lia_notify_run(s, &o, on_res, &got, &err), LIA_OK);
     assert_int_equal(got.n, 0);
+    /* a new event inside the digest interval (default 1h) waits ... */
+    {
+        char in[256];
+        static const char ev[] = "{\"source.ip\":\"192.0.2.9\",\"classification.type\":\"scanner\"}\n";
+        lia_ingest_opts io;
+        lia_ingest_result res;
+        snprintf(in, sizeof in, "%s/more.jsonl", tmpdir);
+        write_file(in, ev, sizeof ev - 1);
+        memset(&io, 0, sizeof io);
+        io.format = "jsonl";
+        io.path = in;
+        io.feed.feed = "test";
+        io.feed.tlp = -1;
+        assert_int_equal(lia_ingest(s, &io, &res, &err), LIA_OK);
+    }
+    memset(&got, 0, sizeof got);
+    assert_int_equal(lia_notify_run(s, &o, on_res, &got, &err), LIA_OK);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.sent, 0);
+    assert_int_equal(sv.nmsg, 2);
+    /* ... until the interval has passed */
+    o.now_us = (int64_t)time(NULL) * 1000000 + 3601LL * 1000000;
+    memset(&got, 0, sizeof got);
+    assert_int_equal(lia_notify_run(s, &o, on_res, &got, &err), LIA_OK);
+    assert_int_equal(got.sent, 1);
+    assert_int_equal(sv.nmsg, 3);
+    assert_non_null(strstr(sv.msg[2], "X-Liaison-Events: 1"));
     lia_store_close(s);
     smtp_stop(&sv);
 }
