@@ -903,7 +903,10 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
             lia_slice sj = lia_slice_trim((lia_slice){t + 8, (size_t)(nl - t - 8)});
             while (sj.len && sj.ptr[sj.len - 1] == '\r')
                 sj.len--;
-            lia_buf_append(&subject, sj.ptr, sj.len);
+            /* no control character may reach the header (no header injection) */
+            for (size_t k = 0; k < sj.len; k++)
+                lia_buf_putc(&subject,
+                             (unsigned char)sj.ptr[k] < 0x20 || sj.ptr[k] == 0x7f ? ' ' : sj.ptr[k]);
             lia_buf_append(&subject, "", 0);
         }
         nl++;

@@ -232,6 +232,20 @@ static int on_res(void *ud, const lia_notify_result *r)
     return 0;
 }
 
+typedef struct msgs {
+    int n;
+    char text[8192];
+} msgs;
+
+static int keep_msg(void *ud, const lia_notify_result *r)
+{
+    msgs *m = ud;
+    if (r->message)
+        snprintf(m->text, sizeof m->text, "%.*s", (int)r->message_len, r->message);
+    m->n++;
+    return 0;
+}
+
 static int count_rows(void *ud, const lia_route_row *r)
 {
     int *k = ud;
@@ -274,8 +288,7 @@ static void setup_store(const char *db, const char *sender_fpr, const char *rcpt
             "\"tlp\":\"AMBER\",\"time.source\":\"2026-11-27T10:00:00Z\"}\n"
             "{\"source.ip\":\"192.0.2.2\",\"classification.type\":\"scanner\",\"tlp\":\"AMBER+STRICT\"}\n"
             "{\"source.ip\":\"203.0.113.7\",\"source.geolocation.cc\":\"MY\",\"classification.type\":"
-            "\"scanner\","
-            "\"tlp\":\"GREEN\"}\n"
+            "\"scanner\",\"tlp\":\"GREEN\",\"comment\":\"x\\r\\nBcc: evil@example.com\"}\n"
             "{\"source.ip\":\"203.0.113.8\",\"source.geolocation.cc\":\"MY\",\"classification.type\":"
             "\"scanner\","
             "\"tlp\":\"RED\"}\n";
@@ -469,6 +482,29 @@ static void test_failure_recorded(void **state)
     assert_int_equal(lia_notify_run(s, &o, on_res, &got, &err), LIA_OK);
     assert_int_equal(got.n, 2);
     assert_int_equal(sv.conns, 6);
+    /* an event value placed in the Subject cannot add a header */
+    {
+        char dir[256], cmd[600];
+        msgs m;
+        snprintf(dir, sizeof dir, "%s/tmpl", tmpdir);
+        snprintf(cmd, sizeof cmd,
+                 "mkdir -p %s/en && printf 'Subject: {{#events}}{{comment}}{{/events}}\\n\\nbody\\n' > "
+                 "%s/en/digest.txt",
+                 dir, dir);
+        run(cmd);
+        o.templates = dir;
+        o.only = "partner:cert-my";
+        memset(&m, 0, sizeof m);
+        assert_int_equal(lia_notify_run(s, &o, keep_msg, &m, &err), LIA_OK);
+        assert_int_equal(m.n, 1);
+        {
+            char *end = strstr(m.text, "\r\n\r\n"); /* end of the headers */
+            assert_non_null(end);
+            *end = '\0';
+            if (strstr(m.text, "Bcc:") || !strstr(m.text, "\r\nSubject: x\r\n"))
+                fail_msg("headers: %s", m.text);
+        }
+    }
     lia_store_close(s);
     smtp_stop(&sv);
 }
