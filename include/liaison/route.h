@@ -132,6 +132,11 @@ typedef struct lia_recipient {
  * recipient's ceiling; a partner without an agreement gets TLP:CLEAR only.
  * An event without a TLP marking is treated as TLP:AMBER. */
 int lia_tlp_allows(const lia_recipient *r, const lia_event *ev, const char *owner_id, const char **reason);
+/* The same policy on plain values, for outgoing paths that carry no
+ * lia_event (a STIX object in a TAXII collection, a MISP event): tlp is an
+ * enum lia_tlp or -1 for "unmarked"; same_org: the recipient is the
+ * organisation that owns the data. lia_tlp_allows() calls it. */
+int lia_tlp_check(const lia_recipient *r, int tlp, int same_org, const char **reason);
 
 /* ---- routing ---- */
 

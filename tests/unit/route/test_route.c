@@ -464,6 +464,19 @@ static void test_tlp_policy(void **state)
         assert_non_null(why);
         lia_event_free(&ev);
     }
+    /* the plain-value form used by paths without an event */
+    {
+        lia_recipient own = {LIA_PARTY_OWNER, "me", LIA_TLP_AMBER_STRICT, 1};
+        lia_recipient par = {LIA_PARTY_PARTNER, "p", LIA_TLP_AMBER, 1};
+        const char *why = NULL;
+        assert_int_equal(lia_tlp_check(&own, LIA_TLP_AMBER_STRICT, 1, &why), 1);
+        assert_int_equal(lia_tlp_check(&own, LIA_TLP_AMBER_STRICT, 0, &why), 0);
+        assert_int_equal(lia_tlp_check(&own, LIA_TLP_RED, 1, &why), 0);
+        assert_int_equal(lia_tlp_check(&own, 7, 1, &why), 0);  /* unknown marking */
+        assert_int_equal(lia_tlp_check(&par, -1, 0, &why), 1); /* unmarked = AMBER */
+        assert_int_equal(lia_tlp_check(&par, LIA_TLP_AMBER_STRICT, 1, &why), 0);
+        assert_non_null(why);
+    }
 }
 
 /* ---- routing ---- */
