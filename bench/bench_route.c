@@ -36,10 +36,10 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-#define NOWNERS 20000
-#define NV4 100000
+#define NOWNERS   20000
+#define NV4       100000
 #define NPARTNERS 200
-#define NEVENTS LIA_BATCH /* one pipeline batch, as the route stage sees it */
+#define NEVENTS   LIA_BATCH /* one pipeline batch, as the route stage sees it */
 
 static const char *const rules =
     "home_country: CN\n"
@@ -143,7 +143,8 @@ int main(int argc, char **argv)
            NOWNERS, NV4, NOWNERS, NOWNERS, NPARTNERS, (now() - t0) * 1e3);
     {
         static const char *const tlps[] = {"CLEAR", "GREEN", "AMBER", "AMBER", "AMBER+STRICT", "RED"};
-        static const char *const types[] = {"scanner", "infected-system", "vulnerable-system", "spam", "phishing"};
+        static const char *const types[] = {"scanner", "infected-system", "vulnerable-system", "spam",
+                                            "phishing"};
         static const char *const feeds[] = {"shadowserver", "phish", "partner"};
         for (uint32_t i = 0; i < NEVENTS; i++) {
             uint32_t r = rnd(100), a;
@@ -195,8 +196,10 @@ int main(int argc, char **argv)
         if (t < best)
             best = t;
         if (run == 0)
-            printf("verdict of the first candidate: deliver %.1f%%, deny %.1f%%, unrouted %.1f%%, dropped %.1f%%\n",
-                   100.0 * (double)routed[LIA_DELIVER] / (double)total, 100.0 * (double)routed[LIA_DENY] / (double)total,
+            printf("verdict of the first candidate: deliver %.1f%%, deny %.1f%%, unrouted %.1f%%, dropped "
+                   "%.1f%%\n",
+                   100.0 * (double)routed[LIA_DELIVER] / (double)total,
+                   100.0 * (double)routed[LIA_DENY] / (double)total,
                    100.0 * (double)routed[LIA_UNROUTED] / (double)total,
                    100.0 * (double)routed[LIA_DROPPED] / (double)total);
         t0 = now();
@@ -206,8 +209,8 @@ int main(int argc, char **argv)
         if (t < bestl)
             bestl = t;
     }
-    printf("route decision: %.1f M events/s (%.0f ns/event), best of 3, %.0f M events\n", (double)total / best / 1e6,
-           best * 1e9 / (double)total, (double)total / 1e6);
+    printf("route decision: %.1f M events/s (%.0f ns/event), best of 3, %.0f M events\n",
+           (double)total / best / 1e6, best * 1e9 / (double)total, (double)total / 1e6);
     printf("owner lookup alone: %.1f M lookups/s (%.0f ns/lookup)\n", (double)total / bestl / 1e6,
            bestl * 1e9 / (double)total);
     fprintf(stderr, "(checksum %llu)\n", (unsigned long long)sink);

@@ -11,17 +11,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                     \
-        }                                                                                \
+#define CHECK(cond)                                                                                          \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                     \
+            abort();                                                                                         \
+        }                                                                                                    \
     } while (0)
 
 static const char *const events[] = {
     "{\"source.ip\":\"192.0.2.1\",\"source.geolocation.cc\":\"MY\",\"tlp\":\"GREEN\"}",
-    "{\"source.ip\":\"2001:db8::1\",\"source.asn\":64500,\"classification.type\":\"spam\",\"feed.name\":\"f\"}",
+    ("{\"source.ip\":\"2001:db8::1\",\"source.asn\":64500,\"classification.type\":\"spam\","
+     "\"feed.name\":\"f\"}"),
     "{\"source.fqdn\":\"www.a.example\",\"extra.sector\":\"ics\",\"tlp\":\"AMBER+STRICT\"}",
 };
 

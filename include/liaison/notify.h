@@ -47,12 +47,12 @@ int lia_tmpl_render(const char *t, size_t n, const lia_tmpl_vars *v, lia_buf *ou
 /* ---- digests ---- */
 
 typedef struct lia_notify_opts {
-    int dry_run;            /* render only: no signing, sending or recording */
-    int force;              /* every recipient with pending events is due */
-    int unsigned_ok;        /* allow sending without a signing key */
-    int64_t now_us;         /* 0 = the clock */
-    const char *templates;  /* directory of LANG/digest.txt (required) */
-    const char *only;       /* one recipient ("owner:ID"), NULL = all */
+    int dry_run;           /* render only: no signing, sending or recording */
+    int force;             /* every recipient with pending events is due */
+    int unsigned_ok;       /* allow sending without a signing key */
+    int64_t now_us;        /* 0 = the clock */
+    const char *templates; /* directory of LANG/digest.txt (required) */
+    const char *only;      /* one recipient ("owner:ID"), NULL = all */
     /* Each NULL/0 = the routing configuration's setting, else a default. */
     const char *smtp_url;   /* smtp_url; default smtp://127.0.0.1:25 */
     const char *mail_from;  /* mail_from (required to send) */
@@ -63,18 +63,18 @@ typedef struct lia_notify_opts {
 } lia_notify_opts;
 
 typedef struct lia_notify_result {
-    const char *recipient;  /* "owner:ID" */
-    const char *to;         /* comma-separated addresses */
-    const char *language;   /* template used */
+    const char *recipient; /* "owner:ID" */
+    const char *to;        /* comma-separated addresses */
+    const char *language;  /* template used */
     const char *message_id;
-    const char *outcome;    /* "sent", "failed", "dry-run", "skipped", "not-due" */
-    const char *error;      /* why failed/skipped, "" otherwise */
-    size_t events;          /* attached */
-    size_t withheld;        /* refused by the TLP policy at send time */
+    const char *outcome; /* "sent", "failed", "dry-run", "skipped", "not-due" */
+    const char *error;   /* why failed/skipped, "" otherwise */
+    size_t events;       /* attached */
+    size_t withheld;     /* refused by the TLP policy at send time */
     int64_t notification_id;
     int signed_, encrypted;
     int attempts;
-    const char *message;    /* the whole message (dry run: the clear text) */
+    const char *message; /* the whole message (dry run: the clear text) */
     size_t message_len;
 } lia_notify_result;
 

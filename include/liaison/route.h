@@ -38,21 +38,21 @@ enum lia_party_kind { LIA_PARTY_OWNER = 1, LIA_PARTY_PARTNER = 2 };
 
 /* Field ids; each kind uses a subset (lia_party_field_allowed). */
 enum lia_pfield {
-    LIA_PF_NAME,        /* display name (UTF-8) */
-    LIA_PF_COUNTRY,     /* owner: country of the organisation (CC) */
-    LIA_PF_ASNS,        /* owner: list of ASNs */
-    LIA_PF_CIDRS,       /* owner: list of IPv4/IPv6 networks */
-    LIA_PF_DOMAINS,     /* owner: list of domain suffixes */
-    LIA_PF_COUNTRIES,   /* partner: countries covered (CC list) */
-    LIA_PF_CONTACTS,    /* e-mail addresses (abuse / incident contacts) */
-    LIA_PF_LANGUAGES,   /* language tags, preferred first ("ms", "zh", "en") */
-    LIA_PF_FORMAT,      /* preferred attachment format: csv or json */
-    LIA_PF_PGP,         /* OpenPGP key fingerprint (40 hex digits) */
-    LIA_PF_TIMEZONE,    /* partner: time zone ("Asia/Phnom_Penh", "UTC+7") */
-    LIA_PF_TLP_MAX,     /* highest TLP the party may receive */
-    LIA_PF_CHANNELS,    /* partner: email:ADDR, taxii:URL, api:URL */
-    LIA_PF_AGREEMENT,   /* partner: sharing agreement in place (true/false) */
-    LIA_PF_INTERVAL,    /* digest interval in seconds (input: 90s, 30m, 1h, 1d) */
+    LIA_PF_NAME,      /* display name (UTF-8) */
+    LIA_PF_COUNTRY,   /* owner: country of the organisation (CC) */
+    LIA_PF_ASNS,      /* owner: list of ASNs */
+    LIA_PF_CIDRS,     /* owner: list of IPv4/IPv6 networks */
+    LIA_PF_DOMAINS,   /* owner: list of domain suffixes */
+    LIA_PF_COUNTRIES, /* partner: countries covered (CC list) */
+    LIA_PF_CONTACTS,  /* e-mail addresses (abuse / incident contacts) */
+    LIA_PF_LANGUAGES, /* language tags, preferred first ("ms", "zh", "en") */
+    LIA_PF_FORMAT,    /* preferred attachment format: csv or json */
+    LIA_PF_PGP,       /* OpenPGP key fingerprint (40 hex digits) */
+    LIA_PF_TIMEZONE,  /* partner: time zone ("Asia/Phnom_Penh", "UTC+7") */
+    LIA_PF_TLP_MAX,   /* highest TLP the party may receive */
+    LIA_PF_CHANNELS,  /* partner: email:ADDR, taxii:URL, api:URL */
+    LIA_PF_AGREEMENT, /* partner: sharing agreement in place (true/false) */
+    LIA_PF_INTERVAL,  /* digest interval in seconds (input: 90s, 30m, 1h, 1d) */
     LIA_PF__COUNT
 };
 
@@ -63,14 +63,14 @@ typedef struct lia_strlist {
 
 typedef struct lia_party {
     int kind;
-    char id[65];                    /* [a-z0-9][a-z0-9._-]{0,63} */
+    char id[65]; /* [a-z0-9][a-z0-9._-]{0,63} */
     lia_strlist f[LIA_PF__COUNT];
 } lia_party;
 
 void lia_party_init(lia_party *p, int kind);
 void lia_party_free(lia_party *p);
-const char *lia_party_kind_name(int kind);       /* "owner" / "partner" */
-const char *lia_pfield_name(int f);              /* "asns" */
+const char *lia_party_kind_name(int kind);         /* "owner" / "partner" */
+const char *lia_pfield_name(int f);                /* "asns" */
 int lia_pfield_lookup(const char *name, size_t n); /* -1 if unknown */
 int lia_pfield_is_list(int f);
 int lia_party_field_allowed(int kind, int f);
@@ -101,13 +101,13 @@ int lia_party_list(lia_store *s, int kind, lia_party_cb cb, void *ud, lia_error 
  * by spaces or ';') and "yaml" (docs/routing.md). import parses the whole
  * input (pure, no I/O) and calls cb per party; an invalid record stops with
  * the error (source line in err->line). */
-int lia_party_parse(int kind, const char *format, const char *buf, size_t len, lia_party_cb cb,
-                    void *ud, lia_error *err);
+int lia_party_parse(int kind, const char *format, const char *buf, size_t len, lia_party_cb cb, void *ud,
+                    lia_error *err);
 /* Parse and store every party in one transaction (all or nothing), then
  * check the whole directory as lia_party_save does. *n gets the number
  * stored. */
-int lia_party_import(lia_store *s, int kind, const char *format, const char *buf, size_t len,
-                     size_t *n, lia_error *err);
+int lia_party_import(lia_store *s, int kind, const char *format, const char *buf, size_t len, size_t *n,
+                     lia_error *err);
 /* Append the parties of kind to out in format. */
 int lia_party_export(lia_store *s, int kind, const char *format, lia_buf *out, lia_error *err);
 /* One party as YAML / CSV text (no header for CSV unless header != 0). */
@@ -118,10 +118,10 @@ int lia_party_to_csv(const lia_party *p, lia_buf *out);
 /* ---- the TLP policy ---- */
 
 typedef struct lia_recipient {
-    int kind;          /* LIA_PARTY_OWNER or LIA_PARTY_PARTNER */
-    const char *id;    /* party id */
-    int tlp_max;       /* highest TLP it may receive (enum lia_tlp) */
-    int agreement;     /* partner: sharing agreement in place; owners: 1 */
+    int kind;       /* LIA_PARTY_OWNER or LIA_PARTY_PARTNER */
+    const char *id; /* party id */
+    int tlp_max;    /* highest TLP it may receive (enum lia_tlp) */
+    int agreement;  /* partner: sharing agreement in place; owners: 1 */
 } lia_recipient;
 
 /* The one TLP policy. 1 if event ev may go to r, 0 if not; *reason (may be
@@ -131,8 +131,12 @@ typedef struct lia_recipient {
  * owning organisation itself (never to a partner CERT); nothing above the
  * recipient's ceiling; a partner without an agreement gets TLP:CLEAR only.
  * An event without a TLP marking is treated as TLP:AMBER. */
-int lia_tlp_allows(const lia_recipient *r, const lia_event *ev, const char *owner_id,
-                   const char **reason);
+int lia_tlp_allows(const lia_recipient *r, const lia_event *ev, const char *owner_id, const char **reason);
+/* The same policy on plain values, for outgoing paths that carry no
+ * lia_event (a STIX object in a TAXII collection, a MISP event): tlp is an
+ * enum lia_tlp or -1 for "unmarked"; same_org: the recipient is the
+ * organisation that owns the data. lia_tlp_allows() calls it. */
+int lia_tlp_check(const lia_recipient *r, int tlp, int same_org, const char **reason);
 
 /* ---- routing ---- */
 
@@ -143,8 +147,8 @@ typedef struct lia_route lia_route;
 int lia_route_load(lia_store *s, lia_route **out, lia_error *err);
 /* Build from parties in memory and a configuration text (YAML subset; may be
  * NULL). Parties are copied. */
-int lia_route_create(const lia_party *parties, size_t n, const char *config, size_t clen,
-                     lia_route **out, lia_error *err);
+int lia_route_create(const lia_party *parties, size_t n, const char *config, size_t clen, lia_route **out,
+                     lia_error *err);
 void lia_route_destroy(lia_route *rt);
 
 /* Validate a routing configuration text (rules file). */
@@ -158,10 +162,10 @@ int lia_route_config_get(lia_store *s, lia_buf *out, lia_error *err);
 const char *lia_route_setting(const lia_route *rt, const char *name);
 
 enum lia_verdict {
-    LIA_DELIVER = 1,   /* the recipient gets the event */
-    LIA_DENY = 2,      /* a candidate, but the TLP policy refuses */
-    LIA_UNROUTED = 3,  /* nobody found to act (party = -1) */
-    LIA_DROPPED = 4,   /* a rule says: send to nobody (party = -1) */
+    LIA_DELIVER = 1,  /* the recipient gets the event */
+    LIA_DENY = 2,     /* a candidate, but the TLP policy refuses */
+    LIA_UNROUTED = 3, /* nobody found to act (party = -1) */
+    LIA_DROPPED = 4,  /* a rule says: send to nobody (party = -1) */
 };
 
 typedef struct lia_decision {
@@ -201,16 +205,15 @@ const char *lia_route_rule_name(const lia_route *rt, int rule);
 /* Copy of ev without the fields redacted for party idx: the configuration's
  * `redact` list (default: raw) plus `redact_owner` / `redact_partner`.
  * Entries are field names, "extra.KEY", or a prefix ending in '*'. */
-int lia_route_redact(const lia_route *rt, int idx, const lia_event *ev, lia_event *out,
-                     lia_error *err);
+int lia_route_redact(const lia_route *rt, int idx, const lia_event *ev, lia_event *out, lia_error *err);
 
 /* ---- decisions table (route_decision) ---- */
 
 typedef struct lia_route_row {
     int64_t event_id;
-    const char *recipient;   /* "owner:ID" ... */
-    const char *verdict;     /* "deliver", "deny", "unrouted", "dropped" */
-    const char *rule;        /* rule name or "default" */
+    const char *recipient; /* "owner:ID" ... */
+    const char *verdict;   /* "deliver", "deny", "unrouted", "dropped" */
+    const char *rule;      /* rule name or "default" */
     const char *reason;
     int64_t decided_us;
     int64_t notified_us;     /* 0 if not yet */
@@ -221,12 +224,12 @@ typedef int (*lia_route_row_cb)(void *ud, const lia_route_row *row);
 /* Create the module's tables if needed. */
 int lia_route_schema(lia_store *s, lia_error *err);
 /* Record the decisions for one stored event (replacing earlier ones). */
-int lia_route_record(lia_store *s, const lia_route *rt, int64_t event_id, const lia_decision *d,
-                     size_t n, lia_error *err);
+int lia_route_record(lia_store *s, const lia_route *rt, int64_t event_id, const lia_decision *d, size_t n,
+                     lia_error *err);
 int lia_route_rows(lia_store *s, int64_t event_id, lia_route_row_cb cb, void *ud, lia_error *err);
 /* Totals per recipient and verdict: cb(ud, recipient, verdict, count, notified). */
-typedef int (*lia_route_sum_cb)(void *ud, const char *recipient, const char *verdict,
-                                uint64_t count, uint64_t notified);
+typedef int (*lia_route_sum_cb)(void *ud, const char *recipient, const char *verdict, uint64_t count,
+                                uint64_t notified);
 int lia_route_summary(lia_store *s, lia_route_sum_cb cb, void *ud, lia_error *err);
 
 /* The pipeline stage (id LIA_ST_ROUTE). */

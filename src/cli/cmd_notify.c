@@ -72,23 +72,23 @@ static int print_log(void *ud, const lia_notification *n)
     char t[LIA_TIME_TEXT];
     (void)ud;
     lia_time_format(n->at_us, t, sizeof t);
-    printf("%-6lld %-25s %-30s %-8s %5llu %-3s %s%s %s %s %s\n", (long long)n->id, t, n->recipient, n->outcome,
-           (unsigned long long)n->events, n->language, n->signed_ ? "S" : "-", n->encrypted ? "E" : "-",
-           n->message_id, n->to, n->error);
+    printf("%-6lld %-25s %-30s %-8s %5llu %-3s %s%s %s %s %s\n", (long long)n->id, t, n->recipient,
+           n->outcome, (unsigned long long)n->events, n->language, n->signed_ ? "S" : "-",
+           n->encrypted ? "E" : "-", n->message_id, n->to, n->error);
     return 0;
 }
 
 int cmd_notify(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"dry-run", no_argument, NULL, 'n'},         {"print", no_argument, NULL, 'p'},
-        {"out", required_argument, NULL, 'o'},       {"force", no_argument, NULL, 'f'},
-        {"only", required_argument, NULL, 'O'},      {"templates", required_argument, NULL, 't'},
-        {"smtp", required_argument, NULL, 's'},      {"from", required_argument, NULL, 'F'},
-        {"sign-key", required_argument, NULL, 'k'},  {"gnupg-home", required_argument, NULL, 'g'},
-        {"tries", required_argument, NULL, 'T'},     {"backoff-ms", required_argument, NULL, 'b'},
-        {"unsigned", no_argument, NULL, 'u'},        {"limit", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0},
+        {"dry-run", no_argument, NULL, 'n'},        {"print", no_argument, NULL, 'p'},
+        {"out", required_argument, NULL, 'o'},      {"force", no_argument, NULL, 'f'},
+        {"only", required_argument, NULL, 'O'},     {"templates", required_argument, NULL, 't'},
+        {"smtp", required_argument, NULL, 's'},     {"from", required_argument, NULL, 'F'},
+        {"sign-key", required_argument, NULL, 'k'}, {"gnupg-home", required_argument, NULL, 'g'},
+        {"tries", required_argument, NULL, 'T'},    {"backoff-ms", required_argument, NULL, 'b'},
+        {"unsigned", no_argument, NULL, 'u'},       {"limit", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     lia_notify_opts o;
     nctx nc = {0, NULL, 0};

@@ -140,8 +140,9 @@ static int lookup(lia_store *s, int argc, char **argv)
             printf("%s\tno owner (%s)\n", v, how);
         else
             printf("%s\towner:%s\t%s (%s)\n", v, lia_route_party(rt, o)->id,
-                   lia_party_get(lia_route_party(rt, o), LIA_PF_NAME) ? lia_party_get(lia_route_party(rt, o), LIA_PF_NAME)
-                                                                      : "",
+                   lia_party_get(lia_route_party(rt, o), LIA_PF_NAME)
+                       ? lia_party_get(lia_route_party(rt, o), LIA_PF_NAME)
+                       : "",
                    how);
     }
     lia_route_destroy(rt);
@@ -186,7 +187,8 @@ static int parties(cli *c, int kind, int argc, char **argv)
             }
             if (!eq || (f = lia_pfield_lookup(argv[i], (size_t)(eq - argv[i]))) < 0 ||
                 !lia_party_field_allowed(kind, f)) {
-                cli_errorf("%s add: %s: expected FIELD=VALUE with a field of %s (see --help)", what, argv[i], what);
+                cli_errorf("%s add: %s: expected FIELD=VALUE with a field of %s (see --help)", what, argv[i],
+                           what);
                 lia_party_free(&p);
                 return LIA_EXIT_USAGE;
             }
@@ -206,11 +208,11 @@ static int parties(cli *c, int kind, int argc, char **argv)
         if ((rc = cli_open_store(c, &s)))
             return rc;
         if (kind == LIA_PARTY_OWNER)
-            printf("%-24s %-36s %-3s %5s %5s %5s %-6s %s\n", "id", "name", "cc", "asns", "cidrs", "doms", "lang",
-                   "contact");
+            printf("%-24s %-36s %-3s %5s %5s %5s %-6s %s\n", "id", "name", "cc", "asns", "cidrs", "doms",
+                   "lang", "contact");
         else
-            printf("%-24s %-36s %-12s %-13s %-5s %-6s %s\n", "id", "name", "countries", "tlp_max", "agree", "lang",
-                   "key");
+            printf("%-24s %-36s %-12s %-13s %-5s %-6s %s\n", "id", "name", "countries", "tlp_max", "agree",
+                   "lang", "key");
         lrc = lia_party_list(s, kind, print_party_line, NULL, &err);
     } else if (strcmp(sub, "show") == 0 || strcmp(sub, "remove") == 0) {
         if (argc != 1) {
@@ -313,5 +315,11 @@ static int parties(cli *c, int kind, int argc, char **argv)
     return rc;
 }
 
-int cmd_owners(cli *c, int argc, char **argv) { return parties(c, LIA_PARTY_OWNER, argc, argv); }
-int cmd_partners(cli *c, int argc, char **argv) { return parties(c, LIA_PARTY_PARTNER, argc, argv); }
+int cmd_owners(cli *c, int argc, char **argv)
+{
+    return parties(c, LIA_PARTY_OWNER, argc, argv);
+}
+int cmd_partners(cli *c, int argc, char **argv)
+{
+    return parties(c, LIA_PARTY_PARTNER, argc, argv);
+}

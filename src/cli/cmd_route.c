@@ -90,7 +90,8 @@ int cli_route_fetch(lia_store *s, int64_t id, lia_event *ev, lia_error *err)
     if (rc == 1)
         rc = LIA_OK;
     if (rc == LIA_OK && !o.found)
-        rc = lia_error_set(err, LIA_ENOTFOUND, "event.id", NULL, 0, "no event %lld in the store", (long long)id);
+        rc = lia_error_set(err, LIA_ENOTFOUND, "event.id", NULL, 0, "no event %lld in the store",
+                           (long long)id);
     if (rc == LIA_OK) {
         lia_event_free(ev);
         *ev = o.ev;
@@ -107,7 +108,8 @@ static int print_row(void *ud, const lia_route_row *r)
     if (r->notified_us)
         lia_time_format(r->notified_us, t1, sizeof t1);
     printf("  %-30s %-9s rule %-20s notified %s%s%lld\n", r->recipient, r->verdict, r->rule, t1,
-           r->notification_id ? " notification #" : "", r->notification_id ? (long long)r->notification_id : 0LL);
+           r->notification_id ? " notification #" : "",
+           r->notification_id ? (long long)r->notification_id : 0LL);
     (*n)++;
     return 0;
 }
@@ -133,8 +135,15 @@ static int explain(lia_store *s, const char *arg)
     int owner, nrow = 0, rc = LIA_EXIT_OK;
     size_t n;
     static const lia_field show[] = {
-        LIA_F_FEED_NAME, LIA_F_CLASSIFICATION_TAXONOMY, LIA_F_CLASSIFICATION_TYPE, LIA_F_TLP,
-        LIA_F_SOURCE_IP, LIA_F_SOURCE_ASN, LIA_F_SOURCE_GEOLOCATION_CC, LIA_F_SOURCE_FQDN, LIA_F_SOURCE_URL,
+        LIA_F_FEED_NAME,
+        LIA_F_CLASSIFICATION_TAXONOMY,
+        LIA_F_CLASSIFICATION_TYPE,
+        LIA_F_TLP,
+        LIA_F_SOURCE_IP,
+        LIA_F_SOURCE_ASN,
+        LIA_F_SOURCE_GEOLOCATION_CC,
+        LIA_F_SOURCE_FQDN,
+        LIA_F_SOURCE_URL,
     };
     if (cli_parse_u64(arg, &id) || id == 0 || id > INT64_MAX) {
         cli_errorf("route explain: %s: an event id (see liaison events) is expected", arg);
@@ -180,8 +189,9 @@ static int explain(lia_store *s, const char *arg)
             lia_recipient r;
             lia_route_recipient(rt, d[i].party, &r);
             printf("      policy: %s (ceiling TLP:%s%s)\n", d[i].reason, lia_tlp_name(r.tlp_max),
-                   r.kind == LIA_PARTY_PARTNER ? (r.agreement ? ", sharing agreement" : ", no sharing agreement")
-                                               : "");
+                   r.kind == LIA_PARTY_PARTNER
+                       ? (r.agreement ? ", sharing agreement" : ", no sharing agreement")
+                       : "");
         } else {
             printf("      reason: %s\n", d[i].reason);
         }
@@ -257,16 +267,24 @@ static int preview_event(void *ud, const lia_event *ev)
     return ferror(stdout) ? LIA_EIO : 0;
 }
 
-static int agg_cmp(const void *a, const void *b) { return strcmp(((const agg *)a)->name, ((const agg *)b)->name); }
+static int agg_cmp(const void *a, const void *b)
+{
+    return strcmp(((const agg *)a)->name, ((const agg *)b)->name);
+}
 
 static int preview(lia_store *s, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'u'},
-        {"cc", required_argument, NULL, 'c'},    {"asn", required_argument, NULL, 'a'},
-        {"ip", required_argument, NULL, 'i'},    {"class", required_argument, NULL, 'k'},
-        {"feed", required_argument, NULL, 'f'},  {"report", required_argument, NULL, 'r'},
-        {"limit", required_argument, NULL, 'l'}, {"events", no_argument, NULL, 'e'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'},
+        {"cc", required_argument, NULL, 'c'},
+        {"asn", required_argument, NULL, 'a'},
+        {"ip", required_argument, NULL, 'i'},
+        {"class", required_argument, NULL, 'k'},
+        {"feed", required_argument, NULL, 'f'},
+        {"report", required_argument, NULL, 'r'},
+        {"limit", required_argument, NULL, 'l'},
+        {"events", no_argument, NULL, 'e'},
         {NULL, 0, NULL, 0},
     };
     lia_query q;
@@ -301,7 +319,8 @@ static int preview(lia_store *s, int argc, char **argv)
             q.has_ip = 1;
             break;
         case 'k':
-            if (lia_class_type_lookup(optarg, strlen(optarg)) < 0 && lia_class_taxonomy_lookup(optarg, strlen(optarg)) < 0)
+            if (lia_class_type_lookup(optarg, strlen(optarg)) < 0 &&
+                lia_class_taxonomy_lookup(optarg, strlen(optarg)) < 0)
                 goto bad;
             q.classification = optarg;
             break;
@@ -340,7 +359,8 @@ static int preview(lia_store *s, int argc, char **argv)
         lia_error_set(&err, rc, NULL, NULL, 0, rc == LIA_EIO ? "writing output failed" : "out of memory");
     if (rc == LIA_OK) {
         qsort(p.a, p.n, sizeof *p.a, agg_cmp);
-        printf("%s%llu events; nothing is sent by a preview\n\n", p.list ? "\n" : "", (unsigned long long)p.events);
+        printf("%s%llu events; nothing is sent by a preview\n\n", p.list ? "\n" : "",
+               (unsigned long long)p.events);
         printf("%-34s %10s %10s %10s\n", "recipient", "deliver", "deny(TLP)", "none");
         for (size_t i = 0; i < p.n; i++)
             printf("%-34s %10llu %10llu %10llu\n", p.a[i].name, (unsigned long long)p.a[i].deliver,
@@ -479,15 +499,25 @@ int cli_route_demo_setup(lia_store *s, const char *data)
     return LIA_EXIT_OK;
 }
 
+static int print_sum_indented(void *ud, const char *rcpt, const char *verdict, uint64_t n, uint64_t notified)
+{
+    (void)ud;
+    (void)notified;
+    printf("    %-34s %-9s %8llu\n", rcpt, verdict, (unsigned long long)n);
+    return 0;
+}
+
 int cli_route_demo_summary(lia_store *s)
 {
     lia_error err;
     int k = 0;
     lia_error_clear(&err);
-    printf("\n  routing decisions (recipient, verdict, events, notified)\n");
-    if (lia_route_summary(s, print_sum, &k, &err)) {
+    printf("\n  routing decisions (recipient, verdict, events)\n");
+    if (lia_route_summary(s, print_sum_indented, &k, &err)) {
         cli_error(&err);
         return LIA_EXIT_ERROR;
     }
+    printf("\n  who must act: liaison route preview --cc MY | liaison route explain EVENT_ID |\n"
+           "  liaison notify run --dry-run --out DIR (digests in each recipient's language)\n");
     return LIA_EXIT_OK;
 }

@@ -19,11 +19,20 @@
 #include "route/internal.h"
 
 static const lia_field csv_fields[] = {
-    LIA_F_TIME_SOURCE,         LIA_F_FEED_NAME,        LIA_F_CLASSIFICATION_TAXONOMY,
-    LIA_F_CLASSIFICATION_TYPE, LIA_F_SOURCE_IP,        LIA_F_SOURCE_PORT,
-    LIA_F_SOURCE_ASN,          LIA_F_SOURCE_GEOLOCATION_CC, LIA_F_SOURCE_FQDN,
-    LIA_F_SOURCE_URL,          LIA_F_PROTOCOL_TRANSPORT, LIA_F_PROTOCOL_APPLICATION,
-    LIA_F_MALWARE_NAME,        LIA_F_TLP,
+    LIA_F_TIME_SOURCE,
+    LIA_F_FEED_NAME,
+    LIA_F_CLASSIFICATION_TAXONOMY,
+    LIA_F_CLASSIFICATION_TYPE,
+    LIA_F_SOURCE_IP,
+    LIA_F_SOURCE_PORT,
+    LIA_F_SOURCE_ASN,
+    LIA_F_SOURCE_GEOLOCATION_CC,
+    LIA_F_SOURCE_FQDN,
+    LIA_F_SOURCE_URL,
+    LIA_F_PROTOCOL_TRANSPORT,
+    LIA_F_PROTOCOL_APPLICATION,
+    LIA_F_MALWARE_NAME,
+    LIA_F_TLP,
 };
 
 static const char *const schema_sql =
@@ -56,10 +65,10 @@ typedef struct digest {
     const lia_route *rt;
     const lia_party *p;
     int idx;
-    lia_event *ev;         /* redacted copies */
+    lia_event *ev; /* redacted copies */
     size_t n, cap;
-    int64_t *ids;          /* event ids attached */
-    int64_t *withheld;     /* event ids refused at send time */
+    int64_t *ids;      /* event ids attached */
+    int64_t *withheld; /* event ids refused at send time */
     size_t nwithheld;
     char count[24], listed[24], more[24], start[LIA_TIME_TEXT], end[LIA_TIME_TEXT], gen[LIA_TIME_TEXT];
     const char *sender, *lang;
@@ -193,7 +202,8 @@ static void boundary(char out[40])
         snprintf(out + 6 + i * 2, 3, "%02x", r[i]);
 }
 
-static void part(lia_buf *b, const char *bnd, const char *ctype, const char *fname, const char *data, size_t n)
+static void part(lia_buf *b, const char *bnd, const char *ctype, const char *fname, const char *data,
+                 size_t n)
 {
     lia_buf_printf(b, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\n", bnd, ctype);
     if (fname)
@@ -238,7 +248,8 @@ static void attachments(const digest *d, lia_buf *csv, lia_buf *js)
         lia_buf_puts(csv, "\r\n");
         lia_buf_reset(&one);
         lia_event_to_json(ev, &one);
-        lia_buf_printf(js, "%s\n{\"event.id\":%lld%s", i ? "," : "", (long long)ev->id, one.len > 2 ? "," : "");
+        lia_buf_printf(js, "%s\n{\"event.id\":%lld%s", i ? "," : "", (long long)ev->id,
+                       one.len > 2 ? "," : "");
         if (one.len > 2)
             lia_buf_append(js, one.ptr + 1, one.len - 1);
         else
@@ -554,23 +565,24 @@ static void fmt_rfc5322(int64_t us, char *out, size_t n)
              tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static int record(sqlite3 *db, const char *rcpt, const char *to, int64_t at, const char *msgid, const digest *d,
-                  const char *outcome, int attempts, const char *error, int sig, int enc, const char *lang,
-                  size_t bytes, int64_t *nid, lia_error *err)
+static int record(sqlite3 *db, const char *rcpt, const char *to, int64_t at, const char *msgid,
+                  const digest *d, const char *outcome, int attempts, const char *error, int sig, int enc,
+                  const char *lang, size_t bytes, int64_t *nid, lia_error *err)
 {
     sqlite3_stmt *st = NULL, *ev = NULL, *upd = NULL, *deny = NULL;
     int64_t reason_id = 0;
     int rc = LIA_OK, sent = strcmp(outcome, "sent") == 0;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
         return dberr(db, err, "recording a notification");
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO notification(recipient,rcpt_to,at,message_id,events,outcome,attempts,error,"
-                           "signed,encrypted,language,bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) ||
+    if (sqlite3_prepare_v2(
+            db,
+            "INSERT INTO notification(recipient,rcpt_to,at,message_id,events,outcome,attempts,error,"
+            "signed,encrypted,language,bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            -1, &st, NULL) ||
         sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO notification_event VALUES(?,?)", -1, &ev, NULL) ||
-        sqlite3_prepare_v2(db,
-                           "UPDATE route_decision SET notified=?, notification_id=? WHERE event_id=? AND recipient=?",
-                           -1, &upd, NULL) ||
+        sqlite3_prepare_v2(
+            db, "UPDATE route_decision SET notified=?, notification_id=? WHERE event_id=? AND recipient=?",
+            -1, &upd, NULL) ||
         sqlite3_prepare_v2(db,
                            "UPDATE route_decision SET verdict=2, reason=? WHERE event_id=? AND recipient=?"
                            " AND notification_id IS NULL",
@@ -618,8 +630,8 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, int64_t at, con
     if (d->nwithheld) {
         lia__rcache c;
         c.n = 0;
-        if ((rc = lia__route_reason_id(db, &c, "refused by the TLP policy when the digest was built", &reason_id,
-                                       err)))
+        if ((rc = lia__route_reason_id(db, &c, "refused by the TLP policy when the digest was built",
+                                       &reason_id, err)))
             goto out;
     }
     for (size_t i = 0; i < d->nwithheld; i++) {
@@ -644,8 +656,9 @@ out:
 static int last_sent(sqlite3 *db, const char *rcpt, int64_t *at, lia_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(at),0) FROM notification WHERE recipient=? AND outcome='sent'",
-                           -1, &st, NULL))
+    if (sqlite3_prepare_v2(
+            db, "SELECT coalesce(max(at),0) FROM notification WHERE recipient=? AND outcome='sent'", -1, &st,
+            NULL))
         return dberr(db, err, "reading notifications");
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
     *at = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -727,7 +740,8 @@ static int gather(lia_store *s, sqlite3 *db, digest *d, const char *rcpt, lia_er
 }
 
 static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
-                         const char *rcpt, int64_t now, lia_notify_cb cb, void *ud, int *failed, lia_error *err)
+                         const char *rcpt, int64_t now, lia_notify_cb cb, void *ud, int *failed,
+                         lia_error *err)
 {
     digest d;
     lia_notify_result res;
@@ -770,7 +784,8 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
     iv = lia_party_get(d.p, LIA_PF_INTERVAL);
     if (iv)
         interval = strtoll(iv, NULL, 10);
-    else if ((iv = lia_route_setting(rt, "digest_interval")) && lia__parse_duration(iv, strlen(iv), &interval))
+    else if ((iv = lia_route_setting(rt, "digest_interval")) &&
+             lia__parse_duration(iv, strlen(iv), &interval))
         interval = 3600;
     if ((rc = last_sent(db, rcpt, &last, err)))
         goto out;
@@ -786,8 +801,8 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
         lia_party tmp;
         lia_party_init(&tmp, LIA_PARTY_OWNER);
         for (size_t i = 0; i < d.p->f[LIA_PF_CONTACTS].n; i++)
-            lia_party_add(&tmp, LIA_PF_CONTACTS, d.p->f[LIA_PF_CONTACTS].v[i], strlen(d.p->f[LIA_PF_CONTACTS].v[i]), 0,
-                          NULL);
+            lia_party_add(&tmp, LIA_PF_CONTACTS, d.p->f[LIA_PF_CONTACTS].v[i],
+                          strlen(d.p->f[LIA_PF_CONTACTS].v[i]), 0, NULL);
         for (size_t i = 0; i < d.p->f[LIA_PF_CHANNELS].n; i++)
             if (strncmp(d.p->f[LIA_PF_CHANNELS].v[i], "email:", 6) == 0)
                 lia_party_add(&tmp, LIA_PF_CONTACTS, d.p->f[LIA_PF_CHANNELS].v[i] + 6,
@@ -848,7 +863,8 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
     {
         int64_t lo = INT64_MAX, hi = INT64_MIN;
         for (size_t i = 0; i < d.n; i++) {
-            lia_field f = lia_event_has(&d.ev[i], LIA_F_TIME_SOURCE) ? LIA_F_TIME_SOURCE : LIA_F_TIME_OBSERVATION;
+            lia_field f =
+                lia_event_has(&d.ev[i], LIA_F_TIME_SOURCE) ? LIA_F_TIME_SOURCE : LIA_F_TIME_OBSERVATION;
             if (!lia_event_has(&d.ev[i], f))
                 continue;
             if (d.ev[i].v[f].i < lo)
@@ -887,7 +903,10 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
             lia_slice sj = lia_slice_trim((lia_slice){t + 8, (size_t)(nl - t - 8)});
             while (sj.len && sj.ptr[sj.len - 1] == '\r')
                 sj.len--;
-            lia_buf_append(&subject, sj.ptr, sj.len);
+            /* no control character may reach the header (no header injection) */
+            for (size_t k = 0; k < sj.len; k++)
+                lia_buf_putc(&subject,
+                             (unsigned char)sj.ptr[k] < 0x20 || sj.ptr[k] == 0x7f ? ' ' : sj.ptr[k]);
             lia_buf_append(&subject, "", 0);
         }
         nl++;
@@ -912,7 +931,8 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
     part(&entity, bnd, "application/json; name=\"events.json\"", "events.json", js.ptr, js.len);
     lia_buf_printf(&entity, "--%s--\r\n", bnd);
     if (entity.err) {
-        rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "digest larger than %u bytes", (unsigned)LIA_MAX_MESSAGE);
+        rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "digest larger than %u bytes",
+                           (unsigned)LIA_MAX_MESSAGE);
         goto out;
     }
     {
@@ -928,8 +948,8 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
     res.message_id = msgid;
     lia_buf_printf(&msg, "From: %s\r\nTo: %s\r\nSubject: ", from ? from : "liaison@localhost", res.to);
     header_text(&msg, lia_buf_cstr(&subject));
-    lia_buf_printf(&msg, "\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\nX-Liaison-Events: %zu\r\n", date,
-                   msgid, d.n);
+    lia_buf_printf(&msg, "\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\nX-Liaison-Events: %zu\r\n",
+                   date, msgid, d.n);
     if (o->dry_run) {
         lia_buf_append(&msg, entity.ptr, entity.len);
         res.outcome = "dry-run";
@@ -966,7 +986,8 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
     {
         int tries = o->tries;
         int64_t backoff = o->backoff_ms;
-        const char *user = lia_route_setting(rt, "smtp_user"), *penv = lia_route_setting(rt, "smtp_password_env");
+        const char *user = lia_route_setting(rt, "smtp_user"),
+                   *penv = lia_route_setting(rt, "smtp_password_env");
         if (!tries) {
             const char *t = lia_route_setting(rt, "smtp_tries");
             tries = t ? t[0] - '0' : 3;
@@ -999,7 +1020,8 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
         *failed = 1;
     }
     res.error = errbuf;
-    rc = record(db, rcpt, res.to, now, msgid, &d, res.outcome, attempts, errbuf, sig, enc, lang, msg.len, &nid, err);
+    rc = record(db, rcpt, res.to, now, msgid, &d, res.outcome, attempts, errbuf, sig, enc, lang, msg.len,
+                &nid, err);
 report:
     res.notification_id = nid;
     if (rc == LIA_OK && cb && res.outcome)
@@ -1037,7 +1059,8 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
     if ((rc = lia_route_schema(s, err)))
         return rc;
     if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg)) {
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating notification tables: %s", msg ? msg : "?");
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating notification tables: %s",
+                           msg ? msg : "?");
         sqlite3_free(msg);
         return rc;
     }
@@ -1080,8 +1103,9 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
         rc = one_recipient(s, db, rt, o, pv[i].recipient, now, cb, ud, &failed, err);
     curl_global_cleanup();
     if (rc == LIA_OK && failed)
-        rc = lia_error_set(err, LIA_ENET, NULL, NULL, 0,
-                           "some digests could not be delivered (recorded; they are retried on the next run)");
+        rc =
+            lia_error_set(err, LIA_ENET, NULL, NULL, 0,
+                          "some digests could not be delivered (recorded; they are retried on the next run)");
 out:
     sqlite3_finalize(st);
     for (size_t i = 0; i < npv; i++)
@@ -1102,14 +1126,16 @@ int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *u
     if ((rc = lia_route_schema(s, err)))
         return rc;
     if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg)) {
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating notification tables: %s", msg ? msg : "?");
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating notification tables: %s",
+                           msg ? msg : "?");
         sqlite3_free(msg);
         return rc;
     }
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id,recipient,rcpt_to,message_id,outcome,error,language,at,events,attempts,signed,"
-                           "encrypted FROM notification ORDER BY id DESC LIMIT ?",
-                           -1, &st, NULL))
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT id,recipient,rcpt_to,message_id,outcome,error,language,at,events,attempts,signed,"
+            "encrypted FROM notification ORDER BY id DESC LIMIT ?",
+            -1, &st, NULL))
         return dberr(db, err, "reading notifications");
     sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {

@@ -57,10 +57,10 @@ typedef struct lia__owner_index {
     size_t nsub;
     lia__v4run *runs;
     size_t nruns;
-    lia__h64 v4;               /* key: addr << 8 | prefix */
-    uint8_t lens4[33];         /* distinct prefix lengths, longest first */
+    lia__h64 v4;       /* key: addr << 8 | prefix */
+    uint8_t lens4[33]; /* distinct prefix lengths, longest first */
     int nlens4;
-    lia__hstr v6;              /* key: 16 masked bytes + prefix byte */
+    lia__hstr v6; /* key: 16 masked bytes + prefix byte */
     uint8_t lens6[129];
     int nlens6;
     lia__h64 asn;

@@ -188,7 +188,10 @@ static uint32_t v4(const uint8_t *a)
     return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 }
 
-static uint32_t mask4(uint32_t a, int len) { return len == 0 ? 0 : a & (0xFFFFFFFFu << (32 - len)); }
+static uint32_t mask4(uint32_t a, int len)
+{
+    return len == 0 ? 0 : a & (0xFFFFFFFFu << (32 - len));
+}
 
 static void mask6(const uint8_t *a, int len, uint8_t out[17])
 {
@@ -201,7 +204,8 @@ static void mask6(const uint8_t *a, int len, uint8_t out[17])
 
 static int conflict(lia_error *err, const char *what, const char *v, const lia_party *a, const lia_party *b)
 {
-    return lia_error_set(err, LIA_EEXIST, what, v, strlen(v), "claimed by two owners: %s and %s", a->id, b->id);
+    return lia_error_set(err, LIA_EEXIST, what, v, strlen(v), "claimed by two owners: %s and %s", a->id,
+                         b->id);
 }
 
 static void add_len(uint8_t *lens, int *n, int len)

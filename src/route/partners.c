@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* Partner directory index: for each country, the partner CERTs covering it
- * (in directory order: id order when loaded from the store). Several partners may cover one country (a national
- * CERT and a sector CERT); every one of them is a candidate recipient. */
+ * (in directory order: id order when loaded from the store). Several partners may cover one country (a
+ * national CERT and a sector CERT); every one of them is a candidate recipient. */
 #include <stdlib.h>
 #include <string.h>
 

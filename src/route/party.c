@@ -45,8 +45,14 @@ const char *lia_party_kind_name(int kind)
     return kind == LIA_PARTY_OWNER ? "owner" : kind == LIA_PARTY_PARTNER ? "partner" : "?";
 }
 
-const char *lia_pfield_name(int f) { return f >= 0 && f < LIA_PF__COUNT ? pfields[f].name : "?"; }
-int lia_pfield_is_list(int f) { return f >= 0 && f < LIA_PF__COUNT && pfields[f].list; }
+const char *lia_pfield_name(int f)
+{
+    return f >= 0 && f < LIA_PF__COUNT ? pfields[f].name : "?";
+}
+int lia_pfield_is_list(int f)
+{
+    return f >= 0 && f < LIA_PF__COUNT && pfields[f].list;
+}
 int lia_party_field_allowed(int kind, int f)
 {
     return f >= 0 && f < LIA_PF__COUNT && kind >= 1 && kind <= 2 && (pfields[f].kinds & (1u << kind));
@@ -97,11 +103,12 @@ int lia_party_set_id(lia_party *p, const char *id, size_t n, lia_error *err)
         return lia_error_set(err, LIA_EINVAL, "id", id, n, "an id has 1 to 64 characters");
     for (size_t i = 0; i < n; i++) {
         char c = id[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 (i > 0 && (c == '.' || c == '_' || c == '-'));
+        int ok =
+            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '.' || c == '_' || c == '-'));
         if (!ok)
-            return lia_error_set(err, LIA_EINVAL, "id", id, n,
-                                 "an id is lower-case letters, digits and . _ - (starting with a letter or digit)");
+            return lia_error_set(
+                err, LIA_EINVAL, "id", id, n,
+                "an id is lower-case letters, digits and . _ - (starting with a letter or digit)");
     }
     memcpy(p->id, id, n);
     p->id[n] = '\0';
@@ -185,8 +192,7 @@ static int norm_value(int f, const char *s, size_t n, lia_buf *out, const char *
         if (lia_parse_fqdn(s, n, tmp, sizeof tmp, &tl, why))
             return LIA_EINVAL;
         return lia_buf_append(out, tmp, tl);
-    case LIA_PF_CONTACTS:
-        return lia__email_norm(s, n, out, why);
+    case LIA_PF_CONTACTS: return lia__email_norm(s, n, out, why);
     case LIA_PF_LANGUAGES: {
         size_t i = 0;
         while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
@@ -221,8 +227,7 @@ static int norm_value(int f, const char *s, size_t n, lia_buf *out, const char *
             char c = s[i];
             if (c == ' ')
                 continue;
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) ||
-                k >= 64) {
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) || k >= 64) {
                 *why = "a key fingerprint is 40 (or 64) hexadecimal digits";
                 return LIA_EINVAL;
             }
@@ -301,9 +306,18 @@ int lia__parse_duration(const char *s, size_t n, int64_t *out)
         return -1;
     switch (s[n - 1]) {
     case 's': n--; break;
-    case 'm': mul = 60; n--; break;
-    case 'h': mul = 3600; n--; break;
-    case 'd': mul = 86400; n--; break;
+    case 'm':
+        mul = 60;
+        n--;
+        break;
+    case 'h':
+        mul = 3600;
+        n--;
+        break;
+    case 'd':
+        mul = 86400;
+        n--;
+        break;
     default: break;
     }
     if (n == 0 || n > 9)
@@ -370,8 +384,8 @@ int lia_party_add(lia_party *p, int f, const char *s, size_t n, int replace, lia
 {
     int rc = LIA_OK;
     if (f < 0 || f >= LIA_PF__COUNT || !lia_party_field_allowed(p->kind, f))
-        return lia_error_set(err, LIA_EINVAL, f >= 0 && f < LIA_PF__COUNT ? pfields[f].name : NULL,
-                             NULL, 0, "not a field of a%s %s", p->kind == LIA_PARTY_OWNER ? "n" : "",
+        return lia_error_set(err, LIA_EINVAL, f >= 0 && f < LIA_PF__COUNT ? pfields[f].name : NULL, NULL, 0,
+                             "not a field of a%s %s", p->kind == LIA_PARTY_OWNER ? "n" : "",
                              lia_party_kind_name(p->kind));
     if (replace)
         list_clear(&p->f[f]);
@@ -472,8 +486,10 @@ int lia__party_from_json(lia_party *p, int kind, const char *id, const char *bod
         }
         json_array_foreach(v, i, e)
         {
-            if (!json_is_string(e) || (rc = list_push(&p->f[f], json_string_value(e), json_string_length(e)))) {
-                rc = lia_error_set(err, rc ? rc : LIA_ESTORE, k, id, strlen(id), "stored party has a bad value");
+            if (!json_is_string(e) ||
+                (rc = list_push(&p->f[f], json_string_value(e), json_string_length(e)))) {
+                rc = lia_error_set(err, rc ? rc : LIA_ESTORE, k, id, strlen(id),
+                                   "stored party has a bad value");
                 goto out;
             }
         }
@@ -527,7 +543,8 @@ int lia_party_get_one(lia_store *s, int kind, const char *id, lia_party *out, li
     if (rc == SQLITE_ROW)
         rc = lia__party_from_json(out, kind, id, (const char *)sqlite3_column_text(st, 0), err);
     else if (rc == SQLITE_DONE)
-        rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "no %s with this id", lia_party_kind_name(kind));
+        rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "no %s with this id",
+                           lia_party_kind_name(kind));
     else
         rc = sqerr(db, err, "reading a party");
     sqlite3_finalize(st);
@@ -552,7 +569,8 @@ int lia_party_remove(lia_store *s, int kind, const char *id, lia_error *err)
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = sqerr(db, err, "removing a party");
     else if (sqlite3_changes(db) == 0)
-        rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "no %s with this id", lia_party_kind_name(kind));
+        rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "no %s with this id",
+                           lia_party_kind_name(kind));
     sqlite3_finalize(st);
     if (rc == LIA_OK) {
         /* a rule of the routing configuration may name it */
@@ -576,8 +594,9 @@ int lia_party_list(lia_store *s, int kind, lia_party_cb cb, void *ud, lia_error 
     int rc, step;
     if ((rc = lia__route_db(s, &db, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, kind ? "SELECT kind,id,body FROM party WHERE kind=? ORDER BY id"
-                                    : "SELECT kind,id,body FROM party ORDER BY kind,id",
+    if (sqlite3_prepare_v2(db,
+                           kind ? "SELECT kind,id,body FROM party WHERE kind=? ORDER BY id"
+                                : "SELECT kind,id,body FROM party ORDER BY kind,id",
                            -1, &st, NULL))
         return sqerr(db, err, "listing parties");
     if (kind)
@@ -791,8 +810,8 @@ out:
     return rc;
 }
 
-int lia_party_parse(int kind, const char *format, const char *buf, size_t len, lia_party_cb cb,
-                    void *ud, lia_error *err)
+int lia_party_parse(int kind, const char *format, const char *buf, size_t len, lia_party_cb cb, void *ud,
+                    lia_error *err)
 {
     if (kind != LIA_PARTY_OWNER && kind != LIA_PARTY_PARTNER)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "unknown party kind");
@@ -822,8 +841,8 @@ static int import_one(void *ud, const lia_party *p)
     return rc;
 }
 
-int lia_party_import(lia_store *s, int kind, const char *format, const char *buf, size_t len,
-                     size_t *n, lia_error *err)
+int lia_party_import(lia_store *s, int kind, const char *format, const char *buf, size_t len, size_t *n,
+                     lia_error *err)
 {
     sqlite3 *db;
     impctx c = {s, 0, err, {0}};

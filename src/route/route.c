@@ -15,17 +15,19 @@
 
 /* ---- the TLP policy ---- */
 
-int lia_tlp_allows(const lia_recipient *r, const lia_event *ev, const char *owner_id,
-                   const char **reason)
+int lia_tlp_check(const lia_recipient *r, int tlp, int same_org, const char **reason)
 {
     const char *why;
-    int ok = 0;
-    int tlp = lia_event_has(ev, LIA_F_TLP) ? (int)ev->v[LIA_F_TLP].i : LIA_TLP_AMBER;
-    if (tlp == LIA_TLP_RED)
+    int ok = 0, marked = tlp >= 0;
+    if (!marked)
+        tlp = LIA_TLP_AMBER;
+    if (tlp > LIA_TLP_RED)
+        why = "unknown TLP marking: never delivered";
+    else if (tlp == LIA_TLP_RED)
         why = "TLP:RED is never delivered";
     else if (tlp == LIA_TLP_AMBER_STRICT && r->kind != LIA_PARTY_OWNER)
         why = "TLP:AMBER+STRICT stays inside the owning organisation: never to a partner CERT";
-    else if (tlp == LIA_TLP_AMBER_STRICT && (!owner_id || (owner_id != r->id && strcmp(owner_id, r->id) != 0)))
+    else if (tlp == LIA_TLP_AMBER_STRICT && !same_org)
         why = "TLP:AMBER+STRICT goes only to the organisation that owns the network";
     else if (tlp > r->tlp_max)
         why = "the event's TLP is above the recipient's ceiling (tlp_max)";
@@ -33,12 +35,19 @@ int lia_tlp_allows(const lia_recipient *r, const lia_event *ev, const char *owne
         why = "no sharing agreement with this partner: only TLP:CLEAR may go";
     else {
         ok = 1;
-        why = lia_event_has(ev, LIA_F_TLP) ? "TLP within the recipient's ceiling"
-                                           : "no TLP marking (treated as TLP:AMBER), within the ceiling";
+        why = marked ? "TLP within the recipient's ceiling"
+                     : "no TLP marking (treated as TLP:AMBER), within the ceiling";
     }
     if (reason)
         *reason = why;
     return ok;
+}
+
+int lia_tlp_allows(const lia_recipient *r, const lia_event *ev, const char *owner_id, const char **reason)
+{
+    int tlp = lia_event_has(ev, LIA_F_TLP) ? (int)ev->v[LIA_F_TLP].i : -1;
+    int same = owner_id && (owner_id == r->id || strcmp(owner_id, r->id) == 0);
+    return lia_tlp_check(r, tlp, same, reason);
 }
 
 /* ---- configuration ---- */
@@ -47,7 +56,7 @@ enum { T_OWNER, T_PARTNER, T_DEFAULT, T_OWNER_ID, T_PARTNER_ID, T_DROP };
 
 typedef struct target {
     int type;
-    int32_t party;  /* T_*_ID: resolved index; -1 before */
+    int32_t party; /* T_*_ID: resolved index; -1 before */
     char *id;
 } target;
 
@@ -96,9 +105,11 @@ struct lia_route {
 };
 
 static const char *const known_settings[] = {
-    "home_country", "mode", "redact", "redact_owner", "redact_partner", "rules", "note",
-    "digest_interval", "smtp_url", "mail_from", "sign_key", "gnupg_home", "smtp_tries",
-    "smtp_backoff", "templates", "smtp_user", "smtp_password_env", NULL,
+    "home_country",      "mode",         "redact",    "redact_owner",
+    "redact_partner",    "rules",        "note",      "digest_interval",
+    "smtp_url",          "mail_from",    "sign_key",  "gnupg_home",
+    "smtp_tries",        "smtp_backoff", "templates", "smtp_user",
+    "smtp_password_env", NULL,
 };
 
 static void strv_free(char **v, size_t n)
@@ -252,10 +263,12 @@ static int parse_rule(const lia_ynode *m, rule *r, const config *c, lia_error *e
             int tax = key[1] == 'a';
             for (size_t i = 0; i < k; i++) {
                 const lia_ynode *v = value_at(f, i);
-                int id = tax ? lia_class_taxonomy_lookup(v->str, v->len) : lia_class_type_lookup(v->str, v->len);
+                int id =
+                    tax ? lia_class_taxonomy_lookup(v->str, v->len) : lia_class_type_lookup(v->str, v->len);
                 if (id < 0 || id >= (tax ? 64 : 256))
-                    return cerr(err, v, key, "%s", tax ? "not an RSIT classification.taxonomy"
-                                                       : "not an RSIT classification.type");
+                    return cerr(err, v, key, "%s",
+                                tax ? "not an RSIT classification.taxonomy"
+                                    : "not an RSIT classification.type");
                 if (tax)
                     r->tax |= 1ull << id;
                 else
@@ -281,8 +294,9 @@ static int parse_rule(const lia_ynode *m, rule *r, const config *c, lia_error *e
                 r->tlp |= 1u << t;
             }
         } else {
-            lia_error_set(err, LIA_EINVAL, key, NULL, 0,
-                          "unknown rule key (name, country, asn, cidr, taxonomy, type, sector, feed, tlp, to)");
+            lia_error_set(
+                err, LIA_EINVAL, key, NULL, 0,
+                "unknown rule key (name, country, asn, cidr, taxonomy, type, sector, feed, tlp, to)");
             if (err)
                 err->line = f->line;
             return LIA_EINVAL;
@@ -291,7 +305,8 @@ static int parse_rule(const lia_ynode *m, rule *r, const config *c, lia_error *e
     if (!r->name)
         return cerr(err, m, "rules", "%s", "a rule needs a name");
     if (!to)
-        return cerr(err, m, "to", "%s", "a rule needs 'to:' (owner, partner, default, owner:ID, partner:ID, drop)");
+        return cerr(err, m, "to", "%s",
+                    "a rule needs 'to:' (owner, partner, default, owner:ID, partner:ID, drop)");
     {
         size_t k = nvalues(to);
         if (k == 0 || k > LIA_ROUTE_MAX_DECISIONS)
@@ -328,7 +343,8 @@ static int parse_rule(const lia_ynode *m, rule *r, const config *c, lia_error *e
             if (!(t->id = strdup(id)))
                 return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         } else {
-            return cerr(err, v, "to", "%s", "a recipient is owner, partner, default, drop, owner:ID or partner:ID");
+            return cerr(err, v, "to", "%s",
+                        "a recipient is owner, partner, default, drop, owner:ID or partner:ID");
         }
         if (t->type == T_DROP && r->nto != 1)
             return cerr(err, v, "to", "%s", "'drop' cannot be combined with recipients");
@@ -428,7 +444,8 @@ static int config_parse(const char *text, size_t len, config *c, lia_error *err)
             size_t l = strlen(s);
             int star = l && s[l - 1] == '*';
             if (!star && strncmp(s, "extra.", 6) != 0 && lia_field_lookup(s, l) < 0) {
-                rc = cerr(err, value_at(n, i), rk[k], "%s", "not a field name, extra.KEY, or a prefix ending in '*'");
+                rc = cerr(err, value_at(n, i), rk[k], "%s",
+                          "not a field name, extra.KEY, or a prefix ending in '*'");
                 goto out;
             }
         }
@@ -540,7 +557,8 @@ static int route_build(lia_route *rt, lia_error *err)
             target *t = &r->to[k];
             if (t->type != T_OWNER_ID && t->type != T_PARTNER_ID)
                 continue;
-            t->party = lia_route_party_find(rt, t->type == T_OWNER_ID ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, t->id);
+            t->party =
+                lia_route_party_find(rt, t->type == T_OWNER_ID ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, t->id);
             if (t->party < 0)
                 return lia_error_set(err, LIA_ENOTFOUND, "to", t->id, strlen(t->id), "rule '%s': no such %s",
                                      r->name, t->type == T_OWNER_ID ? "owner" : "partner");
@@ -549,13 +567,14 @@ static int route_build(lia_route *rt, lia_error *err)
     return LIA_OK;
 }
 
-int lia_route_create(const lia_party *parties, size_t n, const char *text, size_t clen,
-                     lia_route **out, lia_error *err)
+int lia_route_create(const lia_party *parties, size_t n, const char *text, size_t clen, lia_route **out,
+                     lia_error *err)
 {
     lia_route *rt;
     int rc;
     if (n > LIA_MAX_PARTIES)
-        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d owners and partners", LIA_MAX_PARTIES);
+        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d owners and partners",
+                             LIA_MAX_PARTIES);
     if (!(rt = calloc(1, sizeof *rt)) || !(rt->p = calloc(n ? n : 1, sizeof *rt->p))) {
         free(rt);
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
@@ -620,7 +639,8 @@ int lia_route_load(lia_store *s, lia_route **out, lia_error *err)
     lia_buf_init(&cfg, LIA_MAX_CONFIG_FILE + 1);
     rc = lia_party_list(s, 0, load_one, &c, err);
     if (rc == LIA_ELIMIT || rc == LIA_ENOMEM)
-        lia_error_set(err, rc, NULL, NULL, 0, rc == LIA_ELIMIT ? "too many owners and partners" : "out of memory");
+        lia_error_set(err, rc, NULL, NULL, 0,
+                      rc == LIA_ELIMIT ? "too many owners and partners" : "out of memory");
     if (rc == LIA_OK) {
         rc = lia_route_config_get(s, &cfg, err);
         if (rc == LIA_ENOTFOUND) {
@@ -641,13 +661,19 @@ int lia_route_load(lia_store *s, lia_route **out, lia_error *err)
 
 /* ---- accessors ---- */
 
-size_t lia_route_nparties(const lia_route *rt) { return rt->np; }
+size_t lia_route_nparties(const lia_route *rt)
+{
+    return rt->np;
+}
 const lia_party *lia_route_party(const lia_route *rt, int idx)
 {
     return idx >= 0 && (size_t)idx < rt->np ? &rt->p[idx] : NULL;
 }
 
-void lia_route_recipient(const lia_route *rt, int idx, lia_recipient *out) { *out = rt->rcpt[idx]; }
+void lia_route_recipient(const lia_route *rt, int idx, lia_recipient *out)
+{
+    *out = rt->rcpt[idx];
+}
 
 const char *lia_verdict_name(int v)
 {
@@ -677,8 +703,14 @@ size_t lia_route_recipient_name(const lia_route *rt, const lia_decision *d, char
 
 /* ---- owner lookup ---- */
 
-int lia_route_owner_ip(const lia_route *rt, const lia_ip *ip) { return lia__owner_index_ip(&rt->oi, ip); }
-int lia_route_owner_asn(const lia_route *rt, uint32_t asn) { return lia__owner_index_asn(&rt->oi, asn); }
+int lia_route_owner_ip(const lia_route *rt, const lia_ip *ip)
+{
+    return lia__owner_index_ip(&rt->oi, ip);
+}
+int lia_route_owner_asn(const lia_route *rt, uint32_t asn)
+{
+    return lia__owner_index_asn(&rt->oi, asn);
+}
 int lia_route_owner_domain(const lia_route *rt, const char *fqdn, size_t n)
 {
     return lia__owner_index_domain(&rt->oi, fqdn, n);
@@ -711,7 +743,8 @@ int lia_route_owner(const lia_route *rt, const lia_event *ev, const char **via)
 {
     int o;
     const char *v = NULL;
-    if (lia_event_has(ev, LIA_F_SOURCE_IP) && (o = lia__owner_index_ip(&rt->oi, &ev->v[LIA_F_SOURCE_IP].ip)) >= 0)
+    if (lia_event_has(ev, LIA_F_SOURCE_IP) &&
+        (o = lia__owner_index_ip(&rt->oi, &ev->v[LIA_F_SOURCE_IP].ip)) >= 0)
         v = "owner of the longest prefix containing source.ip";
     else if (lia_event_has(ev, LIA_F_SOURCE_ASN) &&
              (o = lia__owner_index_asn(&rt->oi, (uint32_t)ev->v[LIA_F_SOURCE_ASN].i)) >= 0)
@@ -793,8 +826,8 @@ static int rule_match(const config *c, const rule *r, const lia_event *ev)
     }
     if (r->has_tax) {
         int64_t t;
-        if (!lia_event_has(ev, LIA_F_CLASSIFICATION_TAXONOMY) || (t = ev->v[LIA_F_CLASSIFICATION_TAXONOMY].i) < 0 ||
-            t >= 64 || !(r->tax >> t & 1))
+        if (!lia_event_has(ev, LIA_F_CLASSIFICATION_TAXONOMY) ||
+            (t = ev->v[LIA_F_CLASSIFICATION_TAXONOMY].i) < 0 || t >= 64 || !(r->tax >> t & 1))
             return 0;
     }
     if (r->has_type) {
@@ -1019,7 +1052,8 @@ int lia_route_schema(lia_store *s, lia_error *err)
     if (!db)
         return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "routing needs the SQLite store");
     if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg)) {
-        int rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating routing tables: %s", msg ? msg : "?");
+        int rc =
+            lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating routing tables: %s", msg ? msg : "?");
         sqlite3_free(msg);
         return rc;
     }
@@ -1040,7 +1074,8 @@ int lia_route_config_get(lia_store *s, lia_buf *out, lia_error *err)
         if (lia_buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0)))
             rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "configuration too large");
     } else {
-        rc = lia_error_set(err, LIA_ENOTFOUND, NULL, NULL, 0, "no routing configuration loaded (liaison route load FILE)");
+        rc = lia_error_set(err, LIA_ENOTFOUND, NULL, NULL, 0,
+                           "no routing configuration loaded (liaison route load FILE)");
     }
     sqlite3_finalize(st);
     return rc;
@@ -1067,8 +1102,8 @@ int lia_route_config_put(lia_store *s, const char *text, size_t clen, lia_error 
     lia_route_destroy(rt);
     if (rc)
         return rc;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO route_config(name,text,loaded) VALUES('rules',?,?)", -1, &st,
-                           NULL))
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO route_config(name,text,loaded) VALUES('rules',?,?)",
+                           -1, &st, NULL))
         return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, text, (int)clen, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
@@ -1118,8 +1153,8 @@ fail:
     return rc;
 }
 
-static int insert_rows(sqlite3 *db, sqlite3_stmt *ins, lia__rcache *rc_, const lia_route *rt, int64_t event_id,
-                       const lia_decision *d, size_t n, int64_t at, lia_error *err)
+static int insert_rows(sqlite3 *db, sqlite3_stmt *ins, lia__rcache *rc_, const lia_route *rt,
+                       int64_t event_id, const lia_decision *d, size_t n, int64_t at, lia_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         char name[128];
@@ -1141,13 +1176,14 @@ static int insert_rows(sqlite3 *db, sqlite3_stmt *ins, lia__rcache *rc_, const l
         sqlite3_bind_int64(ins, 6, reason);
         sqlite3_bind_int64(ins, 7, at);
         if (sqlite3_step(ins) != SQLITE_DONE)
-            return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "recording route decisions: %s", sqlite3_errmsg(db));
+            return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "recording route decisions: %s",
+                                 sqlite3_errmsg(db));
     }
     return LIA_OK;
 }
 
-#define INSERT_SQL                                                                                     \
-    "INSERT OR REPLACE INTO route_decision(event_id,recipient,verdict,rule,why,reason,decided)"       \
+#define INSERT_SQL                                                                                           \
+    "INSERT OR REPLACE INTO route_decision(event_id,recipient,verdict,rule,why,reason,decided)"              \
     " VALUES(?,?,?,?,?,?,?)"
 
 int lia_route_record(lia_store *s, const lia_route *rt, int64_t event_id, const lia_decision *d, size_t n,
@@ -1158,8 +1194,8 @@ int lia_route_record(lia_store *s, const lia_route *rt, int64_t event_id, const 
     int rc;
     if ((rc = lia__route_db(s, &db, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "DELETE FROM route_decision WHERE event_id=? AND notification_id IS NULL", -1, &del,
-                           NULL) ||
+    if (sqlite3_prepare_v2(db, "DELETE FROM route_decision WHERE event_id=? AND notification_id IS NULL", -1,
+                           &del, NULL) ||
         sqlite3_prepare_v2(db, INSERT_SQL, -1, &ins, NULL)) {
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
         goto out;
@@ -1187,19 +1223,24 @@ int lia_route_rows(lia_store *s, int64_t event_id, lia_route_row_cb cb, void *ud
     int rc, step;
     if ((rc = lia__route_db(s, &db, err)))
         return rc;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT d.event_id,d.recipient,d.verdict,coalesce(d.rule,'default'),r.text,d.decided,"
-                           "d.notified,d.notification_id FROM route_decision d JOIN route_reason r ON r.id=d.reason"
-                           " WHERE d.event_id=? ORDER BY d.recipient",
-                           -1, &st, NULL))
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT d.event_id,d.recipient,d.verdict,coalesce(d.rule,'default'),r.text,d.decided,"
+            "d.notified,d.notification_id FROM route_decision d JOIN route_reason r ON r.id=d.reason"
+            " WHERE d.event_id=? ORDER BY d.recipient",
+            -1, &st, NULL))
         return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
     sqlite3_bind_int64(st, 1, event_id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         lia_route_row r = {
-            sqlite3_column_int64(st, 0),          (const char *)sqlite3_column_text(st, 1),
-            lia_verdict_name(sqlite3_column_int(st, 2)), (const char *)sqlite3_column_text(st, 3),
-            (const char *)sqlite3_column_text(st, 4), sqlite3_column_int64(st, 5),
-            sqlite3_column_int64(st, 6),          sqlite3_column_int64(st, 7),
+            sqlite3_column_int64(st, 0),
+            (const char *)sqlite3_column_text(st, 1),
+            lia_verdict_name(sqlite3_column_int(st, 2)),
+            (const char *)sqlite3_column_text(st, 3),
+            (const char *)sqlite3_column_text(st, 4),
+            sqlite3_column_int64(st, 5),
+            sqlite3_column_int64(st, 6),
+            sqlite3_column_int64(st, 7),
         };
         if ((rc = cb(ud, &r)))
             break;
@@ -1223,8 +1264,9 @@ int lia_route_summary(lia_store *s, lia_route_sum_cb cb, void *ud, lia_error *er
                            -1, &st, NULL))
         return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        if ((rc = cb(ud, (const char *)sqlite3_column_text(st, 0), lia_verdict_name(sqlite3_column_int(st, 1)),
-                     (uint64_t)sqlite3_column_int64(st, 2), (uint64_t)sqlite3_column_int64(st, 3))))
+        if ((rc =
+                 cb(ud, (const char *)sqlite3_column_text(st, 0), lia_verdict_name(sqlite3_column_int(st, 1)),
+                    (uint64_t)sqlite3_column_int64(st, 2), (uint64_t)sqlite3_column_int64(st, 3))))
             break;
     if (!rc && step != SQLITE_DONE)
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
@@ -1248,7 +1290,7 @@ typedef struct rstage {
     sqlite3 *db;
     lia_route *rt;
     int64_t report_id;
-    int64_t max_id;       /* highest event id before the pending batch */
+    int64_t max_id; /* highest event id before the pending batch */
     pend *ev;
     size_t nev, capev;
     lia_decision *d;
@@ -1268,8 +1310,8 @@ static int st_open(void **out, struct lia_ingest *ing, lia_error *err)
     if ((rc = lia__route_db(r->store, &r->db, err)) || (rc = lia_route_load(r->store, &r->rt, err)))
         goto fail;
     if (sqlite3_prepare_v2(r->db, INSERT_SQL, -1, &r->ins, NULL) ||
-        sqlite3_prepare_v2(r->db, "SELECT id,line FROM events WHERE id>? AND report_id=? ORDER BY id", -1, &r->ids,
-                           NULL) ||
+        sqlite3_prepare_v2(r->db, "SELECT id,line FROM events WHERE id>? AND report_id=? ORDER BY id", -1,
+                           &r->ids, NULL) ||
         sqlite3_prepare_v2(r->db, "SELECT coalesce(max(id),0) FROM events", -1, &r->maxq, NULL)) {
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "route stage: %s", sqlite3_errmsg(r->db));
         goto fail;
@@ -1348,7 +1390,10 @@ static int st_process(void *st, lia_batch *b, lia_error *err)
     return LIA_OK;
 }
 
-static int st_flush(void *st, lia_error *err) { return resolve(st, err); }
+static int st_flush(void *st, lia_error *err)
+{
+    return resolve(st, err);
+}
 
 static void st_close(void *st)
 {

@@ -8,9 +8,9 @@
 #include "route/yaml.h"
 
 typedef struct line {
-    uint32_t no;      /* 1-based */
+    uint32_t no; /* 1-based */
     size_t indent;
-    const char *p;    /* content after indent, comment stripped */
+    const char *p; /* content after indent, comment stripped */
     size_t n;
 } line;
 
@@ -45,7 +45,8 @@ static lia_ynode *node(yp *y, int type, uint32_t no)
 {
     lia_ynode *n;
     if (++y->nodes > LIA_MAX_YAML_NODES) {
-        lia_error_set(y->err, LIA_ELIMIT, NULL, NULL, 0, "more than %u YAML nodes", (unsigned)LIA_MAX_YAML_NODES);
+        lia_error_set(y->err, LIA_ELIMIT, NULL, NULL, 0, "more than %u YAML nodes",
+                      (unsigned)LIA_MAX_YAML_NODES);
         if (y->err)
             y->err->line = no;
         return NULL;
@@ -118,8 +119,7 @@ static int hexval(char c)
 
 /* Parse one scalar at s[*pos..n). in_flow: stop plain scalars at , and ].
  * Creates a SCALAR node. */
-static int scalar(yp *y, uint32_t no, const char *s, size_t n, size_t *pos, int in_flow,
-                  lia_ynode **out)
+static int scalar(yp *y, uint32_t no, const char *s, size_t n, size_t *pos, int in_flow, lia_ynode **out)
 {
     lia_buf b;
     size_t i = *pos;
@@ -205,8 +205,8 @@ static int scalar(yp *y, uint32_t no, const char *s, size_t n, size_t *pos, int 
             rc = yerr(y, no, "a list item is not expected here");
             goto out;
         }
-        while (i < n && !(in_flow && (s[i] == ',' || s[i] == ']' || s[i] == '[' || s[i] == '{' ||
-                                      s[i] == '}')))
+        while (i < n &&
+               !(in_flow && (s[i] == ',' || s[i] == ']' || s[i] == '[' || s[i] == '{' || s[i] == '}')))
             i++;
         end = i;
         while (end > st && (s[end - 1] == ' ' || s[end - 1] == '\t'))
@@ -311,13 +311,16 @@ static int split_key(const char *s, size_t n, size_t *klen, size_t *rest)
     return 1;
 }
 
-static int is_item(const line *l) { return l->n >= 1 && l->p[0] == '-' && (l->n == 1 || l->p[1] == ' '); }
+static int is_item(const line *l)
+{
+    return l->n >= 1 && l->p[0] == '-' && (l->n == 1 || l->p[1] == ' ');
+}
 
 static int block_list(yp *y, size_t indent, lia_ynode **out);
 
 /* Value of "key:" with text rest (possibly empty => block list below). */
-static int pair_value(yp *y, const line *l, size_t key_indent, const char *rest, size_t rn,
-                      int allow_maps, lia_ynode **out)
+static int pair_value(yp *y, const line *l, size_t key_indent, const char *rest, size_t rn, int allow_maps,
+                      lia_ynode **out)
 {
     if (skip_sp(rest, rn, 0) == rn) {
         /* block list below: indented more, or at the key's own indent */
@@ -558,8 +561,8 @@ int lia__yaml_scalar(lia_buf *b, const char *s, size_t n)
     static const char *const words[] = {"true", "false", "null", "yes", "no", "on", "off", "~"};
     for (size_t i = 0; i < n && plain; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '/' || c == '@' || c == '+' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '.' || c == '/' || c == '@' || c == '+' || c == '-'))
             plain = 0;
     }
     if (plain && (s[0] == '-' || s[0] == '.'))

@@ -25,8 +25,8 @@ enum { LIA_Y_SCALAR = 1, LIA_Y_LIST = 2, LIA_Y_MAP = 3 };
 
 typedef struct lia_ynode {
     int type;
-    char *key;             /* when a member of a map */
-    char *str;             /* scalar text (NUL-terminated, UTF-8) */
+    char *key; /* when a member of a map */
+    char *str; /* scalar text (NUL-terminated, UTF-8) */
     size_t len;
     uint32_t line;
     struct lia_ynode *first, *last, *next;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -183,7 +184,8 @@ static void genkey(const char *uid, char fpr[41])
 {
     char cmd[512], *out, *p;
     snprintf(cmd, sizeof cmd,
-             "gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-gen-key '%s' default default never"
+             "gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-gen-key '%s' default "
+             "default never"
              " 2>/dev/null",
              uid);
     run(cmd);
@@ -230,6 +232,20 @@ static int on_res(void *ud, const lia_notify_result *r)
     return 0;
 }
 
+typedef struct msgs {
+    int n;
+    char text[8192];
+} msgs;
+
+static int keep_msg(void *ud, const lia_notify_result *r)
+{
+    msgs *m = ud;
+    if (r->message)
+        snprintf(m->text, sizeof m->text, "%.*s", (int)r->message_len, r->message);
+    m->n++;
+    return 0;
+}
+
 static int count_rows(void *ud, const lia_route_row *r)
 {
     int *k = ud;
@@ -245,21 +261,24 @@ static void setup_store(const char *db, const char *sender_fpr, const char *rcpt
     lia_ingest_opts o;
     lia_ingest_result res;
     size_t n;
-    static const char partners[] = "partners:\n  - id: cert-my\n    name: Partner MY\n    countries: [MY]\n"
-                                   "    contacts: [cert@my.example]\n    languages: [ms]\n    agreement: true\n";
+    static const char partners[] =
+        "partners:\n  - id: cert-my\n    name: Partner MY\n    countries: [MY]\n"
+        "    contacts: [cert@my.example]\n    languages: [ms]\n    agreement: true\n";
     snprintf(owners, sizeof owners,
              "owners:\n  - id: isp-a\n    name: ISP A\n    cidrs: [192.0.2.0/24]\n"
              "    contacts: [abuse@isp-a.example, noc@isp-a.example]\n    languages: [zh]\n"
              "    pgp_fingerprint: %s\n",
              rcpt_fpr);
-    snprintf(cfg, sizeof cfg,
-             "home_country: CN\nmail_from: cert@national.example\nsign_key: %s\nsmtp_url: smtp://127.0.0.1:%d\n"
-             "gnupg_home: %s\nredact: [raw]\n",
-             sender_fpr, port, gpghome);
+    snprintf(
+        cfg, sizeof cfg,
+        "home_country: CN\nmail_from: cert@national.example\nsign_key: %s\nsmtp_url: smtp://127.0.0.1:%d\n"
+        "gnupg_home: %s\nredact: [raw]\n",
+        sender_fpr, port, gpghome);
     lia_error_clear(&err);
     assert_int_equal(lia_store_open(db, s, &err), LIA_OK);
     assert_int_equal(lia_party_import(*s, LIA_PARTY_OWNER, "yaml", owners, strlen(owners), &n, &err), LIA_OK);
-    assert_int_equal(lia_party_import(*s, LIA_PARTY_PARTNER, "yaml", partners, strlen(partners), &n, &err), LIA_OK);
+    assert_int_equal(lia_party_import(*s, LIA_PARTY_PARTNER, "yaml", partners, strlen(partners), &n, &err),
+                     LIA_OK);
     if (lia_route_config_put(*s, cfg, strlen(cfg), &err))
         fail_msg("config: %s line %llu", err.reason, (unsigned long long)err.line);
     snprintf(in, sizeof in, "%s/events.jsonl", tmpdir);
@@ -268,9 +287,10 @@ static void setup_store(const char *db, const char *sender_fpr, const char *rcpt
             "{\"source.ip\":\"192.0.2.1\",\"classification.type\":\"infected-system\",\"raw\":\"c2VjcmV0\","
             "\"tlp\":\"AMBER\",\"time.source\":\"2026-11-27T10:00:00Z\"}\n"
             "{\"source.ip\":\"192.0.2.2\",\"classification.type\":\"scanner\",\"tlp\":\"AMBER+STRICT\"}\n"
-            "{\"source.ip\":\"203.0.113.7\",\"source.geolocation.cc\":\"MY\",\"classification.type\":\"scanner\","
-            "\"tlp\":\"GREEN\"}\n"
-            "{\"source.ip\":\"203.0.113.8\",\"source.geolocation.cc\":\"MY\",\"classification.type\":\"scanner\","
+            "{\"source.ip\":\"203.0.113.7\",\"source.geolocation.cc\":\"MY\",\"classification.type\":"
+            "\"scanner\",\"tlp\":\"GREEN\",\"comment\":\"x\\r\\nBcc: evil@example.com\"}\n"
+            "{\"source.ip\":\"203.0.113.8\",\"source.geolocation.cc\":\"MY\",\"classification.type\":"
+            "\"scanner\","
             "\"tlp\":\"RED\"}\n";
         write_file(in, ev, sizeof ev - 1);
     }
@@ -327,18 +347,19 @@ static void test_digests(void **state)
         snprintf(path, sizeof path, "%s/owner.asc", tmpdir);
         write_file(path, b, (size_t)(e - b) + 25);
     }
-    snprintf(cmd, sizeof cmd, "gpg --batch --status-fd 1 --output %s/owner.mime --decrypt %s 2>/dev/null", tmpdir,
-             path);
+    snprintf(cmd, sizeof cmd, "gpg --batch --status-fd 1 --output %s/owner.mime --decrypt %s 2>/dev/null",
+             tmpdir, path);
     out = capture(cmd);
     assert_non_null(strstr(out, "[GNUPG:] DECRYPTION_OKAY"));
     assert_non_null(strstr(out, "[GNUPG:] GOODSIG"));
     assert_non_null(strstr(out, sender)); /* VALIDSIG with our fingerprint */
     free(out);
-    snprintf(cmd, sizeof cmd,
-             "python3 -c \"import email,sys;m=email.message_from_binary_file(open('%s/owner.mime','rb'));"
-             "[sys.stdout.write((p.get_filename() or p.get_content_type())+'|'+"
-             "(p.get_payload(decode=True) or b'').decode()+'\\n') for p in m.walk() if not p.is_multipart()]\"",
-             tmpdir);
+    snprintf(
+        cmd, sizeof cmd,
+        "python3 -c \"import email,sys;m=email.message_from_binary_file(open('%s/owner.mime','rb'));"
+        "[sys.stdout.write((p.get_filename() or p.get_content_type())+'|'+"
+        "(p.get_payload(decode=True) or b'').decode()+'\\n') for p in m.walk() if not p.is_multipart()]\"",
+        tmpdir);
     out = capture(cmd);
     if (!strstr(out, "events.csv|event.id,"))
         fail_msg("decrypted parts: %.2000s", out);
@@ -377,8 +398,8 @@ static void test_digests(void **state)
         snprintf(path, sizeof path, "%s/signed.asc", tmpdir);
         write_file(path, sb, (size_t)(se - sb) + 27);
     }
-    snprintf(cmd, sizeof cmd, "gpg --batch --status-fd 1 --verify %s/signed.asc %s/signed.mime 2>/dev/null", tmpdir,
-             tmpdir);
+    snprintf(cmd, sizeof cmd, "gpg --batch --status-fd 1 --verify %s/signed.asc %s/signed.mime 2>/dev/null",
+             tmpdir, tmpdir);
     out = capture(cmd);
     assert_non_null(strstr(out, "[GNUPG:] GOODSIG"));
     assert_non_null(strstr(out, sender));
@@ -395,6 +416,33 @@ static void test_digests(void **state)
     memset(&got, 0, sizeof got);
     assert_int_equal(lia_notify_run(s, &o, on_res, &got, &err), LIA_OK);
     assert_int_equal(got.n, 0);
+    /* a new event inside the digest interval (default 1h) waits ... */
+    {
+        char in[256];
+        static const char ev[] = "{\"source.ip\":\"192.0.2.9\",\"classification.type\":\"scanner\"}\n";
+        lia_ingest_opts io;
+        lia_ingest_result res;
+        snprintf(in, sizeof in, "%s/more.jsonl", tmpdir);
+        write_file(in, ev, sizeof ev - 1);
+        memset(&io, 0, sizeof io);
+        io.format = "jsonl";
+        io.path = in;
+        io.feed.feed = "test";
+        io.feed.tlp = -1;
+        assert_int_equal(lia_ingest(s, &io, &res, &err), LIA_OK);
+    }
+    memset(&got, 0, sizeof got);
+    assert_int_equal(lia_notify_run(s, &o, on_res, &got, &err), LIA_OK);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.sent, 0);
+    assert_int_equal(sv.nmsg, 2);
+    /* ... until the interval has passed */
+    o.now_us = (int64_t)time(NULL) * 1000000 + 3601LL * 1000000;
+    memset(&got, 0, sizeof got);
+    assert_int_equal(lia_notify_run(s, &o, on_res, &got, &err), LIA_OK);
+    assert_int_equal(got.sent, 1);
+    assert_int_equal(sv.nmsg, 3);
+    assert_non_null(strstr(sv.msg[2], "X-Liaison-Events: 1"));
     lia_store_close(s);
     smtp_stop(&sv);
 }
@@ -434,6 +482,29 @@ static void test_failure_recorded(void **state)
     assert_int_equal(lia_notify_run(s, &o, on_res, &got, &err), LIA_OK);
     assert_int_equal(got.n, 2);
     assert_int_equal(sv.conns, 6);
+    /* an event value placed in the Subject cannot add a header */
+    {
+        char dir[256], cmd[600];
+        msgs m;
+        snprintf(dir, sizeof dir, "%s/tmpl", tmpdir);
+        snprintf(cmd, sizeof cmd,
+                 "mkdir -p %s/en && printf 'Subject: {{#events}}{{comment}}{{/events}}\\n\\nbody\\n' > "
+                 "%s/en/digest.txt",
+                 dir, dir);
+        run(cmd);
+        o.templates = dir;
+        o.only = "partner:cert-my";
+        memset(&m, 0, sizeof m);
+        assert_int_equal(lia_notify_run(s, &o, keep_msg, &m, &err), LIA_OK);
+        assert_int_equal(m.n, 1);
+        {
+            char *end = strstr(m.text, "\r\n\r\n"); /* end of the headers */
+            assert_non_null(end);
+            *end = '\0';
+            if (strstr(m.text, "Bcc:") || !strstr(m.text, "\r\nSubject: x\r\n"))
+                fail_msg("headers: %s", m.text);
+        }
+    }
     lia_store_close(s);
     smtp_stop(&sv);
 }

@@ -50,10 +50,10 @@ static void test_render(void **state)
         {"[{{#events}}{{ip}},{{/events}}]", 0, "[]", 0},
         {"多语言 {{name}} ✓", 3, "多语言 CERT-MY ✓", 0},
         {"{{nosuch}}", 3, NULL, 1},
-        {"line1\n{{ip}}", 3, NULL, 2},                       /* item name outside a section */
-        {"{{#events}}{{name}}{{/events}}", 0, NULL, 1},      /* top-level name inside a section */
-        {"{{#events}}x", 3, NULL, 1},                        /* not closed */
-        {"x{{/events}}", 3, NULL, 1},                        /* closed, never opened */
+        {"line1\n{{ip}}", 3, NULL, 2},                  /* item name outside a section */
+        {"{{#events}}{{name}}{{/events}}", 0, NULL, 1}, /* top-level name inside a section */
+        {"{{#events}}x", 3, NULL, 1},                   /* not closed */
+        {"x{{/events}}", 3, NULL, 1},                   /* closed, never opened */
         {"{{#events}}{{#events}}{{/events}}{{/events}}", 3, NULL, 1},
         {"{{#nosuch}}{{/nosuch}}", 3, NULL, 1},
         {"\n\n{{ name }}", 3, NULL, 3},

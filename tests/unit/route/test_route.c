@@ -14,24 +14,23 @@
 
 #include "liaison/liaison.h"
 
-static const char owners_yaml[] =
-    "# test constituency\n"
-    "owners:\n"
-    "  - id: isp-a\n"
-    "    name: \"ISP A\"\n"
-    "    asns: [AS64500, 64501]\n"
-    "    cidrs: [192.0.2.0/24, \"2001:db8::/32\"]\n"
-    "    domains: [isp-a.example]\n"
-    "    contacts: [abuse@isp-a.example]\n"
-    "    languages: [zh]\n"
-    "  - id: isp-a-customer\n"
-    "    name: 'Customer of A'   # a more specific prefix inside A's /24\n"
-    "    cidrs:\n"
-    "      - 192.0.2.128/25\n"
-    "      - 2001:db8:1::/48\n"
-    "    domains: [shop.isp-a.example]\n"
-    "    contacts: [sec@customer.example]\n"
-    "    tlp_max: amber\n";
+static const char owners_yaml[] = "# test constituency\n"
+                                  "owners:\n"
+                                  "  - id: isp-a\n"
+                                  "    name: \"ISP A\"\n"
+                                  "    asns: [AS64500, 64501]\n"
+                                  "    cidrs: [192.0.2.0/24, \"2001:db8::/32\"]\n"
+                                  "    domains: [isp-a.example]\n"
+                                  "    contacts: [abuse@isp-a.example]\n"
+                                  "    languages: [zh]\n"
+                                  "  - id: isp-a-customer\n"
+                                  "    name: 'Customer of A'   # a more specific prefix inside A's /24\n"
+                                  "    cidrs:\n"
+                                  "      - 192.0.2.128/25\n"
+                                  "      - 2001:db8:1::/48\n"
+                                  "    domains: [shop.isp-a.example]\n"
+                                  "    contacts: [sec@customer.example]\n"
+                                  "    tlp_max: amber\n";
 
 static const char partners_yaml[] =
     "partners:\n"
@@ -87,10 +86,12 @@ static lia_route *make_route(const char *config)
     lia_error err;
     lia_route *rt = NULL;
     lia_error_clear(&err);
-    assert_int_equal(lia_party_parse(LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), collect, &c, &err),
-                     LIA_OK);
     assert_int_equal(
-        lia_party_parse(LIA_PARTY_PARTNER, "yaml", partners_yaml, strlen(partners_yaml), collect, &c, &err), LIA_OK);
+        lia_party_parse(LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), collect, &c, &err),
+        LIA_OK);
+    assert_int_equal(
+        lia_party_parse(LIA_PARTY_PARTNER, "yaml", partners_yaml, strlen(partners_yaml), collect, &c, &err),
+        LIA_OK);
     assert_int_equal(c.n, 5);
     if (lia_route_create(c.p, c.n, config, config ? strlen(config) : 0, &rt, &err) != LIA_OK) {
         char m[512];
@@ -119,7 +120,7 @@ static void test_party_values(void **state)
         {LIA_PARTY_OWNER, "contacts", "Abuse@Example.COM", "Abuse@example.com"},
         {LIA_PARTY_OWNER, "contacts", "no-at-sign", NULL},
         {LIA_PARTY_OWNER, "contacts", "a@localhost", NULL},
-        {LIA_PARTY_OWNER, "contacts", "a@", NULL},          /* fuzz: domain that fails to parse */
+        {LIA_PARTY_OWNER, "contacts", "a@", NULL}, /* fuzz: domain that fails to parse */
         {LIA_PARTY_OWNER, "contacts", "a@-bad-.example", NULL},
         {LIA_PARTY_OWNER, "languages", "ZH-Hans", "zh-Hans"},
         {LIA_PARTY_OWNER, "languages", "e", NULL},
@@ -161,7 +162,8 @@ static void test_party_values(void **state)
             assert_string_equal(lia_party_get(&p, f), cases[i].want);
         } else {
             if (rc == LIA_OK)
-                fail_msg("case %zu %s=%s: accepted as %s", i, cases[i].field, cases[i].in, lia_party_get(&p, f));
+                fail_msg("case %zu %s=%s: accepted as %s", i, cases[i].field, cases[i].in,
+                         lia_party_get(&p, f));
             assert_true(err.reason[0] != '\0');
         }
         lia_party_free(&p);
@@ -176,14 +178,16 @@ static void test_party_bad_files(void **state)
         uint64_t line; /* expected error line */
     } cases[] = {
         {LIA_PARTY_OWNER, "yaml", "owners:\n  - id: a\n    asns: [1\n", 3},
-        {LIA_PARTY_OWNER, "yaml", "owners:\n  - id: a\n    asns: [1]\n    color: red\n    contacts: [a@b.example]\n", 4},
+        {LIA_PARTY_OWNER, "yaml",
+         "owners:\n  - id: a\n    asns: [1]\n    color: red\n    contacts: [a@b.example]\n", 4},
         {LIA_PARTY_OWNER, "yaml", "owners:\n\t- id: a\n", 2},
         {LIA_PARTY_OWNER, "yaml", "owners:\n  - id: a\n    asns: [1]\n    asns: [2]\n", 4},
         {LIA_PARTY_OWNER, "yaml", "owners:\n  - id: A!\n    asns: [1]\n    contacts: [a@b.example]\n", 2},
         {LIA_PARTY_OWNER, "yaml", "owners:\n  - id: a\n    contacts: [a@b.example]\n", 2}, /* no network */
         {LIA_PARTY_OWNER, "yaml", "owners:\n  - id: a\n    name: &x y\n", 3},
         {LIA_PARTY_OWNER, "yaml", "partners:\n  - id: a\n", 1},
-        {LIA_PARTY_PARTNER, "yaml", "partners:\n  - id: p\n    countries: [ZZZ]\n    contacts: [a@b.example]\n", 3},
+        {LIA_PARTY_PARTNER, "yaml",
+         "partners:\n  - id: p\n    countries: [ZZZ]\n    contacts: [a@b.example]\n", 3},
         {LIA_PARTY_OWNER, "csv", "id,asns,contacts\na,64500,a@b.example\nb,x,a@b.example\n", 3},
         {LIA_PARTY_OWNER, "csv", "id,asns,colour\n", 1},
         {LIA_PARTY_OWNER, "csv", "asns,contacts\n1,a@b.example\n", 1},
@@ -196,7 +200,8 @@ static void test_party_bad_files(void **state)
         lia_error err;
         int rc;
         lia_error_clear(&err);
-        rc = lia_party_parse(cases[i].kind, cases[i].fmt, cases[i].text, strlen(cases[i].text), collect, &c, &err);
+        rc = lia_party_parse(cases[i].kind, cases[i].fmt, cases[i].text, strlen(cases[i].text), collect, &c,
+                             &err);
         if (rc == LIA_OK)
             fail_msg("case %zu accepted", i);
         if (err.line != cases[i].line)
@@ -241,7 +246,8 @@ static void test_party_roundtrip(void **state)
     tmp_db(path, sizeof path);
     lia_error_clear(&err);
     assert_int_equal(lia_store_open(path, &s, &err), LIA_OK);
-    assert_int_equal(lia_party_import(s, LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), &n, &err), LIA_OK);
+    assert_int_equal(lia_party_import(s, LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), &n, &err),
+                     LIA_OK);
     assert_int_equal(n, 2);
     lia_buf_init(&y1, 1 << 20);
     lia_buf_init(&y2, 1 << 20);
@@ -297,9 +303,15 @@ static void test_owner_lookup(void **state)
         const char *q;
         const char *owner; /* NULL: none */
     } cases[] = {
-        {"192.0.2.1", "isp-a"},          {"192.0.2.127", "isp-a"},  {"192.0.2.128", "isp-a-customer"},
-        {"192.0.2.255", "isp-a-customer"}, {"192.0.3.1", NULL},     {"2001:db8::1", "isp-a"},
-        {"2001:db8:1::9", "isp-a-customer"}, {"2001:db9::1", NULL}, {"192.0.2.128/26", "isp-a-customer"},
+        {"192.0.2.1", "isp-a"},
+        {"192.0.2.127", "isp-a"},
+        {"192.0.2.128", "isp-a-customer"},
+        {"192.0.2.255", "isp-a-customer"},
+        {"192.0.3.1", NULL},
+        {"2001:db8::1", "isp-a"},
+        {"2001:db8:1::9", "isp-a-customer"},
+        {"2001:db9::1", NULL},
+        {"192.0.2.128/26", "isp-a-customer"},
         {"192.0.0.0/16", NULL},
     };
     lia_route *rt = make_route(NULL);
@@ -322,7 +334,8 @@ static void test_owner_lookup(void **state)
     assert_int_equal(lia_route_owner_asn(rt, 64502), -1);
     assert_string_equal(lia_route_party(rt, lia_route_owner_domain(rt, "www.shop.isp-a.example", 22))->id,
                         "isp-a-customer");
-    assert_string_equal(lia_route_party(rt, lia_route_owner_domain(rt, "mail.isp-a.example", 18))->id, "isp-a");
+    assert_string_equal(lia_route_party(rt, lia_route_owner_domain(rt, "mail.isp-a.example", 18))->id,
+                        "isp-a");
     assert_int_equal(lia_route_owner_domain(rt, "xisp-a.example", 14), -1);
     lia_route_destroy(rt);
 }
@@ -361,7 +374,7 @@ static void test_lpm_random(void **state)
                 continue;
             a = pa[k] | (rnd32() & (len == 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu << (32 - pl[k]))));
         } else {
-            len = 8 + rnd32() % 17; /* /8 .. /24 */
+            len = 8 + rnd32() % 17;                    /* /8 .. /24 */
             a = 0x0A000000u | (rnd32() & 0x00FFFFFFu); /* inside 10/8, so they overlap */
         }
         a &= len ? 0xFFFFFFFFu << (32 - len) : 0;
@@ -428,7 +441,7 @@ static void test_tlp_policy(void **state)
         {LIA_PARTY_PARTNER, LIA_TLP_GREEN, 1, "GREEN", NULL, 1},
         {LIA_PARTY_PARTNER, LIA_TLP_AMBER, 0, "GREEN", NULL, 0}, /* no agreement */
         {LIA_PARTY_PARTNER, LIA_TLP_AMBER, 0, "CLEAR", NULL, 1},
-        {LIA_PARTY_PARTNER, LIA_TLP_AMBER, 1, NULL, NULL, 1},   /* unmarked = AMBER */
+        {LIA_PARTY_PARTNER, LIA_TLP_AMBER, 1, NULL, NULL, 1}, /* unmarked = AMBER */
         {LIA_PARTY_PARTNER, LIA_TLP_GREEN, 1, NULL, NULL, 0},
         {LIA_PARTY_OWNER, LIA_TLP_CLEAR, 1, "GREEN", "me", 0},
     };
@@ -443,34 +456,47 @@ static void test_tlp_policy(void **state)
         lia_error_clear(&err);
         assert_int_equal(lia_event_set(&ev, LIA_F_SOURCE_IP, "192.0.2.1", 9, &err), LIA_OK);
         if (cases[i].ev_tlp)
-            assert_int_equal(lia_event_set(&ev, LIA_F_TLP, cases[i].ev_tlp, strlen(cases[i].ev_tlp), &err), LIA_OK);
+            assert_int_equal(lia_event_set(&ev, LIA_F_TLP, cases[i].ev_tlp, strlen(cases[i].ev_tlp), &err),
+                             LIA_OK);
         got = lia_tlp_allows(&r, &ev, cases[i].owner, &why);
         if (got != cases[i].want)
             fail_msg("case %zu: got %d want %d (%s)", i, got, cases[i].want, why);
         assert_non_null(why);
         lia_event_free(&ev);
     }
+    /* the plain-value form used by paths without an event */
+    {
+        lia_recipient own = {LIA_PARTY_OWNER, "me", LIA_TLP_AMBER_STRICT, 1};
+        lia_recipient par = {LIA_PARTY_PARTNER, "p", LIA_TLP_AMBER, 1};
+        const char *why = NULL;
+        assert_int_equal(lia_tlp_check(&own, LIA_TLP_AMBER_STRICT, 1, &why), 1);
+        assert_int_equal(lia_tlp_check(&own, LIA_TLP_AMBER_STRICT, 0, &why), 0);
+        assert_int_equal(lia_tlp_check(&own, LIA_TLP_RED, 1, &why), 0);
+        assert_int_equal(lia_tlp_check(&own, 7, 1, &why), 0);  /* unknown marking */
+        assert_int_equal(lia_tlp_check(&par, -1, 0, &why), 1); /* unmarked = AMBER */
+        assert_int_equal(lia_tlp_check(&par, LIA_TLP_AMBER_STRICT, 1, &why), 0);
+        assert_non_null(why);
+    }
 }
 
 /* ---- routing ---- */
 
-static const char rules[] =
-    "home_country: CN\n"
-    "mode: first\n"
-    "redact: [raw, extra.internal_*]\n"
-    "redact_partner: [source.account]\n"
-    "rules:\n"
-    "  - name: ics-abroad\n"
-    "    sector: [ics]\n"
-    "    country: [foreign]\n"
-    "    to: [default, partner:cert-ics]\n"
-    "  - name: drop-spam\n"
-    "    type: [spam]\n"
-    "    to: [drop]\n"
-    "  - name: phishing-feed-to-a\n"
-    "    feed: [phish-feed]\n"
-    "    tlp: [GREEN, CLEAR]\n"
-    "    to: [owner:isp-a]\n";
+static const char rules[] = "home_country: CN\n"
+                            "mode: first\n"
+                            "redact: [raw, extra.internal_*]\n"
+                            "redact_partner: [source.account]\n"
+                            "rules:\n"
+                            "  - name: ics-abroad\n"
+                            "    sector: [ics]\n"
+                            "    country: [foreign]\n"
+                            "    to: [default, partner:cert-ics]\n"
+                            "  - name: drop-spam\n"
+                            "    type: [spam]\n"
+                            "    to: [drop]\n"
+                            "  - name: phishing-feed-to-a\n"
+                            "    feed: [phish-feed]\n"
+                            "    tlp: [GREEN, CLEAR]\n"
+                            "    to: [owner:isp-a]\n";
 
 typedef struct evspec {
     const char *kv[8]; /* "field=value" */
@@ -498,7 +524,8 @@ static void test_route_decisions(void **state)
         const char *want; /* "name verdict; ..." in order */
     } cases[] = {
         /* home network owned by a constituent: the owner (longest prefix) */
-        {{{"source.ip=192.0.2.200", "source.geolocation.cc=CN", "tlp=AMBER"}}, "owner:isp-a-customer deliver"},
+        {{{"source.ip=192.0.2.200", "source.geolocation.cc=CN", "tlp=AMBER"}},
+         "owner:isp-a-customer deliver"},
         /* owner by ASN when the IP is not covered */
         {{{"source.ip=198.51.100.1", "source.asn=64501", "tlp=AMBER"}}, "owner:isp-a deliver"},
         /* owner by domain of the URL */
@@ -519,7 +546,8 @@ static void test_route_decisions(void **state)
         {{{"source.ip=192.0.2.1", "tlp=RED"}}, "owner:isp-a deny"},
         /* AMBER+STRICT: the owning organisation only, never a partner */
         {{{"source.ip=192.0.2.1", "tlp=AMBER+STRICT"}}, "owner:isp-a deliver"},
-        {{{"source.ip=192.0.2.130", "tlp=AMBER+STRICT"}}, "owner:isp-a-customer deny"}, /* its ceiling is AMBER */
+        {{{"source.ip=192.0.2.130", "tlp=AMBER+STRICT"}},
+         "owner:isp-a-customer deny"}, /* its ceiling is AMBER */
         {{{"source.ip=203.0.113.5", "source.geolocation.cc=MY", "tlp=AMBER+STRICT"}},
          "partner:cert-my deny; partner:cert-ics deny"},
         /* a country nobody covers */
@@ -603,9 +631,12 @@ static void test_rules_errors(void **state)
         {"redact: [not.a.field]\n", 1, "field"},
         {"rules:\n  - name: a\n    cidr: [10.0.0.0/33]\n    to: [owner]\n", 3, ""},
         /* fuzz: more than 32 recipients */
-        {"rules:\n  - name: a\n    to: [owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,"
-         "owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,"
-         "owner,owner,owner,owner]\n", 3, "1 to 32"},
+        {"rules:\n  - name: a\n    to: "
+         "[owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,"
+         "owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,"
+         "owner,"
+         "owner,owner,owner,owner]\n",
+         3, "1 to 32"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -614,8 +645,9 @@ static void test_rules_errors(void **state)
         if (lia_route_config_check(cases[i].text, strlen(cases[i].text), &err) == LIA_OK)
             fail_msg("case %zu accepted", i);
         if (err.line != cases[i].line || !strstr(err.reason, cases[i].reason))
-            fail_msg("case %zu: line %llu \"%s\", want line %llu with \"%s\"", i, (unsigned long long)err.line,
-                     err.reason, (unsigned long long)cases[i].line, cases[i].reason);
+            fail_msg("case %zu: line %llu \"%s\", want line %llu with \"%s\"", i,
+                     (unsigned long long)err.line, err.reason, (unsigned long long)cases[i].line,
+                     cases[i].reason);
     }
     /* a rule naming a party that does not exist fails when built */
     {
@@ -645,8 +677,8 @@ static void test_redact(void **state)
     lia_buf_init(&js, 1 << 20);
     build(&ev, &s);
     /* owner: raw and extra.internal_* go; source.account stays */
-    assert_int_equal(lia_route_redact(rt, lia_route_party_find(rt, LIA_PARTY_OWNER, "isp-a"), &ev, &out, &err),
-                     LIA_OK);
+    assert_int_equal(
+        lia_route_redact(rt, lia_route_party_find(rt, LIA_PARTY_OWNER, "isp-a"), &ev, &out, &err), LIA_OK);
     lia_event_to_json(&out, &js);
     assert_null(strstr(js.ptr, "\"raw\""));
     assert_null(strstr(js.ptr, "internal_note"));
@@ -654,8 +686,9 @@ static void test_redact(void **state)
     assert_non_null(strstr(js.ptr, "\"extra.keep\":\"yes\""));
     /* partner: source.account goes too */
     lia_buf_reset(&js);
-    assert_int_equal(lia_route_redact(rt, lia_route_party_find(rt, LIA_PARTY_PARTNER, "cert-my"), &ev, &out, &err),
-                     LIA_OK);
+    assert_int_equal(
+        lia_route_redact(rt, lia_route_party_find(rt, LIA_PARTY_PARTNER, "cert-my"), &ev, &out, &err),
+        LIA_OK);
     lia_event_to_json(&out, &js);
     assert_null(strstr(js.ptr, "source.account"));
     assert_non_null(strstr(js.ptr, "\"source.ip\":\"192.0.2.1\""));
@@ -675,8 +708,8 @@ typedef struct rows {
 static int row_cb(void *ud, const lia_route_row *r)
 {
     rows *x = ud;
-    x->k += (size_t)snprintf(x->got + x->k, sizeof x->got - x->k, "%s%s %s %s", x->k ? "; " : "", r->recipient,
-                             r->verdict, r->rule);
+    x->k += (size_t)snprintf(x->got + x->k, sizeof x->got - x->k, "%s%s %s %s", x->k ? "; " : "",
+                             r->recipient, r->verdict, r->rule);
     return 0;
 }
 
@@ -701,16 +734,20 @@ static void test_stage(void **state)
     f = fopen(in, "w");
     assert_non_null(f);
     fputs("{\"source.ip\":\"192.0.2.1\",\"classification.type\":\"scanner\"}\n"
-          "{\"source.ip\":\"203.0.113.1\",\"source.geolocation.cc\":\"MY\",\"classification.type\":\"scanner\"}\n"
-          "{\"source.ip\":\"198.51.100.1\",\"source.geolocation.cc\":\"CN\",\"classification.type\":\"scanner\"}\n"
+          "{\"source.ip\":\"203.0.113.1\",\"source.geolocation.cc\":\"MY\",\"classification.type\":"
+          "\"scanner\"}\n"
+          "{\"source.ip\":\"198.51.100.1\",\"source.geolocation.cc\":\"CN\",\"classification.type\":"
+          "\"scanner\"}\n"
           "{\"source.ip\":\"192.0.2.1\",\"classification.type\":\"spam\"}\n",
           f);
     fclose(f);
     lia_error_clear(&err);
     assert_int_equal(lia_store_open(path, &s, &err), LIA_OK);
-    assert_int_equal(lia_party_import(s, LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), &n, &err), LIA_OK);
-    assert_int_equal(lia_party_import(s, LIA_PARTY_PARTNER, "yaml", partners_yaml, strlen(partners_yaml), &n, &err),
+    assert_int_equal(lia_party_import(s, LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), &n, &err),
                      LIA_OK);
+    assert_int_equal(
+        lia_party_import(s, LIA_PARTY_PARTNER, "yaml", partners_yaml, strlen(partners_yaml), &n, &err),
+        LIA_OK);
     assert_int_equal(lia_route_config_put(s, rules, strlen(rules), &err), LIA_OK);
     memset(&o, 0, sizeof o);
     o.format = "jsonl";
@@ -736,12 +773,12 @@ static void test_stage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_party_values),   cmocka_unit_test(test_party_bad_files),
+        cmocka_unit_test(test_party_values),    cmocka_unit_test(test_party_bad_files),
         cmocka_unit_test(test_party_roundtrip), cmocka_unit_test(test_owner_lookup),
-        cmocka_unit_test(test_lpm_random),
-        cmocka_unit_test(test_tlp_policy),     cmocka_unit_test(test_route_decisions),
-        cmocka_unit_test(test_mode_all),       cmocka_unit_test(test_rules_errors),
-        cmocka_unit_test(test_redact),         cmocka_unit_test(test_stage),
+        cmocka_unit_test(test_lpm_random),      cmocka_unit_test(test_tlp_policy),
+        cmocka_unit_test(test_route_decisions), cmocka_unit_test(test_mode_all),
+        cmocka_unit_test(test_rules_errors),    cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_stage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
