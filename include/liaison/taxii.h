@@ -21,11 +21,12 @@
 #include "liaison/store.h"
 
 /* ---- TLP policy -------------------------------------------------------
- * TO BE UNIFIED with the route stage's TLP policy (issue 5): one function
- * decides every outgoing path. May `object_tlp` (enum lia_tlp) go to a
- * recipient whose ceiling is `recipient_ceiling`? RED never leaves its
- * organisation; anything above the ceiling is refused; same_org (the
- * recipient's organisation owns the object) is always allowed. */
+ * The TAXII view of the one TLP policy, lia_tlp_allows() (liaison/route.h),
+ * which it calls: may an object marked `object_tlp` (enum lia_tlp) be
+ * served to a reader whose organisation's ceiling is `recipient_ceiling`?
+ * same_org: the reader's organisation owns the object (for our own team:
+ * objects of org 0). TLP:RED is never served; AMBER+STRICT only to the
+ * owning organisation; nothing above the ceiling. */
 int lia_tlp_policy_allows(int recipient_ceiling, int object_tlp, int same_org);
 
 /* TLP of a STIX object from its object_marking_refs (TLP 1.0 and 2.0
