@@ -175,18 +175,14 @@ typedef struct lia_taxii_pull_opts {
 } lia_taxii_pull_opts;
 
 typedef struct lia_taxii_pull_result {
-    uint64_t pages, objects, events, skipped;
+    uint64_t pages, objects; /* pages fetched, objects in them */
+    uint64_t events;         /* events stored (the STIX importer's, format "stix") */
+    uint64_t quarantined;    /* objects that could not become events, with the reason */
+    uint64_t pages_seen;     /* pages already ingested before (same bytes): skipped */
     int resumed;
     char cursor[64]; /* added_after now stored for the source */
 } lia_taxii_pull_result;
 
 int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_result *res, lia_error *err);
-
-/* Convert one STIX object (JSON) to a harmonised event; LIA_ENOTFOUND if it
- * does not describe an observable we keep (simple indicator patterns on
- * ipv4-addr, ipv6-addr, domain-name, url; those SCOs). */
-struct lia_event;
-int lia_taxii_object_to_event(const char *json, size_t n, int default_tlp, const char *feed,
-                              struct lia_event *ev, lia_error *err);
 
 #endif

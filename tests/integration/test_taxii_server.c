@@ -1189,6 +1189,23 @@ static void test_pull(void **state)
     assert_int_equal(lia_store_query(s, &q, tlp_seen, &tlps, &e), LIA_OK);
     assert_int_equal(tlps, (1 << LIA_TLP_GREEN) | (1 << LIA_TLP_AMBER) | (1 << LIA_TLP_AMBER_STRICT));
     lia_store_close(s);
+    /* the reference collection: objects that are not observables (malware,
+     * relationship, marking) are counted, not stored as events */
+    char url2[128];
+    snprintf(url2, sizeof url2, "%s/trustgroup1", base_url); /* no trailing slash */
+    o.url = url2;
+    o.collection = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
+    o.feed = "tg1";
+    o.page = 2;
+    lia_store_open(db2, &s, &e);
+    if (lia_taxii_pull(s, &o, &res, &e))
+        fail_msg("pull tg1: %s", e.reason);
+    lia_store_close(s);
+    assert_int_equal(res.pages, 3);
+    assert_int_equal(res.objects, 5);
+    assert_int_equal(res.events, count_events(db2, "tg1"));
+    if (res.events < 2 || res.events > 3)
+        fail_msg("tg1: %llu events, want the 2 indicators (url, file hash)", (unsigned long long)res.events);
     /* wrong credentials: a clear error, nothing stored */
     o.token = "lia_wrong";
     lia_store_open(db2, &s, &e);
