@@ -21,11 +21,12 @@
 #include "liaison/store.h"
 
 /* ---- TLP policy -------------------------------------------------------
- * TO BE UNIFIED with the route stage's TLP policy (issue 5): one function
- * decides every outgoing path. May `object_tlp` (enum lia_tlp) go to a
- * recipient whose ceiling is `recipient_ceiling`? RED never leaves its
- * organisation; anything above the ceiling is refused; same_org (the
- * recipient's organisation owns the object) is always allowed. */
+ * The TAXII view of the one TLP policy, lia_tlp_allows() (liaison/route.h),
+ * which it calls: may an object marked `object_tlp` (enum lia_tlp) be
+ * served to a reader whose organisation's ceiling is `recipient_ceiling`?
+ * same_org: the reader's organisation owns the object (for our own team:
+ * objects of org 0). TLP:RED is never served; AMBER+STRICT only to the
+ * owning organisation; nothing above the ceiling. */
 int lia_tlp_policy_allows(int recipient_ceiling, int object_tlp, int same_org);
 
 /* TLP of a STIX object from its object_marking_refs (TLP 1.0 and 2.0
@@ -174,18 +175,14 @@ typedef struct lia_taxii_pull_opts {
 } lia_taxii_pull_opts;
 
 typedef struct lia_taxii_pull_result {
-    uint64_t pages, objects, events, skipped;
+    uint64_t pages, objects; /* pages fetched, objects in them */
+    uint64_t events;         /* events stored (the STIX importer's, format "stix") */
+    uint64_t quarantined;    /* objects that could not become events, with the reason */
+    uint64_t pages_seen;     /* pages already ingested before (same bytes): skipped */
     int resumed;
     char cursor[64]; /* added_after now stored for the source */
 } lia_taxii_pull_result;
 
 int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_result *res, lia_error *err);
-
-/* Convert one STIX object (JSON) to a harmonised event; LIA_ENOTFOUND if it
- * does not describe an observable we keep (simple indicator patterns on
- * ipv4-addr, ipv6-addr, domain-name, url; those SCOs). */
-struct lia_event;
-int lia_taxii_object_to_event(const char *json, size_t n, int default_tlp, const char *feed,
-                              struct lia_event *ev, lia_error *err);
 
 #endif

@@ -583,12 +583,15 @@ int cmd_taxii(cli *c, int argc, char **argv)
         lrc = lia_taxii_pull(s, &po, &res, &err);
         memset(secret, 0, sizeof secret);
         if (!lrc || lrc == LIA_EINTR)
-            printf("%s%s: %llu pages, %llu objects, %llu events stored, %llu objects not "
-                   "observables; cursor %s\n",
+            printf("%s%s: %llu pages (%llu seen before), %llu objects, %llu events stored, "
+                   "%llu quarantined; cursor %s\n",
                    lrc == LIA_EINTR ? "interrupted (resume by running again) " : "",
                    res.resumed ? "resumed" : "pulled", (unsigned long long)res.pages,
-                   (unsigned long long)res.objects, (unsigned long long)res.events,
-                   (unsigned long long)res.skipped, res.cursor[0] ? res.cursor : "-");
+                   (unsigned long long)res.pages_seen, (unsigned long long)res.objects,
+                   (unsigned long long)res.events, (unsigned long long)res.quarantined,
+                   res.cursor[0] ? res.cursor : "-");
+        if (res.quarantined)
+            printf("  see: liaison quarantine --feed %s\n", po.feed ? po.feed : "taxii");
         if (lrc == LIA_EINTR) {
             rc = LIA_EXIT_INTERRUPTED;
             lrc = LIA_OK;

@@ -8,10 +8,11 @@
  * (added_after of the run, next token, last date_added seen) is stored per
  * source after each page, so an interrupted pull resumes where it stopped.
  *
- * Objects to events is kept deliberately simple (the full STIX importer is
- * src/share): indicators whose pattern is one comparison on ipv4-addr,
- * ipv6-addr, domain-name or url, and those SCOs. */
+ * Objects become events through the STIX importer (format "stix",
+ * src/share/stix_import.c), so pulled data runs through the same pipeline
+ * (normalise, enrich, dedup, route) as any other feed. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -19,144 +20,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "liaison/event.h"
 #include "liaison/field.h"
+#include "liaison/ingest.h"
 #include "liaison/http.h"
 #include "liaison/limits.h"
 #include "liaison/taxii.h"
-
-/* ---- object -> event ---- */
 
 static const char *jstr(json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
     return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* "[TYPE:value = 'V']" with one comparison and no escapes: TYPE and V. */
-static int simple_pattern(const char *p, char *type, size_t tn, char *val, size_t vn)
-{
-    size_t n = strlen(p), i = 0, ts, te, vs;
-    if (n < 4 || p[0] != '[' || p[n - 1] != ']')
-        return -1;
-    i = 1;
-    while (i < n && p[i] == ' ')
-        i++;
-    ts = i;
-    while (i < n && p[i] != ':')
-        i++;
-    te = i;
-    if (i == n || te - ts >= tn || strncmp(p + i, ":value", 6) != 0)
-        return -1;
-    i += 6;
-    while (i < n && p[i] == ' ')
-        i++;
-    if (i >= n || p[i] != '=')
-        return -1;
-    i++;
-    while (i < n && p[i] == ' ')
-        i++;
-    if (i >= n || p[i] != '\'')
-        return -1;
-    vs = ++i;
-    while (i < n && p[i] != '\'' && p[i] != '\\')
-        i++;
-    if (i >= n || p[i] != '\'' || i - vs >= vn || i == vs)
-        return -1;
-    memcpy(val, p + vs, i - vs);
-    val[i - vs] = '\0';
-    i++;
-    while (i < n && p[i] == ' ')
-        i++;
-    if (i != n - 1)
-        return -1; /* AND / OR / more comparisons: not simple */
-    memcpy(type, p + ts, te - ts);
-    type[te - ts] = '\0';
-    return 0;
-}
-
-static int set(lia_event *ev, const char *name, const char *v, lia_error *err)
-{
-    return lia_event_set_name(ev, name, strlen(name), v, strlen(v), err);
-}
-
-int lia_taxii_object_to_event(const char *json, size_t n, int default_tlp, const char *feed, lia_event *ev,
-                              lia_error *err)
-{
-    json_error_t je;
-    json_t *o = json_loadb(json, n, 0, &je), *refs;
-    char type[64], val[LIA_MAX_URL + 1];
-    const char *t, *field = NULL, *when;
-    int rc = LIA_OK, tlp;
-    lia_event_reset(ev);
-    if (!json_is_object(o)) {
-        rc = lia_error_set(err, LIA_EPARSE, "object", NULL, 0, "not a JSON object");
-        goto out;
-    }
-    t = jstr(o, "type");
-    if (!t) {
-        rc = lia_error_set(err, LIA_EPARSE, "type", NULL, 0, "STIX object without type");
-        goto out;
-    }
-    if (strcmp(t, "indicator") == 0) {
-        const char *p = jstr(o, "pattern"), *pt = jstr(o, "pattern_type");
-        if (!p || (pt && strcmp(pt, "stix") != 0) || simple_pattern(p, type, sizeof type, val, sizeof val)) {
-            rc = LIA_ENOTFOUND;
-            goto out;
-        }
-    } else if (jstr(o, "value") && strlen(jstr(o, "value")) < sizeof val) {
-        snprintf(type, sizeof type, "%s", t);
-        snprintf(val, sizeof val, "%s", jstr(o, "value"));
-    } else {
-        rc = LIA_ENOTFOUND;
-        goto out;
-    }
-    if (strcmp(type, "ipv4-addr") == 0 || strcmp(type, "ipv6-addr") == 0)
-        field = strchr(val, '/') ? "source.network" : "source.ip";
-    else if (strcmp(type, "domain-name") == 0)
-        field = "source.fqdn";
-    else if (strcmp(type, "url") == 0)
-        field = "source.url";
-    if (!field) {
-        rc = LIA_ENOTFOUND;
-        goto out;
-    }
-    if ((rc = set(ev, field, val, err)))
-        goto out;
-    tlp = -1;
-    refs = json_object_get(o, "object_marking_refs");
-    if (json_is_array(refs)) {
-        const char *r[64];
-        size_t k = 0, i;
-        json_t *e;
-        json_array_foreach(refs, i, e)
-        {
-            if (k < 64 && json_is_string(e))
-                r[k++] = json_string_value(e);
-        }
-        tlp = lia_stix_tlp_from_refs(r, k);
-    }
-    if (tlp < 0)
-        tlp = default_tlp >= 0 ? default_tlp : LIA_TLP_AMBER;
-    if ((rc = set(ev, "tlp", lia_tlp_name(tlp), err)) ||
-        (rc = set(ev, "classification.type", "blacklist", err)) ||
-        (rc = set(ev, "feed.name", feed ? feed : "taxii", err)))
-        goto out;
-    when = jstr(o, "valid_from") ? jstr(o, "valid_from")
-           : jstr(o, "modified") ? jstr(o, "modified")
-                                 : jstr(o, "created");
-    if (when && (rc = set(ev, "time.source", when, err)))
-        goto out;
-    if (jstr(o, "id") &&
-        (rc = lia_event_extra_str(ev, "stix_id", 7, jstr(o, "id"), strlen(jstr(o, "id")), err)))
-        goto out;
-    if (jstr(o, "name"))
-        set(ev, "comment", jstr(o, "name"), NULL); /* optional; a bad name is not fatal */
-    rc = lia_event_finish(ev, err);
-out:
-    json_decref(o);
-    return rc;
 }
 
 /* ---- cursor ---- */
@@ -304,59 +179,52 @@ static int fetch(CURL *c, const char *url, const lia_taxii_pull_opts *o, page *p
 
 /* ---- one page into the store ---- */
 
+/* The page goes through the pipeline as one report of format "stix" (the
+ * STIX importer of src/share): parse, normalise, enrich, dedup, route,
+ * store; a page already ingested (same bytes) is recognised and skipped. */
 static int store_page(lia_store *s, const lia_taxii_pull_opts *o, const char *src, uint64_t pageno,
-                      json_t *objs, const page *pg, lia_taxii_pull_result *res, lia_error *err)
+                      const page *pg, lia_taxii_pull_result *res, lia_error *err)
 {
-    lia_report r;
-    unsigned char h[32];
-    lia_event *evs = NULL;
-    size_t n = json_array_size(objs), ne = 0, i;
-    json_t *ob;
-    int rc;
-    memset(&r, 0, sizeof r);
-    crypto_generichash(h, sizeof h, (const unsigned char *)pg->body.ptr, pg->body.len,
-                       (const unsigned char *)src, strlen(src) < 64 ? strlen(src) : 64);
-    sodium_bin2hex(r.hash, sizeof r.hash, h, sizeof h);
-    snprintf(r.feed, sizeof r.feed, "%s", o->feed ? o->feed : "taxii");
-    snprintf(r.name, sizeof r.name, "taxii:%.200s page %llu", src, (unsigned long long)pageno);
-    r.size = pg->body.len;
-    if ((rc = lia_store_report_begin(s, &r, err)))
+    const char *tmpdir = getenv("TMPDIR");
+    char path[512], name[300];
+    lia_ingest_opts io;
+    lia_ingest_result ir;
+    int fd, rc;
+    size_t off = 0;
+    snprintf(path, sizeof path, "%s/liaison-taxii-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if ((fd = mkstemp(path)) < 0)
+        return lia_error_set(err, LIA_EIO, "tmp", path, strlen(path), "cannot create: %s", strerror(errno));
+    while (off < pg->body.len) {
+        ssize_t w = write(fd, pg->body.ptr + off, pg->body.len - off);
+        if (w <= 0) {
+            close(fd);
+            unlink(path);
+            return lia_error_set(err, LIA_EIO, "tmp", path, strlen(path), "write failed");
+        }
+        off += (size_t)w;
+    }
+    close(fd);
+    snprintf(name, sizeof name, "taxii:%.200s page %llu", src, (unsigned long long)pageno);
+    memset(&io, 0, sizeof io);
+    io.format = "stix";
+    io.feed.feed = o->feed ? o->feed : "taxii";
+    io.feed.report_name = name;
+    io.feed.tlp = o->default_tlp >= 0 ? o->default_tlp : LIA_TLP_AMBER;
+    io.feed.observed_us = (int64_t)time(NULL) * 1000000;
+    io.path = path;
+    io.archive = 1;
+    io.stop = o->stop;
+    rc = lia_ingest(s, &io, &ir, err);
+    unlink(path);
+    if (rc)
         return rc;
-    if (r.state == LIA_REPORT_COMPLETE) {
-        res->skipped += n;
+    if (ir.skipped) {
+        res->pages_seen++;
         return LIA_OK;
     }
-    if (n && !(evs = calloc(n, sizeof *evs)))
-        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "events of one page");
-    json_array_foreach(objs, i, ob)
-    {
-        char *txt = json_dumps(ob, JSON_COMPACT);
-        lia_error e;
-        lia_error_clear(&e);
-        lia_event_init(&evs[ne]);
-        if (txt &&
-            lia_taxii_object_to_event(txt, strlen(txt), o->default_tlp, r.feed, &evs[ne], &e) == LIA_OK) {
-            evs[ne].line = i + 1;
-            ne++;
-        } else {
-            lia_event_free(&evs[ne]);
-            res->skipped++;
-        }
-        free(txt);
-    }
-    res->objects += n;
-    r.rows = n;
-    r.lines_done = n;
-    r.events = ne;
-    rc = ne ? lia_store_put_events(s, &r, evs, ne, err) : LIA_OK;
-    if (rc == LIA_OK)
-        rc = lia_store_report_finish(s, &r, err);
-    if (rc == LIA_OK)
-        res->events += ne;
-    for (i = 0; i < ne; i++)
-        lia_event_free(&evs[i]);
-    free(evs);
-    return rc;
+    res->events += ir.report.events;
+    res->quarantined += ir.report.quarantined;
+    return LIA_OK;
 }
 
 int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_result *res, lia_error *err)
@@ -426,7 +294,8 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
             goto out;
         }
         res->pages++;
-        if ((rc = store_page(s, o, src, res->pages, objs, &pg, res, err))) {
+        res->objects += json_array_size(objs);
+        if (json_array_size(objs) && (rc = store_page(s, o, src, res->pages, &pg, res, err))) {
             json_decref(env);
             goto out;
         }

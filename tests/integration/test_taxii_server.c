@@ -836,26 +836,29 @@ static void test_tlp_partner(void **state)
     resp r;
     (void)state;
     snprintf(auth, sizeof auth, "Bearer %s", partner_key);
-    /* partner (ceiling AMBER): GREEN, AMBER (unmarked default), its own RED */
+    /* partner (ceiling AMBER): GREEN and AMBER (unmarked: collection default);
+     * never another organisation's AMBER+STRICT, never RED, not even its own */
     http("GET", "/partners/collections/cert-p/objects/", auth, TAXII, NULL, NULL, &r);
     ASSERT_STATUS(&r, 200);
     json_t *objs = json_object_get(r.json, "objects");
-    assert_int_equal(json_array_size(objs), 3);
+    assert_int_equal(json_array_size(objs), 2);
     assert_string_equal(jstr(json_array_get(objs, 0), "id"),
                         "indicator--00000000-0000-4000-8000-000000000000");
     assert_string_equal(jstr(json_array_get(objs, 1), "id"),
                         "indicator--00000000-0000-4000-8000-000000000001");
-    assert_string_equal(jstr(json_array_get(objs, 2), "id"),
-                        "indicator--00000000-0000-4000-8000-000000000004");
+    resp_free(&r);
+    http("GET", "/partners/collections/cert-p/objects/indicator--00000000-0000-4000-8000-000000000004/", auth,
+         TAXII, NULL, NULL, &r);
+    ASSERT_STATUS(&r, 404);
     resp_free(&r);
     /* the AMBER+STRICT object does not exist for the partner */
     http("GET", "/partners/collections/cert-p/objects/indicator--00000000-0000-4000-8000-000000000002/", auth,
          TAXII, NULL, NULL, &r);
     ASSERT_STATUS(&r, 404);
     resp_free(&r);
-    /* own team admin (AMBER+STRICT): GREEN, AMBER, AMBER+STRICT, own RED; not the partner's RED */
+    /* own team admin (AMBER+STRICT): GREEN, AMBER, its own AMBER+STRICT; never RED */
     get("/partners/collections/cert-p/objects/", &r);
-    assert_int_equal(arr_len(r.json, "objects"), 4);
+    assert_int_equal(arr_len(r.json, "objects"), 3);
     resp_free(&r);
     /* partner: read-only grant, other collections invisible or forbidden */
     http("POST", "/partners/collections/cert-p/objects/", auth, TAXII, TAXII, "{\"objects\":[]}", &r);
@@ -882,10 +885,17 @@ static void test_policy(void **state)
     static const struct {
         int ceiling, tlp, same, want;
     } cases[] = {
-        {LIA_TLP_AMBER, LIA_TLP_CLEAR, 0, 1}, {LIA_TLP_AMBER, LIA_TLP_GREEN, 0, 1},
-        {LIA_TLP_AMBER, LIA_TLP_AMBER, 0, 1}, {LIA_TLP_AMBER, LIA_TLP_AMBER_STRICT, 0, 0},
-        {LIA_TLP_RED, LIA_TLP_RED, 0, 0},     {LIA_TLP_GREEN, LIA_TLP_RED, 1, 1},
-        {LIA_TLP_CLEAR, LIA_TLP_GREEN, 0, 0}, {LIA_TLP_AMBER, 7, 1, 0},
+        {LIA_TLP_AMBER, LIA_TLP_CLEAR, 0, 1},
+        {LIA_TLP_AMBER, LIA_TLP_GREEN, 0, 1},
+        {LIA_TLP_AMBER, LIA_TLP_AMBER, 0, 1},
+        {LIA_TLP_AMBER, LIA_TLP_AMBER_STRICT, 0, 0},
+        {LIA_TLP_AMBER_STRICT, LIA_TLP_AMBER_STRICT, 0, 0}, /* only to the owner */
+        {LIA_TLP_AMBER_STRICT, LIA_TLP_AMBER_STRICT, 1, 1},
+        {LIA_TLP_RED, LIA_TLP_RED, 0, 0},
+        {LIA_TLP_RED, LIA_TLP_RED, 1, 0}, /* RED is never served */
+        {LIA_TLP_GREEN, LIA_TLP_AMBER, 1, 0},
+        {LIA_TLP_CLEAR, LIA_TLP_GREEN, 0, 0},
+        {LIA_TLP_AMBER, 7, 1, 0},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -1162,24 +1172,40 @@ static void test_pull(void **state)
     if (lia_taxii_pull(s, &o, &res, &e))
         fail_msg("pull resume: %s", e.reason);
     assert_true(res.resumed);
-    assert_int_equal(res.objects, 2); /* admin sees 4 of the 5 (TLP) */
-    assert_int_equal(res.events, 2);
-    assert_string_equal(res.cursor, "2023-11-14T22:13:20.000003Z");
+    assert_int_equal(res.objects, 1); /* admin sees 3 of the 5 (TLP) */
+    assert_int_equal(res.events, 1);
+    assert_string_equal(res.cursor, "2023-11-14T22:13:20.000002Z");
     if (lia_taxii_pull(s, &o, &res, &e)) /* nothing new */
         fail_msg("pull again: %s", e.reason);
     assert_int_equal(res.objects, 0);
     assert_int_equal(res.events, 0);
     lia_store_close(s);
-    assert_int_equal(count_events(db2, "partner-taxii"), 4);
-    /* TLP of the source kept: GREEN, AMBER, AMBER+STRICT, RED */
+    assert_int_equal(count_events(db2, "partner-taxii"), 3);
+    /* TLP of the source kept: GREEN, AMBER, AMBER+STRICT */
     lia_store_open(db2, &s, &e);
     lia_query q;
     memset(&q, 0, sizeof q);
     int tlps = 0;
     assert_int_equal(lia_store_query(s, &q, tlp_seen, &tlps, &e), LIA_OK);
-    assert_int_equal(tlps, (1 << LIA_TLP_GREEN) | (1 << LIA_TLP_AMBER) | (1 << LIA_TLP_AMBER_STRICT) |
-                               (1 << LIA_TLP_RED));
+    assert_int_equal(tlps, (1 << LIA_TLP_GREEN) | (1 << LIA_TLP_AMBER) | (1 << LIA_TLP_AMBER_STRICT));
     lia_store_close(s);
+    /* the reference collection: objects that are not observables (malware,
+     * relationship, marking) are counted, not stored as events */
+    char url2[128];
+    snprintf(url2, sizeof url2, "%s/trustgroup1", base_url); /* no trailing slash */
+    o.url = url2;
+    o.collection = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
+    o.feed = "tg1";
+    o.page = 2;
+    lia_store_open(db2, &s, &e);
+    if (lia_taxii_pull(s, &o, &res, &e))
+        fail_msg("pull tg1: %s", e.reason);
+    lia_store_close(s);
+    assert_int_equal(res.pages, 3);
+    assert_int_equal(res.objects, 5);
+    assert_int_equal(res.events, count_events(db2, "tg1"));
+    if (res.events < 2 || res.events > 3)
+        fail_msg("tg1: %llu events, want the 2 indicators (url, file hash)", (unsigned long long)res.events);
     /* wrong credentials: a clear error, nothing stored */
     o.token = "lia_wrong";
     lia_store_open(db2, &s, &e);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* Pure parsers of src/http/parse.c: header framing, media types,
  * Authorization, query strings, timestamps, TAXII filters, next tokens,
- * TLP markings; and STIX object -> event (src/http/taxii_pull.c). */
+ * TLP markings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -298,69 +298,12 @@ static void test_tlp_refs(void **state)
     assert_int_equal(lia_stix_tlp_from_refs(NULL, 0), -1);
 }
 
-static void test_object_to_event(void **state)
-{
-    static const struct {
-        const char *json;
-        int rc;
-        const char *field, *value;
-        int tlp;
-    } cases[] = {
-        {"{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = '198.51.100.7']\","
-         "\"pattern_type\":\"stix\",\"valid_from\":\"2020-01-01T00:00:00Z\"}",
-         LIA_OK, "source.ip", "198.51.100.7", LIA_TLP_AMBER},
-        {"{\"type\":\"indicator\",\"pattern\":\"[domain-name:value='evil.example']\","
-         "\"object_marking_refs\":[\"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb\"]}",
-         LIA_OK, "source.fqdn", "evil.example", LIA_TLP_GREEN},
-        {"{\"type\":\"url\",\"value\":\"http://x.example/a\"}", LIA_OK, "source.url", "http://x.example/a",
-         LIA_TLP_AMBER},
-        {"{\"type\":\"ipv6-addr\",\"value\":\"2001:db8::1\"}", LIA_OK, "source.ip", "2001:db8::1",
-         LIA_TLP_AMBER},
-        {"{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4' OR "
-         "ipv4-addr:value = '5.6.7.8']\"}",
-         LIA_ENOTFOUND, NULL, NULL, 0},
-        {"{\"type\":\"indicator\",\"pattern\":\"[file:hashes.MD5 = 'x']\"}", LIA_ENOTFOUND, NULL, NULL, 0},
-        {"{\"type\":\"malware\",\"name\":\"x\"}", LIA_ENOTFOUND, NULL, NULL, 0},
-        {"{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = 'not-an-ip']\"}", LIA_EINVAL, NULL, NULL,
-         0},
-        {"[1]", LIA_EPARSE, NULL, NULL, 0},
-    };
-    (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        lia_event ev;
-        lia_error e;
-        char out[256];
-        lia_event_init(&ev);
-        lia_error_clear(&e);
-        int rc = lia_taxii_object_to_event(cases[i].json, strlen(cases[i].json), -1, "t", &ev, &e);
-        if (cases[i].rc == LIA_EINVAL ? rc == LIA_OK || rc == LIA_ENOTFOUND : rc != cases[i].rc)
-            fail_msg("case %zu: rc %d, want %d (%s)", i, rc, cases[i].rc, e.reason);
-        if (rc == LIA_OK) {
-            lia_field f = LIA_F__COUNT;
-            for (int k = 0; k < LIA_F__COUNT; k++)
-                if (strcmp(lia_field_name((lia_field)k), cases[i].field) == 0)
-                    f = (lia_field)k;
-            assert_true(f != LIA_F__COUNT);
-            lia_event_text(&ev, f, out, sizeof out);
-            assert_string_equal(out, cases[i].value);
-            assert_int_equal(ev.v[LIA_F_TLP].i, cases[i].tlp);
-        }
-        lia_event_free(&ev);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_check_headers),
-        cmocka_unit_test(test_media),
-        cmocka_unit_test(test_auth),
-        cmocka_unit_test(test_query),
-        cmocka_unit_test(test_time),
-        cmocka_unit_test(test_filter),
-        cmocka_unit_test(test_next),
-        cmocka_unit_test(test_tlp_refs),
-        cmocka_unit_test(test_object_to_event),
+        cmocka_unit_test(test_check_headers), cmocka_unit_test(test_media),    cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_query),         cmocka_unit_test(test_time),     cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_next),          cmocka_unit_test(test_tlp_refs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
