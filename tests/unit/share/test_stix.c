@@ -197,6 +197,23 @@ static void test_markings(void **state)
     }
 }
 
+/* x_liaison_event carries the fields but never the raw report row. */
+static void test_no_raw(void **state)
+{
+    static const char *const a[] = {"source.ip=192.0.2.1", "raw=c2VjcmV0LHJvdw==", "comment=x", NULL};
+    static const char *const b[] = {"raw=c2VjcmV0LHJvdw==", "source.ip=192.0.2.2", NULL};
+    const char *const *evs[] = {a, b};
+    json_t *bu = export(NULL, evs, 2, NULL);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *xe = json_object_get(find(bu, "indicator", i), "x_liaison_event");
+        assert_non_null(xe);
+        assert_null(json_object_get(xe, "raw"));
+        assert_non_null(json_object_get(xe, "source.ip"));
+    }
+    assert_string_equal(sget(json_object_get(find(bu, "indicator", 0), "x_liaison_event"), "comment"), "x");
+    json_decref(bu);
+}
+
 static void test_sighting_and_incident(void **state)
 {
     static const char *const a[] = {"source.ip=192.0.2.1", "time.source=2024-05-01T10:00:00Z",
@@ -463,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_patterns),
         cmocka_unit_test(test_stable_ids_and_skip),
         cmocka_unit_test(test_markings),
+        cmocka_unit_test(test_no_raw),
         cmocka_unit_test(test_sighting_and_incident),
         cmocka_unit_test(test_import_patterns),
         cmocka_unit_test(test_import_alternatives),
