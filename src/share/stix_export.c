@@ -492,11 +492,16 @@ int lia_stix_export_add(lia_stix_export *x, const lia_event *ev, lia_error *err)
 
     /* sighting */
     first = last = valid;
-    extra_num(ev, "first_seen", 1, &first);
-    extra_num(ev, "last_seen", 1, &last);
+    /* the aggregate of the dedup stage first, else what a partner's sighting
+     * brought in */
+    if (!extra_num(ev, "dedup_first_seen", 1, &first))
+        extra_num(ev, "first_seen", 1, &first);
+    if (!extra_num(ev, "dedup_last_seen", 1, &last))
+        extra_num(ev, "last_seen", 1, &last);
     if (last < first)
         last = first;
-    if (extra_num(ev, "count", 0, &count) && (count < 0 || count > 999999999))
+    if ((extra_num(ev, "dedup_count", 0, &count) || extra_num(ev, "count", 0, &count)) &&
+        (count < 0 || count > 999999999))
         count = count < 0 ? 0 : 999999999;
     {
         char key[128];

@@ -218,7 +218,9 @@ static void test_sighting_and_incident(void **state)
 {
     static const char *const a[] = {"source.ip=192.0.2.1", "time.source=2024-05-01T10:00:00Z",
                                     "extra.count=7", "extra.first_seen=2024-04-30T00:00:00Z", NULL};
-    static const char *const b[] = {"source.fqdn=c2.example", NULL};
+    static const char *const b[] = {"source.fqdn=c2.example", "extra.dedup_count=41",
+                                    "extra.dedup_first_seen=2024-05-02T00:00:00+00:00",
+                                    "extra.dedup_last_seen=2024-05-03T00:00:00+00:00", "extra.count=2", NULL};
     const char *const *evs[] = {a, b};
     lia_stix_opts o = {.producer = "CERT-X", .incident = "Botnet takedown", .now_us = 1714557600000000};
     json_t *bu = export(&o, evs, 2, NULL), *s = find(bu, "sighting", 0), *inc;
@@ -227,6 +229,11 @@ static void test_sighting_and_incident(void **state)
     assert_int_equal(json_integer_value(json_object_get(s, "count")), 7);
     assert_string_equal(sget(s, "first_seen"), "2024-04-30T00:00:00.000Z");
     assert_string_equal(sget(s, "last_seen"), "2024-05-01T10:00:00.000Z");
+    /* the dedup stage's aggregate wins over other counts */
+    s = find(bu, "sighting", 1);
+    assert_int_equal(json_integer_value(json_object_get(s, "count")), 41);
+    assert_string_equal(sget(s, "first_seen"), "2024-05-02T00:00:00.000Z");
+    assert_string_equal(sget(s, "last_seen"), "2024-05-03T00:00:00.000Z");
     inc = find(bu, "incident", 0);
     assert_non_null(inc);
     assert_string_equal(sget(inc, "name"), "Botnet takedown");
