@@ -7,9 +7,11 @@
  *   - an indicator: pattern over those observables (network-traffic with
  *     dst_port when the event has a port), valid_from = time.source (else
  *     time.observation), id = UUIDv5 of producer + event id (stable across
- *     exports), the harmonised event in the custom property x_liaison_event;
- *   - a sighting of that indicator (first_seen/last_seen/count from
- *     extra.first_seen/extra.last_seen/extra.count, else time.source);
+ *     exports), the harmonised event (without "raw") in the custom property
+ *     x_liaison_event;
+ *   - a sighting of that indicator (first_seen/last_seen/count from the dedup
+ *     stage's extra.dedup_first_seen/dedup_last_seen/dedup_count, else
+ *     extra.first_seen/last_seen/count, else time.source);
  *   - SCOs ipv4-addr, ipv6-addr, domain-name, url, autonomous-system, each
  *     once per bundle, ids UUIDv5 of their canonical properties as the
  *     STIX 2.1 specification requires (section 2.9);

@@ -32,6 +32,9 @@ static void export_usage(FILE *f)
             "%s"
             "  --limit N        at most N events\n"
             "Output:\n"
+            "  --max-tlp LABEL  export only events marked at most LABEL (CLEAR GREEN AMBER\n"
+            "                   AMBER+STRICT RED); events above it or without a TLP are\n"
+            "                   counted, not exported\n"
             "  --producer NAME  our organisation's name (default Liaison)\n"
             "  -o, --output F   file to write (default standard output)\n",
             cli_filter_help);
@@ -42,7 +45,8 @@ typedef struct exp_ctx {
     lia_stix_export *stix;
     lia_misp_export *misp;
     lia_iodef_export *iodef;
-    uint64_t events;
+    uint64_t events, over_tlp;
+    int max_tlp;      /* -1: no ceiling */
     lia_error *err;
 } exp_ctx;
 
@@ -56,6 +60,11 @@ static int each(void *ud, const lia_event *ev)
 {
     exp_ctx *x = ud;
     int rc;
+    /* TLP ceiling: an event above it, or without a TLP, is not shared */
+    if (x->max_tlp >= 0 && (!lia_event_has(ev, LIA_F_TLP) || ev->v[LIA_F_TLP].i > x->max_tlp)) {
+        x->over_tlp++;
+        return LIA_OK;
+    }
     if (x->stix)
         rc = lia_stix_export_add(x->stix, ev, x->err);
     else if (x->misp)
@@ -79,6 +88,7 @@ int cmd_export(cli *c, int argc, char **argv)
         {"contact", required_argument, NULL, 'E'},
         {"group", required_argument, NULL, 'G'},
         {"output", required_argument, NULL, 'o'},
+        {"max-tlp", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -104,6 +114,7 @@ int cmd_export(cli *c, int argc, char **argv)
     argv++;
     memset(&q, 0, sizeof q);
     memset(&x, 0, sizeof x);
+    x.max_tlp = -1;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -114,6 +125,12 @@ int cmd_export(cli *c, int argc, char **argv)
         case 'E': contact = optarg; break;
         case 'G': group = optarg; break;
         case 'o': output = optarg; break;
+        case 'T':
+            if (lia_parse_tlp(optarg, strlen(optarg), &x.max_tlp, NULL)) {
+                cli_errorf("export: --max-tlp %s: not a TLP 2.0 label (CLEAR GREEN AMBER AMBER+STRICT RED)", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            break;
         case 'h': export_usage(stdout); return LIA_EXIT_OK;
         default:
             if ((rc = cli_filter_arg("export", ch, optarg, &q)) == 0)
@@ -193,6 +210,9 @@ int cmd_export(cli *c, int argc, char **argv)
     if (skipped)
         fprintf(stderr, "; %llu events without an observable this format carries (IP, network, domain, URL%s) not exported\n",
                 (unsigned long long)skipped, x.iodef ? "" : ", hash");
+    if (x.over_tlp)
+        fprintf(stderr, "export %s: %llu events above TLP:%s (or without a TLP) not exported\n", fmt,
+                (unsigned long long)x.over_tlp, lia_tlp_name(x.max_tlp));
     ret = LIA_EXIT_OK;
 out:
     lia_stix_export_destroy(x.stix);

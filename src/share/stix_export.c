@@ -467,16 +467,41 @@ int lia_stix_export_add(lia_stix_export *x, const lia_event *ev, lia_error *err)
     put_time(&x->out, "valid_from", valid);
     marking_ref(x, tlp);
     lia_buf_puts(&x->out, ",\"x_liaison_event\":");
-    lia_event_to_json(ev, &x->out);
+    {
+        /* the harmonised event without "raw" (the original report row stays
+         * with us: a partner gets the fields, not our source's bytes) */
+        size_t start = x->out.len;
+        lia_event_to_json(ev, &x->out);
+        if (lia_event_has(ev, LIA_F_RAW) && !x->out.err) {
+            char *b = x->out.ptr + start, *e = x->out.ptr + x->out.len;
+            char *k = memmem(b, (size_t)(e - b), "\"raw\":\"", 7);
+            char *q = k ? memchr(k + 7, '"', (size_t)(e - (k + 7))) : NULL; /* base64: no quotes */
+            if (k && q) {
+                char *from = k, *to = q + 1;
+                if (*to == ',')
+                    to++;
+                else if (from[-1] == ',')
+                    from--;
+                memmove(from, to, (size_t)(e - to));
+                x->out.len -= (size_t)(to - from);
+                x->out.ptr[x->out.len] = '\0';
+            }
+        }
+    }
     lia_buf_putc(&x->out, '}');
 
     /* sighting */
     first = last = valid;
-    extra_num(ev, "first_seen", 1, &first);
-    extra_num(ev, "last_seen", 1, &last);
+    /* the aggregate of the dedup stage first, else what a partner's sighting
+     * brought in */
+    if (!extra_num(ev, "dedup_first_seen", 1, &first))
+        extra_num(ev, "first_seen", 1, &first);
+    if (!extra_num(ev, "dedup_last_seen", 1, &last))
+        extra_num(ev, "last_seen", 1, &last);
     if (last < first)
         last = first;
-    if (extra_num(ev, "count", 0, &count) && (count < 0 || count > 999999999))
+    if ((extra_num(ev, "dedup_count", 0, &count) || extra_num(ev, "count", 0, &count)) &&
+        (count < 0 || count > 999999999))
         count = count < 0 ? 0 : 999999999;
     {
         char key[128];

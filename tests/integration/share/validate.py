@@ -146,6 +146,14 @@ def run(tmp):
         ids2 = [o["id"] for o in json.load(f)["objects"]]
     check(sorted(ids) == sorted(ids2), "export stix: ids differ between two exports")
 
+    # a TLP ceiling: nothing above GREEN leaves, and what stayed is counted
+    out3 = os.path.join(tmp, "green.json")
+    p = liaison(db, "export", "stix", "--max-tlp", "GREEN", "-o", out3)
+    with open(out3) as f:
+        marks = {o["name"] for o in json.load(f)["objects"] if o["type"] == "marking-definition"}
+    check(marks <= {"TLP:CLEAR", "TLP:GREEN"} and marks, "export --max-tlp GREEN: markings %s" % marks)
+    check("above TLP:GREEN" in p.stderr, "export --max-tlp: not reported: " + p.stderr)
+
     # STIX round trip: every indicator of the examples whose pattern became an
     # event comes back in the exported patterns
     patterns = " ".join(o.get("pattern", "") for o in b["objects"] if o["type"] == "indicator")

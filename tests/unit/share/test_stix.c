@@ -197,11 +197,30 @@ static void test_markings(void **state)
     }
 }
 
+/* x_liaison_event carries the fields but never the raw report row. */
+static void test_no_raw(void **state)
+{
+    static const char *const a[] = {"source.ip=192.0.2.1", "raw=c2VjcmV0LHJvdw==", "comment=x", NULL};
+    static const char *const b[] = {"raw=c2VjcmV0LHJvdw==", "source.ip=192.0.2.2", NULL};
+    const char *const *evs[] = {a, b};
+    json_t *bu = export(NULL, evs, 2, NULL);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *xe = json_object_get(find(bu, "indicator", i), "x_liaison_event");
+        assert_non_null(xe);
+        assert_null(json_object_get(xe, "raw"));
+        assert_non_null(json_object_get(xe, "source.ip"));
+    }
+    assert_string_equal(sget(json_object_get(find(bu, "indicator", 0), "x_liaison_event"), "comment"), "x");
+    json_decref(bu);
+}
+
 static void test_sighting_and_incident(void **state)
 {
     static const char *const a[] = {"source.ip=192.0.2.1", "time.source=2024-05-01T10:00:00Z",
                                     "extra.count=7", "extra.first_seen=2024-04-30T00:00:00Z", NULL};
-    static const char *const b[] = {"source.fqdn=c2.example", NULL};
+    static const char *const b[] = {"source.fqdn=c2.example", "extra.dedup_count=41",
+                                    "extra.dedup_first_seen=2024-05-02T00:00:00+00:00",
+                                    "extra.dedup_last_seen=2024-05-03T00:00:00+00:00", "extra.count=2", NULL};
     const char *const *evs[] = {a, b};
     lia_stix_opts o = {.producer = "CERT-X", .incident = "Botnet takedown", .now_us = 1714557600000000};
     json_t *bu = export(&o, evs, 2, NULL), *s = find(bu, "sighting", 0), *inc;
@@ -210,6 +229,11 @@ static void test_sighting_and_incident(void **state)
     assert_int_equal(json_integer_value(json_object_get(s, "count")), 7);
     assert_string_equal(sget(s, "first_seen"), "2024-04-30T00:00:00.000Z");
     assert_string_equal(sget(s, "last_seen"), "2024-05-01T10:00:00.000Z");
+    /* the dedup stage's aggregate wins over other counts */
+    s = find(bu, "sighting", 1);
+    assert_int_equal(json_integer_value(json_object_get(s, "count")), 41);
+    assert_string_equal(sget(s, "first_seen"), "2024-05-02T00:00:00.000Z");
+    assert_string_equal(sget(s, "last_seen"), "2024-05-03T00:00:00.000Z");
     inc = find(bu, "incident", 0);
     assert_non_null(inc);
     assert_string_equal(sget(inc, "name"), "Botnet takedown");
@@ -463,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_patterns),
         cmocka_unit_test(test_stable_ids_and_skip),
         cmocka_unit_test(test_markings),
+        cmocka_unit_test(test_no_raw),
         cmocka_unit_test(test_sighting_and_incident),
         cmocka_unit_test(test_import_patterns),
         cmocka_unit_test(test_import_alternatives),
