@@ -387,42 +387,8 @@ static int valid_extra_key(const char *k, size_t n)
     return 1;
 }
 
-/* Validate KEY, reserve an extra slot and write the key; the value follows
- * in ev->text and extra_end() records the entry (or rolls back). */
-static int extra_begin(lia_event *ev, const char *key, size_t klen, const char *val, size_t vlen,
-                       size_t *koff, lia_error *err)
-{
-    char fname[LIA_MAX_KEY + 8];
-    if (!valid_extra_key(key, klen)) {
-        snprintf(fname, sizeof fname, "extra.%.*s", (int)(klen > LIA_MAX_KEY ? LIA_MAX_KEY : klen), key);
-        return lia_error_set(err, LIA_EINVAL, fname, key, klen,
-                             "extra key must be lower-case letters, digits, '_', '.', '-'");
-    }
-    for (uint32_t i = 0; i < ev->nextra; i++) {
-        const lia_extra *x = &ev->extra[i];
-        if (x->klen == klen && memcmp(ev->text.ptr + x->koff, key, klen) == 0) {
-            snprintf(fname, sizeof fname, "extra.%.*s", (int)klen, key);
-            return lia_error_set(err, LIA_EINVAL, fname, val, vlen, "duplicate key");
-        }
-    }
-    if (ev->nextra == ev->extra_cap) {
-        uint32_t ncap = ev->extra_cap ? ev->extra_cap * 2 : 16;
-        lia_extra *nx;
-        if (ev->extra_cap >= LIA_MAX_EXTRA_KEYS)
-            return lia_error_set(err, LIA_ELIMIT, "extra", NULL, 0, "more than %d extra keys",
-                                 LIA_MAX_EXTRA_KEYS);
-        nx = realloc(ev->extra, ncap * sizeof *nx);
-        if (!nx)
-            return lia_error_set(err, LIA_ENOMEM, "extra", NULL, 0, "out of memory");
-        ev->extra = nx;
-        ev->extra_cap = ncap;
-    }
-    *koff = ev->text.len;
-    lia_buf_append(&ev->text, key, klen);
-    return LIA_OK;
-}
-
-/* Slot and key for a key known valid and distinct. */
+/* Reserve an extra slot and write a key known valid and distinct; the value
+ * follows in ev->text and extra_end() records the entry (or rolls back). */
 static int extra_begin_known(lia_event *ev, const char *key, size_t klen, size_t *koff, lia_error *err)
 {
     if (ev->nextra == ev->extra_cap) {
@@ -440,6 +406,26 @@ static int extra_begin_known(lia_event *ev, const char *key, size_t klen, size_t
     *koff = ev->text.len;
     lia_buf_append(&ev->text, key, klen);
     return LIA_OK;
+}
+
+/* The same after checking that KEY is valid and not on the event yet. */
+static int extra_begin(lia_event *ev, const char *key, size_t klen, const char *val, size_t vlen,
+                       size_t *koff, lia_error *err)
+{
+    char fname[LIA_MAX_KEY + 8];
+    if (!valid_extra_key(key, klen)) {
+        snprintf(fname, sizeof fname, "extra.%.*s", (int)(klen > LIA_MAX_KEY ? LIA_MAX_KEY : klen), key);
+        return lia_error_set(err, LIA_EINVAL, fname, key, klen,
+                             "extra key must be lower-case letters, digits, '_', '.', '-'");
+    }
+    for (uint32_t i = 0; i < ev->nextra; i++) {
+        const lia_extra *x = &ev->extra[i];
+        if (x->klen == klen && memcmp(ev->text.ptr + x->koff, key, klen) == 0) {
+            snprintf(fname, sizeof fname, "extra.%.*s", (int)klen, key);
+            return lia_error_set(err, LIA_EINVAL, fname, val, vlen, "duplicate key");
+        }
+    }
+    return extra_begin_known(ev, key, klen, koff, err);
 }
 
 static int extra_end(lia_event *ev, size_t koff, size_t klen, size_t voff, lia_error *err)
