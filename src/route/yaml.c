@@ -387,9 +387,10 @@ static int item_map(yp *y, const line *first, size_t indent, const char *s, size
         if (v->type == LIA_Y_LIST) {
             for (lia_ynode *c = v->first; c; c = c->next)
                 if (c->type != LIA_Y_SCALAR) {
+                    uint32_t bad_line = c->line; /* c is freed with v */
                     free(key);
                     lia__yaml_free(v);
-                    rc = yerr(y, c->line, "only lists of scalars are supported at this depth");
+                    rc = yerr(y, bad_line, "only lists of scalars are supported at this depth");
                     goto fail;
                 }
         }

@@ -630,6 +630,8 @@ static void test_rules_errors(void **state)
         {"rules:\n  - name: a\n    country: [foreign]\n    to: [owner]\n", 3, "home_country"},
         {"redact: [not.a.field]\n", 1, "field"},
         {"rules:\n  - name: a\n    cidr: [10.0.0.0/33]\n    to: [owner]\n", 3, ""},
+        /* fuzz: a nested list in a rule (the error read the freed item) */
+        {"rules:\n  - name: a\n    country:\n      - [MY]\n    to: [owner]\n", 4, "lists of scalars"},
         /* fuzz: more than 32 recipients */
         {"rules:\n  - name: a\n    to: "
          "[owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,owner,"
