@@ -598,19 +598,13 @@ int lia_taxii_next_decode(const char *s, size_t n, int64_t *date_us, int64_t *se
 
 int lia_tlp_policy_allows(int recipient_ceiling, int object_tlp, int same_org)
 {
-    /* The TAXII view of the one TLP policy (lia_tlp_allows, src/route):
+    /* The TAXII view of the one TLP policy (lia_tlp_check, src/route):
      * the reader is the owning organisation when same_org, otherwise a
      * partner with an agreement (it was granted the collection). */
     lia_recipient r = {same_org ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, "reader", recipient_ceiling, 1};
-    lia_event ev;
-    int ok;
     if (object_tlp < LIA_TLP_CLEAR || object_tlp > LIA_TLP_RED)
         return 0; /* unknown marking: never */
-    lia_event_init(&ev);
-    lia_event_set_i(&ev, LIA_F_TLP, object_tlp);
-    ok = lia_tlp_allows(&r, &ev, same_org ? "reader" : NULL, NULL);
-    lia_event_free(&ev);
-    return ok;
+    return lia_tlp_check(&r, object_tlp, same_org, NULL);
 }
 
 static const struct {
