@@ -36,6 +36,7 @@ fuzz-build: deps $(FUZZ)/build.ninja
 
 # Real IP data for the demo (npm, ip-location-db; cached in data/ipdb/node_modules).
 ipdb:
+	@scripts/deps.sh demo
 	@if command -v npm >/dev/null 2>&1; then \
 	  [ -f data/ipdb/node_modules/@ip-location-db/asn/asn-ipv4.csv ] || \
 	  (cd data/ipdb && npm ci --no-audit --no-fund --ignore-scripts) || \

