@@ -27,26 +27,6 @@ static void route_usage(FILE *f)
                "                       many were notified (unrouted events are listed here)\n");
 }
 
-static int parse_when(const char *s, int64_t *us)
-{
-    size_t n = strlen(s);
-    uint64_t k;
-    char tmp[64];
-    if (n >= 2 && (s[n - 1] == 'h' || s[n - 1] == 'd') && n < sizeof tmp) {
-        memcpy(tmp, s, n - 1);
-        tmp[n - 1] = '\0';
-        if (cli_parse_u64(tmp, &k) == 0 && k < 100000) {
-            *us = ((int64_t)time(NULL) - (int64_t)k * (s[n - 1] == 'h' ? 3600 : 86400)) * 1000000;
-            return 0;
-        }
-    }
-    if (n == 10) {
-        snprintf(tmp, sizeof tmp, "%s 00:00:00", s);
-        return lia_parse_time(tmp, strlen(tmp), us, NULL) ? -1 : 0;
-    }
-    return lia_parse_time(s, n, us, NULL) ? -1 : 0;
-}
-
 /* ---- explain ---- */
 
 typedef struct one {
@@ -275,15 +255,7 @@ static int agg_cmp(const void *a, const void *b)
 static int preview(lia_store *s, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"since", required_argument, NULL, 's'},
-        {"until", required_argument, NULL, 'u'},
-        {"cc", required_argument, NULL, 'c'},
-        {"asn", required_argument, NULL, 'a'},
-        {"ip", required_argument, NULL, 'i'},
-        {"class", required_argument, NULL, 'k'},
-        {"feed", required_argument, NULL, 'f'},
-        {"report", required_argument, NULL, 'r'},
-        {"limit", required_argument, NULL, 'l'},
+        CLI_FILTER_OPTIONS,
         {"events", no_argument, NULL, 'e'},
         {NULL, 0, NULL, 0},
     };
@@ -291,57 +263,21 @@ static int preview(lia_store *s, int argc, char **argv)
     pv p;
     lia_error err;
     int ch, rc;
-    uint64_t u;
     memset(&q, 0, sizeof q);
     memset(&p, 0, sizeof p);
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        const char *why = "invalid";
-        switch (ch) {
-        case 's':
-        case 'u':
-            if (parse_when(optarg, ch == 's' ? &q.since_us : &q.until_us))
-                goto bad;
-            break;
-        case 'c':
-            if (lia_parse_cc(optarg, strlen(optarg), q.cc, &why))
-                goto bad;
-            q.cc[2] = '\0';
-            break;
-        case 'a':
-            if (lia_parse_asn(optarg, strlen(optarg), &q.asn, &why))
-                goto bad;
-            break;
-        case 'i':
-            if (lia_parse_cidr(optarg, strlen(optarg), &q.ip, &why))
-                goto bad;
-            q.has_ip = 1;
-            break;
-        case 'k':
-            if (lia_class_type_lookup(optarg, strlen(optarg)) < 0 &&
-                lia_class_taxonomy_lookup(optarg, strlen(optarg)) < 0)
-                goto bad;
-            q.classification = optarg;
-            break;
-        case 'f': q.feed = optarg; break;
-        case 'r':
-            if (cli_parse_u64(optarg, &u) || u == 0 || u > INT64_MAX)
-                goto bad;
-            q.report_id = (int64_t)u;
-            break;
-        case 'l':
-            if (cli_parse_u64(optarg, &q.limit) || q.limit > LIA_MAX_QUERY_LIMIT)
-                goto bad;
-            break;
-        case 'e': p.list = 1; break;
-        default:
-            cli_errorf("route preview: bad option %s (see liaison route --help)", argv[optind - 1]);
-            return LIA_EXIT_USAGE;
-        bad:
-            cli_errorf("route preview: %s %s: %s", argv[optind - 1], optarg, why);
-            return LIA_EXIT_USAGE;
+        if (ch == 'e') {
+            p.list = 1;
+            continue;
         }
+        rc = cli_filter_arg("route preview", ch, optarg, &q);
+        if (rc == 0)
+            continue;
+        if (rc == 1)
+            cli_errorf("route preview: bad option %s (see liaison route --help)", argv[optind - 1]);
+        return LIA_EXIT_USAGE;
     }
     if (optind != argc) {
         cli_errorf("route preview: unexpected argument %s", argv[optind]);
