@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct lia_slice {
@@ -69,6 +70,8 @@ static inline int lia_buf_append(lia_buf *b, const void *p, size_t n)
 }
 int lia_buf_puts(lia_buf *b, const char *s);
 int lia_buf_putc(lia_buf *b, char c);
+/* Append code point cp (<= U+10FFFF, not a surrogate) as UTF-8. */
+int lia_buf_utf8(lia_buf *b, uint32_t cp);
 int lia_buf_printf(lia_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int lia_buf_vprintf(lia_buf *b, const char *fmt, va_list ap);
 /* Append s as a JSON string literal (with quotes), escaping as RFC 8259. */

@@ -90,6 +90,32 @@ int lia_buf_puts(lia_buf *b, const char *s) { return lia_buf_append(b, s, strlen
 
 int lia_buf_putc(lia_buf *b, char c) { return lia_buf_append(b, &c, 1); }
 
+int lia_buf_utf8(lia_buf *b, uint32_t cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    return lia_buf_append(b, u, n);
+}
+
 int lia_buf_vprintf(lia_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;

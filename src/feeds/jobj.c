@@ -56,32 +56,6 @@ static int hex4(rd *r, uint32_t *out)
     return 0;
 }
 
-static void put_utf8(lia_buf *b, uint32_t cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    lia_buf_append(b, u, n);
-}
-
 /* A string at r->p (on the opening quote). With b: unescape into b and
  * set *off and *len (offsets: b may move). */
 static int string(rd *r, lia_buf *b, size_t *off, size_t *len)
@@ -139,7 +113,7 @@ static int string(rd *r, lia_buf *b, size_t *off, size_t *len)
                 if (cp == 0)
                     return fail(r, "NUL character in a string");
                 if (b)
-                    put_utf8(b, cp);
+                    lia_buf_utf8(b, cp);
                 continue;
             default: return fail(r, "bad escape in a string");
             }

@@ -80,32 +80,6 @@ const lia_ynode *lia__yaml_get(const lia_ynode *map, const char *key)
     return NULL;
 }
 
-static void put_utf8(lia_buf *b, uint32_t cp)
-{
-    char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    lia_buf_append(b, u, n);
-}
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -167,7 +141,7 @@ static int scalar(yp *y, uint32_t no, const char *s, size_t n, size_t *pos, int 
                         rc = yerr(y, no, "\\u escape of NUL or a surrogate");
                         goto out;
                     }
-                    put_utf8(&b, cp);
+                    lia_buf_utf8(&b, cp);
                     i += 4;
                     break;
                 }

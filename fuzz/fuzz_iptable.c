@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* libFuzzer target for the RIR delegated statistics loader.
+/* libFuzzer target for the IP range table loaders: built twice, as
+ * fuzz_rir (RIR delegated statistics, -DLIA_FUZZ_RIR) and fuzz_ipcsv
+ * (ip-location-db CSV ranges).
  *
  * The input is a whole file. On success, addresses derived from the input
  * are looked up: the IPv4 fast path must agree with the full lookup, and a
@@ -12,12 +14,20 @@
 
 #include "liaison/enrich.h"
 
+#ifdef LIA_FUZZ_RIR
+#define LIA_FUZZ_NAME "fuzz_rir"
+#define LIA_FUZZ_PARSE lia_iptable_parse_rir
+#else
+#define LIA_FUZZ_NAME "fuzz_ipcsv"
+#define LIA_FUZZ_PARSE lia_iptable_parse_csv
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(int ok, const char *what)
 {
     if (!ok) {
-        fprintf(stderr, "fuzz_rir: %s\n", what);
+        fprintf(stderr, "%s: %s\n", LIA_FUZZ_NAME, what);
         abort();
     }
 }
@@ -54,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lia_iptable *t = NULL;
     lia_error err;
     lia_error_clear(&err);
-    if (lia_iptable_parse_rir((const char *)data, size, &t, &err) == LIA_OK) {
+    if (LIA_FUZZ_PARSE((const char *)data, size, &t, &err) == LIA_OK) {
         check(t != NULL, "no table on success");
         lia_fuzz_probe(t, data, size);
         lia_iptable_destroy(t);
