@@ -655,7 +655,7 @@ int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *e
             "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
             " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
             -1, &d->upd, NULL) ||
-        sqlite3_prepare_v2(db, "SELECT id, line FROM events WHERE id > ? AND report_id = ? ORDER BY id", -1,
+        sqlite3_prepare_v2(db, "SELECT id, line FROM events WHERE id > ? AND +report_id = ? ORDER BY id", -1,
                            &d->ids, NULL))
         return dberr(d, err, "preparing statements");
     return LIA_OK;
@@ -664,6 +664,13 @@ int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *e
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* keys in the order of the dedup table's rowid (signed) */
+static int cmp_key(const void *a, const void *b)
+{
+    int64_t x = (int64_t) * (const uint64_t *)a, y = (int64_t) * (const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -760,6 +767,9 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
             if ((rc = update_body(d, &d->retired[i], err)))
                 goto out;
         d->nretired = 0;
+        /* written in key order: the keys are random, and B-tree inserts in
+         * order touch each page once instead of once per key */
+        qsort(d->listed, d->nlisted, sizeof *d->listed, cmp_key);
         for (size_t i = 0; i < d->nlisted; i++) {
             entry *e = find(d, d->listed[i]);
             if (!e)

@@ -221,9 +221,15 @@ static int checkpoint(run *r, lia_error *err)
     uint64_t t0;
     if (rc)
         return rc;
-    for (size_t i = 0; i < r->nstages; i++)
-        if (r->st[i]->flush && (rc = r->st[i]->flush(r->sst[i], err)))
+    for (size_t i = 0; i < r->nstages; i++) {
+        if (!r->st[i]->flush)
+            continue;
+        t0 = now_ns(); /* a stage's own writes count as its time */
+        rc = r->st[i]->flush(r->sst[i], err);
+        r->res->c[r->st[i]->id].ns += now_ns() - t0;
+        if (rc)
             return rc;
+    }
     t0 = now_ns();
     if (r->last_line > r->rep->lines_done)
         r->rep->lines_done = r->last_line;

@@ -1310,7 +1310,7 @@ static int st_open(void **out, struct lia_ingest *ing, lia_error *err)
     if ((rc = lia__route_db(r->store, &r->db, err)) || (rc = lia_route_load(r->store, &r->rt, err)))
         goto fail;
     if (sqlite3_prepare_v2(r->db, INSERT_SQL, -1, &r->ins, NULL) ||
-        sqlite3_prepare_v2(r->db, "SELECT id,line FROM events WHERE id>? AND report_id=? ORDER BY id", -1,
+        sqlite3_prepare_v2(r->db, "SELECT id,line FROM events WHERE id>? AND +report_id=? ORDER BY id", -1,
                            &r->ids, NULL) ||
         sqlite3_prepare_v2(r->db, "SELECT coalesce(max(id),0) FROM events", -1, &r->maxq, NULL)) {
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "route stage: %s", sqlite3_errmsg(r->db));
