@@ -172,7 +172,7 @@ static int cmd_ingest(const char *path, const char *map, const char *db)
  * store commits. This is the floor any SQLite store of these rows pays. */
 static int cmd_sqlite(const char *src, const char *db)
 {
-    enum { SLICE = 50000 };
+    const int SLICE = getenv("BENCH_COMMIT") ? (int)strtol(getenv("BENCH_COMMIT"), NULL, 10) : 50000;
     typedef struct {
         sqlite3_int64 report_id, line, time, asn;
         int has_time, has_asn, ip_len, cc_len, cls, tlp, body_len;
@@ -189,7 +189,7 @@ static int cmd_sqlite(const char *src, const char *db)
     if (!rows || sqlite3_open_v2(src, &in, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
         sqlite3_open(db, &h) != SQLITE_OK)
         return 1;
-    if (getenv("BENCH_PRAGMAS")) /* for experiments: extra pragmas first */
+    if (getenv("BENCH_PRAGMAS")) /* before and after: page_size must come first */
         sqlite3_exec(h, getenv("BENCH_PRAGMAS"), NULL, NULL, NULL);
     /* the store's own settings (src/store/sqlite.c) and its schema */
     sqlite3_exec(h,
@@ -197,6 +197,8 @@ static int cmd_sqlite(const char *src, const char *db)
                  "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"
                  "PRAGMA wal_autocheckpoint=25000; PRAGMA journal_size_limit=67108864;",
                  NULL, NULL, NULL);
+    if (getenv("BENCH_PRAGMAS")) /* for experiments: pragmas that override the store's */
+        sqlite3_exec(h, getenv("BENCH_PRAGMAS"), NULL, NULL, NULL);
     if (sqlite3_prepare_v2(in, "SELECT sql FROM sqlite_master WHERE tbl_name='events' AND sql NOT NULL ORDER BY type DESC",
                            -1, &schema, NULL) != SQLITE_OK)
         return 1;
@@ -207,7 +209,7 @@ static int cmd_sqlite(const char *src, const char *db)
         }
     sqlite3_finalize(schema);
     if (sqlite3_prepare_v2(in, "SELECT id,report_id,line,time,src_ip,src_asn,src_cc,class,tlp,body FROM events"
-                               " WHERE id>? ORDER BY id LIMIT 50000", -1, &sel, NULL) != SQLITE_OK ||
+                               " WHERE id>? ORDER BY id", -1, &sel, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(h, "INSERT INTO events(report_id,line,time,src_ip,src_asn,src_cc,class,tlp,body)"
                               " VALUES(?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "bench: %s\n", sqlite3_errmsg(h));
