@@ -204,6 +204,10 @@ int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err);
  * (extra.dedup_count, extra.dedup_first_seen, extra.dedup_last_seen); then
  * evict down to the cap. No-op without a store. */
 int lia_dedup_flush(lia_dedup *d, lia_error *err);
+/* Seconds an aggregate is kept in the store after its last event (relative
+ * to the newest aggregate): two windows, at least LIA_DEDUP_KEEP_MIN. Older
+ * ones are deleted by lia_dedup_attach, once per window of progress. */
+int64_t lia_dedup_keep_seconds(const lia_dedup_conf *c);
 /* Aggregates in memory, bytes of the in-memory table, evictions so far. */
 size_t lia_dedup_keys(const lia_dedup *d);
 size_t lia_dedup_bytes(const lia_dedup *d);

@@ -27,6 +27,7 @@
 #define LIA_MAX_SECTOR_FILE (4u << 20)  /* sector rules file size */
 #define LIA_MAX_ENRICH_CONF (1u << 20)  /* enrichment config file size */
 #define LIA_DEDUP_KEYS 1000000          /* default in-memory dedup keys (~48 bytes each) */
+#define LIA_DEDUP_KEEP_MIN (7 * 86400)  /* dedup aggregates kept in the store: 2 windows, at least this (s) */
 #define LIA_DEDUP_MAX_KEYS (256u << 20) /* largest configurable in-memory cap */
 #define LIA_MAX_SHARE_DOC (256u << 20) /* one STIX bundle, MISP event or IODEF document */
 #define LIA_MAX_SHARE_OBJECTS 2000000   /* objects in one STIX bundle / attributes in one MISP event */

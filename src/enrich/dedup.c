@@ -60,6 +60,8 @@ struct lia_dedup {
     sqlite3_stmt *sel, *put, *upd, *ids;
     int64_t report_id, watermark;
     int may_be_stored; /* the dedup table may hold keys not in memory */
+    uint32_t newest;   /* latest last-seen written to the store (seconds) */
+    uint32_t newest_stored;
 };
 
 void lia_dedup_conf_default(lia_dedup_conf *c)
@@ -604,6 +606,63 @@ static const char *const schema =
     "  count INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO enrich_meta(name, value) VALUES('schema', 1);";
 
+static int meta_get(lia_dedup *d, const char *name, int64_t *v, lia_error *err)
+{
+    sqlite3_stmt *st;
+    *v = -1;
+    if (sqlite3_prepare_v2(d->db, "SELECT value FROM enrich_meta WHERE name=?", -1, &st, NULL))
+        return dberr(d, err, "reading enrich_meta");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+        *v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return LIA_OK;
+}
+
+static int meta_put(lia_dedup *d, const char *name, int64_t v, lia_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if (sqlite3_prepare_v2(d->db, "INSERT OR REPLACE INTO enrich_meta(name, value) VALUES(?, ?)", -1, &st, NULL))
+        return dberr(d, err, "writing enrich_meta");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v);
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(d, err, "writing enrich_meta");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int64_t lia_dedup_keep_seconds(const lia_dedup_conf *c)
+{
+    int64_t w = c->window_us / 1000000;
+    return 2 * w > LIA_DEDUP_KEEP_MIN ? 2 * w : LIA_DEDUP_KEEP_MIN;
+}
+
+/* The dedup table would otherwise keep every key ever seen. An aggregate
+ * last seen more than lia_dedup_keep_seconds() before the newest one can
+ * absorb only an event that arrives that late with so old a time, so it is
+ * deleted: once each time the newest last-seen has moved on by a window
+ * (a scan of the table, so not at every ingest). */
+static int prune(lia_dedup *d, lia_error *err)
+{
+    int64_t newest, pruned, keep = lia_dedup_keep_seconds(&d->c);
+    sqlite3_stmt *st;
+    int rc;
+    if ((rc = meta_get(d, "dedup_newest", &newest, err)) || (rc = meta_get(d, "dedup_pruned", &pruned, err)))
+        return rc;
+    if (newest < 0)
+        return LIA_OK;
+    d->newest = d->newest_stored = (uint32_t)newest;
+    if (pruned >= 0 && (newest - pruned) * 1000000 < d->c.window_us)
+        return LIA_OK;
+    if (sqlite3_prepare_v2(d->db, "DELETE FROM dedup WHERE last < ?", -1, &st, NULL))
+        return dberr(d, err, "pruning the dedup table");
+    sqlite3_bind_int64(st, 1, newest - keep);
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(d, err, "pruning the dedup table");
+    sqlite3_finalize(st);
+    return rc ? rc : meta_put(d, "dedup_pruned", newest, err);
+}
+
 int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite(s);
@@ -636,6 +695,8 @@ int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *e
         if (rc)
             return rc;
     }
+    if ((rc = prune(d, err)))
+        return rc;
     if (sqlite3_prepare_v2(db, "SELECT EXISTS(SELECT 1 FROM dedup)", -1, &st, NULL))
         return dberr(d, err, "reading the dedup table");
     d->may_be_stored = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
@@ -788,6 +849,8 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
             if (!(e->cf & F_DIRTY))
                 continue;
             uint32_t count = e->cf & COUNT_MASK;
+            if (e->last > d->newest)
+                d->newest = e->last;
             sqlite3_bind_int64(d->put, 1, (sqlite3_int64)e->key);
             sqlite3_bind_int64(d->put, 2, e->id);
             sqlite3_bind_int64(d->put, 3, e->first);
@@ -805,6 +868,9 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
         }
         d->nlisted = keep;
         rc = LIA_OK;
+        if (d->newest > d->newest_stored && (rc = meta_put(d, "dedup_newest", d->newest, err)))
+            goto out;
+        d->newest_stored = d->newest;
     }
     /* evict clean entries down to 90% of the cap (they stay in the store) */
     if (final && d->n > d->cap)

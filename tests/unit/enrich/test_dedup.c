@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "liaison/enrich.h"
 #include "liaison/ingest.h"
@@ -453,13 +454,87 @@ static void test_store_bad_conf(void **state)
     }
 }
 
+static int64_t dedup_rows(lia_store *s, const char *where)
+{
+    sqlite3 *db = lia_store_sqlite(s);
+    sqlite3_stmt *st;
+    char sql[256];
+    int64_t n = -1;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM dedup%s", where);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* The dedup table does not keep every key forever: aggregates last seen
+ * more than lia_dedup_keep_seconds() (here 7 days: two 1 h windows are
+ * less) before the newest are deleted when the next ingest starts, once the
+ * newest has moved on by a window; an event of a deleted aggregate then
+ * starts a new one. */
+static void test_store_prune(void **state)
+{
+    char d4[] = "/tmp/lia_test_dedup4_XXXXXX", db[4200], conf[4200], p[4200];
+    lia_store *s = NULL;
+    lia_error err;
+    lia_ingest_result res;
+    lia_dedup_conf c;
+    (void)state;
+    lia_dedup_conf_default(&c);
+    c.window_us = 3600ll * 1000000;
+    assert_int_equal(lia_dedup_keep_seconds(&c), 7 * 86400);
+    c.window_us = 30ll * 86400 * 1000000;
+    assert_int_equal(lia_dedup_keep_seconds(&c), 60 * 86400);
+
+    assert_non_null(mkdtemp(d4));
+    snprintf(db, sizeof db, "%s/l.db", d4);
+    snprintf(conf, sizeof conf, "%s/l.db.conf", d4);
+    snprintf(p, sizeof p, "%s/r.jsonl", d4);
+    write_file(conf, "[dedup]\nwindow = 1h\n");
+    lia_error_clear(&err);
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    /* reports are told apart by their content hash: each file differs */
+    write_file(p, EV("10.0.0.1", "10:00") EV("10.0.0.1", "10:05"));
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.events, 1);
+    assert_int_equal(res.report.duplicates, 1);
+    write_file(p, "{\"classification.type\": \"c2-server\", \"source.ip\": \"10.0.0.2\","
+                  " \"time.source\": \"2026-01-01T10:00:00Z\"}\n");
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.events, 1);
+    assert_int_equal(dedup_rows(s, ""), 2);
+    /* the newest moves on by more than a window (10:05 -> 12:00): the next
+     * ingest prunes, not this one */
+    write_file(p, EV("10.0.0.3", "12:00"));
+    ingest(s, p, 0, &res);
+    assert_int_equal(dedup_rows(s, ""), 3);
+    /* the January aggregate (10:00) is gone, so a late copy at 10:01 is
+     * stored anew instead of folded into it; a copy of 10.0.0.1 in its
+     * window is still folded into its aggregate */
+    write_file(p, "{\"classification.type\": \"c2-server\", \"source.ip\": \"10.0.0.2\","
+                  " \"time.source\": \"2026-01-01T10:01:00Z\"}\n" EV("10.0.0.1", "10:30"));
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.events, 1);
+    assert_int_equal(res.report.duplicates, 1);
+    assert_int_equal(dedup_rows(s, ""), 3);
+    assert_int_equal(dedup_rows(s, " WHERE first = 1767261600"), 0); /* 2026-01-01T10:00Z */
+    assert_int_equal(dedup_rows(s, " WHERE first = 1767261660"), 1); /* 2026-01-01T10:01Z */
+    lia_store_close(s);
+    {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d4);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conf),           cmocka_unit_test(test_conf_errors),
         cmocka_unit_test(test_memory),         cmocka_unit_test(test_memory_cap),
         cmocka_unit_test(test_store),          cmocka_unit_test(test_store_replaced),
-        cmocka_unit_test(test_store_bad_conf),
+        cmocka_unit_test(test_store_bad_conf), cmocka_unit_test(test_store_prune),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
