@@ -46,8 +46,16 @@ typedef struct lia_report {
     int64_t started_us, finished_us;
 } lia_report;
 
-/* Find the report with r->hash or create it (state NEW); fills r. */
+/* Find the report with r->hash or create it (state NEW); fills r. A report
+ * of at least the bulk minimum (LIA_BULK_MIN_BYTES) whose estimated rows
+ * (r->size / LIA_BULK_ROW_BYTES) are at least the events already stored is
+ * loaded without the secondary event indexes, which report_finish builds
+ * again (queries meanwhile are right, only slower); otherwise begin makes
+ * sure they all exist (after a bulk load that died). */
 int lia_store_report_begin(lia_store *s, lia_report *r, lia_error *err);
+/* Set the bulk minimum in bytes (UINT64_MAX: never; 0: every report that is
+ * large against the store). */
+void lia_store_set_bulk_min(lia_store *s, uint64_t bytes);
 /* Write events and quarantined rows of the current batch, then record
  * progress (lines_done and counts) and commit, all in one transaction. */
 int lia_store_put_events(lia_store *s, const lia_report *r, lia_event *ev, size_t n, lia_error *err);

@@ -518,8 +518,10 @@ int lia_ingest(lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, l
             rc = lia_error_set(err, job.rc, NULL, NULL, 0, "%s", job.msg);
     }
     if (rc == LIA_OK) {
+        uint64_t t0 = now_ns();
         r.rep->finished_us = wall_us();
-        rc = lia_store_report_finish(s, r.rep, err);
+        rc = lia_store_report_finish(s, r.rep, err); /* builds the indexes after a bulk load */
+        res->c[LIA_ST_STORE].ns += now_ns() - t0;
     }
     progress(&r, 1);
     lia_store_stats_add(s, r.rep->feed, res->c, NULL);

@@ -17,6 +17,7 @@ typedef struct lia_store_backend {
                           const lia_error *why, lia_error *err);
     int (*checkpoint)(void *impl, const lia_report *r, lia_error *err);
     int (*report_finish)(void *impl, lia_report *r, lia_error *err);
+    void (*set_bulk_min)(void *impl, uint64_t bytes);
     int (*report_get)(void *impl, int64_t id, lia_report *r, lia_error *err);
     int (*query)(void *impl, const lia_query *q, lia_event_cb cb, void *ud, lia_error *err);
     int (*count)(void *impl, const lia_query *q, uint64_t *out, lia_error *err);

@@ -16,6 +16,8 @@ typedef struct sq {
     sqlite3_stmt *ins_event;
     sqlite3_stmt *ins_quar;
     int in_tx;
+    int bulk;           /* this report loads without the secondary indexes */
+    uint64_t bulk_min;  /* reports of at least this many bytes may load so */
     lia_buf body;
 } sq;
 
@@ -77,6 +79,25 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(feed, stage));",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* Bulk loading. Keeping six B-tree indexes up to date row by row costs
+ * most of an ingest (docs/performance.md), and more the larger they grow;
+ * building an index once, from sorted keys, costs a fraction of that. So a
+ * report that is big both in bytes and against what the store already holds
+ * is loaded without the five secondary indexes of the events table, which
+ * are built again when the report is finished. Queries meanwhile are right,
+ * only slower. If the process dies in between, the next report's begin
+ * (or the resumed one's finish) builds them again: the CREATE statements
+ * are the same as in migration 0 -> 1, with IF NOT EXISTS. */
+static const char bulk_drop_sql[] = "DROP INDEX IF EXISTS events_time; DROP INDEX IF EXISTS events_src_ip;"
+                                    "DROP INDEX IF EXISTS events_src_cc; DROP INDEX IF EXISTS events_src_asn;"
+                                    "DROP INDEX IF EXISTS events_class;";
+static const char ensure_indexes_sql[] =
+    "CREATE INDEX IF NOT EXISTS events_time ON events(time);"
+    "CREATE INDEX IF NOT EXISTS events_src_ip ON events(src_ip);"
+    "CREATE INDEX IF NOT EXISTS events_src_cc ON events(src_cc);"
+    "CREATE INDEX IF NOT EXISTS events_src_asn ON events(src_asn);"
+    "CREATE INDEX IF NOT EXISTS events_class ON events(class);";
 
 static int64_t wall_us(void)
 {
@@ -163,6 +184,7 @@ static int sq_open(void **impl, const char *path, lia_error *err)
     if (!q)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     lia_buf_init(&q->body, LIA_MAX_EVENT_TEXT * 2);
+    q->bulk_min = LIA_BULK_MIN_BYTES;
     if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "cannot open store %s: %s", path,
@@ -237,9 +259,31 @@ static void load_report(sqlite3_stmt *st, lia_report *r)
 
 #define REPORT_COLS "id,hash,feed,name,archive,size,state,lines_done,rows,events,quarantined,duplicates,started,finished"
 
+static int report_row(sq *q, lia_report *r, lia_error *err);
+
+/* The indexes are all there (a no-op then), or dropped for a bulk load. */
 static int sq_report_begin(void *impl, lia_report *r, lia_error *err)
 {
     sq *q = impl;
+    int rc = report_row(q, r, err);
+    sqlite3_stmt *st;
+    int64_t stored = 0;
+    if (rc || r->state == LIA_REPORT_COMPLETE)
+        return rc;
+    if (sqlite3_prepare_v2(q->db, "SELECT coalesce(max(id), 0) FROM events", -1, &st, NULL))
+        return dberr(q, err, "counting events");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        stored = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    q->bulk = r->size >= q->bulk_min && r->size / LIA_BULK_ROW_BYTES >= (uint64_t)stored;
+    rc = exec(q, q->bulk ? bulk_drop_sql : ensure_indexes_sql, err);
+    if (rc)
+        q->bulk = 0;
+    return rc;
+}
+
+static int report_row(sq *q, lia_report *r, lia_error *err)
+{
     sqlite3_stmt *st = NULL;
     int rc = LIA_OK, step;
     if (sqlite3_prepare_v2(q->db, "SELECT " REPORT_COLS " FROM reports WHERE hash=?", -1, &st, NULL))
@@ -417,9 +461,24 @@ static int sq_checkpoint(void *impl, const lia_report *r, lia_error *err)
 
 static int sq_report_finish(void *impl, lia_report *r, lia_error *err)
 {
+    sq *q = impl;
+    int rc;
     r->state = LIA_REPORT_COMPLETE;
-    return sq_checkpoint(impl, r, err);
+    if ((rc = sq_checkpoint(impl, r, err)))
+        return rc;
+    if (q->bulk) {
+        /* sorting needs room in proportion to the table: on disk, not in RSS */
+        if ((rc = exec(q, "PRAGMA temp_store=FILE", err)) == LIA_OK)
+            rc = exec(q, ensure_indexes_sql, err);
+        exec(q, "PRAGMA temp_store=MEMORY", NULL);
+        if (rc)
+            return rc;
+        q->bulk = 0;
+    }
+    return LIA_OK;
 }
+
+static void sq_set_bulk_min(void *impl, uint64_t bytes) { ((sq *)impl)->bulk_min = bytes; }
 
 static int sq_report_get(void *impl, int64_t id, lia_report *r, lia_error *err)
 {
@@ -805,6 +864,7 @@ const lia_store_backend lia_store_sqlite_backend = {
     .put_quarantine = sq_put_quarantine,
     .checkpoint = sq_checkpoint,
     .report_finish = sq_report_finish,
+    .set_bulk_min = sq_set_bulk_min,
     .report_get = sq_report_get,
     .query = sq_query,
     .count = sq_count,

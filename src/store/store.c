@@ -73,6 +73,11 @@ int lia_store_report_finish(lia_store *s, lia_report *r, lia_error *err)
 {
     return s->be->report_finish(s->impl, r, err);
 }
+void lia_store_set_bulk_min(lia_store *s, uint64_t bytes)
+{
+    if (s->be->set_bulk_min)
+        s->be->set_bulk_min(s->impl, bytes);
+}
 int lia_store_report_get(lia_store *s, int64_t id, lia_report *r, lia_error *err)
 {
     return s->be->report_get(s->impl, id, r, err);

@@ -112,13 +112,10 @@ static void fill(fx *f, lia_report *r)
         lia_event_free(&ev[i]);
 }
 
-static void test_filters(void **state)
+static void check_filters(fx *f)
 {
-    fx *f = *state;
-    lia_report r;
     lia_query q;
     const char *why;
-    fill(f, &r);
     memset(&q, 0, sizeof q);
     assert_int_equal(query_n(f->s, &q), 5);
     memcpy(q.cc, "NL", 3);
@@ -158,6 +155,75 @@ static void test_filters(void **state)
         assert_int_equal(lia_store_query(f->s, &q, count_cb, &n, &err), LIA_OK);
         assert_int_equal(n, 3);
     }
+}
+
+static void test_filters(void **state)
+{
+    fx *f = *state;
+    lia_report r;
+    fill(f, &r);
+    check_filters(f);
+}
+
+static int event_indexes(fx *f)
+{
+    sqlite3_stmt *st;
+    int n = -1;
+    assert_int_equal(sqlite3_prepare_v2(lia_store_sqlite(f->s),
+                                        "SELECT count(*) FROM sqlite_master WHERE type='index' AND tbl_name='events'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* A report large against the store loads without the five secondary
+ * indexes (only report/line is kept), answers every filter rightly
+ * meanwhile, and gets them back when finished. */
+static void test_bulk_load(void **state)
+{
+    fx *f = *state;
+    lia_report r;
+    lia_error err;
+    assert_int_equal(event_indexes(f), 6);
+    lia_store_set_bulk_min(f->s, 0);
+    fill(f, &r);
+    assert_int_equal(event_indexes(f), 1);
+    check_filters(f);
+    assert_int_equal(lia_store_report_finish(f->s, &r, &err), LIA_OK);
+    assert_int_equal(event_indexes(f), 6);
+    check_filters(f);
+    assert_int_equal(lia_store_check(f->s, &err), LIA_OK);
+}
+
+/* The process dies during a bulk load: the store stays consistent and
+ * right without the indexes, and the next report's begin builds them. A
+ * report small against what is stored keeps them. */
+static void test_bulk_load_dies(void **state)
+{
+    fx *f = *state;
+    lia_report r, r2;
+    lia_error err;
+    lia_store_set_bulk_min(f->s, 0);
+    fill(f, &r);
+    lia_store_close(f->s); /* committed, never finished */
+    assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
+    assert_int_equal(event_indexes(f), 1);
+    assert_int_equal(lia_store_check(f->s, &err), LIA_OK);
+    check_filters(f);
+    lia_store_set_bulk_min(f->s, 0);
+    memset(&r2, 0, sizeof r2);
+    snprintf(r2.hash, sizeof r2.hash, "%064d", 2);
+    snprintf(r2.feed, sizeof r2.feed, "feed-b");
+    snprintf(r2.name, sizeof r2.name, "b.csv");
+    r2.size = 5 * LIA_BULK_ROW_BYTES - 1; /* about 4 rows against 5 stored */
+    assert_int_equal(lia_store_report_begin(f->s, &r2, &err), LIA_OK);
+    assert_int_equal(event_indexes(f), 6);
+    assert_int_equal(lia_store_report_finish(f->s, &r2, &err), LIA_OK);
+    assert_int_equal(event_indexes(f), 6);
+    check_filters(f);
 }
 
 typedef struct grp {
@@ -308,6 +374,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_load_dies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_and_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uncommitted_batch_is_lost, setup, teardown),
