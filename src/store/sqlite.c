@@ -467,10 +467,12 @@ static int sq_report_finish(void *impl, lia_report *r, lia_error *err)
     if ((rc = sq_checkpoint(impl, r, err)))
         return rc;
     if (q->bulk) {
-        /* sorting needs room in proportion to the table: on disk, not in RSS */
-        if ((rc = exec(q, "PRAGMA temp_store=FILE", err)) == LIA_OK)
+        /* Sorting needs room in proportion to the table: on disk, not in
+         * memory. SQLite's sorter buffers up to cache_size, so the page cache
+         * is made smaller meanwhile: peak memory stays that of the load. */
+        if ((rc = exec(q, "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536", err)) == LIA_OK)
             rc = exec(q, ensure_indexes_sql, err);
-        exec(q, "PRAGMA temp_store=MEMORY", NULL);
+        exec(q, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144", NULL);
         if (rc)
             return rc;
         q->bulk = 0;
