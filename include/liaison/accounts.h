@@ -36,8 +36,13 @@ int lia_accounts_init(lia_store *s, lia_error *err);
 int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
                          lia_error *err);
 int lia_accounts_org_find(lia_store *s, const char *name, int64_t *id, lia_error *err);
-/* Kind (enum lia_org_kind) of organisation name; LIA_ENOTFOUND if none. */
-int lia_accounts_org_kind(lia_store *s, const char *name, int *kind, lia_error *err);
+typedef struct lia_org {
+    int64_t id;
+    int kind, tlp_ceiling;
+    char party[65]; /* linked party id, "" if none */
+} lia_org;
+/* Organisation name; LIA_ENOTFOUND if none. */
+int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error *err);
 /* Link organisation org to a party of the route directory (liaison/route.h):
  * a partner organisation to a partner id, a constituent to an owner id;
  * party_id NULL removes the link. The party need not exist yet (the CLI

@@ -116,6 +116,14 @@ typedef struct lia_notification {
     const char *channel; /* "email" or "taxii:ROOT/COLLECTION" */
 } lia_notification;
 typedef int (*lia_notification_cb)(void *ud, const lia_notification *n);
+/* Read access of organisation org_id to the existing TAXII delivery
+ * collections of partner party_id (its taxii:ROOT/COLLECTION channels):
+ * can_read 1 grants it (on linking), 0 withdraws it (on unlinking). A
+ * collection not created yet is skipped (the first delivery grants). *n
+ * (may be NULL) gets the number of collections changed. */
+int lia_notify_taxii_access(lia_store *s, const char *party_id, int64_t org_id, int can_read, size_t *n,
+                            lia_error *err);
+
 /* Recorded notifications, newest first (limit 0 = all). */
 int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *ud, lia_error *err);
 

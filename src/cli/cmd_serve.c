@@ -276,6 +276,16 @@ static int check_party(lia_store *s, int org_kind, const char *id)
     return LIA_EXIT_OK;
 }
 
+/* Link, and grant read access to the partner's existing delivery
+ * collections (later deliveries grant it too). */
+static int link_org(lia_store *s, const char *org, int kind, int64_t id, const char *party, lia_error *err)
+{
+    int rc = lia_accounts_org_link(s, org, party, err);
+    if (rc == LIA_OK && kind == LIA_ORG_PARTNER)
+        rc = lia_notify_taxii_access(s, party, id, 1, NULL, err);
+    return rc;
+}
+
 int cmd_accounts(cli *c, int argc, char **argv)
 {
     lia_store *s = NULL;
@@ -345,20 +355,30 @@ int cmd_accounts(cli *c, int argc, char **argv)
         if (party && (rc = check_party(s, k, party)))
             goto out;
         if (!(lrc = lia_accounts_org_add(s, pos[0], k, t, &id, &err)) &&
-            (!party || !(lrc = lia_accounts_org_link(s, pos[0], party, &err))))
+            (!party || !(lrc = link_org(s, pos[0], k, id, party, &err))))
             printf("org %lld %s kind=%s tlp-ceiling=%s%s%s\n", (long long)id, pos[0], lia_org_kind_name(k),
                    lia_tlp_name(t), party ? " party=" : "", party ? party : "");
     } else if (strcmp(sub, "org-link") == 0 && npos == 2) {
-        int k = -1;
-        if (!(lrc = lia_accounts_org_kind(s, pos[0], &k, &err))) {
-            if ((rc = check_party(s, k, pos[1])))
+        lia_org org;
+        if (!(lrc = lia_accounts_org_get(s, pos[0], &org, &err))) {
+            if ((rc = check_party(s, org.kind, pos[1])))
                 goto out;
-            if (!(lrc = lia_accounts_org_link(s, pos[0], pos[1], &err)))
-                printf("org %s linked to %s:%s\n", pos[0], k == LIA_ORG_CONSTITUENT ? "owner" : "partner", pos[1]);
+            /* moved from another partner: its collections are no longer ours to read */
+            if (org.party[0] && strcmp(org.party, pos[1]) != 0 && org.kind == LIA_ORG_PARTNER)
+                lrc = lia_notify_taxii_access(s, org.party, org.id, 0, NULL, &err);
+            if (!lrc && !(lrc = link_org(s, pos[0], org.kind, org.id, pos[1], &err)))
+                printf("org %s linked to %s:%s\n", pos[0], org.kind == LIA_ORG_CONSTITUENT ? "owner" : "partner",
+                       pos[1]);
         }
     } else if (strcmp(sub, "org-unlink") == 0 && npos == 1) {
-        if (!(lrc = lia_accounts_org_link(s, pos[0], NULL, &err)))
-            printf("org %s unlinked\n", pos[0]);
+        lia_org org;
+        size_t n = 0;
+        if (!(lrc = lia_accounts_org_get(s, pos[0], &org, &err)) &&
+            (!org.party[0] || org.kind != LIA_ORG_PARTNER ||
+             !(lrc = lia_notify_taxii_access(s, org.party, org.id, 0, &n, &err))) &&
+            !(lrc = lia_accounts_org_link(s, pos[0], NULL, &err)))
+            printf("org %s unlinked%s%s (read access withdrawn from %zu delivery collection%s)\n", pos[0],
+                   org.party[0] ? " from " : "", org.party, n, n == 1 ? "" : "s");
     } else if (strcmp(sub, "user-add") == 0 && npos == 2) {
         int r = lia_role_parse(role);
         int64_t id;

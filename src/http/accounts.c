@@ -192,12 +192,34 @@ int lia_accounts_org_find(lia_store *s, const char *name, int64_t *id, lia_error
     return find_id(s, "SELECT id FROM acct_orgs WHERE name = ?1", name, "org", id, err);
 }
 
-int lia_accounts_org_kind(lia_store *s, const char *name, int *kind, lia_error *err)
+int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error *err)
 {
-    int64_t k;
-    int rc = find_id(s, "SELECT kind FROM acct_orgs WHERE name = ?1", name, "org", &k, err);
-    if (rc == LIA_OK)
-        *kind = (int)k;
+    sqlite3 *db = dbof(s, err);
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!db)
+        return LIA_EUNSUPPORTED;
+    if ((rc = lia_accounts_init(s, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db, "SELECT id, kind, tlp_ceiling, party FROM acct_orgs WHERE name = ?1", -1, &st,
+                           NULL))
+        return dberr(db, err, "org");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(st, 0);
+        out->kind = sqlite3_column_int(st, 1);
+        out->tlp_ceiling = sqlite3_column_int(st, 2);
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+            snprintf(out->party, sizeof out->party, "%s", sqlite3_column_text(st, 3));
+        rc = LIA_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = lia_error_set(err, LIA_ENOTFOUND, "org", name, strlen(name), "no such org");
+    } else {
+        rc = dberr(db, err, "org");
+    }
+    sqlite3_finalize(st);
     return rc;
 }
 

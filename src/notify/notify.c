@@ -1376,6 +1376,30 @@ static int not_delivered(const char *rcpt, const char *key, const lia_channel *c
     return cb ? cb(ud, &res) : LIA_OK;
 }
 
+/* Events of rcpt that every channel of req has delivered, but that are not
+ * marked notified yet (the recipient lost a channel since): mark them. */
+static int settle(sqlite3 *db, const char *rcpt, const chset *req, int64_t now, lia_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = LIA_OK;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE route_decision AS r SET notified=?3, notification_id=(SELECT max(notification_id)"
+                           " FROM notification_delivery x WHERE x.recipient=?1 AND x.event_id=r.event_id)"
+                           " WHERE recipient=?1 AND verdict=1 AND notification_id IS NULL AND"
+                           " (SELECT count(*) FROM notification_delivery x WHERE x.recipient=?1"
+                           " AND x.event_id=r.event_id AND x.channel IN (SELECT value FROM json_each(?2))) >= ?4",
+                           -1, &st, NULL))
+        return dberr(db, err, "recording a notification");
+    sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, lia_buf_cstr(&req->json), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)(req->n ? req->n : 1));
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = dberr(db, err, "recording a notification");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Every channel of one recipient: TAXII collections first, then the e-mail
  * digest. */
 static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
@@ -1450,6 +1474,8 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
     }
     if (rc == LIA_OK && (email || !ntaxii))
         rc = email_digest(s, db, rt, o, rcpt, &req, now, cb, ud, failed, err);
+    if (rc == LIA_OK && !o->dry_run)
+        rc = settle(db, rcpt, &req, now, err);
 out:
     lia_buf_free(&req.json);
     return rc;
@@ -1518,6 +1544,49 @@ out:
         free(pv[i].recipient);
     free(pv);
     lia_route_destroy(rt);
+    return rc;
+}
+
+int lia_notify_taxii_access(lia_store *s, const char *party_id, int64_t org_id, int can_read, size_t *n,
+                            lia_error *err)
+{
+    lia_party p;
+    size_t k = 0;
+    int rc;
+    lia_party_init(&p, LIA_PARTY_PARTNER);
+    rc = lia_party_get_one(s, LIA_PARTY_PARTNER, party_id, &p, err);
+    if (rc == LIA_ENOTFOUND) { /* gone from the directory: no channel to follow */
+        lia_error_clear(err);
+        if (n)
+            *n = 0;
+        rc = LIA_OK;
+        goto out;
+    }
+    if (rc || (rc = lia_taxii_init(s, err)))
+        goto out;
+    for (size_t i = 0; i < p.f[LIA_PF_CHANNELS].n && rc == LIA_OK; i++) {
+        const char *v = p.f[LIA_PF_CHANNELS].v[i];
+        lia_channel ch;
+        lia_taxii_collection c;
+        if (lia_channel_parse(p.id, v, strlen(v), &ch, err)) {
+            lia_error_clear(err);
+            continue;
+        }
+        if (ch.kind != LIA_CHANNEL_TAXII)
+            continue;
+        rc = lia_taxii_collection_get(s, ch.api_root, ch.collection, &c, err);
+        if (rc == LIA_ENOTFOUND) {
+            lia_error_clear(err);
+            rc = LIA_OK;
+            continue;
+        }
+        if (rc == LIA_OK && (rc = lia_taxii_grant(s, ch.api_root, ch.collection, org_id, can_read, 0, err)) == LIA_OK)
+            k++;
+    }
+    if (rc == LIA_OK && n)
+        *n = k;
+out:
+    lia_party_free(&p);
     return rc;
 }
 
