@@ -131,7 +131,7 @@ enum lia_channel_kind {
 };
 
 typedef struct lia_channel {
-    int kind;                    /* enum lia_channel_kind */
+    int kind; /* enum lia_channel_kind */
     char api_root[LIA_TAXII_MAX_ID];
     char collection[LIA_TAXII_MAX_ID];
     const char *value; /* after "kind:", borrowed from the input */

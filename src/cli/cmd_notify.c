@@ -48,15 +48,13 @@ static int on_result(void *ud, const lia_notify_result *r)
 {
     nctx *c = ud;
     int taxii = r->channel && strncmp(r->channel, "taxii:", 6) == 0;
-    if (r->channel && strcmp(r->channel, "email") != 0)
-    {
+    if (r->channel && strcmp(r->channel, "email") != 0) {
         printf("%-30s %-8s %4zu events%s -> %s", r->recipient, r->outcome, r->events,
                r->withheld ? " (+withheld)" : "", r->channel);
         if (taxii && strcmp(r->outcome, "sent") == 0)
             printf(", %zu STIX objects", r->objects);
         printf(" %s\n", r->error);
-    }
-    else
+    } else
         printf("%-30s %-8s %4zu events%s%s lang %-3s %s%s%s\n", r->recipient, r->outcome, r->events,
                r->withheld ? " (+withheld)" : "", r->signed_ ? " signed" : "",
                r->language[0] ? r->language : "-", r->encrypted ? "encrypted " : "", r->message_id,

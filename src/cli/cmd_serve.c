@@ -265,8 +265,8 @@ static int check_party(lia_store *s, int org_kind, const char *id)
     rc = lia_party_get_one(s, kind, id, &p, &err);
     lia_party_free(&p);
     if (rc == LIA_ENOTFOUND) {
-        cli_errorf("accounts: no %s '%s' in the route directory (see liaison %ss list)", lia_party_kind_name(kind),
-                   id, lia_party_kind_name(kind));
+        cli_errorf("accounts: no %s '%s' in the route directory (see liaison %ss list)",
+                   lia_party_kind_name(kind), id, lia_party_kind_name(kind));
         return LIA_EXIT_ERROR;
     }
     if (rc) {
@@ -367,8 +367,8 @@ int cmd_accounts(cli *c, int argc, char **argv)
             if (org.party[0] && strcmp(org.party, pos[1]) != 0 && org.kind == LIA_ORG_PARTNER)
                 lrc = lia_notify_taxii_access(s, org.party, org.id, 0, NULL, &err);
             if (!lrc && !(lrc = link_org(s, pos[0], org.kind, org.id, pos[1], &err)))
-                printf("org %s linked to %s:%s\n", pos[0], org.kind == LIA_ORG_CONSTITUENT ? "owner" : "partner",
-                       pos[1]);
+                printf("org %s linked to %s:%s\n", pos[0],
+                       org.kind == LIA_ORG_CONSTITUENT ? "owner" : "partner", pos[1]);
         }
     } else if (strcmp(sub, "org-unlink") == 0 && npos == 1) {
         lia_org org;

@@ -93,7 +93,8 @@ int lia_accounts_init(lia_store *s, lia_error *err)
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (sqlite3_exec(db, "CREATE INDEX IF NOT EXISTS acct_orgs_party ON acct_orgs(party) WHERE party IS NOT NULL",
+    if (sqlite3_exec(db,
+                     "CREATE INDEX IF NOT EXISTS acct_orgs_party ON acct_orgs(party) WHERE party IS NOT NULL",
                      NULL, NULL, NULL) != SQLITE_OK)
         return dberr(db, err, "create account tables");
     randombytes_buf(key, sizeof key);
@@ -269,8 +270,8 @@ int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia
         return LIA_EUNSUPPORTED;
     if ((rc = lia_accounts_init(s, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "SELECT id, name FROM acct_orgs WHERE party = ?1 AND kind = ?2 ORDER BY id", -1,
-                           &st, NULL))
+    if (sqlite3_prepare_v2(db, "SELECT id, name FROM acct_orgs WHERE party = ?1 AND kind = ?2 ORDER BY id",
+                           -1, &st, NULL))
         return dberr(db, err, "orgs of party");
     sqlite3_bind_text(st, 1, party_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, kind);
@@ -534,7 +535,8 @@ int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error
             if (t == 0)
                 snprintf(line, sizeof line, "org  %lld %s kind=%s tlp-ceiling=%s%s%s",
                          (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
-                         lia_org_kind_name(sqlite3_column_int(st, 2)), lia_tlp_name(sqlite3_column_int(st, 3)),
+                         lia_org_kind_name(sqlite3_column_int(st, 2)),
+                         lia_tlp_name(sqlite3_column_int(st, 3)),
                          sqlite3_column_type(st, 4) != SQLITE_NULL ? " party=" : "",
                          sqlite3_column_type(st, 4) != SQLITE_NULL ? (const char *)sqlite3_column_text(st, 4)
                                                                    : "");

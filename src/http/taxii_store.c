@@ -158,14 +158,16 @@ int lia_taxii_api_root_ensure(lia_store *s, const char *name, const char *title,
     return rc;
 }
 
-int lia_taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const char *id, int *yes, lia_error *err)
+int lia_taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const char *id, int *yes,
+                            lia_error *err)
 {
     sqlite3 *db = dbof(s, err);
     sqlite3_stmt *st = NULL;
     int step;
     if (!db)
         return LIA_EUNSUPPORTED;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM taxii_objects WHERE coll = ?1 AND id = ?2 AND deleted = 0 LIMIT 1",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM taxii_objects WHERE coll = ?1 AND id = ?2 AND deleted = 0 LIMIT 1",
                            -1, &st, NULL))
         return dberr(db, err, "object lookup");
     sqlite3_bind_int64(st, 1, c->rowid);

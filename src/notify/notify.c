@@ -73,7 +73,8 @@ static int notify_schema(sqlite3 *db, lia_error *err)
                      "ALTER TABLE notification ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';"
                      "UPDATE route_schema SET version = 2 WHERE module = 'notify'",
                      NULL, NULL, &msg)) {
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "adding notification.channel: %s", msg ? msg : "?");
+        rc =
+            lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "adding notification.channel: %s", msg ? msg : "?");
         sqlite3_free(msg);
     }
     sqlite3_finalize(st);
@@ -610,9 +611,9 @@ typedef struct chset {
  * delivered on that channel, and notified in route_decision once every
  * channel of req has delivered them. in_tx: the caller holds a transaction. */
 static int record(sqlite3 *db, const char *rcpt, const char *to, const char *channel, const chset *req,
-                  int in_tx, int64_t at, const char *msgid, const digest *d, const char *outcome, int attempts,
-                  const char *error, int sig, int enc, const char *lang, size_t bytes, int64_t *nid,
-                  lia_error *err)
+                  int in_tx, int64_t at, const char *msgid, const digest *d, const char *outcome,
+                  int attempts, const char *error, int sig, int enc, const char *lang, size_t bytes,
+                  int64_t *nid, lia_error *err)
 {
     sqlite3_stmt *st = NULL, *ev = NULL, *upd = NULL, *deny = NULL, *dl = NULL;
     int64_t reason_id = 0;
@@ -720,10 +721,10 @@ out:
 static int last_sent(sqlite3 *db, const char *rcpt, int64_t *at, lia_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            db, "SELECT coalesce(max(at),0) FROM notification WHERE recipient=? AND outcome='sent'"
-            " AND channel='email'", -1, &st,
-            NULL))
+    if (sqlite3_prepare_v2(db,
+                           "SELECT coalesce(max(at),0) FROM notification WHERE recipient=? AND outcome='sent'"
+                           " AND channel='email'",
+                           -1, &st, NULL))
         return dberr(db, err, "reading notifications");
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
     *at = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -808,8 +809,8 @@ static int gather(lia_store *s, sqlite3 *db, digest *d, const char *rcpt, const 
 }
 
 static int email_digest(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
-                        const char *rcpt, const chset *req, int64_t now, lia_notify_cb cb, void *ud, int *failed,
-                        lia_error *err)
+                        const char *rcpt, const chset *req, int64_t now, lia_notify_cb cb, void *ud,
+                        int *failed, lia_error *err)
 {
     digest d;
     lia_notify_result res;
@@ -923,8 +924,8 @@ static int email_digest(lia_store *s, sqlite3 *db, const lia_route *rt, const li
         res.outcome = "skipped";
         res.error = d.nwithheld ? "every pending event is now refused by the TLP policy" : "no pending event";
         if (d.nwithheld && !o->dry_run)
-            rc = record(db, rcpt, res.to, "email", req, 0, now, "", &d, "withheld", 0, res.error, 0, 0, lang, 0,
-                        &nid, err);
+            rc = record(db, rcpt, res.to, "email", req, 0, now, "", &d, "withheld", 0, res.error, 0, 0, lang,
+                        0, &nid, err);
         goto report;
     }
     from = cfg(rt, o->mail_from, "mail_from", NULL);
@@ -1171,8 +1172,8 @@ static int is_sco(json_t *o)
 }
 
 /* Export d's events at ev[from..to) as one bundle into b. */
-static int export_batch(const digest *d, const char *producer, int64_t now, size_t from, size_t to, lia_buf *b,
-                        size_t *unexportable, lia_error *err)
+static int export_batch(const digest *d, const char *producer, int64_t now, size_t from, size_t to,
+                        lia_buf *b, size_t *unexportable, lia_error *err)
 {
     lia_stix_export *x = NULL;
     lia_stix_opts so;
@@ -1284,12 +1285,14 @@ static int taxii_delivery(lia_store *s, sqlite3 *db, const lia_route *rt, const 
         res.outcome = "skipped";
         res.error = "every pending event is now refused by the TLP policy";
         if (!o->dry_run)
-            rc = record(db, rcpt, key, key, req, 0, now, "", &d, "withheld", 0, res.error, 0, 0, "", 0, &nid, err);
+            rc = record(db, rcpt, key, key, req, 0, now, "", &d, "withheld", 0, res.error, 0, 0, "", 0, &nid,
+                        err);
         goto report;
     }
     if (o->dry_run) {
-        if ((rc = export_batch(&d, producer, now, 0, d.n < LIA_NOTIFY_TAXII_BATCH ? d.n : LIA_NOTIFY_TAXII_BATCH,
-                               &bundle, &unexportable, err)))
+        if ((rc = export_batch(&d, producer, now, 0,
+                               d.n < LIA_NOTIFY_TAXII_BATCH ? d.n : LIA_NOTIFY_TAXII_BATCH, &bundle,
+                               &unexportable, err)))
             goto out;
         res.outcome = "dry-run";
         res.message = bundle.ptr;
@@ -1307,10 +1310,11 @@ static int taxii_delivery(lia_store *s, sqlite3 *db, const lia_route *rt, const 
         grant_ctx g = {s, ch, 0, &e};
         rc = lia_accounts_orgs_of_party(s, LIA_ORG_PARTNER, d.p->id, grant_cb, &g, &e);
         if (rc == LIA_OK && g.n == 0)
-            lia_buf_printf(&note,
-                           "no account organisation is linked to partner %s (liaison accounts org-link ORG %s):"
-                           " only our own team can read the collection; ",
-                           d.p->id, d.p->id);
+            lia_buf_printf(
+                &note,
+                "no account organisation is linked to partner %s (liaison accounts org-link ORG %s):"
+                " only our own team can read the collection; ",
+                d.p->id, d.p->id);
     }
     for (size_t at = 0; rc == LIA_OK && at < d.n; at += LIA_NOTIFY_TAXII_BATCH) {
         size_t to = d.n - at > LIA_NOTIFY_TAXII_BATCH ? at + LIA_NOTIFY_TAXII_BATCH : d.n;
@@ -1319,7 +1323,8 @@ static int taxii_delivery(lia_store *s, sqlite3 *db, const lia_route *rt, const 
     }
     if (rc == LIA_OK) {
         if (unexportable)
-            lia_buf_printf(&note, "%zu event(s) without an observable a STIX indicator can name: not exported; ",
+            lia_buf_printf(&note,
+                           "%zu event(s) without an observable a STIX indicator can name: not exported; ",
                            unexportable);
         if (note.len >= 2 && note.ptr[note.len - 2] == ';')
             note.len -= 2;
@@ -1329,8 +1334,8 @@ static int taxii_delivery(lia_store *s, sqlite3 *db, const lia_route *rt, const 
         res.objects = objects;
         res.message_id = bundle_id;
         res.attempts = 1;
-        rc = record(db, rcpt, key, key, req, 1, now, bundle_id, &d, "sent", 1, res.error, 0, 0, "", bundle.len,
-                    &nid, err);
+        rc = record(db, rcpt, key, key, req, 1, now, bundle_id, &d, "sent", 1, res.error, 0, 0, "",
+                    bundle.len, &nid, err);
         if (rc == LIA_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
             rc = dberr(db, err, "TAXII delivery");
         if (rc) {
@@ -1382,13 +1387,14 @@ static int settle(sqlite3 *db, const char *rcpt, const chset *req, int64_t now, 
 {
     sqlite3_stmt *st = NULL;
     int rc = LIA_OK;
-    if (sqlite3_prepare_v2(db,
-                           "UPDATE route_decision AS r SET notified=?3, notification_id=(SELECT max(notification_id)"
-                           " FROM notification_delivery x WHERE x.recipient=?1 AND x.event_id=r.event_id)"
-                           " WHERE recipient=?1 AND verdict=1 AND notification_id IS NULL AND"
-                           " (SELECT count(*) FROM notification_delivery x WHERE x.recipient=?1"
-                           " AND x.event_id=r.event_id AND x.channel IN (SELECT value FROM json_each(?2))) >= ?4",
-                           -1, &st, NULL))
+    if (sqlite3_prepare_v2(
+            db,
+            "UPDATE route_decision AS r SET notified=?3, notification_id=(SELECT max(notification_id)"
+            " FROM notification_delivery x WHERE x.recipient=?1 AND x.event_id=r.event_id)"
+            " WHERE recipient=?1 AND verdict=1 AND notification_id IS NULL AND"
+            " (SELECT count(*) FROM notification_delivery x WHERE x.recipient=?1"
+            " AND x.event_id=r.event_id AND x.channel IN (SELECT value FROM json_each(?2))) >= ?4",
+            -1, &st, NULL))
         return dberr(db, err, "recording a notification");
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, lia_buf_cstr(&req->json), -1, SQLITE_STATIC);
@@ -1580,7 +1586,8 @@ int lia_notify_taxii_access(lia_store *s, const char *party_id, int64_t org_id, 
             rc = LIA_OK;
             continue;
         }
-        if (rc == LIA_OK && (rc = lia_taxii_grant(s, ch.api_root, ch.collection, org_id, can_read, 0, err)) == LIA_OK)
+        if (rc == LIA_OK &&
+            (rc = lia_taxii_grant(s, ch.api_root, ch.collection, org_id, can_read, 0, err)) == LIA_OK)
             k++;
     }
     if (rc == LIA_OK && n)

@@ -419,8 +419,8 @@ static int add_one(lia_party *p, int f, const char *s, size_t n, lia_error *err)
     lia_buf_init(&b, LIA_MAX_URL + 1024);
     if (norm_value(f, s, n, &b, &why) || b.err) {
         if (f == LIA_PF_CHANNELS && p->id[0]) /* say whose, the directory has many */
-            rc = lia_error_set(err, LIA_EINVAL, pfields[f].name, s, n, "%s (%s %s)", why ? why : "value too long",
-                               lia_party_kind_name(p->kind), p->id);
+            rc = lia_error_set(err, LIA_EINVAL, pfields[f].name, s, n, "%s (%s %s)",
+                               why ? why : "value too long", lia_party_kind_name(p->kind), p->id);
         else
             rc = lia_error_set(err, LIA_EINVAL, pfields[f].name, s, n, "%s", why ? why : "value too long");
         goto out;
@@ -501,7 +501,7 @@ int lia_channel_parse(const char *party_id, const char *s, size_t n, lia_channel
         memset(out, 0, sizeof *out);
         out->kind = kl == 5 && memcmp(s, "email", 5) == 0   ? LIA_CHANNEL_EMAIL
                     : kl == 5 && memcmp(s, "taxii", 5) == 0 ? LIA_CHANNEL_TAXII_URL
-                                                             : LIA_CHANNEL_API;
+                                                            : LIA_CHANNEL_API;
         out->value = c + 1;
         out->value_len = n - kl - 1;
     }

@@ -54,11 +54,13 @@ static const char partners_yaml[] =
 static const char events1[] =
     "{\"source.ip\":\"203.0.113.7\",\"source.geolocation.cc\":\"MY\",\"classification.type\":\"scanner\","
     "\"tlp\":\"GREEN\",\"time.source\":\"2026-11-27T10:00:00Z\"}\n"
-    "{\"source.ip\":\"203.0.113.10\",\"source.url\":\"http://bad.example/x\",\"source.geolocation.cc\":\"MY\","
+    "{\"source.ip\":\"203.0.113.10\",\"source.url\":\"http://bad.example/"
+    "x\",\"source.geolocation.cc\":\"MY\","
     "\"classification.type\":\"phishing\",\"tlp\":\"CLEAR\"}\n"
     "{\"source.ip\":\"203.0.113.8\",\"source.geolocation.cc\":\"MY\",\"classification.type\":\"scanner\","
     "\"tlp\":\"RED\"}\n"
-    "{\"source.ip\":\"203.0.113.9\",\"source.geolocation.cc\":\"MY\",\"classification.type\":\"infected-system\","
+    "{\"source.ip\":\"203.0.113.9\",\"source.geolocation.cc\":\"MY\",\"classification.type\":\"infected-"
+    "system\","
     "\"tlp\":\"AMBER\"}\n"
     "{\"source.ip\":\"203.0.113.11\",\"source.geolocation.cc\":\"MY\",\"classification.type\":\"scanner\","
     "\"tlp\":\"AMBER+STRICT\"}\n"
@@ -157,8 +159,9 @@ static const outcome *must(const outcomes *o, const char *rcpt, const char *chan
 static void dump(const outcomes *o)
 {
     for (size_t i = 0; i < o->n; i++)
-        print_message("  %s %s %s events %zu withheld %zu objects %zu: %s\n", o->v[i].recipient, o->v[i].channel,
-                      o->v[i].outcome, o->v[i].events, o->v[i].withheld, o->v[i].objects, o->v[i].error);
+        print_message("  %s %s %s events %zu withheld %zu objects %zu: %s\n", o->v[i].recipient,
+                      o->v[i].channel, o->v[i].outcome, o->v[i].events, o->v[i].withheld, o->v[i].objects,
+                      o->v[i].error);
 }
 
 static int notify(outcomes *out)
@@ -339,8 +342,8 @@ static void key_for(const char *org, int kind, const char *user, int role, char 
     lia_error err;
     char tok[LIA_KEY_TOKEN_MAX];
     lia_error_clear(&err);
-    if ((org && lia_accounts_org_add(st, org, kind, kind == LIA_ORG_OWN ? LIA_TLP_AMBER_STRICT : LIA_TLP_AMBER,
-                                     NULL, &err)) ||
+    if ((org && lia_accounts_org_add(
+                    st, org, kind, kind == LIA_ORG_OWN ? LIA_TLP_AMBER_STRICT : LIA_TLP_AMBER, NULL, &err)) ||
         lia_accounts_user_add(st, org ? org : "cert-own", user, role, NULL, NULL, &err) ||
         lia_accounts_key_add(st, user, 0, 0, tok, NULL, &err))
         fail_msg("accounts %s: %s", user, err.reason);
@@ -415,7 +418,8 @@ static void test_deliver(void **state)
         lia_taxii_collection c;
         static const char obj[] =
             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-"
-            "000000000001\",\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
+            "000000000001\",\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00."
+            "000Z\","
             "\"pattern\":\"[ipv4-addr:value = '192.0.2.99']\",\"pattern_type\":\"stix\",\"valid_from\":"
             "\"2026-01-01T00:00:00Z\",\"object_marking_refs\":[\"marking-definition--94868c89-83c2-464b-929b-"
             "a1a8aa3c8487\"]}";
@@ -427,9 +431,9 @@ static void test_deliver(void **state)
         snprintf(c.title, sizeof c.title, "Community");
         c.community = 1;
         assert_int_equal(lia_taxii_collection_add(st, &c, &err), LIA_OK);
-        assert_int_equal(lia_taxii_collection_add_object(st, "partners", "community", obj, sizeof obj - 1, -1, 0,
-                                                         0, &err),
-                         LIA_OK);
+        assert_int_equal(
+            lia_taxii_collection_add_object(st, "partners", "community", obj, sizeof obj - 1, -1, 0, 0, &err),
+            LIA_OK);
     }
 
     /* run 1: A's TAXII delivery and B's; A's e-mail fails (nothing listens) */
@@ -578,11 +582,12 @@ static void test_failure_retried(void **state)
     /* recorded */
     {
         sqlite3_stmt *q;
-        assert_int_equal(sqlite3_prepare_v2(lia_store_sqlite(st),
-                                            "SELECT count(*) FROM notification WHERE recipient='partner:cert-b'"
-                                            " AND channel='taxii:partners/cert-b-inbox' AND outcome='failed'",
-                                            -1, &q, NULL),
-                         SQLITE_OK);
+        assert_int_equal(
+            sqlite3_prepare_v2(lia_store_sqlite(st),
+                               "SELECT count(*) FROM notification WHERE recipient='partner:cert-b'"
+                               " AND channel='taxii:partners/cert-b-inbox' AND outcome='failed'",
+                               -1, &q, NULL),
+            SQLITE_OK);
         assert_int_equal(sqlite3_step(q), SQLITE_ROW);
         assert_int_equal(sqlite3_column_int(q, 0), 1);
         sqlite3_finalize(q);
@@ -618,12 +623,9 @@ static void test_channel_removed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deliver),
-        cmocka_unit_test(test_partner_reads_own),
-        cmocka_unit_test(test_others_denied),
-        cmocka_unit_test(test_second_run_adds_nothing),
-        cmocka_unit_test(test_failure_retried),
-        cmocka_unit_test(test_channel_removed),
+        cmocka_unit_test(test_deliver),         cmocka_unit_test(test_partner_reads_own),
+        cmocka_unit_test(test_others_denied),   cmocka_unit_test(test_second_run_adds_nothing),
+        cmocka_unit_test(test_failure_retried), cmocka_unit_test(test_channel_removed),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);

@@ -187,7 +187,7 @@ static void test_channels(void **state)
 {
     static const struct {
         const char *in;
-        int kind; /* 0: rejected */
+        int kind;                      /* 0: rejected */
         const char *root, *coll, *why; /* why: part of the reason when rejected */
     } cases[] = {
         {"taxii:partners/3f1c9a2e-0d4b-4c1a-9b7e-2a6f0c1d2e3f", LIA_CHANNEL_TAXII, "partners",
@@ -240,8 +240,9 @@ static void test_channels(void **state)
                                 "    channels: [\"taxii:inbox\"]\n";
         lia_error err;
         lia_error_clear(&err);
-        assert_int_equal(lia_party_parse(LIA_PARTY_PARTNER, "yaml", y, sizeof y - 1, ignore_party, NULL, &err),
-                         LIA_EINVAL);
+        assert_int_equal(
+            lia_party_parse(LIA_PARTY_PARTNER, "yaml", y, sizeof y - 1, ignore_party, NULL, &err),
+            LIA_EINVAL);
         if (!strstr(err.reason, "partner cert-kh") || strcmp(err.field, "channels") != 0 ||
             strcmp(err.value, "taxii:inbox") != 0)
             fail_msg("error: field '%s' value '%s' reason '%s' line %llu", err.field, err.value, err.reason,
@@ -855,13 +856,12 @@ static void test_stage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_party_values),    cmocka_unit_test(test_party_bad_files),
-        cmocka_unit_test(test_channels),
-        cmocka_unit_test(test_party_roundtrip), cmocka_unit_test(test_owner_lookup),
-        cmocka_unit_test(test_lpm_random),      cmocka_unit_test(test_tlp_policy),
-        cmocka_unit_test(test_route_decisions), cmocka_unit_test(test_mode_all),
-        cmocka_unit_test(test_rules_errors),    cmocka_unit_test(test_redact),
-        cmocka_unit_test(test_stage),
+        cmocka_unit_test(test_party_values), cmocka_unit_test(test_party_bad_files),
+        cmocka_unit_test(test_channels),     cmocka_unit_test(test_party_roundtrip),
+        cmocka_unit_test(test_owner_lookup), cmocka_unit_test(test_lpm_random),
+        cmocka_unit_test(test_tlp_policy),   cmocka_unit_test(test_route_decisions),
+        cmocka_unit_test(test_mode_all),     cmocka_unit_test(test_rules_errors),
+        cmocka_unit_test(test_redact),       cmocka_unit_test(test_stage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
