@@ -60,9 +60,13 @@ int lia_tmpl_render(const char *t, size_t n, const lia_tmpl_vars *v, lia_buf *ou
  * "taxii:ROOT/COLLECTION"); an event counts as notified in route_decision
  * once every channel of its recipient (e-mail, each TAXII collection) has
  * delivered it, so nothing is delivered twice and a failed channel is
- * retried on the next run. Channels taxii:https://... (a partner's own
- * server) and api: are not delivered: reported "skipped" on each run. The
- * producer identity is the configuration's `producer` (default Liaison). */
+ * retried on the next run. A channel taxii:https://HOST/ROOT/collections/ID/
+ * (a partner's own TAXII 2.1 server) gets the same bundles POSTed to
+ * .../objects/ as envelopes (bearer token from $LIAISON_TAXII_TOKEN_<ID>,
+ * the partner id upper-cased with - and . as _); delivered when the server
+ * answers 202 with no failure. api: channels are not delivered: reported
+ * "skipped" on each run. The producer identity is the configuration's
+ * `producer` (default Liaison). */
 
 typedef struct lia_notify_opts {
     int dry_run;           /* render only: no signing, sending or recording */

@@ -121,7 +121,8 @@ int lia_party_to_csv(const lia_party *p, lia_buf *out);
  * taxii:ROOT/COLLECTION the partner's events are added, as STIX 2.1, to
  *                       collection COLLECTION of API root ROOT on our own
  *                       TAXII server (created on the first delivery);
- * taxii:https://...     a partner's own TAXII server (not delivered yet);
+ * taxii:https://...     a partner's own TAXII server: the collection URL
+ *                       (.../collections/ID/), objects POSTed to it;
  * api:https://...       a partner's API (not delivered yet). */
 enum lia_channel_kind {
     LIA_CHANNEL_EMAIL = 1,

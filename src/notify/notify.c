@@ -1245,6 +1245,127 @@ static int put_bundle(lia_store *s, const lia_taxii_collection *c, const lia_buf
     return rc;
 }
 
+/* ---- TAXII push (a partner's own server) ---- */
+
+/* Environment variable holding the bearer token for partner id:
+ * LIAISON_TAXII_TOKEN_ + the id upper-cased, '-' and '.' as '_'. */
+static void token_env(const char *id, char *out, size_t n)
+{
+    size_t k = (size_t)snprintf(out, n, "LIAISON_TAXII_TOKEN_");
+    for (; *id && k + 1 < n; id++)
+        out[k++] = *id >= 'a' && *id <= 'z' ? (char)(*id - 32) : (*id == '-' || *id == '.') ? '_' : *id;
+    out[k] = '\0';
+}
+
+static size_t body_cb(char *p, size_t sz, size_t n, void *ud)
+{
+    lia_buf *b = ud;
+    return lia_buf_append(b, p, sz * n) == LIA_OK ? sz * n : 0;
+}
+
+/* POST the objects of bundle b to the collection URL of ch, as a TAXII 2.1
+ * envelope. LIA_OK when the server accepted every object (status 202,
+ * failure_count 0); else LIA_ENET / LIA_EPARSE with the server's answer. */
+static int push_envelope(const lia_channel *ch, const char *party_id, const lia_buf *b, size_t *objects,
+                         char *bundle_id, size_t idn, lia_error *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(b->ptr, b->len, 0, &je), *env = NULL, *st = NULL;
+    char url[LIA_MAX_URL + 16], var[128], auth[1024], cerr[CURL_ERROR_SIZE] = "";
+    const char *tok;
+    char *body = NULL;
+    struct curl_slist *hs = NULL;
+    lia_buf resp;
+    CURL *c = NULL;
+    long status = 0;
+    size_t nobj;
+    int rc = LIA_OK;
+    lia_buf_init(&resp, 16u << 20); /* the status lists every object */
+    if (!root) {
+        rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX bundle: %s", je.text);
+        goto out;
+    }
+    if (!bundle_id[0] && json_is_string(json_object_get(root, "id")))
+        snprintf(bundle_id, idn, "%s", json_string_value(json_object_get(root, "id")));
+    nobj = json_array_size(json_object_get(root, "objects"));
+    if (!(env = json_object()) || json_object_set(env, "objects", json_object_get(root, "objects")) ||
+        !(body = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto out;
+    }
+    snprintf(url, sizeof url, "%.*s%sobjects/", (int)ch->value_len, ch->value,
+             ch->value_len && ch->value[ch->value_len - 1] == '/' ? "" : "/");
+    token_env(party_id, var, sizeof var);
+    tok = getenv(var);
+    if (!(c = curl_easy_init())) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "curl_easy_init failed");
+        goto out;
+    }
+    hs = curl_slist_append(hs, "Accept: application/taxii+json;version=2.1");
+    hs = curl_slist_append(hs, "Content-Type: application/taxii+json;version=2.1");
+    if (tok && *tok) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+        hs = curl_slist_append(hs, auth);
+        sodium_memzero(auth, sizeof auth);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+    if (curl_easy_perform(c) != CURLE_OK) {
+        rc = lia_error_set(err, LIA_ENET, "channels", url, strlen(url), "%s",
+                           cerr[0] ? cerr : "transfer failed");
+        goto out;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    lia_buf_append(&resp, "", 0);
+    if (status != 202) {
+        rc = lia_error_set(err, LIA_ENET, "channels", url, strlen(url), "HTTP %ld%s%s: %.200s", status,
+                           status == 401 || status == 403 ? ", set the partner's API key in $" : "",
+                           status == 401 || status == 403 ? var : "", lia_buf_cstr(&resp));
+        goto out;
+    }
+    st = json_loadb(resp.ptr, resp.len, 0, &je);
+    {
+        json_int_t fails = json_integer_value(json_object_get(st, "failure_count"));
+        json_t *f0 = json_array_get(json_object_get(st, "failures"), 0);
+        if (!json_is_object(st)) {
+            rc = lia_error_set(err, LIA_EPARSE, "channels", url, strlen(url),
+                               "202 without a TAXII status resource: %.200s", lia_buf_cstr(&resp));
+            goto out;
+        }
+        if (fails > 0) {
+            rc = lia_error_set(
+                err, LIA_ENET, "channels", url, strlen(url),
+                "the server refused %lld of %zu objects (first: %s: %s)", (long long)fails, nobj,
+                json_string_value(json_object_get(f0, "id")) ? json_string_value(json_object_get(f0, "id"))
+                                                             : "?",
+                json_string_value(json_object_get(f0, "message"))
+                    ? json_string_value(json_object_get(f0, "message"))
+                    : "?");
+            goto out;
+        }
+    }
+    *objects += nobj;
+out:
+    if (c)
+        curl_easy_cleanup(c);
+    curl_slist_free_all(hs);
+    free(body);
+    json_decref(env);
+    json_decref(root);
+    json_decref(st);
+    lia_buf_free(&resp);
+    return rc;
+}
+
 static int taxii_delivery(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
                           const char *rcpt, int idx, const lia_channel *ch, const char *key, const chset *req,
                           int64_t now, lia_notify_cb cb, void *ud, int *failed, lia_error *err)
@@ -1299,29 +1420,43 @@ static int taxii_delivery(lia_store *s, sqlite3 *db, const lia_route *rt, const 
         res.message_len = bundle.len;
         goto report;
     }
-    /* one transaction: the objects, the grants and the record, or nothing */
     lia_error_clear(&e);
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
-        rc = dberr(db, err, "TAXII delivery");
-        goto out;
+    if (ch->kind == LIA_CHANNEL_TAXII_URL) {
+        /* a partner's own server: POST each bundle's objects as an envelope */
+        for (size_t at = 0; rc == LIA_OK && at < d.n; at += LIA_NOTIFY_TAXII_BATCH) {
+            size_t to = d.n - at > LIA_NOTIFY_TAXII_BATCH ? at + LIA_NOTIFY_TAXII_BATCH : d.n;
+            if ((rc = export_batch(&d, producer, now, at, to, &bundle, &unexportable, &e)) == LIA_OK)
+                rc = push_envelope(ch, d.p->id, &bundle, &objects, bundle_id, sizeof bundle_id, &e);
+        }
+    } else {
+        /* our own server, one transaction: the objects, the grants and the
+         * record, or nothing */
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
+            rc = dberr(db, err, "TAXII delivery");
+            goto out;
+        }
+        rc = ensure_collection(s, d.p, ch, &c, &e);
+        if (rc == LIA_OK) {
+            grant_ctx g = {s, ch, 0, &e};
+            rc = lia_accounts_orgs_of_party(s, LIA_ORG_PARTNER, d.p->id, grant_cb, &g, &e);
+            if (rc == LIA_OK && g.n == 0)
+                lia_buf_printf(
+                    &note,
+                    "no account organisation is linked to partner %s (liaison accounts org-link ORG %s):"
+                    " only our own team can read the collection; ",
+                    d.p->id, d.p->id);
+        }
+        for (size_t at = 0; rc == LIA_OK && at < d.n; at += LIA_NOTIFY_TAXII_BATCH) {
+            size_t to = d.n - at > LIA_NOTIFY_TAXII_BATCH ? at + LIA_NOTIFY_TAXII_BATCH : d.n;
+            if ((rc = export_batch(&d, producer, now, at, to, &bundle, &unexportable, &e)) == LIA_OK)
+                rc = put_bundle(s, &c, &bundle, &objects, bundle_id, sizeof bundle_id, &e);
+        }
+        if (rc)
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* nothing of it stays */
     }
-    rc = ensure_collection(s, d.p, ch, &c, &e);
+    res.attempts = 1;
     if (rc == LIA_OK) {
-        grant_ctx g = {s, ch, 0, &e};
-        rc = lia_accounts_orgs_of_party(s, LIA_ORG_PARTNER, d.p->id, grant_cb, &g, &e);
-        if (rc == LIA_OK && g.n == 0)
-            lia_buf_printf(
-                &note,
-                "no account organisation is linked to partner %s (liaison accounts org-link ORG %s):"
-                " only our own team can read the collection; ",
-                d.p->id, d.p->id);
-    }
-    for (size_t at = 0; rc == LIA_OK && at < d.n; at += LIA_NOTIFY_TAXII_BATCH) {
-        size_t to = d.n - at > LIA_NOTIFY_TAXII_BATCH ? at + LIA_NOTIFY_TAXII_BATCH : d.n;
-        if ((rc = export_batch(&d, producer, now, at, to, &bundle, &unexportable, &e)) == LIA_OK)
-            rc = put_bundle(s, &c, &bundle, &objects, bundle_id, sizeof bundle_id, &e);
-    }
-    if (rc == LIA_OK) {
+        int local = ch->kind == LIA_CHANNEL_TAXII;
         if (unexportable)
             lia_buf_printf(&note,
                            "%zu event(s) without an observable a STIX indicator can name: not exported; ",
@@ -1333,22 +1468,19 @@ static int taxii_delivery(lia_store *s, sqlite3 *db, const lia_route *rt, const 
         res.error = lia_buf_cstr(&note);
         res.objects = objects;
         res.message_id = bundle_id;
-        res.attempts = 1;
-        rc = record(db, rcpt, key, key, req, 1, now, bundle_id, &d, "sent", 1, res.error, 0, 0, "",
+        rc = record(db, rcpt, key, key, req, local, now, bundle_id, &d, "sent", 1, res.error, 0, 0, "",
                     bundle.len, &nid, err);
-        if (rc == LIA_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
+        if (local && rc == LIA_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
             rc = dberr(db, err, "TAXII delivery");
-        if (rc) {
+        if (local && rc) {
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             goto out;
         }
     } else {
-        /* nothing of it stays; recorded as failed, retried next run */
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        /* recorded as failed, retried next run */
         lia_error_format(&e, errbuf, sizeof errbuf);
         res.outcome = "failed";
         res.error = errbuf;
-        res.attempts = 1;
         *failed = 1;
         rc = record(db, rcpt, key, key, req, 0, now, "", &d, "failed", 1, errbuf, 0, 0, "", 0, &nid, err);
     }
@@ -1374,10 +1506,8 @@ static int not_delivered(const char *rcpt, const char *key, const lia_channel *c
     res.language = "";
     res.message_id = "";
     res.outcome = "skipped";
-    res.error = ch->kind == LIA_CHANNEL_TAXII_URL
-                    ? "push to a partner's own TAXII server is not implemented: this channel is not delivered"
-                      " (use taxii:API_ROOT/COLLECTION on our server)"
-                    : "delivery to a partner's API is not implemented: this channel is not delivered";
+    (void)ch;
+    res.error = "delivery to a partner's API is not implemented: this channel is not delivered";
     return cb ? cb(ud, &res) : LIA_OK;
 }
 
@@ -1440,7 +1570,7 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
             continue; /* stored values were validated; reported below */
         if (ch.kind == LIA_CHANNEL_EMAIL)
             email = 1;
-        if (ch.kind != LIA_CHANNEL_TAXII)
+        if (ch.kind != LIA_CHANNEL_TAXII && ch.kind != LIA_CHANNEL_TAXII_URL)
             continue;
         lia_buf_printf(&req.json, "%s", req.n ? "," : "");
         lia_buf_json_str(&req.json, v, strlen(v));
@@ -1473,7 +1603,7 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
             rc = cb ? cb(ud, &res) : LIA_OK;
             continue;
         }
-        if (ch.kind == LIA_CHANNEL_TAXII)
+        if (ch.kind == LIA_CHANNEL_TAXII || ch.kind == LIA_CHANNEL_TAXII_URL)
             rc = taxii_delivery(s, db, rt, o, rcpt, idx, &ch, v, &req, now, cb, ud, failed, err);
         else if (ch.kind != LIA_CHANNEL_EMAIL)
             rc = not_delivered(rcpt, v, &ch, cb, ud);
