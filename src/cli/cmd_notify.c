@@ -33,7 +33,9 @@ static void notify_usage(FILE *f)
                "  --unsigned         allow sending without a signing key\n"
                "A partner with a channel taxii:API_ROOT/COLLECTION gets its new events, as\n"
                "STIX 2.1, added to that collection of our TAXII server on every run (created\n"
-               "if missing; organisations linked with `accounts org-link` may read it).\n"
+               "if missing; organisations linked with `accounts org-link` may read it);\n"
+               "taxii:https://HOST/ROOT/collections/ID/ POSTs them to the partner's own server\n"
+               "(bearer token from $LIAISON_TAXII_TOKEN_<PARTNER_ID>).\n"
                "log: recorded notifications, newest first.\n"
                "Exit status 1 if any digest could not be delivered (it is retried next run).\n");
 }

@@ -1671,9 +1671,8 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
         rc = one_recipient(s, db, rt, o, pv[i].recipient, now, cb, ud, &failed, err);
     curl_global_cleanup();
     if (rc == LIA_OK && failed)
-        rc =
-            lia_error_set(err, LIA_ENET, NULL, NULL, 0,
-                          "some digests could not be delivered (recorded; they are retried on the next run)");
+        rc = lia_error_set(err, LIA_ENET, NULL, NULL, 0,
+                           "some deliveries failed (recorded; they are retried on the next run)");
 out:
     sqlite3_finalize(st);
     for (size_t i = 0; i < npv; i++)
