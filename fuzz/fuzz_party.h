@@ -36,6 +36,13 @@ static int fz_collect(void *ud, const lia_party *p)
     for (int f = 0; f < LIA_PF__COUNT; f++)
         for (size_t i = 0; i < p->f[f].n; i++)
             CHECK(lia_party_add(&z->p[z->n], f, p->f[f].v[i], strlen(p->f[f].v[i]), 0, NULL) == LIA_OK);
+    /* every stored channel is one the delivery can use */
+    for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n; i++) {
+        lia_channel ch;
+        const char *v = p->f[LIA_PF_CHANNELS].v[i];
+        CHECK(lia_channel_parse(p->id, v, strlen(v), &ch, NULL) == LIA_OK);
+        CHECK(ch.kind != LIA_CHANNEL_TAXII || (ch.api_root[0] && ch.collection[0]));
+    }
     z->n++;
     lia_party_to_yaml(p, &z->yaml);
     lia_party_to_csv(p, &z->csv);

@@ -36,6 +36,25 @@ int lia_accounts_init(lia_store *s, lia_error *err);
 int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
                          lia_error *err);
 int lia_accounts_org_find(lia_store *s, const char *name, int64_t *id, lia_error *err);
+typedef struct lia_org {
+    int64_t id;
+    int kind, tlp_ceiling;
+    char party[65]; /* linked party id, "" if none */
+} lia_org;
+/* Organisation name; LIA_ENOTFOUND if none. */
+int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error *err);
+/* Link organisation org to a party of the route directory (liaison/route.h):
+ * a partner organisation to a partner id, a constituent to an owner id;
+ * party_id NULL removes the link. The party need not exist yet (the CLI
+ * checks). Deliveries to that party (TAXII collections, liaison/notify.h)
+ * grant the linked organisations read access. LIA_ENOTFOUND (no such org),
+ * LIA_EINVAL (own team, bad id). */
+int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, lia_error *err);
+/* Organisations of kind (enum lia_org_kind) linked to party_id, in id order;
+ * a non-zero return of cb stops and is returned. */
+typedef int (*lia_accounts_org_cb)(void *ud, int64_t org_id, const char *name);
+int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia_accounts_org_cb cb, void *ud,
+                               lia_error *err);
 /* password may be NULL (token-only user). Minimum 12 characters otherwise. */
 int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
                           int64_t *id, lia_error *err);

@@ -55,6 +55,7 @@
 #define LIA_MAX_DIGEST_EVENTS 100000    /* events attached to one digest */
 #define LIA_MAX_MESSAGE (64u << 20)     /* one rendered e-mail message */
 #define LIA_MAX_SMTP_TRIES 10           /* delivery attempts per message */
+#define LIA_NOTIFY_TAXII_BATCH 1000     /* events per STIX bundle of a TAXII delivery */
 
 /* HTTP server and TAXII (src/http) */
 #define LIA_HTTP_MAX_BODY (10u * 1024 * 1024) /* request body (TAXII max_content_length) */

@@ -46,6 +46,28 @@ int lia_tmpl_render(const char *t, size_t n, const lia_tmpl_vars *v, lia_buf *ou
 
 /* ---- digests ---- */
 
+/* TAXII delivery. A partner with a channel taxii:ROOT/COLLECTION (see
+ * lia_channel_parse, liaison/route.h) gets, on every run (the digest
+ * interval is for e-mail only), its pending events gathered exactly as for
+ * the digest (TLP policy checked again: refused events are withheld and
+ * recorded as denied; redaction applied), exported as STIX 2.1
+ * (liaison/stix.h: indicators, SCOs, sightings, our identity, TLP marking
+ * definitions; at most LIA_NOTIFY_TAXII_BATCH events per bundle) and added to
+ * that collection of our own TAXII server. A missing API root or collection
+ * is created (title naming the partner; read-only over TAXII), and every
+ * account organisation linked to the partner (lia_accounts_org_link) is
+ * granted read access. One notification row per delivery (channel
+ * "taxii:ROOT/COLLECTION"); an event counts as notified in route_decision
+ * once every channel of its recipient (e-mail, each TAXII collection) has
+ * delivered it, so nothing is delivered twice and a failed channel is
+ * retried on the next run. A channel taxii:https://HOST/ROOT/collections/ID/
+ * (a partner's own TAXII 2.1 server) gets the same bundles POSTed to
+ * .../objects/ as envelopes (bearer token from $LIAISON_TAXII_TOKEN_<ID>,
+ * the partner id upper-cased with - and . as _); delivered when the server
+ * answers 202 with no failure. api: channels are not delivered: reported
+ * "skipped" on each run. The producer identity is the configuration's
+ * `producer` (default Liaison). */
+
 typedef struct lia_notify_opts {
     int dry_run;           /* render only: no signing, sending or recording */
     int force;             /* every recipient with pending events is due */
@@ -74,8 +96,11 @@ typedef struct lia_notify_result {
     int64_t notification_id;
     int signed_, encrypted;
     int attempts;
-    const char *message; /* the whole message (dry run: the clear text) */
+    const char *message; /* the whole message (dry run: the clear text); TAXII
+                            dry run: the first STIX bundle */
     size_t message_len;
+    const char *channel; /* "email" or "taxii:ROOT/COLLECTION" (also in to) */
+    size_t objects;      /* TAXII: STIX objects written to the collection */
 } lia_notify_result;
 
 typedef int (*lia_notify_cb)(void *ud, const lia_notify_result *r);
@@ -92,8 +117,17 @@ typedef struct lia_notification {
     int64_t at_us;
     uint64_t events;
     int attempts, signed_, encrypted;
+    const char *channel; /* "email" or "taxii:ROOT/COLLECTION" */
 } lia_notification;
 typedef int (*lia_notification_cb)(void *ud, const lia_notification *n);
+/* Read access of organisation org_id to the existing TAXII delivery
+ * collections of partner party_id (its taxii:ROOT/COLLECTION channels):
+ * can_read 1 grants it (on linking), 0 withdraws it (on unlinking). A
+ * collection not created yet is skipped (the first delivery grants). *n
+ * (may be NULL) gets the number of collections changed. */
+int lia_notify_taxii_access(lia_store *s, const char *party_id, int64_t org_id, int can_read, size_t *n,
+                            lia_error *err);
+
 /* Recorded notifications, newest first (limit 0 = all). */
 int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *ud, lia_error *err);
 

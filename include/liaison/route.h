@@ -28,6 +28,7 @@
 
 #include "liaison/error.h"
 #include "liaison/event.h"
+#include "liaison/limits.h"
 #include "liaison/pipeline.h"
 #include "liaison/slice.h"
 #include "liaison/store.h"
@@ -50,7 +51,7 @@ enum lia_pfield {
     LIA_PF_PGP,       /* OpenPGP key fingerprint (40 hex digits) */
     LIA_PF_TIMEZONE,  /* partner: time zone ("Asia/Phnom_Penh", "UTC+7") */
     LIA_PF_TLP_MAX,   /* highest TLP the party may receive */
-    LIA_PF_CHANNELS,  /* partner: email:ADDR, taxii:URL, api:URL */
+    LIA_PF_CHANNELS,  /* partner: email:ADDR, taxii:ROOT/COLLECTION, taxii:URL, api:URL */
     LIA_PF_AGREEMENT, /* partner: sharing agreement in place (true/false) */
     LIA_PF_INTERVAL,  /* digest interval in seconds (input: 90s, 30m, 1h, 1d) */
     LIA_PF__COUNT
@@ -114,6 +115,35 @@ int lia_party_export(lia_store *s, int kind, const char *format, lia_buf *out, l
 int lia_party_to_yaml(const lia_party *p, lia_buf *out);
 int lia_party_csv_header(int kind, lia_buf *out);
 int lia_party_to_csv(const lia_party *p, lia_buf *out);
+
+/* ---- delivery channels (field channels) ----
+ * email:ADDRESS         the e-mail digest also goes to ADDRESS;
+ * taxii:ROOT/COLLECTION the partner's events are added, as STIX 2.1, to
+ *                       collection COLLECTION of API root ROOT on our own
+ *                       TAXII server (created on the first delivery);
+ * taxii:https://...     a partner's own TAXII server: the collection URL
+ *                       (.../collections/ID/), objects POSTed to it;
+ * api:https://...       a partner's API (not delivered yet). */
+enum lia_channel_kind {
+    LIA_CHANNEL_EMAIL = 1,
+    LIA_CHANNEL_TAXII = 2,     /* our own server: api_root, collection */
+    LIA_CHANNEL_TAXII_URL = 3, /* a remote TAXII server: url */
+    LIA_CHANNEL_API = 4,       /* url */
+};
+
+typedef struct lia_channel {
+    int kind; /* enum lia_channel_kind */
+    char api_root[LIA_TAXII_MAX_ID];
+    char collection[LIA_TAXII_MAX_ID];
+    const char *value; /* after "kind:", borrowed from the input */
+    size_t value_len;
+} lia_channel;
+
+/* Parse one channel value of party party_id (may be NULL). LIA_OK, or
+ * LIA_EINVAL with err naming the party and the value (field "channels").
+ * Pure. ROOT and COLLECTION are one path segment each: letters, digits and
+ * . _ - ~ (a UUID is fine). */
+int lia_channel_parse(const char *party_id, const char *s, size_t n, lia_channel *out, lia_error *err);
 
 /* ---- the TLP policy ---- */
 

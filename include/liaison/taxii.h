@@ -55,6 +55,9 @@ void lia_taxii_collection_defaults(lia_taxii_collection *c);
 
 int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title, const char *description,
                            uint64_t max_content_length, lia_error *err);
+/* Create API root name (title, default max_content_length) unless it
+ * exists; an existing root is left as it is. */
+int lia_taxii_api_root_ensure(lia_store *s, const char *name, const char *title, lia_error *err);
 /* Creates c (c->rowid set). LIA_EEXIST if the id is taken in that root. */
 int lia_taxii_collection_add(lia_store *s, lia_taxii_collection *c, lia_error *err);
 int lia_taxii_collection_get(lia_store *s, const char *api_root, const char *id, lia_taxii_collection *out,
@@ -70,6 +73,10 @@ int lia_taxii_grant(lia_store *s, const char *api_root, const char *coll_id, int
  * lacks id/type or has a bad timestamp. */
 int lia_taxii_collection_add_object(lia_store *s, const char *api_root, const char *coll_id, const char *json,
                                     size_t n, int tlp, int64_t org_id, int64_t date_added_us, lia_error *err);
+
+/* *yes = 1 if collection c holds a version of object id (not deleted). */
+int lia_taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const char *id, int *yes,
+                            lia_error *err);
 
 /* Bulk load for benchmarks and migrations: objects the caller guarantees
  * are new ids, each with one version. One transaction per commit_every. */

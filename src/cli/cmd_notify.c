@@ -31,6 +31,11 @@ static void notify_usage(FILE *f)
                "  --tries N          delivery attempts (smtp_tries, default 3)\n"
                "  --backoff-ms N     first retry delay (default 2000, doubling)\n"
                "  --unsigned         allow sending without a signing key\n"
+               "A partner with a channel taxii:API_ROOT/COLLECTION gets its new events, as\n"
+               "STIX 2.1, added to that collection of our TAXII server on every run (created\n"
+               "if missing; organisations linked with `accounts org-link` may read it);\n"
+               "taxii:https://HOST/ROOT/collections/ID/ POSTs them to the partner's own server\n"
+               "(bearer token from $LIAISON_TAXII_TOKEN_<PARTNER_ID>).\n"
                "log: recorded notifications, newest first.\n"
                "Exit status 1 if any digest could not be delivered (it is retried next run).\n");
 }
@@ -44,9 +49,18 @@ typedef struct nctx {
 static int on_result(void *ud, const lia_notify_result *r)
 {
     nctx *c = ud;
-    printf("%-30s %-8s %4zu events%s%s lang %-3s %s%s%s\n", r->recipient, r->outcome, r->events,
-           r->withheld ? " (+withheld)" : "", r->signed_ ? " signed" : "", r->language[0] ? r->language : "-",
-           r->encrypted ? "encrypted " : "", r->message_id, r->error[0] ? r->error : "");
+    int taxii = r->channel && strncmp(r->channel, "taxii:", 6) == 0;
+    if (r->channel && strcmp(r->channel, "email") != 0) {
+        printf("%-30s %-8s %4zu events%s -> %s", r->recipient, r->outcome, r->events,
+               r->withheld ? " (+withheld)" : "", r->channel);
+        if (taxii && strcmp(r->outcome, "sent") == 0)
+            printf(", %zu STIX objects", r->objects);
+        printf(" %s\n", r->error);
+    } else
+        printf("%-30s %-8s %4zu events%s%s lang %-3s %s%s%s\n", r->recipient, r->outcome, r->events,
+               r->withheld ? " (+withheld)" : "", r->signed_ ? " signed" : "",
+               r->language[0] ? r->language : "-", r->encrypted ? "encrypted " : "", r->message_id,
+               r->error[0] ? r->error : "");
     if (r->message && c->print) {
         fwrite(r->message, 1, r->message_len, stdout);
         fputs("\n", stdout);
@@ -54,7 +68,7 @@ static int on_result(void *ud, const lia_notify_result *r)
     if (r->message && c->outdir) {
         char path[4096];
         FILE *f;
-        snprintf(path, sizeof path, "%s/%s.eml", c->outdir, r->recipient);
+        snprintf(path, sizeof path, "%s/%s%s", c->outdir, r->recipient, taxii ? ".stix.json" : ".eml");
         for (char *p = path + strlen(c->outdir) + 1; *p; p++)
             if (*p == ':' || *p == '/')
                 *p = '_';

@@ -76,8 +76,9 @@ static void party_usage(FILE *f, const char *what)
             own ? "  name country asns cidrs domains contacts languages format\n"
                   "  pgp_fingerprint tlp_max (default AMBER+STRICT) interval (digest, e.g. 1h)\n"
                 : "  name countries contacts languages timezone tlp_max (default AMBER)\n"
-                  "  channels (email:ADDR taxii:URL api:URL) agreement (true/false; without\n"
-                  "  an agreement only TLP:CLEAR is shared) pgp_fingerprint format interval\n");
+                  "  channels (email:ADDR, taxii:API_ROOT/COLLECTION = a collection on our TAXII\n"
+                  "  server filled by notify run, taxii:URL, api:URL) agreement (true/false;\n"
+                  "  without an agreement only TLP:CLEAR is shared) pgp_fingerprint format interval\n");
 }
 
 static int print_party_line(void *ud, const lia_party *p)

@@ -227,7 +227,11 @@ static void accounts_usage(FILE *f)
 {
     fprintf(f, "usage: liaison [--db PATH] accounts COMMAND ...\n"
                "\n"
-               "  org-add NAME --kind own|partner|constituent [--tlp-ceiling LABEL]\n"
+               "  org-add NAME --kind own|partner|constituent [--tlp-ceiling LABEL] [--party ID]\n"
+               "  org-link NAME PARTY-ID     link to a partner (or, for a constituent, an owner)\n"
+               "                             of the route directory: deliveries to that party's\n"
+               "                             TAXII collection are readable by this organisation\n"
+               "  org-unlink NAME\n"
                "  user-add ORG NAME --role admin|analyst|partner|constituent [--password-stdin]\n"
                "  key-add USER [--rate R] [--burst B]     prints the new API key once\n"
                "  key-revoke KEY-ID\n"
@@ -245,6 +249,43 @@ static int print_line(void *ud, const char *line)
     return 0;
 }
 
+/* The party an organisation is linked to must be in the route directory:
+ * a partner for a partner organisation, an owner for a constituent. */
+static int check_party(lia_store *s, int org_kind, const char *id)
+{
+    lia_party p;
+    lia_error err;
+    int kind = org_kind == LIA_ORG_CONSTITUENT ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, rc;
+    if (org_kind == LIA_ORG_OWN) {
+        cli_errorf("accounts: --party: our own team is not a party of the route directory");
+        return LIA_EXIT_USAGE;
+    }
+    lia_error_clear(&err);
+    lia_party_init(&p, kind);
+    rc = lia_party_get_one(s, kind, id, &p, &err);
+    lia_party_free(&p);
+    if (rc == LIA_ENOTFOUND) {
+        cli_errorf("accounts: no %s '%s' in the route directory (see liaison %ss list)",
+                   lia_party_kind_name(kind), id, lia_party_kind_name(kind));
+        return LIA_EXIT_ERROR;
+    }
+    if (rc) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    return LIA_EXIT_OK;
+}
+
+/* Link, and grant read access to the partner's existing delivery
+ * collections (later deliveries grant it too). */
+static int link_org(lia_store *s, const char *org, int kind, int64_t id, const char *party, lia_error *err)
+{
+    int rc = lia_accounts_org_link(s, org, party, err);
+    if (rc == LIA_OK && kind == LIA_ORG_PARTNER)
+        rc = lia_notify_taxii_access(s, party, id, 1, NULL, err);
+    return rc;
+}
+
 int cmd_accounts(cli *c, int argc, char **argv)
 {
     lia_store *s = NULL;
@@ -257,7 +298,7 @@ int cmd_accounts(cli *c, int argc, char **argv)
     }
     lia_error_clear(&err);
     /* options after positional arguments: --name VALUE pairs */
-    const char *kind = NULL, *tlp = NULL, *role = NULL, *rate = NULL, *burst = NULL;
+    const char *kind = NULL, *tlp = NULL, *role = NULL, *rate = NULL, *burst = NULL, *party = NULL;
     int pw_stdin = 0;
     const char *pos[4];
     int npos = 0;
@@ -273,6 +314,8 @@ int cmd_accounts(cli *c, int argc, char **argv)
             slot = &rate;
         else if (strcmp(argv[i], "--burst") == 0)
             slot = &burst;
+        else if (strcmp(argv[i], "--party") == 0)
+            slot = &party;
         else if (strcmp(argv[i], "--password-stdin") == 0) {
             pw_stdin = 1;
             continue;
@@ -309,9 +352,33 @@ int cmd_accounts(cli *c, int argc, char **argv)
             rc = LIA_EXIT_USAGE;
             goto out;
         }
-        if (!(lrc = lia_accounts_org_add(s, pos[0], k, t, &id, &err)))
-            printf("org %lld %s kind=%s tlp-ceiling=%s\n", (long long)id, pos[0], lia_org_kind_name(k),
-                   lia_tlp_name(t));
+        if (party && (rc = check_party(s, k, party)))
+            goto out;
+        if (!(lrc = lia_accounts_org_add(s, pos[0], k, t, &id, &err)) &&
+            (!party || !(lrc = link_org(s, pos[0], k, id, party, &err))))
+            printf("org %lld %s kind=%s tlp-ceiling=%s%s%s\n", (long long)id, pos[0], lia_org_kind_name(k),
+                   lia_tlp_name(t), party ? " party=" : "", party ? party : "");
+    } else if (strcmp(sub, "org-link") == 0 && npos == 2) {
+        lia_org org;
+        if (!(lrc = lia_accounts_org_get(s, pos[0], &org, &err))) {
+            if ((rc = check_party(s, org.kind, pos[1])))
+                goto out;
+            /* moved from another partner: its collections are no longer ours to read */
+            if (org.party[0] && strcmp(org.party, pos[1]) != 0 && org.kind == LIA_ORG_PARTNER)
+                lrc = lia_notify_taxii_access(s, org.party, org.id, 0, NULL, &err);
+            if (!lrc && !(lrc = link_org(s, pos[0], org.kind, org.id, pos[1], &err)))
+                printf("org %s linked to %s:%s\n", pos[0],
+                       org.kind == LIA_ORG_CONSTITUENT ? "owner" : "partner", pos[1]);
+        }
+    } else if (strcmp(sub, "org-unlink") == 0 && npos == 1) {
+        lia_org org;
+        size_t n = 0;
+        if (!(lrc = lia_accounts_org_get(s, pos[0], &org, &err)) &&
+            (!org.party[0] || org.kind != LIA_ORG_PARTNER ||
+             !(lrc = lia_notify_taxii_access(s, org.party, org.id, 0, &n, &err))) &&
+            !(lrc = lia_accounts_org_link(s, pos[0], NULL, &err)))
+            printf("org %s unlinked%s%s (read access withdrawn from %zu delivery collection%s)\n", pos[0],
+                   org.party[0] ? " from " : "", org.party, n, n == 1 ? "" : "s");
     } else if (strcmp(sub, "user-add") == 0 && npos == 2) {
         int r = lia_role_parse(role);
         int64_t id;

@@ -20,7 +20,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS acct_secret(id INTEGER PRIMARY KEY CHECK(id = 1),"
     "  key BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS acct_orgs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    "  kind INTEGER NOT NULL, tlp_ceiling INTEGER NOT NULL, created INTEGER NOT NULL);"
+    "  kind INTEGER NOT NULL, tlp_ceiling INTEGER NOT NULL, created INTEGER NOT NULL, party TEXT);"
     "CREATE TABLE IF NOT EXISTS acct_users(id INTEGER PRIMARY KEY,"
     "  org_id INTEGER NOT NULL REFERENCES acct_orgs(id), name TEXT NOT NULL UNIQUE,"
     "  role INTEGER NOT NULL, pwhash TEXT, disabled INTEGER NOT NULL DEFAULT 0,"
@@ -80,6 +80,22 @@ int lia_accounts_init(lia_store *s, lia_error *err)
     if (sodium_init() < 0)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium init failed");
     if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
+        return dberr(db, err, "create account tables");
+    /* schema 2: an organisation may be linked to a party of the route
+     * directory (acct_orgs.party: partner id, or owner id for a constituent).
+     * Stores of schema 1 get the nullable column added in place. */
+    if (sqlite3_prepare_v2(db, "SELECT party FROM acct_orgs LIMIT 0", -1, &st, NULL) != SQLITE_OK) {
+        if (sqlite3_exec(db,
+                         "ALTER TABLE acct_orgs ADD COLUMN party TEXT;"
+                         "UPDATE acct_meta SET v = '2' WHERE k = 'schema'",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            return dberr(db, err, "add acct_orgs.party");
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_exec(db,
+                     "CREATE INDEX IF NOT EXISTS acct_orgs_party ON acct_orgs(party) WHERE party IS NOT NULL",
+                     NULL, NULL, NULL) != SQLITE_OK)
         return dberr(db, err, "create account tables");
     randombytes_buf(key, sizeof key);
     if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO acct_secret VALUES(1, ?1)", -1, &st, NULL))
@@ -175,6 +191,97 @@ static int find_id(lia_store *s, const char *sql, const char *name, const char *
 int lia_accounts_org_find(lia_store *s, const char *name, int64_t *id, lia_error *err)
 {
     return find_id(s, "SELECT id FROM acct_orgs WHERE name = ?1", name, "org", id, err);
+}
+
+int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error *err)
+{
+    sqlite3 *db = dbof(s, err);
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!db)
+        return LIA_EUNSUPPORTED;
+    if ((rc = lia_accounts_init(s, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db, "SELECT id, kind, tlp_ceiling, party FROM acct_orgs WHERE name = ?1", -1, &st,
+                           NULL))
+        return dberr(db, err, "org");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(st, 0);
+        out->kind = sqlite3_column_int(st, 1);
+        out->tlp_ceiling = sqlite3_column_int(st, 2);
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+            snprintf(out->party, sizeof out->party, "%s", sqlite3_column_text(st, 3));
+        rc = LIA_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = lia_error_set(err, LIA_ENOTFOUND, "org", name, strlen(name), "no such org");
+    } else {
+        rc = dberr(db, err, "org");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, lia_error *err)
+{
+    sqlite3 *db = dbof(s, err);
+    sqlite3_stmt *st = NULL;
+    int64_t id;
+    int rc, kind = -1;
+    if (!db)
+        return LIA_EUNSUPPORTED;
+    if ((rc = lia_accounts_org_find(s, org, &id, err)))
+        return rc;
+    if (party_id && (!*party_id || strlen(party_id) > 64))
+        return lia_error_set(err, LIA_EINVAL, "party", party_id, strlen(party_id),
+                             "a party id has 1 to 64 characters");
+    if (sqlite3_prepare_v2(db, "SELECT kind FROM acct_orgs WHERE id = ?1", -1, &st, NULL))
+        return dberr(db, err, "org link");
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        kind = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (party_id && kind == LIA_ORG_OWN)
+        return lia_error_set(err, LIA_EINVAL, "org", org, strlen(org),
+                             "our own team is not a party of the route directory; link a partner or"
+                             " constituent organisation");
+    if (sqlite3_prepare_v2(db, "UPDATE acct_orgs SET party = ?2 WHERE id = ?1", -1, &st, NULL))
+        return dberr(db, err, "org link");
+    sqlite3_bind_int64(st, 1, id);
+    if (party_id)
+        sqlite3_bind_text(st, 2, party_id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(db, err, "org link");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia_accounts_org_cb cb, void *ud,
+                               lia_error *err)
+{
+    sqlite3 *db = dbof(s, err);
+    sqlite3_stmt *st = NULL;
+    int rc, step;
+    if (!db)
+        return LIA_EUNSUPPORTED;
+    if ((rc = lia_accounts_init(s, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db, "SELECT id, name FROM acct_orgs WHERE party = ?1 AND kind = ?2 ORDER BY id",
+                           -1, &st, NULL))
+        return dberr(db, err, "orgs of party");
+    sqlite3_bind_text(st, 1, party_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, kind);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = cb(ud, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1))))
+            break;
+    if (rc == LIA_OK && step != SQLITE_DONE)
+        rc = dberr(db, err, "orgs of party");
+    sqlite3_finalize(st);
+    return rc;
 }
 
 int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
@@ -411,7 +518,7 @@ int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error
     char line[512];
     int rc;
     static const char *const sql[] = {
-        "SELECT id, name, kind, tlp_ceiling FROM acct_orgs ORDER BY id",
+        "SELECT id, name, kind, tlp_ceiling, party FROM acct_orgs ORDER BY id",
         "SELECT u.id, u.name, u.role, o.name, u.pwhash IS NOT NULL, u.disabled FROM acct_users u"
         " JOIN acct_orgs o ON o.id = u.org_id ORDER BY u.id",
         "SELECT k.id, k.hint, u.name, k.rate, k.burst, k.revoked FROM acct_keys k"
@@ -426,10 +533,13 @@ int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error
             return dberr(db, err, "list");
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (t == 0)
-                snprintf(line, sizeof line, "org  %lld %s kind=%s tlp-ceiling=%s",
+                snprintf(line, sizeof line, "org  %lld %s kind=%s tlp-ceiling=%s%s%s",
                          (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
                          lia_org_kind_name(sqlite3_column_int(st, 2)),
-                         lia_tlp_name(sqlite3_column_int(st, 3)));
+                         lia_tlp_name(sqlite3_column_int(st, 3)),
+                         sqlite3_column_type(st, 4) != SQLITE_NULL ? " party=" : "",
+                         sqlite3_column_type(st, 4) != SQLITE_NULL ? (const char *)sqlite3_column_text(st, 4)
+                                                                   : "");
             else if (t == 1)
                 snprintf(line, sizeof line, "user %lld %s org=%s role=%s password=%s%s",
                          (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),

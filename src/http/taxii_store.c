@@ -138,6 +138,48 @@ int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title, co
     return rc;
 }
 
+int lia_taxii_api_root_ensure(lia_store *s, const char *name, const char *title, lia_error *err)
+{
+    sqlite3 *db = dbof(s, err);
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!db)
+        return LIA_EUNSUPPORTED;
+    if (!name || !*name || strlen(name) >= LIA_TAXII_MAX_ID || strchr(name, '/'))
+        return lia_error_set(err, LIA_EINVAL, "api_root", name, name ? strlen(name) : 0,
+                             "an API root name is one path segment");
+    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO taxii_api_roots VALUES(?1, ?2, '', ?3)", -1, &st, NULL))
+        return dberr(db, err, "prepare api root");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, title ? title : name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)LIA_HTTP_MAX_BODY);
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(db, err, "add api root");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int lia_taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const char *id, int *yes,
+                            lia_error *err)
+{
+    sqlite3 *db = dbof(s, err);
+    sqlite3_stmt *st = NULL;
+    int step;
+    if (!db)
+        return LIA_EUNSUPPORTED;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM taxii_objects WHERE coll = ?1 AND id = ?2 AND deleted = 0 LIMIT 1",
+                           -1, &st, NULL))
+        return dberr(db, err, "object lookup");
+    sqlite3_bind_int64(st, 1, c->rowid);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return dberr(db, err, "object lookup");
+    *yes = step == SQLITE_ROW;
+    return LIA_OK;
+}
+
 void lia_taxii_collection_defaults(lia_taxii_collection *c)
 {
     memset(c, 0, sizeof *c);

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <gpgme.h>
+#include <jansson.h>
 #include <locale.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -13,9 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "liaison/accounts.h"
 #include "liaison/limits.h"
 #include "liaison/notify.h"
 #include "liaison/route.h"
+#include "liaison/stix.h"
+#include "liaison/taxii.h"
 #include "route/internal.h"
 
 static const lia_field csv_fields[] = {
@@ -45,7 +49,37 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS notification_event("
     "  notification_id INTEGER NOT NULL, event_id INTEGER NOT NULL,"
     "  PRIMARY KEY(notification_id, event_id));"
+    /* per channel: which events each channel of a recipient has delivered;
+     * route_decision is marked notified when every channel has */
+    "CREATE TABLE IF NOT EXISTS notification_delivery("
+    "  event_id INTEGER NOT NULL, recipient TEXT NOT NULL, channel TEXT NOT NULL,"
+    "  notification_id INTEGER NOT NULL, PRIMARY KEY(recipient, channel, event_id)) WITHOUT ROWID;"
     "INSERT OR IGNORE INTO route_schema VALUES('notify', 1);";
+
+/* Tables, and schema 2 (notification.channel) on a store of schema 1. */
+static int notify_schema(sqlite3 *db, lia_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    char *msg = NULL;
+    int rc = LIA_OK;
+    if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg)) {
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating notification tables: %s",
+                           msg ? msg : "?");
+        sqlite3_free(msg);
+        return rc;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT channel FROM notification LIMIT 0", -1, &st, NULL) != SQLITE_OK &&
+        sqlite3_exec(db,
+                     "ALTER TABLE notification ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';"
+                     "UPDATE route_schema SET version = 2 WHERE module = 'notify'",
+                     NULL, NULL, &msg)) {
+        rc =
+            lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "adding notification.channel: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
 
 static int64_t wall_us(void)
 {
@@ -565,23 +599,40 @@ static void fmt_rfc5322(int64_t us, char *out, size_t n)
              tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static int record(sqlite3 *db, const char *rcpt, const char *to, int64_t at, const char *msgid,
-                  const digest *d, const char *outcome, int attempts, const char *error, int sig, int enc,
-                  const char *lang, size_t bytes, int64_t *nid, lia_error *err)
+/* The channels a recipient's events must go through before route_decision
+ * counts them as notified: "email" and each taxii:ROOT/COLLECTION, as a
+ * JSON array (for json_each). */
+typedef struct chset {
+    lia_buf json;
+    size_t n;
+} chset;
+
+/* Record one delivery attempt on channel. Sent: the events are marked
+ * delivered on that channel, and notified in route_decision once every
+ * channel of req has delivered them. in_tx: the caller holds a transaction. */
+static int record(sqlite3 *db, const char *rcpt, const char *to, const char *channel, const chset *req,
+                  int in_tx, int64_t at, const char *msgid, const digest *d, const char *outcome,
+                  int attempts, const char *error, int sig, int enc, const char *lang, size_t bytes,
+                  int64_t *nid, lia_error *err)
 {
-    sqlite3_stmt *st = NULL, *ev = NULL, *upd = NULL, *deny = NULL;
+    sqlite3_stmt *st = NULL, *ev = NULL, *upd = NULL, *deny = NULL, *dl = NULL;
     int64_t reason_id = 0;
     int rc = LIA_OK, sent = strcmp(outcome, "sent") == 0;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
+    if (!in_tx && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
         return dberr(db, err, "recording a notification");
     if (sqlite3_prepare_v2(
             db,
             "INSERT INTO notification(recipient,rcpt_to,at,message_id,events,outcome,attempts,error,"
-            "signed,encrypted,language,bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            "signed,encrypted,language,bytes,channel) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
             -1, &st, NULL) ||
         sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO notification_event VALUES(?,?)", -1, &ev, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO notification_delivery VALUES(?1,?2,?3,?4)", -1, &dl,
+                           NULL) ||
         sqlite3_prepare_v2(
-            db, "UPDATE route_decision SET notified=?, notification_id=? WHERE event_id=? AND recipient=?",
+            db,
+            "UPDATE route_decision SET notified=?1, notification_id=?2 WHERE event_id=?3 AND recipient=?4"
+            " AND (SELECT count(*) FROM notification_delivery x WHERE x.recipient=?4 AND x.event_id=?3"
+            " AND x.channel IN (SELECT value FROM json_each(?5))) >= ?6",
             -1, &upd, NULL) ||
         sqlite3_prepare_v2(db,
                            "UPDATE route_decision SET verdict=2, reason=? WHERE event_id=? AND recipient=?"
@@ -602,6 +653,7 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, int64_t at, con
     sqlite3_bind_int(st, 10, enc);
     sqlite3_bind_text(st, 11, lang, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)bytes);
+    sqlite3_bind_text(st, 13, channel, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = dberr(db, err, "recording a notification");
         goto out;
@@ -617,11 +669,22 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, int64_t at, con
         }
         if (!sent)
             continue;
+        sqlite3_reset(dl);
+        sqlite3_bind_int64(dl, 1, d->ids[i]);
+        sqlite3_bind_text(dl, 2, rcpt, -1, SQLITE_STATIC);
+        sqlite3_bind_text(dl, 3, channel, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(dl, 4, *nid);
+        if (sqlite3_step(dl) != SQLITE_DONE) {
+            rc = dberr(db, err, "recording a notification");
+            goto out;
+        }
         sqlite3_reset(upd);
         sqlite3_bind_int64(upd, 1, at);
         sqlite3_bind_int64(upd, 2, *nid);
         sqlite3_bind_int64(upd, 3, d->ids[i]);
         sqlite3_bind_text(upd, 4, rcpt, -1, SQLITE_STATIC);
+        sqlite3_bind_text(upd, 5, lia_buf_cstr(&req->json), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(upd, 6, (sqlite3_int64)(req->n ? req->n : 1));
         if (sqlite3_step(upd) != SQLITE_DONE) {
             rc = dberr(db, err, "recording a notification");
             goto out;
@@ -649,16 +712,19 @@ out:
     sqlite3_finalize(ev);
     sqlite3_finalize(upd);
     sqlite3_finalize(deny);
-    sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+    sqlite3_finalize(dl);
+    if (!in_tx)
+        sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
     return rc;
 }
 
 static int last_sent(sqlite3 *db, const char *rcpt, int64_t *at, lia_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            db, "SELECT coalesce(max(at),0) FROM notification WHERE recipient=? AND outcome='sent'", -1, &st,
-            NULL))
+    if (sqlite3_prepare_v2(db,
+                           "SELECT coalesce(max(at),0) FROM notification WHERE recipient=? AND outcome='sent'"
+                           " AND channel='email'",
+                           -1, &st, NULL))
         return dberr(db, err, "reading notifications");
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
     *at = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -667,7 +733,7 @@ static int last_sent(sqlite3 *db, const char *rcpt, int64_t *at, lia_error *err)
 }
 
 /* Build the digest's events: pending ids, TLP re-check, redaction. */
-static int gather(lia_store *s, sqlite3 *db, digest *d, const char *rcpt, lia_error *err)
+static int gather(lia_store *s, sqlite3 *db, digest *d, const char *rcpt, const char *channel, lia_error *err)
 {
     sqlite3_stmt *st;
     lia_recipient r;
@@ -675,12 +741,15 @@ static int gather(lia_store *s, sqlite3 *db, digest *d, const char *rcpt, lia_er
     lia_event raw;
     lia_route_recipient(d->rt, d->idx, &r);
     if (sqlite3_prepare_v2(db,
-                           "SELECT event_id FROM route_decision WHERE recipient=? AND verdict=1"
-                           " AND notification_id IS NULL ORDER BY event_id LIMIT ?",
+                           "SELECT event_id FROM route_decision r WHERE recipient=?1 AND verdict=1"
+                           " AND notification_id IS NULL AND NOT EXISTS(SELECT 1 FROM notification_delivery x"
+                           " WHERE x.recipient=?1 AND x.channel=?3 AND x.event_id=r.event_id)"
+                           " ORDER BY event_id LIMIT ?2",
                            -1, &st, NULL))
         return dberr(db, err, "reading route decisions");
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, LIA_MAX_DIGEST_EVENTS);
+    sqlite3_bind_text(st, 3, channel, -1, SQLITE_STATIC);
     lia_event_init(&raw);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
@@ -739,9 +808,9 @@ static int gather(lia_store *s, sqlite3 *db, digest *d, const char *rcpt, lia_er
     return rc;
 }
 
-static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
-                         const char *rcpt, int64_t now, lia_notify_cb cb, void *ud, int *failed,
-                         lia_error *err)
+static int email_digest(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
+                        const char *rcpt, const chset *req, int64_t now, lia_notify_cb cb, void *ud,
+                        int *failed, lia_error *err)
 {
     digest d;
     lia_notify_result res;
@@ -765,6 +834,7 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
     lia_buf_init(&toline, 64 * 1024);
     lia_buf_append(&toline, "", 0);
     res.recipient = rcpt;
+    res.channel = "email";
     res.to = "";
     res.language = "";
     res.message_id = "";
@@ -844,15 +914,18 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
     }
     res.language = lang;
     d.lang = lang;
-    if ((rc = gather(s, db, &d, rcpt, err)))
+    if ((rc = gather(s, db, &d, rcpt, "email", err)))
         goto out;
     res.events = d.n;
     res.withheld = d.nwithheld;
     if (d.n == 0) {
+        if (req->n > 1 && !d.nwithheld)
+            goto out; /* the other channels still have some to deliver */
         res.outcome = "skipped";
         res.error = d.nwithheld ? "every pending event is now refused by the TLP policy" : "no pending event";
         if (d.nwithheld && !o->dry_run)
-            rc = record(db, rcpt, res.to, now, "", &d, "withheld", 0, res.error, 0, 0, lang, 0, &nid, err);
+            rc = record(db, rcpt, res.to, "email", req, 0, now, "", &d, "withheld", 0, res.error, 0, 0, lang,
+                        0, &nid, err);
         goto report;
     }
     from = cfg(rt, o->mail_from, "mail_from", NULL);
@@ -979,7 +1052,8 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
         rc = LIA_OK;
         *failed = 1;
         lia_error_clear(err);
-        rc = record(db, rcpt, res.to, now, msgid, &d, "failed", 0, res.error, 0, 0, lang, 0, &nid, err);
+        rc = record(db, rcpt, res.to, "email", req, 0, now, msgid, &d, "failed", 0, res.error, 0, 0, lang, 0,
+                    &nid, err);
         goto report;
     }
     url = cfg(rt, o->smtp_url, "smtp_url", "smtp://127.0.0.1:25");
@@ -1020,8 +1094,8 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
         *failed = 1;
     }
     res.error = errbuf;
-    rc = record(db, rcpt, res.to, now, msgid, &d, res.outcome, attempts, errbuf, sig, enc, lang, msg.len,
-                &nid, err);
+    rc = record(db, rcpt, res.to, "email", req, 0, now, msgid, &d, res.outcome, attempts, errbuf, sig, enc,
+                lang, msg.len, &nid, err);
 report:
     res.notification_id = nid;
     if (rc == LIA_OK && cb && res.outcome)
@@ -1042,6 +1116,507 @@ out:
     return rc;
 }
 
+/* ---- TAXII delivery (our own server) ---- */
+
+static int to_buf(void *ud, const char *p, size_t n)
+{
+    return lia_buf_append(ud, p, n);
+}
+
+typedef struct grant_ctx {
+    lia_store *s;
+    const lia_channel *ch;
+    size_t n;
+    lia_error *err;
+} grant_ctx;
+
+static int grant_cb(void *ud, int64_t org_id, const char *name)
+{
+    grant_ctx *g = ud;
+    (void)name;
+    g->n++;
+    return lia_taxii_grant(g->s, g->ch->api_root, g->ch->collection, org_id, 1, 0, g->err);
+}
+
+/* The collection of ch, created if missing (and its API root). */
+static int ensure_collection(lia_store *s, const lia_party *p, const lia_channel *ch, lia_taxii_collection *c,
+                             lia_error *err)
+{
+    const char *name = lia_party_get(p, LIA_PF_NAME);
+    int rc = lia_taxii_init(s, err);
+    if (rc == LIA_OK)
+        rc = lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
+    if (rc != LIA_ENOTFOUND)
+        return rc;
+    lia_error_clear(err);
+    if ((rc = lia_taxii_api_root_ensure(s, ch->api_root, "Partner deliveries", err)))
+        return rc;
+    lia_taxii_collection_defaults(c);
+    snprintf(c->api_root, sizeof c->api_root, "%s", ch->api_root);
+    snprintf(c->id, sizeof c->id, "%s", ch->collection);
+    snprintf(c->title, sizeof c->title, "Liaison deliveries for %s (partner %s)", name ? name : p->id, p->id);
+    snprintf(c->description, sizeof c->description,
+             "Events routed to partner %s, TLP policy applied, added by liaison notify run", p->id);
+    c->own_write = 0; /* the delivery writes; nobody POSTs into it */
+    c->allow_write = 0;
+    if ((rc = lia_taxii_collection_add(s, c, err)))
+        return rc;
+    return lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
+}
+
+/* SCOs carry no created/modified: their version would be the date added, so
+ * the same address delivered twice would make a new version each time. */
+static int is_sco(json_t *o)
+{
+    return !json_object_get(o, "created") && !json_object_get(o, "modified");
+}
+
+/* Export d's events at ev[from..to) as one bundle into b. */
+static int export_batch(const digest *d, const char *producer, int64_t now, size_t from, size_t to,
+                        lia_buf *b, size_t *unexportable, lia_error *err)
+{
+    lia_stix_export *x = NULL;
+    lia_stix_opts so;
+    int rc;
+    memset(&so, 0, sizeof so);
+    so.producer = producer;
+    so.now_us = now;
+    lia_buf_reset(b);
+    if ((rc = lia_stix_export_create(&so, to_buf, b, &x, err)))
+        return rc;
+    for (size_t i = from; i < to && rc == LIA_OK; i++) {
+        rc = lia_stix_export_add(x, &d->ev[i], err);
+        if (rc == LIA_ENOTFOUND) {
+            (*unexportable)++;
+            lia_error_clear(err);
+            rc = LIA_OK;
+        }
+    }
+    if (rc == LIA_OK)
+        rc = lia_stix_export_finish(x, err);
+    lia_stix_export_destroy(x);
+    if (rc == LIA_OK && b->err)
+        rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "STIX bundle too large");
+    return rc;
+}
+
+/* Add the objects of bundle b to collection c. */
+static int put_bundle(lia_store *s, const lia_taxii_collection *c, const lia_buf *b, size_t *objects,
+                      char *bundle_id, size_t idn, lia_error *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(b->ptr, b->len, 0, &je), *arr, *o;
+    size_t i;
+    int rc = LIA_OK;
+    if (!root)
+        return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX bundle: %s", je.text);
+    arr = json_object_get(root, "objects");
+    if (!bundle_id[0] && json_is_string(json_object_get(root, "id")))
+        snprintf(bundle_id, idn, "%s", json_string_value(json_object_get(root, "id")));
+    json_array_foreach(arr, i, o)
+    {
+        const char *type = json_string_value(json_object_get(o, "type"));
+        const char *id = json_string_value(json_object_get(o, "id"));
+        char *txt;
+        int yes = 0;
+        if (!type || !id) {
+            rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX object without type or id");
+            break;
+        }
+        if (is_sco(o)) {
+            if ((rc = lia_taxii_object_exists(s, c, id, &yes, err)))
+                break;
+            if (yes)
+                continue;
+        }
+        if (!(txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            break;
+        }
+        /* our identity carries no marking: it is not secret */
+        rc = lia_taxii_collection_add_object(s, c->api_root, c->id, txt, strlen(txt),
+                                             strcmp(type, "identity") == 0 ? LIA_TLP_CLEAR : -1, 0, 0, err);
+        free(txt);
+        if (rc)
+            break;
+        (*objects)++;
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* ---- TAXII push (a partner's own server) ---- */
+
+/* Environment variable holding the bearer token for partner id:
+ * LIAISON_TAXII_TOKEN_ + the id upper-cased, '-' and '.' as '_'. */
+static void token_env(const char *id, char *out, size_t n)
+{
+    size_t k = (size_t)snprintf(out, n, "LIAISON_TAXII_TOKEN_");
+    for (; *id && k + 1 < n; id++)
+        out[k++] = *id >= 'a' && *id <= 'z' ? (char)(*id - 32) : (*id == '-' || *id == '.') ? '_' : *id;
+    out[k] = '\0';
+}
+
+static size_t body_cb(char *p, size_t sz, size_t n, void *ud)
+{
+    lia_buf *b = ud;
+    return lia_buf_append(b, p, sz * n) == LIA_OK ? sz * n : 0;
+}
+
+/* POST the objects of bundle b to the collection URL of ch, as a TAXII 2.1
+ * envelope. LIA_OK when the server accepted every object (status 202,
+ * failure_count 0); else LIA_ENET / LIA_EPARSE with the server's answer. */
+static int push_envelope(const lia_channel *ch, const char *party_id, const lia_buf *b, size_t *objects,
+                         char *bundle_id, size_t idn, lia_error *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(b->ptr, b->len, 0, &je), *env = NULL, *st = NULL;
+    char url[LIA_MAX_URL + 16], var[128], auth[1024], cerr[CURL_ERROR_SIZE] = "";
+    const char *tok;
+    char *body = NULL;
+    struct curl_slist *hs = NULL;
+    lia_buf resp;
+    CURL *c = NULL;
+    long status = 0;
+    size_t nobj;
+    int rc = LIA_OK;
+    lia_buf_init(&resp, 16u << 20); /* the status lists every object */
+    if (!root) {
+        rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX bundle: %s", je.text);
+        goto out;
+    }
+    if (!bundle_id[0] && json_is_string(json_object_get(root, "id")))
+        snprintf(bundle_id, idn, "%s", json_string_value(json_object_get(root, "id")));
+    nobj = json_array_size(json_object_get(root, "objects"));
+    if (!(env = json_object()) || json_object_set(env, "objects", json_object_get(root, "objects")) ||
+        !(body = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto out;
+    }
+    snprintf(url, sizeof url, "%.*s%sobjects/", (int)ch->value_len, ch->value,
+             ch->value_len && ch->value[ch->value_len - 1] == '/' ? "" : "/");
+    token_env(party_id, var, sizeof var);
+    tok = getenv(var);
+    if (!(c = curl_easy_init())) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "curl_easy_init failed");
+        goto out;
+    }
+    hs = curl_slist_append(hs, "Accept: application/taxii+json;version=2.1");
+    hs = curl_slist_append(hs, "Content-Type: application/taxii+json;version=2.1");
+    if (tok && *tok) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+        hs = curl_slist_append(hs, auth);
+        sodium_memzero(auth, sizeof auth);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+    if (curl_easy_perform(c) != CURLE_OK) {
+        rc = lia_error_set(err, LIA_ENET, "channels", url, strlen(url), "%s",
+                           cerr[0] ? cerr : "transfer failed");
+        goto out;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    lia_buf_append(&resp, "", 0);
+    if (status != 202) {
+        rc = lia_error_set(err, LIA_ENET, "channels", url, strlen(url), "HTTP %ld%s%s: %.200s", status,
+                           status == 401 || status == 403 ? ", set the partner's API key in $" : "",
+                           status == 401 || status == 403 ? var : "", lia_buf_cstr(&resp));
+        goto out;
+    }
+    st = json_loadb(resp.ptr, resp.len, 0, &je);
+    {
+        json_int_t fails = json_integer_value(json_object_get(st, "failure_count"));
+        json_t *f0 = json_array_get(json_object_get(st, "failures"), 0);
+        if (!json_is_object(st)) {
+            rc = lia_error_set(err, LIA_EPARSE, "channels", url, strlen(url),
+                               "202 without a TAXII status resource: %.200s", lia_buf_cstr(&resp));
+            goto out;
+        }
+        if (fails > 0) {
+            rc = lia_error_set(
+                err, LIA_ENET, "channels", url, strlen(url),
+                "the server refused %lld of %zu objects (first: %s: %s)", (long long)fails, nobj,
+                json_string_value(json_object_get(f0, "id")) ? json_string_value(json_object_get(f0, "id"))
+                                                             : "?",
+                json_string_value(json_object_get(f0, "message"))
+                    ? json_string_value(json_object_get(f0, "message"))
+                    : "?");
+            goto out;
+        }
+    }
+    *objects += nobj;
+out:
+    if (c)
+        curl_easy_cleanup(c);
+    curl_slist_free_all(hs);
+    free(body);
+    json_decref(env);
+    json_decref(root);
+    json_decref(st);
+    lia_buf_free(&resp);
+    return rc;
+}
+
+static int taxii_delivery(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
+                          const char *rcpt, int idx, const lia_channel *ch, const char *key, const chset *req,
+                          int64_t now, lia_notify_cb cb, void *ud, int *failed, lia_error *err)
+{
+    digest d;
+    lia_notify_result res;
+    lia_taxii_collection c;
+    lia_buf bundle, note;
+    lia_error e;
+    char bundle_id[128] = "", errbuf[LIA_ERR_REASON_MAX + LIA_ERR_VALUE_MAX + 256] = "";
+    const char *producer = lia_route_setting(rt, "producer");
+    size_t objects = 0, unexportable = 0;
+    int64_t nid = 0;
+    int rc = LIA_OK;
+    memset(&d, 0, sizeof d);
+    memset(&res, 0, sizeof res);
+    lia_buf_init(&bundle, LIA_MAX_MESSAGE);
+    lia_buf_init(&note, 4096);
+    lia_buf_append(&note, "", 0);
+    d.rt = rt;
+    d.idx = idx;
+    d.p = lia_route_party(rt, idx);
+    res.recipient = rcpt;
+    res.channel = key;
+    res.to = key;
+    res.language = "";
+    res.message_id = "";
+    res.error = "";
+    if (!producer || !*producer)
+        producer = "Liaison";
+    if ((rc = gather(s, db, &d, rcpt, key, err)))
+        goto out;
+    res.events = d.n;
+    res.withheld = d.nwithheld;
+    if (d.n == 0) {
+        if (!d.nwithheld)
+            goto out; /* nothing pending on this channel */
+        res.outcome = "skipped";
+        res.error = "every pending event is now refused by the TLP policy";
+        if (!o->dry_run)
+            rc = record(db, rcpt, key, key, req, 0, now, "", &d, "withheld", 0, res.error, 0, 0, "", 0, &nid,
+                        err);
+        goto report;
+    }
+    if (o->dry_run) {
+        if ((rc = export_batch(&d, producer, now, 0,
+                               d.n < LIA_NOTIFY_TAXII_BATCH ? d.n : LIA_NOTIFY_TAXII_BATCH, &bundle,
+                               &unexportable, err)))
+            goto out;
+        res.outcome = "dry-run";
+        res.message = bundle.ptr;
+        res.message_len = bundle.len;
+        goto report;
+    }
+    lia_error_clear(&e);
+    if (ch->kind == LIA_CHANNEL_TAXII_URL) {
+        /* a partner's own server: POST each bundle's objects as an envelope */
+        for (size_t at = 0; rc == LIA_OK && at < d.n; at += LIA_NOTIFY_TAXII_BATCH) {
+            size_t to = d.n - at > LIA_NOTIFY_TAXII_BATCH ? at + LIA_NOTIFY_TAXII_BATCH : d.n;
+            if ((rc = export_batch(&d, producer, now, at, to, &bundle, &unexportable, &e)) == LIA_OK)
+                rc = push_envelope(ch, d.p->id, &bundle, &objects, bundle_id, sizeof bundle_id, &e);
+        }
+    } else {
+        /* our own server, one transaction: the objects, the grants and the
+         * record, or nothing */
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
+            rc = dberr(db, err, "TAXII delivery");
+            goto out;
+        }
+        rc = ensure_collection(s, d.p, ch, &c, &e);
+        if (rc == LIA_OK) {
+            grant_ctx g = {s, ch, 0, &e};
+            rc = lia_accounts_orgs_of_party(s, LIA_ORG_PARTNER, d.p->id, grant_cb, &g, &e);
+            if (rc == LIA_OK && g.n == 0)
+                lia_buf_printf(
+                    &note,
+                    "no account organisation is linked to partner %s (liaison accounts org-link ORG %s):"
+                    " only our own team can read the collection; ",
+                    d.p->id, d.p->id);
+        }
+        for (size_t at = 0; rc == LIA_OK && at < d.n; at += LIA_NOTIFY_TAXII_BATCH) {
+            size_t to = d.n - at > LIA_NOTIFY_TAXII_BATCH ? at + LIA_NOTIFY_TAXII_BATCH : d.n;
+            if ((rc = export_batch(&d, producer, now, at, to, &bundle, &unexportable, &e)) == LIA_OK)
+                rc = put_bundle(s, &c, &bundle, &objects, bundle_id, sizeof bundle_id, &e);
+        }
+        if (rc)
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* nothing of it stays */
+    }
+    res.attempts = 1;
+    if (rc == LIA_OK) {
+        int local = ch->kind == LIA_CHANNEL_TAXII;
+        if (unexportable)
+            lia_buf_printf(&note,
+                           "%zu event(s) without an observable a STIX indicator can name: not exported; ",
+                           unexportable);
+        if (note.len >= 2 && note.ptr[note.len - 2] == ';')
+            note.len -= 2;
+        lia_buf_append(&note, "", 0);
+        res.outcome = "sent";
+        res.error = lia_buf_cstr(&note);
+        res.objects = objects;
+        res.message_id = bundle_id;
+        rc = record(db, rcpt, key, key, req, local, now, bundle_id, &d, "sent", 1, res.error, 0, 0, "",
+                    bundle.len, &nid, err);
+        if (local && rc == LIA_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
+            rc = dberr(db, err, "TAXII delivery");
+        if (local && rc) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            goto out;
+        }
+    } else {
+        /* recorded as failed, retried next run */
+        lia_error_format(&e, errbuf, sizeof errbuf);
+        res.outcome = "failed";
+        res.error = errbuf;
+        *failed = 1;
+        rc = record(db, rcpt, key, key, req, 0, now, "", &d, "failed", 1, errbuf, 0, 0, "", 0, &nid, err);
+    }
+report:
+    res.notification_id = nid;
+    if (rc == LIA_OK && cb && res.outcome)
+        rc = cb(ud, &res);
+out:
+    digest_free(&d);
+    lia_buf_free(&bundle);
+    lia_buf_free(&note);
+    return rc;
+}
+
+/* Not delivered: a partner's own TAXII server or API. Said on each run. */
+static int not_delivered(const char *rcpt, const char *key, const lia_channel *ch, lia_notify_cb cb, void *ud)
+{
+    lia_notify_result res;
+    memset(&res, 0, sizeof res);
+    res.recipient = rcpt;
+    res.channel = key;
+    res.to = key;
+    res.language = "";
+    res.message_id = "";
+    res.outcome = "skipped";
+    (void)ch;
+    res.error = "delivery to a partner's API is not implemented: this channel is not delivered";
+    return cb ? cb(ud, &res) : LIA_OK;
+}
+
+/* Events of rcpt that every channel of req has delivered, but that are not
+ * marked notified yet (the recipient lost a channel since): mark them. */
+static int settle(sqlite3 *db, const char *rcpt, const chset *req, int64_t now, lia_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = LIA_OK;
+    if (sqlite3_prepare_v2(
+            db,
+            "UPDATE route_decision AS r SET notified=?3, notification_id=(SELECT max(notification_id)"
+            " FROM notification_delivery x WHERE x.recipient=?1 AND x.event_id=r.event_id)"
+            " WHERE recipient=?1 AND verdict=1 AND notification_id IS NULL AND"
+            " (SELECT count(*) FROM notification_delivery x WHERE x.recipient=?1"
+            " AND x.event_id=r.event_id AND x.channel IN (SELECT value FROM json_each(?2))) >= ?4",
+            -1, &st, NULL))
+        return dberr(db, err, "recording a notification");
+    sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, lia_buf_cstr(&req->json), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)(req->n ? req->n : 1));
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = dberr(db, err, "recording a notification");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Every channel of one recipient: TAXII collections first, then the e-mail
+ * digest. */
+static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
+                         const char *rcpt, int64_t now, lia_notify_cb cb, void *ud, int *failed,
+                         lia_error *err)
+{
+    const char *colon = strchr(rcpt, ':');
+    const lia_party *p;
+    chset req;
+    size_t ntaxii = 0;
+    int idx, rc = LIA_OK, email = 0;
+    lia_buf_init(&req.json, 1 << 20);
+    req.n = 0;
+    if (!colon)
+        goto out;
+    idx = lia_route_party_find(rt, strncmp(rcpt, "owner:", 6) == 0 ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER,
+                               colon + 1);
+    if (idx < 0) {
+        lia_buf_puts(&req.json, "[\"email\"]");
+        req.n = 1;
+        rc = email_digest(s, db, rt, o, rcpt, &req, now, cb, ud, failed, err);
+        goto out;
+    }
+    p = lia_route_party(rt, idx);
+    email = p->f[LIA_PF_CONTACTS].n > 0;
+    lia_buf_putc(&req.json, '[');
+    for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n; i++) {
+        const char *v = p->f[LIA_PF_CHANNELS].v[i];
+        lia_channel ch;
+        lia_error_clear(err);
+        if (lia_channel_parse(p->id, v, strlen(v), &ch, err))
+            continue; /* stored values were validated; reported below */
+        if (ch.kind == LIA_CHANNEL_EMAIL)
+            email = 1;
+        if (ch.kind != LIA_CHANNEL_TAXII && ch.kind != LIA_CHANNEL_TAXII_URL)
+            continue;
+        lia_buf_printf(&req.json, "%s", req.n ? "," : "");
+        lia_buf_json_str(&req.json, v, strlen(v));
+        req.n++;
+        ntaxii++;
+    }
+    if (email || !ntaxii) {
+        lia_buf_printf(&req.json, "%s\"email\"", req.n ? "," : "");
+        req.n++;
+    }
+    lia_buf_putc(&req.json, ']');
+    lia_buf_append(&req.json, "", 0);
+    lia_error_clear(err);
+    for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n && rc == LIA_OK; i++) {
+        const char *v = p->f[LIA_PF_CHANNELS].v[i];
+        lia_channel ch;
+        if (lia_channel_parse(p->id, v, strlen(v), &ch, err)) {
+            /* a value stored before its syntax was checked: say so, go on */
+            lia_notify_result res;
+            char why[LIA_ERR_REASON_MAX + LIA_ERR_VALUE_MAX + 64];
+            lia_error_format(err, why, sizeof why);
+            lia_error_clear(err);
+            memset(&res, 0, sizeof res);
+            res.recipient = rcpt;
+            res.channel = res.to = v;
+            res.language = res.message_id = "";
+            res.outcome = "failed";
+            res.error = why;
+            *failed = 1;
+            rc = cb ? cb(ud, &res) : LIA_OK;
+            continue;
+        }
+        if (ch.kind == LIA_CHANNEL_TAXII || ch.kind == LIA_CHANNEL_TAXII_URL)
+            rc = taxii_delivery(s, db, rt, o, rcpt, idx, &ch, v, &req, now, cb, ud, failed, err);
+        else if (ch.kind != LIA_CHANNEL_EMAIL)
+            rc = not_delivered(rcpt, v, &ch, cb, ud);
+    }
+    if (rc == LIA_OK && (email || !ntaxii))
+        rc = email_digest(s, db, rt, o, rcpt, &req, now, cb, ud, failed, err);
+    if (rc == LIA_OK && !o->dry_run)
+        rc = settle(db, rcpt, &req, now, err);
+out:
+    lia_buf_free(&req.json);
+    return rc;
+}
+
 int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, void *ud, lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite(s);
@@ -1051,19 +1626,12 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
     size_t npv = 0;
     int rc, step, failed = 0;
     int64_t now = o->now_us ? o->now_us : wall_us();
-    char *msg = NULL;
     if (!db)
         return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "notifications need the SQLite store");
     if (!o->templates)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "no template directory");
-    if ((rc = lia_route_schema(s, err)))
+    if ((rc = lia_route_schema(s, err)) || (rc = notify_schema(db, err)))
         return rc;
-    if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg)) {
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating notification tables: %s",
-                           msg ? msg : "?");
-        sqlite3_free(msg);
-        return rc;
-    }
     if (sodium_init() < 0)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium failed to initialise");
     if ((rc = lia_route_load(s, &rt, err)))
@@ -1103,9 +1671,8 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
         rc = one_recipient(s, db, rt, o, pv[i].recipient, now, cb, ud, &failed, err);
     curl_global_cleanup();
     if (rc == LIA_OK && failed)
-        rc =
-            lia_error_set(err, LIA_ENET, NULL, NULL, 0,
-                          "some digests could not be delivered (recorded; they are retried on the next run)");
+        rc = lia_error_set(err, LIA_ENET, NULL, NULL, 0,
+                           "some deliveries failed (recorded; they are retried on the next run)");
 out:
     sqlite3_finalize(st);
     for (size_t i = 0; i < npv; i++)
@@ -1115,26 +1682,63 @@ out:
     return rc;
 }
 
+int lia_notify_taxii_access(lia_store *s, const char *party_id, int64_t org_id, int can_read, size_t *n,
+                            lia_error *err)
+{
+    lia_party p;
+    size_t k = 0;
+    int rc;
+    lia_party_init(&p, LIA_PARTY_PARTNER);
+    rc = lia_party_get_one(s, LIA_PARTY_PARTNER, party_id, &p, err);
+    if (rc == LIA_ENOTFOUND) { /* gone from the directory: no channel to follow */
+        lia_error_clear(err);
+        if (n)
+            *n = 0;
+        rc = LIA_OK;
+        goto out;
+    }
+    if (rc || (rc = lia_taxii_init(s, err)))
+        goto out;
+    for (size_t i = 0; i < p.f[LIA_PF_CHANNELS].n && rc == LIA_OK; i++) {
+        const char *v = p.f[LIA_PF_CHANNELS].v[i];
+        lia_channel ch;
+        lia_taxii_collection c;
+        if (lia_channel_parse(p.id, v, strlen(v), &ch, err)) {
+            lia_error_clear(err);
+            continue;
+        }
+        if (ch.kind != LIA_CHANNEL_TAXII)
+            continue;
+        rc = lia_taxii_collection_get(s, ch.api_root, ch.collection, &c, err);
+        if (rc == LIA_ENOTFOUND) {
+            lia_error_clear(err);
+            rc = LIA_OK;
+            continue;
+        }
+        if (rc == LIA_OK &&
+            (rc = lia_taxii_grant(s, ch.api_root, ch.collection, org_id, can_read, 0, err)) == LIA_OK)
+            k++;
+    }
+    if (rc == LIA_OK && n)
+        *n = k;
+out:
+    lia_party_free(&p);
+    return rc;
+}
+
 int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *ud, lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite(s);
     sqlite3_stmt *st;
     int rc = LIA_OK, step;
-    char *msg = NULL;
     if (!db)
         return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "notifications need the SQLite store");
-    if ((rc = lia_route_schema(s, err)))
+    if ((rc = lia_route_schema(s, err)) || (rc = notify_schema(db, err)))
         return rc;
-    if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg)) {
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating notification tables: %s",
-                           msg ? msg : "?");
-        sqlite3_free(msg);
-        return rc;
-    }
     if (sqlite3_prepare_v2(
             db,
             "SELECT id,recipient,rcpt_to,message_id,outcome,error,language,at,events,attempts,signed,"
-            "encrypted FROM notification ORDER BY id DESC LIMIT ?",
+            "encrypted,channel FROM notification ORDER BY id DESC LIMIT ?",
             -1, &st, NULL))
         return dberr(db, err, "reading notifications");
     sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
@@ -1152,6 +1756,7 @@ int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *u
             sqlite3_column_int(st, 9),
             sqlite3_column_int(st, 10),
             sqlite3_column_int(st, 11),
+            (const char *)sqlite3_column_text(st, 12),
         };
         if ((rc = cb(ud, &n)))
             break;

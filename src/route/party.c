@@ -117,6 +117,52 @@ int lia_party_set_id(lia_party *p, const char *id, size_t n, lia_error *err)
 
 /* ---- value validators: normalised text into out ---- */
 
+/* "://" in s[0..n): a URL, not ROOT/COLLECTION. */
+static int has_scheme(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 3 <= n; i++)
+        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/')
+            return 1;
+    return 0;
+}
+
+/* One path segment of a local TAXII channel: API root or collection id. */
+static int taxii_segment(const char *s, size_t n)
+{
+    if (n == 0 || n >= LIA_TAXII_MAX_ID)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-' || c == '~'))
+            return 0;
+    }
+    return !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.');
+}
+
+/* "ROOT/COLLECTION" (after "taxii:") into ch. */
+static int taxii_local(const char *s, size_t n, lia_channel *ch, const char **why)
+{
+    const char *sl = memchr(s, '/', n);
+    size_t a = sl ? (size_t)(sl - s) : 0, b = sl ? n - a - 1 : 0;
+    if (!sl || memchr(sl + 1, '/', b)) {
+        *why = "a taxii channel is taxii:API_ROOT/COLLECTION_ID (a collection on our server) or "
+               "taxii:https://... (a partner's server)";
+        return LIA_EINVAL;
+    }
+    if (!taxii_segment(s, a) || !taxii_segment(sl + 1, b)) {
+        *why = "the API root and the collection id are one path segment each, of letters, digits and . _ - ~";
+        return LIA_EINVAL;
+    }
+    memset(ch, 0, sizeof *ch);
+    ch->kind = LIA_CHANNEL_TAXII;
+    memcpy(ch->api_root, s, a);
+    memcpy(ch->collection, sl + 1, b);
+    ch->value = s;
+    ch->value_len = n;
+    return LIA_OK;
+}
+
 static int is_alnum(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -263,6 +309,13 @@ static int norm_value(int f, const char *s, size_t n, lia_buf *out, const char *
             lia_buf_puts(out, "email:");
             return lia__email_norm(c + 1, n - 6, out, why);
         }
+        if (c && kl == 5 && memcmp(s, "taxii", 5) == 0 && !has_scheme(c + 1, n - 6)) {
+            /* a collection on our own server */
+            lia_channel ch;
+            if (taxii_local(c + 1, n - 6, &ch, why))
+                return LIA_EINVAL;
+            return lia_buf_append(out, s, n);
+        }
         if (c && ((kl == 5 && memcmp(s, "taxii", 5) == 0) || (kl == 3 && memcmp(s, "api", 3) == 0))) {
             if (lia_parse_url(c + 1, n - kl - 1, tmp, sizeof tmp, &tl, why))
                 return LIA_EINVAL;
@@ -273,7 +326,7 @@ static int norm_value(int f, const char *s, size_t n, lia_buf *out, const char *
             lia_buf_append(out, s, kl + 1);
             return lia_buf_append(out, tmp, tl);
         }
-        *why = "a channel is email:ADDRESS, taxii:URL or api:URL";
+        *why = "a channel is email:ADDRESS, taxii:API_ROOT/COLLECTION, taxii:URL or api:URL";
         return LIA_EINVAL;
     }
     case LIA_PF_AGREEMENT: {
@@ -365,7 +418,11 @@ static int add_one(lia_party *p, int f, const char *s, size_t n, lia_error *err)
     int rc;
     lia_buf_init(&b, LIA_MAX_URL + 1024);
     if (norm_value(f, s, n, &b, &why) || b.err) {
-        rc = lia_error_set(err, LIA_EINVAL, pfields[f].name, s, n, "%s", why ? why : "value too long");
+        if (f == LIA_PF_CHANNELS && p->id[0]) /* say whose, the directory has many */
+            rc = lia_error_set(err, LIA_EINVAL, pfields[f].name, s, n, "%s (%s %s)",
+                               why ? why : "value too long", lia_party_kind_name(p->kind), p->id);
+        else
+            rc = lia_error_set(err, LIA_EINVAL, pfields[f].name, s, n, "%s", why ? why : "value too long");
         goto out;
     }
     if (!pfields[f].list && p->f[f].n) {
@@ -426,6 +483,31 @@ int lia_party_check(const lia_party *p, lia_error *err)
     if (!p->f[LIA_PF_CONTACTS].n && !p->f[LIA_PF_CHANNELS].n)
         return lia_error_set(err, LIA_EINVAL, "id", p->id, strlen(p->id),
                              "needs contacts (or, for a partner, channels)");
+    return LIA_OK;
+}
+
+int lia_channel_parse(const char *party_id, const char *s, size_t n, lia_channel *out, lia_error *err)
+{
+    lia_buf b;
+    const char *why = NULL, *c = memchr(s, ':', n);
+    size_t kl = c ? (size_t)(c - s) : 0;
+    int rc;
+    lia_buf_init(&b, LIA_MAX_URL + 1024);
+    rc = norm_value(LIA_PF_CHANNELS, s, n, &b, &why);
+    lia_buf_free(&b);
+    if (rc == LIA_OK && kl == 5 && memcmp(s, "taxii", 5) == 0 && !has_scheme(c + 1, n - 6))
+        rc = taxii_local(c + 1, n - 6, out, &why);
+    else if (rc == LIA_OK) {
+        memset(out, 0, sizeof *out);
+        out->kind = kl == 5 && memcmp(s, "email", 5) == 0   ? LIA_CHANNEL_EMAIL
+                    : kl == 5 && memcmp(s, "taxii", 5) == 0 ? LIA_CHANNEL_TAXII_URL
+                                                            : LIA_CHANNEL_API;
+        out->value = c + 1;
+        out->value_len = n - kl - 1;
+    }
+    if (rc)
+        return lia_error_set(err, LIA_EINVAL, "channels", s, n, "%s%s%s%s", why ? why : "bad channel",
+                             party_id ? " (partner " : "", party_id ? party_id : "", party_id ? ")" : "");
     return LIA_OK;
 }
 

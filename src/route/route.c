@@ -109,7 +109,7 @@ static const char *const known_settings[] = {
     "redact_partner",    "rules",        "note",      "digest_interval",
     "smtp_url",          "mail_from",    "sign_key",  "gnupg_home",
     "smtp_tries",        "smtp_backoff", "templates", "smtp_user",
-    "smtp_password_env", NULL,
+    "smtp_password_env", "producer",     NULL,
 };
 
 static void strv_free(char **v, size_t n)

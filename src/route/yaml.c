@@ -540,7 +540,7 @@ int lia__yaml_scalar(lia_buf *b, const char *s, size_t n)
               c == '.' || c == '/' || c == '@' || c == '+' || c == '-'))
             plain = 0;
     }
-    if (plain && (s[0] == '-' || s[0] == '.'))
+    if (plain && (s[0] == '-' || s[0] == '.' || s[0] == '@')) /* '@' is reserved at the start */
         plain = 0;
     for (size_t k = 0; plain && k < sizeof words / sizeof words[0]; k++)
         if (strlen(words[k]) == n && memcmp(words[k], s, n) == 0)
