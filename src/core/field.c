@@ -16,6 +16,7 @@
 #include "liaison/error.h"
 #include "liaison/field.h"
 #include "liaison/limits.h"
+#include "core/field_ref.h"
 
 /* ---- helpers ---- */
 
@@ -62,6 +63,29 @@ static int ieq(const char *s, size_t n, const char *lit, size_t litlen)
 /* Unsigned decimal, digits only, at most maxdigits significant digits
  * (leading zeros allowed), value <= max. */
 static int parse_udec(const char *s, size_t n, uint64_t max, uint64_t *out, const char **why)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return fail(why, "empty");
+    if (max <= UINT32_MAX) {
+        /* No division: v <= max < 2^32, so v * 10 + 9 cannot overflow, and
+         * v * 10 + d > max is the same test as v > (max - d) / 10 below. */
+        for (size_t i = 0; i < n; i++) {
+            unsigned d = (unsigned char)s[i] - (unsigned)'0';
+            if (d > 9)
+                return fail(why, "not a decimal number");
+            v = v * 10 + d;
+            if (v > max)
+                return fail(why, "out of range");
+        }
+        *out = v;
+        return LIA_OK;
+    }
+    return lia__parse_udec_slow(s, n, max, out, why);
+}
+
+/* The general loop (any max), the reference for the one above. */
+int lia__parse_udec_slow(const char *s, size_t n, uint64_t max, uint64_t *out, const char **why)
 {
     uint64_t v = 0;
     if (n == 0)
@@ -342,11 +366,57 @@ static void map_v4(lia_ip *ip)
     }
 }
 
+/* Accepts exactly what parse_v4 accepts, in one pass; 0 means "not decided
+ * here" (parse_v4 then gives the answer and its reason). */
+static inline int v4_fast(const char *s, size_t n, uint8_t out[4])
+{
+    size_t i = 0;
+    for (int k = 0; k < 4; k++) {
+        unsigned v, d;
+        if (k > 0) {
+            if (i >= n || s[i] != '.')
+                return 0;
+            i++;
+        }
+        if (i >= n || (v = (unsigned char)s[i] - (unsigned)'0') > 9)
+            return 0;
+        i++;
+        if (i < n && (d = (unsigned char)s[i] - (unsigned)'0') <= 9) {
+            if (v == 0)
+                return 0; /* leading zero */
+            v = v * 10 + d;
+            i++;
+            if (i < n && (d = (unsigned char)s[i] - (unsigned)'0') <= 9) {
+                v = v * 10 + d;
+                i++;
+                if (v > 255)
+                    return 0;
+            }
+        }
+        out[k] = (uint8_t)v;
+    }
+    return i == n;
+}
+
 int lia_parse_ip(const char *s, size_t n, lia_ip *out, const char **why)
+{
+    uint8_t q[4];
+    /* Fast path: a well-formed dotted quad (anything else below). */
+    if (n >= 7 && n <= 15 && v4_fast(s, n, q)) {
+        memset(out, 0, sizeof(*out));
+        out->family = 4;
+        out->prefix = 32;
+        memcpy(out->addr, q, 4);
+        return LIA_OK;
+    }
+    return lia__parse_ip_slow(s, n, out, why);
+}
+
+int lia__parse_ip_slow(const char *s, size_t n, lia_ip *out, const char **why)
 {
     lia_ip ip;
     int rc;
-    /* Hot path: a short string starting with a digit and holding no ':' is IPv4. */
+    /* A short string starting with a digit and holding no ':' is IPv4. */
     if (n >= 7 && n <= 15 && is_digit((unsigned char)s[0]) && !memchr(s, ':', n)) {
         uint8_t a[4];
         rc = parse_v4(s, n, a, why);
@@ -936,6 +1006,24 @@ static int cc_in(const char *list, size_t count, char a, char b)
     return 0;
 }
 
+/* The same set as one bit per code: bit (b - 'A') of cc_ok[a - 'A'] is set
+ * if "ab" is accepted (the two lists above, AA, QM-QZ, XA-XZ and ZZ). A unit
+ * test checks the table against the lists for all 676 pairs. */
+static const uint32_t cc_ok[26] = {
+    0x2dfd97d, 0x36f7bfb, 0x3f2fded, 0x2005650, 0x01e00d5, 0x0025700, 0x15fb9fb,
+    0x01a3400, 0x00f781c, 0x000d010, 0x342b1d0, 0x13e0507, 0x3fffcfd, 0x212c975,
+    0x0001000, 0x14e3cf1, 0x3fff001, 0x0544010, 0x3ae7fdf, 0x26a7eed, 0x3041441,
+    0x0102155, 0x0040020, 0x3ffffff, 0x0080010, 0x2401001,
+};
+
+/* 1 if the upper-case pair a, b is accepted, from the lists (for the test). */
+int lia__cc_listed(char a, char b)
+{
+    return cc_in(iso3166_assigned, (sizeof(iso3166_assigned) - 1) / 2, a, b) ||
+           cc_in(iso3166_extra, (sizeof(iso3166_extra) - 1) / 2, a, b) || (a == 'A' && b == 'A') ||
+           (a == 'Q' && b >= 'M') || a == 'X' || (a == 'Z' && b == 'Z');
+}
+
 int lia_parse_cc(const char *s, size_t n, char out[3], const char **why)
 {
     char a, b;
@@ -943,9 +1031,7 @@ int lia_parse_cc(const char *s, size_t n, char out[3], const char **why)
         return fail(why, "not two ASCII letters");
     a = (char)to_upper((unsigned char)s[0]);
     b = (char)to_upper((unsigned char)s[1]);
-    if (!cc_in(iso3166_assigned, (sizeof(iso3166_assigned) - 1) / 2, a, b) &&
-        !cc_in(iso3166_extra, (sizeof(iso3166_extra) - 1) / 2, a, b) &&
-        !(a == 'A' && b == 'A') && !(a == 'Q' && b >= 'M') && a != 'X' && !(a == 'Z' && b == 'Z'))
+    if (!((cc_ok[a - 'A'] >> (b - 'A')) & 1u))
         return fail(why, "not an assigned country code");
     out[0] = a;
     out[1] = b;
@@ -1100,9 +1186,57 @@ static int idna_label(const char *lab, size_t n, char *buf, size_t cap, size_t *
     return LIA_OK;
 }
 
+/* One pass over an ASCII name that norm_fqdn_slow would accept: the same
+ * output. Returns 0 (nothing decided) on anything else, non-ASCII included,
+ * so that every error and every IDNA label goes through the slow path. */
+static int fqdn_fast(const char *s, size_t n, char buf[LIA_MAX_FQDN + 1], size_t *outlen)
+{
+    size_t start = 0, i;
+    int numeric = 1;
+    if (n == 0 || n > LIA_MAX_FQDN + 1)
+        return 0;
+    if (s[n - 1] == '.')
+        n--;
+    if (n == 0 || n > LIA_MAX_FQDN)
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '.') {
+            if (i == start || i - start > 63 || buf[start] == '-' || buf[i - 1] == '-')
+                return 0;
+            buf[i] = '.';
+            start = i + 1;
+            numeric = 1;
+            continue;
+        }
+        c = to_lower(c);
+        if (!label_char(c))
+            return 0;
+        numeric &= is_digit(c);
+        buf[i] = (char)c;
+    }
+    if (i == start || i - start > 63 || buf[start] == '-' || buf[i - 1] == '-' || numeric)
+        return 0;
+    buf[n] = '\0';
+    *outlen = n;
+    return 1;
+}
+
+static int norm_fqdn_slow(const char *s, size_t n, char buf[LIA_MAX_FQDN + 1], size_t *outlen,
+                          const char **why);
+
 /* Normalises s[0..n) into buf (capacity cap >= LIA_MAX_FQDN + 1). */
 static int norm_fqdn(const char *s, size_t n, char buf[LIA_MAX_FQDN + 1], size_t *outlen,
                      const char **why)
+{
+    if (fqdn_fast(s, n, buf, outlen))
+        return LIA_OK;
+    return norm_fqdn_slow(s, n, buf, outlen, why);
+}
+
+/* The general path (and the reference for fqdn_fast). */
+static int norm_fqdn_slow(const char *s, size_t n, char buf[LIA_MAX_FQDN + 1], size_t *outlen,
+                          const char **why)
 {
     const size_t cap = LIA_MAX_FQDN; /* leaves room for the NUL */
     size_t len = 0, start = 0, i;
@@ -1160,6 +1294,21 @@ static int norm_fqdn(const char *s, size_t n, char buf[LIA_MAX_FQDN + 1], size_t
     if (rc)
         return rc;
     buf[len] = '\0';
+    *outlen = len;
+    return LIA_OK;
+}
+
+int lia__parse_fqdn_slow(const char *s, size_t n, char *out, size_t outn, size_t *outlen,
+                         const char **why)
+{
+    char buf[LIA_MAX_FQDN + 1];
+    size_t len;
+    int rc = norm_fqdn_slow(s, n, buf, &len, why);
+    if (rc)
+        return rc;
+    if (outn < len + 1)
+        return fail(why, "output buffer too small");
+    memcpy(out, buf, len + 1);
     *outlen = len;
     return LIA_OK;
 }

@@ -631,19 +631,19 @@ static int fast(lia_csv *c, const char **pp, const char *end, lia_csv_cb cb, voi
             }
             if (flen > maxf)
                 goto bail;
-            if (n == fcap) {
-                if ((rc = grow_fields(c)))
-                    goto out;
-                f = c->fields;
-                fcap = c->fcap;
-            }
             f[n].ptr = s;
             f[n].len = flen;
             n++;
             if (ch != delim)
                 break;
-            if (n == maxn)
-                goto bail;
+            if (n == fcap) { /* fcap <= maxn: one test per field for both */
+                if (n == maxn)
+                    goto bail;
+                if ((rc = grow_fields(c)))
+                    goto out;
+                f = c->fields;
+                fcap = c->fcap;
+            }
             q++;
         }
         /* q is at the CR or LF ending the record */

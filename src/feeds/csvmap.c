@@ -40,6 +40,15 @@ static int conv_int(lia_slice in, lia_buf *scratch, lia_slice *out, const char *
     uint64_t u;
     if (in.len == 0)
         return LIA_CONV_ABSENT;
+    if (in.len <= 18 && (in.len == 1 || in.ptr[0] != '0')) { /* already canonical? */
+        size_t i = 0;
+        while (i < in.len && (unsigned char)(in.ptr[i] - '0') < 10)
+            i++;
+        if (i == in.len) {
+            *out = in;
+            return LIA_CONV_JSON;
+        }
+    }
     if (lia_parse_int(in.ptr, in.len, &v, why))
         return LIA_EINVAL;
     u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v; /* canonical: no leading zeros or sign */
@@ -379,6 +388,8 @@ typedef struct action {
     lia_conv_fn conv;
     int required;
     const char *column; /* for messages */
+    size_t col;         /* column index (in the list of active columns) */
+    int zero_null;      /* conv is zero_is_null, done inline */
 } action;
 
 struct lia_csvfmt {
@@ -389,6 +400,8 @@ struct lia_csvfmt {
     size_t chunklen;
     action *act;        /* per column index */
     size_t nact;
+    action *run;        /* the columns not ignored, in column order */
+    size_t nrun;
     int have_header;
     char **hdr;         /* copies of header names */
     size_t nhdr;
@@ -412,7 +425,9 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
     lia_csvmap *m = f->map;
     free_header(f);
     free(f->act);
-    f->nact = 0;
+    free(f->run);
+    f->run = NULL;
+    f->nact = f->nrun = 0;
     f->hdr = calloc(n ? n : 1, sizeof *f->hdr);
     f->act = calloc(n ? n : 1, sizeof *f->act);
     if (!f->hdr || !f->act)
@@ -490,6 +505,20 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
                 return lia_error_set(err, LIA_EPARSE, a->column, a->key, a->klen,
                                      "mapping %s: a column and a constant set the same extra key", m->name);
         }
+    }
+    /* what each row does, decided once: the active columns in order */
+    f->run = calloc(n ? n : 1, sizeof *f->run);
+    if (!f->run)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        action a = f->act[i];
+        if (a.field == -2)
+            continue;
+        a.col = i;
+        a.zero_null = a.conv == conv_zero_is_null;
+        if (a.zero_null)
+            a.conv = NULL;
+        f->run[f->nrun++] = a;
     }
     f->have_header = 1;
     return LIA_OK;
@@ -589,14 +618,19 @@ int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record 
     if (f->map->header && r->nfields != f->nact)
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
                              "record has %u fields, the header has %zu", r->nfields, f->nact);
-    for (size_t i = 0; i < r->nfields && i < f->nact; i++) {
-        const action *a = &f->act[i];
-        lia_slice v = fields[i];
+    for (size_t k = 0; k < f->nrun; k++) {
+        const action *a = &f->run[k];
+        const size_t i = a->col;
+        lia_slice v;
         const char *why = NULL;
         int kind = LIA_CONV_TEXT;
-        if (a->field == -2)
-            continue;
-        if (a->conv) {
+        if (i >= r->nfields)
+            break; /* run is in column order */
+        v = fields[i];
+        if (a->zero_null) {
+            if (v.len == 0 || (v.len == 1 && v.ptr[0] == '0'))
+                kind = LIA_CONV_ABSENT;
+        } else if (a->conv) {
             kind = a->conv(v, &f->scratch, &v, &why);
             if (kind < 0) {
                 char fname[LIA_MAX_KEY + 8];
@@ -637,6 +671,7 @@ void lia_csvfmt_close(lia_csvfmt *f)
     lia_csvmap_free(f->map);
     free_header(f);
     free(f->act);
+    free(f->run);
     lia_buf_free(&f->scratch);
     lia_event_free(&f->consts);
     free(f);
