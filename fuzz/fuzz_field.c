@@ -4,7 +4,10 @@
  * - a failure sets *why and leaves the out-parameters untouched;
  * - a success formats to NUL-free valid UTF-8 (ASCII where expected) which
  *   parses again to the same value (normalisation is idempotent);
- * - lia_utf8_valid and lia_base64_valid agree with slow reference versions. */
+ * - lia_utf8_valid and lia_base64_valid agree with slow reference versions;
+ * - each fast path (dotted quad, decimal loop, ASCII host name, country code
+ *   bitmap, JSON-safe string test) gives what its general path gives
+ *   (src/core/field_ref.h). */
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/field_ref.h"
 #include "liaison/field.h"
 #include "liaison/limits.h"
 
@@ -300,6 +304,52 @@ static void fuzz_names(const char *s, size_t n)
     }
 }
 
+static int same_why(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
+
+static void fuzz_fast_paths(const char *s, size_t n)
+{
+    {
+        lia_ip a, b;
+        const char *wa = NULL, *wb = NULL;
+        memset(&a, 0x5a, sizeof a);
+        memset(&b, 0x5a, sizeof b);
+        CHECK(lia_parse_ip(s, n, &a, &wa) == lia__parse_ip_slow(s, n, &b, &wb));
+        CHECK(same_why(wa, wb) && memcmp(&a, &b, sizeof a) == 0);
+    }
+    {
+        uint64_t ref = 7;
+        uint16_t port = 7;
+        const char *wa = NULL, *wb = NULL;
+        int ra = lia_parse_port(s, n, &port, &wa), rb = lia__parse_udec_slow(s, n, 65535, &ref, &wb);
+        CHECK(ra == rb && same_why(wa, wb));
+        CHECK(ra ? port == 7 : port == ref);
+    }
+    {
+        static char a[LIA_MAX_FQDN + 1], b[LIA_MAX_FQDN + 1];
+        size_t la = 7, lb = 7;
+        const char *wa = NULL, *wb = NULL;
+        memcpy(a, "keep", 5);
+        memcpy(b, "keep", 5);
+        CHECK(lia_parse_fqdn(s, n, a, sizeof a, &la, &wa) == lia__parse_fqdn_slow(s, n, b, sizeof b, &lb, &wb));
+        CHECK(same_why(wa, wb) && la == lb && strcmp(a, b) == 0);
+    }
+    if (n >= 2) {
+        char cc[3];
+        int ua = s[0] & ~0x20, ub = s[1] & ~0x20;
+        if (ua >= 'A' && ua <= 'Z' && ub >= 'A' && ub <= 'Z')
+            CHECK((lia_parse_cc(s, 2, cc, NULL) == LIA_OK) == lia__cc_listed((char)ua, (char)ub));
+    }
+    {
+        int plain = 1;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+                plain = 0;
+        }
+        CHECK(lia__plain_ascii(s, n) == plain);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* a private copy, so that reads past the end are caught by ASan */
@@ -316,6 +366,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_time(s, size);
     fuzz_labels(s, size);
     fuzz_names(s, size);
+    fuzz_fast_paths(s, size);
 
     free(s);
     return 0;
