@@ -7,47 +7,16 @@
 
 #include "liaison/event.h"
 #include "liaison/limits.h"
+#include "core/event_fast.h"
 #include "core/field_ref.h"
 
 #define PRESENT_SET(ev, f) ((ev)->present[(f) >> 6] |= (uint64_t)1 << ((f) & 63))
 
-/* The field types again, here, so the hot setters need no call per field. */
-static const uint8_t ftype[LIA_F__COUNT] = {
+const uint8_t lia__ftype[LIA_F__COUNT] = {
 #define LIA_X_TYPE(id, name, type) [id] = type,
     LIA_FIELDS(LIA_X_TYPE)
 #undef LIA_X_TYPE
 };
-
-/* Copy n bytes (no overlap). Short copies, the common case for field values,
- * without a call: two overlapping loads and stores. */
-static inline void copy_bytes(char *d, const char *s, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &b, 4);
-    } else if (n > 16) {
-        memcpy(d, s, n);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i];
-    }
-}
-
-/* Room for n more bytes plus the NUL, within the buffer's max: the inline
- * test of lia_buf_append. */
-static inline int text_room(const lia_buf *b, size_t n)
-{
-    return !b->err && n < b->cap - b->len && n <= b->max - b->len;
-}
 
 void lia_event_init(lia_event *ev)
 {
@@ -103,15 +72,8 @@ static inline int set_str(lia_event *ev, lia_field f, const char *s, size_t n)
 {
     size_t off = ev->text.len;
     int rc;
-    if (text_room(&ev->text, n)) {
-        copy_bytes(ev->text.ptr + off, s, n);
-        ev->text.len += n;
-        ev->text.ptr[ev->text.len] = '\0';
-        ev->v[f].s.off = (uint32_t)off;
-        ev->v[f].s.len = (uint32_t)n;
-        PRESENT_SET(ev, f);
+    if (lia__event_str_fast(ev, f, s, n, 0))
         return LIA_OK;
-    }
     rc = lia_buf_append(&ev->text, s, n);
     if (rc) {
         ev->text.err = 0; /* the event stays usable; the caller reports */
@@ -134,7 +96,7 @@ int lia_event_copy(lia_event *dst, const lia_event *src, lia_error *err)
         while (bits) {
             int f = w * 64 + __builtin_ctzll(bits);
             bits &= bits - 1;
-            if (is_text_type((lia_ftype)ftype[f])) {
+            if (is_text_type((lia_ftype)lia__ftype[f])) {
                 if (set_str(dst, (lia_field)f, src->text.ptr + src->v[f].s.off, src->v[f].s.len))
                     return lia_error_set(err, LIA_ELIMIT, lia_field_name((lia_field)f), NULL, 0,
                                          "event too large");
@@ -185,54 +147,11 @@ static int bad(lia_error *err, lia_field f, const char *s, size_t n, const char 
 
 /* 1 if s[0..n) is printable ASCII without '"' and '\\': then it is valid
  * UTF-8, has no NUL, and needs no JSON escaping. Eight bytes at a time. */
-static inline uint64_t not_plain8(uint64_t w)
-{
-    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
-    uint64_t q = w ^ (ones * 0x22), b = w ^ (ones * 0x5c);
-    return (w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
-}
-
-/* DEL (0x7f) may count as plain or not: it is valid UTF-8 and JSON leaves
- * it as it is, so both paths store the same bytes. Short values are read
- * with overlapping loads (bytes read twice are simply checked twice), the
- * spare bytes padded with 'a'. */
-static inline int plain_ascii(const char *s, size_t n)
-{
-    const uint64_t pad = UINT64_C(0x6161616161616161);
-    uint64_t w;
-    if (n >= 8) {
-        size_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            memcpy(&w, s + i, 8);
-            if (not_plain8(w))
-                return 0;
-        }
-        if (i == n)
-            return 1;
-        memcpy(&w, s + n - 8, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        w = a | (uint64_t)b << 32;
-    } else if (n >= 2) {
-        uint16_t a, b;
-        memcpy(&a, s, 2);
-        memcpy(&b, s + n - 2, 2);
-        w = a | (uint64_t)b << 16 | (pad << 32);
-    } else if (n == 1) {
-        w = (unsigned char)s[0] | (pad << 8);
-    } else {
-        return 1;
-    }
-    return !not_plain8(w);
-}
-
-int lia__plain_ascii(const char *s, size_t n) { return plain_ascii(s, n); }
+int lia__plain_ascii(const char *s, size_t n) { return lia__plain_fast(s, n); }
 
 static int check_text(const char *s, size_t n, size_t max, const char **why)
 {
-    if (n <= max && plain_ascii(s, n))
+    if (n <= max && lia__plain_fast(s, n))
         return LIA_OK;
     if (n > max) {
         *why = "value too long";
@@ -252,7 +171,10 @@ static int check_text(const char *s, size_t n, size_t max, const char **why)
 static int set_cased(lia_event *ev, lia_field f, const char *s, size_t n, int upper)
 {
     size_t off = ev->text.len;
-    int rc = set_str(ev, f, s, n);
+    int rc;
+    if (lia__event_str_fast(ev, f, s, n, upper ? 'u' : 'l'))
+        return LIA_OK;
+    rc = set_str(ev, f, s, n);
     if (rc)
         return rc;
     char *p = ev->text.ptr + off;
@@ -282,18 +204,18 @@ int lia_event_set(lia_event *ev, lia_field f, const char *s, size_t n, lia_error
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "unknown field");
     if (n == 0)
         return bad(err, f, s, n, "empty value");
-    switch ((lia_ftype)ftype[f]) {
+    switch ((lia_ftype)lia__ftype[f]) {
     case LIA_T_STRING:
-        if (!(n <= LIA_MAX_STRING && plain_ascii(s, n)) && (rc = check_text(s, n, LIA_MAX_STRING, &why)))
+        if (!(n <= LIA_MAX_STRING && lia__plain_fast(s, n)) && (rc = check_text(s, n, LIA_MAX_STRING, &why)))
             break;
         rc = set_str(ev, f, s, n);
         why = rc ? "event too large" : NULL;
         break;
     case LIA_T_LOWER:
     case LIA_T_UPPER:
-        if (!(n <= LIA_MAX_STRING && plain_ascii(s, n)) && (rc = check_text(s, n, LIA_MAX_STRING, &why)))
+        if (!(n <= LIA_MAX_STRING && lia__plain_fast(s, n)) && (rc = check_text(s, n, LIA_MAX_STRING, &why)))
             break;
-        rc = set_cased(ev, f, s, n, ftype[f] == LIA_T_UPPER);
+        rc = set_cased(ev, f, s, n, lia__ftype[f] == LIA_T_UPPER);
         why = rc ? "event too large" : NULL;
         break;
     case LIA_T_CC: {
@@ -305,7 +227,7 @@ int lia_event_set(lia_event *ev, lia_field f, const char *s, size_t n, lia_error
     case LIA_T_IP:
     case LIA_T_CIDR: {
         lia_ip ip;
-        rc = ftype[f] == LIA_T_IP ? lia_parse_ip(s, n, &ip, &why)
+        rc = lia__ftype[f] == LIA_T_IP ? lia_parse_ip(s, n, &ip, &why)
                                            : lia_parse_cidr(s, n, &ip, &why);
         if (rc == LIA_OK)
             lia_event_set_ip(ev, f, &ip);
@@ -333,7 +255,7 @@ int lia_event_set(lia_event *ev, lia_field f, const char *s, size_t n, lia_error
     case LIA_T_ACCURACY: {
         double d;
         if ((rc = lia_parse_float(s, n, &d, &why)) == LIA_OK) {
-            if (ftype[f] == LIA_T_ACCURACY && (d < 0 || d > 100)) {
+            if (lia__ftype[f] == LIA_T_ACCURACY && (d < 0 || d > 100)) {
                 why = "accuracy must be between 0 and 100";
                 rc = LIA_EINVAL;
             } else {
@@ -546,36 +468,10 @@ int lia_event_extra_str(lia_event *ev, const char *key, size_t klen, const char 
     return extra_end(ev, koff, klen, voff, err);
 }
 
-/* Key, then value (quoted if q) in one reservation; 0 if it does not fit the
- * current allocation or the extra array (the general path then decides). */
-static inline int extra_put_fast(lia_event *ev, const char *key, size_t klen, const char *v, size_t vn,
-                                 int q)
-{
-    lia_buf *t = &ev->text;
-    size_t need = klen + vn + 2 * (size_t)q, koff = t->len;
-    char *p;
-    if (ev->nextra == ev->extra_cap || !text_room(t, need))
-        return 0;
-    p = t->ptr + koff;
-    copy_bytes(p, key, klen);
-    p += klen;
-    if (q)
-        *p++ = '"';
-    copy_bytes(p, v, vn);
-    p += vn;
-    if (q)
-        *p++ = '"';
-    *p = '\0';
-    t->len += need;
-    ev->extra[ev->nextra++] = (lia_extra){(uint32_t)koff, (uint32_t)klen, (uint32_t)(koff + klen),
-                                          (uint32_t)(vn + 2 * (size_t)q)};
-    return 1;
-}
-
 int lia_event_extra_str_known(lia_event *ev, const char *key, size_t klen, const char *s, size_t n,
                               lia_error *err)
 {
-    if (n <= LIA_MAX_STRING && plain_ascii(s, n) && extra_put_fast(ev, key, klen, s, n, 1))
+    if (n <= LIA_MAX_STRING && lia__plain_fast(s, n) && lia__event_extra_put_fast(ev, key, klen, s, n, 1))
         return LIA_OK;
     return lia__event_extra_str_known_slow(ev, key, klen, s, n, err);
 }
@@ -585,7 +481,7 @@ int lia__event_extra_str_known_slow(lia_event *ev, const char *key, size_t klen,
 {
     const char *why = NULL;
     size_t koff, voff;
-    int rc, plain = n <= LIA_MAX_STRING && plain_ascii(s, n);
+    int rc, plain = n <= LIA_MAX_STRING && lia__plain_fast(s, n);
     char fname[LIA_MAX_KEY + 8];
     if (!plain && check_text(s, n, LIA_MAX_STRING, &why)) {
         snprintf(fname, sizeof fname, "extra.%.*s", (int)(klen > LIA_MAX_KEY ? LIA_MAX_KEY : klen), key);
@@ -613,7 +509,7 @@ int lia_event_extra_json_known(lia_event *ev, const char *key, size_t klen, cons
                                size_t jn, lia_error *err)
 {
     size_t koff, voff;
-    if (extra_put_fast(ev, key, klen, json, jn, 0))
+    if (lia__event_extra_put_fast(ev, key, klen, json, jn, 0))
         return LIA_OK;
     int rc = extra_begin_known(ev, key, klen, &koff, err);
     if (rc)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/event_fast.h"
 #include "feeds/csvmap.h"
 #include "liaison/limits.h"
 
@@ -390,7 +391,76 @@ typedef struct action {
     const char *column; /* for messages */
     size_t col;         /* column index (in the list of active columns) */
     int zero_null;      /* conv is zero_is_null, done inline */
+    int op;             /* how a value is stored (OP_*), decided per header */
 } action;
+
+/* How a column's value is stored: the common field types through the inline
+ * fast paths of core/event_fast.h, anything they do not take (and every
+ * error) through the public setters, which decide as they always did. */
+enum { OP_SET, OP_TEXT, OP_IP, OP_PORT, OP_ASN, OP_TIME, OP_CC, OP_EXTRA };
+
+static int op_for(int field)
+{
+    if (field < 0)
+        return OP_EXTRA;
+    switch (lia_field_type((lia_field)field)) {
+    case LIA_T_STRING:
+    case LIA_T_LOWER:
+    case LIA_T_UPPER: return OP_TEXT;
+    case LIA_T_IP: return OP_IP;
+    case LIA_T_PORT: return OP_PORT;
+    case LIA_T_ASN: return OP_ASN;
+    case LIA_T_TIME: return OP_TIME;
+    case LIA_T_CC: return OP_CC;
+    default: return OP_SET;
+    }
+}
+
+/* Store v for action a: 1 if a fast path took it, else 0 (nothing stored). */
+static inline int put_fast(lia_event *ev, const action *a, int kind, lia_slice v)
+{
+    const lia_field f = (lia_field)a->field;
+    switch (a->op) {
+    case OP_TEXT: return lia__event_text_fast(ev, f, lia__ftype[f], v.ptr, v.len);
+    case OP_IP: {
+        lia_ip ip;
+        if (lia_parse_ip(v.ptr, v.len, &ip, NULL) != LIA_OK)
+            return 0;
+        lia__event_set_ip_fast(ev, f, &ip);
+        return 1;
+    }
+    case OP_PORT: {
+        uint16_t port;
+        if (lia_parse_port(v.ptr, v.len, &port, NULL) != LIA_OK)
+            return 0;
+        lia__event_set_i_fast(ev, f, port);
+        return 1;
+    }
+    case OP_ASN: {
+        uint32_t asn;
+        if (lia_parse_asn(v.ptr, v.len, &asn, NULL) != LIA_OK)
+            return 0;
+        lia__event_set_i_fast(ev, f, asn);
+        return 1;
+    }
+    case OP_TIME: {
+        int64_t us;
+        if (lia_parse_time(v.ptr, v.len, &us, NULL) != LIA_OK)
+            return 0;
+        lia__event_set_i_fast(ev, f, us);
+        return 1;
+    }
+    case OP_CC: {
+        char cc[3];
+        return lia_parse_cc(v.ptr, v.len, cc, NULL) == LIA_OK && lia__event_str_fast(ev, f, cc, 2, 0);
+    }
+    case OP_EXTRA:
+        if (kind == LIA_CONV_JSON)
+            return lia__event_extra_put_fast(ev, a->key, a->klen, v.ptr, v.len, 0);
+        return lia__event_extra_str_fast(ev, a->key, a->klen, v.ptr, v.len);
+    default: return 0;
+    }
+}
 
 struct lia_csvfmt {
     lia_csvmap *map;
@@ -516,6 +586,7 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
             continue;
         a.col = i;
         a.zero_null = a.conv == conv_zero_is_null;
+        a.op = op_for(a.field);
         if (a.zero_null)
             a.conv = NULL;
         f->run[f->nrun++] = a;
@@ -618,15 +689,16 @@ int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record 
     if (f->map->header && r->nfields != f->nact)
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
                              "record has %u fields, the header has %zu", r->nfields, f->nact);
-    for (size_t k = 0; k < f->nrun; k++) {
-        const action *a = &f->run[k];
+    /* run is in column order: a short record (no header) stops early */
+    const action *a = f->run, *aend = f->run + f->nrun;
+    if (r->nfields < f->nact)
+        while (aend > a && aend[-1].col >= r->nfields)
+            aend--;
+    for (; a < aend; a++) {
         const size_t i = a->col;
-        lia_slice v;
+        lia_slice v = fields[i];
         const char *why = NULL;
         int kind = LIA_CONV_TEXT;
-        if (i >= r->nfields)
-            break; /* run is in column order */
-        v = fields[i];
         if (a->zero_null) {
             if (v.len == 0 || (v.len == 1 && v.ptr[0] == '0'))
                 kind = LIA_CONV_ABSENT;
@@ -651,6 +723,8 @@ int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record 
                                      NULL, 0, "required column %s is empty", a->column);
             continue;
         }
+        if (put_fast(ev, a, kind, v))
+            continue;
         if (a->field >= 0)
             rc = lia_event_set(ev, (lia_field)a->field, v.ptr, v.len, err);
         else if (kind == LIA_CONV_JSON)
