@@ -1189,6 +1189,19 @@ static int idna_label(const char *lab, size_t n, char *buf, size_t cap, size_t *
 /* One pass over an ASCII name that norm_fqdn_slow would accept: the same
  * output. Returns 0 (nothing decided) on anything else, non-ASCII included,
  * so that every error and every IDNA label goes through the slow path. */
+/* Host name bytes for fqdn_fast: the lower-case form of a label byte
+ * (letter, digit, '-', '_'), '.' for the dot, 0 for anything else. */
+static const unsigned char fqdn_map[256] = {
+    ['-'] = '-', ['.'] = '.', ['_'] = '_',
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+    ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+#define LC(c) [c] = c, [c - 32] = c
+    LC('a'), LC('b'), LC('c'), LC('d'), LC('e'), LC('f'), LC('g'), LC('h'), LC('i'),
+    LC('j'), LC('k'), LC('l'), LC('m'), LC('n'), LC('o'), LC('p'), LC('q'), LC('r'),
+    LC('s'), LC('t'), LC('u'), LC('v'), LC('w'), LC('x'), LC('y'), LC('z'),
+#undef LC
+};
+
 static int fqdn_fast(const char *s, size_t n, char buf[LIA_MAX_FQDN + 1], size_t *outlen)
 {
     size_t start = 0, i;
@@ -1200,20 +1213,18 @@ static int fqdn_fast(const char *s, size_t n, char buf[LIA_MAX_FQDN + 1], size_t
     if (n == 0 || n > LIA_MAX_FQDN)
         return 0;
     for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+        unsigned char c = fqdn_map[(unsigned char)s[i]];
+        buf[i] = (char)c;
         if (c == '.') {
             if (i == start || i - start > 63 || buf[start] == '-' || buf[i - 1] == '-')
                 return 0;
-            buf[i] = '.';
             start = i + 1;
             numeric = 1;
             continue;
         }
-        c = to_lower(c);
-        if (!label_char(c))
+        if (!c)
             return 0;
-        numeric &= is_digit(c);
-        buf[i] = (char)c;
+        numeric &= (unsigned char)(c - '0') < 10;
     }
     if (i == start || i - start > 63 || buf[start] == '-' || buf[i - 1] == '-' || numeric)
         return 0;

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "core/event_fast.h"
 #include "core/field_ref.h"
 #include "feeds/csvmap.h"
 #include "liaison/event.h"
@@ -397,6 +398,61 @@ static void test_cased(void **state)
     lia_event_free(&ev);
 }
 
+/* The inline setters of core/event_fast.h (used by the csv format) against
+ * the public ones: when a fast path takes a value, the event is the same as
+ * after the public setter; when it does not, the event is untouched. */
+static void test_event_fast(void **state)
+{
+    static const lia_field fields[] = {LIA_F_SOURCE_GEOLOCATION_CITY, LIA_F_PROTOCOL_TRANSPORT, LIA_F_EVENT_HASH};
+    lia_event a, b;
+    char buf[80];
+    (void)state;
+    lia_event_init(&a);
+    lia_event_init(&b);
+    for (int i = 0; i < 100000; i++) {
+        lia_field f = fields[rnd(3)];
+        size_t n = rnd(3) ? rnd(12) : rnd(70);
+        lia_error err;
+        int took, rc;
+        rand_text(buf, n);
+        if (rnd(50) == 0) { /* start from a fresh event: nothing allocated yet */
+            lia_event_free(&a);
+            lia_event_free(&b);
+            lia_event_init(&a);
+            lia_event_init(&b);
+        } else if (rnd(8) == 0) {
+            lia_event_reset(&a);
+            lia_event_reset(&b);
+        }
+        size_t before = a.text.len;
+        took = lia__event_text_fast(&a, f, lia__ftype[f], buf, n);
+        if (!took) {
+            assert_int_equal(a.text.len, before);
+            rc = lia_event_set(&a, f, buf, n, &err);
+        }
+        rc = lia_event_set(&b, f, buf, n, &err);
+        if (took)
+            assert_int_equal(rc, LIA_OK);
+        same_event(&a, &b);
+        assert_int_equal(lia_event_has(&a, f), lia_event_has(&b, f));
+        if (lia_event_has(&a, f))
+            assert_memory_equal(&a.v[f].s, &b.v[f].s, sizeof a.v[f].s);
+
+        /* extras: JSON values as the csv format stores converted numbers */
+        if (a.nextra < 200) {
+            char key[16];
+            int kl = snprintf(key, sizeof key, "x%d", i);
+            took = lia__event_extra_put_fast(&a, key, (size_t)kl, buf, n, 0);
+            if (!took)
+                assert_int_equal(lia_event_extra_json_known(&a, key, (size_t)kl, buf, n, &err), LIA_OK);
+            assert_int_equal(lia_event_extra_json_known(&b, key, (size_t)kl, buf, n, &err), LIA_OK);
+            same_event(&a, &b);
+        }
+    }
+    lia_event_free(&a);
+    lia_event_free(&b);
+}
+
 /* ---- the "int" conversion: canonical text passed through ---- */
 
 static void test_conv_int(void **state)
@@ -444,7 +500,8 @@ int main(void)
         cmocka_unit_test(test_ipv4),        cmocka_unit_test(test_udec),
         cmocka_unit_test(test_cc_table),    cmocka_unit_test(test_fqdn),
         cmocka_unit_test(test_plain_ascii), cmocka_unit_test(test_extra_str),
-        cmocka_unit_test(test_cased),       cmocka_unit_test(test_conv_int),
+        cmocka_unit_test(test_cased),       cmocka_unit_test(test_event_fast),
+        cmocka_unit_test(test_conv_int),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
