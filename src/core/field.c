@@ -1186,9 +1186,6 @@ static int idna_label(const char *lab, size_t n, char *buf, size_t cap, size_t *
     return LIA_OK;
 }
 
-/* One pass over an ASCII name that norm_fqdn_slow would accept: the same
- * output. Returns 0 (nothing decided) on anything else, non-ASCII included,
- * so that every error and every IDNA label goes through the slow path. */
 /* Host name bytes for fqdn_fast: the lower-case form of a label byte
  * (letter, digit, '-', '_'), '.' for the dot, 0 for anything else. */
 static const unsigned char fqdn_map[256] = {
@@ -1202,6 +1199,9 @@ static const unsigned char fqdn_map[256] = {
 #undef LC
 };
 
+/* One pass over an ASCII name that norm_fqdn_slow would accept: the same
+ * output. Returns 0 (nothing decided) on anything else, non-ASCII included,
+ * so that every error and every IDNA label goes through the slow path. */
 static int fqdn_fast(const char *s, size_t n, char buf[LIA_MAX_FQDN + 1], size_t *outlen)
 {
     size_t start = 0, i;
