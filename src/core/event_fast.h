@@ -17,12 +17,15 @@
 #include "liaison/event.h"
 #include "liaison/limits.h"
 
+/* Small enough to inline at every use, which is the point of this header. */
+#define LIA_FAST static inline __attribute__((always_inline))
+
 /* lia_field_type() as a table (defined in event.c). */
 extern const uint8_t lia__ftype[LIA_F__COUNT];
 
 /* Copy n bytes (no overlap). Short copies, the common case for field values,
  * without a call: two overlapping loads and stores. */
-static inline void lia__copy_bytes(char *d, const char *s, size_t n)
+LIA_FAST void lia__copy_bytes(char *d, const char *s, size_t n)
 {
     if (n >= 8 && n <= 16) {
         uint64_t a, b;
@@ -46,12 +49,12 @@ static inline void lia__copy_bytes(char *d, const char *s, size_t n)
 
 /* Room for n more bytes plus the NUL within the current allocation and the
  * buffer's max: the inline test of lia_buf_append. */
-static inline int lia__text_room(const lia_buf *b, size_t n)
+LIA_FAST int lia__text_room(const lia_buf *b, size_t n)
 {
     return !b->err && n < b->cap - b->len && n <= b->max - b->len;
 }
 
-static inline uint64_t lia__not_plain8(uint64_t w)
+LIA_FAST uint64_t lia__not_plain8(uint64_t w)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
     uint64_t q = w ^ (ones * 0x22), b = w ^ (ones * 0x5c);
@@ -63,7 +66,7 @@ static inline uint64_t lia__not_plain8(uint64_t w)
  * it is valid UTF-8 and JSON leaves it as it is, so both paths store the
  * same bytes. Eight bytes at a time; short values are read with overlapping
  * loads (bytes read twice are checked twice), spare bytes padded with 'a'. */
-static inline int lia__plain_fast(const char *s, size_t n)
+LIA_FAST int lia__plain_fast(const char *s, size_t n)
 {
     const uint64_t pad = UINT64_C(0x6161616161616161);
     uint64_t w;
@@ -97,7 +100,7 @@ static inline int lia__plain_fast(const char *s, size_t n)
 
 /* Trusted text s[0..n) as field f's string value, ASCII-cased if cased is
  * 'l' or 'u'; 0 if it does not fit the current allocation. */
-static inline int lia__event_str_fast(lia_event *ev, lia_field f, const char *s, size_t n, int cased)
+LIA_FAST int lia__event_str_fast(lia_event *ev, lia_field f, const char *s, size_t n, int cased)
 {
     lia_buf *t = &ev->text;
     size_t off = t->len;
@@ -121,13 +124,13 @@ static inline int lia__event_str_fast(lia_event *ev, lia_field f, const char *s,
     return 1;
 }
 
-static inline void lia__event_set_i_fast(lia_event *ev, lia_field f, int64_t v)
+LIA_FAST void lia__event_set_i_fast(lia_event *ev, lia_field f, int64_t v)
 {
     ev->v[f].i = v;
     ev->present[f >> 6] |= (uint64_t)1 << (f & 63);
 }
 
-static inline void lia__event_set_ip_fast(lia_event *ev, lia_field f, const lia_ip *ip)
+LIA_FAST void lia__event_set_ip_fast(lia_event *ev, lia_field f, const lia_ip *ip)
 {
     ev->v[f].ip = *ip;
     ev->present[f >> 6] |= (uint64_t)1 << (f & 63);
@@ -135,7 +138,7 @@ static inline void lia__event_set_ip_fast(lia_event *ev, lia_field f, const lia_
 
 /* lia_event_set() of a non-empty value for a STRING, LOWER or UPPER field
  * (type t), in the common case. */
-static inline int lia__event_text_fast(lia_event *ev, lia_field f, int t, const char *s, size_t n)
+LIA_FAST int lia__event_text_fast(lia_event *ev, lia_field f, int t, const char *s, size_t n)
 {
     if (n == 0 || n > LIA_MAX_STRING || !lia__plain_fast(s, n))
         return 0;
@@ -144,7 +147,7 @@ static inline int lia__event_text_fast(lia_event *ev, lia_field f, int t, const 
 
 /* Key, then value (quoted if q) in one reservation; 0 if it does not fit the
  * current allocation or the extra array. */
-static inline int lia__event_extra_put_fast(lia_event *ev, const char *key, size_t klen, const char *v,
+LIA_FAST int lia__event_extra_put_fast(lia_event *ev, const char *key, size_t klen, const char *v,
                                             size_t vn, int q)
 {
     lia_buf *t = &ev->text;
@@ -169,7 +172,7 @@ static inline int lia__event_extra_put_fast(lia_event *ev, const char *key, size
 }
 
 /* lia_event_extra_str_known() in the common case. */
-static inline int lia__event_extra_str_fast(lia_event *ev, const char *key, size_t klen, const char *s,
+LIA_FAST int lia__event_extra_str_fast(lia_event *ev, const char *key, size_t klen, const char *s,
                                             size_t n)
 {
     return n <= LIA_MAX_STRING && lia__plain_fast(s, n) && lia__event_extra_put_fast(ev, key, klen, s, n, 1);
