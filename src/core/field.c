@@ -62,7 +62,7 @@ static int ieq(const char *s, size_t n, const char *lit, size_t litlen)
 
 /* Unsigned decimal, digits only, at most maxdigits significant digits
  * (leading zeros allowed), value <= max. */
-static int parse_udec(const char *s, size_t n, uint64_t max, uint64_t *out, const char **why)
+static inline int parse_udec(const char *s, size_t n, uint64_t max, uint64_t *out, const char **why)
 {
     uint64_t v = 0;
     if (n == 0)
@@ -780,7 +780,7 @@ int lia_parse_time(const char *s, size_t n, int64_t *out_us, const char **why)
         return fail(why, "year before 1970");
     if (mo < 1 || mo > 12)
         return fail(why, "month out of range");
-    if (d < 1 || d > days_in_month(y1, mo))
+    if (d < 1 || (d > 28 && d > days_in_month(y1, mo))) /* every month has 28 days */
         return fail(why, "day out of range");
     if (h > 23)
         return fail(why, "hour out of range");

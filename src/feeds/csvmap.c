@@ -697,13 +697,15 @@ int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record 
     for (; a < aend; a++) {
         const size_t i = a->col;
         lia_slice v = fields[i];
-        const char *why = NULL;
         int kind = LIA_CONV_TEXT;
         if (a->zero_null) {
             if (v.len == 0 || (v.len == 1 && v.ptr[0] == '0'))
                 kind = LIA_CONV_ABSENT;
         } else if (a->conv) {
-            kind = a->conv(v, &f->scratch, &v, &why);
+            const char *why = NULL; /* these two by address: kept off the hot path's registers */
+            lia_slice cv = v;
+            kind = a->conv(v, &f->scratch, &cv, &why);
+            v = cv;
             if (kind < 0) {
                 char fname[LIA_MAX_KEY + 8];
                 if (a->field >= 0)
