@@ -206,7 +206,9 @@ int lia_event_set(lia_event *ev, lia_field f, const char *s, size_t n, lia_error
         return bad(err, f, s, n, "empty value");
     switch ((lia_ftype)lia__ftype[f]) {
     case LIA_T_STRING:
-        if (!(n <= LIA_MAX_STRING && lia__plain_fast(s, n)) && (rc = check_text(s, n, LIA_MAX_STRING, &why)))
+        if (lia__event_text_fast(ev, f, LIA_T_STRING, s, n))
+            break;
+        if ((rc = check_text(s, n, LIA_MAX_STRING, &why)))
             break;
         rc = set_str(ev, f, s, n);
         why = rc ? "event too large" : NULL;
@@ -471,7 +473,7 @@ int lia_event_extra_str(lia_event *ev, const char *key, size_t klen, const char 
 int lia_event_extra_str_known(lia_event *ev, const char *key, size_t klen, const char *s, size_t n,
                               lia_error *err)
 {
-    if (n <= LIA_MAX_STRING && lia__plain_fast(s, n) && lia__event_extra_put_fast(ev, key, klen, s, n, 1))
+    if (lia__event_extra_str_fast(ev, key, klen, s, n))
         return LIA_OK;
     return lia__event_extra_str_known_slow(ev, key, klen, s, n, err);
 }

@@ -98,6 +98,48 @@ LIA_FAST int lia__plain_fast(const char *s, size_t n)
     return !lia__not_plain8(w);
 }
 
+/* Copy s[0..n) to d if it is plain (lia__plain_fast) and return 1; else
+ * return 0, d then holding any part of s (bytes the caller has not counted).
+ * Each word is loaded once for both the test and the copy. */
+LIA_FAST int lia__copy_plain(char *d, const char *s, size_t n)
+{
+    const uint64_t pad = UINT64_C(0x6161616161616161);
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        if (lia__not_plain8(a) | lia__not_plain8(b))
+            return 0;
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        if (lia__not_plain8(a | (uint64_t)b << 32))
+            return 0;
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n >= 2 && n < 4) {
+        uint16_t a, b;
+        memcpy(&a, s, 2);
+        memcpy(&b, s + n - 2, 2);
+        if (lia__not_plain8(a | (uint64_t)b << 16 | (pad << 32)))
+            return 0;
+        memcpy(d, &a, 2);
+        memcpy(d + n - 2, &b, 2);
+    } else if (n == 1) {
+        if (lia__not_plain8((unsigned char)s[0] | (pad << 8)))
+            return 0;
+        d[0] = s[0];
+    } else if (n > 16) {
+        if (!lia__plain_fast(s, n))
+            return 0;
+        memcpy(d, s, n);
+    }
+    return 1;
+}
+
 /* Trusted text s[0..n) as field f's string value, ASCII-cased if cased is
  * 'l' or 'u'; 0 if it does not fit the current allocation. */
 LIA_FAST int lia__event_str_fast(lia_event *ev, lia_field f, const char *s, size_t n, int cased)
@@ -140,9 +182,20 @@ LIA_FAST void lia__event_set_ip_fast(lia_event *ev, lia_field f, const lia_ip *i
  * (type t), in the common case. */
 LIA_FAST int lia__event_text_fast(lia_event *ev, lia_field f, int t, const char *s, size_t n)
 {
-    if (n == 0 || n > LIA_MAX_STRING || !lia__plain_fast(s, n))
+    lia_buf *b = &ev->text;
+    size_t off = b->len;
+    if (n == 0 || n > LIA_MAX_STRING)
         return 0;
-    return lia__event_str_fast(ev, f, s, n, t == LIA_T_LOWER ? 'l' : t == LIA_T_UPPER ? 'u' : 0);
+    if (t != LIA_T_STRING)
+        return lia__plain_fast(s, n) && lia__event_str_fast(ev, f, s, n, t == LIA_T_LOWER ? 'l' : 'u');
+    if (!lia__text_room(b, n) || !lia__copy_plain(b->ptr + off, s, n))
+        return 0;
+    b->len += n;
+    b->ptr[off + n] = '\0';
+    ev->v[f].s.off = (uint32_t)off;
+    ev->v[f].s.len = (uint32_t)n;
+    ev->present[f >> 6] |= (uint64_t)1 << (f & 63);
+    return 1;
 }
 
 /* Key, then value (quoted if q) in one reservation; 0 if it does not fit the
@@ -173,9 +226,23 @@ LIA_FAST int lia__event_extra_put_fast(lia_event *ev, const char *key, size_t kl
 
 /* lia_event_extra_str_known() in the common case. */
 LIA_FAST int lia__event_extra_str_fast(lia_event *ev, const char *key, size_t klen, const char *s,
-                                            size_t n)
+                                       size_t n)
 {
-    return n <= LIA_MAX_STRING && lia__plain_fast(s, n) && lia__event_extra_put_fast(ev, key, klen, s, n, 1);
+    lia_buf *t = &ev->text;
+    size_t need = klen + n + 2, koff = t->len;
+    char *p;
+    if (n > LIA_MAX_STRING || ev->nextra == ev->extra_cap || !lia__text_room(t, need))
+        return 0;
+    p = t->ptr + koff;
+    lia__copy_bytes(p, key, klen);
+    p[klen] = '"';
+    if (!lia__copy_plain(p + klen + 1, s, n))
+        return 0;
+    p[klen + 1 + n] = '"';
+    p[klen + 2 + n] = '\0';
+    t->len += need;
+    ev->extra[ev->nextra++] = (lia_extra){(uint32_t)koff, (uint32_t)klen, (uint32_t)(koff + klen), (uint32_t)(n + 2)};
+    return 1;
 }
 
 #endif
