@@ -320,7 +320,7 @@ static void same_event(const lia_event *a, const lia_event *b)
 static void test_extra_str(void **state)
 {
     lia_event a, b;
-    char buf[80], key[16];
+    char buf[80], key[32];
     (void)state;
     lia_event_init(&a);
     lia_event_init(&b);
@@ -440,7 +440,7 @@ static void test_event_fast(void **state)
 
         /* extras: JSON values as the csv format stores converted numbers */
         if (a.nextra < 200) {
-            char key[16];
+            char key[32];
             int kl = snprintf(key, sizeof key, "x%d", i);
             took = lia__event_extra_put_fast(&a, key, (size_t)kl, buf, n, 0);
             if (!took)
