@@ -477,6 +477,13 @@ struct lia_csvfmt {
     size_t nhdr;
     lia_buf scratch;
     lia_event consts;   /* the mapping's constants, validated once */
+    /* the same as a list, in lia_event_copy's order, when they are fields
+     * only (no extra keys): what each row gets, and the text it adds */
+    struct cfield {
+        lia_field f;
+        int text;
+    } *cf;
+    size_t ncf, cf_text;
     int fatal;
     lia_error fatal_err;
 };
@@ -616,6 +623,57 @@ static int on_row(void *ud, const lia_csv_row *row)
     return 0;
 }
 
+/* lia_event_copy(ev, &f->consts) for constants that are fields only, when
+ * their text fits: the same values and text, in the same order. 0 (ev
+ * untouched) if it does not fit. */
+static int put_consts(const lia_csvfmt *f, lia_event *ev)
+{
+    const lia_event *c = &f->consts;
+    if (!lia__text_room(&ev->text, f->cf_text))
+        return 0;
+    for (size_t k = 0; k < f->ncf; k++) {
+        lia_field fd = f->cf[k].f;
+        if (f->cf[k].text)
+            lia__event_str_fast(ev, fd, c->text.ptr + c->v[fd].s.off, c->v[fd].s.len, 0);
+        else {
+            ev->v[fd] = c->v[fd];
+            ev->present[fd >> 6] |= (uint64_t)1 << (fd & 63);
+        }
+    }
+    return 1;
+}
+
+static int consts_list(lia_csvfmt *f)
+{
+    const lia_event *c = &f->consts;
+    if (c->nextra)
+        return LIA_OK; /* extra keys: lia_event_copy every row */
+    f->cf = calloc(LIA_F__COUNT, sizeof *f->cf);
+    if (!f->cf)
+        return LIA_ENOMEM;
+    for (int fd = 0; fd < LIA_F__COUNT; fd++) {
+        if (!lia_event_has(c, (lia_field)fd))
+            continue;
+        switch (lia_field_type((lia_field)fd)) {
+        case LIA_T_STRING:
+        case LIA_T_LOWER:
+        case LIA_T_UPPER:
+        case LIA_T_CC:
+        case LIA_T_FQDN:
+        case LIA_T_URL:
+        case LIA_T_BASE64:
+        case LIA_T_JSON:
+            f->cf[f->ncf].text = 1;
+            f->cf_text += c->v[fd].s.len;
+            break;
+        default:
+            f->cf[f->ncf].text = 0;
+        }
+        f->cf[f->ncf++].f = (lia_field)fd;
+    }
+    return LIA_OK;
+}
+
 int lia_csvfmt_open(lia_csvfmt **out, lia_csvmap *m, const lia_feed_opts *o, lia_error *err)
 {
     lia_csvfmt *f = calloc(1, sizeof *f);
@@ -639,6 +697,10 @@ int lia_csvfmt_open(lia_csvfmt **out, lia_csvmap *m, const lia_feed_opts *o, lia
             lia_csvfmt_close(f);
             return rc;
         }
+    }
+    if ((rc = consts_list(f))) {
+        lia_csvfmt_close(f);
+        return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
     }
     if ((rc = lia_csv_create(&m->csv, &f->csv))) {
         lia_csvfmt_close(f);
@@ -736,7 +798,11 @@ int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record 
         if (rc)
             return rc;
     }
-    return m->nconsts ? lia_event_copy(ev, &f->consts, err) : LIA_OK;
+    if (!m->nconsts)
+        return LIA_OK;
+    if (f->cf && put_consts(f, ev))
+        return LIA_OK;
+    return lia_event_copy(ev, &f->consts, err);
 }
 
 void lia_csvfmt_close(lia_csvfmt *f)
@@ -750,6 +816,7 @@ void lia_csvfmt_close(lia_csvfmt *f)
     free(f->run);
     lia_buf_free(&f->scratch);
     lia_event_free(&f->consts);
+    free(f->cf);
     free(f);
 }
 

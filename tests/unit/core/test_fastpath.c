@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "core/event_fast.h"
 #include "core/field_ref.h"
@@ -494,6 +495,105 @@ static void test_conv_int(void **state)
     lia_buf_free(&scratch);
 }
 
+/* ---- csvmap: the mapping's constants as a precomputed list ---- */
+
+static lia_csvfmt *open_map(const char *json)
+{
+    json_error_t je;
+    json_t *j = json_loads(json, 0, &je);
+    lia_csvmap *m = NULL;
+    lia_csvfmt *f = NULL;
+    lia_feed_opts o = {.feed = "t", .tlp = -1};
+    lia_error err;
+    assert_non_null(j);
+    assert_int_equal(lia_csvmap_from_json(j, "t", &m, &err), LIA_OK);
+    json_decref(j);
+    assert_int_equal(lia_csvfmt_open(&f, m, &o, &err), LIA_OK);
+    return f;
+}
+
+/* Rows through a mapping with constants against the same mapping without
+ * them followed by lia_event_copy() of the constants (what every row did
+ * before): the same event, byte for byte, including its text buffer. */
+static void test_csvmap_consts(void **state)
+{
+    static const char *const consts[] = {
+        /* fields only: the precomputed list */
+        "{\"classification.identifier\": \"open-ics\", \"classification.type\": \"vulnerable-system\","
+        " \"feed.code\": \"Code\", \"source.geolocation.cc\": \"nl\"}",
+        /* with an extra key: lia_event_copy every row */
+        "{\"classification.identifier\": \"open-ics\", \"extra.k\": \"v\"}"};
+    static const char cols[] = "\"columns\": {\"a\": \"source.ip\", \"b\": \"comment\", \"c\": \"extra.c\"}";
+    static char chunk[1 << 18]; /* 500 rows of at most 330 bytes */
+    char map[1024];
+    (void)state;
+    for (size_t v = 0; v < sizeof consts / sizeof consts[0]; v++) {
+        lia_csvfmt *with, *without;
+        lia_event ref_consts, a, b;
+        lia_records ra, rb;
+        lia_error err;
+        json_error_t je;
+        json_t *cj = json_loads(consts[v], 0, &je);
+        const char *key;
+        json_t *val;
+        size_t len = 0;
+        snprintf(map, sizeof map, "{%s, \"constants\": %s}", cols, consts[v]);
+        with = open_map(map);
+        snprintf(map, sizeof map, "{%s}", cols);
+        without = open_map(map);
+        lia_event_init(&ref_consts);
+        json_object_foreach(cj, key, val)
+        {
+            assert_int_equal(lia_event_set_name(&ref_consts, key, strlen(key), json_string_value(val),
+                                                json_string_length(val), &err),
+                             LIA_OK);
+        }
+        json_decref(cj);
+        len += (size_t)snprintf(chunk, sizeof chunk, "a,b,c\n");
+        for (int i = 0; i < 500; i++) { /* values of every length, so the text grows */
+            int n = (int)rnd(300);
+            len += (size_t)snprintf(chunk + len, sizeof chunk - len, "192.0.2.%d,%.*s,x%d\n", i % 250, n,
+                                    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                                    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                                    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                                    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                                    "cccccccccccccccc",
+                                    i);
+        }
+        lia_records_init(&ra);
+        lia_records_init(&rb);
+        assert_int_equal(lia_csvfmt_parse(with, chunk, len, 1, &ra, &err), LIA_OK);
+        assert_int_equal(lia_csvfmt_parse(without, chunk, len, 1, &rb, &err), LIA_OK);
+        assert_int_equal(ra.n, rb.n);
+        lia_event_init(&a);
+        lia_event_init(&b);
+        for (size_t i = 0; i < ra.n; i++) {
+            if (rnd(20) == 0) { /* a fresh event now and then: nothing allocated yet */
+                lia_event_free(&a);
+                lia_event_free(&b);
+                lia_event_init(&a);
+                lia_event_init(&b);
+            }
+            lia_event_reset(&a);
+            lia_event_reset(&b);
+            assert_int_equal(lia_csvfmt_normalise(with, &ra, &ra.rec[i], &a, &err), LIA_OK);
+            assert_int_equal(lia_csvfmt_normalise(without, &rb, &rb.rec[i], &b, &err), LIA_OK);
+            assert_int_equal(lia_event_copy(&b, &ref_consts, &err), LIA_OK);
+            same_event(&a, &b);
+            for (int fd = 0; fd < LIA_F__COUNT; fd++)
+                if (lia_event_has(&a, (lia_field)fd))
+                    assert_memory_equal(&a.v[fd], &b.v[fd], lia_field_type((lia_field)fd) == LIA_T_IP ? sizeof a.v[fd].ip : 8);
+        }
+        lia_event_free(&a);
+        lia_event_free(&b);
+        lia_event_free(&ref_consts);
+        lia_records_free(&ra);
+        lia_records_free(&rb);
+        lia_csvfmt_close(with);
+        lia_csvfmt_close(without);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,7 +601,7 @@ int main(void)
         cmocka_unit_test(test_cc_table),    cmocka_unit_test(test_fqdn),
         cmocka_unit_test(test_plain_ascii), cmocka_unit_test(test_extra_str),
         cmocka_unit_test(test_cased),       cmocka_unit_test(test_event_fast),
-        cmocka_unit_test(test_conv_int),
+        cmocka_unit_test(test_conv_int),    cmocka_unit_test(test_csvmap_consts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
