@@ -200,8 +200,8 @@ LIA_FAST int lia__event_text_fast(lia_event *ev, lia_field f, int t, const char 
 
 /* Key, then value (quoted if q) in one reservation; 0 if it does not fit the
  * current allocation or the extra array. */
-LIA_FAST int lia__event_extra_put_fast(lia_event *ev, const char *key, size_t klen, const char *v,
-                                            size_t vn, int q)
+LIA_FAST int lia__event_extra_put_fast(lia_event *ev, const char *key, size_t klen, const char *v, size_t vn,
+                                       int q)
 {
     lia_buf *t = &ev->text;
     size_t need = klen + vn + 2 * (size_t)q, koff = t->len;
@@ -225,8 +225,7 @@ LIA_FAST int lia__event_extra_put_fast(lia_event *ev, const char *key, size_t kl
 }
 
 /* lia_event_extra_str_known() in the common case. */
-LIA_FAST int lia__event_extra_str_fast(lia_event *ev, const char *key, size_t klen, const char *s,
-                                       size_t n)
+LIA_FAST int lia__event_extra_str_fast(lia_event *ev, const char *key, size_t klen, const char *s, size_t n)
 {
     lia_buf *t = &ev->text;
     size_t need = klen + n + 2, koff = t->len;
@@ -241,7 +240,8 @@ LIA_FAST int lia__event_extra_str_fast(lia_event *ev, const char *key, size_t kl
     p[klen + 1 + n] = '"';
     p[klen + 2 + n] = '\0';
     t->len += need;
-    ev->extra[ev->nextra++] = (lia_extra){(uint32_t)koff, (uint32_t)klen, (uint32_t)(koff + klen), (uint32_t)(n + 2)};
+    ev->extra[ev->nextra++] =
+        (lia_extra){(uint32_t)koff, (uint32_t)klen, (uint32_t)(koff + klen), (uint32_t)(n + 2)};
     return 1;
 }
 

@@ -20,8 +20,7 @@ int lia__parse_udec_slow(const char *s, size_t n, uint64_t max, uint64_t *out, c
 int lia__parse_ip_slow(const char *s, size_t n, lia_ip *out, const char **why);
 
 /* lia_parse_fqdn without the one-pass ASCII fast path. */
-int lia__parse_fqdn_slow(const char *s, size_t n, char *out, size_t outn, size_t *outlen,
-                         const char **why);
+int lia__parse_fqdn_slow(const char *s, size_t n, char *out, size_t outn, size_t *outlen, const char **why);
 
 /* 1 if the upper-case pair (a, b) is an accepted country code according to
  * the sorted code lists (lia_parse_cc uses a bitmap built from them). */
@@ -31,7 +30,7 @@ int lia__cc_listed(char a, char b);
  * and '\\'; DEL either way), and lia_event_extra_str_known without its fast
  * path (values that need no escaping and fit the current allocations). */
 int lia__plain_ascii(const char *s, size_t n);
-int lia__event_extra_str_known_slow(lia_event *ev, const char *key, size_t klen, const char *s,
-                                    size_t n, lia_error *err);
+int lia__event_extra_str_known_slow(lia_event *ev, const char *key, size_t klen, const char *s, size_t n,
+                                    lia_error *err);
 
 #endif

@@ -39,7 +39,10 @@ static const char *esc(const char *s, size_t n)
     return b;
 }
 
-static int same_why(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
+static int same_why(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
 
 /* ---- IPv4 ---- */
 
@@ -53,8 +56,8 @@ static void check_ip(const char *s, size_t n)
     ra = lia_parse_ip(s, n, &a, &wa);
     rb = lia__parse_ip_slow(s, n, &b, &wb);
     if (ra != rb || !same_why(wa, wb) || memcmp(&a, &b, sizeof a) != 0)
-        print_message("ip \"%s\": fast %d \"%s\", general %d \"%s\"\n", esc(s, n), ra, wa ? wa : "",
-                      rb, wb ? wb : "");
+        print_message("ip \"%s\": fast %d \"%s\", general %d \"%s\"\n", esc(s, n), ra, wa ? wa : "", rb,
+                      wb ? wb : "");
     assert_int_equal(ra, rb);
     assert_true(same_why(wa, wb));
     assert_memory_equal(&a, &b, sizeof a);
@@ -62,12 +65,40 @@ static void check_ip(const char *s, size_t n)
 
 static void test_ipv4(void **state)
 {
-    static const char *const rows[] = {
-        "0.0.0.0", "1.2.3.4", "255.255.255.255", "256.1.1.1", "1.2.3.256", "01.2.3.4", "1.02.3.4",
-        "1.2.3.04", "1.2.3.00", "1.2.3.0", "001.2.3.4", "1.2.3", "1.2.3.4.", "1.2.3.4.5", ".1.2.3.4",
-        "1..2.3", "1.2.3.4 ", " 1.2.3.4", "1.2.3.a", "1.2.3.4a", "1234.1.1.1", "1.2.3.1234",
-        "999.999.999.999", "192.168.100.200", "::ffff:1.2.3.4", "1.2.3.4:80", "1.2.3.4/32", "",
-        "1", "1.2.3.4\n", "100.100.100.100", "99.99.99.99", "10.0.0.1", "2001:db8::1"};
+    static const char *const rows[] = {"0.0.0.0",
+                                       "1.2.3.4",
+                                       "255.255.255.255",
+                                       "256.1.1.1",
+                                       "1.2.3.256",
+                                       "01.2.3.4",
+                                       "1.02.3.4",
+                                       "1.2.3.04",
+                                       "1.2.3.00",
+                                       "1.2.3.0",
+                                       "001.2.3.4",
+                                       "1.2.3",
+                                       "1.2.3.4.",
+                                       "1.2.3.4.5",
+                                       ".1.2.3.4",
+                                       "1..2.3",
+                                       "1.2.3.4 ",
+                                       " 1.2.3.4",
+                                       "1.2.3.a",
+                                       "1.2.3.4a",
+                                       "1234.1.1.1",
+                                       "1.2.3.1234",
+                                       "999.999.999.999",
+                                       "192.168.100.200",
+                                       "::ffff:1.2.3.4",
+                                       "1.2.3.4:80",
+                                       "1.2.3.4/32",
+                                       "",
+                                       "1",
+                                       "1.2.3.4\n",
+                                       "100.100.100.100",
+                                       "99.99.99.99",
+                                       "10.0.0.1",
+                                       "2001:db8::1"};
     char buf[32];
     (void)state;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
@@ -147,10 +178,28 @@ static void check_udec(const char *s, size_t n)
 
 static void test_udec(void **state)
 {
-    static const char *const rows[] = {"", "0", "00000", "65535", "65536", "065535", "99999", "655350",
-                                       "4294967294", "4294967295", "4294967296", "18446744073709551615",
-                                       "18446744073709551616", "99999999999999999999999", "1x", "x1",
-                                       "6553x", "99999x", "-1", "+1", " 1", "1 "};
+    static const char *const rows[] = {"",
+                                       "0",
+                                       "00000",
+                                       "65535",
+                                       "65536",
+                                       "065535",
+                                       "99999",
+                                       "655350",
+                                       "4294967294",
+                                       "4294967295",
+                                       "4294967296",
+                                       "18446744073709551615",
+                                       "18446744073709551616",
+                                       "99999999999999999999999",
+                                       "1x",
+                                       "x1",
+                                       "6553x",
+                                       "99999x",
+                                       "-1",
+                                       "+1",
+                                       " 1",
+                                       "1 "};
     char buf[40];
     (void)state;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
@@ -219,11 +268,37 @@ static void check_fqdn(const char *s, size_t n)
 
 static void test_fqdn(void **state)
 {
-    static const char *const rows[] = {
-        "example.com", "Example.COM.", "a", "1", "1.2", "a.1", "1.a", "-a.com", "a-.com", "a.-com",
-        "a..com", ".a.com", "a.com..", ".", "..", "", "a_b.example", "xn--bcher-kva.example",
-        "b\xc3\xbc" "cher.example", "a b.com", "a/b.com", "a.com.", "A.B.C.D.E.F", "123.456.789.0a",
-        "host.example.net", "*.example.com", "a\x80.com", "0.0.0.0", "a.b-", "a.-"};
+    static const char *const rows[] = {"example.com",
+                                       "Example.COM.",
+                                       "a",
+                                       "1",
+                                       "1.2",
+                                       "a.1",
+                                       "1.a",
+                                       "-a.com",
+                                       "a-.com",
+                                       "a.-com",
+                                       "a..com",
+                                       ".a.com",
+                                       "a.com..",
+                                       ".",
+                                       "..",
+                                       "",
+                                       "a_b.example",
+                                       "xn--bcher-kva.example",
+                                       "b\xc3\xbc"
+                                       "cher.example",
+                                       "a b.com",
+                                       "a/b.com",
+                                       "a.com.",
+                                       "A.B.C.D.E.F",
+                                       "123.456.789.0a",
+                                       "host.example.net",
+                                       "*.example.com",
+                                       "a\x80.com",
+                                       "0.0.0.0",
+                                       "a.b-",
+                                       "a.-"};
     char buf[300];
     (void)state;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
@@ -269,8 +344,8 @@ static int ref_plain(const char *s, size_t n)
 
 static void rand_text(char *buf, size_t n)
 {
-    static const char *const odd[] = {"\"", "\\", "\n", "\t", "\x01", "\x7f", "\xc3\xa9", "\xe4\xb8\xad",
-                                      "\xff", "\xc3", "\0"};
+    static const char *const odd[] = {"\"",       "\\",           "\n",   "\t",   "\x01", "\x7f",
+                                      "\xc3\xa9", "\xe4\xb8\xad", "\xff", "\xc3", "\0"};
     size_t k = 0;
     while (k < n) {
         if (rnd(12) == 0) {
@@ -404,7 +479,8 @@ static void test_cased(void **state)
  * after the public setter; when it does not, the event is untouched. */
 static void test_event_fast(void **state)
 {
-    static const lia_field fields[] = {LIA_F_SOURCE_GEOLOCATION_CITY, LIA_F_PROTOCOL_TRANSPORT, LIA_F_EVENT_HASH};
+    static const lia_field fields[] = {LIA_F_SOURCE_GEOLOCATION_CITY, LIA_F_PROTOCOL_TRANSPORT,
+                                       LIA_F_EVENT_HASH};
     lia_event a, b;
     char buf[80];
     (void)state;
@@ -552,13 +628,14 @@ static void test_csvmap_consts(void **state)
         len += (size_t)snprintf(chunk, sizeof chunk, "a,b,c\n");
         for (int i = 0; i < 500; i++) { /* values of every length, so the text grows */
             int n = (int)rnd(300);
-            len += (size_t)snprintf(chunk + len, sizeof chunk - len, "192.0.2.%d,%.*s,x%d\n", i % 250, n,
-                                    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
-                                    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
-                                    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
-                                    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
-                                    "cccccccccccccccc",
-                                    i);
+            len +=
+                (size_t)snprintf(chunk + len, sizeof chunk - len, "192.0.2.%d,%.*s,x%d\n", i % 250, n,
+                                 "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                                 "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                                 "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                                 "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                                 "cccccccccccccccc",
+                                 i);
         }
         lia_records_init(&ra);
         lia_records_init(&rb);
@@ -582,7 +659,8 @@ static void test_csvmap_consts(void **state)
             same_event(&a, &b);
             for (int fd = 0; fd < LIA_F__COUNT; fd++)
                 if (lia_event_has(&a, (lia_field)fd))
-                    assert_memory_equal(&a.v[fd], &b.v[fd], lia_field_type((lia_field)fd) == LIA_T_IP ? sizeof a.v[fd].ip : 8);
+                    assert_memory_equal(&a.v[fd], &b.v[fd],
+                                        lia_field_type((lia_field)fd) == LIA_T_IP ? sizeof a.v[fd].ip : 8);
         }
         lia_event_free(&a);
         lia_event_free(&b);
