@@ -138,6 +138,8 @@ const char *lia_field_name(lia_field f);
 lia_ftype lia_field_type(lia_field f);
 int lia_field_lookup(const char *name, size_t len);
 const char *lia_ftype_name(lia_ftype t);
+/* 1 if values of type t live in the event's text (lia_value.s). */
+int lia_ftype_is_text(lia_ftype t);
 
 /* ---- typed values ---- */
 

@@ -87,7 +87,6 @@ static inline int set_str(lia_event *ev, lia_field f, const char *s, size_t n)
 
 int lia_event_set_str(lia_event *ev, lia_field f, const char *s, size_t n) { return set_str(ev, f, s, n); }
 
-static int is_text_type(lia_ftype t);
 
 int lia_event_copy(lia_event *dst, const lia_event *src, lia_error *err)
 {
@@ -96,7 +95,7 @@ int lia_event_copy(lia_event *dst, const lia_event *src, lia_error *err)
         while (bits) {
             int f = w * 64 + __builtin_ctzll(bits);
             bits &= bits - 1;
-            if (is_text_type((lia_ftype)lia__ftype[f])) {
+            if (lia_ftype_is_text((lia_ftype)lia__ftype[f])) {
                 if (set_str(dst, (lia_field)f, src->text.ptr + src->v[f].s.off, src->v[f].s.len))
                     return lia_error_set(err, LIA_ELIMIT, lia_field_name((lia_field)f), NULL, 0,
                                          "event too large");
@@ -116,7 +115,7 @@ int lia_event_copy(lia_event *dst, const lia_event *src, lia_error *err)
     return LIA_OK;
 }
 
-static int is_text_type(lia_ftype t)
+int lia_ftype_is_text(lia_ftype t)
 {
     switch (t) {
     case LIA_T_STRING:

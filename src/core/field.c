@@ -1309,12 +1309,14 @@ static int norm_fqdn_slow(const char *s, size_t n, char buf[LIA_MAX_FQDN + 1], s
     return LIA_OK;
 }
 
-int lia__parse_fqdn_slow(const char *s, size_t n, char *out, size_t outn, size_t *outlen,
-                         const char **why)
+typedef int (*fqdn_norm_fn)(const char *, size_t, char[LIA_MAX_FQDN + 1], size_t *, const char **);
+
+static int fqdn_out(fqdn_norm_fn norm, const char *s, size_t n, char *out, size_t outn, size_t *outlen,
+                    const char **why)
 {
     char buf[LIA_MAX_FQDN + 1];
     size_t len;
-    int rc = norm_fqdn_slow(s, n, buf, &len, why);
+    int rc = norm(s, n, buf, &len, why);
     if (rc)
         return rc;
     if (outn < len + 1)
@@ -1324,19 +1326,16 @@ int lia__parse_fqdn_slow(const char *s, size_t n, char *out, size_t outn, size_t
     return LIA_OK;
 }
 
+int lia__parse_fqdn_slow(const char *s, size_t n, char *out, size_t outn, size_t *outlen,
+                         const char **why)
+{
+    return fqdn_out(norm_fqdn_slow, s, n, out, outn, outlen, why);
+}
+
 int lia_parse_fqdn(const char *s, size_t n, char *out, size_t outn, size_t *outlen,
                    const char **why)
 {
-    char buf[LIA_MAX_FQDN + 1];
-    size_t len;
-    int rc = norm_fqdn(s, n, buf, &len, why);
-    if (rc)
-        return rc;
-    if (outn < len + 1)
-        return fail(why, "output buffer too small");
-    memcpy(out, buf, len + 1);
-    *outlen = len;
-    return LIA_OK;
+    return fqdn_out(norm_fqdn, s, n, out, outn, outlen, why);
 }
 
 /* ---- URLs ---- */

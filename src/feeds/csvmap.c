@@ -654,21 +654,9 @@ static int consts_list(lia_csvfmt *f)
     for (int fd = 0; fd < LIA_F__COUNT; fd++) {
         if (!lia_event_has(c, (lia_field)fd))
             continue;
-        switch (lia_field_type((lia_field)fd)) {
-        case LIA_T_STRING:
-        case LIA_T_LOWER:
-        case LIA_T_UPPER:
-        case LIA_T_CC:
-        case LIA_T_FQDN:
-        case LIA_T_URL:
-        case LIA_T_BASE64:
-        case LIA_T_JSON:
-            f->cf[f->ncf].text = 1;
+        f->cf[f->ncf].text = lia_ftype_is_text(lia_field_type((lia_field)fd)) != 0;
+        if (f->cf[f->ncf].text)
             f->cf_text += c->v[fd].s.len;
-            break;
-        default:
-            f->cf[f->ncf].text = 0;
-        }
         f->cf[f->ncf++].f = (lia_field)fd;
     }
     return LIA_OK;

@@ -241,18 +241,6 @@ static int const_text(json_t *v, char *buf, size_t n, const char **out)
     return 0;
 }
 
-/* Types whose value lives in the event's text (lia_value.s). */
-static int is_text_type(lia_ftype t)
-{
-    switch (t) {
-    case LIA_T_STRING: case LIA_T_LOWER: case LIA_T_UPPER: case LIA_T_CC: case LIA_T_FQDN:
-    case LIA_T_URL: case LIA_T_BASE64: case LIA_T_JSON:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static int parse_report(const char *sname, const char *rname, json_t *o, ss_report *r, lia_event *tmp,
                         lia_error *err)
 {
@@ -359,7 +347,7 @@ static int parse_report(const char *sname, const char *rname, json_t *o, ss_repo
         if (lia_event_set(tmp, (lia_field)c->field, text, strlen(text), &e))
             return BAD("schema %s: report %s: constant_fields.%s: \"%s\": %s", sname, rname, key, text, e.reason);
         c->v = tmp->v[c->field];
-        if (is_text_type(lia_field_type((lia_field)c->field))) {
+        if (lia_ftype_is_text(lia_field_type((lia_field)c->field))) {
             lia_slice t = lia_event_str(tmp, (lia_field)c->field);
             if (!(c->norm = strndup(t.ptr, t.len)))
                 return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
