@@ -50,8 +50,9 @@ typedef struct lia_report {
  * of at least the bulk minimum (LIA_BULK_MIN_BYTES) whose estimated rows
  * (r->size / LIA_BULK_ROW_BYTES) are at least the events already stored is
  * loaded without the secondary event indexes, which report_finish builds
- * again (queries meanwhile are right, only slower); otherwise begin makes
- * sure they all exist (after a bulk load that died). */
+ * again (queries meanwhile are right, only slower), or lia_store_close if
+ * the report was not finished; otherwise begin makes sure they all exist
+ * (after a bulk load whose process was killed). */
 int lia_store_report_begin(lia_store *s, lia_report *r, lia_error *err);
 /* Set the bulk minimum in bytes (UINT64_MAX: never; 0: every report that is
  * large against the store). */

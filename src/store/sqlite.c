@@ -86,8 +86,9 @@ static const char *const migrations[] = {
  * report that is big both in bytes and against what the store already holds
  * is loaded without the five secondary indexes of the events table, which
  * are built again when the report is finished. Queries meanwhile are right,
- * only slower. If the process dies in between, the next report's begin
- * (or the resumed one's finish) builds them again: the CREATE statements
+ * only slower. An ingest that fails builds them at close; if the process
+ * is killed, the next report's begin (or the resumed one's finish) builds
+ * them again: the CREATE statements
  * are the same as in migration 0 -> 1, with IF NOT EXISTS. */
 static const char bulk_drop_sql[] = "DROP INDEX IF EXISTS events_time; DROP INDEX IF EXISTS events_src_ip;"
                                     "DROP INDEX IF EXISTS events_src_cc; DROP INDEX IF EXISTS events_src_asn;"
@@ -170,6 +171,8 @@ static void sq_close(void *impl)
         return;
     if (q->in_tx)
         sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    if (q->bulk) /* a bulk load that did not finish (an error): the indexes back now */
+        sqlite3_exec(q->db, ensure_indexes_sql, NULL, NULL, NULL);
     sqlite3_finalize(q->ins_event);
     sqlite3_finalize(q->ins_quar);
     sqlite3_close(q->db);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -179,6 +180,22 @@ static int event_indexes(fx *f)
     return n;
 }
 
+/* An ingest that fails during a bulk load (the store closed without
+ * report_finish) leaves the indexes built. */
+static void test_bulk_load_fails(void **state)
+{
+    fx *f = *state;
+    lia_report r;
+    lia_error err;
+    lia_store_set_bulk_min(f->s, 0);
+    fill(f, &r);
+    assert_int_equal(event_indexes(f), 1);
+    lia_store_close(f->s);
+    assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
+    assert_int_equal(event_indexes(f), 6);
+    check_filters(f);
+}
+
 /* A report large against the store loads without the five secondary
  * indexes (only report/line is kept), answers every filter rightly
  * meanwhile, and gets them back when finished. */
@@ -198,17 +215,31 @@ static void test_bulk_load(void **state)
     assert_int_equal(lia_store_check(f->s, &err), LIA_OK);
 }
 
-/* The process dies during a bulk load: the store stays consistent and
- * right without the indexes, and the next report's begin builds them. A
- * report small against what is stored keeps them. */
+/* The process dies during a bulk load (a child that exits without closing
+ * the store): the store stays consistent and right without the indexes,
+ * and the next report's begin builds them. A report small against what is
+ * stored keeps them. */
 static void test_bulk_load_dies(void **state)
 {
     fx *f = *state;
     lia_report r, r2;
     lia_error err;
-    lia_store_set_bulk_min(f->s, 0);
-    fill(f, &r);
-    lia_store_close(f->s); /* committed, never finished */
+    pid_t pid;
+    int status;
+    lia_store_close(f->s); /* no SQLite connection across fork */
+    f->s = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (lia_store_open(f->path, &f->s, &err))
+            _exit(2);
+        lia_store_set_bulk_min(f->s, 0);
+        fill(f, &r);
+        _exit(event_indexes(f) == 1 ? 0 : 3); /* committed, never finished, never closed */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
     assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
     assert_int_equal(event_indexes(f), 1);
     assert_int_equal(lia_store_check(f->s, &err), LIA_OK);
@@ -376,6 +407,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_load_dies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_load_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_and_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uncommitted_batch_is_lost, setup, teardown),
