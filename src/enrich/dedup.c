@@ -849,7 +849,9 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
             if (!(e->cf & F_DIRTY))
                 continue;
             uint32_t count = e->cf & COUNT_MASK;
-            if (e->last > d->newest)
+            /* an event dated in the future (a wrong clock) must not make
+             * every other aggregate look old */
+            if (e->last > d->newest && (time_t)e->last <= time(NULL) + 86400)
                 d->newest = e->last;
             sqlite3_bind_int64(d->put, 1, (sqlite3_int64)e->key);
             sqlite3_bind_int64(d->put, 2, e->id);
