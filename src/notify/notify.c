@@ -1263,6 +1263,25 @@ static size_t body_cb(char *p, size_t sz, size_t n, void *ud)
     return lia_buf_append(b, p, sz * n) == LIA_OK ? sz * n : 0;
 }
 
+/* A bearer token goes over plain HTTP only to this machine (tests, a local
+ * relay); to anyone else it would travel in clear text. */
+static int plain_http_remote(const char *url)
+{
+    static const char *const local[] = {"127.0.0.1", "localhost", "[::1]"};
+    const char *h = url + 7, *e;
+    if (strncmp(url, "http://", 7) != 0)
+        return 0;
+    e = *h == '[' ? strchr(h, ']') : h + strcspn(h, ":/");
+    if (!e)
+        return 1;
+    if (*h == '[')
+        e++;
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if ((size_t)(e - h) == strlen(local[i]) && strncmp(h, local[i], (size_t)(e - h)) == 0)
+            return 0;
+    return 1;
+}
+
 /* POST the objects of bundle b to the collection URL of ch, as a TAXII 2.1
  * envelope. LIA_OK when the server accepted every object (status 202,
  * failure_count 0); else LIA_ENET / LIA_EPARSE with the server's answer. */
@@ -1297,6 +1316,12 @@ static int push_envelope(const lia_channel *ch, const char *party_id, const lia_
              ch->value_len && ch->value[ch->value_len - 1] == '/' ? "" : "/");
     token_env(party_id, var, sizeof var);
     tok = getenv(var);
+    if (tok && *tok && plain_http_remote(url)) {
+        rc = lia_error_set(err, LIA_EINVAL, "channels", url, strlen(url),
+                           "refusing to send the API key in $%s over plain HTTP to another machine; use https",
+                           var);
+        goto out;
+    }
     if (!(c = curl_easy_init())) {
         rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "curl_easy_init failed");
         goto out;

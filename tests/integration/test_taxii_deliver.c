@@ -687,13 +687,41 @@ static void test_remote_push(void **state)
     assert_null(find(&out, "partner:cert-c", url));
 }
 
+/* A partner's key never travels over plain HTTP to another machine: the
+ * push is refused before any connection, recorded and retried. */
+static void test_token_never_over_http(void **state)
+{
+    char y[512];
+    lia_error err;
+    outcomes out;
+    const outcome *x;
+    size_t n;
+    (void)state;
+    lia_error_clear(&err);
+    snprintf(y, sizeof y,
+             "partners:\n  - id: cert-d\n    name: CERT D\n    countries: [KH]\n    agreement: true\n"
+             "    channels: [\"taxii:http://taxii.partner.invalid/api1/collections/in/\"]\n");
+    if (lia_party_import(st, LIA_PARTY_PARTNER, "yaml", y, strlen(y), &n, &err))
+        fail_msg("partner D: %s", err.reason);
+    ingest("e4.jsonl", "{\"source.ip\":\"192.0.2.90\",\"source.geolocation.cc\":\"KH\","
+                       "\"classification.type\":\"scanner\",\"tlp\":\"GREEN\"}\n");
+    setenv("LIAISON_TAXII_TOKEN_CERT_D", "secret-key-of-d", 1);
+    assert_int_not_equal(notify(&out), LIA_OK);
+    dump(&out);
+    x = must(&out, "partner:cert-d", "taxii:http://taxii.partner.invalid");
+    assert_string_equal(x->outcome, "failed");
+    if (!strstr(x->error, "plain HTTP") || strstr(x->error, "secret-key-of-d"))
+        fail_msg("error: %s", x->error);
+    unsetenv("LIAISON_TAXII_TOKEN_CERT_D");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deliver),         cmocka_unit_test(test_partner_reads_own),
         cmocka_unit_test(test_others_denied),   cmocka_unit_test(test_second_run_adds_nothing),
         cmocka_unit_test(test_failure_retried), cmocka_unit_test(test_channel_removed),
-        cmocka_unit_test(test_remote_push),
+        cmocka_unit_test(test_remote_push),     cmocka_unit_test(test_token_never_over_http),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);
