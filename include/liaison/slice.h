@@ -76,6 +76,21 @@ int lia_buf_printf(lia_buf *b, const char *fmt, ...) __attribute__((format(print
 int lia_buf_vprintf(lia_buf *b, const char *fmt, va_list ap);
 /* Append s as a JSON string literal (with quotes), escaping as RFC 8259. */
 int lia_buf_json_str(lia_buf *b, const char *s, size_t n);
+/* Append s as one CSV cell (RFC 4180): quoted, with quotes doubled, when it
+ * holds a comma, quote, CR or LF, begins or ends with a space, or begins
+ * with '#' (so readers that trim or skip comment lines keep it whole). */
+int lia_buf_csv(lia_buf *b, const char *s, size_t n);
+/* The value of hexadecimal digit c (either case), or -1. */
+static inline int lia_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 /* Always a valid C string ("" when empty). */
 static inline const char *lia_buf_cstr(const lia_buf *b) { return b->ptr ? b->ptr : ""; }
 

@@ -20,20 +20,6 @@ typedef struct out {
     uint64_t n;
 } out;
 
-static void csv_cell(lia_buf *b, const char *s, size_t n)
-{
-    if (n && (memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) || memchr(s, '\r', n))) {
-        lia_buf_putc(b, '"');
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] == '"')
-                lia_buf_putc(b, '"');
-            lia_buf_putc(b, s[i]);
-        }
-        lia_buf_putc(b, '"');
-    } else {
-        lia_buf_append(b, s, n);
-    }
-}
 
 static int print_event(void *ud, const lia_event *ev)
 {
@@ -58,7 +44,7 @@ static int print_event(void *ud, const lia_event *ev)
             size_t n = lia_event_text(ev, o->fields[i], tmp, sizeof tmp);
             if (o->fmt == OUT_CSV) {
                 lia_buf_putc(&o->line, ',');
-                csv_cell(&o->line, tmp, n);
+                lia_buf_csv(&o->line, tmp, n);
             } else {
                 char esc[160];
                 lia_escape(tmp, n, esc, 40);

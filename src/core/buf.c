@@ -174,3 +174,19 @@ int lia_buf_json_str(lia_buf *b, const char *s, size_t n)
     lia_buf_putc(b, '"');
     return b->err;
 }
+
+int lia_buf_csv(lia_buf *b, const char *s, size_t n)
+{
+    int rc = LIA_OK;
+    if (!n || !(memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) || memchr(s, '\r', n) ||
+                s[0] == ' ' || s[n - 1] == ' ' || s[0] == '#'))
+        return lia_buf_append(b, s, n);
+    rc |= lia_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            rc |= lia_buf_putc(b, '"');
+        rc |= lia_buf_putc(b, s[i]);
+    }
+    rc |= lia_buf_putc(b, '"');
+    return rc ? b->err : LIA_OK; /* the buffer keeps its first error */
+}

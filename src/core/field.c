@@ -38,16 +38,6 @@ static inline unsigned char to_upper(unsigned char c)
     return (c >= 'a' && c <= 'z') ? (unsigned char)(c - 32) : c;
 }
 
-static int hex_val(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = to_lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* ASCII case-insensitive equality of s[0..n) with a lower-case literal. */
 static int ieq(const char *s, size_t n, const char *lit, size_t litlen)
 {
@@ -265,7 +255,7 @@ static int parse_v6(const char *s, size_t n, uint8_t out[16], const char **why)
         size_t start = i;
         unsigned v = 0;
         int h;
-        while (i < n && (h = hex_val((unsigned char)s[i])) >= 0) {
+        while (i < n && (h = lia_hexval((unsigned char)s[i])) >= 0) {
             if (i - start >= 4) {
                 /* could still be an IPv4 tail such as 1.2.3.4 (never 5 digits) */
                 return fail(why, "group has more than 4 hex digits");

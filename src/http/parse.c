@@ -244,16 +244,6 @@ int lia_http_auth_parse(lia_slice value, lia_http_auth *out, const char **why)
     return LIA_EPARSE;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 int lia_http_url_decode(const char *s, size_t n, char *out, size_t outn, size_t *outlen)
 {
     size_t o = 0;
@@ -263,8 +253,8 @@ int lia_http_url_decode(const char *s, size_t n, char *out, size_t outn, size_t 
             int hi, lo;
             if (i + 2 >= n)
                 return LIA_EPARSE;
-            hi = hexval((unsigned char)s[i + 1]);
-            lo = hexval((unsigned char)s[i + 2]);
+            hi = lia_hexval((unsigned char)s[i + 1]);
+            lo = lia_hexval((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0)
                 return LIA_EPARSE;
             c = hi * 16 + lo;

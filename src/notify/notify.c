@@ -246,20 +246,6 @@ static void part(lia_buf *b, const char *bnd, const char *ctype, const char *fna
     b64_lines(b, data, n);
 }
 
-static void csv_cell(lia_buf *b, const char *s, size_t n)
-{
-    if (n && (memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) || memchr(s, '\r', n))) {
-        lia_buf_putc(b, '"');
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] == '"')
-                lia_buf_putc(b, '"');
-            lia_buf_putc(b, s[i]);
-        }
-        lia_buf_putc(b, '"');
-    } else {
-        lia_buf_append(b, s, n);
-    }
-}
 
 static void attachments(const digest *d, lia_buf *csv, lia_buf *js)
 {
@@ -277,7 +263,7 @@ static void attachments(const digest *d, lia_buf *csv, lia_buf *js)
         for (size_t k = 0; k < sizeof csv_fields / sizeof csv_fields[0]; k++) {
             size_t n = lia_event_text(ev, csv_fields[k], tmp, sizeof tmp);
             lia_buf_putc(csv, ',');
-            csv_cell(csv, tmp, n);
+            lia_buf_csv(csv, tmp, n);
         }
         lia_buf_puts(csv, "\r\n");
         lia_buf_reset(&one);

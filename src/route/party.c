@@ -983,27 +983,12 @@ int lia_party_csv_header(int kind, lia_buf *out)
     return out->err;
 }
 
-static void csv_cell(lia_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    if (strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[n - 1] == ' ' || s[0] == '#'))) {
-        lia_buf_putc(b, '"');
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] == '"')
-                lia_buf_putc(b, '"');
-            lia_buf_putc(b, s[i]);
-        }
-        lia_buf_putc(b, '"');
-    } else {
-        lia_buf_append(b, s, n);
-    }
-}
 
 int lia_party_to_csv(const lia_party *p, lia_buf *out)
 {
     lia_buf cell;
     lia_buf_init(&cell, LIA_MAX_CONFIG_FILE);
-    csv_cell(out, p->id);
+    lia_buf_csv(out, p->id, strlen(p->id));
     for (int f = 0; f < LIA_PF__COUNT; f++) {
         if (!lia_party_field_allowed(p->kind, f))
             continue;
@@ -1015,7 +1000,7 @@ int lia_party_to_csv(const lia_party *p, lia_buf *out)
             lia_buf_puts(&cell, p->f[f].v[i]);
         }
         lia_buf_putc(out, ',');
-        csv_cell(out, lia_buf_cstr(&cell));
+        lia_buf_csv(out, lia_buf_cstr(&cell), cell.len);
     }
     lia_buf_puts(out, "\r\n");
     lia_buf_free(&cell);

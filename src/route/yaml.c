@@ -80,17 +80,6 @@ const lia_ynode *lia__yaml_get(const lia_ynode *map, const char *key)
     return NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Parse one scalar at s[*pos..n). in_flow: stop plain scalars at , and ].
  * Creates a SCALAR node. */
 static int scalar(yp *y, uint32_t no, const char *s, size_t n, size_t *pos, int in_flow, lia_ynode **out)
@@ -130,7 +119,7 @@ static int scalar(yp *y, uint32_t no, const char *s, size_t n, size_t *pos, int 
                         goto out;
                     }
                     for (int k = 1; k <= 4; k++) {
-                        int h = hexval(s[i + (size_t)k]);
+                        int h = lia_hexval((unsigned char)s[i + (size_t)k]);
                         if (h < 0) {
                             rc = yerr(y, no, "bad \\u escape");
                             goto out;

@@ -134,17 +134,6 @@ void lia__liaison_ns(uint8_t ns[16])
     lia__uuid_parse(u, 36, ns);
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int lia__uuid_parse(const char *s, size_t n, uint8_t out[16])
 {
     size_t j = 0;
@@ -157,7 +146,7 @@ int lia__uuid_parse(const char *s, size_t n, uint8_t out[16])
             i++;
             continue;
         }
-        int a = hexv(s[i]), b = hexv(s[i + 1]);
+        int a = lia_hexval((unsigned char)s[i]), b = lia_hexval((unsigned char)s[i + 1]);
         if (a < 0 || b < 0)
             return -1;
         out[j++] = (uint8_t)(a << 4 | b);
