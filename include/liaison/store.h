@@ -118,5 +118,12 @@ int lia_store_check(lia_store *s, lia_error *err);
  * store (feeds registry, owners, partners ...). Returns the sqlite3* for the
  * SQLite backend, NULL otherwise. */
 void *lia_store_sqlite(lia_store *s);
+/* The same for a module that keeps its own tables (`who`: "accounts",
+ * "TAXII", ...): NULL, with "WHO needs the SQLite store" in err, for a
+ * store of another backend. */
+void *lia_store_sqlite_for(lia_store *s, const char *who, lia_error *err);
+/* err = LIA_ESTORE, "WHAT: SQLite's message" for the sqlite3 handle db;
+ * returns LIA_ESTORE. */
+int lia_sqlite_error(void *db, lia_error *err, const char *what);
 
 #endif

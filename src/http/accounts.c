@@ -56,22 +56,9 @@ const char *lia_org_kind_name(int k)
     return k >= 0 && k < 3 ? kinds[k] : "?";
 }
 
-static int dberr(sqlite3 *db, lia_error *err, const char *what)
-{
-    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s: %s", what, sqlite3_errmsg(db));
-}
-
-static sqlite3 *dbof(lia_store *s, lia_error *err)
-{
-    sqlite3 *db = lia_store_sqlite(s);
-    if (!db)
-        lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "accounts need the SQLite store");
-    return db;
-}
-
 int lia_accounts_init(lia_store *s, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     unsigned char key[crypto_generichash_KEYBYTES];
     int rc;
@@ -80,7 +67,7 @@ int lia_accounts_init(lia_store *s, lia_error *err)
     if (sodium_init() < 0)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium init failed");
     if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
-        return dberr(db, err, "create account tables");
+        return lia_sqlite_error(db, err, "create account tables");
     /* schema 2: an organisation may be linked to a party of the route
      * directory (acct_orgs.party: partner id, or owner id for a constituent).
      * Stores of schema 1 get the nullable column added in place. */
@@ -89,19 +76,19 @@ int lia_accounts_init(lia_store *s, lia_error *err)
                          "ALTER TABLE acct_orgs ADD COLUMN party TEXT;"
                          "UPDATE acct_meta SET v = '2' WHERE k = 'schema'",
                          NULL, NULL, NULL) != SQLITE_OK)
-            return dberr(db, err, "add acct_orgs.party");
+            return lia_sqlite_error(db, err, "add acct_orgs.party");
     }
     sqlite3_finalize(st);
     st = NULL;
     if (sqlite3_exec(db,
                      "CREATE INDEX IF NOT EXISTS acct_orgs_party ON acct_orgs(party) WHERE party IS NOT NULL",
                      NULL, NULL, NULL) != SQLITE_OK)
-        return dberr(db, err, "create account tables");
+        return lia_sqlite_error(db, err, "create account tables");
     randombytes_buf(key, sizeof key);
     if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO acct_secret VALUES(1, ?1)", -1, &st, NULL))
-        return dberr(db, err, "secret");
+        return lia_sqlite_error(db, err, "secret");
     sqlite3_bind_blob(st, 1, key, sizeof key, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(db, err, "create server secret");
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "create server secret");
     sqlite3_finalize(st);
     sodium_memzero(key, sizeof key);
     return rc;
@@ -129,7 +116,7 @@ static int valid_name(const char *n)
 int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
                          lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -143,7 +130,7 @@ int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceili
         return lia_error_set(err, LIA_EINVAL, "org", name, strlen(name), "bad kind or TLP ceiling");
     if (sqlite3_prepare_v2(db, "INSERT INTO acct_orgs(name, kind, tlp_ceiling, created) VALUES(?1,?2,?3,?4)",
                            -1, &st, NULL))
-        return dberr(db, err, "org add");
+        return lia_sqlite_error(db, err, "org add");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, kind);
     sqlite3_bind_int(st, 3, tlp_ceiling);
@@ -152,7 +139,7 @@ int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceili
     if (rc == SQLITE_CONSTRAINT)
         rc = lia_error_set(err, LIA_EEXIST, "org", name, strlen(name), "already exists");
     else if (rc != SQLITE_DONE)
-        rc = dberr(db, err, "org add");
+        rc = lia_sqlite_error(db, err, "org add");
     else {
         if (id)
             *id = sqlite3_last_insert_rowid(db);
@@ -165,7 +152,7 @@ int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceili
 static int find_id(lia_store *s, const char *sql, const char *name, const char *what, int64_t *id,
                    lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -173,7 +160,7 @@ static int find_id(lia_store *s, const char *sql, const char *name, const char *
     if ((rc = lia_accounts_init(s, err)))
         return rc;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
-        return dberr(db, err, what);
+        return lia_sqlite_error(db, err, what);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -182,7 +169,7 @@ static int find_id(lia_store *s, const char *sql, const char *name, const char *
     } else if (rc == SQLITE_DONE) {
         rc = lia_error_set(err, LIA_ENOTFOUND, what, name, strlen(name), "no such %s", what);
     } else {
-        rc = dberr(db, err, what);
+        rc = lia_sqlite_error(db, err, what);
     }
     sqlite3_finalize(st);
     return rc;
@@ -195,7 +182,7 @@ int lia_accounts_org_find(lia_store *s, const char *name, int64_t *id, lia_error
 
 int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -204,7 +191,7 @@ int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error
         return rc;
     if (sqlite3_prepare_v2(db, "SELECT id, kind, tlp_ceiling, party FROM acct_orgs WHERE name = ?1", -1, &st,
                            NULL))
-        return dberr(db, err, "org");
+        return lia_sqlite_error(db, err, "org");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -218,7 +205,7 @@ int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error
     } else if (rc == SQLITE_DONE) {
         rc = lia_error_set(err, LIA_ENOTFOUND, "org", name, strlen(name), "no such org");
     } else {
-        rc = dberr(db, err, "org");
+        rc = lia_sqlite_error(db, err, "org");
     }
     sqlite3_finalize(st);
     return rc;
@@ -226,7 +213,7 @@ int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error
 
 int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     int64_t id;
     int rc, kind = -1;
@@ -238,7 +225,7 @@ int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, l
         return lia_error_set(err, LIA_EINVAL, "party", party_id, strlen(party_id),
                              "a party id has 1 to 64 characters");
     if (sqlite3_prepare_v2(db, "SELECT kind FROM acct_orgs WHERE id = ?1", -1, &st, NULL))
-        return dberr(db, err, "org link");
+        return lia_sqlite_error(db, err, "org link");
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) == SQLITE_ROW)
         kind = sqlite3_column_int(st, 0);
@@ -249,13 +236,13 @@ int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, l
                              "our own team is not a party of the route directory; link a partner or"
                              " constituent organisation");
     if (sqlite3_prepare_v2(db, "UPDATE acct_orgs SET party = ?2 WHERE id = ?1", -1, &st, NULL))
-        return dberr(db, err, "org link");
+        return lia_sqlite_error(db, err, "org link");
     sqlite3_bind_int64(st, 1, id);
     if (party_id)
         sqlite3_bind_text(st, 2, party_id, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 2);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(db, err, "org link");
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "org link");
     sqlite3_finalize(st);
     return rc;
 }
@@ -263,7 +250,7 @@ int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, l
 int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia_accounts_org_cb cb, void *ud,
                                lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     int rc, step;
     if (!db)
@@ -272,14 +259,14 @@ int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia
         return rc;
     if (sqlite3_prepare_v2(db, "SELECT id, name FROM acct_orgs WHERE party = ?1 AND kind = ?2 ORDER BY id",
                            -1, &st, NULL))
-        return dberr(db, err, "orgs of party");
+        return lia_sqlite_error(db, err, "orgs of party");
     sqlite3_bind_text(st, 1, party_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, kind);
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         if ((rc = cb(ud, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1))))
             break;
     if (rc == LIA_OK && step != SQLITE_DONE)
-        rc = dberr(db, err, "orgs of party");
+        rc = lia_sqlite_error(db, err, "orgs of party");
     sqlite3_finalize(st);
     return rc;
 }
@@ -287,7 +274,7 @@ int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia
 int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
                           int64_t *id, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     char hash[crypto_pwhash_STRBYTES];
     int64_t org_id;
@@ -312,7 +299,7 @@ int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int r
                            "INSERT INTO acct_users(org_id, name, role, pwhash, created)"
                            " VALUES(?1,?2,?3,?4,?5)",
                            -1, &st, NULL))
-        return dberr(db, err, "user add");
+        return lia_sqlite_error(db, err, "user add");
     sqlite3_bind_int64(st, 1, org_id);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, role);
@@ -325,7 +312,7 @@ int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int r
     if (rc == SQLITE_CONSTRAINT)
         rc = lia_error_set(err, LIA_EEXIST, "user", name, strlen(name), "already exists");
     else if (rc != SQLITE_DONE)
-        rc = dberr(db, err, "user add");
+        rc = lia_sqlite_error(db, err, "user add");
     else {
         if (id)
             *id = sqlite3_last_insert_rowid(db);
@@ -340,7 +327,7 @@ static int key_hash(sqlite3 *db, const char *token, unsigned char out[32], lia_e
     sqlite3_stmt *st = NULL;
     int rc = LIA_OK;
     if (sqlite3_prepare_v2(db, "SELECT key FROM acct_secret WHERE id = 1", -1, &st, NULL))
-        return dberr(db, err, "secret");
+        return lia_sqlite_error(db, err, "secret");
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == crypto_generichash_KEYBYTES)
         crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), sqlite3_column_blob(st, 0),
                            crypto_generichash_KEYBYTES);
@@ -353,7 +340,7 @@ static int key_hash(sqlite3 *db, const char *token, unsigned char out[32], lia_e
 int lia_accounts_key_add(lia_store *s, const char *user, double rate, double burst,
                          char token_out[LIA_KEY_TOKEN_MAX], int64_t *id, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     unsigned char rnd[32], h[32];
     char tok[LIA_KEY_TOKEN_MAX];
@@ -375,7 +362,7 @@ int lia_accounts_key_add(lia_store *s, const char *user, double rate, double bur
                            "INSERT INTO acct_keys(user_id, hash, hint, rate, burst, created)"
                            " VALUES(?1,?2,?3,?4,?5,?6)",
                            -1, &st, NULL)) {
-        rc = dberr(db, err, "key add");
+        rc = lia_sqlite_error(db, err, "key add");
         goto out;
     }
     sqlite3_bind_int64(st, 1, uid);
@@ -385,7 +372,7 @@ int lia_accounts_key_add(lia_store *s, const char *user, double rate, double bur
     sqlite3_bind_double(st, 5, burst);
     sqlite3_bind_int64(st, 6, now_s());
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = dberr(db, err, "key add");
+        rc = lia_sqlite_error(db, err, "key add");
         goto out;
     }
     if (id)
@@ -399,7 +386,7 @@ out:
 
 int lia_accounts_key_revoke(lia_store *s, int64_t key_id, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -408,11 +395,11 @@ int lia_accounts_key_revoke(lia_store *s, int64_t key_id, lia_error *err)
         return rc;
     if (sqlite3_prepare_v2(db, "UPDATE acct_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", -1, &st,
                            NULL))
-        return dberr(db, err, "revoke");
+        return lia_sqlite_error(db, err, "revoke");
     sqlite3_bind_int64(st, 1, key_id);
     sqlite3_bind_int64(st, 2, now_s());
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = dberr(db, err, "revoke");
+        rc = lia_sqlite_error(db, err, "revoke");
     else if (sqlite3_changes(db) == 0)
         rc = lia_error_set(err, LIA_ENOTFOUND, "key", NULL, 0, "no such key %lld, or already revoked",
                            (long long)key_id);
@@ -438,7 +425,7 @@ static void fill_principal(sqlite3_stmt *st, lia_principal *p)
 int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
                             lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     char sql[512];
     int rc;
@@ -450,7 +437,7 @@ int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password
              " WHERE u.name = ?1",
              principal_cols);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
-        return dberr(db, err, "auth");
+        return lia_sqlite_error(db, err, "auth");
     sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
@@ -474,7 +461,7 @@ out:
 
 int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     unsigned char h[32];
     char sql[512];
@@ -491,7 +478,7 @@ int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out,
              " WHERE k.hash = ?1",
              principal_cols);
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
-        return dberr(db, err, "auth");
+        return lia_sqlite_error(db, err, "auth");
     sqlite3_bind_blob(st, 1, h, sizeof h, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
         rc = lia_error_set(err, LIA_EAUTH, "token", NULL, 0, "unknown API key");
@@ -513,7 +500,7 @@ int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out,
 
 int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     char line[512];
     int rc;
@@ -530,7 +517,7 @@ int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error
         return rc;
     for (int t = 0; t < 3; t++) {
         if (sqlite3_prepare_v2(db, sql[t], -1, &st, NULL))
-            return dberr(db, err, "list");
+            return lia_sqlite_error(db, err, "list");
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (t == 0)
                 snprintf(line, sizeof line, "org  %lld %s kind=%s tlp-ceiling=%s%s%s",

@@ -55,19 +55,6 @@ static const char schema[] =
     "  last_added INTEGER,"
     "  next TEXT, updated INTEGER NOT NULL);";
 
-static int dberr(sqlite3 *db, lia_error *err, const char *what)
-{
-    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s: %s", what, sqlite3_errmsg(db));
-}
-
-static sqlite3 *dbof(lia_store *s, lia_error *err)
-{
-    sqlite3 *db = lia_store_sqlite(s);
-    if (!db)
-        lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "TAXII needs the SQLite store");
-    return db;
-}
-
 static void sql_tlp_allows(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
@@ -77,13 +64,13 @@ static void sql_tlp_allows(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 int lia_taxii_init(lia_store *s, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     char *msg = NULL;
     if (!db)
         return LIA_EUNSUPPORTED;
     if (sqlite3_create_function(db, "lia_tlp_allows", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                 sql_tlp_allows, NULL, NULL) != SQLITE_OK)
-        return dberr(db, err, "register TLP policy");
+        return lia_sqlite_error(db, err, "register TLP policy");
     if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
         int rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "create TAXII tables: %s", msg ? msg : "?");
         sqlite3_free(msg);
@@ -102,7 +89,7 @@ static int64_t now_us(void)
 static int exec(sqlite3 *db, const char *sql, lia_error *err)
 {
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return dberr(db, err, sql);
+        return lia_sqlite_error(db, err, sql);
     return LIA_OK;
 }
 
@@ -115,7 +102,7 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
 int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title, const char *description,
                            uint64_t max_content_length, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -128,19 +115,19 @@ int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title, co
                            " ON CONFLICT(name) DO UPDATE SET title = ?2, description = ?3,"
                            " max_content_length = ?4",
                            -1, &st, NULL) != SQLITE_OK)
-        return dberr(db, err, "prepare api root");
+        return lia_sqlite_error(db, err, "prepare api root");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, title ? title : name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, description ? description : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)(max_content_length ? max_content_length : LIA_HTTP_MAX_BODY));
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(db, err, "add api root");
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "add api root");
     sqlite3_finalize(st);
     return rc;
 }
 
 int lia_taxii_api_root_ensure(lia_store *s, const char *name, const char *title, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -149,11 +136,11 @@ int lia_taxii_api_root_ensure(lia_store *s, const char *name, const char *title,
         return lia_error_set(err, LIA_EINVAL, "api_root", name, name ? strlen(name) : 0,
                              "an API root name is one path segment");
     if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO taxii_api_roots VALUES(?1, ?2, '', ?3)", -1, &st, NULL))
-        return dberr(db, err, "prepare api root");
+        return lia_sqlite_error(db, err, "prepare api root");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, title ? title : name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)LIA_HTTP_MAX_BODY);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(db, err, "add api root");
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "add api root");
     sqlite3_finalize(st);
     return rc;
 }
@@ -161,7 +148,7 @@ int lia_taxii_api_root_ensure(lia_store *s, const char *name, const char *title,
 int lia_taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const char *id, int *yes,
                             lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     int step;
     if (!db)
@@ -169,13 +156,13 @@ int lia_taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const c
     if (sqlite3_prepare_v2(db,
                            "SELECT 1 FROM taxii_objects WHERE coll = ?1 AND id = ?2 AND deleted = 0 LIMIT 1",
                            -1, &st, NULL))
-        return dberr(db, err, "object lookup");
+        return lia_sqlite_error(db, err, "object lookup");
     sqlite3_bind_int64(st, 1, c->rowid);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     step = sqlite3_step(st);
     sqlite3_finalize(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return dberr(db, err, "object lookup");
+        return lia_sqlite_error(db, err, "object lookup");
     *yes = step == SQLITE_ROW;
     return LIA_OK;
 }
@@ -191,7 +178,7 @@ void lia_taxii_collection_defaults(lia_taxii_collection *c)
 
 int lia_taxii_collection_add(lia_store *s, lia_taxii_collection *c, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -205,7 +192,7 @@ int lia_taxii_collection_add(lia_store *s, lia_taxii_collection *c, lia_error *e
                            " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
                            " WHERE EXISTS(SELECT 1 FROM taxii_api_roots WHERE name = ?1)",
                            -1, &st, NULL) != SQLITE_OK)
-        return dberr(db, err, "prepare collection");
+        return lia_sqlite_error(db, err, "prepare collection");
     sqlite3_bind_text(st, 1, c->api_root, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, c->title[0] ? c->title : c->id, -1, SQLITE_STATIC);
@@ -220,7 +207,7 @@ int lia_taxii_collection_add(lia_store *s, lia_taxii_collection *c, lia_error *e
         rc = lia_error_set(err, LIA_EEXIST, "collection", c->id, strlen(c->id),
                            "already exists in API root %s", c->api_root);
     else if (rc != SQLITE_DONE)
-        rc = dberr(db, err, "add collection");
+        rc = lia_sqlite_error(db, err, "add collection");
     else if (sqlite3_changes(db) == 0)
         rc = lia_error_set(err, LIA_ENOTFOUND, "api_root", c->api_root, strlen(c->api_root),
                            "no such API root (liaison taxii root-add)");
@@ -235,7 +222,7 @@ int lia_taxii_collection_add(lia_store *s, lia_taxii_collection *c, lia_error *e
 int lia_taxii_collection_get(lia_store *s, const char *api_root, const char *id, lia_taxii_collection *out,
                              lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -245,7 +232,7 @@ int lia_taxii_collection_get(lia_store *s, const char *api_root, const char *id,
                            " default_tlp, own_write, allow_read, allow_write FROM"
                            " taxii_collections WHERE api_root = ?1 AND id = ?2",
                            -1, &st, NULL) != SQLITE_OK)
-        return dberr(db, err, "prepare collection get");
+        return lia_sqlite_error(db, err, "prepare collection get");
     sqlite3_bind_text(st, 1, api_root, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -265,7 +252,7 @@ int lia_taxii_collection_get(lia_store *s, const char *api_root, const char *id,
         rc = lia_error_set(err, LIA_ENOTFOUND, "collection", id, strlen(id),
                            "no such collection in API root %s", api_root);
     } else {
-        rc = dberr(db, err, "collection get");
+        rc = lia_sqlite_error(db, err, "collection get");
     }
     sqlite3_finalize(st);
     return rc;
@@ -275,7 +262,7 @@ int lia_taxii_grant(lia_store *s, const char *api_root, const char *coll_id, int
                     int can_write, lia_error *err)
 {
     lia_taxii_collection c;
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -284,12 +271,12 @@ int lia_taxii_grant(lia_store *s, const char *api_root, const char *coll_id, int
         return rc;
     if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_access VALUES(?1, ?2, ?3, ?4)", -1, &st, NULL) !=
         SQLITE_OK)
-        return dberr(db, err, "prepare grant");
+        return lia_sqlite_error(db, err, "prepare grant");
     sqlite3_bind_int64(st, 1, c.rowid);
     sqlite3_bind_int64(st, 2, org_id);
     sqlite3_bind_int(st, 3, can_read != 0);
     sqlite3_bind_int(st, 4, can_write != 0);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(db, err, "grant");
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "grant");
     sqlite3_finalize(st);
     return rc;
 }
@@ -368,11 +355,11 @@ static int refresh_latest(sqlite3 *db, int64_t coll, const char *id, lia_error *
     };
     for (int i = 0; i < 2 && rc == LIA_OK; i++) {
         if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK)
-            return dberr(db, err, "prepare latest");
+            return lia_sqlite_error(db, err, "prepare latest");
         sqlite3_bind_int64(st, 1, coll);
         sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = dberr(db, err, "update latest");
+            rc = lia_sqlite_error(db, err, "update latest");
         sqlite3_finalize(st);
     }
     return rc;
@@ -401,7 +388,7 @@ static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, int
                            " date_added = excluded.date_added, body = excluded.body,"
                            " tlp = excluded.tlp, org_id = excluded.org_id WHERE deleted = 1",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = dberr(db, err, "prepare object insert");
+        rc = lia_sqlite_error(db, err, "prepare object insert");
         goto out;
     }
     sqlite3_bind_int64(st, 1, c->rowid);
@@ -415,7 +402,7 @@ static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, int
     sqlite3_bind_int64(st, 9, org_id);
     sqlite3_bind_text(st, 10, body, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = dberr(db, err, "insert object");
+        rc = lia_sqlite_error(db, err, "insert object");
         goto out;
     }
     *added = sqlite3_changes(db) > 0;
@@ -431,7 +418,7 @@ int lia_taxii_collection_add_object(lia_store *s, const char *api_root, const ch
                                     size_t n, int tlp, int64_t org_id, int64_t date_added_us, lia_error *err)
 {
     lia_taxii_collection c;
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     json_error_t je;
     json_t *o = NULL;
     objinfo oi;
@@ -467,7 +454,7 @@ struct lia_taxii_bulk {
 
 int lia_taxii_bulk_begin(lia_store *s, int64_t coll_rowid, lia_taxii_bulk **out, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     lia_taxii_bulk *b;
     if (!db)
         return LIA_EUNSUPPORTED;
@@ -479,7 +466,7 @@ int lia_taxii_bulk_begin(lia_store *s, int64_t coll_rowid, lia_taxii_bulk **out,
                            "INSERT INTO taxii_objects(coll, id, type, version, version_text, spec,"
                            " date_added, tlp, latest, body) VALUES(?1,?2,?3,?4,?5,2,?6,?7,1,?8)",
                            -1, &b->ins, NULL) != SQLITE_OK) {
-        int rc = dberr(db, err, "prepare bulk");
+        int rc = lia_sqlite_error(db, err, "prepare bulk");
         free(b);
         return rc;
     }
@@ -518,7 +505,7 @@ int lia_taxii_bulk_add(lia_taxii_bulk *b, const char *id, const char *type, int6
     int rc = sqlite3_step(b->ins);
     sqlite3_reset(b->ins);
     if (rc != SQLITE_DONE)
-        return dberr(b->db, err, "bulk insert");
+        return lia_sqlite_error(b->db, err, "bulk insert");
     if (++b->n % 100000 == 0 && (exec(b->db, "COMMIT", err) || exec(b->db, "BEGIN", err)))
         return LIA_ESTORE;
     return LIA_OK;
@@ -661,7 +648,7 @@ static int prepare(sqlite3 *db, qb *q, sqlite3_stmt **st, lia_error *err)
     if (q->sql.err)
         return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "query too long");
     if (sqlite3_prepare_v2(db, lia_buf_cstr(&q->sql), -1, st, NULL) != SQLITE_OK)
-        return dberr(db, err, "prepare TAXII query");
+        return lia_sqlite_error(db, err, "prepare TAXII query");
     for (int i = 0; i < q->nb; i++) {
         if (q->kind[i] == 0)
             sqlite3_bind_int64(*st, i + 1, q->iv[i]);
@@ -689,7 +676,7 @@ int lia_taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, const
                     const lia_taxii_filter *f, const lia_taxii_reader *r, lia_buf *out, lia_taxii_page *pg,
                     lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     qb q;
     uint64_t hash;
@@ -764,7 +751,7 @@ int lia_taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, const
         pg->count++;
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        rc = dberr(db, err, "TAXII query");
+        rc = lia_sqlite_error(db, err, "TAXII query");
         goto out;
     }
     lia_buf_puts(out, "]}");
@@ -796,7 +783,7 @@ out:
 int lia__taxii_object_visible(lia_store *s, const lia_taxii_collection *c, const char *object_id,
                               const lia_taxii_reader *r, int *yes, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     lia_taxii_filter f;
     qb q;
@@ -817,7 +804,7 @@ int lia__taxii_object_visible(lia_store *s, const lia_taxii_collection *c, const
         if (step == SQLITE_ROW || step == SQLITE_DONE)
             *yes = step == SQLITE_ROW;
         else
-            rc = dberr(db, err, "visible");
+            rc = lia_sqlite_error(db, err, "visible");
     }
     sqlite3_finalize(st);
     lia_buf_free(&q.sql);
@@ -827,7 +814,7 @@ int lia__taxii_object_visible(lia_store *s, const lia_taxii_collection *c, const
 int lia__taxii_delete(lia_store *s, const lia_taxii_collection *c, const char *object_id,
                       const lia_taxii_filter *fin, int64_t *n, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     lia_taxii_filter f = *fin;
     qb q;
@@ -854,7 +841,7 @@ int lia__taxii_delete(lia_store *s, const lia_taxii_collection *c, const char *o
         goto out;
     if ((rc = prepare(db, &q, &st, err)) == LIA_OK) {
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = dberr(db, err, "delete");
+            rc = lia_sqlite_error(db, err, "delete");
         else
             *n = sqlite3_changes(db);
     }
@@ -871,7 +858,7 @@ out:
 
 int lia__taxii_discovery_get(lia_store *s, lia__taxii_discovery *d, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     memset(d, 0, sizeof *d);
     snprintf(d->title, sizeof d->title, "Liaison TAXII 2.1 server");
@@ -879,7 +866,7 @@ int lia__taxii_discovery_get(lia_store *s, lia__taxii_discovery *d, lia_error *e
         return LIA_EUNSUPPORTED;
     if (sqlite3_prepare_v2(db, "SELECT title, description, contact, default_root FROM taxii_discovery", -1,
                            &st, NULL) != SQLITE_OK)
-        return dberr(db, err, "discovery");
+        return lia_sqlite_error(db, err, "discovery");
     if (sqlite3_step(st) == SQLITE_ROW) {
         copy_col(d->title, sizeof d->title, st, 0);
         copy_col(d->description, sizeof d->description, st, 1);
@@ -892,13 +879,13 @@ int lia__taxii_discovery_get(lia_store *s, lia__taxii_discovery *d, lia_error *e
 
 int lia__taxii_api_root_names(lia_store *s, lia_buf *out, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     int first = 1;
     if (!db)
         return LIA_EUNSUPPORTED;
     if (sqlite3_prepare_v2(db, "SELECT name FROM taxii_api_roots ORDER BY name", -1, &st, NULL))
-        return dberr(db, err, "api roots");
+        return lia_sqlite_error(db, err, "api roots");
     lia_buf_putc(out, '[');
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *nm = (const char *)sqlite3_column_text(st, 0);
@@ -914,7 +901,7 @@ int lia__taxii_api_root_names(lia_store *s, lia_buf *out, lia_error *err)
 
 int lia__taxii_api_root_json(lia_store *s, const char *name, lia_buf *out, uint64_t *max_len, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -923,7 +910,7 @@ int lia__taxii_api_root_json(lia_store *s, const char *name, lia_buf *out, uint6
                            "SELECT title, description, max_content_length FROM taxii_api_roots"
                            " WHERE name = ?1",
                            -1, &st, NULL))
-        return dberr(db, err, "api root");
+        return lia_sqlite_error(db, err, "api root");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(st, 0);
@@ -1003,14 +990,14 @@ int lia__taxii_collection_json(lia_store *s, const lia_taxii_collection *c, cons
 int lia__taxii_collections_json(lia_store *s, const char *root, const lia_principal *p, lia_buf *out,
                                 lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     int first = 1;
     if (!db)
         return LIA_EUNSUPPORTED;
     if (sqlite3_prepare_v2(db, "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY rowid", -1, &st,
                            NULL))
-        return dberr(db, err, "collections");
+        return lia_sqlite_error(db, err, "collections");
     sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
     lia_buf_puts(out, "{\"collections\":[");
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -1043,7 +1030,7 @@ static int status_put(sqlite3 *db, const char *id, const char *root, const char 
     int rc;
     if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_status VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1,
                            &st, NULL))
-        return dberr(db, err, "status");
+        return lia_sqlite_error(db, err, "status");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
@@ -1053,14 +1040,14 @@ static int status_put(sqlite3 *db, const char *id, const char *root, const char 
     sqlite3_bind_int64(st, 7, fail);
     sqlite3_bind_int64(st, 8, pend);
     sqlite3_bind_text(st, 9, detail, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(db, err, "status put");
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "status put");
     sqlite3_finalize(st);
     return rc;
 }
 
 int lia__taxii_status_json(lia_store *s, const char *root, const char *id, lia_buf *out, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
     int rc;
     if (!db)
@@ -1069,7 +1056,7 @@ int lia__taxii_status_json(lia_store *s, const char *root, const char *id, lia_b
                            "SELECT status, request_ts, total, success, failure, pending, detail"
                            " FROM taxii_status WHERE api_root = ?1 AND id = ?2",
                            -1, &st, NULL))
-        return dberr(db, err, "status get");
+        return lia_sqlite_error(db, err, "status get");
     sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -1111,7 +1098,7 @@ static void status_entry(json_t *arr, const char *id, const char *version, const
 int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_principal *p, const char *body,
                     size_t n, lia_buf *out, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     json_error_t je;
     json_t *env = NULL, *objs, *succ = json_array(), *fail = json_array(), *det = json_object();
     unsigned char rnd[16];
@@ -1253,7 +1240,7 @@ static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *
 
 int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stats *st, lia_error *err)
 {
-    sqlite3 *db = dbof(s, err);
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     json_error_t je;
     json_t *root = NULL, *v;
     const char *key;
@@ -1293,7 +1280,7 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
                 sqlite3_bind_text(q, 3, jstr(v, "contact"), -1, SQLITE_STATIC);
                 sqlite3_bind_text(q, 4, defroot, -1, SQLITE_STATIC);
                 if (sqlite3_step(q) != SQLITE_DONE)
-                    rc = dberr(db, err, "discovery");
+                    rc = lia_sqlite_error(db, err, "discovery");
             }
             sqlite3_finalize(q);
             if (rc)

@@ -88,11 +88,6 @@ static int64_t wall_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int dberr(sqlite3 *db, lia_error *err, const char *what)
-{
-    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s: %s", what, sqlite3_errmsg(db));
-}
-
 /* ---- one digest ---- */
 
 typedef struct digest {
@@ -605,7 +600,7 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, const char *cha
     int64_t reason_id = 0;
     int rc = LIA_OK, sent = strcmp(outcome, "sent") == 0;
     if (!in_tx && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
-        return dberr(db, err, "recording a notification");
+        return lia_sqlite_error(db, err, "recording a notification");
     if (sqlite3_prepare_v2(
             db,
             "INSERT INTO notification(recipient,rcpt_to,at,message_id,events,outcome,attempts,error,"
@@ -624,7 +619,7 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, const char *cha
                            "UPDATE route_decision SET verdict=2, reason=? WHERE event_id=? AND recipient=?"
                            " AND notification_id IS NULL",
                            -1, &deny, NULL)) {
-        rc = dberr(db, err, "recording a notification");
+        rc = lia_sqlite_error(db, err, "recording a notification");
         goto out;
     }
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
@@ -641,7 +636,7 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, const char *cha
     sqlite3_bind_int64(st, 12, (sqlite3_int64)bytes);
     sqlite3_bind_text(st, 13, channel, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = dberr(db, err, "recording a notification");
+        rc = lia_sqlite_error(db, err, "recording a notification");
         goto out;
     }
     *nid = sqlite3_last_insert_rowid(db);
@@ -650,7 +645,7 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, const char *cha
         sqlite3_bind_int64(ev, 1, *nid);
         sqlite3_bind_int64(ev, 2, d->ids[i]);
         if (sqlite3_step(ev) != SQLITE_DONE) {
-            rc = dberr(db, err, "recording a notification");
+            rc = lia_sqlite_error(db, err, "recording a notification");
             goto out;
         }
         if (!sent)
@@ -661,7 +656,7 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, const char *cha
         sqlite3_bind_text(dl, 3, channel, -1, SQLITE_STATIC);
         sqlite3_bind_int64(dl, 4, *nid);
         if (sqlite3_step(dl) != SQLITE_DONE) {
-            rc = dberr(db, err, "recording a notification");
+            rc = lia_sqlite_error(db, err, "recording a notification");
             goto out;
         }
         sqlite3_reset(upd);
@@ -672,7 +667,7 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, const char *cha
         sqlite3_bind_text(upd, 5, lia_buf_cstr(&req->json), -1, SQLITE_STATIC);
         sqlite3_bind_int64(upd, 6, (sqlite3_int64)(req->n ? req->n : 1));
         if (sqlite3_step(upd) != SQLITE_DONE) {
-            rc = dberr(db, err, "recording a notification");
+            rc = lia_sqlite_error(db, err, "recording a notification");
             goto out;
         }
     }
@@ -689,7 +684,7 @@ static int record(sqlite3 *db, const char *rcpt, const char *to, const char *cha
         sqlite3_bind_int64(deny, 2, d->withheld[i]);
         sqlite3_bind_text(deny, 3, rcpt, -1, SQLITE_STATIC);
         if (sqlite3_step(deny) != SQLITE_DONE) {
-            rc = dberr(db, err, "recording a notification");
+            rc = lia_sqlite_error(db, err, "recording a notification");
             goto out;
         }
     }
@@ -711,7 +706,7 @@ static int last_sent(sqlite3 *db, const char *rcpt, int64_t *at, lia_error *err)
                            "SELECT coalesce(max(at),0) FROM notification WHERE recipient=? AND outcome='sent'"
                            " AND channel='email'",
                            -1, &st, NULL))
-        return dberr(db, err, "reading notifications");
+        return lia_sqlite_error(db, err, "reading notifications");
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
     *at = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
@@ -732,7 +727,7 @@ static int gather(lia_store *s, sqlite3 *db, digest *d, const char *rcpt, const 
                            " WHERE x.recipient=?1 AND x.channel=?3 AND x.event_id=r.event_id)"
                            " ORDER BY event_id LIMIT ?2",
                            -1, &st, NULL))
-        return dberr(db, err, "reading route decisions");
+        return lia_sqlite_error(db, err, "reading route decisions");
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, LIA_MAX_DIGEST_EVENTS);
     sqlite3_bind_text(st, 3, channel, -1, SQLITE_STATIC);
@@ -788,7 +783,7 @@ static int gather(lia_store *s, sqlite3 *db, digest *d, const char *rcpt, const 
         d->ids[d->n++] = id;
     }
     if (rc == LIA_OK && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = dberr(db, err, "reading route decisions");
+        rc = lia_sqlite_error(db, err, "reading route decisions");
     sqlite3_finalize(st);
     lia_event_free(&raw);
     return rc;
@@ -1443,7 +1438,7 @@ static int taxii_delivery(lia_store *s, sqlite3 *db, const lia_route *rt, const 
         /* our own server, one transaction: the objects, the grants and the
          * record, or nothing */
         if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
-            rc = dberr(db, err, "TAXII delivery");
+            rc = lia_sqlite_error(db, err, "TAXII delivery");
             goto out;
         }
         rc = ensure_collection(s, d.p, ch, &c, &e);
@@ -1482,7 +1477,7 @@ static int taxii_delivery(lia_store *s, sqlite3 *db, const lia_route *rt, const 
         rc = record(db, rcpt, key, key, req, local, now, bundle_id, &d, "sent", 1, res.error, 0, 0, "",
                     bundle.len, &nid, err);
         if (local && rc == LIA_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
-            rc = dberr(db, err, "TAXII delivery");
+            rc = lia_sqlite_error(db, err, "TAXII delivery");
         if (local && rc) {
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             goto out;
@@ -1536,13 +1531,13 @@ static int settle(sqlite3 *db, const char *rcpt, const chset *req, int64_t now, 
             " (SELECT count(*) FROM notification_delivery x WHERE x.recipient=?1"
             " AND x.event_id=r.event_id AND x.channel IN (SELECT value FROM json_each(?2))) >= ?4",
             -1, &st, NULL))
-        return dberr(db, err, "recording a notification");
+        return lia_sqlite_error(db, err, "recording a notification");
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, lia_buf_cstr(&req->json), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)(req->n ? req->n : 1));
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = dberr(db, err, "recording a notification");
+        rc = lia_sqlite_error(db, err, "recording a notification");
     sqlite3_finalize(st);
     return rc;
 }
@@ -1652,7 +1647,7 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
                            " AND notification_id IS NULL AND (?1 IS NULL OR recipient=?1)"
                            " GROUP BY recipient ORDER BY recipient",
                            -1, &st, NULL)) {
-        rc = dberr(db, err, "reading route decisions");
+        rc = lia_sqlite_error(db, err, "reading route decisions");
         goto out;
     }
     if (o->only)
@@ -1672,7 +1667,7 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
         }
     }
     if (step != SQLITE_DONE) {
-        rc = dberr(db, err, "reading route decisions");
+        rc = lia_sqlite_error(db, err, "reading route decisions");
         goto out;
     }
     sqlite3_finalize(st);
@@ -1751,7 +1746,7 @@ int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *u
             "SELECT id,recipient,rcpt_to,message_id,outcome,error,language,at,events,attempts,signed,"
             "encrypted,channel FROM notification ORDER BY id DESC LIMIT ?",
             -1, &st, NULL))
-        return dberr(db, err, "reading notifications");
+        return lia_sqlite_error(db, err, "reading notifications");
     sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         lia_notification n = {
@@ -1773,7 +1768,7 @@ int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *u
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = dberr(db, err, "reading notifications");
+        rc = lia_sqlite_error(db, err, "reading notifications");
     sqlite3_finalize(st);
     return rc;
 }

@@ -880,3 +880,8 @@ const lia_store_backend lia_store_sqlite_backend = {
     .check = sq_check,
     .native = sq_native,
 };
+
+int lia_sqlite_error(void *db, lia_error *err, const char *what)
+{
+    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s: %s", what, sqlite3_errmsg(db));
+}

@@ -51,6 +51,13 @@ void lia_store_close(lia_store *s)
 int lia_store_schema_version(lia_store *s) { return s->be->schema_version(s->impl); }
 const char *lia_store_archive_dir(lia_store *s) { return s->archive_dir; }
 void *lia_store_sqlite(lia_store *s) { return s->be->native ? s->be->native(s->impl) : NULL; }
+void *lia_store_sqlite_for(lia_store *s, const char *who, lia_error *err)
+{
+    void *db = lia_store_sqlite(s);
+    if (!db)
+        lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "%s needs the SQLite store", who);
+    return db;
+}
 
 int lia_store_report_begin(lia_store *s, lia_report *r, lia_error *err)
 {
