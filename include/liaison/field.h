@@ -167,6 +167,9 @@ int lia_parse_cidr(const char *s, size_t n, lia_ip *out, const char **why);
 int lia_parse_asn(const char *s, size_t n, uint32_t *out, const char **why);
 int lia_parse_port(const char *s, size_t n, uint16_t *out, const char **why);
 int lia_parse_int(const char *s, size_t n, int64_t *out, const char **why);
+/* A duration: digits, then s, m, h or d (none: seconds), e.g. 90s, 15m, 6h,
+ * 1d; *secs from 1 second to LIA_MAX_DURATION_DAYS days. */
+int lia_parse_duration(const char *s, size_t n, int64_t *secs, const char **why);
 int lia_parse_float(const char *s, size_t n, double *out, const char **why);
 int lia_parse_bool(const char *s, size_t n, int *out, const char **why);
 /* Microseconds since 1970-01-01T00:00:00Z. Accepts RFC 3339 ("T" or space,

@@ -29,6 +29,9 @@
 #define LIA_MAX_SECTOR_FILE (4u << 20)  /* sector rules file size */
 #define LIA_MAX_ENRICH_CONF (1u << 20)  /* enrichment config file size */
 #define LIA_DEDUP_KEYS 1000000          /* default in-memory dedup keys (~48 bytes each) */
+#define LIA_MAX_DURATION_DAYS 366        /* longest interval, window or backoff a setting may give */
+#define LIA_STR_(x) #x
+#define LIA_STR(x) LIA_STR_(x)          /* a limit's value in a message */
 #define LIA_DEDUP_KEEP_MIN (7 * 86400)  /* dedup aggregates kept in the store: 2 windows, at least this (s) */
 #define LIA_DEDUP_MAX_KEYS (256u << 20) /* largest configurable in-memory cap */
 #define LIA_MAX_SHARE_DOC (256u << 20) /* one STIX bundle, MISP event or IODEF document */

@@ -15,40 +15,6 @@ static int64_t now_us(void)
     return (int64_t)time(NULL) * 1000000;
 }
 
-/* "3600", "90s", "15m", "6h", "1d" -> seconds; -1 on error. */
-static int64_t parse_duration(const char *s)
-{
-    uint64_t v = 0, mul = 1;
-    size_t n = strlen(s);
-    char num[32];
-    if (n == 0 || n >= sizeof num)
-        return -1;
-    switch (s[n - 1]) {
-    case 's':
-        mul = 1;
-        n--;
-        break;
-    case 'm':
-        mul = 60;
-        n--;
-        break;
-    case 'h':
-        mul = 3600;
-        n--;
-        break;
-    case 'd':
-        mul = 86400;
-        n--;
-        break;
-    default: break;
-    }
-    memcpy(num, s, n);
-    num[n] = '\0';
-    if (cli_parse_u64(num, &v) || v > (uint64_t)INT32_MAX)
-        return -1;
-    return (int64_t)(v * mul);
-}
-
 static void fmt_duration(int64_t s, char *out, size_t n)
 {
     if (s <= 0)
@@ -243,10 +209,14 @@ static int feeds_add(lia_store *s, int argc, char **argv)
         if (!vals['u'])
             f.url[0] = '\0';
     }
-    if (vals['i'] && (f.interval_s = parse_duration(vals['i'])) < 0) {
-        cli_errorf("feeds add: --interval %s: a duration like 3600, 90s, 15m, 6h or 1d is expected",
-                   vals['i']);
-        return LIA_EXIT_USAGE;
+    if (vals['i']) { /* 0: fetched only when asked */
+        const char *why;
+        int64_t secs = 0;
+        if (strcmp(vals['i'], "0") != 0 && lia_parse_duration(vals['i'], strlen(vals['i']), &secs, &why)) {
+            cli_errorf("feeds add: --interval %s: %s", vals['i'], why);
+            return LIA_EXIT_USAGE;
+        }
+        f.interval_s = secs;
     }
     if (vals['t'] && lia_parse_tlp(vals['t'], strlen(vals['t']), &f.tlp, NULL)) {
         cli_errorf("feeds add: --tlp %s: not a TLP 2.0 label (CLEAR GREEN AMBER AMBER+STRICT RED)",

@@ -603,6 +603,30 @@ int lia_parse_port(const char *s, size_t n, uint16_t *out, const char **why)
     return LIA_OK;
 }
 
+int lia_parse_duration(const char *s, size_t n, int64_t *secs, const char **why)
+{
+    int64_t v = 0, mul = 1;
+    if (n && (s[n - 1] == 's' || s[n - 1] == 'm' || s[n - 1] == 'h' || s[n - 1] == 'd')) {
+        mul = s[n - 1] == 's' ? 1 : s[n - 1] == 'm' ? 60 : s[n - 1] == 'h' ? 3600 : 86400;
+        n--;
+    }
+    if (n == 0)
+        return fail(why, "a duration is a number with s, m, h or d (90s, 15m, 6h, 1d)");
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return fail(why, "a duration is a number with s, m, h or d (90s, 15m, 6h, 1d)");
+        v = v * 10 + (s[i] - '0');
+        if (v > (int64_t)LIA_MAX_DURATION_DAYS * 86400)
+            return fail(why, "a duration is at most " LIA_STR(LIA_MAX_DURATION_DAYS) " days");
+    }
+    v *= mul;
+    if (v < 1 || v > (int64_t)LIA_MAX_DURATION_DAYS * 86400)
+        return fail(why, v < 1 ? "a duration is at least 1 second"
+                               : "a duration is at most " LIA_STR(LIA_MAX_DURATION_DAYS) " days");
+    *secs = v;
+    return LIA_OK;
+}
+
 int lia_parse_int(const char *s, size_t n, int64_t *out, const char **why)
 {
     uint64_t v;

@@ -39,23 +39,6 @@ static int parse_bool(lia_slice v, int *out)
 }
 
 /* "30", "30s", "15m", "24h", "7d" -> microseconds */
-static int parse_duration(lia_slice v, int64_t *out)
-{
-    int64_t mult = 1000000, n;
-    char last;
-    if (v.len == 0)
-        return -1;
-    last = v.ptr[v.len - 1];
-    if (last == 's' || last == 'm' || last == 'h' || last == 'd') {
-        mult = last == 's' ? 1000000 : last == 'm' ? 60000000ll : last == 'h' ? 3600000000ll : 86400000000ll;
-        v.len--;
-    }
-    if (lia_parse_int(v.ptr, v.len, &n, NULL) || n <= 0 || n > 366ll * 86400 * 1000000 / mult)
-        return -1;
-    *out = n * mult;
-    return 0;
-}
-
 static void resolve(char *out, size_t n, lia_slice p, const char *dir)
 {
     if (p.len && p.ptr[0] != '/' && dir && *dir)
@@ -144,9 +127,11 @@ int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, cons
                 return rc;
             }
         } else if (sec == S_DEDUP && lia_slice_eq(k, "window")) {
-            if (parse_duration(v, &c->dedup.window_us))
-                return cerr(err, line, "dedup.window", v,
-                            "a duration such as 3600, 90m, 24h or 7d (at most 366d)");
+            int64_t secs;
+            const char *why;
+            if (lia_parse_duration(v.ptr, v.len, &secs, &why))
+                return cerr(err, line, "dedup.window", v, why);
+            c->dedup.window_us = secs * 1000000;
         } else if (sec == S_DEDUP && lia_slice_eq(k, "memory_keys")) {
             int64_t n;
             if (lia_parse_int(v.ptr, v.len, &n, NULL) || n < 1000 || n > (int64_t)LIA_DEDUP_MAX_KEYS)

@@ -836,7 +836,7 @@ static int email_digest(lia_store *s, sqlite3 *db, const lia_route *rt, const li
     if (iv)
         interval = strtoll(iv, NULL, 10);
     else if ((iv = lia_route_setting(rt, "digest_interval")) &&
-             lia__parse_duration(iv, strlen(iv), &interval))
+             lia_parse_duration(iv, strlen(iv), &interval, NULL))
         interval = 3600;
     if ((rc = last_sent(db, rcpt, &last, err)))
         goto out;
@@ -1052,7 +1052,7 @@ static int email_digest(lia_store *s, sqlite3 *db, const lia_route *rt, const li
         if (!backoff) {
             const char *b = lia_route_setting(rt, "smtp_backoff");
             int64_t secs;
-            backoff = b && lia__parse_duration(b, strlen(b), &secs) == 0 ? secs * 1000 : 2000;
+            backoff = b && lia_parse_duration(b, strlen(b), &secs, NULL) == LIA_OK ? secs * 1000 : 2000;
         }
         for (attempts = 1;; attempts++) {
             rc = smtp_send(url, from, &to, &msg, user, penv ? getenv(penv) : NULL, errbuf);

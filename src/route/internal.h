@@ -11,8 +11,6 @@
 /* sqlite3* of the store with the routing tables created. */
 int lia__route_db(lia_store *s, sqlite3 **db, lia_error *err);
 int lia__party_from_json(lia_party *p, int kind, const char *id, const char *body, lia_error *err);
-/* "90s" "30m" "1h" "1d" or plain seconds -> seconds (1 .. 365 days). */
-int lia__parse_duration(const char *s, size_t n, int64_t *out);
 /* Validate and normalise an e-mail address (domain in A-labels, lower). */
 int lia__email_norm(const char *s, size_t n, lia_buf *out, const char **why);
 

@@ -341,50 +341,12 @@ static int norm_value(int f, const char *s, size_t n, lia_buf *out, const char *
     }
     case LIA_PF_INTERVAL: {
         int64_t secs;
-        if (lia__parse_duration(s, n, &secs)) {
-            *why = "an interval is a number with s, m, h or d (30m, 1h, 1d), at most 365d";
+        if (lia_parse_duration(s, n, &secs, why))
             return LIA_EINVAL;
-        }
         return lia_buf_printf(out, "%lld", (long long)secs);
     }
     default: *why = "unknown field"; return LIA_EINVAL;
     }
-}
-
-int lia__parse_duration(const char *s, size_t n, int64_t *out)
-{
-    int64_t v = 0, mul = 1;
-    size_t i = 0;
-    if (n == 0)
-        return -1;
-    switch (s[n - 1]) {
-    case 's': n--; break;
-    case 'm':
-        mul = 60;
-        n--;
-        break;
-    case 'h':
-        mul = 3600;
-        n--;
-        break;
-    case 'd':
-        mul = 86400;
-        n--;
-        break;
-    default: break;
-    }
-    if (n == 0 || n > 9)
-        return -1;
-    for (; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    v *= mul;
-    if (v < 1 || v > 365LL * 86400)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static int list_push(lia_strlist *l, const char *s, size_t n)

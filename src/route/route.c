@@ -411,8 +411,9 @@ static int config_parse(const char *text, size_t len, config *c, lia_error *err)
             }
         } else if (strcmp(n->key, "digest_interval") == 0 || strcmp(n->key, "smtp_backoff") == 0) {
             int64_t s;
-            if (lia__parse_duration(n->str, n->len, &s)) {
-                rc = cerr(err, n, n->key, "%s", "a duration like 90s, 30m, 1h, 1d");
+            const char *why;
+            if (lia_parse_duration(n->str, n->len, &s, &why)) {
+                rc = cerr(err, n, n->key, "%s", why);
                 goto out;
             }
         } else if (strcmp(n->key, "smtp_tries") == 0) {

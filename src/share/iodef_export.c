@@ -23,19 +23,6 @@ struct lia_iodef_export {
     uint64_t events, skipped;
 };
 
-static char *dupz(const char *s)
-{
-    size_t n;
-    char *d;
-    if (!s)
-        return NULL;
-    n = strlen(s);
-    d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
 /* XML text: & < > " escaped; C0 controls other than TAB/LF/CR (not
  * allowed in XML 1.0) become U+FFFD. */
 static void xml_text(lia_buf *b, const char *s, size_t n)
@@ -95,10 +82,10 @@ int lia_iodef_export_create(const lia_iodef_opts *o, lia_sink_fn sink, void *ud,
         x->o = *o;
     if (!x->o.now_us)
         x->o.now_us = (int64_t)time(NULL) * 1000000;
-    x->producer = dupz(prod);
-    x->contact = dupz(o ? o->contact_email : NULL);
-    x->incident = dupz(o ? o->incident : NULL);
-    x->incident_id = dupz(o ? o->incident_id : NULL);
+    x->producer = lia__share_strdup(prod);
+    x->contact = lia__share_strdup(o ? o->contact_email : NULL);
+    x->incident = lia__share_strdup(o ? o->incident : NULL);
+    x->incident_id = lia__share_strdup(o ? o->incident_id : NULL);
     x->sink = sink;
     x->ud = ud;
     x->max_tlp = -1;

@@ -39,15 +39,6 @@ struct lia_misp_export {
     int finished;
 };
 
-static char *dupz(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
 static int path_in(const lia_misp_export *x, const char *name, char *out, size_t n)
 {
     int k = snprintf(out, n, "%s/%s", x->dir, name);
@@ -82,8 +73,8 @@ int lia_misp_export_create(const char *dir, const lia_misp_opts *o, lia_misp_exp
     x = calloc(1, sizeof *x);
     if (!x)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    x->dir = dupz(dir);
-    x->org = dupz(o && o->org ? o->org : "Liaison");
+    x->dir = lia__share_strdup(dir);
+    x->org = lia__share_strdup(o && o->org ? o->org : "Liaison");
     x->by = o ? o->group : LIA_MISP_BY_REPORT;
     x->now_us = o && o->now_us ? o->now_us : (int64_t)time(NULL) * 1000000;
     x->manifest = json_object();

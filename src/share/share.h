@@ -12,6 +12,8 @@
 #include "liaison/event.h"
 #include "liaison/slice.h"
 
+/* strdup that maps NULL to NULL (optional settings of the exporters). */
+char *lia__share_strdup(const char *s);
 void lia__sha1(const void *p, size_t n, uint8_t out[20]);
 /* Lower-case hex MD5 (MISP hashes.csv only). */
 void lia__md5_hex(const void *p, size_t n, char out[33]);

@@ -80,19 +80,6 @@ static int idset_add(idset *s, const uint8_t k[16])
     return 1;
 }
 
-static char *dupz(const char *s)
-{
-    size_t n;
-    char *d;
-    if (!s)
-        return NULL;
-    n = strlen(s);
-    d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
-}
-
 int lia_stix_export_create(const lia_stix_opts *o, lia_sink_fn sink, void *ud,
                            lia_stix_export **out, lia_error *err)
 {
@@ -110,9 +97,9 @@ int lia_stix_export_create(const lia_stix_opts *o, lia_sink_fn sink, void *ud,
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     if (o)
         x->o = *o;
-    x->producer = dupz(prod);
-    x->incident = o ? dupz(o->incident) : NULL;
-    x->incident_desc = o ? dupz(o->incident_description) : NULL;
+    x->producer = lia__share_strdup(prod);
+    x->incident = o ? lia__share_strdup(o->incident) : NULL;
+    x->incident_desc = o ? lia__share_strdup(o->incident_description) : NULL;
     if (!x->producer || (o && o->incident && !x->incident) ||
         (o && o->incident_description && !x->incident_desc)) {
         lia_stix_export_destroy(x);

@@ -4,6 +4,7 @@
  * UUIDv5 (required by STIX 2.1 for SCO identifiers) is defined with it; it is
  * never used for integrity (BLAKE2b is). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "liaison/field.h"
@@ -311,4 +312,9 @@ void lia__md5_hex(const void *p, size_t n, char out[33])
         out[2 * i + 1] = hex[byte & 15];
     }
     out[32] = '\0';
+}
+
+char *lia__share_strdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
 }

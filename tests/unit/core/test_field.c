@@ -1012,6 +1012,30 @@ static void test_huge(void **state)
     free(out);
 }
 
+/* Durations of settings (feed intervals, digest intervals, backoff, the
+ * dedup window): one parser for all of them. */
+static void test_duration(void **state)
+{
+    static const struct {
+        const char *in;
+        int64_t secs; /* 0: refused */
+    } cases[] = {
+        {"1", 1},         {"3600", 3600},   {"90s", 90},        {"15m", 900},      {"6h", 21600},
+        {"1d", 86400},    {"366d", 31622400}, {"31622400", 31622400}, {"367d", 0},  {"31622401", 0},
+        {"0", 0},         {"0s", 0},        {"", 0},            {"s", 0},          {"1w", 0},
+        {"-1", 0},        {"1.5h", 0},      {" 1h", 0},         {"1h ", 0},        {"99999999999999999999", 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t v = -7;
+        const char *why = NULL;
+        int rc = lia_parse_duration(cases[i].in, strlen(cases[i].in), &v, &why);
+        if (cases[i].secs ? rc != LIA_OK || v != cases[i].secs : rc != LIA_EINVAL || !why || v != -7)
+            fail_msg("duration [%s]: rc %d, %lld (%s); want %lld", cases[i].in, rc, (long long)v,
+                     why ? why : "-", (long long)cases[i].secs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1027,7 +1051,7 @@ int main(void)
         cmocka_unit_test(test_fqdn_limits), cmocka_unit_test(test_url),
         cmocka_unit_test(test_url_limits),  cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_base64),      cmocka_unit_test(test_untouched),
-        cmocka_unit_test(test_huge),
+        cmocka_unit_test(test_huge),        cmocka_unit_test(test_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
