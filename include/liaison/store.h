@@ -85,6 +85,9 @@ typedef int (*lia_event_cb)(void *ud, const lia_event *ev);
 /* Calls cb for each matching event in id order; a non-zero return stops
  * and is returned. */
 int lia_store_query(lia_store *s, const lia_query *q, lia_event_cb cb, void *ud, lia_error *err);
+/* Event `id` into out (an initialised event; reset first, id, report_id and
+ * line set): LIA_OK, or LIA_ENOTFOUND "no event ID in the store". */
+int lia_store_event_get(lia_store *s, int64_t id, lia_event *out, lia_error *err);
 int lia_store_count(lia_store *s, const lia_query *q, uint64_t *out, lia_error *err);
 
 typedef struct lia_qrow {

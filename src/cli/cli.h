@@ -72,7 +72,6 @@ int cmd_notify(cli *c, int argc, char **argv);
  * error and returns -1 on failure. */
 int cli_read_file(const char *path, size_t max, lia_buf *out);
 /* Fetch one stored event by id into ev (initialised by the caller). */
-int cli_route_fetch(lia_store *s, int64_t id, lia_event *ev, lia_error *err);
 /* Demo: load DATADIR/demo owners, partners and rules; print decisions. */
 int cli_route_demo_setup(lia_store *s, const char *data);
 int cli_route_demo_summary(lia_store *s);

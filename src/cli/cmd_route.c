@@ -29,58 +29,6 @@ static void route_usage(FILE *f)
 
 /* ---- explain ---- */
 
-typedef struct one {
-    int64_t id;
-    lia_event ev;
-    int found;
-} one;
-
-static int keep_one(void *ud, const lia_event *ev)
-{
-    one *o = ud;
-    lia_buf js;
-    lia_error e;
-    if (ev->id != o->id)
-        return 0;
-    lia_buf_init(&js, LIA_MAX_EVENT_TEXT * 2);
-    lia_event_to_json(ev, &js);
-    lia_error_clear(&e);
-    if (lia_event_from_json(&o->ev, lia_buf_cstr(&js), js.len, &e) == LIA_OK) {
-        o->ev.id = ev->id;
-        o->ev.report_id = ev->report_id;
-        o->ev.line = ev->line;
-        o->found = 1;
-    }
-    lia_buf_free(&js);
-    return 1;
-}
-
-int cli_route_fetch(lia_store *s, int64_t id, lia_event *ev, lia_error *err)
-{
-    lia_query q;
-    one o;
-    int rc;
-    memset(&q, 0, sizeof q);
-    q.after_id = id - 1;
-    q.limit = 1;
-    o.id = id;
-    o.found = 0;
-    lia_event_init(&o.ev);
-    rc = lia_store_query(s, &q, keep_one, &o, err);
-    if (rc == 1)
-        rc = LIA_OK;
-    if (rc == LIA_OK && !o.found)
-        rc = lia_error_set(err, LIA_ENOTFOUND, "event.id", NULL, 0, "no event %lld in the store",
-                           (long long)id);
-    if (rc == LIA_OK) {
-        lia_event_free(ev);
-        *ev = o.ev;
-    } else {
-        lia_event_free(&o.ev);
-    }
-    return rc;
-}
-
 static int print_row(void *ud, const lia_route_row *r)
 {
     char t1[LIA_TIME_TEXT] = "-";
@@ -131,7 +79,7 @@ static int explain(lia_store *s, const char *arg)
     }
     lia_error_clear(&err);
     lia_event_init(&ev);
-    if (cli_route_fetch(s, (int64_t)id, &ev, &err) || lia_route_load(s, &rt, &err)) {
+    if (lia_store_event_get(s, (int64_t)id, &ev, &err) || lia_route_load(s, &rt, &err)) {
         cli_error(&err);
         lia_event_free(&ev);
         return LIA_EXIT_ERROR;

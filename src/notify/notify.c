@@ -542,32 +542,6 @@ static int load_template(const char *dir, const char *lang, lia_buf *out)
     return LIA_OK;
 }
 
-typedef struct fetch {
-    int64_t id;
-    lia_event *dst;
-    int found;
-} fetch;
-
-static int fetch_cb(void *ud, const lia_event *ev)
-{
-    fetch *f = ud;
-    lia_buf js;
-    lia_error e;
-    if (ev->id != f->id)
-        return 1;
-    lia_buf_init(&js, LIA_MAX_EVENT_TEXT * 2);
-    lia_event_to_json(ev, &js);
-    lia_error_clear(&e);
-    if (lia_event_from_json(f->dst, lia_buf_cstr(&js), js.len, &e) == LIA_OK) {
-        f->dst->id = ev->id;
-        f->dst->report_id = ev->report_id;
-        f->dst->line = ev->line;
-        f->found = 1;
-    }
-    lia_buf_free(&js);
-    return 1;
-}
-
 static void fmt_rfc5322(int64_t us, char *out, size_t n)
 {
     time_t t = (time_t)(us / 1000000);
@@ -734,21 +708,15 @@ static int gather(lia_store *s, sqlite3 *db, digest *d, const char *rcpt, const 
     lia_event_init(&raw);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
-        lia_query q;
-        fetch f = {id, &raw, 0};
         const char *why;
         int owner;
-        memset(&q, 0, sizeof q);
-        q.after_id = id - 1;
-        q.limit = 1;
-        lia_event_reset(&raw);
-        rc = lia_store_query(s, &q, fetch_cb, &f, err);
-        if (rc == 1)
+        rc = lia_store_event_get(s, id, &raw, err);
+        if (rc == LIA_ENOTFOUND) {
             rc = LIA_OK;
+            continue; /* the event is gone from the store */
+        }
         if (rc)
             break;
-        if (!f.found)
-            continue; /* the event is gone from the store */
         owner = lia_route_owner(d->rt, &raw, NULL);
         if (!lia_tlp_allows(&r, &raw, owner >= 0 ? lia_route_party(d->rt, owner)->id : NULL, &why)) {
             int64_t *nw = realloc(d->withheld, (d->nwithheld + 1) * sizeof *nw);

@@ -93,6 +93,43 @@ int lia_store_query(lia_store *s, const lia_query *q, lia_event_cb cb, void *ud,
 {
     return s->be->query(s->impl, q, cb, ud, err);
 }
+typedef struct one_event {
+    int64_t id;
+    lia_event *out;
+    lia_error *err;
+    int rc, found;
+} one_event;
+
+static int keep_one(void *ud, const lia_event *ev)
+{
+    one_event *o = ud;
+    if (ev->id != o->id)
+        return 1;
+    o->found = 1;
+    o->rc = lia_event_copy(o->out, ev, o->err);
+    o->out->id = ev->id;
+    o->out->report_id = ev->report_id;
+    o->out->line = ev->line;
+    return 1;
+}
+
+int lia_store_event_get(lia_store *s, int64_t id, lia_event *out, lia_error *err)
+{
+    lia_query q;
+    one_event o = {id, out, err, LIA_OK, 0};
+    int rc;
+    memset(&q, 0, sizeof q);
+    q.after_id = id - 1;
+    q.limit = 1;
+    lia_event_reset(out);
+    rc = lia_store_query(s, &q, keep_one, &o, err);
+    if (rc != LIA_OK && rc != 1)
+        return rc;
+    if (!o.found)
+        return lia_error_set(err, LIA_ENOTFOUND, "event.id", NULL, 0, "no event %lld in the store", (long long)id);
+    return o.rc;
+}
+
 int lia_store_count(lia_store *s, const lia_query *q, uint64_t *out, lia_error *err)
 {
     return s->be->count(s->impl, q, out, err);

@@ -166,6 +166,28 @@ static void test_filters(void **state)
     check_filters(f);
 }
 
+/* One event by id, as `route explain` and notify read it. */
+static void test_event_get(void **state)
+{
+    fx *f = *state;
+    lia_report r;
+    lia_event ev;
+    lia_error err;
+    lia_slice cc;
+    fill(f, &r);
+    lia_event_init(&ev);
+    assert_int_equal(lia_store_event_get(f->s, 3, &ev, &err), LIA_OK);
+    assert_int_equal(ev.id, 3);
+    assert_int_equal(ev.line, 4);
+    assert_int_equal(ev.report_id, r.id);
+    cc = lia_event_str(&ev, LIA_F_SOURCE_GEOLOCATION_CC);
+    assert_int_equal(cc.len, 2);
+    assert_memory_equal(cc.ptr, "CN", 2);
+    assert_int_equal(lia_store_event_get(f->s, 6, &ev, &err), LIA_ENOTFOUND);
+    assert_non_null(strstr(err.reason, "no event 6"));
+    lia_event_free(&ev);
+}
+
 static int event_indexes(fx *f)
 {
     sqlite3_stmt *st;
@@ -405,6 +427,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_load_dies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_load_fails, setup, teardown),
