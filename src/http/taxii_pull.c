@@ -22,17 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/jsonget.h"
 #include "liaison/field.h"
 #include "liaison/ingest.h"
 #include "liaison/http.h"
 #include "liaison/limits.h"
 #include "liaison/taxii.h"
-
-static const char *jstr(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 /* ---- cursor ---- */
 
@@ -287,7 +282,7 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
         }
         json_t *objs = json_object_get(env, "objects");
         more = json_is_true(json_object_get(env, "more"));
-        const char *next = jstr(env, "next");
+        const char *next = lia__json_str(env, "next", NULL);
         if (objs && !json_is_array(objs)) {
             json_decref(env);
             rc = lia_error_set(err, LIA_EPARSE, "objects", NULL, 0, "not an array");

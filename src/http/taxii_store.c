@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/jsonget.h"
 #include "http/taxii_internal.h"
 #include "liaison/field.h"
 #include "liaison/http.h"
@@ -1176,12 +1177,6 @@ out:
 
 /* ---- seed (medallion data file) ---- */
 
-static const char *jstr(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *jc, lia_taxii_seed_stats *stt,
                            lia_error *err)
 {
@@ -1190,13 +1185,13 @@ static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *
     size_t i;
     int rc;
     lia_taxii_collection_defaults(&c);
-    if (!jstr(jc, "id"))
+    if (!lia__json_str(jc, "id", NULL))
         return lia_error_set(err, LIA_EPARSE, "collections[].id", NULL, 0, "missing");
     snprintf(c.api_root, sizeof c.api_root, "%s", root);
-    snprintf(c.id, sizeof c.id, "%s", jstr(jc, "id"));
-    snprintf(c.title, sizeof c.title, "%s", jstr(jc, "title") ? jstr(jc, "title") : c.id);
+    snprintf(c.id, sizeof c.id, "%s", lia__json_str(jc, "id", NULL));
+    snprintf(c.title, sizeof c.title, "%s", lia__json_str(jc, "title", NULL) ? lia__json_str(jc, "title", NULL) : c.id);
     snprintf(c.description, sizeof c.description, "%s",
-             jstr(jc, "description") ? jstr(jc, "description") : "");
+             lia__json_str(jc, "description", NULL) ? lia__json_str(jc, "description", NULL) : "");
     c.allow_read = json_is_true(json_object_get(jc, "can_read"));
     c.allow_write = json_is_true(json_object_get(jc, "can_write"));
     c.community = 1;
@@ -1211,16 +1206,16 @@ static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *
         size_t k;
         int added = 0;
         objinfo oi;
-        const char *want_ver = jstr(o, "modified") ? jstr(o, "modified") : jstr(o, "created");
-        const char *sv = jstr(o, "spec_version");
+        const char *want_ver = lia__json_str(o, "modified", NULL) ? lia__json_str(o, "modified", NULL) : lia__json_str(o, "created", NULL);
+        const char *sv = lia__json_str(o, "spec_version", NULL);
         json_array_foreach(man, k, me)
         {
-            const char *mid = jstr(me, "id"), *mv = jstr(me, "version"), *mt = jstr(me, "media_type");
+            const char *mid = lia__json_str(me, "id", NULL), *mv = lia__json_str(me, "version", NULL), *mt = lia__json_str(me, "media_type", NULL);
             int mspec21 = mt && strstr(mt, "version=2.1") != NULL;
-            if (mid && jstr(o, "id") && strcmp(mid, jstr(o, "id")) == 0 &&
+            if (mid && lia__json_str(o, "id", NULL) && strcmp(mid, lia__json_str(o, "id", NULL)) == 0 &&
                 (!want_ver || (mv && strcmp(mv, want_ver) == 0)) &&
                 mspec21 == (sv && strcmp(sv, "2.1") == 0)) {
-                const char *d = jstr(me, "date_added");
+                const char *d = lia__json_str(me, "date_added", NULL);
                 if (!d || lia_stix_time_parse(d, strlen(d), &da))
                     return lia_error_set(err, LIA_EPARSE, "manifest.date_added", d, d ? strlen(d) : 0,
                                          "not a timestamp");
@@ -1228,8 +1223,8 @@ static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *
             }
         }
         if (!da)
-            return lia_error_set(err, LIA_EPARSE, "manifest", jstr(o, "id"),
-                                 jstr(o, "id") ? strlen(jstr(o, "id")) : 0,
+            return lia_error_set(err, LIA_EPARSE, "manifest", lia__json_str(o, "id", NULL),
+                                 lia__json_str(o, "id", NULL) ? strlen(lia__json_str(o, "id", NULL)) : 0,
                                  "object without a manifest entry (date_added)");
         if ((rc = put_object(db, &c, o, -1, 0, da, &oi, &added, err)))
             return rc;
@@ -1261,7 +1256,7 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
     json_object_foreach(root, key, v)
     {
         if (strcmp(key, "/discovery") == 0) {
-            const char *def = jstr(v, "default");
+            const char *def = lia__json_str(v, "default", NULL);
             char defroot[LIA_TAXII_MAX_ID] = "";
             sqlite3_stmt *q = NULL;
             if (def) { /* keep only the last path segment: http://h/root/ -> root */
@@ -1275,9 +1270,9 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
             }
             if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_discovery VALUES(1,?1,?2,?3,?4)", -1, &q,
                                    NULL) == SQLITE_OK) {
-                sqlite3_bind_text(q, 1, jstr(v, "title") ? jstr(v, "title") : "TAXII", -1, SQLITE_STATIC);
-                sqlite3_bind_text(q, 2, jstr(v, "description"), -1, SQLITE_STATIC);
-                sqlite3_bind_text(q, 3, jstr(v, "contact"), -1, SQLITE_STATIC);
+                sqlite3_bind_text(q, 1, lia__json_str(v, "title", NULL) ? lia__json_str(v, "title", NULL) : "TAXII", -1, SQLITE_STATIC);
+                sqlite3_bind_text(q, 2, lia__json_str(v, "description", NULL), -1, SQLITE_STATIC);
+                sqlite3_bind_text(q, 3, lia__json_str(v, "contact", NULL), -1, SQLITE_STATIC);
                 sqlite3_bind_text(q, 4, defroot, -1, SQLITE_STATIC);
                 if (sqlite3_step(q) != SQLITE_DONE)
                     rc = lia_sqlite_error(db, err, "discovery");
@@ -1291,7 +1286,7 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
         json_t *sts = json_object_get(v, "status"), *e;
         size_t i;
         json_t *mcl = json_object_get(info, "max_content_length");
-        if ((rc = lia_taxii_api_root_add(s, key, jstr(info, "title"), jstr(info, "description"),
+        if ((rc = lia_taxii_api_root_add(s, key, lia__json_str(info, "title", NULL), lia__json_str(info, "description", NULL),
                                          json_is_integer(mcl) ? (uint64_t)json_integer_value(mcl) : 0, err)))
             break;
         st->api_roots++;
@@ -1315,9 +1310,9 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
             }
             d = json_dumps(det, JSON_COMPACT);
             json_decref(det);
-            rc = status_put(db, jstr(e, "id") ? jstr(e, "id") : "", key,
-                            jstr(e, "status") ? jstr(e, "status") : "complete",
-                            jstr(e, "request_timestamp") ? jstr(e, "request_timestamp") : "",
+            rc = status_put(db, lia__json_str(e, "id", NULL) ? lia__json_str(e, "id", NULL) : "", key,
+                            lia__json_str(e, "status", NULL) ? lia__json_str(e, "status", NULL) : "complete",
+                            lia__json_str(e, "request_timestamp", NULL) ? lia__json_str(e, "request_timestamp", NULL) : "",
                             json_integer_value(json_object_get(e, "total_count")),
                             json_integer_value(json_object_get(e, "success_count")),
                             json_integer_value(json_object_get(e, "failure_count")),

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonget.h"
 #include "liaison/limits.h"
 #include "liaison/misp.h"
 #include "liaison/pipeline.h"
@@ -45,16 +46,6 @@ static void misp_close(void *st)
     free(m);
 }
 
-static const char *str(json_t *o, const char *key, size_t *n)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v))
-        return NULL;
-    if (n)
-        *n = json_string_length(v);
-    return json_string_value(v);
-}
-
 /* TLP and classification from a Tag array. */
 static void read_tags(json_t *tags, int *tlp, int *cls)
 {
@@ -63,7 +54,7 @@ static void read_tags(json_t *tags, int *tlp, int *cls)
     json_array_foreach(tags, i, t)
     {
         size_t n;
-        const char *name = str(t, "name", &n);
+        const char *name = lia__json_str(t, "name", &n);
         int v;
         if (!name)
             continue;
@@ -195,7 +186,7 @@ static int hash_type(const char *t, lia_field *f)
 static int attribute(misp *m, json_t *a, lia_event *ev, lia_error *err)
 {
     size_t n = 0, tn = 0;
-    const char *type = str(a, "type", &tn), *v = str(a, "value", &n), *s;
+    const char *type = lia__json_str(a, "type", &tn), *v = lia__json_str(a, "value", &n), *s;
     lia_slice x, y;
     lia_field hf;
     int rc, tlp = m->ev_tlp, cls = m->ev_class;
@@ -247,11 +238,11 @@ static int attribute(misp *m, json_t *a, lia_event *ev, lia_error *err)
         lia_event_set_i(ev, LIA_F_CLASSIFICATION_TYPE, cls);
         lia_event_set_i(ev, LIA_F_CLASSIFICATION_TAXONOMY, lia_class_type_taxonomy(cls));
     }
-    if ((s = str(a, "uuid", &n)) && (rc = lia_event_set(ev, LIA_F_MISP_ATTRIBUTE_UUID, s, n, err)))
+    if ((s = lia__json_str(a, "uuid", &n)) && (rc = lia_event_set(ev, LIA_F_MISP_ATTRIBUTE_UUID, s, n, err)))
         return rc;
-    if ((s = str(m->event, "uuid", &n)) && (rc = lia_event_set(ev, LIA_F_MISP_EVENT_UUID, s, n, err)))
+    if ((s = lia__json_str(m->event, "uuid", &n)) && (rc = lia_event_set(ev, LIA_F_MISP_EVENT_UUID, s, n, err)))
         return rc;
-    if ((s = str(a, "timestamp", &n)) && n) {
+    if ((s = lia__json_str(a, "timestamp", &n)) && n) {
         int64_t secs;
         if (lia_parse_int(s, n, &secs, NULL) == 0 && secs > 0 && secs < 253402300800LL)
             lia_event_set_i(ev, LIA_F_TIME_SOURCE, secs * 1000000);
@@ -260,12 +251,12 @@ static int attribute(misp *m, json_t *a, lia_event *ev, lia_error *err)
         if (secs > 0 && secs < 253402300800LL)
             lia_event_set_i(ev, LIA_F_TIME_SOURCE, (int64_t)secs * 1000000);
     }
-    if ((s = str(a, "comment", &n)) && n && (rc = lia_event_set(ev, LIA_F_COMMENT, s, n, err)))
+    if ((s = lia__json_str(a, "comment", &n)) && n && (rc = lia_event_set(ev, LIA_F_COMMENT, s, n, err)))
         return rc;
-    if ((s = str(m->event, "info", &n)) && n &&
+    if ((s = lia__json_str(m->event, "info", &n)) && n &&
         (rc = lia_event_set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, s, n, err)))
         return rc;
-    if ((s = str(a, "category", &n)) && n &&
+    if ((s = lia__json_str(a, "category", &n)) && n &&
         (rc = lia_event_extra_str(ev, "misp_category", 13, s, n, err)))
         return rc;
     if ((rc = lia_event_extra_str(ev, "misp_type", 9, type, tn, err)))
@@ -273,7 +264,7 @@ static int attribute(misp *m, json_t *a, lia_event *ev, lia_error *err)
     if (json_is_false(json_object_get(a, "to_ids")) &&
         (rc = lia_event_extra_json(ev, "misp_to_ids", 11, "false", 5, err)))
         return rc;
-    if ((s = str(json_object_get(m->event, "Orgc"), "name", &n)) && n &&
+    if ((s = lia__json_str(json_object_get(m->event, "Orgc"), "name", &n)) && n &&
         (rc = lia_event_extra_str(ev, "misp_org", 8, s, n, err)))
         return rc;
     return LIA_OK;

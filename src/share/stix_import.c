@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jsonget.h"
 #include "liaison/limits.h"
 #include "liaison/pipeline.h"
 #include "liaison/stix.h"
@@ -57,16 +58,6 @@ static void stix_close(void *st)
     free(s);
 }
 
-static const char *str(json_t *o, const char *key, size_t *n)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v))
-        return NULL;
-    if (n)
-        *n = json_string_length(v);
-    return json_string_value(v);
-}
-
 /* TLP of a marking-definition object, -1 if it is not a TLP marking. */
 static int marking_tlp(json_t *m)
 {
@@ -77,11 +68,11 @@ static int marking_tlp(json_t *m)
     const char *k;
     json_object_foreach(ext, k, e)
     {
-        if ((v = str(e, "tlp_2_0", &n)) && lia_parse_tlp(v, n, &tlp, NULL) == 0)
+        if ((v = lia__json_str(e, "tlp_2_0", &n)) && lia_parse_tlp(v, n, &tlp, NULL) == 0)
             return tlp;
     }
-    if ((v = str(m, "definition_type", NULL)) && strcmp(v, "tlp") == 0 &&
-        (v = str(json_object_get(m, "definition"), "tlp", &n))) {
+    if ((v = lia__json_str(m, "definition_type", NULL)) && strcmp(v, "tlp") == 0 &&
+        (v = lia__json_str(json_object_get(m, "definition"), "tlp", &n))) {
         if (n == 5 && memcmp(v, "white", 5) == 0)
             return LIA_TLP_CLEAR;
         if (lia_parse_tlp(v, n, &tlp, NULL) == 0)
@@ -133,7 +124,7 @@ static void index_bundle(stix *s)
     json_t *o;
     json_array_foreach(s->objects, i, o)
     {
-        const char *type = str(o, "type", NULL), *id = str(o, "id", NULL);
+        const char *type = lia__json_str(o, "type", NULL), *id = lia__json_str(o, "id", NULL);
         if (!type || !id)
             continue;
         if (strcmp(type, "marking-definition") == 0) {
@@ -141,13 +132,13 @@ static void index_bundle(stix *s)
             if (t >= 0)
                 json_object_set_new(s->tlp_of, id, json_integer(t));
         } else if (strcmp(type, "sighting") == 0) {
-            const char *of = str(o, "sighting_of_ref", NULL);
+            const char *of = lia__json_str(o, "sighting_of_ref", NULL);
             if (of && strncmp(of, "indicator--", 11) == 0)
                 json_object_set(s->sighting_of, of, o);
         } else if (strcmp(type, "indicator") == 0) {
             size_t pn;
-            const char *p = str(o, "pattern", &pn);
-            const char *pt = str(o, "pattern_type", NULL);
+            const char *p = lia__json_str(o, "pattern", &pn);
+            const char *pt = lia__json_str(o, "pattern_type", NULL);
             if (!p || (pt && strcmp(pt, "stix") != 0) ||
                 lia__stix_pattern_parse(p, pn, &s->pat) != LIA_OK)
                 continue;
@@ -182,7 +173,7 @@ static int hash_field(lia_slice path);
 static size_t alternatives(stix *s, json_t *o)
 {
     size_t pn;
-    const char *p = str(o, "pattern", &pn), *pt = str(o, "pattern_type", NULL);
+    const char *p = lia__json_str(o, "pattern", &pn), *pt = lia__json_str(o, "pattern_type", NULL);
     if (json_is_object(json_object_get(o, "x_liaison_event")))
         return 0; /* a Liaison producer: the pattern describes one event */
     if (!p || (pt && strcmp(pt, "stix") != 0) || lia__stix_pattern_parse(p, pn, &s->pat) != LIA_OK ||
@@ -207,7 +198,7 @@ static int add_records(stix *s, lia_records *out)
     json_array_foreach(s->objects, i, o)
     {
         char *raw = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
-        const char *type = str(o, "type", NULL);
+        const char *type = lia__json_str(o, "type", NULL);
         size_t alts = type && strcmp(type, "indicator") == 0 ? alternatives(s, o) : 0;
         int rc = LIA_OK;
         if (!raw)
@@ -253,8 +244,8 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
     }
     if (json_is_object(s->root) && json_is_array(json_object_get(s->root, "objects"))) {
         s->objects = json_object_get(s->root, "objects");
-    } else if (json_is_object(s->root) && str(s->root, "type", NULL) &&
-               strcmp(str(s->root, "type", NULL), "bundle") != 0) {
+    } else if (json_is_object(s->root) && lia__json_str(s->root, "type", NULL) &&
+               strcmp(lia__json_str(s->root, "type", NULL), "bundle") != 0) {
         json_t *arr = json_array();
         if (!arr || json_array_append(arr, s->root))
             return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
@@ -295,7 +286,7 @@ static int has_extra(const lia_event *ev, const char *key)
 static int extra_s(lia_event *ev, const char *key, json_t *o, const char *prop, lia_error *err)
 {
     size_t n;
-    const char *v = str(o, prop, &n);
+    const char *v = lia__json_str(o, prop, &n);
     if (!v || has_extra(ev, key))
         return LIA_OK;
     return lia_event_extra_str(ev, key, strlen(key), v, n, err);
@@ -455,7 +446,7 @@ static int markings(stix *s, json_t *o, lia_event *ev, lia_error *err)
 static int times(lia_event *ev, json_t *o, lia_field f, const char *key, lia_error *err)
 {
     size_t n;
-    const char *v = str(o, key, &n);
+    const char *v = lia__json_str(o, key, &n);
     if (!v || lia_event_has(ev, f))
         return LIA_OK;
     return lia__set(ev, f, v, n, err);
@@ -464,7 +455,7 @@ static int times(lia_event *ev, json_t *o, lia_field f, const char *key, lia_err
 static int indicator(stix *s, json_t *o, int alt, lia_event *ev, lia_error *err)
 {
     size_t n;
-    const char *p = str(o, "pattern", &n), *pt = str(o, "pattern_type", NULL), *v;
+    const char *p = lia__json_str(o, "pattern", &n), *pt = lia__json_str(o, "pattern_type", NULL), *v;
     json_t *x = json_object_get(o, "x_liaison_event"), *sig;
     int rc;
     if (!p)
@@ -496,7 +487,7 @@ static int indicator(stix *s, json_t *o, int alt, lia_event *ev, lia_error *err)
         return rc;
     if ((rc = times(ev, o, LIA_F_TIME_SOURCE, "valid_from", err)))
         return rc;
-    if ((v = str(o, "description", &n)) && !lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
+    if ((v = lia__json_str(o, "description", &n)) && !lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
         (rc = lia__set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, n, err)))
         return rc;
     if ((rc = extra_s(ev, "stix_id", o, "id", err)) ||
@@ -510,7 +501,7 @@ static int indicator(stix *s, json_t *o, int alt, lia_event *ev, lia_error *err)
     if (alt >= 0 && !has_extra(ev, "stix_alternative") &&
         (rc = lia_event_extra_int(ev, "stix_alternative", 16, alt + 1, err)))
         return rc;
-    sig = json_object_get(s->sighting_of, str(o, "id", NULL) ? str(o, "id", NULL) : "");
+    sig = json_object_get(s->sighting_of, lia__json_str(o, "id", NULL) ? lia__json_str(o, "id", NULL) : "");
     if (sig) {
         json_t *c = json_object_get(sig, "count");
         if ((rc = extra_s(ev, "first_seen", sig, "first_seen", err)) ||
@@ -526,7 +517,7 @@ static int indicator(stix *s, json_t *o, int alt, lia_event *ev, lia_error *err)
 static int observable(stix *s, json_t *o, const char *type, lia_event *ev, lia_error *err)
 {
     size_t n;
-    const char *v = str(o, "value", &n);
+    const char *v = lia__json_str(o, "value", &n);
     int rc;
     if (!v)
         return lia_error_set(err, LIA_EINVAL, "value", NULL, 0, "%s without a value", type);
@@ -548,7 +539,7 @@ static int stix_normalise(void *st, const lia_records *rs, const lia_record *r, 
 {
     stix *s = st;
     json_t *o = json_array_get(s->objects, (size_t)(r->line - 1));
-    const char *type = str(o, "type", NULL);
+    const char *type = lia__json_str(o, "type", NULL);
     if (!type)
         return lia_error_set(err, LIA_EINVAL, "type", NULL, 0, "STIX object without a type");
     if (strcmp(type, "indicator") == 0) {
