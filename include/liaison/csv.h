@@ -57,6 +57,9 @@ void lia_csv_destroy(lia_csv *c);
 int lia_csv_feed(lia_csv *c, const char *buf, size_t len, lia_csv_cb cb, void *ud);
 /* End of input: flushes a last record without line end. */
 int lia_csv_finish(lia_csv *c, lia_csv_cb cb, void *ud);
+/* One read chunk, as the formats get it: feed len bytes (if any), then
+ * finish when eof. Returns as lia_csv_feed. */
+int lia_csv_chunk(lia_csv *c, const char *buf, size_t len, int eof, lia_csv_cb cb, void *ud);
 /* Reset for a new input (keeps options and buffers). */
 void lia_csv_reset(lia_csv *c);
 

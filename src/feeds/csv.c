@@ -755,3 +755,11 @@ int lia_csv_finish(lia_csv *c, lia_csv_cb cb, void *ud)
     c->pending_cr = 0;
     return rc;
 }
+
+int lia_csv_chunk(lia_csv *c, const char *buf, size_t len, int eof, lia_csv_cb cb, void *ud)
+{
+    int rc = len ? lia_csv_feed(c, buf, len, cb, ud) : LIA_OK;
+    if (rc == LIA_OK && eof)
+        rc = lia_csv_finish(c, cb, ud);
+    return rc;
+}

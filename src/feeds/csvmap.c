@@ -715,9 +715,7 @@ int lia_csvfmt_parse(lia_csvfmt *f, const char *buf, size_t len, int eof, lia_re
     f->out = out;
     f->chunk = buf;
     f->chunklen = len;
-    rc = len ? lia_csv_feed(f->csv, buf, len, on_row, f) : LIA_OK;
-    if (rc == LIA_OK && eof)
-        rc = lia_csv_finish(f->csv, on_row, f);
+    rc = lia_csv_chunk(f->csv, buf, len, eof, on_row, f);
     f->out = NULL;
     if (f->fatal) {
         *err = f->fatal_err;

@@ -117,10 +117,7 @@ static int mcsv_parse(void *st, const char *buf, size_t len, int eof, lia_record
     mcsv *m = st;
     int rc = LIA_OK;
     m->out = out;
-    if (len)
-        rc = lia_csv_feed(m->csv, buf, len, on_row, m);
-    if (rc == LIA_OK && eof)
-        rc = lia_csv_finish(m->csv, on_row, m);
+    rc = lia_csv_chunk(m->csv, buf, len, eof, on_row, m);
     m->out = NULL;
     if (m->fatal)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");

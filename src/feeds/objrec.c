@@ -296,10 +296,7 @@ static int csv_split(lia_objrec *r, const char *buf, size_t len, int eof, lia_re
     r->out = out;
     r->chunk = buf;
     r->chunklen = len;
-    if (len)
-        rc = lia_csv_feed(r->csv, buf, len, on_row, r);
-    if (rc == LIA_OK && eof)
-        rc = lia_csv_finish(r->csv, on_row, r);
+    rc = lia_csv_chunk(r->csv, buf, len, eof, on_row, r);
     r->out = NULL;
     if (r->fatal) {
         *err = r->fatal_err;
