@@ -665,12 +665,12 @@ static int prune(lia_dedup *d, lia_error *err)
 
 int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite(s);
+    sqlite3 *db = lia_store_sqlite_for(s, "deduplication", err);
     sqlite3_stmt *st = NULL;
     char *msg = NULL;
     int rc = LIA_OK;
     if (!db)
-        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "deduplication needs the SQLite store");
+        return LIA_EUNSUPPORTED;
     d->db = db;
     if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "dedup: creating tables: %s", msg ? msg : "?");

@@ -51,12 +51,11 @@ static int dberr(sqlite3 *db, lia_error *err, const char *what)
 
 int lia__feeds_db(lia_store *s, sqlite3 **out, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite(s);
+    sqlite3 *db = lia_store_sqlite_for(s, "the feed registry", err);
     sqlite3_stmt *st = NULL;
     int v = 0;
     if (!db)
-        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0,
-                             "the feed registry needs the SQLite store");
+        return LIA_EUNSUPPORTED;
     if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
         return dberr(db, err, "creating tables");
     if (sqlite3_prepare_v2(db, "SELECT value FROM feed_registry_meta WHERE key='schema_version'", -1, &st,

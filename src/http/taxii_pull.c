@@ -224,7 +224,7 @@ static int store_page(lia_store *s, const lia_taxii_pull_opts *o, const char *sr
 
 int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_result *res, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite(s);
+    sqlite3 *db = lia_store_sqlite_for(s, "TAXII pull", err);
     CURL *c = NULL;
     page pg;
     cursor cur;
@@ -234,7 +234,7 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
     memset(res, 0, sizeof *res);
     lia_buf_init(&pg.body, LIA_TAXII_PULL_MAX_BODY);
     if (!db)
-        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "pull needs the SQLite store");
+        return LIA_EUNSUPPORTED;
     if (!o->url || strncmp(o->url, "http", 4) != 0 || strlen(o->url) > 2048 || !o->collection ||
         !*o->collection)
         return lia_error_set(err, LIA_EINVAL, "url", o->url, o->url ? strlen(o->url) : 0,

@@ -1593,7 +1593,7 @@ out:
 
 int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, void *ud, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite(s);
+    sqlite3 *db = lia_store_sqlite_for(s, "notification", err);
     sqlite3_stmt *st = NULL;
     lia_route *rt = NULL;
     pending *pv = NULL;
@@ -1601,7 +1601,7 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
     int rc, step, failed = 0;
     int64_t now = o->now_us ? o->now_us : wall_us();
     if (!db)
-        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "notifications need the SQLite store");
+        return LIA_EUNSUPPORTED;
     if (!o->templates)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "no template directory");
     if ((rc = lia_route_schema(s, err)) || (rc = notify_schema(db, err)))
@@ -1702,11 +1702,11 @@ out:
 
 int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *ud, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite(s);
+    sqlite3 *db = lia_store_sqlite_for(s, "notification", err);
     sqlite3_stmt *st;
     int rc = LIA_OK, step;
     if (!db)
-        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "notifications need the SQLite store");
+        return LIA_EUNSUPPORTED;
     if ((rc = lia_route_schema(s, err)) || (rc = notify_schema(db, err)))
         return rc;
     if (sqlite3_prepare_v2(

@@ -482,9 +482,8 @@ static int sqerr(sqlite3 *db, lia_error *err, const char *what)
 
 int lia__route_db(lia_store *s, sqlite3 **db, lia_error *err)
 {
-    *db = lia_store_sqlite(s);
-    if (!*db)
-        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "routing needs the SQLite store");
+    if (!(*db = lia_store_sqlite_for(s, "routing", err)))
+        return LIA_EUNSUPPORTED;
     return lia_route_schema(s, err);
 }
 

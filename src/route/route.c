@@ -1048,10 +1048,10 @@ static const char *const schema_sql =
 
 int lia_route_schema(lia_store *s, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite(s);
+    sqlite3 *db = lia_store_sqlite_for(s, "routing", err);
     char *msg = NULL;
     if (!db)
-        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "routing needs the SQLite store");
+        return LIA_EUNSUPPORTED;
     if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg)) {
         int rc =
             lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating routing tables: %s", msg ? msg : "?");
