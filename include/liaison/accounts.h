@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* liaison/accounts.h - organisations, users, API keys (src/http/accounts.c).
+/* liaison/accounts.h - organisations, users, API keys (src/accounts/accounts.c).
  *
  * Organisations are our own team, partner CERTs and constituents (network
  * owners); each has a TLP ceiling (the highest TLP its members may receive).

@@ -60,7 +60,7 @@
 #define LIA_MAX_SMTP_TRIES 10           /* delivery attempts per message */
 #define LIA_NOTIFY_TAXII_BATCH 1000     /* events per STIX bundle of a TAXII delivery */
 
-/* HTTP server and TAXII (src/http) */
+/* HTTP server and TAXII (src/http, src/taxii) */
 #define LIA_HTTP_MAX_BODY (10u * 1024 * 1024) /* request body (TAXII max_content_length) */
 #define LIA_HTTP_MAX_HEADER (32u * 1024)      /* per-connection header memory */
 #define LIA_HTTP_TIMEOUT_S 30                 /* idle connection timeout */

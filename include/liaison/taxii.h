@@ -2,7 +2,7 @@
 /* liaison/taxii.h - TAXII 2.1 collections of STIX objects: storage, query,
  * the pure filter/next-token parsers, and the pull client.
  *
- * Storage (src/http/taxii_store.c) is the interface through which events
+ * Storage (src/taxii/taxii_store.c) is the interface through which events
  * become STIX objects later: a collection holds STIX objects as JSON
  * documents with (id, type, version, spec_version, date_added, tlp, owner
  * org, deleted flag, body). Rows are never removed by DELETE: they are
@@ -165,7 +165,7 @@ void lia_taxii_next_for(const lia_taxii_collection *c, int kind, const char *obj
                         const lia_taxii_filter *f, int64_t date_us, int64_t seq,
                         char out[LIA_TAXII_NEXT_MAX]);
 
-/* ---- pull client (src/http/taxii_pull.c) ---- */
+/* ---- pull client (src/taxii/taxii_pull.c) ---- */
 
 typedef struct lia_taxii_pull_opts {
     const char *url;             /* API root URL, e.g. https://h/api1/ */

@@ -9,7 +9,7 @@
 #ifndef LIA_FEEDS_FEEDUTIL_H
 #define LIA_FEEDS_FEEDUTIL_H
 
-#include "feeds/lines.h"
+#include "core/lines.h"
 #include "liaison/pipeline.h"
 
 enum { LIA_LINE_SKIP = 0, LIA_LINE_EMIT = 1 };

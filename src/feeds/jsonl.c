@@ -4,7 +4,7 @@
  * accepted too). This is also what `liaison events --format jsonl` writes. */
 #include <stdlib.h>
 
-#include "feeds/lines.h"
+#include "core/lines.h"
 #include "liaison/pipeline.h"
 
 typedef struct jsonl {

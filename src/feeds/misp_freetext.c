@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "feeds/ioc.h"
-#include "feeds/lines.h"
+#include "core/lines.h"
 #include "liaison/limits.h"
 
 typedef struct ftext {

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "http/server_internal.h"
-#include "http/taxii_internal.h"
+#include "taxii/taxii_internal.h"
 #include "liaison/limits.h"
 
 #define RATE_SLOTS  4096

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "core/jsonget.h"
-#include "http/taxii_internal.h"
+#include "taxii/taxii_internal.h"
 #include "liaison/field.h"
 #include "liaison/http.h"
 #include "liaison/limits.h"

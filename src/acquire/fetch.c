@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "feeds/registry.h"
+#include "acquire/registry.h"
 #include "liaison/limits.h"
 
 typedef struct xfer {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* Unit tests for the feed registry, lia_fetch_feed and lia_feeds_health
- * (src/feeds/registry.c, fetch.c, health.c).
+ * (src/acquire/registry.c, fetch.c, health.c).
  *
  * A real HTTP server (libmicrohttpd, 127.0.0.1, a free port, one thread per
  * connection) started and stopped by the test serves: a report with an ETag

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* Unit tests for the CSV record splitter (src/feeds/csv.c).
+/* Unit tests for the CSV record splitter (src/core/csv.c).
  *
  * Each table case is an input, a set of options and the expected records in
  * a compact text form (see render()). Every case is also fed split at every

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* Unit tests for record batches (src/feeds/records.c): records copied into
+/* Unit tests for record batches (src/core/records.c): records copied into
  * the arena stay valid when later copies make the arena move (regression:
  * found by fuzz/fuzz_shadowserver, input fuzz/corpus/shadowserver/regress_arena_moves). */
 #include <stdarg.h>

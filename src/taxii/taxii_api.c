@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "http/server_internal.h"
-#include "http/taxii_internal.h"
+#include "taxii/taxii_internal.h"
 #include "liaison/limits.h"
 
 #define RET(call)                                                                                            \

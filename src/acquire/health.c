@@ -2,7 +2,7 @@
 /* Feed health: registry state + report totals + per-stage counters. */
 #include <stdlib.h>
 
-#include "feeds/registry.h"
+#include "acquire/registry.h"
 
 typedef struct hrun {
     lia_store *s;

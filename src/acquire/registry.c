@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "feeds/registry.h"
+#include "acquire/registry.h"
 #include "liaison/feeds.h"
 
 #define REGISTRY_VERSION 1

@@ -2,8 +2,8 @@
 /* Internal: split a byte stream into lines (LF or CRLF), one record each,
  * for line-oriented formats. Lines longer than LIA_MAX_ROW become error
  * records; blank lines are skipped but counted. */
-#ifndef LIA_FEEDS_LINES_H
-#define LIA_FEEDS_LINES_H
+#ifndef LIA_CORE_LINES_H
+#define LIA_CORE_LINES_H
 
 #include "liaison/pipeline.h"
 

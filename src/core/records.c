@@ -3,7 +3,7 @@
  * shared by line-oriented formats. */
 #include <stdlib.h>
 
-#include "feeds/lines.h"
+#include "core/lines.h"
 #include "liaison/limits.h"
 #include "liaison/pipeline.h"
 
