@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "acquire/registry.h"
 #include "liaison/limits.h"
 
@@ -380,7 +381,7 @@ int lia_fetch_feed(lia_store *s, const char *name, const lia_fetch_opts *o, lia_
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     if ((rc = lia_feeds_get(s, name, f, err)))
         goto out;
-    f->last_fetch_us = lia__feeds_now_us();
+    f->last_fetch_us = lia__now_us();
     rc = f->url[0] ? fetch_url(s, f, o, res, err) : fetch_dir(s, f, o, res, err);
     if (rc == LIA_EINTR)
         goto out; /* an interruption says nothing about the feed */

@@ -2,6 +2,7 @@
 /* Feed health: registry state + report totals + per-stage counters. */
 #include <stdlib.h>
 
+#include "core/clock.h"
 #include "acquire/registry.h"
 
 typedef struct hrun {
@@ -63,7 +64,7 @@ static int on_feed(void *ud, const lia_feed *f)
 
 int lia_feeds_health(lia_store *s, int64_t now_us, lia_health_cb cb, void *ud, lia_error *err)
 {
-    hrun h = {s, NULL, NULL, now_us ? now_us : lia__feeds_now_us(), cb, ud, err};
+    hrun h = {s, NULL, NULL, now_us ? now_us : lia__now_us(), cb, ud, err};
     int rc;
     if ((rc = lia__feeds_db(s, &h.db, err)))
         return rc;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "acquire/registry.h"
 #include "liaison/feeds.h"
 
@@ -36,13 +37,6 @@ static const char schema[] =
 
 static const char cols[] = "name,provider,format,url,dir,interval,tlp,doc,map,subtype,enabled,etag,"
                            "last_modified,created,last_fetch,last_success,last_ok,last_error";
-
-int64_t lia__feeds_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int dberr(sqlite3 *db, lia_error *err, const char *what)
 {
@@ -130,7 +124,7 @@ int lia_feeds_add(lia_store *s, const lia_feed *f, lia_error *err)
     sqlite3_bind_text(st, 9, f->map_path, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 10, f->subtype, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 11, f->enabled ? 1 : 0);
-    sqlite3_bind_int64(st, 12, f->created_us ? f->created_us : lia__feeds_now_us());
+    sqlite3_bind_int64(st, 12, f->created_us ? f->created_us : lia__now_us());
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_CONSTRAINT)
@@ -303,7 +297,7 @@ void lia_feed_ingest_opts(const lia_feed *f, lia_ingest_opts *o)
     o->feed.map_path = f->map_path[0] ? f->map_path : NULL;
     o->feed.subtype = f->subtype[0] ? f->subtype : NULL;
     o->feed.tlp = f->tlp;
-    o->feed.observed_us = lia__feeds_now_us();
+    o->feed.observed_us = lia__now_us();
 }
 
 int lia_feed_due(const lia_feed *f, int64_t now_us)

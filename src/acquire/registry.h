@@ -9,6 +9,5 @@
 
 /* The store's sqlite3* with the registry tables created (or an error). */
 int lia__feeds_db(lia_store *s, sqlite3 **out, lia_error *err);
-int64_t lia__feeds_now_us(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "http/server_internal.h"
 #include "taxii/taxii_internal.h"
 #include "liaison/limits.h"
@@ -83,20 +84,6 @@ typedef struct req {
     char peer[64];
 } req;
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* ---- store pool ---- */
 
 static lia_store *pool_get(lia_http *h, unsigned *slot)
@@ -130,7 +117,7 @@ static int rate_take(lia_http *h, const lia_principal *p, double *retry_s)
     double rate = p->rate > 0 ? p->rate : h->o.rate, burst = p->burst > 0 ? p->burst : h->o.burst;
     uint64_t x = (uint64_t)who * 0x9E3779B97F4A7C15ull;
     unsigned slot = (unsigned)(x >> 52) % RATE_SLOTS, victim = slot;
-    int64_t t = mono_us(), oldest = INT64_MAX;
+    int64_t t = lia__mono_us(), oldest = INT64_MAX;
     int ok;
     pthread_mutex_lock(&h->rate_mu);
     bucket *b = NULL;
@@ -188,7 +175,7 @@ static int auth(lia_http *h, lia_store *s, struct MHD_Connection *c, lia_princip
         unsigned char tag[32];
         crypto_generichash_state st;
         unsigned slot;
-        int64_t t = mono_us();
+        int64_t t = lia__mono_us();
         crypto_generichash_init(&st, h->auth_key, sizeof h->auth_key, sizeof tag);
         crypto_generichash_update(&st, (const unsigned char *)a.user, strlen(a.user) + 1);
         crypto_generichash_update(&st, (const unsigned char *)a.secret, strlen(a.secret));
@@ -224,10 +211,10 @@ static void log_line(lia_http *h, const req *r)
     char ts[32];
     if (!h->o.access_log)
         return;
-    lia_stix_time_format(now_us(), ts);
+    lia_stix_time_format(lia__now_us(), ts);
     pthread_mutex_lock(&h->log_mu);
     fprintf(h->o.access_log, "%s %s \"%s %s\" %d %zu %.6f %s%s%s%s\n", ts, r->peer, r->method, r->path,
-            r->status, r->bytes, (double)(mono_us() - r->t0) / 1e6, r->who[0] ? r->who : "-",
+            r->status, r->bytes, (double)(lia__mono_us() - r->t0) / 1e6, r->who[0] ? r->who : "-",
             r->deny[0] ? " denied=\"" : "", r->deny, r->deny[0] ? "\"" : "");
     fflush(h->o.access_log);
     pthread_mutex_unlock(&h->log_mu);
@@ -411,7 +398,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!(q = calloc(1, sizeof *q)))
             return MHD_NO;
         q->h = h;
-        q->t0 = mono_us();
+        q->t0 = lia__mono_us();
         lia_buf_init(&q->body, h->o.max_body);
         snprintf(q->method, sizeof q->method, "%s", method);
         /* log path only: query values may carry tokens of other systems */
@@ -509,7 +496,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     size_t l = strlen(msg);
     while (l && (msg[l - 1] == '\n' || msg[l - 1] == '\r'))
         msg[--l] = '\0';
-    lia_stix_time_format(now_us(), ts);
+    lia_stix_time_format(lia__now_us(), ts);
     pthread_mutex_lock(&h->log_mu);
     fprintf(h->o.access_log, "%s - \"httpd\" %s\n", ts, msg);
     fflush(h->o.access_log);

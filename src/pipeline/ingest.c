@@ -14,22 +14,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/clock.h"
 #include "liaison/ingest.h"
 #include "liaison/limits.h"
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static const char *base_name(const char *path)
 {
@@ -192,18 +179,18 @@ static int flush_batch(run *r, lia_error *err)
     for (size_t i = 0; i < r->nstages; i++) {
         const lia_stage *st = r->st[i];
         lia_counter *sc = &c[st->id];
-        t0 = now_ns();
+        t0 = lia__mono_ns();
         sc->in += r->batch.n;
         rc = st->process(r->sst[i], &r->batch, err);
-        sc->ns += now_ns() - t0;
+        sc->ns += lia__mono_ns() - t0;
         if (rc)
             return rc;
         sc->out += r->batch.n;
     }
-    t0 = now_ns();
+    t0 = lia__mono_ns();
     c[LIA_ST_STORE].in += r->batch.n;
     rc = lia_store_put_events(r->store, r->rep, r->batch.ev, r->batch.n, err);
-    c[LIA_ST_STORE].ns += now_ns() - t0;
+    c[LIA_ST_STORE].ns += lia__mono_ns() - t0;
     if (rc) {
         c[LIA_ST_STORE].errors += r->batch.n;
         return rc;
@@ -224,17 +211,17 @@ static int checkpoint(run *r, lia_error *err)
     for (size_t i = 0; i < r->nstages; i++) {
         if (!r->st[i]->flush)
             continue;
-        t0 = now_ns(); /* a stage's own writes count as its time */
+        t0 = lia__mono_ns(); /* a stage's own writes count as its time */
         rc = r->st[i]->flush(r->sst[i], err);
-        r->res->c[r->st[i]->id].ns += now_ns() - t0;
+        r->res->c[r->st[i]->id].ns += lia__mono_ns() - t0;
         if (rc)
             return rc;
     }
-    t0 = now_ns();
+    t0 = lia__mono_ns();
     if (r->last_line > r->rep->lines_done)
         r->rep->lines_done = r->last_line;
     rc = lia_store_checkpoint(r->store, r->rep, err);
-    r->res->c[LIA_ST_STORE].ns += now_ns() - t0;
+    r->res->c[LIA_ST_STORE].ns += lia__mono_ns() - t0;
     r->since_checkpoint = 0;
     return rc;
 }
@@ -263,7 +250,7 @@ static void apply_defaults(run *r, lia_event *ev)
 static void progress(run *r, int final)
 {
     FILE *p = r->o->progress;
-    uint64_t t = now_ns();
+    uint64_t t = lia__mono_ns();
     double secs;
     if (!p || (!final && t - r->progress_ns < 500000000u))
         return;
@@ -282,7 +269,7 @@ static int handle_records(run *r, lia_error *err)
     lia_counter *c = r->res->c;
     size_t cap = r->o->batch ? r->o->batch : LIA_BATCH;
     size_t commit = r->o->commit_every ? r->o->commit_every : LIA_COMMIT_EVENTS;
-    uint64_t t0 = now_ns(), tflush = 0;
+    uint64_t t0 = lia__mono_ns(), tflush = 0;
     int rc = LIA_OK;
     for (size_t i = 0; i < r->recs.n; i++) {
         const lia_record *rec = &r->recs.rec[i];
@@ -331,15 +318,15 @@ static int handle_records(run *r, lia_error *err)
         r->batch.n++;
         r->last_line = rec->line;
         if (r->batch.n == cap) {
-            uint64_t tf = now_ns();
+            uint64_t tf = lia__mono_ns();
             rc = r->since_checkpoint + r->batch.n >= commit ? checkpoint(r, err) : flush_batch(r, err);
-            tflush += now_ns() - tf;
+            tflush += lia__mono_ns() - tf;
             if (rc)
                 goto out;
         }
     }
 out:
-    c[LIA_ST_NORMALISE].ns += now_ns() - t0 - tflush;
+    c[LIA_ST_NORMALISE].ns += lia__mono_ns() - t0 - tflush;
     return rc;
 }
 
@@ -389,7 +376,7 @@ static int pipeline(run *r, int fd, lia_error *err)
         r->nstages++;
     }
     while (!eof) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = lia__mono_ns();
         ssize_t n = read(fd, buf, LIA_READ_CHUNK);
         if (n < 0 && errno == EINTR)
             continue;
@@ -401,11 +388,11 @@ static int pipeline(run *r, int fd, lia_error *err)
         r->bytes_read += (uint64_t)n;
         c[LIA_ST_READ].in += (uint64_t)n;
         c[LIA_ST_READ].out += (uint64_t)n;
-        c[LIA_ST_READ].ns += now_ns() - t0;
-        t0 = now_ns();
+        c[LIA_ST_READ].ns += lia__mono_ns() - t0;
+        t0 = lia__mono_ns();
         lia_records_clear(&r->recs);
         rc = r->fmt->parse(r->fst, buf, (size_t)n, eof, &r->recs, err);
-        c[LIA_ST_PARSE].ns += now_ns() - t0;
+        c[LIA_ST_PARSE].ns += lia__mono_ns() - t0;
         if (rc) {
             lia_error_where(err, r->rep->name, 0);
             goto out;
@@ -443,7 +430,7 @@ int lia_ingest(lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, l
     r.o = o;
     r.res = res;
     r.rep = &res->report;
-    r.start_ns = now_ns();
+    r.start_ns = lia__mono_ns();
     r.fmt = lia_format_find(o->format ? o->format : "");
     if (!r.fmt)
         return lia_error_set(err, LIA_EINVAL, "format", o->format, o->format ? strlen(o->format) : 0,
@@ -518,10 +505,10 @@ int lia_ingest(lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, l
             rc = lia_error_set(err, job.rc, NULL, NULL, 0, "%s", job.msg);
     }
     if (rc == LIA_OK) {
-        uint64_t t0 = now_ns();
-        r.rep->finished_us = wall_us();
+        uint64_t t0 = lia__mono_ns();
+        r.rep->finished_us = lia__now_us();
         rc = lia_store_report_finish(s, r.rep, err); /* builds the indexes after a bulk load */
-        res->c[LIA_ST_STORE].ns += now_ns() - t0;
+        res->c[LIA_ST_STORE].ns += lia__mono_ns() - t0;
     }
     progress(&r, 1);
     lia_store_stats_add(s, r.rep->feed, res->c, NULL);
@@ -533,6 +520,6 @@ out:
     if (spool[0])
         unlink(spool);
     res->bytes = r.bytes_read;
-    res->seconds = (double)(now_ns() - r.start_ns) / 1e9;
+    res->seconds = (double)(lia__mono_ns() - r.start_ns) / 1e9;
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "liaison/limits.h"
 #include "store/backend.h"
 
@@ -99,13 +100,6 @@ static const char ensure_indexes_sql[] =
     "CREATE INDEX IF NOT EXISTS events_src_cc ON events(src_cc);"
     "CREATE INDEX IF NOT EXISTS events_src_asn ON events(src_asn);"
     "CREATE INDEX IF NOT EXISTS events_class ON events(class);";
-
-static int64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int dberr(sq *q, lia_error *err, const char *what)
 {
@@ -307,7 +301,7 @@ static int report_row(sq *q, lia_report *r, lia_error *err)
     sqlite3_finalize(st);
     if (step != SQLITE_DONE)
         return dberr(q, err, "looking up report");
-    r->started_us = wall_us();
+    r->started_us = lia__now_us();
     r->state = LIA_REPORT_PARTIAL;
     if (sqlite3_prepare_v2(q->db,
                            "INSERT INTO reports(hash,feed,name,archive,size,state,started) VALUES(?,?,?,?,?,?,?)",
@@ -409,7 +403,7 @@ static int sq_put_quarantine(void *impl, const lia_report *r, uint64_t line, lia
     sqlite3_bind_text(st, 5, reason, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 6, raw.ptr ? raw.ptr : "", (int)(raw.len > LIA_MAX_ROW ? LIA_MAX_ROW : raw.len),
                       SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 7, wall_us());
+    sqlite3_bind_int64(st, 7, lia__now_us());
     rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(q, err, "storing quarantined row");
     sqlite3_reset(st);
     return rc;
@@ -806,7 +800,7 @@ static int sq_stats_add(void *impl, const char *feed, const lia_counter *c, lia_
         sqlite3_bind_int64(st, 4, (sqlite3_int64)c[i].out);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)c[i].errors);
         sqlite3_bind_int64(st, 6, (sqlite3_int64)c[i].ns);
-        sqlite3_bind_int64(st, 7, wall_us());
+        sqlite3_bind_int64(st, 7, lia__now_us());
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = dberr(q, err, "recording stats");
         sqlite3_reset(st);

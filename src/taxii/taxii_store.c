@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/jsonget.h"
 #include "taxii/taxii_internal.h"
 #include "liaison/field.h"
@@ -78,13 +79,6 @@ int lia_taxii_init(lia_store *s, lia_error *err)
         return rc;
     }
     return LIA_OK;
-}
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int exec(sqlite3 *db, const char *sql, lia_error *err)
@@ -374,7 +368,7 @@ static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, int
     char *body = NULL;
     int rc;
     if (!date_added)
-        date_added = now_us();
+        date_added = lia__now_us();
     if ((rc = object_info(o, date_added, oi, err)))
         return rc;
     if (tlp < 0)
@@ -1123,7 +1117,7 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
                            (unsigned)LIA_TAXII_MAX_OBJECTS);
         goto out;
     }
-    lia_stix_time_format(now_us(), req_ts);
+    lia_stix_time_format(lia__now_us(), req_ts);
     if ((rc = exec(db, "BEGIN IMMEDIATE", err)))
         goto out;
     json_array_foreach(objs, i, o)
