@@ -171,6 +171,8 @@ int lia_parse_int(const char *s, size_t n, int64_t *out, const char **why);
  * 1d; *secs from 1 second to LIA_MAX_DURATION_DAYS days. */
 int lia_parse_duration(const char *s, size_t n, int64_t *secs, const char **why);
 int lia_parse_float(const char *s, size_t n, double *out, const char **why);
+/* A boolean word, ASCII case-insensitive: true/false, yes/no, on/off, y/n,
+ * 1/0, enabled/disabled; *out 1 or 0. The one list every reader uses. */
 int lia_parse_bool(const char *s, size_t n, int *out, const char **why);
 /* Microseconds since 1970-01-01T00:00:00Z. Accepts RFC 3339 ("T" or space,
  * "Z" or +hh:mm / +hhmm offset, fraction up to 9 digits, truncated to us) and

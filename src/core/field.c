@@ -707,17 +707,21 @@ int lia_parse_float(const char *s, size_t n, double *out, const char **why)
     return LIA_OK;
 }
 
+/* The one list of boolean words (settings, CSV mappings, Shadowserver's
+ * Y/N and enabled/disabled, feed fields), each pair true then false. */
+static const char *const bool_words[][2] = {
+    {"true", "false"}, {"yes", "no"}, {"on", "off"}, {"y", "n"}, {"1", "0"}, {"enabled", "disabled"},
+};
+
 int lia_parse_bool(const char *s, size_t n, int *out, const char **why)
 {
-    int v;
-    if (IEQ(s, n, "true") || IEQ(s, n, "1") || IEQ(s, n, "yes"))
-        v = 1;
-    else if (IEQ(s, n, "false") || IEQ(s, n, "0") || IEQ(s, n, "no"))
-        v = 0;
-    else
-        return fail(why, n ? "not a boolean" : "empty");
-    *out = v;
-    return LIA_OK;
+    for (size_t i = 0; i < sizeof bool_words / sizeof bool_words[0]; i++)
+        for (int v = 0; v < 2; v++)
+            if (ieq(s, n, bool_words[i][v], strlen(bool_words[i][v]))) {
+                *out = !v;
+                return LIA_OK;
+            }
+    return fail(why, n ? "not a boolean (true/false, yes/no, on/off, y/n, 1/0, enabled/disabled)" : "empty");
 }
 
 /* ---- time ---- */

@@ -26,18 +26,6 @@ static int cerr(lia_error *err, uint64_t line, const char *key, lia_slice v, con
     return LIA_EINVAL;
 }
 
-static int parse_bool(lia_slice v, int *out)
-{
-    if (lia_slice_ieq(v, "yes") || lia_slice_ieq(v, "true") || lia_slice_ieq(v, "on") || lia_slice_eq(v, "1"))
-        *out = 1;
-    else if (lia_slice_ieq(v, "no") || lia_slice_ieq(v, "false") || lia_slice_ieq(v, "off") ||
-             lia_slice_eq(v, "0"))
-        *out = 0;
-    else
-        return -1;
-    return 0;
-}
-
 /* "30", "30s", "15m", "24h", "7d" -> microseconds */
 static void resolve(char *out, size_t n, lia_slice p, const char *dir)
 {
@@ -114,10 +102,10 @@ int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, cons
                 return cerr(err, line, "sectors.rules", v, "a file path is expected");
             resolve(c->sectors_path, sizeof c->sectors_path, v, dir);
         } else if (sec == S_SECTORS && lia_slice_eq(k, "enabled")) {
-            if (parse_bool(v, &c->sectors_enabled))
+            if (lia_parse_bool(v.ptr, v.len, &c->sectors_enabled, NULL))
                 return cerr(err, line, "sectors.enabled", v, "yes or no");
         } else if (sec == S_DEDUP && lia_slice_eq(k, "enabled")) {
-            if (parse_bool(v, &c->dedup.enabled))
+            if (lia_parse_bool(v.ptr, v.len, &c->dedup.enabled, NULL))
                 return cerr(err, line, "dedup.enabled", v, "yes or no");
         } else if (sec == S_DEDUP && lia_slice_eq(k, "key")) {
             int rc = lia_dedup_conf_key(&c->dedup, v.ptr, v.len, err);

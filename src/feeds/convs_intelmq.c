@@ -13,8 +13,6 @@
 #include "feeds/csvmap.h"
 #include "liaison/limits.h"
 
-#define IEQ(sl, lit) lia_slice_ieq((sl), (lit))
-
 static int time_out(int64_t us, lia_buf *scratch, lia_slice *out, const char **why)
 {
     char t[LIA_TIME_TEXT];
@@ -138,21 +136,17 @@ int lia__conv_date(lia_slice in, lia_buf *scratch, lia_slice *out, const char **
     return LIA_EINVAL;
 }
 
-/* Shadowserver writes Y/N as well as true/false, yes/no, enabled/disabled, 1/0. */
+/* Shadowserver writes Y/N and enabled/disabled as well as true/false,
+ * yes/no, 1/0: all words of lia_parse_bool. */
 int lia__conv_bool(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
 {
+    int b;
     if (in.len == 0)
         return LIA_CONV_ABSENT;
-    if (IEQ(in, "y") || IEQ(in, "yes") || IEQ(in, "true") || IEQ(in, "enabled") || IEQ(in, "1")) {
-        *out = LIA_SLICE("true");
-        return LIA_CONV_JSON;
-    }
-    if (IEQ(in, "n") || IEQ(in, "no") || IEQ(in, "false") || IEQ(in, "disabled") || IEQ(in, "0")) {
-        *out = LIA_SLICE("false");
-        return LIA_CONV_JSON;
-    }
-    *why = "not a boolean (Y/N, yes/no, true/false, enabled/disabled, 1/0)";
-    return LIA_EINVAL;
+    if (lia_parse_bool(in.ptr, in.len, &b, why))
+        return LIA_EINVAL;
+    *out = b ? LIA_SLICE("true") : LIA_SLICE("false");
+    return LIA_CONV_JSON;
 }
 
 /* A canonical decimal integer is already valid JSON: pass it through. */

@@ -70,9 +70,7 @@ static int conv_bool(lia_slice in, lia_buf *scratch, lia_slice *out, const char 
     int b;
     if (in.len == 0)
         return LIA_CONV_ABSENT;
-    if (in.len == 1 && (in.ptr[0] == 'Y' || in.ptr[0] == 'y' || in.ptr[0] == 'N' || in.ptr[0] == 'n'))
-        b = in.ptr[0] == 'Y' || in.ptr[0] == 'y'; /* Shadowserver's Y/N */
-    else if (lia_parse_bool(in.ptr, in.len, &b, why))
+    if (lia_parse_bool(in.ptr, in.len, &b, why))
         return LIA_EINVAL;
     *out = b ? LIA_SLICE("true") : LIA_SLICE("false");
     return LIA_CONV_JSON;

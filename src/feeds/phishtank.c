@@ -54,12 +54,12 @@ static int pt_normalise(void *st, const lia_records *rs, const lia_record *rec, 
         goto out;
     s = lia_objrec_text(o, "online");
     if (s.ptr) {
-        if (lia_slice_ieq(s, "yes") || lia_slice_ieq(s, "true"))
-            rc = lia_event_set(ev, LIA_F_STATUS, "online", 6, err);
-        else if (lia_slice_ieq(s, "no") || lia_slice_ieq(s, "false"))
-            rc = lia_event_set(ev, LIA_F_STATUS, "offline", 7, err);
-        else
+        int on;
+        if (lia_parse_bool(s.ptr, s.len, &on, NULL))
             rc = lia_error_set(err, LIA_EINVAL, "status", s.ptr, s.len, "\"online\" is not yes or no");
+        else
+            rc = on ? lia_event_set(ev, LIA_F_STATUS, "online", 6, err)
+                    : lia_event_set(ev, LIA_F_STATUS, "offline", 7, err);
         if (rc)
             goto out;
     }

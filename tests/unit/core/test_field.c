@@ -407,11 +407,16 @@ static const struct row float_rows[] = {
 };
 
 static const struct row bool_rows[] = {
-    R("true", OK, "1"),  R("TRUE", OK, "1"),  R("True", OK, "1"),  R("1", OK, "1"),
-    R("yes", OK, "1"),   R("YES", OK, "1"),   R("false", OK, "0"), R("False", OK, "0"),
-    R("0", OK, "0"),     R("no", OK, "0"),    R("No", OK, "0"),    R("y", BAD, ""),
-    R("n", BAD, ""),     R("", BAD, ""),      R("true ", BAD, ""), R("2", BAD, ""),
-    R("tru", BAD, ""),   R("truee", BAD, ""), R("t\0", BAD, ""),   R("01", BAD, ""),
+    R("true", OK, "1"),    R("TRUE", OK, "1"),     R("True", OK, "1"),     R("1", OK, "1"),
+    R("yes", OK, "1"),     R("YES", OK, "1"),      R("false", OK, "0"),    R("False", OK, "0"),
+    R("0", OK, "0"),       R("no", OK, "0"),       R("No", OK, "0"),       R("y", OK, "1"),
+    R("Y", OK, "1"),       R("n", OK, "0"),        R("N", OK, "0"),        R("on", OK, "1"),
+    R("ON", OK, "1"),      R("off", OK, "0"),      R("Off", OK, "0"),      R("enabled", OK, "1"),
+    R("Enabled", OK, "1"), R("disabled", OK, "0"), R("DISABLED", OK, "0"), R("", BAD, ""),
+    R("true ", BAD, ""),   R("2", BAD, ""),        R("o", BAD, ""),        R("of", BAD, ""),
+    R("t", BAD, ""),       R("f", BAD, ""),        R("enable", BAD, ""),   R("tru", BAD, ""),
+    R("truee", BAD, ""),   R("t\0", BAD, ""),      R("01", BAD, ""),       R("y\0", BAD, ""),
+    R("-1", BAD, ""),
 };
 
 static const struct row time_rows[] = {
