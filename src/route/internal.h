@@ -94,4 +94,73 @@ int lia__hstr_put(lia__hstr *h, const void *k, size_t n, int32_t v, int32_t *old
 int32_t lia__hstr_get(const lia__hstr *h, const void *k, size_t n);
 void lia__hstr_free(lia__hstr *h);
 
+/* The routing configuration (config.c): rule targets, rules, settings. */
+enum { LIA__T_OWNER, LIA__T_PARTNER, LIA__T_DEFAULT, LIA__T_OWNER_ID, LIA__T_PARTNER_ID, LIA__T_DROP };
+
+typedef struct lia__route_target {
+    int type;
+    int32_t party; /* LIA__T_*_ID: resolved index; -1 before */
+    char *id;
+} lia__route_target;
+
+typedef struct lia__route_rule {
+    char *name;
+    int has_cc, cc_home, cc_foreign;
+    uint64_t cc[(26 * 26 + 63) / 64];
+    uint32_t *asn;
+    size_t nasn;
+    lia_ip *cidr;
+    size_t ncidr;
+    uint64_t tax, type[4]; /* bitmaps over RSIT ids */
+    int has_tax, has_type;
+    char **sector;
+    size_t nsector;
+    char **feed;
+    size_t nfeed;
+    unsigned tlp; /* bitmap over enum lia_tlp, 0 = any */
+    lia__route_target *to;
+    size_t nto;
+} lia__route_rule;
+
+typedef struct lia__route_setting {
+    char *name, *value;
+} lia__route_setting;
+
+typedef struct lia__route_config {
+    char home[3];
+    int mode_all;
+    char **redact[3]; /* all, owner, partner */
+    size_t nredact[3];
+    int redact_set;
+    lia__route_rule *rules;
+    size_t nrules;
+    lia__route_setting *set;
+    size_t nset;
+} lia__route_config;
+
+/* The routing snapshot (decide.c): parties, their recipient view, indexes,
+ * configuration. */
+struct lia_route {
+    lia_party *p;
+    lia_recipient *rcpt; /* per party, precomputed */
+    size_t np;
+    lia__owner_index oi;
+    lia__partner_index pi;
+    lia__route_config cf;
+};
+
+int lia__route_config_parse(const char *text, size_t len, lia__route_config *c, lia_error *err);
+void lia__route_config_free(lia__route_config *c);
+
+/* Deep copy of a party (values already normalised); LIA_ENOMEM. */
+int lia__party_copy(lia_party *d, const lia_party *s);
+
+/* The decision rows (decisions.c). */
+#define LIA__ROUTE_INSERT_SQL                                                                                \
+    "INSERT OR REPLACE INTO route_decision(event_id,recipient,verdict,rule,why,reason,decided)"              \
+    " VALUES(?,?,?,?,?,?,?)"
+int64_t lia__route_now_us(void);
+int lia__route_insert_rows(sqlite3 *db, sqlite3_stmt *ins, lia__rcache *rc_, const lia_route *rt,
+                           int64_t event_id, const lia_decision *d, size_t n, int64_t at, lia_error *err);
+
 #endif

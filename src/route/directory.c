@@ -92,6 +92,20 @@ void lia_party_free(lia_party *p)
     memset(p->f, 0, sizeof p->f);
 }
 
+int lia__party_copy(lia_party *d, const lia_party *s)
+{
+    lia_party_init(d, s->kind);
+    memcpy(d->id, s->id, sizeof d->id);
+    for (int f = 0; f < LIA_PF__COUNT; f++)
+        for (size_t i = 0; i < s->f[f].n; i++)
+            if (lia_party_add(d, f, s->f[f].v[i], strlen(s->f[f].v[i]), 0, NULL) != LIA_OK) {
+                /* values are already normalised; a failure is memory */
+                lia_party_free(d);
+                return LIA_ENOMEM;
+            }
+    return LIA_OK;
+}
+
 const char *lia_party_get(const lia_party *p, int f)
 {
     return f >= 0 && f < LIA_PF__COUNT && p->f[f].n ? p->f[f].v[0] : NULL;
@@ -943,7 +957,6 @@ int lia_party_csv_header(int kind, lia_buf *out)
     lia_buf_puts(out, "\r\n");
     return out->err;
 }
-
 
 int lia_party_to_csv(const lia_party *p, lia_buf *out)
 {

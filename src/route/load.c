@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The routing snapshot from the store: the directory and the stored rules
+ * file (table route_config) make one lia_route; a new rules file is
+ * stored only if it loads against the directory. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "liaison/limits.h"
+#include "liaison/route.h"
+#include "route/internal.h"
+
+typedef struct loadctx {
+    lia_party *p;
+    size_t n, cap;
+} loadctx;
+
+static int load_one(void *ud, const lia_party *p)
+{
+    loadctx *c = ud;
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 16;
+        lia_party *np;
+        if (nc > LIA_MAX_PARTIES)
+            return LIA_ELIMIT;
+        np = realloc(c->p, nc * sizeof *np);
+        if (!np)
+            return LIA_ENOMEM;
+        c->p = np;
+        c->cap = nc;
+    }
+    return lia__party_copy(&c->p[c->n++], p) ? (c->n--, LIA_ENOMEM) : LIA_OK;
+}
+
+int lia_route_load(lia_store *s, lia_route **out, lia_error *err)
+{
+    loadctx c = {NULL, 0, 0};
+    lia_buf cfg;
+    int rc;
+    lia_buf_init(&cfg, LIA_MAX_CONFIG_FILE + 1);
+    rc = lia_party_list(s, 0, load_one, &c, err);
+    if (rc == LIA_ELIMIT || rc == LIA_ENOMEM)
+        lia_error_set(err, rc, NULL, NULL, 0,
+                      rc == LIA_ELIMIT ? "too many owners and partners" : "out of memory");
+    if (rc == LIA_OK) {
+        rc = lia_route_config_get(s, &cfg, err);
+        if (rc == LIA_ENOTFOUND) {
+            lia_error_clear(err);
+            rc = lia_route_create(c.p, c.n, NULL, 0, out, err);
+        } else if (rc == LIA_OK) {
+            rc = lia_route_create(c.p, c.n, lia_buf_cstr(&cfg), cfg.len, out, err);
+            if (rc && err)
+                lia_error_where(err, "routing configuration", err->line);
+        }
+    }
+    for (size_t i = 0; i < c.n; i++)
+        lia_party_free(&c.p[i]);
+    free(c.p);
+    lia_buf_free(&cfg);
+    return rc;
+}
+
+int lia_route_config_get(lia_store *s, lia_buf *out, lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int rc;
+    if ((rc = lia__route_db(s, &db, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db, "SELECT text FROM route_config WHERE name='rules'", -1, &st, NULL))
+        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        lia_buf_append(out, "", 0);
+        if (lia_buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0)))
+            rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "configuration too large");
+    } else {
+        rc = lia_error_set(err, LIA_ENOTFOUND, NULL, NULL, 0,
+                           "no routing configuration loaded (liaison route load FILE)");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int lia_route_config_put(lia_store *s, const char *text, size_t clen, lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    loadctx c = {NULL, 0, 0};
+    lia_route *rt = NULL;
+    int rc;
+    if ((rc = lia__route_db(s, &db, err)))
+        return rc;
+    if (memchr(text, 0, clen))
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "NUL byte in the configuration");
+    /* validate against the stored parties (rule targets must exist) */
+    rc = lia_party_list(s, 0, load_one, &c, err);
+    if (rc == LIA_OK)
+        rc = lia_route_create(c.p, c.n, text, clen, &rt, err);
+    for (size_t i = 0; i < c.n; i++)
+        lia_party_free(&c.p[i]);
+    free(c.p);
+    lia_route_destroy(rt);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO route_config(name,text,loaded) VALUES('rules',?,?)",
+                           -1, &st, NULL))
+        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, text, (int)clen, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
