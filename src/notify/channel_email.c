@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The e-mail channel: the digest rendered from the recipient's template,
+ * CSV and JSON attached, signed / encrypted, sent over SMTP, recorded. */
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "liaison/limits.h"
+#include "liaison/notify.h"
+#include "liaison/route.h"
+#include "notify/internal.h"
+
+static const lia_field csv_fields[] = {
+    LIA_F_TIME_SOURCE,
+    LIA_F_FEED_NAME,
+    LIA_F_CLASSIFICATION_TAXONOMY,
+    LIA_F_CLASSIFICATION_TYPE,
+    LIA_F_SOURCE_IP,
+    LIA_F_SOURCE_PORT,
+    LIA_F_SOURCE_ASN,
+    LIA_F_SOURCE_GEOLOCATION_CC,
+    LIA_F_SOURCE_FQDN,
+    LIA_F_SOURCE_URL,
+    LIA_F_PROTOCOL_TRANSPORT,
+    LIA_F_PROTOCOL_APPLICATION,
+    LIA_F_MALWARE_NAME,
+    LIA_F_TLP,
+};
+
+static const char *tvar(void *ud, const char *name, size_t n, size_t item)
+{
+    lia__digest *d = ud;
+#define IS(lit) (n == sizeof(lit) - 1 && memcmp(name, lit, n) == 0)
+    if (item != SIZE_MAX) {
+        const lia_event *ev;
+        int f;
+        if (item >= d->n && item >= LIA_NOTIFY_LISTED)
+            return "";
+        ev = item < d->n ? &d->ev[item] : NULL;
+        if (IS("event.id")) {
+            if (!ev)
+                return "";
+            snprintf(d->tmp, sizeof d->tmp, "%lld", (long long)ev->id);
+            return d->tmp;
+        }
+        if ((f = lia_field_lookup(name, n)) < 0)
+            return NULL;
+        if (!ev || !lia_event_text(ev, (lia_field)f, d->tmp, sizeof d->tmp))
+            return "-";
+        return d->tmp;
+    }
+    if (IS("recipient_id"))
+        return d->p->id;
+    if (IS("recipient_name"))
+        return lia_party_get(d->p, LIA_PF_NAME) ? lia_party_get(d->p, LIA_PF_NAME) : d->p->id;
+    if (IS("sender"))
+        return d->sender ? d->sender : "";
+    if (IS("count"))
+        return d->count;
+    if (IS("listed"))
+        return d->listed;
+    if (IS("more"))
+        return d->more;
+    if (IS("period_start"))
+        return d->start;
+    if (IS("period_end"))
+        return d->end;
+    if (IS("generated_at"))
+        return d->gen;
+    if (IS("language"))
+        return d->lang;
+    return NULL;
+#undef IS
+}
+
+static size_t tcount(void *ud, const char *name, size_t n)
+{
+    lia__digest *d = ud;
+    if (n == 6 && memcmp(name, "events", 6) == 0)
+        return d->n < LIA_NOTIFY_LISTED ? d->n : LIA_NOTIFY_LISTED;
+    return SIZE_MAX;
+}
+
+static void attachments(const lia__digest *d, lia_buf *csv, lia_buf *js)
+{
+    char tmp[LIA_MAX_URL + 64];
+    lia_buf one;
+    lia_buf_puts(csv, "event.id");
+    for (size_t k = 0; k < sizeof csv_fields / sizeof csv_fields[0]; k++)
+        lia_buf_printf(csv, ",%s", lia_field_name(csv_fields[k]));
+    lia_buf_puts(csv, "\r\n");
+    lia_buf_putc(js, '[');
+    lia_buf_init(&one, LIA_MAX_EVENT_TEXT * 2);
+    for (size_t i = 0; i < d->n; i++) {
+        const lia_event *ev = &d->ev[i];
+        lia_buf_printf(csv, "%lld", (long long)ev->id);
+        for (size_t k = 0; k < sizeof csv_fields / sizeof csv_fields[0]; k++) {
+            size_t n = lia_event_text(ev, csv_fields[k], tmp, sizeof tmp);
+            lia_buf_putc(csv, ',');
+            lia_buf_csv(csv, tmp, n);
+        }
+        lia_buf_puts(csv, "\r\n");
+        lia_buf_reset(&one);
+        lia_event_to_json(ev, &one);
+        lia_buf_printf(js, "%s\n{\"event.id\":%lld%s", i ? "," : "", (long long)ev->id,
+                       one.len > 2 ? "," : "");
+        if (one.len > 2)
+            lia_buf_append(js, one.ptr + 1, one.len - 1);
+        else
+            lia_buf_putc(js, '}');
+    }
+    lia_buf_puts(js, "\n]\n");
+    lia_buf_free(&one);
+}
+
+static const char *cfg(const lia_route *rt, const char *given, const char *name, const char *dflt)
+{
+    const char *v;
+    if (given)
+        return given;
+    v = lia_route_setting(rt, name);
+    return v ? v : dflt;
+}
+
+static int load_template(const char *dir, const char *lang, lia_buf *out)
+{
+    char path[4096];
+    FILE *f;
+    char tmp[8192];
+    size_t n;
+    snprintf(path, sizeof path, "%s/%s/digest.txt", dir, lang);
+    if (!(f = fopen(path, "rb")))
+        return LIA_ENOTFOUND;
+    lia_buf_init(out, LIA_MAX_TEMPLATE);
+    lia_buf_append(out, "", 0);
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        lia_buf_append(out, tmp, n);
+    fclose(f);
+    if (out->err) {
+        lia_buf_free(out);
+        return LIA_ELIMIT;
+    }
+    return LIA_OK;
+}
+
+int lia__notify_email(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
+                      const char *rcpt, const lia__chset *req, int64_t now, lia_notify_cb cb, void *ud,
+                      int *failed, lia_error *err)
+{
+    lia__digest d;
+    lia_notify_result res;
+    lia_strlist to = {0};
+    lia_buf tmpl, subject, body, csv, js, entity, msg, toline;
+    const char *colon = strchr(rcpt, ':');
+    int kind, rc = LIA_OK, idx, sig = 0, enc = 0, attempts = 0;
+    int64_t last = 0, interval = 3600, nid = 0;
+    const char *iv, *from, *url, *home, *skey, *lang = "en", *nl;
+    char msgid[128], date[64], errbuf[CURL_ERROR_SIZE] = "";
+    char bnd[40];
+    memset(&d, 0, sizeof d);
+    memset(&res, 0, sizeof res);
+    lia_buf_init(&tmpl, 1);
+    lia_buf_init(&subject, 4096);
+    lia_buf_init(&body, LIA_MAX_MESSAGE);
+    lia_buf_init(&csv, LIA_MAX_MESSAGE);
+    lia_buf_init(&js, LIA_MAX_MESSAGE);
+    lia_buf_init(&entity, LIA_MAX_MESSAGE);
+    lia_buf_init(&msg, LIA_MAX_MESSAGE);
+    lia_buf_init(&toline, 64 * 1024);
+    lia_buf_append(&toline, "", 0);
+    res.recipient = rcpt;
+    res.channel = "email";
+    res.to = "";
+    res.language = "";
+    res.message_id = "";
+    res.error = "";
+    if (!colon)
+        goto out;
+    kind = strncmp(rcpt, "owner:", 6) == 0 ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER;
+    idx = lia_route_party_find(rt, kind, colon + 1);
+    if (idx < 0) {
+        res.outcome = "skipped";
+        res.error = "recipient is no longer in the directory";
+        goto report;
+    }
+    d.rt = rt;
+    d.idx = idx;
+    d.p = lia_route_party(rt, idx);
+    iv = lia_party_get(d.p, LIA_PF_INTERVAL);
+    if (iv)
+        interval = strtoll(iv, NULL, 10);
+    else if ((iv = lia_route_setting(rt, "digest_interval")) &&
+             lia_parse_duration(iv, strlen(iv), &interval, NULL))
+        interval = 3600;
+    if ((rc = lia__notify_last_sent(db, rcpt, &last, err)))
+        goto out;
+    if (!o->force && last && now - last < interval * 1000000) {
+        res.outcome = "not-due";
+        snprintf(errbuf, sizeof errbuf, "next digest in %llds",
+                 (long long)((last + interval * 1000000 - now) / 1000000));
+        res.error = errbuf;
+        goto report;
+    }
+    /* addresses: contacts, and a partner's email: channels */
+    {
+        lia_party tmp;
+        lia_party_init(&tmp, LIA_PARTY_OWNER);
+        for (size_t i = 0; i < d.p->f[LIA_PF_CONTACTS].n; i++)
+            lia_party_add(&tmp, LIA_PF_CONTACTS, d.p->f[LIA_PF_CONTACTS].v[i],
+                          strlen(d.p->f[LIA_PF_CONTACTS].v[i]), 0, NULL);
+        for (size_t i = 0; i < d.p->f[LIA_PF_CHANNELS].n; i++)
+            if (strncmp(d.p->f[LIA_PF_CHANNELS].v[i], "email:", 6) == 0)
+                lia_party_add(&tmp, LIA_PF_CONTACTS, d.p->f[LIA_PF_CHANNELS].v[i] + 6,
+                              strlen(d.p->f[LIA_PF_CHANNELS].v[i] + 6), 0, NULL);
+        to = tmp.f[LIA_PF_CONTACTS];
+        memset(&tmp.f[LIA_PF_CONTACTS], 0, sizeof tmp.f[LIA_PF_CONTACTS]);
+        lia_party_free(&tmp);
+    }
+    for (size_t i = 0; i < to.n; i++)
+        lia_buf_printf(&toline, "%s%s", i ? ", " : "", to.v[i]);
+    res.to = lia_buf_cstr(&toline);
+    if (to.n == 0) {
+        res.outcome = "skipped";
+        res.error = "no e-mail address (contacts or email: channel)";
+        goto report;
+    }
+    /* template: first language with one, else en */
+    for (size_t i = 0; i < d.p->f[LIA_PF_LANGUAGES].n && !tmpl.ptr; i++) {
+        char primary[8];
+        const char *l = d.p->f[LIA_PF_LANGUAGES].v[i];
+        size_t k = strcspn(l, "-");
+        if (load_template(o->templates, l, &tmpl) == LIA_OK) {
+            lang = l;
+            break;
+        }
+        if (k < sizeof primary && l[k]) {
+            memcpy(primary, l, k);
+            primary[k] = '\0';
+            if (load_template(o->templates, primary, &tmpl) == LIA_OK) {
+                lang = d.p->f[LIA_PF_LANGUAGES].v[i];
+                break;
+            }
+        }
+    }
+    if (!tmpl.ptr && (rc = load_template(o->templates, "en", &tmpl))) {
+        rc = lia_error_set(err, rc == LIA_ELIMIT ? LIA_ELIMIT : LIA_ENOTFOUND, NULL, o->templates,
+                           strlen(o->templates), "no usable template en/digest.txt in this directory");
+        goto out;
+    }
+    res.language = lang;
+    d.lang = lang;
+    if ((rc = lia__digest_gather(s, db, &d, rcpt, "email", err)))
+        goto out;
+    res.events = d.n;
+    res.withheld = d.nwithheld;
+    if (d.n == 0) {
+        if (req->n > 1 && !d.nwithheld)
+            goto out; /* the other channels still have some to deliver */
+        res.outcome = "skipped";
+        res.error = d.nwithheld ? "every pending event is now refused by the TLP policy" : "no pending event";
+        if (d.nwithheld && !o->dry_run)
+            rc = lia__notify_record(db, rcpt, res.to, "email", req, 0, now, "", &d, "withheld", 0, res.error,
+                                    0, 0, lang, 0, &nid, err);
+        goto report;
+    }
+    from = cfg(rt, o->mail_from, "mail_from", NULL);
+    d.sender = from ? from : "";
+    snprintf(d.count, sizeof d.count, "%zu", d.n);
+    snprintf(d.listed, sizeof d.listed, "%zu", d.n < LIA_NOTIFY_LISTED ? d.n : (size_t)LIA_NOTIFY_LISTED);
+    snprintf(d.more, sizeof d.more, "%zu", d.n > LIA_NOTIFY_LISTED ? d.n - LIA_NOTIFY_LISTED : 0);
+    {
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (size_t i = 0; i < d.n; i++) {
+            lia_field f =
+                lia_event_has(&d.ev[i], LIA_F_TIME_SOURCE) ? LIA_F_TIME_SOURCE : LIA_F_TIME_OBSERVATION;
+            if (!lia_event_has(&d.ev[i], f))
+                continue;
+            if (d.ev[i].v[f].i < lo)
+                lo = d.ev[i].v[f].i;
+            if (d.ev[i].v[f].i > hi)
+                hi = d.ev[i].v[f].i;
+        }
+        if (lo == INT64_MAX)
+            lo = hi = now;
+        lia_time_format(lo, d.start, sizeof d.start);
+        lia_time_format(hi, d.end, sizeof d.end);
+        lia_time_format(now, d.gen, sizeof d.gen);
+    }
+    /* render: "Subject: ..." line, blank line, body */
+    {
+        lia_tmpl_vars v = {tvar, tcount, &d};
+        lia_buf all;
+        const char *t = lia_buf_cstr(&tmpl);
+        lia_buf_init(&all, LIA_MAX_MESSAGE);
+        if ((rc = lia_tmpl_render(t, tmpl.len, &v, &all, err))) {
+            char src[300];
+            snprintf(src, sizeof src, "%s/%s/digest.txt", o->templates, lang);
+            lia_error_where(err, src, err->line);
+            lia_buf_free(&all);
+            goto out;
+        }
+        t = lia_buf_cstr(&all);
+        nl = strchr(t, '\n');
+        if (strncmp(t, "Subject:", 8) != 0 || !nl) {
+            lia_buf_free(&all);
+            rc = lia_error_set(err, LIA_EPARSE, NULL, lang, strlen(lang),
+                               "template must start with a 'Subject: ...' line");
+            goto out;
+        }
+        {
+            lia_slice sj = lia_slice_trim((lia_slice){t + 8, (size_t)(nl - t - 8)});
+            while (sj.len && sj.ptr[sj.len - 1] == '\r')
+                sj.len--;
+            /* no control character may reach the header (no header injection) */
+            for (size_t k = 0; k < sj.len; k++)
+                lia_buf_putc(&subject,
+                             (unsigned char)sj.ptr[k] < 0x20 || sj.ptr[k] == 0x7f ? ' ' : sj.ptr[k]);
+            lia_buf_append(&subject, "", 0);
+        }
+        nl++;
+        if (*nl == '\r')
+            nl++;
+        if (*nl == '\n')
+            nl++;
+        /* body with CRLF line ends */
+        for (const char *c = nl; *c; c++) {
+            if (*c == '\n' && (c == nl || c[-1] != '\r'))
+                lia_buf_putc(&body, '\r');
+            lia_buf_putc(&body, *c);
+        }
+        lia_buf_append(&body, "", 0);
+        lia_buf_free(&all);
+    }
+    attachments(&d, &csv, &js);
+    lia__mime_boundary(bnd);
+    lia_buf_printf(&entity, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", bnd);
+    lia__mime_part(&entity, bnd, "text/plain; charset=utf-8", NULL, body.ptr, body.len);
+    lia__mime_part(&entity, bnd, "text/csv; charset=utf-8; name=\"events.csv\"", "events.csv", csv.ptr,
+                   csv.len);
+    lia__mime_part(&entity, bnd, "application/json; name=\"events.json\"", "events.json", js.ptr, js.len);
+    lia_buf_printf(&entity, "--%s--\r\n", bnd);
+    if (entity.err) {
+        rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "digest larger than %u bytes",
+                           (unsigned)LIA_MAX_MESSAGE);
+        goto out;
+    }
+    {
+        unsigned char r[16];
+        const char *at = from ? strchr(from, '@') : NULL;
+        char hex[33];
+        randombytes_buf(r, sizeof r);
+        for (size_t i = 0; i < sizeof r; i++)
+            snprintf(hex + i * 2, 3, "%02x", r[i]);
+        snprintf(msgid, sizeof msgid, "<liaison.%s@%s>", hex, at ? at + 1 : "liaison.invalid");
+        lia__mime_date(now, date, sizeof date);
+    }
+    res.message_id = msgid;
+    lia_buf_printf(&msg, "From: %s\r\nTo: %s\r\nSubject: ", from ? from : "liaison@localhost", res.to);
+    lia__mime_header_text(&msg, lia_buf_cstr(&subject));
+    lia_buf_printf(&msg, "\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\nX-Liaison-Events: %zu\r\n",
+                   date, msgid, d.n);
+    if (o->dry_run) {
+        lia_buf_append(&msg, entity.ptr, entity.len);
+        res.outcome = "dry-run";
+        res.message = msg.ptr;
+        res.message_len = msg.len;
+        goto report;
+    }
+    if (!from) {
+        rc = lia_error_set(err, LIA_EINVAL, "mail_from", NULL, 0,
+                           "no sender address: set mail_from in the routing configuration or --from");
+        goto out;
+    }
+    home = cfg(rt, o->gnupg_home, "gnupg_home", getenv("GNUPGHOME"));
+    skey = cfg(rt, o->sign_key, "sign_key", NULL);
+    if ((!skey || !*skey) && !o->unsigned_ok) {
+        rc = lia_error_set(err, LIA_ECRYPTO, "sign_key", NULL, 0,
+                           "no signing key: set sign_key in the routing configuration or --sign-key "
+                           "(or --unsigned to send unsigned mail)");
+        goto out;
+    }
+    rc = lia__pgp_protect(home, skey, lia_party_get(d.p, LIA_PF_PGP), &entity, &msg, &sig, &enc, err);
+    if (rc) {
+        /* never send in clear what should have been protected: record, go on */
+        res.outcome = "failed";
+        lia_error_format(err, errbuf, sizeof errbuf);
+        res.error = errbuf;
+        rc = LIA_OK;
+        *failed = 1;
+        lia_error_clear(err);
+        rc = lia__notify_record(db, rcpt, res.to, "email", req, 0, now, msgid, &d, "failed", 0, res.error, 0,
+                                0, lang, 0, &nid, err);
+        goto report;
+    }
+    url = cfg(rt, o->smtp_url, "smtp_url", "smtp://127.0.0.1:25");
+    {
+        int tries = o->tries;
+        int64_t backoff = o->backoff_ms;
+        const char *user = lia_route_setting(rt, "smtp_user"),
+                   *penv = lia_route_setting(rt, "smtp_password_env");
+        if (!tries) {
+            const char *t = lia_route_setting(rt, "smtp_tries");
+            tries = t ? t[0] - '0' : 3;
+        }
+        if (tries > LIA_MAX_SMTP_TRIES)
+            tries = LIA_MAX_SMTP_TRIES;
+        if (!backoff) {
+            const char *b = lia_route_setting(rt, "smtp_backoff");
+            int64_t secs;
+            backoff = b && lia_parse_duration(b, strlen(b), &secs, NULL) == LIA_OK ? secs * 1000 : 2000;
+        }
+        for (attempts = 1;; attempts++) {
+            rc = lia__smtp_send(url, from, &to, &msg, user, penv ? getenv(penv) : NULL, errbuf);
+            if (rc == LIA_OK || attempts >= tries)
+                break;
+            usleep((useconds_t)(backoff * 1000));
+            backoff *= 2;
+        }
+    }
+    res.attempts = attempts;
+    res.signed_ = sig;
+    res.encrypted = enc;
+    res.message = msg.ptr;
+    res.message_len = msg.len;
+    if (rc == LIA_OK) {
+        res.outcome = "sent";
+        errbuf[0] = '\0';
+    } else {
+        res.outcome = "failed";
+        *failed = 1;
+    }
+    res.error = errbuf;
+    rc = lia__notify_record(db, rcpt, res.to, "email", req, 0, now, msgid, &d, res.outcome, attempts, errbuf,
+                            sig, enc, lang, msg.len, &nid, err);
+report:
+    res.notification_id = nid;
+    if (rc == LIA_OK && cb && res.outcome)
+        rc = cb(ud, &res);
+out:
+    for (size_t i = 0; i < to.n; i++)
+        free(to.v[i]);
+    free(to.v);
+    lia__digest_free(&d);
+    lia_buf_free(&tmpl);
+    lia_buf_free(&subject);
+    lia_buf_free(&body);
+    lia_buf_free(&csv);
+    lia_buf_free(&js);
+    lia_buf_free(&entity);
+    lia_buf_free(&msg);
+    lia_buf_free(&toline);
+    return rc;
+}

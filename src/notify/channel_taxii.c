@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The TAXII channel: STIX 2.1 objects into a collection on our own server
+ * (taxii:ROOT/COLLECTION) or POSTed to a partner's server (taxii:https://). */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liaison/accounts.h"
+#include "liaison/limits.h"
+#include "liaison/notify.h"
+#include "liaison/route.h"
+#include "liaison/stix.h"
+#include "liaison/taxii.h"
+#include "notify/internal.h"
+
+/* ---- TAXII delivery (our own server) ---- */
+
+static int to_buf(void *ud, const char *p, size_t n)
+{
+    return lia_buf_append(ud, p, n);
+}
+
+typedef struct grant_ctx {
+    lia_store *s;
+    const lia_channel *ch;
+    size_t n;
+    lia_error *err;
+} grant_ctx;
+
+static int grant_cb(void *ud, int64_t org_id, const char *name)
+{
+    grant_ctx *g = ud;
+    (void)name;
+    g->n++;
+    return lia_taxii_grant(g->s, g->ch->api_root, g->ch->collection, org_id, 1, 0, g->err);
+}
+
+/* The collection of ch, created if missing (and its API root). */
+static int ensure_collection(lia_store *s, const lia_party *p, const lia_channel *ch, lia_taxii_collection *c,
+                             lia_error *err)
+{
+    const char *name = lia_party_get(p, LIA_PF_NAME);
+    int rc = lia_taxii_init(s, err);
+    if (rc == LIA_OK)
+        rc = lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
+    if (rc != LIA_ENOTFOUND)
+        return rc;
+    lia_error_clear(err);
+    if ((rc = lia_taxii_api_root_ensure(s, ch->api_root, "Partner deliveries", err)))
+        return rc;
+    lia_taxii_collection_defaults(c);
+    snprintf(c->api_root, sizeof c->api_root, "%s", ch->api_root);
+    snprintf(c->id, sizeof c->id, "%s", ch->collection);
+    snprintf(c->title, sizeof c->title, "Liaison deliveries for %s (partner %s)", name ? name : p->id, p->id);
+    snprintf(c->description, sizeof c->description,
+             "Events routed to partner %s, TLP policy applied, added by liaison notify run", p->id);
+    c->own_write = 0; /* the delivery writes; nobody POSTs into it */
+    c->allow_write = 0;
+    if ((rc = lia_taxii_collection_add(s, c, err)))
+        return rc;
+    return lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
+}
+
+/* SCOs carry no created/modified: their version would be the date added, so
+ * the same address delivered twice would make a new version each time. */
+static int is_sco(json_t *o)
+{
+    return !json_object_get(o, "created") && !json_object_get(o, "modified");
+}
+
+/* Export d's events at ev[from..to) as one bundle into b. */
+static int export_batch(const lia__digest *d, const char *producer, int64_t now, size_t from, size_t to,
+                        lia_buf *b, size_t *unexportable, lia_error *err)
+{
+    lia_stix_export *x = NULL;
+    lia_stix_opts so;
+    int rc;
+    memset(&so, 0, sizeof so);
+    so.producer = producer;
+    so.now_us = now;
+    lia_buf_reset(b);
+    if ((rc = lia_stix_export_create(&so, to_buf, b, &x, err)))
+        return rc;
+    for (size_t i = from; i < to && rc == LIA_OK; i++) {
+        rc = lia_stix_export_add(x, &d->ev[i], err);
+        if (rc == LIA_ENOTFOUND) {
+            (*unexportable)++;
+            lia_error_clear(err);
+            rc = LIA_OK;
+        }
+    }
+    if (rc == LIA_OK)
+        rc = lia_stix_export_finish(x, err);
+    lia_stix_export_destroy(x);
+    if (rc == LIA_OK && b->err)
+        rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "STIX bundle too large");
+    return rc;
+}
+
+/* Add the objects of bundle b to collection c. */
+static int put_bundle(lia_store *s, const lia_taxii_collection *c, const lia_buf *b, size_t *objects,
+                      char *bundle_id, size_t idn, lia_error *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(b->ptr, b->len, 0, &je), *arr, *o;
+    size_t i;
+    int rc = LIA_OK;
+    if (!root)
+        return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX bundle: %s", je.text);
+    arr = json_object_get(root, "objects");
+    if (!bundle_id[0] && json_is_string(json_object_get(root, "id")))
+        snprintf(bundle_id, idn, "%s", json_string_value(json_object_get(root, "id")));
+    json_array_foreach(arr, i, o)
+    {
+        const char *type = json_string_value(json_object_get(o, "type"));
+        const char *id = json_string_value(json_object_get(o, "id"));
+        char *txt;
+        int yes = 0;
+        if (!type || !id) {
+            rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX object without type or id");
+            break;
+        }
+        if (is_sco(o)) {
+            if ((rc = lia_taxii_object_exists(s, c, id, &yes, err)))
+                break;
+            if (yes)
+                continue;
+        }
+        if (!(txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            break;
+        }
+        /* our identity carries no marking: it is not secret */
+        rc = lia_taxii_collection_add_object(s, c->api_root, c->id, txt, strlen(txt),
+                                             strcmp(type, "identity") == 0 ? LIA_TLP_CLEAR : -1, 0, 0, err);
+        free(txt);
+        if (rc)
+            break;
+        (*objects)++;
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* ---- TAXII push (a partner's own server) ---- */
+
+/* Environment variable holding the bearer token for partner id:
+ * LIAISON_TAXII_TOKEN_ + the id upper-cased, '-' and '.' as '_'. */
+static void token_env(const char *id, char *out, size_t n)
+{
+    size_t k = (size_t)snprintf(out, n, "LIAISON_TAXII_TOKEN_");
+    for (; *id && k + 1 < n; id++)
+        out[k++] = *id >= 'a' && *id <= 'z' ? (char)(*id - 32) : (*id == '-' || *id == '.') ? '_' : *id;
+    out[k] = '\0';
+}
+
+static size_t body_cb(char *p, size_t sz, size_t n, void *ud)
+{
+    lia_buf *b = ud;
+    return lia_buf_append(b, p, sz * n) == LIA_OK ? sz * n : 0;
+}
+
+/* A bearer token goes over plain HTTP only to this machine (tests, a local
+ * relay); to anyone else it would travel in clear text. */
+static int plain_http_remote(const char *url)
+{
+    static const char *const local[] = {"127.0.0.1", "localhost", "[::1]"};
+    const char *h = url + 7, *e;
+    if (strncmp(url, "http://", 7) != 0)
+        return 0;
+    e = *h == '[' ? strchr(h, ']') : h + strcspn(h, ":/");
+    if (!e)
+        return 1;
+    if (*h == '[')
+        e++;
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if ((size_t)(e - h) == strlen(local[i]) && strncmp(h, local[i], (size_t)(e - h)) == 0)
+            return 0;
+    return 1;
+}
+
+/* POST the objects of bundle b to the collection URL of ch, as a TAXII 2.1
+ * envelope. LIA_OK when the server accepted every object (status 202,
+ * failure_count 0); else LIA_ENET / LIA_EPARSE with the server's answer. */
+static int push_envelope(const lia_channel *ch, const char *party_id, const lia_buf *b, size_t *objects,
+                         char *bundle_id, size_t idn, lia_error *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(b->ptr, b->len, 0, &je), *env = NULL, *st = NULL;
+    char url[LIA_MAX_URL + 16], var[128], auth[1024], cerr[CURL_ERROR_SIZE] = "";
+    const char *tok;
+    char *body = NULL;
+    struct curl_slist *hs = NULL;
+    lia_buf resp;
+    CURL *c = NULL;
+    long status = 0;
+    size_t nobj;
+    int rc = LIA_OK;
+    lia_buf_init(&resp, 16u << 20); /* the status lists every object */
+    if (!root) {
+        rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX bundle: %s", je.text);
+        goto out;
+    }
+    if (!bundle_id[0] && json_is_string(json_object_get(root, "id")))
+        snprintf(bundle_id, idn, "%s", json_string_value(json_object_get(root, "id")));
+    nobj = json_array_size(json_object_get(root, "objects"));
+    if (!(env = json_object()) || json_object_set(env, "objects", json_object_get(root, "objects")) ||
+        !(body = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto out;
+    }
+    snprintf(url, sizeof url, "%.*s%sobjects/", (int)ch->value_len, ch->value,
+             ch->value_len && ch->value[ch->value_len - 1] == '/' ? "" : "/");
+    token_env(party_id, var, sizeof var);
+    tok = getenv(var);
+    if (tok && *tok && plain_http_remote(url)) {
+        rc = lia_error_set(
+            err, LIA_EINVAL, "channels", url, strlen(url),
+            "refusing to send the API key in $%s over plain HTTP to another machine; use https", var);
+        goto out;
+    }
+    if (!(c = curl_easy_init())) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "curl_easy_init failed");
+        goto out;
+    }
+    hs = curl_slist_append(hs, "Accept: application/taxii+json;version=2.1");
+    hs = curl_slist_append(hs, "Content-Type: application/taxii+json;version=2.1");
+    if (tok && *tok) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+        hs = curl_slist_append(hs, auth);
+        sodium_memzero(auth, sizeof auth);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+    if (curl_easy_perform(c) != CURLE_OK) {
+        rc = lia_error_set(err, LIA_ENET, "channels", url, strlen(url), "%s",
+                           cerr[0] ? cerr : "transfer failed");
+        goto out;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    lia_buf_append(&resp, "", 0);
+    if (status != 202) {
+        rc = lia_error_set(err, LIA_ENET, "channels", url, strlen(url), "HTTP %ld%s%s: %.200s", status,
+                           status == 401 || status == 403 ? ", set the partner's API key in $" : "",
+                           status == 401 || status == 403 ? var : "", lia_buf_cstr(&resp));
+        goto out;
+    }
+    st = json_loadb(resp.ptr, resp.len, 0, &je);
+    {
+        json_int_t fails = json_integer_value(json_object_get(st, "failure_count"));
+        json_t *f0 = json_array_get(json_object_get(st, "failures"), 0);
+        if (!json_is_object(st)) {
+            rc = lia_error_set(err, LIA_EPARSE, "channels", url, strlen(url),
+                               "202 without a TAXII status resource: %.200s", lia_buf_cstr(&resp));
+            goto out;
+        }
+        if (fails > 0) {
+            rc = lia_error_set(
+                err, LIA_ENET, "channels", url, strlen(url),
+                "the server refused %lld of %zu objects (first: %s: %s)", (long long)fails, nobj,
+                json_string_value(json_object_get(f0, "id")) ? json_string_value(json_object_get(f0, "id"))
+                                                             : "?",
+                json_string_value(json_object_get(f0, "message"))
+                    ? json_string_value(json_object_get(f0, "message"))
+                    : "?");
+            goto out;
+        }
+    }
+    *objects += nobj;
+out:
+    if (c)
+        curl_easy_cleanup(c);
+    curl_slist_free_all(hs);
+    free(body);
+    json_decref(env);
+    json_decref(root);
+    json_decref(st);
+    lia_buf_free(&resp);
+    return rc;
+}
+
+int lia__notify_taxii(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
+                      const char *rcpt, int idx, const lia_channel *ch, const char *key,
+                      const lia__chset *req, int64_t now, lia_notify_cb cb, void *ud, int *failed,
+                      lia_error *err)
+{
+    lia__digest d;
+    lia_notify_result res;
+    lia_taxii_collection c;
+    lia_buf bundle, note;
+    lia_error e;
+    char bundle_id[128] = "", errbuf[LIA_ERR_REASON_MAX + LIA_ERR_VALUE_MAX + 256] = "";
+    const char *producer = lia_route_setting(rt, "producer");
+    size_t objects = 0, unexportable = 0;
+    int64_t nid = 0;
+    int rc = LIA_OK;
+    memset(&d, 0, sizeof d);
+    memset(&res, 0, sizeof res);
+    lia_buf_init(&bundle, LIA_MAX_MESSAGE);
+    lia_buf_init(&note, 4096);
+    lia_buf_append(&note, "", 0);
+    d.rt = rt;
+    d.idx = idx;
+    d.p = lia_route_party(rt, idx);
+    res.recipient = rcpt;
+    res.channel = key;
+    res.to = key;
+    res.language = "";
+    res.message_id = "";
+    res.error = "";
+    if (!producer || !*producer)
+        producer = "Liaison";
+    if ((rc = lia__digest_gather(s, db, &d, rcpt, key, err)))
+        goto out;
+    res.events = d.n;
+    res.withheld = d.nwithheld;
+    if (d.n == 0) {
+        if (!d.nwithheld)
+            goto out; /* nothing pending on this channel */
+        res.outcome = "skipped";
+        res.error = "every pending event is now refused by the TLP policy";
+        if (!o->dry_run)
+            rc = lia__notify_record(db, rcpt, key, key, req, 0, now, "", &d, "withheld", 0, res.error, 0, 0,
+                                    "", 0, &nid, err);
+        goto report;
+    }
+    if (o->dry_run) {
+        if ((rc = export_batch(&d, producer, now, 0,
+                               d.n < LIA_NOTIFY_TAXII_BATCH ? d.n : LIA_NOTIFY_TAXII_BATCH, &bundle,
+                               &unexportable, err)))
+            goto out;
+        res.outcome = "dry-run";
+        res.message = bundle.ptr;
+        res.message_len = bundle.len;
+        goto report;
+    }
+    lia_error_clear(&e);
+    if (ch->kind == LIA_CHANNEL_TAXII_URL) {
+        /* a partner's own server: POST each bundle's objects as an envelope */
+        for (size_t at = 0; rc == LIA_OK && at < d.n; at += LIA_NOTIFY_TAXII_BATCH) {
+            size_t to = d.n - at > LIA_NOTIFY_TAXII_BATCH ? at + LIA_NOTIFY_TAXII_BATCH : d.n;
+            if ((rc = export_batch(&d, producer, now, at, to, &bundle, &unexportable, &e)) == LIA_OK)
+                rc = push_envelope(ch, d.p->id, &bundle, &objects, bundle_id, sizeof bundle_id, &e);
+        }
+    } else {
+        /* our own server, one transaction: the objects, the grants and the
+         * record, or nothing */
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
+            rc = lia_sqlite_error(db, err, "TAXII delivery");
+            goto out;
+        }
+        rc = ensure_collection(s, d.p, ch, &c, &e);
+        if (rc == LIA_OK) {
+            grant_ctx g = {s, ch, 0, &e};
+            rc = lia_accounts_orgs_of_party(s, LIA_ORG_PARTNER, d.p->id, grant_cb, &g, &e);
+            if (rc == LIA_OK && g.n == 0)
+                lia_buf_printf(
+                    &note,
+                    "no account organisation is linked to partner %s (liaison accounts org-link ORG %s):"
+                    " only our own team can read the collection; ",
+                    d.p->id, d.p->id);
+        }
+        for (size_t at = 0; rc == LIA_OK && at < d.n; at += LIA_NOTIFY_TAXII_BATCH) {
+            size_t to = d.n - at > LIA_NOTIFY_TAXII_BATCH ? at + LIA_NOTIFY_TAXII_BATCH : d.n;
+            if ((rc = export_batch(&d, producer, now, at, to, &bundle, &unexportable, &e)) == LIA_OK)
+                rc = put_bundle(s, &c, &bundle, &objects, bundle_id, sizeof bundle_id, &e);
+        }
+        if (rc)
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* nothing of it stays */
+    }
+    res.attempts = 1;
+    if (rc == LIA_OK) {
+        int local = ch->kind == LIA_CHANNEL_TAXII;
+        if (unexportable)
+            lia_buf_printf(&note,
+                           "%zu event(s) without an observable a STIX indicator can name: not exported; ",
+                           unexportable);
+        if (note.len >= 2 && note.ptr[note.len - 2] == ';')
+            note.len -= 2;
+        lia_buf_append(&note, "", 0);
+        res.outcome = "sent";
+        res.error = lia_buf_cstr(&note);
+        res.objects = objects;
+        res.message_id = bundle_id;
+        rc = lia__notify_record(db, rcpt, key, key, req, local, now, bundle_id, &d, "sent", 1, res.error, 0,
+                                0, "", bundle.len, &nid, err);
+        if (local && rc == LIA_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
+            rc = lia_sqlite_error(db, err, "TAXII delivery");
+        if (local && rc) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            goto out;
+        }
+    } else {
+        /* recorded as failed, retried next run */
+        lia_error_format(&e, errbuf, sizeof errbuf);
+        res.outcome = "failed";
+        res.error = errbuf;
+        *failed = 1;
+        rc = lia__notify_record(db, rcpt, key, key, req, 0, now, "", &d, "failed", 1, errbuf, 0, 0, "", 0,
+                                &nid, err);
+    }
+report:
+    res.notification_id = nid;
+    if (rc == LIA_OK && cb && res.outcome)
+        rc = cb(ud, &res);
+out:
+    lia__digest_free(&d);
+    lia_buf_free(&bundle);
+    lia_buf_free(&note);
+    return rc;
+}
+
+int lia_notify_taxii_access(lia_store *s, const char *party_id, int64_t org_id, int can_read, size_t *n,
+                            lia_error *err)
+{
+    lia_party p;
+    size_t k = 0;
+    int rc;
+    lia_party_init(&p, LIA_PARTY_PARTNER);
+    rc = lia_party_get_one(s, LIA_PARTY_PARTNER, party_id, &p, err);
+    if (rc == LIA_ENOTFOUND) { /* gone from the directory: no channel to follow */
+        lia_error_clear(err);
+        if (n)
+            *n = 0;
+        rc = LIA_OK;
+        goto out;
+    }
+    if (rc || (rc = lia_taxii_init(s, err)))
+        goto out;
+    for (size_t i = 0; i < p.f[LIA_PF_CHANNELS].n && rc == LIA_OK; i++) {
+        const char *v = p.f[LIA_PF_CHANNELS].v[i];
+        lia_channel ch;
+        lia_taxii_collection c;
+        if (lia_channel_parse(p.id, v, strlen(v), &ch, err)) {
+            lia_error_clear(err);
+            continue;
+        }
+        if (ch.kind != LIA_CHANNEL_TAXII)
+            continue;
+        rc = lia_taxii_collection_get(s, ch.api_root, ch.collection, &c, err);
+        if (rc == LIA_ENOTFOUND) {
+            lia_error_clear(err);
+            rc = LIA_OK;
+            continue;
+        }
+        if (rc == LIA_OK &&
+            (rc = lia_taxii_grant(s, ch.api_root, ch.collection, org_id, can_read, 0, err)) == LIA_OK)
+            k++;
+    }
+    if (rc == LIA_OK && n)
+        *n = k;
+out:
+    lia_party_free(&p);
+    return rc;
+}

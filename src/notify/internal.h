@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Internals shared by the files of src/notify (not part of the public API). */
+#ifndef LIA_NOTIFY_INTERNAL_H
+#define LIA_NOTIFY_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "liaison/limits.h"
+#include "liaison/notify.h"
+#include "liaison/route.h"
+
+/* ---- one digest (digest.c) ---- */
+
+typedef struct lia__digest {
+    const lia_route *rt;
+    const lia_party *p;
+    int idx;
+    lia_event *ev; /* redacted copies */
+    size_t n, cap;
+    int64_t *ids;      /* event ids attached */
+    int64_t *withheld; /* event ids refused at send time */
+    size_t nwithheld;
+    char count[24], listed[24], more[24], start[LIA_TIME_TEXT], end[LIA_TIME_TEXT], gen[LIA_TIME_TEXT];
+    const char *sender, *lang;
+    char tmp[LIA_MAX_URL + 64];
+} lia__digest;
+
+void lia__digest_free(lia__digest *d);
+/* Build the digest's events: pending ids, TLP re-check, redaction. */
+int lia__digest_gather(lia_store *s, sqlite3 *db, lia__digest *d, const char *rcpt, const char *channel,
+                       lia_error *err);
+
+/* ---- MIME (mime.c) ---- */
+
+/* Header text: plain if ASCII, else an RFC 2047 encoded word (split). */
+void lia__mime_header_text(lia_buf *b, const char *s);
+/* A random multipart boundary. */
+void lia__mime_boundary(char out[40]);
+/* One base64 body part of a multipart entity; fname: attachment name or NULL. */
+void lia__mime_part(lia_buf *b, const char *bnd, const char *ctype, const char *fname, const char *data,
+                    size_t n);
+/* RFC 5322 date of us (UTC). */
+void lia__mime_date(int64_t us, char *out, size_t n);
+
+/* ---- OpenPGP (pgp.c) ---- */
+
+/* entity (CRLF MIME entity) -> multipart/signed or multipart/encrypted body
+ * (headers from Content-Type on) appended to out. */
+int lia__pgp_protect(const char *home, const char *sign_fpr, const char *enc_fpr, const lia_buf *entity,
+                     lia_buf *out, int *did_sign, int *did_enc, lia_error *err);
+
+/* ---- SMTP (smtp.c) ---- */
+
+/* Send msg from `from` to every address of `to`; LIA_OK or LIA_ENET / LIA_ENOMEM
+ * with the reason in errbuf (CURL_ERROR_SIZE bytes). */
+int lia__smtp_send(const char *url, const char *from, const lia_strlist *to, const lia_buf *msg,
+                   const char *user, const char *pass, char *errbuf);
+
+/* ---- delivery bookkeeping (delivery.c) ---- */
+
+/* The channels a recipient's events must go through before route_decision
+ * counts them as notified: "email" and each taxii:ROOT/COLLECTION, as a
+ * JSON array (for json_each). */
+typedef struct lia__chset {
+    lia_buf json;
+    size_t n;
+} lia__chset;
+
+int64_t lia__notify_now_us(void);
+/* The notification tables, and schema 2 (notification.channel) on a store of schema 1. */
+int lia__notify_schema(sqlite3 *db, lia_error *err);
+/* Record one delivery attempt on channel. Sent: the events are marked
+ * delivered on that channel, and notified in route_decision once every
+ * channel of req has delivered them. in_tx: the caller holds a transaction. */
+int lia__notify_record(sqlite3 *db, const char *rcpt, const char *to, const char *channel,
+                       const lia__chset *req, int in_tx, int64_t at, const char *msgid, const lia__digest *d,
+                       const char *outcome, int attempts, const char *error, int sig, int enc,
+                       const char *lang, size_t bytes, int64_t *nid, lia_error *err);
+/* Time of the last e-mail digest sent to rcpt (0: none). */
+int lia__notify_last_sent(sqlite3 *db, const char *rcpt, int64_t *at, lia_error *err);
+/* Events of rcpt that every channel of req has delivered, but that are not
+ * marked notified yet (the recipient lost a channel since): mark them. */
+int lia__notify_settle(sqlite3 *db, const char *rcpt, const lia__chset *req, int64_t now, lia_error *err);
+
+/* ---- channels ---- */
+
+int lia__notify_email(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
+                      const char *rcpt, const lia__chset *req, int64_t now, lia_notify_cb cb, void *ud,
+                      int *failed, lia_error *err);
+int lia__notify_taxii(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
+                      const char *rcpt, int idx, const lia_channel *ch, const char *key,
+                      const lia__chset *req, int64_t now, lia_notify_cb cb, void *ud, int *failed,
+                      lia_error *err);
+
+#endif
