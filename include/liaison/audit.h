@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison/audit.h - the tamper-evident audit log's core: an RFC 6962 Merkle
+ * tree (tree heads, inclusion and consistency proofs and their checks), and
+ * signed checkpoints in the C2SP signed-note / tlog-checkpoint formats with
+ * Ed25519 keys (libsodium), cosignatures (C2SP tlog-cosignature v1) included.
+ *
+ * Everything here is pure: no I/O, no globals; thread-safe. Hashes are 32
+ * bytes (SHA-256). Leaves are given as their leaf hashes (lia_merkle_leaf);
+ * an array of n leaf hashes is "the tree of size n". */
+#ifndef LIAISON_AUDIT_H
+#define LIAISON_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "liaison/error.h"
+#include "liaison/slice.h"
+
+#define LIA_HASH_LEN 32
+/* Longest proof for any tree size below 2^64 (inclusion <= 64, consistency <= 65). */
+#define LIA_MERKLE_PROOF_MAX 66
+
+/* A SHA-256 hash; a struct so that arrays of them pass as const cleanly. */
+typedef struct lia_hash {
+    uint8_t b[LIA_HASH_LEN];
+} lia_hash;
+
+/* SHA-256(0x00 || data): the hash of one leaf. */
+void lia_merkle_leaf(const void *data, size_t len, lia_hash *out);
+/* SHA-256(0x01 || left || right): an interior node. */
+void lia_merkle_node(const lia_hash *left, const lia_hash *right, lia_hash *out);
+
+/* The tree head (root) of leaves[0..n): SHA-256("") when n == 0. O(n). */
+void lia_merkle_root(const lia_hash *leaves, uint64_t n, lia_hash *out);
+
+/* Append-only tree head in O(log n) per leaf (a compact range: at most one
+ * perfect subtree per bit of n). Initialise with {0}. */
+typedef struct lia_merkle_stream {
+    uint64_t n;
+    lia_hash stack[64];
+    unsigned depth;
+} lia_merkle_stream;
+void lia_merkle_stream_add(lia_merkle_stream *s, const lia_hash *leaf);
+void lia_merkle_stream_root(const lia_merkle_stream *s, lia_hash *out);
+
+/* Inclusion proof (RFC 6962 2.1.1 PATH) of leaf m in the tree leaves[0..n):
+ * *len hashes into proof (room for LIA_MERKLE_PROOF_MAX), bottom first.
+ * LIA_EINVAL if m >= n. */
+int lia_merkle_inclusion_proof(const lia_hash *leaves, uint64_t n, uint64_t m, lia_hash *proof, size_t *len);
+/* Consistency proof (RFC 6962 2.1.2 PROOF) that the tree of size n1 is a
+ * prefix of leaves[0..n2). LIA_EINVAL unless n1 <= n2. n1 == 0 or n1 == n2:
+ * empty proof. */
+int lia_merkle_consistency_proof(const lia_hash *leaves, uint64_t n2, uint64_t n1, lia_hash *proof,
+                                 size_t *len);
+
+/* Check an inclusion proof (RFC 9162 2.1.3.2): LIA_OK when leaf is leaf m of
+ * the tree of size n with head root, LIA_EAUTH when it is not (wrong index,
+ * size, leaf, root or proof), LIA_EINVAL for impossible sizes. */
+int lia_merkle_verify_inclusion(uint64_t m, uint64_t n, const lia_hash *leaf, const lia_hash *proof,
+                                size_t len, const lia_hash *root);
+/* Check a consistency proof (RFC 9162 2.1.4.2) between the heads root1 of
+ * size n1 and root2 of size n2: LIA_OK or LIA_EAUTH (LIA_EINVAL if n1 > n2). */
+int lia_merkle_verify_consistency(uint64_t n1, uint64_t n2, const lia_hash *root1, const lia_hash *root2,
+                                  const lia_hash *proof, size_t len);
+
+/* ---- signed notes (C2SP signed-note) -------------------------------------- */
+
+#define LIA_NOTE_NAME_MAX 128          /* a key name, bytes, with NUL */
+#define LIA_NOTE_MAX      (64u * 1024) /* a whole signed note */
+#define LIA_NOTE_MAX_SIGS 64           /* signature lines in one note */
+#define LIA_NOTE_ED25519  0x01         /* signature type: Ed25519 note signature */
+#define LIA_NOTE_COSIG    0x04         /* signature type: timestamped Ed25519 cosignature v1 */
+
+/* An Ed25519 key with its note name. type (LIA_NOTE_ED25519 or
+ * LIA_NOTE_COSIG) decides how it signs and which signature lines it verifies;
+ * id = SHA-256(name || "\n" || type || pub)[:4], big-endian. secret is set
+ * for a signer key only. */
+typedef struct lia_note_key {
+    char name[LIA_NOTE_NAME_MAX];
+    uint8_t type;
+    uint32_t id;
+    uint8_t pub[32];
+    uint8_t sk[64]; /* libsodium secret key (seed || pub); zero without secret */
+    int secret;
+} lia_note_key;
+
+/* A new random key (secret included) of the given type. LIA_EINVAL for a bad
+ * name (empty, longer than LIA_NOTE_NAME_MAX - 1, a space, '+' or a control
+ * byte). */
+int lia_note_key_generate(const char *name, uint8_t type, lia_note_key *out, lia_error *err);
+/* The same key (secret or not) as another signature type (id recomputed). */
+void lia_note_key_as(const lia_note_key *k, uint8_t type, lia_note_key *out);
+/* Parse "PRIVATE+KEY+<name>+<hex id>+<base64(type || 32-byte seed)>". */
+int lia_note_key_parse_signer(const char *skey, size_t len, lia_note_key *out, lia_error *err);
+/* Parse a verifier key "<name>+<hex id>+<base64(type || 32-byte public key)>". */
+int lia_note_key_parse_verifier(const char *vkey, size_t len, lia_note_key *out, lia_error *err);
+/* Append the signer (needs the secret) or verifier key string to out. */
+int lia_note_key_format_signer(const lia_note_key *k, lia_buf *out);
+int lia_note_key_format_verifier(const lia_note_key *k, lia_buf *out);
+
+/* Append the signature line "— <name> <base64(id || sig)>\n" of key k over
+ * text (which must end in "\n") to out. A LIA_NOTE_COSIG key signs
+ * "cosignature/v1\ntime <timestamp>\n" || text and puts the big-endian
+ * timestamp before the signature; an LIA_NOTE_ED25519 key ignores timestamp. */
+int lia_note_sign_line(const char *text, size_t len, const lia_note_key *k, uint64_t timestamp, lia_buf *out,
+                       lia_error *err);
+/* Append a whole signed note to out: text, a blank line, k's signature line. */
+int lia_note_sign(const char *text, size_t len, const lia_note_key *k, lia_buf *out, lia_error *err);
+
+/* What lia_note_open found. */
+typedef struct lia_note_opened {
+    size_t text_len;        /* the note text is note[0..text_len), final "\n" included */
+    size_t sigs;            /* signature lines in the note */
+    uint32_t verified;      /* bit i: keys[i] signed the note (i < 32) */
+    uint64_t timestamp[32]; /* keys[i]'s cosignature time, when it is a LIA_NOTE_COSIG key */
+} lia_note_opened;
+
+/* Split a signed note into text and signatures and check the signatures of
+ * the known keys (at most 32): lines from unknown keys (name or id differ)
+ * are ignored. LIA_OK when at least one known key verified and none failed;
+ * LIA_EAUTH when a known key's signature fails or no known key signed;
+ * LIA_EPARSE for a malformed note; LIA_ELIMIT past the size or signature
+ * limits. res is written on LIA_OK only. */
+int lia_note_open(const char *note, size_t len, const lia_note_key *keys, size_t nkeys, lia_note_opened *res,
+                  lia_error *err);
+
+/* ---- checkpoints (C2SP tlog-checkpoint) ------------------------------------ */
+
+#define LIA_CHECKPOINT_ORIGIN_MAX 256
+
+/* The note text of a checkpoint: "<origin>\n<size>\n<base64 root>\n". */
+typedef struct lia_checkpoint {
+    char origin[LIA_CHECKPOINT_ORIGIN_MAX];
+    uint64_t size;
+    lia_hash root;
+} lia_checkpoint;
+
+/* Append the checkpoint body (note text) to out. LIA_EINVAL for a bad origin. */
+int lia_checkpoint_format(const lia_checkpoint *c, lia_buf *out, lia_error *err);
+/* Parse a checkpoint body (a note's text; extension lines after the root are
+ * allowed and ignored). LIA_EPARSE with the reason otherwise. */
+int lia_checkpoint_parse(const char *text, size_t len, lia_checkpoint *out, lia_error *err);
+
+#endif
