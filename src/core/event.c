@@ -9,6 +9,7 @@
 #include "liaison/limits.h"
 #include "core/event_fast.h"
 #include "core/field_ref.h"
+#include "core/floattext.h"
 
 #define PRESENT_SET(ev, f) ((ev)->present[(f) >> 6] |= (uint64_t)1 << ((f) & 63))
 
@@ -541,14 +542,6 @@ int lia_event_set_name(lia_event *ev, const char *name, size_t nlen, const char 
     return lia_event_set(ev, (lia_field)f, s, n, err);
 }
 
-static size_t fmt_double(double d, char *out, size_t n)
-{
-    int w = snprintf(out, n, "%.15g", d);
-    if (w > 0 && (size_t)w < n && strtod(out, NULL) != d)
-        w = snprintf(out, n, "%.17g", d);
-    return w < 0 ? 0 : (size_t)w;
-}
-
 size_t lia_event_text(const lia_event *ev, lia_field f, char *out, size_t n)
 {
     int w = 0;
@@ -567,7 +560,13 @@ size_t lia_event_text(const lia_event *ev, lia_field f, char *out, size_t n)
     case LIA_T_INT: w = snprintf(out, n, "%lld", (long long)v->i); break;
     case LIA_T_BOOL: w = snprintf(out, n, "%s", v->i ? "true" : "false"); break;
     case LIA_T_FLOAT:
-    case LIA_T_ACCURACY: return fmt_double(v->f, out, n);
+    case LIA_T_ACCURACY: {
+        char t[LIA_FLOAT_TEXT_MAX];
+        w = (int)lia__float_text(v->f, t, sizeof t);
+        memcpy(out, t, (size_t)w < n ? (size_t)w + 1 : n - 1); /* cut like the other types */
+        out[n - 1] = '\0';
+        break;
+    }
     case LIA_T_TLP: w = snprintf(out, n, "%s", lia_tlp_name((int)v->i)); break;
     case LIA_T_REGISTRY: w = snprintf(out, n, "%s", lia_registry_name((int)v->i)); break;
     case LIA_T_TAXONOMY: w = snprintf(out, n, "%s", lia_class_taxonomy_name((int)v->i)); break;
@@ -739,7 +738,7 @@ static int set_from_json(lia_event *ev, const char *key, size_t klen, json_t *v,
         default:
             break;
         }
-        n = (int)fmt_double(json_real_value(v), num, sizeof num);
+        n = (int)lia__float_text(json_real_value(v), num, sizeof num);
         return lia_event_set(ev, (lia_field)f, num, (size_t)n, err);
     case JSON_TRUE:
     case JSON_FALSE:

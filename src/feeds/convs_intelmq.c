@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/floattext.h"
 #include "feeds/csvmap.h"
 #include "liaison/limits.h"
 
@@ -189,19 +190,13 @@ int lia__conv_invalidate_zero(lia_slice in, lia_buf *scratch, lia_slice *out, co
 int lia__conv_float(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
 {
     double d;
-    int w;
-    char t[40];
+    char t[LIA_FLOAT_TEXT_MAX];
     if (in.len == 0)
         return LIA_CONV_ABSENT;
     if (lia_parse_float(in.ptr, in.len, &d, why))
         return LIA_EINVAL;
-    w = snprintf(t, sizeof t, "%.15g", d);
-    if (w > 0 && strtod(t, NULL) != d)
-        w = snprintf(t, sizeof t, "%.17g", d);
     lia_buf_reset(scratch);
-    lia_buf_append(scratch, t, (size_t)w);
-    if (!memchr(t, '.', (size_t)w) && !memchr(t, 'e', (size_t)w) && !memchr(t, 'n', (size_t)w))
-        lia_buf_append(scratch, ".0", 2); /* keep it a JSON real */
+    lia_buf_append(scratch, t, lia__float_json(d, t, sizeof t)); /* stays a JSON real */
     *out = (lia_slice){scratch->ptr, scratch->len};
     return LIA_CONV_JSON;
 }

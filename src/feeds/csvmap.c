@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/event_fast.h"
+#include "core/floattext.h"
 #include "feeds/csvmap.h"
 #include "liaison/limits.h"
 
@@ -79,12 +80,13 @@ static int conv_bool(lia_slice in, lia_buf *scratch, lia_slice *out, const char 
 static int conv_float(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
 {
     double d;
+    char t[LIA_FLOAT_TEXT_MAX];
     if (in.len == 0)
         return LIA_CONV_ABSENT;
     if (lia_parse_float(in.ptr, in.len, &d, why))
         return LIA_EINVAL;
     lia_buf_reset(scratch);
-    lia_buf_printf(scratch, "%.17g", d);
+    lia_buf_append(scratch, t, lia__float_json(d, t, sizeof t)); /* stays a JSON real */
     *out = (lia_slice){scratch->ptr, scratch->len};
     return LIA_CONV_JSON;
 }

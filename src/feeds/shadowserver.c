@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/floattext.h"
 #include "feeds/csvmap.h"
 #include "feeds/shadowserver_internal.h"
 #include "liaison/limits.h"
@@ -233,7 +234,7 @@ static int const_text(json_t *v, char *buf, size_t n, const char **out)
     else if (json_is_integer(v))
         snprintf(buf, n, "%lld", (long long)json_integer_value(v)), *out = buf;
     else if (json_is_real(v))
-        snprintf(buf, n, "%.17g", json_real_value(v)), *out = buf;
+        lia__float_text(json_real_value(v), buf, n), *out = buf;
     else if (json_is_boolean(v))
         *out = json_is_true(v) ? "true" : "false";
     else
