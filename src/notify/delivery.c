@@ -4,7 +4,6 @@
  * marked notified once every channel of the recipient has delivered them. */
 #include <sqlite3.h>
 #include <string.h>
-#include <time.h>
 
 #include "liaison/notify.h"
 #include "notify/internal.h"
@@ -50,13 +49,6 @@ int lia__notify_schema(sqlite3 *db, lia_error *err)
     }
     sqlite3_finalize(st);
     return rc;
-}
-
-int64_t lia__notify_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Record one delivery attempt on channel. Sent: the events are marked

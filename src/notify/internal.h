@@ -67,7 +67,6 @@ typedef struct lia__chset {
     size_t n;
 } lia__chset;
 
-int64_t lia__notify_now_us(void);
 /* The notification tables, and schema 2 (notification.channel) on a store of schema 1. */
 int lia__notify_schema(sqlite3 *db, lia_error *err);
 /* Record one delivery attempt on channel. Sent: the events are marked

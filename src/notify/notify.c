@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "liaison/notify.h"
 #include "liaison/route.h"
 #include "notify/internal.h"
@@ -122,7 +123,7 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
     pending *pv = NULL;
     size_t npv = 0;
     int rc, step, failed = 0;
-    int64_t now = o->now_us ? o->now_us : lia__notify_now_us();
+    int64_t now = o->now_us ? o->now_us : lia__now_us();
     if (!db)
         return LIA_EUNSUPPORTED;
     if (!o->templates)

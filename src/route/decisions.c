@@ -4,8 +4,8 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "liaison/route.h"
 #include "route/internal.h"
 
@@ -45,13 +45,6 @@ int lia_route_schema(lia_store *s, lia_error *err)
         return rc;
     }
     return LIA_OK;
-}
-
-int64_t lia__route_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int lia__route_reason_id(sqlite3 *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err)
@@ -138,7 +131,7 @@ int lia_route_record(lia_store *s, const lia_route *rt, int64_t event_id, const 
     {
         lia__rcache c;
         c.n = 0;
-        rc = lia__route_insert_rows(db, ins, &c, rt, event_id, d, n, lia__route_now_us(), err);
+        rc = lia__route_insert_rows(db, ins, &c, rt, event_id, d, n, lia__now_us(), err);
     }
 out:
     sqlite3_finalize(del);

@@ -159,7 +159,6 @@ int lia__party_copy(lia_party *d, const lia_party *s);
 #define LIA__ROUTE_INSERT_SQL                                                                                \
     "INSERT OR REPLACE INTO route_decision(event_id,recipient,verdict,rule,why,reason,decided)"              \
     " VALUES(?,?,?,?,?,?,?)"
-int64_t lia__route_now_us(void);
 int lia__route_insert_rows(sqlite3 *db, sqlite3_stmt *ins, lia__rcache *rc_, const lia_route *rt,
                            int64_t event_id, const lia_decision *d, size_t n, int64_t at, lia_error *err);
 

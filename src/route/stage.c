@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "liaison/ingest.h"
 #include "liaison/route.h"
 #include "route/internal.h"
@@ -66,7 +67,7 @@ static int resolve(rstage *r, lia_error *err)
 {
     size_t i = 0;
     int step, rc = LIA_OK;
-    int64_t at = lia__route_now_us();
+    int64_t at = lia__now_us();
     if (r->nev == 0)
         return LIA_OK;
     sqlite3_reset(r->ids);
