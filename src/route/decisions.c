@@ -12,9 +12,6 @@
 /* ---- tables ---- */
 
 static const char *const schema_sql =
-    "CREATE TABLE IF NOT EXISTS party("
-    "  kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, updated INTEGER NOT NULL,"
-    "  PRIMARY KEY(kind, id));"
     "CREATE TABLE IF NOT EXISTS route_config("
     "  name TEXT PRIMARY KEY, text TEXT NOT NULL, loaded INTEGER NOT NULL);"
     /* one B-tree per decision (WITHOUT ROWID); reasons and "how found" are
@@ -34,17 +31,24 @@ static const char *const schema_sql =
 
 int lia_route_schema(lia_store *s, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "routing", err);
+    sqlite3 *db;
     char *msg = NULL;
-    if (!db)
-        return LIA_EUNSUPPORTED;
+    int rc;
+    if ((rc = lia__directory_db(s, &db, err)))
+        return rc;
     if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg)) {
-        int rc =
-            lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating routing tables: %s", msg ? msg : "?");
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating routing tables: %s", msg ? msg : "?");
         sqlite3_free(msg);
         return rc;
     }
     return LIA_OK;
+}
+
+int lia__route_db(lia_store *s, sqlite3 **db, lia_error *err)
+{
+    if (!(*db = lia_store_sqlite_for(s, "routing", err)))
+        return LIA_EUNSUPPORTED;
+    return lia_route_schema(s, err);
 }
 
 int lia__route_reason_id(sqlite3 *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err)

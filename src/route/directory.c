@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* Parties (owners and partners): the field table, validation and
- * normalisation of every value, the `party` table in the store, and CSV /
- * YAML import and export. Kind-specific indexes live in owners.c and
- * partners.c. */
+/* The directory: parties (owners and partners), the field table, validation
+ * and normalisation of every value, the `party` table in the store, and CSV /
+ * YAML parsing and export. Kind-specific indexes live in owners.c and
+ * partners.c. The directory knows nothing of routing: the edits that must
+ * leave the routing configuration loadable (lia_party_save, _remove,
+ * _import) are in load.c, above it. */
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -494,11 +496,22 @@ static int sqerr(sqlite3 *db, lia_error *err, const char *what)
     return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s: %s", what, sqlite3_errmsg(db));
 }
 
-int lia__route_db(lia_store *s, sqlite3 **db, lia_error *err)
+static const char *const schema_sql = "CREATE TABLE IF NOT EXISTS party("
+                                      "  kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,"
+                                      "  updated INTEGER NOT NULL, PRIMARY KEY(kind, id));";
+
+int lia__directory_db(lia_store *s, sqlite3 **db, lia_error *err)
 {
+    char *msg = NULL;
     if (!(*db = lia_store_sqlite_for(s, "routing", err)))
         return LIA_EUNSUPPORTED;
-    return lia_route_schema(s, err);
+    if (sqlite3_exec(*db, schema_sql, NULL, NULL, &msg)) {
+        int rc =
+            lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating routing tables: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return rc;
+    }
+    return LIA_OK;
 }
 
 static char *party_json(const lia_party *p)
@@ -564,7 +577,7 @@ int lia_party_put(lia_store *s, const lia_party *p, lia_error *err)
     sqlite3_stmt *st = NULL;
     char *body = NULL;
     int rc;
-    if ((rc = lia_party_check(p, err)) || (rc = lia__route_db(s, &db, err)))
+    if ((rc = lia_party_check(p, err)) || (rc = lia__directory_db(s, &db, err)))
         return rc;
     if (!(body = party_json(p)))
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
@@ -590,7 +603,7 @@ int lia_party_get_one(lia_store *s, int kind, const char *id, lia_party *out, li
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
     int rc;
-    if ((rc = lia__route_db(s, &db, err)))
+    if ((rc = lia__directory_db(s, &db, err)))
         return rc;
     if (sqlite3_prepare_v2(db, "SELECT body FROM party WHERE kind=? AND id=?", -1, &st, NULL))
         return sqerr(db, err, "reading a party");
@@ -608,40 +621,24 @@ int lia_party_get_one(lia_store *s, int kind, const char *id, lia_party *out, li
     return rc;
 }
 
-int lia_party_remove(lia_store *s, int kind, const char *id, lia_error *err)
+int lia__party_delete(lia_store *s, int kind, const char *id, lia_error *err)
 {
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
     int rc;
-    if ((rc = lia__route_db(s, &db, err)))
+    if ((rc = lia__directory_db(s, &db, err)))
         return rc;
     if (sqlite3_prepare_v2(db, "DELETE FROM party WHERE kind=? AND id=?", -1, &st, NULL))
         return sqerr(db, err, "removing a party");
     sqlite3_bind_text(st, 1, lia_party_kind_name(kind), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    if (sqlite3_exec(db, "SAVEPOINT party_remove", NULL, NULL, NULL)) {
-        sqlite3_finalize(st);
-        return sqerr(db, err, "removing a party");
-    }
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = sqerr(db, err, "removing a party");
     else if (sqlite3_changes(db) == 0)
         rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "no %s with this id",
                            lia_party_kind_name(kind));
     sqlite3_finalize(st);
-    if (rc == LIA_OK) {
-        /* a rule of the routing configuration may name it */
-        lia_route *rt = NULL;
-        rc = lia_route_load(s, &rt, err);
-        lia_route_destroy(rt);
-    }
-    if (rc) {
-        sqlite3_exec(db, "ROLLBACK TO party_remove; RELEASE party_remove", NULL, NULL, NULL);
-        return rc;
-    }
-    if (sqlite3_exec(db, "RELEASE party_remove", NULL, NULL, NULL))
-        return sqerr(db, err, "removing a party");
-    return LIA_OK;
+    return rc;
 }
 
 int lia_party_list(lia_store *s, int kind, lia_party_cb cb, void *ud, lia_error *err)
@@ -649,7 +646,7 @@ int lia_party_list(lia_store *s, int kind, lia_party_cb cb, void *ud, lia_error 
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
     int rc, step;
-    if ((rc = lia__route_db(s, &db, err)))
+    if ((rc = lia__directory_db(s, &db, err)))
         return rc;
     if (sqlite3_prepare_v2(db,
                            kind ? "SELECT kind,id,body FROM party WHERE kind=? ORDER BY id"
@@ -882,49 +879,6 @@ int lia_party_parse(int kind, const char *format, const char *buf, size_t len, l
     return lia_error_set(err, LIA_EINVAL, "format", format, strlen(format), "format is csv or yaml");
 }
 
-typedef struct impctx {
-    lia_store *s;
-    size_t n;
-    lia_error *err;
-    char seen_err[1];
-} impctx;
-
-static int import_one(void *ud, const lia_party *p)
-{
-    impctx *c = ud;
-    int rc = lia_party_put(c->s, p, c->err);
-    if (rc == LIA_OK)
-        c->n++;
-    return rc;
-}
-
-int lia_party_import(lia_store *s, int kind, const char *format, const char *buf, size_t len, size_t *n,
-                     lia_error *err)
-{
-    sqlite3 *db;
-    impctx c = {s, 0, err, {0}};
-    int rc;
-    if ((rc = lia__route_db(s, &db, err)))
-        return rc;
-    if (sqlite3_exec(db, "SAVEPOINT party_import", NULL, NULL, NULL))
-        return sqerr(db, err, "import");
-    rc = lia_party_parse(kind, format, buf, len, import_one, &c, err);
-    if (rc == LIA_OK) {
-        lia_route *rt = NULL;
-        rc = lia_route_load(s, &rt, err);
-        lia_route_destroy(rt);
-    }
-    if (rc) {
-        sqlite3_exec(db, "ROLLBACK TO party_import; RELEASE party_import", NULL, NULL, NULL);
-        return rc;
-    }
-    if (sqlite3_exec(db, "RELEASE party_import", NULL, NULL, NULL))
-        return sqerr(db, err, "import");
-    if (n)
-        *n = c.n;
-    return LIA_OK;
-}
-
 int lia_party_to_yaml(const lia_party *p, lia_buf *out)
 {
     lia_buf_puts(out, "  - id: ");
@@ -1017,37 +971,4 @@ int lia_party_export(lia_store *s, int kind, const char *format, lia_buf *out, l
     if (rc == LIA_OK && out->err)
         rc = lia_error_set(err, out->err, NULL, NULL, 0, "export too large");
     return rc;
-}
-
-int lia_party_save(lia_store *s, const lia_party *p, int replace, lia_error *err)
-{
-    sqlite3 *db;
-    lia_route *rt = NULL;
-    int rc;
-    if ((rc = lia_party_check(p, err)) || (rc = lia__route_db(s, &db, err)))
-        return rc;
-    if (!replace) {
-        lia_party old;
-        lia_error e2;
-        lia_error_clear(&e2);
-        if (lia_party_get_one(s, p->kind, p->id, &old, &e2) == LIA_OK) {
-            lia_party_free(&old);
-            return lia_error_set(err, LIA_EEXIST, "id", p->id, strlen(p->id),
-                                 "this %s exists already (remove it first, or replace it)",
-                                 lia_party_kind_name(p->kind));
-        }
-    }
-    if (sqlite3_exec(db, "SAVEPOINT party_save", NULL, NULL, NULL))
-        return sqerr(db, err, "saving a party");
-    rc = lia_party_put(s, p, err);
-    if (rc == LIA_OK)
-        rc = lia_route_load(s, &rt, err);
-    lia_route_destroy(rt);
-    if (rc) {
-        sqlite3_exec(db, "ROLLBACK TO party_save; RELEASE party_save", NULL, NULL, NULL);
-        return rc;
-    }
-    if (sqlite3_exec(db, "RELEASE party_save", NULL, NULL, NULL))
-        return sqerr(db, err, "saving a party");
-    return LIA_OK;
 }

@@ -8,8 +8,12 @@
 
 #include "liaison/route.h"
 
-/* sqlite3* of the store with the routing tables created. */
+/* sqlite3* of the store with the routing tables created (decisions.c). */
 int lia__route_db(lia_store *s, sqlite3 **db, lia_error *err);
+/* The directory (directory.c) depends on nothing else of routing: the
+ * sqlite3* with the party table created; delete one party (LIA_ENOTFOUND). */
+int lia__directory_db(lia_store *s, sqlite3 **db, lia_error *err);
+int lia__party_delete(lia_store *s, int kind, const char *id, lia_error *err);
 int lia__party_from_json(lia_party *p, int kind, const char *id, const char *body, lia_error *err);
 /* Validate and normalise an e-mail address (domain in A-labels, lower). */
 int lia__email_norm(const char *s, size_t n, lia_buf *out, const char **why);

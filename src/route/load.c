@@ -113,3 +113,105 @@ int lia_route_config_put(lia_store *s, const char *text, size_t clen, lia_error 
     sqlite3_finalize(st);
     return rc;
 }
+
+/* ---- directory edits, checked against the routing configuration ---- */
+
+/* Run edit(s, ud, err) in a savepoint; keep it only if the routing
+ * configuration still loads with the changed directory (a rule may name a
+ * party). */
+static int checked_edit(lia_store *s, const char *what, int (*edit)(lia_store *, void *, lia_error *),
+                        void *ud, lia_error *err)
+{
+    sqlite3 *db;
+    lia_route *rt = NULL;
+    int rc;
+    if ((rc = lia__route_db(s, &db, err)))
+        return rc;
+    if (sqlite3_exec(db, "SAVEPOINT party_edit", NULL, NULL, NULL))
+        return lia_sqlite_error(db, err, what);
+    rc = edit(s, ud, err);
+    if (rc == LIA_OK)
+        rc = lia_route_load(s, &rt, err);
+    lia_route_destroy(rt);
+    if (rc) {
+        sqlite3_exec(db, "ROLLBACK TO party_edit; RELEASE party_edit", NULL, NULL, NULL);
+        return rc;
+    }
+    if (sqlite3_exec(db, "RELEASE party_edit", NULL, NULL, NULL))
+        return lia_sqlite_error(db, err, what);
+    return LIA_OK;
+}
+
+static int save_edit(lia_store *s, void *ud, lia_error *err)
+{
+    return lia_party_put(s, ud, err);
+}
+
+int lia_party_save(lia_store *s, const lia_party *p, int replace, lia_error *err)
+{
+    int rc;
+    if ((rc = lia_party_check(p, err)))
+        return rc;
+    if (!replace) {
+        lia_party old;
+        lia_error e2;
+        lia_error_clear(&e2);
+        if (lia_party_get_one(s, p->kind, p->id, &old, &e2) == LIA_OK) {
+            lia_party_free(&old);
+            return lia_error_set(err, LIA_EEXIST, "id", p->id, strlen(p->id),
+                                 "this %s exists already (remove it first, or replace it)",
+                                 lia_party_kind_name(p->kind));
+        }
+    }
+    return checked_edit(s, "saving a party", save_edit, (void *)p, err);
+}
+
+typedef struct remove_ctx {
+    int kind;
+    const char *id;
+} remove_ctx;
+
+static int remove_edit(lia_store *s, void *ud, lia_error *err)
+{
+    remove_ctx *c = ud;
+    return lia__party_delete(s, c->kind, c->id, err);
+}
+
+int lia_party_remove(lia_store *s, int kind, const char *id, lia_error *err)
+{
+    remove_ctx c = {kind, id};
+    return checked_edit(s, "removing a party", remove_edit, &c, err);
+}
+
+typedef struct import_ctx {
+    int kind;
+    const char *format, *buf;
+    size_t len, n;
+    lia_store *s;
+    lia_error *err;
+} import_ctx;
+
+static int import_one(void *ud, const lia_party *p)
+{
+    import_ctx *c = ud;
+    int rc = lia_party_put(c->s, p, c->err);
+    if (rc == LIA_OK)
+        c->n++;
+    return rc;
+}
+
+static int import_edit(lia_store *s, void *ud, lia_error *err)
+{
+    import_ctx *c = ud;
+    return lia_party_parse(c->kind, c->format, c->buf, c->len, import_one, c, err);
+}
+
+int lia_party_import(lia_store *s, int kind, const char *format, const char *buf, size_t len, size_t *n,
+                     lia_error *err)
+{
+    import_ctx c = {kind, format, buf, len, 0, s, err};
+    int rc = checked_edit(s, "import", import_edit, &c, err);
+    if (rc == LIA_OK && n)
+        *n = c.n;
+    return rc;
+}

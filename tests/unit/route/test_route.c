@@ -412,6 +412,17 @@ static void test_party_roundtrip(void **state)
         assert_int_equal(p.f[LIA_PF_CIDRS].n, 0);
         lia_party_free(&p);
     }
+    /* a party that a rule names cannot be removed: the removal is undone */
+    {
+        static const char rules[] = "rules:\n  - name: lab\n    asn: [64500]\n    to: [owner:isp-a]\n";
+        lia_party p;
+        assert_int_equal(lia_route_config_put(s, rules, strlen(rules), &err), LIA_OK);
+        assert_int_equal(lia_party_remove(s, LIA_PARTY_OWNER, "isp-a", &err), LIA_ENOTFOUND);
+        assert_non_null(strstr(err.reason, "rule 'lab'"));
+        lia_error_clear(&err);
+        assert_int_equal(lia_party_get_one(s, LIA_PARTY_OWNER, "isp-a", &p, &err), LIA_OK);
+        lia_party_free(&p);
+    }
     lia_buf_free(&y1);
     lia_buf_free(&y2);
     lia_buf_free(&csv);
