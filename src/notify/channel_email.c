@@ -262,8 +262,8 @@ int lia__notify_email(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_
         res.outcome = "skipped";
         res.error = d.nwithheld ? "every pending event is now refused by the TLP policy" : "no pending event";
         if (d.nwithheld && !o->dry_run)
-            rc = lia__notify_record(db, rcpt, res.to, "email", req, 0, now, "", &d, "withheld", 0, res.error,
-                                    0, 0, lang, 0, &nid, err);
+            rc = lia__notify_record(s, db, rcpt, res.to, "email", req, 0, now, "", &d, "withheld", 0,
+                                    res.error, 0, 0, lang, 0, &nid, err);
         goto report;
     }
     from = cfg(rt, o->mail_from, "mail_from", NULL);
@@ -391,8 +391,8 @@ int lia__notify_email(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_
         rc = LIA_OK;
         *failed = 1;
         lia_error_clear(err);
-        rc = lia__notify_record(db, rcpt, res.to, "email", req, 0, now, msgid, &d, "failed", 0, res.error, 0,
-                                0, lang, 0, &nid, err);
+        rc = lia__notify_record(s, db, rcpt, res.to, "email", req, 0, now, msgid, &d, "failed", 0, res.error,
+                                0, 0, lang, 0, &nid, err);
         goto report;
     }
     url = cfg(rt, o->smtp_url, "smtp_url", "smtp://127.0.0.1:25");
@@ -433,8 +433,8 @@ int lia__notify_email(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_
         *failed = 1;
     }
     res.error = errbuf;
-    rc = lia__notify_record(db, rcpt, res.to, "email", req, 0, now, msgid, &d, res.outcome, attempts, errbuf,
-                            sig, enc, lang, msg.len, &nid, err);
+    rc = lia__notify_record(s, db, rcpt, res.to, "email", req, 0, now, msgid, &d, res.outcome, attempts,
+                            errbuf, sig, enc, lang, msg.len, &nid, err);
 report:
     res.notification_id = nid;
     if (rc == LIA_OK && cb && res.outcome)

@@ -332,8 +332,8 @@ int lia__notify_taxii(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_
         res.outcome = "skipped";
         res.error = "every pending event is now refused by the TLP policy";
         if (!o->dry_run)
-            rc = lia__notify_record(db, rcpt, key, key, req, 0, now, "", &d, "withheld", 0, res.error, 0, 0,
-                                    "", 0, &nid, err);
+            rc = lia__notify_record(s, db, rcpt, key, key, req, 0, now, "", &d, "withheld", 0, res.error, 0,
+                                    0, "", 0, &nid, err);
         goto report;
     }
     if (o->dry_run) {
@@ -394,8 +394,8 @@ int lia__notify_taxii(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_
         res.error = lia_buf_cstr(&note);
         res.objects = objects;
         res.message_id = bundle_id;
-        rc = lia__notify_record(db, rcpt, key, key, req, local, now, bundle_id, &d, "sent", 1, res.error, 0,
-                                0, "", bundle.len, &nid, err);
+        rc = lia__notify_record(s, db, rcpt, key, key, req, local, now, bundle_id, &d, "sent", 1, res.error,
+                                0, 0, "", bundle.len, &nid, err);
         if (local && rc == LIA_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
             rc = lia_sqlite_error(db, err, "TAXII delivery");
         if (local && rc) {
@@ -408,7 +408,7 @@ int lia__notify_taxii(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_
         res.outcome = "failed";
         res.error = errbuf;
         *failed = 1;
-        rc = lia__notify_record(db, rcpt, key, key, req, 0, now, "", &d, "failed", 1, errbuf, 0, 0, "", 0,
+        rc = lia__notify_record(s, db, rcpt, key, key, req, 0, now, "", &d, "failed", 1, errbuf, 0, 0, "", 0,
                                 &nid, err);
     }
 report:

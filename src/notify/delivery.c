@@ -3,11 +3,12 @@
  * notification_delivery tables; one attempt recorded per channel, events
  * marked notified once every channel of the recipient has delivered them. */
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "liaison/notify.h"
 #include "notify/internal.h"
-#include "route/internal.h"
+#include "route/decisions.h"
 
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS notification("
@@ -51,16 +52,78 @@ int lia__notify_schema(sqlite3 *db, lia_error *err)
     return rc;
 }
 
+/* Events of ids[0..n) delivered to rcpt on every channel of req: into done
+ * (with the notification that completed them, from notification_delivery). */
+typedef struct idlist {
+    int64_t *id, *nid;
+    size_t n, cap;
+} idlist;
+
+static int idlist_push(idlist *l, int64_t id, int64_t nid)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 256;
+        int64_t *a = realloc(l->id, nc * sizeof *a), *b;
+        if (!a)
+            return LIA_ENOMEM;
+        l->id = a;
+        if (!(b = realloc(l->nid, nc * sizeof *b)))
+            return LIA_ENOMEM;
+        l->nid = b;
+        l->cap = nc;
+    }
+    l->id[l->n] = id;
+    l->nid[l->n++] = nid;
+    return LIA_OK;
+}
+
+static void idlist_free(idlist *l)
+{
+    free(l->id);
+    free(l->nid);
+    memset(l, 0, sizeof *l);
+}
+
+/* How many channels of req have delivered event id to rcpt (*count), and
+ * the last notification that delivered it on any channel (*last). */
+#define DELIVERED_SQL                                                                                        \
+    "SELECT (SELECT count(*) FROM notification_delivery WHERE recipient=?1 AND event_id=?2"                  \
+    " AND channel IN (SELECT value FROM json_each(?3))),"                                                    \
+    " (SELECT max(notification_id) FROM notification_delivery WHERE recipient=?1 AND event_id=?2)"
+
+static int delivered(sqlite3 *db, sqlite3_stmt *q, int64_t id, int64_t *count, int64_t *last, lia_error *err)
+{
+    sqlite3_reset(q);
+    sqlite3_bind_int64(q, 2, id);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return lia_sqlite_error(db, err, "recording a notification");
+    *count = sqlite3_column_int64(q, 0);
+    *last = sqlite3_column_int64(q, 1);
+    return LIA_OK;
+}
+
+static int delivered_prepare(sqlite3 *db, const char *rcpt, const lia__chset *req, sqlite3_stmt **q,
+                             lia_error *err)
+{
+    if (sqlite3_prepare_v2(db, DELIVERED_SQL, -1, q, NULL))
+        return lia_sqlite_error(db, err, "recording a notification");
+    sqlite3_bind_text(*q, 1, rcpt, -1, SQLITE_STATIC);
+    sqlite3_bind_text(*q, 3, lia_buf_cstr(&req->json), -1, SQLITE_STATIC);
+    return LIA_OK;
+}
+
 /* Record one delivery attempt on channel. Sent: the events are marked
- * delivered on that channel, and notified in route_decision once every
- * channel of req has delivered them. in_tx: the caller holds a transaction. */
-int lia__notify_record(sqlite3 *db, const char *rcpt, const char *to, const char *channel,
+ * delivered on that channel, and notified in route_decision (through
+ * route's lia__route_mark_notified) once every channel of req has delivered
+ * them. in_tx: the caller holds a transaction. */
+int lia__notify_record(lia_store *s, sqlite3 *db, const char *rcpt, const char *to, const char *channel,
                        const lia__chset *req, int in_tx, int64_t at, const char *msgid, const lia__digest *d,
                        const char *outcome, int attempts, const char *error, int sig, int enc,
                        const char *lang, size_t bytes, int64_t *nid, lia_error *err)
 {
-    sqlite3_stmt *st = NULL, *ev = NULL, *upd = NULL, *deny = NULL, *dl = NULL;
-    int64_t reason_id = 0;
+    sqlite3_stmt *st = NULL, *ev = NULL, *dl = NULL, *q = NULL;
+    idlist done = {0};
+    int64_t need = (int64_t)(req->n ? req->n : 1);
     int rc = LIA_OK, sent = strcmp(outcome, "sent") == 0;
     if (!in_tx && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
         return lia_sqlite_error(db, err, "recording a notification");
@@ -71,20 +134,12 @@ int lia__notify_record(sqlite3 *db, const char *rcpt, const char *to, const char
             -1, &st, NULL) ||
         sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO notification_event VALUES(?,?)", -1, &ev, NULL) ||
         sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO notification_delivery VALUES(?1,?2,?3,?4)", -1, &dl,
-                           NULL) ||
-        sqlite3_prepare_v2(
-            db,
-            "UPDATE route_decision SET notified=?1, notification_id=?2 WHERE event_id=?3 AND recipient=?4"
-            " AND (SELECT count(*) FROM notification_delivery x WHERE x.recipient=?4 AND x.event_id=?3"
-            " AND x.channel IN (SELECT value FROM json_each(?5))) >= ?6",
-            -1, &upd, NULL) ||
-        sqlite3_prepare_v2(db,
-                           "UPDATE route_decision SET verdict=2, reason=? WHERE event_id=? AND recipient=?"
-                           " AND notification_id IS NULL",
-                           -1, &deny, NULL)) {
+                           NULL)) {
         rc = lia_sqlite_error(db, err, "recording a notification");
         goto out;
     }
+    if ((rc = delivered_prepare(db, rcpt, req, &q, err)))
+        goto out;
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, at);
@@ -104,6 +159,7 @@ int lia__notify_record(sqlite3 *db, const char *rcpt, const char *to, const char
     }
     *nid = sqlite3_last_insert_rowid(db);
     for (size_t i = 0; i < d->n; i++) {
+        int64_t count, last;
         sqlite3_reset(ev);
         sqlite3_bind_int64(ev, 1, *nid);
         sqlite3_bind_int64(ev, 2, d->ids[i]);
@@ -122,41 +178,23 @@ int lia__notify_record(sqlite3 *db, const char *rcpt, const char *to, const char
             rc = lia_sqlite_error(db, err, "recording a notification");
             goto out;
         }
-        sqlite3_reset(upd);
-        sqlite3_bind_int64(upd, 1, at);
-        sqlite3_bind_int64(upd, 2, *nid);
-        sqlite3_bind_int64(upd, 3, d->ids[i]);
-        sqlite3_bind_text(upd, 4, rcpt, -1, SQLITE_STATIC);
-        sqlite3_bind_text(upd, 5, lia_buf_cstr(&req->json), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(upd, 6, (sqlite3_int64)(req->n ? req->n : 1));
-        if (sqlite3_step(upd) != SQLITE_DONE) {
-            rc = lia_sqlite_error(db, err, "recording a notification");
+        if ((rc = delivered(db, q, d->ids[i], &count, &last, err)))
+            goto out;
+        if (count >= need && idlist_push(&done, d->ids[i], *nid)) {
+            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
             goto out;
         }
     }
-    if (d->nwithheld) {
-        lia__rcache c;
-        c.n = 0;
-        if ((rc = lia__route_reason_id(db, &c, "refused by the TLP policy when the digest was built",
-                                       &reason_id, err)))
-            goto out;
-    }
-    for (size_t i = 0; i < d->nwithheld; i++) {
-        sqlite3_reset(deny);
-        sqlite3_bind_int64(deny, 1, reason_id);
-        sqlite3_bind_int64(deny, 2, d->withheld[i]);
-        sqlite3_bind_text(deny, 3, rcpt, -1, SQLITE_STATIC);
-        if (sqlite3_step(deny) != SQLITE_DONE) {
-            rc = lia_sqlite_error(db, err, "recording a notification");
-            goto out;
-        }
-    }
+    if ((rc = lia__route_mark_notified(s, rcpt, done.id, done.nid, done.n, at, err)))
+        goto out;
+    rc = lia__route_withhold(s, rcpt, d->withheld, d->nwithheld,
+                             "refused by the TLP policy when the digest was built", err);
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(ev);
-    sqlite3_finalize(upd);
-    sqlite3_finalize(deny);
     sqlite3_finalize(dl);
+    sqlite3_finalize(q);
+    idlist_free(&done);
     if (!in_tx)
         sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
     return rc;
@@ -175,28 +213,42 @@ int lia__notify_last_sent(sqlite3 *db, const char *rcpt, int64_t *at, lia_error 
     sqlite3_finalize(st);
     return LIA_OK;
 }
-/* Events of rcpt that every channel of req has delivered, but that are not
- * marked notified yet (the recipient lost a channel since): mark them. */
-int lia__notify_settle(sqlite3 *db, const char *rcpt, const lia__chset *req, int64_t now, lia_error *err)
+
+static int collect_pending(void *ud, int64_t id)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = LIA_OK;
-    if (sqlite3_prepare_v2(
-            db,
-            "UPDATE route_decision AS r SET notified=?3, notification_id=(SELECT max(notification_id)"
-            " FROM notification_delivery x WHERE x.recipient=?1 AND x.event_id=r.event_id)"
-            " WHERE recipient=?1 AND verdict=1 AND notification_id IS NULL AND"
-            " (SELECT count(*) FROM notification_delivery x WHERE x.recipient=?1"
-            " AND x.event_id=r.event_id AND x.channel IN (SELECT value FROM json_each(?2))) >= ?4",
-            -1, &st, NULL))
+    return idlist_push(ud, id, 0) ? LIA_ENOMEM : LIA_OK;
+}
+
+/* Events of rcpt that every channel of req has delivered, but that are not
+ * marked notified yet (the recipient lost a channel since): mark them, each
+ * with the last notification that delivered it. */
+int lia__notify_settle(lia_store *s, sqlite3 *db, const char *rcpt, const lia__chset *req, int64_t now,
+                       lia_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    idlist pend = {0}, done = {0};
+    int64_t need = (int64_t)(req->n ? req->n : 1);
+    int rc;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
         return lia_sqlite_error(db, err, "recording a notification");
-    sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, lia_buf_cstr(&req->json), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)(req->n ? req->n : 1));
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = lia_sqlite_error(db, err, "recording a notification");
-    sqlite3_finalize(st);
+    rc = lia__route_pending(s, rcpt, collect_pending, &pend, err);
+    if (rc == LIA_ENOMEM)
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    if (rc == LIA_OK && pend.n)
+        rc = delivered_prepare(db, rcpt, req, &q, err);
+    for (size_t i = 0; i < pend.n && rc == LIA_OK; i++) {
+        int64_t count, last;
+        if ((rc = delivered(db, q, pend.id[i], &count, &last, err)))
+            break;
+        if (count >= need && idlist_push(&done, pend.id[i], last))
+            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    if (rc == LIA_OK)
+        rc = lia__route_mark_notified(s, rcpt, done.id, done.nid, done.n, now, err);
+    sqlite3_finalize(q);
+    idlist_free(&pend);
+    idlist_free(&done);
+    sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
     return rc;
 }
 

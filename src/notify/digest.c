@@ -7,6 +7,7 @@
 #include "liaison/limits.h"
 #include "liaison/route.h"
 #include "notify/internal.h"
+#include "route/decisions.h"
 
 void lia__digest_free(lia__digest *d)
 {
@@ -18,73 +19,91 @@ void lia__digest_free(lia__digest *d)
     memset(d, 0, sizeof *d);
 }
 
-/* Build the digest's events: pending ids, TLP re-check, redaction. */
+typedef struct gather_ctx {
+    lia_store *s;
+    sqlite3 *db;
+    sqlite3_stmt *seen; /* delivered on this channel already? */
+    lia__digest *d;
+    lia_recipient r;
+    lia_event raw;
+    size_t taken; /* pending on this channel, at most LIA_MAX_DIGEST_EVENTS */
+    lia_error *err;
+} gather_ctx;
+
+static int gather_one(void *ud, int64_t id)
+{
+    gather_ctx *g = ud;
+    lia__digest *d = g->d;
+    lia_error *err = g->err;
+    const char *why;
+    int owner, rc, step;
+    sqlite3_reset(g->seen);
+    sqlite3_bind_int64(g->seen, 2, id);
+    if ((step = sqlite3_step(g->seen)) == SQLITE_ROW)
+        return LIA_OK; /* this channel has delivered it */
+    if (step != SQLITE_DONE)
+        return lia_sqlite_error(g->db, err, "reading notifications");
+    if (g->taken == LIA_MAX_DIGEST_EVENTS)
+        return LIA__ROUTE_STOP;
+    g->taken++;
+    rc = lia_store_event_get(g->s, id, &g->raw, err);
+    if (rc == LIA_ENOTFOUND)
+        return LIA_OK; /* the event is gone from the store */
+    if (rc)
+        return rc;
+    owner = lia_route_owner(d->rt, &g->raw, NULL);
+    if (!lia_tlp_allows(&g->r, &g->raw, owner >= 0 ? lia_route_party(d->rt, owner)->id : NULL, &why)) {
+        int64_t *nw = realloc(d->withheld, (d->nwithheld + 1) * sizeof *nw);
+        if (!nw)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        d->withheld = nw;
+        d->withheld[d->nwithheld++] = id;
+        return LIA_OK;
+    }
+    if (d->n == d->cap) {
+        size_t nc = d->cap ? d->cap * 2 : 64;
+        lia_event *ne = realloc(d->ev, nc * sizeof *ne);
+        int64_t *ni;
+        if (!ne)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        d->ev = ne;
+        for (size_t k = d->cap; k < nc; k++)
+            lia_event_init(&d->ev[k]);
+        d->cap = nc;
+        if (!(ni = realloc(d->ids, nc * sizeof *ni)))
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        d->ids = ni;
+    }
+    if ((rc = lia_route_redact(d->rt, d->idx, &g->raw, &d->ev[d->n], err)))
+        return rc;
+    d->ids[d->n++] = id;
+    return LIA_OK;
+}
+
+/* Build the digest's events: the ids route still has to notify (at most
+ * LIA_MAX_DIGEST_EVENTS not yet delivered on this channel), TLP re-check,
+ * redaction. */
 int lia__digest_gather(lia_store *s, sqlite3 *db, lia__digest *d, const char *rcpt, const char *channel,
                        lia_error *err)
 {
-    sqlite3_stmt *st;
-    lia_recipient r;
-    int rc = LIA_OK, step;
-    lia_event raw;
-    lia_route_recipient(d->rt, d->idx, &r);
+    gather_ctx g;
+    int rc;
+    memset(&g, 0, sizeof g);
+    g.s = s;
+    g.db = db;
+    g.d = d;
+    g.err = err;
+    lia_route_recipient(d->rt, d->idx, &g.r);
     if (sqlite3_prepare_v2(db,
-                           "SELECT event_id FROM route_decision r WHERE recipient=?1 AND verdict=1"
-                           " AND notification_id IS NULL AND NOT EXISTS(SELECT 1 FROM notification_delivery x"
-                           " WHERE x.recipient=?1 AND x.channel=?3 AND x.event_id=r.event_id)"
-                           " ORDER BY event_id LIMIT ?2",
-                           -1, &st, NULL))
-        return lia_sqlite_error(db, err, "reading route decisions");
-    sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, LIA_MAX_DIGEST_EVENTS);
-    sqlite3_bind_text(st, 3, channel, -1, SQLITE_STATIC);
-    lia_event_init(&raw);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        const char *why;
-        int owner;
-        rc = lia_store_event_get(s, id, &raw, err);
-        if (rc == LIA_ENOTFOUND) {
-            rc = LIA_OK;
-            continue; /* the event is gone from the store */
-        }
-        if (rc)
-            break;
-        owner = lia_route_owner(d->rt, &raw, NULL);
-        if (!lia_tlp_allows(&r, &raw, owner >= 0 ? lia_route_party(d->rt, owner)->id : NULL, &why)) {
-            int64_t *nw = realloc(d->withheld, (d->nwithheld + 1) * sizeof *nw);
-            if (!nw) {
-                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-                break;
-            }
-            d->withheld = nw;
-            d->withheld[d->nwithheld++] = id;
-            continue;
-        }
-        if (d->n == d->cap) {
-            size_t nc = d->cap ? d->cap * 2 : 64;
-            lia_event *ne = realloc(d->ev, nc * sizeof *ne);
-            int64_t *ni;
-            if (!ne) {
-                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-                break;
-            }
-            d->ev = ne;
-            for (size_t k = d->cap; k < nc; k++)
-                lia_event_init(&d->ev[k]);
-            d->cap = nc;
-            if (!(ni = realloc(d->ids, nc * sizeof *ni))) {
-                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-                break;
-            }
-            d->ids = ni;
-        }
-        if ((rc = lia_route_redact(d->rt, d->idx, &raw, &d->ev[d->n], err)))
-            break;
-        d->ids[d->n++] = id;
-    }
-    if (rc == LIA_OK && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = lia_sqlite_error(db, err, "reading route decisions");
-    sqlite3_finalize(st);
-    lia_event_free(&raw);
+                           "SELECT 1 FROM notification_delivery WHERE recipient=?1 AND channel=?3"
+                           " AND event_id=?2",
+                           -1, &g.seen, NULL))
+        return lia_sqlite_error(db, err, "reading notifications");
+    sqlite3_bind_text(g.seen, 1, rcpt, -1, SQLITE_STATIC);
+    sqlite3_bind_text(g.seen, 3, channel, -1, SQLITE_STATIC);
+    lia_event_init(&g.raw);
+    rc = lia__route_pending(s, rcpt, gather_one, &g, err);
+    sqlite3_finalize(g.seen);
+    lia_event_free(&g.raw);
     return rc;
 }

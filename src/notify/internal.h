@@ -72,7 +72,7 @@ int lia__notify_schema(sqlite3 *db, lia_error *err);
 /* Record one delivery attempt on channel. Sent: the events are marked
  * delivered on that channel, and notified in route_decision once every
  * channel of req has delivered them. in_tx: the caller holds a transaction. */
-int lia__notify_record(sqlite3 *db, const char *rcpt, const char *to, const char *channel,
+int lia__notify_record(lia_store *s, sqlite3 *db, const char *rcpt, const char *to, const char *channel,
                        const lia__chset *req, int in_tx, int64_t at, const char *msgid, const lia__digest *d,
                        const char *outcome, int attempts, const char *error, int sig, int enc,
                        const char *lang, size_t bytes, int64_t *nid, lia_error *err);
@@ -80,7 +80,8 @@ int lia__notify_record(sqlite3 *db, const char *rcpt, const char *to, const char
 int lia__notify_last_sent(sqlite3 *db, const char *rcpt, int64_t *at, lia_error *err);
 /* Events of rcpt that every channel of req has delivered, but that are not
  * marked notified yet (the recipient lost a channel since): mark them. */
-int lia__notify_settle(sqlite3 *db, const char *rcpt, const lia__chset *req, int64_t now, lia_error *err);
+int lia__notify_settle(lia_store *s, sqlite3 *db, const char *rcpt, const lia__chset *req, int64_t now,
+                       lia_error *err);
 
 /* ---- channels ---- */
 

@@ -10,6 +10,7 @@
 #include "liaison/notify.h"
 #include "liaison/route.h"
 #include "notify/internal.h"
+#include "route/decisions.h"
 
 /* ---- the run ---- */
 
@@ -17,6 +18,24 @@ typedef struct pending {
     char *recipient;
     uint64_t n;
 } pending;
+
+typedef struct pending_list {
+    pending *v;
+    size_t n;
+} pending_list;
+
+static int add_pending(void *ud, const char *recipient, uint64_t n)
+{
+    pending_list *l = ud;
+    pending *np = realloc(l->v, (l->n + 1) * sizeof *np);
+    if (!np)
+        return LIA_ENOMEM;
+    l->v = np;
+    if (!(l->v[l->n].recipient = strdup(recipient)))
+        return LIA_ENOMEM;
+    l->v[l->n++].n = n;
+    return LIA_OK;
+}
 
 /* Not delivered: a partner's own TAXII server or API. Said on each run. */
 static int not_delivered(const char *rcpt, const char *key, const lia_channel *ch, lia_notify_cb cb, void *ud)
@@ -109,7 +128,7 @@ static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const l
     if (rc == LIA_OK && (email || !ntaxii))
         rc = lia__notify_email(s, db, rt, o, rcpt, &req, now, cb, ud, failed, err);
     if (rc == LIA_OK && !o->dry_run)
-        rc = lia__notify_settle(db, rcpt, &req, now, err);
+        rc = lia__notify_settle(s, db, rcpt, &req, now, err);
 out:
     lia_buf_free(&req.json);
     return rc;
@@ -118,11 +137,9 @@ out:
 int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, void *ud, lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite_for(s, "notification", err);
-    sqlite3_stmt *st = NULL;
     lia_route *rt = NULL;
-    pending *pv = NULL;
-    size_t npv = 0;
-    int rc, step, failed = 0;
+    pending_list pl = {NULL, 0};
+    int rc, failed = 0;
     int64_t now = o->now_us ? o->now_us : lia__now_us();
     if (!db)
         return LIA_EUNSUPPORTED;
@@ -134,48 +151,22 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium failed to initialise");
     if ((rc = lia_route_load(s, &rt, err)))
         return rc;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT recipient, count(*) FROM route_decision WHERE verdict=1"
-                           " AND notification_id IS NULL AND (?1 IS NULL OR recipient=?1)"
-                           " GROUP BY recipient ORDER BY recipient",
-                           -1, &st, NULL)) {
-        rc = lia_sqlite_error(db, err, "reading route decisions");
+    if ((rc = lia__route_pending_recipients(s, o->only, add_pending, &pl, err))) {
+        if (rc == LIA_ENOMEM)
+            lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         goto out;
     }
-    if (o->only)
-        sqlite3_bind_text(st, 1, o->only, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        pending *np = realloc(pv, (npv + 1) * sizeof *np);
-        if (!np) {
-            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-            goto out;
-        }
-        pv = np;
-        pv[npv].recipient = strdup((const char *)sqlite3_column_text(st, 0));
-        pv[npv].n = (uint64_t)sqlite3_column_int64(st, 1);
-        if (!pv[npv++].recipient) {
-            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-            goto out;
-        }
-    }
-    if (step != SQLITE_DONE) {
-        rc = lia_sqlite_error(db, err, "reading route decisions");
-        goto out;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    for (size_t i = 0; i < npv && rc == LIA_OK; i++)
-        rc = one_recipient(s, db, rt, o, pv[i].recipient, now, cb, ud, &failed, err);
+    for (size_t i = 0; i < pl.n && rc == LIA_OK; i++)
+        rc = one_recipient(s, db, rt, o, pl.v[i].recipient, now, cb, ud, &failed, err);
     curl_global_cleanup();
     if (rc == LIA_OK && failed)
         rc = lia_error_set(err, LIA_ENET, NULL, NULL, 0,
                            "some deliveries failed (recorded; they are retried on the next run)");
 out:
-    sqlite3_finalize(st);
-    for (size_t i = 0; i < npv; i++)
-        free(pv[i].recipient);
-    free(pv);
+    for (size_t i = 0; i < pl.n; i++)
+        free(pl.v[i].recipient);
+    free(pl.v);
     lia_route_destroy(rt);
     return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "liaison/route.h"
+#include "route/decisions.h"
 #include "route/internal.h"
 
 /* ---- tables ---- */
@@ -197,6 +198,116 @@ int lia_route_summary(lia_store *s, lia_route_sum_cb cb, void *ud, lia_error *er
             break;
     if (!rc && step != SQLITE_DONE)
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- what notify asks of the decisions (route/decisions.h) ---- */
+
+int lia__route_pending_recipients(lia_store *s, const char *only, lia__route_pending_rcpt_cb cb, void *ud,
+                                  lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int rc, step;
+    if ((rc = lia__route_db(s, &db, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT recipient, count(*) FROM route_decision WHERE verdict=1"
+                           " AND notification_id IS NULL AND (?1 IS NULL OR recipient=?1)"
+                           " GROUP BY recipient ORDER BY recipient",
+                           -1, &st, NULL))
+        return lia_sqlite_error(db, err, "reading route decisions");
+    if (only)
+        sqlite3_bind_text(st, 1, only, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = cb(ud, (const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1))))
+            break;
+    if (rc == LIA_OK && step != SQLITE_DONE)
+        rc = lia_sqlite_error(db, err, "reading route decisions");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int lia__route_pending(lia_store *s, const char *recipient, lia__route_pending_cb cb, void *ud,
+                       lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int rc, step;
+    if ((rc = lia__route_db(s, &db, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT event_id FROM route_decision WHERE recipient=?1 AND verdict=1"
+                           " AND notification_id IS NULL ORDER BY event_id",
+                           -1, &st, NULL))
+        return lia_sqlite_error(db, err, "reading route decisions");
+    sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = cb(ud, sqlite3_column_int64(st, 0))))
+            break;
+    if (rc == LIA__ROUTE_STOP)
+        rc = LIA_OK;
+    else if (rc == LIA_OK && step != SQLITE_DONE)
+        rc = lia_sqlite_error(db, err, "reading route decisions");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int lia__route_mark_notified(lia_store *s, const char *recipient, const int64_t *event_ids,
+                             const int64_t *nids, size_t n, int64_t at, lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int rc;
+    if (n == 0)
+        return LIA_OK;
+    if ((rc = lia__route_db(s, &db, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE route_decision SET notified=?1, notification_id=?2"
+                           " WHERE event_id=?3 AND recipient=?4",
+                           -1, &st, NULL))
+        return lia_sqlite_error(db, err, "recording a notification");
+    sqlite3_bind_int64(st, 1, at);
+    sqlite3_bind_text(st, 4, recipient, -1, SQLITE_STATIC);
+    for (size_t i = 0; i < n && rc == LIA_OK; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 2, nids[i]);
+        sqlite3_bind_int64(st, 3, event_ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = lia_sqlite_error(db, err, "recording a notification");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int lia__route_withhold(lia_store *s, const char *recipient, const int64_t *event_ids, size_t n,
+                        const char *reason, lia_error *err)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    lia__rcache c;
+    int64_t reason_id;
+    int rc;
+    if (n == 0)
+        return LIA_OK;
+    c.n = 0;
+    if ((rc = lia__route_db(s, &db, err)) || (rc = lia__route_reason_id(db, &c, reason, &reason_id, err)))
+        return rc;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE route_decision SET verdict=2, reason=? WHERE event_id=? AND recipient=?"
+                           " AND notification_id IS NULL",
+                           -1, &st, NULL))
+        return lia_sqlite_error(db, err, "recording a notification");
+    sqlite3_bind_int64(st, 1, reason_id);
+    sqlite3_bind_text(st, 3, recipient, -1, SQLITE_STATIC);
+    for (size_t i = 0; i < n && rc == LIA_OK; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 2, event_ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = lia_sqlite_error(db, err, "recording a notification");
+    }
     sqlite3_finalize(st);
     return rc;
 }
