@@ -347,11 +347,7 @@ static int norm_value(int f, const char *s, size_t n, lia_buf *out, const char *
     }
     case LIA_PF_AGREEMENT: {
         int b;
-        if (lia_slice_ieq((lia_slice){s, n}, "yes"))
-            b = 1;
-        else if (lia_slice_ieq((lia_slice){s, n}, "no"))
-            b = 0;
-        else if (lia_parse_bool(s, n, &b, why))
+        if (lia_parse_bool(s, n, &b, why))
             return LIA_EINVAL;
         return lia_buf_puts(out, b ? "true" : "false");
     }

@@ -521,8 +521,7 @@ out:
 
 int lia__yaml_scalar(lia_buf *b, const char *s, size_t n)
 {
-    int plain = n > 0;
-    static const char *const words[] = {"true", "false", "null", "yes", "no", "on", "off", "~"};
+    int plain = n > 0, bv;
     for (size_t i = 0; i < n && plain; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -531,9 +530,11 @@ int lia__yaml_scalar(lia_buf *b, const char *s, size_t n)
     }
     if (plain && (s[0] == '-' || s[0] == '.' || s[0] == '@')) /* '@' is reserved at the start */
         plain = 0;
-    for (size_t k = 0; plain && k < sizeof words / sizeof words[0]; k++)
-        if (strlen(words[k]) == n && memcmp(words[k], s, n) == 0)
-            plain = 0;
+    /* a word another YAML reader (or ours, as a setting) takes as a boolean
+     * or null is quoted, in any case; plain digits stay numbers */
+    if (plain && ((lia_parse_bool(s, n, &bv, NULL) == LIA_OK && !(n == 1 && (*s == '0' || *s == '1'))) ||
+                  lia_slice_ieq((lia_slice){s, n}, "null")))
+        plain = 0;
     if (plain)
         return lia_buf_append(b, s, n);
     /* JSON string escaping is valid YAML double-quoted text */

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "liaison/liaison.h"
+#include "route/yaml.h"
 
 static const char owners_yaml[] = "# test constituency\n"
                                   "owners:\n"
@@ -291,6 +292,29 @@ static void test_yaml_export_quotes(void **state)
         assert_string_equal(got.name, names[i]);
         lia_buf_free(&y);
         lia_party_free(&p);
+    }
+}
+
+/* The YAML writer quotes what another YAML reader would not read as the
+ * same string: boolean and null words in any case, but not plain numbers. */
+static void test_yaml_scalar_quotes(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"partner", "partner"}, {"yes", "\"yes\""},       {"Yes", "\"Yes\""}, {"TRUE", "\"TRUE\""},
+        {"off", "\"off\""},     {"On", "\"On\""},         {"n", "\"n\""},     {"Y", "\"Y\""},
+        {"null", "\"null\""},   {"NULL", "\"NULL\""},     {"1", "1"},         {"0", "0"},
+        {"64500", "64500"},     {"no-reply", "no-reply"}, {"", "\"\""},       {"-x", "\"-x\""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lia_buf b;
+        lia_buf_init(&b, 256);
+        assert_int_equal(lia__yaml_scalar(&b, cases[i].in, strlen(cases[i].in)), LIA_OK);
+        if (strcmp(lia_buf_cstr(&b), cases[i].out) != 0)
+            fail_msg("[%s]: got [%s], want [%s]", cases[i].in, lia_buf_cstr(&b), cases[i].out);
+        lia_buf_free(&b);
     }
 }
 
@@ -910,12 +934,19 @@ static void test_stage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_party_values),    cmocka_unit_test(test_party_bad_files),
-        cmocka_unit_test(test_channels),        cmocka_unit_test(test_yaml_export_quotes),
-        cmocka_unit_test(test_party_roundtrip), cmocka_unit_test(test_owner_lookup),
-        cmocka_unit_test(test_lpm_random),      cmocka_unit_test(test_tlp_policy),
-        cmocka_unit_test(test_route_decisions), cmocka_unit_test(test_mode_all),
-        cmocka_unit_test(test_rules_errors),    cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_party_values),
+        cmocka_unit_test(test_party_bad_files),
+        cmocka_unit_test(test_channels),
+        cmocka_unit_test(test_yaml_export_quotes),
+        cmocka_unit_test(test_yaml_scalar_quotes),
+        cmocka_unit_test(test_party_roundtrip),
+        cmocka_unit_test(test_owner_lookup),
+        cmocka_unit_test(test_lpm_random),
+        cmocka_unit_test(test_tlp_policy),
+        cmocka_unit_test(test_route_decisions),
+        cmocka_unit_test(test_mode_all),
+        cmocka_unit_test(test_rules_errors),
+        cmocka_unit_test(test_redact),
         cmocka_unit_test(test_stage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
