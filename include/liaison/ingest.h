@@ -28,6 +28,7 @@ typedef struct lia_ingest_result {
     lia_counter c[LIA_ST__COUNT];
     uint64_t bytes;
     double seconds;
+    char warning[512]; /* the format's warning about the report, or "" */
 } lia_ingest_result;
 
 /* Ingest one report. The store receives the events, the quarantined rows

@@ -83,6 +83,10 @@ typedef struct lia_format {
     int (*normalise)(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
                      lia_error *err);
     void (*close)(void *st);
+    /* Optional: a warning about the whole report so far (e.g. an older
+     * variant read with columns missing), or NULL. Called before close;
+     * the text lives until close. */
+    const char *(*warning)(void *st);
 } lia_format;
 
 /* Registered formats (NULL-terminated table) and lookup by name. */

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* liaison/shadowserver.h - Shadowserver's report schema.
  *
- * Format "shadowserver" reads any Shadowserver CSV report with one engine
+ * Format "shadowserver" reads any Shadowserver report (CSV, or the reports
+ * API's JSON: an array of objects or one object per line) with one engine
  * driven by the schema Shadowserver publishes for IntelMQ (one entry per
  * report type: required and optional columns with the field and conversion
  * each maps to, constant fields, feed name, file name, documentation URL).
  * A copy is built into the library (share/shadowserver/intelmq.json); a newer
  * one can be installed next to a store (lia_shadowserver_install) and is then
- * used instead, so new report types need no rebuild.
+ * used instead, so new report types need no rebuild. The retired report types
+ * (share/shadowserver/retired.json, built in) join whichever schema loads.
  *
  * Format options (lia_feed_opts): subtype = report type (schema key or file
  * name, e.g. "scan_ics"); otherwise report_name is used to detect it from
@@ -46,6 +48,8 @@ typedef struct lia_ss_report_info {
     const char *problem;     /* "" or why this report cannot be read (e.g. a
                                 required column maps to a field Liaison lacks) */
     size_t nrequired, noptional;
+    int retired; /* a type Shadowserver no longer publishes, kept so
+                    archived reports are read (retired.json) */
 } lia_ss_report_info;
 
 size_t lia_shadowserver_count(const lia_ss_schema *s);

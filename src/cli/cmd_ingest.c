@@ -203,6 +203,8 @@ int cmd_ingest(cli *c, int argc, char **argv)
         printf("  %llu records were not events (e.g. STIX identities, MISP links)\n",
                (unsigned long long)(res.report.rows - res.report.events - res.report.quarantined -
                                     res.report.duplicates));
+    if (res.warning[0])
+        printf("  warning: %s\n", res.warning);
     if (res.report.quarantined)
         printf("  see: liaison quarantine --report %lld\n", (long long)res.report.id);
     return strict && res.report.quarantined ? LIA_EXIT_DATA : LIA_EXIT_OK;

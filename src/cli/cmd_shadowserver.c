@@ -92,14 +92,23 @@ static int cmd_reports(cli *c)
     int rc;
     if ((rc = load_schema(c, &s, path, sizeof path)))
         return rc;
-    printf("schema %s, %s%s%zu report types\n\n", path, lia_shadowserver_date(s),
-           *lia_shadowserver_date(s) ? ", " : "", lia_shadowserver_count(s));
+    size_t nretired = 0;
+    for (size_t i = 0; i < lia_shadowserver_count(s); i++) {
+        lia_ss_report_info ri;
+        lia_shadowserver_report(s, i, &ri);
+        nretired += ri.retired != 0;
+    }
+    printf("schema %s, %s%s%zu report types, and %zu retired ones (RETIRED) still read from archived "
+           "reports\n\n",
+           path, lia_shadowserver_date(s), *lia_shadowserver_date(s) ? ", " : "",
+           lia_shadowserver_count(s) - nretired, nretired);
     printf("%-34s %-40s %s\n", "REPORT", "FEED NAME", "CLASSIFICATION (taxonomy/type)");
     for (size_t i = 0; i < lia_shadowserver_count(s); i++) {
         lia_ss_report_info ri;
         lia_shadowserver_report(s, i, &ri);
-        printf("%-34s %-40s %s/%s%s%s\n", ri.name, ri.feed_name, *ri.taxonomy ? ri.taxonomy : "-",
-               *ri.type ? ri.type : "(from the row)", *ri.problem ? "  UNUSABLE: " : "", ri.problem);
+        printf("%-34s %-40s %s/%s%s%s%s\n", ri.name, ri.feed_name, *ri.taxonomy ? ri.taxonomy : "-",
+               *ri.type ? ri.type : "(from the row)", ri.retired ? "  RETIRED" : "",
+               *ri.problem ? "  UNUSABLE: " : "", ri.problem);
     }
     lia_shadowserver_free(s);
     return LIA_EXIT_OK;

@@ -12,7 +12,13 @@
  *     the raw text is kept as extra.<column> (nothing is dropped);
  *  3. constant fields; feed.name (unless the ingest gives one) and
  *     feed.documentation from the schema;
- *  4. every non-empty column no mapping consumed goes to extra.<column>. */
+ *  4. every non-empty column no mapping consumed goes to extra.<column>.
+ *
+ * Rows are taken as Python's csv reader gives them to IntelMQ: a short row
+ * is padded with empty fields, a long row's surplus values are kept as
+ * extra.column_N. The JSON delivery (an object per row) goes through the
+ * same steps, with the object's keys as the header; its numbers and
+ * booleans keep their JSON type. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -23,12 +29,15 @@
 
 #include "core/floattext.h"
 #include "feeds/csvmap.h"
+#include "feeds/objrec.h"
 #include "feeds/shadowserver_internal.h"
 #include "liaison/limits.h"
 #include "liaison/shadowserver.h"
 
 extern const unsigned char lia__ss_builtin[];
 extern const size_t lia__ss_builtin_len;
+extern const unsigned char lia__ss_retired[];
+extern const size_t lia__ss_retired_len;
 
 enum { SS_EXTRA = -1, SS_IGNORE = -3 };
 enum { RC_NONE = 0, RC_HOST_URL = 1, RC_CATEGORY = 2 };
@@ -60,6 +69,7 @@ typedef struct ss_report {
     ss_const *consts;
     size_t nconsts;
     char *problem;      /* why the report cannot be used, or NULL */
+    int retired;        /* from share/shadowserver/retired.json */
 } ss_report;
 
 struct lia_ss_schema {
@@ -430,15 +440,66 @@ out:
     return rc;
 }
 
+/* The report types Shadowserver has retired (share/shadowserver/retired.json,
+ * built in) join a loaded schema unless it has a report of the same name or
+ * file name: archived reports of those types stay readable. */
+static int add_retired(lia_ss_schema *s, lia_error *err)
+{
+    lia_ss_schema *t = NULL;
+    ss_report *grown;
+    size_t add = 0;
+    int rc = lia_shadowserver_parse((const char *)lia__ss_retired, lia__ss_retired_len, "(retired)", &t, err);
+    if (rc)
+        return rc;
+    if (!(grown = realloc(s->r, (s->n + t->n + 1) * sizeof *s->r))) {
+        lia_shadowserver_free(t);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    s->r = grown;
+    for (size_t i = 0; i < t->n; i++) {
+        int clash = 0;
+        for (size_t k = 0; k < s->n && !clash; k++)
+            clash =
+                strcmp(s->r[k].name, t->r[i].name) == 0 || strcmp(s->r[k].file_name, t->r[i].file_name) == 0;
+        if (clash) {
+            report_free(&t->r[i]);
+            continue;
+        }
+        s->r[s->n + add] = t->r[i];
+        s->r[s->n + add].retired = 1;
+        add++;
+    }
+    s->n += add;
+    t->n = 0;
+    lia_shadowserver_free(t);
+    qsort(s->r, s->n, sizeof *s->r, cmp_report);
+    return LIA_OK;
+}
+
+static int load_file(const char *path, lia_ss_schema **out, lia_error *err);
+
 int lia_shadowserver_load(const char *path, lia_ss_schema **out, lia_error *err)
+{
+    lia_ss_schema *s = NULL;
+    int rc = path ? load_file(path, &s, err)
+                  : lia_shadowserver_parse((const char *)lia__ss_builtin, lia__ss_builtin_len, "(built-in)",
+                                           &s, err);
+    if (rc)
+        return rc;
+    if ((rc = add_retired(s, err))) {
+        lia_shadowserver_free(s);
+        return rc;
+    }
+    *out = s;
+    return LIA_OK;
+}
+
+static int load_file(const char *path, lia_ss_schema **out, lia_error *err)
 {
     FILE *f;
     char *buf = NULL;
     long n;
     int rc;
-    if (!path)
-        return lia_shadowserver_parse((const char *)lia__ss_builtin, lia__ss_builtin_len, "(built-in)", out,
-                                      err);
     f = fopen(path, "rb");
     if (!f)
         return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot open schema %s: %s", path, strerror(errno));
@@ -490,6 +551,7 @@ void lia_shadowserver_report(const lia_ss_schema *s, size_t i, lia_ss_report_inf
     out->type = const_of(r, "classification.type");
     out->identifier = const_of(r, "classification.identifier");
     out->problem = r->problem ? r->problem : "";
+    out->retired = r->retired;
     out->nrequired = r->nreq;
     out->noptional = r->nmaps - r->nreq;
 }
@@ -508,9 +570,11 @@ int lia_shadowserver_find(const lia_ss_schema *s, const char *name)
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->r[i].file_name, name) == 0)
             return (int)i;
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->r[i].feed_name, name) == 0)
-            return (int)i;
+    /* a feed name may be shared by a current and a retired type: current first */
+    for (int retired = 0; retired < 2; retired++)
+        for (size_t i = 0; i < s->n; i++)
+            if (s->r[i].retired == retired && strcmp(s->r[i].feed_name, name) == 0)
+                return (int)i;
     return -1;
 }
 
@@ -579,7 +643,7 @@ int lia_shadowserver_install(const char *store_path, const char *src, size_t *co
     char buf[65536];
     size_t got;
     int rc, fd = -1;
-    if ((rc = lia_shadowserver_load(src, &s, err)))
+    if ((rc = load_file(src, &s, err)))
         return rc;
     if (count)
         *count = s->n;
@@ -663,9 +727,16 @@ typedef struct ssfmt {
     lia_buf scratch;
     lia_buf lenient;         /* fields of a row re-read leniently */
     lia_slice *lfields;      /* LIA_MAX_COLUMNS slices into lenient */
+    lia_slice *pad;          /* nhdr slices: a short row padded, or a JSON row */
+    uint8_t *kinds;          /* nhdr LIA_J_* of a JSON row's values */
+    int mode;                /* 0 undecided, SS_CSV, SS_JSON */
+    lia_objrec jr;           /* the JSON delivery: splitter and object reader */
     int fatal;
     lia_error fatal_err;
+    char warning[512]; /* about the whole report, or "" */
 } ssfmt;
+
+enum { SS_CSV = 1, SS_JSON = 2 };
 
 static void free_header(ssfmt *f)
 {
@@ -678,10 +749,14 @@ static void free_header(ssfmt *f)
     free(f->xklen);
     free(f->act);
     free(f->used);
+    free(f->pad);
+    free(f->kinds);
     f->hdr = f->xkey = NULL;
     f->xklen = NULL;
     f->act = NULL;
     f->used = NULL;
+    f->pad = NULL;
+    f->kinds = NULL;
     f->nhdr = f->nact = 0;
 }
 
@@ -689,14 +764,16 @@ static int resolve(ssfmt *f, const lia_slice *names, size_t n, lia_error *err)
 {
     const ss_report *r = f->rep;
     char missing[LIA_ERR_REASON_MAX / 2];
-    size_t mlen = 0;
+    size_t mlen = 0, nmiss = 0;
     free_header(f);
     f->hdr = calloc(n + 1, sizeof *f->hdr);
     f->xkey = calloc(n + 1, sizeof *f->xkey);
     f->xklen = calloc(n + 1, sizeof *f->xklen);
     f->used = calloc(n + 1, 1);
     f->act = calloc(r->nmaps + 1, sizeof *f->act);
-    if (!f->hdr || !f->xkey || !f->xklen || !f->used || !f->act)
+    f->pad = calloc(n + 1, sizeof *f->pad);
+    f->kinds = calloc(n + 1, 1);
+    if (!f->hdr || !f->xkey || !f->xklen || !f->used || !f->act || !f->pad || !f->kinds)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     f->nhdr = n;
     for (size_t i = 0; i < n; i++) {
@@ -706,6 +783,7 @@ static int resolve(ssfmt *f, const lia_slice *names, size_t n, lia_error *err)
         f->xklen[i] = strlen(f->xkey[i]);
     }
     missing[0] = '\0';
+    f->warning[0] = '\0';
     for (size_t k = 0; k < r->nmaps; k++) {
         const ss_map *m = &r->maps[k];
         size_t i;
@@ -713,6 +791,8 @@ static int resolve(ssfmt *f, const lia_slice *names, size_t n, lia_error *err)
             if (strcmp(f->hdr[i], m->column) == 0)
                 break;
         if (i == n) {
+            if (m->required)
+                nmiss++;
             if (m->required && mlen + strlen(m->column) + 3 < sizeof missing) {
                 int w = snprintf(missing + mlen, sizeof missing - mlen, "%s%s", mlen ? ", " : "", m->column);
                 mlen += w > 0 ? (size_t)w : 0;
@@ -721,10 +801,19 @@ static int resolve(ssfmt *f, const lia_slice *names, size_t n, lia_error *err)
         }
         f->act[f->nact++] = (ss_act){m, (uint32_t)i};
     }
-    if (mlen)
+    /* An older variant of the report may lack a column the current schema
+     * requires: read it with those fields empty, and say so once. A header
+     * with none of the required columns is not this report at all. */
+    if (nmiss && nmiss == r->nreq)
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
-                             "Shadowserver report %s: required column(s) missing from the header: %s",
+                             "Shadowserver report %s: required column(s) missing from the header: %s "
+                             "(none of them is there: is this report of that type?)",
                              r->name, missing);
+    if (mlen)
+        snprintf(f->warning, sizeof f->warning,
+                 "Shadowserver report %s: required column(s) missing from the header (an older variant?): "
+                 "%s; read with those fields empty",
+                 r->name, missing);
     /* Can two values ever land on the same extra key in one row? A map's
      * key and its own column's key cannot both be set (the column is either
      * consumed or not). */
@@ -927,10 +1016,35 @@ int lia__ss_open(void **st, const lia_ss_schema *schema, const lia_feed_opts *o,
     return open_with(st, (lia_ss_schema *)schema, 0, o, err);
 }
 
+/* CSV or JSON? The first byte that is not blank (or a UTF-8 BOM) decides:
+ * '[' or '{' is Shadowserver's JSON delivery (the reports API: an array of
+ * objects, or one object per line), read by the same schema. */
+static int sniff(ssfmt *f, const char *buf, size_t len)
+{
+    size_t i = 0;
+    if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
+        (unsigned char)buf[2] == 0xBF)
+        i = 3;
+    for (; i < len; i++) {
+        char c = buf[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        f->mode = (c == '[' || c == '{') ? SS_JSON : SS_CSV;
+        if (f->mode == SS_JSON)
+            lia_objrec_init(&f->jr, NULL, 0, '\0');
+        return 1;
+    }
+    return 0;
+}
+
 static int ss_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     ssfmt *f = st;
     int rc;
+    if (!f->mode && !sniff(f, buf, len) && eof)
+        f->mode = SS_CSV; /* blank: "no header line" below */
+    if (f->mode == SS_JSON)
+        return lia_objrec_parse(&f->jr, buf, len, eof, out, err);
     f->out = out;
     f->chunk = buf;
     f->chunklen = len;
@@ -942,7 +1056,7 @@ static int ss_parse(void *st, const char *buf, size_t len, int eof, lia_records 
     }
     if (rc < 0)
         return lia_error_set(err, rc, NULL, NULL, 0, "CSV splitter: %s", lia_strerror(rc));
-    if (eof && !f->have_header)
+    if (eof && !f->have_header && f->mode == SS_CSV)
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "Shadowserver report %s: no header line",
                              f->rep->name);
     return LIA_OK;
@@ -982,15 +1096,92 @@ static int conv_host_url(ssfmt *f, lia_slice v, const lia_slice *fields, lia_sli
     return v.len ? LIA_CONV_TEXT : LIA_CONV_ABSENT;
 }
 
+/* A JSON object's keys not seen before join the header (the mapping is
+ * resolved again); its values go to f->pad in header order, their JSON
+ * kinds to f->kinds. */
+static int json_row(ssfmt *f, const lia_jobj *o, lia_error *err)
+{
+    size_t nnew = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        const lia_jmember *m = &o->m[i];
+        size_t c = i < f->nhdr && lia_slice_eq(m->key, f->hdr[i]) ? i : f->nhdr;
+        for (size_t k = 0; c == f->nhdr && k < f->nhdr; k++)
+            if (lia_slice_eq(m->key, f->hdr[k]))
+                c = k;
+        nnew += c == f->nhdr;
+    }
+    if (nnew || !f->have_header) {
+        size_t n = f->nhdr + nnew, k = 0;
+        char **names = calloc(n + 1, sizeof *names);
+        lia_slice *sl = calloc(n + 1, sizeof *sl);
+        int rc = names && sl ? LIA_OK : LIA_ENOMEM;
+        for (size_t i = 0; rc == LIA_OK && i < f->nhdr; i++, k++)
+            if (!(names[k] = strdup(f->hdr[i])))
+                rc = LIA_ENOMEM;
+        for (size_t i = 0; rc == LIA_OK && i < o->n; i++) {
+            int seen = 0;
+            for (size_t j = 0; j < k && !seen; j++)
+                seen = lia_slice_eq(o->m[i].key, names[j]);
+            if (!seen && !(names[k++] = strndup(o->m[i].key.ptr, o->m[i].key.len)))
+                rc = LIA_ENOMEM;
+        }
+        for (size_t i = 0; rc == LIA_OK && i < k; i++)
+            sl[i] = lia_slice_from(names[i]);
+        if (rc == LIA_OK)
+            rc = resolve(f, sl, k, err);
+        else
+            lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
+        for (size_t i = 0; names && i < n; i++)
+            free(names[i]);
+        free(names);
+        free(sl);
+        if (rc)
+            return rc;
+        f->have_header = 1;
+    }
+    for (size_t c = 0; c < f->nhdr; c++) {
+        f->pad[c] = (lia_slice){"", 0};
+        f->kinds[c] = LIA_J_NULL;
+    }
+    for (size_t i = 0; i < o->n; i++) {
+        const lia_jmember *m = &o->m[i];
+        size_t c = i < f->nhdr && lia_slice_eq(m->key, f->hdr[i]) ? i : f->nhdr;
+        for (size_t k = 0; c == f->nhdr && k < f->nhdr; k++)
+            if (lia_slice_eq(m->key, f->hdr[k]))
+                c = k;
+        if (c == f->nhdr || m->kind == LIA_J_NULL)
+            continue;
+        f->pad[c] = m->kind == LIA_J_STRING ? lia_slice_trim(m->val) : m->val;
+        f->kinds[c] = (uint8_t)m->kind;
+    }
+    return LIA_OK;
+}
+
+/* A value of a JSON row that is a number, boolean, object or array. */
+static int typed(const ssfmt *f, size_t c)
+{
+    return f->mode == SS_JSON && f->kinds[c] != LIA_J_STRING && f->kinds[c] != LIA_J_NULL;
+}
+
 static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev, lia_error *err)
 {
     ssfmt *f = st;
     const ss_report *rep = f->rep;
     const lia_slice *fields = rs->fields + r->first;
+    size_t nrow = r->nfields;
     int rc;
-    if (r->nfields != f->nhdr)
-        return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "record has %u fields, the header has %zu",
-                             r->nfields, f->nhdr);
+    if (f->mode == SS_JSON) {
+        const lia_jobj *o;
+        if ((rc = lia_objrec_object(&f->jr, rs, r, &o, err)) || (rc = json_row(f, o, err)))
+            return rc;
+        fields = f->pad;
+        nrow = f->nhdr;
+    } else if (nrow < f->nhdr) {
+        /* Python's csv reader (IntelMQ's) gives the missing fields as empty */
+        for (size_t i = 0; i < f->nhdr; i++)
+            f->pad[i] = i < nrow ? fields[i] : (lia_slice){"", 0};
+        fields = f->pad;
+    }
     memset(f->used, 0, f->nhdr);
     for (size_t k = 0; k < f->nact; k++) {
         const ss_map *m = f->act[k].m;
@@ -1026,6 +1217,8 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
             kind = m->conv(v, &f->scratch, &v, &why);
         else
             kind = v.len ? LIA_CONV_TEXT : LIA_CONV_ABSENT;
+        if (kind == LIA_CONV_TEXT && typed(f, c) && v.ptr == fields[c].ptr && v.len == fields[c].len)
+            kind = LIA_CONV_JSON; /* a JSON number or boolean kept as it came */
         if (kind < 0) {
             if (m->required) {
                 const char *fname = m->field >= 0 ? lia_field_name((lia_field)m->field) : m->column;
@@ -1095,12 +1288,33 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
     for (size_t i = 0; i < f->nhdr; i++) {
         if (f->used[i] || fields[i].len == 0 || f->xklen[i] == 0)
             continue;
-        rc = f->trusted ? lia_event_extra_str_known(ev, f->xkey[i], f->xklen[i], fields[i].ptr, fields[i].len, err)
-                        : lia_event_extra_str(ev, f->xkey[i], f->xklen[i], fields[i].ptr, fields[i].len, err);
+        if (typed(f, i))
+            rc = lia_event_extra_json(ev, f->xkey[i], f->xklen[i], fields[i].ptr, fields[i].len, err);
+        else if (f->trusted)
+            rc = lia_event_extra_str_known(ev, f->xkey[i], f->xklen[i], fields[i].ptr, fields[i].len, err);
+        else
+            rc = lia_event_extra_str(ev, f->xkey[i], f->xklen[i], fields[i].ptr, fields[i].len, err);
         if (rc)
             return rc;
     }
+    /* a row longer than the header: the values without a column name are
+     * kept as extra.column_N (N = position in the row, from 1) */
+    for (size_t i = f->nhdr; i < nrow; i++) {
+        char key[32];
+        int kl;
+        if (fields[i].len == 0)
+            continue;
+        kl = snprintf(key, sizeof key, "column_%zu", i + 1);
+        if ((rc = lia_event_extra_str(ev, key, (size_t)kl, fields[i].ptr, fields[i].len, err)))
+            return rc;
+    }
     return LIA_OK;
+}
+
+static const char *ss_warning(void *st)
+{
+    const ssfmt *f = st;
+    return f->warning[0] ? f->warning : NULL;
 }
 
 static void ss_close(void *st)
@@ -1108,6 +1322,8 @@ static void ss_close(void *st)
     ssfmt *f = st;
     if (!f)
         return;
+    if (f->mode == SS_JSON)
+        lia_objrec_free(&f->jr);
     free_header(f);
     lia_csv_destroy(f->csv);
     if (f->own_schema)
@@ -1120,9 +1336,11 @@ static void ss_close(void *st)
 
 const lia_format lia_format_shadowserver = {
     .name = "shadowserver",
-    .summary = "Shadowserver CSV reports, driven by Shadowserver's report schema (--report TYPE)",
+    .summary = "Shadowserver reports (CSV, or the reports API's JSON), driven by Shadowserver's report "
+               "schema (--report TYPE)",
     .open = ss_open,
     .parse = ss_parse,
     .normalise = ss_normalise,
     .close = ss_close,
+    .warning = ss_warning,
 };

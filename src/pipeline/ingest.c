@@ -332,6 +332,11 @@ out:
 
 static void close_run(run *r)
 {
+    if (r->fmt && r->fst && r->fmt->warning && r->res) {
+        const char *w = r->fmt->warning(r->fst);
+        if (w && *w)
+            snprintf(r->res->warning, sizeof r->res->warning, "%s", w);
+    }
     if (r->fmt && r->fst)
         r->fmt->close(r->fst);
     for (size_t i = 0; i < r->nstages; i++)

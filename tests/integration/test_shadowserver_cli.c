@@ -42,19 +42,27 @@ static void test_cli(void **state)
         int exit;
         const char *want; /* '|'-separated substrings; "!x": must not appear */
     } t[] = {
-        {"shadowserver reports", 0, "(built-in)|162 report types|scan_ics|Accessible-ICS|vulnerable/vulnerable-system"},
+        {"shadowserver reports", 0,
+         "(built-in)|162 report types, and 13 retired "
+         "ones|scan_ics|Accessible-ICS|vulnerable/vulnerable-system|botnet_drone|RETIRED"},
         {"shadowserver detect DIR/2024-05-01-scan_ics-asn.csv", 0,
          "scan_ics (feed Accessible-ICS|REQUIRED COLUMNS MISSING: port"},
         {"shadowserver detect DIR/2024-05-01-nothing-asn.csv", 1, "no Shadowserver report type matches"},
-        {"ingest --format shadowserver DIR/2024-05-01-scan_ics-asn.csv", 1,
-         "required column(s) missing from the header: port"},
-        {"ingest --report scan_mqtt DIR/mqtt.csv", 0, "feed Open-MQTT: 2 rows read, 1 events stored, 1 quarantined"},
+        {"ingest --format shadowserver DIR/2024-05-01-scan_ics-asn.csv", 0,
+         "1 events stored|warning: Shadowserver report scan_ics: required column(s) missing from the header "
+         "(an older variant?): port; read with those fields empty"},
+        {"ingest --format shadowserver DIR/2024-05-01-scan_ics-none.csv", 1, "none of them is there"},
+        {"ingest --format shadowserver DIR/2019-01-01-botnet_drone-geo.csv", 0,
+         "feed Drone: 1 rows read, 1 events stored|!warning"},
+        {"ingest --report scan_mqtt DIR/mqtt.csv", 0,
+         "feed Open-MQTT: 2 rows read, 1 events stored, 1 quarantined"},
         {"ingest --report no_such DIR/mqtt.csv", 2, "unknown Shadowserver report type 'no_such'"},
         {"shadowserver schema-update DIR/bad.json", 1, "report r1|\"feed_name\""},
         {"shadowserver reports", 0, "(built-in)|!Accessible-X"},
         {"shadowserver schema-update DIR/new.json", 0, "installed as|1 report types"},
         {"shadowserver reports", 0, "l.db.schema/shadowserver.json|scan_x|Accessible-X|!scan_ics"},
-        {"ingest --format shadowserver DIR/2024-05-02-scan_x-a.csv", 0, "feed Accessible-X: 1 rows read, 1 events stored"},
+        {"ingest --format shadowserver DIR/2024-05-02-scan_x-a.csv", 0,
+         "feed Accessible-X: 1 rows read, 1 events stored"},
         {"shadowserver", 2, "usage: liaison"},
     };
     const char *bin = getenv("LIAISON_BIN");
@@ -63,6 +71,9 @@ static void test_cli(void **state)
     assert_non_null(mkdtemp(dir));
     put(dir, "2024-05-01-scan_ics-asn.csv", "timestamp,ip,protocol\n2024-05-01 00:00:00,192.0.2.1,tcp\n");
     put(dir, "2024-05-01-nothing-asn.csv", "a\n");
+    put(dir, "2024-05-01-scan_ics-none.csv", "protocol,tag\ntcp,modbus\n");
+    put(dir, "2019-01-01-botnet_drone-geo.csv",
+        "timestamp,ip,port,infection\n2019-01-01 00:00:00,192.0.2.4,1024,dorkbot\n");
     put(dir, "mqtt.csv", "timestamp,ip,port\n2024-05-01 00:00:00,192.0.2.1,1883\n2024-05-01 00:00:00,192.0.2.300,1883\n");
     put(dir, "bad.json", "{\"r1\": {\"file_name\": \"r1\"}}");
     put(dir, "new.json", mini);
