@@ -15,6 +15,7 @@
 #include "liaison/stix.h"
 #include "liaison/taxii.h"
 #include "notify/internal.h"
+#include "taxii/taxii_internal.h"
 
 /* ---- TAXII delivery (our own server) ---- */
 
@@ -189,7 +190,7 @@ static int push_envelope(const lia_channel *ch, const char *party_id, const lia_
                          char *bundle_id, size_t idn, lia_error *err)
 {
     json_error_t je;
-    json_t *root = json_loadb(b->ptr, b->len, 0, &je), *env = NULL, *st = NULL;
+    json_t *root = json_loadb(b->ptr, b->len, 0, &je), *env = NULL;
     char url[LIA_MAX_URL + 16], var[128], auth[1024], cerr[CURL_ERROR_SIZE] = "";
     const char *tok;
     char *body = NULL;
@@ -257,27 +258,8 @@ static int push_envelope(const lia_channel *ch, const char *party_id, const lia_
                            status == 401 || status == 403 ? var : "", lia_buf_cstr(&resp));
         goto out;
     }
-    st = json_loadb(resp.ptr, resp.len, 0, &je);
-    {
-        json_int_t fails = json_integer_value(json_object_get(st, "failure_count"));
-        json_t *f0 = json_array_get(json_object_get(st, "failures"), 0);
-        if (!json_is_object(st)) {
-            rc = lia_error_set(err, LIA_EPARSE, "channels", url, strlen(url),
-                               "202 without a TAXII status resource: %.200s", lia_buf_cstr(&resp));
-            goto out;
-        }
-        if (fails > 0) {
-            rc = lia_error_set(
-                err, LIA_ENET, "channels", url, strlen(url),
-                "the server refused %lld of %zu objects (first: %s: %s)", (long long)fails, nobj,
-                json_string_value(json_object_get(f0, "id")) ? json_string_value(json_object_get(f0, "id"))
-                                                             : "?",
-                json_string_value(json_object_get(f0, "message"))
-                    ? json_string_value(json_object_get(f0, "message"))
-                    : "?");
-            goto out;
-        }
-    }
+    if ((rc = lia__taxii_push_status(resp.ptr, resp.len, nobj, url, err)))
+        goto out;
     *objects += nobj;
 out:
     if (c)
@@ -286,7 +268,6 @@ out:
     free(body);
     json_decref(env);
     json_decref(root);
-    json_decref(st);
     lia_buf_free(&resp);
     return rc;
 }

@@ -296,30 +296,20 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int lia_misp_feed_files(const char *dir, lia_path_cb cb, void *ud, lia_error *err)
+int lia__misp_manifest_each(const char *dir, json_t *man, const char *where, lia_path_cb cb, void *ud,
+                            lia_error *err)
 {
     char p[4096];
-    json_error_t je;
-    json_t *man, *v;
+    json_t *v;
     const char *k, **keys = NULL;
     size_t nk = 0, i;
     uint8_t u[16];
     int rc = LIA_OK;
-    if (snprintf(p, sizeof p, "%s/manifest.json", dir) >= (int)sizeof p)
-        return lia_error_set(err, LIA_EINVAL, NULL, dir, strlen(dir), "path too long");
-    man = json_load_file(p, JSON_REJECT_DUPLICATES, &je);
-    if (!man)
-        return lia_error_set(err, LIA_EPARSE, NULL, p, strlen(p), "manifest: %s (line %d)", je.text,
-                             je.line);
-    if (!json_is_object(man)) {
-        rc = lia_error_set(err, LIA_EPARSE, NULL, p, strlen(p), "manifest is not a JSON object");
-        goto out;
-    }
+    if (!json_is_object(man))
+        return lia_error_set(err, LIA_EPARSE, NULL, where, strlen(where), "manifest is not a JSON object");
     keys = calloc(json_object_size(man) + 1, sizeof *keys);
-    if (!keys) {
-        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-        goto out;
-    }
+    if (!keys)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     json_object_foreach(man, k, v)
     {
         /* keys name files: only a UUID is accepted (no path tricks) */
@@ -331,12 +321,30 @@ int lia_misp_feed_files(const char *dir, lia_path_cb cb, void *ud, lia_error *er
     }
     qsort(keys, nk, sizeof *keys, cmp_str);
     for (i = 0; i < nk; i++) {
-        snprintf(p, sizeof p, "%s/%s.json", dir, keys[i]);
+        if (snprintf(p, sizeof p, "%s/%s.json", dir, keys[i]) >= (int)sizeof p) {
+            rc = lia_error_set(err, LIA_EINVAL, NULL, dir, strlen(dir), "path too long");
+            goto out;
+        }
         if ((rc = cb(ud, p)))
             goto out;
     }
 out:
     free(keys);
+    return rc;
+}
+
+int lia_misp_feed_files(const char *dir, lia_path_cb cb, void *ud, lia_error *err)
+{
+    char p[4096];
+    json_error_t je;
+    json_t *man;
+    int rc;
+    if (snprintf(p, sizeof p, "%s/manifest.json", dir) >= (int)sizeof p)
+        return lia_error_set(err, LIA_EINVAL, NULL, dir, strlen(dir), "path too long");
+    man = json_load_file(p, JSON_REJECT_DUPLICATES, &je);
+    if (!man)
+        return lia_error_set(err, LIA_EPARSE, NULL, p, strlen(p), "manifest: %s (line %d)", je.text, je.line);
+    rc = lia__misp_manifest_each(dir, man, p, cb, ud, err);
     json_decref(man);
     return rc;
 }

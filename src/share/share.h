@@ -6,10 +6,12 @@
 #ifndef LIA_SHARE_SHARE_H
 #define LIA_SHARE_SHARE_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "liaison/event.h"
+#include "liaison/misp.h"
 #include "liaison/slice.h"
 
 /* strdup that maps NULL to NULL (optional settings of the exporters). */
@@ -24,6 +26,13 @@ int lia__uuid_parse(const char *s, size_t n, uint8_t out[16]);
 /* Liaison's namespace for its own deterministic ids (UUIDv5 of "liaison" in
  * the STIX SCO namespace). */
 void lia__liaison_ns(uint8_t ns[16]);
+
+/* The event files named by a MISP feed's parsed manifest.json (man, read
+ * from where): cb(ud, "DIR/UUID.json") for each key in sorted order; a key
+ * that is not a UUID is LIA_EPARSE (no path tricks); cb's non-zero return
+ * stops the walk and is returned. Fuzzed by fuzz/fuzz_misp_manifest.c. */
+int lia__misp_manifest_each(const char *dir, json_t *man, const char *where, lia_path_cb cb, void *ud,
+                            lia_error *err);
 
 /* STIX/MISP time text "2024-05-01T12:00:00.000Z" (microseconds kept when
  * not whole milliseconds). out must hold 40 bytes. Returns the length. */

@@ -41,4 +41,22 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
                     size_t n, lia_buf *out, lia_error *err);
 int lia__taxii_status_json(lia_store *s, const char *root, const char *id, lia_buf *out, lia_error *err);
 
+/* ---- what a server answers the client (taxii_reply.c) ---- */
+
+/* One envelope page of a pull. */
+typedef struct lia__taxii_page {
+    size_t objects; /* length of "objects" (absent: 0) */
+    int more;       /* "more": true */
+    char next[512]; /* "next" when more is true and it fits, else "" */
+} lia__taxii_page;
+/* Read an envelope page (body, len; len 0 reads as {}). LIA_EPARSE (field
+ * "url", value url) when it is not a JSON object or "objects" is not an
+ * array; out is written only on LIA_OK. */
+int lia__taxii_page_read(const char *body, size_t len, const char *url, lia__taxii_page *out, lia_error *err);
+/* Check the status resource a server answered a push of nobj objects with
+ * (HTTP 202). LIA_OK when it is a JSON object with no failure_count > 0;
+ * LIA_EPARSE when it is no status resource; LIA_ENET with the count and the
+ * first failure's id and message when the server refused objects. */
+int lia__taxii_push_status(const char *body, size_t len, size_t nobj, const char *url, lia_error *err);
+
 #endif

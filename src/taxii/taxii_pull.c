@@ -13,7 +13,6 @@
  * (normalise, enrich, dedup, route) as any other feed. */
 #include <curl/curl.h>
 #include <errno.h>
-#include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -22,12 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/jsonget.h"
 #include "liaison/field.h"
 #include "liaison/ingest.h"
 #include "liaison/http.h"
 #include "liaison/limits.h"
 #include "liaison/taxii.h"
+#include "taxii/taxii_internal.h"
 
 /* ---- cursor ---- */
 
@@ -252,9 +251,7 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
     if (!cur.next[0]) /* a new run starts after what we have */
         cur.added_after = cur.last_added;
     for (;;) {
-        json_error_t je;
-        json_t *env;
-        int more;
+        lia__taxii_page env;
         if (o->stop && *o->stop) {
             rc = lia_error_set(err, LIA_EINTR, NULL, NULL, 0, "interrupted; run again to resume");
             goto out;
@@ -274,26 +271,12 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
         }
         if ((rc = fetch(c, url, o, &pg, err)))
             goto out;
-        env = json_loadb(pg.body.ptr ? pg.body.ptr : "{}", pg.body.len ? pg.body.len : 2, 0, &je);
-        if (!json_is_object(env)) {
-            json_decref(env);
-            rc = lia_error_set(err, LIA_EPARSE, "url", url, strlen(url), "not a TAXII envelope");
+        if ((rc = lia__taxii_page_read(pg.body.ptr, pg.body.len, url, &env, err)))
             goto out;
-        }
-        json_t *objs = json_object_get(env, "objects");
-        more = json_is_true(json_object_get(env, "more"));
-        const char *next = lia__json_str(env, "next", NULL);
-        if (objs && !json_is_array(objs)) {
-            json_decref(env);
-            rc = lia_error_set(err, LIA_EPARSE, "objects", NULL, 0, "not an array");
-            goto out;
-        }
         res->pages++;
-        res->objects += json_array_size(objs);
-        if (json_array_size(objs) && (rc = store_page(s, o, src, res->pages, &pg, res, err))) {
-            json_decref(env);
+        res->objects += env.objects;
+        if (env.objects && (rc = store_page(s, o, src, res->pages, &pg, res, err)))
             goto out;
-        }
         /* the next run starts after the last date_added seen (the page's
          * X-TAXII-Date-Added-Last header) */
         if (pg.last[0]) {
@@ -301,12 +284,7 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
             if (lia_stix_time_parse(pg.last, strlen(pg.last), &la) == LIA_OK && la > cur.last_added)
                 cur.last_added = la;
         }
-        if (more && next && *next && strlen(next) < sizeof cur.next) {
-            snprintf(cur.next, sizeof cur.next, "%s", next);
-        } else {
-            cur.next[0] = '\0';
-        }
-        json_decref(env);
+        snprintf(cur.next, sizeof cur.next, "%s", env.next);
         if (cur.next[0] == '\0') {
             cur.added_after = cur.last_added;
             if ((rc = cursor_put(db, src, &cur, err)))
