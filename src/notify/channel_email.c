@@ -146,16 +146,25 @@ static int load_template(const char *dir, const char *lang, lia_buf *out)
     return LIA_OK;
 }
 
-int lia__notify_email(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
-                      const char *rcpt, const lia__chset *req, int64_t now, lia_notify_cb cb, void *ud,
-                      int *failed, lia_error *err)
+static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, const lia_channel *ch,
+                         const char *key, lia_error *err)
 {
+    /* the run's fields by their short names */
+    lia_store *s = run->s;
+    sqlite3 *db = run->db;
+    const lia_route *rt = run->rt;
+    const lia_notify_opts *o = run->o;
+    const char *rcpt = rc_->name;
+    const lia__chset *req = &rc_->req;
+    int64_t now = run->now;
+    lia_notify_cb cb = run->cb;
+    void *ud = run->ud;
+    int *failed = &run->failed;
     lia__digest d;
     lia_notify_result res;
     lia_strlist to = {0};
     lia_buf tmpl, subject, body, csv, js, entity, msg, toline;
-    const char *colon = strchr(rcpt, ':');
-    int kind, rc = LIA_OK, idx, sig = 0, enc = 0, attempts = 0;
+    int rc = LIA_OK, idx = rc_->idx, sig = 0, enc = 0, attempts = 0;
     int64_t last = 0, interval = 3600, nid = 0;
     const char *iv, *from, *url, *home, *skey, *lang = "en", *nl;
     char msgid[128], date[64], errbuf[CURL_ERROR_SIZE] = "";
@@ -177,10 +186,8 @@ int lia__notify_email(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_
     res.language = "";
     res.message_id = "";
     res.error = "";
-    if (!colon)
-        goto out;
-    kind = strncmp(rcpt, "owner:", 6) == 0 ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER;
-    idx = lia_route_party_find(rt, kind, colon + 1);
+    (void)ch;
+    (void)key;
     if (idx < 0) {
         res.outcome = "skipped";
         res.error = "recipient is no longer in the directory";
@@ -454,3 +461,12 @@ out:
     lia_buf_free(&toline);
     return rc;
 }
+
+/* A party's own e-mail addresses (contacts) also call for a digest. */
+static int has_contacts(const lia_party *p)
+{
+    return p->f[LIA_PF_CONTACTS].n > 0;
+}
+
+const lia__notify_channel lia__channel_email = {LIA_CHANNEL_EMAIL, "email", 0, 1, has_contacts, 1,
+                                                email_deliver};

@@ -272,11 +272,21 @@ out:
     return rc;
 }
 
-int lia__notify_taxii(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
-                      const char *rcpt, int idx, const lia_channel *ch, const char *key,
-                      const lia__chset *req, int64_t now, lia_notify_cb cb, void *ud, int *failed,
-                      lia_error *err)
+static int taxii_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, const lia_channel *ch,
+                         const char *key, lia_error *err)
 {
+    /* the run's fields by their short names */
+    lia_store *s = run->s;
+    sqlite3 *db = run->db;
+    const lia_route *rt = run->rt;
+    const lia_notify_opts *o = run->o;
+    const char *rcpt = rc_->name;
+    int idx = rc_->idx;
+    const lia__chset *req = &rc_->req;
+    int64_t now = run->now;
+    lia_notify_cb cb = run->cb;
+    void *ud = run->ud;
+    int *failed = &run->failed;
     lia__digest d;
     lia_notify_result res;
     lia_taxii_collection c;
@@ -402,6 +412,10 @@ out:
     lia_buf_free(&note);
     return rc;
 }
+
+const lia__notify_channel lia__channel_taxii = {LIA_CHANNEL_TAXII, "taxii", 1, 1, NULL, 0, taxii_deliver};
+const lia__notify_channel lia__channel_taxii_url = {LIA_CHANNEL_TAXII_URL, "taxii", 1, 1, NULL, 0,
+                                                    taxii_deliver};
 
 int lia_notify_taxii_access(lia_store *s, const char *party_id, int64_t org_id, int can_read, size_t *n,
                             lia_error *err)

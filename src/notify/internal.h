@@ -83,14 +83,47 @@ int lia__notify_last_sent(sqlite3 *db, const char *rcpt, int64_t *at, lia_error 
 int lia__notify_settle(lia_store *s, sqlite3 *db, const char *rcpt, const lia__chset *req, int64_t now,
                        lia_error *err);
 
-/* ---- channels ---- */
+/* ---- the run and its channels (notify.c, channels.c) ---- */
 
-int lia__notify_email(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
-                      const char *rcpt, const lia__chset *req, int64_t now, lia_notify_cb cb, void *ud,
-                      int *failed, lia_error *err);
-int lia__notify_taxii(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
-                      const char *rcpt, int idx, const lia_channel *ch, const char *key,
-                      const lia__chset *req, int64_t now, lia_notify_cb cb, void *ud, int *failed,
-                      lia_error *err);
+/* One `liaison notify run`, as every channel sees it. */
+typedef struct lia__notify_run {
+    lia_store *s;
+    sqlite3 *db;
+    const lia_route *rt;
+    const lia_notify_opts *o;
+    int64_t now;
+    lia_notify_cb cb;
+    void *ud;
+    int failed; /* some delivery failed (recorded, retried next run) */
+} lia__notify_run;
+
+/* One recipient of the run. */
+typedef struct lia__notify_rcpt {
+    const char *name; /* "owner:ID" / "partner:ID" */
+    int idx;          /* party in the snapshot; -1: no longer in the directory */
+    lia__chset req;   /* channels that must deliver before "notified" */
+} lia__notify_rcpt;
+
+/* A delivery channel. Per-value channels are delivered once for each value
+ * of the party's `channels` of their kind (key: the value); the others once
+ * per recipient, after them (key: name). */
+typedef struct lia__notify_channel {
+    int kind;         /* enum lia_channel_kind */
+    const char *name; /* "email", "taxii", ... */
+    int per_value;
+    int required; /* its deliveries count toward "notified" */
+    /* once-per-recipient channels: does the party have an address for it
+     * (besides values of its kind in `channels`)? */
+    int (*wanted)(const lia_party *p);
+    int fallback; /* delivered (and required) when no other channel is */
+    /* Deliver the events pending for rc on this channel; a failed delivery
+     * is recorded and reported through r->cb (r->failed set), not returned. */
+    int (*deliver)(lia__notify_run *r, const lia__notify_rcpt *rc, const lia_channel *ch, const char *key,
+                   lia_error *err);
+} lia__notify_channel;
+
+/* The one table of channels (channels.c), ended by a NULL. */
+extern const lia__notify_channel *const lia__notify_channels[];
+const lia__notify_channel *lia__notify_channel_of(int kind);
 
 #endif

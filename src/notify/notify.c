@@ -37,100 +37,115 @@ static int add_pending(void *ud, const char *recipient, uint64_t n)
     return LIA_OK;
 }
 
-/* Not delivered: a partner's own TAXII server or API. Said on each run. */
-static int not_delivered(const char *rcpt, const char *key, const lia_channel *ch, lia_notify_cb cb, void *ud)
+/* A value of `channels` that does not parse (stored before its syntax was
+ * checked): said, and the run goes on. */
+static int bad_value(lia__notify_run *r, const char *rcpt, const char *v, lia_error *err)
 {
     lia_notify_result res;
+    char why[LIA_ERR_REASON_MAX + LIA_ERR_VALUE_MAX + 64];
+    lia_error_format(err, why, sizeof why);
+    lia_error_clear(err);
     memset(&res, 0, sizeof res);
     res.recipient = rcpt;
-    res.channel = key;
-    res.to = key;
-    res.language = "";
-    res.message_id = "";
-    res.outcome = "skipped";
-    (void)ch;
-    res.error = "delivery to a partner's API is not implemented: this channel is not delivered";
-    return cb ? cb(ud, &res) : LIA_OK;
+    res.channel = res.to = v;
+    res.language = res.message_id = "";
+    res.outcome = "failed";
+    res.error = why;
+    r->failed = 1;
+    return r->cb ? r->cb(r->ud, &res) : LIA_OK;
 }
 
-/* Every channel of one recipient: TAXII collections first, then the e-mail
- * digest. */
-static int one_recipient(lia_store *s, sqlite3 *db, const lia_route *rt, const lia_notify_opts *o,
-                         const char *rcpt, int64_t now, lia_notify_cb cb, void *ud, int *failed,
-                         lia_error *err)
+static void req_add(lia__chset *req, const char *key)
 {
-    const char *colon = strchr(rcpt, ':');
-    const lia_party *p;
-    lia__chset req;
-    size_t ntaxii = 0;
-    int idx, rc = LIA_OK, email = 0;
-    lia_buf_init(&req.json, 1 << 20);
-    req.n = 0;
-    if (!colon)
-        goto out;
-    idx = lia_route_party_find(rt, strncmp(rcpt, "owner:", 6) == 0 ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER,
-                               colon + 1);
-    if (idx < 0) {
-        lia_buf_puts(&req.json, "[\"email\"]");
-        req.n = 1;
-        rc = lia__notify_email(s, db, rt, o, rcpt, &req, now, cb, ud, failed, err);
-        goto out;
-    }
-    p = lia_route_party(rt, idx);
-    email = p->f[LIA_PF_CONTACTS].n > 0;
-    lia_buf_putc(&req.json, '[');
+    lia_buf_printf(&req->json, "%s", req->n ? "," : "");
+    lia_buf_json_str(&req->json, key, strlen(key));
+    req->n++;
+}
+
+/* Is once-per-recipient channel c delivered to party p? nrequired: how many
+ * required per-value channels p has. */
+static int once_wanted(const lia__notify_channel *c, const lia_party *p, size_t nrequired)
+{
+    if (c->wanted && c->wanted(p))
+        return 1;
     for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n; i++) {
         const char *v = p->f[LIA_PF_CHANNELS].v[i];
+        lia_channel ch;
+        if (lia_channel_parse(p->id, v, strlen(v), &ch, NULL) == LIA_OK && ch.kind == c->kind)
+            return 1;
+    }
+    return c->fallback && nrequired == 0;
+}
+
+/* Every channel of one recipient: the per-value channels (TAXII
+ * collections) in the party's order, then the once-per-recipient ones (the
+ * e-mail digest); then what every required channel has delivered is
+ * marked notified. */
+static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
+{
+    const char *colon = strchr(name, ':');
+    const lia_party *p;
+    lia__notify_rcpt rc_;
+    size_t nrequired = 0;
+    int rc = LIA_OK;
+    lia_buf_init(&rc_.req.json, 1 << 20);
+    rc_.req.n = 0;
+    rc_.name = name;
+    if (!colon)
+        goto out;
+    rc_.idx = lia_route_party_find(
+        r->rt, strncmp(name, "owner:", 6) == 0 ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, colon + 1);
+    if (rc_.idx < 0) {
+        /* no longer in the directory: the once-per-recipient channels say so */
+        lia_buf_putc(&rc_.req.json, '[');
+        for (size_t k = 0; lia__notify_channels[k]; k++)
+            if (!lia__notify_channels[k]->per_value)
+                req_add(&rc_.req, lia__notify_channels[k]->name);
+        lia_buf_putc(&rc_.req.json, ']');
+        lia_buf_append(&rc_.req.json, "", 0);
+        for (size_t k = 0; lia__notify_channels[k] && rc == LIA_OK; k++)
+            if (!lia__notify_channels[k]->per_value)
+                rc = lia__notify_channels[k]->deliver(r, &rc_, NULL, lia__notify_channels[k]->name, err);
+        goto out;
+    }
+    p = lia_route_party(r->rt, rc_.idx);
+    lia_buf_putc(&rc_.req.json, '[');
+    for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n; i++) {
+        const char *v = p->f[LIA_PF_CHANNELS].v[i];
+        const lia__notify_channel *c;
         lia_channel ch;
         lia_error_clear(err);
         if (lia_channel_parse(p->id, v, strlen(v), &ch, err))
             continue; /* stored values were validated; reported below */
-        if (ch.kind == LIA_CHANNEL_EMAIL)
-            email = 1;
-        if (ch.kind != LIA_CHANNEL_TAXII && ch.kind != LIA_CHANNEL_TAXII_URL)
-            continue;
-        lia_buf_printf(&req.json, "%s", req.n ? "," : "");
-        lia_buf_json_str(&req.json, v, strlen(v));
-        req.n++;
-        ntaxii++;
+        if ((c = lia__notify_channel_of(ch.kind)) && c->per_value && c->required) {
+            req_add(&rc_.req, v);
+            nrequired++;
+        }
     }
-    if (email || !ntaxii) {
-        lia_buf_printf(&req.json, "%s\"email\"", req.n ? "," : "");
-        req.n++;
-    }
-    lia_buf_putc(&req.json, ']');
-    lia_buf_append(&req.json, "", 0);
+    for (size_t k = 0; lia__notify_channels[k]; k++)
+        if (!lia__notify_channels[k]->per_value && once_wanted(lia__notify_channels[k], p, nrequired))
+            req_add(&rc_.req, lia__notify_channels[k]->name);
+    lia_buf_putc(&rc_.req.json, ']');
+    lia_buf_append(&rc_.req.json, "", 0);
     lia_error_clear(err);
     for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n && rc == LIA_OK; i++) {
         const char *v = p->f[LIA_PF_CHANNELS].v[i];
+        const lia__notify_channel *c;
         lia_channel ch;
         if (lia_channel_parse(p->id, v, strlen(v), &ch, err)) {
-            /* a value stored before its syntax was checked: say so, go on */
-            lia_notify_result res;
-            char why[LIA_ERR_REASON_MAX + LIA_ERR_VALUE_MAX + 64];
-            lia_error_format(err, why, sizeof why);
-            lia_error_clear(err);
-            memset(&res, 0, sizeof res);
-            res.recipient = rcpt;
-            res.channel = res.to = v;
-            res.language = res.message_id = "";
-            res.outcome = "failed";
-            res.error = why;
-            *failed = 1;
-            rc = cb ? cb(ud, &res) : LIA_OK;
+            rc = bad_value(r, name, v, err);
             continue;
         }
-        if (ch.kind == LIA_CHANNEL_TAXII || ch.kind == LIA_CHANNEL_TAXII_URL)
-            rc = lia__notify_taxii(s, db, rt, o, rcpt, idx, &ch, v, &req, now, cb, ud, failed, err);
-        else if (ch.kind != LIA_CHANNEL_EMAIL)
-            rc = not_delivered(rcpt, v, &ch, cb, ud);
+        if ((c = lia__notify_channel_of(ch.kind)) && c->per_value)
+            rc = c->deliver(r, &rc_, &ch, v, err);
     }
-    if (rc == LIA_OK && (email || !ntaxii))
-        rc = lia__notify_email(s, db, rt, o, rcpt, &req, now, cb, ud, failed, err);
-    if (rc == LIA_OK && !o->dry_run)
-        rc = lia__notify_settle(s, db, rcpt, &req, now, err);
+    for (size_t k = 0; lia__notify_channels[k] && rc == LIA_OK; k++)
+        if (!lia__notify_channels[k]->per_value && once_wanted(lia__notify_channels[k], p, nrequired))
+            rc = lia__notify_channels[k]->deliver(r, &rc_, NULL, lia__notify_channels[k]->name, err);
+    if (rc == LIA_OK && !r->o->dry_run)
+        rc = lia__notify_settle(r->s, r->db, name, &rc_.req, r->now, err);
 out:
-    lia_buf_free(&req.json);
+    lia_buf_free(&rc_.req.json);
     return rc;
 }
 
@@ -139,7 +154,8 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
     sqlite3 *db = lia_store_sqlite_for(s, "notification", err);
     lia_route *rt = NULL;
     pending_list pl = {NULL, 0};
-    int rc, failed = 0;
+    lia__notify_run run;
+    int rc;
     int64_t now = o->now_us ? o->now_us : lia__now_us();
     if (!db)
         return LIA_EUNSUPPORTED;
@@ -157,10 +173,11 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
         goto out;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    run = (lia__notify_run){s, db, rt, o, now, cb, ud, 0};
     for (size_t i = 0; i < pl.n && rc == LIA_OK; i++)
-        rc = one_recipient(s, db, rt, o, pl.v[i].recipient, now, cb, ud, &failed, err);
+        rc = one_recipient(&run, pl.v[i].recipient, err);
     curl_global_cleanup();
-    if (rc == LIA_OK && failed)
+    if (rc == LIA_OK && run.failed)
         rc = lia_error_set(err, LIA_ENET, NULL, NULL, 0,
                            "some deliveries failed (recorded; they are retried on the next run)");
 out:
