@@ -12,51 +12,15 @@
 #include "liaison/http.h"
 #include "liaison/taxii.h"
 
-/* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
+/* A whole file (at most max bytes) as a NUL-terminated malloc'd string: the
+ * CLI's one file reader (cli_read_file), which owns the buffer until here. */
 static char *slurp(const char *path, size_t max, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    if (!f) {
-        cli_errorf("%s: %s", path, strerror(errno));
+    lia_buf b;
+    if (cli_read_file(path, max, &b))
         return NULL;
-    }
-    for (;;) {
-        if (n + 65536 + 1 > cap) {
-            char *nb;
-            cap = cap ? cap * 2 : 131072;
-            if (cap > max + 65537)
-                cap = max + 65537;
-            if (!(nb = realloc(buf, cap))) {
-                cli_errorf("%s: out of memory", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (n > max) {
-            cli_errorf("%s: larger than %zu bytes", path, max);
-            free(buf);
-            fclose(f);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-    }
-    if (ferror(f)) {
-        cli_errorf("%s: read error", path);
-        free(buf);
-        fclose(f);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    *len = b.len;
+    return b.ptr;
 }
 
 static int parse_double(const char *s, double *out)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "enrich/internal.h"
 #include "liaison/limits.h"
 
@@ -139,32 +140,20 @@ int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, cons
 
 int lia_enrich_conf_load(lia_enrich_conf *c, const char *path, lia_error *err)
 {
-    FILE *f;
-    char *buf = NULL, dir[1024];
-    size_t n;
+    lia_buf buf;
+    char dir[1024];
     int rc;
     const char *slash;
     lia_enrich_conf_default(c);
-    f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT)
-            return LIA_OK;
-        return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot open %s: %s", path, strerror(errno));
-    }
-    buf = malloc(LIA_MAX_ENRICH_CONF + 1);
-    if (!buf) {
-        fclose(f);
-        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    }
-    n = fread(buf, 1, LIA_MAX_ENRICH_CONF + 1, f);
-    fclose(f);
+    if ((rc = lia__file_read(path, LIA_MAX_ENRICH_CONF, &buf, err)))
+        return rc == LIA_ENOTFOUND ? LIA_OK : rc; /* no file: the defaults */
     slash = strrchr(path, '/');
     if (slash)
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     else
         snprintf(dir, sizeof dir, ".");
-    rc = lia_enrich_conf_parse(c, buf, n, dir, err);
-    free(buf);
+    rc = lia_enrich_conf_parse(c, buf.ptr, buf.len, dir, err);
+    lia_buf_free(&buf);
     if (rc)
         lia_error_where(err, path, 0);
     else

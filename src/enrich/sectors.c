@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "enrich/internal.h"
 #include "liaison/limits.h"
 
@@ -321,23 +322,17 @@ out:
 
 int lia_sectors_load(const char *path, lia_sectors **out, lia_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n;
+    lia_buf buf;
     int rc;
-    if (!f)
-        return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot open sector rules %s", path);
-    buf = malloc(LIA_MAX_SECTOR_FILE + 1);
-    if (!buf) {
-        fclose(f);
-        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    if ((rc = lia__file_read(path, LIA_MAX_SECTOR_FILE, &buf, err))) {
+        if (rc == LIA_ENOTFOUND && err) /* missing sector rules: LIA_EIO, as before */
+            err->code = LIA_EIO;
+        return rc == LIA_ENOTFOUND ? LIA_EIO : rc;
     }
-    n = fread(buf, 1, LIA_MAX_SECTOR_FILE + 1, f);
-    fclose(f);
-    rc = lia_sectors_parse(buf, n, out, err);
+    rc = lia_sectors_parse(buf.ptr, buf.len, out, err);
     if (rc)
         lia_error_where(err, path, 0);
-    free(buf);
+    lia_buf_free(&buf);
     return rc;
 }
 

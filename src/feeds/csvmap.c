@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/file.h"
 #include "core/event_fast.h"
 #include "core/floattext.h"
 #include "feeds/csvmap.h"
@@ -368,8 +369,13 @@ fail:
 int lia_csvmap_load(const char *path, lia_csvmap **out, lia_error *err)
 {
     json_error_t je;
-    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *j;
+    lia_buf text;
     int rc;
+    if ((rc = lia__file_read(path, LIA_MAX_CONFIG_FILE, &text, err)))
+        return rc;
+    j = json_loadb(text.ptr, text.len, JSON_REJECT_DUPLICATES, &je);
+    lia_buf_free(&text);
     if (!j) {
         rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "%s", je.text);
         lia_error_where(err, path, (uint64_t)(je.line > 0 ? je.line : 0));

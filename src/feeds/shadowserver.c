@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "core/floattext.h"
 #include "feeds/csvmap.h"
 #include "feeds/objrec.h"
@@ -496,35 +497,15 @@ int lia_shadowserver_load(const char *path, lia_ss_schema **out, lia_error *err)
 
 static int load_file(const char *path, lia_ss_schema **out, lia_error *err)
 {
-    FILE *f;
-    char *buf = NULL;
-    long n;
+    lia_buf b;
     int rc;
-    f = fopen(path, "rb");
-    if (!f)
-        return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot open schema %s: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot read schema %s", path);
+    if ((rc = lia__file_read(path, LIA_MAX_SCHEMA, &b, err))) {
+        if (rc == LIA_ENOTFOUND && err) /* a named schema that is missing: LIA_EIO, as before */
+            err->code = LIA_EIO;
+        return rc == LIA_ENOTFOUND ? LIA_EIO : rc;
     }
-    if ((size_t)n > LIA_MAX_SCHEMA) {
-        fclose(f);
-        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "schema %s: larger than %u bytes", path,
-                             (unsigned)LIA_MAX_SCHEMA);
-    }
-    buf = malloc((size_t)n + 1);
-    if (!buf) {
-        fclose(f);
-        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    }
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(buf);
-        return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot read schema %s", path);
-    }
-    fclose(f);
-    rc = lia_shadowserver_parse(buf, (size_t)n, path, out, err);
-    free(buf);
+    rc = lia_shadowserver_parse(b.ptr, b.len, path, out, err);
+    lia_buf_free(&b);
     return rc;
 }
 

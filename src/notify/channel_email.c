@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "liaison/limits.h"
 #include "liaison/notify.h"
 #include "liaison/route.h"
@@ -125,25 +126,12 @@ static const char *cfg(const lia_route *rt, const char *given, const char *name,
     return v ? v : dflt;
 }
 
-static int load_template(const char *dir, const char *lang, lia_buf *out)
+/* LIA_ENOTFOUND: this language has no template (the caller tries the next). */
+static int load_template(const char *dir, const char *lang, lia_buf *out, lia_error *err)
 {
     char path[4096];
-    FILE *f;
-    char tmp[8192];
-    size_t n;
     snprintf(path, sizeof path, "%s/%s/digest.txt", dir, lang);
-    if (!(f = fopen(path, "rb")))
-        return LIA_ENOTFOUND;
-    lia_buf_init(out, LIA_MAX_TEMPLATE);
-    lia_buf_append(out, "", 0);
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        lia_buf_append(out, tmp, n);
-    fclose(f);
-    if (out->err) {
-        lia_buf_free(out);
-        return LIA_ELIMIT;
-    }
-    return LIA_OK;
+    return lia__file_read(path, LIA_MAX_TEMPLATE, out, err);
 }
 
 static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, const lia_channel *ch,
@@ -239,24 +227,30 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         char primary[8];
         const char *l = d.p->f[LIA_PF_LANGUAGES].v[i];
         size_t k = strcspn(l, "-");
-        if (load_template(o->templates, l, &tmpl) == LIA_OK) {
+        if ((rc = load_template(o->templates, l, &tmpl, err)) == LIA_OK) {
             lang = l;
             break;
         }
+        if (rc != LIA_ENOTFOUND)
+            goto out; /* too big or unreadable: said, not skipped */
         if (k < sizeof primary && l[k]) {
             memcpy(primary, l, k);
             primary[k] = '\0';
-            if (load_template(o->templates, primary, &tmpl) == LIA_OK) {
+            if ((rc = load_template(o->templates, primary, &tmpl, err)) == LIA_OK) {
                 lang = d.p->f[LIA_PF_LANGUAGES].v[i];
                 break;
             }
+            if (rc != LIA_ENOTFOUND)
+                goto out;
         }
     }
-    if (!tmpl.ptr && (rc = load_template(o->templates, "en", &tmpl))) {
-        rc = lia_error_set(err, rc == LIA_ELIMIT ? LIA_ELIMIT : LIA_ENOTFOUND, NULL, o->templates,
-                           strlen(o->templates), "no usable template en/digest.txt in this directory");
+    if (!tmpl.ptr && (rc = load_template(o->templates, "en", &tmpl, err))) {
+        if (rc == LIA_ENOTFOUND)
+            rc = lia_error_set(err, rc, NULL, o->templates, strlen(o->templates),
+                               "no template en/digest.txt in this directory");
         goto out;
     }
+    rc = LIA_OK;
     res.language = lang;
     d.lang = lang;
     if ((rc = lia__digest_gather(s, db, &d, rcpt, "email", err)))

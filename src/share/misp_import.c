@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/jsonget.h"
 #include "liaison/limits.h"
 #include "liaison/misp.h"
@@ -336,12 +337,16 @@ out:
 int lia_misp_feed_files(const char *dir, lia_path_cb cb, void *ud, lia_error *err)
 {
     char p[4096];
+    lia_buf text;
     json_error_t je;
     json_t *man;
     int rc;
     if (snprintf(p, sizeof p, "%s/manifest.json", dir) >= (int)sizeof p)
         return lia_error_set(err, LIA_EINVAL, NULL, dir, strlen(dir), "path too long");
-    man = json_load_file(p, JSON_REJECT_DUPLICATES, &je);
+    if ((rc = lia__file_read(p, LIA_MAX_SHARE_DOC, &text, err)))
+        return rc;
+    man = json_loadb(text.ptr, text.len, JSON_REJECT_DUPLICATES, &je);
+    lia_buf_free(&text);
     if (!man)
         return lia_error_set(err, LIA_EPARSE, NULL, p, strlen(p), "manifest: %s (line %d)", je.text, je.line);
     rc = lia__misp_manifest_each(dir, man, p, cb, ud, err);
