@@ -29,10 +29,6 @@
  * owning organisation; nothing above the ceiling. */
 int lia_tlp_policy_allows(int recipient_ceiling, int object_tlp, int same_org);
 
-/* TLP of a STIX object from its object_marking_refs (TLP 1.0 and 2.0
- * marking-definition ids; the strictest wins). -1 if it carries none. */
-int lia_stix_tlp_from_refs(const char *const *refs, size_t n);
-
 /* ---- storage ---- */
 
 int lia_taxii_init(lia_store *s, lia_error *err);

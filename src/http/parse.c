@@ -596,30 +596,3 @@ int lia_tlp_policy_allows(int recipient_ceiling, int object_tlp, int same_org)
         return 0; /* unknown marking: never */
     return lia_tlp_check(&r, object_tlp, same_org, NULL);
 }
-
-static const struct {
-    const char *id;
-    int tlp;
-} tlp_refs[] = {
-    /* TLP 2.0 (FIRST / OASIS marking definitions) */
-    {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", LIA_TLP_CLEAR},
-    {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", LIA_TLP_GREEN},
-    {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", LIA_TLP_AMBER},
-    {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", LIA_TLP_AMBER_STRICT},
-    {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", LIA_TLP_RED},
-    /* TLP 1.0 (STIX 2.1 specification section 7.2.1.4) */
-    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", LIA_TLP_CLEAR},
-    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", LIA_TLP_GREEN},
-    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", LIA_TLP_AMBER},
-    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", LIA_TLP_RED},
-};
-
-int lia_stix_tlp_from_refs(const char *const *refs, size_t n)
-{
-    int best = -1;
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < sizeof tlp_refs / sizeof tlp_refs[0]; k++)
-            if (refs[i] && strcmp(refs[i], tlp_refs[k].id) == 0 && tlp_refs[k].tlp > best)
-                best = tlp_refs[k].tlp;
-    return best;
-}

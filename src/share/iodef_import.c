@@ -6,6 +6,7 @@
 #include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "liaison/iodef.h"
 #include "liaison/limits.h"
@@ -345,30 +346,53 @@ static xmlNodePtr child(xmlNodePtr n, const char *name)
     return NULL;
 }
 
-/* TLP from the nearest restriction on n or its ancestors. */
+/* TLP of an IODEF restriction keyword (RFC 7970 section 3.3.1): public
+ * CLEAR, partner GREEN, need-to-know AMBER, private RED, the TLP colours
+ * themselves, ext-value through ext-restriction; anything else counts as
+ * TLP:RED (an unrecognised marking never lowers the TLP). */
+static int restriction_tlp(xmlNodePtr n, const char *r)
+{
+    static const struct {
+        const char *name;
+        int tlp;
+    } kw[] = {{"public", LIA_TLP_CLEAR},
+              {"partner", LIA_TLP_GREEN},
+              {"need-to-know", LIA_TLP_AMBER},
+              {"private", LIA_TLP_RED}};
+    int tlp = LIA_TLP_RED;
+    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
+        if (strcasecmp(r, kw[i].name) == 0)
+            return kw[i].tlp;
+    if (strcasecmp(r, "ext-value") == 0) {
+        xmlChar *x = xmlGetProp(n, (const xmlChar *)"ext-restriction");
+        if (!x || lia_parse_tlp((const char *)x, strlen((const char *)x), &tlp, NULL) != 0)
+            tlp = LIA_TLP_RED;
+        xmlFree(x);
+        return tlp;
+    }
+    if (lia_parse_tlp(r, strlen(r), &tlp, NULL) != 0)
+        return LIA_TLP_RED;
+    return tlp;
+}
+
+/* TLP from the nearest restriction on n or its ancestors ("default"
+ * inherits); the keyword is kept as extra.iodef_restriction when it is not
+ * a TLP colour. */
 static int tlp_of(xmlNodePtr n, lia_event *ev, lia_error *err)
 {
     for (; n && n->type == XML_ELEMENT_NODE; n = n->parent) {
         xmlChar *r = xmlGetProp(n, (const xmlChar *)"restriction");
-        int tlp = -1, rc = LIA_OK;
+        int tlp, rc = LIA_OK, colour, ignored;
         if (!r)
             continue;
         if (strcmp((const char *)r, "default") == 0) {
             xmlFree(r);
             continue;
         }
-        if (strcmp((const char *)r, "white") == 0)
-            tlp = LIA_TLP_CLEAR;
-        else if (strcmp((const char *)r, "ext-value") == 0) {
-            xmlChar *x = xmlGetProp(n, (const xmlChar *)"ext-restriction");
-            if (x && lia_parse_tlp((const char *)x, strlen((const char *)x), &tlp, NULL) != 0)
-                tlp = -1;
-            xmlFree(x);
-        } else if (lia_parse_tlp((const char *)r, strlen((const char *)r), &tlp, NULL) != 0)
-            tlp = -1;
-        if (tlp >= 0)
-            lia_event_set_i(ev, LIA_F_TLP, tlp);
-        else
+        tlp = restriction_tlp(n, (const char *)r);
+        colour = lia_parse_tlp((const char *)r, strlen((const char *)r), &ignored, NULL) == 0;
+        lia_event_set_i(ev, LIA_F_TLP, tlp);
+        if (!colour)
             rc = lia_event_extra_str(ev, "iodef_restriction", 17, (const char *)r, strlen((const char *)r), err);
         xmlFree(r);
         return rc;

@@ -47,27 +47,32 @@ static void misp_close(void *st)
     free(m);
 }
 
-/* TLP and classification from a Tag array. */
+/* TLP and classification from a Tag array. A tlp: tag that is not a TLP
+ * label, and tags that cannot be read, count as TLP:RED: an unrecognised
+ * marking never lowers the TLP (docs/security.md). */
 static void read_tags(json_t *tags, int *tlp, int *cls)
 {
     size_t i;
     json_t *t;
+    if (tags && !json_is_array(tags)) {
+        *tlp = LIA_TLP_RED;
+        return;
+    }
     json_array_foreach(tags, i, t)
     {
         size_t n;
         const char *name = lia__json_str(t, "name", &n);
         int v;
-        if (!name)
+        if (!name) {
+            *tlp = LIA_TLP_RED;
             continue;
-        if (n > 4 && strncasecmp(name, "tlp:", 4) == 0) {
-            if (n == 9 && strncasecmp(name + 4, "white", 5) == 0)
-                v = LIA_TLP_CLEAR;
-            else if (lia_parse_tlp(name + 4, n - 4, &v, NULL) != 0)
-                continue;
+        }
+        if (n >= 4 && strncasecmp(name, "tlp:", 4) == 0) {
+            if (lia_parse_tlp(name, n, &v, NULL) != 0)
+                v = LIA_TLP_RED;
             if (v > *tlp)
                 *tlp = v;
-        } else if ((n > 5 && strncmp(name, "rsit:", 5) == 0) ||
-                   (n > 7 && strncmp(name, "ecsirt:", 7) == 0)) {
+        } else if ((n > 5 && strncmp(name, "rsit:", 5) == 0) || (n > 7 && strncmp(name, "ecsirt:", 7) == 0)) {
             /* rsit:TAXONOMY="TYPE" */
             const char *q = memchr(name, '"', n);
             if (q && name[n - 1] == '"' && (size_t)(name + n - 1 - (q + 1)) > 0) {

@@ -11,13 +11,14 @@
 #include "liaison/pipeline.h"
 #include "liaison/stix.h"
 #include "share/share.h"
+#include "share/stix_marking.h"
 #include "share/stix_pattern.h"
 
 typedef struct stix {
     lia_buf doc;
     json_t *root;        /* parsed document */
     json_t *objects;     /* borrowed: array of objects */
-    json_t *tlp_of;      /* marking id -> integer TLP (from the bundle) */
+    json_t *tlp_of;      /* marking id -> meaning (lia__stix_marking_def_add) */
     json_t *sighting_of; /* indicator id -> sighting object (borrowed) */
     json_t *covered;     /* "ipv4-addr:VALUE" -> true, named by some indicator */
     lia_stix_pattern pat;
@@ -58,51 +59,6 @@ static void stix_close(void *st)
     free(s);
 }
 
-/* TLP of a marking-definition object, -1 if it is not a TLP marking. */
-static int marking_tlp(json_t *m)
-{
-    size_t n;
-    const char *v;
-    int tlp;
-    json_t *ext = json_object_get(m, "extensions"), *e;
-    const char *k;
-    json_object_foreach(ext, k, e)
-    {
-        if ((v = lia__json_str(e, "tlp_2_0", &n)) && lia_parse_tlp(v, n, &tlp, NULL) == 0)
-            return tlp;
-    }
-    if ((v = lia__json_str(m, "definition_type", NULL)) && strcmp(v, "tlp") == 0 &&
-        (v = lia__json_str(json_object_get(m, "definition"), "tlp", &n))) {
-        if (n == 5 && memcmp(v, "white", 5) == 0)
-            return LIA_TLP_CLEAR;
-        if (lia_parse_tlp(v, n, &tlp, NULL) == 0)
-            return tlp;
-    }
-    return -1;
-}
-
-/* Most restrictive TLP among the object's marking refs; -1 if none. */
-static int object_tlp(stix *s, json_t *o)
-{
-    json_t *refs = json_object_get(o, "object_marking_refs"), *r;
-    size_t i;
-    int best = -1;
-    json_array_foreach(refs, i, r)
-    {
-        int t;
-        if (!json_is_string(r))
-            continue;
-        t = lia__tlp_from_marking_id(json_string_value(r), json_string_length(r));
-        if (t < 0) {
-            json_t *b = json_object_get(s->tlp_of, json_string_value(r));
-            t = json_is_integer(b) ? (int)json_integer_value(b) : -1;
-        }
-        if (t > best)
-            best = t;
-    }
-    return best;
-}
-
 static void cover(stix *s, const char *kind, const char *v, size_t n)
 {
     char key[LIA_MAX_URL + 64];
@@ -128,9 +84,7 @@ static void index_bundle(stix *s)
         if (!type || !id)
             continue;
         if (strcmp(type, "marking-definition") == 0) {
-            int t = marking_tlp(o);
-            if (t >= 0)
-                json_object_set_new(s->tlp_of, id, json_integer(t));
+            lia__stix_marking_def_add(s->tlp_of, o); /* out of memory: its refs count as RED */
         } else if (strcmp(type, "sighting") == 0) {
             const char *of = lia__json_str(o, "sighting_of_ref", NULL);
             if (of && strncmp(of, "indicator--", 11) == 0)
@@ -434,10 +388,13 @@ several:
 
 static int markings(stix *s, json_t *o, lia_event *ev, lia_error *err)
 {
-    int tlp = object_tlp(s, o), rc;
+    const char *raised = NULL;
+    int tlp = lia__stix_object_tlp(o, s->tlp_of, &raised), rc;
     json_t *refs = json_object_get(o, "object_marking_refs");
     if (tlp >= 0)
         lia_event_set_i(ev, LIA_F_TLP, tlp);
+    if (raised && (rc = lia_event_extra_str(ev, "tlp_raised", 10, raised, strlen(raised), err)))
+        return rc;
     if (json_is_array(refs) && json_array_size(refs) && (rc = extra_j(ev, "stix_marking_refs", refs, err)))
         return rc;
     return LIA_OK;

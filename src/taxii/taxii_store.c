@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/jsonget.h"
+#include "share/stix_marking.h"
 #include "taxii/taxii_internal.h"
 #include "liaison/field.h"
 #include "liaison/http.h"
@@ -283,14 +284,15 @@ typedef struct objinfo {
     int64_t version;
     char version_text[40];
     int spec;
-    int tlp; /* from markings, -1 none */
+    int tlp;            /* from markings, -1 none */
+    const char *raised; /* why tlp was raised to RED (an unknown marking), or NULL */
 } objinfo;
 
-static int object_info(json_t *o, int64_t date_added, objinfo *oi, lia_error *err)
+static int object_info(json_t *o, json_t *defs, int64_t date_added, objinfo *oi, lia_error *err)
 {
     json_t *id = json_object_get(o, "id"), *type = json_object_get(o, "type");
     json_t *sv = json_object_get(o, "spec_version"), *mod = json_object_get(o, "modified");
-    json_t *cr = json_object_get(o, "created"), *refs = json_object_get(o, "object_marking_refs");
+    json_t *cr = json_object_get(o, "created");
     if (!json_is_object(o))
         return lia_error_set(err, LIA_EPARSE, "object", NULL, 0, "not a JSON object");
     if (!json_is_string(id) || !json_is_string(type) || json_string_length(id) == 0 ||
@@ -321,18 +323,8 @@ static int object_info(json_t *o, int64_t date_added, objinfo *oi, lia_error *er
         oi->version = date_added;
         lia_stix_time_format(date_added, oi->version_text);
     }
-    oi->tlp = -1;
-    if (json_is_array(refs)) {
-        const char *r[64];
-        size_t n = 0, i;
-        json_t *e;
-        json_array_foreach(refs, i, e)
-        {
-            if (n < 64 && json_is_string(e))
-                r[n++] = json_string_value(e);
-        }
-        oi->tlp = lia_stix_tlp_from_refs(r, n);
-    }
+    /* every marking, object-level and granular; unknown ones count as RED */
+    oi->tlp = lia__stix_object_tlp(o, defs, &oi->raised);
     if (oi->tlp < 0 && strcmp(oi->type, "marking-definition") == 0)
         oi->tlp = LIA_TLP_CLEAR;
     return LIA_OK;
@@ -360,16 +352,18 @@ static int refresh_latest(sqlite3 *db, int64_t coll, const char *id, lia_error *
     return rc;
 }
 
-/* Insert one parsed object; *added = 1 if it is new (or undeleted). */
-static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, int tlp, int64_t org_id,
-                      int64_t date_added, objinfo *oi, int *added, lia_error *err)
+/* Insert one parsed object; *added = 1 if it is new (or undeleted). defs:
+ * the marking definitions posted with it (lia__stix_marking_def_add), or
+ * NULL. */
+static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, json_t *defs, int tlp,
+                      int64_t org_id, int64_t date_added, objinfo *oi, int *added, lia_error *err)
 {
     sqlite3_stmt *st = NULL;
     char *body = NULL;
     int rc;
     if (!date_added)
         date_added = lia__now_us();
-    if ((rc = object_info(o, date_added, oi, err)))
+    if ((rc = object_info(o, defs, date_added, oi, err)))
         return rc;
     if (tlp < 0)
         tlp = oi->tlp >= 0 ? oi->tlp : c->default_tlp;
@@ -427,7 +421,7 @@ int lia_taxii_collection_add_object(lia_store *s, const char *api_root, const ch
         return lia_error_set(err, LIA_EPARSE, "object", NULL, 0, "JSON: %s (column %d)", je.text, je.column);
     if ((rc = exec(db, "SAVEPOINT taxii_add", err)))
         goto out;
-    rc = put_object(db, &c, o, tlp, org_id, date_added_us, &oi, &added, err);
+    rc = put_object(db, &c, o, NULL, tlp, org_id, date_added_us, &oi, &added, err);
     if (rc == LIA_OK)
         rc = exec(db, "RELEASE taxii_add", err);
     else
@@ -1096,6 +1090,7 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
     sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     json_error_t je;
     json_t *env = NULL, *objs, *succ = json_array(), *fail = json_array(), *det = json_object();
+    json_t *defs = json_object();
     unsigned char rnd[16];
     char sid[40], req_ts[32], *detail = NULL;
     size_t i;
@@ -1117,6 +1112,18 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
                            (unsigned)LIA_TAXII_MAX_OBJECTS);
         goto out;
     }
+    if (!succ || !fail || !det || !defs) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto out;
+    }
+    /* the marking definitions posted alongside, for the objects' TLP */
+    json_array_foreach(objs, i, o)
+    {
+        if (lia__stix_marking_def_add(defs, o)) {
+            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            goto out;
+        }
+    }
     lia_stix_time_format(lia__now_us(), req_ts);
     if ((rc = exec(db, "BEGIN IMMEDIATE", err)))
         goto out;
@@ -1128,10 +1135,13 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
         lia_error_clear(&e);
         memset(&oi, 0, sizeof oi);
         if (exec(db, "SAVEPOINT obj", &e) == LIA_OK &&
-            put_object(db, c, o, -1, p->org_kind == LIA_ORG_OWN ? 0 : p->org_id, 0, &oi, &added, &e) ==
+            put_object(db, c, o, defs, -1, p->org_kind == LIA_ORG_OWN ? 0 : p->org_id, 0, &oi, &added, &e) ==
                 LIA_OK) {
+            char msg[256];
             exec(db, "RELEASE obj", NULL);
-            status_entry(succ, oi.id, oi.version_text, added ? "added" : "already present");
+            snprintf(msg, sizeof msg, "%s%s%s", added ? "added" : "already present",
+                     oi.raised ? "; stored as TLP:RED: " : "", oi.raised ? oi.raised : "");
+            status_entry(succ, oi.id, oi.version_text, msg);
             nok++;
         } else {
             char msg[LIA_ERR_REASON_MAX + LIA_ERR_FIELD_MAX + 8];
@@ -1166,6 +1176,7 @@ out:
     json_decref(succ);
     json_decref(fail);
     json_decref(det);
+    json_decref(defs);
     return rc;
 }
 
@@ -1220,7 +1231,7 @@ static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *
             return lia_error_set(err, LIA_EPARSE, "manifest", lia__json_str(o, "id", NULL),
                                  lia__json_str(o, "id", NULL) ? strlen(lia__json_str(o, "id", NULL)) : 0,
                                  "object without a manifest entry (date_added)");
-        if ((rc = put_object(db, &c, o, -1, 0, da, &oi, &added, err)))
+        if ((rc = put_object(db, &c, o, NULL, -1, 0, da, &oi, &added, err)))
             return rc;
         stt->objects += (uint64_t)added;
     }

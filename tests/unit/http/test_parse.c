@@ -285,25 +285,12 @@ static void test_next(void **state)
     assert_int_equal(lia_taxii_next_decode("", 0, NULL, NULL, NULL), LIA_EPARSE);
 }
 
-static void test_tlp_refs(void **state)
-{
-    const char *a[] = {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"};
-    const char *b[] = {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
-                       "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"};
-    const char *c[] = {"marking-definition--00000000-0000-0000-0000-000000000000"};
-    (void)state;
-    assert_int_equal(lia_stix_tlp_from_refs(a, 1), LIA_TLP_GREEN);
-    assert_int_equal(lia_stix_tlp_from_refs(b, 2), LIA_TLP_RED);
-    assert_int_equal(lia_stix_tlp_from_refs(c, 1), -1);
-    assert_int_equal(lia_stix_tlp_from_refs(NULL, 0), -1);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_check_headers), cmocka_unit_test(test_media),    cmocka_unit_test(test_auth),
-        cmocka_unit_test(test_query),         cmocka_unit_test(test_time),     cmocka_unit_test(test_filter),
-        cmocka_unit_test(test_next),          cmocka_unit_test(test_tlp_refs),
+        cmocka_unit_test(test_check_headers), cmocka_unit_test(test_media), cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_query),         cmocka_unit_test(test_time),  cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -166,12 +166,49 @@ static void test_refused(void **state)
     }
 }
 
+/* Restriction keywords map to TLP (RFC 7970 section 3.3.1); one that is
+ * not known never lowers the TLP: it counts as TLP:RED (issue 16). */
+static void test_restriction_tlp(void **state)
+{
+    static const struct {
+        const char *attrs, *tlp;
+    } rows[] = {
+        {"restriction=\"private\"", "RED"},
+        {"restriction=\"need-to-know\"", "AMBER"},
+        {"restriction=\"partner\"", "GREEN"},
+        {"restriction=\"public\"", "CLEAR"},
+        {"restriction=\"Red\"", "RED"},
+        {"restriction=\"bogus\"", "RED"},
+        {"restriction=\"ext-value\" ext-restriction=\"tlp:amber+strict\"", "AMBER+STRICT"},
+        {"restriction=\"ext-value\" ext-restriction=\"chatham-house\"", "RED"},
+        {"restriction=\"ext-value\"", "RED"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char doc[2048], want[64];
+        fmt_res r;
+        snprintf(doc, sizeof doc,
+                 "<IODEF-Document xmlns=\"urn:ietf:params:xml:ns:iodef-2.0\" version=\"2.00\"><Incident %s>"
+                 "<IncidentID name=\"x\">1</IncidentID><GenerationTime>2024-01-01T00:00:00Z</GenerationTime>"
+                 "<EventData><Flow><System category=\"source\"><Node><Address "
+                 "category=\"ipv4-addr\">192.0.2.7</Address>"
+                 "</Node></System></Flow></EventData></Incident></IODEF-Document>",
+                 rows[i].attrs);
+        fmt_run("iodef", doc, strlen(doc), 0, &r);
+        snprintf(want, sizeof want, "\"tlp\":\"%s\"", rows[i].tlp);
+        if (r.events != 1 || r.n < 2 || !strstr(r.o[1].json, want))
+            fail_msg("%s: %s, want %s", rows[i].attrs, r.n >= 2 ? r.o[1].json : "?", want);
+        fmt_res_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_import_examples),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_restriction_tlp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,6 +207,50 @@ static void test_import_attributes(void **state)
     }
 }
 
+/* A tlp: tag that is not a TLP 2.0/1.0 label, or tags that cannot be read,
+ * never lower the TLP: they count as TLP:RED (issue 16). */
+static void test_import_tlp_never_lower(void **state)
+{
+    static const struct {
+        const char *tags, *tlp;
+    } rows[] = {
+        {"[{\"name\":\"tlp:ex:chr\"}]", "RED"},
+        {"[{\"name\":\"TLP:Unclear\"}]", "RED"},
+        {"[{\"name\":\"tlp:green\"},{\"name\":\"tlp:bogus\"}]", "RED"},
+        {"{\"name\":\"tlp:green\"}", "RED"},
+        {"[{\"name\":7}]", "RED"},
+        {"[{\"name\":\"TLP:AMBER+STRICT\"}]", "AMBER+STRICT"},
+        {"[{\"name\":\"tlp:white\"}]", "GREEN"}, /* the event's GREEN is stricter */
+        {"[{\"name\":\"osint:source-type=\\\"blog-post\\\"\"}]", "GREEN"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char doc[2048], want[64];
+        fmt_res r;
+        snprintf(doc, sizeof doc,
+                 "{\"Event\":{\"uuid\":\"5a2e8b9c-0000-4000-8000-000000000001\",\"info\":\"t\",\"Tag\":[{"
+                 "\"name\":\"tlp:green\"}],"
+                 "\"Attribute\":[{\"type\":\"ip-dst\",\"value\":\"192.0.2.9\",\"Tag\":%s}]}}",
+                 rows[i].tags);
+        fmt_run("misp", doc, strlen(doc), 0, &r);
+        snprintf(want, sizeof want, "\"tlp\":\"%s\"", rows[i].tlp);
+        if (r.n != 1 || r.o[0].kind != OUT_EVENT || !strstr(r.o[0].json, want))
+            fail_msg("tags %s: %s, want %s", rows[i].tags, r.n == 1 ? r.o[0].json : "?", want);
+        fmt_res_free(&r);
+    }
+    /* on the event, too */
+    {
+        const char *doc = "{\"Event\":{\"uuid\":\"5a2e8b9c-0000-4000-8000-000000000002\",\"info\":\"t\","
+                          "\"Tag\":[{\"name\":\"tlp:amber\"},{\"name\":\"tlp:ex:chr\"}],"
+                          "\"Attribute\":[{\"type\":\"ip-dst\",\"value\":\"192.0.2.9\"}]}}";
+        fmt_res r;
+        fmt_run("misp", doc, strlen(doc), 0, &r);
+        assert_int_equal(r.events, 1);
+        assert_non_null(strstr(r.o[0].json, "\"tlp\":\"RED\""));
+        fmt_res_free(&r);
+    }
+}
+
 static void test_import_samples(void **state)
 {
     static const struct {
@@ -312,11 +356,9 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_export_feed),
-        cmocka_unit_test(test_grouping_feed_day),
-        cmocka_unit_test(test_import_attributes),
-        cmocka_unit_test(test_import_samples),
-        cmocka_unit_test(test_feed_files),
+        cmocka_unit_test(test_export_feed),       cmocka_unit_test(test_grouping_feed_day),
+        cmocka_unit_test(test_import_attributes), cmocka_unit_test(test_import_tlp_never_lower),
+        cmocka_unit_test(test_import_samples),    cmocka_unit_test(test_feed_files),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -356,6 +356,75 @@ static void test_import_markings_and_sightings(void **state)
     fmt_res_free(&r);
 }
 
+/* An unrecognised or unreadable marking never lowers the TLP: it counts
+ * as TLP:RED (issue 16); every ref and every granular marking is read. */
+static void test_import_markings_never_lower(void **state)
+{
+#define GREEN_M "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+#define RED_M   "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+    static const struct {
+        const char *what, *markings, *tlp;
+    } rows[] = {
+        {"granular TLP:RED",
+         "\"granular_markings\":[{\"marking_ref\":\"" RED_M "\",\"selectors\":[\"value\"]}]", "RED"},
+        {"65th ref", NULL, "RED"},
+        {"upper-case id",
+         "\"object_marking_refs\":[\"MARKING-DEFINITION--E828B379-4E03-4974-9AC4-E53A884C97C1\"]", "RED"},
+        {"custom TLP 2.0 definition",
+         "\"object_marking_refs\":[\"marking-definition--c0000000-0000-4000-8000-000000000002\"]", "RED"},
+        {"refs as a string", "\"object_marking_refs\":\"" RED_M "\"", "RED"},
+        {"unknown id",
+         "\"object_marking_refs\":[\"" GREEN_M
+         "\",\"marking-definition--deadbeef-0000-4000-8000-000000000000\"]",
+         "RED"},
+        {"ref not a string", "\"object_marking_refs\":[7]", "RED"},
+        {"granular not an array", "\"granular_markings\":\"" RED_M "\"", "RED"},
+        {"GREEN", "\"object_marking_refs\":[\"" GREEN_M "\"]", "GREEN"},
+        {"GREEN and a statement",
+         "\"object_marking_refs\":[\"" GREEN_M
+         "\",\"marking-definition--c0000000-0000-4000-8000-000000000003\"]",
+         "GREEN"},
+        {"granular GREEN over object AMBER+STRICT",
+         "\"object_marking_refs\":[\"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003\"],"
+         "\"granular_markings\":[{\"marking_ref\":\"" GREEN_M "\",\"selectors\":[\"value\"]}]",
+         "AMBER+STRICT"},
+    };
+    static const char defs[] =
+        "{\"type\":\"marking-definition\",\"id\":\"marking-definition--c0000000-0000-4000-8000-"
+        "000000000002\","
+        "\"name\":\"TLP:RED\",\"extensions\":{\"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d\":"
+        "{\"extension_type\":\"property-extension\",\"tlp_2_0\":\"red\"}}},"
+        "{\"type\":\"marking-definition\",\"id\":\"marking-definition--c0000000-0000-4000-8000-"
+        "000000000003\","
+        "\"definition_type\":\"statement\",\"definition\":{\"statement\":\"Copyright 2024\"}},";
+    char refs65[5000], objs[12000], want[64];
+    size_t o = 0;
+    int bad = 0;
+    (void)state;
+    o = (size_t)snprintf(refs65, sizeof refs65, "\"object_marking_refs\":[");
+    for (int i = 0; i < 64; i++)
+        o += (size_t)snprintf(refs65 + o, sizeof refs65 - o, "\"" GREEN_M "\",");
+    snprintf(refs65 + o, sizeof refs65 - o, "\"" RED_M "\"]");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        fmt_res r;
+        snprintf(objs, sizeof objs,
+                 "%s{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--%zu\",\"value\":\"192.0.2.%zu\",%s}", defs,
+                 i + 1, i + 1, rows[i].markings ? rows[i].markings : refs65);
+        run_bundle(objs, &r);
+        snprintf(want, sizeof want, "\"tlp\":\"%s\"", rows[i].tlp);
+        if (r.n != 3 || r.o[2].kind != OUT_EVENT || !strstr(r.o[2].json, want)) {
+            print_error("%s: %s, want %s\n", rows[i].what, r.n == 3 ? r.o[2].json : "wrong record count",
+                        want);
+            bad++;
+        }
+        fmt_res_free(&r);
+    }
+    if (bad)
+        fail_msg("%d rows wrong", bad);
+#undef GREEN_M
+#undef RED_M
+}
+
 static void test_import_bad_documents(void **state)
 {
     static const struct {
@@ -492,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_import_patterns),
         cmocka_unit_test(test_import_alternatives),
         cmocka_unit_test(test_import_markings_and_sightings),
+        cmocka_unit_test(test_import_markings_never_lower),
         cmocka_unit_test(test_import_bad_documents),
         cmocka_unit_test(test_import_examples),
         cmocka_unit_test(test_round_trip),

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Test helper: HTTP requests to the in-process server on 127.0.0.1, with
+ * libcurl (hc_request) or as raw bytes on a socket (hc_raw). */
+#ifndef LIA_TEST_HTTP_CLIENT_H
+#define LIA_TEST_HTTP_CLIENT_H
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "liaison/liaison.h"
+
+#define HC_TAXII "application/taxii+json;version=2.1"
+
+typedef struct hc_resp {
+    long status;
+    lia_buf body;
+    json_t *json;
+} hc_resp;
+
+static inline void hc_free(hc_resp *r)
+{
+    lia_buf_free(&r->body);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+static inline size_t hc_on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    hc_resp *r = ud;
+    return lia_buf_append(&r->body, p, sz * n) == LIA_OK ? sz * n : 0;
+}
+
+/* One request to http://127.0.0.1:port/path. auth: the whole Authorization
+ * value or NULL; body NULL for none. Returns the status, -1 on a transport
+ * error. The TAXII media type is sent as Accept (and as Content-Type with
+ * a body). */
+static inline long hc_request(uint16_t port, const char *method, const char *path, const char *auth,
+                              const char *body, hc_resp *r)
+{
+    char url[2048], h[512];
+    struct curl_slist *hs = NULL;
+    CURL *c = curl_easy_init();
+    memset(r, 0, sizeof *r);
+    lia_buf_init(&r->body, 64u << 20);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, hc_on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    hs = curl_slist_append(hs, "Accept: " HC_TAXII);
+    if (auth) {
+        snprintf(h, sizeof h, "Authorization: %s", auth);
+        hs = curl_slist_append(hs, h);
+    }
+    if (body) {
+        hs = curl_slist_append(hs, "Content-Type: " HC_TAXII);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    CURLcode cc = curl_easy_perform(c);
+    curl_slist_free_all(hs);
+    if (cc != CURLE_OK) {
+        r->status = -1;
+    } else {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+        if (r->body.len)
+            r->json = json_loadb(r->body.ptr, r->body.len, 0, NULL);
+    }
+    curl_easy_cleanup(c);
+    return r->status;
+}
+
+/* Send n raw bytes, read the answer until the server closes or is quiet
+ * for wait_ms. */
+static inline int hc_raw(uint16_t port, const char *req, size_t n, char *out, size_t outn, int wait_ms)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    size_t o = 0, got = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    struct timeval tv = {wait_ms / 1000, (wait_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (o < n) {
+        ssize_t w = write(fd, req + o, n - o);
+        if (w <= 0)
+            break;
+        o += (size_t)w;
+    }
+    for (;;) {
+        ssize_t k = read(fd, out + got, outn - 1 - got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+        if (got >= outn - 1)
+            break;
+    }
+    out[got] = '\0';
+    close(fd);
+    return (int)got;
+}
+
+/* Number of "HTTP/1.1 " status lines in a raw answer. */
+static inline int hc_count_responses(const char *out)
+{
+    int n = 0;
+    for (const char *p = out; (p = strstr(p, "HTTP/1.1 ")); p += 9)
+        n++;
+    return n;
+}
+
+#endif
