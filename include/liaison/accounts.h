@@ -22,6 +22,12 @@ enum lia_org_kind { LIA_ORG_OWN = 0, LIA_ORG_PARTNER = 1, LIA_ORG_CONSTITUENT = 
 /* "admin" "analyst" "partner" "constituent" <-> enum; -1 if unknown. */
 int lia_role_parse(const char *s);
 const char *lia_role_name(int role);
+/* Roles are bounded by the organisation kind: our own team has admin and
+ * analyst users, a partner organisation partner users, a constituent
+ * constituent users. 1 if role is allowed in an organisation of org_kind.
+ * lia_accounts_user_add refuses other roles (LIA_EINVAL), and the auth
+ * functions refuse an account that holds one anyway (LIA_EAUTH). */
+int lia_role_allowed(int org_kind, int role);
 /* "own" "partner" "constituent" <-> enum; -1 if unknown. */
 int lia_org_kind_parse(const char *s);
 const char *lia_org_kind_name(int kind);
@@ -55,7 +61,8 @@ int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, l
 typedef int (*lia_accounts_org_cb)(void *ud, int64_t org_id, const char *name);
 int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia_accounts_org_cb cb, void *ud,
                                lia_error *err);
-/* password may be NULL (token-only user). Minimum 12 characters otherwise. */
+/* password may be NULL (token-only user). Minimum 12 characters otherwise.
+ * LIA_EINVAL if role is not allowed in the organisation's kind. */
 int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
                           int64_t *id, lia_error *err);
 /* New API key for user; token (shown once) written to token_out.
@@ -73,7 +80,8 @@ typedef struct lia_principal {
 } lia_principal;
 
 /* LIA_EAUTH for an unknown user, wrong password, unknown or revoked key,
- * disabled user; reason in err. */
+ * disabled user, a role its organisation's kind does not allow; reason in
+ * err. */
 int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
                             lia_error *err);
 int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err);

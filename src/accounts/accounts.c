@@ -271,23 +271,58 @@ int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia
     return rc;
 }
 
+int lia_role_allowed(int org_kind, int role)
+{
+    switch (org_kind) {
+    case LIA_ORG_OWN: return role == LIA_ROLE_ADMIN || role == LIA_ROLE_ANALYST;
+    case LIA_ORG_PARTNER: return role == LIA_ROLE_PARTNER;
+    case LIA_ORG_CONSTITUENT: return role == LIA_ROLE_CONSTITUENT;
+    default: return 0;
+    }
+}
+
+static const char *roles_of_kind(int org_kind)
+{
+    return org_kind == LIA_ORG_OWN       ? "admin or analyst"
+           : org_kind == LIA_ORG_PARTNER ? "partner"
+                                         : "constituent";
+}
+
+/* The principal of an account whose role its organisation's kind does not
+ * allow (made before roles were bounded, or by hand) is refused. */
+static int check_principal(const lia_principal *p, lia_error *err)
+{
+    if (lia_role_allowed(p->org_kind, p->role))
+        return LIA_OK;
+    return lia_error_set(err, LIA_EAUTH, "user", p->user, strlen(p->user),
+                         "account refused: role %s is not allowed in %s organisation %s (allowed: %s)",
+                         lia_role_name(p->role), lia_org_kind_name(p->org_kind), p->org,
+                         roles_of_kind(p->org_kind));
+}
+
 int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
                           int64_t *id, lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
     sqlite3_stmt *st = NULL;
     char hash[crypto_pwhash_STRBYTES];
+    lia_org o;
     int64_t org_id;
     int rc;
     if (!db)
         return LIA_EUNSUPPORTED;
-    if ((rc = lia_accounts_org_find(s, org, &org_id, err)))
+    if ((rc = lia_accounts_org_get(s, org, &o, err)))
         return rc;
+    org_id = o.id;
     if (!valid_name(name))
         return lia_error_set(err, LIA_EINVAL, "user", name, name ? strlen(name) : 0,
                              "names are 1-127 of [A-Za-z0-9._@-]");
     if (role < 0 || role > 3)
         return lia_error_set(err, LIA_EINVAL, "role", NULL, 0, "unknown role");
+    if (!lia_role_allowed(o.kind, role))
+        return lia_error_set(err, LIA_EINVAL, "role", lia_role_name(role), strlen(lia_role_name(role)),
+                             "role %s is not allowed in %s organisation %s; its users have role %s",
+                             lia_role_name(role), lia_org_kind_name(o.kind), org, roles_of_kind(o.kind));
     if (password) {
         if (strlen(password) < 12)
             return lia_error_set(err, LIA_EINVAL, "password", NULL, 0, "at least 12 characters");
@@ -450,9 +485,8 @@ int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password
         rc = lia_error_set(err, LIA_EAUTH, "user", user, strlen(user), "user disabled");
     } else if (!h || crypto_pwhash_str_verify(h, password, strlen(password)) != 0) {
         rc = lia_error_set(err, LIA_EAUTH, "user", user, strlen(user), "wrong password");
-    } else {
+    } else if ((rc = check_principal(&p, err)) == LIA_OK) {
         *out = p;
-        rc = LIA_OK;
     }
 out:
     sqlite3_finalize(st);
@@ -488,11 +522,13 @@ int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out,
     } else if (sqlite3_column_int(st, 3)) {
         rc = lia_error_set(err, LIA_EAUTH, "token", NULL, 0, "user disabled");
     } else {
-        fill_principal(st, out);
-        out->key_id = sqlite3_column_int64(st, 8);
-        out->rate = sqlite3_column_double(st, 10);
-        out->burst = sqlite3_column_double(st, 11);
-        rc = LIA_OK;
+        lia_principal p;
+        fill_principal(st, &p);
+        p.key_id = sqlite3_column_int64(st, 8);
+        p.rate = sqlite3_column_double(st, 10);
+        p.burst = sqlite3_column_double(st, 11);
+        if ((rc = check_principal(&p, err)) == LIA_OK)
+            *out = p;
     }
     sqlite3_finalize(st);
     return rc;
@@ -506,7 +542,7 @@ int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error
     int rc;
     static const char *const sql[] = {
         "SELECT id, name, kind, tlp_ceiling, party FROM acct_orgs ORDER BY id",
-        "SELECT u.id, u.name, u.role, o.name, u.pwhash IS NOT NULL, u.disabled FROM acct_users u"
+        "SELECT u.id, u.name, u.role, o.name, u.pwhash IS NOT NULL, u.disabled, o.kind FROM acct_users u"
         " JOIN acct_orgs o ON o.id = u.org_id ORDER BY u.id",
         "SELECT k.id, k.hint, u.name, k.rate, k.burst, k.revoked FROM acct_keys k"
         " JOIN acct_users u ON u.id = k.user_id ORDER BY k.id",
@@ -528,11 +564,14 @@ int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error
                          sqlite3_column_type(st, 4) != SQLITE_NULL ? (const char *)sqlite3_column_text(st, 4)
                                                                    : "");
             else if (t == 1)
-                snprintf(line, sizeof line, "user %lld %s org=%s role=%s password=%s%s",
+                snprintf(line, sizeof line, "user %lld %s org=%s role=%s password=%s%s%s",
                          (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
                          sqlite3_column_text(st, 3), lia_role_name(sqlite3_column_int(st, 2)),
                          sqlite3_column_int(st, 4) ? "yes" : "no",
-                         sqlite3_column_int(st, 5) ? " disabled" : "");
+                         sqlite3_column_int(st, 5) ? " disabled" : "",
+                         lia_role_allowed(sqlite3_column_int(st, 6), sqlite3_column_int(st, 2))
+                             ? ""
+                             : " refused (role not allowed in its organisation)");
             else
                 snprintf(line, sizeof line, "key  %lld %s... user=%s rate=%g burst=%g%s",
                          (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),

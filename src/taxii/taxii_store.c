@@ -931,7 +931,11 @@ void lia__taxii_access(lia_store *s, const lia_taxii_collection *c, const lia_pr
     sqlite3 *db = lia_store_sqlite(s);
     sqlite3_stmt *st = NULL;
     int r = 0, w = 0;
-    if (p->role == LIA_ROLE_ADMIN) {
+    /* roles are bounded by the organisation kind (lia_role_allowed): an
+     * admin or analyst of any other organisation is nobody here */
+    if (!lia_role_allowed(p->org_kind, p->role)) {
+        r = w = 0;
+    } else if (p->role == LIA_ROLE_ADMIN) {
         r = w = 1;
     } else if (p->role == LIA_ROLE_ANALYST && p->org_kind == LIA_ORG_OWN) {
         r = 1;

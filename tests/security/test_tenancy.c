@@ -280,10 +280,97 @@ static void test_markings_post(void **state)
         fail_msg("%d marking cases wrong", bad);
 }
 
+/* ---- 1b: roles are bounded by the organisation kind ---- */
+
+static void test_role_bounds_create(void **state)
+{
+    static const struct {
+        const char *org;
+        int role, ok;
+    } cases[] = {
+        {"cert-a", LIA_ROLE_ADMIN, 0},         {"cert-a", LIA_ROLE_ANALYST, 0},
+        {"cert-a", LIA_ROLE_CONSTITUENT, 0},   {"cert-own", LIA_ROLE_PARTNER, 0},
+        {"cert-own", LIA_ROLE_CONSTITUENT, 0}, {"cert-a", LIA_ROLE_PARTNER, 1},
+        {"cert-own", LIA_ROLE_ANALYST, 1},     {"cert-own", LIA_ROLE_ADMIN, 1},
+    };
+    lia_store *s;
+    lia_error e;
+    char name[64];
+    (void)state;
+    lia_error_clear(&e);
+    assert_int_equal(lia_store_open(dbpath, &s, &e), LIA_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(name, sizeof name, "role-case-%zu", i);
+        lia_error_clear(&e);
+        int rc = lia_accounts_user_add(s, cases[i].org, name, cases[i].role, NULL, NULL, &e);
+        if (cases[i].ok ? rc != LIA_OK : rc != LIA_EINVAL)
+            fail_msg("%s %s: rc %d (%s), want %s", cases[i].org, lia_role_name(cases[i].role), rc, e.reason,
+                     cases[i].ok ? "OK" : "EINVAL");
+        if (!cases[i].ok && !strstr(e.reason, lia_role_name(cases[i].role)))
+            fail_msg("%s %s: the error does not name the role: %s", cases[i].org,
+                     lia_role_name(cases[i].role), e.reason);
+    }
+    lia_store_close(s);
+    /* the command line says so and fails */
+    const char *bin = getenv("LIAISON_BIN");
+    char cmd[1024], out[1024];
+    assert_non_null(bin);
+    snprintf(cmd, sizeof cmd, "'%s' --db '%s' accounts user-add cert-a a-admin --role admin 2>&1", bin,
+             dbpath);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    if (st == 0 || !strstr(out, "admin") || !strstr(out, "partner"))
+        fail_msg("user-add cert-a a-admin --role admin: exit %d, output \"%s\"", st, out);
+}
+
+/* An account made before roles were bounded: a-boss of partner A holds
+ * the admin role in the store. Every request it makes is refused. */
+static void test_role_bounds_request(void **state)
+{
+    sqlite3 *db;
+    char url[256];
+    hc_resp r;
+    (void)state;
+    /* before: a partner account reads its own inbox only */
+    assert_int_equal(get_status(ROOT "/collections/a-inbox/objects/", auth_boss), 200);
+    assert_int_equal(get_status(INTERNAL, auth_boss), 403);
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "UPDATE acct_users SET role = 0 WHERE name = 'a-boss'", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    object_url(url, sizeof url, INTERNAL, 900);
+    static const char *const reads[] = {INTERNAL, B_INBOX, ROOT "/collections/",
+                                        ROOT "/collections/internal/"};
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        hc_request(port, "GET", reads[i], auth_boss, NULL, &r);
+        if (r.status != 401 && r.status != 403)
+            fail_msg("GET %s as a partner's admin: %ld %s", reads[i], r.status, lia_buf_cstr(&r.body));
+        hc_free(&r);
+    }
+    hc_request(port, "DELETE", url, auth_boss, NULL, &r);
+    if (r.status != 401 && r.status != 403)
+        fail_msg("DELETE of an internal object as a partner's admin: %ld", r.status);
+    hc_free(&r);
+    hc_request(port, "POST", INTERNAL, auth_boss, "{\"objects\":[]}", &r);
+    if (r.status != 401 && r.status != 403)
+        fail_msg("POST into internal as a partner's admin: %ld", r.status);
+    hc_free(&r);
+    /* the internal object is still there */
+    assert_int_equal(get_status(url, auth_admin), 200);
+    assert_int_equal(get_status(url, auth_analyst), 200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_markings_post),
+        cmocka_unit_test(test_role_bounds_create),
+        cmocka_unit_test(test_role_bounds_request),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);
