@@ -190,15 +190,20 @@ typedef struct lia_dedup lia_dedup;
 int lia_dedup_create(const lia_dedup_conf *c, lia_dedup **out, lia_error *err);
 void lia_dedup_destroy(lia_dedup *d);
 /* Keep state in store s (tables created if needed; the hash key is read
- * from or written to the store). Events of batches are those of report
- * report_id. */
-int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *err);
+ * from or written to the store). Then every batch given to lia_dedup_batch
+ * must, once stored, be given to lia_dedup_stored. */
+int lia_dedup_attach(lia_dedup *d, lia_store *s, lia_error *err);
 /* 64-bit key of an event: keyed SipHash (libsodium crypto_shorthash) of the
  * key fields' typed values, absent fields included as absent. */
 uint64_t lia_dedup_key(const lia_dedup *d, const lia_event *ev);
 /* Fold duplicates of b into their aggregate and remove them from b (order
  * of the others kept). Returns the number removed, or a negative LIA_E*. */
 int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err);
+/* After the last batch given to lia_dedup_batch was stored (b as the store
+ * left it, its events' ids set; in its transaction): the new aggregates of
+ * the batch learn their event's id. A batch that is never stored keeps them
+ * pending, and the next lia_dedup_flush forgets them. No-op without a store. */
+void lia_dedup_stored(lia_dedup *d, const lia_batch *b);
 /* After the batch's events were stored (and before the commit): write
  * changed aggregates to the store and update the aggregated events
  * (extra.dedup_count, extra.dedup_first_seen, extra.dedup_last_seen); then

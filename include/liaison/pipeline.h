@@ -114,12 +114,24 @@ typedef struct lia_batch {
 
 struct lia_ingest;
 
+/* A stage. For each batch: process (every stage, in table order), then the
+ * store writes the batch, then stored (every stage that has one, same
+ * order); every few batches a checkpoint calls flush, then the store commits.
+ * One thread; a stage's state is its own. */
 typedef struct lia_stage {
     const char *name;
     int id; /* enum lia_stage_id */
     int (*open)(void **st, struct lia_ingest *ing, lia_error *err);
     /* Process events in place; may drop events by compacting b (n shrinks). */
     int (*process)(void *st, lia_batch *b, lia_error *err);
+    /* Optional (NULL: none). Called after lia_store_put_events() stored b,
+     * inside the same store transaction, with b as the store left it: each
+     * b->ev[i].id is the stored event's id, and the events are those that
+     * came out of the last stage's process, in the same order (line order).
+     * What it writes to the store commits or rolls back with the batch. An
+     * error stops the report (the transaction is not committed). b must not
+     * be changed. */
+    int (*stored)(void *st, const lia_batch *b, lia_error *err);
     /* A checkpoint: everything processed so far must be made durable. */
     int (*flush)(void *st, lia_error *err);
     void (*close)(void *st);

@@ -28,6 +28,10 @@ void lia_store_close(lia_store *s);
 int lia_store_schema_version(lia_store *s);
 /* Directory where raw reports are archived (PATH.archive). */
 const char *lia_store_archive_dir(lia_store *s);
+/* The store's PATH as given to lia_store_open, without a "sqlite:" prefix
+ * (owned by s): what files beside the store, such as its configuration
+ * (lia_enrich_conf_path), are named after. */
+const char *lia_store_path(lia_store *s);
 
 /* ---- reports ---- */
 

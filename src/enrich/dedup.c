@@ -10,11 +10,11 @@
  * Memory: an open-addressing table (linear probing, backward-shift delete)
  * of 32-byte slots that doubles as it fills (load <= 0.75) up to the size
  * for max_keys plus one commit interval, and never beyond
- * grown. New events of the current commit interval are "pending" (their
- * store id is not known until the store inserted them): flush() resolves
- * their ids from the rows the store inserted for this report (id range scan),
- * writes every changed aggregate to the `dedup` table and the aggregated
- * events' extra.dedup_* keys inside the open transaction, then evicts clean
+ * grown. The new aggregates of a batch are "pending" (their event's store
+ * id is not known until the store inserted it): lia_dedup_stored(), called
+ * with the stored batch, gives each its event's id. flush() writes every
+ * changed aggregate to the `dedup` table and the aggregated events'
+ * extra.dedup_* keys inside the open transaction, then evicts clean
  * entries (CLOCK) down to the cap. A miss after evictions or a restart is
  * looked up in the `dedup` table. */
 #include <sodium.h>
@@ -57,8 +57,10 @@ struct lia_dedup {
     uint64_t evictions;
     /* store */
     sqlite3 *db;
-    sqlite3_stmt *sel, *put, *upd, *ids;
-    int64_t report_id, watermark;
+    sqlite3_stmt *sel, *put, *upd;
+    /* the pending aggregates of the last batch, in batch order: (line, key) */
+    uint64_t (*bpend)[2];
+    size_t nbpend, capbpend;
     int may_be_stored; /* the dedup table may hold keys not in memory */
     uint32_t newest;   /* latest last-seen written to the store (seconds) */
     uint32_t newest_stored;
@@ -164,9 +166,9 @@ void lia_dedup_destroy(lia_dedup *d)
     sqlite3_finalize(d->sel);
     sqlite3_finalize(d->put);
     sqlite3_finalize(d->upd);
-    sqlite3_finalize(d->ids);
     munmap(d->t, d->tbytes);
     free(d->listed);
+    free(d->bpend);
     free(d->retired);
     free(d);
 }
@@ -401,6 +403,22 @@ static int list_key(lia_dedup *d, entry *e)
     return LIA_OK;
 }
 
+static int list_pending(lia_dedup *d, uint64_t line, uint64_t key)
+{
+    if (d->nbpend == d->capbpend) {
+        size_t nc = d->capbpend ? d->capbpend * 2 : LIA_BATCH;
+        uint64_t(*p)[2] = realloc(d->bpend, nc * sizeof *p);
+        if (!p)
+            return LIA_ENOMEM;
+        d->bpend = p;
+        d->capbpend = nc;
+    }
+    d->bpend[d->nbpend][0] = line;
+    d->bpend[d->nbpend][1] = key;
+    d->nbpend++;
+    return LIA_OK;
+}
+
 static uint32_t secs(int64_t us)
 {
     int64_t s = us / 1000000;
@@ -481,13 +499,10 @@ static void move_event(lia_event *dst, lia_event *src)
 
 #define PREFETCH_AHEAD 8
 
-static int resolve_ids(lia_dedup *d, lia_error *err);
-
 /* An aggregate that changed since the last flush is being replaced (its
  * window has passed): its stored event must get its final count now. */
 static int retire(lia_dedup *d, entry *e, lia_batch *b, size_t w, uint64_t first_line, lia_error *err)
 {
-    int rc;
     if ((e->cf & F_PENDING) && (uint64_t)e->id >= first_line) {
         /* its event is in this batch, not stored yet: set the keys on it */
         for (size_t k = 0; k < w; k++) {
@@ -504,13 +519,8 @@ static int retire(lia_dedup *d, entry *e, lia_batch *b, size_t w, uint64_t first
         }
         return LIA_OK;
     }
-    if (e->cf & F_PENDING) {
-        if (sqlite3_get_autocommit(d->db))
-            return LIA_OK;              /* cannot happen: an earlier batch's store opened the transaction */
-        if ((rc = resolve_ids(d, err))) /* stored by an earlier batch of this interval */
-            return rc;
-        return (e->cf & F_PENDING) ? LIA_OK : update_body(d, e, err);
-    }
+    if (e->cf & F_PENDING)
+        return LIA_OK; /* of an earlier batch, but its event was not stored: nothing to update */
     if (sqlite3_get_autocommit(d->db)) {
         /* no open transaction (first batch after a commit): keep it for the flush */
         if (d->nretired == d->capretired) {
@@ -533,6 +543,7 @@ int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
     int removed = 0, rc;
     uint64_t keys[PREFETCH_AHEAD];
     const uint64_t first_line = b->n ? b->ev[0].line : 0;
+    d->nbpend = 0; /* an earlier batch that was not stored keeps its aggregates pending */
     /* keys are computed PREFETCH_AHEAD events ahead and their slots
      * prefetched: the table is far larger than the caches */
     for (size_t i = 0; i < b->n && i < PREFETCH_AHEAD; i++) {
@@ -581,7 +592,7 @@ int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
         e->cf = 1 | F_REF | (e->cf & F_LISTED);
         if (d->db) {
             e->cf |= F_PENDING | F_DIRTY;
-            if ((rc = list_key(d, e)))
+            if ((rc = list_key(d, e)) || (rc = list_pending(d, ev->line, key)))
                 return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
         }
         if (w != i) /* keep the event, order kept */
@@ -663,7 +674,7 @@ static int prune(lia_dedup *d, lia_error *err)
     return rc ? rc : meta_put(d, "dedup_pruned", newest, err);
 }
 
-int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *err)
+int lia_dedup_attach(lia_dedup *d, lia_store *s, lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite_for(s, "deduplication", err);
     sqlite3_stmt *st = NULL;
@@ -701,11 +712,6 @@ int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *e
         return dberr(d, err, "reading the dedup table");
     d->may_be_stored = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) FROM events", -1, &st, NULL))
-        return dberr(d, err, "reading events");
-    d->watermark = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    d->report_id = report_id;
     if (sqlite3_prepare_v2(db, "SELECT event_id, first, last, count FROM dedup WHERE key=?", -1, &d->sel,
                            NULL) ||
         sqlite3_prepare_v2(
@@ -715,17 +721,9 @@ int lia_dedup_attach(lia_dedup *d, lia_store *s, int64_t report_id, lia_error *e
             db,
             "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
             " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
-            -1, &d->upd, NULL) ||
-        sqlite3_prepare_v2(db, "SELECT id, line FROM events WHERE id > ? AND +report_id = ? ORDER BY id", -1,
-                           &d->ids, NULL))
+            -1, &d->upd, NULL))
         return dberr(d, err, "preparing statements");
     return LIA_OK;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* keys in the order of the dedup table's rowid (signed) */
@@ -751,56 +749,32 @@ static int update_body(lia_dedup *d, const entry *e, lia_error *err)
     return rc == SQLITE_DONE ? LIA_OK : dberr(d, err, "updating an aggregated event");
 }
 
-/* Resolve the store ids of pending entries: the store inserted this
- * report's events with ids above the watermark, in line order. */
-static int resolve_ids(lia_dedup *d, lia_error *err)
+/* The batch was stored: its events' ids are known. The pending
+ * aggregates of the batch are in the batch's order, as are its events (a
+ * later stage may have dropped some: their aggregates stay pending and are
+ * forgotten at the flush). */
+void lia_dedup_stored(lia_dedup *d, const lia_batch *b)
 {
-    int rc, any = 0;
-    /* line -> key, sorted by line */
-    uint64_t(*pl)[2] = NULL;
-    size_t np = 0;
-    for (size_t i = 0; i < d->nlisted; i++) {
-        entry *e = find(d, d->listed[i]);
-        if (e && (e->cf & F_PENDING))
-            any = 1;
-    }
-    if (!any)
-        return LIA_OK;
-    pl = malloc(d->nlisted * sizeof *pl);
-    if (!pl)
-        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    for (size_t i = 0; i < d->nlisted; i++) {
-        entry *e = find(d, d->listed[i]);
-        if (e && (e->cf & F_PENDING)) {
-            pl[np][0] = (uint64_t)e->id;
-            pl[np][1] = e->key;
-            np++;
-        }
-    }
-    qsort(pl, np, sizeof *pl, cmp_u64);
-    sqlite3_bind_int64(d->ids, 1, d->watermark);
-    sqlite3_bind_int64(d->ids, 2, d->report_id);
     size_t j = 0;
-    while ((rc = sqlite3_step(d->ids)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(d->ids, 0);
-        uint64_t line = (uint64_t)sqlite3_column_int64(d->ids, 1);
-        if (id > d->watermark)
-            d->watermark = id;
-        while (j < np && pl[j][0] < line)
+    if (!d->db)
+        return;
+    for (size_t i = 0; i < d->nbpend; i++) {
+        uint64_t line = d->bpend[i][0];
+        while (j < b->n && b->ev[j].line < line)
             j++;
-        for (size_t k = j; k < np && pl[k][0] == line; k++) {
-            entry *e = find(d, pl[k][1]);
-            if (e && (e->cf & F_PENDING) && (uint64_t)e->id == line) {
-                e->id = id;
-                e->cf &= ~F_PENDING;
-            }
+        if (j == b->n)
+            break;
+        if (b->ev[j].line != line)
+            continue;
+        entry *e = find(d, d->bpend[i][1]);
+        /* not when the aggregate was replaced later in the batch */
+        if (e && (e->cf & F_PENDING) && (uint64_t)e->id == line) {
+            e->id = b->ev[j].id;
+            e->cf &= ~F_PENDING;
         }
+        j++;
     }
-    sqlite3_reset(d->ids);
-    free(pl);
-    if (rc != SQLITE_DONE)
-        return dberr(d, err, "resolving event ids");
-    return LIA_OK;
+    d->nbpend = 0;
 }
 
 int lia_dedup_flush(lia_dedup *d, lia_error *err)
@@ -822,8 +796,6 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
                 return dberr(d, err, "begin");
             own_tx = 1;
         }
-        if ((rc = resolve_ids(d, err)))
-            goto out;
         for (size_t i = 0; i < d->nretired; i++)
             if ((rc = update_body(d, &d->retired[i], err)))
                 goto out;

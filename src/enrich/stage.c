@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* The enrich stage (IP data, sector tagging) and the dedup stage, as
- * registered in src/pipeline/stages.c. Both read the store's
- * configuration file (lia_enrich_conf_path). */
-#include <sqlite3.h>
+ * registered in src/pipeline/stages.c. Both read the configuration file
+ * beside the store (lia_enrich_conf_path of lia_store_path). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,14 +12,12 @@
 
 static int load_conf(struct lia_ingest *ing, lia_enrich_conf *c, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite(ing->store);
-    const char *file = db ? sqlite3_db_filename(db, "main") : NULL;
     char path[4200];
-    if (!file || !*file) {
+    if (!ing->store) {
         lia_enrich_conf_default(c);
         return LIA_OK;
     }
-    lia_enrich_conf_path(file, path, sizeof path);
+    lia_enrich_conf_path(lia_store_path(ing->store), path, sizeof path);
     return lia_enrich_conf_load(c, path, err);
 }
 
@@ -130,6 +127,7 @@ const lia_stage lia_stage_enrich = {
     .id = LIA_ST_ENRICH,
     .open = enrich_open,
     .process = enrich_process,
+    .stored = NULL,
     .flush = NULL,
     .close = enrich_close,
 };
@@ -163,7 +161,7 @@ static int dedup_open(void **out, struct lia_ingest *ing, lia_error *err)
     if (c.dedup.enabled) {
         if ((rc = lia_dedup_create(&c.dedup, &st->d, err)))
             goto fail;
-        if (ing->store && (rc = lia_dedup_attach(st->d, ing->store, ing->report ? ing->report->id : 0, err)))
+        if (ing->store && (rc = lia_dedup_attach(st->d, ing->store, err)))
             goto fail;
     }
     *out = st;
@@ -187,6 +185,15 @@ static int dedup_process(void *p, lia_batch *b, lia_error *err)
     return LIA_OK;
 }
 
+static int dedup_stored(void *p, const lia_batch *b, lia_error *err)
+{
+    dedup_st *st = p;
+    (void)err;
+    if (st->d)
+        lia_dedup_stored(st->d, b);
+    return LIA_OK;
+}
+
 static int dedup_flush(void *p, lia_error *err)
 {
     dedup_st *st = p;
@@ -198,6 +205,7 @@ const lia_stage lia_stage_dedup = {
     .id = LIA_ST_DEDUP,
     .open = dedup_open,
     .process = dedup_process,
+    .stored = dedup_stored,
     .flush = dedup_flush,
     .close = dedup_close,
 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* One report through the pipeline:
+/* One report (a file, standard input or a buffer) through the pipeline:
  *   hash (and spool stdin) -> register report (resume or skip) ->
  *   archive (gzip, in a second thread) while: read chunk -> parse ->
  *   normalise -> stages -> store batch -> checkpoint every N events. */
@@ -72,16 +72,55 @@ static int hash_input(int in, int spool, char hex[65], uint64_t *size, lia_error
     return LIA_OK;
 }
 
+/* ---- the report's bytes: a file or a buffer ---- */
+
+typedef struct source {
+    int fd;          /* the report file, when mem is NULL */
+    const char *mem; /* the report in memory (read in place) */
+    size_t len, off;
+} source;
+
+/* The next chunk (at most LIA_READ_CHUNK bytes) in *chunk: read into buf,
+ * or a slice of the buffer. 0 at the end, < 0 on a read error (errno). */
+static ssize_t source_read(source *src, char *buf, const char **chunk)
+{
+    size_t n;
+    if (!src->mem) {
+        *chunk = buf;
+        return read(src->fd, buf, LIA_READ_CHUNK);
+    }
+    n = src->len - src->off < LIA_READ_CHUNK ? src->len - src->off : LIA_READ_CHUNK;
+    *chunk = src->mem + src->off;
+    src->off += n;
+    return (ssize_t)n;
+}
+
 /* ---- archive thread: gzip the report into DIR/HASH.gz (atomically) ---- */
 
 typedef struct archive_job {
     pthread_t thread;
     int started;
-    char src[4096];
+    char src[4096]; /* the report file, or "" when mem is set */
+    const char *mem;
+    size_t len;
     char dst[4096];
     int rc;
     char msg[256];
 } archive_job;
+
+/* Write all of a buffer into gz. */
+static int archive_mem(archive_job *j, gzFile gz, const char *tmp)
+{
+    for (size_t off = 0; off < j->len;) {
+        unsigned n = j->len - off < LIA_READ_CHUNK ? (unsigned)(j->len - off) : LIA_READ_CHUNK;
+        if (gzwrite(gz, j->mem + off, n) != (int)n) {
+            snprintf(j->msg, sizeof j->msg, "archive: writing %s failed", tmp);
+            return LIA_EIO;
+        }
+        off += n;
+    }
+    return LIA_OK;
+}
 
 static void *archive_run(void *arg)
 {
@@ -92,8 +131,8 @@ static void *archive_run(void *arg)
     int in = -1, out = -1;
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", j->dst, (long)getpid());
     j->rc = LIA_EIO;
-    in = open(j->src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
+    in = j->mem ? -1 : open(j->src, O_RDONLY | O_CLOEXEC);
+    if (!j->mem && in < 0) {
         snprintf(j->msg, sizeof j->msg, "archive: cannot open %s: %s", j->src, strerror(errno));
         goto out;
     }
@@ -108,7 +147,9 @@ static void *archive_run(void *arg)
         snprintf(j->msg, sizeof j->msg, "archive: out of memory");
         goto out;
     }
-    for (;;) {
+    if (j->mem && archive_mem(j, gz, tmp))
+        goto out;
+    while (!j->mem) {
         ssize_t n = read(in, buf, LIA_READ_CHUNK);
         if (n < 0 && errno == EINTR)
             continue;
@@ -196,6 +237,18 @@ static int flush_batch(run *r, lia_error *err)
         return rc;
     }
     c[LIA_ST_STORE].out += r->batch.n;
+    /* the stages that write about stored events do it now, in the batch's
+     * transaction, with the ids the store gave it */
+    for (size_t i = 0; i < r->nstages; i++) {
+        const lia_stage *st = r->st[i];
+        if (!st->stored)
+            continue;
+        t0 = lia__mono_ns();
+        rc = st->stored(r->sst[i], &r->batch, err);
+        c[st->id].ns += lia__mono_ns() - t0;
+        if (rc)
+            return rc;
+    }
     r->rep->events += r->batch.n;
     r->since_checkpoint += r->batch.n;
     r->batch.n = 0;
@@ -350,7 +403,7 @@ static void close_run(run *r)
     lia_records_free(&r->recs);
 }
 
-static int pipeline(run *r, int fd, lia_error *err)
+static int pipeline(run *r, source *src, lia_error *err)
 {
     const lia_ingest_opts *o = r->o;
     lia_counter *c = r->res->c;
@@ -372,17 +425,19 @@ static int pipeline(run *r, int fd, lia_error *err)
         r->fst = NULL;
         goto out;
     }
-    for (size_t i = 0; lia_stages[i] && r->nstages < sizeof r->st / sizeof r->st[0]; i++) {
-        if (o->skip_stages & (1u << lia_stages[i]->id))
+    const lia_stage *const *stages = o->stages ? o->stages : lia_stages;
+    for (size_t i = 0; stages[i] && r->nstages < sizeof r->st / sizeof r->st[0]; i++) {
+        if (o->skip_stages & (1u << stages[i]->id))
             continue;
-        r->st[r->nstages] = lia_stages[i];
-        if ((rc = lia_stages[i]->open(&r->sst[r->nstages], &ing, err)))
+        r->st[r->nstages] = stages[i];
+        if ((rc = stages[i]->open(&r->sst[r->nstages], &ing, err)))
             goto out;
         r->nstages++;
     }
     while (!eof) {
         uint64_t t0 = lia__mono_ns();
-        ssize_t n = read(fd, buf, LIA_READ_CHUNK);
+        const char *chunk;
+        ssize_t n = source_read(src, buf, &chunk);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -396,7 +451,7 @@ static int pipeline(run *r, int fd, lia_error *err)
         c[LIA_ST_READ].ns += lia__mono_ns() - t0;
         t0 = lia__mono_ns();
         lia_records_clear(&r->recs);
-        rc = r->fmt->parse(r->fst, buf, (size_t)n, eof, &r->recs, err);
+        rc = r->fmt->parse(r->fst, chunk, (size_t)n, eof, &r->recs, err);
         c[LIA_ST_PARSE].ns += lia__mono_ns() - t0;
         if (rc) {
             lia_error_where(err, r->rep->name, 0);
@@ -420,28 +475,112 @@ out:
     return rc;
 }
 
-int lia_ingest(lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, lia_error *err)
+static void hash_mem(const char *data, size_t len, char hex[65])
 {
-    run r;
-    archive_job job;
-    char spool[4200] = "";
-    int fd = -1, rc;
-    const int is_stdin = strcmp(o->path, "-") == 0;
+    unsigned char h[32];
+    static const char digits[] = "0123456789abcdef";
+    crypto_generichash(h, sizeof h, (const unsigned char *)data, len, NULL, 0);
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[h[i] >> 4];
+        hex[2 * i + 1] = digits[h[i] & 15];
+    }
+    hex[64] = '\0';
+}
 
-    memset(res, 0, sizeof *res);
-    memset(&r, 0, sizeof r);
+/* Steps 2 to 4 for a report whose hash and size are known: register it,
+ * archive it (from archive_src, or from src->mem), run the pipeline,
+ * finish. */
+static int ingest_report(run *r, source *src, const char *archive_src, lia_error *err)
+{
+    lia_store *s = r->store;
+    const lia_ingest_opts *o = r->o;
+    lia_ingest_result *res = r->res;
+    archive_job job;
+    int rc;
+
     memset(&job, 0, sizeof job);
-    r.store = s;
-    r.o = o;
-    r.res = res;
-    r.rep = &res->report;
-    r.start_ns = lia__mono_ns();
-    r.fmt = lia_format_find(o->format ? o->format : "");
-    if (!r.fmt)
+    /* 2. new, resumed, or already complete */
+    if ((rc = lia_store_report_begin(s, r->rep, err)))
+        return rc;
+    if (r->rep->state == LIA_REPORT_COMPLETE) {
+        res->skipped = 1;
+        return LIA_OK;
+    }
+    if (r->rep->state == LIA_REPORT_PARTIAL) {
+        res->resumed = 1;
+        r->resume_after = r->rep->lines_done;
+    }
+
+    /* 3. archive in the background */
+    if (o->archive) {
+        struct stat stt;
+        snprintf(r->rep->archive, sizeof r->rep->archive, "%s.gz", r->rep->hash);
+        snprintf(job.dst, sizeof job.dst, "%s/%s", lia_store_archive_dir(s), r->rep->archive);
+        snprintf(job.src, sizeof job.src, "%s", archive_src ? archive_src : "");
+        job.mem = src->mem;
+        job.len = src->len;
+        if (stat(job.dst, &stt) != 0) {
+            if (pthread_create(&job.thread, NULL, archive_run, &job) != 0)
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "cannot start the archive thread");
+            job.started = 1;
+        }
+    }
+
+    /* 4. the pipeline */
+    rc = pipeline(r, src, err);
+    close_run(r);
+    if (job.started) {
+        pthread_join(job.thread, NULL);
+        if (job.rc && rc == LIA_OK)
+            rc = lia_error_set(err, job.rc, NULL, NULL, 0, "%s", job.msg);
+    }
+    if (rc == LIA_OK) {
+        uint64_t t0 = lia__mono_ns();
+        r->rep->finished_us = lia__now_us();
+        rc = lia_store_report_finish(s, r->rep, err); /* builds the indexes after a bulk load */
+        res->c[LIA_ST_STORE].ns += lia__mono_ns() - t0;
+    }
+    progress(r, 1);
+    lia_store_stats_add(s, r->rep->feed, res->c, NULL);
+    return rc;
+}
+
+/* Step 1 is the caller's: o checked, the run set up. */
+static int run_init(run *r, lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, lia_error *err)
+{
+    memset(res, 0, sizeof *res);
+    memset(r, 0, sizeof *r);
+    r->store = s;
+    r->o = o;
+    r->res = res;
+    r->rep = &res->report;
+    r->start_ns = lia__mono_ns();
+    r->fmt = lia_format_find(o->format ? o->format : "");
+    if (!r->fmt)
         return lia_error_set(err, LIA_EINVAL, "format", o->format, o->format ? strlen(o->format) : 0,
                              "unknown format");
     if (sodium_init() < 0)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium failed to initialise");
+    return LIA_OK;
+}
+
+static void set_names(run *r, const char *fallback)
+{
+    const lia_ingest_opts *o = r->o;
+    snprintf(r->rep->feed, sizeof r->rep->feed, "%s", o->feed.feed ? o->feed.feed : "");
+    snprintf(r->rep->name, sizeof r->rep->name, "%s", o->feed.report_name ? o->feed.report_name : fallback);
+}
+
+int lia_ingest(lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, lia_error *err)
+{
+    run r;
+    source src = {.fd = -1};
+    char spool[4200] = "";
+    int rc;
+    const int is_stdin = strcmp(o->path, "-") == 0;
+
+    if ((rc = run_init(&r, s, o, res, err)))
+        return rc;
 
     /* 1. identify the report by its content */
     if (is_stdin) {
@@ -455,75 +594,46 @@ int lia_ingest(lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, l
         close(sp);
         if (rc)
             goto out;
-        fd = open(spool, O_RDONLY | O_CLOEXEC);
+        src.fd = open(spool, O_RDONLY | O_CLOEXEC);
     } else {
-        fd = open(o->path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        src.fd = open(o->path, O_RDONLY | O_CLOEXEC);
+        if (src.fd < 0)
             return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot open %s: %s", o->path, strerror(errno));
-        rc = hash_input(fd, -1, r.rep->hash, &r.rep->size, err);
+        rc = hash_input(src.fd, -1, r.rep->hash, &r.rep->size, err);
         if (rc)
             goto out;
-        lseek(fd, 0, SEEK_SET);
+        lseek(src.fd, 0, SEEK_SET);
     }
-    if (fd < 0) {
+    if (src.fd < 0) {
         rc = lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot reopen %s: %s", spool, strerror(errno));
         goto out;
     }
-    snprintf(r.rep->feed, sizeof r.rep->feed, "%s", o->feed.feed ? o->feed.feed : "");
-    snprintf(r.rep->name, sizeof r.rep->name, "%s",
-             o->feed.report_name ? o->feed.report_name : is_stdin ? "-" : base_name(o->path));
-
-    /* 2. new, resumed, or already complete */
-    if ((rc = lia_store_report_begin(s, r.rep, err)))
-        goto out;
-    if (r.rep->state == LIA_REPORT_COMPLETE) {
-        res->skipped = 1;
-        goto out;
-    }
-    if (r.rep->state == LIA_REPORT_PARTIAL) {
-        res->resumed = 1;
-        r.resume_after = r.rep->lines_done;
-    }
-
-    /* 3. archive in the background */
-    if (o->archive) {
-        struct stat stt;
-        snprintf(r.rep->archive, sizeof r.rep->archive, "%s.gz", r.rep->hash);
-        snprintf(job.dst, sizeof job.dst, "%s/%s", lia_store_archive_dir(s), r.rep->archive);
-        snprintf(job.src, sizeof job.src, "%s", is_stdin ? spool : o->path);
-        if (stat(job.dst, &stt) != 0) {
-            if (pthread_create(&job.thread, NULL, archive_run, &job) != 0) {
-                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "cannot start the archive thread");
-                goto out;
-            }
-            job.started = 1;
-        }
-    }
-
-    /* 4. the pipeline */
-    rc = pipeline(&r, fd, err);
-    close_run(&r);
-    if (job.started) {
-        pthread_join(job.thread, NULL);
-        job.started = 0;
-        if (job.rc && rc == LIA_OK)
-            rc = lia_error_set(err, job.rc, NULL, NULL, 0, "%s", job.msg);
-    }
-    if (rc == LIA_OK) {
-        uint64_t t0 = lia__mono_ns();
-        r.rep->finished_us = lia__now_us();
-        rc = lia_store_report_finish(s, r.rep, err); /* builds the indexes after a bulk load */
-        res->c[LIA_ST_STORE].ns += lia__mono_ns() - t0;
-    }
-    progress(&r, 1);
-    lia_store_stats_add(s, r.rep->feed, res->c, NULL);
+    set_names(&r, is_stdin ? "-" : base_name(o->path));
+    rc = ingest_report(&r, &src, is_stdin ? spool : o->path, err);
 out:
-    if (job.started)
-        pthread_join(job.thread, NULL);
-    if (fd >= 0)
-        close(fd);
+    if (src.fd >= 0)
+        close(src.fd);
     if (spool[0])
         unlink(spool);
+    res->bytes = r.bytes_read;
+    res->seconds = (double)(lia__mono_ns() - r.start_ns) / 1e9;
+    return rc;
+}
+
+int lia_ingest_buffer(lia_store *s, const lia_ingest_opts *o, const void *data, size_t len,
+                      lia_ingest_result *res, lia_error *err)
+{
+    run r;
+    source src = {.fd = -1, .mem = data ? data : "", .len = data ? len : 0};
+    int rc;
+
+    if ((rc = run_init(&r, s, o, res, err)))
+        return rc;
+    /* 1. identify the report by its content */
+    hash_mem(src.mem, src.len, r.rep->hash);
+    r.rep->size = src.len;
+    set_names(&r, "-");
+    rc = ingest_report(&r, &src, NULL, err);
     res->bytes = r.bytes_read;
     res->seconds = (double)(lia__mono_ns() - r.start_ns) / 1e9;
     return rc;

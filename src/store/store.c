@@ -10,6 +10,7 @@
 struct lia_store {
     const lia_store_backend *be;
     void *impl;
+    char path[4096];
     char archive_dir[4096];
 };
 
@@ -25,6 +26,7 @@ int lia_store_open(const char *path, lia_store **out, lia_error *err)
     if (!s)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     s->be = &lia_store_sqlite_backend;
+    snprintf(s->path, sizeof s->path, "%s", path);
     snprintf(s->archive_dir, sizeof s->archive_dir, "%s.archive", path);
     if (mkdir(s->archive_dir, 0750) != 0 && errno != EEXIST) {
         rc = lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot create %s: %s", s->archive_dir,
@@ -50,6 +52,10 @@ void lia_store_close(lia_store *s)
 
 int lia_store_schema_version(lia_store *s) { return s->be->schema_version(s->impl); }
 const char *lia_store_archive_dir(lia_store *s) { return s->archive_dir; }
+const char *lia_store_path(lia_store *s)
+{
+    return s->path;
+}
 void *lia_store_sqlite(lia_store *s) { return s->be->native ? s->be->native(s->impl) : NULL; }
 void *lia_store_sqlite_for(lia_store *s, const char *who, lia_error *err)
 {

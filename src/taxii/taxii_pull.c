@@ -12,14 +12,12 @@
  * src/share/stix_import.c), so pulled data runs through the same pipeline
  * (normalise, enrich, dedup, route) as any other feed. */
 #include <curl/curl.h>
-#include <errno.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "liaison/field.h"
 #include "liaison/ingest.h"
@@ -179,25 +177,10 @@ static int fetch(CURL *c, const char *url, const lia_taxii_pull_opts *o, page *p
 static int store_page(lia_store *s, const lia_taxii_pull_opts *o, const char *src, uint64_t pageno,
                       const page *pg, lia_taxii_pull_result *res, lia_error *err)
 {
-    const char *tmpdir = getenv("TMPDIR");
-    char path[512], name[300];
+    char name[300];
     lia_ingest_opts io;
     lia_ingest_result ir;
-    int fd, rc;
-    size_t off = 0;
-    snprintf(path, sizeof path, "%s/liaison-taxii-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if ((fd = mkstemp(path)) < 0)
-        return lia_error_set(err, LIA_EIO, "tmp", path, strlen(path), "cannot create: %s", strerror(errno));
-    while (off < pg->body.len) {
-        ssize_t w = write(fd, pg->body.ptr + off, pg->body.len - off);
-        if (w <= 0) {
-            close(fd);
-            unlink(path);
-            return lia_error_set(err, LIA_EIO, "tmp", path, strlen(path), "write failed");
-        }
-        off += (size_t)w;
-    }
-    close(fd);
+    int rc;
     snprintf(name, sizeof name, "taxii:%.200s page %llu", src, (unsigned long long)pageno);
     memset(&io, 0, sizeof io);
     io.format = "stix";
@@ -205,11 +188,9 @@ static int store_page(lia_store *s, const lia_taxii_pull_opts *o, const char *sr
     io.feed.report_name = name;
     io.feed.tlp = o->default_tlp >= 0 ? o->default_tlp : LIA_TLP_AMBER;
     io.feed.observed_us = (int64_t)time(NULL) * 1000000;
-    io.path = path;
     io.archive = 1;
     io.stop = o->stop;
-    rc = lia_ingest(s, &io, &ir, err);
-    unlink(path);
+    rc = lia_ingest_buffer(s, &io, pg->body.ptr, pg->body.len, &ir, err);
     if (rc)
         return rc;
     if (ir.skipped) {
