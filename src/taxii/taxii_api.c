@@ -272,9 +272,15 @@ void lia__taxii_handle(lia__req *r)
     }
     if (n == 3 && lia_slice_eq(seg[1], "status")) {
         char sid[LIA_TAXII_MAX_ID];
+        /* a status lists what its poster sent: the poster's organisation
+         * reads it (our admins read all); to anyone else it does not exist */
+        int64_t owner = r->who.org_kind != LIA_ORG_OWN  ? r->who.org_id
+                        : r->who.role == LIA_ROLE_ADMIN ? -1
+                                                        : 0;
         if (!is_get)
             RET(lia__http_error(r, 405, "Method Not Allowed", "GET only"));
-        if (seg_copy(sid, sizeof sid, seg[2]) || lia__taxii_status_json(r->store, root, sid, &r->out, &e)) {
+        if (seg_copy(sid, sizeof sid, seg[2]) ||
+            lia__taxii_status_json(r->store, root, sid, owner, &r->out, &e)) {
             if (e.code && e.code != LIA_ENOTFOUND)
                 RET(store_error(r, &e));
             RET(lia__http_error(r, 404, "Not Found", "no such status"));

@@ -39,7 +39,10 @@ int lia__taxii_delete(lia_store *s, const lia_taxii_collection *c, const char *o
  * LIA_EPARSE (422) when body is not an envelope. */
 int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_principal *p, const char *body,
                     size_t n, lia_buf *out, lia_error *err);
-int lia__taxii_status_json(lia_store *s, const char *root, const char *id, lia_buf *out, lia_error *err);
+/* Append status resource id of root if owner posted it (organisation id,
+ * 0 = our own team; owner < 0: whoever did); LIA_ENOTFOUND otherwise. */
+int lia__taxii_status_json(lia_store *s, const char *root, const char *id, int64_t owner, lia_buf *out,
+                           lia_error *err);
 
 /* ---- what a server answers the client (taxii_reply.c) ---- */
 

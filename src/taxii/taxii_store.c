@@ -53,7 +53,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS taxii_status(id TEXT PRIMARY KEY, api_root TEXT NOT NULL,"
     "  status TEXT NOT NULL, request_ts TEXT NOT NULL, total INTEGER NOT NULL,"
     "  success INTEGER NOT NULL, failure INTEGER NOT NULL, pending INTEGER NOT NULL,"
-    "  detail TEXT NOT NULL);"
+    "  detail TEXT NOT NULL, org_id INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS taxii_cursors(source TEXT PRIMARY KEY, added_after INTEGER,"
     "  last_added INTEGER,"
     "  next TEXT, updated INTEGER NOT NULL);";
@@ -78,6 +78,16 @@ int lia_taxii_init(lia_store *s, lia_error *err)
         int rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "create TAXII tables: %s", msg ? msg : "?");
         sqlite3_free(msg);
         return rc;
+    }
+    /* stores made before status resources had an owner: theirs are our own team's */
+    {
+        sqlite3_stmt *st = NULL;
+        int has =
+            sqlite3_prepare_v2(db, "SELECT org_id FROM taxii_status LIMIT 0", -1, &st, NULL) == SQLITE_OK;
+        sqlite3_finalize(st);
+        if (!has && sqlite3_exec(db, "ALTER TABLE taxii_status ADD COLUMN org_id INTEGER NOT NULL DEFAULT 0",
+                                 NULL, NULL, NULL) != SQLITE_OK)
+            return lia_sqlite_error(db, err, "add the owner of status resources");
     }
     return LIA_OK;
 }
@@ -1015,14 +1025,18 @@ int lia__taxii_collections_json(lia_store *s, const char *root, const lia_princi
 
 /* ---- status ---- */
 
+/* owner: the poster's organisation (0 = our own team). */
 static int status_put(sqlite3 *db, const char *id, const char *root, const char *status, const char *req_ts,
                       int64_t total, int64_t ok, int64_t fail, int64_t pend, const char *detail,
-                      lia_error *err)
+                      int64_t owner, lia_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_status VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1,
-                           &st, NULL))
+    if (sqlite3_prepare_v2(
+            db,
+            "INSERT OR REPLACE INTO taxii_status(id, api_root, status, request_ts, total,"
+            " success, failure, pending, detail, org_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+            -1, &st, NULL))
         return lia_sqlite_error(db, err, "status");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
@@ -1033,12 +1047,14 @@ static int status_put(sqlite3 *db, const char *id, const char *root, const char 
     sqlite3_bind_int64(st, 7, fail);
     sqlite3_bind_int64(st, 8, pend);
     sqlite3_bind_text(st, 9, detail, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, owner);
     rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "status put");
     sqlite3_finalize(st);
     return rc;
 }
 
-int lia__taxii_status_json(lia_store *s, const char *root, const char *id, lia_buf *out, lia_error *err)
+int lia__taxii_status_json(lia_store *s, const char *root, const char *id, int64_t owner, lia_buf *out,
+                           lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
@@ -1047,11 +1063,12 @@ int lia__taxii_status_json(lia_store *s, const char *root, const char *id, lia_b
         return LIA_EUNSUPPORTED;
     if (sqlite3_prepare_v2(db,
                            "SELECT status, request_ts, total, success, failure, pending, detail"
-                           " FROM taxii_status WHERE api_root = ?1 AND id = ?2",
+                           " FROM taxii_status WHERE api_root = ?1 AND id = ?2 AND (?3 < 0 OR org_id = ?3)",
                            -1, &st, NULL))
         return lia_sqlite_error(db, err, "status get");
     sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, owner);
     if (sqlite3_step(st) == SQLITE_ROW) {
         const char *detail = (const char *)sqlite3_column_text(st, 6);
         lia_buf_puts(out, "{\"id\":");
@@ -1095,6 +1112,7 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
     json_error_t je;
     json_t *env = NULL, *objs, *succ = json_array(), *fail = json_array(), *det = json_object();
     json_t *defs = json_object();
+    int64_t owner = p->org_kind == LIA_ORG_OWN ? 0 : p->org_id; /* objects and status are the poster's */
     unsigned char rnd[16];
     char sid[40], req_ts[32], *detail = NULL;
     size_t i;
@@ -1139,8 +1157,7 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
         lia_error_clear(&e);
         memset(&oi, 0, sizeof oi);
         if (exec(db, "SAVEPOINT obj", &e) == LIA_OK &&
-            put_object(db, c, o, defs, -1, p->org_kind == LIA_ORG_OWN ? 0 : p->org_id, 0, &oi, &added, &e) ==
-                LIA_OK) {
+            put_object(db, c, o, defs, -1, owner, 0, &oi, &added, &e) == LIA_OK) {
             char msg[256];
             exec(db, "RELEASE obj", NULL);
             snprintf(msg, sizeof msg, "%s%s%s", added ? "added" : "already present",
@@ -1167,13 +1184,13 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
     json_object_set_new(det, "pendings", json_array());
     detail = json_dumps(det, JSON_COMPACT);
     rc = status_put(db, sid, c->api_root, "complete", req_ts, nok + nfail, nok, nfail, 0,
-                    detail ? detail : "{}", err);
+                    detail ? detail : "{}", owner, err);
     if (rc == LIA_OK)
         rc = exec(db, "COMMIT", err);
     else
         exec(db, "ROLLBACK", NULL);
     if (rc == LIA_OK)
-        rc = lia__taxii_status_json(s, c->api_root, sid, out, err);
+        rc = lia__taxii_status_json(s, c->api_root, sid, owner, out, err);
 out:
     free(detail);
     json_decref(env);
@@ -1321,11 +1338,13 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
             json_decref(det);
             rc = status_put(db, lia__json_str(e, "id", NULL) ? lia__json_str(e, "id", NULL) : "", key,
                             lia__json_str(e, "status", NULL) ? lia__json_str(e, "status", NULL) : "complete",
-                            lia__json_str(e, "request_timestamp", NULL) ? lia__json_str(e, "request_timestamp", NULL) : "",
+                            lia__json_str(e, "request_timestamp", NULL)
+                                ? lia__json_str(e, "request_timestamp", NULL)
+                                : "",
                             json_integer_value(json_object_get(e, "total_count")),
                             json_integer_value(json_object_get(e, "success_count")),
                             json_integer_value(json_object_get(e, "failure_count")),
-                            json_integer_value(json_object_get(e, "pending_count")), d ? d : "{}", err);
+                            json_integer_value(json_object_get(e, "pending_count")), d ? d : "{}", 0, err);
             free(d);
             if (rc)
                 break;

@@ -365,12 +365,50 @@ static void test_role_bounds_request(void **state)
     assert_int_equal(get_status(url, auth_analyst), 200);
 }
 
+/* ---- a status resource is the poster's ---- */
+
+static void test_status_scoped(void **state)
+{
+    char path[256], body[1024], one[900];
+    hc_resp r;
+    (void)state;
+    indicator(one, sizeof one, 30, ",\"object_marking_refs\":[\"" GREEN_ID "\"]");
+    snprintf(body, sizeof body, "{\"objects\":[%s]}", one);
+    hc_request(port, "POST", SHARED, auth_a, body, &r);
+    assert_int_equal(r.status, 202);
+    json_t *id = json_object_get(r.json, "id");
+    assert_true(json_is_string(id));
+    snprintf(path, sizeof path, ROOT "/status/%s/", json_string_value(id));
+    hc_free(&r);
+    /* the poster's organisation reads it, with what it posted */
+    hc_request(port, "GET", path, auth_a, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "successes")), 1);
+    hc_free(&r);
+    /* another partner, even with write access to the same collection, does
+     * not learn that it exists; neither do our analysts; our admin does */
+    hc_request(port, "GET", path, auth_b, NULL, &r);
+    if (r.status != 404)
+        fail_msg("partner B reads A's status: %ld %s", r.status, lia_buf_cstr(&r.body));
+    hc_free(&r);
+    assert_int_equal(get_status(path, auth_analyst), 404);
+    assert_int_equal(get_status(path, auth_admin), 200);
+    /* and ours is not the partners' */
+    hc_request(port, "POST", INTERNAL, auth_analyst, "{\"objects\":[]}", &r);
+    assert_int_equal(r.status, 202);
+    snprintf(path, sizeof path, ROOT "/status/%s/", json_string_value(json_object_get(r.json, "id")));
+    hc_free(&r);
+    assert_int_equal(get_status(path, auth_analyst), 200);
+    assert_int_equal(get_status(path, auth_a), 404);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_markings_post),
         cmocka_unit_test(test_role_bounds_create),
         cmocka_unit_test(test_role_bounds_request),
+        cmocka_unit_test(test_status_scoped),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);
