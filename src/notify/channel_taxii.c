@@ -2,7 +2,6 @@
 /* The TAXII channel: STIX 2.1 objects into a collection on our own server
  * (taxii:ROOT/COLLECTION) or POSTed to a partner's server (taxii:https://). */
 #include <curl/curl.h>
-#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,13 +64,6 @@ static int ensure_collection(lia_store *s, const lia_party *p, const lia_channel
     return lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
 }
 
-/* SCOs carry no created/modified: their version would be the date added, so
- * the same address delivered twice would make a new version each time. */
-static int is_sco(json_t *o)
-{
-    return !json_object_get(o, "created") && !json_object_get(o, "modified");
-}
-
 /* Export d's events at ev[from..to) as one bundle into b. */
 static int export_batch(const lia__digest *d, const char *producer, int64_t now, size_t from, size_t to,
                         lia_buf *b, size_t *unexportable, lia_error *err)
@@ -101,48 +93,32 @@ static int export_batch(const lia__digest *d, const char *producer, int64_t now,
     return rc;
 }
 
-/* Add the objects of bundle b to collection c. */
+typedef struct put_ctx {
+    lia_store *s;
+    const lia_taxii_collection *c;
+    size_t *objects;
+    lia_error *err;
+} put_ctx;
+
+static int put_one(void *ud, const char *obj, size_t n)
+{
+    put_ctx *p = ud;
+    int stored = 0, rc = lia__taxii_put_exported(p->s, p->c, obj, n, &stored, p->err);
+    if (rc == LIA_OK && stored)
+        (*p->objects)++;
+    return rc;
+}
+
+/* Add the objects of bundle b to collection c, each as the exporter wrote
+ * it (serialised once). */
 static int put_bundle(lia_store *s, const lia_taxii_collection *c, const lia_buf *b, size_t *objects,
                       char *bundle_id, size_t idn, lia_error *err)
 {
-    json_error_t je;
-    json_t *root = json_loadb(b->ptr, b->len, 0, &je), *arr, *o;
-    size_t i;
-    int rc = LIA_OK;
-    if (!root)
-        return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX bundle: %s", je.text);
-    arr = json_object_get(root, "objects");
-    if (!bundle_id[0] && json_is_string(json_object_get(root, "id")))
-        snprintf(bundle_id, idn, "%s", json_string_value(json_object_get(root, "id")));
-    json_array_foreach(arr, i, o)
-    {
-        const char *type = json_string_value(json_object_get(o, "type"));
-        const char *id = json_string_value(json_object_get(o, "id"));
-        char *txt;
-        int yes = 0;
-        if (!type || !id) {
-            rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX object without type or id");
-            break;
-        }
-        if (is_sco(o)) {
-            if ((rc = lia_taxii_object_exists(s, c, id, &yes, err)))
-                break;
-            if (yes)
-                continue;
-        }
-        if (!(txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
-            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-            break;
-        }
-        /* our identity carries no marking: it is not secret */
-        rc = lia_taxii_collection_add_object(s, c->api_root, c->id, txt, strlen(txt),
-                                             strcmp(type, "identity") == 0 ? LIA_TLP_CLEAR : -1, 0, 0, err);
-        free(txt);
-        if (rc)
-            break;
-        (*objects)++;
-    }
-    json_decref(root);
+    put_ctx p = {s, c, objects, err};
+    char id[128];
+    int rc = lia__stix_bundle_walk(b->ptr, b->len, put_one, &p, NULL, NULL, id, sizeof id, err);
+    if (rc == LIA_OK && !bundle_id[0])
+        snprintf(bundle_id, idn, "%s", id);
     return rc;
 }
 
@@ -189,11 +165,10 @@ static int plain_http_remote(const char *url)
 static int push_envelope(const lia_channel *ch, const char *party_id, const lia_buf *b, size_t *objects,
                          char *bundle_id, size_t idn, lia_error *err)
 {
-    json_error_t je;
-    json_t *root = json_loadb(b->ptr, b->len, 0, &je), *env = NULL;
-    char url[LIA_MAX_URL + 16], var[128], auth[1024], cerr[CURL_ERROR_SIZE] = "";
+    lia_slice arr;
+    lia_buf env;
+    char id[128], url[LIA_MAX_URL + 16], var[128], auth[1024], cerr[CURL_ERROR_SIZE] = "";
     const char *tok;
-    char *body = NULL;
     struct curl_slist *hs = NULL;
     lia_buf resp;
     CURL *c = NULL;
@@ -201,16 +176,17 @@ static int push_envelope(const lia_channel *ch, const char *party_id, const lia_
     size_t nobj;
     int rc = LIA_OK;
     lia_buf_init(&resp, 16u << 20); /* the status lists every object */
-    if (!root) {
-        rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX bundle: %s", je.text);
+    lia_buf_init(&env, LIA_MAX_MESSAGE + 64);
+    /* the envelope holds the bundle's objects as the exporter wrote them */
+    if ((rc = lia__stix_bundle_walk(b->ptr, b->len, NULL, NULL, &arr, &nobj, id, sizeof id, err)))
         goto out;
-    }
-    if (!bundle_id[0] && json_is_string(json_object_get(root, "id")))
-        snprintf(bundle_id, idn, "%s", json_string_value(json_object_get(root, "id")));
-    nobj = json_array_size(json_object_get(root, "objects"));
-    if (!(env = json_object()) || json_object_set(env, "objects", json_object_get(root, "objects")) ||
-        !(body = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
-        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    if (!bundle_id[0])
+        snprintf(bundle_id, idn, "%s", id);
+    lia_buf_puts(&env, "{\"objects\":");
+    lia_buf_append(&env, arr.ptr, arr.len);
+    lia_buf_puts(&env, "}");
+    if (env.err) {
+        rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "TAXII envelope too large");
         goto out;
     }
     snprintf(url, sizeof url, "%.*s%sobjects/", (int)ch->value_len, ch->value,
@@ -236,8 +212,8 @@ static int push_envelope(const lia_channel *ch, const char *party_id, const lia_
     }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, env.ptr);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)env.len);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -265,9 +241,7 @@ out:
     if (c)
         curl_easy_cleanup(c);
     curl_slist_free_all(hs);
-    free(body);
-    json_decref(env);
-    json_decref(root);
+    lia_buf_free(&env);
     lia_buf_free(&resp);
     return rc;
 }

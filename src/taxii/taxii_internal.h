@@ -62,4 +62,25 @@ int lia__taxii_page_read(const char *body, size_t len, const char *url, lia__tax
  * first failure's id and message when the server refused objects. */
 int lia__taxii_push_status(const char *body, size_t len, size_t nobj, const char *url, lia_error *err);
 
+/* ---- our own exports (taxii_bundle.c, taxii_store.c) ---- */
+
+/* The objects of a STIX bundle's text, found without parsing it (a lexical
+ * walk): cb(ud, text, len) for each element of "objects", in order (cb may
+ * be NULL); *objects the "[...]" text, *count the elements, id the bundle's
+ * id (each may be NULL). LIA_EPARSE when the text is not an object with an
+ * objects array of objects; cb's non-zero return stops the walk and is
+ * returned. Pure: no allocation, no I/O. */
+typedef int (*lia__stix_object_cb)(void *ud, const char *obj, size_t n);
+int lia__stix_bundle_walk(const char *b, size_t n, lia__stix_object_cb cb, void *ud, lia_slice *objects,
+                          size_t *count, char *id, size_t idn, lia_error *err);
+
+/* One object of our own STIX export into collection c (read once by the
+ * caller), in the caller's transaction: stored as written (parsed once for
+ * id, type, version and markings, not serialised again). Our identity is
+ * TLP:CLEAR (it is not secret); an SCO the collection holds already is not
+ * added again (its version would be the date added). *stored: 0 for such
+ * an SCO, else 1 (a version already present counts as stored). */
+int lia__taxii_put_exported(lia_store *s, const lia_taxii_collection *c, const char *json, size_t n,
+                            int *stored, lia_error *err);
+
 #endif

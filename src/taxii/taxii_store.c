@@ -365,11 +365,28 @@ static int refresh_latest(sqlite3 *db, int64_t coll, const char *id, lia_error *
 /* Insert one parsed object; *added = 1 if it is new (or undeleted). defs:
  * the marking definitions posted with it (lia__stix_marking_def_add), or
  * NULL. */
+static int put_object_text(sqlite3 *db, const lia_taxii_collection *c, json_t *o, json_t *defs, int tlp,
+                           int64_t org_id, int64_t date_added, const char *body, size_t blen, objinfo *oi,
+                           int *added, lia_error *err);
+
 static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, json_t *defs, int tlp,
                       int64_t org_id, int64_t date_added, objinfo *oi, int *added, lia_error *err)
 {
+    char *body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int rc;
+    if (!body)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "serialise object");
+    rc = put_object_text(db, c, o, defs, tlp, org_id, date_added, body, strlen(body), oi, added, err);
+    free(body);
+    return rc;
+}
+
+/* put_object with the object's text given (stored as it is). */
+static int put_object_text(sqlite3 *db, const lia_taxii_collection *c, json_t *o, json_t *defs, int tlp,
+                           int64_t org_id, int64_t date_added, const char *body, size_t blen, objinfo *oi,
+                           int *added, lia_error *err)
+{
     sqlite3_stmt *st = NULL;
-    char *body = NULL;
     int rc;
     if (!date_added)
         date_added = lia__now_us();
@@ -377,9 +394,6 @@ static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, jso
         return rc;
     if (tlp < 0)
         tlp = oi->tlp >= 0 ? oi->tlp : c->default_tlp;
-    body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!body)
-        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "serialise object");
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO taxii_objects(coll, id, type, version, version_text, spec,"
                            " date_added, tlp, org_id, body) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
@@ -399,7 +413,7 @@ static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, jso
     sqlite3_bind_int64(st, 7, date_added);
     sqlite3_bind_int(st, 8, tlp);
     sqlite3_bind_int64(st, 9, org_id);
-    sqlite3_bind_text(st, 10, body, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, body, (int)blen, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = lia_sqlite_error(db, err, "insert object");
         goto out;
@@ -409,7 +423,6 @@ static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, jso
         rc = refresh_latest(db, c->rowid, oi->id, err);
 out:
     sqlite3_finalize(st);
-    free(body);
     return rc;
 }
 
@@ -436,6 +449,39 @@ int lia_taxii_collection_add_object(lia_store *s, const char *api_root, const ch
         rc = exec(db, "RELEASE taxii_add", err);
     else
         exec(db, "ROLLBACK TO taxii_add; RELEASE taxii_add", NULL);
+out:
+    json_decref(o);
+    return rc;
+}
+
+int lia__taxii_put_exported(lia_store *s, const lia_taxii_collection *c, const char *json, size_t n,
+                            int *stored, lia_error *err)
+{
+    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
+    json_error_t je;
+    json_t *o;
+    objinfo oi;
+    const char *type, *id;
+    int rc = LIA_OK, added = 0, yes = 0;
+    *stored = 0;
+    if (!db)
+        return LIA_EUNSUPPORTED;
+    if (!(o = json_loadb(json, n, JSON_REJECT_DUPLICATES, &je)))
+        return lia_error_set(err, LIA_EPARSE, "object", NULL, 0, "JSON: %s (column %d)", je.text, je.column);
+    type = json_string_value(json_object_get(o, "type"));
+    id = json_string_value(json_object_get(o, "id"));
+    if (!type || !id) {
+        rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "STIX object without type or id");
+        goto out;
+    }
+    /* an SCO carries no created/modified */
+    if (!json_object_get(o, "created") && !json_object_get(o, "modified") &&
+        ((rc = lia_taxii_object_exists(s, c, id, &yes, err)) || yes))
+        goto out;
+    rc = put_object_text(db, c, o, NULL, strcmp(type, "identity") == 0 ? LIA_TLP_CLEAR : -1, 0, 0, json, n,
+                         &oi, &added, err);
+    if (rc == LIA_OK)
+        *stored = 1;
 out:
     json_decref(o);
     return rc;
