@@ -191,6 +191,16 @@ static void test_markings_post(void **state)
          0, 1},
         {11, "granular marking without marking_ref or lang",
          ",\"granular_markings\":[{\"selectors\":[\"pattern\"]}]", 0, 0, 1},
+        /* granular markings over an object-level one: the object is withheld
+         * from whoever may not see the strictest (docs/security.md) */
+        {12, "GREEN with a granular TLP:RED on the pattern",
+         ",\"object_marking_refs\":[\"" GREEN_ID "\"],\"granular_markings\":[{\"marking_ref\":\"" RED_ID
+         "\",\"selectors\":[\"pattern\"]}]",
+         0, 0, 0},
+        {13, "GREEN with a granular AMBER+STRICT on the pattern",
+         ",\"object_marking_refs\":[\"" GREEN_ID "\"],\"granular_markings\":[{\"marking_ref\":\"" ASTR_ID
+         "\",\"selectors\":[\"pattern\"]}]",
+         0, 1, 0},
         /* controls: what is recognised keeps its level */
         {20, "GREEN", ",\"object_marking_refs\":[\"" GREEN_ID "\"]", 1, 1, 0},
         {21, "GREEN and a statement posted alongside",
@@ -402,13 +412,60 @@ static void test_status_scoped(void **state)
     assert_int_equal(get_status(path, auth_a), 404);
 }
 
+/* ---- granular markings on the outgoing paths beyond TAXII ---- */
+
+static int run_cli(const char *args, char *out, size_t outn)
+{
+    const char *bin = getenv("LIAISON_BIN");
+    char cmd[2048];
+    size_t n = 0, k;
+    if (!bin)
+        return -1;
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    while (n + 1 < outn && (k = fread(out + n, 1, outn - 1 - n, p)) > 0)
+        n += k;
+    out[n] = '\0';
+    return pclose(p);
+}
+
+/* An event imported from an object whose granular marking is TLP:RED is
+ * TLP:RED: an export for AMBER readers leaves it out. */
+static void test_granular_export(void **state)
+{
+    char path[400], db[400], args[1200];
+    static char out[1 << 16];
+    (void)state;
+    snprintf(path, sizeof path, "%s/granular.json", tmpdir);
+    snprintf(db, sizeof db, "%s/granular.db", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"type\":\"bundle\",\"id\":\"bundle--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0062\",\"objects\":["
+          "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--1\",\"value\":\"192.0.2.50\",\"object_marking_refs\":["
+          "\"" GREEN_ID "\"]},"
+          "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--2\",\"value\":\"192.0.2.51\",\"object_marking_refs\":["
+          "\"" GREEN_ID "\"],\"granular_markings\":[{\"marking_ref\":\"" RED_ID
+          "\",\"selectors\":[\"value\"]}]}]}",
+          f);
+    fclose(f);
+    snprintf(args, sizeof args, "--db '%s' ingest --feed partner-stix --format stix '%s'", db, path);
+    if (run_cli(args, out, sizeof out) != 0)
+        fail_msg("ingest: %s", out);
+    snprintf(args, sizeof args, "--db '%s' export stix --max-tlp AMBER", db);
+    if (run_cli(args, out, sizeof out) != 0)
+        fail_msg("export: %s", out);
+    if (!strstr(out, "192.0.2.50") || strstr(out, "192.0.2.51"))
+        fail_msg("export for AMBER readers: %s", out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_markings_post),
-        cmocka_unit_test(test_role_bounds_create),
-        cmocka_unit_test(test_role_bounds_request),
-        cmocka_unit_test(test_status_scoped),
+        cmocka_unit_test(test_markings_post),       cmocka_unit_test(test_role_bounds_create),
+        cmocka_unit_test(test_role_bounds_request), cmocka_unit_test(test_status_scoped),
+        cmocka_unit_test(test_granular_export),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);

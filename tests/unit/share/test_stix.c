@@ -379,6 +379,10 @@ static void test_import_markings_never_lower(void **state)
          "RED"},
         {"ref not a string", "\"object_marking_refs\":[7]", "RED"},
         {"granular not an array", "\"granular_markings\":\"" RED_M "\"", "RED"},
+        {"GREEN with a granular TLP:RED",
+         "\"object_marking_refs\":[\"" GREEN_M "\"],\"granular_markings\":[{\"marking_ref\":\"" RED_M
+         "\",\"selectors\":[\"value\"]}]",
+         "RED"},
         {"GREEN", "\"object_marking_refs\":[\"" GREEN_M "\"]", "GREEN"},
         {"GREEN and a statement",
          "\"object_marking_refs\":[\"" GREEN_M
