@@ -63,8 +63,14 @@ typedef struct lia_feed_preset {
     const char *name, *provider, *format, *url, *subtype, *doc, *summary;
     int64_t interval_s;
     int tlp;
+    const char *licence; /* the data's licence or terms, or NULL */
+    const char *map;     /* mapping (format csv): "builtin:NAME", or NULL */
 } lia_feed_preset;
+/* Presets of the formats written in C, and those of the declarative
+ * mappings shipped in share/feeds/ (built in; one per .map file).
+ * lia_feed_preset_find looks in both. */
 extern const lia_feed_preset lia_feed_presets[];
+extern const lia_feed_preset lia_feed_map_presets[];
 const lia_feed_preset *lia_feed_preset_find(const char *name);
 /* Fill f from preset p (f is cleared first). */
 void lia_feed_from_preset(const lia_feed_preset *p, lia_feed *f);

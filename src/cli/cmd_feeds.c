@@ -179,7 +179,9 @@ static int feeds_add(lia_store *s, int argc, char **argv)
     SET('F', format);
     SET('p', provider);
     SET('D', doc);
-    if (vals['m']) { /* kept absolute: fetch may run from another directory */
+    if (vals['m'] && strncmp(vals['m'], "builtin:", 8) == 0) {
+        snprintf(f.map_path, sizeof f.map_path, "%s", vals['m']);
+    } else if (vals['m']) { /* kept absolute: fetch may run from another directory */
         char *abs = realpath(vals['m'], NULL);
         if (!abs) {
             cli_errorf("feeds add: --map %s: no such file", vals['m']);
@@ -277,13 +279,17 @@ int cmd_feeds(cli *c, int argc, char **argv)
         return LIA_EXIT_OK;
     }
     if (strcmp(sub, "presets") == 0) {
-        printf("%-28s %-15s %-7s %s\n", "PRESET", "FORMAT", "EVERY", "URL / documentation");
-        for (const lia_feed_preset *p = lia_feed_presets; p->name; p++) {
-            char iv[32];
-            fmt_duration(p->interval_s, iv, sizeof iv);
-            printf("%-28s %-15s %-7s %s\n%-52s %s\n%-52s %s\n", p->name, p->format, iv, p->url, "", p->doc,
-                   "", p->summary);
-        }
+        const lia_feed_preset *const tables[] = {lia_feed_presets, lia_feed_map_presets};
+        printf("%-28s %-15s %-7s %s\n", "PRESET", "FORMAT", "EVERY", "URL / documentation / licence");
+        for (size_t t = 0; t < 2; t++)
+            for (const lia_feed_preset *p = tables[t]; p->name; p++) {
+                char iv[32];
+                fmt_duration(p->interval_s, iv, sizeof iv);
+                printf("%-28s %-15s %-7s %s\n%-52s %s\n%-52s %s\n", p->name, p->map ? p->map : p->format, iv,
+                       p->url, "", p->doc, "", p->summary);
+                if (p->licence)
+                    printf("%-52s licence: %s\n", "", p->licence);
+            }
         return LIA_EXIT_OK;
     }
     if (strcmp(sub, "list") && strcmp(sub, "add") && strcmp(sub, "show") && strcmp(sub, "enable") &&

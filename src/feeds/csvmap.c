@@ -3,11 +3,14 @@
  * harmonised fields, read by our RFC 4180 splitter. See docs/csv-mapping.md. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
+#include <time.h>
 
 #include "core/file.h"
 #include "core/event_fast.h"
 #include "core/floattext.h"
 #include "feeds/csvmap.h"
+#include "feeds/maprec.h"
 #include "liaison/limits.h"
 
 /* ---- conversions ---- */
@@ -92,6 +95,37 @@ static int conv_float(lia_slice in, lia_buf *scratch, lia_slice *out, const char
     return LIA_CONV_JSON;
 }
 
+/* A JSON value (a JSON record's number, boolean, array or object) kept as
+ * JSON, compacted; text that is not JSON stays text. */
+static int conv_json(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
+{
+    json_t *j;
+    char *t;
+    if (in.len == 0)
+        return LIA_CONV_ABSENT;
+    if (!(j = json_loadb(in.ptr, in.len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL)) ||
+        json_is_string(j)) {
+        json_decref(j);
+        *out = in;
+        return LIA_CONV_TEXT;
+    }
+    t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(j);
+    if (!t) {
+        *why = "out of memory";
+        return LIA_ENOMEM;
+    }
+    lia_buf_reset(scratch);
+    lia_buf_puts(scratch, t);
+    free(t);
+    if (scratch->err) {
+        *why = "value too large";
+        return LIA_ELIMIT;
+    }
+    *out = (lia_slice){scratch->ptr, scratch->len};
+    return LIA_CONV_JSON;
+}
+
 static int conv_trim(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
 {
     in = lia_slice_trim(in);
@@ -108,6 +142,8 @@ const lia_conv lia_convs[] = {
     {"float", conv_float, "number; stored as a JSON number in extra.*"},
     {"bool", conv_bool, "true/false/yes/no/y/n/1/0; a JSON boolean in extra.*"},
     {"trim", conv_trim, "strip spaces and tabs at both ends"},
+    {"json", conv_json,
+     "a JSON number, boolean, array or object kept as JSON in extra.*; other text as text"},
     /* Shadowserver schema names (src/feeds/convs_intelmq.c) */
     {"add_UTC_to_timestamp", lia__conv_add_utc, "time with no zone is UTC; empty is an error"},
     {"convert_date", lia__conv_date, "ISO 8601 or HTTP date, normalised to RFC 3339 UTC"},
@@ -161,7 +197,17 @@ void lia_csvmap_free(lia_csvmap *m)
     for (size_t i = 0; i < m->ncols; i++) {
         free(m->cols[i].column);
         free(m->cols[i].extra_key);
+        for (size_t k = 0; k < m->cols[i].nvalues; k++) {
+            free(m->cols[i].vfrom[k]);
+            free(m->cols[i].vto[k]);
+        }
+        free(m->cols[i].vfrom);
+        free(m->cols[i].vto);
+        free(m->cols[i].vdefault);
+        free(m->cols[i].timefmt);
     }
+    free(m->pattern);
+    free(m->ignore);
     for (size_t i = 0; i < m->nconsts; i++) {
         free(m->consts[i].target);
         free(m->consts[i].value);
@@ -264,6 +310,83 @@ static int one_char(json_t *v, const char *key, char *out, const char *name, lia
     return LIA_OK;
 }
 
+static int dupstr(char **dst, const char *s)
+{
+    return (*dst = strdup(s)) ? LIA_OK : LIA_ENOMEM;
+}
+
+/* One column: a target string, or {field, convert, required, time, values,
+ * default}. column NULL: by index. column and index >= 0: a JSON path. */
+static int add_column(lia_csvmap *m, const char *column, int index, json_t *v, const char *name,
+                      lia_error *err)
+{
+    const char *target = NULL, *conv = NULL, *tf = NULL;
+    json_t *vals = NULL, *def = NULL;
+    lia_colmap *c;
+    int required = 0, rc;
+    if (json_is_string(v)) {
+        target = json_string_value(v);
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(
+            v, k, x) if (strcmp(k, "field") && strcmp(k, "convert") && strcmp(k, "required") &&
+                         strcmp(k, "time") && strcmp(k, "values") &&
+                         strcmp(k, "default")) return lia_error_set(err, LIA_EINVAL, k, NULL, 0,
+                                                                    "mapping %s: column %s: unknown key",
+                                                                    name, column ? column : "(by position)");
+        target = json_string_value(json_object_get(v, "field"));
+        conv = json_string_value(json_object_get(v, "convert"));
+        required = json_is_true(json_object_get(v, "required"));
+        tf = json_string_value(json_object_get(v, "time"));
+        vals = json_object_get(v, "values");
+        def = json_object_get(v, "default");
+        if ((vals && !json_is_object(vals)) || (def && !json_is_string(def)) ||
+            (json_object_get(v, "time") && !tf))
+            return lia_error_set(err, LIA_EINVAL, column, NULL, 0,
+                                 "mapping %s: column %s: \"values\" is an object of strings, \"default\" and "
+                                 "\"time\" are strings",
+                                 name, column ? column : "(by position)");
+    }
+    if (!target)
+        return lia_error_set(err, LIA_EINVAL, column, NULL, 0, "mapping %s: column \"%s\" needs a \"field\"",
+                             name, column ? column : "(by position)");
+    if (tf && strcmp(tf, "epoch") && strcmp(tf, "epoch_ms") && !strchr(tf, '%'))
+        return lia_error_set(
+            err, LIA_EINVAL, column, tf, strlen(tf),
+            "mapping %s: \"time\" is a strptime format (e.g. %%Y-%%m-%%d %%H:%%M:%%S), epoch "
+            "or epoch_ms",
+            name);
+    if ((rc = lia_csvmap_add(m, column, index, target, conv, required, err)))
+        return rc;
+    c = &m->cols[m->ncols - 1];
+    if (column && index >= 0)
+        c->index = index; /* a JSON path: found by index, named in messages */
+    if (tf && dupstr(&c->timefmt, tf))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    if (def && dupstr(&c->vdefault, json_string_value(def)))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    if (vals && json_object_size(vals)) {
+        const char *k;
+        json_t *x;
+        c->vfrom = calloc(json_object_size(vals), sizeof *c->vfrom);
+        c->vto = calloc(json_object_size(vals), sizeof *c->vto);
+        if (!c->vfrom || !c->vto)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        json_object_foreach(vals, k, x)
+        {
+            if (!json_is_string(x))
+                return lia_error_set(err, LIA_EINVAL, k, NULL, 0,
+                                     "mapping %s: column %s: values.%s: a string is expected", name,
+                                     column ? column : "(by position)", k);
+            if (dupstr(&c->vfrom[c->nvalues], k) || dupstr(&c->vto[c->nvalues], json_string_value(x)))
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            c->nvalues++;
+        }
+    }
+    return LIA_OK;
+}
+
 int lia_csvmap_from_json(json_t *j, const char *name, lia_csvmap **out, lia_error *err)
 {
     lia_csvmap *m;
@@ -298,8 +421,27 @@ int lia_csvmap_from_json(json_t *j, const char *name, lia_csvmap **out, lia_erro
             else
                 rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0,
                                    "mapping %s: \"unmapped\" is one of extra, ignore, error", name);
+        } else if (strcmp(key, "records") == 0) {
+            const char *r = json_string_value(v);
+            if (r && strcmp(r, "csv") == 0)
+                m->records = LIA_REC_CSV;
+            else if (r && strcmp(r, "lines") == 0)
+                m->records = LIA_REC_LINES;
+            else if (r && strcmp(r, "json") == 0)
+                m->records = LIA_REC_JSON;
+            else
+                rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0,
+                                   "mapping %s: \"records\" is one of csv, lines, json", name);
+        } else if (strcmp(key, "pattern") == 0 || strcmp(key, "ignore") == 0) {
+            char **dst = key[0] == 'p' ? &m->pattern : &m->ignore;
+            if (!json_is_string(v))
+                rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0,
+                                   "mapping %s: \"%s\" must be a regular expression", name, key);
+            else if (!(*dst = strdup(json_string_value(v))))
+                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         } else if (strcmp(key, "columns") == 0 || strcmp(key, "constants") == 0 ||
-                   strcmp(key, "description") == 0 || strcmp(key, "name") == 0) {
+                   strcmp(key, "description") == 0 || strcmp(key, "name") == 0 ||
+                   strcmp(key, "preset") == 0 || strcmp(key, "sample") == 0) {
             continue;
         } else {
             rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0, "mapping %s: unknown key", name);
@@ -313,41 +455,38 @@ int lia_csvmap_from_json(json_t *j, const char *name, lia_csvmap **out, lia_erro
                            "mapping %s: \"columns\" (object or array) is required", name);
         goto fail;
     }
-    if (json_is_array(cols)) { /* by position: ["source.ip", null, "extra.foo"] */
+    if (m->records == LIA_REC_JSON && !json_is_object(cols)) {
+        rc = lia_error_set(err, LIA_EINVAL, "columns", NULL, 0,
+                           "mapping %s: JSON records need \"columns\" as an object of paths", name);
+        goto fail;
+    }
+    if (m->records != LIA_REC_CSV)
+        m->header = 0;         /* the front-end gives fields by column index */
+    if (json_is_array(cols)) { /* by position: ["source.ip", null, {"field": ..., "convert": ...}] */
         size_t i;
         json_array_foreach(cols, i, v)
         {
             if (json_is_null(v))
                 continue;
-            if (!json_is_string(v)) {
+            if (!json_is_string(v) && !json_is_object(v)) {
                 rc = lia_error_set(err, LIA_EINVAL, "columns", NULL, 0,
-                                   "mapping %s: column %zu: a field name or null is expected", name, i + 1);
+                                   "mapping %s: column %zu: a field name, an object or null is expected",
+                                   name, i + 1);
                 goto fail;
             }
-            if ((rc = lia_csvmap_add(m, NULL, (int)i, json_string_value(v), NULL, 0, err)))
+            if ((rc = add_column(m, NULL, (int)i, v, name, err)))
                 goto fail;
         }
         if (!json_object_get(j, "header"))
             m->header = 0;
     } else {
+        size_t i = 0;
         json_object_foreach(cols, key, v)
         {
-            const char *target = NULL, *conv = NULL;
-            int required = 0;
-            if (json_is_string(v)) {
-                target = json_string_value(v);
-            } else if (json_is_object(v)) {
-                target = json_string_value(json_object_get(v, "field"));
-                conv = json_string_value(json_object_get(v, "convert"));
-                required = json_is_true(json_object_get(v, "required"));
-            }
-            if (!target) {
-                rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0,
-                                   "mapping %s: column \"%s\" needs a \"field\"", name, key);
+            /* JSON records: the key is a path, the column its index */
+            if ((rc = add_column(m, key, m->records == LIA_REC_JSON ? (int)i : -1, v, name, err)))
                 goto fail;
-            }
-            if ((rc = lia_csvmap_add(m, key, -1, target, conv, required, err)))
-                goto fail;
+            i++;
         }
     }
     json_object_foreach(json_object_get(j, "constants"), key, v)
@@ -369,13 +508,23 @@ fail:
 int lia_csvmap_load(const char *path, lia_csvmap **out, lia_error *err)
 {
     json_error_t je;
-    json_t *j;
+    json_t *j = NULL;
     lia_buf text;
     int rc;
-    if ((rc = lia__file_read(path, LIA_MAX_CONFIG_FILE, &text, err)))
-        return rc;
-    j = json_loadb(text.ptr, text.len, JSON_REJECT_DUPLICATES, &je);
-    lia_buf_free(&text);
+    if (strncmp(path, "builtin:", 8) == 0) {
+        const lia_feedmap_text *t = lia__feedmaps;
+        while (t->name && strcmp(t->name, path + 8) != 0)
+            t++;
+        if (!t->name)
+            return lia_error_set(err, LIA_ENOTFOUND, NULL, path, strlen(path),
+                                 "no built-in mapping of that name (see share/feeds/)");
+        j = json_loadb(t->text, t->len, JSON_REJECT_DUPLICATES, &je);
+    } else {
+        if ((rc = lia__file_read(path, LIA_MAX_CONFIG_FILE, &text, err)))
+            return rc;
+        j = json_loadb(text.ptr, text.len, JSON_REJECT_DUPLICATES, &je);
+        lia_buf_free(&text);
+    }
     if (!j) {
         rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "%s", je.text);
         lia_error_where(err, path, (uint64_t)(je.line > 0 ? je.line : 0));
@@ -384,6 +533,92 @@ int lia_csvmap_load(const char *path, lia_csvmap **out, lia_error *err)
     rc = lia_csvmap_from_json(j, path, out, err);
     json_decref(j);
     return rc;
+}
+
+/* ---- "values" and "time" ---- */
+
+/* A time as RFC 3339 UTC text into b: "epoch" / "epoch_ms" (an integer,
+ * optionally with a fraction), or a strptime format that must read the whole
+ * value (trailing blanks allowed); without %z the time is UTC. */
+static int read_time(const char *fmt, lia_slice v, lia_buf *b, lia_slice *out, const char **why)
+{
+    char in[128], txt[40];
+    struct tm tm;
+    time_t t;
+    long gmtoff = 0;
+    size_t n = v.len;
+    if (n >= sizeof in) {
+        *why = "time value too long";
+        return LIA_EINVAL;
+    }
+    memcpy(in, v.ptr, n);
+    in[n] = '\0';
+    memset(&tm, 0, sizeof tm);
+    if (strncmp(fmt, "epoch", 5) == 0) {
+        int64_t x = 0;
+        size_t i = in[0] == '-' ? 1 : 0;
+        if (i == n) {
+            *why = "not a number of seconds since 1970";
+            return LIA_EINVAL;
+        }
+        for (; i < n && in[i] >= '0' && in[i] <= '9'; i++) {
+            if (x > (INT64_MAX - 9) / 10) {
+                *why = "time out of range";
+                return LIA_EINVAL;
+            }
+            x = x * 10 + (in[i] - '0');
+        }
+        if (i < n && in[i] == '.')
+            for (i++; i < n && in[i] >= '0' && in[i] <= '9'; i++)
+                ;
+        if (i != n) {
+            *why = "not a number of seconds since 1970";
+            return LIA_EINVAL;
+        }
+        if (in[0] == '-')
+            x = -x;
+        if (strcmp(fmt, "epoch_ms") == 0)
+            x /= 1000;
+        t = (time_t)x;
+    } else {
+        const char *end = strptime(in, fmt, &tm);
+        while (end && (*end == ' ' || *end == '\t'))
+            end++;
+        if (!end || *end) {
+            *why = "does not match the mapping's time format";
+            return LIA_EINVAL;
+        }
+        gmtoff = tm.tm_gmtoff;
+        tm.tm_isdst = 0;
+        t = timegm(&tm) - gmtoff;
+    }
+    if (!gmtime_r(&t, &tm) || tm.tm_year < -1899 || tm.tm_year > 8099) {
+        *why = "time out of range";
+        return LIA_EINVAL;
+    }
+    strftime(txt, sizeof txt, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    lia_buf_reset(b);
+    lia_buf_puts(b, txt);
+    *out = (lia_slice){b->ptr, b->len};
+    return b->err ? LIA_ELIMIT : LIA_OK;
+}
+
+int lia__map_xform(const lia_colmap *c, lia_slice v, lia_buf *b, lia_slice *out, const char **why)
+{
+    if (c->nvalues || c->vdefault) {
+        size_t k;
+        for (k = 0; k < c->nvalues; k++)
+            if (strlen(c->vfrom[k]) == v.len && strncasecmp(c->vfrom[k], v.ptr, v.len) == 0)
+                break;
+        if (k < c->nvalues)
+            v = lia_slice_from(c->vto[k]);
+        else if (c->vdefault)
+            v = lia_slice_from(c->vdefault);
+    }
+    if (c->timefmt && v.len)
+        return read_time(c->timefmt, v, b, out, why);
+    *out = v;
+    return LIA_OK;
 }
 
 /* ---- the format ---- */
@@ -398,6 +633,7 @@ typedef struct action {
     size_t col;         /* column index (in the list of active columns) */
     int zero_null;      /* conv is zero_is_null, done inline */
     int op;             /* how a value is stored (OP_*), decided per header */
+    const lia_colmap *xf; /* "values" / "time" to apply first, or NULL */
 } action;
 
 /* How a column's value is stored: the common field types through the inline
@@ -492,6 +728,8 @@ struct lia_csvfmt {
     size_t ncf, cf_text;
     int fatal;
     lia_error fatal_err;
+    lia_maprec *rec; /* lines or JSON records, or NULL for CSV */
+    lia_buf xbuf;    /* output of "values" / "time" */
 };
 
 static void free_header(lia_csvfmt *f)
@@ -528,7 +766,7 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
     for (size_t c = 0; c < m->ncols; c++) {
         lia_colmap *cm = &m->cols[c];
         size_t i;
-        if (cm->column) {
+        if (cm->column && cm->index < 0) {
             for (i = 0; i < n; i++)
                 if (strcmp(f->hdr[i], cm->column) == 0)
                     break;
@@ -536,7 +774,7 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
             i = (size_t)cm->index;
         }
         if (i >= n) {
-            if (cm->required || !cm->column)
+            if (cm->required || cm->index >= 0)
                 return lia_error_set(err, LIA_EPARSE, cm->column, NULL, 0,
                                      "mapping %s: column %s%s is missing from the report",
                                      m->name, cm->column ? "" : "#", cm->column ? cm->column : "");
@@ -547,7 +785,8 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
                              .klen = cm->extra_key ? strlen(cm->extra_key) : 0,
                              .conv = cm->conv,
                              .required = cm->required,
-                             .column = f->hdr[i]};
+                             .column = cm->column ? cm->column : f->hdr[i],
+                             .xf = cm->nvalues || cm->vdefault || cm->timefmt ? cm : NULL};
     }
     for (size_t i = 0; i < n; i++) {
         if (f->act[i].field == -1 && !f->act[i].key) { /* unmapped -> extra.<name> */
@@ -678,6 +917,7 @@ int lia_csvfmt_open(lia_csvfmt **out, lia_csvmap *m, const lia_feed_opts *o, lia
     }
     f->map = m;
     lia_buf_init(&f->scratch, LIA_MAX_FIELD);
+    lia_buf_init(&f->xbuf, LIA_MAX_FIELD);
     lia_event_init(&f->consts);
     lia_error_clear(&f->fatal_err);
     for (size_t i = 0; i < m->nconsts; i++) {
@@ -700,6 +940,38 @@ int lia_csvfmt_open(lia_csvfmt **out, lia_csvmap *m, const lia_feed_opts *o, lia
         lia_csvfmt_close(f);
         return lia_error_set(err, rc, NULL, NULL, 0, "creating CSV splitter: %s", lia_strerror(rc));
     }
+    if (m->records != LIA_REC_CSV) {
+        char **paths = NULL;
+        size_t ncols = 0;
+        rc = LIA_OK;
+        for (size_t i = 0; i < m->ncols; i++)
+            if ((size_t)m->cols[i].index + 1 > ncols)
+                ncols = (size_t)m->cols[i].index + 1;
+        if (m->records == LIA_REC_JSON) {
+            if (!(paths = calloc(ncols + 1, sizeof *paths))) {
+                lia_csvfmt_close(f);
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            }
+            for (size_t i = 0; i < m->ncols; i++)
+                if (!paths[m->cols[i].index] && !(paths[m->cols[i].index] = strdup(m->cols[i].column)))
+                    rc = LIA_ENOMEM;
+            for (size_t i = 0; i < ncols; i++)
+                if (!paths[i] && !(paths[i] = strdup("")))
+                    rc = LIA_ENOMEM;
+        }
+        if (rc == LIA_ENOMEM)
+            lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
+        else
+            rc = lia__maprec_new(m->records, m->pattern, m->ignore, m->csv.comment, paths, ncols, m->name,
+                                 &f->rec, err);
+        if (rc) {
+            for (size_t i = 0; paths && i < ncols; i++)
+                free(paths[i]);
+            free(paths);
+            lia_csvfmt_close(f);
+            return rc;
+        }
+    }
     if (!m->header) {
         size_t maxcol = 0;
         for (size_t i = 0; i < m->ncols; i++)
@@ -718,6 +990,8 @@ int lia_csvfmt_parse(lia_csvfmt *f, const char *buf, size_t len, int eof, lia_re
                      lia_error *err)
 {
     int rc;
+    if (f->rec)
+        return lia__maprec_parse(f->rec, buf, len, eof, out, err);
     f->out = out;
     f->chunk = buf;
     f->chunklen = len;
@@ -743,6 +1017,8 @@ int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record 
     if (f->map->header && r->nfields != f->nact)
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
                              "record has %u fields, the header has %zu", r->nfields, f->nact);
+    if (f->rec && r->nfields == 0)
+        return LIA_ENOTFOUND; /* a line the mapping ignores */
     /* run is in column order: a short record (no header) stops early */
     const action *a = f->run, *aend = f->run + f->nrun;
     if (r->nfields < f->nact)
@@ -752,6 +1028,12 @@ int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record 
         const size_t i = a->col;
         lia_slice v = fields[i];
         int kind = LIA_CONV_TEXT;
+        if (a->xf && v.len) {
+            const char *why = NULL;
+            if ((rc = lia__map_xform(a->xf, v, &f->xbuf, &v, &why)))
+                return lia_error_set(err, rc, a->field >= 0 ? lia_field_name((lia_field)a->field) : a->key,
+                                     fields[i].ptr, fields[i].len, "%s (column %s)", why, a->column);
+        }
         if (a->zero_null) {
             if (v.len == 0 || (v.len == 1 && v.ptr[0] == '0'))
                 kind = LIA_CONV_ABSENT;
@@ -802,6 +1084,8 @@ void lia_csvfmt_close(lia_csvfmt *f)
     if (!f)
         return;
     lia_csv_destroy(f->csv);
+    lia__maprec_free(f->rec);
+    lia_buf_free(&f->xbuf);
     lia_csvmap_free(f->map);
     free_header(f);
     free(f->act);

@@ -53,6 +53,13 @@ typedef struct lia_colmap {
     char *extra_key;  /* key without "extra." */
     lia_conv_fn conv; /* NULL = text as is, empty = absent */
     int required;     /* column must exist; empty value quarantines the row */
+    /* before conv: "values" translates a value (ASCII case ignored; one not
+     * listed becomes vdefault when set, else stays), then "time" reads it
+     * with a strptime format (UTC unless it has %z), "epoch" or "epoch_ms" */
+    char **vfrom, **vto;
+    size_t nvalues;
+    char *vdefault;
+    char *timefmt;
 } lia_colmap;
 
 typedef struct lia_constmap {
@@ -71,7 +78,19 @@ typedef struct lia_csvmap {
     lia_constmap *consts;
     size_t nconsts, capconsts;
     char *name;        /* for messages */
+    int records;       /* LIA_REC_* (feeds/maprec.h): CSV, lines or JSON objects */
+    char *pattern;     /* lines: groups are the columns */
+    char *ignore;      /* lines: lines that are no record */
 } lia_csvmap;
+
+/* The mappings built into the library from share/feeds/ *.map (name without
+ * ".map"), loaded with the path "builtin:NAME". */
+typedef struct lia_feedmap_text {
+    const char *name;
+    const char *text;
+    size_t len;
+} lia_feedmap_text;
+extern const lia_feedmap_text lia__feedmaps[];
 
 lia_csvmap *lia_csvmap_new(const char *name);
 void lia_csvmap_free(lia_csvmap *m);
@@ -81,6 +100,9 @@ int lia_csvmap_add(lia_csvmap *m, const char *column, int index, const char *tar
 int lia_csvmap_add_const(lia_csvmap *m, const char *target, const char *value, lia_error *err);
 int lia_csvmap_from_json(json_t *j, const char *name, lia_csvmap **out, lia_error *err);
 int lia_csvmap_load(const char *path, lia_csvmap **out, lia_error *err);
+
+/* A column's "values" and "time" applied to v (*out may live in b). */
+int lia__map_xform(const lia_colmap *c, lia_slice v, lia_buf *b, lia_slice *out, const char **why);
 
 /* The format state. open takes ownership of m. */
 typedef struct lia_csvfmt lia_csvfmt;

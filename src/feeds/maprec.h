@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Internal: record front-ends of the declarative mapping for reports that
+ * are not CSV (docs/csv-mapping.md, "records"): lines matched by a POSIX
+ * extended regular expression (group N = column N-1; without a pattern the
+ * whole line is column 0), or JSON objects (an array of them, or one per
+ * line) whose columns are paths ("a.b.c"). Each becomes a record of fields
+ * by column index, copied into the output's arena, for the CSV mapping
+ * engine. A line that is blank or a comment gives nothing; a line matching
+ * "ignore" gives a record without fields (no event, counted); a line the
+ * pattern does not match and a JSON element that is not an object are error
+ * records (quarantined with the reason). Memory: one line or element. */
+#ifndef LIA_FEEDS_MAPREC_H
+#define LIA_FEEDS_MAPREC_H
+
+#include "liaison/pipeline.h"
+
+enum { LIA_REC_CSV = 0, LIA_REC_LINES = 1, LIA_REC_JSON = 2 };
+
+typedef struct lia_maprec lia_maprec;
+
+/* paths (JSON: ncols strings) is taken over on success. */
+int lia__maprec_new(int kind, const char *pattern, const char *ignore, char comment, char **paths,
+                    size_t ncols, const char *name, lia_maprec **out, lia_error *err);
+void lia__maprec_free(lia_maprec *r);
+int lia__maprec_parse(lia_maprec *r, const char *buf, size_t len, int eof, lia_records *out, lia_error *err);
+
+#endif
