@@ -142,7 +142,7 @@ static int query(const char *db, int k)
     if (!f || !(lat = calloc((size_t)k, sizeof *lat)))
         return 1;
     lia_buf_init(&out, 64u << 20);
-    lia_taxii_reader rd = {0, LIA_TLP_AMBER_STRICT};
+    lia_taxii_reader rd = {0, LIA_TLP_AMBER_STRICT, 0};
     size_t bytes = 0, objects = 0;
     double t0 = now_s();
     while (n < k) {

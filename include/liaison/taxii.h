@@ -132,9 +132,14 @@ int lia_taxii_next_decode(const char *s, size_t n, int64_t *date_us, int64_t *se
 
 /* ---- query (used by the server; public for tests and the bench) ---- */
 
+/* Who reads: org_id is the organisation that counts as the reader's own
+ * for AMBER+STRICT (0 = our own team); also_org_id, if not 0, a second id
+ * that counts as its own (our team's real organisation id, which objects
+ * added with `taxii add --org` by older versions carry). */
 typedef struct lia_taxii_reader {
     int64_t org_id;
     int tlp_ceiling;
+    int64_t also_org_id;
 } lia_taxii_reader;
 
 enum lia_taxii_kind { LIA_TAXII_OBJECTS = 0, LIA_TAXII_MANIFEST = 1, LIA_TAXII_VERSIONS = 2 };

@@ -566,8 +566,13 @@ int cmd_taxii(cli *c, int argc, char **argv)
             rc = LIA_EXIT_ERROR;
             goto out;
         }
-        if (org)
-            lrc = lia_accounts_org_find(s, org, &oid, &err);
+        if (org) {
+            lia_org o;
+            /* our own team owns its objects as org 0, as the server and the
+             * delivery channels store them */
+            if (!(lrc = lia_accounts_org_get(s, org, &o, &err)))
+                oid = o.kind == LIA_ORG_OWN ? 0 : o.id;
+        }
         if (!lrc)
             lrc = lia_taxii_collection_add_object(s, pos[0], pos[1], buf, n, t, oid, 0, &err);
         free(buf);

@@ -159,9 +159,21 @@ static void set_dates(lia__req *r, const lia_taxii_page *pg)
     }
 }
 
+/* The reader of a request: objects of our own team are owned by org 0
+ * (what POST and the delivery channels store), or by its real id. */
+static lia_taxii_reader reader_of(const lia_principal *who)
+{
+    lia_taxii_reader rd = {who->org_id, who->tlp_ceiling, 0};
+    if (who->org_kind == LIA_ORG_OWN) {
+        rd.org_id = 0;
+        rd.also_org_id = who->org_id;
+    }
+    return rd;
+}
+
 static void page(lia__req *r, const lia_taxii_collection *c, int kind, const char *oid)
 {
-    lia_taxii_reader rd = {r->who.org_id, r->who.tlp_ceiling};
+    lia_taxii_reader rd = reader_of(&r->who);
     lia_taxii_page pg;
     lia_error e;
     lia_error_clear(&e);
@@ -169,9 +181,6 @@ static void page(lia__req *r, const lia_taxii_collection *c, int kind, const cha
         lia__http_error(r, 400, "ProcessingError", r->filter_why);
         return;
     }
-    /* objects of our own team are owned by org 0 */
-    if (r->who.org_kind == LIA_ORG_OWN)
-        rd.org_id = 0;
     int rc = lia_taxii_query(r->store, c, kind, oid, &r->filter, &rd, &r->out, &pg, &e);
     if (rc == LIA_EINVAL) {
         lia__http_error(r, 400, "ProcessingError", e.reason);
@@ -340,7 +349,7 @@ void lia__taxii_handle(lia__req *r)
                 RET(deny(r, 403, "no write access to this collection"));
             if (r->filter_rc)
                 RET(lia__http_error(r, 400, "ProcessingError", r->filter_why));
-            lia_taxii_reader rd = {r->who.org_kind == LIA_ORG_OWN ? 0 : r->who.org_id, r->who.tlp_ceiling};
+            lia_taxii_reader rd = reader_of(&r->who);
             int yes = 0;
             if (lia__taxii_object_visible(r->store, &c, oid, &rd, &yes, &e))
                 RET(store_error(r, &e));

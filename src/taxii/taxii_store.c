@@ -682,9 +682,11 @@ static void where_common(qb *q, const lia_taxii_collection *c, const char *objec
     if (r) {
         lia_buf_puts(&q->sql, " AND lia_tlp_allows(");
         bind_i(q, r->tlp_ceiling);
-        lia_buf_puts(&q->sql, ", o.tlp, o.org_id = ");
+        lia_buf_puts(&q->sql, ", o.tlp, o.org_id IN (");
         bind_i(q, r->org_id);
-        lia_buf_puts(&q->sql, ")");
+        lia_buf_puts(&q->sql, ",");
+        bind_i(q, r->also_org_id ? r->also_org_id : r->org_id);
+        lia_buf_puts(&q->sql, "))");
     }
 }
 

@@ -460,12 +460,60 @@ static void test_granular_export(void **state)
         fail_msg("export for AMBER readers: %s", out);
 }
 
+/* ---- our own team's AMBER+STRICT objects reach our own analysts ---- */
+
+static void test_own_amber_strict(void **state)
+{
+    lia_store *s;
+    lia_error e;
+    int64_t own;
+    char js[1024], url[256], path[400], args[1200], out[2048];
+    (void)state;
+    lia_error_clear(&e);
+    assert_int_equal(lia_store_open(dbpath, &s, &e), LIA_OK);
+    assert_int_equal(lia_accounts_org_find(s, "cert-own", &own, &e), LIA_OK);
+    /* owned by org 0 (the server's view of our team) and by our real id
+     * (what `taxii add --org cert-own` stored) */
+    indicator(js, sizeof js, 40, ",\"object_marking_refs\":[\"" ASTR_ID "\"]");
+    assert_int_equal(lia_taxii_collection_add_object(s, "partners", "shared", js, strlen(js), -1, 0, 0, &e),
+                     LIA_OK);
+    indicator(js, sizeof js, 41, ",\"object_marking_refs\":[\"" ASTR_ID "\"]");
+    assert_int_equal(lia_taxii_collection_add_object(s, "partners", "shared", js, strlen(js), -1, own, 0, &e),
+                     LIA_OK);
+    lia_store_close(s);
+    indicator(js, sizeof js, 42, ",\"object_marking_refs\":[\"" ASTR_ID "\"]");
+    snprintf(path, sizeof path, "%s/own42.json", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(js, f);
+    fclose(f);
+    snprintf(args, sizeof args, "--db '%s' taxii add partners shared '%s' --org cert-own", dbpath, path);
+    if (run_cli(args, out, sizeof out) != 0)
+        fail_msg("taxii add: %s", out);
+    for (int k = 40; k <= 42; k++) {
+        object_url(url, sizeof url, SHARED, k);
+        long an = get_status(url, auth_analyst), ad = get_status(url, auth_admin),
+             a = get_status(url, auth_a), b = get_status(url, auth_b);
+        if (an != 200 || ad != 200 || a != 404 || b != 404)
+            fail_msg(
+                "our AMBER+STRICT object %d: analyst %ld admin %ld (want 200), partners %ld %ld (want 404)",
+                k, an, ad, a, b);
+    }
+    /* and in a listing */
+    hc_resp r;
+    hc_request(port, "GET", SHARED "?match[id]=indicator--7e570000-0000-4000-8000-000000000041", auth_analyst,
+               NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "objects")), 1);
+    hc_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_markings_post),       cmocka_unit_test(test_role_bounds_create),
         cmocka_unit_test(test_role_bounds_request), cmocka_unit_test(test_status_scoped),
-        cmocka_unit_test(test_granular_export),
+        cmocka_unit_test(test_granular_export),     cmocka_unit_test(test_own_amber_strict),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);

@@ -116,7 +116,7 @@ static void test_put_exported(void **state)
     lia_buf b, page;
     lia_taxii_collection c;
     lia_taxii_filter f;
-    lia_taxii_reader r = {0, LIA_TLP_RED};
+    lia_taxii_reader r = {0, LIA_TLP_RED, 0};
     lia_taxii_page pg;
     putctx p;
     size_t nobj = 0;
