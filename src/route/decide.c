@@ -9,6 +9,7 @@
 #include "liaison/limits.h"
 #include "liaison/route.h"
 #include "route/internal.h"
+#include "route/tlp.h"
 
 /* ---- build ---- */
 
@@ -320,7 +321,7 @@ static void add(dctx *d, int party, int ri, const char *why)
     x->party = party;
     x->rule = ri;
     x->why = why;
-    x->verdict = lia_tlp_allows(r, d->ev, d->owner >= 0 ? d->rt->p[d->owner].id : NULL, &x->reason)
+    x->verdict = lia__tlp_allows(r, d->ev, d->owner >= 0 ? d->rt->p[d->owner].id : NULL, &x->reason)
                      ? LIA_DELIVER
                      : LIA_DENY;
 }

@@ -1,40 +1,15 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* The one TLP policy: may this recipient receive an event of this marking? */
-#include <string.h>
-
+/* The one TLP policy: may this recipient receive an event of this marking?
+ * The rules are in tlp.h (inline, for the route decision). */
 #include "liaison/route.h"
+#include "route/tlp.h"
 
 int lia_tlp_check(const lia_recipient *r, int tlp, int same_org, const char **reason)
 {
-    const char *why;
-    int ok = 0, marked = tlp >= 0;
-    if (!marked)
-        tlp = LIA_TLP_AMBER;
-    if (tlp > LIA_TLP_RED)
-        why = "unknown TLP marking: never delivered";
-    else if (tlp == LIA_TLP_RED)
-        why = "TLP:RED is never delivered";
-    else if (tlp == LIA_TLP_AMBER_STRICT && r->kind != LIA_PARTY_OWNER)
-        why = "TLP:AMBER+STRICT stays inside the owning organisation: never to a partner CERT";
-    else if (tlp == LIA_TLP_AMBER_STRICT && !same_org)
-        why = "TLP:AMBER+STRICT goes only to the organisation that owns the network";
-    else if (tlp > r->tlp_max)
-        why = "the event's TLP is above the recipient's ceiling (tlp_max)";
-    else if (r->kind == LIA_PARTY_PARTNER && !r->agreement && tlp != LIA_TLP_CLEAR)
-        why = "no sharing agreement with this partner: only TLP:CLEAR may go";
-    else {
-        ok = 1;
-        why = marked ? "TLP within the recipient's ceiling"
-                     : "no TLP marking (treated as TLP:AMBER), within the ceiling";
-    }
-    if (reason)
-        *reason = why;
-    return ok;
+    return lia__tlp_check(r, tlp, same_org, reason);
 }
 
 int lia_tlp_allows(const lia_recipient *r, const lia_event *ev, const char *owner_id, const char **reason)
 {
-    int tlp = lia_event_has(ev, LIA_F_TLP) ? (int)ev->v[LIA_F_TLP].i : -1;
-    int same = owner_id && (owner_id == r->id || strcmp(owner_id, r->id) == 0);
-    return lia_tlp_check(r, tlp, same, reason);
+    return lia__tlp_allows(r, ev, owner_id, reason);
 }
