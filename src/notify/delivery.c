@@ -84,31 +84,63 @@ static void idlist_free(idlist *l)
     memset(l, 0, sizeof *l);
 }
 
-/* How many channels of req have delivered event id to rcpt (*count), and
- * the last notification that delivered it on any channel (*last). */
-#define DELIVERED_SQL                                                                                        \
-    "SELECT (SELECT count(*) FROM notification_delivery WHERE recipient=?1 AND event_id=?2"                  \
-    " AND channel IN (SELECT value FROM json_each(?3))),"                                                    \
-    " (SELECT max(notification_id) FROM notification_delivery WHERE recipient=?1 AND event_id=?2)"
-
-static int delivered(sqlite3 *db, sqlite3_stmt *q, int64_t id, int64_t *count, int64_t *last, lia_error *err)
+int lia__chset_add(lia__chset *set, const char *key)
 {
-    sqlite3_reset(q);
-    sqlite3_bind_int64(q, 2, id);
-    if (sqlite3_step(q) != SQLITE_ROW)
-        return lia_sqlite_error(db, err, "recording a notification");
-    *count = sqlite3_column_int64(q, 0);
-    *last = sqlite3_column_int64(q, 1);
+    if (set->n == set->cap) {
+        size_t nc = set->cap ? set->cap * 2 : 8;
+        const char **nk = realloc(set->key, nc * sizeof *nk);
+        if (!nk)
+            return LIA_ENOMEM;
+        set->key = nk;
+        set->cap = nc;
+    }
+    set->key[set->n++] = key;
     return LIA_OK;
 }
 
-static int delivered_prepare(sqlite3 *db, const char *rcpt, const lia__chset *req, sqlite3_stmt **q,
-                             lia_error *err)
+int lia__chset_has(const lia__chset *set, const char *key, size_t n)
 {
-    if (sqlite3_prepare_v2(db, DELIVERED_SQL, -1, q, NULL))
+    for (size_t i = 0; i < set->n; i++)
+        if (strlen(set->key[i]) == n && memcmp(set->key[i], key, n) == 0)
+            return 1;
+    return 0;
+}
+
+void lia__chset_free(lia__chset *set)
+{
+    free(set->key);
+    memset(set, 0, sizeof *set);
+}
+
+/* How many channels of req have delivered event id to rcpt (*count), and
+ * the last notification that delivered it on any channel (*last). */
+static int delivered(sqlite3 *db, sqlite3_stmt *q, const lia__chset *req, int64_t id, int64_t *count,
+                     int64_t *last, lia_error *err)
+{
+    int step;
+    *count = *last = 0;
+    sqlite3_reset(q);
+    sqlite3_bind_int64(q, 2, id);
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t nid = sqlite3_column_int64(q, 1);
+        if (lia__chset_has(req, (const char *)sqlite3_column_text(q, 0), (size_t)sqlite3_column_bytes(q, 0)))
+            (*count)++;
+        if (nid > *last)
+            *last = nid;
+    }
+    if (step != SQLITE_DONE)
+        return lia_sqlite_error(db, err, "recording a notification");
+    return LIA_OK;
+}
+
+static int delivered_prepare(sqlite3 *db, const char *rcpt, sqlite3_stmt **q, lia_error *err)
+{
+    if (sqlite3_prepare_v2(db,
+                           "SELECT channel, notification_id FROM notification_delivery"
+                           " WHERE recipient=?1 AND event_id=?2",
+                           -1, q, NULL))
         return lia_sqlite_error(db, err, "recording a notification");
     sqlite3_bind_text(*q, 1, rcpt, -1, SQLITE_STATIC);
-    sqlite3_bind_text(*q, 3, lia_buf_cstr(&req->json), -1, SQLITE_STATIC);
     return LIA_OK;
 }
 
@@ -138,7 +170,7 @@ int lia__notify_record(lia_store *s, sqlite3 *db, const char *rcpt, const char *
         rc = lia_sqlite_error(db, err, "recording a notification");
         goto out;
     }
-    if ((rc = delivered_prepare(db, rcpt, req, &q, err)))
+    if ((rc = delivered_prepare(db, rcpt, &q, err)))
         goto out;
     sqlite3_bind_text(st, 1, rcpt, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
@@ -178,7 +210,7 @@ int lia__notify_record(lia_store *s, sqlite3 *db, const char *rcpt, const char *
             rc = lia_sqlite_error(db, err, "recording a notification");
             goto out;
         }
-        if ((rc = delivered(db, q, d->ids[i], &count, &last, err)))
+        if ((rc = delivered(db, q, req, d->ids[i], &count, &last, err)))
             goto out;
         if (count >= need && idlist_push(&done, d->ids[i], *nid)) {
             rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
@@ -235,10 +267,10 @@ int lia__notify_settle(lia_store *s, sqlite3 *db, const char *rcpt, const lia__c
     if (rc == LIA_ENOMEM)
         rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     if (rc == LIA_OK && pend.n)
-        rc = delivered_prepare(db, rcpt, req, &q, err);
+        rc = delivered_prepare(db, rcpt, &q, err);
     for (size_t i = 0; i < pend.n && rc == LIA_OK; i++) {
         int64_t count, last;
-        if ((rc = delivered(db, q, pend.id[i], &count, &last, err)))
+        if ((rc = delivered(db, q, req, pend.id[i], &count, &last, err)))
             break;
         if (count >= need && idlist_push(&done, pend.id[i], last))
             rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");

@@ -60,12 +60,18 @@ int lia__smtp_send(const char *url, const char *from, const lia_strlist *to, con
 /* ---- delivery bookkeeping (delivery.c) ---- */
 
 /* The channels a recipient's events must go through before route_decision
- * counts them as notified: "email" and each taxii:ROOT/COLLECTION, as a
- * JSON array (for json_each). */
+ * counts them as notified: "email" and each taxii:ROOT/COLLECTION (keys
+ * borrowed from the party and the channel table). */
 typedef struct lia__chset {
-    lia_buf json;
-    size_t n;
+    const char **key;
+    size_t n, cap;
 } lia__chset;
+
+/* Add key to set; LIA_ENOMEM. */
+int lia__chset_add(lia__chset *set, const char *key);
+/* 1 if key[0..n) is in set. */
+int lia__chset_has(const lia__chset *set, const char *key, size_t n);
+void lia__chset_free(lia__chset *set);
 
 /* The notification tables, and schema 2 (notification.channel) on a store of schema 1. */
 int lia__notify_schema(sqlite3 *db, lia_error *err);

@@ -55,13 +55,6 @@ static int bad_value(lia__notify_run *r, const char *rcpt, const char *v, lia_er
     return r->cb ? r->cb(r->ud, &res) : LIA_OK;
 }
 
-static void req_add(lia__chset *req, const char *key)
-{
-    lia_buf_printf(&req->json, "%s", req->n ? "," : "");
-    lia_buf_json_str(&req->json, key, strlen(key));
-    req->n++;
-}
-
 /* Is once-per-recipient channel c delivered to party p? nrequired: how many
  * required per-value channels p has. */
 static int once_wanted(const lia__notify_channel *c, const lia_party *p, size_t nrequired)
@@ -88,8 +81,7 @@ static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
     lia__notify_rcpt rc_;
     size_t nrequired = 0;
     int rc = LIA_OK;
-    lia_buf_init(&rc_.req.json, 1 << 20);
-    rc_.req.n = 0;
+    memset(&rc_.req, 0, sizeof rc_.req);
     rc_.name = name;
     if (!colon)
         goto out;
@@ -97,20 +89,18 @@ static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
         r->rt, strncmp(name, "owner:", 6) == 0 ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, colon + 1);
     if (rc_.idx < 0) {
         /* no longer in the directory: the once-per-recipient channels say so */
-        lia_buf_putc(&rc_.req.json, '[');
-        for (size_t k = 0; lia__notify_channels[k]; k++)
+        for (size_t k = 0; lia__notify_channels[k] && rc == LIA_OK; k++)
             if (!lia__notify_channels[k]->per_value)
-                req_add(&rc_.req, lia__notify_channels[k]->name);
-        lia_buf_putc(&rc_.req.json, ']');
-        lia_buf_append(&rc_.req.json, "", 0);
+                rc = lia__chset_add(&rc_.req, lia__notify_channels[k]->name);
+        if (rc)
+            goto nomem;
         for (size_t k = 0; lia__notify_channels[k] && rc == LIA_OK; k++)
             if (!lia__notify_channels[k]->per_value)
                 rc = lia__notify_channels[k]->deliver(r, &rc_, NULL, lia__notify_channels[k]->name, err);
         goto out;
     }
     p = lia_route_party(r->rt, rc_.idx);
-    lia_buf_putc(&rc_.req.json, '[');
-    for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n; i++) {
+    for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n && rc == LIA_OK; i++) {
         const char *v = p->f[LIA_PF_CHANNELS].v[i];
         const lia__notify_channel *c;
         lia_channel ch;
@@ -118,15 +108,15 @@ static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
         if (lia_channel_parse(p->id, v, strlen(v), &ch, err))
             continue; /* stored values were validated; reported below */
         if ((c = lia__notify_channel_of(ch.kind)) && c->per_value && c->required) {
-            req_add(&rc_.req, v);
+            rc = lia__chset_add(&rc_.req, v);
             nrequired++;
         }
     }
-    for (size_t k = 0; lia__notify_channels[k]; k++)
+    for (size_t k = 0; lia__notify_channels[k] && rc == LIA_OK; k++)
         if (!lia__notify_channels[k]->per_value && once_wanted(lia__notify_channels[k], p, nrequired))
-            req_add(&rc_.req, lia__notify_channels[k]->name);
-    lia_buf_putc(&rc_.req.json, ']');
-    lia_buf_append(&rc_.req.json, "", 0);
+            rc = lia__chset_add(&rc_.req, lia__notify_channels[k]->name);
+    if (rc)
+        goto nomem;
     lia_error_clear(err);
     for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n && rc == LIA_OK; i++) {
         const char *v = p->f[LIA_PF_CHANNELS].v[i];
@@ -145,8 +135,11 @@ static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
     if (rc == LIA_OK && !r->o->dry_run)
         rc = lia__notify_settle(r->s, r->db, name, &rc_.req, r->now, err);
 out:
-    lia_buf_free(&rc_.req.json);
+    lia__chset_free(&rc_.req);
     return rc;
+nomem:
+    rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    goto out;
 }
 
 int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, void *ud, lia_error *err)
