@@ -55,6 +55,25 @@ static int all_hex(lia_slice t)
     return 1;
 }
 
+/* Four dot-separated groups of 1 to 3 digits before any ':' or '/': what
+ * an IPv4 address looks like, valid or not. Times of day (10:30:00) and
+ * version numbers (10.0.19041.1, 1.2.3.4.5) are not. */
+static int dotted_quad(lia_slice t)
+{
+    size_t parts = 0, digits = 0, i;
+    for (i = 0; i < t.len && t.ptr[i] != ':' && t.ptr[i] != '/'; i++) {
+        if (t.ptr[i] == '.') {
+            if (digits == 0)
+                return 0;
+            parts++;
+            digits = 0;
+        } else if (++digits > 3) {
+            return 0;
+        }
+    }
+    return digits > 0 && parts == 3;
+}
+
 static int classify(lia_slice t, size_t *colon)
 {
     lia_ip ip;
@@ -93,8 +112,10 @@ static int classify(lia_slice t, size_t *colon)
         }
         ncolons += c == ':';
     }
-    if (addrish && (ndots >= 3 || ncolons >= 2)) /* 1.2.3.999, 10.0.0.1:99999 */
+    if (addrish && dotted_quad(t)) /* 1.2.3.999, 10.0.0.1:99999, 10.0.0.1/33 */
         return K_BROKEN;
+    if (addrish)
+        return K_NONE; /* a time of day (10:30:00), a version (10.0.19041.1), a number */
     if (dot && dot < t.len) {
         alpha_tld = t.len - dot >= 2;
         for (size_t i = dot; i < t.len; i++)

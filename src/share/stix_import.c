@@ -23,7 +23,9 @@ typedef struct stix {
     json_t *covered;     /* "ipv4-addr:VALUE" -> true, named by some indicator */
     lia_stix_pattern pat;
     int done;
+    int stix20;    /* the bundle says spec_version 2.0: objects carry none */
     char why[300]; /* reason of a document-level error record */
+    char note[200]; /* about the whole document (lia_format.warning), or "" */
 } stix;
 
 static int stix_open(void **st, const lia_feed_opts *o, lia_error *err)
@@ -145,19 +147,112 @@ static size_t alternatives(stix *s, json_t *o)
     return s->pat.n;
 }
 
+/* STIX 2.1's required properties (part 3 common properties, and the few
+ * each type adds that Liaison reads): NULL when o has them, else why not. */
+static const char *const sdo_types[] = {"attack-pattern",
+                                        "campaign",
+                                        "course-of-action",
+                                        "grouping",
+                                        "identity",
+                                        "incident",
+                                        "indicator",
+                                        "infrastructure",
+                                        "intrusion-set",
+                                        "location",
+                                        "malware",
+                                        "malware-analysis",
+                                        "note",
+                                        "observed-data",
+                                        "opinion",
+                                        "report",
+                                        "threat-actor",
+                                        "tool",
+                                        "vulnerability",
+                                        "relationship",
+                                        "sighting",
+                                        "language-content",
+                                        "extension-definition",
+                                        NULL};
+
+static int in_list(const char *t, const char *const *l)
+{
+    for (; *l; l++)
+        if (strcmp(t, *l) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *missing_required(const stix *s, json_t *o, char *buf, size_t n)
+{
+    static const struct {
+        const char *type, *props[4];
+    } extra[] = {
+        {"indicator", {"pattern", "pattern_type", "valid_from", NULL}},
+        {"relationship", {"relationship_type", "source_ref", "target_ref", NULL}},
+        {"sighting", {"sighting_of_ref", NULL}},
+        {"ipv4-addr", {"value", NULL}},
+        {"ipv6-addr", {"value", NULL}},
+        {"domain-name", {"value", NULL}},
+        {"url", {"value", NULL}},
+        {"email-addr", {"value", NULL}},
+        {"marking-definition", {"created", NULL}},
+    };
+    const char *type = lia__json_str(o, "type", NULL), *id = lia__json_str(o, "id", NULL);
+    int sdo;
+    if (!type || !*type)
+        return "required property \"type\" is missing";
+    if (!id)
+        return "required property \"id\" is missing";
+    if (strncmp(id, type, strlen(type)) != 0 || strncmp(id + strlen(type), "--", 2) != 0 ||
+        !id[strlen(type) + 2]) {
+        snprintf(buf, n, "\"id\" %.80s is not %.60s--UUID", id, type);
+        return buf;
+    }
+    sdo = in_list(type, sdo_types) || strcmp(type, "marking-definition") == 0;
+    if (sdo && !s->stix20 && !lia__json_str(o, "spec_version", NULL))
+        return "required property \"spec_version\" is missing";
+    if (in_list(type, sdo_types) &&
+        (!json_is_string(json_object_get(o, "created")) || !json_is_string(json_object_get(o, "modified")))) {
+        snprintf(buf, n, "required property \"%s\" is missing",
+                 json_is_string(json_object_get(o, "created")) ? "modified" : "created");
+        return buf;
+    }
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+        if (strcmp(type, extra[i].type) != 0)
+            continue;
+        for (size_t k = 0; extra[i].props[k]; k++)
+            if (!json_object_get(o, extra[i].props[k]) ||
+                json_is_null(json_object_get(o, extra[i].props[k]))) {
+                snprintf(buf, n, "required property \"%s\" of %s is missing", extra[i].props[k], type);
+                return buf;
+            }
+    }
+    return NULL;
+}
+
 static int add_records(stix *s, lia_records *out)
 {
     size_t i;
     json_t *o;
     json_array_foreach(s->objects, i, o)
     {
+        char wbuf[200];
+        const char *missing = json_is_object(o) ? missing_required(s, o, wbuf, sizeof wbuf) : NULL;
         char *raw = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
         const char *type = lia__json_str(o, "type", NULL);
         size_t alts = type && strcmp(type, "indicator") == 0 ? alternatives(s, o) : 0;
         int rc = LIA_OK;
         if (!raw)
             return LIA_ENOMEM;
-        if (alts) { /* one record per alternative; field 0 is its index */
+        if (missing) { /* quarantined with the reason, never read half */
+            char *why = lia_arena_alloc(&out->arena, strlen(missing) + 1);
+            if (!why) {
+                free(raw);
+                return LIA_ENOMEM;
+            }
+            memcpy(why, missing, strlen(missing) + 1);
+            rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0, LIA_EINVAL, why, 1);
+        } else if (alts) { /* one record per alternative; field 0 is its index */
             for (size_t k = 0; k < alts && !rc; k++) {
                 char idx[24];
                 lia_slice f;
@@ -197,7 +292,15 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
         goto bad;
     }
     if (json_is_object(s->root) && json_is_array(json_object_get(s->root, "objects"))) {
+        const char *sv = lia__json_str(s->root, "spec_version", NULL);
         s->objects = json_object_get(s->root, "objects");
+        s->stix20 = sv && strcmp(sv, "2.0") == 0;
+    } else if (json_is_array(s->root)) {
+        /* not a bundle, but its "objects" alone: read them so, and say so */
+        s->objects = s->root;
+        snprintf(s->note, sizeof s->note,
+                 "a bare JSON array of %zu objects, read as a STIX bundle's objects (no bundle around them)",
+                 json_array_size(s->root));
     } else if (json_is_object(s->root) && lia__json_str(s->root, "type", NULL) &&
                strcmp(lia__json_str(s->root, "type", NULL), "bundle") != 0) {
         json_t *arr = json_array();
@@ -516,6 +619,12 @@ static int stix_normalise(void *st, const lia_records *rs, const lia_record *r, 
     return LIA_ENOTFOUND; /* identity, marking, sighting, relationship ...: not an event */
 }
 
+static const char *stix_warning(void *st)
+{
+    const stix *s = st;
+    return s->note[0] ? s->note : NULL;
+}
+
 const lia_format lia_format_stix = {
     .name = "stix",
     .summary = "STIX 2.1 bundle (indicators and observables)",
@@ -523,4 +632,5 @@ const lia_format lia_format_stix = {
     .parse = stix_parse,
     .normalise = stix_normalise,
     .close = stix_close,
+    .warning = stix_warning,
 };

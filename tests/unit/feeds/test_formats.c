@@ -319,6 +319,20 @@ static const fcase cases[] = {
      "4 "
      "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.network\":\"2001:"
      "db8::/32\"}\n"},
+    /* times of day and version numbers are words, not (broken) addresses */
+    {"misp-freetext", NULL, NULL,
+     "At 10:30:00 and 23:59 UTC, Windows 10.0.19041.1 / OpenSSL 1.1.1 / 2.4.41.0.1 hit 192.0.2.5 on "
+     "2023.05.01\n"
+     "then 10.0.0.1:99999 and 192.0.2.0/33\n",
+     "1 -\n1 -\n1 -\n1 -\n1 -\n1 -\n1 -\n1 -\n1 -\n1 -\n1 -\n1 -\n1 -\n"
+     "1 "
+     "{\"classification.taxonomy\":\"other\",\"classification.type\":\"blacklist\",\"source.ip\":\"192.0.2."
+     "5\"}\n"
+     "1 -\n1 -\n"
+     "2 -\n"
+     "2 ! source.port: \"99999\": out of range\n"
+     "2 -\n"
+     "2 ! \"192.0.2.0/33\": looks like an address but is not a valid IP, IP:port or network\n"},
 };
 
 static void test_cases(void **state)

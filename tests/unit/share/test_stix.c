@@ -266,27 +266,65 @@ static void test_import_patterns(void **state)
         {IND("[ ipv4-addr:value = '10.0.0.0/8' ]"), OUT_EVENT, "\"source.network\":\"10.0.0.0/8\""},
         {IND("[ipv6-addr:value = '2001:db8::1']"), OUT_EVENT, "\"source.ip\":\"2001:db8::1\""},
         {IND("[domain-name:value = 'Evil.Example']"), OUT_EVENT, "\"source.fqdn\":\"evil.example\""},
-        {IND("[url:value = 'http://a.example/x\\\\'y']"), OUT_EVENT, "\"source.url\":\"http://a.example/x'y\""},
-        {IND("[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '192.0.2.7' AND network-traffic:dst_port = 443]"),
+        {IND("[url:value = 'http://a.example/x\\\\'y']"), OUT_EVENT,
+         "\"source.url\":\"http://a.example/x'y\""},
+        {IND("[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '192.0.2.7' "
+             "AND network-traffic:dst_port = 443]"),
          OUT_EVENT, "\"source.ip\":\"192.0.2.7\",\"source.port\":443"},
-        {IND("[network-traffic:src_ref.value = '192.0.2.8' AND network-traffic:dst_ref.value = '192.0.2.9' AND network-traffic:dst_port = 80]"),
+        {IND("[network-traffic:src_ref.value = '192.0.2.8' AND network-traffic:dst_ref.value = '192.0.2.9' "
+             "AND network-traffic:dst_port = 80]"),
          OUT_EVENT, "\"destination.ip\":\"192.0.2.8\""},
-        {IND("[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"), OUT_EVENT, "\"malware.hash.md5\":\"d41d8cd98f00b204e9800998ecf8427e\""},
-        {IND("[ipv4-addr:value = '192.0.2.1'] AND [domain-name:value = 'x.example']"), OUT_EVENT, "\"source.fqdn\":\"x.example\""},
+        {IND("[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"), OUT_EVENT,
+         "\"malware.hash.md5\":\"d41d8cd98f00b204e9800998ecf8427e\""},
+        {IND("[ipv4-addr:value = '192.0.2.1'] AND [domain-name:value = 'x.example']"), OUT_EVENT,
+         "\"source.fqdn\":\"x.example\""},
         {IND("[autonomous-system:number = 64496]"), OUT_EVENT, "\"source.asn\":64496"},
-        {IND("[ipv4-addr:value = '192.0.2.1' AND ipv4-addr:value = '192.0.2.2']"), OUT_QUARANTINE, "several values"},
+        {IND("[ipv4-addr:value = '192.0.2.1' AND ipv4-addr:value = '192.0.2.2']"), OUT_QUARANTINE,
+         "several values"},
         {IND("[email-message:subject MATCHES '^x']"), OUT_QUARANTINE, "only '=' comparisons"},
         {IND("[ipv4-addr:value = '192.0.2.1'] WITHIN 300 SECONDS"), OUT_QUARANTINE, "qualifiers"},
         {IND("[x509-certificate:issuer = 'CN=x']"), OUT_QUARANTINE, "not mapped"},
         {IND("[ipv4-addr:value = 'not-an-ip']"), OUT_QUARANTINE, "source.ip"},
         {IND("[ipv4-addr:value = '192.0.2.1'"), OUT_QUARANTINE, "']' expected"},
         {IND("[ipv4-addr:value = 'unterminated]"), OUT_QUARANTINE, "unterminated"},
-        {"{\"type\":\"indicator\",\"id\":\"indicator--1\",\"pattern_type\":\"sigma\",\"pattern\":\"x\"}", OUT_QUARANTINE, "only STIX patterns"},
-        {"{\"type\":\"indicator\",\"id\":\"indicator--2\"}", OUT_QUARANTINE, "without a pattern"},
-        {"{\"type\":\"identity\",\"id\":\"identity--1\",\"name\":\"x\"}", OUT_NOTEVENT, ""},
-        {"{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--1\",\"value\":\"203.0.113.5\"}", OUT_EVENT, "\"source.ip\":\"203.0.113.5\""},
-        {"{\"type\":\"url\",\"id\":\"url--1\"}", OUT_QUARANTINE, "without a value"},
-        {"{\"no\":\"type\"}", OUT_QUARANTINE, "without a type"},
+        {"{\"type\":\"indicator\",\"id\":\"indicator--1\",\"spec_version\":\"2.1\",\"created\":\"2024-01-"
+         "01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"valid_from\":\"2024-01-01T00:00:00Z\","
+         "\"pattern_type\":\"sigma\",\"pattern\":\"x\"}",
+         OUT_QUARANTINE, "only STIX patterns"},
+        {"{\"type\":\"indicator\",\"id\":\"indicator--2\",\"spec_version\":\"2.1\",\"created\":\"2024-01-"
+         "01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"valid_from\":\"2024-01-01T00:00:00Z\","
+         "\"pattern_type\":\"stix\"}",
+         OUT_QUARANTINE, "required property \"pattern\" of indicator"},
+        {"{\"type\":\"identity\",\"id\":\"identity--1\",\"spec_version\":\"2.1\",\"created\":\"2024-01-01T00:"
+         "00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"name\":\"x\"}",
+         OUT_NOTEVENT, ""},
+        /* STIX 2.1's required properties: an object without one is quarantined, never read half */
+        {"{\"type\":\"identity\",\"id\":\"identity--1\",\"name\":\"x\"}", OUT_QUARANTINE,
+         "\"spec_version\" is missing"},
+        {"{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"created\":\"2024-01-01T00:00:00Z\",\"modified\":"
+         "\"2024-01-01T00:00:00Z\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\","
+         "\"pattern\":\"[ipv4-addr:value = '192.0.2.1']\"}",
+         OUT_QUARANTINE, "\"id\" is missing"},
+        {"{\"type\":\"indicator\",\"id\":\"malware--1\",\"spec_version\":\"2.1\",\"created\":\"2024-01-01T00:"
+         "00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-"
+         "01T00:00:00Z\",\"pattern\":\"[ipv4-addr:value = '192.0.2.1']\"}",
+         OUT_QUARANTINE, "is not indicator--UUID"},
+        {"{\"type\":\"indicator\",\"id\":\"indicator--3\",\"spec_version\":\"2.1\",\"modified\":\"2024-01-"
+         "01T00:00:00Z\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\",\"pattern\":\"["
+         "ipv4-addr:value = '192.0.2.1']\"}",
+         OUT_QUARANTINE, "\"created\" is missing"},
+        {"{\"type\":\"indicator\",\"id\":\"indicator--4\",\"spec_version\":\"2.1\",\"created\":\"2024-01-"
+         "01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"pattern\":\"[ipv4-addr:value = "
+         "'192.0.2.1']\"}",
+         OUT_QUARANTINE, "\"pattern_type\" of indicator"},
+        {"{\"type\":\"relationship\",\"id\":\"relationship--1\",\"spec_version\":\"2.1\",\"created\":\"2024-"
+         "01-01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"relationship_type\":\"indicates\","
+         "\"source_ref\":\"indicator--1\"}",
+         OUT_QUARANTINE, "\"target_ref\""},
+        {"{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--1\",\"value\":\"203.0.113.5\"}", OUT_EVENT,
+         "\"source.ip\":\"203.0.113.5\""},
+        {"{\"type\":\"url\",\"id\":\"url--1\"}", OUT_QUARANTINE, "\"value\" of url"},
+        {"{\"no\":\"type\"}", OUT_QUARANTINE, "\"type\" is missing"},
         {"42", OUT_QUARANTINE, "must be a JSON object"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -335,15 +373,25 @@ static void test_import_markings_and_sightings(void **state)
     fmt_res r;
     run_bundle(
         /* TLP 1.0 WHITE id -> CLEAR */
-        "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--1\",\"value\":\"192.0.2.1\",\"object_marking_refs\":[\"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9\"]},"
+        "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--1\",\"value\":\"192.0.2.1\",\"object_marking_refs\":["
+        "\"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9\"]},"
         /* a bundle-defined TLP marking (definition_type tlp) */
-        "{\"type\":\"marking-definition\",\"id\":\"marking-definition--aaaaaaaa-0000-4000-8000-000000000001\",\"definition_type\":\"tlp\",\"definition\":{\"tlp\":\"red\"}},"
-        "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--2\",\"value\":\"192.0.2.2\",\"object_marking_refs\":[\"marking-definition--aaaaaaaa-0000-4000-8000-000000000001\"]},"
+        "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"created\":\"2024-01-01T00:00:00Z\","
+        "\"id\":\"marking-definition--aaaaaaaa-0000-4000-8000-000000000001\",\"definition_type\":\"tlp\","
+        "\"definition\":{\"tlp\":\"red\"}},"
+        "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--2\",\"value\":\"192.0.2.2\",\"object_marking_refs\":["
+        "\"marking-definition--aaaaaaaa-0000-4000-8000-000000000001\"]},"
         /* TLP 2.0 AMBER+STRICT on an indicator, with a sighting */
         IND("[domain-name:value = 's.example']") ","
-        "{\"type\":\"sighting\",\"id\":\"sighting--1\",\"sighting_of_ref\":\"indicator--a1cb37d2-3bd3-5b23-8526-47a22694b7e0\",\"count\":12,\"first_seen\":\"2024-01-02T00:00:00Z\",\"last_seen\":\"2024-01-03T00:00:00Z\"},"
-        /* an SCO also named by an indicator is not a second event */
-        "{\"type\":\"domain-name\",\"id\":\"domain-name--1\",\"value\":\"s.example\"}",
+                                                 "{\"type\":\"sighting\",\"id\":\"sighting--1\",\"spec_"
+                                                 "version\":\"2.1\",\"created\":\"2024-01-01T00:00:00Z\","
+                                                 "\"modified\":\"2024-01-01T00:00:00Z\",\"sighting_of_ref\":"
+                                                 "\"indicator--a1cb37d2-3bd3-5b23-8526-47a22694b7e0\","
+                                                 "\"count\":12,\"first_seen\":\"2024-01-02T00:00:00Z\","
+                                                 "\"last_seen\":\"2024-01-03T00:00:00Z\"},"
+                                                 /* an SCO also named by an indicator is not a second event */
+                                                 "{\"type\":\"domain-name\",\"id\":\"domain-name--1\","
+                                                 "\"value\":\"s.example\"}",
         &r);
     assert_int_equal(r.n, 6);
     assert_int_equal(r.events, 3);
@@ -429,6 +477,36 @@ static void test_import_markings_never_lower(void **state)
 #undef RED_M
 }
 
+/* A bare JSON array is a bundle's objects, read with a note for the report. */
+static void test_import_bare_array(void **state)
+{
+    const lia_format *fmt = lia_format_find("stix");
+    static const char doc[] =
+        "[" IND("[ipv4-addr:value = '198.51.100.9']") ",{\"type\":\"ipv4-addr\",\"value\":\"192.0.2.9\"}]";
+    lia_feed_opts fo;
+    lia_records recs;
+    lia_event ev;
+    lia_error err;
+    void *st = NULL;
+    memset(&fo, 0, sizeof fo);
+    fo.tlp = -1;
+    lia_records_init(&recs);
+    lia_event_init(&ev);
+    assert_int_equal(fmt->open(&st, &fo, &err), LIA_OK);
+    assert_int_equal(fmt->parse(st, doc, strlen(doc), 1, &recs, &err), LIA_OK);
+    assert_int_equal(recs.n, 2);
+    assert_int_equal(recs.rec[0].err, 0);
+    assert_int_equal(fmt->normalise(st, &recs, &recs.rec[0], &ev, &err), LIA_OK);
+    assert_int_not_equal(recs.rec[1].err, 0); /* an SCO without its id */
+    assert_non_null(strstr(recs.rec[1].why, "\"id\" is missing"));
+    assert_non_null(fmt->warning);
+    assert_non_null(fmt->warning(st));
+    assert_non_null(strstr(fmt->warning(st), "bare JSON array of 2 objects"));
+    fmt->close(st);
+    lia_event_free(&ev);
+    lia_records_free(&recs);
+}
+
 static void test_import_bad_documents(void **state)
 {
     static const struct {
@@ -436,7 +514,7 @@ static void test_import_bad_documents(void **state)
     } rows[] = {
         {"", "not JSON"},
         {"{\"type\":\"bundle\",\"objects\":[", "not JSON"},
-        {"[1,2]", "not a STIX bundle"},
+        {"{}", "not a STIX bundle"},
         {"{\"type\":\"bundle\",\"id\":\"bundle--x\"}", "not a STIX bundle"},
         {"{\"a\":1,\"a\":2}", "duplicate"},
     };
@@ -567,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_import_markings_and_sightings),
         cmocka_unit_test(test_import_markings_never_lower),
         cmocka_unit_test(test_import_bad_documents),
+        cmocka_unit_test(test_import_bare_array),
         cmocka_unit_test(test_import_examples),
         cmocka_unit_test(test_round_trip),
     };
