@@ -116,18 +116,34 @@ int lia_tz_parse(const void *buf, size_t len, const char *name, lia_tz **out, li
     return LIA_OK;
 }
 
+/* "+HH:MM" / "-HH:MM", or "UTC+H", "UTC-HH", "UTC+HH:MM" as the directory
+ * allows. */
 static int fixed_offset(const char *s, int32_t *off)
 {
-    /* "+HH:MM" or "-HH:MM" */
-    if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':')
+    int h = 0, m = 0, digits = 0;
+    if (strncmp(s, "UTC", 3) == 0)
+        s += 3;
+    else if (strlen(s) != 6 || s[3] != ':')
         return -1;
-    for (int i = 1; i < 6; i++)
-        if (i != 3 && (s[i] < '0' || s[i] > '9'))
+    if (*s != '+' && *s != '-')
+        return -1;
+    int sign = *s++ == '-' ? -1 : 1;
+    while (*s >= '0' && *s <= '9' && digits < 2) {
+        h = h * 10 + (*s++ - '0');
+        digits++;
+    }
+    if (digits == 0)
+        return -1;
+    if (*s == ':') {
+        if (s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9' || s[3])
             return -1;
-    int h = (s[1] - '0') * 10 + (s[2] - '0'), m = (s[4] - '0') * 10 + (s[5] - '0');
+        m = (s[1] - '0') * 10 + (s[2] - '0');
+    } else if (*s) {
+        return -1;
+    }
     if (h > 14 || m > 59)
         return -1;
-    *off = (s[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
+    *off = sign * (h * 3600 + m * 60);
     return 0;
 }
 
@@ -145,7 +161,7 @@ int lia_tz_load(const char *name, lia_tz **out, lia_error *err)
         tz = tz_new(name, 0);
         if (!tz)
             return lia_error_set(err, LIA_ENOMEM, "time zone", NULL, 0, "out of memory");
-        tz->before = name[0] == '+' || name[0] == '-' ? off : 0;
+        tz->before = off;
         *out = tz;
         return LIA_OK;
     }

@@ -74,6 +74,19 @@ static void test_system_zones(void **state)
     assert_int_equal(lia_tz_offset(ny, utc(2026, 3, 8, 7, 0)), -4 * H);
     assert_int_equal(lia_tz_offset(sh, utc(2026, 7, 1, 0, 0)), 8 * H);
     assert_int_equal(lia_tz_offset(fixed, 0), 5 * H + 30 * 60);
+    static const struct {
+        const char *name;
+        int32_t off;
+    } fixed_names[] = {{"UTC+7", 7 * H}, {"UTC-3", -3 * H}, {"UTC+05:45", 5 * H + 45 * 60}, {"-09:30", -9 * H - 1800}};
+    for (size_t i = 0; i < sizeof fixed_names / sizeof fixed_names[0]; i++) {
+        lia_tz *z = zone(fixed_names[i].name);
+        assert_int_equal(lia_tz_offset(z, 0), fixed_names[i].off);
+        lia_tz_free(z);
+    }
+    static const char *const bad_names[] = {"UTC+", "UTC+123", "UTC+7:5", "UTC+15", "+8:00", "UTC7"};
+    for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++)
+        if (lia_tz_load(bad_names[i], &tz, &err) == LIA_OK)
+            fail_msg("zone %s accepted", bad_names[i]);
     assert_int_equal(lia_tz_offset(u, utc(2026, 7, 1, 0, 0)), 0);
     assert_int_equal(lia_tz_offset(NULL, 0), 0);
     assert_string_equal(lia_tz_name(berlin), "Europe/Berlin");
