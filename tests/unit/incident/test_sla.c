@@ -77,7 +77,8 @@ static void test_system_zones(void **state)
     static const struct {
         const char *name;
         int32_t off;
-    } fixed_names[] = {{"UTC+7", 7 * H}, {"UTC-3", -3 * H}, {"UTC+05:45", 5 * H + 45 * 60}, {"-09:30", -9 * H - 1800}};
+    } fixed_names[] = {
+        {"UTC+7", 7 * H}, {"UTC-3", -3 * H}, {"UTC+05:45", 5 * H + 45 * 60}, {"-09:30", -9 * H - 1800}};
     for (size_t i = 0; i < sizeof fixed_names / sizeof fixed_names[0]; i++) {
         lia_tz *z = zone(fixed_names[i].name);
         assert_int_equal(lia_tz_offset(z, 0), fixed_names[i].off);
