@@ -22,6 +22,7 @@ typedef struct rec {
     xmlNodePtr node;   /* Incident, System, Indicator or BulkObservable */
     xmlNodePtr flow;   /* R_SYSTEM: its Flow */
     size_t ioff, ilen; /* R_BULK: the item, in items */
+    int tot[4];        /* addresses of each kind (ip, fqdn, url, asn) on its side */
 } rec;
 
 typedef struct oref {
@@ -38,6 +39,8 @@ typedef struct iodef {
     size_t n, cap;
     lia_buf items;
     int done;
+    int pick;      /* the alternative being read; -1: counting addresses */
+    int tot[4];    /* counted, or the record's totals while reading */
     char why[300]; /* reason of a document-level error record */
 } iodef;
 
@@ -86,7 +89,7 @@ static int add(iodef *d, int kind, xmlNodePtr node, xmlNodePtr flow, size_t ioff
         d->r = nr;
         d->cap = nc;
     }
-    d->r[d->n++] = (rec){kind, node, flow, ioff, ilen};
+    d->r[d->n++] = (rec){kind, node, flow, ioff, ilen, {0, 0, 0, 0}};
     return LIA_OK;
 }
 
@@ -243,6 +246,9 @@ static void raw_of(iodef *d, xmlNodePtr n, lia_buf *out)
     xmlBufferFree(b);
 }
 
+static int from_system(iodef *d, const rec *r, lia_event *ev, lia_error *err);
+static int from_indicator(iodef *d, const rec *r, lia_event *ev, lia_error *err);
+
 static int iodef_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
                        lia_error *err)
 {
@@ -250,6 +256,7 @@ static int iodef_parse(void *st, const char *buf, size_t len, int eof, lia_recor
     xmlNodePtr root, inc;
     int rc;
     lia_buf raw;
+    lia_event scratch;
     if (d->done)
         return LIA_OK;
     if (lia__doc_append(&d->doc, buf, len))
@@ -292,18 +299,40 @@ static int iodef_parse(void *st, const char *buf, size_t len, int eof, lia_recor
     if (d->nrefs)
         qsort(d->refs, d->nrefs, sizeof *d->refs, cmp_oref);
     lia_buf_init(&raw, 1 << 20);
+    lia_event_init(&scratch);
     for (size_t i = 0; i < d->n; i++) {
+        int alts = 1;
+        lia_error e;
         lia_buf_reset(&raw);
         if (d->r[i].kind == R_BULK)
             lia_buf_append(&raw, d->items.ptr + d->r[i].ioff, d->r[i].ilen);
         else
             raw_of(d, d->r[i].node, &raw);
-        rc = lia_records_add(out, i + 1, (lia_slice){lia_buf_cstr(&raw), raw.len}, NULL, 0, 0, NULL, 1);
+        if (d->r[i].kind == R_SYSTEM || d->r[i].kind == R_INDICATOR) {
+            /* several addresses of a kind: one event each (field 0 = which) */
+            memset(d->tot, 0, sizeof d->tot);
+            d->pick = -1;
+            lia_event_reset(&scratch);
+            (void)(d->r[i].kind == R_SYSTEM ? from_system(d, &d->r[i], &scratch, &e)
+                                            : from_indicator(d, &d->r[i], &scratch, &e));
+            memcpy(d->r[i].tot, d->tot, sizeof d->tot);
+            for (int k = 0; k < 4; k++)
+                alts = d->tot[k] > alts ? d->tot[k] : alts;
+        }
+        rc = LIA_OK;
+        for (int k = 0; k < alts && !rc; k++) {
+            char idx[16];
+            lia_slice f = {idx, (size_t)snprintf(idx, sizeof idx, "%d", k)};
+            rc = lia_records_add(out, i + 1, (lia_slice){lia_buf_cstr(&raw), raw.len}, alts > 1 ? &f : NULL,
+                                 alts > 1 ? 1 : 0, 0, NULL, 1);
+        }
         if (rc) {
+            lia_event_free(&scratch);
             lia_buf_free(&raw);
             return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
         }
     }
+    lia_event_free(&scratch);
     lia_buf_free(&raw);
     lia_buf_free(&d->doc);
     return LIA_OK;
@@ -400,15 +429,72 @@ static int tlp_of(xmlNodePtr n, lia_event *ev, lia_error *err)
     return LIA_OK;
 }
 
+/* One side (source or destination) of an event. On the record's own side
+ * (split) several addresses of a kind are alternatives: the record gives one
+ * event per address (pick = which; a kind with one value goes to every
+ * event); pick -1 only counts them. On the other side one of a kind is all
+ * an event holds. */
 typedef struct side {
     lia_field ip, net, fqdn, url, asn, port;
     int nip, nfqdn, nurl, nasn;
+    int split, pick;
+    const int *tot;
 } side;
 
-static const side SRC = {LIA_F_SOURCE_IP, LIA_F_SOURCE_NETWORK, LIA_F_SOURCE_FQDN, LIA_F_SOURCE_URL,
-                         LIA_F_SOURCE_ASN, LIA_F_SOURCE_PORT, 0, 0, 0, 0};
-static const side DST = {LIA_F_DESTINATION_IP, LIA_F_DESTINATION_NETWORK, LIA_F_DESTINATION_FQDN,
-                         LIA_F_DESTINATION_URL, LIA_F_DESTINATION_ASN, LIA_F_DESTINATION_PORT, 0, 0, 0, 0};
+static const side SRC = {LIA_F_SOURCE_IP,
+                         LIA_F_SOURCE_NETWORK,
+                         LIA_F_SOURCE_FQDN,
+                         LIA_F_SOURCE_URL,
+                         LIA_F_SOURCE_ASN,
+                         LIA_F_SOURCE_PORT,
+                         0,
+                         0,
+                         0,
+                         0,
+                         0,
+                         0,
+                         NULL};
+static const side DST = {LIA_F_DESTINATION_IP,
+                         LIA_F_DESTINATION_NETWORK,
+                         LIA_F_DESTINATION_FQDN,
+                         LIA_F_DESTINATION_URL,
+                         LIA_F_DESTINATION_ASN,
+                         LIA_F_DESTINATION_PORT,
+                         0,
+                         0,
+                         0,
+                         0,
+                         0,
+                         0,
+                         NULL};
+
+/* Whether the idx-th value of kind k (0 ip, 1 fqdn, 2 url, 3 asn) belongs
+ * to this event: 1 take it, 0 skip it (another alternative's, or counting),
+ * -1 a second one on a side that holds one. */
+static int take(const side *s, int k, int idx)
+{
+    if (!s->split)
+        return idx == 0 ? 1 : -1;
+    if (s->pick < 0)
+        return 0;
+    return s->tot[k] <= 1 ? idx == 0 : idx == s->pick;
+}
+
+static void own_side(const iodef *d, side *s)
+{
+    s->split = 1;
+    s->pick = d->pick;
+    s->tot = d->tot;
+}
+
+/* Counting: the side's totals into d->tot. */
+static void counted(iodef *d, const side *s)
+{
+    d->tot[0] = s->nip;
+    d->tot[1] = s->nfqdn;
+    d->tot[2] = s->nurl;
+    d->tot[3] = s->nasn;
+}
 
 static int several(lia_error *err, const char *what)
 {
@@ -420,32 +506,34 @@ static int several(lia_error *err, const char *what)
 static int address(lia_event *ev, side *s, const char *cat, const char *v, size_t n, int *mapped,
                    lia_error *err)
 {
-    int rc;
+    int rc, t;
     if (!n)
         return LIA_OK;
     if (!strcmp(cat, "ipv4-addr") || !strcmp(cat, "ipv6-addr") || !strcmp(cat, "ipv4-net") ||
         !strcmp(cat, "ipv6-net")) {
-        if (s->nip++)
+        if ((t = take(s, 0, s->nip++)) < 0)
             return several(err, "IP addresses");
-        rc = lia_event_set(ev, memchr(v, '/', n) ? s->net : s->ip, v, n, err);
+        rc = t ? lia_event_set(ev, memchr(v, '/', n) ? s->net : s->ip, v, n, err) : LIA_OK;
     } else if (!strcmp(cat, "site-uri") || !strcmp(cat, "url") || !strcmp(cat, "uri")) {
-        if (s->nurl++)
+        if ((t = take(s, 2, s->nurl++)) < 0)
             return several(err, "URLs");
-        rc = lia_event_set(ev, s->url, v, n, err);
+        rc = t ? lia_event_set(ev, s->url, v, n, err) : LIA_OK;
     } else if (!strcmp(cat, "asn")) {
-        if (s->nasn++)
+        if ((t = take(s, 3, s->nasn++)) < 0)
             return several(err, "ASNs");
-        rc = lia_event_set(ev, s->asn, v, n, err);
+        rc = t ? lia_event_set(ev, s->asn, v, n, err) : LIA_OK;
     } else if (!strcmp(cat, "domain-name") || !strcmp(cat, "fqdn") || !strcmp(cat, "domain") ||
                !strcmp(cat, "hostname")) {
-        if (s->nfqdn++)
+        if ((t = take(s, 1, s->nfqdn++)) < 0)
             return several(err, "domain names");
-        rc = lia_event_set(ev, s->fqdn, v, n, err);
+        rc = t ? lia_event_set(ev, s->fqdn, v, n, err) : LIA_OK;
     } else {
+        if (s->split && s->pick < 0)
+            return LIA_OK; /* counting: the reading pass says why */
         return lia_error_set(err, LIA_EUNSUPPORTED, "category", cat, strlen(cat),
                              "IODEF address category not mapped to an event field");
     }
-    if (rc == LIA_OK)
+    if (rc == LIA_OK && t)
         (*mapped)++;
     return rc;
 }
@@ -596,6 +684,13 @@ static int from_system(iodef *d, const rec *r, lia_event *ev, lia_error *err)
     int mapped = 0, rc, is_target;
     xmlChar *cat = xmlGetProp(r->node, (const xmlChar *)"category");
     is_target = cat && strcmp((const char *)cat, "target") == 0;
+    own_side(d, is_target ? &t : &s);
+    if (d->pick < 0) {
+        xmlFree(cat);
+        rc = walk(r->node, ev, is_target ? &t : &s, &mapped, 0, err);
+        counted(d, is_target ? &t : &s);
+        return rc ? rc : LIA_ENOTFOUND;
+    }
     if (cat) {
         rc = lia_event_extra_str(ev, "iodef_system_category", 21, (const char *)cat,
                                  strlen((const char *)cat), err);
@@ -647,7 +742,11 @@ static int from_indicator(iodef *d, const rec *r, lia_event *ev, lia_error *err)
     char v[LIA_MAX_STRING];
     size_t len;
     xmlNodePtr ind = r->kind == R_BULK ? ancestor(r->node, "Indicator") : r->node, w;
+    own_side(d, &s);
     if (r->kind == R_BULK) {
+        if (d->pick < 0) /* one item, one address */
+            return LIA_ENOTFOUND;
+        s.split = 0;
         xmlChar *ty = xmlGetProp(r->node, (const xmlChar *)"type");
         char cat[64];
         if (ty && strcmp((const char *)ty, "ext-value") == 0) {
@@ -702,6 +801,10 @@ static int from_indicator(iodef *d, const rec *r, lia_event *ev, lia_error *err)
                 w = w->next;
         }
     }
+    if (d->pick < 0) {
+        counted(d, &s);
+        return LIA_ENOTFOUND;
+    }
     if (!mapped && ind && has_ref(ind))
         return LIA_ENOTFOUND; /* it refers to a System that is its own record */
     if (!mapped)
@@ -732,6 +835,15 @@ static int iodef_normalise(void *st, const lia_records *rs, const lia_record *r,
     if (r->line == 0 || r->line > d->n)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "no such IODEF record");
     x = &d->r[r->line - 1];
+    d->pick = 0;
+    memcpy(d->tot, x->tot, sizeof d->tot);
+    if (r->nfields == 1) { /* which of several addresses */
+        const lia_slice *f = &rs->fields[r->first];
+        int64_t v;
+        if (lia_parse_int(f->ptr, f->len, &v, NULL) != 0 || v < 0 || v >= LIA_MAX_SHARE_OBJECTS)
+            return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "bad alternative index");
+        d->pick = (int)v;
+    }
     switch (x->kind) {
     case R_INCIDENT: return LIA_ENOTFOUND; /* its content is in the other records */
     case R_SYSTEM: return from_system(d, x, ev, err);

@@ -202,6 +202,69 @@ static void test_restriction_tlp(void **state)
     }
 }
 
+/* A System or Indicator with several addresses or names: one event per
+ * address, each with the incident's context; a kind with one value (the
+ * host name of two addresses) goes to every event. */
+static void test_several_addresses(void **state)
+{
+    static const struct {
+        const char *body;
+        size_t events;
+        const char *want[4]; /* substrings of events 1.. in order */
+    } rows[] = {
+        {"<EventData><Flow><System category=\"source\"><Node><DomainData><Name>h.example</Name></DomainData>"
+         "<Address category=\"ipv4-addr\">192.0.2.1</Address><Address "
+         "category=\"ipv4-addr\">192.0.2.2</Address>"
+         "</Node></System></Flow></EventData>",
+         2,
+         {"\"source.fqdn\":\"h.example\",\"source.ip\":\"192.0.2.1\"",
+          "\"source.fqdn\":\"h.example\",\"source.ip\":\"192.0.2.2\"", NULL}},
+        {"<EventData><Flow><System category=\"source\"><Node><DomainData><Name>a.example</Name></DomainData>"
+         "<DomainData><Name>b.example</Name></DomainData><DomainData><Name>c.example</Name></DomainData></"
+         "Node>"
+         "</System><System category=\"target\"><Node><Address category=\"ipv4-addr\">198.51.100.1</Address>"
+         "</Node></System></Flow></EventData>",
+         3,
+         {"\"destination.ip\":\"198.51.100.1\"", "b.example", "c.example", NULL}},
+        {"<IndicatorData><Indicator><IndicatorID name=\"x\" version=\"1\">i1</IndicatorID><Observable>"
+         "<Address category=\"ipv4-addr\">203.0.113.1</Address><Address "
+         "category=\"ipv6-addr\">2001:db8::1</Address>"
+         "<Address category=\"ipv4-addr\">203.0.113.300</Address></Observable></Indicator></IndicatorData>",
+         2,
+         {"\"source.ip\":\"203.0.113.1\"", "\"source.ip\":\"2001:db8::1\"", NULL}},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char doc[4096];
+        fmt_res r;
+        size_t ev = 0;
+        snprintf(
+            doc, sizeof doc,
+            "<IODEF-Document xmlns=\"urn:ietf:params:xml:ns:iodef-2.0\" version=\"2.00\"><Incident "
+            "purpose=\"reporting\">"
+            "<IncidentID "
+            "name=\"csirt.example\">INC-7</IncidentID><GenerationTime>2024-01-01T00:00:00Z</GenerationTime>"
+            "%s</Incident></IODEF-Document>",
+            rows[i].body);
+        fmt_run("iodef", doc, strlen(doc), 0, &r);
+        if (r.events != rows[i].events)
+            fail_msg("case %zu: %zu events expected, got %zu (%zu quarantined)", i, rows[i].events, r.events,
+                     r.quarantined);
+        for (size_t k = 0; k < r.n; k++) {
+            if (r.o[k].kind != OUT_EVENT)
+                continue;
+            if (rows[i].want[ev] && !strstr(r.o[k].json, rows[i].want[ev]))
+                fail_msg("case %zu event %zu: %s expected in %s", i, ev + 1, rows[i].want[ev], r.o[k].json);
+            if (!strstr(r.o[k].json, "INC-7"))
+                fail_msg("case %zu event %zu: not linked to the incident: %s", i, ev + 1, r.o[k].json);
+            ev++;
+        }
+        if (i == 2 && r.quarantined != 1) /* the bad third address is quarantined, alone */
+            fail_msg("case 2: 1 quarantined expected, got %zu", r.quarantined);
+        fmt_res_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_import_examples),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_restriction_tlp),
+        cmocka_unit_test(test_several_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
