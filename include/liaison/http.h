@@ -79,10 +79,11 @@ enum lia_auth_kind { LIA_AUTH_NONE = 0, LIA_AUTH_BASIC = 1, LIA_AUTH_BEARER = 2 
 typedef struct lia_http_auth {
     int kind;
     char user[LIA_AUTH_MAX];   /* Basic: user name */
-    char secret[LIA_AUTH_MAX]; /* Basic: password; Bearer: token */
+    char secret[LIA_AUTH_MAX]; /* Basic: password; Bearer/Token: the key */
 } lia_http_auth;
 
-/* Parse an Authorization header value. LIA_EPARSE (with *why) for an
+/* Parse an Authorization header value: Basic, or an API key as Bearer or
+ * Token (both LIA_AUTH_BEARER). LIA_EPARSE (with *why) for an
  * unknown scheme, bad base64, no ':' in Basic credentials, a NUL or control
  * byte, or a part longer than LIA_AUTH_MAX - 1. */
 int lia_http_auth_parse(lia_slice value, lia_http_auth *out, const char **why);

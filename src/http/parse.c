@@ -198,7 +198,9 @@ int lia_http_auth_parse(lia_slice value, lia_http_auth *out, const char **why)
         *why = "Authorization header without credentials";
         return LIA_EPARSE;
     }
-    if (ieq(scheme, "bearer")) {
+    /* "Token" is what token auth of the OASIS TAXII client sends: the same
+     * API key as Bearer */
+    if (ieq(scheme, "bearer") || ieq(scheme, "token")) {
         if (copy_part(out->secret, cred.ptr, cred.len)) {
             *why = "bearer token too long or not printable";
             return LIA_EPARSE;
@@ -240,7 +242,7 @@ int lia_http_auth_parse(lia_slice value, lia_http_auth *out, const char **why)
         out->kind = LIA_AUTH_BASIC;
         return LIA_OK;
     }
-    *why = "unknown Authorization scheme (Basic or Bearer)";
+    *why = "unknown Authorization scheme (Basic, Bearer or Token)";
     return LIA_EPARSE;
 }
 

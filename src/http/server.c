@@ -348,7 +348,7 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
     r.path = url;
     if (auth(h, s, c, &r.who, why, sizeof why)) {
         snprintf(q->deny, sizeof q->deny, "401 %s", why);
-        lia__http_error(&r, 401, "Unauthorized", "authentication required (Basic or Bearer)");
+        lia__http_error(&r, 401, "Unauthorized", "authentication required (Basic, Bearer or Token)");
         ret = send_resp(q, c, &r, 401, 0);
         goto out;
     }

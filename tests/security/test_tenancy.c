@@ -508,12 +508,26 @@ static void test_own_amber_strict(void **state)
     hc_free(&r);
 }
 
+/* ---- Authorization: Token KEY (the OASIS TAXII client's token auth) ---- */
+
+static void test_token_scheme(void **state)
+{
+    char tok[200];
+    (void)state;
+    /* auth_b is "Bearer KEY" */
+    snprintf(tok, sizeof tok, "Token %s", auth_b + 7);
+    assert_int_equal(get_status(B_INBOX, tok), 200);
+    snprintf(tok, sizeof tok, "Token %sx", auth_b + 7);
+    assert_int_equal(get_status(B_INBOX, tok), 401);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_markings_post),       cmocka_unit_test(test_role_bounds_create),
         cmocka_unit_test(test_role_bounds_request), cmocka_unit_test(test_status_scoped),
         cmocka_unit_test(test_granular_export),     cmocka_unit_test(test_own_amber_strict),
+        cmocka_unit_test(test_token_scheme),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);

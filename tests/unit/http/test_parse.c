@@ -108,6 +108,11 @@ static void test_auth(void **state)
         {"Basic YWRtaW46cGFzczp3b3Jk", LIA_OK, LIA_AUTH_BASIC, "admin", "pass:word"},
         {"basic   YTpi  ", LIA_OK, LIA_AUTH_BASIC, "a", "b"},
         {"Bearer lia_abc-_", LIA_OK, LIA_AUTH_BEARER, "", "lia_abc-_"},
+        /* the OASIS TAXII client's token auth */
+        {"Token lia_abc-_", LIA_OK, LIA_AUTH_BEARER, "", "lia_abc-_"},
+        {"token  lia_x ", LIA_OK, LIA_AUTH_BEARER, "", "lia_x"},
+        {"Token a b", LIA_EPARSE, 0, "", ""},
+        {"Token", LIA_EPARSE, 0, "", ""},
         {"Basic YWRtaW4=", LIA_EPARSE, 0, "", ""}, /* no ':' */
         {"Basic OnBhc3M=", LIA_EPARSE, 0, "", ""}, /* empty user */
         {"Basic !!!", LIA_EPARSE, 0, "", ""},
