@@ -96,6 +96,11 @@ typedef struct lia_ipinfo {
 
 /* Fill *out; returns 1 if any attribute was found, 0 if none. */
 int lia_ipdb_lookup(const lia_ipdb *db, const lia_ip *ip, lia_ipinfo *out);
+/* LIA_OK, or the first corruption a lookup met in a source (a MaxMind DB
+ * whose search tree or data do not decode), naming the file and the reason:
+ * such a lookup is not "no answer". A corrupt search tree is refused by
+ * lia_ipdb_add already. */
+int lia_ipdb_error(const lia_ipdb *db, lia_error *err);
 /* Explain: what each source answers for ip and which answer wins, as text
  * lines appended to out. */
 int lia_ipdb_explain(const lia_ipdb *db, const lia_ip *ip, lia_buf *out);

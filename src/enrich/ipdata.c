@@ -40,6 +40,10 @@ typedef struct source {
     int mmdb_open;
     MMDB_s mmdb;
     lia_iptable *table;
+    /* the first corruption a lookup met (a MaxMind DB whose data section
+     * does not decode): set once, read by lia_ipdb_error */
+    atomic_int bad; /* 0 none, 1 being written, 2 why is set */
+    char why[200];
 } source;
 
 struct lia_ipdb {
@@ -91,6 +95,8 @@ int lia_ipdb_source(const lia_ipdb *db, size_t i, int *kind, const char **path, 
 }
 
 /* Map a file read-only (the range parsers are pure functions of bytes). */
+static int mmdb_check(source *s, const char *path, lia_error *err);
+
 static int map_file(const char *path, void **p, size_t *len, lia_error *err)
 {
     struct stat st;
@@ -141,6 +147,8 @@ int lia_ipdb_add(lia_ipdb *db, int kind, const char *path, lia_error *err)
             goto out;
         }
         s->mmdb_open = 1;
+        if ((rc = mmdb_check(s, path, err)))
+            goto out;
         snprintf(s->desc, sizeof s->desc, "MaxMind DB, type %s, IPv%d, built %llu",
                  s->mmdb.metadata.database_type ? s->mmdb.metadata.database_type : "?",
                  (int)s->mmdb.metadata.ip_version, (unsigned long long)s->mmdb.metadata.build_epoch);
@@ -176,6 +184,70 @@ out:
 
 /* ---- one source's answer ---- */
 
+/* A search tree whose records point outside the file is found at load: every
+ * node is read (a few ms for millions of nodes), and an invalid record is an
+ * error naming the file, the node and the reason. */
+static int mmdb_check(source *s, const char *path, lia_error *err)
+{
+    const MMDB_metadata_s *md = &s->mmdb.metadata;
+    if (md->ip_version != 4 && md->ip_version != 6)
+        return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "MaxMind DB %s: bad metadata: ip_version %u",
+                             path, (unsigned)md->ip_version);
+    if (md->node_count == 0 || !md->database_type || !*md->database_type)
+        return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "MaxMind DB %s: bad metadata: %s", path,
+                             md->node_count == 0 ? "node_count is 0" : "no database_type");
+    for (uint32_t i = 0; i < md->node_count; i++) {
+        MMDB_search_node_s node;
+        int m = MMDB_read_node(&s->mmdb, i, &node);
+        if (m != MMDB_SUCCESS)
+            return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "MaxMind DB %s: search tree node %u: %s",
+                                 path, (unsigned)i, MMDB_strerror(m));
+        if (node.left_record_type == MMDB_RECORD_TYPE_INVALID ||
+            node.right_record_type == MMDB_RECORD_TYPE_INVALID)
+            return lia_error_set(
+                err, LIA_EPARSE, NULL, NULL, 0,
+                "MaxMind DB %s: search tree node %u: a record points outside the data section "
+                "(corrupt database)",
+                path, (unsigned)i);
+    }
+    return LIA_OK;
+}
+
+/* Keep the first corruption a lookup meets (threads may race: one wins). */
+static void mmdb_bad(const source *cs, const char *what, int m)
+{
+    source *s = (source *)cs;
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&s->bad, &expect, 1))
+        return;
+    snprintf(s->why, sizeof s->why, "%s: %s", what, MMDB_strerror(m));
+    atomic_store(&s->bad, 2);
+}
+
+int lia_ipdb_error(const lia_ipdb *db, lia_error *err)
+{
+    for (size_t i = 0; i < db->n; i++)
+        if (atomic_load(&((source *)&db->src[i])->bad) == 2)
+            return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "MaxMind DB %s: %s (corrupt database)",
+                                 db->src[i].path, db->src[i].why);
+    return LIA_OK;
+}
+
+/* A value's lookup: MMDB_SUCCESS (with or without data) or a corruption. */
+static int get_path(const source *s, MMDB_entry_s *e, MMDB_entry_data_s *d, const char *const *path)
+{
+    int m = MMDB_aget_value(e, d, path);
+    if (m == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR) {
+        d->has_data = false;
+        return MMDB_SUCCESS;
+    }
+    if (m != MMDB_SUCCESS) {
+        d->has_data = false;
+        mmdb_bad(s, "reading a record", m);
+    }
+    return m;
+}
+
 static void prefix_range(const lia_ip *ip, int bits, lia_ipanswer *a)
 {
     int total = ip->family == 4 ? 32 : 128;
@@ -209,6 +281,8 @@ static int mmdb_lookup(const source *s, const lia_ip *ip, lia_ipanswer *a)
         sa = (const struct sockaddr *)&s6;
     }
     r = MMDB_lookup_sockaddr((MMDB_s *)&s->mmdb, sa, &merr);
+    if (merr != MMDB_SUCCESS)
+        mmdb_bad(s, "search tree", merr);
     if (merr != MMDB_SUCCESS || !r.found_entry)
         return 0;
     /* country: GeoIP2/GeoLite2 layouts, then ip-location-db's */
@@ -218,12 +292,19 @@ static int mmdb_lookup(const source *s, const lia_ip *ip, lia_ipanswer *a)
     for (size_t i = 0; i < 3 && !a->cc[0]; i++) {
         const char *path[3] = {cc_paths[i][0], cc_paths[i][1], cc_paths[i][2]};
         char cc[3];
-        if (MMDB_aget_value(&r.entry, &d, path) == MMDB_SUCCESS && d.has_data &&
+        if (get_path(s, &r.entry, &d, path) == MMDB_SUCCESS && d.has_data &&
             d.type == MMDB_DATA_TYPE_UTF8_STRING &&
             lia_parse_cc(d.utf8_string, d.data_size, cc, NULL) == LIA_OK)
             memcpy(a->cc, cc, 3);
     }
-    if (MMDB_get_value(&r.entry, &d, "autonomous_system_number", NULL) == MMDB_SUCCESS && d.has_data) {
+    /* ASN and organisation: at the top (GeoLite2-ASN, GeoIP2-ISP), else under
+     * traits (GeoIP2-Enterprise, Insights-style City records) */
+    static const char *const asn_top[] = {"autonomous_system_number", NULL};
+    static const char *const asn_traits[] = {"traits", "autonomous_system_number", NULL};
+    static const char *const org_top[] = {"autonomous_system_organization", NULL};
+    static const char *const org_traits[] = {"traits", "autonomous_system_organization", NULL};
+    if ((get_path(s, &r.entry, &d, asn_top) == MMDB_SUCCESS && d.has_data) ||
+        (get_path(s, &r.entry, &d, asn_traits) == MMDB_SUCCESS && d.has_data)) {
         uint64_t v = d.type == MMDB_DATA_TYPE_UINT32                 ? d.uint32
                      : d.type == MMDB_DATA_TYPE_UINT16               ? d.uint16
                      : d.type == MMDB_DATA_TYPE_UINT64               ? d.uint64
@@ -232,7 +313,8 @@ static int mmdb_lookup(const source *s, const lia_ip *ip, lia_ipanswer *a)
         if (v > 0 && v < 4294967295u)
             a->asn = (uint32_t)v;
     }
-    if (MMDB_get_value(&r.entry, &d, "autonomous_system_organization", NULL) == MMDB_SUCCESS && d.has_data &&
+    if (((get_path(s, &r.entry, &d, org_top) == MMDB_SUCCESS && d.has_data) ||
+         (get_path(s, &r.entry, &d, org_traits) == MMDB_SUCCESS && d.has_data)) &&
         d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size > 0 &&
         lia_utf8_valid(d.utf8_string, d.data_size)) {
         a->as_name = d.utf8_string;
@@ -323,7 +405,10 @@ int lia_ipdb_explain(const lia_ipdb *db, const lia_ip *ip, lia_buf *out)
         const source *s = &db->src[i];
         lia_buf_printf(out, "  [%zu] %s %s\n", i + 1, lia_ipsrc_kind_name(s->kind), s->path);
         if (!source_lookup(s, ip, &a)) {
-            lia_buf_puts(out, "      no answer\n");
+            if (atomic_load(&((source *)s)->bad) == 2)
+                lia_buf_printf(out, "      error: %s (corrupt database)\n", s->why);
+            else
+                lia_buf_puts(out, "      no answer\n");
             continue;
         }
         lia_ip_format(&a.first, 0, a1, sizeof a1);

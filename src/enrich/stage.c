@@ -118,8 +118,8 @@ static int enrich_process(void *p, lia_batch *b, lia_error *err)
             lia_sectors_apply(st->sectors, &st->ctx, ev, &e2);
         }
     }
-    (void)err;
-    return LIA_OK;
+    /* a corrupt IP database is an error of the ingest, not "no answer" */
+    return st->db ? lia_ipdb_error(st->db, err) : LIA_OK;
 }
 
 const lia_stage lia_stage_enrich = {

@@ -361,6 +361,144 @@ static void test_mmdb_errors(void **state)
     lia_ipdb_release(db);
 }
 
+/* ---- MaxMind DBs built here: traits, and corrupt ones ---- */
+
+typedef struct mm {
+    unsigned char b[1024];
+    size_t n;
+} mm;
+
+static void put(mm *m, const void *p, size_t n)
+{
+    assert_true(m->n + n <= sizeof m->b);
+    memcpy(m->b + m->n, p, n);
+    m->n += n;
+}
+static void put1(mm *m, unsigned c)
+{
+    put(m, &(unsigned char){(unsigned char)c}, 1);
+}
+static void str(mm *m, const char *s)
+{
+    put1(m, 0x40u | (unsigned)strlen(s)); /* a UTF-8 string shorter than 29 bytes */
+    put(m, s, strlen(s));
+}
+static void bigstr(mm *m, const char *s) /* 29 .. 284 bytes */
+{
+    put1(m, 0x40u | 29u);
+    put1(m, (unsigned)strlen(s) - 29u);
+    put(m, s, strlen(s));
+}
+
+enum { MM_GOOD, MM_BAD_TREE, MM_BAD_DATA, MM_BAD_META };
+
+/* A one-node IPv4 database: 0.0.0.0/1 -> {"traits": {ASN 64496, "Example
+ * Org"}} (the GeoIP2-Enterprise layout), 128.0.0.0/1 empty. Variants break
+ * the search tree (a record past the data), the data (a pointer past its
+ * end) or the metadata (ip_version 5). Written to path. MaxMind DB format
+ * 2.0: records of 24 bits, 16 zero bytes, data, metadata marker and map. */
+static void write_mmdb(const char *path, int variant)
+{
+    mm m = {{0}, 0};
+    unsigned left = variant == MM_BAD_TREE ? 1 + 16 + 900 : 1 + 16 + 0;
+    FILE *f;
+    put1(&m, left >> 16);
+    put1(&m, (left >> 8) & 0xff);
+    put1(&m, left & 0xff);
+    put1(&m, 0), put1(&m, 0), put1(&m, 1); /* right: node_count = empty */
+    for (int i = 0; i < 16; i++)
+        put1(&m, 0);
+    put1(&m, 0xE1); /* data: map of 1 */
+    str(&m, "traits");
+    if (variant == MM_BAD_DATA) {
+        put1(&m, 0x20 | 0x07); /* a pointer to offset 0x7ff, past the data */
+        put1(&m, 0xff);
+    } else {
+        put1(&m, 0xE2);
+        str(&m, "autonomous_system_number");
+        put1(&m, 0xC2), put1(&m, 0xFB), put1(&m, 0xF0); /* uint32 64496 */
+        bigstr(&m, "autonomous_system_organization");
+        str(&m, "Example Org");
+    }
+    put(&m, "\xAB\xCD\xEFMaxMind.com", 14);
+    put1(&m, 0xE9);
+    str(&m, "node_count"), put1(&m, 0xC1), put1(&m, 1);
+    str(&m, "record_size"), put1(&m, 0xA1), put1(&m, 24);
+    str(&m, "ip_version"), put1(&m, 0xA1), put1(&m, variant == MM_BAD_META ? 5 : 4);
+    str(&m, "binary_format_major_version"), put1(&m, 0xA1), put1(&m, 2);
+    str(&m, "binary_format_minor_version"), put1(&m, 0xA0);
+    str(&m, "build_epoch"), put1(&m, 0x01), put1(&m, 0x02), put1(&m, 1); /* uint64 1 */
+    str(&m, "database_type"), str(&m, "Liaison-Enterprise-Test");
+    str(&m, "languages"), put1(&m, 0x01), put1(&m, 0x04), str(&m, "en"); /* array of 1 */
+    str(&m, "description"), put1(&m, 0xE1), str(&m, "en"), str(&m, "test");
+    assert_non_null(f = fopen(path, "wb"));
+    assert_int_equal(fwrite(m.b, 1, m.n, f), m.n);
+    fclose(f);
+}
+
+static void test_mmdb_traits_and_corrupt(void **state)
+{
+    char dir[] = "/tmp/liaison-mmdb-XXXXXX", path[256];
+    lia_ipdb *db = NULL;
+    lia_ipinfo info;
+    lia_ip ip;
+    lia_error err;
+    lia_buf b;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.mmdb", dir);
+    assert_int_equal(lia_parse_ip("10.0.0.1", 8, &ip, NULL), LIA_OK);
+
+    /* ASN and organisation under traits are read */
+    write_mmdb(path, MM_GOOD);
+    assert_int_equal(lia_ipdb_create(&db, &err), LIA_OK);
+    if (lia_ipdb_add(db, LIA_IPSRC_MMDB, path, &err))
+        fail_msg("good DB refused: %s", err.reason);
+    assert_int_equal(lia_ipdb_lookup(db, &ip, &info), 1);
+    assert_int_equal(info.asn, 64496);
+    assert_string_equal(info.as_name, "Example Org");
+    assert_int_equal(lia_ipdb_error(db, &err), LIA_OK);
+    lia_ipdb_release(db);
+
+    /* a search tree record past the data: refused at load, naming file and reason */
+    write_mmdb(path, MM_BAD_TREE);
+    assert_int_equal(lia_ipdb_create(&db, &err), LIA_OK);
+    lia_error_clear(&err);
+    assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, path, &err), LIA_EPARSE);
+    if (!strstr(err.reason, path) || !strstr(err.reason, "search tree"))
+        fail_msg("bad tree: %s", err.reason);
+    lia_ipdb_release(db);
+
+    /* bad metadata: refused at load */
+    write_mmdb(path, MM_BAD_META);
+    assert_int_equal(lia_ipdb_create(&db, &err), LIA_OK);
+    lia_error_clear(&err);
+    assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, path, &err), LIA_EPARSE);
+    if (!strstr(err.reason, path) || !strstr(err.reason, "metadata"))
+        fail_msg("bad metadata: %s", err.reason);
+    lia_ipdb_release(db);
+
+    /* a bad pointer in the data: the first lookup that meets it is an error, not "no answer" */
+    write_mmdb(path, MM_BAD_DATA);
+    assert_int_equal(lia_ipdb_create(&db, &err), LIA_OK);
+    if (lia_ipdb_add(db, LIA_IPSRC_MMDB, path, &err))
+        fail_msg("bad data refused at load (it is found at lookup): %s", err.reason);
+    assert_int_equal(lia_ipdb_error(db, &err), LIA_OK);
+    lia_ipdb_lookup(db, &ip, &info);
+    lia_error_clear(&err);
+    assert_int_equal(lia_ipdb_error(db, &err), LIA_EPARSE);
+    if (!strstr(err.reason, path) || !strstr(err.reason, "corrupt"))
+        fail_msg("bad data: %s", err.reason);
+    lia_buf_init(&b, 1 << 16);
+    lia_ipdb_explain(db, &ip, &b);
+    if (!strstr(lia_buf_cstr(&b), "error:") || strstr(lia_buf_cstr(&b), "no answer"))
+        fail_msg("explain: %s", lia_buf_cstr(&b));
+    lia_buf_free(&b);
+    lia_ipdb_release(db);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* ---- precedence, explanation ---- */
 
 static void test_precedence(void **state)
@@ -540,7 +678,7 @@ int main(void)
         cmocka_unit_test(test_csv_errors),   cmocka_unit_test(test_mmdb_asn),
         cmocka_unit_test(test_mmdb_country), cmocka_unit_test(test_mmdb_errors),
         cmocka_unit_test(test_precedence),   cmocka_unit_test(test_reload),
-        cmocka_unit_test(test_enrich_event),
+        cmocka_unit_test(test_enrich_event), cmocka_unit_test(test_mmdb_traits_and_corrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
