@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* liaison/store.h - where events, quarantined rows and reports live.
  *
- * One interface, backends behind it (SQLite in WAL mode now; PostgreSQL can
- * implement the same table of operations, src/store/backend.h). Writes are
+ * One interface over the library's database layer (src/store/db.h), with
+ * one driver today: SQLite in WAL mode. A PostgreSQL driver is planned
+ * (docs/architecture.md says how it would plug in); it does not exist yet,
+ * and a path is always opened with SQLite. Writes are
  * batched in transactions; a report's progress (last committed line) is
  * written in the same transaction as its events, so a crash loses at most
  * the uncommitted batch and a re-ingest resumes where the store stopped.

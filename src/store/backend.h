@@ -5,6 +5,7 @@
 #define LIA_STORE_BACKEND_H
 
 #include "liaison/store.h"
+#include "store/db.h"
 
 typedef struct lia_store_backend {
     const char *name;
@@ -28,9 +29,11 @@ typedef struct lia_store_backend {
     int (*stats_add)(void *impl, const char *feed, const lia_counter *c, lia_error *err);
     int (*stats)(void *impl, lia_stats_cb cb, void *ud, lia_error *err);
     int (*check)(void *impl, lia_error *err);
-    void *(*native)(void *impl);
+    lia_db *(*db)(void *impl);
 } lia_store_backend;
 
-extern const lia_store_backend lia_store_sqlite_backend;
+/* The one implementation: the events store (events.c) on the database
+ * layer (db.h), whatever the driver. */
+extern const lia_store_backend lia__store_events;
 
 #endif

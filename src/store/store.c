@@ -25,7 +25,7 @@ int lia_store_open(const char *path, lia_store **out, lia_error *err)
     s = calloc(1, sizeof *s);
     if (!s)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    s->be = &lia_store_sqlite_backend;
+    s->be = &lia__store_events;
     snprintf(s->path, sizeof s->path, "%s", path);
     snprintf(s->archive_dir, sizeof s->archive_dir, "%s.archive", path);
     if (mkdir(s->archive_dir, 0750) != 0 && errno != EEXIST) {
@@ -56,13 +56,9 @@ const char *lia_store_path(lia_store *s)
 {
     return s->path;
 }
-void *lia_store_sqlite(lia_store *s) { return s->be->native ? s->be->native(s->impl) : NULL; }
-void *lia_store_sqlite_for(lia_store *s, const char *who, lia_error *err)
+lia_db *lia__store_db(lia_store *s)
 {
-    void *db = lia_store_sqlite(s);
-    if (!db)
-        lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "%s needs the SQLite store", who);
-    return db;
+    return s->be->db(s->impl);
 }
 
 int lia_store_report_begin(lia_store *s, lia_report *r, lia_error *err)

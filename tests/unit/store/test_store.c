@@ -12,9 +12,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
-
 #include "liaison/liaison.h"
+#include "store/db.h"
 
 typedef struct fx {
     char dir[64];
@@ -190,15 +189,17 @@ static void test_event_get(void **state)
 
 static int event_indexes(fx *f)
 {
-    sqlite3_stmt *st;
+    lia_stmt *st;
+    lia_error err;
     int n = -1;
-    assert_int_equal(sqlite3_prepare_v2(lia_store_sqlite(f->s),
-                                        "SELECT count(*) FROM sqlite_master WHERE type='index' AND tbl_name='events'",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    assert_int_equal(
+        lia__db_prepare_once(lia__store_db(f->s), "test",
+                             "SELECT count(*) FROM sqlite_master WHERE type='index' AND tbl_name='events'",
+                             &st, &err),
+        LIA_OK);
+    if (lia__db_step(st, &err) == LIA_DB_ROW)
+        n = (int)lia__db_col_int64(st, 0);
+    lia__db_done(st);
     return n;
 }
 
@@ -406,20 +407,20 @@ static void test_stats(void **state)
 static void test_schema_versions(void **state)
 {
     fx *f = *state;
-    sqlite3 *db;
+    lia_db *db;
     lia_store *s2;
     lia_error err;
     assert_int_equal(lia_store_schema_version(f->s), LIA_STORE_SCHEMA_VERSION);
     lia_store_close(f->s);
     f->s = NULL;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(lia__db_open(f->path, 0, &db, &err), LIA_OK);
+    assert_int_equal(lia__db_exec(db, "UPDATE lia_schema SET version=99 WHERE module='store'", &err), LIA_OK);
+    lia__db_close(db);
     assert_int_equal(lia_store_open(f->path, &s2, &err), LIA_ESCHEMA);
-    assert_non_null(strstr(err.reason, "newer"));
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_non_null(strstr(err.reason, "store schema version 99 is newer"));
+    assert_int_equal(lia__db_open(f->path, 0, &db, &err), LIA_OK);
+    assert_int_equal(lia__db_exec(db, "UPDATE lia_schema SET version=1 WHERE module='store'", &err), LIA_OK);
+    lia__db_close(db);
     assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
 }
 

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The database layer (db.h) over a driver (driver.h): named statements
+ * cached per handle, nested transactions, the migration registry and the
+ * one error helper. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/driver.h"
+
+#define MAX_SCHEMAS 32 /* modules whose schema a handle has seen */
+
+struct lia_stmt {
+    lia_db *db;
+    void *native;
+    const char *name; /* also the WHAT of error messages */
+    const char *sql;  /* cached statements: the text they were prepared from */
+    int cached, busy;
+    int bind_rc, bind_i; /* first failed bind */
+};
+
+struct lia_db {
+    const lia_db_driver *drv;
+    void *conn;
+    lia_stmt **slot; /* open addressing on the name */
+    size_t cap, n;
+    int depth;   /* transaction levels opened through the layer */
+    int base_sp; /* level 0 is a savepoint in a transaction opened outside the layer */
+    const lia_schema *ready[MAX_SCHEMAS];
+    int nready;
+};
+
+int lia__db_error(lia_db *db, lia_error *err, const char *what)
+{
+    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s: %s", what, db->drv->errmsg(db->conn));
+}
+
+/* The error of a driver call that returned rc (< 0). */
+static int fail(lia_db *db, int rc, lia_error *err, const char *what)
+{
+    return lia_error_set(err, rc, NULL, NULL, 0, "%s: %s", what,
+                         rc == LIA_ENOMEM ? "out of memory" : db->drv->errmsg(db->conn));
+}
+
+int lia__db_open(const char *path, int flags, lia_db **out, lia_error *err)
+{
+    lia_db *db = calloc(1, sizeof *db);
+    int rc;
+    if (!db)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    db->drv = &lia__sqlite_driver;
+    if ((rc = db->drv->open(path, flags, &db->conn, err))) {
+        free(db);
+        return rc;
+    }
+    *out = db;
+    return LIA_OK;
+}
+
+static void stmt_free(lia_stmt *st)
+{
+    st->db->drv->finalize(st->native);
+    free(st);
+}
+
+void lia__db_close(lia_db *db)
+{
+    if (!db)
+        return;
+    for (size_t i = 0; i < db->cap; i++)
+        if (db->slot[i])
+            stmt_free(db->slot[i]);
+    free(db->slot);
+    if (db->drv->in_tx(db->conn))
+        db->drv->exec(db->conn, "ROLLBACK");
+    db->drv->close(db->conn);
+    free(db);
+}
+
+const lia_db_driver *lia__db_driver(lia_db *db)
+{
+    return db->drv;
+}
+void *lia__db_conn(lia_db *db)
+{
+    return db->conn;
+}
+const char *lia__db_path(lia_db *db)
+{
+    return db->drv->path(db->conn);
+}
+int lia__db_check(lia_db *db, lia_error *err)
+{
+    return db->drv->check(db->conn, err);
+}
+void lia__db_set_cache(lia_db *db, size_t bytes)
+{
+    db->drv->set_cache(db->conn, bytes);
+}
+void lia__db_sort_on_disk(lia_db *db, int on)
+{
+    db->drv->sort_on_disk(db->conn, on);
+}
+
+int lia__db_exec(lia_db *db, const char *sql, lia_error *err)
+{
+    int rc = db->drv->exec(db->conn, sql);
+    if (rc < 0) {
+        char what[64];
+        size_t n = strcspn(sql, "\n;(");
+        snprintf(what, sizeof what, "%.*s", n > 48 ? 48 : (int)n, sql);
+        return fail(db, rc, err, what);
+    }
+    return LIA_OK;
+}
+
+/* ---- statements ---- */
+
+static size_t hash(const char *s)
+{
+    size_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static lia_stmt **find(lia_db *db, const char *name)
+{
+    size_t m = db->cap - 1;
+    for (size_t i = hash(name) & m;; i = (i + 1) & m)
+        if (!db->slot[i] || strcmp(db->slot[i]->name, name) == 0)
+            return &db->slot[i];
+}
+
+static int grow(lia_db *db)
+{
+    size_t cap = db->cap ? db->cap * 2 : 64;
+    lia_stmt **old = db->slot, **slot = calloc(cap, sizeof *slot);
+    size_t oldcap = db->cap;
+    if (!slot)
+        return LIA_ENOMEM;
+    db->slot = slot;
+    db->cap = cap;
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i])
+            *find(db, old[i]->name) = old[i];
+    free(old);
+    return LIA_OK;
+}
+
+static int stmt_new(lia_db *db, const char *name, const char *sql, lia_stmt **out, lia_error *err)
+{
+    lia_stmt *st = calloc(1, sizeof *st);
+    int rc;
+    if (!st)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    st->db = db;
+    st->name = name;
+    if ((rc = db->drv->prepare(db->conn, sql, &st->native)) < 0) {
+        rc = fail(db, rc, err, name);
+        db->drv->finalize(st->native);
+        free(st);
+        return rc;
+    }
+    *out = st;
+    return LIA_OK;
+}
+
+int lia__db_prepare(lia_db *db, const char *name, const char *sql, lia_stmt **out, lia_error *err)
+{
+    lia_stmt **p, *st;
+    int rc;
+    if (db->n * 2 >= db->cap && grow(db))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    p = find(db, name);
+    if ((st = *p)) {
+        if (st->sql != sql && strcmp(st->sql, sql) != 0)
+            return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "statement %s prepared with two texts",
+                                 name);
+        if (st->busy) /* in use further up the stack: a separate one */
+            return lia__db_prepare_once(db, name, sql, out, err);
+        db->drv->clear(st->native);
+    } else {
+        if ((rc = stmt_new(db, name, sql, &st, err)))
+            return rc;
+        st->sql = sql;
+        st->cached = 1;
+        *p = st;
+        db->n++;
+    }
+    st->busy = 1;
+    st->bind_rc = 0;
+    *out = st;
+    return LIA_OK;
+}
+
+int lia__db_prepare_once(lia_db *db, const char *what, const char *sql, lia_stmt **out, lia_error *err)
+{
+    return stmt_new(db, what, sql, out, err);
+}
+
+void lia__db_done(lia_stmt *st)
+{
+    if (!st)
+        return;
+    if (!st->cached) {
+        stmt_free(st);
+        return;
+    }
+    st->db->drv->reset(st->native);
+    st->busy = 0;
+}
+
+void lia__db_reset(lia_stmt *st)
+{
+    st->db->drv->reset(st->native);
+}
+
+static void bound(lia_stmt *st, int i, int rc)
+{
+    if (rc < 0 && !st->bind_rc) {
+        st->bind_rc = rc;
+        st->bind_i = i;
+    }
+}
+
+void lia__db_bind_int64(lia_stmt *st, int i, int64_t v)
+{
+    bound(st, i, st->db->drv->bind_int64(st->native, i, v));
+}
+void lia__db_bind_double(lia_stmt *st, int i, double v)
+{
+    bound(st, i, st->db->drv->bind_double(st->native, i, v));
+}
+void lia__db_bind_null(lia_stmt *st, int i)
+{
+    bound(st, i, st->db->drv->bind_null(st->native, i));
+}
+
+void lia__db_bind_text(lia_stmt *st, int i, const char *s, ptrdiff_t len)
+{
+    if (!s)
+        bound(st, i, st->db->drv->bind_null(st->native, i));
+    else
+        bound(st, i, st->db->drv->bind_text(st->native, i, s, len < 0 ? strlen(s) : (size_t)len));
+}
+
+void lia__db_bind_blob(lia_stmt *st, int i, const void *p, size_t len)
+{
+    bound(st, i, st->db->drv->bind_blob(st->native, i, p, len));
+}
+
+int lia__db_step(lia_stmt *st, lia_error *err)
+{
+    int rc;
+    if (st->bind_rc) {
+        rc = lia_error_set(err, st->bind_rc, NULL, NULL, 0, "%s: cannot bind parameter %d: %s", st->name,
+                           st->bind_i, st->db->drv->errmsg(st->db->conn));
+        return rc;
+    }
+    rc = st->db->drv->step(st->native);
+    return rc < 0 ? fail(st->db, rc, err, st->name) : rc;
+}
+
+int lia__db_run(lia_stmt *st, lia_error *err)
+{
+    int rc = lia__db_step(st, err);
+    return rc == LIA_DB_ROW ? LIA_OK : rc;
+}
+
+int lia__db_col_null(lia_stmt *st, int i)
+{
+    return st->db->drv->col_null(st->native, i);
+}
+int64_t lia__db_col_int64(lia_stmt *st, int i)
+{
+    return st->db->drv->col_int64(st->native, i);
+}
+double lia__db_col_double(lia_stmt *st, int i)
+{
+    return st->db->drv->col_double(st->native, i);
+}
+const char *lia__db_col_text(lia_stmt *st, int i)
+{
+    return st->db->drv->col_text(st->native, i);
+}
+size_t lia__db_col_bytes(lia_stmt *st, int i)
+{
+    return st->db->drv->col_bytes(st->native, i);
+}
+
+const void *lia__db_col_blob(lia_stmt *st, int i, size_t *len)
+{
+    const void *p = st->db->drv->col_blob(st->native, i);
+    *len = p ? st->db->drv->col_bytes(st->native, i) : 0;
+    return p;
+}
+
+int64_t lia__db_changes(lia_db *db)
+{
+    return db->drv->changes(db->conn);
+}
+int64_t lia__db_last_id(lia_db *db)
+{
+    return db->drv->last_id(db->conn);
+}
+
+/* ---- transactions ---- */
+
+int lia__db_in_tx(lia_db *db)
+{
+    return db->drv->in_tx(db->conn);
+}
+
+static int savepoint(lia_db *db, const char *verb, int level, lia_error *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, verb, level, level);
+    return lia__db_exec(db, sql, err);
+}
+
+int lia__db_begin(lia_db *db, lia_error *err)
+{
+    int rc;
+    if (db->depth && !db->drv->in_tx(db->conn))
+        db->depth = 0; /* the database ended it (e.g. rolled back on an I/O error) */
+    if (db->depth == 0)
+        db->base_sp = db->drv->in_tx(db->conn);
+    if (db->depth || db->base_sp)
+        rc = savepoint(db, "SAVEPOINT lia_%d", db->depth, err);
+    else
+        rc = lia__db_exec(db, db->drv->begin_sql, err);
+    if (rc == LIA_OK)
+        db->depth++;
+    return rc;
+}
+
+int lia__db_commit(lia_db *db, lia_error *err)
+{
+    int rc;
+    if (db->depth == 0)
+        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "commit: no transaction");
+    if (--db->depth || db->base_sp)
+        return savepoint(db, "RELEASE lia_%d", db->depth, err);
+    if ((rc = lia__db_exec(db, "COMMIT", err)) && db->drv->in_tx(db->conn))
+        db->drv->exec(db->conn, "ROLLBACK");
+    return rc;
+}
+
+void lia__db_rollback(lia_db *db)
+{
+    if (db->depth == 0)
+        return;
+    if (--db->depth || db->base_sp)
+        savepoint(db, "ROLLBACK TO lia_%d; RELEASE lia_%d", db->depth, NULL);
+    else if (db->drv->in_tx(db->conn))
+        db->drv->exec(db->conn, "ROLLBACK");
+}
+
+/* ---- schema ---- */
+
+int lia__db_has_table(lia_db *db, const char *table)
+{
+    return db->drv->has_table(db->conn, table);
+}
+int lia__db_has_column(lia_db *db, const char *table, const char *column)
+{
+    return db->drv->has_column(db->conn, table, column);
+}
+
+static const char registry_sql[] =
+    "CREATE TABLE IF NOT EXISTS lia_schema(module TEXT PRIMARY KEY, version INTEGER NOT NULL)";
+
+static int read_version(lia_db *db, const char *name, int *v, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    *v = -1;
+    if ((rc = lia__db_prepare(db, "schema: reading a module's version",
+                              "SELECT version FROM lia_schema WHERE module=?", &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, name, -1);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW)
+        *v = (int)lia__db_col_int64(st, 0);
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}
+
+static int write_version(lia_db *db, const char *name, int v, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(db, "schema: recording a module's version",
+                              "INSERT INTO lia_schema(module, version) VALUES(?, ?)"
+                              " ON CONFLICT(module) DO UPDATE SET version = excluded.version",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, name, -1);
+    lia__db_bind_int64(st, 2, v);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    return rc;
+}
+
+int lia__db_schema_version(lia_db *db, const char *name)
+{
+    int v;
+    if (!db->drv->has_table(db->conn, "lia_schema"))
+        return 0;
+    if (read_version(db, name, &v, NULL))
+        return -1;
+    return v < 0 ? 0 : v;
+}
+
+/* One step of s from version v (or its adoption when v < 0), in one
+ * transaction that first reads the version again: another process may have
+ * migrated meanwhile. Sets *v to the version now recorded. */
+static int step_schema(lia_db *db, const lia_schema *s, int *v, lia_error *err)
+{
+    const lia_migration *m;
+    int rc, now;
+    if ((rc = lia__db_begin(db, err)))
+        return rc;
+    if ((rc = lia__db_exec(db, registry_sql, err)) || (rc = read_version(db, s->name, &now, err)))
+        goto out;
+    if (now < 0) { /* a store from before the registry, or a new one */
+        now = 0;
+        if (s->adopt && (rc = s->adopt(db, &now, err)))
+            goto out;
+        if (now > s->version) {
+            rc = lia_error_set(err, LIA_ESCHEMA, NULL, NULL, 0,
+                               "%s schema version %d is newer than this program's (%d)", s->name, now,
+                               s->version);
+            goto out;
+        }
+        rc = write_version(db, s->name, now, err);
+        goto out;
+    }
+    if (now > s->version) {
+        rc =
+            lia_error_set(err, LIA_ESCHEMA, NULL, NULL, 0,
+                          "%s schema version %d is newer than this program's (%d)", s->name, now, s->version);
+        goto out;
+    }
+    if (now == *v && now < s->version) {
+        m = &s->migrations[now];
+        if ((m->sql && (rc = lia__db_exec(db, m->sql, err))) || (m->run && (rc = m->run(db, err))) ||
+            (rc = write_version(db, s->name, now + 1, err)))
+            goto out;
+        now++;
+    }
+out:
+    if (rc) {
+        lia__db_rollback(db);
+        return rc;
+    }
+    if ((rc = lia__db_commit(db, err)))
+        return rc;
+    *v = now;
+    return LIA_OK;
+}
+
+int lia__db_schema(lia_db *db, const lia_schema *s, lia_error *err)
+{
+    int v = -1, rc;
+    for (int i = 0; i < db->nready; i++)
+        if (db->ready[i] == s)
+            return LIA_OK;
+    if (db->drv->has_table(db->conn, "lia_schema") && (rc = read_version(db, s->name, &v, err)))
+        return rc;
+    while (v != s->version)
+        if ((rc = step_schema(db, s, &v, err))) {
+            lia_error_where(err, lia__db_path(db), 0);
+            return rc;
+        }
+    if (db->nready < MAX_SCHEMAS)
+        db->ready[db->nready++] = s;
+    return LIA_OK;
+}
+
+/* ---- functions ---- */
+
+int lia__db_function(lia_db *db, const char *name, int nargs, lia_db_intfn fn, lia_error *err)
+{
+    int rc;
+    if (nargs < 0 || nargs > 4)
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "SQL function %s: at most 4 arguments", name);
+    if ((rc = db->drv->function(db->conn, name, nargs, fn)) < 0)
+        return fail(db, rc, err, name);
+    return LIA_OK;
+}

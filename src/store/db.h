@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Internal: the one database layer every module goes through.
+ *
+ * A module gets the store's handle with lia__store_db(), makes sure its
+ * tables exist with lia__db_schema() (the migration registry: one table,
+ * lia_schema, holds every module's version), and then prepares statements
+ * by name, binds, steps and reads columns. Only the driver (sqlite.c today;
+ * a PostgreSQL driver beside it later, docs/architecture.md) knows the
+ * database library; nothing else includes its header.
+ *
+ * SQL is written in the portable subset of SQLite's dialect: `?`
+ * placeholders (numbered `?1` where one value is used twice), upserts as
+ * INSERT ... ON CONFLICT(...) DO UPDATE / DO NOTHING, new ids read with
+ * RETURNING or lia__db_last_id(). A driver rewrites what its database
+ * spells differently once, when a statement is prepared.
+ *
+ *   lia_stmt *st;
+ *   if ((rc = lia__db_prepare(db, "feeds.get", "SELECT url FROM feed_registry WHERE name=?", &st, err)))
+ *       return rc;
+ *   lia__db_bind_text(st, 1, name, -1);
+ *   while ((rc = lia__db_step(st, err)) == LIA_DB_ROW)
+ *       use(lia__db_col_text(st, 0));
+ *   lia__db_done(st);          // rc is LIA_DB_DONE (0) or an error
+ *
+ * Errors: a function that fails fills err with "WHAT: the database's
+ * message" (WHAT is the statement name or the caller's words) and returns
+ * LIA_ESTORE, or LIA_EEXIST for a UNIQUE / PRIMARY KEY violation.
+ * Threads: a handle and its statements are used by one thread at a time. */
+#ifndef LIA_STORE_DB_H
+#define LIA_STORE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "liaison/error.h"
+#include "liaison/store.h"
+
+typedef struct lia_db lia_db;
+typedef struct lia_stmt lia_stmt;
+
+/* lia__db_step() results other than errors. */
+enum { LIA_DB_DONE = 0, LIA_DB_ROW = 1 };
+
+/* Open flags. */
+enum { LIA_DB_READONLY = 1 };
+
+/* ---- handles ---- */
+
+/* Open the database at path (SQLite: a file, created if missing unless
+ * LIA_DB_READONLY). The store opens its own handle; modules use
+ * lia__store_db(). */
+int lia__db_open(const char *path, int flags, lia_db **out, lia_error *err);
+/* Finalizes every cached statement, rolls back an open transaction, closes. */
+void lia__db_close(lia_db *db);
+/* The store's handle (never NULL for an open store). Borrowed: valid until
+ * lia_store_close. */
+lia_db *lia__store_db(lia_store *s);
+/* File name of the database ("" for an in-memory one). */
+const char *lia__db_path(lia_db *db);
+
+/* Tuning a driver without the knob ignores: the memory the handle keeps
+ * for its page cache, and whether big sorts (index builds) go to disk. */
+void lia__db_set_cache(lia_db *db, size_t bytes);
+void lia__db_sort_on_disk(lia_db *db, int on);
+
+/* The database's own consistency check (SQLite: integrity_check): LIA_OK,
+ * or LIA_ESTORE with the first problem in err. */
+int lia__db_check(lia_db *db, lia_error *err);
+
+/* err = "WHAT: the database's last message"; returns LIA_ESTORE. The one
+ * error helper, for the failures the layer cannot see itself. */
+int lia__db_error(lia_db *db, lia_error *err, const char *what);
+
+/* Run one or more SQL statements without results (DDL, PRAGMA): LIA_OK or
+ * LIA_ESTORE with err "SQL ...: message" (err may be NULL). */
+int lia__db_exec(lia_db *db, const char *sql, lia_error *err);
+
+/* ---- statements ---- */
+
+/* The statement `name` for sql, cached in the handle: the first call
+ * prepares it, later calls return it reset with its bindings cleared. name
+ * and sql are string literals (both must outlive the handle); a name used
+ * with two texts is LIA_EINVAL. The name is also the WHAT of the
+ * statement's error messages ("feed registry: adding a feed"). While a
+ * cached statement is in use (prepared, not yet done), preparing the same
+ * name again gives a separate statement for that use. */
+int lia__db_prepare(lia_db *db, const char *name, const char *sql, lia_stmt **out, lia_error *err);
+/* A statement for this use only (e.g. SQL built at run time; sql need
+ * live only for the call); lia__db_done frees it. what names it in error
+ * messages. */
+int lia__db_prepare_once(lia_db *db, const char *what, const char *sql, lia_stmt **out, lia_error *err);
+/* Done with st (NULL is fine): a cached statement is reset (so it holds no
+ * read snapshot) and goes back to the cache, any other is freed. */
+void lia__db_done(lia_stmt *st);
+
+/* Bind parameter i (1-based). Text and blobs are borrowed: the bytes must
+ * stay valid until the statement is stepped for the last time or done.
+ * len < 0: s is NUL-terminated. s NULL binds SQL NULL. A bind that fails
+ * (index out of range, too big) makes the next step fail with the reason. */
+void lia__db_bind_int64(lia_stmt *st, int i, int64_t v);
+void lia__db_bind_double(lia_stmt *st, int i, double v);
+void lia__db_bind_text(lia_stmt *st, int i, const char *s, ptrdiff_t len);
+void lia__db_bind_blob(lia_stmt *st, int i, const void *p, size_t len);
+void lia__db_bind_null(lia_stmt *st, int i);
+
+/* One step: LIA_DB_ROW (a row to read), LIA_DB_DONE, or an error (err
+ * "NAME: message"; LIA_EEXIST for a UNIQUE / PRIMARY KEY violation). */
+int lia__db_step(lia_stmt *st, lia_error *err);
+/* Step a statement that returns no rows: LIA_OK or an error. */
+int lia__db_run(lia_stmt *st, lia_error *err);
+/* Reset st to step it again with other bindings (they stay bound until
+ * replaced); for loops over one statement. */
+void lia__db_reset(lia_stmt *st);
+
+/* Column i (0-based) of the current row. Text and blobs are valid until the
+ * next step, reset or done; a NULL column reads as 0, NULL (text) or NULL
+ * with length 0 (blob). */
+int lia__db_col_null(lia_stmt *st, int i);
+int64_t lia__db_col_int64(lia_stmt *st, int i);
+double lia__db_col_double(lia_stmt *st, int i);
+const char *lia__db_col_text(lia_stmt *st, int i);
+const void *lia__db_col_blob(lia_stmt *st, int i, size_t *len);
+/* Bytes of a text or blob column. */
+size_t lia__db_col_bytes(lia_stmt *st, int i);
+
+/* Rows changed by the last INSERT, UPDATE or DELETE on the handle. */
+int64_t lia__db_changes(lia_db *db);
+/* Id of the last row inserted on the handle (an INTEGER PRIMARY KEY; in a
+ * dialect without it, the driver reads the key back: docs/architecture.md). */
+int64_t lia__db_last_id(lia_db *db);
+
+/* ---- transactions ---- */
+
+/* Begin a write transaction; inside one, a savepoint (so transactions nest).
+ * commit ends the innermost level; if a top-level commit fails, the
+ * transaction is rolled back and the error returned. rollback undoes the
+ * innermost level and never fails. */
+int lia__db_begin(lia_db *db, lia_error *err);
+int lia__db_commit(lia_db *db, lia_error *err);
+void lia__db_rollback(lia_db *db);
+/* 1 if a transaction is open on the handle (by anyone), else 0. */
+int lia__db_in_tx(lia_db *db);
+
+/* ---- schema ---- */
+
+/* One step of a module's schema: SQL (the portable subset; one text for
+ * every driver unless a later driver adds its own field) or, for a data
+ * migration, a function; either may be NULL. */
+typedef struct lia_migration {
+    const char *sql;
+    int (*run)(lia_db *db, lia_error *err);
+} lia_migration;
+
+/* A module's schema: migrations[i] takes version i to i + 1; version is the
+ * number of migrations. adopt (may be NULL) reads the version a store kept
+ * in the module's own way before this registry existed (a meta table, a
+ * column that is there or not) and writes it to *version, 0 if none; it
+ * is called once, for a store without the module's lia_schema row. */
+typedef struct lia_schema {
+    const char *name;
+    int version;
+    const lia_migration *migrations;
+    int (*adopt)(lia_db *db, int *version, lia_error *err);
+} lia_schema;
+
+/* Bring the module's tables to s->version, in one transaction per step,
+ * recording it in lia_schema(module, version). Cheap after the first call
+ * on a handle (remembered). A store of a newer version is LIA_ESCHEMA. */
+int lia__db_schema(lia_db *db, const lia_schema *s, lia_error *err);
+/* The module's recorded version (0 if none; -1 on a read error). */
+int lia__db_schema_version(lia_db *db, const char *name);
+
+/* For adopt functions: 1 if the table (or the table's column) exists. */
+int lia__db_has_table(lia_db *db, const char *table);
+int lia__db_has_column(lia_db *db, const char *table, const char *column);
+
+/* ---- functions ---- */
+
+/* Make an integer function of nargs (<= 4) integer arguments callable from
+ * SQL (deterministic; NULL arguments read as 0). */
+typedef int64_t (*lia_db_intfn)(const int64_t *args);
+int lia__db_function(lia_db *db, const char *name, int nargs, lia_db_intfn fn, lia_error *err);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Internal: what a database driver implements for the layer of db.h. The
+ * layer (db.c) keeps the statement cache, transactions, the migration
+ * registry and the error messages; a driver only talks to its library.
+ * SQLite is sqlite.c; docs/architecture.md says how a PostgreSQL driver
+ * fits beside it. Return codes are LIA_OK / LIA_DB_ROW / LIA_DB_DONE or a
+ * negative LIA_E*; the driver's errmsg() gives the text. */
+#ifndef LIA_STORE_DRIVER_H
+#define LIA_STORE_DRIVER_H
+
+#include "store/db.h"
+
+typedef struct lia_db_driver {
+    const char *name;
+    const char *begin_sql; /* a top-level write transaction */
+    int (*open)(const char *path, int flags, void **conn, lia_error *err);
+    void (*close)(void *conn);
+    const char *(*errmsg)(void *conn);
+    const char *(*path)(void *conn);
+    int (*exec)(void *conn, const char *sql);
+    int (*prepare)(void *conn, const char *sql, void **st);
+    void (*finalize)(void *st);
+    void (*reset)(void *st);
+    void (*clear)(void *st);
+    int (*bind_int64)(void *st, int i, int64_t v);
+    int (*bind_double)(void *st, int i, double v);
+    int (*bind_text)(void *st, int i, const char *s, size_t len);
+    int (*bind_blob)(void *st, int i, const void *p, size_t len);
+    int (*bind_null)(void *st, int i);
+    int (*step)(void *st);
+    int (*col_null)(void *st, int i);
+    int64_t (*col_int64)(void *st, int i);
+    double (*col_double)(void *st, int i);
+    const char *(*col_text)(void *st, int i);
+    const void *(*col_blob)(void *st, int i);
+    size_t (*col_bytes)(void *st, int i);
+    int64_t (*changes)(void *conn);
+    int64_t (*last_id)(void *conn);
+    int (*in_tx)(void *conn);
+    int (*has_table)(void *conn, const char *table);
+    int (*has_column)(void *conn, const char *table, const char *column);
+    int (*function)(void *conn, const char *name, int nargs, lia_db_intfn fn);
+    int (*check)(void *conn, lia_error *err);
+    void (*set_cache)(void *conn, size_t bytes);
+    void (*sort_on_disk)(void *conn, int on);
+} lia_db_driver;
+
+extern const lia_db_driver lia__sqlite_driver;
+
+/* The driver and its connection, for the driver's own helpers. */
+const lia_db_driver *lia__db_driver(lia_db *db);
+void *lia__db_conn(lia_db *db);
+
+#endif

@@ -1,0 +1,810 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The events store: owner of the reports, events, quarantine and
+ * feed_stats tables, on the database layer (db.h). Events keep the indexed
+ * fields in columns and the whole harmonised event as flat JSON in `body`.
+ * Writes happen in one open transaction that lia_store_checkpoint() commits
+ * together with the report's progress, so a crash loses at most the
+ * uncommitted batch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "liaison/limits.h"
+#include "store/backend.h"
+#include "store/db.h"
+
+typedef struct sq {
+    lia_db *db;
+    lia_stmt *ins_event;
+    lia_stmt *ins_quar;
+    int in_tx;
+    int bulk;          /* this report loads without the secondary indexes */
+    uint64_t bulk_min; /* reports of at least this many bytes may load so */
+    lia_buf body;
+} sq;
+
+/* A store from before the migration registry kept its version in SQLite's
+ * user_version (1, or higher for a newer program). Migration 1 creates
+ * only what is missing, so an old store is adopted at any version <= 1. */
+static int adopt(lia_db *db, int *version, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    *version = 0;
+    if (!lia__db_has_table(db, "reports"))
+        return LIA_OK;
+    if ((rc = lia__db_prepare_once(db, "reading schema version", "PRAGMA user_version", &st, err)))
+        return rc;
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW)
+        *version = (int)lia__db_col_int64(st, 0);
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}
+
+static const lia_migration migrations[] = {
+    {.sql = "CREATE TABLE IF NOT EXISTS reports("
+            "  id INTEGER PRIMARY KEY,"
+            "  hash TEXT NOT NULL UNIQUE,"
+            "  feed TEXT NOT NULL,"
+            "  name TEXT NOT NULL,"
+            "  archive TEXT,"
+            "  size INTEGER NOT NULL,"
+            "  state INTEGER NOT NULL,"
+            "  lines_done INTEGER NOT NULL DEFAULT 0,"
+            "  rows INTEGER NOT NULL DEFAULT 0,"
+            "  events INTEGER NOT NULL DEFAULT 0,"
+            "  quarantined INTEGER NOT NULL DEFAULT 0,"
+            "  duplicates INTEGER NOT NULL DEFAULT 0,"
+            "  started INTEGER NOT NULL,"
+            "  finished INTEGER);"
+            "CREATE TABLE IF NOT EXISTS events("
+            "  id INTEGER PRIMARY KEY,"
+            "  report_id INTEGER NOT NULL REFERENCES reports(id),"
+            "  line INTEGER NOT NULL,"
+            "  time INTEGER," /* time.source, else time.observation (us) */
+            "  src_ip BLOB,"  /* 16 bytes, IPv4 as ::ffff:a.b.c.d */
+            "  src_asn INTEGER,"
+            "  src_cc TEXT,"
+            "  class INTEGER," /* classification.type: index in src/core/classify.c (append-only) */
+            "  tlp INTEGER,"
+            "  body TEXT NOT NULL);"
+            "CREATE INDEX IF NOT EXISTS events_time ON events(time);"
+            "CREATE INDEX IF NOT EXISTS events_src_ip ON events(src_ip);"
+            "CREATE INDEX IF NOT EXISTS events_src_cc ON events(src_cc);"
+            "CREATE INDEX IF NOT EXISTS events_src_asn ON events(src_asn);"
+            "CREATE INDEX IF NOT EXISTS events_class ON events(class);"
+            "CREATE INDEX IF NOT EXISTS events_report ON events(report_id, line);" /* feed, and trace to
+                                                                                      report and line */
+            "CREATE INDEX IF NOT EXISTS reports_feed ON reports(feed);"
+            "CREATE TABLE IF NOT EXISTS quarantine("
+            "  id INTEGER PRIMARY KEY,"
+            "  report_id INTEGER NOT NULL REFERENCES reports(id),"
+            "  line INTEGER NOT NULL,"
+            "  field TEXT,"
+            "  value TEXT,"
+            "  reason TEXT NOT NULL,"
+            "  raw BLOB NOT NULL,"
+            "  at INTEGER NOT NULL);"
+            "CREATE INDEX IF NOT EXISTS quarantine_report ON quarantine(report_id, line);"
+            "CREATE TABLE IF NOT EXISTS feed_stats("
+            "  feed TEXT NOT NULL,"
+            "  stage INTEGER NOT NULL,"
+            "  n_in INTEGER NOT NULL DEFAULT 0,"
+            "  n_out INTEGER NOT NULL DEFAULT 0,"
+            "  n_err INTEGER NOT NULL DEFAULT 0,"
+            "  ns INTEGER NOT NULL DEFAULT 0,"
+            "  reports INTEGER NOT NULL DEFAULT 0,"
+            "  last INTEGER,"
+            "  PRIMARY KEY(feed, stage));"},
+};
+
+static const lia_schema store_schema = {"store", 1, migrations, adopt};
+
+/* Bulk loading. Keeping six B-tree indexes up to date row by row costs
+ * most of an ingest (docs/performance.md), and more the larger they grow;
+ * building an index once, from sorted keys, costs a fraction of that. So a
+ * report that is big both in bytes and against what the store already holds
+ * is loaded without the five secondary indexes of the events table, which
+ * are built again when the report is finished. Queries meanwhile are right,
+ * only slower. An ingest that fails builds them at close; if the process
+ * is killed, the next report's begin (or the resumed one's finish) builds
+ * them again: the CREATE statements
+ * are those of migration 1. */
+static const char bulk_drop_sql[] = "DROP INDEX IF EXISTS events_time; DROP INDEX IF EXISTS events_src_ip;"
+                                    "DROP INDEX IF EXISTS events_src_cc; DROP INDEX IF EXISTS events_src_asn;"
+                                    "DROP INDEX IF EXISTS events_class;";
+static const char ensure_indexes_sql[] = "CREATE INDEX IF NOT EXISTS events_time ON events(time);"
+                                         "CREATE INDEX IF NOT EXISTS events_src_ip ON events(src_ip);"
+                                         "CREATE INDEX IF NOT EXISTS events_src_cc ON events(src_cc);"
+                                         "CREATE INDEX IF NOT EXISTS events_src_asn ON events(src_asn);"
+                                         "CREATE INDEX IF NOT EXISTS events_class ON events(class);";
+
+static int exec(sq *q, const char *sql, lia_error *err)
+{
+    return lia__db_exec(q->db, sql, err);
+}
+
+static void sq_close(void *impl)
+{
+    sq *q = impl;
+    if (!q)
+        return;
+    if (q->in_tx)
+        lia__db_rollback(q->db);
+    if (q->bulk) /* a bulk load that did not finish (an error): the indexes back now */
+        exec(q, ensure_indexes_sql, NULL);
+    lia__db_close(q->db);
+    lia_buf_free(&q->body);
+    free(q);
+}
+
+/* The two statements of the hot path are prepared once, for the life of
+ * the store, not looked up per batch. */
+static const char ins_event_sql[] =
+    "INSERT INTO events(report_id,line,time,src_ip,src_asn,src_cc,class,tlp,body)"
+    " VALUES(?,?,?,?,?,?,?,?,?)";
+static const char ins_quar_sql[] = "INSERT INTO quarantine(report_id,line,field,value,reason,raw,at)"
+                                   " VALUES(?,?,?,?,?,?,?)";
+
+static int sq_open(void **impl, const char *path, lia_error *err)
+{
+    sq *q = calloc(1, sizeof *q);
+    int rc;
+    if (!q)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    lia_buf_init(&q->body, LIA_MAX_EVENT_TEXT * 2);
+    q->bulk_min = LIA_BULK_MIN_BYTES;
+    if ((rc = lia__db_open(path, 0, &q->db, err))) {
+        sq_close(q);
+        return rc;
+    }
+    if ((rc = lia__db_schema(q->db, &store_schema, err)) ||
+        (rc = lia__db_prepare(q->db, "storing event", ins_event_sql, &q->ins_event, err)) ||
+        (rc = lia__db_prepare(q->db, "storing quarantined row", ins_quar_sql, &q->ins_quar, err))) {
+        lia_error_where(err, path, 0);
+        sq_close(q);
+        return rc;
+    }
+    *impl = q;
+    return LIA_OK;
+}
+
+static int sq_schema_version(void *impl)
+{
+    return lia__db_schema_version(((sq *)impl)->db, store_schema.name);
+}
+static lia_db *sq_db(void *impl)
+{
+    return ((sq *)impl)->db;
+}
+
+static int begin(sq *q, lia_error *err)
+{
+    int rc;
+    if (q->in_tx)
+        return LIA_OK;
+    if ((rc = lia__db_begin(q->db, err)))
+        return rc;
+    q->in_tx = 1;
+    return LIA_OK;
+}
+
+static void copy_text(char *dst, size_t n, lia_stmt *st, int col)
+{
+    const char *s = lia__db_col_text(st, col);
+    snprintf(dst, n, "%s", s ? s : "");
+}
+
+static void load_report(lia_stmt *st, lia_report *r)
+{
+    r->id = lia__db_col_int64(st, 0);
+    copy_text(r->hash, sizeof r->hash, st, 1);
+    copy_text(r->feed, sizeof r->feed, st, 2);
+    copy_text(r->name, sizeof r->name, st, 3);
+    copy_text(r->archive, sizeof r->archive, st, 4);
+    r->size = (uint64_t)lia__db_col_int64(st, 5);
+    r->state = (int)lia__db_col_int64(st, 6);
+    r->lines_done = (uint64_t)lia__db_col_int64(st, 7);
+    r->rows = (uint64_t)lia__db_col_int64(st, 8);
+    r->events = (uint64_t)lia__db_col_int64(st, 9);
+    r->quarantined = (uint64_t)lia__db_col_int64(st, 10);
+    r->duplicates = (uint64_t)lia__db_col_int64(st, 11);
+    r->started_us = lia__db_col_int64(st, 12);
+    r->finished_us = lia__db_col_int64(st, 13);
+}
+
+#define REPORT_COLS                                                                                          \
+    "id,hash,feed,name,archive,size,state,lines_done,rows,events,quarantined,duplicates,started,finished"
+
+static int report_row(sq *q, lia_report *r, lia_error *err);
+
+/* The indexes are all there (a no-op then), or dropped for a bulk load. */
+static int sq_report_begin(void *impl, lia_report *r, lia_error *err)
+{
+    sq *q = impl;
+    int rc = report_row(q, r, err);
+    lia_stmt *st;
+    int64_t stored = 0;
+    if (rc || r->state == LIA_REPORT_COMPLETE)
+        return rc;
+    if ((rc = lia__db_prepare(q->db, "counting events", "SELECT coalesce(max(id), 0) FROM events", &st, err)))
+        return rc;
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW)
+        stored = lia__db_col_int64(st, 0);
+    lia__db_done(st);
+    if (rc < 0)
+        return rc;
+    q->bulk = r->size >= q->bulk_min && r->size / LIA_BULK_ROW_BYTES >= (uint64_t)stored;
+    rc = exec(q, q->bulk ? bulk_drop_sql : ensure_indexes_sql, err);
+    if (rc)
+        q->bulk = 0;
+    return rc;
+}
+
+static int report_row(sq *q, lia_report *r, lia_error *err)
+{
+    lia_stmt *st = NULL;
+    int rc, step;
+    if ((rc = lia__db_prepare(q->db, "looking up report", "SELECT " REPORT_COLS " FROM reports WHERE hash=?",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, r->hash, -1);
+    step = lia__db_step(st, err);
+    if (step == LIA_DB_ROW) {
+        char feed[sizeof r->feed], name[sizeof r->name];
+        snprintf(feed, sizeof feed, "%s", r->feed);
+        snprintf(name, sizeof name, "%s", r->name);
+        load_report(st, r);
+        lia__db_done(st);
+        if (r->state != LIA_REPORT_COMPLETE && strcmp(feed, r->feed) != 0)
+            return lia_error_set(err, LIA_EEXIST, "feed", feed, strlen(feed),
+                                 "report %s was started as feed %s; resume it with that feed", name, r->feed);
+        return LIA_OK;
+    }
+    lia__db_done(st);
+    if (step < 0)
+        return step;
+    r->started_us = lia__now_us();
+    r->state = LIA_REPORT_PARTIAL;
+    if ((rc = lia__db_prepare(
+             q->db, "registering report",
+             "INSERT INTO reports(hash,feed,name,archive,size,state,started) VALUES(?,?,?,?,?,?,?)", &st,
+             err)))
+        return rc;
+    lia__db_bind_text(st, 1, r->hash, -1);
+    lia__db_bind_text(st, 2, r->feed, -1);
+    lia__db_bind_text(st, 3, r->name, -1);
+    lia__db_bind_null(st, 4);
+    lia__db_bind_int64(st, 5, (int64_t)r->size);
+    lia__db_bind_int64(st, 6, LIA_REPORT_PARTIAL);
+    lia__db_bind_int64(st, 7, r->started_us);
+    if ((rc = lia__db_run(st, err)) == LIA_OK)
+        r->id = lia__db_last_id(q->db);
+    lia__db_done(st);
+    r->state = LIA_REPORT_NEW;
+    return rc;
+}
+
+static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t n, lia_error *err)
+{
+    sq *q = impl;
+    lia_stmt *st = q->ins_event;
+    int rc = begin(q, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        const lia_event *e = &ev[i];
+        uint8_t key[16];
+        lia_buf_reset(&q->body);
+        if (lia_event_to_json(e, &q->body))
+            return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "event too large to store");
+        lia__db_bind_int64(st, 1, r->id);
+        lia__db_bind_int64(st, 2, (int64_t)e->line);
+        if (lia_event_has(e, LIA_F_TIME_SOURCE))
+            lia__db_bind_int64(st, 3, e->v[LIA_F_TIME_SOURCE].i);
+        else if (lia_event_has(e, LIA_F_TIME_OBSERVATION))
+            lia__db_bind_int64(st, 3, e->v[LIA_F_TIME_OBSERVATION].i);
+        else
+            lia__db_bind_null(st, 3);
+        if (lia_event_has(e, LIA_F_SOURCE_IP)) {
+            lia_ip_key(&e->v[LIA_F_SOURCE_IP].ip, key);
+            lia__db_bind_blob(st, 4, key, 16); /* key lives until the step below */
+        } else {
+            lia__db_bind_null(st, 4);
+        }
+        if (lia_event_has(e, LIA_F_SOURCE_ASN))
+            lia__db_bind_int64(st, 5, e->v[LIA_F_SOURCE_ASN].i);
+        else
+            lia__db_bind_null(st, 5);
+        if (lia_event_has(e, LIA_F_SOURCE_GEOLOCATION_CC)) {
+            lia_slice cc = lia_event_str(e, LIA_F_SOURCE_GEOLOCATION_CC);
+            lia__db_bind_text(st, 6, cc.ptr, (ptrdiff_t)cc.len);
+        } else {
+            lia__db_bind_null(st, 6);
+        }
+        if (lia_event_has(e, LIA_F_CLASSIFICATION_TYPE))
+            lia__db_bind_int64(st, 7, e->v[LIA_F_CLASSIFICATION_TYPE].i);
+        else
+            lia__db_bind_null(st, 7);
+        if (lia_event_has(e, LIA_F_TLP))
+            lia__db_bind_int64(st, 8, e->v[LIA_F_TLP].i);
+        else
+            lia__db_bind_null(st, 8);
+        lia__db_bind_text(st, 9, q->body.ptr, (ptrdiff_t)q->body.len);
+        rc = lia__db_run(st, err);
+        lia__db_reset(st);
+        if (rc)
+            return rc;
+        ev[i].id = lia__db_last_id(q->db);
+    }
+    return LIA_OK;
+}
+
+static int sq_put_quarantine(void *impl, const lia_report *r, uint64_t line, lia_slice raw,
+                             const lia_error *why, lia_error *err)
+{
+    sq *q = impl;
+    lia_stmt *st = q->ins_quar;
+    int rc = begin(q, err);
+    char reason[LIA_ERR_REASON_MAX + 32];
+    if (rc)
+        return rc;
+    snprintf(reason, sizeof reason, "%s", why->reason[0] ? why->reason : lia_strerror(why->code));
+    lia__db_bind_int64(st, 1, r->id);
+    lia__db_bind_int64(st, 2, (int64_t)line);
+    lia__db_bind_text(st, 3, why->field[0] ? why->field : NULL, -1);
+    lia__db_bind_text(st, 4, why->value[0] ? why->value : NULL, -1);
+    lia__db_bind_text(st, 5, reason, -1);
+    lia__db_bind_blob(st, 6, raw.ptr ? raw.ptr : "", raw.len > LIA_MAX_ROW ? LIA_MAX_ROW : raw.len);
+    lia__db_bind_int64(st, 7, lia__now_us());
+    rc = lia__db_run(st, err);
+    lia__db_reset(st);
+    return rc;
+}
+
+static int update_report(sq *q, const lia_report *r, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(q->db, "updating report",
+                              "UPDATE reports SET lines_done=?,rows=?,events=?,quarantined=?,duplicates=?,"
+                              "state=?,finished=?,archive=? WHERE id=?",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, (int64_t)r->lines_done);
+    lia__db_bind_int64(st, 2, (int64_t)r->rows);
+    lia__db_bind_int64(st, 3, (int64_t)r->events);
+    lia__db_bind_int64(st, 4, (int64_t)r->quarantined);
+    lia__db_bind_int64(st, 5, (int64_t)r->duplicates);
+    lia__db_bind_int64(st, 6, r->state == LIA_REPORT_COMPLETE ? LIA_REPORT_COMPLETE : LIA_REPORT_PARTIAL);
+    if (r->finished_us)
+        lia__db_bind_int64(st, 7, r->finished_us);
+    else
+        lia__db_bind_null(st, 7);
+    lia__db_bind_text(st, 8, r->archive[0] ? r->archive : NULL, -1);
+    lia__db_bind_int64(st, 9, r->id);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    return rc;
+}
+
+static int sq_checkpoint(void *impl, const lia_report *r, lia_error *err)
+{
+    sq *q = impl;
+    int rc = begin(q, err);
+    if (rc)
+        return rc;
+    q->in_tx = 0;
+    if ((rc = update_report(q, r, err))) {
+        lia__db_rollback(q->db);
+        return rc;
+    }
+    return lia__db_commit(q->db, err);
+}
+
+static int sq_report_finish(void *impl, lia_report *r, lia_error *err)
+{
+    sq *q = impl;
+    int rc;
+    r->state = LIA_REPORT_COMPLETE;
+    if ((rc = sq_checkpoint(impl, r, err)))
+        return rc;
+    if (q->bulk) {
+        /* Sorting needs room in proportion to the table: on disk, not in
+         * memory, with a smaller page cache meanwhile: peak memory stays
+         * that of the load. */
+        lia__db_sort_on_disk(q->db, 1);
+        lia__db_set_cache(q->db, (size_t)64 << 20);
+        rc = exec(q, ensure_indexes_sql, err);
+        lia__db_sort_on_disk(q->db, 0);
+        lia__db_set_cache(q->db, (size_t)256 << 20);
+        if (rc)
+            return rc;
+        q->bulk = 0;
+    }
+    return LIA_OK;
+}
+
+static void sq_set_bulk_min(void *impl, uint64_t bytes)
+{
+    ((sq *)impl)->bulk_min = bytes;
+}
+
+static int sq_report_get(void *impl, int64_t id, lia_report *r, lia_error *err)
+{
+    sq *q = impl;
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(q->db, "reading report", "SELECT " REPORT_COLS " FROM reports WHERE id=?", &st,
+                              err)))
+        return rc;
+    lia__db_bind_int64(st, 1, id);
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW) {
+        load_report(st, r);
+        rc = LIA_OK;
+    } else if (rc == LIA_DB_DONE) {
+        rc = lia_error_set(err, LIA_ENOTFOUND, NULL, NULL, 0, "no report %lld", (long long)id);
+    }
+    lia__db_done(st);
+    return rc;
+}
+
+/* WHERE clause for a query; binds collected in order. */
+typedef struct where {
+    lia_buf sql;
+    int nb;
+    struct {
+        int kind; /* 0 int64, 1 text, 2 blob16 */
+        int64_t i;
+        const char *s;
+        uint8_t b[16];
+    } b[32];
+} where;
+
+static void w_and(where *w, const char *cond)
+{
+    lia_buf_puts(&w->sql, w->sql.len ? " AND " : " WHERE ");
+    lia_buf_puts(&w->sql, cond);
+}
+
+static int build_where(where *w, const lia_query *qy, lia_error *err)
+{
+    lia_buf_init(&w->sql, 4096);
+    w->nb = 0;
+    if (qy->since_us) {
+        w_and(w, "time >= ?");
+        w->b[w->nb].kind = 0;
+        w->b[w->nb++].i = qy->since_us;
+    }
+    if (qy->until_us) {
+        w_and(w, "time < ?");
+        w->b[w->nb].kind = 0;
+        w->b[w->nb++].i = qy->until_us;
+    }
+    if (qy->cc[0]) {
+        w_and(w, "src_cc = ?");
+        w->b[w->nb].kind = 1;
+        w->b[w->nb++].s = qy->cc;
+    }
+    if (qy->asn) {
+        w_and(w, "src_asn = ?");
+        w->b[w->nb].kind = 0;
+        w->b[w->nb++].i = qy->asn;
+    }
+    if (qy->has_ip) {
+        uint8_t lo[16], hi[16];
+        int bits = qy->ip.prefix + (qy->ip.family == 4 ? 96 : 0);
+        lia_ip_key(&qy->ip, lo);
+        memcpy(hi, lo, 16);
+        for (int i = bits; i < 128; i++)
+            hi[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+        w_and(w, "src_ip BETWEEN ? AND ?");
+        w->b[w->nb].kind = 2;
+        memcpy(w->b[w->nb++].b, lo, 16);
+        w->b[w->nb].kind = 2;
+        memcpy(w->b[w->nb++].b, hi, 16);
+    }
+    if (qy->classification) {
+        const char *c = qy->classification;
+        int tax = lia_class_taxonomy_lookup(c, strlen(c));
+        int type = lia_class_type_lookup(c, strlen(c));
+        if (type >= 0) {
+            w_and(w, "class = ?");
+            w->b[w->nb].kind = 0;
+            w->b[w->nb++].i = type;
+        } else if (tax >= 0) {
+            int first = 1;
+            w_and(w, "class IN (");
+            for (int t = 0; t < lia_class_type_count() && w->nb < 28; t++) {
+                if (lia_class_type_taxonomy(t) != tax)
+                    continue;
+                lia_buf_puts(&w->sql, first ? "?" : ",?");
+                first = 0;
+                w->b[w->nb].kind = 0;
+                w->b[w->nb++].i = t;
+            }
+            lia_buf_putc(&w->sql, ')');
+        } else {
+            lia_buf_free(&w->sql);
+            return lia_error_set(err, LIA_EINVAL, "classification", c, strlen(c),
+                                 "neither an RSIT taxonomy nor a type");
+        }
+    }
+    if (qy->feed) {
+        w_and(w, "report_id IN (SELECT id FROM reports WHERE feed = ?)");
+        w->b[w->nb].kind = 1;
+        w->b[w->nb++].s = qy->feed;
+    }
+    if (qy->report_id) {
+        w_and(w, "report_id = ?");
+        w->b[w->nb].kind = 0;
+        w->b[w->nb++].i = qy->report_id;
+    }
+    if (qy->after_id) {
+        w_and(w, "id > ?");
+        w->b[w->nb].kind = 0;
+        w->b[w->nb++].i = qy->after_id;
+    }
+    return w->sql.err ? lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "query too long") : LIA_OK;
+}
+
+static void bind_where(lia_stmt *st, const where *w, int first)
+{
+    for (int i = 0; i < w->nb; i++) {
+        if (w->b[i].kind == 0)
+            lia__db_bind_int64(st, first + i, w->b[i].i);
+        else if (w->b[i].kind == 1)
+            lia__db_bind_text(st, first + i, w->b[i].s, -1);
+        else
+            lia__db_bind_blob(st, first + i, w->b[i].b, 16);
+    }
+}
+
+static int sq_query(void *impl, const lia_query *qy, lia_event_cb cb, void *ud, lia_error *err)
+{
+    sq *q = impl;
+    where w;
+    lia_buf sql;
+    lia_stmt *st = NULL;
+    lia_event ev;
+    int rc = build_where(&w, qy, err), step;
+    if (rc)
+        return rc;
+    lia_buf_init(&sql, 8192);
+    lia_buf_printf(&sql, "SELECT id,report_id,line,body FROM events%s ORDER BY id", lia_buf_cstr(&w.sql));
+    if (qy->limit)
+        lia_buf_printf(&sql, " LIMIT %llu", (unsigned long long)qy->limit);
+    lia_event_init(&ev);
+    if ((rc = lia__db_prepare_once(q->db, "querying events", lia_buf_cstr(&sql), &st, err)))
+        goto out;
+    bind_where(st, &w, 1);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *body = lia__db_col_text(st, 3);
+        size_t n = lia__db_col_bytes(st, 3);
+        if ((rc = lia_event_from_json(&ev, body, n, err))) {
+            lia_error_where(err, "store", 0);
+            break;
+        }
+        ev.id = lia__db_col_int64(st, 0);
+        ev.report_id = lia__db_col_int64(st, 1);
+        ev.line = (uint64_t)lia__db_col_int64(st, 2);
+        if ((rc = cb(ud, &ev)))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+out:
+    lia__db_done(st);
+    lia_event_free(&ev);
+    lia_buf_free(&sql);
+    lia_buf_free(&w.sql);
+    return rc;
+}
+
+static int sq_count(void *impl, const lia_query *qy, uint64_t *out, lia_error *err)
+{
+    sq *q = impl;
+    where w;
+    lia_buf sql;
+    lia_stmt *st = NULL;
+    int rc = build_where(&w, qy, err);
+    if (rc)
+        return rc;
+    lia_buf_init(&sql, 8192);
+    lia_buf_printf(&sql, "SELECT count(*) FROM events%s", lia_buf_cstr(&w.sql));
+    if ((rc = lia__db_prepare_once(q->db, "counting events", lia_buf_cstr(&sql), &st, err)) == LIA_OK) {
+        bind_where(st, &w, 1);
+        if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+            *out = (uint64_t)lia__db_col_int64(st, 0);
+            rc = LIA_OK;
+        } else if (rc == LIA_DB_DONE) {
+            rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "counting events: no result");
+        }
+    }
+    lia__db_done(st);
+    lia_buf_free(&sql);
+    lia_buf_free(&w.sql);
+    return rc;
+}
+
+static int sq_group(void *impl, const lia_query *qy, const char *by, uint64_t limit, lia_group_cb cb,
+                    void *ud, lia_error *err)
+{
+    sq *q = impl;
+    const char *col;
+    where w;
+    lia_buf sql;
+    lia_stmt *st = NULL;
+    int rc, step;
+    if (strcmp(by, "cc") == 0)
+        col = "coalesce(src_cc,'--')";
+    else if (strcmp(by, "asn") == 0)
+        col = "coalesce(src_asn,0)";
+    else if (strcmp(by, "class") == 0 || strcmp(by, "type") == 0)
+        col = "class";
+    else if (strcmp(by, "feed") == 0)
+        col = "report_id";
+    else
+        return lia_error_set(err, LIA_EINVAL, "by", by, strlen(by), "group by cc, asn, class or feed");
+    if ((rc = build_where(&w, qy, err)))
+        return rc;
+    lia_buf_init(&sql, 8192);
+    if (strcmp(col, "report_id") == 0) /* feed: count per report, then per feed */
+        lia_buf_printf(
+            &sql,
+            "SELECT r.feed AS k, sum(x.n) AS n FROM (SELECT report_id, count(*) AS n FROM events%s"
+            " GROUP BY report_id) x JOIN reports r ON r.id = x.report_id GROUP BY k ORDER BY n DESC, k",
+            lia_buf_cstr(&w.sql));
+    else
+        lia_buf_printf(&sql, "SELECT %s AS k, count(*) AS n FROM events%s GROUP BY k ORDER BY n DESC, k", col,
+                       lia_buf_cstr(&w.sql));
+    if (limit)
+        lia_buf_printf(&sql, " LIMIT %llu", (unsigned long long)limit);
+    if ((rc = lia__db_prepare_once(q->db, "grouping events", lia_buf_cstr(&sql), &st, err)))
+        goto out;
+    bind_where(st, &w, 1);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *key = lia__db_col_text(st, 0);
+        if (strcmp(col, "class") == 0)
+            key = lia__db_col_null(st, 0) ? "(none)" : lia_class_type_name((int)lia__db_col_int64(st, 0));
+        if ((rc = cb(ud, key, (uint64_t)lia__db_col_int64(st, 1))))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+out:
+    lia__db_done(st);
+    lia_buf_free(&sql);
+    lia_buf_free(&w.sql);
+    return rc;
+}
+
+static int sq_quarantine_list(void *impl, const char *feed, int64_t report_id, uint64_t limit, lia_qrow_cb cb,
+                              void *ud, lia_error *err)
+{
+    sq *q = impl;
+    lia_stmt *st;
+    size_t rawlen;
+    int rc, step;
+    if ((rc = lia__db_prepare(
+             q->db, "listing quarantine",
+             "SELECT q.id,q.report_id,q.line,r.feed,r.name,q.field,q.reason,q.value,q.raw,q.at"
+             " FROM quarantine q JOIN reports r ON r.id=q.report_id"
+             " WHERE (?1 IS NULL OR r.feed=?1) AND (?2=0 OR q.report_id=?2)"
+             " ORDER BY q.id LIMIT ?3",
+             &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, feed, -1);
+    lia__db_bind_int64(st, 2, report_id);
+    lia__db_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_qrow row = {
+            .id = lia__db_col_int64(st, 0),
+            .report_id = lia__db_col_int64(st, 1),
+            .line = (uint64_t)lia__db_col_int64(st, 2),
+            .feed = lia__db_col_text(st, 3),
+            .report_name = lia__db_col_text(st, 4),
+            .field = lia__db_col_text(st, 5),
+            .reason = lia__db_col_text(st, 6),
+            .value = lia__db_col_text(st, 7),
+            .raw = {(const char *)lia__db_col_blob(st, 8, &rawlen), rawlen},
+            .at_us = lia__db_col_int64(st, 9),
+        };
+        if ((rc = cb(ud, &row)))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
+    return rc;
+}
+
+static int sq_stats_add(void *impl, const char *feed, const lia_counter *c, lia_error *err)
+{
+    sq *q = impl;
+    lia_stmt *st;
+    int rc = LIA_OK;
+    if (q->in_tx)
+        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "stats written inside a transaction");
+    if ((rc = lia__db_begin(q->db, err)))
+        return rc;
+    if ((rc = lia__db_prepare(q->db, "recording stats",
+                              "INSERT INTO feed_stats(feed,stage,n_in,n_out,n_err,ns,reports,last)"
+                              " VALUES(?,?,?,?,?,?,1,?) ON CONFLICT(feed,stage) DO UPDATE SET"
+                              " n_in=n_in+excluded.n_in, n_out=n_out+excluded.n_out,"
+                              " n_err=n_err+excluded.n_err, ns=ns+excluded.ns,"
+                              " reports=reports+1, last=excluded.last",
+                              &st, err))) {
+        lia__db_rollback(q->db);
+        return rc;
+    }
+    for (int i = 0; i < LIA_ST__COUNT && rc == LIA_OK; i++) {
+        lia__db_bind_text(st, 1, feed, -1);
+        lia__db_bind_int64(st, 2, i);
+        lia__db_bind_int64(st, 3, (int64_t)c[i].in);
+        lia__db_bind_int64(st, 4, (int64_t)c[i].out);
+        lia__db_bind_int64(st, 5, (int64_t)c[i].errors);
+        lia__db_bind_int64(st, 6, (int64_t)c[i].ns);
+        lia__db_bind_int64(st, 7, lia__now_us());
+        rc = lia__db_run(st, err);
+        lia__db_reset(st);
+    }
+    lia__db_done(st);
+    if (rc) {
+        lia__db_rollback(q->db);
+        return rc;
+    }
+    return lia__db_commit(q->db, err);
+}
+
+static int sq_stats(void *impl, lia_stats_cb cb, void *ud, lia_error *err)
+{
+    sq *q = impl;
+    lia_stmt *st;
+    int rc, step;
+    if ((rc = lia__db_prepare(
+             q->db, "reading stats",
+             "SELECT feed,stage,n_in,n_out,n_err,ns,reports,last FROM feed_stats ORDER BY feed,stage", &st,
+             err)))
+        return rc;
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_counter c = {(uint64_t)lia__db_col_int64(st, 2), (uint64_t)lia__db_col_int64(st, 3),
+                         (uint64_t)lia__db_col_int64(st, 4), (uint64_t)lia__db_col_int64(st, 5)};
+        if ((rc = cb(ud, lia__db_col_text(st, 0), (int)lia__db_col_int64(st, 1), &c,
+                     (uint64_t)lia__db_col_int64(st, 6), lia__db_col_int64(st, 7))))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
+    return rc;
+}
+
+static int sq_check(void *impl, lia_error *err)
+{
+    return lia__db_check(((sq *)impl)->db, err);
+}
+
+const lia_store_backend lia__store_events = {
+    .name = "events",
+    .open = sq_open,
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .report_begin = sq_report_begin,
+    .put_events = sq_put_events,
+    .put_quarantine = sq_put_quarantine,
+    .checkpoint = sq_checkpoint,
+    .report_finish = sq_report_finish,
+    .set_bulk_min = sq_set_bulk_min,
+    .report_get = sq_report_get,
+    .query = sq_query,
+    .count = sq_count,
+    .quarantine_list = sq_quarantine_list,
+    .group = sq_group,
+    .stats_add = sq_stats_add,
+    .stats = sq_stats,
+    .check = sq_check,
+    .db = sq_db,
+};

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The database layer (src/store/db.h): named statements cached per handle,
+ * binds of every type, errors with the statement's name, nested
+ * transactions, and the migration registry (order, adoption of a store
+ * from before it, a newer store refused). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "liaison/liaison.h"
+#include "store/db.h"
+
+typedef struct fx {
+    char dir[64];
+    char path[128];
+    lia_db *db;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    lia_error err;
+    snprintf(f->dir, sizeof f->dir, "/tmp/liaison-db-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/d.db", f->dir);
+    if (lia__db_open(f->path, 0, &f->db, &err))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    char cmd[256];
+    lia__db_close(f->db);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static int64_t one_int(lia_db *db, const char *sql)
+{
+    lia_stmt *st;
+    lia_error err;
+    int64_t v = -1;
+    assert_int_equal(lia__db_prepare_once(db, "test", sql, &st, &err), LIA_OK);
+    if (lia__db_step(st, &err) == LIA_DB_ROW)
+        v = lia__db_col_int64(st, 0);
+    lia__db_done(st);
+    return v;
+}
+
+static void test_types_and_cache(void **state)
+{
+    fx *f = *state;
+    lia_stmt *st, *again, *inner;
+    lia_error err;
+    size_t n;
+    const void *b;
+    assert_int_equal(lia__db_exec(f->db, "CREATE TABLE t(i INTEGER, d REAL, s TEXT, b BLOB)", &err), LIA_OK);
+    assert_int_equal(lia__db_prepare(f->db, "t: insert", "INSERT INTO t VALUES(?,?,?,?)", &st, &err), LIA_OK);
+    lia__db_bind_int64(st, 1, INT64_MIN);
+    lia__db_bind_double(st, 2, 2.5);
+    lia__db_bind_text(st, 3, "abcdef", 3);
+    lia__db_bind_blob(st, 4, "\0\1\2", 3);
+    assert_int_equal(lia__db_run(st, &err), LIA_OK);
+    assert_int_equal(lia__db_last_id(f->db), 1);
+    lia__db_done(st);
+    /* the same name gives the same statement, bindings cleared (NULLs) */
+    assert_int_equal(lia__db_prepare(f->db, "t: insert", "INSERT INTO t VALUES(?,?,?,?)", &again, &err),
+                     LIA_OK);
+    assert_ptr_equal(again, st);
+    assert_int_equal(lia__db_run(again, &err), LIA_OK);
+    assert_int_equal(lia__db_changes(f->db), 1);
+    lia__db_done(again);
+    /* one name, two texts: a programming error, said plainly */
+    assert_int_equal(lia__db_prepare(f->db, "t: insert", "INSERT INTO t(i) VALUES(?)", &st, &err),
+                     LIA_EINVAL);
+    assert_non_null(strstr(err.reason, "two texts"));
+
+    assert_int_equal(lia__db_prepare(f->db, "t: all", "SELECT i,d,s,b FROM t ORDER BY rowid", &st, &err),
+                     LIA_OK);
+    assert_int_equal(lia__db_step(st, &err), LIA_DB_ROW);
+    assert_true(lia__db_col_int64(st, 0) == INT64_MIN);
+    assert_true(lia__db_col_double(st, 1) == 2.5);
+    assert_string_equal(lia__db_col_text(st, 2), "abc");
+    assert_int_equal(lia__db_col_bytes(st, 2), 3);
+    b = lia__db_col_blob(st, 3, &n);
+    assert_int_equal(n, 3);
+    assert_memory_equal(b, "\0\1\2", 3);
+    /* in use: the same name again is a separate statement */
+    assert_int_equal(lia__db_prepare(f->db, "t: all", "SELECT i,d,s,b FROM t ORDER BY rowid", &inner, &err),
+                     LIA_OK);
+    assert_ptr_not_equal(inner, st);
+    assert_int_equal(lia__db_step(inner, &err), LIA_DB_ROW);
+    lia__db_done(inner);
+    assert_int_equal(lia__db_step(st, &err), LIA_DB_ROW);
+    assert_true(lia__db_col_null(st, 0));
+    assert_null(lia__db_col_text(st, 2));
+    assert_null(lia__db_col_blob(st, 3, &n));
+    assert_int_equal(n, 0);
+    assert_int_equal(lia__db_step(st, &err), LIA_DB_DONE);
+    lia__db_done(st);
+}
+
+static void test_errors(void **state)
+{
+    fx *f = *state;
+    lia_stmt *st;
+    lia_error err;
+    assert_int_equal(lia__db_exec(f->db, "CREATE TABLE u(k TEXT PRIMARY KEY, v TEXT NOT NULL)", &err),
+                     LIA_OK);
+    assert_int_equal(lia__db_prepare(f->db, "u: adding a key", "INSERT INTO u VALUES(?,?)", &st, &err),
+                     LIA_OK);
+    lia__db_bind_text(st, 1, "a", -1);
+    lia__db_bind_text(st, 2, "x", -1);
+    assert_int_equal(lia__db_run(st, &err), LIA_OK);
+    lia__db_reset(st);
+    assert_int_equal(lia__db_run(st, &err), LIA_EEXIST); /* same bindings again */
+    assert_non_null(strstr(err.reason, "u: adding a key: UNIQUE"));
+    lia__db_reset(st);
+    lia__db_bind_text(st, 1, "b", -1);
+    lia__db_bind_null(st, 2);
+    assert_int_equal(lia__db_run(st, &err), LIA_ESTORE); /* NOT NULL is not "exists" */
+    lia__db_reset(st);
+    lia__db_bind_int64(st, 3, 1); /* no parameter 3: the step says so */
+    assert_int_equal(lia__db_run(st, &err), LIA_ESTORE);
+    assert_non_null(strstr(err.reason, "parameter 3"));
+    lia__db_done(st);
+    assert_int_equal(lia__db_prepare(f->db, "u: broken", "SELECT nope FROM u", &st, &err), LIA_ESTORE);
+    assert_non_null(strstr(err.reason, "u: broken: no such column"));
+    assert_int_equal(lia__db_exec(f->db, "DROP TABLE missing", &err), LIA_ESTORE);
+    assert_non_null(strstr(err.reason, "no such table"));
+    assert_int_equal(lia__db_error(f->db, &err, "what failed"), LIA_ESTORE);
+    assert_non_null(strstr(err.reason, "what failed: "));
+}
+
+static void test_transactions(void **state)
+{
+    fx *f = *state;
+    lia_error err;
+    assert_int_equal(lia__db_exec(f->db, "CREATE TABLE n(x INTEGER)", &err), LIA_OK);
+    assert_false(lia__db_in_tx(f->db));
+    assert_int_equal(lia__db_begin(f->db, &err), LIA_OK);
+    assert_true(lia__db_in_tx(f->db));
+    assert_int_equal(lia__db_exec(f->db, "INSERT INTO n VALUES(1)", &err), LIA_OK);
+    assert_int_equal(lia__db_begin(f->db, &err), LIA_OK); /* nested: a savepoint */
+    assert_int_equal(lia__db_exec(f->db, "INSERT INTO n VALUES(2)", &err), LIA_OK);
+    lia__db_rollback(f->db); /* undoes only the inner level */
+    assert_true(lia__db_in_tx(f->db));
+    assert_int_equal(lia__db_begin(f->db, &err), LIA_OK);
+    assert_int_equal(lia__db_exec(f->db, "INSERT INTO n VALUES(3)", &err), LIA_OK);
+    assert_int_equal(lia__db_commit(f->db, &err), LIA_OK);
+    assert_int_equal(lia__db_commit(f->db, &err), LIA_OK);
+    assert_false(lia__db_in_tx(f->db));
+    assert_int_equal(one_int(f->db, "SELECT sum(x) FROM n"), 4);
+    assert_int_equal(lia__db_begin(f->db, &err), LIA_OK);
+    assert_int_equal(lia__db_exec(f->db, "INSERT INTO n VALUES(10)", &err), LIA_OK);
+    lia__db_rollback(f->db);
+    assert_false(lia__db_in_tx(f->db));
+    assert_int_equal(one_int(f->db, "SELECT sum(x) FROM n"), 4);
+    assert_int_equal(lia__db_commit(f->db, &err), LIA_ESTORE); /* nothing open */
+}
+
+/* ---- migration registry ---- */
+
+static int data_step(lia_db *db, lia_error *err)
+{
+    return lia__db_exec(db,
+                        "INSERT INTO m_items(name, n) SELECT name, 7 FROM m_items_old;"
+                        "DROP TABLE m_items_old",
+                        err);
+}
+
+static const lia_migration m_steps[] = {
+    {.sql = "CREATE TABLE IF NOT EXISTS m_items_old(name TEXT NOT NULL)"},
+    {.sql = "CREATE TABLE m_items(name TEXT NOT NULL, n INTEGER NOT NULL)"},
+    {.run = data_step},
+    {.sql = "ALTER TABLE m_items ADD COLUMN extra TEXT"},
+};
+
+static int adopt(lia_db *db, int *version, lia_error *err)
+{
+    (void)err;
+    /* the old scheme: a table of its own held the version */
+    *version = lia__db_has_table(db, "m_meta") ? (int)one_int(db, "SELECT v FROM m_meta") : 0;
+    return LIA_OK;
+}
+
+static const lia_schema m_schema = {"m", 4, m_steps, adopt};
+static const lia_schema m_schema_v2 = {"m", 2, m_steps, adopt};
+
+static void test_schema_new(void **state)
+{
+    fx *f = *state;
+    lia_error err;
+    assert_int_equal(lia__db_schema_version(f->db, "m"), 0);
+    assert_int_equal(lia__db_schema(f->db, &m_schema, &err), LIA_OK);
+    assert_int_equal(lia__db_schema_version(f->db, "m"), 4);
+    assert_true(lia__db_has_column(f->db, "m_items", "extra"));
+    assert_false(lia__db_has_table(f->db, "m_items_old"));
+    assert_int_equal(lia__db_schema(f->db, &m_schema, &err), LIA_OK); /* again: nothing to do */
+    /* one table holds every module's version */
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM lia_schema"), 1);
+}
+
+static void test_schema_adopt(void **state)
+{
+    fx *f = *state;
+    lia_error err;
+    /* a store of the old scheme at version 1, with a row */
+    assert_int_equal(lia__db_exec(f->db,
+                                  "CREATE TABLE m_meta(v INTEGER); INSERT INTO m_meta VALUES(1);"
+                                  "CREATE TABLE m_items_old(name TEXT NOT NULL);"
+                                  "INSERT INTO m_items_old VALUES('kept')",
+                                  &err),
+                     LIA_OK);
+    assert_int_equal(lia__db_schema(f->db, &m_schema, &err), LIA_OK);
+    assert_int_equal(lia__db_schema_version(f->db, "m"), 4);
+    assert_int_equal(one_int(f->db, "SELECT n FROM m_items WHERE name='kept'"), 7);
+}
+
+static void test_schema_newer(void **state)
+{
+    fx *f = *state;
+    lia_db *db2;
+    lia_error err;
+    assert_int_equal(lia__db_schema(f->db, &m_schema, &err), LIA_OK);
+    /* a program that knows only two steps refuses the store, and says why */
+    assert_int_equal(lia__db_open(f->path, 0, &db2, &err), LIA_OK);
+    assert_int_equal(lia__db_schema(db2, &m_schema_v2, &err), LIA_ESCHEMA);
+    assert_non_null(strstr(err.reason, "m schema version 4 is newer than this program's (2)"));
+    lia__db_close(db2);
+}
+
+static void test_schema_step_fails(void **state)
+{
+    fx *f = *state;
+    static const lia_migration bad[] = {{.sql = "CREATE TABLE b1(x)"},
+                                        {.sql = "CREATE TABLE b2(x); SELECT nope"}};
+    static const lia_schema b = {"b", 2, bad, NULL};
+    lia_error err;
+    assert_int_equal(lia__db_schema(f->db, &b, &err), LIA_ESTORE);
+    /* the first step stays, the failed one left nothing behind */
+    assert_int_equal(lia__db_schema_version(f->db, "b"), 1);
+    assert_true(lia__db_has_table(f->db, "b1"));
+    assert_false(lia__db_has_table(f->db, "b2"));
+    assert_false(lia__db_in_tx(f->db));
+}
+
+static int64_t twice_plus(const int64_t *a)
+{
+    return 2 * a[0] + a[1];
+}
+
+static void test_function(void **state)
+{
+    fx *f = *state;
+    lia_error err;
+    assert_int_equal(lia__db_function(f->db, "twice_plus", 2, twice_plus, &err), LIA_OK);
+    assert_int_equal(one_int(f->db, "SELECT twice_plus(20, 2)"), 42);
+    assert_int_equal(lia__db_function(f->db, "many", 5, twice_plus, &err), LIA_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_types_and_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_new, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_adopt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_step_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_function, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("db", tests, NULL, NULL);
+}
