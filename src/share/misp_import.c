@@ -18,8 +18,11 @@ typedef struct misp {
     json_t *root;
     json_t *event; /* borrowed */
     json_t *attrs; /* flattened attributes (own array, borrowed items) */
+    json_t *owner; /* per attribute: its Object, or null */
     int ev_tlp;
     int ev_class; /* classification.type id from event tags, -1 */
+    int ev_rank;  /* which taxonomy gave it (see read_tags) */
+    char ev_malware[LIA_MAX_STRING]; /* malware name of the event (galaxies, tags, malware-type), or "" */
     int done;
     char why[300]; /* reason of a document-level error record */
 } misp;
@@ -43,14 +46,88 @@ static void misp_close(void *st)
         return;
     lia_buf_free(&m->doc);
     json_decref(m->attrs);
+    json_decref(m->owner);
     json_decref(m->root);
     free(m);
 }
 
-/* TLP and classification from a Tag array. A tlp: tag that is not a TLP
- * label, and tags that cannot be read, count as TLP:RED: an unrecognised
- * marking never lowers the TLP (docs/security.md). */
-static void read_tags(json_t *tags, int *tlp, int *cls)
+/* Values of the eCSIRT II and CIRCL incident-classification taxonomies that
+ * are not RSIT type names, and the RSIT type each stands for. */
+static const struct {
+    const char *from, *to;
+} class_alias[] = {
+    {"c2server", "c2-server"},
+    {"malware", "infected-system"},
+    {"botnet-drone", "infected-system"},
+    {"ransomware", "infected-system"},
+    {"vulnerable-service", "vulnerable-system"},
+    {"compromised", "system-compromise"},
+    {"backdoor", "system-compromise"},
+    {"scan", "scanner"},
+    {"denial-of-service", "ddos"},
+    {"sql-injection", "exploit"},
+    {"xss", "exploit"},
+    {"vulnerability", "vulnerable-system"},
+    {"information-leak", "data-leak"},
+    {"copyright-issue", "copyright"},
+    {"unauthorised-information-access", "unauthorised-information-access"},
+    {"unauthorised-information-modification", "unauthorised-information-modification"},
+};
+
+/* The RSIT type a taxonomy value names, or -1. */
+static int class_of(const char *v, size_t n)
+{
+    int ty = lia_class_type_lookup(v, n);
+    for (size_t i = 0; ty < 0 && i < sizeof class_alias / sizeof class_alias[0]; i++)
+        if (strlen(class_alias[i].from) == n && strncasecmp(class_alias[i].from, v, n) == 0)
+            ty = lia_class_type_lookup(class_alias[i].to, strlen(class_alias[i].to));
+    return ty;
+}
+
+/* Galaxies whose clusters name malware (families, ransomware, RATs ...). */
+static int malware_galaxy(const char *t, size_t n)
+{
+    static const char *const g[] = {"malpedia", "mitre-malware", "ransomware", "banker",
+                                    "botnet",   "rat",           "stealer",    "android",
+                                    "backdoor", "exploit-kit",   "tool",       "mitre-tool"};
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+        if (strlen(g[i]) == n && strncmp(g[i], t, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* The first malware name in a Galaxy array (clusters of a malware galaxy). */
+static void galaxy_malware(json_t *gal, char *out, size_t cap)
+{
+    size_t i, j;
+    json_t *g, *c;
+    json_array_foreach(gal, i, g)
+    {
+        size_t tn;
+        const char *t = lia__json_str(g, "type", &tn);
+        if (out[0] || !t || !malware_galaxy(t, tn))
+            continue;
+        json_array_foreach(json_object_get(g, "GalaxyCluster"), j, c)
+        {
+            size_t vn;
+            const char *v = lia__json_str(c, "value", &vn);
+            if (v && vn && vn < cap) {
+                memcpy(out, v, vn);
+                out[vn] = '\0';
+                break;
+            }
+        }
+    }
+}
+
+/* TLP, classification and malware name from a Tag array. A tlp: tag that is
+ * not a TLP label, and tags that cannot be read, count as TLP:RED: an
+ * unrecognised marking never lowers the TLP (docs/security.md). The
+ * classification comes from a machine tag PREFIX:PREDICATE="VALUE" of the
+ * RSIT taxonomy (rank 3), else eCSIRT (2), else CIRCL's
+ * incident-classification (1): a higher rank wins, the first of a rank. A
+ * misp-galaxy:GALAXY="NAME" tag of a malware galaxy names the malware. */
+static void read_tags_full(json_t *tags, int *tlp, int *cls, int *rank, char *malware, size_t mcap)
 {
     size_t i;
     json_t *t;
@@ -61,8 +138,8 @@ static void read_tags(json_t *tags, int *tlp, int *cls)
     json_array_foreach(tags, i, t)
     {
         size_t n;
-        const char *name = lia__json_str(t, "name", &n);
-        int v;
+        const char *name = lia__json_str(t, "name", &n), *q;
+        int v, r = 0;
         if (!name) {
             *tlp = LIA_TLP_RED;
             continue;
@@ -72,13 +149,33 @@ static void read_tags(json_t *tags, int *tlp, int *cls)
                 v = LIA_TLP_RED;
             if (v > *tlp)
                 *tlp = v;
-        } else if ((n > 5 && strncmp(name, "rsit:", 5) == 0) || (n > 7 && strncmp(name, "ecsirt:", 7) == 0)) {
-            /* rsit:TAXONOMY="TYPE" */
-            const char *q = memchr(name, '"', n);
-            if (q && name[n - 1] == '"' && (size_t)(name + n - 1 - (q + 1)) > 0) {
-                int ty = lia_class_type_lookup(q + 1, (size_t)(name + n - 1 - (q + 1)));
-                if (ty >= 0)
-                    *cls = ty;
+            continue;
+        }
+        q = memchr(name, '"', n);
+        if (!q || name[n - 1] != '"' || name + n - 1 <= q + 1)
+            continue;
+        if (n > 5 && strncasecmp(name, "rsit:", 5) == 0)
+            r = 3;
+        else if (n > 7 && strncasecmp(name, "ecsirt:", 7) == 0)
+            r = 2;
+        else if (n > 5 && strncasecmp(name, "circl:incident-classification=", 30) == 0)
+            r = 1;
+        else if (malware && !malware[0] && n > 12 && strncmp(name, "misp-galaxy:", 12) == 0 &&
+                 malware_galaxy(
+                     name + 12,
+                     (size_t)(memchr(name, '=', n) ? (const char *)memchr(name, '=', n) - name - 12 : 0))) {
+            size_t vn = (size_t)(name + n - 1 - (q + 1));
+            if (vn < mcap) {
+                memcpy(malware, q + 1, vn);
+                malware[vn] = '\0';
+            }
+            continue;
+        }
+        if (r > *rank) {
+            int ty = class_of(q + 1, (size_t)(name + n - 1 - (q + 1)));
+            if (ty >= 0) {
+                *cls = ty;
+                *rank = r;
             }
         }
     }
@@ -89,19 +186,43 @@ static int flatten(misp *m, lia_error *err)
     json_t *a, *o, *oa;
     size_t i, j;
     m->attrs = json_array();
-    if (!m->attrs)
+    m->owner = json_array();
+    if (!m->attrs || !m->owner)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    json_array_foreach(json_object_get(m->event, "Attribute"), i, a)
-        if (json_array_append(m->attrs, a))
-            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    json_array_foreach(json_object_get(m->event, "Object"), i, o)
-        json_array_foreach(json_object_get(o, "Attribute"), j, oa)
-            if (json_array_append(m->attrs, oa))
-                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    json_array_foreach(
+        json_object_get(m->event, "Attribute"), i,
+        a) if (json_array_append(m->attrs, a) ||
+               json_array_append_new(m->owner, json_null())) return lia_error_set(err, LIA_ENOMEM, NULL, NULL,
+                                                                                  0, "out of memory");
+    json_array_foreach(json_object_get(m->event, "Object"), i, o) json_array_foreach(
+        json_object_get(o, "Attribute"), j,
+        oa) if (json_array_append(m->attrs, oa) ||
+                json_array_append(m->owner, o)) return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0,
+                                                                     "out of memory");
     if (json_array_size(m->attrs) > LIA_MAX_SHARE_OBJECTS)
         return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d attributes in one MISP event",
                              LIA_MAX_SHARE_OBJECTS);
     return LIA_OK;
+}
+
+/* Attributes that name malware (type malware-type, or a text whose object
+ * relation is the family): the first such value into out. */
+static void text_malware(json_t *attrs, char *out, size_t cap)
+{
+    size_t i, n = 0, rn = 0;
+    json_t *a;
+    json_array_foreach(attrs, i, a)
+    {
+        const char *t = lia__json_str(a, "type", NULL), *v = lia__json_str(a, "value", &n),
+                   *rel = lia__json_str(a, "object_relation", &rn);
+        int names = t && (strcmp(t, "malware-type") == 0 ||
+                          (rel && (strcmp(rel, "malware-family") == 0 || strcmp(rel, "malware_family") == 0 ||
+                                   strcmp(rel, "family") == 0)));
+        if (out[0] || !names || !v || !n || n >= cap)
+            continue;
+        memcpy(out, v, n);
+        out[n] = '\0';
+    }
 }
 
 static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
@@ -135,9 +256,13 @@ static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_record
                  "not a MISP event ({\"Event\": {...}} with Attribute/Object; for a feed give the directory)");
         goto bad;
     }
-    read_tags(json_object_get(m->event, "Tag"), &m->ev_tlp, &m->ev_class);
+    read_tags_full(json_object_get(m->event, "Tag"), &m->ev_tlp, &m->ev_class, &m->ev_rank, m->ev_malware,
+                   sizeof m->ev_malware);
+    galaxy_malware(json_object_get(m->event, "Galaxy"), m->ev_malware, sizeof m->ev_malware);
     if ((rc = flatten(m, err)))
         return rc;
+    if (!m->ev_malware[0]) /* a top-level attribute that names the malware */
+        text_malware(json_object_get(m->event, "Attribute"), m->ev_malware, sizeof m->ev_malware);
     json_array_foreach(m->attrs, i, a)
     {
         char *raw = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -189,19 +314,73 @@ static int hash_type(const char *t, lia_field *f)
     return 1;
 }
 
-static int attribute(misp *m, json_t *a, lia_event *ev, lia_error *err)
+/* MISP attribute types that are one value of one event field. */
+static const struct {
+    const char *type;
+    lia_field f;
+} simple_types[] = {
+    {"AS", LIA_F_SOURCE_ASN},
+    {"email", LIA_F_SOURCE_ACCOUNT},
+    {"email-src", LIA_F_SOURCE_ACCOUNT},
+    {"email-dst", LIA_F_DESTINATION_ACCOUNT},
+    {"target-email", LIA_F_DESTINATION_ACCOUNT},
+    {"port", LIA_F_SOURCE_PORT},
+    {"target-machine", LIA_F_DESTINATION_LOCAL_HOSTNAME},
+    {"target-user", LIA_F_DESTINATION_ACCOUNT},
+    {"whois-registrant-email", LIA_F_SOURCE_ABUSE_CONTACT},
+    {"url-path", LIA_F_SOURCE_URLPATH},
+};
+
+/* Context: not an observable, no event (counted), e.g. a reference link. */
+static const char *const context_types[] = {"link",
+                                            "comment",
+                                            "text",
+                                            "other",
+                                            "malware-type",
+                                            "attachment",
+                                            "campaign-name",
+                                            "threat-actor",
+                                            "datetime",
+                                            "counter",
+                                            "float",
+                                            "boolean",
+                                            "cpe",
+                                            "vulnerability",
+                                            "weakness",
+                                            "stix2-pattern",
+                                            "yara",
+                                            "sigma",
+                                            "snort",
+                                            "pattern-in-file",
+                                            "pattern-in-traffic",
+                                            "pattern-in-memory",
+                                            "full-name",
+                                            "first-name",
+                                            "last-name",
+                                            "phone-number",
+                                            "size-in-bytes",
+                                            "hex"};
+
+static int attribute(misp *m, json_t *a, json_t *owner, lia_event *ev, lia_error *err)
 {
     size_t n = 0, tn = 0;
     const char *type = lia__json_str(a, "type", &tn), *v = lia__json_str(a, "value", &n), *s;
     lia_slice x, y;
     lia_field hf;
-    int rc, tlp = m->ev_tlp, cls = m->ev_class;
+    char malware[LIA_MAX_STRING];
+    int rc, tlp = m->ev_tlp, cls = m->ev_class, rank = m->ev_rank;
     if (!type || !v)
         return lia_error_set(err, LIA_EINVAL, "type", NULL, 0, "MISP attribute without type or value");
-    if (strcmp(type, "link") == 0 || strcmp(type, "comment") == 0 || strcmp(type, "text") == 0 ||
-        strcmp(type, "other") == 0)
-        return LIA_ENOTFOUND; /* context, not an observable */
-    if (strcmp(type, "ip-src") == 0 || strcmp(type, "ip-dst") == 0)
+    for (size_t i = 0; i < sizeof context_types / sizeof context_types[0]; i++)
+        if (strcmp(type, context_types[i]) == 0)
+            return LIA_ENOTFOUND; /* context, not an observable */
+    rc = LIA_EUNSUPPORTED;
+    for (size_t i = 0; i < sizeof simple_types / sizeof simple_types[0]; i++)
+        if (strcmp(type, simple_types[i].type) == 0)
+            rc = lia_event_set(ev, simple_types[i].f, v, n, err);
+    if (rc != LIA_EUNSUPPORTED)
+        ;
+    else if (strcmp(type, "ip-src") == 0 || strcmp(type, "ip-dst") == 0)
         rc = set_ip(ev, LIA_F_SOURCE_IP, LIA_F_SOURCE_NETWORK, v, n, err);
     else if (strcmp(type, "ip-src|port") == 0 || strcmp(type, "ip-dst|port") == 0) {
         if (split(v, n, &x, &y))
@@ -234,10 +413,19 @@ static int attribute(misp *m, json_t *a, lia_event *ev, lia_error *err)
             rc = lia_event_extra_str(ev, "misp_filename", 13, x.ptr, x.len, err);
     } else
         return lia_error_set(err, LIA_EUNSUPPORTED, "type", type, tn,
-                             "MISP attribute type not mapped to an event field");
+                             "MISP attribute type not mapped (no event field holds a %.*s)", (int)tn, type);
     if (rc)
         return rc;
-    read_tags(json_object_get(a, "Tag"), &tlp, &cls);
+    /* the malware: the attribute's galaxies or tags, its object's, the event's */
+    malware[0] = '\0';
+    read_tags_full(json_object_get(a, "Tag"), &tlp, &cls, &rank, malware, sizeof malware);
+    galaxy_malware(json_object_get(a, "Galaxy"), malware, sizeof malware);
+    if (!malware[0] && json_is_object(owner))
+        text_malware(json_object_get(owner, "Attribute"), malware, sizeof malware);
+    if (!malware[0])
+        snprintf(malware, sizeof malware, "%s", m->ev_malware);
+    if (malware[0] && (rc = lia_event_set(ev, LIA_F_MALWARE_NAME, malware, strlen(malware), err)))
+        return rc;
     if (tlp >= 0)
         lia_event_set_i(ev, LIA_F_TLP, tlp);
     if (cls >= 0) {
@@ -285,7 +473,7 @@ static int misp_normalise(void *st, const lia_records *rs, const lia_record *r, 
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "not a MISP attribute");
     if (json_is_true(json_object_get(a, "deleted")))
         return LIA_ENOTFOUND;
-    return attribute(m, a, ev, err);
+    return attribute(m, a, json_array_get(m->owner, (size_t)(r->line - 1)), ev, err);
 }
 
 const lia_format lia_format_misp = {

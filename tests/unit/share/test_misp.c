@@ -207,6 +207,96 @@ static void test_import_attributes(void **state)
     }
 }
 
+/* Classification from taxonomy tags (rsit: over ecsirt: over circl:),
+ * malware names from galaxies, tags and the attributes that name them, and
+ * the attribute types beyond addresses: each a MISP event and what its
+ * first record must give (event substrings or a quarantine reason). */
+static void test_import_taxonomies_galaxies(void **state)
+{
+    static const struct {
+        const char *event; /* members of Event besides uuid/info */
+        int kind;
+        const char *has[3];
+    } rows[] = {
+        {"\"Tag\":[{\"name\":\"ecsirt:malicious-code=\\\"c2server\\\"\"}],\"Attribute\":[{\"type\":\"ip-"
+         "dst\",\"value\":\"192.0.2.1\"}]",
+         OUT_EVENT,
+         {"\"classification.type\":\"c2-server\"", "\"classification.taxonomy\":\"malicious-code\"", NULL}},
+        {"\"Tag\":[{\"name\":\"circl:incident-classification=\\\"phishing\\\"\"}],\"Attribute\":[{\"type\":"
+         "\"url\",\"value\":\"http://p.example/\"}]",
+         OUT_EVENT,
+         {"\"classification.type\":\"phishing\"", NULL}},
+        {"\"Tag\":[{\"name\":\"circl:incident-classification=\\\"scan\\\"\"},{\"name\":\"rsit:malicious-code="
+         "\\\"infected-system\\\"\"},"
+         "{\"name\":\"ecsirt:abusive-content=\\\"spam\\\"\"}],\"Attribute\":[{\"type\":\"ip-src\",\"value\":"
+         "\"192.0.2.2\"}]",
+         OUT_EVENT,
+         {"\"classification.type\":\"infected-system\"", NULL}}, /* rsit wins, whatever the order */
+        {"\"Tag\":[{\"name\":\"ecsirt:malicious-code=\\\"malware\\\"\"}],\"Attribute\":[{\"type\":\"ip-src\","
+         "\"value\":\"192.0.2.3\","
+         "\"Tag\":[{\"name\":\"rsit:information-gathering=\\\"scanner\\\"\"}]}]",
+         OUT_EVENT,
+         {"\"classification.type\":\"scanner\"", NULL}}, /* the attribute's rsit over the event's ecsirt */
+        {"\"Galaxy\":[{\"type\":\"threat-actor\",\"GalaxyCluster\":[{\"value\":\"APT-X\"}]},{\"type\":"
+         "\"malpedia\",\"GalaxyCluster\":"
+         "[{\"value\":\"Emotet\"}]}],\"Attribute\":[{\"type\":\"domain\",\"value\":\"e.example\"}]",
+         OUT_EVENT,
+         {"\"malware.name\":\"emotet\"", NULL}},
+        {"\"Tag\":[{\"name\":\"misp-galaxy:ransomware=\\\"LockBit\\\"\"}],\"Attribute\":[{\"type\":"
+         "\"sha256\","
+         "\"value\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}]",
+         OUT_EVENT,
+         {"\"malware.name\":\"lockbit\"", NULL}},
+        {"\"Attribute\":[{\"type\":\"ip-dst\",\"value\":\"192.0.2.4\"},{\"type\":\"malware-type\",\"value\":"
+         "\"QakBot\"}]",
+         OUT_EVENT,
+         {"\"malware.name\":\"qakbot\"", NULL}},
+        {"\"Object\":[{\"name\":\"file\",\"Attribute\":[{\"type\":\"md5\",\"value\":"
+         "\"d41d8cd98f00b204e9800998ecf8427e\"},"
+         "{\"type\":\"text\",\"object_relation\":\"malware-family\",\"value\":\"AgentTesla\"}]}]",
+         OUT_EVENT,
+         {"\"malware.name\":\"agenttesla\"", "\"malware.hash.md5\"", NULL}},
+        {"\"Galaxy\":[{\"type\":\"malpedia\",\"GalaxyCluster\":[{\"value\":\"Emotet\"}]}],\"Attribute\":[{"
+         "\"type\":\"ip-dst\","
+         "\"value\":\"192.0.2.5\",\"Tag\":[{\"name\":\"misp-galaxy:malpedia=\\\"TrickBot\\\"\"}]}]",
+         OUT_EVENT,
+         {"\"malware.name\":\"trickbot\"", NULL}}, /* the attribute's own galaxy tag first */
+        {"\"Attribute\":[{\"type\":\"AS\",\"value\":\"64496\"}]", OUT_EVENT, {"\"source.asn\":64496", NULL}},
+        {"\"Attribute\":[{\"type\":\"email-src\",\"value\":\"a@example.org\"}]",
+         OUT_EVENT,
+         {"\"source.account\":\"a@example.org\"", NULL}},
+        {"\"Attribute\":[{\"type\":\"email-dst\",\"value\":\"b@example.org\"}]",
+         OUT_EVENT,
+         {"\"destination.account\":\"b@example.org\"", NULL}},
+        {"\"Attribute\":[{\"type\":\"vulnerability\",\"value\":\"CVE-2024-0001\"}]",
+         OUT_NOTEVENT,
+         {"", NULL}},
+        {"\"Attribute\":[{\"type\":\"mutex\",\"value\":\"Global\\\\x\"}]",
+         OUT_QUARANTINE,
+         {"type not mapped", "mutex", NULL}},
+        {"\"Attribute\":[{\"type\":\"AS\",\"value\":\"AS-foo\"}]", OUT_QUARANTINE, {"source.asn", NULL}},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char doc[4096];
+        fmt_res r;
+        const char *text;
+        snprintf(doc, sizeof doc,
+                 "{\"Event\":{\"uuid\":\"5a2e8b9c-0000-4000-8000-000000000002\",\"info\":\"t\",%s}}",
+                 rows[i].event);
+        fmt_run("misp", doc, strlen(doc), 0, &r);
+        assert_int_equal(r.rc, LIA_OK);
+        assert_true(r.n >= 1);
+        text = r.o[0].kind == OUT_EVENT ? r.o[0].json : r.o[0].reason;
+        if (r.o[0].kind != rows[i].kind)
+            fail_msg("row %zu: kind %d (expected %d): %s", i, r.o[0].kind, rows[i].kind, text);
+        for (size_t k = 0; rows[i].has[k]; k++)
+            if (!strstr(text, rows[i].has[k]))
+                fail_msg("row %zu: %s expected in %s", i, rows[i].has[k], text);
+        fmt_res_free(&r);
+    }
+}
+
 /* A tlp: tag that is not a TLP 2.0/1.0 label, or tags that cannot be read,
  * never lower the TLP: they count as TLP:RED (issue 16). */
 static void test_import_tlp_never_lower(void **state)
@@ -356,9 +446,13 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_export_feed),       cmocka_unit_test(test_grouping_feed_day),
-        cmocka_unit_test(test_import_attributes), cmocka_unit_test(test_import_tlp_never_lower),
-        cmocka_unit_test(test_import_samples),    cmocka_unit_test(test_feed_files),
+        cmocka_unit_test(test_export_feed),
+        cmocka_unit_test(test_grouping_feed_day),
+        cmocka_unit_test(test_import_attributes),
+        cmocka_unit_test(test_import_taxonomies_galaxies),
+        cmocka_unit_test(test_import_tlp_never_lower),
+        cmocka_unit_test(test_import_samples),
+        cmocka_unit_test(test_feed_files),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
