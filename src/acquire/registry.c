@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* The feed registry: one table in the store (feed_registry), created on
- * first use with its own schema version row in feed_registry_meta. */
-#include <sqlite3.h>
+ * first use through the migration registry (module "feeds"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -9,60 +8,45 @@
 #include "core/clock.h"
 #include "acquire/registry.h"
 #include "liaison/feeds.h"
+#include "store/db.h"
 
-#define REGISTRY_VERSION 1
+/* Stores from before the migration registry also have feed_registry_meta
+ * (schema_version 1), left as it is; migration 1 creates only what is
+ * missing, so they need no adopt function. */
+static const lia_migration migrations[] = {
+    {.sql = "CREATE TABLE IF NOT EXISTS feed_registry("
+            "  name TEXT PRIMARY KEY,"
+            "  provider TEXT NOT NULL DEFAULT '',"
+            "  format TEXT NOT NULL,"
+            "  url TEXT NOT NULL DEFAULT '',"
+            "  dir TEXT NOT NULL DEFAULT '',"
+            "  interval INTEGER NOT NULL DEFAULT 0,"
+            "  tlp INTEGER NOT NULL DEFAULT -1,"
+            "  doc TEXT NOT NULL DEFAULT '',"
+            "  map TEXT NOT NULL DEFAULT '',"
+            "  subtype TEXT NOT NULL DEFAULT '',"
+            "  enabled INTEGER NOT NULL DEFAULT 1,"
+            "  etag TEXT NOT NULL DEFAULT '',"
+            "  last_modified TEXT NOT NULL DEFAULT '',"
+            "  created INTEGER NOT NULL,"
+            "  last_fetch INTEGER NOT NULL DEFAULT 0,"
+            "  last_success INTEGER NOT NULL DEFAULT 0,"
+            "  last_ok INTEGER NOT NULL DEFAULT 1,"
+            "  last_error TEXT NOT NULL DEFAULT '');"},
+};
+static const lia_schema registry_schema = {"feeds", 1, migrations, NULL};
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS feed_registry_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS feed_registry("
-    "  name TEXT PRIMARY KEY,"
-    "  provider TEXT NOT NULL DEFAULT '',"
-    "  format TEXT NOT NULL,"
-    "  url TEXT NOT NULL DEFAULT '',"
-    "  dir TEXT NOT NULL DEFAULT '',"
-    "  interval INTEGER NOT NULL DEFAULT 0,"
-    "  tlp INTEGER NOT NULL DEFAULT -1,"
-    "  doc TEXT NOT NULL DEFAULT '',"
-    "  map TEXT NOT NULL DEFAULT '',"
-    "  subtype TEXT NOT NULL DEFAULT '',"
-    "  enabled INTEGER NOT NULL DEFAULT 1,"
-    "  etag TEXT NOT NULL DEFAULT '',"
-    "  last_modified TEXT NOT NULL DEFAULT '',"
-    "  created INTEGER NOT NULL,"
-    "  last_fetch INTEGER NOT NULL DEFAULT 0,"
-    "  last_success INTEGER NOT NULL DEFAULT 0,"
-    "  last_ok INTEGER NOT NULL DEFAULT 1,"
-    "  last_error TEXT NOT NULL DEFAULT '');"
-    "INSERT OR IGNORE INTO feed_registry_meta(key, value) VALUES('schema_version', '1');";
+#define COLS                                                                                                 \
+    "name,provider,format,url,dir,interval,tlp,doc,map,subtype,enabled,etag,"                                \
+    "last_modified,created,last_fetch,last_success,last_ok,last_error"
 
-static const char cols[] = "name,provider,format,url,dir,interval,tlp,doc,map,subtype,enabled,etag,"
-                           "last_modified,created,last_fetch,last_success,last_ok,last_error";
-
-static int dberr(sqlite3 *db, lia_error *err, const char *what)
+int lia__feeds_db(lia_store *s, lia_db **out, lia_error *err)
 {
-    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "feed registry: %s: %s", what, sqlite3_errmsg(db));
-}
-
-int lia__feeds_db(lia_store *s, sqlite3 **out, lia_error *err)
-{
-    sqlite3 *db = lia_store_sqlite_for(s, "the feed registry", err);
-    sqlite3_stmt *st = NULL;
-    int v = 0;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
-        return dberr(db, err, "creating tables");
-    if (sqlite3_prepare_v2(db, "SELECT value FROM feed_registry_meta WHERE key='schema_version'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return dberr(db, err, "reading schema version");
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (v > REGISTRY_VERSION)
-        return lia_error_set(err, LIA_ESCHEMA, NULL, NULL, 0,
-                             "feed registry schema %d is newer than this binary (%d)", v, REGISTRY_VERSION);
-    *out = db;
-    return LIA_OK;
+    lia_db *db = lia__store_db(s);
+    int rc = lia__db_schema(db, &registry_schema, err);
+    if (rc == LIA_OK)
+        *out = db;
+    return rc;
 }
 
 static int name_ok(const char *n)
@@ -103,44 +87,42 @@ int lia_feed_validate(const lia_feed *f, lia_error *err)
 
 int lia_feeds_add(lia_store *s, const lia_feed *f, lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
+    lia_db *db;
+    lia_stmt *st = NULL;
     int rc;
     if ((rc = lia_feed_validate(f, err)) || (rc = lia__feeds_db(s, &db, err)))
         return rc;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO feed_registry(name,provider,format,url,dir,interval,tlp,doc,map,"
-                           "subtype,enabled,created) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return dberr(db, err, "adding a feed");
-    sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, f->provider, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, f->format, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, f->url, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, f->dir, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, f->interval_s);
-    sqlite3_bind_int(st, 7, f->tlp);
-    sqlite3_bind_text(st, 8, f->doc, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, f->map_path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, f->subtype, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 11, f->enabled ? 1 : 0);
-    sqlite3_bind_int64(st, 12, f->created_us ? f->created_us : lia__now_us());
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_CONSTRAINT)
+    if ((rc = lia__db_prepare(db, "feed registry: adding a feed",
+                              "INSERT INTO feed_registry(name,provider,format,url,dir,interval,tlp,doc,map,"
+                              "subtype,enabled,created) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, f->name, -1);
+    lia__db_bind_text(st, 2, f->provider, -1);
+    lia__db_bind_text(st, 3, f->format, -1);
+    lia__db_bind_text(st, 4, f->url, -1);
+    lia__db_bind_text(st, 5, f->dir, -1);
+    lia__db_bind_int64(st, 6, f->interval_s);
+    lia__db_bind_int64(st, 7, f->tlp);
+    lia__db_bind_text(st, 8, f->doc, -1);
+    lia__db_bind_text(st, 9, f->map_path, -1);
+    lia__db_bind_text(st, 10, f->subtype, -1);
+    lia__db_bind_int64(st, 11, f->enabled ? 1 : 0);
+    lia__db_bind_int64(st, 12, f->created_us ? f->created_us : lia__now_us());
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc == LIA_EEXIST)
         return lia_error_set(err, LIA_EEXIST, "name", f->name, strlen(f->name), "a feed of that name exists");
-    if (rc != SQLITE_DONE)
-        return dberr(db, err, "adding a feed");
-    return LIA_OK;
+    return rc;
 }
 
-static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n)
+static void copy_col(lia_stmt *st, int i, char *out, size_t n)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(out, n, "%s", t ? (const char *)t : "");
+    const char *t = lia__db_col_text(st, i);
+    snprintf(out, n, "%s", t ? t : "");
 }
 
-static void row_to_feed(sqlite3_stmt *st, lia_feed *f)
+static void row_to_feed(lia_stmt *st, lia_feed *f)
 {
     memset(f, 0, sizeof *f);
     copy_col(st, 0, f->name, sizeof f->name);
@@ -148,68 +130,64 @@ static void row_to_feed(sqlite3_stmt *st, lia_feed *f)
     copy_col(st, 2, f->format, sizeof f->format);
     copy_col(st, 3, f->url, sizeof f->url);
     copy_col(st, 4, f->dir, sizeof f->dir);
-    f->interval_s = sqlite3_column_int64(st, 5);
-    f->tlp = sqlite3_column_int(st, 6);
+    f->interval_s = lia__db_col_int64(st, 5);
+    f->tlp = (int)lia__db_col_int64(st, 6);
     copy_col(st, 7, f->doc, sizeof f->doc);
     copy_col(st, 8, f->map_path, sizeof f->map_path);
     copy_col(st, 9, f->subtype, sizeof f->subtype);
-    f->enabled = sqlite3_column_int(st, 10);
+    f->enabled = (int)lia__db_col_int64(st, 10);
     copy_col(st, 11, f->etag, sizeof f->etag);
     copy_col(st, 12, f->last_modified, sizeof f->last_modified);
-    f->created_us = sqlite3_column_int64(st, 13);
-    f->last_fetch_us = sqlite3_column_int64(st, 14);
-    f->last_success_us = sqlite3_column_int64(st, 15);
-    f->last_ok = sqlite3_column_int(st, 16);
+    f->created_us = lia__db_col_int64(st, 13);
+    f->last_fetch_us = lia__db_col_int64(st, 14);
+    f->last_success_us = lia__db_col_int64(st, 15);
+    f->last_ok = (int)lia__db_col_int64(st, 16);
     copy_col(st, 17, f->last_error, sizeof f->last_error);
 }
 
 int lia_feeds_get(lia_store *s, const char *name, lia_feed *out, lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
-    char sql[512];
+    lia_db *db;
+    lia_stmt *st = NULL;
     int rc;
-    if ((rc = lia__feeds_db(s, &db, err)))
+    if ((rc = lia__feeds_db(s, &db, err)) ||
+        (rc = lia__db_prepare(db, "feed registry: reading a feed",
+                              "SELECT " COLS " FROM feed_registry WHERE name=?", &st, err)))
         return rc;
-    snprintf(sql, sizeof sql, "SELECT %s FROM feed_registry WHERE name=?", cols);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return dberr(db, err, "reading a feed");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    lia__db_bind_text(st, 1, name, -1);
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW) {
         row_to_feed(st, out);
         rc = LIA_OK;
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == LIA_DB_DONE) {
         rc = lia_error_set(err, LIA_ENOTFOUND, "feed", name, strlen(name),
                            "no such feed (see liaison feeds list)");
-    } else {
-        rc = dberr(db, err, "reading a feed");
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 static int exec_one(lia_store *s, const char *sql, const char *name, int iarg, int has_i, const char *what,
                     lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
+    lia_db *db;
+    lia_stmt *st = NULL;
     int rc;
     if ((rc = lia__feeds_db(s, &db, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return dberr(db, err, what);
+    if ((rc = lia__db_prepare(db, what, sql, &st, err)))
+        return rc;
     if (has_i) {
-        sqlite3_bind_int(st, 1, iarg);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        lia__db_bind_int64(st, 1, iarg);
+        lia__db_bind_text(st, 2, name, -1);
     } else {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        lia__db_bind_text(st, 1, name, -1);
     }
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return dberr(db, err, what);
-    if (sqlite3_changes(db) == 0)
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc)
+        return rc;
+    if (lia__db_changes(db) == 0)
         return lia_error_set(err, LIA_ENOTFOUND, "feed", name, strlen(name),
                              "no such feed (see liaison feeds list)");
     return LIA_OK;
@@ -217,39 +195,36 @@ static int exec_one(lia_store *s, const char *sql, const char *name, int iarg, i
 
 int lia_feeds_remove(lia_store *s, const char *name, lia_error *err)
 {
-    return exec_one(s, "DELETE FROM feed_registry WHERE name=?", name, 0, 0, "removing a feed", err);
+    return exec_one(s, "DELETE FROM feed_registry WHERE name=?", name, 0, 0, "feed registry: removing a feed",
+                    err);
 }
 
 int lia_feeds_set_enabled(lia_store *s, const char *name, int enabled, lia_error *err)
 {
     return exec_one(s, "UPDATE feed_registry SET enabled=? WHERE name=?", name, enabled ? 1 : 0, 1,
-                    "changing a feed", err);
+                    "feed registry: changing a feed", err);
 }
 
 int lia_feeds_list(lia_store *s, lia_feed_cb cb, void *ud, lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
-    char sql[512];
+    lia_db *db;
+    lia_stmt *st = NULL;
     lia_feed *f;
     int rc;
-    if ((rc = lia__feeds_db(s, &db, err)))
+    if ((rc = lia__feeds_db(s, &db, err)) ||
+        (rc = lia__db_prepare(db, "feed registry: listing feeds",
+                              "SELECT " COLS " FROM feed_registry ORDER BY name", &st, err)))
         return rc;
-    snprintf(sql, sizeof sql, "SELECT %s FROM feed_registry ORDER BY name", cols);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return dberr(db, err, "listing feeds");
     f = malloc(sizeof *f);
     if (!f) {
-        sqlite3_finalize(st);
+        lia__db_done(st);
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     }
     rc = LIA_OK;
     for (;;) {
-        int r = sqlite3_step(st);
-        if (r == SQLITE_DONE)
-            break;
-        if (r != SQLITE_ROW) {
-            rc = dberr(db, err, "listing feeds");
+        int r = lia__db_step(st, err);
+        if (r != LIA_DB_ROW) {
+            rc = r;
             break;
         }
         row_to_feed(st, f);
@@ -257,34 +232,32 @@ int lia_feeds_list(lia_store *s, lia_feed_cb cb, void *ud, lia_error *err)
             break;
     }
     free(f);
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 int lia_feeds_save_state(lia_store *s, const lia_feed *f, lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
+    lia_db *db;
+    lia_stmt *st = NULL;
     int rc;
     if ((rc = lia__feeds_db(s, &db, err)))
         return rc;
-    if (sqlite3_prepare_v2(db,
-                           "UPDATE feed_registry SET etag=?,last_modified=?,last_fetch=?,"
-                           "last_success=?,last_ok=?,last_error=? WHERE name=?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return dberr(db, err, "saving feed state");
-    sqlite3_bind_text(st, 1, f->etag, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, f->last_modified, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, f->last_fetch_us);
-    sqlite3_bind_int64(st, 4, f->last_success_us);
-    sqlite3_bind_int(st, 5, f->last_ok ? 1 : 0);
-    sqlite3_bind_text(st, 6, f->last_error, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, f->name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return dberr(db, err, "saving feed state");
-    return LIA_OK;
+    if ((rc = lia__db_prepare(db, "feed registry: saving feed state",
+                              "UPDATE feed_registry SET etag=?,last_modified=?,last_fetch=?,"
+                              "last_success=?,last_ok=?,last_error=? WHERE name=?",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, f->etag, -1);
+    lia__db_bind_text(st, 2, f->last_modified, -1);
+    lia__db_bind_int64(st, 3, f->last_fetch_us);
+    lia__db_bind_int64(st, 4, f->last_success_us);
+    lia__db_bind_int64(st, 5, f->last_ok ? 1 : 0);
+    lia__db_bind_text(st, 6, f->last_error, -1);
+    lia__db_bind_text(st, 7, f->name, -1);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    return rc;
 }
 
 void lia_feed_ingest_opts(const lia_feed *f, lia_ingest_opts *o)

@@ -3,11 +3,11 @@
 #ifndef LIA_FEEDS_REGISTRY_H
 #define LIA_FEEDS_REGISTRY_H
 
-#include <sqlite3.h>
-
 #include "liaison/feeds.h"
+#include "store/db.h"
 
-/* The store's sqlite3* with the registry tables created (or an error). */
-int lia__feeds_db(lia_store *s, sqlite3 **out, lia_error *err);
+/* The store's database handle with the registry tables created (or an
+ * error). */
+int lia__feeds_db(lia_store *s, lia_db **out, lia_error *err);
 
 #endif

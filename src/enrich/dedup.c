@@ -19,7 +19,6 @@
  * looked up in the `dedup` table. */
 #include <sodium.h>
 #include <sys/mman.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,8 @@
 
 #include "enrich/internal.h"
 #include "liaison/limits.h"
+#include "store/db.h"
+#include "store/events.h"
 
 #define F_PENDING  (1u << 31)
 #define F_DIRTY    (1u << 30)
@@ -56,8 +57,8 @@ struct lia_dedup {
     size_t nlisted, caplisted;
     uint64_t evictions;
     /* store */
-    sqlite3 *db;
-    sqlite3_stmt *sel, *put, *upd;
+    lia_db *db; /* the store's, when attached */
+    lia_store *store;
     /* the pending aggregates of the last batch, in batch order: (line, key) */
     uint64_t (*bpend)[2];
     size_t nbpend, capbpend;
@@ -163,9 +164,6 @@ void lia_dedup_destroy(lia_dedup *d)
 {
     if (!d)
         return;
-    sqlite3_finalize(d->sel);
-    sqlite3_finalize(d->put);
-    sqlite3_finalize(d->upd);
     munmap(d->t, d->tbytes);
     free(d->listed);
     free(d->bpend);
@@ -442,29 +440,28 @@ static int in_window(const lia_dedup *d, const entry *e, uint32_t t)
     return diff * 1000000 < d->c.window_us;
 }
 
-static int dberr(lia_dedup *d, lia_error *err, const char *what)
-{
-    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "dedup: %s: %s", what, sqlite3_errmsg(d->db));
-}
-
 /* Look a key up in the store; on a hit, load it into memory (clean). */
 static int load_stored(lia_dedup *d, uint64_t key, entry **out, lia_error *err)
 {
+    lia_stmt *st;
     int rc;
     *out = NULL;
-    sqlite3_bind_int64(d->sel, 1, (sqlite3_int64)key);
-    rc = sqlite3_step(d->sel);
-    if (rc == SQLITE_ROW) {
+    if ((rc = lia__db_prepare(d->db, "dedup: reading an aggregate",
+                              "SELECT event_id, first, last, count FROM dedup WHERE key=?", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, (int64_t)key);
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW) {
         entry *e = insert(d, key);
-        e->id = sqlite3_column_int64(d->sel, 0);
-        e->first = (uint32_t)sqlite3_column_int64(d->sel, 1);
-        e->last = (uint32_t)sqlite3_column_int64(d->sel, 2);
-        e->cf = (uint32_t)sqlite3_column_int64(d->sel, 3) & COUNT_MASK;
+        e->id = lia__db_col_int64(st, 0);
+        e->first = (uint32_t)lia__db_col_int64(st, 1);
+        e->last = (uint32_t)lia__db_col_int64(st, 2);
+        e->cf = (uint32_t)lia__db_col_int64(st, 3) & COUNT_MASK;
         *out = e;
-        rc = SQLITE_DONE;
+        rc = LIA_OK;
     }
-    sqlite3_reset(d->sel);
-    return rc == SQLITE_DONE ? LIA_OK : dberr(d, err, "reading an aggregate");
+    lia__db_done(st);
+    return rc;
 }
 
 /* Move event src into slot dst (which is kept as an empty event holding
@@ -521,7 +518,7 @@ static int retire(lia_dedup *d, entry *e, lia_batch *b, size_t w, uint64_t first
     }
     if (e->cf & F_PENDING)
         return LIA_OK; /* of an earlier batch, but its event was not stored: nothing to update */
-    if (sqlite3_get_autocommit(d->db)) {
+    if (!lia__db_in_tx(d->db)) {
         /* no open transaction (first batch after a commit): keep it for the flush */
         if (d->nretired == d->capretired) {
             size_t nc = d->capretired ? d->capretired * 2 : 256;
@@ -607,39 +604,48 @@ int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
 
 /* ---- store ---- */
 
-static const char *const schema =
-    "CREATE TABLE IF NOT EXISTS enrich_meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS dedup("
-    "  key INTEGER PRIMARY KEY,"   /* 64-bit key (SipHash of the key fields) */
-    "  event_id INTEGER NOT NULL," /* the one stored event of the aggregate */
-    "  first INTEGER NOT NULL,"    /* first seen, seconds since 1970 */
-    "  last INTEGER NOT NULL,"     /* last seen */
-    "  count INTEGER NOT NULL);"
-    "INSERT OR IGNORE INTO enrich_meta(name, value) VALUES('schema', 1);";
+/* Stores from before the migration registry also have a 'schema' row in
+ * enrich_meta, left as it is; migration 1 creates only what is missing. */
+static const lia_migration migrations[] = {
+    {.sql = "CREATE TABLE IF NOT EXISTS enrich_meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS dedup("
+            "  key INTEGER PRIMARY KEY,"   /* 64-bit key (SipHash of the key fields) */
+            "  event_id INTEGER NOT NULL," /* the one stored event of the aggregate */
+            "  first INTEGER NOT NULL,"    /* first seen, seconds since 1970 */
+            "  last INTEGER NOT NULL,"     /* last seen */
+            "  count INTEGER NOT NULL)"},
+};
+static const lia_schema dedup_schema = {"dedup", 1, migrations, NULL};
 
 static int meta_get(lia_dedup *d, const char *name, int64_t *v, lia_error *err)
 {
-    sqlite3_stmt *st;
+    lia_stmt *st;
+    int rc;
     *v = -1;
-    if (sqlite3_prepare_v2(d->db, "SELECT value FROM enrich_meta WHERE name=?", -1, &st, NULL))
-        return dberr(d, err, "reading enrich_meta");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
-        *v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if ((rc = lia__db_prepare(d->db, "dedup: reading enrich_meta",
+                              "SELECT value FROM enrich_meta WHERE name=? AND typeof(value)='integer'", &st,
+                              err)))
+        return rc;
+    lia__db_bind_text(st, 1, name, -1);
+    if (lia__db_step(st, NULL) == LIA_DB_ROW)
+        *v = lia__db_col_int64(st, 0);
+    lia__db_done(st);
     return LIA_OK;
 }
 
 static int meta_put(lia_dedup *d, const char *name, int64_t v, lia_error *err)
 {
-    sqlite3_stmt *st;
+    lia_stmt *st;
     int rc;
-    if (sqlite3_prepare_v2(d->db, "INSERT OR REPLACE INTO enrich_meta(name, value) VALUES(?, ?)", -1, &st, NULL))
-        return dberr(d, err, "writing enrich_meta");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, v);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(d, err, "writing enrich_meta");
-    sqlite3_finalize(st);
+    if ((rc = lia__db_prepare(d->db, "dedup: writing enrich_meta",
+                              "INSERT INTO enrich_meta(name, value) VALUES(?, ?)"
+                              " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, name, -1);
+    lia__db_bind_int64(st, 2, v);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     return rc;
 }
 
@@ -657,7 +663,7 @@ int64_t lia_dedup_keep_seconds(const lia_dedup_conf *c)
 static int prune(lia_dedup *d, lia_error *err)
 {
     int64_t newest, pruned, keep = lia_dedup_keep_seconds(&d->c);
-    sqlite3_stmt *st;
+    lia_stmt *st;
     int rc;
     if ((rc = meta_get(d, "dedup_newest", &newest, err)) || (rc = meta_get(d, "dedup_pruned", &pruned, err)))
         return rc;
@@ -666,64 +672,55 @@ static int prune(lia_dedup *d, lia_error *err)
     d->newest = d->newest_stored = (uint32_t)newest;
     if (pruned >= 0 && (newest - pruned) * 1000000 < d->c.window_us)
         return LIA_OK;
-    if (sqlite3_prepare_v2(d->db, "DELETE FROM dedup WHERE last < ?", -1, &st, NULL))
-        return dberr(d, err, "pruning the dedup table");
-    sqlite3_bind_int64(st, 1, newest - keep);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(d, err, "pruning the dedup table");
-    sqlite3_finalize(st);
+    if ((rc = lia__db_prepare(d->db, "dedup: pruning the dedup table", "DELETE FROM dedup WHERE last < ?",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, newest - keep);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     return rc ? rc : meta_put(d, "dedup_pruned", newest, err);
 }
 
 int lia_dedup_attach(lia_dedup *d, lia_store *s, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "deduplication", err);
-    sqlite3_stmt *st = NULL;
-    char *msg = NULL;
-    int rc = LIA_OK;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    d->db = db;
-    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "dedup: creating tables: %s", msg ? msg : "?");
-        sqlite3_free(msg);
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
+    const void *key;
+    size_t n;
+    int rc;
+    if ((rc = lia__db_schema(db, &dedup_schema, err)))
         return rc;
-    }
+    d->db = db;
+    d->store = s;
     /* the hash key: the same for every run on this store */
-    if (sqlite3_prepare_v2(db, "SELECT value FROM enrich_meta WHERE name='dedup_hash_key'", -1, &st, NULL))
-        return dberr(d, err, "reading the hash key");
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)sizeof d->hkey) {
-        memcpy(d->hkey, sqlite3_column_blob(st, 0), sizeof d->hkey);
-        sqlite3_finalize(st);
+    if ((rc = lia__db_prepare(db, "dedup: reading the hash key",
+                              "SELECT value FROM enrich_meta WHERE name='dedup_hash_key'", &st, err)))
+        return rc;
+    if (lia__db_step(st, NULL) == LIA_DB_ROW && (key = lia__db_col_blob(st, 0, &n)) && n == sizeof d->hkey) {
+        memcpy(d->hkey, key, sizeof d->hkey);
+        lia__db_done(st);
     } else {
-        sqlite3_finalize(st);
-        if (sqlite3_prepare_v2(db,
-                               "INSERT OR REPLACE INTO enrich_meta(name, value) VALUES('dedup_hash_key', ?)",
-                               -1, &st, NULL))
-            return dberr(d, err, "writing the hash key");
-        sqlite3_bind_blob(st, 1, d->hkey, sizeof d->hkey, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : dberr(d, err, "writing the hash key");
-        sqlite3_finalize(st);
+        lia__db_done(st);
+        if ((rc = lia__db_prepare(db, "dedup: writing the hash key",
+                                  "INSERT INTO enrich_meta(name, value) VALUES('dedup_hash_key', ?)"
+                                  " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                                  &st, err)))
+            return rc;
+        lia__db_bind_blob(st, 1, d->hkey, sizeof d->hkey);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
         if (rc)
             return rc;
     }
     if ((rc = prune(d, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "SELECT EXISTS(SELECT 1 FROM dedup)", -1, &st, NULL))
-        return dberr(d, err, "reading the dedup table");
-    d->may_be_stored = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(db, "SELECT event_id, first, last, count FROM dedup WHERE key=?", -1, &d->sel,
-                           NULL) ||
-        sqlite3_prepare_v2(
-            db, "INSERT OR REPLACE INTO dedup(key, event_id, first, last, count) VALUES(?,?,?,?,?)", -1,
-            &d->put, NULL) ||
-        sqlite3_prepare_v2(
-            db,
-            "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
-            " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
-            -1, &d->upd, NULL))
-        return dberr(d, err, "preparing statements");
-    return LIA_OK;
+    if ((rc = lia__db_prepare(db, "dedup: reading the dedup table", "SELECT EXISTS(SELECT 1 FROM dedup)", &st,
+                              err)))
+        return rc;
+    rc = lia__db_step(st, err);
+    d->may_be_stored = rc == LIA_DB_ROW && lia__db_col_int64(st, 0);
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
 }
 
 /* keys in the order of the dedup table's rowid (signed) */
@@ -737,16 +734,10 @@ static int cmp_key(const void *a, const void *b)
 static int update_body(lia_dedup *d, const entry *e, lia_error *err)
 {
     char f[LIA_TIME_TEXT], l[LIA_TIME_TEXT];
-    int rc;
     lia_time_format((int64_t)e->first * 1000000, f, sizeof f);
     lia_time_format((int64_t)e->last * 1000000, l, sizeof l);
-    sqlite3_bind_int64(d->upd, 1, e->cf & COUNT_MASK);
-    sqlite3_bind_text(d->upd, 2, f, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(d->upd, 3, l, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(d->upd, 4, e->id);
-    rc = sqlite3_step(d->upd);
-    sqlite3_reset(d->upd);
-    return rc == SQLITE_DONE ? LIA_OK : dberr(d, err, "updating an aggregated event");
+    /* the events table is the events store's: it patches the body */
+    return lia__store_event_aggregate(d->store, e->id, e->cf & COUNT_MASK, f, l, err);
 }
 
 /* The batch was stored: its events' ids are known. The pending
@@ -787,13 +778,14 @@ int lia_dedup_flush(lia_dedup *d, lia_error *err)
 static int flush_inner(lia_dedup *d, int final, lia_error *err)
 {
     size_t keep = 0;
+    lia_stmt *put = NULL;
     int rc = LIA_OK, own_tx = 0;
     if (!d->db)
         return LIA_OK;
     if (d->nlisted || d->nretired) {
-        if (sqlite3_get_autocommit(d->db)) { /* no open transaction: make one */
-            if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-                return dberr(d, err, "begin");
+        if (!lia__db_in_tx(d->db)) { /* no open transaction: make one */
+            if ((rc = lia__db_begin(d->db, err)))
+                return rc;
             own_tx = 1;
         }
         for (size_t i = 0; i < d->nretired; i++)
@@ -825,15 +817,21 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
              * every other aggregate look old */
             if (e->last > d->newest && (time_t)e->last <= time(NULL) + 86400)
                 d->newest = e->last;
-            sqlite3_bind_int64(d->put, 1, (sqlite3_int64)e->key);
-            sqlite3_bind_int64(d->put, 2, e->id);
-            sqlite3_bind_int64(d->put, 3, e->first);
-            sqlite3_bind_int64(d->put, 4, e->last);
-            sqlite3_bind_int64(d->put, 5, count);
-            rc = sqlite3_step(d->put);
-            sqlite3_reset(d->put);
-            if (rc != SQLITE_DONE) {
-                rc = dberr(d, err, "writing an aggregate");
+            if (!put &&
+                (rc = lia__db_prepare(d->db, "dedup: writing an aggregate",
+                                      "INSERT INTO dedup(key, event_id, first, last, count) VALUES(?,?,?,?,?)"
+                                      " ON CONFLICT(key) DO UPDATE SET event_id = excluded.event_id,"
+                                      " first = excluded.first, last = excluded.last, count = excluded.count",
+                                      &put, err)))
+                goto out;
+            lia__db_bind_int64(put, 1, (int64_t)e->key);
+            lia__db_bind_int64(put, 2, e->id);
+            lia__db_bind_int64(put, 3, e->first);
+            lia__db_bind_int64(put, 4, e->last);
+            lia__db_bind_int64(put, 5, count);
+            rc = lia__db_run(put, err);
+            lia__db_reset(put);
+            if (rc) {
                 goto out;
             }
             if (count > 1 && (rc = update_body(d, e, err)))
@@ -850,11 +848,12 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
     if (final && d->n > d->cap)
         evict(d, d->cap - d->cap / 10);
 out:
+    lia__db_done(put);
     if (own_tx) {
-        if (rc == LIA_OK && sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            rc = dberr(d, err, "commit");
-        if (rc)
-            sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+        if (rc == LIA_OK)
+            rc = lia__db_commit(d->db, err);
+        else
+            lia__db_rollback(d->db);
     }
     return rc;
 }

@@ -13,6 +13,7 @@
 #include "liaison/limits.h"
 #include "store/backend.h"
 #include "store/db.h"
+#include "store/events.h"
 
 typedef struct sq {
     lia_db *db;
@@ -808,3 +809,50 @@ const lia_store_backend lia__store_events = {
     .check = sq_check,
     .db = sq_db,
 };
+
+/* ---- for other modules (events.h) ---- */
+
+int lia__store_event_aggregate(lia_store *s, int64_t id, int64_t count, const char *first, const char *last,
+                               lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(
+             lia__store_db(s), "dedup: updating an aggregated event",
+             "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
+             " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
+             &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, count);
+    lia__db_bind_text(st, 2, first, -1);
+    lia__db_bind_text(st, 3, last, -1);
+    lia__db_bind_int64(st, 4, id);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    return rc;
+}
+
+int lia__store_feed_totals(lia_store *s, const char *feed, lia_feed_totals *out, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(lia__store_db(s), "feed health",
+                              "SELECT count(*), coalesce(sum(rows),0), coalesce(sum(events),0),"
+                              " coalesce(sum(quarantined),0), coalesce(max(started),0)"
+                              " FROM reports WHERE feed=?",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, feed, -1);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        out->reports = (uint64_t)lia__db_col_int64(st, 0);
+        out->rows = (uint64_t)lia__db_col_int64(st, 1);
+        out->events = (uint64_t)lia__db_col_int64(st, 2);
+        out->quarantined = (uint64_t)lia__db_col_int64(st, 3);
+        out->last_report_us = lia__db_col_int64(st, 4);
+        rc = LIA_OK;
+    } else if (rc == LIA_DB_DONE) {
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "feed health: no result");
+    }
+    lia__db_done(st);
+    return rc;
+}

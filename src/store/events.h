@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Internal: what the events store (events.c, owner of the reports, events,
+ * quarantine and feed_stats tables) does for other modules, so that no
+ * other module reads or writes those tables itself. */
+#ifndef LIA_STORE_EVENTS_H
+#define LIA_STORE_EVENTS_H
+
+#include <stdint.h>
+
+#include "liaison/store.h"
+
+/* Deduplication: record in stored event `id` that it stands for count
+ * events first and last seen at the given times (RFC 3339 text):
+ * extra.dedup_count, extra.dedup_first_seen, extra.dedup_last_seen. Runs
+ * in the caller's transaction. */
+int lia__store_event_aggregate(lia_store *s, int64_t id, int64_t count, const char *first, const char *last,
+                               lia_error *err);
+
+/* Feed health: totals over the reports of one feed. */
+typedef struct lia_feed_totals {
+    uint64_t reports, rows, events, quarantined;
+    int64_t last_report_us; /* start of the newest report; 0 if none */
+} lia_feed_totals;
+int lia__store_feed_totals(lia_store *s, const char *feed, lia_feed_totals *out, lia_error *err);
+
+#endif
