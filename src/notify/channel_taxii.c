@@ -38,28 +38,101 @@ static int grant_cb(void *ud, int64_t org_id, const char *name)
     return lia_taxii_grant(g->s, g->ch->api_root, g->ch->collection, org_id, 1, 0, g->err);
 }
 
-/* The collection of ch, created if missing (and its API root). */
+/* Which partner a delivery collection of our server belongs to: a partner's
+ * taxii:ROOT/COLL channel may only name a collection that notify made for
+ * that partner, never another partner's inbox or a collection of ours. */
+static const char owner_schema[] = "CREATE TABLE IF NOT EXISTS notify_taxii_owner(api_root TEXT NOT NULL,"
+                                   " coll TEXT NOT NULL, party TEXT NOT NULL, PRIMARY KEY(api_root, coll))";
+
+static void describe(const lia_party *p, lia_taxii_collection *c)
+{
+    snprintf(c->description, sizeof c->description,
+             "Events routed to partner %s, TLP policy applied, added by liaison notify run", p->id);
+}
+
+static int owner_put(sqlite3 *db, const lia_channel *ch, const char *party, lia_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO notify_taxii_owner VALUES(?1,?2,?3)", -1, &st, NULL))
+        return lia_sqlite_error(db, err, "delivery collection owner");
+    sqlite3_bind_text(st, 1, ch->api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ch->collection, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, party, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "delivery collection owner");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* LIA_OK if existing collection c (of channel ch) is partner p's delivery
+ * collection; one made by an older version (no owner recorded, notify's own
+ * description for p, not writable over TAXII) is taken as p's. LIA_EINVAL,
+ * saying why, otherwise. */
+static int owned_by(lia_store *s, const lia_party *p, const lia_channel *ch, const lia_taxii_collection *c,
+                    lia_error *err)
+{
+    sqlite3 *db = lia_store_sqlite_for(s, "TAXII delivery", err);
+    sqlite3_stmt *st = NULL;
+    char owner[65] = ""; /* a party id (lia_party.id) */
+    lia_taxii_collection mine;
+    int found = 0;
+    if (!db)
+        return LIA_EUNSUPPORTED;
+    if (sqlite3_exec(db, owner_schema, NULL, NULL, NULL) ||
+        sqlite3_prepare_v2(db, "SELECT party FROM notify_taxii_owner WHERE api_root = ?1 AND coll = ?2", -1,
+                           &st, NULL))
+        return lia_sqlite_error(db, err, "delivery collection owner");
+    sqlite3_bind_text(st, 1, ch->api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ch->collection, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        found = 1;
+        snprintf(owner, sizeof owner, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (found && strcmp(owner, p->id) == 0)
+        return LIA_OK;
+    describe(p, &mine);
+    if (!found && !c->allow_write && strcmp(c->description, mine.description) == 0)
+        return owner_put(db, ch, p->id, err);
+    return lia_error_set(
+        err, LIA_EINVAL, "channels", ch->collection, strlen(ch->collection),
+        "taxii:%s/%s is an existing collection that is not partner %s's delivery collection (%s%s);"
+        " give the partner a collection id of its own",
+        ch->api_root, ch->collection, p->id, found ? "it is partner " : "made by an operator",
+        found ? owner : "");
+}
+
+/* The collection of ch, created if missing (and its API root); an existing
+ * one only if it is p's (owned_by). */
 static int ensure_collection(lia_store *s, const lia_party *p, const lia_channel *ch, lia_taxii_collection *c,
                              lia_error *err)
 {
     const char *name = lia_party_get(p, LIA_PF_NAME);
+    sqlite3 *db;
     int rc = lia_taxii_init(s, err);
     if (rc == LIA_OK)
         rc = lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
+    if (rc == LIA_OK)
+        return owned_by(s, p, ch, c, err);
     if (rc != LIA_ENOTFOUND)
         return rc;
     lia_error_clear(err);
+    if (!(db = lia_store_sqlite_for(s, "TAXII delivery", err)))
+        return LIA_EUNSUPPORTED;
     if ((rc = lia_taxii_api_root_ensure(s, ch->api_root, "Partner deliveries", err)))
         return rc;
     lia_taxii_collection_defaults(c);
     snprintf(c->api_root, sizeof c->api_root, "%s", ch->api_root);
     snprintf(c->id, sizeof c->id, "%s", ch->collection);
     snprintf(c->title, sizeof c->title, "Liaison deliveries for %s (partner %s)", name ? name : p->id, p->id);
-    snprintf(c->description, sizeof c->description,
-             "Events routed to partner %s, TLP policy applied, added by liaison notify run", p->id);
+    describe(p, c);
     c->own_write = 0; /* the delivery writes; nobody POSTs into it */
     c->allow_write = 0;
     if ((rc = lia_taxii_collection_add(s, c, err)))
+        return rc;
+    if (sqlite3_exec(db, owner_schema, NULL, NULL, NULL))
+        return lia_sqlite_error(db, err, "delivery collection owner");
+    if ((rc = owner_put(db, ch, p->id, err)))
         return rc;
     return lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
 }
@@ -422,6 +495,12 @@ int lia_notify_taxii_access(lia_store *s, const char *party_id, int64_t org_id, 
         if (rc == LIA_ENOTFOUND) {
             lia_error_clear(err);
             rc = LIA_OK;
+            continue;
+        }
+        /* only the partner's own delivery collections, never one its
+         * channel merely names */
+        if (rc == LIA_OK && owned_by(s, &p, &ch, &c, err) != LIA_OK) {
+            lia_error_clear(err);
             continue;
         }
         if (rc == LIA_OK &&

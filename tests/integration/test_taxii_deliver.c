@@ -715,13 +715,75 @@ static void test_token_never_over_http(void **state)
     unsetenv("LIAISON_TAXII_TOKEN_CERT_D");
 }
 
+/* A partner's taxii: channel that names an existing collection it does
+ * not own (another partner's delivery collection, an internal one) is
+ * refused: nothing is written there, and linking the partner grants it no
+ * read access there (issue 16). */
+static void test_channel_names_others_collection(void **state)
+{
+    char y[1024], key_e[LIA_KEY_TOKEN_MAX + 8];
+    lia_error err;
+    outcomes out;
+    const outcome *x;
+    size_t n, before_a, before_int;
+    int64_t org;
+    resp r;
+    (void)state;
+    lia_error_clear(&err);
+    {
+        lia_taxii_collection c;
+        lia_taxii_collection_defaults(&c);
+        snprintf(c.api_root, sizeof c.api_root, "partners");
+        snprintf(c.id, sizeof c.id, "internal");
+        snprintf(c.title, sizeof c.title, "Our own");
+        assert_int_equal(lia_taxii_collection_add(st, &c, &err), LIA_OK);
+    }
+    snprintf(y, sizeof y,
+             "partners:\n  - id: cert-e\n    name: CERT E\n    countries: [VN]\n    agreement: true\n"
+             "    channels: [\"taxii:partners/cert-a-inbox\", \"taxii:partners/internal\"]\n");
+    if (lia_party_import(st, LIA_PARTY_PARTNER, "yaml", y, strlen(y), &n, &err))
+        fail_msg("partner E: %s", err.reason);
+    key_for("cert-e-org", LIA_ORG_PARTNER, "e-user", LIA_ROLE_PARTNER, key_e);
+    assert_int_equal(lia_accounts_org_link(st, "cert-e-org", "cert-e", &err), LIA_OK);
+    assert_int_equal(lia_accounts_org_find(st, "cert-e-org", &org, &err), LIA_OK);
+    /* what `accounts org-link` does: read access to the partner's delivery collections */
+    assert_int_equal(lia_notify_taxii_access(st, "cert-e", org, 1, &n, &err), LIA_OK);
+    assert_int_equal(n, 0);
+    before_a = count_objects(COLL_A);
+    before_int = count_objects("/partners/collections/internal/");
+    ingest("e5.jsonl", "{\"source.ip\":\"192.0.2.91\",\"source.geolocation.cc\":\"VN\","
+                       "\"classification.type\":\"scanner\",\"tlp\":\"GREEN\"}\n");
+    assert_int_not_equal(notify(&out), LIA_OK);
+    dump(&out);
+    static const char *const chans[] = {"taxii:partners/cert-a-inbox", "taxii:partners/internal"};
+    for (size_t i = 0; i < 2; i++) {
+        x = must(&out, "partner:cert-e", chans[i]);
+        if (strcmp(x->outcome, "failed") != 0 || !strstr(x->error, "not partner cert-e's"))
+            fail_msg("%s: %s: %s", chans[i], x->outcome, x->error);
+    }
+    assert_int_equal(count_objects(COLL_A), before_a);
+    assert_int_equal(count_objects("/partners/collections/internal/"), before_int);
+    static const char *const colls[] = {COLL_A "objects/", "/partners/collections/internal/objects/"};
+    for (size_t i = 0; i < 2; i++) {
+        get(key_e, colls[i], &r);
+        if (r.status != 403)
+            fail_msg("partner E reads %s: %ld", colls[i], r.status);
+        resp_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deliver),         cmocka_unit_test(test_partner_reads_own),
-        cmocka_unit_test(test_others_denied),   cmocka_unit_test(test_second_run_adds_nothing),
-        cmocka_unit_test(test_failure_retried), cmocka_unit_test(test_channel_removed),
-        cmocka_unit_test(test_remote_push),     cmocka_unit_test(test_token_never_over_http),
+        cmocka_unit_test(test_deliver),
+        cmocka_unit_test(test_partner_reads_own),
+        cmocka_unit_test(test_others_denied),
+        cmocka_unit_test(test_second_run_adds_nothing),
+        cmocka_unit_test(test_failure_retried),
+        cmocka_unit_test(test_channel_removed),
+        cmocka_unit_test(test_remote_push),
+        cmocka_unit_test(test_token_never_over_http),
+        cmocka_unit_test(test_channel_names_others_collection),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);
