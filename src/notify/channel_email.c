@@ -139,7 +139,7 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
 {
     /* the run's fields by their short names */
     lia_store *s = run->s;
-    sqlite3 *db = run->db;
+    lia_db *db = run->db;
     const lia_route *rt = run->rt;
     const lia_notify_opts *o = run->o;
     const char *rcpt = rc_->name;
@@ -263,8 +263,8 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         res.outcome = "skipped";
         res.error = d.nwithheld ? "every pending event is now refused by the TLP policy" : "no pending event";
         if (d.nwithheld && !o->dry_run)
-            rc = lia__notify_record(s, db, rcpt, res.to, "email", req, 0, now, "", &d, "withheld", 0,
-                                    res.error, 0, 0, lang, 0, &nid, err);
+            rc = lia__notify_record(s, db, rcpt, res.to, "email", req, now, "", &d, "withheld", 0, res.error,
+                                    0, 0, lang, 0, &nid, err);
         goto report;
     }
     from = cfg(rt, o->mail_from, "mail_from", NULL);
@@ -392,8 +392,8 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         rc = LIA_OK;
         *failed = 1;
         lia_error_clear(err);
-        rc = lia__notify_record(s, db, rcpt, res.to, "email", req, 0, now, msgid, &d, "failed", 0, res.error,
-                                0, 0, lang, 0, &nid, err);
+        rc = lia__notify_record(s, db, rcpt, res.to, "email", req, now, msgid, &d, "failed", 0, res.error, 0,
+                                0, lang, 0, &nid, err);
         goto report;
     }
     url = cfg(rt, o->smtp_url, "smtp_url", "smtp://127.0.0.1:25");
@@ -434,8 +434,8 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         *failed = 1;
     }
     res.error = errbuf;
-    rc = lia__notify_record(s, db, rcpt, res.to, "email", req, 0, now, msgid, &d, res.outcome, attempts,
-                            errbuf, sig, enc, lang, msg.len, &nid, err);
+    rc = lia__notify_record(s, db, rcpt, res.to, "email", req, now, msgid, &d, res.outcome, attempts, errbuf,
+                            sig, enc, lang, msg.len, &nid, err);
 report:
     res.notification_id = nid;
     if (rc == LIA_OK && cb && res.outcome)

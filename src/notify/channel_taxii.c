@@ -14,6 +14,7 @@
 #include "liaison/stix.h"
 #include "liaison/taxii.h"
 #include "notify/internal.h"
+#include "store/db.h"
 #include "taxii/taxii_internal.h"
 
 /* ---- TAXII delivery (our own server) ---- */
@@ -324,7 +325,7 @@ static int taxii_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
 {
     /* the run's fields by their short names */
     lia_store *s = run->s;
-    sqlite3 *db = run->db;
+    lia_db *db = run->db;
     const lia_route *rt = run->rt;
     const lia_notify_opts *o = run->o;
     const char *rcpt = rc_->name;
@@ -370,8 +371,8 @@ static int taxii_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         res.outcome = "skipped";
         res.error = "every pending event is now refused by the TLP policy";
         if (!o->dry_run)
-            rc = lia__notify_record(s, db, rcpt, key, key, req, 0, now, "", &d, "withheld", 0, res.error, 0,
-                                    0, "", 0, &nid, err);
+            rc = lia__notify_record(s, db, rcpt, key, key, req, now, "", &d, "withheld", 0, res.error, 0, 0,
+                                    "", 0, &nid, err);
         goto report;
     }
     if (o->dry_run) {
@@ -395,10 +396,8 @@ static int taxii_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
     } else {
         /* our own server, one transaction: the objects, the grants and the
          * record, or nothing */
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
-            rc = lia_sqlite_error(db, err, "TAXII delivery");
+        if ((rc = lia__db_begin(db, err)))
             goto out;
-        }
         rc = ensure_collection(s, d.p, ch, &c, &e);
         if (rc == LIA_OK) {
             grant_ctx g = {s, ch, 0, &e};
@@ -416,7 +415,7 @@ static int taxii_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
                 rc = put_bundle(s, &c, &bundle, &objects, bundle_id, sizeof bundle_id, &e);
         }
         if (rc)
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* nothing of it stays */
+            lia__db_rollback(db); /* nothing of it stays */
     }
     res.attempts = 1;
     if (rc == LIA_OK) {
@@ -432,21 +431,21 @@ static int taxii_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         res.error = lia_buf_cstr(&note);
         res.objects = objects;
         res.message_id = bundle_id;
-        rc = lia__notify_record(s, db, rcpt, key, key, req, local, now, bundle_id, &d, "sent", 1, res.error,
-                                0, 0, "", bundle.len, &nid, err);
-        if (local && rc == LIA_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL))
-            rc = lia_sqlite_error(db, err, "TAXII delivery");
-        if (local && rc) {
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        rc = lia__notify_record(s, db, rcpt, key, key, req, now, bundle_id, &d, "sent", 1, res.error, 0, 0,
+                                "", bundle.len, &nid, err);
+        if (local && rc == LIA_OK)
+            rc = lia__db_commit(db, err); /* rolled back if it fails */
+        else if (local)
+            lia__db_rollback(db);
+        if (local && rc)
             goto out;
-        }
     } else {
         /* recorded as failed, retried next run */
         lia_error_format(&e, errbuf, sizeof errbuf);
         res.outcome = "failed";
         res.error = errbuf;
         *failed = 1;
-        rc = lia__notify_record(s, db, rcpt, key, key, req, 0, now, "", &d, "failed", 1, errbuf, 0, 0, "", 0,
+        rc = lia__notify_record(s, db, rcpt, key, key, req, now, "", &d, "failed", 1, errbuf, 0, 0, "", 0,
                                 &nid, err);
     }
 report:

@@ -8,6 +8,7 @@
 #include "liaison/route.h"
 #include "notify/internal.h"
 #include "route/decisions.h"
+#include "store/db.h"
 
 void lia__digest_free(lia__digest *d)
 {
@@ -21,8 +22,8 @@ void lia__digest_free(lia__digest *d)
 
 typedef struct gather_ctx {
     lia_store *s;
-    sqlite3 *db;
-    sqlite3_stmt *seen; /* delivered on this channel already? */
+    lia_db *db;
+    lia_stmt *seen; /* delivered on this channel already? */
     lia__digest *d;
     lia_recipient r;
     lia_event raw;
@@ -37,12 +38,12 @@ static int gather_one(void *ud, int64_t id)
     lia_error *err = g->err;
     const char *why;
     int owner, rc, step;
-    sqlite3_reset(g->seen);
-    sqlite3_bind_int64(g->seen, 2, id);
-    if ((step = sqlite3_step(g->seen)) == SQLITE_ROW)
+    lia__db_reset(g->seen);
+    lia__db_bind_int64(g->seen, 3, id);
+    if ((step = lia__db_step(g->seen, err)) == LIA_DB_ROW)
         return LIA_OK; /* this channel has delivered it */
-    if (step != SQLITE_DONE)
-        return lia_sqlite_error(g->db, err, "reading notifications");
+    if (step != LIA_DB_DONE)
+        return step;
     if (g->taken == LIA_MAX_DIGEST_EVENTS)
         return LIA__ROUTE_STOP;
     g->taken++;
@@ -83,7 +84,7 @@ static int gather_one(void *ud, int64_t id)
 /* Build the digest's events: the ids route still has to notify (at most
  * LIA_MAX_DIGEST_EVENTS not yet delivered on this channel), TLP re-check,
  * redaction. */
-int lia__digest_gather(lia_store *s, sqlite3 *db, lia__digest *d, const char *rcpt, const char *channel,
+int lia__digest_gather(lia_store *s, lia_db *db, lia__digest *d, const char *rcpt, const char *channel,
                        lia_error *err)
 {
     gather_ctx g;
@@ -94,16 +95,16 @@ int lia__digest_gather(lia_store *s, sqlite3 *db, lia__digest *d, const char *rc
     g.d = d;
     g.err = err;
     lia_route_recipient(d->rt, d->idx, &g.r);
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM notification_delivery WHERE recipient=?1 AND channel=?3"
-                           " AND event_id=?2",
-                           -1, &g.seen, NULL))
-        return lia_sqlite_error(db, err, "reading notifications");
-    sqlite3_bind_text(g.seen, 1, rcpt, -1, SQLITE_STATIC);
-    sqlite3_bind_text(g.seen, 3, channel, -1, SQLITE_STATIC);
+    if ((rc = lia__db_prepare(
+             db, "reading notifications: delivered on a channel",
+             "SELECT 1 FROM notification_delivery WHERE recipient=? AND channel=? AND event_id=?", &g.seen,
+             err)))
+        return rc;
+    lia__db_bind_text(g.seen, 1, rcpt, -1);
+    lia__db_bind_text(g.seen, 2, channel, -1);
     lia_event_init(&g.raw);
     rc = lia__route_pending(s, rcpt, gather_one, &g, err);
-    sqlite3_finalize(g.seen);
+    lia__db_done(g.seen);
     lia_event_free(&g.raw);
     return rc;
 }

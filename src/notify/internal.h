@@ -3,12 +3,12 @@
 #ifndef LIA_NOTIFY_INTERNAL_H
 #define LIA_NOTIFY_INTERNAL_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "liaison/limits.h"
 #include "liaison/notify.h"
 #include "liaison/route.h"
+#include "store/db.h"
 
 /* ---- one digest (digest.c) ---- */
 
@@ -28,7 +28,7 @@ typedef struct lia__digest {
 
 void lia__digest_free(lia__digest *d);
 /* Build the digest's events: pending ids, TLP re-check, redaction. */
-int lia__digest_gather(lia_store *s, sqlite3 *db, lia__digest *d, const char *rcpt, const char *channel,
+int lia__digest_gather(lia_store *s, lia_db *db, lia__digest *d, const char *rcpt, const char *channel,
                        lia_error *err);
 
 /* ---- MIME (mime.c) ---- */
@@ -74,19 +74,20 @@ int lia__chset_has(const lia__chset *set, const char *key, size_t n);
 void lia__chset_free(lia__chset *set);
 
 /* The notification tables, and schema 2 (notification.channel) on a store of schema 1. */
-int lia__notify_schema(sqlite3 *db, lia_error *err);
+int lia__notify_schema(lia_db *db, lia_error *err);
 /* Record one delivery attempt on channel. Sent: the events are marked
  * delivered on that channel, and notified in route_decision once every
- * channel of req has delivered them. in_tx: the caller holds a transaction. */
-int lia__notify_record(lia_store *s, sqlite3 *db, const char *rcpt, const char *to, const char *channel,
-                       const lia__chset *req, int in_tx, int64_t at, const char *msgid, const lia__digest *d,
+ * channel of req has delivered them. Its own transaction, nested in the
+ * caller's if there is one. */
+int lia__notify_record(lia_store *s, lia_db *db, const char *rcpt, const char *to, const char *channel,
+                       const lia__chset *req, int64_t at, const char *msgid, const lia__digest *d,
                        const char *outcome, int attempts, const char *error, int sig, int enc,
                        const char *lang, size_t bytes, int64_t *nid, lia_error *err);
 /* Time of the last e-mail digest sent to rcpt (0: none). */
-int lia__notify_last_sent(sqlite3 *db, const char *rcpt, int64_t *at, lia_error *err);
+int lia__notify_last_sent(lia_db *db, const char *rcpt, int64_t *at, lia_error *err);
 /* Events of rcpt that every channel of req has delivered, but that are not
  * marked notified yet (the recipient lost a channel since): mark them. */
-int lia__notify_settle(lia_store *s, sqlite3 *db, const char *rcpt, const lia__chset *req, int64_t now,
+int lia__notify_settle(lia_store *s, lia_db *db, const char *rcpt, const lia__chset *req, int64_t now,
                        lia_error *err);
 
 /* ---- the run and its channels (notify.c, channels.c) ---- */
@@ -94,7 +95,7 @@ int lia__notify_settle(lia_store *s, sqlite3 *db, const char *rcpt, const lia__c
 /* One `liaison notify run`, as every channel sees it. */
 typedef struct lia__notify_run {
     lia_store *s;
-    sqlite3 *db;
+    lia_db *db;
     const lia_route *rt;
     const lia_notify_opts *o;
     int64_t now;

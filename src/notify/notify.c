@@ -11,6 +11,7 @@
 #include "liaison/route.h"
 #include "notify/internal.h"
 #include "route/decisions.h"
+#include "store/db.h"
 
 /* ---- the run ---- */
 
@@ -144,14 +145,12 @@ nomem:
 
 int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, void *ud, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "notification", err);
+    lia_db *db = lia__store_db(s);
     lia_route *rt = NULL;
     pending_list pl = {NULL, 0};
     lia__notify_run run;
     int rc;
     int64_t now = o->now_us ? o->now_us : lia__now_us();
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if (!o->templates)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "no template directory");
     if ((rc = lia_route_schema(s, err)) || (rc = lia__notify_schema(db, err)))

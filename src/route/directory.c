@@ -6,16 +6,16 @@
  * leave the routing configuration loadable (lia_party_save, _remove,
  * _import) are in load.c, above it. */
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "liaison/csv.h"
 #include "liaison/limits.h"
 #include "liaison/route.h"
 #include "route/internal.h"
 #include "route/yaml.h"
+#include "store/db.h"
 
 #define OW (1u << LIA_PARTY_OWNER)
 #define PA (1u << LIA_PARTY_PARTNER)
@@ -487,27 +487,27 @@ int lia_channel_parse(const char *party_id, const char *s, size_t n, lia_channel
 
 /* ---- store ---- */
 
-static int sqerr(sqlite3 *db, lia_error *err, const char *what)
+static const lia_migration party_migrations[] = {
+    {"CREATE TABLE IF NOT EXISTS party("
+     "  kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,"
+     "  updated INTEGER NOT NULL, PRIMARY KEY(kind, id));",
+     NULL},
+};
+
+/* Stores made before the registry: the party table was route's version 1. */
+static int party_adopt(lia_db *db, int *version, lia_error *err)
 {
-    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s: %s", what, sqlite3_errmsg(db));
+    (void)err;
+    *version = lia__db_has_table(db, "party") ? 1 : 0;
+    return LIA_OK;
 }
 
-static const char *const schema_sql = "CREATE TABLE IF NOT EXISTS party("
-                                      "  kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,"
-                                      "  updated INTEGER NOT NULL, PRIMARY KEY(kind, id));";
+static const lia_schema party_schema = {"party", 1, party_migrations, party_adopt};
 
-int lia__directory_db(lia_store *s, sqlite3 **db, lia_error *err)
+int lia__directory_db(lia_store *s, lia_db **db, lia_error *err)
 {
-    char *msg = NULL;
-    if (!(*db = lia_store_sqlite_for(s, "routing", err)))
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_exec(*db, schema_sql, NULL, NULL, &msg)) {
-        int rc =
-            lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "creating routing tables: %s", msg ? msg : "?");
-        sqlite3_free(msg);
-        return rc;
-    }
-    return LIA_OK;
+    *db = lia__store_db(s);
+    return lia__db_schema(*db, &party_schema, err);
 }
 
 static char *party_json(const lia_party *p)
@@ -569,104 +569,96 @@ out:
 
 int lia_party_put(lia_store *s, const lia_party *p, lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
+    lia_db *db;
+    lia_stmt *st = NULL;
     char *body = NULL;
     int rc;
     if ((rc = lia_party_check(p, err)) || (rc = lia__directory_db(s, &db, err)))
         return rc;
     if (!(body = party_json(p)))
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO party(kind,id,body,updated) VALUES(?,?,?,?)", -1, &st,
-                           NULL)) {
-        rc = sqerr(db, err, "storing a party");
+    if ((rc = lia__db_prepare(
+             db, "storing a party",
+             "INSERT INTO party(kind,id,body,updated) VALUES(?,?,?,?)"
+             " ON CONFLICT(kind,id) DO UPDATE SET body=excluded.body, updated=excluded.updated",
+             &st, err)))
         goto out;
-    }
-    sqlite3_bind_text(st, 1, lia_party_kind_name(p->kind), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, p->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = sqerr(db, err, "storing a party");
+    lia__db_bind_text(st, 1, lia_party_kind_name(p->kind), -1);
+    lia__db_bind_text(st, 2, p->id, -1);
+    lia__db_bind_text(st, 3, body, -1);
+    lia__db_bind_int64(st, 4, lia__now_us() / 1000000);
+    rc = lia__db_run(st, err);
 out:
-    sqlite3_finalize(st);
+    lia__db_done(st);
     free(body);
     return rc;
 }
 
 int lia_party_get_one(lia_store *s, int kind, const char *id, lia_party *out, lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
+    lia_db *db;
+    lia_stmt *st = NULL;
     int rc;
-    if ((rc = lia__directory_db(s, &db, err)))
+    if ((rc = lia__directory_db(s, &db, err)) ||
+        (rc = lia__db_prepare(db, "reading a party", "SELECT body FROM party WHERE kind=? AND id=?", &st,
+                              err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "SELECT body FROM party WHERE kind=? AND id=?", -1, &st, NULL))
-        return sqerr(db, err, "reading a party");
-    sqlite3_bind_text(st, 1, lia_party_kind_name(kind), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        rc = lia__party_from_json(out, kind, id, (const char *)sqlite3_column_text(st, 0), err);
-    else if (rc == SQLITE_DONE)
+    lia__db_bind_text(st, 1, lia_party_kind_name(kind), -1);
+    lia__db_bind_text(st, 2, id, -1);
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW)
+        rc = lia__party_from_json(out, kind, id, lia__db_col_text(st, 0), err);
+    else if (rc == LIA_DB_DONE)
         rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "no %s with this id",
                            lia_party_kind_name(kind));
-    else
-        rc = sqerr(db, err, "reading a party");
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 int lia__party_delete(lia_store *s, int kind, const char *id, lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
+    lia_db *db;
+    lia_stmt *st = NULL;
     int rc;
-    if ((rc = lia__directory_db(s, &db, err)))
+    if ((rc = lia__directory_db(s, &db, err)) ||
+        (rc = lia__db_prepare(db, "removing a party", "DELETE FROM party WHERE kind=? AND id=?", &st, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "DELETE FROM party WHERE kind=? AND id=?", -1, &st, NULL))
-        return sqerr(db, err, "removing a party");
-    sqlite3_bind_text(st, 1, lia_party_kind_name(kind), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = sqerr(db, err, "removing a party");
-    else if (sqlite3_changes(db) == 0)
+    lia__db_bind_text(st, 1, lia_party_kind_name(kind), -1);
+    lia__db_bind_text(st, 2, id, -1);
+    if ((rc = lia__db_run(st, err)) == LIA_OK && lia__db_changes(db) == 0)
         rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "no %s with this id",
                            lia_party_kind_name(kind));
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 int lia_party_list(lia_store *s, int kind, lia_party_cb cb, void *ud, lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st = NULL;
-    int rc, step;
+    lia_db *db;
+    lia_stmt *st = NULL;
+    int rc;
     if ((rc = lia__directory_db(s, &db, err)))
         return rc;
-    if (sqlite3_prepare_v2(db,
-                           kind ? "SELECT kind,id,body FROM party WHERE kind=? ORDER BY id"
-                                : "SELECT kind,id,body FROM party ORDER BY kind,id",
-                           -1, &st, NULL))
-        return sqerr(db, err, "listing parties");
+    rc = kind ? lia__db_prepare(db, "listing parties of a kind",
+                                "SELECT kind,id,body FROM party WHERE kind=? ORDER BY id", &st, err)
+              : lia__db_prepare(db, "listing parties", "SELECT kind,id,body FROM party ORDER BY kind,id", &st,
+                                err);
+    if (rc)
+        return rc;
     if (kind)
-        sqlite3_bind_text(st, 1, lia_party_kind_name(kind), -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        lia__db_bind_text(st, 1, lia_party_kind_name(kind), -1);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_party p;
-        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *k = lia__db_col_text(st, 0);
         int pk = strcmp(k, "owner") == 0 ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER;
-        if ((rc = lia__party_from_json(&p, pk, (const char *)sqlite3_column_text(st, 1),
-                                       (const char *)sqlite3_column_text(st, 2), err)))
-            goto out;
+        if ((rc = lia__party_from_json(&p, pk, lia__db_col_text(st, 1), lia__db_col_text(st, 2), err)))
+            break;
         rc = cb(ud, &p);
         lia_party_free(&p);
         if (rc)
-            goto out;
+            break;
     }
-    if (step != SQLITE_DONE)
-        rc = sqerr(db, err, "listing parties");
-out:
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 

@@ -3,16 +3,16 @@
 #ifndef LIA_ROUTE_INTERNAL_H
 #define LIA_ROUTE_INTERNAL_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "liaison/route.h"
+#include "store/db.h"
 
-/* sqlite3* of the store with the routing tables created (decisions.c). */
-int lia__route_db(lia_store *s, sqlite3 **db, lia_error *err);
+/* The store's database with the routing tables created (decisions.c). */
+int lia__route_db(lia_store *s, lia_db **db, lia_error *err);
 /* The directory (directory.c) depends on nothing else of routing: the
- * sqlite3* with the party table created; delete one party (LIA_ENOTFOUND). */
-int lia__directory_db(lia_store *s, sqlite3 **db, lia_error *err);
+ * database with the party table created; delete one party (LIA_ENOTFOUND). */
+int lia__directory_db(lia_store *s, lia_db **db, lia_error *err);
 int lia__party_delete(lia_store *s, int kind, const char *id, lia_error *err);
 int lia__party_from_json(lia_party *p, int kind, const char *id, const char *body, lia_error *err);
 /* Validate and normalise an e-mail address (domain in A-labels, lower). */
@@ -25,7 +25,7 @@ typedef struct lia__rcache {
     int64_t id[64];
     int n;
 } lia__rcache;
-int lia__route_reason_id(sqlite3 *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err);
+int lia__route_reason_id(lia_db *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err);
 
 /* Open-addressing hash of 64-bit keys to int32 values. */
 typedef struct lia__h64 {
@@ -160,10 +160,10 @@ void lia__route_config_free(lia__route_config *c);
 int lia__party_copy(lia_party *d, const lia_party *s);
 
 /* The decision rows (decisions.c). */
-#define LIA__ROUTE_INSERT_SQL                                                                                \
-    "INSERT OR REPLACE INTO route_decision(event_id,recipient,verdict,rule,why,reason,decided)"              \
-    " VALUES(?,?,?,?,?,?,?)"
-int lia__route_insert_rows(sqlite3 *db, sqlite3_stmt *ins, lia__rcache *rc_, const lia_route *rt,
-                           int64_t event_id, const lia_decision *d, size_t n, int64_t at, lia_error *err);
+/* The statement that records decision rows (cached by name), and the rows
+ * of one event: reasons as ids through rc_, recipient names from rt. */
+int lia__route_insert_prepare(lia_db *db, lia_stmt **ins, lia_error *err);
+int lia__route_insert_rows(lia_db *db, lia_stmt *ins, lia__rcache *rc_, const lia_route *rt, int64_t event_id,
+                           const lia_decision *d, size_t n, int64_t at, lia_error *err);
 
 #endif

@@ -2,14 +2,15 @@
 /* The routing snapshot from the store: the directory and the stored rules
  * file (table route_config) make one lia_route; a new rules file is
  * stored only if it loads against the directory. */
-#include <sqlite3.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "liaison/limits.h"
 #include "liaison/route.h"
 #include "route/internal.h"
+#include "store/db.h"
 
 typedef struct loadctx {
     lia_party *p;
@@ -63,29 +64,31 @@ int lia_route_load(lia_store *s, lia_route **out, lia_error *err)
 
 int lia_route_config_get(lia_store *s, lia_buf *out, lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
+    lia_db *db;
+    lia_stmt *st;
     int rc;
-    if ((rc = lia__route_db(s, &db, err)))
+    if ((rc = lia__route_db(s, &db, err)) ||
+        (rc = lia__db_prepare(db, "reading the routing configuration",
+                              "SELECT text FROM route_config WHERE name='rules'", &st, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "SELECT text FROM route_config WHERE name='rules'", -1, &st, NULL))
-        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW) {
+        rc = LIA_OK;
         lia_buf_append(out, "", 0);
-        if (lia_buf_append(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0)))
+        if (lia_buf_append(out, lia__db_col_text(st, 0), lia__db_col_bytes(st, 0)))
             rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "configuration too large");
-    } else {
+    } else if (rc == LIA_DB_DONE) {
         rc = lia_error_set(err, LIA_ENOTFOUND, NULL, NULL, 0,
                            "no routing configuration loaded (liaison route load FILE)");
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 int lia_route_config_put(lia_store *s, const char *text, size_t clen, lia_error *err)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
+    lia_db *db;
+    lia_stmt *st;
     loadctx c = {NULL, 0, 0};
     lia_route *rt = NULL;
     int rc;
@@ -101,16 +104,16 @@ int lia_route_config_put(lia_store *s, const char *text, size_t clen, lia_error 
         lia_party_free(&c.p[i]);
     free(c.p);
     lia_route_destroy(rt);
-    if (rc)
+    if (rc ||
+        (rc = lia__db_prepare(db, "storing the routing configuration",
+                              "INSERT INTO route_config(name,text,loaded) VALUES('rules',?,?)"
+                              " ON CONFLICT(name) DO UPDATE SET text=excluded.text, loaded=excluded.loaded",
+                              &st, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO route_config(name,text,loaded) VALUES('rules',?,?)",
-                           -1, &st, NULL))
-        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
-    sqlite3_bind_text(st, 1, text, (int)clen, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+    lia__db_bind_text(st, 1, text, (ptrdiff_t)clen);
+    lia__db_bind_int64(st, 2, lia__now_us() / 1000000);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     return rc;
 }
 
@@ -119,27 +122,22 @@ int lia_route_config_put(lia_store *s, const char *text, size_t clen, lia_error 
 /* Run edit(s, ud, err) in a savepoint; keep it only if the routing
  * configuration still loads with the changed directory (a rule may name a
  * party). */
-static int checked_edit(lia_store *s, const char *what, int (*edit)(lia_store *, void *, lia_error *),
-                        void *ud, lia_error *err)
+static int checked_edit(lia_store *s, int (*edit)(lia_store *, void *, lia_error *), void *ud, lia_error *err)
 {
-    sqlite3 *db;
+    lia_db *db;
     lia_route *rt = NULL;
     int rc;
-    if ((rc = lia__route_db(s, &db, err)))
+    if ((rc = lia__route_db(s, &db, err)) || (rc = lia__db_begin(db, err)))
         return rc;
-    if (sqlite3_exec(db, "SAVEPOINT party_edit", NULL, NULL, NULL))
-        return lia_sqlite_error(db, err, what);
     rc = edit(s, ud, err);
     if (rc == LIA_OK)
         rc = lia_route_load(s, &rt, err);
     lia_route_destroy(rt);
     if (rc) {
-        sqlite3_exec(db, "ROLLBACK TO party_edit; RELEASE party_edit", NULL, NULL, NULL);
+        lia__db_rollback(db);
         return rc;
     }
-    if (sqlite3_exec(db, "RELEASE party_edit", NULL, NULL, NULL))
-        return lia_sqlite_error(db, err, what);
-    return LIA_OK;
+    return lia__db_commit(db, err);
 }
 
 static int save_edit(lia_store *s, void *ud, lia_error *err)
@@ -163,7 +161,7 @@ int lia_party_save(lia_store *s, const lia_party *p, int replace, lia_error *err
                                  lia_party_kind_name(p->kind));
         }
     }
-    return checked_edit(s, "saving a party", save_edit, (void *)p, err);
+    return checked_edit(s, save_edit, (void *)p, err);
 }
 
 typedef struct remove_ctx {
@@ -180,7 +178,7 @@ static int remove_edit(lia_store *s, void *ud, lia_error *err)
 int lia_party_remove(lia_store *s, int kind, const char *id, lia_error *err)
 {
     remove_ctx c = {kind, id};
-    return checked_edit(s, "removing a party", remove_edit, &c, err);
+    return checked_edit(s, remove_edit, &c, err);
 }
 
 typedef struct import_ctx {
@@ -210,7 +208,7 @@ int lia_party_import(lia_store *s, int kind, const char *format, const char *buf
                      lia_error *err)
 {
     import_ctx c = {kind, format, buf, len, 0, s, err};
-    int rc = checked_edit(s, "import", import_edit, &c, err);
+    int rc = checked_edit(s, import_edit, &c, err);
     if (rc == LIA_OK && n)
         *n = c.n;
     return rc;

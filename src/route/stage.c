@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* The route pipeline stage: decide every event of a batch, record the
  * decisions once the store has given the events their ids. */
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +8,7 @@
 #include "liaison/ingest.h"
 #include "liaison/route.h"
 #include "route/internal.h"
+#include "store/db.h"
 
 /* ---- the stage ----
  * The route stage runs before the store gives events their ids, so the
@@ -23,13 +23,12 @@ typedef struct pend {
 
 typedef struct rstage {
     lia_store *store;
-    sqlite3 *db;
+    lia_db *db;
     lia_route *rt;
     pend *ev;
     size_t nev, capev;
     lia_decision *d;
     size_t nd, capd;
-    sqlite3_stmt *ins;
     lia__rcache rc;
 } rstage;
 
@@ -40,19 +39,12 @@ static int st_open(void **out, struct lia_ingest *ing, lia_error *err)
     if (!r)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     r->store = ing->store;
-    if ((rc = lia__route_db(r->store, &r->db, err)) || (rc = lia_route_load(r->store, &r->rt, err)))
-        goto fail;
-    if (sqlite3_prepare_v2(r->db, LIA__ROUTE_INSERT_SQL, -1, &r->ins, NULL)) {
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "route stage: %s", sqlite3_errmsg(r->db));
-        goto fail;
+    if ((rc = lia__route_db(r->store, &r->db, err)) || (rc = lia_route_load(r->store, &r->rt, err))) {
+        free(r);
+        return rc;
     }
     *out = r;
     return LIA_OK;
-fail:
-    sqlite3_finalize(r->ins);
-    lia_route_destroy(r->rt);
-    free(r);
-    return rc;
 }
 
 static int st_process(void *st, lia_batch *b, lia_error *err)
@@ -84,8 +76,11 @@ static int st_stored(void *st, const lia_batch *b, lia_error *err)
 {
     rstage *r = st;
     int64_t at = lia__now_us();
-    int rc = LIA_OK;
+    lia_stmt *ins = NULL;
+    int rc;
     size_t i;
+    if ((rc = lia__route_insert_prepare(r->db, &ins, err)))
+        goto out;
     for (i = 0; i < r->nev && i < b->n; i++) {
         const lia_event *ev = &b->ev[i];
         if (ev->line != r->ev[i].line) {
@@ -94,14 +89,15 @@ static int st_stored(void *st, const lia_batch *b, lia_error *err)
                 (long long)ev->id, (unsigned long long)ev->line, (unsigned long long)r->ev[i].line);
             goto out;
         }
-        if ((rc = lia__route_insert_rows(r->db, r->ins, &r->rc, r->rt, ev->id, r->d + r->ev[i].first,
-                                         r->ev[i].n, at, err)))
+        if ((rc = lia__route_insert_rows(r->db, ins, &r->rc, r->rt, ev->id, r->d + r->ev[i].first, r->ev[i].n,
+                                         at, err)))
             goto out;
     }
     if (i != r->nev)
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "route stage: %zu routed events were not stored",
                            r->nev - i);
 out:
+    lia__db_done(ins);
     r->nev = r->nd = 0;
     return rc;
 }
@@ -109,7 +105,6 @@ out:
 static void st_close(void *st)
 {
     rstage *r = st;
-    sqlite3_finalize(r->ins);
     lia_route_destroy(r->rt);
     free(r->ev);
     free(r->d);

@@ -4,8 +4,6 @@
 #ifndef LIA_HTTP_TAXII_INTERNAL_H
 #define LIA_HTTP_TAXII_INTERNAL_H
 
-#include <sqlite3.h>
-
 #include "liaison/accounts.h"
 #include "liaison/taxii.h"
 
