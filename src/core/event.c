@@ -10,6 +10,7 @@
 #include "core/event_fast.h"
 #include "core/field_ref.h"
 #include "core/floattext.h"
+#include "core/jsonget.h"
 
 #define PRESENT_SET(ev, f) ((ev)->present[(f) >> 6] |= (uint64_t)1 << ((f) & 63))
 
@@ -363,8 +364,8 @@ int lia_event_set(lia_event *ev, lia_field f, const char *s, size_t n, lia_error
     }
     }
     if (rc) {
-        if (!why)
-            why = rc == LIA_ELIMIT ? "event too large" : "invalid value";
+        if (!why || rc == LIA_ENOMEM)
+            why = rc == LIA_ENOMEM ? "out of memory" : rc == LIA_ELIMIT ? "event too large" : "invalid value";
         return lia_error_set(err, rc, lia_field_name(f), s, n, "%s", why);
     }
     return LIA_OK;
@@ -429,11 +430,13 @@ static int extra_begin(lia_event *ev, const char *key, size_t klen, const char *
 static int extra_end(lia_event *ev, size_t koff, size_t klen, size_t voff, lia_error *err)
 {
     if (ev->text.err) {
+        int oom = ev->text.err == LIA_ENOMEM;
         ev->text.err = 0;
         ev->text.len = koff;
         if (ev->text.ptr)
             ev->text.ptr[koff] = '\0';
-        return lia_error_set(err, LIA_ELIMIT, "extra", NULL, 0, "event too large");
+        return lia_error_set(err, oom ? LIA_ENOMEM : LIA_ELIMIT, "extra", NULL, 0,
+                             oom ? "out of memory" : "event too large");
     }
     ev->extra[ev->nextra++] =
         (lia_extra){(uint32_t)koff, (uint32_t)klen, (uint32_t)voff, (uint32_t)(ev->text.len - voff)};
@@ -774,6 +777,8 @@ int lia_event_from_json(lia_event *ev, const char *json, size_t n, lia_error *er
     int rc = LIA_OK;
     lia_event_reset(ev);
     root = json_loadb(json, n, JSON_REJECT_DUPLICATES, &je);
+    if (!root && lia__json_oom(&je))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading the event");
     if (!root)
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "invalid JSON at column %d: %s",
                              je.column, je.text);

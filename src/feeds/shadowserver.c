@@ -29,6 +29,7 @@
 
 #include "core/file.h"
 #include "core/floattext.h"
+#include "core/jsonget.h"
 #include "feeds/csvmap.h"
 #include "feeds/objrec.h"
 #include "feeds/shadowserver_internal.h"
@@ -356,7 +357,10 @@ static int parse_report(const char *sname, const char *rname, json_t *o, ss_repo
             c->field = SS_IGNORE;
             continue;
         }
-        if (lia_event_set(tmp, (lia_field)c->field, text, strlen(text), &e))
+        int set_rc = lia_event_set(tmp, (lia_field)c->field, text, strlen(text), &e);
+        if (set_rc == LIA_ENOMEM)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        if (set_rc)
             return BAD("schema %s: report %s: constant_fields.%s: \"%s\": %s", sname, rname, key, text, e.reason);
         c->v = tmp->v[c->field];
         if (lia_ftype_is_text(lia_field_type((lia_field)c->field))) {
@@ -390,7 +394,8 @@ int lia_shadowserver_parse(const char *json, size_t len, const char *name, lia_s
     int rc = LIA_OK;
     lia_event_init(&tmp);
     if (!j) {
-        rc = lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "schema %s: line %d: %s", name, je.line, je.text);
+        rc = lia_error_set(err, lia__json_oom(&je) ? LIA_ENOMEM : LIA_EPARSE, NULL, NULL, 0,
+                           "schema %s: line %d: %s", name, je.line, je.text);
         goto out;
     }
     if (!json_is_object(j)) {
@@ -1201,7 +1206,7 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
         if (kind == LIA_CONV_TEXT && typed(f, c) && v.ptr == fields[c].ptr && v.len == fields[c].len)
             kind = LIA_CONV_JSON; /* a JSON number or boolean kept as it came */
         if (kind < 0) {
-            if (m->required) {
+            if (m->required || kind == LIA_ENOMEM) { /* out of memory is never "optional, skip it" */
                 const char *fname = m->field >= 0 ? lia_field_name((lia_field)m->field) : m->column;
                 return lia_error_set(err, kind, fname, fields[c].ptr, fields[c].len, "%s (column %s)",
                                      why ? why : "conversion failed", m->column);
@@ -1216,7 +1221,7 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
         if (m->field >= 0) {
             rc = lia_event_set(ev, (lia_field)m->field, v.ptr, v.len, &fe);
             if (rc) {
-                if (m->required) {
+                if (m->required || rc == LIA_ENOMEM) {
                     size_t l = strlen(fe.reason);
                     snprintf(fe.reason + l, sizeof fe.reason - l, " (column %s)", m->column);
                     *err = fe;
@@ -1262,10 +1267,10 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
         if (rc)
             return rc;
     }
-    if (!f->feed)
-        lia_event_set_str(ev, LIA_F_FEED_NAME, rep->feed_name, strlen(rep->feed_name));
-    if (rep->url[0] && !lia_event_has(ev, LIA_F_FEED_DOCUMENTATION))
-        lia_event_set_str(ev, LIA_F_FEED_DOCUMENTATION, rep->url, strlen(rep->url));
+    if ((!f->feed && lia_event_set_str(ev, LIA_F_FEED_NAME, rep->feed_name, strlen(rep->feed_name))) ||
+        (rep->url[0] && !lia_event_has(ev, LIA_F_FEED_DOCUMENTATION) &&
+         lia_event_set_str(ev, LIA_F_FEED_DOCUMENTATION, rep->url, strlen(rep->url))))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     for (size_t i = 0; i < f->nhdr; i++) {
         if (f->used[i] || fields[i].len == 0 || f->xklen[i] == 0)
             continue;

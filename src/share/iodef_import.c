@@ -259,9 +259,8 @@ static int iodef_parse(void *st, const char *buf, size_t len, int eof, lia_recor
     lia_event scratch;
     if (d->done)
         return LIA_OK;
-    if (lia__doc_append(&d->doc, buf, len))
-        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "IODEF document larger than %u bytes",
-                             LIA_MAX_SHARE_DOC);
+    if ((rc = lia__doc_append(&d->doc, buf, len, "IODEF", err)))
+        return rc;
     if (!eof)
         return LIA_OK;
     d->done = 1;
@@ -273,8 +272,18 @@ static int iodef_parse(void *st, const char *buf, size_t len, int eof, lia_recor
         snprintf(d->why, sizeof d->why, "entity declarations are refused (DOCTYPE with <!ENTITY)");
         goto bad;
     }
-    d->xdoc = xmlReadMemory(d->doc.ptr ? d->doc.ptr : "", (int)d->doc.len, NULL, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    /* A parser context of our own: libxml2 (2.9) may run out of memory and
+     * still return a partial tree; only ctxt->errNo says so. No tree and no
+     * error at all is an allocation that failed before parsing began. */
+    xmlParserCtxtPtr px = xmlNewParserCtxt();
+    if (!px)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    d->xdoc = xmlCtxtReadMemory(px, d->doc.ptr ? d->doc.ptr : "", (int)d->doc.len, NULL, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    int xml_oom = px->errNo == XML_ERR_NO_MEMORY || (!d->xdoc && px->errNo == XML_ERR_OK);
+    xmlFreeParserCtxt(px);
+    if (xml_oom)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading the IODEF document");
     if (!d->xdoc) {
         const xmlError *xe = xmlGetLastError();
         snprintf(d->why, sizeof d->why, "not XML: %s (line %d)",

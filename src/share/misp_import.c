@@ -235,13 +235,14 @@ static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_record
     int rc;
     if (m->done)
         return LIA_OK;
-    if (lia__doc_append(&m->doc, buf, len))
-        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "MISP event larger than %u bytes",
-                             LIA_MAX_SHARE_DOC);
+    if ((rc = lia__doc_append(&m->doc, buf, len, "MISP", err)))
+        return rc;
     if (!eof)
         return LIA_OK;
     m->done = 1;
     m->root = json_loadb(m->doc.ptr ? m->doc.ptr : "", m->doc.len, JSON_REJECT_DUPLICATES, &je);
+    if (!m->root && lia__json_oom(&je))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading the MISP event");
     if (!m->root) {
         snprintf(m->why, sizeof m->why, "not JSON: %s at line %d column %d", je.text, je.line, je.column);
         goto bad;

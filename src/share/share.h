@@ -38,9 +38,10 @@ int lia__misp_manifest_each(const char *dir, json_t *man, const char *where, lia
  * not whole milliseconds). out must hold 40 bytes. Returns the length. */
 size_t lia__time_z(int64_t us, char *out, size_t n);
 
-/* Append len bytes of a report chunk to a document buffer; LIA_ELIMIT past
- * the buffer's max. */
-int lia__doc_append(lia_buf *doc, const char *p, size_t len);
+/* Append len bytes of a report chunk to a document buffer. LIA_ELIMIT past
+ * the buffer's max ("WHAT document larger than MAX bytes"), LIA_ENOMEM when
+ * memory runs out; err says which. */
+int lia__doc_append(lia_buf *doc, const char *p, size_t len, const char *what, lia_error *err);
 
 /* TLP 2.0 marking-definition ids (official, from the FIRST/OASIS TLP 2.0
  * extension) by lia_tlp value, and the STIX id -> TLP map that also knows

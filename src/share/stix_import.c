@@ -280,13 +280,14 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
     int rc;
     if (s->done)
         return LIA_OK;
-    if (lia__doc_append(&s->doc, buf, len))
-        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0,
-                             "STIX document larger than %u bytes", LIA_MAX_SHARE_DOC);
+    if ((rc = lia__doc_append(&s->doc, buf, len, "STIX", err)))
+        return rc;
     if (!eof)
         return LIA_OK;
     s->done = 1;
     s->root = json_loadb(s->doc.ptr ? s->doc.ptr : "", s->doc.len, JSON_REJECT_DUPLICATES, &je);
+    if (!s->root && lia__json_oom(&je))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading the STIX document");
     if (!s->root) {
         snprintf(s->why, sizeof s->why, "not JSON: %s at line %d column %d", je.text, je.line, je.column);
         goto bad;

@@ -185,13 +185,16 @@ size_t lia__time_z(int64_t us, char *out, size_t n)
     }
 }
 
-int lia__doc_append(lia_buf *doc, const char *p, size_t len)
+int lia__doc_append(lia_buf *doc, const char *p, size_t len, const char *what, lia_error *err)
 {
     if (!len)
         return LIA_OK;
     if (doc->len + len > doc->max)
-        return LIA_ELIMIT;
-    return lia_buf_append(doc, p, len);
+        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "%s document larger than %zu bytes", what,
+                             doc->max);
+    if (lia_buf_append(doc, p, len))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading the %s document", what);
+    return LIA_OK;
 }
 
 static const struct {
