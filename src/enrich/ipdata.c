@@ -177,6 +177,10 @@ int lia_ipdb_add(lia_ipdb *db, int kind, const char *path, lia_error *err)
     db->n++;
     return LIA_OK;
 out:
+    if (s->mmdb_open) {
+        MMDB_close(&s->mmdb);
+        s->mmdb_open = 0;
+    }
     free(s->path);
     s->path = NULL;
     return rc;
