@@ -42,8 +42,7 @@ static int grant_cb(void *ud, int64_t org_id, const char *name)
 /* Which partner a delivery collection of our server belongs to: a partner's
  * taxii:ROOT/COLL channel may only name a collection that notify made for
  * that partner, never another partner's inbox or a collection of ours. */
-static const char owner_schema[] = "CREATE TABLE IF NOT EXISTS notify_taxii_owner(api_root TEXT NOT NULL,"
-                                   " coll TEXT NOT NULL, party TEXT NOT NULL, PRIMARY KEY(api_root, coll))";
+/* (table notify_taxii_owner, notify's schema version 3: delivery.c) */
 
 static void describe(const lia_party *p, lia_taxii_collection *c)
 {
@@ -51,17 +50,19 @@ static void describe(const lia_party *p, lia_taxii_collection *c)
              "Events routed to partner %s, TLP policy applied, added by liaison notify run", p->id);
 }
 
-static int owner_put(sqlite3 *db, const lia_channel *ch, const char *party, lia_error *err)
+static int owner_put(lia_db *db, const lia_channel *ch, const char *party, lia_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st = NULL;
     int rc;
-    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO notify_taxii_owner VALUES(?1,?2,?3)", -1, &st, NULL))
-        return lia_sqlite_error(db, err, "delivery collection owner");
-    sqlite3_bind_text(st, 1, ch->api_root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ch->collection, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, party, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "delivery collection owner");
-    sqlite3_finalize(st);
+    if ((rc = lia__db_prepare(db, "delivery collection owner: recording",
+                              "INSERT INTO notify_taxii_owner VALUES(?,?,?) ON CONFLICT DO NOTHING", &st,
+                              err)))
+        return rc;
+    lia__db_bind_text(st, 1, ch->api_root, -1);
+    lia__db_bind_text(st, 2, ch->collection, -1);
+    lia__db_bind_text(st, 3, party, -1);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     return rc;
 }
 
@@ -72,24 +73,25 @@ static int owner_put(sqlite3 *db, const lia_channel *ch, const char *party, lia_
 static int owned_by(lia_store *s, const lia_party *p, const lia_channel *ch, const lia_taxii_collection *c,
                     lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "TAXII delivery", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     char owner[65] = ""; /* a party id (lia_party.id) */
     lia_taxii_collection mine;
-    int found = 0;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_exec(db, owner_schema, NULL, NULL, NULL) ||
-        sqlite3_prepare_v2(db, "SELECT party FROM notify_taxii_owner WHERE api_root = ?1 AND coll = ?2", -1,
-                           &st, NULL))
-        return lia_sqlite_error(db, err, "delivery collection owner");
-    sqlite3_bind_text(st, 1, ch->api_root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ch->collection, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int found = 0, rc;
+    if ((rc = lia__notify_schema(db, err)) ||
+        (rc = lia__db_prepare(db, "delivery collection owner",
+                              "SELECT party FROM notify_taxii_owner WHERE api_root = ? AND coll = ?", &st,
+                              err)))
+        return rc;
+    lia__db_bind_text(st, 1, ch->api_root, -1);
+    lia__db_bind_text(st, 2, ch->collection, -1);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         found = 1;
-        snprintf(owner, sizeof owner, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(owner, sizeof owner, "%s", lia__db_col_text(st, 0));
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
+    if (rc < 0)
+        return rc;
     if (found && strcmp(owner, p->id) == 0)
         return LIA_OK;
     describe(p, &mine);
@@ -109,7 +111,7 @@ static int ensure_collection(lia_store *s, const lia_party *p, const lia_channel
                              lia_error *err)
 {
     const char *name = lia_party_get(p, LIA_PF_NAME);
-    sqlite3 *db;
+    lia_db *db = lia__store_db(s);
     int rc = lia_taxii_init(s, err);
     if (rc == LIA_OK)
         rc = lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
@@ -118,8 +120,6 @@ static int ensure_collection(lia_store *s, const lia_party *p, const lia_channel
     if (rc != LIA_ENOTFOUND)
         return rc;
     lia_error_clear(err);
-    if (!(db = lia_store_sqlite_for(s, "TAXII delivery", err)))
-        return LIA_EUNSUPPORTED;
     if ((rc = lia_taxii_api_root_ensure(s, ch->api_root, "Partner deliveries", err)))
         return rc;
     lia_taxii_collection_defaults(c);
@@ -131,9 +131,7 @@ static int ensure_collection(lia_store *s, const lia_party *p, const lia_channel
     c->allow_write = 0;
     if ((rc = lia_taxii_collection_add(s, c, err)))
         return rc;
-    if (sqlite3_exec(db, owner_schema, NULL, NULL, NULL))
-        return lia_sqlite_error(db, err, "delivery collection owner");
-    if ((rc = owner_put(db, ch, p->id, err)))
+    if ((rc = lia__notify_schema(db, err)) || (rc = owner_put(db, ch, p->id, err)))
         return rc;
     return lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
 }

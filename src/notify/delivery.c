@@ -29,6 +29,10 @@ static const lia_migration notify_migrations[] = {
      NULL},
     /* 2: the channel of each notification */
     {"ALTER TABLE notification ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';", NULL},
+    /* 3: which partner each delivery collection of our server belongs to */
+    {"CREATE TABLE IF NOT EXISTS notify_taxii_owner(api_root TEXT NOT NULL, coll TEXT NOT NULL,"
+     " party TEXT NOT NULL, PRIMARY KEY(api_root, coll));",
+     NULL},
 };
 
 /* Stores made before the registry kept ('notify', 1 or 2) in route_schema;
@@ -43,7 +47,7 @@ static int notify_adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema notify_schema = {"notify", 2, notify_migrations, notify_adopt};
+static const lia_schema notify_schema = {"notify", 3, notify_migrations, notify_adopt};
 
 int lia__notify_schema(lia_db *db, lia_error *err)
 {
