@@ -355,10 +355,14 @@ void lia__taxii_handle(lia__req *r)
                 RET(store_error(r, &e));
             if (!yes)
                 RET(lia__http_error(r, 404, "Not Found", "no such object in this collection"));
-            if (lia__taxii_delete(r->store, &c, oid, &r->filter, &cnt, &e))
+            /* our admins moderate; everyone else deletes only its own */
+            int any_owner = r->who.org_kind == LIA_ORG_OWN && r->who.role == LIA_ROLE_ADMIN;
+            if (lia__taxii_delete(r->store, &c, oid, &r->filter, &rd, any_owner, &cnt, &e))
                 RET(store_error(r, &e));
             if (cnt == 0)
-                RET(lia__http_error(r, 404, "Not Found", "no version matched"));
+                RET(lia__http_error(r, 404, "Not Found",
+                                    any_owner ? "no version matched"
+                                              : "no version of your organisation matched"));
             r->status = 200;
             lia_buf_puts(&r->out, "{}");
             return;

@@ -30,9 +30,11 @@ int lia__taxii_collections_json(lia_store *s, const char *root, const lia_princi
 int lia__taxii_object_visible(lia_store *s, const lia_taxii_collection *c, const char *object_id,
                               const lia_taxii_reader *r, int *yes, lia_error *err);
 /* Mark versions selected by f (match[version], match[spec_version]) of
- * object_id deleted; *n = how many. */
+ * object_id deleted, among those r may see and (unless any_owner) that r's
+ * organisation owns; *n = how many. */
 int lia__taxii_delete(lia_store *s, const lia_taxii_collection *c, const char *object_id,
-                      const lia_taxii_filter *f, int64_t *n, lia_error *err);
+                      const lia_taxii_filter *f, const lia_taxii_reader *r, int any_owner, int64_t *n,
+                      lia_error *err);
 /* Process a POSTed envelope into c; appends the status resource to out.
  * LIA_EPARSE (422) when body is not an envelope. */
 int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_principal *p, const char *body,

@@ -859,7 +859,8 @@ int lia__taxii_object_visible(lia_store *s, const lia_taxii_collection *c, const
 }
 
 int lia__taxii_delete(lia_store *s, const lia_taxii_collection *c, const char *object_id,
-                      const lia_taxii_filter *fin, int64_t *n, lia_error *err)
+                      const lia_taxii_filter *fin, const lia_taxii_reader *r, int any_owner, int64_t *n,
+                      lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
@@ -882,7 +883,15 @@ int lia__taxii_delete(lia_store *s, const lia_taxii_collection *c, const char *o
      * correlated "first"/"last" must not move while rows are updated */
     lia_buf_puts(&q.sql, "UPDATE taxii_objects SET deleted = 1, latest = 0 WHERE seq IN"
                          " (SELECT o.seq FROM taxii_objects o");
-    where_common(&q, c, object_id, &f, NULL, LIA_TAXII_OBJECTS);
+    /* only versions the caller can see, and (unless any_owner) its own */
+    where_common(&q, c, object_id, &f, r, LIA_TAXII_OBJECTS);
+    if (!any_owner) {
+        lia_buf_puts(&q.sql, " AND o.org_id IN (");
+        bind_i(&q, r->org_id);
+        lia_buf_puts(&q.sql, ",");
+        bind_i(&q, r->also_org_id ? r->also_org_id : r->org_id);
+        lia_buf_puts(&q.sql, ")");
+    }
     lia_buf_puts(&q.sql, ")");
     if ((rc = exec(db, "SAVEPOINT taxii_del", err)))
         goto out;
@@ -1142,6 +1151,31 @@ int lia__taxii_status_json(lia_store *s, const char *root, const char *id, int64
     return rc;
 }
 
+/* In a collection several organisations write to, an object id is the
+ * organisation's that first posted it: another's POST of any version of it
+ * fails (LIA_EEXIST) instead of overwriting or shadowing it. */
+static int owner_free(sqlite3 *db, const lia_taxii_collection *c, json_t *o, int64_t owner, lia_error *err)
+{
+    json_t *id = json_is_object(o) ? json_object_get(o, "id") : NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = LIA_OK;
+    if (!json_is_string(id))
+        return LIA_OK; /* put_object says what is wrong */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM taxii_objects WHERE coll = ?1 AND id = ?2 AND org_id <> ?3"
+                           " AND deleted = 0 LIMIT 1",
+                           -1, &st, NULL))
+        return lia_sqlite_error(db, err, "object owner");
+    sqlite3_bind_int64(st, 1, c->rowid);
+    sqlite3_bind_text(st, 2, json_string_value(id), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, owner);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rc = lia_error_set(err, LIA_EEXIST, "id", json_string_value(id), json_string_length(id),
+                           "the object belongs to another organisation in this collection");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static void status_entry(json_t *arr, const char *id, const char *version, const char *msg)
 {
     json_t *e = json_object();
@@ -1204,7 +1238,7 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
         int added = 0;
         lia_error_clear(&e);
         memset(&oi, 0, sizeof oi);
-        if (exec(db, "SAVEPOINT obj", &e) == LIA_OK &&
+        if (exec(db, "SAVEPOINT obj", &e) == LIA_OK && owner_free(db, c, o, owner, &e) == LIA_OK &&
             put_object(db, c, o, defs, -1, owner, 0, &oi, &added, &e) == LIA_OK) {
             char msg[256];
             exec(db, "RELEASE obj", NULL);

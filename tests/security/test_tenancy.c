@@ -521,13 +521,84 @@ static void test_token_scheme(void **state)
     assert_int_equal(get_status(B_INBOX, tok), 401);
 }
 
+/* ---- a shared writable collection: each partner's objects are its own ---- */
+
+static void test_shared_collection_owners(void **state)
+{
+    char body[4096], one[1024], two[1024], url[256];
+    hc_resp r;
+    (void)state;
+    /* A posts an object (two versions: GREEN, then AMBER+STRICT) */
+    indicator(one, sizeof one, 50, ",\"object_marking_refs\":[\"" GREEN_ID "\"]");
+    indicator(two, sizeof two, 50, ",\"object_marking_refs\":[\"" ASTR_ID "\"]");
+    char *m = strstr(two, "\"modified\":\"2024-01-01");
+    assert_non_null(m);
+    memcpy(m + strlen("\"modified\":\"2024-01-0"), "2", 1);
+    snprintf(body, sizeof body, "{\"objects\":[%s,%s]}", one, two);
+    hc_request(port, "POST", SHARED, auth_a, body, &r);
+    assert_int_equal(r.status, 202);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "success_count")), 2);
+    hc_free(&r);
+    object_url(url, sizeof url, SHARED, 50);
+    /* B sees the GREEN version only */
+    char all[300];
+    snprintf(all, sizeof all, "%s?match[version]=all", url);
+    hc_request(port, "GET", all, auth_b, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "objects")), 1);
+    hc_free(&r);
+    /* B cannot overwrite it with a version of its own */
+    indicator(one, sizeof one, 50,
+              ",\"object_marking_refs\":[\"" GREEN_ID "\"],\"description\":\"B was here\"");
+    m = strstr(one, "\"modified\":\"2024-01-01");
+    memcpy(m + strlen("\"modified\":\"2024-01-0"), "9", 1);
+    snprintf(body, sizeof body, "{\"objects\":[%s]}", one);
+    hc_request(port, "POST", SHARED, auth_b, body, &r);
+    assert_int_equal(r.status, 202);
+    if (json_integer_value(json_object_get(r.json, "failure_count")) != 1)
+        fail_msg("B overwrote A's object: %s", lia_buf_cstr(&r.body));
+    hc_free(&r);
+    /* B cannot delete it, not even the version it can see */
+    hc_request(port, "DELETE", url, auth_b, NULL, &r);
+    if (r.status != 403 && r.status != 404)
+        fail_msg("B deleted A's object: %ld %s", r.status, lia_buf_cstr(&r.body));
+    hc_free(&r);
+    hc_request(port, "GET", url, auth_a, NULL, &r);
+    assert_int_equal(r.status, 200);
+    const char *d = json_string_value(
+        json_object_get(json_array_get(json_object_get(r.json, "objects"), 0), "description"));
+    if (d && strstr(d, "B was here"))
+        fail_msg("A's object now reads: %s", d);
+    hc_free(&r);
+    hc_request(
+        port, "GET",
+        "/partners/collections/shared/objects/indicator--7e570000-0000-4000-8000-000000000050/versions/",
+        auth_a, NULL, &r);
+    assert_int_equal(json_array_size(json_object_get(r.json, "versions")), 2);
+    hc_free(&r);
+    /* our admin deletes: only what it can see (the AMBER+STRICT version is
+     * A's, invisible to us), so A keeps it */
+    hc_request(port, "DELETE", url, auth_admin, NULL, &r);
+    assert_int_equal(r.status, 200);
+    hc_free(&r);
+    hc_request(port, "GET", url, auth_a, NULL, &r);
+    if (r.status != 200 || json_array_size(json_object_get(r.json, "objects")) != 1)
+        fail_msg("A's AMBER+STRICT version after our DELETE: %ld %s", r.status, lia_buf_cstr(&r.body));
+    hc_free(&r);
+    /* A deletes its own object */
+    hc_request(port, "DELETE", url, auth_a, NULL, &r);
+    assert_int_equal(r.status, 200);
+    hc_free(&r);
+    assert_int_equal(get_status(url, auth_a), 404);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_markings_post),       cmocka_unit_test(test_role_bounds_create),
         cmocka_unit_test(test_role_bounds_request), cmocka_unit_test(test_status_scoped),
         cmocka_unit_test(test_granular_export),     cmocka_unit_test(test_own_amber_strict),
-        cmocka_unit_test(test_token_scheme),
+        cmocka_unit_test(test_token_scheme),        cmocka_unit_test(test_shared_collection_owners),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, setup, teardown);
