@@ -139,6 +139,92 @@ static void test_bad_constant_rejects_mapping(void **state)
     fmt_result_free(&r);
 }
 
+/* The conversions zero_is_null, bool, float and trim (docs/csv-mapping.md),
+ * one column each, on a field and on extra.* (where bool and float store
+ * JSON booleans and numbers); a value a conversion refuses quarantines the
+ * row with the column named. */
+static const char map_convs[] = "{\"header\": true, \"columns\": {"
+                                "  \"ip\": \"source.ip\","
+                                "  \"asn\": {\"field\": \"source.asn\", \"convert\": \"zero_is_null\"},"
+                                "  \"z\": {\"field\": \"extra.z\", \"convert\": \"zero_is_null\"},"
+                                "  \"b\": {\"field\": \"extra.b\", \"convert\": \"bool\"},"
+                                "  \"f\": {\"field\": \"extra.f\", \"convert\": \"float\"},"
+                                "  \"name\": {\"field\": \"source.fqdn\", \"convert\": \"trim\"},"
+                                "  \"t\": {\"field\": \"extra.t\", \"convert\": \"trim\"}"
+                                " },"
+                                " \"constants\": {\"classification.type\": \"scanner\"}}";
+
+static void test_conversions(void **state)
+{
+    static const struct {
+        const char *row;  /* ip,asn,z,b,f,name,t */
+        const char *want; /* the record's line of fmt_run's output after "2 " */
+    } cases[] = {
+        /* zero_is_null: 0 and empty are absent, anything else is kept (also 00 and 0.0) */
+        {"192.0.2.1,0,0,,,,", "ok "
+                              "{\"classification.taxonomy\":\"information-gathering\",\"classification."
+                              "type\":\"scanner\",\"source.ip\":\"192.0.2.1\"}"},
+        {"192.0.2.1,,00,,,,", "ok "
+                              "{\"classification.taxonomy\":\"information-gathering\",\"classification."
+                              "type\":\"scanner\",\"source.ip\":\"192.0.2.1\",\"extra.z\":\"00\"}"},
+        {"192.0.2.1,64496,0.0,,,,",
+         "ok "
+         "{\"classification.taxonomy\":\"information-gathering\",\"classification.type\":\"scanner\","
+         "\"source.asn\":64496,\"source.ip\":\"192.0.2.1\",\"extra.z\":\"0.0\"}"},
+        /* bool: every word of the one list, any case, as a JSON boolean */
+        {"192.0.2.1,,,TRUE,,,", "ok "
+                                "{\"classification.taxonomy\":\"information-gathering\",\"classification."
+                                "type\":\"scanner\",\"source.ip\":\"192.0.2.1\",\"extra.b\":true}"},
+        {"192.0.2.1,,,no,,,", "ok "
+                              "{\"classification.taxonomy\":\"information-gathering\",\"classification."
+                              "type\":\"scanner\",\"source.ip\":\"192.0.2.1\",\"extra.b\":false}"},
+        {"192.0.2.1,,,Y,,,", "ok "
+                             "{\"classification.taxonomy\":\"information-gathering\",\"classification.type\":"
+                             "\"scanner\",\"source.ip\":\"192.0.2.1\",\"extra.b\":true}"},
+        {"192.0.2.1,,,0,,,", "ok "
+                             "{\"classification.taxonomy\":\"information-gathering\",\"classification.type\":"
+                             "\"scanner\",\"source.ip\":\"192.0.2.1\",\"extra.b\":false}"},
+        {"192.0.2.1,,,Disabled,,,", "ok "
+                                    "{\"classification.taxonomy\":\"information-gathering\",\"classification."
+                                    "type\":\"scanner\",\"source.ip\":\"192.0.2.1\",\"extra.b\":false}"},
+        {"192.0.2.1,,,maybe,,,", "err "},
+        /* float: a JSON number; what is not a number quarantines the row */
+        {"192.0.2.1,,,,1.5,,", "ok "
+                               "{\"classification.taxonomy\":\"information-gathering\",\"classification."
+                               "type\":\"scanner\",\"source.ip\":\"192.0.2.1\",\"extra.f\":1.5}"},
+        {"192.0.2.1,,,,-2e3,,", "ok "
+                                "{\"classification.taxonomy\":\"information-gathering\",\"classification."
+                                "type\":\"scanner\",\"source.ip\":\"192.0.2.1\",\"extra.f\":-2000.0}"},
+        {"192.0.2.1,,,,1.5x,,", "err "},
+        /* trim: spaces and tabs at both ends go, inner ones stay */
+        {"192.0.2.1,,,,,  Example.COM\t,",
+         "ok "
+         "{\"classification.taxonomy\":\"information-gathering\",\"classification.type\":\"scanner\","
+         "\"source.fqdn\":\"example.com\",\"source.ip\":\"192.0.2.1\"}"},
+        {"192.0.2.1,,,,,,\t a  b ", "ok "
+                                    "{\"classification.taxonomy\":\"information-gathering\",\"classification."
+                                    "type\":\"scanner\",\"source.ip\":\"192.0.2.1\",\"extra.t\":\"a  b\"}"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char in[256], want[512];
+        fmt_result r;
+        snprintf(in, sizeof in, "ip,asn,z,b,f,name,t\n%s\n", cases[i].row);
+        snprintf(want, sizeof want, "2 %s", cases[i].want);
+        run_map(map_convs, in, 0, &r);
+        assert_int_equal(r.rc, LIA_OK);
+        const char *got = lia_buf_cstr(&r.out);
+        if (strncmp(got, want, strlen(want)) != 0 ||
+            (want[2] == 'o' && strcmp(got + strlen(want), "\n") != 0))
+            print_error("case %zu: %s\n", i, cases[i].row);
+        if (want[2] == 'e') /* refused: quarantined, and the reason names the column's field */
+            assert_true(strncmp(got, want, strlen(want)) == 0 && strstr(got, i < 9 ? "extra.b" : "extra.f"));
+        else
+            assert_string_equal(got, (snprintf(in, sizeof in, "%s\n", want), in));
+        fmt_result_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_positional_and_ignore),
         cmocka_unit_test(test_bad_mappings),
         cmocka_unit_test(test_bad_constant_rejects_mapping),
+        cmocka_unit_test(test_conversions),
     };
     return cmocka_run_group_tests_name("csvmap", tests, NULL, NULL);
 }

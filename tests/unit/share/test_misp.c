@@ -29,9 +29,12 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void export_dir(const char *sub, const lia_misp_opts *o, const char *const *const *evs,
-                       size_t n, const int64_t *report_ids, char *path, size_t pn)
+/* Export evs into DIR/sub; exactly want_skipped of them have nothing to
+ * share (LIA_ENOTFOUND, counted as skipped), the others are exported. */
+static void export_dir(const char *sub, const lia_misp_opts *o, const char *const *const *evs, size_t n,
+                       const int64_t *report_ids, size_t want_skipped, char *path, size_t pn)
 {
+    size_t nskip = 0;
     lia_misp_export *x;
     lia_error err;
     lia_event ev;
@@ -43,8 +46,13 @@ static void export_dir(const char *sub, const lia_misp_opts *o, const char *cons
         assert_int_equal(mkevent(&ev, (int64_t)i + 1, evs[i]), LIA_OK);
         ev.report_id = report_ids ? report_ids[i] : 1;
         rc = lia_misp_export_add(x, &ev, &err);
+        if (rc != LIA_OK && rc != LIA_ENOTFOUND)
+            print_error("event %zu: %d %s\n", i, rc, err.reason);
         assert_true(rc == LIA_OK || rc == LIA_ENOTFOUND);
+        nskip += rc == LIA_ENOTFOUND;
     }
+    assert_int_equal(nskip, want_skipped);
+    assert_int_equal(lia_misp_export_skipped(x), nskip); /* the counter agrees with the returns */
     assert_int_equal(lia_misp_export_finish(x, &err), LIA_OK);
     lia_misp_export_destroy(x);
     lia_event_free(&ev);
@@ -75,7 +83,7 @@ static void test_export_feed(void **state)
     FILE *h;
     char line[256];
     size_t nlines = 0, namber = 0, ngreen = 0;
-    export_dir("feed", NULL, evs, 4, NULL, path, sizeof path);
+    export_dir("feed", NULL, evs, 4, NULL, 1, path, sizeof path); /* d: nothing to share */
     snprintf(f, sizeof f, "%s/manifest.json", path);
     man = load(f);
     /* one report, two TLPs: two MISP events */
@@ -142,7 +150,7 @@ static void test_grouping_feed_day(void **state)
     json_t *man, *v;
     const char *k;
     size_t n0501 = 0;
-    export_dir("byday", &o, evs, 4, NULL, path, sizeof path);
+    export_dir("byday", &o, evs, 4, NULL, 0, path, sizeof path);
     snprintf(f, sizeof f, "%s/manifest.json", path);
     man = load(f);
     assert_int_equal(json_object_size(man), 3);
@@ -412,7 +420,7 @@ static void test_round_trip(void **state)
     json_t *man, *v;
     const char *k;
     size_t seen = 0;
-    export_dir("rt", NULL, evs, 2, NULL, path, sizeof path);
+    export_dir("rt", NULL, evs, 2, NULL, 0, path, sizeof path);
     snprintf(f, sizeof f, "%s/manifest.json", path);
     man = load(f);
     json_object_foreach(man, k, v)
