@@ -6,29 +6,45 @@
  * server secret (32 random bytes) is created once in acct_secret.
  * Passwords: argon2id (crypto_pwhash_str, interactive limits). */
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "liaison/accounts.h"
 #include "liaison/field.h"
+#include "store/db.h"
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS acct_meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
-    "INSERT OR IGNORE INTO acct_meta VALUES('schema', '1');"
-    "CREATE TABLE IF NOT EXISTS acct_secret(id INTEGER PRIMARY KEY CHECK(id = 1),"
-    "  key BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS acct_orgs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    "  kind INTEGER NOT NULL, tlp_ceiling INTEGER NOT NULL, created INTEGER NOT NULL, party TEXT);"
-    "CREATE TABLE IF NOT EXISTS acct_users(id INTEGER PRIMARY KEY,"
-    "  org_id INTEGER NOT NULL REFERENCES acct_orgs(id), name TEXT NOT NULL UNIQUE,"
-    "  role INTEGER NOT NULL, pwhash TEXT, disabled INTEGER NOT NULL DEFAULT 0,"
-    "  created INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS acct_keys(id INTEGER PRIMARY KEY,"
-    "  user_id INTEGER NOT NULL REFERENCES acct_users(id), hash BLOB NOT NULL UNIQUE,"
-    "  hint TEXT NOT NULL, rate REAL NOT NULL DEFAULT 0, burst REAL NOT NULL DEFAULT 0,"
-    "  created INTEGER NOT NULL, revoked INTEGER);";
+/* Schema 1 had no acct_orgs.party; 2 links an organisation to a party of
+ * the route directory (partner id, or owner id for a constituent). Stores
+ * from before the migration registry kept '1' in acct_meta (also when the
+ * column was there from the start), so adopt looks at the column. */
+static const lia_migration migrations[] = {
+    {.sql = "CREATE TABLE IF NOT EXISTS acct_secret(id INTEGER PRIMARY KEY CHECK(id = 1),"
+            "  key BLOB NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS acct_orgs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+            "  kind INTEGER NOT NULL, tlp_ceiling INTEGER NOT NULL, created INTEGER NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS acct_users(id INTEGER PRIMARY KEY,"
+            "  org_id INTEGER NOT NULL REFERENCES acct_orgs(id), name TEXT NOT NULL UNIQUE,"
+            "  role INTEGER NOT NULL, pwhash TEXT, disabled INTEGER NOT NULL DEFAULT 0,"
+            "  created INTEGER NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS acct_keys(id INTEGER PRIMARY KEY,"
+            "  user_id INTEGER NOT NULL REFERENCES acct_users(id), hash BLOB NOT NULL UNIQUE,"
+            "  hint TEXT NOT NULL, rate REAL NOT NULL DEFAULT 0, burst REAL NOT NULL DEFAULT 0,"
+            "  created INTEGER NOT NULL, revoked INTEGER)"},
+    {.sql = "ALTER TABLE acct_orgs ADD COLUMN party TEXT;"
+            "CREATE INDEX IF NOT EXISTS acct_orgs_party ON acct_orgs(party) WHERE party IS NOT NULL"},
+};
+
+static int adopt(lia_db *db, int *version, lia_error *err)
+{
+    if (lia__db_has_column(db, "acct_orgs", "party"))
+        *version = 2;
+    else
+        *version = lia__db_has_table(db, "acct_orgs") ? 1 : 0;
+    return LIA_OK;
+}
+
+static const lia_schema accounts_schema = {"accounts", 2, migrations, adopt};
 
 static const char *const roles[] = {"admin", "analyst", "partner", "constituent"};
 static const char *const kinds[] = {"own", "partner", "constituent"};
@@ -58,38 +74,21 @@ const char *lia_org_kind_name(int k)
 
 int lia_accounts_init(lia_store *s, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     unsigned char key[crypto_generichash_KEYBYTES];
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if (sodium_init() < 0)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium init failed");
-    if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)
-        return lia_sqlite_error(db, err, "create account tables");
-    /* schema 2: an organisation may be linked to a party of the route
-     * directory (acct_orgs.party: partner id, or owner id for a constituent).
-     * Stores of schema 1 get the nullable column added in place. */
-    if (sqlite3_prepare_v2(db, "SELECT party FROM acct_orgs LIMIT 0", -1, &st, NULL) != SQLITE_OK) {
-        if (sqlite3_exec(db,
-                         "ALTER TABLE acct_orgs ADD COLUMN party TEXT;"
-                         "UPDATE acct_meta SET v = '2' WHERE k = 'schema'",
-                         NULL, NULL, NULL) != SQLITE_OK)
-            return lia_sqlite_error(db, err, "add acct_orgs.party");
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_exec(db,
-                     "CREATE INDEX IF NOT EXISTS acct_orgs_party ON acct_orgs(party) WHERE party IS NOT NULL",
-                     NULL, NULL, NULL) != SQLITE_OK)
-        return lia_sqlite_error(db, err, "create account tables");
+    if ((rc = lia__db_schema(db, &accounts_schema, err)))
+        return rc;
     randombytes_buf(key, sizeof key);
-    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO acct_secret VALUES(1, ?1)", -1, &st, NULL))
-        return lia_sqlite_error(db, err, "secret");
-    sqlite3_bind_blob(st, 1, key, sizeof key, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "create server secret");
-    sqlite3_finalize(st);
+    if ((rc = lia__db_prepare(db, "accounts: create server secret",
+                              "INSERT INTO acct_secret VALUES(1, ?1) ON CONFLICT DO NOTHING", &st, err)))
+        return rc;
+    lia__db_bind_blob(st, 1, key, sizeof key);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     sodium_memzero(key, sizeof key);
     return rc;
 }
@@ -116,11 +115,9 @@ static int valid_name(const char *n)
 int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
                          lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = lia_accounts_init(s, err)))
         return rc;
     if (!valid_name(name))
@@ -128,50 +125,45 @@ int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceili
                              "names are 1-127 of [A-Za-z0-9._@-]");
     if (kind < 0 || kind > 2 || tlp_ceiling < LIA_TLP_CLEAR || tlp_ceiling > LIA_TLP_RED)
         return lia_error_set(err, LIA_EINVAL, "org", name, strlen(name), "bad kind or TLP ceiling");
-    if (sqlite3_prepare_v2(db, "INSERT INTO acct_orgs(name, kind, tlp_ceiling, created) VALUES(?1,?2,?3,?4)",
-                           -1, &st, NULL))
-        return lia_sqlite_error(db, err, "org add");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, kind);
-    sqlite3_bind_int(st, 3, tlp_ceiling);
-    sqlite3_bind_int64(st, 4, now_s());
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_CONSTRAINT)
+    if ((rc = lia__db_prepare(db, "accounts: org add",
+                              "INSERT INTO acct_orgs(name, kind, tlp_ceiling, created) VALUES(?1,?2,?3,?4)",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, name, -1);
+    lia__db_bind_int64(st, 2, kind);
+    lia__db_bind_int64(st, 3, tlp_ceiling);
+    lia__db_bind_int64(st, 4, now_s());
+    rc = lia__db_run(st, err);
+    if (rc == LIA_EEXIST)
         rc = lia_error_set(err, LIA_EEXIST, "org", name, strlen(name), "already exists");
-    else if (rc != SQLITE_DONE)
-        rc = lia_sqlite_error(db, err, "org add");
-    else {
+    else if (rc == LIA_OK) {
         if (id)
-            *id = sqlite3_last_insert_rowid(db);
+            *id = lia__db_last_id(db);
         rc = LIA_OK;
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 static int find_id(lia_store *s, const char *sql, const char *name, const char *what, int64_t *id,
                    lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = lia_accounts_init(s, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
-        return lia_sqlite_error(db, err, what);
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
+    if ((rc = lia__db_prepare_once(db, what, sql, &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, name, -1);
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW) {
+        *id = lia__db_col_int64(st, 0);
         rc = LIA_OK;
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == LIA_DB_DONE) {
         rc = lia_error_set(err, LIA_ENOTFOUND, what, name, strlen(name), "no such %s", what);
-    } else {
-        rc = lia_sqlite_error(db, err, what);
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
@@ -182,92 +174,88 @@ int lia_accounts_org_find(lia_store *s, const char *name, int64_t *id, lia_error
 
 int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = lia_accounts_init(s, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "SELECT id, kind, tlp_ceiling, party FROM acct_orgs WHERE name = ?1", -1, &st,
-                           NULL))
-        return lia_sqlite_error(db, err, "org");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    if ((rc =
+             lia__db_prepare(db, "accounts: org",
+                             "SELECT id, kind, tlp_ceiling, party FROM acct_orgs WHERE name = ?1", &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, name, -1);
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW) {
         memset(out, 0, sizeof *out);
-        out->id = sqlite3_column_int64(st, 0);
-        out->kind = sqlite3_column_int(st, 1);
-        out->tlp_ceiling = sqlite3_column_int(st, 2);
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-            snprintf(out->party, sizeof out->party, "%s", sqlite3_column_text(st, 3));
+        out->id = lia__db_col_int64(st, 0);
+        out->kind = (int)lia__db_col_int64(st, 1);
+        out->tlp_ceiling = (int)lia__db_col_int64(st, 2);
+        if (!lia__db_col_null(st, 3))
+            snprintf(out->party, sizeof out->party, "%s", lia__db_col_text(st, 3));
         rc = LIA_OK;
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == LIA_DB_DONE) {
         rc = lia_error_set(err, LIA_ENOTFOUND, "org", name, strlen(name), "no such org");
-    } else {
-        rc = lia_sqlite_error(db, err, "org");
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     int64_t id;
     int rc, kind = -1;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = lia_accounts_org_find(s, org, &id, err)))
         return rc;
     if (party_id && (!*party_id || strlen(party_id) > 64))
         return lia_error_set(err, LIA_EINVAL, "party", party_id, strlen(party_id),
                              "a party id has 1 to 64 characters");
-    if (sqlite3_prepare_v2(db, "SELECT kind FROM acct_orgs WHERE id = ?1", -1, &st, NULL))
-        return lia_sqlite_error(db, err, "org link");
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        kind = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    if ((rc =
+             lia__db_prepare(db, "accounts: org link", "SELECT kind FROM acct_orgs WHERE id = ?1", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, id);
+    if (lia__db_step(st, NULL) == LIA_DB_ROW)
+        kind = (int)lia__db_col_int64(st, 0);
+    lia__db_done(st);
     st = NULL;
     if (party_id && kind == LIA_ORG_OWN)
         return lia_error_set(err, LIA_EINVAL, "org", org, strlen(org),
                              "our own team is not a party of the route directory; link a partner or"
                              " constituent organisation");
-    if (sqlite3_prepare_v2(db, "UPDATE acct_orgs SET party = ?2 WHERE id = ?1", -1, &st, NULL))
-        return lia_sqlite_error(db, err, "org link");
-    sqlite3_bind_int64(st, 1, id);
+    if ((rc = lia__db_prepare(db, "accounts: org unlink or link",
+                              "UPDATE acct_orgs SET party = ?2 WHERE id = ?1", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, id);
     if (party_id)
-        sqlite3_bind_text(st, 2, party_id, -1, SQLITE_STATIC);
+        lia__db_bind_text(st, 2, party_id, -1);
     else
-        sqlite3_bind_null(st, 2);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "org link");
-    sqlite3_finalize(st);
+        lia__db_bind_null(st, 2);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     return rc;
 }
 
 int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia_accounts_org_cb cb, void *ud,
                                lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     int rc, step;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = lia_accounts_init(s, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "SELECT id, name FROM acct_orgs WHERE party = ?1 AND kind = ?2 ORDER BY id",
-                           -1, &st, NULL))
-        return lia_sqlite_error(db, err, "orgs of party");
-    sqlite3_bind_text(st, 1, party_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, kind);
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        if ((rc = cb(ud, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1))))
+    if ((rc = lia__db_prepare(db, "accounts: orgs of party",
+                              "SELECT id, name FROM acct_orgs WHERE party = ?1 AND kind = ?2 ORDER BY id",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, party_id, -1);
+    lia__db_bind_int64(st, 2, kind);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW)
+        if ((rc = cb(ud, lia__db_col_int64(st, 0), lia__db_col_text(st, 1))))
             break;
-    if (rc == LIA_OK && step != SQLITE_DONE)
-        rc = lia_sqlite_error(db, err, "orgs of party");
-    sqlite3_finalize(st);
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
     return rc;
 }
 
@@ -303,14 +291,12 @@ static int check_principal(const lia_principal *p, lia_error *err)
 int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
                           int64_t *id, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     char hash[crypto_pwhash_STRBYTES];
     lia_org o;
     int64_t org_id;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = lia_accounts_org_get(s, org, &o, err)))
         return rc;
     org_id = o.id;
@@ -330,59 +316,59 @@ int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int r
                               crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
             return lia_error_set(err, LIA_ENOMEM, "password", NULL, 0, "argon2id failed");
     }
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO acct_users(org_id, name, role, pwhash, created)"
-                           " VALUES(?1,?2,?3,?4,?5)",
-                           -1, &st, NULL))
-        return lia_sqlite_error(db, err, "user add");
-    sqlite3_bind_int64(st, 1, org_id);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, role);
+    if ((rc = lia__db_prepare(db, "accounts: user add",
+                              "INSERT INTO acct_users(org_id, name, role, pwhash, created)"
+                              " VALUES(?1,?2,?3,?4,?5)",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, org_id);
+    lia__db_bind_text(st, 2, name, -1);
+    lia__db_bind_int64(st, 3, role);
     if (password)
-        sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
+        lia__db_bind_text(st, 4, hash, -1);
     else
-        sqlite3_bind_null(st, 4);
-    sqlite3_bind_int64(st, 5, now_s());
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_CONSTRAINT)
+        lia__db_bind_null(st, 4);
+    lia__db_bind_int64(st, 5, now_s());
+    rc = lia__db_run(st, err);
+    if (rc == LIA_EEXIST)
         rc = lia_error_set(err, LIA_EEXIST, "user", name, strlen(name), "already exists");
-    else if (rc != SQLITE_DONE)
-        rc = lia_sqlite_error(db, err, "user add");
-    else {
+    else if (rc == LIA_OK) {
         if (id)
-            *id = sqlite3_last_insert_rowid(db);
+            *id = lia__db_last_id(db);
         rc = LIA_OK;
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
-static int key_hash(sqlite3 *db, const char *token, unsigned char out[32], lia_error *err)
+static int key_hash(lia_db *db, const char *token, unsigned char out[32], lia_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st = NULL;
     int rc = LIA_OK;
-    if (sqlite3_prepare_v2(db, "SELECT key FROM acct_secret WHERE id = 1", -1, &st, NULL))
-        return lia_sqlite_error(db, err, "secret");
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == crypto_generichash_KEYBYTES)
-        crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), sqlite3_column_blob(st, 0),
+    const void *key;
+    size_t n;
+    if ((rc = lia__db_prepare(db, "accounts: reading the server secret",
+                              "SELECT key FROM acct_secret WHERE id = 1", &st, err)))
+        return rc;
+    if (lia__db_step(st, NULL) == LIA_DB_ROW && (key = lia__db_col_blob(st, 0, &n)) &&
+        n == crypto_generichash_KEYBYTES)
+        crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), key,
                            crypto_generichash_KEYBYTES);
     else
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "server secret missing");
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 int lia_accounts_key_add(lia_store *s, const char *user, double rate, double burst,
                          char token_out[LIA_KEY_TOKEN_MAX], int64_t *id, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     unsigned char rnd[32], h[32];
     char tok[LIA_KEY_TOKEN_MAX];
     int64_t uid;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = find_id(s, "SELECT id FROM acct_users WHERE name = ?1", user, "user", &uid, err)))
         return rc;
     if (rate < 0 || burst < 0)
@@ -393,95 +379,88 @@ int lia_accounts_key_add(lia_store *s, const char *user, double rate, double bur
     sodium_memzero(rnd, sizeof rnd);
     if ((rc = key_hash(db, tok, h, err)))
         goto out;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO acct_keys(user_id, hash, hint, rate, burst, created)"
-                           " VALUES(?1,?2,?3,?4,?5,?6)",
-                           -1, &st, NULL)) {
-        rc = lia_sqlite_error(db, err, "key add");
+    if ((rc = lia__db_prepare(db, "accounts: key add",
+                              "INSERT INTO acct_keys(user_id, hash, hint, rate, burst, created)"
+                              " VALUES(?1,?2,?3,?4,?5,?6)",
+                              &st, err)))
         goto out;
-    }
-    sqlite3_bind_int64(st, 1, uid);
-    sqlite3_bind_blob(st, 2, h, sizeof h, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, tok, 8, SQLITE_STATIC); /* "lia_" + 4 chars: enough to recognise */
-    sqlite3_bind_double(st, 4, rate);
-    sqlite3_bind_double(st, 5, burst);
-    sqlite3_bind_int64(st, 6, now_s());
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = lia_sqlite_error(db, err, "key add");
+    lia__db_bind_int64(st, 1, uid);
+    lia__db_bind_blob(st, 2, h, sizeof h);
+    lia__db_bind_text(st, 3, tok, 8); /* "lia_" + 4 chars: enough to recognise */
+    lia__db_bind_double(st, 4, rate);
+    lia__db_bind_double(st, 5, burst);
+    lia__db_bind_int64(st, 6, now_s());
+    if ((rc = lia__db_run(st, err)))
         goto out;
-    }
     if (id)
-        *id = sqlite3_last_insert_rowid(db);
+        *id = lia__db_last_id(db);
     memcpy(token_out, tok, sizeof tok);
 out:
-    sqlite3_finalize(st);
+    lia__db_done(st);
     sodium_memzero(tok, sizeof tok);
     return rc;
 }
 
 int lia_accounts_key_revoke(lia_store *s, int64_t key_id, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = lia_accounts_init(s, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "UPDATE acct_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", -1, &st,
-                           NULL))
-        return lia_sqlite_error(db, err, "revoke");
-    sqlite3_bind_int64(st, 1, key_id);
-    sqlite3_bind_int64(st, 2, now_s());
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = lia_sqlite_error(db, err, "revoke");
-    else if (sqlite3_changes(db) == 0)
+    if ((rc = lia__db_prepare(db, "accounts: revoke",
+                              "UPDATE acct_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", &st,
+                              err)))
+        return rc;
+    lia__db_bind_int64(st, 1, key_id);
+    lia__db_bind_int64(st, 2, now_s());
+    if ((rc = lia__db_run(st, err)) == LIA_OK && lia__db_changes(db) == 0)
         rc = lia_error_set(err, LIA_ENOTFOUND, "key", NULL, 0, "no such key %lld, or already revoked",
                            (long long)key_id);
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 static const char principal_cols[] =
     "SELECT u.id, u.name, u.role, u.disabled, o.id, o.name, o.kind, o.tlp_ceiling";
 
-static void fill_principal(sqlite3_stmt *st, lia_principal *p)
+static void fill_principal(lia_stmt *st, lia_principal *p)
 {
     memset(p, 0, sizeof *p);
-    p->user_id = sqlite3_column_int64(st, 0);
-    snprintf(p->user, sizeof p->user, "%s", sqlite3_column_text(st, 1));
-    p->role = sqlite3_column_int(st, 2);
-    p->org_id = sqlite3_column_int64(st, 4);
-    snprintf(p->org, sizeof p->org, "%s", sqlite3_column_text(st, 5));
-    p->org_kind = sqlite3_column_int(st, 6);
-    p->tlp_ceiling = sqlite3_column_int(st, 7);
+    p->user_id = lia__db_col_int64(st, 0);
+    snprintf(p->user, sizeof p->user, "%s", lia__db_col_text(st, 1));
+    p->role = (int)lia__db_col_int64(st, 2);
+    p->org_id = lia__db_col_int64(st, 4);
+    snprintf(p->org, sizeof p->org, "%s", lia__db_col_text(st, 5));
+    p->org_kind = (int)lia__db_col_int64(st, 6);
+    p->tlp_ceiling = (int)lia__db_col_int64(st, 7);
 }
 
 int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
                             lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     char sql[512];
     int rc;
     lia_principal p;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     snprintf(sql, sizeof sql,
              "%s, u.pwhash FROM acct_users u JOIN acct_orgs o ON o.id = u.org_id"
              " WHERE u.name = ?1",
              principal_cols);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
-        return lia_sqlite_error(db, err, "auth");
-    sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
+    if ((rc = lia__db_prepare_once(db, "accounts: auth", sql, &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, user, -1);
+    rc = lia__db_step(st, err);
+    if (rc < 0)
+        goto out;
+    if (rc != LIA_DB_ROW) {
         rc = lia_error_set(err, LIA_EAUTH, "user", user, strlen(user), "unknown user");
         goto out;
     }
     fill_principal(st, &p);
-    const char *h = (const char *)sqlite3_column_text(st, 8);
-    if (sqlite3_column_int(st, 3)) {
+    const char *h = lia__db_col_text(st, 8);
+    if ((int)lia__db_col_int64(st, 3)) {
         rc = lia_error_set(err, LIA_EAUTH, "user", user, strlen(user), "user disabled");
     } else if (!h || crypto_pwhash_str_verify(h, password, strlen(password)) != 0) {
         rc = lia_error_set(err, LIA_EAUTH, "user", user, strlen(user), "wrong password");
@@ -489,19 +468,17 @@ int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password
         *out = p;
     }
 out:
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     unsigned char h[32];
     char sql[512];
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if (strncmp(token, "lia_", 4) != 0)
         return lia_error_set(err, LIA_EAUTH, "token", NULL, 0, "not a Liaison API key");
     if ((rc = key_hash(db, token, h, err)))
@@ -511,33 +488,35 @@ int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out,
              " JOIN acct_users u ON u.id = k.user_id JOIN acct_orgs o ON o.id = u.org_id"
              " WHERE k.hash = ?1",
              principal_cols);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
-        return lia_sqlite_error(db, err, "auth");
-    sqlite3_bind_blob(st, 1, h, sizeof h, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    if ((rc = lia__db_prepare_once(db, "accounts: auth", sql, &st, err)))
+        return rc;
+    lia__db_bind_blob(st, 1, h, sizeof h);
+    if ((rc = lia__db_step(st, err)) < 0) {
+        /* err says why */
+    } else if (rc != LIA_DB_ROW) {
         rc = lia_error_set(err, LIA_EAUTH, "token", NULL, 0, "unknown API key");
-    } else if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+    } else if (!lia__db_col_null(st, 9)) {
         rc = lia_error_set(err, LIA_EAUTH, "token", NULL, 0, "API key %lld revoked",
-                           (long long)sqlite3_column_int64(st, 8));
-    } else if (sqlite3_column_int(st, 3)) {
+                           (long long)lia__db_col_int64(st, 8));
+    } else if ((int)lia__db_col_int64(st, 3)) {
         rc = lia_error_set(err, LIA_EAUTH, "token", NULL, 0, "user disabled");
     } else {
         lia_principal p;
         fill_principal(st, &p);
-        p.key_id = sqlite3_column_int64(st, 8);
-        p.rate = sqlite3_column_double(st, 10);
-        p.burst = sqlite3_column_double(st, 11);
+        p.key_id = lia__db_col_int64(st, 8);
+        p.rate = lia__db_col_double(st, 10);
+        p.burst = lia__db_col_double(st, 11);
         if ((rc = check_principal(&p, err)) == LIA_OK)
             *out = p;
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "account management", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     char line[512];
     int rc;
     static const char *const sql[] = {
@@ -547,41 +526,37 @@ int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error
         "SELECT k.id, k.hint, u.name, k.rate, k.burst, k.revoked FROM acct_keys k"
         " JOIN acct_users u ON u.id = k.user_id ORDER BY k.id",
     };
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = lia_accounts_init(s, err)))
         return rc;
     for (int t = 0; t < 3; t++) {
-        if (sqlite3_prepare_v2(db, sql[t], -1, &st, NULL))
-            return lia_sqlite_error(db, err, "list");
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        if ((rc = lia__db_prepare_once(db, "accounts: list", sql[t], &st, err)))
+            return rc;
+        while (lia__db_step(st, NULL) == LIA_DB_ROW) {
             if (t == 0)
                 snprintf(line, sizeof line, "org  %lld %s kind=%s tlp-ceiling=%s%s%s",
-                         (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
-                         lia_org_kind_name(sqlite3_column_int(st, 2)),
-                         lia_tlp_name(sqlite3_column_int(st, 3)),
-                         sqlite3_column_type(st, 4) != SQLITE_NULL ? " party=" : "",
-                         sqlite3_column_type(st, 4) != SQLITE_NULL ? (const char *)sqlite3_column_text(st, 4)
-                                                                   : "");
+                         (long long)lia__db_col_int64(st, 0), lia__db_col_text(st, 1),
+                         lia_org_kind_name((int)lia__db_col_int64(st, 2)),
+                         lia_tlp_name((int)lia__db_col_int64(st, 3)),
+                         !lia__db_col_null(st, 4) ? " party=" : "",
+                         !lia__db_col_null(st, 4) ? lia__db_col_text(st, 4) : "");
             else if (t == 1)
                 snprintf(line, sizeof line, "user %lld %s org=%s role=%s password=%s%s%s",
-                         (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
-                         sqlite3_column_text(st, 3), lia_role_name(sqlite3_column_int(st, 2)),
-                         sqlite3_column_int(st, 4) ? "yes" : "no",
-                         sqlite3_column_int(st, 5) ? " disabled" : "",
-                         lia_role_allowed(sqlite3_column_int(st, 6), sqlite3_column_int(st, 2))
+                         (long long)lia__db_col_int64(st, 0), lia__db_col_text(st, 1),
+                         lia__db_col_text(st, 3), lia_role_name((int)lia__db_col_int64(st, 2)),
+                         (int)lia__db_col_int64(st, 4) ? "yes" : "no",
+                         (int)lia__db_col_int64(st, 5) ? " disabled" : "",
+                         lia_role_allowed((int)lia__db_col_int64(st, 6), (int)lia__db_col_int64(st, 2))
                              ? ""
                              : " refused (role not allowed in its organisation)");
             else
                 snprintf(line, sizeof line, "key  %lld %s... user=%s rate=%g burst=%g%s",
-                         (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
-                         sqlite3_column_text(st, 2), sqlite3_column_double(st, 3),
-                         sqlite3_column_double(st, 4),
-                         sqlite3_column_type(st, 5) != SQLITE_NULL ? " revoked" : "");
+                         (long long)lia__db_col_int64(st, 0), lia__db_col_text(st, 1),
+                         lia__db_col_text(st, 2), lia__db_col_double(st, 3), lia__db_col_double(st, 4),
+                         !lia__db_col_null(st, 5) ? " revoked" : "");
             if ((rc = cb(ud, line)))
                 break;
         }
-        sqlite3_finalize(st);
+        lia__db_done(st);
         if (rc)
             return rc;
     }

@@ -14,13 +14,13 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "store/db.h"
 #include "core/clock.h"
 #include "http/server_internal.h"
 #include "taxii/taxii_internal.h"
@@ -620,7 +620,7 @@ int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)
         if ((rc = lia_taxii_init(h->stores[i], err)) || (rc = lia_accounts_init(h->stores[i], err)))
             goto fail;
         /* one handle per worker: bound the page cache of each (64 MiB) */
-        sqlite3_exec(lia_store_sqlite(h->stores[i]), "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+        lia__db_set_cache(lia__store_db(h->stores[i]), (size_t)64 << 20);
     }
     flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (v6)

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "liaison/liaison.h"
+#include "store/db.h"
 
 #define ROWS 300000
 
@@ -58,15 +58,15 @@ static pid_t start_ingest(const char *out)
     return pid;
 }
 
-static int64_t q1(sqlite3 *h, const char *sql)
+static int64_t q1(lia_db *h, const char *sql)
 {
-    sqlite3_stmt *st;
+    lia_stmt *st;
     int64_t v = -1;
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+    if (lia__db_prepare_once(h, "test", sql, &st, NULL) != LIA_OK)
         return -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (lia__db_step(st, NULL) == LIA_DB_ROW)
+        v = lia__db_col_int64(st, 0);
+    lia__db_done(st);
     return v;
 }
 
@@ -75,16 +75,15 @@ static int64_t wait_committed(pid_t pid, int64_t above)
 {
     struct timespec ts = {0, 2000000};
     for (int i = 0; i < 60000; i++) {
-        sqlite3 *h;
+        lia_db *h;
         int64_t n = -1;
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid)
             return -2; /* finished before we could kill it */
-        if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-            sqlite3_busy_timeout(h, 1000);
+        if (lia__db_open(db, LIA_DB_READONLY, &h, NULL) == LIA_OK) {
             n = q1(h, "SELECT coalesce(max(events),0) FROM reports");
+            lia__db_close(h);
         }
-        sqlite3_close(h);
         if (n > above)
             return n;
         nanosleep(&ts, NULL);
@@ -96,17 +95,17 @@ static void check_consistent(int64_t *events_out)
 {
     lia_store *s;
     lia_error err;
-    sqlite3 *h;
+    lia_db *h;
     assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
     assert_int_equal(lia_store_check(s, &err), LIA_OK);
     lia_store_close(s);
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(lia__db_open(db, 0, &h, &err), LIA_OK);
     int64_t stored = q1(h, "SELECT count(*) FROM events");
     int64_t counted = q1(h, "SELECT events FROM reports");
     int64_t done = q1(h, "SELECT lines_done FROM reports");
     int64_t maxline = q1(h, "SELECT coalesce(max(line),0) FROM events");
     int64_t dups = q1(h, "SELECT count(*) - count(DISTINCT line) FROM events");
-    sqlite3_close(h);
+    lia__db_close(h);
     /* what is stored is exactly what the report's progress says */
     assert_int_equal(stored, counted);
     assert_true(maxline <= done);

@@ -12,7 +12,6 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <setjmp.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +27,7 @@
 #include "liaison/accounts.h"
 #include "liaison/http.h"
 #include "liaison/liaison.h"
+#include "store/db.h"
 #include "liaison/taxii.h"
 
 #define TAXII  "application/taxii+json;version=2.1"
@@ -184,22 +184,22 @@ static int notify(outcomes *out)
 
 static int64_t notified_id(int64_t event_id, const char *rcpt, const char **verdict)
 {
-    sqlite3 *db = lia_store_sqlite(st);
-    sqlite3_stmt *q;
+    lia_stmt *q;
+    lia_error err;
     int64_t id = -1;
     static char v[16];
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT coalesce(notification_id,0), verdict FROM route_decision"
-                                        " WHERE event_id=? AND recipient=?",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(q, 1, event_id);
-    sqlite3_bind_text(q, 2, rcpt, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        id = sqlite3_column_int64(q, 0);
-        snprintf(v, sizeof v, "%s", lia_verdict_name(sqlite3_column_int(q, 1)));
+    assert_int_equal(lia__db_prepare_once(lia__store_db(st), "test",
+                                          "SELECT coalesce(notification_id,0), verdict FROM route_decision"
+                                          " WHERE event_id=? AND recipient=?",
+                                          &q, &err),
+                     LIA_OK);
+    lia__db_bind_int64(q, 1, event_id);
+    lia__db_bind_text(q, 2, rcpt, -1);
+    if (lia__db_step(q, &err) == LIA_DB_ROW) {
+        id = lia__db_col_int64(q, 0);
+        snprintf(v, sizeof v, "%s", lia_verdict_name((int)lia__db_col_int64(q, 1)));
     }
-    sqlite3_finalize(q);
+    lia__db_done(q);
     if (verdict)
         *verdict = v;
     return id;
@@ -207,9 +207,9 @@ static int64_t notified_id(int64_t event_id, const char *rcpt, const char **verd
 
 static void sql(const char *s)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(lia_store_sqlite(st), s, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", s, msg ? msg : "?");
+    lia_error err;
+    if (lia__db_exec(lia__store_db(st), s, &err) != LIA_OK)
+        fail_msg("%s: %s", s, err.reason);
 }
 
 /* ---- HTTP ---- */
@@ -581,16 +581,17 @@ static void test_failure_retried(void **state)
     assert_int_equal(count_objects(COLL_B), b); /* nothing half-done */
     /* recorded */
     {
-        sqlite3_stmt *q;
+        lia_stmt *q;
+        lia_error err;
         assert_int_equal(
-            sqlite3_prepare_v2(lia_store_sqlite(st),
-                               "SELECT count(*) FROM notification WHERE recipient='partner:cert-b'"
-                               " AND channel='taxii:partners/cert-b-inbox' AND outcome='failed'",
-                               -1, &q, NULL),
-            SQLITE_OK);
-        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(q, 0), 1);
-        sqlite3_finalize(q);
+            lia__db_prepare_once(lia__store_db(st), "test",
+                                 "SELECT count(*) FROM notification WHERE recipient='partner:cert-b'"
+                                 " AND channel='taxii:partners/cert-b-inbox' AND outcome='failed'",
+                                 &q, &err),
+            LIA_OK);
+        assert_int_equal(lia__db_step(q, &err), LIA_DB_ROW);
+        assert_int_equal(lia__db_col_int64(q, 0), 1);
+        lia__db_done(q);
     }
     /* the next run delivers it */
     sql("DROP TRIGGER t_full");

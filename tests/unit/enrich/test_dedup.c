@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "liaison/enrich.h"
 #include "liaison/ingest.h"
+#include "store/db.h"
 
 /* ---- configuration ---- */
 
@@ -456,15 +456,15 @@ static void test_store_bad_conf(void **state)
 
 static int64_t dedup_rows(lia_store *s, const char *where)
 {
-    sqlite3 *db = lia_store_sqlite(s);
-    sqlite3_stmt *st;
+    lia_stmt *st;
+    lia_error err;
     char sql[256];
     int64_t n = -1;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM dedup%s", where);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    assert_int_equal(lia__db_prepare_once(lia__store_db(s), "test", sql, &st, &err), LIA_OK);
+    if (lia__db_step(st, &err) == LIA_DB_ROW)
+        n = lia__db_col_int64(st, 0);
+    lia__db_done(st);
     return n;
 }
 
