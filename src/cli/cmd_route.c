@@ -279,6 +279,13 @@ int cmd_route(cli *c, int argc, char **argv)
         return argc < 2 ? LIA_EXIT_USAGE : LIA_EXIT_OK;
     }
     sub = argv[1];
+    /* `route SUB --help` is help, whatever SUB takes (it is not an event id
+     * or a file name) */
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            route_usage(stdout);
+            return LIA_EXIT_OK;
+        }
     if (strcmp(sub, "check") == 0 || strcmp(sub, "load") == 0) {
         lia_buf in;
         int lrc;

@@ -51,6 +51,14 @@ expect_fail "bad file names file and line" "bad.yaml:4" L owners import "$tmp/ba
 
 expect_fail "rules: unknown partner" "no such partner" L route load "$root/tests/integration/route/bad-rules.yaml"
 check "rules load" "routing configuration loaded" "$(L route load "$root/share/demo/routing.yaml" 2>&1)"
+# SUB --help is help (exit 0, on stdout), not an argument (issue 16: explain --help exited 2)
+for sub in explain preview load; do
+    if out=$(L route $sub --help 2>/dev/null); then
+        check "route $sub --help" "explain EVENT_ID" "$out"
+    else
+        echo "FAIL route $sub --help: exit $?"; fails=$((fails + 1))
+    fi
+done
 expect_fail "remove a partner a rule names" "no such partner" L partners remove sample-ics-cert
 L ingest --feed partner-sharing --format jsonl "$root/share/demo/partner-events-demo.jsonl" > /dev/null 2>&1 ||
     { echo "FAIL ingest"; fails=$((fails + 1)); }
