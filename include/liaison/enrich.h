@@ -28,6 +28,7 @@
 #include "liaison/error.h"
 #include "liaison/event.h"
 #include "liaison/field.h"
+#include "liaison/limits.h"
 #include "liaison/pipeline.h"
 #include "liaison/slice.h"
 #include "liaison/store.h"
@@ -247,10 +248,10 @@ uint64_t lia_dedup_evictions(const lia_dedup *d);
 typedef struct lia_enrich_conf {
     int nsources;
     int kind[LIA_ENRICH_MAX_SOURCES];
-    char path[LIA_ENRICH_MAX_SOURCES][1024];
+    char path[LIA_ENRICH_MAX_SOURCES][LIA_MAX_CONF_PATH];
     int check_s;
     int sectors_enabled;
-    char sectors_path[1024]; /* "" = default */
+    char sectors_path[LIA_MAX_CONF_PATH]; /* "" = default */
     lia_dedup_conf dedup;
     char file[1024]; /* the file read, "" if none */
 } lia_enrich_conf;

@@ -20,6 +20,8 @@
 #define LIA_READ_CHUNK (256u * 1024)    /* bytes read from a report at a time */
 #define LIA_MAX_SCHEMA (16u << 20)     /* a Shadowserver report schema file */
 #define LIA_MAX_QUERY_LIMIT 10000000    /* rows one `events` query may return */
+#define LIA_PATH_MAX        4096        /* a file path we build or keep, with its NUL (Linux PATH_MAX) */
+#define LIA_MAX_CONF_PATH   1024        /* a path kept in the enrichment config (sources, sector rules) */
 /* enrichment (src/enrich) */
 #define LIA_MAX_IPDATA_FILE (2ull << 30) /* one RIR / CSV IP data file: 2 GiB */
 #define LIA_MAX_IPDATA_LINE 4096        /* one RIR line */

@@ -8,14 +8,15 @@
 #include <string.h>
 
 #include "core/file.h"
+#include "core/settings.h"
 #include "enrich/internal.h"
 #include "liaison/limits.h"
 
 void lia_enrich_conf_default(lia_enrich_conf *c)
 {
     memset(c, 0, sizeof *c);
-    c->check_s = 5;
-    c->sectors_enabled = 1;
+    c->check_s = (int)lia__setting_int(LIA_SCOPE_ENRICH, "ipdata.check", NULL);
+    c->sectors_enabled = (int)lia__setting_int(LIA_SCOPE_ENRICH, "sectors.enabled", NULL);
     lia_dedup_conf_default(&c->dedup);
 }
 
@@ -38,7 +39,7 @@ static void resolve(char *out, size_t n, lia_slice p, const char *dir)
 
 int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, const char *dir, lia_error *err)
 {
-    enum { S_OTHER, S_IPDATA, S_SECTORS, S_DEDUP } sec = S_OTHER;
+    const char *secname = NULL; /* a section of ours, or NULL: skipped */
     uint64_t line = 0;
     size_t start = 0;
     if (len > LIA_MAX_ENRICH_CONF)
@@ -64,20 +65,42 @@ int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, cons
             if (l.ptr[l.len - 1] != ']')
                 return cerr(err, line, NULL, l, "a section header is [name]");
             lia_slice name = lia_slice_trim((lia_slice){l.ptr + 1, l.len - 2});
-            sec = lia_slice_eq(name, "ipdata")    ? S_IPDATA
-                  : lia_slice_eq(name, "sectors") ? S_SECTORS
-                  : lia_slice_eq(name, "dedup")   ? S_DEDUP
-                                                  : S_OTHER;
+            secname = lia_slice_eq(name, "ipdata")    ? "ipdata"
+                      : lia_slice_eq(name, "sectors") ? "sectors"
+                      : lia_slice_eq(name, "dedup")   ? "dedup"
+                                                      : NULL;
             continue;
         }
-        if (sec == S_OTHER)
+        if (!secname)
             continue;
         const char *eq = memchr(l.ptr, '=', l.len);
         if (!eq)
             return cerr(err, line, NULL, l, "expected key = value");
         lia_slice k = lia_slice_trim((lia_slice){l.ptr, (size_t)(eq - l.ptr)});
         lia_slice v = lia_slice_trim((lia_slice){eq + 1, l.len - (size_t)(eq - l.ptr) - 1});
-        if (sec == S_IPDATA && lia_slice_eq(k, "source")) {
+        char full[64];
+        const lia__setting *st;
+        const char *why;
+        int64_t x = 0;
+        snprintf(full, sizeof full, "%s.%.*s", secname, (int)(k.len < 40 ? k.len : 40), k.ptr);
+        st = k.len < 40 ? lia__setting_find(LIA_SCOPE_ENRICH, full, strlen(full)) : NULL;
+        if (!st) {
+            char keys[128];
+            char prefix[16];
+            snprintf(prefix, sizeof prefix, "%s.", secname);
+            lia__setting_keys(LIA_SCOPE_ENRICH, prefix, keys, sizeof keys);
+            lia_error_set(err, LIA_EINVAL, full + strlen(prefix), k.ptr, k.len, "unknown key in [%s] (%s)",
+                          secname, keys);
+            if (err)
+                err->line = line;
+            return LIA_EINVAL;
+        }
+        if (lia__setting_check(st, v.ptr, v.len, &why))
+            return cerr(err, line, st->name, v, why);
+        if (st->type != LIA_SET_OWNED && st->type != LIA_SET_TEXT &&
+            lia__setting_parse(st, v.ptr, v.len, &x, &why))
+            return cerr(err, line, st->name, v, why);
+        if (strcmp(st->name, "ipdata.source") == 0) {
             size_t sp = 0;
             int kind;
             while (sp < v.len && v.ptr[sp] != ' ' && v.ptr[sp] != '\t')
@@ -85,54 +108,33 @@ int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, cons
             kind = lia_ipsrc_kind_lookup(v.ptr, sp);
             lia_slice path = lia_slice_trim((lia_slice){v.ptr + sp, v.len - sp});
             if (kind < 0 || path.len == 0)
-                return cerr(err, line, "ipdata.source", v, "expected KIND PATH with KIND mmdb, rir or csv");
+                return cerr(err, line, st->name, v, st->desc);
             if (c->nsources >= LIA_ENRICH_MAX_SOURCES)
-                return cerr(err, line, "ipdata.source", v, "too many sources");
+                return cerr(err, line, st->name, v, "too many sources");
             if (path.len >= sizeof c->path[0] - 256)
-                return cerr(err, line, "ipdata.source", v, "path too long");
+                return cerr(err, line, st->name, v, "path too long");
             c->kind[c->nsources] = kind;
             resolve(c->path[c->nsources], sizeof c->path[0], path, dir);
             c->nsources++;
-        } else if (sec == S_IPDATA && lia_slice_eq(k, "check")) {
-            int64_t n;
-            if (lia_parse_int(v.ptr, v.len, &n, NULL) || n < 0 || n > 86400)
-                return cerr(err, line, "ipdata.check", v, "seconds 0-86400 (0: never re-check the files)");
-            c->check_s = (int)n;
-        } else if (sec == S_SECTORS && lia_slice_eq(k, "rules")) {
-            if (v.len == 0 || v.len >= sizeof c->sectors_path - 256)
-                return cerr(err, line, "sectors.rules", v, "a file path is expected");
+        } else if (strcmp(st->name, "ipdata.check") == 0) {
+            c->check_s = (int)x;
+        } else if (strcmp(st->name, "sectors.rules") == 0) {
             resolve(c->sectors_path, sizeof c->sectors_path, v, dir);
-        } else if (sec == S_SECTORS && lia_slice_eq(k, "enabled")) {
-            if (lia_parse_bool(v.ptr, v.len, &c->sectors_enabled, NULL))
-                return cerr(err, line, "sectors.enabled", v, "yes or no");
-        } else if (sec == S_DEDUP && lia_slice_eq(k, "enabled")) {
-            if (lia_parse_bool(v.ptr, v.len, &c->dedup.enabled, NULL))
-                return cerr(err, line, "dedup.enabled", v, "yes or no");
-        } else if (sec == S_DEDUP && lia_slice_eq(k, "key")) {
+        } else if (strcmp(st->name, "sectors.enabled") == 0) {
+            c->sectors_enabled = (int)x;
+        } else if (strcmp(st->name, "dedup.enabled") == 0) {
+            c->dedup.enabled = (int)x;
+        } else if (strcmp(st->name, "dedup.key") == 0) {
             int rc = lia_dedup_conf_key(&c->dedup, v.ptr, v.len, err);
             if (rc) {
                 if (err)
                     err->line = line;
                 return rc;
             }
-        } else if (sec == S_DEDUP && lia_slice_eq(k, "window")) {
-            int64_t secs;
-            const char *why;
-            if (lia_parse_duration(v.ptr, v.len, &secs, &why))
-                return cerr(err, line, "dedup.window", v, why);
-            c->dedup.window_us = secs * 1000000;
-        } else if (sec == S_DEDUP && lia_slice_eq(k, "memory_keys")) {
-            int64_t n;
-            if (lia_parse_int(v.ptr, v.len, &n, NULL) || n < 1000 || n > (int64_t)LIA_DEDUP_MAX_KEYS)
-                return cerr(err, line, "dedup.memory_keys", v, "a number from 1000 to 268435456");
-            c->dedup.max_keys = (size_t)n;
-        } else {
-            char kname[64];
-            snprintf(kname, sizeof kname, "%.*s", (int)(k.len < 60 ? k.len : 60), k.ptr);
-            return cerr(err, line, kname, k,
-                        sec == S_IPDATA    ? "unknown key in [ipdata] (source, check)"
-                        : sec == S_SECTORS ? "unknown key in [sectors] (rules, enabled)"
-                                           : "unknown key in [dedup] (enabled, key, window, memory_keys)");
+        } else if (strcmp(st->name, "dedup.window") == 0) {
+            c->dedup.window_us = x * 1000000;
+        } else if (strcmp(st->name, "dedup.memory_keys") == 0) {
+            c->dedup.max_keys = (size_t)x;
         }
     }
     return LIA_OK;

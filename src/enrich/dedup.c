@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/settings.h"
 #include "enrich/internal.h"
 #include "liaison/limits.h"
 #include "store/db.h"
@@ -70,14 +71,14 @@ struct lia_dedup {
 void lia_dedup_conf_default(lia_dedup_conf *c)
 {
     memset(c, 0, sizeof *c);
-    c->enabled = 1;
-    c->nkey = 4;
+    c->enabled = (int)lia__setting_int(LIA_SCOPE_ENRICH, "dedup.enabled", NULL);
+    c->nkey = 4; /* the "dedup.key" default of core/settings.c */
     c->key[0] = LIA_F_CLASSIFICATION_TYPE;
     c->key[1] = LIA_F_SOURCE_IP;
     c->key[2] = LIA_F_SOURCE_PORT;
     c->key[3] = LIA_F_FEED_NAME;
-    c->window_us = 24ll * 3600 * 1000000;
-    c->max_keys = LIA_DEDUP_KEYS;
+    c->window_us = lia__setting_int(LIA_SCOPE_ENRICH, "dedup.window", NULL) * 1000000;
+    c->max_keys = (size_t)lia__setting_int(LIA_SCOPE_ENRICH, "dedup.memory_keys", NULL);
 }
 
 int lia_dedup_conf_key(lia_dedup_conf *c, const char *s, size_t n, lia_error *err)
