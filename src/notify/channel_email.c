@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/settings.h"
 #include "liaison/limits.h"
 #include "liaison/notify.h"
 #include "liaison/route.h"
@@ -122,7 +123,7 @@ static const char *cfg(const lia_route *rt, const char *given, const char *name,
     const char *v;
     if (given)
         return given;
-    v = lia_route_setting(rt, name);
+    v = lia__setting_text(LIA_SCOPE_ROUTE, name, lia_route_setting(rt, name)); /* or the table's default */
     return v ? v : dflt;
 }
 
@@ -187,9 +188,9 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
     iv = lia_party_get(d.p, LIA_PF_INTERVAL);
     if (iv)
         interval = strtoll(iv, NULL, 10);
-    else if ((iv = lia_route_setting(rt, "digest_interval")) &&
-             lia_parse_duration(iv, strlen(iv), &interval, NULL))
-        interval = 3600;
+    else
+        interval =
+            lia__setting_int(LIA_SCOPE_ROUTE, "digest_interval", lia_route_setting(rt, "digest_interval"));
     if ((rc = lia__notify_last_sent(db, rcpt, &last, err)))
         goto out;
     if (!o->force && last && now - last < interval * 1000000) {
@@ -396,23 +397,20 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
                                 0, lang, 0, &nid, err);
         goto report;
     }
-    url = cfg(rt, o->smtp_url, "smtp_url", "smtp://127.0.0.1:25");
+    url = cfg(rt, o->smtp_url, "smtp_url", NULL); /* default in core/settings.c */
     {
         int tries = o->tries;
         int64_t backoff = o->backoff_ms;
         const char *user = lia_route_setting(rt, "smtp_user"),
                    *penv = lia_route_setting(rt, "smtp_password_env");
-        if (!tries) {
-            const char *t = lia_route_setting(rt, "smtp_tries");
-            tries = t ? t[0] - '0' : 3;
-        }
+        if (!tries)
+            tries = (int)lia__setting_int(LIA_SCOPE_ROUTE, "smtp_tries", lia_route_setting(rt, "smtp_tries"));
         if (tries > LIA_MAX_SMTP_TRIES)
             tries = LIA_MAX_SMTP_TRIES;
-        if (!backoff) {
-            const char *b = lia_route_setting(rt, "smtp_backoff");
-            int64_t secs;
-            backoff = b && lia_parse_duration(b, strlen(b), &secs, NULL) == LIA_OK ? secs * 1000 : 2000;
-        }
+        if (!backoff)
+            backoff =
+                lia__setting_int(LIA_SCOPE_ROUTE, "smtp_backoff", lia_route_setting(rt, "smtp_backoff")) *
+                1000;
         for (attempts = 1;; attempts++) {
             rc = lia__smtp_send(url, from, &to, &msg, user, penv ? getenv(penv) : NULL, errbuf);
             if (rc == LIA_OK || attempts >= tries)

@@ -13,6 +13,7 @@
 #include "liaison/route.h"
 #include "liaison/stix.h"
 #include "liaison/taxii.h"
+#include "core/settings.h"
 #include "notify/internal.h"
 #include "store/db.h"
 #include "taxii/taxii_internal.h"
@@ -339,7 +340,7 @@ static int taxii_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
     lia_buf bundle, note;
     lia_error e;
     char bundle_id[128] = "", errbuf[LIA_ERR_REASON_MAX + LIA_ERR_VALUE_MAX + 256] = "";
-    const char *producer = lia_route_setting(rt, "producer");
+    const char *producer = lia__setting_text(LIA_SCOPE_ROUTE, "producer", lia_route_setting(rt, "producer"));
     size_t objects = 0, unexportable = 0;
     int64_t nid = 0;
     int rc = LIA_OK;
@@ -357,8 +358,6 @@ static int taxii_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
     res.language = "";
     res.message_id = "";
     res.error = "";
-    if (!producer || !*producer)
-        producer = "Liaison";
     if ((rc = lia__digest_gather(s, db, &d, rcpt, key, err)))
         goto out;
     res.events = d.n;

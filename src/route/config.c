@@ -4,18 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/settings.h"
 #include "liaison/limits.h"
 #include "liaison/route.h"
 #include "route/internal.h"
 #include "route/yaml.h"
-
-static const char *const known_settings[] = {
-    "home_country",      "mode",         "redact",    "redact_owner",
-    "redact_partner",    "rules",        "note",      "digest_interval",
-    "smtp_url",          "mail_from",    "sign_key",  "gnupg_home",
-    "smtp_tries",        "smtp_backoff", "templates", "smtp_user",
-    "smtp_password_env", "producer",     NULL,
-};
 
 static void strv_free(char **v, size_t n)
 {
@@ -268,16 +261,15 @@ int lia__route_config_parse(const char *text, size_t len, lia__route_config *c, 
     if ((rc = lia__yaml_parse(text, len, &root, err)))
         return rc;
     for (n = root->first; n; n = n->next) {
-        int ok = 0;
-        for (size_t i = 0; known_settings[i]; i++)
-            ok |= strcmp(known_settings[i], n->key) == 0;
-        if (!ok) {
+        const lia__setting *st = lia__setting_find(LIA_SCOPE_ROUTE, n->key, strlen(n->key));
+        const char *why;
+        if (!st) {
             rc = cerr(err, NULL, n->key, "%s", "unknown setting (see docs/routing.md)");
             if (err)
                 err->line = n->line;
             goto out;
         }
-        if (strcmp(n->key, "rules") == 0 || strncmp(n->key, "redact", 6) == 0)
+        if (st->type == LIA_SET_OWNED) /* rules, redact*: parsed below */
             continue;
         if (n->type != LIA_Y_SCALAR) {
             rc = cerr(err, n, n->key, "%s", "expected one value");
@@ -298,37 +290,18 @@ int lia__route_config_parse(const char *text, size_t len, lia__route_config *c, 
                 goto out;
             }
         }
+        /* validated once, by the settings table; the users read it typed */
+        if (lia__setting_check(st, n->str, n->len, &why)) {
+            rc = cerr(err, n, n->key, "%s", why);
+            goto out;
+        }
         if (strcmp(n->key, "home_country") == 0) {
-            const char *why;
-            if (lia_parse_cc(n->str, n->len, c->home, &why)) {
-                rc = cerr(err, n, n->key, "%s", why);
-                goto out;
-            }
+            lia_parse_cc(n->str, n->len, c->home, NULL);
             c->home[2] = '\0';
         } else if (strcmp(n->key, "mode") == 0) {
-            if (strcmp(n->str, "first") == 0)
-                c->mode_all = 0;
-            else if (strcmp(n->str, "all") == 0)
-                c->mode_all = 1;
-            else {
-                rc = cerr(err, n, n->key, "%s", "mode is 'first' (first matching rule) or 'all'");
-                goto out;
-            }
-        } else if (strcmp(n->key, "digest_interval") == 0 || strcmp(n->key, "smtp_backoff") == 0) {
-            int64_t s;
-            const char *why;
-            if (lia_parse_duration(n->str, n->len, &s, &why)) {
-                rc = cerr(err, n, n->key, "%s", why);
-                goto out;
-            }
-        } else if (strcmp(n->key, "smtp_tries") == 0) {
-            if (n->len != 1 || n->str[0] < '1' || n->str[0] > '9') {
-                rc = cerr(err, n, n->key, "%s", "1 to 9 attempts");
-                goto out;
-            }
-        } else if (strcmp(n->key, "mail_from") == 0) {
+            c->mode_all = lia__setting_int(LIA_SCOPE_ROUTE, "mode", n->str) == 1;
+        } else if (strcmp(n->key, "mail_from") == 0) { /* and an e-mail address, by route's syntax */
             lia_buf b;
-            const char *why;
             lia_buf_init(&b, 1024);
             rc = lia__email_norm(n->str, n->len, &b, &why);
             lia_buf_free(&b);
