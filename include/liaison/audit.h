@@ -15,6 +15,7 @@
 
 #include "liaison/error.h"
 #include "liaison/slice.h"
+#include "liaison/store.h"
 
 #define LIA_HASH_LEN 32
 /* Longest proof for any tree size below 2^64 (inclusion <= 64, consistency <= 65). */
@@ -140,5 +141,86 @@ int lia_checkpoint_format(const lia_checkpoint *c, lia_buf *out, lia_error *err)
 /* Parse a checkpoint body (a note's text; extension lines after the root are
  * allowed and ignored). LIA_EPARSE with the reason otherwise. */
 int lia_checkpoint_parse(const char *text, size_t len, lia_checkpoint *out, lia_error *err);
+
+/* ---- the audit log in the store -------------------------------------------- */
+
+/* Who made a change, from where: an analyst's name or a partner's org id;
+ * the channel ("cli", "api", "email", "link", "node"); the address (an IP
+ * address, an e-mail address, "local"). Borrowed strings. */
+typedef struct lia_actor {
+    const char *who;
+    const char *channel;
+    const char *address;
+} lia_actor;
+
+/* One record: leaf `seq - 1` of the log's Merkle tree (seq counts from 1).
+ * object names what changed ("incident:12", "handoff:12/cert-xx"), action
+ * what happened ("create", "status", "ack" ...), before/after are JSON
+ * texts (NULL when there is none). Borrowed strings when read. */
+typedef struct lia_audit_record {
+    int64_t seq;
+    int64_t at_us;
+    const char *actor, *channel, *address;
+    const char *object, *action;
+    const char *before, *after;
+} lia_audit_record;
+
+/* The leaf bytes of r (canonical JSON with the fields in a fixed order,
+ * seq included so that records cannot change places) appended to out. */
+int lia_audit_leaf_bytes(const lia_audit_record *r, lia_buf *out);
+
+/* Append one record (seq and at_us are set here) inside the caller's
+ * transaction, or in its own one. The record is the next leaf. */
+int lia_audit_append(lia_store *s, const lia_audit_record *r, lia_error *err);
+
+/* Records in seq order, filtered by object (equal to it, or beginning with
+ * it and '/': "handoff:12" matches "handoff:12/cert-xx"), actor, and the time
+ * range [since_us, until_us) (0 = open). cb returning non-zero stops. */
+typedef struct lia_audit_filter {
+    const char *object;
+    const char *actor;
+    int64_t since_us, until_us;
+    uint64_t limit; /* 0 = all */
+} lia_audit_filter;
+typedef int (*lia_audit_cb)(void *ud, const lia_audit_record *r);
+int lia_audit_list(lia_store *s, const lia_audit_filter *f, lia_audit_cb cb, void *ud, lia_error *err);
+
+/* The number of records and the tree head over them. */
+int lia_audit_head(lia_store *s, uint64_t *size, lia_hash *root, lia_error *err);
+
+/* Sign the current tree head as a checkpoint with origin `origin` and the
+ * node key (a signer of type LIA_NOTE_ED25519), store it, and append the
+ * signed note to out. */
+int lia_audit_checkpoint(lia_store *s, const char *origin, const lia_note_key *key, lia_buf *out,
+                         lia_error *err);
+/* The latest stored checkpoint note (LIA_ENOTFOUND if none). */
+int lia_audit_latest_checkpoint(lia_store *s, lia_buf *out, lia_error *err);
+
+/* Proofs over the stored log: the inclusion of record seq in the tree of
+ * `size` records (0 = now), or the consistency of size n1 with size n2. */
+int lia_audit_prove_inclusion(lia_store *s, int64_t seq, uint64_t size, lia_hash *leaf, lia_hash *root,
+                              lia_hash *proof, size_t *len, lia_error *err);
+int lia_audit_prove_consistency(lia_store *s, uint64_t n1, uint64_t n2, lia_hash *root1, lia_hash *root2,
+                                lia_hash *proof, size_t *len, lia_error *err);
+
+/* What lia_audit_verify found. */
+typedef struct lia_audit_report {
+    uint64_t records;     /* records read */
+    uint64_t checkpoints; /* checkpoints checked */
+    int64_t first_bad;    /* seq of the first broken record; 0 if none */
+    char what[512];       /* why it is broken, in one sentence; "" if all is well */
+} lia_audit_report;
+
+/* Check every record (its leaf hash, its place, the tree head after it) and
+ * every stored checkpoint (signature by one of keys, head of that size),
+ * plus an outside checkpoint note (e.g. the copy a partner cosigned; may be
+ * NULL). LIA_OK when all holds; LIA_EAUTH with rep->first_bad and rep->what
+ * when something does not; other codes when the check could not run. */
+int lia_audit_verify(lia_store *s, const lia_note_key *keys, size_t nkeys, const char *outside, size_t olen,
+                     lia_audit_report *rep, lia_error *err);
+
+/* Read the node's signer key from path (one line "PRIVATE+KEY+..."); with
+ * create, a missing file is made with a new key named name (mode 0600). */
+int lia_audit_key_load(const char *path, const char *name, int create, lia_note_key *out, lia_error *err);
 
 #endif

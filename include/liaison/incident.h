@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* liaison/incident.h - the incident model's pure parts: statuses and the one
- * table of allowed status transitions, hand-off states per recipient,
- * severities, time zones (the system tz database, read as TZif files), and
- * the SLA clock counted in a recipient's business hours, paused while the
- * incident waits on us.
+/* liaison/incident.h - cross-border incidents.
  *
- * Nothing here touches the store; everything is thread-safe. Times are
- * seconds since 1970-01-01T00:00:00Z (int64_t). */
+ * The pure parts: statuses and the one table of allowed status transitions,
+ * hand-off states per recipient, severities, time zones (the system tz
+ * database, read as TZif files), and the SLA clock counted in a recipient's
+ * business hours, paused while the incident waits on us. They touch no
+ * store and are thread-safe; their times are seconds since the epoch.
+ *
+ * In the store (last part): incidents, hand-offs, comments and links; every
+ * change appends an audit record (liaison/audit.h) in the same transaction.
+ * Stored times are microseconds since the epoch. */
 #ifndef LIAISON_INCIDENT_H
 #define LIAISON_INCIDENT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "liaison/audit.h"
 #include "liaison/error.h"
+#include "liaison/store.h"
 
 /* ---- incident status ------------------------------------------------------ */
 
@@ -153,5 +158,125 @@ typedef struct lia_sla_policy {
 
 /* critical 1h / 8h, high 4h / 24h, medium 8h / 80h, low 24h / 240h (business). */
 lia_sla_policy lia_sla_policy_default(void);
+
+/* ---- in the store ------------------------------------------------------------ */
+
+#define LIA_INCIDENT_TEXT_MAX (64u * 1024) /* a title, description or comment */
+
+typedef struct lia_incident {
+    int64_t id;
+    const char *title, *description;
+    const char *classification; /* RSIT type, e.g. "infected-system"; may be NULL */
+    const char *tlp;            /* "CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED" */
+    const char *countries;      /* comma-separated CCs; may be NULL */
+    const char *sectors;        /* comma-separated, e.g. "iot,ics"; may be NULL */
+    const char *owner;          /* the analyst; may be NULL */
+    lia_severity severity;
+    lia_incident_status status;
+    int64_t created_us, updated_us;
+    int64_t merged_into; /* for merged or duplicate: the incident that goes on; else 0 */
+    int waiting;         /* 1 while the incident waits on us (the SLA clocks pause) */
+} lia_incident;
+
+/* Create an incident (status new unless in->status says triaged; id, times
+ * ignored), handed off to each of recipients[0..nrcpt) and linked to each
+ * event id of events[0..nevents), in one transaction: all or nothing.
+ * title is required; tlp defaults to AMBER. *id receives its id. */
+int lia_incident_create(lia_store *s, const lia_incident *in, const char *const *recipients, size_t nrcpt,
+                        const char *const *events, size_t nevents, const lia_actor *who, int64_t *id,
+                        lia_error *err);
+
+/* Read one. Strings point into `hold`, which the caller frees with
+ * lia_buf_free (init it first with lia_buf_init(&hold, 0)). */
+int lia_incident_get(lia_store *s, int64_t id, lia_incident *out, lia_buf *hold, lia_error *err);
+
+/* A change: NULL strings and -1 numbers keep the value. A status change is
+ * checked against the one transition table; merged and duplicate need
+ * merged_into (another incident). */
+typedef struct lia_incident_change {
+    const char *title, *description, *classification, *tlp, *countries, *sectors, *owner;
+    int severity; /* lia_severity or -1 */
+    int status;   /* lia_incident_status or -1 */
+    int64_t merged_into;
+    int waiting; /* 1 starts waiting on us, 0 ends it, -1 keeps */
+} lia_incident_change;
+#define LIA_INCIDENT_CHANGE_KEEP                                                                             \
+    {                                                                                                        \
+        .severity = -1, .status = -1, .waiting = -1                                                          \
+    }
+
+int lia_incident_update(lia_store *s, int64_t id, const lia_incident_change *ch, const lia_actor *who,
+                        lia_error *err);
+
+typedef struct lia_incident_filter {
+    int status;          /* -1: any */
+    int open_only;       /* 1: not closed, rejected, duplicate or merged */
+    int severity;        /* -1: any */
+    const char *country; /* one CC among the incident's countries; NULL: any */
+    const char *owner;
+    uint64_t limit; /* 0: all */
+} lia_incident_filter;
+typedef int (*lia_incident_cb)(void *ud, const lia_incident *inc);
+int lia_incident_list(lia_store *s, const lia_incident_filter *f, lia_incident_cb cb, void *ud,
+                      lia_error *err);
+
+/* Comments: visibility "internal" or "shared" (shared with every recipient)
+ * or "shared:RECIPIENT". */
+typedef struct lia_comment {
+    int64_t id, incident, at_us;
+    const char *author, *visibility, *body;
+} lia_comment;
+int lia_incident_comment(lia_store *s, int64_t incident, const char *visibility, const char *body,
+                         const lia_actor *who, int64_t *id, lia_error *err);
+typedef int (*lia_comment_cb)(void *ud, const lia_comment *c);
+int lia_incident_comments(lia_store *s, int64_t incident, lia_comment_cb cb, void *ud, lia_error *err);
+
+/* Links: kind "event" (an event id), "indicator" (a value), "incident". */
+typedef struct lia_link {
+    int64_t incident, at_us;
+    const char *kind, *ref;
+} lia_link;
+int lia_incident_link(lia_store *s, int64_t incident, const char *kind, const char *ref, const lia_actor *who,
+                      lia_error *err);
+typedef int (*lia_link_cb)(void *ud, const lia_link *l);
+int lia_incident_links(lia_store *s, int64_t incident, lia_link_cb cb, void *ud, lia_error *err);
+
+/* Hand-offs: one per recipient (a partner or owner id of the directory). */
+typedef struct lia_handoff {
+    int64_t incident;
+    const char *recipient;
+    lia_handoff_state state;
+    int64_t created_us, notified_us, acknowledged_us, resolved_us, rejected_us, updated_us;
+    const char *reason;       /* the rejection's reason; may be NULL */
+    const char *by, *channel; /* who made the last change, through which channel */
+} lia_handoff;
+int lia_handoff_add(lia_store *s, int64_t incident, const char *recipient, const lia_actor *who,
+                    lia_error *err);
+/* Move a hand-off to `to` (checked against the hand-off table); reject
+ * needs a reason. The acknowledge or resolve time is the time of the call. */
+int lia_handoff_set(lia_store *s, int64_t incident, const char *recipient, lia_handoff_state to,
+                    const char *reason, const lia_actor *who, lia_error *err);
+typedef int (*lia_handoff_cb)(void *ud, const lia_handoff *h);
+/* incident 0: all; state -1: any; recipient NULL: any. */
+int lia_handoff_list(lia_store *s, int64_t incident, int state, const char *recipient, lia_handoff_cb cb,
+                     void *ud, lia_error *err);
+
+/* SLA: every hand-off whose clock (acknowledge while notified, resolve while
+ * acknowledged) is past its target at now_us, counted in the recipient's
+ * calendar (the partner's time zone from the directory, office hours
+ * Monday to Friday 09:00-17:00; UTC for owners) with the incident's waits
+ * on us as pauses. */
+typedef struct lia_sla_breach {
+    int64_t incident;
+    const char *recipient;
+    const char *clock; /* "acknowledge" or "resolve" */
+    lia_severity severity;
+    int64_t target, used; /* business seconds */
+    int64_t due_us;
+    const char *tz;
+} lia_sla_breach;
+typedef int (*lia_sla_breach_cb)(void *ud, const lia_sla_breach *b);
+int lia_sla_breaches(lia_store *s, int64_t now_us, const lia_sla_policy *p, lia_sla_breach_cb cb, void *ud,
+                     lia_error *err);
 
 #endif

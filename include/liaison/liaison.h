@@ -5,11 +5,13 @@
 
 #define LIAISON_VERSION "0.1.0"
 
+#include "liaison/audit.h"
 #include "liaison/csv.h"
 #include "liaison/error.h"
 #include "liaison/event.h"
 #include "liaison/feeds.h"
 #include "liaison/field.h"
+#include "liaison/incident.h"
 #include "liaison/ingest.h"
 #include "liaison/limits.h"
 #include "liaison/notify.h"

@@ -80,6 +80,15 @@ int cmd_accounts(cli *c, int argc, char **argv);
 int cmd_taxii(cli *c, int argc, char **argv);
 int cmd_export(cli *c, int argc, char **argv);
 int cmd_shadowserver(cli *c, int argc, char **argv);
+int cmd_incident(cli *c, int argc, char **argv);
+int cmd_handoff(cli *c, int argc, char **argv);
+int cmd_sla(cli *c, int argc, char **argv);
+int cmd_audit(cli *c, int argc, char **argv);
+/* The actor of a change made from the command line ($LIAISON_USER, else
+ * $USER; channel cli; address local) (cmd_incident.c). */
+lia_actor cli_actor(void);
+/* --format table|json: *json 0 or 1; LIA_EXIT_USAGE after printing why. */
+int cli_format_arg(const char *cmd, const char *arg, int *json);
 /* For --format shadowserver: use the schema installed for the store (unless
  * fo->map_path is given), the file name for detection, and the schema's feed
  * name when fo->feed is not set. buf holds strings fo points to. */

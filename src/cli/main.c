@@ -25,6 +25,10 @@ static const cli_cmd commands[] = {
     {"serve", "serve the TAXII 2.1 API to partners (HTTP/HTTPS)", cmd_serve},
     {"accounts", "organisations, users and API keys of the server", cmd_accounts},
     {"taxii", "TAXII 2.1 collections: seed, add, grant, pull from a server", cmd_taxii},
+    {"incident", "cross-border incidents: create, list, show, update, comment, link", cmd_incident},
+    {"handoff", "each recipient's hand-off of an incident: list, ack, resolve, reject", cmd_handoff},
+    {"sla", "hand-offs past their acknowledge or resolve target (breaches)", cmd_sla},
+    {"audit", "the tamper-evident audit log: verify, list, checkpoint, prove", cmd_audit},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* liaison incident create|list|show|update|comment|link: cross-border
+ * incidents by hand. Every change is an audit record (liaison audit). */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void incident_usage(FILE *f)
+{
+    fprintf(f, "usage: liaison [--db PATH] incident COMMAND ...\n"
+               "\n"
+               "  create --title T [--description D] [--severity low|medium|high|critical]\n"
+               "         [--tlp CLEAR|GREEN|AMBER|AMBER+STRICT|RED] [--class RSIT-TYPE]\n"
+               "         [--countries CC,..] [--sectors iot,ics,..] [--owner ANALYST] [--triaged]\n"
+               "         [--recipient ID]... [--event ID]...   a new incident, handed off to each\n"
+               "                                               recipient, linked to each event\n"
+               "  list [--status S] [--open] [--severity S] [--country CC] [--owner O] [--limit N]\n"
+               "  show ID                  the incident, its hand-offs, links and comments\n"
+               "  update ID [--title T] [--description D] [--severity S] [--tlp T] [--class C]\n"
+               "         [--countries ..] [--sectors ..] [--owner O] [--status S [--into ID]]\n"
+               "         [--waiting on|off]  a refused status change names the allowed ones;\n"
+               "                             merged and duplicate need --into; --waiting on pauses\n"
+               "                             the SLA clocks while the incident waits on us\n"
+               "  comment ID [--shared[=RECIPIENT]] TEXT   internal unless shared\n"
+               "  link ID (--event ID | --indicator VALUE | --incident ID)\n"
+               "\n"
+               "  --format table|json   output of create, list, show (default table)\n"
+               "  The actor recorded in the audit log is $LIAISON_USER, else $USER.\n");
+}
+
+/* The actor of a CLI change. */
+lia_actor cli_actor(void)
+{
+    const char *u = getenv("LIAISON_USER");
+    if (!u || !*u)
+        u = getenv("USER");
+    return (lia_actor){u && *u ? u : "unknown", "cli", "local"};
+}
+
+int cli_format_arg(const char *cmd, const char *arg, int *json)
+{
+    if (strcmp(arg, "table") == 0)
+        *json = 0;
+    else if (strcmp(arg, "json") == 0)
+        *json = 1;
+    else {
+        cli_errorf("%s: --format is table or json, not '%s'", cmd, arg);
+        return LIA_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static void json_str(const char *name, const char *v, int comma)
+{
+    lia_buf b;
+    lia_buf_init(&b, 1u << 20);
+    if (v)
+        lia_buf_json_str(&b, v, strlen(v));
+    printf("%s\"%s\":%s", comma ? "," : "", name, v ? lia_buf_cstr(&b) : "null");
+    lia_buf_free(&b);
+}
+
+static void time_text(int64_t us, char *out, size_t n)
+{
+    if (us)
+        lia_time_format(us, out, n);
+    else
+        snprintf(out, n, "-");
+}
+
+static void incident_print_json(const lia_incident *inc, int close)
+{
+    char c[LIA_TIME_TEXT], u[LIA_TIME_TEXT];
+    time_text(inc->created_us, c, sizeof c);
+    time_text(inc->updated_us, u, sizeof u);
+    printf("{\"id\":%lld", (long long)inc->id);
+    json_str("title", inc->title, 1);
+    json_str("description", inc->description, 1);
+    json_str("classification", inc->classification, 1);
+    json_str("severity", lia_severity_name(inc->severity), 1);
+    json_str("tlp", inc->tlp, 1);
+    json_str("countries", inc->countries, 1);
+    json_str("sectors", inc->sectors, 1);
+    json_str("status", lia_incident_status_name(inc->status), 1);
+    json_str("owner", inc->owner, 1);
+    printf(",\"merged_into\":%lld,\"waiting\":%s", (long long)inc->merged_into,
+           inc->waiting ? "true" : "false");
+    json_str("created", c, 1);
+    json_str("updated", u, 1);
+    if (close)
+        putchar('}');
+}
+
+typedef struct list_ctx {
+    int json, n;
+} list_ctx;
+
+static int print_incident(void *ud, const lia_incident *inc)
+{
+    list_ctx *c = ud;
+    if (c->json) {
+        printf("%s", c->n ? ",\n" : "");
+        incident_print_json(inc, 1);
+    } else {
+        char u[LIA_TIME_TEXT];
+        time_text(inc->updated_us, u, sizeof u);
+        printf("%6lld  %-12s %-8s %-12s %-10s %-25.25s %s\n", (long long)inc->id,
+               lia_incident_status_name(inc->status), lia_severity_name(inc->severity), inc->tlp,
+               inc->countries ? inc->countries : "-", u, inc->title);
+    }
+    c->n++;
+    return 0;
+}
+
+static int parse_id(const char *cmd, const char *s, int64_t *id)
+{
+    uint64_t v;
+    if (!s || cli_parse_u64(s, &v) || v == 0 || v > INT64_MAX) {
+        cli_errorf("%s: '%s' is not an incident id", cmd, s ? s : "");
+        return LIA_EXIT_USAGE;
+    }
+    *id = (int64_t)v;
+    return 0;
+}
+
+static int fail(lia_store *s, const lia_error *err)
+{
+    cli_error(err);
+    lia_store_close(s);
+    return LIA_EXIT_ERROR;
+}
+
+enum {
+    O_TITLE = 1000,
+    O_DESC,
+    O_SEV,
+    O_TLP,
+    O_CLASS,
+    O_CC,
+    O_SECT,
+    O_OWNER,
+    O_TRIAGED,
+    O_RCPT,
+    O_EVENT,
+    O_STATUS,
+    O_OPEN,
+    O_COUNTRY,
+    O_LIMIT,
+    O_FORMAT,
+    O_INTO,
+    O_WAIT,
+    O_SHARED,
+    O_IND,
+    O_INC,
+    O_HELP
+};
+
+static const struct option opts[] = {
+    {"title", required_argument, NULL, O_TITLE},
+    {"description", required_argument, NULL, O_DESC},
+    {"severity", required_argument, NULL, O_SEV},
+    {"tlp", required_argument, NULL, O_TLP},
+    {"class", required_argument, NULL, O_CLASS},
+    {"countries", required_argument, NULL, O_CC},
+    {"sectors", required_argument, NULL, O_SECT},
+    {"owner", required_argument, NULL, O_OWNER},
+    {"triaged", no_argument, NULL, O_TRIAGED},
+    {"recipient", required_argument, NULL, O_RCPT},
+    {"event", required_argument, NULL, O_EVENT},
+    {"status", required_argument, NULL, O_STATUS},
+    {"open", no_argument, NULL, O_OPEN},
+    {"country", required_argument, NULL, O_COUNTRY},
+    {"limit", required_argument, NULL, O_LIMIT},
+    {"format", required_argument, NULL, O_FORMAT},
+    {"into", required_argument, NULL, O_INTO},
+    {"waiting", required_argument, NULL, O_WAIT},
+    {"shared", optional_argument, NULL, O_SHARED},
+    {"indicator", required_argument, NULL, O_IND},
+    {"incident", required_argument, NULL, O_INC},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+#define MAX_MULTI 64
+
+typedef struct args {
+    lia_incident inc;
+    lia_incident_change ch;
+    lia_incident_filter filter;
+    const char *rcpt[MAX_MULTI], *events[MAX_MULTI];
+    size_t nrcpt, nevents;
+    int json, help;
+    const char *shared;
+    int shared_set;
+    const char *link_kind, *link_ref;
+    char tlp[16];
+} args;
+
+/* Parse the options of one subcommand (sub names it in messages). */
+static int parse(const char *sub, int argc, char **argv, args *a)
+{
+    int ch;
+    const char *why = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        lia_error err;
+        lia_severity sev;
+        lia_incident_status st;
+        int v, tlp;
+        uint64_t n;
+        lia_error_clear(&err);
+        switch (ch) {
+        case O_TITLE: a->inc.title = a->ch.title = optarg; break;
+        case O_DESC: a->inc.description = a->ch.description = optarg; break;
+        case O_CLASS: a->inc.classification = a->ch.classification = optarg; break;
+        case O_CC: a->inc.countries = a->ch.countries = optarg; break;
+        case O_SECT: a->inc.sectors = a->ch.sectors = optarg; break;
+        case O_OWNER: a->inc.owner = a->ch.owner = a->filter.owner = optarg; break;
+        case O_TRIAGED: a->inc.status = LIA_INC_TRIAGED; break;
+        case O_OPEN: a->filter.open_only = 1; break;
+        case O_COUNTRY: a->filter.country = optarg; break;
+        case O_SEV:
+            if (lia_severity_parse(optarg, &sev, &err))
+                goto bad;
+            a->inc.severity = sev;
+            a->ch.severity = a->filter.severity = (int)sev;
+            break;
+        case O_TLP:
+            if (lia_parse_tlp(optarg, strlen(optarg), &tlp, &why)) {
+                cli_errorf("incident %s: --tlp %s: %s", sub, optarg, why ? why : "not a TLP");
+                return LIA_EXIT_USAGE;
+            }
+            snprintf(a->tlp, sizeof a->tlp, "%s", lia_tlp_name(tlp));
+            a->inc.tlp = a->ch.tlp = a->tlp;
+            break;
+        case O_STATUS:
+            if (lia_incident_status_parse(optarg, &st, &err))
+                goto bad;
+            a->ch.status = a->filter.status = (int)st;
+            break;
+        case O_LIMIT:
+            if (cli_parse_u64(optarg, &n)) {
+                cli_errorf("incident %s: --limit is a number", sub);
+                return LIA_EXIT_USAGE;
+            }
+            a->filter.limit = n;
+            break;
+        case O_FORMAT:
+            if (cli_format_arg("incident", optarg, &a->json))
+                return LIA_EXIT_USAGE;
+            break;
+        case O_INTO:
+            if (parse_id("incident update --into", optarg, &a->ch.merged_into))
+                return LIA_EXIT_USAGE;
+            break;
+        case O_WAIT:
+            if (lia_parse_bool(optarg, strlen(optarg), &v, &why)) {
+                cli_errorf("incident %s: --waiting is on or off", sub);
+                return LIA_EXIT_USAGE;
+            }
+            a->ch.waiting = v;
+            break;
+        case O_RCPT:
+        case O_EVENT:
+            if ((ch == O_RCPT ? a->nrcpt : a->nevents) >= MAX_MULTI) {
+                cli_errorf("incident %s: at most %d of each", sub, MAX_MULTI);
+                return LIA_EXIT_USAGE;
+            }
+            if (ch == O_RCPT)
+                a->rcpt[a->nrcpt++] = optarg;
+            else
+                a->events[a->nevents++] = optarg;
+            a->link_kind = "event";
+            a->link_ref = optarg;
+            break;
+        case O_SHARED:
+            a->shared_set = 1;
+            a->shared = optarg;
+            break;
+        case O_IND: a->link_kind = "indicator", a->link_ref = optarg; break;
+        case O_INC: a->link_kind = "incident", a->link_ref = optarg; break;
+        case O_HELP: a->help = 1; break;
+        default:
+            cli_errorf("incident %s: bad option %s (see liaison incident --help)", sub, argv[optind - 1]);
+            return LIA_EXIT_USAGE;
+        }
+        continue;
+    bad:
+        cli_error(&err);
+        return LIA_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int do_show(lia_store *s, int64_t id, int json);
+
+static int do_create(lia_store *s, args *a)
+{
+    lia_actor who = cli_actor();
+    lia_error err;
+    int64_t id;
+    lia_error_clear(&err);
+    if (!a->inc.title) {
+        cli_errorf("incident create: --title is required");
+        return LIA_EXIT_USAGE;
+    }
+    if (lia_incident_create(s, &a->inc, a->rcpt, a->nrcpt, a->events, a->nevents, &who, &id, &err)) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    if (!a->json) {
+        printf("incident %lld created\n", (long long)id);
+        return LIA_EXIT_OK;
+    }
+    return do_show(s, id, 1);
+}
+
+typedef struct show_ctx {
+    int json, n;
+} show_ctx;
+
+static int show_handoff(void *ud, const lia_handoff *h)
+{
+    show_ctx *c = ud;
+    char n[LIA_TIME_TEXT], a[LIA_TIME_TEXT], r[LIA_TIME_TEXT];
+    time_text(h->notified_us, n, sizeof n);
+    time_text(h->acknowledged_us, a, sizeof a);
+    time_text(h->state == LIA_HO_REJECTED ? h->rejected_us : h->resolved_us, r, sizeof r);
+    if (c->json) {
+        printf("%s{", c->n ? "," : "");
+        json_str("recipient", h->recipient, 0);
+        json_str("state", lia_handoff_state_name(h->state), 1);
+        json_str("notified", h->notified_us ? n : NULL, 1);
+        json_str("acknowledged", h->acknowledged_us ? a : NULL, 1);
+        json_str(h->state == LIA_HO_REJECTED ? "rejected" : "resolved",
+                 (h->state == LIA_HO_REJECTED ? h->rejected_us : h->resolved_us) ? r : NULL, 1);
+        json_str("reason", h->reason, 1);
+        json_str("by", h->by, 1);
+        json_str("channel", h->channel, 1);
+        putchar('}');
+    } else {
+        printf("  %-24s %-12s notified %-25s ack %-25s %s %s%s%s\n", h->recipient,
+               lia_handoff_state_name(h->state), n, a, h->state == LIA_HO_REJECTED ? "rejected" : "resolved",
+               r, h->reason ? " reason: " : "", h->reason ? h->reason : "");
+    }
+    c->n++;
+    return 0;
+}
+
+static int show_link(void *ud, const lia_link *l)
+{
+    show_ctx *c = ud;
+    if (c->json) {
+        printf("%s{", c->n ? "," : "");
+        json_str("kind", l->kind, 0);
+        json_str("ref", l->ref, 1);
+        putchar('}');
+    } else {
+        printf("  %-10s %s\n", l->kind, l->ref);
+    }
+    c->n++;
+    return 0;
+}
+
+static int show_comment(void *ud, const lia_comment *cm)
+{
+    show_ctx *c = ud;
+    char t[LIA_TIME_TEXT];
+    time_text(cm->at_us, t, sizeof t);
+    if (c->json) {
+        printf("%s{\"id\":%lld", c->n ? "," : "", (long long)cm->id);
+        json_str("at", t, 1);
+        json_str("author", cm->author, 1);
+        json_str("visibility", cm->visibility, 1);
+        json_str("body", cm->body, 1);
+        putchar('}');
+    } else {
+        printf("  #%lld %s %s (%s):\n    %s\n", (long long)cm->id, t, cm->author, cm->visibility, cm->body);
+    }
+    c->n++;
+    return 0;
+}
+
+static int do_show(lia_store *s, int64_t id, int json)
+{
+    lia_incident inc;
+    lia_buf hold;
+    lia_error err;
+    show_ctx c = {json, 0};
+    int rc;
+    lia_error_clear(&err);
+    lia_buf_init(&hold, 0);
+    if ((rc = lia_incident_get(s, id, &inc, &hold, &err)))
+        goto out;
+    if (json) {
+        incident_print_json(&inc, 0);
+    } else {
+        char cr[LIA_TIME_TEXT], up[LIA_TIME_TEXT];
+        time_text(inc.created_us, cr, sizeof cr);
+        time_text(inc.updated_us, up, sizeof up);
+        printf("incident %lld: %s\n  status %s%s, severity %s, TLP:%s\n  class %s, countries %s, sectors %s\n"
+               "  owner %s; created %s, updated %s\n",
+               (long long)inc.id, inc.title, lia_incident_status_name(inc.status),
+               inc.waiting ? " (waiting on us)" : "", lia_severity_name(inc.severity), inc.tlp,
+               inc.classification ? inc.classification : "-", inc.countries ? inc.countries : "-",
+               inc.sectors ? inc.sectors : "-", inc.owner ? inc.owner : "-", cr, up);
+        if (inc.merged_into)
+            printf("  %s of incident %lld\n", lia_incident_status_name(inc.status),
+                   (long long)inc.merged_into);
+        if (inc.description && *inc.description)
+            printf("\n  %s\n", inc.description);
+    }
+    if (json)
+        printf(",\"handoffs\":[");
+    else
+        printf("\nhand-offs:\n");
+    if ((rc = lia_handoff_list(s, id, -1, NULL, show_handoff, &c, &err)))
+        goto out;
+    c.n = 0;
+    printf(json ? "],\"links\":[" : "links:\n");
+    if ((rc = lia_incident_links(s, id, show_link, &c, &err)))
+        goto out;
+    c.n = 0;
+    printf(json ? "],\"comments\":[" : "comments:\n");
+    if ((rc = lia_incident_comments(s, id, show_comment, &c, &err)))
+        goto out;
+    if (json)
+        printf("]}\n");
+out:
+    lia_buf_free(&hold);
+    if (rc) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    return LIA_EXIT_OK;
+}
+
+int cmd_incident(cli *c, int argc, char **argv)
+{
+    args a;
+    lia_store *s = NULL;
+    lia_error err;
+    const char *sub = argc > 1 ? argv[1] : NULL;
+    int rc;
+    memset(&a, 0, sizeof a);
+    a.inc.severity = LIA_SEV_MEDIUM;
+    a.ch = (lia_incident_change)LIA_INCIDENT_CHANGE_KEEP;
+    a.filter.status = a.filter.severity = -1;
+    lia_error_clear(&err);
+    if (!sub || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        incident_usage(sub ? stdout : stderr);
+        return sub ? LIA_EXIT_OK : LIA_EXIT_USAGE;
+    }
+    if ((rc = parse(sub, argc - 1, argv + 1, &a)))
+        return rc;
+    if (a.help) {
+        incident_usage(stdout);
+        return LIA_EXIT_OK;
+    }
+    char **pos = argv + 1 + optind;
+    int npos = argc - 1 - optind;
+    if (strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "update") &&
+        strcmp(sub, "comment") && strcmp(sub, "link")) {
+        cli_errorf("incident: unknown command '%s' (see liaison incident --help)", sub);
+        return LIA_EXIT_USAGE;
+    }
+    if (cli_open_store(c, &s))
+        return LIA_EXIT_ERROR;
+    lia_actor who = cli_actor();
+    int64_t id = 0;
+    if (strcmp(sub, "create") == 0) {
+        rc = do_create(s, &a);
+    } else if (strcmp(sub, "list") == 0) {
+        list_ctx lc = {a.json, 0};
+        if (a.json)
+            printf("[");
+        if (lia_incident_list(s, &a.filter, print_incident, &lc, &err))
+            return fail(s, &err);
+        if (a.json)
+            printf("]\n");
+        else if (lc.n == 0)
+            printf("no incidents\n");
+        rc = LIA_EXIT_OK;
+    } else if (npos < 1 || parse_id(sub, pos[0], &id)) {
+        cli_errorf("incident %s: which incident? (an id)", sub);
+        rc = LIA_EXIT_USAGE;
+    } else if (strcmp(sub, "show") == 0) {
+        rc = do_show(s, id, a.json);
+    } else if (strcmp(sub, "update") == 0) {
+        if (lia_incident_update(s, id, &a.ch, &who, &err))
+            return fail(s, &err);
+        printf("incident %lld updated\n", (long long)id);
+        rc = LIA_EXIT_OK;
+    } else if (strcmp(sub, "comment") == 0) {
+        int64_t cid;
+        char vis[96];
+        if (npos != 2) {
+            cli_errorf("incident comment: ID and one TEXT argument (quote it)");
+            rc = LIA_EXIT_USAGE;
+        } else {
+            if (!a.shared_set)
+                snprintf(vis, sizeof vis, "internal");
+            else if (a.shared)
+                snprintf(vis, sizeof vis, "shared:%s", a.shared);
+            else
+                snprintf(vis, sizeof vis, "shared");
+            if (lia_incident_comment(s, id, vis, pos[1], &who, &cid, &err))
+                return fail(s, &err);
+            printf("comment %lld added to incident %lld (%s)\n", (long long)cid, (long long)id, vis);
+            rc = LIA_EXIT_OK;
+        }
+    } else {
+        if (!a.link_kind) {
+            cli_errorf("incident link: --event ID, --indicator VALUE or --incident ID");
+            rc = LIA_EXIT_USAGE;
+        } else if (lia_incident_link(s, id, a.link_kind, a.link_ref, &who, &err)) {
+            return fail(s, &err);
+        } else {
+            printf("incident %lld linked to %s %s\n", (long long)id, a.link_kind, a.link_ref);
+            rc = LIA_EXIT_OK;
+        }
+    }
+    lia_store_close(s);
+    return rc;
+}

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Hand-offs (one per recipient of an incident) and their SLA clocks. Each
+ * change of state runs in one transaction with its audit record. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "incident/internal.h"
+#include "liaison/route.h"
+
+#define HO_COLS                                                                                              \
+    "incident_id, recipient, state, created, notified, acknowledged, resolved, rejected, updated, reason, "  \
+    "by,"                                                                                                    \
+    " channel"
+
+static void read_handoff(lia_stmt *st, lia_handoff *h)
+{
+    h->incident = lia__db_col_int64(st, 0);
+    h->recipient = lia__db_col_text(st, 1);
+    h->state = (lia_handoff_state)lia__db_col_int64(st, 2);
+    h->created_us = lia__db_col_int64(st, 3);
+    h->notified_us = lia__db_col_int64(st, 4);
+    h->acknowledged_us = lia__db_col_int64(st, 5);
+    h->resolved_us = lia__db_col_int64(st, 6);
+    h->rejected_us = lia__db_col_int64(st, 7);
+    h->updated_us = lia__db_col_int64(st, 8);
+    h->reason = lia__db_col_text(st, 9);
+    h->by = lia__db_col_text(st, 10);
+    h->channel = lia__db_col_text(st, 11);
+}
+
+static void handoff_json(lia_handoff_state state, const char *reason, lia_buf *b)
+{
+    lia_buf_printf(b, "{\"state\":\"%s\"", lia_handoff_state_name(state));
+    if (reason) {
+        lia_buf_puts(b, ",\"reason\":");
+        lia_buf_json_str(b, reason, strlen(reason));
+    }
+    lia_buf_putc(b, '}');
+}
+
+static int recipient_ok(const char *r, lia_error *err)
+{
+    size_t n = r ? strlen(r) : 0;
+    if (n == 0 || n > 64)
+        goto bad;
+    for (size_t i = 0; i < n; i++) {
+        char c = r[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i && (c == '.' || c == '_' || c == '-'))))
+            goto bad;
+    }
+    return LIA_OK;
+bad:
+    return lia_error_set(err, LIA_EINVAL, "recipient", r, n,
+                         "a recipient is a partner or owner id ([a-z0-9][a-z0-9._-]{0,63})");
+}
+
+int lia_handoff_add(lia_store *s, int64_t incident, const char *recipient, const lia_actor *who,
+                    lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_buf after;
+    lia_stmt *st;
+    char object[128];
+    int64_t now = lia__now_us();
+    int rc;
+    if ((rc = recipient_ok(recipient, err)))
+        return rc;
+    if ((rc = lia__incident_schema(db, err)) || (rc = lia__db_begin(db, err)))
+        return rc;
+    lia_buf_init(&after, 1024);
+    if ((rc = lia__incident_exists(db, incident, err)) <= 0) {
+        if (rc == 0)
+            rc = lia_error_set(err, LIA_ENOTFOUND, "incident", NULL, 0, "no incident %lld",
+                               (long long)incident);
+        goto out;
+    }
+    if ((rc = lia__db_prepare(
+             db, "incident: adding a hand-off",
+             "INSERT INTO handoff(incident_id, recipient, state, created, by, channel, updated)"
+             " VALUES(?,?,?,?,?,?,?)",
+             &st, err)))
+        goto out;
+    lia__db_bind_int64(st, 1, incident);
+    lia__db_bind_text(st, 2, recipient, -1);
+    lia__db_bind_int64(st, 3, LIA_HO_PENDING);
+    lia__db_bind_int64(st, 4, now);
+    lia__db_bind_text(st, 5, who && who->who ? who->who : "unknown", -1);
+    lia__db_bind_text(st, 6, who && who->channel ? who->channel : "cli", -1);
+    lia__db_bind_int64(st, 7, now);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc == LIA_EEXIST)
+        rc = lia_error_set(err, LIA_EEXIST, "recipient", recipient, strlen(recipient),
+                           "incident %lld is already handed off to it", (long long)incident);
+    if (rc)
+        goto out;
+    handoff_json(LIA_HO_PENDING, NULL, &after);
+    snprintf(object, sizeof object, "handoff:%lld/%s", (long long)incident, recipient);
+    rc = lia__incident_audit(db, who, object, "create", NULL, after.ptr, err);
+out:
+    lia_buf_free(&after);
+    if (rc) {
+        lia__db_rollback(db);
+        return rc;
+    }
+    return lia__db_commit(db, err);
+}
+
+int lia_handoff_set(lia_store *s, int64_t incident, const char *recipient, lia_handoff_state to,
+                    const char *reason, const lia_actor *who, lia_error *err)
+{
+    static const char *const column[LIA_HO__COUNT] = {[LIA_HO_NOTIFIED] = "notified",
+                                                      [LIA_HO_ACKNOWLEDGED] = "acknowledged",
+                                                      [LIA_HO_RESOLVED] = "resolved",
+                                                      [LIA_HO_REJECTED] = "rejected"};
+    lia_db *db = lia__store_db(s);
+    lia_buf before, after;
+    lia_stmt *st;
+    lia_handoff_state from = LIA_HO_PENDING;
+    char object[128], *old_reason = NULL;
+    int64_t now = lia__now_us();
+    int rc;
+    if ((rc = recipient_ok(recipient, err)))
+        return rc;
+    if ((unsigned)to >= LIA_HO__COUNT)
+        return lia_error_set(err, LIA_EINVAL, "hand-off state", NULL, 0, "unknown hand-off state");
+    if (to == LIA_HO_REJECTED && (!reason || !*reason))
+        return lia_error_set(err, LIA_EINVAL, "reason", NULL, 0, "a rejection says why");
+    if (reason && strlen(reason) > LIA_INCIDENT_TEXT_MAX)
+        return lia_error_set(err, LIA_ELIMIT, "reason", NULL, 0, "longer than %u bytes",
+                             LIA_INCIDENT_TEXT_MAX);
+    if ((rc = lia__incident_schema(db, err)) || (rc = lia__db_begin(db, err)))
+        return rc;
+    lia_buf_init(&before, 2 * LIA_INCIDENT_TEXT_MAX);
+    lia_buf_init(&after, 2 * LIA_INCIDENT_TEXT_MAX);
+    if ((rc = lia__db_prepare(db, "incident: reading a hand-off",
+                              "SELECT state, reason FROM handoff WHERE incident_id = ? AND recipient = ?",
+                              &st, err)))
+        goto out;
+    lia__db_bind_int64(st, 1, incident);
+    lia__db_bind_text(st, 2, recipient, -1);
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW) {
+        const char *r = lia__db_col_text(st, 1);
+        from = (lia_handoff_state)lia__db_col_int64(st, 0);
+        old_reason = r ? strdup(r) : NULL;
+        rc = r && !old_reason ? lia_error_set(err, LIA_ENOMEM, "hand-off", NULL, 0, "out of memory") : LIA_OK;
+    } else if (rc == LIA_DB_DONE) {
+        rc = lia_error_set(err, LIA_ENOTFOUND, "hand-off", recipient, strlen(recipient),
+                           "incident %lld is not handed off to it", (long long)incident);
+    }
+    lia__db_done(st);
+    if (rc || (rc = lia_handoff_transition(from, to, err)))
+        goto out;
+    /* One statement per target column: the time of this state is set, the
+     * reason kept only for a rejection. */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE handoff SET state=?, reason=?, by=?, channel=?, updated=?%s%s%s"
+             " WHERE incident_id=? AND recipient=?",
+             column[to] ? ", " : "", column[to] ? column[to] : "", column[to] ? "=?5" : "");
+    if ((rc = lia__db_prepare_once(db, "incident: changing a hand-off", sql, &st, err)))
+        goto out;
+    lia__db_bind_int64(st, 1, to);
+    lia__db_bind_text(st, 2, to == LIA_HO_REJECTED ? reason : NULL, -1);
+    lia__db_bind_text(st, 3, who && who->who ? who->who : "unknown", -1);
+    lia__db_bind_text(st, 4, who && who->channel ? who->channel : "cli", -1);
+    lia__db_bind_int64(st, 5, now);
+    lia__db_bind_int64(st, 6, incident);
+    lia__db_bind_text(st, 7, recipient, -1);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc)
+        goto out;
+    handoff_json(from, old_reason, &before);
+    handoff_json(to, reason, &after);
+    snprintf(object, sizeof object, "handoff:%lld/%s", (long long)incident, recipient);
+    rc = lia__incident_audit(db, who, object, lia_handoff_state_name(to), before.ptr, after.ptr, err);
+out:
+    free(old_reason);
+    lia_buf_free(&before);
+    lia_buf_free(&after);
+    if (rc) {
+        lia__db_rollback(db);
+        return rc;
+    }
+    return lia__db_commit(db, err);
+}
+
+int lia_handoff_list(lia_store *s, int64_t incident, int state, const char *recipient, lia_handoff_cb cb,
+                     void *ud, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__incident_schema(db, err)))
+        return rc;
+    if ((rc = lia__db_prepare(db, "incident: listing hand-offs",
+                              "SELECT " HO_COLS " FROM handoff WHERE (?1 = 0 OR incident_id = ?1)"
+                              " AND (?2 < 0 OR state = ?2) AND (?3 IS NULL OR recipient = ?3)"
+                              " ORDER BY incident_id, recipient",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, incident);
+    lia__db_bind_int64(st, 2, state);
+    lia__db_bind_text(st, 3, recipient, -1);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_handoff h;
+        read_handoff(st, &h);
+        if (cb(ud, &h))
+            break;
+    }
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}
+
+/* ---- SLA breaches ------------------------------------------------------------ */
+
+#define MAX_PAUSES 256
+
+/* The incident's waits on us, in seconds, sorted. */
+static int load_pauses(lia_db *db, int64_t incident, lia_interval *p, size_t *n, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    *n = 0;
+    if ((rc = lia__db_prepare(db, "incident: reading waits on us",
+                              "SELECT since, until FROM incident_pause WHERE incident_id = ? ORDER BY since",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, incident);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW && *n < MAX_PAUSES) {
+        int64_t from = lia__db_col_int64(st, 0) / 1000000;
+        int64_t to = lia__db_col_null(st, 1) ? INT64_MAX : lia__db_col_int64(st, 1) / 1000000;
+        if (to <= from) /* a wait shorter than a second */
+            continue;
+        if (*n && from < p[*n - 1].to)
+            from = p[*n - 1].to;
+        if (to > from)
+            p[(*n)++] = (lia_interval){from, to};
+    }
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}
+
+typedef struct pending {
+    int64_t incident, since_us;
+    char recipient[72];
+    lia_handoff_state state;
+    lia_severity severity;
+} pending;
+
+int lia_sla_breaches(lia_store *s, int64_t now_us, const lia_sla_policy *p, lia_sla_breach_cb cb, void *ud,
+                     lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_sla_policy def = lia_sla_policy_default();
+    pending *v = NULL;
+    size_t n = 0, cap = 0;
+    lia_stmt *st;
+    int rc;
+    if (!p)
+        p = &def;
+    if ((rc = lia__incident_schema(db, err)))
+        return rc;
+    /* Collect first: the directory lookups below use the store too. */
+    if ((rc = lia__db_prepare(
+             db, "incident: hand-offs with a running clock",
+             "SELECT h.incident_id, h.recipient, h.state, h.notified, h.acknowledged, i.severity"
+             " FROM handoff h JOIN incident i ON i.id = h.incident_id"
+             " WHERE h.state IN (1, 2) AND i.status NOT IN (5, 6, 7, 8, 9)"
+             " ORDER BY h.incident_id, h.recipient",
+             &st, err)))
+        return rc;
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            pending *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                rc = lia_error_set(err, LIA_ENOMEM, "sla", NULL, 0, "out of memory");
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        pending *e = &v[n++];
+        e->incident = lia__db_col_int64(st, 0);
+        snprintf(e->recipient, sizeof e->recipient, "%s", lia__db_col_text(st, 1));
+        e->state = (lia_handoff_state)lia__db_col_int64(st, 2);
+        e->since_us = lia__db_col_int64(st, e->state == LIA_HO_NOTIFIED ? 3 : 4);
+        e->severity = (lia_severity)lia__db_col_int64(st, 5);
+        if ((unsigned)e->severity >= LIA_SEV__COUNT)
+            e->severity = LIA_SEV_MEDIUM;
+    }
+    lia__db_done(st);
+    if (rc < 0)
+        goto out;
+    rc = LIA_OK;
+    for (size_t i = 0; i < n && rc == LIA_OK; i++) {
+        pending *e = &v[i];
+        lia_interval pauses[MAX_PAUSES];
+        size_t np;
+        lia_party party;
+        lia_tz *tz = NULL;
+        lia_sla_clock c;
+        lia_error e2;
+        const char *zone = "UTC";
+        lia_party_init(&party, LIA_PARTY_PARTNER);
+        lia_error_clear(&e2);
+        if (lia_party_get_one(s, LIA_PARTY_PARTNER, e->recipient, &party, &e2) == LIA_OK &&
+            lia_party_get(&party, LIA_PF_TIMEZONE) &&
+            lia_tz_load(lia_party_get(&party, LIA_PF_TIMEZONE), &tz, &e2) == LIA_OK)
+            zone = lia_tz_name(tz);
+        lia_calendar cal = lia_calendar_office(tz);
+        int64_t target = e->state == LIA_HO_NOTIFIED ? p->ack[e->severity] : p->resolve[e->severity];
+        if ((rc = load_pauses(db, e->incident, pauses, &np, err)) == LIA_OK &&
+            (rc = lia_sla_eval(&cal, e->since_us / 1000000, target, pauses, np, now_us / 1000000, &c, err)) ==
+                LIA_OK &&
+            c.breached) {
+            lia_sla_breach b = {e->incident,
+                                e->recipient,
+                                e->state == LIA_HO_NOTIFIED ? "acknowledge" : "resolve",
+                                e->severity,
+                                target,
+                                c.used,
+                                c.due == INT64_MAX ? INT64_MAX : c.due * 1000000,
+                                zone};
+            if (cb(ud, &b))
+                i = n;
+        }
+        lia_tz_free(tz);
+        lia_party_free(&party);
+    }
+out:
+    free(v);
+    return rc;
+}

@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Incidents, comments and links in the store. Each change runs in one
+ * transaction with the audit record that describes it (who, when, from
+ * where, the row before and after as JSON): either both are kept or
+ * neither. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "incident/internal.h"
+
+static const lia_migration migrations[] = {
+    {.sql = "CREATE TABLE IF NOT EXISTS incident("
+            "  id INTEGER PRIMARY KEY,"
+            "  title TEXT NOT NULL,"
+            "  description TEXT NOT NULL DEFAULT '',"
+            "  classification TEXT,"
+            "  severity INTEGER NOT NULL," /* lia_severity */
+            "  tlp TEXT NOT NULL,"
+            "  countries TEXT," /* comma-separated */
+            "  sectors TEXT,"
+            "  status INTEGER NOT NULL," /* lia_incident_status */
+            "  owner TEXT,"
+            "  merged_into INTEGER,"
+            "  waiting INTEGER NOT NULL DEFAULT 0,"
+            "  created INTEGER NOT NULL,"
+            "  updated INTEGER NOT NULL);"
+            "CREATE INDEX IF NOT EXISTS incident_status ON incident(status);"
+            "CREATE TABLE IF NOT EXISTS incident_pause(" /* waits on us: SLA pauses */
+            "  incident_id INTEGER NOT NULL REFERENCES incident(id),"
+            "  since INTEGER NOT NULL,"
+            "  until INTEGER,"
+            "  PRIMARY KEY(incident_id, since));"
+            "CREATE TABLE IF NOT EXISTS handoff("
+            "  incident_id INTEGER NOT NULL REFERENCES incident(id),"
+            "  recipient TEXT NOT NULL,"
+            "  state INTEGER NOT NULL," /* lia_handoff_state */
+            "  created INTEGER NOT NULL,"
+            "  notified INTEGER,"
+            "  acknowledged INTEGER,"
+            "  resolved INTEGER,"
+            "  rejected INTEGER,"
+            "  reason TEXT,"
+            "  by TEXT NOT NULL,"
+            "  channel TEXT NOT NULL,"
+            "  updated INTEGER NOT NULL,"
+            "  PRIMARY KEY(incident_id, recipient));"
+            "CREATE INDEX IF NOT EXISTS handoff_state ON handoff(state);"
+            "CREATE TABLE IF NOT EXISTS incident_comment("
+            "  id INTEGER PRIMARY KEY,"
+            "  incident_id INTEGER NOT NULL REFERENCES incident(id),"
+            "  at INTEGER NOT NULL,"
+            "  author TEXT NOT NULL,"
+            "  visibility TEXT NOT NULL,"
+            "  body TEXT NOT NULL);"
+            "CREATE INDEX IF NOT EXISTS incident_comment_incident ON incident_comment(incident_id);"
+            "CREATE TABLE IF NOT EXISTS incident_link("
+            "  incident_id INTEGER NOT NULL REFERENCES incident(id),"
+            "  kind TEXT NOT NULL,"
+            "  ref TEXT NOT NULL,"
+            "  at INTEGER NOT NULL,"
+            "  PRIMARY KEY(incident_id, kind, ref));"},
+};
+
+static const lia_schema incident_schema = {"incident", 1, migrations, NULL};
+
+int lia__incident_schema(lia_db *db, lia_error *err)
+{
+    int rc = lia__audit_schema(db, err);
+    return rc ? rc : lia__db_schema(db, &incident_schema, err);
+}
+
+int lia__incident_audit(lia_db *db, const lia_actor *who, const char *object, const char *action,
+                        const char *before, const char *after, lia_error *err)
+{
+    lia_audit_record r = {.actor = who && who->who ? who->who : NULL,
+                          .channel = who ? who->channel : NULL,
+                          .address = who ? who->address : NULL,
+                          .object = object,
+                          .action = action,
+                          .before = before,
+                          .after = after};
+    return lia__audit_append(db, &r, NULL, err);
+}
+
+int lia__incident_exists(lia_db *db, int64_t id, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(db, "incident: looking an incident up", "SELECT 1 FROM incident WHERE id = ?",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, id);
+    rc = lia__db_step(st, err);
+    lia__db_done(st);
+    return rc < 0 ? rc : rc == LIA_DB_ROW;
+}
+
+static int text_ok(const char *what, const char *s, int required, lia_error *err)
+{
+    if (!s || !*s)
+        return required ? lia_error_set(err, LIA_EINVAL, what, NULL, 0, "is required") : LIA_OK;
+    if (strlen(s) > LIA_INCIDENT_TEXT_MAX)
+        return lia_error_set(err, LIA_ELIMIT, what, s, 40, "longer than %u bytes", LIA_INCIDENT_TEXT_MAX);
+    return LIA_OK;
+}
+
+static int tlp_ok(const char *t, lia_error *err)
+{
+    static const char *const tlps[] = {"CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"};
+    for (size_t i = 0; i < 5; i++)
+        if (strcmp(t, tlps[i]) == 0)
+            return LIA_OK;
+    return lia_error_set(err, LIA_EINVAL, "tlp", t, strlen(t),
+                         "one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED");
+}
+
+#define INC_COLS                                                                                             \
+    "id, title, description, classification, severity, tlp, countries, sectors, status, owner, merged_into," \
+    " waiting, created, updated"
+
+static void read_incident(lia_stmt *st, lia_incident *inc)
+{
+    inc->id = lia__db_col_int64(st, 0);
+    inc->title = lia__db_col_text(st, 1);
+    inc->description = lia__db_col_text(st, 2);
+    inc->classification = lia__db_col_text(st, 3);
+    inc->severity = (lia_severity)lia__db_col_int64(st, 4);
+    inc->tlp = lia__db_col_text(st, 5);
+    inc->countries = lia__db_col_text(st, 6);
+    inc->sectors = lia__db_col_text(st, 7);
+    inc->status = (lia_incident_status)lia__db_col_int64(st, 8);
+    inc->owner = lia__db_col_text(st, 9);
+    inc->merged_into = lia__db_col_int64(st, 10);
+    inc->waiting = (int)lia__db_col_int64(st, 11);
+    inc->created_us = lia__db_col_int64(st, 12);
+    inc->updated_us = lia__db_col_int64(st, 13);
+}
+
+static void json_member(lia_buf *b, const char *name, const char *v)
+{
+    lia_buf_printf(b, "%s\"%s\":", b->len > 1 ? "," : "", name);
+    if (v)
+        lia_buf_json_str(b, v, strlen(v));
+    else
+        lia_buf_puts(b, "null");
+}
+
+/* The incident as JSON (the audit record's before/after, and --format json). */
+static void incident_json(const lia_incident *inc, lia_buf *b)
+{
+    lia_buf_putc(b, '{');
+    lia_buf_printf(b, "\"id\":%lld", (long long)inc->id);
+    json_member(b, "title", inc->title);
+    json_member(b, "description", inc->description);
+    json_member(b, "classification", inc->classification);
+    json_member(b, "severity", lia_severity_name(inc->severity));
+    json_member(b, "tlp", inc->tlp);
+    json_member(b, "countries", inc->countries);
+    json_member(b, "sectors", inc->sectors);
+    json_member(b, "status", lia_incident_status_name(inc->status));
+    json_member(b, "owner", inc->owner);
+    if (inc->merged_into)
+        lia_buf_printf(b, ",\"merged_into\":%lld", (long long)inc->merged_into);
+    lia_buf_printf(b, ",\"waiting\":%s}", inc->waiting ? "true" : "false");
+}
+
+int lia_incident_create(lia_store *s, const lia_incident *in, const char *const *recipients, size_t nrcpt,
+                        const char *const *events, size_t nevents, const lia_actor *who, int64_t *id,
+                        lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_incident inc = *in;
+    lia_buf after;
+    lia_stmt *st;
+    char object[64];
+    int rc;
+    if (!inc.tlp || !*inc.tlp)
+        inc.tlp = "AMBER";
+    if ((rc = text_ok("title", inc.title, 1, err)) ||
+        (rc = text_ok("description", inc.description, 0, err)) || (rc = tlp_ok(inc.tlp, err)))
+        return rc;
+    if ((unsigned)inc.severity >= LIA_SEV__COUNT)
+        return lia_error_set(err, LIA_EINVAL, "severity", NULL, 0, "one of low, medium, high, critical");
+    if (inc.status != LIA_INC_NEW && inc.status != LIA_INC_TRIAGED)
+        return lia_error_set(err, LIA_EINVAL, "status", NULL, 0, "a new incident is new or triaged");
+    if ((rc = lia__incident_schema(db, err)) || (rc = lia__db_begin(db, err)))
+        return rc;
+    lia_buf_init(&after, 4 * LIA_INCIDENT_TEXT_MAX);
+    inc.created_us = inc.updated_us = lia__now_us();
+    inc.merged_into = 0;
+    inc.waiting = 0;
+    if ((rc = lia__db_prepare(
+             db, "incident: creating an incident",
+             "INSERT INTO incident(title, description, classification, severity, tlp, countries,"
+             " sectors, status, owner, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+             &st, err)))
+        goto out;
+    lia__db_bind_text(st, 1, inc.title, -1);
+    lia__db_bind_text(st, 2, inc.description ? inc.description : "", -1);
+    lia__db_bind_text(st, 3, inc.classification, -1);
+    lia__db_bind_int64(st, 4, inc.severity);
+    lia__db_bind_text(st, 5, inc.tlp, -1);
+    lia__db_bind_text(st, 6, inc.countries, -1);
+    lia__db_bind_text(st, 7, inc.sectors, -1);
+    lia__db_bind_int64(st, 8, inc.status);
+    lia__db_bind_text(st, 9, inc.owner, -1);
+    lia__db_bind_int64(st, 10, inc.created_us);
+    lia__db_bind_int64(st, 11, inc.updated_us);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc)
+        goto out;
+    inc.id = lia__db_last_id(db);
+    if (!inc.description)
+        inc.description = "";
+    incident_json(&inc, &after);
+    snprintf(object, sizeof object, "incident:%lld", (long long)inc.id);
+    rc = after.err ? lia_error_set(err, LIA_ELIMIT, "incident", NULL, 0, "too large")
+                   : lia__incident_audit(db, who, object, "create", NULL, after.ptr, err);
+    for (size_t i = 0; rc == LIA_OK && i < nrcpt; i++)
+        rc = lia_handoff_add(s, inc.id, recipients[i], who, err);
+    for (size_t i = 0; rc == LIA_OK && i < nevents; i++)
+        rc = lia_incident_link(s, inc.id, "event", events[i], who, err);
+out:
+    lia_buf_free(&after);
+    if (rc) {
+        lia__db_rollback(db);
+        return rc;
+    }
+    if ((rc = lia__db_commit(db, err)))
+        return rc;
+    if (id)
+        *id = inc.id;
+    return LIA_OK;
+}
+
+/* Copy the string fields of inc into hold and point them there. */
+static int hold_strings(lia_incident *inc, lia_buf *hold)
+{
+    const char **f[] = {&inc->title,     &inc->description, &inc->classification, &inc->tlp,
+                        &inc->countries, &inc->sectors,     &inc->owner};
+    size_t off[7];
+    lia_buf_reset(hold);
+    if (hold->max == 0)
+        hold->max = 8 * LIA_INCIDENT_TEXT_MAX;
+    for (size_t i = 0; i < 7; i++) {
+        off[i] = *f[i] ? hold->len : SIZE_MAX;
+        if (*f[i])
+            lia_buf_append(hold, *f[i], strlen(*f[i]) + 1);
+    }
+    if (hold->err)
+        return hold->err;
+    for (size_t i = 0; i < 7; i++)
+        *f[i] = off[i] == SIZE_MAX ? NULL : hold->ptr + off[i];
+    return LIA_OK;
+}
+
+int lia_incident_get(lia_store *s, int64_t id, lia_incident *out, lia_buf *hold, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__incident_schema(db, err)))
+        return rc;
+    if ((rc = lia__db_prepare(db, "incident: reading an incident",
+                              "SELECT " INC_COLS " FROM incident WHERE id = ?", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, id);
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW) {
+        read_incident(st, out);
+        rc = hold_strings(out, hold) ? lia_error_set(err, LIA_ENOMEM, "incident", NULL, 0, "out of memory")
+                                     : LIA_OK;
+    } else if (rc == LIA_DB_DONE) {
+        rc = lia_error_set(err, LIA_ENOTFOUND, "incident", NULL, 0, "no incident %lld", (long long)id);
+    }
+    lia__db_done(st);
+    return rc;
+}
+
+static int pause_change(lia_db *db, int64_t id, int start, int64_t now, lia_error *err)
+{
+    lia_stmt *st;
+    int rc =
+        start
+            ? lia__db_prepare(db, "incident: starting a wait on us",
+                              "INSERT INTO incident_pause(incident_id, since) VALUES(?, ?)", &st, err)
+            : lia__db_prepare(db, "incident: ending a wait on us",
+                              "UPDATE incident_pause SET until = ?2 WHERE incident_id = ?1 AND until IS NULL",
+                              &st, err);
+    if (rc)
+        return rc;
+    lia__db_bind_int64(st, 1, id);
+    lia__db_bind_int64(st, 2, now);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    return rc;
+}
+
+int lia_incident_update(lia_store *s, int64_t id, const lia_incident_change *ch, const lia_actor *who,
+                        lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_incident cur, next;
+    lia_buf hold, before, after;
+    lia_stmt *st;
+    char object[64];
+    const char *action = "update";
+    int rc;
+    lia_buf_init(&hold, 0);
+    lia_buf_init(&before, 4 * LIA_INCIDENT_TEXT_MAX);
+    lia_buf_init(&after, 4 * LIA_INCIDENT_TEXT_MAX);
+    if ((rc = lia__incident_schema(db, err)) || (rc = lia__db_begin(db, err)))
+        goto done;
+    if ((rc = lia_incident_get(s, id, &cur, &hold, err)))
+        goto out;
+    next = cur;
+#define TAKE(f)                                                                                              \
+    if (ch->f)                                                                                               \
+        next.f = *ch->f ? ch->f : NULL;
+    TAKE(title)
+    TAKE(description)
+    TAKE(classification)
+    TAKE(tlp)
+    TAKE(countries)
+    TAKE(sectors)
+    TAKE(owner)
+#undef TAKE
+    if (ch->description && !*ch->description)
+        next.description = "";
+    if ((rc = text_ok("title", next.title, 1, err)) ||
+        (rc = text_ok("description", next.description, 0, err)) ||
+        (rc = tlp_ok(next.tlp ? next.tlp : "", err)))
+        goto out;
+    if (ch->severity >= 0) {
+        if (ch->severity >= LIA_SEV__COUNT) {
+            rc = lia_error_set(err, LIA_EINVAL, "severity", NULL, 0, "one of low, medium, high, critical");
+            goto out;
+        }
+        next.severity = (lia_severity)ch->severity;
+    }
+    if (ch->status >= 0 && ch->status != (int)cur.status) {
+        if ((rc = lia_incident_transition(cur.status, (lia_incident_status)ch->status, err)))
+            goto out;
+        next.status = (lia_incident_status)ch->status;
+        action = "status";
+        if (next.status == LIA_INC_MERGED || next.status == LIA_INC_DUPLICATE) {
+            if (ch->merged_into <= 0 || ch->merged_into == id) {
+                rc = lia_error_set(err, LIA_EINVAL, "into", NULL, 0,
+                                   "a %s incident names the other incident that goes on",
+                                   lia_incident_status_name(next.status));
+                goto out;
+            }
+            if ((rc = lia__incident_exists(db, ch->merged_into, err)) <= 0) {
+                if (rc == 0)
+                    rc = lia_error_set(err, LIA_ENOTFOUND, "into", NULL, 0, "no incident %lld",
+                                       (long long)ch->merged_into);
+                goto out;
+            }
+            next.merged_into = ch->merged_into;
+        } else {
+            next.merged_into = 0;
+        }
+    }
+    next.updated_us = lia__now_us();
+    if (ch->waiting >= 0 && (ch->waiting != 0) != (cur.waiting != 0)) {
+        next.waiting = ch->waiting != 0;
+        if ((rc = pause_change(db, id, next.waiting, next.updated_us, err)))
+            goto out;
+        if (strcmp(action, "update") == 0)
+            action = next.waiting ? "wait" : "resume";
+    }
+    if ((rc = lia__db_prepare(
+             db, "incident: updating an incident",
+             "UPDATE incident SET title=?, description=?, classification=?, severity=?, tlp=?,"
+             " countries=?, sectors=?, status=?, owner=?, merged_into=?, waiting=?, updated=?"
+             " WHERE id=?",
+             &st, err)))
+        goto out;
+    lia__db_bind_text(st, 1, next.title, -1);
+    lia__db_bind_text(st, 2, next.description ? next.description : "", -1);
+    lia__db_bind_text(st, 3, next.classification, -1);
+    lia__db_bind_int64(st, 4, next.severity);
+    lia__db_bind_text(st, 5, next.tlp, -1);
+    lia__db_bind_text(st, 6, next.countries, -1);
+    lia__db_bind_text(st, 7, next.sectors, -1);
+    lia__db_bind_int64(st, 8, next.status);
+    lia__db_bind_text(st, 9, next.owner, -1);
+    if (next.merged_into)
+        lia__db_bind_int64(st, 10, next.merged_into);
+    else
+        lia__db_bind_null(st, 10);
+    lia__db_bind_int64(st, 11, next.waiting);
+    lia__db_bind_int64(st, 12, next.updated_us);
+    lia__db_bind_int64(st, 13, id);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc)
+        goto out;
+    if (next.merged_into && next.status == LIA_INC_MERGED) {
+        /* the incident that goes on keeps a link to the one merged into it */
+        char ref[32];
+        snprintf(ref, sizeof ref, "%lld", (long long)id);
+        if ((rc = lia__db_prepare(
+                 db, "incident: linking a merged incident",
+                 "INSERT INTO incident_link(incident_id, kind, ref, at) VALUES(?, 'incident', ?, ?)"
+                 " ON CONFLICT DO NOTHING",
+                 &st, err)))
+            goto out;
+        lia__db_bind_int64(st, 1, next.merged_into);
+        lia__db_bind_text(st, 2, ref, -1);
+        lia__db_bind_int64(st, 3, next.updated_us);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        if (rc)
+            goto out;
+    }
+    incident_json(&cur, &before);
+    incident_json(&next, &after);
+    snprintf(object, sizeof object, "incident:%lld", (long long)id);
+    rc = before.err || after.err ? lia_error_set(err, LIA_ELIMIT, "incident", NULL, 0, "too large")
+                                 : lia__incident_audit(db, who, object, action, before.ptr, after.ptr, err);
+out:
+    if (rc)
+        lia__db_rollback(db);
+    else
+        rc = lia__db_commit(db, err);
+done:
+    lia_buf_free(&hold);
+    lia_buf_free(&before);
+    lia_buf_free(&after);
+    return rc;
+}
+
+int lia_incident_list(lia_store *s, const lia_incident_filter *f, lia_incident_cb cb, void *ud,
+                      lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    char cc[16] = "";
+    int rc;
+    if ((rc = lia__incident_schema(db, err)))
+        return rc;
+    if (f && f->country)
+        snprintf(cc, sizeof cc, ",%s,", f->country);
+    if ((rc = lia__db_prepare(
+             db, "incident: listing incidents",
+             "SELECT " INC_COLS " FROM incident WHERE (?1 < 0 OR status = ?1)"
+             " AND (?2 = 0 OR status NOT IN (6, 7, 8, 9)) AND (?3 < 0 OR severity = ?3)"
+             " AND (?4 = '' OR instr(',' || upper(replace(ifnull(countries, ''), ' ', '')) || ',',"
+             " upper(?4)) > 0) AND (?5 IS NULL OR owner = ?5) ORDER BY id LIMIT ?6",
+             &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, f ? f->status : -1);
+    lia__db_bind_int64(st, 2, f ? f->open_only : 0);
+    lia__db_bind_int64(st, 3, f ? f->severity : -1);
+    lia__db_bind_text(st, 4, cc, -1);
+    lia__db_bind_text(st, 5, f ? f->owner : NULL, -1);
+    lia__db_bind_int64(st, 6, f && f->limit ? (int64_t)f->limit : -1);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_incident inc;
+        read_incident(st, &inc);
+        if (cb(ud, &inc))
+            break;
+    }
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}
+
+static int visibility_ok(const char *v, lia_error *err)
+{
+    if (v && (strcmp(v, "internal") == 0 || strcmp(v, "shared") == 0 ||
+              (strncmp(v, "shared:", 7) == 0 && v[7] && strlen(v) < 72)))
+        return LIA_OK;
+    return lia_error_set(err, LIA_EINVAL, "visibility", v, v ? strlen(v) : 0,
+                         "internal, shared (every recipient) or shared:RECIPIENT");
+}
+
+int lia_incident_comment(lia_store *s, int64_t incident, const char *visibility, const char *body,
+                         const lia_actor *who, int64_t *id, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_buf after;
+    lia_stmt *st;
+    char object[64];
+    int64_t now = lia__now_us(), cid = 0;
+    int rc;
+    if (!visibility)
+        visibility = "internal";
+    if ((rc = visibility_ok(visibility, err)) || (rc = text_ok("comment", body, 1, err)))
+        return rc;
+    if ((rc = lia__incident_schema(db, err)) || (rc = lia__db_begin(db, err)))
+        return rc;
+    lia_buf_init(&after, 2 * LIA_INCIDENT_TEXT_MAX);
+    if ((rc = lia__incident_exists(db, incident, err)) <= 0) {
+        if (rc == 0)
+            rc = lia_error_set(err, LIA_ENOTFOUND, "incident", NULL, 0, "no incident %lld",
+                               (long long)incident);
+        goto out;
+    }
+    if ((rc = lia__db_prepare(db, "incident: adding a comment",
+                              "INSERT INTO incident_comment(incident_id, at, author, visibility, body)"
+                              " VALUES(?,?,?,?,?)",
+                              &st, err)))
+        goto out;
+    lia__db_bind_int64(st, 1, incident);
+    lia__db_bind_int64(st, 2, now);
+    lia__db_bind_text(st, 3, who && who->who ? who->who : "unknown", -1);
+    lia__db_bind_text(st, 4, visibility, -1);
+    lia__db_bind_text(st, 5, body, -1);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc)
+        goto out;
+    cid = lia__db_last_id(db);
+    lia_buf_putc(&after, '{');
+    lia_buf_printf(&after, "\"comment\":%lld", (long long)cid);
+    json_member(&after, "visibility", visibility);
+    json_member(&after, "body", body);
+    lia_buf_putc(&after, '}');
+    snprintf(object, sizeof object, "incident:%lld", (long long)incident);
+    rc = lia__incident_audit(db, who, object, "comment", NULL, after.ptr, err);
+out:
+    lia_buf_free(&after);
+    if (rc) {
+        lia__db_rollback(db);
+        return rc;
+    }
+    if ((rc = lia__db_commit(db, err)))
+        return rc;
+    if (id)
+        *id = cid;
+    return LIA_OK;
+}
+
+int lia_incident_comments(lia_store *s, int64_t incident, lia_comment_cb cb, void *ud, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__incident_schema(db, err)))
+        return rc;
+    if ((rc = lia__db_prepare(db, "incident: reading comments",
+                              "SELECT id, incident_id, at, author, visibility, body FROM incident_comment"
+                              " WHERE incident_id = ? ORDER BY id",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, incident);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_comment c = {lia__db_col_int64(st, 0), lia__db_col_int64(st, 1), lia__db_col_int64(st, 2),
+                         lia__db_col_text(st, 3),  lia__db_col_text(st, 4),  lia__db_col_text(st, 5)};
+        if (cb(ud, &c))
+            break;
+    }
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}
+
+int lia_incident_link(lia_store *s, int64_t incident, const char *kind, const char *ref, const lia_actor *who,
+                      lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_buf after;
+    lia_stmt *st;
+    char object[64];
+    int rc;
+    if (!kind || (strcmp(kind, "event") && strcmp(kind, "indicator") && strcmp(kind, "incident")))
+        return lia_error_set(err, LIA_EINVAL, "link kind", kind, kind ? strlen(kind) : 0,
+                             "one of event, indicator, incident");
+    if (!ref || !*ref || strlen(ref) > 2048)
+        return lia_error_set(err, LIA_EINVAL, "link", NULL, 0, "a link names 1 to 2048 bytes");
+    if ((rc = lia__incident_schema(db, err)) || (rc = lia__db_begin(db, err)))
+        return rc;
+    lia_buf_init(&after, 8192);
+    if ((rc = lia__incident_exists(db, incident, err)) <= 0) {
+        if (rc == 0)
+            rc = lia_error_set(err, LIA_ENOTFOUND, "incident", NULL, 0, "no incident %lld",
+                               (long long)incident);
+        goto out;
+    }
+    if ((rc = lia__db_prepare(db, "incident: adding a link",
+                              "INSERT INTO incident_link(incident_id, kind, ref, at) VALUES(?,?,?,?)", &st,
+                              err)))
+        goto out;
+    lia__db_bind_int64(st, 1, incident);
+    lia__db_bind_text(st, 2, kind, -1);
+    lia__db_bind_text(st, 3, ref, -1);
+    lia__db_bind_int64(st, 4, lia__now_us());
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc == LIA_EEXIST)
+        rc = lia_error_set(err, LIA_EEXIST, "link", ref, strlen(ref), "incident %lld already links this %s",
+                           (long long)incident, kind);
+    if (rc)
+        goto out;
+    lia_buf_putc(&after, '{');
+    json_member(&after, "kind", kind);
+    json_member(&after, "ref", ref);
+    lia_buf_putc(&after, '}');
+    snprintf(object, sizeof object, "incident:%lld", (long long)incident);
+    rc = lia__incident_audit(db, who, object, "link", NULL, after.ptr, err);
+out:
+    lia_buf_free(&after);
+    if (rc) {
+        lia__db_rollback(db);
+        return rc;
+    }
+    return lia__db_commit(db, err);
+}
+
+int lia_incident_links(lia_store *s, int64_t incident, lia_link_cb cb, void *ud, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__incident_schema(db, err)))
+        return rc;
+    if ((rc = lia__db_prepare(db, "incident: reading links",
+                              "SELECT incident_id, at, kind, ref FROM incident_link WHERE incident_id = ?"
+                              " ORDER BY at, kind, ref",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, incident);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_link l = {lia__db_col_int64(st, 0), lia__db_col_int64(st, 1), lia__db_col_text(st, 2),
+                      lia__db_col_text(st, 3)};
+        if (cb(ud, &l))
+            break;
+    }
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}

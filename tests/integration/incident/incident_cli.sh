@@ -1,0 +1,107 @@
+#!/bin/sh
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# Incidents, hand-offs, SLA breaches and the audit log as a user runs them:
+# create, list, show, update (a refused transition names the allowed ones),
+# comment, link; handoff add/notified/ack/reject; sla breaches; audit
+# checkpoint, verify, list, prove. Then the log is tampered with through the
+# sqlite3 shell, as someone with the file would: a record edited, one
+# deleted, two swapped, the newest ten cut off; verify names the first
+# broken record each time. Every check states what it expected.
+set -u
+bin=${LIAISON_BIN:?}
+tmp=$(mktemp -d /tmp/lia-incident-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+db="$tmp/l.db"
+fails=0
+export LIAISON_USER=alice LIAISON_AUDIT_KEY="$tmp/node.key" LIAISON_AUDIT_ORIGIN=cert.example/audit
+L() { "$bin" --db "$db" "$@"; }
+check() { # name, expected substring, output
+    case "$3" in
+    *"$2"*) echo "ok   $1" ;;
+    *) echo "FAIL $1: expected '$2' in:"; echo "$3" | head -20; fails=$((fails + 1)) ;;
+    esac
+}
+expect_fail() { # name, expected substring in output, command...
+    name=$1 want=$2
+    shift 2
+    if out=$("$@" 2>&1); then
+        echo "FAIL $name: succeeded: $out"; fails=$((fails + 1))
+    else
+        check "$name" "$want" "$out"
+    fi
+}
+
+check "help" "create --title" "$(L incident --help 2>&1)"
+check "create" "incident 1 created" "$(L incident create --title 'Mirai in KH' --severity critical --countries KH --sectors iot --recipient cert-kh --recipient owner-a --event 7 2>&1)"
+check "create 2" "incident 2 created" "$(L incident create --title 'Phishing kit' --tlp green 2>&1)"
+expect_fail "create without title" "--title is required" L incident create
+expect_fail "bad severity" "low, medium, high, critical" L incident create --title x --severity urgent
+check "list" "Mirai in KH" "$(L incident list 2>&1)"
+check "list json" '"status":"new"' "$(L incident list --format json 2>&1)"
+check "list by severity" "Phishing kit" "$(L incident list --severity medium 2>&1)"
+out=$(L incident list --severity critical 2>&1)
+case "$out" in *Phishing*) echo "FAIL severity filter: $out"; fails=$((fails + 1)) ;; *) echo "ok   severity filter" ;; esac
+expect_fail "refused transition" "allowed from new: triaged, rejected, duplicate, merged" L incident update 1 --status resolved
+check "triage" "incident 1 updated" "$(L incident update 1 --status triaged --owner bob 2>&1)"
+expect_fail "merge without into" "names the other incident" L incident update 2 --status merged
+check "comment" "comment 1 added to incident 1 (shared:cert-kh)" "$(L incident comment 1 --shared=cert-kh 'Please take down' 2>&1)"
+check "link" "incident 1 linked to indicator evil.example" "$(L incident link 1 --indicator evil.example 2>&1)"
+check "show" "cert-kh" "$(L incident show 1 2>&1)"
+check "show json" '"handoffs":[{"recipient":"cert-kh","state":"pending"' "$(L incident show 1 --format json 2>&1)"
+expect_fail "ack before notified" "allowed from pending: notified, withdrawn" L handoff ack 1 cert-kh
+check "notified" "cert-kh: notified" "$(L handoff notified 1 cert-kh 2>&1)"
+check "sla none yet" "no SLA breaches" "$(L sla breaches 2>&1)"
+check "sla later" "acknowledge" "$(L sla breaches --at 2099-01-01T00:00:00Z 2>&1)"
+check "ack by email" "cert-kh: acknowledged" "$(L handoff ack 1 cert-kh --channel email --by cert-kh 2>&1)"
+check "sla resolve clock" "resolve" "$(L sla breaches --at 2099-01-01T00:00:00Z --format json 2>&1)"
+expect_fail "reject without reason" "REASON" L handoff reject 1 owner-a
+L handoff notified 1 owner-a >/dev/null 2>&1
+check "reject" "owner-a: rejected" "$(L handoff reject 1 owner-a 'not our network' 2>&1)"
+check "handoff list" "not our network" "$(L handoff list --incident 1 2>&1)"
+
+# the audit log: 11 records so far
+check "audit list" "acknowledged" "$(L audit list --object handoff:1/cert-kh 2>&1)"
+check "audit list by actor" "cert-kh" "$(L audit list --actor cert-kh 2>&1)"
+check "checkpoint" "cert.example/audit" "$(L audit checkpoint 2>/dev/null)"
+check "key file" "PRIVATE+KEY+cert.example/audit+" "$(cat "$tmp/node.key")"
+check "verify" "audit log verified: 12 records, 1 checkpoints" "$(L audit verify 2>&1)"
+check "prove inclusion" "inclusion of record 3 in 12" "$(L audit prove --seq 3 2>&1)"
+check "prove consistency" "consistency of 5 with 12" "$(L audit prove --from 5 2>&1)"
+
+cp "$db" "$tmp/clean.db"
+restore() { cp "$tmp/clean.db" "$db"; }
+sql() { sqlite3 "$db" "$1"; }
+
+sql "UPDATE audit_log SET after = '{\"state\":\"resolved\"}' WHERE seq = 9"
+expect_fail "edited record" "BROKEN at record 9" L audit verify
+restore
+sql "DELETE FROM audit_log WHERE seq = 4"
+expect_fail "deleted record" "BROKEN at record 4: record 4 is missing" L audit verify
+restore
+sql "UPDATE audit_log SET seq = -1 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 7; UPDATE audit_log SET seq = 7 WHERE seq = -1"
+expect_fail "swapped records" "BROKEN at record 6" L audit verify
+restore
+# ten more changes, a checkpoint
+for i in 1 2 3 4 5 6 7 8 9 10; do L incident comment 2 "note $i" >/dev/null 2>&1; done
+vkey=$(L audit checkpoint 2>&1 >"$tmp/ours.note" | sed -n 's/.*verifier key //p')
+check "verify 22" "22 records" "$(L audit verify 2>&1)"
+# a partner node (its own key) checks and cosigns our checkpoint, and keeps it
+P() { LIAISON_AUDIT_KEY="$tmp/partner.key" LIAISON_AUDIT_ORIGIN=partner.example/witness "$bin" --db "$tmp/p.db" "$@"; }
+check "cosign" "cosigned cert.example/audit at size 22" "$(P audit cosign "$tmp/ours.note" --vkey "$vkey" 2>&1 >"$tmp/partner-copy.note")"
+pvkey=$(P audit cosign "$tmp/ours.note" --vkey "$vkey" 2>&1 >/dev/null | sed -n 's/.*our cosigner key //p')
+check "cosigned copy" "partner.example/witness" "$(cat "$tmp/partner-copy.note")"
+sed 's/^22$/23/' "$tmp/ours.note" > "$tmp/forged.note"
+expect_fail "cosign a forged note" "signature" P audit cosign "$tmp/forged.note" --vkey "$vkey"
+check "verify with the cosigned copy" "audit log verified: 22 records" "$(L audit verify --checkpoint "$tmp/partner-copy.note" --vkey "$pvkey" 2>&1)"
+# the newest ten cut off
+sql "DELETE FROM audit_log WHERE seq > 12"
+expect_fail "newest ten cut off" "records 13 to 22 were cut off" L audit verify
+# and the stored checkpoints removed too: the partner's cosigned copy still shows it
+sql "DELETE FROM audit_checkpoint"
+expect_fail "cut off, against the partner's copy" "outside checkpoint covers 22 records" L audit verify --checkpoint "$tmp/partner-copy.note" --vkey "$pvkey"
+
+if [ "$fails" -ne 0 ]; then
+    echo "$fails check(s) failed"
+    exit 1
+fi
+echo "all incident CLI checks passed"

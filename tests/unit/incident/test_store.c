@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* Incidents, hand-offs, comments and links in the store (src/incident/
+ * store.c, handoff.c): every change appends exactly one audit record with
+ * before and after; a refused status or hand-off change changes nothing and
+ * says what is allowed; a failed create leaves nothing behind; SLA breaches
+ * in the partner's time zone, paused while the incident waits on us. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "liaison/liaison.h"
+#include "liaison/route.h"
+
+typedef struct fixture {
+    char dir[64], path[128];
+    lia_store *s;
+} fixture;
+
+static const lia_actor alice = {"alice", "cli", "local"};
+static const lia_actor partner = {"cert-xx", "email", "soc@cert-xx.example"};
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    lia_error err;
+    snprintf(f->dir, sizeof f->dir, "/tmp/lia-inc-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/i.db", f->dir);
+    assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[200];
+    lia_store_close(f->s);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+typedef struct rec {
+    int n;
+    char last_action[32], last_object[64], last_before[512], last_after[512], last_actor[32],
+        last_channel[16];
+} rec;
+
+static int collect(void *ud, const lia_audit_record *r)
+{
+    rec *c = ud;
+    c->n++;
+    snprintf(c->last_action, sizeof c->last_action, "%s", r->action);
+    snprintf(c->last_object, sizeof c->last_object, "%s", r->object);
+    snprintf(c->last_before, sizeof c->last_before, "%s", r->before ? r->before : "");
+    snprintf(c->last_after, sizeof c->last_after, "%s", r->after ? r->after : "");
+    snprintf(c->last_actor, sizeof c->last_actor, "%s", r->actor);
+    snprintf(c->last_channel, sizeof c->last_channel, "%s", r->channel);
+    return 0;
+}
+
+static rec audit(fixture *f)
+{
+    rec c;
+    lia_error err;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(lia_audit_list(f->s, NULL, collect, &c, &err), LIA_OK);
+    return c;
+}
+
+static int64_t create(fixture *f, const char *title, lia_severity sev, const char *const *rcpt, size_t n)
+{
+    lia_incident in = {.title = title, .severity = sev, .countries = "KH,MY", .sectors = "iot"};
+    lia_error err;
+    int64_t id = 0;
+    if (lia_incident_create(f->s, &in, rcpt, n, NULL, 0, &alice, &id, &err) != LIA_OK)
+        fail_msg("create: %s", err.reason);
+    return id;
+}
+
+static void test_create_update_audit(void **state)
+{
+    fixture *f = *state;
+    lia_incident got;
+    lia_buf hold;
+    lia_error err;
+    const char *r[] = {"cert-xx"};
+    int64_t id = create(f, "Mirai bots in KH", LIA_SEV_HIGH, r, 1);
+    rec a = audit(f);
+    assert_int_equal(a.n, 2); /* the incident, its hand-off */
+    assert_string_equal(a.last_object, "handoff:1/cert-xx");
+    lia_buf_init(&hold, 0);
+    assert_int_equal(lia_incident_get(f->s, id, &got, &hold, &err), LIA_OK);
+    assert_string_equal(got.title, "Mirai bots in KH");
+    assert_string_equal(got.tlp, "AMBER");
+    assert_int_equal(got.status, LIA_INC_NEW);
+    assert_int_equal(got.severity, LIA_SEV_HIGH);
+
+    /* a refused transition: nothing changes, nothing is recorded, the
+     * message names what is allowed */
+    lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
+    ch.status = LIA_INC_RESOLVED;
+    assert_int_equal(lia_incident_update(f->s, id, &ch, &alice, &err), LIA_EINVAL);
+    assert_non_null(strstr(err.reason, "allowed from new: triaged, rejected, duplicate, merged"));
+    assert_int_equal(audit(f).n, 2);
+    assert_int_equal(lia_incident_get(f->s, id, &got, &hold, &err), LIA_OK);
+    assert_int_equal(got.status, LIA_INC_NEW);
+
+    ch.status = LIA_INC_TRIAGED;
+    ch.owner = "bob";
+    assert_int_equal(lia_incident_update(f->s, id, &ch, &alice, &err), LIA_OK);
+    a = audit(f);
+    assert_int_equal(a.n, 3);
+    assert_string_equal(a.last_action, "status");
+    assert_string_equal(a.last_object, "incident:1");
+    assert_non_null(strstr(a.last_before, "\"status\":\"new\""));
+    assert_non_null(strstr(a.last_after, "\"status\":\"triaged\""));
+    assert_non_null(strstr(a.last_after, "\"owner\":\"bob\""));
+    assert_string_equal(a.last_actor, "alice");
+
+    /* merged needs another incident, which then links back */
+    int64_t other = create(f, "Mirai bots in MY", LIA_SEV_HIGH, NULL, 0);
+    ch = (lia_incident_change)LIA_INCIDENT_CHANGE_KEEP;
+    ch.status = LIA_INC_MERGED;
+    assert_int_equal(lia_incident_update(f->s, other, &ch, &alice, &err), LIA_EINVAL);
+    ch.merged_into = 999;
+    assert_int_equal(lia_incident_update(f->s, other, &ch, &alice, &err), LIA_ENOTFOUND);
+    ch.merged_into = id;
+    assert_int_equal(lia_incident_update(f->s, other, &ch, &alice, &err), LIA_OK);
+    assert_int_equal(lia_incident_get(f->s, other, &got, &hold, &err), LIA_OK);
+    assert_int_equal(got.merged_into, id);
+    ch = (lia_incident_change)LIA_INCIDENT_CHANGE_KEEP;
+    ch.status = LIA_INC_TRIAGED;
+    assert_int_equal(lia_incident_update(f->s, other, &ch, &alice, &err), LIA_EINVAL);
+    assert_non_null(strstr(err.reason, "none (it is final)"));
+
+    /* bad input is refused with the field named */
+    lia_incident bad = {.title = ""};
+    assert_int_equal(lia_incident_create(f->s, &bad, NULL, 0, NULL, 0, &alice, NULL, &err), LIA_EINVAL);
+    assert_string_equal(err.field, "title");
+    bad.title = "x";
+    bad.tlp = "PINK";
+    assert_int_equal(lia_incident_create(f->s, &bad, NULL, 0, NULL, 0, &alice, NULL, &err), LIA_EINVAL);
+    assert_int_equal(lia_incident_get(f->s, 999, &got, &hold, &err), LIA_ENOTFOUND);
+    lia_buf_free(&hold);
+}
+
+static int count_inc(void *ud, const lia_incident *i)
+{
+    (*(int *)ud)++;
+    (void)i;
+    return 0;
+}
+
+/* A create with a bad recipient leaves no incident and no audit record. */
+static void test_create_all_or_nothing(void **state)
+{
+    fixture *f = *state;
+    lia_incident in = {.title = "t", .severity = LIA_SEV_LOW};
+    const char *r[] = {"cert-xx", "Bad Id"};
+    lia_error err;
+    int64_t id;
+    int n = 0;
+    assert_int_equal(lia_incident_create(f->s, &in, r, 2, NULL, 0, &alice, &id, &err), LIA_EINVAL);
+    assert_string_equal(err.field, "recipient");
+    assert_int_equal(audit(f).n, 0);
+    lia_incident_filter fl = {.status = -1, .severity = -1};
+    assert_int_equal(lia_incident_list(f->s, &fl, count_inc, &n, &err), LIA_OK);
+    assert_int_equal(n, 0);
+}
+
+static void test_list_comment_link(void **state)
+{
+    fixture *f = *state;
+    lia_error err;
+    int n = 0;
+    create(f, "a", LIA_SEV_LOW, NULL, 0);
+    int64_t b = create(f, "b", LIA_SEV_CRITICAL, NULL, 0);
+    lia_incident_filter fl = {.status = -1, .severity = LIA_SEV_CRITICAL};
+    assert_int_equal(lia_incident_list(f->s, &fl, count_inc, &n, &err), LIA_OK);
+    assert_int_equal(n, 1);
+    n = 0;
+    fl = (lia_incident_filter){.status = -1, .severity = -1, .country = "my"};
+    assert_int_equal(lia_incident_list(f->s, &fl, count_inc, &n, &err), LIA_OK);
+    assert_int_equal(n, 2);
+    n = 0;
+    fl.country = "DE";
+    assert_int_equal(lia_incident_list(f->s, &fl, count_inc, &n, &err), LIA_OK);
+    assert_int_equal(n, 0);
+
+    int64_t cid;
+    assert_int_equal(lia_incident_comment(f->s, b, "shared:cert-xx", "please check", &alice, &cid, &err),
+                     LIA_OK);
+    assert_int_equal(lia_incident_comment(f->s, b, "public", "x", &alice, &cid, &err), LIA_EINVAL);
+    assert_int_equal(lia_incident_comment(f->s, 99, "internal", "x", &alice, &cid, &err), LIA_ENOTFOUND);
+    assert_int_equal(lia_incident_link(f->s, b, "event", "42", &alice, &err), LIA_OK);
+    assert_int_equal(lia_incident_link(f->s, b, "event", "42", &alice, &err), LIA_EEXIST);
+    assert_int_equal(lia_incident_link(f->s, b, "photo", "x", &alice, &err), LIA_EINVAL);
+    rec a = audit(f);
+    assert_int_equal(a.n, 4);
+    assert_string_equal(a.last_action, "link");
+}
+
+static void test_handoffs(void **state)
+{
+    fixture *f = *state;
+    lia_error err;
+    const char *r[] = {"cert-xx", "owner-a"};
+    int64_t id = create(f, "x", LIA_SEV_MEDIUM, r, 2);
+    assert_int_equal(lia_handoff_add(f->s, id, "cert-xx", &alice, &err), LIA_EEXIST);
+    /* pending cannot be acknowledged: the refusal names what is allowed */
+    assert_int_equal(lia_handoff_set(f->s, id, "cert-xx", LIA_HO_ACKNOWLEDGED, NULL, &partner, &err),
+                     LIA_EINVAL);
+    assert_non_null(strstr(err.reason, "allowed from pending: notified, withdrawn"));
+    assert_int_equal(lia_handoff_set(f->s, id, "cert-xx", LIA_HO_NOTIFIED, NULL, &alice, &err), LIA_OK);
+    assert_int_equal(lia_handoff_set(f->s, id, "cert-xx", LIA_HO_ACKNOWLEDGED, NULL, &partner, &err), LIA_OK);
+    rec a = audit(f);
+    assert_string_equal(a.last_object, "handoff:1/cert-xx");
+    assert_string_equal(a.last_action, "acknowledged");
+    assert_string_equal(a.last_actor, "cert-xx");
+    assert_string_equal(a.last_channel, "email");
+    assert_string_equal(a.last_before, "{\"state\":\"notified\"}");
+    assert_int_equal(lia_handoff_set(f->s, id, "owner-a", LIA_HO_NOTIFIED, NULL, &alice, &err), LIA_OK);
+    assert_int_equal(lia_handoff_set(f->s, id, "owner-a", LIA_HO_REJECTED, NULL, &alice, &err), LIA_EINVAL);
+    assert_int_equal(lia_handoff_set(f->s, id, "owner-a", LIA_HO_REJECTED, "not our network", &alice, &err),
+                     LIA_OK);
+    assert_int_equal(lia_handoff_set(f->s, id, "nobody", LIA_HO_NOTIFIED, NULL, &alice, &err), LIA_ENOTFOUND);
+    a = audit(f);
+    assert_non_null(strstr(a.last_after, "not our network"));
+}
+
+typedef struct bctx {
+    int n;
+    char clock[16], tz[64];
+    int64_t due;
+} bctx;
+
+static int breach(void *ud, const lia_sla_breach *b)
+{
+    bctx *c = ud;
+    c->n++;
+    snprintf(c->clock, sizeof c->clock, "%s", b->clock);
+    snprintf(c->tz, sizeof c->tz, "%s", b->tz);
+    c->due = b->due_us;
+    return 0;
+}
+
+static void test_sla_breaches(void **state)
+{
+    fixture *f = *state;
+    lia_error err;
+    lia_party p;
+    lia_party_init(&p, LIA_PARTY_PARTNER);
+    assert_int_equal(lia_party_set_id(&p, "cert-xx", 7, &err), LIA_OK);
+    assert_int_equal(lia_party_add(&p, LIA_PF_COUNTRIES, "KH", 2, 0, &err), LIA_OK);
+    assert_int_equal(lia_party_add(&p, LIA_PF_CONTACTS, "soc@cert-xx.example", 19, 0, &err), LIA_OK);
+    assert_int_equal(lia_party_add(&p, LIA_PF_TIMEZONE, "Asia/Phnom_Penh", 15, 0, &err), LIA_OK);
+    assert_int_equal(lia_party_put(f->s, &p, &err), LIA_OK);
+    lia_party_free(&p);
+    const char *r[] = {"cert-xx"};
+    int64_t id = create(f, "x", LIA_SEV_CRITICAL, r, 1);
+    int64_t now = (int64_t)time(NULL) * 1000000;
+    bctx c = {0};
+    assert_int_equal(lia_sla_breaches(f->s, now + 30ll * 86400 * 1000000, NULL, breach, &c, &err), LIA_OK);
+    assert_int_equal(c.n, 0); /* pending: no clock runs yet */
+    assert_int_equal(lia_handoff_set(f->s, id, "cert-xx", LIA_HO_NOTIFIED, NULL, &alice, &err), LIA_OK);
+    assert_int_equal(lia_sla_breaches(f->s, now, NULL, breach, &c, &err), LIA_OK);
+    assert_int_equal(c.n, 0); /* just notified */
+    assert_int_equal(lia_sla_breaches(f->s, now + 30ll * 86400 * 1000000, NULL, breach, &c, &err), LIA_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.clock, "acknowledge");
+    assert_string_equal(c.tz, "Asia/Phnom_Penh");
+    assert_true(c.due > now && c.due < now + 4ll * 86400 * 1000000); /* 1 business hour: within 4 days */
+    /* waiting on us: the clock stops, no breach however late */
+    lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
+    ch.waiting = 1;
+    assert_int_equal(lia_incident_update(f->s, id, &ch, &alice, &err), LIA_OK);
+    c.n = 0;
+    assert_int_equal(lia_sla_breaches(f->s, now + 30ll * 86400 * 1000000, NULL, breach, &c, &err), LIA_OK);
+    assert_int_equal(c.n, 0);
+    assert_string_equal(audit(f).last_action, "wait");
+    /* acknowledged: the resolve clock */
+    ch.waiting = 0;
+    assert_int_equal(lia_incident_update(f->s, id, &ch, &alice, &err), LIA_OK);
+    assert_int_equal(lia_handoff_set(f->s, id, "cert-xx", LIA_HO_ACKNOWLEDGED, NULL, &partner, &err), LIA_OK);
+    c.n = 0;
+    assert_int_equal(lia_sla_breaches(f->s, now + 30ll * 86400 * 1000000, NULL, breach, &c, &err), LIA_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.clock, "resolve");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_update_audit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_comment_link, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handoffs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sla_breaches, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
