@@ -210,7 +210,6 @@ int lia_class_type_lookup(const char *s, size_t n);       /* -1 if unknown */
 const char *lia_class_taxonomy_name(int id);
 const char *lia_class_type_name(int id);
 int lia_class_type_taxonomy(int type_id);
-int lia_class_taxonomy_count(void);
 int lia_class_type_count(void);
 
 #endif

@@ -5,20 +5,28 @@
 
 #define LIAISON_VERSION "0.1.0"
 
+#include "liaison/accounts.h"
 #include "liaison/audit.h"
 #include "liaison/csv.h"
+#include "liaison/enrich.h"
 #include "liaison/error.h"
 #include "liaison/event.h"
 #include "liaison/feeds.h"
 #include "liaison/field.h"
+#include "liaison/http.h"
 #include "liaison/incident.h"
 #include "liaison/ingest.h"
+#include "liaison/iodef.h"
 #include "liaison/limits.h"
+#include "liaison/misp.h"
 #include "liaison/notify.h"
 #include "liaison/pipeline.h"
 #include "liaison/route.h"
 #include "liaison/shadowserver.h"
+#include "liaison/share.h"
 #include "liaison/slice.h"
+#include "liaison/stix.h"
 #include "liaison/store.h"
+#include "liaison/taxii.h"
 
 #endif

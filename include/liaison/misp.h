@@ -50,8 +50,7 @@ int lia_misp_export_create(const char *dir, const lia_misp_opts *o, lia_misp_exp
 int lia_misp_export_add(lia_misp_export *x, const lia_event *ev, lia_error *err);
 /* Write the remaining events, manifest.json and close hashes.csv. */
 int lia_misp_export_finish(lia_misp_export *x, lia_error *err);
-uint64_t lia_misp_export_events(const lia_misp_export *x);     /* MISP events written */
-uint64_t lia_misp_export_attributes(const lia_misp_export *x);
+uint64_t lia_misp_export_events(const lia_misp_export *x); /* MISP events written */
 uint64_t lia_misp_export_skipped(const lia_misp_export *x);
 void lia_misp_export_destroy(lia_misp_export *x);
 

@@ -71,9 +71,7 @@ typedef struct lia_party {
 void lia_party_init(lia_party *p, int kind);
 void lia_party_free(lia_party *p);
 const char *lia_party_kind_name(int kind);         /* "owner" / "partner" */
-const char *lia_pfield_name(int f);                /* "asns" */
 int lia_pfield_lookup(const char *name, size_t n); /* -1 if unknown */
-int lia_pfield_is_list(int f);
 int lia_party_field_allowed(int kind, int f);
 /* Validate an id. LIA_OK or LIA_EINVAL with err filled. */
 int lia_party_set_id(lia_party *p, const char *id, size_t n, lia_error *err);
@@ -222,7 +220,6 @@ int lia_route_owner_ip(const lia_route *rt, const lia_ip *ip);
 int lia_route_owner_asn(const lia_route *rt, uint32_t asn);
 int lia_route_owner_domain(const lia_route *rt, const char *fqdn, size_t n);
 
-size_t lia_route_nparties(const lia_route *rt);
 const lia_party *lia_route_party(const lia_route *rt, int idx);
 int lia_route_party_find(const lia_route *rt, int kind, const char *id);
 /* The recipient view of party idx (for lia_tlp_allows). */
@@ -253,9 +250,6 @@ typedef int (*lia_route_row_cb)(void *ud, const lia_route_row *row);
 
 /* Create the module's tables if needed. */
 int lia_route_schema(lia_store *s, lia_error *err);
-/* Record the decisions for one stored event (replacing earlier ones). */
-int lia_route_record(lia_store *s, const lia_route *rt, int64_t event_id, const lia_decision *d, size_t n,
-                     lia_error *err);
 int lia_route_rows(lia_store *s, int64_t event_id, lia_route_row_cb cb, void *ud, lia_error *err);
 /* Totals per recipient and verdict: cb(ud, recipient, verdict, count, notified). */
 typedef int (*lia_route_sum_cb)(void *ud, const char *recipient, const char *verdict, uint64_t count,

@@ -106,5 +106,4 @@ int lia_class_type_taxonomy(int type_id)
     return type_id >= 0 && type_id < COUNT(types) ? types[type_id].taxonomy : -1;
 }
 
-int lia_class_taxonomy_count(void) { return COUNT(taxonomies); }
 int lia_class_type_count(void) { return COUNT(types); }

@@ -102,10 +102,6 @@ void lia_route_destroy(lia_route *rt)
 
 /* ---- accessors ---- */
 
-size_t lia_route_nparties(const lia_route *rt)
-{
-    return rt->np;
-}
 const lia_party *lia_route_party(const lia_route *rt, int idx)
 {
     return idx >= 0 && (size_t)idx < rt->np ? &rt->p[idx] : NULL;

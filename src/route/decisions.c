@@ -131,27 +131,6 @@ int lia__route_insert_rows(lia_db *db, lia_stmt *ins, lia__rcache *rc_, const li
     return LIA_OK;
 }
 
-int lia_route_record(lia_store *s, const lia_route *rt, int64_t event_id, const lia_decision *d, size_t n,
-                     lia_error *err)
-{
-    lia_db *db;
-    lia_stmt *del = NULL, *ins = NULL;
-    lia__rcache c;
-    int rc;
-    c.n = 0;
-    if ((rc = lia__route_db(s, &db, err)) ||
-        (rc = lia__db_prepare(db, "forgetting route decisions",
-                              "DELETE FROM route_decision WHERE event_id=? AND notification_id IS NULL", &del,
-                              err)))
-        return rc;
-    lia__db_bind_int64(del, 1, event_id);
-    if ((rc = lia__db_run(del, err)) == LIA_OK && (rc = lia__route_insert_prepare(db, &ins, err)) == LIA_OK)
-        rc = lia__route_insert_rows(db, ins, &c, rt, event_id, d, n, lia__now_us(), err);
-    lia__db_done(del);
-    lia__db_done(ins);
-    return rc;
-}
-
 int lia_route_rows(lia_store *s, int64_t event_id, lia_route_row_cb cb, void *ud, lia_error *err)
 {
     lia_db *db;

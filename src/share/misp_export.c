@@ -114,8 +114,10 @@ out:
     return LIA_OK;
 }
 
-uint64_t lia_misp_export_events(const lia_misp_export *x) { return x->events; }
-uint64_t lia_misp_export_attributes(const lia_misp_export *x) { return x->attributes; }
+uint64_t lia_misp_export_events(const lia_misp_export *x)
+{
+    return x->events;
+}
 uint64_t lia_misp_export_skipped(const lia_misp_export *x) { return x->skipped; }
 
 static json_t *tag(const char *name)
