@@ -79,7 +79,7 @@ static int classify(lia_slice t, size_t *colon)
     lia_ip ip;
     const char *p;
     int addrish = 1, alpha_tld = 0;
-    size_t dot = 0, ndots = 0, ncolons = 0;
+    size_t dot = 0;
     if (t.len == 0)
         return K_NONE;
     if (t.len > 3 && memmem(t.ptr, t.len, "://", 3))
@@ -106,11 +106,8 @@ static int classify(lia_slice t, size_t *colon)
         char c = t.ptr[i];
         if (!((c >= '0' && c <= '9') || c == '.' || c == ':' || c == '/'))
             addrish = 0;
-        if (c == '.') {
+        if (c == '.')
             dot = i + 1;
-            ndots++;
-        }
-        ncolons += c == ':';
     }
     if (addrish && dotted_quad(t)) /* 1.2.3.999, 10.0.0.1:99999, 10.0.0.1/33 */
         return K_BROKEN;
