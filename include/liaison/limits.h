@@ -15,6 +15,7 @@
 #define LIA_MAX_JSON_DEPTH 32           /* nesting inside extra values */
 #define LIA_BATCH 4096                  /* events per pipeline batch */
 #define LIA_COMMIT_EVENTS 50000         /* events per store transaction */
+#define LIA_MAX_STAGES      16            /* stages one ingest runs */
 #define LIA_BULK_MIN_BYTES (32u << 20)  /* reports this large may load without secondary indexes */
 #define LIA_BULK_ROW_BYTES 256          /* bytes per row assumed when estimating a report's rows */
 #define LIA_READ_CHUNK (256u * 1024)    /* bytes read from a report at a time */

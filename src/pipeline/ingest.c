@@ -197,8 +197,8 @@ typedef struct run {
     lia_report *rep;
     const lia_format *fmt;
     void *fst;
-    const lia_stage *st[16]; /* the stages that run (lia_stages less o->skip_stages) */
-    void *sst[16];
+    const lia_stage *st[LIA_MAX_STAGES]; /* the stages that run (lia_stages less o->skip_stages) */
+    void *sst[LIA_MAX_STAGES];
     size_t nstages;
     lia_batch batch;
     lia_records recs;
@@ -426,9 +426,14 @@ static int pipeline(run *r, source *src, lia_error *err)
         goto out;
     }
     const lia_stage *const *stages = o->stages ? o->stages : lia_stages;
-    for (size_t i = 0; stages[i] && r->nstages < sizeof r->st / sizeof r->st[0]; i++) {
+    for (size_t i = 0; stages[i]; i++) {
         if (o->skip_stages & (1u << stages[i]->id))
             continue;
+        if (r->nstages == LIA_MAX_STAGES) {
+            rc = lia_error_set(err, LIA_ELIMIT, "stages", NULL, 0, "more than %d stages in the table",
+                               LIA_MAX_STAGES);
+            goto out;
+        }
         r->st[r->nstages] = stages[i];
         if ((rc = stages[i]->open(&r->sst[r->nstages], &ing, err)))
             goto out;

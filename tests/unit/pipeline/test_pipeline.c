@@ -222,6 +222,32 @@ static void test_stored_sees_the_ids(void **state)
     free(path);
 }
 
+/* A stage table longer than LIA_MAX_STAGES is refused with the limit, not
+ * cut short silently. */
+static void test_too_many_stages(void **state)
+{
+    fx *f = *state;
+    size_t len;
+    char *text = make_report(2, &len), *path = write_file(f, "r.jsonl", text, len);
+    const lia_stage *many[LIA_MAX_STAGES + 2];
+    lia_ingest_opts o;
+    lia_ingest_result res;
+    lia_error err;
+    for (size_t i = 0; i < LIA_MAX_STAGES + 1; i++)
+        many[i] = &rec_stage;
+    many[LIA_MAX_STAGES + 1] = NULL;
+    memset(&g, 0, sizeof g);
+    opts(&o, path);
+    o.stages = many;
+    assert_int_equal(lia_ingest(f->s, &o, &res, &err), LIA_ELIMIT);
+    assert_string_equal(err.field, "stages");
+    o.stages = rec_stages; /* the same report with a short table goes through */
+    assert_int_equal(lia_ingest(f->s, &o, &res, &err), LIA_OK);
+    assert_int_equal(res.report.events, 2);
+    free(text);
+    free(path);
+}
+
 /* A failing stored call stops the report; what it and the store wrote since
  * the last commit goes, the committed part stays, and the same report again
  * resumes after it (from memory this time: identified by its bytes). */
@@ -335,6 +361,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stored_sees_the_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stored_rolls_back_with_the_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buffer_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_stages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buffer_empty_and_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
