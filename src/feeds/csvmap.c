@@ -208,6 +208,7 @@ void lia_csvmap_free(lia_csvmap *m)
     }
     free(m->pattern);
     free(m->ignore);
+    free(m->each);
     for (size_t i = 0; i < m->nconsts; i++) {
         free(m->consts[i].target);
         free(m->consts[i].value);
@@ -432,11 +433,13 @@ int lia_csvmap_from_json(json_t *j, const char *name, lia_csvmap **out, lia_erro
             else
                 rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0,
                                    "mapping %s: \"records\" is one of csv, lines, json", name);
-        } else if (strcmp(key, "pattern") == 0 || strcmp(key, "ignore") == 0) {
-            char **dst = key[0] == 'p' ? &m->pattern : &m->ignore;
-            if (!json_is_string(v))
+        } else if (strcmp(key, "pattern") == 0 || strcmp(key, "ignore") == 0 || strcmp(key, "each") == 0) {
+            char **dst = key[0] == 'p' ? &m->pattern : key[0] == 'i' ? &m->ignore : &m->each;
+            if (!json_is_string(v) || (key[0] == 'e' && !json_string_length(v)))
                 rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0,
-                                   "mapping %s: \"%s\" must be a regular expression", name, key);
+                                   key[0] == 'e' ? "mapping %s: \"%s\" must be the path of an array"
+                                                 : "mapping %s: \"%s\" must be a regular expression",
+                                   name, key);
             else if (!(*dst = strdup(json_string_value(v))))
                 rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         } else if (strcmp(key, "columns") == 0 || strcmp(key, "constants") == 0 ||
@@ -458,6 +461,11 @@ int lia_csvmap_from_json(json_t *j, const char *name, lia_csvmap **out, lia_erro
     if (m->records == LIA_REC_JSON && !json_is_object(cols)) {
         rc = lia_error_set(err, LIA_EINVAL, "columns", NULL, 0,
                            "mapping %s: JSON records need \"columns\" as an object of paths", name);
+        goto fail;
+    }
+    if (m->each && m->records != LIA_REC_JSON) {
+        rc =
+            lia_error_set(err, LIA_EINVAL, "each", NULL, 0, "mapping %s: \"each\" is for JSON records", name);
         goto fail;
     }
     if (m->records != LIA_REC_CSV)
@@ -962,8 +970,8 @@ int lia_csvfmt_open(lia_csvfmt **out, lia_csvmap *m, const lia_feed_opts *o, lia
         if (rc == LIA_ENOMEM)
             lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
         else
-            rc = lia__maprec_new(m->records, m->pattern, m->ignore, m->csv.comment, paths, ncols, m->name,
-                                 &f->rec, err);
+            rc = lia__maprec_new(m->records, m->pattern, m->ignore, m->csv.comment, paths, ncols, m->each,
+                                 m->name, &f->rec, err);
         if (rc) {
             for (size_t i = 0; paths && i < ncols; i++)
                 free(paths[i]);

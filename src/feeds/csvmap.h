@@ -81,6 +81,7 @@ typedef struct lia_csvmap {
     int records;       /* LIA_REC_* (feeds/maprec.h): CSV, lines or JSON objects */
     char *pattern;     /* lines: groups are the columns */
     char *ignore;      /* lines: lines that are no record */
+    char *each;        /* JSON: one record per element of this array member */
 } lia_csvmap;
 
 /* The mappings built into the library from share/feeds/ *.map (name without

@@ -358,3 +358,50 @@ lia_slice lia_jarray_first(lia_slice a)
         return LIA_SLICE_NULL;
     return (lia_slice){v0, (size_t)(r.p - v0)};
 }
+
+int lia_jarray_next(lia_slice a, size_t *pos, lia_buf *b, lia_jmember *out)
+{
+    rd r = {a.ptr, a.ptr + *pos, a.ptr + a.len, NULL, 1};
+    const char *v0;
+    int kind;
+    if (*pos > a.len)
+        return LIA_EPARSE;
+    ws(&r);
+    if (*pos == 0) {
+        if (r.p >= r.end || *r.p != '[')
+            return LIA_EPARSE;
+        r.p++;
+        ws(&r);
+        if (r.p < r.end && *r.p == ']') {
+            *pos = a.len;
+            return 0;
+        }
+    } else {
+        if (r.p >= r.end || *r.p == ']')
+            return 0;
+        if (*r.p != ',')
+            return LIA_EPARSE;
+        r.p++;
+        ws(&r);
+    }
+    v0 = r.p;
+    if (r.p < r.end && *r.p == '"') {
+        size_t off, len;
+        lia_buf_reset(b);
+        if (string(&r, b, &off, &len))
+            return LIA_EPARSE;
+        out->kind = LIA_J_STRING;
+        out->val = (lia_slice){lia_buf_cstr(b) + off, len};
+    } else {
+        if (value(&r, &kind))
+            return LIA_EPARSE;
+        out->kind = kind;
+        out->val = (lia_slice){v0, (size_t)(r.p - v0)};
+    }
+    out->key = LIA_SLICE_NULL;
+    ws(&r);
+    if (r.p >= r.end || (*r.p != ',' && *r.p != ']'))
+        return LIA_EPARSE;
+    *pos = (size_t)(r.p - a.ptr);
+    return 1;
+}

@@ -39,5 +39,11 @@ const lia_jmember *lia_jobj_get(const lia_jobj *o, const char *key);
 int lia_jobj_add(lia_jobj *o, lia_slice key, lia_slice val);
 /* The JSON text of the first element of an array value (for nested rows). */
 lia_slice lia_jarray_first(lia_slice array_text);
+/* The elements of an array value, one a call: *pos starts at 0 (then is the
+ * reader's offset in array_text). 1 with *out set (its kind; a string
+ * unescaped into b, which the next call reuses; other kinds their JSON
+ * text, a slice of array_text), 0 after the last element, or LIA_EPARSE
+ * when array_text is not a valid array. */
+int lia_jarray_next(lia_slice array_text, size_t *pos, lia_buf *b, lia_jmember *out);
 
 #endif

@@ -4,6 +4,7 @@
  * becomes records of fields by column index, which the CSV mapping engine
  * (csvmap.c) then maps as it maps CSV columns. */
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,12 @@ struct lia_maprec {
     lia_objrec obj;
     lia_records tmp; /* the splitter's records of one chunk */
     lia_jobj sub[MAX_PATH_DEPTH];
+    char *each; /* JSON: one record per element of this array */
+    size_t eachlen;
+    unsigned char *scope; /* JSON, per column: 0 the object, 1 the element, 2 in the element */
+    lia_jobj elem;        /* the current element, when an object */
+    lia_buf elbuf, elstr; /* an element string unescaped; its copy */
+    char why[256];        /* a refused path */
     lia_buf row;       /* the values of one record */
     size_t *off, *len; /* per column, into row */
     lia_slice *fields;
@@ -44,7 +51,7 @@ static int compile(regex_t *re, const char *what, const char *pat, const char *n
 }
 
 int lia__maprec_new(int kind, const char *pattern, const char *ignore, char comment, char **paths,
-                    size_t ncols, const char *name, lia_maprec **out, lia_error *err)
+                    size_t ncols, const char *each, const char *name, lia_maprec **out, lia_error *err)
 {
     lia_maprec *r = calloc(1, sizeof *r);
     int rc = LIA_OK;
@@ -60,12 +67,28 @@ int lia__maprec_new(int kind, const char *pattern, const char *ignore, char comm
     for (int i = 0; i < MAX_PATH_DEPTH; i++)
         lia_jobj_init(&r->sub[i]);
     lia_buf_init(&r->row, LIA_MAX_ROW);
+    lia_jobj_init(&r->elem);
+    lia_buf_init(&r->elbuf, LIA_MAX_ROW);
+    lia_buf_init(&r->elstr, LIA_MAX_ROW);
     r->off = calloc(ncols + 1, sizeof *r->off);
     r->len = calloc(ncols + 1, sizeof *r->len);
     r->fields = calloc(ncols + 1, sizeof *r->fields);
-    if (!r->off || !r->len || !r->fields) {
+    r->scope = calloc(ncols + 1, 1);
+    if (!r->off || !r->len || !r->fields || !r->scope) {
         rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         goto fail;
+    }
+    if (kind == LIA_REC_JSON && each) {
+        if (!(r->each = strdup(each))) {
+            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            goto fail;
+        }
+        r->eachlen = strlen(each);
+        for (size_t c = 0; c < ncols; c++)
+            if (strcmp(paths[c], each) == 0)
+                r->scope[c] = 1;
+            else if (strncmp(paths[c], each, r->eachlen) == 0 && paths[c][r->eachlen] == '.')
+                r->scope[c] = 2;
     }
     if (kind == LIA_REC_LINES && pattern) {
         if ((rc = compile(&r->pattern, "pattern", pattern, name, err)))
@@ -112,6 +135,11 @@ void lia__maprec_free(lia_maprec *r)
     for (int i = 0; i < MAX_PATH_DEPTH; i++)
         lia_jobj_free(&r->sub[i]);
     lia_buf_free(&r->row);
+    lia_jobj_free(&r->elem);
+    lia_buf_free(&r->elbuf);
+    lia_buf_free(&r->elstr);
+    free(r->each);
+    free(r->scope);
     free(r->off);
     free(r->len);
     free(r->fields);
@@ -170,64 +198,176 @@ static int one_line(lia_maprec *r, const lia_record *rec, lia_records *out)
     return rc;
 }
 
-/* The value at path ("a.b.c"; a member that is an array gives its first
- * element) of object o, as text: a string unescaped, other values as JSON
- * text, absent or null as "". */
-static int resolve_path(lia_maprec *r, const lia_jobj *o, const char *path, size_t c)
+/* The member at path ("a.b.c") of object o: 1 with *out set, 0 when it is
+ * absent (or null), -1 when the path crosses an array of several elements
+ * (r->why says which; an array of one element is entered). A key that
+ * contains dots is tried as is first. Strings are unescaped and trimmed;
+ * out may point into r->sub, valid until the next lookup. */
+static int lookup(lia_maprec *r, const lia_jobj *o, const char *path, lia_jmember *out)
 {
-    const lia_jmember *m = lia_jobj_get(o, path); /* a key with dots, as is */
+    const lia_jmember *m = lia_jobj_get(o, path);
     const char *seg = path;
     int depth = 0;
     while (!m) {
         const char *dot = strchr(seg, '.');
         char key[LIA_MAX_KEY + 1];
         size_t kl = dot ? (size_t)(dot - seg) : strlen(seg);
+        lia_slice v;
+        const char *why;
         if (kl > LIA_MAX_KEY)
-            return put_value(r, c, "", 0);
+            return 0;
         memcpy(key, seg, kl);
         key[kl] = '\0';
         m = lia_jobj_get(o, key);
         if (!m || !dot)
             break;
         if (depth == MAX_PATH_DEPTH)
-            return put_value(r, c, "", 0);
-        {
-            lia_slice v = m->val;
-            const char *why;
-            if (m->kind == LIA_J_ARRAY)
-                v = lia_jarray_first(v);
-            else if (m->kind != LIA_J_OBJECT)
-                return put_value(r, c, "", 0);
-            if (!v.ptr || lia_jobj_read(&r->sub[depth], v.ptr, v.len, &why) != LIA_OK)
-                return put_value(r, c, "", 0);
-            o = &r->sub[depth++];
+            return 0;
+        v = m->val;
+        if (m->kind == LIA_J_ARRAY) {
+            size_t pos = 0, n = 0;
+            lia_jmember e;
+            while (lia_jarray_next(m->val, &pos, &r->elbuf, &e) == 1)
+                if (++n > 1)
+                    break;
+            if (n > 1) {
+                snprintf(r->why, sizeof r->why,
+                         "path %s: %.*s is an array of several elements; \"each\": \"%.*s\" "
+                         "reads one event per element",
+                         path, (int)(dot - path), path, (int)(dot - path), path);
+                return -1;
+            }
+            v = lia_jarray_first(v);
+        } else if (m->kind != LIA_J_OBJECT) {
+            return 0;
         }
+        if (!v.ptr || lia_jobj_read(&r->sub[depth], v.ptr, v.len, &why) != LIA_OK)
+            return 0;
+        o = &r->sub[depth++];
         seg = dot + 1;
         m = lia_jobj_get(o, seg);
     }
     if (!m || m->kind == LIA_J_NULL)
+        return 0;
+    *out = *m;
+    if (m->kind == LIA_J_STRING)
+        out->val = lia_slice_trim(m->val);
+    return 1;
+}
+
+/* A value for the record: absent is "". */
+static int put_member(lia_maprec *r, size_t c, int found, const lia_jmember *m)
+{
+    if (found <= 0 || m->kind == LIA_J_NULL)
         return put_value(r, c, "", 0);
-    if (m->kind == LIA_J_STRING) {
-        lia_slice t = lia_slice_trim(m->val);
-        return put_value(r, c, t.ptr, t.len);
-    }
     return put_value(r, c, m->val.ptr, m->val.len);
 }
 
+/* The columns of one record of object o; with "each", el is the element
+ * (NULL: the array is absent or empty) and elobj says whether it was read
+ * as an object into r->elem. 1 when a path is refused (r->why). */
+static int fill(lia_maprec *r, const lia_jobj *o, const lia_jmember *el, int elobj)
+{
+    lia_buf_reset(&r->row);
+    for (size_t c = 0; c < r->ncols; c++) {
+        lia_jmember m;
+        int found = 0;
+        if (r->scope[c] == 1) { /* the element itself */
+            found = el != NULL;
+            if (el) {
+                m = *el;
+                if (m.kind == LIA_J_STRING)
+                    m.val = lia_slice_trim(m.val);
+            }
+        } else if (r->scope[c] == 2) { /* a path inside the element */
+            found = elobj ? lookup(r, &r->elem, r->paths[c] + r->eachlen + 1, &m) : 0;
+        } else {
+            found = lookup(r, o, r->paths[c], &m);
+        }
+        if (found < 0)
+            return 1;
+        if (put_member(r, c, found, &m))
+            return -1;
+    }
+    return 0;
+}
+
+static int refuse(lia_maprec *r, const lia_record *rec, lia_slice raw, lia_records *out)
+{
+    size_t n = strlen(r->why) + 1;
+    char *why = lia_arena_alloc(&out->arena, n);
+    if (!why)
+        return LIA_ENOMEM;
+    memcpy(why, r->why, n);
+    return lia_records_add(out, rec->line, raw, NULL, 0, LIA_EPARSE, why, 1);
+}
+
+static int one_element(lia_maprec *r, const lia_jobj *o, const lia_record *rec, const lia_jmember *el,
+                       lia_slice raw, lia_records *out)
+{
+    int elobj = 0, rc;
+    if (el && el->kind == LIA_J_OBJECT) {
+        const char *why;
+        if (lia_jobj_read(&r->elem, el->val.ptr, el->val.len, &why) != LIA_OK)
+            return lia_records_add(out, rec->line, raw, NULL, 0, LIA_EPARSE,
+                                   "an element of the \"each\" array is not a valid object", 1);
+        elobj = 1;
+    }
+    rc = fill(r, o, el, elobj);
+    if (rc > 0)
+        return refuse(r, rec, raw, out);
+    if (rc < 0)
+        return lia_records_add(out, rec->line, raw, NULL, 0, LIA_ELIMIT, "record too large", 1);
+    return emit(r, &(lia_record){.line = rec->line, .raw = raw}, out);
+}
+
+/* One JSON object: one record, or with "each" one record per element of
+ * that array (an absent, null or empty array gives one record whose
+ * element columns are empty, so the object is never dropped; a value that
+ * is not an array is one element). */
 static int one_object(lia_maprec *r, const lia_records *rs, const lia_record *rec, lia_records *out)
 {
     const lia_jobj *o;
+    lia_jmember arr;
     lia_error e;
+    size_t pos = 0;
+    int found, rc, n = 0;
     if (rec->err)
         return lia_records_add(out, rec->line, rec->raw, NULL, 0, rec->err, rec->why, 1);
     if (lia_objrec_object(&r->obj, rs, rec, &o, &e) != LIA_OK)
         return lia_records_add(out, rec->line, rec->raw, NULL, 0, LIA_EPARSE,
                                "not a JSON object (see the raw text)", 1);
-    lia_buf_reset(&r->row);
-    for (size_t c = 0; c < r->ncols; c++)
-        if (resolve_path(r, o, r->paths[c], c))
-            return lia_records_add(out, rec->line, rec->raw, NULL, 0, LIA_ELIMIT, "record too large", 1);
-    return emit(r, rec, out);
+    if (!r->each)
+        return one_element(r, o, rec, NULL, rec->raw, out);
+    found = lookup(r, o, r->each, &arr);
+    if (found < 0)
+        return refuse(r, rec, rec->raw, out);
+    if (!found)
+        return one_element(r, o, rec, NULL, rec->raw, out);
+    if (arr.kind != LIA_J_ARRAY)
+        return one_element(r, o, rec, &arr, rec->raw, out);
+    /* the array's text lives in the record, not in r->sub: safe to iterate
+     * while the columns are looked up */
+    for (;;) {
+        lia_jmember el;
+        rc = lia_jarray_next(arr.val, &pos, &r->elbuf, &el);
+        if (rc <= 0)
+            break;
+        if (el.kind == LIA_J_STRING) { /* the next lookups reuse elbuf */
+            lia_buf_reset(&r->elstr);
+            lia_buf_append(&r->elstr, el.val.ptr, el.val.len);
+            if (r->elstr.err)
+                return lia_records_add(out, rec->line, el.val, NULL, 0, LIA_ELIMIT, "record too large", 1);
+            el.val = (lia_slice){lia_buf_cstr(&r->elstr), el.val.len};
+        }
+        if ((rc = one_element(r, o, rec, &el, el.val, out)))
+            return rc;
+        n++;
+    }
+    if (rc < 0)
+        return lia_records_add(out, rec->line, rec->raw, NULL, 0, LIA_EPARSE,
+                               "the \"each\" array is not valid JSON", 1);
+    return n ? LIA_OK : one_element(r, o, rec, NULL, rec->raw, out);
 }
 
 int lia__maprec_parse(lia_maprec *r, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)

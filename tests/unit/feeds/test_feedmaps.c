@@ -222,6 +222,34 @@ static void test_language(void **state)
          "\"2023-05-01T10:20:00+00:00\", \"extra.ok\": \"true\"},"
          " {\"quarantined\": \"required column\"}, {\"quarantined\": \"object\"}, {\"source.ip\": "
          "\"192.0.2.2\"}]"},
+        {"JSON: every element of an \"each\" array is an event (objects, strings, an empty array, a bad "
+         "element)",
+         "{\"records\": \"json\", \"each\": \"hosts\", \"columns\": {\"u\": \"source.url\","
+         " \"hosts.ip\": {\"field\": \"source.ip\", \"required\": true}, \"hosts.port\": \"source.port\"}}",
+         "[{\"u\": \"http://example.com/\", \"hosts\": [{\"ip\": \"192.0.2.1\", \"port\": 80},"
+         " {\"ip\": \"192.0.2.2\"}, {\"ip\": \"192.0.2.999\"}, {\"ip\": \"192.0.2.3\", \"port\": 8080}]},\n"
+         " {\"u\": \"http://example.org/\", \"hosts\": []},\n"
+         " {\"u\": \"http://example.net/\", \"hosts\": {\"ip\": \"192.0.2.4\"}}]",
+         "[{\"source.url\": \"http://example.com/\", \"source.ip\": \"192.0.2.1\", \"source.port\": 80},"
+         " {\"source.url\": \"http://example.com/\", \"source.ip\": \"192.0.2.2\", \"source.port\": null},"
+         " {\"quarantined\": \"source.ip\"},"
+         " {\"source.url\": \"http://example.com/\", \"source.ip\": \"192.0.2.3\", \"source.port\": 8080},"
+         " {\"quarantined\": \"required column\"},"
+         " {\"source.url\": \"http://example.net/\", \"source.ip\": \"192.0.2.4\"}]"},
+        {"JSON: \"each\" over an array of strings, nested in an object",
+         "{\"records\": \"json\", \"each\": \"data.ips\", \"columns\": {\"data.ips\": \"source.ip\","
+         " \"data.name\": \"malware.name\"}}",
+         "{\"data\": {\"name\": \"emotet\", \"ips\": [\"192.0.2.5\", \" 192.0.2.6 \", null, "
+         "\"192.0.2.\\u0037\"]}}\n",
+         "[{\"source.ip\": \"192.0.2.5\", \"malware.name\": \"emotet\"}, {\"source.ip\": \"192.0.2.6\","
+         " \"malware.name\": \"emotet\"}, {\"source.ip\": null, \"malware.name\": \"emotet\"},"
+         " {\"source.ip\": \"192.0.2.7\", \"malware.name\": \"emotet\"}]"},
+        {"JSON: a path across an array of several elements without \"each\" is refused, not cut to the first",
+         "{\"records\": \"json\", \"columns\": {\"hosts.ip\": \"source.ip\"}}",
+         "[{\"hosts\": [{\"ip\": \"192.0.2.1\"}, {\"ip\": \"192.0.2.2\"}]}, {\"hosts\": [{\"ip\": "
+         "\"192.0.2.8\"}]}]",
+         "[{\"quarantined\": \"\\\"each\\\": \\\"hosts\\\" reads one event per element\"},"
+         " {\"source.ip\": \"192.0.2.8\"}]"},
         {"JSON lines", "{\"records\": \"json\", \"columns\": {\"u\": \"source.url\"}}",
          "{\"u\": \"http://example.com/\"}\n{\"u\": \"http://example.org/\"}\n",
          "[{\"source.url\": \"http://example.com/\"}, {\"source.url\": \"http://example.org/\"}]"},
@@ -265,6 +293,8 @@ static void test_bad_maps(void **state)
          "1 groups for 2"},
         {"{\"records\": \"lines\", \"columns\": [\"source.ip\", \"source.fqdn\"]}", "need a \"pattern\""},
         {"{\"records\": \"json\", \"columns\": [\"source.ip\"]}", "object of paths"},
+        {"{\"records\": \"lines\", \"each\": \"a\", \"columns\": [\"source.ip\"]}", "for JSON records"},
+        {"{\"records\": \"json\", \"each\": 1, \"columns\": {\"a\": \"source.ip\"}}", "path of an array"},
         {"{\"columns\": {\"a\": {\"field\": \"source.ip\", \"time\": \"yesterday\"}}}", "strptime format"},
         {"{\"columns\": {\"a\": {\"field\": \"source.ip\", \"values\": [1]}}}", "\"values\" is an object"},
         {"{\"columns\": {\"a\": {\"field\": \"source.ip\", \"colour\": 1}}}", "unknown key"},
