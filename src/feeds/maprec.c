@@ -35,8 +35,8 @@ struct lia_maprec {
     lia_jobj elem;        /* the current element, when an object */
     lia_buf elbuf, elstr; /* an element string unescaped; its copy */
     char why[256];        /* a refused path */
-    lia_buf row;       /* the values of one record */
-    size_t *off, *len; /* per column, into row */
+    lia_buf row;          /* the values of one record */
+    size_t *off, *len;    /* per column, into row */
     lia_slice *fields;
 };
 
