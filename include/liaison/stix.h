@@ -7,8 +7,9 @@
  *   - an indicator: pattern over those observables (network-traffic with
  *     dst_port when the event has a port), valid_from = time.source (else
  *     time.observation), id = UUIDv5 of producer + event id (stable across
- *     exports), the harmonised event (without "raw") in the custom property
- *     x_liaison_event;
+ *     exports), the harmonised event (without "raw") as the property "event"
+ *     of the STIX 2.1 property extension LIA_STIX_EVENT_EXT (its
+ *     extension-definition object is in every bundle that uses it);
  *   - a sighting of that indicator (first_seen/last_seen/count from the dedup
  *     stage's extra.dedup_first_seen/dedup_last_seen/dedup_count, else
  *     extra.first_seen/last_seen/count, else time.source);
@@ -17,7 +18,9 @@
  *     STIX 2.1 specification requires (section 2.9);
  * and once per bundle the producer's identity, the official TLP 2.0
  * marking-definition objects used, and optionally an incident relating all
- * indicators ("related-to" relationships).
+ * indicators ("related-to" relationships). The incident and each
+ * relationship carry the strictest TLP of the indicators (none when no event
+ * has a TLP).
  *
  * The bundle is streamed through the sink: memory is one event's objects plus
  * 16 bytes per distinct SCO and per indicator (for the incident).
@@ -30,6 +33,11 @@
 #include "liaison/error.h"
 #include "liaison/event.h"
 #include "liaison/share.h"
+
+/* Id of the extension-definition that carries a Liaison event on an
+ * indicator (stable: UUIDv5 of "extension-definition:liaison-event" in
+ * Liaison's namespace). */
+#define LIA_STIX_EVENT_EXT "extension-definition--2e254b88-9bcf-5b21-b11b-38713eb9bcb5"
 
 typedef struct lia_stix_opts {
     const char *producer;      /* identity name; NULL: "Liaison" */
@@ -64,7 +72,9 @@ void lia_stix_export_destroy(lia_stix_export *x);
  * become events (a pattern that only ORs single observables, e.g. a list of
  * addresses, is one event per alternative, each a record of the same line);
  * TLP from object_marking_refs (TLP 2.0 and 1.0 ids, and TLP
- * marking-definitions in the bundle); a sighting's first_seen/last_seen/
+ * marking-definitions in the bundle); a Liaison event in the
+ * LIA_STIX_EVENT_EXT extension (or, from older Liaison bundles, the custom
+ * property x_liaison_event) gives the event's fields; a sighting's first_seen/last_seen/
  * count go to its indicator's event. Other objects are counted as "not an
  * event"; an indicator whose pattern cannot be represented is quarantined
  * with the reason. */

@@ -15,6 +15,10 @@ static const uint8_t stix_ns[16] = {0x00, 0xab, 0xed, 0xb4, 0xaa, 0x42, 0x46, 0x
 #define IDENTITY_CREATED "2020-01-01T00:00:00.000Z"
 #define TLP_CREATED "2022-10-01T00:00:00.000Z"
 #define TLP_EXT "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+/* The Liaison event extension's definition (published with every bundle
+ * that uses it; its content only changes with a new version and id). */
+#define EXT_CREATED      "2026-12-03T00:00:00.000Z"
+#define LIAISON_IDENTITY "identity--ff8fa24b-b1fd-5de8-a62a-fbb82548d233" /* UUIDv5 "identity:Liaison" */
 
 typedef struct idset { /* open-addressing set of 16-byte ids */
     uint8_t (*k)[16];
@@ -33,6 +37,8 @@ struct lia_stix_export {
     uint8_t (*ind)[16];  /* indicator ids, for the incident */
     size_t nind, capind;
     unsigned tlp_used;   /* bit per TLP */
+    int max_tlp;         /* strictest TLP of the incident's indicators, -1: none */
+    int ext_used;        /* an object carries the Liaison event extension */
     uint64_t objects, skipped;
     int started, finished;
     char first[37];      /* first indicator's uuid (for the bundle id) */
@@ -109,6 +115,7 @@ int lia_stix_export_create(const lia_stix_opts *o, lia_sink_fn sink, void *ud,
         x->o.now_us = (int64_t)time(NULL) * 1000000;
     x->sink = sink;
     x->ud = ud;
+    x->max_tlp = -1;
     /* Liaison's namespace: UUIDv5("liaison") in the STIX namespace */
     lia__uuid5(stix_ns, "liaison", 7, u);
     lia__uuid_parse(u, 36, x->ns);
@@ -453,7 +460,13 @@ int lia_stix_export_add(lia_stix_export *x, const lia_event *ev, lia_error *err)
     lia_buf_puts(&x->out, ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\"");
     put_time(&x->out, "valid_from", valid);
     marking_ref(x, tlp);
-    lia_buf_puts(&x->out, ",\"x_liaison_event\":");
+    if (tlp > x->max_tlp)
+        x->max_tlp = tlp;
+    /* the event as a STIX 2.1 property extension (section 7.3), not a
+     * top-level custom property: strict parsers accept it */
+    lia_buf_puts(&x->out, ",\"extensions\":{\"" LIA_STIX_EVENT_EXT "\":{"
+                          "\"extension_type\":\"property-extension\",\"event\":");
+    x->ext_used = 1;
     {
         /* the harmonised event without "raw" (the original report row stays
          * with us: a partner gets the fields, not our source's bytes) */
@@ -475,7 +488,7 @@ int lia_stix_export_add(lia_stix_export *x, const lia_event *ev, lia_error *err)
             }
         }
     }
-    lia_buf_putc(&x->out, '}');
+    lia_buf_puts(&x->out, "}}}");
 
     /* sighting */
     first = last = valid;
@@ -554,6 +567,25 @@ int lia_stix_export_finish(lia_stix_export *x, lia_error *err)
                           "\",\"name\":");
     lia_buf_json_str(&x->out, x->producer, strlen(x->producer));
     lia_buf_puts(&x->out, ",\"identity_class\":\"organization\"}");
+    if (x->ext_used) {
+        /* the extension's definition, created by Liaison (the project's
+         * identity, written here too unless it is the producer's) */
+        if (strcmp(x->identity, LIAISON_IDENTITY) != 0) {
+            obj_begin(x, "identity", "identity", LIAISON_IDENTITY + 10);
+            lia_buf_puts(&x->out, ",\"created\":\"" IDENTITY_CREATED "\",\"modified\":\"" IDENTITY_CREATED
+                                  "\",\"name\":\"Liaison\",\"identity_class\":\"organization\"}");
+        }
+        obj_begin(x, "extension-definition", "extension-definition", LIA_STIX_EVENT_EXT + 22);
+        lia_buf_puts(&x->out,
+                     ",\"created_by_ref\":\"" LIAISON_IDENTITY "\",\"created\":\"" EXT_CREATED
+                     "\",\"modified\":\"" EXT_CREATED "\",\"name\":\"Liaison harmonised event\","
+                     "\"description\":\"The event an indicator was made from, as Liaison harmonised it "
+                     "(its fields without the source's raw report row).\","
+                     "\"schema\":\"Property 'event': a JSON object whose keys are Liaison event field "
+                     "names (IntelMQ harmonisation: source.ip, classification.type, time.source, tlp, "
+                     "extra.* ...) and whose values are those fields' values as JSON strings, numbers or "
+                     "arrays.\",\"version\":\"1.0\",\"extension_types\":[\"property-extension\"]}");
+    }
     /* TLP 2.0 marking definitions used (official objects) */
     for (int tlp = 0; tlp <= LIA_TLP_RED; tlp++) {
         if (!(x->tlp_used & (1u << tlp)))
@@ -576,8 +608,8 @@ int lia_stix_export_finish(lia_stix_export *x, lia_error *err)
         snprintf(inc, sizeof inc, "incident--%s", iu);
         obj_begin(x, "incident", "incident", iu);
         lia_buf_puts(&x->out, ",\"created_by_ref\":\"");
-    lia_buf_puts(&x->out, x->identity);
-    lia_buf_putc(&x->out, '"');
+        lia_buf_puts(&x->out, x->identity);
+        lia_buf_putc(&x->out, '"');
         put_time(&x->out, "created", x->o.now_us);
         put_time(&x->out, "modified", x->o.now_us);
         lia_buf_puts(&x->out, ",\"name\":");
@@ -586,6 +618,9 @@ int lia_stix_export_finish(lia_stix_export *x, lia_error *err)
             lia_buf_puts(&x->out, ",\"description\":");
             lia_buf_json_str(&x->out, x->incident_desc, strlen(x->incident_desc));
         }
+        /* the incident describes its events: their strictest TLP, and so
+         * each relationship (the stricter of its two ends) */
+        marking_ref(x, x->max_tlp);
         lia_buf_putc(&x->out, '}');
         lia__time_z(x->o.now_us, t, sizeof t);
         for (size_t i = 0; i < x->nind; i++) {
@@ -606,8 +641,10 @@ int lia_stix_export_finish(lia_stix_export *x, lia_error *err)
             lia_buf_printf(&x->out,
                            ",\"created_by_ref\":\"%s\",\"created\":\"%s\",\"modified\":\"%s\","
                            "\"relationship_type\":\"related-to\",\"source_ref\":\"indicator--%s\","
-                           "\"target_ref\":\"%s\"}",
+                           "\"target_ref\":\"%s\"",
                            x->identity, t, t, ind, inc);
+            marking_ref(x, x->max_tlp);
+            lia_buf_putc(&x->out, '}');
             if (x->out.len > 65536 && (rc = emit(x, err)))
                 goto out;
         }

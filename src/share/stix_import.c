@@ -121,6 +121,19 @@ static void index_bundle(stix *s)
 
 static int hash_field(lia_slice path);
 
+/* The Liaison event an indicator carries: the property extension
+ * LIA_STIX_EVENT_EXT, else the custom property of older Liaison bundles;
+ * NULL when there is none. */
+static json_t *liaison_event(json_t *o)
+{
+    json_t *e =
+        json_object_get(json_object_get(json_object_get(o, "extensions"), LIA_STIX_EVENT_EXT), "event");
+    if (json_is_object(e))
+        return e;
+    e = json_object_get(o, "x_liaison_event");
+    return json_is_object(e) ? e : NULL;
+}
+
 /* A pattern that is only alternatives of single observables ("[ipv4-addr:value
  * = 'a' OR ipv4-addr:value = 'b'] OR [domain-name:value = 'c']") stands for one
  * event per alternative (each record is one; a crash between two alternatives of
@@ -130,7 +143,7 @@ static size_t alternatives(stix *s, json_t *o)
 {
     size_t pn;
     const char *p = lia__json_str(o, "pattern", &pn), *pt = lia__json_str(o, "pattern_type", NULL);
-    if (json_is_object(json_object_get(o, "x_liaison_event")))
+    if (liaison_event(o))
         return 0; /* a Liaison producer: the pattern describes one event */
     if (!p || (pt && strcmp(pt, "stix") != 0) || lia__stix_pattern_parse(p, pn, &s->pat) != LIA_OK ||
         s->pat.n < 2)
@@ -517,7 +530,7 @@ static int indicator(stix *s, json_t *o, int alt, lia_event *ev, lia_error *err)
 {
     size_t n;
     const char *p = lia__json_str(o, "pattern", &n), *pt = lia__json_str(o, "pattern_type", NULL), *v;
-    json_t *x = json_object_get(o, "x_liaison_event"), *sig;
+    json_t *x = liaison_event(o), *sig;
     int rc;
     if (!p)
         return lia_error_set(err, LIA_EINVAL, "pattern", NULL, 0, "indicator without a pattern");
@@ -533,7 +546,7 @@ static int indicator(stix *s, json_t *o, int alt, lia_event *ev, lia_error *err)
         s->pat.t[0] = s->pat.t[alt];
         s->pat.n = 1;
     }
-    if (json_is_object(x)) { /* a Liaison producer's harmonised event */
+    if (x) { /* a Liaison producer's harmonised event */
         char *t = json_dumps(x, JSON_COMPACT);
         if (!t)
             return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");

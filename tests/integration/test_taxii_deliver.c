@@ -272,7 +272,7 @@ static void resp_free(resp *r)
 typedef struct seen {
     size_t objects, indicators, sightings, identities, markings, unmarked;
     char patterns[2048];
-    int has_raw;
+    int has_raw, no_event; /* an indicator without its Liaison event */
     char producer[64];
 } seen;
 
@@ -291,7 +291,10 @@ static void read_objects(const char *key, const char *coll, seen *s)
         const char *type = json_string_value(json_object_get(o, "type"));
         s->objects++;
         if (strcmp(type, "indicator") == 0) {
-            json_t *ev = json_object_get(o, "x_liaison_event");
+            json_t *ev = json_object_get(
+                json_object_get(json_object_get(o, "extensions"), LIA_STIX_EVENT_EXT), "event");
+            if (!ev)
+                s->no_event = 1;
             s->indicators++;
             snprintf(s->patterns + strlen(s->patterns), sizeof s->patterns - strlen(s->patterns), "%s\n",
                      json_string_value(json_object_get(o, "pattern")));
@@ -301,11 +304,16 @@ static void read_objects(const char *key, const char *coll, seen *s)
             s->sightings++;
         } else if (strcmp(type, "identity") == 0) {
             s->identities++;
-            snprintf(s->producer, sizeof s->producer, "%s", json_string_value(json_object_get(o, "name")));
+            /* the Liaison project's identity creates the event extension's definition */
+            if (strcmp(json_string_value(json_object_get(o, "id")),
+                       "identity--ff8fa24b-b1fd-5de8-a62a-fbb82548d233") != 0)
+                snprintf(s->producer, sizeof s->producer, "%s",
+                         json_string_value(json_object_get(o, "name")));
         } else if (strcmp(type, "marking-definition") == 0) {
             s->markings++;
         }
         if (strcmp(type, "identity") != 0 && strcmp(type, "marking-definition") != 0 &&
+            strcmp(type, "extension-definition") != 0 &&
             json_array_size(json_object_get(o, "object_marking_refs")) == 0)
             s->unmarked++;
     }
@@ -490,11 +498,12 @@ static void test_partner_reads_own(void **state)
         strstr(s.patterns, "203.0.113.9'") || strstr(s.patterns, "198.51.100."))
         fail_msg("A sees what it must not:\n%s", s.patterns);
     assert_int_equal(s.sightings, 3);
-    assert_int_equal(s.identities, 1);
+    assert_int_equal(s.identities, 2); /* National CERT's, and Liaison's (the extension's author) */
     assert_string_equal(s.producer, "National CERT");
     assert_int_equal(s.markings, 2); /* TLP:GREEN and TLP:CLEAR */
     assert_int_equal(s.unmarked, 0);
     assert_false(s.has_raw); /* redacted for partners */
+    assert_false(s.no_event);
     /* the collection: titled after the partner, read-only for A */
     assert_int_equal(get(key_a, COLL_A, &r), 200);
     assert_non_null(r.json);
@@ -678,7 +687,9 @@ static void test_remote_push(void **state)
     x = must(&out, "partner:cert-c", "taxii:http://127.0.0.1");
     assert_string_equal(x->outcome, "sent");
     assert_int_equal(x->events, 1);
-    assert_int_equal(x->objects, 5); /* SCO, indicator, sighting, identity, TLP:GREEN */
+    /* SCO, indicator, sighting, identity, Liaison's identity, the event
+     * extension's definition, TLP:GREEN */
+    assert_int_equal(x->objects, 7);
     assert_true(notified_id(9, "partner:cert-c", NULL) > 0);
     read_objects(key_c, "/partners/collections/remote-in/", &s);
     if (s.indicators != 1 || !strstr(s.patterns, "'192.0.2.77'"))

@@ -48,6 +48,9 @@ def liaison(db, *args, ok=(0,)):
     return p
 
 
+LIAISON_EXT = "extension-definition--2e254b88-9bcf-5b21-b11b-38713eb9bcb5"
+
+
 def stix_validators():
     root = os.path.join(DATA, "stix21", "schemas")
     store = {}
@@ -70,6 +73,7 @@ def stix_validators():
         for path in glob.glob(os.path.join(root, sub, "*.json")):
             by_type[os.path.basename(path)[:-5]] = validator(os.path.join(sub, os.path.basename(path)))
     by_type["marking-definition"] = validator("common/marking-definition.json")
+    by_type["extension-definition"] = validator("common/extension-definition.json")
     return validator("common/bundle.json"), by_type
 
 
@@ -88,6 +92,15 @@ def validate_bundle(path, bundle_v, by_type):
     for o in b["objects"]:
         t = o["type"]
         types[t] = types.get(t, 0) + 1
+        # python-stix2's default parser (allow_custom=False) refuses top-level
+        # custom properties: extensions only
+        custom = [k for k in o if k.startswith("x_")]
+        check(not custom, "%s: %s %s has custom properties %s" % (path, t, o.get("id"), custom))
+        # our own extension's definition travels with the bundle (the TLP 2.0
+        # one is the well-known FIRST definition)
+        for k in o.get("extensions", {}):
+            check(k != LIAISON_EXT or any(d["id"] == k for d in b["objects"] if d["type"] == "extension-definition"),
+                  "%s: %s uses %s, whose definition is not in the bundle" % (path, o.get("id"), k))
         v = by_type.get(t)
         check(v is not None, "%s: no schema for %s" % (path, t))
         if v:
@@ -139,6 +152,13 @@ def run(tmp):
     check("1 events without an observable" in p.stderr, "export stix: skipped event not reported: " + p.stderr)
     ids = [o["id"] for o in b["objects"]]
     check(len(ids) == len(set(ids)), "export stix: duplicate ids")
+    # the incident and its relationships are marked (the strictest TLP of the
+    # indicators: the events include TLP:RED)
+    red = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+    for o in b["objects"]:
+        if o["type"] in ("incident", "relationship"):
+            check(o.get("object_marking_refs") == [red], "export stix: %s marked %s, TLP:RED expected"
+                  % (o["id"], o.get("object_marking_refs")))
     # the same export twice gives the same ids (deterministic)
     out2 = os.path.join(tmp, "bundle2.json")
     liaison(db, "export", "stix", "--producer", "CERT Test", "--incident", "Test incident", "-o", out2)

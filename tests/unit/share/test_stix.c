@@ -204,7 +204,16 @@ static void test_markings(void **state)
     }
 }
 
-/* x_liaison_event carries the fields but never the raw report row. */
+/* The Liaison event of an indicator: the property extension's "event". */
+static json_t *event_of(json_t *ind)
+{
+    json_t *e = json_object_get(json_object_get(ind, "extensions"), LIA_STIX_EVENT_EXT);
+    assert_non_null(e);
+    assert_string_equal(sget(e, "extension_type"), "property-extension");
+    return json_object_get(e, "event");
+}
+
+/* The event carries the fields but never the raw report row. */
 static void test_no_raw(void **state)
 {
     static const char *const a[] = {"source.ip=192.0.2.1", "raw=c2VjcmV0LHJvdw==", "comment=x", NULL};
@@ -212,12 +221,91 @@ static void test_no_raw(void **state)
     const char *const *evs[] = {a, b};
     json_t *bu = export(NULL, evs, 2, NULL);
     for (size_t i = 0; i < 2; i++) {
-        json_t *xe = json_object_get(find(bu, "indicator", i), "x_liaison_event");
+        json_t *xe = event_of(find(bu, "indicator", i));
         assert_non_null(xe);
         assert_null(json_object_get(xe, "raw"));
         assert_non_null(json_object_get(xe, "source.ip"));
     }
-    assert_string_equal(sget(json_object_get(find(bu, "indicator", 0), "x_liaison_event"), "comment"), "x");
+    assert_string_equal(sget(event_of(find(bu, "indicator", 0)), "comment"), "x");
+    json_decref(bu);
+}
+
+/* Issue 16: no top-level custom property (python-stix2's default parser
+ * refuses them); the event rides in a property extension whose
+ * extension-definition is in the bundle, created by an identity that is
+ * there too; the same id and content whatever the producer. */
+static void test_event_extension(void **state)
+{
+    static const char *const a[] = {"source.ip=192.0.2.1", "tlp=GREEN", NULL};
+    const char *const *evs[] = {a};
+    lia_stix_opts o1 = {.producer = "CERT-X", .incident = "Case 1", .now_us = 1714557600000000};
+    json_t *b1 = export(&o1, evs, 1, NULL), *b2 = export(NULL, evs, 1, NULL);
+    json_t *objs = json_object_get(b1, "objects"), *o, *def;
+    size_t i;
+    const char *k;
+    json_t *v;
+    json_array_foreach(objs, i, o)
+    {
+        json_object_foreach(o, k, v)
+        {
+            if (strncmp(k, "x_", 2) == 0)
+                fail_msg("%s has the custom property %s", sget(o, "type"), k);
+        }
+    }
+    assert_int_equal(count(b1, "extension-definition"), 1);
+    def = find(b1, "extension-definition", 0);
+    assert_string_equal(sget(def, "id"), LIA_STIX_EVENT_EXT);
+    assert_string_equal(sget(def, "spec_version"), "2.1");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(def, "extension_types"), 0)),
+                        "property-extension");
+    assert_int_equal(json_array_size(json_object_get(def, "extension_types")), 1);
+    assert_null(json_object_get(def, "extension_properties")); /* only for toplevel-property-extension */
+    for (const char *const *req = (const char *const[]){"created", "modified", "name", "schema", "version",
+                                                        "created_by_ref", NULL};
+         *req; req++)
+        assert_true(*sget(def, *req));
+    /* its creator is in the bundle (the project's identity, beside CERT-X's) */
+    {
+        int found = 0;
+        json_array_foreach(objs, i, o)
+        {
+            if (strcmp(sget(o, "id"), sget(def, "created_by_ref")) == 0)
+                found = 1;
+        }
+        assert_true(found);
+    }
+    assert_int_equal(count(b1, "identity"), 2);
+    assert_int_equal(count(b2, "identity"), 1); /* the producer is Liaison: one identity */
+    assert_true(json_equal(def, find(b2, "extension-definition", 0)));
+    assert_string_equal(sget(event_of(find(b1, "indicator", 0)), "source.ip"), "192.0.2.1");
+    json_decref(b1);
+    json_decref(b2);
+}
+
+/* Issue 16: the incident and its relationships carry the strictest TLP of
+ * the events they describe. */
+static void test_incident_marking(void **state)
+{
+    static const char *const g[] = {"source.ip=192.0.2.1", "tlp=GREEN", NULL};
+    static const char *const a[] = {"source.ip=192.0.2.2", "tlp=AMBER", NULL};
+    static const char *const c[] = {"source.ip=192.0.2.3", "tlp=CLEAR", NULL};
+    const char *const *evs[] = {g, a, c};
+    lia_stix_opts o = {.producer = "CERT-X", .incident = "Case 1", .now_us = 1714557600000000};
+    json_t *bu = export(&o, evs, 3, NULL), *inc = find(bu, "incident", 0);
+    const char *amber = json_string_value(
+        json_array_get(json_object_get(find(bu, "indicator", 1), "object_marking_refs"), 0));
+    assert_non_null(amber);
+    assert_non_null(inc);
+    assert_int_equal(json_array_size(json_object_get(inc, "object_marking_refs")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(inc, "object_marking_refs"), 0)),
+                        amber);
+    assert_int_equal(count(bu, "relationship"), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *r = find(bu, "relationship", i);
+        assert_int_equal(json_array_size(json_object_get(r, "object_marking_refs")), 1);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(r, "object_marking_refs"), 0)),
+                            amber);
+    }
     json_decref(bu);
 }
 
@@ -580,6 +668,39 @@ static void test_import_examples(void **state)
 
 /* Round trip: import an example, export its events, import the bundle
  * again: the same observables come out. */
+/* Issue 16: the importer reads the Liaison event from the extension, and
+ * from the custom property of bundles written before it. */
+static void test_import_liaison_event(void **state)
+{
+#define LIND(ev)                                                                                             \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--a1cb37d2-3bd3-5b23-8526-"          \
+    "47a22694b7e0\",\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"pattern_"   \
+    "type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\",\"pattern\":\"[ipv4-addr:value = '192.0.2.5'] " \
+    "OR [domain-name:value = 'a.example']\"," ev "}"
+#define EVJ "{\"source.ip\":\"192.0.2.5\",\"source.fqdn\":\"a.example\",\"extra.case\":\"k7\"}"
+    static const char *const rows[] = {
+        LIND("\"extensions\":{\"" LIA_STIX_EVENT_EXT
+             "\":{\"extension_type\":\"property-extension\",\"event\":" EVJ "}}"),
+        LIND("\"x_liaison_event\":" EVJ),
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        fmt_res r;
+        run_bundle(rows[i], &r);
+        /* one event (a Liaison pattern describes one event, not alternatives) */
+        assert_int_equal(r.events, 1);
+        assert_int_equal(r.quarantined, 0);
+        for (size_t k = 0; k < r.n; k++)
+            if (r.o[k].kind == OUT_EVENT) {
+                if (!strstr(r.o[k].json, "\"extra.case\":\"k7\""))
+                    print_message("row %zu: %s\n", i, r.o[k].json);
+                assert_non_null(strstr(r.o[k].json, "\"extra.case\":\"k7\""));
+            }
+        fmt_res_free(&r);
+    }
+#undef LIND
+#undef EVJ
+}
+
 static void test_round_trip(void **state)
 {
     static const char *const files[] = {"stix21/examples/threat-report-apt1.json",
@@ -647,6 +768,9 @@ int main(void)
         cmocka_unit_test(test_markings),
         cmocka_unit_test(test_no_raw),
         cmocka_unit_test(test_sighting_and_incident),
+        cmocka_unit_test(test_event_extension),
+        cmocka_unit_test(test_incident_marking),
+        cmocka_unit_test(test_import_liaison_event),
         cmocka_unit_test(test_import_patterns),
         cmocka_unit_test(test_import_alternatives),
         cmocka_unit_test(test_import_markings_and_sightings),
