@@ -571,11 +571,11 @@ int lia_stix_export_finish(lia_stix_export *x, lia_error *err)
         /* the extension's definition, created by Liaison (the project's
          * identity, written here too unless it is the producer's) */
         if (strcmp(x->identity, LIAISON_IDENTITY) != 0) {
-            obj_begin(x, "identity", "identity", LIAISON_IDENTITY + 10);
+            obj_begin(x, "identity", "identity", &LIAISON_IDENTITY[10]);
             lia_buf_puts(&x->out, ",\"created\":\"" IDENTITY_CREATED "\",\"modified\":\"" IDENTITY_CREATED
                                   "\",\"name\":\"Liaison\",\"identity_class\":\"organization\"}");
         }
-        obj_begin(x, "extension-definition", "extension-definition", LIA_STIX_EVENT_EXT + 22);
+        obj_begin(x, "extension-definition", "extension-definition", &LIA_STIX_EVENT_EXT[22]);
         lia_buf_puts(&x->out,
                      ",\"created_by_ref\":\"" LIAISON_IDENTITY "\",\"created\":\"" EXT_CREATED
                      "\",\"modified\":\"" EXT_CREATED "\",\"name\":\"Liaison harmonised event\","
