@@ -3,7 +3,9 @@
  *
  * Export writes a MISP feed directory that a MISP instance can add as a feed
  * of type "MISP Feed": manifest.json, one EVENT-UUID.json per MISP event and
- * hashes.csv (MD5 of each attribute value, event UUID). Events are grouped
+ * hashes.csv (MD5 of each attribute value, event UUID; of each part of a
+ * composite value such as ip-dst|port, as MISP's feed correlation looks them
+ * up). Events are grouped
  * into MISP events per report (default) or per feed and day, and per TLP, so
  * that each MISP event carries exactly one TLP tag (tlp:clear ...
  * tlp:amber+strict, tlp:red). Each event becomes attributes (ip-dst or

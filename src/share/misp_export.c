@@ -154,12 +154,24 @@ static int write_group(lia_misp_export *x, group *g, lia_error *err)
     json_array_foreach(g->attrs, i, a)
     {
         const char *v = json_string_value(json_object_get(a, "value"));
-        char h[33];
+        const char *type = json_string_value(json_object_get(a, "type"));
+        int split = type && (strchr(type, '|') || strcmp(type, "malware-sample") == 0);
         if (!v)
             continue;
-        lia__md5_hex(v, strlen(v), h);
-        if (fprintf(x->hashes, "%s,%s\n", h, g->uuid) < 0)
-            return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot write hashes.csv");
+        /* MISP's feed correlation looks up each part of a composite value
+         * ("ip-dst|port": the address and the port), as PyMISP's
+         * hash_values() writes them: one line per part */
+        for (const char *p0 = v;;) {
+            const char *bar = split ? strchr(p0, '|') : NULL;
+            size_t n = bar ? (size_t)(bar - p0) : strlen(p0);
+            char h[33];
+            lia__md5_hex(p0, n, h);
+            if (fprintf(x->hashes, "%s,%s\n", h, g->uuid) < 0)
+                return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot write hashes.csv");
+            if (!bar)
+                break;
+            p0 = bar + 1;
+        }
     }
     m = json_pack("{s:O,s:O,s:O,s:O,s:i,s:i,s:I}", "Orgc", json_object_get(g->ev, "Orgc"), "Tag",
                   json_object_get(g->ev, "Tag"), "info", json_object_get(g->ev, "info"), "date",

@@ -220,8 +220,14 @@ def run(tmp):
         for t in ev["Event"].get("Tag", []):
             tags.add(t["name"])
         for a in ev["Event"]["Attribute"]:
-            check((hashlib.md5(a["value"].encode()).hexdigest(), u) in hashes,
-                  "misp: %s not in hashes.csv" % a["value"])
+            # PyMISP's hash_values(): each part of a composite value
+            parts = a["value"].split("|") if "|" in a["type"] or a["type"] == "malware-sample" else [a["value"]]
+            for v in parts:
+                check((hashlib.md5(v.encode()).hexdigest(), u) in hashes,
+                      "misp: %s (of %s) not in hashes.csv" % (v, a["value"]))
+            if len(parts) > 1:
+                check((hashlib.md5(a["value"].encode()).hexdigest(), u) not in hashes,
+                      "misp: the whole composite %s in hashes.csv" % a["value"])
             for t in a.get("Tag", []):
                 tags.add(t["name"])
     for t in ("tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict", "tlp:red",

@@ -117,18 +117,37 @@ static void test_export_feed(void **state)
     }
     assert_int_equal(namber, 1);
     assert_int_equal(ngreen, 1);
-    /* hashes.csv: MD5 of each value (computed with Python's hashlib) */
+    /* hashes.csv: MD5 of each value, and of each part of a composite one
+     * (ip-dst|port: the address and the port, as PyMISP's hash_values() and
+     * MISP's feed correlation do; computed with Python's hashlib) */
     snprintf(f, sizeof f, "%s/hashes.csv", path);
     h = fopen(f, "r");
     assert_non_null(h);
-    while (fgets(line, sizeof line, h)) {
-        nlines++;
-        if (strstr(line, "667b2a3fd632e578257d973a94598d3f,"))
-            namber += 10;
+    {
+        static const struct {
+            const char *md5, *value;
+            int want;
+        } rows[] = {{"526291673f8700ef4e4902e29550a03b", "198.51.100.7", 1},
+                    {"f033ab37c30201f73f142449d037028d", "80", 1},
+                    {"667b2a3fd632e578257d973a94598d3f", "198.51.100.7|80", 0},
+                    {"2432164866e11dff2fa209b101ae91f1", "bad.example", 1},
+                    {"cbf7c8f4bc0d1cbc9e13f1a63304264c", "http://bad.example/p", 1}};
+        int seen[sizeof rows / sizeof rows[0]] = {0};
+        while (fgets(line, sizeof line, h)) {
+            nlines++;
+            for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+                if (strncmp(line, rows[i].md5, 32) == 0 && line[32] == ',')
+                    seen[i]++;
+        }
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            if (seen[i] != rows[i].want)
+                print_message("hashes.csv: %s (%s) %d times, %d expected\n", rows[i].value, rows[i].md5,
+                              seen[i], rows[i].want);
+            assert_int_equal(seen[i], rows[i].want);
+        }
     }
     fclose(h);
-    assert_int_equal(nlines, 3);
-    assert_int_equal(namber, 11);
+    assert_int_equal(nlines, 4);
     json_decref(man);
     /* an existing feed is not overwritten */
     {
