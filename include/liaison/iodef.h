@@ -10,7 +10,11 @@
  * IndicatorData (IndicatorID = a stable UUID from producer + event id,
  * ObservableReference to that System). The Incident's restriction is the
  * most restrictive TLP of the events (AMBER+STRICT as ext-value
- * "amber+strict"). Written through a sink; the Indicators are spooled to a
+ * "amber+strict"). The IncidentID is a UUIDv5 of the producer, the incident
+ * name and a digest of every EventData and Indicator of the document: each
+ * distinct document has its own IncidentID, the same events with the same
+ * content exported again keep theirs (GenerationTime does not count). Written
+ * through a sink; the Indicators are spooled to a
  * temporary file so memory stays bounded.
  *
  * Import ("iodef" format): libxml2 with XML_PARSE_NONET, no entity
@@ -36,7 +40,8 @@ typedef struct lia_iodef_opts {
     const char *producer;      /* IncidentID name and Contact; NULL: "Liaison" */
     const char *contact_email; /* creator's e-mail; may be NULL */
     const char *incident;      /* Incident Description; may be NULL */
-    const char *incident_id;   /* IncidentID text; NULL: a UUID from producer, incident, time */
+    const char *incident_id;   /* IncidentID text; NULL: a UUID from producer, incident and
+                                * the document's content (see above) */
     int64_t now_us;            /* GenerationTime; 0: now */
 } lia_iodef_opts;
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* IODEF v2 export: events -> one IODEF-Document (see liaison/iodef.h). */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct lia_iodef_export {
     FILE *spool_ev;  /* EventData: the header needs the TLP of all events */
     lia_buf out, ind;
     int max_tlp;
+    crypto_generichash_state content; /* of every EventData and Indicator written */
     int started, finished;
     uint64_t events, skipped;
 };
@@ -92,6 +94,7 @@ int lia_iodef_export_create(const lia_iodef_opts *o, lia_sink_fn sink, void *ud,
     lia_buf_init(&x->out, (size_t)LIA_MAX_EVENT_TEXT * 8);
     lia_buf_init(&x->ind, (size_t)LIA_MAX_EVENT_TEXT * 8);
     lia__liaison_ns(x->ns);
+    crypto_generichash_init(&x->content, NULL, 0, 32);
     if (!x->producer || (o && o->contact_email && !x->contact) || (o && o->incident && !x->incident) ||
         (o && o->incident_id && !x->incident_id)) {
         lia_iodef_export_destroy(x);
@@ -138,10 +141,28 @@ static int header(lia_iodef_export *x, lia_error *err)
         return LIA_OK;
     x->started = 1;
     if (!x->incident_id) {
-        char key[600];
-        snprintf(key, sizeof key, "iodef-incident:%s:%s:%lld", x->producer,
-                 x->incident ? x->incident : "", (long long)x->o.now_us);
-        lia__uuid5(x->ns, key, strlen(key), id);
+        /* one IncidentID per distinct document: producer, incident name and
+         * the digest of everything the document reports (its EventData and
+         * Indicators), never the time alone; the same content exported again
+         * keeps its IncidentID */
+        static const char hex[] = "0123456789abcdef";
+        unsigned char h[32];
+        char dig[65];
+        lia_buf key;
+        crypto_generichash_final(&x->content, h, sizeof h);
+        for (int i = 0; i < 32; i++) {
+            dig[2 * i] = hex[h[i] >> 4];
+            dig[2 * i + 1] = hex[h[i] & 15];
+        }
+        dig[64] = '\0';
+        lia_buf_init(&key, 2048);
+        lia_buf_printf(&key, "iodef-incident:%s:%s:%s", x->producer, x->incident ? x->incident : "", dig);
+        if (key.err) {
+            lia_buf_free(&key);
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        }
+        lia__uuid5(x->ns, key.ptr, key.len, id);
+        lia_buf_free(&key);
     }
     lia_buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                     "<IODEF-Document version=\"2.00\" xml:lang=\"en\" "
@@ -307,6 +328,8 @@ int lia_iodef_export_add(lia_iodef_export *x, const lia_event *ev, lia_error *er
         x->max_tlp = tlp;
     if (fwrite(b->ptr, 1, b->len, x->spool_ev) != b->len)
         return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "writing the temporary file failed");
+    crypto_generichash_update(&x->content, (const unsigned char *)b->ptr, b->len);
+    crypto_generichash_update(&x->content, (const unsigned char *)ib->ptr, ib->len);
     x->events++;
     return LIA_OK;
 }

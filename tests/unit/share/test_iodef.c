@@ -272,14 +272,66 @@ static void test_several_addresses(void **state)
     }
 }
 
+/* Issue 16: each distinct document has its own IncidentID (the same
+ * producer, incident name and second used to give one id to different
+ * exports); the same content exported again keeps its id. */
+static void incident_id(const char *producer, const char *incident, int64_t now_us,
+                        const char *const *const *evs, size_t n, char out[128])
+{
+    lia_iodef_opts o = {.producer = producer, .incident = incident, .now_us = now_us};
+    lia_buf b;
+    const char *p, *q;
+    lia_buf_init(&b, 1 << 22);
+    export(&o, evs, n, &b, NULL);
+    p = strstr(b.ptr, "<IncidentID name=\"");
+    assert_non_null(p);
+    p = strchr(p, '>') + 1;
+    q = strstr(p, "</IncidentID>");
+    assert_non_null(q);
+    assert_true(q > p && (size_t)(q - p) < 128);
+    snprintf(out, 128, "%.*s", (int)(q - p), p);
+    lia_buf_free(&b);
+}
+
+static void test_incident_id(void **state)
+{
+    static const char *const a[] = {"source.ip=192.0.2.1", "tlp=GREEN", NULL};
+    static const char *const b[] = {"source.ip=192.0.2.2", "tlp=GREEN", NULL};
+    static const char *const a2[] = {"source.ip=192.0.2.1", "tlp=AMBER", NULL};
+    const char *const *one[] = {a}, *const * other[] = {b}, *const * both[] = {a, b}, *const * amber[] = {a2};
+    const int64_t t = 1714557600000000;
+    char id[8][128];
+    incident_id("CERT-X", "Botnet", t, one, 1, id[0]);
+    incident_id("CERT-X", "Botnet", t, other, 1, id[1]);              /* other events, same second */
+    incident_id("CERT-X", "Botnet", t, both, 2, id[2]);               /* more events */
+    incident_id("CERT-X", "Botnet", t, amber, 1, id[3]);              /* same event, other content */
+    incident_id("CERT-X", "Takedown", t, one, 1, id[4]);              /* other incident */
+    incident_id("CERT-Y", "Botnet", t, one, 1, id[5]);                /* other producer */
+    incident_id("CERT-X", "Botnet", t + 3600000000LL, one, 1, id[6]); /* the same document an hour later */
+    incident_id("CERT-X", "Botnet", t, one, 1, id[7]);
+    for (int i = 0; i < 6; i++)
+        for (int j = i + 1; j < 6; j++)
+            if (strcmp(id[i], id[j]) == 0)
+                fail_msg("documents %d and %d share the IncidentID %s", i, j, id[i]);
+    assert_string_equal(id[6], id[0]);
+    assert_string_equal(id[7], id[0]);
+    /* an IncidentID the caller names is kept */
+    {
+        lia_iodef_opts o = {.producer = "CERT-X", .incident_id = "INC-2024-7", .now_us = t};
+        lia_buf out;
+        lia_buf_init(&out, 1 << 22);
+        export(&o, one, 1, &out, NULL);
+        assert_non_null(strstr(out.ptr, "<IncidentID name=\"CERT-X\">INC-2024-7</IncidentID>"));
+        lia_buf_free(&out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_export),
-        cmocka_unit_test(test_import_examples),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_restriction_tlp),
-        cmocka_unit_test(test_several_addresses),
+        cmocka_unit_test(test_export),          cmocka_unit_test(test_incident_id),
+        cmocka_unit_test(test_import_examples), cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_restriction_tlp), cmocka_unit_test(test_several_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
