@@ -13,6 +13,7 @@
 
 #include "liaison/audit.h"
 #include "store/db.h"
+#include "audit/log.h"
 
 static double now(void)
 {
@@ -33,7 +34,7 @@ int main(int argc, char **argv)
     lia_audit_report rep;
     snprintf(path, sizeof path, "%s/bench-audit-%ld.db", dir, (long)getpid());
     if (lia_store_open(path, &s, &err) ||
-        lia_note_key_generate("bench.example/audit", LIA_NOTE_ED25519, &k, &err)) {
+        lia__note_key_generate("bench.example/audit", LIA_NOTE_ED25519, &k, &err)) {
         fprintf(stderr, "%s\n", err.reason);
         return 1;
     }
@@ -52,7 +53,7 @@ int main(int argc, char **argv)
                               .action = "acknowledged",
                               .before = "{\"state\":\"notified\"}",
                               .after = after};
-        if (lia_audit_append(s, &r, &err)) {
+        if (lia__audit_append_store(s, &r, &err)) {
             fprintf(stderr, "append: %s\n", err.reason);
             return 1;
         }

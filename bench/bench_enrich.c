@@ -22,6 +22,7 @@
 
 #include "liaison/enrich.h"
 #include "liaison/limits.h"
+#include "enrich/internal.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static uint64_t rnd64(void)
@@ -140,14 +141,14 @@ int main(int argc, char **argv)
         buf = gen_csv(&len);
     }
     t0 = now();
-    if (lia_iptable_parse_csv(buf, len, &t, &err)) {
+    if (lia__iptable_parse_csv(buf, len, &t, &err)) {
         char m[512];
         lia_error_format(&err, m, sizeof m);
         fprintf(stderr, "bench_enrich: %s\n", m);
         return 1;
     }
     printf("range table: %s, %zu ranges, %zu KiB, built in %.2f s\n", csv ? csv : "500k generated ranges",
-           lia_iptable_ranges(t), lia_iptable_bytes(t) / 1024, now() - t0);
+           lia__iptable_ranges(t), lia__iptable_bytes(t) / 1024, now() - t0);
     free(buf);
 
     const char *only = getenv("BENCH_ONLY"); /* "1", "2" or "3": one part */
@@ -162,13 +163,13 @@ int main(int argc, char **argv)
         for (int r = 0; r < 3; r++) {
             t0 = now();
             for (size_t i = 0; i < n; i++)
-                sink += lia_iptable_lookup4(t, ips[i]);
+                sink += lia__iptable_lookup4(t, ips[i]);
             double dt = now() - t0;
             if (dt < best)
                 best = dt;
         }
-        printf("IPv4 lookups (lia_iptable_lookup4): %.1f M/s (%.1f ns each; checksum %llu)\n", n / best / 1e6,
-               best / n * 1e9, (unsigned long long)sink);
+        printf("IPv4 lookups (lia__iptable_lookup4): %.1f M/s (%.1f ns each; checksum %llu)\n",
+               n / best / 1e6, best / n * 1e9, (unsigned long long)sink);
         best = 1e9;
         for (int r = 0; r < 3; r++) {
             lia_ipanswer a;
@@ -179,13 +180,13 @@ int main(int argc, char **argv)
                 ip.addr[1] = (uint8_t)(ips[i] >> 16);
                 ip.addr[2] = (uint8_t)(ips[i] >> 8);
                 ip.addr[3] = (uint8_t)ips[i];
-                sink += (uint64_t)lia_iptable_lookup(t, &ip, &a) + a.asn;
+                sink += (uint64_t)lia__iptable_lookup(t, &ip, &a) + a.asn;
             }
             double dt = now() - t0;
             if (dt < best)
                 best = dt;
         }
-        printf("IPv4 lookups with answer (lia_iptable_lookup): %.1f M/s (%.1f ns each; checksum %llu)\n",
+        printf("IPv4 lookups with answer (lia__iptable_lookup): %.1f M/s (%.1f ns each; checksum %llu)\n",
                n / best / 1e6, best / n * 1e9, (unsigned long long)sink);
         free(ips);
     }
@@ -219,7 +220,7 @@ int main(int argc, char **argv)
             csvpath = tmp;
         }
         if (lia_ipdb_create(&db, &err) || lia_ipdb_add(db, LIA_IPSRC_CSV, csvpath, &err) ||
-            lia_sectors_load(lia_sectors_default_path(), &sec, &err)) {
+            lia__sectors_load(lia__sectors_default_path(), &sec, &err)) {
             char m[512];
             lia_error_format(&err, m, sizeof m);
             fprintf(stderr, "bench_enrich: %s\n", m);
@@ -227,7 +228,7 @@ int main(int argc, char **argv)
         }
         if (!csv)
             remove(tmp);
-        lia_sectors_prepare(sec, &ctx);
+        lia__sectors_prepare(sec, &ctx);
         b.cap = LIA_BATCH;
         b.ev = calloc(b.cap, sizeof *b.ev);
         for (size_t i = 0; i < b.cap; i++)
@@ -235,10 +236,10 @@ int main(int argc, char **argv)
         for (int r = 0; r < 3; r++) {
             for (int withwork = 0; withwork < 2; withwork++) {
                 uint64_t dups = 0, enriched = 0;
-                lia_dedup_conf_default(&dc); /* default cap: LIA_DEDUP_KEYS */
+                lia__dedup_conf_default(&dc); /* default cap: LIA_DEDUP_KEYS */
                 if (getenv("BENCH_CAP"))
                     dc.max_keys = strtoul(getenv("BENCH_CAP"), NULL, 10);
-                lia_dedup_create(&dc, &dd, &err);
+                lia__dedup_create(&dc, &dd, &err);
                 rng = 12345;
                 t0 = now();
                 for (size_t done = 0; done < total; done += b.cap) {
@@ -255,16 +256,16 @@ int main(int argc, char **argv)
                         for (size_t i = 0; i < b.n; i++) {
                             /* as the enrich stage does (src/enrich/stage.c) */
                             if (i + 8 < b.n)
-                                lia_ipdb_prefetch(db, &b.ev[i + 8].v[LIA_F_SOURCE_IP].ip, 0);
+                                lia__ipdb_prefetch(db, &b.ev[i + 8].v[LIA_F_SOURCE_IP].ip, 0);
                             if (i + 4 < b.n)
-                                lia_ipdb_prefetch(db, &b.ev[i + 4].v[LIA_F_SOURCE_IP].ip, 1);
+                                lia__ipdb_prefetch(db, &b.ev[i + 4].v[LIA_F_SOURCE_IP].ip, 1);
                             if (parts & 1)
-                                enriched += (uint64_t)lia_enrich_event_ip(db, &b.ev[i]);
+                                enriched += (uint64_t)lia__enrich_event_ip(db, &b.ev[i]);
                             if (parts & 2)
-                                lia_sectors_apply(sec, &ctx, &b.ev[i], NULL);
+                                lia__sectors_apply(sec, &ctx, &b.ev[i], NULL);
                         }
                         if (parts & 4)
-                            dups += (uint64_t)lia_dedup_batch(dd, &b, &err);
+                            dups += (uint64_t)lia__dedup_batch(dd, &b, &err);
                     }
                 }
                 double dt = now() - t0;
@@ -275,7 +276,7 @@ int main(int argc, char **argv)
                 if (withwork && r == 2)
                     printf("enrich+dedup: %zu events, %llu fields enriched, %llu duplicates folded\n", total,
                            (unsigned long long)enriched, (unsigned long long)dups);
-                lia_dedup_destroy(dd);
+                lia__dedup_destroy(dd);
                 dd = NULL;
             }
         }
@@ -286,8 +287,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < b.cap; i++)
             lia_event_free(&b.ev[i]);
         free(b.ev);
-        lia_sectors_ctx_free(&ctx);
-        lia_sectors_destroy(sec);
+        lia__sectors_ctx_free(&ctx);
+        lia__sectors_destroy(sec);
         lia_ipdb_release(db);
     }
 
@@ -299,9 +300,9 @@ int main(int argc, char **argv)
         size_t caps[2] = {nkeys, LIA_DEDUP_KEYS};
         for (int k = 0; k < 2; k++) {
             long rss0 = rss_kb(), peak0 = peak_rss_kb();
-            lia_dedup_conf_default(&dc);
+            lia__dedup_conf_default(&dc);
             dc.max_keys = caps[k];
-            if (lia_dedup_create(&dc, &dd, &err)) {
+            if (lia__dedup_create(&dc, &dd, &err)) {
                 fprintf(stderr, "bench_enrich: cannot create a dedup table of %zu keys\n", caps[k]);
                 return 1;
             }
@@ -314,21 +315,21 @@ int main(int argc, char **argv)
                 b.n = nkeys - done < b.cap ? nkeys - done : b.cap;
                 for (size_t i = 0; i < b.n; i++)
                     make_event(&b.ev[i], (uint32_t)(done + i) * 2654435761u, 23, 1764201600000000ll);
-                lia_dedup_batch(dd, &b, &err);
+                lia__dedup_batch(dd, &b, &err);
             }
             double dt = now() - t0;
             printf("dedup, %zu distinct keys, cap %zu: %zu keys held, %.1f MiB table (%.1f bytes/key held), "
                    "%llu evicted, RSS +%.1f MiB (peak +%.1f MiB while the table doubled), %.2f M events/s\n",
-                   nkeys, caps[k], lia_dedup_keys(dd), lia_dedup_bytes(dd) / 1048576.0,
-                   (double)lia_dedup_bytes(dd) / (double)(lia_dedup_keys(dd) ? lia_dedup_keys(dd) : 1),
-                   (unsigned long long)lia_dedup_evictions(dd), (rss_kb() - rss0) / 1024.0,
+                   nkeys, caps[k], lia__dedup_keys(dd), lia__dedup_bytes(dd) / 1048576.0,
+                   (double)lia__dedup_bytes(dd) / (double)(lia__dedup_keys(dd) ? lia__dedup_keys(dd) : 1),
+                   (unsigned long long)lia__dedup_evictions(dd), (rss_kb() - rss0) / 1024.0,
                    (peak_rss_kb() - peak0) / 1024.0, nkeys / dt / 1e6);
             for (size_t i = 0; i < b.cap; i++)
                 lia_event_free(&b.ev[i]);
             free(b.ev);
-            lia_dedup_destroy(dd);
+            lia__dedup_destroy(dd);
         }
     }
-    lia_iptable_destroy(t);
+    lia__iptable_destroy(t);
     return 0;
 }

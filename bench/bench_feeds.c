@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 static double now(void)
 {
@@ -106,13 +107,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: cannot open\n", formats[k]);
             return 1;
         }
-        lia_records_init(&rs);
+        lia__records_init(&rs);
         lia_event_init(&ev);
         t0 = now();
         for (size_t off = 0;;) {
             size_t n = in.len - off < LIA_READ_CHUNK ? in.len - off : LIA_READ_CHUNK;
             double tp = now();
-            lia_records_clear(&rs);
+            lia__records_clear(&rs);
             if (f->parse(st, in.ptr + off, n, n == 0, &rs, &err) != LIA_OK) {
                 fprintf(stderr, "%s: parse failed: %s\n", formats[k], err.reason);
                 return 1;
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
                    (unsigned long long)nev, (double)nrec / s, (double)in.len / 1e6 / s, 100 * tparse / s);
         }
         f->close(st);
-        lia_records_free(&rs);
+        lia__records_free(&rs);
         lia_event_free(&ev);
         lia_buf_free(&in);
     }

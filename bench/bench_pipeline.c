@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include "liaison/liaison.h"
+#include "core/records.h"
+#include "store/backend.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static uint32_t rnd(uint32_t n)
@@ -94,14 +96,14 @@ static int cmd_parse(const char *path, const char *map)
         fprintf(stderr, "bench: cannot start: %s\n", err.reason);
         return 1;
     }
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     lia_event_init(&ev);
     while (!eof) {
         ssize_t n = read(fd, buf, LIA_READ_CHUNK);
         if (n < 0)
             return 1;
         eof = n == 0;
-        lia_records_clear(&rs);
+        lia__records_clear(&rs);
         t0 = now();
         if (fmt->parse(st, buf, (size_t)n, eof, &rs, &err))
             return 1;
@@ -122,7 +124,7 @@ static int cmd_parse(const char *path, const char *map)
            (unsigned long long)bad, tnorm, (double)events / tnorm);
     printf("parse+normalise: %.0f events/s\n", (double)events / (tparse + tnorm));
     lia_event_free(&ev);
-    lia_records_free(&rs);
+    lia__records_free(&rs);
     fmt->close(st);
     free(buf);
     close(fd);
@@ -154,7 +156,7 @@ static int cmd_ingest(const char *path, const char *map, const char *db)
         return 1;
     }
     if (getenv("BENCH_NOBULK")) /* keep the indexes up to date row by row */
-        lia_store_set_bulk_min(s, UINT64_MAX);
+        lia__store_set_bulk_min(s, UINT64_MAX);
     if (lia_ingest(s, &o, &res, &err)) {
         char msg[512];
         lia_error_format(&err, msg, sizeof msg);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "liaison/liaison.h"
+#include "route/internal.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static uint32_t rnd(uint32_t n)
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
     }
     t0 = now();
     /* home country "CN" is cc_of(2*26+13) = "CN": make sure it is not a partner's */
-    if (lia_route_create(p, NOWNERS + NPARTNERS, rules, strlen(rules), &rt, &err) != LIA_OK) {
+    if (lia__route_create(p, NOWNERS + NPARTNERS, rules, strlen(rules), &rt, &err) != LIA_OK) {
         fprintf(stderr, "bench_route: %s (%s)\n", err.reason, err.value);
         return 1;
     }

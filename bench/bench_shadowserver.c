@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static uint32_t rnd(uint32_t n)
@@ -73,13 +74,13 @@ static int run(const char *data, size_t len, const char *report, uint64_t *event
         fprintf(stderr, "bench_shadowserver: %s\n", err.reason);
         return rc;
     }
-    lia_records_init(&recs);
+    lia__records_init(&recs);
     lia_event_init(&ev);
     *events = *bad = 0;
     for (size_t off = 0; off <= len; off += LIA_READ_CHUNK) {
         size_t n = len - off < LIA_READ_CHUNK ? len - off : LIA_READ_CHUNK;
         int eof = off + n >= len;
-        lia_records_clear(&recs);
+        lia__records_clear(&recs);
         if ((rc = fmt->parse(st, data + off, n, eof, &recs, &err))) {
             fprintf(stderr, "bench_shadowserver: %s\n", err.reason);
             break;
@@ -99,7 +100,7 @@ static int run(const char *data, size_t len, const char *report, uint64_t *event
             break;
     }
     lia_event_free(&ev);
-    lia_records_free(&recs);
+    lia__records_free(&recs);
     fmt->close(st);
     return rc;
 }

@@ -19,6 +19,8 @@
 #include "liaison/http.h"
 #include "liaison/liaison.h"
 #include "liaison/taxii.h"
+#include "http/parse.h"
+#include "taxii/taxii_internal.h"
 
 #define BASE_US 1600000000000000LL /* 2020-09-13: first date_added */
 
@@ -53,7 +55,7 @@ static int gen(const char *db, uint64_t n)
     lia_error_clear(&e);
     if (lia_store_open(db, &s, &e) || lia_taxii_init(s, &e))
         return die(&e);
-    if (lia_taxii_collection_get(s, "bench", "big", &c, &e) == LIA_OK) {
+    if (lia__taxii_collection_get(s, "bench", "big", &c, &e) == LIA_OK) {
         fprintf(stderr, "bench_taxii: %s already has bench/big; remove it first\n", db);
         return 1;
     }
@@ -75,12 +77,12 @@ static int gen(const char *db, uint64_t n)
     fprintf(f, "%s\n", tok);
     fclose(f);
     double t0 = now_s();
-    if (lia_taxii_bulk_begin(s, c.rowid, &b, &e))
+    if (lia__taxii_bulk_begin(s, c.rowid, &b, &e))
         return die(&e);
     for (uint64_t i = 0; i < n; i++) {
         int64_t da = BASE_US + (int64_t)i * 1000; /* one object per ms */
         int tlp = (int)(i % 4);                   /* CLEAR .. AMBER+STRICT */
-        lia_stix_time_format(da - 5000000, vt);
+        lia__stix_time_format(da - 5000000, vt);
         snprintf(id, sizeof id, "indicator--%08llx-0000-4000-8000-%012llx", (unsigned long long)(i >> 24),
                  (unsigned long long)(i * 2654435761u % 1000000000000ull));
         int bl = snprintf(body, sizeof body,
@@ -90,18 +92,18 @@ static int gen(const char *db, uint64_t n)
                           "\"pattern_type\":\"stix\",\"valid_from\":\"%s\"}",
                           id, vt, vt, (unsigned long long)i, (unsigned)(i >> 16) & 255,
                           (unsigned)(i >> 8) & 255, (unsigned)i & 255, vt);
-        if (lia_taxii_bulk_add(b, id, "indicator", da - 5000000, da, tlp, body, (size_t)bl, &e))
+        if (lia__taxii_bulk_add(b, id, "indicator", da - 5000000, da, tlp, body, (size_t)bl, &e))
             return die(&e);
         if ((i + 1) % 1000000 == 0)
             fprintf(stderr, "  %llu objects, %.0f/s\n", (unsigned long long)(i + 1),
                     (double)(i + 1) / (now_s() - t0));
     }
-    if (lia_taxii_bulk_end(b, &e))
+    if (lia__taxii_bulk_end(b, &e))
         return die(&e);
     double t1 = now_s();
     /* paths: pages starting at 1000 positions spread over the collection */
     lia_taxii_filter flt;
-    lia_taxii_filter_init(&flt);
+    lia__taxii_filter_init(&flt);
     snprintf(path, sizeof path, "%s.paths", db);
     if (!(f = fopen(path, "w")))
         return 1;
@@ -113,8 +115,8 @@ static int gen(const char *db, uint64_t n)
             continue;
         }
         /* row pos has seq pos + 1 and date_added BASE + pos ms in a fresh store */
-        lia_taxii_next_for(&c, LIA_TAXII_OBJECTS, NULL, &flt, BASE_US + (int64_t)pos * 1000, (int64_t)pos + 1,
-                           next);
+        lia__taxii_next_for(&c, LIA_TAXII_OBJECTS, NULL, &flt, BASE_US + (int64_t)pos * 1000,
+                            (int64_t)pos + 1, next);
         fprintf(f, "/bench/collections/big/objects/?limit=1000&next=%s\n", next);
     }
     fclose(f);
@@ -135,7 +137,7 @@ static int query(const char *db, int k)
     int n = 0;
     lia_error_clear(&e);
     if (lia_store_open(db, &s, &e) || lia_taxii_init(s, &e) ||
-        lia_taxii_collection_get(s, "bench", "big", &c, &e))
+        lia__taxii_collection_get(s, "bench", "big", &c, &e))
         return die(&e);
     snprintf(path, sizeof path, "%s.paths", db);
     FILE *f = fopen(path, "r");
@@ -152,18 +154,18 @@ static int query(const char *db, int k)
         }
         lia_taxii_filter flt;
         const char *why;
-        lia_taxii_filter_init(&flt);
-        lia_taxii_filter_param(&flt, "limit", "1000", &why);
+        lia__taxii_filter_init(&flt);
+        lia__taxii_filter_param(&flt, "limit", "1000", &why);
         char *nx = strstr(line, "next=");
         if (nx) {
             nx[5 + strcspn(nx + 5, "\r\n")] = '\0';
-            if (lia_taxii_filter_param(&flt, "next", nx + 5, &why))
+            if (lia__taxii_filter_param(&flt, "next", nx + 5, &why))
                 return 1;
         }
         lia_taxii_page pg;
         lia_buf_reset(&out);
         double a = now_s();
-        if (lia_taxii_query(s, &c, LIA_TAXII_OBJECTS, NULL, &flt, &rd, &out, &pg, &e))
+        if (lia__taxii_query(s, &c, LIA_TAXII_OBJECTS, NULL, &flt, &rd, &out, &pg, &e))
             return die(&e);
         lat[n++] = now_s() - a;
         bytes += out.len;

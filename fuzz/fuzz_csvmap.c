@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* an error must say what */
         return 0;
     }
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     lia_event_init(&ev);
     lia_buf_init(&js, 4u << 20);
     const char *csv = nul ? (const char *)nul + 1 : "";
@@ -56,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     lia_buf_free(&js);
     lia_event_free(&ev);
-    lia_records_free(&rs);
+    lia__records_free(&rs);
     f->close(st);
     return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "liaison/enrich.h"
 #include "liaison/liaison.h"
+#include "enrich/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,8 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < size; i++)
         lines += data[i] == '\n';
     lia_error_clear(&e);
-    lia_enrich_conf_default(&c);
-    int rc = lia_enrich_conf_parse(&c, (const char *)data, size, "/etc/liaison", &e);
+    lia__enrich_conf_default(&c);
+    int rc = lia__enrich_conf_parse(&c, (const char *)data, size, "/etc/liaison", &e);
     if (rc) {
         check(rc == LIA_EINVAL || rc == LIA_ELIMIT, "an error is EINVAL or ELIMIT");
         check(e.reason[0] != '\0', "an error has a reason");

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,7 +54,7 @@ static void run(unsigned which, const uint8_t *in, size_t len, unsigned seed, li
     o.tlp = -1;
     lia_error_clear(&err);
     check(f->open(&st, &o, &err) == LIA_OK, "open failed");
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     lia_event_init(&ev);
     while (!eof) {
         size_t n = seed ? 1 + (seed = seed * 1103515245u + 12345u) % 97 : len - off;
@@ -65,7 +66,7 @@ static void run(unsigned which, const uint8_t *in, size_t len, unsigned seed, li
         memcpy(chunk, in + off, n);
         off += n;
         eof = n == 0;
-        lia_records_clear(&rs);
+        lia__records_clear(&rs);
         if (f->parse(st, chunk, n, eof, &rs, &err) != LIA_OK) {
             lia_buf_puts(out, "parse error\n");
             free(chunk);
@@ -98,7 +99,7 @@ static void run(unsigned which, const uint8_t *in, size_t len, unsigned seed, li
         free(chunk);
     }
     f->close(st);
-    lia_records_free(&rs);
+    lia__records_free(&rs);
     lia_event_free(&ev);
 }
 

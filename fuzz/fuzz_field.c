@@ -4,7 +4,7 @@
  * - a failure sets *why and leaves the out-parameters untouched;
  * - a success formats to NUL-free valid UTF-8 (ASCII where expected) which
  *   parses again to the same value (normalisation is idempotent);
- * - lia_utf8_valid and lia_base64_valid agree with slow reference versions;
+ * - lia__utf8_valid and lia__base64_valid agree with slow reference versions;
  * - each fast path (dotted quad, decimal loop, ASCII host name, country code
  *   bitmap, JSON-safe string test) gives what its general path gives
  *   (src/core/field_ref.h). */
@@ -18,6 +18,7 @@
 #include "core/field_ref.h"
 #include "liaison/field.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -89,7 +90,7 @@ static void check_text(const char *s, size_t len, size_t max, int ascii)
 {
     CHECK(len <= max);
     CHECK(strlen(s) == len);
-    CHECK(lia_utf8_valid(s, len));
+    CHECK(lia__utf8_valid(s, len));
     if (ascii)
         for (size_t i = 0; i < len; i++)
             CHECK((unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7f);
@@ -165,35 +166,35 @@ static void fuzz_numbers(const char *s, size_t n)
     {
         uint16_t v = 7, w;
         why = NULL;
-        rc = lia_parse_port(s, n, &v, &why);
+        rc = lia__parse_port(s, n, &v, &why);
         if (rc) {
             CHECK(why && v == 7);
         } else {
             len = snprintf(txt, sizeof(txt), "%u", (unsigned)v);
-            CHECK(lia_parse_port(txt, (size_t)len, &w, NULL) == LIA_OK && w == v);
+            CHECK(lia__parse_port(txt, (size_t)len, &w, NULL) == LIA_OK && w == v);
         }
     }
     {
         int64_t v = 7, w;
         why = NULL;
-        rc = lia_parse_int(s, n, &v, &why);
+        rc = lia__parse_int(s, n, &v, &why);
         if (rc) {
             CHECK(why && v == 7);
         } else {
             len = snprintf(txt, sizeof(txt), "%" PRId64, v);
-            CHECK(lia_parse_int(txt, (size_t)len, &w, NULL) == LIA_OK && w == v);
+            CHECK(lia__parse_int(txt, (size_t)len, &w, NULL) == LIA_OK && w == v);
         }
     }
     {
         double v = 7, w;
         why = NULL;
-        rc = lia_parse_float(s, n, &v, &why);
+        rc = lia__parse_float(s, n, &v, &why);
         if (rc) {
             CHECK(why && v == 7);
         } else {
             CHECK(v - v == 0); /* finite */
             len = snprintf(txt, sizeof(txt), "%.17g", v);
-            CHECK(lia_parse_float(txt, (size_t)len, &w, NULL) == LIA_OK && w == v);
+            CHECK(lia__parse_float(txt, (size_t)len, &w, NULL) == LIA_OK && w == v);
         }
     }
     {
@@ -243,13 +244,13 @@ static void fuzz_labels(const char *s, size_t n)
     }
     why = NULL;
     v = 7;
-    rc = lia_parse_registry(s, n, &v, &why);
+    rc = lia__parse_registry(s, n, &v, &why);
     if (rc) {
         CHECK(why && v == 7);
     } else {
-        name = lia_registry_name(v);
+        name = lia__registry_name(v);
         CHECK(name != NULL);
-        CHECK(lia_parse_registry(name, strlen(name), &w, NULL) == LIA_OK && w == v);
+        CHECK(lia__parse_registry(name, strlen(name), &w, NULL) == LIA_OK && w == v);
     }
     why = NULL;
     rc = lia_parse_cc(s, n, cc, &why);
@@ -288,7 +289,7 @@ static void fuzz_names(const char *s, size_t n)
     why = NULL;
     len = 7;
     memcpy(out, "keep", 5);
-    rc = lia_parse_url(s, n, out, sizeof(out), &len, &why);
+    rc = lia__parse_url(s, n, out, sizeof(out), &len, &why);
     if (rc) {
         CHECK(why && len == 7 && strcmp(out, "keep") == 0);
     } else {
@@ -296,7 +297,7 @@ static void fuzz_names(const char *s, size_t n)
         for (size_t i = 0; i < len; i++)
             CHECK((unsigned char)out[i] > 0x20 && (unsigned char)out[i] != 0x7f);
         CHECK(memmem(out, len, "://", 3) != NULL);
-        rc = lia_parse_url(out, len, again, sizeof(again), &len2, &why);
+        rc = lia__parse_url(out, len, again, sizeof(again), &len2, &why);
         if (rc)
             fprintf(stderr, "reparse of \"%s\" failed: %s\n", out, why);
         CHECK(rc == LIA_OK);
@@ -320,7 +321,7 @@ static void fuzz_fast_paths(const char *s, size_t n)
         uint64_t ref = 7;
         uint16_t port = 7;
         const char *wa = NULL, *wb = NULL;
-        int ra = lia_parse_port(s, n, &port, &wa), rb = lia__parse_udec_slow(s, n, 65535, &ref, &wb);
+        int ra = lia__parse_port(s, n, &port, &wa), rb = lia__parse_udec_slow(s, n, 65535, &ref, &wb);
         CHECK(ra == rb && same_why(wa, wb));
         CHECK(ra ? port == 7 : port == ref);
     }
@@ -359,8 +360,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size)
         memcpy(s, data, size);
 
-    CHECK(lia_utf8_valid(s, size) == ref_utf8((const unsigned char *)s, size));
-    CHECK(lia_base64_valid(s, size) == ref_b64(s, size));
+    CHECK(lia__utf8_valid(s, size) == ref_utf8((const unsigned char *)s, size));
+    CHECK(lia__base64_valid(s, size) == ref_b64(s, size));
     fuzz_ip(s, size);
     fuzz_numbers(s, size);
     fuzz_time(s, size);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 static void fz_check(int ok, const char *what)
 {
@@ -70,7 +71,7 @@ static void fz_run(const char *name, const uint8_t *data, size_t size, uint32_t 
     memset(&fo, 0, sizeof fo);
     fo.tlp = -1;
     fz_check(f->open(&st, &fo, &err) == LIA_OK, "open failed");
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     lia_event_init(&ev);
     for (;;) {
         size_t k = size - off;
@@ -87,7 +88,7 @@ static void fz_run(const char *name, const uint8_t *data, size_t size, uint32_t 
         chunk = malloc(k ? k : 1);
         fz_check(chunk != NULL, "oom");
         memcpy(chunk, data + off, k);
-        lia_records_clear(&rs);
+        lia__records_clear(&rs);
         if (f->parse(st, chunk, k, eof, &rs, &err) != LIA_OK) {
             lia_buf_printf(out, "P %s\n", err.reason);
             free(chunk);
@@ -100,7 +101,7 @@ static void fz_run(const char *name, const uint8_t *data, size_t size, uint32_t 
             break;
     }
     lia_event_free(&ev);
-    lia_records_free(&rs);
+    lia__records_free(&rs);
     f->close(st);
 }
 

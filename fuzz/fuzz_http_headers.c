@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "liaison/http.h"
+#include "http/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,16 +54,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     uint64_t cl = 0;
     const char *why = NULL;
-    int rc = lia_http_check_headers(h, n, &cl, &why);
+    int rc = lia__http_check_headers(h, n, &cl, &why);
     CHECK(rc == LIA_OK || (rc == LIA_EPARSE && why != NULL));
     for (size_t k = 0; k < n; k++) {
-        int m = lia_http_accept(h[k].value, (int)(k & 1));
+        int m = lia__http_accept(h[k].value, (int)(k & 1));
         CHECK(m == LIA_MEDIA_NONE || m == LIA_MEDIA_TAXII21 || m == LIA_MEDIA_STIX21);
-        m = lia_http_content_type(h[k].value, (int)(k & 1));
+        m = lia__http_content_type(h[k].value, (int)(k & 1));
         CHECK(m == LIA_MEDIA_NONE || m == LIA_MEDIA_TAXII21 || m == LIA_MEDIA_STIX21);
         lia_http_auth a;
         why = NULL;
-        if (lia_http_auth_parse(h[k].value, &a, &why) == LIA_OK) {
+        if (lia__http_auth_parse(h[k].value, &a, &why) == LIA_OK) {
             CHECK(a.kind == LIA_AUTH_BASIC || a.kind == LIA_AUTH_BEARER);
             check_text(a.user, sizeof a.user);
             check_text(a.secret, sizeof a.secret);

@@ -13,13 +13,14 @@
 #include <string.h>
 
 #include "liaison/enrich.h"
+#include "enrich/internal.h"
 
 #ifdef LIA_FUZZ_RIR
 #define LIA_FUZZ_NAME "fuzz_rir"
-#define LIA_FUZZ_PARSE lia_iptable_parse_rir
+#define LIA_FUZZ_PARSE lia__iptable_parse_rir
 #else
 #define LIA_FUZZ_NAME "fuzz_ipcsv"
-#define LIA_FUZZ_PARSE lia_iptable_parse_csv
+#define LIA_FUZZ_PARSE lia__iptable_parse_csv
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,8 +44,8 @@ void lia_fuzz_probe(const lia_iptable *t, const uint8_t *data, size_t size)
         lia_ipanswer a;
         char cc[3];
         uint32_t asn;
-        int found = lia_iptable_lookup(t, &ip, &a);
-        lia_iptable_value(t, lia_iptable_lookup4(t, x), cc, &asn);
+        int found = lia__iptable_lookup(t, &ip, &a);
+        lia__iptable_value(t, lia__iptable_lookup4(t, x), cc, &asn);
         check(found == (cc[0] || asn), "fast path disagrees on found");
         if (found) {
             check(strcmp(cc, a.cc) == 0 && asn == a.asn, "fast path disagrees on value");
@@ -53,7 +54,7 @@ void lia_fuzz_probe(const lia_iptable *t, const uint8_t *data, size_t size)
         }
         lia_ip ip6 = {6, 128, {0}};
         memcpy(ip6.addr, data + (i % (size > 16 ? size - 16 : 1)), size >= 16 ? 16 : 0);
-        if (lia_iptable_lookup(t, &ip6, &a) && !(ip6.addr[10] == 0xff && ip6.addr[11] == 0xff))
+        if (lia__iptable_lookup(t, &ip6, &a) && !(ip6.addr[10] == 0xff && ip6.addr[11] == 0xff))
             check(memcmp(a.first.addr, ip6.addr, 16) <= 0 && memcmp(ip6.addr, a.last.addr, 16) <= 0,
                   "IPv6 range does not contain the address");
     }
@@ -67,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (LIA_FUZZ_PARSE((const char *)data, size, &t, &err) == LIA_OK) {
         check(t != NULL, "no table on success");
         lia_fuzz_probe(t, data, size);
-        lia_iptable_destroy(t);
+        lia__iptable_destroy(t);
     } else {
         check(t == NULL, "table on failure");
         check(err.reason[0] != '\0', "error without a reason");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 static void run(const uint8_t *data, size_t size, size_t cut, lia_buf *out)
 {
@@ -20,13 +21,13 @@ static void run(const uint8_t *data, size_t size, size_t cut, lia_buf *out)
     size_t parts[2][2] = {{0, cut}, {cut, size - cut}};
     if (f->open(&st, &o, &err))
         abort();
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     lia_event_init(&ev);
     lia_event_init(&ev2);
     lia_buf_init(&js, 4u << 20);
     lia_buf_init(&js2, 4u << 20);
     for (int p = 0; p < 2; p++) {
-        lia_records_clear(&rs);
+        lia__records_clear(&rs);
         if (f->parse(st, (const char *)data + parts[p][0], parts[p][1], p == 1, &rs, &err))
             abort();
         for (size_t i = 0; i < rs.n; i++) {
@@ -58,7 +59,7 @@ static void run(const uint8_t *data, size_t size, size_t cut, lia_buf *out)
     lia_buf_free(&js2);
     lia_event_free(&ev);
     lia_event_free(&ev2);
-    lia_records_free(&rs);
+    lia__records_free(&rs);
     f->close(st);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "liaison/audit.h"
+#include "audit/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,11 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (lia_note_open(s, size, &key, 1, &o, NULL) == LIA_OK && (o.verified != 1 || o.text_len > size))
         abort();
     (void)lia_note_key_parse_verifier(s, size, &k, NULL);
-    (void)lia_note_key_parse_signer(s, size, &k, NULL);
+    (void)lia__note_key_parse_signer(s, size, &k, NULL);
     if (lia_checkpoint_parse(s, size, &c, NULL) == LIA_OK) {
         lia_buf b;
         lia_buf_init(&b, 4096);
-        if (lia_checkpoint_format(&c, &b, NULL) == LIA_OK &&
+        if (lia__checkpoint_format(&c, &b, NULL) == LIA_OK &&
             (lia_checkpoint_parse(b.ptr, b.len, &back, NULL) != LIA_OK || back.size != c.size ||
              memcmp(back.root.b, c.root.b, 32) != 0 || strcmp(back.origin, c.origin) != 0))
             abort();

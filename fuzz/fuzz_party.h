@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "liaison/liaison.h"
+#include "route/internal.h"
 
 #define CHECK(cond)                                                                                          \
     do {                                                                                                     \
@@ -40,12 +41,12 @@ static int fz_collect(void *ud, const lia_party *p)
     for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n; i++) {
         lia_channel ch;
         const char *v = p->f[LIA_PF_CHANNELS].v[i];
-        CHECK(lia_channel_parse(p->id, v, strlen(v), &ch, NULL) == LIA_OK);
+        CHECK(lia__channel_parse(p->id, v, strlen(v), &ch, NULL) == LIA_OK);
         CHECK(ch.kind != LIA_CHANNEL_TAXII || (ch.api_root[0] && ch.collection[0]));
     }
     z->n++;
     lia_party_to_yaml(p, &z->yaml);
-    lia_party_to_csv(p, &z->csv);
+    lia__party_to_csv(p, &z->csv);
     return 0;
 }
 
@@ -78,20 +79,20 @@ static int fz_run(int kind, const uint8_t *data, size_t size)
     lia_buf_init(&z.yaml, 64u << 20);
     lia_buf_init(&z.csv, 64u << 20);
     lia_buf_printf(&z.yaml, "%s:\n", kind == LIA_PARTY_OWNER ? "owners" : "partners");
-    lia_party_csv_header(kind, &z.csv);
+    lia__party_csv_header(kind, &z.csv);
     fmt = data[0] == 'c' ? "csv" : "yaml";
     lia_error_clear(&err);
-    rc = lia_party_parse(kind, fmt, (const char *)data + 1, size - 1, fz_collect, &z, &err);
+    rc = lia__party_parse(kind, fmt, (const char *)data + 1, size - 1, fz_collect, &z, &err);
     if (rc == LIA_OK && z.n && !z.yaml.err && !z.csv.err) {
         cnt c = {0, &z};
-        CHECK(lia_party_parse(kind, "yaml", z.yaml.ptr, z.yaml.len, fz_count, &c, &err) == LIA_OK);
+        CHECK(lia__party_parse(kind, "yaml", z.yaml.ptr, z.yaml.len, fz_count, &c, &err) == LIA_OK);
         CHECK(c.n == z.n);
         c.n = 0;
-        CHECK(lia_party_parse(kind, "csv", z.csv.ptr, z.csv.len, fz_count, &c, &err) == LIA_OK);
+        CHECK(lia__party_parse(kind, "csv", z.csv.ptr, z.csv.len, fz_count, &c, &err) == LIA_OK);
         CHECK(c.n == z.n);
         {
             lia_route *rt = NULL;
-            if (lia_route_create(z.p, z.n, NULL, 0, &rt, &err) == LIA_OK)
+            if (lia__route_create(z.p, z.n, NULL, 0, &rt, &err) == LIA_OK)
                 lia_route_destroy(rt);
         }
     } else if (rc != LIA_OK) {

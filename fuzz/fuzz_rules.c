@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "liaison/liaison.h"
+#include "route/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lia_party_set_id(&p[1], "b", 1, NULL);
     lia_party_add(&p[1], LIA_PF_COUNTRIES, "MY", 2, 0, NULL);
     lia_party_add(&p[1], LIA_PF_CONTACTS, "x@b.example", 11, 0, NULL);
-    rc = lia_route_create(p, 2, (const char *)data, size, &rt, &err);
+    rc = lia__route_create(p, 2, (const char *)data, size, &rt, &err);
     CHECK(rc == LIA_OK || rc == LIA_ENOTFOUND);
     if (rc == LIA_OK) {
         lia_event ev;

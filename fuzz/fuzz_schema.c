@@ -11,6 +11,7 @@
 
 #include "feeds/shadowserver_internal.h"
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lia_ss_schema *s = NULL;
     lia_error err;
     lia_error_clear(&err);
-    if (lia_shadowserver_parse((const char *)data, size, "fuzz", &s, &err) != LIA_OK) {
+    if (lia__shadowserver_parse((const char *)data, size, "fuzz", &s, &err) != LIA_OK) {
         if (err.reason[0] == '\0') {
             fprintf(stderr, "fuzz_schema: rejected without a reason\n");
             abort();
@@ -54,9 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             lia_buf_putc(&hdr, '"');
         }
         lia_buf_putc(&hdr, '\n');
-        lia_records_init(&recs);
+        lia__records_init(&recs);
         lia_format_shadowserver.parse(st, hdr.ptr, hdr.len, 1, &recs, &err);
-        lia_records_free(&recs);
+        lia__records_free(&recs);
         lia_buf_free(&hdr);
         lia_format_shadowserver.close(st);
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "liaison/enrich.h"
+#include "enrich/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lia_error err;
     lia_event ev;
     lia_error_clear(&err);
-    if (lia_sectors_parse((const char *)data, size, &s, &err) != LIA_OK) {
+    if (lia__sectors_parse((const char *)data, size, &s, &err) != LIA_OK) {
         check(s == NULL, "rules on failure");
         check(err.reason[0] != '\0', "error without a reason");
         return 0;
@@ -46,15 +47,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lia_sector_ctx ctx = {"scan_ics", "2026-11-27-scan_ics.csv", NULL};
         lia_sector_result a, b;
         lia_event_set_name(&ev, specs[i][0], strlen(specs[i][0]), specs[i][1], strlen(specs[i][1]), &err);
-        int ma = lia_sectors_match(s, &ctx, &ev, &a);
-        check(lia_sectors_prepare(s, &ctx) == LIA_OK, "prepare failed");
-        int mb = lia_sectors_match(s, &ctx, &ev, &b);
+        int ma = lia__sectors_match(s, &ctx, &ev, &a);
+        check(lia__sectors_prepare(s, &ctx) == LIA_OK, "prepare failed");
+        int mb = lia__sectors_match(s, &ctx, &ev, &b);
         check(ma == mb && a.sector == b.sector && a.ics_protocol == b.ics_protocol,
               "memo changes the result");
-        lia_sectors_ctx_free(&ctx);
-        lia_sectors_apply(s, NULL, &ev, &err);
+        lia__sectors_ctx_free(&ctx);
+        lia__sectors_apply(s, NULL, &ev, &err);
     }
     lia_event_free(&ev);
-    lia_sectors_destroy(s);
+    lia__sectors_destroy(s);
     return 0;
 }

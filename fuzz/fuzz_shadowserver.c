@@ -15,6 +15,7 @@
 
 #include "feeds/shadowserver_internal.h"
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fo.tlp = -1;
     if (lia__ss_open(&st, schema, &fo, &err) != LIA_OK)
         return 0;
-    lia_records_init(&recs);
+    lia__records_init(&recs);
     lia_event_init(&ev);
     lia_event_init(&back);
     lia_buf_init(&json, 1u << 22);
@@ -58,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!copy)
             break;
         memcpy(copy, data + off, n);
-        lia_records_clear(&recs);
+        lia__records_clear(&recs);
         rc = lia_format_shadowserver.parse(st, copy, n, eof, &recs, &err);
         for (size_t i = 0; rc == LIA_OK && i < recs.n; i++) {
             lia_event_reset(&ev);
@@ -85,6 +86,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lia_buf_free(&json);
     lia_event_free(&back);
     lia_event_free(&ev);
-    lia_records_free(&recs);
+    lia__records_free(&recs);
     return 0;
 }

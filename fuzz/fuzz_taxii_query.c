@@ -15,6 +15,8 @@
 
 #include "liaison/http.h"
 #include "liaison/taxii.h"
+#include "http/parse.h"
+#include "taxii/taxii_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,7 +32,7 @@ static int apply(void *ud, const char *k, const char *v)
 {
     lia_taxii_filter *f = ud;
     const char *why = NULL;
-    int rc = lia_taxii_filter_param(f, k, v, &why);
+    int rc = lia__taxii_filter_param(f, k, v, &why);
     CHECK(rc == LIA_OK || why != NULL);
     return rc;
 }
@@ -40,28 +42,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static lia_taxii_filter f;
     const char *why = NULL;
     const char *s = (const char *)data;
-    lia_taxii_filter_init(&f);
-    (void)lia_http_query_each(s, size, apply, &f, &why);
+    lia__taxii_filter_init(&f);
+    (void)lia__http_query_each(s, size, apply, &f, &why);
     CHECK(f.nids <= LIA_TAXII_MAX_MATCH && f.ntypes <= LIA_TAXII_MAX_MATCH && f.nver <= LIA_TAXII_MAX_MATCH &&
           f.used <= sizeof f.arena);
     CHECK(f.limit <= LIA_TAXII_PAGE_MAX);
     for (int i = 0; i < f.nids; i++)
         CHECK(f.ids[i] >= f.arena && f.ids[i] < f.arena + sizeof f.arena && f.ids[i][0]);
-    (void)lia_taxii_filter_hash(&f, "scope");
+    (void)lia__taxii_filter_hash(&f, "scope");
 
     int64_t d, q, d2, q2;
     uint64_t h, h2;
-    if (lia_taxii_next_decode(s, size, &d, &q, &h) == LIA_OK) {
+    if (lia__taxii_next_decode(s, size, &d, &q, &h) == LIA_OK) {
         char tok[LIA_TAXII_NEXT_MAX];
-        lia_taxii_next_encode(d, q, h, tok);
-        CHECK(lia_taxii_next_decode(tok, strlen(tok), &d2, &q2, &h2) == LIA_OK);
+        lia__taxii_next_encode(d, q, h, tok);
+        CHECK(lia__taxii_next_decode(tok, strlen(tok), &d2, &q2, &h2) == LIA_OK);
         CHECK(d == d2 && q == q2 && h == h2);
     }
     int64_t us, us2;
-    if (lia_stix_time_parse(s, size, &us) == LIA_OK) {
+    if (lia__stix_time_parse(s, size, &us) == LIA_OK) {
         char out[32];
-        lia_stix_time_format(us, out);
-        CHECK(lia_stix_time_parse(out, strlen(out), &us2) == LIA_OK);
+        lia__stix_time_format(us, out);
+        CHECK(lia__stix_time_parse(out, strlen(out), &us2) == LIA_OK);
         CHECK(us == us2);
     }
     return 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "liaison/liaison.h"
+#include "notify/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lia_error err;
     lia_buf_init(&out, 1u << 20);
     lia_error_clear(&err);
-    if (lia_tmpl_render((const char *)data, size, &v, &out, &err) != LIA_OK) {
+    if (lia__tmpl_render((const char *)data, size, &v, &out, &err) != LIA_OK) {
         CHECK(err.reason[0]);
         CHECK(err.code == LIA_ELIMIT || (err.line >= 1 && err.line <= size + 1));
     } else {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "liaison/incident.h"
+#include "incident/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,16 +16,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int64_t probes[] = {INT64_MIN / 2, -1, 0, 1000, 1700000000, 4102444800, INT64_MAX / 2};
     lia_tz *tz = NULL;
-    if (lia_tz_parse(data, size, "fuzz", &tz, NULL) != LIA_OK)
+    if (lia__tz_parse(data, size, "fuzz", &tz, NULL) != LIA_OK)
         return 0;
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
-        int32_t off = lia_tz_offset(tz, probes[i]);
-        int64_t next = lia_tz_next_change(tz, probes[i]);
+        int32_t off = lia__tz_offset(tz, probes[i]);
+        int64_t next = lia__tz_next_change(tz, probes[i]);
         if (off < -26 * 3600 || off > 26 * 3600 || next <= probes[i]) {
             fprintf(stderr, "invariant failed at %lld\n", (long long)probes[i]);
             abort();
         }
     }
-    lia_tz_free(tz);
+    lia__tz_free(tz);
     return 0;
 }

@@ -22,22 +22,12 @@ enum lia_org_kind { LIA_ORG_OWN = 0, LIA_ORG_PARTNER = 1, LIA_ORG_CONSTITUENT = 
 /* "admin" "analyst" "partner" "constituent" <-> enum; -1 if unknown. */
 int lia_role_parse(const char *s);
 const char *lia_role_name(int role);
-/* Roles are bounded by the organisation kind: our own team has admin and
- * analyst users, a partner organisation partner users, a constituent
- * constituent users. 1 if role is allowed in an organisation of org_kind.
- * lia_accounts_user_add refuses other roles (LIA_EINVAL), and the auth
- * functions refuse an account that holds one anyway (LIA_EAUTH). */
-int lia_role_allowed(int org_kind, int role);
 /* "own" "partner" "constituent" <-> enum; -1 if unknown. */
 int lia_org_kind_parse(const char *s);
 const char *lia_org_kind_name(int kind);
 
 #define LIA_NAME_MAX      128
 #define LIA_KEY_TOKEN_MAX 80 /* "lia_" + 43 base64url chars + NUL fits */
-
-/* Create the tables and the server secret if missing. Every other function
- * calls it, so calling it is optional. */
-int lia_accounts_init(lia_store *s, lia_error *err);
 
 int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
                          lia_error *err);
@@ -59,8 +49,6 @@ int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, l
 /* Organisations of kind (enum lia_org_kind) linked to party_id, in id order;
  * a non-zero return of cb stops and is returned. */
 typedef int (*lia_accounts_org_cb)(void *ud, int64_t org_id, const char *name);
-int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia_accounts_org_cb cb, void *ud,
-                               lia_error *err);
 /* password may be NULL (token-only user). Minimum 12 characters otherwise.
  * LIA_EINVAL if role is not allowed in the organisation's kind. */
 int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
@@ -78,13 +66,6 @@ typedef struct lia_principal {
     double rate, burst; /* 0 = server default */
     char org[LIA_NAME_MAX], user[LIA_NAME_MAX];
 } lia_principal;
-
-/* LIA_EAUTH for an unknown user, wrong password, unknown or revoked key,
- * disabled user, a role its organisation's kind does not allow; reason in
- * err. */
-int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
-                            lia_error *err);
-int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err);
 
 /* One line of text per org, user and key (never a secret), for `accounts list`. */
 typedef int (*lia_accounts_line_cb)(void *ud, const char *line);

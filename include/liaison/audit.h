@@ -5,7 +5,7 @@
  * Ed25519 keys (libsodium), cosignatures (C2SP tlog-cosignature v1) included.
  *
  * Everything here is pure: no I/O, no globals; thread-safe. Hashes are 32
- * bytes (SHA-256). Leaves are given as their leaf hashes (lia_merkle_leaf);
+ * bytes (SHA-256). Leaves are given as their leaf hashes (SHA-256 of 0x00 || data, RFC 6962);
  * an array of n leaf hashes is "the tree of size n". */
 #ifndef LIAISON_AUDIT_H
 #define LIAISON_AUDIT_H
@@ -26,14 +26,6 @@ typedef struct lia_hash {
     uint8_t b[LIA_HASH_LEN];
 } lia_hash;
 
-/* SHA-256(0x00 || data): the hash of one leaf. */
-void lia_merkle_leaf(const void *data, size_t len, lia_hash *out);
-/* SHA-256(0x01 || left || right): an interior node. */
-void lia_merkle_node(const lia_hash *left, const lia_hash *right, lia_hash *out);
-
-/* The tree head (root) of leaves[0..n): SHA-256("") when n == 0. O(n). */
-void lia_merkle_root(const lia_hash *leaves, uint64_t n, lia_hash *out);
-
 /* Append-only tree head in O(log n) per leaf (a compact range: at most one
  * perfect subtree per bit of n). Initialise with {0}. */
 typedef struct lia_merkle_stream {
@@ -41,18 +33,6 @@ typedef struct lia_merkle_stream {
     lia_hash stack[64];
     unsigned depth;
 } lia_merkle_stream;
-void lia_merkle_stream_add(lia_merkle_stream *s, const lia_hash *leaf);
-void lia_merkle_stream_root(const lia_merkle_stream *s, lia_hash *out);
-
-/* Inclusion proof (RFC 6962 2.1.1 PATH) of leaf m in the tree leaves[0..n):
- * *len hashes into proof (room for LIA_MERKLE_PROOF_MAX), bottom first.
- * LIA_EINVAL if m >= n. */
-int lia_merkle_inclusion_proof(const lia_hash *leaves, uint64_t n, uint64_t m, lia_hash *proof, size_t *len);
-/* Consistency proof (RFC 6962 2.1.2 PROOF) that the tree of size n1 is a
- * prefix of leaves[0..n2). LIA_EINVAL unless n1 <= n2. n1 == 0 or n1 == n2:
- * empty proof. */
-int lia_merkle_consistency_proof(const lia_hash *leaves, uint64_t n2, uint64_t n1, lia_hash *proof,
-                                 size_t *len);
 
 /* Check an inclusion proof (RFC 9162 2.1.3.2): LIA_OK when leaf is leaf m of
  * the tree of size n with head root, LIA_EAUTH when it is not (wrong index,
@@ -85,18 +65,10 @@ typedef struct lia_note_key {
     int secret;
 } lia_note_key;
 
-/* A new random key (secret included) of the given type. LIA_EINVAL for a bad
- * name (empty, longer than LIA_NOTE_NAME_MAX - 1, a space, '+' or a control
- * byte). */
-int lia_note_key_generate(const char *name, uint8_t type, lia_note_key *out, lia_error *err);
 /* The same key (secret or not) as another signature type (id recomputed). */
 void lia_note_key_as(const lia_note_key *k, uint8_t type, lia_note_key *out);
-/* Parse "PRIVATE+KEY+<name>+<hex id>+<base64(type || 32-byte seed)>". */
-int lia_note_key_parse_signer(const char *skey, size_t len, lia_note_key *out, lia_error *err);
 /* Parse a verifier key "<name>+<hex id>+<base64(type || 32-byte public key)>". */
 int lia_note_key_parse_verifier(const char *vkey, size_t len, lia_note_key *out, lia_error *err);
-/* Append the signer (needs the secret) or verifier key string to out. */
-int lia_note_key_format_signer(const lia_note_key *k, lia_buf *out);
 int lia_note_key_format_verifier(const lia_note_key *k, lia_buf *out);
 
 /* Append the signature line "— <name> <base64(id || sig)>\n" of key k over
@@ -105,8 +77,6 @@ int lia_note_key_format_verifier(const lia_note_key *k, lia_buf *out);
  * timestamp before the signature; an LIA_NOTE_ED25519 key ignores timestamp. */
 int lia_note_sign_line(const char *text, size_t len, const lia_note_key *k, uint64_t timestamp, lia_buf *out,
                        lia_error *err);
-/* Append a whole signed note to out: text, a blank line, k's signature line. */
-int lia_note_sign(const char *text, size_t len, const lia_note_key *k, lia_buf *out, lia_error *err);
 
 /* What lia_note_open found. */
 typedef struct lia_note_opened {
@@ -136,8 +106,6 @@ typedef struct lia_checkpoint {
     lia_hash root;
 } lia_checkpoint;
 
-/* Append the checkpoint body (note text) to out. LIA_EINVAL for a bad origin. */
-int lia_checkpoint_format(const lia_checkpoint *c, lia_buf *out, lia_error *err);
 /* Parse a checkpoint body (a note's text; extension lines after the root are
  * allowed and ignored). LIA_EPARSE with the reason otherwise. */
 int lia_checkpoint_parse(const char *text, size_t len, lia_checkpoint *out, lia_error *err);
@@ -169,10 +137,6 @@ typedef struct lia_audit_record {
  * seq included so that records cannot change places) appended to out. */
 int lia_audit_leaf_bytes(const lia_audit_record *r, lia_buf *out);
 
-/* Append one record (seq and at_us are set here) inside the caller's
- * transaction, or in its own one. The record is the next leaf. */
-int lia_audit_append(lia_store *s, const lia_audit_record *r, lia_error *err);
-
 /* Records in seq order, filtered by object (equal to it, or beginning with
  * it and '/': "handoff:12" matches "handoff:12/cert-xx"), actor, and the time
  * range [since_us, until_us) (0 = open). cb returning non-zero stops. */
@@ -193,8 +157,6 @@ int lia_audit_head(lia_store *s, uint64_t *size, lia_hash *root, lia_error *err)
  * signed note to out. */
 int lia_audit_checkpoint(lia_store *s, const char *origin, const lia_note_key *key, lia_buf *out,
                          lia_error *err);
-/* The latest stored checkpoint note (LIA_ENOTFOUND if none). */
-int lia_audit_latest_checkpoint(lia_store *s, lia_buf *out, lia_error *err);
 
 /* Proofs over the stored log: the inclusion of record seq in the tree of
  * `size` records (0 = now), or the consistency of size n1 with size n2. */

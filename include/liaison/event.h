@@ -78,10 +78,8 @@ int lia_event_extra_str(lia_event *ev, const char *key, size_t klen, const char 
  * distinct, e.g. a mapping's columns): skip the per-event key checks. */
 int lia_event_extra_str_known(lia_event *ev, const char *key, size_t klen, const char *s, size_t n,
                               lia_error *err);
-int lia_event_extra_json_known(lia_event *ev, const char *key, size_t klen, const char *json,
-                               size_t jn, lia_error *err);
-/* 1 if KEY is a valid extra key (without "extra."). */
-int lia_extra_key_valid(const char *key, size_t klen);
+int lia_event_extra_json_known(lia_event *ev, const char *key, size_t klen, const char *json, size_t jn,
+                               lia_error *err);
 
 /* extra.KEY = integer. */
 int lia_event_extra_int(lia_event *ev, const char *key, size_t klen, int64_t v, lia_error *err);
@@ -108,9 +106,5 @@ int lia_event_to_json(const lia_event *ev, lia_buf *out);
 /* Parse one flat JSON object (as written by lia_event_to_json, or IntelMQ's
  * JSON) into ev (reset first). Unknown non-extra keys are errors. */
 int lia_event_from_json(lia_event *ev, const char *json, size_t n, lia_error *err);
-
-/* The IP used for routing/indexing: source.ip if present. 16-byte key with
- * IPv4 as ::ffff:a.b.c.d so that ranges sort. Returns 0 if absent. */
-int lia_ip_key(const lia_ip *ip, uint8_t key[16]);
 
 #endif

@@ -39,10 +39,6 @@ typedef struct lia_feed {
     char last_error[512];
 } lia_feed;
 
-/* Check a feed definition (name, format, exactly one of url/dir, http(s)
- * scheme, interval >= 0). */
-int lia_feed_validate(const lia_feed *f, lia_error *err);
-
 /* Registry. add: LIA_EEXIST if the name is taken. get/remove/enable:
  * LIA_ENOTFOUND if no such feed. */
 int lia_feeds_add(lia_store *s, const lia_feed *f, lia_error *err);
@@ -52,10 +48,6 @@ int lia_feeds_set_enabled(lia_store *s, const char *name, int enabled, lia_error
 typedef int (*lia_feed_cb)(void *ud, const lia_feed *f);
 /* Calls cb for each feed in name order; a non-zero return stops and is returned. */
 int lia_feeds_list(lia_store *s, lia_feed_cb cb, void *ud, lia_error *err);
-/* Write the state part of f (etag ... last_error) back. */
-int lia_feeds_save_state(lia_store *s, const lia_feed *f, lia_error *err);
-/* Ingest options for a report of feed f (borrowing f's strings). */
-void lia_feed_ingest_opts(const lia_feed *f, lia_ingest_opts *o);
 
 /* Well-known public feeds (data only): name, provider, format, URL,
  * documentation. NULL-name terminated. */

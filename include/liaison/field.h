@@ -135,11 +135,7 @@ typedef enum lia_field {
 
 /* Field name ("source.ip"), type; lookup by name (returns -1 if unknown). */
 const char *lia_field_name(lia_field f);
-lia_ftype lia_field_type(lia_field f);
 int lia_field_lookup(const char *name, size_t len);
-const char *lia_ftype_name(lia_ftype t);
-/* 1 if values of type t live in the event's text (lia_value.s). */
-int lia_ftype_is_text(lia_ftype t);
 
 /* ---- typed values ---- */
 
@@ -165,12 +161,9 @@ enum lia_registry { LIA_REG_AFRINIC = 0, LIA_REG_APNIC, LIA_REG_ARIN, LIA_REG_LA
 int lia_parse_ip(const char *s, size_t n, lia_ip *out, const char **why);
 int lia_parse_cidr(const char *s, size_t n, lia_ip *out, const char **why);
 int lia_parse_asn(const char *s, size_t n, uint32_t *out, const char **why);
-int lia_parse_port(const char *s, size_t n, uint16_t *out, const char **why);
-int lia_parse_int(const char *s, size_t n, int64_t *out, const char **why);
 /* A duration: digits, then s, m, h or d (none: seconds), e.g. 90s, 15m, 6h,
  * 1d; *secs from 1 second to LIA_MAX_DURATION_DAYS days. */
 int lia_parse_duration(const char *s, size_t n, int64_t *secs, const char **why);
-int lia_parse_float(const char *s, size_t n, double *out, const char **why);
 /* A boolean word, ASCII case-insensitive: true/false, yes/no, on/off, y/n,
  * 1/0, enabled/disabled; *out 1 or 0. The one list every reader uses. */
 int lia_parse_bool(const char *s, size_t n, int *out, const char **why);
@@ -180,23 +173,14 @@ int lia_parse_bool(const char *s, size_t n, int *out, const char **why);
 int lia_parse_time(const char *s, size_t n, int64_t *out_us, const char **why);
 int lia_parse_tlp(const char *s, size_t n, int *out, const char **why);
 int lia_parse_cc(const char *s, size_t n, char out[3], const char **why);
-int lia_parse_registry(const char *s, size_t n, int *out, const char **why);
 /* Writes the normalised FQDN (A-labels, lower case, no trailing dot) into out
  * (size outn >= LIA_MAX_FQDN + 1); *outlen gets its length. */
 int lia_parse_fqdn(const char *s, size_t n, char *out, size_t outn, size_t *outlen, const char **why);
-/* Normalised URL into out (outn >= n + LIA_MAX_FQDN + 16 is always enough). */
-int lia_parse_url(const char *s, size_t n, char *out, size_t outn, size_t *outlen, const char **why);
-
-/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
- * U+0000 is valid UTF-8: callers that refuse NUL check for it themselves. */
-int lia_utf8_valid(const char *s, size_t n);
-int lia_base64_valid(const char *s, size_t n);
 
 /* Formatting. Each returns the length written (NUL-terminated). */
 size_t lia_ip_format(const lia_ip *ip, int with_prefix, char *out, size_t n);
 size_t lia_time_format(int64_t us, char *out, size_t n);
-const char *lia_tlp_name(int tlp);       /* "AMBER+STRICT" */
-const char *lia_registry_name(int reg);
+const char *lia_tlp_name(int tlp); /* "AMBER+STRICT" */
 
 /* IP helpers: 1 if net (a network) contains ip. */
 int lia_ip_in(const lia_ip *net, const lia_ip *ip);
@@ -204,12 +188,8 @@ int lia_ip_in(const lia_ip *net, const lia_ip *ip);
 /* ---- RSIT classification ---- */
 
 /* Taxonomy ids are indexes into the RSIT taxonomy table; type ids into the
- * type table. lia_class_type_taxonomy() gives the taxonomy a type belongs to. */
+ * type table. Every type belongs to one taxonomy. */
 int lia_class_taxonomy_lookup(const char *s, size_t n);   /* -1 if unknown */
 int lia_class_type_lookup(const char *s, size_t n);       /* -1 if unknown */
-const char *lia_class_taxonomy_name(int id);
-const char *lia_class_type_name(int id);
-int lia_class_type_taxonomy(int type_id);
-int lia_class_type_count(void);
 
 #endif

@@ -50,13 +50,6 @@ typedef struct lia_http_header {
     lia_slice name, value;
 } lia_http_header;
 
-/* HTTP/1.1 framing checks on the request headers: more than one
- * Content-Length, Content-Length together with Transfer-Encoding, a
- * Content-Length that is not a decimal number, a Transfer-Encoding other than
- * "chunked", more than one Host. Returns LIA_OK, or LIA_EPARSE with *why set
- * to a static reason. *content_length is set (UINT64_MAX when absent). */
-int lia_http_check_headers(const lia_http_header *h, size_t n, uint64_t *content_length, const char **why);
-
 enum lia_media {
     LIA_MEDIA_NONE = -1,
     LIA_MEDIA_TAXII21 = 0, /* application/taxii+json;version=2.1 */
@@ -64,15 +57,6 @@ enum lia_media {
 };
 #define LIA_MEDIA_TAXII21_STR "application/taxii+json;version=2.1"
 #define LIA_MEDIA_STIX21_STR  "application/stix+json;version=2.1"
-
-/* Pick the response media type from an Accept header value: the first
- * acceptable media range (taxii+json or, if allow_stix, stix+json; no
- * version parameter or version=2.1; q=0 excluded; * / * and application / *
- * mean taxii+json). LIA_MEDIA_NONE if nothing fits (-> 406). */
-int lia_http_accept(lia_slice accept, int allow_stix);
-/* Check a request Content-Type: exactly taxii+json (or stix+json if
- * allow_stix) with version=2.1. Returns the media or LIA_MEDIA_NONE. */
-int lia_http_content_type(lia_slice ct, int allow_stix);
 
 enum lia_auth_kind { LIA_AUTH_NONE = 0, LIA_AUTH_BASIC = 1, LIA_AUTH_BEARER = 2 };
 #define LIA_AUTH_MAX 256
@@ -82,26 +66,8 @@ typedef struct lia_http_auth {
     char secret[LIA_AUTH_MAX]; /* Basic: password; Bearer/Token: the key */
 } lia_http_auth;
 
-/* Parse an Authorization header value: Basic, or an API key as Bearer or
- * Token (both LIA_AUTH_BEARER). LIA_EPARSE (with *why) for an
- * unknown scheme, bad base64, no ':' in Basic credentials, a NUL or control
- * byte, or a part longer than LIA_AUTH_MAX - 1. */
-int lia_http_auth_parse(lia_slice value, lia_http_auth *out, const char **why);
-
-/* Decode one application/x-www-form-urlencoded component (%XX, '+' = space)
- * into out (size outn, NUL-terminated). LIA_EPARSE on a bad escape or NUL,
- * LIA_ELIMIT if it does not fit. */
-int lia_http_url_decode(const char *s, size_t n, char *out, size_t outn, size_t *outlen);
-
 /* Split a raw query string "a=b&c=d" and call cb with each decoded pair
  * (at most LIA_HTTP_MAX_PARAMS). A non-zero cb return stops and is returned. */
 typedef int (*lia_http_param_cb)(void *ud, const char *key, const char *value);
-int lia_http_query_each(const char *qs, size_t n, lia_http_param_cb cb, void *ud, const char **why);
-
-/* STIX/TAXII timestamps: "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" <-> microseconds
- * since the epoch (digits beyond microseconds are truncated). */
-int lia_stix_time_parse(const char *s, size_t n, int64_t *out_us);
-/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" into out (at least 28 bytes). */
-void lia_stix_time_format(int64_t us, char out[32]);
 
 #endif

@@ -41,15 +41,6 @@ const char *lia_incident_status_name(lia_incident_status s);
 /* Parse a status name (ASCII case-insensitive): LIA_OK or LIA_EINVAL with
  * the list of statuses in err. */
 int lia_incident_status_parse(const char *name, lia_incident_status *out, lia_error *err);
-/* 1 when `from` may become `to` (the one table, src/incident/status.c). */
-int lia_incident_can(lia_incident_status from, lia_incident_status to);
-/* LIA_OK when allowed; otherwise LIA_EINVAL and err's reason names the
- * statuses allowed from `from` ("none: merged is final" for a final one). */
-int lia_incident_transition(lia_incident_status from, lia_incident_status to, lia_error *err);
-/* The statuses allowed from `from`, as a bit mask (bit i = status i). */
-uint32_t lia_incident_next(lia_incident_status from);
-/* 1 for statuses where the incident needs nothing more from anyone. */
-int lia_incident_is_final(lia_incident_status s);
 
 /* ---- hand-off state (one per recipient of an incident) -------------------- */
 
@@ -65,8 +56,6 @@ typedef enum lia_handoff_state {
 
 const char *lia_handoff_state_name(lia_handoff_state s);
 int lia_handoff_state_parse(const char *name, lia_handoff_state *out, lia_error *err);
-int lia_handoff_can(lia_handoff_state from, lia_handoff_state to);
-int lia_handoff_transition(lia_handoff_state from, lia_handoff_state to, lia_error *err);
 
 /* ---- severity -------------------------------------------------------------- */
 
@@ -85,26 +74,6 @@ int lia_severity_parse(const char *name, lia_severity *out, lia_error *err);
 
 typedef struct lia_tz lia_tz;
 
-/* Read a TZif file (RFC 8536, versions 1 to 4) from memory. Pure. Times past
- * the last transition keep the last offset (the TZ-string footer is not
- * read; Debian's files list transitions up to 2037). */
-int lia_tz_parse(const void *buf, size_t len, const char *name, lia_tz **out, lia_error *err);
-/* A zone by name: "UTC", a fixed offset "+HH:MM" / "-HH:MM", or an IANA name
- * ("Europe/Berlin") read from $TZDIR or /usr/share/zoneinfo. LIA_ENOTFOUND
- * for an unknown zone, LIA_EINVAL for a name with "..", a leading '/' or
- * other bytes than letters, digits, '/', '_', '-', '+'. */
-int lia_tz_load(const char *name, lia_tz **out, lia_error *err);
-void lia_tz_free(lia_tz *tz);
-const char *lia_tz_name(const lia_tz *tz);
-/* Seconds east of UTC at instant t (NULL tz: UTC). */
-int32_t lia_tz_offset(const lia_tz *tz, int64_t t);
-/* The first instant after t where the offset may change; INT64_MAX if none. */
-int64_t lia_tz_next_change(const lia_tz *tz, int64_t t);
-
-/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
-int64_t lia_days_from_civil(int64_t y, unsigned m, unsigned d);
-void lia_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
-
 /* ---- business calendar and the SLA clock ---------------------------------- */
 
 #define LIA_SLA_MAX_HOLIDAYS 512
@@ -121,19 +90,10 @@ typedef struct lia_calendar {
     size_t nholidays;
 } lia_calendar;
 
-/* Monday to Friday 09:00-17:00 in tz; around the clock: days 0x7f, 0-1440. */
-lia_calendar lia_calendar_office(const lia_tz *tz);
-lia_calendar lia_calendar_always(void);
-/* LIA_EINVAL with the reason for an empty or inverted calendar. */
-int lia_calendar_check(const lia_calendar *c, lia_error *err);
-
 /* A time the incident waited on us: [from, to); to = INT64_MAX while open. */
 typedef struct lia_interval {
     int64_t from, to;
 } lia_interval;
-
-/* Business seconds of c in [from, to) (0 if to <= from). */
-int64_t lia_sla_business_seconds(const lia_calendar *c, int64_t from, int64_t to);
 
 /* One SLA clock: `target` business seconds from `start`, not counting the
  * pauses (sorted, not overlapping), looked at `at` (the time the clock
@@ -145,19 +105,11 @@ typedef struct lia_sla_clock {
     int breached; /* used > target */
 } lia_sla_clock;
 
-/* LIA_EINVAL for a bad calendar, unsorted pauses or target < 0; LIA_ELIMIT
- * when no deadline is found within 100 years. */
-int lia_sla_eval(const lia_calendar *c, int64_t start, int64_t target, const lia_interval *pauses,
-                 size_t npauses, int64_t at, lia_sla_clock *out, lia_error *err);
-
 /* Targets per severity in business seconds: acknowledge, resolve. */
 typedef struct lia_sla_policy {
     int64_t ack[LIA_SEV__COUNT];
     int64_t resolve[LIA_SEV__COUNT];
 } lia_sla_policy;
-
-/* critical 1h / 8h, high 4h / 24h, medium 8h / 80h, low 24h / 240h (business). */
-lia_sla_policy lia_sla_policy_default(void);
 
 /* ---- in the store ------------------------------------------------------------ */
 

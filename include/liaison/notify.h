@@ -40,14 +40,10 @@ typedef struct lia_tmpl_vars {
     void *ud;
 } lia_tmpl_vars;
 
-/* Render template t[0..n) into out. LIA_OK, or LIA_EPARSE (unbalanced or
- * malformed tag, unknown name; err->line set) / LIA_ELIMIT. Pure. */
-int lia_tmpl_render(const char *t, size_t n, const lia_tmpl_vars *v, lia_buf *out, lia_error *err);
-
 /* ---- digests ---- */
 
 /* TAXII delivery. A partner with a channel taxii:ROOT/COLLECTION (see
- * lia_channel_parse, liaison/route.h) gets, on every run (the digest
+ * the channel syntax in docs/routing.md) gets, on every run (the digest
  * interval is for e-mail only), its pending events gathered exactly as for
  * the digest (TLP policy checked again: refused events are withheld and
  * recorded as denied; redaction applied), exported as STIX 2.1

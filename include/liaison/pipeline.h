@@ -35,10 +35,6 @@ typedef struct lia_arena {
     size_t total;       /* bytes in all blocks */
     size_t max;         /* cap on total */
 } lia_arena;
-void lia_arena_init(lia_arena *a, size_t max);
-void *lia_arena_alloc(lia_arena *a, size_t n); /* NULL: out of memory or over max */
-void lia_arena_clear(lia_arena *a);            /* keeps one block for reuse */
-void lia_arena_free(lia_arena *a);
 
 /* Records of one chunk; slices point into the chunk or into arena. */
 typedef struct lia_records {
@@ -50,13 +46,6 @@ typedef struct lia_records {
     const lia_slice *header; /* column names, if the format has a header */
     size_t nheader;
 } lia_records;
-
-void lia_records_init(lia_records *r);
-void lia_records_free(lia_records *r);
-void lia_records_clear(lia_records *r);
-/* Append a record; fields are copied into the arena when copy != 0. */
-int lia_records_add(lia_records *r, uint64_t line, lia_slice raw, const lia_slice *fields,
-                    size_t nfields, int err, const char *why, int copy);
 
 /* ---- feed formats ---- */
 
@@ -124,7 +113,7 @@ typedef struct lia_stage {
     int (*open)(void **st, struct lia_ingest *ing, lia_error *err);
     /* Process events in place; may drop events by compacting b (n shrinks). */
     int (*process)(void *st, lia_batch *b, lia_error *err);
-    /* Optional (NULL: none). Called after lia_store_put_events() stored b,
+    /* Optional (NULL: none). Called after the store wrote b,
      * inside the same store transaction, with b as the store left it: each
      * b->ev[i].id is the stored event's id, and the events are those that
      * came out of the last stage's process, in the same order (line order).

@@ -17,7 +17,7 @@
  * verdict and a static reason: it is a pure function, safe to call from many
  * threads at once on one lia_route.
  *
- * TLP. lia_tlp_allows() is the one policy every outgoing path checks for
+ * TLP. One TLP policy (src/route/tlp.h) is what every outgoing path checks for
  * every recipient (routing, e-mail digests, and any later export).
  */
 #ifndef LIAISON_ROUTE_H
@@ -81,27 +81,17 @@ int lia_party_set_id(lia_party *p, const char *id, size_t n, lia_error *err);
 int lia_party_add(lia_party *p, int f, const char *s, size_t n, int replace, lia_error *err);
 /* First value of f, or NULL. */
 const char *lia_party_get(const lia_party *p, int f);
-/* Check required fields (id; owners need one of asns/cidrs/domains, and
- * contacts; partners need countries and contacts). */
-int lia_party_check(const lia_party *p, lia_error *err);
 
 /* Store. put = insert or replace, unchecked against other parties.
  * save = put inside a savepoint, then check the whole directory still builds
  * (no network, ASN or domain claimed by two owners; rules still resolve);
  * replace = 0 fails with LIA_EEXIST if the id exists. */
 int lia_party_save(lia_store *s, const lia_party *p, int replace, lia_error *err);
-int lia_party_put(lia_store *s, const lia_party *p, lia_error *err);
 int lia_party_get_one(lia_store *s, int kind, const char *id, lia_party *out, lia_error *err);
 int lia_party_remove(lia_store *s, int kind, const char *id, lia_error *err);
 typedef int (*lia_party_cb)(void *ud, const lia_party *p);
 int lia_party_list(lia_store *s, int kind, lia_party_cb cb, void *ud, lia_error *err);
 
-/* Import / export. Formats: "csv" (header of field names, lists separated
- * by spaces or ';') and "yaml" (docs/routing.md). import parses the whole
- * input (pure, no I/O) and calls cb per party; an invalid record stops with
- * the error (source line in err->line). */
-int lia_party_parse(int kind, const char *format, const char *buf, size_t len, lia_party_cb cb, void *ud,
-                    lia_error *err);
 /* Parse and store every party in one transaction (all or nothing), then
  * check the whole directory as lia_party_save does. *n gets the number
  * stored. */
@@ -111,8 +101,6 @@ int lia_party_import(lia_store *s, int kind, const char *format, const char *buf
 int lia_party_export(lia_store *s, int kind, const char *format, lia_buf *out, lia_error *err);
 /* One party as YAML / CSV text (no header for CSV unless header != 0). */
 int lia_party_to_yaml(const lia_party *p, lia_buf *out);
-int lia_party_csv_header(int kind, lia_buf *out);
-int lia_party_to_csv(const lia_party *p, lia_buf *out);
 
 /* ---- delivery channels (field channels) ----
  * email:ADDRESS         the e-mail digest also goes to ADDRESS;
@@ -137,12 +125,6 @@ typedef struct lia_channel {
     size_t value_len;
 } lia_channel;
 
-/* Parse one channel value of party party_id (may be NULL). LIA_OK, or
- * LIA_EINVAL with err naming the party and the value (field "channels").
- * Pure. ROOT and COLLECTION are one path segment each: letters, digits and
- * . _ - ~ (a UUID is fine). */
-int lia_channel_parse(const char *party_id, const char *s, size_t n, lia_channel *out, lia_error *err);
-
 /* ---- the TLP policy ---- */
 
 typedef struct lia_recipient {
@@ -152,20 +134,6 @@ typedef struct lia_recipient {
     int agreement;  /* partner: sharing agreement in place; owners: 1 */
 } lia_recipient;
 
-/* The one TLP policy. 1 if event ev may go to r, 0 if not; *reason (may be
- * NULL) gets a static English sentence either way. owner_id is the id of the
- * constituent that owns the event's network (lia_route_owner), NULL if none.
- * Rules, in order: TLP:RED never leaves; AMBER+STRICT goes only to the
- * owning organisation itself (never to a partner CERT); nothing above the
- * recipient's ceiling; a partner without an agreement gets TLP:CLEAR only.
- * An event without a TLP marking is treated as TLP:AMBER. */
-int lia_tlp_allows(const lia_recipient *r, const lia_event *ev, const char *owner_id, const char **reason);
-/* The same policy on plain values, for outgoing paths that carry no
- * lia_event (a STIX object in a TAXII collection, a MISP event): tlp is an
- * enum lia_tlp or -1 for "unmarked"; same_org: the recipient is the
- * organisation that owns the data. lia_tlp_allows() calls it. */
-int lia_tlp_check(const lia_recipient *r, int tlp, int same_org, const char **reason);
-
 /* ---- routing ---- */
 
 typedef struct lia_route lia_route;
@@ -173,10 +141,6 @@ typedef struct lia_route lia_route;
 /* Build from the parties and routing configuration in the store (the
  * configuration loaded with lia_route_config_put; none = default policy). */
 int lia_route_load(lia_store *s, lia_route **out, lia_error *err);
-/* Build from parties in memory and a configuration text (YAML subset; may be
- * NULL). Parties are copied. */
-int lia_route_create(const lia_party *parties, size_t n, const char *config, size_t clen, lia_route **out,
-                     lia_error *err);
 void lia_route_destroy(lia_route *rt);
 
 /* Validate a routing configuration text (rules file). */
@@ -221,18 +185,12 @@ int lia_route_owner_asn(const lia_route *rt, uint32_t asn);
 int lia_route_owner_domain(const lia_route *rt, const char *fqdn, size_t n);
 
 const lia_party *lia_route_party(const lia_route *rt, int idx);
-int lia_route_party_find(const lia_route *rt, int kind, const char *id);
-/* The recipient view of party idx (for lia_tlp_allows). */
+/* The recipient view of party idx. */
 void lia_route_recipient(const lia_route *rt, int idx, lia_recipient *out);
 /* "owner:ID" / "partner:ID" / "unrouted" / "dropped" into out. */
 size_t lia_route_recipient_name(const lia_route *rt, const lia_decision *d, char *out, size_t n);
 const char *lia_verdict_name(int verdict);
 const char *lia_route_rule_name(const lia_route *rt, int rule);
-
-/* Copy of ev without the fields redacted for party idx: the configuration's
- * `redact` list (default: raw) plus `redact_owner` / `redact_partner`.
- * Entries are field names, "extra.KEY", or a prefix ending in '*'. */
-int lia_route_redact(const lia_route *rt, int idx, const lia_event *ev, lia_event *out, lia_error *err);
 
 /* ---- decisions table (route_decision) ---- */
 
@@ -248,8 +206,6 @@ typedef struct lia_route_row {
 } lia_route_row;
 typedef int (*lia_route_row_cb)(void *ud, const lia_route_row *row);
 
-/* Create the module's tables if needed. */
-int lia_route_schema(lia_store *s, lia_error *err);
 int lia_route_rows(lia_store *s, int64_t event_id, lia_route_row_cb cb, void *ud, lia_error *err);
 /* Totals per recipient and verdict: cb(ud, recipient, verdict, count, notified). */
 typedef int (*lia_route_sum_cb)(void *ud, const char *recipient, const char *verdict, uint64_t count,

@@ -25,14 +25,6 @@
 
 typedef struct lia_ss_schema lia_ss_schema;
 
-/* Load and validate a schema from JSON text (name is used in messages).
- * A malformed schema (not JSON, wrong types, unknown conversion, bad
- * constant value ...) fails with err naming the report, the key and why.
- * Field names Liaison does not have are not errors: in optional_fields the
- * value goes to extra.<that name> (as IntelMQ does); in required_fields or
- * constant_fields the report is marked unusable (lia_ss_report_info.problem). */
-int lia_shadowserver_parse(const char *json, size_t len, const char *name, lia_ss_schema **out,
-                           lia_error *err);
 /* From a file; path NULL = the built-in schema. */
 int lia_shadowserver_load(const char *path, lia_ss_schema **out, lia_error *err);
 void lia_shadowserver_free(lia_ss_schema *s);

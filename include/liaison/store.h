@@ -30,10 +30,6 @@ void lia_store_close(lia_store *s);
 int lia_store_schema_version(lia_store *s);
 /* Directory where raw reports are archived (PATH.archive). */
 const char *lia_store_archive_dir(lia_store *s);
-/* The store's PATH as given to lia_store_open, without a "sqlite:" prefix
- * (owned by s): what files beside the store, such as its configuration
- * (lia_enrich_conf_path), are named after. */
-const char *lia_store_path(lia_store *s);
 
 /* ---- reports ---- */
 
@@ -51,26 +47,6 @@ typedef struct lia_report {
     uint64_t rows, events, quarantined, duplicates;
     int64_t started_us, finished_us;
 } lia_report;
-
-/* Find the report with r->hash or create it (state NEW); fills r. A report
- * of at least the bulk minimum (LIA_BULK_MIN_BYTES) whose estimated rows
- * (r->size / LIA_BULK_ROW_BYTES) are at least the events already stored is
- * loaded without the secondary event indexes, which report_finish builds
- * again (queries meanwhile are right, only slower), or lia_store_close if
- * the report was not finished; otherwise begin makes sure they all exist
- * (after a bulk load whose process was killed). */
-int lia_store_report_begin(lia_store *s, lia_report *r, lia_error *err);
-/* Set the bulk minimum in bytes (UINT64_MAX: never; 0: every report that is
- * large against the store). */
-void lia_store_set_bulk_min(lia_store *s, uint64_t bytes);
-/* Write events and quarantined rows of the current batch, then record
- * progress (lines_done and counts) and commit, all in one transaction. */
-int lia_store_put_events(lia_store *s, const lia_report *r, lia_event *ev, size_t n, lia_error *err);
-int lia_store_put_quarantine(lia_store *s, const lia_report *r, uint64_t line, lia_slice raw,
-                             const lia_error *why, lia_error *err);
-int lia_store_checkpoint(lia_store *s, const lia_report *r, lia_error *err);
-int lia_store_report_finish(lia_store *s, lia_report *r, lia_error *err);
-int lia_store_report_get(lia_store *s, int64_t id, lia_report *r, lia_error *err);
 
 /* ---- queries ---- */
 
@@ -114,8 +90,6 @@ int lia_store_group(lia_store *s, const lia_query *q, const char *by, uint64_t l
 
 /* ---- per-feed stage counters ---- */
 
-int lia_store_stats_add(lia_store *s, const char *feed, const lia_counter c[LIA_ST__COUNT],
-                        lia_error *err);
 typedef int (*lia_stats_cb)(void *ud, const char *feed, int stage, const lia_counter *c,
                             uint64_t reports, int64_t last_us);
 int lia_store_stats(lia_store *s, lia_stats_cb cb, void *ud, lia_error *err);

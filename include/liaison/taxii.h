@@ -20,15 +20,6 @@
 #include "liaison/slice.h"
 #include "liaison/store.h"
 
-/* ---- TLP policy -------------------------------------------------------
- * The TAXII view of the one TLP policy, lia_tlp_allows() (liaison/route.h),
- * which it calls: may an object marked `object_tlp` (enum lia_tlp) be
- * served to a reader whose organisation's ceiling is `recipient_ceiling`?
- * same_org: the reader's organisation owns the object (for our own team:
- * objects of org 0). TLP:RED is never served; AMBER+STRICT only to the
- * owning organisation; nothing above the ceiling. */
-int lia_tlp_policy_allows(int recipient_ceiling, int object_tlp, int same_org);
-
 /* ---- storage ---- */
 
 int lia_taxii_init(lia_store *s, lia_error *err);
@@ -51,13 +42,8 @@ void lia_taxii_collection_defaults(lia_taxii_collection *c);
 
 int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title, const char *description,
                            uint64_t max_content_length, lia_error *err);
-/* Create API root name (title, default max_content_length) unless it
- * exists; an existing root is left as it is. */
-int lia_taxii_api_root_ensure(lia_store *s, const char *name, const char *title, lia_error *err);
 /* Creates c (c->rowid set). LIA_EEXIST if the id is taken in that root. */
 int lia_taxii_collection_add(lia_store *s, lia_taxii_collection *c, lia_error *err);
-int lia_taxii_collection_get(lia_store *s, const char *api_root, const char *id, lia_taxii_collection *out,
-                             lia_error *err);
 /* Give org read and/or write access to a collection (replaces earlier). */
 int lia_taxii_grant(lia_store *s, const char *api_root, const char *coll_id, int64_t org_id, int can_read,
                     int can_write, lia_error *err);
@@ -70,17 +56,9 @@ int lia_taxii_grant(lia_store *s, const char *api_root, const char *coll_id, int
 int lia_taxii_collection_add_object(lia_store *s, const char *api_root, const char *coll_id, const char *json,
                                     size_t n, int tlp, int64_t org_id, int64_t date_added_us, lia_error *err);
 
-/* *yes = 1 if collection c holds a version of object id (not deleted). */
-int lia_taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const char *id, int *yes,
-                            lia_error *err);
-
 /* Bulk load for benchmarks and migrations: objects the caller guarantees
  * are new ids, each with one version. One transaction per commit_every. */
 typedef struct lia_taxii_bulk lia_taxii_bulk;
-int lia_taxii_bulk_begin(lia_store *s, int64_t coll_rowid, lia_taxii_bulk **out, lia_error *err);
-int lia_taxii_bulk_add(lia_taxii_bulk *b, const char *id, const char *type, int64_t version_us,
-                       int64_t date_added_us, int tlp, const char *json, size_t n, lia_error *err);
-int lia_taxii_bulk_end(lia_taxii_bulk *b, lia_error *err); /* commits and frees */
 
 /* Load a medallion-style data file (discovery, api roots with information,
  * collections with objects and manifest, status). Counts out. */
@@ -117,18 +95,7 @@ typedef struct lia_taxii_filter {
     char arena[LIA_TAXII_MATCH_BYTES];
 } lia_taxii_filter;
 
-void lia_taxii_filter_init(lia_taxii_filter *f);
-/* Apply one (decoded) query parameter: added_after, limit, next,
- * match[id|type|version|spec_version]; other names are ignored (LIA_OK).
- * LIA_EPARSE / LIA_ELIMIT with *why for a bad or oversized value. */
-int lia_taxii_filter_param(lia_taxii_filter *f, const char *key, const char *value, const char **why);
-/* Hash of the filter without limit and next, plus scope (collection and
- * endpoint), so a next token replayed with other filters is detected. */
-uint64_t lia_taxii_filter_hash(const lia_taxii_filter *f, const char *scope);
-
 #define LIA_TAXII_NEXT_MAX 48
-void lia_taxii_next_encode(int64_t date_us, int64_t seq, uint64_t hash, char out[LIA_TAXII_NEXT_MAX]);
-int lia_taxii_next_decode(const char *s, size_t n, int64_t *date_us, int64_t *seq, uint64_t *hash);
 
 /* ---- query (used by the server; public for tests and the bench) ---- */
 
@@ -150,21 +117,6 @@ typedef struct lia_taxii_page {
     char next[LIA_TAXII_NEXT_MAX];
     int64_t first_added, last_added; /* of the page; 0 if empty */
 } lia_taxii_page;
-
-/* Append the JSON envelope ({"more":..,"next":..,"objects":[..]} or the
- * manifest/versions form) of one page to out. object_id limits to one
- * object (objects/{id}/ and versions/). LIA_EINVAL (err reason) when the
- * next token does not belong to these filters. */
-int lia_taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, const char *object_id,
-                    const lia_taxii_filter *f, const lia_taxii_reader *r, lia_buf *out, lia_taxii_page *pg,
-                    lia_error *err);
-
-/* The next token that continues a query of c (kind, object_id, filters f)
- * after the row with key (date_us, seq), as lia_taxii_query would issue it.
- * For tools that start a walk in the middle (bench, resumable exports). */
-void lia_taxii_next_for(const lia_taxii_collection *c, int kind, const char *object_id,
-                        const lia_taxii_filter *f, int64_t date_us, int64_t seq,
-                        char out[LIA_TAXII_NEXT_MAX]);
 
 /* ---- pull client (src/taxii/taxii_pull.c) ---- */
 

@@ -13,6 +13,7 @@
 #include "liaison/accounts.h"
 #include "liaison/field.h"
 #include "store/db.h"
+#include "accounts/internal.h"
 
 /* Schema 1 had no acct_orgs.party; 2 links an organisation to a party of
  * the route directory (partner id, or owner id for a constituent). Stores
@@ -72,7 +73,7 @@ const char *lia_org_kind_name(int k)
     return k >= 0 && k < 3 ? kinds[k] : "?";
 }
 
-int lia_accounts_init(lia_store *s, lia_error *err)
+int lia__accounts_init(lia_store *s, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
@@ -118,7 +119,7 @@ int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceili
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
     int rc;
-    if ((rc = lia_accounts_init(s, err)))
+    if ((rc = lia__accounts_init(s, err)))
         return rc;
     if (!valid_name(name))
         return lia_error_set(err, LIA_EINVAL, "org", name, name ? strlen(name) : 0,
@@ -151,7 +152,7 @@ static int find_id(lia_store *s, const char *sql, const char *name, const char *
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
     int rc;
-    if ((rc = lia_accounts_init(s, err)))
+    if ((rc = lia__accounts_init(s, err)))
         return rc;
     if ((rc = lia__db_prepare_once(db, what, sql, &st, err)))
         return rc;
@@ -177,7 +178,7 @@ int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
     int rc;
-    if ((rc = lia_accounts_init(s, err)))
+    if ((rc = lia__accounts_init(s, err)))
         return rc;
     if ((rc =
              lia__db_prepare(db, "accounts: org",
@@ -236,13 +237,13 @@ int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, l
     return rc;
 }
 
-int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia_accounts_org_cb cb, void *ud,
-                               lia_error *err)
+int lia__accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia_accounts_org_cb cb,
+                                void *ud, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
     int rc, step;
-    if ((rc = lia_accounts_init(s, err)))
+    if ((rc = lia__accounts_init(s, err)))
         return rc;
     if ((rc = lia__db_prepare(db, "accounts: orgs of party",
                               "SELECT id, name FROM acct_orgs WHERE party = ?1 AND kind = ?2 ORDER BY id",
@@ -259,7 +260,7 @@ int lia_accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia
     return rc;
 }
 
-int lia_role_allowed(int org_kind, int role)
+int lia__role_allowed(int org_kind, int role)
 {
     switch (org_kind) {
     case LIA_ORG_OWN: return role == LIA_ROLE_ADMIN || role == LIA_ROLE_ANALYST;
@@ -280,7 +281,7 @@ static const char *roles_of_kind(int org_kind)
  * allow (made before roles were bounded, or by hand) is refused. */
 static int check_principal(const lia_principal *p, lia_error *err)
 {
-    if (lia_role_allowed(p->org_kind, p->role))
+    if (lia__role_allowed(p->org_kind, p->role))
         return LIA_OK;
     return lia_error_set(err, LIA_EAUTH, "user", p->user, strlen(p->user),
                          "account refused: role %s is not allowed in %s organisation %s (allowed: %s)",
@@ -305,7 +306,7 @@ int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int r
                              "names are 1-127 of [A-Za-z0-9._@-]");
     if (role < 0 || role > 3)
         return lia_error_set(err, LIA_EINVAL, "role", NULL, 0, "unknown role");
-    if (!lia_role_allowed(o.kind, role))
+    if (!lia__role_allowed(o.kind, role))
         return lia_error_set(err, LIA_EINVAL, "role", lia_role_name(role), strlen(lia_role_name(role)),
                              "role %s is not allowed in %s organisation %s; its users have role %s",
                              lia_role_name(role), lia_org_kind_name(o.kind), org, roles_of_kind(o.kind));
@@ -406,7 +407,7 @@ int lia_accounts_key_revoke(lia_store *s, int64_t key_id, lia_error *err)
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
     int rc;
-    if ((rc = lia_accounts_init(s, err)))
+    if ((rc = lia__accounts_init(s, err)))
         return rc;
     if ((rc = lia__db_prepare(db, "accounts: revoke",
                               "UPDATE acct_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", &st,
@@ -436,8 +437,8 @@ static void fill_principal(lia_stmt *st, lia_principal *p)
     p->tlp_ceiling = (int)lia__db_col_int64(st, 7);
 }
 
-int lia_accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
-                            lia_error *err)
+int lia__accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
+                             lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
@@ -472,7 +473,7 @@ out:
     return rc;
 }
 
-int lia_accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err)
+int lia__accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
@@ -526,7 +527,7 @@ int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error
         "SELECT k.id, k.hint, u.name, k.rate, k.burst, k.revoked FROM acct_keys k"
         " JOIN acct_users u ON u.id = k.user_id ORDER BY k.id",
     };
-    if ((rc = lia_accounts_init(s, err)))
+    if ((rc = lia__accounts_init(s, err)))
         return rc;
     for (int t = 0; t < 3; t++) {
         if ((rc = lia__db_prepare_once(db, "accounts: list", sql[t], &st, err)))
@@ -545,7 +546,7 @@ int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error
                          lia__db_col_text(st, 3), lia_role_name((int)lia__db_col_int64(st, 2)),
                          (int)lia__db_col_int64(st, 4) ? "yes" : "no",
                          (int)lia__db_col_int64(st, 5) ? " disabled" : "",
-                         lia_role_allowed((int)lia__db_col_int64(st, 6), (int)lia__db_col_int64(st, 2))
+                         lia__role_allowed((int)lia__db_col_int64(st, 6), (int)lia__db_col_int64(st, 2))
                              ? ""
                              : " refused (role not allowed in its organisation)");
             else

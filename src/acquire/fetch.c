@@ -112,7 +112,7 @@ static int ingest_file(lia_store *s, const lia_feed *f, const char *path, const 
     lia_ingest_opts io;
     lia_ingest_result ir;
     int rc;
-    lia_feed_ingest_opts(f, &io);
+    lia__feed_ingest_opts(f, &io);
     io.path = path;
     io.feed.report_name = report_name;
     io.progress = o->progress;
@@ -392,7 +392,7 @@ int lia_fetch_feed(lia_store *s, const char *name, const lia_fetch_opts *o, lia_
     } else {
         lia_error_format(err, f->last_error, sizeof f->last_error);
     }
-    if ((src = lia_feeds_save_state(s, f, rc ? NULL : err)) && rc == LIA_OK)
+    if ((src = lia__feeds_save_state(s, f, rc ? NULL : err)) && rc == LIA_OK)
         rc = src;
 out:
     free(f);

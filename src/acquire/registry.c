@@ -61,7 +61,7 @@ static int name_ok(const char *n)
     return 1;
 }
 
-int lia_feed_validate(const lia_feed *f, lia_error *err)
+int lia__feed_validate(const lia_feed *f, lia_error *err)
 {
     if (!name_ok(f->name))
         return lia_error_set(err, LIA_EINVAL, "name", f->name, strlen(f->name),
@@ -90,7 +90,7 @@ int lia_feeds_add(lia_store *s, const lia_feed *f, lia_error *err)
     lia_db *db;
     lia_stmt *st = NULL;
     int rc;
-    if ((rc = lia_feed_validate(f, err)) || (rc = lia__feeds_db(s, &db, err)))
+    if ((rc = lia__feed_validate(f, err)) || (rc = lia__feeds_db(s, &db, err)))
         return rc;
     if ((rc = lia__db_prepare(db, "feed registry: adding a feed",
                               "INSERT INTO feed_registry(name,provider,format,url,dir,interval,tlp,doc,map,"
@@ -236,7 +236,7 @@ int lia_feeds_list(lia_store *s, lia_feed_cb cb, void *ud, lia_error *err)
     return rc;
 }
 
-int lia_feeds_save_state(lia_store *s, const lia_feed *f, lia_error *err)
+int lia__feeds_save_state(lia_store *s, const lia_feed *f, lia_error *err)
 {
     lia_db *db;
     lia_stmt *st = NULL;
@@ -260,7 +260,7 @@ int lia_feeds_save_state(lia_store *s, const lia_feed *f, lia_error *err)
     return rc;
 }
 
-void lia_feed_ingest_opts(const lia_feed *f, lia_ingest_opts *o)
+void lia__feed_ingest_opts(const lia_feed *f, lia_ingest_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->format = f->format;

@@ -10,4 +10,15 @@
  * error). */
 int lia__feeds_db(lia_store *s, lia_db **out, lia_error *err);
 
+/* ---- internal (was in the public API) ---- */
+
+/* Check a feed definition (name, format, exactly one of url/dir, http(s)
+ * scheme, interval >= 0). */
+int lia__feed_validate(const lia_feed *f, lia_error *err);
+
+/* Write the state part of f (etag ... last_error) back. */
+int lia__feeds_save_state(lia_store *s, const lia_feed *f, lia_error *err);
+/* Ingest options for a report of feed f (borrowing f's strings). */
+void lia__feed_ingest_opts(const lia_feed *f, lia_ingest_opts *o);
+
 #endif

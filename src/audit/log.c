@@ -37,7 +37,7 @@ static const lia_migration migrations[] = {
             "  action TEXT NOT NULL,"
             "  before TEXT,"
             "  after TEXT,"
-            "  leaf BLOB NOT NULL,"  /* lia_merkle_leaf of lia_audit_leaf_bytes */
+            "  leaf BLOB NOT NULL,"  /* lia__merkle_leaf of lia_audit_leaf_bytes */
             "  head BLOB NOT NULL);" /* the tree head of records 1..seq */
             "CREATE INDEX IF NOT EXISTS audit_log_object ON audit_log(object);"
             "CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at);"
@@ -145,9 +145,9 @@ int lia__audit_append(lia_db *db, const lia_audit_record *in, int64_t *seq_out, 
                            LIA_MAX_EVENT_TEXT * 4);
         goto out;
     }
-    lia_merkle_leaf(b.ptr, b.len, &leaf);
-    lia_merkle_stream_add(&ms, &leaf);
-    lia_merkle_stream_root(&ms, &head);
+    lia__merkle_leaf(b.ptr, b.len, &leaf);
+    lia__merkle_stream_add(&ms, &leaf);
+    lia__merkle_stream_root(&ms, &head);
     if ((rc = lia__db_prepare(
              db, "audit: appending a record",
              "INSERT INTO audit_log(seq, at, actor, channel, address, object, action, before, after,"
@@ -191,7 +191,7 @@ out:
     return LIA_OK;
 }
 
-int lia_audit_append(lia_store *s, const lia_audit_record *r, lia_error *err)
+int lia__audit_append_store(lia_store *s, const lia_audit_record *r, lia_error *err)
 {
     return lia__audit_append(lia__store_db(s), r, NULL, err);
 }
@@ -255,7 +255,7 @@ int lia_audit_head(lia_store *s, uint64_t *size, lia_hash *root, lia_error *err)
     if ((rc = lia__audit_schema(db, err)) || (rc = load_state(db, &ms, err)))
         return rc;
     *size = ms.n;
-    lia_merkle_stream_root(&ms, root);
+    lia__merkle_stream_root(&ms, root);
     return LIA_OK;
 }
 
@@ -279,8 +279,8 @@ int lia_audit_checkpoint(lia_store *s, const char *origin, const lia_note_key *k
         return rc;
     lia_buf_init(&body, 4096);
     lia_buf_init(&note, LIA_NOTE_MAX);
-    if ((rc = lia_audit_head(s, &c.size, &c.root, err)) || (rc = lia_checkpoint_format(&c, &body, err)) ||
-        (rc = lia_note_sign(body.ptr, body.len, key, &note, err)))
+    if ((rc = lia_audit_head(s, &c.size, &c.root, err)) || (rc = lia__checkpoint_format(&c, &body, err)) ||
+        (rc = lia__note_sign(body.ptr, body.len, key, &note, err)))
         goto out;
     if ((rc =
              lia__db_prepare(db, "audit: storing a checkpoint",
@@ -304,7 +304,7 @@ out:
     return rc;
 }
 
-int lia_audit_latest_checkpoint(lia_store *s, lia_buf *out, lia_error *err)
+int lia__audit_latest_checkpoint(lia_store *s, lia_buf *out, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st;
@@ -394,9 +394,9 @@ int lia_audit_prove_inclusion(lia_store *s, int64_t seq, uint64_t size, lia_hash
                              (long long)seq, (unsigned long long)size, (unsigned long long)now);
     if ((rc = load_leaves(db, size, &v, err)))
         return rc;
-    lia_merkle_root(v, size, root);
+    lia__merkle_root(v, size, root);
     *leaf = v[seq - 1];
-    rc = lia_merkle_inclusion_proof(v, size, (uint64_t)seq - 1, proof, len);
+    rc = lia__merkle_inclusion_proof(v, size, (uint64_t)seq - 1, proof, len);
     free(v);
     return rc;
 }
@@ -418,9 +418,9 @@ int lia_audit_prove_consistency(lia_store *s, uint64_t n1, uint64_t n2, lia_hash
                              (unsigned long long)n2, (unsigned long long)now);
     if ((rc = load_leaves(db, n2, &v, err)))
         return rc;
-    lia_merkle_root(v, n1, root1);
-    lia_merkle_root(v, n2, root2);
-    rc = lia_merkle_consistency_proof(v, n2, n1, proof, len);
+    lia__merkle_root(v, n1, root1);
+    lia__merkle_root(v, n2, root2);
+    rc = lia__merkle_consistency_proof(v, n2, n1, proof, len);
     free(v);
     return rc;
 }
@@ -553,7 +553,7 @@ int lia_audit_verify(lia_store *s, const lia_note_key *keys, size_t nkeys, const
             verdict = broken(rep, r.seq, "record %lld is too large to be one of ours", (long long)r.seq);
             break;
         }
-        lia_merkle_leaf(b.ptr, b.len, &leaf);
+        lia__merkle_leaf(b.ptr, b.len, &leaf);
         if (ll != LIA_HASH_LEN || memcmp(sl, leaf.b, LIA_HASH_LEN) != 0) {
             verdict =
                 broken(rep, r.seq,
@@ -562,8 +562,8 @@ int lia_audit_verify(lia_store *s, const lia_note_key *keys, size_t nkeys, const
                        (long long)r.seq, r.action, r.object, r.actor);
             break;
         }
-        lia_merkle_stream_add(&ms, &leaf);
-        lia_merkle_stream_root(&ms, &head);
+        lia__merkle_stream_add(&ms, &leaf);
+        lia__merkle_stream_root(&ms, &head);
         if (hl != LIA_HASH_LEN || memcmp(sh, head.b, LIA_HASH_LEN) != 0) {
             verdict = broken(rep, r.seq,
                              "record %lld: the tree head stored with it does not match the records up to it"
@@ -605,8 +605,8 @@ int lia_audit_verify(lia_store *s, const lia_note_key *keys, size_t nkeys, const
     if ((rc = load_state(db, &stored, err)))
         goto out;
     lia_hash a, c;
-    lia_merkle_stream_root(&stored, &a);
-    lia_merkle_stream_root(&ms, &c);
+    lia__merkle_stream_root(&stored, &a);
+    lia__merkle_stream_root(&ms, &c);
     if (stored.n != ms.n || memcmp(a.b, c.b, LIA_HASH_LEN) != 0)
         verdict = broken(rep, (int64_t)(stored.n < ms.n ? stored.n : ms.n) + 1,
                          "the kept tree state (%llu records) does not match the %llu records in the log",
@@ -634,10 +634,10 @@ int lia_audit_key_load(const char *path, const char *name, int create, lia_note_
         lia_note_key k;
         lia_buf line;
         int fd;
-        if ((rc = lia_note_key_generate(name, LIA_NOTE_ED25519, &k, err)))
+        if ((rc = lia__note_key_generate(name, LIA_NOTE_ED25519, &k, err)))
             return rc;
         lia_buf_init(&line, 512);
-        lia_note_key_format_signer(&k, &line);
+        lia__note_key_format_signer(&k, &line);
         lia_buf_putc(&line, '\n');
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
         if (fd < 0 || write(fd, line.ptr, line.len) != (ssize_t)line.len || fsync(fd) != 0) {
@@ -665,7 +665,7 @@ int lia_audit_key_load(const char *path, const char *name, int create, lia_note_
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     buf[n] = '\0';
-    rc = lia_note_key_parse_signer(buf, n, out, err);
+    rc = lia__note_key_parse_signer(buf, n, out, err);
     if (rc)
         lia_error_where(err, path, 1);
     sodium_memzero(buf, sizeof buf);

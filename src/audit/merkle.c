@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "liaison/audit.h"
+#include "audit/log.h"
 
-void lia_merkle_leaf(const void *data, size_t len, lia_hash *out)
+void lia__merkle_leaf(const void *data, size_t len, lia_hash *out)
 {
     crypto_hash_sha256_state st;
     const uint8_t zero = 0x00;
@@ -18,7 +19,7 @@ void lia_merkle_leaf(const void *data, size_t len, lia_hash *out)
     crypto_hash_sha256_final(&st, out->b);
 }
 
-void lia_merkle_node(const lia_hash *left, const lia_hash *right, lia_hash *out)
+void lia__merkle_node(const lia_hash *left, const lia_hash *right, lia_hash *out)
 {
     uint8_t in[1 + 2 * LIA_HASH_LEN];
     in[0] = 0x01;
@@ -27,19 +28,19 @@ void lia_merkle_node(const lia_hash *left, const lia_hash *right, lia_hash *out)
     crypto_hash_sha256(out->b, in, sizeof in);
 }
 
-void lia_merkle_stream_add(lia_merkle_stream *s, const lia_hash *leaf)
+void lia__merkle_stream_add(lia_merkle_stream *s, const lia_hash *leaf)
 {
     s->stack[s->depth++] = *leaf;
     s->n++;
     /* One merge per trailing zero bit of the new size: the stack then holds
      * one perfect subtree per set bit of n, largest first. */
     for (uint64_t k = s->n; (k & 1) == 0; k >>= 1) {
-        lia_merkle_node(&s->stack[s->depth - 2], &s->stack[s->depth - 1], &s->stack[s->depth - 2]);
+        lia__merkle_node(&s->stack[s->depth - 2], &s->stack[s->depth - 1], &s->stack[s->depth - 2]);
         s->depth--;
     }
 }
 
-void lia_merkle_stream_root(const lia_merkle_stream *s, lia_hash *out)
+void lia__merkle_stream_root(const lia_merkle_stream *s, lia_hash *out)
 {
     lia_hash r;
     if (s->depth == 0) {
@@ -48,16 +49,16 @@ void lia_merkle_stream_root(const lia_merkle_stream *s, lia_hash *out)
     }
     r = s->stack[s->depth - 1];
     for (unsigned i = s->depth - 1; i-- > 0;)
-        lia_merkle_node(&s->stack[i], &r, &r);
+        lia__merkle_node(&s->stack[i], &r, &r);
     *out = r;
 }
 
-void lia_merkle_root(const lia_hash *leaves, uint64_t n, lia_hash *out)
+void lia__merkle_root(const lia_hash *leaves, uint64_t n, lia_hash *out)
 {
     lia_merkle_stream s = {0};
     for (uint64_t i = 0; i < n; i++)
-        lia_merkle_stream_add(&s, &leaves[i]);
-    lia_merkle_stream_root(&s, out);
+        lia__merkle_stream_add(&s, &leaves[i]);
+    lia__merkle_stream_root(&s, out);
 }
 
 /* The largest power of two smaller than n (n >= 2). */
@@ -69,7 +70,7 @@ static uint64_t split(uint64_t n)
     return k;
 }
 
-int lia_merkle_inclusion_proof(const lia_hash *leaves, uint64_t n, uint64_t m, lia_hash *proof, size_t *len)
+int lia__merkle_inclusion_proof(const lia_hash *leaves, uint64_t n, uint64_t m, lia_hash *proof, size_t *len)
 {
     /* PATH(m, D[n]) walked from the top: each level contributes the head of
      * the sibling subtree; the proof lists them bottom first. */
@@ -81,10 +82,10 @@ int lia_merkle_inclusion_proof(const lia_hash *leaves, uint64_t n, uint64_t m, l
     while (n > 1) {
         uint64_t half = split(n);
         if (m < half) {
-            lia_merkle_root(leaves + lo + half, n - half, &tmp[k++]);
+            lia__merkle_root(leaves + lo + half, n - half, &tmp[k++]);
             n = half;
         } else {
-            lia_merkle_root(leaves + lo, half, &tmp[k++]);
+            lia__merkle_root(leaves + lo, half, &tmp[k++]);
             lo += half;
             m -= half;
             n -= half;
@@ -102,21 +103,21 @@ static void subproof(const lia_hash *leaves, uint64_t lo, uint64_t n, uint64_t m
 {
     if (m == n) {
         if (!complete)
-            lia_merkle_root(leaves + lo, n, &proof[(*len)++]);
+            lia__merkle_root(leaves + lo, n, &proof[(*len)++]);
         return;
     }
     uint64_t half = split(n);
     if (m <= half) {
         subproof(leaves, lo, half, m, complete, proof, len);
-        lia_merkle_root(leaves + lo + half, n - half, &proof[(*len)++]);
+        lia__merkle_root(leaves + lo + half, n - half, &proof[(*len)++]);
     } else {
         subproof(leaves, lo + half, n - half, m - half, 0, proof, len);
-        lia_merkle_root(leaves + lo, half, &proof[(*len)++]);
+        lia__merkle_root(leaves + lo, half, &proof[(*len)++]);
     }
 }
 
-int lia_merkle_consistency_proof(const lia_hash *leaves, uint64_t n2, uint64_t n1, lia_hash *proof,
-                                 size_t *len)
+int lia__merkle_consistency_proof(const lia_hash *leaves, uint64_t n2, uint64_t n1, lia_hash *proof,
+                                  size_t *len)
 {
     size_t k = 0;
     if (n1 > n2)
@@ -142,13 +143,13 @@ int lia_merkle_verify_inclusion(uint64_t m, uint64_t n, const lia_hash *leaf, co
         if (sn == 0)
             return LIA_EAUTH;
         if ((fn & 1) || fn == sn) {
-            lia_merkle_node(&proof[i], &r, &r);
+            lia__merkle_node(&proof[i], &r, &r);
             while (!(fn & 1) && fn != 0) {
                 fn >>= 1;
                 sn >>= 1;
             }
         } else {
-            lia_merkle_node(&r, &proof[i], &r);
+            lia__merkle_node(&r, &proof[i], &r);
         }
         fn >>= 1;
         sn >>= 1;
@@ -190,14 +191,14 @@ int lia_merkle_verify_consistency(uint64_t n1, uint64_t n2, const lia_hash *root
         if (sn == 0)
             return LIA_EAUTH;
         if ((fn & 1) || fn == sn) {
-            lia_merkle_node(&proof[i], &fr, &fr);
-            lia_merkle_node(&proof[i], &sr, &sr);
+            lia__merkle_node(&proof[i], &fr, &fr);
+            lia__merkle_node(&proof[i], &sr, &sr);
             while (!(fn & 1) && fn != 0) {
                 fn >>= 1;
                 sn >>= 1;
             }
         } else {
-            lia_merkle_node(&sr, &proof[i], &sr);
+            lia__merkle_node(&sr, &proof[i], &sr);
         }
         fn >>= 1;
         sn >>= 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "liaison/audit.h"
+#include "audit/log.h"
 
 #define EM_DASH      "\xe2\x80\x94" /* U+2014, the start of a signature line */
 #define COSIG_HEADER "cosignature/v1\ntime "
@@ -48,7 +49,7 @@ static int init_sodium(lia_error *err)
     return LIA_OK;
 }
 
-int lia_note_key_generate(const char *name, uint8_t type, lia_note_key *out, lia_error *err)
+int lia__note_key_generate(const char *name, uint8_t type, lia_note_key *out, lia_error *err)
 {
     lia_note_key k;
     if (init_sodium(err))
@@ -115,7 +116,7 @@ bad:
                          "expected NAME+8 hex digits+base64(type byte and 32-byte key)");
 }
 
-int lia_note_key_parse_signer(const char *skey, size_t len, lia_note_key *out, lia_error *err)
+int lia__note_key_parse_signer(const char *skey, size_t len, lia_note_key *out, lia_error *err)
 {
     static const char prefix[] = "PRIVATE+KEY+";
     lia_note_key k;
@@ -174,7 +175,7 @@ static int format_key(const lia_note_key *k, const uint8_t key[32], lia_buf *out
     return out->err;
 }
 
-int lia_note_key_format_signer(const lia_note_key *k, lia_buf *out)
+int lia__note_key_format_signer(const lia_note_key *k, lia_buf *out)
 {
     if (!k->secret)
         return LIA_EINVAL;
@@ -245,7 +246,7 @@ out:
     return rc;
 }
 
-int lia_note_sign(const char *text, size_t len, const lia_note_key *k, lia_buf *out, lia_error *err)
+int lia__note_sign(const char *text, size_t len, const lia_note_key *k, lia_buf *out, lia_error *err)
 {
     if (!text_ok(text, len))
         return lia_error_set(err, LIA_EINVAL, "note", NULL, 0,
@@ -364,7 +365,7 @@ out:
 
 /* ---- checkpoints ---------------------------------------------------------- */
 
-int lia_checkpoint_format(const lia_checkpoint *c, lia_buf *out, lia_error *err)
+int lia__checkpoint_format(const lia_checkpoint *c, lia_buf *out, lia_error *err)
 {
     size_t n = strnlen(c->origin, sizeof c->origin);
     for (size_t i = 0; i < n; i++)

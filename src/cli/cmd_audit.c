@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static void audit_usage(FILE *f)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static const lia_field default_fields[] = {
     LIA_F_TIME_SOURCE, LIA_F_FEED_NAME, LIA_F_CLASSIFICATION_TYPE, LIA_F_SOURCE_IP,

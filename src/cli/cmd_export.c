@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "liaison/iodef.h"
 #include "liaison/misp.h"
 #include "liaison/stix.h"

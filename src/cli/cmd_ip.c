@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "liaison/enrich.h"
 
 #ifndef LIA_DATADIR

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 #ifndef LIA_DATADIR
 #define LIA_DATADIR "share"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "liaison/accounts.h"
 #include "liaison/http.h"
 #include "liaison/taxii.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 static const cli_cmd commands[] = {
     {"init", "create or upgrade the store", cmd_init},

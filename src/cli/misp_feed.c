@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 #include "liaison/misp.h"
 
 int cli_is_dir(const char *path)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "liaison/field.h"
+#include "core/field_internal.h"
 
 static const char *const taxonomies[] = {
     "abusive-content", "malicious-code", "information-gathering", "intrusion-attempts",
@@ -94,16 +95,22 @@ int lia_class_type_lookup(const char *s, size_t n)
     return -1;
 }
 
-const char *lia_class_taxonomy_name(int id)
+const char *lia__class_taxonomy_name(int id)
 {
     return id >= 0 && id < COUNT(taxonomies) ? taxonomies[id] : "";
 }
 
-const char *lia_class_type_name(int id) { return id >= 0 && id < COUNT(types) ? types[id].name : ""; }
+const char *lia__class_type_name(int id)
+{
+    return id >= 0 && id < COUNT(types) ? types[id].name : "";
+}
 
-int lia_class_type_taxonomy(int type_id)
+int lia__class_type_taxonomy(int type_id)
 {
     return type_id >= 0 && type_id < COUNT(types) ? types[type_id].taxonomy : -1;
 }
 
-int lia_class_type_count(void) { return COUNT(types); }
+int lia__class_type_count(void)
+{
+    return COUNT(types);
+}

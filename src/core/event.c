@@ -11,6 +11,7 @@
 #include "core/field_ref.h"
 #include "core/floattext.h"
 #include "core/jsonget.h"
+#include "core/field_internal.h"
 
 #define PRESENT_SET(ev, f) ((ev)->present[(f) >> 6] |= (uint64_t)1 << ((f) & 63))
 
@@ -97,7 +98,7 @@ int lia_event_copy(lia_event *dst, const lia_event *src, lia_error *err)
         while (bits) {
             int f = w * 64 + __builtin_ctzll(bits);
             bits &= bits - 1;
-            if (lia_ftype_is_text((lia_ftype)lia__ftype[f])) {
+            if (lia__ftype_is_text((lia_ftype)lia__ftype[f])) {
                 if (set_str(dst, (lia_field)f, src->text.ptr + src->v[f].s.off, src->v[f].s.len))
                     return lia_error_set(err, LIA_ELIMIT, lia_field_name((lia_field)f), NULL, 0,
                                          "event too large");
@@ -117,7 +118,7 @@ int lia_event_copy(lia_event *dst, const lia_event *src, lia_error *err)
     return LIA_OK;
 }
 
-int lia_ftype_is_text(lia_ftype t)
+int lia__ftype_is_text(lia_ftype t)
 {
     switch (t) {
     case LIA_T_STRING:
@@ -162,7 +163,7 @@ static int check_text(const char *s, size_t n, size_t max, const char **why)
         *why = "NUL byte in value";
         return LIA_EINVAL;
     }
-    if (!lia_utf8_valid(s, n)) {
+    if (!lia__utf8_valid(s, n)) {
         *why = "invalid UTF-8";
         return LIA_EINVAL;
     }
@@ -244,20 +245,20 @@ int lia_event_set(lia_event *ev, lia_field f, const char *s, size_t n, lia_error
     }
     case LIA_T_PORT: {
         uint16_t port;
-        if ((rc = lia_parse_port(s, n, &port, &why)) == LIA_OK)
+        if ((rc = lia__parse_port(s, n, &port, &why)) == LIA_OK)
             lia_event_set_i(ev, f, port);
         break;
     }
     case LIA_T_INT: {
         int64_t v;
-        if ((rc = lia_parse_int(s, n, &v, &why)) == LIA_OK)
+        if ((rc = lia__parse_int(s, n, &v, &why)) == LIA_OK)
             lia_event_set_i(ev, f, v);
         break;
     }
     case LIA_T_FLOAT:
     case LIA_T_ACCURACY: {
         double d;
-        if ((rc = lia_parse_float(s, n, &d, &why)) == LIA_OK) {
+        if ((rc = lia__parse_float(s, n, &d, &why)) == LIA_OK) {
             if (lia__ftype[f] == LIA_T_ACCURACY && (d < 0 || d > 100)) {
                 why = "accuracy must be between 0 and 100";
                 rc = LIA_EINVAL;
@@ -287,7 +288,7 @@ int lia_event_set(lia_event *ev, lia_field f, const char *s, size_t n, lia_error
     }
     case LIA_T_REGISTRY: {
         int r;
-        if ((rc = lia_parse_registry(s, n, &r, &why)) == LIA_OK)
+        if ((rc = lia__parse_registry(s, n, &r, &why)) == LIA_OK)
             lia_event_set_i(ev, f, r);
         break;
     }
@@ -329,7 +330,7 @@ int lia_event_set(lia_event *ev, lia_field f, const char *s, size_t n, lia_error
         out = malloc(cap);
         if (!out)
             return lia_error_set(err, LIA_ENOMEM, lia_field_name(f), NULL, 0, "out of memory");
-        if ((rc = lia_parse_url(s, n, out, cap, &len, &why)) == LIA_OK)
+        if ((rc = lia__parse_url(s, n, out, cap, &len, &why)) == LIA_OK)
             rc = lia_event_set_str(ev, f, out, len);
         free(out);
         break;
@@ -338,7 +339,7 @@ int lia_event_set(lia_event *ev, lia_field f, const char *s, size_t n, lia_error
         if (n > LIA_MAX_EVENT_TEXT / 2) {
             why = "value too long";
             rc = LIA_ELIMIT;
-        } else if (!lia_base64_valid(s, n)) {
+        } else if (!lia__base64_valid(s, n)) {
             why = "invalid base64";
             rc = LIA_EINVAL;
         } else {
@@ -524,7 +525,10 @@ int lia_event_extra_json_known(lia_event *ev, const char *key, size_t klen, cons
     return extra_end(ev, koff, klen, voff, err);
 }
 
-int lia_extra_key_valid(const char *key, size_t klen) { return valid_extra_key(key, klen); }
+int lia__extra_key_valid(const char *key, size_t klen)
+{
+    return valid_extra_key(key, klen);
+}
 
 int lia_event_extra_int(lia_event *ev, const char *key, size_t klen, int64_t v, lia_error *err)
 {
@@ -554,7 +558,7 @@ size_t lia_event_text(const lia_event *ev, lia_field f, char *out, size_t n)
     if (!lia_event_has(ev, f))
         return 0;
     const lia_value *v = &ev->v[f];
-    switch (lia_field_type(f)) {
+    switch (lia__field_type(f)) {
     case LIA_T_IP: return lia_ip_format(&v->ip, 0, out, n);
     case LIA_T_CIDR: return lia_ip_format(&v->ip, 1, out, n);
     case LIA_T_TIME: return lia_time_format(v->i, out, n);
@@ -571,9 +575,9 @@ size_t lia_event_text(const lia_event *ev, lia_field f, char *out, size_t n)
         break;
     }
     case LIA_T_TLP: w = snprintf(out, n, "%s", lia_tlp_name((int)v->i)); break;
-    case LIA_T_REGISTRY: w = snprintf(out, n, "%s", lia_registry_name((int)v->i)); break;
-    case LIA_T_TAXONOMY: w = snprintf(out, n, "%s", lia_class_taxonomy_name((int)v->i)); break;
-    case LIA_T_CLASSTYPE: w = snprintf(out, n, "%s", lia_class_type_name((int)v->i)); break;
+    case LIA_T_REGISTRY: w = snprintf(out, n, "%s", lia__registry_name((int)v->i)); break;
+    case LIA_T_TAXONOMY: w = snprintf(out, n, "%s", lia__class_taxonomy_name((int)v->i)); break;
+    case LIA_T_CLASSTYPE: w = snprintf(out, n, "%s", lia__class_type_name((int)v->i)); break;
     default: {
         size_t len = v->s.len < n - 1 ? v->s.len : n - 1;
         memcpy(out, ev->text.ptr + v->s.off, len);
@@ -594,15 +598,15 @@ int lia_event_finish(lia_event *ev, lia_error *err)
     if (!any && ev->nextra == 0)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "no field at all");
     if (lia_event_has(ev, LIA_F_CLASSIFICATION_TYPE)) {
-        int tax = lia_class_type_taxonomy((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i);
+        int tax = lia__class_type_taxonomy((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i);
         if (!lia_event_has(ev, LIA_F_CLASSIFICATION_TAXONOMY)) {
             lia_event_set_i(ev, LIA_F_CLASSIFICATION_TAXONOMY, tax);
         } else if (ev->v[LIA_F_CLASSIFICATION_TAXONOMY].i != tax) {
-            const char *tn = lia_class_taxonomy_name((int)ev->v[LIA_F_CLASSIFICATION_TAXONOMY].i);
+            const char *tn = lia__class_taxonomy_name((int)ev->v[LIA_F_CLASSIFICATION_TAXONOMY].i);
             return lia_error_set(err, LIA_EINVAL, "classification.taxonomy", tn, strlen(tn),
                                  "classification.type %s belongs to taxonomy %s",
-                                 lia_class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i),
-                                 lia_class_taxonomy_name(tax));
+                                 lia__class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i),
+                                 lia__class_taxonomy_name(tax));
         }
     }
     return LIA_OK;
@@ -632,7 +636,7 @@ int lia_event_to_json(const lia_event *ev, lia_buf *out)
     for (int f = 0; f < LIA_F__COUNT; f++) {
         if (!lia_event_has(ev, (lia_field)f))
             continue;
-        lia_ftype t = lia_field_type((lia_field)f);
+        lia_ftype t = lia__field_type((lia_field)f);
         if (!first)
             lia_buf_putc(out, ',');
         first = 0;
@@ -732,7 +736,7 @@ static int set_from_json(lia_event *ev, const char *key, size_t klen, json_t *v,
         n = snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
         return lia_event_set(ev, (lia_field)f, num, (size_t)n, err);
     case JSON_REAL:
-        switch (lia_field_type((lia_field)f)) {
+        switch (lia__field_type((lia_field)f)) {
         case LIA_T_ASN:
         case LIA_T_PORT:
         case LIA_T_INT:
@@ -745,16 +749,16 @@ static int set_from_json(lia_event *ev, const char *key, size_t klen, json_t *v,
         return lia_event_set(ev, (lia_field)f, num, (size_t)n, err);
     case JSON_TRUE:
     case JSON_FALSE:
-        if (lia_field_type((lia_field)f) == LIA_T_BOOL) {
+        if (lia__field_type((lia_field)f) == LIA_T_BOOL) {
             lia_event_set_i(ev, (lia_field)f, json_is_true(v));
             return LIA_OK;
         }
         return lia_error_set(err, LIA_EINVAL, lia_field_name((lia_field)f), NULL, 0,
-                             "boolean given for a %s field", lia_ftype_name(lia_field_type((lia_field)f)));
+                             "boolean given for a %s field", lia__ftype_name(lia__field_type((lia_field)f)));
     case JSON_NULL:
         return LIA_OK; /* absent */
     default:
-        if (lia_field_type((lia_field)f) == LIA_T_JSON) {
+        if (lia__field_type((lia_field)f) == LIA_T_JSON) {
             char *dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
             int rc;
             if (!dump)
@@ -765,7 +769,7 @@ static int set_from_json(lia_event *ev, const char *key, size_t klen, json_t *v,
         }
         return lia_error_set(err, LIA_EINVAL, lia_field_name((lia_field)f), NULL, 0,
                              "object or array given for a %s field",
-                             lia_ftype_name(lia_field_type((lia_field)f)));
+                             lia__ftype_name(lia__field_type((lia_field)f)));
     }
 }
 
@@ -796,7 +800,7 @@ int lia_event_from_json(lia_event *ev, const char *json, size_t n, lia_error *er
     return rc;
 }
 
-int lia_ip_key(const lia_ip *ip, uint8_t key[16])
+int lia__ip_key(const lia_ip *ip, uint8_t key[16])
 {
     if (ip->family == 4) {
         memset(key, 0, 10);

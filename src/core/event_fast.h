@@ -16,11 +16,12 @@
 
 #include "liaison/event.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
 
 /* Small enough to inline at every use, which is the point of this header. */
 #define LIA_FAST static inline __attribute__((always_inline))
 
-/* lia_field_type() as a table (defined in event.c). */
+/* lia__field_type() as a table (defined in event.c). */
 extern const uint8_t lia__ftype[LIA_F__COUNT];
 
 /* Copy n bytes (no overlap). Short copies, the common case for field values,

@@ -17,6 +17,7 @@
 #include "liaison/field.h"
 #include "liaison/limits.h"
 #include "core/field_ref.h"
+#include "core/field_internal.h"
 
 /* ---- helpers ---- */
 
@@ -137,7 +138,7 @@ const char *lia_field_name(lia_field f)
     return fields[f].name;
 }
 
-lia_ftype lia_field_type(lia_field f)
+lia_ftype lia__field_type(lia_field f)
 {
     if ((unsigned)f >= LIA_F__COUNT)
         return LIA_T_STRING;
@@ -168,7 +169,7 @@ int lia_field_lookup(const char *name, size_t len)
     return -1;
 }
 
-const char *lia_ftype_name(lia_ftype t)
+const char *lia__ftype_name(lia_ftype t)
 {
     switch (t) {
     case LIA_T_STRING: return "String";
@@ -593,7 +594,7 @@ int lia_parse_asn(const char *s, size_t n, uint32_t *out, const char **why)
     return LIA_OK;
 }
 
-int lia_parse_port(const char *s, size_t n, uint16_t *out, const char **why)
+int lia__parse_port(const char *s, size_t n, uint16_t *out, const char **why)
 {
     uint64_t v;
     int rc = parse_udec(s, n, 65535, &v, why);
@@ -627,7 +628,7 @@ int lia_parse_duration(const char *s, size_t n, int64_t *secs, const char **why)
     return LIA_OK;
 }
 
-int lia_parse_int(const char *s, size_t n, int64_t *out, const char **why)
+int lia__parse_int(const char *s, size_t n, int64_t *out, const char **why)
 {
     uint64_t v;
     int neg = 0, rc;
@@ -648,7 +649,7 @@ int lia_parse_int(const char *s, size_t n, int64_t *out, const char **why)
 
 #define FLOAT_MAX_TEXT 128
 
-int lia_parse_float(const char *s, size_t n, double *out, const char **why)
+int lia__parse_float(const char *s, size_t n, double *out, const char **why)
 {
     char buf[FLOAT_MAX_TEXT + 1];
     size_t i = 0, mant = 0;
@@ -943,7 +944,7 @@ const char *lia_tlp_name(int tlp)
 
 static const char *const registry_names[] = {"AFRINIC", "APNIC", "ARIN", "LACNIC", "RIPE"};
 
-int lia_parse_registry(const char *s, size_t n, int *out, const char **why)
+int lia__parse_registry(const char *s, size_t n, int *out, const char **why)
 {
     int v;
     if (IEQ(s, n, "afrinic"))
@@ -962,7 +963,7 @@ int lia_parse_registry(const char *s, size_t n, int *out, const char **why)
     return LIA_OK;
 }
 
-const char *lia_registry_name(int reg)
+const char *lia__registry_name(int reg)
 {
     if (reg < 0 || reg > LIA_REG_RIPE)
         return NULL;
@@ -1059,7 +1060,7 @@ int lia_parse_cc(const char *s, size_t n, char out[3], const char **why)
 
 /* ---- UTF-8, base64 ---- */
 
-int lia_utf8_valid(const char *s, size_t n)
+int lia__utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -1107,7 +1108,7 @@ static int b64_char(unsigned char c)
     return is_alpha(c) || is_digit(c) || c == '+' || c == '/';
 }
 
-int lia_base64_valid(const char *s, size_t n)
+int lia__base64_valid(const char *s, size_t n)
 {
     size_t pad = 0, i;
     if (n % 4 != 0)
@@ -1306,7 +1307,7 @@ static int norm_fqdn_slow(const char *s, size_t n, char buf[LIA_MAX_FQDN + 1], s
                 buf[len++] = (char)c;
             }
         } else {
-            if (!lia_utf8_valid(s + start, i - start))
+            if (!lia__utf8_valid(s + start, i - start))
                 return fail(why, "invalid UTF-8");
             for (j = start; j < i; j++) {
                 unsigned char c = (unsigned char)s[j];
@@ -1367,7 +1368,7 @@ static inline int scheme_char(unsigned char c)
 static int check_url_text(const char *s, size_t n, const char **why)
 {
     const unsigned char *p = (const unsigned char *)s;
-    if (!lia_utf8_valid(s, n))
+    if (!lia__utf8_valid(s, n))
         return fail(why, "invalid UTF-8");
     for (size_t i = 0; i < n; i++) {
         if (p[i] <= 0x20 || p[i] == 0x7f)
@@ -1392,8 +1393,7 @@ static int out_put(struct out *o, const char *s, size_t n)
     return 1;
 }
 
-int lia_parse_url(const char *s, size_t n, char *out, size_t outn, size_t *outlen,
-                  const char **why)
+int lia__parse_url(const char *s, size_t n, char *out, size_t outn, size_t *outlen, const char **why)
 {
     char buf[LIA_MAX_URL + 1];
     struct out o;

@@ -6,6 +6,7 @@
 #include "core/lines.h"
 #include "liaison/limits.h"
 #include "liaison/pipeline.h"
+#include "core/records.h"
 
 struct lia_arena_block {
     lia_arena_block *next;
@@ -13,14 +14,14 @@ struct lia_arena_block {
     char data[];
 };
 
-void lia_arena_init(lia_arena *a, size_t max)
+void lia__arena_init(lia_arena *a, size_t max)
 {
     a->head = NULL;
     a->total = 0;
     a->max = max;
 }
 
-void *lia_arena_alloc(lia_arena *a, size_t n)
+void *lia__arena_alloc(lia_arena *a, size_t n)
 {
     lia_arena_block *b = a->head;
     if (!b || b->cap - b->used < n) {
@@ -40,7 +41,7 @@ void *lia_arena_alloc(lia_arena *a, size_t n)
     return b->data + b->used - n;
 }
 
-void lia_arena_clear(lia_arena *a)
+void lia__arena_clear(lia_arena *a)
 {
     lia_arena_block *b = a->head, *keep = NULL;
     while (b) { /* keep the largest block, free the rest */
@@ -62,7 +63,7 @@ void lia_arena_clear(lia_arena *a)
     }
 }
 
-void lia_arena_free(lia_arena *a)
+void lia__arena_free(lia_arena *a)
 {
     while (a->head) {
         lia_arena_block *next = a->head->next;
@@ -72,25 +73,25 @@ void lia_arena_free(lia_arena *a)
     a->total = 0;
 }
 
-void lia_records_init(lia_records *r)
+void lia__records_init(lia_records *r)
 {
     memset(r, 0, sizeof *r);
-    lia_arena_init(&r->arena, (size_t)256 << 20);
+    lia__arena_init(&r->arena, (size_t)256 << 20);
 }
 
-void lia_records_free(lia_records *r)
+void lia__records_free(lia_records *r)
 {
     free(r->rec);
     free(r->fields);
-    lia_arena_free(&r->arena);
+    lia__arena_free(&r->arena);
     memset(r, 0, sizeof *r);
 }
 
-void lia_records_clear(lia_records *r)
+void lia__records_clear(lia_records *r)
 {
     r->n = 0;
     r->nf = 0;
-    lia_arena_clear(&r->arena);
+    lia__arena_clear(&r->arena);
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -110,8 +111,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
     return LIA_OK;
 }
 
-int lia_records_add(lia_records *r, uint64_t line, lia_slice raw, const lia_slice *fields,
-                    size_t nfields, int err, const char *why, int copy)
+int lia__records_add(lia_records *r, uint64_t line, lia_slice raw, const lia_slice *fields, size_t nfields,
+                     int err, const char *why, int copy)
 {
     lia_record *rec;
     if (grow((void **)&r->rec, &r->cap, r->n + 1, sizeof *r->rec) ||
@@ -122,7 +123,7 @@ int lia_records_add(lia_records *r, uint64_t line, lia_slice raw, const lia_slic
         size_t need = raw.len;
         for (size_t i = 0; i < nfields; i++)
             need += fields[i].len;
-        if (!(mem = lia_arena_alloc(&r->arena, need ? need : 1)))
+        if (!(mem = lia__arena_alloc(&r->arena, need ? need : 1)))
             return LIA_ENOMEM;
     }
     rec = &r->rec[r->n++];
@@ -168,7 +169,7 @@ static int emit_line(lia_lines *l, const char *p, size_t n, lia_records *out, in
     if (n == 0)
         return LIA_OK; /* blank line */
     s = (lia_slice){p, n};
-    return lia_records_add(out, l->line, s, &s, 1, 0, NULL, copy);
+    return lia__records_add(out, l->line, s, &s, 1, 0, NULL, copy);
 }
 
 int lia_lines_split(lia_lines *l, const char *buf, size_t len, int eof, lia_records *out)
@@ -215,7 +216,7 @@ int lia_lines_split(lia_lines *l, const char *buf, size_t len, int eof, lia_reco
         l->line++;
         if (raw.len > 256)
             raw.len = 256;
-        rc = lia_records_add(out, l->line, raw, NULL, 0, LIA_ELIMIT, "line longer than 1 MiB", 1);
+        rc = lia__records_add(out, l->line, raw, NULL, 0, LIA_ELIMIT, "line longer than 1 MiB", 1);
         lia_buf_reset(&l->tail);
         if (rc)
             return rc;

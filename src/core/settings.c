@@ -7,6 +7,7 @@
 #include "core/settings.h"
 #include "liaison/field.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
 
 #define DAYS(d) ((int64_t)(d)*86400)
 #define R       LIA_SCOPE_ROUTE
@@ -83,7 +84,7 @@ int lia__setting_parse(const lia__setting *s, const char *v, size_t n, int64_t *
     *why = s->desc;
     switch (s->type) {
     case LIA_SET_INT:
-        if (lia_parse_int(v, n, out, NULL) || *out < s->min || *out > s->max)
+        if (lia__parse_int(v, n, out, NULL) || *out < s->min || *out > s->max)
             return LIA_EINVAL;
         return LIA_OK;
     case LIA_SET_BOOL:

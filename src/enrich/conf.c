@@ -12,12 +12,12 @@
 #include "enrich/internal.h"
 #include "liaison/limits.h"
 
-void lia_enrich_conf_default(lia_enrich_conf *c)
+void lia__enrich_conf_default(lia_enrich_conf *c)
 {
     memset(c, 0, sizeof *c);
     c->check_s = (int)lia__setting_int(LIA_SCOPE_ENRICH, "ipdata.check", NULL);
     c->sectors_enabled = (int)lia__setting_int(LIA_SCOPE_ENRICH, "sectors.enabled", NULL);
-    lia_dedup_conf_default(&c->dedup);
+    lia__dedup_conf_default(&c->dedup);
 }
 
 static int cerr(lia_error *err, uint64_t line, const char *key, lia_slice v, const char *why)
@@ -37,7 +37,7 @@ static void resolve(char *out, size_t n, lia_slice p, const char *dir)
         snprintf(out, n, "%.*s", (int)p.len, p.ptr);
 }
 
-int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, const char *dir, lia_error *err)
+int lia__enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, const char *dir, lia_error *err)
 {
     const char *secname = NULL; /* a section of ours, or NULL: skipped */
     uint64_t line = 0;
@@ -125,7 +125,7 @@ int lia_enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, cons
         } else if (strcmp(st->name, "dedup.enabled") == 0) {
             c->dedup.enabled = (int)x;
         } else if (strcmp(st->name, "dedup.key") == 0) {
-            int rc = lia_dedup_conf_key(&c->dedup, v.ptr, v.len, err);
+            int rc = lia__dedup_conf_key(&c->dedup, v.ptr, v.len, err);
             if (rc) {
                 if (err)
                     err->line = line;
@@ -146,7 +146,7 @@ int lia_enrich_conf_load(lia_enrich_conf *c, const char *path, lia_error *err)
     char dir[1024];
     int rc;
     const char *slash;
-    lia_enrich_conf_default(c);
+    lia__enrich_conf_default(c);
     if ((rc = lia__file_read(path, LIA_MAX_ENRICH_CONF, &buf, err)))
         return rc == LIA_ENOTFOUND ? LIA_OK : rc; /* no file: the defaults */
     slash = strrchr(path, '/');
@@ -154,7 +154,7 @@ int lia_enrich_conf_load(lia_enrich_conf *c, const char *path, lia_error *err)
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     else
         snprintf(dir, sizeof dir, ".");
-    rc = lia_enrich_conf_parse(c, buf.ptr, buf.len, dir, err);
+    rc = lia__enrich_conf_parse(c, buf.ptr, buf.len, dir, err);
     lia_buf_free(&buf);
     if (rc)
         lia_error_where(err, path, 0);

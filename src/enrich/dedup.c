@@ -11,7 +11,7 @@
  * of 32-byte slots that doubles as it fills (load <= 0.75) up to the size
  * for max_keys plus one commit interval, and never beyond
  * grown. The new aggregates of a batch are "pending" (their event's store
- * id is not known until the store inserted it): lia_dedup_stored(), called
+ * id is not known until the store inserted it): lia__dedup_stored(), called
  * with the stored batch, gives each its event's id. flush() writes every
  * changed aggregate to the `dedup` table and the aggregated events'
  * extra.dedup_* keys inside the open transaction, then evicts clean
@@ -29,6 +29,7 @@
 #include "liaison/limits.h"
 #include "store/db.h"
 #include "store/events.h"
+#include "core/field_internal.h"
 
 #define F_PENDING  (1u << 31)
 #define F_DIRTY    (1u << 30)
@@ -68,7 +69,7 @@ struct lia_dedup {
     uint32_t newest_stored;
 };
 
-void lia_dedup_conf_default(lia_dedup_conf *c)
+void lia__dedup_conf_default(lia_dedup_conf *c)
 {
     memset(c, 0, sizeof *c);
     c->enabled = (int)lia__setting_int(LIA_SCOPE_ENRICH, "dedup.enabled", NULL);
@@ -81,7 +82,7 @@ void lia_dedup_conf_default(lia_dedup_conf *c)
     c->max_keys = (size_t)lia__setting_int(LIA_SCOPE_ENRICH, "dedup.memory_keys", NULL);
 }
 
-int lia_dedup_conf_key(lia_dedup_conf *c, const char *s, size_t n, lia_error *err)
+int lia__dedup_conf_key(lia_dedup_conf *c, const char *s, size_t n, lia_error *err)
 {
     int nk = 0, keys[LIA_DEDUP_MAX_KEY_FIELDS];
     size_t start = 0;
@@ -130,7 +131,7 @@ static int alloc_table(lia_dedup *d, size_t slots)
     return LIA_OK;
 }
 
-int lia_dedup_create(const lia_dedup_conf *c, lia_dedup **out, lia_error *err)
+int lia__dedup_create(const lia_dedup_conf *c, lia_dedup **out, lia_error *err)
 {
     lia_dedup *d;
     size_t want, slots = 1024;
@@ -161,7 +162,7 @@ int lia_dedup_create(const lia_dedup_conf *c, lia_dedup **out, lia_error *err)
     return LIA_OK;
 }
 
-void lia_dedup_destroy(lia_dedup *d)
+void lia__dedup_destroy(lia_dedup *d)
 {
     if (!d)
         return;
@@ -172,15 +173,15 @@ void lia_dedup_destroy(lia_dedup *d)
     free(d);
 }
 
-size_t lia_dedup_keys(const lia_dedup *d)
+size_t lia__dedup_keys(const lia_dedup *d)
 {
     return d->n;
 }
-size_t lia_dedup_bytes(const lia_dedup *d)
+size_t lia__dedup_bytes(const lia_dedup *d)
 {
     return (d->mask + 1) * sizeof(entry) + d->caplisted * sizeof(uint64_t) + sizeof *d;
 }
-uint64_t lia_dedup_evictions(const lia_dedup *d)
+uint64_t lia__dedup_evictions(const lia_dedup *d)
 {
     return d->evictions;
 }
@@ -209,7 +210,7 @@ static int is_observable(lia_ftype t)
     return t == LIA_T_IP || t == LIA_T_CIDR || t == LIA_T_FQDN || t == LIA_T_URL;
 }
 
-uint64_t lia_dedup_key(const lia_dedup *d, const lia_event *ev)
+uint64_t lia__dedup_key(const lia_dedup *d, const lia_event *ev)
 {
     unsigned char buf[4096]; /* every field at <= 40 bytes fits */
     size_t n = 0;
@@ -219,7 +220,7 @@ uint64_t lia_dedup_key(const lia_dedup *d, const lia_event *ev)
     for (int k = 0; k < d->c.nkey; k++) {
         fields[nf++] = d->c.key[k];
         if (!lia_event_has(ev, (lia_field)d->c.key[k]) &&
-            is_observable(lia_field_type((lia_field)d->c.key[k])))
+            is_observable(lia__field_type((lia_field)d->c.key[k])))
             widen = 1;
     }
     if (widen)
@@ -236,7 +237,7 @@ uint64_t lia_dedup_key(const lia_dedup *d, const lia_event *ev)
             continue;
         }
         buf[n++] = 1;
-        switch (lia_field_type(f)) {
+        switch (lia__field_type(f)) {
         case LIA_T_IP:
         case LIA_T_CIDR:
             buf[n++] = ev->v[f].ip.family;
@@ -535,7 +536,7 @@ static int retire(lia_dedup *d, entry *e, lia_batch *b, size_t w, uint64_t first
     return update_body(d, e, err);
 }
 
-int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
+int lia__dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
 {
     size_t w = 0;
     int removed = 0, rc;
@@ -545,7 +546,7 @@ int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
     /* keys are computed PREFETCH_AHEAD events ahead and their slots
      * prefetched: the table is far larger than the caches */
     for (size_t i = 0; i < b->n && i < PREFETCH_AHEAD; i++) {
-        keys[i] = lia_dedup_key(d, &b->ev[i]);
+        keys[i] = lia__dedup_key(d, &b->ev[i]);
         __builtin_prefetch(&d->t[keys[i] & d->mask]);
     }
     for (size_t i = 0; i < b->n; i++) {
@@ -553,7 +554,7 @@ int lia_dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
         uint64_t key = keys[i % PREFETCH_AHEAD];
         uint32_t t = secs(event_time(ev));
         if (i + PREFETCH_AHEAD < b->n) {
-            uint64_t k2 = lia_dedup_key(d, &b->ev[i + PREFETCH_AHEAD]);
+            uint64_t k2 = lia__dedup_key(d, &b->ev[i + PREFETCH_AHEAD]);
             keys[i % PREFETCH_AHEAD] = k2;
             __builtin_prefetch(&d->t[k2 & d->mask]);
         }
@@ -650,20 +651,20 @@ static int meta_put(lia_dedup *d, const char *name, int64_t v, lia_error *err)
     return rc;
 }
 
-int64_t lia_dedup_keep_seconds(const lia_dedup_conf *c)
+int64_t lia__dedup_keep_seconds(const lia_dedup_conf *c)
 {
     int64_t w = c->window_us / 1000000;
     return 2 * w > LIA_DEDUP_KEEP_MIN ? 2 * w : LIA_DEDUP_KEEP_MIN;
 }
 
 /* The dedup table would otherwise keep every key ever seen. An aggregate
- * last seen more than lia_dedup_keep_seconds() before the newest one can
+ * last seen more than lia__dedup_keep_seconds() before the newest one can
  * absorb only an event that arrives that late with so old a time, so it is
  * deleted: once each time the newest last-seen has moved on by a window
  * (a scan of the table, so not at every ingest). */
 static int prune(lia_dedup *d, lia_error *err)
 {
-    int64_t newest, pruned, keep = lia_dedup_keep_seconds(&d->c);
+    int64_t newest, pruned, keep = lia__dedup_keep_seconds(&d->c);
     lia_stmt *st;
     int rc;
     if ((rc = meta_get(d, "dedup_newest", &newest, err)) || (rc = meta_get(d, "dedup_pruned", &pruned, err)))
@@ -682,7 +683,7 @@ static int prune(lia_dedup *d, lia_error *err)
     return rc ? rc : meta_put(d, "dedup_pruned", newest, err);
 }
 
-int lia_dedup_attach(lia_dedup *d, lia_store *s, lia_error *err)
+int lia__dedup_attach(lia_dedup *d, lia_store *s, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
@@ -745,7 +746,7 @@ static int update_body(lia_dedup *d, const entry *e, lia_error *err)
  * aggregates of the batch are in the batch's order, as are its events (a
  * later stage may have dropped some: their aggregates stay pending and are
  * forgotten at the flush). */
-void lia_dedup_stored(lia_dedup *d, const lia_batch *b)
+void lia__dedup_stored(lia_dedup *d, const lia_batch *b)
 {
     size_t j = 0;
     if (!d->db)
@@ -769,7 +770,7 @@ void lia_dedup_stored(lia_dedup *d, const lia_batch *b)
     d->nbpend = 0;
 }
 
-int lia_dedup_flush(lia_dedup *d, lia_error *err)
+int lia__dedup_flush(lia_dedup *d, lia_error *err)
 {
     return flush_inner(d, 1, err);
 }

@@ -17,6 +17,7 @@
 
 #include "enrich/internal.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
 
 static const char *const kind_names[] = {"mmdb", "rir", "csv"};
 
@@ -41,7 +42,7 @@ typedef struct source {
     MMDB_s mmdb;
     lia_iptable *table;
     /* the first corruption a lookup met (a MaxMind DB whose data section
-     * does not decode): set once, read by lia_ipdb_error */
+     * does not decode): set once, read by lia__ipdb_error */
     atomic_int bad; /* 0 none, 1 being written, 2 why is set */
     char why[200];
 } source;
@@ -67,7 +68,7 @@ static void ipdb_free(lia_ipdb *db)
     for (size_t i = 0; i < db->n; i++) {
         if (db->src[i].mmdb_open)
             MMDB_close(&db->src[i].mmdb);
-        lia_iptable_destroy(db->src[i].table);
+        lia__iptable_destroy(db->src[i].table);
         free(db->src[i].path);
     }
     free(db);
@@ -157,8 +158,8 @@ int lia_ipdb_add(lia_ipdb *db, int kind, const char *path, lia_error *err)
         size_t len = 0;
         if ((rc = map_file(path, &p, &len, err)))
             goto out;
-        rc = kind == LIA_IPSRC_RIR ? lia_iptable_parse_rir(p, len, &s->table, err)
-                                   : lia_iptable_parse_csv(p, len, &s->table, err);
+        rc = kind == LIA_IPSRC_RIR ? lia__iptable_parse_rir(p, len, &s->table, err)
+                                   : lia__iptable_parse_csv(p, len, &s->table, err);
         if (p)
             munmap(p, len);
         if (rc) {
@@ -168,8 +169,8 @@ int lia_ipdb_add(lia_ipdb *db, int kind, const char *path, lia_error *err)
         }
         snprintf(s->desc, sizeof s->desc, "%s ranges: %zu read, %u IPv4 + %zu IPv6 segments, %zu KiB",
                  kind == LIA_IPSRC_RIR ? "RIR delegated statistics" : "IP-range CSV",
-                 lia_iptable_ranges(s->table), s->table->n4, s->table->n6,
-                 lia_iptable_bytes(s->table) / 1024);
+                 lia__iptable_ranges(s->table), s->table->n4, s->table->n6,
+                 lia__iptable_bytes(s->table) / 1024);
     } else {
         rc = lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "unknown IP data source kind %d", kind);
         goto out;
@@ -228,7 +229,7 @@ static void mmdb_bad(const source *cs, const char *what, int m)
     atomic_store(&s->bad, 2);
 }
 
-int lia_ipdb_error(const lia_ipdb *db, lia_error *err)
+int lia__ipdb_error(const lia_ipdb *db, lia_error *err)
 {
     for (size_t i = 0; i < db->n; i++)
         if (atomic_load(&((source *)&db->src[i])->bad) == 2)
@@ -320,10 +321,10 @@ static int mmdb_lookup(const source *s, const lia_ip *ip, lia_ipanswer *a)
     if (((get_path(s, &r.entry, &d, org_top) == MMDB_SUCCESS && d.has_data) ||
          (get_path(s, &r.entry, &d, org_traits) == MMDB_SUCCESS && d.has_data)) &&
         d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size > 0 &&
-        lia_utf8_valid(d.utf8_string, d.data_size)) {
+        lia__utf8_valid(d.utf8_string, d.data_size)) {
         a->as_name = d.utf8_string;
         a->as_name_len = d.data_size > LIA_MAX_AS_NAME ? LIA_MAX_AS_NAME : d.data_size;
-        while (a->as_name_len && !lia_utf8_valid(a->as_name, a->as_name_len))
+        while (a->as_name_len && !lia__utf8_valid(a->as_name, a->as_name_len))
             a->as_name_len--;
     }
     bits = r.netmask;
@@ -340,7 +341,7 @@ static int source_lookup(const source *s, const lia_ip *ip, lia_ipanswer *a)
     memset(a, 0, sizeof *a);
     if (s->kind == LIA_IPSRC_MMDB)
         return mmdb_lookup(s, ip, a);
-    return lia_iptable_lookup(s->table, ip, a);
+    return lia__iptable_lookup(s->table, ip, a);
 }
 
 /* The same without the matched range (the hot path of enrichment). */
@@ -351,7 +352,7 @@ static int source_answer(const source *s, const lia_ip *ip, lia_ipanswer *a)
     a->as_name = NULL;
     uint32_t x =
         (uint32_t)ip->addr[0] << 24 | (uint32_t)ip->addr[1] << 16 | (uint32_t)ip->addr[2] << 8 | ip->addr[3];
-    uint32_t v = lia_iptable_lookup4(s->table, x);
+    uint32_t v = lia__iptable_lookup4(s->table, x);
     if (!v)
         return 0;
     const lia_ipval *val = &s->table->vals[v - 1];
@@ -364,7 +365,7 @@ static int source_answer(const source *s, const lia_ip *ip, lia_ipanswer *a)
     return 1;
 }
 
-int lia_ipdb_lookup(const lia_ipdb *db, const lia_ip *ip, lia_ipinfo *out)
+int lia__ipdb_lookup(const lia_ipdb *db, const lia_ip *ip, lia_ipinfo *out)
 {
     out->cc[0] = '\0';
     out->asn = 0;
@@ -426,7 +427,7 @@ int lia_ipdb_explain(const lia_ipdb *db, const lia_ip *ip, lia_buf *out)
             lia_buf_printf(out, " \"%.*s\"", (int)a.as_name_len, a.as_name);
         lia_buf_putc(out, '\n');
     }
-    lia_ipdb_lookup(db, ip, &info);
+    lia__ipdb_lookup(db, ip, &info);
     lia_buf_puts(out, "  answer:");
     if (info.cc[0])
         lia_buf_printf(out, " country %s (from [%d])", info.cc, info.cc_src + 1);
@@ -453,7 +454,7 @@ static int enrich_side(const lia_ipdb *db, lia_event *ev, lia_field fip, lia_fie
         return 0;
     if (lia_event_has(ev, fasn) && lia_event_has(ev, fname) && lia_event_has(ev, fcc))
         return 0;
-    if (!lia_ipdb_lookup(db, &ev->v[fip].ip, &info))
+    if (!lia__ipdb_lookup(db, &ev->v[fip].ip, &info))
         return 0;
     if (info.asn && !lia_event_has(ev, fasn)) {
         lia_event_set_i(ev, fasn, info.asn);
@@ -469,7 +470,7 @@ static int enrich_side(const lia_ipdb *db, lia_event *ev, lia_field fip, lia_fie
     return n;
 }
 
-void lia_ipdb_prefetch(const lia_ipdb *db, const lia_ip *ip, int step)
+void lia__ipdb_prefetch(const lia_ipdb *db, const lia_ip *ip, int step)
 {
     if (!db || ip->family != 4)
         return;
@@ -485,7 +486,7 @@ void lia_ipdb_prefetch(const lia_ipdb *db, const lia_ip *ip, int step)
     }
 }
 
-int lia_enrich_event_ip(const lia_ipdb *db, lia_event *ev)
+int lia__enrich_event_ip(const lia_ipdb *db, lia_event *ev)
 {
     if (!db || db->n == 0)
         return 0;
@@ -511,7 +512,7 @@ struct lia_ipdata {
     size_t n;
 };
 
-int lia_ipdata_create(lia_ipdata **out)
+int lia__ipdata_create(lia_ipdata **out)
 {
     lia_ipdata *h = calloc(1, sizeof *h);
     if (!h)
@@ -521,7 +522,7 @@ int lia_ipdata_create(lia_ipdata **out)
     return LIA_OK;
 }
 
-void lia_ipdata_destroy(lia_ipdata *h)
+void lia__ipdata_destroy(lia_ipdata *h)
 {
     if (!h)
         return;
@@ -532,7 +533,7 @@ void lia_ipdata_destroy(lia_ipdata *h)
     free(h);
 }
 
-int lia_ipdata_add(lia_ipdata *h, int kind, const char *path, lia_error *err)
+int lia__ipdata_add(lia_ipdata *h, int kind, const char *path, lia_error *err)
 {
     if (h->n >= LIA_ENRICH_MAX_SOURCES)
         return lia_error_set(err, LIA_ELIMIT, NULL, path, strlen(path), "more than %d IP data sources",
@@ -547,7 +548,7 @@ int lia_ipdata_add(lia_ipdata *h, int kind, const char *path, lia_error *err)
     return LIA_OK;
 }
 
-int lia_ipdata_reload(lia_ipdata *h, int force, int *changed, lia_error *err)
+int lia__ipdata_reload(lia_ipdata *h, int force, int *changed, lia_error *err)
 {
     int64_t mt[LIA_ENRICH_MAX_SOURCES], sz[LIA_ENRICH_MAX_SOURCES];
     int differ = force || !h->cur;
@@ -589,7 +590,7 @@ int lia_ipdata_reload(lia_ipdata *h, int force, int *changed, lia_error *err)
     return LIA_OK;
 }
 
-lia_ipdb *lia_ipdata_get(lia_ipdata *h)
+lia_ipdb *lia__ipdata_get(lia_ipdata *h)
 {
     lia_ipdb *db;
     pthread_mutex_lock(&h->mu);

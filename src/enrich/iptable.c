@@ -16,6 +16,7 @@
 #include "enrich/internal.h"
 #include "liaison/csv.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
 
 typedef struct rng {
     u128 lo, hi;
@@ -275,11 +276,11 @@ out:
     free(g4.v);
     free(g6.s);
     free(g6.v);
-    lia_iptable_destroy(t);
+    lia__iptable_destroy(t);
     return rc;
 }
 
-void lia_iptable_destroy(lia_iptable *t)
+void lia__iptable_destroy(lia_iptable *t)
 {
     if (!t)
         return;
@@ -291,18 +292,18 @@ void lia_iptable_destroy(lia_iptable *t)
     free(t);
 }
 
-size_t lia_iptable_ranges(const lia_iptable *t)
+size_t lia__iptable_ranges(const lia_iptable *t)
 {
     return t->nranges;
 }
 
-size_t lia_iptable_bytes(const lia_iptable *t)
+size_t lia__iptable_bytes(const lia_iptable *t)
 {
     return sizeof *t + (size_t)t->n4 * 8 + t->n6 * (sizeof(u128) + 4) + t->nvals * sizeof(lia_ipval) +
            t->nameslen;
 }
 
-uint32_t lia_iptable_lookup4(const lia_iptable *t, uint32_t x)
+uint32_t lia__iptable_lookup4(const lia_iptable *t, uint32_t x)
 {
     uint32_t h = x >> 16;
     uint32_t a = t->idx16[h], n = t->idx16[h + 1] - a;
@@ -319,7 +320,7 @@ uint32_t lia_iptable_lookup4(const lia_iptable *t, uint32_t x)
     return s[a - 1].v;
 }
 
-void lia_iptable_value(const lia_iptable *t, uint32_t vref, char cc[3], uint32_t *asn)
+void lia__iptable_value(const lia_iptable *t, uint32_t vref, char cc[3], uint32_t *asn)
 {
     if (!vref) {
         cc[0] = '\0';
@@ -384,7 +385,7 @@ static void fill_answer(const lia_iptable *t, uint32_t vref, lia_ipanswer *out)
     out->as_name_len = v->nlen;
 }
 
-int lia_iptable_lookup(const lia_iptable *t, const lia_ip *ip, lia_ipanswer *out)
+int lia__iptable_lookup(const lia_iptable *t, const lia_ip *ip, lia_ipanswer *out)
 {
     uint32_t x4;
     memset(out, 0, sizeof *out);
@@ -574,7 +575,7 @@ static int rir_line(builder *b, lia_slice line, uint64_t lineno, lia_error *err)
     return LIA_OK;
 }
 
-int lia_iptable_parse_rir(const char *buf, size_t len, lia_iptable **out, lia_error *err)
+int lia__iptable_parse_rir(const char *buf, size_t len, lia_iptable **out, lia_error *err)
 {
     builder b;
     uint64_t lineno = 0;
@@ -646,7 +647,7 @@ static int csv_row(void *ud, const lia_csv_row *row)
             name.len--; /* never cut inside a UTF-8 sequence */
         if (name.len && ((unsigned char)name.ptr[name.len - 1] & 0x80))
             name.len--;
-        if (!lia_utf8_valid(name.ptr, name.len))
+        if (!lia__utf8_valid(name.ptr, name.len))
             return st->rc = line_err(st->err, LIA_EPARSE, row->line, name.ptr, name.len,
                                      "AS name is not valid UTF-8");
     } else if (c3.len == 0) {
@@ -663,7 +664,7 @@ static int csv_row(void *ud, const lia_csv_row *row)
     return 0;
 }
 
-int lia_iptable_parse_csv(const char *buf, size_t len, lia_iptable **out, lia_error *err)
+int lia__iptable_parse_csv(const char *buf, size_t len, lia_iptable **out, lia_error *err)
 {
     builder b;
     lia_csv *c = NULL;

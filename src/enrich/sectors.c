@@ -25,6 +25,7 @@
 #include "core/file.h"
 #include "enrich/internal.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
 
 enum { C_REPORT, C_FEED, C_TAG, C_APP, C_TRANSPORT, C_CLASS, C_IDENT, C_PORT, C__N };
 static const char *const cond_names[C__N] = {"report",    "feed",           "tag",        "application",
@@ -57,7 +58,7 @@ struct lia_sectors {
     size_t n;
 };
 
-void lia_sectors_destroy(lia_sectors *s)
+void lia__sectors_destroy(lia_sectors *s)
 {
     if (!s)
         return;
@@ -79,7 +80,7 @@ void lia_sectors_destroy(lia_sectors *s)
     free(s);
 }
 
-size_t lia_sectors_count(const lia_sectors *s)
+size_t lia__sectors_count(const lia_sectors *s)
 {
     return s->n;
 }
@@ -112,8 +113,8 @@ static int parse_port(json_t *v, uint32_t out[2])
     if (json_is_string(v)) {
         const char *s = json_string_value(v), *dash = strchr(s, '-');
         uint16_t lo, hi;
-        if (!dash || lia_parse_port(s, (size_t)(dash - s), &lo, NULL) ||
-            lia_parse_port(dash + 1, strlen(dash + 1), &hi, NULL) || hi < lo)
+        if (!dash || lia__parse_port(s, (size_t)(dash - s), &lo, NULL) ||
+            lia__parse_port(dash + 1, strlen(dash + 1), &hi, NULL) || hi < lo)
             return -1;
         out[0] = lo;
         out[1] = hi;
@@ -244,7 +245,7 @@ static int parse_rule(rule *r, json_t *o, size_t ri, lia_error *err)
     return LIA_OK;
 }
 
-int lia_sectors_parse(const char *text, size_t len, lia_sectors **out, lia_error *err)
+int lia__sectors_parse(const char *text, size_t len, lia_sectors **out, lia_error *err)
 {
     json_error_t je;
     json_t *root = NULL, *rules;
@@ -315,12 +316,12 @@ int lia_sectors_parse(const char *text, size_t len, lia_sectors **out, lia_error
     *out = s;
     s = NULL;
 out:
-    lia_sectors_destroy(s);
+    lia__sectors_destroy(s);
     json_decref(root);
     return rc;
 }
 
-int lia_sectors_load(const char *path, lia_sectors **out, lia_error *err)
+int lia__sectors_load(const char *path, lia_sectors **out, lia_error *err)
 {
     lia_buf buf;
     int rc;
@@ -329,7 +330,7 @@ int lia_sectors_load(const char *path, lia_sectors **out, lia_error *err)
             err->code = LIA_EIO;
         return rc == LIA_ENOTFOUND ? LIA_EIO : rc;
     }
-    rc = lia_sectors_parse(buf.ptr, buf.len, out, err);
+    rc = lia__sectors_parse(buf.ptr, buf.len, out, err);
     if (rc)
         lia_error_where(err, path, 0);
     lia_buf_free(&buf);
@@ -420,7 +421,7 @@ static void make_view(view *v, const lia_sector_ctx *ctx, const lia_event *ev)
     v->f[C_TRANSPORT] = lia_event_str(ev, LIA_F_PROTOCOL_TRANSPORT);
     v->f[C_IDENT] = lia_event_str(ev, LIA_F_CLASSIFICATION_IDENTIFIER);
     if (lia_event_has(ev, LIA_F_CLASSIFICATION_TYPE))
-        v->f[C_CLASS] = lia_slice_from(lia_class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i));
+        v->f[C_CLASS] = lia_slice_from(lia__class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i));
     v->f[C_TAG] = extra_tag(ev);
     v->has_port = lia_event_has(ev, pf);
     v->port = v->has_port ? ev->v[pf].i : -1;
@@ -474,7 +475,7 @@ static int rule_match(const rule *r, const view *v, const unsigned char *memo)
     return 1;
 }
 
-int lia_sectors_prepare(const lia_sectors *s, lia_sector_ctx *ctx)
+int lia__sectors_prepare(const lia_sectors *s, lia_sector_ctx *ctx)
 {
     view v;
     lia_event empty;
@@ -492,14 +493,14 @@ int lia_sectors_prepare(const lia_sectors *s, lia_sector_ctx *ctx)
     return LIA_OK;
 }
 
-void lia_sectors_ctx_free(lia_sector_ctx *ctx)
+void lia__sectors_ctx_free(lia_sector_ctx *ctx)
 {
     free(ctx->memo);
     ctx->memo = NULL;
 }
 
-int lia_sectors_match(const lia_sectors *s, const lia_sector_ctx *ctx, const lia_event *ev,
-                      lia_sector_result *out)
+int lia__sectors_match(const lia_sectors *s, const lia_sector_ctx *ctx, const lia_event *ev,
+                       lia_sector_result *out)
 {
     view v;
     uint32_t avail = 1u << C_REPORT; /* conditions the event can meet at all */
@@ -544,11 +545,11 @@ static int has_extra(const lia_event *ev, const char *key)
     return 0;
 }
 
-int lia_sectors_apply(const lia_sectors *s, const lia_sector_ctx *ctx, lia_event *ev, lia_error *err)
+int lia__sectors_apply(const lia_sectors *s, const lia_sector_ctx *ctx, lia_event *ev, lia_error *err)
 {
     lia_sector_result r;
     int n = 0, rc;
-    if (!lia_sectors_match(s, ctx, ev, &r))
+    if (!lia__sectors_match(s, ctx, ev, &r))
         return 0;
     if (r.sector && !has_extra(ev, "sector")) {
         if ((rc = lia_event_extra_str(ev, "sector", 6, r.sector, strlen(r.sector), err)))
@@ -563,7 +564,7 @@ int lia_sectors_apply(const lia_sectors *s, const lia_sector_ctx *ctx, lia_event
     return n;
 }
 
-const char *lia_sectors_default_path(void)
+const char *lia__sectors_default_path(void)
 {
     static char path[4096];
     const char *d = getenv("LIAISON_DATADIR");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* The enrich stage (IP data, sector tagging) and the dedup stage, as
  * registered in src/pipeline/stages.c. Both read the configuration file
- * beside the store (lia_enrich_conf_path of lia_store_path). */
+ * beside the store (lia_enrich_conf_path of lia__store_path). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,15 +9,16 @@
 
 #include "enrich/internal.h"
 #include "liaison/ingest.h"
+#include "store/backend.h"
 
 static int load_conf(struct lia_ingest *ing, lia_enrich_conf *c, lia_error *err)
 {
     char path[4200];
     if (!ing->store) {
-        lia_enrich_conf_default(c);
+        lia__enrich_conf_default(c);
         return LIA_OK;
     }
-    lia_enrich_conf_path(lia_store_path(ing->store), path, sizeof path);
+    lia_enrich_conf_path(lia__store_path(ing->store), path, sizeof path);
     return lia_enrich_conf_load(c, path, err);
 }
 
@@ -38,9 +39,9 @@ static void enrich_close(void *p)
     if (!st)
         return;
     lia_ipdb_release(st->db);
-    lia_ipdata_destroy(st->ip);
-    lia_sectors_ctx_free(&st->ctx);
-    lia_sectors_destroy(st->sectors);
+    lia__ipdata_destroy(st->ip);
+    lia__sectors_ctx_free(&st->ctx);
+    lia__sectors_destroy(st->sectors);
     free(st);
 }
 
@@ -54,31 +55,31 @@ static int enrich_open(void **out, struct lia_ingest *ing, lia_error *err)
     if ((rc = load_conf(ing, &c, err)))
         goto fail;
     if (c.nsources) {
-        if ((rc = lia_ipdata_create(&st->ip))) {
+        if ((rc = lia__ipdata_create(&st->ip))) {
             rc = lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
             goto fail;
         }
         for (int i = 0; i < c.nsources; i++)
-            if ((rc = lia_ipdata_add(st->ip, c.kind[i], c.path[i], err)))
+            if ((rc = lia__ipdata_add(st->ip, c.kind[i], c.path[i], err)))
                 goto fail;
-        if ((rc = lia_ipdata_reload(st->ip, 1, NULL, err)))
+        if ((rc = lia__ipdata_reload(st->ip, 1, NULL, err)))
             goto fail;
-        st->db = lia_ipdata_get(st->ip);
+        st->db = lia__ipdata_get(st->ip);
         st->check_s = c.check_s;
         st->next_check = time(NULL) + c.check_s;
     }
     if (c.sectors_enabled) {
-        const char *path = c.sectors_path[0] ? c.sectors_path : lia_sectors_default_path();
+        const char *path = c.sectors_path[0] ? c.sectors_path : lia__sectors_default_path();
         struct stat sb;
         /* the shipped default may be absent from an installation: then no
          * tagging; a configured file must exist */
         if (c.sectors_path[0] || stat(path, &sb) == 0)
-            if ((rc = lia_sectors_load(path, &st->sectors, err)))
+            if ((rc = lia__sectors_load(path, &st->sectors, err)))
                 goto fail;
     }
     st->ctx.report_type = ing->opts ? ing->opts->feed.subtype : NULL;
     st->ctx.report_name = ing->report ? ing->report->name : NULL;
-    if (st->sectors && lia_sectors_prepare(st->sectors, &st->ctx)) {
+    if (st->sectors && lia__sectors_prepare(st->sectors, &st->ctx)) {
         rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         goto fail;
     }
@@ -96,9 +97,9 @@ static int enrich_process(void *p, lia_batch *b, lia_error *err)
         int changed = 0;
         lia_error e2;
         /* a failed reload keeps the current data and is retried later */
-        if (lia_ipdata_reload(st->ip, 0, &changed, &e2) == LIA_OK && changed) {
+        if (lia__ipdata_reload(st->ip, 0, &changed, &e2) == LIA_OK && changed) {
             lia_ipdb_release(st->db);
-            st->db = lia_ipdata_get(st->ip);
+            st->db = lia__ipdata_get(st->ip);
         }
         st->next_check = time(NULL) + st->check_s;
     }
@@ -107,19 +108,19 @@ static int enrich_process(void *p, lia_batch *b, lia_error *err)
         if (st->db) {
             /* the range tables are bigger than the caches: prefetch ahead */
             if (i + 8 < b->n && lia_event_has(&b->ev[i + 8], LIA_F_SOURCE_IP))
-                lia_ipdb_prefetch(st->db, &b->ev[i + 8].v[LIA_F_SOURCE_IP].ip, 0);
+                lia__ipdb_prefetch(st->db, &b->ev[i + 8].v[LIA_F_SOURCE_IP].ip, 0);
             if (i + 4 < b->n && lia_event_has(&b->ev[i + 4], LIA_F_SOURCE_IP))
-                lia_ipdb_prefetch(st->db, &b->ev[i + 4].v[LIA_F_SOURCE_IP].ip, 1);
-            lia_enrich_event_ip(st->db, ev);
+                lia__ipdb_prefetch(st->db, &b->ev[i + 4].v[LIA_F_SOURCE_IP].ip, 1);
+            lia__enrich_event_ip(st->db, ev);
         }
         if (st->sectors) {
             lia_error e2;
             /* only fails on an event's extra.* limits: the event is kept untagged */
-            lia_sectors_apply(st->sectors, &st->ctx, ev, &e2);
+            lia__sectors_apply(st->sectors, &st->ctx, ev, &e2);
         }
     }
     /* a corrupt IP database is an error of the ingest, not "no answer" */
-    return st->db ? lia_ipdb_error(st->db, err) : LIA_OK;
+    return st->db ? lia__ipdb_error(st->db, err) : LIA_OK;
 }
 
 const lia_stage lia_stage_enrich = {
@@ -144,7 +145,7 @@ static void dedup_close(void *p)
     dedup_st *st = p;
     if (!st)
         return;
-    lia_dedup_destroy(st->d);
+    lia__dedup_destroy(st->d);
     free(st);
 }
 
@@ -159,9 +160,9 @@ static int dedup_open(void **out, struct lia_ingest *ing, lia_error *err)
         goto fail;
     st->rep = ing->report;
     if (c.dedup.enabled) {
-        if ((rc = lia_dedup_create(&c.dedup, &st->d, err)))
+        if ((rc = lia__dedup_create(&c.dedup, &st->d, err)))
             goto fail;
-        if (ing->store && (rc = lia_dedup_attach(st->d, ing->store, err)))
+        if (ing->store && (rc = lia__dedup_attach(st->d, ing->store, err)))
             goto fail;
     }
     *out = st;
@@ -177,7 +178,7 @@ static int dedup_process(void *p, lia_batch *b, lia_error *err)
     int n;
     if (!st->d)
         return LIA_OK;
-    n = lia_dedup_batch(st->d, b, err);
+    n = lia__dedup_batch(st->d, b, err);
     if (n < 0)
         return n;
     if (st->rep)
@@ -190,14 +191,14 @@ static int dedup_stored(void *p, const lia_batch *b, lia_error *err)
     dedup_st *st = p;
     (void)err;
     if (st->d)
-        lia_dedup_stored(st->d, b);
+        lia__dedup_stored(st->d, b);
     return LIA_OK;
 }
 
 static int dedup_flush(void *p, lia_error *err)
 {
     dedup_st *st = p;
-    return st->d ? lia_dedup_flush(st->d, err) : LIA_OK;
+    return st->d ? lia__dedup_flush(st->d, err) : LIA_OK;
 }
 
 const lia_stage lia_stage_dedup = {

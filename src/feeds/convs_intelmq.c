@@ -13,6 +13,7 @@
 #include "core/floattext.h"
 #include "feeds/csvmap.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
 
 static int time_out(int64_t us, lia_buf *scratch, lia_slice *out, const char **why)
 {
@@ -157,7 +158,7 @@ static int int_json(lia_slice in, int zero_absent, lia_buf *scratch, lia_slice *
     int canonical = 1;
     if (in.len == 0)
         return LIA_CONV_ABSENT;
-    if (lia_parse_int(in.ptr, in.len, &v, why))
+    if (lia__parse_int(in.ptr, in.len, &v, why))
         return LIA_EINVAL;
     if (zero_absent && v == 0)
         return LIA_CONV_ABSENT;
@@ -193,7 +194,7 @@ int lia__conv_float(lia_slice in, lia_buf *scratch, lia_slice *out, const char *
     char t[LIA_FLOAT_TEXT_MAX];
     if (in.len == 0)
         return LIA_CONV_ABSENT;
-    if (lia_parse_float(in.ptr, in.len, &d, why))
+    if (lia__parse_float(in.ptr, in.len, &d, why))
         return LIA_EINVAL;
     lia_buf_reset(scratch);
     lia_buf_append(scratch, t, lia__float_json(d, t, sizeof t)); /* stays a JSON real */
@@ -259,7 +260,7 @@ int lia__conv_force_base64(lia_slice in, lia_buf *scratch, lia_slice *out, const
     size_t i;
     if (in.len == 0)
         return LIA_CONV_ABSENT;
-    if (lia_base64_valid(in.ptr, in.len)) {
+    if (lia__base64_valid(in.ptr, in.len)) {
         *out = in;
         return LIA_CONV_TEXT;
     }

@@ -12,6 +12,8 @@
 #include "feeds/csvmap.h"
 #include "feeds/maprec.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
+#include "core/records.h"
 
 /* ---- conversions ---- */
 
@@ -55,7 +57,7 @@ static int conv_int(lia_slice in, lia_buf *scratch, lia_slice *out, const char *
             return LIA_CONV_JSON;
         }
     }
-    if (lia_parse_int(in.ptr, in.len, &v, why))
+    if (lia__parse_int(in.ptr, in.len, &v, why))
         return LIA_EINVAL;
     u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v; /* canonical: no leading zeros or sign */
     do {
@@ -87,7 +89,7 @@ static int conv_float(lia_slice in, lia_buf *scratch, lia_slice *out, const char
     char t[LIA_FLOAT_TEXT_MAX];
     if (in.len == 0)
         return LIA_CONV_ABSENT;
-    if (lia_parse_float(in.ptr, in.len, &d, why))
+    if (lia__parse_float(in.ptr, in.len, &d, why))
         return LIA_EINVAL;
     lia_buf_reset(scratch);
     lia_buf_append(scratch, t, lia__float_json(d, t, sizeof t)); /* stays a JSON real */
@@ -653,7 +655,7 @@ static int op_for(int field)
 {
     if (field < 0)
         return OP_EXTRA;
-    switch (lia_field_type((lia_field)field)) {
+    switch (lia__field_type((lia_field)field)) {
     case LIA_T_STRING:
     case LIA_T_LOWER:
     case LIA_T_UPPER: return OP_TEXT;
@@ -681,7 +683,7 @@ static inline int put_fast(lia_event *ev, const action *a, int kind, lia_slice v
     }
     case OP_PORT: {
         uint16_t port;
-        if (lia_parse_port(v.ptr, v.len, &port, NULL) != LIA_OK)
+        if (lia__parse_port(v.ptr, v.len, &port, NULL) != LIA_OK)
             return 0;
         lia__event_set_i_fast(ev, f, port);
         return 1;
@@ -822,7 +824,7 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
         const action *a = &f->act[i];
         if (a->field != -1)
             continue;
-        if (!lia_extra_key_valid(a->key, a->klen))
+        if (!lia__extra_key_valid(a->key, a->klen))
             return lia_error_set(err, LIA_EPARSE, a->column, a->key, a->klen,
                                  "mapping %s: not a valid extra key", m->name);
         for (size_t j = 0; j < i; j++)
@@ -868,7 +870,7 @@ static int on_row(void *ud, const lia_csv_row *row)
         return 0;
     }
     copy = !(row->raw.ptr >= f->chunk && row->raw.ptr < f->chunk + f->chunklen);
-    if (lia_records_add(f->out, row->line, row->raw, row->fields, row->nfields, row->err, row->why, copy)) {
+    if (lia__records_add(f->out, row->line, row->raw, row->fields, row->nfields, row->err, row->why, copy)) {
         lia_error_set(&f->fatal_err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         f->fatal = 1;
         return 1;
@@ -907,7 +909,7 @@ static int consts_list(lia_csvfmt *f)
     for (int fd = 0; fd < LIA_F__COUNT; fd++) {
         if (!lia_event_has(c, (lia_field)fd))
             continue;
-        f->cf[f->ncf].text = lia_ftype_is_text(lia_field_type((lia_field)fd)) != 0;
+        f->cf[f->ncf].text = lia__ftype_is_text(lia__field_type((lia_field)fd)) != 0;
         if (f->cf[f->ncf].text)
             f->cf_text += c->v[fd].s.len;
         f->cf[f->ncf++].f = (lia_field)fd;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "feeds/feedutil.h"
+#include "core/field_internal.h"
 
 typedef struct dsh {
     lia_ctxlines cl;
@@ -79,7 +80,7 @@ static int dsh_normalise(void *st, const lia_records *rs, const lia_record *r, l
     if (n > 3 && col[3].len) {
         int64_t v;
         const char *why = NULL;
-        if (lia_parse_int(col[3].ptr, col[3].len, &v, &why))
+        if (lia__parse_int(col[3].ptr, col[3].len, &v, &why))
             return lia_error_set(err, LIA_EINVAL, "extra.attacks", col[3].ptr, col[3].len, "%s", why);
         if ((rc = lia_event_extra_int(ev, "attacks", 7, v, err)))
             return rc;

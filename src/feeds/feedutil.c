@@ -4,24 +4,25 @@
 #include <stdlib.h>
 
 #include "feeds/feedutil.h"
+#include "core/records.h"
 
 void lia_ctxlines_init(lia_ctxlines *c)
 {
     lia_lines_init(&c->lines);
-    lia_records_init(&c->tmp);
+    lia__records_init(&c->tmp);
 }
 
 void lia_ctxlines_free(lia_ctxlines *c)
 {
     lia_lines_free(&c->lines);
-    lia_records_free(&c->tmp);
+    lia__records_free(&c->tmp);
 }
 
 int lia_ctxlines_split(lia_ctxlines *c, const char *buf, size_t len, int eof, lia_records *out,
                        lia_line_fn fn, void *ud, lia_error *err)
 {
     int rc;
-    lia_records_clear(&c->tmp);
+    lia__records_clear(&c->tmp);
     rc = lia_lines_split(&c->lines, buf, len, eof, &c->tmp);
     if (rc)
         return lia_error_set(err, rc, NULL, NULL, 0, "splitting lines: %s", lia_strerror(rc));
@@ -30,13 +31,13 @@ int lia_ctxlines_split(lia_ctxlines *c, const char *buf, size_t len, int eof, li
         lia_slice f[2];
         lia_slice ctx = LIA_SLICE_NULL;
         if (r->err) {
-            rc = lia_records_add(out, r->line, r->raw, NULL, 0, r->err, r->why, 1);
+            rc = lia__records_add(out, r->line, r->raw, NULL, 0, r->err, r->why, 1);
         } else {
             f[0] = c->tmp.fields[r->first];
             if (fn(ud, f[0], &ctx) == LIA_LINE_SKIP)
                 continue;
             f[1] = ctx.ptr ? ctx : LIA_SLICE("");
-            rc = lia_records_add(out, r->line, r->raw, f, 2, 0, NULL, 1);
+            rc = lia__records_add(out, r->line, r->raw, f, 2, 0, NULL, 1);
         }
         if (rc)
             return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");

@@ -5,6 +5,7 @@
 #include "feeds/jobj.h"
 #include "liaison/field.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
 
 void lia_jobj_init(lia_jobj *o)
 {
@@ -122,7 +123,7 @@ static int string(rd *r, lia_buf *b, size_t *off, size_t *len)
         }
     }
     if (!b) {
-        if (!lia_utf8_valid(start, (size_t)(r->p - 1 - start)))
+        if (!lia__utf8_valid(start, (size_t)(r->p - 1 - start)))
             return fail(r, "string is not valid UTF-8");
         return 0;
     }
@@ -130,7 +131,7 @@ static int string(rd *r, lia_buf *b, size_t *off, size_t *len)
         return fail(r, "string too long");
     *off = o;
     *len = b->len - o;
-    if (*len && !lia_utf8_valid(b->ptr + o, *len))
+    if (*len && !lia__utf8_valid(b->ptr + o, *len))
         return fail(r, "string is not valid UTF-8");
     return 0;
 }

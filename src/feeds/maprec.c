@@ -12,6 +12,7 @@
 #include "feeds/maprec.h"
 #include "feeds/objrec.h"
 #include "liaison/limits.h"
+#include "core/records.h"
 
 #define MAX_GROUPS     32
 #define MAX_PATH_DEPTH 4
@@ -63,7 +64,7 @@ int lia__maprec_new(int kind, const char *pattern, const char *ignore, char comm
     r->paths = paths;
     lia_lines_init(&r->lines);
     lia_objrec_init(&r->obj, NULL, 0, '\0');
-    lia_records_init(&r->tmp);
+    lia__records_init(&r->tmp);
     for (int i = 0; i < MAX_PATH_DEPTH; i++)
         lia_jobj_init(&r->sub[i]);
     lia_buf_init(&r->row, LIA_MAX_ROW);
@@ -131,7 +132,7 @@ void lia__maprec_free(lia_maprec *r)
     free(r->paths);
     lia_lines_free(&r->lines);
     lia_objrec_free(&r->obj);
-    lia_records_free(&r->tmp);
+    lia__records_free(&r->tmp);
     for (int i = 0; i < MAX_PATH_DEPTH; i++)
         lia_jobj_free(&r->sub[i]);
     lia_buf_free(&r->row);
@@ -158,7 +159,7 @@ static int emit(lia_maprec *r, const lia_record *src, lia_records *out)
 {
     for (size_t c = 0; c < r->ncols; c++)
         r->fields[c] = (lia_slice){r->row.ptr ? r->row.ptr + r->off[c] : "", r->len[c]};
-    return lia_records_add(out, src->line, src->raw, r->fields, r->ncols, 0, NULL, 1);
+    return lia__records_add(out, src->line, src->raw, r->fields, r->ncols, 0, NULL, 1);
 }
 
 /* A line: skipped (comment, "ignore"), matched by the pattern into the
@@ -175,20 +176,20 @@ static int one_line(lia_maprec *r, const lia_record *rec, lia_records *out)
     lia_buf_append(&r->row, s.ptr, s.len);
     lia_buf_putc(&r->row, '\0');
     if (r->row.err)
-        return lia_records_add(out, rec->line, rec->raw, NULL, 0, LIA_ELIMIT, "line too long", 1);
+        return lia__records_add(out, rec->line, rec->raw, NULL, 0, LIA_ELIMIT, "line too long", 1);
     line = r->row.ptr;
     if (memchr(line, '\0', s.len))
-        return lia_records_add(out, rec->line, rec->raw, NULL, 0, LIA_EPARSE, "NUL byte in the line", 1);
+        return lia__records_add(out, rec->line, rec->raw, NULL, 0, LIA_EPARSE, "NUL byte in the line", 1);
     if (r->has_ignore && regexec(&r->ignore, line, 0, NULL, 0) == 0)
-        return lia_records_add(out, rec->line, rec->raw, NULL, 0, 0, NULL, 1); /* no event: counted */
+        return lia__records_add(out, rec->line, rec->raw, NULL, 0, 0, NULL, 1); /* no event: counted */
     if (!r->has_pattern) {
         r->off[0] = 0;
         r->len[0] = s.len;
         return r->ncols ? emit(r, rec, out) : LIA_OK;
     }
     if (regexec(&r->pattern, line, MAX_GROUPS + 1, m, 0) != 0)
-        return lia_records_add(out, rec->line, rec->raw, NULL, 0, LIA_EPARSE,
-                               "line does not match the mapping's pattern", 1);
+        return lia__records_add(out, rec->line, rec->raw, NULL, 0, LIA_EPARSE,
+                                "line does not match the mapping's pattern", 1);
     for (size_t c = 0; c < r->ncols; c++) {
         regmatch_t g = m[c + 1];
         r->off[c] = g.rm_so >= 0 ? (size_t)g.rm_so : 0;
@@ -295,11 +296,11 @@ static int fill(lia_maprec *r, const lia_jobj *o, const lia_jmember *el, int elo
 static int refuse(lia_maprec *r, const lia_record *rec, lia_slice raw, lia_records *out)
 {
     size_t n = strlen(r->why) + 1;
-    char *why = lia_arena_alloc(&out->arena, n);
+    char *why = lia__arena_alloc(&out->arena, n);
     if (!why)
         return LIA_ENOMEM;
     memcpy(why, r->why, n);
-    return lia_records_add(out, rec->line, raw, NULL, 0, LIA_EPARSE, why, 1);
+    return lia__records_add(out, rec->line, raw, NULL, 0, LIA_EPARSE, why, 1);
 }
 
 static int one_element(lia_maprec *r, const lia_jobj *o, const lia_record *rec, const lia_jmember *el,
@@ -309,15 +310,15 @@ static int one_element(lia_maprec *r, const lia_jobj *o, const lia_record *rec, 
     if (el && el->kind == LIA_J_OBJECT) {
         const char *why;
         if (lia_jobj_read(&r->elem, el->val.ptr, el->val.len, &why) != LIA_OK)
-            return lia_records_add(out, rec->line, raw, NULL, 0, LIA_EPARSE,
-                                   "an element of the \"each\" array is not a valid object", 1);
+            return lia__records_add(out, rec->line, raw, NULL, 0, LIA_EPARSE,
+                                    "an element of the \"each\" array is not a valid object", 1);
         elobj = 1;
     }
     rc = fill(r, o, el, elobj);
     if (rc > 0)
         return refuse(r, rec, raw, out);
     if (rc < 0)
-        return lia_records_add(out, rec->line, raw, NULL, 0, LIA_ELIMIT, "record too large", 1);
+        return lia__records_add(out, rec->line, raw, NULL, 0, LIA_ELIMIT, "record too large", 1);
     return emit(r, &(lia_record){.line = rec->line, .raw = raw}, out);
 }
 
@@ -333,10 +334,10 @@ static int one_object(lia_maprec *r, const lia_records *rs, const lia_record *re
     size_t pos = 0;
     int found, rc, n = 0;
     if (rec->err)
-        return lia_records_add(out, rec->line, rec->raw, NULL, 0, rec->err, rec->why, 1);
+        return lia__records_add(out, rec->line, rec->raw, NULL, 0, rec->err, rec->why, 1);
     if (lia_objrec_object(&r->obj, rs, rec, &o, &e) != LIA_OK)
-        return lia_records_add(out, rec->line, rec->raw, NULL, 0, LIA_EPARSE,
-                               "not a JSON object (see the raw text)", 1);
+        return lia__records_add(out, rec->line, rec->raw, NULL, 0, LIA_EPARSE,
+                                "not a JSON object (see the raw text)", 1);
     if (!r->each)
         return one_element(r, o, rec, NULL, rec->raw, out);
     found = lookup(r, o, r->each, &arr);
@@ -357,7 +358,7 @@ static int one_object(lia_maprec *r, const lia_records *rs, const lia_record *re
             lia_buf_reset(&r->elstr);
             lia_buf_append(&r->elstr, el.val.ptr, el.val.len);
             if (r->elstr.err)
-                return lia_records_add(out, rec->line, el.val, NULL, 0, LIA_ELIMIT, "record too large", 1);
+                return lia__records_add(out, rec->line, el.val, NULL, 0, LIA_ELIMIT, "record too large", 1);
             el.val = (lia_slice){lia_buf_cstr(&r->elstr), el.val.len};
         }
         if ((rc = one_element(r, o, rec, &el, el.val, out)))
@@ -365,15 +366,15 @@ static int one_object(lia_maprec *r, const lia_records *rs, const lia_record *re
         n++;
     }
     if (rc < 0)
-        return lia_records_add(out, rec->line, rec->raw, NULL, 0, LIA_EPARSE,
-                               "the \"each\" array is not valid JSON", 1);
+        return lia__records_add(out, rec->line, rec->raw, NULL, 0, LIA_EPARSE,
+                                "the \"each\" array is not valid JSON", 1);
     return n ? LIA_OK : one_element(r, o, rec, NULL, rec->raw, out);
 }
 
 int lia__maprec_parse(lia_maprec *r, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     int rc;
-    lia_records_clear(&r->tmp);
+    lia__records_clear(&r->tmp);
     if (r->kind == LIA_REC_LINES)
         rc = lia_lines_split(&r->lines, buf, len, eof, &r->tmp);
     else
@@ -387,7 +388,7 @@ int lia__maprec_parse(lia_maprec *r, const char *buf, size_t len, int eof, lia_r
     for (size_t i = 0; i < r->tmp.n; i++) {
         const lia_record *rec = &r->tmp.rec[i];
         if (r->kind == LIA_REC_LINES && rec->err)
-            rc = lia_records_add(out, rec->line, rec->raw, NULL, 0, rec->err, rec->why, 1);
+            rc = lia__records_add(out, rec->line, rec->raw, NULL, 0, rec->err, rec->why, 1);
         else
             rc = r->kind == LIA_REC_LINES ? one_line(r, rec, out) : one_object(r, &r->tmp, rec, out);
         if (rc)

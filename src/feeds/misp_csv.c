@@ -10,6 +10,7 @@
 #include "liaison/csv.h"
 #include "liaison/limits.h"
 #include "liaison/pipeline.h"
+#include "core/records.h"
 
 #define MAX_VALUE_COLS 16
 
@@ -89,21 +90,21 @@ static int on_row(void *ud, const lia_csv_row *row)
 {
     mcsv *m = ud;
     if (row->err) {
-        if (lia_records_add(m->out, row->line, row->raw, NULL, 0, row->err, row->why, 1))
+        if (lia__records_add(m->out, row->line, row->raw, NULL, 0, row->err, row->why, 1))
             goto oom;
         return 0;
     }
     for (size_t i = 0; i < m->ncols; i++) {
         size_t c = (size_t)m->cols[i];
         if (c >= row->nfields) {
-            if (lia_records_add(m->out, row->line, row->raw, NULL, 0, LIA_EPARSE,
-                                "row is shorter than a value column", 1))
+            if (lia__records_add(m->out, row->line, row->raw, NULL, 0, LIA_EPARSE,
+                                 "row is shorter than a value column", 1))
                 goto oom;
             return 0;
         }
         if (lia_slice_trim(row->fields[c]).len == 0)
             continue; /* an empty cell carries no value */
-        if (lia_records_add(m->out, row->line, row->raw, &row->fields[c], 1, 0, NULL, 1))
+        if (lia__records_add(m->out, row->line, row->raw, &row->fields[c], 1, 0, NULL, 1))
             goto oom;
     }
     return 0;

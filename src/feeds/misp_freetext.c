@@ -9,6 +9,7 @@
 #include "feeds/ioc.h"
 #include "core/lines.h"
 #include "liaison/limits.h"
+#include "core/records.h"
 
 typedef struct ftext {
     lia_lines lines;
@@ -22,7 +23,7 @@ static void ft_close(void *st)
     if (!f)
         return;
     lia_lines_free(&f->lines);
-    lia_records_free(&f->tmp);
+    lia__records_free(&f->tmp);
     lia_buf_free(&f->scratch);
     free(f);
 }
@@ -33,7 +34,7 @@ static int ft_open(void **st, const lia_feed_opts *o, lia_error *err)
     if (!f)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     lia_lines_init(&f->lines);
-    lia_records_init(&f->tmp);
+    lia__records_init(&f->tmp);
     lia_buf_init(&f->scratch, LIA_MAX_ROW + 16);
     *st = f;
     return LIA_OK;
@@ -54,14 +55,14 @@ static int ft_parse(void *st, const char *buf, size_t len, int eof, lia_records 
 {
     ftext *f = st;
     int rc;
-    lia_records_clear(&f->tmp);
+    lia__records_clear(&f->tmp);
     if ((rc = lia_lines_split(&f->lines, buf, len, eof, &f->tmp)))
         return lia_error_set(err, rc, NULL, NULL, 0, "splitting lines: %s", lia_strerror(rc));
     for (size_t i = 0; i < f->tmp.n; i++) {
         const lia_record *r = &f->tmp.rec[i];
         lia_slice line;
         if (r->err) {
-            if ((rc = lia_records_add(out, r->line, r->raw, NULL, 0, r->err, r->why, 1)))
+            if ((rc = lia__records_add(out, r->line, r->raw, NULL, 0, r->err, r->why, 1)))
                 goto oom;
             continue;
         }
@@ -83,7 +84,7 @@ static int ft_parse(void *st, const char *buf, size_t len, int eof, lia_records 
                 }
             while (w.len && is_trail(w.ptr[w.len - 1]))
                 w.len--;
-            if (w.len && (rc = lia_records_add(out, r->line, r->raw, &w, 1, 0, NULL, 1)))
+            if (w.len && (rc = lia__records_add(out, r->line, r->raw, &w, 1, 0, NULL, 1)))
                 goto oom;
             p = q + 1;
         }

@@ -6,6 +6,8 @@
 
 #include "feeds/objrec.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
+#include "core/records.h"
 
 #define RAW_EXCERPT 256
 
@@ -54,7 +56,7 @@ static int emit_err(lia_objrec *r, lia_records *out, uint64_t line, const char *
 {
     if (n > RAW_EXCERPT)
         n = RAW_EXCERPT;
-    return lia_records_add(out, line, (lia_slice){p ? p : "", p ? n : 0}, NULL, 0, code, why, 1);
+    return lia__records_add(out, line, (lia_slice){p ? p : "", p ? n : 0}, NULL, 0, code, why, 1);
 }
 
 /* The element ends at buf[end] (exclusive); start is its first byte in this
@@ -70,7 +72,7 @@ static int end_elem(lia_objrec *r, const char *buf, size_t start, size_t end, li
     }
     if (r->elem.len == 0) {
         lia_slice s = {buf + start, end - start};
-        return lia_records_add(out, r->elem_line, s, &s, 1, 0, NULL, 0);
+        return lia__records_add(out, r->elem_line, s, &s, 1, 0, NULL, 0);
     }
     if (r->elem.len + (end - start) > LIA_MAX_ROW) {
         rc = emit_err(r, out, r->elem_line, r->elem.ptr, r->elem.len, LIA_ELIMIT,
@@ -80,7 +82,7 @@ static int end_elem(lia_objrec *r, const char *buf, size_t start, size_t end, li
         if (lia_buf_append(&r->elem, buf + start, end - start))
             return LIA_ENOMEM;
         s = (lia_slice){r->elem.ptr, r->elem.len};
-        rc = lia_records_add(out, r->elem_line, s, &s, 1, 0, NULL, 1);
+        rc = lia__records_add(out, r->elem_line, s, &s, 1, 0, NULL, 1);
     }
     lia_buf_reset(&r->elem);
     return rc;
@@ -274,7 +276,7 @@ static int on_row(void *ud, const lia_csv_row *row)
         return 0;
     }
     copy = !(row->raw.ptr >= r->chunk && row->raw.ptr < r->chunk + r->chunklen);
-    if (lia_records_add(r->out, row->line, row->raw, row->fields, row->nfields, row->err, row->why, copy))
+    if (lia__records_add(r->out, row->line, row->raw, row->fields, row->nfields, row->err, row->why, copy))
         goto oom;
     return 0;
 oom:
@@ -384,7 +386,7 @@ int lia_objrec_object(lia_objrec *r, const lia_records *rs, const lia_record *re
                                  rec->nfields, n);
         o->n = 0;
         for (size_t i = 0; i < n; i++) {
-            if (!lia_utf8_valid(f[i].ptr, f[i].len))
+            if (!lia__utf8_valid(f[i].ptr, f[i].len))
                 return lia_error_set(err, LIA_EINVAL, names[i], f[i].ptr, f[i].len, "not valid UTF-8");
             if (lia_jobj_add(o, lia_slice_from(names[i]), f[i]))
                 return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d columns",

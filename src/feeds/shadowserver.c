@@ -35,6 +35,8 @@
 #include "feeds/shadowserver_internal.h"
 #include "liaison/limits.h"
 #include "liaison/shadowserver.h"
+#include "core/field_internal.h"
+#include "core/records.h"
 
 extern const unsigned char lia__ss_builtin[];
 extern const size_t lia__ss_builtin_len;
@@ -233,7 +235,7 @@ static int parse_map(json_t *v, const char *sname, const char *rname, const char
         if (!m->rowconv && !(m->conv = lia_conv_find(name)))
             return BAD("schema %s: report %s: %s[%zu] (column %s): unknown conversion \"%s\"", sname, rname,
                        sect, idx, m->column, name);
-        m->time_fast = m->field >= 0 && lia_field_type((lia_field)m->field) == LIA_T_TIME &&
+        m->time_fast = m->field >= 0 && lia__field_type((lia_field)m->field) == LIA_T_TIME &&
                        (m->conv == lia__conv_add_utc || m->conv == lia__conv_date_utc);
     }
     return LIA_OK;
@@ -363,7 +365,7 @@ static int parse_report(const char *sname, const char *rname, json_t *o, ss_repo
         if (set_rc)
             return BAD("schema %s: report %s: constant_fields.%s: \"%s\": %s", sname, rname, key, text, e.reason);
         c->v = tmp->v[c->field];
-        if (lia_ftype_is_text(lia_field_type((lia_field)c->field))) {
+        if (lia__ftype_is_text(lia__field_type((lia_field)c->field))) {
             lia_slice t = lia_event_str(tmp, (lia_field)c->field);
             if (!(c->norm = strndup(t.ptr, t.len)))
                 return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
@@ -383,8 +385,8 @@ static int cmp_report(const void *a, const void *b)
     return strcmp(((const ss_report *)a)->name, ((const ss_report *)b)->name);
 }
 
-int lia_shadowserver_parse(const char *json, size_t len, const char *name, lia_ss_schema **out,
-                           lia_error *err)
+int lia__shadowserver_parse(const char *json, size_t len, const char *name, lia_ss_schema **out,
+                            lia_error *err)
 {
     json_error_t je;
     json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je), *v;
@@ -454,7 +456,8 @@ static int add_retired(lia_ss_schema *s, lia_error *err)
     lia_ss_schema *t = NULL;
     ss_report *grown;
     size_t add = 0;
-    int rc = lia_shadowserver_parse((const char *)lia__ss_retired, lia__ss_retired_len, "(retired)", &t, err);
+    int rc =
+        lia__shadowserver_parse((const char *)lia__ss_retired, lia__ss_retired_len, "(retired)", &t, err);
     if (rc)
         return rc;
     if (!(grown = realloc(s->r, (s->n + t->n + 1) * sizeof *s->r))) {
@@ -488,8 +491,8 @@ int lia_shadowserver_load(const char *path, lia_ss_schema **out, lia_error *err)
 {
     lia_ss_schema *s = NULL;
     int rc = path ? load_file(path, &s, err)
-                  : lia_shadowserver_parse((const char *)lia__ss_builtin, lia__ss_builtin_len, "(built-in)",
-                                           &s, err);
+                  : lia__shadowserver_parse((const char *)lia__ss_builtin, lia__ss_builtin_len, "(built-in)",
+                                            &s, err);
     if (rc)
         return rc;
     if ((rc = add_retired(s, err))) {
@@ -509,7 +512,7 @@ static int load_file(const char *path, lia_ss_schema **out, lia_error *err)
             err->code = LIA_EIO;
         return rc == LIA_ENOTFOUND ? LIA_EIO : rc;
     }
-    rc = lia_shadowserver_parse(b.ptr, b.len, path, out, err);
+    rc = lia__shadowserver_parse(b.ptr, b.len, path, out, err);
     lia_buf_free(&b);
     return rc;
 }
@@ -905,7 +908,7 @@ static int on_row(void *ud, const lia_csv_row *row)
     if (row->err && f->have_header && (row->why && strstr(row->why, "quote"))) {
         long n = lenient_split(f, row->raw);
         if (n > 0) {
-            if (lia_records_add(f->out, row->line, row->raw, f->lfields, (size_t)n, 0, NULL, 1)) {
+            if (lia__records_add(f->out, row->line, row->raw, f->lfields, (size_t)n, 0, NULL, 1)) {
                 lia_error_set(&f->fatal_err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
                 f->fatal = 1;
                 return 1;
@@ -921,7 +924,7 @@ static int on_row(void *ud, const lia_csv_row *row)
         return 0;
     }
     copy = !(row->raw.ptr >= f->chunk && row->raw.ptr < f->chunk + f->chunklen);
-    if (lia_records_add(f->out, row->line, row->raw, row->fields, row->nfields, row->err, row->why, copy)) {
+    if (lia__records_add(f->out, row->line, row->raw, row->fields, row->nfields, row->err, row->why, copy)) {
         lia_error_set(&f->fatal_err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         f->fatal = 1;
         return 1;
@@ -1253,7 +1256,7 @@ static int ss_normalise(void *st, const lia_records *rs, const lia_record *r, li
             continue;
         }
         if (c->field >= 0) {
-            lia_ftype t = lia_field_type((lia_field)c->field);
+            lia_ftype t = lia__field_type((lia_field)c->field);
             if (t == LIA_T_IP || t == LIA_T_CIDR)
                 lia_event_set_ip(ev, (lia_field)c->field, &c->v.ip);
             else if (t == LIA_T_FLOAT || t == LIA_T_ACCURACY)

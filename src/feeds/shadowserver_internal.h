@@ -12,4 +12,15 @@
 extern const lia_format lia_format_shadowserver;
 int lia__ss_open(void **st, const lia_ss_schema *schema, const lia_feed_opts *o, lia_error *err);
 
+/* ---- internal (was in the public API) ---- */
+
+/* Load and validate a schema from JSON text (name is used in messages).
+ * A malformed schema (not JSON, wrong types, unknown conversion, bad
+ * constant value ...) fails with err naming the report, the key and why.
+ * Field names Liaison does not have are not errors: in optional_fields the
+ * value goes to extra.<that name> (as IntelMQ does); in required_fields or
+ * constant_fields the report is marked unusable (lia_ss_report_info.problem). */
+int lia__shadowserver_parse(const char *json, size_t len, const char *name, lia_ss_schema **out,
+                            lia_error *err);
+
 #endif

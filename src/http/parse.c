@@ -13,6 +13,9 @@
 #include "liaison/event.h"
 #include "liaison/route.h"
 #include "liaison/taxii.h"
+#include "http/parse.h"
+#include "route/tlp.h"
+#include "taxii/taxii_internal.h"
 
 static int lower(int c)
 {
@@ -39,7 +42,7 @@ static lia_slice trim(lia_slice s)
     return s;
 }
 
-int lia_http_check_headers(const lia_http_header *h, size_t n, uint64_t *content_length, const char **why)
+int lia__http_check_headers(const lia_http_header *h, size_t n, uint64_t *content_length, const char **why)
 {
     size_t ncl = 0, nte = 0, nhost = 0;
     uint64_t cl = UINT64_MAX;
@@ -142,7 +145,7 @@ static int media_range(lia_slice r, int allow_stix, int strict_version)
     return media;
 }
 
-int lia_http_accept(lia_slice accept, int allow_stix)
+int lia__http_accept(lia_slice accept, int allow_stix)
 {
     size_t i = 0;
     if (!accept.ptr || trim(accept).len == 0)
@@ -165,7 +168,7 @@ int lia_http_accept(lia_slice accept, int allow_stix)
     return LIA_MEDIA_NONE;
 }
 
-int lia_http_content_type(lia_slice ct, int allow_stix)
+int lia__http_content_type(lia_slice ct, int allow_stix)
 {
     if (!ct.ptr)
         return LIA_MEDIA_NONE;
@@ -185,7 +188,7 @@ static int copy_part(char *dst, const char *src, size_t n)
     return 0;
 }
 
-int lia_http_auth_parse(lia_slice value, lia_http_auth *out, const char **why)
+int lia__http_auth_parse(lia_slice value, lia_http_auth *out, const char **why)
 {
     lia_slice v = trim(value);
     size_t sp = 0;
@@ -246,7 +249,7 @@ int lia_http_auth_parse(lia_slice value, lia_http_auth *out, const char **why)
     return LIA_EPARSE;
 }
 
-int lia_http_url_decode(const char *s, size_t n, char *out, size_t outn, size_t *outlen)
+int lia__http_url_decode(const char *s, size_t n, char *out, size_t outn, size_t *outlen)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
@@ -277,7 +280,7 @@ int lia_http_url_decode(const char *s, size_t n, char *out, size_t outn, size_t 
     return LIA_OK;
 }
 
-int lia_http_query_each(const char *qs, size_t n, lia_http_param_cb cb, void *ud, const char **why)
+int lia__http_query_each(const char *qs, size_t n, lia_http_param_cb cb, void *ud, const char **why)
 {
     char key[256], val[LIA_TAXII_MATCH_BYTES];
     size_t i = 0, count = 0;
@@ -299,9 +302,9 @@ int lia_http_query_each(const char *qs, size_t n, lia_http_param_cb cb, void *ud
         }
         if (eq == SIZE_MAX)
             eq = i;
-        rc = lia_http_url_decode(qs + s, eq - s, key, sizeof key, &kl);
+        rc = lia__http_url_decode(qs + s, eq - s, key, sizeof key, &kl);
         if (rc == LIA_OK)
-            rc = lia_http_url_decode(qs + eq + (eq < i), i - eq - (eq < i), val, sizeof val, &vl);
+            rc = lia__http_url_decode(qs + eq + (eq < i), i - eq - (eq < i), val, sizeof val, &vl);
         if (rc) {
             *why = rc == LIA_ELIMIT ? "query parameter too long" : "bad %-escape in query";
             return rc;
@@ -337,7 +340,7 @@ static int digits(const char *s, size_t n, unsigned *out)
     return 0;
 }
 
-int lia_stix_time_parse(const char *s, size_t n, int64_t *out_us)
+int lia__stix_time_parse(const char *s, size_t n, int64_t *out_us)
 {
     unsigned y, mo, d, h, mi, se, frac = 0;
     static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -373,7 +376,7 @@ int lia_stix_time_parse(const char *s, size_t n, int64_t *out_us)
     return LIA_OK;
 }
 
-void lia_stix_time_format(int64_t us, char out[32])
+void lia__stix_time_format(int64_t us, char out[32])
 {
     int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
     int64_t frac = us - secs * 1000000;
@@ -386,7 +389,7 @@ void lia_stix_time_format(int64_t us, char out[32])
 
 /* ---- TAXII filters ---- */
 
-void lia_taxii_filter_init(lia_taxii_filter *f)
+void lia__taxii_filter_init(lia_taxii_filter *f)
 {
     f->added_after = -1;
     f->limit = 0;
@@ -439,7 +442,7 @@ static int each_item(lia_taxii_filter *f, const char *v, int which, const char *
                 kind = LIA_TAXII_VER_FIRST;
             else if (lia_slice_eq(it, "all"))
                 kind = LIA_TAXII_VER_ALL;
-            else if (lia_stix_time_parse(it.ptr, it.len, &ts) == LIA_OK)
+            else if (lia__stix_time_parse(it.ptr, it.len, &ts) == LIA_OK)
                 kind = LIA_TAXII_VER_TS;
             else {
                 *why = "match[version] takes first, last, all or a timestamp";
@@ -465,11 +468,11 @@ static int each_item(lia_taxii_filter *f, const char *v, int which, const char *
     return LIA_OK;
 }
 
-int lia_taxii_filter_param(lia_taxii_filter *f, const char *key, const char *value, const char **why)
+int lia__taxii_filter_param(lia_taxii_filter *f, const char *key, const char *value, const char **why)
 {
     size_t vn = strlen(value);
     if (strcmp(key, "added_after") == 0) {
-        if (lia_stix_time_parse(value, vn, &f->added_after)) {
+        if (lia__stix_time_parse(value, vn, &f->added_after)) {
             *why = "added_after is not a timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z)";
             return LIA_EPARSE;
         }
@@ -496,7 +499,7 @@ int lia_taxii_filter_param(lia_taxii_filter *f, const char *key, const char *val
         return LIA_OK;
     }
     if (strcmp(key, "next") == 0) {
-        if (lia_taxii_next_decode(value, vn, &f->next_date, &f->next_seq, &f->next_hash)) {
+        if (lia__taxii_next_decode(value, vn, &f->next_date, &f->next_seq, &f->next_hash)) {
             *why = "next is not a token this server issued";
             return LIA_EPARSE;
         }
@@ -524,7 +527,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-uint64_t lia_taxii_filter_hash(const lia_taxii_filter *f, const char *scope)
+uint64_t lia__taxii_filter_hash(const lia_taxii_filter *f, const char *scope)
 {
     uint64_t h = 14695981039346656037ull;
     h = fnv(h, scope, strlen(scope) + 1);
@@ -557,7 +560,7 @@ static uint64_t get64(const unsigned char *p)
     return v;
 }
 
-void lia_taxii_next_encode(int64_t date_us, int64_t seq, uint64_t hash, char out[LIA_TAXII_NEXT_MAX])
+void lia__taxii_next_encode(int64_t date_us, int64_t seq, uint64_t hash, char out[LIA_TAXII_NEXT_MAX])
 {
     unsigned char bin[25];
     bin[0] = 1; /* token format version */
@@ -567,7 +570,7 @@ void lia_taxii_next_encode(int64_t date_us, int64_t seq, uint64_t hash, char out
     sodium_bin2base64(out, LIA_TAXII_NEXT_MAX, bin, sizeof bin, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-int lia_taxii_next_decode(const char *s, size_t n, int64_t *date_us, int64_t *seq, uint64_t *hash)
+int lia__taxii_next_decode(const char *s, size_t n, int64_t *date_us, int64_t *seq, uint64_t *hash)
 {
     unsigned char bin[32];
     size_t blen = 0;
@@ -588,13 +591,13 @@ int lia_taxii_next_decode(const char *s, size_t n, int64_t *date_us, int64_t *se
 
 /* ---- TLP ---- */
 
-int lia_tlp_policy_allows(int recipient_ceiling, int object_tlp, int same_org)
+int lia__tlp_policy_allows(int recipient_ceiling, int object_tlp, int same_org)
 {
-    /* The TAXII view of the one TLP policy (lia_tlp_check, src/route):
+    /* The TAXII view of the one TLP policy (lia__tlp_check, src/route):
      * the reader is the owning organisation when same_org, otherwise a
      * partner with an agreement (it was granted the collection). */
     lia_recipient r = {same_org ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, "reader", recipient_ceiling, 1};
     if (object_tlp < LIA_TLP_CLEAR || object_tlp > LIA_TLP_RED)
         return 0; /* unknown marking: never */
-    return lia_tlp_check(&r, object_tlp, same_org, NULL);
+    return lia__tlp_check(&r, object_tlp, same_org, NULL);
 }

@@ -25,6 +25,8 @@
 #include "http/server_internal.h"
 #include "taxii/taxii_internal.h"
 #include "liaison/limits.h"
+#include "accounts/internal.h"
+#include "http/parse.h"
 
 #define RATE_SLOTS  4096
 #define AUTH_CACHE  256
@@ -165,12 +167,12 @@ static int auth(lia_http *h, lia_store *s, struct MHD_Connection *c, lia_princip
         snprintf(why, whyn, "no credentials");
         return LIA_EAUTH;
     }
-    if (lia_http_auth_parse(lia_slice_from(v), &a, &pwhy)) {
+    if (lia__http_auth_parse(lia_slice_from(v), &a, &pwhy)) {
         snprintf(why, whyn, "%s", pwhy);
         return LIA_EAUTH;
     }
     if (a.kind == LIA_AUTH_BEARER) {
-        rc = lia_accounts_auth_token(s, a.secret, p, &e);
+        rc = lia__accounts_auth_token(s, a.secret, p, &e);
     } else {
         unsigned char tag[32];
         crypto_generichash_state st;
@@ -189,7 +191,7 @@ static int auth(lia_http *h, lia_store *s, struct MHD_Connection *c, lia_princip
             return LIA_OK;
         }
         pthread_mutex_unlock(&h->auth_mu);
-        rc = lia_accounts_auth_basic(s, a.user, a.secret, p, &e);
+        rc = lia__accounts_auth_basic(s, a.user, a.secret, p, &e);
         if (rc == LIA_OK) {
             pthread_mutex_lock(&h->auth_mu);
             memcpy(h->cache[slot].tag, tag, 32);
@@ -211,7 +213,7 @@ static void log_line(lia_http *h, const req *r)
     char ts[32];
     if (!h->o.access_log)
         return;
-    lia_stix_time_format(lia__now_us(), ts);
+    lia__stix_time_format(lia__now_us(), ts);
     pthread_mutex_lock(&h->log_mu);
     fprintf(h->o.access_log, "%s %s \"%s %s\" %d %zu %.6f %s%s%s%s\n", ts, r->peer, r->method, r->path,
             r->status, r->bytes, (double)(lia__mono_us() - r->t0) / 1e6, r->who[0] ? r->who : "-",
@@ -251,7 +253,7 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     (void)kind;
     if (r->filter_rc)
         return MHD_NO;
-    r->filter_rc = lia_taxii_filter_param(&r->filter, key, value ? value : "", &r->filter_why);
+    r->filter_rc = lia__taxii_filter_param(&r->filter, key, value ? value : "", &r->filter_why);
     return r->filter_rc ? MHD_NO : MHD_YES;
 }
 
@@ -366,7 +368,7 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
         lia_slice_from(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
     r.body = lia_buf_cstr(&q->body);
     r.body_len = q->body.len;
-    lia_taxii_filter_init(&r.filter);
+    lia__taxii_filter_init(&r.filter);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &r);
     lia__taxii_handle(&r);
     if (r.status == 0)
@@ -421,7 +423,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (hs.overflow) {
             q->early_status = 431;
             q->early_why = "too many header fields";
-        } else if (lia_http_check_headers(hs.h, hs.n, &q->content_length, &q->early_why)) {
+        } else if (lia__http_check_headers(hs.h, hs.n, &q->content_length, &q->early_why)) {
             q->early_status = 400;
         } else if (q->content_length != UINT64_MAX && q->content_length > h->o.max_body) {
             q->early_status = 413;
@@ -496,7 +498,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     size_t l = strlen(msg);
     while (l && (msg[l - 1] == '\n' || msg[l - 1] == '\r'))
         msg[--l] = '\0';
-    lia_stix_time_format(lia__now_us(), ts);
+    lia__stix_time_format(lia__now_us(), ts);
     pthread_mutex_lock(&h->log_mu);
     fprintf(h->o.access_log, "%s - \"httpd\" %s\n", ts, msg);
     fflush(h->o.access_log);
@@ -617,7 +619,7 @@ int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)
     for (unsigned i = 0; i < h->nstores; i++) {
         if ((rc = lia_store_open(h->db, &h->stores[i], err)))
             goto fail;
-        if ((rc = lia_taxii_init(h->stores[i], err)) || (rc = lia_accounts_init(h->stores[i], err)))
+        if ((rc = lia_taxii_init(h->stores[i], err)) || (rc = lia__accounts_init(h->stores[i], err)))
             goto fail;
         /* one handle per worker: bound the page cache of each (64 MiB) */
         lia__db_set_cache(lia__store_db(h->stores[i]), (size_t)64 << 20);

@@ -152,7 +152,7 @@ int lia_handoff_set(lia_store *s, int64_t incident, const char *recipient, lia_h
                            "incident %lld is not handed off to it", (long long)incident);
     }
     lia__db_done(st);
-    if (rc || (rc = lia_handoff_transition(from, to, err)))
+    if (rc || (rc = lia__handoff_transition(from, to, err)))
         goto out;
     /* One statement per target column: the time of this state is set, the
      * reason kept only for a rejection. */
@@ -256,7 +256,7 @@ int lia_sla_breaches(lia_store *s, int64_t now_us, const lia_sla_policy *p, lia_
                      lia_error *err)
 {
     lia_db *db = lia__store_db(s);
-    lia_sla_policy def = lia_sla_policy_default();
+    lia_sla_policy def = lia__sla_policy_default();
     pending *v = NULL;
     size_t n = 0, cap = 0;
     lia_stmt *st;
@@ -311,13 +311,13 @@ int lia_sla_breaches(lia_store *s, int64_t now_us, const lia_sla_policy *p, lia_
         lia_error_clear(&e2);
         if (lia_party_get_one(s, LIA_PARTY_PARTNER, e->recipient, &party, &e2) == LIA_OK &&
             lia_party_get(&party, LIA_PF_TIMEZONE) &&
-            lia_tz_load(lia_party_get(&party, LIA_PF_TIMEZONE), &tz, &e2) == LIA_OK)
-            zone = lia_tz_name(tz);
-        lia_calendar cal = lia_calendar_office(tz);
+            lia__tz_load(lia_party_get(&party, LIA_PF_TIMEZONE), &tz, &e2) == LIA_OK)
+            zone = lia__tz_name(tz);
+        lia_calendar cal = lia__calendar_office(tz);
         int64_t target = e->state == LIA_HO_NOTIFIED ? p->ack[e->severity] : p->resolve[e->severity];
         if ((rc = load_pauses(db, e->incident, pauses, &np, err)) == LIA_OK &&
-            (rc = lia_sla_eval(&cal, e->since_us / 1000000, target, pauses, np, now_us / 1000000, &c, err)) ==
-                LIA_OK &&
+            (rc = lia__sla_eval(&cal, e->since_us / 1000000, target, pauses, np, now_us / 1000000, &c,
+                                err)) == LIA_OK &&
             c.breached) {
             lia_sla_breach b = {e->incident,
                                 e->recipient,
@@ -330,7 +330,7 @@ int lia_sla_breaches(lia_store *s, int64_t now_us, const lia_sla_policy *p, lia_
             if (cb(ud, &b))
                 i = n;
         }
-        lia_tz_free(tz);
+        lia__tz_free(tz);
         lia_party_free(&party);
     }
 out:

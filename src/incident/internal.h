@@ -19,4 +19,56 @@ int lia__incident_audit(lia_db *db, const lia_actor *who, const char *object, co
 /* 1 if the incident exists (0: not; < 0: error). */
 int lia__incident_exists(lia_db *db, int64_t id, lia_error *err);
 
+/* ---- internal (was in the public API) ---- */
+
+/* 1 when `from` may become `to` (the one table, src/incident/status.c). */
+int lia__incident_can(lia_incident_status from, lia_incident_status to);
+/* LIA_OK when allowed; otherwise LIA_EINVAL and err's reason names the
+ * statuses allowed from `from` ("none: merged is final" for a final one). */
+int lia__incident_transition(lia_incident_status from, lia_incident_status to, lia_error *err);
+/* The statuses allowed from `from`, as a bit mask (bit i = status i). */
+uint32_t lia__incident_next(lia_incident_status from);
+/* 1 for statuses where the incident needs nothing more from anyone. */
+int lia__incident_is_final(lia_incident_status s);
+
+int lia__handoff_can(lia_handoff_state from, lia_handoff_state to);
+int lia__handoff_transition(lia_handoff_state from, lia_handoff_state to, lia_error *err);
+
+/* Read a TZif file (RFC 8536, versions 1 to 4) from memory. Pure. Times past
+ * the last transition keep the last offset (the TZ-string footer is not
+ * read; Debian's files list transitions up to 2037). */
+int lia__tz_parse(const void *buf, size_t len, const char *name, lia_tz **out, lia_error *err);
+/* A zone by name: "UTC", a fixed offset "+HH:MM" / "-HH:MM", or an IANA name
+ * ("Europe/Berlin") read from $TZDIR or /usr/share/zoneinfo. LIA_ENOTFOUND
+ * for an unknown zone, LIA_EINVAL for a name with "..", a leading '/' or
+ * other bytes than letters, digits, '/', '_', '-', '+'. */
+int lia__tz_load(const char *name, lia_tz **out, lia_error *err);
+void lia__tz_free(lia_tz *tz);
+const char *lia__tz_name(const lia_tz *tz);
+/* Seconds east of UTC at instant t (NULL tz: UTC). */
+int32_t lia__tz_offset(const lia_tz *tz, int64_t t);
+/* The first instant after t where the offset may change; INT64_MAX if none. */
+int64_t lia__tz_next_change(const lia_tz *tz, int64_t t);
+
+/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
+int64_t lia__days_from_civil(int64_t y, unsigned m, unsigned d);
+void lia__civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+/* Monday to Friday 09:00-17:00 in tz; around the clock: days 0x7f, 0-1440. */
+lia_calendar lia__calendar_office(const lia_tz *tz);
+lia_calendar lia__calendar_always(void);
+/* LIA_EINVAL with the reason for an empty or inverted calendar. */
+int lia__calendar_check(const lia_calendar *c, lia_error *err);
+
+/* Business seconds of c in [from, to) (0 if to <= from). */
+int64_t lia__sla_business_seconds(const lia_calendar *c, int64_t from, int64_t to);
+
+/* LIA_EINVAL for a bad calendar, unsorted pauses or target < 0; LIA_ELIMIT
+ * when no deadline is found within 100 years. */
+int lia__sla_eval(const lia_calendar *c, int64_t start, int64_t target, const lia_interval *pauses,
+                  size_t npauses, int64_t at, lia_sla_clock *out, lia_error *err);
+
+/* critical 1h / 8h, high 4h / 24h, medium 8h / 80h, low 24h / 240h (business). */
+lia_sla_policy lia__sla_policy_default(void);
+
 #endif

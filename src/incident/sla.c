@@ -10,21 +10,22 @@
 #include <string.h>
 
 #include "liaison/incident.h"
+#include "incident/internal.h"
 
 #define DAY            86400
 #define WALK_MAX_STEPS 200000 /* ~100 years of boundaries: no deadline beyond */
 
-lia_calendar lia_calendar_office(const lia_tz *tz)
+lia_calendar lia__calendar_office(const lia_tz *tz)
 {
     return (lia_calendar){.tz = tz, .days = LIA_SLA_WEEKDAYS, .open = 9 * 60, .close = 17 * 60};
 }
 
-lia_calendar lia_calendar_always(void)
+lia_calendar lia__calendar_always(void)
 {
     return (lia_calendar){.tz = NULL, .days = 0x7f, .open = 0, .close = 1440};
 }
 
-int lia_calendar_check(const lia_calendar *c, lia_error *err)
+int lia__calendar_check(const lia_calendar *c, lia_error *err)
 {
     if ((c->days & 0x7f) == 0)
         return lia_error_set(err, LIA_EINVAL, "business days", NULL, 0, "no working day in the week");
@@ -66,7 +67,7 @@ static int is_holiday(const lia_calendar *c, int64_t day)
  * that may change. */
 static int64_t step(const lia_calendar *c, int64_t t, int *counting)
 {
-    int32_t off = lia_tz_offset(c->tz, t);
+    int32_t off = lia__tz_offset(c->tz, t);
     int64_t local = t + off, day = floor_div(local, DAY), sec = local - day * DAY;
     int wd = (int)(((day % 7) + 7 + 3) % 7); /* 1970-01-01 was a Thursday; Monday = 0 */
     int64_t open = (int64_t)c->open * 60, close = (int64_t)c->close * 60, boundary;
@@ -81,7 +82,7 @@ static int64_t step(const lia_calendar *c, int64_t t, int *counting)
         *counting = 1;
         boundary = close;
     }
-    int64_t next = day * DAY + boundary - off, change = lia_tz_next_change(c->tz, t);
+    int64_t next = day * DAY + boundary - off, change = lia__tz_next_change(c->tz, t);
     if (change < next)
         next = change;
     if (next <= t) /* an offset change moved the local boundary behind us */
@@ -117,7 +118,7 @@ static int64_t walk(const lia_calendar *c, int64_t from, int64_t to, int64_t nee
     return used;
 }
 
-int64_t lia_sla_business_seconds(const lia_calendar *c, int64_t from, int64_t to)
+int64_t lia__sla_business_seconds(const lia_calendar *c, int64_t from, int64_t to)
 {
     int64_t at, n;
     if (to <= from)
@@ -126,12 +127,12 @@ int64_t lia_sla_business_seconds(const lia_calendar *c, int64_t from, int64_t to
     return n < 0 ? 0 : n;
 }
 
-int lia_sla_eval(const lia_calendar *c, int64_t start, int64_t target, const lia_interval *pauses,
-                 size_t npauses, int64_t at, lia_sla_clock *out, lia_error *err)
+int lia__sla_eval(const lia_calendar *c, int64_t start, int64_t target, const lia_interval *pauses,
+                  size_t npauses, int64_t at, lia_sla_clock *out, lia_error *err)
 {
     lia_sla_clock r = {0, INT64_MAX, 0, 0};
     int64_t t = start, need = target, stop;
-    int rc = lia_calendar_check(c, err);
+    int rc = lia__calendar_check(c, err);
     if (rc)
         return rc;
     if (target < 0)
@@ -187,7 +188,7 @@ int lia_sla_eval(const lia_calendar *c, int64_t start, int64_t target, const lia
     return LIA_OK;
 }
 
-lia_sla_policy lia_sla_policy_default(void)
+lia_sla_policy lia__sla_policy_default(void)
 {
     lia_sla_policy p;
     const int64_t h = 3600;

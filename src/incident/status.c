@@ -6,6 +6,7 @@
 
 #include "liaison/incident.h"
 #include "liaison/slice.h"
+#include "incident/internal.h"
 
 #define BIT(s) (1u << (s))
 
@@ -94,28 +95,28 @@ int lia_incident_status_parse(const char *name, lia_incident_status *out, lia_er
     return rc;
 }
 
-uint32_t lia_incident_next(lia_incident_status from)
+uint32_t lia__incident_next(lia_incident_status from)
 {
     return (unsigned)from < LIA_INC__COUNT ? next_status[from] : 0;
 }
 
-int lia_incident_can(lia_incident_status from, lia_incident_status to)
+int lia__incident_can(lia_incident_status from, lia_incident_status to)
 {
-    return (unsigned)to < LIA_INC__COUNT && (lia_incident_next(from) & BIT(to)) != 0;
+    return (unsigned)to < LIA_INC__COUNT && (lia__incident_next(from) & BIT(to)) != 0;
 }
 
-int lia_incident_is_final(lia_incident_status s)
+int lia__incident_is_final(lia_incident_status s)
 {
     return s == LIA_INC_CLOSED || s == LIA_INC_REJECTED || s == LIA_INC_DUPLICATE || s == LIA_INC_MERGED;
 }
 
-int lia_incident_transition(lia_incident_status from, lia_incident_status to, lia_error *err)
+int lia__incident_transition(lia_incident_status from, lia_incident_status to, lia_error *err)
 {
     char allowed[256];
     const char *f = lia_incident_status_name(from), *t = lia_incident_status_name(to);
     if (!f || !t)
         return lia_error_set(err, LIA_EINVAL, "status", NULL, 0, "unknown status");
-    if (lia_incident_can(from, to))
+    if (lia__incident_can(from, to))
         return LIA_OK;
     list_mask(status_names, LIA_INC__COUNT, next_status[from], allowed, sizeof allowed);
     return lia_error_set(err, LIA_EINVAL, "status", t, strlen(t),
@@ -137,19 +138,19 @@ int lia_handoff_state_parse(const char *name, lia_handoff_state *out, lia_error 
     return rc;
 }
 
-int lia_handoff_can(lia_handoff_state from, lia_handoff_state to)
+int lia__handoff_can(lia_handoff_state from, lia_handoff_state to)
 {
     return (unsigned)from < LIA_HO__COUNT && (unsigned)to < LIA_HO__COUNT &&
            (next_handoff[from] & BIT(to)) != 0;
 }
 
-int lia_handoff_transition(lia_handoff_state from, lia_handoff_state to, lia_error *err)
+int lia__handoff_transition(lia_handoff_state from, lia_handoff_state to, lia_error *err)
 {
     char allowed[256];
     const char *f = lia_handoff_state_name(from), *t = lia_handoff_state_name(to);
     if (!f || !t)
         return lia_error_set(err, LIA_EINVAL, "hand-off state", NULL, 0, "unknown hand-off state");
-    if (lia_handoff_can(from, to))
+    if (lia__handoff_can(from, to))
         return LIA_OK;
     list_mask(handoff_names, LIA_HO__COUNT, next_handoff[from], allowed, sizeof allowed);
     return lia_error_set(err, LIA_EINVAL, "hand-off state", t, strlen(t),

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "incident/internal.h"
+#include "audit/log.h"
 
 static const lia_migration migrations[] = {
     {.sql = "CREATE TABLE IF NOT EXISTS incident("
@@ -342,7 +343,7 @@ int lia_incident_update(lia_store *s, int64_t id, const lia_incident_change *ch,
         next.severity = (lia_severity)ch->severity;
     }
     if (ch->status >= 0 && ch->status != (int)cur.status) {
-        if ((rc = lia_incident_transition(cur.status, (lia_incident_status)ch->status, err)))
+        if ((rc = lia__incident_transition(cur.status, (lia_incident_status)ch->status, err)))
             goto out;
         next.status = (lia_incident_status)ch->status;
         action = "status";

@@ -12,6 +12,7 @@
 
 #include "liaison/incident.h"
 #include "liaison/slice.h"
+#include "incident/internal.h"
 
 #define TZ_MAX_FILE  (256u * 1024)
 #define TZ_MAX_TIMES 20000
@@ -53,14 +54,14 @@ static lia_tz *tz_new(const char *name, size_t n)
         tz->at = calloc(n, sizeof *tz->at);
         tz->off = calloc(n, sizeof *tz->off);
         if (!tz->at || !tz->off) {
-            lia_tz_free(tz);
+            lia__tz_free(tz);
             return NULL;
         }
     }
     return tz;
 }
 
-int lia_tz_parse(const void *buf, size_t len, const char *name, lia_tz **out, lia_error *err)
+int lia__tz_parse(const void *buf, size_t len, const char *name, lia_tz **out, lia_error *err)
 {
     const uint8_t *p = buf, *end = p + len;
     uint32_t cnt[6]; /* isutcnt isstdcnt leapcnt timecnt typecnt charcnt */
@@ -98,18 +99,18 @@ int lia_tz_parse(const void *buf, size_t len, const char *name, lia_tz **out, li
         tz->at[i] = tsize == 8 ? be64(t) : (int64_t)(int32_t)be32(t);
         tz->off[i] = (int32_t)be32(types + 6 * (size_t)idx[i]);
         if (i && tz->at[i] <= tz->at[i - 1]) {
-            lia_tz_free(tz);
+            lia__tz_free(tz);
             return bad(err, name, "transition times are not ascending");
         }
         if (tz->off[i] < -25 * 3600 || tz->off[i] > 26 * 3600) {
-            lia_tz_free(tz);
+            lia__tz_free(tz);
             return bad(err, name, "an offset beyond 26 hours");
         }
     }
     /* Before the first transition: local time type 0 (RFC 8536 3.2). */
     tz->before = (int32_t)be32(types);
     if (tz->before < -25 * 3600 || tz->before > 26 * 3600) {
-        lia_tz_free(tz);
+        lia__tz_free(tz);
         return bad(err, name, "an offset beyond 26 hours");
     }
     *out = tz;
@@ -147,7 +148,7 @@ static int fixed_offset(const char *s, int32_t *off)
     return 0;
 }
 
-int lia_tz_load(const char *name, lia_tz **out, lia_error *err)
+int lia__tz_load(const char *name, lia_tz **out, lia_error *err)
 {
     const char *dir = getenv("TZDIR");
     char path[512];
@@ -185,14 +186,14 @@ int lia_tz_load(const char *name, lia_tz **out, lia_error *err)
     fclose(f);
     if (!buf)
         return lia_error_set(err, LIA_ENOMEM, "time zone", NULL, 0, "out of memory");
-    int rc = rd ? lia_tz_parse(buf, len, name, out, err)
+    int rc = rd ? lia__tz_parse(buf, len, name, out, err)
                 : lia_error_set(err, LIA_EIO, "time zone", name, n, "%s: unreadable or larger than %u bytes",
                                 path, TZ_MAX_FILE);
     free(buf);
     return rc;
 }
 
-void lia_tz_free(lia_tz *tz)
+void lia__tz_free(lia_tz *tz)
 {
     if (!tz)
         return;
@@ -201,7 +202,7 @@ void lia_tz_free(lia_tz *tz)
     free(tz);
 }
 
-const char *lia_tz_name(const lia_tz *tz)
+const char *lia__tz_name(const lia_tz *tz)
 {
     return tz ? tz->name : "UTC";
 }
@@ -220,7 +221,7 @@ static ptrdiff_t find(const lia_tz *tz, int64_t t)
     return (ptrdiff_t)lo - 1;
 }
 
-int32_t lia_tz_offset(const lia_tz *tz, int64_t t)
+int32_t lia__tz_offset(const lia_tz *tz, int64_t t)
 {
     ptrdiff_t i;
     if (!tz)
@@ -229,7 +230,7 @@ int32_t lia_tz_offset(const lia_tz *tz, int64_t t)
     return i < 0 ? tz->before : tz->off[i];
 }
 
-int64_t lia_tz_next_change(const lia_tz *tz, int64_t t)
+int64_t lia__tz_next_change(const lia_tz *tz, int64_t t)
 {
     ptrdiff_t i;
     if (!tz || tz->n == 0)
@@ -239,7 +240,7 @@ int64_t lia_tz_next_change(const lia_tz *tz, int64_t t)
 }
 
 /* Civil dates: the days-from-civil algorithm (era of 400 years). */
-int64_t lia_days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t lia__days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -249,7 +250,7 @@ int64_t lia_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-void lia_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void lia__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;

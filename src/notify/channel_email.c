@@ -297,7 +297,7 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         lia_buf all;
         const char *t = lia_buf_cstr(&tmpl);
         lia_buf_init(&all, LIA_MAX_MESSAGE);
-        if ((rc = lia_tmpl_render(t, tmpl.len, &v, &all, err))) {
+        if ((rc = lia__tmpl_render(t, tmpl.len, &v, &all, err))) {
             char src[300];
             snprintf(src, sizeof src, "%s/%s/digest.txt", o->templates, lang);
             lia_error_where(err, src, err->line);

@@ -17,6 +17,8 @@
 #include "notify/internal.h"
 #include "store/db.h"
 #include "taxii/taxii_internal.h"
+#include "accounts/internal.h"
+#include "route/internal.h"
 
 /* ---- TAXII delivery (our own server) ---- */
 
@@ -115,13 +117,13 @@ static int ensure_collection(lia_store *s, const lia_party *p, const lia_channel
     lia_db *db = lia__store_db(s);
     int rc = lia_taxii_init(s, err);
     if (rc == LIA_OK)
-        rc = lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
+        rc = lia__taxii_collection_get(s, ch->api_root, ch->collection, c, err);
     if (rc == LIA_OK)
         return owned_by(s, p, ch, c, err);
     if (rc != LIA_ENOTFOUND)
         return rc;
     lia_error_clear(err);
-    if ((rc = lia_taxii_api_root_ensure(s, ch->api_root, "Partner deliveries", err)))
+    if ((rc = lia__taxii_api_root_ensure(s, ch->api_root, "Partner deliveries", err)))
         return rc;
     lia_taxii_collection_defaults(c);
     snprintf(c->api_root, sizeof c->api_root, "%s", ch->api_root);
@@ -134,7 +136,7 @@ static int ensure_collection(lia_store *s, const lia_party *p, const lia_channel
         return rc;
     if ((rc = lia__notify_schema(db, err)) || (rc = owner_put(db, ch, p->id, err)))
         return rc;
-    return lia_taxii_collection_get(s, ch->api_root, ch->collection, c, err);
+    return lia__taxii_collection_get(s, ch->api_root, ch->collection, c, err);
 }
 
 /* Export d's events at ev[from..to) as one bundle into b. */
@@ -398,7 +400,7 @@ static int taxii_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         rc = ensure_collection(s, d.p, ch, &c, &e);
         if (rc == LIA_OK) {
             grant_ctx g = {s, ch, 0, &e};
-            rc = lia_accounts_orgs_of_party(s, LIA_ORG_PARTNER, d.p->id, grant_cb, &g, &e);
+            rc = lia__accounts_orgs_of_party(s, LIA_ORG_PARTNER, d.p->id, grant_cb, &g, &e);
             if (rc == LIA_OK && g.n == 0)
                 lia_buf_printf(
                     &note,
@@ -481,13 +483,13 @@ int lia_notify_taxii_access(lia_store *s, const char *party_id, int64_t org_id, 
         const char *v = p.f[LIA_PF_CHANNELS].v[i];
         lia_channel ch;
         lia_taxii_collection c;
-        if (lia_channel_parse(p.id, v, strlen(v), &ch, err)) {
+        if (lia__channel_parse(p.id, v, strlen(v), &ch, err)) {
             lia_error_clear(err);
             continue;
         }
         if (ch.kind != LIA_CHANNEL_TAXII)
             continue;
-        rc = lia_taxii_collection_get(s, ch.api_root, ch.collection, &c, err);
+        rc = lia__taxii_collection_get(s, ch.api_root, ch.collection, &c, err);
         if (rc == LIA_ENOTFOUND) {
             lia_error_clear(err);
             rc = LIA_OK;

@@ -281,7 +281,7 @@ int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *u
     lia_db *db = lia__store_db(s);
     lia_stmt *st;
     int rc;
-    if ((rc = lia_route_schema(s, err)) || (rc = lia__notify_schema(db, err)) ||
+    if ((rc = lia__route_schema(s, err)) || (rc = lia__notify_schema(db, err)) ||
         (rc = lia__db_prepare(
              db, "reading notifications",
              "SELECT id,recipient,rcpt_to,message_id,outcome,error,language,at,events,attempts,"

@@ -9,6 +9,8 @@
 #include "notify/internal.h"
 #include "route/decisions.h"
 #include "store/db.h"
+#include "route/internal.h"
+#include "route/tlp.h"
 
 void lia__digest_free(lia__digest *d)
 {
@@ -53,7 +55,7 @@ static int gather_one(void *ud, int64_t id)
     if (rc)
         return rc;
     owner = lia_route_owner(d->rt, &g->raw, NULL);
-    if (!lia_tlp_allows(&g->r, &g->raw, owner >= 0 ? lia_route_party(d->rt, owner)->id : NULL, &why)) {
+    if (!lia__tlp_allows(&g->r, &g->raw, owner >= 0 ? lia_route_party(d->rt, owner)->id : NULL, &why)) {
         int64_t *nw = realloc(d->withheld, (d->nwithheld + 1) * sizeof *nw);
         if (!nw)
             return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
@@ -75,7 +77,7 @@ static int gather_one(void *ud, int64_t id)
             return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         d->ids = ni;
     }
-    if ((rc = lia_route_redact(d->rt, d->idx, &g->raw, &d->ev[d->n], err)))
+    if ((rc = lia__route_redact(d->rt, d->idx, &g->raw, &d->ev[d->n], err)))
         return rc;
     d->ids[d->n++] = id;
     return LIA_OK;

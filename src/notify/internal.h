@@ -133,4 +133,10 @@ typedef struct lia__notify_channel {
 extern const lia__notify_channel *const lia__notify_channels[];
 const lia__notify_channel *lia__notify_channel_of(int kind);
 
+/* ---- internal (was in the public API) ---- */
+
+/* Render template t[0..n) into out. LIA_OK, or LIA_EPARSE (unbalanced or
+ * malformed tag, unknown name; err->line set) / LIA_ELIMIT. Pure. */
+int lia__tmpl_render(const char *t, size_t n, const lia_tmpl_vars *v, lia_buf *out, lia_error *err);
+
 #endif

@@ -12,6 +12,7 @@
 #include "notify/internal.h"
 #include "route/decisions.h"
 #include "store/db.h"
+#include "route/internal.h"
 
 /* ---- the run ---- */
 
@@ -65,7 +66,7 @@ static int once_wanted(const lia__notify_channel *c, const lia_party *p, size_t 
     for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n; i++) {
         const char *v = p->f[LIA_PF_CHANNELS].v[i];
         lia_channel ch;
-        if (lia_channel_parse(p->id, v, strlen(v), &ch, NULL) == LIA_OK && ch.kind == c->kind)
+        if (lia__channel_parse(p->id, v, strlen(v), &ch, NULL) == LIA_OK && ch.kind == c->kind)
             return 1;
     }
     return c->fallback && nrequired == 0;
@@ -86,7 +87,7 @@ static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
     rc_.name = name;
     if (!colon)
         goto out;
-    rc_.idx = lia_route_party_find(
+    rc_.idx = lia__route_party_find(
         r->rt, strncmp(name, "owner:", 6) == 0 ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, colon + 1);
     if (rc_.idx < 0) {
         /* no longer in the directory: the once-per-recipient channels say so */
@@ -106,7 +107,7 @@ static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
         const lia__notify_channel *c;
         lia_channel ch;
         lia_error_clear(err);
-        if (lia_channel_parse(p->id, v, strlen(v), &ch, err))
+        if (lia__channel_parse(p->id, v, strlen(v), &ch, err))
             continue; /* stored values were validated; reported below */
         if ((c = lia__notify_channel_of(ch.kind)) && c->per_value && c->required) {
             rc = lia__chset_add(&rc_.req, v);
@@ -123,7 +124,7 @@ static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
         const char *v = p->f[LIA_PF_CHANNELS].v[i];
         const lia__notify_channel *c;
         lia_channel ch;
-        if (lia_channel_parse(p->id, v, strlen(v), &ch, err)) {
+        if (lia__channel_parse(p->id, v, strlen(v), &ch, err)) {
             rc = bad_value(r, name, v, err);
             continue;
         }
@@ -153,7 +154,7 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
     int64_t now = o->now_us ? o->now_us : lia__now_us();
     if (!o->templates)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "no template directory");
-    if ((rc = lia_route_schema(s, err)) || (rc = lia__notify_schema(db, err)))
+    if ((rc = lia__route_schema(s, err)) || (rc = lia__notify_schema(db, err)))
         return rc;
     if (sodium_init() < 0)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium failed to initialise");

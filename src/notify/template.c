@@ -6,6 +6,7 @@
 
 #include "liaison/limits.h"
 #include "liaison/notify.h"
+#include "notify/internal.h"
 
 static uint64_t line_at(const char *t, const char *p)
 {
@@ -107,7 +108,7 @@ static int emit(const char *t, const char *p, const char *e, const lia_tmpl_vars
     return out->err ? lia_error_set(err, out->err, NULL, NULL, 0, "rendered text too large") : LIA_OK;
 }
 
-int lia_tmpl_render(const char *t, size_t n, const lia_tmpl_vars *v, lia_buf *out, lia_error *err)
+int lia__tmpl_render(const char *t, size_t n, const lia_tmpl_vars *v, lia_buf *out, lia_error *err)
 {
     const char *stop = NULL;
     if (n > LIA_MAX_TEMPLATE)

@@ -17,6 +17,8 @@
 #include "core/clock.h"
 #include "liaison/ingest.h"
 #include "liaison/limits.h"
+#include "core/records.h"
+#include "store/backend.h"
 
 static const char *base_name(const char *path)
 {
@@ -230,7 +232,7 @@ static int flush_batch(run *r, lia_error *err)
     }
     t0 = lia__mono_ns();
     c[LIA_ST_STORE].in += r->batch.n;
-    rc = lia_store_put_events(r->store, r->rep, r->batch.ev, r->batch.n, err);
+    rc = lia__store_put_events(r->store, r->rep, r->batch.ev, r->batch.n, err);
     c[LIA_ST_STORE].ns += lia__mono_ns() - t0;
     if (rc) {
         c[LIA_ST_STORE].errors += r->batch.n;
@@ -273,7 +275,7 @@ static int checkpoint(run *r, lia_error *err)
     t0 = lia__mono_ns();
     if (r->last_line > r->rep->lines_done)
         r->rep->lines_done = r->last_line;
-    rc = lia_store_checkpoint(r->store, r->rep, err);
+    rc = lia__store_checkpoint(r->store, r->rep, err);
     r->res->c[LIA_ST_STORE].ns += lia__mono_ns() - t0;
     r->since_checkpoint = 0;
     return rc;
@@ -284,7 +286,7 @@ static int quarantine(run *r, const lia_record *rec, const lia_error *why, lia_e
     lia_error e = *why;
     lia_error_where(&e, r->rep->name, rec->line);
     r->rep->quarantined++;
-    return lia_store_put_quarantine(r->store, r->rep, rec->line, rec->raw, &e, err);
+    return lia__store_put_quarantine(r->store, r->rep, rec->line, rec->raw, &e, err);
 }
 
 static void apply_defaults(run *r, lia_event *ev)
@@ -400,7 +402,7 @@ static void close_run(run *r)
             lia_event_free(&r->batch.ev[i]);
         free(r->batch.ev);
     }
-    lia_records_free(&r->recs);
+    lia__records_free(&r->recs);
 }
 
 static int pipeline(run *r, source *src, lia_error *err)
@@ -420,7 +422,7 @@ static int pipeline(run *r, source *src, lia_error *err)
     }
     for (size_t i = 0; i < r->batch.cap; i++)
         lia_event_init(&r->batch.ev[i]);
-    lia_records_init(&r->recs);
+    lia__records_init(&r->recs);
     if ((rc = r->fmt->open(&r->fst, &o->feed, err))) {
         r->fst = NULL;
         goto out;
@@ -455,7 +457,7 @@ static int pipeline(run *r, source *src, lia_error *err)
         c[LIA_ST_READ].out += (uint64_t)n;
         c[LIA_ST_READ].ns += lia__mono_ns() - t0;
         t0 = lia__mono_ns();
-        lia_records_clear(&r->recs);
+        lia__records_clear(&r->recs);
         rc = r->fmt->parse(r->fst, chunk, (size_t)n, eof, &r->recs, err);
         c[LIA_ST_PARSE].ns += lia__mono_ns() - t0;
         if (rc) {
@@ -505,7 +507,7 @@ static int ingest_report(run *r, source *src, const char *archive_src, lia_error
 
     memset(&job, 0, sizeof job);
     /* 2. new, resumed, or already complete */
-    if ((rc = lia_store_report_begin(s, r->rep, err)))
+    if ((rc = lia__store_report_begin(s, r->rep, err)))
         return rc;
     if (r->rep->state == LIA_REPORT_COMPLETE) {
         res->skipped = 1;
@@ -542,11 +544,11 @@ static int ingest_report(run *r, source *src, const char *archive_src, lia_error
     if (rc == LIA_OK) {
         uint64_t t0 = lia__mono_ns();
         r->rep->finished_us = lia__now_us();
-        rc = lia_store_report_finish(s, r->rep, err); /* builds the indexes after a bulk load */
+        rc = lia__store_report_finish(s, r->rep, err); /* builds the indexes after a bulk load */
         res->c[LIA_ST_STORE].ns += lia__mono_ns() - t0;
     }
     progress(r, 1);
-    lia_store_stats_add(s, r->rep->feed, res->c, NULL);
+    lia__store_stats_add(s, r->rep->feed, res->c, NULL);
     return rc;
 }
 

@@ -13,7 +13,7 @@
 
 /* ---- build ---- */
 
-int lia_route_party_find(const lia_route *rt, int kind, const char *id)
+int lia__route_party_find(const lia_route *rt, int kind, const char *id)
 {
     for (size_t i = 0; i < rt->np; i++)
         if (rt->p[i].kind == kind && strcmp(rt->p[i].id, id) == 0)
@@ -48,7 +48,7 @@ static int route_build(lia_route *rt, lia_error *err)
             lia__route_target *t = &r->to[k];
             if (t->type != LIA__T_OWNER_ID && t->type != LIA__T_PARTNER_ID)
                 continue;
-            t->party = lia_route_party_find(
+            t->party = lia__route_party_find(
                 rt, t->type == LIA__T_OWNER_ID ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, t->id);
             if (t->party < 0)
                 return lia_error_set(err, LIA_ENOTFOUND, "to", t->id, strlen(t->id), "rule '%s': no such %s",
@@ -58,8 +58,8 @@ static int route_build(lia_route *rt, lia_error *err)
     return LIA_OK;
 }
 
-int lia_route_create(const lia_party *parties, size_t n, const char *text, size_t clen, lia_route **out,
-                     lia_error *err)
+int lia__route_create(const lia_party *parties, size_t n, const char *text, size_t clen, lia_route **out,
+                      lia_error *err)
 {
     lia_route *rt;
     int rc;

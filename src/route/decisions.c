@@ -41,7 +41,7 @@ static int route_adopt(lia_db *db, int *version, lia_error *err)
 
 static const lia_schema route_schema = {"route", 1, route_migrations, route_adopt};
 
-int lia_route_schema(lia_store *s, lia_error *err)
+int lia__route_schema(lia_store *s, lia_error *err)
 {
     lia_db *db;
     int rc;
@@ -53,7 +53,7 @@ int lia_route_schema(lia_store *s, lia_error *err)
 int lia__route_db(lia_store *s, lia_db **db, lia_error *err)
 {
     *db = lia__store_db(s);
-    return lia_route_schema(s, err);
+    return lia__route_schema(s, err);
 }
 
 int lia__route_reason_id(lia_db *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err)

@@ -6,6 +6,8 @@
 #ifndef LIA_ROUTE_DECISIONS_H
 #define LIA_ROUTE_DECISIONS_H
 
+#include "liaison/route.h"
+
 #include <stdint.h>
 
 #include "liaison/error.h"
@@ -36,5 +38,10 @@ int lia__route_mark_notified(lia_store *s, const char *recipient, const int64_t 
  * notified become verdict deny with this reason (a static sentence). */
 int lia__route_withhold(lia_store *s, const char *recipient, const int64_t *event_ids, size_t n,
                         const char *reason, lia_error *err);
+
+/* ---- internal (was in the public API) ---- */
+
+/* Create the module's tables if needed. */
+int lia__route_schema(lia_store *s, lia_error *err);
 
 #endif

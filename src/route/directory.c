@@ -16,6 +16,7 @@
 #include "route/internal.h"
 #include "route/yaml.h"
 #include "store/db.h"
+#include "core/field_internal.h"
 
 #define OW (1u << LIA_PARTY_OWNER)
 #define PA (1u << LIA_PARTY_PARTNER)
@@ -212,7 +213,7 @@ static int norm_value(int f, const char *s, size_t n, lia_buf *out, const char *
     *why = NULL;
     switch (f) {
     case LIA_PF_NAME:
-        if (n > 256 || !lia_utf8_valid(s, n)) {
+        if (n > 256 || !lia__utf8_valid(s, n)) {
             *why = "a name is valid UTF-8 of at most 256 bytes";
             return LIA_EINVAL;
         }
@@ -325,7 +326,7 @@ static int norm_value(int f, const char *s, size_t n, lia_buf *out, const char *
             return lia_buf_append(out, s, n);
         }
         if (c && ((kl == 5 && memcmp(s, "taxii", 5) == 0) || (kl == 3 && memcmp(s, "api", 3) == 0))) {
-            if (lia_parse_url(c + 1, n - kl - 1, tmp, sizeof tmp, &tl, why))
+            if (lia__parse_url(c + 1, n - kl - 1, tmp, sizeof tmp, &tl, why))
                 return LIA_EINVAL;
             if (!(tl > 8 && (memcmp(tmp, "https://", 8) == 0 || memcmp(tmp, "http://", 7) == 0))) {
                 *why = "a taxii/api channel needs an http(s) URL";
@@ -431,7 +432,7 @@ int lia_party_add(lia_party *p, int f, const char *s, size_t n, int replace, lia
     return rc;
 }
 
-int lia_party_check(const lia_party *p, lia_error *err)
+int lia__party_check(const lia_party *p, lia_error *err)
 {
     if (!p->id[0])
         return lia_error_set(err, LIA_EINVAL, "id", NULL, 0, "missing id");
@@ -452,7 +453,7 @@ int lia_party_check(const lia_party *p, lia_error *err)
     return LIA_OK;
 }
 
-int lia_channel_parse(const char *party_id, const char *s, size_t n, lia_channel *out, lia_error *err)
+int lia__channel_parse(const char *party_id, const char *s, size_t n, lia_channel *out, lia_error *err)
 {
     lia_buf b;
     const char *why = NULL, *c = memchr(s, ':', n);
@@ -559,13 +560,13 @@ out:
     return rc;
 }
 
-int lia_party_put(lia_store *s, const lia_party *p, lia_error *err)
+int lia__party_put(lia_store *s, const lia_party *p, lia_error *err)
 {
     lia_db *db;
     lia_stmt *st = NULL;
     char *body = NULL;
     int rc;
-    if ((rc = lia_party_check(p, err)) || (rc = lia__directory_db(s, &db, err)))
+    if ((rc = lia__party_check(p, err)) || (rc = lia__directory_db(s, &db, err)))
         return rc;
     if (!(body = party_json(p)))
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
@@ -725,7 +726,7 @@ static int csv_row(void *ud, const lia_csv_row *row)
             rc = lia_party_add(&p, c->cols[i], v.ptr, v.len, 0, c->err);
     }
     if (rc == LIA_OK)
-        rc = lia_party_check(&p, c->err);
+        rc = lia__party_check(&p, c->err);
     if (rc == LIA_OK)
         rc = c->cb(c->ud, &p);
     if (rc && c->err && !c->err->line)
@@ -830,7 +831,7 @@ static int parse_yaml(int kind, const char *buf, size_t len, lia_party_cb cb, vo
                 err->line = m->line;
         }
         if (rc == LIA_OK)
-            rc = lia_party_check(&p, err);
+            rc = lia__party_check(&p, err);
         if (rc == LIA_OK)
             rc = cb(ud, &p);
         if (rc && err && !err->line)
@@ -844,8 +845,8 @@ out:
     return rc;
 }
 
-int lia_party_parse(int kind, const char *format, const char *buf, size_t len, lia_party_cb cb, void *ud,
-                    lia_error *err)
+int lia__party_parse(int kind, const char *format, const char *buf, size_t len, lia_party_cb cb, void *ud,
+                     lia_error *err)
 {
     if (kind != LIA_PARTY_OWNER && kind != LIA_PARTY_PARTNER)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "unknown party kind");
@@ -882,7 +883,7 @@ int lia_party_to_yaml(const lia_party *p, lia_buf *out)
     return out->err;
 }
 
-int lia_party_csv_header(int kind, lia_buf *out)
+int lia__party_csv_header(int kind, lia_buf *out)
 {
     lia_buf_puts(out, "id");
     for (int f = 0; f < LIA_PF__COUNT; f++)
@@ -892,7 +893,7 @@ int lia_party_csv_header(int kind, lia_buf *out)
     return out->err;
 }
 
-int lia_party_to_csv(const lia_party *p, lia_buf *out)
+int lia__party_to_csv(const lia_party *p, lia_buf *out)
 {
     lia_buf cell;
     lia_buf_init(&cell, LIA_MAX_CONFIG_FILE);
@@ -923,7 +924,7 @@ typedef struct expctx {
 static int export_one(void *ud, const lia_party *p)
 {
     expctx *c = ud;
-    return c->yaml ? lia_party_to_yaml(p, c->out) : lia_party_to_csv(p, c->out);
+    return c->yaml ? lia_party_to_yaml(p, c->out) : lia__party_to_csv(p, c->out);
 }
 
 int lia_party_export(lia_store *s, int kind, const char *format, lia_buf *out, lia_error *err)
@@ -936,7 +937,7 @@ int lia_party_export(lia_store *s, int kind, const char *format, lia_buf *out, l
                        kind == LIA_PARTY_OWNER ? "constituency (owners)" : "partner CERT",
                        kind == LIA_PARTY_OWNER ? "owners" : "partners");
     } else if (strcmp(format, "csv") == 0) {
-        lia_party_csv_header(kind, out);
+        lia__party_csv_header(kind, out);
     } else {
         return lia_error_set(err, LIA_EINVAL, "format", format, strlen(format), "format is csv or yaml");
     }

@@ -166,4 +166,40 @@ int lia__route_insert_prepare(lia_db *db, lia_stmt **ins, lia_error *err);
 int lia__route_insert_rows(lia_db *db, lia_stmt *ins, lia__rcache *rc_, const lia_route *rt, int64_t event_id,
                            const lia_decision *d, size_t n, int64_t at, lia_error *err);
 
+/* ---- internal (was in the public API) ---- */
+
+/* Check required fields (id; owners need one of asns/cidrs/domains, and
+ * contacts; partners need countries and contacts). */
+int lia__party_check(const lia_party *p, lia_error *err);
+
+int lia__party_put(lia_store *s, const lia_party *p, lia_error *err);
+
+/* Import / export. Formats: "csv" (header of field names, lists separated
+ * by spaces or ';') and "yaml" (docs/routing.md). import parses the whole
+ * input (pure, no I/O) and calls cb per party; an invalid record stops with
+ * the error (source line in err->line). */
+int lia__party_parse(int kind, const char *format, const char *buf, size_t len, lia_party_cb cb, void *ud,
+                     lia_error *err);
+
+int lia__party_csv_header(int kind, lia_buf *out);
+int lia__party_to_csv(const lia_party *p, lia_buf *out);
+
+/* Parse one channel value of party party_id (may be NULL). LIA_OK, or
+ * LIA_EINVAL with err naming the party and the value (field "channels").
+ * Pure. ROOT and COLLECTION are one path segment each: letters, digits and
+ * . _ - ~ (a UUID is fine). */
+int lia__channel_parse(const char *party_id, const char *s, size_t n, lia_channel *out, lia_error *err);
+
+/* Build from parties in memory and a configuration text (YAML subset; may be
+ * NULL). Parties are copied. */
+int lia__route_create(const lia_party *parties, size_t n, const char *config, size_t clen, lia_route **out,
+                      lia_error *err);
+
+int lia__route_party_find(const lia_route *rt, int kind, const char *id);
+
+/* Copy of ev without the fields redacted for party idx: the configuration's
+ * `redact` list (default: raw) plus `redact_owner` / `redact_partner`.
+ * Entries are field names, "extra.KEY", or a prefix ending in '*'. */
+int lia__route_redact(const lia_route *rt, int idx, const lia_event *ev, lia_event *out, lia_error *err);
+
 #endif

@@ -48,9 +48,9 @@ int lia_route_load(lia_store *s, lia_route **out, lia_error *err)
         rc = lia_route_config_get(s, &cfg, err);
         if (rc == LIA_ENOTFOUND) {
             lia_error_clear(err);
-            rc = lia_route_create(c.p, c.n, NULL, 0, out, err);
+            rc = lia__route_create(c.p, c.n, NULL, 0, out, err);
         } else if (rc == LIA_OK) {
-            rc = lia_route_create(c.p, c.n, lia_buf_cstr(&cfg), cfg.len, out, err);
+            rc = lia__route_create(c.p, c.n, lia_buf_cstr(&cfg), cfg.len, out, err);
             if (rc && err)
                 lia_error_where(err, "routing configuration", err->line);
         }
@@ -99,7 +99,7 @@ int lia_route_config_put(lia_store *s, const char *text, size_t clen, lia_error 
     /* validate against the stored parties (rule targets must exist) */
     rc = lia_party_list(s, 0, load_one, &c, err);
     if (rc == LIA_OK)
-        rc = lia_route_create(c.p, c.n, text, clen, &rt, err);
+        rc = lia__route_create(c.p, c.n, text, clen, &rt, err);
     for (size_t i = 0; i < c.n; i++)
         lia_party_free(&c.p[i]);
     free(c.p);
@@ -142,13 +142,13 @@ static int checked_edit(lia_store *s, int (*edit)(lia_store *, void *, lia_error
 
 static int save_edit(lia_store *s, void *ud, lia_error *err)
 {
-    return lia_party_put(s, ud, err);
+    return lia__party_put(s, ud, err);
 }
 
 int lia_party_save(lia_store *s, const lia_party *p, int replace, lia_error *err)
 {
     int rc;
-    if ((rc = lia_party_check(p, err)))
+    if ((rc = lia__party_check(p, err)))
         return rc;
     if (!replace) {
         lia_party old;
@@ -192,7 +192,7 @@ typedef struct import_ctx {
 static int import_one(void *ud, const lia_party *p)
 {
     import_ctx *c = ud;
-    int rc = lia_party_put(c->s, p, c->err);
+    int rc = lia__party_put(c->s, p, c->err);
     if (rc == LIA_OK)
         c->n++;
     return rc;
@@ -201,7 +201,7 @@ static int import_one(void *ud, const lia_party *p)
 static int import_edit(lia_store *s, void *ud, lia_error *err)
 {
     import_ctx *c = ud;
-    return lia_party_parse(c->kind, c->format, c->buf, c->len, import_one, c, err);
+    return lia__party_parse(c->kind, c->format, c->buf, c->len, import_one, c, err);
 }
 
 int lia_party_import(lia_store *s, int kind, const char *format, const char *buf, size_t len, size_t *n,

@@ -36,7 +36,7 @@ static int redacted(const lia_route *rt, int k2, const char *pfx, const char *s,
     return 0;
 }
 
-int lia_route_redact(const lia_route *rt, int idx, const lia_event *ev, lia_event *out, lia_error *err)
+int lia__route_redact(const lia_route *rt, int idx, const lia_event *ev, lia_event *out, lia_error *err)
 {
     static const char none[] = "all fields redacted for this recipient";
     int rc, k2 = rt->p[idx].kind == LIA_PARTY_OWNER ? 1 : 2;

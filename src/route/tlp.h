@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* The one TLP policy, inline: the route decision checks it for every
- * candidate recipient of every event, so decide.c inlines it; everyone else
- * calls lia_tlp_check / lia_tlp_allows (tlp.c, liaison/route.h). Internal. */
+ * candidate recipient of every event, and every other outgoing path (TAXII,
+ * MISP, digests) calls the same two functions. Internal. */
 #ifndef LIA_ROUTE_TLP_H
 #define LIA_ROUTE_TLP_H
 
@@ -9,6 +9,10 @@
 
 #include "liaison/route.h"
 
+/* The same policy on plain values, for outgoing paths that carry no
+ * lia_event (a STIX object in a TAXII collection, a MISP event): tlp is an
+ * enum lia_tlp or -1 for "unmarked"; same_org: the recipient is the
+ * organisation that owns the data. lia__tlp_allows() calls it. */
 static inline int lia__tlp_check(const lia_recipient *r, int tlp, int same_org, const char **reason)
 {
     const char *why;
@@ -37,6 +41,15 @@ static inline int lia__tlp_check(const lia_recipient *r, int tlp, int same_org, 
     return ok;
 }
 
+/* ---- internal (was in the public API) ---- */
+
+/* The one TLP policy. 1 if event ev may go to r, 0 if not; *reason (may be
+ * NULL) gets a static English sentence either way. owner_id is the id of the
+ * constituent that owns the event's network (lia_route_owner), NULL if none.
+ * Rules, in order: TLP:RED never leaves; AMBER+STRICT goes only to the
+ * owning organisation itself (never to a partner CERT); nothing above the
+ * recipient's ceiling; a partner without an agreement gets TLP:CLEAR only.
+ * An event without a TLP marking is treated as TLP:AMBER. */
 static inline int lia__tlp_allows(const lia_recipient *r, const lia_event *ev, const char *owner_id,
                                   const char **reason)
 {

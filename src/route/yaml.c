@@ -6,6 +6,7 @@
 #include "liaison/field.h"
 #include "liaison/limits.h"
 #include "route/yaml.h"
+#include "core/field_internal.h"
 
 typedef struct line {
     uint32_t no; /* 1-based */
@@ -182,7 +183,7 @@ static int scalar(yp *y, uint32_t no, const char *s, size_t n, size_t *pos, int 
             y->err->line = no;
         goto out;
     }
-    if (!lia_utf8_valid(b.ptr, b.len) || memchr(b.ptr, 0, b.len)) {
+    if (!lia__utf8_valid(b.ptr, b.len) || memchr(b.ptr, 0, b.len)) {
         rc = yerr(y, no, "scalar is not valid UTF-8 text");
         goto out;
     }

@@ -9,6 +9,7 @@
 #include "liaison/iodef.h"
 #include "liaison/limits.h"
 #include "share/share.h"
+#include "core/field_internal.h"
 
 struct lia_iodef_export {
     lia_iodef_opts o;
@@ -100,7 +101,7 @@ int lia_iodef_export_create(const lia_iodef_opts *o, lia_sink_fn sink, void *ud,
         lia_iodef_export_destroy(x);
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     }
-    if (!*prod || !lia_utf8_valid(prod, strlen(prod)) || strlen(prod) > 256) {
+    if (!*prod || !lia__utf8_valid(prod, strlen(prod)) || strlen(prod) > 256) {
         lia_iodef_export_destroy(x);
         return lia_error_set(err, LIA_EINVAL, "producer", prod, strlen(prod),
                              "not valid UTF-8 of 1 to 256 bytes");
@@ -251,7 +252,7 @@ int lia_iodef_export_add(lia_iodef_export *x, const lia_event *ev, lia_error *er
     lia_buf *b = &x->out, *ib = &x->ind;
     int tlp = lia_event_has(ev, LIA_F_TLP) ? (int)ev->v[LIA_F_TLP].i : -1;
     const char *cls = lia_event_has(ev, LIA_F_CLASSIFICATION_TYPE)
-                          ? lia_class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i)
+                          ? lia__class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i)
                           : NULL;
     lia_slice desc = lia_event_str(ev, LIA_F_EVENT_DESCRIPTION_TEXT);
     int64_t t = lia_event_has(ev, LIA_F_TIME_SOURCE) ? ev->v[LIA_F_TIME_SOURCE].i

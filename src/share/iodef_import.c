@@ -12,6 +12,8 @@
 #include "liaison/limits.h"
 #include "liaison/pipeline.h"
 #include "share/share.h"
+#include "core/field_internal.h"
+#include "core/records.h"
 
 #define NS "urn:ietf:params:xml:ns:iodef-2.0"
 
@@ -332,8 +334,8 @@ static int iodef_parse(void *st, const char *buf, size_t len, int eof, lia_recor
         for (int k = 0; k < alts && !rc; k++) {
             char idx[16];
             lia_slice f = {idx, (size_t)snprintf(idx, sizeof idx, "%d", k)};
-            rc = lia_records_add(out, i + 1, (lia_slice){lia_buf_cstr(&raw), raw.len}, alts > 1 ? &f : NULL,
-                                 alts > 1 ? 1 : 0, 0, NULL, 1);
+            rc = lia__records_add(out, i + 1, (lia_slice){lia_buf_cstr(&raw), raw.len}, alts > 1 ? &f : NULL,
+                                  alts > 1 ? 1 : 0, 0, NULL, 1);
         }
         if (rc) {
             lia_event_free(&scratch);
@@ -347,8 +349,8 @@ static int iodef_parse(void *st, const char *buf, size_t len, int eof, lia_recor
     return LIA_OK;
 bad : {
     size_t n = d->doc.len < 4096 ? d->doc.len : 4096;
-    rc = lia_records_add(out, 1, (lia_slice){d->doc.ptr ? d->doc.ptr : "", n}, NULL, 0, LIA_EPARSE,
-                         d->why, 1);
+    rc = lia__records_add(out, 1, (lia_slice){d->doc.ptr ? d->doc.ptr : "", n}, NULL, 0, LIA_EPARSE, d->why,
+                          1);
     return rc ? lia_error_set(err, rc, NULL, NULL, 0, "out of memory") : LIA_OK;
 }
 }
@@ -849,7 +851,7 @@ static int iodef_normalise(void *st, const lia_records *rs, const lia_record *r,
     if (r->nfields == 1) { /* which of several addresses */
         const lia_slice *f = &rs->fields[r->first];
         int64_t v;
-        if (lia_parse_int(f->ptr, f->len, &v, NULL) != 0 || v < 0 || v >= LIA_MAX_SHARE_OBJECTS)
+        if (lia__parse_int(f->ptr, f->len, &v, NULL) != 0 || v < 0 || v >= LIA_MAX_SHARE_OBJECTS)
             return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "bad alternative index");
         d->pick = (int)v;
     }

@@ -11,6 +11,7 @@
 #include "liaison/limits.h"
 #include "liaison/misp.h"
 #include "share/share.h"
+#include "core/field_internal.h"
 
 typedef struct group {
     char key[512];
@@ -83,7 +84,7 @@ int lia_misp_export_create(const char *dir, const lia_misp_opts *o, lia_misp_exp
         rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         goto out;
     }
-    if (!*x->org || strlen(x->org) > 256 || !lia_utf8_valid(x->org, strlen(x->org))) {
+    if (!*x->org || strlen(x->org) > 256 || !lia__utf8_valid(x->org, strlen(x->org))) {
         rc = lia_error_set(err, LIA_EINVAL, "org", x->org, strlen(x->org),
                            "not valid UTF-8 of 1 to 256 bytes");
         goto out;
@@ -348,13 +349,13 @@ int lia_misp_export_add(lia_misp_export *x, const lia_event *ev, lia_error *err)
     if (lia_event_has(ev, LIA_F_CLASSIFICATION_TYPE)) {
         int ty = (int)ev->v[LIA_F_CLASSIFICATION_TYPE].i;
         char tg[160];
-        snprintf(tg, sizeof tg, "rsit:%s=\"%s\"", lia_class_taxonomy_name(lia_class_type_taxonomy(ty)),
-                 lia_class_type_name(ty));
+        snprintf(tg, sizeof tg, "rsit:%s=\"%s\"", lia__class_taxonomy_name(lia__class_type_taxonomy(ty)),
+                 lia__class_type_name(ty));
         json_array_append_new(tags, tag(tg));
     } else if (lia_event_has(ev, LIA_F_CLASSIFICATION_TAXONOMY)) {
         char tg[160];
         snprintf(tg, sizeof tg, "rsit:%s",
-                 lia_class_taxonomy_name((int)ev->v[LIA_F_CLASSIFICATION_TAXONOMY].i));
+                 lia__class_taxonomy_name((int)ev->v[LIA_F_CLASSIFICATION_TAXONOMY].i));
         json_array_append_new(tags, tag(tg));
     }
     {

@@ -12,6 +12,8 @@
 #include "liaison/misp.h"
 #include "liaison/pipeline.h"
 #include "share/share.h"
+#include "core/field_internal.h"
+#include "core/records.h"
 
 typedef struct misp {
     lia_buf doc;
@@ -269,9 +271,9 @@ static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_record
         char *raw = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!raw)
             return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-        rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
-                             json_is_object(a) ? 0 : LIA_EPARSE,
-                             json_is_object(a) ? NULL : "a MISP attribute must be a JSON object", 1);
+        rc = lia__records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
+                              json_is_object(a) ? 0 : LIA_EPARSE,
+                              json_is_object(a) ? NULL : "a MISP attribute must be a JSON object", 1);
         free(raw);
         if (rc)
             return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
@@ -280,8 +282,8 @@ static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_record
     return LIA_OK;
 bad : {
     size_t n = m->doc.len < 4096 ? m->doc.len : 4096;
-    rc = lia_records_add(out, 1, (lia_slice){m->doc.ptr ? m->doc.ptr : "", n}, NULL, 0, LIA_EPARSE,
-                         m->why, 1);
+    rc = lia__records_add(out, 1, (lia_slice){m->doc.ptr ? m->doc.ptr : "", n}, NULL, 0, LIA_EPARSE, m->why,
+                          1);
     return rc ? lia_error_set(err, rc, NULL, NULL, 0, "out of memory") : LIA_OK;
 }
 }
@@ -431,7 +433,7 @@ static int attribute(misp *m, json_t *a, json_t *owner, lia_event *ev, lia_error
         lia_event_set_i(ev, LIA_F_TLP, tlp);
     if (cls >= 0) {
         lia_event_set_i(ev, LIA_F_CLASSIFICATION_TYPE, cls);
-        lia_event_set_i(ev, LIA_F_CLASSIFICATION_TAXONOMY, lia_class_type_taxonomy(cls));
+        lia_event_set_i(ev, LIA_F_CLASSIFICATION_TAXONOMY, lia__class_type_taxonomy(cls));
     }
     if ((s = lia__json_str(a, "uuid", &n)) && (rc = lia_event_set(ev, LIA_F_MISP_ATTRIBUTE_UUID, s, n, err)))
         return rc;
@@ -439,7 +441,7 @@ static int attribute(misp *m, json_t *a, json_t *owner, lia_event *ev, lia_error
         return rc;
     if ((s = lia__json_str(a, "timestamp", &n)) && n) {
         int64_t secs;
-        if (lia_parse_int(s, n, &secs, NULL) == 0 && secs > 0 && secs < 253402300800LL)
+        if (lia__parse_int(s, n, &secs, NULL) == 0 && secs > 0 && secs < 253402300800LL)
             lia_event_set_i(ev, LIA_F_TIME_SOURCE, secs * 1000000);
     } else if (json_is_integer(json_object_get(a, "timestamp"))) {
         json_int_t secs = json_integer_value(json_object_get(a, "timestamp"));

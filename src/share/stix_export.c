@@ -8,6 +8,7 @@
 #include "liaison/limits.h"
 #include "liaison/stix.h"
 #include "share/share.h"
+#include "core/field_internal.h"
 
 /* STIX 2.1 section 2.9: namespace of deterministic SCO identifiers. */
 static const uint8_t stix_ns[16] = {0x00, 0xab, 0xed, 0xb4, 0xaa, 0x42, 0x46, 0x6c,
@@ -95,7 +96,7 @@ int lia_stix_export_create(const lia_stix_opts *o, lia_sink_fn sink, void *ud,
     lia_buf nb;
     if (!*prod)
         return lia_error_set(err, LIA_EINVAL, "producer", NULL, 0, "the producer name is empty");
-    if (!lia_utf8_valid(prod, strlen(prod)) || strlen(prod) > 256)
+    if (!lia__utf8_valid(prod, strlen(prod)) || strlen(prod) > 256)
         return lia_error_set(err, LIA_EINVAL, "producer", prod, strlen(prod),
                              "not valid UTF-8 of at most 256 bytes");
     x = calloc(1, sizeof *x);
@@ -275,7 +276,7 @@ static const char *indicator_type(const lia_event *ev)
 {
     if (!lia_event_has(ev, LIA_F_CLASSIFICATION_TAXONOMY))
         return "unknown";
-    const char *t = lia_class_taxonomy_name((int)ev->v[LIA_F_CLASSIFICATION_TAXONOMY].i);
+    const char *t = lia__class_taxonomy_name((int)ev->v[LIA_F_CLASSIFICATION_TAXONOMY].i);
     if (strcmp(t, "vulnerable") == 0 || strcmp(t, "information-gathering") == 0)
         return "anomalous-activity";
     if (strcmp(t, "test") == 0 || strcmp(t, "other") == 0)
@@ -295,8 +296,8 @@ static int extra_num(const lia_event *ev, const char *key, int is_time, int64_t 
         if (is_time)
             return e->vlen >= 2 && v[0] == '"' && lia_parse_time(v + 1, e->vlen - 2, out, NULL) == 0;
         if (e->vlen >= 2 && v[0] == '"') /* "5" as well as 5 */
-            return lia_parse_int(v + 1, e->vlen - 2, out, NULL) == 0;
-        return lia_parse_int(v, e->vlen, out, NULL) == 0;
+            return lia__parse_int(v + 1, e->vlen - 2, out, NULL) == 0;
+        return lia__parse_int(v, e->vlen, out, NULL) == 0;
     }
     return 0;
 }
@@ -432,7 +433,7 @@ int lia_stix_export_add(lia_stix_export *x, const lia_event *ev, lia_error *err)
     put_time(&x->out, "modified", created);
     {
         const char *cls = lia_event_has(ev, LIA_F_CLASSIFICATION_TYPE)
-                              ? lia_class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i)
+                              ? lia__class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i)
                               : "observable";
         lia_slice fn = lia_event_str(ev, LIA_F_FEED_NAME);
         lia_buf nm;

@@ -13,6 +13,8 @@
 #include "share/share.h"
 #include "share/stix_marking.h"
 #include "share/stix_pattern.h"
+#include "core/field_internal.h"
+#include "core/records.h"
 
 typedef struct stix {
     lia_buf doc;
@@ -258,25 +260,25 @@ static int add_records(stix *s, lia_records *out)
         if (!raw)
             return LIA_ENOMEM;
         if (missing) { /* quarantined with the reason, never read half */
-            char *why = lia_arena_alloc(&out->arena, strlen(missing) + 1);
+            char *why = lia__arena_alloc(&out->arena, strlen(missing) + 1);
             if (!why) {
                 free(raw);
                 return LIA_ENOMEM;
             }
             memcpy(why, missing, strlen(missing) + 1);
-            rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0, LIA_EINVAL, why, 1);
+            rc = lia__records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0, LIA_EINVAL, why, 1);
         } else if (alts) { /* one record per alternative; field 0 is its index */
             for (size_t k = 0; k < alts && !rc; k++) {
                 char idx[24];
                 lia_slice f;
                 f.ptr = idx;
                 f.len = (size_t)snprintf(idx, sizeof idx, "%zu", k);
-                rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, &f, 1, 0, NULL, 1);
+                rc = lia__records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, &f, 1, 0, NULL, 1);
             }
         } else {
-            rc = lia_records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
-                                 json_is_object(o) ? 0 : LIA_EPARSE,
-                                 json_is_object(o) ? NULL : "a STIX object must be a JSON object", 1);
+            rc = lia__records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
+                                  json_is_object(o) ? 0 : LIA_EPARSE,
+                                  json_is_object(o) ? NULL : "a STIX object must be a JSON object", 1);
         }
         free(raw);
         if (rc)
@@ -338,8 +340,8 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
     return LIA_OK;
 bad : {
     size_t n = s->doc.len < 4096 ? s->doc.len : 4096;
-    rc = lia_records_add(out, 1, (lia_slice){s->doc.ptr ? s->doc.ptr : "", n}, NULL, 0, LIA_EPARSE,
-                         s->why, 1);
+    rc = lia__records_add(out, 1, (lia_slice){s->doc.ptr ? s->doc.ptr : "", n}, NULL, 0, LIA_EPARSE, s->why,
+                          1);
     return rc ? lia_error_set(err, rc, NULL, NULL, 0, "out of memory") : LIA_OK;
 }
 }
@@ -621,7 +623,7 @@ static int stix_normalise(void *st, const lia_records *rs, const lia_record *r, 
         if (r->nfields == 1) {
             const lia_slice *f = &rs->fields[r->first];
             int64_t v;
-            if (lia_parse_int(f->ptr, f->len, &v, NULL) != 0 || v < 0 || v >= LIA_MAX_PATTERN_TERMS)
+            if (lia__parse_int(f->ptr, f->len, &v, NULL) != 0 || v < 0 || v >= LIA_MAX_PATTERN_TERMS)
                 return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "bad alternative index");
             alt = (int)v;
         }

@@ -36,4 +36,33 @@ typedef struct lia_store_backend {
  * layer (db.h), whatever the driver. */
 extern const lia_store_backend lia__store_events;
 
+/* ---- internal (was in the public API) ---- */
+
+/* The store's PATH as given to lia_store_open, without a "sqlite:" prefix
+ * (owned by s): what files beside the store, such as its configuration
+ * (lia_enrich_conf_path), are named after. */
+const char *lia__store_path(lia_store *s);
+
+/* Find the report with r->hash or create it (state NEW); fills r. A report
+ * of at least the bulk minimum (LIA_BULK_MIN_BYTES) whose estimated rows
+ * (r->size / LIA_BULK_ROW_BYTES) are at least the events already stored is
+ * loaded without the secondary event indexes, which report_finish builds
+ * again (queries meanwhile are right, only slower), or lia_store_close if
+ * the report was not finished; otherwise begin makes sure they all exist
+ * (after a bulk load whose process was killed). */
+int lia__store_report_begin(lia_store *s, lia_report *r, lia_error *err);
+/* Set the bulk minimum in bytes (UINT64_MAX: never; 0: every report that is
+ * large against the store). */
+void lia__store_set_bulk_min(lia_store *s, uint64_t bytes);
+/* Write events and quarantined rows of the current batch, then record
+ * progress (lines_done and counts) and commit, all in one transaction. */
+int lia__store_put_events(lia_store *s, const lia_report *r, lia_event *ev, size_t n, lia_error *err);
+int lia__store_put_quarantine(lia_store *s, const lia_report *r, uint64_t line, lia_slice raw,
+                              const lia_error *why, lia_error *err);
+int lia__store_checkpoint(lia_store *s, const lia_report *r, lia_error *err);
+int lia__store_report_finish(lia_store *s, lia_report *r, lia_error *err);
+int lia__store_report_get(lia_store *s, int64_t id, lia_report *r, lia_error *err);
+
+int lia__store_stats_add(lia_store *s, const char *feed, const lia_counter c[LIA_ST__COUNT], lia_error *err);
+
 #endif

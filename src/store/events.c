@@ -2,7 +2,7 @@
 /* The events store: owner of the reports, events, quarantine and
  * feed_stats tables, on the database layer (db.h). Events keep the indexed
  * fields in columns and the whole harmonised event as flat JSON in `body`.
- * Writes happen in one open transaction that lia_store_checkpoint() commits
+ * Writes happen in one open transaction that lia__store_checkpoint() commits
  * together with the report's progress, so a crash loses at most the
  * uncommitted batch. */
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "store/backend.h"
 #include "store/db.h"
 #include "store/events.h"
+#include "core/field_internal.h"
 
 typedef struct sq {
     lia_db *db;
@@ -309,7 +310,7 @@ static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t 
         else
             lia__db_bind_null(st, 3);
         if (lia_event_has(e, LIA_F_SOURCE_IP)) {
-            lia_ip_key(&e->v[LIA_F_SOURCE_IP].ip, key);
+            lia__ip_key(&e->v[LIA_F_SOURCE_IP].ip, key);
             lia__db_bind_blob(st, 4, key, 16); /* key lives until the step below */
         } else {
             lia__db_bind_null(st, 4);
@@ -497,7 +498,7 @@ static int build_where(where *w, const lia_query *qy, lia_error *err)
     if (qy->has_ip) {
         uint8_t lo[16], hi[16];
         int bits = qy->ip.prefix + (qy->ip.family == 4 ? 96 : 0);
-        lia_ip_key(&qy->ip, lo);
+        lia__ip_key(&qy->ip, lo);
         memcpy(hi, lo, 16);
         for (int i = bits; i < 128; i++)
             hi[i / 8] |= (uint8_t)(0x80u >> (i % 8));
@@ -518,8 +519,8 @@ static int build_where(where *w, const lia_query *qy, lia_error *err)
         } else if (tax >= 0) {
             int first = 1;
             w_and(w, "class IN (");
-            for (int t = 0; t < lia_class_type_count() && w->nb < 28; t++) {
-                if (lia_class_type_taxonomy(t) != tax)
+            for (int t = 0; t < lia__class_type_count() && w->nb < 28; t++) {
+                if (lia__class_type_taxonomy(t) != tax)
                     continue;
                 lia_buf_puts(&w->sql, first ? "?" : ",?");
                 first = 0;
@@ -669,7 +670,7 @@ static int sq_group(void *impl, const lia_query *qy, const char *by, uint64_t li
     while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
         const char *key = lia__db_col_text(st, 0);
         if (strcmp(col, "class") == 0)
-            key = lia__db_col_null(st, 0) ? "(none)" : lia_class_type_name((int)lia__db_col_int64(st, 0));
+            key = lia__db_col_null(st, 0) ? "(none)" : lia__class_type_name((int)lia__db_col_int64(st, 0));
         if ((rc = cb(ud, key, (uint64_t)lia__db_col_int64(st, 1))))
             break;
     }

@@ -52,7 +52,7 @@ void lia_store_close(lia_store *s)
 
 int lia_store_schema_version(lia_store *s) { return s->be->schema_version(s->impl); }
 const char *lia_store_archive_dir(lia_store *s) { return s->archive_dir; }
-const char *lia_store_path(lia_store *s)
+const char *lia__store_path(lia_store *s)
 {
     return s->path;
 }
@@ -61,33 +61,33 @@ lia_db *lia__store_db(lia_store *s)
     return s->be->db(s->impl);
 }
 
-int lia_store_report_begin(lia_store *s, lia_report *r, lia_error *err)
+int lia__store_report_begin(lia_store *s, lia_report *r, lia_error *err)
 {
     return s->be->report_begin(s->impl, r, err);
 }
-int lia_store_put_events(lia_store *s, const lia_report *r, lia_event *ev, size_t n, lia_error *err)
+int lia__store_put_events(lia_store *s, const lia_report *r, lia_event *ev, size_t n, lia_error *err)
 {
     return s->be->put_events(s->impl, r, ev, n, err);
 }
-int lia_store_put_quarantine(lia_store *s, const lia_report *r, uint64_t line, lia_slice raw,
-                             const lia_error *why, lia_error *err)
+int lia__store_put_quarantine(lia_store *s, const lia_report *r, uint64_t line, lia_slice raw,
+                              const lia_error *why, lia_error *err)
 {
     return s->be->put_quarantine(s->impl, r, line, raw, why, err);
 }
-int lia_store_checkpoint(lia_store *s, const lia_report *r, lia_error *err)
+int lia__store_checkpoint(lia_store *s, const lia_report *r, lia_error *err)
 {
     return s->be->checkpoint(s->impl, r, err);
 }
-int lia_store_report_finish(lia_store *s, lia_report *r, lia_error *err)
+int lia__store_report_finish(lia_store *s, lia_report *r, lia_error *err)
 {
     return s->be->report_finish(s->impl, r, err);
 }
-void lia_store_set_bulk_min(lia_store *s, uint64_t bytes)
+void lia__store_set_bulk_min(lia_store *s, uint64_t bytes)
 {
     if (s->be->set_bulk_min)
         s->be->set_bulk_min(s->impl, bytes);
 }
-int lia_store_report_get(lia_store *s, int64_t id, lia_report *r, lia_error *err)
+int lia__store_report_get(lia_store *s, int64_t id, lia_report *r, lia_error *err)
 {
     return s->be->report_get(s->impl, id, r, err);
 }
@@ -146,8 +146,7 @@ int lia_store_group(lia_store *s, const lia_query *q, const char *by, uint64_t l
 {
     return s->be->group(s->impl, q, by, limit, cb, ud, err);
 }
-int lia_store_stats_add(lia_store *s, const char *feed, const lia_counter c[LIA_ST__COUNT],
-                        lia_error *err)
+int lia__store_stats_add(lia_store *s, const char *feed, const lia_counter c[LIA_ST__COUNT], lia_error *err)
 {
     return s->be->stats_add(s->impl, feed, c, err);
 }

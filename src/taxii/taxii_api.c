@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* TAXII 2.1 endpoints: discovery, API roots, collections, objects (GET,
  * POST, DELETE), object by id, versions, manifest, status. Every object
- * served goes through the TLP policy (in lia_taxii_query); every collection
+ * served goes through the TLP policy (in lia__taxii_query); every collection
  * access through lia__taxii_access. */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "http/server_internal.h"
 #include "taxii/taxii_internal.h"
 #include "liaison/limits.h"
+#include "http/parse.h"
 
 #define RET(call)                                                                                            \
     do {                                                                                                     \
@@ -67,7 +68,7 @@ static int seg_copy(char *dst, size_t n, lia_slice s)
 
 static int want_taxii(lia__req *r, int allow_stix)
 {
-    int m = lia_http_accept(r->accept, allow_stix);
+    int m = lia__http_accept(r->accept, allow_stix);
     if (m == LIA_MEDIA_NONE) {
         lia__http_error(r, 406, "Not Acceptable",
                         allow_stix ? "Accept must be " LIA_MEDIA_TAXII21_STR " or " LIA_MEDIA_STIX21_STR
@@ -139,7 +140,7 @@ static int get_collection(lia__req *r, const char *root, lia_slice cid, lia_taxi
         lia__http_error(r, 404, "Not Found", "no such collection");
         return -1;
     }
-    int rc = lia_taxii_collection_get(r->store, root, id, c, &e);
+    int rc = lia__taxii_collection_get(r->store, root, id, c, &e);
     if (rc == LIA_ENOTFOUND) {
         lia__http_error(r, 404, "Not Found", "no such collection in this API root");
         return -1;
@@ -154,8 +155,8 @@ static int get_collection(lia__req *r, const char *root, lia_slice cid, lia_taxi
 static void set_dates(lia__req *r, const lia_taxii_page *pg)
 {
     if (pg->count) {
-        lia_stix_time_format(pg->first_added, r->first);
-        lia_stix_time_format(pg->last_added, r->last);
+        lia__stix_time_format(pg->first_added, r->first);
+        lia__stix_time_format(pg->last_added, r->last);
     }
 }
 
@@ -181,7 +182,7 @@ static void page(lia__req *r, const lia_taxii_collection *c, int kind, const cha
         lia__http_error(r, 400, "ProcessingError", r->filter_why);
         return;
     }
-    int rc = lia_taxii_query(r->store, c, kind, oid, &r->filter, &rd, &r->out, &pg, &e);
+    int rc = lia__taxii_query(r->store, c, kind, oid, &r->filter, &rd, &r->out, &pg, &e);
     if (rc == LIA_EINVAL) {
         lia__http_error(r, 400, "ProcessingError", e.reason);
         return;
@@ -209,7 +210,7 @@ static void objects_post(lia__req *r, const lia_taxii_collection *c, uint64_t ma
 {
     lia_error e;
     lia_error_clear(&e);
-    if (lia_http_content_type(r->content_type, 0) == LIA_MEDIA_NONE) {
+    if (lia__http_content_type(r->content_type, 0) == LIA_MEDIA_NONE) {
         lia__http_error(r, 415, "Unsupported Media Type", "Content-Type must be " LIA_MEDIA_TAXII21_STR);
         return;
     }

@@ -6,6 +6,7 @@
 
 #include "liaison/accounts.h"
 #include "liaison/taxii.h"
+#include "route/tlp.h"
 
 typedef struct lia__taxii_discovery {
     char title[256], description[512], contact[256], default_root[LIA_TAXII_MAX_ID];
@@ -82,5 +83,59 @@ int lia__stix_bundle_walk(const char *b, size_t n, lia__stix_object_cb cb, void 
  * an SCO, else 1 (a version already present counts as stored). */
 int lia__taxii_put_exported(lia_store *s, const lia_taxii_collection *c, const char *json, size_t n,
                             int *stored, lia_error *err);
+
+/* ---- internal (was in the public API) ---- */
+
+/* ---- TLP policy -------------------------------------------------------
+ * The TAXII view of the one TLP policy, lia__tlp_allows() (liaison/route.h),
+ * which it calls: may an object marked `object_tlp` (enum lia_tlp) be
+ * served to a reader whose organisation's ceiling is `recipient_ceiling`?
+ * same_org: the reader's organisation owns the object (for our own team:
+ * objects of org 0). TLP:RED is never served; AMBER+STRICT only to the
+ * owning organisation; nothing above the ceiling. */
+int lia__tlp_policy_allows(int recipient_ceiling, int object_tlp, int same_org);
+
+/* Create API root name (title, default max_content_length) unless it
+ * exists; an existing root is left as it is. */
+int lia__taxii_api_root_ensure(lia_store *s, const char *name, const char *title, lia_error *err);
+
+int lia__taxii_collection_get(lia_store *s, const char *api_root, const char *id, lia_taxii_collection *out,
+                              lia_error *err);
+
+/* *yes = 1 if collection c holds a version of object id (not deleted). */
+int lia__taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const char *id, int *yes,
+                             lia_error *err);
+
+int lia__taxii_bulk_begin(lia_store *s, int64_t coll_rowid, lia_taxii_bulk **out, lia_error *err);
+int lia__taxii_bulk_add(lia_taxii_bulk *b, const char *id, const char *type, int64_t version_us,
+                        int64_t date_added_us, int tlp, const char *json, size_t n, lia_error *err);
+int lia__taxii_bulk_end(lia_taxii_bulk *b, lia_error *err); /* commits and frees */
+
+void lia__taxii_filter_init(lia_taxii_filter *f);
+/* Apply one (decoded) query parameter: added_after, limit, next,
+ * match[id|type|version|spec_version]; other names are ignored (LIA_OK).
+ * LIA_EPARSE / LIA_ELIMIT with *why for a bad or oversized value. */
+int lia__taxii_filter_param(lia_taxii_filter *f, const char *key, const char *value, const char **why);
+/* Hash of the filter without limit and next, plus scope (collection and
+ * endpoint), so a next token replayed with other filters is detected. */
+uint64_t lia__taxii_filter_hash(const lia_taxii_filter *f, const char *scope);
+
+void lia__taxii_next_encode(int64_t date_us, int64_t seq, uint64_t hash, char out[LIA_TAXII_NEXT_MAX]);
+int lia__taxii_next_decode(const char *s, size_t n, int64_t *date_us, int64_t *seq, uint64_t *hash);
+
+/* Append the JSON envelope ({"more":..,"next":..,"objects":[..]} or the
+ * manifest/versions form) of one page to out. object_id limits to one
+ * object (objects/{id}/ and versions/). LIA_EINVAL (err reason) when the
+ * next token does not belong to these filters. */
+int lia__taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, const char *object_id,
+                     const lia_taxii_filter *f, const lia_taxii_reader *r, lia_buf *out, lia_taxii_page *pg,
+                     lia_error *err);
+
+/* The next token that continues a query of c (kind, object_id, filters f)
+ * after the row with key (date_us, seq), as lia__taxii_query would issue it.
+ * For tools that start a walk in the middle (bench, resumable exports). */
+void lia__taxii_next_for(const lia_taxii_collection *c, int kind, const char *object_id,
+                         const lia_taxii_filter *f, int64_t date_us, int64_t seq,
+                         char out[LIA_TAXII_NEXT_MAX]);
 
 #endif

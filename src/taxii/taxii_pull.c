@@ -25,6 +25,7 @@
 #include "liaison/limits.h"
 #include "liaison/taxii.h"
 #include "taxii/taxii_internal.h"
+#include "http/parse.h"
 
 /* ---- cursor ---- */
 
@@ -242,7 +243,7 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
         int k = snprintf(url, sizeof url, "%s%scollections/%s/objects/?limit=%u", o->url,
                          o->url[ul - 1] == '/' ? "" : "/", ecoll, o->page ? o->page : LIA_TAXII_PULL_PAGE);
         if (cur.added_after >= 0) {
-            lia_stix_time_format(cur.added_after, ts);
+            lia__stix_time_format(cur.added_after, ts);
             k += snprintf(url + k, sizeof url - (size_t)k, "&added_after=%s", ts);
         }
         if (cur.next[0]) {
@@ -262,7 +263,7 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
          * X-TAXII-Date-Added-Last header) */
         if (pg.last[0]) {
             int64_t la;
-            if (lia_stix_time_parse(pg.last, strlen(pg.last), &la) == LIA_OK && la > cur.last_added)
+            if (lia__stix_time_parse(pg.last, strlen(pg.last), &la) == LIA_OK && la > cur.last_added)
                 cur.last_added = la;
         }
         snprintf(cur.next, sizeof cur.next, "%s", env.next);
@@ -278,7 +279,7 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
     rc = LIA_OK;
 out:
     if (cur.last_added >= 0)
-        lia_stix_time_format(cur.last_added, res->cursor);
+        lia__stix_time_format(cur.last_added, res->cursor);
     curl_free(ecoll);
     curl_easy_cleanup(c);
     lia_buf_free(&pg.body);

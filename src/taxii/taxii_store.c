@@ -23,6 +23,9 @@
 #include "liaison/field.h"
 #include "liaison/http.h"
 #include "liaison/limits.h"
+#include "accounts/internal.h"
+#include "http/parse.h"
+#include "route/tlp.h"
 
 #define TAXII_SCHEMA_VERSION "1"
 
@@ -61,8 +64,8 @@ static const char schema[] =
 static void sql_tlp_allows(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    sqlite3_result_int(ctx, lia_tlp_policy_allows(sqlite3_value_int(argv[0]), sqlite3_value_int(argv[1]),
-                                                  sqlite3_value_int(argv[2])));
+    sqlite3_result_int(ctx, lia__tlp_policy_allows(sqlite3_value_int(argv[0]), sqlite3_value_int(argv[1]),
+                                                   sqlite3_value_int(argv[2])));
 }
 
 int lia_taxii_init(lia_store *s, lia_error *err)
@@ -71,7 +74,7 @@ int lia_taxii_init(lia_store *s, lia_error *err)
     char *msg = NULL;
     if (!db)
         return LIA_EUNSUPPORTED;
-    if (sqlite3_create_function(db, "lia_tlp_allows", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+    if (sqlite3_create_function(db, "lia__tlp_allows", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                 sql_tlp_allows, NULL, NULL) != SQLITE_OK)
         return lia_sqlite_error(db, err, "register TLP policy");
     if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
@@ -131,7 +134,7 @@ int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title, co
     return rc;
 }
 
-int lia_taxii_api_root_ensure(lia_store *s, const char *name, const char *title, lia_error *err)
+int lia__taxii_api_root_ensure(lia_store *s, const char *name, const char *title, lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
@@ -151,8 +154,8 @@ int lia_taxii_api_root_ensure(lia_store *s, const char *name, const char *title,
     return rc;
 }
 
-int lia_taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const char *id, int *yes,
-                            lia_error *err)
+int lia__taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const char *id, int *yes,
+                             lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
@@ -225,8 +228,8 @@ int lia_taxii_collection_add(lia_store *s, lia_taxii_collection *c, lia_error *e
     return rc;
 }
 
-int lia_taxii_collection_get(lia_store *s, const char *api_root, const char *id, lia_taxii_collection *out,
-                             lia_error *err)
+int lia__taxii_collection_get(lia_store *s, const char *api_root, const char *id, lia_taxii_collection *out,
+                              lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
@@ -273,7 +276,7 @@ int lia_taxii_grant(lia_store *s, const char *api_root, const char *coll_id, int
     int rc;
     if (!db)
         return LIA_EUNSUPPORTED;
-    if ((rc = lia_taxii_collection_get(s, api_root, coll_id, &c, err)))
+    if ((rc = lia__taxii_collection_get(s, api_root, coll_id, &c, err)))
         return rc;
     if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_access VALUES(?1, ?2, ?3, ?4)", -1, &st, NULL) !=
         SQLITE_OK)
@@ -324,14 +327,14 @@ static int object_info(json_t *o, json_t *defs, int64_t date_added, objinfo *oi,
     json_t *v = json_is_string(mod) ? mod : json_is_string(cr) ? cr : NULL;
     if (v) {
         const char *t = json_string_value(v);
-        if (lia_stix_time_parse(t, json_string_length(v), &oi->version) ||
+        if (lia__stix_time_parse(t, json_string_length(v), &oi->version) ||
             json_string_length(v) >= sizeof oi->version_text)
             return lia_error_set(err, LIA_EPARSE, v == mod ? "modified" : "created", t, json_string_length(v),
                                  "not a STIX timestamp");
         snprintf(oi->version_text, sizeof oi->version_text, "%s", t);
     } else {
         oi->version = date_added;
-        lia_stix_time_format(date_added, oi->version_text);
+        lia__stix_time_format(date_added, oi->version_text);
     }
     /* every marking, object-level and granular; unknown ones count as RED */
     oi->tlp = lia__stix_object_tlp(o, defs, &oi->raised);
@@ -437,7 +440,7 @@ int lia_taxii_collection_add_object(lia_store *s, const char *api_root, const ch
     int rc, added = 0;
     if (!db)
         return LIA_EUNSUPPORTED;
-    if ((rc = lia_taxii_collection_get(s, api_root, coll_id, &c, err)))
+    if ((rc = lia__taxii_collection_get(s, api_root, coll_id, &c, err)))
         return rc;
     o = json_loadb(json, n, JSON_REJECT_DUPLICATES, &je);
     if (!o)
@@ -476,7 +479,7 @@ int lia__taxii_put_exported(lia_store *s, const lia_taxii_collection *c, const c
     }
     /* an SCO carries no created/modified */
     if (!json_object_get(o, "created") && !json_object_get(o, "modified") &&
-        ((rc = lia_taxii_object_exists(s, c, id, &yes, err)) || yes))
+        ((rc = lia__taxii_object_exists(s, c, id, &yes, err)) || yes))
         goto out;
     rc = put_object_text(db, c, o, NULL, strcmp(type, "identity") == 0 ? LIA_TLP_CLEAR : -1, 0, 0, json, n,
                          &oi, &added, err);
@@ -497,7 +500,7 @@ struct lia_taxii_bulk {
     uint64_t n;
 };
 
-int lia_taxii_bulk_begin(lia_store *s, int64_t coll_rowid, lia_taxii_bulk **out, lia_error *err)
+int lia__taxii_bulk_begin(lia_store *s, int64_t coll_rowid, lia_taxii_bulk **out, lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     lia_taxii_bulk *b;
@@ -534,11 +537,11 @@ int lia_taxii_bulk_begin(lia_store *s, int64_t coll_rowid, lia_taxii_bulk **out,
     return LIA_OK;
 }
 
-int lia_taxii_bulk_add(lia_taxii_bulk *b, const char *id, const char *type, int64_t version_us,
-                       int64_t date_added_us, int tlp, const char *json, size_t n, lia_error *err)
+int lia__taxii_bulk_add(lia_taxii_bulk *b, const char *id, const char *type, int64_t version_us,
+                        int64_t date_added_us, int tlp, const char *json, size_t n, lia_error *err)
 {
     char vt[32];
-    lia_stix_time_format(version_us, vt);
+    lia__stix_time_format(version_us, vt);
     sqlite3_bind_int64(b->ins, 1, b->coll);
     sqlite3_bind_text(b->ins, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(b->ins, 3, type, -1, SQLITE_STATIC);
@@ -556,7 +559,7 @@ int lia_taxii_bulk_add(lia_taxii_bulk *b, const char *id, const char *type, int6
     return LIA_OK;
 }
 
-int lia_taxii_bulk_end(lia_taxii_bulk *b, lia_error *err)
+int lia__taxii_bulk_end(lia_taxii_bulk *b, lia_error *err)
 {
     int rc;
     if (!b)
@@ -680,7 +683,7 @@ static void where_common(qb *q, const lia_taxii_collection *c, const char *objec
         lia_buf_puts(&q->sql, ")");
     }
     if (r) {
-        lia_buf_puts(&q->sql, " AND lia_tlp_allows(");
+        lia_buf_puts(&q->sql, " AND lia__tlp_allows(");
         bind_i(q, r->tlp_ceiling);
         lia_buf_puts(&q->sql, ", o.tlp, o.org_id IN (");
         bind_i(q, r->org_id);
@@ -710,18 +713,19 @@ static uint64_t scope_hash(const lia_taxii_collection *c, int kind, const char *
 {
     char scope[LIA_TAXII_MAX_ID + 64];
     snprintf(scope, sizeof scope, "%lld/%d/%s", (long long)c->rowid, kind, object_id ? object_id : "");
-    return lia_taxii_filter_hash(f, scope);
+    return lia__taxii_filter_hash(f, scope);
 }
 
-void lia_taxii_next_for(const lia_taxii_collection *c, int kind, const char *object_id,
-                        const lia_taxii_filter *f, int64_t date_us, int64_t seq, char out[LIA_TAXII_NEXT_MAX])
+void lia__taxii_next_for(const lia_taxii_collection *c, int kind, const char *object_id,
+                         const lia_taxii_filter *f, int64_t date_us, int64_t seq,
+                         char out[LIA_TAXII_NEXT_MAX])
 {
-    lia_taxii_next_encode(date_us, seq, scope_hash(c, kind, object_id, f), out);
+    lia__taxii_next_encode(date_us, seq, scope_hash(c, kind, object_id, f), out);
 }
 
-int lia_taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, const char *object_id,
-                    const lia_taxii_filter *f, const lia_taxii_reader *r, lia_buf *out, lia_taxii_page *pg,
-                    lia_error *err)
+int lia__taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, const char *object_id,
+                     const lia_taxii_filter *f, const lia_taxii_reader *r, lia_buf *out, lia_taxii_page *pg,
+                     lia_error *err)
 {
     sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     sqlite3_stmt *st = NULL;
@@ -787,7 +791,7 @@ int lia_taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, const
             char dab[32];
             const char *id = (const char *)sqlite3_column_text(st, 2);
             const char *vt = (const char *)sqlite3_column_text(st, 3);
-            lia_stix_time_format(da, dab);
+            lia__stix_time_format(da, dab);
             lia_buf_puts(out, "{\"id\":");
             lia_buf_json_str(out, id, strlen(id));
             lia_buf_printf(out, ",\"date_added\":\"%s\",\"version\":", dab);
@@ -809,7 +813,7 @@ int lia_taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, const
         /* rewrite the envelope head: "more":true and the next token */
         char head[128];
         int hl;
-        lia_taxii_next_encode(pg->last_added, last_seq, hash, pg->next);
+        lia__taxii_next_encode(pg->last_added, last_seq, hash, pg->next);
         hl = snprintf(head, sizeof head, "{\"more\":true,\"next\":\"%s\",", pg->next);
         size_t old = strlen("{\"more\":false,");
         if (lia_buf_reserve(out, (size_t)hl) == LIA_OK) {
@@ -837,7 +841,7 @@ int lia__taxii_object_visible(lia_store *s, const lia_taxii_collection *c, const
     int rc;
     if (!db)
         return LIA_EUNSUPPORTED;
-    lia_taxii_filter_init(&f);
+    lia__taxii_filter_init(&f);
     f.spec_mask = LIA_TAXII_SPEC_20 | LIA_TAXII_SPEC_21;
     f.nver = 1;
     f.ver_kind[0] = LIA_TAXII_VER_ALL;
@@ -998,9 +1002,9 @@ void lia__taxii_access(lia_store *s, const lia_taxii_collection *c, const lia_pr
     sqlite3 *db = lia_store_sqlite(s);
     sqlite3_stmt *st = NULL;
     int r = 0, w = 0;
-    /* roles are bounded by the organisation kind (lia_role_allowed): an
+    /* roles are bounded by the organisation kind (lia__role_allowed): an
      * admin or analyst of any other organisation is nobody here */
-    if (!lia_role_allowed(p->org_kind, p->role)) {
+    if (!lia__role_allowed(p->org_kind, p->role)) {
         r = w = 0;
     } else if (p->role == LIA_ROLE_ADMIN) {
         r = w = 1;
@@ -1063,7 +1067,7 @@ int lia__taxii_collections_json(lia_store *s, const char *root, const lia_princi
     while (sqlite3_step(st) == SQLITE_ROW) {
         lia_taxii_collection c;
         int r, w;
-        if (lia_taxii_collection_get(s, root, (const char *)sqlite3_column_text(st, 0), &c, err))
+        if (lia__taxii_collection_get(s, root, (const char *)sqlite3_column_text(st, 0), &c, err))
             continue;
         lia__taxii_access(s, &c, p, &r, &w);
         /* Partners and constituents see only collections they may use;
@@ -1228,7 +1232,7 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
             goto out;
         }
     }
-    lia_stix_time_format(lia__now_us(), req_ts);
+    lia__stix_time_format(lia__now_us(), req_ts);
     if ((rc = exec(db, "BEGIN IMMEDIATE", err)))
         goto out;
     json_array_foreach(objs, i, o)
@@ -1324,7 +1328,7 @@ static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *
                 (!want_ver || (mv && strcmp(mv, want_ver) == 0)) &&
                 mspec21 == (sv && strcmp(sv, "2.1") == 0)) {
                 const char *d = lia__json_str(me, "date_added", NULL);
-                if (!d || lia_stix_time_parse(d, strlen(d), &da))
+                if (!d || lia__stix_time_parse(d, strlen(d), &da))
                     return lia_error_set(err, LIA_EPARSE, "manifest.date_added", d, d ? strlen(d) : 0,
                                          "not a timestamp");
                 break;

@@ -27,6 +27,7 @@
 #include "liaison/liaison.h"
 #include "liaison/taxii.h"
 #include <sodium.h>
+#include "taxii/taxii_internal.h"
 
 #define COLL     "/trustgroup1/collections/91a7b528-80eb-42ed-a74d-c6fbd5a26116/"
 #define COLL_ADD "/trustgroup1/collections/365fed99-08fa-fdcd-a1b3-fb247eb41d01/"
@@ -899,7 +900,7 @@ static void test_policy(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (lia_tlp_policy_allows(cases[i].ceiling, cases[i].tlp, cases[i].same) != cases[i].want)
+        if (lia__tlp_policy_allows(cases[i].ceiling, cases[i].tlp, cases[i].same) != cases[i].want)
             fail_msg("case %zu: ceiling %d tlp %d same %d: got %d want %d", i, cases[i].ceiling, cases[i].tlp,
                      cases[i].same, !cases[i].want, cases[i].want);
 }

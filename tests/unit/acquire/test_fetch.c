@@ -26,6 +26,7 @@
 #include <pthread.h>
 
 #include "liaison/liaison.h"
+#include "acquire/registry.h"
 
 static const char drop_v1[] = "; Spamhaus DROP List\n; Last-Modified: Mon, 14 Sep 2015 04:39:22 GMT\n"
                               "192.0.2.0/24 ; SBL1\n198.51.100.0/24 ; SBL2\n";
@@ -475,7 +476,7 @@ static void test_registry(void **state)
     /* every preset is a valid feed definition */
     for (const lia_feed_preset *p = lia_feed_presets; p->name; p++) {
         lia_feed_from_preset(p, &f);
-        if (lia_feed_validate(&f, &err) != LIA_OK) {
+        if (lia__feed_validate(&f, &err) != LIA_OK) {
             print_error("preset %s: %s\n", p->name, err.reason);
             fail();
         }

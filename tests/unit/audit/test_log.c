@@ -18,6 +18,7 @@
 
 #include "liaison/audit.h"
 #include "store/db.h"
+#include "audit/log.h"
 
 typedef struct fixture {
     char dir[64], path[128];
@@ -33,11 +34,11 @@ static int setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof f->path, "%s/a.db", f->dir);
     assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
-    assert_int_equal(lia_note_key_generate("cert.example/audit", LIA_NOTE_ED25519, &f->node, &err), LIA_OK);
+    assert_int_equal(lia__note_key_generate("cert.example/audit", LIA_NOTE_ED25519, &f->node, &err), LIA_OK);
     f->nodev = f->node;
     f->nodev.secret = 0;
     memset(f->nodev.sk, 0, sizeof f->nodev.sk);
-    assert_int_equal(lia_note_key_generate("partner.example/witness", LIA_NOTE_COSIG, &f->partner, &err),
+    assert_int_equal(lia__note_key_generate("partner.example/witness", LIA_NOTE_COSIG, &f->partner, &err),
                      LIA_OK);
     f->partnerv = f->partner;
     f->partnerv.secret = 0;
@@ -71,7 +72,7 @@ static void append_n(fixture *f, int n)
                               .action = "status",
                               .before = i ? "{}" : NULL,
                               .after = after};
-        if (lia_audit_append(f->s, &r, &err) != LIA_OK)
+        if (lia__audit_append_store(f->s, &r, &err) != LIA_OK)
             fail_msg("append: %s", err.reason);
     }
 }
@@ -202,14 +203,14 @@ static void test_rewritten_consistently(void **state)
             r.after = after15;
         lia_buf_reset(&b);
         lia_audit_leaf_bytes(&r, &b);
-        lia_merkle_leaf(b.ptr, b.len, &leaves[i]);
+        lia__merkle_leaf(b.ptr, b.len, &leaves[i]);
     }
     lia__db_done(st);
     exec(f, "UPDATE audit_log SET after = '{\"status\":\"forged\"}' WHERE seq = 15");
     for (int i = 0; i < 20; i++) {
         lia_hash head;
-        lia_merkle_stream_add(&ms, &leaves[i]);
-        lia_merkle_stream_root(&ms, &head);
+        lia__merkle_stream_add(&ms, &leaves[i]);
+        lia__merkle_stream_root(&ms, &head);
         assert_int_equal(
             lia__db_prepare_once(db, "t", "UPDATE audit_log SET leaf = ?, head = ? WHERE seq = ?", &st, &err),
             LIA_OK);
@@ -293,7 +294,7 @@ static void test_newest_ten_cut_off(void **state)
         lia_hash h;
         size_t l;
         memcpy(h.b, lia__db_col_blob(st, 0, &l), 32);
-        lia_merkle_stream_add(&ms, &h);
+        lia__merkle_stream_add(&ms, &h);
     }
     lia__db_done(st);
     exec(f, "DELETE FROM audit_checkpoint");

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "liaison/audit.h"
+#include "audit/log.h"
 
 static void unhex(const char *h, uint8_t *out, size_t n)
 {
@@ -58,7 +59,7 @@ static void ref_leaves(lia_hash *leaves)
         uint8_t data[16];
         size_t n = strlen(leaf_hex[i]) / 2;
         unhex(leaf_hex[i], data, n);
-        lia_merkle_leaf(data, n, &leaves[i]);
+        lia__merkle_leaf(data, n, &leaves[i]);
     }
 }
 
@@ -71,12 +72,12 @@ static void test_reference_roots(void **state)
     for (uint64_t n = 0; n <= 8; n++) {
         char what[64];
         snprintf(what, sizeof what, "root of size %u", (unsigned)n);
-        lia_merkle_root(leaves, n, &root);
+        lia__merkle_root(leaves, n, &root);
         assert_hash(&root, root_hex[n], what);
-        lia_merkle_stream_root(&s, &root);
+        lia__merkle_stream_root(&s, &root);
         assert_hash(&root, root_hex[n], what);
         if (n < 8)
-            lia_merkle_stream_add(&s, &leaves[n]);
+            lia__merkle_stream_add(&s, &leaves[n]);
     }
 }
 
@@ -148,7 +149,7 @@ static void inclusion_probes(uint64_t m, uint64_t n, const lia_hash *leaf, const
     lia_hash p[LIA_MERKLE_PROOF_MAX + 2], other, empty, wrongleaf;
     unhex(some_hash, other.b, 32);
     crypto_hash_sha256(empty.b, (const unsigned char *)"", 0);
-    lia_merkle_leaf("WrongLeaf", 9, &wrongleaf);
+    lia__merkle_leaf("WrongLeaf", 9, &wrongleaf);
     if (m > 0)
         assert_int_not_equal(lia_merkle_verify_inclusion(m - 1, n, leaf, proof, len, root), LIA_OK);
     if (m + 1 < n)
@@ -187,7 +188,7 @@ static void consistency_probes(uint64_t n1, uint64_t n2, const lia_hash *r1, con
                                const lia_hash *proof, size_t len)
 {
     lia_hash p[LIA_MERKLE_PROOF_MAX + 2], wrong;
-    lia_merkle_leaf("WrongRoot", 9, &wrong);
+    lia__merkle_leaf("WrongRoot", 9, &wrong);
     if (len == 0)
         return;
     assert_int_not_equal(lia_merkle_verify_consistency(n1 - 1, n2, r1, r2, proof, len), LIA_OK);
@@ -229,9 +230,9 @@ static void test_reference_inclusion(void **state)
     for (size_t v = 0; v < sizeof inclusion / sizeof inclusion[0]; v++) {
         const vec *t = &inclusion[v];
         size_t len = 99;
-        lia_merkle_root(leaves, t->b, &root);
+        lia__merkle_root(leaves, t->b, &root);
         assert_hash(&root, root_hex[t->b], "root");
-        assert_int_equal(lia_merkle_inclusion_proof(leaves, t->b, t->a, got, &len), LIA_OK);
+        assert_int_equal(lia__merkle_inclusion_proof(leaves, t->b, t->a, got, &len), LIA_OK);
         assert_int_equal(len, t->len);
         for (size_t i = 0; i < len; i++) {
             unhex(t->proof[i], want[i].b, 32);
@@ -252,7 +253,7 @@ static void test_reference_consistency(void **state)
         size_t len = 99;
         unhex(root_hex[t->a], r1.b, 32);
         unhex(root_hex[t->b], r2.b, 32);
-        assert_int_equal(lia_merkle_consistency_proof(leaves, t->b, t->a, got, &len), LIA_OK);
+        assert_int_equal(lia__merkle_consistency_proof(leaves, t->b, t->a, got, &len), LIA_OK);
         assert_int_equal(len, t->len);
         for (size_t i = 0; i < len; i++) {
             unhex(t->proof[i], want[i].b, 32);
@@ -268,8 +269,8 @@ static void test_consistency_edges(void **state)
 {
     lia_hash a, b, empty;
     (void)state;
-    lia_merkle_leaf("a", 1, &a);
-    lia_merkle_leaf("b", 1, &b);
+    lia__merkle_leaf("a", 1, &a);
+    lia__merkle_leaf("b", 1, &b);
     crypto_hash_sha256(empty.b, (const unsigned char *)"", 0);
     assert_int_not_equal(lia_merkle_verify_consistency(0, 0, &a, &b, NULL, 0), LIA_OK);
     assert_int_not_equal(lia_merkle_verify_consistency(1, 1, &a, &b, NULL, 0), LIA_OK);
@@ -314,7 +315,7 @@ static void naive_mth(const lia_hash *d, uint64_t n, lia_hash *out)
     uint64_t k = k_of(n);
     naive_mth(d, k, &l);
     naive_mth(d + k, n - k, &r);
-    lia_merkle_node(&l, &r, out);
+    lia__merkle_node(&l, &r, out);
 }
 
 static void naive_path(uint64_t m, const lia_hash *d, uint64_t n, lia_hash *out, size_t *len)
@@ -358,23 +359,23 @@ static void test_every_proof_up_to_64(void **state)
     (void)state;
     for (int i = 0; i < BIG; i++) {
         uint8_t data[2] = {(uint8_t)i, (uint8_t)(i * 7)};
-        lia_merkle_leaf(data, sizeof data, &leaves[i]);
+        lia__merkle_leaf(data, sizeof data, &leaves[i]);
     }
     for (uint64_t n = 0; n <= BIG; n++) {
         lia_hash fast, st;
         naive_mth(leaves, n, &roots[n]);
-        lia_merkle_root(leaves, n, &fast);
-        lia_merkle_stream_root(&s, &st);
+        lia__merkle_root(leaves, n, &fast);
+        lia__merkle_stream_root(&s, &st);
         assert_memory_equal(fast.b, roots[n].b, 32);
         assert_memory_equal(st.b, roots[n].b, 32);
         if (n < BIG)
-            lia_merkle_stream_add(&s, &leaves[n]);
+            lia__merkle_stream_add(&s, &leaves[n]);
     }
     for (uint64_t n = 1; n <= BIG; n++) {
         for (uint64_t m = 0; m < n; m++) {
             lia_hash got[LIA_MERKLE_PROOF_MAX], want[LIA_MERKLE_PROOF_MAX];
             size_t glen = 0, wlen = 0;
-            assert_int_equal(lia_merkle_inclusion_proof(leaves, n, m, got, &glen), LIA_OK);
+            assert_int_equal(lia__merkle_inclusion_proof(leaves, n, m, got, &glen), LIA_OK);
             naive_path(m, leaves, n, want, &wlen);
             assert_int_equal(glen, wlen);
             assert_memory_equal(got, want, glen * 32);
@@ -387,11 +388,11 @@ static void test_every_proof_up_to_64(void **state)
                     assert_int_not_equal(lia_merkle_verify_inclusion(m, n, &leaves[o], got, glen, &roots[n]),
                                          LIA_OK);
         }
-        assert_int_equal(lia_merkle_inclusion_proof(leaves, n, n, NULL, NULL), LIA_EINVAL);
+        assert_int_equal(lia__merkle_inclusion_proof(leaves, n, n, NULL, NULL), LIA_EINVAL);
         for (uint64_t n1 = 0; n1 <= n; n1++) {
             lia_hash got[LIA_MERKLE_PROOF_MAX], want[LIA_MERKLE_PROOF_MAX];
             size_t glen = 0, wlen = 0;
-            assert_int_equal(lia_merkle_consistency_proof(leaves, n, n1, got, &glen), LIA_OK);
+            assert_int_equal(lia__merkle_consistency_proof(leaves, n, n1, got, &glen), LIA_OK);
             if (n1 > 0 && n1 < n)
                 naive_subproof(n1, leaves, n, 1, want, &wlen);
             assert_int_equal(glen, wlen);
@@ -407,7 +408,7 @@ static void test_every_proof_up_to_64(void **state)
                             lia_merkle_verify_consistency(n1, n, &roots[o], &roots[n], got, glen), LIA_OK);
             }
         }
-        assert_int_equal(lia_merkle_consistency_proof(leaves, n, n + 1, NULL, NULL), LIA_EINVAL);
+        assert_int_equal(lia__merkle_consistency_proof(leaves, n, n + 1, NULL, NULL), LIA_EINVAL);
     }
 }
 

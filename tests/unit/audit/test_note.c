@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "liaison/audit.h"
+#include "audit/log.h"
 
 static const char vkey[] = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 static const char skey[] = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
@@ -32,7 +33,7 @@ static void test_reference_keys(void **state)
     assert_int_equal(v.id, 0xc74f20a3u);
     assert_int_equal(v.type, LIA_NOTE_ED25519);
     assert_false(v.secret);
-    assert_int_equal(lia_note_key_parse_signer(skey, strlen(skey), &s, &err), LIA_OK);
+    assert_int_equal(lia__note_key_parse_signer(skey, strlen(skey), &s, &err), LIA_OK);
     assert_true(s.secret);
     assert_int_equal(s.id, v.id);
     assert_memory_equal(s.pub, v.pub, 32);
@@ -40,10 +41,10 @@ static void test_reference_keys(void **state)
     assert_int_equal(lia_note_key_format_verifier(&s, &b), LIA_OK);
     assert_string_equal(lia_buf_cstr(&b), vkey);
     lia_buf_reset(&b);
-    assert_int_equal(lia_note_key_format_signer(&s, &b), LIA_OK);
+    assert_int_equal(lia__note_key_format_signer(&s, &b), LIA_OK);
     assert_string_equal(lia_buf_cstr(&b), skey);
     lia_buf_reset(&b);
-    assert_int_not_equal(lia_note_key_format_signer(&v, &b), LIA_OK);
+    assert_int_not_equal(lia__note_key_format_signer(&v, &b), LIA_OK);
     lia_buf_free(&b);
 }
 
@@ -71,7 +72,7 @@ static void test_mangled_keys_refused(void **state)
     static const char algkey[] = "PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
     assert_int_not_equal(lia_note_key_parse_verifier(longkey, strlen(longkey), &v, NULL), LIA_OK);
     assert_int_not_equal(lia_note_key_parse_verifier(algkey, strlen(algkey), &v, NULL), LIA_OK);
-    assert_int_not_equal(lia_note_key_parse_signer(vkey, strlen(vkey), &v, NULL), LIA_OK);
+    assert_int_not_equal(lia__note_key_parse_signer(vkey, strlen(vkey), &v, NULL), LIA_OK);
 }
 
 static void test_reference_note(void **state)
@@ -81,13 +82,13 @@ static void test_reference_note(void **state)
     lia_buf b, want;
     lia_error err;
     (void)state;
-    assert_int_equal(lia_note_key_parse_signer(skey, strlen(skey), &s, NULL), LIA_OK);
+    assert_int_equal(lia__note_key_parse_signer(skey, strlen(skey), &s, NULL), LIA_OK);
     assert_int_equal(lia_note_key_parse_verifier(vkey, strlen(vkey), &v, NULL), LIA_OK);
     lia_buf_init(&b, 1 << 16);
     lia_buf_init(&want, 1 << 16);
     lia_buf_printf(&want, "%s\n%s", text, sigline);
     /* Ed25519 is deterministic: our note is the reference note, byte for byte. */
-    assert_int_equal(lia_note_sign(text, strlen(text), &s, &b, &err), LIA_OK);
+    assert_int_equal(lia__note_sign(text, strlen(text), &s, &b, &err), LIA_OK);
     assert_string_equal(lia_buf_cstr(&b), lia_buf_cstr(&want));
 
     assert_int_equal(lia_note_open(want.ptr, want.len, &v, 1, &r, &err), LIA_OK);
@@ -96,7 +97,7 @@ static void test_reference_note(void **state)
     assert_int_equal(r.sigs, 1);
 
     /* an unknown key: not signed by anyone we know */
-    assert_int_equal(lia_note_key_generate("PeterNeumann", LIA_NOTE_ED25519, &other, &err), LIA_OK);
+    assert_int_equal(lia__note_key_generate("PeterNeumann", LIA_NOTE_ED25519, &other, &err), LIA_OK);
     assert_int_equal(lia_note_open(want.ptr, want.len, &other, 1, &r, &err), LIA_EAUTH);
 
     /* the text changed: the known key's signature fails */
@@ -133,7 +134,7 @@ static void test_reference_note(void **state)
         assert_int_equal(lia_note_open(bad[i], strlen(bad[i]), &v, 1, &r, &err), LIA_EPARSE);
     /* a text that does not end in a newline cannot be signed */
     lia_buf_reset(&b);
-    assert_int_equal(lia_note_sign("no newline", 10, &s, &b, &err), LIA_EINVAL);
+    assert_int_equal(lia__note_sign("no newline", 10, &s, &b, &err), LIA_EINVAL);
     lia_buf_free(&b);
     lia_buf_free(&want);
 }
@@ -147,7 +148,7 @@ static void test_checkpoint_roundtrip(void **state)
     for (int i = 0; i < 32; i++)
         c.root.b[i] = (uint8_t)(i * 9 + 1);
     lia_buf_init(&b, 4096);
-    assert_int_equal(lia_checkpoint_format(&c, &b, &err), LIA_OK);
+    assert_int_equal(lia__checkpoint_format(&c, &b, &err), LIA_OK);
     assert_non_null(strstr(b.ptr, "liaison.example/cert-xx/audit\n20852163\n"));
     assert_int_equal(lia_checkpoint_parse(b.ptr, b.len, &back, &err), LIA_OK);
     assert_string_equal(back.origin, c.origin);
@@ -172,7 +173,7 @@ static void test_checkpoint_roundtrip(void **state)
         if (lia_checkpoint_parse(bad[i], strlen(bad[i]), &back, &err) != LIA_EPARSE)
             fail_msg("bad checkpoint %zu accepted", i);
     c.origin[0] = '\0';
-    assert_int_equal(lia_checkpoint_format(&c, &b, &err), LIA_EINVAL);
+    assert_int_equal(lia__checkpoint_format(&c, &b, &err), LIA_EINVAL);
     lia_buf_free(&b);
 }
 
@@ -188,8 +189,8 @@ static void test_checkpoint_cosigned(void **state)
     lia_error err;
     (void)state;
     memset(c.root.b, 0xab, 32);
-    assert_int_equal(lia_note_key_generate("cert.example/node", LIA_NOTE_ED25519, &node, &err), LIA_OK);
-    assert_int_equal(lia_note_key_generate("partner.example/witness", LIA_NOTE_COSIG, &partner, &err),
+    assert_int_equal(lia__note_key_generate("cert.example/node", LIA_NOTE_ED25519, &node, &err), LIA_OK);
+    assert_int_equal(lia__note_key_generate("partner.example/witness", LIA_NOTE_COSIG, &partner, &err),
                      LIA_OK);
     /* each side holds only the other's verifier key string */
     lia_buf_init(&vk, 1024);
@@ -202,8 +203,8 @@ static void test_checkpoint_cosigned(void **state)
 
     lia_buf_init(&body, 4096);
     lia_buf_init(&note, 8192);
-    assert_int_equal(lia_checkpoint_format(&c, &body, &err), LIA_OK);
-    assert_int_equal(lia_note_sign(body.ptr, body.len, &node, &note, &err), LIA_OK);
+    assert_int_equal(lia__checkpoint_format(&c, &body, &err), LIA_OK);
+    assert_int_equal(lia__note_sign(body.ptr, body.len, &node, &note, &err), LIA_OK);
     /* the partner checks our signature, then cosigns the same text */
     assert_int_equal(lia_note_open(note.ptr, note.len, &nodev, 1, &r, &err), LIA_OK);
     assert_int_equal(lia_note_sign_line(note.ptr, r.text_len, &partner, 1700000000, &note, &err), LIA_OK);
@@ -248,11 +249,11 @@ static void test_key_names(void **state)
 {
     lia_note_key k;
     (void)state;
-    assert_int_equal(lia_note_key_generate("", LIA_NOTE_ED25519, &k, NULL), LIA_EINVAL);
-    assert_int_equal(lia_note_key_generate("has space", LIA_NOTE_ED25519, &k, NULL), LIA_EINVAL);
-    assert_int_equal(lia_note_key_generate("has+plus", LIA_NOTE_ED25519, &k, NULL), LIA_EINVAL);
-    assert_int_equal(lia_note_key_generate("ok.example/x", 0x02, &k, NULL), LIA_EINVAL);
-    assert_int_equal(lia_note_key_generate("ok.example/x", LIA_NOTE_ED25519, &k, NULL), LIA_OK);
+    assert_int_equal(lia__note_key_generate("", LIA_NOTE_ED25519, &k, NULL), LIA_EINVAL);
+    assert_int_equal(lia__note_key_generate("has space", LIA_NOTE_ED25519, &k, NULL), LIA_EINVAL);
+    assert_int_equal(lia__note_key_generate("has+plus", LIA_NOTE_ED25519, &k, NULL), LIA_EINVAL);
+    assert_int_equal(lia__note_key_generate("ok.example/x", 0x02, &k, NULL), LIA_EINVAL);
+    assert_int_equal(lia__note_key_generate("ok.example/x", LIA_NOTE_ED25519, &k, NULL), LIA_OK);
 }
 
 int main(void)

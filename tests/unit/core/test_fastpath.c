@@ -22,6 +22,8 @@
 #include "liaison/event.h"
 #include "liaison/field.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
+#include "core/records.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static uint32_t rnd(uint32_t n)
@@ -139,7 +141,7 @@ static void check_udec(const char *s, size_t n)
     const char *wr = NULL, *wp = NULL;
     uint16_t port = 7;
     int rr = lia__parse_udec_slow(s, n, 65535, &ref, &wr);
-    int rp = lia_parse_port(s, n, &port, &wp);
+    int rp = lia__parse_port(s, n, &port, &wp);
     if (rr != rp || !same_why(wr, wp) || (rr == LIA_OK && ref != port))
         print_message("port \"%s\": %d \"%s\" %u, general %d \"%s\" %" PRIu64 "\n", esc(s, n), rp,
                       wp ? wp : "", (unsigned)port, rr, wr ? wr : "", ref);
@@ -453,7 +455,7 @@ static void test_cased(void **state)
         rand_text(buf, n);
         lia_event_reset(&ev);
         rc = lia_event_set(&ev, f, buf, n, &err);
-        if (memchr(buf, '\0', n) || !lia_utf8_valid(buf, n)) {
+        if (memchr(buf, '\0', n) || !lia__utf8_valid(buf, n)) {
             assert_int_equal(rc, LIA_EINVAL);
             assert_false(lia_event_has(&ev, f));
             continue;
@@ -551,7 +553,7 @@ static void test_conv_int(void **state)
         if (n && rnd(3) == 0)
             buf[0] = rnd(2) ? '0' : '-';
         rc = conv((lia_slice){buf, n}, &scratch, &out, &why);
-        rp = lia_parse_int(buf, n, &v, &wp);
+        rp = lia__parse_int(buf, n, &v, &wp);
         if (n == 0) {
             assert_int_equal(rc, LIA_CONV_ABSENT);
             continue;
@@ -637,8 +639,8 @@ static void test_csvmap_consts(void **state)
                                  "cccccccccccccccc",
                                  i);
         }
-        lia_records_init(&ra);
-        lia_records_init(&rb);
+        lia__records_init(&ra);
+        lia__records_init(&rb);
         assert_int_equal(lia_csvfmt_parse(with, chunk, len, 1, &ra, &err), LIA_OK);
         assert_int_equal(lia_csvfmt_parse(without, chunk, len, 1, &rb, &err), LIA_OK);
         assert_int_equal(ra.n, rb.n);
@@ -660,13 +662,13 @@ static void test_csvmap_consts(void **state)
             for (int fd = 0; fd < LIA_F__COUNT; fd++)
                 if (lia_event_has(&a, (lia_field)fd))
                     assert_memory_equal(&a.v[fd], &b.v[fd],
-                                        lia_field_type((lia_field)fd) == LIA_T_IP ? sizeof a.v[fd].ip : 8);
+                                        lia__field_type((lia_field)fd) == LIA_T_IP ? sizeof a.v[fd].ip : 8);
         }
         lia_event_free(&a);
         lia_event_free(&b);
         lia_event_free(&ref_consts);
-        lia_records_free(&ra);
-        lia_records_free(&rb);
+        lia__records_free(&ra);
+        lia__records_free(&rb);
         lia_csvfmt_close(with);
         lia_csvfmt_close(without);
     }

@@ -14,6 +14,7 @@
 
 #include "liaison/field.h"
 #include "liaison/limits.h"
+#include "core/field_internal.h"
 
 /* One row: input bytes (may hold NUL), expected code, expected output text
  * (for LIA_OK). R() takes a string literal so that its length is exact. */
@@ -90,7 +91,7 @@ static int n_asn(const char *s, size_t n, char *out, size_t outn, const char **w
 static int n_port(const char *s, size_t n, char *out, size_t outn, const char **why)
 {
     uint16_t v;
-    int rc = lia_parse_port(s, n, &v, why);
+    int rc = lia__parse_port(s, n, &v, why);
     if (rc == LIA_OK)
         snprintf(out, outn, "%u", (unsigned)v);
     return rc;
@@ -99,7 +100,7 @@ static int n_port(const char *s, size_t n, char *out, size_t outn, const char **
 static int n_int(const char *s, size_t n, char *out, size_t outn, const char **why)
 {
     int64_t v;
-    int rc = lia_parse_int(s, n, &v, why);
+    int rc = lia__parse_int(s, n, &v, why);
     if (rc == LIA_OK)
         snprintf(out, outn, "%" PRId64, v);
     return rc;
@@ -108,7 +109,7 @@ static int n_int(const char *s, size_t n, char *out, size_t outn, const char **w
 static int n_float(const char *s, size_t n, char *out, size_t outn, const char **why)
 {
     double v;
-    int rc = lia_parse_float(s, n, &v, why);
+    int rc = lia__parse_float(s, n, &v, why);
     if (rc == LIA_OK)
         snprintf(out, outn, "%.17g", v);
     return rc;
@@ -144,9 +145,9 @@ static int n_tlp(const char *s, size_t n, char *out, size_t outn, const char **w
 static int n_registry(const char *s, size_t n, char *out, size_t outn, const char **why)
 {
     int v;
-    int rc = lia_parse_registry(s, n, &v, why);
+    int rc = lia__parse_registry(s, n, &v, why);
     if (rc == LIA_OK)
-        snprintf(out, outn, "%s", lia_registry_name(v));
+        snprintf(out, outn, "%s", lia__registry_name(v));
     return rc;
 }
 
@@ -171,7 +172,7 @@ static int n_fqdn(const char *s, size_t n, char *out, size_t outn, const char **
 static int n_url(const char *s, size_t n, char *out, size_t outn, const char **why)
 {
     size_t len = 0;
-    int rc = lia_parse_url(s, n, out, outn, &len, why);
+    int rc = lia__parse_url(s, n, out, outn, &len, why);
     if (rc == LIA_OK)
         assert_int_equal(len, strlen(out));
     return rc;
@@ -180,14 +181,14 @@ static int n_url(const char *s, size_t n, char *out, size_t outn, const char **w
 static int n_utf8(const char *s, size_t n, char *out, size_t outn, const char **why)
 {
     (void)why;
-    snprintf(out, outn, "%d", lia_utf8_valid(s, n));
+    snprintf(out, outn, "%d", lia__utf8_valid(s, n));
     return LIA_OK;
 }
 
 static int n_base64(const char *s, size_t n, char *out, size_t outn, const char **why)
 {
     (void)why;
-    snprintf(out, outn, "%d", lia_base64_valid(s, n));
+    snprintf(out, outn, "%d", lia__base64_valid(s, n));
     return LIA_OK;
 }
 
@@ -713,7 +714,7 @@ static void test_field_table(void **state)
         if (i > 0)
             assert_true(strcmp(lia_field_name((lia_field)(i - 1)), name) < 0);
         assert_int_equal(lia_field_lookup(name, strlen(name)), i);
-        assert_non_null(lia_ftype_name(lia_field_type((lia_field)i)));
+        assert_non_null(lia__ftype_name(lia__field_type((lia_field)i)));
         /* prefixes and extensions of a name are not names (unless listed) */
         if (strlen(name) > 1 && lia_field_lookup(name, strlen(name) - 1) >= 0)
             assert_string_equal(lia_field_name((lia_field)lia_field_lookup(name, strlen(name) - 1)),
@@ -731,16 +732,16 @@ static void test_field_table(void **state)
     assert_int_equal(lia_field_lookup("zzz", 3), -1);
     assert_int_equal(lia_field_lookup("a", 1), -1);
     assert_int_equal(lia_field_lookup(NULL, 0), -1);
-    assert_int_equal(lia_field_type(LIA_F_SOURCE_IP), LIA_T_IP);
-    assert_int_equal(lia_field_type(LIA_F_TIME_SOURCE), LIA_T_TIME);
-    assert_int_equal(lia_field_type(LIA_F_RAW), LIA_T_BASE64);
+    assert_int_equal(lia__field_type(LIA_F_SOURCE_IP), LIA_T_IP);
+    assert_int_equal(lia__field_type(LIA_F_TIME_SOURCE), LIA_T_TIME);
+    assert_int_equal(lia__field_type(LIA_F_RAW), LIA_T_BASE64);
     assert_string_equal(lia_field_name(LIA_F_SOURCE_NETWORK), "source.network");
     assert_null(lia_field_name(LIA_F__COUNT));
     assert_null(lia_field_name((lia_field)-1));
     for (int t = LIA_T_STRING; t <= LIA_T_JSON; t++)
-        assert_non_null(lia_ftype_name((lia_ftype)t));
-    assert_string_equal(lia_ftype_name(LIA_T_IP), "IPAddress");
-    assert_null(lia_ftype_name((lia_ftype)(LIA_T_JSON + 1)));
+        assert_non_null(lia__ftype_name((lia_ftype)t));
+    assert_string_equal(lia__ftype_name(LIA_T_IP), "IPAddress");
+    assert_null(lia__ftype_name((lia_ftype)(LIA_T_JSON + 1)));
 }
 
 static void test_names(void **state)
@@ -751,10 +752,10 @@ static void test_names(void **state)
     assert_string_equal(lia_tlp_name(LIA_TLP_RED), "RED");
     assert_null(lia_tlp_name(-1));
     assert_null(lia_tlp_name(5));
-    assert_string_equal(lia_registry_name(LIA_REG_AFRINIC), "AFRINIC");
-    assert_string_equal(lia_registry_name(LIA_REG_RIPE), "RIPE");
-    assert_null(lia_registry_name(-1));
-    assert_null(lia_registry_name(5));
+    assert_string_equal(lia__registry_name(LIA_REG_AFRINIC), "AFRINIC");
+    assert_string_equal(lia__registry_name(LIA_REG_RIPE), "RIPE");
+    assert_null(lia__registry_name(-1));
+    assert_null(lia__registry_name(5));
 }
 
 /* ---- IP helpers ---- */
@@ -900,27 +901,27 @@ static void test_untouched(void **state)
     assert_memory_equal(&ip, &ip0, sizeof(ip));
     assert_int_equal(lia_parse_asn("0", 1, &u32, NULL), LIA_EINVAL);
     assert_int_equal(u32, 7);
-    assert_int_equal(lia_parse_port("65536", 5, &u16, NULL), LIA_EINVAL);
+    assert_int_equal(lia__parse_port("65536", 5, &u16, NULL), LIA_EINVAL);
     assert_int_equal(u16, 7);
-    assert_int_equal(lia_parse_int("1x", 2, &i64, NULL), LIA_EINVAL);
+    assert_int_equal(lia__parse_int("1x", 2, &i64, NULL), LIA_EINVAL);
     assert_int_equal(i64, 7);
-    assert_int_equal(lia_parse_float("nan", 3, &d, NULL), LIA_EINVAL);
+    assert_int_equal(lia__parse_float("nan", 3, &d, NULL), LIA_EINVAL);
     assert_true(d == 7);
     assert_int_equal(lia_parse_bool("maybe", 5, &i, NULL), LIA_EINVAL);
     assert_int_equal(lia_parse_tlp("pink", 4, &i, NULL), LIA_EINVAL);
-    assert_int_equal(lia_parse_registry("iana", 4, &i, NULL), LIA_EINVAL);
+    assert_int_equal(lia__parse_registry("iana", 4, &i, NULL), LIA_EINVAL);
     assert_int_equal(i, 7);
     assert_int_equal(lia_parse_time("2022-02-30 00:00:00", 19, &i64, NULL), LIA_EINVAL);
     assert_int_equal(i64, 7);
     assert_int_equal(lia_parse_cc("QL", 2, cc, NULL), LIA_EINVAL);
     assert_string_equal(cc, "zz");
     assert_int_equal(lia_parse_fqdn("a..b", 4, buf, sizeof(buf), &len, NULL), LIA_EINVAL);
-    assert_int_equal(lia_parse_url("http://a b/", 11, buf, sizeof(buf), &len, NULL), LIA_EINVAL);
+    assert_int_equal(lia__parse_url("http://a b/", 11, buf, sizeof(buf), &len, NULL), LIA_EINVAL);
     assert_string_equal(buf, "keep");
     assert_int_equal(len, 7);
     /* output buffer too small: an error, nothing written */
     assert_int_equal(lia_parse_fqdn("example.com", 11, buf, 5, &len, NULL), LIA_EINVAL);
-    assert_int_equal(lia_parse_url("http://example.com/", 19, buf, 10, &len, NULL), LIA_EINVAL);
+    assert_int_equal(lia__parse_url("http://example.com/", 19, buf, 10, &len, NULL), LIA_EINVAL);
     assert_string_equal(buf, "keep");
     assert_int_equal(len, 7);
 }
@@ -971,16 +972,16 @@ static void test_url_limits(void **state)
     (void)state;
     memcpy(in, "http://example.com/", 19);
     memset(in + 19, 'a', sizeof(in) - 19);
-    assert_int_equal(lia_parse_url(in, n, out, sizeof(out), &len, &why), LIA_OK);
+    assert_int_equal(lia__parse_url(in, n, out, sizeof(out), &len, &why), LIA_OK);
     assert_int_equal(len, n);
-    assert_int_equal(lia_parse_url(in, n + 1, out, sizeof(out), &len, &why), LIA_EINVAL);
+    assert_int_equal(lia__parse_url(in, n + 1, out, sizeof(out), &len, &why), LIA_EINVAL);
     assert_string_equal(why, "URL too long");
     /* an IDN host that grows past the limit */
     memcpy(in, "http://\xc3\xbc\xc3\xbc\xc3\xbc/", 14);
     memset(in + 14, 'a', sizeof(in) - 14);
-    assert_int_equal(lia_parse_url(in, n, out, sizeof(out), &len, &why), LIA_EINVAL);
+    assert_int_equal(lia__parse_url(in, n, out, sizeof(out), &len, &why), LIA_EINVAL);
     assert_string_equal(why, "URL too long");
-    assert_int_equal(lia_parse_url(in, n - 10, out, sizeof(out), &len, &why), LIA_OK);
+    assert_int_equal(lia__parse_url(in, n - 10, out, sizeof(out), &len, &why), LIA_OK);
     assert_memory_equal(out, "http://xn--", 11);
 }
 
@@ -998,18 +999,18 @@ static void test_huge(void **state)
     assert_non_null(out);
     memset(big, 'a', n);
     memcpy(big, "http://example.com/", 19);
-    assert_int_equal(lia_utf8_valid(big, n), 1);
+    assert_int_equal(lia__utf8_valid(big, n), 1);
     big[n - 1] = (char)0xc3;
-    assert_int_equal(lia_utf8_valid(big, n), 0);
-    assert_int_equal(lia_parse_url(big, n, out, OUTN, &len, &why), LIA_EINVAL);
+    assert_int_equal(lia__utf8_valid(big, n), 0);
+    assert_int_equal(lia__parse_url(big, n, out, OUTN, &len, &why), LIA_EINVAL);
     assert_string_equal(why, "URL too long");
     assert_int_equal(lia_parse_fqdn(big + 7, n - 7, out, OUTN, &len, &why), LIA_EINVAL);
-    assert_int_equal(lia_base64_valid(big + 20, n - 20), 0);
+    assert_int_equal(lia__base64_valid(big + 20, n - 20), 0);
     memset(big, '1', n);
     assert_int_equal(lia_parse_ip(big, n, &ip, &why), LIA_EINVAL);
     assert_int_equal(lia_parse_cidr(big, n, &ip, &why), LIA_EINVAL);
-    assert_int_equal(lia_parse_int(big, n, &i64, &why), LIA_EINVAL);
-    assert_int_equal(lia_parse_float(big, n, &d, &why), LIA_EINVAL);
+    assert_int_equal(lia__parse_int(big, n, &i64, &why), LIA_EINVAL);
+    assert_int_equal(lia__parse_float(big, n, &d, &why), LIA_EINVAL);
     assert_int_equal(lia_parse_time(big, n, &i64, &why), LIA_EINVAL);
     memset(big, ':', n);
     assert_int_equal(lia_parse_ip(big, n, &ip, &why), LIA_EINVAL);

@@ -12,19 +12,20 @@
 #include <cmocka.h>
 
 #include "liaison/pipeline.h"
+#include "core/records.h"
 
 static void test_copies_survive_arena_growth(void **state)
 {
     static const size_t sizes[] = {1, 10, 100, 1000, 10000, 100000};
     char buf[100000];
     lia_records r;
-    lia_records_init(&r);
+    lia__records_init(&r);
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         lia_slice f[2];
         memset(buf, 'a' + (int)k, sizes[k]);
         f[0] = (lia_slice){buf, sizes[k]};
         f[1] = (lia_slice){buf, sizes[k] / 2};
-        assert_int_equal(lia_records_add(&r, k + 1, f[0], f, 2, 0, NULL, 1), LIA_OK);
+        assert_int_equal(lia__records_add(&r, k + 1, f[0], f, 2, 0, NULL, 1), LIA_OK);
         memset(buf, '?', sizes[k]); /* the copies must not point here */
     }
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
@@ -37,7 +38,7 @@ static void test_copies_survive_arena_growth(void **state)
                 (i < sizes[k] / 2 && f[1].ptr[i] != 'a' + (int)k))
                 fail_msg("record %zu byte %zu: '%c' expected, got '%c'", k, i, 'a' + (int)k, rec->raw.ptr[i]);
     }
-    lia_records_free(&r);
+    lia__records_free(&r);
 }
 
 int main(void)

@@ -18,6 +18,7 @@
 #include "liaison/enrich.h"
 #include "liaison/ingest.h"
 #include "store/db.h"
+#include "enrich/internal.h"
 
 /* ---- configuration ---- */
 
@@ -40,9 +41,9 @@ static void test_conf(void **state)
     lia_enrich_conf c;
     lia_error err;
     (void)state;
-    lia_enrich_conf_default(&c);
+    lia__enrich_conf_default(&c);
     lia_error_clear(&err);
-    assert_int_equal(lia_enrich_conf_parse(&c, text, strlen(text), "/etc/liaison", &err), LIA_OK);
+    assert_int_equal(lia__enrich_conf_parse(&c, text, strlen(text), "/etc/liaison", &err), LIA_OK);
     assert_int_equal(c.nsources, 3);
     assert_int_equal(c.kind[0], LIA_IPSRC_MMDB);
     assert_string_equal(c.path[0], "/etc/liaison/GeoLite2-ASN.mmdb");
@@ -58,7 +59,7 @@ static void test_conf(void **state)
     assert_int_equal(c.dedup.max_keys, 5000);
 
     /* defaults */
-    lia_enrich_conf_default(&c);
+    lia__enrich_conf_default(&c);
     assert_int_equal(c.dedup.enabled, 1);
     assert_int_equal(c.dedup.nkey, 4);
     assert_int_equal(c.dedup.window_us, 24ll * 3600 * 1000000);
@@ -87,9 +88,9 @@ static void test_conf_errors(void **state)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         lia_enrich_conf c;
         lia_error err;
-        lia_enrich_conf_default(&c);
+        lia__enrich_conf_default(&c);
         lia_error_clear(&err);
-        int rc = lia_enrich_conf_parse(&c, rows[i].text, strlen(rows[i].text), NULL, &err);
+        int rc = lia__enrich_conf_parse(&c, rows[i].text, strlen(rows[i].text), NULL, &err);
         if (rc == LIA_OK || err.line != rows[i].line || strcmp(err.field, rows[i].field))
             print_message("row %zu: rc %d line %llu field \"%s\" reason \"%s\"\n", i, rc,
                           (unsigned long long)err.line, err.field, err.reason);
@@ -137,8 +138,8 @@ static void test_memory(void **state)
     lia_error err;
     lia_batch b;
     (void)state;
-    lia_dedup_conf_default(&c);
-    assert_int_equal(lia_dedup_create(&c, &d, &err), LIA_OK);
+    lia__dedup_conf_default(&c);
+    assert_int_equal(lia__dedup_create(&c, &d, &err), LIA_OK);
     b.cap = n;
     b.ev = calloc(n, sizeof *b.ev);
     for (size_t i = 0; i < n; i++) {
@@ -146,7 +147,7 @@ static void test_memory(void **state)
         ev_make(&b.ev[i], rows[i].ip, rows[i].port, rows[i].time, i + 1);
     }
     b.n = n;
-    int removed = lia_dedup_batch(d, &b, &err);
+    int removed = lia__dedup_batch(d, &b, &err);
     size_t kept = 0;
     for (size_t i = 0; i < n; i++)
         kept += (size_t)rows[i].kept;
@@ -162,11 +163,11 @@ static void test_memory(void **state)
         assert_int_equal(b.ev[k].line, i + 1);
         k++;
     }
-    assert_int_equal(lia_dedup_keys(d), 4);
+    assert_int_equal(lia__dedup_keys(d), 4);
     for (size_t i = 0; i < n; i++)
         lia_event_free(&b.ev[i]);
     free(b.ev);
-    lia_dedup_destroy(d);
+    lia__dedup_destroy(d);
 }
 
 static void test_memory_cap(void **state)
@@ -177,9 +178,9 @@ static void test_memory_cap(void **state)
     lia_batch b;
     char ip[32];
     (void)state;
-    lia_dedup_conf_default(&c);
+    lia__dedup_conf_default(&c);
     c.max_keys = 1000;
-    assert_int_equal(lia_dedup_create(&c, &d, &err), LIA_OK);
+    assert_int_equal(lia__dedup_create(&c, &d, &err), LIA_OK);
     b.cap = 100;
     b.ev = calloc(b.cap, sizeof *b.ev);
     for (size_t i = 0; i < b.cap; i++)
@@ -191,14 +192,14 @@ static void test_memory_cap(void **state)
             ev_make(&b.ev[i], ip, "23", "2026-11-27T00:00:00Z", i + 1);
         }
         b.n = b.cap;
-        assert_int_equal(lia_dedup_batch(d, &b, &err), 0);
-        assert_true(lia_dedup_keys(d) <= 1000);
+        assert_int_equal(lia__dedup_batch(d, &b, &err), 0);
+        assert_true(lia__dedup_keys(d) <= 1000);
     }
-    assert_true(lia_dedup_evictions(d) >= 9000);
+    assert_true(lia__dedup_evictions(d) >= 9000);
     for (size_t i = 0; i < b.cap; i++)
         lia_event_free(&b.ev[i]);
     free(b.ev);
-    lia_dedup_destroy(d);
+    lia__dedup_destroy(d);
 }
 
 /* ---- through the pipeline, with a store ---- */
@@ -469,7 +470,7 @@ static int64_t dedup_rows(lia_store *s, const char *where)
 }
 
 /* The dedup table does not keep every key forever: aggregates last seen
- * more than lia_dedup_keep_seconds() (here 7 days: two 1 h windows are
+ * more than lia__dedup_keep_seconds() (here 7 days: two 1 h windows are
  * less) before the newest are deleted when the next ingest starts, once the
  * newest has moved on by a window; an event of a deleted aggregate then
  * starts a new one. */
@@ -481,11 +482,11 @@ static void test_store_prune(void **state)
     lia_ingest_result res;
     lia_dedup_conf c;
     (void)state;
-    lia_dedup_conf_default(&c);
+    lia__dedup_conf_default(&c);
     c.window_us = 3600ll * 1000000;
-    assert_int_equal(lia_dedup_keep_seconds(&c), 7 * 86400);
+    assert_int_equal(lia__dedup_keep_seconds(&c), 7 * 86400);
     c.window_us = 30ll * 86400 * 1000000;
-    assert_int_equal(lia_dedup_keep_seconds(&c), 60 * 86400);
+    assert_int_equal(lia__dedup_keep_seconds(&c), 60 * 86400);
 
     assert_non_null(mkdtemp(d4));
     snprintf(db, sizeof db, "%s/l.db", d4);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "liaison/enrich.h"
+#include "enrich/internal.h"
 
 static char *data_path(const char *rel)
 {
@@ -68,7 +69,7 @@ static void check_table(const lia_iptable *t, const struct want *w, size_t n)
     for (size_t i = 0; i < n; i++) {
         lia_ip ip = ip_of(w[i].ip);
         lia_ipanswer a;
-        int found = lia_iptable_lookup(t, &ip, &a);
+        int found = lia__iptable_lookup(t, &ip, &a);
         int want_found = w[i].cc[0] || w[i].asn;
         if (found != want_found || (found && (strcmp(a.cc, w[i].cc) || a.asn != w[i].asn)))
             print_message("row %zu %s: found %d cc \"%s\" asn %u; want found %d cc \"%s\" asn %u\n", i,
@@ -92,7 +93,7 @@ static void check_table(const lia_iptable *t, const struct want *w, size_t n)
                          ip.addr[3];
             char cc[3];
             uint32_t asn;
-            lia_iptable_value(t, lia_iptable_lookup4(t, x), cc, &asn);
+            lia__iptable_value(t, lia__iptable_lookup4(t, x), cc, &asn);
             assert_string_equal(cc, w[i].cc);
             assert_int_equal(asn, w[i].asn);
         }
@@ -123,10 +124,10 @@ static void test_rir_file(void **state)
     };
     (void)state;
     lia_error_clear(&err);
-    assert_int_equal(lia_iptable_parse_rir(buf, len, &t, &err), LIA_OK);
-    assert_int_equal(lia_iptable_ranges(t), 100); /* 60 ipv4 + 40 ipv6 records */
+    assert_int_equal(lia__iptable_parse_rir(buf, len, &t, &err), LIA_OK);
+    assert_int_equal(lia__iptable_ranges(t), 100); /* 60 ipv4 + 40 ipv6 records */
     check_table(t, w, sizeof w / sizeof w[0]);
-    lia_iptable_destroy(t);
+    lia__iptable_destroy(t);
     free(buf);
 }
 
@@ -156,7 +157,7 @@ static void test_rir_errors(void **state)
         lia_iptable *t = NULL;
         lia_error err;
         lia_error_clear(&err);
-        int rc = lia_iptable_parse_rir(rows[i].text, strlen(rows[i].text), &t, &err);
+        int rc = lia__iptable_parse_rir(rows[i].text, strlen(rows[i].text), &t, &err);
         if (rc != rows[i].rc || err.line != rows[i].line || !strstr(err.reason, rows[i].reason_part))
             print_message("row %zu: rc %d line %llu reason \"%s\"\n", i, rc, (unsigned long long)err.line,
                           err.reason);
@@ -183,10 +184,10 @@ static void test_rir_skips(void **state)
     lia_iptable *t = NULL;
     lia_error err;
     (void)state;
-    assert_int_equal(lia_iptable_parse_rir(text, strlen(text), &t, &err), LIA_OK);
-    assert_int_equal(lia_iptable_ranges(t), 1);
+    assert_int_equal(lia__iptable_parse_rir(text, strlen(text), &t, &err), LIA_OK);
+    assert_int_equal(lia__iptable_ranges(t), 1);
     check_table(t, w, sizeof w / sizeof w[0]);
-    lia_iptable_destroy(t);
+    lia__iptable_destroy(t);
 }
 
 /* ---- CSV ---- */
@@ -241,12 +242,12 @@ static void test_csv_layouts(void **state)
         lia_iptable *t = NULL;
         lia_error err;
         lia_error_clear(&err);
-        int rc = lia_iptable_parse_csv(rows[i].text, strlen(rows[i].text), &t, &err);
+        int rc = lia__iptable_parse_csv(rows[i].text, strlen(rows[i].text), &t, &err);
         if (rc)
             print_message("row %zu: %s (line %llu)\n", i, err.reason, (unsigned long long)err.line);
         assert_int_equal(rc, LIA_OK);
         check_table(t, rows[i].w, 4);
-        lia_iptable_destroy(t);
+        lia__iptable_destroy(t);
     }
 }
 
@@ -268,7 +269,7 @@ static void test_csv_errors(void **state)
         lia_iptable *t = NULL;
         lia_error err;
         lia_error_clear(&err);
-        int rc = lia_iptable_parse_csv(rows[i].text, strlen(rows[i].text), &t, &err);
+        int rc = lia__iptable_parse_csv(rows[i].text, strlen(rows[i].text), &t, &err);
         if (rc != rows[i].rc || err.line != rows[i].line || !strstr(err.reason, rows[i].reason_part))
             print_message("row %zu: rc %d line %llu reason \"%s\"\n", i, rc, (unsigned long long)err.line,
                           err.reason);
@@ -302,7 +303,7 @@ static void check_mmdb_against_json(const char *mmdb, const char *json, int want
             const char *why;
             assert_int_equal(lia_parse_cidr(cidr, strlen(cidr), &net, &why), LIA_OK);
             net.prefix = net.family == 4 ? 32 : 128;
-            lia_ipdb_lookup(db, &net, &info);
+            lia__ipdb_lookup(db, &net, &info);
             if (want_asn) {
                 json_t *a = json_object_get(rec, "autonomous_system_number");
                 json_t *o = json_object_get(rec, "autonomous_system_organization");
@@ -454,10 +455,10 @@ static void test_mmdb_traits_and_corrupt(void **state)
     assert_int_equal(lia_ipdb_create(&db, &err), LIA_OK);
     if (lia_ipdb_add(db, LIA_IPSRC_MMDB, path, &err))
         fail_msg("good DB refused: %s", err.reason);
-    assert_int_equal(lia_ipdb_lookup(db, &ip, &info), 1);
+    assert_int_equal(lia__ipdb_lookup(db, &ip, &info), 1);
     assert_int_equal(info.asn, 64496);
     assert_string_equal(info.as_name, "Example Org");
-    assert_int_equal(lia_ipdb_error(db, &err), LIA_OK);
+    assert_int_equal(lia__ipdb_error(db, &err), LIA_OK);
     lia_ipdb_release(db);
 
     /* a search tree record past the data: refused at load, naming file and reason */
@@ -483,10 +484,10 @@ static void test_mmdb_traits_and_corrupt(void **state)
     assert_int_equal(lia_ipdb_create(&db, &err), LIA_OK);
     if (lia_ipdb_add(db, LIA_IPSRC_MMDB, path, &err))
         fail_msg("bad data refused at load (it is found at lookup): %s", err.reason);
-    assert_int_equal(lia_ipdb_error(db, &err), LIA_OK);
-    lia_ipdb_lookup(db, &ip, &info);
+    assert_int_equal(lia__ipdb_error(db, &err), LIA_OK);
+    lia__ipdb_lookup(db, &ip, &info);
     lia_error_clear(&err);
-    assert_int_equal(lia_ipdb_error(db, &err), LIA_EPARSE);
+    assert_int_equal(lia__ipdb_error(db, &err), LIA_EPARSE);
     if (!strstr(err.reason, path) || !strstr(err.reason, "corrupt"))
         fail_msg("bad data: %s", err.reason);
     lia_buf_init(&b, 1 << 16);
@@ -525,14 +526,14 @@ static void test_precedence(void **state)
     assert_int_equal(lia_ipdb_nsources(db), 3);
 
     lia_ip ip = ip_of("1.128.0.1");
-    assert_int_equal(lia_ipdb_lookup(db, &ip, &info), 1);
+    assert_int_equal(lia__ipdb_lookup(db, &ip, &info), 1);
     assert_int_equal(info.asn, 1221); /* the first source wins over the CSV's 64500 */
     assert_string_equal(info.as_name, "Telstra Pty Ltd");
     assert_int_equal(info.asn_src, 0);
     assert_int_equal(info.name_src, 0);
 
     ip = ip_of("81.2.69.160");
-    assert_int_equal(lia_ipdb_lookup(db, &ip, &info), 1);
+    assert_int_equal(lia__ipdb_lookup(db, &ip, &info), 1);
     assert_string_equal(info.cc, "GB"); /* source 2 before the CSV's FR */
     assert_int_equal(info.cc_src, 1);
 
@@ -550,11 +551,11 @@ static void test_precedence(void **state)
     assert_int_equal(lia_ipdb_add(db, LIA_IPSRC_MMDB, data_path("maxmind/GeoLite2-ASN-Test.mmdb"), &err),
                      LIA_OK);
     ip = ip_of("1.128.0.1");
-    lia_ipdb_lookup(db, &ip, &info);
+    lia__ipdb_lookup(db, &ip, &info);
     assert_int_equal(info.asn, 64500);
     assert_string_equal(info.as_name, "Override Net");
     ip = ip_of("1.128.1.1"); /* outside the CSV range: the MMDB answers */
-    lia_ipdb_lookup(db, &ip, &info);
+    lia__ipdb_lookup(db, &ip, &info);
     assert_int_equal(info.asn, 1221);
     assert_int_equal(info.asn_src, 1);
     lia_ipdb_release(db);
@@ -578,26 +579,26 @@ static void test_reload(void **state)
     f = fdopen(fd, "w");
     fputs("9.9.9.0,9.9.9.255,CH\n", f);
     fclose(f);
-    assert_int_equal(lia_ipdata_create(&h), LIA_OK);
-    assert_null(lia_ipdata_get(h));
-    assert_int_equal(lia_ipdata_add(h, LIA_IPSRC_CSV, tmp, &err), LIA_OK);
-    assert_int_equal(lia_ipdata_reload(h, 0, &changed, &err), LIA_OK);
+    assert_int_equal(lia__ipdata_create(&h), LIA_OK);
+    assert_null(lia__ipdata_get(h));
+    assert_int_equal(lia__ipdata_add(h, LIA_IPSRC_CSV, tmp, &err), LIA_OK);
+    assert_int_equal(lia__ipdata_reload(h, 0, &changed, &err), LIA_OK);
     assert_int_equal(changed, 1);
-    a = lia_ipdata_get(h);
+    a = lia__ipdata_get(h);
     assert_non_null(a);
-    assert_int_equal(lia_ipdata_reload(h, 0, &changed, &err), LIA_OK);
+    assert_int_equal(lia__ipdata_reload(h, 0, &changed, &err), LIA_OK);
     assert_int_equal(changed, 0); /* nothing changed */
 
     f = fopen(tmp, "w");
     fputs("9.9.9.0,9.9.9.255,DE\n9.9.10.0,9.9.10.255,AT\n", f); /* other size */
     fclose(f);
-    assert_int_equal(lia_ipdata_reload(h, 0, &changed, &err), LIA_OK);
+    assert_int_equal(lia__ipdata_reload(h, 0, &changed, &err), LIA_OK);
     assert_int_equal(changed, 1);
-    b = lia_ipdata_get(h);
+    b = lia__ipdata_get(h);
     lia_ip ip = ip_of("9.9.9.9");
-    lia_ipdb_lookup(a, &ip, &info); /* the old one still works for its holder */
+    lia__ipdb_lookup(a, &ip, &info); /* the old one still works for its holder */
     assert_string_equal(info.cc, "CH");
-    lia_ipdb_lookup(b, &ip, &info);
+    lia__ipdb_lookup(b, &ip, &info);
     assert_string_equal(info.cc, "DE");
 
     /* a broken file: the reload fails, the current data stays */
@@ -605,14 +606,14 @@ static void test_reload(void **state)
     fputs("9.9.9.0,garbage\n", f);
     fclose(f);
     lia_error_clear(&err);
-    assert_int_equal(lia_ipdata_reload(h, 1, &changed, &err), LIA_EPARSE);
+    assert_int_equal(lia__ipdata_reload(h, 1, &changed, &err), LIA_EPARSE);
     assert_int_equal(changed, 0);
-    lia_ipdb *c = lia_ipdata_get(h);
+    lia_ipdb *c = lia__ipdata_get(h);
     assert_ptr_equal(c, b);
     lia_ipdb_release(c);
     lia_ipdb_release(a);
     lia_ipdb_release(b);
-    lia_ipdata_destroy(h);
+    lia__ipdata_destroy(h);
     unlink(tmp);
 }
 
@@ -638,7 +639,7 @@ static void test_enrich_event(void **state)
     /* all absent: ASN, AS name, country set */
     assert_int_equal(lia_event_set_name(&ev, "source.ip", 9, "1.128.0.1", 9, &err), LIA_OK);
     assert_int_equal(lia_event_set_name(&ev, "destination.ip", 14, "1.0.0.1", 7, &err), LIA_OK);
-    assert_int_equal(lia_enrich_event_ip(db, &ev), 5);
+    assert_int_equal(lia__enrich_event_ip(db, &ev), 5);
     assert_int_equal(ev.v[LIA_F_SOURCE_ASN].i, 1221);
     lia_slice s = lia_event_str(&ev, LIA_F_SOURCE_AS_NAME);
     assert_int_equal(s.len, strlen("Telstra Pty Ltd"));
@@ -655,7 +656,7 @@ static void test_enrich_event(void **state)
     assert_int_equal(lia_event_set_name(&ev, "source.ip", 9, "1.128.0.1", 9, &err), LIA_OK);
     assert_int_equal(lia_event_set_name(&ev, "source.asn", 10, "64496", 5, &err), LIA_OK);
     assert_int_equal(lia_event_set_name(&ev, "source.geolocation.cc", 21, "NZ", 2, &err), LIA_OK);
-    assert_int_equal(lia_enrich_event_ip(db, &ev), 0);
+    assert_int_equal(lia__enrich_event_ip(db, &ev), 0);
     assert_int_equal(ev.v[LIA_F_SOURCE_ASN].i, 64496);
     assert_false(lia_event_has(&ev, LIA_F_SOURCE_AS_NAME));
     s = lia_event_str(&ev, LIA_F_SOURCE_GEOLOCATION_CC);
@@ -664,7 +665,7 @@ static void test_enrich_event(void **state)
     /* no IP, no change */
     lia_event_reset(&ev);
     assert_int_equal(lia_event_set_name(&ev, "source.fqdn", 11, "example.com", 11, &err), LIA_OK);
-    assert_int_equal(lia_enrich_event_ip(db, &ev), 0);
+    assert_int_equal(lia__enrich_event_ip(db, &ev), 0);
     lia_event_free(&ev);
     lia_ipdb_release(db);
     unlink(tmp);

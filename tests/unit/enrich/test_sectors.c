@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "liaison/enrich.h"
+#include "enrich/internal.h"
 
 static lia_sectors *shipped(void)
 {
@@ -22,7 +23,7 @@ static lia_sectors *shipped(void)
     lia_error err;
     snprintf(path, sizeof path, "%s/share/sectors.json", root ? root : ".");
     lia_error_clear(&err);
-    if (lia_sectors_load(path, &s, &err))
+    if (lia__sectors_load(path, &s, &err))
         fail_msg("cannot load %s: %s", path, err.reason);
     return s;
 }
@@ -91,7 +92,7 @@ static void test_shipped_rules(void **state)
     lia_sectors *s = shipped();
     lia_event ev;
     (void)state;
-    assert_true(lia_sectors_count(s) > 40);
+    assert_true(lia__sectors_count(s) > 40);
     lia_event_init(&ev);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         lia_sector_ctx ctx = {rows[i].report, rows[i].name, NULL};
@@ -99,8 +100,8 @@ static void test_shipped_rules(void **state)
         make(&ev, rows[i].fields);
         for (int memo = 0; memo < 2; memo++) { /* with and without the report memo */
             if (memo)
-                assert_int_equal(lia_sectors_prepare(s, &ctx), LIA_OK);
-            int m = lia_sectors_match(s, &ctx, &ev, &r);
+                assert_int_equal(lia__sectors_prepare(s, &ctx), LIA_OK);
+            int m = lia__sectors_match(s, &ctx, &ev, &r);
             const char *gs = r.sector ? r.sector : "(none)", *ws = rows[i].sector ? rows[i].sector : "(none)";
             const char *gp = r.ics_protocol ? r.ics_protocol : "(none)";
             const char *wp = rows[i].protocol ? rows[i].protocol : "(none)";
@@ -111,10 +112,10 @@ static void test_shipped_rules(void **state)
             assert_string_equal(gp, wp);
             assert_int_equal(m, rows[i].sector || rows[i].protocol);
         }
-        lia_sectors_ctx_free(&ctx);
+        lia__sectors_ctx_free(&ctx);
     }
     lia_event_free(&ev);
-    lia_sectors_destroy(s);
+    lia__sectors_destroy(s);
 }
 
 static void test_apply_never_overwrites(void **state)
@@ -127,22 +128,22 @@ static void test_apply_never_overwrites(void **state)
     lia_event_init(&ev);
     lia_buf_init(&json, 1 << 16);
     make(&ev, "source.port=502;protocol.transport=tcp");
-    assert_int_equal(lia_sectors_apply(s, NULL, &ev, &err), 2);
+    assert_int_equal(lia__sectors_apply(s, NULL, &ev, &err), 2);
     assert_int_equal(lia_event_to_json(&ev, &json), LIA_OK);
     assert_non_null(strstr(json.ptr, "\"extra.sector\":\"ics\""));
     assert_non_null(strstr(json.ptr, "\"extra.ics_protocol\":\"modbus\""));
     /* applying again changes nothing */
-    assert_int_equal(lia_sectors_apply(s, NULL, &ev, &err), 0);
+    assert_int_equal(lia__sectors_apply(s, NULL, &ev, &err), 0);
     /* a feed's own extra.sector stays */
     make(&ev, "source.port=502;protocol.transport=tcp;extra.sector=energy");
-    assert_int_equal(lia_sectors_apply(s, NULL, &ev, &err), 1);
+    assert_int_equal(lia__sectors_apply(s, NULL, &ev, &err), 1);
     lia_buf_reset(&json);
     lia_event_to_json(&ev, &json);
     assert_non_null(strstr(json.ptr, "\"extra.sector\":\"energy\""));
     assert_null(strstr(json.ptr, "\"extra.sector\":\"ics\""));
     lia_buf_free(&json);
     lia_event_free(&ev);
-    lia_sectors_destroy(s);
+    lia__sectors_destroy(s);
 }
 
 static void test_semantics(void **state)
@@ -160,24 +161,24 @@ static void test_semantics(void **state)
     lia_event ev;
     lia_sector_result r;
     (void)state;
-    assert_int_equal(lia_sectors_parse(rules, strlen(rules), &s, &err), LIA_OK);
+    assert_int_equal(lia__sectors_parse(rules, strlen(rules), &s, &err), LIA_OK);
     lia_event_init(&ev);
     make(&ev, "source.port=150;protocol.transport=udp");
-    lia_sectors_match(s, NULL, &ev, &r);
+    lia__sectors_match(s, NULL, &ev, &r);
     assert_string_equal(r.sector, "one");
     assert_string_equal(r.ics_protocol, "p2");
     assert_int_equal(r.sector_rule, 0);
     assert_int_equal(r.protocol_rule, 1);
     make(&ev, "source.port=150;protocol.transport=tcp;feed.name=feed-x");
-    lia_sectors_match(s, NULL, &ev, &r);
+    lia__sectors_match(s, NULL, &ev, &r);
     assert_string_equal(r.sector, "two");
     assert_string_equal(r.ics_protocol, "p2");
     make(&ev, "source.port=201;feed.name=FEED-y");
-    lia_sectors_match(s, NULL, &ev, &r);
+    lia__sectors_match(s, NULL, &ev, &r);
     assert_null(r.sector);
     assert_string_equal(r.ics_protocol, "p3");
     lia_event_free(&ev);
-    lia_sectors_destroy(s);
+    lia__sectors_destroy(s);
 }
 
 static void test_rule_errors(void **state)
@@ -207,7 +208,7 @@ static void test_rule_errors(void **state)
         lia_sectors *s = NULL;
         lia_error err;
         lia_error_clear(&err);
-        int rc = lia_sectors_parse(rows[i].json, strlen(rows[i].json), &s, &err);
+        int rc = lia__sectors_parse(rows[i].json, strlen(rows[i].json), &s, &err);
         if (rc == LIA_OK || strcmp(err.field, rows[i].field))
             print_message("row %zu: rc %d field \"%s\" reason \"%s\"\n", i, rc, err.field, err.reason);
         assert_int_equal(rc, LIA_EPARSE);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 typedef struct fmt_result {
     int rc;              /* error that stopped the report, or LIA_OK */
@@ -36,7 +37,7 @@ static inline int fmt_run(const char *format, const lia_feed_opts *o, const char
         return res->rc = LIA_ENOTFOUND;
     if ((res->rc = f->open(&st, o, &res->err)))
         return res->rc;
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     lia_event_init(&ev);
     lia_buf_init(&js, (size_t)16 << 20);
     if (chunk == 0)
@@ -44,7 +45,7 @@ static inline int fmt_run(const char *format, const lia_feed_opts *o, const char
     for (;;) {
         size_t n = len - off < chunk ? len - off : chunk;
         int eof = off + n == len;
-        lia_records_clear(&rs);
+        lia__records_clear(&rs);
         if ((res->rc = f->parse(st, buf + off, n, eof, &rs, &res->err)))
             break;
         for (size_t i = 0; i < rs.n; i++) {
@@ -81,7 +82,7 @@ static inline int fmt_run(const char *format, const lia_feed_opts *o, const char
     }
     lia_buf_free(&js);
     lia_event_free(&ev);
-    lia_records_free(&rs);
+    lia__records_free(&rs);
     f->close(st);
     return res->rc;
 }

@@ -21,6 +21,7 @@
 
 #include "liaison/feeds.h"
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 /* Run the csv format with mapping map over text; one JSON value per record
  * appended to out: the event, or {"quarantined": "field: reason"}. */
@@ -36,7 +37,7 @@ static int run_map(const char *map, const char *text, size_t len, json_t *out, l
     memset(&fo, 0, sizeof fo);
     fo.map_path = map;
     fo.tlp = -1;
-    lia_records_init(&recs);
+    lia__records_init(&recs);
     lia_event_init(&ev);
     lia_buf_init(&b, 1 << 20);
     rc = fmt->open(&st, &fo, err);
@@ -67,7 +68,7 @@ static int run_map(const char *map, const char *text, size_t len, json_t *out, l
             lia_event_to_json(&ev, &b);
             json_array_append_new(out, json_loadb(b.ptr, b.len, 0, NULL));
         }
-        lia_records_clear(&recs);
+        lia__records_clear(&recs);
         if (pass == 0)
             rc = fmt->parse(st, text + len / 2, len - len / 2, 1, &recs, err);
     }
@@ -75,7 +76,7 @@ static int run_map(const char *map, const char *text, size_t len, json_t *out, l
         fmt->close(st);
     lia_buf_free(&b);
     lia_event_free(&ev);
-    lia_records_free(&recs);
+    lia__records_free(&recs);
     return rc;
 }
 

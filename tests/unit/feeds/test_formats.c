@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 static void run(const char *format, const char *subtype, const char *report_name, const char *in, size_t len,
                 size_t chunk, lia_buf *out)
@@ -40,7 +41,7 @@ static void run(const char *format, const char *subtype, const char *report_name
     o.tlp = -1;
     lia_error_clear(&err);
     assert_int_equal(f->open(&st, &o, &err), LIA_OK);
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     lia_event_init(&ev);
     while (!eof) {
         /* chunk == 0: everything in one call with eof set; else chunks of
@@ -50,7 +51,7 @@ static void run(const char *format, const char *subtype, const char *report_name
         memcpy(copy, in + off, n);
         off += n;
         eof = chunk == 0 || n == 0;
-        lia_records_clear(&rs);
+        lia__records_clear(&rs);
         assert_int_equal(f->parse(st, copy, n, eof, &rs, &err), LIA_OK);
         for (size_t i = 0; i < rs.n; i++) {
             const lia_record *r = &rs.rec[i];
@@ -79,7 +80,7 @@ static void run(const char *format, const char *subtype, const char *report_name
         free(copy);
     }
     f->close(st);
-    lia_records_free(&rs);
+    lia__records_free(&rs);
     lia_event_free(&ev);
 }
 
@@ -422,12 +423,12 @@ static void test_records_arena_moves(void **state)
     lia_records rs;
     char val[64];
     (void)state;
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     for (int i = 0; i < 5000; i++) {
         lia_slice s;
         int n = snprintf(val, sizeof val, "value-%d-%s", i, "padding-padding-padding");
         s = (lia_slice){val, (size_t)n};
-        assert_int_equal(lia_records_add(&rs, (uint64_t)i + 1, s, &s, 1, 0, NULL, 1), LIA_OK);
+        assert_int_equal(lia__records_add(&rs, (uint64_t)i + 1, s, &s, 1, 0, NULL, 1), LIA_OK);
     }
     for (int i = 0; i < 5000; i++) {
         int n = snprintf(val, sizeof val, "value-%d-%s", i, "padding-padding-padding");
@@ -438,7 +439,7 @@ static void test_records_arena_moves(void **state)
             fail();
         }
     }
-    lia_records_free(&rs);
+    lia__records_free(&rs);
 }
 
 int main(void)

@@ -15,6 +15,8 @@
 
 #include "feeds/csvmap.h"
 #include "liaison/liaison.h"
+#include "core/records.h"
+#include "feeds/shadowserver_internal.h"
 
 /* ---- conversions ---- */
 
@@ -206,7 +208,7 @@ static void test_malformed(void **state)
         lia_error err;
         int rc;
         lia_error_clear(&err);
-        rc = lia_shadowserver_parse(t[i].json, strlen(t[i].json), "t", &s, &err);
+        rc = lia__shadowserver_parse(t[i].json, strlen(t[i].json), "t", &s, &err);
         if (rc == LIA_OK) {
             lia_shadowserver_free(s);
             fail_msg("case %zu: %s: accepted, error \"%s\" expected", i, t[i].json, t[i].want);
@@ -230,7 +232,7 @@ static void test_unknown_fields(void **state)
     lia_ss_schema *s = NULL;
     lia_error err;
     lia_ss_report_info ri;
-    assert_int_equal(lia_shadowserver_parse(json, strlen(json), "t", &s, &err), LIA_OK);
+    assert_int_equal(lia__shadowserver_parse(json, strlen(json), "t", &s, &err), LIA_OK);
     assert_string_equal(lia_shadowserver_date(s), "2030-01-01T00:00:00Z");
     assert_int_equal(lia_shadowserver_count(s), 3);
     lia_shadowserver_report(s, 0, &ri);
@@ -276,7 +278,7 @@ static void run_format(const char *schema_json, const char *report, const char *
     fo.report_name = fname;
     fo.tlp = -1;
     lia_buf_init(&b, sizeof o->text - 1);
-    lia_records_init(&recs);
+    lia__records_init(&recs);
     lia_event_init(&ev);
     o->rc = fmt->open(&st, &fo, &o->err);
     if (o->rc == LIA_OK)
@@ -299,7 +301,7 @@ static void run_format(const char *schema_json, const char *report, const char *
     snprintf(o->text, sizeof o->text, "%s", lia_buf_cstr(&b));
     lia_buf_free(&b);
     lia_event_free(&ev);
-    lia_records_free(&recs);
+    lia__records_free(&recs);
     if (st && fmt->warning && fmt->warning(st))
         snprintf(o->warning, sizeof o->warning, "%s", fmt->warning(st));
     if (st)

@@ -14,6 +14,8 @@
 #include "liaison/event.h"
 #include "liaison/http.h"
 #include "liaison/taxii.h"
+#include "http/parse.h"
+#include "taxii/taxii_internal.h"
 
 #define H(n, v)                                                                                              \
     {                                                                                                        \
@@ -47,7 +49,7 @@ static void test_check_headers(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint64_t cl = 0;
         const char *why = NULL;
-        int rc = lia_http_check_headers(cases[i].h, cases[i].n, &cl, &why);
+        int rc = lia__http_check_headers(cases[i].h, cases[i].n, &cl, &why);
         if (rc != cases[i].rc || (rc == LIA_OK && cl != cases[i].cl))
             fail_msg("case %zu: rc %d cl %llu, want rc %d cl %llu", i, rc, (unsigned long long)cl,
                      cases[i].rc, (unsigned long long)cases[i].cl);
@@ -76,7 +78,7 @@ static void test_media(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof acc / sizeof acc[0]; i++) {
-        int m = lia_http_accept(lia_slice_from(acc[i].v), acc[i].stix);
+        int m = lia__http_accept(lia_slice_from(acc[i].v), acc[i].stix);
         if (m != acc[i].want)
             fail_msg("Accept \"%s\": %d, want %d", acc[i].v, m, acc[i].want);
     }
@@ -92,7 +94,7 @@ static void test_media(void **state)
         {"application/json", LIA_MEDIA_NONE},
     };
     for (size_t i = 0; i < sizeof ct / sizeof ct[0]; i++) {
-        int m = lia_http_content_type(lia_slice_from(ct[i].v), 0);
+        int m = lia__http_content_type(lia_slice_from(ct[i].v), 0);
         if (m != ct[i].want)
             fail_msg("Content-Type \"%s\": %d, want %d", ct[i].v, m, ct[i].want);
     }
@@ -125,7 +127,7 @@ static void test_auth(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         lia_http_auth a;
         const char *why = NULL;
-        int rc = lia_http_auth_parse(lia_slice_from(cases[i].v), &a, &why);
+        int rc = lia__http_auth_parse(lia_slice_from(cases[i].v), &a, &why);
         if (rc != cases[i].rc)
             fail_msg("\"%s\": rc %d, want %d", cases[i].v, rc, cases[i].rc);
         if (rc == LIA_OK) {
@@ -169,7 +171,7 @@ static void test_query(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         kv c = {{0}, 0};
         const char *why = NULL;
-        int rc = lia_http_query_each(cases[i].qs, strlen(cases[i].qs), collect, &c, &why);
+        int rc = lia__http_query_each(cases[i].qs, strlen(cases[i].qs), collect, &c, &why);
         if (rc != cases[i].rc || (rc == LIA_OK && strcmp(c.s, cases[i].out) != 0))
             fail_msg("\"%s\": rc %d \"%s\", want rc %d \"%s\"", cases[i].qs, rc, c.s, cases[i].rc,
                      cases[i].out);
@@ -200,11 +202,11 @@ static void test_time(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t us = 0;
         char out[32];
-        int rc = lia_stix_time_parse(cases[i].in, strlen(cases[i].in), &us);
+        int rc = lia__stix_time_parse(cases[i].in, strlen(cases[i].in), &us);
         if (rc != cases[i].rc)
             fail_msg("%s: rc %d, want %d", cases[i].in, rc, cases[i].rc);
         if (rc == LIA_OK) {
-            lia_stix_time_format(us, out);
+            lia__stix_time_format(us, out);
             if (strcmp(out, cases[i].out) != 0)
                 fail_msg("%s: %s, want %s", cases[i].in, out, cases[i].out);
         }
@@ -216,22 +218,22 @@ static void test_filter(void **state)
     lia_taxii_filter f;
     const char *why = NULL;
     (void)state;
-    lia_taxii_filter_init(&f);
-    assert_int_equal(lia_taxii_filter_param(&f, "limit", "3", &why), LIA_OK);
+    lia__taxii_filter_init(&f);
+    assert_int_equal(lia__taxii_filter_param(&f, "limit", "3", &why), LIA_OK);
     assert_int_equal(f.limit, 3);
-    assert_int_equal(lia_taxii_filter_param(&f, "limit", "99999999", &why), LIA_OK);
+    assert_int_equal(lia__taxii_filter_param(&f, "limit", "99999999", &why), LIA_OK);
     assert_int_equal(f.limit, LIA_TAXII_PAGE_MAX);
-    assert_int_equal(lia_taxii_filter_param(&f, "match[type]", "indicator, malware", &why), LIA_OK);
+    assert_int_equal(lia__taxii_filter_param(&f, "match[type]", "indicator, malware", &why), LIA_OK);
     assert_int_equal(f.ntypes, 2);
     assert_string_equal(f.types[1], "malware");
-    assert_int_equal(lia_taxii_filter_param(&f, "match[version]", "first,2017-01-27T13:49:53.935Z", &why),
+    assert_int_equal(lia__taxii_filter_param(&f, "match[version]", "first,2017-01-27T13:49:53.935Z", &why),
                      LIA_OK);
     assert_int_equal(f.nver, 2);
     assert_int_equal(f.ver_kind[0], LIA_TAXII_VER_FIRST);
     assert_int_equal(f.ver_kind[1], LIA_TAXII_VER_TS);
-    assert_int_equal(lia_taxii_filter_param(&f, "match[spec_version]", "2.0,2.1", &why), LIA_OK);
+    assert_int_equal(lia__taxii_filter_param(&f, "match[spec_version]", "2.0,2.1", &why), LIA_OK);
     assert_int_equal(f.spec_mask, LIA_TAXII_SPEC_20 | LIA_TAXII_SPEC_21);
-    assert_int_equal(lia_taxii_filter_param(&f, "unknown", "x", &why), LIA_OK);
+    assert_int_equal(lia__taxii_filter_param(&f, "unknown", "x", &why), LIA_OK);
     static const struct {
         const char *k, *v;
         int rc;
@@ -247,27 +249,27 @@ static void test_filter(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lia_taxii_filter g;
-        lia_taxii_filter_init(&g);
-        int rc = lia_taxii_filter_param(&g, bad[i].k, bad[i].v, &why);
+        lia__taxii_filter_init(&g);
+        int rc = lia__taxii_filter_param(&g, bad[i].k, bad[i].v, &why);
         if (rc != bad[i].rc)
             fail_msg("%s=%s: rc %d, want %d", bad[i].k, bad[i].v, rc, bad[i].rc);
     }
     /* too many values */
     lia_taxii_filter g;
-    lia_taxii_filter_init(&g);
+    lia__taxii_filter_init(&g);
     int rc = LIA_OK;
     for (int i = 0; i < LIA_TAXII_MAX_MATCH + 1 && rc == LIA_OK; i++)
-        rc = lia_taxii_filter_param(&g, "match[id]", "x", &why);
+        rc = lia__taxii_filter_param(&g, "match[id]", "x", &why);
     assert_int_equal(rc, LIA_ELIMIT);
     /* the hash ignores limit and next, not the filters */
     lia_taxii_filter a, b;
-    lia_taxii_filter_init(&a);
-    lia_taxii_filter_init(&b);
-    lia_taxii_filter_param(&b, "limit", "5", &why);
-    assert_true(lia_taxii_filter_hash(&a, "s") == lia_taxii_filter_hash(&b, "s"));
-    lia_taxii_filter_param(&b, "match[type]", "x", &why);
-    assert_true(lia_taxii_filter_hash(&a, "s") != lia_taxii_filter_hash(&b, "s"));
-    assert_true(lia_taxii_filter_hash(&a, "s") != lia_taxii_filter_hash(&a, "t"));
+    lia__taxii_filter_init(&a);
+    lia__taxii_filter_init(&b);
+    lia__taxii_filter_param(&b, "limit", "5", &why);
+    assert_true(lia__taxii_filter_hash(&a, "s") == lia__taxii_filter_hash(&b, "s"));
+    lia__taxii_filter_param(&b, "match[type]", "x", &why);
+    assert_true(lia__taxii_filter_hash(&a, "s") != lia__taxii_filter_hash(&b, "s"));
+    assert_true(lia__taxii_filter_hash(&a, "s") != lia__taxii_filter_hash(&a, "t"));
 }
 
 static void test_next(void **state)
@@ -278,16 +280,16 @@ static void test_next(void **state)
         char tok[LIA_TAXII_NEXT_MAX];
         int64_t d, s;
         uint64_t h;
-        lia_taxii_next_encode(dates[i], 42 + (int64_t)i, 0xdeadbeefcafef00dull, tok);
-        assert_int_equal(lia_taxii_next_decode(tok, strlen(tok), &d, &s, &h), LIA_OK);
+        lia__taxii_next_encode(dates[i], 42 + (int64_t)i, 0xdeadbeefcafef00dull, tok);
+        assert_int_equal(lia__taxii_next_decode(tok, strlen(tok), &d, &s, &h), LIA_OK);
         assert_true(d == dates[i]);
         assert_true(s == 42 + (int64_t)i);
         assert_true(h == 0xdeadbeefcafef00dull);
         tok[3] = tok[3] == 'A' ? 'B' : 'A'; /* still decodes, to another key: fine */
         tok[strlen(tok) - 1] = '!';
-        assert_int_equal(lia_taxii_next_decode(tok, strlen(tok), &d, &s, &h), LIA_EPARSE);
+        assert_int_equal(lia__taxii_next_decode(tok, strlen(tok), &d, &s, &h), LIA_EPARSE);
     }
-    assert_int_equal(lia_taxii_next_decode("", 0, NULL, NULL, NULL), LIA_EPARSE);
+    assert_int_equal(lia__taxii_next_decode("", 0, NULL, NULL, NULL), LIA_EPARSE);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "liaison/incident.h"
+#include "incident/internal.h"
 
 /* From each status, the statuses it may become (space-separated). */
 static const char *const allowed_status[LIA_INC__COUNT] = {
@@ -56,8 +57,8 @@ static void test_every_incident_transition(void **state)
             int want = listed(allowed_status[f], tn);
             lia_error err;
             lia_error_clear(&err);
-            int rc = lia_incident_transition((lia_incident_status)f, (lia_incident_status)t, &err);
-            assert_int_equal(lia_incident_can((lia_incident_status)f, (lia_incident_status)t), want);
+            int rc = lia__incident_transition((lia_incident_status)f, (lia_incident_status)t, &err);
+            assert_int_equal(lia__incident_can((lia_incident_status)f, (lia_incident_status)t), want);
             if (want) {
                 if (rc != LIA_OK)
                     fail_msg("%s -> %s refused: %s", fn, tn, err.reason);
@@ -85,9 +86,9 @@ static void test_every_incident_transition(void **state)
     assert_int_equal(allowed + refused, LIA_INC__COUNT * LIA_INC__COUNT);
     assert_int_equal(allowed, 27);
     /* out-of-range values are refused, not read past the table */
-    assert_int_equal(lia_incident_can(LIA_INC__COUNT, LIA_INC_NEW), 0);
-    assert_int_equal(lia_incident_can(LIA_INC_NEW, LIA_INC__COUNT), 0);
-    assert_int_equal(lia_incident_transition(LIA_INC__COUNT, LIA_INC_NEW, NULL), LIA_EINVAL);
+    assert_int_equal(lia__incident_can(LIA_INC__COUNT, LIA_INC_NEW), 0);
+    assert_int_equal(lia__incident_can(LIA_INC_NEW, LIA_INC__COUNT), 0);
+    assert_int_equal(lia__incident_transition(LIA_INC__COUNT, LIA_INC_NEW, NULL), LIA_EINVAL);
 }
 
 static void test_every_handoff_transition(void **state)
@@ -101,7 +102,7 @@ static void test_every_handoff_transition(void **state)
             int want = listed(allowed_handoff[f], tn);
             lia_error err;
             lia_error_clear(&err);
-            int rc = lia_handoff_transition((lia_handoff_state)f, (lia_handoff_state)t, &err);
+            int rc = lia__handoff_transition((lia_handoff_state)f, (lia_handoff_state)t, &err);
             if (want != (rc == LIA_OK))
                 fail_msg("hand-off %s -> %s: got %d, want %s", fn, tn, rc, want ? "allowed" : "refused");
             allowed += want;
@@ -142,8 +143,8 @@ static void test_names(void **state)
     assert_int_equal(v, LIA_SEV_CRITICAL);
     assert_int_equal(lia_severity_parse("urgent", &v, &err), LIA_EINVAL);
     assert_non_null(strstr(err.reason, "low, medium, high, critical"));
-    assert_true(lia_incident_is_final(LIA_INC_MERGED));
-    assert_false(lia_incident_is_final(LIA_INC_RESOLVED));
+    assert_true(lia__incident_is_final(LIA_INC_MERGED));
+    assert_false(lia__incident_is_final(LIA_INC_RESOLVED));
 }
 
 int main(void)

@@ -18,6 +18,7 @@
 
 #include "liaison/liaison.h"
 #include "liaison/route.h"
+#include "route/internal.h"
 
 typedef struct fixture {
     char dir[64], path[128];
@@ -265,7 +266,7 @@ static void test_sla_breaches(void **state)
     assert_int_equal(lia_party_add(&p, LIA_PF_COUNTRIES, "KH", 2, 0, &err), LIA_OK);
     assert_int_equal(lia_party_add(&p, LIA_PF_CONTACTS, "soc@cert-xx.example", 19, 0, &err), LIA_OK);
     assert_int_equal(lia_party_add(&p, LIA_PF_TIMEZONE, "Asia/Phnom_Penh", 15, 0, &err), LIA_OK);
-    assert_int_equal(lia_party_put(f->s, &p, &err), LIA_OK);
+    assert_int_equal(lia__party_put(f->s, &p, &err), LIA_OK);
     lia_party_free(&p);
     const char *r[] = {"cert-xx"};
     int64_t id = create(f, "x", LIA_SEV_CRITICAL, r, 1);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "liaison/liaison.h"
+#include "notify/internal.h"
 
 static const char *const items[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3"};
 
@@ -70,7 +71,7 @@ static void test_render(void **state)
         int rc;
         lia_buf_init(&out, 1 << 16);
         lia_error_clear(&err);
-        rc = lia_tmpl_render(cases[i].t, strlen(cases[i].t), &v, &out, &err);
+        rc = lia__tmpl_render(cases[i].t, strlen(cases[i].t), &v, &out, &err);
         if (cases[i].want) {
             if (rc)
                 fail_msg("case %zu: error %s", i, err.reason);

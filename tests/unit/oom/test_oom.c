@@ -25,6 +25,7 @@
 #include "http/server_internal.h"
 #include "liaison/liaison.h"
 #include "taxii/taxii_internal.h"
+#include "core/records.h"
 
 /* ---- formats, as ingest runs them ---- */
 
@@ -98,7 +99,7 @@ static int fmt_op(void *ud)
         snprintf(lia_alloc_fail_why, sizeof lia_alloc_fail_why, "open: %s", err.reason);
         return rc;
     }
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     lia_event_init(&ev);
     lia_buf_init(&js, 1u << 20);
     if ((rc = f->parse(st, c->data, c->len, 1, &rs, &err)))
@@ -134,7 +135,7 @@ out:
         snprintf(lia_alloc_fail_why, sizeof lia_alloc_fail_why, "%s", err.reason);
     lia_buf_free(&js);
     lia_event_free(&ev);
-    lia_records_free(&rs);
+    lia__records_free(&rs);
     f->close(st);
     return rc;
 }

@@ -15,6 +15,8 @@
 
 #include "liaison/liaison.h"
 #include "route/yaml.h"
+#include "route/internal.h"
+#include "route/tlp.h"
 
 static const char owners_yaml[] = "# test constituency\n"
                                   "owners:\n"
@@ -89,13 +91,13 @@ static lia_route *make_route(const char *config)
     lia_route *rt = NULL;
     lia_error_clear(&err);
     assert_int_equal(
-        lia_party_parse(LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), collect, &c, &err),
+        lia__party_parse(LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), collect, &c, &err),
         LIA_OK);
     assert_int_equal(
-        lia_party_parse(LIA_PARTY_PARTNER, "yaml", partners_yaml, strlen(partners_yaml), collect, &c, &err),
+        lia__party_parse(LIA_PARTY_PARTNER, "yaml", partners_yaml, strlen(partners_yaml), collect, &c, &err),
         LIA_OK);
     assert_int_equal(c.n, 5);
-    if (lia_route_create(c.p, c.n, config, config ? strlen(config) : 0, &rt, &err) != LIA_OK) {
+    if (lia__route_create(c.p, c.n, config, config ? strlen(config) : 0, &rt, &err) != LIA_OK) {
         char m[512];
         lia_error_format(&err, m, sizeof m);
         fail_msg("route create: %s", m);
@@ -215,7 +217,7 @@ static void test_channels(void **state)
         int rc;
         lia_error_clear(&err);
         memset(&ch, 0, sizeof ch);
-        rc = lia_channel_parse("cert-my", cases[i].in, strlen(cases[i].in), &ch, &err);
+        rc = lia__channel_parse("cert-my", cases[i].in, strlen(cases[i].in), &ch, &err);
         if (!cases[i].kind) {
             if (rc != LIA_EINVAL)
                 fail_msg("case %zu %s: rc %d, want LIA_EINVAL", i, cases[i].in, rc);
@@ -243,7 +245,7 @@ static void test_channels(void **state)
         lia_error err;
         lia_error_clear(&err);
         assert_int_equal(
-            lia_party_parse(LIA_PARTY_PARTNER, "yaml", y, sizeof y - 1, ignore_party, NULL, &err),
+            lia__party_parse(LIA_PARTY_PARTNER, "yaml", y, sizeof y - 1, ignore_party, NULL, &err),
             LIA_EINVAL);
         if (!strstr(err.reason, "partner cert-kh") || strcmp(err.field, "channels") != 0 ||
             strcmp(err.value, "taxii:inbox") != 0)
@@ -287,7 +289,7 @@ static void test_yaml_export_quotes(void **state)
         lia_buf_init(&y, 4096);
         lia_buf_puts(&y, "partners:\n");
         assert_int_equal(lia_party_to_yaml(&p, &y), LIA_OK);
-        if (lia_party_parse(LIA_PARTY_PARTNER, "yaml", y.ptr, y.len, keep_name, &got, &err) != LIA_OK)
+        if (lia__party_parse(LIA_PARTY_PARTNER, "yaml", y.ptr, y.len, keep_name, &got, &err) != LIA_OK)
             fail_msg("name %s: export does not read back: %s\n%s", names[i], err.reason, lia_buf_cstr(&y));
         assert_int_equal(got.n, 1);
         assert_string_equal(got.name, names[i]);
@@ -349,8 +351,8 @@ static void test_party_bad_files(void **state)
         lia_error err;
         int rc;
         lia_error_clear(&err);
-        rc = lia_party_parse(cases[i].kind, cases[i].fmt, cases[i].text, strlen(cases[i].text), collect, &c,
-                             &err);
+        rc = lia__party_parse(cases[i].kind, cases[i].fmt, cases[i].text, strlen(cases[i].text), collect, &c,
+                              &err);
         if (rc == LIA_OK)
             fail_msg("case %zu accepted", i);
         if (err.line != cases[i].line)
@@ -556,7 +558,7 @@ static void test_lpm_random(void **state)
         pl[np] = (uint8_t)len;
         np++;
     }
-    assert_int_equal(lia_route_create(owners, np, NULL, 0, &rt, &err), LIA_OK);
+    assert_int_equal(lia__route_create(owners, np, NULL, 0, &rt, &err), LIA_OK);
     for (int q = 0; q < NQ; q++) {
         uint32_t a = q % 2 ? pa[rnd32() % np] + (rnd32() % 64) : (0x0A000000u | (rnd32() & 0x00FFFFFFu));
         int want = -1, wl = -1, got;
@@ -618,7 +620,7 @@ static void test_tlp_policy(void **state)
         if (cases[i].ev_tlp)
             assert_int_equal(lia_event_set(&ev, LIA_F_TLP, cases[i].ev_tlp, strlen(cases[i].ev_tlp), &err),
                              LIA_OK);
-        got = lia_tlp_allows(&r, &ev, cases[i].owner, &why);
+        got = lia__tlp_allows(&r, &ev, cases[i].owner, &why);
         if (got != cases[i].want)
             fail_msg("case %zu: got %d want %d (%s)", i, got, cases[i].want, why);
         assert_non_null(why);
@@ -629,12 +631,12 @@ static void test_tlp_policy(void **state)
         lia_recipient own = {LIA_PARTY_OWNER, "me", LIA_TLP_AMBER_STRICT, 1};
         lia_recipient par = {LIA_PARTY_PARTNER, "p", LIA_TLP_AMBER, 1};
         const char *why = NULL;
-        assert_int_equal(lia_tlp_check(&own, LIA_TLP_AMBER_STRICT, 1, &why), 1);
-        assert_int_equal(lia_tlp_check(&own, LIA_TLP_AMBER_STRICT, 0, &why), 0);
-        assert_int_equal(lia_tlp_check(&own, LIA_TLP_RED, 1, &why), 0);
-        assert_int_equal(lia_tlp_check(&own, 7, 1, &why), 0);  /* unknown marking */
-        assert_int_equal(lia_tlp_check(&par, -1, 0, &why), 1); /* unmarked = AMBER */
-        assert_int_equal(lia_tlp_check(&par, LIA_TLP_AMBER_STRICT, 1, &why), 0);
+        assert_int_equal(lia__tlp_check(&own, LIA_TLP_AMBER_STRICT, 1, &why), 1);
+        assert_int_equal(lia__tlp_check(&own, LIA_TLP_AMBER_STRICT, 0, &why), 0);
+        assert_int_equal(lia__tlp_check(&own, LIA_TLP_RED, 1, &why), 0);
+        assert_int_equal(lia__tlp_check(&own, 7, 1, &why), 0);  /* unknown marking */
+        assert_int_equal(lia__tlp_check(&par, -1, 0, &why), 1); /* unmarked = AMBER */
+        assert_int_equal(lia__tlp_check(&par, LIA_TLP_AMBER_STRICT, 1, &why), 0);
         assert_non_null(why);
     }
 }
@@ -819,7 +821,7 @@ static void test_rules_errors(void **state)
         lia_error err;
         lia_error_clear(&err);
         assert_int_equal(lia_route_config_check(cfg, strlen(cfg), &err), LIA_OK);
-        assert_int_equal(lia_route_create(c.p, 0, cfg, strlen(cfg), &rt, &err), LIA_ENOTFOUND);
+        assert_int_equal(lia__route_create(c.p, 0, cfg, strlen(cfg), &rt, &err), LIA_ENOTFOUND);
         assert_null(rt);
     }
 }
@@ -840,7 +842,7 @@ static void test_redact(void **state)
     build(&ev, &s);
     /* owner: raw and extra.internal_* go; source.account stays */
     assert_int_equal(
-        lia_route_redact(rt, lia_route_party_find(rt, LIA_PARTY_OWNER, "isp-a"), &ev, &out, &err), LIA_OK);
+        lia__route_redact(rt, lia__route_party_find(rt, LIA_PARTY_OWNER, "isp-a"), &ev, &out, &err), LIA_OK);
     lia_event_to_json(&out, &js);
     assert_null(strstr(js.ptr, "\"raw\""));
     assert_null(strstr(js.ptr, "internal_note"));
@@ -849,7 +851,7 @@ static void test_redact(void **state)
     /* partner: source.account goes too */
     lia_buf_reset(&js);
     assert_int_equal(
-        lia_route_redact(rt, lia_route_party_find(rt, LIA_PARTY_PARTNER, "cert-my"), &ev, &out, &err),
+        lia__route_redact(rt, lia__route_party_find(rt, LIA_PARTY_PARTNER, "cert-my"), &ev, &out, &err),
         LIA_OK);
     lia_event_to_json(&out, &js);
     assert_null(strstr(js.ptr, "source.account"));
@@ -941,10 +943,10 @@ static void test_redact_same_as_json(void **state)
         build(&ev, &evs[i]);
         ev.id = 42;
         for (int k = 0; k < 2; k++) {
-            int idx = k == 0 ? lia_route_party_find(rt, LIA_PARTY_OWNER, "isp-a")
-                             : lia_route_party_find(rt, LIA_PARTY_PARTNER, "cert-my");
+            int idx = k == 0 ? lia__route_party_find(rt, LIA_PARTY_OWNER, "isp-a")
+                             : lia__route_party_find(rt, LIA_PARTY_PARTNER, "cert-my");
             lia_error_clear(&err);
-            assert_int_equal(lia_route_redact(rt, idx, &ev, &a, &err), LIA_OK);
+            assert_int_equal(lia__route_redact(rt, idx, &ev, &a, &err), LIA_OK);
             if (k == 0)
                 redact_by_json(all, 3, own, 2, &ev, &b);
             else

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "liaison/liaison.h"
+#include "core/records.h"
 
 enum { OUT_EVENT, OUT_NOTEVENT, OUT_QUARANTINE };
 
@@ -95,13 +96,13 @@ static inline void fmt_run(const char *name, const char *data, size_t len, size_
         r->rc = LIA_EINVAL;
         return;
     }
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     if (!chunk)
         chunk = len ? len : 1;
     for (;;) {
         size_t k = len - off < chunk ? len - off : chunk;
         int eof = off + k == len;
-        lia_records_clear(&rs);
+        lia__records_clear(&rs);
         r->rc = f->parse(st, data + off, k, eof, &rs, &err);
         if (r->rc) {
             lia_error_format(&err, r->why, sizeof r->why);
@@ -112,7 +113,7 @@ static inline void fmt_run(const char *name, const char *data, size_t len, size_
         if (eof)
             break;
     }
-    lia_records_free(&rs);
+    lia__records_free(&rs);
     f->close(st);
 }
 

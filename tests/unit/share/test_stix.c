@@ -12,6 +12,7 @@
 
 #include "fmt_run.h"
 #include "liaison/stix.h"
+#include "core/records.h"
 
 /* Export events (each a NULL-terminated kv list) and parse the bundle. */
 static json_t *export(const lia_stix_opts *o, const char *const *const *evs, size_t n,
@@ -585,7 +586,7 @@ static void test_import_bare_array(void **state)
     void *st = NULL;
     memset(&fo, 0, sizeof fo);
     fo.tlp = -1;
-    lia_records_init(&recs);
+    lia__records_init(&recs);
     lia_event_init(&ev);
     assert_int_equal(fmt->open(&st, &fo, &err), LIA_OK);
     assert_int_equal(fmt->parse(st, doc, strlen(doc), 1, &recs, &err), LIA_OK);
@@ -599,7 +600,7 @@ static void test_import_bare_array(void **state)
     assert_non_null(strstr(fmt->warning(st), "bare JSON array of 2 objects"));
     fmt->close(st);
     lia_event_free(&ev);
-    lia_records_free(&recs);
+    lia__records_free(&recs);
 }
 
 static void test_import_bad_documents(void **state)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include "liaison/liaison.h"
 #include "store/db.h"
+#include "store/backend.h"
 
 typedef struct fx {
     char dir[64];
@@ -91,23 +92,23 @@ static void fill(fx *f, lia_report *r)
     snprintf(r->hash, sizeof r->hash, "%064d", 1);
     snprintf(r->feed, sizeof r->feed, "feed-a");
     snprintf(r->name, sizeof r->name, "a.csv");
-    assert_int_equal(lia_store_report_begin(f->s, r, &err), LIA_OK);
+    assert_int_equal(lia__store_report_begin(f->s, r, &err), LIA_OK);
     assert_int_equal(r->state, LIA_REPORT_NEW);
     for (int i = 0; i < 5; i++) {
         lia_event_init(&ev[i]);
         make_event(&ev[i], rows[i][0], rows[i][1], rows[i][2], rows[i][3], rows[i][4]);
         ev[i].line = (uint64_t)i + 2;
     }
-    assert_int_equal(lia_store_put_events(f->s, r, ev, 5, &err), LIA_OK);
+    assert_int_equal(lia__store_put_events(f->s, r, ev, 5, &err), LIA_OK);
     assert_true(ev[0].id > 0 && ev[4].id == ev[0].id + 4);
     r->events = 5;
     r->rows = 6;
     r->lines_done = 7;
     lia_error why;
     lia_error_set(&why, LIA_EINVAL, "source.ip", "1.2.3", 5, "bad address");
-    assert_int_equal(lia_store_put_quarantine(f->s, r, 8, LIA_SLICE("1.2.3,NL"), &why, &err), LIA_OK);
+    assert_int_equal(lia__store_put_quarantine(f->s, r, 8, LIA_SLICE("1.2.3,NL"), &why, &err), LIA_OK);
     r->quarantined = 1;
-    assert_int_equal(lia_store_checkpoint(f->s, r, &err), LIA_OK);
+    assert_int_equal(lia__store_checkpoint(f->s, r, &err), LIA_OK);
     for (int i = 0; i < 5; i++)
         lia_event_free(&ev[i]);
 }
@@ -210,7 +211,7 @@ static void test_bulk_load_fails(void **state)
     fx *f = *state;
     lia_report r;
     lia_error err;
-    lia_store_set_bulk_min(f->s, 0);
+    lia__store_set_bulk_min(f->s, 0);
     fill(f, &r);
     assert_int_equal(event_indexes(f), 1);
     lia_store_close(f->s);
@@ -228,11 +229,11 @@ static void test_bulk_load(void **state)
     lia_report r;
     lia_error err;
     assert_int_equal(event_indexes(f), 6);
-    lia_store_set_bulk_min(f->s, 0);
+    lia__store_set_bulk_min(f->s, 0);
     fill(f, &r);
     assert_int_equal(event_indexes(f), 1);
     check_filters(f);
-    assert_int_equal(lia_store_report_finish(f->s, &r, &err), LIA_OK);
+    assert_int_equal(lia__store_report_finish(f->s, &r, &err), LIA_OK);
     assert_int_equal(event_indexes(f), 6);
     check_filters(f);
     assert_int_equal(lia_store_check(f->s, &err), LIA_OK);
@@ -256,7 +257,7 @@ static void test_bulk_load_dies(void **state)
     if (pid == 0) {
         if (lia_store_open(f->path, &f->s, &err))
             _exit(2);
-        lia_store_set_bulk_min(f->s, 0);
+        lia__store_set_bulk_min(f->s, 0);
         fill(f, &r);
         _exit(event_indexes(f) == 1 ? 0 : 3); /* committed, never finished, never closed */
     }
@@ -267,15 +268,15 @@ static void test_bulk_load_dies(void **state)
     assert_int_equal(event_indexes(f), 1);
     assert_int_equal(lia_store_check(f->s, &err), LIA_OK);
     check_filters(f);
-    lia_store_set_bulk_min(f->s, 0);
+    lia__store_set_bulk_min(f->s, 0);
     memset(&r2, 0, sizeof r2);
     snprintf(r2.hash, sizeof r2.hash, "%064d", 2);
     snprintf(r2.feed, sizeof r2.feed, "feed-b");
     snprintf(r2.name, sizeof r2.name, "b.csv");
     r2.size = 5 * LIA_BULK_ROW_BYTES - 1; /* about 4 rows against 5 stored */
-    assert_int_equal(lia_store_report_begin(f->s, &r2, &err), LIA_OK);
+    assert_int_equal(lia__store_report_begin(f->s, &r2, &err), LIA_OK);
     assert_int_equal(event_indexes(f), 6);
-    assert_int_equal(lia_store_report_finish(f->s, &r2, &err), LIA_OK);
+    assert_int_equal(lia__store_report_finish(f->s, &r2, &err), LIA_OK);
     assert_int_equal(event_indexes(f), 6);
     check_filters(f);
 }
@@ -313,18 +314,18 @@ static void test_group_and_report(void **state)
     memset(&r2, 0, sizeof r2);
     memcpy(r2.hash, r.hash, sizeof r.hash);
     snprintf(r2.feed, sizeof r2.feed, "feed-a");
-    assert_int_equal(lia_store_report_begin(f->s, &r2, &err), LIA_OK);
+    assert_int_equal(lia__store_report_begin(f->s, &r2, &err), LIA_OK);
     assert_int_equal(r2.state, LIA_REPORT_PARTIAL);
     assert_int_equal(r2.id, r.id);
     assert_int_equal(r2.lines_done, 7);
     assert_int_equal(r2.events, 5);
     /* a partial report may not be resumed under another feed */
     snprintf(r2.feed, sizeof r2.feed, "feed-b");
-    assert_int_equal(lia_store_report_begin(f->s, &r2, &err), LIA_EEXIST);
-    assert_int_equal(lia_store_report_finish(f->s, &r, &err), LIA_OK);
-    assert_int_equal(lia_store_report_get(f->s, r.id, &r2, &err), LIA_OK);
+    assert_int_equal(lia__store_report_begin(f->s, &r2, &err), LIA_EEXIST);
+    assert_int_equal(lia__store_report_finish(f->s, &r, &err), LIA_OK);
+    assert_int_equal(lia__store_report_get(f->s, r.id, &r2, &err), LIA_OK);
     assert_int_equal(r2.state, LIA_REPORT_COMPLETE);
-    assert_int_equal(lia_store_report_get(f->s, 999, &r2, &err), LIA_ENOTFOUND);
+    assert_int_equal(lia__store_report_get(f->s, 999, &r2, &err), LIA_ENOTFOUND);
 }
 
 static int q_cb(void *ud, const lia_qrow *row)
@@ -365,13 +366,13 @@ static void test_uncommitted_batch_is_lost(void **state)
     fill(f, &r);
     lia_event_init(&ev);
     make_event(&ev, "203.0.113.9", "FR", "64497", "scanner", "2024-05-06 00:00:00");
-    assert_int_equal(lia_store_put_events(f->s, &r, &ev, 1, &err), LIA_OK);
+    assert_int_equal(lia__store_put_events(f->s, &r, &ev, 1, &err), LIA_OK);
     lia_event_free(&ev);
     lia_store_close(f->s); /* no checkpoint: as if the process died */
     assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
     memset(&q, 0, sizeof q);
     assert_int_equal(query_n(f->s, &q), 5);
-    assert_int_equal(lia_store_report_get(f->s, r.id, &r2, &err), LIA_OK);
+    assert_int_equal(lia__store_report_get(f->s, r.id, &r2, &err), LIA_OK);
     assert_int_equal(r2.lines_done, 7);
     assert_int_equal(lia_store_check(f->s, &err), LIA_OK);
 }
@@ -398,8 +399,8 @@ static void test_stats(void **state)
     memset(c, 0, sizeof c);
     c[LIA_ST_PARSE].in = 10;
     c[LIA_ST_PARSE].errors = 1;
-    assert_int_equal(lia_store_stats_add(f->s, "feed-a", c, &err), LIA_OK);
-    assert_int_equal(lia_store_stats_add(f->s, "feed-a", c, &err), LIA_OK);
+    assert_int_equal(lia__store_stats_add(f->s, "feed-a", c, &err), LIA_OK);
+    assert_int_equal(lia__store_stats_add(f->s, "feed-a", c, &err), LIA_OK);
     assert_int_equal(lia_store_stats(f->s, stats_cb, &seen, &err), LIA_OK);
     assert_int_equal(seen, 1);
 }

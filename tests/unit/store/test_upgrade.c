@@ -21,6 +21,9 @@
 #include "liaison/liaison.h"
 #include "liaison/taxii.h"
 #include "store/db.h"
+#include "accounts/internal.h"
+#include "store/backend.h"
+#include "taxii/taxii_internal.h"
 
 #define OLD_KEY "lia_zwBbI7iXYaUf8d10h5KM2QrJ-6aHIzoJ3ADFIu4KJi4"
 
@@ -148,19 +151,19 @@ static void test_old_store_opens(void **state)
 
     assert_int_equal(lia_store_open(f->path, &s, &err), LIA_OK);
     assert_int_equal(lia_store_schema_version(s), LIA_STORE_SCHEMA_VERSION);
-    assert_int_equal(lia_store_report_get(s, 1, &r, &err), LIA_OK);
+    assert_int_equal(lia__store_report_get(s, 1, &r, &err), LIA_OK);
     assert_int_equal(r.state, LIA_REPORT_COMPLETE);
     assert_int_equal(r.events, 3);
     assert_int_equal(r.quarantined, 1);
     assert_int_equal(r.duplicates, 1);
 
     /* every module's entry point on the old tables */
-    assert_int_equal(lia_accounts_init(s, &err), LIA_OK);
-    assert_int_equal(lia_accounts_auth_token(s, OLD_KEY, &who, &err), LIA_OK);
+    assert_int_equal(lia__accounts_init(s, &err), LIA_OK);
+    assert_int_equal(lia__accounts_auth_token(s, OLD_KEY, &who, &err), LIA_OK);
     assert_string_equal(who.user, "alice");
     assert_string_equal(who.org, "cert-xx");
     assert_int_equal(lia_taxii_init(s, &err), LIA_OK);
-    assert_int_equal(lia_taxii_collection_get(s, "api1", "coll1", &coll, &err), LIA_OK);
+    assert_int_equal(lia__taxii_collection_get(s, "api1", "coll1", &coll, &err), LIA_OK);
     assert_string_equal(coll.title, "Coll one");
     {
         int n = 0;

@@ -127,7 +127,7 @@ static void test_put_exported(void **state)
     lia_error_clear(&err);
     assert_int_equal(lia_store_open(path, &s, &err), LIA_OK);
     assert_int_equal(lia_taxii_init(s, &err), LIA_OK);
-    assert_int_equal(lia_taxii_api_root_ensure(s, "r", "R", &err), LIA_OK);
+    assert_int_equal(lia__taxii_api_root_ensure(s, "r", "R", &err), LIA_OK);
     lia_taxii_collection_defaults(&c);
     snprintf(c.api_root, sizeof c.api_root, "r");
     snprintf(c.id, sizeof c.id, "c");
@@ -160,9 +160,9 @@ static void test_put_exported(void **state)
         }
     }
     /* what the collection serves is the exporter's text of each object */
-    lia_taxii_filter_init(&f);
+    lia__taxii_filter_init(&f);
     lia_buf_init(&page, 1 << 20);
-    assert_int_equal(lia_taxii_query(s, &c, LIA_TAXII_OBJECTS, NULL, &f, &r, &page, &pg, &err), LIA_OK);
+    assert_int_equal(lia__taxii_query(s, &c, LIA_TAXII_OBJECTS, NULL, &f, &r, &page, &pg, &err), LIA_OK);
     assert_int_equal(pg.count, nobj);
     lia_buf_append(&page, "", 0);
     {

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* accounts/internal.h - internal: not part of the public API (include/liaison/). */
+#ifndef LIA_ACCOUNTS_INTERNAL_H
+#define LIA_ACCOUNTS_INTERNAL_H
+
+#include "liaison/accounts.h"
+
+/* ---- internal (was in the public API) ---- */
+
+/* Roles are bounded by the organisation kind: our own team has admin and
+ * analyst users, a partner organisation partner users, a constituent
+ * constituent users. 1 if role is allowed in an organisation of org_kind.
+ * lia_accounts_user_add refuses other roles (LIA_EINVAL), and the auth
+ * functions refuse an account that holds one anyway (LIA_EAUTH). */
+int lia__role_allowed(int org_kind, int role);
+
+/* Create the tables and the server secret if missing. Every other function
+ * calls it, so calling it is optional. */
+int lia__accounts_init(lia_store *s, lia_error *err);
+
+int lia__accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia_accounts_org_cb cb,
+                                void *ud, lia_error *err);
+
+/* LIA_EAUTH for an unknown user, wrong password, unknown or revoked key,
+ * disabled user, a role its organisation's kind does not allow; reason in
+ * err. */
+int lia__accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
+                             lia_error *err);
+int lia__accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err);
+
+#endif
