@@ -10,6 +10,7 @@ libjansson-dev libsqlite3-dev sqlite3 libsodium-dev zlib1g-dev libidn2-dev
 libmicrohttpd-dev libmaxminddb-dev libcurl4-openssl-dev libgpgme-dev gnupg
 libxml2-dev libxml2-utils libpq-dev
 libcmocka-dev libcsv-dev python3 python3-jsonschema clang-format
+dovecot-imapd
 "
 
 # `scripts/deps.sh demo`: also npm, which fetches the demo's real IP data

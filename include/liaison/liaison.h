@@ -18,6 +18,7 @@
 #include "liaison/ingest.h"
 #include "liaison/iodef.h"
 #include "liaison/limits.h"
+#include "liaison/mail.h"
 #include "liaison/misp.h"
 #include "liaison/notify.h"
 #include "liaison/pipeline.h"
