@@ -84,6 +84,7 @@ int cmd_incident(cli *c, int argc, char **argv);
 int cmd_handoff(cli *c, int argc, char **argv);
 int cmd_sla(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
+int cmd_mail(cli *c, int argc, char **argv);
 /* The actor of a change made from the command line ($LIAISON_USER, else
  * $USER; channel cli; address local) (cmd_incident.c). */
 lia_actor cli_actor(void);
