@@ -114,6 +114,21 @@ int lia_mail_receive(lia_store *s, const char *buf, size_t len, const lia_mail_o
 /* 1 if a message with this id was already stored (0: not; < 0: error). */
 int lia_mail_seen(lia_store *s, const char *message_id, lia_error *err);
 
+/* Poll an IMAP mailbox (libcurl): every unseen message (UID SEARCH
+ * UNSEEN) is fetched and received as lia_mail_receive does; it is marked
+ * \Seen only once stored (a message that could not be stored keeps unseen
+ * and the call stops with its error). url: imaps://host/MAILBOX (imap://
+ * uses STARTTLS when the server offers it). cb (may be NULL) is told each
+ * message's UID and outcome. Idempotent: a message fetched again (another
+ * client unmarked it) is a duplicate by its Message-ID. */
+typedef struct lia_mail_fetch_opts {
+    const char *url, *user, *password;
+    lia_mail_opts receive;
+} lia_mail_fetch_opts;
+typedef int (*lia_mail_fetch_cb)(void *ud, uint64_t uid, const lia_mail_outcome *o);
+int lia_mail_fetch(lia_store *s, const lia_mail_fetch_opts *o, lia_mail_fetch_cb cb, void *ud,
+                   lia_error *err);
+
 typedef struct lia_mail_unmatched {
     int64_t id, at_us;
     const char *message_id, *from, *subject, *reason;

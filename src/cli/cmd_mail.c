@@ -4,6 +4,7 @@
  * once it is stored, matched or queued; 75, EX_TEMPFAIL, when it could not
  * be stored, so the MTA tries again). */
 #include <getopt.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,9 @@ static void mail_usage(FILE *f)
                "      ack, resolved or 'reject: REASON' (a reply acknowledges by default); a PGP\n"
                "      signature is verified; what matches nothing goes to the unmatched queue.\n"
                "      Exit 0 once stored, 75 (try again) when the store failed.\n"
+               "  fetch --imap imaps://HOST/MAILBOX --user NAME --password-file FILE [--gnupg-home DIR]\n"
+               "      poll an IMAP mailbox: each unseen message is received as above and marked\n"
+               "      seen only once stored\n"
                "  unmatched [--format table|json]   the messages that matched nothing, with the reason\n");
 }
 
@@ -100,15 +104,65 @@ static int print_unmatched(void *ud, const lia_mail_unmatched *u)
     return 0;
 }
 
+typedef struct fctx {
+    int json, n, unmatched, dup;
+} fctx;
+
+static int fetched(void *ud, uint64_t uid, const lia_mail_outcome *o)
+{
+    fctx *f = ud;
+    (void)uid;
+    f->n++;
+    f->unmatched += o->unmatched;
+    f->dup += o->duplicate;
+    print_outcome(o, f->json);
+    return 0;
+}
+
+static int mail_fetch(cli *c, const char *imap, const char *user, const char *pwfile, const char *home,
+                      int json)
+{
+    lia_buf pw;
+    lia_store *s;
+    lia_error err;
+    fctx f = {json, 0, 0, 0};
+    int rc;
+    if (cli_read_file(pwfile, 4096, &pw))
+        return LIA_EXIT_ERROR;
+    while (pw.len && (pw.ptr[pw.len - 1] == '\n' || pw.ptr[pw.len - 1] == '\r'))
+        pw.ptr[--pw.len] = '\0';
+    if (cli_open_store(c, &s)) {
+        lia_buf_free(&pw);
+        return LIA_EXIT_ERROR;
+    }
+    {
+        lia_mail_fetch_opts o = {imap, user, lia_buf_cstr(&pw), {home}};
+        rc = lia_mail_fetch(s, &o, fetched, &f, &err);
+    }
+    sodium_memzero(pw.ptr, pw.len);
+    lia_buf_free(&pw);
+    lia_store_close(s);
+    if (rc) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    if (!json)
+        printf("%d message(s) fetched: %d unmatched, %d already received\n", f.n, f.unmatched, f.dup);
+    return LIA_EXIT_OK;
+}
+
 int cmd_mail(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"gnupg-home", required_argument, NULL, 'g'},
         {"format", required_argument, NULL, 'f'},
+        {"imap", required_argument, NULL, 'i'},
+        {"user", required_argument, NULL, 'u'},
+        {"password-file", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *sub = argc > 1 ? argv[1] : NULL, *home = NULL;
+    const char *sub = argc > 1 ? argv[1] : NULL, *home = NULL, *imap = NULL, *user = NULL, *pwfile = NULL;
     int json = 0, ch, rc;
     lia_store *s;
     lia_error err;
@@ -122,6 +176,9 @@ int cmd_mail(cli *c, int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'g': home = optarg; break;
+        case 'i': imap = optarg; break;
+        case 'u': user = optarg; break;
+        case 'p': pwfile = optarg; break;
         case 'f':
             if (cli_format_arg("mail", optarg, &json))
                 return LIA_EXIT_USAGE;
@@ -134,10 +191,16 @@ int cmd_mail(cli *c, int argc, char **argv)
         cli_errorf("mail %s: unexpected argument '%s'", sub, argv[optind]);
         return LIA_EXIT_USAGE;
     }
-    if (strcmp(sub, "receive") && strcmp(sub, "unmatched")) {
-        cli_errorf("mail: unknown command '%s' (receive, unmatched)", sub);
+    if (strcmp(sub, "receive") && strcmp(sub, "unmatched") && strcmp(sub, "fetch")) {
+        cli_errorf("mail: unknown command '%s' (receive, fetch, unmatched)", sub);
         return LIA_EXIT_USAGE;
     }
+    if (!strcmp(sub, "fetch") && (!imap || !user || !pwfile)) {
+        cli_errorf("mail fetch: --imap URL, --user NAME and --password-file FILE are required");
+        return LIA_EXIT_USAGE;
+    }
+    if (!strcmp(sub, "fetch"))
+        return mail_fetch(c, imap, user, pwfile, home, json);
     if (cli_open_store(c, &s))
         return strcmp(sub, "receive") ? LIA_EXIT_ERROR : EXIT_TEMPFAIL;
     if (!strcmp(sub, "receive")) {
