@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* `liaison serve`: libmicrohttpd with an internal thread pool (epoll where
- * available), optional TLS, limits on headers, bodies, connections and
- * idle time; HTTP/1.1 framing checks of our own; authentication (Basic
- * and bearer API keys), a token bucket per key or user, one access-log line
- * per request (denials with their reason), and a graceful stop.
+/* The HTTP/1.1 server: libmicrohttpd with an internal thread pool (epoll
+ * where available), optional TLS, limits on headers, bodies, connections
+ * and idle time; HTTP/1.1 framing checks of our own; a table of handlers
+ * by path prefix (handler.h), each saying what it requires: authentication
+ * (Basic and bearer API keys, a token bucket per key or user), a store
+ * handle from the pool, a body limit; one access-log line per request
+ * (denials with their reason), and a graceful stop. What is served is
+ * registered by others (src/serve/mounts.c): this file names no
+ * application.
  *
- * Request lifecycle: the first access-handler call only allocates the
- * request and checks the headers; the body arrives in the following calls;
- * the response is queued on a later call (never the first), so keep-alive
- * connections stay usable after an error. */
+ * Request lifecycle: the first access-handler call picks the handler,
+ * allocates the request and checks the headers; the body arrives in the
+ * following calls; the response is queued on a later call (never the
+ * first), so keep-alive connections stay usable after an error. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -22,8 +26,7 @@
 
 #include "store/db.h"
 #include "core/clock.h"
-#include "http/server_internal.h"
-#include "taxii/taxii_internal.h"
+#include "http/handler.h"
 #include "liaison/limits.h"
 #include "accounts/internal.h"
 #include "http/parse.h"
@@ -50,6 +53,11 @@ struct lia_http {
     char *db, *public_url, *cert, *key;
     uint16_t port;
     int tls;
+    struct sockaddr_storage listen;
+    int v6;
+    /* handlers by prefix */
+    lia__http_handler handlers[LIA__HTTP_MAX_HANDLERS];
+    size_t nhandlers;
     /* store pool */
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
@@ -69,10 +77,12 @@ struct lia_http {
 
 typedef struct req {
     lia_http *h;
+    const lia__http_handler *hd; /* NULL: no handler for the path */
     int64_t t0;
     int early_status; /* set on the first call when headers are bad */
-    int too_large;    /* body went over max_body */
+    int too_large;    /* body went over the handler's limit */
     uint64_t discarded;
+    size_t max_body;
     const char *early_why;
     uint64_t content_length;
     lia_buf body;
@@ -85,7 +95,6 @@ typedef struct req {
     char path[512];
     char peer[64];
 } req;
-
 /* ---- store pool ---- */
 
 static lia_store *pool_get(lia_http *h, unsigned *slot)
@@ -155,9 +164,8 @@ static int rate_take(lia_http *h, const lia_principal *p, double *retry_s)
 
 /* ---- authentication ---- */
 
-static int auth(lia_http *h, lia_store *s, struct MHD_Connection *c, lia_principal *p, char *why, size_t whyn)
+static int auth(lia_http *h, lia_store *s, const char *v, lia_principal *p, char *why, size_t whyn)
 {
-    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     lia_http_auth a;
     const char *pwhy = NULL;
     lia_error e;
@@ -222,6 +230,122 @@ static void log_line(lia_http *h, const req *r)
     pthread_mutex_unlock(&h->log_mu);
 }
 
+/* ---- handlers ---- */
+
+static int prefix_ok(const char *p)
+{
+    size_t n = p ? strlen(p) : 0;
+    if (n == 0 || p[0] != '/' || n >= 256)
+        return 0;
+    if (n > 1 && p[n - 1] == '/')
+        return 0;
+    return 1;
+}
+
+/* The handler of path: the longest prefix it starts with at a segment
+ * boundary; NULL if none. */
+static const lia__http_handler *route(const lia_http *h, const char *path)
+{
+    const lia__http_handler *best = NULL;
+    size_t best_n = 0;
+    for (size_t i = 0; i < h->nhandlers; i++) {
+        const char *p = h->handlers[i].prefix;
+        size_t n = strlen(p);
+        if (n == 1) { /* "/" */
+            if (!best)
+                best = &h->handlers[i], best_n = 1;
+            continue;
+        }
+        if (strncmp(path, p, n) == 0 && (path[n] == '\0' || path[n] == '/') && n > best_n) {
+            best = &h->handlers[i];
+            best_n = n;
+        }
+    }
+    return best;
+}
+
+int lia__http_register(lia_http *h, const lia__http_handler *hd, lia_error *err)
+{
+    if (h->d)
+        return lia_error_set(err, LIA_EINVAL, "handler", hd->name, strlen(hd->name),
+                             "handlers are registered before the server listens");
+    if (!prefix_ok(hd->prefix) || !hd->handle || !hd->name)
+        return lia_error_set(err, LIA_EINVAL, "handler", hd->prefix, hd->prefix ? strlen(hd->prefix) : 0,
+                             "a handler needs a name, a callback and a prefix \"/\" or \"/x\" (no trailing "
+                             "slash)");
+    for (size_t i = 0; i < h->nhandlers; i++)
+        if (strcmp(h->handlers[i].prefix, hd->prefix) == 0)
+            return lia_error_set(err, LIA_EEXIST, "handler", hd->prefix, strlen(hd->prefix),
+                                 "prefix registered already (by %s)", h->handlers[i].name);
+    if (h->nhandlers == LIA__HTTP_MAX_HANDLERS)
+        return lia_error_set(err, LIA_ELIMIT, "handler", hd->prefix, strlen(hd->prefix),
+                             "more than %d handlers", LIA__HTTP_MAX_HANDLERS);
+    h->handlers[h->nhandlers++] = *hd;
+    return LIA_OK;
+}
+
+/* ---- for handlers ---- */
+
+static int ieq(const char *a, size_t an, const char *b)
+{
+    size_t bn = strlen(b);
+    if (an != bn)
+        return 0;
+    for (size_t i = 0; i < an; i++) {
+        int x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x += 32;
+        if (y >= 'A' && y <= 'Z')
+            y += 32;
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
+lia_slice lia__req_header(const lia__req *r, const char *name)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (ieq(r->headers[i].name.ptr, r->headers[i].name.len, name))
+            return r->headers[i].value;
+    return (lia_slice){NULL, 0};
+}
+
+int lia__req_add_header(lia__req *r, const char *name, const char *value)
+{
+    size_t nn = strlen(name), vn = strlen(value);
+    if (r->nresp == LIA__HTTP_MAX_RESP_HEADERS || r->resp_used + nn + vn + 2 > sizeof r->resp_text)
+        return LIA_ELIMIT;
+    char *p = r->resp_text + r->resp_used;
+    memcpy(p, name, nn + 1);
+    memcpy(p + nn + 1, value, vn + 1);
+    r->resp[r->nresp].name = (lia_slice){p, nn};
+    r->resp[r->nresp++].value = (lia_slice){p + nn + 1, vn};
+    r->resp_used += nn + vn + 2;
+    return LIA_OK;
+}
+
+void lia__http_problem(lia__req *r, int status, const char *title, const char *detail)
+{
+    lia_buf_reset(&r->out);
+    r->status = status;
+    r->ctype = "application/problem+json";
+    r->nresp = r->resp_used = 0;
+    lia_buf_puts(&r->out, "{\"type\":\"about:blank\",\"title\":");
+    lia_buf_json_str(&r->out, title, strlen(title));
+    lia_buf_printf(&r->out, ",\"status\":%d,\"detail\":", status);
+    lia_buf_json_str(&r->out, detail, strlen(detail));
+    lia_buf_putc(&r->out, '}');
+}
+
+void lia__req_error(lia__req *r, int status, const char *title, const char *detail)
+{
+    if (r->handler && r->handler->error)
+        r->handler->error(r, status, title, detail);
+    else
+        lia__http_problem(r, status, title, detail);
+}
+
 /* ---- MHD callbacks ---- */
 
 typedef struct hdrs {
@@ -243,21 +367,26 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-typedef struct argctx {
-    lia__req *r;
-} argctx;
+typedef struct args {
+    lia_http_header a[LIA_HTTP_MAX_PARAMS];
+    size_t n;
+    int overflow;
+} args;
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-    lia__req *r = cls;
+    args *as = cls;
     (void)kind;
-    if (r->filter_rc)
+    if (as->n == LIA_HTTP_MAX_PARAMS) {
+        as->overflow = 1;
         return MHD_NO;
-    r->filter_rc = lia__taxii_filter_param(&r->filter, key, value ? value : "", &r->filter_why);
-    return r->filter_rc ? MHD_NO : MHD_YES;
+    }
+    as->a[as->n].name = lia_slice_from(key);
+    as->a[as->n++].value = lia_slice_from(value ? value : "");
+    return MHD_YES;
 }
 
-static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r, int status, double retry_s)
+static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
@@ -265,25 +394,23 @@ static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r, 
     resp = MHD_create_response_from_buffer(r->out.len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype ? r->ctype : LIA_MEDIA_TAXII21_STR);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype ? r->ctype : "application/json");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (r->first[0]) {
-        MHD_add_response_header(resp, "X-TAXII-Date-Added-First", r->first);
-        MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", r->last);
-    }
-    if (status == 401)
+    for (size_t i = 0; i < r->nresp; i++)
+        MHD_add_response_header(resp, r->resp[i].name.ptr, r->resp[i].value.ptr);
+    if (r->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"liaison\", Bearer realm=\"liaison\"");
-    if (status == 429) {
+    if ((r->status == 429 || r->status == 503) && r->retry_after) {
         char ra[32];
-        snprintf(ra, sizeof ra, "%d", (int)(retry_s + 1));
+        snprintf(ra, sizeof ra, "%u", r->retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
-    ret = MHD_queue_response(c, (unsigned)status, resp);
+    ret = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     q->queued = 1;
-    q->status = status;
+    q->status = r->status;
     q->bytes = r->out.len;
     return ret;
 }
@@ -294,9 +421,12 @@ static enum MHD_Result simple_error(req *q, struct MHD_Connection *c, int status
     lia__req r;
     enum MHD_Result ret;
     memset(&r, 0, sizeof r);
+    r.handler = q->hd;
+    r.method = q->method;
+    r.path = q->path;
     lia_buf_init(&r.out, 4096);
-    lia__http_error(&r, status, title, why);
-    ret = send_resp(q, c, &r, status, 0);
+    lia__req_error(&r, status, title, why);
+    ret = send_resp(q, c, &r);
     lia_buf_free(&r.out);
     return ret;
 }
@@ -327,62 +457,74 @@ static void base_url(lia_http *h, struct MHD_Connection *c, char *out, size_t n)
 static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url, const char *method)
 {
     lia_http *h = q->h;
+    const lia__http_handler *hd = q->hd;
     lia__req r;
-    unsigned slot;
-    lia_store *s;
+    unsigned slot = 0;
+    lia_store *s = NULL;
     char why[300], base[300];
     double retry = 0;
     enum MHD_Result ret;
-    if (strcmp(url, "/health") == 0 || strcmp(url, "/health/") == 0) {
-        memset(&r, 0, sizeof r);
-        lia_buf_init(&r.out, 64);
-        lia_buf_puts(&r.out, "{\"status\":\"ok\"}");
-        r.ctype = "application/json";
-        ret = send_resp(q, c, &r, 200, 0);
-        lia_buf_free(&r.out);
-        return ret;
-    }
+    hdrs hs;
+    args as;
     memset(&r, 0, sizeof r);
-    lia_buf_init(&r.out, LIA_HTTP_MAX_RESPONSE);
-    s = pool_get(h, &slot);
-    r.store = s;
+    r.handler = hd;
     r.method = method;
     r.path = url;
-    if (auth(h, s, c, &r.who, why, sizeof why)) {
-        snprintf(q->deny, sizeof q->deny, "401 %s", why);
-        lia__http_error(&r, 401, "Unauthorized", "authentication required (Basic, Bearer or Token)");
-        ret = send_resp(q, c, &r, 401, 0);
-        goto out;
+    r.peer = q->peer;
+    lia_buf_init(&r.out, LIA_HTTP_MAX_RESPONSE);
+    if (!hd) {
+        lia__http_problem(&r, 404, "Not Found", "no such resource");
+        goto send;
     }
-    snprintf(q->who, sizeof q->who, "%s/%s%s", r.who.org, r.who.user, r.who.key_id ? "(key)" : "");
-    if (!rate_take(h, &r.who, &retry)) {
-        snprintf(q->deny, sizeof q->deny, "429 rate limit");
-        lia__http_error(&r, 429, "Too Many Requests", "rate limit exceeded; see Retry-After");
-        ret = send_resp(q, c, &r, 429, retry);
-        goto out;
+    memset(&hs, 0, sizeof hs);
+    memset(&as, 0, sizeof as);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &as);
+    r.headers = hs.h;
+    r.nheaders = hs.n;
+    r.args = as.a;
+    r.nargs = as.n;
+    if (as.overflow) {
+        lia__req_error(&r, 400, "Bad Request", "more query parameters than the server accepts");
+        goto send;
     }
+    if (hd->auth == LIA__HTTP_AUTH_REQUIRED || hd->store)
+        s = pool_get(h, &slot);
+    if (hd->auth == LIA__HTTP_AUTH_REQUIRED) {
+        const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (auth(h, s, v, &r.who, why, sizeof why)) {
+            snprintf(q->deny, sizeof q->deny, "401 %s", why);
+            lia__req_error(&r, 401, "Unauthorized", "authentication required (Basic, Bearer or Token)");
+            goto send;
+        }
+        snprintf(q->who, sizeof q->who, "%s/%s%s", r.who.org, r.who.user, r.who.key_id ? "(key)" : "");
+        if (!rate_take(h, &r.who, &retry)) {
+            snprintf(q->deny, sizeof q->deny, "429 rate limit");
+            lia__req_error(&r, 429, "Too Many Requests", "rate limit exceeded; see Retry-After");
+            r.retry_after = (unsigned)(retry + 1);
+            goto send;
+        }
+    }
+    if (hd->store)
+        r.store = s;
     base_url(h, c, base, sizeof base);
     r.base_url = base;
-    r.accept = lia_slice_from(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
-    r.content_type =
-        lia_slice_from(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
     r.body = lia_buf_cstr(&q->body);
     r.body_len = q->body.len;
-    lia__taxii_filter_init(&r.filter);
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &r);
-    lia__taxii_handle(&r);
+    hd->handle(hd->ud, &r);
     if (r.status == 0)
-        lia__http_error(&r, 500, "Server error", "no response");
+        lia__req_error(&r, 500, "Server error", "no response");
     if (r.deny[0])
         snprintf(q->deny, sizeof q->deny, "%d %s", r.status, r.deny);
     if (r.out.err) {
         lia_buf_free(&r.out);
         lia_buf_init(&r.out, 4096);
-        lia__http_error(&r, 500, "Server error", "response too large");
+        lia__req_error(&r, 500, "Server error", "response too large");
     }
-    ret = send_resp(q, c, &r, r.status, 0);
-out:
-    pool_put(h, slot);
+send:
+    ret = send_resp(q, c, &r);
+    if (s)
+        pool_put(h, slot);
     lia_buf_free(&r.out);
     return ret;
 }
@@ -400,8 +542,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!(q = calloc(1, sizeof *q)))
             return MHD_NO;
         q->h = h;
+        q->hd = route(h, url);
         q->t0 = lia__mono_us();
-        lia_buf_init(&q->body, h->o.max_body);
+        q->max_body = h->o.max_body;
+        if (q->hd && q->hd->max_body && q->hd->max_body < q->max_body)
+            q->max_body = q->hd->max_body;
+        lia_buf_init(&q->body, q->max_body);
         snprintf(q->method, sizeof q->method, "%s", method);
         /* log path only: query values may carry tokens of other systems */
         lia_escape(url, strlen(url), q->path, sizeof q->path);
@@ -425,7 +571,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             q->early_why = "too many header fields";
         } else if (lia__http_check_headers(hs.h, hs.n, &q->content_length, &q->early_why)) {
             q->early_status = 400;
-        } else if (q->content_length != UINT64_MAX && q->content_length > h->o.max_body) {
+        } else if (q->content_length != UINT64_MAX && q->content_length > q->max_body) {
             q->early_status = 413;
             q->early_why = "request body larger than the server accepts";
         }
@@ -454,7 +600,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             /* chunked body over the limit: discard the rest (up to a bound,
              * then drop the connection) and answer 413 at the end */
             q->discarded += *upload_size;
-            if (q->discarded > 4 * (uint64_t)h->o.max_body) {
+            if (q->discarded > 4 * (uint64_t)q->max_body) {
                 snprintf(q->deny, sizeof q->deny, "413 body over limit; connection dropped");
                 return MHD_NO;
             }
@@ -503,6 +649,19 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     fprintf(h->o.access_log, "%s - \"httpd\" %s\n", ts, msg);
     fflush(h->o.access_log);
     pthread_mutex_unlock(&h->log_mu);
+}
+
+/* /health: the server's own; no credentials, no store. */
+static void health(void *ud, lia__req *r)
+{
+    (void)ud;
+    if (strcmp(r->path, "/health") != 0 && strcmp(r->path, "/health/") != 0) {
+        lia__http_problem(r, 404, "Not Found", "no such resource");
+        return;
+    }
+    lia_buf_puts(&r->out, "{\"status\":\"ok\"}");
+    r->ctype = "application/json";
+    r->status = 200;
 }
 
 /* ---- start / stop ---- */
@@ -566,12 +725,11 @@ static char *dup_or_null(const char *s)
     return d;
 }
 
-int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)
+int lia__http_create(const lia_http_opts *o, lia_http **out, lia_error *err)
 {
     lia_http *h;
     struct sockaddr_storage ss;
     int v6 = 0, rc;
-    unsigned flags;
     if (sodium_init() < 0)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium init failed");
     if ((o->cert_pem == NULL) != (o->key_pem == NULL))
@@ -598,6 +756,8 @@ int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)
         h->o.rate = LIA_HTTP_RATE;
     if (!(h->o.burst > 0))
         h->o.burst = LIA_HTTP_BURST;
+    h->listen = ss;
+    h->v6 = v6;
     h->db = dup_or_null(o->db);
     h->public_url = dup_or_null(o->public_url);
     h->cert = dup_or_null(o->cert_pem);
@@ -612,20 +772,40 @@ int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)
     h->nstores = h->o.threads + 1;
     h->stores = calloc(h->nstores, sizeof *h->stores);
     h->busy = calloc(h->nstores, sizeof *h->busy);
-    if (!h->db || !h->stores || !h->busy) {
-        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "server");
-        goto fail;
+    if (!h->db || !h->stores || !h->busy || (o->public_url && !h->public_url) || (o->cert_pem && !h->cert) ||
+        (o->key_pem && !h->key)) {
+        lia_http_stop(h);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "server");
     }
+    static const lia__http_handler health_handler = {
+        .name = "health", .prefix = "/health", .auth = LIA__HTTP_AUTH_NONE, .handle = health};
+    if ((rc = lia__http_register(h, &health_handler, err))) {
+        lia_http_stop(h);
+        return rc;
+    }
+    *out = h;
+    return LIA_OK;
+}
+
+int lia__http_listen(lia_http *h, lia_error *err)
+{
+    unsigned flags;
+    int rc;
     for (unsigned i = 0; i < h->nstores; i++) {
         if ((rc = lia_store_open(h->db, &h->stores[i], err)))
-            goto fail;
-        if ((rc = lia_taxii_init(h->stores[i], err)) || (rc = lia__accounts_init(h->stores[i], err)))
-            goto fail;
+            return rc;
+        /* the server authenticates: the accounts tables are its business */
+        if ((rc = lia__accounts_init(h->stores[i], err)))
+            return rc;
+        for (size_t k = 0; k < h->nhandlers; k++)
+            if (h->handlers[k].store_init &&
+                (rc = h->handlers[k].store_init(h->handlers[k].ud, h->stores[i], err)))
+                return rc;
         /* one handle per worker: bound the page cache of each (64 MiB) */
         lia__db_set_cache(lia__store_db(h->stores[i]), (size_t)64 << 20);
     }
     flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-    if (v6)
+    if (h->v6)
         flags |= MHD_USE_IPv6;
     if (h->tls)
         flags |= MHD_USE_TLS;
@@ -636,28 +816,23 @@ int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)
     };
     h->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->o.threads,
+        (struct sockaddr *)&h->listen, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->o.threads,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)h->o.max_header, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)h->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->o.max_conns,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LIA_HTTP_PER_IP_CONNS, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, h, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
         h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (!h->d) {
-        rc = lia_error_set(err, h->tls ? LIA_EINVAL : LIA_ENET, "listen", o->listen,
-                           o->listen ? strlen(o->listen) : 0,
-                           h->tls ? "cannot start (address in use, or bad TLS certificate/key)"
-                                  : "cannot listen (address in use or not available)");
-        goto fail;
+        const char *l = h->o.listen;
+        return lia_error_set(err, h->tls ? LIA_EINVAL : LIA_ENET, "listen", l, l ? strlen(l) : 0,
+                             h->tls ? "cannot start (address in use, or bad TLS certificate/key)"
+                                    : "cannot listen (address in use or not available)");
     }
     {
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
         h->port = di ? di->port : 0;
     }
-    *out = h;
     return LIA_OK;
-fail:
-    lia_http_stop(h);
-    return rc;
 }
 
 uint16_t lia_http_port(const lia_http *h)

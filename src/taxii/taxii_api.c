@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http/server_internal.h"
+#include "http/parse.h"
+#include "taxii/taxii_http.h"
 #include "taxii/taxii_internal.h"
 #include "liaison/limits.h"
-#include "http/parse.h"
 
 #define RET(call)                                                                                            \
     do {                                                                                                     \
@@ -17,12 +17,20 @@
         return;                                                                                              \
     } while (0)
 
-void lia__http_error(lia__req *r, int status, const char *title, const char *description)
+/* The query parameters of a request, read as a TAXII filter. */
+typedef struct tfilter {
+    lia_taxii_filter f;
+    int rc; /* LIA_OK or the error from a parameter */
+    const char *why;
+} tfilter;
+
+/* A TAXII error resource (also what the server answers for us: 401, 413, 429, ...). */
+static void taxii_error(lia__req *r, int status, const char *title, const char *description)
 {
     lia_buf_reset(&r->out);
     r->status = status;
     r->ctype = LIA_MEDIA_TAXII21_STR;
-    r->first[0] = r->last[0] = '\0';
+    r->nresp = r->resp_used = 0;
     lia_buf_puts(&r->out, "{\"title\":");
     lia_buf_json_str(&r->out, title, strlen(title));
     lia_buf_printf(&r->out, ",\"http_status\":\"%d\",\"description\":", status);
@@ -34,7 +42,7 @@ static void store_error(lia__req *r, const lia_error *e)
 {
     char msg[1024];
     lia_error_format(e, msg, sizeof msg);
-    lia__http_error(r, 500, "Server error", msg);
+    taxii_error(r, 500, "Server error", msg);
 }
 
 /* Split path into segments (no empty ones); max 8. */
@@ -68,11 +76,11 @@ static int seg_copy(char *dst, size_t n, lia_slice s)
 
 static int want_taxii(lia__req *r, int allow_stix)
 {
-    int m = lia__http_accept(r->accept, allow_stix);
+    int m = lia__http_accept(lia__req_header(r, "Accept"), allow_stix);
     if (m == LIA_MEDIA_NONE) {
-        lia__http_error(r, 406, "Not Acceptable",
-                        allow_stix ? "Accept must be " LIA_MEDIA_TAXII21_STR " or " LIA_MEDIA_STIX21_STR
-                                   : "Accept must be " LIA_MEDIA_TAXII21_STR);
+        taxii_error(r, 406, "Not Acceptable",
+                    allow_stix ? "Accept must be " LIA_MEDIA_TAXII21_STR " or " LIA_MEDIA_STIX21_STR
+                               : "Accept must be " LIA_MEDIA_TAXII21_STR);
         return -1;
     }
     r->ctype = m == LIA_MEDIA_STIX21 ? LIA_MEDIA_STIX21_STR : LIA_MEDIA_TAXII21_STR;
@@ -137,12 +145,12 @@ static int get_collection(lia__req *r, const char *root, lia_slice cid, lia_taxi
     lia_error e;
     lia_error_clear(&e);
     if (seg_copy(id, sizeof id, cid)) {
-        lia__http_error(r, 404, "Not Found", "no such collection");
+        taxii_error(r, 404, "Not Found", "no such collection");
         return -1;
     }
     int rc = lia__taxii_collection_get(r->store, root, id, c, &e);
     if (rc == LIA_ENOTFOUND) {
-        lia__http_error(r, 404, "Not Found", "no such collection in this API root");
+        taxii_error(r, 404, "Not Found", "no such collection in this API root");
         return -1;
     }
     if (rc) {
@@ -154,9 +162,12 @@ static int get_collection(lia__req *r, const char *root, lia_slice cid, lia_taxi
 
 static void set_dates(lia__req *r, const lia_taxii_page *pg)
 {
+    char first[32], last[32];
     if (pg->count) {
-        lia__stix_time_format(pg->first_added, r->first);
-        lia__stix_time_format(pg->last_added, r->last);
+        lia__stix_time_format(pg->first_added, first);
+        lia__stix_time_format(pg->last_added, last);
+        lia__req_add_header(r, "X-TAXII-Date-Added-First", first);
+        lia__req_add_header(r, "X-TAXII-Date-Added-Last", last);
     }
 }
 
@@ -172,19 +183,19 @@ static lia_taxii_reader reader_of(const lia_principal *who)
     return rd;
 }
 
-static void page(lia__req *r, const lia_taxii_collection *c, int kind, const char *oid)
+static void page(lia__req *r, const tfilter *tf, const lia_taxii_collection *c, int kind, const char *oid)
 {
     lia_taxii_reader rd = reader_of(&r->who);
     lia_taxii_page pg;
     lia_error e;
     lia_error_clear(&e);
-    if (r->filter_rc) {
-        lia__http_error(r, 400, "ProcessingError", r->filter_why);
+    if (tf->rc) {
+        taxii_error(r, 400, "ProcessingError", tf->why);
         return;
     }
-    int rc = lia__taxii_query(r->store, c, kind, oid, &r->filter, &rd, &r->out, &pg, &e);
+    int rc = lia__taxii_query(r->store, c, kind, oid, &tf->f, &rd, &r->out, &pg, &e);
     if (rc == LIA_EINVAL) {
-        lia__http_error(r, 400, "ProcessingError", e.reason);
+        taxii_error(r, 400, "ProcessingError", e.reason);
         return;
     }
     if (rc) {
@@ -198,7 +209,7 @@ static void page(lia__req *r, const lia_taxii_collection *c, int kind, const cha
             return;
         }
         if (!yes) {
-            lia__http_error(r, 404, "Not Found", "no such object in this collection");
+            taxii_error(r, 404, "Not Found", "no such object in this collection");
             return;
         }
     }
@@ -210,19 +221,19 @@ static void objects_post(lia__req *r, const lia_taxii_collection *c, uint64_t ma
 {
     lia_error e;
     lia_error_clear(&e);
-    if (lia__http_content_type(r->content_type, 0) == LIA_MEDIA_NONE) {
-        lia__http_error(r, 415, "Unsupported Media Type", "Content-Type must be " LIA_MEDIA_TAXII21_STR);
+    if (lia__http_content_type(lia__req_header(r, "Content-Type"), 0) == LIA_MEDIA_NONE) {
+        taxii_error(r, 415, "Unsupported Media Type", "Content-Type must be " LIA_MEDIA_TAXII21_STR);
         return;
     }
     if (r->body_len > max_len) {
-        lia__http_error(r, 413, "Payload Too Large", "body exceeds max_content_length");
+        taxii_error(r, 413, "Payload Too Large", "body exceeds max_content_length");
         return;
     }
     int rc = lia__taxii_post(r->store, c, &r->who, r->body, r->body_len, &r->out, &e);
     if (rc == LIA_EPARSE || rc == LIA_ELIMIT) {
         char msg[600];
         snprintf(msg, sizeof msg, "While processing supplied content, an error occurred: %s", e.reason);
-        lia__http_error(r, 422, "ProcessingError", msg);
+        taxii_error(r, 422, "ProcessingError", msg);
         return;
     }
     if (rc) {
@@ -235,7 +246,7 @@ static void objects_post(lia__req *r, const lia_taxii_collection *c, uint64_t ma
 static void deny(lia__req *r, int status, const char *why)
 {
     snprintf(r->deny, sizeof r->deny, "%s", why);
-    lia__http_error(r, status, status == 403 ? "Forbidden" : "Not Found", why);
+    taxii_error(r, status, status == 403 ? "Forbidden" : "Not Found", why);
 }
 
 void lia__taxii_handle(lia__req *r)
@@ -248,22 +259,28 @@ void lia__taxii_handle(lia__req *r)
     lia_error e;
     lia_taxii_collection c;
     int can_r = 0, can_w = 0;
+    tfilter tf;
     lia_error_clear(&e);
     r->status = 0;
     r->ctype = LIA_MEDIA_TAXII21_STR;
+    lia__taxii_filter_init(&tf.f);
+    tf.rc = LIA_OK;
+    tf.why = NULL;
+    for (size_t i = 0; i < r->nargs && !tf.rc; i++)
+        tf.rc = lia__taxii_filter_param(&tf.f, r->args[i].name.ptr, r->args[i].value.ptr, &tf.why);
     if (n <= 0 || n > 6) {
-        lia__http_error(r, 404, "Not Found", "no such resource");
+        taxii_error(r, 404, "Not Found", "no such resource");
         return;
     }
     if (!is_get && !is_post && !is_del) {
-        lia__http_error(r, 405, "Method Not Allowed", "GET, POST or DELETE");
+        taxii_error(r, 405, "Method Not Allowed", "GET, POST or DELETE");
         return;
     }
     if (want_taxii(r, n >= 4 && (lia_slice_eq(seg[3], "objects") || lia_slice_eq(seg[3], "manifest"))))
         return;
     if (n == 1 && lia_slice_eq(seg[0], "taxii2")) {
         if (!is_get)
-            RET(lia__http_error(r, 405, "Method Not Allowed", "GET only"));
+            RET(taxii_error(r, 405, "Method Not Allowed", "GET only"));
         discovery(r);
         return;
     }
@@ -272,12 +289,12 @@ void lia__taxii_handle(lia__req *r)
         lia_buf_reset(&r->out);
         if (e.code && e.code != LIA_ENOTFOUND)
             RET(store_error(r, &e));
-        RET(lia__http_error(r, 404, "Not Found", "no such API root"));
+        RET(taxii_error(r, 404, "Not Found", "no such API root"));
     }
     if (n == 1) {
         r->status = is_get ? 200 : 405;
         if (!is_get)
-            lia__http_error(r, 405, "Method Not Allowed", "GET only");
+            taxii_error(r, 405, "Method Not Allowed", "GET only");
         return;
     }
     if (n == 3 && lia_slice_eq(seg[1], "status")) {
@@ -288,21 +305,21 @@ void lia__taxii_handle(lia__req *r)
                         : r->who.role == LIA_ROLE_ADMIN ? -1
                                                         : 0;
         if (!is_get)
-            RET(lia__http_error(r, 405, "Method Not Allowed", "GET only"));
+            RET(taxii_error(r, 405, "Method Not Allowed", "GET only"));
         if (seg_copy(sid, sizeof sid, seg[2]) ||
             lia__taxii_status_json(r->store, root, sid, owner, &r->out, &e)) {
             if (e.code && e.code != LIA_ENOTFOUND)
                 RET(store_error(r, &e));
-            RET(lia__http_error(r, 404, "Not Found", "no such status"));
+            RET(taxii_error(r, 404, "Not Found", "no such status"));
         }
         r->status = 200;
         return;
     }
     if (!lia_slice_eq(seg[1], "collections"))
-        RET(lia__http_error(r, 404, "Not Found", "no such resource"));
+        RET(taxii_error(r, 404, "Not Found", "no such resource"));
     if (n == 2) {
         if (!is_get)
-            RET(lia__http_error(r, 405, "Method Not Allowed", "GET only"));
+            RET(taxii_error(r, 405, "Method Not Allowed", "GET only"));
         if (lia__taxii_collections_json(r->store, root, &r->who, &r->out, &e))
             RET(store_error(r, &e));
         r->status = 200;
@@ -313,7 +330,7 @@ void lia__taxii_handle(lia__req *r)
     lia__taxii_access(r->store, &c, &r->who, &can_r, &can_w);
     if (n == 3) {
         if (!is_get)
-            RET(lia__http_error(r, 405, "Method Not Allowed", "GET only"));
+            RET(taxii_error(r, 405, "Method Not Allowed", "GET only"));
         if (!can_r && !can_w && r->who.org_kind != LIA_ORG_OWN)
             RET(deny(r, 404, "no such collection in this API root"));
         lia__taxii_collection_json(r->store, &c, &r->who, &r->out);
@@ -322,13 +339,13 @@ void lia__taxii_handle(lia__req *r)
     }
     if (n == 4 && lia_slice_eq(seg[3], "manifest")) {
         if (!is_get)
-            RET(lia__http_error(r, 405, "Method Not Allowed", "GET only"));
+            RET(taxii_error(r, 405, "Method Not Allowed", "GET only"));
         if (!can_r)
             RET(deny(r, 403, "no read access to this collection"));
-        RET(page(r, &c, LIA_TAXII_MANIFEST, NULL));
+        RET(page(r, &tf, &c, LIA_TAXII_MANIFEST, NULL));
     }
     if (!lia_slice_eq(seg[3], "objects"))
-        RET(lia__http_error(r, 404, "Not Found", "no such resource"));
+        RET(taxii_error(r, 404, "Not Found", "no such resource"));
     if (n == 4) {
         if (is_post) {
             if (!can_w)
@@ -336,50 +353,77 @@ void lia__taxii_handle(lia__req *r)
             RET(objects_post(r, &c, max_len));
         }
         if (!is_get)
-            RET(lia__http_error(r, 405, "Method Not Allowed", "GET or POST"));
+            RET(taxii_error(r, 405, "Method Not Allowed", "GET or POST"));
         if (!can_r)
             RET(deny(r, 403, "no read access to this collection"));
-        RET(page(r, &c, LIA_TAXII_OBJECTS, NULL));
+        RET(page(r, &tf, &c, LIA_TAXII_OBJECTS, NULL));
     }
     if (seg_copy(oid, sizeof oid, seg[4]))
-        RET(lia__http_error(r, 404, "Not Found", "no such object"));
+        RET(taxii_error(r, 404, "Not Found", "no such object"));
     if (n == 5) {
         if (is_del) {
             int64_t cnt = 0;
             if (!can_w || !can_r)
                 RET(deny(r, 403, "no write access to this collection"));
-            if (r->filter_rc)
-                RET(lia__http_error(r, 400, "ProcessingError", r->filter_why));
+            if (tf.rc)
+                RET(taxii_error(r, 400, "ProcessingError", tf.why));
             lia_taxii_reader rd = reader_of(&r->who);
             int yes = 0;
             if (lia__taxii_object_visible(r->store, &c, oid, &rd, &yes, &e))
                 RET(store_error(r, &e));
             if (!yes)
-                RET(lia__http_error(r, 404, "Not Found", "no such object in this collection"));
+                RET(taxii_error(r, 404, "Not Found", "no such object in this collection"));
             /* our admins moderate; everyone else deletes only its own */
             int any_owner = r->who.org_kind == LIA_ORG_OWN && r->who.role == LIA_ROLE_ADMIN;
-            if (lia__taxii_delete(r->store, &c, oid, &r->filter, &rd, any_owner, &cnt, &e))
+            if (lia__taxii_delete(r->store, &c, oid, &tf.f, &rd, any_owner, &cnt, &e))
                 RET(store_error(r, &e));
             if (cnt == 0)
-                RET(lia__http_error(r, 404, "Not Found",
-                                    any_owner ? "no version matched"
-                                              : "no version of your organisation matched"));
+                RET(taxii_error(r, 404, "Not Found",
+                                any_owner ? "no version matched"
+                                          : "no version of your organisation matched"));
             r->status = 200;
             lia_buf_puts(&r->out, "{}");
             return;
         }
         if (!is_get)
-            RET(lia__http_error(r, 405, "Method Not Allowed", "GET or DELETE"));
+            RET(taxii_error(r, 405, "Method Not Allowed", "GET or DELETE"));
         if (!can_r)
             RET(deny(r, 403, "no read access to this collection"));
-        RET(page(r, &c, LIA_TAXII_OBJECTS, oid));
+        RET(page(r, &tf, &c, LIA_TAXII_OBJECTS, oid));
     }
     if (n == 6 && lia_slice_eq(seg[5], "versions")) {
         if (!is_get)
-            RET(lia__http_error(r, 405, "Method Not Allowed", "GET only"));
+            RET(taxii_error(r, 405, "Method Not Allowed", "GET only"));
         if (!can_r)
             RET(deny(r, 403, "no read access to this collection"));
-        RET(page(r, &c, LIA_TAXII_VERSIONS, oid));
+        RET(page(r, &tf, &c, LIA_TAXII_VERSIONS, oid));
     }
-    lia__http_error(r, 404, "Not Found", "no such resource");
+    taxii_error(r, 404, "Not Found", "no such resource");
+}
+
+static void taxii_handler(void *ud, lia__req *r)
+{
+    (void)ud;
+    lia__taxii_handle(r);
+}
+
+static int taxii_store_init(void *ud, lia_store *s, lia_error *err)
+{
+    (void)ud;
+    return lia_taxii_init(s, err);
+}
+
+int lia__taxii_mount(lia_http *h, lia_error *err)
+{
+    static const lia__http_handler hd = {
+        .name = "taxii",
+        .prefix = "/",
+        .auth = LIA__HTTP_AUTH_REQUIRED,
+        .store = 1,
+        .max_body = 0, /* the server's; each API root's max_content_length is checked here */
+        .handle = taxii_handler,
+        .error = taxii_error,
+        .store_init = taxii_store_init,
+    };
+    return lia__http_register(h, &hd, err);
 }

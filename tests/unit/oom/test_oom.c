@@ -22,7 +22,7 @@
 #include <jansson.h>
 
 #include "alloc_fail.h"
-#include "http/server_internal.h"
+#include "taxii/taxii_http.h"
 #include "liaison/liaison.h"
 #include "taxii/taxii_internal.h"
 #include "core/records.h"
