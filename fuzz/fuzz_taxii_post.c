@@ -43,6 +43,17 @@ static void cleanup(void)
     }
 }
 
+/* At exit: the store's files, its (empty) archive directory and the
+ * directory made for them. */
+static void cleanup_all(void)
+{
+    char p[128];
+    cleanup();
+    snprintf(p, sizeof p, "%s.archive", db);
+    rmdir(p);
+    rmdir(dir);
+}
+
 /* A fresh store every few thousand runs, so it stays small. */
 static void open_store(void)
 {
@@ -51,7 +62,7 @@ static void open_store(void)
         snprintf(dir, sizeof dir, "/tmp/liaison-fuzz-taxii-XXXXXX");
         check(mkdtemp(dir) != NULL, "mkdtemp");
         snprintf(db, sizeof db, "%s/taxii.db", dir);
-        atexit(cleanup);
+        atexit(cleanup_all);
     }
     cleanup();
     check(lia_store_open(db, &store, &e) == LIA_OK, "open the store");
