@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/path.h"
 #include "acquire/registry.h"
 #include "liaison/limits.h"
 
@@ -133,7 +134,7 @@ static int ingest_file(lia_store *s, const lia_feed *f, const char *path, const 
 static int fetch_url(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fetch_result *res,
                      lia_error *err)
 {
-    char tmp[4200], base[256], cerr[CURL_ERROR_SIZE];
+    char tmp[LIA_PATH_MAX], base[256], cerr[CURL_ERROR_SIZE];
     struct curl_slist *hdrs = NULL;
     CURL *c = NULL;
     xfer x;
@@ -142,7 +143,8 @@ static int fetch_url(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fet
     memset(&x, 0, sizeof x);
     x.fd = -1;
     x.max = o->max_bytes ? o->max_bytes : LIA_FETCH_MAX_BYTES;
-    snprintf(tmp, sizeof tmp, "%s/fetch-XXXXXX", lia_store_archive_dir(s));
+    if ((rc = lia__path_fmt(tmp, sizeof tmp, err, "download", "%s/fetch-XXXXXX", lia_store_archive_dir(s))))
+        return rc;
     x.fd = mkstemp(tmp);
     if (x.fd < 0)
         return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot create %s: %s", tmp, strerror(errno));
@@ -241,11 +243,14 @@ static int fetch_url(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fet
                                res->http_code);
         }
         if (!retry || attempt >= retries) {
-            if (attempt > 0) {
-                char why[LIA_ERR_REASON_MAX];
-                snprintf(why, sizeof why, "%s", err ? err->reason : "");
-                if (err)
-                    snprintf(err->reason, sizeof err->reason, "%s (after %d attempts)", why, attempt + 1);
+            if (attempt > 0 && err) {
+                /* the count is kept whole: a long reason gives way to it */
+                char tail[32];
+                size_t tl = (size_t)snprintf(tail, sizeof tail, " (after %d attempts)", attempt + 1);
+                size_t keep = strlen(err->reason);
+                if (keep > sizeof err->reason - 1 - tl)
+                    keep = sizeof err->reason - 1 - tl;
+                memcpy(err->reason + keep, tail, tl + 1);
             }
             goto out;
         }
@@ -306,11 +311,12 @@ static int fetch_dir(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fet
         return lia_error_set(err, LIA_EIO, "dir", f->dir, strlen(f->dir),
                              "cannot open the drop directory: %s", strerror(errno));
     while ((e = readdir(d)) && n < LIA_FETCH_MAX_FILES) {
-        char p[2200];
+        char p[LIA_PATH_MAX];
         struct stat st;
         if (e->d_name[0] == '.')
             continue; /* hidden and partial uploads (.name.tmp) wait */
-        snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
+        if ((rc = lia__path_fmt(p, sizeof p, err, "dropped file", "%s/%s", f->dir, e->d_name)))
+            goto out;
         if (stat(p, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
         if (n == cap) {
@@ -331,11 +337,12 @@ static int fetch_dir(lia_store *s, lia_feed *f, const lia_fetch_opts *o, lia_fet
         qsort(names, n, sizeof *names, cmp_str);
     res->status = n ? LIA_FETCH_INGESTED : LIA_FETCH_EMPTY;
     for (size_t i = 0; i < n; i++) {
-        char p[2200];
+        char p[LIA_PATH_MAX];
         lia_error fe;
         int skipped = 0, irc;
-        snprintf(p, sizeof p, "%s/%s", f->dir, names[i]);
         lia_error_clear(&fe);
+        if ((rc = lia__path_fmt(p, sizeof p, err, "dropped file", "%s/%s", f->dir, names[i])))
+            goto out;
         irc = ingest_file(s, f, p, names[i], o, res, &skipped, &fe);
         if (irc == LIA_EINTR) {
             *err = fe;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/reason.h"
 #include "liaison/error.h"
 
 const char *lia_strerror(int code)
@@ -140,4 +141,21 @@ size_t lia_error_format(const lia_error *e, char *out, size_t n)
     PUT("%s", e->reason[0] ? e->reason : lia_strerror(e->code));
 #undef PUT
     return o;
+}
+
+void lia__error_reword(lia_error *e, const char *fmt, ...)
+{
+    char buf[LIA_ERR_REASON_MAX];
+    va_list ap;
+    int n;
+    if (!e)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof buf, fmt, ap); /* into a copy: e->reason may be an argument */
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof buf)
+        memcpy(buf + sizeof buf - 4, "...", 4);
+    memcpy(e->reason, buf, sizeof buf);
 }

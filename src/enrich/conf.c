@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/file.h"
+#include "core/path.h"
 #include "core/settings.h"
 #include "enrich/internal.h"
 #include "liaison/limits.h"
@@ -143,17 +144,18 @@ int lia__enrich_conf_parse(lia_enrich_conf *c, const char *text, size_t len, con
 int lia_enrich_conf_load(lia_enrich_conf *c, const char *path, lia_error *err)
 {
     lia_buf buf;
-    char dir[1024];
+    char dir[LIA_PATH_MAX]; /* relative paths in the file are relative to it */
     int rc;
     const char *slash;
     lia__enrich_conf_default(c);
     if ((rc = lia__file_read(path, LIA_MAX_ENRICH_CONF, &buf, err)))
         return rc == LIA_ENOTFOUND ? LIA_OK : rc; /* no file: the defaults */
     slash = strrchr(path, '/');
-    if (slash)
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    else
-        snprintf(dir, sizeof dir, ".");
+    if ((rc = lia__path_fmt(dir, sizeof dir, err, "configuration directory", "%.*s",
+                            slash ? (int)(slash - path) : 1, slash ? path : "."))) {
+        lia_buf_free(&buf);
+        return rc;
+    }
     rc = lia__enrich_conf_parse(c, buf.ptr, buf.len, dir, err);
     lia_buf_free(&buf);
     if (rc)

@@ -94,11 +94,26 @@ static char *lower_dup(const char *s)
     return d;
 }
 
+/* An error in rule i at key (one of the known keys, or NULL for the rule
+ * itself); an unknown key from the file is named by rerr_unknown. */
 static int rerr(lia_error *err, size_t i, const char *key, const char *why)
 {
-    char f[64];
+    char f[LIA_ERR_FIELD_MAX];
     snprintf(f, sizeof f, "rules[%zu]%s%s", i, key ? "." : "", key ? key : "");
     return lia_error_set(err, LIA_EPARSE, f, NULL, 0, "%s", why);
+}
+
+/* An unknown key (any length, from the file) in rule i, under "rules[i]" or
+ * "rules[i].<in>": the field names it ("rules[0].match.colour") when that
+ * fits; a longer key is the error's value instead, never cut short. */
+static int rerr_unknown(lia_error *err, size_t i, const char *in, const char *ukey, const char *why)
+{
+    char f[LIA_ERR_FIELD_MAX];
+    int n = snprintf(f, sizeof f, "rules[%zu]%s%s.%s", i, in ? "." : "", in ? in : "", ukey);
+    if (n >= 0 && (size_t)n < sizeof f)
+        return lia_error_set(err, LIA_EPARSE, f, NULL, 0, "%s", why);
+    snprintf(f, sizeof f, "rules[%zu]%s%s", i, in ? "." : "", in ? in : "");
+    return lia_error_set(err, LIA_EPARSE, f, ukey, strlen(ukey), "%s", why);
 }
 
 static int parse_port(json_t *v, uint32_t out[2])
@@ -224,18 +239,16 @@ static int parse_rule(rule *r, json_t *o, size_t ri, lia_error *err)
                 for (int j = 0; j < C__N; j++)
                     if (strcmp(mk, cond_names[j]) == 0)
                         k = j;
-                if (k < 0) {
-                    char f[96];
-                    snprintf(f, sizeof f, "match.%s", mk);
-                    return rerr(err, ri, f,
-                                "unknown condition (report, feed, tag, application, transport, port, "
-                                "classification, identifier)");
-                }
+                if (k < 0)
+                    return rerr_unknown(err, ri, "match", mk,
+                                        "unknown condition (report, feed, tag, application, transport, "
+                                        "port, classification, identifier)");
                 if ((rc = parse_cond(r, k, mv, ri, err)))
                     return rc;
             }
         } else {
-            return rerr(err, ri, key, "unknown key (name, sector, ics_protocol, match, comment)");
+            return rerr_unknown(err, ri, NULL, key,
+                                "unknown key (name, sector, ics_protocol, match, comment)");
         }
     }
     if (!r->has)

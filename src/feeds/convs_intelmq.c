@@ -116,8 +116,12 @@ static int http_date(lia_slice in, int64_t *us)
         p++;
     if (p < e && !((e - p == 3 && memcmp(p, "GMT", 3) == 0) || (e - p == 3 && memcmp(p, "UTC", 3) == 0)))
         return -1;
-    snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, hh, mm, ss);
-    return lia_parse_time(iso, strlen(iso), us, &why) ? -1 : 0;
+    /* every part was read as 2 or 4 digits, so it fits; a value that did
+     * not would be refused, never parsed cut short */
+    int n = snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, hh, mm, ss);
+    if (n < 0 || (size_t)n >= sizeof iso)
+        return -1;
+    return lia_parse_time(iso, (size_t)n, us, &why) ? -1 : 0;
 }
 
 /* Any date: RFC 3339 / ISO (no zone = UTC) or an HTTP date. */

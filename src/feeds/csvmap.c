@@ -9,6 +9,7 @@
 #include "core/file.h"
 #include "core/event_fast.h"
 #include "core/floattext.h"
+#include "core/reason.h"
 #include "feeds/csvmap.h"
 #include "feeds/maprec.h"
 #include "liaison/limits.h"
@@ -934,10 +935,8 @@ int lia_csvfmt_open(lia_csvfmt **out, lia_csvmap *m, const lia_feed_opts *o, lia
         const lia_constmap *c = &m->consts[i];
         rc = lia_event_set_name(&f->consts, c->target, strlen(c->target), c->value, strlen(c->value), err);
         if (rc) {
-            char msg[LIA_ERR_REASON_MAX];
-            snprintf(msg, sizeof msg, "mapping %s: constant: %s", m->name, err ? err->reason : "");
             if (err)
-                snprintf(err->reason, sizeof err->reason, "%s", msg);
+                lia__error_reword(err, "mapping %s: constant: %s", m->name, err->reason);
             lia_csvfmt_close(f);
             return rc;
         }

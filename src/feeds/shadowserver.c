@@ -30,6 +30,7 @@
 #include "core/file.h"
 #include "core/floattext.h"
 #include "core/jsonget.h"
+#include "core/path.h"
 #include "feeds/csvmap.h"
 #include "feeds/objrec.h"
 #include "feeds/shadowserver_internal.h"
@@ -626,7 +627,7 @@ int lia_shadowserver_installed(const char *store_path, char *out, size_t n)
 int lia_shadowserver_install(const char *store_path, const char *src, size_t *count, size_t *unusable,
                              lia_error *err)
 {
-    char dir[4096], dst[4096], tmp[4200];
+    char dir[LIA_PATH_MAX], dst[LIA_PATH_MAX], tmp[LIA_PATH_MAX];
     lia_ss_schema *s = NULL;
     FILE *in = NULL, *o = NULL;
     char buf[65536];
@@ -646,7 +647,8 @@ int lia_shadowserver_install(const char *store_path, const char *src, size_t *co
         return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "store path too long");
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot create %s: %s", dir, strerror(errno));
-    snprintf(tmp, sizeof tmp, "%s/.shadowserver-XXXXXX", dir);
+    if ((rc = lia__path_fmt(tmp, sizeof tmp, err, "schema temporary file", "%s/.shadowserver-XXXXXX", dir)))
+        return rc;
     if ((fd = mkstemp(tmp)) < 0)
         return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot create a file in %s: %s", dir, strerror(errno));
     o = fdopen(fd, "wb");

@@ -372,13 +372,34 @@ int lia__stix_time_parse(const char *s, size_t n, int64_t *out_us)
     return LIA_OK;
 }
 
+/* Fixed-width decimal digits of v at p. */
+static void put_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+}
+
 void lia__stix_time_format(int64_t us, char out[32])
 {
+    /* RFC 3339 has four-digit years: a time outside 0000..9999 is written
+     * as the nearest end of that range (gmtime_r cannot fail inside it) */
+    const int64_t min_us = INT64_C(-62167219200) * 1000000;     /* 0000-01-01T00:00:00Z */
+    const int64_t max_us = INT64_C(253402300800) * 1000000 - 1; /* 9999-12-31T23:59:59.999999Z */
+    if (us < min_us)
+        us = min_us;
+    if (us > max_us)
+        us = max_us;
     int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
     int64_t frac = us - secs * 1000000;
     time_t t = (time_t)secs;
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+    memcpy(out, "0000-00-00T00:00:00.000000Z", 28);
+    put_digits(out, (unsigned)(tm.tm_year + 1900), 4);
+    put_digits(out + 5, (unsigned)(tm.tm_mon + 1), 2);
+    put_digits(out + 8, (unsigned)tm.tm_mday, 2);
+    put_digits(out + 11, (unsigned)tm.tm_hour, 2);
+    put_digits(out + 14, (unsigned)tm.tm_min, 2);
+    put_digits(out + 17, (unsigned)tm.tm_sec, 2);
+    put_digits(out + 20, (unsigned)frac, 6);
 }

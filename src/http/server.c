@@ -75,6 +75,9 @@ struct lia_http {
     pthread_mutex_t log_mu;
 };
 
+/* why authentication failed: an error's field, ": " and reason, whole */
+#define AUTH_WHY_MAX (LIA_ERR_FIELD_MAX + 2 + LIA_ERR_REASON_MAX)
+
 typedef struct req {
     lia_http *h;
     const lia__http_handler *hd; /* NULL: no handler for the path */
@@ -90,7 +93,7 @@ typedef struct req {
     int status;
     size_t bytes;
     char who[2 * LIA_NAME_MAX + 32];
-    char deny[200];
+    char deny[AUTH_WHY_MAX + 16]; /* "401 " and why, or the status and r.deny */
     char method[16];
     char path[512];
     char peer[64];
@@ -461,7 +464,7 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
     lia__req r;
     unsigned slot = 0;
     lia_store *s = NULL;
-    char why[300], base[300];
+    char why[AUTH_WHY_MAX], base[300];
     double retry = 0;
     enum MHD_Result ret;
     hdrs hs;

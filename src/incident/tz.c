@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/path.h"
 #include "liaison/incident.h"
 #include "liaison/slice.h"
 #include "incident/internal.h"
@@ -151,8 +152,9 @@ static int fixed_offset(const char *s, int32_t *off)
 int lia__tz_load(const char *name, lia_tz **out, lia_error *err)
 {
     const char *dir = getenv("TZDIR");
-    char path[512];
+    char path[LIA_PATH_MAX];
     int32_t off = 0;
+    int rc;
     lia_tz *tz;
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n >= TZ_NAME_MAX)
@@ -175,7 +177,9 @@ int lia__tz_load(const char *name, lia_tz **out, lia_error *err)
             return lia_error_set(err, LIA_EINVAL, "time zone", name, n,
                                  "a zone name is like Europe/Berlin, UTC or +08:00");
     }
-    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
+    if ((rc = lia__path_fmt(path, sizeof path, err, "time zone file", "%s/%s",
+                            dir && *dir ? dir : "/usr/share/zoneinfo", name)))
+        return rc;
     FILE *f = fopen(path, "rb");
     if (!f)
         return lia_error_set(err, errno == ENOENT ? LIA_ENOTFOUND : LIA_EIO, "time zone", name, n,
@@ -186,9 +190,9 @@ int lia__tz_load(const char *name, lia_tz **out, lia_error *err)
     fclose(f);
     if (!buf)
         return lia_error_set(err, LIA_ENOMEM, "time zone", NULL, 0, "out of memory");
-    int rc = rd ? lia__tz_parse(buf, len, name, out, err)
-                : lia_error_set(err, LIA_EIO, "time zone", name, n, "%s: unreadable or larger than %u bytes",
-                                path, TZ_MAX_FILE);
+    rc = rd ? lia__tz_parse(buf, len, name, out, err)
+            : lia_error_set(err, LIA_EIO, "time zone", name, n, "%s: unreadable or larger than %u bytes",
+                            path, TZ_MAX_FILE);
     free(buf);
     return rc;
 }

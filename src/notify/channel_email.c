@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/path.h"
 #include "core/settings.h"
 #include "liaison/limits.h"
 #include "liaison/notify.h"
@@ -130,8 +131,10 @@ static const char *cfg(const lia_route *rt, const char *given, const char *name,
 /* LIA_ENOTFOUND: this language has no template (the caller tries the next). */
 static int load_template(const char *dir, const char *lang, lia_buf *out, lia_error *err)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s/digest.txt", dir, lang);
+    char path[LIA_PATH_MAX];
+    int rc = lia__path_fmt(path, sizeof path, err, "template", "%s/%s/digest.txt", dir, lang);
+    if (rc)
+        return rc;
     return lia__file_read(path, LIA_MAX_TEMPLATE, out, err);
 }
 
@@ -298,8 +301,10 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         const char *t = lia_buf_cstr(&tmpl);
         lia_buf_init(&all, LIA_MAX_MESSAGE);
         if ((rc = lia__tmpl_render(t, tmpl.len, &v, &all, err))) {
-            char src[300];
-            snprintf(src, sizeof src, "%s/%s/digest.txt", o->templates, lang);
+            char src[LIA_ERR_SOURCE_MAX]; /* fills err->source: a longer path is marked cut */
+            int sl = snprintf(src, sizeof src, "%s/%s/digest.txt", o->templates, lang);
+            if (sl < 0 || (size_t)sl >= sizeof src)
+                memcpy(src + sizeof src - 4, "...", 4);
             lia_error_where(err, src, err->line);
             lia_buf_free(&all);
             goto out;

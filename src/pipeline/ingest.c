@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "core/clock.h"
+#include "core/path.h"
 #include "liaison/ingest.h"
 #include "liaison/limits.h"
 #include "core/records.h"
@@ -102,17 +103,19 @@ static ssize_t source_read(source *src, char *buf, const char **chunk)
 typedef struct archive_job {
     pthread_t thread;
     int started;
-    char src[4096]; /* the report file, or "" when mem is set */
+    char src[LIA_PATH_MAX]; /* the report file, or "" when mem is set */
     const char *mem;
     size_t len;
-    char dst[4096];
+    char dst[LIA_PATH_MAX];
+    char tmp[LIA_PATH_MAX]; /* dst.tmp.PID, renamed to dst when complete */
     int rc;
-    char msg[256];
+    char msg[LIA_PATH_MAX + 128]; /* a whole path and strerror() */
 } archive_job;
 
 /* Write all of a buffer into gz. */
-static int archive_mem(archive_job *j, gzFile gz, const char *tmp)
+static int archive_mem(archive_job *j, gzFile gz)
 {
+    const char *tmp = j->tmp;
     for (size_t off = 0; off < j->len;) {
         unsigned n = j->len - off < LIA_READ_CHUNK ? (unsigned)(j->len - off) : LIA_READ_CHUNK;
         if (gzwrite(gz, j->mem + off, n) != (int)n) {
@@ -127,11 +130,10 @@ static int archive_mem(archive_job *j, gzFile gz, const char *tmp)
 static void *archive_run(void *arg)
 {
     archive_job *j = arg;
-    char tmp[4200];
+    const char *tmp = j->tmp; /* built with dst, both checked to fit */
     char *buf = NULL;
     gzFile gz = NULL;
     int in = -1, out = -1;
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", j->dst, (long)getpid());
     j->rc = LIA_EIO;
     in = j->mem ? -1 : open(j->src, O_RDONLY | O_CLOEXEC);
     if (!j->mem && in < 0) {
@@ -149,7 +151,7 @@ static void *archive_run(void *arg)
         snprintf(j->msg, sizeof j->msg, "archive: out of memory");
         goto out;
     }
-    if (j->mem && archive_mem(j, gz, tmp))
+    if (j->mem && archive_mem(j, gz))
         goto out;
     while (!j->mem) {
         ssize_t n = read(in, buf, LIA_READ_CHUNK);
@@ -494,6 +496,24 @@ static void hash_mem(const char *data, size_t len, char hex[65])
     hex[64] = '\0';
 }
 
+/* The archive's paths for the report: ARCHIVE_DIR/HASH.gz, written as
+ * ARCHIVE_DIR/HASH.gz.tmp.PID, and the file to copy (archive_src, or "" to
+ * copy the report in memory). A path longer than LIA_PATH_MAX is LIA_ELIMIT
+ * naming it, never a shorter path. */
+static int archive_paths(run *r, archive_job *job, const char *archive_src, lia_error *err)
+{
+    int rc;
+    snprintf(r->rep->archive, sizeof r->rep->archive, "%s.gz", r->rep->hash);
+    if ((rc = lia__path_fmt(job->dst, sizeof job->dst, err, "archive file", "%s/%s",
+                            lia_store_archive_dir(r->store), r->rep->archive)) ||
+        (rc = lia__path_fmt(job->tmp, sizeof job->tmp, err, "archive temporary file", "%s.tmp.%ld", job->dst,
+                            (long)getpid())) ||
+        (rc = lia__path_fmt(job->src, sizeof job->src, err, "report file", "%s",
+                            archive_src ? archive_src : "")))
+        return rc;
+    return LIA_OK;
+}
+
 /* Steps 2 to 4 for a report whose hash and size are known: register it,
  * archive it (from archive_src, or from src->mem), run the pipeline,
  * finish. */
@@ -506,6 +526,8 @@ static int ingest_report(run *r, source *src, const char *archive_src, lia_error
     int rc;
 
     memset(&job, 0, sizeof job);
+    if (o->archive && (rc = archive_paths(r, &job, archive_src, err)))
+        return rc; /* before the report is registered: nothing to resume */
     /* 2. new, resumed, or already complete */
     if ((rc = lia__store_report_begin(s, r->rep, err)))
         return rc;
@@ -521,9 +543,6 @@ static int ingest_report(run *r, source *src, const char *archive_src, lia_error
     /* 3. archive in the background */
     if (o->archive) {
         struct stat stt;
-        snprintf(r->rep->archive, sizeof r->rep->archive, "%s.gz", r->rep->hash);
-        snprintf(job.dst, sizeof job.dst, "%s/%s", lia_store_archive_dir(s), r->rep->archive);
-        snprintf(job.src, sizeof job.src, "%s", archive_src ? archive_src : "");
         job.mem = src->mem;
         job.len = src->len;
         if (stat(job.dst, &stt) != 0) {
@@ -582,7 +601,7 @@ int lia_ingest(lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, l
 {
     run r;
     source src = {.fd = -1};
-    char spool[4200] = "";
+    char spool[LIA_PATH_MAX] = "";
     int rc;
     const int is_stdin = strcmp(o->path, "-") == 0;
 
@@ -592,7 +611,9 @@ int lia_ingest(lia_store *s, const lia_ingest_opts *o, lia_ingest_result *res, l
     /* 1. identify the report by its content */
     if (is_stdin) {
         int sp;
-        snprintf(spool, sizeof spool, "%s/spool-XXXXXX", lia_store_archive_dir(s));
+        if ((rc = lia__path_fmt(spool, sizeof spool, err, "spool file", "%s/spool-XXXXXX",
+                                lia_store_archive_dir(s))))
+            return rc;
         sp = mkstemp(spool);
         if (sp < 0)
             return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot create spool file %s: %s", spool,

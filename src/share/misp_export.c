@@ -65,7 +65,7 @@ int lia_misp_export_create(const char *dir, const lia_misp_opts *o, lia_misp_exp
                            lia_error *err)
 {
     lia_misp_export *x;
-    char p[4096];
+    char p[LIA_PATH_MAX];
     struct stat st;
     int rc = LIA_OK;
     char key[600];
@@ -128,7 +128,7 @@ static json_t *tag(const char *name)
 
 static int write_group(lia_misp_export *x, group *g, lia_error *err)
 {
-    char p[4096], date[48], ts[32];
+    char p[LIA_PATH_MAX], date[48], ts[32];
     json_t *wrap, *m;
     size_t i;
     json_t *a;
@@ -400,7 +400,7 @@ int lia_misp_export_add(lia_misp_export *x, const lia_event *ev, lia_error *err)
 
 int lia_misp_export_finish(lia_misp_export *x, lia_error *err)
 {
-    char p[4096];
+    char p[LIA_PATH_MAX];
     int rc;
     if (x->finished)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "feed already finished");

@@ -496,7 +496,7 @@ static int cmp_str(const void *a, const void *b)
 int lia__misp_manifest_each(const char *dir, json_t *man, const char *where, lia_path_cb cb, void *ud,
                             lia_error *err)
 {
-    char p[4096];
+    char p[LIA_PATH_MAX];
     json_t *v;
     const char *k, **keys = NULL;
     size_t nk = 0, i;
@@ -532,7 +532,7 @@ out:
 
 int lia_misp_feed_files(const char *dir, lia_path_cb cb, void *ud, lia_error *err)
 {
-    char p[4096];
+    char p[LIA_PATH_MAX];
     lia_buf text;
     json_error_t je;
     json_t *man;

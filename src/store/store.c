@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "core/path.h"
 #include "store/backend.h"
 
 struct lia_store {
     const lia_store_backend *be;
     void *impl;
-    char path[4096];
-    char archive_dir[4096];
+    char path[LIA_PATH_MAX];
+    char archive_dir[LIA_PATH_MAX];
 };
 
 int lia_store_open(const char *path, lia_store **out, lia_error *err)
@@ -26,8 +27,12 @@ int lia_store_open(const char *path, lia_store **out, lia_error *err)
     if (!s)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     s->be = &lia__store_events;
-    snprintf(s->path, sizeof s->path, "%s", path);
-    snprintf(s->archive_dir, sizeof s->archive_dir, "%s.archive", path);
+    if ((rc = lia__path_fmt(s->path, sizeof s->path, err, "store", "%s", path)) ||
+        (rc = lia__path_fmt(s->archive_dir, sizeof s->archive_dir, err, "archive directory", "%s.archive",
+                            path))) {
+        free(s);
+        return rc;
+    }
     if (mkdir(s->archive_dir, 0750) != 0 && errno != EEXIST) {
         rc = lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot create %s: %s", s->archive_dir,
                            strerror(errno));

@@ -32,6 +32,7 @@
 #include <fnmatch.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,22 @@ static rule *rules;
 static size_t nrules;
 static json_t *rules_doc; /* rules borrow their strings from it */
 static unsigned passed, failed, skipped;
+
+/* A path built for the run; one longer than LIA_PATH_MAX stops the run with
+ * its beginning and the limit (a cut path would test another file). */
+static void pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pathf(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    int len;
+    va_start(ap, fmt);
+    len = vsnprintf(out, n, fmt, ap);
+    va_end(ap);
+    if (len < 0 || (size_t)len >= n) {
+        fprintf(stderr, "path longer than %zu bytes: %.80s...\n", n - 1, out);
+        exit(1);
+    }
+}
 
 static int load_rules(const char *path)
 {
@@ -343,7 +360,7 @@ static void run_test(const char *tmp, const char *verdir, const char *dir, const
 {
     json_error_t je;
     json_t *j = json_load_file(file, 0, &je), *consts, *v, *tc, *expected, *reports, *params;
-    char cas[512], schema[4096];
+    char cas[512], schema[LIA_PATH_MAX];
     const char *k, *sch = NULL;
     lia_ss_schema *ss = NULL;
     lia_error err;
@@ -354,7 +371,7 @@ static void run_test(const char *tmp, const char *verdir, const char *dir, const
         failed++;
         return;
     }
-    snprintf(schema, sizeof schema, "%s/schema.json.test", verdir);
+    pathf(schema, sizeof schema, "%s/schema.json.test", verdir);
     if (stat(schema, &st) == 0)
         sch = schema;
     if (lia_shadowserver_load(sch, &ss, &err)) {
@@ -537,20 +554,20 @@ int main(int argc, char **argv)
     if (!ndirs)
         printf("FAIL no samples in %s\n", data), failed++;
     for (size_t i = 0; i < ndirs; i++) {
-        char exp[4200];
+        char exp[LIA_PATH_MAX];
         char **files;
         size_t nfiles;
-        snprintf(exp, sizeof exp, "%s/%s/expected", data, dirs[i]);
+        pathf(exp, sizeof exp, "%s/%s/expected", data, dirs[i]);
         files = list_dir(exp, &nfiles);
         for (size_t k = 0; k < nfiles; k++) {
-            char file[4400], name[256];
+            char file[LIA_PATH_MAX], name[256];
             size_t l = strlen(files[k]);
             if (l > 14 && strcmp(files[k] + l - 14, ".expected.json") == 0) {
-                snprintf(file, sizeof file, "%s/%s", exp, files[k]);
+                pathf(file, sizeof file, "%s/%s", exp, files[k]);
                 snprintf(name, sizeof name, "%.*s", (int)(l - 14), files[k]);
                 {
-                    char verdir[4200];
-                    snprintf(verdir, sizeof verdir, "%s/%s", data, dirs[i]);
+                    char verdir[LIA_PATH_MAX];
+                    pathf(verdir, sizeof verdir, "%s/%s", data, dirs[i]);
                     run_test(tmp, verdir, dirs[i], name, file);
                 }
             }

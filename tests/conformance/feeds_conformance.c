@@ -11,6 +11,7 @@
  * file must stay true). One line per case, then "N passed, N failed". */
 #include <jansson.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,22 @@ typedef struct diff {
 
 static diff *diffs;
 static size_t ndiffs;
+
+/* A path built for the run; one longer than LIA_PATH_MAX stops the run with
+ * its beginning and the limit (a cut path would test another file). */
+static void pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pathf(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    int len;
+    va_start(ap, fmt);
+    len = vsnprintf(out, n, fmt, ap);
+    va_end(ap);
+    if (len < 0 || (size_t)len >= n) {
+        fprintf(stderr, "path longer than %zu bytes: %.80s...\n", n - 1, out);
+        exit(1);
+    }
+}
 
 static const diff *find_diff(const char *cas, const char *field, const char *kind)
 {
@@ -282,7 +299,7 @@ static json_t *expected_events(const fcase *c, json_t *doc, json_t *report, cons
 
 static int run_case(const fcase *c, const char *testdata, const char *confdir)
 {
-    char path[1024], db[512], rpt[512], rname[256] = "";
+    char path[LIA_PATH_MAX], db[LIA_PATH_MAX], rpt[LIA_PATH_MAX], rname[256] = "";
     json_error_t je;
     json_t *doc = NULL, *report = NULL, *exp = NULL;
     unsigned char *raw = NULL;
@@ -298,9 +315,9 @@ static int run_case(const fcase *c, const char *testdata, const char *confdir)
     const char *feedname = NULL, *url = NULL, *obs = NULL;
 
     if (c->expected[0] == '@')
-        snprintf(path, sizeof path, "%s/feeds-expected/%s", confdir, c->expected + 1);
+        pathf(path, sizeof path, "%s/feeds-expected/%s", confdir, c->expected + 1);
     else
-        snprintf(path, sizeof path, "%s/%s", testdata, c->expected);
+        pathf(path, sizeof path, "%s/%s", testdata, c->expected);
     doc = json_load_file(path, 0, &je);
     if (!doc) {
         printf("FAIL %s: %s:%d: %s\n", c->name, path, je.line, je.text);
@@ -346,7 +363,7 @@ static int run_case(const fcase *c, const char *testdata, const char *confdir)
         if (url && strrchr(url, '/'))
             snprintf(rname, sizeof rname, "%s", strrchr(url, '/') + 1);
     }
-    snprintf(rpt, sizeof rpt, "%s/%s", tmpdir, rname[0] ? rname : "report");
+    pathf(rpt, sizeof rpt, "%s/%s", tmpdir, rname[0] ? rname : "report");
     {
         FILE *f = fopen(rpt, "wb");
         if (!f || fwrite(raw, 1, rawlen, f) != rawlen) {
@@ -359,7 +376,7 @@ static int run_case(const fcase *c, const char *testdata, const char *confdir)
     }
     exp = expected_events(c, doc, report, (const char *)raw, rawlen);
 
-    snprintf(db, sizeof db, "%s/store-%d.db", tmpdir, (int)(c - cases));
+    pathf(db, sizeof db, "%s/store-%d.db", tmpdir, (int)(c - cases));
     lia_error_clear(&err);
     if (lia_store_open(db, &s, &err)) {
         char m[600];
@@ -435,7 +452,7 @@ int main(int argc, char **argv)
 {
     const char *testdata = getenv("LIAISON_TESTDATA");
     const char *root = getenv("LIAISON_SOURCE_ROOT");
-    char confdir[1024], dpath[1100];
+    char confdir[LIA_PATH_MAX], dpath[LIA_PATH_MAX];
     json_t *dj;
     int passed = 0, failed = 0;
     if (!testdata || !root) {
@@ -444,10 +461,10 @@ int main(int argc, char **argv)
     }
     if (sodium_init() < 0)
         return 1;
-    snprintf(confdir, sizeof confdir, "%s/tests/conformance", root);
-    snprintf(dpath, sizeof dpath, "%s", argc > 1 ? argv[1] : "");
+    pathf(confdir, sizeof confdir, "%s/tests/conformance", root);
+    pathf(dpath, sizeof dpath, "%s", argc > 1 ? argv[1] : "");
     if (!dpath[0])
-        snprintf(dpath, sizeof dpath, "%s/feeds-differences.json", confdir);
+        pathf(dpath, sizeof dpath, "%s/feeds-differences.json", confdir);
     if (!(dj = load_diffs(dpath)))
         return 1;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/liaison-feeds-conf-XXXXXX");

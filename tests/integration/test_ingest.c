@@ -154,8 +154,9 @@ static void test_jsonl_report(void **state)
     assert_int_equal(n, 3);
 
     /* the raw report is archived and decompresses to the same bytes */
-    char arch[512], back[1024];
-    snprintf(arch, sizeof arch, "%s/%s", lia_store_archive_dir(f->s), res.report.archive);
+    char arch[LIA_PATH_MAX], back[1024];
+    int alen = snprintf(arch, sizeof arch, "%s/%s", lia_store_archive_dir(f->s), res.report.archive);
+    assert_true(alen > 0 && (size_t)alen < sizeof arch);
     gzFile gz = gzopen(arch, "rb");
     assert_non_null(gz);
     int got = gzread(gz, back, sizeof back);

@@ -40,7 +40,8 @@ static lia_http *srv;
 static uint16_t port;
 static char admin_key[LIA_KEY_TOKEN_MAX + 16], partner_key[LIA_KEY_TOKEN_MAX + 16];
 static char slow_key[LIA_KEY_TOKEN_MAX + 16], revoked_key[LIA_KEY_TOKEN_MAX + 16];
-static char basic_ok[128], basic_bad[128];
+#define B64_MAX 128 /* base64 of a test user:password */
+static char basic_ok[sizeof "Basic " + B64_MAX], basic_bad[sizeof "Basic " + B64_MAX];
 static FILE *access_log;
 
 typedef struct resp {
@@ -299,7 +300,7 @@ static int setup(void **state)
     snprintf(bearer_admin, sizeof bearer_admin, "Bearer %s", admin_key);
     /* Basic admin:correct horse battery */
     {
-        char b64[128];
+        char b64[B64_MAX];
         const char *up = "admin:correct horse battery";
         sodium_bin2base64(b64, sizeof b64, (const unsigned char *)up, strlen(up),
                           sodium_base64_VARIANT_ORIGINAL);

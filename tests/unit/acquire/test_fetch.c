@@ -513,7 +513,7 @@ static void test_due(void **state)
 }
 
 typedef struct hseen {
-    char name[64];
+    char name[LIA_FEED_NAME_MAX]; /* a whole feed name */
     int late, failing;
     uint64_t reports, rows, events, quarantined;
     double rate;

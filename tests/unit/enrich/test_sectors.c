@@ -218,13 +218,38 @@ static void test_rule_errors(void **state)
     }
 }
 
+/* An unknown key too long for err.field is named whole in err.value, under
+ * the field of the object that holds it, never cut short in the field. */
+static void test_long_unknown_key(void **state)
+{
+    char key[LIA_ERR_FIELD_MAX + 40], json[LIA_ERR_FIELD_MAX + 200];
+    static const char *const fmts[] = {
+        "{\"rules\": [{\"sector\": \"ics\", \"match\": {\"%s\": [\"red\"]}}]}",
+        "{\"rules\": [{\"sector\": \"ics\", \"%s\": 1, \"match\": {\"tag\": [\"x\"]}}]}",
+    };
+    static const char *const fields[] = {"rules[0].match", "rules[0]"};
+    (void)state;
+    memset(key, 'k', sizeof key - 1);
+    key[sizeof key - 1] = '\0';
+    for (size_t i = 0; i < 2; i++) {
+        lia_sectors *s = NULL;
+        lia_error err;
+        lia_error_clear(&err);
+        int n = snprintf(json, sizeof json, fmts[i], key);
+        assert_true(n > 0 && (size_t)n < sizeof json);
+        assert_int_equal(lia__sectors_parse(json, strlen(json), &s, &err), LIA_EPARSE);
+        assert_string_equal(err.field, fields[i]);
+        assert_string_equal(err.value, key);
+        assert_null(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shipped_rules),
-        cmocka_unit_test(test_apply_never_overwrites),
-        cmocka_unit_test(test_semantics),
-        cmocka_unit_test(test_rule_errors),
+        cmocka_unit_test(test_shipped_rules),    cmocka_unit_test(test_apply_never_overwrites),
+        cmocka_unit_test(test_semantics),        cmocka_unit_test(test_rule_errors),
+        cmocka_unit_test(test_long_unknown_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -213,6 +213,31 @@ static void test_time(void **state)
     }
 }
 
+/* Times that RFC 3339 cannot write (years outside 0000..9999) come out as
+ * the nearest end of the range, whole, never cut or garbled. */
+static void test_time_format_range(void **state)
+{
+    static const struct {
+        int64_t us;
+        const char *out;
+    } cases[] = {
+        {0, "1970-01-01T00:00:00.000000Z"},
+        {-1, "1969-12-31T23:59:59.999999Z"},
+        {INT64_C(253402300799999999), "9999-12-31T23:59:59.999999Z"},
+        {INT64_C(253402300800000000), "9999-12-31T23:59:59.999999Z"},
+        {INT64_MAX, "9999-12-31T23:59:59.999999Z"},
+        {INT64_C(-62167219200000000), "0000-01-01T00:00:00.000000Z"},
+        {INT64_MIN, "0000-01-01T00:00:00.000000Z"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[32];
+        lia__stix_time_format(cases[i].us, out);
+        if (strcmp(out, cases[i].out) != 0)
+            fail_msg("%lld: %s, want %s", (long long)cases[i].us, out, cases[i].out);
+    }
+}
+
 static void test_filter(void **state)
 {
     lia_taxii_filter f;
@@ -295,9 +320,10 @@ static void test_next(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_check_headers), cmocka_unit_test(test_media), cmocka_unit_test(test_auth),
-        cmocka_unit_test(test_query),         cmocka_unit_test(test_time),  cmocka_unit_test(test_filter),
-        cmocka_unit_test(test_next),
+        cmocka_unit_test(test_check_headers), cmocka_unit_test(test_media),
+        cmocka_unit_test(test_auth),          cmocka_unit_test(test_query),
+        cmocka_unit_test(test_time),          cmocka_unit_test(test_time_format_range),
+        cmocka_unit_test(test_filter),        cmocka_unit_test(test_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

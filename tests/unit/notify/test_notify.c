@@ -24,13 +24,15 @@
 
 /* ---- a minimal SMTP server ---- */
 
+#define SMTP_LINE 4096 /* longest line the test server reads */
+
 typedef struct smtp {
     int fd, port;
     volatile int stop;
     int refuse_first; /* connections answered with 421 */
     int conns;
     char *msg[8];
-    char rcpt[8][256];
+    char rcpt[8][SMTP_LINE]; /* a whole RCPT TO argument */
     int nmsg;
     pthread_t th;
 } smtp;
@@ -60,7 +62,7 @@ static void say(int fd, const char *s)
 
 static void session(smtp *sv, int c)
 {
-    char line[4096];
+    char line[SMTP_LINE];
     say(c, "220 127.0.0.1 test ESMTP\r\n");
     while (rd_line(c, line, sizeof line) > 0) {
         if (strncasecmp(line, "EHLO", 4) == 0) {
@@ -484,7 +486,7 @@ static void test_failure_recorded(void **state)
     assert_int_equal(sv.conns, 6);
     /* an event value placed in the Subject cannot add a header */
     {
-        char dir[256], cmd[600];
+        char dir[LIA_PATH_MAX], cmd[2 * LIA_PATH_MAX + 128];
         msgs m;
         snprintf(dir, sizeof dir, "%s/tmpl", tmpdir);
         snprintf(cmd, sizeof cmd,

@@ -297,7 +297,7 @@ static void test_buffer_report(void **state)
     lia_ingest_opts o;
     lia_ingest_result res;
     lia_error err;
-    char gzpath[512], *back = malloc(len + 1);
+    char gzpath[LIA_PATH_MAX], *back = malloc(len + 1);
     gzFile gz;
     assert_true(len > 2 * LIA_READ_CHUNK);
     opts(&o, NULL);
@@ -318,7 +318,8 @@ static void test_buffer_report(void **state)
         scalar(f->s, "SELECT count(*) FROM events WHERE json_extract(body, '$.\"extra.n\"') = line"), 6000);
 
     /* the archive holds the very bytes */
-    snprintf(gzpath, sizeof gzpath, "%s/%s", lia_store_archive_dir(f->s), res.report.archive);
+    int glen = snprintf(gzpath, sizeof gzpath, "%s/%s", lia_store_archive_dir(f->s), res.report.archive);
+    assert_true(glen > 0 && (size_t)glen < sizeof gzpath);
     gz = gzopen(gzpath, "rb");
     assert_non_null(gz);
     assert_int_equal(gzread(gz, back, (unsigned)len + 1), (int)len);
@@ -355,6 +356,62 @@ static void test_buffer_empty_and_errors(void **state)
     assert_int_equal(lia_ingest_buffer(f->s, &o, bad, sizeof bad - 1, &res, &err), LIA_EINVAL);
 }
 
+/* A store path of n bytes in f->dir that names f->dir/p.db: "./" segments
+ * pad it, so the files exist though the path is long. */
+static void long_path(fx *f, char *out, size_t n)
+{
+    size_t off = (size_t)snprintf(out, n, "%s/", f->dir);
+    size_t pad = n - 1 - off - strlen("p.db");
+    if (pad % 2)
+        out[off++] = '/'; /* "dir//./././p.db" */
+    for (; off + strlen("p.db") < n - 1; off += 2)
+        memcpy(out + off, "./", 2);
+    memcpy(out + off, "p.db", 5);
+    assert_int_equal(strlen(out), n - 1);
+}
+
+/* A path too long for LIA_PATH_MAX is refused naming it and the limit,
+ * never cut short: the store's own path, and the archive file (the archive
+ * directory fits, ARCHIVE_DIR/HASH.gz does not), where the report is refused
+ * before it is registered. */
+static void test_path_too_long(void **state)
+{
+    fx *f = *state;
+    char path[LIA_PATH_MAX + 1];
+    static const char text[] = "{\"source.ip\":\"192.0.2.1\",\"classification.type\":\"scanner\"}\n";
+    lia_store *s = NULL;
+    lia_ingest_opts o;
+    lia_ingest_result res;
+    lia_error err;
+
+    long_path(f, path, sizeof path); /* LIA_PATH_MAX bytes, no room for its NUL */
+    lia_error_clear(&err);
+    assert_int_equal(lia_store_open(path, &s, &err), LIA_ELIMIT);
+    assert_null(s);
+    assert_non_null(strstr(err.reason, "store path is 4096 bytes"));
+    assert_non_null(strstr(err.reason, "LIA_PATH_MAX"));
+    assert_memory_equal(err.value, f->dir, strlen(f->dir));
+
+    /* ".archive" fits, "/<64 hex>.gz" after it does not */
+    long_path(f, path, LIA_PATH_MAX - strlen(".archive") - 10);
+    assert_int_equal(lia_store_open(path, &s, &err), LIA_OK);
+    opts(&o, NULL);
+    o.archive = 1;
+    lia_error_clear(&err);
+    assert_int_equal(lia_ingest_buffer(s, &o, text, sizeof text - 1, &res, &err), LIA_ELIMIT);
+    if (!strstr(err.reason, "archive file path is"))
+        fail_msg("reason \"%s\"", err.reason);
+    assert_non_null(strstr(err.reason, "longer than the limit of 4095 bytes (LIA_PATH_MAX)"));
+    assert_memory_equal(err.value, f->dir, strlen(f->dir));
+    assert_int_equal(scalar(s, "SELECT count(*) FROM reports"), 0);
+    assert_int_equal(scalar(s, "SELECT count(*) FROM events"), 0);
+    /* without the archive the same report goes in */
+    o.archive = 0;
+    assert_int_equal(lia_ingest_buffer(s, &o, text, sizeof text - 1, &res, &err), LIA_OK);
+    assert_int_equal(res.report.events, 1);
+    lia_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +420,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_buffer_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_many_stages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buffer_empty_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_path_too_long, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
