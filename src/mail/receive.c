@@ -49,7 +49,7 @@ int lia__mail_schema(lia_db *db, lia_error *err)
 /* ---- PGP ---------------------------------------------------------------- */
 
 typedef struct sigres {
-    char status[16];
+    char status[24]; /* the longest: "expired-or-revoked" */
     char fpr[64];
     lia_buf plain; /* inline: the signed text */
     int inline_;
@@ -341,7 +341,7 @@ int lia_mail_seen(lia_store *s, const char *message_id, lia_error *err)
 
 /* The outcome's strings live here until the next call (one thread). */
 static struct {
-    char key[1024], from[LIA_MAIL_MAX_ADDR + 1], recipient[72], note[512], signature[16], fpr[64];
+    char key[1024], from[LIA_MAIL_MAX_ADDR + 1], recipient[72], note[512], signature[24], fpr[64];
 } kept;
 
 int lia_mail_receive(lia_store *s, const char *buf, size_t len, const lia_mail_opts *o, lia_mail_outcome *out,
@@ -394,9 +394,10 @@ int lia_mail_receive(lia_store *s, const char *buf, size_t len, const lia_mail_o
         goto done;
     }
     if (prc) {
-        char line[512];
+        static const char what[] = "not a readable message: ";
+        char line[sizeof kept.note - sizeof what + 1];
         lia_error_format(&perr, line, sizeof line);
-        snprintf(kept.note, sizeof kept.note, "not a readable message: %s", line);
+        snprintf(kept.note, sizeof kept.note, "%s%s", what, line);
         goto unmatched;
     }
     subject = lia_mail_header(m, "subject", 0);
