@@ -37,6 +37,7 @@
 #define LIA_STR(x) LIA_STR_(x)          /* a limit's value in a message */
 #define LIA_DEDUP_KEEP_MIN (7 * 86400)  /* dedup aggregates kept in the store: 2 windows, at least this (s) */
 #define LIA_DEDUP_MAX_KEYS (256u << 20) /* largest configurable in-memory cap */
+#define LIA_MAX_HTML_PAGE     (64u << 20)  /* one HTML page read by a table mapping (read whole) */
 #define LIA_MAX_SHARE_DOC (256u << 20) /* one STIX bundle, MISP event or IODEF document */
 #define LIA_MAX_SHARE_OBJECTS 2000000   /* objects in one STIX bundle / attributes in one MISP event */
 #define LIA_MAX_PATTERN 65536           /* a STIX pattern we try to read */

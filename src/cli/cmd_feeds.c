@@ -196,6 +196,10 @@ static int feeds_add(lia_store *s, int argc, char **argv)
         snprintf(f.url, sizeof f.url, "%s", vals['u']);
         f.dir[0] = '\0';
     }
+    if (strstr(f.url, "{{")) { /* a preset whose URL has a part to fill in */
+        cli_errorf("feeds add: the URL %s has a part to fill in: give --url with it filled in", f.url);
+        return LIA_EXIT_USAGE;
+    }
     if (vals['d']) {
         if (vals['d'][0] != '/') {
             char *abs = realpath(vals['d'], NULL);

@@ -11,6 +11,7 @@
 #include "core/floattext.h"
 #include "core/reason.h"
 #include "feeds/csvmap.h"
+#include "feeds/htmltable.h"
 #include "feeds/maprec.h"
 #include "liaison/limits.h"
 #include "core/field_internal.h"
@@ -138,6 +139,67 @@ static int conv_trim(lia_slice in, lia_buf *scratch, lia_slice *out, const char 
     return LIA_CONV_TEXT;
 }
 
+/* A URL without a scheme ("example.com/x") gets "http://" (how IntelMQ's
+ * default_url_protocol reads such tables). */
+static int conv_url_http(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
+{
+    size_t i = 0;
+    in = lia_slice_trim(in);
+    if (in.len == 0)
+        return LIA_CONV_ABSENT;
+    while (i < in.len && ((in.ptr[i] | 32) >= 'a' && (in.ptr[i] | 32) <= 'z'))
+        i++;
+    if (i && i + 2 < in.len && memcmp(in.ptr + i, "://", 3) == 0) {
+        *out = in;
+        return LIA_CONV_TEXT;
+    }
+    lia_buf_reset(scratch);
+    lia_buf_puts(scratch, "http://");
+    lia_buf_append(scratch, in.ptr, in.len);
+    if (scratch->err) {
+        *why = "value too long";
+        return LIA_ELIMIT;
+    }
+    *out = (lia_slice){scratch->ptr, scratch->len};
+    return LIA_CONV_TEXT;
+}
+
+/* A dotted IPv4 address whose octets are padded with zeros to three digits
+ * ("010.001.002.030", DShield) without the padding; other text as is. */
+static int conv_ip_unpad(lia_slice in, lia_buf *scratch, lia_slice *out, const char **why)
+{
+    char t[16];
+    size_t n = 0, i = 0;
+    int groups = 0;
+    in = lia_slice_trim(in);
+    if (in.len == 0)
+        return LIA_CONV_ABSENT;
+    while (i < in.len && groups < 4) {
+        size_t d = i;
+        while (d < in.len && in.ptr[d] >= '0' && in.ptr[d] <= '9' && d - i < 3)
+            d++;
+        if (d == i || (d < in.len && in.ptr[d] != '.') || (d == in.len && groups != 3) ||
+            (d < in.len && groups == 3))
+            break;
+        while (i + 1 < d && in.ptr[i] == '0')
+            i++;
+        memcpy(t + n, in.ptr + i, d - i);
+        n += d - i;
+        groups++;
+        if (d < in.len)
+            t[n++] = '.';
+        i = d + 1;
+    }
+    if (groups != 4 || i < in.len) {
+        *out = in; /* not padded IPv4: the field's validator decides */
+        return LIA_CONV_TEXT;
+    }
+    lia_buf_reset(scratch);
+    lia_buf_append(scratch, t, n);
+    *out = (lia_slice){scratch->ptr, scratch->len};
+    return LIA_CONV_TEXT;
+}
+
 const lia_conv lia_convs[] = {
     {"zero_is_null", conv_zero_is_null, "empty or \"0\" means absent"},
     {"lower", conv_lower, "ASCII lower case"},
@@ -145,6 +207,8 @@ const lia_conv lia_convs[] = {
     {"float", conv_float, "number; stored as a JSON number in extra.*"},
     {"bool", conv_bool, "true/false/yes/no/y/n/1/0; a JSON boolean in extra.*"},
     {"trim", conv_trim, "strip spaces and tabs at both ends"},
+    {"url_http", conv_url_http, "a URL without a scheme gets http://"},
+    {"ip_unpad", conv_ip_unpad, "IPv4 octets zero-padded to three digits (010.001.002.003) unpadded"},
     {"json", conv_json,
      "a JSON number, boolean, array or object kept as JSON in extra.*; other text as text"},
     /* Shadowserver schema names (src/feeds/convs_intelmq.c) */
@@ -193,22 +257,34 @@ lia_csvmap *lia_csvmap_new(const char *name)
     return m;
 }
 
+static void colmap_free(lia_colmap *c)
+{
+    free(c->column);
+    free(c->extra_key);
+    for (size_t k = 0; k < c->nvalues; k++) {
+        free(c->vfrom[k]);
+        free(c->vto[k]);
+    }
+    free(c->vfrom);
+    free(c->vto);
+    free(c->vdefault);
+    free(c->timefmt);
+    free(c->attr);
+    if (c->fallback) {
+        colmap_free(c->fallback);
+        free(c->fallback);
+    }
+}
+
 void lia_csvmap_free(lia_csvmap *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->ncols; i++) {
-        free(m->cols[i].column);
-        free(m->cols[i].extra_key);
-        for (size_t k = 0; k < m->cols[i].nvalues; k++) {
-            free(m->cols[i].vfrom[k]);
-            free(m->cols[i].vto[k]);
-        }
-        free(m->cols[i].vfrom);
-        free(m->cols[i].vto);
-        free(m->cols[i].vdefault);
-        free(m->cols[i].timefmt);
-    }
+    for (size_t i = 0; i < m->ncols; i++)
+        colmap_free(&m->cols[i]);
+    free(m->tbl_id);
+    free(m->tbl_class);
+    free(m->tbl_after);
     free(m->pattern);
     free(m->ignore);
     free(m->each);
@@ -319,12 +395,43 @@ static int dupstr(char **dst, const char *s)
     return (*dst = strdup(s)) ? LIA_OK : LIA_ENOMEM;
 }
 
+/* "table": {"index": N, "id": ID, "class": CLASS, "after": TEXT}. */
+static int table_sel(lia_csvmap *m, json_t *v, const char *name, lia_error *err)
+{
+    const char *k;
+    json_t *x;
+    if (!json_is_object(v))
+        return lia_error_set(err, LIA_EINVAL, "table", NULL, 0,
+                             "mapping %s: \"table\" is an object (index, id, class, after)", name);
+    json_object_foreach(v, k, x)
+    {
+        char **dst = strcmp(k, "id") == 0      ? &m->tbl_id
+                     : strcmp(k, "class") == 0 ? &m->tbl_class
+                     : strcmp(k, "after") == 0 ? &m->tbl_after
+                                               : NULL;
+        if (strcmp(k, "index") == 0) {
+            if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > 100000)
+                return lia_error_set(err, LIA_EINVAL, "table.index", NULL, 0,
+                                     "mapping %s: table.index is a number (0 = the first table)", name);
+            m->tbl_index = (int)json_integer_value(x);
+        } else if (!dst) {
+            return lia_error_set(err, LIA_EINVAL, k, NULL, 0, "mapping %s: table: unknown key", name);
+        } else if (!json_is_string(x) || !json_string_length(x)) {
+            return lia_error_set(err, LIA_EINVAL, k, NULL, 0, "mapping %s: table.%s is a non-empty string",
+                                 name, k);
+        } else if (!(*dst = strdup(json_string_value(x)))) {
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        }
+    }
+    return LIA_OK;
+}
+
 /* One column: a target string, or {field, convert, required, time, values,
  * default}. column NULL: by index. column and index >= 0: a JSON path. */
 static int add_column(lia_csvmap *m, const char *column, int index, json_t *v, const char *name,
                       lia_error *err)
 {
-    const char *target = NULL, *conv = NULL, *tf = NULL;
+    const char *target = NULL, *conv = NULL, *tf = NULL, *attr = NULL;
     json_t *vals = NULL, *def = NULL;
     lia_colmap *c;
     int required = 0, rc;
@@ -335,16 +442,23 @@ static int add_column(lia_csvmap *m, const char *column, int index, json_t *v, c
         json_t *x;
         json_object_foreach(
             v, k, x) if (strcmp(k, "field") && strcmp(k, "convert") && strcmp(k, "required") &&
-                         strcmp(k, "time") && strcmp(k, "values") &&
-                         strcmp(k, "default")) return lia_error_set(err, LIA_EINVAL, k, NULL, 0,
-                                                                    "mapping %s: column %s: unknown key",
-                                                                    name, column ? column : "(by position)");
+                         strcmp(k, "time") && strcmp(k, "values") && strcmp(k, "default") &&
+                         strcmp(k, "attribute") &&
+                         strcmp(k, "fallback")) return lia_error_set(err, LIA_EINVAL, k, NULL, 0,
+                                                                     "mapping %s: column %s: unknown key",
+                                                                     name, column ? column : "(by position)");
         target = json_string_value(json_object_get(v, "field"));
         conv = json_string_value(json_object_get(v, "convert"));
         required = json_is_true(json_object_get(v, "required"));
         tf = json_string_value(json_object_get(v, "time"));
         vals = json_object_get(v, "values");
         def = json_object_get(v, "default");
+        attr = json_string_value(json_object_get(v, "attribute"));
+        if (json_object_get(v, "attribute") && (!attr || !*attr || m->records != LIA_REC_HTML))
+            return lia_error_set(err, LIA_EINVAL, "attribute", NULL, 0,
+                                 "mapping %s: column %s: \"attribute\" (an attribute name) is for HTML "
+                                 "records",
+                                 name, column ? column : "(by position)");
         if ((vals && !json_is_object(vals)) || (def && !json_is_string(def)) ||
             (json_object_get(v, "time") && !tf))
             return lia_error_set(err, LIA_EINVAL, column, NULL, 0,
@@ -366,6 +480,31 @@ static int add_column(lia_csvmap *m, const char *column, int index, json_t *v, c
     c = &m->cols[m->ncols - 1];
     if (column && index >= 0)
         c->index = index; /* a JSON path: found by index, named in messages */
+    if (attr && dupstr(&c->attr, attr))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    if (json_is_object(v) && json_object_get(v, "fallback")) {
+        /* another column spec for the same value, built in a mapping of its own */
+        json_t *fb = json_object_get(v, "fallback");
+        lia_csvmap *t = lia_csvmap_new(name);
+        if (!t)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        t->records = m->records;
+        if (json_is_object(fb) && json_object_get(fb, "required"))
+            rc = lia_error_set(err, LIA_EINVAL, "fallback", NULL, 0,
+                               "mapping %s: column %s: a fallback cannot be required", name,
+                               column ? column : "(by position)");
+        else
+            rc = add_column(t, column, index, fb, name, err);
+        if (rc == LIA_OK && !(c->fallback = malloc(sizeof *c->fallback)))
+            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        if (rc == LIA_OK) {
+            *c->fallback = t->cols[0];
+            t->ncols = 0;
+        }
+        lia_csvmap_free(t);
+        if (rc)
+            return rc;
+    }
     if (tf && dupstr(&c->timefmt, tf))
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     if (def && dupstr(&c->vdefault, json_string_value(def)))
@@ -433,9 +572,13 @@ int lia_csvmap_from_json(json_t *j, const char *name, lia_csvmap **out, lia_erro
                 m->records = LIA_REC_LINES;
             else if (r && strcmp(r, "json") == 0)
                 m->records = LIA_REC_JSON;
+            else if (r && strcmp(r, "html") == 0)
+                m->records = LIA_REC_HTML;
             else
                 rc = lia_error_set(err, LIA_EINVAL, key, NULL, 0,
-                                   "mapping %s: \"records\" is one of csv, lines, json", name);
+                                   "mapping %s: \"records\" is one of csv, lines, json, html", name);
+        } else if (strcmp(key, "table") == 0) {
+            rc = table_sel(m, v, name, err);
         } else if (strcmp(key, "pattern") == 0 || strcmp(key, "ignore") == 0 || strcmp(key, "each") == 0) {
             char **dst = key[0] == 'p' ? &m->pattern : key[0] == 'i' ? &m->ignore : &m->each;
             if (!json_is_string(v) || (key[0] == 'e' && !json_string_length(v)))
@@ -471,6 +614,19 @@ int lia_csvmap_from_json(json_t *j, const char *name, lia_csvmap **out, lia_erro
             lia_error_set(err, LIA_EINVAL, "each", NULL, 0, "mapping %s: \"each\" is for JSON records", name);
         goto fail;
     }
+    if ((m->tbl_id || m->tbl_class || m->tbl_after || m->tbl_index || json_object_get(j, "table")) &&
+        m->records != LIA_REC_HTML) {
+        rc = lia_error_set(err, LIA_EINVAL, "table", NULL, 0, "mapping %s: \"table\" is for HTML records",
+                           name);
+        goto fail;
+    }
+    m->html_header = json_object_get(j, "header") ? m->header : json_is_object(cols);
+    if (m->records == LIA_REC_HTML && json_is_object(cols) && !m->html_header) {
+        rc = lia_error_set(err, LIA_EINVAL, "columns", NULL, 0,
+                           "mapping %s: columns by header name need \"header\": true (by position: an array)",
+                           name);
+        goto fail;
+    }
     if (m->records != LIA_REC_CSV)
         m->header = 0;         /* the front-end gives fields by column index */
     if (json_is_array(cols)) { /* by position: ["source.ip", null, {"field": ..., "convert": ...}] */
@@ -494,8 +650,11 @@ int lia_csvmap_from_json(json_t *j, const char *name, lia_csvmap **out, lia_erro
         size_t i = 0;
         json_object_foreach(cols, key, v)
         {
-            /* JSON records: the key is a path, the column its index */
-            if ((rc = add_column(m, key, m->records == LIA_REC_JSON ? (int)i : -1, v, name, err)))
+            /* JSON records: the key is a path, the column its index; HTML:
+             * a header name, found by the front-end */
+            if ((rc = add_column(m, key,
+                                 m->records == LIA_REC_JSON || m->records == LIA_REC_HTML ? (int)i : -1, v,
+                                 name, err)))
                 goto fail;
             i++;
         }
@@ -645,6 +804,7 @@ typedef struct action {
     int zero_null;      /* conv is zero_is_null, done inline */
     int op;             /* how a value is stored (OP_*), decided per header */
     const lia_colmap *xf; /* "values" / "time" to apply first, or NULL */
+    const struct action *fb; /* "fallback": tried when the value fails */
 } action;
 
 /* How a column's value is stored: the common field types through the inline
@@ -740,6 +900,8 @@ struct lia_csvfmt {
     int fatal;
     lia_error fatal_err;
     lia_maprec *rec; /* lines or JSON records, or NULL for CSV */
+    lia_htmltable *html; /* HTML records */
+    action *fbs;         /* the columns' fallbacks, by mapping column */
     lia_buf xbuf;    /* output of "values" / "time" */
 };
 
@@ -752,6 +914,22 @@ static void free_header(lia_csvfmt *f)
     f->nhdr = 0;
 }
 
+static action make_action(const lia_colmap *cm, const char *column)
+{
+    action a = {.field = cm->field,
+                .key = cm->extra_key,
+                .klen = cm->extra_key ? strlen(cm->extra_key) : 0,
+                .conv = cm->conv,
+                .required = cm->required,
+                .column = column,
+                .xf = cm->nvalues || cm->vdefault || cm->timefmt ? cm : NULL};
+    a.zero_null = a.conv == conv_zero_is_null;
+    a.op = op_for(a.field);
+    if (a.zero_null)
+        a.conv = NULL;
+    return a;
+}
+
 static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *err)
 {
     lia_csvmap *m = f->map;
@@ -762,7 +940,9 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
     f->nact = f->nrun = 0;
     f->hdr = calloc(n ? n : 1, sizeof *f->hdr);
     f->act = calloc(n ? n : 1, sizeof *f->act);
-    if (!f->hdr || !f->act)
+    free(f->fbs);
+    f->fbs = calloc(m->ncols ? m->ncols : 1, sizeof *f->fbs);
+    if (!f->hdr || !f->act || !f->fbs)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     f->nhdr = f->nact = n;
     for (size_t i = 0; i < n; i++) {
@@ -791,13 +971,11 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
                                      m->name, cm->column ? "" : "#", cm->column ? cm->column : "");
             continue; /* optional column absent */
         }
-        f->act[i] = (action){.field = cm->field,
-                             .key = cm->extra_key,
-                             .klen = cm->extra_key ? strlen(cm->extra_key) : 0,
-                             .conv = cm->conv,
-                             .required = cm->required,
-                             .column = cm->column ? cm->column : f->hdr[i],
-                             .xf = cm->nvalues || cm->vdefault || cm->timefmt ? cm : NULL};
+        f->act[i] = make_action(cm, cm->column ? cm->column : f->hdr[i]);
+        if (cm->fallback) {
+            f->fbs[c] = make_action(cm->fallback, f->act[i].column);
+            f->act[i].fb = &f->fbs[c];
+        }
     }
     for (size_t i = 0; i < n; i++) {
         if (f->act[i].field == -1 && !f->act[i].key) { /* unmapped -> extra.<name> */
@@ -848,7 +1026,7 @@ static int resolve(lia_csvfmt *f, const lia_slice *names, size_t n, lia_error *e
         if (a.field == -2)
             continue;
         a.col = i;
-        a.zero_null = a.conv == conv_zero_is_null;
+        a.zero_null = a.zero_null || a.conv == conv_zero_is_null;
         a.op = op_for(a.field);
         if (a.zero_null)
             a.conv = NULL;
@@ -949,7 +1127,39 @@ int lia_csvfmt_open(lia_csvfmt **out, lia_csvmap *m, const lia_feed_opts *o, lia
         lia_csvfmt_close(f);
         return lia_error_set(err, rc, NULL, NULL, 0, "creating CSV splitter: %s", lia_strerror(rc));
     }
-    if (m->records != LIA_REC_CSV) {
+    if (m->records == LIA_REC_HTML) {
+        size_t ncols = 0;
+        char **names = NULL, **attrs;
+        int *req;
+        lia_htmlsel sel = {m->tbl_id, m->tbl_class, m->tbl_after, m->tbl_index};
+        for (size_t i = 0; i < m->ncols; i++)
+            if ((size_t)m->cols[i].index + 1 > ncols)
+                ncols = (size_t)m->cols[i].index + 1;
+        attrs = calloc(ncols + 1, sizeof *attrs);
+        req = calloc(ncols + 1, sizeof *req);
+        if (m->html_header && m->ncols && m->cols[0].column)
+            names = calloc(ncols + 1, sizeof *names);
+        if (!attrs || !req || (m->html_header && m->ncols && m->cols[0].column && !names))
+            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        else {
+            for (size_t i = 0; i < m->ncols; i++) {
+                const lia_colmap *c = &m->cols[i];
+                attrs[c->index] = c->attr;
+                req[c->index] |= c->required;
+                if (names)
+                    names[c->index] = c->column;
+            }
+            rc = lia__htmltable_new(&sel, m->html_header, names, attrs, req, ncols, m->ignore, m->name,
+                                    &f->html, err);
+        }
+        free(attrs);
+        free(req);
+        free(names);
+        if (rc) {
+            lia_csvfmt_close(f);
+            return rc;
+        }
+    } else if (m->records != LIA_REC_CSV) {
         char **paths = NULL;
         size_t ncols = 0;
         rc = LIA_OK;
@@ -1001,6 +1211,8 @@ int lia_csvfmt_parse(lia_csvfmt *f, const char *buf, size_t len, int eof, lia_re
     int rc;
     if (f->rec)
         return lia__maprec_parse(f->rec, buf, len, eof, out, err);
+    if (f->html)
+        return lia__htmltable_parse(f->html, buf, len, eof, out, err);
     f->out = out;
     f->chunk = buf;
     f->chunklen = len;
@@ -1017,6 +1229,58 @@ int lia_csvfmt_parse(lia_csvfmt *f, const char *buf, size_t len, int eof, lia_re
     return LIA_OK;
 }
 
+/* Store column value in for action a: LIA_OK (also when it is absent) or
+ * the error, with err set. */
+static inline __attribute__((always_inline)) int put_col(lia_csvfmt *f, const action *a, lia_slice in,
+                                                         lia_event *ev, lia_error *err)
+{
+    lia_slice v = in;
+    int rc;
+    int kind = LIA_CONV_TEXT;
+    if (a->xf && v.len) {
+        const char *why = NULL;
+        if ((rc = lia__map_xform(a->xf, v, &f->xbuf, &v, &why)))
+            return lia_error_set(err, rc, a->field >= 0 ? lia_field_name((lia_field)a->field) : a->key,
+                                 in.ptr, in.len, "%s (column %s)", why, a->column);
+    }
+    if (a->zero_null) {
+        if (v.len == 0 || (v.len == 1 && v.ptr[0] == '0'))
+            kind = LIA_CONV_ABSENT;
+    } else if (a->conv) {
+        const char *why = NULL; /* these two by address: kept off the hot path's registers */
+        lia_slice cv = v;
+        kind = a->conv(v, &f->scratch, &cv, &why);
+        v = cv;
+        if (kind < 0) {
+            char fname[LIA_MAX_KEY + 8];
+            if (a->field >= 0)
+                snprintf(fname, sizeof fname, "%s", lia_field_name((lia_field)a->field));
+            else
+                snprintf(fname, sizeof fname, "extra.%s", a->key);
+            return lia_error_set(err, kind, fname, in.ptr, in.len, "%s (column %s)",
+                                 why ? why : "conversion failed", a->column);
+        }
+    } else if (v.len == 0) {
+        kind = LIA_CONV_ABSENT;
+    }
+    if (kind == LIA_CONV_ABSENT) {
+        if (a->required)
+            return lia_error_set(err, LIA_EINVAL,
+                                 a->field >= 0 ? lia_field_name((lia_field)a->field) : a->key, NULL, 0,
+                                 "required column %s is empty", a->column);
+        return LIA_OK;
+    }
+    if (put_fast(ev, a, kind, v))
+        return LIA_OK;
+    if (a->field >= 0)
+        rc = lia_event_set(ev, (lia_field)a->field, v.ptr, v.len, err);
+    else if (kind == LIA_CONV_JSON)
+        rc = lia_event_extra_json_known(ev, a->key, a->klen, v.ptr, v.len, err);
+    else
+        rc = lia_event_extra_str_known(ev, a->key, a->klen, v.ptr, v.len, err);
+    return rc;
+}
+
 int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record *r, lia_event *ev,
                          lia_error *err)
 {
@@ -1026,61 +1290,17 @@ int lia_csvfmt_normalise(lia_csvfmt *f, const lia_records *rs, const lia_record 
     if (f->map->header && r->nfields != f->nact)
         return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0,
                              "record has %u fields, the header has %zu", r->nfields, f->nact);
-    if (f->rec && r->nfields == 0)
-        return LIA_ENOTFOUND; /* a line the mapping ignores */
+    if ((f->rec || f->html) && r->nfields == 0)
+        return LIA_ENOTFOUND; /* a line or row the mapping ignores */
     /* run is in column order: a short record (no header) stops early */
     const action *a = f->run, *aend = f->run + f->nrun;
     if (r->nfields < f->nact)
         while (aend > a && aend[-1].col >= r->nfields)
             aend--;
-    for (; a < aend; a++) {
-        const size_t i = a->col;
-        lia_slice v = fields[i];
-        int kind = LIA_CONV_TEXT;
-        if (a->xf && v.len) {
-            const char *why = NULL;
-            if ((rc = lia__map_xform(a->xf, v, &f->xbuf, &v, &why)))
-                return lia_error_set(err, rc, a->field >= 0 ? lia_field_name((lia_field)a->field) : a->key,
-                                     fields[i].ptr, fields[i].len, "%s (column %s)", why, a->column);
-        }
-        if (a->zero_null) {
-            if (v.len == 0 || (v.len == 1 && v.ptr[0] == '0'))
-                kind = LIA_CONV_ABSENT;
-        } else if (a->conv) {
-            const char *why = NULL; /* these two by address: kept off the hot path's registers */
-            lia_slice cv = v;
-            kind = a->conv(v, &f->scratch, &cv, &why);
-            v = cv;
-            if (kind < 0) {
-                char fname[LIA_MAX_KEY + 8];
-                if (a->field >= 0)
-                    snprintf(fname, sizeof fname, "%s", lia_field_name((lia_field)a->field));
-                else
-                    snprintf(fname, sizeof fname, "extra.%s", a->key);
-                return lia_error_set(err, kind, fname, fields[i].ptr, fields[i].len,
-                                     "%s (column %s)", why ? why : "conversion failed", a->column);
-            }
-        } else if (v.len == 0) {
-            kind = LIA_CONV_ABSENT;
-        }
-        if (kind == LIA_CONV_ABSENT) {
-            if (a->required)
-                return lia_error_set(err, LIA_EINVAL,
-                                     a->field >= 0 ? lia_field_name((lia_field)a->field) : a->key,
-                                     NULL, 0, "required column %s is empty", a->column);
-            continue;
-        }
-        if (put_fast(ev, a, kind, v))
-            continue;
-        if (a->field >= 0)
-            rc = lia_event_set(ev, (lia_field)a->field, v.ptr, v.len, err);
-        else if (kind == LIA_CONV_JSON)
-            rc = lia_event_extra_json_known(ev, a->key, a->klen, v.ptr, v.len, err);
-        else
-            rc = lia_event_extra_str_known(ev, a->key, a->klen, v.ptr, v.len, err);
-        if (rc)
+    for (; a < aend; a++)
+        if ((rc = put_col(f, a, fields[a->col], ev, err)) &&
+            (!a->fb || !fields[a->col].len || (rc = put_col(f, a->fb, fields[a->col], ev, err))))
             return rc;
-    }
     if (!m->nconsts)
         return LIA_OK;
     if (f->cf && put_consts(f, ev))
@@ -1094,11 +1314,13 @@ void lia_csvfmt_close(lia_csvfmt *f)
         return;
     lia_csv_destroy(f->csv);
     lia__maprec_free(f->rec);
+    lia__htmltable_free(f->html);
     lia_buf_free(&f->xbuf);
     lia_csvmap_free(f->map);
     free_header(f);
     free(f->act);
     free(f->run);
+    free(f->fbs);
     lia_buf_free(&f->scratch);
     lia_event_free(&f->consts);
     free(f->cf);

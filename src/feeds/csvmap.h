@@ -60,6 +60,8 @@ typedef struct lia_colmap {
     size_t nvalues;
     char *vdefault;
     char *timefmt;
+    char *attr;                  /* HTML: the value is this attribute of the cell */
+    struct lia_colmap *fallback; /* tried when the value fails (owned) */
 } lia_colmap;
 
 typedef struct lia_constmap {
@@ -82,6 +84,11 @@ typedef struct lia_csvmap {
     char *pattern;     /* lines: groups are the columns */
     char *ignore;      /* lines: lines that are no record */
     char *each;        /* JSON: one record per element of this array member */
+    /* HTML: which table (feeds/htmltable.h), and whether its first row
+     * names the columns */
+    char *tbl_id, *tbl_class, *tbl_after;
+    int tbl_index;
+    int html_header;
 } lia_csvmap;
 
 /* The mappings built into the library from share/feeds/ *.map (name without

@@ -15,7 +15,7 @@
 
 #include "liaison/pipeline.h"
 
-enum { LIA_REC_CSV = 0, LIA_REC_LINES = 1, LIA_REC_JSON = 2 };
+enum { LIA_REC_CSV = 0, LIA_REC_LINES = 1, LIA_REC_JSON = 2, LIA_REC_HTML = 3 /* feeds/htmltable.h */ };
 
 typedef struct lia_maprec lia_maprec;
 

@@ -251,6 +251,30 @@ static void test_language(void **state)
          "\"192.0.2.8\"}]}]",
          "[{\"quarantined\": \"\\\"each\\\": \\\"hosts\\\" reads one event per element\"},"
          " {\"source.ip\": \"192.0.2.8\"}]"},
+        {"HTML: the n-th table with a class, nested tables' rows apart, head rows, ignore, short rows",
+         "{\"records\": \"html\", \"table\": {\"class\": \"data\", \"index\": 1}, \"ignore\": \"^Total\","
+         " \"columns\": [\"source.ip\", {\"field\": \"extra.n\", \"convert\": \"int\"}]}",
+         "<table class='data'><tr><td>192.0.2.99</td><td>9</td></tr></table>\n"
+         "<table class='x data'><tr><th>IP</th><th>N</th></tr>\n"
+         "<tr><td> 192.0.2.1 </td><td>1<table class='data'><tr><td>198.51.100.1</td></tr></table></td></tr>\n"
+         "<tbody><tr><td>192.0.2.2</td><td>2</td></tr><tr><th>more</th></tr>\n"
+         "<tr><td>Total</td><td>3</td></tr><tr><td>192.0.2.3</td></tr></tbody></table>",
+         "[{\"source.ip\": \"192.0.2.1\", \"extra.n\": 1}, {\"source.ip\": \"192.0.2.2\", \"extra.n\": 2},"
+         " {\"source.ip\": \"192.0.2.3\", \"extra.n\": null}]"},
+        {"HTML: by id, header names in any case, an attribute, entities, a fallback field",
+         "{\"records\": \"html\", \"table\": {\"id\": \"t\"}, \"columns\": {\"Host\": {\"field\": "
+         "\"source.ip\","
+         " \"required\": true, \"fallback\": {\"field\": \"source.fqdn\"}}, \"LINK\": {\"field\": "
+         "\"source.url\","
+         " \"attribute\": \"href\"}, \"Note\": \"event_description.text\"}}",
+         "<html><body><table id='t'><tr><td>link</td><td>note</td><td>host</td></tr>"
+         "<tr><td><a href='http://example.com/a?b=1&amp;c=2'>x</a></td><td>caf&eacute; &lt;b&gt;</td>"
+         "<td>192.0.2.7</td></tr><tr><td></td><td></td><td>example.net</td></tr>"
+         "<tr><td></td><td></td><td>not a host!</td></tr></table></body></html>",
+         "[{\"source.ip\": \"192.0.2.7\", \"source.url\": \"http://example.com/a?b=1&c=2\","
+         " \"event_description.text\": \"caf\\u00e9 <b>\"}, {\"source.ip\": null, \"source.fqdn\": "
+         "\"example.net\"},"
+         " {\"quarantined\": \"source.fqdn\"}]"},
         {"JSON lines", "{\"records\": \"json\", \"columns\": {\"u\": \"source.url\"}}",
          "{\"u\": \"http://example.com/\"}\n{\"u\": \"http://example.org/\"}\n",
          "[{\"source.url\": \"http://example.com/\"}, {\"source.url\": \"http://example.org/\"}]"},
@@ -295,6 +319,19 @@ static void test_bad_maps(void **state)
         {"{\"records\": \"lines\", \"columns\": [\"source.ip\", \"source.fqdn\"]}", "need a \"pattern\""},
         {"{\"records\": \"json\", \"columns\": [\"source.ip\"]}", "object of paths"},
         {"{\"records\": \"lines\", \"each\": \"a\", \"columns\": [\"source.ip\"]}", "for JSON records"},
+        {"{\"records\": \"csv\", \"table\": {\"index\": 0}, \"columns\": [\"source.ip\"]}",
+         "for HTML records"},
+        {"{\"records\": \"html\", \"table\": {\"colour\": 1}, \"columns\": [\"source.ip\"]}",
+         "table: unknown key"},
+        {"{\"records\": \"html\", \"table\": {\"index\": -1}, \"columns\": [\"source.ip\"]}", "table.index"},
+        {"{\"records\": \"html\", \"header\": false, \"columns\": {\"a\": \"source.ip\"}}",
+         "need \"header\": true"},
+        {"{\"columns\": {\"a\": {\"field\": \"source.ip\", \"attribute\": \"href\"}}}", "for HTML records"},
+        {"{\"columns\": {\"a\": {\"field\": \"source.ip\", \"fallback\": {\"field\": \"nope\"}}}}",
+         "unknown field"},
+        {"{\"records\": \"html\", \"columns\": [\"source.ip\"]}", "no table the mapping selects"},
+        {"{\"records\": \"html\", \"table\": {\"after\": \"zzz\"}, \"columns\": [\"source.ip\"]}",
+         "after \"zzz\""},
         {"{\"records\": \"json\", \"each\": 1, \"columns\": {\"a\": \"source.ip\"}}", "path of an array"},
         {"{\"columns\": {\"a\": {\"field\": \"source.ip\", \"time\": \"yesterday\"}}}", "strptime format"},
         {"{\"columns\": {\"a\": {\"field\": \"source.ip\", \"values\": [1]}}}", "\"values\" is an object"},
