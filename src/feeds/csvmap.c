@@ -803,7 +803,7 @@ typedef struct action {
     size_t col;         /* column index (in the list of active columns) */
     int zero_null;      /* conv is zero_is_null, done inline */
     int op;             /* how a value is stored (OP_*), decided per header */
-    const lia_colmap *xf; /* "values" / "time" to apply first, or NULL */
+    const lia_colmap *xf;    /* "values" / "time" to apply first, or NULL */
     const struct action *fb; /* "fallback": tried when the value fails */
 } action;
 
@@ -899,10 +899,10 @@ struct lia_csvfmt {
     size_t ncf, cf_text;
     int fatal;
     lia_error fatal_err;
-    lia_maprec *rec; /* lines or JSON records, or NULL for CSV */
+    lia_maprec *rec;     /* lines or JSON records, or NULL for CSV */
     lia_htmltable *html; /* HTML records */
     action *fbs;         /* the columns' fallbacks, by mapping column */
-    lia_buf xbuf;    /* output of "values" / "time" */
+    lia_buf xbuf;        /* output of "values" / "time" */
 };
 
 static void free_header(lia_csvfmt *f)
