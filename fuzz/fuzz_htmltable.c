@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lia_error_clear(&err);
     if (f->open(&st, &o, &err))
         abort(); /* the mappings above are good */
-    lia_records_init(&rs);
+    lia__records_init(&rs);
     lia_event_init(&ev);
     lia_buf_init(&js, 4u << 20);
     half = plen / 2;
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     lia_buf_free(&js);
     lia_event_free(&ev);
-    lia_records_free(&rs);
+    lia__records_free(&rs);
     f->close(st);
     return 0;
 }

@@ -378,7 +378,7 @@ static int data_row(lia_htmltable *t, xmlNode *tr, xmlNode **cells, size_t n, li
         else
             node_text(t, cells[t->pos[k]]);
         if (t->text.err)
-            return lia_records_add(out, line, LIA_SLICE_NULL, NULL, 0, LIA_ELIMIT, "cell too large", 1);
+            return lia__records_add(out, line, LIA_SLICE_NULL, NULL, 0, LIA_ELIMIT, "cell too large", 1);
         lia_buf_append(&t->row, lia_buf_cstr(&t->text), t->text.len);
         t->len[k] = t->text.len;
     }
@@ -391,14 +391,14 @@ static int data_row(lia_htmltable *t, xmlNode *tr, xmlNode **cells, size_t n, li
     }
     lia_buf_putc(&t->row, '\0');
     if (t->row.err || t->text.err)
-        return lia_records_add(out, line, LIA_SLICE_NULL, NULL, 0, LIA_ELIMIT, "row too large", 1);
+        return lia__records_add(out, line, LIA_SLICE_NULL, NULL, 0, LIA_ELIMIT, "row too large", 1);
     {
         lia_slice raw = {t->row.ptr + raw0, t->row.len - raw0 - 1};
         if (t->has_ignore && regexec(&t->ignore, t->row.ptr + raw0, 0, NULL, 0) == 0)
-            return lia_records_add(out, line, raw, NULL, 0, 0, NULL, 1); /* no event: counted */
+            return lia__records_add(out, line, raw, NULL, 0, 0, NULL, 1); /* no event: counted */
         for (size_t k = 0; k < t->ncols; k++)
             t->fields[k] = (lia_slice){t->row.ptr + t->off[k], t->len[k]};
-        return lia_records_add(out, line, raw, t->fields, t->ncols, 0, NULL, 1);
+        return lia__records_add(out, line, raw, t->fields, t->ncols, 0, NULL, 1);
     }
 }
 
