@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/records.h"
 #include "liaison/liaison.h"
 
 static const char *const maps[] = {

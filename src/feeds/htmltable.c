@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/records.h"
 #include "feeds/htmltable.h"
 #include "liaison/limits.h"
 
