@@ -17,15 +17,16 @@
 static const char *const maps[] = {
     "{\"records\": \"html\", \"columns\": [\"source.ip\", {\"field\": \"extra.n\", \"convert\": \"int\"}]}",
     ("{\"records\": \"html\", \"columns\": {\"Host\": {\"field\": \"source.ip\", \"required\": true, "
-    "\"fallback\":"
-    " {\"field\": \"source.url\", \"convert\": \"url_http\"}}, \"Link\": {\"field\": \"extra.link\", "
-    "\"attribute\":"
-    " \"href\"}, \"Date\": {\"field\": \"time.source\", \"time\": \"%d-%m-%Y\"}}}"),
-    ("{\"records\": \"html\", \"table\": {\"id\": \"t\", \"class\": \"data\", \"index\": 1}, \"header\": true,"
-    " \"ignore\": \"^Total\", \"columns\": [{\"field\": \"source.fqdn\", \"attribute\": \"value\"}, "
-    "\"extra.x\"]}"),
+     "\"fallback\":"
+     " {\"field\": \"source.url\", \"convert\": \"url_http\"}}, \"Link\": {\"field\": \"extra.link\", "
+     "\"attribute\":"
+     " \"href\"}, \"Date\": {\"field\": \"time.source\", \"time\": \"%d-%m-%Y\"}}}"),
+    ("{\"records\": \"html\", \"table\": {\"id\": \"t\", \"class\": \"data\", \"index\": 1}, \"header\": "
+     "true,"
+     " \"ignore\": \"^Total\", \"columns\": [{\"field\": \"source.fqdn\", \"attribute\": \"value\"}, "
+     "\"extra.x\"]}"),
     ("{\"records\": \"html\", \"table\": {\"after\": \"Recent\"}, \"columns\": [{\"field\": \"source.fqdn\","
-    " \"required\": true}, {\"field\": \"malware.name\", \"values\": {\"a\": \"b\"}}]}"),
+     " \"required\": true}, {\"field\": \"malware.name\", \"values\": {\"a\": \"b\"}}]}"),
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
