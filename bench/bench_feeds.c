@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "liaison/liaison.h"
 #include "core/records.h"
@@ -67,6 +68,10 @@ static void gen(const char *format, unsigned rows, lia_buf *b)
             lia_buf_printf(b, "\t24\t%u\tExample Net\tJP\tabuse@example.net\n", i % 1000);
         } else if (strcmp(format, "openphish") == 0) {
             lia_buf_printf(b, "https://login%u.example.com/secure/index.php?id=%u\n", i, i);
+        } else if (strncmp(format, "map-", 4) == 0) { /* Dataplane.org's rows */
+            lia_buf_printf(b, "%u|EXAMPLE-AS %u|", 64496 + i % 1000, i % 1000);
+            ip(b, i);
+            lia_buf_printf(b, "|2023-05-01 %02u:%02u:%02u|sshpwauth\n", i / 3600 % 24, i / 60 % 60, i % 60);
         } else if (strcmp(format, "misp-freetext") == 0) {
             ip(b, i);
             lia_buf_printf(b, " evil%u.example.org\n", i);
@@ -82,11 +87,26 @@ static void gen(const char *format, unsigned rows, lia_buf *b)
 int main(int argc, char **argv)
 {
     static const char *const formats[] = {"feodotracker", "phishtank",   "spamhaus-drop", "dshield-block",
-                                          "openphish",    "blocklistde", "misp-csv",      "misp-freetext"};
+                                          "openphish",    "blocklistde", "misp-csv",      "misp-freetext",
+                                          "map-lines",    "map-csv"};
+    /* the same Dataplane rows through the csv format: the shipped line-pattern
+     * mapping, and a CSV mapping of the same columns ('|'-separated) */
+    static const char map_csv[] =
+        "{\"header\": false, \"delimiter\": \"|\", \"columns\": [{\"field\": \"source.asn\", \"values\": "
+        "{\"NA\": \"\"}}, {\"field\": \"source.as_name\", \"values\": {\"NA\": \"\"}}, {\"field\": "
+        "\"source.ip\", \"required\": true}, {\"field\": \"time.source\", \"time\": \"%Y-%m-%d %H:%M:%S\"}, "
+        "\"extra.category\"], \"constants\": {\"classification.type\": \"brute-force\", "
+        "\"protocol.application\": \"ssh\"}}";
+    char map_path[] = "/tmp/bench-feeds-map-XXXXXX";
+    int mfd = mkstemp(map_path);
+    if (mfd < 0 || write(mfd, map_csv, strlen(map_csv)) != (ssize_t)strlen(map_csv))
+        return 1;
+    close(mfd);
     unsigned rows = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 200000;
     printf("%-15s %10s %10s %12s %8s %7s\n", "format", "rows", "events", "rows/s", "MB/s", "parse%");
     for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++) {
-        const lia_format *f = lia_format_find(formats[k]);
+        const int bymap = strncmp(formats[k], "map-", 4) == 0;
+        const lia_format *f = lia_format_find(bymap ? "csv" : formats[k]);
         lia_buf in;
         lia_feed_opts o;
         lia_records rs;
@@ -102,6 +122,8 @@ int main(int argc, char **argv)
         memset(&o, 0, sizeof o);
         o.tlp = -1;
         o.report_name = "ssh.txt";
+        if (bymap)
+            o.map_path = strcmp(formats[k], "map-lines") == 0 ? "builtin:dataplane-sshpwauth" : map_path;
         lia_error_clear(&err);
         if (!f || f->open(&st, &o, &err) != LIA_OK) {
             fprintf(stderr, "%s: cannot open\n", formats[k]);
@@ -140,5 +162,6 @@ int main(int argc, char **argv)
         lia_event_free(&ev);
         lia_buf_free(&in);
     }
+    unlink(map_path);
     return 0;
 }
