@@ -14,20 +14,21 @@
 #include "core/records.h"
 #include "liaison/liaison.h"
 
-static const char *const maps[] = {
-    "{\"records\": \"html\", \"columns\": [\"source.ip\", {\"field\": \"extra.n\", \"convert\": \"int\"}]}",
-    ("{\"records\": \"html\", \"columns\": {\"Host\": {\"field\": \"source.ip\", \"required\": true, "
-     "\"fallback\":"
-     " {\"field\": \"source.url\", \"convert\": \"url_http\"}}, \"Link\": {\"field\": \"extra.link\", "
-     "\"attribute\":"
-     " \"href\"}, \"Date\": {\"field\": \"time.source\", \"time\": \"%d-%m-%Y\"}}}"),
-    ("{\"records\": \"html\", \"table\": {\"id\": \"t\", \"class\": \"data\", \"index\": 1}, \"header\": "
-     "true,"
-     " \"ignore\": \"^Total\", \"columns\": [{\"field\": \"source.fqdn\", \"attribute\": \"value\"}, "
-     "\"extra.x\"]}"),
-    ("{\"records\": \"html\", \"table\": {\"after\": \"Recent\"}, \"columns\": [{\"field\": \"source.fqdn\","
-     " \"required\": true}, {\"field\": \"malware.name\", \"values\": {\"a\": \"b\"}}]}"),
-};
+static const char map_pos[] =
+    "{\"records\": \"html\", \"columns\": [\"source.ip\", {\"field\": \"extra.n\", \"convert\": \"int\"}]}";
+static const char map_names[] =
+    "{\"records\": \"html\", \"columns\": {\"Host\": {\"field\": \"source.ip\", \"required\": true, "
+    "\"fallback\": {\"field\": \"source.url\", \"convert\": \"url_http\"}}, \"Link\": {\"field\": "
+    "\"extra.link\", \"attribute\": \"href\"}, \"Date\": {\"field\": \"time.source\", \"time\": "
+    "\"%d-%m-%Y\"}}}";
+static const char map_sel[] =
+    "{\"records\": \"html\", \"table\": {\"id\": \"t\", \"class\": \"data\", \"index\": 1}, "
+    "\"header\": true, \"ignore\": \"^Total\", \"columns\": [{\"field\": \"source.fqdn\", "
+    "\"attribute\": \"value\"}, \"extra.x\"]}";
+static const char map_after[] =
+    "{\"records\": \"html\", \"table\": {\"after\": \"Recent\"}, \"columns\": [{\"field\": "
+    "\"source.fqdn\", \"required\": true}, {\"field\": \"malware.name\", \"values\": {\"a\": \"b\"}}]}";
+static const char *const maps[] = {map_pos, map_names, map_sel, map_after};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
