@@ -23,6 +23,7 @@ const lia__setting lia__settings[] = {
     {"redact_owner", R, LIA_SET_OWNED, 0, 0, NULL, NULL, "fields removed for owners"},
     {"redact_partner", R, LIA_SET_OWNED, 0, 0, NULL, NULL, "fields removed for partner CERTs"},
     {"rules", R, LIA_SET_OWNED, 0, 0, NULL, NULL, "the routing rules"},
+    {"incidents", R, LIA_SET_OWNED, 0, 0, NULL, NULL, "the rules that open incidents (docs/incidents.md)"},
     {"note", R, LIA_SET_TEXT, 0, LIA_MAX_STRING, NULL, NULL, "a free-text note"},
     {"digest_interval", R, LIA_SET_DURATION, 1, DAYS(LIA_MAX_DURATION_DAYS), "1h", NULL,
      "time between two digests to one recipient"},

@@ -70,5 +70,11 @@ int lia__sla_eval(const lia_calendar *c, int64_t start, int64_t target, const li
 
 /* critical 1h / 8h, high 4h / 24h, medium 8h / 80h, low 24h / 240h (business). */
 lia_sla_policy lia__sla_policy_default(void);
+/* Link event ids[0..n) to the incident (those already linked are kept
+ * once), with one audit record per 1000 newly linked; *added (may be NULL):
+ * how many were new. Its own transaction, nested in the caller's. The
+ * incident must exist. */
+int lia__incident_link_events(lia_db *db, int64_t incident, const int64_t *ids, size_t n,
+                              const lia_actor *who, uint64_t *added, lia_error *err);
 
 #endif

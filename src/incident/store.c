@@ -62,9 +62,19 @@ static const lia_migration migrations[] = {
             "  ref TEXT NOT NULL,"
             "  at INTEGER NOT NULL,"
             "  PRIMARY KEY(incident_id, kind, ref));"},
+    /* 2: incidents opened by the rules of the routing file: one per rule,
+     * window (start, seconds since the epoch) and grouping key (a JSON
+     * array of the key's values) */
+    {.sql = "CREATE TABLE IF NOT EXISTS incident_group("
+            "  rule TEXT NOT NULL,"
+            "  window INTEGER NOT NULL,"
+            "  key TEXT NOT NULL,"
+            "  incident_id INTEGER NOT NULL REFERENCES incident(id),"
+            "  PRIMARY KEY(rule, window, key));"
+            "CREATE INDEX IF NOT EXISTS incident_link_ref ON incident_link(kind, ref);"},
 };
 
-static const lia_schema incident_schema = {"incident", 1, migrations, NULL};
+static const lia_schema incident_schema = {"incident", 2, migrations, NULL};
 
 int lia__incident_schema(lia_db *db, lia_error *err)
 {
@@ -632,4 +642,68 @@ int lia_incident_links(lia_store *s, int64_t incident, lia_link_cb cb, void *ud,
     }
     lia__db_done(st);
     return rc < 0 ? rc : LIA_OK;
+}
+
+int lia__incident_link_events(lia_db *db, int64_t incident, const int64_t *ids, size_t n,
+                              const lia_actor *who, uint64_t *added, lia_error *err)
+{
+    lia_stmt *st = NULL;
+    lia_buf after;
+    char object[64];
+    size_t fresh = 0, chunk_start;
+    int64_t now = lia__now_us();
+    int rc;
+    if (added)
+        *added = 0;
+    if (n == 0)
+        return LIA_OK;
+    if ((rc = lia__db_begin(db, err)))
+        return rc;
+    lia_buf_init(&after, 64 * 1024);
+    snprintf(object, sizeof object, "incident:%lld", (long long)incident);
+    if ((rc = lia__db_prepare(db, "incident: linking events",
+                              "INSERT INTO incident_link(incident_id, kind, ref, at) VALUES(?, 'event', ?, ?)"
+                              " ON CONFLICT DO NOTHING",
+                              &st, err)))
+        goto out;
+    /* one audit record per 1000 events newly linked: {"kind":"event","refs":[...]} */
+    chunk_start = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ref[24];
+        snprintf(ref, sizeof ref, "%lld", (long long)ids[i]);
+        lia__db_reset(st);
+        lia__db_bind_int64(st, 1, incident);
+        lia__db_bind_text(st, 2, ref, -1);
+        lia__db_bind_int64(st, 3, now);
+        if ((rc = lia__db_run(st, err)))
+            goto out;
+        if (lia__db_changes(db) > 0) {
+            if (fresh++ == chunk_start)
+                lia_buf_puts(&after, "{\"kind\":\"event\",\"refs\":[");
+            else
+                lia_buf_putc(&after, ',');
+            lia_buf_printf(&after, "\"%s\"", ref);
+        }
+        if (fresh > chunk_start && (fresh - chunk_start == 1000 || i + 1 == n)) {
+            lia_buf_puts(&after, "]}");
+            if (after.err) {
+                rc = lia_error_set(err, LIA_ENOMEM, "incident", NULL, 0, "out of memory");
+                goto out;
+            }
+            if ((rc = lia__incident_audit(db, who, object, "link", NULL, lia_buf_cstr(&after), err)))
+                goto out;
+            lia_buf_reset(&after);
+            chunk_start = fresh;
+        }
+    }
+    if (added)
+        *added = fresh;
+out:
+    lia__db_done(st);
+    lia_buf_free(&after);
+    if (rc) {
+        lia__db_rollback(db);
+        return rc;
+    }
+    return lia__db_commit(db, err);
 }

@@ -38,6 +38,7 @@ void lia__route_config_free(lia__route_config *c)
         free(c->set[i].value);
     }
     free(c->set);
+    lia__incident_rules_free(&c->incidents);
     memset(c, 0, sizeof *c);
 }
 
@@ -360,6 +361,20 @@ int lia__route_config_parse(const char *text, size_t len, lia__route_config *c, 
                     goto out;
                 }
         }
+    }
+    n = lia__yaml_get(root, "incidents");
+    if (n) {
+        const char **names = calloc(c->nrules ? c->nrules : 1, sizeof *names);
+        if (!names) {
+            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < c->nrules; i++)
+            names[i] = c->rules[i].name;
+        rc = lia__incident_rules_parse(n, names, c->nrules, &c->incidents, err);
+        free(names);
+        if (rc)
+            goto out;
     }
 out:
     lia__yaml_free(root);

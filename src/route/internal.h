@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "incident/rules.h"
 #include "liaison/route.h"
 #include "store/db.h"
 
@@ -140,6 +141,7 @@ typedef struct lia__route_config {
     size_t nrules;
     lia__route_setting *set;
     size_t nset;
+    lia__incident_rules incidents; /* `incidents:` (incident/rules.h) */
 } lia__route_config;
 
 /* The routing snapshot (decide.c): parties, their recipient view, indexes,

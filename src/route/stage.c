@@ -29,6 +29,7 @@ typedef struct rstage {
     size_t nev, capev;
     lia_decision *d;
     size_t nd, capd;
+    uint32_t *first, *count; /* per event: its decisions in d (for the incident rules) */
     lia__rcache rc;
 } rstage;
 
@@ -54,17 +55,24 @@ static int st_process(void *st, lia_batch *b, lia_error *err)
     if (b->n > r->capev) {
         pend *ne = realloc(r->ev, b->n * sizeof *ne);
         lia_decision *nd = realloc(r->d, b->n * LIA_ROUTE_MAX_DECISIONS * sizeof *nd);
+        uint32_t *nf = realloc(r->first, b->n * sizeof *nf), *nc = realloc(r->count, b->n * sizeof *nc);
         if (ne)
             r->ev = ne;
         if (nd)
             r->d = nd;
-        if (!ne || !nd)
+        if (nf)
+            r->first = nf;
+        if (nc)
+            r->count = nc;
+        if (!ne || !nd || !nf || !nc)
             return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         r->capev = b->n;
         r->capd = b->n * LIA_ROUTE_MAX_DECISIONS;
     }
     for (size_t i = 0; i < b->n; i++) {
         size_t n = lia_route_event(r->rt, &b->ev[i], r->d + r->nd);
+        r->first[r->nev] = (uint32_t)r->nd;
+        r->count[r->nev] = (uint32_t)n;
         r->ev[r->nev++] = (pend){b->ev[i].line, (uint32_t)r->nd, (uint32_t)n};
         r->nd += n;
     }
@@ -93,9 +101,16 @@ static int st_stored(void *st, const lia_batch *b, lia_error *err)
                                          at, err)))
             goto out;
     }
-    if (i != r->nev)
+    if (i != r->nev) {
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "route stage: %zu routed events were not stored",
                            r->nev - i);
+        goto out;
+    }
+    /* the incident rules of the routing file, in the same transaction */
+    if (r->rt->cf.incidents.n) {
+        lia__routed_batch rb = {b->ev, r->nev, r->d, r->first, r->count};
+        rc = lia__incident_open_routed(r->store, &r->rt->cf.incidents, r->rt, &rb, NULL, err);
+    }
 out:
     lia__db_done(ins);
     r->nev = r->nd = 0;
@@ -108,6 +123,8 @@ static void st_close(void *st)
     lia_route_destroy(r->rt);
     free(r->ev);
     free(r->d);
+    free(r->first);
+    free(r->count);
     free(r);
 }
 
