@@ -207,7 +207,7 @@ static void test_conversions(void **state)
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char in[256], want[512];
+        char in[256], want[512], want_nl[sizeof want + 1];
         fmt_result r;
         snprintf(in, sizeof in, "ip,asn,z,b,f,name,t\n%s\n", cases[i].row);
         snprintf(want, sizeof want, "2 %s", cases[i].want);
@@ -220,7 +220,7 @@ static void test_conversions(void **state)
         if (want[2] == 'e') /* refused: quarantined, and the reason names the column's field */
             assert_true(strncmp(got, want, strlen(want)) == 0 && strstr(got, i < 9 ? "extra.b" : "extra.f"));
         else
-            assert_string_equal(got, (snprintf(in, sizeof in, "%s\n", want), in));
+            assert_string_equal(got, (snprintf(want_nl, sizeof want_nl, "%s\n", want), want_nl));
         fmt_result_free(&r);
     }
 }
