@@ -101,6 +101,14 @@ void lia__db_sort_on_disk(lia_db *db, int on)
 {
     db->drv->sort_on_disk(db->conn, on);
 }
+size_t lia__db_cache(lia_db *db)
+{
+    return db->drv->cache(db->conn);
+}
+void lia__db_durable(lia_db *db, int on)
+{
+    db->drv->durable(db->conn, on);
+}
 
 int lia__db_exec(lia_db *db, const char *sql, lia_error *err)
 {

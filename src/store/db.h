@@ -62,6 +62,15 @@ const char *lia__db_path(lia_db *db);
  * for its page cache, and whether big sorts (index builds) go to disk. */
 void lia__db_set_cache(lia_db *db, size_t bytes);
 void lia__db_sort_on_disk(lia_db *db, int on);
+/* The page cache the handle has now, in bytes (0 without one), to restore
+ * it after a change. */
+size_t lia__db_cache(lia_db *db);
+/* on = 0: a load that can be repeated from its source (a benchmark's
+ * generated collection) lets the database skip its journal and its syncs
+ * (SQLite: journal_mode and synchronous OFF) until on = 1 restores them
+ * (WAL, NORMAL). A crash meanwhile may corrupt the store: never for data
+ * that exists only there. Outside a transaction. */
+void lia__db_durable(lia_db *db, int on);
 
 /* The database's own consistency check (SQLite: integrity_check): LIA_OK,
  * or LIA_ESTORE with the first problem in err. */

@@ -43,6 +43,8 @@ typedef struct lia_db_driver {
     int (*check)(void *conn, lia_error *err);
     void (*set_cache)(void *conn, size_t bytes);
     void (*sort_on_disk)(void *conn, int on);
+    size_t (*cache)(void *conn);
+    void (*durable)(void *conn, int on);
 } lia_db_driver;
 
 extern const lia_db_driver lia__sqlite_driver;

@@ -84,6 +84,31 @@ static void sq_sort_on_disk(void *conn, int on)
     sqlite3_exec(conn, on ? "PRAGMA temp_store=FILE" : "PRAGMA temp_store=MEMORY", NULL, NULL, NULL);
 }
 
+static int64_t pragma_int(void *conn, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(conn, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* cache_size is KiB when negative, pages when positive */
+static size_t sq_cache(void *conn)
+{
+    int64_t c = pragma_int(conn, "PRAGMA cache_size");
+    return c < 0 ? (size_t)-c * 1024 : (size_t)c * (size_t)pragma_int(conn, "PRAGMA page_size");
+}
+
+static void sq_durable(void *conn, int on)
+{
+    sqlite3_exec(conn,
+                 on ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+                    : "PRAGMA synchronous=OFF; PRAGMA journal_mode=OFF",
+                 NULL, NULL, NULL);
+}
+
 static void sq_close(void *conn)
 {
     sqlite3_close(conn);
@@ -273,6 +298,8 @@ const lia_db_driver lia__sqlite_driver = {
     .check = sq_check,
     .set_cache = sq_set_cache,
     .sort_on_disk = sq_sort_on_disk,
+    .cache = sq_cache,
+    .durable = sq_durable,
 };
 
 /* ---- until every module is on the layer (notify, route) ---- */

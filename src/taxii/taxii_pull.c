@@ -13,7 +13,6 @@
  * (normalise, enrich, dedup, route) as any other feed. */
 #include <curl/curl.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "liaison/http.h"
 #include "liaison/limits.h"
 #include "liaison/taxii.h"
+#include "store/db.h"
 #include "taxii/taxii_internal.h"
 #include "http/parse.h"
 
@@ -35,49 +35,54 @@ typedef struct cursor {
     char next[512];
 } cursor;
 
-static int cursor_get(sqlite3 *db, const char *src, cursor *c)
+/* The cursor of src (1), or none yet (0, c reset), or a read error (< 0). */
+static int cursor_get(lia_db *db, const char *src, cursor *c, lia_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int found = 0;
+    lia_stmt *st;
+    int rc;
     c->added_after = c->last_added = -1;
     c->next[0] = '\0';
-    if (sqlite3_prepare_v2(db,
-                           "SELECT added_after, last_added, next FROM taxii_cursors"
-                           " WHERE source = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, src, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        found = 1;
-        if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-            c->added_after = sqlite3_column_int64(st, 0);
-        if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-            c->last_added = sqlite3_column_int64(st, 1);
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-            snprintf(c->next, sizeof c->next, "%s", sqlite3_column_text(st, 2));
+    if ((rc = lia__db_prepare(db, "TAXII pull: reading the cursor",
+                              "SELECT added_after, last_added, next FROM taxii_cursors WHERE source = ?1",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, src, -1);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        if (!lia__db_col_null(st, 0))
+            c->added_after = lia__db_col_int64(st, 0);
+        if (!lia__db_col_null(st, 1))
+            c->last_added = lia__db_col_int64(st, 1);
+        if (!lia__db_col_null(st, 2))
+            snprintf(c->next, sizeof c->next, "%s", lia__db_col_text(st, 2));
     }
-    sqlite3_finalize(st);
-    return found;
+    lia__db_done(st);
+    return rc;
 }
 
-static int cursor_put(sqlite3 *db, const char *src, const cursor *c, lia_error *err)
+static int cursor_put(lia_db *db, const char *src, const cursor *c, lia_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = LIA_OK;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_cursors VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st,
-                           NULL) != SQLITE_OK)
-        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "cursor: %s", sqlite3_errmsg(db));
-    sqlite3_bind_text(st, 1, src, -1, SQLITE_STATIC);
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(db, "TAXII pull: storing the cursor",
+                              "INSERT INTO taxii_cursors(source, added_after, last_added, next, updated)"
+                              " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(source) DO UPDATE SET"
+                              " added_after = excluded.added_after, last_added = excluded.last_added,"
+                              " next = excluded.next, updated = excluded.updated",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, src, -1);
     if (c->added_after >= 0)
-        sqlite3_bind_int64(st, 2, c->added_after);
+        lia__db_bind_int64(st, 2, c->added_after);
+    else
+        lia__db_bind_null(st, 2);
     if (c->last_added >= 0)
-        sqlite3_bind_int64(st, 3, c->last_added);
-    if (c->next[0])
-        sqlite3_bind_text(st, 4, c->next, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "cursor: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+        lia__db_bind_int64(st, 3, c->last_added);
+    else
+        lia__db_bind_null(st, 3);
+    lia__db_bind_text(st, 4, c->next[0] ? c->next : NULL, -1);
+    lia__db_bind_int64(st, 5, (int64_t)time(NULL));
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     return rc;
 }
 
@@ -205,7 +210,7 @@ static int store_page(lia_store *s, const lia_taxii_pull_opts *o, const char *sr
 
 int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_result *res, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "TAXII pull", err);
+    lia_db *db = lia__store_db(s);
     CURL *c = NULL;
     page pg;
     cursor cur;
@@ -214,8 +219,6 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
     int rc;
     memset(res, 0, sizeof *res);
     lia_buf_init(&pg.body, LIA_TAXII_PULL_MAX_BODY);
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if (!o->url || strncmp(o->url, "http", 4) != 0 || strlen(o->url) > 2048 || !o->collection ||
         !*o->collection)
         return lia_error_set(err, LIA_EINVAL, "url", o->url, o->url ? strlen(o->url) : 0,
@@ -224,8 +227,9 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
         return rc;
     size_t ul = strlen(o->url);
     snprintf(src, sizeof src, "%s%s %s", o->url, o->url[ul - 1] == '/' ? "" : "/", o->collection);
-    if (cursor_get(db, src, &cur) > 0)
-        res->resumed = cur.next[0] != '\0';
+    if ((rc = cursor_get(db, src, &cur, err)) < 0)
+        return rc;
+    res->resumed = rc == LIA_DB_ROW && cur.next[0] != '\0';
     if (!(c = curl_easy_init()) || !(ecoll = curl_easy_escape(c, o->collection, 0))) {
         rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "curl");
         goto out;

@@ -2,7 +2,8 @@
 /* TAXII 2.1 storage: API roots, collections, access grants, STIX objects
  * (JSON documents with id, type, version, spec_version, date_added, TLP,
  * owner and a deleted flag), status resources and pull cursors, in the
- * store's SQLite database (taxii_* tables, created on first use).
+ * store's database (the taxii_* tables, schema "taxii" of the migration
+ * registry), through the database layer of src/store/db.h.
  *
  * Paging is keyset on (date_added, seq) with an index per collection; the
  * default view (match[version]=last, spec_version 2.1) reads a partial
@@ -10,7 +11,6 @@
  * so a page costs the same anywhere in a 10-million-object collection. */
 #include <jansson.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/jsonget.h"
 #include "share/stix_marking.h"
+#include "store/db.h"
 #include "taxii/taxii_internal.h"
 #include "liaison/field.h"
 #include "liaison/http.h"
@@ -27,152 +28,137 @@
 #include "http/parse.h"
 #include "route/tlp.h"
 
-#define TAXII_SCHEMA_VERSION "1"
+/* Schema 1 is the tables of the first TAXII store; 2 gives each status
+ * resource its owner (the poster's organisation, 0 = our own team). Stores
+ * from before the migration registry kept ('schema', '1') in taxii_meta
+ * with and without that column, so adopt looks at the column; taxii_meta
+ * is left in place, unread. */
+static const lia_migration migrations[] = {
+    {.sql = "CREATE TABLE IF NOT EXISTS taxii_discovery(id INTEGER PRIMARY KEY CHECK(id = 1),"
+            "  title TEXT NOT NULL, description TEXT, contact TEXT, default_root TEXT);"
+            "CREATE TABLE IF NOT EXISTS taxii_api_roots(name TEXT PRIMARY KEY, title TEXT NOT NULL,"
+            "  description TEXT, max_content_length INTEGER NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS taxii_collections(rowid INTEGER PRIMARY KEY,"
+            "  api_root TEXT NOT NULL, id TEXT NOT NULL, title TEXT NOT NULL, description TEXT,"
+            "  community INTEGER NOT NULL DEFAULT 0, default_tlp INTEGER NOT NULL DEFAULT 2,"
+            "  own_write INTEGER NOT NULL DEFAULT 1, allow_read INTEGER NOT NULL DEFAULT 1,"
+            "  allow_write INTEGER NOT NULL DEFAULT 1, UNIQUE(api_root, id));"
+            "CREATE TABLE IF NOT EXISTS taxii_access(coll INTEGER NOT NULL, org_id INTEGER NOT NULL,"
+            "  can_read INTEGER NOT NULL, can_write INTEGER NOT NULL, PRIMARY KEY(coll, org_id));"
+            "CREATE TABLE IF NOT EXISTS taxii_objects(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL,"
+            "  id TEXT NOT NULL, type TEXT NOT NULL, version INTEGER NOT NULL,"
+            "  version_text TEXT NOT NULL, spec INTEGER NOT NULL, date_added INTEGER NOT NULL,"
+            "  tlp INTEGER NOT NULL, org_id INTEGER NOT NULL DEFAULT 0,"
+            "  latest INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,"
+            "  body TEXT NOT NULL);"
+            "CREATE UNIQUE INDEX IF NOT EXISTS taxii_objects_ver ON taxii_objects(coll, id, version, spec);"
+            "CREATE INDEX IF NOT EXISTS taxii_objects_page ON taxii_objects(coll, date_added);"
+            "CREATE INDEX IF NOT EXISTS taxii_objects_latest ON taxii_objects(coll, date_added)"
+            "  WHERE latest = 1;"
+            "CREATE TABLE IF NOT EXISTS taxii_status(id TEXT PRIMARY KEY, api_root TEXT NOT NULL,"
+            "  status TEXT NOT NULL, request_ts TEXT NOT NULL, total INTEGER NOT NULL,"
+            "  success INTEGER NOT NULL, failure INTEGER NOT NULL, pending INTEGER NOT NULL,"
+            "  detail TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS taxii_cursors(source TEXT PRIMARY KEY, added_after INTEGER,"
+            "  last_added INTEGER, next TEXT, updated INTEGER NOT NULL);"},
+    {.sql = "ALTER TABLE taxii_status ADD COLUMN org_id INTEGER NOT NULL DEFAULT 0"},
+};
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS taxii_meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
-    "INSERT OR IGNORE INTO taxii_meta VALUES('schema', '" TAXII_SCHEMA_VERSION "');"
-    "CREATE TABLE IF NOT EXISTS taxii_discovery(id INTEGER PRIMARY KEY CHECK(id = 1),"
-    "  title TEXT NOT NULL, description TEXT, contact TEXT, default_root TEXT);"
-    "CREATE TABLE IF NOT EXISTS taxii_api_roots(name TEXT PRIMARY KEY, title TEXT NOT NULL,"
-    "  description TEXT, max_content_length INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS taxii_collections(rowid INTEGER PRIMARY KEY,"
-    "  api_root TEXT NOT NULL, id TEXT NOT NULL, title TEXT NOT NULL, description TEXT,"
-    "  community INTEGER NOT NULL DEFAULT 0, default_tlp INTEGER NOT NULL DEFAULT 2,"
-    "  own_write INTEGER NOT NULL DEFAULT 1, allow_read INTEGER NOT NULL DEFAULT 1,"
-    "  allow_write INTEGER NOT NULL DEFAULT 1, UNIQUE(api_root, id));"
-    "CREATE TABLE IF NOT EXISTS taxii_access(coll INTEGER NOT NULL, org_id INTEGER NOT NULL,"
-    "  can_read INTEGER NOT NULL, can_write INTEGER NOT NULL, PRIMARY KEY(coll, org_id));"
-    "CREATE TABLE IF NOT EXISTS taxii_objects(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL,"
-    "  id TEXT NOT NULL, type TEXT NOT NULL, version INTEGER NOT NULL,"
-    "  version_text TEXT NOT NULL, spec INTEGER NOT NULL, date_added INTEGER NOT NULL,"
-    "  tlp INTEGER NOT NULL, org_id INTEGER NOT NULL DEFAULT 0,"
-    "  latest INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,"
-    "  body TEXT NOT NULL);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS taxii_objects_ver ON taxii_objects(coll, id, version, spec);"
-    "CREATE INDEX IF NOT EXISTS taxii_objects_page ON taxii_objects(coll, date_added);"
-    "CREATE INDEX IF NOT EXISTS taxii_objects_latest ON taxii_objects(coll, date_added)"
-    "  WHERE latest = 1;"
-    "CREATE TABLE IF NOT EXISTS taxii_status(id TEXT PRIMARY KEY, api_root TEXT NOT NULL,"
-    "  status TEXT NOT NULL, request_ts TEXT NOT NULL, total INTEGER NOT NULL,"
-    "  success INTEGER NOT NULL, failure INTEGER NOT NULL, pending INTEGER NOT NULL,"
-    "  detail TEXT NOT NULL, org_id INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS taxii_cursors(source TEXT PRIMARY KEY, added_after INTEGER,"
-    "  last_added INTEGER,"
-    "  next TEXT, updated INTEGER NOT NULL);";
-
-static void sql_tlp_allows(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static int adopt(lia_db *db, int *version, lia_error *err)
 {
-    (void)argc;
-    sqlite3_result_int(ctx, lia__tlp_policy_allows(sqlite3_value_int(argv[0]), sqlite3_value_int(argv[1]),
-                                                   sqlite3_value_int(argv[2])));
+    (void)err;
+    if (!lia__db_has_table(db, "taxii_status"))
+        *version = 0;
+    else
+        *version = lia__db_has_column(db, "taxii_status", "org_id") ? 2 : 1;
+    return LIA_OK;
+}
+
+static const lia_schema taxii_schema = {"taxii", 2, migrations, adopt};
+
+static int64_t sql_tlp_allows(const int64_t *a)
+{
+    return lia__tlp_policy_allows((int)a[0], (int)a[1], (int)a[2]);
 }
 
 int lia_taxii_init(lia_store *s, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    char *msg = NULL;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_create_function(db, "lia__tlp_allows", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                                sql_tlp_allows, NULL, NULL) != SQLITE_OK)
-        return lia_sqlite_error(db, err, "register TLP policy");
-    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "create TAXII tables: %s", msg ? msg : "?");
-        sqlite3_free(msg);
+    lia_db *db = lia__store_db(s);
+    int rc;
+    if ((rc = lia__db_function(db, "lia__tlp_allows", 3, sql_tlp_allows, err)))
         return rc;
-    }
-    /* stores made before status resources had an owner: theirs are our own team's */
-    {
-        sqlite3_stmt *st = NULL;
-        int has =
-            sqlite3_prepare_v2(db, "SELECT org_id FROM taxii_status LIMIT 0", -1, &st, NULL) == SQLITE_OK;
-        sqlite3_finalize(st);
-        if (!has && sqlite3_exec(db, "ALTER TABLE taxii_status ADD COLUMN org_id INTEGER NOT NULL DEFAULT 0",
-                                 NULL, NULL, NULL) != SQLITE_OK)
-            return lia_sqlite_error(db, err, "add the owner of status resources");
-    }
-    return LIA_OK;
+    return lia__db_schema(db, &taxii_schema, err);
 }
 
-static int exec(sqlite3 *db, const char *sql, lia_error *err)
+static void copy_col(char *dst, size_t n, lia_stmt *st, int col)
 {
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return lia_sqlite_error(db, err, sql);
-    return LIA_OK;
+    const char *t = lia__db_col_text(st, col);
+    snprintf(dst, n, "%s", t ? t : "");
 }
 
-static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+static int root_name_ok(const char *name, lia_error *err)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    snprintf(dst, n, "%s", t ? (const char *)t : "");
+    if (!name || !*name || strlen(name) >= LIA_TAXII_MAX_ID || strchr(name, '/'))
+        return lia_error_set(err, LIA_EINVAL, "api_root", name, name ? strlen(name) : 0,
+                             "an API root name is one path segment");
+    return LIA_OK;
 }
 
 int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title, const char *description,
                            uint64_t max_content_length, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (!name || !*name || strlen(name) >= LIA_TAXII_MAX_ID || strchr(name, '/'))
-        return lia_error_set(err, LIA_EINVAL, "api_root", name, name ? strlen(name) : 0,
-                             "an API root name is one path segment");
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO taxii_api_roots VALUES(?1, ?2, ?3, ?4)"
-                           " ON CONFLICT(name) DO UPDATE SET title = ?2, description = ?3,"
-                           " max_content_length = ?4",
-                           -1, &st, NULL) != SQLITE_OK)
-        return lia_sqlite_error(db, err, "prepare api root");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, title ? title : name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, description ? description : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)(max_content_length ? max_content_length : LIA_HTTP_MAX_BODY));
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "add api root");
-    sqlite3_finalize(st);
+    if ((rc = root_name_ok(name, err)) ||
+        (rc = lia__db_prepare(lia__store_db(s), "TAXII: adding an API root",
+                              "INSERT INTO taxii_api_roots(name, title, description, max_content_length)"
+                              " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(name) DO UPDATE SET title = ?2,"
+                              " description = ?3, max_content_length = ?4",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, name, -1);
+    lia__db_bind_text(st, 2, title ? title : name, -1);
+    lia__db_bind_text(st, 3, description ? description : "", -1);
+    lia__db_bind_int64(st, 4, (int64_t)(max_content_length ? max_content_length : LIA_HTTP_MAX_BODY));
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     return rc;
 }
 
 int lia__taxii_api_root_ensure(lia_store *s, const char *name, const char *title, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (!name || !*name || strlen(name) >= LIA_TAXII_MAX_ID || strchr(name, '/'))
-        return lia_error_set(err, LIA_EINVAL, "api_root", name, name ? strlen(name) : 0,
-                             "an API root name is one path segment");
-    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO taxii_api_roots VALUES(?1, ?2, '', ?3)", -1, &st, NULL))
-        return lia_sqlite_error(db, err, "prepare api root");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, title ? title : name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)LIA_HTTP_MAX_BODY);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "add api root");
-    sqlite3_finalize(st);
+    if ((rc = root_name_ok(name, err)) ||
+        (rc = lia__db_prepare(lia__store_db(s), "TAXII: adding an API root if missing",
+                              "INSERT INTO taxii_api_roots(name, title, description, max_content_length)"
+                              " VALUES(?1, ?2, '', ?3) ON CONFLICT DO NOTHING",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, name, -1);
+    lia__db_bind_text(st, 2, title ? title : name, -1);
+    lia__db_bind_int64(st, 3, (int64_t)LIA_HTTP_MAX_BODY);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     return rc;
 }
 
 int lia__taxii_object_exists(lia_store *s, const lia_taxii_collection *c, const char *id, int *yes,
                              lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
-    int step;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM taxii_objects WHERE coll = ?1 AND id = ?2 AND deleted = 0 LIMIT 1",
-                           -1, &st, NULL))
-        return lia_sqlite_error(db, err, "object lookup");
-    sqlite3_bind_int64(st, 1, c->rowid);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return lia_sqlite_error(db, err, "object lookup");
-    *yes = step == SQLITE_ROW;
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(
+             lia__store_db(s), "TAXII: looking up an object",
+             "SELECT 1 FROM taxii_objects WHERE coll = ?1 AND id = ?2 AND deleted = 0 LIMIT 1", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, c->rowid);
+    lia__db_bind_text(st, 2, id, -1);
+    rc = lia__db_step(st, err);
+    lia__db_done(st);
+    if (rc < 0)
+        return rc;
+    *yes = rc == LIA_DB_ROW;
     return LIA_OK;
 }
 
@@ -187,83 +173,72 @@ void lia_taxii_collection_defaults(lia_taxii_collection *c)
 
 int lia_taxii_collection_add(lia_store *s, lia_taxii_collection *c, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if (!c->id[0] || strchr(c->id, '/') || !c->api_root[0])
         return lia_error_set(err, LIA_EINVAL, "collection", c->id, strlen(c->id),
                              "a collection id is one path segment in an API root");
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO taxii_collections(api_root, id, title, description,"
-                           " community, default_tlp, own_write, allow_read, allow_write)"
-                           " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
-                           " WHERE EXISTS(SELECT 1 FROM taxii_api_roots WHERE name = ?1)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return lia_sqlite_error(db, err, "prepare collection");
-    sqlite3_bind_text(st, 1, c->api_root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->title[0] ? c->title : c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, c->description, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, c->community);
-    sqlite3_bind_int(st, 6, c->default_tlp);
-    sqlite3_bind_int(st, 7, c->own_write);
-    sqlite3_bind_int(st, 8, c->allow_read);
-    sqlite3_bind_int(st, 9, c->allow_write);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_CONSTRAINT)
+    if ((rc = lia__db_prepare(db, "TAXII: adding a collection",
+                              "INSERT INTO taxii_collections(api_root, id, title, description,"
+                              " community, default_tlp, own_write, allow_read, allow_write)"
+                              " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
+                              " WHERE EXISTS(SELECT 1 FROM taxii_api_roots WHERE name = ?1)",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, c->api_root, -1);
+    lia__db_bind_text(st, 2, c->id, -1);
+    lia__db_bind_text(st, 3, c->title[0] ? c->title : c->id, -1);
+    lia__db_bind_text(st, 4, c->description, -1);
+    lia__db_bind_int64(st, 5, c->community);
+    lia__db_bind_int64(st, 6, c->default_tlp);
+    lia__db_bind_int64(st, 7, c->own_write);
+    lia__db_bind_int64(st, 8, c->allow_read);
+    lia__db_bind_int64(st, 9, c->allow_write);
+    rc = lia__db_run(st, err);
+    if (rc == LIA_EEXIST)
         rc = lia_error_set(err, LIA_EEXIST, "collection", c->id, strlen(c->id),
                            "already exists in API root %s", c->api_root);
-    else if (rc != SQLITE_DONE)
-        rc = lia_sqlite_error(db, err, "add collection");
-    else if (sqlite3_changes(db) == 0)
+    else if (rc == LIA_OK && lia__db_changes(db) == 0)
         rc = lia_error_set(err, LIA_ENOTFOUND, "api_root", c->api_root, strlen(c->api_root),
                            "no such API root (liaison taxii root-add)");
-    else {
-        c->rowid = sqlite3_last_insert_rowid(db);
-        rc = LIA_OK;
-    }
-    sqlite3_finalize(st);
+    else if (rc == LIA_OK)
+        c->rowid = lia__db_last_id(db);
+    lia__db_done(st);
     return rc;
 }
 
 int lia__taxii_collection_get(lia_store *s, const char *api_root, const char *id, lia_taxii_collection *out,
                               lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT rowid, api_root, id, title, description, community,"
-                           " default_tlp, own_write, allow_read, allow_write FROM"
-                           " taxii_collections WHERE api_root = ?1 AND id = ?2",
-                           -1, &st, NULL) != SQLITE_OK)
-        return lia_sqlite_error(db, err, "prepare collection get");
-    sqlite3_bind_text(st, 1, api_root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->rowid = sqlite3_column_int64(st, 0);
+    if ((rc = lia__db_prepare(lia__store_db(s), "TAXII: reading a collection",
+                              "SELECT rowid, api_root, id, title, description, community,"
+                              " default_tlp, own_write, allow_read, allow_write FROM"
+                              " taxii_collections WHERE api_root = ?1 AND id = ?2",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, api_root, -1);
+    lia__db_bind_text(st, 2, id, -1);
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW) {
+        out->rowid = lia__db_col_int64(st, 0);
         copy_col(out->api_root, sizeof out->api_root, st, 1);
         copy_col(out->id, sizeof out->id, st, 2);
         copy_col(out->title, sizeof out->title, st, 3);
         copy_col(out->description, sizeof out->description, st, 4);
-        out->community = sqlite3_column_int(st, 5);
-        out->default_tlp = sqlite3_column_int(st, 6);
-        out->own_write = sqlite3_column_int(st, 7);
-        out->allow_read = sqlite3_column_int(st, 8);
-        out->allow_write = sqlite3_column_int(st, 9);
+        out->community = (int)lia__db_col_int64(st, 5);
+        out->default_tlp = (int)lia__db_col_int64(st, 6);
+        out->own_write = (int)lia__db_col_int64(st, 7);
+        out->allow_read = (int)lia__db_col_int64(st, 8);
+        out->allow_write = (int)lia__db_col_int64(st, 9);
         rc = LIA_OK;
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == LIA_DB_DONE) {
         rc = lia_error_set(err, LIA_ENOTFOUND, "collection", id, strlen(id),
                            "no such collection in API root %s", api_root);
-    } else {
-        rc = lia_sqlite_error(db, err, "collection get");
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
@@ -271,22 +246,22 @@ int lia_taxii_grant(lia_store *s, const char *api_root, const char *coll_id, int
                     int can_write, lia_error *err)
 {
     lia_taxii_collection c;
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if ((rc = lia__taxii_collection_get(s, api_root, coll_id, &c, err)))
+    if ((rc = lia__taxii_collection_get(s, api_root, coll_id, &c, err)) ||
+        (rc = lia__db_prepare(
+             lia__store_db(s), "TAXII: granting access to a collection",
+             "INSERT INTO taxii_access(coll, org_id, can_read, can_write) VALUES(?1, ?2, ?3, ?4)"
+             " ON CONFLICT(coll, org_id) DO UPDATE SET can_read = excluded.can_read,"
+             " can_write = excluded.can_write",
+             &st, err)))
         return rc;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_access VALUES(?1, ?2, ?3, ?4)", -1, &st, NULL) !=
-        SQLITE_OK)
-        return lia_sqlite_error(db, err, "prepare grant");
-    sqlite3_bind_int64(st, 1, c.rowid);
-    sqlite3_bind_int64(st, 2, org_id);
-    sqlite3_bind_int(st, 3, can_read != 0);
-    sqlite3_bind_int(st, 4, can_write != 0);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "grant");
-    sqlite3_finalize(st);
+    lia__db_bind_int64(st, 1, c.rowid);
+    lia__db_bind_int64(st, 2, org_id);
+    lia__db_bind_int64(st, 3, can_read != 0);
+    lia__db_bind_int64(st, 4, can_write != 0);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     return rc;
 }
 
@@ -343,24 +318,25 @@ static int object_info(json_t *o, json_t *defs, int64_t date_added, objinfo *oi,
     return LIA_OK;
 }
 
-static int refresh_latest(sqlite3 *db, int64_t coll, const char *id, lia_error *err)
+static int refresh_latest(lia_db *db, int64_t coll, const char *id, lia_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = LIA_OK;
+    static const char *const name[] = {"TAXII: clearing an object's latest flag",
+                                       "TAXII: flagging an object's latest version"};
     static const char *const sql[] = {
         "UPDATE taxii_objects SET latest = 0 WHERE coll = ?1 AND id = ?2 AND latest = 1",
         "UPDATE taxii_objects SET latest = 1 WHERE seq = (SELECT seq FROM taxii_objects"
         " WHERE coll = ?1 AND id = ?2 AND spec = 2 AND deleted = 0"
         " ORDER BY version DESC LIMIT 1)",
     };
+    int rc = LIA_OK;
     for (int i = 0; i < 2 && rc == LIA_OK; i++) {
-        if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK)
-            return lia_sqlite_error(db, err, "prepare latest");
-        sqlite3_bind_int64(st, 1, coll);
-        sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = lia_sqlite_error(db, err, "update latest");
-        sqlite3_finalize(st);
+        lia_stmt *st;
+        if ((rc = lia__db_prepare(db, name[i], sql[i], &st, err)))
+            return rc;
+        lia__db_bind_int64(st, 1, coll);
+        lia__db_bind_text(st, 2, id, -1);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
     }
     return rc;
 }
@@ -368,11 +344,11 @@ static int refresh_latest(sqlite3 *db, int64_t coll, const char *id, lia_error *
 /* Insert one parsed object; *added = 1 if it is new (or undeleted). defs:
  * the marking definitions posted with it (lia__stix_marking_def_add), or
  * NULL. */
-static int put_object_text(sqlite3 *db, const lia_taxii_collection *c, json_t *o, json_t *defs, int tlp,
+static int put_object_text(lia_db *db, const lia_taxii_collection *c, json_t *o, json_t *defs, int tlp,
                            int64_t org_id, int64_t date_added, const char *body, size_t blen, objinfo *oi,
                            int *added, lia_error *err);
 
-static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, json_t *defs, int tlp,
+static int put_object(lia_db *db, const lia_taxii_collection *c, json_t *o, json_t *defs, int tlp,
                       int64_t org_id, int64_t date_added, objinfo *oi, int *added, lia_error *err)
 {
     char *body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -385,11 +361,11 @@ static int put_object(sqlite3 *db, const lia_taxii_collection *c, json_t *o, jso
 }
 
 /* put_object with the object's text given (stored as it is). */
-static int put_object_text(sqlite3 *db, const lia_taxii_collection *c, json_t *o, json_t *defs, int tlp,
+static int put_object_text(lia_db *db, const lia_taxii_collection *c, json_t *o, json_t *defs, int tlp,
                            int64_t org_id, int64_t date_added, const char *body, size_t blen, objinfo *oi,
                            int *added, lia_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st;
     int rc;
     if (!date_added)
         date_added = lia__now_us();
@@ -397,35 +373,31 @@ static int put_object_text(sqlite3 *db, const lia_taxii_collection *c, json_t *o
         return rc;
     if (tlp < 0)
         tlp = oi->tlp >= 0 ? oi->tlp : c->default_tlp;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO taxii_objects(coll, id, type, version, version_text, spec,"
-                           " date_added, tlp, org_id, body) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
-                           " ON CONFLICT(coll, id, version, spec) DO UPDATE SET deleted = 0,"
-                           " date_added = excluded.date_added, body = excluded.body,"
-                           " tlp = excluded.tlp, org_id = excluded.org_id WHERE deleted = 1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = lia_sqlite_error(db, err, "prepare object insert");
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, c->rowid);
-    sqlite3_bind_text(st, 2, oi->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, oi->type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, oi->version);
-    sqlite3_bind_text(st, 5, oi->version_text, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, oi->spec);
-    sqlite3_bind_int64(st, 7, date_added);
-    sqlite3_bind_int(st, 8, tlp);
-    sqlite3_bind_int64(st, 9, org_id);
-    sqlite3_bind_text(st, 10, body, (int)blen, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = lia_sqlite_error(db, err, "insert object");
-        goto out;
-    }
-    *added = sqlite3_changes(db) > 0;
+    if ((rc = lia__db_prepare(db, "TAXII: adding an object",
+                              "INSERT INTO taxii_objects(coll, id, type, version, version_text, spec,"
+                              " date_added, tlp, org_id, body) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+                              " ON CONFLICT(coll, id, version, spec) DO UPDATE SET deleted = 0,"
+                              " date_added = excluded.date_added, body = excluded.body,"
+                              " tlp = excluded.tlp, org_id = excluded.org_id WHERE taxii_objects.deleted = 1",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, c->rowid);
+    lia__db_bind_text(st, 2, oi->id, -1);
+    lia__db_bind_text(st, 3, oi->type, -1);
+    lia__db_bind_int64(st, 4, oi->version);
+    lia__db_bind_text(st, 5, oi->version_text, -1);
+    lia__db_bind_int64(st, 6, oi->spec);
+    lia__db_bind_int64(st, 7, date_added);
+    lia__db_bind_int64(st, 8, tlp);
+    lia__db_bind_int64(st, 9, org_id);
+    lia__db_bind_text(st, 10, body, (ptrdiff_t)blen);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc)
+        return rc;
+    *added = lia__db_changes(db) > 0;
     if (*added && oi->spec == LIA_TAXII_SPEC_21)
         rc = refresh_latest(db, c->rowid, oi->id, err);
-out:
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -433,26 +405,22 @@ int lia_taxii_collection_add_object(lia_store *s, const char *api_root, const ch
                                     size_t n, int tlp, int64_t org_id, int64_t date_added_us, lia_error *err)
 {
     lia_taxii_collection c;
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
+    lia_db *db = lia__store_db(s);
     json_error_t je;
     json_t *o = NULL;
     objinfo oi;
     int rc, added = 0;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = lia__taxii_collection_get(s, api_root, coll_id, &c, err)))
         return rc;
     o = json_loadb(json, n, JSON_REJECT_DUPLICATES, &je);
     if (!o)
         return lia_error_set(err, LIA_EPARSE, "object", NULL, 0, "JSON: %s (column %d)", je.text, je.column);
-    if ((rc = exec(db, "SAVEPOINT taxii_add", err)))
-        goto out;
-    rc = put_object(db, &c, o, NULL, tlp, org_id, date_added_us, &oi, &added, err);
-    if (rc == LIA_OK)
-        rc = exec(db, "RELEASE taxii_add", err);
-    else
-        exec(db, "ROLLBACK TO taxii_add; RELEASE taxii_add", NULL);
-out:
+    if ((rc = lia__db_begin(db, err)) == LIA_OK) {
+        if ((rc = put_object(db, &c, o, NULL, tlp, org_id, date_added_us, &oi, &added, err)))
+            lia__db_rollback(db);
+        else
+            rc = lia__db_commit(db, err);
+    }
     json_decref(o);
     return rc;
 }
@@ -460,15 +428,12 @@ out:
 int lia__taxii_put_exported(lia_store *s, const lia_taxii_collection *c, const char *json, size_t n,
                             int *stored, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
     json_error_t je;
     json_t *o;
     objinfo oi;
     const char *type, *id;
     int rc = LIA_OK, added = 0, yes = 0;
     *stored = 0;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if (!(o = json_loadb(json, n, JSON_REJECT_DUPLICATES, &je)))
         return lia_error_set(err, LIA_EPARSE, "object", NULL, 0, "JSON: %s (column %d)", je.text, je.column);
     type = json_string_value(json_object_get(o, "type"));
@@ -481,8 +446,8 @@ int lia__taxii_put_exported(lia_store *s, const lia_taxii_collection *c, const c
     if (!json_object_get(o, "created") && !json_object_get(o, "modified") &&
         ((rc = lia__taxii_object_exists(s, c, id, &yes, err)) || yes))
         goto out;
-    rc = put_object_text(db, c, o, NULL, strcmp(type, "identity") == 0 ? LIA_TLP_CLEAR : -1, 0, 0, json, n,
-                         &oi, &added, err);
+    rc = put_object_text(lia__store_db(s), c, o, NULL, strcmp(type, "identity") == 0 ? LIA_TLP_CLEAR : -1, 0,
+                         0, json, n, &oi, &added, err);
     if (rc == LIA_OK)
         *stored = 1;
 out:
@@ -493,45 +458,36 @@ out:
 /* ---- bulk ---- */
 
 struct lia_taxii_bulk {
-    sqlite3 *db;
-    int64_t cache_size; /* restored at the end */
-    sqlite3_stmt *ins;
+    lia_db *db;
+    size_t cache; /* the handle's page cache, restored at the end */
+    lia_stmt *ins;
     int64_t coll;
     uint64_t n;
 };
 
 int lia__taxii_bulk_begin(lia_store *s, int64_t coll_rowid, lia_taxii_bulk **out, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
+    lia_db *db = lia__store_db(s);
     lia_taxii_bulk *b;
-    if (!db)
-        return LIA_EUNSUPPORTED;
+    int rc;
     if (!(b = calloc(1, sizeof *b)))
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "bulk");
     b->db = db;
     b->coll = coll_rowid;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO taxii_objects(coll, id, type, version, version_text, spec,"
-                           " date_added, tlp, latest, body) VALUES(?1,?2,?3,?4,?5,2,?6,?7,1,?8)",
-                           -1, &b->ins, NULL) != SQLITE_OK) {
-        int rc = lia_sqlite_error(db, err, "prepare bulk");
+    if ((rc = lia__db_prepare_once(db, "TAXII: bulk-loading objects",
+                                   "INSERT INTO taxii_objects(coll, id, type, version, version_text, spec,"
+                                   " date_added, tlp, latest, body) VALUES(?1,?2,?3,?4,?5,2,?6,?7,1,?8)",
+                                   &b->ins, err))) {
         free(b);
         return rc;
     }
     /* a bulk load is repeatable: trade durability for speed while it runs */
-    {
-        sqlite3_stmt *cs = NULL;
-        b->cache_size = -65536;
-        if (sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &cs, NULL) == SQLITE_OK &&
-            sqlite3_step(cs) == SQLITE_ROW)
-            b->cache_size = sqlite3_column_int64(cs, 0);
-        sqlite3_finalize(cs);
-    }
-    exec(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576; PRAGMA journal_mode = OFF", NULL);
-    if (exec(db, "BEGIN", err)) {
-        sqlite3_finalize(b->ins);
-        free(b);
-        return LIA_ESTORE;
+    b->cache = lia__db_cache(db);
+    lia__db_durable(db, 0);
+    lia__db_set_cache(db, (size_t)1 << 30);
+    if ((rc = lia__db_begin(db, err))) {
+        lia__taxii_bulk_end(b, NULL);
+        return rc;
     }
     *out = b;
     return LIA_OK;
@@ -541,38 +497,35 @@ int lia__taxii_bulk_add(lia_taxii_bulk *b, const char *id, const char *type, int
                         int64_t date_added_us, int tlp, const char *json, size_t n, lia_error *err)
 {
     char vt[32];
+    int rc;
     lia__stix_time_format(version_us, vt);
-    sqlite3_bind_int64(b->ins, 1, b->coll);
-    sqlite3_bind_text(b->ins, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(b->ins, 3, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(b->ins, 4, version_us);
-    sqlite3_bind_text(b->ins, 5, vt, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(b->ins, 6, date_added_us);
-    sqlite3_bind_int(b->ins, 7, tlp);
-    sqlite3_bind_text(b->ins, 8, json, (int)n, SQLITE_STATIC);
-    int rc = sqlite3_step(b->ins);
-    sqlite3_reset(b->ins);
-    if (rc != SQLITE_DONE)
-        return lia_sqlite_error(b->db, err, "bulk insert");
-    if (++b->n % 100000 == 0 && (exec(b->db, "COMMIT", err) || exec(b->db, "BEGIN", err)))
-        return LIA_ESTORE;
+    lia__db_bind_int64(b->ins, 1, b->coll);
+    lia__db_bind_text(b->ins, 2, id, -1);
+    lia__db_bind_text(b->ins, 3, type, -1);
+    lia__db_bind_int64(b->ins, 4, version_us);
+    lia__db_bind_text(b->ins, 5, vt, -1);
+    lia__db_bind_int64(b->ins, 6, date_added_us);
+    lia__db_bind_int64(b->ins, 7, tlp);
+    lia__db_bind_text(b->ins, 8, json, (ptrdiff_t)n);
+    rc = lia__db_run(b->ins, err);
+    lia__db_reset(b->ins);
+    if (rc)
+        return rc;
+    if (++b->n % 100000 == 0 && ((rc = lia__db_commit(b->db, err)) || (rc = lia__db_begin(b->db, err))))
+        return rc;
     return LIA_OK;
 }
 
 int lia__taxii_bulk_end(lia_taxii_bulk *b, lia_error *err)
 {
-    int rc;
+    int rc = LIA_OK;
     if (!b)
         return LIA_OK;
-    rc = exec(b->db, "COMMIT", err);
-    {
-        char pr[160];
-        snprintf(pr, sizeof pr,
-                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = %lld",
-                 (long long)b->cache_size);
-        exec(b->db, pr, NULL);
-    }
-    sqlite3_finalize(b->ins);
+    lia__db_done(b->ins);
+    if (lia__db_in_tx(b->db))
+        rc = lia__db_commit(b->db, err);
+    lia__db_durable(b->db, 1);
+    lia__db_set_cache(b->db, b->cache);
     free(b);
     return rc;
 }
@@ -693,17 +646,19 @@ static void where_common(qb *q, const lia_taxii_collection *c, const char *objec
     }
 }
 
-static int prepare(sqlite3 *db, qb *q, sqlite3_stmt **st, lia_error *err)
+/* The query q built at run time, prepared for this use and bound. */
+static int prepare(lia_db *db, const char *what, qb *q, lia_stmt **st, lia_error *err)
 {
+    int rc;
     if (q->sql.err)
         return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "query too long");
-    if (sqlite3_prepare_v2(db, lia_buf_cstr(&q->sql), -1, st, NULL) != SQLITE_OK)
-        return lia_sqlite_error(db, err, "prepare TAXII query");
+    if ((rc = lia__db_prepare_once(db, what, lia_buf_cstr(&q->sql), st, err)))
+        return rc;
     for (int i = 0; i < q->nb; i++) {
         if (q->kind[i] == 0)
-            sqlite3_bind_int64(*st, i + 1, q->iv[i]);
+            lia__db_bind_int64(*st, i + 1, q->iv[i]);
         else
-            sqlite3_bind_text(*st, i + 1, q->tv[i], -1, SQLITE_STATIC);
+            lia__db_bind_text(*st, i + 1, q->tv[i], -1);
     }
     return LIA_OK;
 }
@@ -727,16 +682,13 @@ int lia__taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, cons
                      const lia_taxii_filter *f, const lia_taxii_reader *r, lia_buf *out, lia_taxii_page *pg,
                      lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st = NULL;
     qb q;
     uint64_t hash;
     uint32_t limit = f->limit ? f->limit : LIA_TAXII_PAGE_DEFAULT;
     int rc = LIA_OK, step;
     int64_t last_seq = 0;
     size_t env_start = out->len;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     memset(pg, 0, sizeof *pg);
     hash = scope_hash(c, kind, object_id, f);
     if (f->has_next && f->next_hash != hash)
@@ -766,12 +718,12 @@ int lia__taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, cons
     }
     lia_buf_puts(&q.sql, " ORDER BY o.date_added, o.seq LIMIT ");
     bind_i(&q, (int64_t)limit + 1);
-    if ((rc = prepare(db, &q, &st, err)))
+    if ((rc = prepare(lia__store_db(s), "TAXII: reading a page", &q, &st, err)))
         goto out;
     lia_buf_puts(out, kind == LIA_TAXII_VERSIONS ? "{\"more\":false,\"versions\":["
                                                  : "{\"more\":false,\"objects\":[");
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t da = sqlite3_column_int64(st, 1);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        int64_t da = lia__db_col_int64(st, 1);
         if (pg->count == limit) {
             pg->more = 1;
             break;
@@ -781,28 +733,28 @@ int lia__taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, cons
         if (pg->count == 0)
             pg->first_added = da;
         pg->last_added = da;
-        last_seq = sqlite3_column_int64(st, 0);
+        last_seq = lia__db_col_int64(st, 0);
         if (kind == LIA_TAXII_OBJECTS) {
-            lia_buf_append(out, sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+            lia_buf_append(out, lia__db_col_text(st, 2), lia__db_col_bytes(st, 2));
         } else if (kind == LIA_TAXII_VERSIONS) {
-            const char *vt = (const char *)sqlite3_column_text(st, 3);
+            const char *vt = lia__db_col_text(st, 3);
             lia_buf_json_str(out, vt, strlen(vt));
         } else {
             char dab[32];
-            const char *id = (const char *)sqlite3_column_text(st, 2);
-            const char *vt = (const char *)sqlite3_column_text(st, 3);
+            const char *id = lia__db_col_text(st, 2);
+            const char *vt = lia__db_col_text(st, 3);
             lia__stix_time_format(da, dab);
             lia_buf_puts(out, "{\"id\":");
             lia_buf_json_str(out, id, strlen(id));
             lia_buf_printf(out, ",\"date_added\":\"%s\",\"version\":", dab);
             lia_buf_json_str(out, vt, strlen(vt));
             lia_buf_printf(out, ",\"media_type\":\"application/stix+json;version=%s\"}",
-                           sqlite3_column_int(st, 4) == LIA_TAXII_SPEC_21 ? "2.1" : "2.0");
+                           lia__db_col_int64(st, 4) == LIA_TAXII_SPEC_21 ? "2.1" : "2.0");
         }
         pg->count++;
     }
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        rc = lia_sqlite_error(db, err, "TAXII query");
+    if (step < 0) {
+        rc = step;
         goto out;
     }
     lia_buf_puts(out, "]}");
@@ -826,7 +778,7 @@ int lia__taxii_query(lia_store *s, const lia_taxii_collection *c, int kind, cons
     if (out->err)
         rc = lia_error_set(err, out->err, NULL, NULL, 0, "response too large");
 out:
-    sqlite3_finalize(st);
+    lia__db_done(st);
     lia_buf_free(&q.sql);
     return rc;
 }
@@ -834,13 +786,10 @@ out:
 int lia__taxii_object_visible(lia_store *s, const lia_taxii_collection *c, const char *object_id,
                               const lia_taxii_reader *r, int *yes, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st = NULL;
     lia_taxii_filter f;
     qb q;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     lia__taxii_filter_init(&f);
     f.spec_mask = LIA_TAXII_SPEC_20 | LIA_TAXII_SPEC_21;
     f.nver = 1;
@@ -850,14 +799,14 @@ int lia__taxii_object_visible(lia_store *s, const lia_taxii_collection *c, const
     lia_buf_puts(&q.sql, "SELECT 1 FROM taxii_objects o");
     where_common(&q, c, object_id, &f, r, LIA_TAXII_OBJECTS);
     lia_buf_puts(&q.sql, " LIMIT 1");
-    if ((rc = prepare(db, &q, &st, err)) == LIA_OK) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW || step == SQLITE_DONE)
-            *yes = step == SQLITE_ROW;
+    if ((rc = prepare(lia__store_db(s), "TAXII: is an object visible", &q, &st, err)) == LIA_OK) {
+        int step = lia__db_step(st, err);
+        if (step < 0)
+            rc = step;
         else
-            rc = lia_sqlite_error(db, err, "visible");
+            *yes = step == LIA_DB_ROW;
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     lia_buf_free(&q.sql);
     return rc;
 }
@@ -866,13 +815,11 @@ int lia__taxii_delete(lia_store *s, const lia_taxii_collection *c, const char *o
                       const lia_taxii_filter *fin, const lia_taxii_reader *r, int any_owner, int64_t *n,
                       lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
     lia_taxii_filter f = *fin;
     qb q;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
     /* DELETE defaults: every version of every spec version. */
     if (!f.spec_mask)
         f.spec_mask = LIA_TAXII_SPEC_20 | LIA_TAXII_SPEC_21;
@@ -897,19 +844,21 @@ int lia__taxii_delete(lia_store *s, const lia_taxii_collection *c, const char *o
         lia_buf_puts(&q.sql, ")");
     }
     lia_buf_puts(&q.sql, ")");
-    if ((rc = exec(db, "SAVEPOINT taxii_del", err)))
+    if ((rc = lia__db_begin(db, err)))
         goto out;
-    if ((rc = prepare(db, &q, &st, err)) == LIA_OK) {
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = lia_sqlite_error(db, err, "delete");
-        else
-            *n = sqlite3_changes(db);
-    }
+    if ((rc = prepare(db, "TAXII: deleting objects", &q, &st, err)) == LIA_OK &&
+        (rc = lia__db_run(st, err)) == LIA_OK)
+        *n = lia__db_changes(db);
+    lia__db_done(st);
+    st = NULL;
     if (rc == LIA_OK)
         rc = refresh_latest(db, c->rowid, object_id, err);
-    exec(db, rc == LIA_OK ? "RELEASE taxii_del" : "ROLLBACK TO taxii_del; RELEASE taxii_del", NULL);
+    if (rc == LIA_OK)
+        rc = lia__db_commit(db, err);
+    else
+        lia__db_rollback(db);
 out:
-    sqlite3_finalize(st);
+    lia__db_done(st);
     lia_buf_free(&q.sql);
     return rc;
 }
@@ -918,64 +867,58 @@ out:
 
 int lia__taxii_discovery_get(lia_store *s, lia__taxii_discovery *d, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st;
+    int rc;
     memset(d, 0, sizeof *d);
     snprintf(d->title, sizeof d->title, "Liaison TAXII 2.1 server");
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_prepare_v2(db, "SELECT title, description, contact, default_root FROM taxii_discovery", -1,
-                           &st, NULL) != SQLITE_OK)
-        return lia_sqlite_error(db, err, "discovery");
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if ((rc = lia__db_prepare(lia__store_db(s), "TAXII: reading the discovery resource",
+                              "SELECT title, description, contact, default_root FROM taxii_discovery", &st,
+                              err)))
+        return rc;
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         copy_col(d->title, sizeof d->title, st, 0);
         copy_col(d->description, sizeof d->description, st, 1);
         copy_col(d->contact, sizeof d->contact, st, 2);
         copy_col(d->default_root, sizeof d->default_root, st, 3);
     }
-    sqlite3_finalize(st);
-    return LIA_OK;
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
 }
 
 int lia__taxii_api_root_names(lia_store *s, lia_buf *out, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
-    int first = 1;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM taxii_api_roots ORDER BY name", -1, &st, NULL))
-        return lia_sqlite_error(db, err, "api roots");
+    lia_stmt *st;
+    int first = 1, rc;
+    if ((rc = lia__db_prepare(lia__store_db(s), "TAXII: listing API roots",
+                              "SELECT name FROM taxii_api_roots ORDER BY name", &st, err)))
+        return rc;
     lia_buf_putc(out, '[');
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *nm = (const char *)sqlite3_column_text(st, 0);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *nm = lia__db_col_text(st, 0);
         if (!first)
             lia_buf_putc(out, ',');
         first = 0;
         lia_buf_json_str(out, nm, strlen(nm));
     }
     lia_buf_putc(out, ']');
-    sqlite3_finalize(st);
-    return LIA_OK;
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
 }
 
 int lia__taxii_api_root_json(lia_store *s, const char *name, lia_buf *out, uint64_t *max_len, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT title, description, max_content_length FROM taxii_api_roots"
-                           " WHERE name = ?1",
-                           -1, &st, NULL))
-        return lia_sqlite_error(db, err, "api root");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(st, 0);
-        const char *d = (const char *)sqlite3_column_text(st, 1);
-        *max_len = (uint64_t)sqlite3_column_int64(st, 2);
+    if ((rc = lia__db_prepare(lia__store_db(s), "TAXII: reading an API root",
+                              "SELECT title, description, max_content_length FROM taxii_api_roots"
+                              " WHERE name = ?1",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, name, -1);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *t = lia__db_col_text(st, 0);
+        const char *d = lia__db_col_text(st, 1);
+        *max_len = (uint64_t)lia__db_col_int64(st, 2);
         if (out) {
             lia_buf_puts(out, "{\"title\":");
             lia_buf_json_str(out, t ? t : "", t ? strlen(t) : 0);
@@ -989,18 +932,17 @@ int lia__taxii_api_root_json(lia_store *s, const char *name, lia_buf *out, uint6
                            (unsigned long long)*max_len);
         }
         rc = LIA_OK;
-    } else {
+    } else if (rc == LIA_DB_DONE) {
         rc = lia_error_set(err, LIA_ENOTFOUND, "api_root", name, strlen(name), "no such API root");
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 void lia__taxii_access(lia_store *s, const lia_taxii_collection *c, const lia_principal *p, int *can_read,
                        int *can_write)
 {
-    sqlite3 *db = lia_store_sqlite(s);
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st;
     int r = 0, w = 0;
     /* roles are bounded by the organisation kind (lia__role_allowed): an
      * admin or analyst of any other organisation is nobody here */
@@ -1013,18 +955,18 @@ void lia__taxii_access(lia_store *s, const lia_taxii_collection *c, const lia_pr
         w = c->own_write;
     } else {
         r = c->community;
-        if (db && sqlite3_prepare_v2(db,
-                                     "SELECT can_read, can_write FROM taxii_access WHERE"
-                                     " coll = ?1 AND org_id = ?2",
-                                     -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, c->rowid);
-            sqlite3_bind_int64(st, 2, p->org_id);
-            if (sqlite3_step(st) == SQLITE_ROW) {
-                r |= sqlite3_column_int(st, 0);
-                w = sqlite3_column_int(st, 1);
+        /* a grant that cannot be read grants nothing */
+        if (lia__db_prepare(lia__store_db(s), "TAXII: reading a grant",
+                            "SELECT can_read, can_write FROM taxii_access WHERE coll = ?1 AND org_id = ?2",
+                            &st, NULL) == LIA_OK) {
+            lia__db_bind_int64(st, 1, c->rowid);
+            lia__db_bind_int64(st, 2, p->org_id);
+            if (lia__db_step(st, NULL) == LIA_DB_ROW) {
+                r |= (int)lia__db_col_int64(st, 0);
+                w = (int)lia__db_col_int64(st, 1);
             }
+            lia__db_done(st);
         }
-        sqlite3_finalize(st);
         /* constituents receive; they never write into shared collections */
         if (p->role == LIA_ROLE_CONSTITUENT)
             w = 0;
@@ -1054,20 +996,18 @@ int lia__taxii_collection_json(lia_store *s, const lia_taxii_collection *c, cons
 int lia__taxii_collections_json(lia_store *s, const char *root, const lia_principal *p, lia_buf *out,
                                 lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
-    int first = 1;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_prepare_v2(db, "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY rowid", -1, &st,
-                           NULL))
-        return lia_sqlite_error(db, err, "collections");
-    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    lia_stmt *st;
+    int first = 1, rc;
+    if ((rc = lia__db_prepare(lia__store_db(s), "TAXII: listing collections",
+                              "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY rowid", &st,
+                              err)))
+        return rc;
+    lia__db_bind_text(st, 1, root, -1);
     lia_buf_puts(out, "{\"collections\":[");
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_taxii_collection c;
         int r, w;
-        if (lia__taxii_collection_get(s, root, (const char *)sqlite3_column_text(st, 0), &c, err))
+        if (lia__taxii_collection_get(s, root, lia__db_col_text(st, 0), &c, err))
             continue;
         lia__taxii_access(s, &c, p, &r, &w);
         /* Partners and constituents see only collections they may use;
@@ -1080,66 +1020,69 @@ int lia__taxii_collections_json(lia_store *s, const char *root, const lia_princi
         lia__taxii_collection_json(s, &c, p, out);
     }
     lia_buf_puts(out, "]}");
-    sqlite3_finalize(st);
-    return LIA_OK;
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
 }
 
 /* ---- status ---- */
 
 /* owner: the poster's organisation (0 = our own team). */
-static int status_put(sqlite3 *db, const char *id, const char *root, const char *status, const char *req_ts,
+static int status_put(lia_db *db, const char *id, const char *root, const char *status, const char *req_ts,
                       int64_t total, int64_t ok, int64_t fail, int64_t pend, const char *detail,
                       int64_t owner, lia_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st;
     int rc;
-    if (sqlite3_prepare_v2(
-            db,
-            "INSERT OR REPLACE INTO taxii_status(id, api_root, status, request_ts, total,"
-            " success, failure, pending, detail, org_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-            -1, &st, NULL))
-        return lia_sqlite_error(db, err, "status");
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, req_ts, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, total);
-    sqlite3_bind_int64(st, 6, ok);
-    sqlite3_bind_int64(st, 7, fail);
-    sqlite3_bind_int64(st, 8, pend);
-    sqlite3_bind_text(st, 9, detail, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 10, owner);
-    rc = sqlite3_step(st) == SQLITE_DONE ? LIA_OK : lia_sqlite_error(db, err, "status put");
-    sqlite3_finalize(st);
+    if ((rc = lia__db_prepare(
+             db, "TAXII: storing a status resource",
+             "INSERT INTO taxii_status(id, api_root, status, request_ts, total,"
+             " success, failure, pending, detail, org_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+             " ON CONFLICT(id) DO UPDATE SET api_root = excluded.api_root,"
+             " status = excluded.status, request_ts = excluded.request_ts,"
+             " total = excluded.total, success = excluded.success,"
+             " failure = excluded.failure, pending = excluded.pending,"
+             " detail = excluded.detail, org_id = excluded.org_id",
+             &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, id, -1);
+    lia__db_bind_text(st, 2, root, -1);
+    lia__db_bind_text(st, 3, status, -1);
+    lia__db_bind_text(st, 4, req_ts, -1);
+    lia__db_bind_int64(st, 5, total);
+    lia__db_bind_int64(st, 6, ok);
+    lia__db_bind_int64(st, 7, fail);
+    lia__db_bind_int64(st, 8, pend);
+    lia__db_bind_text(st, 9, detail, -1);
+    lia__db_bind_int64(st, 10, owner);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
     return rc;
 }
 
 int lia__taxii_status_json(lia_store *s, const char *root, const char *id, int64_t owner, lia_buf *out,
                            lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
-    sqlite3_stmt *st = NULL;
+    lia_stmt *st;
     int rc;
-    if (!db)
-        return LIA_EUNSUPPORTED;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT status, request_ts, total, success, failure, pending, detail"
-                           " FROM taxii_status WHERE api_root = ?1 AND id = ?2 AND (?3 < 0 OR org_id = ?3)",
-                           -1, &st, NULL))
-        return lia_sqlite_error(db, err, "status get");
-    sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, owner);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *detail = (const char *)sqlite3_column_text(st, 6);
+    if ((rc =
+             lia__db_prepare(lia__store_db(s), "TAXII: reading a status resource",
+                             "SELECT status, request_ts, total, success, failure, pending, detail"
+                             " FROM taxii_status WHERE api_root = ?1 AND id = ?2 AND (?3 < 0 OR org_id = ?3)",
+                             &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, root, -1);
+    lia__db_bind_text(st, 2, id, -1);
+    lia__db_bind_int64(st, 3, owner);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *detail = lia__db_col_text(st, 6);
         lia_buf_puts(out, "{\"id\":");
         lia_buf_json_str(out, id, strlen(id));
         lia_buf_printf(out,
                        ",\"status\":\"%s\",\"request_timestamp\":\"%s\",\"total_count\":%lld,"
                        "\"success_count\":%lld,\"failure_count\":%lld,\"pending_count\":%lld",
-                       sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-                       (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
-                       (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5));
+                       lia__db_col_text(st, 0), lia__db_col_text(st, 1), (long long)lia__db_col_int64(st, 2),
+                       (long long)lia__db_col_int64(st, 3), (long long)lia__db_col_int64(st, 4),
+                       (long long)lia__db_col_int64(st, 5));
         /* detail is a JSON object with successes/failures/pendings */
         if (detail && detail[0] == '{' && strlen(detail) > 2) {
             lia_buf_putc(out, ',');
@@ -1148,35 +1091,35 @@ int lia__taxii_status_json(lia_store *s, const char *root, const char *id, int64
             lia_buf_putc(out, '}');
         }
         rc = out->err;
-    } else {
+    } else if (rc == LIA_DB_DONE) {
         rc = lia_error_set(err, LIA_ENOTFOUND, "status", id, strlen(id), "no such status");
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
 /* In a collection several organisations write to, an object id is the
  * organisation's that first posted it: another's POST of any version of it
  * fails (LIA_EEXIST) instead of overwriting or shadowing it. */
-static int owner_free(sqlite3 *db, const lia_taxii_collection *c, json_t *o, int64_t owner, lia_error *err)
+static int owner_free(lia_db *db, const lia_taxii_collection *c, json_t *o, int64_t owner, lia_error *err)
 {
     json_t *id = json_is_object(o) ? json_object_get(o, "id") : NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = LIA_OK;
+    lia_stmt *st;
+    int rc;
     if (!json_is_string(id))
         return LIA_OK; /* put_object says what is wrong */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM taxii_objects WHERE coll = ?1 AND id = ?2 AND org_id <> ?3"
-                           " AND deleted = 0 LIMIT 1",
-                           -1, &st, NULL))
-        return lia_sqlite_error(db, err, "object owner");
-    sqlite3_bind_int64(st, 1, c->rowid);
-    sqlite3_bind_text(st, 2, json_string_value(id), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, owner);
-    if (sqlite3_step(st) == SQLITE_ROW)
+    if ((rc = lia__db_prepare(db, "TAXII: finding an object's owner",
+                              "SELECT 1 FROM taxii_objects WHERE coll = ?1 AND id = ?2 AND org_id <> ?3"
+                              " AND deleted = 0 LIMIT 1",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, c->rowid);
+    lia__db_bind_text(st, 2, json_string_value(id), -1);
+    lia__db_bind_int64(st, 3, owner);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW)
         rc = lia_error_set(err, LIA_EEXIST, "id", json_string_value(id), json_string_length(id),
                            "the object belongs to another organisation in this collection");
-    sqlite3_finalize(st);
+    lia__db_done(st);
     return rc;
 }
 
@@ -1194,7 +1137,7 @@ static void status_entry(json_t *arr, const char *id, const char *version, const
 int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_principal *p, const char *body,
                     size_t n, lia_buf *out, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
+    lia_db *db = lia__store_db(s);
     json_error_t je;
     json_t *env = NULL, *objs, *succ = json_array(), *fail = json_array(), *det = json_object();
     json_t *defs = json_object();
@@ -1205,10 +1148,6 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
     json_t *o;
     int rc = LIA_OK;
     int64_t nok = 0, nfail = 0;
-    if (!db) {
-        rc = LIA_EUNSUPPORTED;
-        goto out;
-    }
     env = json_loadb(body, n, JSON_REJECT_DUPLICATES, &je);
     if (!env || !json_is_object(env) || !json_is_array(objs = json_object_get(env, "objects"))) {
         rc = lia_error_set(err, LIA_EPARSE, "body", NULL, 0,
@@ -1233,26 +1172,31 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
         }
     }
     lia__stix_time_format(lia__now_us(), req_ts);
-    if ((rc = exec(db, "BEGIN IMMEDIATE", err)))
+    if ((rc = lia__db_begin(db, err)))
         goto out;
     json_array_foreach(objs, i, o)
     {
         objinfo oi;
         lia_error e;
-        int added = 0;
+        int added = 0, orc;
         lia_error_clear(&e);
         memset(&oi, 0, sizeof oi);
-        if (exec(db, "SAVEPOINT obj", &e) == LIA_OK && owner_free(db, c, o, owner, &e) == LIA_OK &&
-            put_object(db, c, o, defs, -1, owner, 0, &oi, &added, &e) == LIA_OK) {
+        /* each object in its own savepoint: a refused one leaves no trace */
+        if ((orc = lia__db_begin(db, &e)) == LIA_OK) {
+            if ((orc = owner_free(db, c, o, owner, &e)) ||
+                (orc = put_object(db, c, o, defs, -1, owner, 0, &oi, &added, &e)))
+                lia__db_rollback(db);
+            else
+                orc = lia__db_commit(db, &e);
+        }
+        if (orc == LIA_OK) {
             char msg[256];
-            exec(db, "RELEASE obj", NULL);
             snprintf(msg, sizeof msg, "%s%s%s", added ? "added" : "already present",
                      oi.raised ? "; stored as TLP:RED: " : "", oi.raised ? oi.raised : "");
             status_entry(succ, oi.id, oi.version_text, msg);
             nok++;
         } else {
             char msg[LIA_ERR_REASON_MAX + LIA_ERR_FIELD_MAX + 8];
-            exec(db, "ROLLBACK TO obj; RELEASE obj", NULL);
             json_t *jid = json_is_object(o) ? json_object_get(o, "id") : NULL;
             snprintf(msg, sizeof msg, "%s%s%s", e.field, e.field[0] ? ": " : "", e.reason);
             status_entry(fail, json_is_string(jid) ? json_string_value(jid) : "", NULL, msg);
@@ -1272,9 +1216,9 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
     rc = status_put(db, sid, c->api_root, "complete", req_ts, nok + nfail, nok, nfail, 0,
                     detail ? detail : "{}", owner, err);
     if (rc == LIA_OK)
-        rc = exec(db, "COMMIT", err);
+        rc = lia__db_commit(db, err);
     else
-        exec(db, "ROLLBACK", NULL);
+        lia__db_rollback(db);
     if (rc == LIA_OK)
         rc = lia__taxii_status_json(s, c->api_root, sid, owner, out, err);
 out:
@@ -1289,7 +1233,7 @@ out:
 
 /* ---- seed (medallion data file) ---- */
 
-static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *jc, lia_taxii_seed_stats *stt,
+static int seed_collection(lia_db *db, lia_store *s, const char *root, json_t *jc, lia_taxii_seed_stats *stt,
                            lia_error *err)
 {
     lia_taxii_collection c;
@@ -1347,14 +1291,12 @@ static int seed_collection(sqlite3 *db, lia_store *s, const char *root, json_t *
 
 int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stats *st, lia_error *err)
 {
-    sqlite3 *db = lia_store_sqlite_for(s, "the TAXII server", err);
+    lia_db *db = lia__store_db(s);
     json_error_t je;
     json_t *root = NULL, *v;
     const char *key;
     int rc;
     memset(st, 0, sizeof *st);
-    if (!db)
-        return LIA_EUNSUPPORTED;
     if ((rc = lia_taxii_init(s, err)))
         return rc;
     root = json_loadb(json, n, JSON_REJECT_DUPLICATES, &je);
@@ -1363,14 +1305,14 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
                            root ? "top level is not an object" : je.text, je.line);
         goto out;
     }
-    if ((rc = exec(db, "BEGIN IMMEDIATE", err)))
+    if ((rc = lia__db_begin(db, err)))
         goto out;
     json_object_foreach(root, key, v)
     {
         if (strcmp(key, "/discovery") == 0) {
             const char *def = lia__json_str(v, "default", NULL);
             char defroot[LIA_TAXII_MAX_ID] = "";
-            sqlite3_stmt *q = NULL;
+            lia_stmt *q;
             if (def) { /* keep only the last path segment: http://h/root/ -> root */
                 size_t l = strlen(def);
                 while (l && def[l - 1] == '/')
@@ -1380,16 +1322,21 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
                     b--;
                 snprintf(defroot, sizeof defroot, "%.*s", (int)(l - b), def + b);
             }
-            if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO taxii_discovery VALUES(1,?1,?2,?3,?4)", -1, &q,
-                                   NULL) == SQLITE_OK) {
-                sqlite3_bind_text(q, 1, lia__json_str(v, "title", NULL) ? lia__json_str(v, "title", NULL) : "TAXII", -1, SQLITE_STATIC);
-                sqlite3_bind_text(q, 2, lia__json_str(v, "description", NULL), -1, SQLITE_STATIC);
-                sqlite3_bind_text(q, 3, lia__json_str(v, "contact", NULL), -1, SQLITE_STATIC);
-                sqlite3_bind_text(q, 4, defroot, -1, SQLITE_STATIC);
-                if (sqlite3_step(q) != SQLITE_DONE)
-                    rc = lia_sqlite_error(db, err, "discovery");
+            if ((rc = lia__db_prepare(
+                     db, "TAXII: storing the discovery resource",
+                     "INSERT INTO taxii_discovery(id, title, description, contact, default_root)"
+                     " VALUES(1, ?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET"
+                     " title = excluded.title, description = excluded.description,"
+                     " contact = excluded.contact, default_root = excluded.default_root",
+                     &q, err)) == LIA_OK) {
+                const char *title = lia__json_str(v, "title", NULL);
+                lia__db_bind_text(q, 1, title ? title : "TAXII", -1);
+                lia__db_bind_text(q, 2, lia__json_str(v, "description", NULL), -1);
+                lia__db_bind_text(q, 3, lia__json_str(v, "contact", NULL), -1);
+                lia__db_bind_text(q, 4, defroot, -1);
+                rc = lia__db_run(q, err);
+                lia__db_done(q);
             }
-            sqlite3_finalize(q);
             if (rc)
                 break;
             continue;
@@ -1440,9 +1387,9 @@ int lia_taxii_seed(lia_store *s, const char *json, size_t n, lia_taxii_seed_stat
             break;
     }
     if (rc == LIA_OK)
-        rc = exec(db, "COMMIT", err);
+        rc = lia__db_commit(db, err);
     else
-        exec(db, "ROLLBACK", NULL);
+        lia__db_rollback(db);
 out:
     json_decref(root);
     return rc;

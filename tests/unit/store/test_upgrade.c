@@ -219,13 +219,56 @@ static void test_old_store_opens(void **state)
     assert_int_equal(lia__db_open(f->path, 0, &db, &err), LIA_OK);
     count_rows(db, &before, 1);
     assert_int_equal(lia__db_schema_version(db, "store"), 1);
+    assert_int_equal(lia__db_schema_version(db, "taxii"), 2);
     lia__db_close(db);
+}
+
+/* A TAXII store from before status resources had an owner (taxii_meta
+ * said '1' then too): adopted at 1, the column added by migration 2, the
+ * old status resources our own team's. */
+static void test_old_taxii_status(void **state)
+{
+    fx *f = *state;
+    char sqlpath[4200], *sql;
+    const char *root = getenv("LIAISON_TESTDATA");
+    lia_db *db;
+    lia_store *s;
+    lia_error err;
+    lia_buf out;
+
+    assert_non_null(root);
+    snprintf(sqlpath, sizeof sqlpath, "%s/store/main-before-registry.sql", root);
+    sql = slurp(sqlpath);
+    assert_int_equal(lia__db_open(f->path, 0, &db, &err), LIA_OK);
+    assert_int_equal(lia__db_exec(db, sql, &err), LIA_OK);
+    free(sql);
+    assert_int_equal(lia__db_exec(db,
+                                  "ALTER TABLE taxii_status DROP COLUMN org_id;"
+                                  "INSERT INTO taxii_status VALUES('s-1', 'api1', 'complete',"
+                                  " '2026-01-01T00:00:00.000Z', 1, 1, 0, 0, '{\"successes\":[]}')",
+                                  &err),
+                     LIA_OK);
+    assert_false(lia__db_has_column(db, "taxii_status", "org_id"));
+    lia__db_close(db);
+
+    assert_int_equal(lia_store_open(f->path, &s, &err), LIA_OK);
+    assert_int_equal(lia_taxii_init(s, &err), LIA_OK);
+    assert_int_equal(lia__db_schema_version(lia__store_db(s), "taxii"), 2);
+    assert_true(lia__db_has_column(lia__store_db(s), "taxii_status", "org_id"));
+    lia_buf_init(&out, 1 << 16);
+    /* ours (owner 0), not another organisation's */
+    assert_int_equal(lia__taxii_status_json(s, "api1", "s-1", 0, &out, &err), LIA_OK);
+    assert_non_null(strstr(lia_buf_cstr(&out), "\"total_count\":1"));
+    assert_int_equal(lia__taxii_status_json(s, "api1", "s-1", 7, &out, &err), LIA_ENOTFOUND);
+    lia_buf_free(&out);
+    lia_store_close(s);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_old_store_opens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_taxii_status, setup, teardown),
     };
     return cmocka_run_group_tests_name("upgrade", tests, NULL, NULL);
 }
