@@ -16,6 +16,8 @@
 
 #include "core/clock.h"
 #include "core/path.h"
+#include "core/fault.h"
+#include "store/events.h"
 #include "liaison/ingest.h"
 #include "liaison/limits.h"
 #include "core/records.h"
@@ -209,6 +211,7 @@ typedef struct run {
     uint64_t since_checkpoint;
     uint64_t last_line;     /* last record fully handled */
     uint64_t resume_after;
+    uint64_t committed_line; /* lines_done as last committed */
     uint64_t progress_ns;
     uint64_t start_ns;
     uint64_t bytes_read;
@@ -241,6 +244,7 @@ static int flush_batch(run *r, lia_error *err)
         return rc;
     }
     c[LIA_ST_STORE].out += r->batch.n;
+    lia__fault_point("ingest-mid-batch"); /* written, not committed */
     /* the stages that write about stored events do it now, in the batch's
      * transaction, with the ids the store gave it */
     for (size_t i = 0; i < r->nstages; i++) {
@@ -259,7 +263,10 @@ static int flush_batch(run *r, lia_error *err)
     return LIA_OK;
 }
 
-static int checkpoint(run *r, lia_error *err)
+/* Everything up to the last record handled, written in the open
+ * transaction (the batch, the stages' own rows, the report's progress in
+ * r->rep), not committed. */
+static int write_tail(run *r, lia_error *err)
 {
     int rc = flush_batch(r, err);
     uint64_t t0;
@@ -274,11 +281,22 @@ static int checkpoint(run *r, lia_error *err)
         if (rc)
             return rc;
     }
-    t0 = lia__mono_ns();
     if (r->last_line > r->rep->lines_done)
         r->rep->lines_done = r->last_line;
+    return LIA_OK;
+}
+
+static int checkpoint(run *r, lia_error *err)
+{
+    int rc = write_tail(r, err);
+    uint64_t t0;
+    if (rc)
+        return rc;
+    t0 = lia__mono_ns();
     rc = lia__store_checkpoint(r->store, r->rep, err);
     r->res->c[LIA_ST_STORE].ns += lia__mono_ns() - t0;
+    if (rc == LIA_OK)
+        r->committed_line = r->rep->lines_done;
     r->since_checkpoint = 0;
     return rc;
 }
@@ -478,7 +496,7 @@ static int pipeline(run *r, source *src, lia_error *err)
             goto out;
         }
     }
-    rc = checkpoint(r, err);
+    rc = write_tail(r, err); /* committed by the caller, with the report complete */
 out:
     free(buf);
     return rc;
@@ -531,13 +549,14 @@ static int ingest_report(run *r, source *src, const char *archive_src, lia_error
     /* 2. new, resumed, or already complete */
     if ((rc = lia__store_report_begin(s, r->rep, err)))
         return rc;
+    lia__fault_point("ingest-early");
     if (r->rep->state == LIA_REPORT_COMPLETE) {
         res->skipped = 1;
         return LIA_OK;
     }
     if (r->rep->state == LIA_REPORT_PARTIAL) {
         res->resumed = 1;
-        r->resume_after = r->rep->lines_done;
+        r->resume_after = r->committed_line = r->rep->lines_done;
     }
 
     /* 3. archive in the background */
@@ -552,22 +571,36 @@ static int ingest_report(run *r, source *src, const char *archive_src, lia_error
         }
     }
 
-    /* 4. the pipeline */
+    /* 4. the pipeline, its last events left uncommitted */
     rc = pipeline(r, src, err);
     close_run(r);
+    /* 5. the archive is written before anything more is committed: if it
+     * failed, the last batch is rolled back and the report stays partial
+     * (a small report: nothing of it is stored) */
     if (job.started) {
         pthread_join(job.thread, NULL);
         if (job.rc && rc == LIA_OK)
-            rc = lia_error_set(err, job.rc, NULL, NULL, 0, "%s", job.msg);
+            rc = lia_error_set(err, job.rc, NULL, NULL, 0,
+                               "%s; events after line %llu not stored: run the same ingest again", job.msg,
+                               (unsigned long long)r->committed_line);
     }
+    /* 6. one transaction: the last events, the report complete, its stats,
+     * the indexes after a bulk load */
     if (rc == LIA_OK) {
         uint64_t t0 = lia__mono_ns();
         r->rep->finished_us = lia__now_us();
-        rc = lia__store_report_finish(s, r->rep, err); /* builds the indexes after a bulk load */
+        rc = lia__store_report_complete(s, r->rep, res->c, err);
         res->c[LIA_ST_STORE].ns += lia__mono_ns() - t0;
+        if (rc)
+            r->rep->finished_us = 0;
+    }
+    if (rc) {
+        lia__store_abort(s); /* the uncommitted tail: nothing of it is kept */
+        lia_error_where(err, r->rep->name, 0);
+        if (rc == LIA_EINTR) /* stopped at a checkpoint: what it did is stored */
+            lia__store_stats_add(s, r->rep->feed, res->c, NULL);
     }
     progress(r, 1);
-    lia__store_stats_add(s, r->rep->feed, res->c, NULL);
     return rc;
 }
 

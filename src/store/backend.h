@@ -17,7 +17,8 @@ typedef struct lia_store_backend {
     int (*put_quarantine)(void *impl, const lia_report *r, uint64_t line, lia_slice raw,
                           const lia_error *why, lia_error *err);
     int (*checkpoint)(void *impl, const lia_report *r, lia_error *err);
-    int (*report_finish)(void *impl, lia_report *r, lia_error *err);
+    int (*report_finish)(void *impl, lia_report *r, const lia_counter *c, lia_error *err);
+    void (*abort)(void *impl);
     void (*set_bulk_min)(void *impl, uint64_t bytes);
     int (*report_get)(void *impl, int64_t id, lia_report *r, lia_error *err);
     int (*query)(void *impl, const lia_query *q, lia_event_cb cb, void *ud, lia_error *err);
@@ -47,9 +48,11 @@ const char *lia__store_path(lia_store *s);
  * of at least the bulk minimum (LIA_BULK_MIN_BYTES) whose estimated rows
  * (r->size / LIA_BULK_ROW_BYTES) are at least the events already stored is
  * loaded without the secondary event indexes, which report_finish builds
- * again (queries meanwhile are right, only slower), or lia_store_close if
- * the report was not finished; otherwise begin makes sure they all exist
- * (after a bulk load whose process was killed). */
+ * again in the transaction that marks the report complete (queries
+ * meanwhile are right, only slower), or lia_store_close if the report was
+ * not finished; otherwise begin makes sure they all exist (after a bulk
+ * load whose process was killed). A report is never complete without its
+ * indexes: killed during the build, it stays partial and resumes. */
 int lia__store_report_begin(lia_store *s, lia_report *r, lia_error *err);
 /* Set the bulk minimum in bytes (UINT64_MAX: never; 0: every report that is
  * large against the store). */
@@ -60,6 +63,8 @@ int lia__store_put_events(lia_store *s, const lia_report *r, lia_event *ev, size
 int lia__store_put_quarantine(lia_store *s, const lia_report *r, uint64_t line, lia_slice raw,
                               const lia_error *why, lia_error *err);
 int lia__store_checkpoint(lia_store *s, const lia_report *r, lia_error *err);
+/* One transaction: the open batch, r complete, and the indexes after a bulk
+ * load; on failure none of it (r->state stays partial). */
 int lia__store_report_finish(lia_store *s, lia_report *r, lia_error *err);
 int lia__store_report_get(lia_store *s, int64_t id, lia_report *r, lia_error *err);
 

@@ -371,6 +371,10 @@ int lia__db_has_table(lia_db *db, const char *table)
 {
     return db->drv->has_table(db->conn, table);
 }
+int lia__db_has_index(lia_db *db, const char *index)
+{
+    return db->drv->has_index(db->conn, index);
+}
 int lia__db_has_column(lia_db *db, const char *table, const char *column)
 {
     return db->drv->has_column(db->conn, table, column);

@@ -181,6 +181,8 @@ int lia__db_schema_version(lia_db *db, const char *name);
 
 /* For adopt functions: 1 if the table (or the table's column) exists. */
 int lia__db_has_table(lia_db *db, const char *table);
+/* 1 if the index exists. */
+int lia__db_has_index(lia_db *db, const char *index);
 int lia__db_has_column(lia_db *db, const char *table, const char *column);
 
 /* ---- functions ---- */

@@ -38,6 +38,7 @@ typedef struct lia_db_driver {
     int64_t (*last_id)(void *conn);
     int (*in_tx)(void *conn);
     int (*has_table)(void *conn, const char *table);
+    int (*has_index)(void *conn, const char *index);
     int (*has_column)(void *conn, const char *table, const char *column);
     int (*function)(void *conn, const char *name, int nargs, lia_db_intfn fn);
     int (*check)(void *conn, lia_error *err);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/fault.h"
 #include "liaison/limits.h"
 #include "store/backend.h"
 #include "store/db.h"
@@ -109,10 +110,26 @@ static const lia_schema store_schema = {"store", 1, migrations, adopt};
  * report that is big both in bytes and against what the store already holds
  * is loaded without the five secondary indexes of the events table, which
  * are built again when the report is finished. Queries meanwhile are right,
- * only slower. An ingest that fails builds them at close; if the process
- * is killed, the next report's begin (or the resumed one's finish) builds
- * them again: the CREATE statements
- * are those of migration 1. */
+ * only slower.
+ *
+ * Crash safety: the indexes are built in the transaction that marks the
+ * report complete (with its last events and its stats), so a report is
+ * never complete without its indexes: if the process is killed during the
+ * build, the report is still partial and running the same ingest again
+ * resumes it and builds them. An ingest that fails builds them at close.
+ * A store left with indexes missing and no partial report (a store of an
+ * older version killed during the build) gets them back when it is opened
+ * for writing, and when a complete report is ingested again. The CREATE
+ * statements are those of migration 1. */
+static const char *const index_sql[] = {
+    "CREATE INDEX IF NOT EXISTS events_time ON events(time)",
+    "CREATE INDEX IF NOT EXISTS events_src_ip ON events(src_ip)",
+    "CREATE INDEX IF NOT EXISTS events_src_cc ON events(src_cc)",
+    "CREATE INDEX IF NOT EXISTS events_src_asn ON events(src_asn)",
+    "CREATE INDEX IF NOT EXISTS events_class ON events(class)",
+};
+static const char *const index_names[] = {"events_time", "events_src_ip", "events_src_cc", "events_src_asn",
+                                          "events_class"};
 static const char bulk_drop_sql[] = "DROP INDEX IF EXISTS events_time; DROP INDEX IF EXISTS events_src_ip;"
                                     "DROP INDEX IF EXISTS events_src_cc; DROP INDEX IF EXISTS events_src_asn;"
                                     "DROP INDEX IF EXISTS events_class;";
@@ -125,6 +142,55 @@ static const char ensure_indexes_sql[] = "CREATE INDEX IF NOT EXISTS events_time
 static int exec(sq *q, const char *sql, lia_error *err)
 {
     return lia__db_exec(q->db, sql, err);
+}
+
+static int indexes_missing(sq *q)
+{
+    for (size_t i = 0; i < sizeof index_names / sizeof *index_names; i++)
+        if (!lia__db_has_index(q->db, index_names[i]))
+            return 1;
+    return 0;
+}
+
+/* Build the missing secondary indexes in the caller's transaction (or
+ * each in its own), with the fault point "index-build" after the first. */
+static int build_indexes(sq *q, lia_error *err)
+{
+    int rc;
+    for (size_t i = 0; i < sizeof index_sql / sizeof *index_sql; i++) {
+        if ((rc = exec(q, index_sql[i], err))) {
+            char why[LIA_ERR_REASON_MAX];
+            snprintf(why, sizeof why, "%s", err ? err->reason : "");
+            lia_error_set(err, rc, NULL, NULL, 0, "building index %s of table events in %s: %s",
+                          index_names[i], lia__db_path(q->db), why);
+            return rc;
+        }
+        lia__fault_point("index-build");
+    }
+    return LIA_OK;
+}
+
+/* At open for writing: indexes missing while no report is being loaded
+ * (a store of an older version killed during a bulk load's build) are
+ * built again. Best effort: queries are right without them, only slower;
+ * a store locked by another process is left for the next open. */
+static void repair_indexes(sq *q)
+{
+    lia_stmt *st;
+    int partial = 1;
+    if (!indexes_missing(q))
+        return;
+    if (lia__db_prepare(q->db, "looking for partial reports", "SELECT count(*) FROM reports WHERE state<>?",
+                        &st, NULL))
+        return;
+    lia__db_bind_int64(st, 1, LIA_REPORT_COMPLETE);
+    if (lia__db_step(st, NULL) == LIA_DB_ROW)
+        partial = lia__db_col_int64(st, 0) != 0;
+    lia__db_done(st);
+    if (partial || lia__db_begin(q->db, NULL))
+        return;
+    if (build_indexes(q, NULL) || lia__db_commit(q->db, NULL))
+        lia__db_rollback(q->db);
 }
 
 static void sq_close(void *impl)
@@ -168,6 +234,7 @@ static int sq_open(void **impl, const char *path, lia_error *err)
         sq_close(q);
         return rc;
     }
+    repair_indexes(q);
     *impl = q;
     return LIA_OK;
 }
@@ -228,8 +295,12 @@ static int sq_report_begin(void *impl, lia_report *r, lia_error *err)
     int rc = report_row(q, r, err);
     lia_stmt *st;
     int64_t stored = 0;
-    if (rc || r->state == LIA_REPORT_COMPLETE)
+    if (rc)
         return rc;
+    if (r->state == LIA_REPORT_COMPLETE) {
+        repair_indexes(q); /* a store killed during the build by an older version */
+        return LIA_OK;
+    }
     if ((rc = lia__db_prepare(q->db, "counting events", "SELECT coalesce(max(id), 0) FROM events", &st, err)))
         return rc;
     if ((rc = lia__db_step(st, err)) == LIA_DB_ROW)
@@ -241,6 +312,11 @@ static int sq_report_begin(void *impl, lia_report *r, lia_error *err)
     rc = exec(q, q->bulk ? bulk_drop_sql : ensure_indexes_sql, err);
     if (rc)
         q->bulk = 0;
+    /* Sorting for the build needs room in proportion to the table: on
+     * disk, not in memory. Set now: SQLite cannot change it inside the
+     * transaction that builds them. */
+    if (q->bulk)
+        lia__db_sort_on_disk(q->db, 1);
     return rc;
 }
 
@@ -405,27 +481,56 @@ static int sq_checkpoint(void *impl, const lia_report *r, lia_error *err)
     return lia__db_commit(q->db, err);
 }
 
-static int sq_report_finish(void *impl, lia_report *r, lia_error *err)
+static int stats_write(sq *q, const char *feed, const lia_counter *c, lia_error *err);
+
+/* One transaction: the report's last events (the open batch), its counts
+ * and state complete, the run's stats (c, if not NULL) and, after a bulk
+ * load, the indexes. A failure rolls all of it back (the report stays
+ * partial and resumes). */
+static int sq_report_finish(void *impl, lia_report *r, const lia_counter *c, lia_error *err)
 {
     sq *q = impl;
-    int rc;
-    r->state = LIA_REPORT_COMPLETE;
-    if ((rc = sq_checkpoint(impl, r, err)))
+    int rc = begin(q, err);
+    if (rc)
         return rc;
+    r->state = LIA_REPORT_COMPLETE;
+    if ((rc = update_report(q, r, err)) || (c && (rc = stats_write(q, r->feed, c, err))))
+        goto out;
     if (q->bulk) {
-        /* Sorting needs room in proportion to the table: on disk, not in
-         * memory, with a smaller page cache meanwhile: peak memory stays
-         * that of the load. */
-        lia__db_sort_on_disk(q->db, 1);
+        /* a smaller page cache meanwhile: peak memory stays that of the load */
         lia__db_set_cache(q->db, (size_t)64 << 20);
-        rc = exec(q, ensure_indexes_sql, err);
-        lia__db_sort_on_disk(q->db, 0);
+        rc = build_indexes(q, err);
         lia__db_set_cache(q->db, (size_t)256 << 20);
         if (rc)
-            return rc;
+            goto out;
+    }
+    q->in_tx = 0;
+    rc = lia__db_commit(q->db, err);
+out:
+    if (rc) {
+        if (q->in_tx) {
+            q->in_tx = 0;
+            lia__db_rollback(q->db);
+        }
+        r->state = LIA_REPORT_PARTIAL;
+        return rc;
+    }
+    if (q->bulk) {
+        lia__db_sort_on_disk(q->db, 0);
         q->bulk = 0;
     }
     return LIA_OK;
+}
+
+/* Undo the open batch (events, quarantine, stage rows since the last
+ * checkpoint): an ingest that failed leaves nothing of its tail. */
+static void sq_abort(void *impl)
+{
+    sq *q = impl;
+    if (q->in_tx) {
+        q->in_tx = 0;
+        lia__db_rollback(q->db);
+    }
 }
 
 static void sq_set_bulk_min(void *impl, uint64_t bytes)
@@ -723,25 +828,18 @@ static int sq_quarantine_list(void *impl, const char *feed, int64_t report_id, u
     return rc;
 }
 
-static int sq_stats_add(void *impl, const char *feed, const lia_counter *c, lia_error *err)
+static int stats_write(sq *q, const char *feed, const lia_counter *c, lia_error *err)
 {
-    sq *q = impl;
     lia_stmt *st;
     int rc = LIA_OK;
-    if (q->in_tx)
-        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "stats written inside a transaction");
-    if ((rc = lia__db_begin(q->db, err)))
-        return rc;
     if ((rc = lia__db_prepare(q->db, "recording stats",
                               "INSERT INTO feed_stats(feed,stage,n_in,n_out,n_err,ns,reports,last)"
                               " VALUES(?,?,?,?,?,?,1,?) ON CONFLICT(feed,stage) DO UPDATE SET"
                               " n_in=n_in+excluded.n_in, n_out=n_out+excluded.n_out,"
                               " n_err=n_err+excluded.n_err, ns=ns+excluded.ns,"
                               " reports=reports+1, last=excluded.last",
-                              &st, err))) {
-        lia__db_rollback(q->db);
+                              &st, err)))
         return rc;
-    }
     for (int i = 0; i < LIA_ST__COUNT && rc == LIA_OK; i++) {
         lia__db_bind_text(st, 1, feed, -1);
         lia__db_bind_int64(st, 2, i);
@@ -754,7 +852,18 @@ static int sq_stats_add(void *impl, const char *feed, const lia_counter *c, lia_
         lia__db_reset(st);
     }
     lia__db_done(st);
-    if (rc) {
+    return rc;
+}
+
+static int sq_stats_add(void *impl, const char *feed, const lia_counter *c, lia_error *err)
+{
+    sq *q = impl;
+    int rc;
+    if (q->in_tx)
+        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "stats written inside a transaction");
+    if ((rc = lia__db_begin(q->db, err)))
+        return rc;
+    if ((rc = stats_write(q, feed, c, err))) {
         lia__db_rollback(q->db);
         return rc;
     }
@@ -799,6 +908,7 @@ const lia_store_backend lia__store_events = {
     .put_quarantine = sq_put_quarantine,
     .checkpoint = sq_checkpoint,
     .report_finish = sq_report_finish,
+    .abort = sq_abort,
     .set_bulk_min = sq_set_bulk_min,
     .report_get = sq_report_get,
     .query = sq_query,

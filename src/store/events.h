@@ -16,6 +16,15 @@
 int lia__store_event_aggregate(lia_store *s, int64_t id, int64_t count, const char *first, const char *last,
                                lia_error *err);
 
+/* Ingest's last step, in one transaction: the open batch, report r
+ * complete, the run's stage counters c added to the feed's stats, and the
+ * indexes after a bulk load. On failure nothing of it is kept (r stays
+ * partial, its state says so). */
+int lia__store_report_complete(lia_store *s, lia_report *r, const lia_counter c[LIA_ST__COUNT],
+                               lia_error *err);
+/* Roll back the open batch of a failed ingest (nothing if none). */
+void lia__store_abort(lia_store *s);
+
 /* Feed health: totals over the reports of one feed. */
 typedef struct lia_feed_totals {
     uint64_t reports, rows, events, quarantined;

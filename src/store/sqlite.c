@@ -236,6 +236,11 @@ static int sq_has_table(void *conn, const char *table)
     return exists(conn, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", table, NULL);
 }
 
+static int sq_has_index(void *conn, const char *index)
+{
+    return exists(conn, "SELECT 1 FROM sqlite_master WHERE type='index' AND name=?", index, NULL);
+}
+
 static int sq_has_column(void *conn, const char *table, const char *column)
 {
     return exists(conn, "SELECT 1 FROM pragma_table_info(?1) WHERE name=?2", table, column);
@@ -293,6 +298,7 @@ const lia_db_driver lia__sqlite_driver = {
     .last_id = sq_last_id,
     .in_tx = sq_in_tx,
     .has_table = sq_has_table,
+    .has_index = sq_has_index,
     .has_column = sq_has_column,
     .function = sq_function,
     .check = sq_check,

@@ -7,6 +7,7 @@
 
 #include "core/path.h"
 #include "store/backend.h"
+#include "store/events.h"
 
 struct lia_store {
     const lia_store_backend *be;
@@ -85,7 +86,15 @@ int lia__store_checkpoint(lia_store *s, const lia_report *r, lia_error *err)
 }
 int lia__store_report_finish(lia_store *s, lia_report *r, lia_error *err)
 {
-    return s->be->report_finish(s->impl, r, err);
+    return s->be->report_finish(s->impl, r, NULL, err);
+}
+int lia__store_report_complete(lia_store *s, lia_report *r, const lia_counter c[LIA_ST__COUNT], lia_error *err)
+{
+    return s->be->report_finish(s->impl, r, c, err);
+}
+void lia__store_abort(lia_store *s)
+{
+    s->be->abort(s->impl);
 }
 void lia__store_set_bulk_min(lia_store *s, uint64_t bytes)
 {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,13 +23,14 @@
 #define ROWS 300000
 
 static char dir[64], db[128], report[128], map[128];
+static int rows = ROWS; /* of the report the test's setup wrote */
 
 static void write_inputs(void)
 {
     FILE *f = fopen(report, "w");
     assert_non_null(f);
     fputs("timestamp,ip,port,asn,geo\n", f);
-    for (int i = 0; i < ROWS; i++)
+    for (int i = 0; i < rows; i++)
         fprintf(f, "2024-05-01 %02d:%02d:%02d,10.%d.%d.%d,%d,%d,%s\n", i / 3600 % 24, i / 60 % 60, i % 60,
                 i >> 16 & 255, i >> 8 & 255, i & 255, 1 + i % 65000, 64496 + i % 50,
                 i % 3 ? "NL" : "CN");
@@ -172,8 +174,130 @@ static void test_kill_and_resume(void **state)
     assert_int_equal(total, ROWS);
 }
 
+/* Run the CLI's ingest of the report (stdout to out) and wait: its exit status. */
+static int run_ingest(const char *out)
+{
+    int status;
+    pid_t pid = start_ingest(out);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void read_file(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    size_t got;
+    assert_non_null(f);
+    got = fread(buf, 1, n - 1, f);
+    fclose(f);
+    buf[got] = '\0';
+}
+
+/* A bulk load (bulk minimum 0, in a child through the library) that dies
+ * at the fault point PHASE (core/fault.h: the process kills itself with
+ * SIGKILL there). Returns the child's wait status. */
+static int bulk_load_killed_at(const char *phase)
+{
+    int status;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        lia_store *s;
+        lia_ingest_opts o;
+        lia_ingest_result res;
+        lia_error err;
+        if (!freopen("/dev/null", "w", stderr) || lia_store_open(db, &s, &err))
+            _exit(99);
+        lia__store_set_bulk_min(s, 0);
+        memset(&o, 0, sizeof o);
+        o.format = "csv";
+        o.path = report;
+        o.archive = 1;
+        o.feed.feed = "crash";
+        o.feed.map_path = map;
+        o.feed.tlp = -1;
+        o.commit_every = 15000; /* some committed, the rest left for the report's completion */
+        setenv("LIAISON_FAULT", phase, 1);
+        lia_ingest(s, &o, &res, &err);
+        _exit(0); /* not reached if the fault point was */
+    }
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+static const char *const secondary[] = {"events_time", "events_src_ip", "events_src_cc", "events_src_asn",
+                                        "events_class"};
+
+static int indexes_present(void)
+{
+    lia_db *h;
+    int n = 0;
+    assert_int_equal(lia__db_open(db, LIA_DB_READONLY, &h, NULL), LIA_OK);
+    for (size_t i = 0; i < sizeof secondary / sizeof *secondary; i++)
+        n += lia__db_has_index(h, secondary[i]);
+    lia__db_close(h);
+    return n;
+}
+
+/* Issue 16: kill -9 during a bulk load's index build left the report
+ * complete without its indexes; the same ingest again said "already
+ * ingested" and built nothing, and stats had no report. Now the build is
+ * part of the transaction that completes the report. */
+static void test_kill_during_index_build(void **state)
+{
+    char out[160], buf[4096];
+    int64_t total;
+    lia_db *h;
+    (void)state;
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    int status = bulk_load_killed_at("index-build");
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    /* the report is not complete, and nothing committed is lost */
+    assert_int_equal(lia__db_open(db, LIA_DB_READONLY, &h, NULL), LIA_OK);
+    assert_int_equal(q1(h, "SELECT count(*) FROM reports WHERE state=2"), 0);
+    assert_int_equal(q1(h, "SELECT count(*) FROM feed_stats"), 0);
+    lia__db_close(h);
+    check_consistent(&total);
+    assert_true(total > 0 && total < rows);
+
+    /* the same ingest again resumes, builds the indexes, records stats */
+    assert_int_equal(run_ingest(out), 0);
+    read_file(out, buf, sizeof buf);
+    assert_null(strstr(buf, "already ingested"));
+    assert_non_null(strstr(buf, "(resumed)"));
+    assert_int_equal(indexes_present(), 5);
+    check_consistent(&total);
+    assert_int_equal(total, rows);
+    assert_int_equal(lia__db_open(db, LIA_DB_READONLY, &h, NULL), LIA_OK);
+    assert_int_equal(q1(h, "SELECT count(*) FROM reports WHERE state=2"), 1);
+    assert_true(q1(h, "SELECT reports FROM feed_stats WHERE stage=0") >= 1);
+    lia__db_close(h);
+}
+
+/* A store left by an older version (report complete, indexes missing, no
+ * partial report) gets its indexes back when it is opened for writing. */
+static void test_missing_indexes_rebuilt_on_open(void **state)
+{
+    lia_store *s;
+    lia_error err;
+    lia_db *h;
+    char out[160];
+    (void)state;
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    assert_int_equal(run_ingest(out), 0);
+    assert_int_equal(lia__db_open(db, 0, &h, &err), LIA_OK);
+    assert_int_equal(lia__db_exec(h, "DROP INDEX events_time; DROP INDEX events_class", &err), LIA_OK);
+    lia__db_close(h);
+    assert_int_equal(indexes_present(), 3);
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    lia_store_close(s);
+    assert_int_equal(indexes_present(), 5);
+}
+
 static int setup(void **state)
 {
+    (void)state;
     snprintf(dir, sizeof dir, "/tmp/liaison-crash-XXXXXX");
     if (!mkdtemp(dir))
         return -1;
@@ -182,6 +306,18 @@ static int setup(void **state)
     snprintf(map, sizeof map, "%s/map.json", dir);
     write_inputs();
     return 0;
+}
+
+static int setup_full(void **state)
+{
+    rows = ROWS;
+    return setup(state);
+}
+
+static int setup_small(void **state)
+{
+    rows = 40000;
+    return setup(state);
 }
 
 static int teardown(void **state)
@@ -194,7 +330,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_kill_and_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_and_resume, setup_full, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_during_index_build, setup_small, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_indexes_rebuilt_on_open, setup_small, teardown),
     };
     return cmocka_run_group_tests_name("crash", tests, NULL, NULL);
 }
