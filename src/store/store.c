@@ -88,7 +88,8 @@ int lia__store_report_finish(lia_store *s, lia_report *r, lia_error *err)
 {
     return s->be->report_finish(s->impl, r, NULL, err);
 }
-int lia__store_report_complete(lia_store *s, lia_report *r, const lia_counter c[LIA_ST__COUNT], lia_error *err)
+int lia__store_report_complete(lia_store *s, lia_report *r, const lia_counter c[LIA_ST__COUNT],
+                               lia_error *err)
 {
     return s->be->report_finish(s->impl, r, c, err);
 }

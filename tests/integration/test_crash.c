@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "liaison/liaison.h"
+#include "store/backend.h"
 #include "store/db.h"
 
 #define ROWS 300000
