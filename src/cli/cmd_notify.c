@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -168,6 +170,22 @@ int cmd_notify(cli *c, int argc, char **argv)
     if (optind + 1 != argc) {
         cli_errorf("notify: unexpected argument %s", argv[optind + 1]);
         return LIA_EXIT_USAGE;
+    }
+    /* --out DIR is checked before anything is rendered, sent or recorded:
+     * a message that cannot be written is not reported as done */
+    if (nc.outdir) {
+        struct stat st;
+        int e = 0;
+        if (stat(nc.outdir, &st) != 0)
+            e = errno;
+        else if (!S_ISDIR(st.st_mode))
+            e = ENOTDIR;
+        else if (access(nc.outdir, W_OK | X_OK) != 0)
+            e = errno;
+        if (e) {
+            cli_errorf("notify: --out %s: %s; nothing rendered, sent or recorded", nc.outdir, strerror(e));
+            return LIA_EXIT_ERROR;
+        }
     }
     if ((rc = cli_open_store(c, &s)))
         return rc;

@@ -74,6 +74,15 @@ check "explain candidate" "partner:sample-kh-cert" "$explain"
 check "explain policy" "policy:" "$explain"
 check "explain recorded" "recorded when ingested" "$explain"
 expect_fail "explain unknown" "no event" L route explain 99999999
+# --out DIR missing: one error before anything, no digest reported as done (issue 16)
+if out=$(L notify run --dry-run --templates "$root/share/templates" --out "$tmp/missing" 2>&1); then
+    echo "FAIL notify --out missing dir: succeeded: $out"; fails=$((fails + 1))
+else
+    check "notify --out missing dir" "--out $tmp/missing: No such file or directory" "$out"
+    n=$(printf '%s\n' "$out" | grep -c "liaison:")
+    if [ "$n" -eq 1 ] && ! printf '%s' "$out" | grep -q "dry-run"; then echo "ok   one error, nothing done"; else
+        echo "FAIL notify --out missing dir: $n errors or a digest reported: $out"; fails=$((fails + 1)); fi
+fi
 dry=$(L notify run --dry-run --templates "$root/share/templates" --out "$tmp" 2>&1)
 check "dry run" "dry-run" "$dry"
 check "dry run khmer" "partner:sample-kh-cert" "$dry"
