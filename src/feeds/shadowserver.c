@@ -717,7 +717,7 @@ typedef struct ssfmt {
     int trusted;             /* all extra keys valid and distinct: skip the per-value checks */
     lia_buf scratch;
     lia_buf lenient;         /* fields of a row re-read leniently */
-    lia_slice *lfields;      /* LIA_MAX_COLUMNS slices into lenient */
+    lia_slice *lfields;      /* LIA_MAX_SS_COLUMNS slices into lenient */
     lia_slice *pad;          /* nhdr slices: a short row padded, or a JSON row */
     uint8_t *kinds;          /* nhdr LIA_J_* of a JSON row's values */
     int mode;                /* 0 undecided, SS_CSV, SS_JSON */
@@ -882,7 +882,7 @@ static long lenient_split(ssfmt *f, lia_slice raw)
             continue;
         }
         if (c == ',' || end) {
-            if (n == LIA_MAX_COLUMNS || f->lenient.len - start > LIA_MAX_FIELD)
+            if (n == LIA_MAX_SS_COLUMNS || f->lenient.len - start > LIA_MAX_FIELD)
                 return -1;
             f->lfields[n++] = (lia_slice){NULL, f->lenient.len - start};
             start = f->lenient.len;
@@ -903,10 +903,33 @@ static long lenient_split(ssfmt *f, lia_slice raw)
     return (long)n;
 }
 
+/* Fields of a CSV line (delimiters outside quotes, plus one). */
+static size_t count_fields(lia_slice raw)
+{
+    size_t n = 1;
+    int quoted = 0;
+    for (size_t i = 0; i < raw.len; i++) {
+        if (raw.ptr[i] == '"')
+            quoted = !quoted;
+        else if (raw.ptr[i] == ',' && !quoted)
+            n++;
+    }
+    return n;
+}
+
 static int on_row(void *ud, const lia_csv_row *row)
 {
     ssfmt *f = ud;
     int copy;
+    if (row->err == LIA_ELIMIT && !f->have_header && f->mode == SS_CSV &&
+        row->nfields >= LIA_MAX_SS_COLUMNS) { /* the header itself: nothing can be read without it */
+        size_t n = count_fields(row->raw);
+        lia_error_set(&f->fatal_err, LIA_ELIMIT, NULL, NULL, 0,
+                      "Shadowserver report %s: header has %s%zu columns, limit is %d", f->rep->name,
+                      row->raw.len >= LIA_MAX_ROW ? "more than " : "", n, LIA_MAX_SS_COLUMNS);
+        f->fatal = 1;
+        return 1;
+    }
     if (row->err && f->have_header && (row->why && strstr(row->why, "quote"))) {
         long n = lenient_split(f, row->raw);
         if (n > 0) {
@@ -937,6 +960,7 @@ static int on_row(void *ud, const lia_csv_row *row)
 static int open_with(void **st, lia_ss_schema *schema, int own, const lia_feed_opts *o, lia_error *err)
 {
     ssfmt *f = calloc(1, sizeof *f);
+    lia_csv_opts copts;
     int rc, idx;
     if (!f) {
         if (own)
@@ -947,7 +971,7 @@ static int open_with(void **st, lia_ss_schema *schema, int own, const lia_feed_o
     f->own_schema = own;
     lia_buf_init(&f->scratch, LIA_MAX_FIELD * 2);
     lia_buf_init(&f->lenient, LIA_MAX_ROW + 1);
-    if (!(f->lfields = calloc(LIA_MAX_COLUMNS, sizeof *f->lfields))) {
+    if (!(f->lfields = calloc(LIA_MAX_SS_COLUMNS, sizeof *f->lfields))) {
         rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         goto fail;
     }
@@ -977,7 +1001,9 @@ static int open_with(void **st, lia_ss_schema *schema, int own, const lia_feed_o
         goto fail;
     }
     f->feed = o->feed && *o->feed ? o->feed : NULL;
-    if ((rc = lia_csv_create(NULL, &f->csv))) {
+    lia_csv_opts_default(&copts);
+    copts.max_fields = LIA_MAX_SS_COLUMNS;
+    if ((rc = lia_csv_create(&copts, &f->csv))) {
         rc = lia_error_set(err, rc, NULL, NULL, 0, "creating CSV splitter: %s", lia_strerror(rc));
         goto fail;
     }

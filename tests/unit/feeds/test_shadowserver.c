@@ -411,6 +411,53 @@ static void test_engine(void **state)
     }
 }
 
+/* A header of n columns (timestamp, ip, then c2..), one row with values
+ * in the first two: the CSV in a new string. */
+static char *wide_csv(size_t n)
+{
+    lia_buf b;
+    char *s;
+    lia_buf_init(&b, 1u << 20);
+    lia_buf_puts(&b, "timestamp,ip");
+    for (size_t i = 2; i < n; i++)
+        lia_buf_printf(&b, ",c%zu", i);
+    lia_buf_puts(&b, "\n2024-05-01 10:00:00,192.0.2.7");
+    for (size_t i = 2; i < n; i++)
+        lia_buf_putc(&b, ',');
+    lia_buf_putc(&b, '\n');
+    assert_false(b.err);
+    s = strdup(lia_buf_cstr(&b));
+    lia_buf_free(&b);
+    return s;
+}
+
+/* Issue 16: a header of over 1,024 columns said "no header line". Up to
+ * LIA_MAX_SS_COLUMNS it is read; beyond, the error names both numbers. */
+static void test_wide_header(void **state)
+{
+    static const struct {
+        size_t cols;
+        const char *want; /* NULL: read */
+    } t[] = {
+        {1025, NULL},
+        {LIA_MAX_SS_COLUMNS, NULL},
+        {LIA_MAX_SS_COLUMNS + 1, "header has 4097 columns, limit is 4096"},
+        {20000, "header has 20000 columns, limit is 4096"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        run_out o;
+        char *csv = wide_csv(t[i].cols);
+        run_format(mini, "scan_x", NULL, csv, &o);
+        free(csv);
+        if (!t[i].want && (o.rc || !strstr(o.text, "\"source.ip\":\"192.0.2.7\"")))
+            fail_msg("%zu columns: rc %d \"%s\", events:\n%s", t[i].cols, o.rc, o.err.reason, o.text);
+        if (t[i].want && (o.rc != LIA_ELIMIT || !strstr(o.err.reason, t[i].want)))
+            fail_msg("%zu columns: \"%s\" expected, got rc %d \"%s\"", t[i].cols, t[i].want, o.rc,
+                     o.err.reason);
+    }
+}
+
 static void test_engine_errors(void **state)
 {
     static const struct {
@@ -542,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_conversions), cmocka_unit_test(test_builtin_and_detect),
         cmocka_unit_test(test_malformed),   cmocka_unit_test(test_unknown_fields),
         cmocka_unit_test(test_engine),      cmocka_unit_test(test_engine_errors),
+        cmocka_unit_test(test_wide_header),
         cmocka_unit_test(test_install),     cmocka_unit_test(test_older_variants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
