@@ -6,7 +6,7 @@
 #define LIA_MAX_ROW (1u << 20)          /* one CSV record or JSON line: 1 MiB */
 #define LIA_MAX_FIELD (256u * 1024)     /* one CSV field */
 #define LIA_MAX_COLUMNS 1024            /* columns in one CSV record */
-#define LIA_MAX_SS_COLUMNS 4096         /* columns of a Shadowserver report (its header names them) */
+#define LIA_MAX_SS_COLUMNS  4096            /* columns of a Shadowserver report (its header names them) */
 #define LIA_MAX_STRING (64u * 1024)     /* a String field value */
 #define LIA_MAX_URL 8192                /* a URL field value */
 #define LIA_MAX_FQDN 253                /* an FQDN, without trailing dot */

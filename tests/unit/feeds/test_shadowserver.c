@@ -586,11 +586,11 @@ static void test_install(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conversions), cmocka_unit_test(test_builtin_and_detect),
-        cmocka_unit_test(test_malformed),   cmocka_unit_test(test_unknown_fields),
-        cmocka_unit_test(test_engine),      cmocka_unit_test(test_engine_errors),
-        cmocka_unit_test(test_wide_header),
-        cmocka_unit_test(test_install),     cmocka_unit_test(test_older_variants),
+        cmocka_unit_test(test_conversions),    cmocka_unit_test(test_builtin_and_detect),
+        cmocka_unit_test(test_malformed),      cmocka_unit_test(test_unknown_fields),
+        cmocka_unit_test(test_engine),         cmocka_unit_test(test_engine_errors),
+        cmocka_unit_test(test_wide_header),    cmocka_unit_test(test_install),
+        cmocka_unit_test(test_older_variants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
