@@ -349,6 +349,14 @@ static int handle_records(run *r, lia_error *err)
     for (size_t i = 0; i < r->recs.n; i++) {
         const lia_record *rec = &r->recs.rec[i];
         lia_error why;
+        /* a stop request between two lines (never between two records of
+         * one line: a resume skips whole lines): the caller commits what
+         * came before. A document format hands over all its records in one
+         * chunk, so waiting for the chunk's end could take minutes. */
+        if (r->o->stop && *r->o->stop && i > 0 && rec->line != r->recs.rec[i - 1].line) {
+            rc = LIA_EINTR;
+            goto out;
+        }
         if (rec->line <= r->resume_after)
             continue; /* stored by an earlier, interrupted run */
         r->rep->rows++;
@@ -484,10 +492,10 @@ static int pipeline(run *r, source *src, lia_error *err)
             lia_error_where(err, r->rep->name, 0);
             goto out;
         }
-        if ((rc = handle_records(r, err)))
+        if ((rc = handle_records(r, err)) && rc != LIA_EINTR)
             goto out;
         progress(r, 0);
-        if (o->stop && *o->stop) {
+        if (rc == LIA_EINTR || (o->stop && *o->stop)) {
             rc = checkpoint(r, err);
             if (rc == LIA_OK)
                 rc = lia_error_set(err, LIA_EINTR, NULL, NULL, 0,

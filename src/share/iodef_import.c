@@ -4,6 +4,8 @@
  * declaration is refused before parsing. */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,7 +34,17 @@ typedef struct oref {
     xmlNodePtr ind;     /* the Indicator that holds it */
 } oref;
 
+/* The children context() reads of an Incident or EventData, found in one
+ * pass over its children and kept (an Incident has one child per EventData:
+ * looking them up again for each record made the import quadratic). */
+typedef struct kids {
+    xmlNodePtr node;
+    xmlNodePtr detect, start, report, gen, desc, id;
+} kids;
+
 typedef struct iodef {
+    kids *memo; /* open addressing by node pointer */
+    size_t nmemo, capmemo;
     oref *refs;         /* Indicators that point at an observable-id */
     size_t nrefs, caprefs;
     lia_buf doc;
@@ -71,6 +83,7 @@ static void iodef_close(void *st)
     for (size_t i = 0; i < d->nrefs; i++)
         xmlFree(d->refs[i].ref);
     free(d->refs);
+    free(d->memo);
     if (d->xdoc)
         xmlFreeDoc(d->xdoc);
     free(d->r);
@@ -624,31 +637,91 @@ static int set_time(lia_event *ev, xmlNodePtr n, lia_error *err)
     return lia_event_set(ev, LIA_F_TIME_SOURCE, v, len, err);
 }
 
+static size_t hash_node(xmlNodePtr n)
+{
+    return (size_t)(((uintptr_t)n >> 4) * 0x9E3779B97F4A7C15ull);
+}
+
+static void find_kids(xmlNodePtr n, kids *k)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } want[] = {{"DetectTime", offsetof(kids, detect)}, {"StartTime", offsetof(kids, start)},
+                {"ReportTime", offsetof(kids, report)}, {"GenerationTime", offsetof(kids, gen)},
+                {"Description", offsetof(kids, desc)},  {"IncidentID", offsetof(kids, id)}};
+    memset(k, 0, sizeof *k);
+    k->node = n;
+    for (xmlNodePtr c = n->children; c; c = c->next)
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            xmlNodePtr *slot = (xmlNodePtr *)(void *)((char *)k + want[i].off);
+            if (!*slot && is(c, want[i].name))
+                *slot = c;
+        }
+}
+
+/* The context children of n: from the memo, else found and remembered (in
+ * tmp when the memo cannot grow: slower, never wrong). */
+static const kids *kids_of(iodef *d, xmlNodePtr n, kids *tmp)
+{
+    size_t j;
+    if ((d->nmemo + 1) * 2 > d->capmemo) {
+        size_t nc = d->capmemo ? d->capmemo * 2 : 64;
+        kids *nm = calloc(nc, sizeof *nm);
+        if (nm) {
+            for (size_t i = 0; i < d->capmemo; i++) {
+                if (!d->memo[i].node)
+                    continue;
+                for (j = hash_node(d->memo[i].node) & (nc - 1); nm[j].node; j = (j + 1) & (nc - 1))
+                    ;
+                nm[j] = d->memo[i];
+            }
+            free(d->memo);
+            d->memo = nm;
+            d->capmemo = nc;
+        }
+    }
+    if (!d->capmemo) {
+        find_kids(n, tmp);
+        return tmp;
+    }
+    for (j = hash_node(n) & (d->capmemo - 1); d->memo[j].node; j = (j + 1) & (d->capmemo - 1))
+        if (d->memo[j].node == n)
+            return &d->memo[j];
+    if ((d->nmemo + 1) * 2 > d->capmemo) { /* could not grow */
+        find_kids(n, tmp);
+        return tmp;
+    }
+    find_kids(n, &d->memo[j]);
+    d->nmemo++;
+    return &d->memo[j];
+}
+
 /* Context from the enclosing EventData(s) and Incident. */
-static int context(lia_event *ev, xmlNodePtr n, lia_error *err)
+static int context(iodef *d, lia_event *ev, xmlNodePtr n, lia_error *err)
 {
     char v[LIA_MAX_STRING];
     size_t len;
     int rc;
+    kids tmp;
+    const kids *k;
     xmlNodePtr ed, inc = ancestor(n, "Incident");
     for (ed = ancestor(n, "EventData"); ed; ed = ancestor(ed->parent, "EventData")) {
-        if ((rc = set_time(ev, child(ed, "DetectTime"), err)) ||
-            (rc = set_time(ev, child(ed, "StartTime"), err)))
+        k = kids_of(d, ed, &tmp);
+        if ((rc = set_time(ev, k->detect, err)) || (rc = set_time(ev, k->start, err)))
             return rc;
-        if (!lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
-            (len = text(child(ed, "Description"), v, sizeof v)) &&
+        if (!lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) && (len = text(k->desc, v, sizeof v)) &&
             (rc = lia_event_set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, len, err)))
             return rc;
     }
     if (inc) {
-        xmlNodePtr id = child(inc, "IncidentID");
-        if ((rc = set_time(ev, child(inc, "DetectTime"), err)) ||
-            (rc = set_time(ev, child(inc, "StartTime"), err)) ||
-            (rc = set_time(ev, child(inc, "ReportTime"), err)) ||
-            (rc = set_time(ev, child(inc, "GenerationTime"), err)))
+        xmlNodePtr id;
+        k = kids_of(d, inc, &tmp);
+        id = k->id;
+        if ((rc = set_time(ev, k->detect, err)) || (rc = set_time(ev, k->start, err)) ||
+            (rc = set_time(ev, k->report, err)) || (rc = set_time(ev, k->gen, err)))
             return rc;
-        if (!lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
-            (len = text(child(inc, "Description"), v, sizeof v)) &&
+        if (!lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) && (len = text(k->desc, v, sizeof v)) &&
             (rc = lia_event_set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, len, err)))
             return rc;
         if (id && (len = text(id, v, 1024))) {
@@ -732,7 +805,7 @@ static int from_system(iodef *d, const rec *r, lia_event *ev, lia_error *err)
         return LIA_ENOTFOUND;
     if ((rc = tlp_of(r->node, ev, err)))
         return rc;
-    if ((rc = context(ev, r->node, err)))
+    if ((rc = context(d, ev, r->node, err)))
         return rc;
     return linked_indicator(d, r->node, ev, err);
 }
@@ -835,7 +908,7 @@ static int from_indicator(iodef *d, const rec *r, lia_event *ev, lia_error *err)
     }
     if ((rc = tlp_of(r->node, ev, err)))
         return rc;
-    return context(ev, r->node, err);
+    return context(d, ev, r->node, err);
 }
 
 static int iodef_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,

@@ -412,6 +412,81 @@ static void test_path_too_long(void **state)
     lia_store_close(s);
 }
 
+/* ---- a stop request (SIGTERM) inside one chunk ---- */
+
+static volatile int stop_req;
+static size_t stop_after, stop_seen;
+
+static int stopper_process(void *st, lia_batch *b, lia_error *err)
+{
+    (void)st;
+    (void)err;
+    stop_seen += b->n;
+    if (stop_after && stop_seen >= stop_after)
+        stop_req = 1; /* as the CLI's SIGTERM handler does */
+    return LIA_OK;
+}
+
+static const lia_stage stopper_stage = {
+    .name = "stopper", .id = LIA_ST_ROUTE, .open = rec_open, .process = stopper_process, .close = rec_close};
+static const lia_stage *const stopper_stages[] = {&stopper_stage, NULL};
+
+/* An IODEF document is one chunk of records (all handed over at the end of
+ * the file): a stop request while they are handled ends the ingest at the
+ * next line with everything before it committed and nothing after it, and
+ * the same ingest again resumes there (issue 16: the import ran to its end,
+ * minutes for a large document, whatever the signal). */
+static void test_stop_inside_a_chunk(void **state)
+{
+    fx *f = *state;
+    size_t cap = 4096 + 40 * 400, off = 0;
+    char *doc = malloc(cap), *path;
+    lia_ingest_opts o;
+    lia_ingest_result res;
+    lia_error err;
+    int64_t stored;
+    assert_non_null(doc);
+    off += (size_t)snprintf(doc + off, cap - off,
+                            "<?xml version=\"1.0\"?><IODEF-Document version=\"2.00\" "
+                            "xmlns=\"urn:ietf:params:xml:ns:iodef-2.0\"><Incident purpose=\"reporting\">"
+                            "<IncidentID name=\"x\">1</IncidentID><GenerationTime>2024-01-01T00:00:00Z"
+                            "</GenerationTime>");
+    for (int i = 0; i < 40; i++)
+        off +=
+            (size_t)snprintf(doc + off, cap - off,
+                             "<EventData><Flow><System category=\"source\"><Node><Address "
+                             "category=\"ipv4-addr\">192.0.2.%d</Address></Node></System></Flow></EventData>",
+                             i + 1);
+    off += (size_t)snprintf(doc + off, cap - off, "</Incident></IODEF-Document>");
+    path = write_file(f, "r.xml", doc, off);
+    memset(&g, 0, sizeof g);
+    opts(&o, path);
+    o.format = "iodef";
+    o.stages = stopper_stages;
+    o.stop = &stop_req;
+    stop_req = 0;
+    stop_seen = 0;
+    stop_after = 6; /* during the third batch of two */
+    assert_int_equal(lia_ingest(f->s, &o, &res, &err), LIA_EINTR);
+    lia_store_close(f->s);
+    assert_int_equal(lia_store_open(f->db, &f->s, &err), LIA_OK);
+    stored = scalar(f->s, "SELECT count(*) FROM events");
+    assert_true(stored >= 6 && stored < 40);
+    /* what is committed is whole lines, and the report says where it stopped */
+    assert_int_equal(scalar(f->s, "SELECT count(DISTINCT line) FROM events"), stored);
+    assert_int_equal(scalar(f->s, "SELECT lines_done FROM reports"),
+                     scalar(f->s, "SELECT max(line) FROM events"));
+    /* again, without a stop: the rest, nothing twice */
+    stop_req = 0;
+    stop_after = 0;
+    assert_int_equal(lia_ingest(f->s, &o, &res, &err), LIA_OK);
+    assert_int_equal(res.resumed, 1);
+    assert_int_equal(scalar(f->s, "SELECT count(*) FROM events"), 40);
+    assert_int_equal(scalar(f->s, "SELECT count(DISTINCT line) FROM events"), 40);
+    free(doc);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_too_many_stages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buffer_empty_and_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_path_too_long, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_inside_a_chunk, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
