@@ -41,6 +41,7 @@
 #define LIA_MAX_HTML_PAGE     (64u << 20)  /* one HTML page read by a table mapping (read whole) */
 #define LIA_MAX_SHARE_DOC (256u << 20) /* one STIX bundle, MISP event or IODEF document */
 #define LIA_MAX_SHARE_OBJECTS 2000000   /* objects in one STIX bundle / attributes in one MISP event */
+#define LIA_MAX_SPLIT_DEPTH   2048      /* nesting the STIX splitter follows (jansson parses no deeper) */
 #define LIA_MAX_PATTERN 65536           /* a STIX pattern we try to read */
 #define LIA_MAX_PATTERN_TERMS 64        /* comparisons in one STIX pattern */
 

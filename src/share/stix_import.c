@@ -16,10 +16,18 @@
 #include "core/field_internal.h"
 #include "core/records.h"
 
+typedef struct span {
+    size_t off, len; /* one element of "objects", in doc */
+} span;
+
 typedef struct stix {
     lia_buf doc;
-    json_t *root;        /* parsed document */
-    json_t *objects;     /* borrowed: array of objects */
+    json_t *root;    /* parsed document (whole-document path only) */
+    json_t *objects; /* borrowed: array of objects (whole-document path only) */
+    span *spans;     /* the objects' text in doc (streamed path), or NULL */
+    size_t nspans;
+    json_t *cur; /* the streamed path's object being read, of line cur_line */
+    uint64_t cur_line;
     json_t *tlp_of;      /* marking id -> meaning (lia__stix_marking_def_add) */
     json_t *sighting_of; /* indicator id -> sighting object (borrowed) */
     json_t *covered;     /* "ipv4-addr:VALUE" -> true, named by some indicator */
@@ -57,6 +65,8 @@ static void stix_close(void *st)
         return;
     lia_buf_free(&s->doc);
     json_decref(s->root);
+    json_decref(s->cur);
+    free(s->spans);
     json_decref(s->tlp_of);
     json_decref(s->sighting_of);
     json_decref(s->covered);
@@ -78,47 +88,72 @@ static int is_covered(stix *s, const char *kind, const char *v, size_t n)
     return k > 0 && (size_t)k < sizeof key && json_object_get(s->covered, key) != NULL;
 }
 
-static void index_bundle(stix *s)
+/* What later objects need to know of o: TLP marking definitions, the
+ * sighting of each indicator (its counts and times only), the observables
+ * indicators name. Returns LIA_ENOMEM or LIA_OK. */
+static int index_object(stix *s, json_t *o)
+{
+    const char *type = lia__json_str(o, "type", NULL), *id = lia__json_str(o, "id", NULL);
+    if (!type || !id)
+        return LIA_OK;
+    if (strcmp(type, "marking-definition") == 0) {
+        lia__stix_marking_def_add(s->tlp_of, o); /* out of memory: its refs count as RED */
+    } else if (strcmp(type, "sighting") == 0) {
+        const char *of = lia__json_str(o, "sighting_of_ref", NULL);
+        if (of && strncmp(of, "indicator--", 11) == 0) {
+            /* only what indicator() reads: the sighting itself is not kept */
+            static const char *const keep[] = {"first_seen", "last_seen", "count"};
+            json_t *sig = json_object();
+            if (!sig)
+                return LIA_ENOMEM;
+            for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++) {
+                json_t *v = json_object_get(o, keep[k]);
+                if (v && json_object_set(sig, keep[k], v)) {
+                    json_decref(sig);
+                    return LIA_ENOMEM;
+                }
+            }
+            if (json_object_set_new(s->sighting_of, of, sig))
+                return LIA_ENOMEM;
+        }
+    } else if (strcmp(type, "indicator") == 0) {
+        size_t pn;
+        const char *p = lia__json_str(o, "pattern", &pn);
+        const char *pt = lia__json_str(o, "pattern_type", NULL);
+        if (!p || (pt && strcmp(pt, "stix") != 0) || lia__stix_pattern_parse(p, pn, &s->pat) != LIA_OK)
+            return LIA_OK;
+        for (size_t k = 0; k < s->pat.n; k++) {
+            const lia_stix_term *t = &s->pat.t[k];
+            const char *v = s->pat.vbuf + t->voff;
+            if (!t->is_str)
+                continue;
+            if (lia_slice_eq(t->path, "ipv4-addr:value") ||
+                lia_slice_eq(t->path, "network-traffic:dst_ref.value") ||
+                lia_slice_eq(t->path, "network-traffic:src_ref.value")) {
+                cover(s, "ipv4-addr", v, t->vlen);
+                cover(s, "ipv6-addr", v, t->vlen);
+            } else if (lia_slice_eq(t->path, "ipv6-addr:value"))
+                cover(s, "ipv6-addr", v, t->vlen);
+            else if (lia_slice_eq(t->path, "domain-name:value"))
+                cover(s, "domain-name", v, t->vlen);
+            else if (lia_slice_eq(t->path, "url:value"))
+                cover(s, "url", v, t->vlen);
+        }
+    }
+    return LIA_OK;
+}
+
+static int index_bundle(stix *s)
 {
     size_t i;
     json_t *o;
     json_array_foreach(s->objects, i, o)
     {
-        const char *type = lia__json_str(o, "type", NULL), *id = lia__json_str(o, "id", NULL);
-        if (!type || !id)
-            continue;
-        if (strcmp(type, "marking-definition") == 0) {
-            lia__stix_marking_def_add(s->tlp_of, o); /* out of memory: its refs count as RED */
-        } else if (strcmp(type, "sighting") == 0) {
-            const char *of = lia__json_str(o, "sighting_of_ref", NULL);
-            if (of && strncmp(of, "indicator--", 11) == 0)
-                json_object_set(s->sighting_of, of, o);
-        } else if (strcmp(type, "indicator") == 0) {
-            size_t pn;
-            const char *p = lia__json_str(o, "pattern", &pn);
-            const char *pt = lia__json_str(o, "pattern_type", NULL);
-            if (!p || (pt && strcmp(pt, "stix") != 0) ||
-                lia__stix_pattern_parse(p, pn, &s->pat) != LIA_OK)
-                continue;
-            for (size_t k = 0; k < s->pat.n; k++) {
-                const lia_stix_term *t = &s->pat.t[k];
-                const char *v = s->pat.vbuf + t->voff;
-                if (!t->is_str)
-                    continue;
-                if (lia_slice_eq(t->path, "ipv4-addr:value") ||
-                    lia_slice_eq(t->path, "network-traffic:dst_ref.value") ||
-                    lia_slice_eq(t->path, "network-traffic:src_ref.value")) {
-                    cover(s, "ipv4-addr", v, t->vlen);
-                    cover(s, "ipv6-addr", v, t->vlen);
-                } else if (lia_slice_eq(t->path, "ipv6-addr:value"))
-                    cover(s, "ipv6-addr", v, t->vlen);
-                else if (lia_slice_eq(t->path, "domain-name:value"))
-                    cover(s, "domain-name", v, t->vlen);
-                else if (lia_slice_eq(t->path, "url:value"))
-                    cover(s, "url", v, t->vlen);
-            }
-        }
+        int rc = index_object(s, o);
+        if (rc)
+            return rc;
     }
+    return LIA_OK;
 }
 
 static int hash_field(lia_slice path);
@@ -245,45 +280,278 @@ static const char *missing_required(const stix *s, json_t *o, char *buf, size_t 
     return NULL;
 }
 
+/* The record(s) of object o (line i + 1). raw: its text in the document
+ * (borrowed: it lives until close), or NULL to write it (whole-document
+ * path, copied). */
+static int object_records(stix *s, size_t i, json_t *o, const lia_slice *doc_raw, lia_records *out)
+{
+    char wbuf[200];
+    const char *missing = json_is_object(o) ? missing_required(s, o, wbuf, sizeof wbuf) : NULL;
+    char *dumped = doc_raw ? NULL : json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
+    lia_slice raw = doc_raw ? *doc_raw : (lia_slice){dumped, dumped ? strlen(dumped) : 0};
+    int copy = doc_raw ? 0 : 1;
+    const char *type = lia__json_str(o, "type", NULL);
+    size_t alts = type && strcmp(type, "indicator") == 0 ? alternatives(s, o) : 0;
+    int rc = LIA_OK;
+    if (!raw.ptr)
+        return LIA_ENOMEM;
+    if (missing) { /* quarantined with the reason, never read half */
+        char *why = lia_arena_alloc(&out->arena, strlen(missing) + 1);
+        if (!why) {
+            free(dumped);
+            return LIA_ENOMEM;
+        }
+        memcpy(why, missing, strlen(missing) + 1);
+        rc = lia_records_add(out, i + 1, raw, NULL, 0, LIA_EINVAL, why, copy);
+    } else if (alts) { /* one record per alternative; field 0 is its index */
+        for (size_t k = 0; k < alts && !rc; k++) {
+            char *idx = lia_arena_alloc(&out->arena, 24);
+            lia_slice f;
+            if (!idx) {
+                rc = LIA_ENOMEM;
+                break;
+            }
+            f.ptr = idx;
+            f.len = (size_t)snprintf(idx, 24, "%zu", k);
+            rc = lia_records_add(out, i + 1, raw, &f, 1, 0, NULL, copy);
+        }
+    } else {
+        rc = lia_records_add(out, i + 1, raw, NULL, 0, json_is_object(o) ? 0 : LIA_EPARSE,
+                             json_is_object(o) ? NULL : "a STIX object must be a JSON object", copy);
+    }
+    free(dumped);
+    return rc;
+}
+
 static int add_records(stix *s, lia_records *out)
 {
     size_t i;
     json_t *o;
     json_array_foreach(s->objects, i, o)
     {
-        char wbuf[200];
-        const char *missing = json_is_object(o) ? missing_required(s, o, wbuf, sizeof wbuf) : NULL;
-        char *raw = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
-        const char *type = lia__json_str(o, "type", NULL);
-        size_t alts = type && strcmp(type, "indicator") == 0 ? alternatives(s, o) : 0;
-        int rc = LIA_OK;
-        if (!raw)
-            return LIA_ENOMEM;
-        if (missing) { /* quarantined with the reason, never read half */
-            char *why = lia__arena_alloc(&out->arena, strlen(missing) + 1);
-            if (!why) {
-                free(raw);
-                return LIA_ENOMEM;
-            }
-            memcpy(why, missing, strlen(missing) + 1);
-            rc = lia__records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0, LIA_EINVAL, why, 1);
-        } else if (alts) { /* one record per alternative; field 0 is its index */
-            for (size_t k = 0; k < alts && !rc; k++) {
-                char idx[24];
-                lia_slice f;
-                f.ptr = idx;
-                f.len = (size_t)snprintf(idx, sizeof idx, "%zu", k);
-                rc = lia__records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, &f, 1, 0, NULL, 1);
-            }
-        } else {
-            rc = lia__records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
-                                  json_is_object(o) ? 0 : LIA_EPARSE,
-                                  json_is_object(o) ? NULL : "a STIX object must be a JSON object", 1);
-        }
-        free(raw);
+        int rc = object_records(s, i, o, NULL, out);
         if (rc)
             return rc;
     }
+    return LIA_OK;
+}
+
+/* ---- the streamed path: a bundle (or a bare array) whose objects are
+ * parsed one at a time from their text, never as one tree (a tree costs
+ * about 8 times the document) ---- */
+
+static const char *skip_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The end of the JSON value at p, or NULL when it is not one the splitter
+ * can delimit (brackets that do not match, too deep, cut short). Only the
+ * structure is checked: each value is parsed by jansson afterwards. */
+static const char *skip_value(const char *p, const char *e)
+{
+    char stack[LIA_MAX_SPLIT_DEPTH];
+    size_t depth = 0;
+    if (p >= e)
+        return NULL;
+    if (*p != '{' && *p != '[' && *p != '"') { /* number, true, false, null */
+        while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\n' &&
+               *p != '\r')
+            p++;
+        return p;
+    }
+    for (; p < e; p++) {
+        char c = *p;
+        if (c == '"') {
+            for (p++; p < e && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            if (p >= e)
+                return NULL;
+            if (!depth)
+                return p + 1;
+        } else if (c == '{' || c == '[') {
+            if (depth == sizeof stack)
+                return NULL;
+            stack[depth++] = c == '{' ? '}' : ']';
+        } else if (c == '}' || c == ']') {
+            if (!depth || stack[depth - 1] != c)
+                return NULL;
+            if (--depth == 0)
+                return p + 1;
+        }
+    }
+    return NULL;
+}
+
+static int push_span(stix *s, size_t *cap, size_t off, size_t len)
+{
+    if (s->nspans == *cap) {
+        size_t nc = *cap ? *cap * 2 : 1024;
+        span *ns = realloc(s->spans, nc * sizeof *ns);
+        if (!ns)
+            return LIA_ENOMEM;
+        s->spans = ns;
+        *cap = nc;
+    }
+    s->spans[s->nspans++] = (span){off, len};
+    return LIA_OK;
+}
+
+/* The elements of the array at p into s->spans; the end of the array, or
+ * NULL (not one the splitter takes: the whole-document path decides). */
+static const char *split_array(stix *s, const char *p, const char *e, int *oom)
+{
+    size_t cap = 0;
+    if (p >= e || *p != '[')
+        return NULL;
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == ']')
+        return p + 1;
+    for (;;) {
+        const char *v = skip_value(p, e);
+        if (!v || v == p)
+            return NULL;
+        if (s->nspans == LIA_MAX_SHARE_OBJECTS + 1)
+            return NULL; /* the whole-document path says "too many" */
+        if (push_span(s, &cap, (size_t)(p - s->doc.ptr), (size_t)(v - p))) {
+            *oom = 1;
+            return NULL;
+        }
+        p = skip_ws(v, e);
+        if (p < e && *p == ']')
+            return p + 1;
+        if (p >= e || *p != ',')
+            return NULL;
+        p = skip_ws(p + 1, e);
+    }
+}
+
+/* The text [p, e) parsed (a member of the bundle other than its objects, so
+ * that the splitter accepts what the whole-document path accepts), or NULL. */
+static json_t *value_of(const char *p, const char *e, int *oom)
+{
+    json_error_t je;
+    json_t *v = json_loadb(p, (size_t)(e - p), JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    if (!v && lia__json_oom(&je))
+        *oom = 1;
+    return v;
+}
+
+/* Split the document into its objects: 1 done (spans set, s->stix20 and
+ * the note as the whole-document path sets them), 0 not a document the
+ * splitter takes (nothing changed), LIA_ENOMEM. */
+static int split_document(stix *s)
+{
+    const char *p = s->doc.ptr, *e = s->doc.ptr + s->doc.len;
+    int oom = 0, have_objects = 0;
+    json_t *keys = NULL;
+    if (!p)
+        return 0;
+    p = skip_ws(p, e);
+    if (p < e && *p == '[') {
+        p = split_array(s, p, e, &oom);
+        if (!p || skip_ws(p, e) != e)
+            goto no;
+        snprintf(s->note, sizeof s->note,
+                 "a bare JSON array of %zu objects, read as a STIX bundle's objects (no bundle around them)",
+                 s->nspans);
+        return 1;
+    }
+    if (p >= e || *p != '{' || !(keys = json_object()))
+        goto no;
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == '}')
+        goto no;
+    for (;;) {
+        const char *kend = skip_value(p, e), *v, *vend;
+        json_t *k;
+        if (!kend || *p != '"')
+            goto no;
+        k = value_of(p, kend, &oom);
+        if (!json_is_string(k) || json_object_get(keys, json_string_value(k))) {
+            json_decref(k);
+            goto no; /* duplicate member: the whole-document path refuses it */
+        }
+        if (json_object_set_new(keys, json_string_value(k), json_true())) {
+            json_decref(k);
+            oom = 1;
+            goto no;
+        }
+        v = skip_ws(kend, e);
+        if (v >= e || *v != ':') {
+            json_decref(k);
+            goto no;
+        }
+        v = skip_ws(v + 1, e);
+        if (strcmp(json_string_value(k), "objects") == 0) {
+            vend = split_array(s, v, e, &oom);
+            have_objects = vend != NULL;
+        } else {
+            json_t *val;
+            vend = skip_value(v, e);
+            val = vend ? value_of(v, vend, &oom) : NULL;
+            if (!val)
+                vend = NULL;
+            else if (strcmp(json_string_value(k), "spec_version") == 0)
+                s->stix20 = json_is_string(val) && strcmp(json_string_value(val), "2.0") == 0;
+            json_decref(val);
+        }
+        json_decref(k);
+        if (!vend)
+            goto no;
+        p = skip_ws(vend, e);
+        if (p < e && *p == '}')
+            break;
+        if (p >= e || *p != ',')
+            goto no;
+        p = skip_ws(p + 1, e);
+    }
+    if (!have_objects || skip_ws(p + 1, e) != e)
+        goto no;
+    json_decref(keys);
+    return 1;
+no:
+    json_decref(keys);
+    free(s->spans);
+    s->spans = NULL;
+    s->nspans = 0;
+    s->stix20 = 0;
+    s->note[0] = '\0';
+    return oom ? LIA_ENOMEM : 0;
+}
+
+static json_t *load_span(const stix *s, size_t i, json_error_t *je)
+{
+    return json_loadb(s->doc.ptr + s->spans[i].off, s->spans[i].len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+                      je);
+}
+
+/* The streamed path's records: every object parsed, indexed and dropped,
+ * then parsed again for its records (an index entry may come after the
+ * object that needs it). 1 when an object is not JSON (the whole-document
+ * path then says where), LIA_ENOMEM, LIA_OK. */
+static int streamed_records(stix *s, lia_records *out)
+{
+    json_error_t je;
+    int rc;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < s->nspans; i++) {
+            json_t *o = load_span(s, i, &je);
+            if (!o)
+                return lia__json_oom(&je) ? LIA_ENOMEM : 1;
+            if (pass == 0)
+                rc = json_is_object(o) ? index_object(s, o) : LIA_OK;
+            else {
+                lia_slice raw = {s->doc.ptr + s->spans[i].off, s->spans[i].len};
+                rc = object_records(s, i, o, &raw, out);
+            }
+            json_decref(o);
+            if (rc)
+                return rc;
+        }
     return LIA_OK;
 }
 
@@ -300,6 +568,25 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
     if (!eof)
         return LIA_OK;
     s->done = 1;
+    if ((rc = split_document(s)) < 0)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading the STIX document");
+    if (rc == 1 && s->nspans <= LIA_MAX_SHARE_OBJECTS) {
+        rc = streamed_records(s, out);
+        if (rc == LIA_OK)
+            return LIA_OK; /* doc stays: the records' raw text is in it */
+        if (rc < 0)
+            return lia_error_set(err, rc, NULL, NULL, 0, "%s", lia_strerror(rc));
+        /* an object is not JSON: read it all again to say where */
+        lia_records_clear(out);
+        json_object_clear(s->tlp_of);
+        json_object_clear(s->sighting_of);
+        json_object_clear(s->covered);
+    }
+    free(s->spans);
+    s->spans = NULL;
+    s->nspans = 0;
+    s->stix20 = 0;
+    s->note[0] = '\0';
     s->root = json_loadb(s->doc.ptr ? s->doc.ptr : "", s->doc.len, JSON_REJECT_DUPLICATES, &je);
     if (!s->root && lia__json_oom(&je))
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading the STIX document");
@@ -332,8 +619,9 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
     if (json_array_size(s->objects) > LIA_MAX_SHARE_OBJECTS)
         return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d objects in one bundle",
                              LIA_MAX_SHARE_OBJECTS);
-    index_bundle(s);
-    rc = add_records(s, out);
+    rc = index_bundle(s);
+    if (rc == LIA_OK)
+        rc = add_records(s, out);
     if (rc)
         return lia_error_set(err, rc, NULL, NULL, 0, "%s", lia_strerror(rc));
     lia_buf_free(&s->doc);
@@ -614,8 +902,25 @@ static int stix_normalise(void *st, const lia_records *rs, const lia_record *r, 
                           lia_error *err)
 {
     stix *s = st;
-    json_t *o = json_array_get(s->objects, (size_t)(r->line - 1));
-    const char *type = lia__json_str(o, "type", NULL);
+    json_t *o;
+    const char *type;
+    if (s->spans) { /* parsed again (the alternatives of one line share it) */
+        json_error_t je;
+        if (r->line == 0 || r->line > s->nspans)
+            return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "no such STIX object");
+        if (s->cur_line != r->line) {
+            json_decref(s->cur);
+            s->cur = load_span(s, (size_t)(r->line - 1), &je);
+            s->cur_line = s->cur ? r->line : 0;
+            if (!s->cur)
+                return lia_error_set(err, lia__json_oom(&je) ? LIA_ENOMEM : LIA_EPARSE, NULL, NULL, 0, "%s",
+                                     je.text);
+        }
+        o = s->cur;
+    } else {
+        o = json_array_get(s->objects, (size_t)(r->line - 1));
+    }
+    type = lia__json_str(o, "type", NULL);
     if (!type)
         return lia_error_set(err, LIA_EINVAL, "type", NULL, 0, "STIX object without a type");
     if (strcmp(type, "indicator") == 0) {

@@ -238,6 +238,35 @@ def run(tmp):
     for f in sorted(glob.glob(os.path.join(DATA, "misp", "events", "*.json"))):
         liaison(db2, "ingest", "--format", "misp", "--feed", "misp-ex", "--no-archive", f)
 
+    # Granular markings (issue 16): an object marked GREEN whose pattern has a
+    # granular TLP:RED marking is TLP:RED as a whole (withheld, never served
+    # with the property cut): no export under a ceiling below RED carries it
+    db3 = os.path.join(tmp, "g.db")
+    gb = os.path.join(tmp, "granular.json")
+    green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+    red = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+    ind = {"type": "indicator", "spec_version": "2.1", "id": "indicator--7d6c1a2e-0f63-4c5e-9d1e-5b8d2f1e0a11",
+           "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z", "pattern_type": "stix",
+           "valid_from": "2024-01-01T00:00:00Z", "pattern": "[ipv4-addr:value = '203.0.113.99']",
+           "object_marking_refs": [green],
+           "granular_markings": [{"marking_ref": red, "selectors": ["pattern"]}]}
+    plain = dict(ind, id="indicator--7d6c1a2e-0f63-4c5e-9d1e-5b8d2f1e0a12",
+                 pattern="[ipv4-addr:value = '203.0.113.98']")
+    del plain["granular_markings"]
+    with open(gb, "w") as f:
+        json.dump({"type": "bundle", "id": "bundle--7d6c1a2e-0f63-4c5e-9d1e-5b8d2f1e0a13", "objects": [ind, plain]}, f)
+    liaison(db3, "ingest", "--format", "stix", "--feed", "gran", "--no-archive", gb)
+    for fmt in ("stix", "iodef", "misp-feed"):
+        dest = os.path.join(tmp, "gran-" + fmt)
+        args = ["export", fmt, "--max-tlp", "AMBER+STRICT"] + ([dest] if fmt == "misp-feed" else ["-o", dest])
+        liaison(db3, *args)
+        text = ""
+        for path in ([dest] if fmt != "misp-feed" else glob.glob(os.path.join(dest, "*"))):
+            with open(path) as f:
+                text += f.read()
+        check("203.0.113.98" in text, "export %s: the GREEN object is missing" % fmt)
+        check("203.0.113.99" not in text, "export %s: an object with a granular TLP:RED left under AMBER+STRICT" % fmt)
+
     # IODEF
     xsd_dir = os.path.join(tmp, "xsd")
     os.makedirs(xsd_dir)
