@@ -296,16 +296,16 @@ static int object_records(stix *s, size_t i, json_t *o, const lia_slice *doc_raw
     if (!raw.ptr)
         return LIA_ENOMEM;
     if (missing) { /* quarantined with the reason, never read half */
-        char *why = lia_arena_alloc(&out->arena, strlen(missing) + 1);
+        char *why = lia__arena_alloc(&out->arena, strlen(missing) + 1);
         if (!why) {
             free(dumped);
             return LIA_ENOMEM;
         }
         memcpy(why, missing, strlen(missing) + 1);
-        rc = lia_records_add(out, i + 1, raw, NULL, 0, LIA_EINVAL, why, copy);
+        rc = lia__records_add(out, i + 1, raw, NULL, 0, LIA_EINVAL, why, copy);
     } else if (alts) { /* one record per alternative; field 0 is its index */
         for (size_t k = 0; k < alts && !rc; k++) {
-            char *idx = lia_arena_alloc(&out->arena, 24);
+            char *idx = lia__arena_alloc(&out->arena, 24);
             lia_slice f;
             if (!idx) {
                 rc = LIA_ENOMEM;
@@ -313,10 +313,10 @@ static int object_records(stix *s, size_t i, json_t *o, const lia_slice *doc_raw
             }
             f.ptr = idx;
             f.len = (size_t)snprintf(idx, 24, "%zu", k);
-            rc = lia_records_add(out, i + 1, raw, &f, 1, 0, NULL, copy);
+            rc = lia__records_add(out, i + 1, raw, &f, 1, 0, NULL, copy);
         }
     } else {
-        rc = lia_records_add(out, i + 1, raw, NULL, 0, json_is_object(o) ? 0 : LIA_EPARSE,
+        rc = lia__records_add(out, i + 1, raw, NULL, 0, json_is_object(o) ? 0 : LIA_EPARSE,
                              json_is_object(o) ? NULL : "a STIX object must be a JSON object", copy);
     }
     free(dumped);
@@ -577,7 +577,7 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
         if (rc < 0)
             return lia_error_set(err, rc, NULL, NULL, 0, "%s", lia_strerror(rc));
         /* an object is not JSON: read it all again to say where */
-        lia_records_clear(out);
+        lia__records_clear(out);
         json_object_clear(s->tlp_of);
         json_object_clear(s->sighting_of);
         json_object_clear(s->covered);
