@@ -317,7 +317,7 @@ static int object_records(stix *s, size_t i, json_t *o, const lia_slice *doc_raw
         }
     } else {
         rc = lia__records_add(out, i + 1, raw, NULL, 0, json_is_object(o) ? 0 : LIA_EPARSE,
-                             json_is_object(o) ? NULL : "a STIX object must be a JSON object", copy);
+                              json_is_object(o) ? NULL : "a STIX object must be a JSON object", copy);
     }
     free(dumped);
     return rc;
