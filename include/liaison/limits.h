@@ -76,6 +76,13 @@
 #define LIA_HTTP_RATE 50.0                    /* default requests/s per key or user */
 #define LIA_HTTP_BURST 100.0                  /* default token bucket size */
 #define LIA_HTTP_MAX_RESPONSE (256u * 1024 * 1024) /* one response body */
+#define LIA_HTTP_LOGIN_SLOTS         4096 /* failed-login records (user+address, address, user) */
+#define LIA_HTTP_LOGIN_FREE          5    /* wrong passwords of one user from one address, then back-off */
+#define LIA_HTTP_LOGIN_FREE_ADDR     20   /* wrong passwords from one address (any users) */
+#define LIA_HTTP_LOGIN_FREE_USER     100  /* wrong passwords of one user (all addresses) */
+#define LIA_HTTP_LOGIN_BACKOFF_S     1    /* first wait; doubles with each further failure */
+#define LIA_HTTP_LOGIN_BACKOFF_MAX_S 900  /* longest wait */
+#define LIA_HTTP_LOGIN_FORGET_S      3600 /* a record with no failure for this long starts over */
 #define LIA_TAXII_PAGE_DEFAULT 1000           /* objects per page when no limit */
 #define LIA_TAXII_PAGE_MAX 10000              /* largest limit honoured */
 #define LIA_TAXII_MAX_MATCH 64                /* values in all match[...] filters */

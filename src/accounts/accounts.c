@@ -5,7 +5,9 @@
  * does not give working keys, and a lookup is one indexed equality. The
  * server secret (32 random bytes) is created once in acct_secret.
  * Passwords: argon2id (crypto_pwhash_str, interactive limits). */
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -437,6 +439,40 @@ static void fill_principal(lia_stmt *st, lia_principal *p)
     p->tlp_ceiling = (int)lia__db_col_int64(st, 7);
 }
 
+/* Every Basic login costs one argon2id verification of the same cost,
+ * whether the user exists, is disabled, has no password or not: an
+ * unknown user is checked against a hash of a random password made once
+ * with the limits of real ones, so neither the time nor the work done
+ * tells which user names exist. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static atomic_ullong pw_checks;
+
+static void dummy_make(void)
+{
+    unsigned char pw[32];
+    randombytes_buf(pw, sizeof pw);
+    if (crypto_pwhash_str(dummy_hash, (const char *)pw, sizeof pw, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        dummy_hash[0] = '\0'; /* out of memory: the verification below fails as fast as a real one would */
+    sodium_memzero(pw, sizeof pw);
+}
+
+/* 1 if password matches hash (NULL or "" = the dummy, never matches). */
+static int pw_verify(const char *hash, const char *password)
+{
+    int ok;
+    pthread_once(&dummy_once, dummy_make);
+    atomic_fetch_add(&pw_checks, 1);
+    ok = crypto_pwhash_str_verify(hash && hash[0] ? hash : dummy_hash, password, strlen(password)) == 0;
+    return ok && hash && hash[0];
+}
+
+unsigned long long lia__accounts_password_checks(void)
+{
+    return atomic_load(&pw_checks);
+}
+
 int lia__accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
                              lia_error *err)
 {
@@ -456,14 +492,16 @@ int lia__accounts_auth_basic(lia_store *s, const char *user, const char *passwor
     if (rc < 0)
         goto out;
     if (rc != LIA_DB_ROW) {
+        pw_verify(NULL, password);
         rc = lia_error_set(err, LIA_EAUTH, "user", user, strlen(user), "unknown user");
         goto out;
     }
     fill_principal(st, &p);
     const char *h = lia__db_col_text(st, 8);
+    int pw_ok = pw_verify(h, password);
     if ((int)lia__db_col_int64(st, 3)) {
         rc = lia_error_set(err, LIA_EAUTH, "user", user, strlen(user), "user disabled");
-    } else if (!h || crypto_pwhash_str_verify(h, password, strlen(password)) != 0) {
+    } else if (!pw_ok) {
         rc = lia_error_set(err, LIA_EAUTH, "user", user, strlen(user), "wrong password");
     } else if ((rc = check_principal(&p, err)) == LIA_OK) {
         *out = p;

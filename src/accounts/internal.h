@@ -26,6 +26,10 @@ int lia__accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, li
  * err. */
 int lia__accounts_auth_basic(lia_store *s, const char *user, const char *password, lia_principal *out,
                              lia_error *err);
+/* Argon2id verifications done by lia__accounts_auth_basic in this process
+ * (one per call, whatever the outcome: unknown users are checked against a
+ * dummy hash of the same cost). For tests and statistics. */
+unsigned long long lia__accounts_password_checks(void);
 int lia__accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err);
 
 #endif

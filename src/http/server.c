@@ -30,6 +30,7 @@
 #include "liaison/limits.h"
 #include "accounts/internal.h"
 #include "http/parse.h"
+#include "http/throttle.h"
 
 #define RATE_SLOTS  4096
 #define AUTH_CACHE  256
@@ -67,7 +68,8 @@ struct lia_http {
     /* rate limiting */
     pthread_mutex_t rate_mu;
     bucket buckets[RATE_SLOTS];
-    /* password verification cache */
+    /* failed logins (throttle.h), under auth_mu; password verification cache */
+    lia__throttle *logins;
     pthread_mutex_t auth_mu;
     unsigned char auth_key[32];
     auth_cached cache[AUTH_CACHE];
@@ -167,7 +169,32 @@ static int rate_take(lia_http *h, const lia_principal *p, double *retry_s)
 
 /* ---- authentication ---- */
 
-static int auth(lia_http *h, lia_store *s, const char *v, lia_principal *p, char *why, size_t whyn)
+/* The throttle keys of a Basic login: user from this address, the address,
+ * the user (keyed hashes: the table's layout cannot be steered). */
+enum { LOGIN_PAIR, LOGIN_ADDR, LOGIN_USER, LOGIN_KEYS };
+static const unsigned login_free[LOGIN_KEYS] = {LIA_HTTP_LOGIN_FREE, LIA_HTTP_LOGIN_FREE_ADDR,
+                                                LIA_HTTP_LOGIN_FREE_USER};
+
+static void login_keys(const lia_http *h, const char *user, const char *peer, lia__throttle_key k[LOGIN_KEYS])
+{
+    for (int i = 0; i < LOGIN_KEYS; i++) {
+        crypto_generichash_state st;
+        unsigned char kind = (unsigned char)i;
+        crypto_generichash_init(&st, h->auth_key, sizeof h->auth_key, sizeof k[i].b);
+        crypto_generichash_update(&st, &kind, 1);
+        if (i != LOGIN_ADDR)
+            crypto_generichash_update(&st, (const unsigned char *)user, strlen(user) + 1);
+        if (i != LOGIN_USER)
+            crypto_generichash_update(&st, (const unsigned char *)peer, strlen(peer) + 1);
+        crypto_generichash_final(&st, k[i].b, sizeof k[i].b);
+    }
+}
+
+/* LIA_OK, LIA_EAUTH (why says why), or LIA_ELIMIT when Basic logins of this
+ * user or from this address are in back-off (*retry_s: seconds to wait; no
+ * password is checked then). */
+static int auth(lia_http *h, lia_store *s, const char *v, const char *peer, lia_principal *p, char *why,
+                size_t whyn, double *retry_s)
 {
     lia_http_auth a;
     const char *pwhy = NULL;
@@ -188,7 +215,25 @@ static int auth(lia_http *h, lia_store *s, const char *v, lia_principal *p, char
         unsigned char tag[32];
         crypto_generichash_state st;
         unsigned slot;
-        int64_t t = lia__mono_us();
+        int64_t t = lia__mono_us(), wait = 0;
+        lia__throttle_key lk[LOGIN_KEYS];
+        login_keys(h, a.user, peer, lk);
+        pthread_mutex_lock(&h->auth_mu);
+        for (int i = 0; i < LOGIN_KEYS; i++) {
+            int64_t w = lia__throttle_wait(h->logins, &lk[i], t);
+            if (w > wait)
+                wait = w;
+        }
+        pthread_mutex_unlock(&h->auth_mu);
+        if (wait) {
+            *retry_s = (double)wait / 1e6;
+            char u[64];
+            lia_escape(a.user, strlen(a.user), u, sizeof u);
+            snprintf(why, whyn, "user %s from %s: too many wrong passwords, back-off %.1f s", u, peer,
+                     *retry_s);
+            sodium_memzero(&a, sizeof a);
+            return LIA_ELIMIT;
+        }
         crypto_generichash_init(&st, h->auth_key, sizeof h->auth_key, sizeof tag);
         crypto_generichash_update(&st, (const unsigned char *)a.user, strlen(a.user) + 1);
         crypto_generichash_update(&st, (const unsigned char *)a.secret, strlen(a.secret));
@@ -203,8 +248,14 @@ static int auth(lia_http *h, lia_store *s, const char *v, lia_principal *p, char
         }
         pthread_mutex_unlock(&h->auth_mu);
         rc = lia__accounts_auth_basic(s, a.user, a.secret, p, &e);
-        if (rc == LIA_OK) {
+        if (rc == LIA_EAUTH) {
             pthread_mutex_lock(&h->auth_mu);
+            for (int i = 0; i < LOGIN_KEYS; i++)
+                lia__throttle_fail(h->logins, &lk[i], login_free[i], lia__mono_us());
+            pthread_mutex_unlock(&h->auth_mu);
+        } else if (rc == LIA_OK) {
+            pthread_mutex_lock(&h->auth_mu);
+            lia__throttle_clear(h->logins, &lk[LOGIN_PAIR]);
             memcpy(h->cache[slot].tag, tag, 32);
             h->cache[slot].p = *p;
             h->cache[slot].until_us = t + AUTH_TTL_US;
@@ -467,6 +518,7 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
     char why[AUTH_WHY_MAX], base[300];
     double retry = 0;
     enum MHD_Result ret;
+    int rc;
     hdrs hs;
     args as;
     memset(&r, 0, sizeof r);
@@ -495,7 +547,13 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
         s = pool_get(h, &slot);
     if (hd->auth == LIA__HTTP_AUTH_REQUIRED) {
         const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (auth(h, s, v, &r.who, why, sizeof why)) {
+        if ((rc = auth(h, s, v, q->peer, &r.who, why, sizeof why, &retry)) == LIA_ELIMIT) {
+            snprintf(q->deny, sizeof q->deny, "429 %s", why);
+            lia__req_error(&r, 429, "Too Many Requests", "too many failed logins; see Retry-After");
+            r.retry_after = (unsigned)(retry + 0.999);
+            goto send;
+        }
+        if (rc) {
             snprintf(q->deny, sizeof q->deny, "401 %s", why);
             lia__req_error(&r, 401, "Unauthorized", "authentication required (Basic, Bearer or Token)");
             goto send;
@@ -767,6 +825,9 @@ int lia__http_create(const lia_http_opts *o, lia_http **out, lia_error *err)
     h->key = dup_or_null(o->key_pem);
     h->tls = o->cert_pem != NULL;
     randombytes_buf(h->auth_key, sizeof h->auth_key);
+    h->logins =
+        lia__throttle_create(LIA_HTTP_LOGIN_SLOTS, LIA_HTTP_LOGIN_BACKOFF_S * 1000000LL,
+                             LIA_HTTP_LOGIN_BACKOFF_MAX_S * 1000000LL, LIA_HTTP_LOGIN_FORGET_S * 1000000LL);
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_cond_init(&h->pool_cv, NULL);
     pthread_mutex_init(&h->rate_mu, NULL);
@@ -775,8 +836,8 @@ int lia__http_create(const lia_http_opts *o, lia_http **out, lia_error *err)
     h->nstores = h->o.threads + 1;
     h->stores = calloc(h->nstores, sizeof *h->stores);
     h->busy = calloc(h->nstores, sizeof *h->busy);
-    if (!h->db || !h->stores || !h->busy || (o->public_url && !h->public_url) || (o->cert_pem && !h->cert) ||
-        (o->key_pem && !h->key)) {
+    if (!h->db || !h->stores || !h->busy || !h->logins || (o->public_url && !h->public_url) ||
+        (o->cert_pem && !h->cert) || (o->key_pem && !h->key)) {
         lia_http_stop(h);
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "server");
     }
@@ -859,6 +920,7 @@ void lia_http_stop(lia_http *h)
     pthread_cond_destroy(&h->pool_cv);
     pthread_mutex_destroy(&h->rate_mu);
     pthread_mutex_destroy(&h->auth_mu);
+    lia__throttle_destroy(h->logins);
     pthread_mutex_destroy(&h->log_mu);
     free(h->db);
     free(h->public_url);

@@ -22,12 +22,14 @@
 typedef struct hc_resp {
     long status;
     lia_buf body;
+    lia_buf head; /* the response's header lines, as received */
     json_t *json;
 } hc_resp;
 
 static inline void hc_free(hc_resp *r)
 {
     lia_buf_free(&r->body);
+    lia_buf_free(&r->head);
     json_decref(r->json);
     memset(r, 0, sizeof *r);
 }
@@ -38,24 +40,67 @@ static inline size_t hc_on_body(char *p, size_t sz, size_t n, void *ud)
     return lia_buf_append(&r->body, p, sz * n) == LIA_OK ? sz * n : 0;
 }
 
+static inline size_t hc_on_head(char *p, size_t sz, size_t n, void *ud)
+{
+    hc_resp *r = ud;
+    return lia_buf_append(&r->head, p, sz * n) == LIA_OK ? sz * n : 0;
+}
+
+/* The value of response header name (case-insensitive) copied into out,
+ * "" if absent. */
+static inline const char *hc_header(hc_resp *r, const char *name, char *out, size_t n)
+{
+    const char *h = lia_buf_cstr(&r->head);
+    size_t nl = strlen(name);
+    out[0] = '\0';
+    for (const char *l = h; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strncasecmp(l, name, nl) == 0 && l[nl] == ':') {
+            const char *v = l + nl + 1;
+            size_t k = 0;
+            while (*v == ' ')
+                v++;
+            while (v[k] && v[k] != '\r' && v[k] != '\n' && k + 1 < n)
+                k++;
+            memcpy(out, v, k);
+            out[k] = '\0';
+            break;
+        }
+    return out;
+}
+
 /* One request to http://127.0.0.1:port/path. auth: the whole Authorization
  * value or NULL; body NULL for none. Returns the status, -1 on a transport
  * error. The TAXII media type is sent as Accept (and as Content-Type with
  * a body). */
+static inline long hc_request_from(const char *from, uint16_t port, const char *method, const char *path,
+                                   const char *auth, const char *body, hc_resp *r);
 static inline long hc_request(uint16_t port, const char *method, const char *path, const char *auth,
                               const char *body, hc_resp *r)
+{
+    return hc_request_from(NULL, port, method, path, auth, body, r);
+}
+
+/* As hc_request, from the local address from (e.g. "127.0.0.2": every
+ * 127/8 address is the loopback), NULL for the default. */
+static inline long hc_request_from(const char *from, uint16_t port, const char *method, const char *path,
+                                   const char *auth, const char *body, hc_resp *r)
 {
     char url[2048], h[512];
     struct curl_slist *hs = NULL;
     CURL *c = curl_easy_init();
     memset(r, 0, sizeof *r);
     lia_buf_init(&r->body, 64u << 20);
+    lia_buf_init(&r->head, 64u << 10);
     snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, hc_on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, hc_on_head);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    if (from)
+        curl_easy_setopt(c, CURLOPT_INTERFACE, from);
     hs = curl_slist_append(hs, "Accept: " HC_TAXII);
     if (auth) {
         snprintf(h, sizeof h, "Authorization: %s", auth);
