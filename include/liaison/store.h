@@ -80,6 +80,8 @@ typedef struct lia_qrow {
     int64_t at_us;
 } lia_qrow;
 typedef int (*lia_qrow_cb)(void *ud, const lia_qrow *row);
+/* Call cb for each quarantined row of feed (NULL: every feed) and report
+ * (0: every report), oldest first, at most limit rows (0: all). */
 int lia_store_quarantine_list(lia_store *s, const char *feed, int64_t report_id, uint64_t limit,
                               lia_qrow_cb cb, void *ud, lia_error *err);
 
@@ -92,21 +94,11 @@ int lia_store_group(lia_store *s, const lia_query *q, const char *by, uint64_t l
 
 typedef int (*lia_stats_cb)(void *ud, const char *feed, int stage, const lia_counter *c,
                             uint64_t reports, int64_t last_us);
+/* Call cb for each feed and stage with its counters summed over its
+ * reports, and the time of the last one. */
 int lia_store_stats(lia_store *s, lia_stats_cb cb, void *ud, lia_error *err);
 
 /* Run SQLite's integrity check (or the backend's equivalent). */
 int lia_store_check(lia_store *s, lia_error *err);
-
-/* Backend access for other modules that keep their own tables in the same
- * store (feeds registry, owners, partners ...). Returns the sqlite3* for the
- * SQLite backend, NULL otherwise. */
-void *lia_store_sqlite(lia_store *s);
-/* The same for a module that keeps its own tables (`who`: "accounts",
- * "TAXII", ...): NULL, with "WHO needs the SQLite store" in err, for a
- * store of another backend. */
-void *lia_store_sqlite_for(lia_store *s, const char *who, lia_error *err);
-/* err = LIA_ESTORE, "WHAT: SQLite's message" for the sqlite3 handle db;
- * returns LIA_ESTORE. */
-int lia_sqlite_error(void *db, lia_error *err, const char *what);
 
 #endif

@@ -307,24 +307,3 @@ const lia_db_driver lia__sqlite_driver = {
     .cache = sq_cache,
     .durable = sq_durable,
 };
-
-/* ---- until every module is on the layer (notify, route) ---- */
-
-void *lia_store_sqlite(lia_store *s)
-{
-    lia_db *db = lia__store_db(s);
-    return lia__db_driver(db) == &lia__sqlite_driver ? lia__db_conn(db) : NULL;
-}
-
-void *lia_store_sqlite_for(lia_store *s, const char *who, lia_error *err)
-{
-    void *db = lia_store_sqlite(s);
-    if (!db)
-        lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0, "%s needs the SQLite store", who);
-    return db;
-}
-
-int lia_sqlite_error(void *db, lia_error *err, const char *what)
-{
-    return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s: %s", what, sqlite3_errmsg(db));
-}

@@ -13,13 +13,13 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "http_client.h"
 #include "liaison/accounts.h"
 #include "liaison/http.h"
 #include "liaison/liaison.h"
 #include "liaison/taxii.h"
+#include "store/db.h"
 
 #define ROOT     "/partners"
 #define SHARED   ROOT "/collections/shared/objects/"
@@ -340,19 +340,18 @@ static void test_role_bounds_create(void **state)
  * the admin role in the store. Every request it makes is refused. */
 static void test_role_bounds_request(void **state)
 {
-    sqlite3 *db;
+    lia_db *db;
+    lia_error err;
     char url[256];
     hc_resp r;
     (void)state;
     /* before: a partner account reads its own inbox only */
     assert_int_equal(get_status(ROOT "/collections/a-inbox/objects/", auth_boss), 200);
     assert_int_equal(get_status(INTERNAL, auth_boss), 403);
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(db, "UPDATE acct_users SET role = 0 WHERE name = 'a-boss'", NULL, NULL, NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_changes(db), 1);
-    sqlite3_close(db);
+    assert_int_equal(lia__db_open(dbpath, 0, &db, &err), LIA_OK);
+    assert_int_equal(lia__db_exec(db, "UPDATE acct_users SET role = 0 WHERE name = 'a-boss'", &err), LIA_OK);
+    assert_int_equal(lia__db_changes(db), 1);
+    lia__db_close(db);
     object_url(url, sizeof url, INTERNAL, 900);
     static const char *const reads[] = {INTERNAL, B_INBOX, ROOT "/collections/",
                                         ROOT "/collections/internal/"};

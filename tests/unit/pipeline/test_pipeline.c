@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
 #include <cmocka.h>
 
 #include "liaison/liaison.h"
+#include "store/db.h"
 
 typedef struct fx {
     char dir[64];
@@ -93,7 +93,7 @@ static void opts(lia_ingest_opts *o, const char *path)
  * own table in the store ---- */
 
 static struct rec {
-    sqlite3 *db;
+    lia_db *db;
     int calls, outside_tx;
     size_t n;
     int64_t id[64];
@@ -103,11 +103,10 @@ static struct rec {
 
 static int rec_open(void **st, struct lia_ingest *ing, lia_error *err)
 {
-    g.db = lia_store_sqlite(ing->store);
-    if (!g.db ||
-        sqlite3_exec(g.db, "CREATE TABLE IF NOT EXISTS hook(event_id INTEGER PRIMARY KEY, line INTEGER)",
-                     NULL, NULL, NULL) != SQLITE_OK)
-        return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "hook table");
+    g.db = lia__store_db(ing->store);
+    if (lia__db_exec(g.db, "CREATE TABLE IF NOT EXISTS hook(event_id INTEGER PRIMARY KEY, line INTEGER)",
+                     err))
+        return err->code;
     *st = &g;
     return LIA_OK;
 }
@@ -124,24 +123,24 @@ static int rec_process(void *st, lia_batch *b, lia_error *err)
 static int rec_stored(void *st, const lia_batch *b, lia_error *err)
 {
     struct rec *r = st;
-    sqlite3_stmt *ins;
+    lia_stmt *ins;
     r->calls++;
-    if (sqlite3_get_autocommit(r->db))
+    if (!lia__db_in_tx(r->db))
         r->outside_tx++;
     assert_int_equal(
-        sqlite3_prepare_v2(r->db, "INSERT INTO hook(event_id, line) VALUES(?, ?)", -1, &ins, NULL),
-        SQLITE_OK);
+        lia__db_prepare(r->db, "test hook", "INSERT INTO hook(event_id, line) VALUES(?, ?)", &ins, err),
+        LIA_OK);
     for (size_t i = 0; i < b->n; i++) {
         assert_true(r->n < 64);
         r->id[r->n] = b->ev[i].id;
         r->line[r->n] = b->ev[i].line;
         r->n++;
-        sqlite3_bind_int64(ins, 1, b->ev[i].id);
-        sqlite3_bind_int64(ins, 2, (sqlite3_int64)b->ev[i].line);
-        assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
-        sqlite3_reset(ins);
+        lia__db_bind_int64(ins, 1, b->ev[i].id);
+        lia__db_bind_int64(ins, 2, (int64_t)b->ev[i].line);
+        assert_int_equal(lia__db_run(ins, err), LIA_OK);
+        lia__db_reset(ins);
     }
-    sqlite3_finalize(ins);
+    lia__db_done(ins);
     for (size_t i = 0; i < b->n; i++)
         if (r->fail_at && b->ev[i].line == r->fail_at)
             return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "the test stage fails here");
@@ -165,12 +164,13 @@ static const lia_stage *const rec_stages[] = {&rec_stage, NULL};
 
 static int64_t scalar(lia_store *s, const char *sql)
 {
-    sqlite3_stmt *st;
+    lia_stmt *st;
+    lia_error err;
     int64_t v;
-    assert_int_equal(sqlite3_prepare_v2(lia_store_sqlite(s), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    assert_int_equal(lia__db_prepare_once(lia__store_db(s), "test query", sql, &st, &err), LIA_OK);
+    assert_int_equal(lia__db_step(st, &err), LIA_DB_ROW);
+    v = lia__db_col_int64(st, 0);
+    lia__db_done(st);
     return v;
 }
 
@@ -178,18 +178,19 @@ static int64_t scalar(lia_store *s, const char *sql)
  * lines; its table holds exactly the stored events */
 static void check_ids_match(fx *f, size_t n)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(
-        sqlite3_prepare_v2(lia_store_sqlite(f->s), "SELECT line FROM events WHERE id = ?", -1, &st, NULL),
-        SQLITE_OK);
+    lia_stmt *st;
+    lia_error err;
+    assert_int_equal(lia__db_prepare_once(lia__store_db(f->s), "test lines",
+                                          "SELECT line FROM events WHERE id = ?", &st, &err),
+                     LIA_OK);
     for (size_t i = 0; i < n; i++) {
         assert_true(g.id[i] > 0);
-        sqlite3_bind_int64(st, 1, g.id[i]);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int64(st, 0), g.line[i]);
-        sqlite3_reset(st);
+        lia__db_bind_int64(st, 1, g.id[i]);
+        assert_int_equal(lia__db_step(st, &err), LIA_DB_ROW);
+        assert_int_equal(lia__db_col_int64(st, 0), g.line[i]);
+        lia__db_reset(st);
     }
-    sqlite3_finalize(st);
+    lia__db_done(st);
     assert_int_equal(
         scalar(f->s, "SELECT count(*) FROM hook h JOIN events e ON e.id = h.event_id AND e.line = h.line"),
         scalar(f->s, "SELECT count(*) FROM events"));
