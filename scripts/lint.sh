@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: AGPL-3.0-or-later
 # Lint: fail if a banned C function appears in our sources (house style,
-# STYLE.md), or if lines changed since a base commit are not clang-formatted.
+# STYLE.md), if a public function has no comment or a module writes another
+# module's table (scripts/lint_seams.py), or if lines changed since a base
+# commit are not clang-formatted.
 set -eu
 cd "$(dirname "$0")/.."
 banned='strcpy|strcat|sprintf|strncpy|strtok|atoi|gets|sscanf'
@@ -15,6 +17,14 @@ if [ -n "$hits" ]; then
     exit 1
 fi
 echo "lint: no banned functions"
+
+# The seams of issue 9 (scripts/lint_seams.py): every public function has a
+# comment, and a module writes only the tables it creates.
+if ! python3 scripts/lint_seams.py .; then
+    echo "lint: document the function in its public header, or write through the owning module" >&2
+    exit 1
+fi
+echo "lint: public API documented, every table written by its own module"
 
 # clang-format on the lines a change touches (STYLE.md: new or changed code is
 # formatted with .clang-format; many older files deliberately differ, e.g. the

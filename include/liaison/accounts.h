@@ -29,8 +29,12 @@ const char *lia_org_kind_name(int kind);
 #define LIA_NAME_MAX      128
 #define LIA_KEY_TOKEN_MAX 80 /* "lia_" + 43 base64url chars + NUL fits */
 
+/* Add organisation name (kind LIA_ORG_*, highest TLP it may read); *id is
+ * its id. LIA_EEXIST if the name is taken, LIA_EINVAL for a bad name,
+ * kind or ceiling. */
 int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
                          lia_error *err);
+/* The id of organisation name; LIA_ENOTFOUND if there is none. */
 int lia_accounts_org_find(lia_store *s, const char *name, int64_t *id, lia_error *err);
 typedef struct lia_org {
     int64_t id;

@@ -49,6 +49,8 @@ typedef struct lia_csv_row {
 
 typedef int (*lia_csv_cb)(void *ud, const lia_csv_row *row);
 
+/* Fill o with the defaults: comma, double quote, no comment character,
+ * blank lines skipped, the LIA_MAX_FIELD/ROW/COLUMNS limits. */
 void lia_csv_opts_default(lia_csv_opts *o);
 /* NULL opts = defaults. Returns LIA_OK or LIA_ENOMEM/LIA_EINVAL. */
 int lia_csv_create(const lia_csv_opts *opts, lia_csv **out);

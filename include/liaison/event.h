@@ -42,10 +42,14 @@ typedef struct lia_event {
     uint64_t line;         /* 1-based line in that report, 0 if none */
 } lia_event;
 
+/* init: an empty event (no allocation yet); free: release its memory;
+ * reset: empty it again for reuse, keeping the allocations (the batch
+ * loop's way: no malloc per event). */
 void lia_event_init(lia_event *ev);
 void lia_event_free(lia_event *ev);
 void lia_event_reset(lia_event *ev);
 
+/* 1 if field f is set in ev; unset clears it (its value is ignored after). */
 static inline int lia_event_has(const lia_event *ev, lia_field f)
 {
     return (ev->present[f >> 6] >> (f & 63)) & 1u;

@@ -54,6 +54,8 @@ typedef enum lia_handoff_state {
     LIA_HO__COUNT
 } lia_handoff_state;
 
+/* The state's name ("notified", ...), and back: parse fills *out or is
+ * LIA_EINVAL naming the states. */
 const char *lia_handoff_state_name(lia_handoff_state s);
 int lia_handoff_state_parse(const char *name, lia_handoff_state *out, lia_error *err);
 
@@ -67,6 +69,8 @@ typedef enum lia_severity {
     LIA_SEV__COUNT
 } lia_severity;
 
+/* The severity's name ("low" .. "critical"), and back: parse fills *out
+ * or is LIA_EINVAL naming the severities. */
 const char *lia_severity_name(lia_severity s);
 int lia_severity_parse(const char *name, lia_severity *out, lia_error *err);
 
@@ -157,6 +161,10 @@ typedef struct lia_incident_change {
         .severity = -1, .status = -1, .waiting = -1                                                          \
     }
 
+/* Apply change ch to incident id in one transaction with its audit record
+ * (before and after): a status change must be allowed by the transition
+ * table (else LIA_EINVAL naming what is allowed from the current status);
+ * LIA_ENOTFOUND if there is no such incident. */
 int lia_incident_update(lia_store *s, int64_t id, const lia_incident_change *ch, const lia_actor *who,
                         lia_error *err);
 

@@ -47,6 +47,8 @@ typedef struct lia_iodef_opts {
 
 typedef struct lia_iodef_export lia_iodef_export;
 
+/* An IODEF v2 document written to sink: create, add each event, finish
+ * (writes the closing elements; nothing is complete before it), destroy. */
 int lia_iodef_export_create(const lia_iodef_opts *o, lia_sink_fn sink, void *ud,
                             lia_iodef_export **out, lia_error *err);
 /* LIA_ENOTFOUND if the event has no IP, network, domain or URL. */

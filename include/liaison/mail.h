@@ -135,6 +135,8 @@ typedef struct lia_mail_unmatched {
     size_t bytes;
 } lia_mail_unmatched;
 typedef int (*lia_mail_unmatched_cb)(void *ud, const lia_mail_unmatched *u);
+/* Call cb for each message of the unmatched queue, oldest first; a
+ * non-zero return from cb stops the walk and is returned. */
 int lia_mail_unmatched_list(lia_store *s, lia_mail_unmatched_cb cb, void *ud, lia_error *err);
 
 #endif

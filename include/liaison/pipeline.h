@@ -92,6 +92,7 @@ typedef struct lia_counter {
     uint64_t ns; /* time spent in the stage */
 } lia_counter;
 
+/* "read", "parse", ... for a lia_stage_id; "?" for another number. */
 const char *lia_stage_name(int stage);
 
 /* ---- post-normalise stages ---- */

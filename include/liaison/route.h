@@ -68,6 +68,7 @@ typedef struct lia_party {
     lia_strlist f[LIA_PF__COUNT];
 } lia_party;
 
+/* An empty party of kind LIA_PARTY_* / the memory of its lists released. */
 void lia_party_init(lia_party *p, int kind);
 void lia_party_free(lia_party *p);
 const char *lia_party_kind_name(int kind);         /* "owner" / "partner" */
@@ -184,6 +185,7 @@ int lia_route_owner_ip(const lia_route *rt, const lia_ip *ip);
 int lia_route_owner_asn(const lia_route *rt, uint32_t asn);
 int lia_route_owner_domain(const lia_route *rt, const char *fqdn, size_t n);
 
+/* Party idx (0 .. count-1) of the loaded directory. */
 const lia_party *lia_route_party(const lia_route *rt, int idx);
 /* The recipient view of party idx. */
 void lia_route_recipient(const lia_route *rt, int idx, lia_recipient *out);
@@ -206,6 +208,8 @@ typedef struct lia_route_row {
 } lia_route_row;
 typedef int (*lia_route_row_cb)(void *ud, const lia_route_row *row);
 
+/* Call cb for each routing decision of event event_id (one per recipient,
+ * by recipient name), with its reason and notification. */
 int lia_route_rows(lia_store *s, int64_t event_id, lia_route_row_cb cb, void *ud, lia_error *err);
 /* Totals per recipient and verdict: cb(ud, recipient, verdict, count, notified). */
 typedef int (*lia_route_sum_cb)(void *ud, const char *recipient, const char *verdict, uint64_t count,

@@ -44,6 +44,7 @@ typedef struct lia_ss_report_info {
                     archived reports are read (retired.json) */
 } lia_ss_report_info;
 
+/* Number of report types in schema s. */
 size_t lia_shadowserver_count(const lia_ss_schema *s);
 /* Report i (0 .. count-1), sorted by name. Strings live as long as s. */
 void lia_shadowserver_report(const lia_ss_schema *s, size_t i, lia_ss_report_info *out);

@@ -17,11 +17,13 @@ typedef struct lia_slice {
 #define LIA_SLICE(lit) ((lia_slice){(lit), sizeof(lit) - 1})
 #define LIA_SLICE_NULL ((lia_slice){NULL, 0})
 
+/* A slice over NUL-terminated s (NULL: the empty slice). */
 static inline lia_slice lia_slice_from(const char *s)
 {
     return (lia_slice){s, s ? strlen(s) : 0};
 }
 
+/* 1 if a has exactly the bytes of lit. */
 static inline int lia_slice_eq(lia_slice a, const char *lit)
 {
     size_t n = strlen(lit);
@@ -45,6 +47,9 @@ typedef struct lia_buf {
     int err;
 } lia_buf;
 
+/* init: an empty buffer that refuses to grow past max bytes (LIA_ELIMIT);
+ * free: release it; reset: length 0, keeping the allocation and clearing
+ * a sticky error. */
 void lia_buf_init(lia_buf *b, size_t max);
 void lia_buf_free(lia_buf *b);
 static inline void lia_buf_reset(lia_buf *b)
@@ -54,6 +59,9 @@ static inline void lia_buf_reset(lia_buf *b)
     if (b->ptr)
         b->ptr[0] = '\0';
 }
+/* Room for extra more bytes (and the NUL): LIA_OK, LIA_ELIMIT past max,
+ * LIA_ENOMEM; an error sticks in b->err until reset, so a chain of appends
+ * is checked once at its end. append_slow is append's growing path. */
 int lia_buf_reserve(lia_buf *b, size_t extra);
 int lia_buf_append_slow(lia_buf *b, const void *p, size_t n);
 /* Append n bytes (inline fast path when they fit the current allocation). */

@@ -22,6 +22,8 @@
 
 /* ---- storage ---- */
 
+/* Create or upgrade the TAXII tables of the store (schema "taxii") and
+ * register the TLP function the queries use; idempotent. */
 int lia_taxii_init(lia_store *s, lia_error *err);
 
 typedef struct lia_taxii_collection {
@@ -40,6 +42,8 @@ typedef struct lia_taxii_collection {
 /* Defaults: community 0, default_tlp AMBER, own_write 1, allow_* 1. */
 void lia_taxii_collection_defaults(lia_taxii_collection *c);
 
+/* Add API root name (one path segment), or update its title, description
+ * and max content length (0: LIA_HTTP_MAX_BODY) if it exists. */
 int lia_taxii_api_root_add(lia_store *s, const char *name, const char *title, const char *description,
                            uint64_t max_content_length, lia_error *err);
 /* Creates c (c->rowid set). LIA_EEXIST if the id is taken in that root. */
@@ -143,6 +147,10 @@ typedef struct lia_taxii_pull_result {
     char cursor[64]; /* added_after now stored for the source */
 } lia_taxii_pull_result;
 
+/* Fetch the objects of a collection added since the cursor stored for the
+ * source (url, collection) and ingest them as STIX; pages already ingested
+ * are skipped, and the cursor moves only after a page is stored, so an
+ * interrupted pull resumes where it stopped. */
 int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_result *res, lia_error *err);
 
 #endif
