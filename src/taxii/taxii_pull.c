@@ -270,6 +270,14 @@ int lia_taxii_pull(lia_store *s, const lia_taxii_pull_opts *o, lia_taxii_pull_re
             if (lia__stix_time_parse(pg.last, strlen(pg.last), &la) == LIA_OK && la > cur.last_added)
                 cur.last_added = la;
         }
+        /* a server that answers a next token with the same token again would
+         * keep us here for ever: what came before is stored, the run stops */
+        if (env.more && cur.next[0] && strcmp(env.next, cur.next) == 0) {
+            rc = lia_error_set(err, LIA_EPARSE, "next", env.next, strlen(env.next),
+                               "the server answered the page of this next token with the same token"
+                               " again (more: true); stopping, the pages before are stored");
+            goto out;
+        }
         snprintf(cur.next, sizeof cur.next, "%s", env.next);
         if (cur.next[0] == '\0') {
             cur.added_after = cur.last_added;
