@@ -375,8 +375,10 @@ static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t 
         const lia_event *e = &ev[i];
         uint8_t key[16];
         lia_buf_reset(&q->body);
-        if (lia_event_to_json(e, &q->body))
-            return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "event too large to store");
+        if ((rc = lia_event_to_json(e, &q->body)))
+            return rc == LIA_ENOMEM
+                       ? lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory writing an event")
+                       : lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "event too large to store");
         lia__db_bind_int64(st, 1, r->id);
         lia__db_bind_int64(st, 2, (int64_t)e->line);
         if (lia_event_has(e, LIA_F_TIME_SOURCE))

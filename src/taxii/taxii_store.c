@@ -902,6 +902,8 @@ int lia__taxii_api_root_names(lia_store *s, lia_buf *out, lia_error *err)
     }
     lia_buf_putc(out, ']');
     lia__db_done(st);
+    if (rc >= 0 && out->err)
+        return lia_error_set(err, out->err, NULL, NULL, 0, "listing API roots: %s", lia_strerror(out->err));
     return rc < 0 ? rc : LIA_OK;
 }
 

@@ -7,8 +7,12 @@
  * Operations: the formats as ingest runs them (parse, normalise, event
  * finish, event JSON) on a small CSV (Shadowserver, abuse.ch Feodo
  * Tracker), a JSON-lines report and the importers (STIX 2.1, MISP, IODEF);
- * lia_ingest of a CSV into a store; and TAXII requests through the
- * handlers (discovery, collections, objects GET, objects POST). */
+ * lia_ingest_buffer of a CSV into a store (the whole pipeline: parse,
+ * normalise, enrich, dedup, route, store); and TAXII requests through the
+ * handler as the HTTP server calls it, with a request built by hand
+ * (discovery, API root, collections, objects and manifest GET, objects
+ * POST). Not under the hook: the HTTP server's own framing (server.c), whose
+ * allocations are libmicrohttpd's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -279,6 +283,174 @@ static void test_jansson_out_of_memory(void **state)
     lia_event_free(&ev);
 }
 
+/* ---- lia_ingest of a report into a store ---- */
+
+/* Each run ingests the Feodo Tracker sample into a store of its own (the
+ * same bytes into one store would be "already ingested"); opening and
+ * closing the store is set-up, not under test. */
+static char oom_dir[64];
+
+static int ingest_op(void *ud)
+{
+    static const char csv[] = "# abuse.ch Feodo Tracker botnet C2 IP blocklist\n"
+                              "\"first_seen_utc\",\"dst_ip\",\"dst_port\",\"c2_status\",\"last_online\","
+                              "\"malware\"\n"
+                              "\"2021-05-16 19:49:16\",\"192.0.2.7\",\"447\",\"online\",\"2024-01-02\","
+                              "\"QakBot\"\n"
+                              "\"2021-05-17 10:00:00\",\"198.51.100.9\",\"8080\",\"offline\",\"2024-01-01\","
+                              "\"Emotet\"\n"
+                              "\"bad\",\"row\"\n";
+    char db[128], cmd[160];
+    lia_store *s = NULL;
+    lia_ingest_opts o;
+    lia_ingest_result res;
+    lia_error err;
+    int rc;
+    (void)ud;
+    snprintf(db, sizeof db, "%s/ingest.db", oom_dir);
+    lia_alloc_fail_hold(1);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'*", db);
+    assert_int_equal(system(cmd), 0);
+    lia_error_clear(&err);
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    lia_alloc_fail_hold(0);
+    memset(&o, 0, sizeof o);
+    o.format = "feodotracker";
+    o.feed.feed = "oom";
+    o.feed.tlp = LIA_TLP_GREEN;
+    o.feed.observed_us = 1700000000000000;
+    o.archive = 0;
+    rc = lia_ingest_buffer(s, &o, csv, sizeof csv - 1, &res, &err);
+    if (rc == LIA_OK) {
+        uint64_t got[2] = {res.report.events, res.report.quarantined};
+        lia_alloc_fail_sum = sum_add(0, got, sizeof got);
+    } else {
+        snprintf(lia_alloc_fail_why, sizeof lia_alloc_fail_why, "%s", err.reason);
+    }
+    lia_alloc_fail_hold(1);
+    lia_store_close(s);
+    lia_alloc_fail_hold(0);
+    return rc;
+}
+
+static void test_ingest_into_store(void **state)
+{
+    (void)state;
+    size_t n = lia_alloc_fail_each("ingest", ingest_op, NULL, 1, 0);
+    print_message("ingest into a store: %zu allocations, each failed once\n", n);
+}
+
+/* ---- TAXII requests through the handler (a request built by hand, as the
+ * HTTP server builds it: lia__req) ---- */
+
+static lia_store *taxii_store;
+
+typedef struct taxii_case {
+    const char *method, *path, *body;
+    int want; /* the status of the run without failures */
+} taxii_case;
+
+static int taxii_op(void *ud)
+{
+    const taxii_case *c = ud;
+    lia_http_header hs[2] = {{LIA_SLICE("Accept"), LIA_SLICE("application/taxii+json;version=2.1")},
+                             {LIA_SLICE("Content-Type"), LIA_SLICE("application/taxii+json;version=2.1")}};
+    lia__req r;
+    int rc = LIA_OK;
+    memset(&r, 0, sizeof r);
+    r.method = c->method;
+    r.path = c->path;
+    r.headers = hs;
+    r.nheaders = c->body ? 2 : 1;
+    r.base_url = "https://cert.example";
+    r.body = c->body ? c->body : "";
+    r.body_len = c->body ? strlen(c->body) : 0;
+    r.peer = "127.0.0.1";
+    r.store = taxii_store;
+    r.who.org_id = 0; /* our own team's administrator */
+    r.who.role = LIA_ROLE_ADMIN;
+    r.who.org_kind = LIA_ORG_OWN;
+    r.who.tlp_ceiling = LIA_TLP_RED;
+    snprintf(r.who.org, sizeof r.who.org, "cert");
+    snprintf(r.who.user, sizeof r.who.user, "admin");
+    lia_buf_init(&r.out, LIA_HTTP_MAX_RESPONSE);
+    lia__taxii_handle(&r);
+    if (r.out.err || r.status == 500) { /* what the server answers then: 500 */
+        snprintf(lia_alloc_fail_why, sizeof lia_alloc_fail_why, "%d %.400s", r.status,
+                 r.out.err ? "(response buffer failed)" : lia_buf_cstr(&r.out));
+        rc = LIA_ENOMEM;
+    } else if (c->body) {
+        /* a status resource: its id and timestamps differ per run, its counts must not */
+        json_t *j = json_loadb(r.out.ptr, r.out.len, 0, NULL);
+        long long k[4] = {r.status, -1, -1, -1};
+        if (j) {
+            k[1] = json_integer_value(json_object_get(j, "total_count"));
+            k[2] = json_integer_value(json_object_get(j, "success_count"));
+            k[3] = json_integer_value(json_object_get(j, "failure_count"));
+            json_decref(j);
+        }
+        lia_alloc_fail_sum = sum_add(0, k, sizeof k);
+    } else {
+        lia_alloc_fail_sum = sum_add(0, &r.status, sizeof r.status);
+        lia_alloc_fail_sum = sum_add(lia_alloc_fail_sum, r.out.ptr, r.out.len);
+    }
+    if (rc == LIA_OK && r.status != c->want) {
+        snprintf(lia_alloc_fail_why, sizeof lia_alloc_fail_why, "status %d, want %d: %.400s", r.status,
+                 c->want, lia_buf_cstr(&r.out));
+        rc = LIA_EINVAL;
+    }
+    lia_buf_free(&r.out);
+    return rc;
+}
+
+static void test_taxii_requests(void **state)
+{
+    static const char obj[] =
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-"
+        "98ee46b3cd3f\","
+        "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
+        "\"valid_from\":\"2026-01-01T00:00:00Z\",\"pattern_type\":\"stix\","
+        "\"pattern\":\"[ipv4-addr:value = '192.0.2.1']\"}";
+    static const char post[] =
+        "{\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+        "\"id\":\"indicator--c1d2a7b5-1fa4-4a3b-9d6e-2b3c4d5e6f70\",\"created\":\"2026-02-01T00:00:00.000Z\","
+        "\"modified\":\"2026-02-01T00:00:00.000Z\",\"valid_from\":\"2026-02-01T00:00:00Z\","
+        "\"pattern_type\":\"stix\",\"pattern\":\"[domain-name:value = 'c2.example']\"}]}";
+    static const taxii_case cases[] = {
+        {"GET", "/taxii2/", NULL, 200},
+        {"GET", "/api1/", NULL, 200},
+        {"GET", "/api1/collections/", NULL, 200},
+        {"GET", "/api1/collections/c1/objects/", NULL, 200},
+        {"GET", "/api1/collections/c1/manifest/", NULL, 200},
+        {"POST", "/api1/collections/c1/objects/", post, 202},
+    };
+    char db[128];
+    lia_taxii_collection c;
+    lia_error err;
+    (void)state;
+    snprintf(db, sizeof db, "%s/taxii.db", oom_dir);
+    lia_error_clear(&err);
+    assert_int_equal(lia_store_open(db, &taxii_store, &err), LIA_OK);
+    assert_int_equal(lia_taxii_init(taxii_store, &err), LIA_OK);
+    assert_int_equal(lia_taxii_api_root_add(taxii_store, "api1", "API 1", NULL, 0, &err), LIA_OK);
+    lia_taxii_collection_defaults(&c);
+    snprintf(c.api_root, sizeof c.api_root, "api1");
+    snprintf(c.id, sizeof c.id, "c1");
+    snprintf(c.title, sizeof c.title, "c1");
+    c.default_tlp = LIA_TLP_GREEN;
+    assert_int_equal(lia_taxii_collection_add(taxii_store, &c, &err), LIA_OK);
+    assert_int_equal(
+        lia_taxii_collection_add_object(taxii_store, "api1", "c1", obj, sizeof obj - 1, -1, 0, 0, &err),
+        LIA_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s %s", cases[i].method, cases[i].path);
+        size_t n = lia_alloc_fail_each(name, taxii_op, (void *)&cases[i], 1, 0);
+        print_message("%s: %zu allocations, each failed once\n", name, n);
+    }
+    lia_store_close(taxii_store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,9 +462,20 @@ int main(void)
         cmocka_unit_test(test_stix),
         cmocka_unit_test(test_misp),
         cmocka_unit_test(test_iodef),
+        cmocka_unit_test(test_ingest_into_store),
+        cmocka_unit_test(test_taxii_requests),
     };
+    int rc;
     lia_alloc_fail_init();
     if (getenv("LIA_OOM_ONLY")) /* e.g. LIA_OOM_ONLY=test_stix, with LIA_ALLOC_FAIL_TRACE=N */
         cmocka_set_test_filter(getenv("LIA_OOM_ONLY"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    snprintf(oom_dir, sizeof oom_dir, "/tmp/liaison-oom-XXXXXX");
+    if (!mkdtemp(oom_dir))
+        return 1;
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", oom_dir);
+    if (system(cmd) != 0)
+        rc = 1;
+    return rc;
 }

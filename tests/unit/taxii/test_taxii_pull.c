@@ -56,12 +56,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     pthread_mutex_lock(&srv.mu);
     n = ++srv.hits;
     pthread_mutex_unlock(&srv.mu);
-    snprintf(body, sizeof body,
-             "{\"more\":true,\"next\":\"stuck\",\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\","
-             "\"id\":\"indicator--00000000-0000-4000-8000-%012d\",\"created\":\"2026-01-01T00:00:00.000Z\","
-             "\"modified\":\"2026-01-01T00:00:00.000Z\",\"valid_from\":\"2026-01-01T00:00:00Z\","
-             "\"pattern_type\":\"stix\",\"pattern\":\"[ipv4-addr:value = '192.0.2.%d']\"}]}",
-             n, n);
+    snprintf(
+        body, sizeof body,
+        "{\"more\":true,\"next\":\"stuck\",\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\","
+        "\"id\":\"indicator--00000000-0000-4000-8000-%012d\",\"created\":\"2026-01-01T00:00:00.000Z\","
+        "\"modified\":\"2026-01-01T00:00:00.000Z\",\"valid_from\":\"2026-01-01T00:00:00Z\","
+        "\"pattern_type\":\"stix\",\"pattern\":\"[ipv4-addr:value = '192.0.2.%d']\"}]}",
+        n, n);
     r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(r, "Content-Type", "application/taxii+json;version=2.1");
     MHD_add_response_header(r, "X-TAXII-Date-Added-Last", "2026-01-01T00:00:00.000Z");
@@ -81,8 +82,8 @@ static int setup(void **state)
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     pthread_mutex_init(&srv.mu, NULL);
-    srv.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR,
-                             (struct sockaddr *)&sa, MHD_OPTION_END);
+    srv.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handler, NULL,
+                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_END);
     if (!srv.d || !(info = MHD_get_daemon_info(srv.d, MHD_DAEMON_INFO_BIND_PORT)) || !info->port)
         return -1;
     srv.port = info->port;
