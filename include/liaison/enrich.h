@@ -148,13 +148,15 @@ typedef struct lia_enrich_conf {
     int sectors_enabled;
     char sectors_path[LIA_MAX_CONF_PATH]; /* "" = default */
     lia_dedup_conf dedup;
-    char file[1024]; /* the file read, "" if none */
+    char file[LIA_PATH_MAX]; /* the file read, "" if none */
 } lia_enrich_conf;
 
 /* Read the file at path into c (defaults first). A missing file is not an
  * error (defaults stay, c->file stays ""). */
 int lia_enrich_conf_load(lia_enrich_conf *c, const char *path, lia_error *err);
-/* The configuration path of a store: $LIAISON_CONF, else STORE.conf. */
-void lia_enrich_conf_path(const char *store_path, char *out, size_t n);
+/* The configuration path of a store into out (n bytes, LIA_PATH_MAX as a
+ * rule): $LIAISON_CONF, else STORE.conf. LIA_ELIMIT (out "") when it does
+ * not fit: never a shorter path. */
+int lia_enrich_conf_path(const char *store_path, char *out, size_t n, lia_error *err);
 
 #endif

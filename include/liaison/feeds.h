@@ -15,6 +15,7 @@
 
 #include "liaison/error.h"
 #include "liaison/ingest.h"
+#include "liaison/limits.h"
 #include "liaison/store.h"
 
 #define LIA_FEED_NAME_MAX 128
@@ -24,11 +25,11 @@ typedef struct lia_feed {
     char provider[128];
     char format[64];     /* a registered format (lia_format_find) */
     char url[2048];      /* http(s) URL, or "" for a drop directory */
-    char dir[1024];      /* drop directory, or "" for a URL feed */
+    char dir[LIA_PATH_MAX]; /* drop directory, or "" for a URL feed */
     int64_t interval_s;  /* schedule; 0 = only when named */
     int tlp;             /* default TLP of its events; -1 = none */
     char doc[512];       /* documentation link */
-    char map_path[1024]; /* format option: CSV mapping file */
+    char map_path[LIA_PATH_MAX]; /* format option: CSV mapping file */
     char subtype[128];   /* format option: report type, list, columns */
     int enabled;
     /* state, written by lia_fetch_feed */

@@ -283,14 +283,18 @@ static int cmp_str(const void *a, const void *b)
 /* Move dir/name into dir/sub/ (created if needed), never overwriting. */
 static int move_into(const char *dir, const char *name, const char *sub, lia_error *err)
 {
-    char from[2200], to[2300], d[1100];
-    snprintf(d, sizeof d, "%s/%s", dir, sub);
+    char from[LIA_PATH_MAX], to[LIA_PATH_MAX], d[LIA_PATH_MAX];
+    int rc;
+    if ((rc = lia__path_fmt(d, sizeof d, err, "drop subdirectory", "%s/%s", dir, sub)))
+        return rc;
     if (mkdir(d, 0750) != 0 && errno != EEXIST)
         return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot create %s: %s", d, strerror(errno));
-    snprintf(from, sizeof from, "%s/%s", dir, name);
-    snprintf(to, sizeof to, "%s/%s", d, name);
+    if ((rc = lia__path_fmt(from, sizeof from, err, "dropped file", "%s/%s", dir, name)) ||
+        (rc = lia__path_fmt(to, sizeof to, err, "moved file", "%s/%s", d, name)))
+        return rc;
     for (int i = 1; access(to, F_OK) == 0 && i < 1000; i++)
-        snprintf(to, sizeof to, "%s/%s.%d", d, name, i);
+        if ((rc = lia__path_fmt(to, sizeof to, err, "moved file", "%s/%s.%d", d, name, i)))
+            return rc;
     if (rename(from, to) != 0)
         return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot move %s to %s: %s", from, to,
                              strerror(errno));

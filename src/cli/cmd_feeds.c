@@ -109,6 +109,19 @@ static void show_feed(const lia_feed *f)
         printf("last modified:  %s\n", f->last_modified);
 }
 
+/* Copy option --opt's value v into dst (n bytes): a value that does not fit
+ * is refused naming the option and the limit, never stored cut short. */
+static int put(char *dst, size_t n, const char *opt, const char *v)
+{
+    if (strlen(v) >= n) {
+        cli_errorf("feeds add: --%s %.40s...: %zu bytes, longer than the limit of %zu", opt, v, strlen(v),
+                   n - 1);
+        return -1;
+    }
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
 static int feeds_add(lia_store *s, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -173,27 +186,28 @@ static int feeds_add(lia_store *s, int argc, char **argv)
     }
     if (name)
         snprintf(f.name, sizeof f.name, "%s", name);
-#define SET(ch, field)                                                                                       \
-    if (vals[ch])                                                                                            \
-    snprintf(f.field, sizeof f.field, "%s", vals[ch])
-    SET('F', format);
-    SET('p', provider);
-    SET('D', doc);
+#define SET(ch, field, opt)                                                                                  \
+    if (vals[ch] && put(f.field, sizeof f.field, opt, vals[ch]))                                             \
+    return LIA_EXIT_USAGE
+    SET('F', format, "format");
+    SET('p', provider, "provider");
+    SET('D', doc, "doc");
     if (vals['m'] && strncmp(vals['m'], "builtin:", 8) == 0) {
-        snprintf(f.map_path, sizeof f.map_path, "%s", vals['m']);
+        SET('m', map_path, "map");
     } else if (vals['m']) { /* kept absolute: fetch may run from another directory */
         char *abs = realpath(vals['m'], NULL);
         if (!abs) {
             cli_errorf("feeds add: --map %s: no such file", vals['m']);
             return LIA_EXIT_USAGE;
         }
-        snprintf(f.map_path, sizeof f.map_path, "%s", abs);
+        int bad = put(f.map_path, sizeof f.map_path, "map", abs);
         free(abs);
+        if (bad)
+            return LIA_EXIT_USAGE;
     }
-    SET('S', subtype);
-#undef SET
+    SET('S', subtype, "subtype");
     if (vals['u']) {
-        snprintf(f.url, sizeof f.url, "%s", vals['u']);
+        SET('u', url, "url");
         f.dir[0] = '\0';
     }
     if (strstr(f.url, "{{")) { /* a preset whose URL has a part to fill in */
@@ -207,11 +221,14 @@ static int feeds_add(lia_store *s, int argc, char **argv)
                 cli_errorf("feeds add: --dir %s: no such directory", vals['d']);
                 return LIA_EXIT_USAGE;
             }
-            snprintf(f.dir, sizeof f.dir, "%s", abs);
+            int bad = put(f.dir, sizeof f.dir, "dir", abs);
             free(abs);
+            if (bad)
+                return LIA_EXIT_USAGE;
         } else {
-            snprintf(f.dir, sizeof f.dir, "%s", vals['d']);
+            SET('d', dir, "dir");
         }
+#undef SET
         if (!vals['u'])
             f.url[0] = '\0';
     }

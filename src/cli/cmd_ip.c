@@ -31,7 +31,7 @@ int cmd_ip(cli *c, int argc, char **argv)
     lia_ipdb *db = NULL;
     lia_error err;
     lia_buf out;
-    char path[4200];
+    char path[LIA_PATH_MAX];
     int ch, rc, nsrc = 0, kinds[LIA_ENRICH_MAX_SOURCES];
     const char *paths[LIA_ENRICH_MAX_SOURCES];
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -73,8 +73,8 @@ int cmd_ip(cli *c, int argc, char **argv)
     if ((rc = lia_ipdb_create(&db, &err)))
         goto fail;
     if (nsrc == 0) {
-        lia_enrich_conf_path(c->db, path, sizeof path);
-        if ((rc = lia_enrich_conf_load(&conf, path, &err)))
+        if ((rc = lia_enrich_conf_path(c->db, path, sizeof path, &err)) ||
+            (rc = lia_enrich_conf_load(&conf, path, &err)))
             goto fail;
         if (conf.nsources == 0) {
             cli_errorf("ip lookup: no IP data source: name them in %s ([ipdata] source = mmdb|rir|csv PATH) "
@@ -126,7 +126,7 @@ fail:
  * configuration yet, write one naming it. Returns 1 if IP data is used. */
 int cli_enrich_demo_setup(cli *c, const char *datadir)
 {
-    char conf[4200], dir[4096], mm[4400], asn4[4400], asn6[4400];
+    char conf[LIA_PATH_MAX], dir[LIA_PATH_MAX], mm[4400], asn4[4400], asn6[4400];
     const char *env = getenv("LIAISON_IPDB");
     struct stat st;
     FILE *f;
@@ -137,7 +137,8 @@ int cli_enrich_demo_setup(cli *c, const char *datadir)
     snprintf(mm, sizeof mm, "%s/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb", dir);
     snprintf(asn4, sizeof asn4, "%s/asn/asn-ipv4.csv", dir);
     snprintf(asn6, sizeof asn6, "%s/asn/asn-ipv6.csv", dir);
-    lia_enrich_conf_path(c->db, conf, sizeof conf);
+    if (lia_enrich_conf_path(c->db, conf, sizeof conf, NULL))
+        return 0; /* too long a store path: the demo runs without IP data */
     if (stat(conf, &st) == 0)
         return 1; /* the user's own configuration stays */
     if (stat(mm, &st) != 0 || stat(asn4, &st) != 0 || stat(asn6, &st) != 0)

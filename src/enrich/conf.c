@@ -165,14 +165,12 @@ int lia_enrich_conf_load(lia_enrich_conf *c, const char *path, lia_error *err)
     return rc;
 }
 
-void lia_enrich_conf_path(const char *store_path, char *out, size_t n)
+int lia_enrich_conf_path(const char *store_path, char *out, size_t n, lia_error *err)
 {
     const char *env = getenv("LIAISON_CONF");
-    if (env && *env) {
-        snprintf(out, n, "%s", env);
-        return;
-    }
+    if (env && *env)
+        return lia__path_fmt(out, n, err, "configuration file ($LIAISON_CONF)", "%s", env);
     if (strncmp(store_path, "sqlite:", 7) == 0)
         store_path += 7;
-    snprintf(out, n, "%s.conf", store_path);
+    return lia__path_fmt(out, n, err, "configuration file", "%s.conf", store_path);
 }

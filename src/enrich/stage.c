@@ -13,12 +13,14 @@
 
 static int load_conf(struct lia_ingest *ing, lia_enrich_conf *c, lia_error *err)
 {
-    char path[4200];
+    char path[LIA_PATH_MAX];
+    int rc;
     if (!ing->store) {
         lia__enrich_conf_default(c);
         return LIA_OK;
     }
-    lia_enrich_conf_path(lia__store_path(ing->store), path, sizeof path);
+    if ((rc = lia_enrich_conf_path(lia__store_path(ing->store), path, sizeof path, err)))
+        return rc;
     return lia_enrich_conf_load(c, path, err);
 }
 

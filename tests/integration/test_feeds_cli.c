@@ -29,7 +29,8 @@ static void write_file(const char *name, const char *text)
 }
 
 typedef struct step {
-    const char *args; /* after "liaison --db DB"; %D is the test directory */
+    const char *args; /* after "liaison --db DB"; %D is the test directory, %L a
+                       * URL of 2,100 bytes (longer than a feed URL may be) */
     int code;
     const char *expect; /* substring of stdout+stderr, or NULL */
 } step;
@@ -46,6 +47,9 @@ static const step steps[] = {
     {"feeds add x --format nope --url https://example.org/", 2, "unknown format"},
     {"feeds add x --format openphish", 2, "either a URL or a drop directory"},
     {"feeds add x --format openphish --url https://example.org/ --interval often", 2, "duration"},
+    {"feeds add x --format openphish --url %L", 2, "--url https://example.org/aaaa"},
+    {"feeds add x --format openphish --url %L", 2, "2100 bytes, longer than the limit of 2047"},
+    {"feeds show x", 1, "no such feed"}, /* never stored cut short */
     {"feeds add dropper --format spamhaus-drop --dir %D/drop --interval 15m --provider Spamhaus", 0,
      "feed dropper added"},
     {"feeds add broken --format openphish --url http://127.0.0.1:1/feed.txt --interval 1h", 0, "added"},
@@ -79,13 +83,17 @@ static void run_steps(void **state)
         "; Last-Modified: Mon, 14 Sep 2015 04:39:22 GMT\n192.0.2.0/24 ; SBL1\n198.51.100.0/24 ; SBL2\n");
     write_file("asn.txt", "; ASN-DROP\nAS64496 ; FR | EXAMPLE-AS\nAS64497 ; | OTHER\n");
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        char args[512], cmd[1200], out[65536], sink[4096];
+        char args[2600], cmd[3300], out[65536], sink[4096];
         size_t n = 0, k = 0;
         FILE *p;
         int st, code;
         for (const char *a = steps[i].args; *a && k < sizeof args - 80; a++) {
             if (a[0] == '%' && a[1] == 'D') {
                 k += (size_t)snprintf(args + k, sizeof args - k, "%s", dir);
+                a++;
+            } else if (a[0] == '%' && a[1] == 'L') {
+                k += (size_t)snprintf(args + k, sizeof args - k, "https://example.org/%02080d", 0);
+                memset(args + k - 2080, 'a', 2080);
                 a++;
             } else {
                 args[k++] = *a;
