@@ -29,7 +29,12 @@ typedef struct lia_http_opts {
     size_t max_body;        /* request body cap in bytes (0 = LIA_HTTP_MAX_BODY) */
     size_t max_header;      /* per-connection header memory (0 = LIA_HTTP_MAX_HEADER) */
     unsigned timeout_s;     /* idle connection timeout (0 = LIA_HTTP_TIMEOUT_S) */
+    unsigned header_timeout_s; /* absolute: request headers complete within this of the
+                                  connection (0 = LIA_HTTP_HEADER_TIMEOUT_S); a body
+                                  within this plus its size at min_body_rate */
+    double min_body_rate;      /* bytes/s a body must average (0 = LIA_HTTP_MIN_BODY_RATE) */
     unsigned max_conns;     /* simultaneous connections (0 = LIA_HTTP_MAX_CONNS) */
+    unsigned per_ip_conns;  /* simultaneous connections from one address (0 = LIA_HTTP_PER_IP_CONNS) */
     double rate;            /* default requests/s per API key or user (0 = LIA_HTTP_RATE) */
     double burst;           /* default bucket size (0 = LIA_HTTP_BURST) */
     FILE *access_log;       /* one line per request; NULL = none */

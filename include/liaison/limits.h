@@ -72,6 +72,8 @@
 #define LIA_HTTP_TIMEOUT_S 30                 /* idle connection timeout */
 #define LIA_HTTP_MAX_CONNS 1024               /* simultaneous connections */
 #define LIA_HTTP_PER_IP_CONNS 64              /* connections from one address */
+#define LIA_HTTP_HEADER_TIMEOUT_S    10      /* absolute: headers complete within this of the connection */
+#define LIA_HTTP_MIN_BODY_RATE       16384.0 /* bytes/s a request body must average after that grace */
 #define LIA_HTTP_MAX_PARAMS 64                /* query parameters in one request */
 #define LIA_HTTP_RATE 50.0                    /* default requests/s per key or user */
 #define LIA_HTTP_BURST 100.0                  /* default token bucket size */

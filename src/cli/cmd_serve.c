@@ -58,10 +58,17 @@ static void serve_usage(FILE *f)
             "  --max-body BYTES      request body limit (default %u)\n"
             "  --max-header BYTES    header memory per connection (default %u)\n"
             "  --timeout SECONDS     idle connection timeout (default %u)\n"
+            "  --header-timeout S    request headers complete within S of the connection, a\n"
+            "                        body within S plus its size at %g bytes/s (default %u)\n"
+            "  --max-conns N         simultaneous connections (default %u)\n"
+            "  --per-ip-conns N      simultaneous connections from one address (default %u;\n"
+            "                        behind a reverse proxy all clients share its one)\n"
             "  --rate R --burst B    token bucket per API key or user (default %g/s, %g)\n"
             "  --access-log FILE     one line per request ('-' = stdout, default)\n"
             "  --public-url URL      base URL written in discovery (default from Host)\n",
-            LIA_HTTP_MAX_BODY, LIA_HTTP_MAX_HEADER, LIA_HTTP_TIMEOUT_S, LIA_HTTP_RATE, LIA_HTTP_BURST);
+            LIA_HTTP_MAX_BODY, LIA_HTTP_MAX_HEADER, LIA_HTTP_TIMEOUT_S, LIA_HTTP_MIN_BODY_RATE,
+            LIA_HTTP_HEADER_TIMEOUT_S, LIA_HTTP_MAX_CONNS, LIA_HTTP_PER_IP_CONNS, LIA_HTTP_RATE,
+            LIA_HTTP_BURST);
 }
 
 int cmd_serve(cli *c, int argc, char **argv)
@@ -74,6 +81,9 @@ int cmd_serve(cli *c, int argc, char **argv)
         {"max-body", required_argument, NULL, 'b'},
         {"max-header", required_argument, NULL, 'H'},
         {"timeout", required_argument, NULL, 'T'},
+        {"header-timeout", required_argument, NULL, 'S'},
+        {"max-conns", required_argument, NULL, 'C'},
+        {"per-ip-conns", required_argument, NULL, 'P'},
         {"rate", required_argument, NULL, 'r'},
         {"burst", required_argument, NULL, 'B'},
         {"access-log", required_argument, NULL, 'a'},
@@ -107,6 +117,9 @@ int cmd_serve(cli *c, int argc, char **argv)
         case 'b':
         case 'H':
         case 'T':
+        case 'S':
+        case 'C':
+        case 'P':
             if (cli_parse_u64(optarg, &v) || v == 0 || v > (1u << 30)) {
                 cli_errorf("serve: %s: expected a positive number", argv[optind - 1]);
                 return LIA_EXIT_USAGE;
@@ -117,6 +130,12 @@ int cmd_serve(cli *c, int argc, char **argv)
                 o.max_body = v;
             else if (ch == 'H')
                 o.max_header = v;
+            else if (ch == 'S')
+                o.header_timeout_s = (unsigned)v;
+            else if (ch == 'C')
+                o.max_conns = (unsigned)v;
+            else if (ch == 'P')
+                o.per_ip_conns = (unsigned)v;
             else
                 o.timeout_s = (unsigned)v;
             break;

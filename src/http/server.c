@@ -31,6 +31,7 @@
 #include "accounts/internal.h"
 #include "http/parse.h"
 #include "http/throttle.h"
+#include "http/watchdog.h"
 
 #define RATE_SLOTS  4096
 #define AUTH_CACHE  256
@@ -73,6 +74,8 @@ struct lia_http {
     pthread_mutex_t auth_mu;
     unsigned char auth_key[32];
     auth_cached cache[AUTH_CACHE];
+    /* absolute deadlines of slow clients (watchdog.h) */
+    lia__watchdog *wd;
     /* access log */
     pthread_mutex_t log_mu;
 };
@@ -82,6 +85,7 @@ struct lia_http {
 
 typedef struct req {
     lia_http *h;
+    lia__wconn *wc;              /* the connection's deadline (NULL: none) */
     const lia__http_handler *hd; /* NULL: no handler for the path */
     int64_t t0;
     int early_status; /* set on the first call when headers are bad */
@@ -624,6 +628,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         if (!q->peer[0])
             snprintf(q->peer, sizeof q->peer, "-");
+        ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        q->wc = ci ? ci->socket_context : NULL;
         *con_cls = q;
         memset(&hs, 0, sizeof hs);
         MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
@@ -636,7 +642,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             q->early_status = 413;
             q->early_why = "request body larger than the server accepts";
         }
+        if (!q->early_status) {
+            const char *te =
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+            lia__watchdog_body(h->wd, q->wc,
+                               q->content_length != UINT64_MAX ? q->content_length
+                               : te                            ? q->max_body
+                                                               : 0);
+        }
         if (q->early_status) {
+            lia__watchdog_idle(h->wd, q->wc);
             /* Framing is ambiguous or the body too large: answer now, before
              * any body is read; MHD then closes the connection (it cannot
              * know where this request ends). Every other response is queued
@@ -667,8 +682,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             }
         }
         *upload_size = 0;
+        lia__watchdog_progress(h->wd, q->wc, q->body.len + q->discarded);
         return MHD_YES;
     }
+    lia__watchdog_idle(h->wd, q->wc);
     if (q->too_large) {
         snprintf(q->deny, sizeof q->deny, "413 body over limit");
         return simple_error(q, c, 413, "Payload Too Large", "request body larger than the server accepts");
@@ -689,9 +706,35 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         snprintf(q->deny, sizeof q->deny, "connection ended (%d)", (int)toe);
     }
     log_line(h, q);
+    lia__watchdog_next(h->wd, q->wc);
     lia_buf_free(&q->body);
     free(q);
     *con_cls = NULL;
+}
+
+/* Connections start and end: their deadlines (watchdog.h). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    lia_http *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        char peer[64] = "-";
+        if (ci && ci->client_addr) {
+            const struct sockaddr *sa = ci->client_addr;
+            if (sa->sa_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, peer,
+                          sizeof peer);
+            else if (sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer,
+                          sizeof peer);
+        }
+        *socket_context = fd ? lia__watchdog_add(h->wd, fd->connect_fd, peer) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        lia__watchdog_remove(h->wd, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -708,6 +751,22 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     lia__stix_time_format(lia__now_us(), ts);
     pthread_mutex_lock(&h->log_mu);
     fprintf(h->o.access_log, "%s - \"httpd\" %s\n", ts, msg);
+    fflush(h->o.access_log);
+    pthread_mutex_unlock(&h->log_mu);
+}
+
+/* The watchdog shut a slow connection down (its lock held: no call back). */
+static void on_expired(void *ud, const char *peer, int phase, double age_s)
+{
+    lia_http *h = ud;
+    char ts[32];
+    if (!h->o.access_log)
+        return;
+    lia__stix_time_format(lia__now_us(), ts);
+    pthread_mutex_lock(&h->log_mu);
+    fprintf(h->o.access_log,
+            "%s %s \"httpd\" connection closed: %s not complete after %.1f s (slow client)\n", ts, peer,
+            phase == LIA__W_BODY ? "request body" : "request headers", age_s);
     fflush(h->o.access_log);
     pthread_mutex_unlock(&h->log_mu);
 }
@@ -813,6 +872,12 @@ int lia__http_create(const lia_http_opts *o, lia_http **out, lia_error *err)
         h->o.timeout_s = LIA_HTTP_TIMEOUT_S;
     if (!h->o.max_conns)
         h->o.max_conns = LIA_HTTP_MAX_CONNS;
+    if (!h->o.per_ip_conns)
+        h->o.per_ip_conns = LIA_HTTP_PER_IP_CONNS;
+    if (!h->o.header_timeout_s)
+        h->o.header_timeout_s = LIA_HTTP_HEADER_TIMEOUT_S;
+    if (!(h->o.min_body_rate > 0))
+        h->o.min_body_rate = LIA_HTTP_MIN_BODY_RATE;
     if (!(h->o.rate > 0))
         h->o.rate = LIA_HTTP_RATE;
     if (!(h->o.burst > 0))
@@ -868,6 +933,10 @@ int lia__http_listen(lia_http *h, lia_error *err)
         /* one handle per worker: bound the page cache of each (64 MiB) */
         lia__db_set_cache(lia__store_db(h->stores[i]), (size_t)64 << 20);
     }
+    /* headers of a kept-alive connection's next request: within the idle timeout */
+    if ((rc = lia__watchdog_start((int64_t)h->o.header_timeout_s * 1000000, (int64_t)h->o.timeout_s * 1000000,
+                                  h->o.min_body_rate, on_expired, h, &h->wd)))
+        return lia_error_set(err, rc, "listen", NULL, 0, "cannot start the connection watchdog");
     flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (h->v6)
         flags |= MHD_USE_IPv6;
@@ -883,9 +952,9 @@ int lia__http_listen(lia_http *h, lia_error *err)
         (struct sockaddr *)&h->listen, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->o.threads,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)h->o.max_header, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)h->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->o.max_conns,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LIA_HTTP_PER_IP_CONNS, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
-        h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)h->o.per_ip_conns, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+        MHD_OPTION_ARRAY, h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (!h->d) {
         const char *l = h->o.listen;
         return lia_error_set(err, h->tls ? LIA_EINVAL : LIA_ENET, "listen", l, l ? strlen(l) : 0,
@@ -912,6 +981,7 @@ void lia_http_stop(lia_http *h)
         MHD_quiesce_daemon(h->d); /* stop accepting; requests in flight finish */
         MHD_stop_daemon(h->d);
     }
+    lia__watchdog_stop(h->wd); /* after the daemon: every connection was removed */
     for (unsigned i = 0; h->stores && i < h->nstores; i++)
         lia_store_close(h->stores[i]);
     free(h->stores);
