@@ -30,6 +30,9 @@
 #define LIA_MAIL_MAX_TEXT    (4u << 20)   /* the decoded text/plain body */
 #define LIA_MAIL_MAX_ADDR    254          /* an address (RFC 5321 path) */
 
+/* Incidents one reply to a digest is for (the digest carried more: the first ones). */
+#define LIA_MAIL_MAX_INCIDENTS 10000
+
 typedef struct lia_mail lia_mail;
 
 /* Parse a message. *out is owned by the caller (lia_mail_free). Errors:
@@ -91,6 +94,8 @@ typedef struct lia_mail_outcome {
     const char *fingerprint; /* the signing key's fingerprint; "" if none */
     int duplicate;           /* 1: this Message-ID was received before; nothing changed */
     int unmatched;           /* 1: kept in the unmatched queue */
+    size_t incidents;        /* incidents it was attached to: a reply to a digest that carried
+                                several is for each (incident: the first) */
 } lia_mail_outcome;
 
 typedef struct lia_mail_opts {

@@ -10,7 +10,11 @@
  * key when its fingerprint is known (sign+encrypt, RFC 3156 6.2); sent over
  * SMTP with libcurl (STARTTLS when the server offers it), retried with
  * backoff, and recorded (tables notification, notification_event; the
- * route_decision rows get notified / notification_id).
+ * route_decision rows get notified / notification_id). The incidents whose
+ * events it carries to the recipient are named in the subject
+ * ([LIAISON#id]) and headers (X-Liaison-Incident), and once it is sent
+ * their pending hand-offs become notified in the same transaction, with
+ * the Message-ID kept per hand-off (a reply naming it finds them).
  *
  * Templates: a first line "Subject: ...", a blank line, then the body.
  * Placeholders {{name}}; a section {{#events}} ... {{/events}} repeats for
@@ -28,6 +32,12 @@
 #include "liaison/store.h"
 
 #define LIA_NOTIFY_LISTED 50 /* events listed in the body (all are attached) */
+/* A digest carrying events of incidents handed off to its recipient names
+ * them: [LIAISON#id] in the subject (at most this many, then "(+N
+ * incidents)") and one X-Liaison-Incident header each (at most this many);
+ * every one of them has the digest's Message-ID kept with its hand-off. */
+#define LIA_NOTIFY_SUBJECT_REFS 5
+#define LIA_NOTIFY_REF_HEADERS  50
 
 /* ---- templates ---- */
 
@@ -97,6 +107,7 @@ typedef struct lia_notify_result {
     size_t message_len;
     const char *channel; /* "email" or "taxii:ROOT/COLLECTION" (also in to) */
     size_t objects;      /* TAXII: STIX objects written to the collection */
+    size_t incidents;    /* incidents whose events it carries (pending hand-offs become notified) */
 } lia_notify_result;
 
 typedef int (*lia_notify_cb)(void *ud, const lia_notify_result *r);

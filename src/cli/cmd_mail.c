@@ -31,6 +31,7 @@ static void mail_usage(FILE *f)
 
 static void print_outcome(const lia_mail_outcome *o, int json)
 {
+    char more[48] = "";
     if (json) {
         lia_buf b;
         lia_buf_init(&b, 1u << 16);
@@ -43,7 +44,8 @@ static void print_outcome(const lia_mail_outcome *o, int json)
             lia_buf_json_str(&b, o->recipient, strlen(o->recipient));
         else
             lia_buf_puts(&b, "null");
-        lia_buf_printf(&b, ",\"comment\":%lld,\"action\":", (long long)o->comment);
+        lia_buf_printf(&b, ",\"incidents\":%zu,\"comment\":%lld,\"action\":", o->incidents,
+                       (long long)o->comment);
         if (o->action)
             lia_buf_json_str(&b, o->action, strlen(o->action));
         else
@@ -61,13 +63,15 @@ static void print_outcome(const lia_mail_outcome *o, int json)
         lia_buf_free(&b);
         return;
     }
+    if (o->incidents > 1)
+        snprintf(more, sizeof more, " (and %zu more)", o->incidents - 1);
     if (o->duplicate)
         printf("%s: already received; nothing changed\n", o->message_id);
     else if (o->unmatched)
         printf("%s: unmatched (kept in the queue): %s\n", o->message_id, o->note ? o->note : "");
     else
-        printf("%s: incident %lld, %s: comment %lld%s%s, signature %s%s%s%s%s\n", o->message_id,
-               (long long)o->incident, o->recipient, (long long)o->comment, o->action ? ", " : "",
+        printf("%s: incident %lld%s, %s: comment %lld%s%s, signature %s%s%s%s%s\n", o->message_id,
+               (long long)o->incident, more, o->recipient, (long long)o->comment, o->action ? ", " : "",
                o->action ? o->action : "", o->signature, o->fingerprint[0] ? " " : "", o->fingerprint,
                o->note ? "; " : "", o->note ? o->note : "");
 }

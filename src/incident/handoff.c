@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "incident/delivery.h"
 #include "incident/internal.h"
 #include "liaison/route.h"
 
@@ -30,12 +31,16 @@ static void read_handoff(lia_stmt *st, lia_handoff *h)
     h->channel = lia__db_col_text(st, 11);
 }
 
-static void handoff_json(lia_handoff_state state, const char *reason, lia_buf *b)
+static void handoff_json(lia_handoff_state state, const char *reason, const char *message_id, lia_buf *b)
 {
     lia_buf_printf(b, "{\"state\":\"%s\"", lia_handoff_state_name(state));
     if (reason) {
         lia_buf_puts(b, ",\"reason\":");
         lia_buf_json_str(b, reason, strlen(reason));
+    }
+    if (message_id && *message_id) {
+        lia_buf_puts(b, ",\"message_id\":");
+        lia_buf_json_str(b, message_id, strlen(message_id));
     }
     lia_buf_putc(b, '}');
 }
@@ -96,7 +101,7 @@ int lia_handoff_add(lia_store *s, int64_t incident, const char *recipient, const
                            "incident %lld is already handed off to it", (long long)incident);
     if (rc)
         goto out;
-    handoff_json(LIA_HO_PENDING, NULL, &after);
+    handoff_json(LIA_HO_PENDING, NULL, NULL, &after);
     snprintf(object, sizeof object, "handoff:%lld/%s", (long long)incident, recipient);
     rc = lia__incident_audit(db, who, object, "create", NULL, after.ptr, err);
 out:
@@ -111,6 +116,13 @@ out:
 int lia_handoff_set(lia_store *s, int64_t incident, const char *recipient, lia_handoff_state to,
                     const char *reason, const lia_actor *who, lia_error *err)
 {
+    return lia__handoff_set_at(s, incident, recipient, to, reason, NULL, who, lia__now_us(), err);
+}
+
+int lia__handoff_set_at(lia_store *s, int64_t incident, const char *recipient, lia_handoff_state to,
+                        const char *reason, const char *message_id, const lia_actor *who, int64_t at_us,
+                        lia_error *err)
+{
     static const char *const column[LIA_HO__COUNT] = {[LIA_HO_NOTIFIED] = "notified",
                                                       [LIA_HO_ACKNOWLEDGED] = "acknowledged",
                                                       [LIA_HO_RESOLVED] = "resolved",
@@ -120,7 +132,7 @@ int lia_handoff_set(lia_store *s, int64_t incident, const char *recipient, lia_h
     lia_stmt *st;
     lia_handoff_state from = LIA_HO_PENDING;
     char object[128], *old_reason = NULL;
-    int64_t now = lia__now_us();
+    int64_t now = at_us;
     int rc;
     if ((rc = recipient_ok(recipient, err)))
         return rc;
@@ -174,8 +186,8 @@ int lia_handoff_set(lia_store *s, int64_t incident, const char *recipient, lia_h
     lia__db_done(st);
     if (rc)
         goto out;
-    handoff_json(from, old_reason, &before);
-    handoff_json(to, reason, &after);
+    handoff_json(from, old_reason, NULL, &before);
+    handoff_json(to, reason, message_id, &after);
     snprintf(object, sizeof object, "handoff:%lld/%s", (long long)incident, recipient);
     rc = lia__incident_audit(db, who, object, lia_handoff_state_name(to), before.ptr, after.ptr, err);
 out:

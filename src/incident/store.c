@@ -72,9 +72,20 @@ static const lia_migration migrations[] = {
             "  incident_id INTEGER NOT NULL REFERENCES incident(id),"
             "  PRIMARY KEY(rule, window, key));"
             "CREATE INDEX IF NOT EXISTS incident_link_ref ON incident_link(kind, ref);"},
+    /* 3: the messages we delivered for each hand-off (a digest's
+     * Message-ID), so that a reply naming one finds its incident and
+     * recipient */
+    {.sql = "CREATE TABLE IF NOT EXISTS handoff_message("
+            "  message_id TEXT NOT NULL,"
+            "  incident_id INTEGER NOT NULL REFERENCES incident(id),"
+            "  recipient TEXT NOT NULL,"
+            "  channel TEXT NOT NULL,"
+            "  at INTEGER NOT NULL,"
+            "  PRIMARY KEY(message_id, incident_id, recipient));"
+            "CREATE INDEX IF NOT EXISTS handoff_message_handoff ON handoff_message(incident_id, recipient);"},
 };
 
-static const lia_schema incident_schema = {"incident", 2, migrations, NULL};
+static const lia_schema incident_schema = {"incident", 3, migrations, NULL};
 
 int lia__incident_schema(lia_db *db, lia_error *err)
 {

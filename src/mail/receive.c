@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "liaison/incident.h"
+#include "incident/delivery.h"
 #include "liaison/route.h"
 #include "mail/internal.h"
 
@@ -344,6 +345,148 @@ static struct {
     char key[1024], from[LIA_MAIL_MAX_ADDR + 1], recipient[72], note[512], signature[24], fpr[64];
 } kept;
 
+/* ---- the incidents a reply is for ------------------------------------------- */
+
+/* One incident a reply is for, and the recipient it was delivered to ("":
+ * any of its recipients whose contact the sender is). */
+typedef struct target {
+    int64_t incident;
+    char recipient[72];
+    char pgp[64];
+    lia_handoff_state state;
+    int matched;
+} target;
+
+typedef struct targets {
+    target *v;
+    size_t n, cap;
+    int cut;   /* more than LIA_MAIL_MAX_INCIDENTS */
+    int nomem; /* a push failed */
+} targets;
+
+static int targets_push(targets *t, int64_t incident, const char *recipient)
+{
+    if (t->n == LIA_MAIL_MAX_INCIDENTS) {
+        t->cut = 1;
+        return LIA_OK;
+    }
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 8;
+        target *nv = realloc(t->v, nc * sizeof *nv);
+        if (!nv) {
+            t->nomem = 1;
+            return LIA_ENOMEM;
+        }
+        t->v = nv;
+        t->cap = nc;
+    }
+    memset(&t->v[t->n], 0, sizeof t->v[t->n]);
+    t->v[t->n].incident = incident;
+    snprintf(t->v[t->n].recipient, sizeof t->v[t->n].recipient, "%s", recipient);
+    t->n++;
+    return LIA_OK;
+}
+
+static int targets_has(const targets *t, int64_t incident)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].incident == incident)
+            return 1;
+    return 0;
+}
+
+static int on_delivered(void *ud, int64_t incident, const char *recipient)
+{
+    return targets_push(ud, incident, recipient) ? -1 : 0;
+}
+
+/* The hand-offs of the first Message-ID of value (<a> <b> ...) that names
+ * one of our digests. */
+static int digest_targets(lia_store *s, const char *value, targets *t, lia_error *err)
+{
+    const char *p = value;
+    int rc = LIA_OK;
+    while (p && (p = strchr(p, '<')) && t->n == 0 && rc == LIA_OK) {
+        const char *q = strchr(p, '>');
+        if (!q)
+            break;
+        rc = lia__incident_of_message(s, p, (size_t)(q - p + 1), on_delivered, t, err);
+        p = q + 1;
+    }
+    if (rc == LIA_OK && t->nomem)
+        rc = lia_error_set(err, LIA_ENOMEM, "mail", NULL, 0, "out of memory");
+    return rc;
+}
+
+/* The reply on one incident it is for: a comment shared with the
+ * recipient, and the hand-off change its first line asks for (a reply
+ * acknowledges). In the caller's transaction. The first note (why a
+ * hand-off did not change) is kept in `kept.note`. */
+static int apply(lia_store *s, const lia_mail *m, const sigres *sr, const target *t, const char *subject,
+                 row *r, lia_mail_outcome *out, lia_error *err)
+{
+    const char *text = sr->inline_ ? lia_buf_cstr(&sr->plain) : lia_mail_text(m, NULL);
+    char reason[1024], vis[96], note[sizeof kept.note] = "";
+    const char *cmd = command(text, reason, sizeof reason);
+    const char *tnote = lia_mail_text_note(m);
+    lia_actor who = {t->recipient, "email", kept.from};
+    int own_key = sr->fpr[0] && t->pgp[0] && strcasecmp(sr->fpr, t->pgp) == 0;
+    lia_handoff_state to;
+    lia_buf body;
+    int64_t cid = 0;
+    int rc;
+    lia_buf_init(&body, LIA_INCIDENT_TEXT_MAX);
+    lia_buf_printf(&body, "E-mail from %s: %s\nMessage-ID: %s\nSignature: %s", kept.from, subject, kept.key,
+                   sr->status);
+    if (sr->fpr[0])
+        lia_buf_printf(&body, ", key %s%s", sr->fpr,
+                       own_key     ? " (the recipient's key)"
+                       : t->pgp[0] ? " (not the recipient's key)"
+                                   : "");
+    if (tnote)
+        lia_buf_printf(&body, "\nNote: %s", tnote);
+    lia_buf_puts(&body, "\n\n");
+    lia_buf_append(&body, text,
+                   strlen(text) > LIA_INCIDENT_TEXT_MAX / 2 ? LIA_INCIDENT_TEXT_MAX / 2 : strlen(text));
+    snprintf(vis, sizeof vis, "shared:%s", t->recipient);
+    rc = lia_incident_comment(s, t->incident, vis, lia_buf_cstr(&body), &who, &cid, err);
+    lia_buf_free(&body);
+    if (rc)
+        return rc;
+    if (!r->comment)
+        r->comment = cid;
+    /* the hand-off: a reply acknowledges; its first line may say more */
+    if (!cmd)
+        cmd = "ack";
+    to = !strcmp(cmd, "reject")    ? LIA_HO_REJECTED
+         : !strcmp(cmd, "resolve") ? LIA_HO_RESOLVED
+                                   : LIA_HO_ACKNOWLEDGED;
+    if (!strcmp(sr->status, "bad")) {
+        snprintf(note, sizeof note, "the PGP signature is bad: the hand-off is not changed");
+    } else if (to == LIA_HO_REJECTED && !reason[0]) {
+        snprintf(note, sizeof note, "reject without a reason (reject: REASON): not changed");
+    } else if (t->state == to) {
+        snprintf(note, sizeof note, "the hand-off is already %s", lia_handoff_state_name(to));
+    } else if (to == LIA_HO_ACKNOWLEDGED && t->state != LIA_HO_NOTIFIED) {
+        snprintf(note, sizeof note, "the hand-off is %s: a reply does not acknowledge it",
+                 lia_handoff_state_name(t->state));
+    } else {
+        lia_error e2;
+        int hrc = lia_handoff_set(s, t->incident, t->recipient, to, reason[0] ? reason : NULL, &who, &e2);
+        if (hrc == LIA_EINVAL || hrc == LIA_ENOTFOUND) {
+            snprintf(note, sizeof note, "%s: not changed", e2.reason);
+        } else if (hrc) {
+            *err = e2;
+            return hrc;
+        } else if (!r->action) {
+            r->action = out->action = cmd;
+        }
+    }
+    if (note[0] && !kept.note[0])
+        snprintf(kept.note, sizeof kept.note, "%s", note);
+    return LIA_OK;
+}
+
 int lia_mail_receive(lia_store *s, const char *buf, size_t len, const lia_mail_opts *o, lia_mail_outcome *out,
                      lia_error *err)
 {
@@ -353,9 +496,9 @@ int lia_mail_receive(lia_store *s, const char *buf, size_t len, const lia_mail_o
     row r;
     sigres sr;
     match mt;
-    lia_buf body;
+    targets tg = {0};
+    int64_t named;
     const char *subject = "", *mid, *home = o && o->gnupg_home ? o->gnupg_home : NULL;
-    char reason[1024];
     int rc, prc;
     memset(&r, 0, sizeof r);
     memset(&mt, 0, sizeof mt);
@@ -363,7 +506,6 @@ int lia_mail_receive(lia_store *s, const char *buf, size_t len, const lia_mail_o
     memset(&kept, 0, sizeof kept);
     memset(&sr, 0, sizeof sr);
     lia_buf_init(&sr.plain, LIA_MAIL_MAX_TEXT);
-    lia_buf_init(&body, LIA_INCIDENT_TEXT_MAX);
     if (len > LIA_MAIL_MAX_MESSAGE) {
         rc = lia_error_set(err, LIA_ELIMIT, "message", NULL, 0, "larger than %u bytes", LIA_MAIL_MAX_MESSAGE);
         goto done;
@@ -411,120 +553,105 @@ int lia_mail_receive(lia_store *s, const char *buf, size_t len, const lia_mail_o
         snprintf(kept.note, sizeof kept.note, "no sender address in From");
         goto unmatched;
     }
-    /* the incident */
-    r.incident = lia_mail_incident_ref(subject);
-    if (!r.incident) {
+    /* the incidents: a reply to one of our digests (In-Reply-To, References
+     * naming its Message-ID) is for the hand-offs it carried; [LIAISON#id]
+     * in the subject or X-Liaison-Incident names one (when it names one the
+     * digest did not carry, that one); else the thread of an earlier reply */
+    named = lia_mail_incident_ref(subject);
+    if (!named) {
         const char *x = lia_mail_header(m, "x-liaison-incident", 0);
         uint64_t v = 0;
         for (const char *c = x; c && *c >= '0' && *c <= '9' && v < (uint64_t)INT64_MAX / 10 - 10; c++)
             v = v * 10 + (uint64_t)(*c - '0');
-        r.incident = (int64_t)v;
+        named = (int64_t)v;
     }
-    for (int k = 0; !r.incident && k < 2; k++)
-        r.incident = thread_incident(db, lia_mail_header(m, k ? "references" : "in-reply-to", 0), err);
-    if (!r.incident) {
-        snprintf(kept.note, sizeof kept.note,
-                 "no incident reference ([LIAISON#id] in the subject, "
-                 "X-Liaison-Incident, or a reply to one of our messages)");
-        goto unmatched;
+    for (int k = 0; tg.n == 0 && k < 2; k++)
+        if ((rc = digest_targets(s, lia_mail_header(m, k ? "references" : "in-reply-to", 0), &tg, err)))
+            goto done;
+    if (named && tg.n && !targets_has(&tg, named))
+        tg.n = 0;
+    if (!tg.n) {
+        int64_t one = named;
+        for (int k = 0; !one && k < 2; k++)
+            one = thread_incident(db, lia_mail_header(m, k ? "references" : "in-reply-to", 0), err);
+        if (!one) {
+            snprintf(kept.note, sizeof kept.note,
+                     "no incident reference ([LIAISON#id] in the subject, "
+                     "X-Liaison-Incident, or a reply to one of our messages)");
+            goto unmatched;
+        }
+        if (targets_push(&tg, one, "")) {
+            rc = lia_error_set(err, LIA_ENOMEM, "mail", NULL, 0, "out of memory");
+            goto done;
+        }
     }
-    {
+    /* each incident and its recipient: the sender is one of its contacts */
+    mt.s = s;
+    mt.from = kept.from;
+    for (size_t i = 0; i < tg.n; i++) {
         lia_incident inc;
         lia_buf hold;
         lia_error e2;
         lia_buf_init(&hold, 0);
-        rc = lia_incident_get(s, r.incident, &inc, &hold, &e2);
+        rc = lia_incident_get(s, tg.v[i].incident, &inc, &hold, &e2);
         lia_buf_free(&hold);
         if (rc) {
-            snprintf(kept.note, sizeof kept.note, "incident %lld: %s", (long long)r.incident, e2.reason);
-            r.incident = 0;
-            goto unmatched;
+            if (!kept.note[0])
+                snprintf(kept.note, sizeof kept.note, "incident %lld: %s", (long long)tg.v[i].incident,
+                         e2.reason);
+            continue;
+        }
+        mt.found = 0;
+        if ((rc = lia_handoff_list(s, tg.v[i].incident, -1, tg.v[i].recipient[0] ? tg.v[i].recipient : NULL,
+                                   match_handoff, &mt, err)))
+            goto done;
+        if (!mt.found) {
+            if (!kept.note[0])
+                snprintf(kept.note, sizeof kept.note,
+                         "the sender %s is not a contact of a recipient of incident %lld", kept.from,
+                         (long long)tg.v[i].incident);
+            continue;
+        }
+        tg.v[i].matched = 1;
+        snprintf(tg.v[i].recipient, sizeof tg.v[i].recipient, "%s", mt.recipient);
+        tg.v[i].state = mt.state;
+        snprintf(tg.v[i].pgp, sizeof tg.v[i].pgp, "%s", mt.pgp);
+        if (!r.incident) {
+            r.incident = tg.v[i].incident;
+            snprintf(kept.recipient, sizeof kept.recipient, "%s", mt.recipient);
         }
     }
-    /* the recipient: the sender is one of its contacts */
-    mt.s = s;
-    mt.from = kept.from;
-    if ((rc = lia_handoff_list(s, r.incident, -1, NULL, match_handoff, &mt, err)))
-        goto done;
-    if (!mt.found) {
-        snprintf(kept.note, sizeof kept.note,
-                 "the sender %s is not a contact of a recipient of incident %lld", kept.from,
-                 (long long)r.incident);
+    rc = LIA_OK;
+    if (!r.incident)
         goto unmatched;
-    }
-    snprintf(kept.recipient, sizeof kept.recipient, "%s", mt.recipient);
+    kept.note[0] = '\0';
+    if (tg.cut)
+        snprintf(kept.note, sizeof kept.note,
+                 "the message it answers carried more than %u incidents: only the first %u",
+                 (unsigned)LIA_MAIL_MAX_INCIDENTS, (unsigned)LIA_MAIL_MAX_INCIDENTS);
     r.recipient = out->recipient = kept.recipient;
     verify(m, home, &sr);
     snprintf(kept.signature, sizeof kept.signature, "%s", sr.status);
     snprintf(kept.fpr, sizeof kept.fpr, "%s", sr.fpr);
     r.signature = out->signature = kept.signature;
     r.fpr = out->fingerprint = kept.fpr;
-    {
-        const char *text = sr.inline_ ? lia_buf_cstr(&sr.plain) : lia_mail_text(m, NULL);
-        const char *cmd = command(text, reason, sizeof reason);
-        const char *note = lia_mail_text_note(m);
-        lia_actor who = {kept.recipient, "email", kept.from};
-        int own_key = sr.fpr[0] && mt.pgp[0] && strcasecmp(sr.fpr, mt.pgp) == 0;
-        lia_handoff_state to;
-        lia_buf_printf(&body, "E-mail from %s: %s\nMessage-ID: %s\nSignature: %s", kept.from, subject,
-                       kept.key, sr.status);
-        if (sr.fpr[0])
-            lia_buf_printf(&body, ", key %s%s", sr.fpr,
-                           own_key     ? " (the recipient's key)"
-                           : mt.pgp[0] ? " (not the recipient's key)"
-                                       : "");
-        if (note)
-            lia_buf_printf(&body, "\nNote: %s", note);
-        lia_buf_puts(&body, "\n\n");
-        lia_buf_append(&body, text,
-                       strlen(text) > LIA_INCIDENT_TEXT_MAX / 2 ? LIA_INCIDENT_TEXT_MAX / 2 : strlen(text));
-        if ((rc = lia__db_begin(db, err)))
-            goto done;
-        {
-            char vis[96];
-            snprintf(vis, sizeof vis, "shared:%s", kept.recipient);
-            rc = lia_incident_comment(s, r.incident, vis, lia_buf_cstr(&body), &who, &r.comment, err);
-        }
-        if (rc) {
+    if ((rc = lia__db_begin(db, err)))
+        goto done;
+    for (size_t i = 0; i < tg.n; i++) {
+        if (!tg.v[i].matched)
+            continue;
+        if ((rc = apply(s, m, &sr, &tg.v[i], subject, &r, out, err))) {
             lia__db_rollback(db);
             goto done;
         }
-        /* the hand-off: a reply acknowledges; its first line may say more */
-        if (!cmd)
-            cmd = "ack";
-        to = !strcmp(cmd, "reject")    ? LIA_HO_REJECTED
-             : !strcmp(cmd, "resolve") ? LIA_HO_RESOLVED
-                                       : LIA_HO_ACKNOWLEDGED;
-        if (!strcmp(sr.status, "bad")) {
-            snprintf(kept.note, sizeof kept.note, "the PGP signature is bad: the hand-off is not changed");
-        } else if (to == LIA_HO_REJECTED && !reason[0]) {
-            snprintf(kept.note, sizeof kept.note, "reject without a reason (reject: REASON): not changed");
-        } else if (mt.state == to) {
-            snprintf(kept.note, sizeof kept.note, "the hand-off is already %s", lia_handoff_state_name(to));
-        } else if (to == LIA_HO_ACKNOWLEDGED && mt.state != LIA_HO_NOTIFIED) {
-            snprintf(kept.note, sizeof kept.note, "the hand-off is %s: a reply does not acknowledge it",
-                     lia_handoff_state_name(mt.state));
-        } else {
-            lia_error e2;
-            int hrc =
-                lia_handoff_set(s, r.incident, kept.recipient, to, reason[0] ? reason : NULL, &who, &e2);
-            if (hrc == LIA_EINVAL || hrc == LIA_ENOTFOUND)
-                snprintf(kept.note, sizeof kept.note, "%s: not changed", e2.reason);
-            else if (hrc) {
-                *err = e2;
-                rc = hrc;
-                lia__db_rollback(db);
-                goto done;
-            } else
-                r.action = out->action = cmd;
-        }
-        r.note = kept.note[0] ? kept.note : NULL;
-        if ((rc = put_row(db, &r, err))) {
-            lia__db_rollback(db);
-            goto done;
-        }
-        rc = lia__db_commit(db, err);
+        out->incidents++;
     }
+    r.note = kept.note[0] ? kept.note : NULL;
+    if ((rc = put_row(db, &r, err))) {
+        lia__db_rollback(db);
+        goto done;
+    }
+    rc = lia__db_commit(db, err);
     out->incident = r.incident;
     out->comment = r.comment;
     out->note = r.note;
@@ -542,7 +669,7 @@ unmatched:
 done:
     lia_mail_free(m);
     lia_buf_free(&sr.plain);
-    lia_buf_free(&body);
+    free(tg.v);
     return rc;
 }
 

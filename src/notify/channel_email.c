@@ -365,10 +365,20 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         lia__mime_date(now, date, sizeof date);
     }
     res.message_id = msgid;
+    res.incidents = d.nincidents;
     lia_buf_printf(&msg, "From: %s\r\nTo: %s\r\nSubject: ", from ? from : "liaison@localhost", res.to);
+    /* the incidents it carries: [LIAISON#id] before the template's subject,
+     * in plain ASCII even when the rest is an encoded word (a reply keeps
+     * it), at most LIA_NOTIFY_SUBJECT_REFS */
+    for (size_t i = 0; i < d.nincidents && i < LIA_NOTIFY_SUBJECT_REFS; i++)
+        lia_buf_printf(&msg, "[LIAISON#%lld] ", (long long)d.incidents[i]);
+    if (d.nincidents > LIA_NOTIFY_SUBJECT_REFS)
+        lia_buf_printf(&msg, "(+%zu incidents) ", d.nincidents - LIA_NOTIFY_SUBJECT_REFS);
     lia__mime_header_text(&msg, lia_buf_cstr(&subject));
     lia_buf_printf(&msg, "\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\nX-Liaison-Events: %zu\r\n",
                    date, msgid, d.n);
+    for (size_t i = 0; i < d.nincidents && i < LIA_NOTIFY_REF_HEADERS; i++)
+        lia_buf_printf(&msg, "X-Liaison-Incident: %lld\r\n", (long long)d.incidents[i]);
     if (o->dry_run) {
         lia_buf_append(&msg, entity.ptr, entity.len);
         res.outcome = "dry-run";

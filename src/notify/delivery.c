@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "incident/delivery.h"
 #include "liaison/notify.h"
 #include "notify/internal.h"
 #include "route/decisions.h"
@@ -208,6 +209,14 @@ int lia__notify_record(lia_store *s, lia_db *db, const char *rcpt, const char *t
     }
     if ((rc = lia__route_mark_notified(s, rcpt, done.id, done.nid, done.n, at, err)))
         goto out;
+    if (sent && d->nincidents) {
+        /* the incidents' hand-offs, through the incident API, in this
+         * transaction: the delivery and the hand-offs are kept together */
+        lia_actor who = {"liaison", channel, NULL};
+        if ((rc = lia__incident_delivered(s, d->p->id, d->incidents, d->nincidents, channel,
+                                          strcmp(channel, "email") == 0 ? msgid : NULL, at, &who, NULL, err)))
+            goto out;
+    }
     rc = lia__route_withhold(s, rcpt, d->withheld, d->nwithheld,
                              "refused by the TLP policy when the digest was built", err);
 out:

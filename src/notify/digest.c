@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "liaison/limits.h"
+#include "incident/delivery.h"
 #include "liaison/route.h"
 #include "notify/internal.h"
 #include "route/decisions.h"
@@ -19,6 +20,7 @@ void lia__digest_free(lia__digest *d)
     free(d->ev);
     free(d->ids);
     free(d->withheld);
+    free(d->incidents);
     memset(d, 0, sizeof *d);
 }
 
@@ -108,5 +110,7 @@ int lia__digest_gather(lia_store *s, lia_db *db, lia__digest *d, const char *rcp
     rc = lia__route_pending(s, rcpt, gather_one, &g, err);
     lia__db_done(g.seen);
     lia_event_free(&g.raw);
+    if (rc == LIA_OK && d->n)
+        rc = lia__incident_carried(s, d->p->id, d->ids, d->n, &d->incidents, &d->nincidents, err);
     return rc;
 }

@@ -21,13 +21,16 @@ typedef struct lia__digest {
     int64_t *ids;      /* event ids attached */
     int64_t *withheld; /* event ids refused at send time */
     size_t nwithheld;
+    int64_t *incidents; /* the incidents its events belong to with a hand-off to the recipient */
+    size_t nincidents;
     char count[24], listed[24], more[24], start[LIA_TIME_TEXT], end[LIA_TIME_TEXT], gen[LIA_TIME_TEXT];
     const char *sender, *lang;
     char tmp[LIA_MAX_URL + 64];
 } lia__digest;
 
 void lia__digest_free(lia__digest *d);
-/* Build the digest's events: pending ids, TLP re-check, redaction. */
+/* Build the digest's events: pending ids, TLP re-check, redaction; and the
+ * incidents they carry to the recipient (incident/delivery.h). */
 int lia__digest_gather(lia_store *s, lia_db *db, lia__digest *d, const char *rcpt, const char *channel,
                        lia_error *err);
 

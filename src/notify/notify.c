@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "incident/delivery.h"
 #include "liaison/notify.h"
 #include "liaison/route.h"
 #include "notify/internal.h"
@@ -154,7 +155,8 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
     int64_t now = o->now_us ? o->now_us : lia__now_us();
     if (!o->templates)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "no template directory");
-    if ((rc = lia__route_schema(s, err)) || (rc = lia__notify_schema(db, err)))
+    if ((rc = lia__route_schema(s, err)) || (rc = lia__notify_schema(db, err)) ||
+        (rc = lia__incident_ready(s, err)))
         return rc;
     if (sodium_init() < 0)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium failed to initialise");
