@@ -145,7 +145,8 @@ int lia__records_add(lia_records *r, uint64_t line, lia_slice raw, const lia_sli
         }
     } else {
         rec->raw = raw;
-        memcpy(r->fields + r->nf, fields, nfields * sizeof *fields);
+        if (nfields)
+            memcpy(r->fields + r->nf, fields, nfields * sizeof *fields);
         r->nf += nfields;
     }
     return LIA_OK;
