@@ -108,6 +108,19 @@ static void check(const char *path, int want_notifications, const char *want_cha
     lia__db_close(db);
 }
 
+/* The store, its journal files and its (empty) archive directory. */
+static void remove_store(const char *path)
+{
+    char p[512];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s.archive", path);
+    rmdir(p);
+}
+
 static void test_old_store(void **state)
 {
     char path[] = "/tmp/lia_route_upgrade_XXXXXX";
@@ -117,7 +130,7 @@ static void test_old_store(void **state)
     close(fd);
     old_store(path, NULL);
     check(path, 0, NULL);
-    unlink(path);
+    remove_store(path);
 }
 
 /* notify schema 1: notification without its channel column, one row */
@@ -134,7 +147,7 @@ static void test_notify_schema_1(void **state)
                     "signed,encrypted,language,bytes) VALUES('owner:x','a@x.example',1,'<m@x>',1,'sent',1,'',"
                     "1,0,'en',100);");
     check(path, 1, "email");
-    unlink(path);
+    remove_store(path);
 }
 
 int main(void)

@@ -182,6 +182,11 @@ static void test_put_exported(void **state)
     lia_event_free(&ev);
     lia_store_close(s);
     unlink(path);
+    {
+        char dir[64];
+        snprintf(dir, sizeof dir, "%s.archive", path);
+        rmdir(dir); /* made empty by lia_store_open */
+    }
 }
 
 int main(void)
