@@ -12,29 +12,25 @@
 #include "liaison/stix.h"
 #include "share/share.h"
 #include "share/stix_marking.h"
+#include "share/jsplit.h"
 #include "share/stix_pattern.h"
 #include "core/field_internal.h"
 #include "core/records.h"
-
-typedef struct span {
-    size_t off, len; /* one element of "objects", in doc */
-} span;
 
 typedef struct stix {
     lia_buf doc;
     json_t *root;    /* parsed document (whole-document path only) */
     json_t *objects; /* borrowed: array of objects (whole-document path only) */
-    span *spans;     /* the objects' text in doc (streamed path), or NULL */
-    size_t nspans;
-    json_t *cur; /* the streamed path's object being read, of line cur_line */
+    lia__spans sp;   /* the objects' text in doc (streamed path; sp.v NULL otherwise) */
+    json_t *cur;     /* the streamed path's object being read, of line cur_line */
     uint64_t cur_line;
     json_t *tlp_of;      /* marking id -> meaning (lia__stix_marking_def_add) */
     json_t *sighting_of; /* indicator id -> sighting object (borrowed) */
     json_t *covered;     /* "ipv4-addr:VALUE" -> true, named by some indicator */
     lia_stix_pattern pat;
     int done;
-    int stix20;    /* the bundle says spec_version 2.0: objects carry none */
-    char why[300]; /* reason of a document-level error record */
+    int stix20;     /* the bundle says spec_version 2.0: objects carry none */
+    char why[300];  /* reason of a document-level error record */
     char note[200]; /* about the whole document (lia_format.warning), or "" */
 } stix;
 
@@ -66,7 +62,7 @@ static void stix_close(void *st)
     lia_buf_free(&s->doc);
     json_decref(s->root);
     json_decref(s->cur);
-    free(s->spans);
+    free(s->sp.v);
     json_decref(s->tlp_of);
     json_decref(s->sighting_of);
     json_decref(s->covered);
@@ -340,93 +336,11 @@ static int add_records(stix *s, lia_records *out)
  * parsed one at a time from their text, never as one tree (a tree costs
  * about 8 times the document) ---- */
 
-static const char *skip_ws(const char *p, const char *e)
-{
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* The end of the JSON value at p, or NULL when it is not one the splitter
- * can delimit (brackets that do not match, too deep, cut short). Only the
- * structure is checked: each value is parsed by jansson afterwards. */
-static const char *skip_value(const char *p, const char *e)
-{
-    char stack[LIA_MAX_SPLIT_DEPTH];
-    size_t depth = 0;
-    if (p >= e)
-        return NULL;
-    if (*p != '{' && *p != '[' && *p != '"') { /* number, true, false, null */
-        while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\n' &&
-               *p != '\r')
-            p++;
-        return p;
-    }
-    for (; p < e; p++) {
-        char c = *p;
-        if (c == '"') {
-            for (p++; p < e && *p != '"'; p++)
-                if (*p == '\\')
-                    p++;
-            if (p >= e)
-                return NULL;
-            if (!depth)
-                return p + 1;
-        } else if (c == '{' || c == '[') {
-            if (depth == sizeof stack)
-                return NULL;
-            stack[depth++] = c == '{' ? '}' : ']';
-        } else if (c == '}' || c == ']') {
-            if (!depth || stack[depth - 1] != c)
-                return NULL;
-            if (--depth == 0)
-                return p + 1;
-        }
-    }
-    return NULL;
-}
-
-static int push_span(stix *s, size_t *cap, size_t off, size_t len)
-{
-    if (s->nspans == *cap) {
-        size_t nc = *cap ? *cap * 2 : 1024;
-        span *ns = realloc(s->spans, nc * sizeof *ns);
-        if (!ns)
-            return LIA_ENOMEM;
-        s->spans = ns;
-        *cap = nc;
-    }
-    s->spans[s->nspans++] = (span){off, len};
-    return LIA_OK;
-}
-
-/* The elements of the array at p into s->spans; the end of the array, or
+/* The elements of the array at p into s->sp; the end of the array, or
  * NULL (not one the splitter takes: the whole-document path decides). */
 static const char *split_array(stix *s, const char *p, const char *e, int *oom)
 {
-    size_t cap = 0;
-    if (p >= e || *p != '[')
-        return NULL;
-    p = skip_ws(p + 1, e);
-    if (p < e && *p == ']')
-        return p + 1;
-    for (;;) {
-        const char *v = skip_value(p, e);
-        if (!v || v == p)
-            return NULL;
-        if (s->nspans == LIA_MAX_SHARE_OBJECTS + 1)
-            return NULL; /* the whole-document path says "too many" */
-        if (push_span(s, &cap, (size_t)(p - s->doc.ptr), (size_t)(v - p))) {
-            *oom = 1;
-            return NULL;
-        }
-        p = skip_ws(v, e);
-        if (p < e && *p == ']')
-            return p + 1;
-        if (p >= e || *p != ',')
-            return NULL;
-        p = skip_ws(p + 1, e);
-    }
+    return lia__json_split_array(s->doc.ptr, p, e, &s->sp, LIA_MAX_SHARE_OBJECTS, oom);
 }
 
 /* The text [p, e) parsed (a member of the bundle other than its objects, so
@@ -450,23 +364,23 @@ static int split_document(stix *s)
     json_t *keys = NULL;
     if (!p)
         return 0;
-    p = skip_ws(p, e);
+    p = lia__json_skip_ws(p, e);
     if (p < e && *p == '[') {
         p = split_array(s, p, e, &oom);
-        if (!p || skip_ws(p, e) != e)
+        if (!p || lia__json_skip_ws(p, e) != e)
             goto no;
         snprintf(s->note, sizeof s->note,
                  "a bare JSON array of %zu objects, read as a STIX bundle's objects (no bundle around them)",
-                 s->nspans);
+                 s->sp.n);
         return 1;
     }
     if (p >= e || *p != '{' || !(keys = json_object()))
         goto no;
-    p = skip_ws(p + 1, e);
+    p = lia__json_skip_ws(p + 1, e);
     if (p < e && *p == '}')
         goto no;
     for (;;) {
-        const char *kend = skip_value(p, e), *v, *vend;
+        const char *kend = lia__json_skip_value(p, e), *v, *vend;
         json_t *k;
         if (!kend || *p != '"')
             goto no;
@@ -480,18 +394,18 @@ static int split_document(stix *s)
             oom = 1;
             goto no;
         }
-        v = skip_ws(kend, e);
+        v = lia__json_skip_ws(kend, e);
         if (v >= e || *v != ':') {
             json_decref(k);
             goto no;
         }
-        v = skip_ws(v + 1, e);
+        v = lia__json_skip_ws(v + 1, e);
         if (strcmp(json_string_value(k), "objects") == 0) {
             vend = split_array(s, v, e, &oom);
             have_objects = vend != NULL;
         } else {
             json_t *val;
-            vend = skip_value(v, e);
+            vend = lia__json_skip_value(v, e);
             val = vend ? value_of(v, vend, &oom) : NULL;
             if (!val)
                 vend = NULL;
@@ -502,22 +416,21 @@ static int split_document(stix *s)
         json_decref(k);
         if (!vend)
             goto no;
-        p = skip_ws(vend, e);
+        p = lia__json_skip_ws(vend, e);
         if (p < e && *p == '}')
             break;
         if (p >= e || *p != ',')
             goto no;
-        p = skip_ws(p + 1, e);
+        p = lia__json_skip_ws(p + 1, e);
     }
-    if (!have_objects || skip_ws(p + 1, e) != e)
+    if (!have_objects || lia__json_skip_ws(p + 1, e) != e)
         goto no;
     json_decref(keys);
     return 1;
 no:
     json_decref(keys);
-    free(s->spans);
-    s->spans = NULL;
-    s->nspans = 0;
+    free(s->sp.v);
+    s->sp = (lia__spans){0};
     s->stix20 = 0;
     s->note[0] = '\0';
     return oom ? LIA_ENOMEM : 0;
@@ -525,7 +438,7 @@ no:
 
 static json_t *load_span(const stix *s, size_t i, json_error_t *je)
 {
-    return json_loadb(s->doc.ptr + s->spans[i].off, s->spans[i].len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+    return json_loadb(s->doc.ptr + s->sp.v[i].off, s->sp.v[i].len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
                       je);
 }
 
@@ -538,14 +451,14 @@ static int streamed_records(stix *s, lia_records *out)
     json_error_t je;
     int rc;
     for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < s->nspans; i++) {
+        for (size_t i = 0; i < s->sp.n; i++) {
             json_t *o = load_span(s, i, &je);
             if (!o)
                 return lia__json_oom(&je) ? LIA_ENOMEM : 1;
             if (pass == 0)
                 rc = json_is_object(o) ? index_object(s, o) : LIA_OK;
             else {
-                lia_slice raw = {s->doc.ptr + s->spans[i].off, s->spans[i].len};
+                lia_slice raw = {s->doc.ptr + s->sp.v[i].off, s->sp.v[i].len};
                 rc = object_records(s, i, o, &raw, out);
             }
             json_decref(o);
@@ -555,8 +468,7 @@ static int streamed_records(stix *s, lia_records *out)
     return LIA_OK;
 }
 
-static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
-                      lia_error *err)
+static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     stix *s = st;
     json_error_t je;
@@ -570,7 +482,7 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
     s->done = 1;
     if ((rc = split_document(s)) < 0)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading the STIX document");
-    if (rc == 1 && s->nspans <= LIA_MAX_SHARE_OBJECTS) {
+    if (rc == 1 && s->sp.n <= LIA_MAX_SHARE_OBJECTS) {
         rc = streamed_records(s, out);
         if (rc == LIA_OK)
             return LIA_OK; /* doc stays: the records' raw text is in it */
@@ -582,9 +494,8 @@ static int stix_parse(void *st, const char *buf, size_t len, int eof, lia_record
         json_object_clear(s->sighting_of);
         json_object_clear(s->covered);
     }
-    free(s->spans);
-    s->spans = NULL;
-    s->nspans = 0;
+    free(s->sp.v);
+    s->sp = (lia__spans){0};
     s->stix20 = 0;
     s->note[0] = '\0';
     s->root = json_loadb(s->doc.ptr ? s->doc.ptr : "", s->doc.len, JSON_REJECT_DUPLICATES, &je);
@@ -680,10 +591,14 @@ static int hash_field(lia_slice path)
         const char *p;
         lia_field f;
     } h[] = {
-        {"file:hashes.MD5", LIA_F_MALWARE_HASH_MD5},         {"file:hashes.md5", LIA_F_MALWARE_HASH_MD5},
-        {"file:hashes.'MD5'", LIA_F_MALWARE_HASH_MD5},       {"file:hashes.'SHA-1'", LIA_F_MALWARE_HASH_SHA1},
-        {"file:hashes.SHA1", LIA_F_MALWARE_HASH_SHA1},       {"file:hashes.'SHA1'", LIA_F_MALWARE_HASH_SHA1},
-        {"file:hashes.'SHA-256'", LIA_F_MALWARE_HASH_SHA256}, {"file:hashes.SHA256", LIA_F_MALWARE_HASH_SHA256},
+        {"file:hashes.MD5", LIA_F_MALWARE_HASH_MD5},
+        {"file:hashes.md5", LIA_F_MALWARE_HASH_MD5},
+        {"file:hashes.'MD5'", LIA_F_MALWARE_HASH_MD5},
+        {"file:hashes.'SHA-1'", LIA_F_MALWARE_HASH_SHA1},
+        {"file:hashes.SHA1", LIA_F_MALWARE_HASH_SHA1},
+        {"file:hashes.'SHA1'", LIA_F_MALWARE_HASH_SHA1},
+        {"file:hashes.'SHA-256'", LIA_F_MALWARE_HASH_SHA256},
+        {"file:hashes.SHA256", LIA_F_MALWARE_HASH_SHA256},
         {"file:hashes.'SHA256'", LIA_F_MALWARE_HASH_SHA256},
     };
     for (size_t i = 0; i < sizeof h / sizeof h[0]; i++)
@@ -854,8 +769,7 @@ static int indicator(stix *s, json_t *o, int alt, lia_event *ev, lia_error *err)
     if ((v = lia__json_str(o, "description", &n)) && !lia_event_has(ev, LIA_F_EVENT_DESCRIPTION_TEXT) &&
         (rc = lia__set(ev, LIA_F_EVENT_DESCRIPTION_TEXT, v, n, err)))
         return rc;
-    if ((rc = extra_s(ev, "stix_id", o, "id", err)) ||
-        (rc = extra_s(ev, "stix_name", o, "name", err)) ||
+    if ((rc = extra_s(ev, "stix_id", o, "id", err)) || (rc = extra_s(ev, "stix_name", o, "name", err)) ||
         (rc = extra_s(ev, "stix_created_by", o, "created_by_ref", err)) ||
         (rc = extra_j(ev, "stix_indicator_types", json_object_get(o, "indicator_types"), err)) ||
         (rc = extra_j(ev, "stix_labels", json_object_get(o, "labels"), err)))
@@ -898,15 +812,14 @@ static int observable(stix *s, json_t *o, const char *type, lia_event *ev, lia_e
     return markings(s, o, ev, err);
 }
 
-static int stix_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
-                          lia_error *err)
+static int stix_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev, lia_error *err)
 {
     stix *s = st;
     json_t *o;
     const char *type;
-    if (s->spans) { /* parsed again (the alternatives of one line share it) */
+    if (s->sp.v) { /* parsed again (the alternatives of one line share it) */
         json_error_t je;
-        if (r->line == 0 || r->line > s->nspans)
+        if (r->line == 0 || r->line > s->sp.n)
             return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "no such STIX object");
         if (s->cur_line != r->line) {
             json_decref(s->cur);
