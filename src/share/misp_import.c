@@ -11,6 +11,7 @@
 #include "liaison/limits.h"
 #include "liaison/misp.h"
 #include "liaison/pipeline.h"
+#include "share/jsplit.h"
 #include "share/share.h"
 #include "core/field_internal.h"
 #include "core/records.h"
@@ -21,10 +22,13 @@ typedef struct misp {
     json_t *event; /* borrowed */
     json_t *attrs; /* flattened attributes (own array, borrowed items) */
     json_t *owner; /* per attribute: its Object, or null */
+    lia__spans sp; /* the event's own attributes as text in doc (split path; sp.n of them) */
+    int split;     /* 1: lines 1..sp.n are sp, the rest attrs; 0: every line is attrs */
     int ev_tlp;
-    int ev_class; /* classification.type id from event tags, -1 */
-    int ev_rank;  /* which taxonomy gave it (see read_tags) */
+    int ev_class;                    /* classification.type id from event tags, -1 */
+    int ev_rank;                     /* which taxonomy gave it (see read_tags) */
     char ev_malware[LIA_MAX_STRING]; /* malware name of the event (galaxies, tags, malware-type), or "" */
+    char ev_malware_text[LIA_MAX_STRING]; /* the first the event's own attributes name (split path) */
     int done;
     char why[300]; /* reason of a document-level error record */
 } misp;
@@ -47,6 +51,7 @@ static void misp_close(void *st)
     if (!m)
         return;
     lia_buf_free(&m->doc);
+    free(m->sp.v);
     json_decref(m->attrs);
     json_decref(m->owner);
     json_decref(m->root);
@@ -207,28 +212,135 @@ static int flatten(misp *m, lia_error *err)
     return LIA_OK;
 }
 
-/* Attributes that name malware (type malware-type, or a text whose object
- * relation is the family): the first such value into out. */
+/* The value of attribute a when it names malware (type malware-type, or a
+ * text whose object relation is the family), into out if out is empty. */
+static void attr_malware(json_t *a, char *out, size_t cap)
+{
+    size_t n = 0, rn = 0;
+    const char *t = lia__json_str(a, "type", NULL), *v = lia__json_str(a, "value", &n),
+               *rel = lia__json_str(a, "object_relation", &rn);
+    int names = t && (strcmp(t, "malware-type") == 0 ||
+                      (rel && (strcmp(rel, "malware-family") == 0 || strcmp(rel, "malware_family") == 0 ||
+                               strcmp(rel, "family") == 0)));
+    if (out[0] || !names || !v || !n || n >= cap)
+        return;
+    memcpy(out, v, n);
+    out[n] = '\0';
+}
+
+/* Attributes that name malware: the first such value into out. */
 static void text_malware(json_t *attrs, char *out, size_t cap)
 {
-    size_t i, n = 0, rn = 0;
+    size_t i;
     json_t *a;
-    json_array_foreach(attrs, i, a)
-    {
-        const char *t = lia__json_str(a, "type", NULL), *v = lia__json_str(a, "value", &n),
-                   *rel = lia__json_str(a, "object_relation", &rn);
-        int names = t && (strcmp(t, "malware-type") == 0 ||
-                          (rel && (strcmp(rel, "malware-family") == 0 || strcmp(rel, "malware_family") == 0 ||
-                                   strcmp(rel, "family") == 0)));
-        if (out[0] || !names || !v || !n || n >= cap)
-            continue;
-        memcpy(out, v, n);
-        out[n] = '\0';
+    json_array_foreach(attrs, i, a) attr_malware(a, out, cap);
+}
+
+/* The span of the value of member key in the object at p (key as its JSON
+ * text with the quotes), or 0 when absent or when the splitter cannot walk
+ * the object (*bad set). */
+static int member(const char *p, const char *e, const char *key, const char **v, const char **vend, int *bad)
+{
+    size_t klen = strlen(key);
+    int found = 0;
+    p = lia__json_skip_ws(p, e);
+    if (p >= e || *p != '{')
+        return *bad = 1, 0;
+    p = lia__json_skip_ws(p + 1, e);
+    if (p < e && *p == '}')
+        return 0;
+    for (;;) {
+        const char *kend = p < e && *p == '"' ? lia__json_skip_value(p, e) : NULL, *x, *xend;
+        if (!kend)
+            return *bad = 1, 0;
+        x = lia__json_skip_ws(kend, e);
+        if (x >= e || *x != ':')
+            return *bad = 1, 0;
+        x = lia__json_skip_ws(x + 1, e);
+        if (!(xend = lia__json_skip_value(x, e)) || xend == x)
+            return *bad = 1, 0;
+        if ((size_t)(kend - p) == klen && memcmp(p, key, klen) == 0 && !found) {
+            *v = x;
+            *vend = xend;
+            found = 1;
+        }
+        p = lia__json_skip_ws(xend, e);
+        if (p < e && *p == '}')
+            return found;
+        if (p >= e || *p != ',')
+            return *bad = 1, 0;
+        p = lia__json_skip_ws(p + 1, e);
     }
 }
 
-static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_records *out,
-                      lia_error *err)
+/* The event parsed with its own "Attribute" array cut out of the text
+ * (m->root, small), the attributes kept as spans of the text and each
+ * parsed on its own: once here (the malware they name; a part that is not
+ * JSON sends the document to the whole path, which says where) and again
+ * when its record is read. A tree of the whole event costs up to 25 times
+ * its text (docs/security.md). 1 done, 0 not a document the splitter takes
+ * (nothing kept), LIA_ENOMEM. */
+static int split_event(misp *m)
+{
+    const char *base = m->doc.ptr, *e, *end, *ev = NULL, *evend = NULL, *a = NULL, *aend = NULL;
+    char *cut;
+    size_t before, after;
+    json_error_t je;
+    int bad = 0, oom = 0;
+    if (!base)
+        return 0;
+    e = base + m->doc.len;
+    if (member(base, e, "\"Event\"", &ev, &evend, &bad) && *ev == '{') {
+        if (!member(ev, evend, "\"Attribute\"", &a, &aend, &bad))
+            return 0;
+    } else if (bad || !member(base, e, "\"Attribute\"", &a, &aend, &bad))
+        return 0;
+    if (bad || *a != '[')
+        return 0;
+    end = lia__json_skip_value(lia__json_skip_ws(base, e), e);
+    if (!end || lia__json_skip_ws(end, e) != e) /* trailing text: the whole path says so */
+        return 0;
+    if (!lia__json_split_array(base, a, aend, &m->sp, LIA_MAX_SHARE_OBJECTS, &oom))
+        goto no;
+    before = (size_t)(a - base);
+    after = (size_t)(e - aend);
+    if (!(cut = malloc(before + 2 + after)))
+        goto oom;
+    memcpy(cut, base, before);
+    memcpy(cut + before, "[]", 2);
+    memcpy(cut + before + 2, aend, after);
+    m->root = json_loadb(cut, before + 2 + after, JSON_REJECT_DUPLICATES, &je);
+    free(cut);
+    if (!m->root) {
+        if (lia__json_oom(&je))
+            goto oom;
+        goto no;
+    }
+    for (size_t i = 0; i < m->sp.n; i++) {
+        json_t *o =
+            json_loadb(base + m->sp.v[i].off, m->sp.v[i].len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+        if (!o) {
+            if (lia__json_oom(&je))
+                goto oom;
+            goto no;
+        }
+        if (json_is_object(o))
+            attr_malware(o, m->ev_malware_text, sizeof m->ev_malware_text);
+        json_decref(o);
+    }
+    m->split = 1;
+    return 1;
+oom:
+    oom = 1;
+no:
+    json_decref(m->root);
+    m->root = NULL;
+    free(m->sp.v);
+    m->sp = (lia__spans){0};
+    return oom ? LIA_ENOMEM : 0;
+}
+
+static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_records *out, lia_error *err)
 {
     misp *m = st;
     json_error_t je;
@@ -242,7 +354,10 @@ static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_record
     if (!eof)
         return LIA_OK;
     m->done = 1;
-    m->root = json_loadb(m->doc.ptr ? m->doc.ptr : "", m->doc.len, JSON_REJECT_DUPLICATES, &je);
+    if ((rc = split_event(m)) < 0)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading the MISP event");
+    if (!m->split)
+        m->root = json_loadb(m->doc.ptr ? m->doc.ptr : "", m->doc.len, JSON_REJECT_DUPLICATES, &je);
     if (!m->root && lia__json_oom(&je))
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading the MISP event");
     if (!m->root) {
@@ -255,8 +370,9 @@ static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_record
     if (!json_is_object(m->event) ||
         (!json_object_get(m->event, "Attribute") && !json_object_get(m->event, "Object") &&
          !json_object_get(m->event, "info") && !json_object_get(m->event, "uuid"))) {
-        snprintf(m->why, sizeof m->why,
-                 "not a MISP event ({\"Event\": {...}} with Attribute/Object; for a feed give the directory)");
+        snprintf(
+            m->why, sizeof m->why,
+            "not a MISP event ({\"Event\": {...}} with Attribute/Object; for a feed give the directory)");
         goto bad;
     }
     read_tags_full(json_object_get(m->event, "Tag"), &m->ev_tlp, &m->ev_class, &m->ev_rank, m->ev_malware,
@@ -264,21 +380,34 @@ static int misp_parse(void *st, const char *buf, size_t len, int eof, lia_record
     galaxy_malware(json_object_get(m->event, "Galaxy"), m->ev_malware, sizeof m->ev_malware);
     if ((rc = flatten(m, err)))
         return rc;
+    if (m->sp.n + json_array_size(m->attrs) > LIA_MAX_SHARE_OBJECTS)
+        return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d attributes in one MISP event",
+                             LIA_MAX_SHARE_OBJECTS);
     if (!m->ev_malware[0]) /* a top-level attribute that names the malware */
         text_malware(json_object_get(m->event, "Attribute"), m->ev_malware, sizeof m->ev_malware);
+    if (!m->ev_malware[0])
+        memcpy(m->ev_malware, m->ev_malware_text, sizeof m->ev_malware);
+    for (size_t k = 0; k < m->sp.n; k++) { /* raw: the attribute's text in doc, which stays */
+        lia_slice raw = {m->doc.ptr + m->sp.v[k].off, m->sp.v[k].len};
+        int obj = raw.ptr[0] == '{';
+        if ((rc = lia__records_add(out, k + 1, raw, NULL, 0, obj ? 0 : LIA_EPARSE,
+                                   obj ? NULL : "a MISP attribute must be a JSON object", 0)))
+            return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
+    }
     json_array_foreach(m->attrs, i, a)
     {
         char *raw = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!raw)
             return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-        rc = lia__records_add(out, i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
+        rc = lia__records_add(out, m->sp.n + i + 1, (lia_slice){raw, strlen(raw)}, NULL, 0,
                               json_is_object(a) ? 0 : LIA_EPARSE,
                               json_is_object(a) ? NULL : "a MISP attribute must be a JSON object", 1);
         free(raw);
         if (rc)
             return lia_error_set(err, rc, NULL, NULL, 0, "out of memory");
     }
-    lia_buf_free(&m->doc);
+    if (!m->split)
+        lia_buf_free(&m->doc);
     return LIA_OK;
 bad : {
     size_t n = m->doc.len < 4096 ? m->doc.len : 4096;
@@ -437,7 +566,8 @@ static int attribute(misp *m, json_t *a, json_t *owner, lia_event *ev, lia_error
     }
     if ((s = lia__json_str(a, "uuid", &n)) && (rc = lia_event_set(ev, LIA_F_MISP_ATTRIBUTE_UUID, s, n, err)))
         return rc;
-    if ((s = lia__json_str(m->event, "uuid", &n)) && (rc = lia_event_set(ev, LIA_F_MISP_EVENT_UUID, s, n, err)))
+    if ((s = lia__json_str(m->event, "uuid", &n)) &&
+        (rc = lia_event_set(ev, LIA_F_MISP_EVENT_UUID, s, n, err)))
         return rc;
     if ((s = lia__json_str(a, "timestamp", &n)) && n) {
         int64_t secs;
@@ -467,16 +597,36 @@ static int attribute(misp *m, json_t *a, json_t *owner, lia_event *ev, lia_error
     return LIA_OK;
 }
 
-static int misp_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev,
-                          lia_error *err)
+static int misp_normalise(void *st, const lia_records *rs, const lia_record *r, lia_event *ev, lia_error *err)
 {
     misp *m = st;
-    json_t *a = json_array_get(m->attrs, (size_t)(r->line - 1));
-    if (!json_is_object(a))
+    json_t *a;
+    size_t k;
+    int rc;
+    (void)rs;
+    if (r->line == 0)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "not a MISP attribute");
-    if (json_is_true(json_object_get(a, "deleted")))
-        return LIA_ENOTFOUND;
-    return attribute(m, a, json_array_get(m->owner, (size_t)(r->line - 1)), ev, err);
+    k = (size_t)(r->line - 1);
+    if (k >= m->sp.n) { /* an attribute of an object, or of an event read whole */
+        a = json_array_get(m->attrs, k - m->sp.n);
+        if (!json_is_object(a))
+            return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "not a MISP attribute");
+        if (json_is_true(json_object_get(a, "deleted")))
+            return LIA_ENOTFOUND;
+        return attribute(m, a, json_array_get(m->owner, k - m->sp.n), ev, err);
+    }
+    a = json_loadb(m->doc.ptr + m->sp.v[k].off, m->sp.v[k].len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+                   NULL);
+    if (!a) /* it was parsed at split time: only memory can fail here */
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory reading a MISP attribute");
+    if (!json_is_object(a))
+        rc = lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "not a MISP attribute");
+    else if (json_is_true(json_object_get(a, "deleted")))
+        rc = LIA_ENOTFOUND;
+    else
+        rc = attribute(m, a, NULL, ev, err);
+    json_decref(a);
+    return rc;
 }
 
 const lia_format lia_format_misp = {

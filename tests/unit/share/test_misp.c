@@ -2,6 +2,7 @@
 /* Unit tests for src/share/misp_*.c: feed export (files, tags, grouping,
  * hashes.csv, distribution) and the "misp" import format. */
 #include <jansson.h>
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,7 +91,8 @@ static void test_export_feed(void **state)
     assert_int_equal(json_object_size(man), 2);
     json_object_foreach(man, uuid, v)
     {
-        const char *tag = json_string_value(json_object_get(json_array_get(json_object_get(v, "Tag"), 0), "name"));
+        const char *tag =
+            json_string_value(json_object_get(json_array_get(json_object_get(v, "Tag"), 0), "name"));
         json_t *attrs;
         snprintf(f, sizeof f, "%s/%s.json", path, uuid);
         ev = load(f);
@@ -99,19 +101,26 @@ static void test_export_feed(void **state)
         if (strcmp(tag, "tlp:amber") == 0) {
             namber++;
             assert_int_equal(json_array_size(attrs), 2);
-            assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 0), "type")), "ip-dst|port");
-            assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 0), "value")), "198.51.100.7|80");
-            assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_array_get(attrs, 0), "Tag"), 0), "name")),
-                                "rsit:malicious-code=\"c2-server\"");
+            assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 0), "type")),
+                                "ip-dst|port");
+            assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 0), "value")),
+                                "198.51.100.7|80");
+            assert_string_equal(
+                json_string_value(json_object_get(
+                    json_array_get(json_object_get(json_array_get(attrs, 0), "Tag"), 0), "name")),
+                "rsit:malicious-code=\"c2-server\"");
             assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 1), "type")), "url");
             /* AMBER: this community only */
-            assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "Event"), "distribution")), "1");
+            assert_string_equal(
+                json_string_value(json_object_get(json_object_get(ev, "Event"), "distribution")), "1");
         } else {
             ngreen++;
             assert_string_equal(tag, "tlp:green");
             assert_int_equal(json_array_size(attrs), 1);
-            assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 0), "type")), "domain");
-            assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "Event"), "distribution")), "2");
+            assert_string_equal(json_string_value(json_object_get(json_array_get(attrs, 0), "type")),
+                                "domain");
+            assert_string_equal(
+                json_string_value(json_object_get(json_object_get(ev, "Event"), "distribution")), "2");
         }
         json_decref(ev);
     }
@@ -159,10 +168,14 @@ static void test_export_feed(void **state)
 
 static void test_grouping_feed_day(void **state)
 {
-    static const char *const a[] = {"source.ip=192.0.2.1", "feed.name=f1", "time.source=2024-05-01T10:00:00Z", NULL};
-    static const char *const b[] = {"source.ip=192.0.2.2", "feed.name=f1", "time.source=2024-05-01T23:00:00Z", NULL};
-    static const char *const c[] = {"source.ip=192.0.2.3", "feed.name=f1", "time.source=2024-05-02T01:00:00Z", NULL};
-    static const char *const d[] = {"source.ip=192.0.2.4", "feed.name=f2", "time.source=2024-05-01T01:00:00Z", NULL};
+    static const char *const a[] = {"source.ip=192.0.2.1", "feed.name=f1", "time.source=2024-05-01T10:00:00Z",
+                                    NULL};
+    static const char *const b[] = {"source.ip=192.0.2.2", "feed.name=f1", "time.source=2024-05-01T23:00:00Z",
+                                    NULL};
+    static const char *const c[] = {"source.ip=192.0.2.3", "feed.name=f1", "time.source=2024-05-02T01:00:00Z",
+                                    NULL};
+    static const char *const d[] = {"source.ip=192.0.2.4", "feed.name=f2", "time.source=2024-05-01T01:00:00Z",
+                                    NULL};
     const char *const *evs[] = {a, b, c, d};
     lia_misp_opts o = {.org = "CERT-Z", .group = LIA_MISP_BY_FEED_DAY};
     char path[512], f[700];
@@ -191,17 +204,23 @@ static void test_import_attributes(void **state)
         const char *has;
     } rows[] = {
         {"{\"type\":\"ip-dst\",\"value\":\"198.51.100.1\"}", OUT_EVENT, "\"source.ip\":\"198.51.100.1\""},
-        {"{\"type\":\"ip-src\",\"value\":\"198.51.100.0/24\"}", OUT_EVENT, "\"source.network\":\"198.51.100.0/24\""},
+        {"{\"type\":\"ip-src\",\"value\":\"198.51.100.0/24\"}", OUT_EVENT,
+         "\"source.network\":\"198.51.100.0/24\""},
         {"{\"type\":\"ip-dst|port\",\"value\":\"198.51.100.1|8080\"}", OUT_EVENT, "\"source.port\":8080"},
-        {"{\"type\":\"domain|ip\",\"value\":\"a.example|192.0.2.3\"}", OUT_EVENT, "\"source.ip\":\"192.0.2.3\""},
-        {"{\"type\":\"hostname\",\"value\":\"WWW.Example.ORG\"}", OUT_EVENT, "\"source.fqdn\":\"www.example.org\""},
-        {"{\"type\":\"url\",\"value\":\"http://x.example/a\"}", OUT_EVENT, "\"source.url\":\"http://x.example/a\""},
-        {"{\"type\":\"filename|sha256\",\"value\":\"a.exe|e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}",
+        {"{\"type\":\"domain|ip\",\"value\":\"a.example|192.0.2.3\"}", OUT_EVENT,
+         "\"source.ip\":\"192.0.2.3\""},
+        {"{\"type\":\"hostname\",\"value\":\"WWW.Example.ORG\"}", OUT_EVENT,
+         "\"source.fqdn\":\"www.example.org\""},
+        {"{\"type\":\"url\",\"value\":\"http://x.example/a\"}", OUT_EVENT,
+         "\"source.url\":\"http://x.example/a\""},
+        {"{\"type\":\"filename|sha256\",\"value\":\"a.exe|"
+         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}",
          OUT_EVENT, "\"extra.misp_filename\":\"a.exe\""},
-        {"{\"type\":\"ip-dst\",\"value\":\"192.0.2.9\",\"Tag\":[{\"name\":\"tlp:red\"},{\"name\":\"rsit:malicious-code=\\\"c2-server\\\"\"}]}",
+        {"{\"type\":\"ip-dst\",\"value\":\"192.0.2.9\",\"Tag\":[{\"name\":\"tlp:red\"},{\"name\":\"rsit:"
+         "malicious-code=\\\"c2-server\\\"\"}]}",
          OUT_EVENT, "\"classification.type\":\"c2-server\""},
-        {"{\"type\":\"ip-dst\",\"value\":\"192.0.2.9\",\"to_ids\":false,\"timestamp\":\"1714557600\"}", OUT_EVENT,
-         "\"time.source\":\"2024-05-01T10:00:00+00:00\""},
+        {"{\"type\":\"ip-dst\",\"value\":\"192.0.2.9\",\"to_ids\":false,\"timestamp\":\"1714557600\"}",
+         OUT_EVENT, "\"time.source\":\"2024-05-01T10:00:00+00:00\""},
         {"{\"type\":\"link\",\"value\":\"https://blog.example/x\"}", OUT_NOTEVENT, ""},
         {"{\"type\":\"ip-dst\",\"value\":\"192.0.2.9\",\"deleted\":true}", OUT_NOTEVENT, ""},
         {"{\"type\":\"regkey\",\"value\":\"HKLM\\\\x\"}", OUT_QUARANTINE, "not mapped"},
@@ -215,7 +234,8 @@ static void test_import_attributes(void **state)
         fmt_res r;
         const char *text;
         snprintf(doc, sizeof doc,
-                 "{\"Event\":{\"uuid\":\"5a2e8b9c-0000-4000-8000-000000000001\",\"info\":\"t\",\"Tag\":[{\"name\":\"tlp:green\"}],\"Attribute\":[%s]}}",
+                 "{\"Event\":{\"uuid\":\"5a2e8b9c-0000-4000-8000-000000000001\",\"info\":\"t\",\"Tag\":[{"
+                 "\"name\":\"tlp:green\"}],\"Attribute\":[%s]}}",
                  rows[i].attr);
         fmt_run("misp", doc, strlen(doc), 5, &r);
         assert_int_equal(r.rc, LIA_OK);
@@ -389,8 +409,8 @@ static void test_import_samples(void **state)
         fmt_run("misp", doc, len, 0, &r);
         if (r.n != rows[i].n || r.events != rows[i].events || r.notevents != rows[i].notevents ||
             r.quarantined != rows[i].quarantined)
-            print_message("%s: %zu records %zu events %zu not events %zu quarantined\n", rows[i].file,
-                          r.n, r.events, r.notevents, r.quarantined);
+            print_message("%s: %zu records %zu events %zu not events %zu quarantined\n", rows[i].file, r.n,
+                          r.events, r.notevents, r.quarantined);
         assert_int_equal(r.n, rows[i].n);
         assert_int_equal(r.events, rows[i].events);
         assert_int_equal(r.notevents, rows[i].notevents);
@@ -433,7 +453,8 @@ static void test_round_trip(void **state)
 {
     static const char *const a[] = {"source.ip=198.51.100.7", "source.port=80", "tlp=AMBER+STRICT",
                                     "classification.type=c2-server", NULL};
-    static const char *const b[] = {"source.fqdn=bad.example", "tlp=CLEAR", "classification.type=phishing", NULL};
+    static const char *const b[] = {"source.fqdn=bad.example", "tlp=CLEAR", "classification.type=phishing",
+                                    NULL};
     const char *const *evs[] = {a, b};
     char path[512], f[700];
     json_t *man, *v;
@@ -470,6 +491,101 @@ static void test_round_trip(void **state)
     json_decref(man);
 }
 
+/* Issue 16: an event was held as one jansson tree, up to 25 times its text;
+ * its own attributes are now split from the text and parsed one at a time.
+ * What jansson holds at its peak while an event of 2,000 attributes is
+ * imported stays below the document's own size. */
+static size_t j_live, j_peak;
+/* plain malloc (the code frees json_dumps() text with free()), counted */
+static void *j_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p) {
+        j_live += malloc_usable_size(p);
+        if (j_live > j_peak)
+            j_peak = j_live;
+    }
+    return p;
+}
+static void j_free(void *p)
+{
+    if (p)
+        j_live -= malloc_usable_size(p);
+    free(p);
+}
+
+static void test_import_memory(void **state)
+{
+    size_t cap = 2000 * 400 + 4096, off = 0;
+    char *doc = malloc(cap);
+    fmt_res r;
+    (void)state;
+    assert_non_null(doc);
+    off += (size_t)snprintf(doc, cap,
+                            "{\"Event\":{\"uuid\":\"5e0c8a0e-0d3d-4b8b-9a1e-1f0e6f0c1a2b\",\"info\":\"x\","
+                            "\"Tag\":[{\"name\":\"tlp:green\"}],\"Attribute\":[");
+    for (int i = 0; i < 2000; i++)
+        off += (size_t)snprintf(doc + off, cap - off,
+                                "%s{\"type\":\"ip-dst\",\"category\":\"Network activity\",\"to_ids\":true,"
+                                "\"uuid\":\"00000000-0000-4000-8000-%012d\",\"timestamp\":\"1700000000\","
+                                "\"comment\":\"seen\",\"deleted\":false,\"value\":\"10.0.%d.%d\"}",
+                                i ? "," : "", i, i / 250, i % 250 + 1);
+    off += (size_t)snprintf(doc + off, cap - off, "]}}");
+    assert_true(off < cap);
+    j_live = j_peak = 0;
+    json_set_alloc_funcs(j_malloc, j_free);
+    fmt_run("misp", doc, off, 1 << 16, &r);
+    json_set_alloc_funcs(malloc, free);
+    assert_int_equal(r.events, 2000);
+    if (j_peak >= off)
+        print_message("jansson peak %zu bytes for a %zu-byte event\n", j_peak, off);
+    assert_true(j_peak < off);
+    fmt_res_free(&r);
+    free(doc);
+}
+
+/* The split path and the whole-document path read an event alike: the same
+ * event, once with its "Attribute" key written as the splitter looks for it
+ * and once with an escape in the key (jansson reads the same name; the
+ * splitter does not recognise it, so the event is read whole), gives the
+ * same records in the same order with the same outcomes. */
+static void test_import_split_same(void **state)
+{
+    static const char *const body =
+        "{\"Event\":{\"uuid\":\"5e0c8a0e-0d3d-4b8b-9a1e-1f0e6f0c1a2b\",\"info\":\"split\","
+        "\"Orgc\":{\"name\":\"ORG\"},\"Tag\":[{\"name\":\"tlp:green\"},"
+        "{\"name\":\"rsit:malicious-code=\\\"c2-server\\\"\"}],\n \"%s\": [\n"
+        "  {\"type\":\"ip-dst\",\"value\":\"192.0.2.1\",\"uuid\":\"a1\",\"timestamp\":\"1700000000\"},\n"
+        "  {\"type\":\"malware-type\",\"value\":\"emotet\"},\n"
+        "  {\"type\":\"ip-dst|port\",\"value\":\"192.0.2.2|443\",\"to_ids\":false},\n"
+        "  {\"type\":\"domain\",\"value\":\"x.example\",\"deleted\":true}, 7,\n"
+        "  {\"type\":\"weird-type\",\"value\":\"v\"},\n"
+        "  {\"type\":\"url\",\"value\":\"http://x.example/a\",\"Tag\":[{\"name\":\"tlp:red\"}]}],\n"
+        " \"Object\":[{\"name\":\"file\",\"Attribute\":[{\"type\":\"md5\","
+        "\"value\":\"d41d8cd98f00b204e9800998ecf8427e\",\"object_relation\":\"md5\"}]}]}}";
+    char a[2048], b[2048];
+    fmt_res ra, rb;
+    (void)state;
+    snprintf(a, sizeof a, body, "Attribute");
+    snprintf(b, sizeof b, body, "Attr\\u0069bute");
+    fmt_run("misp", a, strlen(a), 7, &ra);
+    fmt_run("misp", b, strlen(b), 0, &rb);
+    assert_int_equal(ra.rc, LIA_OK);
+    assert_int_equal(rb.rc, LIA_OK);
+    assert_int_equal(ra.n, 8);
+    assert_int_equal(ra.n, rb.n);
+    assert_int_equal(ra.events, 4); /* ip, ip|port, url, md5; malware-type is context */
+    for (size_t i = 0; i < ra.n; i++) {
+        assert_int_equal(ra.o[i].line, rb.o[i].line);
+        assert_int_equal(ra.o[i].kind, rb.o[i].kind);
+        assert_string_equal(ra.o[i].json, rb.o[i].json);
+        assert_string_equal(ra.o[i].reason, rb.o[i].reason);
+    }
+    assert_non_null(strstr(ra.o[0].json, "emotet")); /* named by an attribute of the event */
+    fmt_res_free(&ra);
+    fmt_res_free(&rb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +597,8 @@ int main(void)
         cmocka_unit_test(test_import_samples),
         cmocka_unit_test(test_feed_files),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_import_memory),
+        cmocka_unit_test(test_import_split_same),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
