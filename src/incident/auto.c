@@ -332,7 +332,7 @@ static int open_group(lia_store *s, lia_db *db, ctx *c, const entry *g, size_t n
     inc.countries = cc.len > 1 ? cc.ptr : NULL;
     inc.sectors = sectors.len > 1 ? sectors.ptr : NULL;
     inc.severity = r->severity;
-    inc.status = LIA_INC_NEW;
+    inc.status = LIA_INC_TRIAGED; /* the rule triaged it (docs/incidents.md) */
     if ((rc = lia_incident_create(s, &inc, rcpt, nrcpt, NULL, 0, &route_actor, id, err)))
         goto out;
     if ((rc = lia__db_prepare(db, "incident: recording a rule's incident",

@@ -190,6 +190,11 @@ int lia__handoff_set_at(lia_store *s, int64_t incident, const char *recipient, l
     handoff_json(to, reason, message_id, &after);
     snprintf(object, sizeof object, "handoff:%lld/%s", (long long)incident, recipient);
     rc = lia__incident_audit(db, who, object, lia_handoff_state_name(to), before.ptr, after.ptr, err);
+    if (rc == LIA_OK) {
+        char cause[160];
+        snprintf(cause, sizeof cause, "%s %s", object, lia_handoff_state_name(to));
+        rc = lia__incident_follow(s, incident, cause, now, err);
+    }
 out:
     free(old_reason);
     lia_buf_free(&before);

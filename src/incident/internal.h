@@ -16,6 +16,19 @@ int lia__incident_schema(lia_db *db, lia_error *err);
 int lia__incident_audit(lia_db *db, const lia_actor *who, const char *object, const char *action,
                         const char *before, const char *after, lia_error *err);
 
+/* The incident as JSON (audit records' before/after, --format json). */
+void lia__incident_json(const lia_incident *inc, lia_buf *b);
+
+/* The status an incident's hand-offs call for, from how many are in each
+ * state (src/incident/follow.c, the one rule): LIA_INC_NEW when they call
+ * for none (no live hand-off, or none notified yet). Pure. */
+lia_incident_status lia__incident_derived(const uint64_t count[LIA_HO__COUNT]);
+/* Move the incident's status forward to what its hand-offs call for, step
+ * by step along the transition table, one audit record (actor liaison,
+ * channel auto, `cause` in the after JSON) per step, inside the caller's
+ * transaction. Nothing for a final status or one already further. */
+int lia__incident_follow(lia_store *s, int64_t incident, const char *cause, int64_t at_us, lia_error *err);
+
 /* 1 if the incident exists (0: not; < 0: error). */
 int lia__incident_exists(lia_db *db, int64_t id, lia_error *err);
 

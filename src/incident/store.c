@@ -170,7 +170,7 @@ static void json_member(lia_buf *b, const char *name, const char *v)
 }
 
 /* The incident as JSON (the audit record's before/after, and --format json). */
-static void incident_json(const lia_incident *inc, lia_buf *b)
+void lia__incident_json(const lia_incident *inc, lia_buf *b)
 {
     lia_buf_putc(b, '{');
     lia_buf_printf(b, "\"id\":%lld", (long long)inc->id);
@@ -237,7 +237,7 @@ int lia_incident_create(lia_store *s, const lia_incident *in, const char *const 
     inc.id = lia__db_last_id(db);
     if (!inc.description)
         inc.description = "";
-    incident_json(&inc, &after);
+    lia__incident_json(&inc, &after);
     snprintf(object, sizeof object, "incident:%lld", (long long)inc.id);
     rc = after.err ? lia_error_set(err, LIA_ELIMIT, "incident", NULL, 0, "too large")
                    : lia__incident_audit(db, who, object, "create", NULL, after.ptr, err);
@@ -439,8 +439,8 @@ int lia_incident_update(lia_store *s, int64_t id, const lia_incident_change *ch,
         if (rc)
             goto out;
     }
-    incident_json(&cur, &before);
-    incident_json(&next, &after);
+    lia__incident_json(&cur, &before);
+    lia__incident_json(&next, &after);
     snprintf(object, sizeof object, "incident:%lld", (long long)id);
     rc = before.err || after.err ? lia_error_set(err, LIA_ELIMIT, "incident", NULL, 0, "too large")
                                  : lia__incident_audit(db, who, object, action, before.ptr, after.ptr, err);

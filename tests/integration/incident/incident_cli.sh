@@ -59,14 +59,20 @@ L handoff notified 1 owner-a >/dev/null 2>&1
 check "reject" "owner-a: rejected" "$(L handoff reject 1 owner-a 'not our network' 2>&1)"
 check "handoff list" "not our network" "$(L handoff list --incident 1 2>&1)"
 
-# the audit log: 11 records so far
+# the incident followed its hand-offs: notified with cert-kh's, acknowledged
+# once owner-a (the only other one) rejected, each step by liaison (auto)
+check "follows: acknowledged" '"status":"acknowledged"' "$(L incident show 1 --format json 2>&1)"
+check "follows: audit" '"actor":"liaison","channel":"auto"' "$(L audit list --object incident:1 --format json 2>&1)"
+check "follows: cause" 'handoff:1/owner-a rejected' "$(L audit list --object incident:1 --format json 2>&1)"
+
+# the audit log: 13 records so far (2 of them the incident following)
 check "audit list" "acknowledged" "$(L audit list --object handoff:1/cert-kh 2>&1)"
 check "audit list by actor" "cert-kh" "$(L audit list --actor cert-kh 2>&1)"
 check "checkpoint" "cert.example/audit" "$(L audit checkpoint 2>/dev/null)"
 check "key file" "PRIVATE+KEY+cert.example/audit+" "$(cat "$tmp/node.key")"
-check "verify" "audit log verified: 12 records, 1 checkpoints" "$(L audit verify 2>&1)"
-check "prove inclusion" "inclusion of record 3 in 12" "$(L audit prove --seq 3 2>&1)"
-check "prove consistency" "consistency of 5 with 12" "$(L audit prove --from 5 2>&1)"
+check "verify" "audit log verified: 14 records, 1 checkpoints" "$(L audit verify 2>&1)"
+check "prove inclusion" "inclusion of record 3 in 14" "$(L audit prove --seq 3 2>&1)"
+check "prove consistency" "consistency of 5 with 14" "$(L audit prove --from 5 2>&1)"
 
 cp "$db" "$tmp/clean.db"
 restore() { cp "$tmp/clean.db" "$db"; }
@@ -84,21 +90,21 @@ restore
 # ten more changes, a checkpoint
 for i in 1 2 3 4 5 6 7 8 9 10; do L incident comment 2 "note $i" >/dev/null 2>&1; done
 vkey=$(L audit checkpoint 2>&1 >"$tmp/ours.note" | sed -n 's/.*verifier key //p')
-check "verify 22" "22 records" "$(L audit verify 2>&1)"
+check "verify 24" "24 records" "$(L audit verify 2>&1)"
 # a partner node (its own key) checks and cosigns our checkpoint, and keeps it
 P() { LIAISON_AUDIT_KEY="$tmp/partner.key" LIAISON_AUDIT_ORIGIN=partner.example/witness "$bin" --db "$tmp/p.db" "$@"; }
-check "cosign" "cosigned cert.example/audit at size 22" "$(P audit cosign "$tmp/ours.note" --vkey "$vkey" 2>&1 >"$tmp/partner-copy.note")"
+check "cosign" "cosigned cert.example/audit at size 24" "$(P audit cosign "$tmp/ours.note" --vkey "$vkey" 2>&1 >"$tmp/partner-copy.note")"
 pvkey=$(P audit cosign "$tmp/ours.note" --vkey "$vkey" 2>&1 >/dev/null | sed -n 's/.*our cosigner key //p')
 check "cosigned copy" "partner.example/witness" "$(cat "$tmp/partner-copy.note")"
-sed 's/^22$/23/' "$tmp/ours.note" > "$tmp/forged.note"
+sed 's/^24$/25/' "$tmp/ours.note" > "$tmp/forged.note"
 expect_fail "cosign a forged note" "signature" P audit cosign "$tmp/forged.note" --vkey "$vkey"
-check "verify with the cosigned copy" "audit log verified: 22 records" "$(L audit verify --checkpoint "$tmp/partner-copy.note" --vkey "$pvkey" 2>&1)"
+check "verify with the cosigned copy" "audit log verified: 24 records" "$(L audit verify --checkpoint "$tmp/partner-copy.note" --vkey "$pvkey" 2>&1)"
 # the newest ten cut off
-sql "DELETE FROM audit_log WHERE seq > 12"
-expect_fail "newest ten cut off" "records 13 to 22 were cut off" L audit verify
+sql "DELETE FROM audit_log WHERE seq > 14"
+expect_fail "newest ten cut off" "records 15 to 24 were cut off" L audit verify
 # and the stored checkpoints removed too: the partner's cosigned copy still shows it
 sql "DELETE FROM audit_checkpoint"
-expect_fail "cut off, against the partner's copy" "outside checkpoint covers 22 records" L audit verify --checkpoint "$tmp/partner-copy.note" --vkey "$pvkey"
+expect_fail "cut off, against the partner's copy" "outside checkpoint covers 24 records" L audit verify --checkpoint "$tmp/partner-copy.note" --vkey "$pvkey"
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails check(s) failed"

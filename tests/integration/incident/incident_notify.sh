@@ -57,6 +57,10 @@ nkh=$(echo "$kh_ids" | grep -c .)
 [ "$nkh" -ge 2 ] && echo "ok   $kh has several incidents ($nkh)" || { echo "FAIL $kh incidents: $nkh"; fails=$((fails + 1)); }
 same "all pending before any run" "$(L handoff list | grep -c .)" "$(L handoff list --state pending | grep -c .)"
 
+# incidents opened by a routing rule start triaged (the rule is the triage)
+same "opened triaged" "$(L incident list --format json | grep -o '"id":' | wc -l)" \
+    "$(L incident list --format json | grep -o '"status":"triaged"' | wc -l)"
+
 # a port where nothing listens: every e-mail delivery fails, no hand-off changes
 closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 run "$closed" && { echo "FAIL run against a closed port succeeded"; fails=$((fails + 1)); }
@@ -107,6 +111,19 @@ out=$(printf 'From: KH CERT <report@kh-cert.example>\nTo: cert@national-cert.exa
 check "reply matched to the digest's incidents" "incident $(echo "$kh_ids" | head -n 1) (and $((nkh - 1)) more), $kh" "$out"
 check "reply acknowledges" ", ack" "$out"
 same "$kh hand-offs acknowledged" "$nkh" "$(L handoff list --recipient $kh --state acknowledged | grep -c .)"
+# the incident follows: every incident whose live hand-offs are all
+# acknowledged is acknowledged now (by liaison, automatically)
+nfollow=0
+for id in $kh_ids; do
+    states=$(L handoff list --incident "$id" --format json | grep -o '"state":"[a-z]*"' | sort -u | tr '\n' ' ')
+    status=$(L incident show "$id" --format json | grep -o '"status":"[a-z]*"' | head -n 1)
+    case "$states" in
+    '"state":"acknowledged" ') nfollow=$((nfollow + 1))
+        same "incident $id follows its hand-offs" '"status":"acknowledged"' "$status" ;;
+    *) same "incident $id notified" '"status":"notified"' "$status" ;;
+    esac
+done
+[ "$nfollow" -gt 0 ] || { echo "FAIL no incident with only $kh's hand-off to check"; fails=$((fails + 1)); }
 check "reply kept as a shared comment" "shared:$kh" "$(L incident show "$(echo "$kh_ids" | head -n 1)")"
 same "unmatched queue empty" "no unmatched messages" "$(L mail unmatched)"
 # References only (a client that drops In-Reply-To), from another partner

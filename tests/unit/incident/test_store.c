@@ -18,6 +18,7 @@
 
 #include "liaison/liaison.h"
 #include "liaison/route.h"
+#include "incident/internal.h"
 #include "route/internal.h"
 
 typedef struct fixture {
@@ -76,6 +77,16 @@ static rec audit(fixture *f)
     lia_error err;
     memset(&c, 0, sizeof c);
     assert_int_equal(lia_audit_list(f->s, NULL, collect, &c, &err), LIA_OK);
+    return c;
+}
+
+static rec audit_of(fixture *f, const char *object)
+{
+    rec c;
+    lia_error err;
+    lia_audit_filter flt = {.object = object};
+    memset(&c, 0, sizeof c);
+    assert_int_equal(lia_audit_list(f->s, &flt, collect, &c, &err), LIA_OK);
     return c;
 }
 
@@ -236,8 +247,104 @@ static void test_handoffs(void **state)
     assert_int_equal(lia_handoff_set(f->s, id, "owner-a", LIA_HO_REJECTED, "not our network", &alice, &err),
                      LIA_OK);
     assert_int_equal(lia_handoff_set(f->s, id, "nobody", LIA_HO_NOTIFIED, NULL, &alice, &err), LIA_ENOTFOUND);
-    a = audit(f);
+    a = audit_of(f, "handoff:1/owner-a");
     assert_non_null(strstr(a.last_after, "not our network"));
+}
+
+static lia_incident_status status_of(fixture *f, int64_t id)
+{
+    lia_incident inc;
+    lia_buf hold;
+    lia_error err;
+    lia_buf_init(&hold, 0);
+    assert_int_equal(lia_incident_get(f->s, id, &inc, &hold, &err), LIA_OK);
+    lia_buf_free(&hold);
+    return inc.status;
+}
+
+static void set(fixture *f, int64_t id, const char *r, lia_handoff_state to, const char *reason)
+{
+    lia_error err;
+    if (lia_handoff_set(f->s, id, r, to, reason, &partner, &err) != LIA_OK)
+        fail_msg("%s -> %s: %s", r, lia_handoff_state_name(to), err.reason);
+}
+
+/* The one rule of src/incident/follow.c, pure. */
+static void test_derived(void **state)
+{
+    (void)state;
+    /* counts: pending, notified, acknowledged, resolved, rejected, withdrawn */
+    assert_int_equal(lia__incident_derived((uint64_t[]){0, 0, 0, 0, 0, 0}), LIA_INC_NEW);
+    assert_int_equal(lia__incident_derived((uint64_t[]){2, 0, 0, 0, 0, 0}), LIA_INC_NEW);
+    assert_int_equal(lia__incident_derived((uint64_t[]){1, 1, 0, 0, 0, 0}), LIA_INC_NOTIFIED);
+    /* one not even told yet */
+    assert_int_equal(lia__incident_derived((uint64_t[]){1, 0, 1, 0, 0, 0}), LIA_INC_NOTIFIED);
+    assert_int_equal(lia__incident_derived((uint64_t[]){0, 0, 1, 1, 1, 1}), LIA_INC_ACKNOWLEDGED);
+    assert_int_equal(lia__incident_derived((uint64_t[]){0, 0, 0, 2, 1, 0}), LIA_INC_RESOLVED);
+    assert_int_equal(lia__incident_derived((uint64_t[]){0, 1, 0, 5000, 0, 0}), LIA_INC_NOTIFIED);
+    /* nobody left: nothing to follow */
+    assert_int_equal(lia__incident_derived((uint64_t[]){0, 0, 0, 0, 1, 1}), LIA_INC_NEW);
+}
+
+/* The incident's status follows its hand-offs: forward only, through the
+ * transition table, one automatic audit record per step; an analyst's
+ * status stands until an answer takes it further; a final one never moves. */
+static void test_follow(void **state)
+{
+    fixture *f = *state;
+    lia_error err;
+    const char *r[] = {"cert-aa", "cert-bb", "cert-cc"};
+    int64_t id = create(f, "x", LIA_SEV_HIGH, r, 3);
+    char obj[32];
+    snprintf(obj, sizeof obj, "incident:%lld", (long long)id);
+    assert_int_equal(status_of(f, id), LIA_INC_NEW);
+    set(f, id, "cert-aa", LIA_HO_NOTIFIED, NULL);
+    /* new -> triaged -> notified: two automatic records */
+    assert_int_equal(status_of(f, id), LIA_INC_NOTIFIED);
+    rec a = audit_of(f, obj);
+    assert_int_equal(a.n, 3); /* create, triaged, notified */
+    assert_string_equal(a.last_action, "status");
+    assert_string_equal(a.last_actor, "liaison");
+    assert_string_equal(a.last_channel, "auto");
+    assert_non_null(strstr(a.last_before, "\"status\":\"triaged\""));
+    assert_non_null(strstr(a.last_after, "\"status\":\"notified\""));
+    assert_non_null(strstr(a.last_after, "\"cause\":\"handoff:1/cert-aa notified\""));
+    set(f, id, "cert-aa", LIA_HO_ACKNOWLEDGED, NULL);
+    assert_int_equal(status_of(f, id), LIA_INC_NOTIFIED); /* bb, cc still pending */
+    assert_int_equal(audit_of(f, obj).n, 3);
+    set(f, id, "cert-bb", LIA_HO_NOTIFIED, NULL);
+    set(f, id, "cert-cc", LIA_HO_NOTIFIED, NULL);
+    set(f, id, "cert-bb", LIA_HO_ACKNOWLEDGED, NULL);
+    assert_int_equal(status_of(f, id), LIA_INC_NOTIFIED);
+    set(f, id, "cert-cc", LIA_HO_REJECTED, "not ours");
+    assert_int_equal(status_of(f, id), LIA_INC_ACKNOWLEDGED); /* cc is out: every live one acked */
+    a = audit_of(f, obj);
+    assert_int_equal(a.n, 4);
+    assert_non_null(strstr(a.last_after, "handoff:1/cert-cc rejected"));
+    set(f, id, "cert-aa", LIA_HO_RESOLVED, NULL);
+    assert_int_equal(status_of(f, id), LIA_INC_ACKNOWLEDGED);
+    set(f, id, "cert-bb", LIA_HO_RESOLVED, NULL);
+    assert_int_equal(status_of(f, id), LIA_INC_RESOLVED);
+    assert_int_equal(audit_of(f, obj).n, 5);
+    /* the analyst reopens (resolved -> mitigating) and sends bb's again: the
+     * notified hand-off calls for less than mitigating, which stands */
+    lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
+    ch.status = LIA_INC_MITIGATING;
+    assert_int_equal(lia_incident_update(f->s, id, &ch, &alice, &err), LIA_OK);
+    set(f, id, "cert-bb", LIA_HO_NOTIFIED, NULL);
+    assert_int_equal(status_of(f, id), LIA_INC_MITIGATING);
+    set(f, id, "cert-bb", LIA_HO_RESOLVED, NULL);
+    assert_int_equal(status_of(f, id), LIA_INC_RESOLVED); /* the answer takes it further */
+    /* closed is final for the rule */
+    ch.status = LIA_INC_CLOSED;
+    assert_int_equal(lia_incident_update(f->s, id, &ch, &alice, &err), LIA_OK);
+    set(f, id, "cert-cc", LIA_HO_NOTIFIED, NULL);
+    set(f, id, "cert-cc", LIA_HO_RESOLVED, NULL);
+    assert_int_equal(status_of(f, id), LIA_INC_CLOSED);
+    /* every hand-off withdrawn: nothing to follow */
+    int64_t id2 = create(f, "y", LIA_SEV_LOW, r, 1);
+    assert_int_equal(lia_handoff_set(f->s, id2, "cert-aa", LIA_HO_WITHDRAWN, NULL, &alice, &err), LIA_OK);
+    assert_int_equal(status_of(f, id2), LIA_INC_NEW);
 }
 
 typedef struct bctx {
@@ -308,6 +415,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_comment_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handoffs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sla_breaches, setup, teardown),
+        cmocka_unit_test(test_derived),
+        cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
