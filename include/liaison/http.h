@@ -39,6 +39,10 @@ typedef struct lia_http_opts {
     double burst;           /* default bucket size (0 = LIA_HTTP_BURST) */
     FILE *access_log;       /* one line per request; NULL = none */
     const char *public_url; /* base URL used in discovery (default from Host header) */
+    const char *console_dir; /* the console's built assets (web/dist); NULL = $LIAISON_CONSOLE_DIR,
+                                else the installed share/liaison/console */
+    unsigned session_idle_s; /* console session idle expiry (0 = LIA_CONSOLE_IDLE_S) */
+    unsigned session_max_s;  /* console session absolute expiry (0 = LIA_CONSOLE_MAX_S) */
 } lia_http_opts;
 
 /* Start serving in background threads. Returns LIA_EINVAL (bad listen

@@ -85,6 +85,12 @@
 #define LIA_HTTP_LOGIN_BACKOFF_S     1    /* first wait; doubles with each further failure */
 #define LIA_HTTP_LOGIN_BACKOFF_MAX_S 900  /* longest wait */
 #define LIA_HTTP_LOGIN_FORGET_S      3600 /* a record with no failure for this long starts over */
+
+/* the web console (src/console) */
+#define LIA_CONSOLE_IDLE_S    1800                /* session: idle expiry (s) */
+#define LIA_CONSOLE_MAX_S     43200               /* session: absolute expiry (s, 12 h) */
+#define LIA_CONSOLE_MAX_ASSET (16u * 1024 * 1024) /* one static file */
+
 #define LIA_TAXII_PAGE_DEFAULT 1000           /* objects per page when no limit */
 #define LIA_TAXII_PAGE_MAX 10000              /* largest limit honoured */
 #define LIA_TAXII_MAX_MATCH 64                /* values in all match[...] filters */

@@ -511,6 +511,33 @@ out:
     return rc;
 }
 
+int lia__accounts_principal(lia_store *s, int64_t user_id, lia_principal *out, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
+    char sql[512];
+    int rc;
+    lia_principal p;
+    snprintf(sql, sizeof sql, "%s FROM acct_users u JOIN acct_orgs o ON o.id = u.org_id WHERE u.id = ?1",
+             principal_cols);
+    if ((rc = lia__db_prepare_once(db, "accounts: auth", sql, &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, user_id);
+    if ((rc = lia__db_step(st, err)) < 0) {
+        /* err says why */
+    } else if (rc != LIA_DB_ROW) {
+        rc = lia_error_set(err, LIA_EAUTH, "user", NULL, 0, "user %lld no longer exists", (long long)user_id);
+    } else if ((int)lia__db_col_int64(st, 3)) {
+        rc = lia_error_set(err, LIA_EAUTH, "user", NULL, 0, "user disabled");
+    } else {
+        fill_principal(st, &p);
+        if ((rc = check_principal(&p, err)) == LIA_OK)
+            *out = p;
+    }
+    lia__db_done(st);
+    return rc;
+}
+
 int lia__accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err)
 {
     lia_db *db = lia__store_db(s);

@@ -32,4 +32,10 @@ int lia__accounts_auth_basic(lia_store *s, const char *user, const char *passwor
 unsigned long long lia__accounts_password_checks(void);
 int lia__accounts_auth_token(lia_store *s, const char *token, lia_principal *out, lia_error *err);
 
+/* The principal of user user_id as it is now (a session's user, whose
+ * role or organisation may have changed since the log-in): LIA_EAUTH when
+ * the user is gone, disabled or holds a role its organisation does not
+ * allow. key_id is 0. */
+int lia__accounts_principal(lia_store *s, int64_t user_id, lia_principal *out, lia_error *err);
+
 #endif

@@ -65,10 +65,14 @@ static void serve_usage(FILE *f)
             "                        behind a reverse proxy all clients share its one)\n"
             "  --rate R --burst B    token bucket per API key or user (default %g/s, %g)\n"
             "  --access-log FILE     one line per request ('-' = stdout, default)\n"
-            "  --public-url URL      base URL written in discovery (default from Host)\n",
+            "  --public-url URL      base URL written in discovery (default from Host)\n"
+            "  --console-dir DIR     the web console's built assets (default: $LIAISON_CONSOLE_DIR,\n"
+            "                        else the installed share/liaison/console)\n"
+            "  --session-idle S      console session idle expiry (default %u)\n"
+            "  --session-max S       console session absolute expiry (default %u)\n",
             LIA_HTTP_MAX_BODY, LIA_HTTP_MAX_HEADER, LIA_HTTP_TIMEOUT_S, LIA_HTTP_MIN_BODY_RATE,
             LIA_HTTP_HEADER_TIMEOUT_S, LIA_HTTP_MAX_CONNS, LIA_HTTP_PER_IP_CONNS, LIA_HTTP_RATE,
-            LIA_HTTP_BURST);
+            LIA_HTTP_BURST, LIA_CONSOLE_IDLE_S, LIA_CONSOLE_MAX_S);
 }
 
 int cmd_serve(cli *c, int argc, char **argv)
@@ -88,6 +92,9 @@ int cmd_serve(cli *c, int argc, char **argv)
         {"burst", required_argument, NULL, 'B'},
         {"access-log", required_argument, NULL, 'a'},
         {"public-url", required_argument, NULL, 'u'},
+        {"console-dir", required_argument, NULL, 'D'},
+        {"session-idle", required_argument, NULL, 'I'},
+        {"session-max", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -113,6 +120,9 @@ int cmd_serve(cli *c, int argc, char **argv)
         case 'k': key = optarg; break;
         case 'a': log = optarg; break;
         case 'u': o.public_url = optarg; break;
+        case 'D': o.console_dir = optarg; break;
+        case 'I':
+        case 'M':
         case 't':
         case 'b':
         case 'H':
@@ -124,7 +134,11 @@ int cmd_serve(cli *c, int argc, char **argv)
                 cli_errorf("serve: %s: expected a positive number", argv[optind - 1]);
                 return LIA_EXIT_USAGE;
             }
-            if (ch == 't')
+            if (ch == 'I')
+                o.session_idle_s = (unsigned)v;
+            else if (ch == 'M')
+                o.session_max_s = (unsigned)v;
+            else if (ch == 't')
                 o.threads = (unsigned)v;
             else if (ch == 'b')
                 o.max_body = v;

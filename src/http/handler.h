@@ -32,7 +32,8 @@
 enum lia__http_auth {
     LIA__HTTP_AUTH_NONE = 0,     /* anyone; no credentials are read (r->who stays zero) */
     LIA__HTTP_AUTH_REQUIRED = 1, /* Basic, Bearer or Token, checked, throttled and rate limited
-                                    by the server: 401 / 429 before the handler runs */
+                                    by the server: 401 / 429 before the handler runs; without an
+                                    Authorization header, a session (lia__http_set_session) */
 };
 
 /* One request as a handler sees it, and the response it fills. The server
@@ -53,6 +54,7 @@ typedef struct lia__req {
     lia_principal who; /* the authenticated caller (LIA__HTTP_AUTH_REQUIRED), else zero */
     lia_store *store;  /* a handle of the server's pool for this call (NULL unless .store) */
     const struct lia__http_handler *handler;
+    lia_http *server; /* the server answering (lia__http_password_login, lia__http_options) */
     /* ---- response ---- */
     int status;           /* 0 = the handler answered nothing: the server answers 500 */
     lia_buf out;          /* the body; initialised by the server (LIA_HTTP_MAX_RESPONSE) */
@@ -60,7 +62,7 @@ typedef struct lia__req {
     unsigned retry_after; /* seconds; sent as Retry-After with 429 and 503 */
     lia_http_header resp[LIA__HTTP_MAX_RESP_HEADERS];
     size_t nresp;
-    char resp_text[512]; /* storage of resp[] */
+    char resp_text[1024]; /* storage of resp[] */
     size_t resp_used;
     char deny[160]; /* why access was denied, for the access log ("" = not denied) */
 } lia__req;
@@ -99,7 +101,33 @@ int lia__http_register(lia_http *h, const lia__http_handler *hd, lia_error *err)
  * and start listening. On failure the server is left to lia_http_stop. */
 int lia__http_listen(lia_http *h, lia_error *err);
 
+/* ---- sessions: a second way in for LIA__HTTP_AUTH_REQUIRED ---- */
+
+/* Check the session a request without an Authorization header carries (a
+ * cookie, for the console: src/console/): LIA_OK with *p filled, or
+ * LIA_EAUTH with *status 401 (no session, unknown or expired) or 403 (a
+ * state-changing request without the session's CSRF token) and why set.
+ * Called on a worker thread with the request's store handle. */
+typedef int (*lia__http_session_fn)(void *ud, lia_store *s, const lia__req *r, lia_principal *p, int *status,
+                                    char *why, size_t whyn);
+/* Accept sessions checked by fn on every LIA__HTTP_AUTH_REQUIRED handler
+ * (one session method per server; a later call replaces it). Only before
+ * lia__http_listen; ud must outlive the server. */
+void lia__http_set_session(lia_http *h, lia__http_session_fn fn, void *ud);
+
 /* ---- for handlers ---- */
+
+/* The server's options, defaults filled in (threads, limits). */
+const lia_http_opts *lia__http_options(const lia_http *h);
+/* 1 if the server speaks TLS. */
+int lia__http_tls(const lia_http *h);
+/* Check user and password as a Basic login is checked: the same throttle
+ * (per user+address, address, user), the same argon2id cost for unknown
+ * users. LIA_OK with *p filled; LIA_EAUTH (why says why); LIA_ELIMIT while
+ * in back-off (*retry_s seconds; no password checked). r->store must be
+ * set (a handler with .store). */
+int lia__http_password_login(lia__req *r, const char *user, const char *password, lia_principal *p,
+                             double *retry_s, char *why, size_t whyn);
 
 /* The value of request header name (case-insensitive), {NULL, 0} if absent. */
 lia_slice lia__req_header(const lia__req *r, const char *name);

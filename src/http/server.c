@@ -74,6 +74,9 @@ struct lia_http {
     pthread_mutex_t auth_mu;
     unsigned char auth_key[32];
     auth_cached cache[AUTH_CACHE];
+    /* sessions (handler.h), set before listening */
+    lia__http_session_fn session;
+    void *session_ud;
     /* absolute deadlines of slow clients (watchdog.h) */
     lia__watchdog *wd;
     /* access log */
@@ -194,6 +197,65 @@ static void login_keys(const lia_http *h, const char *user, const char *peer, li
     }
 }
 
+/* A user and password (Basic, or the console's log-in), throttled: as auth. */
+static int password_auth(lia_http *h, lia_store *s, const char *user, const char *secret, const char *peer,
+                         lia_principal *p, char *why, size_t whyn, double *retry_s)
+{
+    lia_error e;
+    int rc;
+    lia_error_clear(&e);
+    unsigned char tag[32];
+    crypto_generichash_state st;
+    unsigned slot;
+    int64_t t = lia__mono_us(), wait = 0;
+    lia__throttle_key lk[LOGIN_KEYS];
+    login_keys(h, user, peer, lk);
+    pthread_mutex_lock(&h->auth_mu);
+    for (int i = 0; i < LOGIN_KEYS; i++) {
+        int64_t w = lia__throttle_wait(h->logins, &lk[i], t);
+        if (w > wait)
+            wait = w;
+    }
+    pthread_mutex_unlock(&h->auth_mu);
+    if (wait) {
+        *retry_s = (double)wait / 1e6;
+        char u[64];
+        lia_escape(user, strlen(user), u, sizeof u);
+        snprintf(why, whyn, "user %s from %s: too many wrong passwords, back-off %.1f s", u, peer, *retry_s);
+        return LIA_ELIMIT;
+    }
+    crypto_generichash_init(&st, h->auth_key, sizeof h->auth_key, sizeof tag);
+    crypto_generichash_update(&st, (const unsigned char *)user, strlen(user) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_generichash_final(&st, tag, sizeof tag);
+    slot = tag[0] % AUTH_CACHE;
+    pthread_mutex_lock(&h->auth_mu);
+    if (h->cache[slot].until_us > t && sodium_memcmp(h->cache[slot].tag, tag, 32) == 0) {
+        *p = h->cache[slot].p;
+        pthread_mutex_unlock(&h->auth_mu);
+        return LIA_OK;
+    }
+    pthread_mutex_unlock(&h->auth_mu);
+    rc = lia__accounts_auth_basic(s, user, secret, p, &e);
+    if (rc == LIA_EAUTH) {
+        pthread_mutex_lock(&h->auth_mu);
+        for (int i = 0; i < LOGIN_KEYS; i++)
+            lia__throttle_fail(h->logins, &lk[i], login_free[i], lia__mono_us());
+        pthread_mutex_unlock(&h->auth_mu);
+    } else if (rc == LIA_OK) {
+        pthread_mutex_lock(&h->auth_mu);
+        lia__throttle_clear(h->logins, &lk[LOGIN_PAIR]);
+        memcpy(h->cache[slot].tag, tag, 32);
+        h->cache[slot].p = *p;
+        h->cache[slot].until_us = t + AUTH_TTL_US;
+        pthread_mutex_unlock(&h->auth_mu);
+    }
+    sodium_memzero(tag, sizeof tag);
+    if (rc)
+        snprintf(why, whyn, "%s%s%s", e.field, e.field[0] ? ": " : "", e.reason);
+    return rc;
+}
+
 /* LIA_OK, LIA_EAUTH (why says why), or LIA_ELIMIT when Basic logins of this
  * user or from this address are in back-off (*retry_s: seconds to wait; no
  * password is checked then). */
@@ -216,55 +278,9 @@ static int auth(lia_http *h, lia_store *s, const char *v, const char *peer, lia_
     if (a.kind == LIA_AUTH_BEARER) {
         rc = lia__accounts_auth_token(s, a.secret, p, &e);
     } else {
-        unsigned char tag[32];
-        crypto_generichash_state st;
-        unsigned slot;
-        int64_t t = lia__mono_us(), wait = 0;
-        lia__throttle_key lk[LOGIN_KEYS];
-        login_keys(h, a.user, peer, lk);
-        pthread_mutex_lock(&h->auth_mu);
-        for (int i = 0; i < LOGIN_KEYS; i++) {
-            int64_t w = lia__throttle_wait(h->logins, &lk[i], t);
-            if (w > wait)
-                wait = w;
-        }
-        pthread_mutex_unlock(&h->auth_mu);
-        if (wait) {
-            *retry_s = (double)wait / 1e6;
-            char u[64];
-            lia_escape(a.user, strlen(a.user), u, sizeof u);
-            snprintf(why, whyn, "user %s from %s: too many wrong passwords, back-off %.1f s", u, peer,
-                     *retry_s);
-            sodium_memzero(&a, sizeof a);
-            return LIA_ELIMIT;
-        }
-        crypto_generichash_init(&st, h->auth_key, sizeof h->auth_key, sizeof tag);
-        crypto_generichash_update(&st, (const unsigned char *)a.user, strlen(a.user) + 1);
-        crypto_generichash_update(&st, (const unsigned char *)a.secret, strlen(a.secret));
-        crypto_generichash_final(&st, tag, sizeof tag);
-        slot = tag[0] % AUTH_CACHE;
-        pthread_mutex_lock(&h->auth_mu);
-        if (h->cache[slot].until_us > t && sodium_memcmp(h->cache[slot].tag, tag, 32) == 0) {
-            *p = h->cache[slot].p;
-            pthread_mutex_unlock(&h->auth_mu);
-            sodium_memzero(&a, sizeof a);
-            return LIA_OK;
-        }
-        pthread_mutex_unlock(&h->auth_mu);
-        rc = lia__accounts_auth_basic(s, a.user, a.secret, p, &e);
-        if (rc == LIA_EAUTH) {
-            pthread_mutex_lock(&h->auth_mu);
-            for (int i = 0; i < LOGIN_KEYS; i++)
-                lia__throttle_fail(h->logins, &lk[i], login_free[i], lia__mono_us());
-            pthread_mutex_unlock(&h->auth_mu);
-        } else if (rc == LIA_OK) {
-            pthread_mutex_lock(&h->auth_mu);
-            lia__throttle_clear(h->logins, &lk[LOGIN_PAIR]);
-            memcpy(h->cache[slot].tag, tag, 32);
-            h->cache[slot].p = *p;
-            h->cache[slot].until_us = t + AUTH_TTL_US;
-            pthread_mutex_unlock(&h->auth_mu);
-        }
+        rc = password_auth(h, s, a.user, a.secret, peer, p, why, whyn, retry_s);
+        sodium_memzero(&a, sizeof a);
+        return rc;
     }
     sodium_memzero(&a, sizeof a);
     if (rc)
@@ -454,7 +470,11 @@ static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype ? r->ctype : "application/json");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    int cached = 0; /* a handler may allow caching (the console's hashed assets) */
+    for (size_t i = 0; i < r->nresp; i++)
+        cached |= ieq(r->resp[i].name.ptr, r->resp[i].name.len, "Cache-Control");
+    if (!cached)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     for (size_t i = 0; i < r->nresp; i++)
         MHD_add_response_header(resp, r->resp[i].name.ptr, r->resp[i].value.ptr);
     if (r->status == 401)
@@ -530,6 +550,7 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
     r.method = method;
     r.path = url;
     r.peer = q->peer;
+    r.server = h;
     lia_buf_init(&r.out, LIA_HTTP_MAX_RESPONSE);
     if (!hd) {
         lia__http_problem(&r, 404, "Not Found", "no such resource");
@@ -551,7 +572,17 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
         s = pool_get(h, &slot);
     if (hd->auth == LIA__HTTP_AUTH_REQUIRED) {
         const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if ((rc = auth(h, s, v, q->peer, &r.who, why, sizeof why, &retry)) == LIA_ELIMIT) {
+        int sstatus = 401;
+        if (!v && h->session) /* a session instead (handler.h): 403 for a missing CSRF token */
+            rc = h->session(h->session_ud, s, &r, &r.who, &sstatus, why, sizeof why);
+        else
+            rc = auth(h, s, v, q->peer, &r.who, why, sizeof why, &retry);
+        if (rc && sstatus == 403) {
+            snprintf(q->deny, sizeof q->deny, "403 %s", why);
+            lia__req_error(&r, 403, "Forbidden", "the session's CSRF token is missing or wrong");
+            goto send;
+        }
+        if (rc == LIA_ELIMIT) {
             snprintf(q->deny, sizeof q->deny, "429 %s", why);
             lia__req_error(&r, 429, "Too Many Requests", "too many failed logins; see Retry-After");
             r.retry_after = (unsigned)(retry + 0.999);
@@ -966,6 +997,32 @@ int lia__http_listen(lia_http *h, lia_error *err)
         h->port = di ? di->port : 0;
     }
     return LIA_OK;
+}
+
+void lia__http_set_session(lia_http *h, lia__http_session_fn fn, void *ud)
+{
+    h->session = fn;
+    h->session_ud = ud;
+}
+
+const lia_http_opts *lia__http_options(const lia_http *h)
+{
+    return &h->o;
+}
+
+int lia__http_tls(const lia_http *h)
+{
+    return h->tls;
+}
+
+int lia__http_password_login(lia__req *r, const char *user, const char *password, lia_principal *p,
+                             double *retry_s, char *why, size_t whyn)
+{
+    if (!r->server || !r->store) {
+        snprintf(why, whyn, "no store for the log-in");
+        return LIA_EINVAL;
+    }
+    return password_auth(r->server, r->store, user, password, r->peer ? r->peer : "", p, why, whyn, retry_s);
 }
 
 uint16_t lia_http_port(const lia_http *h)

@@ -3,6 +3,7 @@
  * the HTTP server (src/http/handler.h). Each mount function registers its
  * handlers; a new application (the REST API under /api/v1, the console)
  * is one mount function in its own folder and one line here. */
+#include "console/console.h"
 #include "http/handler.h"
 #include "taxii/taxii_http.h"
 
@@ -12,7 +13,8 @@ typedef struct mount {
 } mount;
 
 static const mount mounts[] = {
-    {"taxii", lia__taxii_mount}, /* discovery at /taxii2/, API roots at /ROOT/ (prefix "/") */
+    {"console", lia__console_mount}, /* the web console at /console, and its sessions */
+    {"taxii", lia__taxii_mount},     /* discovery at /taxii2/, API roots at /ROOT/ (prefix "/") */
 };
 
 int lia_http_start(const lia_http_opts *o, lia_http **out, lia_error *err)

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The web console's server side, mounted at /console (src/serve/mounts.c):
+ *
+ *   POST /console/login         {"user","password"} (application/json): the
+ *                               server's password check and throttle; a
+ *                               session cookie and the session's CSRF token
+ *   POST /console/logout        ends the session (CSRF token required)
+ *   GET  /console/session       who the session is, and its CSRF token
+ *   GET  /console/data/summary  the dashboard's numbers, aggregated here
+ *   GET  /console/...           the built assets (web/dist): index.html for
+ *                               any path that names no file
+ *
+ * The session is also an authentication method of the whole server
+ * (lia__http_set_session): a request with no Authorization header and a
+ * session cookie is that session's user on every mount that requires
+ * authentication (the REST API from the browser), and a state-changing one
+ * (not GET, HEAD or OPTIONS) must carry the session's token in X-CSRF-Token
+ * or is 403. Every answer here carries a strict Content-Security-Policy
+ * (scripts and styles from this origin only, no framing). */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "console/console.h"
+#include "console/session.h"
+#include "core/clock.h"
+#include "http/handler.h"
+#include "liaison/limits.h"
+
+#define COOKIE_PLAIN "liaison_session"
+#define COOKIE_TLS   "__Host-liaison_session" /* Secure, Path=/, no Domain: the browser enforces it */
+
+#ifndef LIA_CONSOLE_SHARE_DIR
+#define LIA_CONSOLE_SHARE_DIR "/usr/local/share/liaison/console"
+#endif
+
+/* ECharts sets style attributes on the elements it creates (tooltips):
+ * styles may be inline, scripts never. */
+static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                          "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; "
+                          "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+static unsigned idle_s(const lia__req *r)
+{
+    unsigned v = r->server ? lia__http_options(r->server)->session_idle_s : 0;
+    return v ? v : LIA_CONSOLE_IDLE_S;
+}
+
+static unsigned max_s(const lia__req *r)
+{
+    unsigned v = r->server ? lia__http_options(r->server)->session_max_s : 0;
+    return v ? v : LIA_CONSOLE_MAX_S;
+}
+
+static const char *console_dir(const lia__req *r)
+{
+    const char *d = r->server ? lia__http_options(r->server)->console_dir : NULL;
+    if (!d || !*d)
+        d = getenv("LIAISON_CONSOLE_DIR");
+    return d && *d ? d : LIA_CONSOLE_SHARE_DIR;
+}
+
+/* The session id of the request's Cookie header into id, 0 if none. */
+static int cookie_id(const lia__req *r, char id[LIA__SESSION_ID_LEN + 1])
+{
+    lia_slice c = lia__req_header(r, "Cookie");
+    const char *names[] = {COOKIE_TLS "=", COOKIE_PLAIN "="};
+    size_t i = 0;
+    while (c.ptr && i < c.len) {
+        while (i < c.len && (c.ptr[i] == ' ' || c.ptr[i] == ';'))
+            i++;
+        size_t j = i;
+        while (j < c.len && c.ptr[j] != ';')
+            j++;
+        for (int k = 0; k < 2; k++) {
+            size_t nl = strlen(names[k]);
+            if (j - i == nl + LIA__SESSION_ID_LEN && memcmp(c.ptr + i, names[k], nl) == 0) {
+                memcpy(id, c.ptr + i + nl, LIA__SESSION_ID_LEN);
+                id[LIA__SESSION_ID_LEN] = '\0';
+                return 1;
+            }
+        }
+        i = j;
+    }
+    return 0;
+}
+
+static int safe_method(const char *m)
+{
+    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
+}
+
+/* The request's session: LIA_OK, or LIA_EAUTH with *status 401 or 403. */
+static int session_of(lia_store *s, const lia__req *r, lia_principal *p, int *status, char *why, size_t whyn)
+{
+    char id[LIA__SESSION_ID_LEN + 1], csrf[LIA__SESSION_ID_LEN + 1];
+    lia_error e;
+    int rc;
+    lia_error_clear(&e);
+    *status = 401;
+    if (!cookie_id(r, id)) {
+        snprintf(why, whyn, "no credentials");
+        return LIA_EAUTH;
+    }
+    if (!s) {
+        snprintf(why, whyn, "no store");
+        return LIA_EAUTH;
+    }
+    rc = lia__session_check(s, id, lia__now_us(), idle_s(r), max_s(r), p, csrf, &e);
+    sodium_memzero(id, sizeof id);
+    if (rc) {
+        snprintf(why, whyn, "session: %s", e.reason);
+        return LIA_EAUTH;
+    }
+    if (!safe_method(r->method)) {
+        lia_slice t = lia__req_header(r, "X-CSRF-Token");
+        if (!t.ptr || t.len != strlen(csrf) || sodium_memcmp(t.ptr, csrf, t.len) != 0) {
+            *status = 403;
+            snprintf(why, whyn, "session %s/%s: %s CSRF token", p->org, p->user, t.ptr ? "wrong" : "no");
+            return LIA_EAUTH;
+        }
+    }
+    return LIA_OK;
+}
+
+static int server_session(void *ud, lia_store *s, const lia__req *r, lia_principal *p, int *status, char *why,
+                          size_t whyn)
+{
+    (void)ud;
+    return session_of(s, r, p, status, why, whyn);
+}
+
+static void security_headers(lia__req *r)
+{
+    lia__req_add_header(r, "Content-Security-Policy", csp);
+    lia__req_add_header(r, "X-Frame-Options", "DENY");
+    lia__req_add_header(r, "Referrer-Policy", "no-referrer");
+}
+
+static void answer_json(lia__req *r, int status, json_t *j)
+{
+    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!t) {
+        lia__req_error(r, 500, "Server error", "out of memory");
+        return;
+    }
+    lia_buf_puts(&r->out, t);
+    free(t);
+    r->status = status;
+    r->ctype = "application/json";
+}
+
+static json_t *who_json(const lia_principal *p, const char *csrf)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "user", p->user, "org", p->org, "role",
+                     lia_role_name(p->role), "org_kind", lia_org_kind_name(p->org_kind), "csrf", csrf);
+}
+
+static void set_cookie(lia__req *r, const char *id, unsigned age)
+{
+    char c[256];
+    int tls = r->server && lia__http_tls(r->server);
+    snprintf(c, sizeof c, "%s=%s; Path=/; Max-Age=%u; HttpOnly;%s SameSite=Strict",
+             tls ? COOKIE_TLS : COOKIE_PLAIN, id, age, tls ? " Secure;" : "");
+    lia__req_add_header(r, "Set-Cookie", c);
+}
+
+static void login(lia__req *r)
+{
+    lia_slice ct = lia__req_header(r, "Content-Type");
+    json_t *j = NULL;
+    const char *user = NULL, *pw = NULL;
+    char why[300], id[LIA__SESSION_ID_LEN + 1], csrf[LIA__SESSION_ID_LEN + 1];
+    lia_principal p;
+    double retry = 0;
+    lia_error e;
+    int rc;
+    lia_error_clear(&e);
+    /* JSON only: a cross-site form cannot send it without a preflight */
+    if (!ct.ptr || ct.len < 16 || strncasecmp(ct.ptr, "application/json", 16) != 0) {
+        lia__req_error(r, 415, "Unsupported Media Type", "send the log-in as application/json");
+        return;
+    }
+    if (!(j = json_loadb(r->body, r->body_len, 0, NULL)) ||
+        json_unpack(j, "{s:s, s:s}", "user", &user, "password", &pw)) {
+        json_decref(j);
+        lia__req_error(r, 400, "Bad Request", "expected {\"user\": ..., \"password\": ...}");
+        return;
+    }
+    rc = lia__http_password_login(r, user, pw, &p, &retry, why, sizeof why);
+    json_decref(j); /* the password with it */
+    if (rc == LIA_ELIMIT) {
+        snprintf(r->deny, sizeof r->deny, "%.150s", why);
+        lia__req_error(r, 429, "Too Many Requests", "too many failed logins; see Retry-After");
+        r->retry_after = (unsigned)(retry + 0.999);
+        return;
+    }
+    if (rc) {
+        snprintf(r->deny, sizeof r->deny, "%.150s", why);
+        lia__req_error(r, 401, "Unauthorized", "wrong user name or password");
+        return;
+    }
+    if ((rc = lia__session_new(r->store, p.user_id, lia__now_us(), id, csrf, &e))) {
+        lia__req_error(r, 500, "Server error", e.reason);
+        return;
+    }
+    set_cookie(r, id, max_s(r));
+    sodium_memzero(id, sizeof id);
+    answer_json(r, 200, who_json(&p, csrf));
+}
+
+static void logout(lia__req *r)
+{
+    char id[LIA__SESSION_ID_LEN + 1], why[300];
+    lia_principal p;
+    int status;
+    if (session_of(r->store, r, &p, &status, why, sizeof why)) {
+        snprintf(r->deny, sizeof r->deny, "%.150s", why);
+        lia__req_error(r, status, status == 403 ? "Forbidden" : "Unauthorized",
+                       status == 403 ? "the session's CSRF token is missing or wrong" : "no session");
+        return;
+    }
+    cookie_id(r, id);
+    lia__session_end(r->store, id, NULL);
+    sodium_memzero(id, sizeof id);
+    set_cookie(r, "", 0);
+    answer_json(r, 200, json_pack("{s:b}", "ended", 1));
+}
+
+/* The session of a read, or an answer: 0 if r was answered. */
+static int need_session(lia__req *r, lia_principal *p, char csrf[LIA__SESSION_ID_LEN + 1])
+{
+    char id[LIA__SESSION_ID_LEN + 1], why[300];
+    int status;
+    lia_error e;
+    lia_error_clear(&e);
+    if (session_of(r->store, r, p, &status, why, sizeof why)) {
+        snprintf(r->deny, sizeof r->deny, "%.150s", why);
+        lia__req_error(r, status, status == 403 ? "Forbidden" : "Unauthorized", "log in first");
+        return 0;
+    }
+    if (csrf) {
+        cookie_id(r, id);
+        lia__session_check(r->store, id, lia__now_us(), idle_s(r), max_s(r), p, csrf, &e);
+        sodium_memzero(id, sizeof id);
+    }
+    return 1;
+}
+
+/* ---- the dashboard's numbers ---- */
+
+static int group_cb(void *ud, const char *key, uint64_t count)
+{
+    json_t *a = ud;
+    return json_array_append_new(a,
+                                 json_pack("{s:s, s:I}", "key", key ? key : "", "count", (json_int_t)count))
+               ? -1
+               : 0;
+}
+
+static int group(lia__req *r, const lia_query *q, const char *by, uint64_t limit, json_t **out, lia_error *e)
+{
+    json_t *a = json_array();
+    int rc;
+    if (!a)
+        return LIA_ENOMEM;
+    if ((rc = lia_store_group(r->store, q, by, limit, group_cb, a, e))) {
+        json_decref(a);
+        return rc;
+    }
+    *out = a;
+    return LIA_OK;
+}
+
+static int arg_u64(const lia__req *r, const char *name, uint64_t dflt, uint64_t lo, uint64_t hi,
+                   uint64_t *out)
+{
+    for (size_t i = 0; i < r->nargs; i++)
+        if (r->args[i].name.len == strlen(name) && !memcmp(r->args[i].name.ptr, name, r->args[i].name.len)) {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(r->args[i].value.ptr, &end, 10);
+            if (errno || end == r->args[i].value.ptr || *end || v < lo || v > hi)
+                return LIA_EINVAL;
+            *out = v;
+            return LIA_OK;
+        }
+    *out = dflt;
+    return LIA_OK;
+}
+
+/* GET /console/data/summary?days=N&top=K: totals by country (all), top
+ * ASNs, feeds, classifications, and per day of the last N days the
+ * counts by classification. Our own team only: a partner's or a
+ * constituent's dashboard is the portal's, over what was handed to it. */
+static void summary(lia__req *r)
+{
+    lia_principal p;
+    lia_query q;
+    lia_error e;
+    uint64_t days, top, total = 0;
+    json_t *res = NULL, *cc = NULL, *asn = NULL, *feed = NULL, *cls = NULL, *series = NULL;
+    int rc;
+    lia_error_clear(&e);
+    if (!need_session(r, &p, NULL))
+        return;
+    if (p.org_kind != LIA_ORG_OWN) {
+        snprintf(r->deny, sizeof r->deny, "%.60s/%.60s: summary is for the own team", p.org, p.user);
+        lia__req_error(r, 403, "Forbidden", "the dashboard is for the CERT's own team");
+        return;
+    }
+    if (arg_u64(r, "days", 30, 1, 366, &days) || arg_u64(r, "top", 10, 1, 100, &top)) {
+        lia__req_error(r, 400, "Bad Request", "days is 1..366, top 1..100");
+        return;
+    }
+    memset(&q, 0, sizeof q);
+    if ((rc = lia_store_count(r->store, &q, &total, &e)) || (rc = group(r, &q, "cc", 400, &cc, &e)) ||
+        (rc = group(r, &q, "asn", top, &asn, &e)) || (rc = group(r, &q, "feed", top, &feed, &e)) ||
+        (rc = group(r, &q, "class", 50, &cls, &e)))
+        goto fail;
+    if (!(series = json_array()))
+        goto fail;
+    {
+        int64_t day = 86400LL * 1000000, now = lia__now_us();
+        int64_t end = (now / day + 1) * day;
+        for (uint64_t d = days; d > 0; d--) {
+            json_t *g = NULL;
+            char date[32];
+            time_t t;
+            struct tm tm;
+            q.since_us = end - (int64_t)d * day;
+            q.until_us = q.since_us + day;
+            if ((rc = group(r, &q, "class", 50, &g, &e)))
+                goto fail;
+            t = (time_t)(q.since_us / 1000000);
+            gmtime_r(&t, &tm);
+            strftime(date, sizeof date, "%Y-%m-%d", &tm);
+            if (json_array_append_new(series, json_pack("{s:s, s:o}", "day", date, "by_class", g)))
+                goto fail;
+        }
+    }
+    res = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "total", (json_int_t)total, "by_country", cc, "top_asn",
+                    asn, "top_feed", feed, "by_class", cls, "per_day", series);
+    answer_json(r, 200, res);
+    return;
+fail:
+    json_decref(cc);
+    json_decref(asn);
+    json_decref(feed);
+    json_decref(cls);
+    json_decref(series);
+    lia__req_error(r, 500, "Server error", rc == LIA_OK ? "out of memory" : e.reason);
+}
+
+/* ---- static assets ---- */
+
+static const struct {
+    const char *ext, *type;
+} types[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".json", "application/json"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".woff2", "font/woff2"},
+    {".txt", "text/plain; charset=utf-8"},
+    {".map", "application/json"},
+};
+
+/* rel is a safe relative path: segments of [A-Za-z0-9._-], none empty or
+ * starting with a dot (no "..", no hidden files). */
+static int rel_ok(const char *rel)
+{
+    const char *seg = rel;
+    if (!*rel || strlen(rel) > 200)
+        return 0;
+    for (const char *c = rel;; c++) {
+        if (*c == '/' || !*c) {
+            if (c == seg || *seg == '.')
+                return 0;
+            if (!*c)
+                return 1;
+            seg = c + 1;
+        } else if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                     *c == '.' || *c == '_' || *c == '-')) {
+            return 0;
+        }
+    }
+}
+
+static const char *type_of(const char *rel)
+{
+    const char *dot = strrchr(rel, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+        if (!strcmp(dot, types[i].ext))
+            return types[i].type;
+    return NULL;
+}
+
+/* Read dir/rel into r->out: 1, or 0 if there is no such regular file. */
+static int read_asset(lia__req *r, const char *dir, const char *rel)
+{
+    char path[LIA_PATH_MAX];
+    struct stat sb;
+    int fd, ok = 0;
+    if (snprintf(path, sizeof path, "%s/%s", dir, rel) >= (int)sizeof path)
+        return 0;
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return 0;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size <= LIA_CONSOLE_MAX_ASSET) {
+        char buf[65536];
+        ssize_t n;
+        ok = 1;
+        lia_buf_reset(&r->out);
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+            if (lia_buf_append(&r->out, buf, (size_t)n)) {
+                ok = 0;
+                break;
+            }
+        if (n < 0)
+            ok = 0;
+    }
+    close(fd);
+    return ok;
+}
+
+static void asset(lia__req *r, const char *rel)
+{
+    const char *dir = console_dir(r), *type;
+    if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+        lia__req_error(r, 405, "Method Not Allowed", "the console's files are read with GET");
+        return;
+    }
+    if (!*rel)
+        rel = "index.html";
+    if (!rel_ok(rel)) {
+        snprintf(r->deny, sizeof r->deny, "console: unsafe path");
+        lia__req_error(r, 404, "Not Found", "no such file");
+        return;
+    }
+    type = type_of(rel);
+    if (type && read_asset(r, dir, rel)) {
+        r->ctype = type;
+        r->status = 200;
+        /* Vite names what it builds under assets/ by content hash */
+        lia__req_add_header(r, "Cache-Control",
+                            !strncmp(rel, "assets/", 7) ? "public, max-age=31536000, immutable" : "no-cache");
+        return;
+    }
+    /* a path of the application (no file extension): the application's page */
+    if (!type && read_asset(r, dir, "index.html")) {
+        r->ctype = "text/html; charset=utf-8";
+        r->status = 200;
+        lia__req_add_header(r, "Cache-Control", "no-cache");
+        return;
+    }
+    lia__req_error(r, 404, "Not Found",
+                   type ? "no such file"
+                        : "the console is not installed (build web/, or serve --console-dir DIR)");
+}
+
+static void handle(void *ud, lia__req *r)
+{
+    const char *rest = r->path + strlen("/console");
+    char csrf[LIA__SESSION_ID_LEN + 1];
+    lia_principal p;
+    (void)ud;
+    security_headers(r);
+    if (!strcmp(rest, "/login")) {
+        if (strcmp(r->method, "POST"))
+            lia__req_error(r, 405, "Method Not Allowed", "log in with POST");
+        else
+            login(r);
+    } else if (!strcmp(rest, "/logout")) {
+        if (strcmp(r->method, "POST"))
+            lia__req_error(r, 405, "Method Not Allowed", "log out with POST");
+        else
+            logout(r);
+    } else if (!strcmp(rest, "/session")) {
+        if (need_session(r, &p, csrf))
+            answer_json(r, 200, who_json(&p, csrf));
+    } else if (!strcmp(rest, "/data/summary")) {
+        summary(r);
+    } else if (!strncmp(rest, "/data/", 6)) {
+        lia__req_error(r, 404, "Not Found", "no such data");
+    } else {
+        asset(r, rest[0] == '/' ? rest + 1 : rest);
+    }
+}
+
+int lia__console_mount(lia_http *h, lia_error *err)
+{
+    static const lia__http_handler hd = {
+        .name = "console", .prefix = "/console", .auth = LIA__HTTP_AUTH_NONE, .store = 1, .handle = handle};
+    int rc = lia__http_register(h, &hd, err);
+    if (rc == LIA_OK)
+        lia__http_set_session(h, server_session, NULL);
+    return rc;
+}

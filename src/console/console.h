@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The web console's mount (console.c). Internal to libliaison. */
+#ifndef LIA_CONSOLE_CONSOLE_H
+#define LIA_CONSOLE_CONSOLE_H
+
+#include "liaison/error.h"
+#include "liaison/http.h"
+
+/* Register /console (assets, log-in, log-out, session, data) on h and make
+ * console sessions an authentication method of h (lia__http_set_session).
+ * Options from lia__http_options(h): console_dir, session_idle_s,
+ * session_max_s. */
+int lia__console_mount(lia_http *h, lia_error *err);
+
+#endif
