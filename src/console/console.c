@@ -206,7 +206,7 @@ static void login(lia__req *r)
         lia__req_error(r, 401, "Unauthorized", "wrong user name or password");
         return;
     }
-    if ((rc = lia__session_new(r->store, p.user_id, lia__now_us(), id, csrf, &e))) {
+    if ((rc = lia__session_new(r->store, p.user_id, lia__now_us(), idle_s(r), max_s(r), id, csrf, &e))) {
         lia__req_error(r, 500, "Server error", e.reason);
         return;
     }

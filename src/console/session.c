@@ -43,14 +43,23 @@ static void random_token(char out[LIA__SESSION_ID_LEN + 1])
     sodium_memzero(b, sizeof b);
 }
 
-int lia__session_new(lia_store *s, int64_t user_id, int64_t now_us, char id[LIA__SESSION_ID_LEN + 1],
-                     char csrf[LIA__SESSION_ID_LEN + 1], lia_error *err)
+int lia__session_new(lia_store *s, int64_t user_id, int64_t now_us, unsigned idle_s, unsigned max_s,
+                     char id[LIA__SESSION_ID_LEN + 1], char csrf[LIA__SESSION_ID_LEN + 1], lia_error *err)
 {
     lia_db *db;
     lia_stmt *st = NULL;
     unsigned char h[32];
     int rc;
     if ((rc = db_of(s, &db, err)))
+        return rc;
+    if ((rc = lia__db_prepare(db, "console: expired sessions",
+                              "DELETE FROM console_sessions WHERE seen < ?1 OR created < ?2", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, now_us - (int64_t)idle_s * 1000000);
+    lia__db_bind_int64(st, 2, now_us - (int64_t)max_s * 1000000);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc)
         return rc;
     random_token(id);
     random_token(csrf);

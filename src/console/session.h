@@ -14,9 +14,11 @@
 #define LIA__SESSION_ID_LEN 43 /* base64url of 32 bytes, no padding */
 
 /* A new session of user_id at now_us: id and csrf (NUL-terminated, shown
- * once: the store keeps a hash of the id). */
-int lia__session_new(lia_store *s, int64_t user_id, int64_t now_us, char id[LIA__SESSION_ID_LEN + 1],
-                     char csrf[LIA__SESSION_ID_LEN + 1], lia_error *err);
+ * once: the store keeps a hash of the id). Sessions of any user idle longer
+ * than idle_s or older than max_s are deleted first, so the table holds
+ * only live sessions however many are never used again. */
+int lia__session_new(lia_store *s, int64_t user_id, int64_t now_us, unsigned idle_s, unsigned max_s,
+                     char id[LIA__SESSION_ID_LEN + 1], char csrf[LIA__SESSION_ID_LEN + 1], lia_error *err);
 /* The session id at now_us: LIA_OK with its user's current principal and
  * its csrf token, its last use moved to now; LIA_EAUTH when unknown, idle
  * longer than idle_s, older than max_s (an expired one is deleted), or its

@@ -23,6 +23,7 @@
 #include "http_client.h"
 #include "liaison/accounts.h"
 #include "liaison/limits.h"
+#include "store/db.h"
 
 #define PASSWORD "correct horse battery staple"
 
@@ -255,6 +256,24 @@ static void test_session_and_csrf(void **state)
     lia_http_stop(h);
 }
 
+/* Rows of the session table. */
+static int64_t sessions_stored(void)
+{
+    lia_store *s;
+    lia_stmt *st = NULL;
+    lia_error e;
+    int64_t n = -1;
+    lia_error_clear(&e);
+    assert_int_equal(lia_store_open(dbpath, &s, &e), LIA_OK);
+    assert_int_equal(
+        lia__db_prepare(lia__store_db(s), "count", "SELECT count(*) FROM console_sessions", &st, &e), LIA_OK);
+    if (lia__db_step(st, &e) == LIA_DB_ROW)
+        n = lia__db_col_int64(st, 0);
+    lia__db_done(st);
+    lia_store_close(s);
+    return n;
+}
+
 static void test_expiry(void **state)
 {
     uint16_t port;
@@ -268,7 +287,14 @@ static void test_expiry(void **state)
     sleep(3); /* well past the idle expiry */
     assert_int_equal(req(port, "GET", "/console/session", c_only, NULL, &r), 401);
     hc_free(&r);
+    /* sessions never presented again do not pile up: two more expire
+     * unused, and the next log-in leaves only its own */
+    login(port, "ana", cookie, csrf);
+    login(port, "ana", cookie, csrf);
+    sleep(3);
+    login(port, "ana", cookie, csrf);
     lia_http_stop(h);
+    assert_int_equal(sessions_stored(), 1);
 }
 
 static void test_partner(void **state)
