@@ -2,7 +2,6 @@
 /* Unit tests for src/share/misp_*.c: feed export (files, tags, grouping,
  * hashes.csv, distribution) and the "misp" import format. */
 #include <jansson.h>
-#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +12,7 @@
 #include <cmocka.h>
 
 #include "fmt_run.h"
+#include "jcount.h"
 #include "liaison/misp.h"
 
 static char dir[256];
@@ -495,24 +495,6 @@ static void test_round_trip(void **state)
  * its own attributes are now split from the text and parsed one at a time.
  * What jansson holds at its peak while an event of 2,000 attributes is
  * imported stays below the document's own size. */
-static size_t j_live, j_peak;
-/* plain malloc (the code frees json_dumps() text with free()), counted */
-static void *j_malloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p) {
-        j_live += malloc_usable_size(p);
-        if (j_live > j_peak)
-            j_peak = j_live;
-    }
-    return p;
-}
-static void j_free(void *p)
-{
-    if (p)
-        j_live -= malloc_usable_size(p);
-    free(p);
-}
 
 static void test_import_memory(void **state)
 {
@@ -532,14 +514,14 @@ static void test_import_memory(void **state)
                                 i ? "," : "", i, i / 250, i % 250 + 1);
     off += (size_t)snprintf(doc + off, cap - off, "]}}");
     assert_true(off < cap);
-    j_live = j_peak = 0;
-    json_set_alloc_funcs(j_malloc, j_free);
+    jc_live = jc_peak = 0;
+    json_set_alloc_funcs(jc_malloc, jc_free);
     fmt_run("misp", doc, off, 1 << 16, &r);
     json_set_alloc_funcs(malloc, free);
     assert_int_equal(r.events, 2000);
-    if (j_peak >= off)
-        print_message("jansson peak %zu bytes for a %zu-byte event\n", j_peak, off);
-    assert_true(j_peak < off);
+    if (jc_peak >= off)
+        print_message("jansson peak %zu bytes for a %zu-byte event\n", jc_peak, off);
+    assert_true(jc_peak < off);
     fmt_res_free(&r);
     free(doc);
 }

@@ -3,7 +3,6 @@
  * patterns, markings, sightings, incident) and the "stix" import format
  * (patterns, markings, examples, round trip). */
 #include <jansson.h>
-#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,12 +11,12 @@
 #include <cmocka.h>
 
 #include "fmt_run.h"
+#include "jcount.h"
 #include "liaison/stix.h"
 #include "core/records.h"
 
 /* Export events (each a NULL-terminated kv list) and parse the bundle. */
-static json_t *export(const lia_stix_opts *o, const char *const *const *evs, size_t n,
-                      uint64_t *skipped)
+static json_t *export(const lia_stix_opts *o, const char *const *const *evs, size_t n, uint64_t *skipped)
 {
     lia_buf out;
     lia_stix_export *x;
@@ -91,16 +90,27 @@ static void test_sco_ids(void **state)
     } rows[] = {
         {{"source.ip=198.51.100.3", NULL}, "ipv4-addr", "ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4"},
         {{"source.ip=2001:db8::1", NULL}, "ipv6-addr", "ipv6-addr--6469e3a9-b053-5e34-a025-9396ae051d26"},
-        {{"source.fqdn=example.com", NULL}, "domain-name", "domain-name--bedb4899-d24b-5401-bc86-8f6b4cc18ec7"},
+        {{"source.fqdn=example.com", NULL},
+         "domain-name",
+         "domain-name--bedb4899-d24b-5401-bc86-8f6b4cc18ec7"},
         {{"source.url=http://example.com/a", NULL}, "url", "url--90a682b4-db61-5016-9aaa-eb700579af05"},
         /* SHA-1 padding: 60 bytes hashed (length block spills over), 247 bytes */
-        {{"source.url=http://example.com/abcdefghijklm", NULL}, "url", "url--3422be66-23bf-5662-a9c1-90f5e5b9bd8e"},
+        {{"source.url=http://example.com/abcdefghijklm", NULL},
+         "url",
+         "url--3422be66-23bf-5662-a9c1-90f5e5b9bd8e"},
         {{"source.url=http://example.com/"
-          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", NULL},
-         "url", "url--561573a0-500f-5e50-910a-c8a0e97aff68"},
-        {{"source.network=198.51.100.0/24", NULL}, "ipv4-addr", "ipv4-addr--1ea47840-aa39-5aa8-b4a2-cd203eb6662a"},
-        {{"source.ip=198.51.100.3", "source.asn=64496", NULL}, "autonomous-system",
+          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+          "xx"
+          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+          "xx",
+          NULL},
+         "url",
+         "url--561573a0-500f-5e50-910a-c8a0e97aff68"},
+        {{"source.network=198.51.100.0/24", NULL},
+         "ipv4-addr",
+         "ipv4-addr--1ea47840-aa39-5aa8-b4a2-cd203eb6662a"},
+        {{"source.ip=198.51.100.3", "source.asn=64496", NULL},
+         "autonomous-system",
          "autonomous-system--9ad79ee3-2fde-5015-b0cc-7a96404effca"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -152,16 +162,19 @@ static void test_stable_ids_and_skip(void **state)
     const char *const *evs[] = {a, none};
     lia_stix_opts o1 = {.producer = "CERT-A"}, o2 = {.producer = "CERT-B"};
     uint64_t skipped = 0;
-    json_t *b1 = export(&o1, evs, 2, &skipped), *b2 = export(&o1, evs, 1, NULL), *b3 = export(&o2, evs, 1, NULL);
+    json_t *b1 = export(&o1, evs, 2, &skipped), *b2 = export(&o1, evs, 1, NULL),
+           *b3 = export(&o2, evs, 1, NULL);
     assert_int_equal(skipped, 1);
     assert_int_equal(count(b1, "indicator"), 1);
     /* same producer + event id: same indicator id; another producer: another */
     assert_string_equal(sget(find(b1, "indicator", 0), "id"), sget(find(b2, "indicator", 0), "id"));
     assert_string_not_equal(sget(find(b1, "indicator", 0), "id"), sget(find(b3, "indicator", 0), "id"));
     assert_string_equal(sget(find(b1, "identity", 0), "name"), "CERT-A");
-    assert_string_equal(sget(find(b1, "indicator", 0), "created_by_ref"), sget(find(b1, "identity", 0), "id"));
-    assert_string_equal(json_string_value(json_array_get(json_object_get(find(b1, "indicator", 0), "indicator_types"), 0)),
-                        "malicious-activity");
+    assert_string_equal(sget(find(b1, "indicator", 0), "created_by_ref"),
+                        sget(find(b1, "identity", 0), "id"));
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(find(b1, "indicator", 0), "indicator_types"), 0)),
+        "malicious-activity");
     json_decref(b1);
     json_decref(b2);
     json_decref(b3);
@@ -315,9 +328,12 @@ static void test_sighting_and_incident(void **state)
 {
     static const char *const a[] = {"source.ip=192.0.2.1", "time.source=2024-05-01T10:00:00Z",
                                     "extra.count=7", "extra.first_seen=2024-04-30T00:00:00Z", NULL};
-    static const char *const b[] = {"source.fqdn=c2.example", "extra.dedup_count=41",
+    static const char *const b[] = {"source.fqdn=c2.example",
+                                    "extra.dedup_count=41",
                                     "extra.dedup_first_seen=2024-05-02T00:00:00+00:00",
-                                    "extra.dedup_last_seen=2024-05-03T00:00:00+00:00", "extra.count=2", NULL};
+                                    "extra.dedup_last_seen=2024-05-03T00:00:00+00:00",
+                                    "extra.count=2",
+                                    NULL};
     const char *const *evs[] = {a, b};
     lia_stix_opts o = {.producer = "CERT-X", .incident = "Botnet takedown", .now_us = 1714557600000000};
     json_t *bu = export(&o, evs, 2, NULL), *s = find(bu, "sighting", 0), *inc;
@@ -336,7 +352,8 @@ static void test_sighting_and_incident(void **state)
     assert_string_equal(sget(inc, "name"), "Botnet takedown");
     assert_int_equal(count(bu, "relationship"), 2);
     assert_string_equal(sget(find(bu, "relationship", 1), "target_ref"), sget(inc, "id"));
-    assert_string_equal(sget(find(bu, "relationship", 1), "source_ref"), sget(find(bu, "indicator", 1), "id"));
+    assert_string_equal(sget(find(bu, "relationship", 1), "source_ref"),
+                        sget(find(bu, "indicator", 1), "id"));
     assert_true(strncmp(sget(bu, "id"), "bundle--", 8) == 0);
     json_decref(bu);
 }
@@ -346,11 +363,16 @@ static void test_sighting_and_incident(void **state)
 static void run_bundle(const char *objects_json, fmt_res *r)
 {
     char doc[16384];
-    snprintf(doc, sizeof doc, "{\"type\":\"bundle\",\"id\":\"bundle--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\",\"objects\":[%s]}", objects_json);
+    snprintf(doc, sizeof doc,
+             "{\"type\":\"bundle\",\"id\":\"bundle--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\",\"objects\":[%s]}",
+             objects_json);
     fmt_run("stix", doc, strlen(doc), 7, r); /* small chunks: the bundle spans many reads */
 }
 
-#define IND(pat) "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--a1cb37d2-3bd3-5b23-8526-47a22694b7e0\",\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\",\"pattern\":\"" pat "\"}"
+#define IND(pat)                                                                                             \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--a1cb37d2-3bd3-5b23-8526-"          \
+    "47a22694b7e0\",\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"pattern_"   \
+    "type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\",\"pattern\":\"" pat "\"}"
 
 static void test_import_patterns(void **state)
 {
@@ -445,9 +467,11 @@ static void test_import_patterns(void **state)
 static void test_import_alternatives(void **state)
 {
     fmt_res r;
-    run_bundle(IND("[ipv4-addr:value = '192.0.2.1' OR ipv4-addr:value = '192.0.2.2'] OR [domain-name:value = 'c.example'] OR "
-                   "[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']"),
-               &r);
+    run_bundle(
+        IND("[ipv4-addr:value = '192.0.2.1' OR ipv4-addr:value = '192.0.2.2'] OR [domain-name:value = "
+            "'c.example'] OR "
+            "[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']"),
+        &r);
     assert_int_equal(r.n, 4);
     assert_int_equal(r.events, 4);
     assert_non_null(strstr(r.o[0].json, "\"source.ip\":\"192.0.2.1\""));
@@ -634,24 +658,6 @@ static void test_import_split(void **state)
  * (1.4 GB for 120 MB); the objects are now parsed one at a time. What
  * jansson holds at its peak while a 2,000-indicator bundle is imported stays
  * below the document's own size. */
-static size_t j_live, j_peak;
-/* plain malloc (the code frees json_dumps() text with free()), counted */
-static void *j_malloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p) {
-        j_live += malloc_usable_size(p);
-        if (j_live > j_peak)
-            j_peak = j_live;
-    }
-    return p;
-}
-static void j_free(void *p)
-{
-    if (p)
-        j_live -= malloc_usable_size(p);
-    free(p);
-}
 
 static void test_import_memory(void **state)
 {
@@ -675,14 +681,14 @@ static void test_import_memory(void **state)
             i ? "," : "", i, i / 250, i % 250 + 1);
     off += (size_t)snprintf(doc + off, cap - off, "]}");
     assert_true(off < cap);
-    j_live = j_peak = 0;
-    json_set_alloc_funcs(j_malloc, j_free);
+    jc_live = jc_peak = 0;
+    json_set_alloc_funcs(jc_malloc, jc_free);
     fmt_run("stix", doc, off, 1 << 16, &r);
     json_set_alloc_funcs(malloc, free);
     assert_int_equal(r.events, 2000);
-    if (j_peak >= off)
-        print_message("jansson peak %zu bytes for a %zu-byte bundle\n", j_peak, off);
-    assert_true(j_peak < off);
+    if (jc_peak >= off)
+        print_message("jansson peak %zu bytes for a %zu-byte bundle\n", jc_peak, off);
+    assert_true(jc_peak < off);
     fmt_res_free(&r);
     free(doc);
 }
@@ -742,8 +748,8 @@ static void test_import_examples(void **state)
         fmt_run("stix", doc, len, 4096, &r);
         if (r.n != rows[i].n || r.events != rows[i].events || r.notevents != rows[i].notevents ||
             r.quarantined != rows[i].quarantined)
-            print_message("%s: %zu records %zu events %zu not events %zu quarantined\n", rows[i].file,
-                          r.n, r.events, r.notevents, r.quarantined);
+            print_message("%s: %zu records %zu events %zu not events %zu quarantined\n", rows[i].file, r.n,
+                          r.events, r.notevents, r.quarantined);
         assert_int_equal(r.n, rows[i].n);
         assert_int_equal(r.events, rows[i].events);
         assert_int_equal(r.notevents, rows[i].notevents);
@@ -828,7 +834,7 @@ static void test_round_trip(void **state)
         assert_int_equal(b.events, a.events);
         assert_int_equal(b.quarantined, 0);
         for (size_t i = 0, j = 0; i < a.n; i++) {
-            static const char *const keys[] = {"\"source.ip\":", "\"source.network\":", "\"source.fqdn\":",
+            static const char *const keys[] = {"\"source.ip\":",  "\"source.network\":",   "\"source.fqdn\":",
                                                "\"source.url\":", "\"malware.hash.md5\":", "\"tlp\":",
                                                "\"time.source\":"};
             if (a.o[i].kind != OUT_EVENT)
