@@ -236,39 +236,44 @@ static void text_malware(json_t *attrs, char *out, size_t cap)
     json_array_foreach(attrs, i, a) attr_malware(a, out, cap);
 }
 
-/* The span of the value of member key in the object at p (key as its JSON
- * text with the quotes), or 0 when absent or when the splitter cannot walk
- * the object (*bad set). */
-static int member(const char *p, const char *e, const char *key, const char **v, const char **vend, int *bad)
+/* A member looked up in an object's text: key as its JSON text with the
+ * quotes; v and vend the span of its first value, NULL when absent. */
+typedef struct jmember {
+    const char *key;
+    const char *v, *vend;
+} jmember;
+
+/* Walk the object at p once, setting each of the nk members. The end of the
+ * object, or NULL when the splitter cannot walk it. */
+static const char *members(const char *p, const char *e, jmember *k, size_t nk)
 {
-    size_t klen = strlen(key);
-    int found = 0;
     p = lia__json_skip_ws(p, e);
     if (p >= e || *p != '{')
-        return *bad = 1, 0;
+        return NULL;
     p = lia__json_skip_ws(p + 1, e);
     if (p < e && *p == '}')
-        return 0;
+        return p + 1;
     for (;;) {
         const char *kend = p < e && *p == '"' ? lia__json_skip_value(p, e) : NULL, *x, *xend;
         if (!kend)
-            return *bad = 1, 0;
+            return NULL;
         x = lia__json_skip_ws(kend, e);
         if (x >= e || *x != ':')
-            return *bad = 1, 0;
+            return NULL;
         x = lia__json_skip_ws(x + 1, e);
         if (!(xend = lia__json_skip_value(x, e)) || xend == x)
-            return *bad = 1, 0;
-        if ((size_t)(kend - p) == klen && memcmp(p, key, klen) == 0 && !found) {
-            *v = x;
-            *vend = xend;
-            found = 1;
-        }
+            return NULL;
+        for (size_t i = 0; i < nk; i++)
+            if (!k[i].v && (size_t)(kend - p) == strlen(k[i].key) &&
+                memcmp(p, k[i].key, (size_t)(kend - p)) == 0) {
+                k[i].v = x;
+                k[i].vend = xend;
+            }
         p = lia__json_skip_ws(xend, e);
         if (p < e && *p == '}')
-            return found;
+            return p + 1;
         if (p >= e || *p != ',')
-            return *bad = 1, 0;
+            return NULL;
         p = lia__json_skip_ws(p + 1, e);
     }
 }
@@ -282,23 +287,29 @@ static int member(const char *p, const char *e, const char *key, const char **v,
  * (nothing kept), LIA_ENOMEM. */
 static int split_event(misp *m)
 {
-    const char *base = m->doc.ptr, *e, *end, *ev = NULL, *evend = NULL, *a = NULL, *aend = NULL;
+    const char *base = m->doc.ptr, *e, *end, *a, *aend;
+    jmember top[2] = {{"\"Event\"", NULL, NULL}, {"\"Attribute\"", NULL, NULL}},
+            in = {"\"Attribute\"", NULL, NULL};
     char *cut;
     size_t before, after;
     json_error_t je;
-    int bad = 0, oom = 0;
+    int oom = 0;
     if (!base)
         return 0;
     e = base + m->doc.len;
-    if (member(base, e, "\"Event\"", &ev, &evend, &bad) && *ev == '{') {
-        if (!member(ev, evend, "\"Attribute\"", &a, &aend, &bad))
-            return 0;
-    } else if (bad || !member(base, e, "\"Attribute\"", &a, &aend, &bad))
-        return 0;
-    if (bad || *a != '[')
-        return 0;
-    end = lia__json_skip_value(lia__json_skip_ws(base, e), e);
+    end = members(base, e, top, 2);
     if (!end || lia__json_skip_ws(end, e) != e) /* trailing text: the whole path says so */
+        return 0;
+    if (top[0].v && *top[0].v == '{') { /* {"Event": {...}}; else the event itself */
+        if (!members(top[0].v, top[0].vend, &in, 1))
+            return 0;
+        a = in.v;
+        aend = in.vend;
+    } else {
+        a = top[1].v;
+        aend = top[1].vend;
+    }
+    if (!a || *a != '[')
         return 0;
     if (!lia__json_split_array(base, a, aend, &m->sp, LIA_MAX_SHARE_OBJECTS, &oom))
         goto no;
