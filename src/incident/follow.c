@@ -96,7 +96,9 @@ int lia__incident_follow(lia_store *s, int64_t incident, const char *cause, int6
             lia_buf_putc(&after, '}');
         }
         if (before.err || after.err) {
-            rc = lia_error_set(err, LIA_ELIMIT, "incident", NULL, 0, "too large");
+            rc = lia_error_set(err, LIA_ELIMIT, "incident", NULL, 0,
+                               "incident %lld: its status change does not fit an audit record (%d bytes)",
+                               (long long)incident, 4 * LIA_INCIDENT_TEXT_MAX);
             break;
         }
         if ((rc = lia__db_prepare(db, "incident: following its hand-offs",
