@@ -16,14 +16,14 @@ enum { OUT_EVENT, OUT_NOTEVENT, OUT_QUARANTINE };
 typedef struct fmt_out {
     int kind;
     uint64_t line;
-    char json[8192];   /* event JSON (OUT_EVENT) */
-    char reason[600];  /* formatted error (OUT_QUARANTINE) */
-    char raw[64];      /* first bytes of the record's raw text */
+    char json[8192];  /* event JSON (OUT_EVENT) */
+    char reason[600]; /* formatted error (OUT_QUARANTINE) */
+    char raw[64];     /* first bytes of the record's raw text */
 } fmt_out;
 
 typedef struct fmt_res {
     fmt_out *o;
-    size_t n, events, notevents, quarantined;
+    size_t n, cap, events, notevents, quarantined;
     int rc; /* format-level error (parse), LIA_OK otherwise */
     char why[600];
 } fmt_res;
@@ -42,7 +42,14 @@ static inline void fmt_handle(const lia_format *f, void *st, lia_records *rs, fm
         lia_error err;
         fmt_out *o;
         int rc;
-        r->o = realloc(r->o, (r->n + 1) * sizeof *r->o);
+        if (r->n == r->cap) { /* doubling: a record is ~9 KB, and tests read thousands */
+            size_t nc = r->cap ? r->cap * 2 : 64;
+            fmt_out *no = realloc(r->o, nc * sizeof *r->o);
+            if (!no)
+                abort();
+            r->o = no;
+            r->cap = nc;
+        }
         o = &r->o[r->n++];
         memset(o, 0, sizeof *o);
         o->line = rec->line;
