@@ -328,11 +328,13 @@ void lia__taxii_handle(lia__req *r)
     if (get_collection(r, root, seg[2], &c))
         return;
     lia__taxii_access(r->store, &c, &r->who, &can_r, &can_w);
+    /* A collection a partner may neither read nor write does not exist for
+     * it: 403 under it would tell a guessed id from a wrong one. */
+    if (!can_r && !can_w && r->who.org_kind != LIA_ORG_OWN)
+        RET(deny(r, 404, "no such collection in this API root"));
     if (n == 3) {
         if (!is_get)
             RET(taxii_error(r, 405, "Method Not Allowed", "GET only"));
-        if (!can_r && !can_w && r->who.org_kind != LIA_ORG_OWN)
-            RET(deny(r, 404, "no such collection in this API root"));
         lia__taxii_collection_json(r->store, &c, &r->who, &r->out);
         r->status = 200;
         return;

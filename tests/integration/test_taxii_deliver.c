@@ -528,16 +528,16 @@ static void test_others_denied(void **state)
     const char *bin = getenv("LIAISON_BIN");
     seen s;
     (void)state;
-    /* B: not A's collection */
+    /* B: not A's collection, which does not exist for B (404, not 403) */
     EXPECT_STATUS(key_b, COLL_A, 404);
-    EXPECT_STATUS(key_b, COLL_A "objects/", 403);
-    EXPECT_STATUS(key_b, COLL_A "manifest/", 403);
+    EXPECT_STATUS(key_b, COLL_A "objects/", 404);
+    EXPECT_STATUS(key_b, COLL_A "manifest/", 404);
     /* C, linked to nobody: neither partner's, but the community one */
-    EXPECT_STATUS(key_c, COLL_A "objects/", 403);
-    EXPECT_STATUS(key_c, COLL_B "objects/", 403);
+    EXPECT_STATUS(key_c, COLL_A "objects/", 404);
+    EXPECT_STATUS(key_c, COLL_B "objects/", 404);
     EXPECT_STATUS(key_c, COMM "objects/", 200);
     /* B is not linked yet: its own collection is closed to it too */
-    EXPECT_STATUS(key_b, COLL_B "objects/", 403);
+    EXPECT_STATUS(key_b, COLL_B "objects/", 404);
     /* linking (the CLI) opens B's existing collection at once */
     assert_non_null(bin);
     snprintf(cmd, sizeof cmd, "'%s' --db '%s' accounts org-link cert-b-org cert-b >/dev/null", bin, dbpath);
@@ -545,8 +545,8 @@ static void test_others_denied(void **state)
     read_objects(key_b, COLL_B, &s);
     if (s.indicators != 1 || !strstr(s.patterns, "'198.51.100.1'"))
         fail_msg("B sees %zu indicators:\n%s", s.indicators, s.patterns);
-    EXPECT_STATUS(key_b, COLL_A "objects/", 403);
-    EXPECT_STATUS(key_a, COLL_B "objects/", 403);
+    EXPECT_STATUS(key_b, COLL_A "objects/", 404);
+    EXPECT_STATUS(key_a, COLL_B "objects/", 404);
     /* a party that is not in the directory cannot be linked */
     snprintf(cmd, sizeof cmd, "'%s' --db '%s' accounts org-link cert-c-org cert-zz 2>/dev/null", bin, dbpath);
     assert_int_not_equal(system(cmd), 0);
@@ -778,7 +778,7 @@ static void test_channel_names_others_collection(void **state)
     static const char *const colls[] = {COLL_A "objects/", "/partners/collections/internal/objects/"};
     for (size_t i = 0; i < 2; i++) {
         get(key_e, colls[i], &r);
-        if (r.status != 403)
+        if (r.status != 404)
             fail_msg("partner E reads %s: %ld", colls[i], r.status);
         resp_free(&r);
     }
