@@ -56,6 +56,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *why = NULL;
     int rc = lia__http_check_headers(h, n, &cl, &why);
     CHECK(rc == LIA_OK || (rc == LIA_EPARSE && why != NULL));
+    /* accepted: names are tokens, values free of control characters but HTAB */
+    for (size_t k = 0; rc == LIA_OK && k < n; k++) {
+        CHECK(h[k].name.len > 0);
+        for (size_t j = 0; j < h[k].name.len; j++)
+            CHECK((unsigned char)h[k].name.ptr[j] > 0x20 && (unsigned char)h[k].name.ptr[j] < 0x7f &&
+                  !strchr("\"(),/:;<=>?@[\\]{}", h[k].name.ptr[j]));
+        for (size_t j = 0; j < h[k].value.len; j++)
+            CHECK(((unsigned char)h[k].value.ptr[j] >= 0x20 || h[k].value.ptr[j] == '\t') &&
+                  h[k].value.ptr[j] != 0x7f);
+    }
     for (size_t k = 0; k < n; k++) {
         int m = lia__http_accept(h[k].value, (int)(k & 1));
         CHECK(m == LIA_MEDIA_NONE || m == LIA_MEDIA_TAXII21 || m == LIA_MEDIA_STIX21);

@@ -60,6 +60,7 @@ typedef struct lia__req {
     lia_buf out;          /* the body; initialised by the server (LIA_HTTP_MAX_RESPONSE) */
     const char *ctype;    /* media type, a static string (NULL = application/json) */
     unsigned retry_after; /* seconds; sent as Retry-After with 429 and 503 */
+    int close;            /* ask the client to close: the request's end is not known */
     lia_http_header resp[LIA__HTTP_MAX_RESP_HEADERS];
     size_t nresp;
     char resp_text[1024]; /* storage of resp[] */

@@ -38,12 +38,63 @@ static lia_slice trim(lia_slice s)
     return s;
 }
 
+/* RFC 9110 5.6.2: tchar */
+static int is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int iprefix(lia_slice a, const char *lit)
+{
+    size_t n = strlen(lit);
+    return a.len >= n && ieq((lia_slice){a.ptr, n}, lit);
+}
+
+/* The shape of one field line as the parser handed it over: a name that is
+ * a token, a value without control characters (HTAB and obs-text allowed).
+ * libmicrohttpd keeps "Name : v" as the name "Name " and appends a folded
+ * continuation line to the name ("Content-Length:\r\n 35" arrives as
+ * "Content-Length35"), so a framing field's name followed by anything is a
+ * fold or a misspelling that another parser may read as the field. */
+static int check_field(const lia_http_header *f, const char **why)
+{
+    if (f->name.len == 0) {
+        *why = "empty header name";
+        return LIA_EPARSE;
+    }
+    for (size_t k = 0; k < f->name.len; k++)
+        if (!is_tchar((unsigned char)f->name.ptr[k])) {
+            *why = "header name with a space, control or separator character (whitespace before the "
+                   "colon or a folded line)";
+            return LIA_EPARSE;
+        }
+    if ((iprefix(f->name, "content-length") && f->name.len > 14) ||
+        (iprefix(f->name, "transfer-encoding") && f->name.len > 17)) {
+        *why = "Content-Length or Transfer-Encoding folded over lines or misspelt";
+        return LIA_EPARSE;
+    }
+    for (size_t k = 0; k < f->value.len; k++) {
+        unsigned char c = (unsigned char)f->value.ptr[k];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            *why = c == '\r'   ? "bare CR in a header value"
+                   : c == '\n' ? "bare LF in a header value"
+                   : c == 0    ? "NUL in a header value"
+                               : "control character in a header value";
+            return LIA_EPARSE;
+        }
+    }
+    return LIA_OK;
+}
+
 int lia__http_check_headers(const lia_http_header *h, size_t n, uint64_t *content_length, const char **why)
 {
     size_t ncl = 0, nte = 0, nhost = 0;
     uint64_t cl = UINT64_MAX;
     *content_length = UINT64_MAX;
     for (size_t i = 0; i < n; i++) {
+        if (check_field(&h[i], why))
+            return LIA_EPARSE;
         if (ieq(h[i].name, "content-length")) {
             lia_slice v = trim(h[i].value);
             uint64_t x = 0;

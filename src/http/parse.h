@@ -7,7 +7,10 @@
 
 /* ---- internal (was in the public API) ---- */
 
-/* HTTP/1.1 framing checks on the request headers: more than one
+/* HTTP/1.1 framing checks on the request headers: a name that is not a
+ * token (whitespace before the colon, a folded line), a framing field's name
+ * with more after it (a fold), a control character in a value (bare CR, LF,
+ * NUL), more than one
  * Content-Length, Content-Length together with Transfer-Encoding, a
  * Content-Length that is not a decimal number, a Transfer-Encoding other than
  * "chunked", more than one Host. Returns LIA_OK, or LIA_EPARSE with *why set

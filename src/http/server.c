@@ -428,7 +428,10 @@ typedef struct hdrs {
     int overflow;
 } hdrs;
 
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+/* With the lengths libmicrohttpd read, so a NUL inside a name or value is
+ * seen by the framing checks instead of ending the string early. */
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_len,
+                                      const char *value, size_t value_len)
 {
     hdrs *hs = cls;
     (void)kind;
@@ -436,8 +439,8 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
         hs->overflow = 1;
         return MHD_NO;
     }
-    hs->h[hs->n].name = lia_slice_from(key);
-    hs->h[hs->n++].value = lia_slice_from(value ? value : "");
+    hs->h[hs->n].name = (lia_slice){key, key_len};
+    hs->h[hs->n++].value = value ? (lia_slice){value, value_len} : lia_slice_from("");
     return MHD_YES;
 }
 
@@ -480,6 +483,8 @@ static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r)
     if (r->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"liaison\", Bearer realm=\"liaison\"");
+    if (r->close) /* the request's end is unknown: nothing after it is read */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if ((r->status == 429 || r->status == 503) && r->retry_after) {
         char ra[32];
         snprintf(ra, sizeof ra, "%u", r->retry_after);
@@ -494,11 +499,12 @@ static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r)
 }
 
 static enum MHD_Result simple_error(req *q, struct MHD_Connection *c, int status, const char *title,
-                                    const char *why)
+                                    const char *why, int close)
 {
     lia__req r;
     enum MHD_Result ret;
     memset(&r, 0, sizeof r);
+    r.close = close;
     r.handler = q->hd;
     r.method = q->method;
     r.path = q->path;
@@ -558,7 +564,7 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
     }
     memset(&hs, 0, sizeof hs);
     memset(&as, 0, sizeof as);
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, &hs);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &as);
     r.headers = hs.h;
     r.nheaders = hs.n;
@@ -663,7 +669,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         q->wc = ci ? ci->socket_context : NULL;
         *con_cls = q;
         memset(&hs, 0, sizeof hs);
-        MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
+        MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, &hs);
         if (hs.overflow) {
             q->early_status = 431;
             q->early_why = "too many header fields";
@@ -692,7 +698,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                 q->early_status == 413   ? "Payload Too Large"
                                 : q->early_status == 431 ? "Request Header Fields Too Large"
                                                          : "Bad Request",
-                                q->early_why);
+                                q->early_why, 1);
         }
         return MHD_YES;
     }
@@ -719,7 +725,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     lia__watchdog_idle(h->wd, q->wc);
     if (q->too_large) {
         snprintf(q->deny, sizeof q->deny, "413 body over limit");
-        return simple_error(q, c, 413, "Payload Too Large", "request body larger than the server accepts");
+        return simple_error(q, c, 413, "Payload Too Large", "request body larger than the server accepts", 0);
     }
     return handle(q, c, url, method);
 }

@@ -928,7 +928,16 @@ static void test_rate_limit(void **state)
 
 /* ---- raw HTTP/1.1 framing ---- */
 
+static int raw_n(const char *req, size_t n, char *out, size_t outn);
+
 static int raw(const char *req, char *out, size_t outn)
+{
+    return raw_n(req, strlen(req), out, outn);
+}
+
+/* Send n bytes (NULs included) on a new connection, read until the server
+ * closes it (or 5 s pass). */
+static int raw_n(const char *req, size_t n, char *out, size_t outn)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa;
@@ -940,7 +949,7 @@ static int raw(const char *req, char *out, size_t outn)
         return -1;
     struct timeval tv = {5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    size_t n = strlen(req), o = 0;
+    size_t o = 0;
     while (o < n) {
         ssize_t w = write(fd, req + o, n - o);
         if (w <= 0)
@@ -1008,6 +1017,71 @@ static void test_framing(void **state)
     assert_int_equal(nconn, 0);
     resp_free(&r);
     curl_easy_cleanup(c);
+}
+
+/* Request desync: framing another parser (a proxy in front) could read
+ * differently is refused with 400 and the connection closed, so the bytes
+ * after the headers are never taken as a second request. Each case is
+ * followed by a well-formed GET that would answer 200 if it were read. */
+static void test_desync(void **state)
+{
+#define SMUGGLE "GET /taxii2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\nAccept: " TAXII "\r\n\r\n"
+    static const struct {
+        const char *what;
+        const char *hdr; /* between the request line and the blank line */
+        size_t len;      /* of hdr, NULs included */
+    } cases[] = {
+#define C(w, h) {w, h, sizeof h - 1}
+        C("space before the colon", "Content-Length : 80\r\n"),
+        C("tab before the colon", "Content-Length\t: 80\r\n"),
+        C("folded Content-Length", "Content-Length:\r\n 80\r\n"),
+        C("Transfer-Encoding, space before the colon", "Transfer-Encoding : chunked\r\n"),
+        C("folded Transfer-Encoding", "Transfer-Encoding:\r\n chunked\r\n"),
+        C("Content-Length with Transfer-Encoding", "Content-Length: 80\r\nTransfer-Encoding: chunked\r\n"),
+        C("two Content-Length", "Content-Length: 0\r\nContent-Length: 80\r\n"),
+        C("two Transfer-Encoding", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"),
+        C("Transfer-Encoding not chunked", "Transfer-Encoding: xchunked\r\n"),
+        C("Content-Length list", "Content-Length: 80, 80\r\n"),
+        C("Content-Length with a sign", "Content-Length: +80\r\n"),
+        C("negative Content-Length", "Content-Length: -1\r\n"),
+        C("bare CR ending a line", "X-A: 1\rContent-Length: 80\r\n"),
+        C("bare CR in a value", "X-A: a\rb\r\n"),
+        C("NUL in a name", "X\0A: 1\r\n"),
+        C("control character in a name", "X\001A: 1\r\n"),
+        C("space in a name", "X A: 1\r\n"),
+        C("line without a colon", "X-A 1\r\n"),
+#undef C
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[2048], out[8192];
+        int n = snprintf(req, sizeof req, "POST " COLL_ADD "objects/ HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        memcpy(req + n, cases[i].hdr, cases[i].len);
+        n += (int)cases[i].len;
+        n += snprintf(req + n, sizeof req - (size_t)n, "\r\n" SMUGGLE, bearer_admin);
+        raw_n(req, (size_t)n, out, sizeof out);
+        if (strncmp(out, "HTTP/1.1 400", 12) != 0)
+            fail_msg("%s: got \"%.40s\", want 400", cases[i].what, out);
+        if (strstr(out, "HTTP/1.1 200") || strstr(out, "api_roots"))
+            fail_msg("%s: the bytes after the headers were answered as a request", cases[i].what);
+        if (!strstr(out, "\r\nConnection: close\r\n"))
+            fail_msg("%s: the connection is not closed: %.200s", cases[i].what, out);
+    }
+    /* the control: well framed, the same bytes are a body, and a second
+     * request after it is answered on the same connection */
+    char req[2048], out[16384], body[512];
+    int bl = snprintf(body, sizeof body, SMUGGLE, bearer_admin);
+    snprintf(req, sizeof req,
+             "POST /taxii2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n%s"
+             "GET /taxii2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\nAccept: " TAXII
+             "\r\nConnection: close\r\n\r\n",
+             bl, body, bearer_admin);
+    raw(req, out, sizeof out);
+    assert_true(strncmp(out, "HTTP/1.1 4", 10) == 0);
+    char *second = strstr(out + 10, "HTTP/1.1 ");
+    if (!second || strncmp(second, "HTTP/1.1 200", 12) != 0 || strstr(second + 12, "HTTP/1.1 "))
+        fail_msg("well framed: want one error, then 200 for the second request: %.300s", out);
+#undef SMUGGLE
 }
 
 /* A second server with small limits: header memory and idle timeout. */
@@ -1293,6 +1367,7 @@ int main(void)
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_desync),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_pull),

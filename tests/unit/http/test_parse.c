@@ -44,6 +44,23 @@ static void test_check_headers(void **state)
         {{H("Content-Length", "")}, 1, LIA_EPARSE, 0},
         {{H("Content-Length", "99999999999999999999")}, 1, LIA_EPARSE, 0},
         {{H("Host", "a"), H("host", "b")}, 2, LIA_EPARSE, 0},
+        /* field lines another parser could read differently */
+        {{H("Content-Length ", "12")}, 1, LIA_EPARSE, 0},
+        {{H("Content-Length\t", "12")}, 1, LIA_EPARSE, 0},
+        {{H("Content-Length12", "")}, 1, LIA_EPARSE, 0},
+        {{H("transfer-encodingchunked", "")}, 1, LIA_EPARSE, 0},
+        {{H("", "x")}, 1, LIA_EPARSE, 0},
+        {{H("X A", "1")}, 1, LIA_EPARSE, 0},
+        {{H("X\0A", "1")}, 1, LIA_EPARSE, 0},
+        {{H("X(A)", "1")}, 1, LIA_EPARSE, 0},
+        {{H("X-A", "a\rb")}, 1, LIA_EPARSE, 0},
+        {{H("X-A", "a\nb")}, 1, LIA_EPARSE, 0},
+        {{H("X-A", "a\0b")}, 1, LIA_EPARSE, 0},
+        {{H("X-A", "a\x7f")}, 1, LIA_EPARSE, 0},
+        {{H("X-A", "a\x01")}, 1, LIA_EPARSE, 0},
+        /* allowed: HTAB and obs-text in values, every tchar in names */
+        {{H("X-A", "a\tb \xc3\xa9"), H("!#$%&'*+-.^_`|~09azAZ", "1")}, 2, LIA_OK, UINT64_MAX},
+        {{H("Content-Length", " 7 ")}, 1, LIA_OK, 7},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -56,6 +73,14 @@ static void test_check_headers(void **state)
         if (rc)
             assert_non_null(why);
     }
+    /* the reason names what is wrong */
+    const lia_http_header bad[] = {H("X-A", "a\rb")}, sp[] = {H("Content-Length ", "1")};
+    uint64_t cl;
+    const char *why = NULL;
+    assert_int_equal(lia__http_check_headers(bad, 1, &cl, &why), LIA_EPARSE);
+    assert_string_equal(why, "bare CR in a header value");
+    assert_int_equal(lia__http_check_headers(sp, 1, &cl, &why), LIA_EPARSE);
+    assert_non_null(strstr(why, "whitespace before the colon"));
 }
 
 static void test_media(void **state)
