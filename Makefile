@@ -7,9 +7,11 @@ BUILD   ?= build
 ASAN    ?= build-asan
 FUZZ    ?= build-fuzz
 FUZZ_SECONDS ?= 20
+FUZZ_TIME ?= 300
+FUZZ_TARGETS ?=
 MESON_FLAGS ?=
 
-.PHONY: all deps build asan ipdb demo check test test-asan lint fuzz-build fuzz-smoke bench clean format
+.PHONY: all deps build asan ipdb demo check test test-asan lint fuzz-build fuzz-smoke fuzz fuzz-ledger bench clean format
 
 all: build
 
@@ -59,6 +61,15 @@ lint:
 
 fuzz-smoke: fuzz-build
 	@scripts/fuzz-smoke.sh $(FUZZ) $(FUZZ_SECONDS)
+
+# Fuzzing as a habit: every target (or FUZZ_TARGETS="csv stix") for FUZZ_TIME
+# seconds each; new coverage is merged into fuzz/corpus/, each run recorded
+# in fuzz/ledger.tsv (commit both). make fuzz-ledger: CPU-hours per target.
+fuzz: fuzz-build
+	@scripts/fuzz.sh $(FUZZ) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+fuzz-ledger:
+	@scripts/fuzz.sh --ledger
 
 bench: build
 	@scripts/bench.sh $(BUILD)

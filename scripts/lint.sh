@@ -63,7 +63,7 @@ else
     }
     if printf '%s\n' "$fmt_out" | grep -q '^diff '; then
         echo "lint: lines changed since $(git rev-parse --short "$fmt_base") are not clang-formatted;" >&2
-        echo "lint: run 'git clang-format -f $(git rev-parse --short "$fmt_base")' (formats only those lines):" >&2
+        echo "lint: run 'git clang-format -f --extensions c,h $(git rev-parse --short "$fmt_base")' (formats only those lines):" >&2
         printf '%s\n' "$fmt_out" >&2
         exit 1
     fi
