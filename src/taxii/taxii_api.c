@@ -98,7 +98,7 @@ static void discovery(lia__req *r)
         return;
     }
     lia_buf_init(&names, 1u << 20);
-    if (lia__taxii_api_root_names(r->store, &names, &e)) {
+    if (lia__taxii_api_root_names(r->store, &r->who, &names, &e)) {
         lia_buf_free(&names);
         store_error(r, &e);
         return;
@@ -113,7 +113,13 @@ static void discovery(lia__req *r)
         lia_buf_puts(&r->out, ",\"contact\":");
         lia_buf_json_str(&r->out, d.contact, strlen(d.contact));
     }
-    if (d.default_root[0])
+    int dflt = 0;
+    if (d.default_root[0] && lia__taxii_root_visible(r->store, d.default_root, &r->who, &dflt, &e)) {
+        lia_buf_free(&names);
+        store_error(r, &e);
+        return;
+    }
+    if (dflt)
         lia_buf_printf(&r->out, ",\"default\":\"%s/%s/\"", r->base_url, d.default_root);
     lia_buf_puts(&r->out, ",\"api_roots\":[");
     /* names is a JSON array of strings; rewrite as absolute URLs */
@@ -284,8 +290,15 @@ void lia__taxii_handle(lia__req *r)
         discovery(r);
         return;
     }
-    if (seg_copy(root, sizeof root, seg[0]) ||
-        lia__taxii_api_root_json(r->store, root, n == 1 ? &r->out : NULL, &max_len, &e)) {
+    /* an API root without a collection a partner may use does not exist
+     * for it, as a collection without a grant does not */
+    int root_ok = 0;
+    if (!seg_copy(root, sizeof root, seg[0]) &&
+        lia__taxii_root_visible(r->store, root, &r->who, &root_ok, &e))
+        RET(store_error(r, &e));
+    if (!root_ok)
+        RET(taxii_error(r, 404, "Not Found", "no such API root"));
+    if (lia__taxii_api_root_json(r->store, root, n == 1 ? &r->out : NULL, &max_len, &e)) {
         lia_buf_reset(&r->out);
         if (e.code && e.code != LIA_ENOTFOUND)
             RET(store_error(r, &e));

@@ -885,7 +885,30 @@ int lia__taxii_discovery_get(lia_store *s, lia__taxii_discovery *d, lia_error *e
     return rc < 0 ? rc : LIA_OK;
 }
 
-int lia__taxii_api_root_names(lia_store *s, lia_buf *out, lia_error *err)
+int lia__taxii_root_visible(lia_store *s, const char *root, const lia_principal *p, int *yes, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    *yes = p->org_kind == LIA_ORG_OWN;
+    if (*yes)
+        return LIA_OK;
+    if ((rc = lia__db_prepare(lia__store_db(s), "TAXII: checking access to an API root",
+                              "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY rowid", &st,
+                              err)))
+        return rc;
+    lia__db_bind_text(st, 1, root, -1);
+    while (!*yes && (rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_taxii_collection c;
+        int r = 0, w = 0;
+        if (lia__taxii_collection_get(s, root, lia__db_col_text(st, 0), &c, err) == LIA_OK)
+            lia__taxii_access(s, &c, p, &r, &w);
+        *yes = r || w;
+    }
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}
+
+int lia__taxii_api_root_names(lia_store *s, const lia_principal *p, lia_buf *out, lia_error *err)
 {
     lia_stmt *st;
     int first = 1, rc;
@@ -895,6 +918,11 @@ int lia__taxii_api_root_names(lia_store *s, lia_buf *out, lia_error *err)
     lia_buf_putc(out, '[');
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         const char *nm = lia__db_col_text(st, 0);
+        int yes = 0;
+        if ((rc = lia__taxii_root_visible(s, nm, p, &yes, err)))
+            break;
+        if (!yes)
+            continue;
         if (!first)
             lia_buf_putc(out, ',');
         first = 0;

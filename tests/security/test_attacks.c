@@ -42,6 +42,9 @@
 #define A_INBOX ROOT "/collections/a-inbox/"
 #define B_COLL  "bq7secret-inbox"
 #define I_COLL  "iz9own-internal"
+/* An API root of ours with only an internal collection: no partner sees it. */
+#define O_ROOT "xk4ops"
+#define O_COLL "ops-internal"
 
 /* Object ids: S_* are secrets (B's or ours), P_* may be read by A. */
 #define ID(k)     "indicator--5ec7e700-0000-4000-8000-0000000000" k
@@ -265,6 +268,12 @@ static int setup(void **state)
     indicator(js, sizeof js, S_INTERN, ",\"object_marking_refs\":[\"" GREEN_ID "\"]");
     if (lia_taxii_collection_add_object(s, "partners", I_COLL, js, strlen(js), -1, 0, 0, &e))
         goto fail;
+    lia_taxii_collection_defaults(&c);
+    snprintf(c.api_root, sizeof c.api_root, O_ROOT);
+    snprintf(c.id, sizeof c.id, O_COLL);
+    if (lia_taxii_api_root_add(s, O_ROOT, "Operations", NULL, 1u << 20, &e) ||
+        lia_taxii_collection_add(s, &c, &e))
+        goto fail;
     lia_store_close(s);
     if (!(srv = start(100000, 100000, &port)) || !(slow = start(0.01, 5, &slow_port)))
         return -1;
@@ -309,6 +318,7 @@ static int setup(void **state)
     secrets[nsecrets++] = b_status;
     secrets[nsecrets++] = B_COLL;
     secrets[nsecrets++] = I_COLL;
+    secrets[nsecrets++] = O_ROOT;
     return 0;
 fail:
     fprintf(stderr, "setup: %s: %s\n", e.field, e.reason);
@@ -591,6 +601,28 @@ static void test_tokens(void **state)
     }
 }
 
+/* API roots: discovery lists only the roots holding a collection the
+ * attacker may use, and our operations root does not exist for it. */
+static void test_roots(void **state)
+{
+    (void)state;
+    add_attackers();
+    static const char *const paths[][2] = {
+        {"/" O_ROOT "/", "/xk5none/"},
+        {"/" O_ROOT "/collections/", "/xk5none/collections/"},
+        {"/" O_ROOT "/collections/" O_COLL "/", "/xk5none/collections/" O_COLL "/"},
+        {"/" O_ROOT "/collections/" O_COLL "/objects/", "/xk5none/collections/" O_COLL "/objects/"},
+        {"/" O_ROOT "/collections/" O_COLL "/manifest/", "/xk5none/collections/" O_COLL "/manifest/"},
+        {"/" O_ROOT "/status/00000000-0000-4000-8000-000000000000/",
+         "/xk5none/status/00000000-0000-4000-8000-000000000000/"},
+    };
+    for (int w = 0; w < nattackers; w++) {
+        probe(attackers[w].who, attackers[w].auth, "discovery", "GET", "/taxii2/", NULL);
+        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+            forbidden(attackers[w].who, attackers[w].auth, "our API root", "GET", paths[i][0], paths[i][1]);
+    }
+}
+
 /* Path tricks: encoded slashes, dot segments, double slashes, case. */
 static void test_paths(void **state)
 {
@@ -754,9 +786,9 @@ static void test_total(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ids),   cmocka_unit_test(test_filters),     cmocka_unit_test(test_tokens),
-        cmocka_unit_test(test_paths), cmocka_unit_test(test_credentials), cmocka_unit_test(test_rate_limit),
-        cmocka_unit_test(test_total),
+        cmocka_unit_test(test_ids),        cmocka_unit_test(test_filters), cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_paths),      cmocka_unit_test(test_roots),   cmocka_unit_test(test_credentials),
+        cmocka_unit_test(test_rate_limit), cmocka_unit_test(test_total),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
