@@ -27,6 +27,7 @@ enum {
     LIA_EAUTH = -12,       /* authentication or permission failure */
     LIA_ENET = -13,        /* network failure */
     LIA_ECRYPTO = -14,     /* OpenPGP or other crypto failure */
+    LIA_EBUSY = -15,       /* the store is locked by another connection or process: retry later */
 };
 
 /* Static English text for a result code; never NULL. */

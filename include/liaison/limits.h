@@ -21,6 +21,9 @@
 #define LIA_BULK_ROW_BYTES 256          /* bytes per row assumed when estimating a report's rows */
 #define LIA_READ_CHUNK (256u * 1024)    /* bytes read from a report at a time */
 #define LIA_MAX_SCHEMA (16u << 20)     /* a Shadowserver report schema file */
+#define LIA_STORE_BUSY_MS 10000         /* a command waits this long for a store another process is writing */
+#define LIA_HTTP_STORE_BUSY_MS 1000     /* a server request waits at most this long, then 503 + Retry-After */
+#define LIA_HTTP_BUSY_RETRY_S 1         /* the Retry-After of that 503 */
 #define LIA_MAX_QUERY_LIMIT 10000000    /* rows one `events` query may return */
 #define LIA_PATH_MAX        4096        /* a file path we build or keep, with its NUL (Linux PATH_MAX) */
 #define LIA_MAX_CONF_PATH   1024        /* a path kept in the enrichment config (sources, sector rules) */

@@ -207,7 +207,7 @@ static void login(lia__req *r)
         return;
     }
     if ((rc = lia__session_new(r->store, p.user_id, lia__now_us(), idle_s(r), max_s(r), id, csrf, &e))) {
-        lia__req_error(r, 500, "Server error", e.reason);
+        lia__req_store_error(r, &e);
         return;
     }
     set_cookie(r, id, max_s(r));
@@ -355,7 +355,10 @@ fail:
     json_decref(feed);
     json_decref(cls);
     json_decref(series);
-    lia__req_error(r, 500, "Server error", rc == LIA_OK ? "out of memory" : e.reason);
+    if (rc == LIA_OK)
+        lia__req_error(r, 500, "Server error", "out of memory");
+    else
+        lia__req_store_error(r, &e);
 }
 
 /* ---- static assets ---- */

@@ -25,6 +25,7 @@ const char *lia_strerror(int code)
     case LIA_EAUTH: return "not authorised";
     case LIA_ENET: return "network error";
     case LIA_ECRYPTO: return "cryptographic operation failed";
+    case LIA_EBUSY: return "store is locked by another process";
     default: return "unknown error";
     }
 }

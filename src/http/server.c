@@ -420,6 +420,20 @@ void lia__req_error(lia__req *r, int status, const char *title, const char *deta
         lia__http_problem(r, status, title, detail);
 }
 
+void lia__req_store_error(lia__req *r, const lia_error *e)
+{
+    char msg[1024];
+    if (e->code == LIA_EBUSY) {
+        lia__req_error(r, 503, "Service Unavailable",
+                       "the store is busy (another process is writing to it); retry after " LIA_STR(
+                           LIA_HTTP_BUSY_RETRY_S) " s");
+        r->retry_after = LIA_HTTP_BUSY_RETRY_S;
+        return;
+    }
+    lia_error_format(e, msg, sizeof msg);
+    lia__req_error(r, 500, "Server error", msg);
+}
+
 /* ---- MHD callbacks ---- */
 
 typedef struct hdrs {
@@ -969,6 +983,9 @@ int lia__http_listen(lia_http *h, lia_error *err)
                 return rc;
         /* one handle per worker: bound the page cache of each (64 MiB) */
         lia__db_set_cache(lia__store_db(h->stores[i]), (size_t)64 << 20);
+        /* a store another process is writing holds a worker at most this
+         * long; then the handler answers 503 with Retry-After (LIA_EBUSY) */
+        lia__db_busy_timeout(lia__store_db(h->stores[i]), LIA_HTTP_STORE_BUSY_MS);
     }
     /* headers of a kept-alive connection's next request: within the idle timeout */
     if ((rc = lia__watchdog_start((int64_t)h->o.header_timeout_s * 1000000, (int64_t)h->o.timeout_s * 1000000,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "liaison/limits.h"
 #include "store/driver.h"
 
 #define MAX_SCHEMAS 32 /* modules whose schema a handle has seen */
@@ -24,6 +25,7 @@ struct lia_db {
     void *conn;
     lia_stmt **slot; /* open addressing on the name */
     size_t cap, n;
+    int busy_ms; /* the busy timeout, for messages */
     int depth;   /* transaction levels opened through the layer */
     int base_sp; /* level 0 is a savepoint in a transaction opened outside the layer */
     const lia_schema *ready[MAX_SCHEMAS];
@@ -38,6 +40,10 @@ int lia__db_error(lia_db *db, lia_error *err, const char *what)
 /* The error of a driver call that returned rc (< 0). */
 static int fail(lia_db *db, int rc, lia_error *err, const char *what)
 {
+    if (rc == LIA_EBUSY)
+        return lia_error_set(err, rc, NULL, NULL, 0,
+                             "%s: store %s is locked by another connection or process (waited %d ms): %s", what,
+                             db->drv->path(db->conn), db->busy_ms, db->drv->errmsg(db->conn));
     return lia_error_set(err, rc, NULL, NULL, 0, "%s: %s", what,
                          rc == LIA_ENOMEM ? "out of memory" : db->drv->errmsg(db->conn));
 }
@@ -49,6 +55,7 @@ int lia__db_open(const char *path, int flags, lia_db **out, lia_error *err)
     if (!db)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     db->drv = &lia__sqlite_driver;
+    db->busy_ms = LIA_STORE_BUSY_MS;
     if ((rc = db->drv->open(path, flags, &db->conn, err))) {
         free(db);
         return rc;
@@ -104,6 +111,11 @@ void lia__db_sort_on_disk(lia_db *db, int on)
 size_t lia__db_cache(lia_db *db)
 {
     return db->drv->cache(db->conn);
+}
+void lia__db_busy_timeout(lia_db *db, int ms)
+{
+    db->busy_ms = ms;
+    db->drv->busy_timeout(db->conn, ms);
 }
 void lia__db_durable(lia_db *db, int on)
 {

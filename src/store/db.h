@@ -24,7 +24,9 @@
  *
  * Errors: a function that fails fills err with "WHAT: the database's
  * message" (WHAT is the statement name or the caller's words) and returns
- * LIA_ESTORE, or LIA_EEXIST for a UNIQUE / PRIMARY KEY violation.
+ * LIA_ESTORE, LIA_EEXIST for a UNIQUE / PRIMARY KEY violation, or
+ * LIA_EBUSY when another connection held the store locked for longer than
+ * the handle's busy timeout (err then names the store file and WHAT).
  * Threads: a handle and its statements are used by one thread at a time. */
 #ifndef LIA_STORE_DB_H
 #define LIA_STORE_DB_H
@@ -71,6 +73,12 @@ size_t lia__db_cache(lia_db *db);
  * (WAL, NORMAL). A crash meanwhile may corrupt the store: never for data
  * that exists only there. Outside a transaction. */
 void lia__db_durable(lia_db *db, int on);
+
+/* How long a statement waits for a lock another connection or process
+ * holds before it fails with LIA_EBUSY: LIA_STORE_BUSY_MS after open; the
+ * HTTP server sets LIA_HTTP_STORE_BUSY_MS on its handles, so a worker is
+ * not held for long and the client is told to come back (503). */
+void lia__db_busy_timeout(lia_db *db, int ms);
 
 /* The database's own consistency check (SQLite: integrity_check): LIA_OK,
  * or LIA_ESTORE with the first problem in err. */

@@ -46,6 +46,7 @@ typedef struct lia_db_driver {
     void (*sort_on_disk)(void *conn, int on);
     size_t (*cache)(void *conn);
     void (*durable)(void *conn, int on);
+    void (*busy_timeout)(void *conn, int ms);
 } lia_db_driver;
 
 extern const lia_db_driver lia__sqlite_driver;

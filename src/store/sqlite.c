@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "liaison/limits.h"
 #include "store/driver.h"
 
 static int sq_code(int rc)
@@ -18,6 +19,11 @@ static int sq_code(int rc)
     case SQLITE_NOMEM: return LIA_ENOMEM;
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY: return LIA_EEXIST;
+    default: break;
+    }
+    switch (rc & 0xff) { /* primary code of an extended one */
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return LIA_EBUSY; /* another connection holds the lock past the busy timeout */
     default: return LIA_ESTORE;
     }
 }
@@ -32,7 +38,7 @@ static int sq_open(const char *path, int flags, void **conn, lia_error *err)
         sqlite3_close(db);
         return rc;
     }
-    sqlite3_busy_timeout(db, 10000);
+    sqlite3_busy_timeout(db, LIA_STORE_BUSY_MS);
     /* 16 KiB pages (set before the file is created), a 256 MiB page cache,
      * and checkpoints every 25,000 pages rather than SQLite's 1,000: with
      * random-key indexes a small checkpoint interval rewrites the same pages
@@ -44,7 +50,9 @@ static int sq_open(const char *path, int flags, void **conn, lia_error *err)
                      "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"
                      "PRAGMA wal_autocheckpoint=25000; PRAGMA journal_size_limit=67108864;",
                      NULL, NULL, NULL) != SQLITE_OK) {
-        int rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s", sqlite3_errmsg(db));
+        int rc = sq_code(sqlite3_errcode(db));
+        rc = lia_error_set(err, rc == LIA_EBUSY ? rc : LIA_ESTORE, NULL, NULL, 0, "opening store %s: %s%s", path,
+                           sqlite3_errmsg(db), rc == LIA_EBUSY ? " (another process holds it locked)" : "");
         lia_error_where(err, path, 0);
         sqlite3_close(db);
         return rc;
@@ -107,6 +115,11 @@ static void sq_durable(void *conn, int on)
                  on ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
                     : "PRAGMA synchronous=OFF; PRAGMA journal_mode=OFF",
                  NULL, NULL, NULL);
+}
+
+static void sq_busy_timeout(void *conn, int ms)
+{
+    sqlite3_busy_timeout(conn, ms);
 }
 
 static void sq_close(void *conn)
@@ -306,4 +319,5 @@ const lia_db_driver lia__sqlite_driver = {
     .sort_on_disk = sq_sort_on_disk,
     .cache = sq_cache,
     .durable = sq_durable,
+    .busy_timeout = sq_busy_timeout,
 };

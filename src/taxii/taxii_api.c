@@ -40,9 +40,7 @@ static void taxii_error(lia__req *r, int status, const char *title, const char *
 
 static void store_error(lia__req *r, const lia_error *e)
 {
-    char msg[1024];
-    lia_error_format(e, msg, sizeof msg);
-    taxii_error(r, 500, "Server error", msg);
+    lia__req_store_error(r, e); /* 503 + Retry-After for a locked store, else 500 */
 }
 
 /* Split path into segments (no empty ones); max 8. */

@@ -173,6 +173,37 @@ static void test_transactions(void **state)
     assert_int_equal(lia__db_commit(f->db, &err), LIA_ESTORE); /* nothing open */
 }
 
+/* Another connection holding the write lock: the begin waits for the
+ * handle's busy timeout only, then fails with LIA_EBUSY naming the store
+ * file and the operation (issue 16: it was LIA_ESTORE after 10 s). */
+static void test_busy(void **state)
+{
+    fx *f = *state;
+    lia_db *other;
+    lia_error err;
+    assert_int_equal(lia__db_exec(f->db, "CREATE TABLE n(x INTEGER)", &err), LIA_OK);
+    assert_int_equal(lia__db_open(f->path, 0, &other, &err), LIA_OK);
+    assert_int_equal(lia__db_exec(other, "BEGIN EXCLUSIVE; INSERT INTO n VALUES(1)", &err), LIA_OK);
+    lia__db_busy_timeout(f->db, 50);
+    lia_error_clear(&err);
+    assert_int_equal(lia__db_begin(f->db, &err), LIA_EBUSY);
+    assert_int_equal(err.code, LIA_EBUSY);
+    if (!strstr(err.reason, f->path) || !strstr(err.reason, "BEGIN IMMEDIATE") ||
+        !strstr(err.reason, "locked by another") || !strstr(err.reason, "50 ms"))
+        fail_msg("busy error without the file, the operation or the wait: %s", err.reason);
+    assert_false(lia__db_in_tx(f->db));
+    lia_error_clear(&err);
+    assert_int_equal(lia__db_exec(f->db, "INSERT INTO n VALUES(2)", &err), LIA_EBUSY);
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM n"), 0); /* reads go on (WAL) */
+    assert_int_equal(lia__db_exec(other, "COMMIT", &err), LIA_OK);
+    lia__db_close(other);
+    assert_int_equal(lia__db_begin(f->db, &err), LIA_OK); /* released: writes again */
+    assert_int_equal(lia__db_exec(f->db, "INSERT INTO n VALUES(2)", &err), LIA_OK);
+    assert_int_equal(lia__db_commit(f->db, &err), LIA_OK);
+    assert_int_equal(one_int(f->db, "SELECT sum(x) FROM n"), 3);
+    assert_string_equal(lia_strerror(LIA_EBUSY), "store is locked by another process");
+}
+
 /* ---- migration registry ---- */
 
 static int data_step(lia_db *db, lia_error *err)
@@ -279,6 +310,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_types_and_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_new, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_adopt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_newer, setup, teardown),
