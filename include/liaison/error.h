@@ -13,21 +13,21 @@
 
 enum {
     LIA_OK = 0,
-    LIA_ENOMEM = -1,       /* out of memory */
-    LIA_EINVAL = -2,       /* invalid value or argument */
-    LIA_EIO = -3,          /* read/write failure */
-    LIA_ELIMIT = -4,       /* a hard limit (limits.h) was exceeded */
-    LIA_ESTORE = -5,       /* the store failed */
-    LIA_ENOTFOUND = -6,    /* no such object */
-    LIA_EPARSE = -7,       /* malformed input */
-    LIA_EEXIST = -8,       /* already exists */
-    LIA_ESCHEMA = -9,      /* store schema is newer than this binary */
-    LIA_EUNSUPPORTED = -10,/* not supported */
-    LIA_EINTR = -11,       /* interrupted by a signal */
-    LIA_EAUTH = -12,       /* authentication or permission failure */
-    LIA_ENET = -13,        /* network failure */
-    LIA_ECRYPTO = -14,     /* OpenPGP or other crypto failure */
-    LIA_EBUSY = -15,       /* the store is locked by another connection or process: retry later */
+    LIA_ENOMEM = -1,        /* out of memory */
+    LIA_EINVAL = -2,        /* invalid value or argument */
+    LIA_EIO = -3,           /* read/write failure */
+    LIA_ELIMIT = -4,        /* a hard limit (limits.h) was exceeded */
+    LIA_ESTORE = -5,        /* the store failed */
+    LIA_ENOTFOUND = -6,     /* no such object */
+    LIA_EPARSE = -7,        /* malformed input */
+    LIA_EEXIST = -8,        /* already exists */
+    LIA_ESCHEMA = -9,       /* store schema is newer than this binary */
+    LIA_EUNSUPPORTED = -10, /* not supported */
+    LIA_EINTR = -11,        /* interrupted by a signal */
+    LIA_EAUTH = -12,        /* authentication or permission failure */
+    LIA_ENET = -13,         /* network failure */
+    LIA_ECRYPTO = -14,      /* OpenPGP or other crypto failure */
+    LIA_EBUSY = -15,        /* the store is locked by another connection or process: retry later */
 };
 
 /* Static English text for a result code; never NULL. */

@@ -6,7 +6,7 @@
 #define LIA_MAX_ROW (1u << 20)          /* one CSV record or JSON line: 1 MiB */
 #define LIA_MAX_FIELD (256u * 1024)     /* one CSV field */
 #define LIA_MAX_COLUMNS 1024            /* columns in one CSV record */
-#define LIA_MAX_SS_COLUMNS  4096            /* columns of a Shadowserver report (its header names them) */
+#define LIA_MAX_SS_COLUMNS     4096            /* columns of a Shadowserver report (its header names them) */
 #define LIA_MAX_STRING (64u * 1024)     /* a String field value */
 #define LIA_MAX_URL 8192                /* a URL field value */
 #define LIA_MAX_FQDN 253                /* an FQDN, without trailing dot */
@@ -16,17 +16,17 @@
 #define LIA_MAX_JSON_DEPTH 32           /* nesting inside extra values */
 #define LIA_BATCH 4096                  /* events per pipeline batch */
 #define LIA_COMMIT_EVENTS 50000         /* events per store transaction */
-#define LIA_MAX_STAGES      16            /* stages one ingest runs */
+#define LIA_MAX_STAGES         16            /* stages one ingest runs */
 #define LIA_BULK_MIN_BYTES (32u << 20)  /* reports this large may load without secondary indexes */
 #define LIA_BULK_ROW_BYTES 256          /* bytes per row assumed when estimating a report's rows */
 #define LIA_READ_CHUNK (256u * 1024)    /* bytes read from a report at a time */
 #define LIA_MAX_SCHEMA (16u << 20)     /* a Shadowserver report schema file */
-#define LIA_STORE_BUSY_MS 10000         /* a command waits this long for a store another process is writing */
-#define LIA_HTTP_STORE_BUSY_MS 1000     /* a server request waits at most this long, then 503 + Retry-After */
-#define LIA_HTTP_BUSY_RETRY_S 1         /* the Retry-After of that 503 */
+#define LIA_STORE_BUSY_MS      10000 /* a command waits this long for a store another process is writing */
+#define LIA_HTTP_STORE_BUSY_MS 1000  /* a server request waits at most this long, then 503 + Retry-After */
+#define LIA_HTTP_BUSY_RETRY_S  1     /* the Retry-After of that 503 */
 #define LIA_MAX_QUERY_LIMIT 10000000    /* rows one `events` query may return */
-#define LIA_PATH_MAX        4096        /* a file path we build or keep, with its NUL (Linux PATH_MAX) */
-#define LIA_MAX_CONF_PATH   1024        /* a path kept in the enrichment config (sources, sector rules) */
+#define LIA_PATH_MAX           4096        /* a file path we build or keep, with its NUL (Linux PATH_MAX) */
+#define LIA_MAX_CONF_PATH      1024        /* a path kept in the enrichment config (sources, sector rules) */
 /* enrichment (src/enrich) */
 #define LIA_MAX_IPDATA_FILE (2ull << 30) /* one RIR / CSV IP data file: 2 GiB */
 #define LIA_MAX_IPDATA_LINE 4096        /* one RIR line */

@@ -42,8 +42,8 @@ static int fail(lia_db *db, int rc, lia_error *err, const char *what)
 {
     if (rc == LIA_EBUSY)
         return lia_error_set(err, rc, NULL, NULL, 0,
-                             "%s: store %s is locked by another connection or process (waited %d ms): %s", what,
-                             db->drv->path(db->conn), db->busy_ms, db->drv->errmsg(db->conn));
+                             "%s: store %s is locked by another connection or process (waited %d ms): %s",
+                             what, db->drv->path(db->conn), db->busy_ms, db->drv->errmsg(db->conn));
     return lia_error_set(err, rc, NULL, NULL, 0, "%s: %s", what,
                          rc == LIA_ENOMEM ? "out of memory" : db->drv->errmsg(db->conn));
 }

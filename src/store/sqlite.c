@@ -51,8 +51,8 @@ static int sq_open(const char *path, int flags, void **conn, lia_error *err)
                      "PRAGMA wal_autocheckpoint=25000; PRAGMA journal_size_limit=67108864;",
                      NULL, NULL, NULL) != SQLITE_OK) {
         int rc = sq_code(sqlite3_errcode(db));
-        rc = lia_error_set(err, rc == LIA_EBUSY ? rc : LIA_ESTORE, NULL, NULL, 0, "opening store %s: %s%s", path,
-                           sqlite3_errmsg(db), rc == LIA_EBUSY ? " (another process holds it locked)" : "");
+        rc = lia_error_set(err, rc == LIA_EBUSY ? rc : LIA_ESTORE, NULL, NULL, 0, "%s%s", sqlite3_errmsg(db),
+                           rc == LIA_EBUSY ? " (another process holds the store locked)" : "");
         lia_error_where(err, path, 0);
         sqlite3_close(db);
         return rc;
