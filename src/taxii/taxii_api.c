@@ -112,7 +112,7 @@ static void discovery(lia__req *r)
         lia_buf_json_str(&r->out, d.contact, strlen(d.contact));
     }
     int dflt = 0;
-    if (d.default_root[0] && lia__taxii_root_visible(r->store, d.default_root, &r->who, &dflt, &e)) {
+    if (d.default_root[0] && lia__taxii_root_visible(r->store, d.default_root, NULL, &r->who, &dflt, &e)) {
         lia_buf_free(&names);
         store_error(r, &e);
         return;
@@ -291,8 +291,10 @@ void lia__taxii_handle(lia__req *r)
     /* an API root without a collection a partner may use does not exist
      * for it, as a collection without a grant does not */
     int root_ok = 0;
+    char hint[LIA_TAXII_MAX_ID];
+    int has_hint = n >= 3 && lia_slice_eq(seg[1], "collections") && !seg_copy(hint, sizeof hint, seg[2]);
     if (!seg_copy(root, sizeof root, seg[0]) &&
-        lia__taxii_root_visible(r->store, root, &r->who, &root_ok, &e))
+        lia__taxii_root_visible(r->store, root, has_hint ? hint : NULL, &r->who, &root_ok, &e))
         RET(store_error(r, &e));
     if (!root_ok)
         RET(taxii_error(r, 404, "Not Found", "no such API root"));

@@ -16,8 +16,11 @@ int lia__taxii_discovery_get(lia_store *s, lia__taxii_discovery *d, lia_error *e
 /* Append a JSON array of the names of the API roots p may see. */
 int lia__taxii_api_root_names(lia_store *s, const lia_principal *p, lia_buf *out, lia_error *err);
 /* *yes = whether p may see API root `root`: our own team sees every root, a
- * partner or constituent a root holding a collection it may read or write. */
-int lia__taxii_root_visible(lia_store *s, const char *root, const lia_principal *p, int *yes, lia_error *err);
+ * partner or constituent a root holding a collection it may read or write.
+ * hint (may be NULL): a collection id of the root to try first, so a request
+ * on a collection p may use costs one lookup, not a walk of the root. */
+int lia__taxii_root_visible(lia_store *s, const char *root, const char *hint, const lia_principal *p,
+                            int *yes, lia_error *err);
 /* Append the API root resource; LIA_ENOTFOUND if unknown. */
 int lia__taxii_api_root_json(lia_store *s, const char *name, lia_buf *out, uint64_t *max_len, lia_error *err);
 /* What principal p may do on collection c. */

@@ -885,13 +885,24 @@ int lia__taxii_discovery_get(lia_store *s, lia__taxii_discovery *d, lia_error *e
     return rc < 0 ? rc : LIA_OK;
 }
 
-int lia__taxii_root_visible(lia_store *s, const char *root, const lia_principal *p, int *yes, lia_error *err)
+int lia__taxii_root_visible(lia_store *s, const char *root, const char *hint, const lia_principal *p,
+                            int *yes, lia_error *err)
 {
     lia_stmt *st;
     int rc;
     *yes = p->org_kind == LIA_ORG_OWN;
     if (*yes)
         return LIA_OK;
+    if (hint) {
+        lia_taxii_collection c;
+        int r = 0, w = 0;
+        lia_error e2;
+        lia_error_clear(&e2);
+        if (lia__taxii_collection_get(s, root, hint, &c, &e2) == LIA_OK)
+            lia__taxii_access(s, &c, p, &r, &w);
+        if ((*yes = r || w))
+            return LIA_OK;
+    }
     if ((rc = lia__db_prepare(lia__store_db(s), "TAXII: checking access to an API root",
                               "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY rowid", &st,
                               err)))
@@ -919,7 +930,7 @@ int lia__taxii_api_root_names(lia_store *s, const lia_principal *p, lia_buf *out
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         const char *nm = lia__db_col_text(st, 0);
         int yes = 0;
-        if ((rc = lia__taxii_root_visible(s, nm, p, &yes, err)))
+        if ((rc = lia__taxii_root_visible(s, nm, NULL, p, &yes, err)))
             break;
         if (!yes)
             continue;
