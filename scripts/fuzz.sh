@@ -81,6 +81,9 @@ for short in "$@"; do
     if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$work/" "$@" "$work/new" "$corpus" > "$work/log" 2>&1; then
         result=ok
+    elif grep -q 'libFuzzer: timeout' "$work/log"; then
+        result=timeout # one input over -timeout: reproduce alone before calling it a hang
+        status=1
     else
         result=crash
         status=1
@@ -92,6 +95,6 @@ for short in "$@"; do
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$short" "$took" \
         "${execs:-0}" "$before" "$after" "$result" "$commit" >> "$ledger"
     echo "fuzz: $short $result: ${execs:-?} runs in ${took}s, corpus $before -> $after"
-    [ "$result" = ok ] || { echo "fuzz: $short: crash input and log in $work" >&2; tail -n 30 "$work/log" >&2; }
+    [ "$result" = ok ] || { echo "fuzz: $short: $result: the input and the log are in $work" >&2; tail -n 30 "$work/log" >&2; }
 done
 exit $status

@@ -239,4 +239,37 @@ typedef int (*lia_sla_breach_cb)(void *ud, const lia_sla_breach *b);
 int lia_sla_breaches(lia_store *s, int64_t now_us, const lia_sla_policy *p, lia_sla_breach_cb cb, void *ud,
                      lia_error *err);
 
+/* Metrics (for the head of the CERT): how fast recipients act, what is open.
+ * Times are wall-clock seconds from a hand-off's notification to its
+ * acknowledgement and to its resolution (the SLA clock above counts business
+ * hours instead); percentiles are nearest-rank over the hand-offs that have
+ * both times. A recipient's country is the first country of its directory
+ * entry (a partner's countries, an owner's country), "-" when it has none or
+ * is not in the directory. */
+typedef struct lia_metric_speed {
+    char key[72];             /* the recipient id, or the country code */
+    int64_t handoffs;         /* notified (since the window's start) */
+    int64_t acked, resolved;  /* of those, how many have each time */
+    int64_t ack_p50, ack_p90; /* seconds; -1 when none */
+    int64_t resolve_p50, resolve_p90;
+} lia_metric_speed;
+typedef struct lia_metric_count {
+    char a[72], b[72]; /* (country, sector) or (channel, state); "-" for none */
+    int64_t n;
+} lia_metric_count;
+typedef struct lia_incident_metrics {
+    lia_metric_speed *by_recipient, *by_country;
+    size_t n_recipient, n_country;
+    lia_metric_count *open; /* open incidents by affected country and sector */
+    size_t n_open;
+    lia_metric_count *handoffs; /* hand-offs by last channel and state */
+    size_t n_handoffs;
+    int64_t breaches_ack, breaches_resolve; /* lia_sla_breaches at now_us */
+} lia_incident_metrics;
+/* since_us: only hand-offs notified at or after it (0: all); now_us: the
+ * time the SLA breaches are counted at. Rows are sorted by key. */
+int lia_incident_metrics_get(lia_store *s, int64_t since_us, int64_t now_us, lia_incident_metrics *out,
+                             lia_error *err);
+void lia_incident_metrics_free(lia_incident_metrics *m);
+
 #endif

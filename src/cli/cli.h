@@ -83,11 +83,15 @@ int cmd_shadowserver(cli *c, int argc, char **argv);
 int cmd_incident(cli *c, int argc, char **argv);
 int cmd_handoff(cli *c, int argc, char **argv);
 int cmd_sla(cli *c, int argc, char **argv);
+int cmd_metrics(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
 int cmd_mail(cli *c, int argc, char **argv);
 /* The actor of a change made from the command line ($LIAISON_USER, else
  * $USER; channel cli; address local) (cmd_incident.c). */
 lia_actor cli_actor(void);
+/* A time as the filters take it: YYYY-MM-DD, RFC 3339, or Nh / Nd ago.
+ * 0, or -1 if it is none of these. */
+int cli_parse_when(const char *s, int64_t *us);
 /* --format table|json: *json 0 or 1; LIA_EXIT_USAGE after printing why. */
 int cli_format_arg(const char *cmd, const char *arg, int *json);
 /* For --format shadowserver: use the schema installed for the store (unless

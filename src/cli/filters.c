@@ -18,7 +18,7 @@ const char cli_filter_help[] =
     "  --report ID      events of one report\n";
 
 /* "2024-05-01", RFC 3339, or relative "36h" / "7d" (before now). */
-static int parse_when(const char *s, int64_t *us)
+int cli_parse_when(const char *s, int64_t *us)
 {
     size_t n = strlen(s);
     uint64_t k;
@@ -45,7 +45,7 @@ int cli_filter_arg(const char *cmd, int ch, const char *arg, lia_query *q)
     switch (ch) {
     case 's':
     case 'u':
-        if (parse_when(arg, ch == 's' ? &q->since_us : &q->until_us)) {
+        if (cli_parse_when(arg, ch == 's' ? &q->since_us : &q->until_us)) {
             cli_errorf("%s: --%s %s: not a date, RFC 3339 time, or Nh/Nd", cmd,
                        ch == 's' ? "since" : "until", arg);
             return LIA_EXIT_USAGE;

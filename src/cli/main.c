@@ -28,6 +28,7 @@ static const cli_cmd commands[] = {
     {"incident", "cross-border incidents: create, list, show, update, comment, link", cmd_incident},
     {"handoff", "each recipient's hand-off of an incident: list, ack, resolve, reject", cmd_handoff},
     {"sla", "hand-offs past their acknowledge or resolve target (breaches)", cmd_sla},
+    {"metrics", "time to acknowledge and resolve per partner and country, open incidents", cmd_metrics},
     {"audit", "the tamper-evident audit log: verify, list, checkpoint, prove", cmd_audit},
     {"mail", "e-mail answers: receive a reply (MTA pipe), the unmatched queue", cmd_mail},
     {NULL, NULL, NULL},

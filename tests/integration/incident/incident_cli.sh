@@ -58,6 +58,11 @@ expect_fail "reject without reason" "REASON" L handoff reject 1 owner-a
 L handoff notified 1 owner-a >/dev/null 2>&1
 check "reject" "owner-a: rejected" "$(L handoff reject 1 owner-a 'not our network' 2>&1)"
 check "handoff list" "not our network" "$(L handoff list --incident 1 2>&1)"
+check "metrics" "  cert-kh                         1      1" "$(L metrics 2>&1)"
+check "metrics json" '"handoffs":[{"channel":"cli","state":"rejected","count":1},{"channel":"email","state":"acknowledged","count":1}]' "$(L metrics --format json 2>&1)"
+check "metrics open" "KH       iot                   1" "$(L metrics 2>&1)"
+check "metrics since" '"by_recipient":[]' "$(L metrics --since 2099-01-01 --format json 2>&1)"
+expect_fail "metrics bad since" "not a date" L metrics --since yesterday
 
 # the incident followed its hand-offs: notified with cert-kh's, acknowledged
 # once owner-a (the only other one) rejected, each step by liaison (auto)
