@@ -198,6 +198,12 @@ typedef struct lia_link {
 } lia_link;
 int lia_incident_link(lia_store *s, int64_t incident, const char *kind, const char *ref, const lia_actor *who,
                       lia_error *err);
+/* Link n stored events to the incident in one transaction (one audit
+ * record per 1,000 newly linked); an id not in the store fails it all,
+ * naming the id (LIA_ENOTFOUND). *added: how many were not linked before
+ * (may be NULL). */
+int lia_incident_link_events(lia_store *s, int64_t incident, const int64_t *ids, size_t n,
+                             const lia_actor *who, uint64_t *added, lia_error *err);
 typedef int (*lia_link_cb)(void *ud, const lia_link *l);
 int lia_incident_links(lia_store *s, int64_t incident, lia_link_cb cb, void *ud, lia_error *err);
 

@@ -13,7 +13,7 @@ static const lia_field default_fields[] = {
 };
 
 typedef struct out {
-    enum { OUT_TABLE, OUT_JSONL, OUT_CSV } fmt;
+    enum { OUT_TABLE, OUT_JSONL, OUT_CSV, OUT_IDS } fmt;
     lia_field fields[64];
     size_t nfields;
     lia_buf line;
@@ -26,7 +26,9 @@ static int print_event(void *ud, const lia_event *ev)
     out *o = ud;
     char tmp[LIA_MAX_URL + 64];
     lia_buf_reset(&o->line);
-    if (o->fmt == OUT_JSONL) {
+    if (o->fmt == OUT_IDS) {
+        lia_buf_printf(&o->line, "%lld", (long long)ev->id);
+    } else if (o->fmt == OUT_JSONL) {
         /* event.id and provenance first, then the harmonised fields */
         lia_buf_printf(&o->line, "{\"event.id\":%lld,\"report.id\":%lld,\"report.line\":%llu,",
                        (long long)ev->id, (long long)ev->report_id, (unsigned long long)ev->line);
@@ -61,17 +63,19 @@ static int print_event(void *ud, const lia_event *ev)
 
 static void events_usage(FILE *f)
 {
-    fprintf(f, "usage: liaison [--db PATH] events [filters] [--format table|jsonl|csv]\n"
-               "\n"
-               "List stored events, oldest first.\n"
-               "\n"
-               "%s"
-               "  --limit N        at most N events (default 100 for table, none otherwise)\n"
-               "Output:\n"
-               "  --format F       table (default), jsonl (all fields), csv\n"
-               "  --fields A,B     fields for table/csv (default: time, feed, type, ip,\n"
-               "                   port, asn, cc, protocol)\n"
-               "  --count          print only the number of matching events\n",
+    fprintf(f,
+            "usage: liaison [--db PATH] events [filters] [--format table|jsonl|csv|ids]\n"
+            "\n"
+            "List stored events, oldest first.\n"
+            "\n"
+            "%s"
+            "  --limit N        at most N events (default 100 for table, none otherwise)\n"
+            "Output:\n"
+            "  --format F       table (default), jsonl (all fields), csv, ids (one event id\n"
+            "                   a line: liaison incident create --events-from - reads them)\n"
+            "  --fields A,B     fields for table/csv (default: time, feed, type, ip,\n"
+            "                   port, asn, cc, protocol)\n"
+            "  --count          print only the number of matching events\n",
             cli_filter_help);
 }
 
@@ -103,8 +107,10 @@ int cmd_events(cli *c, int argc, char **argv)
                 o.fmt = OUT_JSONL;
             else if (strcmp(optarg, "csv") == 0)
                 o.fmt = OUT_CSV;
+            else if (strcmp(optarg, "ids") == 0)
+                o.fmt = OUT_IDS;
             else {
-                cli_errorf("events: --format %s: one of table, jsonl, csv", optarg);
+                cli_errorf("events: --format %s: one of table, jsonl, csv, ids", optarg);
                 return LIA_EXIT_USAGE;
             }
             break;
@@ -153,7 +159,7 @@ int cmd_events(cli *c, int argc, char **argv)
             printf("%llu\n", (unsigned long long)n);
     } else {
         lia_buf_init(&o.line, LIA_MAX_EVENT_TEXT * 4);
-        if (o.fmt != OUT_JSONL) {
+        if (o.fmt != OUT_JSONL && o.fmt != OUT_IDS) {
             lia_buf_reset(&o.line);
             lia_buf_puts(&o.line, o.fmt == OUT_TABLE ? "event.id" : "event.id");
             for (size_t i = 0; i < o.nfields; i++) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* liaison incident create|list|show|update|comment|link: cross-border
  * incidents by hand. Every change is an audit record (liaison audit). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,10 @@ static void incident_usage(FILE *f)
                "         [--countries CC,..] [--sectors iot,ics,..] [--owner ANALYST] [--triaged]\n"
                "         [--recipient ID]... [--event ID]...   a new incident, handed off to each\n"
                "                                               recipient, linked to each event\n"
+               "         [--events-from FILE|-]   and to every event id in FILE, one a line: a\n"
+               "                                  selection by the filters of liaison events:\n"
+               "         liaison events --cc KH --since 1d --format ids | liaison incident create --title T "
+               "--events-from -\n"
                "  list [--status S] [--open] [--severity S] [--country CC] [--owner O] [--limit N]\n"
                "  show ID                  the incident, its hand-offs, links and comments\n"
                "  update ID [--title T] [--description D] [--severity S] [--tlp T] [--class C]\n"
@@ -154,33 +159,23 @@ enum {
     O_SHARED,
     O_IND,
     O_INC,
+    O_EVFROM,
     O_HELP
 };
 
 static const struct option opts[] = {
-    {"title", required_argument, NULL, O_TITLE},
-    {"description", required_argument, NULL, O_DESC},
-    {"severity", required_argument, NULL, O_SEV},
-    {"tlp", required_argument, NULL, O_TLP},
-    {"class", required_argument, NULL, O_CLASS},
-    {"countries", required_argument, NULL, O_CC},
-    {"sectors", required_argument, NULL, O_SECT},
-    {"owner", required_argument, NULL, O_OWNER},
-    {"triaged", no_argument, NULL, O_TRIAGED},
-    {"recipient", required_argument, NULL, O_RCPT},
-    {"event", required_argument, NULL, O_EVENT},
-    {"status", required_argument, NULL, O_STATUS},
-    {"open", no_argument, NULL, O_OPEN},
-    {"country", required_argument, NULL, O_COUNTRY},
-    {"limit", required_argument, NULL, O_LIMIT},
-    {"format", required_argument, NULL, O_FORMAT},
-    {"into", required_argument, NULL, O_INTO},
-    {"waiting", required_argument, NULL, O_WAIT},
-    {"shared", optional_argument, NULL, O_SHARED},
-    {"indicator", required_argument, NULL, O_IND},
-    {"incident", required_argument, NULL, O_INC},
-    {"help", no_argument, NULL, O_HELP},
-    {NULL, 0, NULL, 0},
+    {"title", required_argument, NULL, O_TITLE},   {"description", required_argument, NULL, O_DESC},
+    {"severity", required_argument, NULL, O_SEV},  {"tlp", required_argument, NULL, O_TLP},
+    {"class", required_argument, NULL, O_CLASS},   {"countries", required_argument, NULL, O_CC},
+    {"sectors", required_argument, NULL, O_SECT},  {"owner", required_argument, NULL, O_OWNER},
+    {"triaged", no_argument, NULL, O_TRIAGED},     {"recipient", required_argument, NULL, O_RCPT},
+    {"event", required_argument, NULL, O_EVENT},   {"status", required_argument, NULL, O_STATUS},
+    {"open", no_argument, NULL, O_OPEN},           {"country", required_argument, NULL, O_COUNTRY},
+    {"limit", required_argument, NULL, O_LIMIT},   {"format", required_argument, NULL, O_FORMAT},
+    {"into", required_argument, NULL, O_INTO},     {"waiting", required_argument, NULL, O_WAIT},
+    {"shared", optional_argument, NULL, O_SHARED}, {"indicator", required_argument, NULL, O_IND},
+    {"incident", required_argument, NULL, O_INC},  {"events-from", required_argument, NULL, O_EVFROM},
+    {"help", no_argument, NULL, O_HELP},           {NULL, 0, NULL, 0},
 };
 
 #define MAX_MULTI 64
@@ -195,6 +190,7 @@ typedef struct args {
     const char *shared;
     int shared_set;
     const char *link_kind, *link_ref;
+    const char *events_from; /* create: a file of event ids, "-" = standard input */
     char tlp[16];
 } args;
 
@@ -282,6 +278,7 @@ static int parse(const char *sub, int argc, char **argv, args *a)
             break;
         case O_IND: a->link_kind = "indicator", a->link_ref = optarg; break;
         case O_INC: a->link_kind = "incident", a->link_ref = optarg; break;
+        case O_EVFROM: a->events_from = optarg; break;
         case O_HELP: a->help = 1; break;
         default:
             cli_errorf("incident %s: bad option %s (see liaison incident --help)", sub, argv[optind - 1]);
@@ -297,22 +294,100 @@ static int parse(const char *sub, int argc, char **argv, args *a)
 
 static int do_show(lia_store *s, int64_t id, int json);
 
+/* Event ids, one a line (what `liaison events --format ids` prints; blank
+ * lines skipped), every one in the store: 0, or an error printed. */
+static int read_event_ids(lia_store *s, const char *path, int64_t **out, size_t *n)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    char line[256];
+    size_t cap = 0, lineno = 0;
+    int64_t *v = NULL;
+    int rc = 0;
+    lia_event ev;
+    lia_error err;
+    *n = 0;
+    if (!f) {
+        cli_errorf("incident create: --events-from %s: %s", path, strerror(errno));
+        return LIA_EXIT_ERROR;
+    }
+    lia_event_init(&ev);
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        uint64_t id;
+        size_t len = strcspn(line, "\r\n");
+        lineno++;
+        if (line[len] == '\0' && !feof(f)) {
+            cli_errorf("incident create: %s:%zu: line too long for an event id", path, lineno);
+            rc = LIA_EXIT_ERROR;
+            break;
+        }
+        line[len] = '\0';
+        if (len == 0)
+            continue;
+        if (cli_parse_u64(line, &id) || id == 0 || id > INT64_MAX) {
+            cli_errorf("incident create: %s:%zu: '%s' is not an event id", path, lineno, line);
+            rc = LIA_EXIT_ERROR;
+        } else if (lia_store_event_get(s, (int64_t)id, &ev, &err)) {
+            cli_errorf("incident create: %s:%zu: %s", path, lineno, err.reason);
+            rc = LIA_EXIT_ERROR;
+        } else if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            int64_t *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                cli_errorf("incident create: out of memory reading %s", path);
+                rc = LIA_EXIT_ERROR;
+            } else {
+                v = nv, cap = nc;
+            }
+        }
+        if (rc == 0)
+            v[(*n)++] = (int64_t)id;
+    }
+    if (rc == 0 && ferror(f)) {
+        cli_errorf("incident create: --events-from %s: read error", path);
+        rc = LIA_EXIT_ERROR;
+    }
+    lia_event_free(&ev);
+    if (f != stdin)
+        fclose(f);
+    if (rc)
+        free(v), v = NULL, *n = 0;
+    *out = v;
+    return rc;
+}
+
 static int do_create(lia_store *s, args *a)
 {
     lia_actor who = cli_actor();
     lia_error err;
-    int64_t id;
+    int64_t id, *ids = NULL;
+    size_t nids = 0;
+    uint64_t added = 0;
+    int rc;
     lia_error_clear(&err);
     if (!a->inc.title) {
         cli_errorf("incident create: --title is required");
         return LIA_EXIT_USAGE;
     }
+    /* every id read and found before anything is written */
+    if (a->events_from && (rc = read_event_ids(s, a->events_from, &ids, &nids)))
+        return rc;
     if (lia_incident_create(s, &a->inc, a->rcpt, a->nrcpt, a->events, a->nevents, &who, &id, &err)) {
+        free(ids);
         cli_error(&err);
         return LIA_EXIT_ERROR;
     }
+    if (nids && lia_incident_link_events(s, id, ids, nids, &who, &added, &err)) {
+        free(ids);
+        cli_errorf("incident %lld created, but linking its %zu events failed: %s", (long long)id, nids,
+                   err.reason);
+        return LIA_EXIT_ERROR;
+    }
+    free(ids);
     if (!a->json) {
-        printf("incident %lld created\n", (long long)id);
+        if (a->events_from)
+            printf("incident %lld created, %llu events linked\n", (long long)id, (unsigned long long)added);
+        else
+            printf("incident %lld created\n", (long long)id);
         return LIA_EXIT_OK;
     }
     return do_show(s, id, 1);

@@ -55,9 +55,9 @@ static void speeds_table(const char *title, const lia_metric_speed *r, size_t n)
         printf("  (no notified hand-offs)\n");
     for (size_t i = 0; i < n; i++)
         printf("  %-24s %8lld %6lld %9s %9s %8lld %9s %9s\n", r[i].key, (long long)r[i].handoffs,
-               (long long)r[i].acked, dur(r[i].ack_p50, a[0], sizeof a[0]), dur(r[i].ack_p90, a[1], sizeof a[1]),
-               (long long)r[i].resolved, dur(r[i].resolve_p50, a[2], sizeof a[2]),
-               dur(r[i].resolve_p90, a[3], sizeof a[3]));
+               (long long)r[i].acked, dur(r[i].ack_p50, a[0], sizeof a[0]),
+               dur(r[i].ack_p90, a[1], sizeof a[1]), (long long)r[i].resolved,
+               dur(r[i].resolve_p50, a[2], sizeof a[2]), dur(r[i].resolve_p90, a[3], sizeof a[3]));
 }
 
 static void speeds_json(const char *name, const lia_metric_speed *r, size_t n)

@@ -246,7 +246,8 @@ int lia_incident_metrics_get(lia_store *s, int64_t since_us, int64_t now_us, lia
         goto fail;
 
     if ((rc = lia__db_prepare(db, "metrics: hand-offs by channel and state",
-                              "SELECT channel, state, count(*) FROM handoff GROUP BY channel, state", &st, err)))
+                              "SELECT channel, state, count(*) FROM handoff GROUP BY channel, state", &st,
+                              err)))
         goto fail;
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_metric_count *c = vec_push(&chans);

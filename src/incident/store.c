@@ -655,6 +655,29 @@ int lia_incident_links(lia_store *s, int64_t incident, lia_link_cb cb, void *ud,
     return rc < 0 ? rc : LIA_OK;
 }
 
+int lia_incident_link_events(lia_store *s, int64_t incident, const int64_t *ids, size_t n,
+                             const lia_actor *who, uint64_t *added, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_event ev;
+    int rc;
+    if ((rc = lia__incident_schema(db, err)))
+        return rc;
+    if ((rc = lia__incident_exists(db, incident, err)) <= 0)
+        return rc ? rc
+                  : lia_error_set(err, LIA_ENOTFOUND, "incident", NULL, 0, "no incident %lld",
+                                  (long long)incident);
+    lia_event_init(&ev);
+    for (size_t i = 0; i < n && rc >= 0; i++)
+        if ((rc = lia_store_event_get(s, ids[i], &ev, err)) < 0 && rc == LIA_ENOTFOUND)
+            lia_error_set(err, LIA_ENOTFOUND, "event", NULL, 0,
+                          "no event %lld in the store (item %zu of %zu)", (long long)ids[i], i + 1, n);
+    lia_event_free(&ev);
+    if (rc < 0)
+        return rc;
+    return lia__incident_link_events(db, incident, ids, n, who, added, err);
+}
+
 int lia__incident_link_events(lia_db *db, int64_t incident, const int64_t *ids, size_t n,
                               const lia_actor *who, uint64_t *added, lia_error *err)
 {

@@ -111,6 +111,20 @@ expect_fail "newest ten cut off" "records 15 to 24 were cut off" L audit verify
 sql "DELETE FROM audit_checkpoint"
 expect_fail "cut off, against the partner's copy" "outside checkpoint covers 24 records" L audit verify --checkpoint "$tmp/partner-copy.note" --vkey "$pvkey"
 
+# an incident from a selection of events: the filters of `liaison events`
+E() { "$bin" --db "$tmp/ev.db" "$@"; }
+E demo > /dev/null 2>&1 || { echo "FAIL demo store for --events-from"; fails=$((fails + 1)); }
+kh=$(E events --cc KH --format ids | wc -l)
+check "events ids" "$kh" "$(E events --cc KH --count 2>&1)"
+check "create from events" "incident 1 created, $kh events linked" \
+    "$(E events --cc KH --format ids | E incident create --title 'KH batch' --countries KH --events-from - 2>&1)"
+check "linked events listed" "$(E events --cc KH --format ids | tail -n 1)" "$(E incident show 1 2>&1)"
+expect_fail "events-from: not an id" "-:2: 'abc' is not an event id" sh -c "printf '1\\nabc\\n' | '$bin' --db '$tmp/ev.db' incident create --title x --events-from -"
+expect_fail "events-from: unknown event" "no event 999999999" sh -c "printf '999999999\\n' | '$bin' --db '$tmp/ev.db' incident create --title x --events-from -"
+check "nothing created by the refused ones" "KH batch" "$(E incident list 2>&1)"
+n=$(E incident list --format json 2>&1 | grep -o '"id":' | wc -l | tr -d ' ')
+check "one incident only" "incidents=1;" "incidents=$n;"
+
 if [ "$fails" -ne 0 ]; then
     echo "$fails check(s) failed"
     exit 1

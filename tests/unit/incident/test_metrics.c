@@ -41,8 +41,9 @@ static void partner(const char *id, const char *cc)
 
 /* An incident handed to one recipient, whose hand-off is then set to
  * state / channel / times (0: NULL; times in seconds after t0). */
-static int64_t handoff(const char *rcpt, const char *countries, const char *sectors, int64_t t0, int64_t notified,
-                       int64_t acked, int64_t resolved, lia_handoff_state state, const char *channel)
+static int64_t handoff(const char *rcpt, const char *countries, const char *sectors, int64_t t0,
+                       int64_t notified, int64_t acked, int64_t resolved, lia_handoff_state state,
+                       const char *channel)
 {
     lia_incident in = {.title = "t", .severity = LIA_SEV_MEDIUM, .countries = countries, .sectors = sectors};
     const char *r[] = {rcpt};
@@ -55,10 +56,11 @@ static int64_t handoff(const char *rcpt, const char *countries, const char *sect
         snprintf(a, sizeof a, "%lld", (long long)(t0 + acked * 1000000));
     if (resolved)
         snprintf(b, sizeof b, "%lld", (long long)(t0 + resolved * 1000000));
-    snprintf(sql, sizeof sql,
-             "UPDATE handoff SET state = %d, channel = '%s', notified = %lld, acknowledged = %s, resolved = %s"
-             " WHERE incident_id = %lld",
-             (int)state, channel, (long long)(t0 + notified * 1000000), a, b, (long long)id);
+    snprintf(
+        sql, sizeof sql,
+        "UPDATE handoff SET state = %d, channel = '%s', notified = %lld, acknowledged = %s, resolved = %s"
+        " WHERE incident_id = %lld",
+        (int)state, channel, (long long)(t0 + notified * 1000000), a, b, (long long)id);
     assert_int_equal(lia__db_exec(lia__store_db(st), sql, &err), LIA_OK);
     return id;
 }
@@ -102,7 +104,8 @@ static void test_metrics(void **state)
      * resolved after two; its incident is closed */
     int64_t vn = handoff("cert-vn", "VN", "ics", t0, 3600, 7200, 10800, LIA_HO_RESOLVED, "email");
     char sql[128];
-    snprintf(sql, sizeof sql, "UPDATE incident SET status = %d WHERE id = %lld", LIA_INC_CLOSED, (long long)vn);
+    snprintf(sql, sizeof sql, "UPDATE incident SET status = %d WHERE id = %lld", LIA_INC_CLOSED,
+             (long long)vn);
     assert_int_equal(lia__db_exec(lia__store_db(st), sql, &err), LIA_OK);
 
     assert_int_equal(lia_incident_metrics_get(st, 0, now, &m, &err), LIA_OK);
