@@ -26,6 +26,8 @@ static void export_usage(FILE *f)
             "  misp-feed  a MISP feed directory: manifest.json, one EVENT-UUID.json per\n"
             "             MISP event (one per report, or per feed and day), hashes.csv\n"
             "  iodef      one IODEF v2 (RFC 7970) Incident document\n"
+            "  --of-incident ID  instead of filters: the events linked to incident ID, in a\n"
+            "             bundle / document named after it (liaison incident export ID FORMAT)\n"
             "Events without an IP, network, domain, URL or hash cannot be expressed\n"
             "and are counted on stderr.\n"
             "\n"
@@ -45,7 +47,7 @@ typedef struct exp_ctx {
     lia_stix_export *stix;
     lia_misp_export *misp;
     lia_iodef_export *iodef;
-    uint64_t events, over_tlp;
+    uint64_t events, over_tlp, missing;
     int max_tlp;      /* -1: no ceiling */
     lia_error *err;
 } exp_ctx;
@@ -78,6 +80,71 @@ static int each(void *ud, const lia_event *ev)
     return rc;
 }
 
+/* The events linked to an incident, in id order. */
+typedef struct refs {
+    int64_t *v;
+    size_t n, cap;
+    int bad, oom;
+} refs;
+
+static int collect_ref(void *ud, const lia_link *l)
+{
+    refs *r = ud;
+    uint64_t id;
+    if (strcmp(l->kind, "event") != 0)
+        return 0;
+    if (cli_parse_u64(l->ref, &id) || id == 0 || id > INT64_MAX) {
+        r->bad++; /* a link written by hand that names no event id */
+        return 0;
+    }
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 256;
+        int64_t *nv = realloc(r->v, nc * sizeof *nv);
+        if (!nv) {
+            r->oom = 1;
+            return 1;
+        }
+        r->v = nv, r->cap = nc;
+    }
+    r->v[r->n++] = (int64_t)id;
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int incident_events(lia_store *s, int64_t inc, exp_ctx *x, lia_error *err)
+{
+    refs r = {NULL, 0, 0, 0, 0};
+    lia_event ev;
+    int rc = lia_incident_links(s, inc, collect_ref, &r, err);
+    if (rc == LIA_OK && r.oom)
+        rc = lia_error_set(err, LIA_ENOMEM, "export", NULL, 0, "out of memory reading the incident's links");
+    if (rc == LIA_OK && r.n)
+        qsort(r.v, r.n, sizeof *r.v, cmp_id);
+    lia_event_init(&ev);
+    for (size_t i = 0; rc == LIA_OK && i < r.n; i++) {
+        if (i && r.v[i] == r.v[i - 1])
+            continue;
+        if ((rc = lia_store_event_get(s, r.v[i], &ev, err)) == LIA_ENOTFOUND) {
+            /* linked, then gone (retention): counted, not fatal */
+            x->missing++;
+            lia_error_clear(err);
+            rc = LIA_OK;
+            continue;
+        }
+        if (rc == LIA_OK)
+            rc = each(x, &ev);
+    }
+    lia_event_free(&ev);
+    x->missing += (uint64_t)r.bad;
+    free(r.v);
+    return rc;
+}
+
 int cmd_export(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -89,6 +156,7 @@ int cmd_export(cli *c, int argc, char **argv)
         {"group", required_argument, NULL, 'G'},
         {"output", required_argument, NULL, 'o'},
         {"max-tlp", required_argument, NULL, 'T'},
+        {"of-incident", required_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -99,7 +167,11 @@ int cmd_export(cli *c, int argc, char **argv)
     lia_error err;
     exp_ctx x;
     int ch, rc, ret = LIA_EXIT_ERROR;
-    uint64_t skipped = 0, objects = 0;
+    uint64_t skipped = 0, objects = 0, of_incident = 0;
+    lia_incident inc;
+    lia_buf hold;
+    char inc_id[32];
+    lia_buf_init(&hold, 0);
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         export_usage(argc < 2 ? stderr : stdout);
@@ -128,6 +200,12 @@ int cmd_export(cli *c, int argc, char **argv)
         case 'T':
             if (lia_parse_tlp(optarg, strlen(optarg), &x.max_tlp, NULL)) {
                 cli_errorf("export: --max-tlp %s: not a TLP 2.0 label (CLEAR GREEN AMBER AMBER+STRICT RED)", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            break;
+        case 'N':
+            if (cli_parse_u64(optarg, &of_incident) || of_incident == 0 || of_incident > INT64_MAX) {
+                cli_errorf("export: --of-incident %s: not an incident id", optarg);
                 return LIA_EXIT_USAGE;
             }
             break;
@@ -160,10 +238,31 @@ int cmd_export(cli *c, int argc, char **argv)
         cli_errorf("export: --group %s: report or feed-day", group);
         return LIA_EXIT_USAGE;
     }
+    if (of_incident) {
+        lia_query none;
+        memset(&none, 0, sizeof none);
+        if (memcmp(&q, &none, sizeof q) != 0) {
+            cli_errorf("export: --of-incident takes the incident's events; it does not go with filters");
+            return LIA_EXIT_USAGE;
+        }
+    }
     if ((rc = cli_open_store(c, &s)))
         return rc;
     lia_error_clear(&err);
     x.err = &err;
+    if (of_incident) {
+        if (lia_incident_get(s, (int64_t)of_incident, &inc, &hold, &err)) {
+            cli_error(&err);
+            goto out;
+        }
+        /* the incident names the bundle / document, and keeps one IODEF
+         * IncidentID however often it is exported */
+        if (!incident)
+            incident = inc.title;
+        if (!desc && inc.description && *inc.description)
+            desc = inc.description;
+        snprintf(inc_id, sizeof inc_id, "LIAISON#%lld", (long long)of_incident);
+    }
     x.f = stdout;
     if (output && !(x.f = fopen(output, "wb"))) {
         cli_errorf("export: cannot write %s: %s", output, strerror(errno));
@@ -177,11 +276,15 @@ int cmd_export(cli *c, int argc, char **argv)
                             .group = strcmp(group, "report") == 0 ? LIA_MISP_BY_REPORT : LIA_MISP_BY_FEED_DAY};
         rc = lia_misp_export_create(dir, &mo, &x.misp, &err);
     } else {
-        lia_iodef_opts io = {.producer = producer, .contact_email = contact, .incident = incident};
+        lia_iodef_opts io = {.producer = producer,
+                             .contact_email = contact,
+                             .incident = incident,
+                             .incident_id = of_incident ? inc_id : NULL};
         rc = lia_iodef_export_create(&io, file_sink, x.f, &x.iodef, &err);
     }
     if (rc == LIA_OK)
-        rc = lia_store_query(s, &q, each, &x, &err);
+        rc = of_incident ? incident_events(s, (int64_t)of_incident, &x, &err)
+                         : lia_store_query(s, &q, each, &x, &err);
     if (rc == LIA_OK) {
         if (x.stix) {
             rc = lia_stix_export_finish(x.stix, &err);
@@ -210,6 +313,9 @@ int cmd_export(cli *c, int argc, char **argv)
     if (skipped)
         fprintf(stderr, "; %llu events without an observable this format carries (IP, network, domain, URL%s) not exported\n",
                 (unsigned long long)skipped, x.iodef ? "" : ", hash");
+    if (x.missing)
+        fprintf(stderr, "export %s: %llu events linked to incident %llu are no longer in the store\n", fmt,
+                (unsigned long long)x.missing, (unsigned long long)of_incident);
     if (x.over_tlp)
         fprintf(stderr, "export %s: %llu events above TLP:%s (or without a TLP) not exported\n", fmt,
                 (unsigned long long)x.over_tlp, lia_tlp_name(x.max_tlp));
@@ -223,5 +329,6 @@ out:
         ret = LIA_EXIT_ERROR;
     }
     lia_store_close(s);
+    lia_buf_free(&hold);
     return ret;
 }

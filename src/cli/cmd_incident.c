@@ -30,6 +30,9 @@ static void incident_usage(FILE *f)
                "                             the SLA clocks while the incident waits on us\n"
                "  comment ID [--shared[=RECIPIENT]] TEXT   internal unless shared\n"
                "  link ID (--event ID | --indicator VALUE | --incident ID)\n"
+               "  export ID stix|iodef [-o FILE] [--producer NAME] [--max-tlp LABEL]\n"
+               "                           its linked events as one STIX bundle wrapped in an\n"
+               "                           incident, or one IODEF document (IncidentID LIAISON#ID)\n"
                "\n"
                "  --format table|json   output of create, list, show (default table)\n"
                "  The actor recorded in the audit log is $LIAISON_USER, else $USER.\n");
@@ -528,6 +531,27 @@ int cmd_incident(cli *c, int argc, char **argv)
     if (!sub || strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
         incident_usage(sub ? stdout : stderr);
         return sub ? LIA_EXIT_OK : LIA_EXIT_USAGE;
+    }
+    if (strcmp(sub, "export") == 0) {
+        /* incident export ID FORMAT [export options]: export --of-incident ID */
+        char *xa[64];
+        int n = 0;
+        if (argc < 4 || argc > 60) {
+            cli_errorf("incident export: ID and a format (stix or iodef), then export's options");
+            return LIA_EXIT_USAGE;
+        }
+        if (strcmp(argv[3], "stix") != 0 && strcmp(argv[3], "iodef") != 0) {
+            cli_errorf("incident export: format '%s': stix or iodef", argv[3]);
+            return LIA_EXIT_USAGE;
+        }
+        xa[n++] = (char *)"export";
+        xa[n++] = argv[3];
+        xa[n++] = (char *)"--of-incident";
+        xa[n++] = argv[2];
+        for (int i = 4; i < argc; i++)
+            xa[n++] = argv[i];
+        xa[n] = NULL;
+        return cmd_export(c, n, xa);
     }
     if ((rc = parse(sub, argc - 1, argv + 1, &a)))
         return rc;

@@ -295,6 +295,39 @@ def run(tmp):
                             os.path.join(xsd_dir, "iodef-2.0.xsd"), os.path.join(DATA, "iodef", "examples", f)],
                            capture_output=True, text=True)
         check(x.returncode == 0, "iodef schema copy rejects the example %s: %s" % (f, x.stderr[-500:]))
+    # an incident exported (issue 15): its linked events, one IODEF document
+    # valid under the schema with the same IncidentID on every export, and
+    # one STIX bundle wrapped in an incident named after it
+    ids = liaison(db, "events", "--format", "ids").stdout.split()
+    check(len(ids) > 3, "events --format ids: %d ids" % len(ids))
+    sel = "\n".join(ids[:3]) + "\n"
+    p = subprocess.run([BIN, "--db", db, "incident", "create", "--title", "Exported incident", "--events-from", "-"],
+                       input=sel, capture_output=True, text=True)
+    check(p.returncode == 0 and "3 events linked" in p.stdout, "incident create --events-from: " + p.stdout + p.stderr)
+    inc = p.stdout.split()[1]
+    idocs = []
+    for k in range(2):
+        idoc = os.path.join(tmp, "incident-%d.xml" % k)
+        liaison(db, "incident", "export", inc, "iodef", "--producer", "CERT Test", "-o", idoc)
+        x = subprocess.run(["xmllint", "--nonet", "--noout", "--schema", os.path.join(xsd_dir, "iodef-2.0.xsd"), idoc],
+                           capture_output=True, text=True)
+        check(x.returncode == 0, "incident export iodef does not validate: " + x.stderr[-2000:])
+        with open(idoc) as f:
+            idocs.append(f.read())
+    for t in idocs:
+        check('<IncidentID name="CERT Test">LIAISON#%s</IncidentID>' % inc in t,
+              "incident export iodef: IncidentID is not LIAISON#%s" % inc)
+        check(t.count("<EventData") == 3, "incident export iodef: %d EventData, want 3" % t.count("<EventData"))
+    sdoc = os.path.join(tmp, "incident.json")
+    liaison(db, "incident", "export", inc, "stix", "-o", sdoc)
+    with open(sdoc) as f:
+        b = json.load(f)
+    incs = [o for o in b["objects"] if o["type"] == "incident"]
+    check(len(incs) == 1 and incs[0]["name"] == "Exported incident", "incident export stix: incident %r" % incs)
+    check(sum(1 for o in b["objects"] if o["type"] == "indicator") <= 3, "incident export stix: more than its events")
+    p = liaison(db, "incident", "export", inc, "stix", "--cc", "KH", ok=(2,))
+    check("does not go with filters" in p.stderr, "incident export with a filter: " + p.stderr)
+
     for f in sorted(glob.glob(os.path.join(DATA, "iodef", "examples", "*.xml"))) + [doc]:
         liaison(db2, "ingest", "--format", "iodef", "--feed", "iodef", "--no-archive", f)
 
