@@ -438,6 +438,29 @@ int lia_incident_update(lia_store *s, int64_t id, const lia_incident_change *ch,
         lia__db_done(st);
         if (rc)
             goto out;
+        /* and every link of the merged one (events, indicators, incidents),
+         * recorded in the audit log of the incident that goes on */
+        if ((rc = lia__db_prepare(db, "incident: copying the links of a merged incident",
+                                  "INSERT INTO incident_link(incident_id, kind, ref, at)"
+                                  " SELECT ?1, kind, ref, ?3 FROM incident_link WHERE incident_id = ?2"
+                                  " AND NOT (kind = 'incident' AND ref = CAST(?1 AS TEXT))"
+                                  " ON CONFLICT DO NOTHING",
+                                  &st, err)))
+            goto out;
+        lia__db_bind_int64(st, 1, next.merged_into);
+        lia__db_bind_int64(st, 2, id);
+        lia__db_bind_int64(st, 3, next.updated_us);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        if (rc)
+            goto out;
+        int64_t copied = lia__db_changes(db);
+        char into[64], what[96];
+        snprintf(into, sizeof into, "incident:%lld", (long long)next.merged_into);
+        snprintf(what, sizeof what, "{\"merged\":%lld,\"links_copied\":%lld}", (long long)id,
+                 (long long)copied);
+        if ((rc = lia__incident_audit(db, who, into, "merge-in", NULL, what, err)))
+            goto out;
     }
     lia__incident_json(&cur, &before);
     lia__incident_json(&next, &after);

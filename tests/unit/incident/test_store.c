@@ -223,6 +223,62 @@ static void test_list_comment_link(void **state)
     assert_string_equal(a.last_action, "link");
 }
 
+typedef struct links {
+    int n;
+    char all[512];
+} links;
+
+static int collect_link(void *ud, const lia_link *l)
+{
+    links *x = ud;
+    size_t k = strlen(x->all);
+    snprintf(x->all + k, sizeof x->all - k, "%s:%s ", l->kind, l->ref);
+    x->n++;
+    return 0;
+}
+
+/* Merging keeps every link: the merged incident's events, indicators and
+ * incidents are linked to the one that goes on (once), and its audit log
+ * records how many were copied. */
+static void test_merge_keeps_links(void **state)
+{
+    fixture *f = *state;
+    lia_error err;
+    int64_t a = create(f, "a", LIA_SEV_LOW, NULL, 0), b = create(f, "b", LIA_SEV_LOW, NULL, 0);
+    int64_t c = create(f, "c", LIA_SEV_LOW, NULL, 0);
+    char cref[24];
+    snprintf(cref, sizeof cref, "%lld", (long long)c);
+    assert_int_equal(lia_incident_link(f->s, a, "event", "7", &alice, &err), LIA_OK);
+    assert_int_equal(lia_incident_link(f->s, a, "event", "8", &alice, &err), LIA_OK);
+    assert_int_equal(lia_incident_link(f->s, a, "indicator", "evil.example", &alice, &err), LIA_OK);
+    assert_int_equal(lia_incident_link(f->s, a, "incident", cref, &alice, &err), LIA_OK);
+    assert_int_equal(lia_incident_link(f->s, b, "event", "8", &alice, &err), LIA_OK); /* b had it */
+    lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
+    ch.status = LIA_INC_MERGED;
+    ch.merged_into = b;
+    assert_int_equal(lia_incident_update(f->s, a, &ch, &alice, &err), LIA_OK);
+    links l = {0, ""};
+    assert_int_equal(lia_incident_links(f->s, b, collect_link, &l, &err), LIA_OK);
+    char want[64];
+    snprintf(want, sizeof want, "incident:%lld ", (long long)a);
+    assert_non_null(strstr(l.all, want));
+    assert_non_null(strstr(l.all, "event:7 "));
+    assert_non_null(strstr(l.all, "event:8 "));
+    assert_non_null(strstr(l.all, "indicator:evil.example "));
+    snprintf(want, sizeof want, "incident:%s ", cref);
+    assert_non_null(strstr(l.all, want));
+    assert_int_equal(l.n, 5); /* event 8 once */
+    char obj[32];
+    snprintf(obj, sizeof obj, "incident:%lld", (long long)b);
+    rec r = audit_of(f, obj);
+    assert_string_equal(r.last_action, "merge-in");
+    assert_non_null(strstr(r.last_after, "\"links_copied\":3")); /* 7, the indicator, c */
+    /* the merged incident keeps its own links too */
+    l = (links){0, ""};
+    assert_int_equal(lia_incident_links(f->s, a, collect_link, &l, &err), LIA_OK);
+    assert_int_equal(l.n, 4);
+}
+
 static void test_handoffs(void **state)
 {
     fixture *f = *state;
@@ -414,6 +470,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_comment_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handoffs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_keeps_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sla_breaches, setup, teardown),
         cmocka_unit_test(test_derived),
         cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
