@@ -71,7 +71,8 @@ static int speeds(sample *v, size_t n, int country, lia_metric_speed **out, size
         free(acks), free(ress), free(rows);
         return LIA_ENOMEM;
     }
-    qsort(v, n, sizeof *v, country ? by_country : by_recipient);
+    if (n)
+        qsort(v, n, sizeof *v, country ? by_country : by_recipient);
     for (size_t i = 0; i < n;) {
         const char *key = country ? v[i].country : v[i].recipient;
         size_t j = i, na = 0, nres = 0;
@@ -218,7 +219,9 @@ int lia_incident_metrics_get(lia_store *s, int64_t since_us, int64_t now_us, lia
     if (rc < 0)
         goto fail;
     sample *v = samples.v;
-    qsort(v, samples.n, sizeof *v, by_recipient); /* one directory lookup per recipient */
+    /* one directory lookup per recipient; qsort(NULL, 0) is undefined */
+    if (samples.n)
+        qsort(v, samples.n, sizeof *v, by_recipient);
     for (size_t i = 0; i < samples.n; i++) {
         if (i && strcmp(v[i].recipient, v[i - 1].recipient) == 0) {
             memcpy(v[i].country, v[i - 1].country, sizeof v[i].country);
@@ -266,8 +269,10 @@ int lia_incident_metrics_get(lia_store *s, int64_t since_us, int64_t now_us, lia
 
     if ((rc = lia_sla_breaches(s, now_us, NULL, count_breach, out, err)))
         goto fail;
-    qsort(cells.v, cells.n, sizeof(lia_metric_count), cmp_count);
-    qsort(chans.v, chans.n, sizeof(lia_metric_count), cmp_count);
+    if (cells.n)
+        qsort(cells.v, cells.n, sizeof(lia_metric_count), cmp_count);
+    if (chans.n)
+        qsort(chans.v, chans.n, sizeof(lia_metric_count), cmp_count);
     out->open = cells.v;
     out->n_open = cells.n;
     out->handoffs = chans.v;
