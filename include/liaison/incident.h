@@ -174,8 +174,12 @@ typedef struct lia_incident_filter {
     int severity;        /* -1: any */
     const char *country; /* one CC among the incident's countries; NULL: any */
     const char *owner;
-    uint64_t limit; /* 0: all */
+    uint64_t limit;        /* 0: all */
+    int64_t after_id;      /* only incidents with a greater id (a page after the one ending there); 0: any */
+    const char *recipient; /* only incidents handed off to it (a hand-off not withdrawn); NULL: any */
 } lia_incident_filter;
+/* The incidents f selects, in id order; a non-zero return of cb stops. A
+ * NULL f selects all. */
 typedef int (*lia_incident_cb)(void *ud, const lia_incident *inc);
 int lia_incident_list(lia_store *s, const lia_incident_filter *f, lia_incident_cb cb, void *ud,
                       lia_error *err);
@@ -226,6 +230,22 @@ typedef int (*lia_handoff_cb)(void *ud, const lia_handoff *h);
 /* incident 0: all; state -1: any; recipient NULL: any. */
 int lia_handoff_list(lia_store *s, int64_t incident, int state, const char *recipient, lia_handoff_cb cb,
                      void *ud, lia_error *err);
+
+/* The SLA clock of one hand-off of incident inc at now_us (p NULL: the
+ * default policy), counted as lia_sla_breaches counts it: the acknowledge
+ * clock while the hand-off is notified, the resolve clock while it is
+ * acknowledged, none otherwise or once the incident is resolved, closed,
+ * rejected, duplicate or merged (out->clock NULL). */
+typedef struct lia_handoff_clock {
+    const char *clock;    /* "acknowledge", "resolve"; NULL: no clock runs */
+    int64_t target, used; /* business seconds */
+    int64_t start_us;     /* when the clock started (notified or acknowledged) */
+    int64_t due_us;       /* the deadline; INT64_MAX while paused with time left */
+    int paused, breached;
+    char tz[64]; /* the calendar's time zone, e.g. "Asia/Phnom_Penh", "UTC" */
+} lia_handoff_clock;
+int lia_handoff_clock_get(lia_store *s, const lia_incident *inc, const lia_handoff *h, int64_t now_us,
+                          const lia_sla_policy *p, lia_handoff_clock *out, lia_error *err);
 
 /* SLA: every hand-off whose clock (acknowledge while notified, resolve while
  * acknowledged) is past its target at now_us, counted in the recipient's

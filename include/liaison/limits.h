@@ -93,6 +93,8 @@
 #define LIA_CONSOLE_IDLE_S    1800                /* session: idle expiry (s) */
 #define LIA_CONSOLE_MAX_S     43200               /* session: absolute expiry (s, 12 h) */
 #define LIA_CONSOLE_MAX_ASSET (16u * 1024 * 1024) /* one static file */
+#define LIA_API_PAGE_DEFAULT  50                  /* REST API: incidents per page unless limit says */
+#define LIA_API_PAGE_MAX      500                 /* REST API: the largest limit */
 
 #define LIA_TAXII_PAGE_DEFAULT 1000           /* objects per page when no limit */
 #define LIA_TAXII_PAGE_MAX 10000              /* largest limit honoured */

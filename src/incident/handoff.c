@@ -269,6 +269,63 @@ typedef struct pending {
     lia_severity severity;
 } pending;
 
+/* The clock of hand-off e (notified: acknowledge, acknowledged: resolve)
+ * at now_us, in the recipient's calendar (the partner's time zone from the
+ * directory, else UTC), the incident's waits on us as pauses. */
+static int eval_clock(lia_store *s, const pending *e, int64_t now_us, const lia_sla_policy *p,
+                      lia_handoff_clock *out, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_interval pauses[MAX_PAUSES];
+    size_t np;
+    lia_party party;
+    lia_tz *tz = NULL;
+    lia_sla_clock c;
+    lia_error e2;
+    int rc;
+    memset(out, 0, sizeof *out);
+    snprintf(out->tz, sizeof out->tz, "UTC");
+    lia_party_init(&party, LIA_PARTY_PARTNER);
+    lia_error_clear(&e2);
+    if (lia_party_get_one(s, LIA_PARTY_PARTNER, e->recipient, &party, &e2) == LIA_OK &&
+        lia_party_get(&party, LIA_PF_TIMEZONE) &&
+        lia__tz_load(lia_party_get(&party, LIA_PF_TIMEZONE), &tz, &e2) == LIA_OK)
+        snprintf(out->tz, sizeof out->tz, "%s", lia__tz_name(tz));
+    lia_calendar cal = lia__calendar_office(tz);
+    out->clock = e->state == LIA_HO_NOTIFIED ? "acknowledge" : "resolve";
+    out->target = e->state == LIA_HO_NOTIFIED ? p->ack[e->severity] : p->resolve[e->severity];
+    out->start_us = e->since_us;
+    if ((rc = load_pauses(db, e->incident, pauses, &np, err)) == LIA_OK &&
+        (rc = lia__sla_eval(&cal, e->since_us / 1000000, out->target, pauses, np, now_us / 1000000, &c,
+                            err)) == LIA_OK) {
+        out->used = c.used;
+        out->due_us = c.due == INT64_MAX ? INT64_MAX : c.due * 1000000;
+        out->paused = c.paused;
+        out->breached = c.breached;
+    }
+    lia__tz_free(tz);
+    lia_party_free(&party);
+    return rc;
+}
+
+int lia_handoff_clock_get(lia_store *s, const lia_incident *inc, const lia_handoff *h, int64_t now_us,
+                          const lia_sla_policy *p, lia_handoff_clock *out, lia_error *err)
+{
+    lia_sla_policy def = lia__sla_policy_default();
+    pending e;
+    memset(out, 0, sizeof *out);
+    if ((h->state != LIA_HO_NOTIFIED && h->state != LIA_HO_ACKNOWLEDGED) || inc->status == LIA_INC_RESOLVED ||
+        lia__incident_is_final(inc->status))
+        return LIA_OK;
+    memset(&e, 0, sizeof e);
+    e.incident = inc->id;
+    e.since_us = h->state == LIA_HO_NOTIFIED ? h->notified_us : h->acknowledged_us;
+    snprintf(e.recipient, sizeof e.recipient, "%s", h->recipient);
+    e.state = h->state;
+    e.severity = (unsigned)inc->severity < LIA_SEV__COUNT ? inc->severity : LIA_SEV_MEDIUM;
+    return eval_clock(s, &e, now_us, p ? p : &def, out, err);
+}
+
 int lia_sla_breaches(lia_store *s, int64_t now_us, const lia_sla_policy *p, lia_sla_breach_cb cb, void *ud,
                      lia_error *err)
 {
@@ -317,38 +374,13 @@ int lia_sla_breaches(lia_store *s, int64_t now_us, const lia_sla_policy *p, lia_
     rc = LIA_OK;
     for (size_t i = 0; i < n && rc == LIA_OK; i++) {
         pending *e = &v[i];
-        lia_interval pauses[MAX_PAUSES];
-        size_t np;
-        lia_party party;
-        lia_tz *tz = NULL;
-        lia_sla_clock c;
-        lia_error e2;
-        const char *zone = "UTC";
-        lia_party_init(&party, LIA_PARTY_PARTNER);
-        lia_error_clear(&e2);
-        if (lia_party_get_one(s, LIA_PARTY_PARTNER, e->recipient, &party, &e2) == LIA_OK &&
-            lia_party_get(&party, LIA_PF_TIMEZONE) &&
-            lia__tz_load(lia_party_get(&party, LIA_PF_TIMEZONE), &tz, &e2) == LIA_OK)
-            zone = lia__tz_name(tz);
-        lia_calendar cal = lia__calendar_office(tz);
-        int64_t target = e->state == LIA_HO_NOTIFIED ? p->ack[e->severity] : p->resolve[e->severity];
-        if ((rc = load_pauses(db, e->incident, pauses, &np, err)) == LIA_OK &&
-            (rc = lia__sla_eval(&cal, e->since_us / 1000000, target, pauses, np, now_us / 1000000, &c,
-                                err)) == LIA_OK &&
-            c.breached) {
-            lia_sla_breach b = {e->incident,
-                                e->recipient,
-                                e->state == LIA_HO_NOTIFIED ? "acknowledge" : "resolve",
-                                e->severity,
-                                target,
-                                c.used,
-                                c.due == INT64_MAX ? INT64_MAX : c.due * 1000000,
-                                zone};
+        lia_handoff_clock c;
+        if ((rc = eval_clock(s, e, now_us, p, &c, err)) == LIA_OK && c.breached) {
+            lia_sla_breach b = {e->incident, e->recipient, c.clock,  e->severity,
+                                c.target,    c.used,       c.due_us, c.tz};
             if (cb(ud, &b))
                 i = n;
         }
-        lia__tz_free(tz);
-        lia_party_free(&party);
     }
 out:
     free(v);

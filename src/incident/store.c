@@ -495,7 +495,9 @@ int lia_incident_list(lia_store *s, const lia_incident_filter *f, lia_incident_c
              "SELECT " INC_COLS " FROM incident WHERE (?1 < 0 OR status = ?1)"
              " AND (?2 = 0 OR status NOT IN (6, 7, 8, 9)) AND (?3 < 0 OR severity = ?3)"
              " AND (?4 = '' OR instr(',' || upper(replace(ifnull(countries, ''), ' ', '')) || ',',"
-             " upper(?4)) > 0) AND (?5 IS NULL OR owner = ?5) ORDER BY id LIMIT ?6",
+             " upper(?4)) > 0) AND (?5 IS NULL OR owner = ?5) AND id > ?7"
+             " AND (?8 IS NULL OR EXISTS(SELECT 1 FROM handoff h WHERE h.incident_id = incident.id"
+             " AND h.recipient = ?8 AND h.state <> 5)) ORDER BY id LIMIT ?6",
              &st, err)))
         return rc;
     lia__db_bind_int64(st, 1, f ? f->status : -1);
@@ -504,6 +506,8 @@ int lia_incident_list(lia_store *s, const lia_incident_filter *f, lia_incident_c
     lia__db_bind_text(st, 4, cc, -1);
     lia__db_bind_text(st, 5, f ? f->owner : NULL, -1);
     lia__db_bind_int64(st, 6, f && f->limit ? (int64_t)f->limit : -1);
+    lia__db_bind_int64(st, 7, f ? f->after_id : 0);
+    lia__db_bind_text(st, 8, f ? f->recipient : NULL, -1);
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_incident inc;
         read_incident(st, &inc);

@@ -3,6 +3,7 @@
  * the HTTP server (src/http/handler.h). Each mount function registers its
  * handlers; a new application (the REST API under /api/v1, the console)
  * is one mount function in its own folder and one line here. */
+#include "api/api.h"
 #include "console/console.h"
 #include "http/handler.h"
 #include "taxii/taxii_http.h"
@@ -13,6 +14,7 @@ typedef struct mount {
 } mount;
 
 static const mount mounts[] = {
+    {"api", lia__api_mount},         /* the REST API at /api/v1 (and its public /api/v1/openapi.json) */
     {"console", lia__console_mount}, /* the web console at /console, and its sessions */
     {"taxii", lia__taxii_mount},     /* discovery at /taxii2/, API roots at /ROOT/ (prefix "/") */
 };

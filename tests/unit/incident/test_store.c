@@ -463,6 +463,100 @@ static void test_sla_breaches(void **state)
     assert_string_equal(c.clock, "resolve");
 }
 
+typedef struct ids {
+    int64_t v[16];
+    int n;
+} ids;
+
+static int collect_id(void *ud, const lia_incident *inc)
+{
+    ids *c = ud;
+    if (c->n < 16)
+        c->v[c->n++] = inc->id;
+    return 0;
+}
+
+/* after_id pages in id order; recipient selects the incidents handed off
+ * to it, not those whose hand-off to it was withdrawn */
+static void test_list_after_recipient(void **state)
+{
+    fixture *f = *state;
+    lia_error err;
+    const char *x[] = {"cert-xx"}, *y[] = {"cert-yy"};
+    int64_t a = create(f, "a", LIA_SEV_LOW, x, 1), b = create(f, "b", LIA_SEV_LOW, y, 1);
+    int64_t c = create(f, "c", LIA_SEV_LOW, x, 1), d = create(f, "d", LIA_SEV_LOW, NULL, 0);
+    ids got = {{0}, 0};
+    lia_incident_filter fl = {.status = -1, .severity = -1, .after_id = a, .limit = 2};
+    assert_int_equal(lia_incident_list(f->s, &fl, collect_id, &got, &err), LIA_OK);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.v[0], b);
+    assert_int_equal(got.v[1], c);
+    got.n = 0;
+    fl = (lia_incident_filter){.status = -1, .severity = -1, .after_id = d};
+    assert_int_equal(lia_incident_list(f->s, &fl, collect_id, &got, &err), LIA_OK);
+    assert_int_equal(got.n, 0);
+    fl = (lia_incident_filter){.status = -1, .severity = -1, .recipient = "cert-xx"};
+    assert_int_equal(lia_incident_list(f->s, &fl, collect_id, &got, &err), LIA_OK);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.v[0], a);
+    assert_int_equal(got.v[1], c);
+    assert_int_equal(lia_handoff_set(f->s, c, "cert-xx", LIA_HO_WITHDRAWN, NULL, &alice, &err), LIA_OK);
+    got.n = 0;
+    assert_int_equal(lia_incident_list(f->s, &fl, collect_id, &got, &err), LIA_OK);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.v[0], a);
+}
+
+static int first_handoff(void *ud, const lia_handoff *h)
+{
+    lia_handoff *out = ud;
+    *out = *h;
+    out->recipient = out->reason = out->by = out->channel = NULL;
+    return 1;
+}
+
+/* One hand-off's clock, as lia_sla_breaches counts it */
+static void test_handoff_clock(void **state)
+{
+    fixture *f = *state;
+    lia_error err;
+    lia_incident inc;
+    lia_handoff h;
+    lia_handoff_clock k;
+    lia_buf hold;
+    const char *r[] = {"cert-xx"};
+    int64_t id = create(f, "x", LIA_SEV_HIGH, r, 1);
+    int64_t now = (int64_t)time(NULL) * 1000000;
+    lia_buf_init(&hold, 0);
+    assert_int_equal(lia_incident_get(f->s, id, &inc, &hold, &err), LIA_OK);
+    assert_int_equal(lia_handoff_list(f->s, id, -1, "cert-xx", first_handoff, &h, &err), LIA_OK);
+    h.recipient = "cert-xx";
+    assert_int_equal(lia_handoff_clock_get(f->s, &inc, &h, now, NULL, &k, &err), LIA_OK);
+    assert_null(k.clock); /* pending */
+    assert_int_equal(lia_handoff_set(f->s, id, "cert-xx", LIA_HO_NOTIFIED, NULL, &alice, &err), LIA_OK);
+    assert_int_equal(lia_incident_get(f->s, id, &inc, &hold, &err), LIA_OK);
+    assert_int_equal(lia_handoff_list(f->s, id, -1, "cert-xx", first_handoff, &h, &err), LIA_OK);
+    h.recipient = "cert-xx";
+    assert_int_equal(lia_handoff_clock_get(f->s, &inc, &h, now + 30ll * 86400 * 1000000, NULL, &k, &err),
+                     LIA_OK);
+    assert_string_equal(k.clock, "acknowledge");
+    assert_int_equal(k.target, 4 * 3600); /* high: 4 business hours */
+    assert_true(k.breached);
+    assert_true(k.used > k.target);
+    assert_int_equal(k.start_us, h.notified_us);
+    assert_string_equal(k.tz, "UTC"); /* no directory entry */
+    /* the same deadline as the breach list says */
+    bctx c = {0};
+    assert_int_equal(lia_sla_breaches(f->s, now + 30ll * 86400 * 1000000, NULL, breach, &c, &err), LIA_OK);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.due, k.due_us);
+    /* a resolved incident runs no clock */
+    inc.status = LIA_INC_RESOLVED;
+    assert_int_equal(lia_handoff_clock_get(f->s, &inc, &h, now, NULL, &k, &err), LIA_OK);
+    assert_null(k.clock);
+    lia_buf_free(&hold);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +566,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handoffs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_keeps_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sla_breaches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_after_recipient, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handoff_clock, setup, teardown),
         cmocka_unit_test(test_derived),
         cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
     };

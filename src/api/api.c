@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The REST API, mounted at /api/v1 (src/serve/mounts.c):
+ *
+ *   GET /api/v1/openapi.json    the OpenAPI 3.1 document (public)
+ *   GET /api/v1/incidents       the incidents the caller may see, in id
+ *                               order, filtered, one page at a time
+ *   GET /api/v1/incidents/{id}  one incident, its hand-offs (with their SLA
+ *                               clock) and its comments
+ *
+ * Authentication is the server's (API keys, Basic, console sessions with
+ * their CSRF token for state changes): r->who. What a caller sees: our own
+ * team every incident; a partner or constituent organisation only the
+ * incidents handed off (a hand-off not withdrawn) to the party its
+ * organisation is linked to, only that hand-off, and only the comments
+ * shared with every recipient or with it. An incident it may not see is
+ * answered as one that does not exist. Every error is one JSON shape,
+ * {"error":{"code","status","message"}}, also for what the server answers
+ * on our behalf (401, 413, 429, ...). docs/api.md. */
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/clock.h"
+#include "http/handler.h"
+#include "liaison/accounts.h"
+#include "liaison/field.h"
+#include "liaison/incident.h"
+#include "liaison/limits.h"
+
+#define PREFIX "/api/v1"
+
+/* ---- errors ------------------------------------------------------------------ */
+
+/* The stable codes, one per status the API or the server answers with;
+ * 400s the handlers raise themselves name a finer code (invalid_parameter,
+ * invalid_cursor). docs/api.md lists them. */
+static const struct {
+    int status;
+    const char *code;
+} codes[] = {
+    {400, "bad_request"},       {401, "unauthenticated"},    {403, "forbidden"},
+    {404, "not_found"},         {405, "method_not_allowed"}, {413, "payload_too_large"},
+    {431, "headers_too_large"}, {429, "rate_limited"},       {500, "internal"},
+    {503, "unavailable"},
+};
+
+static const char *code_of(int status)
+{
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (codes[i].status == status)
+            return codes[i].code;
+    return status >= 500 ? "internal" : "bad_request";
+}
+
+/* Answer {"error":{"code","status","message"}}. */
+static void api_error(lia__req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void api_error(lia__req *r, int status, const char *code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    lia_buf_reset(&r->out);
+    r->status = status;
+    r->ctype = "application/json";
+    lia_buf_printf(&r->out, "{\"error\":{\"code\":\"%s\",\"status\":%d,\"message\":", code, status);
+    lia_buf_json_str(&r->out, msg, strlen(msg));
+    lia_buf_puts(&r->out, "}}");
+}
+
+/* The server's errors on our behalf (401, 413, 429, ...), in our shape. */
+static void server_error(lia__req *r, int status, const char *title, const char *detail)
+{
+    (void)title;
+    r->nresp = r->resp_used = 0;
+    api_error(r, status, code_of(status), "%s", detail);
+}
+
+/* A bad query parameter: 400 invalid_parameter, and return. */
+#define RET_ERR(r, ...)                                                                                      \
+    do {                                                                                                     \
+        api_error(r, 400, "invalid_parameter", __VA_ARGS__);                                                 \
+        return;                                                                                              \
+    } while (0)
+
+static void store_error(lia__req *r, const lia_error *e)
+{
+    char msg[600];
+    lia_error_format(e, msg, sizeof msg);
+    api_error(r, 500, "internal", "the store failed: %s", msg);
+}
+
+static void not_found(lia__req *r, int64_t id)
+{
+    /* the same words whether the incident is missing or hidden from the caller */
+    api_error(r, 404, "not_found", "no incident %lld", (long long)id);
+}
+
+static void answer(lia__req *r, json_t *j)
+{
+    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!t) {
+        api_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    lia_buf_puts(&r->out, t);
+    free(t);
+    r->status = 200;
+    r->ctype = "application/json";
+}
+
+/* ---- the caller ---------------------------------------------------------------- */
+
+typedef struct caller {
+    int own;        /* our own team: sees everything */
+    char party[65]; /* a partner's or constituent's linked party id; "" sees nothing */
+} caller;
+
+static int caller_of(lia__req *r, caller *c, lia_error *e)
+{
+    lia_org org;
+    int rc;
+    memset(c, 0, sizeof *c);
+    if (r->who.org_kind == LIA_ORG_OWN) {
+        c->own = 1;
+        return LIA_OK;
+    }
+    if ((rc = lia_accounts_org_get(r->store, r->who.org, &org, e)))
+        return rc;
+    snprintf(c->party, sizeof c->party, "%s", org.party);
+    return LIA_OK;
+}
+
+static int live_cb(void *ud, const lia_handoff *h)
+{
+    if (h->state != LIA_HO_WITHDRAWN)
+        *(int *)ud = 1;
+    return 0;
+}
+
+/* *yes = 1 if the caller may see incident id (which need not exist). */
+static int may_see(lia__req *r, const caller *c, int64_t id, int *yes, lia_error *e)
+{
+    *yes = c->own;
+    if (c->own || !c->party[0])
+        return LIA_OK;
+    return lia_handoff_list(r->store, id, -1, c->party, live_cb, yes, e);
+}
+
+/* ---- JSON of the store's rows ------------------------------------------------------- */
+
+static json_t *time_json(int64_t us)
+{
+    char t[LIA_TIME_TEXT];
+    if (!us)
+        return json_null();
+    lia_time_format(us, t, sizeof t);
+    return json_string(t);
+}
+
+static json_t *str_json(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* "KH, TH" -> ["KH","TH"] */
+static json_t *list_json(const char *s)
+{
+    json_t *a = json_array();
+    while (a && s && *s) {
+        const char *e = strchr(s, ',');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        const char *p = s;
+        while (n && *p == ' ')
+            p++, n--;
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n)
+            json_array_append_new(a, json_stringn(p, n));
+        s = e ? e + 1 : NULL;
+    }
+    return a;
+}
+
+static json_t *incident_json(const lia_incident *inc, const caller *c)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "id", json_integer(inc->id));
+    json_object_set_new(o, "title", json_string(inc->title ? inc->title : ""));
+    json_object_set_new(o, "description", json_string(inc->description ? inc->description : ""));
+    json_object_set_new(o, "classification", str_json(inc->classification));
+    json_object_set_new(o, "severity", json_string(lia_severity_name(inc->severity)));
+    json_object_set_new(o, "tlp", json_string(inc->tlp ? inc->tlp : "AMBER"));
+    json_object_set_new(o, "countries", list_json(inc->countries));
+    json_object_set_new(o, "sectors", list_json(inc->sectors));
+    json_object_set_new(o, "status", json_string(lia_incident_status_name(inc->status)));
+    if (inc->merged_into)
+        json_object_set_new(o, "merged_into", json_integer(inc->merged_into));
+    json_object_set_new(o, "waiting", json_boolean(inc->waiting));
+    if (c->own)
+        json_object_set_new(o, "owner", str_json(inc->owner));
+    json_object_set_new(o, "created", time_json(inc->created_us));
+    json_object_set_new(o, "updated", time_json(inc->updated_us));
+    return o;
+}
+
+/* A partner sees merged_into only when it may see that incident too. */
+static int hide_merged(lia__req *r, const caller *c, json_t *o, lia_error *e)
+{
+    json_t *m = json_object_get(o, "merged_into");
+    int yes, rc;
+    if (c->own || !m)
+        return LIA_OK;
+    if ((rc = may_see(r, c, json_integer_value(m), &yes, e)))
+        return rc;
+    if (!yes)
+        json_object_del(o, "merged_into");
+    return LIA_OK;
+}
+
+/* ---- arguments --------------------------------------------------------------------- */
+
+static int is_name(lia_slice s, const char *name)
+{
+    return s.len == strlen(name) && memcmp(s.ptr, name, s.len) == 0;
+}
+
+/* A positive decimal int64 without sign or leading zero: 1, else 0. */
+static int parse_id(const char *p, size_t n, int64_t *out)
+{
+    int64_t v = 0;
+    if (n == 0 || n > 18 || p[0] == '0')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+        v = v * 10 + (p[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int recipient_ok(const char *p, size_t n)
+{
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i && (c == '.' || c == '_' || c == '-'))))
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- the cursor -------------------------------------------------------------------- */
+
+/* A cursor is base64url(version 1, the last id of the page (8 bytes, big
+ * endian), a 16-byte keyed BLAKE2b MAC of both and of the query it belongs
+ * to: the caller's organisation and the filters). The key is random per
+ * process: a cursor does not survive a restart, and a client cannot make or
+ * change one. */
+#define CURSOR_BIN 25
+#define CURSOR_MAC 16
+
+static unsigned char cursor_key[crypto_generichash_KEYBYTES];
+static pthread_once_t cursor_once = PTHREAD_ONCE_INIT;
+
+static void cursor_init(void)
+{
+    if (sodium_init() < 0)
+        abort(); /* libsodium cannot start: no random key, nothing safe to do */
+    randombytes_buf(cursor_key, sizeof cursor_key);
+}
+
+static void cursor_mac(const unsigned char *head, size_t n, const char *bind, unsigned char mac[CURSOR_MAC])
+{
+    crypto_generichash_state st;
+    pthread_once(&cursor_once, cursor_init);
+    crypto_generichash_init(&st, cursor_key, sizeof cursor_key, CURSOR_MAC);
+    crypto_generichash_update(&st, head, n);
+    crypto_generichash_update(&st, (const unsigned char *)bind, strlen(bind) + 1);
+    crypto_generichash_final(&st, mac, CURSOR_MAC);
+}
+
+static void cursor_make(int64_t last, const char *bind, char *out, size_t n)
+{
+    unsigned char b[CURSOR_BIN];
+    b[0] = 1;
+    for (int i = 0; i < 8; i++)
+        b[1 + i] = (unsigned char)((uint64_t)last >> (56 - 8 * i));
+    cursor_mac(b, 9, bind, b + 9);
+    sodium_bin2base64(out, n, b, sizeof b, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* 1 with *last set if text is a cursor we made for this query, else 0. */
+static int cursor_read(const char *text, const char *bind, int64_t *last)
+{
+    unsigned char b[CURSOR_BIN], mac[CURSOR_MAC];
+    size_t n = 0;
+    uint64_t v = 0;
+    if (strlen(text) > 64 ||
+        sodium_base642bin(b, sizeof b, text, strlen(text), NULL, &n, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        n != CURSOR_BIN || b[0] != 1)
+        return 0;
+    cursor_mac(b, 9, bind, mac);
+    if (sodium_memcmp(mac, b + 9, CURSOR_MAC) != 0)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[1 + i];
+    if (v == 0 || v > INT64_MAX)
+        return 0;
+    *last = (int64_t)v;
+    return 1;
+}
+
+/* ---- GET /incidents ------------------------------------------------------------------ */
+
+typedef struct page {
+    const caller *c;
+    json_t *items;
+    int64_t last; /* the id of the last incident on the page */
+    uint64_t n, limit;
+    int more, oom;
+} page;
+
+static int page_cb(void *ud, const lia_incident *inc)
+{
+    page *p = ud;
+    json_t *o;
+    if (p->n == p->limit) { /* the one beyond the page: there is a next page */
+        p->more = 1;
+        return 1;
+    }
+    if (!(o = incident_json(inc, p->c)) || json_array_append_new(p->items, o)) {
+        p->oom = 1;
+        return 1;
+    }
+    p->last = inc->id;
+    p->n++;
+    return 0;
+}
+
+static void list_incidents(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    lia_incident_filter f = {.status = -1, .severity = -1};
+    const char *next = NULL, *country = NULL, *recipient = NULL;
+    char cc[3] = "", bind[256], cur[64];
+    uint64_t limit = LIA_API_PAGE_DEFAULT;
+    lia_error e;
+    page p;
+    json_t *res;
+    int rc;
+    (void)id;
+    (void)rcpt;
+    lia_error_clear(&e);
+    for (size_t i = 0; i < r->nargs; i++) {
+        lia_slice k = r->args[i].name;
+        const char *v = r->args[i].value.ptr;
+        for (size_t j = 0; j < i; j++)
+            if (r->args[j].name.len == k.len && !memcmp(r->args[j].name.ptr, k.ptr, k.len))
+                RET_ERR(r, "parameter %.*s: given more than once", (int)k.len, k.ptr);
+        if (is_name(k, "status")) {
+            lia_incident_status s;
+            if (lia_incident_status_parse(v, &s, &e))
+                RET_ERR(r, "parameter status: \"%.60s\": %s", v, e.reason);
+            f.status = (int)s;
+        } else if (is_name(k, "severity")) {
+            lia_severity s;
+            if (lia_severity_parse(v, &s, &e))
+                RET_ERR(r, "parameter severity: \"%.60s\": %s", v, e.reason);
+            f.severity = (int)s;
+        } else if (is_name(k, "country")) {
+            if (strlen(v) != 2 || !((v[0] | 32) >= 'a' && (v[0] | 32) <= 'z') ||
+                !((v[1] | 32) >= 'a' && (v[1] | 32) <= 'z'))
+                RET_ERR(r, "parameter country: \"%.60s\": a country is two letters (ISO 3166-1 alpha-2)", v);
+            cc[0] = (char)(v[0] & ~32);
+            cc[1] = (char)(v[1] & ~32);
+            country = cc;
+        } else if (is_name(k, "recipient")) {
+            if (!recipient_ok(v, strlen(v)))
+                RET_ERR(r,
+                        "parameter recipient: \"%.60s\": a partner or owner id ([a-z0-9][a-z0-9._-]{0,63})",
+                        v);
+            recipient = v;
+        } else if (is_name(k, "limit")) {
+            int64_t n;
+            if (!parse_id(v, strlen(v), &n) || n > LIA_API_PAGE_MAX)
+                RET_ERR(r, "parameter limit: \"%.60s\": a whole number from 1 to %d", v, LIA_API_PAGE_MAX);
+            limit = (uint64_t)n;
+        } else if (is_name(k, "next")) {
+            next = v;
+        } else {
+            RET_ERR(r,
+                    "parameter %.*s: unknown; the incidents take status, severity, country, recipient, "
+                    "limit, next",
+                    (int)(k.len > 60 ? 60 : k.len), k.ptr);
+        }
+    }
+    /* the query a cursor belongs to: who asks, and every filter (not the limit) */
+    snprintf(bind, sizeof bind, "%lld\n%d\n%d\n%s\n%s", (long long)r->who.org_id, f.status, f.severity, cc,
+             recipient ? recipient : "");
+    if (next && !cursor_read(next, bind, &f.after_id)) {
+        api_error(r, 400, "invalid_cursor",
+                  "parameter next: not a cursor of this query (it was changed, belongs to other filters or "
+                  "another caller, or was issued before the server restarted): start again without next");
+        return;
+    }
+    memset(&p, 0, sizeof p);
+    p.c = c;
+    p.limit = limit;
+    if (!(p.items = json_array())) {
+        api_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    f.country = country;
+    f.limit = limit + 1;
+    f.recipient = c->own ? recipient : c->party;
+    /* a partner or constituent asking for another recipient, or linked to none, sees nothing */
+    if (c->own || (c->party[0] && (!recipient || !strcmp(recipient, c->party)))) {
+        if ((rc = lia_incident_list(r->store, &f, page_cb, &p, &e))) {
+            json_decref(p.items);
+            store_error(r, &e);
+            return;
+        }
+    }
+    for (size_t i = 0; !p.oom && i < json_array_size(p.items); i++)
+        if ((rc = hide_merged(r, c, json_array_get(p.items, i), &e))) {
+            json_decref(p.items);
+            store_error(r, &e);
+            return;
+        }
+    if (p.oom) {
+        json_decref(p.items);
+        api_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    if (p.more)
+        cursor_make(p.last, bind, cur, sizeof cur);
+    res = json_pack("{s:o, s:o}", "incidents", p.items, "next", p.more ? json_string(cur) : json_null());
+    answer(r, res);
+}
+
+/* ---- GET /incidents/{id} ---------------------------------------------------------------- */
+
+typedef struct ho_row {
+    lia_handoff h; /* recipient points into name; reason, by, channel unused after the walk */
+    char name[72];
+    json_t *obj;
+} ho_row;
+
+typedef struct ho_walk {
+    const caller *c;
+    ho_row *v;
+    size_t n, cap;
+    int oom;
+} ho_walk;
+
+static int ho_cb(void *ud, const lia_handoff *h)
+{
+    ho_walk *w = ud;
+    json_t *o;
+    if (!w->c->own && h->state == LIA_HO_WITHDRAWN)
+        return 0;
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? 2 * w->cap : 8;
+        ho_row *nv = realloc(w->v, nc * sizeof *nv);
+        if (!nv) {
+            w->oom = 1;
+            return 1;
+        }
+        w->v = nv;
+        w->cap = nc;
+    }
+    if (!(o = json_object())) {
+        w->oom = 1;
+        return 1;
+    }
+    json_object_set_new(o, "recipient", json_string(h->recipient));
+    json_object_set_new(o, "state", json_string(lia_handoff_state_name(h->state)));
+    json_object_set_new(o, "created", time_json(h->created_us));
+    json_object_set_new(o, "notified", time_json(h->notified_us));
+    json_object_set_new(o, "acknowledged", time_json(h->acknowledged_us));
+    json_object_set_new(o, "resolved", time_json(h->resolved_us));
+    json_object_set_new(o, "rejected", time_json(h->rejected_us));
+    json_object_set_new(o, "reason", str_json(h->reason));
+    json_object_set_new(o, "updated", time_json(h->updated_us));
+    if (w->c->own) {
+        json_object_set_new(o, "by", str_json(h->by));
+        json_object_set_new(o, "channel", str_json(h->channel));
+    }
+    ho_row *row = &w->v[w->n++];
+    row->h = *h;
+    snprintf(row->name, sizeof row->name, "%s", h->recipient);
+    row->h.recipient = row->name;
+    row->h.reason = row->h.by = row->h.channel = NULL;
+    row->obj = o;
+    return 0;
+}
+
+static json_t *clock_json(const lia_handoff_clock *k)
+{
+    if (!k->clock)
+        return json_null();
+    return json_pack("{s:s, s:I, s:I, s:o, s:o, s:b, s:b, s:s}", "clock", k->clock, "target_seconds",
+                     (json_int_t)k->target, "used_seconds", (json_int_t)k->used, "started",
+                     time_json(k->start_us), "due",
+                     k->due_us == INT64_MAX ? json_null() : time_json(k->due_us), "paused", k->paused,
+                     "breached", k->breached, "timezone", k->tz);
+}
+
+typedef struct cm_walk {
+    const caller *c;
+    json_t *items;
+    int oom;
+} cm_walk;
+
+static int cm_cb(void *ud, const lia_comment *cm)
+{
+    cm_walk *w = ud;
+    json_t *o;
+    if (!w->c->own && strcmp(cm->visibility, "shared") != 0 &&
+        !(strncmp(cm->visibility, "shared:", 7) == 0 && strcmp(cm->visibility + 7, w->c->party) == 0))
+        return 0; /* internal, or shared with another recipient */
+    o = json_pack("{s:I, s:o, s:s, s:s, s:s}", "id", (json_int_t)cm->id, "at", time_json(cm->at_us), "author",
+                  cm->author ? cm->author : "", "visibility", cm->visibility, "body",
+                  cm->body ? cm->body : "");
+    if (!o || json_array_append_new(w->items, o)) {
+        w->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int link_cb(void *ud, const lia_link *l)
+{
+    cm_walk *w = ud;
+    json_t *o = json_pack("{s:s, s:s, s:o}", "kind", l->kind, "ref", l->ref, "at", time_json(l->at_us));
+    if (!o || json_array_append_new(w->items, o)) {
+        w->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void get_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    lia_incident inc;
+    lia_buf hold;
+    lia_error e;
+    ho_walk hw;
+    cm_walk cw, lw;
+    json_t *o = NULL, *hos = NULL;
+    int yes, rc;
+    (void)rcpt;
+    lia_error_clear(&e);
+    lia_buf_init(&hold, 0);
+    memset(&hw, 0, sizeof hw);
+    memset(&cw, 0, sizeof cw);
+    memset(&lw, 0, sizeof lw);
+    hw.c = cw.c = lw.c = c;
+    if (r->nargs) {
+        api_error(r, 400, "invalid_parameter", "parameter %.*s: unknown; an incident takes no parameters",
+                  (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr);
+        goto done;
+    }
+    if ((rc = may_see(r, c, id, &yes, &e)))
+        goto store;
+    if (!yes) {
+        not_found(r, id);
+        goto done;
+    }
+    if ((rc = lia_incident_get(r->store, id, &inc, &hold, &e))) {
+        if (rc == LIA_ENOTFOUND)
+            not_found(r, id);
+        else
+            store_error(r, &e);
+        goto done;
+    }
+    if (!(o = incident_json(&inc, c)) || !(hos = json_array()) || !(cw.items = json_array()) ||
+        (c->own && !(lw.items = json_array())))
+        goto oom;
+    if ((rc = hide_merged(r, c, o, &e)))
+        goto store;
+    if ((rc = lia_handoff_list(r->store, id, -1, c->own ? NULL : c->party, ho_cb, &hw, &e)))
+        goto store;
+    if (hw.oom)
+        goto oom;
+    /* the clocks after the walk: they read the directory and the pauses */
+    for (size_t i = 0; i < hw.n; i++) {
+        lia_handoff_clock k;
+        json_t *obj = hw.v[i].obj;
+        hw.v[i].obj = NULL;
+        if (json_array_append_new(hos, obj))
+            goto oom;
+        if ((rc = lia_handoff_clock_get(r->store, &inc, &hw.v[i].h, lia__now_us(), NULL, &k, &e)))
+            goto store;
+        json_object_set_new(obj, "sla", clock_json(&k));
+    }
+    if ((rc = lia_incident_comments(r->store, id, cm_cb, &cw, &e)))
+        goto store;
+    if (c->own && (rc = lia_incident_links(r->store, id, link_cb, &lw, &e)))
+        goto store;
+    if (cw.oom || lw.oom)
+        goto oom;
+    json_object_set_new(o, "handoffs", hos);
+    json_object_set_new(o, "comments", cw.items);
+    if (lw.items)
+        json_object_set_new(o, "links", lw.items);
+    hos = cw.items = lw.items = NULL;
+    answer(r, o);
+    o = NULL;
+    goto done;
+store:
+    store_error(r, &e);
+    goto done;
+oom:
+    api_error(r, 500, "internal", "out of memory");
+done:
+    for (size_t i = 0; i < hw.n; i++)
+        json_decref(hw.v[i].obj);
+    free(hw.v);
+    json_decref(o);
+    json_decref(hos);
+    json_decref(cw.items);
+    json_decref(lw.items);
+    lia_buf_free(&hold);
+}
+
+/* ---- GET /openapi.json ---------------------------------------------------------------------- */
+
+static void openapi(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    (void)c;
+    (void)id;
+    (void)rcpt;
+    lia_buf_append(&r->out, lia__api_openapi, lia__api_openapi_len);
+    r->status = 200;
+    r->ctype = "application/json";
+}
+
+/* ---- routes ------------------------------------------------------------------------------- */
+
+typedef void (*route_fn)(lia__req *r, const caller *c, int64_t id, const char *recipient);
+
+/* The one table of what the API answers; path segments "{id}" (an incident
+ * id) and "{recipient}" (a partner or owner id) are parameters. */
+static const struct route {
+    lia__api_op op;
+    int public; /* served without authentication, by the second handler */
+    route_fn fn;
+} routes[] = {
+    {{"GET", "/openapi.json"}, 1, openapi},
+    {{"GET", "/incidents"}, 0, list_incidents},
+    {{"GET", "/incidents/{id}"}, 0, get_incident},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+const lia__api_op *lia__api_ops(size_t *n)
+{
+    static lia__api_op ops[NROUTES];
+    for (size_t i = 0; i < NROUTES; i++)
+        ops[i] = routes[i].op;
+    *n = NROUTES;
+    return ops;
+}
+
+/* 1 if path (under /api/v1) has the shape of template t; parameters out. */
+static int match(const char *t, const char *path, int64_t *id, char rcpt[72])
+{
+    for (;;) {
+        if (*t != '/' || *path != '/')
+            return *t == *path; /* both ended */
+        t++, path++;
+        const char *te = strchr(t, '/'), *pe = strchr(path, '/');
+        size_t tn = te ? (size_t)(te - t) : strlen(t), pn = pe ? (size_t)(pe - path) : strlen(path);
+        if (tn == 4 && !memcmp(t, "{id}", 4)) {
+            if (!parse_id(path, pn, id))
+                return 0;
+        } else if (tn == 11 && !memcmp(t, "{recipient}", 11)) {
+            if (!recipient_ok(path, pn))
+                return 0;
+            memcpy(rcpt, path, pn);
+            rcpt[pn] = '\0';
+        } else if (tn != pn || memcmp(t, path, tn) != 0) {
+            return 0;
+        }
+        t += tn;
+        path += pn;
+    }
+}
+
+static void dispatch(lia__req *r, int public)
+{
+    const char *rest = r->path + strlen(PREFIX);
+    const char *method = strcmp(r->method, "HEAD") ? r->method : "GET";
+    char allow[64] = "", rcpt[72] = "";
+    int64_t id = 0;
+    caller c;
+    lia_error e;
+    lia_error_clear(&e);
+    for (size_t i = 0; i < NROUTES; i++) {
+        if (routes[i].public != public || !match(routes[i].op.path, rest, &id, rcpt))
+            continue;
+        if (strcmp(routes[i].op.method, method) != 0) {
+            size_t k = strlen(allow);
+            snprintf(allow + k, sizeof allow - k, "%s%s", k ? ", " : "", routes[i].op.method);
+            continue;
+        }
+        if (!public && caller_of(r, &c, &e)) {
+            store_error(r, &e);
+            return;
+        }
+        routes[i].fn(r, public ? NULL : &c, id, rcpt);
+        return;
+    }
+    if (allow[0]) {
+        api_error(r, 405, "method_not_allowed", "%s %s: allowed: %s", r->method, r->path, allow);
+        lia__req_add_header(r, "Allow", allow);
+        return;
+    }
+    api_error(r, 404, "not_found", "no such resource: %s (the API is described at " PREFIX "/openapi.json)",
+              r->path);
+}
+
+static void handle(void *ud, lia__req *r)
+{
+    (void)ud;
+    dispatch(r, 0);
+}
+
+static void handle_public(void *ud, lia__req *r)
+{
+    (void)ud;
+    dispatch(r, 1);
+}
+
+int lia__api_mount(lia_http *h, lia_error *err)
+{
+    static const lia__http_handler api = {.name = "api",
+                                          .prefix = PREFIX,
+                                          .auth = LIA__HTTP_AUTH_REQUIRED,
+                                          .store = 1,
+                                          .max_body =
+                                              512 * 1024, /* a comment of LIA_INCIDENT_TEXT_MAX, escaped */
+                                          .handle = handle,
+                                          .error = server_error};
+    static const lia__http_handler doc = {.name = "api",
+                                          .prefix = PREFIX "/openapi.json",
+                                          .auth = LIA__HTTP_AUTH_NONE,
+                                          .handle = handle_public,
+                                          .error = server_error};
+    int rc = lia__http_register(h, &api, err);
+    return rc ? rc : lia__http_register(h, &doc, err);
+}

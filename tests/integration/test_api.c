@@ -1,0 +1,692 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The REST API (/api/v1) end to end: `liaison serve`'s mounts started
+ * in-process on 127.0.0.1, libcurl as the client. Who sees what (our team
+ * everything; a partner only the incidents handed off to it, only its
+ * hand-off and the comments shared with it; 404 for the rest, exactly as
+ * for a missing incident; 401 without credentials), pagination (every
+ * incident exactly once across pages, a changed or foreign cursor 400),
+ * parameters (a bad limit 400 with a message), the error shape, console
+ * sessions, and the OpenAPI document (validated against the OAS 3.1
+ * meta-schema with Debian's python3-jsonschema; its paths are the route
+ * table's; the answers match its schemas). */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "api/api.h"
+#include "liaison/accounts.h"
+#include "liaison/http.h"
+#include "liaison/incident.h"
+#include "liaison/liaison.h"
+
+#define PASSWORD "correct horse battery staple"
+#define NBULK    23 /* incidents beyond the named ones, for the pages */
+
+static char tmpdir[256], dbpath[300];
+static lia_http *srv;
+static uint16_t port;
+static char k_ana[LIA_KEY_TOKEN_MAX + 16], k_pa[LIA_KEY_TOKEN_MAX + 16], k_pb[LIA_KEY_TOKEN_MAX + 16],
+    k_lone[LIA_KEY_TOKEN_MAX + 16];
+static int64_t i_a, i_b, i_withdrawn, i_notified, i_merged, total;
+
+typedef struct resp {
+    long status;
+    lia_buf body, head;
+    json_t *json;
+} resp;
+
+static void resp_free(resp *r)
+{
+    lia_buf_free(&r->body);
+    lia_buf_free(&r->head);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+static size_t on_data(char *p, size_t sz, size_t n, void *ud)
+{
+    return lia_buf_append(ud, p, sz * n) == LIA_OK ? sz * n : 0;
+}
+
+/* One request; auth is a whole Authorization value or NULL, hdrs extra
+ * header lines (NULL-terminated) or NULL. */
+static long req(const char *method, const char *path, const char *auth, const char *const *hdrs,
+                const char *body, resp *r)
+{
+    char url[2048], h[300];
+    struct curl_slist *hs = NULL;
+    CURL *c = curl_easy_init();
+    memset(r, 0, sizeof *r);
+    lia_buf_init(&r->body, 64u << 20);
+    lia_buf_init(&r->head, 64u << 10);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->head);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    if (auth) {
+        snprintf(h, sizeof h, "Authorization: %s", auth);
+        hs = curl_slist_append(hs, h);
+    }
+    for (size_t i = 0; hdrs && hdrs[i]; i++)
+        hs = curl_slist_append(hs, hdrs[i]);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    if (curl_easy_perform(c) != CURLE_OK) {
+        r->status = -1;
+    } else {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+        if (r->body.len)
+            r->json = json_loadb(r->body.ptr, r->body.len, 0, NULL);
+    }
+    curl_slist_free_all(hs);
+    curl_easy_cleanup(c);
+    return r->status;
+}
+
+static long get(const char *auth, resp *r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static long get(const char *auth, resp *r, const char *fmt, ...)
+{
+    char path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    return req("GET", path, auth, NULL, NULL, r);
+}
+
+/* The error of r has this code and status, and a message containing want. */
+static void assert_error(const resp *r, long status, const char *code, const char *want)
+{
+    json_t *e = r->json ? json_object_get(r->json, "error") : NULL;
+    if (!e)
+        fail_msg("no error object in %ld answer: %s", r->status, lia_buf_cstr((lia_buf *)&r->body));
+    assert_int_equal(r->status, status);
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), status);
+    assert_string_equal(json_string_value(json_object_get(e, "code")), code);
+    const char *m = json_string_value(json_object_get(e, "message"));
+    assert_non_null(m);
+    if (want && !strstr(m, want))
+        fail_msg("message \"%s\" does not say \"%s\"", m, want);
+    assert_int_equal(json_object_size(r->json), 1);
+    assert_int_equal(json_object_size(e), 3);
+}
+
+static void bearer(lia_store *s, const char *user, char *out)
+{
+    char tok[LIA_KEY_TOKEN_MAX];
+    lia_error e;
+    lia_error_clear(&e);
+    if (lia_accounts_key_add(s, user, 1000, 1000, tok, NULL, &e))
+        fail_msg("key: %s", e.reason);
+    snprintf(out, LIA_KEY_TOKEN_MAX + 16, "Bearer %s", tok);
+}
+
+static int64_t incident(lia_store *s, const char *title, lia_severity sev, const char *cc, const char *rcpt)
+{
+    lia_incident in;
+    lia_actor who = {"ana", "cli", NULL};
+    const char *r[1] = {rcpt};
+    lia_error e;
+    int64_t id = 0;
+    memset(&in, 0, sizeof in);
+    in.title = title;
+    in.severity = sev;
+    in.countries = cc;
+    in.owner = "ana";
+    lia_error_clear(&e);
+    if (lia_incident_create(s, &in, r, rcpt ? 1 : 0, NULL, 0, &who, &id, &e))
+        fail_msg("incident: %s", e.reason);
+    return id;
+}
+
+static int setup(void **state)
+{
+    lia_store *s;
+    lia_error e;
+    lia_actor who = {"ana", "cli", NULL};
+    lia_http_opts o;
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-api-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    snprintf(dbpath, sizeof dbpath, "%s/a.db", tmpdir);
+    lia_error_clear(&e);
+    if (lia_store_open(dbpath, &s, &e) ||
+        lia_accounts_org_add(s, "own", LIA_ORG_OWN, LIA_TLP_RED, NULL, &e) ||
+        lia_accounts_org_add(s, "cert-a", LIA_ORG_PARTNER, LIA_TLP_AMBER, NULL, &e) ||
+        lia_accounts_org_add(s, "cert-b", LIA_ORG_PARTNER, LIA_TLP_AMBER, NULL, &e) ||
+        lia_accounts_org_add(s, "lone", LIA_ORG_PARTNER, LIA_TLP_AMBER, NULL, &e) ||
+        lia_accounts_org_link(s, "cert-a", "cert-a", &e) ||
+        lia_accounts_org_link(s, "cert-b", "cert-b", &e) ||
+        lia_accounts_user_add(s, "own", "ana", LIA_ROLE_ANALYST, PASSWORD, NULL, &e) ||
+        lia_accounts_user_add(s, "cert-a", "pa", LIA_ROLE_PARTNER, PASSWORD, NULL, &e) ||
+        lia_accounts_user_add(s, "cert-b", "pb", LIA_ROLE_PARTNER, PASSWORD, NULL, &e) ||
+        lia_accounts_user_add(s, "lone", "pl", LIA_ROLE_PARTNER, PASSWORD, NULL, &e)) {
+        fprintf(stderr, "setup: %s\n", e.reason);
+        return -1;
+    }
+    bearer(s, "ana", k_ana);
+    bearer(s, "pa", k_pa);
+    bearer(s, "pb", k_pb);
+    bearer(s, "pl", k_lone);
+    i_a = incident(s, "for a", LIA_SEV_HIGH, "KH,TH", "cert-a");
+    i_b = incident(s, "for b", LIA_SEV_LOW, "VN", "cert-b");
+    i_withdrawn = incident(s, "taken back from a", LIA_SEV_MEDIUM, NULL, "cert-a");
+    i_notified = incident(s, "a is notified", LIA_SEV_CRITICAL, "kh", "cert-a");
+    i_merged = incident(s, "merged into b's", LIA_SEV_LOW, NULL, "cert-a");
+    if (lia_handoff_set(s, i_withdrawn, "cert-a", LIA_HO_WITHDRAWN, NULL, &who, &e) ||
+        lia_handoff_set(s, i_notified, "cert-a", LIA_HO_NOTIFIED, NULL, &who, &e) ||
+        lia_handoff_add(s, i_a, "cert-b", &who, &e) ||
+        lia_handoff_set(s, i_a, "cert-b", LIA_HO_WITHDRAWN, NULL, &who, &e) ||
+        lia_incident_comment(s, i_a, "internal", "internal note", &who, NULL, &e) ||
+        lia_incident_comment(s, i_a, "shared", "to every recipient", &who, NULL, &e) ||
+        lia_incident_comment(s, i_a, "shared:cert-a", "to a only", &who, NULL, &e) ||
+        lia_incident_comment(s, i_a, "shared:cert-b", "to b only", &who, NULL, &e) ||
+        lia_incident_link(s, i_a, "indicator", "198.51.100.7", &who, &e)) {
+        fprintf(stderr, "setup: %s\n", e.reason);
+        return -1;
+    }
+    {
+        lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
+        ch.status = LIA_INC_DUPLICATE;
+        ch.merged_into = i_b;
+        if (lia_incident_update(s, i_merged, &ch, &who, &e)) {
+            fprintf(stderr, "setup: %s\n", e.reason);
+            return -1;
+        }
+    }
+    for (int i = 0; i < NBULK; i++) {
+        char t[32];
+        snprintf(t, sizeof t, "bulk %d", i);
+        incident(s, t, i % 3 ? LIA_SEV_MEDIUM : LIA_SEV_HIGH, i % 2 ? "KH" : "DE", NULL);
+    }
+    total = 5 + NBULK;
+    lia_store_close(s);
+    curl_global_init(CURL_GLOBAL_ALL);
+    memset(&o, 0, sizeof o);
+    o.db = dbpath;
+    o.listen = "127.0.0.1:0";
+    o.threads = 2;
+    o.console_dir = tmpdir;
+    if (lia_http_start(&o, &srv, &e)) {
+        fprintf(stderr, "server: %s\n", e.reason);
+        return -1;
+    }
+    port = lia_http_port(srv);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[400];
+    (void)state;
+    lia_http_stop(srv);
+    curl_global_cleanup();
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The ids of a page, in order, into ids; returns how many. */
+static size_t page_ids(const resp *r, int64_t *ids, size_t max)
+{
+    json_t *a = json_object_get(r->json, "incidents");
+    size_t n = json_array_size(a);
+    assert_true(json_is_array(a));
+    assert_true(n <= max);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = json_integer_value(json_object_get(json_array_get(a, i), "id"));
+    return n;
+}
+
+static void test_unauthenticated(void **state)
+{
+    resp r;
+    (void)state;
+    assert_int_equal(get(NULL, &r, "/api/v1/incidents"), 401);
+    assert_error(&r, 401, "unauthenticated", "authentication required");
+    resp_free(&r);
+    assert_int_equal(get(NULL, &r, "/api/v1/incidents/%lld", (long long)i_a), 401);
+    assert_error(&r, 401, "unauthenticated", NULL);
+    resp_free(&r);
+    assert_int_equal(get("Bearer lia_not-a-key", &r, "/api/v1/incidents"), 401);
+    assert_error(&r, 401, "unauthenticated", NULL);
+    resp_free(&r);
+    /* an unknown path says 401 too before anything: no map of the API without credentials */
+    assert_int_equal(get(NULL, &r, "/api/v1/nothing"), 401);
+    resp_free(&r);
+}
+
+/* Every incident exactly once across pages of 4, in id order. */
+static void test_pages(void **state)
+{
+    int64_t seen[64], ids[8];
+    size_t nseen = 0;
+    char next[128] = "";
+    int pages = 0;
+    resp r;
+    (void)state;
+    do {
+        json_t *nx;
+        if (next[0])
+            assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=4&next=%s", next), 200);
+        else
+            assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=4"), 200);
+        size_t n = page_ids(&r, ids, 8);
+        nx = json_object_get(r.json, "next");
+        assert_true(n == 4 || json_is_null(nx));
+        for (size_t i = 0; i < n; i++) {
+            assert_true(nseen < 64);
+            if (nseen)
+                assert_true(ids[i] > seen[nseen - 1]); /* ascending: nothing twice */
+            seen[nseen++] = ids[i];
+        }
+        snprintf(next, sizeof next, "%s", json_is_string(nx) ? json_string_value(nx) : "");
+        resp_free(&r);
+        pages++;
+    } while (next[0]);
+    assert_int_equal(nseen, total);
+    assert_int_equal(pages, (total + 3) / 4);
+    for (size_t i = 0; i < nseen; i++)
+        assert_int_equal(seen[i], (int64_t)i + 1);
+    /* the default page holds them all (50), with no next */
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents"), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "incidents")), total);
+    assert_true(json_is_null(json_object_get(r.json, "next")));
+    resp_free(&r);
+    /* pages with a filter: every high incident once */
+    {
+        size_t nhigh = 0;
+        next[0] = '\0';
+        do {
+            if (next[0])
+                assert_int_equal(get(k_ana, &r, "/api/v1/incidents?severity=high&limit=3&next=%s", next),
+                                 200);
+            else
+                assert_int_equal(get(k_ana, &r, "/api/v1/incidents?severity=high&limit=3"), 200);
+            json_t *a = json_object_get(r.json, "incidents"), *nx = json_object_get(r.json, "next");
+            for (size_t i = 0; i < json_array_size(a); i++)
+                assert_string_equal(json_string_value(json_object_get(json_array_get(a, i), "severity")),
+                                    "high");
+            nhigh += json_array_size(a);
+            snprintf(next, sizeof next, "%s", json_is_string(nx) ? json_string_value(nx) : "");
+            resp_free(&r);
+        } while (next[0]);
+        assert_int_equal(nhigh, 1 + (NBULK + 2) / 3); /* i_a and every third bulk one */
+    }
+}
+
+static void test_cursor_tampered(void **state)
+{
+    char next[128], bad[128];
+    resp r;
+    (void)state;
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=2"), 200);
+    snprintf(next, sizeof next, "%s", json_string_value(json_object_get(r.json, "next")));
+    resp_free(&r);
+    assert_true(strlen(next) > 10);
+    /* every single changed character is refused */
+    for (size_t i = 0; i < strlen(next); i++) {
+        snprintf(bad, sizeof bad, "%s", next);
+        bad[i] = bad[i] == 'A' ? 'B' : 'A';
+        assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=2&next=%s", bad), 400);
+        assert_error(&r, 400, "invalid_cursor", "parameter next");
+        resp_free(&r);
+    }
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=2&next=%.10s", next), 400);
+    assert_error(&r, 400, "invalid_cursor", NULL);
+    resp_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents?next=not-a-cursor"), 400);
+    assert_error(&r, 400, "invalid_cursor", NULL);
+    resp_free(&r);
+    /* the same cursor with other filters, or from another caller */
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=2&severity=low&next=%s", next), 400);
+    assert_error(&r, 400, "invalid_cursor", NULL);
+    resp_free(&r);
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents?limit=2&next=%s", next), 400);
+    assert_error(&r, 400, "invalid_cursor", NULL);
+    resp_free(&r);
+    /* and it is good as it was, with another limit too */
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=5&next=%s", next), 200);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(json_object_get(r.json, "incidents"), 0), "id")),
+        3);
+    resp_free(&r);
+}
+
+static void test_bad_parameters(void **state)
+{
+    static const struct {
+        const char *query, *says;
+    } cases[] = {
+        {"limit=0", "parameter limit: \"0\": a whole number from 1 to 500"},
+        {"limit=501", "parameter limit: \"501\""},
+        {"limit=-1", "parameter limit"},
+        {"limit=abc", "parameter limit: \"abc\""},
+        {"limit=", "parameter limit"},
+        {"limit=10&limit=20", "parameter limit: given more than once"},
+        {"status=open", "parameter status: \"open\""},
+        {"severity=urgent", "parameter severity: \"urgent\""},
+        {"country=KHM", "parameter country: \"KHM\": a country is two letters"},
+        {"recipient=CERT%20A", "parameter recipient"},
+        {"colour=red", "parameter colour: unknown"},
+    };
+    resp r;
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        get(k_ana, &r, "/api/v1/incidents?%s", cases[i].query);
+        assert_error(&r, 400, "invalid_parameter", cases[i].says);
+        resp_free(&r);
+    }
+    /* the status message lists the statuses */
+    get(k_ana, &r, "/api/v1/incidents?status=open");
+    assert_non_null(strstr(lia_buf_cstr(&r.body), "triaged"));
+    resp_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld?x=1", (long long)i_a), 400);
+    assert_error(&r, 400, "invalid_parameter", "parameter x");
+    resp_free(&r);
+    /* shapes that name no resource, and a method the resource does not take */
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/abc"), 404);
+    assert_error(&r, 404, "not_found", "no such resource");
+    resp_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/0"), 404);
+    resp_free(&r);
+    assert_int_equal(req("DELETE", "/api/v1/incidents", k_ana, NULL, NULL, &r), 405);
+    assert_error(&r, 405, "method_not_allowed", "allowed: GET");
+    assert_non_null(strstr(lia_buf_cstr(&r.head), "Allow: GET"));
+    resp_free(&r);
+}
+
+static void test_filters(void **state)
+{
+    int64_t ids[64];
+    size_t n;
+    resp r;
+    (void)state;
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents?country=kh"), 200);
+    n = page_ids(&r, ids, 64);
+    assert_int_equal(n, 2 + NBULK / 2); /* i_a (KH,TH), i_notified (kh), the odd bulk ones */
+    resp_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents?status=notified"), 200);
+    n = page_ids(&r, ids, 64);
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], i_notified);
+    resp_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents?recipient=cert-b"), 200);
+    n = page_ids(&r, ids, 64);
+    assert_int_equal(n, 1); /* i_a's hand-off to cert-b was withdrawn */
+    assert_int_equal(ids[0], i_b);
+    resp_free(&r);
+}
+
+static void test_partner_sees_its_own(void **state)
+{
+    int64_t ids[64];
+    size_t n;
+    resp r, r2;
+    json_t *inc, *hos, *cms;
+    (void)state;
+    /* cert-a: the incidents handed off to it, not the withdrawn one */
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents"), 200);
+    n = page_ids(&r, ids, 64);
+    assert_int_equal(n, 3);
+    assert_int_equal(ids[0], i_a);
+    assert_int_equal(ids[1], i_notified);
+    assert_int_equal(ids[2], i_merged);
+    inc = json_array_get(json_object_get(r.json, "incidents"), 0);
+    assert_null(json_object_get(inc, "owner")); /* our analyst's name stays ours */
+    /* duplicate of cert-b's incident: a does not learn that one's id */
+    assert_null(json_object_get(json_array_get(json_object_get(r.json, "incidents"), 2), "merged_into"));
+    resp_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i_merged), 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "merged_into")), i_b);
+    resp_free(&r);
+    /* cert-b: its own */
+    assert_int_equal(get(k_pb, &r, "/api/v1/incidents"), 200);
+    n = page_ids(&r, ids, 64);
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], i_b);
+    resp_free(&r);
+    /* another's recipient filter: nothing */
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents?recipient=cert-b"), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "incidents")), 0);
+    resp_free(&r);
+    /* an organisation linked to no party sees nothing */
+    assert_int_equal(get(k_lone, &r, "/api/v1/incidents"), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "incidents")), 0);
+    resp_free(&r);
+    assert_int_equal(get(k_lone, &r, "/api/v1/incidents/%lld", (long long)i_a), 404);
+    resp_free(&r);
+
+    /* the detail: its hand-off only, comments shared with it only */
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
+    hos = json_object_get(r.json, "handoffs");
+    assert_int_equal(json_array_size(hos), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(hos, 0), "recipient")), "cert-a");
+    assert_null(json_object_get(json_array_get(hos, 0), "by"));
+    cms = json_object_get(r.json, "comments");
+    assert_int_equal(json_array_size(cms), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cms, 0), "body")),
+                        "to every recipient");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(cms, 1), "body")), "to a only");
+    assert_null(strstr(lia_buf_cstr(&r.body), "internal note"));
+    assert_null(strstr(lia_buf_cstr(&r.body), "to b only"));
+    assert_null(json_object_get(r.json, "links"));
+    assert_null(json_object_get(r.json, "owner"));
+    resp_free(&r);
+    /* our analyst: everything */
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "handoffs")), 2);
+    assert_int_equal(json_array_size(json_object_get(r.json, "comments")), 4);
+    assert_int_equal(json_array_size(json_object_get(r.json, "links")), 1);
+    assert_string_equal(json_string_value(json_object_get(r.json, "owner")), "ana");
+    assert_int_equal(json_array_size(json_object_get(r.json, "countries")), 2);
+    resp_free(&r);
+
+    /* another's incident, a withdrawn one and a missing one: the same 404 */
+    {
+        const int64_t hidden[] = {i_b, i_withdrawn, 999999};
+        for (size_t i = 0; i < 3; i++) {
+            char want[64];
+            assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)hidden[i]), 404);
+            assert_error(&r, 404, "not_found", NULL);
+            snprintf(want, sizeof want, "no incident %lld", (long long)hidden[i]);
+            assert_string_equal(
+                json_string_value(json_object_get(json_object_get(r.json, "error"), "message")), want);
+            resp_free(&r);
+        }
+        /* byte for byte, apart from the id: a partner's view of b's incident and our view of a missing one */
+        assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_b), 404);
+        assert_int_equal(get(k_ana, &r2, "/api/v1/incidents/%lld", (long long)i_b + 1000000), 404);
+        char *a = strstr(lia_buf_cstr(&r.body), "no incident"),
+             *b = strstr(lia_buf_cstr(&r2.body), "no incident");
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_int_equal(a - lia_buf_cstr(&r.body), b - lia_buf_cstr(&r2.body));
+        assert_memory_equal(r.body.ptr, r2.body.ptr, (size_t)(a - lia_buf_cstr(&r.body)));
+        resp_free(&r);
+        resp_free(&r2);
+    }
+}
+
+static void test_sla_clock(void **state)
+{
+    resp r;
+    json_t *h, *sla;
+    (void)state;
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_notified), 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "notified");
+    h = json_array_get(json_object_get(r.json, "handoffs"), 0);
+    assert_string_equal(json_string_value(json_object_get(h, "state")), "notified");
+    assert_true(json_is_string(json_object_get(h, "notified")));
+    sla = json_object_get(h, "sla");
+    assert_true(json_is_object(sla));
+    assert_string_equal(json_string_value(json_object_get(sla, "clock")), "acknowledge");
+    assert_int_equal(json_integer_value(json_object_get(sla, "target_seconds")), 3600); /* critical: 1 h */
+    assert_string_equal(json_string_value(json_object_get(sla, "timezone")), "UTC");
+    resp_free(&r);
+    /* a pending hand-off runs no clock */
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
+    assert_true(json_is_null(json_object_get(json_array_get(json_object_get(r.json, "handoffs"), 0), "sla")));
+    resp_free(&r);
+}
+
+/* Log in to the console as user: the "Cookie: ..." header line. */
+static void login(const char *user, char cookie[160])
+{
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    char body[200];
+    resp r;
+    snprintf(body, sizeof body, "{\"user\":\"%s\",\"password\":\"" PASSWORD "\"}", user);
+    assert_int_equal(req("POST", "/console/login", NULL, json, body, &r), 200);
+    const char *sc = strcasestr(lia_buf_cstr(&r.head), "Set-Cookie: ");
+    assert_non_null(sc);
+    sc += strlen("Set-Cookie: ");
+    size_t n = strcspn(sc, ";\r\n");
+    snprintf(cookie, 160, "Cookie: %.*s", (int)n, sc);
+    resp_free(&r);
+}
+
+static void test_session(void **state)
+{
+    char cookie[160];
+    resp r;
+    (void)state;
+    login("pb", cookie);
+    const char *const c[] = {cookie, NULL};
+    assert_int_equal(req("GET", "/api/v1/incidents", NULL, c, NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "incidents")), 1);
+    resp_free(&r);
+    /* a state change without the session's CSRF token: 403 in the API's shape */
+    assert_int_equal(req("POST", "/api/v1/incidents", NULL, c, "{}", &r), 403);
+    assert_error(&r, 403, "forbidden", "CSRF");
+    resp_free(&r);
+}
+
+static void write_file(const char *path, const lia_buf *b)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b->ptr, 1, b->len, f), b->len);
+    fclose(f);
+}
+
+static void test_openapi(void **state)
+{
+    char doc[400], page[400], detail[400], pdetail[400], err[400], cmd[3000];
+    const char *src = getenv("LIAISON_SOURCE_ROOT"), *data = getenv("LIAISON_TESTDATA");
+    const lia__api_op *ops;
+    size_t nops, ndoc = 0;
+    json_t *paths;
+    resp r;
+    (void)state;
+    assert_non_null(src);
+    assert_non_null(data);
+    /* public, and what is built in */
+    assert_int_equal(get(NULL, &r, "/api/v1/openapi.json"), 200);
+    assert_non_null(strcasestr(lia_buf_cstr(&r.head), "Content-Type: application/json"));
+    assert_int_equal(r.body.len, lia__api_openapi_len);
+    assert_string_equal(json_string_value(json_object_get(r.json, "openapi")), "3.1.0");
+    snprintf(doc, sizeof doc, "%s/openapi.json", tmpdir);
+    write_file(doc, &r.body);
+    /* the document's operations are the route table's, both ways */
+    ops = lia__api_ops(&nops);
+    paths = json_object_get(r.json, "paths");
+    for (size_t i = 0; i < nops; i++) {
+        char m[16];
+        size_t k;
+        for (k = 0; ops[i].method[k] && k + 1 < sizeof m; k++)
+            m[k] = (char)(ops[i].method[k] | 32);
+        m[k] = '\0';
+        if (!json_object_get(json_object_get(paths, ops[i].path), m))
+            fail_msg("the server answers %s %s, the document does not say so", ops[i].method, ops[i].path);
+    }
+    {
+        const char *p;
+        json_t *item, *op;
+        json_object_foreach(paths, p, item)
+        {
+            const char *m;
+            json_object_foreach(item, m, op)
+            {
+                int found = 0;
+                for (size_t i = 0; i < nops; i++)
+                    found |= !strcmp(ops[i].path, p) && !strcasecmp(ops[i].method, m);
+                if (!found)
+                    fail_msg("the document has %s %s, the server does not answer it", m, p);
+                ndoc++;
+            }
+        }
+    }
+    assert_int_equal(ndoc, nops);
+    resp_free(&r);
+    /* every path of the document answers (its {id} an incident's id), not 404 */
+    for (size_t i = 0; i < nops; i++) {
+        char path[256];
+        const char *t = ops[i].path, *brace = strstr(t, "{id}");
+        if (brace)
+            snprintf(path, sizeof path, "/api/v1%.*s%lld%s", (int)(brace - t), t, (long long)i_a, brace + 4);
+        else
+            snprintf(path, sizeof path, "/api/v1%s", t);
+        if (strstr(path, "{"))
+            continue; /* another parameter: tested with its operation */
+        req(ops[i].method, path, k_ana, NULL, strcmp(ops[i].method, "GET") ? "{}" : NULL, &r);
+        if (r.status == 404 || r.status == 405 || r.status >= 500 || r.status < 200)
+            fail_msg("%s %s: %ld %s", ops[i].method, path, r.status, lia_buf_cstr(&r.body));
+        resp_free(&r);
+    }
+    /* answers to hold against the document's schemas */
+    snprintf(page, sizeof page, "%s/page.json", tmpdir);
+    snprintf(detail, sizeof detail, "%s/detail.json", tmpdir);
+    snprintf(pdetail, sizeof pdetail, "%s/pdetail.json", tmpdir);
+    snprintf(err, sizeof err, "%s/err.json", tmpdir);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=3"), 200);
+    write_file(page, &r.body);
+    resp_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
+    write_file(detail, &r.body);
+    resp_free(&r);
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_notified), 200);
+    write_file(pdetail, &r.body);
+    resp_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=x"), 400);
+    write_file(err, &r.body);
+    resp_free(&r);
+    snprintf(
+        cmd, sizeof cmd,
+        "/usr/bin/python3 -W ignore '%s/tests/integration/api/validate_openapi.py' '%s/openapi/schema.json' "
+        "'%s' IncidentPage='%s' IncidentDetail='%s' IncidentDetail='%s' Error='%s'",
+        src, data, doc, page, detail, pdetail, err);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unauthenticated), cmocka_unit_test(test_pages),
+        cmocka_unit_test(test_cursor_tampered), cmocka_unit_test(test_bad_parameters),
+        cmocka_unit_test(test_filters),         cmocka_unit_test(test_partner_sees_its_own),
+        cmocka_unit_test(test_sla_clock),       cmocka_unit_test(test_session),
+        cmocka_unit_test(test_openapi),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
