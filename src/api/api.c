@@ -90,13 +90,6 @@ static void server_error(lia__req *r, int status, const char *title, const char 
         return;                                                                                              \
     } while (0)
 
-static void store_error(lia__req *r, const lia_error *e)
-{
-    char msg[600];
-    lia_error_format(e, msg, sizeof msg);
-    api_error(r, 500, "internal", "the store failed: %s", msg);
-}
-
 static void not_found(lia__req *r, int64_t id)
 {
     /* the same words whether the incident is missing or hidden from the caller */
@@ -430,14 +423,14 @@ static void list_incidents(lia__req *r, const caller *c, int64_t id, const char 
     if (c->own || (c->party[0] && (!recipient || !strcmp(recipient, c->party)))) {
         if ((rc = lia_incident_list(r->store, &f, page_cb, &p, &e))) {
             json_decref(p.items);
-            store_error(r, &e);
+            lia__req_store_error(r, &e);
             return;
         }
     }
     for (size_t i = 0; !p.oom && i < json_array_size(p.items); i++)
         if ((rc = hide_merged(r, c, json_array_get(p.items, i), &e))) {
             json_decref(p.items);
-            store_error(r, &e);
+            lia__req_store_error(r, &e);
             return;
         }
     if (p.oom) {
@@ -584,7 +577,7 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
         if (rc == LIA_ENOTFOUND)
             not_found(r, id);
         else
-            store_error(r, &e);
+            lia__req_store_error(r, &e);
         goto done;
     }
     if (!(o = incident_json(&inc, c)) || !(hos = json_array()) || !(cw.items = json_array()) ||
@@ -622,7 +615,7 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
     o = NULL;
     goto done;
 store:
-    store_error(r, &e);
+    lia__req_store_error(r, &e);
     goto done;
 oom:
     api_error(r, 500, "internal", "out of memory");
@@ -718,7 +711,7 @@ static void dispatch(lia__req *r, int public)
             continue;
         }
         if (!public && caller_of(r, &c, &e)) {
-            store_error(r, &e);
+            lia__req_store_error(r, &e);
             return;
         }
         routes[i].fn(r, public ? NULL : &c, id, rcpt);
