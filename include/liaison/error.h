@@ -28,6 +28,8 @@ enum {
     LIA_ENET = -13,         /* network failure */
     LIA_ECRYPTO = -14,      /* OpenPGP or other crypto failure */
     LIA_EBUSY = -15,        /* the store is locked by another connection or process: retry later */
+    LIA_EREADONLY = -16,    /* the store is open read-only (its file or directory is not writable) */
+    LIA_EFULL = -17,        /* no space left: the disk, or the store's own size limit */
 };
 
 /* Static English text for a result code; never NULL. */

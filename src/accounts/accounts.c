@@ -85,6 +85,14 @@ int lia__accounts_init(lia_store *s, lia_error *err)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium init failed");
     if ((rc = lia__db_schema(db, &accounts_schema, err)))
         return rc;
+    /* a read, not a write, once the secret exists: the store may be read-only */
+    if ((rc = lia__db_prepare(db, "accounts: looking for the server secret",
+                              "SELECT 1 FROM acct_secret WHERE rowid=1", &st, err)))
+        return rc;
+    rc = lia__db_step(st, err);
+    lia__db_done(st);
+    if (rc != LIA_DB_DONE)
+        return rc < 0 ? rc : LIA_OK;
     randombytes_buf(key, sizeof key);
     if ((rc = lia__db_prepare(db, "accounts: create server secret",
                               "INSERT INTO acct_secret VALUES(1, ?1) ON CONFLICT DO NOTHING", &st, err)))

@@ -26,6 +26,8 @@ const char *lia_strerror(int code)
     case LIA_ENET: return "network error";
     case LIA_ECRYPTO: return "cryptographic operation failed";
     case LIA_EBUSY: return "store is locked by another process";
+    case LIA_EREADONLY: return "store is read-only";
+    case LIA_EFULL: return "no space left for the store";
     default: return "unknown error";
     }
 }

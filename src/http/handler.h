@@ -141,7 +141,9 @@ void lia__req_error(lia__req *r, int status, const char *title, const char *deta
 /* Answer a store failure in the handler's dialect: LIA_EBUSY (another
  * process held the store locked for LIA_HTTP_STORE_BUSY_MS) is 503 with
  * Retry-After (LIA_HTTP_BUSY_RETRY_S) and a detail saying the store is
- * busy, without the server's file name; anything else 500 with e's text. */
+ * busy, LIA_EREADONLY (a write to a read-only store) 503 without
+ * Retry-After, LIA_EFULL 507; these never name the server's file.
+ * Anything else is 500 with e's text. */
 void lia__req_store_error(lia__req *r, const lia_error *e);
 /* RFC 9457 problem details: {"type":"about:blank","title","status","detail"}. */
 void lia__http_problem(lia__req *r, int status, const char *title, const char *detail);

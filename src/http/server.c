@@ -430,6 +430,15 @@ void lia__req_store_error(lia__req *r, const lia_error *e)
         r->retry_after = LIA_HTTP_BUSY_RETRY_S;
         return;
     }
+    if (e->code == LIA_EREADONLY) {
+        lia__req_error(r, 503, "Service Unavailable",
+                       "the store is read-only on this server: it answers reads, no writes");
+        return;
+    }
+    if (e->code == LIA_EFULL) {
+        lia__req_error(r, 507, "Insufficient Storage", "the server has no space left to store this");
+        return;
+    }
     lia_error_format(e, msg, sizeof msg);
     lia__req_error(r, 500, "Server error", msg);
 }

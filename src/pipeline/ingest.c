@@ -114,14 +114,27 @@ typedef struct archive_job {
     char msg[LIA_PATH_MAX + 128]; /* a whole path and strerror() */
 } archive_job;
 
+/* A write of the archive failed: why (the system's reason, or zlib's), and
+ * LIA_EFULL for a full disk. */
+static void write_failed(archive_job *j, gzFile gz, int err_no)
+{
+    int zerr = Z_OK;
+    const char *zmsg = gz ? gzerror(gz, &zerr) : NULL;
+    if (!err_no && zerr == Z_ERRNO)
+        err_no = errno;
+    snprintf(j->msg, sizeof j->msg, "archive: writing %s: %s", j->tmp,
+             err_no ? strerror(err_no) : zmsg && *zmsg ? zmsg : "write failed");
+    j->rc = err_no == ENOSPC || err_no == EDQUOT ? LIA_EFULL : LIA_EIO;
+}
+
 /* Write all of a buffer into gz. */
 static int archive_mem(archive_job *j, gzFile gz)
 {
-    const char *tmp = j->tmp;
     for (size_t off = 0; off < j->len;) {
         unsigned n = j->len - off < LIA_READ_CHUNK ? (unsigned)(j->len - off) : LIA_READ_CHUNK;
+        errno = 0;
         if (gzwrite(gz, j->mem + off, n) != (int)n) {
-            snprintf(j->msg, sizeof j->msg, "archive: writing %s failed", tmp);
+            write_failed(j, gz, errno);
             return LIA_EIO;
         }
         off += n;
@@ -135,7 +148,7 @@ static void *archive_run(void *arg)
     const char *tmp = j->tmp; /* built with dst, both checked to fit */
     char *buf = NULL;
     gzFile gz = NULL;
-    int in = -1, out = -1;
+    int in = -1, out = -1, zrc;
     j->rc = LIA_EIO;
     in = j->mem ? -1 : open(j->src, O_RDONLY | O_CLOEXEC);
     if (!j->mem && in < 0) {
@@ -165,19 +178,23 @@ static void *archive_run(void *arg)
         }
         if (n == 0)
             break;
+        errno = 0;
         if (gzwrite(gz, buf, (unsigned)n) != (int)n) {
-            snprintf(j->msg, sizeof j->msg, "archive: writing %s failed", tmp);
+            write_failed(j, gz, errno);
             goto out;
         }
     }
-    if (gzclose(gz) != Z_OK) {
+    errno = 0;
+    if ((zrc = gzclose(gz)) != Z_OK) {
         gz = NULL;
-        snprintf(j->msg, sizeof j->msg, "archive: writing %s failed", tmp);
+        write_failed(j, NULL, zrc == Z_ERRNO ? errno : 0);
         goto out;
     }
     gz = NULL;
     if (fsync(out) != 0 || rename(tmp, j->dst) != 0) {
-        snprintf(j->msg, sizeof j->msg, "archive: finishing %s: %s", j->dst, strerror(errno));
+        int e = errno;
+        snprintf(j->msg, sizeof j->msg, "archive: finishing %s: %s", j->dst, strerror(e));
+        j->rc = e == ENOSPC || e == EDQUOT ? LIA_EFULL : LIA_EIO;
         goto out;
     }
     j->rc = LIA_OK;

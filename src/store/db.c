@@ -2,6 +2,7 @@
 /* The database layer (db.h) over a driver (driver.h): named statements
  * cached per handle, nested transactions, the migration registry and the
  * one error helper. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +38,26 @@ int lia__db_error(lia_db *db, lia_error *err, const char *what)
     return lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "%s: %s", what, db->drv->errmsg(db->conn));
 }
 
-/* The error of a driver call that returned rc (< 0). */
+/* The error of a driver call that returned rc (< 0): what failed, the
+ * store file where it matters to the reader (locked, read-only, full), and
+ * the system's reason behind an I/O error. */
 static int fail(lia_db *db, int rc, lia_error *err, const char *what)
 {
+    int sys = db->drv->sys_errno(db->conn);
+    if (rc == LIA_ESTORE && sys == ENOSPC)
+        rc = LIA_EFULL; /* an I/O error because the disk is full */
+    if (rc == LIA_EREADONLY)
+        return lia_error_set(err, rc, NULL, NULL, 0,
+                             "%s: store %s is read-only (the file or its directory is not writable): %s", what,
+                             db->drv->path(db->conn), db->drv->errmsg(db->conn));
+    if (rc == LIA_EFULL)
+        return lia_error_set(err, rc, NULL, NULL, 0,
+                             "%s: no space left for store %s (the disk is full, or the store's page limit "
+                             "reached): %s",
+                             what, db->drv->path(db->conn), db->drv->errmsg(db->conn));
+    if (rc == LIA_ESTORE && sys)
+        return lia_error_set(err, rc, NULL, NULL, 0, "%s: store %s: %s (%s)", what, db->drv->path(db->conn),
+                             db->drv->errmsg(db->conn), strerror(sys));
     if (rc == LIA_EBUSY)
         return lia_error_set(err, rc, NULL, NULL, 0,
                              "%s: store %s is locked by another connection or process (waited %d ms): %s",
@@ -111,6 +129,10 @@ void lia__db_sort_on_disk(lia_db *db, int on)
 size_t lia__db_cache(lia_db *db)
 {
     return db->drv->cache(db->conn);
+}
+int lia__db_readonly(lia_db *db)
+{
+    return db->drv->readonly(db->conn);
 }
 void lia__db_busy_timeout(lia_db *db, int ms)
 {

@@ -26,7 +26,9 @@
  * message" (WHAT is the statement name or the caller's words) and returns
  * LIA_ESTORE, LIA_EEXIST for a UNIQUE / PRIMARY KEY violation, or
  * LIA_EBUSY when another connection held the store locked for longer than
- * the handle's busy timeout (err then names the store file and WHAT).
+ * the handle's busy timeout, LIA_EREADONLY for a write to a store opened
+ * read-only, LIA_EFULL when the disk (or the store's page limit) is full;
+ * err then names the store file and WHAT.
  * Threads: a handle and its statements are used by one thread at a time. */
 #ifndef LIA_STORE_DB_H
 #define LIA_STORE_DB_H
@@ -49,8 +51,11 @@ enum { LIA_DB_READONLY = 1 };
 /* ---- handles ---- */
 
 /* Open the database at path (SQLite: a file, created if missing unless
- * LIA_DB_READONLY). The store opens its own handle; modules use
- * lia__store_db(). */
+ * LIA_DB_READONLY). A store whose file or directory this process may not
+ * write is opened read-only, without the flag: it can be queried, and a
+ * write fails with LIA_EREADONLY naming the file (docs/security.md, "Store
+ * faults", says how the WAL is read then). The store opens its own handle;
+ * modules use lia__store_db(). */
 int lia__db_open(const char *path, int flags, lia_db **out, lia_error *err);
 /* Finalizes every cached statement, rolls back an open transaction, closes. */
 void lia__db_close(lia_db *db);
@@ -74,6 +79,8 @@ size_t lia__db_cache(lia_db *db);
  * that exists only there. Outside a transaction. */
 void lia__db_durable(lia_db *db, int on);
 
+/* 1 if the handle was opened read-only (asked, or the file not writable). */
+int lia__db_readonly(lia_db *db);
 /* How long a statement waits for a lock another connection or process
  * holds before it fails with LIA_EBUSY: LIA_STORE_BUSY_MS after open; the
  * HTTP server sets LIA_HTTP_STORE_BUSY_MS on its handles, so a worker is

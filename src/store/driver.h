@@ -47,6 +47,8 @@ typedef struct lia_db_driver {
     size_t (*cache)(void *conn);
     void (*durable)(void *conn, int on);
     void (*busy_timeout)(void *conn, int ms);
+    int (*readonly)(void *conn);  /* 1 if the connection cannot write */
+    int (*sys_errno)(void *conn); /* errno of the last failed system call (0 if none) */
 } lia_db_driver;
 
 extern const lia_db_driver lia__sqlite_driver;

@@ -2,10 +2,13 @@
 /* The SQLite driver of the database layer (driver.h): the one file that
  * includes sqlite3.h. A handle is one connection in WAL mode, opened
  * without SQLite's mutexes (a handle is used by one thread at a time). */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "liaison/limits.h"
 #include "store/driver.h"
@@ -24,19 +27,123 @@ static int sq_code(int rc)
     switch (rc & 0xff) { /* primary code of an extended one */
     case SQLITE_BUSY:
     case SQLITE_LOCKED: return LIA_EBUSY; /* another connection holds the lock past the busy timeout */
+    case SQLITE_READONLY: return LIA_EREADONLY;
+    case SQLITE_FULL: return LIA_EFULL;
     default: return LIA_ESTORE;
     }
+}
+
+/* 1 if the store at path exists and this process may not write the file or
+ * the directory it is in (where SQLite in WAL mode keeps PATH-wal and
+ * PATH-shm): a read-only file system, a read-only file, another user's. */
+static int not_writable(const char *path)
+{
+    char dir[LIA_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (access(path, F_OK) != 0)
+        return 0; /* a new store: created, or the open says why not */
+    if (access(path, W_OK) != 0)
+        return 1;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return access(dir, W_OK) != 0;
+}
+
+/* "file:PATH?QUERY" with PATH percent-encoded where a URI needs it. */
+static int uri_of(const char *path, const char *query, char *out, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t k = 0;
+    if (n < 8)
+        return -1;
+    memcpy(out, "file:", 5);
+    k = 5;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                    *p == '/' || *p == '.' || *p == '-' || *p == '_' || *p == '~';
+        if (k + 4 >= n)
+            return -1;
+        if (plain) {
+            out[k++] = (char)*p;
+        } else {
+            out[k++] = '%';
+            out[k++] = hex[*p >> 4];
+            out[k++] = hex[*p & 15];
+        }
+    }
+    if (k + strlen(query) + 2 > n)
+        return -1;
+    out[k++] = '?';
+    memcpy(out + k, query, strlen(query) + 1);
+    return 0;
+}
+
+/* 1 if PATH-wal holds changes not yet in the database file. */
+static int wal_has_data(const char *path)
+{
+    char wal[LIA_PATH_MAX + 8];
+    struct stat st;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return stat(wal, &st) == 0 && st.st_size > 0;
+}
+
+/* Open the store for reading only. First `mode=ro`: SQLite reads the WAL
+ * through PATH-shm, which it must find or create (it uses its own memory
+ * when the -shm is there but read-only). Where it cannot create it (the
+ * directory is not writable) and the WAL is empty or absent (a store closed
+ * cleanly has every change in its main file), `immutable=1`: no locks and
+ * no -shm, right because nobody can write there either. A non-empty WAL
+ * that cannot be read is an error: reading without it would miss changes. */
+static int open_ro(const char *path, sqlite3 **out, lia_error *err)
+{
+    char uri[3 * LIA_PATH_MAX + 32], why[256] = "";
+    int rc = SQLITE_CANTOPEN;
+    for (int imm = 0; imm < 2; imm++) {
+        sqlite3 *db = NULL;
+        if (imm && wal_has_data(path))
+            return lia_error_set(err, LIA_EREADONLY, NULL, NULL, 0,
+                                 "cannot open store %s read-only: %s (its -wal holds changes that need a "
+                                 "writable directory to be read; open it once where it can be written)",
+                                 path, why);
+        if (uri_of(path, imm ? "immutable=1" : "mode=ro", uri, sizeof uri))
+            return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "store path too long: %s", path);
+        rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc == SQLITE_OK) /* the open is lazy: read the schema now */
+            rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+        if (rc == SQLITE_OK) {
+            *out = db;
+            return LIA_OK;
+        }
+        snprintf(why, sizeof why, "%s", db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+    }
+    return lia_error_set(err, sq_code(rc) == LIA_ENOMEM ? LIA_ENOMEM : LIA_ESTORE, NULL, NULL, 0,
+                         "cannot open store %s read-only: %s", path, why);
 }
 
 static int sq_open(const char *path, int flags, void **conn, lia_error *err)
 {
     sqlite3 *db = NULL;
-    int f = (flags & LIA_DB_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &db, f | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        int rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "cannot open store %s: %s", path,
-                               db ? sqlite3_errmsg(db) : "out of memory");
+    int rc;
+    if (!(flags & LIA_DB_READONLY) && not_writable(path))
+        flags |= LIA_DB_READONLY;
+    if (flags & LIA_DB_READONLY) {
+        if ((rc = open_ro(path, &db, err)))
+            return rc;
+    } else if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                               NULL) != SQLITE_OK) {
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "cannot open store %s: %s", path,
+                           db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
         return rc;
+    } else if (sqlite3_db_readonly(db, "main") == 1) { /* SQLite found it read-only after all */
+        sqlite3_close(db);
+        db = NULL;
+        flags |= LIA_DB_READONLY;
+        if ((rc = open_ro(path, &db, err)))
+            return rc;
     }
     sqlite3_busy_timeout(db, LIA_STORE_BUSY_MS);
     /* 16 KiB pages (set before the file is created), a 256 MiB page cache,
@@ -50,7 +157,7 @@ static int sq_open(const char *path, int flags, void **conn, lia_error *err)
                      "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"
                      "PRAGMA wal_autocheckpoint=25000; PRAGMA journal_size_limit=67108864;",
                      NULL, NULL, NULL) != SQLITE_OK) {
-        int rc = sq_code(sqlite3_errcode(db));
+        rc = sq_code(sqlite3_errcode(db));
         rc = lia_error_set(err, rc == LIA_EBUSY ? rc : LIA_ESTORE, NULL, NULL, 0, "%s%s", sqlite3_errmsg(db),
                            rc == LIA_EBUSY ? " (another process holds the store locked)" : "");
         lia_error_where(err, path, 0);
@@ -115,6 +222,19 @@ static void sq_durable(void *conn, int on)
                  on ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
                     : "PRAGMA synchronous=OFF; PRAGMA journal_mode=OFF",
                  NULL, NULL, NULL);
+}
+
+static int sq_readonly(void *conn)
+{
+    return sqlite3_db_readonly(conn, "main") == 1;
+}
+
+/* Only behind the error at hand: SQLite keeps the errno of the last I/O
+ * error, which may be an older one. */
+static int sq_sys_errno(void *conn)
+{
+    int rc = sqlite3_errcode(conn) & 0xff;
+    return rc == SQLITE_IOERR || rc == SQLITE_CANTOPEN || rc == SQLITE_FULL ? sqlite3_system_errno(conn) : 0;
 }
 
 static void sq_busy_timeout(void *conn, int ms)
@@ -320,4 +440,6 @@ const lia_db_driver lia__sqlite_driver = {
     .cache = sq_cache,
     .durable = sq_durable,
     .busy_timeout = sq_busy_timeout,
+    .readonly = sq_readonly,
+    .sys_errno = sq_sys_errno,
 };

@@ -34,7 +34,9 @@ int lia_store_open(const char *path, lia_store **out, lia_error *err)
         free(s);
         return rc;
     }
-    if (mkdir(s->archive_dir, 0750) != 0 && errno != EEXIST) {
+    /* not writable (a read-only store): ingest says so when it writes */
+    if (mkdir(s->archive_dir, 0750) != 0 && errno != EEXIST && errno != EROFS && errno != EACCES &&
+        errno != EPERM) {
         rc = lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot create %s: %s", s->archive_dir,
                            strerror(errno));
         free(s);
