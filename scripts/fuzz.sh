@@ -18,7 +18,7 @@ if [ "${1:-}" = "--ledger" ]; then
         END { for (t in s) { printf "%-16s %5d %10.2f %14d %6d\n", t, n[t], s[t] / 3600, x[t], bad[t];
                              all += s[t] }
               printf "~all             %5s %10.2f\n", "", all / 3600 }' "$ledger" | sort | sed 's/^~//' > "${TMPDIR:-/tmp}/fuzz-ledger.$$"
-    printf "%-16s %5s %10s %14s %6s\n" target runs CPU-hours executions crash
+    printf "%-16s %5s %10s %14s %6s\n" target runs CPU-hours executions failed
     cat "${TMPDIR:-/tmp}/fuzz-ledger.$$" && rm -f "${TMPDIR:-/tmp}/fuzz-ledger.$$"
     exit 0
 fi
@@ -81,8 +81,11 @@ for short in "$@"; do
     if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$work/" "$@" "$work/new" "$corpus" > "$work/log" 2>&1; then
         result=ok
-    elif grep -q 'libFuzzer: timeout' "$work/log"; then
-        result=timeout # one input over -timeout: reproduce alone before calling it a hang
+    elif grep -q 'ERROR: libFuzzer: timeout' "$work/log"; then
+        result=timeout # an input ran past -timeout: slow, or a machine under load
+        status=1
+    elif grep -q 'ERROR: libFuzzer: out-of-memory' "$work/log"; then
+        result=oom
         status=1
     else
         result=crash
@@ -95,6 +98,6 @@ for short in "$@"; do
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$short" "$took" \
         "${execs:-0}" "$before" "$after" "$result" "$commit" >> "$ledger"
     echo "fuzz: $short $result: ${execs:-?} runs in ${took}s, corpus $before -> $after"
-    [ "$result" = ok ] || { echo "fuzz: $short: $result: the input and the log are in $work" >&2; tail -n 30 "$work/log" >&2; }
+    [ "$result" = ok ] || { echo "fuzz: $short: $result input and log in $work" >&2; tail -n 30 "$work/log" >&2; }
 done
 exit $status
