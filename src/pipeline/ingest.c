@@ -123,7 +123,9 @@ static void write_failed(archive_job *j, gzFile gz, int err_no)
     if (!err_no && zerr == Z_ERRNO)
         err_no = errno;
     snprintf(j->msg, sizeof j->msg, "archive: writing %s: %s", j->tmp,
-             err_no ? strerror(err_no) : zmsg && *zmsg ? zmsg : "write failed");
+             err_no          ? strerror(err_no)
+             : zmsg && *zmsg ? zmsg
+                             : "write failed");
     j->rc = err_no == ENOSPC || err_no == EDQUOT ? LIA_EFULL : LIA_EIO;
 }
 

@@ -48,8 +48,8 @@ static int fail(lia_db *db, int rc, lia_error *err, const char *what)
         rc = LIA_EFULL; /* an I/O error because the disk is full */
     if (rc == LIA_EREADONLY)
         return lia_error_set(err, rc, NULL, NULL, 0,
-                             "%s: store %s is read-only (the file or its directory is not writable): %s", what,
-                             db->drv->path(db->conn), db->drv->errmsg(db->conn));
+                             "%s: store %s is read-only (the file or its directory is not writable): %s",
+                             what, db->drv->path(db->conn), db->drv->errmsg(db->conn));
     if (rc == LIA_EFULL)
         return lia_error_set(err, rc, NULL, NULL, 0,
                              "%s: no space left for store %s (the disk is full, or the store's page limit "

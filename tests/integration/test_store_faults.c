@@ -109,8 +109,8 @@ static void expect_in(const char *what, const char *text, const char *want)
 
 /* Run `liaison --db db ARGS...` as uid (-1: as we are); stdout and stderr
  * into out (both, truncated); returns the exit status. */
-static int cli_as(int uid, const char *db, char *out, size_t n, const char *a1, const char *a2, const char *a3,
-                  const char *a4, const char *a5, const char *a6)
+static int cli_as(int uid, const char *db, char *out, size_t n, const char *a1, const char *a2,
+                  const char *a3, const char *a4, const char *a5, const char *a6)
 {
     const char *bin = getenv("LIAISON_BIN");
     int p[2], st;
@@ -165,8 +165,8 @@ static void readonly_case(int dir_writable)
     if (cli_as(who, db, out, sizeof out, "stats", NULL, NULL, NULL, NULL, NULL) != 0)
         fail_msg("stats on a read-only store: %s", out);
     expect_in("stats", out, "feed faults: 1 report(s)");
-    assert_int_equal(cli_as(who, db, out, sizeof out, "ingest", "--feed", "faults", "--format", "jsonl", rep2),
-                     1);
+    assert_int_equal(
+        cli_as(who, db, out, sizeof out, "ingest", "--feed", "faults", "--format", "jsonl", rep2), 1);
     expect_in("ingest into a read-only store", out, "is read-only");
     expect_in("ingest into a read-only store", out, db);
     assert_int_equal(chmod(sub, 0755), 0);
