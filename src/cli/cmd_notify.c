@@ -62,7 +62,7 @@ static int on_result(void *ud, const lia_notify_result *r)
         printf("%-30s %-8s %4zu events%s%s lang %-3s %s%s%s\n", r->recipient, r->outcome, r->events,
                r->withheld ? " (+withheld)" : "", r->signed_ ? " signed" : "",
                r->language[0] ? r->language : "-", r->encrypted ? "encrypted " : "", r->message_id,
-               r->error[0] ? r->error : "");
+               r->error[0] ? ": " : "", r->error);
     if (r->message && c->print) {
         fwrite(r->message, 1, r->message_len, stdout);
         fputs("\n", stdout);

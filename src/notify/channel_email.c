@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fault.h"
 #include "core/file.h"
 #include "core/path.h"
 #include "core/settings.h"
@@ -138,6 +139,128 @@ static int load_template(const char *dir, const char *lang, lia_buf *out, lia_er
     return lia__file_read(path, LIA_MAX_TEMPLATE, out, err);
 }
 
+/* Send msg over SMTP with the configured retries; *attempts made. */
+static int send_tries(lia__notify_run *run, const char *from, const lia_strlist *to, const lia_buf *msg,
+                      int *attempts, char *errbuf)
+{
+    const lia_route *rt = run->rt;
+    const char *url = cfg(rt, run->o->smtp_url, "smtp_url", NULL); /* default in core/settings.c */
+    const char *user = lia_route_setting(rt, "smtp_user"), *penv = lia_route_setting(rt, "smtp_password_env");
+    int tries = run->o->tries, rc;
+    int64_t backoff = run->o->backoff_ms;
+    if (!tries)
+        tries = (int)lia__setting_int(LIA_SCOPE_ROUTE, "smtp_tries", lia_route_setting(rt, "smtp_tries"));
+    if (tries > LIA_MAX_SMTP_TRIES)
+        tries = LIA_MAX_SMTP_TRIES;
+    if (!backoff)
+        backoff =
+            lia__setting_int(LIA_SCOPE_ROUTE, "smtp_backoff", lia_route_setting(rt, "smtp_backoff")) * 1000;
+    for (*attempts = 1;; (*attempts)++) {
+        rc = lia__smtp_send(url, from, to, msg, user, penv ? getenv(penv) : NULL, errbuf);
+        if (rc == LIA_OK || *attempts >= tries)
+            return rc;
+        usleep((useconds_t)(backoff * 1000));
+        backoff *= 2;
+    }
+}
+
+/* Record an attempt and, once it was sent (or it failed: the server did not
+ * take it), take message oid out of the outbox, in one transaction. */
+static int record_and_clear(lia__notify_run *run, const char *rcpt, const char *to, const lia__chset *req,
+                            int64_t now, const char *msgid, const lia__digest *d, const char *outcome,
+                            int attempts, const char *error, int sig, int enc, const char *lang, size_t bytes,
+                            int64_t oid, int64_t *nid, lia_error *err)
+{
+    int rc;
+    if ((rc = lia__db_begin(run->db, err)))
+        return rc;
+    if ((rc = lia__notify_record(run->s, run->db, rcpt, to, "email", req, now, msgid, d, outcome, attempts,
+                                 error, sig, enc, lang, bytes, nid, err)) == LIA_OK &&
+        oid)
+        rc = lia__outbox_del(run->db, oid, err);
+    if (rc) {
+        lia__db_rollback(run->db);
+        return rc;
+    }
+    return lia__db_commit(run->db, err);
+}
+
+/* A message left in the outbox by a run that was stopped between writing it
+ * and recording it (outbox.c): sent again as it was, same Message-ID, and
+ * recorded with the events and incidents it carried. *pending: 1 while one
+ * is left (its resend failed too: retried next run, before any new digest). */
+static int resend_outbox(lia__notify_run *run, const lia__notify_rcpt *rc_, const lia_party *p, int *pending,
+                         lia_error *err)
+{
+    for (;;) {
+        lia__outbox_msg m;
+        lia__digest d;
+        lia_notify_result res;
+        lia_buf msg = {0};
+        char errbuf[CURL_ERROR_SIZE] = "";
+        int attempts = 0, rc;
+        int64_t nid = 0;
+        memset(&d, 0, sizeof d);
+        rc = lia__outbox_oldest(run->db, rc_->name, "email", &m, &d, err);
+        if (rc == LIA_ENOTFOUND)
+            return LIA_OK;
+        if (rc)
+            return rc;
+        if (m.recorded) {
+            /* killed after the record, before the delete: only tidy up */
+            rc = lia__outbox_del(run->db, m.id, err);
+            lia__outbox_msg_free(&m);
+            lia__digest_free(&d);
+            if (rc)
+                return rc;
+            continue;
+        }
+        d.rt = run->rt;
+        d.idx = rc_->idx;
+        d.p = p;
+        msg.ptr = m.owned;
+        msg.len = msg.cap = msg.max = m.message_len;
+        rc = send_tries(run, m.mail_from, &m.envelope, &msg, &attempts, errbuf);
+        memset(&res, 0, sizeof res);
+        res.recipient = rc_->name;
+        res.channel = "email";
+        res.to = m.rcpt_to;
+        res.language = m.language;
+        res.message_id = m.message_id;
+        res.events = d.n;
+        res.incidents = d.nincidents;
+        res.attempts = attempts;
+        res.signed_ = m.sig;
+        res.encrypted = m.enc;
+        res.message = m.message;
+        res.message_len = m.message_len;
+        if (rc == LIA_OK) {
+            res.outcome = "sent";
+            res.error = "sent again: an earlier run was stopped before it recorded this message"
+                        " (same Message-ID)";
+            rc = record_and_clear(run, rc_->name, m.rcpt_to, &rc_->req, run->now, m.message_id, &d, "sent",
+                                  attempts, res.error, m.sig, m.enc, m.language, m.message_len, m.id, &nid,
+                                  err);
+        } else {
+            /* kept: it may have gone out before the stop; nothing new till it does */
+            res.outcome = "failed";
+            res.error = errbuf;
+            run->failed = 1;
+            *pending = 1;
+            rc = lia__notify_record(run->s, run->db, rc_->name, m.rcpt_to, "email", &rc_->req, run->now,
+                                    m.message_id, &d, "failed", attempts, errbuf, m.sig, m.enc, m.language, 0,
+                                    &nid, err);
+        }
+        res.notification_id = nid;
+        if (rc == LIA_OK && run->cb)
+            rc = run->cb(run->ud, &res);
+        lia__outbox_msg_free(&m);
+        lia__digest_free(&d);
+        if (rc || *pending)
+            return rc;
+    }
+}
+
 static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, const lia_channel *ch,
                          const char *key, lia_error *err)
 {
@@ -157,8 +280,8 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
     lia_strlist to = {0};
     lia_buf tmpl, subject, body, csv, js, entity, msg, toline;
     int rc = LIA_OK, idx = rc_->idx, sig = 0, enc = 0, attempts = 0;
-    int64_t last = 0, interval = 3600, nid = 0;
-    const char *iv, *from, *url, *home, *skey, *lang = "en", *nl;
+    int64_t last = 0, interval = 3600, nid = 0, oid = 0;
+    const char *iv, *from, *home, *skey, *lang = "en", *nl;
     char msgid[128], date[64], errbuf[CURL_ERROR_SIZE] = "";
     char bnd[40];
     memset(&d, 0, sizeof d);
@@ -188,6 +311,12 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
     d.rt = rt;
     d.idx = idx;
     d.p = lia_route_party(rt, idx);
+    if (!o->dry_run) {
+        /* a message of an interrupted run first, and nothing new till it is out */
+        int pending = 0;
+        if ((rc = resend_outbox(run, rc_, d.p, &pending, err)) || pending)
+            goto out;
+    }
     iv = lia_party_get(d.p, LIA_PF_INTERVAL);
     if (iv)
         interval = strtoll(iv, NULL, 10);
@@ -412,28 +541,26 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
                                 0, lang, 0, &nid, err);
         goto report;
     }
-    url = cfg(rt, o->smtp_url, "smtp_url", NULL); /* default in core/settings.c */
+    /* into the outbox, committed, before the SMTP server sees it */
     {
-        int tries = o->tries;
-        int64_t backoff = o->backoff_ms;
-        const char *user = lia_route_setting(rt, "smtp_user"),
-                   *penv = lia_route_setting(rt, "smtp_password_env");
-        if (!tries)
-            tries = (int)lia__setting_int(LIA_SCOPE_ROUTE, "smtp_tries", lia_route_setting(rt, "smtp_tries"));
-        if (tries > LIA_MAX_SMTP_TRIES)
-            tries = LIA_MAX_SMTP_TRIES;
-        if (!backoff)
-            backoff =
-                lia__setting_int(LIA_SCOPE_ROUTE, "smtp_backoff", lia_route_setting(rt, "smtp_backoff")) *
-                1000;
-        for (attempts = 1;; attempts++) {
-            rc = lia__smtp_send(url, from, &to, &msg, user, penv ? getenv(penv) : NULL, errbuf);
-            if (rc == LIA_OK || attempts >= tries)
-                break;
-            usleep((useconds_t)(backoff * 1000));
-            backoff *= 2;
-        }
+        lia__outbox_msg m = {.recipient = rcpt,
+                             .channel = "email",
+                             .message_id = msgid,
+                             .rcpt_to = res.to,
+                             .mail_from = from,
+                             .language = lang,
+                             .envelope = to,
+                             .at = now,
+                             .sig = sig,
+                             .enc = enc,
+                             .message = msg.ptr,
+                             .message_len = msg.len};
+        if ((rc = lia__outbox_put(db, &m, &d, &oid, err)))
+            goto out;
     }
+    rc = send_tries(run, from, &to, &msg, &attempts, errbuf);
+    if (rc == LIA_OK)
+        lia__fault_point("notify-mid-delivery"); /* sent, not recorded */
     res.attempts = attempts;
     res.signed_ = sig;
     res.encrypted = enc;
@@ -447,8 +574,8 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         *failed = 1;
     }
     res.error = errbuf;
-    rc = lia__notify_record(s, db, rcpt, res.to, "email", req, now, msgid, &d, res.outcome, attempts, errbuf,
-                            sig, enc, lang, msg.len, &nid, err);
+    rc = record_and_clear(run, rcpt, res.to, req, now, msgid, &d, res.outcome, attempts, errbuf, sig, enc,
+                          lang, msg.len, oid, &nid, err);
 report:
     res.notification_id = nid;
     if (rc == LIA_OK && cb && res.outcome)

@@ -13,6 +13,7 @@
 #include "liaison/route.h"
 #include "liaison/stix.h"
 #include "liaison/taxii.h"
+#include "core/fault.h"
 #include "core/settings.h"
 #include "notify/internal.h"
 #include "store/db.h"
@@ -391,6 +392,8 @@ static int taxii_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
             size_t to = d.n - at > LIA_NOTIFY_TAXII_BATCH ? at + LIA_NOTIFY_TAXII_BATCH : d.n;
             if ((rc = export_batch(&d, producer, now, at, to, &bundle, &unexportable, &e)) == LIA_OK)
                 rc = push_envelope(ch, d.p->id, &bundle, &objects, bundle_id, sizeof bundle_id, &e);
+            if (rc == LIA_OK)
+                lia__fault_point("notify-mid-delivery"); /* a batch posted, none recorded */
         }
     } else {
         /* our own server, one transaction: the objects, the grants and the

@@ -93,6 +93,32 @@ int lia__notify_last_sent(lia_db *db, const char *rcpt, int64_t *at, lia_error *
 int lia__notify_settle(lia_store *s, lia_db *db, const char *rcpt, const lia__chset *req, int64_t now,
                        lia_error *err);
 
+/* ---- the e-mail outbox (outbox.c) ---- */
+
+/* A message written before it is sent and removed when it is recorded sent. */
+typedef struct lia__outbox_msg {
+    int64_t id;
+    const char *recipient, *channel, *message_id, *rcpt_to, *mail_from, *language;
+    lia_strlist envelope; /* the SMTP recipients */
+    int64_t at;
+    int sig, enc;
+    const char *message; /* the whole message as sent */
+    size_t message_len;
+    int recorded; /* read back: a notification already records it sent */
+    char *owned;  /* read back: the message's bytes */
+} lia__outbox_msg;
+
+/* Write m with d's event and incident ids; *oid its id. */
+int lia__outbox_put(lia_db *db, const lia__outbox_msg *m, const lia__digest *d, int64_t *oid, lia_error *err);
+/* Remove message oid. */
+int lia__outbox_del(lia_db *db, int64_t oid, lia_error *err);
+/* The oldest message of rcpt on channel into m (owned; lia__outbox_msg_free)
+ * and its event and incident ids into d->ids and d->incidents; LIA_ENOTFOUND
+ * if there is none. */
+int lia__outbox_oldest(lia_db *db, const char *rcpt, const char *channel, lia__outbox_msg *m, lia__digest *d,
+                       lia_error *err);
+void lia__outbox_msg_free(lia__outbox_msg *m);
+
 /* ---- the run and its channels (notify.c, channels.c) ---- */
 
 /* One `liaison notify run`, as every channel sees it. */

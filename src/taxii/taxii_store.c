@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/fault.h"
 #include "core/jsonget.h"
 #include "share/stix_marking.h"
 #include "store/db.h"
@@ -1244,6 +1245,7 @@ int lia__taxii_post(lia_store *s, const lia_taxii_collection *c, const lia_princ
             nfail++;
         }
     }
+    lia__fault_point("serve-mid-request"); /* objects written, not committed */
     randombytes_buf(rnd, sizeof rnd);
     rnd[6] = (unsigned char)((rnd[6] & 0x0f) | 0x40);
     rnd[8] = (unsigned char)((rnd[8] & 0x3f) | 0x80);
