@@ -59,7 +59,7 @@ static int on_result(void *ud, const lia_notify_result *r)
             printf(", %zu STIX objects", r->objects);
         printf(" %s\n", r->error);
     } else
-        printf("%-30s %-8s %4zu events%s%s lang %-3s %s%s%s\n", r->recipient, r->outcome, r->events,
+        printf("%-30s %-8s %4zu events%s%s lang %-3s %s%s%s%s\n", r->recipient, r->outcome, r->events,
                r->withheld ? " (+withheld)" : "", r->signed_ ? " signed" : "",
                r->language[0] ? r->language : "-", r->encrypted ? "encrypted " : "", r->message_id,
                r->error[0] ? ": " : "", r->error);
