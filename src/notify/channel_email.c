@@ -202,10 +202,10 @@ static int resend_outbox(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         int64_t nid = 0;
         memset(&d, 0, sizeof d);
         rc = lia__outbox_oldest(run->db, rc_->name, "email", &m, &d, err);
-        if (rc == LIA_ENOTFOUND)
-            return LIA_OK;
-        if (rc)
-            return rc;
+        if (rc) {
+            lia__digest_free(&d);
+            return rc == LIA_ENOTFOUND ? LIA_OK : rc;
+        }
         if (m.recorded) {
             /* killed after the record, before the delete: only tidy up */
             rc = lia__outbox_del(run->db, m.id, err);

@@ -29,6 +29,7 @@
 #include "liaison/http.h"
 #include "liaison/incident.h"
 #include "liaison/liaison.h"
+#include "../security/http_client.h" /* the tests' HTTP client */
 
 #define PASSWORD "correct horse battery staple"
 #define NBULK    23 /* incidents beyond the named ones, for the pages */
@@ -40,65 +41,14 @@ static char k_ana[LIA_KEY_TOKEN_MAX + 16], k_pa[LIA_KEY_TOKEN_MAX + 16], k_pb[LI
     k_lone[LIA_KEY_TOKEN_MAX + 16];
 static int64_t i_a, i_b, i_withdrawn, i_notified, i_merged, total;
 
-typedef struct resp {
-    long status;
-    lia_buf body, head;
-    json_t *json;
-} resp;
+typedef hc_resp resp;
 
-static void resp_free(resp *r)
-{
-    lia_buf_free(&r->body);
-    lia_buf_free(&r->head);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
-}
-
-static size_t on_data(char *p, size_t sz, size_t n, void *ud)
-{
-    return lia_buf_append(ud, p, sz * n) == LIA_OK ? sz * n : 0;
-}
-
-/* One request; auth is a whole Authorization value or NULL, hdrs extra
+/* One REST request; auth is a whole Authorization value or NULL, hdrs extra
  * header lines (NULL-terminated) or NULL. */
 static long req(const char *method, const char *path, const char *auth, const char *const *hdrs,
                 const char *body, resp *r)
 {
-    char url[2048], h[300];
-    struct curl_slist *hs = NULL;
-    CURL *c = curl_easy_init();
-    memset(r, 0, sizeof *r);
-    lia_buf_init(&r->body, 64u << 20);
-    lia_buf_init(&r->head, 64u << 10);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->head);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    if (auth) {
-        snprintf(h, sizeof h, "Authorization: %s", auth);
-        hs = curl_slist_append(hs, h);
-    }
-    for (size_t i = 0; hdrs && hdrs[i]; i++)
-        hs = curl_slist_append(hs, hdrs[i]);
-    if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
-    if (curl_easy_perform(c) != CURLE_OK) {
-        r->status = -1;
-    } else {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-        if (r->body.len)
-            r->json = json_loadb(r->body.ptr, r->body.len, 0, NULL);
-    }
-    curl_slist_free_all(hs);
-    curl_easy_cleanup(c);
-    return r->status;
+    return hc_send(NULL, port, method, path, auth, hdrs, NULL, body, r);
 }
 
 static long get(const char *auth, resp *r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -262,16 +212,16 @@ static void test_unauthenticated(void **state)
     (void)state;
     assert_int_equal(get(NULL, &r, "/api/v1/incidents"), 401);
     assert_error(&r, 401, "unauthenticated", "authentication required");
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(NULL, &r, "/api/v1/incidents/%lld", (long long)i_a), 401);
     assert_error(&r, 401, "unauthenticated", NULL);
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get("Bearer lia_not-a-key", &r, "/api/v1/incidents"), 401);
     assert_error(&r, 401, "unauthenticated", NULL);
-    resp_free(&r);
+    hc_free(&r);
     /* an unknown path says 401 too before anything: no map of the API without credentials */
     assert_int_equal(get(NULL, &r, "/api/v1/nothing"), 401);
-    resp_free(&r);
+    hc_free(&r);
 }
 
 /* Every incident exactly once across pages of 4, in id order. */
@@ -299,7 +249,7 @@ static void test_pages(void **state)
             seen[nseen++] = ids[i];
         }
         snprintf(next, sizeof next, "%s", json_is_string(nx) ? json_string_value(nx) : "");
-        resp_free(&r);
+        hc_free(&r);
         pages++;
     } while (next[0]);
     assert_int_equal(nseen, total);
@@ -310,7 +260,7 @@ static void test_pages(void **state)
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents"), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "incidents")), total);
     assert_true(json_is_null(json_object_get(r.json, "next")));
-    resp_free(&r);
+    hc_free(&r);
     /* pages with a filter: every high incident once */
     {
         size_t nhigh = 0;
@@ -327,7 +277,7 @@ static void test_pages(void **state)
                                     "high");
             nhigh += json_array_size(a);
             snprintf(next, sizeof next, "%s", json_is_string(nx) ? json_string_value(nx) : "");
-            resp_free(&r);
+            hc_free(&r);
         } while (next[0]);
         assert_int_equal(nhigh, 1 + (NBULK + 2) / 3); /* i_a and every third bulk one */
     }
@@ -340,7 +290,7 @@ static void test_cursor_tampered(void **state)
     (void)state;
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=2"), 200);
     snprintf(next, sizeof next, "%s", json_string_value(json_object_get(r.json, "next")));
-    resp_free(&r);
+    hc_free(&r);
     assert_true(strlen(next) > 10);
     /* every single changed character is refused */
     for (size_t i = 0; i < strlen(next); i++) {
@@ -348,27 +298,27 @@ static void test_cursor_tampered(void **state)
         bad[i] = bad[i] == 'A' ? 'B' : 'A';
         assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=2&next=%s", bad), 400);
         assert_error(&r, 400, "invalid_cursor", "parameter next");
-        resp_free(&r);
+        hc_free(&r);
     }
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=2&next=%.10s", next), 400);
     assert_error(&r, 400, "invalid_cursor", NULL);
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?next=not-a-cursor"), 400);
     assert_error(&r, 400, "invalid_cursor", NULL);
-    resp_free(&r);
+    hc_free(&r);
     /* the same cursor with other filters, or from another caller */
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=2&severity=low&next=%s", next), 400);
     assert_error(&r, 400, "invalid_cursor", NULL);
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_pa, &r, "/api/v1/incidents?limit=2&next=%s", next), 400);
     assert_error(&r, 400, "invalid_cursor", NULL);
-    resp_free(&r);
+    hc_free(&r);
     /* and it is good as it was, with another limit too */
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=5&next=%s", next), 200);
     assert_int_equal(
         json_integer_value(json_object_get(json_array_get(json_object_get(r.json, "incidents"), 0), "id")),
         3);
-    resp_free(&r);
+    hc_free(&r);
 }
 
 static void test_bad_parameters(void **state)
@@ -393,25 +343,25 @@ static void test_bad_parameters(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         get(k_ana, &r, "/api/v1/incidents?%s", cases[i].query);
         assert_error(&r, 400, "invalid_parameter", cases[i].says);
-        resp_free(&r);
+        hc_free(&r);
     }
     /* the status message lists the statuses */
     get(k_ana, &r, "/api/v1/incidents?status=open");
     assert_non_null(strstr(lia_buf_cstr(&r.body), "triaged"));
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld?x=1", (long long)i_a), 400);
     assert_error(&r, 400, "invalid_parameter", "parameter x");
-    resp_free(&r);
+    hc_free(&r);
     /* shapes that name no resource, and a method the resource does not take */
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents/abc"), 404);
     assert_error(&r, 404, "not_found", "no such resource");
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents/0"), 404);
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(req("DELETE", "/api/v1/incidents", k_ana, NULL, NULL, &r), 405);
     assert_error(&r, 405, "method_not_allowed", "allowed: GET");
     assert_non_null(strstr(lia_buf_cstr(&r.head), "Allow: GET"));
-    resp_free(&r);
+    hc_free(&r);
 }
 
 static void test_filters(void **state)
@@ -423,17 +373,17 @@ static void test_filters(void **state)
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?country=kh"), 200);
     n = page_ids(&r, ids, 64);
     assert_int_equal(n, 2 + NBULK / 2); /* i_a (KH,TH), i_notified (kh), the odd bulk ones */
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?status=notified"), 200);
     n = page_ids(&r, ids, 64);
     assert_int_equal(n, 1);
     assert_int_equal(ids[0], i_notified);
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?recipient=cert-b"), 200);
     n = page_ids(&r, ids, 64);
     assert_int_equal(n, 1); /* i_a's hand-off to cert-b was withdrawn */
     assert_int_equal(ids[0], i_b);
-    resp_free(&r);
+    hc_free(&r);
 }
 
 static void test_partner_sees_its_own(void **state)
@@ -454,26 +404,26 @@ static void test_partner_sees_its_own(void **state)
     assert_null(json_object_get(inc, "owner")); /* our analyst's name stays ours */
     /* duplicate of cert-b's incident: a does not learn that one's id */
     assert_null(json_object_get(json_array_get(json_object_get(r.json, "incidents"), 2), "merged_into"));
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i_merged), 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "merged_into")), i_b);
-    resp_free(&r);
+    hc_free(&r);
     /* cert-b: its own */
     assert_int_equal(get(k_pb, &r, "/api/v1/incidents"), 200);
     n = page_ids(&r, ids, 64);
     assert_int_equal(n, 1);
     assert_int_equal(ids[0], i_b);
-    resp_free(&r);
+    hc_free(&r);
     /* another's recipient filter: nothing */
     assert_int_equal(get(k_pa, &r, "/api/v1/incidents?recipient=cert-b"), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "incidents")), 0);
-    resp_free(&r);
+    hc_free(&r);
     /* an organisation linked to no party sees nothing */
     assert_int_equal(get(k_lone, &r, "/api/v1/incidents"), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "incidents")), 0);
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_lone, &r, "/api/v1/incidents/%lld", (long long)i_a), 404);
-    resp_free(&r);
+    hc_free(&r);
 
     /* the detail: its hand-off only, comments shared with it only */
     assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
@@ -490,7 +440,7 @@ static void test_partner_sees_its_own(void **state)
     assert_null(strstr(lia_buf_cstr(&r.body), "to b only"));
     assert_null(json_object_get(r.json, "links"));
     assert_null(json_object_get(r.json, "owner"));
-    resp_free(&r);
+    hc_free(&r);
     /* our analyst: everything */
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "handoffs")), 2);
@@ -498,7 +448,7 @@ static void test_partner_sees_its_own(void **state)
     assert_int_equal(json_array_size(json_object_get(r.json, "links")), 1);
     assert_string_equal(json_string_value(json_object_get(r.json, "owner")), "ana");
     assert_int_equal(json_array_size(json_object_get(r.json, "countries")), 2);
-    resp_free(&r);
+    hc_free(&r);
 
     /* another's incident, a withdrawn one and a missing one: the same 404 */
     {
@@ -510,7 +460,7 @@ static void test_partner_sees_its_own(void **state)
             snprintf(want, sizeof want, "no incident %lld", (long long)hidden[i]);
             assert_string_equal(
                 json_string_value(json_object_get(json_object_get(r.json, "error"), "message")), want);
-            resp_free(&r);
+            hc_free(&r);
         }
         /* byte for byte, apart from the id: a partner's view of b's incident and our view of a missing one */
         assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_b), 404);
@@ -521,8 +471,8 @@ static void test_partner_sees_its_own(void **state)
         assert_non_null(b);
         assert_int_equal(a - lia_buf_cstr(&r.body), b - lia_buf_cstr(&r2.body));
         assert_memory_equal(r.body.ptr, r2.body.ptr, (size_t)(a - lia_buf_cstr(&r.body)));
-        resp_free(&r);
-        resp_free(&r2);
+        hc_free(&r);
+        hc_free(&r2);
     }
 }
 
@@ -541,11 +491,11 @@ static void test_sla_clock(void **state)
     assert_string_equal(json_string_value(json_object_get(sla, "clock")), "acknowledge");
     assert_int_equal(json_integer_value(json_object_get(sla, "target_seconds")), 3600); /* critical: 1 h */
     assert_string_equal(json_string_value(json_object_get(sla, "timezone")), "UTC");
-    resp_free(&r);
+    hc_free(&r);
     /* a pending hand-off runs no clock */
     assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
     assert_true(json_is_null(json_object_get(json_array_get(json_object_get(r.json, "handoffs"), 0), "sla")));
-    resp_free(&r);
+    hc_free(&r);
 }
 
 /* Log in to the console as user: the "Cookie: ..." header line. */
@@ -561,7 +511,7 @@ static void login(const char *user, char cookie[160])
     sc += strlen("Set-Cookie: ");
     size_t n = strcspn(sc, ";\r\n");
     snprintf(cookie, 160, "Cookie: %.*s", (int)n, sc);
-    resp_free(&r);
+    hc_free(&r);
 }
 
 static void test_session(void **state)
@@ -573,11 +523,11 @@ static void test_session(void **state)
     const char *const c[] = {cookie, NULL};
     assert_int_equal(req("GET", "/api/v1/incidents", NULL, c, NULL, &r), 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "incidents")), 1);
-    resp_free(&r);
+    hc_free(&r);
     /* a state change without the session's CSRF token: 403 in the API's shape */
     assert_int_equal(req("POST", "/api/v1/incidents", NULL, c, "{}", &r), 403);
     assert_error(&r, 403, "forbidden", "CSRF");
-    resp_free(&r);
+    hc_free(&r);
 }
 
 static void write_file(const char *path, const lia_buf *b)
@@ -636,7 +586,7 @@ static void test_openapi(void **state)
         }
     }
     assert_int_equal(ndoc, nops);
-    resp_free(&r);
+    hc_free(&r);
     /* every path of the document answers (its {id} an incident's id), not 404 */
     for (size_t i = 0; i < nops; i++) {
         char path[256];
@@ -650,7 +600,7 @@ static void test_openapi(void **state)
         req(ops[i].method, path, k_ana, NULL, strcmp(ops[i].method, "GET") ? "{}" : NULL, &r);
         if (r.status == 404 || r.status == 405 || r.status >= 500 || r.status < 200)
             fail_msg("%s %s: %ld %s", ops[i].method, path, r.status, lia_buf_cstr(&r.body));
-        resp_free(&r);
+        hc_free(&r);
     }
     /* answers to hold against the document's schemas */
     snprintf(page, sizeof page, "%s/page.json", tmpdir);
@@ -659,16 +609,16 @@ static void test_openapi(void **state)
     snprintf(err, sizeof err, "%s/err.json", tmpdir);
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=3"), 200);
     write_file(page, &r.body);
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
     write_file(detail, &r.body);
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_notified), 200);
     write_file(pdetail, &r.body);
-    resp_free(&r);
+    hc_free(&r);
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=x"), 400);
     write_file(err, &r.body);
-    resp_free(&r);
+    hc_free(&r);
     snprintf(
         cmd, sizeof cmd,
         "/usr/bin/python3 -W ignore '%s/tests/integration/api/validate_openapi.py' '%s/openapi/schema.json' "

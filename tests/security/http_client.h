@@ -68,22 +68,15 @@ static inline const char *hc_header(hc_resp *r, const char *name, char *out, siz
     return out;
 }
 
-/* One request to http://127.0.0.1:port/path. auth: the whole Authorization
- * value or NULL; body NULL for none. Returns the status, -1 on a transport
- * error. The TAXII media type is sent as Accept (and as Content-Type with
- * a body). */
-static inline long hc_request_from(const char *from, uint16_t port, const char *method, const char *path,
-                                   const char *auth, const char *body, hc_resp *r);
-static inline long hc_request(uint16_t port, const char *method, const char *path, const char *auth,
-                              const char *body, hc_resp *r)
-{
-    return hc_request_from(NULL, port, method, path, auth, body, r);
-}
-
-/* As hc_request, from the local address from (e.g. "127.0.0.2": every
- * 127/8 address is the loopback), NULL for the default. */
-static inline long hc_request_from(const char *from, uint16_t port, const char *method, const char *path,
-                                   const char *auth, const char *body, hc_resp *r)
+/* The general request to http://127.0.0.1:port/path, from local address
+ * from (e.g. "127.0.0.2": every 127/8 address is the loopback; NULL: the
+ * default). auth: the whole Authorization value or NULL; hdrs: more header
+ * lines (NULL-terminated) or NULL; media: sent as Accept, and as
+ * Content-Type with a body, or NULL; body NULL for none. Returns the
+ * status, -1 on a transport error. */
+static inline long hc_send(const char *from, uint16_t port, const char *method, const char *path,
+                           const char *auth, const char *const *hdrs, const char *media, const char *body,
+                           hc_resp *r)
 {
     char url[2048], h[512];
     struct curl_slist *hs = NULL;
@@ -101,13 +94,21 @@ static inline long hc_request_from(const char *from, uint16_t port, const char *
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     if (from)
         curl_easy_setopt(c, CURLOPT_INTERFACE, from);
-    hs = curl_slist_append(hs, "Accept: " HC_TAXII);
+    if (media) {
+        snprintf(h, sizeof h, "Accept: %s", media);
+        hs = curl_slist_append(hs, h);
+    }
     if (auth) {
         snprintf(h, sizeof h, "Authorization: %s", auth);
         hs = curl_slist_append(hs, h);
     }
+    for (size_t i = 0; hdrs && hdrs[i]; i++)
+        hs = curl_slist_append(hs, hdrs[i]);
     if (body) {
-        hs = curl_slist_append(hs, "Content-Type: " HC_TAXII);
+        if (media) {
+            snprintf(h, sizeof h, "Content-Type: %s", media);
+            hs = curl_slist_append(hs, h);
+        }
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     }
@@ -123,6 +124,20 @@ static inline long hc_request_from(const char *from, uint16_t port, const char *
     }
     curl_easy_cleanup(c);
     return r->status;
+}
+
+/* A TAXII request (the TAXII media type as Accept, and as Content-Type
+ * with a body) from the local address from, NULL for the default. */
+static inline long hc_request_from(const char *from, uint16_t port, const char *method, const char *path,
+                                   const char *auth, const char *body, hc_resp *r)
+{
+    return hc_send(from, port, method, path, auth, NULL, HC_TAXII, body, r);
+}
+
+static inline long hc_request(uint16_t port, const char *method, const char *path, const char *auth,
+                              const char *body, hc_resp *r)
+{
+    return hc_send(NULL, port, method, path, auth, NULL, HC_TAXII, body, r);
 }
 
 /* Send n raw bytes, read the answer until the server closes or is quiet
