@@ -655,8 +655,8 @@ static int csv_row(void *ud, const lia_csv_row *row)
     } else if (lia_parse_cc(c3.ptr, c3.len, cc, &why)) {
         return st->rc = line_err(st->err, LIA_EPARSE, row->line, c3.ptr, c3.len, why);
     }
-    if (asn == 0 && !cc[0] && name.len == 0)
-        return 0;
+    if (asn == 0 && !cc[0])
+        return 0; /* AS 0 is no AS (RFC 7607): without a country the range answers nothing */
     val = b_value(b, cc[0] ? cc : "\0\0", asn, name.ptr, name.len, &rc);
     if (!val || (rc = b_add(b, fam, lo, hi, val)))
         return st->rc = line_err(st->err, rc, row->line, NULL, 0,

@@ -224,6 +224,12 @@ static void test_csv_layouts(void **state)
           {"2001:200:1ba::", "", 0, NULL},
           {"2001:1ff::", "", 0, NULL},
           {"2001:200:1b9::1", "", 2500, "WIDE Project"}}},
+        /* AS 0 (RFC 7607: no AS) with a name is no answer, the next range is */
+        {"1.0.0.0,1.0.0.255,0,Not routed\n1.0.1.0,1.0.1.255,13335,Cloudflare\n",
+         {{"1.0.0.9", "", 0, NULL},
+          {"1.0.1.9", "", 13335, "Cloudflare"},
+          {"1.0.0.255", "", 0, NULL},
+          {"1.0.2.0", "", 0, NULL}}},
         /* city layout: the country is the third column */
         {"1.0.0.0,1.0.0.255,AU,Queensland,,South Brisbane,4101,-27.48,153.02,\n",
          {{"1.0.0.9", "AU", 0, NULL},

@@ -102,8 +102,9 @@ static void check(const char *path, int want_notifications, const char *want_cha
     assert_int_equal(lia__db_open(path, 0, &db, &err), LIA_OK);
     assert_int_equal(lia__db_schema_version(db, "party"), 1);
     assert_int_equal(lia__db_schema_version(db, "route"), 1);
-    assert_int_equal(lia__db_schema_version(db, "notify"), 3);
+    assert_int_equal(lia__db_schema_version(db, "notify"), 4);
     assert_int_equal(lia__db_has_table(db, "notify_taxii_owner"), 1);
+    assert_int_equal(lia__db_has_table(db, "notify_outbox"), 1);
     assert_int_equal(lia__db_has_column(db, "notification", "channel"), 1);
     lia__db_close(db);
 }
