@@ -30,6 +30,7 @@ enum {
     LIA_EBUSY = -15,        /* the store is locked by another connection or process: retry later */
     LIA_EREADONLY = -16,    /* the store is open read-only (its file or directory is not writable) */
     LIA_EFULL = -17,        /* no space left: the disk, or the store's own size limit */
+    LIA_ESTATE = -18,       /* not allowed from the object's current state (a refused transition) */
 };
 
 /* Static English text for a result code; never NULL. */

@@ -297,5 +297,9 @@ typedef struct lia_incident_metrics {
 int lia_incident_metrics_get(lia_store *s, int64_t since_us, int64_t now_us, lia_incident_metrics *out,
                              lia_error *err);
 void lia_incident_metrics_free(lia_incident_metrics *m);
+/* m as one JSON object appended to b (by_recipient, by_country,
+ * open_incidents, handoffs, sla_breaches; seconds, null where there is no
+ * time): what `metrics --format json` prints and GET /api/v1/metrics answers. */
+void lia_incident_metrics_json(const lia_incident_metrics *m, lia_buf *b);
 
 #endif

@@ -6,6 +6,16 @@
  *                               order, filtered, one page at a time
  *   GET /api/v1/incidents/{id}  one incident, its hand-offs (with their SLA
  *                               clock) and its comments
+ *   POST /api/v1/incidents      create one (our team)
+ *   PATCH /api/v1/incidents/{id}  change one, status through the one
+ *                               transition table (our team)
+ *   POST /api/v1/incidents/{id}/comments  comment (a partner's is shared
+ *                               between it and us)
+ *   POST /api/v1/incidents/{id}/handoffs/{recipient}  a hand-off's state (a
+ *                               partner: acknowledged, resolved, rejected,
+ *                               its own only)
+ *   GET /api/v1/metrics         time to acknowledge and resolve, open
+ *                               incidents, breaches (our team)
  *
  * Authentication is the server's (API keys, Basic, console sessions with
  * their CSRF token for state changes): r->who. What a caller sees: our own
@@ -23,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api.h"
 #include "core/clock.h"
@@ -33,6 +44,7 @@
 #include "liaison/limits.h"
 
 #define PREFIX "/api/v1"
+#define MAX_RECIPIENTS 64 /* of an incident created over the API */
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -44,7 +56,8 @@ static const struct {
     const char *code;
 } codes[] = {
     {400, "bad_request"},       {401, "unauthenticated"},    {403, "forbidden"},
-    {404, "not_found"},         {405, "method_not_allowed"}, {413, "payload_too_large"},
+    {404, "not_found"},         {405, "method_not_allowed"}, {409, "conflict"},
+    {413, "payload_too_large"}, {415, "unsupported_media_type"},
     {431, "headers_too_large"}, {429, "rate_limited"},       {500, "internal"},
     {503, "unavailable"},
 };
@@ -630,6 +643,458 @@ done:
     lia_buf_free(&hold);
 }
 
+/* ---- writes ----------------------------------------------------------------------------------- */
+
+/* Who changes something, for the audit log and the hand-off's "by": our
+ * analyst by name, a partner's user as ORG/USER. */
+typedef struct actor {
+    char name[2 * LIA_NAME_MAX + 2];
+    lia_actor a;
+} actor;
+
+static void actor_of(lia__req *r, const caller *c, actor *out)
+{
+    if (c->own)
+        snprintf(out->name, sizeof out->name, "%s", r->who.user);
+    else
+        snprintf(out->name, sizeof out->name, "%s/%s", r->who.org, r->who.user);
+    out->a.who = out->name;
+    out->a.channel = "api";
+    out->a.address = r->peer;
+}
+
+/* Our team's analysts and admins change incidents; 403 for the others. */
+static int own_writer(lia__req *r, const caller *c, const char *what)
+{
+    if (c->own && (r->who.role == LIA_ROLE_ADMIN || r->who.role == LIA_ROLE_ANALYST))
+        return 1;
+    api_error(r, 403, "forbidden", "%s is for our own team's analysts; %s", what,
+              c->own ? "this account's role may not" : "a partner acknowledges, resolves or rejects its hand-off "
+                                                       "and comments");
+    return 0;
+}
+
+/* The request's body as a JSON object whose members are all among
+ * allowed (NULL-terminated); NULL when it answered an error. */
+static json_t *body_object(lia__req *r, const char *const *allowed)
+{
+    lia_slice ct = lia__req_header(r, "Content-Type");
+    json_error_t je;
+    json_t *j;
+    const char *k;
+    json_t *v;
+    if (r->nargs) {
+        api_error(r, 400, "invalid_parameter", "parameter %.*s: unknown; a change takes its values in the body",
+                  (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr);
+        return NULL;
+    }
+    if (!ct.ptr || ct.len < 16 || strncasecmp(ct.ptr, "application/json", 16) != 0 ||
+        (ct.len > 16 && ct.ptr[16] != ';' && ct.ptr[16] != ' ')) {
+        api_error(r, 415, "unsupported_media_type", "the body must be application/json");
+        return NULL;
+    }
+    if (!(j = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &je))) {
+        api_error(r, 400, "invalid_body", "the body is not JSON: line %d, column %d: %s", je.line, je.column,
+                  je.text);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        api_error(r, 400, "invalid_body", "the body must be a JSON object");
+        return NULL;
+    }
+    json_object_foreach(j, k, v)
+    {
+        size_t i;
+        char list[256] = "";
+        for (i = 0; allowed[i] && strcmp(allowed[i], k) != 0; i++)
+            ;
+        if (allowed[i])
+            continue;
+        for (i = 0; allowed[i]; i++) {
+            size_t n = strlen(list);
+            snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", allowed[i]);
+        }
+        api_error(r, 400, "invalid_body", "member \"%.60s\": unknown; allowed: %s", k, list);
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* Member name of o as a string into *out (absent or null: left as is);
+ * 0 after answering 400 for another type. */
+static int member_str(lia__req *r, json_t *o, const char *name, const char **out)
+{
+    json_t *v = json_object_get(o, name);
+    if (!v || json_is_null(v))
+        return 1;
+    if (!json_is_string(v)) {
+        api_error(r, 400, "invalid_body", "member \"%s\": a string", name);
+        return 0;
+    }
+    *out = json_string_value(v);
+    return 1;
+}
+
+/* A list member (countries, sectors): an array of strings or one string
+ * "KH,TH", as text "KH,TH" in buf. */
+static int member_list(lia__req *r, json_t *o, const char *name, lia_buf *buf, const char **out)
+{
+    json_t *v = json_object_get(o, name), *x;
+    size_t i;
+    if (!v || json_is_null(v))
+        return 1;
+    if (json_is_string(v)) {
+        *out = json_string_value(v);
+        return 1;
+    }
+    if (!json_is_array(v)) {
+        api_error(r, 400, "invalid_body", "member \"%s\": an array of strings", name);
+        return 0;
+    }
+    lia_buf_reset(buf);
+    json_array_foreach(v, i, x)
+    {
+        const char *t = json_string_value(x);
+        if (!t || !*t || strchr(t, ',')) {
+            api_error(r, 400, "invalid_body", "member \"%s\": item %zu is not a name", name, i);
+            return 0;
+        }
+        lia_buf_printf(buf, "%s%s", i ? "," : "", t);
+    }
+    if (buf->err) {
+        api_error(r, 400, "invalid_body", "member \"%s\": longer than %u bytes", name, LIA_INCIDENT_TEXT_MAX);
+        return 0;
+    }
+    *out = lia_buf_cstr(buf);
+    return 1;
+}
+
+/* A store error of a change: 404 for what does not exist, 409 for a
+ * refused transition, 400 for a bad value (naming it), else the server's. */
+static void change_error(lia__req *r, int rc, const lia_error *e)
+{
+    char m[600];
+    if (rc == LIA_ENOTFOUND) {
+        api_error(r, 404, "not_found", "%s%s%s", e->field, e->field[0] ? ": " : "", e->reason);
+        return;
+    }
+    if (rc == LIA_ESTATE || rc == LIA_EINVAL || rc == LIA_ELIMIT || rc == LIA_EEXIST) {
+        lia_error_format(e, m, sizeof m);
+        api_error(r, rc == LIA_ESTATE || rc == LIA_EEXIST ? 409 : 400,
+                  rc == LIA_ESTATE ? "invalid_transition" : rc == LIA_EEXIST ? "conflict" : "invalid_body", "%s", m);
+        return;
+    }
+    lia__req_store_error(r, e);
+}
+
+/* After a change, the incident as GET answers it, with status. */
+static void answer_detail(lia__req *r, const caller *c, int64_t id, int status)
+{
+    r->nargs = 0;
+    get_incident(r, c, id, NULL);
+    if (r->status == 200)
+        r->status = status;
+}
+
+/* POST /incidents: {"title", "description", "classification", "severity",
+ * "tlp", "countries", "sectors", "owner", "recipients"}; 201 with it. */
+static void create_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    static const char *const allowed[] = {"title",   "description", "classification", "severity", "tlp",
+                                          "countries", "sectors",   "owner",          "recipients", NULL};
+    const char *sev = NULL, *rv[MAX_RECIPIENTS];
+    lia_buf cc, sec;
+    lia_incident in;
+    lia_error e;
+    actor who;
+    json_t *o, *rs, *x;
+    size_t nr = 0, i;
+    int rc;
+    (void)id;
+    (void)rcpt;
+    if (!own_writer(r, c, "creating an incident") || !(o = body_object(r, allowed)))
+        return;
+    lia_buf_init(&cc, LIA_INCIDENT_TEXT_MAX);
+    lia_buf_init(&sec, LIA_INCIDENT_TEXT_MAX);
+    lia_error_clear(&e);
+    memset(&in, 0, sizeof in);
+    in.severity = LIA_SEV_MEDIUM;
+    if (!member_str(r, o, "title", &in.title) || !member_str(r, o, "description", &in.description) ||
+        !member_str(r, o, "classification", &in.classification) || !member_str(r, o, "severity", &sev) ||
+        !member_str(r, o, "tlp", &in.tlp) || !member_str(r, o, "owner", &in.owner) ||
+        !member_list(r, o, "countries", &cc, &in.countries) || !member_list(r, o, "sectors", &sec, &in.sectors))
+        goto done;
+    if (!in.title) {
+        api_error(r, 400, "invalid_body", "member \"title\": required");
+        goto done;
+    }
+    if (sev && lia_severity_parse(sev, &in.severity, &e)) {
+        change_error(r, LIA_EINVAL, &e);
+        goto done;
+    }
+    if (!in.owner)
+        in.owner = r->who.user;
+    if ((rs = json_object_get(o, "recipients")) && !json_is_null(rs)) {
+        if (!json_is_array(rs) || json_array_size(rs) > MAX_RECIPIENTS) {
+            api_error(r, 400, "invalid_body", "member \"recipients\": an array of at most %d partner or owner ids",
+                      MAX_RECIPIENTS);
+            goto done;
+        }
+        json_array_foreach(rs, i, x)
+        {
+            if (!json_is_string(x)) {
+                api_error(r, 400, "invalid_body", "member \"recipients\": item %zu is not a string", i);
+                goto done;
+            }
+            rv[nr++] = json_string_value(x);
+        }
+    }
+    actor_of(r, c, &who);
+    if ((rc = lia_incident_create(r->store, &in, rv, nr, NULL, 0, &who.a, &id, &e))) {
+        change_error(r, rc, &e);
+        goto done;
+    }
+    answer_detail(r, c, id, 201);
+    {
+        char loc[64];
+        snprintf(loc, sizeof loc, PREFIX "/incidents/%lld", (long long)id);
+        lia__req_add_header(r, "Location", loc);
+    }
+done:
+    json_decref(o);
+    lia_buf_free(&cc);
+    lia_buf_free(&sec);
+}
+
+/* PATCH /incidents/{id}: the members to change, as the CLI's incident
+ * update; a status change through the transition table (409 naming what
+ * is allowed). 200 with the incident. */
+static void update_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    static const char *const allowed[] = {"title",   "description", "classification", "severity",    "tlp",
+                                          "countries", "sectors",   "owner",          "status", "merged_into",
+                                          "waiting", NULL};
+    lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
+    const char *sev = NULL, *st = NULL;
+    lia_buf cc, sec;
+    lia_error e;
+    actor who;
+    json_t *o, *v;
+    int rc, yes;
+    (void)rcpt;
+    lia_error_clear(&e);
+    if (!c->own) {
+        /* a partner: 404 for what it may not see, 403 for what it may */
+        if ((rc = may_see(r, c, id, &yes, &e)))
+            lia__req_store_error(r, &e);
+        else if (!yes)
+            not_found(r, id);
+        else
+            own_writer(r, c, "changing an incident");
+        return;
+    }
+    if (!own_writer(r, c, "changing an incident") || !(o = body_object(r, allowed)))
+        return;
+    lia_buf_init(&cc, LIA_INCIDENT_TEXT_MAX);
+    lia_buf_init(&sec, LIA_INCIDENT_TEXT_MAX);
+    if (!member_str(r, o, "title", &ch.title) || !member_str(r, o, "description", &ch.description) ||
+        !member_str(r, o, "classification", &ch.classification) || !member_str(r, o, "severity", &sev) ||
+        !member_str(r, o, "tlp", &ch.tlp) || !member_str(r, o, "owner", &ch.owner) ||
+        !member_str(r, o, "status", &st) || !member_list(r, o, "countries", &cc, &ch.countries) ||
+        !member_list(r, o, "sectors", &sec, &ch.sectors))
+        goto done;
+    if (sev) {
+        lia_severity s;
+        if (lia_severity_parse(sev, &s, &e)) {
+            change_error(r, LIA_EINVAL, &e);
+            goto done;
+        }
+        ch.severity = (int)s;
+    }
+    if (st) {
+        lia_incident_status s;
+        if (lia_incident_status_parse(st, &s, &e)) {
+            change_error(r, LIA_EINVAL, &e);
+            goto done;
+        }
+        ch.status = (int)s;
+    }
+    if ((v = json_object_get(o, "merged_into")) && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            api_error(r, 400, "invalid_body", "member \"merged_into\": an incident id");
+            goto done;
+        }
+        ch.merged_into = json_integer_value(v);
+    }
+    if ((v = json_object_get(o, "waiting")) && !json_is_null(v)) {
+        if (!json_is_boolean(v)) {
+            api_error(r, 400, "invalid_body", "member \"waiting\": true or false");
+            goto done;
+        }
+        ch.waiting = json_is_true(v);
+    }
+    actor_of(r, c, &who);
+    if ((rc = lia_incident_update(r->store, id, &ch, &who.a, &e))) {
+        change_error(r, rc, &e);
+        goto done;
+    }
+    answer_detail(r, c, id, 200);
+done:
+    json_decref(o);
+    lia_buf_free(&cc);
+    lia_buf_free(&sec);
+}
+
+/* POST /incidents/{id}/comments: {"body", "visibility"}. Our team chooses
+ * the visibility (internal by default); a partner's comment is shared
+ * between it and us ("shared:PARTY"), whatever else it asks. 201 with the
+ * incident. */
+static void add_comment(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    static const char *const allowed[] = {"body", "visibility", NULL};
+    const char *body = NULL, *vis = NULL;
+    char mine[80];
+    lia_error e;
+    actor who;
+    json_t *o;
+    int rc, yes;
+    (void)rcpt;
+    lia_error_clear(&e);
+    if ((rc = may_see(r, c, id, &yes, &e))) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    if (!yes) {
+        not_found(r, id);
+        return;
+    }
+    if (c->own && !own_writer(r, c, "commenting"))
+        return;
+    if (!(o = body_object(r, allowed)))
+        return;
+    if (!member_str(r, o, "body", &body) || !member_str(r, o, "visibility", &vis))
+        goto done;
+    if (!body || !*body) {
+        api_error(r, 400, "invalid_body", "member \"body\": required, not empty");
+        goto done;
+    }
+    if (!c->own) {
+        snprintf(mine, sizeof mine, "shared:%s", c->party);
+        if (vis && strcmp(vis, mine) != 0) {
+            api_error(r, 400, "invalid_body",
+                      "member \"visibility\": a partner's comment is shared with the incident's team only "
+                      "(%s); leave it out",
+                      mine);
+            goto done;
+        }
+        vis = mine;
+    }
+    actor_of(r, c, &who);
+    if ((rc = lia_incident_comment(r->store, id, vis ? vis : "internal", body, &who.a, NULL, &e))) {
+        change_error(r, rc, &e);
+        goto done;
+    }
+    answer_detail(r, c, id, 201);
+done:
+    json_decref(o);
+}
+
+/* POST /incidents/{id}/handoffs/{recipient}: {"state", "reason"}. A
+ * partner moves its own hand-off to acknowledged, resolved or rejected
+ * (with a reason); our team moves any hand-off anywhere the table allows
+ * (a phone call recorded, a hand-off withdrawn). 409 naming what is
+ * allowed; 200 with the incident. */
+static void set_handoff(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    static const char *const allowed[] = {"state", "reason", NULL};
+    const char *st = NULL, *reason = NULL;
+    lia_handoff_state to;
+    lia_error e;
+    actor who;
+    json_t *o;
+    int rc, yes;
+    lia_error_clear(&e);
+    if ((rc = may_see(r, c, id, &yes, &e))) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    if (!yes || (!c->own && strcmp(rcpt, c->party) != 0)) {
+        /* another recipient's hand-off: as absent as an unseen incident */
+        api_error(r, 404, "not_found", "no hand-off of incident %lld to %s", (long long)id, rcpt);
+        return;
+    }
+    if (c->own && !own_writer(r, c, "changing a hand-off"))
+        return;
+    if (!(o = body_object(r, allowed)))
+        return;
+    if (!member_str(r, o, "state", &st) || !member_str(r, o, "reason", &reason))
+        goto done;
+    if (!st) {
+        api_error(r, 400, "invalid_body", "member \"state\": required (acknowledged, resolved or rejected)");
+        goto done;
+    }
+    if (lia_handoff_state_parse(st, &to, &e)) {
+        change_error(r, LIA_EINVAL, &e);
+        goto done;
+    }
+    if (!c->own && to != LIA_HO_ACKNOWLEDGED && to != LIA_HO_RESOLVED && to != LIA_HO_REJECTED) {
+        api_error(r, 403, "forbidden", "a recipient moves its hand-off to acknowledged, resolved or rejected");
+        goto done;
+    }
+    actor_of(r, c, &who);
+    if ((rc = lia_handoff_set(r->store, id, rcpt, to, reason, &who.a, &e))) {
+        change_error(r, rc, &e);
+        goto done;
+    }
+    answer_detail(r, c, id, 200);
+done:
+    json_decref(o);
+}
+
+/* ---- GET /metrics --------------------------------------------------------------------------- */
+
+/* What `liaison metrics --format json` prints: our team only (it names
+ * every partner). ?since= (an RFC 3339 time) and ?at= as the CLI's. */
+static void metrics(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    int64_t since = 0, at = lia__now_us();
+    lia_incident_metrics m;
+    lia_error e;
+    int rc;
+    (void)id;
+    (void)rcpt;
+    if (!c->own) {
+        api_error(r, 403, "forbidden", "metrics are for our own team: they name every partner");
+        return;
+    }
+    for (size_t i = 0; i < r->nargs; i++) {
+        const lia_http_header *a = &r->args[i];
+        const char *why = NULL;
+        int64_t *dst = is_name(a->name, "since") ? &since : is_name(a->name, "at") ? &at : NULL;
+        if (!dst)
+            RET_ERR(r, "parameter %.*s: unknown; allowed: since, at", (int)(a->name.len > 60 ? 60 : a->name.len),
+                    a->name.ptr);
+        if (lia_parse_time(a->value.ptr, a->value.len, dst, &why))
+            RET_ERR(r, "parameter %.*s: %s (an RFC 3339 time)", (int)a->name.len, a->name.ptr,
+                    why ? why : "not a time");
+    }
+    lia_error_clear(&e);
+    if ((rc = lia_incident_metrics_get(r->store, since, at, &m, &e))) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    lia_incident_metrics_json(&m, &r->out);
+    lia_incident_metrics_free(&m);
+    if (r->out.err) {
+        api_error(r, 500, "internal", "the metrics are larger than the server's response limit");
+        return;
+    }
+    r->status = 200;
+    r->ctype = "application/json";
+}
+
 /* ---- GET /openapi.json ---------------------------------------------------------------------- */
 
 static void openapi(lia__req *r, const caller *c, int64_t id, const char *rcpt)
@@ -655,7 +1120,12 @@ static const struct route {
 } routes[] = {
     {{"GET", "/openapi.json"}, 1, openapi},
     {{"GET", "/incidents"}, 0, list_incidents},
+    {{"POST", "/incidents"}, 0, create_incident},
     {{"GET", "/incidents/{id}"}, 0, get_incident},
+    {{"PATCH", "/incidents/{id}"}, 0, update_incident},
+    {{"POST", "/incidents/{id}/comments"}, 0, add_comment},
+    {{"POST", "/incidents/{id}/handoffs/{recipient}"}, 0, set_handoff},
+    {{"GET", "/metrics"}, 0, metrics},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

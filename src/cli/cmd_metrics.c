@@ -37,15 +37,6 @@ static const char *dur(int64_t s, char *b, size_t n)
     return b;
 }
 
-static void json_str(const char *s)
-{
-    lia_buf b;
-    lia_buf_init(&b, 4096);
-    lia_buf_json_str(&b, s, strlen(s));
-    fputs(lia_buf_cstr(&b), stdout);
-    lia_buf_free(&b);
-}
-
 static void speeds_table(const char *title, const lia_metric_speed *r, size_t n)
 {
     char a[4][32];
@@ -58,40 +49,6 @@ static void speeds_table(const char *title, const lia_metric_speed *r, size_t n)
                (long long)r[i].acked, dur(r[i].ack_p50, a[0], sizeof a[0]),
                dur(r[i].ack_p90, a[1], sizeof a[1]), (long long)r[i].resolved,
                dur(r[i].resolve_p50, a[2], sizeof a[2]), dur(r[i].resolve_p90, a[3], sizeof a[3]));
-}
-
-static void speeds_json(const char *name, const lia_metric_speed *r, size_t n)
-{
-    printf("\"%s\":[", name);
-    for (size_t i = 0; i < n; i++) {
-        printf("%s{\"key\":", i ? "," : "");
-        json_str(r[i].key);
-        printf(",\"handoffs\":%lld,\"acknowledged\":%lld,\"resolved\":%lld", (long long)r[i].handoffs,
-               (long long)r[i].acked, (long long)r[i].resolved);
-        const int64_t v[4] = {r[i].ack_p50, r[i].ack_p90, r[i].resolve_p50, r[i].resolve_p90};
-        static const char *const k[4] = {"ack_p50_s", "ack_p90_s", "resolve_p50_s", "resolve_p90_s"};
-        for (int j = 0; j < 4; j++) {
-            if (v[j] < 0)
-                printf(",\"%s\":null", k[j]);
-            else
-                printf(",\"%s\":%lld", k[j], (long long)v[j]);
-        }
-        printf("}");
-    }
-    printf("]");
-}
-
-static void counts_json(const char *name, const char *ka, const char *kb, const lia_metric_count *c, size_t n)
-{
-    printf("\"%s\":[", name);
-    for (size_t i = 0; i < n; i++) {
-        printf("%s{\"%s\":", i ? "," : "", ka);
-        json_str(c[i].a);
-        printf(",\"%s\":", kb);
-        json_str(c[i].b);
-        printf(",\"count\":%lld}", (long long)c[i].n);
-    }
-    printf("]");
 }
 
 int cmd_metrics(cli *c, int argc, char **argv)
@@ -147,16 +104,17 @@ int cmd_metrics(cli *c, int argc, char **argv)
         return LIA_EXIT_ERROR;
     }
     if (json) {
-        printf("{");
-        speeds_json("by_recipient", m.by_recipient, m.n_recipient);
-        printf(",");
-        speeds_json("by_country", m.by_country, m.n_country);
-        printf(",");
-        counts_json("open_incidents", "country", "sector", m.open, m.n_open);
-        printf(",");
-        counts_json("handoffs", "channel", "state", m.handoffs, m.n_handoffs);
-        printf(",\"sla_breaches\":{\"acknowledge\":%lld,\"resolve\":%lld}}\n", (long long)m.breaches_ack,
-               (long long)m.breaches_resolve);
+        lia_buf b;
+        lia_buf_init(&b, (size_t)256 << 20);
+        lia_incident_metrics_json(&m, &b);
+        if (b.err) {
+            lia_buf_free(&b);
+            lia_incident_metrics_free(&m);
+            cli_errorf("metrics: out of memory");
+            return LIA_EXIT_ERROR;
+        }
+        printf("%s\n", lia_buf_cstr(&b));
+        lia_buf_free(&b);
     } else {
         speeds_table("Time to acknowledge and to resolve, per recipient", m.by_recipient, m.n_recipient);
         printf("\n");

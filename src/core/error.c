@@ -28,6 +28,7 @@ const char *lia_strerror(int code)
     case LIA_EBUSY: return "store is locked by another process";
     case LIA_EREADONLY: return "store is read-only";
     case LIA_EFULL: return "no space left for the store";
+    case LIA_ESTATE: return "not allowed in the current state";
     default: return "unknown error";
     }
 }

@@ -36,7 +36,7 @@ int lia__incident_exists(lia_db *db, int64_t id, lia_error *err);
 
 /* 1 when `from` may become `to` (the one table, src/incident/status.c). */
 int lia__incident_can(lia_incident_status from, lia_incident_status to);
-/* LIA_OK when allowed; otherwise LIA_EINVAL and err's reason names the
+/* LIA_OK when allowed; otherwise LIA_ESTATE and err's reason names the
  * statuses allowed from `from` ("none: merged is final" for a final one). */
 int lia__incident_transition(lia_incident_status from, lia_incident_status to, lia_error *err);
 /* The statuses allowed from `from`, as a bit mask (bit i = status i). */

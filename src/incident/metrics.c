@@ -295,3 +295,52 @@ void lia_incident_metrics_free(lia_incident_metrics *m)
     free(m->handoffs);
     memset(m, 0, sizeof *m);
 }
+
+static void speeds_json(lia_buf *b, const char *name, const lia_metric_speed *r, size_t n)
+{
+    static const char *const k[4] = {"ack_p50_s", "ack_p90_s", "resolve_p50_s", "resolve_p90_s"};
+    lia_buf_printf(b, "\"%s\":[", name);
+    for (size_t i = 0; i < n; i++) {
+        const int64_t v[4] = {r[i].ack_p50, r[i].ack_p90, r[i].resolve_p50, r[i].resolve_p90};
+        lia_buf_printf(b, "%s{\"key\":", i ? "," : "");
+        lia_buf_json_str(b, r[i].key, strlen(r[i].key));
+        lia_buf_printf(b, ",\"handoffs\":%lld,\"acknowledged\":%lld,\"resolved\":%lld", (long long)r[i].handoffs,
+                       (long long)r[i].acked, (long long)r[i].resolved);
+        for (int j = 0; j < 4; j++) {
+            if (v[j] < 0)
+                lia_buf_printf(b, ",\"%s\":null", k[j]);
+            else
+                lia_buf_printf(b, ",\"%s\":%lld", k[j], (long long)v[j]);
+        }
+        lia_buf_putc(b, '}');
+    }
+    lia_buf_putc(b, ']');
+}
+
+static void counts_json(lia_buf *b, const char *name, const char *ka, const char *kb, const lia_metric_count *c,
+                        size_t n)
+{
+    lia_buf_printf(b, "\"%s\":[", name);
+    for (size_t i = 0; i < n; i++) {
+        lia_buf_printf(b, "%s{\"%s\":", i ? "," : "", ka);
+        lia_buf_json_str(b, c[i].a, strlen(c[i].a));
+        lia_buf_printf(b, ",\"%s\":", kb);
+        lia_buf_json_str(b, c[i].b, strlen(c[i].b));
+        lia_buf_printf(b, ",\"count\":%lld}", (long long)c[i].n);
+    }
+    lia_buf_putc(b, ']');
+}
+
+void lia_incident_metrics_json(const lia_incident_metrics *m, lia_buf *b)
+{
+    lia_buf_putc(b, '{');
+    speeds_json(b, "by_recipient", m->by_recipient, m->n_recipient);
+    lia_buf_putc(b, ',');
+    speeds_json(b, "by_country", m->by_country, m->n_country);
+    lia_buf_putc(b, ',');
+    counts_json(b, "open_incidents", "country", "sector", m->open, m->n_open);
+    lia_buf_putc(b, ',');
+    counts_json(b, "handoffs", "channel", "state", m->handoffs, m->n_handoffs);
+    lia_buf_printf(b, ",\"sla_breaches\":{\"acknowledge\":%lld,\"resolve\":%lld}}", (long long)m->breaches_ack,
+                   (long long)m->breaches_resolve);
+}

@@ -119,7 +119,7 @@ int lia__incident_transition(lia_incident_status from, lia_incident_status to, l
     if (lia__incident_can(from, to))
         return LIA_OK;
     list_mask(status_names, LIA_INC__COUNT, next_status[from], allowed, sizeof allowed);
-    return lia_error_set(err, LIA_EINVAL, "status", t, strlen(t),
+    return lia_error_set(err, LIA_ESTATE, "status", t, strlen(t),
                          "an incident that is %s cannot become %s; allowed from %s: %s%s", f, t, f, allowed,
                          next_status[from] ? "" : " (it is final)");
 }
@@ -153,7 +153,7 @@ int lia__handoff_transition(lia_handoff_state from, lia_handoff_state to, lia_er
     if (lia__handoff_can(from, to))
         return LIA_OK;
     list_mask(handoff_names, LIA_HO__COUNT, next_handoff[from], allowed, sizeof allowed);
-    return lia_error_set(err, LIA_EINVAL, "hand-off state", t, strlen(t),
+    return lia_error_set(err, LIA_ESTATE, "hand-off state", t, strlen(t),
                          "a hand-off that is %s cannot become %s; allowed from %s: %s%s", f, t, f, allowed,
                          next_handoff[from] ? "" : " (it is final)");
 }

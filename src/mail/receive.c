@@ -473,7 +473,7 @@ static int apply(lia_store *s, const lia_mail *m, const sigres *sr, const target
     } else {
         lia_error e2;
         int hrc = lia_handoff_set(s, t->incident, t->recipient, to, reason[0] ? reason : NULL, &who, &e2);
-        if (hrc == LIA_EINVAL || hrc == LIA_ENOTFOUND) {
+        if (hrc == LIA_EINVAL || hrc == LIA_ESTATE || hrc == LIA_ENOTFOUND) {
             snprintf(note, sizeof note, "%s: not changed", e2.reason);
         } else if (hrc) {
             *err = e2;

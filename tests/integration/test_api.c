@@ -530,6 +530,225 @@ static void test_session(void **state)
     hc_free(&r);
 }
 
+/* A JSON request: Content-Type application/json with the body. */
+static long jreq(const char *method, const char *auth, const char *body, resp *r, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static long jreq(const char *method, const char *auth, const char *body, resp *r, const char *fmt, ...)
+{
+    char path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    return hc_send(NULL, port, method, path, auth, NULL, "application/json", body, r);
+}
+
+/* The hand-off of r's incident to rcpt, or NULL. */
+static json_t *handoff_of(const resp *r, const char *rcpt)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(r->json, "handoffs"), i, h)
+    {
+        if (!strcmp(json_string_value(json_object_get(h, "recipient")), rcpt))
+            return h;
+    }
+    return NULL;
+}
+
+/* The last comment of r's incident whose body is text, or NULL. */
+static json_t *comment_of(const resp *r, const char *text)
+{
+    size_t i;
+    json_t *c, *found = NULL;
+    json_array_foreach(json_object_get(r->json, "comments"), i, c)
+    {
+        if (!strcmp(json_string_value(json_object_get(c, "body")), text))
+            found = c;
+    }
+    return found;
+}
+
+/* Partners answer through the API: their own hand-off only, to the states
+ * a recipient may choose; our team changes incidents, comments and records
+ * hand-off changes; every refusal in the one error shape. */
+static void test_writes(void **state)
+{
+    resp r;
+    int64_t made;
+    (void)state;
+    /* cert-a acknowledges its notified hand-off */
+    assert_int_equal(jreq("POST", k_pa, "{\"state\":\"acknowledged\"}", &r, "/api/v1/incidents/%lld/handoffs/cert-a",
+                          (long long)i_notified),
+                     200);
+    json_t *h = handoff_of(&r, "cert-a");
+    assert_non_null(h);
+    assert_string_equal(json_string_value(json_object_get(h, "state")), "acknowledged");
+    assert_true(json_is_string(json_object_get(h, "acknowledged")));
+    assert_null(json_object_get(h, "by")); /* who and how: our team's to see */
+    hc_free(&r);
+    /* ... and our team sees who did it and through which channel */
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i_notified), 200);
+    h = handoff_of(&r, "cert-a");
+    assert_string_equal(json_string_value(json_object_get(h, "by")), "cert-a/pa");
+    assert_string_equal(json_string_value(json_object_get(h, "channel")), "api");
+    hc_free(&r);
+    /* twice: refused, naming what is allowed */
+    jreq("POST", k_pa, "{\"state\":\"acknowledged\"}", &r, "/api/v1/incidents/%lld/handoffs/cert-a",
+         (long long)i_notified);
+    assert_error(&r, 409, "invalid_transition", "allowed from acknowledged: resolved");
+    hc_free(&r);
+    /* a recipient does not withdraw its own hand-off, nor notify it */
+    jreq("POST", k_pa, "{\"state\":\"withdrawn\"}", &r, "/api/v1/incidents/%lld/handoffs/cert-a",
+         (long long)i_notified);
+    assert_error(&r, 403, "forbidden", "acknowledged, resolved or rejected");
+    hc_free(&r);
+    /* rejecting needs a reason */
+    jreq("POST", k_pa, "{\"state\":\"rejected\"}", &r, "/api/v1/incidents/%lld/handoffs/cert-a",
+         (long long)i_notified);
+    assert_int_equal(r.status, 400);
+    hc_free(&r);
+    /* another recipient's hand-off, on an incident it sees and on one it
+     * does not: 404, as for nothing */
+    jreq("POST", k_pa, "{\"state\":\"acknowledged\"}", &r, "/api/v1/incidents/%lld/handoffs/cert-b",
+         (long long)i_a);
+    assert_error(&r, 404, "not_found", "no hand-off");
+    hc_free(&r);
+    jreq("POST", k_pa, "{\"state\":\"acknowledged\"}", &r, "/api/v1/incidents/%lld/handoffs/cert-b",
+         (long long)i_b);
+    assert_error(&r, 404, "not_found", "no hand-off");
+    hc_free(&r);
+    jreq("POST", k_pb, "{\"state\":\"acknowledged\"}", &r, "/api/v1/incidents/%lld/handoffs/cert-a",
+         (long long)i_notified);
+    assert_error(&r, 404, "not_found", NULL);
+    hc_free(&r);
+
+    /* a partner's comment is shared between it and us, whatever it asks */
+    assert_int_equal(jreq("POST", k_pa, "{\"body\":\"patched on our side\"}", &r,
+                          "/api/v1/incidents/%lld/comments", (long long)i_notified),
+                     201);
+    json_t *c = comment_of(&r, "patched on our side");
+    assert_non_null(c);
+    assert_string_equal(json_string_value(json_object_get(c, "visibility")), "shared:cert-a");
+    assert_string_equal(json_string_value(json_object_get(c, "author")), "cert-a/pa");
+    hc_free(&r);
+    jreq("POST", k_pa, "{\"body\":\"x\",\"visibility\":\"internal\"}", &r, "/api/v1/incidents/%lld/comments",
+         (long long)i_notified);
+    assert_error(&r, 400, "invalid_body", "shared:cert-a");
+    hc_free(&r);
+    jreq("POST", k_pb, "{\"body\":\"x\"}", &r, "/api/v1/incidents/%lld/comments", (long long)i_notified);
+    assert_error(&r, 404, "not_found", NULL);
+    hc_free(&r);
+    /* a partner changes no incident: 403 where it sees it, 404 elsewhere */
+    jreq("PATCH", k_pa, "{\"status\":\"resolved\"}", &r, "/api/v1/incidents/%lld", (long long)i_notified);
+    assert_error(&r, 403, "forbidden", NULL);
+    hc_free(&r);
+    jreq("PATCH", k_pa, "{\"status\":\"resolved\"}", &r, "/api/v1/incidents/%lld", (long long)i_b);
+    assert_error(&r, 404, "not_found", NULL);
+    hc_free(&r);
+    jreq("POST", k_pa, "{\"title\":\"mine\"}", &r, "/api/v1/incidents");
+    assert_error(&r, 403, "forbidden", NULL);
+    hc_free(&r);
+
+    /* our team: the transition table, then a change that holds */
+    jreq("PATCH", k_ana, "{\"status\":\"resolved\"}", &r, "/api/v1/incidents/%lld", (long long)i_b);
+    assert_error(&r, 409, "invalid_transition", "allowed from new: triaged");
+    hc_free(&r);
+    assert_int_equal(jreq("PATCH", k_ana, "{\"status\":\"triaged\",\"severity\":\"critical\",\"countries\":[\"VN\",\"LA\"]}",
+                          &r, "/api/v1/incidents/%lld", (long long)i_b),
+                     200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "triaged");
+    assert_string_equal(json_string_value(json_object_get(r.json, "severity")), "critical");
+    assert_int_equal(json_array_size(json_object_get(r.json, "countries")), 2);
+    hc_free(&r);
+    /* bad bodies: what and where */
+    jreq("PATCH", k_ana, "{\"colour\":\"red\"}", &r, "/api/v1/incidents/%lld", (long long)i_b);
+    assert_error(&r, 400, "invalid_body", "\"colour\": unknown; allowed: title");
+    hc_free(&r);
+    jreq("PATCH", k_ana, "{\"severity\":\"urgent\"}", &r, "/api/v1/incidents/%lld", (long long)i_b);
+    assert_error(&r, 400, "invalid_body", "low, medium, high, critical");
+    hc_free(&r);
+    jreq("PATCH", k_ana, "{\"title\":\n  tru}", &r, "/api/v1/incidents/%lld", (long long)i_b);
+    assert_error(&r, 400, "invalid_body", "line 2, column");
+    hc_free(&r);
+    jreq("PATCH", k_ana, "{\"title\":\"a\",\"title\":\"b\"}", &r, "/api/v1/incidents/%lld", (long long)i_b);
+    assert_error(&r, 400, "invalid_body", "duplicate");
+    hc_free(&r);
+    req("PATCH", "/api/v1/incidents/1", k_ana, NULL, "{\"title\":\"t\"}", &r); /* no Content-Type */
+    assert_error(&r, 415, "unsupported_media_type", "application/json");
+    hc_free(&r);
+    jreq("PATCH", k_ana, "{\"title\":\"t\"}", &r, "/api/v1/incidents/999999");
+    assert_error(&r, 404, "not_found", NULL);
+    hc_free(&r);
+
+    /* create, handed off to cert-b: it appears in cert-b's list, with the
+     * shared comment and without the internal one */
+    assert_int_equal(jreq("POST", k_ana,
+                          "{\"title\":\"made over the API\",\"severity\":\"high\",\"countries\":\"VN\","
+                          "\"recipients\":[\"cert-b\"]}",
+                          &r, "/api/v1/incidents"),
+                     201);
+    made = json_integer_value(json_object_get(r.json, "id"));
+    assert_true(made > 0);
+    assert_string_equal(json_string_value(json_object_get(r.json, "owner")), "ana");
+    assert_non_null(handoff_of(&r, "cert-b"));
+    {
+        char want[80];
+        snprintf(want, sizeof want, "Location: /api/v1/incidents/%lld", (long long)made);
+        assert_non_null(strcasestr(lia_buf_cstr(&r.head), want));
+    }
+    hc_free(&r);
+    total++;
+    jreq("POST", k_ana, "{\"recipients\":[\"cert-b\"]}", &r, "/api/v1/incidents");
+    assert_error(&r, 400, "invalid_body", "\"title\": required");
+    hc_free(&r);
+    assert_int_equal(jreq("POST", k_ana, "{\"body\":\"our analysis\"}", &r, "/api/v1/incidents/%lld/comments",
+                          (long long)made),
+                     201);
+    assert_string_equal(json_string_value(json_object_get(comment_of(&r, "our analysis"), "visibility")),
+                        "internal");
+    hc_free(&r);
+    assert_int_equal(jreq("POST", k_ana, "{\"body\":\"please patch\",\"visibility\":\"shared\"}", &r,
+                          "/api/v1/incidents/%lld/comments", (long long)made),
+                     201);
+    hc_free(&r);
+    assert_int_equal(get(k_pb, &r, "/api/v1/incidents/%lld", (long long)made), 200);
+    assert_null(comment_of(&r, "our analysis"));
+    assert_non_null(comment_of(&r, "please patch"));
+    hc_free(&r);
+    /* our team records a hand-off change (a phone call): notified */
+    assert_int_equal(jreq("POST", k_ana, "{\"state\":\"notified\"}", &r, "/api/v1/incidents/%lld/handoffs/cert-b",
+                          (long long)made),
+                     200);
+    assert_string_equal(json_string_value(json_object_get(handoff_of(&r, "cert-b"), "state")), "notified");
+    hc_free(&r);
+
+    /* metrics: ours only; cert-a's acknowledgement above is counted */
+    get(k_pa, &r, "/api/v1/metrics");
+    assert_error(&r, 403, "forbidden", "own team");
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/metrics?since=2000-01-01T00:00:00Z&colour=red");
+    assert_error(&r, 400, "invalid_parameter", "colour");
+    hc_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/metrics"), 200);
+    {
+        size_t i;
+        json_t *row;
+        int seen = 0;
+        json_array_foreach(json_object_get(r.json, "by_recipient"), i, row)
+        {
+            if (strcmp(json_string_value(json_object_get(row, "key")), "cert-a"))
+                continue;
+            seen = 1;
+            assert_int_equal(json_integer_value(json_object_get(row, "acknowledged")), 1);
+            assert_true(json_is_integer(json_object_get(row, "ack_p50_s")));
+        }
+        assert_true(seen);
+        assert_non_null(json_object_get(r.json, "sla_breaches"));
+    }
+    hc_free(&r);
+}
+
 static void write_file(const char *path, const lia_buf *b)
 {
     FILE *f = fopen(path, "w");
@@ -540,7 +759,7 @@ static void write_file(const char *path, const lia_buf *b)
 
 static void test_openapi(void **state)
 {
-    char doc[400], page[400], detail[400], pdetail[400], err[400], cmd[3000];
+    char doc[400], page[400], detail[400], pdetail[400], err[400], met[400], cmd[3000];
     const char *src = getenv("LIAISON_SOURCE_ROOT"), *data = getenv("LIAISON_TESTDATA");
     const lia__api_op *ops;
     size_t nops, ndoc = 0;
@@ -619,11 +838,15 @@ static void test_openapi(void **state)
     assert_int_equal(get(k_ana, &r, "/api/v1/incidents?limit=x"), 400);
     write_file(err, &r.body);
     hc_free(&r);
+    snprintf(met, sizeof met, "%s/metrics.json", tmpdir);
+    assert_int_equal(get(k_ana, &r, "/api/v1/metrics"), 200);
+    write_file(met, &r.body);
+    hc_free(&r);
     snprintf(
         cmd, sizeof cmd,
         "/usr/bin/python3 -W ignore '%s/tests/integration/api/validate_openapi.py' '%s/openapi/schema.json' "
-        "'%s' IncidentPage='%s' IncidentDetail='%s' IncidentDetail='%s' Error='%s'",
-        src, data, doc, page, detail, pdetail, err);
+        "'%s' IncidentPage='%s' IncidentDetail='%s' IncidentDetail='%s' Error='%s' Metrics='%s'",
+        src, data, doc, page, detail, pdetail, err, met);
     int st = system(cmd);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
@@ -636,7 +859,7 @@ int main(void)
         cmocka_unit_test(test_cursor_tampered), cmocka_unit_test(test_bad_parameters),
         cmocka_unit_test(test_filters),         cmocka_unit_test(test_partner_sees_its_own),
         cmocka_unit_test(test_sla_clock),       cmocka_unit_test(test_session),
-        cmocka_unit_test(test_openapi),
+        cmocka_unit_test(test_writes),          cmocka_unit_test(test_openapi),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

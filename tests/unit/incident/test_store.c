@@ -122,7 +122,7 @@ static void test_create_update_audit(void **state)
      * message names what is allowed */
     lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
     ch.status = LIA_INC_RESOLVED;
-    assert_int_equal(lia_incident_update(f->s, id, &ch, &alice, &err), LIA_EINVAL);
+    assert_int_equal(lia_incident_update(f->s, id, &ch, &alice, &err), LIA_ESTATE);
     assert_non_null(strstr(err.reason, "allowed from new: triaged, rejected, duplicate, merged"));
     assert_int_equal(audit(f).n, 2);
     assert_int_equal(lia_incident_get(f->s, id, &got, &hold, &err), LIA_OK);
@@ -153,7 +153,7 @@ static void test_create_update_audit(void **state)
     assert_int_equal(got.merged_into, id);
     ch = (lia_incident_change)LIA_INCIDENT_CHANGE_KEEP;
     ch.status = LIA_INC_TRIAGED;
-    assert_int_equal(lia_incident_update(f->s, other, &ch, &alice, &err), LIA_EINVAL);
+    assert_int_equal(lia_incident_update(f->s, other, &ch, &alice, &err), LIA_ESTATE);
     assert_non_null(strstr(err.reason, "none (it is final)"));
 
     /* bad input is refused with the field named */
@@ -288,7 +288,7 @@ static void test_handoffs(void **state)
     assert_int_equal(lia_handoff_add(f->s, id, "cert-xx", &alice, &err), LIA_EEXIST);
     /* pending cannot be acknowledged: the refusal names what is allowed */
     assert_int_equal(lia_handoff_set(f->s, id, "cert-xx", LIA_HO_ACKNOWLEDGED, NULL, &partner, &err),
-                     LIA_EINVAL);
+                     LIA_ESTATE);
     assert_non_null(strstr(err.reason, "allowed from pending: notified, withdrawn"));
     assert_int_equal(lia_handoff_set(f->s, id, "cert-xx", LIA_HO_NOTIFIED, NULL, &alice, &err), LIA_OK);
     assert_int_equal(lia_handoff_set(f->s, id, "cert-xx", LIA_HO_ACKNOWLEDGED, NULL, &partner, &err), LIA_OK);
