@@ -302,4 +302,34 @@ void lia_incident_metrics_free(lia_incident_metrics *m);
  * time): what `metrics --format json` prints and GET /api/v1/metrics answers. */
 void lia_incident_metrics_json(const lia_incident_metrics *m, lia_buf *b);
 
+/* Answer links: per-recipient web links in a digest that acknowledge,
+ * resolve or reject one hand-off (served by `liaison serve` at /answer/).
+ * A link is the path
+ *   /answer/INCIDENT/RECIPIENT/ACTION/EXPIRY/MAC
+ * ACTION ack|resolve|reject, EXPIRY in Unix seconds, MAC base64url of a
+ * 16-byte keyed BLAKE2b over the rest, the key derived from the store's
+ * server secret: single-purpose (the action is signed), expiring, and
+ * nobody without the store can make one. docs/incidents.md. */
+typedef enum lia_answer { LIA_ANSWER_ACK, LIA_ANSWER_RESOLVE, LIA_ANSWER_REJECT, LIA_ANSWER__COUNT } lia_answer;
+#define LIA_ANSWER_PATH_MAX 192
+/* "ack", "resolve", "reject"; NULL out of range. */
+const char *lia_answer_name(lia_answer a);
+/* The hand-off state an answer moves to. */
+lia_handoff_state lia_answer_state(lia_answer a);
+/* The path of a link (out, NUL-terminated). LIA_EINVAL for a bad id,
+ * recipient or action. */
+int lia_answer_link(lia_store *s, int64_t incident, const char *recipient, lia_answer a, int64_t expires_us,
+                    char out[LIA_ANSWER_PATH_MAX], lia_error *err);
+typedef struct lia_answer_ref {
+    int64_t incident;
+    char recipient[72];
+    lia_answer action;
+    int64_t expires_us;
+    int expired; /* the link is ours, and past its expiry at now_us */
+} lia_answer_ref;
+/* Read a link's path: LIA_OK with *out filled when it is one we made
+ * (check out->expired); LIA_EAUTH when it is not (a changed character,
+ * another shape), with the reason in err. */
+int lia_answer_check(lia_store *s, const char *path, int64_t now_us, lia_answer_ref *out, lia_error *err);
+
 #endif

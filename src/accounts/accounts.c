@@ -371,6 +371,28 @@ static int key_hash(lia_db *db, const char *token, unsigned char out[32], lia_er
     return rc;
 }
 
+int lia__accounts_derive_key(lia_store *s, const char *context, unsigned char out[32], lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
+    const void *key;
+    size_t n;
+    int rc;
+    if ((rc = lia__accounts_init(s, err)))
+        return rc;
+    if ((rc = lia__db_prepare(db, "accounts: reading the server secret",
+                              "SELECT key FROM acct_secret WHERE id = 1", &st, err)))
+        return rc;
+    if (lia__db_step(st, NULL) == LIA_DB_ROW && (key = lia__db_col_blob(st, 0, &n)) &&
+        n == crypto_generichash_KEYBYTES)
+        crypto_generichash(out, 32, (const unsigned char *)context, strlen(context), key,
+                           crypto_generichash_KEYBYTES);
+    else
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "server secret missing");
+    lia__db_done(st);
+    return rc;
+}
+
 int lia_accounts_key_add(lia_store *s, const char *user, double rate, double burst,
                          char token_out[LIA_KEY_TOKEN_MAX], int64_t *id, lia_error *err)
 {

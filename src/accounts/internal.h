@@ -18,6 +18,12 @@ int lia__role_allowed(int org_kind, int role);
  * calls it, so calling it is optional. */
 int lia__accounts_init(lia_store *s, lia_error *err);
 
+/* A 32-byte key for one purpose, derived from the server secret:
+ * BLAKE2b-256(key = secret, context). The secret is made if missing, so
+ * every process on the store derives the same key (the notifier signs the
+ * answer links that `liaison serve` checks). */
+int lia__accounts_derive_key(lia_store *s, const char *context, unsigned char out[32], lia_error *err);
+
 int lia__accounts_orgs_of_party(lia_store *s, int kind, const char *party_id, lia_accounts_org_cb cb,
                                 void *ud, lia_error *err);
 

@@ -12,6 +12,10 @@
  * Basic logins and console sessions) and /api/v1/openapi.json (public). */
 int lia__api_mount(lia_http *h, lia_error *err);
 
+/* Register /answer (no log-in: the signed answer links of digests, as
+ * pages; answer.c). */
+int lia__answer_mount(lia_http *h, lia_error *err);
+
 /* One operation the API answers: method and path template under /api/v1
  * ("/incidents/{id}"), as the OpenAPI document names them. */
 typedef struct lia__api_op {

@@ -40,6 +40,10 @@ const lia__setting lia__settings[] = {
     {"smtp_password_env", R, LIA_SET_TEXT, 1, 256, NULL, NULL,
      "the environment variable holding the SMTP password"},
     {"producer", R, LIA_SET_TEXT, 1, 256, "Liaison", NULL, "our identity in STIX deliveries"},
+    {"public_url", R, LIA_SET_TEXT, 1, LIA_MAX_URL, NULL, NULL,
+     "where partners reach liaison serve (https://...), for the answer links of digests"},
+    {"link_ttl", R, LIA_SET_DURATION, 3600, DAYS(LIA_MAX_DURATION_DAYS), "30d", NULL,
+     "how long the answer links of a digest work"},
     /* enrichment configuration (src/enrich), STORE.conf */
     {"ipdata.source", E, LIA_SET_OWNED, 0, 0, NULL, NULL, "expected KIND PATH with KIND mmdb, rir or csv"},
     {"ipdata.check", E, LIA_SET_INT, 0, 86400, "5", NULL, "seconds 0-86400 (0: never re-check the files)"},

@@ -12,6 +12,7 @@
 #include "core/file.h"
 #include "core/path.h"
 #include "core/settings.h"
+#include "liaison/incident.h"
 #include "liaison/limits.h"
 #include "liaison/notify.h"
 #include "liaison/route.h"
@@ -127,6 +128,41 @@ static const char *cfg(const lia_route *rt, const char *given, const char *name,
         return given;
     v = lia__setting_text(LIA_SCOPE_ROUTE, name, lia_route_setting(rt, name)); /* or the table's default */
     return v ? v : dflt;
+}
+
+/* The answer links of every incident the digest carries, after the
+ * template's text: acknowledge, resolved, reject, signed for the
+ * recipient's party id (the hand-offs' recipient) (include/liaison/incident.h), when public_url is set. */
+static int answer_links(lia_store *s, const lia_route *rt, const lia__digest *d, int64_t now,
+                        lia_buf *body, lia_error *err)
+{
+    const char *base = cfg(rt, NULL, "public_url", NULL);
+    int64_t ttl = lia__setting_int(LIA_SCOPE_ROUTE, "link_ttl", lia_route_setting(rt, "link_ttl"));
+    int64_t until = now + ttl * 1000000;
+    char t[LIA_TIME_TEXT], path[LIA_ANSWER_PATH_MAX];
+    size_t bl;
+    int rc;
+    if (!base || !d->nincidents)
+        return LIA_OK;
+    bl = strlen(base);
+    while (bl && base[bl - 1] == '/')
+        bl--;
+    lia_time_format(until, t, sizeof t);
+    lia_buf_printf(body, "\r\nAnswer with one click (the links work until %.10s):\r\n", t);
+    for (size_t i = 0; i < d->nincidents && i < LIA_NOTIFY_SUBJECT_REFS; i++) {
+        static const char *const label[LIA_ANSWER__COUNT] = {"acknowledge", "resolved", "reject"};
+        lia_buf_printf(body, "\r\n  LIAISON#%lld\r\n", (long long)d->incidents[i]);
+        for (int a = 0; a < LIA_ANSWER__COUNT; a++) {
+            if ((rc = lia_answer_link(s, d->incidents[i], d->p->id, (lia_answer)a, until, path, err)))
+                return rc;
+            lia_buf_printf(body, "    %-12s %.*s%s\r\n", label[a], (int)bl, base, path);
+        }
+    }
+    if (d->nincidents > LIA_NOTIFY_SUBJECT_REFS)
+        lia_buf_printf(body, "\r\n  (+%zu incidents: reply to this message to answer them)\r\n",
+                       d->nincidents - LIA_NOTIFY_SUBJECT_REFS);
+    lia_buf_append(body, "", 0);
+    return LIA_OK;
 }
 
 /* LIA_ENOTFOUND: this language has no template (the caller tries the next). */
@@ -470,6 +506,8 @@ static int email_deliver(lia__notify_run *run, const lia__notify_rcpt *rc_, cons
         lia_buf_append(&body, "", 0);
         lia_buf_free(&all);
     }
+    if ((rc = answer_links(s, rt, &d, now, &body, err)))
+        goto out;
     attachments(&d, &csv, &js);
     lia__mime_boundary(bnd);
     lia_buf_printf(&entity, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", bnd);

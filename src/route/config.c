@@ -301,6 +301,17 @@ int lia__route_config_parse(const char *text, size_t len, lia__route_config *c, 
             c->home[2] = '\0';
         } else if (strcmp(n->key, "mode") == 0) {
             c->mode_all = lia__setting_int(LIA_SCOPE_ROUTE, "mode", n->str) == 1;
+        } else if (strcmp(n->key, "public_url") == 0) { /* the answer links start with it */
+            int https = n->len > 8 && strncmp(n->str, "https://", 8) == 0;
+            int http = n->len > 7 && strncmp(n->str, "http://", 7) == 0;
+            for (size_t k = 0; k < n->len; k++)
+                if ((unsigned char)n->str[k] <= ' ' || n->str[k] == '?' || n->str[k] == '#' || n->str[k] == '"' ||
+                    n->str[k] == '<' || n->str[k] == '>' || n->str[k] == 0x7f)
+                    https = http = 0;
+            if (!https && !http) {
+                rc = cerr(err, n, n->key, "%s", "an http:// or https:// address without spaces, query or fragment");
+                goto out;
+            }
         } else if (strcmp(n->key, "mail_from") == 0) { /* and an e-mail address, by route's syntax */
             lia_buf b;
             lia_buf_init(&b, 1024);

@@ -15,6 +15,7 @@ typedef struct mount {
 
 static const mount mounts[] = {
     {"api", lia__api_mount},         /* the REST API at /api/v1 (and its public /api/v1/openapi.json) */
+    {"answer", lia__answer_mount},   /* the signed answer links of digests at /answer/ */
     {"console", lia__console_mount}, /* the web console at /console, and its sessions */
     {"taxii", lia__taxii_mount},     /* discovery at /taxii2/, API roots at /ROOT/ (prefix "/") */
 };

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -749,6 +750,96 @@ static void test_writes(void **state)
     hc_free(&r);
 }
 
+/* The answer links of digests, as a partner's analyst uses them: GET shows
+ * what the link does and changes nothing (mail scanners fetch links); POST
+ * does it, recorded as channel "link"; again: already done; a changed
+ * link 403, an expired one 410, a reject without a reason 400. */
+static void test_answer_links(void **state)
+{
+    char ack[LIA_ANSWER_PATH_MAX], rej[LIA_ANSWER_PATH_MAX], old[LIA_ANSWER_PATH_MAX], bad[LIA_ANSWER_PATH_MAX];
+    lia_actor who = {"ana", "cli", NULL};
+    int64_t now = (int64_t)time(NULL) * 1000000, i1, i2;
+    lia_store *s;
+    lia_error e;
+    resp r;
+    (void)state;
+    lia_error_clear(&e);
+    assert_int_equal(lia_store_open(dbpath, &s, &e), LIA_OK);
+    i1 = incident(s, "Open <Memcached> on 203.0.113.9", LIA_SEV_HIGH, "KH", "cert-a");
+    i2 = incident(s, "not ours", LIA_SEV_LOW, "KH", "cert-a");
+    assert_int_equal(lia_handoff_set(s, i1, "cert-a", LIA_HO_NOTIFIED, NULL, &who, &e), LIA_OK);
+    assert_int_equal(lia_handoff_set(s, i2, "cert-a", LIA_HO_NOTIFIED, NULL, &who, &e), LIA_OK);
+    assert_int_equal(lia_answer_link(s, i1, "cert-a", LIA_ANSWER_ACK, now + 3600000000, ack, &e), LIA_OK);
+    assert_int_equal(lia_answer_link(s, i2, "cert-a", LIA_ANSWER_REJECT, now + 3600000000, rej, &e), LIA_OK);
+    assert_int_equal(lia_answer_link(s, i1, "cert-a", LIA_ANSWER_RESOLVE, now - 1000000, old, &e), LIA_OK);
+    total += 2;
+
+    /* GET: a page with the (escaped) title and one button; nothing changes */
+    assert_int_equal(req("GET", ack, NULL, NULL, NULL, &r), 200);
+    assert_non_null(strstr(lia_buf_cstr(&r.body), "Open &lt;Memcached&gt; on 203.0.113.9"));
+    assert_non_null(strstr(lia_buf_cstr(&r.body), "<form method=\"post\">"));
+    assert_non_null(strcasestr(lia_buf_cstr(&r.head), "Content-Security-Policy: default-src 'none'"));
+    assert_non_null(strcasestr(lia_buf_cstr(&r.head), "Referrer-Policy: no-referrer"));
+    assert_non_null(strcasestr(lia_buf_cstr(&r.head), "Cache-Control: no-store"));
+    hc_free(&r);
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i1), 200);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "handoffs"), 0), "state")),
+                        "notified");
+    hc_free(&r);
+    /* POST: acknowledged, by the recipient, through the link */
+    assert_int_equal(req("POST", ack, NULL, NULL, "", &r), 200);
+    assert_non_null(strstr(lia_buf_cstr(&r.body), "Thank you"));
+    hc_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i1), 200);
+    json_t *h = json_array_get(json_object_get(r.json, "handoffs"), 0);
+    assert_string_equal(json_string_value(json_object_get(h, "state")), "acknowledged");
+    assert_string_equal(json_string_value(json_object_get(h, "channel")), "link");
+    assert_string_equal(json_string_value(json_object_get(h, "by")), "cert-a");
+    hc_free(&r);
+    /* the same link again: nothing more, and it says when */
+    assert_int_equal(req("POST", ack, NULL, NULL, "", &r), 200);
+    assert_non_null(strstr(lia_buf_cstr(&r.body), "Already done"));
+    hc_free(&r);
+    /* changed: the incident id, the recipient, the signature */
+    snprintf(bad, sizeof bad, "%s", ack);
+    bad[strlen("/answer/")] = bad[strlen("/answer/")] == '9' ? '8' : '9';
+    assert_int_equal(req("POST", bad, NULL, NULL, "", &r), 403);
+    assert_non_null(strstr(lia_buf_cstr(&r.body), "not valid"));
+    hc_free(&r);
+    snprintf(bad, sizeof bad, "%s", ack);
+    bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
+    assert_int_equal(req("GET", bad, NULL, NULL, NULL, &r), 403);
+    hc_free(&r);
+    /* expired */
+    assert_int_equal(req("GET", old, NULL, NULL, NULL, &r), 410);
+    assert_non_null(strstr(lia_buf_cstr(&r.body), "expired"));
+    hc_free(&r);
+    assert_int_equal(req("POST", old, NULL, NULL, "", &r), 410);
+    hc_free(&r);
+    /* reject: a reason, from the form */
+    assert_int_equal(req("GET", rej, NULL, NULL, NULL, &r), 200);
+    assert_non_null(strstr(lia_buf_cstr(&r.body), "name=\"reason\""));
+    hc_free(&r);
+    assert_int_equal(req("POST", rej, NULL, NULL, "reason=", &r), 400);
+    hc_free(&r);
+    {
+        static const char *const form[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+        assert_int_equal(req("POST", rej, NULL, form, "reason=not+our+network%2C+AS64500", &r), 200);
+        hc_free(&r);
+    }
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i2), 200);
+    h = json_array_get(json_object_get(r.json, "handoffs"), 0);
+    assert_string_equal(json_string_value(json_object_get(h, "state")), "rejected");
+    assert_string_equal(json_string_value(json_object_get(h, "reason")), "not our network, AS64500");
+    hc_free(&r);
+    /* a withdrawn hand-off: a link answers nothing */
+    assert_int_equal(lia_answer_link(s, i_withdrawn, "cert-a", LIA_ANSWER_ACK, now + 3600000000, bad, &e), LIA_OK);
+    assert_int_equal(req("POST", bad, NULL, NULL, "", &r), 404);
+    assert_non_null(strstr(lia_buf_cstr(&r.body), "nothing to answer"));
+    hc_free(&r);
+    lia_store_close(s);
+}
+
 static void write_file(const char *path, const lia_buf *b)
 {
     FILE *f = fopen(path, "w");
@@ -859,7 +950,8 @@ int main(void)
         cmocka_unit_test(test_cursor_tampered), cmocka_unit_test(test_bad_parameters),
         cmocka_unit_test(test_filters),         cmocka_unit_test(test_partner_sees_its_own),
         cmocka_unit_test(test_sla_clock),       cmocka_unit_test(test_session),
-        cmocka_unit_test(test_writes),          cmocka_unit_test(test_openapi),
+        cmocka_unit_test(test_writes),          cmocka_unit_test(test_answer_links),
+        cmocka_unit_test(test_openapi),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,14 +8,17 @@
 # each, and the hand-offs become notified (channel email, by liaison, the
 # digest's Message-ID in the audit record); a reply that names only that
 # Message-ID (In-Reply-To, or References) acknowledges every hand-off the
-# digest carried.
+# digest carried. With public_url set, each digest carries signed answer
+# links, and `liaison serve` acknowledges through one (GET shows, POST does).
 set -u
 bin=${LIAISON_BIN:?}
 root=${LIAISON_SOURCE_ROOT:?}
 tmp=$(mktemp -d /tmp/lia-incident-notify-XXXXXX)
 sink=
+web=
 cleanup() {
     [ -n "$sink" ] && kill "$sink" 2>/dev/null && wait "$sink" 2>/dev/null
+    [ -n "$web" ] && kill "$web" 2>/dev/null && wait "$web" 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -40,6 +43,8 @@ run() { # SMTP port: one run of every recipient, unsigned
 L owners import "$root/share/demo/owners.yaml" > /dev/null
 L partners import "$root/share/demo/partners.yaml" > /dev/null
 cp "$root/share/demo/routing.yaml" "$tmp/r.yaml"
+wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+echo "public_url: http://127.0.0.1:$wport/" >> "$tmp/r.yaml"
 cat >> "$tmp/r.yaml" <<'RULES'
 incidents:
   - name: daily
@@ -105,6 +110,29 @@ same "no hand-off left pending" "no hand-offs" "$(L handoff list --state pending
 nmail=$(ls "$tmp/mail" | wc -l)
 run "$(head -n 1 "$tmp/port")"
 same "nothing sent twice" "$nmail" "$(ls "$tmp/mail" | wc -l)"
+
+# the answer links in a third partner's digest: `liaison serve` takes them
+other=$(grep -L -e '^To: report@kh-cert.example' -e '^To: cert@sg-cert.example' $(grep -l '^X-Liaison-Incident:' "$tmp/mail"/*.eml) | head -n 1)
+text=$(python3 -c 'import email,sys
+m=email.message_from_binary_file(open(sys.argv[1],"rb"))
+print(next(p for p in m.walk() if p.get_content_type()=="text/plain").get_payload(decode=True).decode())' "$other")
+check "digest: answer links" "Answer with one click" "$text"
+oid=$(sed -n 's/^X-Liaison-Incident: \([0-9]*\).*/\1/p' "$other" | head -n 1)
+link=$(echo "$text" | grep -o "http://127.0.0.1:$wport/answer/$oid/[a-z0-9._-]*/ack/[0-9]*/[A-Za-z0-9_-]*" | head -n 1)
+orcpt=$(echo "$link" | cut -d/ -f6)
+check "digest: a signed acknowledge link for incident $oid" "/answer/$oid/" "$link"
+check "digest: resolved and reject links" "/reject/" "$(echo "$text" | grep "/answer/$oid/")"
+L serve --listen "127.0.0.1:$wport" --access-log /dev/null > "$tmp/serve.out" 2>&1 &
+web=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$wport/health" > /dev/null 2>&1 && break; sleep 0.1; done
+check "link opened: a page, nothing changed" "<form method=\"post\">" "$(curl -s "$link")"
+same "still notified after GET" notified "$(L handoff list --incident "$oid" --recipient "$orcpt" --format json | grep -o '"state":"[a-z]*"' | cut -d'"' -f4)"
+check "link confirmed" "Thank you" "$(curl -s -X POST -d '' "$link")"
+ho=$(L handoff list --incident "$oid" --recipient "$orcpt" --format json)
+check "acknowledged through the link" '"state":"acknowledged"' "$ho"
+check "channel link" '"channel":"link"' "$ho"
+check "a changed link is refused" "403" "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '' "$(echo "$link" | sed 's/ack/reject/')")"
+kill "$web" 2>/dev/null; wait "$web" 2>/dev/null; web=
 
 # a reply whose only reference is In-Reply-To: the digest's Message-ID
 out=$(printf 'From: KH CERT <report@kh-cert.example>\nTo: cert@national-cert.example\nSubject: Re: your report\nMessage-ID: <r1@kh-cert.example>\nIn-Reply-To: %s\n\nReceived, we are on it.\n' "$msgid" | L mail receive 2>&1)
