@@ -2,7 +2,8 @@
 /* The adversarial multi-tenant suite (issue 16, point 2): partner A, with
  * every way it has to authenticate and every role an outside organisation
  * may hold, against partner B's data and our own internal data, over every
- * TAXII endpoint, filter and paging token, on the in-process server on
+ * TAXII endpoint, filter and paging token, and over the REST API (ids,
+ * filters, cursors, writes, path tricks) and the answer links, on the in-process server on
  * 127.0.0.1. Requests go as raw bytes (no client-side normalisation of
  * paths, headers or tokens).
  *
@@ -20,12 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <ctype.h>
 
 #include "http_client.h"
 #include "liaison/accounts.h"
+#include "liaison/incident.h"
 #include "liaison/http.h"
 #include "liaison/liaison.h"
 #include "liaison/taxii.h"
@@ -63,6 +66,16 @@ static char b_status[128]; /* the status id of B's posting */
 static char b_next[512];   /* a next token from B's own listing */
 static char tok_a[128], tok_c[128], tok_b[128], tok_b_revoked[128], tok_rate[128];
 static int attempts, leaks;
+/* The REST API's: B's incident, the one shared with A and B, a cursor of
+ * B's listing, answer links made from A's and forged. */
+static int64_t i_b, i_shared;
+static char b_cursor[128], link_ab[LIA_ANSWER_PATH_MAX], link_a_rej[LIA_ANSWER_PATH_MAX],
+    link_forged[LIA_ANSWER_PATH_MAX];
+#define S_BTITLE   "zt9-b-title"       /* B's incident's title */
+#define S_INTNOTE  "iq5-internal-note" /* our internal comment on the shared incident */
+#define S_FORBONLY "bq3-for-b-only"    /* a comment shared with B only */
+#define S_LINKED   "203.0.113.250"     /* an indicator linked to the shared incident (ours to see) */
+#define S_OWNER    "owner-zx1"         /* our analyst owning the shared incident */
 
 /* The secrets, as they could appear in a body (searched case-insensitively). */
 static const char *secrets[8];
@@ -214,6 +227,124 @@ static void bearer(char *out, size_t n, const char *tok)
     snprintf(out, n, "Authorization: Bearer %s\r\n", tok);
 }
 
+/* ---- the REST API (/api/v1) and the answer links ---- */
+
+/* A REST request: the body (if any) as application/json. */
+static int rest(const char *method, const char *path, const char *headers, const char *body, ans *a)
+{
+    static char req[64 * 1024];
+    int n = snprintf(req, sizeof req,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nConnection: close\r\n%s"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     method, path, headers ? headers : "", body ? strlen(body) : 0, body ? body : "");
+    if (n <= 0 || (size_t)n >= sizeof req)
+        fail_msg("request too long: %s", path);
+    a->status = -1;
+    if (hc_raw(port, req, (size_t)n, a->out, sizeof a->out, 5000) <= 0)
+        return -1;
+    if (strncmp(a->out, "HTTP/1.1 ", 9) == 0 && a->out[9] >= '1' && a->out[9] <= '5')
+        a->status = (a->out[9] - '0') * 100 + (a->out[10] - '0') * 10 + (a->out[11] - '0');
+    return a->status;
+}
+
+/* A REST request A may make or not: never a secret; when must_fail, never
+ * 2xx and (with path_none) the same status as on what does not exist. */
+static void rest_probe(const char *who, const char *auth, const char *what, const char *method, const char *path,
+                       const char *body, int must_fail, const char *path_none)
+{
+    ans a, b;
+    const char *s;
+    char why[160];
+    attempts++;
+    rest(method, path, auth, body, &a);
+    if (a.status < 0) {
+        leaks++;
+        print_error("NO ANSWER [%s] %s: %s\n", who, what, path);
+        return;
+    }
+    if ((s = secret_in(a.out))) {
+        leak(who, what, path, s, &a);
+        return;
+    }
+    if (!must_fail)
+        return;
+    if (a.status >= 200 && a.status < 300) {
+        leak(who, what, path, "answered 2xx", &a);
+        return;
+    }
+    if (path_none) {
+        rest(method, path_none, auth, body, &b);
+        if (b.status != a.status) {
+            snprintf(why, sizeof why, "existence oracle: %d here, %d for %s", a.status, b.status, path_none);
+            leak(who, what, path, why, &a);
+        }
+    }
+}
+
+/* The REST API's data: B's incident (notified, with our internal note),
+ * one handed off to A and B (B's hand-off acknowledged; a comment for B
+ * only, an internal one, a linked indicator), and answer links. */
+static int rest_setup(lia_store *s, lia_error *e)
+{
+    lia_actor who = {"admin", "cli", NULL};
+    lia_incident in;
+    const char *both[2] = {"cert-a", "cert-b"}, *onlyb[1] = {"cert-b"};
+    char ok[LIA_ANSWER_PATH_MAX], *seg;
+    int64_t until = (int64_t)time(NULL) * 1000000 + 86400000000;
+    memset(&in, 0, sizeof in);
+    in.title = "Open resolvers, " S_BTITLE;
+    in.severity = LIA_SEV_HIGH;
+    in.countries = "VN";
+    if (lia_accounts_org_link(s, "cert-a", "cert-a", e) || lia_accounts_org_link(s, "cert-b", "cert-b", e) ||
+        lia_incident_create(s, &in, onlyb, 1, NULL, 0, &who, &i_b, e) ||
+        lia_handoff_set(s, i_b, "cert-b", LIA_HO_NOTIFIED, NULL, &who, e) ||
+        lia_incident_comment(s, i_b, "internal", S_INTNOTE " on B", &who, NULL, e))
+        return -1;
+    memset(&in, 0, sizeof in);
+    in.title = "Mirai across the border";
+    in.severity = LIA_SEV_HIGH;
+    in.countries = "KH,VN";
+    in.owner = S_OWNER;
+    if (lia_incident_create(s, &in, both, 2, NULL, 0, &who, &i_shared, e) ||
+        lia_handoff_set(s, i_shared, "cert-a", LIA_HO_NOTIFIED, NULL, &who, e) ||
+        lia_handoff_set(s, i_shared, "cert-b", LIA_HO_NOTIFIED, NULL, &who, e) ||
+        lia_handoff_set(s, i_shared, "cert-b", LIA_HO_ACKNOWLEDGED, NULL, &who, e) ||
+        lia_incident_comment(s, i_shared, "shared:cert-b", S_FORBONLY, &who, NULL, e) ||
+        lia_incident_comment(s, i_shared, "internal", S_INTNOTE, &who, NULL, e) ||
+        lia_incident_comment(s, i_shared, "shared", "to both", &who, NULL, e) ||
+        lia_incident_link(s, i_shared, "indicator", S_LINKED, &who, e) ||
+        lia_answer_link(s, i_shared, "cert-a", LIA_ANSWER_ACK, until, ok, e))
+        return -1;
+    /* A's link with B's name in it, and with another action */
+    seg = strstr(ok, "/cert-a/");
+    snprintf(link_ab, sizeof link_ab, "%.*s/cert-b/%s", (int)(seg - ok), ok, seg + 8);
+    seg = strstr(ok, "/ack/");
+    snprintf(link_a_rej, sizeof link_a_rej, "%.*s/reject/%s", (int)(seg - ok), ok, seg + 5);
+    snprintf(link_forged, sizeof link_forged, "/answer/%lld/cert-b/ack/%lld/AAAAAAAAAAAAAAAAAAAAAA", (long long)i_b,
+             (long long)(until / 1000000));
+    return 0;
+}
+
+typedef struct b_state {
+    int moved, comments;
+} b_state;
+
+static int count_b(void *ud, const lia_handoff *h)
+{
+    b_state *st = ud;
+    lia_handoff_state want = h->incident == i_b ? LIA_HO_NOTIFIED : LIA_HO_ACKNOWLEDGED;
+    if (h->state != want || (h->incident != i_b && h->incident != i_shared))
+        st->moved++;
+    return 0;
+}
+
+static int count_comments(void *ud, const lia_comment *c)
+{
+    (void)c;
+    ((b_state *)ud)->comments++;
+    return 0;
+}
+
 static int setup(void **state)
 {
     lia_store *s;
@@ -274,9 +405,23 @@ static int setup(void **state)
     if (lia_taxii_api_root_add(s, O_ROOT, "Operations", NULL, 1u << 20, &e) ||
         lia_taxii_collection_add(s, &c, &e))
         goto fail;
+    if (rest_setup(s, &e))
+        goto fail;
     lia_store_close(s);
     if (!(srv = start(100000, 100000, &port)) || !(slow = start(0.01, 5, &slow_port)))
         return -1;
+    /* a cursor of B's own listing of incidents */
+    bearer(auth, sizeof auth, tok_b);
+    {
+        ans ra;
+        const char *nx;
+        if (rest("GET", "/api/v1/incidents?limit=1", auth, NULL, &ra) != 200 || !(nx = strstr(ra.out, "\"next\":\""))) {
+            fprintf(stderr, "B's incident list: %d %.400s\n", ra.status, ra.out);
+            return -1;
+        }
+        nx += 8;
+        snprintf(b_cursor, sizeof b_cursor, "%.*s", (int)strcspn(nx, "\""), nx);
+    }
 
     /* B posts to shared: STRICT, RED, GREEN with a RED pattern, GREEN */
     char o1[1000], o2[1000], o3[1000], o4[1000];
@@ -319,6 +464,11 @@ static int setup(void **state)
     secrets[nsecrets++] = B_COLL;
     secrets[nsecrets++] = I_COLL;
     secrets[nsecrets++] = O_ROOT;
+    secrets[nsecrets++] = S_BTITLE;
+    secrets[nsecrets++] = S_INTNOTE;
+    secrets[nsecrets++] = S_FORBONLY;
+    secrets[nsecrets++] = S_LINKED;
+    secrets[nsecrets++] = S_OWNER;
     return 0;
 fail:
     fprintf(stderr, "setup: %s: %s\n", e.field, e.reason);
@@ -775,6 +925,105 @@ static void test_rate_limit(void **state)
     assert_true(limited >= 20);
 }
 
+/* Partner A (and C, and nobody) against B's incidents, hand-offs and
+ * comments and our internal notes: reads, filters, cursors, writes, path
+ * tricks, answer links. Afterwards B's hand-offs and comments are as
+ * they were. */
+static void test_rest(void **state)
+{
+    char p[1024], q[1024], t[512];
+    int64_t missing = i_b + 100000;
+    (void)state;
+    add_attackers();
+    for (int w = 0; w < nattackers; w++) {
+        const char *who = attackers[w].who, *au = attackers[w].auth;
+        /* B's incident: as absent as one that does not exist */
+        snprintf(p, sizeof p, "/api/v1/incidents/%lld", (long long)i_b);
+        snprintf(q, sizeof q, "/api/v1/incidents/%lld", (long long)missing);
+        rest_probe(who, au, "B's incident by id", "GET", p, NULL, 1, q);
+        /* the incident shared with A: only A's hand-off and comments */
+        snprintf(p, sizeof p, "/api/v1/incidents/%lld", (long long)i_shared);
+        rest_probe(who, au, "the shared incident", "GET", p, NULL, 0, NULL);
+        /* lists and filters naming B */
+        static const char *const lists[] = {
+            "/api/v1/incidents",
+            "/api/v1/incidents?recipient=cert-b",
+            "/api/v1/incidents?country=VN",
+            "/api/v1/incidents?status=triaged&severity=high",
+            "/api/v1/incidents?limit=500",
+            "/api/v1/incidents?recipient=cert-b&recipient=cert-a",
+            "/api/v1/incidents?recipient=CERT-B",
+            "/api/v1/incidents?recipient=cert-b%00",
+        };
+        for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+            rest_probe(who, au, "list filtered on B", "GET", lists[i], NULL, 0, NULL);
+        /* B's cursor, replayed and changed */
+        snprintf(p, sizeof p, "/api/v1/incidents?limit=1&next=%s", b_cursor);
+        rest_probe(who, au, "B's cursor replayed", "GET", p, NULL, 1, NULL);
+        for (size_t i = 0, n = strlen(b_cursor); i < n; i += n / 8 + 1) {
+            snprintf(t, sizeof t, "%s", b_cursor);
+            t[i] = t[i] == 'A' ? 'B' : 'A';
+            snprintf(p, sizeof p, "/api/v1/incidents?limit=1&next=%s", t);
+            rest_probe(who, au, "B's cursor changed", "GET", p, NULL, 1, NULL);
+        }
+        /* path tricks to B's incident */
+        static const char *const tricks[] = {
+            "/api/v1/incidents/0%lld", "/api/v1/incidents/%lld/", "/api/v1//incidents/%lld",
+            "/API/v1/incidents/%lld",  "/api/v1/incidents/+%lld", "/api/v1/incidents/%%2e%%2e/incidents/%lld",
+            "/api/v1/incidents/%lld%%2F", "/api/v1/./incidents/%lld", "/api/v1/incidents/%lld.json",
+        };
+        for (size_t i = 0; i < sizeof tricks / sizeof tricks[0]; i++) {
+            snprintf(p, sizeof p, tricks[i], (long long)i_b);
+            rest_probe(who, au, "path trick to B's incident", "GET", p, NULL, 1, NULL);
+        }
+        /* writes on B's: its hand-offs (on its incident and on the shared
+         * one), comments, changes, creation, metrics */
+        snprintf(p, sizeof p, "/api/v1/incidents/%lld/handoffs/cert-b", (long long)i_b);
+        snprintf(q, sizeof q, "/api/v1/incidents/%lld/handoffs/cert-b", (long long)missing);
+        rest_probe(who, au, "acknowledge B's hand-off", "POST", p, "{\"state\":\"acknowledged\"}", 1, q);
+        snprintf(p, sizeof p, "/api/v1/incidents/%lld/handoffs/cert-b", (long long)i_shared);
+        rest_probe(who, au, "resolve B's hand-off on the shared incident", "POST", p, "{\"state\":\"resolved\"}", 1,
+                   q);
+        snprintf(p, sizeof p, "/api/v1/incidents/%lld/handoffs/CERT-B", (long long)i_shared);
+        rest_probe(who, au, "B's hand-off, upper case", "POST", p, "{\"state\":\"resolved\"}", 1, NULL);
+        snprintf(p, sizeof p, "/api/v1/incidents/%lld/handoffs/cert-a", (long long)i_shared);
+        rest_probe(who, au, "withdraw A's own hand-off", "POST", p, "{\"state\":\"withdrawn\"}", 1, NULL);
+        snprintf(p, sizeof p, "/api/v1/incidents/%lld/comments", (long long)i_b);
+        snprintf(q, sizeof q, "/api/v1/incidents/%lld/comments", (long long)missing);
+        rest_probe(who, au, "comment on B's incident", "POST", p, "{\"body\":\"x\"}", 1, q);
+        snprintf(p, sizeof p, "/api/v1/incidents/%lld/comments", (long long)i_shared);
+        rest_probe(who, au, "comment shared with B", "POST", p, "{\"body\":\"x\",\"visibility\":\"shared:cert-b\"}", 1,
+                   NULL);
+        snprintf(p, sizeof p, "/api/v1/incidents/%lld", (long long)i_shared);
+        rest_probe(who, au, "close the shared incident", "PATCH", p, "{\"status\":\"closed\"}", 1, NULL);
+        snprintf(p, sizeof p, "/api/v1/incidents/%lld", (long long)i_b);
+        snprintf(q, sizeof q, "/api/v1/incidents/%lld", (long long)missing);
+        rest_probe(who, au, "change B's incident", "PATCH", p, "{\"title\":\"x\"}", 1, q);
+        rest_probe(who, au, "create an incident", "POST", "/api/v1/incidents", "{\"title\":\"x\"}", 1, NULL);
+        rest_probe(who, au, "metrics", "GET", "/api/v1/metrics", NULL, 1, NULL);
+        /* answer links: A's own, turned into B's, or into another action */
+        rest_probe(who, au, "B's hand-off through A's link", "POST", link_ab, "", 1, NULL);
+        rest_probe(who, au, "A's link, action changed", "POST", link_a_rej, "", 1, NULL);
+        rest_probe(who, au, "B's incident through a forged link", "GET", link_forged, NULL, 1, NULL);
+    }
+    /* nothing of B's moved */
+    {
+        lia_store *s;
+        lia_error e;
+        b_state st = {0};
+        lia_error_clear(&e);
+        assert_int_equal(lia_store_open(dbpath, &s, &e), LIA_OK);
+        assert_int_equal(lia_handoff_list(s, 0, -1, "cert-b", count_b, &st, &e), LIA_OK);
+        assert_int_equal(lia_incident_comments(s, i_b, count_comments, &st, &e), LIA_OK);
+        lia_store_close(s);
+        attempts++;
+        if (st.moved || st.comments != 1) {
+            leaks++;
+            print_error("B's hand-offs moved (%d) or its comments changed (%d, want 1)\n", st.moved, st.comments);
+        }
+    }
+}
+
 static void test_total(void **state)
 {
     (void)state;
@@ -788,7 +1037,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids),        cmocka_unit_test(test_filters), cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_paths),      cmocka_unit_test(test_roots),   cmocka_unit_test(test_credentials),
-        cmocka_unit_test(test_rate_limit), cmocka_unit_test(test_total),
+        cmocka_unit_test(test_rate_limit), cmocka_unit_test(test_rest),    cmocka_unit_test(test_total),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
