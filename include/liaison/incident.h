@@ -168,6 +168,15 @@ typedef struct lia_incident_change {
 int lia_incident_update(lia_store *s, int64_t id, const lia_incident_change *ch, const lia_actor *who,
                         lia_error *err);
 
+/* Split: a new incident (the same attributes, triaged, title or "TITLE
+ * (split from ID)", handed off to the same recipients whose hand-off is
+ * not withdrawn) takes the n events of incident id, which must all be
+ * linked to it (LIA_ENOTFOUND naming the first that is not); the two link
+ * each other, and the audit log records "split-out" and "split-from". One
+ * transaction. LIA_ESTATE for a final incident. *new_id may be NULL. */
+int lia_incident_split(lia_store *s, int64_t id, const int64_t *events, size_t n, const char *title,
+                       const lia_actor *who, int64_t *new_id, lia_error *err);
+
 typedef struct lia_incident_filter {
     int status;          /* -1: any */
     int open_only;       /* 1: not closed, rejected, duplicate or merged */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* liaison incident create|list|show|update|comment|link: cross-border
+/* liaison incident create|list|show|update|comment|link|merge|split|export: cross-border
  * incidents by hand. Every change is an audit record (liaison audit). */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +30,11 @@ static void incident_usage(FILE *f)
                "                             the SLA clocks while the incident waits on us\n"
                "  comment ID [--shared[=RECIPIENT]] TEXT   internal unless shared\n"
                "  link ID (--event ID | --indicator VALUE | --incident ID)\n"
+               "  merge ID --into OTHER [--duplicate]   ID folds into OTHER, which goes on with a\n"
+               "                           copy of every link of ID (--duplicate: ID is marked a\n"
+               "                           duplicate of OTHER instead; its links stay)\n"
+               "  split ID (--event EV... | --events-from FILE|-) [--title T]   a new incident takes\n"
+               "                           these events of ID, with its attributes and recipients\n"
                "  export ID stix|iodef [-o FILE] [--producer NAME] [--max-tlp LABEL]\n"
                "                           its linked events as one STIX bundle wrapped in an\n"
                "                           incident, or one IODEF document (IncidentID LIAISON#ID)\n"
@@ -163,6 +168,7 @@ enum {
     O_IND,
     O_INC,
     O_EVFROM,
+    O_DUP,
     O_HELP
 };
 
@@ -178,7 +184,8 @@ static const struct option opts[] = {
     {"into", required_argument, NULL, O_INTO},     {"waiting", required_argument, NULL, O_WAIT},
     {"shared", optional_argument, NULL, O_SHARED}, {"indicator", required_argument, NULL, O_IND},
     {"incident", required_argument, NULL, O_INC},  {"events-from", required_argument, NULL, O_EVFROM},
-    {"help", no_argument, NULL, O_HELP},           {NULL, 0, NULL, 0},
+    {"duplicate", no_argument, NULL, O_DUP},       {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 #define MAX_MULTI 64
@@ -189,7 +196,7 @@ typedef struct args {
     lia_incident_filter filter;
     const char *rcpt[MAX_MULTI], *events[MAX_MULTI];
     size_t nrcpt, nevents;
-    int json, help;
+    int json, help, duplicate;
     const char *shared;
     int shared_set;
     const char *link_kind, *link_ref;
@@ -282,6 +289,7 @@ static int parse(const char *sub, int argc, char **argv, args *a)
         case O_IND: a->link_kind = "indicator", a->link_ref = optarg; break;
         case O_INC: a->link_kind = "incident", a->link_ref = optarg; break;
         case O_EVFROM: a->events_from = optarg; break;
+        case O_DUP: a->duplicate = 1; break;
         case O_HELP: a->help = 1; break;
         default:
             cli_errorf("incident %s: bad option %s (see liaison incident --help)", sub, argv[optind - 1]);
@@ -299,7 +307,7 @@ static int do_show(lia_store *s, int64_t id, int json);
 
 /* Event ids, one a line (what `liaison events --format ids` prints; blank
  * lines skipped), every one in the store: 0, or an error printed. */
-static int read_event_ids(lia_store *s, const char *path, int64_t **out, size_t *n)
+static int read_event_ids(lia_store *s, const char *sub, const char *path, int64_t **out, size_t *n)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     char line[256];
@@ -310,7 +318,7 @@ static int read_event_ids(lia_store *s, const char *path, int64_t **out, size_t 
     lia_error err;
     *n = 0;
     if (!f) {
-        cli_errorf("incident create: --events-from %s: %s", path, strerror(errno));
+        cli_errorf("incident %s: --events-from %s: %s", sub, path, strerror(errno));
         return LIA_EXIT_ERROR;
     }
     lia_event_init(&ev);
@@ -319,7 +327,7 @@ static int read_event_ids(lia_store *s, const char *path, int64_t **out, size_t 
         size_t len = strcspn(line, "\r\n");
         lineno++;
         if (line[len] == '\0' && !feof(f)) {
-            cli_errorf("incident create: %s:%zu: line too long for an event id", path, lineno);
+            cli_errorf("incident %s: %s:%zu: line too long for an event id", sub, path, lineno);
             rc = LIA_EXIT_ERROR;
             break;
         }
@@ -327,16 +335,16 @@ static int read_event_ids(lia_store *s, const char *path, int64_t **out, size_t 
         if (len == 0)
             continue;
         if (cli_parse_u64(line, &id) || id == 0 || id > INT64_MAX) {
-            cli_errorf("incident create: %s:%zu: '%s' is not an event id", path, lineno, line);
+            cli_errorf("incident %s: %s:%zu: '%s' is not an event id", sub, path, lineno, line);
             rc = LIA_EXIT_ERROR;
         } else if (lia_store_event_get(s, (int64_t)id, &ev, &err)) {
-            cli_errorf("incident create: %s:%zu: %s", path, lineno, err.reason);
+            cli_errorf("incident %s: %s:%zu: %s", sub, path, lineno, err.reason);
             rc = LIA_EXIT_ERROR;
         } else if (*n == cap) {
             size_t nc = cap ? cap * 2 : 1024;
             int64_t *nv = realloc(v, nc * sizeof *nv);
             if (!nv) {
-                cli_errorf("incident create: out of memory reading %s", path);
+                cli_errorf("incident %s: out of memory reading %s", sub, path);
                 rc = LIA_EXIT_ERROR;
             } else {
                 v = nv, cap = nc;
@@ -346,7 +354,7 @@ static int read_event_ids(lia_store *s, const char *path, int64_t **out, size_t 
             v[(*n)++] = (int64_t)id;
     }
     if (rc == 0 && ferror(f)) {
-        cli_errorf("incident create: --events-from %s: read error", path);
+        cli_errorf("incident %s: --events-from %s: read error", sub, path);
         rc = LIA_EXIT_ERROR;
     }
     lia_event_free(&ev);
@@ -356,6 +364,54 @@ static int read_event_ids(lia_store *s, const char *path, int64_t **out, size_t 
         free(v), v = NULL, *n = 0;
     *out = v;
     return rc;
+}
+
+/* incident split ID: the events named by --event and --events-from go to a
+ * new incident. */
+static int do_split(lia_store *s, int64_t id, args *a)
+{
+    lia_actor who = cli_actor();
+    lia_error err;
+    int64_t nid = 0, *ids = NULL;
+    size_t nids = 0;
+    int rc;
+    lia_error_clear(&err);
+    if (a->events_from && (rc = read_event_ids(s, "split", a->events_from, &ids, &nids)))
+        return rc;
+    if (a->nevents) {
+        int64_t *nv = realloc(ids, (nids + a->nevents) * sizeof *nv);
+        if (!nv) {
+            free(ids);
+            cli_errorf("incident split: out of memory");
+            return LIA_EXIT_ERROR;
+        }
+        ids = nv;
+        for (size_t i = 0; i < a->nevents; i++) {
+            uint64_t v;
+            if (cli_parse_u64(a->events[i], &v) || v == 0 || v > INT64_MAX) {
+                free(ids);
+                cli_errorf("incident split: --event %s: not an event id", a->events[i]);
+                return LIA_EXIT_USAGE;
+            }
+            ids[nids++] = (int64_t)v;
+        }
+    }
+    if (nids == 0) {
+        free(ids);
+        cli_errorf("incident split: which events? (--event ID ... or --events-from FILE)");
+        return LIA_EXIT_USAGE;
+    }
+    rc = lia_incident_split(s, id, ids, nids, a->inc.title, &who, &nid, &err);
+    free(ids);
+    if (rc) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    if (a->json)
+        return do_show(s, nid, 1);
+    printf("incident %lld split: %zu events moved to the new incident %lld\n", (long long)id, nids,
+           (long long)nid);
+    return LIA_EXIT_OK;
 }
 
 static int do_create(lia_store *s, args *a)
@@ -372,7 +428,7 @@ static int do_create(lia_store *s, args *a)
         return LIA_EXIT_USAGE;
     }
     /* every id read and found before anything is written */
-    if (a->events_from && (rc = read_event_ids(s, a->events_from, &ids, &nids)))
+    if (a->events_from && (rc = read_event_ids(s, "create", a->events_from, &ids, &nids)))
         return rc;
     if (lia_incident_create(s, &a->inc, a->rcpt, a->nrcpt, a->events, a->nevents, &who, &id, &err)) {
         free(ids);
@@ -562,7 +618,7 @@ int cmd_incident(cli *c, int argc, char **argv)
     char **pos = argv + 1 + optind;
     int npos = argc - 1 - optind;
     if (strcmp(sub, "create") && strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "update") &&
-        strcmp(sub, "comment") && strcmp(sub, "link")) {
+        strcmp(sub, "comment") && strcmp(sub, "link") && strcmp(sub, "merge") && strcmp(sub, "split")) {
         cli_errorf("incident: unknown command '%s' (see liaison incident --help)", sub);
         return LIA_EXIT_USAGE;
     }
@@ -593,6 +649,22 @@ int cmd_incident(cli *c, int argc, char **argv)
             return fail(s, &err);
         printf("incident %lld updated\n", (long long)id);
         rc = LIA_EXIT_OK;
+    } else if (strcmp(sub, "split") == 0) {
+        rc = do_split(s, id, &a);
+    } else if (strcmp(sub, "merge") == 0) {
+        lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
+        if (!a.ch.merged_into) {
+            cli_errorf("incident merge: --into ID (the incident that goes on)");
+            rc = LIA_EXIT_USAGE;
+        } else {
+            ch.status = a.duplicate ? LIA_INC_DUPLICATE : LIA_INC_MERGED;
+            ch.merged_into = a.ch.merged_into;
+            if (lia_incident_update(s, id, &ch, &who, &err))
+                return fail(s, &err);
+            printf("incident %lld %s incident %lld\n", (long long)id,
+                   a.duplicate ? "marked a duplicate of" : "merged into", (long long)ch.merged_into);
+            rc = LIA_EXIT_OK;
+        }
     } else if (strcmp(sub, "comment") == 0) {
         int64_t cid;
         char vis[96];

@@ -768,3 +768,142 @@ out:
     }
     return lia__db_commit(db, err);
 }
+
+/* ---- split ------------------------------------------------------------------------------- */
+
+typedef struct rcpt_names {
+    char (*v)[72];
+    size_t n, cap;
+    int oom;
+} rcpt_names;
+
+static int live_rcpt(void *ud, const lia_handoff *h)
+{
+    rcpt_names *r = ud;
+    if (h->state == LIA_HO_WITHDRAWN)
+        return 0;
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? 2 * r->cap : 8;
+        void *nv = realloc(r->v, nc * sizeof *r->v);
+        if (!nv) {
+            r->oom = 1;
+            return 1;
+        }
+        r->v = nv;
+        r->cap = nc;
+    }
+    snprintf(r->v[r->n++], sizeof r->v[0], "%s", h->recipient);
+    return 0;
+}
+
+int lia_incident_split(lia_store *s, int64_t id, const int64_t *events, size_t n, const char *title,
+                       const lia_actor *who, int64_t *new_id, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_incident cur, in;
+    lia_buf hold;
+    lia_stmt *st = NULL;
+    rcpt_names rn = {0};
+    char t[256], ref[32], object[64], what[128];
+    const char **names = NULL;
+    int64_t nid = 0;
+    int rc;
+    if (n == 0)
+        return lia_error_set(err, LIA_EINVAL, "split", NULL, 0, "name the events that go to the new incident");
+    if ((rc = lia__incident_schema(db, err)) || (rc = lia__db_begin(db, err)))
+        return rc;
+    lia_buf_init(&hold, 0);
+    if ((rc = lia_incident_get(s, id, &cur, &hold, err)))
+        goto out;
+    if (lia__incident_is_final(cur.status)) {
+        rc = lia_error_set(err, LIA_ESTATE, "status", lia_incident_status_name(cur.status),
+                           strlen(lia_incident_status_name(cur.status)),
+                           "incident %lld is %s: a final incident is not split", (long long)id,
+                           lia_incident_status_name(cur.status));
+        goto out;
+    }
+    /* every event is one of this incident's */
+    if ((rc = lia__db_prepare(db, "incident: checking the events of a split",
+                              "SELECT 1 FROM incident_link WHERE incident_id = ? AND kind = 'event' AND ref = ?", &st,
+                              err)))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ref, sizeof ref, "%lld", (long long)events[i]);
+        lia__db_reset(st);
+        lia__db_bind_int64(st, 1, id);
+        lia__db_bind_text(st, 2, ref, -1);
+        if ((rc = lia__db_step(st, err)) != LIA_DB_ROW) {
+            if (rc >= 0)
+                rc = lia_error_set(err, LIA_ENOTFOUND, "event", ref, strlen(ref),
+                                   "event %s is not linked to incident %lld (item %zu of %zu)", ref, (long long)id,
+                                   i + 1, n);
+            goto out;
+        }
+    }
+    rc = LIA_OK;
+    lia__db_done(st);
+    st = NULL;
+    /* the new incident: the same attributes, the same live recipients */
+    if ((rc = lia_handoff_list(s, id, -1, NULL, live_rcpt, &rn, err)))
+        goto out;
+    if (rn.oom || (rn.n && !(names = calloc(rn.n, sizeof *names)))) {
+        rc = lia_error_set(err, LIA_ENOMEM, "split", NULL, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < rn.n; i++)
+        names[i] = rn.v[i];
+    in = cur;
+    in.status = LIA_INC_TRIAGED;
+    if (!title || !*title) {
+        snprintf(t, sizeof t, "%.200s (split from %lld)", cur.title, (long long)id);
+        title = t;
+    }
+    in.title = title;
+    if ((rc = lia_incident_create(s, &in, names, rn.n, NULL, 0, who, &nid, err)))
+        goto out;
+    /* the events move */
+    if ((rc = lia__db_prepare(db, "incident: moving the events of a split",
+                              "DELETE FROM incident_link WHERE incident_id = ? AND kind = 'event' AND ref = ?", &st,
+                              err)))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ref, sizeof ref, "%lld", (long long)events[i]);
+        lia__db_reset(st);
+        lia__db_bind_int64(st, 1, id);
+        lia__db_bind_text(st, 2, ref, -1);
+        if ((rc = lia__db_run(st, err)))
+            goto out;
+    }
+    lia__db_done(st);
+    st = NULL;
+    if ((rc = lia__incident_link_events(db, nid, events, n, who, NULL, err)))
+        goto out;
+    /* each names the other, and the log says what moved */
+    snprintf(ref, sizeof ref, "%lld", (long long)id);
+    if ((rc = lia_incident_link(s, nid, "incident", ref, who, err)))
+        goto out;
+    snprintf(ref, sizeof ref, "%lld", (long long)nid);
+    if ((rc = lia_incident_link(s, id, "incident", ref, who, err)) && rc != LIA_EEXIST)
+        goto out;
+    snprintf(object, sizeof object, "incident:%lld", (long long)id);
+    snprintf(what, sizeof what, "{\"into\":%lld,\"events\":%zu}", (long long)nid, n);
+    if ((rc = lia__incident_audit(db, who, object, "split-out", NULL, what, err)))
+        goto out;
+    snprintf(object, sizeof object, "incident:%lld", (long long)nid);
+    snprintf(what, sizeof what, "{\"from\":%lld,\"events\":%zu}", (long long)id, n);
+    rc = lia__incident_audit(db, who, object, "split-from", NULL, what, err);
+out:
+    lia__db_done(st);
+    lia_buf_free(&hold);
+    free(rn.v);
+    free(names);
+    if (rc) {
+        lia__db_rollback(db);
+        return rc;
+    }
+    if ((rc = lia__db_commit(db, err)))
+        return rc;
+    if (new_id)
+        *new_id = nid;
+    return LIA_OK;
+}

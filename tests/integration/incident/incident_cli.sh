@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 # Incidents, hand-offs, SLA breaches and the audit log as a user runs them:
 # create, list, show, update (a refused transition names the allowed ones),
-# comment, link; handoff add/notified/ack/reject; sla breaches; audit
+# comment, link, split, merge; handoff add/notified/ack/reject; sla breaches; audit
 # checkpoint, verify, list, prove. Then the log is tampered with through the
 # sqlite3 shell, as someone with the file would: a record edited, one
 # deleted, two swapped, the newest ten cut off; verify names the first
@@ -124,6 +124,30 @@ expect_fail "events-from: unknown event" "no event 999999999" sh -c "printf '999
 check "nothing created by the refused ones" "KH batch" "$(E incident list 2>&1)"
 n=$(E incident list --format json 2>&1 | grep -o '"id":' | wc -l | tr -d ' ')
 check "one incident only" "incidents=1;" "incidents=$n;"
+
+# split: the first three KH events go to a new incident with the same
+# attributes; merge: it folds back, every link copied
+E handoff add 1 cert-kh > /dev/null
+E events --cc KH --format ids | head -n 3 > "$tmp/three"
+first=$(head -n 1 "$tmp/three")
+check "split" "incident 1 split: 3 events moved to the new incident 2" \
+    "$(E incident split 1 --events-from "$tmp/three" --title 'KH batch, part 2' 2>&1)"
+two=$(E incident show 2 --format json 2>&1)
+check "split: the new one has the events" "\"ref\":\"$first\"" "$two"
+check "split: its attributes" '"countries":"KH"' "$two"
+check "split: the same recipients" "cert-kh" "$(E handoff list --incident 2 2>&1)"
+check "split: linked back" '"kind":"incident","ref":"1"' "$two"
+one=$(E incident show 1 --format json 2>&1)
+case "$one" in *"\"kind\":\"event\",\"ref\":\"$first\""*) echo "FAIL split: event $first still on 1"; fails=$((fails + 1)) ;; *) echo "ok   split: the events left 1" ;; esac
+check "split: 1 has $((kh - 3)) events" "$((kh - 3))" "$(E incident show 1 --format json | grep -o '"kind":"event"' | wc -l | tr -d ' ')"
+check "split: audit" '"action":"split-out"' "$(E audit list --object incident:1 --format json 2>&1)"
+expect_fail "split: an event not of this incident" "is not linked to incident 2" E incident split 2 --event "$(E events --cc KH --format ids | tail -n 1)"
+expect_fail "split: no events" "which events?" E incident split 1
+check "merge" "incident 2 merged into incident 1" "$(E incident merge 2 --into 1 2>&1)"
+check "merge: the links came back" "$kh" "$(E incident show 1 --format json | grep -o '"kind":"event"' | wc -l | tr -d ' ')"
+check "merge: status" '"status":"merged"' "$(E incident show 2 --format json 2>&1)"
+expect_fail "split of a merged incident" "a final incident is not split" E incident split 2 --event "$first"
+expect_fail "merge without --into" "--into ID" E incident merge 1
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails check(s) failed"
