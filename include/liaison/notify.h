@@ -138,4 +138,35 @@ int lia_notify_taxii_access(lia_store *s, const char *party_id, int64_t org_id, 
 /* Recorded notifications, newest first (limit 0 = all). */
 int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *ud, lia_error *err);
 
+/* ---- reminders and escalation (`liaison sla run`) ---- */
+
+/* For every hand-off whose SLA clock runs (acknowledge while notified,
+ * resolve while acknowledged; not while paused): once remind_at of its
+ * target is used, a reminder to the recipient's first contact; once it is
+ * breached, an escalation to the recipient's second contact, or to our
+ * own team (escalate_to, else mail_from) when it has one contact. Each is
+ * sent once per hand-off, clock and kind, recorded in sla_notice and in
+ * the hand-off's audit log ("reminded", "escalated"). */
+typedef struct lia_sla_run_opts {
+    int64_t now_us;   /* 0: now */
+    double remind_at; /* fraction of the target used, 0 < x < 1; 0: 0.75 */
+    int dry_run;      /* build the messages, send and record nothing */
+    int unsigned_ok;  /* send unsigned when no sign_key is set */
+    const char *smtp_url, *mail_from, *escalate_to, *sign_key, *gnupg_home; /* NULL: the routing settings */
+} lia_sla_run_opts;
+typedef struct lia_sla_notice {
+    int64_t incident;
+    const char *recipient, *clock, *kind; /* kind "reminder" or "escalation" */
+    const char *to;                       /* "" when there is no address */
+    const char *outcome;                  /* "sent", "failed", "dry-run" */
+    const char *error;                    /* why it failed; NULL */
+    int64_t due_us;
+    const char *message; /* dry-run: the message (CRLF), borrowed for the call */
+    size_t message_len;
+} lia_sla_notice;
+typedef int (*lia_sla_notice_cb)(void *ud, const lia_sla_notice *n);
+/* LIA_OK once every hand-off was looked at (a failed notice is reported
+ * through cb and tried again next run); other errors stop the run. */
+int lia_sla_run(lia_store *s, const lia_sla_run_opts *o, lia_sla_notice_cb cb, void *ud, lia_error *err);
+
 #endif

@@ -42,6 +42,8 @@ const lia__setting lia__settings[] = {
     {"producer", R, LIA_SET_TEXT, 1, 256, "Liaison", NULL, "our identity in STIX deliveries"},
     {"public_url", R, LIA_SET_TEXT, 1, LIA_MAX_URL, NULL, NULL,
      "where partners reach liaison serve (https://...), for the answer links of digests"},
+    {"escalate_to", R, LIA_SET_TEXT, 1, 254, NULL, NULL,
+     "our own team's address for escalations of recipients with one contact (default mail_from)"},
     {"link_ttl", R, LIA_SET_DURATION, 3600, DAYS(LIA_MAX_DURATION_DAYS), "30d", NULL,
      "how long the answer links of a digest work"},
     /* enrichment configuration (src/enrich), STORE.conf */
