@@ -94,6 +94,17 @@ typedef struct lia_calendar {
     size_t nholidays;
 } lia_calendar;
 
+/* The directory's forms (docs/routing.md), LIA_OK or LIA_EINVAL with *why:
+ * business hours "Mon-Fri 09:00-17:00" (days a range or a list, hours
+ * local, closing after opening); a date "2026-12-25" as days since
+ * 1970-01-01; an SLA target "critical=2h/12h" (acknowledge / resolve, in
+ * business time). */
+int lia_calendar_hours_parse(const char *s, size_t n, uint8_t *days, uint16_t *open, uint16_t *close,
+                             const char **why);
+int lia_date_parse(const char *s, size_t n, int64_t *days, const char **why);
+int lia_sla_target_parse(const char *s, size_t n, lia_severity *sev, int64_t *ack_s, int64_t *resolve_s,
+                         const char **why);
+
 /* A time the incident waited on us: [from, to); to = INT64_MAX while open. */
 typedef struct lia_interval {
     int64_t from, to;

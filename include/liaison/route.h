@@ -54,6 +54,9 @@ enum lia_pfield {
     LIA_PF_CHANNELS,  /* partner: email:ADDR, taxii:ROOT/COLLECTION, taxii:URL, api:URL */
     LIA_PF_AGREEMENT, /* partner: sharing agreement in place (true/false) */
     LIA_PF_INTERVAL,  /* digest interval in seconds (input: 90s, 30m, 1h, 1d) */
+    LIA_PF_HOURS,     /* business hours for the SLA clock ("Mon-Fri 09:00-17:00") */
+    LIA_PF_HOLIDAYS,  /* days off for the SLA clock (YYYY-MM-DD list) */
+    LIA_PF_SLA,       /* SLA targets per severity ("critical=2h/12h" list) */
     LIA_PF__COUNT
 };
 

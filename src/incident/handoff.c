@@ -269,9 +269,17 @@ typedef struct pending {
     lia_severity severity;
 } pending;
 
+static int cmp_day(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* The clock of hand-off e (notified: acknowledge, acknowledged: resolve)
- * at now_us, in the recipient's calendar (the partner's time zone from the
- * directory, else UTC), the incident's waits on us as pauses. */
+ * at now_us, in the recipient's calendar (its time zone, business hours
+ * and holidays from the directory; else office hours Monday to Friday in
+ * UTC) and with its own target for the severity where it has one, the
+ * incident's waits on us as pauses. */
 static int eval_clock(lia_store *s, const pending *e, int64_t now_us, const lia_sla_policy *p,
                       lia_handoff_clock *out, lia_error *err)
 {
@@ -285,15 +293,55 @@ static int eval_clock(lia_store *s, const pending *e, int64_t now_us, const lia_
     int rc;
     memset(out, 0, sizeof *out);
     snprintf(out->tz, sizeof out->tz, "UTC");
+    int64_t *hol = NULL;
+    size_t nhol = 0;
+    int found;
     lia_party_init(&party, LIA_PARTY_PARTNER);
     lia_error_clear(&e2);
-    if (lia_party_get_one(s, LIA_PARTY_PARTNER, e->recipient, &party, &e2) == LIA_OK &&
-        lia_party_get(&party, LIA_PF_TIMEZONE) &&
+    found = lia_party_get_one(s, LIA_PARTY_PARTNER, e->recipient, &party, &e2) == LIA_OK;
+    if (!found) {
+        lia_party_free(&party);
+        lia_party_init(&party, LIA_PARTY_OWNER);
+        found = lia_party_get_one(s, LIA_PARTY_OWNER, e->recipient, &party, &e2) == LIA_OK;
+    }
+    if (found && lia_party_get(&party, LIA_PF_TIMEZONE) &&
         lia__tz_load(lia_party_get(&party, LIA_PF_TIMEZONE), &tz, &e2) == LIA_OK)
         snprintf(out->tz, sizeof out->tz, "%s", lia__tz_name(tz));
     lia_calendar cal = lia__calendar_office(tz);
     out->clock = e->state == LIA_HO_NOTIFIED ? "acknowledge" : "resolve";
     out->target = e->state == LIA_HO_NOTIFIED ? p->ack[e->severity] : p->resolve[e->severity];
+    /* the recipient's own hours, days off and targets, where the directory
+     * sets them (validated when it was imported; a value that no longer
+     * reads is skipped) */
+    if (found) {
+        const char *hv = lia_party_get(&party, LIA_PF_HOURS), *why;
+        const lia_strlist *hl = &party.f[LIA_PF_HOLIDAYS], *sl = &party.f[LIA_PF_SLA];
+        uint8_t days;
+        uint16_t open, close;
+        if (hv && lia_calendar_hours_parse(hv, strlen(hv), &days, &open, &close, &why) == LIA_OK)
+            cal.days = days, cal.open = open, cal.close = close;
+        if (hl->n && (hol = malloc(hl->n * sizeof *hol))) {
+            for (size_t i = 0; i < hl->n && nhol < LIA_SLA_MAX_HOLIDAYS; i++)
+                if (lia_date_parse(hl->v[i], strlen(hl->v[i]), &hol[nhol], &why) == LIA_OK)
+                    nhol++;
+            qsort(hol, nhol, sizeof *hol, cmp_day);
+            size_t k = 0; /* sorted, once each */
+            for (size_t i = 0; i < nhol; i++)
+                if (!k || hol[i] != hol[k - 1])
+                    hol[k++] = hol[i];
+            cal.holidays = hol;
+            cal.nholidays = nhol = k;
+        }
+        for (size_t i = 0; i < sl->n; i++) {
+            lia_severity sv;
+            int64_t a, r;
+            if (lia_sla_target_parse(sl->v[i], strlen(sl->v[i]), &sv, &a, &r, &why) == LIA_OK &&
+                sv == e->severity) {
+                out->target = e->state == LIA_HO_NOTIFIED ? a : r;
+                break;
+            }
+        }
+    }
     out->start_us = e->since_us;
     if ((rc = load_pauses(db, e->incident, pauses, &np, err)) == LIA_OK &&
         (rc = lia__sla_eval(&cal, e->since_us / 1000000, out->target, pauses, np, now_us / 1000000, &c,
@@ -305,6 +353,7 @@ static int eval_clock(lia_store *s, const pending *e, int64_t now_us, const lia_
     }
     lia__tz_free(tz);
     lia_party_free(&party);
+    free(hol);
     return rc;
 }
 

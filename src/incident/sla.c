@@ -9,6 +9,7 @@
  * A DST change inside opening hours is thus counted in real seconds. */
 #include <string.h>
 
+#include "liaison/field.h"
 #include "liaison/incident.h"
 #include "incident/internal.h"
 
@@ -201,4 +202,144 @@ lia_sla_policy lia__sla_policy_default(void)
     p.ack[LIA_SEV_LOW] = 24 * h;
     p.resolve[LIA_SEV_LOW] = 240 * h;
     return p;
+}
+
+/* ---- the directory's business hours, holidays and targets ---------------------------------- */
+
+static const char *const wdays[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+static int wday_at(const char *s, size_t n, size_t *i)
+{
+    if (*i + 3 > n)
+        return -1;
+    for (int d = 0; d < 7; d++)
+        if ((s[*i] | 32) == wdays[d][0] && (s[*i + 1] | 32) == wdays[d][1] && (s[*i + 2] | 32) == wdays[d][2]) {
+            *i += 3;
+            return d;
+        }
+    return -1;
+}
+
+static int hhmm_at(const char *s, size_t n, size_t *i, int *min)
+{
+    if (*i + 5 > n || s[*i + 2] != ':')
+        return -1;
+    for (int k = 0; k < 5; k++)
+        if (k != 2 && (s[*i + k] < '0' || s[*i + k] > '9'))
+            return -1;
+    int h = (s[*i] - '0') * 10 + (s[*i + 1] - '0'), m = (s[*i + 3] - '0') * 10 + (s[*i + 4] - '0');
+    if (h > 24 || m > 59 || (h == 24 && m))
+        return -1;
+    *min = h * 60 + m;
+    *i += 5;
+    return 0;
+}
+
+int lia_calendar_hours_parse(const char *s, size_t n, uint8_t *days, uint16_t *open, uint16_t *close,
+                             const char **why)
+{
+    size_t i = 0;
+    int o, c;
+    uint8_t mask = 0;
+    static const char *const form = "business hours are DAYS HH:MM-HH:MM, e.g. \"Mon-Fri 09:00-17:00\" or "
+                                    "\"Sun-Thu 08:00-16:00\" or \"Mon,Wed 09:00-13:00\"";
+    for (;;) {
+        int a = wday_at(s, n, &i), b;
+        if (a < 0)
+            goto bad;
+        b = a;
+        if (i < n && s[i] == '-') {
+            i++;
+            if ((b = wday_at(s, n, &i)) < 0)
+                goto bad;
+        }
+        for (int d = a;; d = (d + 1) % 7) { /* Fri-Mon wraps over the weekend */
+            mask |= (uint8_t)(1u << d);
+            if (d == b)
+                break;
+        }
+        if (i < n && s[i] == ',') {
+            i++;
+            continue;
+        }
+        break;
+    }
+    if (i >= n || s[i] != ' ')
+        goto bad;
+    while (i < n && s[i] == ' ')
+        i++;
+    if (hhmm_at(s, n, &i, &o) || i >= n || s[i++] != '-' || hhmm_at(s, n, &i, &c) || i != n)
+        goto bad;
+    if (o >= c) {
+        *why = "business hours close after they open (a night shift is not supported)";
+        return LIA_EINVAL;
+    }
+    *days = mask;
+    *open = (uint16_t)o;
+    *close = (uint16_t)c;
+    return LIA_OK;
+bad:
+    *why = form;
+    return LIA_EINVAL;
+}
+
+int lia_date_parse(const char *s, size_t n, int64_t *days, const char **why)
+{
+    int y, m, d;
+    if (n != 10 || s[4] != '-' || s[7] != '-')
+        goto bad;
+    for (size_t k = 0; k < 10; k++)
+        if (k != 4 && k != 7 && (s[k] < '0' || s[k] > '9'))
+            goto bad;
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    {
+        static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
+            goto bad;
+    }
+    /* days from civil (H. Hinnant's algorithm) */
+    {
+        int yy = y - (m <= 2);
+        int era = yy / 400;
+        int yoe = yy - era * 400;
+        int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        *days = (int64_t)era * 146097 + doe - 719468;
+    }
+    return LIA_OK;
+bad:
+    *why = "a date is YYYY-MM-DD (from 1970)";
+    return LIA_EINVAL;
+}
+
+int lia_sla_target_parse(const char *s, size_t n, lia_severity *sev, int64_t *ack_s, int64_t *resolve_s,
+                         const char **why)
+{
+    static const char *const form = "an SLA target is SEVERITY=ACK/RESOLVE in business time, e.g. "
+                                    "\"critical=2h/12h\" or \"low=3d/30d\"";
+    const char *sp = memchr(s, '=', n), *sl;
+    char name[16];
+    if (!sp || (size_t)(sp - s) >= sizeof name)
+        goto bad;
+    memcpy(name, s, (size_t)(sp - s));
+    name[sp - s] = '\0';
+    if (lia_severity_parse(name, sev, NULL))
+        goto bad;
+    sp++;
+    if (!(sl = memchr(sp, '/', (size_t)(s + n - sp))))
+        goto bad;
+    if (lia_parse_duration(sp, (size_t)(sl - sp), ack_s, why) ||
+        lia_parse_duration(sl + 1, (size_t)(s + n - sl - 1), resolve_s, why))
+        goto bad;
+    if (*ack_s <= 0 || *resolve_s <= 0) {
+        *why = "an SLA target is more than 0";
+        return LIA_EINVAL;
+    }
+    return LIA_OK;
+bad:
+    *why = form;
+    return LIA_EINVAL;
 }

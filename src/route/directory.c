@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "liaison/csv.h"
 #include "liaison/limits.h"
+#include "liaison/incident.h"
 #include "liaison/route.h"
 #include "route/internal.h"
 #include "route/yaml.h"
@@ -36,11 +37,14 @@ static const struct pfield {
     [LIA_PF_LANGUAGES] = {"languages", 1, OW | PA},
     [LIA_PF_FORMAT] = {"format", 0, OW | PA},
     [LIA_PF_PGP] = {"pgp_fingerprint", 0, OW | PA},
-    [LIA_PF_TIMEZONE] = {"timezone", 0, PA},
+    [LIA_PF_TIMEZONE] = {"timezone", 0, OW | PA},
     [LIA_PF_TLP_MAX] = {"tlp_max", 0, OW | PA},
     [LIA_PF_CHANNELS] = {"channels", 1, PA},
     [LIA_PF_AGREEMENT] = {"agreement", 0, PA},
     [LIA_PF_INTERVAL] = {"interval", 0, OW | PA},
+    [LIA_PF_HOURS] = {"business_hours", 0, OW | PA},
+    [LIA_PF_HOLIDAYS] = {"holidays", 1, OW | PA},
+    [LIA_PF_SLA] = {"sla", 1, OW | PA},
 };
 
 const char *lia_party_kind_name(int kind)
@@ -349,6 +353,33 @@ static int norm_value(int f, const char *s, size_t n, lia_buf *out, const char *
         if (lia_parse_duration(s, n, &secs, why))
             return LIA_EINVAL;
         return lia_buf_printf(out, "%lld", (long long)secs);
+    }
+    case LIA_PF_HOURS: {
+        static const char *const dn[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+        uint8_t days;
+        uint16_t o, c;
+        int first = 1;
+        if (lia_calendar_hours_parse(s, n, &days, &o, &c, why))
+            return LIA_EINVAL;
+        for (int d = 0; d < 7; d++)
+            if (days & (1u << d)) {
+                lia_buf_printf(out, "%s%s", first ? "" : ",", dn[d]);
+                first = 0;
+            }
+        return lia_buf_printf(out, " %02u:%02u-%02u:%02u", o / 60u, o % 60u, c / 60u, c % 60u);
+    }
+    case LIA_PF_HOLIDAYS: {
+        int64_t d;
+        if (lia_date_parse(s, n, &d, why))
+            return LIA_EINVAL;
+        return lia_buf_append(out, s, n);
+    }
+    case LIA_PF_SLA: {
+        lia_severity sev;
+        int64_t a, r;
+        if (lia_sla_target_parse(s, n, &sev, &a, &r, why))
+            return LIA_EINVAL;
+        return lia_buf_printf(out, "%s=%llds/%llds", lia_severity_name(sev), (long long)a, (long long)r);
     }
     default: *why = "unknown field"; return LIA_EINVAL;
     }

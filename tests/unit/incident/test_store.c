@@ -18,6 +18,7 @@
 
 #include "liaison/liaison.h"
 #include "liaison/route.h"
+#include "incident/delivery.h"
 #include "incident/internal.h"
 #include "route/internal.h"
 
@@ -463,6 +464,54 @@ static void test_sla_breaches(void **state)
     assert_string_equal(c.clock, "resolve");
 }
 
+/* A recipient's own calendar and targets from the directory: an owner in
+ * Riyadh working Sunday to Thursday 08:00-16:00, a holiday, and 2 business
+ * hours to acknowledge a critical incident. */
+static void test_recipient_calendar(void **state)
+{
+    fixture *f = *state;
+    lia_error err;
+    lia_party p;
+    int64_t at, want;
+    const char *why = NULL;
+    lia_party_init(&p, LIA_PARTY_OWNER);
+    assert_int_equal(lia_party_set_id(&p, "isp-gulf", 8, &err), LIA_OK);
+    assert_int_equal(lia_party_add(&p, LIA_PF_CONTACTS, "noc@gulf.example", 16, 0, &err), LIA_OK);
+    assert_int_equal(lia_party_add(&p, LIA_PF_ASNS, "64511", 5, 0, &err), LIA_OK);
+    assert_int_equal(lia_party_add(&p, LIA_PF_TIMEZONE, "Asia/Riyadh", 11, 0, &err), LIA_OK);
+    assert_int_equal(lia_party_add(&p, LIA_PF_HOURS, "sun-thu 08:00-16:00", 19, 0, &err), LIA_OK);
+    assert_string_equal(lia_party_get(&p, LIA_PF_HOURS), "Mon,Tue,Wed,Thu,Sun 08:00-16:00");
+    assert_int_equal(lia_party_add(&p, LIA_PF_HOLIDAYS, "2027-01-10", 10, 0, &err), LIA_OK);
+    assert_int_equal(lia_party_add(&p, LIA_PF_SLA, "critical=2h/12h", 15, 0, &err), LIA_OK);
+    assert_string_equal(lia_party_get(&p, LIA_PF_SLA), "critical=7200s/43200s");
+    assert_int_equal(lia__party_put(f->s, &p, &err), LIA_OK);
+    /* what the directory refuses, and says why (after the store has it:
+     * replace clears the field) */
+    assert_int_equal(lia_party_add(&p, LIA_PF_HOURS, "Mon-Fri 17:00-09:00", 19, 1, &err), LIA_EINVAL);
+    assert_non_null(strstr(err.reason, "close after they open"));
+    assert_int_equal(lia_party_add(&p, LIA_PF_HOURS, "weekdays", 8, 1, &err), LIA_EINVAL);
+    assert_int_equal(lia_party_add(&p, LIA_PF_HOLIDAYS, "2027-02-29", 10, 0, &err), LIA_EINVAL);
+    assert_int_equal(lia_party_add(&p, LIA_PF_SLA, "urgent=1h/2h", 12, 0, &err), LIA_EINVAL);
+    assert_int_equal(lia_party_add(&p, LIA_PF_SLA, "high=0h/2h", 10, 0, &err), LIA_EINVAL);
+    lia_party_free(&p);
+    const char *r[] = {"isp-gulf"};
+    int64_t id = create(f, "x", LIA_SEV_CRITICAL, r, 1);
+    /* notified Thursday 2027-01-07 15:00 in Riyadh (12:00 UTC): one hour
+     * that day, Friday and Saturday off, Sunday a holiday, the second hour
+     * Monday 08:00-09:00 local, due 06:00 UTC */
+    assert_int_equal(lia_parse_time("2027-01-07T12:00:00Z", 20, &at, &why), LIA_OK);
+    assert_int_equal(lia_parse_time("2027-01-11T06:00:00Z", 20, &want, &why), LIA_OK);
+    assert_int_equal(lia__handoff_set_at(f->s, id, "isp-gulf", LIA_HO_NOTIFIED, NULL, NULL, &alice, at, &err), LIA_OK);
+    bctx c = {0};
+    assert_int_equal(lia_sla_breaches(f->s, want + 1000000, NULL, breach, &c, &err), LIA_OK);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.tz, "Asia/Riyadh");
+    assert_int_equal(c.due, want);
+    c.n = 0;
+    assert_int_equal(lia_sla_breaches(f->s, want - 1000000, NULL, breach, &c, &err), LIA_OK);
+    assert_int_equal(c.n, 0); /* a second before: not yet */
+}
+
 typedef struct ids {
     int64_t v[16];
     int n;
@@ -566,6 +615,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handoffs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_keeps_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sla_breaches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recipient_calendar, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_after_recipient, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handoff_clock, setup, teardown),
         cmocka_unit_test(test_derived),
