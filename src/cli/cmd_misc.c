@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "cli.h"
+#include "liaison/mail.h"
+#include "liaison/incident.h"
 
 #ifndef LIA_DATADIR
 #define LIA_DATADIR "share"
@@ -169,6 +171,94 @@ static int print_group(void *ud, const char *key, uint64_t n)
     return 0;
 }
 
+/* ---- demo: incidents and answers ---- */
+
+typedef struct demo_inc {
+    int n;
+    int64_t kh, other; /* an incident handed off to sample-kh-cert, and one to another partner */
+    char other_rcpt[72];
+} demo_inc;
+
+static int demo_inc_cb(void *ud, const lia_incident *inc)
+{
+    demo_inc *d = ud;
+    if (d->n++ < 5)
+        printf("    #%-4lld %-9s %-8s %s\n", (long long)inc->id, lia_severity_name(inc->severity),
+               lia_incident_status_name(inc->status), inc->title);
+    return 0;
+}
+
+static int demo_ho_cb(void *ud, const lia_handoff *h)
+{
+    demo_inc *d = ud;
+    if (!d->kh && strcmp(h->recipient, "sample-kh-cert") == 0)
+        d->kh = h->incident;
+    else if (!d->other && strncmp(h->recipient, "sample-", 7) == 0 && strcmp(h->recipient, "sample-kh-cert") != 0) {
+        d->other = h->incident;
+        snprintf(d->other_rcpt, sizeof d->other_rcpt, "%s", h->recipient);
+    }
+    return 0;
+}
+
+/* The incidents the routing rules opened, one acknowledged by an e-mail
+ * reply (through the same reader as `liaison mail receive`), the answer
+ * links of another. */
+static int demo_incidents(lia_store *s, const char *db)
+{
+    lia_incident_filter f;
+    lia_actor sys = {"liaison", "email", NULL};
+    lia_mail_outcome mo;
+    lia_error err;
+    demo_inc d;
+    char msg[1024], link[LIA_ANSWER_PATH_MAX];
+    int rc;
+    memset(&f, 0, sizeof f);
+    memset(&d, 0, sizeof d);
+    f.status = f.severity = -1;
+    lia_error_clear(&err);
+    printf("\n  incidents opened by the routing rules (incident-rules.yaml: one per recipient, feed and day)\n");
+    if (lia_incident_list(s, &f, demo_inc_cb, &d, &err) || lia_handoff_list(s, 0, -1, NULL, demo_ho_cb, &d, &err))
+        goto fail;
+    if (d.n > 5)
+        printf("    ... %d in all (liaison incident list)\n", d.n);
+    if (!d.kh) {
+        printf("    none for sample-kh-cert: nothing to answer\n");
+        return LIA_EXIT_OK;
+    }
+    /* the digest would carry it; the demo sends no mail, so it marks the
+     * hand-off notified as a sent digest does */
+    if ((rc = lia_handoff_set(s, d.kh, "sample-kh-cert", LIA_HO_NOTIFIED, NULL, &sys, &err)) && rc != LIA_ESTATE)
+        goto fail;
+    snprintf(msg, sizeof msg,
+             "From: KH CERT <report@kh-cert.example>\r\nTo: cert@national-cert.example\r\n"
+             "Subject: Re: [LIAISON#%lld] Liaison digest\r\nMessage-ID: <demo-reply-%lld@kh-cert.example>\r\n"
+             "Date: Thu, 03 Dec 2026 09:12:00 +0700\r\n\r\nReceived, we are contacting the operators.\r\n",
+             (long long)d.kh, (long long)d.kh);
+    if (lia_mail_receive(s, msg, strlen(msg), NULL, &mo, &err))
+        goto fail;
+    printf("\n  an answer by e-mail (liaison mail receive reads the partner's reply)\n");
+    printf("    from %s, incident #%lld: %s%s%s\n", mo.from ? mo.from : "?", (long long)mo.incident,
+           mo.duplicate ? "received before" : mo.action ? "hand-off " : "", mo.action ? mo.action : "",
+           mo.note ? mo.note : "");
+    if (d.other) {
+        int64_t until = (int64_t)time(NULL) * 1000000 + 30ll * 86400 * 1000000;
+        if ((rc = lia_handoff_set(s, d.other, d.other_rcpt, LIA_HO_NOTIFIED, NULL, &sys, &err)) && rc != LIA_ESTATE)
+            goto fail;
+        if (lia_answer_link(s, d.other, d.other_rcpt, LIA_ANSWER_ACK, until, link, &err))
+            goto fail;
+        printf("\n  an answer by link: the digest to %s carries signed links; with liaison --db %s serve\n"
+               "  running, opening this one shows the incident and confirming it acknowledges #%lld:\n"
+               "    http://127.0.0.1:8443%s\n",
+               d.other_rcpt, db, (long long)d.other, link);
+    }
+    printf("\n  liaison handoff list --incident %lld | liaison metrics | liaison sla breaches\n", (long long)d.kh);
+    printf("  (an answer from a second Liaison node: not in this version, see docs/incidents.md)\n");
+    return LIA_EXIT_OK;
+fail:
+    cli_error(&err);
+    return LIA_EXIT_ERROR;
+}
+
 int cmd_demo(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -266,7 +356,7 @@ int cmd_demo(cli *c, int argc, char **argv)
     }
     if (qn == 0)
         printf("    none\n");
-    if ((rc = cli_route_demo_summary(s))) {
+    if ((rc = cli_route_demo_summary(s)) || (rc = demo_incidents(s, c->db))) {
         lia_store_close(s);
         return rc;
     }

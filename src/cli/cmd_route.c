@@ -370,6 +370,18 @@ int cli_route_demo_setup(lia_store *s, const char *data)
         snprintf(path, sizeof path, "%s/demo/%s", data, files[i].file);
         if (cli_read_file(path, LIA_MAX_CONFIG_FILE, &in))
             return LIA_EXIT_ERROR;
+        if (!files[i].kind) { /* and the demo's incident rules (incident-rules.yaml) after it */
+            lia_buf more;
+            char p2[4096];
+            snprintf(p2, sizeof p2, "%s/demo/incident-rules.yaml", data);
+            if (cli_read_file(p2, LIA_MAX_CONFIG_FILE, &more)) {
+                lia_buf_free(&in);
+                return LIA_EXIT_ERROR;
+            }
+            lia_buf_putc(&in, '\n');
+            lia_buf_append(&in, more.ptr, more.len);
+            lia_buf_free(&more);
+        }
         lia_error_clear(&err);
         if (files[i].kind)
             rc = lia_party_import(s, files[i].kind, "yaml", lia_buf_cstr(&in), in.len, &n, &err);
@@ -385,7 +397,7 @@ int cli_route_demo_setup(lia_store *s, const char *data)
             printf("load   %-34s %zu %s (sample data)\n", files[i].file, n,
                    files[i].kind == LIA_PARTY_OWNER ? "owners" : "partner CERTs");
         else
-            printf("load   %-34s routing rules\n", files[i].file);
+            printf("load   %-34s routing rules (and incident-rules.yaml)\n", files[i].file);
     }
     return LIA_EXIT_OK;
 }
