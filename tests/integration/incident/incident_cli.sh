@@ -114,40 +114,43 @@ expect_fail "cut off, against the partner's copy" "outside checkpoint covers 24 
 # an incident from a selection of events: the filters of `liaison events`
 E() { "$bin" --db "$tmp/ev.db" "$@"; }
 E demo > /dev/null 2>&1 || { echo "FAIL demo store for --events-from"; fails=$((fails + 1)); }
+# the demo's routing rules opened incidents already: the ones made here follow them
+base=$(E incident list --format json 2>&1 | grep -o '"id":' | wc -l | tr -d ' ')
+n1=$((base + 1)) n2=$((base + 2))
 kh=$(E events --cc KH --format ids | wc -l)
 check "events ids" "$kh" "$(E events --cc KH --count 2>&1)"
-check "create from events" "incident 1 created, $kh events linked" \
+check "create from events" "incident $n1 created, $kh events linked" \
     "$(E events --cc KH --format ids | E incident create --title 'KH batch' --countries KH --events-from - 2>&1)"
-check "linked events listed" "$(E events --cc KH --format ids | tail -n 1)" "$(E incident show 1 2>&1)"
+check "linked events listed" "$(E events --cc KH --format ids | tail -n 1)" "$(E incident show $n1 2>&1)"
 expect_fail "events-from: not an id" "-:2: 'abc' is not an event id" sh -c "printf '1\\nabc\\n' | '$bin' --db '$tmp/ev.db' incident create --title x --events-from -"
 expect_fail "events-from: unknown event" "no event 999999999" sh -c "printf '999999999\\n' | '$bin' --db '$tmp/ev.db' incident create --title x --events-from -"
 check "nothing created by the refused ones" "KH batch" "$(E incident list 2>&1)"
 n=$(E incident list --format json 2>&1 | grep -o '"id":' | wc -l | tr -d ' ')
-check "one incident only" "incidents=1;" "incidents=$n;"
+check "one incident only" "incidents=$n1;" "incidents=$n;"
 
 # split: the first three KH events go to a new incident with the same
 # attributes; merge: it folds back, every link copied
-E handoff add 1 cert-kh > /dev/null
+E handoff add $n1 cert-kh > /dev/null
 E events --cc KH --format ids | head -n 3 > "$tmp/three"
 first=$(head -n 1 "$tmp/three")
-check "split" "incident 1 split: 3 events moved to the new incident 2" \
-    "$(E incident split 1 --events-from "$tmp/three" --title 'KH batch, part 2' 2>&1)"
-two=$(E incident show 2 --format json 2>&1)
+check "split" "incident $n1 split: 3 events moved to the new incident $n2" \
+    "$(E incident split $n1 --events-from "$tmp/three" --title 'KH batch, part 2' 2>&1)"
+two=$(E incident show $n2 --format json 2>&1)
 check "split: the new one has the events" "\"ref\":\"$first\"" "$two"
 check "split: its attributes" '"countries":"KH"' "$two"
-check "split: the same recipients" "cert-kh" "$(E handoff list --incident 2 2>&1)"
-check "split: linked back" '"kind":"incident","ref":"1"' "$two"
-one=$(E incident show 1 --format json 2>&1)
-case "$one" in *"\"kind\":\"event\",\"ref\":\"$first\""*) echo "FAIL split: event $first still on 1"; fails=$((fails + 1)) ;; *) echo "ok   split: the events left 1" ;; esac
-check "split: 1 has $((kh - 3)) events" "$((kh - 3))" "$(E incident show 1 --format json | grep -o '"kind":"event"' | wc -l | tr -d ' ')"
-check "split: audit" '"action":"split-out"' "$(E audit list --object incident:1 --format json 2>&1)"
-expect_fail "split: an event not of this incident" "is not linked to incident 2" E incident split 2 --event "$(E events --cc KH --format ids | tail -n 1)"
-expect_fail "split: no events" "which events?" E incident split 1
-check "merge" "incident 2 merged into incident 1" "$(E incident merge 2 --into 1 2>&1)"
-check "merge: the links came back" "$kh" "$(E incident show 1 --format json | grep -o '"kind":"event"' | wc -l | tr -d ' ')"
-check "merge: status" '"status":"merged"' "$(E incident show 2 --format json 2>&1)"
-expect_fail "split of a merged incident" "a final incident is not split" E incident split 2 --event "$first"
-expect_fail "merge without --into" "--into ID" E incident merge 1
+check "split: the same recipients" "cert-kh" "$(E handoff list --incident $n2 2>&1)"
+check "split: linked back" "\"kind\":\"incident\",\"ref\":\"$n1\"" "$two"
+one=$(E incident show $n1 --format json 2>&1)
+case "$one" in *"\"kind\":\"event\",\"ref\":\"$first\""*) echo "FAIL split: event $first still on $n1"; fails=$((fails + 1)) ;; *) echo "ok   split: the events left 1" ;; esac
+check "split: $n1 has $((kh - 3)) events" "$((kh - 3))" "$(E incident show $n1 --format json | grep -o '"kind":"event"' | wc -l | tr -d ' ')"
+check "split: audit" '"action":"split-out"' "$(E audit list --object incident:$n1 --format json 2>&1)"
+expect_fail "split: an event not of this incident" "is not linked to incident $n2" E incident split $n2 --event "$(E events --cc KH --format ids | tail -n 1)"
+expect_fail "split: no events" "which events?" E incident split $n1
+check "merge" "incident $n2 merged into incident $n1" "$(E incident merge $n2 --into $n1 2>&1)"
+check "merge: the links came back" "$kh" "$(E incident show $n1 --format json | grep -o '"kind":"event"' | wc -l | tr -d ' ')"
+check "merge: status" '"status":"merged"' "$(E incident show $n2 --format json 2>&1)"
+expect_fail "split of a merged incident" "a final incident is not split" E incident split $n2 --event "$first"
+expect_fail "merge without --into" "--into ID" E incident merge $n1
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails check(s) failed"
