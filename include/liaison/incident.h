@@ -330,7 +330,12 @@ void lia_incident_metrics_json(const lia_incident_metrics *m, lia_buf *b);
  * 16-byte keyed BLAKE2b over the rest, the key derived from the store's
  * server secret: single-purpose (the action is signed), expiring, and
  * nobody without the store can make one. docs/incidents.md. */
-typedef enum lia_answer { LIA_ANSWER_ACK, LIA_ANSWER_RESOLVE, LIA_ANSWER_REJECT, LIA_ANSWER__COUNT } lia_answer;
+typedef enum lia_answer {
+    LIA_ANSWER_ACK,
+    LIA_ANSWER_RESOLVE,
+    LIA_ANSWER_REJECT,
+    LIA_ANSWER__COUNT
+} lia_answer;
 #define LIA_ANSWER_PATH_MAX 192
 /* "ack", "resolve", "reject"; NULL out of range. */
 const char *lia_answer_name(lia_answer a);

@@ -46,17 +46,19 @@ static void page_start(lia__req *r, int status, const char *title)
     r->status = status;
     r->ctype = "text/html; charset=utf-8";
     r->nresp = r->resp_used = 0;
-    lia__req_add_header(r, "Content-Security-Policy",
-                        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    lia__req_add_header(
+        r, "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
     lia__req_add_header(r, "Cache-Control", "no-store");
     lia__req_add_header(r, "Referrer-Policy", "no-referrer");
     lia__req_add_header(r, "X-Content-Type-Options", "nosniff");
     lia_buf_puts(&r->out, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>");
     esc(&r->out, title);
-    lia_buf_puts(&r->out, " - Liaison</title><style>body{font-family:sans-serif;max-width:40em;margin:3em auto;"
-                          "padding:0 1em;line-height:1.5}h1{font-size:1.4em}button{font-size:1em;padding:.5em "
-                          "1.2em}textarea{width:100%;min-height:6em}.muted{color:#555}</style></head><body><h1>");
+    lia_buf_puts(&r->out,
+                 " - Liaison</title><style>body{font-family:sans-serif;max-width:40em;margin:3em auto;"
+                 "padding:0 1em;line-height:1.5}h1{font-size:1.4em}button{font-size:1em;padding:.5em "
+                 "1.2em}textarea{width:100%;min-height:6em}.muted{color:#555}</style></head><body><h1>");
     esc(&r->out, title);
     lia_buf_puts(&r->out, "</h1>\n");
 }
@@ -162,7 +164,8 @@ static void handle(void *ud, lia__req *r)
     if ((rc = lia_handoff_list(r->store, a.incident, -1, a.recipient, ho_cb, &f, &e)) ||
         (rc = lia_incident_get(r->store, a.incident, &inc, &hold, &e))) {
         if (rc == LIA_ENOTFOUND)
-            page(r, 404, "No such incident", "Incident LIAISON#%lld is not here any more.", (long long)a.incident);
+            page(r, 404, "No such incident", "Incident LIAISON#%lld is not here any more.",
+                 (long long)a.incident);
         else
             lia__req_store_error(r, &e);
         goto out;
@@ -174,11 +177,12 @@ static void handle(void *ud, lia__req *r)
         goto out;
     }
     if (f.h.state == lia_answer_state(a.action)) {
-        when = a.action == LIA_ANSWER_ACK ? f.h.acknowledged_us
+        when = a.action == LIA_ANSWER_ACK       ? f.h.acknowledged_us
                : a.action == LIA_ANSWER_RESOLVE ? f.h.resolved_us
                                                 : f.h.rejected_us;
         lia_time_format(when, t, sizeof t);
-        page(r, 200, "Already done", "Incident LIAISON#%lld was %s for %s on %.10s at %.5s UTC. Nothing more to do.",
+        page(r, 200, "Already done",
+             "Incident LIAISON#%lld was %s for %s on %.10s at %.5s UTC. Nothing more to do.",
              (long long)a.incident, done_words[a.action], a.recipient, t, t + 11);
         goto out;
     }
@@ -190,22 +194,25 @@ static void handle(void *ud, lia__req *r)
             goto out;
         }
         if (a.action == LIA_ANSWER_REJECT && !reason[0]) {
-            page(r, 400, "A reason is needed", "To reject incident LIAISON#%lld, say why (go back and fill in the reason).",
+            page(r, 400, "A reason is needed",
+                 "To reject incident LIAISON#%lld, say why (go back and fill in the reason).",
                  (long long)a.incident);
             goto out;
         }
         rc = lia_handoff_set(r->store, a.incident, a.recipient, lia_answer_state(a.action),
                              a.action == LIA_ANSWER_REJECT ? reason : NULL, &who, &e);
         if (rc == LIA_ESTATE) {
-            page(r, 409, "This answer no longer applies", "The hand-off of incident LIAISON#%lld to %s is %s now: %s.",
-                 (long long)a.incident, a.recipient, lia_handoff_state_name(f.h.state), e.reason);
+            page(r, 409, "This answer no longer applies",
+                 "The hand-off of incident LIAISON#%lld to %s is %s now: %s.", (long long)a.incident,
+                 a.recipient, lia_handoff_state_name(f.h.state), e.reason);
             goto out;
         }
         if (rc) {
             lia__req_store_error(r, &e);
             goto out;
         }
-        page(r, 200, "Thank you", "Incident LIAISON#%lld is %s for %s. The team that sent it sees your answer now.",
+        page(r, 200, "Thank you",
+             "Incident LIAISON#%lld is %s for %s. The team that sent it sees your answer now.",
              (long long)a.incident, done_words[a.action], a.recipient);
         goto out;
     }
@@ -221,8 +228,9 @@ static void handle(void *ud, lia__req *r)
         lia_buf_printf(&r->out, "</code>; the hand-off is %s.</p>\n<form method=\"post\">",
                        lia_handoff_state_name(f.h.state));
         if (a.action == LIA_ANSWER_REJECT)
-            lia_buf_printf(&r->out, "<p><label for=\"reason\">Why (required)</label><br><textarea id=\"reason\" "
-                                    "name=\"reason\" maxlength=\"%d\" required></textarea></p>",
+            lia_buf_printf(&r->out,
+                           "<p><label for=\"reason\">Why (required)</label><br><textarea id=\"reason\" "
+                           "name=\"reason\" maxlength=\"%d\" required></textarea></p>",
                            REASON_MAX);
         lia_buf_puts(&r->out, "<p><button type=\"submit\">");
         esc(&r->out, verbs[a.action]);

@@ -43,7 +43,7 @@
 #include "liaison/incident.h"
 #include "liaison/limits.h"
 
-#define PREFIX "/api/v1"
+#define PREFIX         "/api/v1"
 #define MAX_RECIPIENTS 64 /* of an incident created over the API */
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -55,11 +55,12 @@ static const struct {
     int status;
     const char *code;
 } codes[] = {
-    {400, "bad_request"},       {401, "unauthenticated"},    {403, "forbidden"},
-    {404, "not_found"},         {405, "method_not_allowed"}, {409, "conflict"},
-    {413, "payload_too_large"}, {415, "unsupported_media_type"},
-    {431, "headers_too_large"}, {429, "rate_limited"},       {500, "internal"},
-    {503, "unavailable"},
+    {400, "bad_request"},        {401, "unauthenticated"},
+    {403, "forbidden"},          {404, "not_found"},
+    {405, "method_not_allowed"}, {409, "conflict"},
+    {413, "payload_too_large"},  {415, "unsupported_media_type"},
+    {431, "headers_too_large"},  {429, "rate_limited"},
+    {500, "internal"},           {503, "unavailable"},
 };
 
 static const char *code_of(int status)
@@ -669,8 +670,9 @@ static int own_writer(lia__req *r, const caller *c, const char *what)
     if (c->own && (r->who.role == LIA_ROLE_ADMIN || r->who.role == LIA_ROLE_ANALYST))
         return 1;
     api_error(r, 403, "forbidden", "%s is for our own team's analysts; %s", what,
-              c->own ? "this account's role may not" : "a partner acknowledges, resolves or rejects its hand-off "
-                                                       "and comments");
+              c->own ? "this account's role may not"
+                     : "a partner acknowledges, resolves or rejects its hand-off "
+                       "and comments");
     return 0;
 }
 
@@ -684,7 +686,8 @@ static json_t *body_object(lia__req *r, const char *const *allowed)
     const char *k;
     json_t *v;
     if (r->nargs) {
-        api_error(r, 400, "invalid_parameter", "parameter %.*s: unknown; a change takes its values in the body",
+        api_error(r, 400, "invalid_parameter",
+                  "parameter %.*s: unknown; a change takes its values in the body",
                   (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr);
         return NULL;
     }
@@ -783,7 +786,10 @@ static void change_error(lia__req *r, int rc, const lia_error *e)
     if (rc == LIA_ESTATE || rc == LIA_EINVAL || rc == LIA_ELIMIT || rc == LIA_EEXIST) {
         lia_error_format(e, m, sizeof m);
         api_error(r, rc == LIA_ESTATE || rc == LIA_EEXIST ? 409 : 400,
-                  rc == LIA_ESTATE ? "invalid_transition" : rc == LIA_EEXIST ? "conflict" : "invalid_body", "%s", m);
+                  rc == LIA_ESTATE   ? "invalid_transition"
+                  : rc == LIA_EEXIST ? "conflict"
+                                     : "invalid_body",
+                  "%s", m);
         return;
     }
     lia__req_store_error(r, e);
@@ -802,8 +808,8 @@ static void answer_detail(lia__req *r, const caller *c, int64_t id, int status)
  * "tlp", "countries", "sectors", "owner", "recipients"}; 201 with it. */
 static void create_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt)
 {
-    static const char *const allowed[] = {"title",   "description", "classification", "severity", "tlp",
-                                          "countries", "sectors",   "owner",          "recipients", NULL};
+    static const char *const allowed[] = {"title",     "description", "classification", "severity",   "tlp",
+                                          "countries", "sectors",     "owner",          "recipients", NULL};
     const char *sev = NULL, *rv[MAX_RECIPIENTS];
     lia_buf cc, sec;
     lia_incident in;
@@ -824,7 +830,8 @@ static void create_incident(lia__req *r, const caller *c, int64_t id, const char
     if (!member_str(r, o, "title", &in.title) || !member_str(r, o, "description", &in.description) ||
         !member_str(r, o, "classification", &in.classification) || !member_str(r, o, "severity", &sev) ||
         !member_str(r, o, "tlp", &in.tlp) || !member_str(r, o, "owner", &in.owner) ||
-        !member_list(r, o, "countries", &cc, &in.countries) || !member_list(r, o, "sectors", &sec, &in.sectors))
+        !member_list(r, o, "countries", &cc, &in.countries) ||
+        !member_list(r, o, "sectors", &sec, &in.sectors))
         goto done;
     if (!in.title) {
         api_error(r, 400, "invalid_body", "member \"title\": required");
@@ -838,8 +845,8 @@ static void create_incident(lia__req *r, const caller *c, int64_t id, const char
         in.owner = r->who.user;
     if ((rs = json_object_get(o, "recipients")) && !json_is_null(rs)) {
         if (!json_is_array(rs) || json_array_size(rs) > MAX_RECIPIENTS) {
-            api_error(r, 400, "invalid_body", "member \"recipients\": an array of at most %d partner or owner ids",
-                      MAX_RECIPIENTS);
+            api_error(r, 400, "invalid_body",
+                      "member \"recipients\": an array of at most %d partner or owner ids", MAX_RECIPIENTS);
             goto done;
         }
         json_array_foreach(rs, i, x)
@@ -873,9 +880,9 @@ done:
  * is allowed). 200 with the incident. */
 static void update_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt)
 {
-    static const char *const allowed[] = {"title",   "description", "classification", "severity",    "tlp",
-                                          "countries", "sectors",   "owner",          "status", "merged_into",
-                                          "waiting", NULL};
+    static const char *const allowed[] = {"title",  "description", "classification", "severity",
+                                          "tlp",    "countries",   "sectors",        "owner",
+                                          "status", "merged_into", "waiting",        NULL};
     lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
     const char *sev = NULL, *st = NULL;
     lia_buf cc, sec;
@@ -1040,7 +1047,8 @@ static void set_handoff(lia__req *r, const caller *c, int64_t id, const char *rc
         goto done;
     }
     if (!c->own && to != LIA_HO_ACKNOWLEDGED && to != LIA_HO_RESOLVED && to != LIA_HO_REJECTED) {
-        api_error(r, 403, "forbidden", "a recipient moves its hand-off to acknowledged, resolved or rejected");
+        api_error(r, 403, "forbidden",
+                  "a recipient moves its hand-off to acknowledged, resolved or rejected");
         goto done;
     }
     actor_of(r, c, &who);
@@ -1074,8 +1082,8 @@ static void metrics(lia__req *r, const caller *c, int64_t id, const char *rcpt)
         const char *why = NULL;
         int64_t *dst = is_name(a->name, "since") ? &since : is_name(a->name, "at") ? &at : NULL;
         if (!dst)
-            RET_ERR(r, "parameter %.*s: unknown; allowed: since, at", (int)(a->name.len > 60 ? 60 : a->name.len),
-                    a->name.ptr);
+            RET_ERR(r, "parameter %.*s: unknown; allowed: since, at",
+                    (int)(a->name.len > 60 ? 60 : a->name.len), a->name.ptr);
         if (lia_parse_time(a->value.ptr, a->value.len, dst, &why))
             RET_ERR(r, "parameter %.*s: %s (an RFC 3339 time)", (int)a->name.len, a->name.ptr,
                     why ? why : "not a time");

@@ -193,7 +193,8 @@ static int demo_ho_cb(void *ud, const lia_handoff *h)
     demo_inc *d = ud;
     if (!d->kh && strcmp(h->recipient, "sample-kh-cert") == 0)
         d->kh = h->incident;
-    else if (!d->other && strncmp(h->recipient, "sample-", 7) == 0 && strcmp(h->recipient, "sample-kh-cert") != 0) {
+    else if (!d->other && strncmp(h->recipient, "sample-", 7) == 0 &&
+             strcmp(h->recipient, "sample-kh-cert") != 0) {
         d->other = h->incident;
         snprintf(d->other_rcpt, sizeof d->other_rcpt, "%s", h->recipient);
     }
@@ -216,8 +217,10 @@ static int demo_incidents(lia_store *s, const char *db)
     memset(&d, 0, sizeof d);
     f.status = f.severity = -1;
     lia_error_clear(&err);
-    printf("\n  incidents opened by the routing rules (incident-rules.yaml: one per recipient, feed and day)\n");
-    if (lia_incident_list(s, &f, demo_inc_cb, &d, &err) || lia_handoff_list(s, 0, -1, NULL, demo_ho_cb, &d, &err))
+    printf(
+        "\n  incidents opened by the routing rules (incident-rules.yaml: one per recipient, feed and day)\n");
+    if (lia_incident_list(s, &f, demo_inc_cb, &d, &err) ||
+        lia_handoff_list(s, 0, -1, NULL, demo_ho_cb, &d, &err))
         goto fail;
     if (d.n > 5)
         printf("    ... %d in all (liaison incident list)\n", d.n);
@@ -227,7 +230,8 @@ static int demo_incidents(lia_store *s, const char *db)
     }
     /* the digest would carry it; the demo sends no mail, so it marks the
      * hand-off notified as a sent digest does */
-    if ((rc = lia_handoff_set(s, d.kh, "sample-kh-cert", LIA_HO_NOTIFIED, NULL, &sys, &err)) && rc != LIA_ESTATE)
+    if ((rc = lia_handoff_set(s, d.kh, "sample-kh-cert", LIA_HO_NOTIFIED, NULL, &sys, &err)) &&
+        rc != LIA_ESTATE)
         goto fail;
     snprintf(msg, sizeof msg,
              "From: KH CERT <report@kh-cert.example>\r\nTo: cert@national-cert.example\r\n"
@@ -238,11 +242,14 @@ static int demo_incidents(lia_store *s, const char *db)
         goto fail;
     printf("\n  an answer by e-mail (liaison mail receive reads the partner's reply)\n");
     printf("    from %s, incident #%lld: %s%s%s\n", mo.from ? mo.from : "?", (long long)mo.incident,
-           mo.duplicate ? "received before" : mo.action ? "hand-off " : "", mo.action ? mo.action : "",
-           mo.note ? mo.note : "");
+           mo.duplicate ? "received before"
+           : mo.action  ? "hand-off "
+                        : "",
+           mo.action ? mo.action : "", mo.note ? mo.note : "");
     if (d.other) {
         int64_t until = (int64_t)time(NULL) * 1000000 + 30ll * 86400 * 1000000;
-        if ((rc = lia_handoff_set(s, d.other, d.other_rcpt, LIA_HO_NOTIFIED, NULL, &sys, &err)) && rc != LIA_ESTATE)
+        if ((rc = lia_handoff_set(s, d.other, d.other_rcpt, LIA_HO_NOTIFIED, NULL, &sys, &err)) &&
+            rc != LIA_ESTATE)
             goto fail;
         if (lia_answer_link(s, d.other, d.other_rcpt, LIA_ANSWER_ACK, until, link, &err))
             goto fail;
@@ -251,7 +258,8 @@ static int demo_incidents(lia_store *s, const char *db)
                "    http://127.0.0.1:8443%s\n",
                d.other_rcpt, db, (long long)d.other, link);
     }
-    printf("\n  liaison handoff list --incident %lld | liaison metrics | liaison sla breaches\n", (long long)d.kh);
+    printf("\n  liaison handoff list --incident %lld | liaison metrics | liaison sla breaches\n",
+           (long long)d.kh);
     printf("  (an answer from a second Liaison node: not in this version, see docs/incidents.md)\n");
     return LIA_EXIT_OK;
 fail:

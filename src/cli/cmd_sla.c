@@ -15,22 +15,23 @@
 
 static void sla_usage(FILE *f)
 {
-    fprintf(f, "usage: liaison [--db PATH] sla breaches [--at TIME] [--format table|json]\n"
-               "       liaison [--db PATH] sla run [--at TIME] [--remind-at FRACTION] [--dry-run [--out DIR]]\n"
-               "               [--smtp URL] [--from ADDR] [--escalate-to ADDR] [--sign-key FPR] [--unsigned]\n"
-               "\n"
-               "sla run: a reminder to the recipient's first contact once FRACTION (0.75) of\n"
-               "a clock's target is used; once breached, an escalation to its second contact,\n"
-               "or to our own team (--escalate-to, escalate_to, else mail_from). Each once per\n"
-               "hand-off and clock; --dry-run --out DIR writes the messages there instead.\n"
-               "\n"
-               "Hand-offs whose clock is past its target: acknowledge (from notified) and\n"
-               "resolve (from acknowledged), in business hours (Monday to Friday 09:00-17:00)\n"
-               "of the partner's time zone from the directory (UTC for owners), paused while\n"
-               "the incident waits on us (incident update --waiting on).\n"
-               "Targets (business hours, acknowledge / resolve): critical 1 / 8, high 4 / 24,\n"
-               "medium 8 / 80, low 24 / 240.\n"
-               "  --at TIME   look at the clocks at TIME (RFC 3339) instead of now\n");
+    fprintf(f,
+            "usage: liaison [--db PATH] sla breaches [--at TIME] [--format table|json]\n"
+            "       liaison [--db PATH] sla run [--at TIME] [--remind-at FRACTION] [--dry-run [--out DIR]]\n"
+            "               [--smtp URL] [--from ADDR] [--escalate-to ADDR] [--sign-key FPR] [--unsigned]\n"
+            "\n"
+            "sla run: a reminder to the recipient's first contact once FRACTION (0.75) of\n"
+            "a clock's target is used; once breached, an escalation to its second contact,\n"
+            "or to our own team (--escalate-to, escalate_to, else mail_from). Each once per\n"
+            "hand-off and clock; --dry-run --out DIR writes the messages there instead.\n"
+            "\n"
+            "Hand-offs whose clock is past its target: acknowledge (from notified) and\n"
+            "resolve (from acknowledged), in business hours (Monday to Friday 09:00-17:00)\n"
+            "of the partner's time zone from the directory (UTC for owners), paused while\n"
+            "the incident waits on us (incident update --waiting on).\n"
+            "Targets (business hours, acknowledge / resolve): critical 1 / 8, high 4 / 24,\n"
+            "medium 8 / 80, low 24 / 240.\n"
+            "  --at TIME   look at the clocks at TIME (RFC 3339) instead of now\n");
 }
 
 typedef struct ctx {
@@ -73,8 +74,8 @@ static int print_notice(void *ud, const lia_sla_notice *n)
         c->failed++;
     if (n->message && c->outdir) {
         char path[1024];
-        snprintf(path, sizeof path, "%s/%s-%lld-%s-%s.eml", c->outdir, n->kind, (long long)n->incident, n->recipient,
-                 n->clock);
+        snprintf(path, sizeof path, "%s/%s-%lld-%s-%s.eml", c->outdir, n->kind, (long long)n->incident,
+                 n->recipient, n->clock);
         FILE *f = fopen(path, "wb");
         if (!f || fwrite(n->message, 1, n->message_len, f) != n->message_len) {
             cli_errorf("sla run: %s: %s", path, strerror(errno));
@@ -90,11 +91,16 @@ static int print_notice(void *ud, const lia_sla_notice *n)
 static int sla_run(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"at", required_argument, NULL, 'a'},       {"remind-at", required_argument, NULL, 'r'},
-        {"dry-run", no_argument, NULL, 'n'},        {"out", required_argument, NULL, 'o'},
-        {"smtp", required_argument, NULL, 's'},     {"from", required_argument, NULL, 'F'},
-        {"escalate-to", required_argument, NULL, 'e'}, {"sign-key", required_argument, NULL, 'k'},
-        {"unsigned", no_argument, NULL, 'u'},       {"help", no_argument, NULL, 'h'},
+        {"at", required_argument, NULL, 'a'},
+        {"remind-at", required_argument, NULL, 'r'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"out", required_argument, NULL, 'o'},
+        {"smtp", required_argument, NULL, 's'},
+        {"from", required_argument, NULL, 'F'},
+        {"escalate-to", required_argument, NULL, 'e'},
+        {"sign-key", required_argument, NULL, 'k'},
+        {"unsigned", no_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     lia_sla_run_opts o;
@@ -119,7 +125,8 @@ static int sla_run(cli *c, int argc, char **argv)
         case 'r':
             o.remind_at = strtod(optarg, &end);
             if (*end || !(o.remind_at > 0 && o.remind_at < 1)) {
-                cli_errorf("sla run: --remind-at %s: a fraction between 0 and 1 (0.75: a quarter left)", optarg);
+                cli_errorf("sla run: --remind-at %s: a fraction between 0 and 1 (0.75: a quarter left)",
+                           optarg);
                 return LIA_EXIT_USAGE;
             }
             break;
@@ -131,7 +138,9 @@ static int sla_run(cli *c, int argc, char **argv)
         case 'k': o.sign_key = optarg; break;
         case 'u': o.unsigned_ok = 1; break;
         case 'h': sla_usage(stdout); return LIA_EXIT_OK;
-        default: cli_errorf("sla run: bad option %s (see liaison sla --help)", argv[optind - 1]); return LIA_EXIT_USAGE;
+        default:
+            cli_errorf("sla run: bad option %s (see liaison sla --help)", argv[optind - 1]);
+            return LIA_EXIT_USAGE;
         }
     }
     if (optind < argc) {

@@ -120,7 +120,8 @@ int lia_answer_check(lia_store *s, const char *path, int64_t now_us, lia_answer_
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         bin != MAC_LEN)
         return lia_error_set(err, LIA_EAUTH, "answer link", NULL, 0, "not the shape of an answer link");
-    if ((rc = mac_of(s, path + sizeof PREFIX - 1, (size_t)(seg[4] - 1 - (path + sizeof PREFIX - 1)), want, err)))
+    if ((rc = mac_of(s, path + sizeof PREFIX - 1, (size_t)(seg[4] - 1 - (path + sizeof PREFIX - 1)), want,
+                     err)))
         return rc;
     /* compared as text: base64url has spare bits, so two texts can decode
      * to the same bytes; only the one text we make is a link */

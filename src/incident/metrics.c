@@ -304,8 +304,8 @@ static void speeds_json(lia_buf *b, const char *name, const lia_metric_speed *r,
         const int64_t v[4] = {r[i].ack_p50, r[i].ack_p90, r[i].resolve_p50, r[i].resolve_p90};
         lia_buf_printf(b, "%s{\"key\":", i ? "," : "");
         lia_buf_json_str(b, r[i].key, strlen(r[i].key));
-        lia_buf_printf(b, ",\"handoffs\":%lld,\"acknowledged\":%lld,\"resolved\":%lld", (long long)r[i].handoffs,
-                       (long long)r[i].acked, (long long)r[i].resolved);
+        lia_buf_printf(b, ",\"handoffs\":%lld,\"acknowledged\":%lld,\"resolved\":%lld",
+                       (long long)r[i].handoffs, (long long)r[i].acked, (long long)r[i].resolved);
         for (int j = 0; j < 4; j++) {
             if (v[j] < 0)
                 lia_buf_printf(b, ",\"%s\":null", k[j]);
@@ -317,8 +317,8 @@ static void speeds_json(lia_buf *b, const char *name, const lia_metric_speed *r,
     lia_buf_putc(b, ']');
 }
 
-static void counts_json(lia_buf *b, const char *name, const char *ka, const char *kb, const lia_metric_count *c,
-                        size_t n)
+static void counts_json(lia_buf *b, const char *name, const char *ka, const char *kb,
+                        const lia_metric_count *c, size_t n)
 {
     lia_buf_printf(b, "\"%s\":[", name);
     for (size_t i = 0; i < n; i++) {
@@ -341,6 +341,6 @@ void lia_incident_metrics_json(const lia_incident_metrics *m, lia_buf *b)
     counts_json(b, "open_incidents", "country", "sector", m->open, m->n_open);
     lia_buf_putc(b, ',');
     counts_json(b, "handoffs", "channel", "state", m->handoffs, m->n_handoffs);
-    lia_buf_printf(b, ",\"sla_breaches\":{\"acknowledge\":%lld,\"resolve\":%lld}}", (long long)m->breaches_ack,
-                   (long long)m->breaches_resolve);
+    lia_buf_printf(b, ",\"sla_breaches\":{\"acknowledge\":%lld,\"resolve\":%lld}}",
+                   (long long)m->breaches_ack, (long long)m->breaches_resolve);
 }

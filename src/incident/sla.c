@@ -213,7 +213,8 @@ static int wday_at(const char *s, size_t n, size_t *i)
     if (*i + 3 > n)
         return -1;
     for (int d = 0; d < 7; d++)
-        if ((s[*i] | 32) == wdays[d][0] && (s[*i + 1] | 32) == wdays[d][1] && (s[*i + 2] | 32) == wdays[d][2]) {
+        if ((s[*i] | 32) == wdays[d][0] && (s[*i + 1] | 32) == wdays[d][1] &&
+            (s[*i + 2] | 32) == wdays[d][2]) {
             *i += 3;
             return d;
         }

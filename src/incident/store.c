@@ -809,7 +809,8 @@ int lia_incident_split(lia_store *s, int64_t id, const int64_t *events, size_t n
     int64_t nid = 0;
     int rc;
     if (n == 0)
-        return lia_error_set(err, LIA_EINVAL, "split", NULL, 0, "name the events that go to the new incident");
+        return lia_error_set(err, LIA_EINVAL, "split", NULL, 0,
+                             "name the events that go to the new incident");
     if ((rc = lia__incident_schema(db, err)) || (rc = lia__db_begin(db, err)))
         return rc;
     lia_buf_init(&hold, 0);
@@ -823,9 +824,9 @@ int lia_incident_split(lia_store *s, int64_t id, const int64_t *events, size_t n
         goto out;
     }
     /* every event is one of this incident's */
-    if ((rc = lia__db_prepare(db, "incident: checking the events of a split",
-                              "SELECT 1 FROM incident_link WHERE incident_id = ? AND kind = 'event' AND ref = ?", &st,
-                              err)))
+    if ((rc = lia__db_prepare(
+             db, "incident: checking the events of a split",
+             "SELECT 1 FROM incident_link WHERE incident_id = ? AND kind = 'event' AND ref = ?", &st, err)))
         goto out;
     for (size_t i = 0; i < n; i++) {
         snprintf(ref, sizeof ref, "%lld", (long long)events[i]);
@@ -835,8 +836,8 @@ int lia_incident_split(lia_store *s, int64_t id, const int64_t *events, size_t n
         if ((rc = lia__db_step(st, err)) != LIA_DB_ROW) {
             if (rc >= 0)
                 rc = lia_error_set(err, LIA_ENOTFOUND, "event", ref, strlen(ref),
-                                   "event %s is not linked to incident %lld (item %zu of %zu)", ref, (long long)id,
-                                   i + 1, n);
+                                   "event %s is not linked to incident %lld (item %zu of %zu)", ref,
+                                   (long long)id, i + 1, n);
             goto out;
         }
     }
@@ -862,9 +863,9 @@ int lia_incident_split(lia_store *s, int64_t id, const int64_t *events, size_t n
     if ((rc = lia_incident_create(s, &in, names, rn.n, NULL, 0, who, &nid, err)))
         goto out;
     /* the events move */
-    if ((rc = lia__db_prepare(db, "incident: moving the events of a split",
-                              "DELETE FROM incident_link WHERE incident_id = ? AND kind = 'event' AND ref = ?", &st,
-                              err)))
+    if ((rc = lia__db_prepare(
+             db, "incident: moving the events of a split",
+             "DELETE FROM incident_link WHERE incident_id = ? AND kind = 'event' AND ref = ?", &st, err)))
         goto out;
     for (size_t i = 0; i < n; i++) {
         snprintf(ref, sizeof ref, "%lld", (long long)events[i]);

@@ -133,8 +133,8 @@ static const char *cfg(const lia_route *rt, const char *given, const char *name,
 /* The answer links of every incident the digest carries, after the
  * template's text: acknowledge, resolved, reject, signed for the
  * recipient's party id (the hand-offs' recipient) (include/liaison/incident.h), when public_url is set. */
-static int answer_links(lia_store *s, const lia_route *rt, const lia__digest *d, int64_t now,
-                        lia_buf *body, lia_error *err)
+static int answer_links(lia_store *s, const lia_route *rt, const lia__digest *d, int64_t now, lia_buf *body,
+                        lia_error *err)
 {
     const char *base = cfg(rt, NULL, "public_url", NULL);
     int64_t ttl = lia__setting_int(LIA_SCOPE_ROUTE, "link_ttl", lia_route_setting(rt, "link_ttl"));

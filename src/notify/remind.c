@@ -98,7 +98,8 @@ static int record(lia_db *db, int64_t inc, const char *rcpt, const char *clock, 
     if ((rc = lia__db_begin(db, err)))
         return rc;
     if ((rc = lia__db_prepare(db, "sla: recording a notice",
-                              "INSERT INTO sla_notice VALUES(?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", &st, err)))
+                              "INSERT INTO sla_notice VALUES(?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", &st,
+                              err)))
         goto out;
     lia__db_bind_int64(st, 1, inc);
     lia__db_bind_text(st, 2, rcpt, -1);
@@ -194,16 +195,19 @@ static int notice(lia_store *s, const lia_route *rt, const lia_sla_run_opts *o, 
     /* the body */
     if (reminder)
         lia_buf_printf(&body, "Incident LIAISON#%lld was handed off to you (%s) and is waiting to be %s.\r\n",
-                       (long long)inc->id, rcpt, strcmp(k->clock, "acknowledge") == 0 ? "acknowledged" : "resolved");
+                       (long long)inc->id, rcpt,
+                       strcmp(k->clock, "acknowledge") == 0 ? "acknowledged" : "resolved");
     else
         lia_buf_printf(&body,
                        "The hand-off of incident LIAISON#%lld to %s has not been %s within its target: it is "
                        "escalated to you.\r\n",
-                       (long long)inc->id, rcpt, strcmp(k->clock, "acknowledge") == 0 ? "acknowledged" : "resolved");
+                       (long long)inc->id, rcpt,
+                       strcmp(k->clock, "acknowledge") == 0 ? "acknowledged" : "resolved");
     lia_buf_puts(&body, "\r\n  Title:    ");
     for (const char *c = inc->title; c && *c; c++)
         lia_buf_putc(&body, (unsigned char)*c < 0x20 ? ' ' : *c);
-    lia_buf_printf(&body, "\r\n  Severity: %s\r\n  Due:      %.16s UTC (%s of %s business hours used, %s)\r\n",
+    lia_buf_printf(&body,
+                   "\r\n  Severity: %s\r\n  Due:      %.16s UTC (%s of %s business hours used, %s)\r\n",
                    lia_severity_name(inc->severity), due, used, target, k->tz);
     if (base && reminder) {
         char path[LIA_ANSWER_PATH_MAX];
@@ -214,15 +218,17 @@ static int notice(lia_store *s, const lia_route *rt, const lia_sla_run_opts *o, 
             bl--;
         if ((rc = lia_answer_link(s, inc->id, rcpt, a, now + ttl * 1000000, path, err)))
             goto out;
-        lia_buf_printf(&body, "\r\n  %s: %.*s%s\r\n", a == LIA_ANSWER_ACK ? "Acknowledge" : "Resolved", (int)bl, base,
-                       path);
+        lia_buf_printf(&body, "\r\n  %s: %.*s%s\r\n", a == LIA_ANSWER_ACK ? "Acknowledge" : "Resolved",
+                       (int)bl, base, path);
     }
     lia_buf_printf(&body, "\r\nReply to this message to answer; keep [LIAISON#%lld] in the subject.\r\n",
                    (long long)inc->id);
-    lia_buf_puts(&entity, "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+    lia_buf_puts(&entity,
+                 "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
     lia_buf_append(&entity, body.ptr, body.len);
     if (msg->err || entity.err) {
-        rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "a notice larger than %u bytes", (unsigned)LIA_MAX_MESSAGE);
+        rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "a notice larger than %u bytes",
+                           (unsigned)LIA_MAX_MESSAGE);
         goto out;
     }
     if (o->dry_run) {
@@ -239,8 +245,9 @@ static int notice(lia_store *s, const lia_route *rt, const lia_sla_run_opts *o, 
         }
     } else if (!o->unsigned_ok) {
         *outcome = "failed";
-        snprintf(errbuf, errn, "no signing key: set sign_key in the routing configuration or --sign-key (or "
-                               "--unsigned to send unsigned mail)");
+        snprintf(errbuf, errn,
+                 "no signing key: set sign_key in the routing configuration or --sign-key (or "
+                 "--unsigned to send unsigned mail)");
         goto out;
     } else {
         lia_buf_append(msg, entity.ptr, entity.len);
@@ -248,7 +255,8 @@ static int notice(lia_store *s, const lia_route *rt, const lia_sla_run_opts *o, 
     {
         char cerr[512] = ""; /* CURL_ERROR_SIZE is 256 */
         const char *url = setting(rt, o->smtp_url, "smtp_url");
-        const char *user = lia_route_setting(rt, "smtp_user"), *penv = lia_route_setting(rt, "smtp_password_env");
+        const char *user = lia_route_setting(rt, "smtp_user"),
+                   *penv = lia_route_setting(rt, "smtp_password_env");
         tl.v = tv;
         tl.n = tl.cap = 1;
         if (lia__smtp_send(url, from, &tl, msg, user, penv ? getenv(penv) : NULL, cerr)) {
@@ -275,7 +283,8 @@ int lia_sla_run(lia_store *s, const lia_sla_run_opts *opts, lia_sla_notice_cb cb
     if (o.remind_at <= 0)
         o.remind_at = 0.75;
     if (o.remind_at >= 1)
-        return lia_error_set(err, LIA_EINVAL, "remind-at", NULL, 0, "a fraction of the target below 1 (0.75)");
+        return lia_error_set(err, LIA_EINVAL, "remind-at", NULL, 0,
+                             "a fraction of the target below 1 (0.75)");
     if ((rc = lia__db_schema(db, &sla_schema, err)) || (rc = lia_route_load(s, &rt, err)))
         return rc;
     lia_buf_init(&hold, 0);
@@ -328,7 +337,8 @@ int lia_sla_run(lia_store *s, const lia_sla_run_opts *opts, lia_sla_notice_cb cb
                 to = ours;
             }
         }
-        lia_sla_notice n = {r->incident, r->recipient, k.clock, kind, to ? to : "", NULL, errbuf, k.due_us, NULL, 0};
+        lia_sla_notice n = {r->incident, r->recipient, k.clock,  kind, to ? to : "",
+                            NULL,        errbuf,       k.due_us, NULL, 0};
         lia_buf_reset(&msg);
         if (!to) {
             n.outcome = "failed";

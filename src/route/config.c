@@ -305,11 +305,12 @@ int lia__route_config_parse(const char *text, size_t len, lia__route_config *c, 
             int https = n->len > 8 && strncmp(n->str, "https://", 8) == 0;
             int http = n->len > 7 && strncmp(n->str, "http://", 7) == 0;
             for (size_t k = 0; k < n->len; k++)
-                if ((unsigned char)n->str[k] <= ' ' || n->str[k] == '?' || n->str[k] == '#' || n->str[k] == '"' ||
-                    n->str[k] == '<' || n->str[k] == '>' || n->str[k] == 0x7f)
+                if ((unsigned char)n->str[k] <= ' ' || n->str[k] == '?' || n->str[k] == '#' ||
+                    n->str[k] == '"' || n->str[k] == '<' || n->str[k] == '>' || n->str[k] == 0x7f)
                     https = http = 0;
             if (!https && !http) {
-                rc = cerr(err, n, n->key, "%s", "an http:// or https:// address without spaces, query or fragment");
+                rc = cerr(err, n, n->key, "%s",
+                          "an http:// or https:// address without spaces, query or fragment");
                 goto out;
             }
         } else if (strcmp(n->key, "mail_from") == 0) { /* and an e-mail address, by route's syntax */

@@ -579,8 +579,8 @@ static void test_writes(void **state)
     int64_t made;
     (void)state;
     /* cert-a acknowledges its notified hand-off */
-    assert_int_equal(jreq("POST", k_pa, "{\"state\":\"acknowledged\"}", &r, "/api/v1/incidents/%lld/handoffs/cert-a",
-                          (long long)i_notified),
+    assert_int_equal(jreq("POST", k_pa, "{\"state\":\"acknowledged\"}", &r,
+                          "/api/v1/incidents/%lld/handoffs/cert-a", (long long)i_notified),
                      200);
     json_t *h = handoff_of(&r, "cert-a");
     assert_non_null(h);
@@ -655,7 +655,8 @@ static void test_writes(void **state)
     jreq("PATCH", k_ana, "{\"status\":\"resolved\"}", &r, "/api/v1/incidents/%lld", (long long)i_b);
     assert_error(&r, 409, "invalid_transition", "allowed from new: triaged");
     hc_free(&r);
-    assert_int_equal(jreq("PATCH", k_ana, "{\"status\":\"triaged\",\"severity\":\"critical\",\"countries\":[\"VN\",\"LA\"]}",
+    assert_int_equal(jreq("PATCH", k_ana,
+                          "{\"status\":\"triaged\",\"severity\":\"critical\",\"countries\":[\"VN\",\"LA\"]}",
                           &r, "/api/v1/incidents/%lld", (long long)i_b),
                      200);
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "triaged");
@@ -718,8 +719,8 @@ static void test_writes(void **state)
     assert_non_null(comment_of(&r, "please patch"));
     hc_free(&r);
     /* our team records a hand-off change (a phone call): notified */
-    assert_int_equal(jreq("POST", k_ana, "{\"state\":\"notified\"}", &r, "/api/v1/incidents/%lld/handoffs/cert-b",
-                          (long long)made),
+    assert_int_equal(jreq("POST", k_ana, "{\"state\":\"notified\"}", &r,
+                          "/api/v1/incidents/%lld/handoffs/cert-b", (long long)made),
                      200);
     assert_string_equal(json_string_value(json_object_get(handoff_of(&r, "cert-b"), "state")), "notified");
     hc_free(&r);
@@ -756,7 +757,8 @@ static void test_writes(void **state)
  * link 403, an expired one 410, a reject without a reason 400. */
 static void test_answer_links(void **state)
 {
-    char ack[LIA_ANSWER_PATH_MAX], rej[LIA_ANSWER_PATH_MAX], old[LIA_ANSWER_PATH_MAX], bad[LIA_ANSWER_PATH_MAX];
+    char ack[LIA_ANSWER_PATH_MAX], rej[LIA_ANSWER_PATH_MAX], old[LIA_ANSWER_PATH_MAX],
+        bad[LIA_ANSWER_PATH_MAX];
     lia_actor who = {"ana", "cli", NULL};
     int64_t now = (int64_t)time(NULL) * 1000000, i1, i2;
     lia_store *s;
@@ -783,8 +785,9 @@ static void test_answer_links(void **state)
     assert_non_null(strcasestr(lia_buf_cstr(&r.head), "Cache-Control: no-store"));
     hc_free(&r);
     assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i1), 200);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(r.json, "handoffs"), 0), "state")),
-                        "notified");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(r.json, "handoffs"), 0), "state")),
+        "notified");
     hc_free(&r);
     /* POST: acknowledged, by the recipient, through the link */
     assert_int_equal(req("POST", ack, NULL, NULL, "", &r), 200);
@@ -833,7 +836,8 @@ static void test_answer_links(void **state)
     assert_string_equal(json_string_value(json_object_get(h, "reason")), "not our network, AS64500");
     hc_free(&r);
     /* a withdrawn hand-off: a link answers nothing */
-    assert_int_equal(lia_answer_link(s, i_withdrawn, "cert-a", LIA_ANSWER_ACK, now + 3600000000, bad, &e), LIA_OK);
+    assert_int_equal(lia_answer_link(s, i_withdrawn, "cert-a", LIA_ANSWER_ACK, now + 3600000000, bad, &e),
+                     LIA_OK);
     assert_int_equal(req("POST", bad, NULL, NULL, "", &r), 404);
     assert_non_null(strstr(lia_buf_cstr(&r.body), "nothing to answer"));
     hc_free(&r);

@@ -233,10 +233,11 @@ static void bearer(char *out, size_t n, const char *tok)
 static int rest(const char *method, const char *path, const char *headers, const char *body, ans *a)
 {
     static char req[64 * 1024];
-    int n = snprintf(req, sizeof req,
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nConnection: close\r\n%s"
-                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                     method, path, headers ? headers : "", body ? strlen(body) : 0, body ? body : "");
+    int n =
+        snprintf(req, sizeof req,
+                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nConnection: close\r\n%s"
+                 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                 method, path, headers ? headers : "", body ? strlen(body) : 0, body ? body : "");
     if (n <= 0 || (size_t)n >= sizeof req)
         fail_msg("request too long: %s", path);
     a->status = -1;
@@ -249,8 +250,8 @@ static int rest(const char *method, const char *path, const char *headers, const
 
 /* A REST request A may make or not: never a secret; when must_fail, never
  * 2xx and (with path_none) the same status as on what does not exist. */
-static void rest_probe(const char *who, const char *auth, const char *what, const char *method, const char *path,
-                       const char *body, int must_fail, const char *path_none)
+static void rest_probe(const char *who, const char *auth, const char *what, const char *method,
+                       const char *path, const char *body, int must_fail, const char *path_none)
 {
     ans a, b;
     const char *s;
@@ -320,8 +321,8 @@ static int rest_setup(lia_store *s, lia_error *e)
     snprintf(link_ab, sizeof link_ab, "%.*s/cert-b/%s", (int)(seg - ok), ok, seg + 8);
     seg = strstr(ok, "/ack/");
     snprintf(link_a_rej, sizeof link_a_rej, "%.*s/reject/%s", (int)(seg - ok), ok, seg + 5);
-    snprintf(link_forged, sizeof link_forged, "/answer/%lld/cert-b/ack/%lld/AAAAAAAAAAAAAAAAAAAAAA", (long long)i_b,
-             (long long)(until / 1000000));
+    snprintf(link_forged, sizeof link_forged, "/answer/%lld/cert-b/ack/%lld/AAAAAAAAAAAAAAAAAAAAAA",
+             (long long)i_b, (long long)(until / 1000000));
     return 0;
 }
 
@@ -415,7 +416,8 @@ static int setup(void **state)
     {
         ans ra;
         const char *nx;
-        if (rest("GET", "/api/v1/incidents?limit=1", auth, NULL, &ra) != 200 || !(nx = strstr(ra.out, "\"next\":\""))) {
+        if (rest("GET", "/api/v1/incidents?limit=1", auth, NULL, &ra) != 200 ||
+            !(nx = strstr(ra.out, "\"next\":\""))) {
             fprintf(stderr, "B's incident list: %d %.400s\n", ra.status, ra.out);
             return -1;
         }
@@ -968,9 +970,11 @@ static void test_rest(void **state)
         }
         /* path tricks to B's incident */
         static const char *const tricks[] = {
-            "/api/v1/incidents/0%lld", "/api/v1/incidents/%lld/", "/api/v1//incidents/%lld",
-            "/API/v1/incidents/%lld",  "/api/v1/incidents/+%lld", "/api/v1/incidents/%%2e%%2e/incidents/%lld",
-            "/api/v1/incidents/%lld%%2F", "/api/v1/./incidents/%lld", "/api/v1/incidents/%lld.json",
+            "/api/v1/incidents/0%lld",     "/api/v1/incidents/%lld/",
+            "/api/v1//incidents/%lld",     "/API/v1/incidents/%lld",
+            "/api/v1/incidents/+%lld",     "/api/v1/incidents/%%2e%%2e/incidents/%lld",
+            "/api/v1/incidents/%lld%%2F",  "/api/v1/./incidents/%lld",
+            "/api/v1/incidents/%lld.json",
         };
         for (size_t i = 0; i < sizeof tricks / sizeof tricks[0]; i++) {
             snprintf(p, sizeof p, tricks[i], (long long)i_b);
@@ -982,8 +986,8 @@ static void test_rest(void **state)
         snprintf(q, sizeof q, "/api/v1/incidents/%lld/handoffs/cert-b", (long long)missing);
         rest_probe(who, au, "acknowledge B's hand-off", "POST", p, "{\"state\":\"acknowledged\"}", 1, q);
         snprintf(p, sizeof p, "/api/v1/incidents/%lld/handoffs/cert-b", (long long)i_shared);
-        rest_probe(who, au, "resolve B's hand-off on the shared incident", "POST", p, "{\"state\":\"resolved\"}", 1,
-                   q);
+        rest_probe(who, au, "resolve B's hand-off on the shared incident", "POST", p,
+                   "{\"state\":\"resolved\"}", 1, q);
         snprintf(p, sizeof p, "/api/v1/incidents/%lld/handoffs/CERT-B", (long long)i_shared);
         rest_probe(who, au, "B's hand-off, upper case", "POST", p, "{\"state\":\"resolved\"}", 1, NULL);
         snprintf(p, sizeof p, "/api/v1/incidents/%lld/handoffs/cert-a", (long long)i_shared);
@@ -992,8 +996,8 @@ static void test_rest(void **state)
         snprintf(q, sizeof q, "/api/v1/incidents/%lld/comments", (long long)missing);
         rest_probe(who, au, "comment on B's incident", "POST", p, "{\"body\":\"x\"}", 1, q);
         snprintf(p, sizeof p, "/api/v1/incidents/%lld/comments", (long long)i_shared);
-        rest_probe(who, au, "comment shared with B", "POST", p, "{\"body\":\"x\",\"visibility\":\"shared:cert-b\"}", 1,
-                   NULL);
+        rest_probe(who, au, "comment shared with B", "POST", p,
+                   "{\"body\":\"x\",\"visibility\":\"shared:cert-b\"}", 1, NULL);
         snprintf(p, sizeof p, "/api/v1/incidents/%lld", (long long)i_shared);
         rest_probe(who, au, "close the shared incident", "PATCH", p, "{\"status\":\"closed\"}", 1, NULL);
         snprintf(p, sizeof p, "/api/v1/incidents/%lld", (long long)i_b);
@@ -1019,7 +1023,8 @@ static void test_rest(void **state)
         attempts++;
         if (st.moved || st.comments != 1) {
             leaks++;
-            print_error("B's hand-offs moved (%d) or its comments changed (%d, want 1)\n", st.moved, st.comments);
+            print_error("B's hand-offs moved (%d) or its comments changed (%d, want 1)\n", st.moved,
+                        st.comments);
         }
     }
 }

@@ -28,7 +28,8 @@ static void test_round_trip(void **state)
     (void)state;
     lia_error_clear(&e);
     for (int k = 0; k < LIA_ANSWER__COUNT; k++) {
-        assert_int_equal(lia_answer_link(s1, 4711, "cert-kh", (lia_answer)k, T0 + 86400000000, link, &e), LIA_OK);
+        assert_int_equal(lia_answer_link(s1, 4711, "cert-kh", (lia_answer)k, T0 + 86400000000, link, &e),
+                         LIA_OK);
         assert_int_equal(lia_answer_check(s1, link, T0, &a, &e), LIA_OK);
         assert_int_equal(a.incident, 4711);
         assert_string_equal(a.recipient, "cert-kh");

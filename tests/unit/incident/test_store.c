@@ -501,7 +501,8 @@ static void test_recipient_calendar(void **state)
      * Monday 08:00-09:00 local, due 06:00 UTC */
     assert_int_equal(lia_parse_time("2027-01-07T12:00:00Z", 20, &at, &why), LIA_OK);
     assert_int_equal(lia_parse_time("2027-01-11T06:00:00Z", 20, &want, &why), LIA_OK);
-    assert_int_equal(lia__handoff_set_at(f->s, id, "isp-gulf", LIA_HO_NOTIFIED, NULL, NULL, &alice, at, &err), LIA_OK);
+    assert_int_equal(lia__handoff_set_at(f->s, id, "isp-gulf", LIA_HO_NOTIFIED, NULL, NULL, &alice, at, &err),
+                     LIA_OK);
     bctx c = {0};
     assert_int_equal(lia_sla_breaches(f->s, want + 1000000, NULL, breach, &c, &err), LIA_OK);
     assert_int_equal(c.n, 1);
