@@ -77,6 +77,8 @@ void lia_party_free(lia_party *p);
 const char *lia_party_kind_name(int kind);         /* "owner" / "partner" */
 int lia_pfield_lookup(const char *name, size_t n); /* -1 if unknown */
 int lia_party_field_allowed(int kind, int f);
+/* 1 if id[0..n) is a party id: 1 to 64 of [a-z0-9._-], not starting with . _ -. */
+int lia_party_id_ok(const char *id, size_t n);
 /* Validate an id. LIA_OK or LIA_EINVAL with err filled. */
 int lia_party_set_id(lia_party *p, const char *id, size_t n, lia_error *err);
 /* Validate, normalise and append one value to field f (replace = 1 clears

@@ -41,6 +41,7 @@
 #include "liaison/accounts.h"
 #include "liaison/field.h"
 #include "liaison/incident.h"
+#include "liaison/route.h"
 #include "liaison/limits.h"
 
 #define PREFIX         "/api/v1"
@@ -257,18 +258,6 @@ static int parse_id(const char *p, size_t n, int64_t *out)
     return 1;
 }
 
-static int recipient_ok(const char *p, size_t n)
-{
-    if (n == 0 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i && (c == '.' || c == '_' || c == '-'))))
-            return 0;
-    }
-    return 1;
-}
-
 /* ---- the cursor -------------------------------------------------------------------- */
 
 /* A cursor is base64url(version 1, the last id of the page (8 bytes, big
@@ -395,7 +384,7 @@ static void list_incidents(lia__req *r, const caller *c, int64_t id, const char 
             cc[1] = (char)(v[1] & ~32);
             country = cc;
         } else if (is_name(k, "recipient")) {
-            if (!recipient_ok(v, strlen(v)))
+            if (!lia_party_id_ok(v, strlen(v)))
                 RET_ERR(r,
                         "parameter recipient: \"%.60s\": a partner or owner id ([a-z0-9][a-z0-9._-]{0,63})",
                         v);
@@ -1159,7 +1148,7 @@ static int match(const char *t, const char *path, int64_t *id, char rcpt[72])
             if (!parse_id(path, pn, id))
                 return 0;
         } else if (tn == 11 && !memcmp(t, "{recipient}", 11)) {
-            if (!recipient_ok(path, pn))
+            if (!lia_party_id_ok(path, pn))
                 return 0;
             memcpy(rcpt, path, pn);
             rcpt[pn] = '\0';

@@ -10,6 +10,7 @@
 
 #include "accounts/internal.h"
 #include "liaison/incident.h"
+#include "liaison/route.h"
 
 #define PREFIX  "/answer/"
 #define MAC_LEN 16
@@ -30,18 +31,6 @@ lia_handoff_state lia_answer_state(lia_answer a)
     return (unsigned)a < LIA_ANSWER__COUNT ? states[a] : LIA_HO__COUNT;
 }
 
-static int recipient_ok(const char *p, size_t n)
-{
-    if (n == 0 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i && (c == '.' || c == '_' || c == '-'))))
-            return 0;
-    }
-    return 1;
-}
-
 static int mac_of(lia_store *s, const char *signed_text, size_t n, unsigned char mac[MAC_LEN], lia_error *err)
 {
     unsigned char key[32];
@@ -59,7 +48,7 @@ int lia_answer_link(lia_store *s, int64_t incident, const char *recipient, lia_a
     unsigned char mac[MAC_LEN];
     char text[128], b64[MAC_B64 + 1];
     int n, rc;
-    if (incident <= 0 || !recipient || !recipient_ok(recipient, strlen(recipient)) || !lia_answer_name(a) ||
+    if (incident <= 0 || !recipient || !lia_party_id_ok(recipient, strlen(recipient)) || !lia_answer_name(a) ||
         expires_us <= 0)
         return lia_error_set(err, LIA_EINVAL, "answer link", recipient, recipient ? strlen(recipient) : 0,
                              "an incident id, a recipient id and ack, resolve or reject");
@@ -113,7 +102,7 @@ int lia_answer_check(lia_store *s, const char *path, int64_t now_us, lia_answer_
     for (i = 0; i < LIA_ANSWER__COUNT; i++)
         if (strlen(names[i]) == len[2] && memcmp(names[i], seg[2], len[2]) == 0)
             out->action = (lia_answer)i;
-    if (!number(seg[0], len[0], &out->incident) || !recipient_ok(seg[1], len[1]) ||
+    if (!number(seg[0], len[0], &out->incident) || !lia_party_id_ok(seg[1], len[1]) ||
         out->action == LIA_ANSWER__COUNT || !number(seg[3], len[3], &exp_s) || exp_s > INT64_MAX / 1000000 ||
         len[4] != MAC_B64 ||
         sodium_base642bin(got, sizeof got, seg[4], len[4], NULL, &bin, NULL,

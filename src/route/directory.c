@@ -110,19 +110,25 @@ const char *lia_party_get(const lia_party *p, int f)
     return f >= 0 && f < LIA_PF__COUNT && p->f[f].n ? p->f[f].v[0] : NULL;
 }
 
+int lia_party_id_ok(const char *id, size_t n)
+{
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '.' || c == '_' || c == '-'))))
+            return 0;
+    }
+    return 1;
+}
+
 int lia_party_set_id(lia_party *p, const char *id, size_t n, lia_error *err)
 {
     if (n == 0 || n > 64)
         return lia_error_set(err, LIA_EINVAL, "id", id, n, "an id has 1 to 64 characters");
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        int ok =
-            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '.' || c == '_' || c == '-'));
-        if (!ok)
-            return lia_error_set(
-                err, LIA_EINVAL, "id", id, n,
-                "an id is lower-case letters, digits and . _ - (starting with a letter or digit)");
-    }
+    if (!lia_party_id_ok(id, n))
+        return lia_error_set(err, LIA_EINVAL, "id", id, n,
+                             "an id is lower-case letters, digits and . _ - (starting with a letter or digit)");
     memcpy(p->id, id, n);
     p->id[n] = '\0';
     return LIA_OK;
