@@ -78,7 +78,7 @@ static char b_cursor[128], link_ab[LIA_ANSWER_PATH_MAX], link_a_rej[LIA_ANSWER_P
 #define S_OWNER    "owner-zx1"         /* our analyst owning the shared incident */
 
 /* The secrets, as they could appear in a body (searched case-insensitively). */
-static const char *secrets[8];
+static const char *secrets[16];
 static size_t nsecrets;
 
 /* ---- raw requests ---- */
@@ -112,6 +112,13 @@ static int raw(uint16_t p, const char *method, const char *path, const char *hea
     if (strncmp(a->out, "HTTP/1.1 ", 9) == 0 && a->out[9] >= '1' && a->out[9] <= '5')
         a->status = (a->out[9] - '0') * 100 + (a->out[10] - '0') * 10 + (a->out[11] - '0');
     return a->status;
+}
+
+static void add_secret(const char *v)
+{
+    if (nsecrets == sizeof secrets / sizeof secrets[0])
+        fail_msg("more secrets than the table holds: raise its size");
+    secrets[nsecrets++] = v;
 }
 
 /* The first secret found in s, or NULL. */
@@ -458,19 +465,19 @@ static int setup(void **state)
     k = strcspn(nx, "\"");
     snprintf(b_next, sizeof b_next, "%.*s", (int)k, nx);
 
-    secrets[nsecrets++] = S_BINBOX + 11; /* the uuid part: found in any case and form */
-    secrets[nsecrets++] = S_INTERN + 11;
-    secrets[nsecrets++] = S_BSTRICT + 11;
-    secrets[nsecrets++] = S_BRED + 11;
-    secrets[nsecrets++] = b_status;
-    secrets[nsecrets++] = B_COLL;
-    secrets[nsecrets++] = I_COLL;
-    secrets[nsecrets++] = O_ROOT;
-    secrets[nsecrets++] = S_BTITLE;
-    secrets[nsecrets++] = S_INTNOTE;
-    secrets[nsecrets++] = S_FORBONLY;
-    secrets[nsecrets++] = S_LINKED;
-    secrets[nsecrets++] = S_OWNER;
+    add_secret(S_BINBOX + 11); /* the uuid part: found in any case and form */
+    add_secret(S_INTERN + 11);
+    add_secret(S_BSTRICT + 11);
+    add_secret(S_BRED + 11);
+    add_secret(b_status);
+    add_secret(B_COLL);
+    add_secret(I_COLL);
+    add_secret(O_ROOT);
+    add_secret(S_BTITLE);
+    add_secret(S_INTNOTE);
+    add_secret(S_FORBONLY);
+    add_secret(S_LINKED);
+    add_secret(S_OWNER);
     return 0;
 fail:
     fprintf(stderr, "setup: %s: %s\n", e.field, e.reason);
