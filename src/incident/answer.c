@@ -48,8 +48,8 @@ int lia_answer_link(lia_store *s, int64_t incident, const char *recipient, lia_a
     unsigned char mac[MAC_LEN];
     char text[128], b64[MAC_B64 + 1];
     int n, rc;
-    if (incident <= 0 || !recipient || !lia_party_id_ok(recipient, strlen(recipient)) || !lia_answer_name(a) ||
-        expires_us <= 0)
+    if (incident <= 0 || !recipient || !lia_party_id_ok(recipient, strlen(recipient)) ||
+        !lia_answer_name(a) || expires_us <= 0)
         return lia_error_set(err, LIA_EINVAL, "answer link", recipient, recipient ? strlen(recipient) : 0,
                              "an incident id, a recipient id and ack, resolve or reject");
     n = snprintf(text, sizeof text, "%lld/%s/%s/%lld", (long long)incident, recipient, names[a],

@@ -116,7 +116,8 @@ int lia_party_id_ok(const char *id, size_t n)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '.' || c == '_' || c == '-'))))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              (i > 0 && (c == '.' || c == '_' || c == '-'))))
             return 0;
     }
     return 1;
@@ -127,8 +128,9 @@ int lia_party_set_id(lia_party *p, const char *id, size_t n, lia_error *err)
     if (n == 0 || n > 64)
         return lia_error_set(err, LIA_EINVAL, "id", id, n, "an id has 1 to 64 characters");
     if (!lia_party_id_ok(id, n))
-        return lia_error_set(err, LIA_EINVAL, "id", id, n,
-                             "an id is lower-case letters, digits and . _ - (starting with a letter or digit)");
+        return lia_error_set(
+            err, LIA_EINVAL, "id", id, n,
+            "an id is lower-case letters, digits and . _ - (starting with a letter or digit)");
     memcpy(p->id, id, n);
     p->id[n] = '\0';
     return LIA_OK;
