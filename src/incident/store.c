@@ -823,27 +823,6 @@ int lia_incident_split(lia_store *s, int64_t id, const int64_t *events, size_t n
                            lia_incident_status_name(cur.status));
         goto out;
     }
-    /* every event is one of this incident's */
-    if ((rc = lia__db_prepare(
-             db, "incident: checking the events of a split",
-             "SELECT 1 FROM incident_link WHERE incident_id = ? AND kind = 'event' AND ref = ?", &st, err)))
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(ref, sizeof ref, "%lld", (long long)events[i]);
-        lia__db_reset(st);
-        lia__db_bind_int64(st, 1, id);
-        lia__db_bind_text(st, 2, ref, -1);
-        if ((rc = lia__db_step(st, err)) != LIA_DB_ROW) {
-            if (rc >= 0)
-                rc = lia_error_set(err, LIA_ENOTFOUND, "event", ref, strlen(ref),
-                                   "event %s is not linked to incident %lld (item %zu of %zu)", ref,
-                                   (long long)id, i + 1, n);
-            goto out;
-        }
-    }
-    rc = LIA_OK;
-    lia__db_done(st);
-    st = NULL;
     /* the new incident: the same attributes, the same live recipients */
     if ((rc = lia_handoff_list(s, id, -1, NULL, live_rcpt, &rn, err)))
         goto out;
@@ -862,7 +841,8 @@ int lia_incident_split(lia_store *s, int64_t id, const int64_t *events, size_t n
     in.title = title;
     if ((rc = lia_incident_create(s, &in, names, rn.n, NULL, 0, who, &nid, err)))
         goto out;
-    /* the events move */
+    /* the events move: each must have been one of this incident's (the
+     * transaction is rolled back, new incident and all, when one was not) */
     if ((rc = lia__db_prepare(
              db, "incident: moving the events of a split",
              "DELETE FROM incident_link WHERE incident_id = ? AND kind = 'event' AND ref = ?", &st, err)))
@@ -874,6 +854,12 @@ int lia_incident_split(lia_store *s, int64_t id, const int64_t *events, size_t n
         lia__db_bind_text(st, 2, ref, -1);
         if ((rc = lia__db_run(st, err)))
             goto out;
+        if (lia__db_changes(db) != 1) {
+            rc = lia_error_set(err, LIA_ENOTFOUND, "event", ref, strlen(ref),
+                               "event %s is not linked to incident %lld (item %zu of %zu)", ref,
+                               (long long)id, i + 1, n);
+            goto out;
+        }
     }
     lia__db_done(st);
     st = NULL;

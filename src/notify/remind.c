@@ -93,10 +93,12 @@ static int record(lia_db *db, int64_t inc, const char *rcpt, const char *clock, 
 {
     lia_stmt *st;
     lia_actor who = {"liaison", "email", NULL};
-    char object[160], what[600];
+    char object[160];
+    lia_buf what;
     int rc;
+    lia_buf_init(&what, 2048);
     if ((rc = lia__db_begin(db, err)))
-        return rc;
+        goto done;
     if ((rc = lia__db_prepare(db, "sla: recording a notice",
                               "INSERT INTO sla_notice VALUES(?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", &st,
                               err)))
@@ -113,27 +115,25 @@ static int record(lia_db *db, int64_t inc, const char *rcpt, const char *clock, 
     if (rc)
         goto out;
     snprintf(object, sizeof object, "handoff:%lld/%s", (long long)inc, rcpt);
-    {
-        lia_buf b;
-        lia_buf_init(&b, sizeof what);
-        lia_buf_puts(&b, "{\"clock\":");
-        lia_buf_json_str(&b, clock, strlen(clock));
-        lia_buf_puts(&b, ",\"to\":");
-        lia_buf_json_str(&b, to, strlen(to));
-        lia_buf_puts(&b, ",\"message_id\":");
-        lia_buf_json_str(&b, msgid, strlen(msgid));
-        lia_buf_putc(&b, '}');
-        snprintf(what, sizeof what, "%s", lia_buf_cstr(&b));
-        lia_buf_free(&b);
-    }
-    rc = lia__incident_audit(db, &who, object, strcmp(kind, "reminder") == 0 ? "reminded" : "escalated", NULL,
-                             what, err);
+    lia_buf_puts(&what, "{\"clock\":");
+    lia_buf_json_str(&what, clock, strlen(clock));
+    lia_buf_puts(&what, ",\"to\":");
+    lia_buf_json_str(&what, to, strlen(to));
+    lia_buf_puts(&what, ",\"message_id\":");
+    lia_buf_json_str(&what, msgid, strlen(msgid));
+    lia_buf_putc(&what, '}');
+    rc = what.err
+             ? lia_error_set(err, LIA_ELIMIT, "sla notice", NULL, 0, "audit record too large")
+             : lia__incident_audit(db, &who, object, strcmp(kind, "reminder") == 0 ? "reminded" : "escalated",
+                                   NULL, lia_buf_cstr(&what), err);
 out:
-    if (rc) {
+    if (rc)
         lia__db_rollback(db);
-        return rc;
-    }
-    return lia__db_commit(db, err);
+    else
+        rc = lia__db_commit(db, err);
+done:
+    lia_buf_free(&what);
+    return rc;
 }
 
 static const char *setting(const lia_route *rt, const char *given, const char *name)
