@@ -20,6 +20,7 @@
 #include "liaison/limits.h"
 #include "liaison/mail.h"
 #include "liaison/misp.h"
+#include "liaison/node.h"
 #include "liaison/notify.h"
 #include "liaison/pipeline.h"
 #include "liaison/route.h"

@@ -86,9 +86,12 @@ int cmd_sla(cli *c, int argc, char **argv);
 int cmd_metrics(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
 int cmd_mail(cli *c, int argc, char **argv);
+int cmd_node(cli *c, int argc, char **argv);
 /* The actor of a change made from the command line ($LIAISON_USER, else
  * $USER; channel cli; address local) (cmd_incident.c). */
 lia_actor cli_actor(void);
+/* The node's signer key file: given, else $LIAISON_AUDIT_KEY, else DB.audit-key. */
+int cli_audit_key_path(cli *c, const char *given, char *out, size_t n);
 /* A time as the filters take it: YYYY-MM-DD, RFC 3339, or Nh / Nd ago.
  * 0, or -1 if it is none of these. */
 int cli_parse_when(const char *s, int64_t *us);

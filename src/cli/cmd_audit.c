@@ -63,7 +63,7 @@ static int print_record(void *ud, const lia_audit_record *r)
     return 0;
 }
 
-static int key_path(cli *c, const char *given, char *out, size_t n)
+int cli_audit_key_path(cli *c, const char *given, char *out, size_t n)
 {
     const char *env = getenv("LIAISON_AUDIT_KEY");
     if (given)
@@ -80,7 +80,7 @@ static int key_path(cli *c, const char *given, char *out, size_t n)
 static char kp_buf[1024];
 static const char *kp_for(cli *c, const char *given)
 {
-    key_path(c, given, kp_buf, sizeof kp_buf);
+    cli_audit_key_path(c, given, kp_buf, sizeof kp_buf);
     return kp_buf;
 }
 
@@ -219,7 +219,7 @@ int cmd_audit(cli *c, int argc, char **argv)
         cli_errorf("audit prove: --seq N (inclusion) or --from N1 (consistency)");
         return LIA_EXIT_USAGE;
     }
-    key_path(c, keyarg, kp, sizeof kp);
+    cli_audit_key_path(c, keyarg, kp, sizeof kp);
     if (cli_open_store(c, &s))
         return LIA_EXIT_ERROR;
     if (strcmp(sub, "checkpoint") == 0) {

@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "console/console.h"
 #include "http/handler.h"
+#include "node/http.h"
 #include "taxii/taxii_http.h"
 
 typedef struct mount {
@@ -17,6 +18,7 @@ static const mount mounts[] = {
     {"api", lia__api_mount},         /* the REST API at /api/v1 (and its public /api/v1/openapi.json) */
     {"answer", lia__answer_mount},   /* the signed answer links of digests at /answer/ */
     {"console", lia__console_mount}, /* the web console at /console, and its sessions */
+    {"node", lia__node_mount},       /* Liaison to Liaison: incidents exchanged at /node/v1 */
     {"taxii", lia__taxii_mount},     /* discovery at /taxii2/, API roots at /ROOT/ (prefix "/") */
 };
 
