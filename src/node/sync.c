@@ -360,7 +360,7 @@ static int queue_states(lia_db *db, const char *p, uint64_t *queued, lia_error *
              db, "node: changes of state to send",
              "SELECT t.incident_id, coalesce(t.remote, 0),"
              " CASE WHEN t.origin = 0 THEN (CASE WHEN h.state = 5 AND t.reported = 0 THEN 10 ELSE 0 END)"
-             " WHEN i.status IN (3, 4) THEN 1 WHEN i.status IN (5, 6) THEN 2 WHEN i.status IN (7, 8) THEN 3"
+             " WHEN i.status IN (1, 2, 3, 4) THEN 1 WHEN i.status IN (5, 6) THEN 2 WHEN i.status IN (7, 8) THEN 3"
              " ELSE 0 END AS want, t.reported"
              " FROM node_thread t JOIN incident i ON i.id = t.incident_id"
              " LEFT JOIN handoff h ON h.incident_id = t.incident_id AND h.recipient = t.peer"
@@ -554,7 +554,11 @@ fail:
     return rc;
 }
 
-static int failed(lia_store *s, const peer *p, int64_t id, int64_t attempts, const char *why, lia_error *err)
+/* A try failed: its message waits (30 s doubling per try, at most
+ * LIA_NODE_BACKOFF_MAX); when the peer did not answer at all (down), so do
+ * all its other messages. */
+static int failed(lia_store *s, const peer *p, int64_t id, int64_t attempts, int down, const char *why,
+                  lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     int64_t wait = 30;
@@ -568,6 +572,10 @@ static int failed(lia_store *s, const peer *p, int64_t id, int64_t attempts, con
     if ((rc = exec1(db, "node: a try failed",
                     "UPDATE node_outbox SET attempts = attempts + 1, next_try = ?2, error = ?3 WHERE id = ?1", id,
                     lia__now_us() + wait * 1000000, why, NULL, err)) ||
+        (down && (rc = exec1(db, "node: the peer is down",
+                             "UPDATE node_outbox SET next_try = max(next_try, ?2) WHERE peer = ?3 AND sent IS NULL"
+                             " AND ?1 = ?1",
+                             0, lia__now_us() + wait * 1000000, p->name, NULL, err))) ||
         (rc = exec1(db, "node: the peer failed", "UPDATE node_peer SET last_error = ?3 WHERE name = ?4",
                     0, 0, why, p->name, err))) {
         lia__db_rollback(db);
@@ -632,8 +640,10 @@ static int load_outbox(lia_db *db, const char *p, msg **out, size_t *n, lia_erro
     return rc < 0 ? rc : LIA_OK;
 }
 
+/* Send the peer's due messages in order; *reachable = 0 when it did not
+ * answer or is in its backoff (the checkpoint exchange then waits too). */
 static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, lia_node_sync_report *rep,
-                    lia_error *err)
+                    int *reachable, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     msg *v;
@@ -650,6 +660,8 @@ static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
         int64_t expected = 0;
         long status;
         if (down || blocked(&blk, v[i].incident) || (!o->now && v[i].next > lia__now_us())) {
+            if (!down && !blocked(&blk, v[i].incident))
+                *reachable = 0; /* in its backoff */
             rep->waiting++;
             rc = idlist_add(&blk, v[i].incident, err);
             continue;
@@ -663,7 +675,7 @@ static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
         if (status)
             error_of(&resp, status, why, sizeof why, code, &expected);
         else
-            down = 1; /* no answer: the peer's other messages wait for the next sync */
+            down = 1, *reachable = 0; /* no answer: its other messages wait for the next sync */
         if (status == 409 && strcmp(code, "out_of_order") == 0 && expected > 0 && expected < v[i].seq) {
             /* the peer lost messages it had taken (restored from a backup):
              * send them again, in order, from the one it waits for */
@@ -673,7 +685,7 @@ static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
         }
         rep->failed++;
         snprintf(rep->last_error, sizeof rep->last_error, "%s: %.180s", p->name, why);
-        if (rc == LIA_OK && (rc = failed(s, p, v[i].id, v[i].attempts, why, err)) == LIA_OK)
+        if (rc == LIA_OK && (rc = failed(s, p, v[i].id, v[i].attempts, !status, why, err)) == LIA_OK)
             rc = idlist_add(&blk, v[i].incident, err);
     }
     for (size_t i = 0; i < n; i++)
@@ -850,9 +862,10 @@ int lia_node_sync(lia_store *s, const lia_node_sync_opts *o, lia_node_sync_repor
     if ((rc = lia__node_schema(db, err)) || (rc = load_peers(db, o->peer, &v, &n, err)))
         goto out;
     for (size_t i = 0; i < n && rc == LIA_OK; i++) {
-        if ((rc = queue_all(s, v[i].name, &rep->queued, err)) || (rc = send_all(s, &v[i], o, rep, err)))
+        int reachable = 1;
+        if ((rc = queue_all(s, v[i].name, &rep->queued, err)) || (rc = send_all(s, &v[i], o, rep, &reachable, err)))
             break;
-        if (o->key && o->origin)
+        if (o->key && o->origin && reachable)
             rc = exchange(s, &v[i], o, rep, err);
     }
 out:
