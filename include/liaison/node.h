@@ -77,6 +77,10 @@ typedef struct lia_node_pending {
 typedef int (*lia_node_pending_cb)(void *ud, const lia_node_pending *p);
 int lia_node_pending_list(lia_store *s, const char *peer, lia_node_pending_cb cb, void *ud, lia_error *err);
 
+/* Our incident for the one peer offered us as its incident remote;
+ * LIA_ENOTFOUND if it offered none such. */
+int lia_node_incoming(lia_store *s, const char *peer, int64_t remote, int64_t *incident, lia_error *err);
+
 /* ---- messages (pure) ---- */
 
 typedef enum lia_node_type {

@@ -260,8 +260,7 @@ static int demo_incidents(lia_store *s, const char *db)
     }
     printf("\n  liaison handoff list --incident %lld | liaison metrics | liaison sla breaches\n",
            (long long)d.kh);
-    printf("  (an answer from a second Liaison node: not in this version, see docs/incidents.md)\n");
-    return LIA_EXIT_OK;
+    return cli_demo_node(s, db);
 fail:
     cli_error(&err);
     return LIA_EXIT_ERROR;

@@ -284,3 +284,26 @@ int lia_node_cosigned_checkpoint(lia_store *s, const char *peer, lia_buf *out, l
 {
     return note_of(s, peer, "SELECT cosigned_note FROM node_peer WHERE name = ?", out, err);
 }
+
+int lia_node_incoming(lia_store *s, const char *peer, int64_t remote, int64_t *incident, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__node_schema(db, err)) ||
+        (rc = lia__db_prepare(db, "node: an incoming incident",
+                              "SELECT incident_id FROM node_thread WHERE peer = ? AND origin = 1 AND remote = ?", &st,
+                              err)))
+        return rc;
+    lia__db_bind_text(st, 1, peer, -1);
+    lia__db_bind_int64(st, 2, remote);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        *incident = lia__db_col_int64(st, 0);
+        rc = LIA_OK;
+    } else if (rc == LIA_DB_DONE) {
+        rc = lia_error_set(err, LIA_ENOTFOUND, "incident", NULL, 0, "%s offered no incident %lld", peer,
+                           (long long)remote);
+    }
+    lia__db_done(st);
+    return rc;
+}
