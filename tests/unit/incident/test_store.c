@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "liaison/liaison.h"
 #include "liaison/route.h"
@@ -607,6 +608,135 @@ static void test_handoff_clock(void **state)
     lia_buf_free(&hold);
 }
 
+/* ---- the SLA state recomputed from the audit log alone (issue 15 point 6) ---- */
+
+typedef struct replay {
+    lia_severity sev;
+    int waiting;
+    lia_interval pauses[16];
+    size_t np;
+    lia_handoff_state state;
+    int64_t notified_s, acked_s;
+} replay;
+
+/* Fold one record of incident:ID or handoff:ID/R into what it says. */
+static int replay_cb(void *ud, const lia_audit_record *r)
+{
+    replay *p = ud;
+    int64_t at = r->at_us / 1000000;
+    if (strncmp(r->object, "incident:", 9) == 0) {
+        json_t *a = r->after ? json_loads(r->after, 0, NULL) : NULL;
+        const char *sev = json_string_value(json_object_get(a, "severity"));
+        json_t *w = json_object_get(a, "waiting");
+        if (sev)
+            assert_int_equal(lia_severity_parse(sev, &p->sev, NULL), LIA_OK);
+        if (json_is_boolean(w) && json_is_true(w) != p->waiting) {
+            p->waiting = json_is_true(w);
+            if (p->waiting)
+                p->pauses[p->np++] = (lia_interval){at, INT64_MAX};
+            else
+                p->pauses[p->np - 1].to = at;
+        }
+        json_decref(a);
+    } else if (strcmp(r->action, "create") != 0) {
+        assert_int_equal(lia_handoff_state_parse(r->action, &p->state, NULL), LIA_OK);
+        if (p->state == LIA_HO_NOTIFIED)
+            p->notified_s = at;
+        if (p->state == LIA_HO_ACKNOWLEDGED)
+            p->acked_s = at;
+    }
+    return 0;
+}
+
+/* The clock of handoff id/cert-zz at now_us from the audit records only:
+ * the severity, the waits on us, when it was notified and acknowledged;
+ * office hours in UTC (cert-zz is in no directory) and the default targets. */
+static void clock_from_audit(fixture *f, int64_t id, int64_t now_us, lia_sla_clock *c, int *runs)
+{
+    char obj[64];
+    replay p;
+    lia_audit_filter flt = {0};
+    lia_sla_policy pol = lia__sla_policy_default();
+    lia_calendar cal = lia__calendar_office(NULL);
+    lia_interval pauses[16];
+    size_t np = 0;
+    lia_error err;
+    memset(&p, 0, sizeof p);
+    snprintf(obj, sizeof obj, "incident:%lld", (long long)id);
+    flt.object = obj;
+    assert_int_equal(lia_audit_list(f->s, &flt, replay_cb, &p, &err), LIA_OK);
+    snprintf(obj, sizeof obj, "handoff:%lld/cert-zz", (long long)id);
+    assert_int_equal(lia_audit_list(f->s, &flt, replay_cb, &p, &err), LIA_OK);
+    for (size_t i = 0; i < p.np; i++) /* as the store keeps them: whole seconds, none empty */
+        if (p.pauses[i].to > p.pauses[i].from)
+            pauses[np++] = p.pauses[i];
+    *runs = p.state == LIA_HO_NOTIFIED || p.state == LIA_HO_ACKNOWLEDGED;
+    if (!*runs)
+        return;
+    assert_int_equal(lia__sla_eval(&cal, p.state == LIA_HO_NOTIFIED ? p.notified_s : p.acked_s,
+                                   p.state == LIA_HO_NOTIFIED ? pol.ack[p.sev] : pol.resolve[p.sev], pauses, np,
+                                   now_us / 1000000, c, &err),
+                     LIA_OK);
+}
+
+/* The store's clock and the replayed one agree (to the second: a record
+ * and the row it describes are stamped a few microseconds apart). */
+static void same_clock(fixture *f, int64_t id, int64_t now_us)
+{
+    lia_incident inc;
+    lia_handoff h;
+    lia_handoff_clock k;
+    lia_sla_clock c;
+    lia_buf hold;
+    lia_error err;
+    int runs;
+    lia_buf_init(&hold, 0);
+    assert_int_equal(lia_incident_get(f->s, id, &inc, &hold, &err), LIA_OK);
+    assert_int_equal(lia_handoff_list(f->s, id, -1, "cert-zz", first_handoff, &h, &err), LIA_OK);
+    h.recipient = "cert-zz";
+    assert_int_equal(lia_handoff_clock_get(f->s, &inc, &h, now_us, NULL, &k, &err), LIA_OK);
+    clock_from_audit(f, id, now_us, &c, &runs);
+    assert_int_equal(runs, k.clock != NULL);
+    if (runs) {
+        if (llabs(c.used - k.used) > 1)
+            fail_msg("used: replayed %lld, store %lld", (long long)c.used, (long long)k.used);
+        if ((c.due == INT64_MAX) != (k.due_us == INT64_MAX) ||
+            (c.due != INT64_MAX && llabs(c.due - k.due_us / 1000000) > 1))
+            fail_msg("due: replayed %lld, store %lld", (long long)c.due, (long long)k.due_us);
+        assert_int_equal(c.paused, k.paused);
+        assert_int_equal(c.breached, k.breached);
+    }
+    lia_buf_free(&hold);
+}
+
+static void test_sla_from_audit(void **state)
+{
+    fixture *f = *state;
+    const char *r[] = {"cert-zz"};
+    const int64_t day = 86400ll * 1000000;
+    lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
+    lia_error err;
+    int64_t id = create(f, "replayed", LIA_SEV_LOW, r, 1), now = (int64_t)time(NULL) * 1000000;
+    same_clock(f, id, now); /* pending: no clock */
+    assert_int_equal(lia_handoff_set(f->s, id, "cert-zz", LIA_HO_NOTIFIED, NULL, &alice, &err), LIA_OK);
+    for (int d = 0; d <= 9; d += 3) /* across a weekend whatever today is */
+        same_clock(f, id, now + d * day);
+    ch.waiting = 1; /* waits on us: paused */
+    assert_int_equal(lia_incident_update(f->s, id, &ch, &alice, &err), LIA_OK);
+    same_clock(f, id, now + 2 * day);
+    sleep(2); /* a wait of whole seconds */
+    ch.waiting = 0;
+    ch.severity = LIA_SEV_CRITICAL; /* another target */
+    assert_int_equal(lia_incident_update(f->s, id, &ch, &alice, &err), LIA_OK);
+    for (int d = 0; d <= 9; d += 3)
+        same_clock(f, id, now + d * day);
+    assert_int_equal(lia_handoff_set(f->s, id, "cert-zz", LIA_HO_ACKNOWLEDGED, NULL, &partner, &err), LIA_OK);
+    for (int d = 1; d <= 30; d += 7) /* the resolve clock, breached at the end */
+        same_clock(f, id, now + d * day);
+    assert_int_equal(lia_handoff_set(f->s, id, "cert-zz", LIA_HO_RESOLVED, NULL, &partner, &err), LIA_OK);
+    same_clock(f, id, now + day); /* no clock */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -618,6 +748,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sla_breaches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recipient_calendar, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_after_recipient, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sla_from_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handoff_clock, setup, teardown),
         cmocka_unit_test(test_derived),
         cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
