@@ -121,6 +121,12 @@ typedef struct lia_actor {
     const char *address;
 } lia_actor;
 
+/* The actor of the changes made through s that take none of their own:
+ * partners and owners, the routing file, organisations, users and keys
+ * (their audit records name it). Copied; NULL resets to "liaison". The
+ * CLI sets its user once per command. */
+void lia_audit_set_actor(lia_store *s, const lia_actor *who);
+
 /* One record: leaf `seq - 1` of the log's Merkle tree (seq counts from 1).
  * object names what changed ("incident:12", "handoff:12/cert-xx"), action
  * what happened ("create", "status", "ack" ...), before/after are JSON

@@ -16,6 +16,7 @@
 #include "liaison/field.h"
 #include "store/db.h"
 #include "accounts/internal.h"
+#include "audit/log.h"
 
 /* Schema 1 had no acct_orgs.party; 2 links an organisation to a party of
  * the route directory (partner id, or owner id for a constituent). Stores
@@ -123,7 +124,7 @@ static int valid_name(const char *n)
     return 1;
 }
 
-int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
+static int org_add_(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
                          lia_error *err)
 {
     lia_db *db = lia__store_db(s);
@@ -211,7 +212,7 @@ int lia_accounts_org_get(lia_store *s, const char *name, lia_org *out, lia_error
     return rc;
 }
 
-int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, lia_error *err)
+static int org_link_(lia_store *s, const char *org, const char *party_id, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
@@ -299,7 +300,7 @@ static int check_principal(const lia_principal *p, lia_error *err)
                          roles_of_kind(p->org_kind));
 }
 
-int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
+static int user_add_(lia_store *s, const char *org, const char *name, int role, const char *password,
                           int64_t *id, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
@@ -393,7 +394,7 @@ int lia__accounts_derive_key(lia_store *s, const char *context, unsigned char ou
     return rc;
 }
 
-int lia_accounts_key_add(lia_store *s, const char *user, double rate, double burst,
+static int key_add_(lia_store *s, const char *user, double rate, double burst,
                          char token_out[LIA_KEY_TOKEN_MAX], int64_t *id, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
@@ -434,7 +435,7 @@ out:
     return rc;
 }
 
-int lia_accounts_key_revoke(lia_store *s, int64_t key_id, lia_error *err)
+static int key_revoke_(lia_store *s, int64_t key_id, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
@@ -657,4 +658,122 @@ int lia_accounts_list(lia_store *s, lia_accounts_line_cb cb, void *ud, lia_error
             return rc;
     }
     return LIA_OK;
+}
+
+/* ---- every change in one transaction with its audit record ---- */
+
+static int logged_begin(lia_store *s, lia_error *err)
+{
+    return lia__db_begin(lia__store_db(s), err);
+}
+
+/* Keep the change (rc == LIA_OK) with its record, or neither. */
+static int logged_end(lia_store *s, int rc, const char *object, const char *action, const char *after,
+                      lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    if (rc == LIA_OK)
+        rc = lia__audit_change(s, object, action, NULL, after, err);
+    if (rc) {
+        lia__db_rollback(db);
+        return rc;
+    }
+    return lia__db_commit(db, err);
+}
+
+static void json_name(lia_buf *b, const char *k, const char *v)
+{
+    lia_buf_printf(b, "%s\"%s\":", b->len > 1 ? "," : "", k);
+    if (v)
+        lia_buf_json_str(b, v, strlen(v));
+    else
+        lia_buf_puts(b, "null");
+}
+
+int lia_accounts_org_add(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
+                         lia_error *err)
+{
+    char object[160];
+    lia_buf b;
+    int rc;
+    if ((rc = lia__accounts_init(s, err)) || (rc = logged_begin(s, err)))
+        return rc;
+    rc = org_add_(s, name, kind, tlp_ceiling, id, err);
+    lia_buf_init(&b, 1024);
+    lia_buf_putc(&b, '{');
+    json_name(&b, "kind", lia_org_kind_name(kind));
+    lia_buf_printf(&b, ",\"tlp_ceiling\":%d}", tlp_ceiling);
+    snprintf(object, sizeof object, "org:%s", name ? name : "");
+    rc = logged_end(s, rc, object, "create", lia_buf_cstr(&b), err);
+    lia_buf_free(&b);
+    return rc;
+}
+
+int lia_accounts_org_link(lia_store *s, const char *org, const char *party_id, lia_error *err)
+{
+    char object[160];
+    lia_buf b;
+    int rc;
+    if ((rc = lia__accounts_init(s, err)) || (rc = logged_begin(s, err)))
+        return rc;
+    rc = org_link_(s, org, party_id, err);
+    lia_buf_init(&b, 1024);
+    lia_buf_putc(&b, '{');
+    json_name(&b, "party", party_id);
+    lia_buf_putc(&b, '}');
+    snprintf(object, sizeof object, "org:%s", org ? org : "");
+    rc = logged_end(s, rc, object, party_id ? "link" : "unlink", lia_buf_cstr(&b), err);
+    lia_buf_free(&b);
+    return rc;
+}
+
+int lia_accounts_user_add(lia_store *s, const char *org, const char *name, int role, const char *password,
+                          int64_t *id, lia_error *err)
+{
+    char object[160];
+    lia_buf b;
+    int rc;
+    if ((rc = lia__accounts_init(s, err)) || (rc = logged_begin(s, err)))
+        return rc;
+    rc = user_add_(s, org, name, role, password, id, err);
+    lia_buf_init(&b, 1024);
+    lia_buf_putc(&b, '{');
+    json_name(&b, "org", org);
+    json_name(&b, "role", lia_role_name(role));
+    lia_buf_printf(&b, ",\"password\":%s}", password ? "\"(set)\"" : "null");
+    snprintf(object, sizeof object, "user:%s", name ? name : "");
+    rc = logged_end(s, rc, object, "create", lia_buf_cstr(&b), err);
+    lia_buf_free(&b);
+    return rc;
+}
+
+int lia_accounts_key_add(lia_store *s, const char *user, double rate, double burst,
+                         char token_out[LIA_KEY_TOKEN_MAX], int64_t *id, lia_error *err)
+{
+    char object[64], after[256];
+    int64_t kid = 0;
+    int rc;
+    if ((rc = lia__accounts_init(s, err)) || (rc = logged_begin(s, err)))
+        return rc;
+    rc = key_add_(s, user, rate, burst, token_out, &kid, err);
+    /* the key itself never: its id, its user and its limits */
+    snprintf(object, sizeof object, "key:%lld", (long long)kid);
+    snprintf(after, sizeof after, "{\"user\":\"%.128s\",\"rate\":%g,\"burst\":%g}", user ? user : "", rate,
+             burst);
+    if ((rc = logged_end(s, rc, object, "create", after, err)) == LIA_OK && id)
+        *id = kid;
+    if (rc)
+        sodium_memzero(token_out, LIA_KEY_TOKEN_MAX);
+    return rc;
+}
+
+int lia_accounts_key_revoke(lia_store *s, int64_t key_id, lia_error *err)
+{
+    char object[64];
+    int rc;
+    if ((rc = lia__accounts_init(s, err)) || (rc = logged_begin(s, err)))
+        return rc;
+    rc = key_revoke_(s, key_id, err);
+    snprintf(object, sizeof object, "key:%lld", (long long)key_id);
+    return logged_end(s, rc, object, "revoke", NULL, err);
 }

@@ -671,3 +671,20 @@ int lia_audit_key_load(const char *path, const char *name, int create, lia_note_
     sodium_memzero(buf, sizeof buf);
     return rc;
 }
+
+void lia_audit_set_actor(lia_store *s, const lia_actor *who)
+{
+    lia__store_set_actor(s, who ? who->who : NULL, who ? who->channel : NULL, who ? who->address : NULL);
+}
+
+int lia__audit_change(lia_store *s, const char *object, const char *action, const char *before,
+                      const char *after, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_audit_record r = {.object = object, .action = action, .before = before, .after = after};
+    int rc;
+    lia__store_actor(s, &r.actor, &r.channel, &r.address);
+    if ((rc = lia__audit_schema(db, err)))
+        return rc;
+    return lia__audit_append(db, &r, NULL, err);
+}

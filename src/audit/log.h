@@ -58,6 +58,11 @@ int lia__checkpoint_format(const lia_checkpoint *c, lia_buf *out, lia_error *err
  * transaction, or in its own one. The record is the next leaf. */
 int lia__audit_append_store(lia_store *s, const lia_audit_record *r, lia_error *err);
 
+/* A change made by the store's actor (lia_audit_set_actor): the directory,
+ * the routing file, accounts. Inside the caller's transaction. */
+int lia__audit_change(lia_store *s, const char *object, const char *action, const char *before,
+                      const char *after, lia_error *err);
+
 /* The latest stored checkpoint note (LIA_ENOTFOUND if none). */
 int lia__audit_latest_checkpoint(lia_store *s, lia_buf *out, lia_error *err);
 

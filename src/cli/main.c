@@ -81,6 +81,8 @@ int cli_open_store(cli *c, lia_store **s)
         cli_error(&err);
         return LIA_EXIT_ERROR;
     }
+    lia_actor who = cli_actor(); /* the directory, routing and accounts changes name the user */
+    lia_audit_set_actor(*s, &who);
     return LIA_EXIT_OK;
 }
 

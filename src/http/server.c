@@ -1066,10 +1066,13 @@ void lia_http_stop(lia_http *h)
 {
     if (!h)
         return;
-    if (h->d) {
-        MHD_quiesce_daemon(h->d); /* stop accepting; requests in flight finish */
+    /* MHD_stop_daemon alone: MHD_quiesce_daemon just before it added
+     * nothing (no wait between them), and with a thread pool on epoll it
+     * races a worker that took the listen socket out of its epoll set at the
+     * connection limit: "Failed to remove listen FD from epoll set", a fatal
+     * error (libmicrohttpd 0.9.75; seen once in test_console under load) */
+    if (h->d)
         MHD_stop_daemon(h->d);
-    }
     lia__watchdog_stop(h->wd); /* after the daemon: every connection was removed */
     for (unsigned i = 0; h->stores && i < h->nstores; i++)
         lia_store_close(h->stores[i]);

@@ -14,6 +14,7 @@
 #include "liaison/limits.h"
 #include "liaison/incident.h"
 #include "liaison/route.h"
+#include "audit/log.h"
 #include "route/internal.h"
 #include "route/yaml.h"
 #include "store/db.h"
@@ -599,16 +600,46 @@ out:
     return rc;
 }
 
+/* The stored body of party kind/id into *out (malloc'd; NULL if none). */
+static int party_body(lia_db *db, int kind, const char *id, char **out, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    *out = NULL;
+    if ((rc = lia__db_prepare(db, "reading a party's body", "SELECT body FROM party WHERE kind=? AND id=?", &st,
+                              err)))
+        return rc;
+    lia__db_bind_text(st, 1, lia_party_kind_name(kind), -1);
+    lia__db_bind_text(st, 2, id, -1);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW && !(*out = strdup(lia__db_col_text(st, 0))))
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}
+
+/* The audit record of a directory change: object "partner:ID" / "owner:ID". */
+static int party_audit(lia_store *s, int kind, const char *id, const char *action, const char *before,
+                       const char *after, lia_error *err)
+{
+    char object[96];
+    snprintf(object, sizeof object, "%s:%s", lia_party_kind_name(kind), id);
+    return lia__audit_change(s, object, action, before, after, err);
+}
+
 int lia__party_put(lia_store *s, const lia_party *p, lia_error *err)
 {
     lia_db *db;
     lia_stmt *st = NULL;
-    char *body = NULL;
+    char *body = NULL, *old = NULL;
     int rc;
     if ((rc = lia__party_check(p, err)) || (rc = lia__directory_db(s, &db, err)))
         return rc;
     if (!(body = party_json(p)))
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    if ((rc = party_body(db, p->kind, p->id, &old, err)))
+        goto out;
+    if (old && strcmp(old, body) == 0)
+        goto out; /* unchanged: nothing written, nothing logged */
     if ((rc = lia__db_prepare(
              db, "storing a party",
              "INSERT INTO party(kind,id,body,updated) VALUES(?,?,?,?)"
@@ -619,10 +650,12 @@ int lia__party_put(lia_store *s, const lia_party *p, lia_error *err)
     lia__db_bind_text(st, 2, p->id, -1);
     lia__db_bind_text(st, 3, body, -1);
     lia__db_bind_int64(st, 4, lia__now_us() / 1000000);
-    rc = lia__db_run(st, err);
+    if ((rc = lia__db_run(st, err)) == LIA_OK)
+        rc = party_audit(s, p->kind, p->id, old ? "update" : "create", old, body, err);
 out:
     lia__db_done(st);
     free(body);
+    free(old);
     return rc;
 }
 
@@ -651,16 +684,23 @@ int lia__party_delete(lia_store *s, int kind, const char *id, lia_error *err)
 {
     lia_db *db;
     lia_stmt *st = NULL;
+    char *old = NULL;
     int rc;
-    if ((rc = lia__directory_db(s, &db, err)) ||
-        (rc = lia__db_prepare(db, "removing a party", "DELETE FROM party WHERE kind=? AND id=?", &st, err)))
+    if ((rc = lia__directory_db(s, &db, err)) || (rc = party_body(db, kind, id, &old, err)))
         return rc;
+    if ((rc = lia__db_prepare(db, "removing a party", "DELETE FROM party WHERE kind=? AND id=?", &st, err))) {
+        free(old);
+        return rc;
+    }
     lia__db_bind_text(st, 1, lia_party_kind_name(kind), -1);
     lia__db_bind_text(st, 2, id, -1);
     if ((rc = lia__db_run(st, err)) == LIA_OK && lia__db_changes(db) == 0)
         rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "no %s with this id",
                            lia_party_kind_name(kind));
     lia__db_done(st);
+    if (rc == LIA_OK)
+        rc = party_audit(s, kind, id, "remove", old, NULL, err);
+    free(old);
     return rc;
 }
 

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "liaison/limits.h"
 #include "liaison/route.h"
+#include "audit/log.h"
 #include "route/internal.h"
 #include "store/db.h"
 
@@ -85,10 +86,11 @@ int lia_route_config_get(lia_store *s, lia_buf *out, lia_error *err)
     return rc;
 }
 
+static int routing_store(lia_store *s, lia_db *db, const char *text, size_t clen, lia_error *err);
+
 int lia_route_config_put(lia_store *s, const char *text, size_t clen, lia_error *err)
 {
     lia_db *db;
-    lia_stmt *st;
     loadctx c = {NULL, 0, 0};
     lia_route *rt = NULL;
     int rc;
@@ -104,8 +106,40 @@ int lia_route_config_put(lia_store *s, const char *text, size_t clen, lia_error 
         lia_party_free(&c.p[i]);
     free(c.p);
     lia_route_destroy(rt);
-    if (rc ||
-        (rc = lia__db_prepare(db, "storing the routing configuration",
+    if (rc)
+        return rc;
+    return routing_store(s, db, text, clen, err);
+}
+
+/* Store the routing file in one transaction with its audit record
+ * (object routing:rules, before and after as {"text": ...}); the same
+ * text again changes and logs nothing. */
+static int routing_store(lia_store *s, lia_db *db, const char *text, size_t clen, lia_error *err)
+{
+    lia_buf old, before, after;
+    lia_stmt *st;
+    lia_error e2;
+    int rc, had;
+    lia_buf_init(&old, 64u << 20);
+    lia_error_clear(&e2);
+    had = lia_route_config_get(s, &old, &e2) == LIA_OK && !old.err;
+    if (had && old.len == clen && memcmp(old.ptr, text, clen) == 0) {
+        lia_buf_free(&old);
+        return LIA_OK;
+    }
+    lia_buf_init(&before, 64u << 20);
+    lia_buf_init(&after, 64u << 20);
+    if (had) {
+        lia_buf_puts(&before, "{\"text\":");
+        lia_buf_json_str(&before, old.ptr, old.len);
+        lia_buf_putc(&before, '}');
+    }
+    lia_buf_puts(&after, "{\"text\":");
+    lia_buf_json_str(&after, text, clen);
+    lia_buf_putc(&after, '}');
+    if ((rc = lia__db_begin(db, err)))
+        goto out;
+    if ((rc = lia__db_prepare(db, "storing the routing configuration",
                               "INSERT INTO route_config(name,text,loaded) VALUES('rules',?,?)"
                               " ON CONFLICT(name) DO UPDATE SET text=excluded.text, loaded=excluded.loaded",
                               &st, err)))
@@ -114,6 +148,17 @@ int lia_route_config_put(lia_store *s, const char *text, size_t clen, lia_error 
     lia__db_bind_int64(st, 2, lia__now_us() / 1000000);
     rc = lia__db_run(st, err);
     lia__db_done(st);
+    if (rc == LIA_OK)
+        rc = lia__audit_change(s, "routing:rules", had ? "update" : "create", had ? before.ptr : NULL, after.ptr,
+                               err);
+    if (rc)
+        lia__db_rollback(db);
+    else
+        rc = lia__db_commit(db, err);
+out:
+    lia_buf_free(&old);
+    lia_buf_free(&before);
+    lia_buf_free(&after);
     return rc;
 }
 

@@ -62,6 +62,13 @@ void lia__db_close(lia_db *db);
 /* The store's handle (never NULL for an open store). Borrowed: valid until
  * lia_store_close. */
 lia_db *lia__store_db(lia_store *s);
+/* Who makes the changes that carry no actor of their own (directory,
+ * routing, accounts): set once per handle (the CLI's user; a server its
+ * caller), read by their audit records. Unset: "liaison", "local", "local".
+ * Strings copied, cut at LIA_STORE_ACTOR_MAX - 1 bytes. */
+#define LIA_STORE_ACTOR_MAX 128
+void lia__store_set_actor(lia_store *s, const char *who, const char *channel, const char *address);
+void lia__store_actor(lia_store *s, const char **who, const char **channel, const char **address);
 /* File name of the database ("" for an in-memory one). */
 const char *lia__db_path(lia_db *db);
 

@@ -14,6 +14,7 @@ struct lia_store {
     void *impl;
     char path[LIA_PATH_MAX];
     char archive_dir[LIA_PATH_MAX];
+    char actor[3][LIA_STORE_ACTOR_MAX]; /* who, channel, address of changes made without one */
 };
 
 int lia_store_open(const char *path, lia_store **out, lia_error *err)
@@ -64,6 +65,20 @@ const char *lia__store_path(lia_store *s)
 {
     return s->path;
 }
+void lia__store_set_actor(lia_store *s, const char *who, const char *channel, const char *address)
+{
+    const char *v[3] = {who, channel, address};
+    for (int i = 0; i < 3; i++)
+        snprintf(s->actor[i], sizeof s->actor[i], "%s", v[i] ? v[i] : "");
+}
+
+void lia__store_actor(lia_store *s, const char **who, const char **channel, const char **address)
+{
+    *who = s->actor[0][0] ? s->actor[0] : "liaison";
+    *channel = s->actor[1][0] ? s->actor[1] : "local";
+    *address = s->actor[2][0] ? s->actor[2] : "local";
+}
+
 lia_db *lia__store_db(lia_store *s)
 {
     return s->be->db(s->impl);

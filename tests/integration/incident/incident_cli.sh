@@ -9,6 +9,7 @@
 # broken record each time. Every check states what it expected.
 set -u
 bin=${LIAISON_BIN:?}
+root=${LIAISON_SOURCE_ROOT:?}
 tmp=$(mktemp -d /tmp/lia-incident-cli-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 db="$tmp/l.db"
@@ -151,6 +152,30 @@ check "merge: the links came back" "$kh" "$(E incident show $n1 --format json | 
 check "merge: status" '"status":"merged"' "$(E incident show $n2 --format json 2>&1)"
 expect_fail "split of a merged incident" "a final incident is not split" E incident split $n2 --event "$first"
 expect_fail "merge without --into" "--into ID" E incident merge $n1
+
+# the directory, the routing file and the accounts are audit-logged too, by the CLI's user
+D() { "$bin" --db "$tmp/dir.db" "$@"; }
+D partners import "$root/share/demo/partners.yaml" > /dev/null
+D partners import "$root/share/demo/partners.yaml" > /dev/null
+check "partner created, by alice" '"actor":"alice","channel":"cli","address":"local","object":"partner:sample-kh-cert","action":"create"' "$(D audit list --object partner:sample-kh-cert --format json)"
+check "an import that changes nothing logs nothing" 1 "$(D audit list --object partner:sample-kh-cert --format json | grep -o '"seq"' | wc -l | tr -d ' ')"
+sed 's/tlp_max: AMBER/tlp_max: GREEN/' "$root/share/demo/partners.yaml" > "$tmp/p2.yaml"
+D partners import "$tmp/p2.yaml" > /dev/null
+check "partner update: before and after" 'AMBER' "$(D audit list --object partner:sample-kh-cert --format json | grep '"action":"update"' | grep -o '"before":"[^}]*' | head -n 1)"
+D route load "$root/share/demo/routing.yaml" > /dev/null
+check "routing file loaded" '"object":"routing:rules","action":"create"' "$(D audit list --object routing:rules --format json)"
+D accounts org-add kh --kind partner --party sample-kh-cert > /dev/null
+D accounts user-add kh kh-user --role partner > /dev/null
+key=$(D accounts key-add kh-user 2> /dev/null)
+D accounts key-revoke 1 > /dev/null
+all=$(D audit list --format json)
+check "org created" '"object":"org:kh","action":"create"' "$all"
+check "org linked" '"object":"org:kh","action":"link"' "$all"
+check "user created" '"object":"user:kh-user","action":"create"' "$all"
+check "key created" '"object":"key:1","action":"create"' "$all"
+check "key revoked" '"object":"key:1","action":"revoke"' "$all"
+case "$all" in *"$key"*) echo "FAIL the API key is in the audit log"; fails=$((fails + 1)) ;; *) echo "ok   the API key is not in the audit log" ;; esac
+check "the whole log still verifies" "verified" "$(D audit verify 2>&1)"
 
 if [ "$fails" -ne 0 ]; then
     echo "$fails check(s) failed"
