@@ -215,7 +215,9 @@ int lia_incident_comment(lia_store *s, int64_t incident, const char *visibility,
 typedef int (*lia_comment_cb)(void *ud, const lia_comment *c);
 int lia_incident_comments(lia_store *s, int64_t incident, lia_comment_cb cb, void *ud, lia_error *err);
 
-/* Links: kind "event" (an event id), "indicator" (a value), "incident". */
+/* Links: kind "event" (an event id), "indicator" (a value), "incident", or
+ * "external" (an incident elsewhere: "iodef:NAME:ID" for an IODEF
+ * IncidentID). */
 typedef struct lia_link {
     int64_t incident, at_us;
     const char *kind, *ref;
@@ -321,6 +323,17 @@ void lia_incident_metrics_free(lia_incident_metrics *m);
  * open_incidents, handoffs, sla_breaches; seconds, null where there is no
  * time): what `metrics --format json` prints and GET /api/v1/metrics answers. */
 void lia_incident_metrics_json(const lia_incident_metrics *m, lia_buf *b);
+
+/* Import one IODEF v2 document (RFC 7970) as an incoming incident: its
+ * events through the pipeline as a report of feed "iodef:FROM" (from: the
+ * partner it came from; NULL: the IncidentID's name), then an incident
+ * (title from the Description, severity from the Impact, TLP from the
+ * restriction) linked to them and to "iodef:NAME:ID". The same IncidentID
+ * again updates that incident (new events linked; *created = 0). *id, and
+ * *linked (events newly linked) may be NULL. */
+int lia_incident_import_iodef(lia_store *s, const char *buf, size_t len, const char *from,
+                              const lia_actor *who, int64_t *id, int *created, uint64_t *linked,
+                              lia_error *err);
 
 /* Answer links: per-recipient web links in a digest that acknowledge,
  * resolve or reject one hand-off (served by `liaison serve` at /answer/).

@@ -59,4 +59,19 @@ void lia_iodef_export_destroy(lia_iodef_export *x);
 
 extern const struct lia_format lia_format_iodef;
 
+/* The head of a document's first Incident, for importing it as an incident
+ * (liaison incident import): IncidentID and its name, the Incident's
+ * Description, its TLP (restriction, as the events'; none: AMBER) and the
+ * highest Impact severity of its Assessments ("low", "medium", "high"; ""
+ * when none). Read with the same parser settings as the import (no
+ * network, no entities). LIA_EPARSE with the reason for anything else than
+ * an IODEF v2 document with an Incident. Pure. */
+typedef struct lia_iodef_incident {
+    char id[256], name[256];
+    char description[4096];
+    char tlp[16];
+    char severity[16];
+} lia_iodef_incident;
+int lia_iodef_incident_read(const char *buf, size_t len, lia_iodef_incident *out, lia_error *err);
+
 #endif

@@ -42,9 +42,9 @@
 /* ---- peers ---- */
 
 typedef struct lia_node_peer {
-    char name[65];               /* the partner id in our directory */
-    char url[LIA_NODE_URL_MAX];  /* its serve, e.g. "https://liaison.cert.example:8443" */
-    char vkey[256];              /* its checkpoint verifier key; "" if none */
+    char name[65];                /* the partner id in our directory */
+    char url[LIA_NODE_URL_MAX];   /* its serve, e.g. "https://liaison.cert.example:8443" */
+    char vkey[256];               /* its checkpoint verifier key; "" if none */
     int64_t added_us, last_ok_us; /* last_ok_us: the last message it took; 0 never */
     char last_error[256];         /* why the last try failed; "" if it did not */
     uint64_t pending;             /* messages queued, not yet taken */
@@ -101,18 +101,18 @@ typedef struct lia_node_msg {
     lia_node_type type;
     int64_t seq;
     int yours;
-    int64_t incident; /* the id at its owner (the receiver when yours, else the sender) */
+    int64_t incident;        /* the id at its owner (the receiver when yours, else the sender) */
     int64_t sender_incident; /* the sender's own id for it when yours (informational); 0 */
     int64_t at_us;
     const char *by;   /* who at the sender */
     const char *text; /* comment body, reject/withdraw reason; NULL */
     /* offer */
     const char *title, *description, *classification, *severity, *tlp, *countries, *sectors;
-    const char *events;   /* the events as JSON lines (format jsonl), NUL-terminated; NULL */
+    const char *events; /* the events as JSON lines (format jsonl), NUL-terminated; NULL */
     size_t events_len, nevents;
-    int64_t withheld;     /* events the TLP policy kept back */
-    void *json_;          /* internal */
-    char *lines_;         /* internal */
+    int64_t withheld; /* events the TLP policy kept back */
+    void *json_;      /* internal */
+    char *lines_;     /* internal */
 } lia_node_msg;
 
 /* Read one message (JSON) of len bytes: LIA_OK with *out filled, or
@@ -124,10 +124,10 @@ void lia_node_msg_free(lia_node_msg *m);
 /* ---- receiving (the peer called us; src/node/inbox.c) ---- */
 
 typedef struct lia_node_result {
-    int applied;       /* 1 applied now, 0 had been (duplicate) */
-    int64_t incident;  /* our incident it concerns */
-    int64_t expected;  /* for LIA_ESTATE (out of order): the seq we wait for */
-    char note[160];    /* what happened, e.g. "hand-off acknowledged", "already resolved" */
+    int applied;      /* 1 applied now, 0 had been (duplicate) */
+    int64_t incident; /* our incident it concerns */
+    int64_t expected; /* for LIA_ESTATE (out of order): the seq we wait for */
+    char note[160];   /* what happened, e.g. "hand-off acknowledged", "already resolved" */
 } lia_node_result;
 
 /* Apply one message from peer (the partner id of the caller's account)
@@ -154,18 +154,18 @@ int lia_node_checkpoint_in(lia_store *s, const char *peer, const char *address, 
 /* ---- sending ---- */
 
 typedef struct lia_node_sync_opts {
-    const char *peer;          /* NULL: every peer */
-    const lia_note_key *key;   /* our signer key (checkpoints, cosignatures); NULL: none sent */
-    const char *origin;        /* our checkpoints' origin */
-    int now;                   /* 1: try every queued message now, backoff or not */
-    long timeout_s;            /* per request; 0: 30 */
+    const char *peer;        /* NULL: every peer */
+    const lia_note_key *key; /* our signer key (checkpoints, cosignatures); NULL: none sent */
+    const char *origin;      /* our checkpoints' origin */
+    int now;                 /* 1: try every queued message now, backoff or not */
+    long timeout_s;          /* per request; 0: 30 */
 } lia_node_sync_opts;
 
 typedef struct lia_node_sync_report {
-    uint64_t queued;   /* messages written to the outbox by this call */
-    uint64_t sent;     /* taken by the peer (applied or duplicate) */
-    uint64_t failed;   /* tries that failed (peer down, refused); left queued */
-    uint64_t waiting;  /* queued, not tried (backoff, or behind a failed one of the same thread) */
+    uint64_t queued;      /* messages written to the outbox by this call */
+    uint64_t sent;        /* taken by the peer (applied or duplicate) */
+    uint64_t failed;      /* tries that failed (peer down, refused); left queued */
+    uint64_t waiting;     /* queued, not tried (backoff, or behind a failed one of the same thread) */
     uint64_t checkpoints; /* checkpoint exchanges that succeeded */
     char last_error[256];
 } lia_node_sync_report;

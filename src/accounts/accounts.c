@@ -124,8 +124,7 @@ static int valid_name(const char *n)
     return 1;
 }
 
-static int org_add_(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id,
-                         lia_error *err)
+static int org_add_(lia_store *s, const char *name, int kind, int tlp_ceiling, int64_t *id, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
@@ -301,7 +300,7 @@ static int check_principal(const lia_principal *p, lia_error *err)
 }
 
 static int user_add_(lia_store *s, const char *org, const char *name, int role, const char *password,
-                          int64_t *id, lia_error *err)
+                     int64_t *id, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;
@@ -395,7 +394,7 @@ int lia__accounts_derive_key(lia_store *s, const char *context, unsigned char ou
 }
 
 static int key_add_(lia_store *s, const char *user, double rate, double burst,
-                         char token_out[LIA_KEY_TOKEN_MAX], int64_t *id, lia_error *err)
+                    char token_out[LIA_KEY_TOKEN_MAX], int64_t *id, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st = NULL;

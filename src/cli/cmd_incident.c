@@ -35,6 +35,9 @@ static void incident_usage(FILE *f)
                "                           duplicate of OTHER instead; its links stay)\n"
                "  split ID (--event EV... | --events-from FILE|-) [--title T]   a new incident takes\n"
                "                           these events of ID, with its attributes and recipients\n"
+               "  import FILE [--from PARTNER]  one IODEF v2 document as an incoming incident\n"
+               "                           (its events through the pipeline; the same IncidentID\n"
+               "                           again updates that incident)\n"
                "  export ID stix|iodef [-o FILE] [--producer NAME] [--max-tlp LABEL]\n"
                "                           its linked events as one STIX bundle wrapped in an\n"
                "                           incident, or one IODEF document (IncidentID LIAISON#ID)\n"
@@ -620,6 +623,47 @@ int cmd_incident(cli *c, int argc, char **argv)
             xa[n++] = argv[i];
         xa[n] = NULL;
         return cmd_export(c, n, xa);
+    }
+    if (strcmp(sub, "import") == 0) {
+        /* incident import FILE [--from PARTNER]: one IODEF v2 document */
+        const char *from = NULL, *file = NULL;
+        lia_buf doc;
+        int64_t iid = 0;
+        int created = 0;
+        uint64_t linked = 0;
+        for (int i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+                from = argv[++i];
+            else if (!file && argv[i][0] != '-')
+                file = argv[i];
+            else {
+                cli_errorf("incident import: FILE [--from PARTNER] (bad argument %s)", argv[i]);
+                return LIA_EXIT_USAGE;
+            }
+        }
+        if (!file) {
+            cli_errorf("incident import: the IODEF document to import is required");
+            return LIA_EXIT_USAGE;
+        }
+        lia_buf_init(&doc, (256u << 20));
+        if (cli_read_file(file, (256u << 20), &doc)) {
+            lia_buf_free(&doc);
+            return LIA_EXIT_ERROR;
+        }
+        if (cli_open_store(c, &s)) {
+            lia_buf_free(&doc);
+            return LIA_EXIT_ERROR;
+        }
+        lia_actor iw = cli_actor();
+        rc = lia_incident_import_iodef(s, doc.ptr ? doc.ptr : "", doc.len, from, &iw, &iid, &created, &linked,
+                                       &err);
+        lia_buf_free(&doc);
+        if (rc)
+            return fail(s, &err);
+        printf("incident %lld %s from %s: %llu events linked\n", (long long)iid,
+               created ? "opened" : "updated", file, (unsigned long long)linked);
+        lia_store_close(s);
+        return LIA_EXIT_OK;
     }
     if ((rc = parse(sub, argc - 1, argv + 1, &a)))
         return rc;

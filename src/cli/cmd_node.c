@@ -63,9 +63,9 @@ static int print_peer(void *ud, const lia_node_peer *p)
         if (!c->n)
             printf("%-20s %-40s %7s %7s %9s %9s  %-32s %s\n", "PEER", "URL", "PENDING", "SENT", "THEIR-LOG",
                    "COSIGNED", "LAST-OK", "LAST-ERROR");
-        printf("%-20s %-40s %7llu %7llu %9llu %9llu  %-32s %s\n", p->name, p->url, (unsigned long long)p->pending,
-               (unsigned long long)p->sent, (unsigned long long)p->their_size, (unsigned long long)p->cosigned_size,
-               t, p->last_error[0] ? p->last_error : "-");
+        printf("%-20s %-40s %7llu %7llu %9llu %9llu  %-32s %s\n", p->name, p->url,
+               (unsigned long long)p->pending, (unsigned long long)p->sent, (unsigned long long)p->their_size,
+               (unsigned long long)p->cosigned_size, t, p->last_error[0] ? p->last_error : "-");
     }
     c->n++;
     return 0;
@@ -78,10 +78,10 @@ static int print_pending(void *ud, const lia_node_pending *p)
     lia_time_format(p->created_us, t, sizeof t);
     lia_time_format(p->next_us, n, sizeof n);
     if (!c->n)
-        printf("%-20s %9s %5s %-9s %-32s %8s  %-32s %s\n", "PEER", "INCIDENT", "SEQ", "TYPE", "QUEUED", "TRIES",
-               "NEXT-TRY", "LAST-ERROR");
-    printf("%-20s %9lld %5lld %-9s %-32s %8lld  %-32s %s\n", p->peer, (long long)p->incident, (long long)p->seq,
-           p->type, t, (long long)p->attempts, n, p->error[0] ? p->error : "-");
+        printf("%-20s %9s %5s %-9s %-32s %8s  %-32s %s\n", "PEER", "INCIDENT", "SEQ", "TYPE", "QUEUED",
+               "TRIES", "NEXT-TRY", "LAST-ERROR");
+    printf("%-20s %9lld %5lld %-9s %-32s %8lld  %-32s %s\n", p->peer, (long long)p->incident,
+           (long long)p->seq, p->type, t, (long long)p->attempts, n, p->error[0] ? p->error : "-");
     c->n++;
     return 0;
 }
@@ -155,7 +155,9 @@ int cmd_node(cli *c, int argc, char **argv)
                 return LIA_EXIT_USAGE;
             break;
         case 'h': node_usage(stdout); return LIA_EXIT_OK;
-        default: cli_errorf("node %s: bad option %s (see liaison node --help)", sub, argv[optind]); return LIA_EXIT_USAGE;
+        default:
+            cli_errorf("node %s: bad option %s (see liaison node --help)", sub, argv[optind]);
+            return LIA_EXIT_USAGE;
         }
     }
     name = optind + 1 < argc ? argv[optind + 1] : NULL;
@@ -179,7 +181,8 @@ int cmd_node(cli *c, int argc, char **argv)
     if (!strcmp(sub, "add")) {
         lia_actor who = cli_actor();
         if ((rc = lia_node_add(s, name, url, token, vkey, &who, &err)) == LIA_OK)
-            printf("peer %s at %s%s\n", name, url, vkey ? " (its checkpoints verified with the key given)" : "");
+            printf("peer %s at %s%s\n", name, url,
+                   vkey ? " (its checkpoints verified with the key given)" : "");
     } else if (!strcmp(sub, "list")) {
         if (cx.json)
             printf("[");
@@ -213,9 +216,11 @@ int cmd_node(cli *c, int argc, char **argv)
             fprintf(stderr, "liaison: node sync: no checkpoint exchange: %s\n", e2.reason);
         }
         if ((rc = lia_node_sync(s, &so, &rep, &err)) == LIA_OK) {
-            printf("node sync: %llu queued, %llu delivered, %llu failed, %llu waiting; %llu checkpoints exchanged\n",
-                   (unsigned long long)rep.queued, (unsigned long long)rep.sent, (unsigned long long)rep.failed,
-                   (unsigned long long)rep.waiting, (unsigned long long)rep.checkpoints);
+            printf("node sync: %llu queued, %llu delivered, %llu failed, %llu waiting; %llu checkpoints "
+                   "exchanged\n",
+                   (unsigned long long)rep.queued, (unsigned long long)rep.sent,
+                   (unsigned long long)rep.failed, (unsigned long long)rep.waiting,
+                   (unsigned long long)rep.checkpoints);
             if (rep.failed) {
                 fprintf(stderr, "liaison: node sync: %s\n", rep.last_error);
                 code = LIA_EXIT_ERROR;

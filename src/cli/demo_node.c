@@ -62,7 +62,8 @@ static int partner_key(lia_store *s, const char *org, const char *party, char to
     return lia_accounts_key_add(s, user, 0, 0, token, &id, err);
 }
 
-static int verifier(const char *path, const char *origin, lia_note_key *k, char *out, size_t n, lia_error *err)
+static int verifier(const char *path, const char *origin, lia_note_key *k, char *out, size_t n,
+                    lia_error *err)
 {
     lia_buf b;
     int rc;
@@ -91,7 +92,8 @@ int cli_demo_node(lia_store *a, const char *db)
                                     "    contacts: [cert@national-cert.example]\n"
                                     "    tlp_max: AMBER\n"
                                     "    agreement: true\n";
-    char bdb[4096], akey[4200], bkey[4200], ta[LIA_KEY_TOKEN_MAX], tb[LIA_KEY_TOKEN_MAX], url[64], va[300], vb[300];
+    char bdb[4096], akey[4200], bkey[4200], ta[LIA_KEY_TOKEN_MAX], tb[LIA_KEY_TOKEN_MAX], url[64], va[300],
+        vb[300];
     lia_http_opts oa, ob;
     lia_http *ha = NULL, *hb = NULL;
     lia_store *b = NULL;
@@ -158,11 +160,13 @@ int cli_demo_node(lia_store *a, const char *db)
         lia_incident_change ch = LIA_INCIDENT_CHANGE_KEEP;
         ch.status = LIA_INC_TRIAGED;
         if ((rc = lia_incident_update(b, p.b_incident, &ch, &who, &err)) ||
-            (rc = lia_incident_comment(b, p.b_incident, "shared:national-cert",
-                                       "Taken: we are contacting the network operators.", &who, NULL, &err)) ||
+            (rc =
+                 lia_incident_comment(b, p.b_incident, "shared:national-cert",
+                                      "Taken: we are contacting the network operators.", &who, NULL, &err)) ||
             (rc = sync_one(b, "national-cert", &kb, "kh-cert.example/audit", &rep, &err)))
             goto fail;
-        printf("    node B's analyst triaged its incident #%lld (A's #%lld) and commented: %llu answers delivered"
+        printf("    node B's analyst triaged its incident #%lld (A's #%lld) and commented: %llu answers "
+               "delivered"
                " to A\n",
                (long long)p.b_incident, (long long)p.a_incident, (unsigned long long)rep.sent);
     }

@@ -615,9 +615,10 @@ int lia_incident_link(lia_store *s, int64_t incident, const char *kind, const ch
     lia_stmt *st;
     char object[64];
     int rc;
-    if (!kind || (strcmp(kind, "event") && strcmp(kind, "indicator") && strcmp(kind, "incident")))
+    if (!kind || (strcmp(kind, "event") && strcmp(kind, "indicator") && strcmp(kind, "incident") &&
+                  strcmp(kind, "external")))
         return lia_error_set(err, LIA_EINVAL, "link kind", kind, kind ? strlen(kind) : 0,
-                             "one of event, indicator, incident");
+                             "one of event, indicator, incident, external");
     if (!ref || !*ref || strlen(ref) > 2048)
         return lia_error_set(err, LIA_EINVAL, "link", NULL, 0, "a link names 1 to 2048 bytes");
     if ((rc = lia__incident_schema(db, err)) || (rc = lia__db_begin(db, err)))

@@ -26,9 +26,9 @@ static int read_held(lia_db *db, const char *peer, held *h, lia_error *err)
     lia_stmt *st;
     int rc;
     memset(h, 0, sizeof *h);
-    if ((rc = lia__db_prepare(db, "node: the peer's checkpoint we hold",
-                              "SELECT coalesce(vkey, ''), their_size, their_root FROM node_peer WHERE name = ?", &st,
-                              err)))
+    if ((rc = lia__db_prepare(
+             db, "node: the peer's checkpoint we hold",
+             "SELECT coalesce(vkey, ''), their_size, their_root FROM node_peer WHERE name = ?", &st, err)))
         return rc;
     lia__db_bind_text(st, 1, peer, -1);
     if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
@@ -91,13 +91,15 @@ static int read_proof(json_t *a, lia_hash *proof, size_t *n, lia_error *err)
     if (!json_is_array(a) || json_array_size(a) > LIA_MERKLE_PROOF_MAX)
         return lia_error_set(err, LIA_EINVAL, "proof", NULL, 0, "an array of at most %d base64 hashes",
                              LIA_MERKLE_PROOF_MAX);
-    json_array_foreach (a, i, v) {
+    json_array_foreach(a, i, v)
+    {
         size_t got = 0;
         if (!json_is_string(v) ||
-            sodium_base642bin(proof[i].b, LIA_HASH_LEN, json_string_value(v), json_string_length(v), NULL, &got,
-                              NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            sodium_base642bin(proof[i].b, LIA_HASH_LEN, json_string_value(v), json_string_length(v), NULL,
+                              &got, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
             got != LIA_HASH_LEN)
-            return lia_error_set(err, LIA_EINVAL, "proof", NULL, 0, "hash %zu is not 32 bytes in base64", i + 1);
+            return lia_error_set(err, LIA_EINVAL, "proof", NULL, 0, "hash %zu is not 32 bytes in base64",
+                                 i + 1);
     }
     *n = json_array_size(a);
     return LIA_OK;
@@ -146,7 +148,8 @@ static int take_cosigned(lia_store *s, const char *peer, const lia_note_key *the
                              "the cosigned head of size %llu is not our log's head at that size",
                              (unsigned long long)ck.size);
     if ((rc = lia__db_prepare(db, "node: keeping our cosigned checkpoint",
-                              "UPDATE node_peer SET cosigned_note = ?, cosigned_size = ? WHERE name = ?", &st, err)))
+                              "UPDATE node_peer SET cosigned_note = ?, cosigned_size = ? WHERE name = ?", &st,
+                              err)))
         return rc;
     lia__db_bind_text(st, 1, note, -1);
     lia__db_bind_int64(st, 2, (int64_t)ck.size);
@@ -179,9 +182,11 @@ int lia_node_checkpoint_in(lia_store *s, const char *peer, const char *address, 
                              "no verifier key for this peer (liaison node add --vkey)");
     if ((rc = lia_note_key_parse_verifier(h.vkey, strlen(h.vkey), &k, err)))
         return rc;
-    if (len > LIA_NOTE_MAX * 3 || !(o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je)) || !json_is_object(o)) {
+    if (len > LIA_NOTE_MAX * 3 || !(o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je)) ||
+        !json_is_object(o)) {
         json_decref(o);
-        return lia_error_set(err, LIA_EPARSE, "checkpoint", NULL, 0, "the body is not a JSON object of a checkpoint");
+        return lia_error_set(err, LIA_EPARSE, "checkpoint", NULL, 0,
+                             "the body is not a JSON object of a checkpoint");
     }
     note = lia__json_str(o, "checkpoint", &nlen);
     cosigned = lia__json_str(o, "cosigned", NULL);
@@ -194,31 +199,36 @@ int lia_node_checkpoint_in(lia_store *s, const char *peer, const char *address, 
         rc = lia_error_set(err, LIA_EINVAL, "checkpoint", NULL, 0, "is required (a signed note)");
         goto out;
     }
-    if ((rc = open_note(note, nlen, &k, &ck, err)) || (rc = read_proof(json_object_get(o, "proof"), proof, &plen, err)))
+    if ((rc = open_note(note, nlen, &k, &ck, err)) ||
+        (rc = read_proof(json_object_get(o, "proof"), proof, &plen, err)))
         goto out;
     if (h.has && ck.size < h.size) {
-        snprintf(why, sizeof why,
-                 "the peer's log head has size %llu, smaller than the head of size %llu we hold: its log was cut",
-                 (unsigned long long)ck.size, (unsigned long long)h.size);
+        snprintf(
+            why, sizeof why,
+            "the peer's log head has size %llu, smaller than the head of size %llu we hold: its log was cut",
+            (unsigned long long)ck.size, (unsigned long long)h.size);
         rc = refuse(db, peer, address, why, ck.size, err);
         goto out;
     }
     if (h.has && ck.size == h.size && memcmp(ck.root.b, h.root.b, LIA_HASH_LEN) != 0) {
-        snprintf(why, sizeof why, "the peer's log head of size %llu has another root than the one we hold: its log was rewritten",
-                 (unsigned long long)ck.size);
+        snprintf(
+            why, sizeof why,
+            "the peer's log head of size %llu has another root than the one we hold: its log was rewritten",
+            (unsigned long long)ck.size);
         rc = refuse(db, peer, address, why, ck.size, err);
         goto out;
     }
     if (h.has && ck.size > h.size) {
         if ((uint64_t)from != h.size) {
             *need_from = h.size;
-            rc = lia_error_set(err, LIA_ESTATE, "from", NULL, 0, "the consistency proof must start at size %llu",
-                               (unsigned long long)h.size);
+            rc = lia_error_set(err, LIA_ESTATE, "from", NULL, 0,
+                               "the consistency proof must start at size %llu", (unsigned long long)h.size);
             goto out;
         }
         if (lia_merkle_verify_consistency(h.size, ck.size, &h.root, &ck.root, proof, plen) != LIA_OK) {
             snprintf(why, sizeof why,
-                     "the peer's log of size %llu does not extend the head of size %llu we hold: its log was rewritten",
+                     "the peer's log of size %llu does not extend the head of size %llu we hold: its log was "
+                     "rewritten",
                      (unsigned long long)ck.size, (unsigned long long)h.size);
             rc = refuse(db, peer, address, why, ck.size, err);
             goto out;

@@ -36,8 +36,11 @@ static void server_error(lia__req *r, int status, const char *title, const char 
 {
     (void)title;
     r->nresp = r->resp_used = 0;
-    node_error(r, status, status == 401 ? "unauthenticated" : status == 429 ? "rate_limited" : "bad_request", NULL,
-               "%s", detail);
+    node_error(r, status,
+               status == 401   ? "unauthenticated"
+               : status == 429 ? "rate_limited"
+                               : "bad_request",
+               NULL, "%s", detail);
 }
 
 static void failure(lia__req *r, int rc, const lia_error *e)
@@ -132,7 +135,8 @@ static void handle(void *ud, lia__req *r)
         return;
     }
     if (!org.party[0]) {
-        node_error(r, 403, "forbidden", NULL, "organisation %s is linked to no partner of the directory", r->who.org);
+        node_error(r, 403, "forbidden", NULL, "organisation %s is linked to no partner of the directory",
+                   r->who.org);
         return;
     }
     if (strcmp(rest, "/inbox") == 0)

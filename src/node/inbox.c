@@ -111,7 +111,8 @@ static int ingest_events(lia_store *s, const char *peer, const lia_node_msg *m, 
     return rc;
 }
 
-static int new_thread(lia_db *db, const char *peer, int64_t incident, int origin, int64_t remote, lia_error *err)
+static int new_thread(lia_db *db, const char *peer, int64_t incident, int origin, int64_t remote,
+                      lia_error *err)
 {
     lia_stmt *st;
     int rc;
@@ -289,7 +290,8 @@ int lia_node_receive(lia_store *s, const char *peer, const char *address, const 
     }
     res->incident = t.incident;
     if (m.seq <= t.in_last) {
-        snprintf(res->note, sizeof res->note, "message %lld had been applied: nothing changed", (long long)m.seq);
+        snprintf(res->note, sizeof res->note, "message %lld had been applied: nothing changed",
+                 (long long)m.seq);
         rc = LIA_OK;
         goto out;
     }
@@ -313,7 +315,8 @@ int lia_node_receive(lia_store *s, const char *peer, const char *address, const 
         goto out;
     if ((rc = lia__db_begin(db, err)))
         goto out;
-    if (m.yours && !t.found && (rc = new_thread(db, peer, t.incident, LIA__NODE_WE_OFFERED, m.sender_incident, err)))
+    if (m.yours && !t.found &&
+        (rc = new_thread(db, peer, t.incident, LIA__NODE_WE_OFFERED, m.sender_incident, err)))
         goto fail;
     if ((rc = apply(s, peer, &who, &m, &ev, &t, res, err)))
         goto fail;

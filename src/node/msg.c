@@ -69,7 +69,8 @@ static int only(json_t *o, const char *const *allowed, const char *where, lia_er
 {
     const char *k;
     json_t *v;
-    json_object_foreach (o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         size_t i = 0;
         while (allowed[i] && strcmp(allowed[i], k) != 0)
             i++;
@@ -89,7 +90,8 @@ static int events(json_t *a, lia_node_msg *m, lia_error *err)
     if (json_array_size(a) > LIA_NODE_OFFER_MAX)
         return lia_error_set(err, LIA_ELIMIT, "offer.events", NULL, 0, "more than %u events",
                              (unsigned)LIA_NODE_OFFER_MAX);
-    json_array_foreach (a, i, ev) {
+    json_array_foreach(a, i, ev)
+    {
         char *t;
         size_t n;
         if (!json_is_object(ev))
@@ -124,8 +126,8 @@ static int events(json_t *a, lia_node_msg *m, lia_error *err)
 
 static int offer(json_t *o, lia_node_msg *m, lia_error *err)
 {
-    static const char *const allowed[] = {"title",   "description", "classification", "severity", "tlp",
-                                          "countries", "sectors",   "events",         "withheld", NULL};
+    static const char *const allowed[] = {"title",     "description", "classification", "severity", "tlp",
+                                          "countries", "sectors",     "events",         "withheld", NULL};
     const size_t max = LIA_INCIDENT_TEXT_MAX;
     lia_severity sev;
     int rc, tlp;
@@ -151,8 +153,8 @@ static int offer(json_t *o, lia_node_msg *m, lia_error *err)
 
 int lia_node_msg_parse(const char *json, size_t len, lia_node_msg *out, lia_error *err)
 {
-    static const char *const allowed[] = {"liaison_node", "type", "seq", "incident", "yours", "mine",
-                                          "at",           "by",   "text", "offer",   NULL};
+    static const char *const allowed[] = {"liaison_node", "type", "seq",  "incident", "yours", "mine",
+                                          "at",           "by",   "text", "offer",    NULL};
     json_error_t je;
     json_t *o;
     const char *type, *at, *why;
@@ -164,10 +166,10 @@ int lia_node_msg_parse(const char *json, size_t len, lia_node_msg *out, lia_erro
         return lia_error_set(err, LIA_ELIMIT, "message", NULL, 0, "longer than %u bytes",
                              (unsigned)LIA_NODE_MSG_MAX);
     if (!(o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je)))
-        return lia__json_oom(&je) ? bad(err, LIA_ENOMEM, "message", "out of memory")
-                                  : lia_error_set(err, LIA_EPARSE, "message", NULL, 0,
-                                                  "not JSON: line %d, column %d: %s", je.line, je.column,
-                                                  je.text);
+        return lia__json_oom(&je)
+                   ? bad(err, LIA_ENOMEM, "message", "out of memory")
+                   : lia_error_set(err, LIA_EPARSE, "message", NULL, 0, "not JSON: line %d, column %d: %s",
+                                   je.line, je.column, je.text);
     out->json_ = o;
     if (!json_is_object(o))
         return bad(err, LIA_EPARSE, "message", "not a JSON object");
@@ -192,7 +194,8 @@ int lia_node_msg_parse(const char *json, size_t len, lia_node_msg *out, lia_erro
         return lia_error_set(err, LIA_EINVAL, "at", at, strlen(at), "%s", why);
     /* whose incident: exactly one of incident (the sender's) and yours */
     if (!json_object_get(o, "incident") == !json_object_get(o, "yours"))
-        return bad(err, LIA_EINVAL, "incident", "exactly one of incident (the sender's) and yours is required");
+        return bad(err, LIA_EINVAL, "incident",
+                   "exactly one of incident (the sender's) and yours is required");
     out->yours = json_object_get(o, "yours") != NULL;
     if ((rc = number(o, out->yours ? "yours" : "incident", 1, 1, &out->incident, err)) ||
         (rc = number(o, "mine", 1, 0, &out->sender_incident, err)))
@@ -206,10 +209,10 @@ int lia_node_msg_parse(const char *json, size_t len, lia_node_msg *out, lia_erro
                              "type %s is about %s incident", type_names[out->type],
                              out->type <= LIA_NODE_WITHDRAW ? "the sender's" : "the receiver's");
     if ((out->type == LIA_NODE_COMMENT || out->type == LIA_NODE_REJECT) && (!out->text || !*out->text))
-        return bad(err, LIA_EINVAL, "text", out->type == LIA_NODE_REJECT ? "a reject needs a reason"
-                                                                         : "a comment needs its text");
+        return bad(err, LIA_EINVAL, "text",
+                   out->type == LIA_NODE_REJECT ? "a reject needs a reason" : "a comment needs its text");
     if ((out->type == LIA_NODE_OFFER) != (json_object_get(o, "offer") != NULL))
-        return bad(err, LIA_EINVAL, "offer", out->type == LIA_NODE_OFFER ? "is required for an offer"
-                                                                         : "goes with an offer only");
+        return bad(err, LIA_EINVAL, "offer",
+                   out->type == LIA_NODE_OFFER ? "is required for an offer" : "goes with an offer only");
     return out->type == LIA_NODE_OFFER ? offer(json_object_get(o, "offer"), out, err) : LIA_OK;
 }

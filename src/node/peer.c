@@ -30,11 +30,11 @@ static const lia_migration migrations[] = {
             "CREATE TABLE IF NOT EXISTS node_thread("
             "  peer TEXT NOT NULL,"
             "  incident_id INTEGER NOT NULL REFERENCES incident(id),"
-            "  origin INTEGER NOT NULL,"   /* LIA__NODE_WE_OFFERED / THEY_OFFERED */
-            "  remote INTEGER,"            /* the peer's incident id, once known */
-            "  out_next INTEGER NOT NULL," /* the seq our next message gets */
-            "  in_last INTEGER NOT NULL,"  /* the last seq of theirs applied */
-            "  reported INTEGER NOT NULL," /* they offered: last answer queued; we offered: 1 withdrawn */
+            "  origin INTEGER NOT NULL,"     /* LIA__NODE_WE_OFFERED / THEY_OFFERED */
+            "  remote INTEGER,"              /* the peer's incident id, once known */
+            "  out_next INTEGER NOT NULL,"   /* the seq our next message gets */
+            "  in_last INTEGER NOT NULL,"    /* the last seq of theirs applied */
+            "  reported INTEGER NOT NULL,"   /* they offered: last answer queued; we offered: 1 withdrawn */
             "  comment_hw INTEGER NOT NULL," /* the last comment id considered for sending */
             "  PRIMARY KEY(peer, incident_id));"
             "CREATE INDEX IF NOT EXISTS node_thread_remote ON node_thread(peer, origin, remote);"
@@ -113,7 +113,8 @@ int lia_node_add(lia_store *s, const char *name, const char *url, const char *to
     if ((rc = url_ok(url, err)))
         return rc;
     if (!token || !*token || strlen(token) >= 256)
-        return lia_error_set(err, LIA_EINVAL, "token", NULL, 0, "the API key the peer issued to us is required");
+        return lia_error_set(err, LIA_EINVAL, "token", NULL, 0,
+                             "the API key the peer issued to us is required");
     if (vkey && *vkey && (rc = lia_note_key_parse_verifier(vkey, strlen(vkey), &k, err)))
         return rc;
     lia_party_init(&p, LIA_PARTY_PARTNER);
@@ -124,10 +125,11 @@ int lia_node_add(lia_store *s, const char *name, const char *url, const char *to
                              "no such partner in the directory (liaison partners add first)");
     if (rc || (rc = lia__node_schema(db, err)) || (rc = lia__db_begin(db, err)))
         return rc;
-    if ((rc = lia__db_prepare(db, "node: adding a peer",
-                              "INSERT INTO node_peer(name, url, token, vkey, added) VALUES (?1, ?2, ?3, ?4, ?5)"
-                              " ON CONFLICT(name) DO UPDATE SET url = ?2, token = ?3, vkey = ?4",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             db, "node: adding a peer",
+             "INSERT INTO node_peer(name, url, token, vkey, added) VALUES (?1, ?2, ?3, ?4, ?5)"
+             " ON CONFLICT(name) DO UPDATE SET url = ?2, token = ?3, vkey = ?4",
+             &st, err)))
         goto fail;
     lia__db_bind_text(st, 1, name, -1);
     lia__db_bind_text(st, 2, url, -1);
@@ -150,8 +152,8 @@ int lia_node_add(lia_store *s, const char *name, const char *url, const char *to
     else
         lia_buf_puts(&after, "null");
     lia_buf_puts(&after, ",\"token\":\"(set)\"}");
-    rc = lia__node_audit(db, name, who && who->who ? who->who : "liaison", who ? who->address : NULL, "peer-set",
-                         lia_buf_cstr(&after), err);
+    rc = lia__node_audit(db, name, who && who->who ? who->who : "liaison", who ? who->address : NULL,
+                         "peer-set", lia_buf_cstr(&after), err);
     lia_buf_free(&after);
     if (rc)
         goto fail;
@@ -162,8 +164,8 @@ fail:
 }
 
 #define PEER_COLS                                                                                            \
-    "p.name, p.url, p.vkey, p.added, p.last_ok, p.last_error, p.their_size, p.cosigned_size,"               \
-    " (SELECT count(*) FROM node_outbox o WHERE o.peer = p.name AND o.sent IS NULL),"                       \
+    "p.name, p.url, p.vkey, p.added, p.last_ok, p.last_error, p.their_size, p.cosigned_size,"                \
+    " (SELECT count(*) FROM node_outbox o WHERE o.peer = p.name AND o.sent IS NULL),"                        \
     " (SELECT count(*) FROM node_outbox o WHERE o.peer = p.name AND o.sent IS NOT NULL)"
 
 static void copy(char *dst, size_t n, const char *src)
@@ -192,8 +194,8 @@ int lia_node_list(lia_store *s, lia_node_peer_cb cb, void *ud, lia_error *err)
     lia_stmt *st;
     int rc;
     if ((rc = lia__node_schema(db, err)) ||
-        (rc = lia__db_prepare(db, "node: listing peers", "SELECT " PEER_COLS " FROM node_peer p ORDER BY p.name",
-                              &st, err)))
+        (rc = lia__db_prepare(db, "node: listing peers",
+                              "SELECT " PEER_COLS " FROM node_peer p ORDER BY p.name", &st, err)))
         return rc;
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_node_peer p;
@@ -211,15 +213,16 @@ int lia_node_get(lia_store *s, const char *name, lia_node_peer *out, lia_error *
     lia_stmt *st;
     int rc;
     if ((rc = lia__node_schema(db, err)) ||
-        (rc = lia__db_prepare(db, "node: reading a peer", "SELECT " PEER_COLS " FROM node_peer p WHERE p.name = ?",
-                              &st, err)))
+        (rc = lia__db_prepare(db, "node: reading a peer",
+                              "SELECT " PEER_COLS " FROM node_peer p WHERE p.name = ?", &st, err)))
         return rc;
     lia__db_bind_text(st, 1, name, -1);
     if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         read_peer(st, out);
         rc = LIA_OK;
     } else if (rc == LIA_DB_DONE) {
-        rc = lia_error_set(err, LIA_ENOTFOUND, "peer", name, strlen(name), "not a node peer (liaison node add)");
+        rc = lia_error_set(err, LIA_ENOTFOUND, "peer", name, strlen(name),
+                           "not a node peer (liaison node add)");
     }
     lia__db_done(st);
     return rc;
@@ -263,21 +266,24 @@ static int note_of(lia_store *s, const char *peer, const char *sql, lia_buf *out
     lia_db *db = lia__store_db(s);
     lia_stmt *st;
     int rc;
-    if ((rc = lia__node_schema(db, err)) || (rc = lia__db_prepare(db, "node: reading a checkpoint", sql, &st, err)))
+    if ((rc = lia__node_schema(db, err)) ||
+        (rc = lia__db_prepare(db, "node: reading a checkpoint", sql, &st, err)))
         return rc;
     lia__db_bind_text(st, 1, peer, -1);
     rc = lia__db_step(st, err);
     if (rc == LIA_DB_ROW && !lia__db_col_null(st, 0))
         rc = lia_buf_puts(out, lia__db_col_text(st, 0)) ? LIA_ENOMEM : LIA_OK;
     else if (rc >= 0)
-        rc = lia_error_set(err, LIA_ENOTFOUND, "peer", peer, strlen(peer), "no checkpoint held for this peer");
+        rc =
+            lia_error_set(err, LIA_ENOTFOUND, "peer", peer, strlen(peer), "no checkpoint held for this peer");
     lia__db_done(st);
     return rc;
 }
 
 int lia_node_their_checkpoint(lia_store *s, const char *peer, lia_buf *out, lia_error *err)
 {
-    return note_of(s, peer, "SELECT coalesce(their_cosigned, their_note) FROM node_peer WHERE name = ?", out, err);
+    return note_of(s, peer, "SELECT coalesce(their_cosigned, their_note) FROM node_peer WHERE name = ?", out,
+                   err);
 }
 
 int lia_node_cosigned_checkpoint(lia_store *s, const char *peer, lia_buf *out, lia_error *err)
@@ -291,9 +297,9 @@ int lia_node_incoming(lia_store *s, const char *peer, int64_t remote, int64_t *i
     lia_stmt *st;
     int rc;
     if ((rc = lia__node_schema(db, err)) ||
-        (rc = lia__db_prepare(db, "node: an incoming incident",
-                              "SELECT incident_id FROM node_thread WHERE peer = ? AND origin = 1 AND remote = ?", &st,
-                              err)))
+        (rc = lia__db_prepare(
+             db, "node: an incoming incident",
+             "SELECT incident_id FROM node_thread WHERE peer = ? AND origin = 1 AND remote = ?", &st, err)))
         return rc;
     lia__db_bind_text(st, 1, peer, -1);
     lia__db_bind_int64(st, 2, remote);

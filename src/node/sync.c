@@ -30,10 +30,11 @@ static int next_seq(lia_db *db, const char *p, int64_t incident, int64_t *seq, l
 {
     lia_stmt *st;
     int rc;
-    if ((rc = lia__db_prepare(db, "node: numbering a message",
-                              "UPDATE node_thread SET out_next = out_next + 1 WHERE peer = ? AND incident_id = ?"
-                              " RETURNING out_next - 1",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             db, "node: numbering a message",
+             "UPDATE node_thread SET out_next = out_next + 1 WHERE peer = ? AND incident_id = ?"
+             " RETURNING out_next - 1",
+             &st, err)))
         return rc;
     lia__db_bind_text(st, 1, p, -1);
     lia__db_bind_int64(st, 2, incident);
@@ -42,7 +43,8 @@ static int next_seq(lia_db *db, const char *p, int64_t incident, int64_t *seq, l
         *seq = lia__db_col_int64(st, 0);
         rc = LIA_OK;
     } else if (rc == LIA_DB_DONE) {
-        rc = lia_error_set(err, LIA_ESTORE, "node", NULL, 0, "no thread for incident %lld", (long long)incident);
+        rc = lia_error_set(err, LIA_ESTORE, "node", NULL, 0, "no thread for incident %lld",
+                           (long long)incident);
     }
     lia__db_done(st);
     return rc;
@@ -73,15 +75,15 @@ static void member(lia_buf *b, const char *name, const char *v)
     lia_buf_json_str(b, v, strlen(v));
 }
 
-static int enqueue(lia_db *db, const char *p, int64_t incident, int64_t seq, const char *type, const lia_buf *b,
-                   lia_error *err)
+static int enqueue(lia_db *db, const char *p, int64_t incident, int64_t seq, const char *type,
+                   const lia_buf *b, lia_error *err)
 {
     lia_stmt *st;
     int64_t now = lia__now_us();
     int rc;
     if (b->err)
-        return lia_error_set(err, b->err, "node", NULL, 0, "a %s message for incident %lld does not fit", type,
-                             (long long)incident);
+        return lia_error_set(err, b->err, "node", NULL, 0, "a %s message for incident %lld does not fit",
+                             type, (long long)incident);
     if ((rc = lia__db_prepare(db, "node: queueing a message",
                               "INSERT INTO node_outbox(peer, incident_id, seq, type, body, created, next_try)"
                               " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -231,7 +233,8 @@ static int collect(lia_db *db, const char *what, const char *sql, const char *p,
     if ((rc = lia__db_prepare(db, what, sql, &st, err)))
         return rc;
     lia__db_bind_text(st, 1, p, -1);
-    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW && (rc = idlist_add(l, lia__db_col_int64(st, 0), err)) == 0)
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW &&
+           (rc = idlist_add(l, lia__db_col_int64(st, 0), err)) == 0)
         ;
     lia__db_done(st);
     return rc < 0 ? rc : LIA_OK;
@@ -360,7 +363,8 @@ static int queue_states(lia_db *db, const char *p, uint64_t *queued, lia_error *
              db, "node: changes of state to send",
              "SELECT t.incident_id, coalesce(t.remote, 0),"
              " CASE WHEN t.origin = 0 THEN (CASE WHEN h.state = 5 AND t.reported = 0 THEN 10 ELSE 0 END)"
-             " WHEN i.status IN (1, 2, 3, 4) THEN 1 WHEN i.status IN (5, 6) THEN 2 WHEN i.status IN (7, 8) THEN 3"
+             " WHEN i.status IN (1, 2, 3, 4) THEN 1 WHEN i.status IN (5, 6) THEN 2 WHEN i.status IN (7, 8) "
+             "THEN 3"
              " ELSE 0 END AS want, t.reported"
              " FROM node_thread t JOIN incident i ON i.id = t.incident_id"
              " LEFT JOIN handoff h ON h.incident_id = t.incident_id AND h.recipient = t.peer"
@@ -396,8 +400,8 @@ static int queue_states(lia_db *db, const char *p, uint64_t *queued, lia_error *
             break;
         (*queued)++;
         if ((rc = lia__db_prepare(db, "node: marking a state sent",
-                                  "UPDATE node_thread SET reported = ? WHERE peer = ? AND incident_id = ?", &st,
-                                  err)))
+                                  "UPDATE node_thread SET reported = ? WHERE peer = ? AND incident_id = ?",
+                                  &st, err)))
             break;
         lia__db_bind_int64(st, 1, want.v[i] == 10 ? 1 : want.v[i]);
         lia__db_bind_text(st, 2, p, -1);
@@ -487,10 +491,12 @@ out:
 
 /* The message of an error answer {"error":{"code","message",...}}; expected
  * for out_of_order. */
-static void error_of(const lia_buf *resp, long status, char *why, size_t whyn, char code[40], int64_t *expected)
+static void error_of(const lia_buf *resp, long status, char *why, size_t whyn, char code[40],
+                     int64_t *expected)
 {
     json_t *o = json_loadb(resp->ptr ? resp->ptr : "", resp->len, 0, NULL), *e = json_object_get(o, "error");
-    const char *c = json_string_value(json_object_get(e, "code")), *m = json_string_value(json_object_get(e, "message"));
+    const char *c = json_string_value(json_object_get(e, "code")),
+               *m = json_string_value(json_object_get(e, "message"));
     snprintf(code, 40, "%s", c ? c : "");
     *expected = json_integer_value(json_object_get(e, "expected"));
     snprintf(why, whyn, "HTTP %ld %s: %s", status, c ? c : "", m ? m : "(no error message)");
@@ -532,11 +538,11 @@ static int taken(lia_store *s, const peer *p, int64_t id, int64_t incident, int6
         return rc;
     snprintf(after, sizeof after, "{\"type\":\"%s\",\"seq\":%lld,\"incident\":%lld}", type, (long long)seq,
              (long long)incident);
-    if ((rc = exec1(db, "node: a message taken", "UPDATE node_outbox SET sent = ?2, error = ?3 WHERE id = ?1", id,
-                    lia__now_us(), NULL, NULL, err)) ||
+    if ((rc = exec1(db, "node: a message taken", "UPDATE node_outbox SET sent = ?2, error = ?3 WHERE id = ?1",
+                    id, lia__now_us(), NULL, NULL, err)) ||
         (rc = exec1(db, "node: the peer took one",
-                    "UPDATE node_peer SET last_ok = ?1, last_error = NULL WHERE name = ?3",
-                    lia__now_us(), 0, p->name, NULL, err)) ||
+                    "UPDATE node_peer SET last_ok = ?1, last_error = NULL WHERE name = ?3", lia__now_us(), 0,
+                    p->name, NULL, err)) ||
         (rc = lia__node_audit(db, p->name, "liaison", p->url, "send", after, err)))
         goto fail;
     if (strcmp(type, "offer") == 0) {
@@ -570,14 +576,15 @@ static int failed(lia_store *s, const peer *p, int64_t id, int64_t attempts, int
     if ((rc = lia__db_begin(db, err)))
         return rc;
     if ((rc = exec1(db, "node: a try failed",
-                    "UPDATE node_outbox SET attempts = attempts + 1, next_try = ?2, error = ?3 WHERE id = ?1", id,
-                    lia__now_us() + wait * 1000000, why, NULL, err)) ||
-        (down && (rc = exec1(db, "node: the peer is down",
-                             "UPDATE node_outbox SET next_try = max(next_try, ?2) WHERE peer = ?3 AND sent IS NULL"
-                             " AND ?1 = ?1",
-                             0, lia__now_us() + wait * 1000000, p->name, NULL, err))) ||
-        (rc = exec1(db, "node: the peer failed", "UPDATE node_peer SET last_error = ?3 WHERE name = ?4",
-                    0, 0, why, p->name, err))) {
+                    "UPDATE node_outbox SET attempts = attempts + 1, next_try = ?2, error = ?3 WHERE id = ?1",
+                    id, lia__now_us() + wait * 1000000, why, NULL, err)) ||
+        (down &&
+         (rc = exec1(db, "node: the peer is down",
+                     "UPDATE node_outbox SET next_try = max(next_try, ?2) WHERE peer = ?3 AND sent IS NULL"
+                     " AND ?1 = ?1",
+                     0, lia__now_us() + wait * 1000000, p->name, NULL, err))) ||
+        (rc = exec1(db, "node: the peer failed", "UPDATE node_peer SET last_error = ?3 WHERE name = ?4", 0, 0,
+                    why, p->name, err))) {
         lia__db_rollback(db);
         return rc;
     }
@@ -679,8 +686,9 @@ static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
         if (status == 409 && strcmp(code, "out_of_order") == 0 && expected > 0 && expected < v[i].seq) {
             /* the peer lost messages it had taken (restored from a backup):
              * send them again, in order, from the one it waits for */
-            rc = exec1(db, "node: sending again", "UPDATE node_outbox SET sent = NULL WHERE peer = ?3"
-                                                  " AND incident_id = ?1 AND seq >= ?2",
+            rc = exec1(db, "node: sending again",
+                       "UPDATE node_outbox SET sent = NULL WHERE peer = ?3"
+                       " AND incident_id = ?1 AND seq >= ?2",
                        v[i].incident, expected, p->name, NULL, err);
         }
         rep->failed++;
@@ -712,8 +720,8 @@ static int cosign_theirs(lia_db *db, const peer *p, const lia_note_key *key, lia
     int rc;
     if (!p->vkey[0])
         return LIA_OK;
-    if ((rc = lia__db_prepare(db, "node: their checkpoint", "SELECT their_note FROM node_peer WHERE name = ?", &st,
-                              err)))
+    if ((rc = lia__db_prepare(db, "node: their checkpoint", "SELECT their_note FROM node_peer WHERE name = ?",
+                              &st, err)))
         return rc;
     lia__db_bind_text(st, 1, p->name, -1);
     rc = lia__db_step(st, err);
@@ -753,7 +761,8 @@ static int exchange(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
     lia_buf_init(&resp, RESP_MAX);
     if ((rc = lia_audit_checkpoint(s, o->origin, o->key, &note, err)) ||
         (rc = lia_note_open(note.ptr, note.len, o->key, 1, &op, err)) ||
-        (rc = lia_checkpoint_parse(note.ptr, op.text_len, &ck, err)) || (rc = cosign_theirs(db, p, o->key, &cos, err)))
+        (rc = lia_checkpoint_parse(note.ptr, op.text_len, &ck, err)) ||
+        (rc = cosign_theirs(db, p, o->key, &cos, err)))
         goto out;
     for (int tries = 0; tries < 2; tries++) {
         lia_hash r1, r2, proof[LIA_MERKLE_PROOF_MAX];
@@ -763,7 +772,8 @@ static int exchange(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
         long status;
         if (from > ck.size)
             from = 0;
-        if (from && from < ck.size && (rc = lia_audit_prove_consistency(s, from, ck.size, &r1, &r2, proof, &plen, err)))
+        if (from && from < ck.size &&
+            (rc = lia_audit_prove_consistency(s, from, ck.size, &r1, &r2, proof, &plen, err)))
             goto out;
         lia_buf_reset(&body);
         lia_buf_puts(&body, "{\"checkpoint\":");
@@ -783,8 +793,9 @@ static int exchange(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
         status = post(p, "/node/v1/checkpoint", body.ptr, body.len, timeout, &resp, why, sizeof why);
         if (status == 200) {
             rep->checkpoints++;
-            rc = exec1(db, "node: the size the peer holds", "UPDATE node_peer SET shown_size = ?1 WHERE name = ?3",
-                       (int64_t)ck.size, 0, p->name, NULL, err);
+            rc = exec1(db, "node: the size the peer holds",
+                       "UPDATE node_peer SET shown_size = ?1 WHERE name = ?3", (int64_t)ck.size, 0, p->name,
+                       NULL, err);
             goto out;
         }
         if (status)
@@ -816,10 +827,11 @@ static int load_peers(lia_db *db, const char *only, peer **out, size_t *n, lia_e
     int rc;
     *out = NULL;
     *n = 0;
-    if ((rc = lia__db_prepare(db, "node: the peers to sync",
-                              "SELECT name, url, token, coalesce(vkey, ''), coalesce(shown_size, 0) FROM node_peer"
-                              " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             db, "node: the peers to sync",
+             "SELECT name, url, token, coalesce(vkey, ''), coalesce(shown_size, 0) FROM node_peer"
+             " WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
+             &st, err)))
         return rc;
     if (only)
         lia__db_bind_text(st, 1, only, -1);
@@ -848,7 +860,8 @@ static int load_peers(lia_db *db, const char *only, peer **out, size_t *n, lia_e
     if (rc < 0)
         return rc;
     if (only && !*n)
-        return lia_error_set(err, LIA_ENOTFOUND, "peer", only, strlen(only), "not a node peer (liaison node add)");
+        return lia_error_set(err, LIA_ENOTFOUND, "peer", only, strlen(only),
+                             "not a node peer (liaison node add)");
     return LIA_OK;
 }
 
@@ -863,7 +876,8 @@ int lia_node_sync(lia_store *s, const lia_node_sync_opts *o, lia_node_sync_repor
         goto out;
     for (size_t i = 0; i < n && rc == LIA_OK; i++) {
         int reachable = 1;
-        if ((rc = queue_all(s, v[i].name, &rep->queued, err)) || (rc = send_all(s, &v[i], o, rep, &reachable, err)))
+        if ((rc = queue_all(s, v[i].name, &rep->queued, err)) ||
+            (rc = send_all(s, &v[i], o, rep, &reachable, err)))
             break;
         if (o->key && o->origin && reachable)
             rc = exchange(s, &v[i], o, rep, err);

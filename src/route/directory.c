@@ -606,8 +606,8 @@ static int party_body(lia_db *db, int kind, const char *id, char **out, lia_erro
     lia_stmt *st;
     int rc;
     *out = NULL;
-    if ((rc = lia__db_prepare(db, "reading a party's body", "SELECT body FROM party WHERE kind=? AND id=?", &st,
-                              err)))
+    if ((rc = lia__db_prepare(db, "reading a party's body", "SELECT body FROM party WHERE kind=? AND id=?",
+                              &st, err)))
         return rc;
     lia__db_bind_text(st, 1, lia_party_kind_name(kind), -1);
     lia__db_bind_text(st, 2, id, -1);

@@ -149,8 +149,8 @@ static int routing_store(lia_store *s, lia_db *db, const char *text, size_t clen
     rc = lia__db_run(st, err);
     lia__db_done(st);
     if (rc == LIA_OK)
-        rc = lia__audit_change(s, "routing:rules", had ? "update" : "create", had ? before.ptr : NULL, after.ptr,
-                               err);
+        rc = lia__audit_change(s, "routing:rules", had ? "update" : "create", had ? before.ptr : NULL,
+                               after.ptr, err);
     if (rc)
         lia__db_rollback(db);
     else

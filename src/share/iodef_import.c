@@ -943,3 +943,82 @@ const lia_format lia_format_iodef = {
     .normalise = iodef_normalise,
     .close = iodef_close,
 };
+
+/* ---- the head of an Incident (liaison incident import) ---- */
+
+static void impact_severity(xmlNodePtr n, int *best, int depth)
+{
+    static const char *const sev[] = {"low", "medium", "high"};
+    for (xmlNodePtr c = n ? n->children : NULL; c && depth < 8; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        xmlChar *v = xmlGetProp(c, (const xmlChar *)"severity");
+        for (int i = 0; v && i < 3; i++)
+            if (strcmp((const char *)v, sev[i]) == 0 && i > *best)
+                *best = i;
+        xmlFree(v);
+        impact_severity(c, best, depth + 1);
+    }
+}
+
+int lia_iodef_incident_read(const char *buf, size_t len, lia_iodef_incident *out, lia_error *err)
+{
+    static const char *const sev[] = {"low", "medium", "high"};
+    xmlParserCtxtPtr px;
+    xmlDocPtr doc;
+    xmlNodePtr root, inc = NULL, n;
+    xmlChar *v;
+    int best = -1, rc = LIA_OK;
+    memset(out, 0, sizeof out[0]);
+    if (len > INT32_MAX)
+        return lia_error_set(err, LIA_ELIMIT, "IODEF", NULL, 0, "document too large for the XML parser");
+    if (len && memmem(buf, len, "<!ENTITY", 8))
+        return lia_error_set(err, LIA_EPARSE, "IODEF", NULL, 0, "entity declarations are refused");
+    if (!(px = xmlNewParserCtxt()))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    doc = xmlCtxtReadMemory(px, len ? buf : "", (int)len, NULL, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlFreeParserCtxt(px);
+    if (!doc)
+        return lia_error_set(err, LIA_EPARSE, "IODEF", NULL, 0, "not XML");
+    root = xmlDocGetRootElement(doc);
+    if (!is(root, "IODEF-Document")) {
+        rc = lia_error_set(err, LIA_EPARSE, "IODEF", NULL, 0,
+                           "not an IODEF v2 document (root IODEF-Document in %s)", NS);
+        goto out;
+    }
+    for (n = root->children; n && !inc; n = n->next)
+        if (is(n, "Incident"))
+            inc = n;
+    if (!inc) {
+        rc = lia_error_set(err, LIA_EPARSE, "IODEF", NULL, 0, "the document holds no Incident");
+        goto out;
+    }
+    n = child(inc, "IncidentID");
+    if (!n || !text(n, out->id, sizeof out->id)) {
+        rc = lia_error_set(err, LIA_EPARSE, "IncidentID", NULL, 0,
+                           "the Incident has no IncidentID (RFC 7970 3.2)");
+        goto out;
+    }
+    if ((v = xmlGetProp(n, (const xmlChar *)"name"))) {
+        snprintf(out->name, sizeof out->name, "%s", (const char *)v);
+        xmlFree(v);
+    }
+    text(child(inc, "Description"), out->description, sizeof out->description);
+    snprintf(out->tlp, sizeof out->tlp, "AMBER");
+    if ((v = xmlGetProp(inc, (const xmlChar *)"restriction"))) {
+        static const char *const names[] = {"CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"};
+        int t = restriction_tlp(inc, (const char *)v);
+        if (t >= 0 && t <= LIA_TLP_RED)
+            snprintf(out->tlp, sizeof out->tlp, "%s", names[t]);
+        xmlFree(v);
+    }
+    for (n = inc->children; n; n = n->next)
+        if (is(n, "Assessment"))
+            impact_severity(n, &best, 0);
+    if (best >= 0)
+        snprintf(out->severity, sizeof out->severity, "%s", sev[best]);
+out:
+    xmlFreeDoc(doc);
+    return rc;
+}

@@ -177,6 +177,15 @@ check "key revoked" '"object":"key:1","action":"revoke"' "$all"
 case "$all" in *"$key"*) echo "FAIL the API key is in the audit log"; fails=$((fails + 1)) ;; *) echo "ok   the API key is not in the audit log" ;; esac
 check "the whole log still verifies" "verified" "$(D audit verify 2>&1)"
 
+# an IODEF v2 document as an incoming incident; the same IncidentID again updates it
+iodef="${LIAISON_TESTDATA:-$root/tests/data}/iodef/examples/GuidanceDraft_IoTMalware.xml"
+check "iodef import opens an incident" "opened from" "$(D incident import "$iodef" --from sample-kh-cert 2>&1)"
+check "iodef import again updates it" "updated from $iodef: 0 events linked" "$(D incident import "$iodef" --from sample-kh-cert 2>&1)"
+shown=$(D incident show 1 --format json 2>&1)
+check "iodef: the IncidentID is linked" "iodef:csirt.example.com:189802" "$shown"
+check "iodef: its events are linked" '"kind":"event"' "$shown"
+check "iodef: not XML is refused" "not XML" "$(printf 'hello' > "$tmp/x.xml"; D incident import "$tmp/x.xml" 2>&1)"
+
 if [ "$fails" -ne 0 ]; then
     echo "$fails check(s) failed"
     exit 1

@@ -674,8 +674,8 @@ static void clock_from_audit(fixture *f, int64_t id, int64_t now_us, lia_sla_clo
     if (!*runs)
         return;
     assert_int_equal(lia__sla_eval(&cal, p.state == LIA_HO_NOTIFIED ? p.notified_s : p.acked_s,
-                                   p.state == LIA_HO_NOTIFIED ? pol.ack[p.sev] : pol.resolve[p.sev], pauses, np,
-                                   now_us / 1000000, c, &err),
+                                   p.state == LIA_HO_NOTIFIED ? pol.ack[p.sev] : pol.resolve[p.sev], pauses,
+                                   np, now_us / 1000000, c, &err),
                      LIA_OK);
 }
 

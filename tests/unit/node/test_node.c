@@ -23,39 +23,50 @@ static const struct {
     int rc;
     const char *field; /* the member the error names; NULL for LIA_OK */
 } msgs[] = {
-    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"mine\":9,\"at\":\"2026-12-06T09:00:00Z\"}", LIA_OK,
-     NULL},
-    {"{\"liaison_node\":1,\"type\":\"comment\",\"seq\":2,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\",\"text\":\"x\"}",
+    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"mine\":9,\"at\":\"2026-12-06T09:00:00Z\"}",
      LIA_OK, NULL},
-    {"{\"liaison_node\":1,\"type\":\"offer\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\",\"offer\":"
-     "{\"title\":\"t\",\"severity\":\"high\",\"tlp\":\"AMBER\",\"events\":[{\"source.ip\":\"192.0.2.1\"},{}]}}",
+    {"{\"liaison_node\":1,\"type\":\"comment\",\"seq\":2,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\","
+     "\"text\":\"x\"}",
+     LIA_OK, NULL},
+    {"{\"liaison_node\":1,\"type\":\"offer\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\","
+     "\"offer\":"
+     "{\"title\":\"t\",\"severity\":\"high\",\"tlp\":\"AMBER\",\"events\":[{\"source.ip\":\"192.0.2.1\"},{}]}"
+     "}",
      LIA_OK, NULL},
     {"not json", LIA_EPARSE, "message"},
     {"[1]", LIA_EPARSE, "message"},
-    {"{\"liaison_node\":2,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\"}", LIA_EUNSUPPORTED,
-     "liaison_node"},
-    {"{\"liaison_node\":1,\"type\":\"nudge\",\"seq\":1,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\"}", LIA_EINVAL, "type"},
-    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":0,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\"}", LIA_EINVAL, "seq"},
+    {"{\"liaison_node\":2,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\"}",
+     LIA_EUNSUPPORTED, "liaison_node"},
+    {"{\"liaison_node\":1,\"type\":\"nudge\",\"seq\":1,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\"}",
+     LIA_EINVAL, "type"},
+    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":0,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\"}",
+     LIA_EINVAL, "seq"},
     {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"at\":\"yesterday\"}", LIA_EINVAL, "at"},
-    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\"}", LIA_EINVAL,
-     "incident"},
-    {"{\"liaison_node\":1,\"type\":\"offer\",\"seq\":1,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\",\"offer\":{}}",
-     LIA_EINVAL, "yours"},
-    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\"}",
+    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\"}",
      LIA_EINVAL, "incident"},
-    {"{\"liaison_node\":1,\"type\":\"reject\",\"seq\":1,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\"}", LIA_EINVAL,
-     "text"},
-    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\",\"x\":1}", LIA_EINVAL,
-     "message"},
-    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"yours\":4,\"at\":\"2026-12-06T09:00:00Z\"}",
+    {"{\"liaison_node\":1,\"type\":\"offer\",\"seq\":1,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\",\"offer\":"
+     "{}}",
+     LIA_EINVAL, "yours"},
+    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"incident\":3,\"at\":\"2026-12-06T09:00:"
+     "00Z\"}",
+     LIA_EINVAL, "incident"},
+    {"{\"liaison_node\":1,\"type\":\"reject\",\"seq\":1,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\"}",
+     LIA_EINVAL, "text"},
+    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"at\":\"2026-12-06T09:00:00Z\",\"x\":1}",
+     LIA_EINVAL, "message"},
+    {"{\"liaison_node\":1,\"type\":\"ack\",\"seq\":1,\"yours\":3,\"yours\":4,\"at\":\"2026-12-06T09:00:"
+     "00Z\"}",
      LIA_EPARSE, "message"},
-    {"{\"liaison_node\":1,\"type\":\"offer\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\",\"offer\":"
+    {"{\"liaison_node\":1,\"type\":\"offer\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\","
+     "\"offer\":"
      "{\"title\":\"t\",\"severity\":\"urgent\",\"tlp\":\"AMBER\"}}",
      LIA_EINVAL, "severity"},
-    {"{\"liaison_node\":1,\"type\":\"offer\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\",\"offer\":"
+    {"{\"liaison_node\":1,\"type\":\"offer\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\","
+     "\"offer\":"
      "{\"title\":\"t\",\"severity\":\"low\",\"tlp\":\"PURPLE\"}}",
      LIA_EINVAL, "offer.tlp"},
-    {"{\"liaison_node\":1,\"type\":\"offer\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\",\"offer\":"
+    {"{\"liaison_node\":1,\"type\":\"offer\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\","
+     "\"offer\":"
      "{\"title\":\"t\",\"severity\":\"low\",\"tlp\":\"GREEN\",\"events\":[1]}}",
      LIA_EINVAL, "offer.events"},
     {"{\"liaison_node\":1,\"type\":\"comment\",\"seq\":1,\"incident\":3,\"at\":\"2026-12-06T09:00:00Z\","
@@ -73,8 +84,8 @@ static void test_reader(void **state)
         lia_error_clear(&e);
         rc = lia_node_msg_parse(msgs[i].json, strlen(msgs[i].json), &m, &e);
         if (rc != msgs[i].rc || (msgs[i].field && strcmp(e.field, msgs[i].field) != 0))
-            fail_msg("message %zu: rc %d field '%s' (%s), expected rc %d field '%s'", i, rc, e.field, e.reason,
-                     msgs[i].rc, msgs[i].field ? msgs[i].field : "");
+            fail_msg("message %zu: rc %d field '%s' (%s), expected rc %d field '%s'", i, rc, e.field,
+                     e.reason, msgs[i].rc, msgs[i].field ? msgs[i].field : "");
         if (rc == LIA_OK && m.type == LIA_NODE_OFFER) {
             assert_int_equal(m.nevents, 2);
             assert_string_equal(m.events, "{\"source.ip\":\"192.0.2.1\"}\n{}\n");
@@ -154,31 +165,37 @@ static void test_checkpoints(void **state)
 
     /* the first head is taken as it is */
     body_of(&n1, 0, NULL, 0, &body);
-    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e), LIA_OK);
+    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e),
+                     LIA_OK);
     /* a bigger one needs a proof from the size held */
     body_of(&n2, 0, NULL, 0, &body);
-    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e), LIA_ESTATE);
+    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e),
+                     LIA_ESTATE);
     assert_int_equal(need, s1);
     /* a wrong proof: refused */
     assert_int_equal(lia_audit_prove_consistency(sa, s1, s2, &r1, &r2, proof, &plen, &e), LIA_OK);
     assert_true(plen > 0);
     proof[0].b[0] ^= 1;
     body_of(&n2, s1, proof, plen, &body);
-    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e), LIA_EAUTH);
+    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e),
+                     LIA_EAUTH);
     assert_non_null(strstr(e.reason, "does not extend"));
     proof[0].b[0] ^= 1;
     body_of(&n2, s1, proof, plen, &body);
-    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e), LIA_OK);
+    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e),
+                     LIA_OK);
     /* the older, smaller head again: the log was cut */
     body_of(&n1, 0, NULL, 0, &body);
-    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e), LIA_EAUTH);
+    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e),
+                     LIA_EAUTH);
     assert_non_null(strstr(e.reason, "was cut"));
     /* signed by another key */
     snprintf(kp, sizeof kp, "%s/other.key", dir);
     assert_int_equal(lia_audit_key_load(kp, "a.example/audit", 1, &other, &e), LIA_OK);
     assert_int_equal(lia_audit_checkpoint(sa, "a.example/audit", &other, &forged, &e), LIA_OK);
     body_of(&forged, s2, NULL, 0, &body);
-    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e), LIA_EAUTH);
+    assert_int_equal(lia_node_checkpoint_in(sb, "cert-a", "192.0.2.9", body.ptr, body.len, &need, &e),
+                     LIA_EAUTH);
     /* the holder keeps the head of size s2, and logged each refusal */
     lia_buf_reset(&n1);
     assert_int_equal(lia_node_their_checkpoint(sb, "cert-a", &n1, &e), LIA_OK);
@@ -221,7 +238,8 @@ static int setup(void **state)
     if (lia_audit_key_load(p, "a.example/audit", 1, &ka, &e))
         return -1;
     lia_party_init(&party, LIA_PARTY_PARTNER);
-    if (lia_party_set_id(&party, "cert-a", 6, &e) || lia_party_add(&party, LIA_PF_COUNTRIES, "NL", 2, 1, &e) ||
+    if (lia_party_set_id(&party, "cert-a", 6, &e) ||
+        lia_party_add(&party, LIA_PF_COUNTRIES, "NL", 2, 1, &e) ||
         lia_party_add(&party, LIA_PF_CONTACTS, "cert@a.example", 14, 1, &e) ||
         lia_party_save(sb, &party, 0, &e))
         return fail_setup("partner", &e);
