@@ -92,6 +92,7 @@ typedef enum lia_node_type {
     LIA_NODE_REJECT,
     LIA_NODE__COUNT
 } lia_node_type;
+/* "offer", "comment", ... "reject"; NULL out of range. */
 const char *lia_node_type_name(lia_node_type t);
 
 /* A message as read (borrowed strings, valid while the parsed JSON lives:

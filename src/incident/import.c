@@ -73,8 +73,9 @@ static int events_of(lia_store *s, const char *buf, size_t len, const char *feed
     return rc;
 }
 
-int lia_incident_import_iodef(lia_store *s, const char *buf, size_t len, const char *from, const lia_actor *who,
-                              int64_t *id, int *created, uint64_t *linked, lia_error *err)
+int lia_incident_import_iodef(lia_store *s, const char *buf, size_t len, const char *from,
+                              const lia_actor *who, int64_t *id, int *created, uint64_t *linked,
+                              lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     lia_iodef_incident h;
