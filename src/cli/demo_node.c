@@ -102,12 +102,10 @@ int cli_demo_node(lia_store *a, const char *db)
     lia_node_sync_report rep;
     lia_actor who = {"demo", "cli", "local"};
     lia_error err;
-    lia_buf hold;
     pick p = {0};
     size_t np;
     int rc;
     lia_error_clear(&err);
-    lia_buf_init(&hold, 0);
     printf("\n  an answer from a second Liaison node (%s runs Liaison too)\n", KH);
     if (lia_node_get(a, KH, &peer, &err) == LIA_OK) {
         printf("    ran before on this store: liaison --db %s node list\n", db);
@@ -180,7 +178,6 @@ fail:
     lia_http_stop(ha);
     lia_http_stop(hb);
     lia_store_close(b);
-    lia_buf_free(&hold);
     if (rc) {
         cli_error(&err);
         return LIA_EXIT_ERROR;

@@ -34,6 +34,33 @@ static int id_cb(void *ud, const lia_event *ev)
     return 0;
 }
 
+int lia__incident_ingest(lia_store *s, const lia_ingest_opts *o, const char *buf, size_t len,
+                         int64_t **ids_out, size_t *n, lia_error *err)
+{
+    lia_ingest_result res;
+    lia_query q;
+    ids d = {0};
+    int rc;
+    *ids_out = NULL;
+    *n = 0;
+    if ((rc = lia_ingest_buffer(s, o, buf, len, &res, err)))
+        return rc;
+    memset(&q, 0, sizeof q);
+    q.report_id = res.report.id;
+    rc = lia_store_query(s, &q, id_cb, &d, err);
+    if (rc == 1 || d.oom) {
+        free(d.v);
+        return lia_error_set(err, LIA_ENOMEM, "events", NULL, 0, "out of memory listing the report's events");
+    }
+    if (rc) {
+        free(d.v);
+        return rc;
+    }
+    *ids_out = d.v;
+    *n = d.n;
+    return LIA_OK;
+}
+
 /* The incident already linked to external reference ref, 0 if none. */
 static int find_external(lia_db *db, const char *ref, int64_t *id, lia_error *err)
 {
@@ -52,25 +79,17 @@ static int find_external(lia_db *db, const char *ref, int64_t *id, lia_error *er
     return rc < 0 ? rc : LIA_OK;
 }
 
-static int events_of(lia_store *s, const char *buf, size_t len, const char *feed, ids *out, lia_error *err)
+static int events_of(lia_store *s, const char *buf, size_t len, const char *feed, int64_t **v, size_t *n,
+                     lia_error *err)
 {
     lia_ingest_opts o;
-    lia_ingest_result res;
-    lia_query q;
-    int rc;
     memset(&o, 0, sizeof o);
     o.format = "iodef";
     o.archive = 1;
     o.feed.feed = feed;
     o.feed.report_name = feed;
     o.feed.tlp = -1;
-    if ((rc = lia_ingest_buffer(s, &o, buf, len, &res, err)))
-        return rc;
-    memset(&q, 0, sizeof q);
-    q.report_id = res.report.id;
-    if ((rc = lia_store_query(s, &q, id_cb, out, err)) == 1 || out->oom)
-        return lia_error_set(err, LIA_ENOMEM, "events", NULL, 0, "out of memory");
-    return rc;
+    return lia__incident_ingest(s, &o, buf, len, v, n, err);
 }
 
 int lia_incident_import_iodef(lia_store *s, const char *buf, size_t len, const char *from,
@@ -80,7 +99,8 @@ int lia_incident_import_iodef(lia_store *s, const char *buf, size_t len, const c
     lia_db *db = lia__store_db(s);
     lia_iodef_incident h;
     lia_incident inc;
-    ids ev = {0};
+    int64_t *ev = NULL;
+    size_t nev = 0;
     char ref[600], feed[300], title[480], note[900];
     int64_t iid = 0;
     uint64_t added = 0;
@@ -91,7 +111,7 @@ int lia_incident_import_iodef(lia_store *s, const char *buf, size_t len, const c
         return lia_error_set(err, LIA_EINVAL, "from", from, strlen(from), "not a partner id");
     snprintf(ref, sizeof ref, "iodef:%s:%s", h.name[0] ? h.name : "-", h.id);
     snprintf(feed, sizeof feed, "iodef:%s", from ? from : h.name[0] ? h.name : "unnamed");
-    if ((rc = events_of(s, buf, len, feed, &ev, err)) || (rc = find_external(db, ref, &iid, err)))
+    if ((rc = events_of(s, buf, len, feed, &ev, &nev, err)) || (rc = find_external(db, ref, &iid, err)))
         goto out;
     if ((rc = lia__db_begin(db, err)))
         goto out;
@@ -117,7 +137,7 @@ int lia_incident_import_iodef(lia_store *s, const char *buf, size_t len, const c
             goto fail;
         isnew = 1;
     }
-    if (ev.n && (rc = lia__incident_link_events(db, iid, ev.v, ev.n, who, &added, err)))
+    if (nev && (rc = lia__incident_link_events(db, iid, ev, nev, who, &added, err)))
         goto fail;
     if ((rc = lia__db_commit(db, err)))
         goto out;
@@ -131,6 +151,6 @@ int lia_incident_import_iodef(lia_store *s, const char *buf, size_t len, const c
 fail:
     lia__db_rollback(db);
 out:
-    free(ev.v);
+    free(ev);
     return rc;
 }

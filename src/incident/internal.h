@@ -6,6 +6,7 @@
 
 #include "audit/log.h"
 #include "liaison/incident.h"
+#include "liaison/ingest.h"
 #include "store/db.h"
 
 /* The incident tables (and the audit tables they write to). */
@@ -89,5 +90,12 @@ lia_sla_policy lia__sla_policy_default(void);
  * incident must exist. */
 int lia__incident_link_events(lia_db *db, int64_t incident, const int64_t *ids, size_t n,
                               const lia_actor *who, uint64_t *added, lia_error *err);
+
+/* Ingest the len bytes at buf as one report with o (lia_ingest_buffer) and
+ * give the ids of the events the report holds (its own, once stored: the
+ * same bytes again give the same ids) in *ids (malloc'd; NULL when none).
+ * For what arrives with an incident (an IODEF document, a node's offer). */
+int lia__incident_ingest(lia_store *s, const lia_ingest_opts *o, const char *buf, size_t len, int64_t **ids,
+                         size_t *n, lia_error *err);
 
 #endif

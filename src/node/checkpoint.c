@@ -62,10 +62,9 @@ static int open_note(const char *note, size_t len, const lia_note_key *k, lia_ch
 static int refuse(lia_db *db, const char *peer, const char *address, const char *why, uint64_t size,
                   lia_error *err)
 {
-    char after[640];
     lia_buf b;
     lia_error e2;
-    lia_buf_init(&b, sizeof after);
+    lia_buf_init(&b, 640);
     lia_buf_printf(&b, "{\"size\":%llu,\"why\":", (unsigned long long)size);
     lia_buf_json_str(&b, why, strlen(why));
     lia_buf_putc(&b, '}');
@@ -77,7 +76,6 @@ static int refuse(lia_db *db, const char *peer, const char *address, const char 
             lia__db_rollback(db);
     }
     lia_buf_free(&b);
-    (void)after;
     return lia_error_set(err, LIA_EAUTH, "checkpoint", NULL, 0, "%s", why);
 }
 

@@ -59,23 +59,8 @@ static int handed_to(lia_store *s, int64_t incident, const char *peer, int *yes,
 
 typedef struct ids {
     int64_t *v;
-    size_t n, cap;
+    size_t n;
 } ids;
-
-static int id_cb(void *ud, const lia_event *ev)
-{
-    ids *d = ud;
-    if (d->n == d->cap) {
-        size_t nc = d->cap ? d->cap * 2 : 256;
-        int64_t *nw = realloc(d->v, nc * sizeof *nw);
-        if (!nw)
-            return LIA_ENOMEM;
-        d->v = nw;
-        d->cap = nc;
-    }
-    d->v[d->n++] = ev->id;
-    return 0;
-}
 
 /* The offer's events through our own pipeline (enrich, dedup, route, store:
  * our constituents get them as from any feed) as a report of feed
@@ -84,10 +69,7 @@ static int id_cb(void *ud, const lia_event *ev)
 static int ingest_events(lia_store *s, const char *peer, const lia_node_msg *m, ids *out, lia_error *err)
 {
     lia_ingest_opts o;
-    lia_ingest_result res;
-    lia_query q;
     char feed[80], name[128];
-    int rc;
     memset(out, 0, sizeof *out);
     if (!m->events || !m->events_len)
         return LIA_OK;
@@ -101,14 +83,7 @@ static int ingest_events(lia_store *s, const char *peer, const lia_node_msg *m, 
     o.feed.report_name = name;
     o.feed.tlp = -1;
     o.feed.observed_us = m->at_us;
-    if ((rc = lia_ingest_buffer(s, &o, m->events, m->events_len, &res, err)))
-        return rc;
-    memset(&q, 0, sizeof q);
-    q.report_id = res.report.id;
-    rc = lia_store_query(s, &q, id_cb, out, err);
-    if (rc == LIA_ENOMEM)
-        rc = lia_error_set(err, LIA_ENOMEM, "offer.events", NULL, 0, "out of memory");
-    return rc;
+    return lia__incident_ingest(s, &o, m->events, m->events_len, &out->v, &out->n, err);
 }
 
 static int new_thread(lia_db *db, const char *peer, int64_t incident, int origin, int64_t remote,

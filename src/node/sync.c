@@ -591,11 +591,34 @@ static int failed(lia_store *s, const peer *p, int64_t id, int64_t attempts, int
     return lia__db_commit(db, err);
 }
 
+/* A queued message without its body (read when it is sent: an outbox of
+ * many offers never sits in memory at once). */
 typedef struct msg {
     int64_t id, incident, seq, attempts, next;
     char type[16];
-    char *body;
 } msg;
+
+/* The body of queued message id into b (reset first). */
+static int body_of(lia_db *db, int64_t id, lia_buf *b, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    lia_buf_reset(b);
+    if ((rc = lia__db_prepare(db, "node: a queued message", "SELECT body FROM node_outbox WHERE id = ?", &st,
+                              err)))
+        return rc;
+    lia__db_bind_int64(st, 1, id);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW)
+        rc = lia_buf_puts(b, lia__db_col_text(st, 0)) || b->err
+                 ? lia_error_set(err, LIA_ELIMIT, "node", NULL, 0,
+                                 "queued message %lld is larger than %u bytes", (long long)id,
+                                 (unsigned)LIA_NODE_MSG_MAX)
+                 : LIA_OK;
+    else if (rc == LIA_DB_DONE)
+        rc = lia_error_set(err, LIA_ESTORE, "node", NULL, 0, "queued message %lld vanished", (long long)id);
+    lia__db_done(st);
+    return rc;
+}
 
 static int blocked(const idlist *b, int64_t incident)
 {
@@ -613,7 +636,7 @@ static int load_outbox(lia_db *db, const char *p, msg **out, size_t *n, lia_erro
     *out = NULL;
     *n = 0;
     if ((rc = lia__db_prepare(db, "node: the outbox",
-                              "SELECT id, incident_id, seq, attempts, next_try, type, body FROM node_outbox"
+                              "SELECT id, incident_id, seq, attempts, next_try, type FROM node_outbox"
                               " WHERE peer = ? AND sent IS NULL ORDER BY id",
                               &st, err)))
         return rc;
@@ -637,10 +660,6 @@ static int load_outbox(lia_db *db, const char *p, msg **out, size_t *n, lia_erro
         m->attempts = lia__db_col_int64(st, 3);
         m->next = lia__db_col_int64(st, 4);
         snprintf(m->type, sizeof m->type, "%s", lia__db_col_text(st, 5));
-        if (!(m->body = strdup(lia__db_col_text(st, 6)))) {
-            rc = lia_error_set(err, LIA_ENOMEM, "node", NULL, 0, "out of memory");
-            break;
-        }
         (*n)++;
     }
     lia__db_done(st);
@@ -656,12 +675,13 @@ static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
     msg *v;
     size_t n;
     idlist blk = {0};
-    lia_buf resp;
+    lia_buf resp, body;
     int rc, down = 0;
     long timeout = o->timeout_s > 0 ? o->timeout_s : 30;
     if ((rc = load_outbox(db, p->name, &v, &n, err)))
         return rc;
     lia_buf_init(&resp, RESP_MAX);
+    lia_buf_init(&body, LIA_NODE_MSG_MAX);
     for (size_t i = 0; i < n && rc == LIA_OK; i++) {
         char why[512] = "", code[40] = "";
         int64_t expected = 0;
@@ -673,7 +693,9 @@ static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
             rc = idlist_add(&blk, v[i].incident, err);
             continue;
         }
-        status = post(p, "/node/v1/inbox", v[i].body, strlen(v[i].body), timeout, &resp, why, sizeof why);
+        if ((rc = body_of(db, v[i].id, &body, err)))
+            break;
+        status = post(p, "/node/v1/inbox", body.ptr, body.len, timeout, &resp, why, sizeof why);
         if (status == 200) {
             if ((rc = taken(s, p, v[i].id, v[i].incident, v[i].seq, v[i].type, err)) == LIA_OK)
                 rep->sent++;
@@ -696,11 +718,10 @@ static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
         if (rc == LIA_OK && (rc = failed(s, p, v[i].id, v[i].attempts, !status, why, err)) == LIA_OK)
             rc = idlist_add(&blk, v[i].incident, err);
     }
-    for (size_t i = 0; i < n; i++)
-        free(v[i].body);
     free(v);
     free(blk.v);
     lia_buf_free(&resp);
+    lia_buf_free(&body);
     return rc;
 }
 
