@@ -232,6 +232,10 @@ int lia_incident_link_events(lia_store *s, int64_t incident, const int64_t *ids,
                              const lia_actor *who, uint64_t *added, lia_error *err);
 typedef int (*lia_link_cb)(void *ud, const lia_link *l);
 int lia_incident_links(lia_store *s, int64_t incident, lia_link_cb cb, void *ud, lia_error *err);
+/* The links of every incident to (kind, ref), e.g. ("event", "42"): the
+ * incidents an event belongs to, in incident order. */
+int lia_incident_linking(lia_store *s, const char *kind, const char *ref, lia_link_cb cb, void *ud,
+                         lia_error *err);
 
 /* Hand-offs: one per recipient (a partner or owner id of the directory). */
 typedef struct lia_handoff {

@@ -76,6 +76,8 @@ void lia_party_init(lia_party *p, int kind);
 void lia_party_free(lia_party *p);
 const char *lia_party_kind_name(int kind);         /* "owner" / "partner" */
 int lia_pfield_lookup(const char *name, size_t n); /* -1 if unknown */
+const char *lia_pfield_name(int f);                /* "countries"; NULL if not a field */
+int lia_pfield_is_list(int f);                     /* 1 for a list (countries, contacts ...) */
 int lia_party_field_allowed(int kind, int f);
 /* 1 if id[0..n) is a party id: 1 to 64 of [a-z0-9._-], not starting with . _ -. */
 int lia_party_id_ok(const char *id, size_t n);

@@ -59,6 +59,8 @@ typedef struct lia_query {
     const char *classification; /* taxonomy or type; NULL = any */
     const char *feed;           /* NULL = any */
     int64_t report_id;          /* 0 = any */
+    const char *recipient;      /* "partner:ID" / "owner:ID": only events routed to it
+                                   (a decision "deliver"); NULL = any */
     int64_t after_id;           /* events with id > after_id (paging) */
     uint64_t limit;             /* 0 = no limit */
 } lia_query;

@@ -43,6 +43,9 @@
 #include "liaison/incident.h"
 #include "liaison/route.h"
 #include "liaison/limits.h"
+#include "liaison/store.h"
+#include "route/internal.h"
+#include "route/tlp.h"
 
 #define PREFIX         "/api/v1"
 #define MAX_RECIPIENTS 64 /* of an incident created over the API */
@@ -1092,6 +1095,589 @@ static void metrics(lia__req *r, const caller *c, int64_t id, const char *rcpt)
     r->ctype = "application/json";
 }
 
+/* ---- events, the directory, statistics ------------------------------------------------------ */
+
+/* What a partner or constituent reads of the events: those routed to the
+ * party its organisation is linked to (a decision "deliver"), the one TLP
+ * policy checked again (a ceiling lowered since is obeyed), each copy
+ * redacted for it as its digest is (route/redact.c). Our own team reads
+ * every event whole, with its report and line. */
+typedef struct view {
+    const caller *c;
+    char rcpt[80]; /* "partner:ID" / "owner:ID" */
+    lia_route *rt;
+    int idx; /* the party in rt; -1: linked to none, or gone from the directory */
+    lia_recipient r;
+    lia_event copy;
+} view;
+
+static int view_open(lia__req *r, const caller *c, view *v, lia_error *e)
+{
+    int kind = r->who.org_kind == LIA_ORG_CONSTITUENT ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, rc;
+    memset(v, 0, sizeof *v);
+    v->c = c;
+    v->idx = -1;
+    lia_event_init(&v->copy);
+    if (c->own || !c->party[0])
+        return LIA_OK;
+    snprintf(v->rcpt, sizeof v->rcpt, "%s:%s", lia_party_kind_name(kind), c->party);
+    if ((rc = lia_route_load(r->store, &v->rt, e)))
+        return rc;
+    if ((v->idx = lia__route_party_find(v->rt, kind, c->party)) >= 0)
+        lia_route_recipient(v->rt, v->idx, &v->r);
+    return LIA_OK;
+}
+
+static void view_close(view *v)
+{
+    if (v->rt)
+        lia_route_destroy(v->rt);
+    lia_event_free(&v->copy);
+}
+
+/* The caller sees no event at all. */
+static int view_blind(const view *v)
+{
+    return !v->c->own && v->idx < 0;
+}
+
+/* Append ev to out as the caller may see it: 1, or 0 if withheld, or an
+ * error code. */
+static int view_event(view *v, const lia_event *ev, lia_buf *out, lia_error *e)
+{
+    const lia_event *show = ev;
+    lia_buf one;
+    int rc;
+    if (!v->c->own) {
+        int owner = lia_route_owner(v->rt, ev, NULL);
+        if (!lia__tlp_allows(&v->r, ev, owner >= 0 ? lia_route_party(v->rt, owner)->id : NULL, NULL))
+            return 0;
+        if ((rc = lia__route_redact(v->rt, v->idx, ev, &v->copy, e)))
+            return rc;
+        show = &v->copy;
+    }
+    lia_buf_printf(out, "{\"event.id\":%lld", (long long)ev->id);
+    if (v->c->own)
+        lia_buf_printf(out, ",\"report.id\":%lld,\"report.line\":%llu", (long long)ev->report_id,
+                       (unsigned long long)ev->line);
+    lia_buf_init(&one, LIA_MAX_EVENT_TEXT * 2);
+    if ((rc = lia_event_to_json(show, &one)) == LIA_OK && one.len > 2)
+        lia_buf_putc(out, ',');
+    if (rc == LIA_OK)
+        lia_buf_append(out, one.ptr + 1, one.len - 1); /* the fields and the closing brace */
+    lia_buf_free(&one);
+    if (rc)
+        return lia_error_set(e, rc, "event.id", NULL, 0, "event %lld cannot be written as JSON",
+                             (long long)ev->id);
+    return 1;
+}
+
+/* The event filters of the CLI (docs/cli.md, "events"): their names, fixed
+ * order (the cursor binds their values in it). */
+static const char *const event_filters[] = {"since", "until", "cc", "asn", "ip", "class", "feed", "report"};
+#define NFILTERS (sizeof event_filters / sizeof event_filters[0])
+
+/* A time: RFC 3339 or a day (2026-12-01, its midnight UTC). */
+static int parse_when(const char *v, int64_t *us, const char **why)
+{
+    char tmp[32];
+    if (strlen(v) == 10) {
+        snprintf(tmp, sizeof tmp, "%sT00:00:00Z", v);
+        v = tmp;
+    }
+    return lia_parse_time(v, strlen(v), us, why);
+}
+
+/* One filter parameter into q: 1 if name is a filter, 0 if not, -1 after
+ * answering 400. */
+static int filter_arg(lia__req *r, lia_slice k, const char *v, lia_query *q)
+{
+    const char *why = NULL;
+    uint64_t id;
+    if (is_name(k, "since") || is_name(k, "until")) {
+        if (parse_when(v, is_name(k, "since") ? &q->since_us : &q->until_us, &why)) {
+            api_error(r, 400, "invalid_parameter",
+                      "parameter %.*s: \"%.60s\": %s (RFC 3339, or a day 2026-12-01)", (int)k.len, k.ptr, v,
+                      why ? why : "not a time");
+            return -1;
+        }
+    } else if (is_name(k, "cc")) {
+        if (lia_parse_cc(v, strlen(v), q->cc, &why)) {
+            api_error(r, 400, "invalid_parameter", "parameter cc: \"%.60s\": %s", v,
+                      why ? why : "not a country");
+            return -1;
+        }
+        q->cc[2] = '\0';
+    } else if (is_name(k, "asn")) {
+        if (lia_parse_asn(v, strlen(v), &q->asn, &why)) {
+            api_error(r, 400, "invalid_parameter", "parameter asn: \"%.60s\": %s", v,
+                      why ? why : "not an ASN");
+            return -1;
+        }
+    } else if (is_name(k, "ip")) {
+        if (lia_parse_cidr(v, strlen(v), &q->ip, &why)) {
+            api_error(r, 400, "invalid_parameter",
+                      "parameter ip: \"%.60s\": %s (an address or a CIDR network)", v,
+                      why ? why : "not an address");
+            return -1;
+        }
+        q->has_ip = 1;
+    } else if (is_name(k, "class")) {
+        if (lia_class_type_lookup(v, strlen(v)) < 0 && lia_class_taxonomy_lookup(v, strlen(v)) < 0) {
+            api_error(r, 400, "invalid_parameter",
+                      "parameter class: \"%.60s\": neither an RSIT taxonomy nor a type", v);
+            return -1;
+        }
+        q->classification = v;
+    } else if (is_name(k, "feed")) {
+        q->feed = v;
+    } else if (is_name(k, "report")) {
+        if (!parse_id(v, strlen(v), (int64_t *)&id)) {
+            api_error(r, 400, "invalid_parameter", "parameter report: \"%.60s\": a report number", v);
+            return -1;
+        }
+        q->report_id = (int64_t)id;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* The query's filters from the request, and bind (the caller and every
+ * filter's value, for the cursor); other parameters than the filters and
+ * those of more[] are 400. 0, or -1 after answering. */
+static int query_of(lia__req *r, lia_query *q, const char *const *more, char *bind, size_t nbind)
+{
+    const char *val[NFILTERS] = {0};
+    size_t used;
+    memset(q, 0, sizeof *q);
+    for (size_t i = 0; i < r->nargs; i++) {
+        lia_slice k = r->args[i].name;
+        const char *v = r->args[i].value.ptr;
+        int f, known = 0;
+        for (size_t j = 0; j < i; j++)
+            if (r->args[j].name.len == k.len && !memcmp(r->args[j].name.ptr, k.ptr, k.len)) {
+                api_error(r, 400, "invalid_parameter", "parameter %.*s: given more than once", (int)k.len,
+                          k.ptr);
+                return -1;
+            }
+        if ((f = filter_arg(r, k, v, q)) < 0)
+            return -1;
+        for (size_t j = 0; f && j < NFILTERS; j++)
+            if (is_name(k, event_filters[j]))
+                val[j] = v;
+        for (size_t j = 0; !f && more[j]; j++)
+            known |= is_name(k, more[j]);
+        if (!f && !known) {
+            char names[256] = "";
+            for (size_t j = 0; j < NFILTERS; j++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "",
+                         event_filters[j]);
+            for (size_t j = 0; more[j]; j++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), ", %s", more[j]);
+            api_error(r, 400, "invalid_parameter", "parameter %.*s: unknown; allowed: %s",
+                      (int)(k.len > 60 ? 60 : k.len), k.ptr, names);
+            return -1;
+        }
+    }
+    used = (size_t)snprintf(bind, nbind, "%lld", (long long)r->who.org_id);
+    for (size_t j = 0; j < NFILTERS && used < nbind; j++)
+        used += (size_t)snprintf(bind + used, nbind - used, "\n%s", val[j] ? val[j] : "");
+    return 0;
+}
+
+/* The value of parameter name, or NULL. */
+static const char *arg_of(lia__req *r, const char *name)
+{
+    for (size_t i = 0; i < r->nargs; i++)
+        if (is_name(r->args[i].name, name))
+            return r->args[i].value.ptr;
+    return NULL;
+}
+
+/* limit=N (1 .. max, default dflt): 0, or -1 after answering. */
+static int limit_of(lia__req *r, uint64_t dflt, uint64_t max, uint64_t *out)
+{
+    const char *v = arg_of(r, "limit");
+    int64_t n;
+    *out = dflt;
+    if (!v)
+        return 0;
+    if (!parse_id(v, strlen(v), &n) || (uint64_t)n > max) {
+        api_error(r, 400, "invalid_parameter", "parameter limit: \"%.60s\": a whole number from 1 to %llu", v,
+                  (unsigned long long)max);
+        return -1;
+    }
+    *out = (uint64_t)n;
+    return 0;
+}
+
+typedef struct epage {
+    view *v;
+    lia__req *r;
+    lia_error *e;
+    uint64_t n, limit;
+    int64_t last; /* the id of the last event looked at (shown or withheld) */
+    int more, rc;
+} epage;
+
+static int epage_cb(void *ud, const lia_event *ev)
+{
+    epage *p = ud;
+    int rc;
+    if (p->n == p->limit) { /* one beyond the page: there is a next page */
+        p->more = 1;
+        return 1;
+    }
+    if (p->n)
+        lia_buf_putc(&p->r->out, ',');
+    if ((rc = view_event(p->v, ev, &p->r->out, p->e)) < 0 || rc > 1) {
+        p->rc = rc;
+        return 1;
+    }
+    if (rc == 0 && p->n) /* withheld: take the comma back */
+        p->r->out.len--;
+    p->n += (uint64_t)rc;
+    p->last = ev->id;
+    return 0;
+}
+
+static void list_events(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    static const char *const more[] = {"limit", "next", NULL};
+    const char *next;
+    char bind[1024], cur[64];
+    lia_query q;
+    lia_error e;
+    view v;
+    epage p;
+    int rc;
+    (void)id;
+    (void)rcpt;
+    memset(&p, 0, sizeof p);
+    if (query_of(r, &q, more, bind, sizeof bind) ||
+        limit_of(r, LIA_API_PAGE_DEFAULT, LIA_API_PAGE_MAX, &p.limit))
+        return;
+    if ((next = arg_of(r, "next")) && !cursor_read(next, bind, &q.after_id)) {
+        api_error(r, 400, "invalid_cursor",
+                  "parameter next: not a cursor of this query (it was changed, belongs to other filters or "
+                  "another caller, or was issued before the server restarted): start again without next");
+        return;
+    }
+    lia_error_clear(&e);
+    if ((rc = view_open(r, c, &v, &e))) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    p.v = &v;
+    p.r = r;
+    p.e = &e;
+    q.recipient = c->own ? NULL : v.rcpt;
+    lia_buf_reset(&r->out);
+    lia_buf_puts(&r->out, "{\"events\":[");
+    if (!view_blind(&v) && (rc = lia_store_query(r->store, &q, epage_cb, &p, &e)) != LIA_OK && rc != 1)
+        p.rc = rc;
+    view_close(&v);
+    if (p.rc) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    lia_buf_puts(&r->out, "],\"next\":");
+    if (p.more) {
+        cursor_make(p.last, bind, cur, sizeof cur);
+        lia_buf_json_str(&r->out, cur, strlen(cur));
+    } else {
+        lia_buf_puts(&r->out, "null");
+    }
+    lia_buf_putc(&r->out, '}');
+    if (r->out.err) {
+        api_error(r, 500, "internal",
+                  "the page is larger than the server's response limit: ask for a smaller limit");
+        return;
+    }
+    r->status = 200;
+    r->ctype = "application/json";
+}
+
+typedef struct erows {
+    lia__req *r;
+    const caller *c;
+    const char *only; /* the caller's recipient name, NULL: every decision */
+    int delivered;    /* a decision "deliver" to only */
+    int n;
+} erows;
+
+static int erow_cb(void *ud, const lia_route_row *row)
+{
+    erows *w = ud;
+    char t[LIA_TIME_TEXT];
+    if (w->only) {
+        w->delivered |= !strcmp(row->recipient, w->only) && !strcmp(row->verdict, "deliver");
+        return 0;
+    }
+    lia_buf_puts(&w->r->out, w->n++ ? "," : "");
+    lia_buf_puts(&w->r->out, "{\"recipient\":");
+    lia_buf_json_str(&w->r->out, row->recipient, strlen(row->recipient));
+    lia_buf_printf(&w->r->out, ",\"verdict\":\"%s\",\"rule\":", row->verdict);
+    lia_buf_json_str(&w->r->out, row->rule, strlen(row->rule));
+    lia_buf_puts(&w->r->out, ",\"reason\":");
+    lia_buf_json_str(&w->r->out, row->reason, strlen(row->reason));
+    lia_time_format(row->decided_us, t, sizeof t);
+    lia_buf_printf(&w->r->out, ",\"decided\":\"%s\",\"notified\":", t);
+    if (row->notified_us) {
+        lia_time_format(row->notified_us, t, sizeof t);
+        lia_buf_printf(&w->r->out, "\"%s\"}", t);
+    } else {
+        lia_buf_puts(&w->r->out, "null}");
+    }
+    return 0;
+}
+
+typedef struct eincs {
+    lia__req *r;
+    const caller *c;
+    int n, rc;
+    lia_error *e;
+} eincs;
+
+static int einc_cb(void *ud, const lia_link *l)
+{
+    eincs *w = ud;
+    int yes = 0;
+    if ((w->rc = may_see(w->r, w->c, l->incident, &yes, w->e)))
+        return 1;
+    if (yes)
+        lia_buf_printf(&w->r->out, "%s%lld", w->n++ ? "," : "", (long long)l->incident);
+    return 0;
+}
+
+static void get_event(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    char ref[24];
+    lia_event ev;
+    lia_error e;
+    erows w = {r, c, NULL, 0, 0};
+    eincs inc = {r, c, 0, LIA_OK, NULL};
+    view v;
+    int rc;
+    (void)rcpt;
+    if (r->nargs) {
+        api_error(r, 400, "invalid_parameter", "parameter %.*s: unknown; an event takes none",
+                  (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr);
+        return;
+    }
+    lia_error_clear(&e);
+    lia_event_init(&ev);
+    if ((rc = view_open(r, c, &v, &e)))
+        goto fail;
+    if (view_blind(&v))
+        goto missing;
+    if ((rc = lia_store_event_get(r->store, id, &ev, &e)) == LIA_ENOTFOUND)
+        goto missing;
+    if (rc)
+        goto fail;
+    if (!c->own) { /* routed to it? */
+        w.only = v.rcpt;
+        if ((rc = lia_route_rows(r->store, id, erow_cb, &w, &e)))
+            goto fail;
+        if (!w.delivered)
+            goto missing;
+        w.only = NULL;
+    }
+    lia_buf_reset(&r->out);
+    lia_buf_puts(&r->out, "{\"event\":");
+    if ((rc = view_event(&v, &ev, &r->out, &e)) == 0)
+        goto missing;
+    if (rc != 1)
+        goto fail;
+    if (c->own) { /* where it went, and why */
+        lia_buf_puts(&r->out, ",\"routing\":[");
+        if ((rc = lia_route_rows(r->store, id, erow_cb, &w, &e)))
+            goto fail;
+        lia_buf_putc(&r->out, ']');
+    }
+    lia_buf_puts(&r->out, ",\"incidents\":[");
+    snprintf(ref, sizeof ref, "%lld", (long long)id);
+    inc.e = &e;
+    if ((rc = lia_incident_linking(r->store, "event", ref, einc_cb, &inc, &e)) || (rc = inc.rc))
+        goto fail;
+    lia_buf_puts(&r->out, "]}");
+    view_close(&v);
+    lia_event_free(&ev);
+    if (r->out.err) {
+        api_error(r, 500, "internal", "the event is larger than the server's response limit");
+        return;
+    }
+    r->status = 200;
+    r->ctype = "application/json";
+    return;
+missing:
+    view_close(&v);
+    lia_event_free(&ev);
+    /* the same words whether the event is missing or not the caller's */
+    api_error(r, 404, "not_found", "no event %lld", (long long)id);
+    return;
+fail:
+    view_close(&v);
+    lia_event_free(&ev);
+    lia__req_store_error(r, &e);
+}
+
+typedef struct plist {
+    lia__req *r;
+    const caller *c;
+    json_t *items;
+    int oom;
+} plist;
+
+static int party_cb(void *ud, const lia_party *p)
+{
+    plist *w = ud;
+    json_t *o;
+    if (!w->c->own && strcmp(p->id, w->c->party) != 0)
+        return 0; /* a partner or constituent sees its own entry only */
+    if (!(o = json_pack("{s:s}", "id", p->id))) {
+        w->oom = 1;
+        return 1;
+    }
+    for (int f = 0; f < LIA_PF__COUNT; f++) {
+        const lia_strlist *l = &p->f[f];
+        json_t *val;
+        if (!l->n)
+            continue;
+        if (f == LIA_PF_AGREEMENT) {
+            val = json_boolean(!strcmp(l->v[0], "true"));
+        } else if (lia_pfield_is_list(f)) {
+            val = json_array();
+            for (size_t i = 0; val && i < l->n; i++)
+                json_array_append_new(val, json_string(l->v[i]));
+        } else {
+            val = json_string(l->v[0]);
+        }
+        if (!val || json_object_set_new(o, lia_pfield_name(f), val)) {
+            json_decref(o);
+            w->oom = 1;
+            return 1;
+        }
+    }
+    if (json_array_append_new(w->items, o)) {
+        w->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void list_parties(lia__req *r, const caller *c, int kind)
+{
+    const char *name = kind == LIA_PARTY_OWNER ? "owners" : "partners";
+    plist w = {r, c, json_array(), 0};
+    int mine = r->who.org_kind == (kind == LIA_PARTY_OWNER ? LIA_ORG_CONSTITUENT : LIA_ORG_PARTNER);
+    lia_error e;
+    int rc;
+    if (r->nargs) {
+        json_decref(w.items);
+        api_error(r, 400, "invalid_parameter", "parameter %.*s: unknown; the %s take none",
+                  (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr, name);
+        return;
+    }
+    lia_error_clear(&e);
+    if (!w.items) {
+        api_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    if ((c->own || (mine && c->party[0])) && (rc = lia_party_list(r->store, kind, party_cb, &w, &e))) {
+        json_decref(w.items);
+        lia__req_store_error(r, &e);
+        return;
+    }
+    if (w.oom) {
+        json_decref(w.items);
+        api_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    answer(r, json_pack("{s:o}", name, w.items));
+}
+
+static void list_partners(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    (void)id;
+    (void)rcpt;
+    list_parties(r, c, LIA_PARTY_PARTNER);
+}
+
+static void list_owners(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    (void)id;
+    (void)rcpt;
+    list_parties(r, c, LIA_PARTY_OWNER);
+}
+
+typedef struct groups {
+    json_t *items;
+    int oom;
+} groups;
+
+static int group_cb(void *ud, const char *key, uint64_t count)
+{
+    groups *g = ud;
+    if (json_array_append_new(g->items,
+                              json_pack("{s:s, s:I}", "key", key ? key : "", "count", (json_int_t)count)))
+        g->oom = 1;
+    return g->oom;
+}
+
+static void stats(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+{
+    static const char *const more[] = {"by", "limit", NULL};
+    static const char *const bys[] = {"cc", "asn", "class", "type", "taxonomy", "feed"};
+    const char *by = arg_of(r, "by");
+    char bind[1024];
+    uint64_t limit, total = 0;
+    groups g = {NULL, 0};
+    lia_query q;
+    lia_error e;
+    view v;
+    int rc = LIA_OK, ok = 0;
+    (void)id;
+    (void)rcpt;
+    if (query_of(r, &q, more, bind, sizeof bind) || limit_of(r, 50, LIA_API_PAGE_MAX, &limit))
+        return;
+    for (size_t i = 0; by && i < sizeof bys / sizeof bys[0]; i++)
+        ok |= !strcmp(by, bys[i]);
+    if (!ok) {
+        api_error(r, 400, "invalid_parameter",
+                  "parameter by: \"%.60s\": one of cc, asn, class, type, taxonomy, feed", by ? by : "");
+        return;
+    }
+    lia_error_clear(&e);
+    if ((rc = view_open(r, c, &v, &e))) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    q.recipient = c->own ? NULL : v.rcpt;
+    if (!(g.items = json_array())) {
+        view_close(&v);
+        api_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    if (!view_blind(&v) &&
+        ((rc = lia_store_count(r->store, &q, &total, &e)) ||
+         (rc = lia_store_group(r->store, &q, by, limit, group_cb, &g, &e))) &&
+        !g.oom) {
+        view_close(&v);
+        json_decref(g.items);
+        lia__req_store_error(r, &e);
+        return;
+    }
+    view_close(&v);
+    if (g.oom) {
+        json_decref(g.items);
+        api_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    answer(r, json_pack("{s:s, s:I, s:o}", "by", by, "total", (json_int_t)total, "groups", g.items));
+}
+
 /* ---- GET /openapi.json ---------------------------------------------------------------------- */
 
 static void openapi(lia__req *r, const caller *c, int64_t id, const char *rcpt)
@@ -1123,6 +1709,11 @@ static const struct route {
     {{"POST", "/incidents/{id}/comments"}, 0, add_comment},
     {{"POST", "/incidents/{id}/handoffs/{recipient}"}, 0, set_handoff},
     {{"GET", "/metrics"}, 0, metrics},
+    {{"GET", "/events"}, 0, list_events},
+    {{"GET", "/events/{id}"}, 0, get_event},
+    {{"GET", "/partners"}, 0, list_partners},
+    {{"GET", "/owners"}, 0, list_owners},
+    {{"GET", "/stats"}, 0, stats},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

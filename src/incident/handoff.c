@@ -214,15 +214,34 @@ int lia_handoff_list(lia_store *s, int64_t incident, int state, const char *reci
     int rc;
     if ((rc = lia__incident_schema(db, err)))
         return rc;
-    if ((rc = lia__db_prepare(db, "incident: listing hand-offs",
-                              "SELECT " HO_COLS " FROM handoff WHERE (?1 = 0 OR incident_id = ?1)"
-                              " AND (?2 < 0 OR state = ?2) AND (?3 IS NULL OR recipient = ?3)"
-                              " ORDER BY incident_id, recipient",
-                              &st, err)))
+    /* one statement per combination of filters: "(?1 = 0 OR incident_id = ?1)"
+     * would keep SQLite from the primary key and scan every hand-off, which
+     * made opening N incidents cost N^2 (bench/incidents.sh) */
+#define HO_LIST(name, where)                                                                                 \
+    {"incident: listing hand-offs" name, "SELECT " HO_COLS " FROM handoff" where " ORDER BY incident_id, recipient"}
+    static const struct {
+        const char *name, *sql;
+    } q[8] = {
+        HO_LIST("", ""),
+        HO_LIST(" of an incident", " WHERE incident_id = ?1"),
+        HO_LIST(" in a state", " WHERE state = ?2"),
+        HO_LIST(" of an incident in a state", " WHERE incident_id = ?1 AND state = ?2"),
+        HO_LIST(" of a recipient", " WHERE recipient = ?3"),
+        HO_LIST(" of an incident and recipient", " WHERE incident_id = ?1 AND recipient = ?3"),
+        HO_LIST(" of a recipient in a state", " WHERE state = ?2 AND recipient = ?3"),
+        HO_LIST(" of an incident and recipient in a state",
+                " WHERE incident_id = ?1 AND state = ?2 AND recipient = ?3"),
+    };
+#undef HO_LIST
+    int k = (incident ? 1 : 0) | (state >= 0 ? 2 : 0) | (recipient ? 4 : 0);
+    if ((rc = lia__db_prepare(db, q[k].name, q[k].sql, &st, err)))
         return rc;
-    lia__db_bind_int64(st, 1, incident);
-    lia__db_bind_int64(st, 2, state);
-    lia__db_bind_text(st, 3, recipient, -1);
+    if (incident)
+        lia__db_bind_int64(st, 1, incident);
+    if (state >= 0)
+        lia__db_bind_int64(st, 2, state);
+    if (recipient)
+        lia__db_bind_text(st, 3, recipient, -1);
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_handoff h;
         read_handoff(st, &h);

@@ -683,6 +683,32 @@ int lia_incident_links(lia_store *s, int64_t incident, lia_link_cb cb, void *ud,
     return rc < 0 ? rc : LIA_OK;
 }
 
+int lia_incident_linking(lia_store *s, const char *kind, const char *ref, lia_link_cb cb, void *ud,
+                         lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__incident_schema(db, err)))
+        return rc;
+    if ((rc =
+             lia__db_prepare(db, "incident: reading the incidents of a link",
+                             "SELECT incident_id, at, kind, ref FROM incident_link WHERE kind = ? AND ref = ?"
+                             " ORDER BY incident_id",
+                             &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, kind, -1);
+    lia__db_bind_text(st, 2, ref, -1);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_link l = {lia__db_col_int64(st, 0), lia__db_col_int64(st, 1), lia__db_col_text(st, 2),
+                      lia__db_col_text(st, 3)};
+        if (cb(ud, &l))
+            break;
+    }
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}
+
 int lia_incident_link_events(lia_store *s, int64_t incident, const int64_t *ids, size_t n,
                              const lia_actor *who, uint64_t *added, lia_error *err)
 {

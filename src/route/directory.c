@@ -53,6 +53,16 @@ const char *lia_party_kind_name(int kind)
     return kind == LIA_PARTY_OWNER ? "owner" : kind == LIA_PARTY_PARTNER ? "partner" : "?";
 }
 
+const char *lia_pfield_name(int f)
+{
+    return f >= 0 && f < LIA_PF__COUNT ? pfields[f].name : NULL;
+}
+
+int lia_pfield_is_list(int f)
+{
+    return f >= 0 && f < LIA_PF__COUNT && pfields[f].list;
+}
+
 int lia_party_field_allowed(int kind, int f)
 {
     return f >= 0 && f < LIA_PF__COUNT && kind >= 1 && kind <= 2 && (pfields[f].kinds & (1u << kind));

@@ -651,6 +651,12 @@ static int build_where(where *w, const lia_query *qy, lia_error *err)
         w->b[w->nb].kind = 0;
         w->b[w->nb++].i = qy->report_id;
     }
+    if (qy->recipient) { /* one primary-key probe of route_decision per event */
+        w_and(w, "EXISTS (SELECT 1 FROM route_decision d WHERE d.event_id = events.id AND d.recipient = ?"
+                 " AND d.verdict = 1)");
+        w->b[w->nb].kind = 1;
+        w->b[w->nb++].s = qy->recipient;
+    }
     if (qy->after_id) {
         w_and(w, "id > ?");
         w->b[w->nb].kind = 0;

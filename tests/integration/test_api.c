@@ -912,7 +912,10 @@ static void test_openapi(void **state)
         if (strstr(path, "{"))
             continue; /* another parameter: tested with its operation */
         req(ops[i].method, path, k_ana, NULL, strcmp(ops[i].method, "GET") ? "{}" : NULL, &r);
-        if (r.status == 404 || r.status == 405 || r.status >= 500 || r.status < 200)
+        /* a 404 of a thing, not of the path: /events/{id} (no events in this store) */
+        if ((r.status == 404 && strstr(lia_buf_cstr(&r.body), "no such resource")) ||
+            (r.status == 404 && strncmp(ops[i].path, "/events/", 8) != 0) || r.status == 405 ||
+            r.status >= 500 || r.status < 200)
             fail_msg("%s %s: %ld %s", ops[i].method, path, r.status, lia_buf_cstr(&r.body));
         hc_free(&r);
     }
