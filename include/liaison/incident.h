@@ -215,6 +215,36 @@ int lia_incident_comment(lia_store *s, int64_t incident, const char *visibility,
 typedef int (*lia_comment_cb)(void *ud, const lia_comment *c);
 int lia_incident_comments(lia_store *s, int64_t incident, lia_comment_cb cb, void *ud, lia_error *err);
 
+/* Attachments: a file kept with the incident (a screenshot, a PCAP, a
+ * partner's report), at most LIA_INCIDENT_ATTACHMENT_MAX bytes, at most
+ * LIA_INCIDENT_ATTACHMENTS per incident, hashed with SHA-256 on the way in
+ * and checked against it on every read. visibility as for comments
+ * (internal, shared, shared:RECIPIENT). name is a file name (1 to 255
+ * bytes of UTF-8, no '/', '\\' or control character, not "." or "..");
+ * media_type a type/subtype (NULL: application/octet-stream). The same
+ * bytes attached again to the incident are the attachment they were
+ * (*existed = 1), nothing stored twice. One audit record ("attach": id,
+ * name, type, size, sha256; never the bytes). */
+#define LIA_INCIDENT_ATTACHMENT_MAX (10u << 20) /* = LIA_HTTP_MAX_BODY: the same over the API */
+#define LIA_INCIDENT_ATTACHMENTS    256
+typedef struct lia_attachment {
+    int64_t id, incident, at_us;
+    uint64_t size;
+    const char *author, *visibility, *name, *media_type;
+    char sha256[65]; /* hex */
+} lia_attachment;
+int lia_incident_attach(lia_store *s, int64_t incident, const char *name, const char *media_type,
+                        const void *data, size_t len, const char *visibility, const lia_actor *who,
+                        int64_t *id, int *existed, lia_error *err);
+typedef int (*lia_attachment_cb)(void *ud, const lia_attachment *a);
+/* The incident's attachments (without their bytes), in id order. */
+int lia_incident_attachments(lia_store *s, int64_t incident, lia_attachment_cb cb, void *ud, lia_error *err);
+/* Attachment id of incident: its record to cb and its bytes appended to
+ * body. LIA_ENOTFOUND (none such on this incident); LIA_ESTORE when the
+ * stored bytes no longer match their SHA-256 (nothing appended). */
+int lia_incident_attachment_get(lia_store *s, int64_t incident, int64_t id, lia_attachment_cb cb, void *ud,
+                                lia_buf *body, lia_error *err);
+
 /* Links: kind "event" (an event id), "indicator" (a value), "incident", or
  * "external" (an incident elsewhere: "iodef:NAME:ID" for an IODEF
  * IncidentID). */

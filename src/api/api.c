@@ -48,7 +48,8 @@
 #include "route/tlp.h"
 
 #define PREFIX         "/api/v1"
-#define MAX_RECIPIENTS 64 /* of an incident created over the API */
+#define MAX_RECIPIENTS 64            /* of an incident created over the API */
+#define JSON_BODY_MAX  (512u * 1024) /* a comment of LIA_INCIDENT_TEXT_MAX, escaped */
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -350,7 +351,7 @@ static int page_cb(void *ud, const lia_incident *inc)
     return 0;
 }
 
-static void list_incidents(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void list_incidents(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     lia_incident_filter f = {.status = -1, .severity = -1};
     const char *next = NULL, *country = NULL, *recipient = NULL;
@@ -524,17 +525,66 @@ typedef struct cm_walk {
     int oom;
 } cm_walk;
 
+/* The caller may see what has this visibility: our team everything, a
+ * partner what is shared with every recipient or with it. */
+static int visible(const caller *c, const char *vis)
+{
+    return c->own || strcmp(vis, "shared") == 0 ||
+           (strncmp(vis, "shared:", 7) == 0 && strcmp(vis + 7, c->party) == 0);
+}
+
 static int cm_cb(void *ud, const lia_comment *cm)
 {
     cm_walk *w = ud;
     json_t *o;
-    if (!w->c->own && strcmp(cm->visibility, "shared") != 0 &&
-        !(strncmp(cm->visibility, "shared:", 7) == 0 && strcmp(cm->visibility + 7, w->c->party) == 0))
+    if (!visible(w->c, cm->visibility))
         return 0; /* internal, or shared with another recipient */
     o = json_pack("{s:I, s:o, s:s, s:s, s:s}", "id", (json_int_t)cm->id, "at", time_json(cm->at_us), "author",
                   cm->author ? cm->author : "", "visibility", cm->visibility, "body",
                   cm->body ? cm->body : "");
     if (!o || json_array_append_new(w->items, o)) {
+        w->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* An attachment's record kept past its statement. */
+typedef struct att_keep {
+    lia_attachment a;
+    char author[128], visibility[80], name[256], type[128];
+} att_keep;
+
+static int keep_attachment(void *ud, const lia_attachment *a)
+{
+    att_keep *k = ud;
+    k->a = *a;
+    snprintf(k->author, sizeof k->author, "%s", a->author ? a->author : "");
+    snprintf(k->visibility, sizeof k->visibility, "%s", a->visibility);
+    snprintf(k->name, sizeof k->name, "%s", a->name);
+    snprintf(k->type, sizeof k->type, "%s", a->media_type);
+    k->a.author = k->author;
+    k->a.visibility = k->visibility;
+    k->a.name = k->name;
+    k->a.media_type = k->type;
+    return 0;
+}
+
+static json_t *attachment_json(const lia_attachment *a)
+{
+    return json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:I, s:s}", "id", (json_int_t)a->id, "at",
+                     time_json(a->at_us), "author", a->author ? a->author : "", "visibility", a->visibility,
+                     "name", a->name, "media_type", a->media_type, "size", (json_int_t)a->size, "sha256",
+                     a->sha256);
+}
+
+static int att_cb(void *ud, const lia_attachment *a)
+{
+    cm_walk *w = ud;
+    json_t *o;
+    if (!visible(w->c, a->visibility))
+        return 0;
+    if (!(o = attachment_json(a)) || json_array_append_new(w->items, o)) {
         w->oom = 1;
         return 1;
     }
@@ -552,13 +602,13 @@ static int link_cb(void *ud, const lia_link *l)
     return 0;
 }
 
-static void get_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void get_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     lia_incident inc;
     lia_buf hold;
     lia_error e;
     ho_walk hw;
-    cm_walk cw, lw;
+    cm_walk cw, lw, aw;
     json_t *o = NULL, *hos = NULL;
     int yes, rc;
     (void)rcpt;
@@ -567,7 +617,8 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
     memset(&hw, 0, sizeof hw);
     memset(&cw, 0, sizeof cw);
     memset(&lw, 0, sizeof lw);
-    hw.c = cw.c = lw.c = c;
+    memset(&aw, 0, sizeof aw);
+    hw.c = cw.c = lw.c = aw.c = c;
     if (r->nargs) {
         api_error(r, 400, "invalid_parameter", "parameter %.*s: unknown; an incident takes no parameters",
                   (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr);
@@ -587,7 +638,7 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
         goto done;
     }
     if (!(o = incident_json(&inc, c)) || !(hos = json_array()) || !(cw.items = json_array()) ||
-        (c->own && !(lw.items = json_array())))
+        !(aw.items = json_array()) || (c->own && !(lw.items = json_array())))
         goto oom;
     if ((rc = hide_merged(r, c, o, &e)))
         goto store;
@@ -608,12 +659,16 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
     }
     if ((rc = lia_incident_comments(r->store, id, cm_cb, &cw, &e)))
         goto store;
+    if ((rc = lia_incident_attachments(r->store, id, att_cb, &aw, &e)))
+        goto store;
     if (c->own && (rc = lia_incident_links(r->store, id, link_cb, &lw, &e)))
         goto store;
-    if (cw.oom || lw.oom)
+    if (cw.oom || lw.oom || aw.oom)
         goto oom;
     json_object_set_new(o, "handoffs", hos);
     json_object_set_new(o, "comments", cw.items);
+    json_object_set_new(o, "attachments", aw.items);
+    aw.items = NULL;
     if (lw.items)
         json_object_set_new(o, "links", lw.items);
     hos = cw.items = lw.items = NULL;
@@ -633,6 +688,7 @@ done:
     json_decref(hos);
     json_decref(cw.items);
     json_decref(lw.items);
+    json_decref(aw.items);
     lia_buf_free(&hold);
 }
 
@@ -686,6 +742,10 @@ static json_t *body_object(lia__req *r, const char *const *allowed)
     if (!ct.ptr || ct.len < 16 || strncasecmp(ct.ptr, "application/json", 16) != 0 ||
         (ct.len > 16 && ct.ptr[16] != ';' && ct.ptr[16] != ' ')) {
         api_error(r, 415, "unsupported_media_type", "the body must be application/json");
+        return NULL;
+    }
+    if (r->body_len > JSON_BODY_MAX) {
+        api_error(r, 413, "payload_too_large", "a JSON body is at most %u bytes", JSON_BODY_MAX);
         return NULL;
     }
     if (!(j = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &je))) {
@@ -791,14 +851,14 @@ static void change_error(lia__req *r, int rc, const lia_error *e)
 static void answer_detail(lia__req *r, const caller *c, int64_t id, int status)
 {
     r->nargs = 0;
-    get_incident(r, c, id, NULL);
+    get_incident(r, c, id, NULL, 0);
     if (r->status == 200)
         r->status = status;
 }
 
 /* POST /incidents: {"title", "description", "classification", "severity",
  * "tlp", "countries", "sectors", "owner", "recipients"}; 201 with it. */
-static void create_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void create_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     static const char *const allowed[] = {"title",     "description", "classification", "severity",   "tlp",
                                           "countries", "sectors",     "owner",          "recipients", NULL};
@@ -870,7 +930,7 @@ done:
 /* PATCH /incidents/{id}: the members to change, as the CLI's incident
  * update; a status change through the transition table (409 naming what
  * is allowed). 200 with the incident. */
-static void update_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void update_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     static const char *const allowed[] = {"title",  "description", "classification", "severity",
                                           "tlp",    "countries",   "sectors",        "owner",
@@ -950,7 +1010,7 @@ done:
  * the visibility (internal by default); a partner's comment is shared
  * between it and us ("shared:PARTY"), whatever else it asks. 201 with the
  * incident. */
-static void add_comment(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void add_comment(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     static const char *const allowed[] = {"body", "visibility", NULL};
     const char *body = NULL, *vis = NULL;
@@ -1000,12 +1060,137 @@ done:
     json_decref(o);
 }
 
+/* POST /incidents/{id}/attachments?name=N[&visibility=V]: the body is the
+ * file, its Content-Type the media type (application/octet-stream when
+ * none). Our team chooses the visibility (internal by default); a
+ * partner's attachment is shared between it and us. 201 with the
+ * attachment (200 when the same bytes were attached before). */
+static void add_attachment(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
+{
+    lia_slice ct = lia__req_header(r, "Content-Type");
+    const char *name = NULL, *vis = NULL;
+    char mine[80], type[128];
+    att_keep a;
+    lia_error e;
+    actor who;
+    int64_t aid = 0;
+    int rc, yes, existed = 0;
+    lia_error_clear(&e);
+    for (size_t i = 0; i < r->nargs; i++) {
+        lia_slice k = r->args[i].name;
+        const char **dst = is_name(k, "name") ? &name : is_name(k, "visibility") ? &vis : NULL;
+        if (!dst || *dst)
+            RET_ERR(r, "parameter %.*s: %s; an attachment takes name and visibility",
+                    (int)(k.len > 60 ? 60 : k.len), k.ptr, dst ? "given more than once" : "unknown");
+        *dst = r->args[i].value.ptr;
+    }
+    if ((rc = may_see(r, c, id, &yes, &e))) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    if (!yes) {
+        not_found(r, id);
+        return;
+    }
+    if (c->own && !own_writer(r, c, "attaching"))
+        return;
+    if (!name)
+        RET_ERR(r, "parameter name: required (the file's name)");
+    if (!c->own) {
+        snprintf(mine, sizeof mine, "shared:%s", c->party);
+        if (vis && strcmp(vis, mine) != 0)
+            RET_ERR(
+                r,
+                "parameter visibility: a partner's attachment is shared with the incident's team only (%s); "
+                "leave it out",
+                mine);
+        vis = mine;
+    }
+    /* the media type without its parameters (; charset=...) */
+    snprintf(type, sizeof type, "%.*s", ct.ptr ? (int)(ct.len < sizeof type ? ct.len : sizeof type - 1) : 0,
+             ct.ptr ? ct.ptr : "");
+    type[strcspn(type, "; ")] = '\0';
+    actor_of(r, c, &who);
+    if ((rc = lia_incident_attach(r->store, id, name, type[0] ? type : NULL, r->body, r->body_len,
+                                  vis ? vis : "internal", &who.a, &aid, &existed, &e))) {
+        if (rc == LIA_EINVAL)
+            api_error(r, 400, "invalid_parameter", "%s: %s", e.field[0] ? e.field : "attachment", e.reason);
+        else if (rc == LIA_ELIMIT)
+            api_error(r, 413, "payload_too_large", "%s", e.reason);
+        else
+            change_error(r, rc, &e);
+        return;
+    }
+    memset(&a, 0, sizeof a);
+    if ((rc = lia_incident_attachment_get(r->store, id, aid, keep_attachment, &a, NULL, &e))) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    answer(r, attachment_json(&a.a));
+    if (r->status == 200 && !existed)
+        r->status = 201;
+}
+
+/* GET /incidents/{id}/attachments/{n}: the bytes, checked against their
+ * SHA-256, as a download. */
+static void get_attachment(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
+{
+    char disp[900];
+    att_keep a;
+    lia_error e;
+    int rc, yes;
+    size_t k;
+    lia_error_clear(&e);
+    if (r->nargs)
+        RET_ERR(r, "parameter %.*s: unknown; an attachment takes none",
+                (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr);
+    if ((rc = may_see(r, c, id, &yes, &e))) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    if (!yes) {
+        not_found(r, id);
+        return;
+    }
+    memset(&a, 0, sizeof a);
+    lia_buf_reset(&r->out);
+    rc = lia_incident_attachment_get(r->store, id, sub, keep_attachment, &a, &r->out, &e);
+    if (rc == LIA_OK && !visible(c, a.a.visibility))
+        rc = LIA_ENOTFOUND; /* internal, or shared with another recipient: as if missing */
+    if (rc == LIA_ENOTFOUND) {
+        api_error(r, 404, "not_found", "incident %lld has no attachment %lld", (long long)id, (long long)sub);
+        return;
+    }
+    if (rc) {
+        lia_buf_reset(&r->out);
+        lia__req_store_error(r, &e);
+        return;
+    }
+    /* RFC 6266 filename*, percent-encoded UTF-8 */
+    k = (size_t)snprintf(disp, sizeof disp, "attachment; filename*=UTF-8''");
+    for (const unsigned char *p = (const unsigned char *)a.name; *p && k + 4 < sizeof disp; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("!#$&+-.^_`|~", *p))
+            disp[k++] = (char)*p;
+        else
+            k += (size_t)snprintf(disp + k, sizeof disp - k, "%%%02X", *p);
+    }
+    disp[k] = '\0';
+    /* always a download, never rendered by the browser in our origin (the
+     * console's): the recorded media type travels in its own header */
+    r->status = 200;
+    r->ctype = "application/octet-stream";
+    lia__req_add_header(r, "Content-Disposition", disp);
+    lia__req_add_header(r, "X-Attachment-Media-Type", a.type);
+    lia__req_add_header(r, "X-Attachment-SHA256", a.a.sha256);
+}
+
 /* POST /incidents/{id}/handoffs/{recipient}: {"state", "reason"}. A
  * partner moves its own hand-off to acknowledged, resolved or rejected
  * (with a reason); our team moves any hand-off anywhere the table allows
  * (a phone call recorded, a hand-off withdrawn). 409 naming what is
  * allowed; 200 with the incident. */
-static void set_handoff(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void set_handoff(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     static const char *const allowed[] = {"state", "reason", NULL};
     const char *st = NULL, *reason = NULL;
@@ -1057,7 +1242,7 @@ done:
 
 /* What `liaison metrics --format json` prints: our team only (it names
  * every partner). ?since= (an RFC 3339 time) and ?at= as the CLI's. */
-static void metrics(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void metrics(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     int64_t since = 0, at = lia__now_us();
     lia_incident_metrics m;
@@ -1342,7 +1527,7 @@ static int epage_cb(void *ud, const lia_event *ev)
     return 0;
 }
 
-static void list_events(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void list_events(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     static const char *const more[] = {"limit", "next", NULL};
     const char *next;
@@ -1451,7 +1636,7 @@ static int einc_cb(void *ud, const lia_link *l)
     return 0;
 }
 
-static void get_event(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void get_event(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     char ref[24];
     lia_event ev;
@@ -1598,14 +1783,14 @@ static void list_parties(lia__req *r, const caller *c, int kind)
     answer(r, json_pack("{s:o}", name, w.items));
 }
 
-static void list_partners(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void list_partners(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     (void)id;
     (void)rcpt;
     list_parties(r, c, LIA_PARTY_PARTNER);
 }
 
-static void list_owners(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void list_owners(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     (void)id;
     (void)rcpt;
@@ -1626,7 +1811,7 @@ static int group_cb(void *ud, const char *key, uint64_t count)
     return g->oom;
 }
 
-static void stats(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void stats(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     static const char *const more[] = {"by", "limit", NULL};
     static const char *const bys[] = {"cc", "asn", "class", "type", "taxonomy", "feed"};
@@ -1680,7 +1865,7 @@ static void stats(lia__req *r, const caller *c, int64_t id, const char *rcpt)
 
 /* ---- GET /openapi.json ---------------------------------------------------------------------- */
 
-static void openapi(lia__req *r, const caller *c, int64_t id, const char *rcpt)
+static void openapi(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     (void)c;
     (void)id;
@@ -1692,7 +1877,7 @@ static void openapi(lia__req *r, const caller *c, int64_t id, const char *rcpt)
 
 /* ---- routes ------------------------------------------------------------------------------- */
 
-typedef void (*route_fn)(lia__req *r, const caller *c, int64_t id, const char *recipient);
+typedef void (*route_fn)(lia__req *r, const caller *c, int64_t id, const char *recipient, int64_t sub);
 
 /* The one table of what the API answers; path segments "{id}" (an incident
  * id) and "{recipient}" (a partner or owner id) are parameters. */
@@ -1707,6 +1892,8 @@ static const struct route {
     {{"GET", "/incidents/{id}"}, 0, get_incident},
     {{"PATCH", "/incidents/{id}"}, 0, update_incident},
     {{"POST", "/incidents/{id}/comments"}, 0, add_comment},
+    {{"POST", "/incidents/{id}/attachments"}, 0, add_attachment},
+    {{"GET", "/incidents/{id}/attachments/{n}"}, 0, get_attachment},
     {{"POST", "/incidents/{id}/handoffs/{recipient}"}, 0, set_handoff},
     {{"GET", "/metrics"}, 0, metrics},
     {{"GET", "/events"}, 0, list_events},
@@ -1727,7 +1914,7 @@ const lia__api_op *lia__api_ops(size_t *n)
 }
 
 /* 1 if path (under /api/v1) has the shape of template t; parameters out. */
-static int match(const char *t, const char *path, int64_t *id, char rcpt[72])
+static int match(const char *t, const char *path, int64_t *id, char rcpt[72], int64_t *n)
 {
     for (;;) {
         if (*t != '/' || *path != '/')
@@ -1737,6 +1924,9 @@ static int match(const char *t, const char *path, int64_t *id, char rcpt[72])
         size_t tn = te ? (size_t)(te - t) : strlen(t), pn = pe ? (size_t)(pe - path) : strlen(path);
         if (tn == 4 && !memcmp(t, "{id}", 4)) {
             if (!parse_id(path, pn, id))
+                return 0;
+        } else if (tn == 3 && !memcmp(t, "{n}", 3)) {
+            if (!parse_id(path, pn, n))
                 return 0;
         } else if (tn == 11 && !memcmp(t, "{recipient}", 11)) {
             if (!lia_party_id_ok(path, pn))
@@ -1756,12 +1946,12 @@ static void dispatch(lia__req *r, int public)
     const char *rest = r->path + strlen(PREFIX);
     const char *method = strcmp(r->method, "HEAD") ? r->method : "GET";
     char allow[64] = "", rcpt[72] = "";
-    int64_t id = 0;
+    int64_t id = 0, n = 0;
     caller c;
     lia_error e;
     lia_error_clear(&e);
     for (size_t i = 0; i < NROUTES; i++) {
-        if (routes[i].public != public || !match(routes[i].op.path, rest, &id, rcpt))
+        if (routes[i].public != public || !match(routes[i].op.path, rest, &id, rcpt, &n))
             continue;
         if (strcmp(routes[i].op.method, method) != 0) {
             size_t k = strlen(allow);
@@ -1772,7 +1962,7 @@ static void dispatch(lia__req *r, int public)
             lia__req_store_error(r, &e);
             return;
         }
-        routes[i].fn(r, public ? NULL : &c, id, rcpt);
+        routes[i].fn(r, public ? NULL : &c, id, rcpt, n);
         return;
     }
     if (allow[0]) {
@@ -1802,8 +1992,7 @@ int lia__api_mount(lia_http *h, lia_error *err)
                                           .prefix = PREFIX,
                                           .auth = LIA__HTTP_AUTH_REQUIRED,
                                           .store = 1,
-                                          .max_body =
-                                              512 * 1024, /* a comment of LIA_INCIDENT_TEXT_MAX, escaped */
+                                          .max_body = LIA_INCIDENT_ATTACHMENT_MAX, /* JSON: JSON_BODY_MAX */
                                           .handle = handle,
                                           .error = server_error};
     static const lia__http_handler doc = {.name = "api",

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* liaison incident create|list|show|update|comment|link|merge|split|export: cross-border
+/* liaison incident create|list|show|update|comment|link|attach|merge|split|export: cross-border
  * incidents by hand. Every change is an audit record (liaison audit). */
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +35,10 @@ static void incident_usage(FILE *f)
                "                           duplicate of OTHER instead; its links stay)\n"
                "  split ID (--event EV... | --events-from FILE|-) [--title T]   a new incident takes\n"
                "                           these events of ID, with its attributes and recipients\n"
+               "  attach ID FILE [--name N] [--type MEDIA/TYPE] [--shared[=RECIPIENT]]   a file kept\n"
+               "                           with the incident (at most 10 MiB, SHA-256 recorded;\n"
+               "                           internal unless shared)\n"
+               "  attachment ID N [-o FILE]   attachment N's bytes, checked against their SHA-256\n"
                "  import FILE [--from PARTNER]  one IODEF v2 document as an incoming incident\n"
                "                           (its events through the pipeline; the same IncidentID\n"
                "                           again updates that incident)\n"
@@ -533,6 +537,120 @@ static int show_comment(void *ud, const lia_comment *cm)
     return 0;
 }
 
+static int show_attachment(void *ud, const lia_attachment *a)
+{
+    show_ctx *c = ud;
+    char t[LIA_TIME_TEXT];
+    time_text(a->at_us, t, sizeof t);
+    if (c->json) {
+        printf("%s{\"id\":%lld", c->n ? "," : "", (long long)a->id);
+        json_str("at", t, 1);
+        json_str("author", a->author, 1);
+        json_str("visibility", a->visibility, 1);
+        json_str("name", a->name, 1);
+        json_str("media_type", a->media_type, 1);
+        printf(",\"size\":%llu", (unsigned long long)a->size);
+        json_str("sha256", a->sha256, 1);
+        putchar('}');
+    } else {
+        printf("  #%lld %s %s (%s): %s, %s, %llu bytes, SHA-256 %s\n", (long long)a->id, t, a->author,
+               a->visibility, a->name, a->media_type, (unsigned long long)a->size, a->sha256);
+    }
+    c->n++;
+    return 0;
+}
+
+/* incident attach ID FILE [--name N] [--type T] [--shared[=RECIPIENT]] and
+ * incident attachment ID N [-o FILE]. */
+static int do_attach(cli *c, int argc, char **argv)
+{
+    const char *file = NULL, *name = NULL, *type = NULL, *vis = "internal", *out = NULL;
+    char visbuf[80];
+    int64_t iid = 0, aid = 0;
+    int get = strcmp(argv[1], "attachment") == 0, npos = 0, existed = 0, rc;
+    uint64_t u;
+    lia_store *s;
+    lia_error err;
+    lia_buf data;
+    for (int i = 2; i < argc; i++) {
+        const char *v = argv[i];
+        if (!get && strcmp(v, "--name") == 0 && i + 1 < argc)
+            name = argv[++i];
+        else if (!get && strcmp(v, "--type") == 0 && i + 1 < argc)
+            type = argv[++i];
+        else if (!get && strcmp(v, "--shared") == 0)
+            vis = "shared";
+        else if (!get && strncmp(v, "--shared=", 9) == 0) {
+            snprintf(visbuf, sizeof visbuf, "shared:%s", v + 9);
+            vis = visbuf;
+        } else if (get && strcmp(v, "-o") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else if (v[0] != '-' && npos == 0 && cli_parse_u64(v, &u) == 0 && u > 0 && u <= INT64_MAX) {
+            iid = (int64_t)u;
+            npos++;
+        } else if (v[0] != '-' && npos == 1 && !get) {
+            file = v;
+            npos++;
+        } else if (v[0] != '-' && npos == 1 && get && cli_parse_u64(v, &u) == 0 && u > 0 && u <= INT64_MAX) {
+            aid = (int64_t)u;
+            npos++;
+        } else {
+            cli_errorf(get ? "incident attachment: ID N [-o FILE] (bad argument %s)"
+                           : "incident attach: ID FILE [--name N] [--type T] [--shared[=RECIPIENT]] (bad "
+                             "argument %s)",
+                       v);
+            return LIA_EXIT_USAGE;
+        }
+    }
+    if (npos != 2) {
+        cli_errorf(get ? "incident attachment: an incident id and an attachment number are required"
+                       : "incident attach: an incident id and a file are required");
+        return LIA_EXIT_USAGE;
+    }
+    lia_error_clear(&err);
+    lia_buf_init(&data, LIA_INCIDENT_ATTACHMENT_MAX + 1);
+    if (!get) {
+        const char *slash = strrchr(file, '/');
+        if (cli_read_file(file, LIA_INCIDENT_ATTACHMENT_MAX, &data)) {
+            lia_buf_free(&data);
+            return LIA_EXIT_ERROR;
+        }
+        if (!name)
+            name = slash ? slash + 1 : file;
+    }
+    if (cli_open_store(c, &s)) {
+        lia_buf_free(&data);
+        return LIA_EXIT_ERROR;
+    }
+    if (!get) {
+        lia_actor who = cli_actor();
+        rc = lia_incident_attach(s, iid, name, type, data.ptr, data.len, vis, &who, &aid, &existed, &err);
+        if (rc == LIA_OK)
+            printf("incident %lld: attachment #%lld %s (%zu bytes)%s\n", (long long)iid, (long long)aid, name,
+                   data.len, existed ? ": the same bytes were attached before, nothing stored" : "");
+    } else {
+        rc = lia_incident_attachment_get(s, iid, aid, NULL, NULL, &data, &err);
+        if (rc == LIA_OK) {
+            FILE *f = out && strcmp(out, "-") ? fopen(out, "wb") : stdout;
+            if (!f || fwrite(data.ptr ? data.ptr : "", 1, data.len, f) != data.len ||
+                (f != stdout && fclose(f) != 0) || (f == stdout && fflush(stdout) != 0)) {
+                cli_errorf("incident attachment: %s: cannot write: %s", out ? out : "standard output",
+                           strerror(errno));
+                rc = LIA_EIO;
+                lia_error_clear(&err);
+                lia_buf_free(&data);
+                lia_store_close(s);
+                return LIA_EXIT_ERROR;
+            }
+        }
+    }
+    lia_buf_free(&data);
+    if (rc)
+        return fail(s, &err);
+    lia_store_close(s);
+    return LIA_EXIT_OK;
+}
+
 static int do_show(lia_store *s, int64_t id, int json)
 {
     lia_incident inc;
@@ -575,6 +693,10 @@ static int do_show(lia_store *s, int64_t id, int json)
     c.n = 0;
     printf(json ? "],\"comments\":[" : "comments:\n");
     if ((rc = lia_incident_comments(s, id, show_comment, &c, &err)))
+        goto out;
+    c.n = 0;
+    printf(json ? "],\"attachments\":[" : "attachments:\n");
+    if ((rc = lia_incident_attachments(s, id, show_attachment, &c, &err)))
         goto out;
     if (json)
         printf("]}\n");
@@ -624,6 +746,8 @@ int cmd_incident(cli *c, int argc, char **argv)
         xa[n] = NULL;
         return cmd_export(c, n, xa);
     }
+    if (strcmp(sub, "attach") == 0 || strcmp(sub, "attachment") == 0)
+        return do_attach(c, argc, argv);
     if (strcmp(sub, "import") == 0) {
         /* incident import FILE [--from PARTNER]: one IODEF v2 document */
         const char *from = NULL, *file = NULL;

@@ -214,11 +214,14 @@ int lia_handoff_list(lia_store *s, int64_t incident, int state, const char *reci
     int rc;
     if ((rc = lia__incident_schema(db, err)))
         return rc;
-    /* one statement per combination of filters: "(?1 = 0 OR incident_id = ?1)"
-     * would keep SQLite from the primary key and scan every hand-off, which
-     * made opening N incidents cost N^2 (bench/incidents.sh) */
+        /* one statement per combination of filters: "(?1 = 0 OR incident_id = ?1)"
+         * would keep SQLite from the primary key and scan every hand-off, which
+         * made opening N incidents cost N^2 (bench/incidents.sh) */
 #define HO_LIST(name, where)                                                                                 \
-    {"incident: listing hand-offs" name, "SELECT " HO_COLS " FROM handoff" where " ORDER BY incident_id, recipient"}
+    {                                                                                                        \
+        "incident: listing hand-offs" name,                                                                  \
+            "SELECT " HO_COLS " FROM handoff" where " ORDER BY incident_id, recipient"                       \
+    }
     static const struct {
         const char *name, *sql;
     } q[8] = {

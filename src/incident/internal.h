@@ -30,6 +30,9 @@ lia_incident_status lia__incident_derived(const uint64_t count[LIA_HO__COUNT]);
  * transaction. Nothing for a final status or one already further. */
 int lia__incident_follow(lia_store *s, int64_t incident, const char *cause, int64_t at_us, lia_error *err);
 
+/* LIA_OK for internal, shared or shared:RECIPIENT, else LIA_EINVAL. */
+int lia__incident_visibility_ok(const char *v, lia_error *err);
+
 /* 1 if the incident exists (0: not; < 0: error). */
 int lia__incident_exists(lia_db *db, int64_t id, lia_error *err);
 

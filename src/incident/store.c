@@ -83,9 +83,22 @@ static const lia_migration migrations[] = {
             "  at INTEGER NOT NULL,"
             "  PRIMARY KEY(message_id, incident_id, recipient));"
             "CREATE INDEX IF NOT EXISTS handoff_message_handoff ON handoff_message(incident_id, recipient);"},
+    /* 4: attachments (src/incident/attach.c), their SHA-256 checked on every read */
+    {.sql = "CREATE TABLE IF NOT EXISTS incident_attachment("
+            "  id INTEGER PRIMARY KEY,"
+            "  incident_id INTEGER NOT NULL REFERENCES incident(id),"
+            "  at INTEGER NOT NULL,"
+            "  author TEXT NOT NULL,"
+            "  visibility TEXT NOT NULL,"
+            "  name TEXT NOT NULL,"
+            "  media_type TEXT NOT NULL,"
+            "  size INTEGER NOT NULL,"
+            "  sha256 TEXT NOT NULL,"
+            "  body BLOB NOT NULL,"
+            "  UNIQUE(incident_id, sha256));"},
 };
 
-static const lia_schema incident_schema = {"incident", 3, migrations, NULL};
+static const lia_schema incident_schema = {"incident", 4, migrations, NULL};
 
 int lia__incident_schema(lia_db *db, lia_error *err)
 {
@@ -518,7 +531,7 @@ int lia_incident_list(lia_store *s, const lia_incident_filter *f, lia_incident_c
     return rc < 0 ? rc : LIA_OK;
 }
 
-static int visibility_ok(const char *v, lia_error *err)
+int lia__incident_visibility_ok(const char *v, lia_error *err)
 {
     if (v && (strcmp(v, "internal") == 0 || strcmp(v, "shared") == 0 ||
               (strncmp(v, "shared:", 7) == 0 && v[7] && strlen(v) < 72)))
@@ -538,7 +551,7 @@ int lia_incident_comment(lia_store *s, int64_t incident, const char *visibility,
     int rc;
     if (!visibility)
         visibility = "internal";
-    if ((rc = visibility_ok(visibility, err)) || (rc = text_ok("comment", body, 1, err)))
+    if ((rc = lia__incident_visibility_ok(visibility, err)) || (rc = text_ok("comment", body, 1, err)))
         return rc;
     if ((rc = lia__incident_schema(db, err)) || (rc = lia__db_begin(db, err)))
         return rc;

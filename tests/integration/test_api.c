@@ -11,6 +11,7 @@
  * table's; the answers match its schemas). */
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -844,6 +845,172 @@ static void test_answer_links(void **state)
     lia_store_close(s);
 }
 
+/* POST raw bytes (a C string) with media type media. */
+static long upload(const char *auth, const char *media, const char *body, resp *r, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static long upload(const char *auth, const char *media, const char *body, resp *r, const char *fmt, ...)
+{
+    char path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    return hc_send(NULL, port, "POST", path, auth, NULL, media, body, r);
+}
+
+/* The attachment named name in r's incident detail, or NULL. */
+static json_t *attachment_of(const resp *r, const char *name)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(r->json, "attachments"), i, a)
+    {
+        if (!strcmp(json_string_value(json_object_get(a, "name")), name))
+            return a;
+    }
+    return NULL;
+}
+
+static void test_attachments(void **state)
+{
+    static const char pcap[] = "PCAP-ish bytes \xe2\x98\x83 of the scan";
+    char hex[65], path[1024];
+    unsigned char h[crypto_hash_sha256_BYTES];
+    int64_t internal_id, shared_id, partner_id;
+    resp r;
+    (void)state;
+    crypto_hash_sha256(h, (const unsigned char *)pcap, strlen(pcap));
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    /* our team: internal by default, then one shared with cert-a */
+    assert_int_equal(upload(k_ana, "application/vnd.tcpdump.pcap", pcap, &r,
+                            "/api/v1/incidents/%lld/attachments?name=scan%%201.pcap", (long long)i_a),
+                     201);
+    assert_string_equal(json_string_value(json_object_get(r.json, "sha256")), hex);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "size")), (json_int_t)strlen(pcap));
+    assert_string_equal(json_string_value(json_object_get(r.json, "visibility")), "internal");
+    assert_string_equal(json_string_value(json_object_get(r.json, "media_type")),
+                        "application/vnd.tcpdump.pcap");
+    assert_string_equal(json_string_value(json_object_get(r.json, "name")), "scan 1.pcap");
+    internal_id = json_integer_value(json_object_get(r.json, "id"));
+    hc_free(&r);
+    /* the same bytes again: the same attachment, 200 */
+    assert_int_equal(upload(k_ana, "application/octet-stream", pcap, &r,
+                            "/api/v1/incidents/%lld/attachments?name=again.pcap", (long long)i_a),
+                     200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "id")), internal_id);
+    hc_free(&r);
+    assert_int_equal(upload(k_ana, "text/plain; charset=utf-8", "for a", &r,
+                            "/api/v1/incidents/%lld/attachments?name=note.txt&visibility=shared:cert-a",
+                            (long long)i_a),
+                     201);
+    assert_string_equal(json_string_value(json_object_get(r.json, "media_type")), "text/plain");
+    shared_id = json_integer_value(json_object_get(r.json, "id"));
+    hc_free(&r);
+    /* a partner: its attachment is shared between it and us, whatever it asks */
+    upload(k_pa, "text/plain", "from a", &r,
+           "/api/v1/incidents/%lld/attachments?name=a.txt&visibility=internal", (long long)i_a);
+    assert_error(&r, 400, "invalid_parameter", "shared with the incident's team only");
+    hc_free(&r);
+    assert_int_equal(upload(k_pa, "text/plain", "from a", &r, "/api/v1/incidents/%lld/attachments?name=a.txt",
+                            (long long)i_a),
+                     201);
+    assert_string_equal(json_string_value(json_object_get(r.json, "visibility")), "shared:cert-a");
+    partner_id = json_integer_value(json_object_get(r.json, "id"));
+    hc_free(&r);
+    /* who sees which: the detail lists, the download answers */
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
+    assert_non_null(attachment_of(&r, "scan 1.pcap"));
+    assert_non_null(attachment_of(&r, "note.txt"));
+    assert_non_null(attachment_of(&r, "a.txt"));
+    hc_free(&r);
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
+    assert_null(attachment_of(&r, "scan 1.pcap"));
+    assert_non_null(attachment_of(&r, "note.txt"));
+    assert_non_null(attachment_of(&r, "a.txt"));
+    hc_free(&r);
+    assert_int_equal(
+        get(k_ana, &r, "/api/v1/incidents/%lld/attachments/%lld", (long long)i_a, (long long)internal_id),
+        200);
+    assert_memory_equal(r.body.ptr, pcap, strlen(pcap));
+    assert_int_equal(r.body.len, strlen(pcap));
+    assert_non_null(strcasestr(lia_buf_cstr(&r.head), "Content-Type: application/octet-stream"));
+    assert_non_null(
+        strcasestr(lia_buf_cstr(&r.head), "Content-Disposition: attachment; filename*=UTF-8''scan%201.pcap"));
+    assert_non_null(
+        strcasestr(lia_buf_cstr(&r.head), "X-Attachment-Media-Type: application/vnd.tcpdump.pcap"));
+    assert_non_null(strstr(lia_buf_cstr(&r.head), hex));
+    hc_free(&r);
+    get(k_pa, &r, "/api/v1/incidents/%lld/attachments/%lld", (long long)i_a, (long long)internal_id);
+    assert_error(&r, 404, "not_found", "has no attachment");
+    hc_free(&r);
+    assert_int_equal(
+        get(k_pa, &r, "/api/v1/incidents/%lld/attachments/%lld", (long long)i_a, (long long)shared_id), 200);
+    assert_string_equal(lia_buf_cstr(&r.body), "for a");
+    hc_free(&r);
+    /* cert-b's hand-off of i_a is withdrawn: the incident is not its, nor its files */
+    get(k_pb, &r, "/api/v1/incidents/%lld/attachments/%lld", (long long)i_a, (long long)shared_id);
+    assert_error(&r, 404, "not_found", "no incident");
+    hc_free(&r);
+    upload(k_pb, "text/plain", "x", &r, "/api/v1/incidents/%lld/attachments?name=b.txt", (long long)i_a);
+    assert_error(&r, 404, "not_found", "no incident");
+    hc_free(&r);
+    /* an attachment of another incident is not this one's */
+    get(k_ana, &r, "/api/v1/incidents/%lld/attachments/%lld", (long long)i_b, (long long)internal_id);
+    assert_error(&r, 404, "not_found", "has no attachment");
+    hc_free(&r);
+    /* bad names, types and parameters */
+    upload(k_ana, "text/plain", "x", &r, "/api/v1/incidents/%lld/attachments?name=../etc/passwd",
+           (long long)i_a);
+    assert_error(&r, 400, "invalid_parameter", "without '/'");
+    hc_free(&r);
+    upload(k_ana, "text/plain", "x", &r, "/api/v1/incidents/%lld/attachments", (long long)i_a);
+    assert_error(&r, 400, "invalid_parameter", "parameter name: required");
+    hc_free(&r);
+    upload(k_ana, "nonsense", "x", &r, "/api/v1/incidents/%lld/attachments?name=x", (long long)i_a);
+    assert_error(&r, 400, "invalid_parameter", "a media type");
+    hc_free(&r);
+    upload(k_ana, "text/plain", "x", &r, "/api/v1/incidents/%lld/attachments?name=x&colour=red",
+           (long long)i_a);
+    assert_error(&r, 400, "invalid_parameter", "parameter colour");
+    hc_free(&r);
+    /* larger than an attachment may be: the server refuses the body */
+    {
+        size_t big = LIA_INCIDENT_ATTACHMENT_MAX + 1;
+        char *b = malloc(big + 1);
+        assert_non_null(b);
+        memset(b, 'x', big);
+        b[big] = '\0';
+        upload(k_ana, "text/plain", b, &r, "/api/v1/incidents/%lld/attachments?name=big.txt", (long long)i_a);
+        free(b);
+        assert_error(&r, 413, "payload_too_large", NULL);
+        hc_free(&r);
+    }
+    /* a JSON change is still bounded to what a comment needs */
+    {
+        size_t big = 600 * 1024;
+        char *b = malloc(big + 32);
+        assert_non_null(b);
+        memcpy(b, "{\"body\":\"", 9);
+        memset(b + 9, 'x', big);
+        memcpy(b + 9 + big, "\"}", 3);
+        jreq("POST", k_ana, b, &r, "/api/v1/incidents/%lld/comments", (long long)i_a);
+        free(b);
+        assert_error(&r, 413, "payload_too_large", "a JSON body is at most");
+        hc_free(&r);
+    }
+    /* bytes changed in the store behind the server's back: refused, said */
+    snprintf(path, sizeof path,
+             "/usr/bin/python3 -c \"import sqlite3; c = sqlite3.connect('%s'); "
+             "c.execute(\\\"UPDATE incident_attachment SET body = x'00' WHERE id = %lld\\\"); "
+             "c.commit()\"",
+             dbpath, (long long)partner_id);
+    assert_int_equal(system(path), 0);
+    get(k_ana, &r, "/api/v1/incidents/%lld/attachments/%lld", (long long)i_a, (long long)partner_id);
+    assert_int_equal(r.status, 500);
+    assert_non_null(strstr(lia_buf_cstr(&r.body), "the store was changed"));
+    hc_free(&r);
+}
+
 static void write_file(const char *path, const lia_buf *b)
 {
     FILE *f = fopen(path, "w");
@@ -958,7 +1125,7 @@ int main(void)
         cmocka_unit_test(test_filters),         cmocka_unit_test(test_partner_sees_its_own),
         cmocka_unit_test(test_sla_clock),       cmocka_unit_test(test_session),
         cmocka_unit_test(test_writes),          cmocka_unit_test(test_answer_links),
-        cmocka_unit_test(test_openapi),
+        cmocka_unit_test(test_attachments),     cmocka_unit_test(test_openapi),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -186,6 +186,25 @@ check "iodef: the IncidentID is linked" "iodef:csirt.example.com:189802" "$shown
 check "iodef: its events are linked" '"kind":"event"' "$shown"
 check "iodef: not XML is refused" "not XML" "$(printf 'hello' > "$tmp/x.xml"; D incident import "$tmp/x.xml" 2>&1)"
 
+# attachments: bounded, hashed, checked on every read, audit-logged without their bytes
+printf 'capture\000bytes' > "$tmp/scan.pcap"
+sum=$(sha256sum "$tmp/scan.pcap" | cut -d' ' -f1)
+check "attach" "attachment #1 scan.pcap (13 bytes)" "$(L incident attach 1 "$tmp/scan.pcap" --type application/vnd.tcpdump.pcap --shared=cert-kh 2>&1)"
+check "attach the same bytes again" "attached before, nothing stored" "$(L incident attach 1 "$tmp/scan.pcap" --name other.pcap 2>&1)"
+check "show lists it with its hash" "scan.pcap, application/vnd.tcpdump.pcap, 13 bytes, SHA-256 $sum" "$(L incident show 1 2>&1)"
+check "show json" "\"sha256\":\"$sum\"" "$(L incident show 1 --format json 2>&1)"
+L incident attachment 1 1 -o "$tmp/back.pcap"
+check "the bytes come back" "$sum" "$(sha256sum "$tmp/back.pcap")"
+check "audit: attach, without the bytes" "\"action\":\"attach\"" "$(L audit list --object incident:1 --format json 2>&1)"
+expect_fail "a name with a slash" "without '/'" L incident attach 1 "$tmp/scan.pcap" --name ../x
+expect_fail "a bad media type" "a media type" L incident attach 1 "$tmp/scan.pcap" --type pcap
+expect_fail "no such incident" "no incident 99" L incident attach 99 "$tmp/scan.pcap"
+expect_fail "no such attachment" "has no attachment 7" L incident attachment 1 7
+head -c 10485761 /dev/zero > "$tmp/big"
+expect_fail "too large" "larger than" L incident attach 1 "$tmp/big"
+python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE incident_attachment SET body = x'00'\"); c.commit()" "$db"
+expect_fail "changed bytes are refused" "the store was changed" L incident attachment 1 1
+
 if [ "$fails" -ne 0 ]; then
     echo "$fails check(s) failed"
     exit 1
