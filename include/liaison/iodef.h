@@ -36,6 +36,12 @@
 #include "liaison/event.h"
 #include "liaison/share.h"
 
+/* A recipient of an exported incident: its id and what its hand-off says
+ * ("hand-off acknowledged 2026-12-01T10:00:00Z by ... via email"). */
+typedef struct lia_iodef_contact {
+    const char *name, *description;
+} lia_iodef_contact;
+
 typedef struct lia_iodef_opts {
     const char *producer;      /* IncidentID name and Contact; NULL: "Liaison" */
     const char *contact_email; /* creator's e-mail; may be NULL */
@@ -43,14 +49,23 @@ typedef struct lia_iodef_opts {
     const char *incident_id;   /* IncidentID text; NULL: a UUID from producer, incident and
                                 * the document's content (see above) */
     int64_t now_us;            /* GenerationTime; 0: now */
+    /* An exported incident (liaison incident export ID iodef); each NULL
+     * leaves its element out. Borrowed until finish. */
+    const char *description; /* a second Description, the incident's text */
+    const char *status;      /* Incident@status: new, in-progress, forwarded, resolved, future,
+                                ext-value (then ext_status names it) */
+    const char *ext_status;
+    const char *severity;                /* Assessment/SystemImpact@severity: low, medium, high */
+    const lia_iodef_contact *recipients; /* one Contact role="irt" each: the hand-offs */
+    size_t nrecipients;
 } lia_iodef_opts;
 
 typedef struct lia_iodef_export lia_iodef_export;
 
 /* An IODEF v2 document written to sink: create, add each event, finish
  * (writes the closing elements; nothing is complete before it), destroy. */
-int lia_iodef_export_create(const lia_iodef_opts *o, lia_sink_fn sink, void *ud,
-                            lia_iodef_export **out, lia_error *err);
+int lia_iodef_export_create(const lia_iodef_opts *o, lia_sink_fn sink, void *ud, lia_iodef_export **out,
+                            lia_error *err);
 /* LIA_ENOTFOUND if the event has no IP, network, domain or URL. */
 int lia_iodef_export_add(lia_iodef_export *x, const lia_event *ev, lia_error *err);
 int lia_iodef_export_finish(lia_iodef_export *x, lia_error *err);

@@ -48,7 +48,7 @@ typedef struct exp_ctx {
     lia_misp_export *misp;
     lia_iodef_export *iodef;
     uint64_t events, over_tlp, missing;
-    int max_tlp;      /* -1: no ceiling */
+    int max_tlp; /* -1: no ceiling */
     lia_error *err;
 } exp_ctx;
 
@@ -116,6 +116,69 @@ static int cmp_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The hand-offs of an exported incident, as IODEF Contacts (role irt). */
+typedef struct rcpts {
+    lia_iodef_contact *v;
+    size_t n;
+    int oom;
+} rcpts;
+
+static int collect_rcpt(void *ud, const lia_handoff *h)
+{
+    rcpts *r = ud;
+    lia_iodef_contact *nv;
+    char t[LIA_TIME_TEXT], d[512];
+    int64_t at = h->rejected_us       ? h->rejected_us
+                 : h->resolved_us     ? h->resolved_us
+                 : h->acknowledged_us ? h->acknowledged_us
+                 : h->notified_us     ? h->notified_us
+                                      : h->updated_us;
+    if (r->oom || !(nv = realloc(r->v, (r->n + 1) * sizeof *nv))) {
+        r->oom = 1;
+        return 1;
+    }
+    r->v = nv;
+    lia_time_format(at, t, sizeof t);
+    snprintf(d, sizeof d, "hand-off %s %s%s%s%s%s%s%s", lia_handoff_state_name(h->state), t,
+             h->by ? " by " : "", h->by ? h->by : "", h->channel ? " via " : "", h->channel ? h->channel : "",
+             h->reason ? ": " : "", h->reason ? h->reason : "");
+    r->v[r->n].name = strdup(h->recipient);
+    r->v[r->n].description = strdup(d);
+    if (!r->v[r->n].name || !r->v[r->n].description) {
+        free((char *)r->v[r->n].name);
+        free((char *)r->v[r->n].description);
+        r->oom = 1;
+        return 1;
+    }
+    r->n++;
+    return 0;
+}
+
+static void rcpts_free(rcpts *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free((char *)r->v[i].name);
+        free((char *)r->v[i].description);
+    }
+    free(r->v);
+}
+
+/* IODEF's Incident@status of ours: status, and ext-status when IODEF has no word. */
+static const char *iodef_status(lia_incident_status st, const char **ext)
+{
+    *ext = NULL;
+    switch (st) {
+    case LIA_INC_NEW:
+    case LIA_INC_TRIAGED: return "new";
+    case LIA_INC_NOTIFIED:
+    case LIA_INC_ACKNOWLEDGED:
+    case LIA_INC_MITIGATING: return "in-progress";
+    case LIA_INC_RESOLVED:
+    case LIA_INC_CLOSED: return "resolved";
+    default: *ext = lia_incident_status_name(st); return "ext-value";
+    }
+}
+
 static int incident_events(lia_store *s, int64_t inc, exp_ctx *x, lia_error *err)
 {
     refs r = {NULL, 0, 0, 0, 0};
@@ -160,8 +223,8 @@ int cmd_export(cli *c, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *fmt, *dir = NULL, *output = NULL, *producer = NULL, *incident = NULL,
-                     *desc = NULL, *contact = NULL, *group = "report";
+    const char *fmt, *dir = NULL, *output = NULL, *producer = NULL, *incident = NULL, *desc = NULL,
+                     *contact = NULL, *group = "report";
     lia_query q;
     lia_store *s = NULL;
     lia_error err;
@@ -169,6 +232,7 @@ int cmd_export(cli *c, int argc, char **argv)
     int ch, rc, ret = LIA_EXIT_ERROR;
     uint64_t skipped = 0, objects = 0, of_incident = 0;
     lia_incident inc;
+    rcpts rc_list = {NULL, 0, 0};
     lia_buf hold;
     char inc_id[32];
     lia_buf_init(&hold, 0);
@@ -199,7 +263,8 @@ int cmd_export(cli *c, int argc, char **argv)
         case 'o': output = optarg; break;
         case 'T':
             if (lia_parse_tlp(optarg, strlen(optarg), &x.max_tlp, NULL)) {
-                cli_errorf("export: --max-tlp %s: not a TLP 2.0 label (CLEAR GREEN AMBER AMBER+STRICT RED)", optarg);
+                cli_errorf("export: --max-tlp %s: not a TLP 2.0 label (CLEAR GREEN AMBER AMBER+STRICT RED)",
+                           optarg);
                 return LIA_EXIT_USAGE;
             }
             break;
@@ -273,14 +338,30 @@ int cmd_export(cli *c, int argc, char **argv)
         rc = lia_stix_export_create(&so, file_sink, x.f, &x.stix, &err);
     } else if (strcmp(fmt, "misp-feed") == 0) {
         lia_misp_opts mo = {.org = producer,
-                            .group = strcmp(group, "report") == 0 ? LIA_MISP_BY_REPORT : LIA_MISP_BY_FEED_DAY};
+                            .group =
+                                strcmp(group, "report") == 0 ? LIA_MISP_BY_REPORT : LIA_MISP_BY_FEED_DAY};
         rc = lia_misp_export_create(dir, &mo, &x.misp, &err);
     } else {
         lia_iodef_opts io = {.producer = producer,
                              .contact_email = contact,
                              .incident = incident,
                              .incident_id = of_incident ? inc_id : NULL};
-        rc = lia_iodef_export_create(&io, file_sink, x.f, &x.iodef, &err);
+        if (of_incident) { /* the incident's own state travels with its events */
+            io.description = desc;
+            io.status = iodef_status(inc.status, &io.ext_status);
+            io.severity = inc.severity == LIA_SEV_LOW      ? "low"
+                          : inc.severity == LIA_SEV_MEDIUM ? "medium"
+                                                           : "high"; /* high, critical */
+            if ((rc = lia_handoff_list(s, (int64_t)of_incident, -1, NULL, collect_rcpt, &rc_list, &err)) ==
+                    LIA_OK &&
+                rc_list.oom)
+                rc =
+                    lia_error_set(&err, LIA_ENOMEM, "export", NULL, 0, "out of memory reading the hand-offs");
+            io.recipients = rc_list.v;
+            io.nrecipients = rc_list.n;
+        }
+        if (rc == LIA_OK)
+            rc = lia_iodef_export_create(&io, file_sink, x.f, &x.iodef, &err);
     }
     if (rc == LIA_OK)
         rc = of_incident ? incident_events(s, (int64_t)of_incident, &x, &err)
@@ -308,10 +389,14 @@ int cmd_export(cli *c, int argc, char **argv)
     }
     fprintf(stderr, "export %s: %llu events exported as %llu %s%s", fmt, (unsigned long long)x.events,
             (unsigned long long)objects,
-            x.stix ? "STIX objects" : x.misp ? "MISP events" : "IODEF indicators",
+            x.stix   ? "STIX objects"
+            : x.misp ? "MISP events"
+                     : "IODEF indicators",
             skipped ? "" : "\n");
     if (skipped)
-        fprintf(stderr, "; %llu events without an observable this format carries (IP, network, domain, URL%s) not exported\n",
+        fprintf(stderr,
+                "; %llu events without an observable this format carries (IP, network, domain, URL%s) not "
+                "exported\n",
                 (unsigned long long)skipped, x.iodef ? "" : ", hash");
     if (x.missing)
         fprintf(stderr, "export %s: %llu events linked to incident %llu are no longer in the store\n", fmt,
@@ -330,5 +415,6 @@ out:
     }
     lia_store_close(s);
     lia_buf_free(&hold);
+    rcpts_free(&rc_list);
     return ret;
 }

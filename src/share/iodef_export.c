@@ -17,8 +17,8 @@ struct lia_iodef_export {
     lia_sink_fn sink;
     void *ud;
     uint8_t ns[16];
-    FILE *spool;     /* Indicators, written after the EventData */
-    FILE *spool_ev;  /* EventData: the header needs the TLP of all events */
+    FILE *spool;    /* Indicators, written after the EventData */
+    FILE *spool_ev; /* EventData: the header needs the TLP of all events */
     lia_buf out, ind;
     int max_tlp;
     crypto_generichash_state content; /* of every EventData and Indicator written */
@@ -53,7 +53,10 @@ static void xml_text(lia_buf *b, const char *s, size_t n)
     lia_buf_append(b, s + run, n - run);
 }
 
-static void xml_z(lia_buf *b, const char *s) { xml_text(b, s, strlen(s)); }
+static void xml_z(lia_buf *b, const char *s)
+{
+    xml_text(b, s, strlen(s));
+}
 
 void lia_iodef_export_destroy(lia_iodef_export *x)
 {
@@ -72,10 +75,13 @@ void lia_iodef_export_destroy(lia_iodef_export *x)
     free(x);
 }
 
-uint64_t lia_iodef_export_skipped(const lia_iodef_export *x) { return x->skipped; }
+uint64_t lia_iodef_export_skipped(const lia_iodef_export *x)
+{
+    return x->skipped;
+}
 
-int lia_iodef_export_create(const lia_iodef_opts *o, lia_sink_fn sink, void *ud,
-                            lia_iodef_export **out, lia_error *err)
+int lia_iodef_export_create(const lia_iodef_opts *o, lia_sink_fn sink, void *ud, lia_iodef_export **out,
+                            lia_error *err)
 {
     lia_iodef_export *x = calloc(1, sizeof *x);
     const char *prod = o && o->producer ? o->producer : "Liaison";
@@ -169,6 +175,16 @@ static int header(lia_iodef_export *x, lia_error *err)
                     "<IODEF-Document version=\"2.00\" xml:lang=\"en\" "
                     "xmlns=\"urn:ietf:params:xml:ns:iodef-2.0\">\n"
                     "<Incident purpose=\"reporting\"");
+    if (x->o.status) {
+        lia_buf_puts(b, " status=\"");
+        xml_z(b, x->o.status);
+        lia_buf_putc(b, '"');
+        if (x->o.ext_status) {
+            lia_buf_puts(b, " ext-status=\"");
+            xml_z(b, x->o.ext_status);
+            lia_buf_putc(b, '"');
+        }
+    }
     restriction(b, x->max_tlp);
     lia_buf_puts(b, ">\n<IncidentID name=\"");
     xml_z(b, x->producer);
@@ -182,6 +198,16 @@ static int header(lia_iodef_export *x, lia_error *err)
         xml_z(b, x->incident);
         lia_buf_puts(b, "</Description>\n");
     }
+    if (x->o.description) {
+        lia_buf_puts(b, "<Description>");
+        xml_z(b, x->o.description);
+        lia_buf_puts(b, "</Description>\n");
+    }
+    if (x->o.severity) {
+        lia_buf_puts(b, "<Assessment><SystemImpact severity=\"");
+        xml_z(b, x->o.severity);
+        lia_buf_puts(b, "\"/></Assessment>\n");
+    }
     lia_buf_puts(b, "<Contact role=\"creator\" type=\"organization\"><ContactName>");
     xml_z(b, x->producer);
     lia_buf_puts(b, "</ContactName>");
@@ -191,6 +217,18 @@ static int header(lia_iodef_export *x, lia_error *err)
         lia_buf_puts(b, "</EmailTo></Email>");
     }
     lia_buf_puts(b, "</Contact>\n");
+    for (size_t i = 0; i < x->o.nrecipients; i++) {
+        const lia_iodef_contact *c = &x->o.recipients[i];
+        lia_buf_puts(b, "<Contact role=\"irt\" type=\"organization\"><ContactName>");
+        xml_z(b, c->name);
+        lia_buf_puts(b, "</ContactName>");
+        if (c->description) {
+            lia_buf_puts(b, "<Description>");
+            xml_z(b, c->description);
+            lia_buf_puts(b, "</Description>");
+        }
+        lia_buf_puts(b, "</Contact>\n");
+    }
     if (b->err)
         return lia_error_set(err, b->err, NULL, NULL, 0, "out of memory");
     return LIA_OK;
@@ -255,10 +293,9 @@ int lia_iodef_export_add(lia_iodef_export *x, const lia_event *ev, lia_error *er
                           ? lia__class_type_name((int)ev->v[LIA_F_CLASSIFICATION_TYPE].i)
                           : NULL;
     lia_slice desc = lia_event_str(ev, LIA_F_EVENT_DESCRIPTION_TEXT);
-    int64_t t = lia_event_has(ev, LIA_F_TIME_SOURCE) ? ev->v[LIA_F_TIME_SOURCE].i
-                                                     : lia_event_has(ev, LIA_F_TIME_OBSERVATION)
-                                                           ? ev->v[LIA_F_TIME_OBSERVATION].i
-                                                           : 0;
+    int64_t t = lia_event_has(ev, LIA_F_TIME_SOURCE)        ? ev->v[LIA_F_TIME_SOURCE].i
+                : lia_event_has(ev, LIA_F_TIME_OBSERVATION) ? ev->v[LIA_F_TIME_OBSERVATION].i
+                                                            : 0;
     char u[37], oid[48];
     if (x->finished)
         return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "document already finished");

@@ -301,10 +301,13 @@ def run(tmp):
     ids = liaison(db, "events", "--format", "ids").stdout.split()
     check(len(ids) > 3, "events --format ids: %d ids" % len(ids))
     sel = "\n".join(ids[:3]) + "\n"
-    p = subprocess.run([BIN, "--db", db, "incident", "create", "--title", "Exported incident", "--events-from", "-"],
+    p = subprocess.run([BIN, "--db", db, "incident", "create", "--title", "Exported incident", "--description",
+                        "Scans & <more>", "--severity", "critical", "--recipient", "cert-kh", "--events-from", "-"],
                        input=sel, capture_output=True, text=True)
     check(p.returncode == 0 and "3 events linked" in p.stdout, "incident create --events-from: " + p.stdout + p.stderr)
     inc = p.stdout.split()[1]
+    liaison(db, "handoff", "notified", inc, "cert-kh")
+    liaison(db, "handoff", "ack", inc, "cert-kh")
     idocs = []
     for k in range(2):
         idoc = os.path.join(tmp, "incident-%d.xml" % k)
@@ -318,6 +321,12 @@ def run(tmp):
         check('<IncidentID name="CERT Test">LIAISON#%s</IncidentID>' % inc in t,
               "incident export iodef: IncidentID is not LIAISON#%s" % inc)
         check(t.count("<EventData") == 3, "incident export iodef: %d EventData, want 3" % t.count("<EventData"))
+        # its own state travels with it: status, severity, text, each hand-off
+        for want in ('status="in-progress"', '<SystemImpact severity="high"/>',
+                     '<Description>Scans &amp; &lt;more&gt;</Description>',
+                     '<Contact role="irt" type="organization"><ContactName>cert-kh</ContactName>',
+                     '<Description>hand-off acknowledged '):
+            check(want in t, "incident export iodef: %s missing" % want)
     sdoc = os.path.join(tmp, "incident.json")
     liaison(db, "incident", "export", inc, "stix", "-o", sdoc)
     with open(sdoc) as f:
