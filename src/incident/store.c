@@ -95,7 +95,9 @@ static const lia_migration migrations[] = {
             "  size INTEGER NOT NULL,"
             "  sha256 TEXT NOT NULL,"
             "  body BLOB NOT NULL,"
-            "  UNIQUE(incident_id, sha256));"},
+            "  UNIQUE(incident_id, sha256));"
+            /* and the incident list's severity filter (status has its index) */
+            "CREATE INDEX IF NOT EXISTS incident_severity ON incident(severity);"},
 };
 
 static const lia_schema incident_schema = {"incident", 4, migrations, NULL};
@@ -497,30 +499,51 @@ int lia_incident_list(lia_store *s, const lia_incident_filter *f, lia_incident_c
 {
     lia_db *db = lia__store_db(s);
     lia_stmt *st;
+    lia_buf sql;
     char cc[16] = "";
     int rc;
     if ((rc = lia__incident_schema(db, err)))
         return rc;
     if (f && f->country)
         snprintf(cc, sizeof cc, ",%s,", f->country);
-    if ((rc = lia__db_prepare(
-             db, "incident: listing incidents",
-             "SELECT " INC_COLS " FROM incident WHERE (?1 < 0 OR status = ?1)"
-             " AND (?2 = 0 OR status NOT IN (6, 7, 8, 9)) AND (?3 < 0 OR severity = ?3)"
-             " AND (?4 = '' OR instr(',' || upper(replace(ifnull(countries, ''), ' ', '')) || ',',"
-             " upper(?4)) > 0) AND (?5 IS NULL OR owner = ?5) AND id > ?7"
-             " AND (?8 IS NULL OR EXISTS(SELECT 1 FROM handoff h WHERE h.incident_id = incident.id"
-             " AND h.recipient = ?8 AND h.state <> 5)) ORDER BY id LIMIT ?6",
-             &st, err)))
+    /* only the clauses of the filters given: "(?1 < 0 OR status = ?1)" would
+     * keep SQLite off the indexes and scan every incident to find none */
+    lia_buf_init(&sql, 4096);
+    lia_buf_puts(&sql, "SELECT " INC_COLS " FROM incident WHERE id > ?7");
+    if (f && f->status >= 0)
+        lia_buf_puts(&sql, " AND status = ?1");
+    if (f && f->open_only)
+        lia_buf_puts(&sql, " AND status NOT IN (6, 7, 8, 9) AND ?2");
+    if (f && f->severity >= 0)
+        lia_buf_puts(&sql, " AND severity = ?3");
+    if (cc[0])
+        lia_buf_puts(
+            &sql, " AND instr(',' || upper(replace(ifnull(countries, ''), ' ', '')) || ',', upper(?4)) > 0");
+    if (f && f->owner)
+        lia_buf_puts(&sql, " AND owner = ?5");
+    if (f && f->recipient)
+        lia_buf_puts(&sql, " AND EXISTS(SELECT 1 FROM handoff h WHERE h.incident_id = incident.id"
+                           " AND h.recipient = ?8 AND h.state <> 5)");
+    lia_buf_puts(&sql, " ORDER BY id LIMIT ?6");
+    rc = sql.err ? lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory")
+                 : lia__db_prepare_once(db, "incident: listing incidents", lia_buf_cstr(&sql), &st, err);
+    lia_buf_free(&sql);
+    if (rc)
         return rc;
-    lia__db_bind_int64(st, 1, f ? f->status : -1);
-    lia__db_bind_int64(st, 2, f ? f->open_only : 0);
-    lia__db_bind_int64(st, 3, f ? f->severity : -1);
-    lia__db_bind_text(st, 4, cc, -1);
-    lia__db_bind_text(st, 5, f ? f->owner : NULL, -1);
+    if (f && f->status >= 0)
+        lia__db_bind_int64(st, 1, f->status);
+    if (f && f->open_only)
+        lia__db_bind_int64(st, 2, 1);
+    if (f && f->severity >= 0)
+        lia__db_bind_int64(st, 3, f->severity);
+    if (cc[0])
+        lia__db_bind_text(st, 4, cc, -1);
+    if (f && f->owner)
+        lia__db_bind_text(st, 5, f->owner, -1);
     lia__db_bind_int64(st, 6, f && f->limit ? (int64_t)f->limit : -1);
     lia__db_bind_int64(st, 7, f ? f->after_id : 0);
-    lia__db_bind_text(st, 8, f ? f->recipient : NULL, -1);
+    if (f && f->recipient)
+        lia__db_bind_text(st, 8, f->recipient, -1);
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_incident inc;
         read_incident(st, &inc);
