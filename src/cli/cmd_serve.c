@@ -2,7 +2,9 @@
 /* liaison serve | accounts | taxii */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,10 +71,81 @@ static void serve_usage(FILE *f)
             "  --console-dir DIR     the web console's built assets (default: $LIAISON_CONSOLE_DIR,\n"
             "                        else the installed share/liaison/console)\n"
             "  --session-idle S      console session idle expiry (default %u)\n"
-            "  --session-max S       console session absolute expiry (default %u)\n",
+            "  --session-max S       console session absolute expiry (default %u)\n"
+            "  --node-sync S         every S seconds, liaison node sync: queue what changed for\n"
+            "                        partner nodes and send what is due, with its backoff\n"
+            "                        (default 60; 0: only by hand)\n",
             LIA_HTTP_MAX_BODY, LIA_HTTP_MAX_HEADER, LIA_HTTP_TIMEOUT_S, LIA_HTTP_MIN_BODY_RATE,
             LIA_HTTP_HEADER_TIMEOUT_S, LIA_HTTP_MAX_CONNS, LIA_HTTP_PER_IP_CONNS, LIA_HTTP_RATE,
             LIA_HTTP_BURST, LIA_CONSOLE_IDLE_S, LIA_CONSOLE_MAX_S);
+}
+
+/* ---- node sync on a timer ---- */
+
+typedef struct syncer {
+    cli *c;
+    unsigned every_s;
+    pthread_t thread;
+    int running;
+} syncer;
+
+/* One liaison node sync (every peer, with its backoff), its own store
+ * handle; says what it did when it did something or a peer failed anew. */
+static void sync_once(syncer *y, char *last, size_t nlast)
+{
+    const char *origin = getenv("LIAISON_AUDIT_ORIGIN");
+    lia_node_sync_opts so;
+    lia_node_sync_report rep;
+    lia_note_key k;
+    lia_store *s;
+    lia_error err, e2;
+    char kp[4096];
+    int have_key = 0;
+    if (lia_store_open(y->c->db, &s, &err)) {
+        fprintf(stderr, "liaison: node sync: %s\n", err.reason);
+        return;
+    }
+    lia_audit_set_actor(s, &(lia_actor){"liaison", "node", NULL});
+    memset(&so, 0, sizeof so);
+    lia_error_clear(&e2);
+    if (!origin || !*origin)
+        origin = "liaison.local/audit";
+    if (cli_audit_key_path(y->c, NULL, kp, sizeof kp) == 0 && lia_audit_key_load(kp, origin, 1, &k, &e2) == LIA_OK) {
+        so.key = &k;
+        so.origin = origin;
+        have_key = 1;
+    }
+    lia_error_clear(&err);
+    if (lia_node_sync(s, &so, &rep, &err)) {
+        if (strcmp(last, err.reason) != 0)
+            fprintf(stderr, "liaison: node sync: %s\n", err.reason);
+        snprintf(last, nlast, "%s", err.reason);
+    } else {
+        if (rep.sent || rep.queued)
+            fprintf(stderr, "liaison: node sync: %llu queued, %llu delivered, %llu failed, %llu waiting\n",
+                    (unsigned long long)rep.queued, (unsigned long long)rep.sent, (unsigned long long)rep.failed,
+                    (unsigned long long)rep.waiting);
+        if (rep.failed && strcmp(last, rep.last_error) != 0)
+            fprintf(stderr, "liaison: node sync: %s (retried with backoff)\n", rep.last_error);
+        snprintf(last, nlast, "%s", rep.failed ? rep.last_error : "");
+    }
+    if (have_key)
+        sodium_memzero(&k, sizeof k);
+    lia_store_close(s);
+}
+
+static void *sync_loop(void *arg)
+{
+    syncer *y = arg;
+    char last[256] = "";
+    for (;;) {
+        for (unsigned i = 0; i < y->every_s * 10; i++) {
+            if (serve_stop)
+                return NULL;
+            usleep(100000);
+        }
+        sync_once(y, last, sizeof last);
+    }
 }
 
 int cmd_serve(cli *c, int argc, char **argv)
@@ -95,6 +168,7 @@ int cmd_serve(cli *c, int argc, char **argv)
         {"console-dir", required_argument, NULL, 'D'},
         {"session-idle", required_argument, NULL, 'I'},
         {"session-max", required_argument, NULL, 'M'},
+        {"node-sync", required_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -108,6 +182,7 @@ int cmd_serve(cli *c, int argc, char **argv)
     uint64_t v;
     int ch, rc = LIA_EXIT_OK;
     struct sigaction sa;
+    syncer y = {c, 60, 0, 0};
 
     memset(&o, 0, sizeof o);
     o.listen = "127.0.0.1:8443";
@@ -160,6 +235,13 @@ int cmd_serve(cli *c, int argc, char **argv)
                 return LIA_EXIT_USAGE;
             }
             break;
+        case 'N':
+            if (cli_parse_u64(optarg, &v) || v > 86400) {
+                cli_errorf("serve: --node-sync %s: seconds from 0 (off) to 86400", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            y.every_s = (unsigned)v;
+            break;
         case 'h': serve_usage(stdout); return LIA_EXIT_OK;
         default:
             cli_errorf("serve: bad option %s (see liaison serve --help)", argv[optind - 1]);
@@ -203,9 +285,22 @@ int cmd_serve(cli *c, int argc, char **argv)
     }
     fprintf(stderr, "liaison: serving TAXII 2.1 on %s://%s (port %u); discovery at /taxii2/\n",
             cert_pem ? "https" : "http", o.listen, lia_http_port(h));
+    if (y.every_s) { /* the signals stay the main thread's: its pause() must see them */
+        sigset_t all, old;
+        sigemptyset(&all);
+        sigaddset(&all, SIGINT);
+        sigaddset(&all, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        y.running = pthread_create(&y.thread, NULL, sync_loop, &y) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (!y.running)
+            fprintf(stderr, "liaison: node sync: cannot start its thread; run liaison node sync by hand\n");
+    }
     while (!serve_stop)
         pause();
     fprintf(stderr, "liaison: stopping (finishing requests in progress)\n");
+    if (y.running)
+        pthread_join(y.thread, NULL);
     lia_http_stop(h);
 out:
     if (key_pem) {

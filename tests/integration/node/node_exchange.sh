@@ -29,13 +29,13 @@ pb=$(free_port)
 # serve runs as the background job itself (exec), so that kill stops it
 start_a() {
     (LIAISON_AUDIT_KEY="$tmp/a.key" exec "$bin" --db "$tmp/a.db" serve --listen "127.0.0.1:$pa" \
-        --access-log /dev/null > "$tmp/a.serve" 2>&1) &
+        --node-sync 0 --access-log /dev/null > "$tmp/a.serve" 2>&1) &
     wa=$!
     wait_http "http://127.0.0.1:$pa/health"
 }
-start_b() {
+start_b() { # [SECONDS]: serve's own node sync every SECONDS (default: none, syncs by hand)
     (LIAISON_AUDIT_KEY="$tmp/b.key" exec "$bin" --db "$tmp/b.db" serve --listen "127.0.0.1:$pb" \
-        --access-log /dev/null > "$tmp/b.serve" 2>&1) &
+        --node-sync "${1:-0}" --access-log /dev/null > "$tmp/b.serve" 2>&1) &
     wb=$!
     wait_http "http://127.0.0.1:$pb/health"
 }
@@ -172,6 +172,22 @@ recv=$(A audit list --object node:$kh --format json | grep -c '"action":"receive
 sent=$(B audit list --object node:national-cert --format json | grep -c '"action":"send"')
 same "every message B sent was applied once at A" "$sent" "$recv"
 same "B's messages: triage, comment, resolve" 3 "$sent"
+
+# ---- serve syncs by itself: what B shares reaches A with no node sync run
+stop_b
+start_b 1
+B incident comment "$bfirst" --shared=national-cert "Patched, by the timer." > /dev/null
+i=0
+until A incident show "$first" | grep -q "Patched, by the timer."; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && break
+    sleep 0.1
+done
+check "serve --node-sync 1 delivered B's comment" "Patched, by the timer." "$(A incident show "$first")"
+check "and said so" "1 delivered, 0 failed" "$(cat "$tmp/b.serve")"
+check "nothing waits at B" "nothing waiting" "$(B node status)"
+stop_b
+start_b
 
 # ---- each keeps the other's log head; a cut log is found against it
 A node sync --now > /dev/null 2>&1
