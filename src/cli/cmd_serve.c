@@ -110,7 +110,8 @@ static void sync_once(syncer *y, char *last, size_t nlast)
     lia_error_clear(&e2);
     if (!origin || !*origin)
         origin = "liaison.local/audit";
-    if (cli_audit_key_path(y->c, NULL, kp, sizeof kp) == 0 && lia_audit_key_load(kp, origin, 1, &k, &e2) == LIA_OK) {
+    if (cli_audit_key_path(y->c, NULL, kp, sizeof kp) == 0 &&
+        lia_audit_key_load(kp, origin, 1, &k, &e2) == LIA_OK) {
         so.key = &k;
         so.origin = origin;
         have_key = 1;
@@ -123,8 +124,8 @@ static void sync_once(syncer *y, char *last, size_t nlast)
     } else {
         if (rep.sent || rep.queued)
             fprintf(stderr, "liaison: node sync: %llu queued, %llu delivered, %llu failed, %llu waiting\n",
-                    (unsigned long long)rep.queued, (unsigned long long)rep.sent, (unsigned long long)rep.failed,
-                    (unsigned long long)rep.waiting);
+                    (unsigned long long)rep.queued, (unsigned long long)rep.sent,
+                    (unsigned long long)rep.failed, (unsigned long long)rep.waiting);
         if (rep.failed && strcmp(last, rep.last_error) != 0)
             fprintf(stderr, "liaison: node sync: %s (retried with backoff)\n", rep.last_error);
         snprintf(last, nlast, "%s", rep.failed ? rep.last_error : "");
