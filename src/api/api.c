@@ -1180,9 +1180,11 @@ static void get_attachment(lia__req *r, const caller *c, int64_t id, const char 
      * console's): the recorded media type travels in its own header */
     r->status = 200;
     r->ctype = "application/octet-stream";
-    lia__req_add_header(r, "Content-Disposition", disp);
-    lia__req_add_header(r, "X-Attachment-Media-Type", a.type);
     lia__req_add_header(r, "X-Attachment-SHA256", a.a.sha256);
+    lia__req_add_header(r, "X-Attachment-Media-Type", a.type);
+    /* a long non-ASCII name can outgrow the header storage: a download still */
+    if (lia__req_add_header(r, "Content-Disposition", disp) != LIA_OK)
+        lia__req_add_header(r, "Content-Disposition", "attachment");
 }
 
 /* POST /incidents/{id}/handoffs/{recipient}: {"state", "reason"}. A
