@@ -154,6 +154,11 @@ typedef struct lia_audit_filter {
 } lia_audit_filter;
 typedef int (*lia_audit_cb)(void *ud, const lia_audit_record *r);
 int lia_audit_list(lia_store *s, const lia_audit_filter *f, lia_audit_cb cb, void *ud, lia_error *err);
+/* The records of any of n objects (1 to 8; each as the filter's object:
+ * itself and "OBJECT/..."), in seq order: an incident's timeline is those
+ * of "incident:ID" and "handoff:ID". From the object index, not a scan. */
+int lia_audit_list_objects(lia_store *s, const char *const *objects, size_t n, lia_audit_cb cb, void *ud,
+                           lia_error *err);
 
 /* The number of records and the tree head over them. */
 int lia_audit_head(lia_store *s, uint64_t *size, lia_hash *root, lia_error *err);

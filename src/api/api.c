@@ -39,6 +39,7 @@
 #include "core/clock.h"
 #include "http/handler.h"
 #include "liaison/accounts.h"
+#include "liaison/audit.h"
 #include "liaison/field.h"
 #include "liaison/incident.h"
 #include "liaison/route.h"
@@ -591,6 +592,19 @@ static int att_cb(void *ud, const lia_attachment *a)
     return 0;
 }
 
+static int tl_cb(void *ud, const lia_audit_record *a)
+{
+    cm_walk *w = ud;
+    json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s}", "seq", (json_int_t)a->seq, "at",
+                          time_json(a->at_us), "actor", a->actor ? a->actor : "", "channel",
+                          a->channel ? a->channel : "", "object", a->object, "action", a->action);
+    if (!o || json_array_append_new(w->items, o)) {
+        w->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
 static int link_cb(void *ud, const lia_link *l)
 {
     cm_walk *w = ud;
@@ -608,7 +622,7 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
     lia_buf hold;
     lia_error e;
     ho_walk hw;
-    cm_walk cw, lw, aw;
+    cm_walk cw, lw, aw, tw;
     json_t *o = NULL, *hos = NULL;
     int yes, rc;
     (void)rcpt;
@@ -618,7 +632,8 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
     memset(&cw, 0, sizeof cw);
     memset(&lw, 0, sizeof lw);
     memset(&aw, 0, sizeof aw);
-    hw.c = cw.c = lw.c = aw.c = c;
+    memset(&tw, 0, sizeof tw);
+    hw.c = cw.c = lw.c = aw.c = tw.c = c;
     if (r->nargs) {
         api_error(r, 400, "invalid_parameter", "parameter %.*s: unknown; an incident takes no parameters",
                   (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr);
@@ -663,12 +678,25 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
         goto store;
     if (c->own && (rc = lia_incident_links(r->store, id, link_cb, &lw, &e)))
         goto store;
-    if (cw.oom || lw.oom || aw.oom)
+    if (c->own) { /* the timeline: its audit records and its hand-offs' (our team: who did what) */
+        char o1[40], o2[40];
+        const char *objs[2] = {o1, o2};
+        snprintf(o1, sizeof o1, "incident:%lld", (long long)id);
+        snprintf(o2, sizeof o2, "handoff:%lld", (long long)id);
+        if (!(tw.items = json_array()))
+            goto oom;
+        if ((rc = lia_audit_list_objects(r->store, objs, 2, tl_cb, &tw, &e)))
+            goto store;
+    }
+    if (cw.oom || lw.oom || aw.oom || tw.oom)
         goto oom;
     json_object_set_new(o, "handoffs", hos);
     json_object_set_new(o, "comments", cw.items);
     json_object_set_new(o, "attachments", aw.items);
     aw.items = NULL;
+    if (tw.items)
+        json_object_set_new(o, "timeline", tw.items);
+    tw.items = NULL;
     if (lw.items)
         json_object_set_new(o, "links", lw.items);
     hos = cw.items = lw.items = NULL;
@@ -689,6 +717,7 @@ done:
     json_decref(cw.items);
     json_decref(lw.items);
     json_decref(aw.items);
+    json_decref(tw.items);
     lia_buf_free(&hold);
 }
 

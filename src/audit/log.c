@@ -216,31 +216,94 @@ int lia_audit_list(lia_store *s, const lia_audit_filter *f, lia_audit_cb cb, voi
     lia_db *db = lia__store_db(s);
     lia_stmt *st;
     uint64_t n = 0;
-    char prefix[1024] = "";
+    char prefix[1024] = "", past[1024] = "";
+    lia_buf sql;
     int rc;
     if ((rc = lia__audit_schema(db, err)))
         return rc;
-    if (f && f->object)
+    /* only the clauses of the filters given, the object's as a range the
+     * audit_log_object index answers ("x" or "x/..." is "x" or in ["x/",
+     * "x0"): '0' follows '/'), so an incident's records come from the index,
+     * not from a scan of the whole log */
+    if (f && f->object) {
         snprintf(prefix, sizeof prefix, "%s/", f->object);
-    if ((rc = lia__db_prepare(
-             db, "audit: listing records",
-             "SELECT " RECORD_COLS " FROM audit_log"
-             " WHERE (?1 IS NULL OR object = ?1 OR substr(object, 1, length(?2)) = ?2)"
-             " AND (?3 IS NULL OR actor = ?3) AND (?4 = 0 OR at >= ?4) AND (?5 = 0 OR at < ?5)"
-             " ORDER BY seq",
-             &st, err)))
+        snprintf(past, sizeof past, "%s0", f->object);
+    }
+    lia_buf_init(&sql, 4096);
+    lia_buf_puts(&sql, "SELECT " RECORD_COLS " FROM audit_log WHERE 1");
+    if (f && f->object)
+        lia_buf_puts(&sql, " AND (object = ?1 OR (object >= ?2 AND object < ?6))");
+    if (f && f->actor)
+        lia_buf_puts(&sql, " AND actor = ?3");
+    if (f && f->since_us)
+        lia_buf_puts(&sql, " AND at >= ?4");
+    if (f && f->until_us)
+        lia_buf_puts(&sql, " AND at < ?5");
+    lia_buf_puts(&sql, " ORDER BY seq");
+    rc = sql.err ? lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory")
+                 : lia__db_prepare_once(db, "audit: listing records", lia_buf_cstr(&sql), &st, err);
+    lia_buf_free(&sql);
+    if (rc)
         return rc;
-    lia__db_bind_text(st, 1, f ? f->object : NULL, -1);
-    lia__db_bind_text(st, 2, prefix, -1);
-    lia__db_bind_text(st, 3, f ? f->actor : NULL, -1);
-    lia__db_bind_int64(st, 4, f ? f->since_us : 0);
-    lia__db_bind_int64(st, 5, f ? f->until_us : 0);
+    if (f && f->object) {
+        lia__db_bind_text(st, 1, f->object, -1);
+        lia__db_bind_text(st, 2, prefix, -1);
+        lia__db_bind_text(st, 6, past, -1);
+    }
+    if (f && f->actor)
+        lia__db_bind_text(st, 3, f->actor, -1);
+    if (f && f->since_us)
+        lia__db_bind_int64(st, 4, f->since_us);
+    if (f && f->until_us)
+        lia__db_bind_int64(st, 5, f->until_us);
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_audit_record r;
         read_record(st, &r);
         if (cb(ud, &r))
             break;
         if (f && f->limit && ++n >= f->limit)
+            break;
+    }
+    lia__db_done(st);
+    return rc < 0 ? rc : LIA_OK;
+}
+
+int lia_audit_list_objects(lia_store *s, const char *const *objects, size_t n, lia_audit_cb cb, void *ud,
+                           lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    lia_buf sql;
+    char b[8][2][1024];
+    int rc;
+    if (n == 0 || n > 8)
+        return lia_error_set(err, LIA_EINVAL, "objects", NULL, 0, "1 to 8 objects");
+    if ((rc = lia__audit_schema(db, err)))
+        return rc;
+    lia_buf_init(&sql, 4096);
+    lia_buf_puts(&sql, "SELECT " RECORD_COLS " FROM audit_log WHERE 0");
+    for (size_t i = 0; i < n; i++) {
+        snprintf(b[i][0], sizeof b[i][0], "%s/", objects[i]);
+        snprintf(b[i][1], sizeof b[i][1], "%s0", objects[i]);
+        lia_buf_printf(&sql, " OR object = ?%zu OR (object >= ?%zu AND object < ?%zu)", 3 * i + 1, 3 * i + 2,
+                       3 * i + 3);
+    }
+    lia_buf_puts(&sql, " ORDER BY seq");
+    rc = sql.err ? lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory")
+                 : lia__db_prepare_once(db, "audit: listing the records of objects", lia_buf_cstr(&sql), &st,
+                                        err);
+    lia_buf_free(&sql);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        lia__db_bind_text(st, (int)(3 * i + 1), objects[i], -1);
+        lia__db_bind_text(st, (int)(3 * i + 2), b[i][0], -1);
+        lia__db_bind_text(st, (int)(3 * i + 3), b[i][1], -1);
+    }
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_audit_record r;
+        read_record(st, &r);
+        if (cb(ud, &r))
             break;
     }
     lia__db_done(st);

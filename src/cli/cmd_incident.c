@@ -22,7 +22,8 @@ static void incident_usage(FILE *f)
                "         liaison events --cc KH --since 1d --format ids | liaison incident create --title T "
                "--events-from -\n"
                "  list [--status S] [--open] [--severity S] [--country CC] [--owner O] [--limit N]\n"
-               "  show ID                  the incident, its hand-offs, links and comments\n"
+               "  show ID                  the incident, its hand-offs, links, comments, attachments\n"
+               "                           and timeline (its audit records and its hand-offs')\n"
                "  update ID [--title T] [--description D] [--severity S] [--tlp T] [--class C]\n"
                "         [--countries ..] [--sectors ..] [--owner O] [--status S [--into ID]]\n"
                "         [--waiting on|off]  a refused status change names the allowed ones;\n"
@@ -537,6 +538,28 @@ static int show_comment(void *ud, const lia_comment *cm)
     return 0;
 }
 
+/* One audit record of the incident or its hand-offs: the timeline. */
+static int show_event(void *ud, const lia_audit_record *r)
+{
+    show_ctx *c = ud;
+    char t[LIA_TIME_TEXT];
+    time_text(r->at_us, t, sizeof t);
+    if (c->json) {
+        printf("%s{\"seq\":%lld", c->n ? "," : "", (long long)r->seq);
+        json_str("at", t, 1);
+        json_str("actor", r->actor ? r->actor : "", 1);
+        json_str("channel", r->channel ? r->channel : "", 1);
+        json_str("object", r->object, 1);
+        json_str("action", r->action, 1);
+        putchar('}');
+    } else {
+        printf("  %s %-12s %-8s %-10s %s\n", t, r->actor ? r->actor : "-", r->channel ? r->channel : "-",
+               r->action, r->object);
+    }
+    c->n++;
+    return 0;
+}
+
 static int show_attachment(void *ud, const lia_attachment *a)
 {
     show_ctx *c = ud;
@@ -698,6 +721,16 @@ static int do_show(lia_store *s, int64_t id, int json)
     printf(json ? "],\"attachments\":[" : "attachments:\n");
     if ((rc = lia_incident_attachments(s, id, show_attachment, &c, &err)))
         goto out;
+    c.n = 0;
+    printf(json ? "],\"timeline\":[" : "timeline:\n");
+    {
+        char o1[40], o2[40];
+        const char *objs[2] = {o1, o2};
+        snprintf(o1, sizeof o1, "incident:%lld", (long long)id);
+        snprintf(o2, sizeof o2, "handoff:%lld", (long long)id);
+        if ((rc = lia_audit_list_objects(s, objs, 2, show_event, &c, &err)))
+            goto out;
+    }
     if (json)
         printf("]}\n");
 out:

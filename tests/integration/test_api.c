@@ -923,7 +923,25 @@ static void test_attachments(void **state)
     assert_non_null(attachment_of(&r, "note.txt"));
     assert_non_null(attachment_of(&r, "a.txt"));
     hc_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
+    /* the timeline: our team's, in order, the attachment in it; not a partner's */
+    {
+        json_t *tl = json_object_get(r.json, "timeline"), *x;
+        size_t i, attach = 0;
+        int64_t last = 0;
+        assert_true(json_array_size(tl) > 3);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(tl, 0), "action")), "create");
+        json_array_foreach(tl, i, x)
+        {
+            assert_true(json_integer_value(json_object_get(x, "seq")) > last);
+            last = json_integer_value(json_object_get(x, "seq"));
+            attach += !strcmp(json_string_value(json_object_get(x, "action")), "attach");
+        }
+        assert_int_equal(attach, 3);
+    }
+    hc_free(&r);
     assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
+    assert_null(json_object_get(r.json, "timeline"));
     assert_null(attachment_of(&r, "scan 1.pcap"));
     assert_non_null(attachment_of(&r, "note.txt"));
     assert_non_null(attachment_of(&r, "a.txt"));

@@ -193,6 +193,10 @@ check "attach" "attachment #1 scan.pcap (13 bytes)" "$(L incident attach 1 "$tmp
 check "attach the same bytes again" "attached before, nothing stored" "$(L incident attach 1 "$tmp/scan.pcap" --name other.pcap 2>&1)"
 check "show lists it with its hash" "scan.pcap, application/vnd.tcpdump.pcap, 13 bytes, SHA-256 $sum" "$(L incident show 1 2>&1)"
 check "show json" "\"sha256\":\"$sum\"" "$(L incident show 1 --format json 2>&1)"
+shown=$(L incident show 1 2>&1)
+check "show: the timeline has the attachment" "alice        cli      attach     incident:1" "$shown"
+check "show: and the hand-offs" "handoff:1/cert-kh" "$(echo "$shown" | sed -n '/^timeline:/,$p')"
+check "show json: the timeline" '"object":"incident:1","action":"attach"' "$(L incident show 1 --format json 2>&1 | tr -d ' ')"
 L incident attachment 1 1 -o "$tmp/back.pcap"
 check "the bytes come back" "$sum" "$(sha256sum "$tmp/back.pcap")"
 check "audit: attach, without the bytes" "\"action\":\"attach\"" "$(L audit list --object incident:1 --format json 2>&1)"
