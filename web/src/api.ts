@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Every request the console makes. The session is an HttpOnly cookie the
+// server set at log-in; every state-changing request carries the session's
+// CSRF token (X-CSRF-Token), which the server checks (src/console/console.c).
+// The browser is never the guard: what a user may see is decided by the server.
+import { reactive } from 'vue'
+
+export interface Who {
+  user: string
+  org: string
+  role: string
+  org_kind: 'own' | 'partner' | 'constituent'
+  csrf: string
+}
+
+export const session = reactive<{ who: Who | null; checked: boolean }>({ who: null, checked: false })
+
+export class ApiError extends Error {
+  status: number
+  code: string
+  constructor(status: number, code: string, message: string) {
+    super(message)
+    this.status = status
+    this.code = code
+  }
+}
+
+async function errorOf(res: Response): Promise<ApiError> {
+  let code = 'http_' + res.status
+  let msg = res.statusText || 'request failed'
+  try {
+    const j = await res.json()
+    if (j && j.error) {
+      code = j.error.code
+      msg = j.error.message
+    } else if (j && (j.detail || j.title)) {
+      msg = j.detail || j.title
+    }
+  } catch {
+    /* not JSON: keep the status line */
+  }
+  return new ApiError(res.status, code, msg)
+}
+
+export async function request<T>(method: string, path: string, body?: unknown, raw?: Blob, type?: string): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' }
+  let payload: BodyInit | undefined
+  if (method !== 'GET' && session.who) headers['X-CSRF-Token'] = session.who.csrf
+  if (raw) {
+    payload = raw
+    headers['Content-Type'] = type || 'application/octet-stream'
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body)
+    headers['Content-Type'] = 'application/json'
+  }
+  const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' })
+  if (res.status === 401 && !path.endsWith('/login')) {
+    session.who = null
+  }
+  if (!res.ok) throw await errorOf(res)
+  return (await res.json()) as T
+}
+
+export const get = <T>(path: string) => request<T>('GET', path)
+
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v))
+  const s = q.toString()
+  return s ? '?' + s : ''
+}
+
+export async function loadSession(): Promise<void> {
+  try {
+    session.who = await get<Who>('/console/session')
+  } catch {
+    session.who = null
+  }
+  session.checked = true
+}
+
+export async function login(user: string, password: string): Promise<void> {
+  session.who = await request<Who>('POST', '/console/login', { user, password })
+}
+
+export async function logout(): Promise<void> {
+  try {
+    await request('POST', '/console/logout')
+  } finally {
+    session.who = null
+  }
+}
+
+/* ---- the shapes the server answers (share/api/openapi.json) ---- */
+
+export interface KeyCount {
+  key: string
+  count: number
+}
+
+export interface Sla {
+  clock: string
+  target_seconds: number | null
+  used_seconds: number | null
+  started: string | null
+  due: string | null
+  paused: boolean
+  breached: boolean
+  timezone: string | null
+}
+
+export interface Handoff {
+  recipient: string
+  state: string
+  created: string
+  notified: string | null
+  acknowledged: string | null
+  resolved: string | null
+  rejected: string | null
+  reason: string | null
+  updated: string
+  by: string | null
+  channel: string | null
+  sla?: Sla
+}
+
+export interface Incident {
+  id: number
+  title: string
+  description: string
+  classification: string
+  severity: string
+  tlp: string
+  countries: string[]
+  sectors: string[]
+  status: string
+  waiting: boolean
+  owner: string | null
+  created: string
+  updated: string
+  merged_into?: number | null
+  handoffs?: Handoff[]
+  comments?: { id: number; at: string; author: string; visibility: string; body: string }[]
+  attachments?: { id: number; name: string; media_type: string; size: number; sha256: string; at?: string }[]
+  timeline?: { seq: number; at: string; actor: string; channel: string; object: string; action: string }[]
+  links?: { kind: string; ref: string; at: string }[]
+  allowed_status?: string[]
+}
+
+export type EventRow = Record<string, string | number | boolean | null>
+
+export interface Party {
+  id: string
+  name: string
+  countries?: string[]
+  networks?: string[]
+  asns?: number[]
+  contacts?: string[]
+  languages?: string[]
+  timezone?: string
+  tlp_max?: string
+  channels?: string[]
+  agreement?: boolean
+  [k: string]: unknown
+}

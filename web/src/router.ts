@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+import { createRouter, createWebHistory } from 'vue-router'
+import { session, loadSession } from './api'
+import LoginView from './views/LoginView.vue'
+import DashboardView from './views/DashboardView.vue'
+import IncidentsView from './views/IncidentsView.vue'
+import IncidentView from './views/IncidentView.vue'
+import EventsView from './views/EventsView.vue'
+import EventView from './views/EventView.vue'
+import DirectoryView from './views/DirectoryView.vue'
+import PortalView from './views/PortalView.vue'
+
+export const router = createRouter({
+  history: createWebHistory('/console/'),
+  routes: [
+    { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
+    { path: '/', name: 'dashboard', component: DashboardView, meta: { own: true } },
+    { path: '/incidents', name: 'incidents', component: IncidentsView },
+    { path: '/incidents/:id(\\d+)', name: 'incident', component: IncidentView, props: true },
+    { path: '/events', name: 'events', component: EventsView },
+    { path: '/events/:id(\\d+)', name: 'event', component: EventView, props: true },
+    { path: '/directory', name: 'directory', component: DirectoryView },
+    { path: '/portal', name: 'portal', component: PortalView },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+})
+
+// Which page to show is the browser's choice; what is in it, the server's.
+router.beforeEach(async (to) => {
+  if (!session.checked) await loadSession()
+  if (to.meta.public) return session.who ? { name: session.who.org_kind === 'own' ? 'dashboard' : 'portal' } : true
+  if (!session.who) return { name: 'login', query: { next: to.fullPath } }
+  if (to.meta.own && session.who.org_kind !== 'own') return { name: 'portal' }
+  return true
+})
