@@ -41,6 +41,8 @@ const char *lia_incident_status_name(lia_incident_status s);
 /* Parse a status name (ASCII case-insensitive): LIA_OK or LIA_EINVAL with
  * the list of statuses in err. */
 int lia_incident_status_parse(const char *name, lia_incident_status *out, lia_error *err);
+/* 1 if the one transition table lets an incident in status from become to. */
+int lia_incident_status_allowed(lia_incident_status from, lia_incident_status to);
 
 /* ---- hand-off state (one per recipient of an incident) -------------------- */
 

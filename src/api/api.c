@@ -694,6 +694,15 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
     json_object_set_new(o, "comments", cw.items);
     json_object_set_new(o, "attachments", aw.items);
     aw.items = NULL;
+    if (c->own) { /* what the console offers: the statuses the one table allows from here */
+        json_t *al = json_array();
+        for (int st = 0; al && st < LIA_INC__COUNT; st++)
+            if (lia_incident_status_allowed(inc.status, (lia_incident_status)st))
+                json_array_append_new(al, json_string(lia_incident_status_name((lia_incident_status)st)));
+        if (!al)
+            goto oom;
+        json_object_set_new(o, "allowed_status", al);
+    }
     if (tw.items)
         json_object_set_new(o, "timeline", tw.items);
     tw.items = NULL;

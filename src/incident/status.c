@@ -105,6 +105,11 @@ int lia__incident_can(lia_incident_status from, lia_incident_status to)
     return (unsigned)to < LIA_INC__COUNT && (lia__incident_next(from) & BIT(to)) != 0;
 }
 
+int lia_incident_status_allowed(lia_incident_status from, lia_incident_status to)
+{
+    return (unsigned)from < LIA_INC__COUNT && lia__incident_can(from, to);
+}
+
 int lia__incident_is_final(lia_incident_status s)
 {
     return s == LIA_INC_CLOSED || s == LIA_INC_REJECTED || s == LIA_INC_DUPLICATE || s == LIA_INC_MERGED;

@@ -939,9 +939,33 @@ static void test_attachments(void **state)
         }
         assert_int_equal(attach, 3);
     }
+    /* the statuses the console offers: exactly the transition table's from the current one */
+    {
+        json_t *al = json_object_get(r.json, "allowed_status");
+        lia_incident_status cur;
+        size_t n = 0;
+        assert_int_equal(
+            lia_incident_status_parse(json_string_value(json_object_get(r.json, "status")), &cur, NULL),
+            LIA_OK);
+        assert_true(json_is_array(al));
+        for (int st = 0; st < LIA_INC__COUNT; st++) {
+            int listed = 0;
+            size_t i;
+            json_t *x;
+            json_array_foreach(al, i, x) listed |=
+                !strcmp(json_string_value(x), lia_incident_status_name(st));
+            assert_int_equal(listed, lia_incident_status_allowed(cur, st));
+            n += (size_t)listed;
+        }
+        assert_int_equal(n, json_array_size(al));
+        assert_true(n > 0);
+        assert_true(lia_incident_status_allowed(LIA_INC_NEW, LIA_INC_TRIAGED));
+        assert_false(lia_incident_status_allowed(LIA_INC_MERGED, LIA_INC_TRIAGED));
+    }
     hc_free(&r);
     assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)i_a), 200);
     assert_null(json_object_get(r.json, "timeline"));
+    assert_null(json_object_get(r.json, "allowed_status"));
     assert_null(attachment_of(&r, "scan 1.pcap"));
     assert_non_null(attachment_of(&r, "note.txt"));
     assert_non_null(attachment_of(&r, "a.txt"));

@@ -2,8 +2,8 @@
 // Every string of the interface comes from these catalogues (vue-i18n).
 // The catalogues have the same keys; tests/browser checks it.
 import { createI18n } from 'vue-i18n'
-import en from './locales/en'
-import zh from './locales/zh'
+import en from './locales/en.json'
+import zh from './locales/zh.json'
 
 export type Lang = 'en' | 'zh'
 
