@@ -503,9 +503,16 @@ static enum MHD_Result send_resp(req *q, struct MHD_Connection *c, lia__req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     for (size_t i = 0; i < r->nresp; i++)
         MHD_add_response_header(resp, r->resp[i].name.ptr, r->resp[i].value.ptr);
+    /* A Basic challenge makes a browser prompt for a password, and a fetch
+     * from the console waits on that prompt: the console's own paths and
+     * requests that say they come from a script (X-Requested-With, which
+     * the console sends) are challenged with its log-in scheme instead. */
     if (r->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                "Basic realm=\"liaison\", Bearer realm=\"liaison\"");
+                                !strncmp(r->path, "/console/", 9) ||
+                                        lia__req_header(r, "X-Requested-With").ptr
+                                    ? "Session realm=\"liaison\""
+                                    : "Basic realm=\"liaison\", Bearer realm=\"liaison\"");
     if (r->close) /* the request's end is unknown: nothing after it is read */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if ((r->status == 429 || r->status == 503) && r->retry_after) {

@@ -43,7 +43,9 @@ async function errorOf(res: Response): Promise<ApiError> {
 }
 
 export async function request<T>(method: string, path: string, body?: unknown, raw?: Blob, type?: string): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+  // X-Requested-With: the server then challenges a 401 with its log-in scheme, not Basic
+  // (a Basic challenge would make the browser prompt for a password)
+  const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'liaison-console' }
   let payload: BodyInit | undefined
   if (method !== 'GET' && session.who) headers['X-CSRF-Token'] = session.who.csrf
   if (raw) {

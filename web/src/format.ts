@@ -22,15 +22,19 @@ export function fmtTime(iso: string | null | undefined, locale: string): string 
   if (!iso) return '–'
   const d = new Date(iso)
   if (isNaN(d.getTime())) return iso
-  return new Intl.DateTimeFormat(locale === 'zh' ? 'zh-CN' : 'en-GB', {
+  // 2026-12-06 19:50 UTC: the order CERTs write, whatever the language
+  const parts = new Intl.DateTimeFormat(locale === 'zh' ? 'zh-CN' : 'en-GB', {
     timeZone: timeZone.value,
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
     hour: '2-digit',
     minute: '2-digit',
+    hourCycle: 'h23',
     timeZoneName: 'short',
-  }).format(d)
+  }).formatToParts(d)
+  const p = (t: string) => parts.find((x) => x.type === t)?.value || ''
+  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')} ${p('timeZoneName')}`
 }
 
 export function fmtNumber(n: number, locale: string): string {

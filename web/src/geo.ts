@@ -39,7 +39,8 @@ export function worldGeo(): FeatureCollection<Geometry, { name: string; label: s
   const fc = feature(topo, topo.objects.countries) as unknown as FeatureCollection<Geometry, { name: string }>
   cache = {
     type: 'FeatureCollection',
-    features: fc.features.map((f, i) => {
+    // Antarctica (010) is left out: no events, and its ring along the edge draws a line
+    features: fc.features.filter((f) => String(f.id) !== '010').map((f, i) => {
       const code = alpha2Of(f.id === undefined ? undefined : String(f.id), f.properties.name)
       // ECharts keys regions by name: a unique placeholder for the unshaded ones
       return { ...f, properties: { name: code || `-${i}`, label: f.properties.name } }

@@ -33,3 +33,5 @@ router.beforeEach(async (to) => {
   if (to.meta.own && session.who.org_kind !== 'own') return { name: 'portal' }
   return true
 })
+
+router.onError((e) => console.error('navigation failed:', e))
