@@ -11,17 +11,35 @@ FUZZ_TIME ?= 300
 FUZZ_TARGETS ?=
 MESON_FLAGS ?=
 
-.PHONY: all deps build asan ipdb demo check test test-asan lint fuzz-build fuzz-smoke fuzz fuzz-ledger bench clean format
+.PHONY: all deps deps-check web build asan ipdb demo check test test-asan lint fuzz-build fuzz-smoke fuzz fuzz-ledger bench clean format
 
 all: build
 
 deps:
 	@scripts/deps.sh
 
+deps-check:
+	@scripts/deps.sh check
+
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) $(MESON_FLAGS)
 
-build: deps $(BUILD)/build.ninja
+# The web console (web/: Vite + TypeScript + Vue), built into web/dist, which
+# `liaison serve` serves at /console/. Rebuilt when a source or the lockfile
+# changes; the packages come from npm by the lockfile (web/node_modules).
+WEB_SRC := $(shell find web/src -type f 2>/dev/null) web/index.html web/package.json web/vite.config.ts web/tsconfig.json
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build --silent
+	@touch $@
+
+web: deps web/dist/index.html
+
+build: deps $(BUILD)/build.ninja web/dist/index.html
 	ninja -C $(BUILD)
 
 $(ASAN)/build.ninja:
@@ -75,7 +93,7 @@ bench: build
 	@scripts/bench.sh $(BUILD)
 
 # Everything, ending with one "N passed, N failed" line over all suites.
-check: deps lint
+check: deps-check lint
 	@rm -f .check-results
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory test || echo "test failed" >> .check-results

