@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* liaison quarantine | stats | demo */
 #include <getopt.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
+#include "liaison/accounts.h"
 #include "liaison/mail.h"
 #include "liaison/incident.h"
 
@@ -39,7 +41,7 @@ static int print_qrow(void *ud, const lia_qrow *r)
 int cmd_quarantine(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"feed", required_argument, NULL, 'f'}, {"report", required_argument, NULL, 'r'},
+        {"feed", required_argument, NULL, 'f'},  {"report", required_argument, NULL, 'r'},
         {"limit", required_argument, NULL, 'l'}, {"raw", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
@@ -113,8 +115,8 @@ static int print_stat(void *ud, const char *feed, int stage, const lia_counter *
     }
     if (c->in == 0 && c->out == 0 && c->errors == 0)
         return 0; /* a stage this feed does not run (yet) */
-    printf("  %-10s %12llu %12llu %10llu %12.3f %14.0f%s\n", lia_stage_name(stage),
-           (unsigned long long)c->in, (unsigned long long)c->out, (unsigned long long)c->errors, secs,
+    printf("  %-10s %12llu %12llu %10llu %12.3f %14.0f%s\n", lia_stage_name(stage), (unsigned long long)c->in,
+           (unsigned long long)c->out, (unsigned long long)c->errors, secs,
            secs > 0 ? (double)c->in / secs : 0.0, stage == LIA_ST_READ ? " bytes" : "");
     return 0;
 }
@@ -153,10 +155,10 @@ int cmd_stats(cli *c, int argc, char **argv)
 /* ---- demo ---- */
 
 static const struct demo_report {
-    const char *file;   /* under DATADIR/demo/ */
+    const char *file; /* under DATADIR/demo/ */
     const char *feed;
     const char *format;
-    const char *map;    /* under DATADIR/mappings/, or NULL */
+    const char *map; /* under DATADIR/mappings/, or NULL */
 } demo_reports[] = {
     /* feed NULL: the report's feed name from Shadowserver's schema; the
      * report type comes from the file name */
@@ -266,6 +268,59 @@ fail:
     return LIA_EXIT_ERROR;
 }
 
+/* ---- demo: the web console's accounts ---- */
+
+/* A fresh password of 16 letters and digits (no look-alikes). */
+static void demo_password(char out[17])
+{
+    static const char set[] = "abcdefghjkmnpqrstuvwxyz23456789";
+    for (int i = 0; i < 16; i++)
+        out[i] = set[randombytes_uniform(sizeof set - 1)];
+    out[16] = '\0';
+}
+
+/* Our team's analyst, and a user of the partner CERT the demo hands
+ * incidents to (its portal); each with a new password, printed once. */
+static int demo_console(lia_store *s, const char *db)
+{
+    static const struct {
+        const char *org, *kind, *party, *user, *role, *what;
+    } acc[] = {
+        {"demo-cert", "own", NULL, "analyst", "analyst", "the national CERT's analyst"},
+        {"hk-cert", "partner", "sample-hk-cert", "hk-analyst", "partner",
+         "HK CERT's portal (what was handed to it)"},
+    };
+    char pw[2][17];
+    lia_error err;
+    int64_t id;
+    int rc;
+    if (sodium_init() < 0) {
+        cli_errorf("demo: libsodium did not initialise");
+        return LIA_EXIT_ERROR;
+    }
+    printf("\nThe web console: start liaison --db %s serve, then open http://127.0.0.1:8443/console/\n", db);
+    for (size_t i = 0; i < sizeof acc / sizeof acc[0]; i++) {
+        lia_error_clear(&err);
+        rc = lia_accounts_org_add(s, acc[i].org, lia_org_kind_parse(acc[i].kind),
+                                  acc[i].party ? LIA_TLP_AMBER : LIA_TLP_AMBER_STRICT, &id, &err);
+        if (rc == LIA_EEXIST) {
+            printf("  %-10s (%s): made by an earlier demo on this store, password as printed then\n",
+                   acc[i].user, acc[i].what);
+            continue;
+        }
+        demo_password(pw[i]);
+        if (rc || (acc[i].party && (rc = lia_accounts_org_link(s, acc[i].org, acc[i].party, &err))) ||
+            (rc = lia_accounts_user_add(s, acc[i].org, acc[i].user, lia_role_parse(acc[i].role), pw[i], &id,
+                                        &err))) {
+            cli_error(&err);
+            return LIA_EXIT_ERROR;
+        }
+        printf("  log in as %-10s password %s  %s\n", acc[i].user, pw[i], acc[i].what);
+    }
+    sodium_memzero(pw, sizeof pw);
+    return LIA_EXIT_OK;
+}
+
 int cmd_demo(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -336,9 +391,8 @@ int cmd_demo(cli *c, int argc, char **argv)
         if (res.skipped)
             printf(" already ingested (report #%lld): nothing stored twice\n", (long long)res.report.id);
         else
-            printf(" %5llu rows -> %5llu events, %llu quarantined\n",
-                   (unsigned long long)res.report.rows, (unsigned long long)res.report.events,
-                   (unsigned long long)res.report.quarantined);
+            printf(" %5llu rows -> %5llu events, %llu quarantined\n", (unsigned long long)res.report.rows,
+                   (unsigned long long)res.report.events, (unsigned long long)res.report.quarantined);
     }
     memset(&q, 0, sizeof q);
     lia_error_clear(&err);
@@ -363,7 +417,8 @@ int cmd_demo(cli *c, int argc, char **argv)
     }
     if (qn == 0)
         printf("    none\n");
-    if ((rc = cli_route_demo_summary(s)) || (rc = demo_incidents(s, c->db))) {
+    if ((rc = cli_route_demo_summary(s)) || (rc = demo_incidents(s, c->db)) ||
+        (rc = demo_console(s, c->db))) {
         lia_store_close(s);
         return rc;
     }
