@@ -87,6 +87,8 @@ int lia_party_set_id(lia_party *p, const char *id, size_t n, lia_error *err);
  * the field first). A list field also accepts several values separated by
  * ',' ';' or white space in one call. */
 int lia_party_add(lia_party *p, int f, const char *s, size_t n, int replace, lia_error *err);
+/* Remove every value of field f (nothing for a field id out of range). */
+void lia_party_clear(lia_party *p, int f);
 /* First value of f, or NULL. */
 const char *lia_party_get(const lia_party *p, int f);
 

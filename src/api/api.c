@@ -16,6 +16,9 @@
  *                               its own only)
  *   GET /api/v1/metrics         time to acknowledge and resolve, open
  *                               incidents, breaches (our team)
+ *   POST /api/v1/partners, /owners; PATCH /api/v1/partners/{party},
+ *                               /owners/{party}  the directory edited as the
+ *                               CLI edits it (our team)
  *
  * Authentication is the server's (API keys, Basic, console sessions with
  * their CSRF token for state changes): r->who. What a caller sees: our own
@@ -1755,17 +1758,12 @@ typedef struct plist {
     int oom;
 } plist;
 
-static int party_cb(void *ud, const lia_party *p)
+/* A directory entry as GET /partners and /owners list it: list fields as
+ * arrays, agreement a boolean, the rest strings. */
+static json_t *party_json(const lia_party *p)
 {
-    plist *w = ud;
-    json_t *o;
-    if (!w->c->own && strcmp(p->id, w->c->party) != 0)
-        return 0; /* a partner or constituent sees its own entry only */
-    if (!(o = json_pack("{s:s}", "id", p->id))) {
-        w->oom = 1;
-        return 1;
-    }
-    for (int f = 0; f < LIA_PF__COUNT; f++) {
+    json_t *o = json_pack("{s:s}", "id", p->id);
+    for (int f = 0; o && f < LIA_PF__COUNT; f++) {
         const lia_strlist *l = &p->f[f];
         json_t *val;
         if (!l->n)
@@ -1781,11 +1779,19 @@ static int party_cb(void *ud, const lia_party *p)
         }
         if (!val || json_object_set_new(o, lia_pfield_name(f), val)) {
             json_decref(o);
-            w->oom = 1;
-            return 1;
+            return NULL;
         }
     }
-    if (json_array_append_new(w->items, o)) {
+    return o;
+}
+
+static int party_cb(void *ud, const lia_party *p)
+{
+    plist *w = ud;
+    json_t *o;
+    if (!w->c->own && strcmp(p->id, w->c->party) != 0)
+        return 0; /* a partner or constituent sees its own entry only */
+    if (!(o = party_json(p)) || json_array_append_new(w->items, o)) {
         w->oom = 1;
         return 1;
     }
@@ -1835,6 +1841,224 @@ static void list_owners(lia__req *r, const caller *c, int64_t id, const char *rc
     (void)id;
     (void)rcpt;
     list_parties(r, c, LIA_PARTY_OWNER);
+}
+
+/* ---- POST /partners, /owners; PATCH /partners/{party}, /owners/{party} ---------------------- */
+
+/* Member name of body o into field f of p, as the CLI's FIELD=VALUE: a
+ * string (a list field also takes "a,b"), an array of strings (a list
+ * field), true/false (agreement), a whole number (interval, seconds); null
+ * clears the field. 0 after answering 400 naming the member. */
+static int party_member(lia__req *r, lia_party *p, int f, json_t *v)
+{
+    const char *name = lia_pfield_name(f);
+    char num[32];
+    lia_error e;
+    size_t i;
+    json_t *x;
+    int rc = LIA_OK;
+    lia_error_clear(&e);
+    if (json_is_null(v)) {
+        lia_party_clear(p, f);
+        return 1;
+    }
+    if (json_is_string(v)) {
+        rc = lia_party_add(p, f, json_string_value(v), json_string_length(v), 1, &e);
+    } else if (json_is_boolean(v) && f == LIA_PF_AGREEMENT) {
+        rc = lia_party_add(p, f, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5, 1, &e);
+    } else if (json_is_integer(v) && f == LIA_PF_INTERVAL) {
+        snprintf(num, sizeof num, "%llds", (long long)json_integer_value(v));
+        rc = lia_party_add(p, f, num, strlen(num), 1, &e);
+    } else if (json_is_array(v) && lia_pfield_is_list(f)) {
+        lia_party_clear(p, f);
+        json_array_foreach(v, i, x)
+        {
+            if (!json_is_string(x)) {
+                api_error(r, 400, "invalid_body", "member \"%s\": item %zu is not a string", name, i);
+                return 0;
+            }
+            if ((rc = lia_party_add(p, f, json_string_value(x), json_string_length(x), 0, &e)))
+                break;
+        }
+    } else {
+        api_error(r, 400, "invalid_body", "member \"%s\": %s", name,
+                  f == LIA_PF_AGREEMENT   ? "true or false"
+                  : f == LIA_PF_INTERVAL  ? "a duration (\"1h\") or a number of seconds"
+                  : lia_pfield_is_list(f) ? "an array of strings, or one string"
+                                          : "a string");
+        return 0;
+    }
+    if (rc) {
+        char m[600];
+        lia_error_format(&e, m, sizeof m);
+        api_error(r, 400, "invalid_body", "member \"%s\": %s", name, m);
+        return 0;
+    }
+    return 1;
+}
+
+/* Save p (replace: PATCH) as the caller, the audit record naming it;
+ * answer the entry as stored, with status. */
+static void party_store(lia__req *r, const caller *c, lia_party *p, int replace, int status)
+{
+    lia_party got;
+    lia_error e;
+    actor who;
+    int rc;
+    lia_error_clear(&e);
+    actor_of(r, c, &who);
+    /* the store handle is this request's alone: its actor names the caller
+     * in the directory's audit records (before and after) */
+    lia_audit_set_actor(r->store, &who.a);
+    rc = lia_party_save(r->store, p, replace, &e);
+    lia_audit_set_actor(r->store, NULL);
+    if (rc) {
+        change_error(r, rc, &e);
+        return;
+    }
+    if ((rc = lia_party_get_one(r->store, p->kind, p->id, &got, &e))) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    answer(r, party_json(&got));
+    lia_party_free(&got);
+    if (r->status == 200)
+        r->status = status;
+}
+
+/* The members a body may name: the fields of kind (and "id" when
+ * creating), NULL-terminated. */
+static void party_members(int kind, int with_id, const char **out)
+{
+    size_t n = 0;
+    if (with_id)
+        out[n++] = "id";
+    for (int f = 0; f < LIA_PF__COUNT; f++)
+        if (lia_party_field_allowed(kind, f))
+            out[n++] = lia_pfield_name(f);
+    out[n] = NULL;
+}
+
+/* Apply every field member of o to p; 0 after answering. */
+static int party_members_apply(lia__req *r, lia_party *p, json_t *o)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v)
+    {
+        int f = lia_pfield_lookup(k, strlen(k));
+        if (f >= 0 && !party_member(r, p, f, v))
+            return 0;
+    }
+    return 1;
+}
+
+/* POST /partners, /owners: {"id", FIELD: value ...}; 201 with the entry,
+ * 409 if the id exists. */
+static void create_party(lia__req *r, const caller *c, int kind)
+{
+    const char *allowed[LIA_PF__COUNT + 2], *id = NULL;
+    char loc[128];
+    lia_party p;
+    lia_error e;
+    json_t *o;
+    if (!own_writer(r, c, "changing the directory"))
+        return;
+    party_members(kind, 1, allowed);
+    if (!(o = body_object(r, allowed)))
+        return;
+    lia_error_clear(&e);
+    lia_party_init(&p, kind);
+    if (!member_str(r, o, "id", &id))
+        goto done;
+    if (!id) {
+        api_error(r, 400, "invalid_body", "member \"id\": required (a %s id, [a-z0-9][a-z0-9._-]{0,63})",
+                  lia_party_kind_name(kind));
+        goto done;
+    }
+    if (!lia_party_id_ok(id, strlen(id)) || lia_party_set_id(&p, id, strlen(id), &e)) {
+        api_error(r, 400, "invalid_body",
+                  "member \"id\": \"%.64s\": a %s id is 1 to 64 of a-z 0-9 . _ - (starting with a letter "
+                  "or digit)",
+                  id, lia_party_kind_name(kind));
+        goto done;
+    }
+    json_object_del(o, "id");
+    if (!party_members_apply(r, &p, o))
+        goto done;
+    party_store(r, c, &p, 0, 201);
+    if (r->status == 201) {
+        snprintf(loc, sizeof loc, PREFIX "/%ss/%s", lia_party_kind_name(kind), p.id);
+        lia__req_add_header(r, "Location", loc);
+    }
+done:
+    lia_party_free(&p);
+    json_decref(o);
+}
+
+/* PATCH /partners/{party}, /owners/{party}: the members given replace
+ * those fields (null clears one); 200 with the entry. A partner or
+ * constituent: 403 for its own entry, 404 for any other. */
+static void update_party(lia__req *r, const caller *c, int kind, const char *id)
+{
+    const char *allowed[LIA_PF__COUNT + 2];
+    int mine = r->who.org_kind == (kind == LIA_PARTY_OWNER ? LIA_ORG_CONSTITUENT : LIA_ORG_PARTNER);
+    lia_party p;
+    lia_error e;
+    json_t *o;
+    int rc;
+    lia_error_clear(&e);
+    if (!c->own && !(mine && c->party[0] && !strcmp(c->party, id))) {
+        api_error(r, 404, "not_found", "no %s %s", lia_party_kind_name(kind), id);
+        return;
+    }
+    if (!own_writer(r, c, "changing the directory"))
+        return;
+    party_members(kind, 0, allowed);
+    if (!(o = body_object(r, allowed)))
+        return;
+    if ((rc = lia_party_get_one(r->store, kind, id, &p, &e))) {
+        if (rc == LIA_ENOTFOUND)
+            api_error(r, 404, "not_found", "no %s %s", lia_party_kind_name(kind), id);
+        else
+            lia__req_store_error(r, &e);
+        json_decref(o);
+        return;
+    }
+    if (party_members_apply(r, &p, o))
+        party_store(r, c, &p, 1, 200);
+    lia_party_free(&p);
+    json_decref(o);
+}
+
+static void create_partner(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
+{
+    (void)id;
+    (void)rcpt;
+    (void)sub;
+    create_party(r, c, LIA_PARTY_PARTNER);
+}
+
+static void create_owner(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
+{
+    (void)id;
+    (void)rcpt;
+    (void)sub;
+    create_party(r, c, LIA_PARTY_OWNER);
+}
+
+static void update_partner(lia__req *r, const caller *c, int64_t id, const char *party, int64_t sub)
+{
+    (void)id;
+    (void)sub;
+    update_party(r, c, LIA_PARTY_PARTNER, party);
+}
+
+static void update_owner(lia__req *r, const caller *c, int64_t id, const char *party, int64_t sub)
+{
+    (void)id;
+    (void)sub;
+    update_party(r, c, LIA_PARTY_OWNER, party);
 }
 
 typedef struct groups {
@@ -1940,6 +2164,10 @@ static const struct route {
     {{"GET", "/events/{id}"}, 0, get_event},
     {{"GET", "/partners"}, 0, list_partners},
     {{"GET", "/owners"}, 0, list_owners},
+    {{"POST", "/partners"}, 0, create_partner},
+    {{"PATCH", "/partners/{party}"}, 0, update_partner},
+    {{"POST", "/owners"}, 0, create_owner},
+    {{"PATCH", "/owners/{party}"}, 0, update_owner},
     {{"GET", "/stats"}, 0, stats},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -1968,7 +2196,7 @@ static int match(const char *t, const char *path, int64_t *id, char rcpt[72], in
         } else if (tn == 3 && !memcmp(t, "{n}", 3)) {
             if (!parse_id(path, pn, n))
                 return 0;
-        } else if (tn == 11 && !memcmp(t, "{recipient}", 11)) {
+        } else if ((tn == 11 && !memcmp(t, "{recipient}", 11)) || (tn == 7 && !memcmp(t, "{party}", 7))) {
             if (!lia_party_id_ok(path, pn))
                 return 0;
             memcpy(rcpt, path, pn);

@@ -93,6 +93,12 @@ static void list_clear(lia_strlist *l)
     l->n = 0;
 }
 
+void lia_party_clear(lia_party *p, int f)
+{
+    if (f >= 0 && f < LIA_PF__COUNT)
+        list_clear(&p->f[f]);
+}
+
 void lia_party_free(lia_party *p)
 {
     for (int f = 0; f < LIA_PF__COUNT; f++) {

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The REST API's operations for the web console end to end: directory
+ * editing (POST /partners, /owners; PATCH /partners/{party},
+ * /owners/{party}), audit-logged with the caller and before/after; a store
+ * with two partner CERTs, an owner and events routed to them, `liaison
+ * serve`'s mounts started in-process on 127.0.0.1, libcurl as the client.
+ * Our team's analysts change things; a partner gets 403 for its own entry
+ * and 404 for what it may not see; bad input is 400 naming the member; the
+ * answers hold against the OpenAPI document's schemas. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "liaison/accounts.h"
+#include "liaison/audit.h"
+#include "liaison/http.h"
+#include "liaison/incident.h"
+#include "liaison/ingest.h"
+#include "liaison/liaison.h"
+#include "liaison/route.h"
+#include "../security/http_client.h" /* the tests' HTTP client */
+
+#define PASSWORD "correct horse battery staple"
+
+static char tmpdir[256], dbpath[300];
+static lia_http *srv;
+static uint16_t port;
+static char k_ana[LIA_KEY_TOKEN_MAX + 16], k_pa[LIA_KEY_TOKEN_MAX + 16], k_pb[LIA_KEY_TOKEN_MAX + 16],
+    k_own[LIA_KEY_TOKEN_MAX + 16];
+static int64_t inc_a;
+
+/* answers to validate against the document's schemas at the end: SCHEMA='FILE' ... */
+static char schema_args[8192];
+static size_t nschema;
+
+typedef hc_resp resp;
+
+static const char partners_yaml[] =
+    "partners:\n"
+    "  - id: cert-a\n    name: CERT A\n    countries: [MY]\n    tlp_max: GREEN\n    agreement: true\n"
+    "    contacts: [soc@cert-a.example]\n"
+    "  - id: cert-b\n    name: CERT B\n    countries: [KH]\n    tlp_max: AMBER\n    agreement: true\n"
+    "    contacts: [soc@cert-b.example]\n";
+static const char routing[] = "home_country: CN\nredact_partner: [source.local_hostname]\n";
+static const char owners_yaml[] = "owners:\n  - id: net-cn\n    name: CN network\n    country: CN\n"
+                                  "    cidrs: [192.0.2.0/24]\n    contacts: [noc@net-cn.example]\n";
+/* ids 1..6 in this order */
+static const char events[] =
+    "{\"source.ip\":\"203.0.113.7\",\"source.geolocation.cc\":\"MY\",\"source.asn\":64500,"
+    "\"classification.type\":\"scanner\",\"tlp\":\"GREEN\",\"raw\":\"c2VjcmV0\","
+    "\"source.local_hostname\":\"hmi-7\",\"time.source\":\"2026-11-27T10:00:00Z\"}\n"
+    "{\"source.ip\":\"203.0.113.9\",\"source.geolocation.cc\":\"MY\",\"classification.type\":\"infected-"
+    "system\",\"tlp\":\"AMBER\",\"time.source\":\"2026-11-27T11:00:00Z\"}\n"
+    "{\"source.ip\":\"198.51.100.1\",\"source.geolocation.cc\":\"KH\",\"source.asn\":64501,"
+    "\"classification.type\":\"scanner\",\"tlp\":\"GREEN\",\"time.source\":\"2026-11-28T10:00:00Z\"}\n"
+    "{\"source.ip\":\"198.51.100.2\",\"source.geolocation.cc\":\"KH\",\"source.asn\":64501,"
+    "\"classification.type\":\"c2-server\",\"tlp\":\"GREEN\",\"time.source\":\"2026-11-29T10:00:00Z\"}\n"
+    "{\"source.ip\":\"192.0.2.5\",\"source.geolocation.cc\":\"CN\",\"classification.type\":\"scanner\","
+    "\"tlp\":\"GREEN\",\"time.source\":\"2026-11-30T10:00:00Z\"}\n"
+    "{\"source.ip\":\"2001:db8::5\",\"source.geolocation.cc\":\"KH\",\"classification.type\":\"scanner\","
+    "\"tlp\":\"GREEN\",\"time.source\":\"2026-12-01T10:00:00Z\"}\n";
+
+static long get(const char *auth, resp *r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static long get(const char *auth, resp *r, const char *fmt, ...)
+{
+    char path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    return hc_send(NULL, port, "GET", path, auth, NULL, NULL, NULL, r);
+}
+
+static long jreq(const char *method, const char *auth, const char *body, resp *r, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static long jreq(const char *method, const char *auth, const char *body, resp *r, const char *fmt, ...)
+{
+    char path[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    return hc_send(NULL, port, method, path, auth, NULL, "application/json", body, r);
+}
+
+static void assert_error(const resp *r, long status, const char *code, const char *want)
+{
+    json_t *e = r->json ? json_object_get(r->json, "error") : NULL;
+    if (!e)
+        fail_msg("no error object in %ld answer: %s", r->status, lia_buf_cstr((lia_buf *)&r->body));
+    if (r->status != status)
+        fail_msg("status %ld, expected %ld: %s", r->status, status, lia_buf_cstr((lia_buf *)&r->body));
+    assert_string_equal(json_string_value(json_object_get(e, "code")), code);
+    if (want && !strstr(json_string_value(json_object_get(e, "message")), want))
+        fail_msg("message \"%s\" does not say \"%s\"", json_string_value(json_object_get(e, "message")),
+                 want);
+}
+
+static void expect(const resp *r, long status)
+{
+    if (r->status != status)
+        fail_msg("status %ld, expected %ld: %s", r->status, status, lia_buf_cstr((lia_buf *)&r->body));
+}
+
+static void write_body(const char *path, const resp *r)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(r->body.ptr, 1, r->body.len, f), r->body.len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Keep answer r to be validated against components/schemas/schema. */
+static void keep(const char *schema, const resp *r)
+{
+    char file[400];
+    snprintf(file, sizeof file, "%s/answer-%zu.json", tmpdir, nschema++);
+    write_body(file, r);
+    snprintf(schema_args + strlen(schema_args), sizeof schema_args - strlen(schema_args), " %s='%s'", schema,
+             file);
+    assert_true(strlen(schema_args) + 1 < sizeof schema_args);
+}
+
+static void bearer(lia_store *s, const char *user, char *out)
+{
+    char tok[LIA_KEY_TOKEN_MAX];
+    lia_error e;
+    lia_error_clear(&e);
+    if (lia_accounts_key_add(s, user, 1000, 1000, tok, NULL, &e))
+        fail_msg("key: %s", e.reason);
+    snprintf(out, LIA_KEY_TOKEN_MAX + 16, "Bearer %s", tok);
+}
+
+static int setup(void **state)
+{
+    char path[400];
+    lia_store *s;
+    lia_error e;
+    lia_actor who = {"ana", "cli", NULL};
+    lia_http_opts o;
+    lia_ingest_opts io;
+    lia_ingest_result res;
+    size_t n;
+    const char *rcpt[1] = {"cert-a"};
+    const char *ev1 = "1";
+    FILE *f;
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-apicon-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    snprintf(dbpath, sizeof dbpath, "%s/a.db", tmpdir);
+    snprintf(path, sizeof path, "%s/events.jsonl", tmpdir);
+    if (!(f = fopen(path, "w")) || fputs(events, f) < 0 || fclose(f))
+        return -1;
+    lia_error_clear(&e);
+    memset(&io, 0, sizeof io);
+    io.format = "jsonl";
+    io.path = path;
+    io.feed.feed = "test";
+    io.feed.tlp = -1;
+    if (lia_store_open(dbpath, &s, &e) ||
+        lia_party_import(s, LIA_PARTY_PARTNER, "yaml", partners_yaml, strlen(partners_yaml), &n, &e) ||
+        lia_party_import(s, LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), &n, &e) ||
+        lia_route_config_put(s, routing, strlen(routing), &e) || lia_ingest(s, &io, &res, &e) ||
+        lia_accounts_org_add(s, "own", LIA_ORG_OWN, LIA_TLP_RED, NULL, &e) ||
+        lia_accounts_org_add(s, "cert-a", LIA_ORG_PARTNER, LIA_TLP_AMBER, NULL, &e) ||
+        lia_accounts_org_add(s, "cert-b", LIA_ORG_PARTNER, LIA_TLP_AMBER, NULL, &e) ||
+        lia_accounts_org_add(s, "net-cn", LIA_ORG_CONSTITUENT, LIA_TLP_AMBER, NULL, &e) ||
+        lia_accounts_org_link(s, "cert-a", "cert-a", &e) ||
+        lia_accounts_org_link(s, "cert-b", "cert-b", &e) ||
+        lia_accounts_org_link(s, "net-cn", "net-cn", &e) ||
+        lia_accounts_user_add(s, "own", "ana", LIA_ROLE_ANALYST, PASSWORD, NULL, &e) ||
+        lia_accounts_user_add(s, "cert-a", "pa", LIA_ROLE_PARTNER, PASSWORD, NULL, &e) ||
+        lia_accounts_user_add(s, "cert-b", "pb", LIA_ROLE_PARTNER, PASSWORD, NULL, &e) ||
+        lia_accounts_user_add(s, "net-cn", "noc", LIA_ROLE_CONSTITUENT, PASSWORD, NULL, &e)) {
+        fprintf(stderr, "setup: %s: %s (line %llu)\n", e.field, e.reason, (unsigned long long)e.line);
+        return -1;
+    }
+    if (res.report.events != 6) {
+        fprintf(stderr, "setup: %llu events stored, 6 expected\n", (unsigned long long)res.report.events);
+        return -1;
+    }
+    bearer(s, "ana", k_ana);
+    bearer(s, "pa", k_pa);
+    bearer(s, "pb", k_pb);
+    bearer(s, "noc", k_own);
+    {
+        lia_incident in;
+        memset(&in, 0, sizeof in);
+        in.title = "the MY scanner";
+        in.severity = LIA_SEV_MEDIUM;
+        if (lia_incident_create(s, &in, rcpt, 1, &ev1, 1, &who, &inc_a, &e)) {
+            fprintf(stderr, "setup: %s\n", e.reason);
+            return -1;
+        }
+    }
+    lia_store_close(s);
+    curl_global_init(CURL_GLOBAL_ALL);
+    memset(&o, 0, sizeof o);
+    o.db = dbpath;
+    o.listen = "127.0.0.1:0";
+    o.threads = 2;
+    o.console_dir = tmpdir;
+    if (lia_http_start(&o, &srv, &e)) {
+        fprintf(stderr, "server: %s\n", e.reason);
+        return -1;
+    }
+    port = lia_http_port(srv);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[400];
+    (void)state;
+    lia_http_stop(srv);
+    curl_global_cleanup();
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- the directory ---- */
+
+typedef struct last_audit {
+    char actor[128], channel[32], action[32];
+    char before[2048], after[2048];
+    int n;
+} last_audit;
+
+static int audit_cb(void *ud, const lia_audit_record *a)
+{
+    last_audit *l = ud;
+    snprintf(l->actor, sizeof l->actor, "%s", a->actor ? a->actor : "");
+    snprintf(l->channel, sizeof l->channel, "%s", a->channel ? a->channel : "");
+    snprintf(l->action, sizeof l->action, "%s", a->action);
+    snprintf(l->before, sizeof l->before, "%s", a->before ? a->before : "");
+    snprintf(l->after, sizeof l->after, "%s", a->after ? a->after : "");
+    l->n++;
+    return 0;
+}
+
+/* The last audit record of object, and how many there are. */
+static void audit_of(const char *object, last_audit *l)
+{
+    lia_audit_filter f = {.object = object};
+    lia_store *s;
+    lia_error e;
+    memset(l, 0, sizeof *l);
+    lia_error_clear(&e);
+    if (lia_store_open(dbpath, &s, &e) || lia_audit_list(s, &f, audit_cb, l, &e))
+        fail_msg("audit: %s", e.reason);
+    lia_store_close(s);
+}
+
+static void test_directory_create(void **state)
+{
+    static const struct {
+        const char *body, *says;
+    } bad[] = {
+        {"{\"name\":\"x\"}", "member \"id\": required"},
+        {"{\"id\":\"Cert-X\",\"countries\":[\"TH\"],\"contacts\":[\"a@b.example\"]}", "member \"id\""},
+        {"{\"id\":\"cert-x\",\"countries\":[\"Thailand\"],\"contacts\":[\"a@b.example\"]}",
+         "member \"countries\""},
+        {"{\"id\":\"cert-x\",\"countries\":[\"TH\"],\"contacts\":[\"not an address\"]}",
+         "member \"contacts\""},
+        {"{\"id\":\"cert-x\",\"countries\":[\"TH\"],\"contacts\":\"a@b.example\",\"tlp_max\":\"PURPLE\"}",
+         "member \"tlp_max\""},
+        {"{\"id\":\"cert-x\",\"countries\":[\"TH\"],\"contacts\":\"a@b.example\",\"agreement\":\"perhaps\"}",
+         "member \"agreement\""},
+        {"{\"id\":\"cert-x\",\"countries\":[\"TH\"],\"contacts\":\"a@b.example\",\"cidrs\":[\"10.0.0.0/8\"]}",
+         "member \"cidrs\": unknown"},
+        {"{\"id\":\"cert-x\",\"countries\":[1],\"contacts\":\"a@b.example\"}", "item 0 is not a string"},
+        {"{\"id\":\"cert-x\",\"contacts\":[\"a@b.example\"]}", "countries"},
+    };
+    last_audit la;
+    resp r;
+    json_t *p;
+    char loc[256];
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        jreq("POST", k_ana, bad[i].body, &r, "/api/v1/partners");
+        assert_error(&r, 400, "invalid_body", bad[i].says);
+        if (i == 0)
+            keep("Error", &r);
+        hc_free(&r);
+    }
+    /* roles: a partner and a constituent may not */
+    jreq("POST", k_pa, "{\"id\":\"cert-x\"}", &r, "/api/v1/partners");
+    assert_error(&r, 403, "forbidden", NULL);
+    hc_free(&r);
+    jreq("POST", k_own, "{\"id\":\"net-x\"}", &r, "/api/v1/owners");
+    assert_error(&r, 403, "forbidden", NULL);
+    hc_free(&r);
+    hc_send(NULL, port, "POST", "/api/v1/partners", k_ana, NULL, "text/plain", "id=x", &r);
+    assert_error(&r, 415, "unsupported_media_type", NULL);
+    hc_free(&r);
+    /* created: answered as GET lists it, Location, the audit record names the analyst */
+    jreq("POST", k_ana,
+         "{\"id\":\"cert-th\",\"name\":\"CERT TH\",\"countries\":[\"th\",\"LA\"],\"contacts\":\"soc@cert-th."
+         "example\",\"agreement\":true,\"tlp_max\":\"green\",\"interval\":3600}",
+         &r, "/api/v1/partners");
+    expect(&r, 201);
+    keep("Party", &r);
+    assert_string_equal(json_string_value(json_object_get(r.json, "id")), "cert-th");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "countries"), 0)), "TH");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "countries"), 1)), "LA");
+    assert_true(json_is_true(json_object_get(r.json, "agreement")));
+    assert_string_equal(json_string_value(json_object_get(r.json, "tlp_max")), "GREEN");
+    assert_string_equal(hc_header(&r, "Location", loc, sizeof loc), "/api/v1/partners/cert-th");
+    hc_free(&r);
+    audit_of("partner:cert-th", &la);
+    assert_int_equal(la.n, 1);
+    assert_string_equal(la.actor, "ana");
+    assert_string_equal(la.channel, "api");
+    assert_string_equal(la.action, "create");
+    assert_string_equal(la.before, "");
+    assert_non_null(strstr(la.after, "\"TH\""));
+    assert_int_equal(get(k_ana, &r, "/api/v1/partners"), 200);
+    p = json_array_get(json_object_get(r.json, "partners"), 2);
+    assert_string_equal(json_string_value(json_object_get(p, "id")), "cert-th");
+    hc_free(&r);
+    /* the same id again: 409 */
+    jreq("POST", k_ana, "{\"id\":\"cert-th\",\"countries\":\"TH\",\"contacts\":\"x@cert-th.example\"}", &r,
+         "/api/v1/partners");
+    assert_error(&r, 409, "conflict", "exists already");
+    hc_free(&r);
+    /* an owner: its networks checked against the others' (409: a collision) */
+    jreq("POST", k_ana,
+         "{\"id\":\"net-dup\",\"cidrs\":[\"192.0.2.0/24\"],\"contacts\":[\"noc@dup.example\"]}", &r,
+         "/api/v1/owners");
+    assert_error(&r, 409, "conflict", "claimed by two owners");
+    hc_free(&r);
+    jreq("POST", k_ana,
+         "{\"id\":\"net-two\",\"name\":\"Two\",\"country\":\"CN\",\"cidrs\":\"198.18.0.0/"
+         "15\",\"asns\":[\"AS64999\"],"
+         "\"contacts\":[\"noc@two.example\"]}",
+         &r, "/api/v1/owners");
+    expect(&r, 201);
+    keep("Party", &r);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "asns"), 0)), "64999");
+    hc_free(&r);
+    jreq("POST", k_ana, "{\"id\":\"net-three\",\"contacts\":[\"noc@three.example\"]}", &r, "/api/v1/owners");
+    assert_error(&r, 400, "invalid_body", "asns, cidrs, domains");
+    hc_free(&r);
+}
+
+static void test_directory_update(void **state)
+{
+    last_audit la;
+    resp r;
+    (void)state;
+    jreq("PATCH", k_ana, "{\"name\":\"CERT Thailand\",\"languages\":[\"th\",\"en\"],\"interval\":null}", &r,
+         "/api/v1/partners/cert-th");
+    expect(&r, 200);
+    keep("Party", &r);
+    assert_string_equal(json_string_value(json_object_get(r.json, "name")), "CERT Thailand");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "countries"), 0)), "TH");
+    assert_int_equal(json_array_size(json_object_get(r.json, "languages")), 2);
+    assert_null(json_object_get(r.json, "interval"));
+    hc_free(&r);
+    audit_of("partner:cert-th", &la);
+    assert_int_equal(la.n, 2);
+    assert_string_equal(la.action, "update");
+    assert_string_equal(la.actor, "ana");
+    assert_non_null(strstr(la.before, "CERT TH\""));
+    assert_non_null(strstr(la.after, "CERT Thailand"));
+    /* bad values name the member and change nothing */
+    jreq("PATCH", k_ana, "{\"countries\":[\"XX1\"]}", &r, "/api/v1/partners/cert-th");
+    assert_error(&r, 400, "invalid_body", "member \"countries\"");
+    hc_free(&r);
+    jreq("PATCH", k_ana, "{\"countries\":null}", &r, "/api/v1/partners/cert-th");
+    assert_error(&r, 400, "invalid_body", "countries");
+    hc_free(&r);
+    jreq("PATCH", k_ana, "{\"id\":\"cert-zz\"}", &r, "/api/v1/partners/cert-th");
+    assert_error(&r, 400, "invalid_body", "member \"id\": unknown");
+    hc_free(&r);
+    audit_of("partner:cert-th", &la);
+    assert_int_equal(la.n, 2);
+    /* unknown ids; an owner is not a partner */
+    jreq("PATCH", k_ana, "{\"name\":\"x\"}", &r, "/api/v1/partners/cert-zz");
+    assert_error(&r, 404, "not_found", "no partner cert-zz");
+    hc_free(&r);
+    jreq("PATCH", k_ana, "{\"name\":\"x\"}", &r, "/api/v1/partners/net-cn");
+    assert_error(&r, 404, "not_found", NULL);
+    hc_free(&r);
+    /* a partner: 403 for its own entry, 404 for another's; a constituent likewise */
+    jreq("PATCH", k_pa, "{\"name\":\"x\"}", &r, "/api/v1/partners/cert-a");
+    assert_error(&r, 403, "forbidden", NULL);
+    hc_free(&r);
+    jreq("PATCH", k_pa, "{\"name\":\"x\"}", &r, "/api/v1/partners/cert-b");
+    assert_error(&r, 404, "not_found", "no partner cert-b");
+    hc_free(&r);
+    jreq("PATCH", k_own, "{\"name\":\"x\"}", &r, "/api/v1/owners/net-cn");
+    assert_error(&r, 403, "forbidden", NULL);
+    hc_free(&r);
+    jreq("PATCH", k_own, "{\"name\":\"x\"}", &r, "/api/v1/owners/net-two");
+    assert_error(&r, 404, "not_found", NULL);
+    hc_free(&r);
+    /* an owner's change */
+    jreq("PATCH", k_ana, "{\"domains\":[\"two.example\"],\"cidrs\":null}", &r, "/api/v1/owners/net-two");
+    expect(&r, 200);
+    assert_null(json_object_get(r.json, "cidrs"));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "domains"), 0)),
+                        "two.example");
+    hc_free(&r);
+    audit_of("owner:net-two", &la);
+    assert_int_equal(la.n, 2);
+    assert_non_null(strstr(la.before, "198.18.0.0/15"));
+    assert_null(strstr(la.after, "198.18.0.0/15"));
+}
+
+/* Last: every kept answer against the document's schemas. */
+static void test_openapi_schemas(void **state)
+{
+    const char *src = getenv("LIAISON_SOURCE_ROOT"), *data = getenv("LIAISON_TESTDATA");
+    char cmd[9000], doc[400];
+    resp r;
+    int st;
+    (void)state;
+    assert_non_null(src);
+    assert_non_null(data);
+    snprintf(doc, sizeof doc, "%s/openapi.json", tmpdir);
+    assert_int_equal(get(NULL, &r, "/api/v1/openapi.json"), 200);
+    write_body(doc, &r);
+    hc_free(&r);
+    snprintf(
+        cmd, sizeof cmd,
+        "/usr/bin/python3 -W ignore '%s/tests/integration/api/validate_openapi.py' '%s/openapi/schema.json' "
+        "'%s'%s",
+        src, data, doc, schema_args);
+    st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_directory_create),
+        cmocka_unit_test(test_directory_update),
+        cmocka_unit_test(test_openapi_schemas),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
