@@ -19,6 +19,7 @@
  *   POST /api/v1/partners, /owners; PATCH /api/v1/partners/{party},
  *                               /owners/{party}  the directory edited as the
  *                               CLI edits it (our team)
+ *   GET /api/v1/feeds           the feeds with their health (our team)
  *
  * Authentication is the server's (API keys, Basic, console sessions with
  * their CSRF token for state changes): r->who. What a caller sees: our own
@@ -43,6 +44,7 @@
 #include "http/handler.h"
 #include "liaison/accounts.h"
 #include "liaison/audit.h"
+#include "liaison/feeds.h"
 #include "liaison/field.h"
 #include "liaison/incident.h"
 #include "liaison/route.h"
@@ -50,6 +52,7 @@
 #include "liaison/store.h"
 #include "route/internal.h"
 #include "route/tlp.h"
+#include "store/events.h"
 
 #define PREFIX         "/api/v1"
 #define MAX_RECIPIENTS 64            /* of an incident created over the API */
@@ -2127,6 +2130,94 @@ static void stats(lia__req *r, const caller *c, int64_t id, const char *rcpt, in
     answer(r, json_pack("{s:s, s:I, s:o}", "by", by, "total", (json_int_t)total, "groups", g.items));
 }
 
+/* ---- GET /feeds ------------------------------------------------------------------------------- */
+
+typedef struct fwalk {
+    lia__req *r;
+    json_t *items;
+    int64_t now;
+    lia_error *e;
+    int oom;
+} fwalk;
+
+/* One feed as `liaison feeds list` and `feeds health` give it. */
+static int feed_cb(void *ud, const lia_feed_health *h)
+{
+    fwalk *w = ud;
+    const lia_feed *f = h->feed;
+    uint64_t day = 0, week = 0;
+    json_t *o;
+    int rc;
+    if ((rc = lia__store_feed_recent(w->r->store, f->name, w->now - 86400 * INT64_C(1000000), &day, w->e)) ||
+        (rc = lia__store_feed_recent(w->r->store, f->name, w->now - 7 * 86400 * INT64_C(1000000), &week,
+                                     w->e)))
+        return rc;
+    o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:s, s:b, s:b}", "name", f->name, "provider",
+                  f->provider, "format", f->format, "url", f->url[0] ? json_string(f->url) : json_null(),
+                  "dir", f->dir[0] ? json_string(f->dir) : json_null(), "interval_seconds",
+                  f->interval_s > 0 ? json_integer(f->interval_s) : json_null(), "enabled", f->enabled, "tlp",
+                  f->tlp >= 0 ? json_string(lia_tlp_name(f->tlp)) : json_null(), "health",
+                  h->failing   ? "failing"
+                  : h->late    ? "late"
+                  : f->enabled ? "ok"
+                               : "disabled",
+                  "late", h->late, "failing", h->failing);
+    if (!o) {
+        w->oom = 1;
+        return 1;
+    }
+    json_object_set_new(o, "last_fetch", time_json(f->last_fetch_us));
+    json_object_set_new(o, "last_ok", time_json(f->last_success_us));
+    json_object_set_new(o, "last_error", f->last_error[0] ? json_string(f->last_error) : json_null());
+    json_object_set_new(o, "last_report", time_json(h->last_report_us));
+    json_object_set_new(o, "reports", json_integer((json_int_t)h->reports));
+    json_object_set_new(o, "rows", json_integer((json_int_t)h->rows));
+    json_object_set_new(o, "events", json_integer((json_int_t)h->events));
+    json_object_set_new(o, "quarantined", json_integer((json_int_t)h->quarantined));
+    json_object_set_new(o, "events_24h", json_integer((json_int_t)day));
+    json_object_set_new(o, "events_7d", json_integer((json_int_t)week));
+    json_object_set_new(o, "events_per_second", json_real(h->events_per_s));
+    if (json_array_append_new(w->items, o)) {
+        w->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* GET /feeds: every registered feed in name order with its health (our
+ * team: the registry names every source and its errors). */
+static void list_feeds(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
+{
+    lia_error e;
+    fwalk w = {r, NULL, lia__now_us(), &e, 0};
+    int rc;
+    (void)id;
+    (void)rcpt;
+    if (!c->own) {
+        api_error(r, 403, "forbidden", "the feeds are for our own team");
+        return;
+    }
+    if (r->nargs)
+        RET_ERR(r, "parameter %.*s: unknown; the feeds take none",
+                (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr);
+    lia_error_clear(&e);
+    if (!(w.items = json_array())) {
+        api_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    if ((rc = lia_feeds_health(r->store, w.now, feed_cb, &w, &e)) && !w.oom) {
+        json_decref(w.items);
+        lia__req_store_error(r, &e);
+        return;
+    }
+    if (w.oom) {
+        json_decref(w.items);
+        api_error(r, 500, "internal", "out of memory");
+        return;
+    }
+    answer(r, json_pack("{s:o}", "feeds", w.items));
+}
+
 /* ---- GET /openapi.json ---------------------------------------------------------------------- */
 
 static void openapi(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
@@ -2169,6 +2260,7 @@ static const struct route {
     {{"POST", "/owners"}, 0, create_owner},
     {{"PATCH", "/owners/{party}"}, 0, update_owner},
     {{"GET", "/stats"}, 0, stats},
+    {{"GET", "/feeds"}, 0, list_feeds},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -17,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "liaison/accounts.h"
 #include "liaison/audit.h"
+#include "liaison/feeds.h"
 #include "liaison/http.h"
 #include "liaison/incident.h"
 #include "liaison/ingest.h"
@@ -141,6 +143,38 @@ static void bearer(lia_store *s, const char *user, char *out)
     snprintf(out, LIA_KEY_TOKEN_MAX + 16, "Bearer %s", tok);
 }
 
+/* The registry: "test" (the events' feed, hourly), "stale" (hourly, no
+ * success for a day: late), "off" (disabled). */
+static int add_feeds(lia_store *s, lia_error *e)
+{
+    static const struct {
+        const char *name, *url;
+        int64_t interval_s, age_s;
+        int enabled;
+    } feeds[] = {
+        {"test", "https://feeds.example/test.jsonl", 3600, 0, 1},
+        {"stale", "https://feeds.example/stale.jsonl", 3600, 86400, 1},
+        {"off", "https://feeds.example/off.jsonl", 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof feeds / sizeof feeds[0]; i++) {
+        lia_feed f;
+        memset(&f, 0, sizeof f);
+        snprintf(f.name, sizeof f.name, "%s", feeds[i].name);
+        snprintf(f.provider, sizeof f.provider, "Example");
+        snprintf(f.format, sizeof f.format, "jsonl");
+        snprintf(f.url, sizeof f.url, "%s", feeds[i].url);
+        f.interval_s = feeds[i].interval_s;
+        f.tlp = -1;
+        f.enabled = feeds[i].enabled;
+        f.last_ok = 1;
+        if (feeds[i].age_s)
+            f.created_us = ((int64_t)time(NULL) - feeds[i].age_s) * 1000000;
+        if (lia_feeds_add(s, &f, e))
+            return -1;
+    }
+    return 0;
+}
+
 static int setup(void **state)
 {
     char path[400];
@@ -188,6 +222,10 @@ static int setup(void **state)
     }
     if (res.report.events != 6) {
         fprintf(stderr, "setup: %llu events stored, 6 expected\n", (unsigned long long)res.report.events);
+        return -1;
+    }
+    if (add_feeds(s, &e)) {
+        fprintf(stderr, "setup: feeds: %s\n", e.reason);
         return -1;
     }
     bearer(s, "ana", k_ana);
@@ -419,6 +457,56 @@ static void test_directory_update(void **state)
     assert_null(strstr(la.after, "198.18.0.0/15"));
 }
 
+/* ---- the feeds ---- */
+
+static json_t *feed_named(const resp *r, const char *name)
+{
+    json_t *a = json_object_get(r->json, "feeds"), *x;
+    size_t i;
+    json_array_foreach(a, i, x) if (!strcmp(json_string_value(json_object_get(x, "name")), name)) return x;
+    fail_msg("no feed %s in %s", name, lia_buf_cstr((lia_buf *)&r->body));
+    return NULL;
+}
+
+static void test_feeds(void **state)
+{
+    resp r;
+    json_t *f;
+    (void)state;
+    assert_int_equal(get(k_ana, &r, "/api/v1/feeds"), 200);
+    keep("FeedList", &r);
+    assert_int_equal(json_array_size(json_object_get(r.json, "feeds")), 3);
+    /* in name order */
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(r.json, "feeds"), 0), "name")),
+        "off");
+    f = feed_named(&r, "test");
+    assert_string_equal(json_string_value(json_object_get(f, "health")), "ok");
+    assert_string_equal(json_string_value(json_object_get(f, "url")), "https://feeds.example/test.jsonl");
+    assert_string_equal(json_string_value(json_object_get(f, "format")), "jsonl");
+    assert_int_equal(json_integer_value(json_object_get(f, "interval_seconds")), 3600);
+    assert_int_equal(json_integer_value(json_object_get(f, "reports")), 1);
+    assert_int_equal(json_integer_value(json_object_get(f, "events")), 6);
+    assert_int_equal(json_integer_value(json_object_get(f, "events_24h")), 6);
+    assert_int_equal(json_integer_value(json_object_get(f, "events_7d")), 6);
+    assert_true(json_is_null(json_object_get(f, "last_error")));
+    assert_string_equal(json_string_value(json_object_get(feed_named(&r, "stale"), "health")), "late");
+    assert_true(json_is_true(json_object_get(feed_named(&r, "stale"), "late")));
+    assert_int_equal(json_integer_value(json_object_get(feed_named(&r, "stale"), "events")), 0);
+    assert_string_equal(json_string_value(json_object_get(feed_named(&r, "off"), "health")), "disabled");
+    assert_true(json_is_null(json_object_get(feed_named(&r, "off"), "interval_seconds")));
+    hc_free(&r);
+    get(k_pa, &r, "/api/v1/feeds");
+    assert_error(&r, 403, "forbidden", "our own team");
+    hc_free(&r);
+    get(k_own, &r, "/api/v1/feeds");
+    assert_error(&r, 403, "forbidden", NULL);
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/feeds?name=test");
+    assert_error(&r, 400, "invalid_parameter", "parameter name");
+    hc_free(&r);
+}
+
 /* Last: every kept answer against the document's schemas. */
 static void test_openapi_schemas(void **state)
 {
@@ -448,6 +536,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_directory_create),
         cmocka_unit_test(test_directory_update),
+        cmocka_unit_test(test_feeds),
         cmocka_unit_test(test_openapi_schemas),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
