@@ -20,6 +20,9 @@
  *                               /owners/{party}  the directory edited as the
  *                               CLI edits it (our team)
  *   GET /api/v1/feeds           the feeds with their health (our team)
+ *   GET /api/v1/events/{id}/explain, GET /api/v1/route/preview  routing
+ *                               evaluated now, as route explain/preview
+ *                               (our team)
  *
  * Authentication is the server's (API keys, Basic, console sessions with
  * their CSRF token for state changes): r->who. What a caller sees: our own
@@ -1754,6 +1757,44 @@ fail:
     lia__req_store_error(r, &e);
 }
 
+/* A partner or constituent asking for what is our team's about event id:
+ * 403 when it may see the event (routed to it, the TLP policy allowing),
+ * else 404 as for a missing event. */
+static void event_own_only(lia__req *r, const caller *c, int64_t id, const char *what)
+{
+    erows w = {r, c, NULL, 0, 0};
+    lia_event ev;
+    lia_error e;
+    view v;
+    int rc, seen = 0;
+    lia_error_clear(&e);
+    lia_event_init(&ev);
+    if ((rc = view_open(r, c, &v, &e)))
+        goto fail;
+    if (!view_blind(&v) && (rc = lia_store_event_get(r->store, id, &ev, &e)) == LIA_OK) {
+        w.only = v.rcpt;
+        if ((rc = lia_route_rows(r->store, id, erow_cb, &w, &e)))
+            goto fail;
+        if (w.delivered) {
+            int owner = lia_route_owner(v.rt, &ev, NULL);
+            seen = lia__tlp_allows(&v.r, &ev, owner >= 0 ? lia_route_party(v.rt, owner)->id : NULL, NULL);
+        }
+    } else if (rc && rc != LIA_ENOTFOUND) {
+        goto fail;
+    }
+    view_close(&v);
+    lia_event_free(&ev);
+    if (seen)
+        api_error(r, 403, "forbidden", "%s is for our own team", what);
+    else
+        api_error(r, 404, "not_found", "no event %lld", (long long)id);
+    return;
+fail:
+    view_close(&v);
+    lia_event_free(&ev);
+    lia__req_store_error(r, &e);
+}
+
 typedef struct plist {
     lia__req *r;
     const caller *c;
@@ -2130,6 +2171,293 @@ static void stats(lia__req *r, const caller *c, int64_t id, const char *rcpt, in
     answer(r, json_pack("{s:s, s:I, s:o}", "by", by, "total", (json_int_t)total, "groups", g.items));
 }
 
+/* ---- routing explained and previewed ---------------------------------------------------------- */
+
+/* The kind name of party idx of rt, or NULL for unrouted/dropped. */
+static const char *party_kind(const lia_route *rt, int idx)
+{
+    return idx >= 0 ? lia_party_kind_name(lia_route_party(rt, idx)->kind) : NULL;
+}
+
+/* Why party idx, in the directory but not a candidate for ev, was not. */
+static void not_candidate(const lia_route *rt, int idx, int owner, const char *via, const lia_event *ev,
+                          char *out, size_t n)
+{
+    const lia_party *p = lia_route_party(rt, idx);
+    char cc[8] = "";
+    lia_event_text(ev, LIA_F_SOURCE_GEOLOCATION_CC, cc, sizeof cc);
+    if (p->kind == LIA_PARTY_OWNER) {
+        if (idx == owner)
+            snprintf(out, n, "owns the event's network (%s), but no rule made it a candidate", via);
+        else
+            snprintf(out, n, "not the owner of the event's network (no prefix, ASN or domain of it matches)");
+        return;
+    }
+    {
+        const lia_strlist *l = &p->f[LIA_PF_COUNTRIES];
+        char list[128] = "";
+        int covers = 0;
+        for (size_t i = 0; i < l->n; i++) {
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", l->v[i]);
+            covers |= cc[0] && !strcmp(l->v[i], cc);
+        }
+        if (covers)
+            snprintf(out, n, "covers %s, but no rule made it a candidate", cc);
+        else if (cc[0])
+            snprintf(out, n, "covers %s; the event's source country is %s", list[0] ? list : "no country",
+                     cc);
+        else
+            snprintf(out, n, "covers %s; the event has no source country", list[0] ? list : "no country");
+    }
+}
+
+static int explain_row_cb(void *ud, const lia_route_row *row);
+
+/* GET /events/{id}/explain: what `liaison route explain` says of one event,
+ * with the current directory and rules (our team). */
+static void explain_event(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
+{
+    lia_decision d[LIA_ROUTE_MAX_DECISIONS];
+    lia_route *rt = NULL;
+    lia_event ev;
+    lia_error e;
+    const char *via = NULL, *home, *mode;
+    json_t *o = NULL, *cands = NULL, *others = NULL, *rec = NULL, *x;
+    char *cand = NULL;
+    int owner, rc;
+    size_t n, np;
+    (void)rcpt;
+    if (!c->own) {
+        event_own_only(r, c, id, "the routing of an event");
+        return;
+    }
+    if (r->nargs)
+        RET_ERR(r, "parameter %.*s: unknown; an explanation takes none",
+                (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr);
+    lia_error_clear(&e);
+    lia_event_init(&ev);
+    if ((rc = lia_store_event_get(r->store, id, &ev, &e)) == LIA_ENOTFOUND) {
+        api_error(r, 404, "not_found", "no event %lld", (long long)id);
+        goto done;
+    }
+    if (rc || (rc = lia_route_load(r->store, &rt, &e)))
+        goto store;
+    home = lia_route_setting(rt, "home_country");
+    mode = lia_route_setting(rt, "mode");
+    owner = lia_route_owner(rt, &ev, &via);
+    n = lia_route_event(rt, &ev, d);
+    if (!(o = json_object()) || !(cands = json_array()) || !(others = json_array()) || !(rec = json_array()))
+        goto oom;
+    json_object_set_new(o, "event",
+                        json_pack("{s:I, s:I, s:I}", "id", (json_int_t)ev.id, "report",
+                                  (json_int_t)ev.report_id, "line", (json_int_t)ev.line));
+    json_object_set_new(o, "home_country", str_json(home));
+    json_object_set_new(o, "mode", json_string(mode && !strcmp(mode, "all") ? "all" : "first"));
+    json_object_set_new(
+        o, "owner",
+        owner >= 0 ? json_pack("{s:s, s:s}", "party", lia_route_party(rt, owner)->id, "via", via ? via : "")
+                   : json_null());
+    for (size_t i = 0; i < n; i++) {
+        char name[128];
+        lia_route_recipient_name(rt, &d[i], name, sizeof name);
+        x = json_pack("{s:s, s:o, s:o, s:s, s:o, s:s, s:s}", "recipient", name, "party",
+                      d[i].party >= 0 ? json_string(lia_route_party(rt, d[i].party)->id) : json_null(),
+                      "kind", str_json(party_kind(rt, d[i].party)), "verdict", lia_verdict_name(d[i].verdict),
+                      "rule", d[i].rule >= 0 ? json_string(lia_route_rule_name(rt, d[i].rule)) : json_null(),
+                      "found", d[i].why ? d[i].why : "", "reason", d[i].reason ? d[i].reason : "");
+        if (!x)
+            goto oom;
+        if (d[i].party >= 0) {
+            lia_recipient rr;
+            lia_route_recipient(rt, d[i].party, &rr);
+            json_object_set_new(x, "tlp_max", json_string(lia_tlp_name(rr.tlp_max)));
+            if (rr.kind == LIA_PARTY_PARTNER)
+                json_object_set_new(x, "agreement", json_boolean(rr.agreement));
+        }
+        if (json_array_append_new(cands, x))
+            goto oom;
+    }
+    /* every other party of the directory, and why it was not a candidate */
+    np = rt->np;
+    if (np && !(cand = calloc(np, 1)))
+        goto oom;
+    for (size_t i = 0; i < n; i++)
+        if (d[i].party >= 0)
+            cand[d[i].party] = 1;
+    for (size_t i = 0; i < np; i++) {
+        char why[256];
+        if (cand[i])
+            continue;
+        not_candidate(rt, (int)i, owner, via, &ev, why, sizeof why);
+        if (!(x = json_pack("{s:s, s:s, s:s}", "party", lia_route_party(rt, (int)i)->id, "kind",
+                            party_kind(rt, (int)i), "reason", why)) ||
+            json_array_append_new(others, x))
+            goto oom;
+    }
+    if ((rc = lia_route_rows(r->store, id, explain_row_cb, rec, &e)))
+        goto store;
+    json_object_set_new(o, "candidates", cands);
+    json_object_set_new(o, "not_candidates", others);
+    json_object_set_new(o, "recorded", rec);
+    cands = others = rec = NULL;
+    answer(r, o);
+    o = NULL;
+    goto done;
+store:
+    lia__req_store_error(r, &e);
+    goto done;
+oom:
+    api_error(r, 500, "internal", "out of memory");
+done:
+    free(cand);
+    json_decref(o);
+    json_decref(cands);
+    json_decref(others);
+    json_decref(rec);
+    lia_route_destroy(rt);
+    lia_event_free(&ev);
+}
+
+/* A recorded decision as GET /events/{id} lists it. */
+static int explain_row_cb(void *ud, const lia_route_row *row)
+{
+    json_t *x = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "recipient", row->recipient, "verdict",
+                          row->verdict, "rule", row->rule, "reason", row->reason, "decided",
+                          time_json(row->decided_us), "notified", time_json(row->notified_us));
+    return !x || json_array_append_new(ud, x) ? LIA_ENOMEM : 0;
+}
+
+/* One line of a preview: a party (or "unrouted"/"dropped") and, for those
+ * not routed, why. */
+typedef struct pv_line {
+    char party[72], reason[160];
+    int kind; /* LIA_PARTY_*, 0 for unrouted/dropped */
+    int deliver;
+    uint64_t events;
+} pv_line;
+
+typedef struct pv_walk {
+    lia_route *rt;
+    pv_line *v;
+    size_t n, cap;
+    uint64_t events, limit;
+    int more, oom;
+} pv_walk;
+
+static int pv_add(pv_walk *w, int deliver, int party, const char *name, const char *reason)
+{
+    int kind = party >= 0 ? lia_route_party(w->rt, party)->kind : 0;
+    pv_line *l;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->v[i].deliver == deliver && w->v[i].kind == kind && !strcmp(w->v[i].party, name) &&
+            (deliver || !strcmp(w->v[i].reason, reason))) {
+            w->v[i].events++;
+            return 0;
+        }
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? 2 * w->cap : 16;
+        pv_line *nv = realloc(w->v, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        w->v = nv;
+        w->cap = nc;
+    }
+    l = &w->v[w->n++];
+    memset(l, 0, sizeof *l);
+    snprintf(l->party, sizeof l->party, "%s", name);
+    snprintf(l->reason, sizeof l->reason, "%s", deliver ? "" : reason);
+    l->kind = kind;
+    l->deliver = deliver;
+    l->events = 1;
+    return 0;
+}
+
+static int pv_cb(void *ud, const lia_event *ev)
+{
+    pv_walk *w = ud;
+    lia_decision d[LIA_ROUTE_MAX_DECISIONS];
+    size_t n;
+    if (w->events == w->limit) {
+        w->more = 1;
+        return 1;
+    }
+    w->events++;
+    n = lia_route_event(w->rt, ev, d);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = d[i].party >= 0 ? lia_route_party(w->rt, d[i].party)->id
+                                           : lia_verdict_name(d[i].verdict); /* unrouted, dropped */
+        if (pv_add(w, d[i].verdict == LIA_DELIVER, d[i].party, name, d[i].reason ? d[i].reason : "")) {
+            w->oom = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int pv_cmp(const void *a, const void *b)
+{
+    const pv_line *x = a, *y = b;
+    if (x->events != y->events)
+        return x->events > y->events ? -1 : 1;
+    return strcmp(x->party, y->party);
+}
+
+/* GET /route/preview?FILTERS&limit=N: over the first N matching events,
+ * who would receive them and why not the others, the rules evaluated now
+ * (as `liaison route preview`; our team). */
+static void route_preview(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
+{
+    static const char *const more[] = {"limit", NULL};
+    char bind[1024];
+    pv_walk w;
+    lia_query q;
+    lia_error e;
+    json_t *rs = NULL, *nr = NULL, *x;
+    int rc;
+    (void)id;
+    (void)rcpt;
+    if (!c->own) {
+        api_error(r, 403, "forbidden", "a routing preview is for our own team: it names every recipient");
+        return;
+    }
+    memset(&w, 0, sizeof w);
+    if (query_of(r, &q, more, bind, sizeof bind) || limit_of(r, 1000, 10000, &w.limit))
+        return;
+    lia_error_clear(&e);
+    if ((rc = lia_route_load(r->store, &w.rt, &e))) {
+        lia__req_store_error(r, &e);
+        return;
+    }
+    if ((rc = lia_store_query(r->store, &q, pv_cb, &w, &e)) && rc != 1) {
+        lia__req_store_error(r, &e);
+        goto done;
+    }
+    if (w.oom || !(rs = json_array()) || !(nr = json_array()))
+        goto oom;
+    qsort(w.v, w.n, sizeof *w.v, pv_cmp);
+    for (size_t i = 0; i < w.n; i++) {
+        const pv_line *l = &w.v[i];
+        json_t *kind = l->kind ? json_string(lia_party_kind_name(l->kind)) : json_null();
+        x = l->deliver ? json_pack("{s:s, s:o, s:I}", "party", l->party, "kind", kind, "events",
+                                   (json_int_t)l->events)
+                       : json_pack("{s:s, s:o, s:s, s:I}", "party", l->party, "kind", kind, "reason",
+                                   l->reason, "events", (json_int_t)l->events);
+        if (!x || json_array_append_new(l->deliver ? rs : nr, x))
+            goto oom;
+    }
+    answer(r, json_pack("{s:I, s:b, s:o, s:o}", "events", (json_int_t)w.events, "more", w.more, "recipients",
+                        rs, "not_routed", nr));
+    rs = nr = NULL;
+    goto done;
+oom:
+    api_error(r, 500, "internal", "out of memory");
+done:
+    json_decref(rs);
+    json_decref(nr);
+    free(w.v);
+    lia_route_destroy(w.rt);
+}
+
 /* ---- GET /feeds ------------------------------------------------------------------------------- */
 
 typedef struct fwalk {
@@ -2261,6 +2589,8 @@ static const struct route {
     {{"PATCH", "/owners/{party}"}, 0, update_owner},
     {{"GET", "/stats"}, 0, stats},
     {{"GET", "/feeds"}, 0, list_feeds},
+    {{"GET", "/events/{id}/explain"}, 0, explain_event},
+    {{"GET", "/route/preview"}, 0, route_preview},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -507,6 +507,129 @@ static void test_feeds(void **state)
     hc_free(&r);
 }
 
+/* ---- routing explained and previewed ---- */
+
+static json_t *entry_of(json_t *a, const char *member, const char *value)
+{
+    json_t *x;
+    size_t i;
+    json_array_foreach(a, i, x)
+    {
+        const char *v = json_string_value(json_object_get(x, member));
+        if (v && !strcmp(v, value))
+            return x;
+    }
+    return NULL;
+}
+
+static void test_explain(void **state)
+{
+    resp r;
+    json_t *c, *x;
+    (void)state;
+    /* event 1 (MY): cert-a covers MY and gets it; cert-b covers KH, not MY */
+    assert_int_equal(get(k_ana, &r, "/api/v1/events/1/explain"), 200);
+    keep("RouteExplanation", &r);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "event"), "id")), 1);
+    assert_string_equal(json_string_value(json_object_get(r.json, "home_country")), "CN");
+    assert_true(json_is_null(json_object_get(r.json, "owner")));
+    c = json_object_get(r.json, "candidates");
+    assert_int_equal(json_array_size(c), 1);
+    x = json_array_get(c, 0);
+    assert_string_equal(json_string_value(json_object_get(x, "recipient")), "partner:cert-a");
+    assert_string_equal(json_string_value(json_object_get(x, "party")), "cert-a");
+    assert_string_equal(json_string_value(json_object_get(x, "kind")), "partner");
+    assert_string_equal(json_string_value(json_object_get(x, "verdict")), "deliver");
+    assert_string_equal(json_string_value(json_object_get(x, "tlp_max")), "GREEN");
+    assert_true(json_is_true(json_object_get(x, "agreement")));
+    x = entry_of(json_object_get(r.json, "not_candidates"), "party", "cert-b");
+    assert_non_null(x);
+    assert_string_equal(json_string_value(json_object_get(x, "reason")),
+                        "covers KH; the event's source country is MY");
+    x = entry_of(json_object_get(r.json, "not_candidates"), "party", "net-cn");
+    assert_non_null(x);
+    assert_string_equal(json_string_value(json_object_get(x, "kind")), "owner");
+    assert_non_null(strstr(json_string_value(json_object_get(x, "reason")), "not the owner"));
+    x = json_array_get(json_object_get(r.json, "recorded"), 0);
+    assert_string_equal(json_string_value(json_object_get(x, "recipient")), "partner:cert-a");
+    hc_free(&r);
+    /* event 2 (MY, AMBER): cert-a a candidate, denied by its GREEN ceiling */
+    assert_int_equal(get(k_ana, &r, "/api/v1/events/2/explain"), 200);
+    x = json_array_get(json_object_get(r.json, "candidates"), 0);
+    assert_string_equal(json_string_value(json_object_get(x, "verdict")), "deny");
+    assert_non_null(strstr(json_string_value(json_object_get(x, "reason")), "ceiling"));
+    hc_free(&r);
+    /* event 5 (192.0.2.5): the owner of the network */
+    assert_int_equal(get(k_ana, &r, "/api/v1/events/5/explain"), 200);
+    keep("RouteExplanation", &r);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "owner"), "party")),
+                        "net-cn");
+    assert_non_null(entry_of(json_object_get(r.json, "candidates"), "recipient", "owner:net-cn"));
+    hc_free(&r);
+    /* roles: cert-a sees event 1 (403), not event 3 (404) */
+    get(k_pa, &r, "/api/v1/events/1/explain");
+    assert_error(&r, 403, "forbidden", "our own team");
+    hc_free(&r);
+    get(k_pa, &r, "/api/v1/events/3/explain");
+    assert_error(&r, 404, "not_found", "no event 3");
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/events/99/explain");
+    assert_error(&r, 404, "not_found", "no event 99");
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/events/1/explain?x=1");
+    assert_error(&r, 400, "invalid_parameter", "parameter x");
+    hc_free(&r);
+}
+
+static int64_t events_of(json_t *a, const char *party)
+{
+    json_t *x = entry_of(a, "party", party);
+    return x ? json_integer_value(json_object_get(x, "events")) : 0;
+}
+
+static void test_preview(void **state)
+{
+    resp r;
+    json_t *x;
+    (void)state;
+    assert_int_equal(get(k_ana, &r, "/api/v1/route/preview"), 200);
+    keep("RoutePreview", &r);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "events")), 6);
+    assert_true(json_is_false(json_object_get(r.json, "more")));
+    assert_int_equal(events_of(json_object_get(r.json, "recipients"), "cert-b"), 3);
+    assert_int_equal(events_of(json_object_get(r.json, "recipients"), "cert-a"), 1);
+    assert_int_equal(events_of(json_object_get(r.json, "recipients"), "net-cn"), 1);
+    x = entry_of(json_object_get(r.json, "not_routed"), "party", "cert-a");
+    assert_non_null(x);
+    assert_int_equal(json_integer_value(json_object_get(x, "events")), 1);
+    assert_non_null(strstr(json_string_value(json_object_get(x, "reason")), "ceiling"));
+    hc_free(&r);
+    /* the event filters of GET /events, and the limit */
+    assert_int_equal(get(k_ana, &r, "/api/v1/route/preview?cc=KH"), 200);
+    keep("RoutePreview", &r);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "events")), 3);
+    assert_int_equal(json_array_size(json_object_get(r.json, "recipients")), 1);
+    assert_int_equal(events_of(json_object_get(r.json, "recipients"), "cert-b"), 3);
+    assert_int_equal(json_array_size(json_object_get(r.json, "not_routed")), 0);
+    hc_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/route/preview?limit=2"), 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "events")), 2);
+    assert_true(json_is_true(json_object_get(r.json, "more")));
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/route/preview?limit=10001");
+    assert_error(&r, 400, "invalid_parameter", "from 1 to 10000");
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/route/preview?cc=Kingdom");
+    assert_error(&r, 400, "invalid_parameter", "parameter cc");
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/route/preview?next=x");
+    assert_error(&r, 400, "invalid_parameter", "parameter next");
+    hc_free(&r);
+    get(k_pb, &r, "/api/v1/route/preview");
+    assert_error(&r, 403, "forbidden", NULL);
+    hc_free(&r);
+}
+
 /* Last: every kept answer against the document's schemas. */
 static void test_openapi_schemas(void **state)
 {
@@ -537,6 +660,8 @@ int main(void)
         cmocka_unit_test(test_directory_create),
         cmocka_unit_test(test_directory_update),
         cmocka_unit_test(test_feeds),
+        cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_preview),
         cmocka_unit_test(test_openapi_schemas),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
