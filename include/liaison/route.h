@@ -220,6 +220,20 @@ typedef int (*lia_route_row_cb)(void *ud, const lia_route_row *row);
 /* Call cb for each routing decision of event event_id (one per recipient,
  * by recipient name), with its reason and notification. */
 int lia_route_rows(lia_store *s, int64_t event_id, lia_route_row_cb cb, void *ud, lia_error *err);
+/* The notification that carried event event_id to each recipient (the one
+ * its decision was marked notified by), oldest first. Borrowed strings. */
+typedef struct lia_route_notification {
+    const char *recipient; /* "partner:ID" ... */
+    int64_t id;            /* the notification (liaison notify log) */
+    const char *channel;   /* "email", "taxii:ROOT/COLLECTION" ... */
+    int64_t at_us;
+    const char *outcome; /* "sent", ... */
+    const char *to;      /* the address or collection it went to */
+    const char *message_id;
+} lia_route_notification;
+typedef int (*lia_route_notification_cb)(void *ud, const lia_route_notification *n);
+int lia_route_notifications(lia_store *s, int64_t event_id, lia_route_notification_cb cb, void *ud,
+                            lia_error *err);
 /* Totals per recipient and verdict: cb(ud, recipient, verdict, count, notified). */
 typedef int (*lia_route_sum_cb)(void *ud, const char *recipient, const char *verdict, uint64_t count,
                                 uint64_t notified);

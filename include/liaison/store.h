@@ -20,7 +20,7 @@
 
 typedef struct lia_store lia_store;
 
-#define LIA_STORE_SCHEMA_VERSION 1
+#define LIA_STORE_SCHEMA_VERSION 2
 
 /* Open (creating and migrating if needed) the store at path. SQLite is the
  * backend for a plain path or "sqlite:PATH". */
@@ -37,16 +37,24 @@ enum lia_report_state { LIA_REPORT_NEW = 0, LIA_REPORT_PARTIAL = 1, LIA_REPORT_C
 
 typedef struct lia_report {
     int64_t id;
-    char hash[65];         /* hex BLAKE2b-256 of the report bytes */
+    char hash[65]; /* hex BLAKE2b-256 of the report bytes */
     char feed[128];
-    char name[256];        /* file name or "-" */
-    char archive[512];     /* archived copy (gzip), relative to archive dir */
+    char name[256];    /* file name or "-" */
+    char archive[512]; /* archived copy (gzip), relative to archive dir */
     uint64_t size;
     int state;
-    uint64_t lines_done;   /* records with line <= this are stored */
+    uint64_t lines_done; /* records with line <= this are stored */
     uint64_t rows, events, quarantined, duplicates;
     int64_t started_us, finished_us;
 } lia_report;
+
+/* Report id into out: LIA_OK or LIA_ENOTFOUND. */
+int lia_store_report_get(lia_store *s, int64_t id, lia_report *out, lia_error *err);
+/* Append physical line `line` (1-based, as an event's line; without its
+ * line end) of report r's archived copy to out. LIA_ENOTFOUND when the
+ * report was not archived, its copy is gone (pruned) or it has no such
+ * line; LIA_ELIMIT past LIA_MAX_ROW; LIA_EIO when the copy is unreadable. */
+int lia_store_report_line(lia_store *s, const lia_report *r, uint64_t line, lia_buf *out, lia_error *err);
 
 /* ---- queries ---- */
 
@@ -89,13 +97,51 @@ int lia_store_quarantine_list(lia_store *s, const char *feed, int64_t report_id,
 
 /* Group counts: key is "cc", "asn", "class", "feed", "type", "taxonomy". */
 typedef int (*lia_group_cb)(void *ud, const char *key, uint64_t count);
-int lia_store_group(lia_store *s, const lia_query *q, const char *by, uint64_t limit,
-                    lia_group_cb cb, void *ud, lia_error *err);
+int lia_store_group(lia_store *s, const lia_query *q, const char *by, uint64_t limit, lia_group_cb cb,
+                    void *ud, lia_error *err);
+
+/* ---- the dashboard's aggregates ----
+ *
+ * Read from rollups the store keeps as it stores events (src/store/summary.c
+ * says which), so that they answer in time independent of the number of
+ * events. Keys, counts and order are those of lia_store_group for an empty
+ * query: count descending, then key. */
+
+/* All stored events by "cc", "asn", "class" or "feed" (limit 0: all). */
+int lia_store_rollup(lia_store *s, const char *by, uint64_t limit, lia_group_cb cb, void *ud, lia_error *err);
+/* How many events the store holds. */
+int lia_store_rollup_total(lia_store *s, uint64_t *out, lia_error *err);
+/* Per UTC day within [since_us, until_us) (whole days: a day starting
+ * before since_us is left out), the events of that day by classification
+ * type ("(none)" for none), days ascending; days without events are not
+ * called. day_us is the day's start. */
+typedef int (*lia_day_cb)(void *ud, int64_t day_us, const char *cls, uint64_t count);
+int lia_store_rollup_days(lia_store *s, int64_t since_us, int64_t until_us, lia_day_cb cb, void *ud,
+                          lia_error *err);
+/* IoT and ICS exposure: events whose extra.sector is sector ("iot",
+ * "ics"), by "protocol" or "product", or by = NULL: one call with the
+ * sector's total (none if it has no events). */
+int lia_store_exposure(lia_store *s, const char *sector, const char *by, uint64_t limit, lia_group_cb cb,
+                       void *ud, lia_error *err);
+/* Events stored for feed by its reports finished (or, still loading,
+ * started) at or after since_us. */
+int lia_store_feed_events_since(lia_store *s, const char *feed, int64_t since_us, uint64_t *out,
+                                lia_error *err);
+/* Recipients of kind ("partner", "owner") by events routed to them (route
+ * decisions "deliver"); key is the party id, without "KIND:". */
+int lia_store_top_recipients(lia_store *s, const char *kind, uint64_t limit, lia_group_cb cb, void *ud,
+                             lia_error *err);
+/* Hand-offs by state name (liaison/incident.h); partners_only: those to a
+ * partner of the directory (cross-border), not to an owner. */
+int lia_store_handoff_states(lia_store *s, int partners_only, lia_group_cb cb, void *ud, lia_error *err);
+/* Incidents by status name; *open: those not closed, rejected, duplicate
+ * or merged (`incident list --open`). */
+int lia_store_incident_statuses(lia_store *s, lia_group_cb cb, void *ud, uint64_t *open, lia_error *err);
 
 /* ---- per-feed stage counters ---- */
 
-typedef int (*lia_stats_cb)(void *ud, const char *feed, int stage, const lia_counter *c,
-                            uint64_t reports, int64_t last_us);
+typedef int (*lia_stats_cb)(void *ud, const char *feed, int stage, const lia_counter *c, uint64_t reports,
+                            int64_t last_us);
 /* Call cb for each feed and stage with its counters summed over its
  * reports, and the time of the last one. */
 int lia_store_stats(lia_store *s, lia_stats_cb cb, void *ud, lia_error *err);

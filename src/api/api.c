@@ -23,6 +23,7 @@
  *   GET /api/v1/events/{id}/explain, GET /api/v1/route/preview  routing
  *                               evaluated now, as route explain/preview
  *                               (our team)
+ *   GET /api/v1/events/{id}/raw the event's archived raw row (our team)
  *
  * Authentication is the server's (API keys, Basic, console sessions with
  * their CSRF token for state changes): r->who. What a caller sees: our own
@@ -1685,6 +1686,30 @@ static int einc_cb(void *ud, const lia_link *l)
     return 0;
 }
 
+typedef struct enots {
+    lia__req *r;
+    int n;
+} enots;
+
+/* A notification that carried the event, as GET /events/{id} lists it. */
+static int enot_cb(void *ud, const lia_route_notification *n)
+{
+    enots *w = ud;
+    lia_buf *o = &w->r->out;
+    char t[LIA_TIME_TEXT];
+    lia_time_format(n->at_us, t, sizeof t);
+    lia_buf_puts(o, w->n++ ? ",{\"recipient\":" : "{\"recipient\":");
+    lia_buf_json_str(o, n->recipient, strlen(n->recipient));
+    lia_buf_printf(o, ",\"notification\":%lld,\"channel\":", (long long)n->id);
+    lia_buf_json_str(o, n->channel, strlen(n->channel));
+    lia_buf_printf(o, ",\"at\":\"%s\",\"outcome\":", t);
+    lia_buf_json_str(o, n->outcome, strlen(n->outcome));
+    lia_buf_puts(o, ",\"to\":");
+    lia_buf_json_str(o, n->to, strlen(n->to));
+    lia_buf_putc(o, '}');
+    return 0;
+}
+
 static void get_event(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     char ref[24];
@@ -1728,6 +1753,12 @@ static void get_event(lia__req *r, const caller *c, int64_t id, const char *rcpt
         lia_buf_puts(&r->out, ",\"routing\":[");
         if ((rc = lia_route_rows(r->store, id, erow_cb, &w, &e)))
             goto fail;
+        lia_buf_puts(&r->out, "],\"notifications\":[");
+        {
+            enots nw = {r, 0};
+            if ((rc = lia_route_notifications(r->store, id, enot_cb, &nw, &e)))
+                goto fail;
+        }
         lia_buf_putc(&r->out, ']');
     }
     lia_buf_puts(&r->out, ",\"incidents\":[");
@@ -2458,6 +2489,78 @@ done:
     lia_route_destroy(w.rt);
 }
 
+/* GET /events/{id}/raw: the event's row as its report was archived (our
+ * team): {"event", "report", "line", "feed", "name", "encoding", "raw"}. */
+static void get_event_raw(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
+{
+    lia_report rep;
+    lia_event ev;
+    lia_error e;
+    lia_buf raw;
+    json_t *o = NULL, *text;
+    int rc;
+    (void)rcpt;
+    if (!c->own) {
+        event_own_only(r, c, id, "the raw row of an event");
+        return;
+    }
+    if (r->nargs)
+        RET_ERR(r, "parameter %.*s: unknown; a raw row takes none",
+                (int)(r->args[0].name.len > 60 ? 60 : r->args[0].name.len), r->args[0].name.ptr);
+    lia_error_clear(&e);
+    lia_event_init(&ev);
+    lia_buf_init(&raw, LIA_MAX_ROW + 1);
+    if ((rc = lia_store_event_get(r->store, id, &ev, &e)) == LIA_ENOTFOUND) {
+        api_error(r, 404, "not_found", "no event %lld", (long long)id);
+        goto done;
+    }
+    if (rc)
+        goto store;
+    if ((rc = lia_store_report_get(r->store, ev.report_id, &rep, &e)) == LIA_ENOTFOUND) {
+        api_error(r, 404, "not_found", "event %lld: its report %lld is no longer in the store", (long long)id,
+                  (long long)ev.report_id);
+        goto done;
+    }
+    if (rc)
+        goto store;
+    if ((rc = lia_store_report_line(r->store, &rep, ev.line, &raw, &e)) == LIA_ENOTFOUND) {
+        api_error(r, 404, "not_found", "event %lld (report %lld, line %llu): %s", (long long)id,
+                  (long long)rep.id, (unsigned long long)ev.line, e.reason);
+        goto done;
+    }
+    if (rc)
+        goto store;
+    o = json_pack("{s:I, s:I, s:I, s:s, s:s}", "event", (json_int_t)id, "report", (json_int_t)rep.id, "line",
+                  (json_int_t)ev.line, "feed", rep.feed, "name", rep.name);
+    if (!o)
+        goto oom;
+    if ((text = json_stringn(raw.ptr ? raw.ptr : "", raw.len))) {
+        json_object_set_new(o, "encoding", json_string("utf-8"));
+    } else { /* not UTF-8: the bytes as base64 */
+        size_t n = sodium_base64_ENCODED_LEN(raw.len, sodium_base64_VARIANT_ORIGINAL);
+        char *b = malloc(n);
+        if (!b)
+            goto oom;
+        sodium_bin2base64(b, n, (const unsigned char *)raw.ptr, raw.len, sodium_base64_VARIANT_ORIGINAL);
+        text = json_string(b);
+        free(b);
+        json_object_set_new(o, "encoding", json_string("base64"));
+    }
+    json_object_set_new(o, "raw", text);
+    answer(r, o);
+    o = NULL;
+    goto done;
+store:
+    lia__req_store_error(r, &e);
+    goto done;
+oom:
+    api_error(r, 500, "internal", "out of memory");
+done:
+    json_decref(o);
+    lia_buf_free(&raw);
+    lia_event_free(&ev);
+}
+
 /* ---- GET /feeds ------------------------------------------------------------------------------- */
 
 typedef struct fwalk {
@@ -2590,6 +2693,7 @@ static const struct route {
     {{"GET", "/stats"}, 0, stats},
     {{"GET", "/feeds"}, 0, list_feeds},
     {{"GET", "/events/{id}/explain"}, 0, explain_event},
+    {{"GET", "/events/{id}/raw"}, 0, get_event_raw},
     {{"GET", "/route/preview"}, 0, route_preview},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])

@@ -163,6 +163,36 @@ int lia_route_rows(lia_store *s, int64_t event_id, lia_route_row_cb cb, void *ud
     return rc;
 }
 
+int lia_route_notifications(lia_store *s, int64_t event_id, lia_route_notification_cb cb, void *ud,
+                            lia_error *err)
+{
+    lia_db *db;
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__route_db(s, &db, err)))
+        return rc;
+    if (!lia__db_has_table(db, "notification"))
+        return LIA_OK; /* nothing was ever notified */
+    if ((rc = lia__db_prepare(db, "reading an event's notifications",
+                              "SELECT d.recipient,n.id,n.channel,n.at,n.outcome,n.rcpt_to,n.message_id"
+                              " FROM route_decision d JOIN notification n ON n.id=d.notification_id"
+                              " WHERE d.event_id=? ORDER BY n.at,n.id",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, event_id);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_route_notification n = {
+            lia__db_col_text(st, 0),  lia__db_col_int64(st, 1), lia__db_col_text(st, 2),
+            lia__db_col_int64(st, 3), lia__db_col_text(st, 4),  lia__db_col_text(st, 5),
+            lia__db_col_text(st, 6),
+        };
+        if ((rc = cb(ud, &n)))
+            break;
+    }
+    lia__db_done(st);
+    return rc == LIA_DB_DONE ? LIA_OK : rc;
+}
+
 int lia_route_summary(lia_store *s, lia_route_sum_cb cb, void *ud, lia_error *err)
 {
     lia_db *db;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "core/clock.h"
 #include "core/fault.h"
@@ -43,6 +44,11 @@ static int adopt(lia_db *db, int *version, lia_error *err)
         *version = (int)lia__db_col_int64(st, 0);
     lia__db_done(st);
     return rc < 0 ? rc : LIA_OK;
+}
+
+static int rollup_all(lia_db *db, lia_error *err)
+{
+    return lia__store_rollup_add(db, 0, INT64_MAX, err);
 }
 
 static const lia_migration migrations[] = {
@@ -100,9 +106,20 @@ static const lia_migration migrations[] = {
             "  reports INTEGER NOT NULL DEFAULT 0,"
             "  last INTEGER,"
             "  PRIMARY KEY(feed, stage));"},
+    /* 2: the dashboard's rollups (src/store/summary.c), kept with the
+     * events from now on and built here from those already stored */
+    {.sql = "CREATE TABLE IF NOT EXISTS events_by_day(day INTEGER NOT NULL, class INTEGER NOT NULL,"
+            "  n INTEGER NOT NULL, PRIMARY KEY(day, class)) WITHOUT ROWID;"
+            "CREATE TABLE IF NOT EXISTS events_by_cc(cc TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+            "CREATE TABLE IF NOT EXISTS events_by_asn(asn INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS events_by_report(report_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS events_exposure(sector TEXT NOT NULL, protocol TEXT NOT NULL,"
+            "  product TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(sector, protocol, product)) WITHOUT "
+            "ROWID;",
+     .run = rollup_all},
 };
 
-static const lia_schema store_schema = {"store", 1, migrations, adopt};
+static const lia_schema store_schema = {"store", 2, migrations, adopt};
 
 /* Bulk loading. Keeping six B-tree indexes up to date row by row costs
  * most of an ingest (docs/performance.md), and more the larger they grow;
@@ -235,6 +252,8 @@ static int sq_open(void **impl, const char *path, lia_error *err)
         return rc;
     }
     repair_indexes(q);
+    /* best effort: else the first summary read makes them */
+    lia__store_route_rollup(q->db, NULL);
     *impl = q;
     return LIA_OK;
 }
@@ -418,7 +437,8 @@ static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t 
             return rc;
         ev[i].id = lia__db_last_id(q->db);
     }
-    return LIA_OK;
+    /* the batch's ids are consecutive: one writer, in one transaction */
+    return n ? lia__store_rollup_add(q->db, ev[0].id, ev[n - 1].id, err) : LIA_OK;
 }
 
 static int sq_put_quarantine(void *impl, const lia_report *r, uint64_t line, lia_slice raw,
@@ -993,5 +1013,76 @@ int lia__store_feed_recent(lia_store *s, const char *feed, int64_t since_us, uin
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "feed events since: no result");
     }
     lia__db_done(st);
+    return rc;
+}
+
+int lia_store_report_get(lia_store *s, int64_t id, lia_report *out, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(lia__store_db(s), "reading a report",
+                              "SELECT " REPORT_COLS " FROM reports WHERE id=?", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, id);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        memset(out, 0, sizeof *out);
+        load_report(st, out);
+        rc = LIA_OK;
+    } else if (rc == LIA_DB_DONE) {
+        rc = lia_error_set(err, LIA_ENOTFOUND, "report", NULL, 0, "no report %lld in the store",
+                           (long long)id);
+    }
+    lia__db_done(st);
+    return rc;
+}
+
+int lia_store_report_line(lia_store *s, const lia_report *r, uint64_t line, lia_buf *out, lia_error *err)
+{
+    char path[LIA_PATH_MAX + 600], chunk[8192];
+    uint64_t at = 1;
+    size_t start = out->len;
+    gzFile gz;
+    int rc = LIA_OK, eol = 0;
+    if (!r->archive[0])
+        return lia_error_set(err, LIA_ENOTFOUND, "report", r->name, strlen(r->name),
+                             "report %lld was not archived (ingested without archiving)", (long long)r->id);
+    if (line == 0)
+        return lia_error_set(err, LIA_ENOTFOUND, "line", NULL, 0, "the event has no line in its report");
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", lia_store_archive_dir(s), r->archive) >= sizeof path)
+        return lia_error_set(err, LIA_ELIMIT, "report", NULL, 0, "archive path too long");
+    if (!(gz = gzopen(path, "rb")))
+        return lia_error_set(err, LIA_ENOTFOUND, "report", r->archive, strlen(r->archive),
+                             "the archived copy of report %lld is gone (pruned or moved)", (long long)r->id);
+    while (at <= line && gzgets(gz, chunk, sizeof chunk)) {
+        size_t n = strlen(chunk);
+        eol = n && chunk[n - 1] == '\n';
+        if (at == line) {
+            if (out->len - start + n > LIA_MAX_ROW) {
+                rc = lia_error_set(err, LIA_ELIMIT, "line", NULL, 0, "the line is longer than %u bytes",
+                                   LIA_MAX_ROW);
+                break;
+            }
+            if ((rc = lia_buf_append(out, chunk, n)))
+                break;
+        }
+        if (eol)
+            at++;
+    }
+    if (rc == LIA_OK && at <= line && out->len == start) {
+        int e = 0;
+        gzerror(gz, &e);
+        rc = e && e != Z_STREAM_END && e != Z_OK
+                 ? lia_error_set(err, LIA_EIO, "report", r->archive, strlen(r->archive),
+                                 "the archived copy of report %lld cannot be read", (long long)r->id)
+                 : lia_error_set(err, LIA_ENOTFOUND, "line", NULL, 0, "report %lld has no line %llu",
+                                 (long long)r->id, (unsigned long long)line);
+    }
+    gzclose(gz);
+    /* without its line end */
+    while (rc == LIA_OK && out->len > start &&
+           (out->ptr[out->len - 1] == '\n' || out->ptr[out->len - 1] == '\r'))
+        out->len--;
+    if (rc == LIA_OK && out->ptr)
+        out->ptr[out->len] = '\0';
     return rc;
 }

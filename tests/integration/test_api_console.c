@@ -29,6 +29,7 @@
 #include "liaison/incident.h"
 #include "liaison/ingest.h"
 #include "liaison/liaison.h"
+#include "liaison/notify.h"
 #include "liaison/route.h"
 #include "../security/http_client.h" /* the tests' HTTP client */
 
@@ -52,7 +53,7 @@ static const char partners_yaml[] =
     "  - id: cert-a\n    name: CERT A\n    countries: [MY]\n    tlp_max: GREEN\n    agreement: true\n"
     "    contacts: [soc@cert-a.example]\n"
     "  - id: cert-b\n    name: CERT B\n    countries: [KH]\n    tlp_max: AMBER\n    agreement: true\n"
-    "    contacts: [soc@cert-b.example]\n";
+    "    channels: [\"taxii:partners/cert-b-inbox\"]\n";
 static const char routing[] = "home_country: CN\nredact_partner: [source.local_hostname]\n";
 static const char owners_yaml[] = "owners:\n  - id: net-cn\n    name: CN network\n    country: CN\n"
                                   "    cidrs: [192.0.2.0/24]\n    contacts: [noc@net-cn.example]\n";
@@ -202,6 +203,7 @@ static int setup(void **state)
     io.path = path;
     io.feed.feed = "test";
     io.feed.tlp = -1;
+    io.archive = 1;
     if (lia_store_open(dbpath, &s, &e) ||
         lia_party_import(s, LIA_PARTY_PARTNER, "yaml", partners_yaml, strlen(partners_yaml), &n, &e) ||
         lia_party_import(s, LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), &n, &e) ||
@@ -223,6 +225,23 @@ static int setup(void **state)
     if (res.report.events != 6) {
         fprintf(stderr, "setup: %llu events stored, 6 expected\n", (unsigned long long)res.report.events);
         return -1;
+    }
+    { /* cert-b's events into its TAXII collection: notifications that carry them */
+        lia_notify_opts no;
+        char tdir[400];
+        snprintf(tdir, sizeof tdir, "%s/share/templates",
+                 getenv("LIAISON_SOURCE_ROOT") ? getenv("LIAISON_SOURCE_ROOT") : ".");
+        memset(&no, 0, sizeof no);
+        no.templates = tdir;
+        no.unsigned_ok = 1;
+        no.force = 1;
+        no.only = "partner:cert-b";
+        no.tries = 1;
+        no.backoff_ms = 1;
+        if (lia_notify_run(s, &no, NULL, NULL, &e)) {
+            fprintf(stderr, "setup: notify: %s\n", e.reason);
+            return -1;
+        }
     }
     if (add_feeds(s, &e)) {
         fprintf(stderr, "setup: feeds: %s\n", e.reason);
@@ -630,6 +649,77 @@ static void test_preview(void **state)
     hc_free(&r);
 }
 
+/* ---- an event's trace: its raw row, its notifications ---- */
+
+static void test_event_raw(void **state)
+{
+    char cmd[400];
+    resp r;
+    (void)state;
+    assert_int_equal(get(k_ana, &r, "/api/v1/events/1/raw"), 200);
+    keep("EventRaw", &r);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "event")), 1);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "report")), 1);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "line")), 1);
+    assert_string_equal(json_string_value(json_object_get(r.json, "feed")), "test");
+    assert_string_equal(json_string_value(json_object_get(r.json, "encoding")), "utf-8");
+    {
+        const char *raw = json_string_value(json_object_get(r.json, "raw"));
+        size_t n = (size_t)(strchr(events, '\n') - events);
+        assert_int_equal(strlen(raw), n);
+        assert_memory_equal(raw, events, n);
+    }
+    hc_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/events/4/raw"), 200);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "line")), 4);
+    assert_non_null(strstr(json_string_value(json_object_get(r.json, "raw")), "\"198.51.100.2\""));
+    hc_free(&r);
+    /* roles: cert-a sees event 1 (403), not event 3 (404) */
+    get(k_pa, &r, "/api/v1/events/1/raw");
+    assert_error(&r, 403, "forbidden", NULL);
+    hc_free(&r);
+    get(k_pa, &r, "/api/v1/events/3/raw");
+    assert_error(&r, 404, "not_found", "no event 3");
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/events/99/raw");
+    assert_error(&r, 404, "not_found", "no event 99");
+    hc_free(&r);
+    /* the archive pruned: 404 saying so */
+    snprintf(cmd, sizeof cmd, "rm -f '%s'.archive/*.gz", dbpath);
+    assert_int_equal(system(cmd), 0);
+    get(k_ana, &r, "/api/v1/events/1/raw");
+    assert_error(&r, 404, "not_found", "is gone (pruned or moved)");
+    keep("Error", &r);
+    hc_free(&r);
+}
+
+static void test_event_notifications(void **state)
+{
+    resp r;
+    json_t *n;
+    (void)state;
+    assert_int_equal(get(k_ana, &r, "/api/v1/events/3"), 200);
+    keep("EventDetail", &r);
+    n = json_object_get(r.json, "notifications");
+    assert_int_equal(json_array_size(n), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(n, 0), "recipient")),
+                        "partner:cert-b");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(n, 0), "channel")),
+                        "taxii:partners/cert-b-inbox");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(n, 0), "outcome")), "sent");
+    assert_true(json_integer_value(json_object_get(json_array_get(n, 0), "notification")) > 0);
+    hc_free(&r);
+    /* not notified yet: none */
+    assert_int_equal(get(k_ana, &r, "/api/v1/events/1"), 200);
+    keep("EventDetail", &r);
+    assert_int_equal(json_array_size(json_object_get(r.json, "notifications")), 0);
+    hc_free(&r);
+    /* a partner: not part of its view */
+    assert_int_equal(get(k_pb, &r, "/api/v1/events/3"), 200);
+    assert_null(json_object_get(r.json, "notifications"));
+    hc_free(&r);
+}
+
 /* Last: every kept answer against the document's schemas. */
 static void test_openapi_schemas(void **state)
 {
@@ -662,6 +752,8 @@ int main(void)
         cmocka_unit_test(test_feeds),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_preview),
+        cmocka_unit_test(test_event_raw),
+        cmocka_unit_test(test_event_notifications),
         cmocka_unit_test(test_openapi_schemas),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
