@@ -46,11 +46,6 @@ static int adopt(lia_db *db, int *version, lia_error *err)
     return rc < 0 ? rc : LIA_OK;
 }
 
-static int rollup_all(lia_db *db, lia_error *err)
-{
-    return lia__store_rollup_add(db, 0, INT64_MAX, err);
-}
-
 static const lia_migration migrations[] = {
     {.sql = "CREATE TABLE IF NOT EXISTS reports("
             "  id INTEGER PRIMARY KEY,"
@@ -106,20 +101,9 @@ static const lia_migration migrations[] = {
             "  reports INTEGER NOT NULL DEFAULT 0,"
             "  last INTEGER,"
             "  PRIMARY KEY(feed, stage));"},
-    /* 2: the dashboard's rollups (src/store/summary.c), kept with the
-     * events from now on and built here from those already stored */
-    {.sql = "CREATE TABLE IF NOT EXISTS events_by_day(day INTEGER NOT NULL, class INTEGER NOT NULL,"
-            "  n INTEGER NOT NULL, PRIMARY KEY(day, class)) WITHOUT ROWID;"
-            "CREATE TABLE IF NOT EXISTS events_by_cc(cc TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
-            "CREATE TABLE IF NOT EXISTS events_by_asn(asn INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS events_by_report(report_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS events_exposure(sector TEXT NOT NULL, protocol TEXT NOT NULL,"
-            "  product TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(sector, protocol, product)) WITHOUT "
-            "ROWID;",
-     .run = rollup_all},
 };
 
-static const lia_schema store_schema = {"store", 2, migrations, adopt};
+static const lia_schema store_schema = {"store", 1, migrations, adopt};
 
 /* Bulk loading. Keeping six B-tree indexes up to date row by row costs
  * most of an ingest (docs/performance.md), and more the larger they grow;
@@ -252,8 +236,6 @@ static int sq_open(void **impl, const char *path, lia_error *err)
         return rc;
     }
     repair_indexes(q);
-    /* best effort: else the first summary read makes them */
-    lia__store_route_rollup(q->db, NULL);
     *impl = q;
     return LIA_OK;
 }
@@ -437,8 +419,7 @@ static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t 
             return rc;
         ev[i].id = lia__db_last_id(q->db);
     }
-    /* the batch's ids are consecutive: one writer, in one transaction */
-    return n ? lia__store_rollup_add(q->db, ev[0].id, ev[n - 1].id, err) : LIA_OK;
+    return LIA_OK;
 }
 
 static int sq_put_quarantine(void *impl, const lia_report *r, uint64_t line, lia_slice raw,
