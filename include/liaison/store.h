@@ -20,7 +20,7 @@
 
 typedef struct lia_store lia_store;
 
-#define LIA_STORE_SCHEMA_VERSION 2
+#define LIA_STORE_SCHEMA_VERSION 1
 
 /* Open (creating and migrating if needed) the store at path. SQLite is the
  * backend for a plain path or "sqlite:PATH". */
