@@ -23,6 +23,10 @@ if (!fs.existsSync(path.join(web, 'dist/index.html')) || !fs.existsSync(path.joi
   console.log('console: web/dist or web/node_modules missing (make builds them); skipped')
   process.exit(SKIP)
 }
+if (Number(process.versions.node.split('.')[0]) < 20) {
+  console.log(`console: playwright-core needs Node.js 20 or later, this is ${process.versions.node}; skipped`)
+  process.exit(SKIP)
+}
 if (!fs.existsSync(chromiumPath)) {
   console.log(`console: no browser at ${chromiumPath} (scripts/deps.sh check installs chromium); skipped`)
   process.exit(SKIP)
