@@ -24,6 +24,8 @@
  *                               evaluated now, as route explain/preview
  *                               (our team)
  *   GET /api/v1/events/{id}/raw the event's archived raw row (our team)
+ *   POST /api/v1/incidents/{id}/split  a new incident takes some of its
+ *                               events (our team)
  *
  * Authentication is the server's (API keys, Basic, console sessions with
  * their CSRF token for state changes): r->who. What a caller sees: our own
@@ -61,6 +63,7 @@
 #define PREFIX         "/api/v1"
 #define MAX_RECIPIENTS 64            /* of an incident created over the API */
 #define JSON_BODY_MAX  (512u * 1024) /* a comment of LIA_INCIDENT_TEXT_MAX, escaped */
+#define SPLIT_MAX      10000         /* events moved by one split */
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -1105,6 +1108,83 @@ static void add_comment(lia__req *r, const caller *c, int64_t id, const char *rc
     }
     answer_detail(r, c, id, 201);
 done:
+    json_decref(o);
+}
+
+/* POST /incidents/{id}/split: {"events": [event ids], "title"} (our team):
+ * a new incident takes those events of this one, as `liaison incident
+ * split`; 201 with the new incident, Location naming it. */
+static void split_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
+{
+    static const char *const allowed[] = {"events", "title", NULL};
+    const char *title = NULL;
+    int64_t *ids = NULL, nid = 0;
+    lia_incident inc;
+    lia_buf hold;
+    lia_error e;
+    actor who;
+    json_t *o, *ev, *x;
+    size_t i, n;
+    int rc, yes;
+    char loc[64];
+    (void)rcpt;
+    lia_error_clear(&e);
+    if (!c->own) { /* a partner: 404 for what it may not see, 403 for what it may */
+        if ((rc = may_see(r, c, id, &yes, &e)))
+            lia__req_store_error(r, &e);
+        else if (!yes)
+            not_found(r, id);
+        else
+            own_writer(r, c, "splitting an incident");
+        return;
+    }
+    if (!own_writer(r, c, "splitting an incident") || !(o = body_object(r, allowed)))
+        return;
+    lia_buf_init(&hold, 0);
+    if (!member_str(r, o, "title", &title))
+        goto done;
+    ev = json_object_get(o, "events");
+    if (!json_is_array(ev) || !(n = json_array_size(ev)) || n > SPLIT_MAX) {
+        api_error(r, 400, "invalid_body", "member \"events\": required, an array of 1 to %d event ids",
+                  SPLIT_MAX);
+        goto done;
+    }
+    if (!(ids = malloc(n * sizeof *ids))) {
+        api_error(r, 500, "internal", "out of memory");
+        goto done;
+    }
+    json_array_foreach(ev, i, x)
+    {
+        if (!json_is_integer(x) || json_integer_value(x) <= 0) {
+            api_error(r, 400, "invalid_body", "member \"events\": item %zu is not an event id", i);
+            goto done;
+        }
+        ids[i] = json_integer_value(x);
+    }
+    if ((rc = lia_incident_get(r->store, id, &inc, &hold, &e))) {
+        if (rc == LIA_ENOTFOUND)
+            not_found(r, id);
+        else
+            lia__req_store_error(r, &e);
+        goto done;
+    }
+    actor_of(r, c, &who);
+    if ((rc = lia_incident_split(r->store, id, ids, n, title, &who.a, &nid, &e))) {
+        if (rc == LIA_ENOTFOUND) { /* an event not linked to the incident: the body's fault */
+            char m[600];
+            lia_error_format(&e, m, sizeof m);
+            api_error(r, 400, "invalid_body", "member \"events\": %s", m);
+        } else {
+            change_error(r, rc, &e);
+        }
+        goto done;
+    }
+    answer_detail(r, c, nid, 201);
+    snprintf(loc, sizeof loc, PREFIX "/incidents/%lld", (long long)nid);
+    lia__req_add_header(r, "Location", loc);
+done:
+    free(ids);
+    lia_buf_free(&hold);
     json_decref(o);
 }
 
@@ -2678,6 +2758,7 @@ static const struct route {
     {{"GET", "/incidents/{id}"}, 0, get_incident},
     {{"PATCH", "/incidents/{id}"}, 0, update_incident},
     {{"POST", "/incidents/{id}/comments"}, 0, add_comment},
+    {{"POST", "/incidents/{id}/split"}, 0, split_incident},
     {{"POST", "/incidents/{id}/attachments"}, 0, add_attachment},
     {{"GET", "/incidents/{id}/attachments/{n}"}, 0, get_attachment},
     {{"POST", "/incidents/{id}/handoffs/{recipient}"}, 0, set_handoff},

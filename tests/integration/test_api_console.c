@@ -40,7 +40,7 @@ static lia_http *srv;
 static uint16_t port;
 static char k_ana[LIA_KEY_TOKEN_MAX + 16], k_pa[LIA_KEY_TOKEN_MAX + 16], k_pb[LIA_KEY_TOKEN_MAX + 16],
     k_own[LIA_KEY_TOKEN_MAX + 16];
-static int64_t inc_a;
+static int64_t inc_a, inc_b;
 
 /* answers to validate against the document's schemas at the end: SCHEMA='FILE' ... */
 static char schema_args[8192];
@@ -256,7 +256,13 @@ static int setup(void **state)
         memset(&in, 0, sizeof in);
         in.title = "the MY scanner";
         in.severity = LIA_SEV_MEDIUM;
+        const char *rb[1] = {"cert-b"}, *evb[2] = {"3", "4"};
         if (lia_incident_create(s, &in, rcpt, 1, &ev1, 1, &who, &inc_a, &e)) {
+            fprintf(stderr, "setup: %s\n", e.reason);
+            return -1;
+        }
+        in.title = "the KH scanners";
+        if (lia_incident_create(s, &in, rb, 1, evb, 2, &who, &inc_b, &e)) {
             fprintf(stderr, "setup: %s\n", e.reason);
             return -1;
         }
@@ -720,6 +726,64 @@ static void test_event_notifications(void **state)
     hc_free(&r);
 }
 
+/* ---- incident split ---- */
+
+static void test_split(void **state)
+{
+    resp r;
+    char loc[128], want[128];
+    int64_t nid;
+    json_t *h;
+    (void)state;
+    /* bad input: 400 naming the member */
+    jreq("POST", k_ana, "{\"title\":\"x\"}", &r, "/api/v1/incidents/%lld/split", (long long)inc_b);
+    assert_error(&r, 400, "invalid_body", "member \"events\"");
+    hc_free(&r);
+    jreq("POST", k_ana, "{\"events\":[]}", &r, "/api/v1/incidents/%lld/split", (long long)inc_b);
+    assert_error(&r, 400, "invalid_body", "member \"events\"");
+    hc_free(&r);
+    jreq("POST", k_ana, "{\"events\":[\"4\"]}", &r, "/api/v1/incidents/%lld/split", (long long)inc_b);
+    assert_error(&r, 400, "invalid_body", "item 0 is not an event id");
+    hc_free(&r);
+    jreq("POST", k_ana, "{\"events\":[1]}", &r, "/api/v1/incidents/%lld/split", (long long)inc_b);
+    assert_error(&r, 400, "invalid_body", "member \"events\"");
+    hc_free(&r);
+    jreq("POST", k_ana, "{\"events\":[4],\"colour\":1}", &r, "/api/v1/incidents/%lld/split",
+         (long long)inc_b);
+    assert_error(&r, 400, "invalid_body", "member \"colour\": unknown");
+    hc_free(&r);
+    jreq("POST", k_ana, "{\"events\":[4]}", &r, "/api/v1/incidents/999/split");
+    assert_error(&r, 404, "not_found", "no incident 999");
+    hc_free(&r);
+    /* roles: cert-a does not see inc_b (404); cert-b does (403) */
+    jreq("POST", k_pa, "{\"events\":[4]}", &r, "/api/v1/incidents/%lld/split", (long long)inc_b);
+    assert_error(&r, 404, "not_found", NULL);
+    hc_free(&r);
+    jreq("POST", k_pb, "{\"events\":[4]}", &r, "/api/v1/incidents/%lld/split", (long long)inc_b);
+    assert_error(&r, 403, "forbidden", NULL);
+    hc_free(&r);
+    /* split: 201 with the new incident, handed off to cert-b as the old one */
+    jreq("POST", k_ana, "{\"events\":[4],\"title\":\"the KH C2\"}", &r, "/api/v1/incidents/%lld/split",
+         (long long)inc_b);
+    expect(&r, 201);
+    keep("IncidentDetail", &r);
+    nid = json_integer_value(json_object_get(r.json, "id"));
+    assert_true(nid > inc_b);
+    assert_string_equal(json_string_value(json_object_get(r.json, "title")), "the KH C2");
+    h = json_array_get(json_object_get(r.json, "handoffs"), 0);
+    assert_string_equal(json_string_value(json_object_get(h, "recipient")), "cert-b");
+    snprintf(want, sizeof want, "/api/v1/incidents/%lld", (long long)nid);
+    assert_string_equal(hc_header(&r, "Location", loc, sizeof loc), want);
+    hc_free(&r);
+    /* event 4 now links the new incident, event 3 the old one */
+    assert_int_equal(get(k_ana, &r, "/api/v1/events/4"), 200);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(r.json, "incidents"), 0)), nid);
+    hc_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/events/3"), 200);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(r.json, "incidents"), 0)), inc_b);
+    hc_free(&r);
+}
+
 /* Last: every kept answer against the document's schemas. */
 static void test_openapi_schemas(void **state)
 {
@@ -754,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_preview),
         cmocka_unit_test(test_event_raw),
         cmocka_unit_test(test_event_notifications),
+        cmocka_unit_test(test_split),
         cmocka_unit_test(test_openapi_schemas),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
