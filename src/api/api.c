@@ -2545,7 +2545,8 @@ static void route_preview(lia__req *r, const caller *c, int64_t id, const char *
     }
     if (w.oom || !(rs = json_array()) || !(nr = json_array()))
         goto oom;
-    qsort(w.v, w.n, sizeof *w.v, pv_cmp);
+    if (w.n) /* w.v is NULL when no event matched */
+        qsort(w.v, w.n, sizeof *w.v, pv_cmp);
     for (size_t i = 0; i < w.n; i++) {
         const pv_line *l = &w.v[i];
         json_t *kind = l->kind ? json_string(lia_party_kind_name(l->kind)) : json_null();

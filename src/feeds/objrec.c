@@ -326,31 +326,39 @@ int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_re
     int rc;
     lia_buf_free(&r->pre);
     if (r->mode == LIA_OBJREC_UNKNOWN) {
-        size_t i = 0;
-        int bom = r->elem.len == 0 && len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0;
-        if (bom)
-            i = 3; /* UTF-8 byte order mark */
-        while (i < len && is_ws(buf[i]))
+        /* The stream so far is the blank prefix kept in r->elem, then buf;
+         * a UTF-8 byte order mark may start it, split across chunks. */
+        static const char bom[] = "\xEF\xBB\xBF";
+        size_t have = r->elem.len, total = have + len, k = 0, i, skip = 0;
+#define AT(x) ((x) < have ? r->elem.ptr[x] : buf[(x) - have])
+        while (k < 3 && k < total && AT(k) == bom[k])
+            k++;
+        i = k == 3 ? 3 : 0;
+        while (i < total && is_ws(AT(i)))
             i++;
-        if (i == len && !eof && r->elem.len + len <= LIA_MAX_ROW) {
-            /* only blank so far: keep it (the splitter must see it, for its
-             * line numbers and raw bytes) and wait for data */
+        if (!eof && total <= LIA_MAX_ROW && ((k == total && k < 3) || i == total)) {
+            /* only blank (or part of a byte order mark) so far: keep it
+             * (the splitter must see it, for its line numbers and raw
+             * bytes) and wait for data */
             if (lia_buf_append(&r->elem, buf, len))
                 return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
             return LIA_OK;
         }
-        r->mode = i < len && (buf[i] == '[' || buf[i] == '{') ? LIA_OBJREC_JSON : LIA_OBJREC_CSV;
-        if (r->mode == LIA_OBJREC_JSON && bom) {
-            buf += 3;
-            len -= 3;
-        }
-        if (r->elem.len) { /* the blank prefix first; records may point into
-                            * it, so it lives until the next call */
+        r->mode = i < total && (AT(i) == '[' || AT(i) == '{') ? LIA_OBJREC_JSON : LIA_OBJREC_CSV;
+#undef AT
+        if (r->mode == LIA_OBJREC_JSON && k == 3)
+            skip = 3; /* the JSON splitter does not take the mark */
+        if (have) { /* the blank prefix first; records may point into it,
+                     * so it lives until the next call */
+            size_t n = skip < have ? skip : have;
             r->pre = r->elem;
             lia_buf_init(&r->elem, LIA_MAX_ROW);
-            if ((rc = split(r, r->pre.ptr, r->pre.len, 0, out, err)))
+            skip -= n;
+            if ((rc = split(r, r->pre.ptr + n, r->pre.len - n, 0, out, err)))
                 return rc;
         }
+        buf += skip;
+        len -= skip;
     }
     return split(r, buf, len, eof, out, err);
 }
