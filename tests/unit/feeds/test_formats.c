@@ -130,6 +130,14 @@ static const fcase cases[] = {
      "2 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
      "\"source.ip\":\"192.0.2.6\"}\n"
      "4 ! source.ip: \"198.51.100.300\": octet > 255\n"},
+    {"feodotracker", NULL, NULL, /* a UTF-8 byte order mark, then JSON (chunks of 1 and 2 split it) */
+     "\xEF\xBB\xBF[{\"ip_address\": \"192.0.2.7\"}]\n",
+     "1 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
+     "\"source.ip\":\"192.0.2.7\"}\n"},
+    {"feodotracker", NULL, NULL, /* the mark, blank lines, then JSON */
+     "\xEF\xBB\xBF\n\n \n[{\"ip_address\": \"192.0.2.8\"}]\n",
+     "4 {\"classification.taxonomy\":\"malicious-code\",\"classification.type\":\"c2-server\","
+     "\"source.ip\":\"192.0.2.8\"}\n"},
     {"feodotracker", NULL, NULL, "[{\"ip_address\": \"192.0.2.1\"",
      "1 ! JSON element not terminated at the end of the report\n"
      "1 ! JSON array not closed at the end of the report (truncated?)\n"},
