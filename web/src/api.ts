@@ -165,3 +165,96 @@ export interface Party {
   agreement?: boolean
   [k: string]: unknown
 }
+
+export interface Feed {
+  name: string
+  provider: string
+  format: string
+  url: string | null
+  dir: string | null
+  interval_seconds: number | null
+  enabled: boolean
+  tlp: string | null
+  health: 'ok' | 'late' | 'failing' | 'disabled'
+  late: boolean
+  failing: boolean
+  last_fetch: string | null
+  last_ok: string | null
+  last_error: string | null
+  last_report: string | null
+  reports: number
+  rows: number
+  events: number
+  quarantined: number
+  events_24h: number
+  events_7d: number
+  events_per_second: number
+}
+
+export type PartyKind = 'partner' | 'owner' | null
+
+export interface RoutePreview {
+  events: number
+  more: boolean
+  recipients: { party: string; kind: PartyKind; events: number }[]
+  not_routed: { party: string; kind: PartyKind; reason: string; events: number }[]
+}
+
+export interface Decision {
+  recipient: string
+  verdict: string
+  rule?: string | null
+  reason?: string | null
+  decided?: string | null
+  notified?: string | null
+}
+
+export interface RouteExplanation {
+  event: { id: number; report: number; line: number }
+  home_country: string | null
+  mode: 'first' | 'all'
+  owner: { party: string; via: string } | null
+  candidates: {
+    recipient: string
+    party: string | null
+    kind: PartyKind
+    verdict: string
+    rule: string | null
+    found: string
+    reason: string
+    tlp_max?: string
+    agreement?: boolean
+  }[]
+  not_candidates: { party: string; kind: 'partner' | 'owner'; reason: string }[]
+  recorded: Decision[]
+}
+
+export interface EventRaw {
+  event: number
+  report: number
+  line: number
+  feed: string
+  name: string
+  encoding: 'utf-8' | 'base64'
+  raw: string
+}
+
+export interface EventNotification {
+  recipient: string
+  notification: number
+  channel: string
+  at: string
+  outcome: string
+  to: string
+}
+
+export interface EventDetail {
+  event: EventRow
+  incidents: number[]
+  routing?: Decision[]
+  notifications?: EventNotification[]
+}
+
+// The event filters of GET /api/v1/events, which GET /api/v1/route/preview takes too.
+export const EVENT_FILTERS = ['since', 'until', 'cc', 'asn', 'ip', 'class', 'feed', 'report'] as const
+export type EventFilter = (typeof EVENT_FILTERS)[number]
