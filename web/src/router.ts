@@ -9,6 +9,8 @@ import EventsView from './views/EventsView.vue'
 import EventView from './views/EventView.vue'
 import DirectoryView from './views/DirectoryView.vue'
 import PortalView from './views/PortalView.vue'
+import RoutingView from './views/RoutingView.vue'
+import FeedsView from './views/FeedsView.vue'
 
 export const router = createRouter({
   history: createWebHistory('/console/'),
@@ -20,6 +22,8 @@ export const router = createRouter({
     { path: '/events', name: 'events', component: EventsView },
     { path: '/events/:id(\\d+)', name: 'event', component: EventView, props: true },
     { path: '/directory', name: 'directory', component: DirectoryView },
+    { path: '/routing', name: 'routing', component: RoutingView, meta: { own: true } },
+    { path: '/feeds', name: 'feeds', component: FeedsView, meta: { own: true } },
     { path: '/portal', name: 'portal', component: PortalView },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
