@@ -60,6 +60,14 @@ const creds = {}
 for (const m of demo.stdout.matchAll(/log in as (\S+)\s+password (\S+)/g)) creds[m[1]] = m[2]
 check('the demo prints the console accounts', creds.analyst && creds['hk-analyst'], demo.stdout.slice(-600))
 
+// the two catalogues have the same keys
+{
+  const keys = (o, pre = '') => Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? keys(v, pre + k + '.') : [pre + k])).sort()
+  const en = keys(JSON.parse(fs.readFileSync(path.join(web, 'src/locales/en.json'), 'utf8')))
+  const zh = keys(JSON.parse(fs.readFileSync(path.join(web, 'src/locales/zh.json'), 'utf8')))
+  eq('en.json and zh.json have the same keys', zh.filter((k) => !en.includes(k)).concat(en.filter((k) => !zh.includes(k))), [])
+}
+
 const port = await new Promise((res) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => {
     const p = s.address().port
@@ -95,14 +103,15 @@ const browser = await chromium.launch({
 })
 
 // every page: no script error, no CSP violation, no failed request but the
-// expected 401 of the first session check
+// expected 401 of the first session check and the refusals the checks provoke
+// (400, 403, 404, 409: each checked where it is provoked)
 async function open(opts = {}) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, ...opts })
   const page = await ctx.newPage()
   page.problems = []
   page.on('pageerror', (e) => page.problems.push('script error: ' + e.message))
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/401|403|404/.test(m.text())) page.problems.push('console: ' + m.text())
+    if (m.type() === 'error' && !/\b(400|401|403|404|409)\b/.test(m.text())) page.problems.push('console: ' + m.text())
   })
   return { ctx, page }
 }
@@ -256,6 +265,196 @@ try {
     await page.keyboard.press('Tab')
     eq('keyboard: the first Tab is the skip link', await page.evaluate(() => document.activeElement?.className), 'skip')
 
+    // ---- the directory: change a partner, refuse a bad value next to the form, add an owner ----
+    await page.goto(base + '/console/directory')
+    await page.waitForSelector('[data-test=partners] tbody tr')
+    const partners0 = (await api(page, '/api/v1/partners')).body.partners
+    const victim = partners0[0]
+    await page.click(`[data-test=partners] tr[data-party="${victim.id}"] button`)
+    await page.waitForSelector('[data-test=party-form-partner]')
+    eq('the edit form starts from the entry', await page.inputValue('[data-test=party-form-partner] input[name=name]'), victim.name || '')
+    await axe(page, 'the directory with the edit form open')
+    await page.fill('[data-test=party-form-partner] input[name=countries]', 'XX1')
+    await page.click('[data-test=party-save]')
+    const perr = await page.waitForSelector('[data-test=party-error]', { timeout: 5000 }).catch(() => null)
+    const perrText = perr ? await perr.textContent() : ''
+    check("the server's refusal is shown next to the form, naming the field", /countries/.test(perrText), perrText)
+    eq('the field the server named is marked invalid', await page.getAttribute('[data-test=party-form-partner] input[name=countries]', 'aria-invalid'), 'true')
+    eq('a refused change changes nothing', (await api(page, '/api/v1/partners')).body.partners[0].countries, victim.countries)
+    await page.fill('[data-test=party-form-partner] input[name=countries]', (victim.countries || []).join(', '))
+    const newName = 'Renamed by the browser test'
+    await page.fill('[data-test=party-form-partner] input[name=name]', newName)
+    await page.click('[data-test=party-save]')
+    await page.waitForFunction(() => document.querySelector('[data-test=dir-notice]')?.textContent.trim(), null, { timeout: 5000 }).catch(() => {})
+    const partners1 = (await api(page, '/api/v1/partners')).body.partners
+    const after1 = partners1.find((x) => x.id === victim.id)
+    eq("the partner's new name is in GET /api/v1/partners", after1 && after1.name, newName)
+    eq('the other fields are unchanged', after1 && [after1.countries, after1.contacts, after1.agreement], [victim.countries, victim.contacts, victim.agreement])
+    check('the list is read again after the save', (await page.textContent(`[data-test=partners] tr[data-party="${victim.id}"]`)).includes(newName))
+    await page.screenshot({ path: path.join(out, 'shot-directory-saved.png'), fullPage: true })
+
+    await page.click('[data-test=add-owner]')
+    await page.waitForSelector('[data-test=party-form-owner]')
+    const ownerId = 'browser-test-owner'
+    await page.fill('[data-test=party-form-owner] input[name=id]', ownerId)
+    await page.fill('[data-test=party-form-owner] input[name=name]', 'Browser Test Networks')
+    await page.fill('[data-test=party-form-owner] input[name=country]', 'CN')
+    await page.fill('[data-test=party-form-owner] input[name=domains]', 'browser-test.example, shop.browser-test.example')
+    await page.fill('[data-test=party-form-owner] input[name=contacts]', 'noc@browser-test.example')
+    await page.screenshot({ path: path.join(out, 'shot-directory-new-owner.png'), fullPage: true })
+    await page.click('[data-test=party-form-owner] [data-test=party-save]')
+    await page.waitForSelector(`[data-test=owners] tr[data-party="${ownerId}"]`, { timeout: 5000 }).catch(() => {})
+    const newOwner = (await api(page, '/api/v1/owners')).body.owners.find((x) => x.id === ownerId)
+    eq('the owner created through the form is in GET /api/v1/owners', newOwner && [newOwner.name, newOwner.domains, newOwner.contacts],
+      ['Browser Test Networks', ['browser-test.example', 'shop.browser-test.example'], ['noc@browser-test.example']])
+    check('the new owner is listed', !!(await page.$(`[data-test=owners] tr[data-party="${ownerId}"]`)))
+    // the same id again: the server's 409 shown in the form
+    await page.click('[data-test=add-owner]')
+    await page.fill('[data-test=party-form-owner] input[name=id]', ownerId)
+    await page.fill('[data-test=party-form-owner] input[name=domains]', 'other.example')
+    await page.fill('[data-test=party-form-owner] input[name=contacts]', 'noc@other.example')
+    await page.click('[data-test=party-form-owner] [data-test=party-save]')
+    const dup = await page.waitForSelector('[data-test=party-form-owner] [data-test=party-error]', { timeout: 5000 }).catch(() => null)
+    check('a duplicate id is refused with the server message (409)', dup && /409/.test(await dup.textContent()), dup ? await dup.textContent() : 'no message')
+    await page.click('[data-test=party-form-owner] button[type=button]')
+
+    // ---- feeds ----
+    await page.goto(base + '/console/feeds')
+    await page.waitForSelector('[data-test=feeds], [data-test=feeds-empty]')
+    const feedsApi = await api(page, '/api/v1/feeds')
+    eq('the feeds page lists the feeds of the API', feedsApi.body.feeds.length ? await page.locator('[data-test=feeds] tbody tr').count() : 0, feedsApi.body.feeds.length)
+    check('no feed: the page says so', feedsApi.body.feeds.length > 0 || !!(await page.$('[data-test=feeds-empty]')))
+    await axe(page, 'the feeds page')
+    await page.screenshot({ path: path.join(out, 'shot-feeds.png'), fullPage: true })
+
+    // ---- routing preview: from the events page with its filters, the API's answer ----
+    await page.goto(base + `/console/events?cc=${first.key}`)
+    await page.waitForSelector('[data-test=events] tbody tr')
+    await page.click('[data-test=who-receives]')
+    await page.waitForURL(/\/routing\?cc=/)
+    await page.waitForSelector('[data-test=route-summary]')
+    eq('the preview carries the filters of the events page', await page.inputValue('[data-test=route-filters] input[name=cc]'), first.key)
+    const prev = (await api(page, `/api/v1/route/preview?cc=${first.key}&limit=1000`)).body
+    const rowsOf = (sel) => page.$$eval(`${sel} tbody tr`, (t) => t.map((r) => [r.dataset.party, Number(r.dataset.events)]))
+    eq('the preview page shows the recipients of the API', await rowsOf('[data-test=route-recipients]'), prev.recipients.map((r) => [r.party, r.events]))
+    eq('the preview page shows what is not routed, as the API', prev.not_routed.length ? await rowsOf('[data-test=route-not-routed]') : [], prev.not_routed.map((r) => [r.party, r.events]))
+    check('the number of events considered is shown', (await page.textContent('[data-test=route-summary]')).replace(/[^\d]/g, '').startsWith(String(prev.events)))
+    await axe(page, 'the routing preview')
+    await page.screenshot({ path: path.join(out, 'shot-routing.png'), fullPage: true })
+    // a narrower preview through the form; "more" when the limit is reached
+    await page.fill('[data-test=route-filters] input[name=limit]', '5')
+    await page.click('[data-test=route-filters] button[type=submit]')
+    await page.waitForURL(/limit=5/)
+    await page.waitForFunction(() => /\b5\b/.test(document.querySelector('[data-test=route-summary]')?.textContent || ''), null, { timeout: 5000 }).catch(() => {})
+    const prev5 = (await api(page, `/api/v1/route/preview?cc=${first.key}&limit=5`)).body
+    eq('the limit goes to the server', await rowsOf('[data-test=route-recipients]'), prev5.recipients.map((r) => [r.party, r.events]))
+    eq('with limit 5: more matched, said as the API says', !!(await page.$('[data-test=route-more]')), prev5.more)
+
+    // every event (no filter): refusals by the TLP policy are listed with their reason, as the API
+    await page.goto(base + '/console/routing')
+    await page.waitForSelector('[data-test=route-summary]')
+    const prevAll = (await api(page, '/api/v1/route/preview?limit=1000')).body
+    eq('without filters: the recipients of the API', await rowsOf('[data-test=route-recipients]'), prevAll.recipients.map((r) => [r.party, r.events]))
+    eq('without filters: what is not routed, as the API', prevAll.not_routed.length ? await rowsOf('[data-test=route-not-routed]') : [], prevAll.not_routed.map((r) => [r.party, r.events]))
+    check('each refusal with its reason',
+      (await page.$$eval('[data-test=route-not-routed] tbody tr td:nth-child(3)', (t) => t.map((x) => x.textContent))).join('|') === prevAll.not_routed.map((r) => r.reason).join('|'))
+    eq('more matched than the limit: said', !!(await page.$('[data-test=route-more]')), prevAll.more)
+    await page.selectOption('[data-test=lang]', 'zh')
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent.includes('路由预览'), null, { timeout: 5000 }).catch(() => {})
+    check('Chinese: the routing preview in Chinese', (await page.textContent('h1')).includes('路由预览') && (await page.textContent('header nav')).includes('数据源'))
+    await page.screenshot({ path: path.join(out, 'shot-routing-zh.png'), fullPage: true })
+    await page.selectOption('[data-test=lang]', 'en')
+
+    // ---- an event: why these recipients, the raw row, the notifications ----
+    const evId = evs.body.events[0]['event.id']
+    await page.goto(base + `/console/events/${evId}`)
+    await page.waitForSelector('[data-test=explain-candidates], [data-test=explain] .empty')
+    const ex = (await api(page, `/api/v1/events/${evId}/explain`)).body
+    eq('the event page shows the candidates of route explain', await page.$$eval('[data-test=explain-candidates] tbody tr', (t) => t.map((r) => r.dataset.recipient)), ex.candidates.map((c) => c.recipient))
+    const cand0 = ex.candidates[0]
+    check('each candidate with its verdict and reason', !cand0 || (await page.textContent('[data-test=explain-candidates] tbody tr')).includes(cand0.reason), JSON.stringify(cand0))
+    check('the parties that were not candidates are listed', (await page.$$('[data-test=explain-not] tbody tr')).length === ex.not_candidates.length)
+    await page.waitForSelector('[data-test=raw-text], [data-test=raw-missing]')
+    const raw = await api(page, `/api/v1/events/${evId}/raw`)
+    if (raw.status === 200) eq('the raw row is the archived line', await page.textContent('[data-test=raw-text]'), raw.body.raw)
+    else check('not archived: the 404 message is shown plainly', (await page.textContent('[data-test=raw-missing]')).includes(raw.body.error.message), raw.body.error?.message)
+    const det = (await api(page, `/api/v1/events/${evId}`)).body
+    eq('the notifications table is the event detail', det.notifications.length ? await page.locator('[data-test=notifications] tbody tr').count() : 0, det.notifications.length)
+    await axe(page, 'the event page')
+    await page.screenshot({ path: path.join(out, 'shot-event.png'), fullPage: true })
+    // an event that is not archived (no such event): the page says why, no script error
+    const missing = await api(page, '/api/v1/events/99999999/raw')
+    eq('the raw row of a missing event is a 404', missing.status, 404)
+
+    // ---- split an incident: events picked in the case view go to a new incident ----
+    let splitFrom = null
+    for (const i of items) {
+      if (['closed', 'merged', 'duplicate', 'resolved', 'rejected'].includes(i.status)) continue
+      const d = (await api(page, `/api/v1/incidents/${i.id}`)).body
+      const evLinks = (d.links || []).filter((l) => l.kind === 'event')
+      if (evLinks.length >= 2) {
+        splitFrom = { id: i.id, events: evLinks.map((l) => l.ref) }
+        break
+      }
+    }
+    check('the demo has an incident with two linked events to split', !!splitFrom)
+    if (splitFrom) {
+      await page.goto(base + `/console/incidents/${splitFrom.id}`)
+      await page.waitForSelector('[data-test=split-events]')
+      const take = splitFrom.events[0]
+      await page.check(`#pick-${take}`)
+      await page.fill('input[name=split-title]', 'Split by the browser test')
+      await axe(page, 'the case view with events picked')
+      await page.screenshot({ path: path.join(out, 'shot-split.png'), fullPage: true })
+      await page.click('[data-test=split-do]')
+      await page.waitForURL((u) => /\/incidents\/\d+$/.test(u.pathname) && !u.pathname.endsWith(`/incidents/${splitFrom.id}`), { timeout: 5000 }).catch(() => {})
+      const newId = Number(page.url().match(/\/incidents\/(\d+)/)?.[1])
+      check('the split opens the new incident', newId && newId !== splitFrom.id, page.url())
+      const ni = await api(page, `/api/v1/incidents/${newId}`)
+      eq('the new incident is in the API with the title given', ni.status === 200 && ni.body.title, 'Split by the browser test')
+      eq('it has the event picked', (ni.body.links || []).filter((l) => l.kind === 'event').map((l) => l.ref), [take])
+      const old = (await api(page, `/api/v1/incidents/${splitFrom.id}`)).body
+      check('the old incident no longer has it', !(old.links || []).some((l) => l.kind === 'event' && l.ref === take))
+      await page.waitForSelector('h1')
+      check('the new incident page is shown', (await page.textContent('h1')).includes('Split by the browser test'))
+      // a refused split (the event is no longer linked to the old one): the message is shown
+      await page.goto(base + `/console/incidents/${newId}`)
+      await page.waitForSelector('[data-test=split-events]')
+      await page.route(`**/api/v1/incidents/${newId}/split`, (r) => r.continue({ postData: JSON.stringify({ events: [Number(splitFrom.events[1])] }) }))
+      await page.check(`#pick-${take}`)
+      await page.click('[data-test=split-do]')
+      const serr = await page.waitForSelector('[data-test=split-error]', { timeout: 5000 }).catch(() => null)
+      check('a refused split shows the server message', serr && /./.test(await serr.textContent()), serr ? '' : 'no message')
+      await page.unroute(`**/api/v1/incidents/${newId}/split`)
+    }
+
+    // ---- the new pages at 390 px ----
+    await page.setViewportSize({ width: 390, height: 844 })
+    for (const [what, url, sel] of [
+      ['routing preview', `/console/routing?cc=${first.key}`, '[data-test=route-summary]'],
+      ['feeds', '/console/feeds', '[data-test=feeds], [data-test=feeds-empty]'],
+      ['event page', `/console/events/${evId}`, '[data-test=raw-text], [data-test=raw-missing]'],
+      ['case view', `/console/incidents/${splitFrom ? splitFrom.id : items[0].id}`, '[data-test=handoffs], .card'],
+    ]) {
+      await page.goto(base + url)
+      await page.waitForSelector(sel)
+      await noOverflow(page, `${what} at 390 px`)
+      await page.screenshot({ path: path.join(out, `shot-${what.replace(/ /g, '-')}-390.png`), fullPage: true })
+    }
+    await page.goto(base + '/console/directory')
+    await page.waitForSelector('[data-test=partners]')
+    await page.click(`[data-test=partners] tr[data-party="${victim.id}"] button`)
+    await page.waitForSelector('[data-test=party-form-partner]')
+    await noOverflow(page, 'directory with the form at 390 px')
+    await page.screenshot({ path: path.join(out, 'shot-directory-390.png'), fullPage: true })
+    // keyboard: the edit button is reached and opened with the keyboard, focus goes to the form
+    await page.click('[data-test=party-form-partner] button[type=button]')
+    await page.focus(`[data-test=partners] tr[data-party="${victim.id}"] button`)
+    await page.keyboard.press('Enter')
+    await page.waitForSelector('[data-test=party-form-partner]')
+    check('keyboard: the edit form takes the focus', await page.evaluate(() => !!document.activeElement?.closest('[data-test=party-form-partner]')))
+    await page.setViewportSize({ width: 1280, height: 800 })
+
     // log-out ends the session on the server
     await page.click('header button:has-text("Log out"), header .prefs button')
     await page.waitForSelector('input[name=user]')
@@ -318,6 +517,13 @@ try {
       bytes: Buffer.alloc(0),
     }))
     check('the partner downloads its events as CSV', dl.name.endsWith('.csv') && dl.bytes.length > 0, dl.name)
+    // our team's pages are not the partner's: 403 from the API, the portal in the browser
+    eq('a partner gets 403 from the routing preview', (await api(page, '/api/v1/route/preview?limit=1')).status, 403)
+    eq('a partner gets 403 from the feeds', (await api(page, '/api/v1/feeds')).status, 403)
+    await page.goto(base + '/console/routing')
+    await page.waitForURL(/\/portal/)
+    check('a partner opening the routing preview lands on the portal', page.url().endsWith('/portal'), page.url())
+    check('the partner has no routing or feeds link', !(await page.$('header a[href$="/routing"], header a[href$="/feeds"]')))
     eq('no script error or CSP violation (partner)', page.problems, [])
     await ctx.close()
   }
