@@ -30,7 +30,11 @@
 #include "console/session.h"
 #include "core/clock.h"
 #include "http/handler.h"
+#include "liaison/feeds.h"
+#include "liaison/field.h"
+#include "liaison/incident.h"
 #include "liaison/limits.h"
+#include "route/decisions.h"
 
 #define COOKIE_PLAIN "liaison_session"
 #define COOKIE_TLS   "__Host-liaison_session" /* Secure, Path=/, no Domain: the browser enforces it */
@@ -273,20 +277,6 @@ static int group_cb(void *ud, const char *key, uint64_t count)
                : 0;
 }
 
-static int group(lia__req *r, const lia_query *q, const char *by, uint64_t limit, json_t **out, lia_error *e)
-{
-    json_t *a = json_array();
-    int rc;
-    if (!a)
-        return LIA_ENOMEM;
-    if ((rc = lia_store_group(r->store, q, by, limit, group_cb, a, e))) {
-        json_decref(a);
-        return rc;
-    }
-    *out = a;
-    return LIA_OK;
-}
-
 static int arg_u64(const lia__req *r, const char *name, uint64_t dflt, uint64_t lo, uint64_t hi,
                    uint64_t *out)
 {
@@ -304,18 +294,242 @@ static int arg_u64(const lia__req *r, const char *name, uint64_t dflt, uint64_t 
     return LIA_OK;
 }
 
-/* GET /console/data/summary?days=N&top=K: totals by country (all), top
- * ASNs, feeds, classifications, and per day of the last N days the
- * counts by classification. Our own team only: a partner's or a
- * constituent's dashboard is the portal's, over what was handed to it. */
+/* per_day: one list per day of the window, the days without events too */
+typedef struct days_ctx {
+    json_t *series;
+    int64_t first_us;
+    size_t ndays;
+} days_ctx;
+
+static int day_cb(void *ud, int64_t day_us, const char *cls, uint64_t count)
+{
+    days_ctx *d = ud;
+    int64_t i = (day_us - d->first_us) / (86400LL * 1000000);
+    json_t *day = i >= 0 && (size_t)i < d->ndays ? json_array_get(d->series, (size_t)i) : NULL;
+    json_t *list = day ? json_object_get(day, "by_class") : NULL;
+    if (!list || json_array_size(list) >= 50) /* at most 50 classes a day, as before */
+        return 0;
+    return group_cb(list, cls, count);
+}
+
+static int per_day(lia__req *r, uint64_t days, json_t **out, lia_error *e)
+{
+    int64_t day = 86400LL * 1000000, now = lia__now_us();
+    int64_t end = (now / day + 1) * day;
+    days_ctx d = {json_array(), end - (int64_t)days * day, (size_t)days};
+    int rc;
+    if (!d.series)
+        return LIA_ENOMEM;
+    for (uint64_t i = 0; i < days; i++) {
+        char date[32];
+        time_t t = (time_t)((d.first_us + (int64_t)i * day) / 1000000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(date, sizeof date, "%Y-%m-%d", &tm);
+        if (json_array_append_new(d.series, json_pack("{s:s, s:[]}", "day", date, "by_class"))) {
+            json_decref(d.series);
+            return LIA_ENOMEM;
+        }
+    }
+    if ((rc = lia_store_rollup_days(r->store, d.first_us, end, day_cb, &d, e))) {
+        json_decref(d.series);
+        return rc;
+    }
+    *out = d.series;
+    return LIA_OK;
+}
+
+static int rollup(lia__req *r, const char *by, uint64_t limit, json_t **out, lia_error *e)
+{
+    json_t *a = json_array();
+    int rc;
+    if (!a)
+        return LIA_ENOMEM;
+    if ((rc = lia_store_rollup(r->store, by, limit, group_cb, a, e))) {
+        json_decref(a);
+        return rc;
+    }
+    *out = a;
+    return LIA_OK;
+}
+
+/* A {key, count} list from one of the store's aggregate calls. */
+#define LIST(call)                                                                                           \
+    do {                                                                                                     \
+        json_t *a_ = json_array();                                                                           \
+        if (!a_ || json_object_set_new(res, name_, a_))                                                      \
+            goto nomem;                                                                                      \
+        if ((rc = (call)))                                                                                   \
+            goto fail;                                                                                       \
+    } while (0)
+
+/* sla_breaches: lia_sla_breaches, as `liaison sla breaches` and the
+ * metrics count them (a hand-off whose running clock is past its target
+ * now), by recipient */
+typedef struct sla_row {
+    char id[72];
+    json_int_t n;
+} sla_row;
+
+typedef struct sla_ctx {
+    json_int_t total, ack, resolve;
+    sla_row *by;
+    size_t n, cap;
+    int oom;
+} sla_ctx;
+
+static int sla_cb(void *ud, const lia_sla_breach *b)
+{
+    sla_ctx *c = ud;
+    size_t i;
+    c->total++;
+    if (strcmp(b->clock, "acknowledge") == 0)
+        c->ack++;
+    else
+        c->resolve++;
+    for (i = 0; i < c->n && strcmp(c->by[i].id, b->recipient) != 0; i++)
+        ;
+    if (i == c->n) {
+        if (c->n == c->cap) {
+            size_t nc = c->cap ? c->cap * 2 : 16;
+            void *nv = realloc(c->by, nc * sizeof *c->by);
+            if (!nv) {
+                c->oom = 1;
+                return 1;
+            }
+            c->by = nv;
+            c->cap = nc;
+        }
+        snprintf(c->by[i].id, sizeof c->by[i].id, "%s", b->recipient);
+        c->by[i].n = 0;
+        c->n++;
+    }
+    c->by[i].n++;
+    return 0;
+}
+
+static int sla_cmp(const void *a, const void *b)
+{
+    const sla_row *x = a, *y = b;
+    return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->id, y->id);
+}
+
+static int sla_json(lia__req *r, json_t **out, lia_error *e)
+{
+    sla_ctx c;
+    json_t *by = NULL;
+    int rc;
+    memset(&c, 0, sizeof c);
+    rc = lia_sla_breaches(r->store, lia__now_us(), NULL, sla_cb, &c, e);
+    if (rc == LIA_OK && c.oom)
+        rc = LIA_ENOMEM;
+    if (rc == LIA_OK && c.n)
+        qsort(c.by, c.n, sizeof *c.by, sla_cmp);
+    if (rc == LIA_OK && !(by = json_array()))
+        rc = LIA_ENOMEM;
+    for (size_t i = 0; rc == LIA_OK && i < c.n; i++)
+        if (group_cb(by, c.by[i].id, (uint64_t)c.by[i].n))
+            rc = LIA_ENOMEM;
+    free(c.by);
+    if (rc == LIA_OK && !(*out = json_pack("{s:I, s:I, s:I, s:o}", "total", c.total, "ack", c.ack, "resolve",
+                                           c.resolve, "by_partner", by)))
+        rc = LIA_ENOMEM;
+    if (rc)
+        json_decref(by);
+    return rc;
+}
+
+/* exposure: one object per sector, from the store's rollup of extra.sector
+ * (src/store/summary.c, docs/console.md "Dashboard numbers") */
+static int exposure_json(lia__req *r, uint64_t top, json_t **out, lia_error *e)
+{
+    static const char *const sectors[] = {"iot", "ics"};
+    json_t *list = json_array();
+    int rc = list ? LIA_OK : LIA_ENOMEM;
+    for (size_t i = 0; rc == LIA_OK && i < sizeof sectors / sizeof *sectors; i++) {
+        json_t *tot = json_array(), *proto = json_array(), *prod = json_array(), *o;
+        json_int_t total = 0;
+        if (!tot || !proto || !prod)
+            rc = LIA_ENOMEM;
+        if (rc == LIA_OK)
+            rc = lia_store_exposure(r->store, sectors[i], NULL, 1, group_cb, tot, e);
+        if (rc == LIA_OK)
+            rc = lia_store_exposure(r->store, sectors[i], "protocol", top, group_cb, proto, e);
+        if (rc == LIA_OK)
+            rc = lia_store_exposure(r->store, sectors[i], "product", top, group_cb, prod, e);
+        if (rc == LIA_OK && json_array_size(tot))
+            total = json_integer_value(json_object_get(json_array_get(tot, 0), "count"));
+        json_decref(tot);
+        if (rc) {
+            json_decref(proto);
+            json_decref(prod);
+            break;
+        }
+        o = json_pack("{s:s, s:I, s:o, s:o}", "sector", sectors[i], "total", total, "by_protocol", proto,
+                      "by_product", prod);
+        if (!o || json_array_append_new(list, o))
+            rc = LIA_ENOMEM;
+    }
+    if (rc) {
+        json_decref(list);
+        return rc;
+    }
+    *out = list;
+    return LIA_OK;
+}
+
+/* feeds: every registered feed, its health word as `liaison feeds health`
+ * prints it, and the events its reports stored in the last 24 hours and
+ * 7 days (by when they were ingested, not by the events' own times) */
+typedef struct feeds_ctx {
+    lia__req *r;
+    json_t *list;
+    int64_t now;
+    lia_error *e;
+} feeds_ctx;
+
+static int feed_cb(void *ud, const lia_feed_health *h)
+{
+    feeds_ctx *c = ud;
+    const lia_feed *f = h->feed;
+    uint64_t d1 = 0, d7 = 0;
+    char last[LIA_TIME_TEXT];
+    json_t *o;
+    int rc;
+    if ((rc = lia_store_feed_events_since(c->r->store, f->name, c->now - 86400LL * 1000000, &d1, c->e)) ||
+        (rc = lia_store_feed_events_since(c->r->store, f->name, c->now - 7 * 86400LL * 1000000, &d7, c->e)))
+        return rc;
+    if (f->last_success_us)
+        lia_time_format(f->last_success_us, last, sizeof last);
+    o = json_pack("{s:s, s:s, s:o, s:I, s:I}", "name", f->name, "health",
+                  h->failing   ? "FAILING"
+                  : h->late    ? "LATE"
+                  : f->enabled ? "ok"
+                               : "disabled",
+                  "last_ok", f->last_success_us ? json_string(last) : json_null(), "events_24h",
+                  (json_int_t)d1, "events_7d", (json_int_t)d7);
+    if (!o || json_array_append_new(c->list, o))
+        return LIA_ENOMEM;
+    return 0;
+}
+
+/* GET /console/data/summary?days=N&top=K: every number of the dashboard,
+ * each from an aggregate of the store (nothing here walks events): totals
+ * by country (all), top ASNs, feeds, classifications, per day of the last
+ * N days the counts by classification; hand-offs by state (all, and those
+ * to partner CERTs), SLA breaches, the partners most events were routed
+ * to, IoT and ICS exposure, feed health, incidents by status
+ * (docs/console.md, "Dashboard numbers"). Our own team only: a partner's
+ * or a constituent's dashboard is the portal's, over what was handed to
+ * it. */
 static void summary(lia__req *r)
 {
     lia_principal p;
-    lia_query q;
     lia_error e;
-    uint64_t days, top, total = 0;
-    json_t *res = NULL, *cc = NULL, *asn = NULL, *feed = NULL, *cls = NULL, *series = NULL;
-    int rc;
+    uint64_t days, top, total = 0, open = 0;
+    json_t *res = NULL, *v = NULL;
+    const char *name_;
+    int rc = LIA_OK;
     lia_error_clear(&e);
     if (!need_session(r, &p, NULL))
         return;
@@ -328,43 +542,79 @@ static void summary(lia__req *r)
         lia__req_error(r, 400, "Bad Request", "days is 1..366, top 1..100");
         return;
     }
-    memset(&q, 0, sizeof q);
-    if ((rc = lia_store_count(r->store, &q, &total, &e)) || (rc = group(r, &q, "cc", 400, &cc, &e)) ||
-        (rc = group(r, &q, "asn", top, &asn, &e)) || (rc = group(r, &q, "feed", top, &feed, &e)) ||
-        (rc = group(r, &q, "class", 50, &cls, &e)))
+    if (!(res = json_object()))
+        goto nomem;
+    /* the members the dashboard had, in their shapes */
+    if ((rc = lia_store_rollup_total(r->store, &total, &e)))
         goto fail;
-    if (!(series = json_array()))
-        goto fail;
+    if (json_object_set_new(res, "total", json_integer((json_int_t)total)))
+        goto nomem;
     {
-        int64_t day = 86400LL * 1000000, now = lia__now_us();
-        int64_t end = (now / day + 1) * day;
-        for (uint64_t d = days; d > 0; d--) {
-            json_t *g = NULL;
-            char date[32];
-            time_t t;
-            struct tm tm;
-            q.since_us = end - (int64_t)d * day;
-            q.until_us = q.since_us + day;
-            if ((rc = group(r, &q, "class", 50, &g, &e)))
+        static const struct {
+            const char *member, *by;
+            int top;
+            uint64_t limit;
+        } lists[] = {{"by_country", "cc", 0, 400},
+                     {"top_asn", "asn", 1, 0},
+                     {"top_feed", "feed", 1, 0},
+                     {"by_class", "class", 0, 50}};
+        for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+            if ((rc = rollup(r, lists[i].by, lists[i].top ? top : lists[i].limit, &v, &e)))
                 goto fail;
-            t = (time_t)(q.since_us / 1000000);
-            gmtime_r(&t, &tm);
-            strftime(date, sizeof date, "%Y-%m-%d", &tm);
-            if (json_array_append_new(series, json_pack("{s:s, s:o}", "day", date, "by_class", g)))
-                goto fail;
+            if (json_object_set_new(res, lists[i].member, v))
+                goto nomem;
         }
     }
-    res = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "total", (json_int_t)total, "by_country", cc, "top_asn",
-                    asn, "top_feed", feed, "by_class", cls, "per_day", series);
+    if ((rc = per_day(r, days, &v, &e)))
+        goto fail;
+    if (json_object_set_new(res, "per_day", v))
+        goto nomem;
+    /* hand-offs, SLA, routing, exposure, feeds, incidents */
+    name_ = "handoffs_by_state";
+    LIST(lia_store_handoff_states(r->store, 0, group_cb, a_, &e));
+    name_ = "cross_border_by_state";
+    LIST(lia_store_handoff_states(r->store, 1, group_cb, a_, &e));
+    if ((rc = sla_json(r, &v, &e)))
+        goto fail;
+    if (json_object_set_new(res, "sla_breaches", v))
+        goto nomem;
+    /* the routing module's count of routed events (schema "route" 2) on a
+     * store that routed before it; read-only: counted from the decisions */
+    if ((rc = lia__route_schema(r->store, &e)) && rc != LIA_EREADONLY)
+        goto fail;
+    lia_error_clear(&e);
+    name_ = "top_partner";
+    LIST(lia_store_top_recipients(r->store, "partner", top, group_cb, a_, &e));
+    if ((rc = exposure_json(r, top, &v, &e)))
+        goto fail;
+    if (json_object_set_new(res, "exposure", v))
+        goto nomem;
+    {
+        feeds_ctx fc = {r, json_array(), lia__now_us(), &e};
+        if (!fc.list || json_object_set_new(res, "feeds", fc.list))
+            goto nomem;
+        if ((rc = lia_feeds_health(r->store, fc.now, feed_cb, &fc, &e)))
+            goto fail;
+    }
+    {
+        json_t *by = json_array();
+        if (!by)
+            goto nomem;
+        if ((rc = lia_store_incident_statuses(r->store, group_cb, by, &open, &e))) {
+            json_decref(by);
+            goto fail;
+        }
+        if (json_object_set_new(res, "incidents",
+                                json_pack("{s:I, s:o}", "open", (json_int_t)open, "by_status", by)))
+            goto nomem;
+    }
     answer_json(r, 200, res);
     return;
+nomem:
+    rc = LIA_ENOMEM;
 fail:
-    json_decref(cc);
-    json_decref(asn);
-    json_decref(feed);
-    json_decref(cls);
-    json_decref(series);
-    if (rc == LIA_OK)
+    json_decref(res);
+    if (rc == LIA_ENOMEM)
         lia__req_error(r, 500, "Server error", "out of memory");
     else
         lia__req_store_error(r, &e);

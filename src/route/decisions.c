@@ -29,6 +29,15 @@ static const lia_migration route_migrations[] = {
      "CREATE INDEX IF NOT EXISTS route_decision_pending ON route_decision(recipient, event_id)"
      "  WHERE verdict = 1 AND notification_id IS NULL;",
      NULL},
+    /* 2: the events routed to each recipient (verdict deliver), for the
+     * dashboard: added per stored batch (lia__route_count_delivered), taken
+     * off when notify withholds one; filled here from what is stored */
+    {"CREATE TABLE IF NOT EXISTS route_delivered(recipient TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+     "  WITHOUT ROWID;"
+     "DELETE FROM route_delivered;"
+     "INSERT INTO route_delivered(recipient, n) SELECT recipient, count(*) FROM route_decision"
+     "  WHERE verdict = 1 GROUP BY recipient;",
+     NULL},
 };
 
 /* Stores made before the registry kept ('route', 1) in route_schema. */
@@ -39,7 +48,7 @@ static int route_adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema route_schema = {"route", 1, route_migrations, route_adopt};
+static const lia_schema route_schema = {"route", 2, route_migrations, route_adopt};
 
 int lia__route_schema(lia_store *s, lia_error *err)
 {
@@ -129,6 +138,23 @@ int lia__route_insert_rows(lia_db *db, lia_stmt *ins, lia__rcache *rc_, const li
             return rc;
     }
     return LIA_OK;
+}
+
+int lia__route_count_delivered(lia_db *db, int64_t first_id, int64_t last_id, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(db, "counting routed events",
+                              "INSERT INTO route_delivered(recipient, n) SELECT recipient, count(*)"
+                              " FROM route_decision WHERE event_id BETWEEN ?1 AND ?2 AND verdict = 1"
+                              " GROUP BY recipient ON CONFLICT(recipient) DO UPDATE SET n = n + excluded.n",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, first_id);
+    lia__db_bind_int64(st, 2, last_id);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    return rc;
 }
 
 int lia_route_rows(lia_store *s, int64_t event_id, lia_route_row_cb cb, void *ud, lia_error *err)
@@ -292,7 +318,7 @@ int lia__route_withhold(lia_store *s, const char *recipient, const int64_t *even
     lia_db *db;
     lia_stmt *st;
     lia__rcache c;
-    int64_t reason_id;
+    int64_t reason_id, withheld = 0;
     int rc;
     if (n == 0)
         return LIA_OK;
@@ -300,7 +326,7 @@ int lia__route_withhold(lia_store *s, const char *recipient, const int64_t *even
     if ((rc = lia__route_db(s, &db, err)) || (rc = lia__route_reason_id(db, &c, reason, &reason_id, err)) ||
         (rc = lia__db_prepare(db, "recording a notification: decisions withheld",
                               "UPDATE route_decision SET verdict=2, reason=? WHERE event_id=? AND recipient=?"
-                              " AND notification_id IS NULL",
+                              " AND verdict = 1 AND notification_id IS NULL",
                               &st, err)))
         return rc;
     for (size_t i = 0; i < n && rc == LIA_OK; i++) {
@@ -308,8 +334,19 @@ int lia__route_withhold(lia_store *s, const char *recipient, const int64_t *even
         lia__db_bind_int64(st, 1, reason_id);
         lia__db_bind_int64(st, 2, event_ids[i]);
         lia__db_bind_text(st, 3, recipient, -1);
-        rc = lia__db_run(st, err);
+        if ((rc = lia__db_run(st, err)) == LIA_OK)
+            withheld += lia__db_changes(db);
     }
+    lia__db_done(st);
+    if (rc || !withheld)
+        return rc;
+    /* no longer delivered: off the dashboard's count */
+    if ((rc = lia__db_prepare(db, "recording a notification: routed events withheld",
+                              "UPDATE route_delivered SET n = n - ? WHERE recipient = ?", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, withheld);
+    lia__db_bind_text(st, 2, recipient, -1);
+    rc = lia__db_run(st, err);
     lia__db_done(st);
     return rc;
 }

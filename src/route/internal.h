@@ -167,6 +167,10 @@ int lia__party_copy(lia_party *d, const lia_party *s);
 int lia__route_insert_prepare(lia_db *db, lia_stmt **ins, lia_error *err);
 int lia__route_insert_rows(lia_db *db, lia_stmt *ins, lia__rcache *rc_, const lia_route *rt, int64_t event_id,
                            const lia_decision *d, size_t n, int64_t at, lia_error *err);
+/* Add the deliver decisions of the stored events first_id .. last_id to
+ * route_delivered (the events routed to each recipient), in the caller's
+ * transaction, once per stored batch. */
+int lia__route_count_delivered(lia_db *db, int64_t first_id, int64_t last_id, lia_error *err);
 
 /* ---- internal (was in the public API) ---- */
 

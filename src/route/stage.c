@@ -106,6 +106,8 @@ static int st_stored(void *st, const lia_batch *b, lia_error *err)
                            r->nev - i);
         goto out;
     }
+    if (r->nev && (rc = lia__route_count_delivered(r->db, b->ev[0].id, b->ev[r->nev - 1].id, err)))
+        goto out;
     /* the incident rules of the routing file, in the same transaction */
     if (r->rt->cf.incidents.n) {
         lia__routed_batch rb = {b->ev, r->nev, r->d, r->first, r->count};

@@ -26,6 +26,7 @@ typedef struct sq {
     int bulk;          /* this report loads without the secondary indexes */
     uint64_t bulk_min; /* reports of at least this many bytes may load so */
     lia_buf body;
+    lia__rollup_acc acc; /* the dashboard's rollups of the open transaction */
 } sq;
 
 /* A store from before the migration registry kept its version in SQLite's
@@ -205,6 +206,7 @@ static void sq_close(void *impl)
         exec(q, ensure_indexes_sql, NULL);
     lia__db_close(q->db);
     lia_buf_free(&q->body);
+    lia__rollup_acc_free(&q->acc);
     free(q);
 }
 
@@ -223,12 +225,16 @@ static int sq_open(void **impl, const char *path, lia_error *err)
     if (!q)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     lia_buf_init(&q->body, LIA_MAX_EVENT_TEXT * 2);
+    lia__rollup_acc_init(&q->acc);
     q->bulk_min = LIA_BULK_MIN_BYTES;
     if ((rc = lia__db_open(path, 0, &q->db, err))) {
         sq_close(q);
         return rc;
     }
+    /* a read-only store of an older version opens without its rollups:
+     * it is queried, not written, and the summary says the table is missing */
     if ((rc = lia__db_schema(q->db, &store_schema, err)) ||
+        ((rc = lia__store_rollup_schema(q->db, err)) && rc != LIA_EREADONLY) ||
         (rc = lia__db_prepare(q->db, "storing event", ins_event_sql, &q->ins_event, err)) ||
         (rc = lia__db_prepare(q->db, "storing quarantined row", ins_quar_sql, &q->ins_quar, err))) {
         lia_error_where(err, path, 0);
@@ -419,7 +425,8 @@ static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t 
             return rc;
         ev[i].id = lia__db_last_id(q->db);
     }
-    return LIA_OK;
+    /* the transaction's ids are consecutive: one writer */
+    return lia__rollup_acc_add(q->db, &q->acc, r->id, ev, n, err);
 }
 
 static int sq_put_quarantine(void *impl, const lia_report *r, uint64_t line, lia_slice raw,
@@ -477,7 +484,8 @@ static int sq_checkpoint(void *impl, const lia_report *r, lia_error *err)
     if (rc)
         return rc;
     q->in_tx = 0;
-    if ((rc = update_report(q, r, err))) {
+    if ((rc = lia__rollup_acc_flush(q->db, &q->acc, err)) || (rc = update_report(q, r, err))) {
+        lia__rollup_acc_reset(&q->acc);
         lia__db_rollback(q->db);
         return rc;
     }
@@ -497,7 +505,8 @@ static int sq_report_finish(void *impl, lia_report *r, const lia_counter *c, lia
     if (rc)
         return rc;
     r->state = LIA_REPORT_COMPLETE;
-    if ((rc = update_report(q, r, err)) || (c && (rc = stats_write(q, r->feed, c, err))))
+    if ((rc = lia__rollup_acc_flush(q->db, &q->acc, err)) || (rc = update_report(q, r, err)) ||
+        (c && (rc = stats_write(q, r->feed, c, err))))
         goto out;
     if (q->bulk) {
         /* a smaller page cache meanwhile: peak memory stays that of the load */
@@ -511,6 +520,7 @@ static int sq_report_finish(void *impl, lia_report *r, const lia_counter *c, lia
     rc = lia__db_commit(q->db, err);
 out:
     if (rc) {
+        lia__rollup_acc_reset(&q->acc);
         if (q->in_tx) {
             q->in_tx = 0;
             lia__db_rollback(q->db);
@@ -530,6 +540,7 @@ out:
 static void sq_abort(void *impl)
 {
     sq *q = impl;
+    lia__rollup_acc_reset(&q->acc);
     if (q->in_tx) {
         q->in_tx = 0;
         lia__db_rollback(q->db);

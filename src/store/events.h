@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "liaison/store.h"
+#include "store/db.h"
 
 /* Deduplication: record in stored event `id` that it stands for count
  * events first and last seen at the given times (RFC 3339 text):
@@ -35,5 +36,36 @@ int lia__store_feed_totals(lia_store *s, const char *feed, lia_feed_totals *out,
  * since_us (from the reports table, as the totals). */
 int lia__store_feed_recent(lia_store *s, const char *feed, int64_t since_us, uint64_t *events,
                            lia_error *err);
+
+/* The dashboard's rollups (summary.c): their tables (schema
+ * "store.rollup"), made at open, with the events already stored. */
+int lia__store_rollup_schema(lia_db *db, lia_error *err);
+/* Add the stored events first_id .. last_id to them, in the caller's
+ * transaction; their exposure too if asked (reading the stored bodies). */
+int lia__store_rollup_add(lia_db *db, int64_t first_id, int64_t last_id, int exposure, lia_error *err);
+
+/* What the open transaction stored, gathered for the rollups and written
+ * to them once before it commits (a rollup with many keys, such as ASNs or
+ * products, upserted per batch dirtied most of its pages every batch):
+ * add after each batch is inserted, flush before the commit, reset after
+ * a rollback. */
+typedef struct lia__rollup_slot {
+    uint64_t hash; /* 0: empty */
+    uint32_t off, len;
+    int64_t n;
+} lia__rollup_slot;
+
+typedef struct lia__rollup_acc {
+    lia_buf keys;           /* each key: a tag byte (the rollup), its columns */
+    lia__rollup_slot *slot; /* open addressing, cap a power of two */
+    size_t n, cap;
+} lia__rollup_acc;
+
+void lia__rollup_acc_init(lia__rollup_acc *a);
+int lia__rollup_acc_add(lia_db *db, lia__rollup_acc *a, int64_t report_id, const lia_event *ev, size_t n,
+                        lia_error *err);
+int lia__rollup_acc_flush(lia_db *db, lia__rollup_acc *a, lia_error *err);
+void lia__rollup_acc_reset(lia__rollup_acc *a);
+void lia__rollup_acc_free(lia__rollup_acc *a);
 
 #endif

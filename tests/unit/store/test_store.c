@@ -15,6 +15,7 @@
 #include "liaison/liaison.h"
 #include "store/db.h"
 #include "store/backend.h"
+#include "store/events.h"
 
 typedef struct fx {
     char dir[64];
@@ -377,6 +378,46 @@ static void test_uncommitted_batch_is_lost(void **state)
     assert_int_equal(lia_store_check(f->s, &err), LIA_OK);
 }
 
+static int count_key(void *ud, const char *key, uint64_t n)
+{
+    (void)key;
+    *(uint64_t *)ud += n;
+    return 0;
+}
+
+/* The dashboard's rollups count what was committed: a batch rolled back
+ * (abort) is not in them, the next one is, and they sum to the events. */
+static void test_rollups_follow_commits(void **state)
+{
+    fx *f = *state;
+    lia_report r;
+    lia_event ev;
+    lia_error err;
+    lia_query q;
+    uint64_t total = 0, stored = 0, by_cc = 0;
+    fill(f, &r);
+    lia_event_init(&ev);
+    make_event(&ev, "203.0.113.9", "FR", "64497", "scanner", "2024-05-06 00:00:00");
+    ev.line = 20;
+    assert_int_equal(lia__store_put_events(f->s, &r, &ev, 1, &err), LIA_OK);
+    lia__store_abort(f->s);
+    make_event(&ev, "203.0.113.10", "FR", "64497", "scanner", "2024-05-06 00:00:00");
+    ev.line = 21;
+    assert_int_equal(lia__store_put_events(f->s, &r, &ev, 1, &err), LIA_OK);
+    assert_int_equal(lia__store_checkpoint(f->s, &r, &err), LIA_OK);
+    lia_event_free(&ev);
+    memset(&q, 0, sizeof q);
+    assert_int_equal(lia_store_count(f->s, &q, &stored, &err), LIA_OK);
+    assert_int_equal(stored, 6);
+    assert_int_equal(lia_store_rollup_total(f->s, &total, &err), LIA_OK);
+    assert_int_equal(total, stored);
+    assert_int_equal(lia_store_rollup(f->s, "cc", 0, count_key, &by_cc, &err), LIA_OK);
+    assert_int_equal(by_cc, stored);
+    by_cc = 0;
+    assert_int_equal(lia_store_rollup(f->s, "class", 0, count_key, &by_cc, &err), LIA_OK);
+    assert_int_equal(by_cc, stored);
+}
+
 static int stats_cb(void *ud, const char *feed, int stage, const lia_counter *c, uint64_t reports,
                     int64_t last)
 {
@@ -436,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_and_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quarantine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uncommitted_batch_is_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollups_follow_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_versions, setup, teardown),
     };

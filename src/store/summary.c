@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* The dashboard's aggregates (store.h, "the dashboard's aggregates").
+ *
+ * Grouping the events table answers in time proportional to the events:
+ * 0.3 s per group-by over 1,000,000 events, seconds over 10,000,000
+ * (docs/performance.md, "Dashboard summary"). So the events store keeps
+ * rollups, written in the transaction that stores the events (one
+ * set-based upsert per rollup and batch of up to LIA_BATCH events, from
+ * the rows just inserted; exposure from the events in memory), built from the events already stored by the
+ * migration that creates them (schema "store.rollup", applied when the
+ * store is opened, after the events store's own):
+ *
+ *   events_by_day(day, class, n)     UTC day of `time`, classification type
+ *   events_by_cc(cc, n)              source country ('--' for none)
+ *   events_by_asn(asn, n)            source ASN (0 for none)
+ *   events_by_report(report_id, n)   the report, hence the feed
+ *   events_exposure(sector, protocol, product, n)
+ *
+ * Events are never deleted or re-classified, so the rollups only grow.
+ *
+ * Exposure: an event is IoT or ICS exposure when its extra.sector is "iot"
+ * or "ics" (case-insensitive; a string, or an array holding it): what the
+ * sector enrichment (src/enrich/sectors.c, share/sectors.json) writes from
+ * the report type, the Shadowserver tag, protocol.application or the port.
+ * A Shadowserver "sector" column (an industry, e.g. "Communications") lands
+ * in extra.sector too and is not exposure. Its protocol is
+ * extra.ics_protocol, else protocol.application; its product extra.product
+ * (Shadowserver's product column), else extra.device_vendor and
+ * extra.device_model joined by a space (the ICS reports' columns); "(none)"
+ * when it has neither.
+ *
+ * Events routed to a recipient are counted by the routing module in
+ * route_delivered(recipient, n) (src/route/decisions.c): once per stored
+ * batch, from its decisions (a trigger per decision halved the ingest
+ * rate), and taken off when notify withholds one. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/field_internal.h"
+#include "liaison/incident.h"
+#include "store/db.h"
+#include "store/events.h"
+
+#define DAY_US 86400000000LL
+/* the UTC day of `time`, floored; events without a time are kept on a day
+ * no range asks for */
+#define DAY_SQL                                                                                              \
+    "CASE WHEN time IS NULL THEN -9000000 WHEN time < 0 THEN (time - 86399999999) / 86400000000"             \
+    " ELSE time / 86400000000 END"
+#define NO_DAY (-9000000)
+
+/* The sector values an event's extra.sector holds, for the events whose
+ * body names one at all (instr is a cheap pre-filter before the parse). */
+#define EXPOSURE_FROM                                                                                        \
+    " FROM events e, json_each(e.body, '$.\"extra.sector\"') s"                                              \
+    " WHERE e.id BETWEEN ?1 AND ?2 AND instr(e.body, '\"extra.sector\"') > 0"                                \
+    " AND lower(s.value) IN ('iot', 'ics')"
+#define EXPOSURE_COLS                                                                                        \
+    "lower(s.value),"                                                                                        \
+    " coalesce(json_extract(e.body, '$.\"extra.ics_protocol\"'),"                                            \
+    "  json_extract(e.body, '$.\"protocol.application\"'), '(none)'),"                                       \
+    " coalesce(json_extract(e.body, '$.\"extra.product\"'),"                                                 \
+    "  nullif(trim(coalesce(json_extract(e.body, '$.\"extra.device_vendor\"'), '') || ' ' ||"                \
+    "   coalesce(json_extract(e.body, '$.\"extra.device_model\"'), '')), ''), '(none)')"
+
+static const struct {
+    const char *name, *sql;
+} rollup_sql[] = {
+    {"rollup: events by day",
+     "INSERT INTO events_by_day(day, class, n) SELECT " DAY_SQL ", coalesce(class, -1), count(*) FROM events"
+     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1, 2 ON CONFLICT(day, class) DO UPDATE SET n = n + excluded.n"},
+    {"rollup: events by country",
+     "INSERT INTO events_by_cc(cc, n) SELECT coalesce(src_cc, '--'), count(*) FROM events"
+     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1 ON CONFLICT(cc) DO UPDATE SET n = n + excluded.n"},
+    {"rollup: events by ASN",
+     "INSERT INTO events_by_asn(asn, n) SELECT coalesce(src_asn, 0), count(*) FROM events"
+     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1 ON CONFLICT(asn) DO UPDATE SET n = n + excluded.n"},
+    {"rollup: events by report",
+     "INSERT INTO events_by_report(report_id, n) SELECT report_id, count(*) FROM events"
+     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1 ON CONFLICT(report_id) DO UPDATE SET n = n + excluded.n"},
+    {"rollup: exposure",
+     "INSERT INTO events_exposure(sector, protocol, product, n) SELECT " EXPOSURE_COLS
+     ", count(*)" EXPOSURE_FROM
+     " GROUP BY 1, 2, 3 ON CONFLICT(sector, protocol, product) DO UPDATE SET n = n + excluded.n"},
+};
+
+int lia__store_rollup_add(lia_db *db, int64_t first_id, int64_t last_id, int exposure, lia_error *err)
+{
+    size_t n = sizeof rollup_sql / sizeof *rollup_sql - (exposure ? 0 : 1); /* exposure is last */
+    for (size_t i = 0; i < n; i++) {
+        lia_stmt *st;
+        int rc;
+        if ((rc = lia__db_prepare(db, rollup_sql[i].name, rollup_sql[i].sql, &st, err)))
+            return rc;
+        lia__db_bind_int64(st, 1, first_id);
+        lia__db_bind_int64(st, 2, last_id);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        if (rc)
+            return rc;
+    }
+    return LIA_OK;
+}
+
+static int rollup_all(lia_db *db, lia_error *err)
+{
+    return lia__store_rollup_add(db, 0, INT64_MAX, 1, err);
+}
+
+static const lia_migration rollup_migrations[] = {
+    {.sql = "CREATE TABLE IF NOT EXISTS events_by_day(day INTEGER NOT NULL, class INTEGER NOT NULL,"
+            "  n INTEGER NOT NULL, PRIMARY KEY(day, class)) WITHOUT ROWID;"
+            "CREATE TABLE IF NOT EXISTS events_by_cc(cc TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+            "CREATE TABLE IF NOT EXISTS events_by_asn(asn INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS events_by_report(report_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS events_exposure(sector TEXT NOT NULL, protocol TEXT NOT NULL,"
+            "  product TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(sector, protocol, product)) WITHOUT "
+            "ROWID;",
+     .run = rollup_all},
+};
+
+static const lia_schema rollup_schema = {"store.rollup", 1, rollup_migrations, NULL};
+
+int lia__store_rollup_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &rollup_schema, err);
+}
+
+/* ---- exposure of a batch, from the events in memory ----
+ *
+ * The same rule as EXPOSURE_COLS, without parsing each stored body six
+ * times (10 s per 1,000,000 events in SQL): the extras' JSON values read
+ * as json_extract reads them (a string decoded, JSON null as none, another
+ * value as its text). */
+
+#define EXPO_TEXT 256
+
+
+
+/* The extra `key`'s value as text into out: 1, or 0 if absent or null. */
+static int extra_text(const lia_event *ev, const char *key, char *out, size_t n)
+{
+    size_t kl = strlen(key);
+    for (uint32_t i = 0; i < ev->nextra; i++) {
+        const lia_extra *x = &ev->extra[i];
+        const char *v = ev->text.ptr + x->voff;
+        if (x->klen != kl || memcmp(ev->text.ptr + x->koff, key, kl) != 0)
+            continue;
+        if (x->vlen == 4 && memcmp(v, "null", 4) == 0)
+            return 0;
+        if (x->vlen >= 2 && v[0] == '"' && !memchr(v, '\\', x->vlen)) {
+            snprintf(out, n, "%.*s", (int)(x->vlen - 2), v + 1);
+            return 1;
+        }
+        if (v[0] == '"') {
+            json_t *j = json_loadb(v, x->vlen, JSON_DECODE_ANY, NULL);
+            snprintf(out, n, "%s", json_is_string(j) ? json_string_value(j) : "");
+            json_decref(j);
+            return 1;
+        }
+        snprintf(out, n, "%.*s", (int)x->vlen, v);
+        return 1;
+    }
+    return 0;
+}
+
+/* 1 for the three bytes "iot", 2 for "ics" (any case), else 0. */
+static unsigned sector_bit(const char *t)
+{
+    if ((t[0] | 0x20) != 'i')
+        return 0;
+    if ((t[1] | 0x20) == 'o' && (t[2] | 0x20) == 't')
+        return 1;
+    return (t[1] | 0x20) == 'c' && (t[2] | 0x20) == 's' ? 2 : 0;
+}
+
+/* extra.sector's "iot" / "ics" values (a string or an array's strings):
+ * bit 0 iot, bit 1 ics. */
+static unsigned sectors_of(const lia_event *ev)
+{
+    for (uint32_t i = 0; i < ev->nextra; i++) {
+        const lia_extra *x = &ev->extra[i];
+        unsigned m = 0;
+        json_t *j;
+        const char *v = ev->text.ptr + x->voff;
+        if (x->klen != 6 || memcmp(ev->text.ptr + x->koff, "sector", 6) != 0)
+            continue;
+        if (x->vlen == 5 && v[0] == '"' && v[4] == '"') /* the common case, without a parse */
+            return sector_bit(v + 1);
+        if (x->vlen == 0 || (v[0] != '[' && (v[0] != '"' || !memchr(v, '\\', x->vlen))))
+            return 0; /* another string, a number, ...: neither */
+        if (!(j = json_loadb(v, x->vlen, JSON_DECODE_ANY, NULL)))
+            return 0;
+        for (size_t k = 0; k < (json_is_array(j) ? json_array_size(j) : 1); k++) {
+            json_t *e = json_is_array(j) ? json_array_get(j, k) : j;
+            const char *t = json_string_value(e);
+            if (t && strlen(t) == 3)
+                m |= sector_bit(t);
+        }
+        json_decref(j);
+        return m;
+    }
+    return 0;
+}
+
+static void trim_spaces(char *s)
+{
+    size_t n = strlen(s), i = 0;
+    while (n && s[n - 1] == ' ')
+        s[--n] = '\0';
+    while (s[i] == ' ')
+        i++;
+    memmove(s, s + i, n - i + 1);
+}
+
+/* Many events in one transaction (a bulk load): what is gathered goes to
+ * the tables on the way, so memory stays bounded. */
+#define ACC_KEY_BYTES ((size_t)32 << 20)
+
+void lia__rollup_acc_init(lia__rollup_acc *a)
+{
+    memset(a, 0, sizeof *a);
+    lia_buf_init(&a->keys, 2 * ACC_KEY_BYTES);
+}
+
+void lia__rollup_acc_reset(lia__rollup_acc *a)
+{
+    if (a->slot)
+        memset(a->slot, 0, a->cap * sizeof *a->slot);
+    a->n = 0;
+    lia_buf_reset(&a->keys);
+}
+
+void lia__rollup_acc_free(lia__rollup_acc *a)
+{
+    free(a->slot);
+    lia_buf_free(&a->keys);
+    memset(a, 0, sizeof *a);
+}
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h | 1; /* 0 marks an empty slot */
+}
+
+/* Count one under key (its first byte names the rollup). */
+static int acc_count(lia__rollup_acc *a, const void *key, size_t len, lia_error *err)
+{
+    uint64_t h = fnv1a(key, len);
+    size_t i;
+    if (2 * (a->n + 1) > a->cap) { /* at most half full */
+        size_t nc = a->cap ? a->cap * 2 : 4096;
+        lia__rollup_slot *ns = calloc(nc, sizeof *ns);
+        if (!ns)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        for (size_t k = 0; k < a->cap; k++)
+            if (a->slot[k].hash) {
+                size_t j = a->slot[k].hash & (nc - 1);
+                while (ns[j].hash)
+                    j = (j + 1) & (nc - 1);
+                ns[j] = a->slot[k];
+            }
+        free(a->slot);
+        a->slot = ns;
+        a->cap = nc;
+    }
+    for (i = h & (a->cap - 1); a->slot[i].hash; i = (i + 1) & (a->cap - 1))
+        if (a->slot[i].hash == h && a->slot[i].len == len && !memcmp(a->keys.ptr + a->slot[i].off, key, len)) {
+            a->slot[i].n++;
+            return LIA_OK;
+        }
+    a->slot[i].hash = h;
+    a->slot[i].off = (uint32_t)a->keys.len;
+    a->slot[i].len = (uint32_t)len;
+    a->slot[i].n = 1;
+    a->n++;
+    if (lia_buf_append(&a->keys, key, len))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    return LIA_OK;
+}
+
+static int64_t i64_at(const char *p)
+{
+    int64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static const struct {
+    char tag;
+    const char *name, *sql;
+} acc_sql[] = {
+    {'d', "rollup of a transaction: events by day",
+     "INSERT INTO events_by_day(day, class, n) VALUES(?1, ?2, ?3)"
+     " ON CONFLICT(day, class) DO UPDATE SET n = n + excluded.n"},
+    {'c', "rollup of a transaction: events by country",
+     "INSERT INTO events_by_cc(cc, n) VALUES(?1, ?3) ON CONFLICT(cc) DO UPDATE SET n = n + excluded.n"},
+    {'a', "rollup of a transaction: events by ASN",
+     "INSERT INTO events_by_asn(asn, n) VALUES(?1, ?3) ON CONFLICT(asn) DO UPDATE SET n = n + excluded.n"},
+    {'r', "rollup of a transaction: events by report",
+     "INSERT INTO events_by_report(report_id, n) VALUES(?1, ?3)"
+     " ON CONFLICT(report_id) DO UPDATE SET n = n + excluded.n"},
+    {'e', "rollup of a transaction: exposure",
+     "INSERT INTO events_exposure(sector, protocol, product, n) VALUES(?1, ?2, ?4, ?3)"
+     " ON CONFLICT(sector, protocol, product) DO UPDATE SET n = n + excluded.n"},
+};
+
+int lia__rollup_acc_flush(lia_db *db, lia__rollup_acc *a, lia_error *err)
+{
+    int rc = LIA_OK;
+    for (size_t t = 0; t < sizeof acc_sql / sizeof *acc_sql && rc == LIA_OK && a->n; t++) {
+        lia_stmt *st = NULL;
+        if ((rc = lia__db_prepare(db, acc_sql[t].name, acc_sql[t].sql, &st, err)))
+            break;
+        for (size_t i = 0; i < a->cap && rc == LIA_OK; i++) {
+            const lia__rollup_slot *x = &a->slot[i];
+            const char *k = a->keys.ptr + x->off;
+            if (!x->hash || k[0] != acc_sql[t].tag)
+                continue;
+            lia__db_reset(st);
+            switch (k[0]) {
+            case 'd': /* day, class */
+                lia__db_bind_int64(st, 1, i64_at(k + 1));
+                lia__db_bind_int64(st, 2, i64_at(k + 9));
+                break;
+            case 'c':
+                lia__db_bind_text(st, 1, k + 1, (ptrdiff_t)x->len - 1);
+                break;
+            case 'a':
+            case 'r':
+                lia__db_bind_int64(st, 1, i64_at(k + 1));
+                break;
+            default: { /* e sector \0 protocol \0 product (the rest) */
+                const char *proto = k + 1 + strlen(k + 1) + 1, *prod = proto + strlen(proto) + 1;
+                lia__db_bind_text(st, 1, k + 1, -1);
+                lia__db_bind_text(st, 2, proto, -1);
+                lia__db_bind_text(st, 4, prod, (ptrdiff_t)(k + x->len - prod));
+                break;
+            }
+            }
+            lia__db_bind_int64(st, 3, x->n);
+            rc = lia__db_run(st, err);
+        }
+        lia__db_done(st);
+    }
+    lia__rollup_acc_reset(a);
+    return rc;
+}
+
+static int acc_i64(lia__rollup_acc *a, char tag, int64_t v, lia_error *err)
+{
+    char k[9];
+    k[0] = tag;
+    memcpy(k + 1, &v, sizeof v);
+    return acc_count(a, k, sizeof k, err);
+}
+
+int lia__rollup_acc_add(lia_db *db, lia__rollup_acc *a, int64_t report_id, const lia_event *ev, size_t n,
+                        lia_error *err)
+{
+    int rc = LIA_OK;
+    for (size_t i = 0; i < n && rc == LIA_OK; i++) {
+        const lia_event *e = &ev[i];
+        unsigned sec = e->nextra ? sectors_of(e) : 0;
+        char k[1 + 3 * EXPO_TEXT];
+        int64_t t, day, cls;
+        /* as the columns are stored (put_events) and DAY_SQL floors them */
+        if (lia_event_has(e, LIA_F_TIME_SOURCE))
+            t = e->v[LIA_F_TIME_SOURCE].i, day = t < 0 ? (t - (DAY_US - 1)) / DAY_US : t / DAY_US;
+        else if (lia_event_has(e, LIA_F_TIME_OBSERVATION))
+            t = e->v[LIA_F_TIME_OBSERVATION].i, day = t < 0 ? (t - (DAY_US - 1)) / DAY_US : t / DAY_US;
+        else
+            day = NO_DAY;
+        cls = lia_event_has(e, LIA_F_CLASSIFICATION_TYPE) ? e->v[LIA_F_CLASSIFICATION_TYPE].i : -1;
+        k[0] = 'd';
+        memcpy(k + 1, &day, 8);
+        memcpy(k + 9, &cls, 8);
+        if ((rc = acc_count(a, k, 17, err)))
+            break;
+        if (lia_event_has(e, LIA_F_SOURCE_GEOLOCATION_CC)) {
+            lia_slice cc = lia_event_str(e, LIA_F_SOURCE_GEOLOCATION_CC);
+            size_t l = cc.len < EXPO_TEXT ? cc.len : EXPO_TEXT;
+            k[0] = 'c';
+            memcpy(k + 1, cc.ptr, l);
+            rc = acc_count(a, k, 1 + l, err);
+        } else {
+            rc = acc_count(a, "c--", 3, err);
+        }
+        if (rc || (rc = acc_i64(a, 'a', lia_event_has(e, LIA_F_SOURCE_ASN) ? e->v[LIA_F_SOURCE_ASN].i : 0, err)) ||
+            (rc = acc_i64(a, 'r', report_id, err)))
+            break;
+        for (unsigned b = 0; b < 2 && rc == LIA_OK; b++) {
+            char protocol[EXPO_TEXT], product[EXPO_TEXT];
+            char vendor[EXPO_TEXT / 2], model[EXPO_TEXT / 2 - 1]; /* "vendor model" fits */
+            int len;
+            if (!(sec >> b & 1))
+                continue;
+            if (!extra_text(e, "ics_protocol", protocol, sizeof protocol)) {
+                lia_slice s = lia_event_has(e, LIA_F_PROTOCOL_APPLICATION)
+                                  ? lia_event_str(e, LIA_F_PROTOCOL_APPLICATION)
+                                  : (lia_slice){NULL, 0};
+                snprintf(protocol, sizeof protocol, "%.*s", s.ptr ? (int)s.len : 6, s.ptr ? s.ptr : "(none)");
+            }
+            if (!extra_text(e, "product", product, sizeof product)) {
+                if (!extra_text(e, "device_vendor", vendor, sizeof vendor))
+                    vendor[0] = '\0';
+                if (!extra_text(e, "device_model", model, sizeof model))
+                    model[0] = '\0';
+                snprintf(product, sizeof product, "%s %s", vendor, model);
+                trim_spaces(product);
+                if (!product[0])
+                    snprintf(product, sizeof product, "(none)");
+            }
+            len = snprintf(k, sizeof k, "e%s%c%s%c%s", b ? "ics" : "iot", 0, protocol, 0, product);
+            rc = acc_count(a, k, (size_t)len, err);
+        }
+    }
+    if (rc == LIA_OK && a->keys.len >= ACC_KEY_BYTES)
+        rc = lia__rollup_acc_flush(db, a, err);
+    if (rc)
+        lia__rollup_acc_reset(a);
+    return rc;
+}
+
+/* ---- reads ---- */
+
+/* Run sql (binding i64[0..ni) as ?1..) and pass each row's text key (or,
+ * with class_key, the classification type named) and count to cb. */
+static int rows(lia_store *s, const char *name, const char *sql, const int64_t *i64, int ni, int class_key,
+                lia_group_cb cb, void *ud, lia_error *err)
+{
+    lia_stmt *st;
+    int rc, step;
+    if ((rc = lia__db_prepare(lia__store_db(s), name, sql, &st, err)))
+        return rc;
+    for (int i = 0; i < ni; i++)
+        lia__db_bind_int64(st, i + 1, i64[i]);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *key = lia__db_col_text(st, 0);
+        if (class_key) {
+            int64_t c = lia__db_col_int64(st, 0);
+            key = c < 0 ? "(none)" : lia__class_type_name((int)c);
+        }
+        if ((rc = cb(ud, key ? key : "", (uint64_t)lia__db_col_int64(st, 1))))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
+    return rc;
+}
+
+int lia_store_rollup(lia_store *s, const char *by, uint64_t limit, lia_group_cb cb, void *ud, lia_error *err)
+{
+    int64_t lim = limit ? (int64_t)limit : -1;
+    if (strcmp(by, "cc") == 0)
+        return rows(s, "summary: events by country",
+                    "SELECT cc, n FROM events_by_cc ORDER BY n DESC, cc LIMIT ?1", &lim, 1, 0, cb, ud, err);
+    if (strcmp(by, "asn") == 0)
+        return rows(s, "summary: events by ASN",
+                    "SELECT asn, n FROM events_by_asn ORDER BY n DESC, asn LIMIT ?1", &lim, 1, 0, cb, ud,
+                    err);
+    if (strcmp(by, "class") == 0 || strcmp(by, "type") == 0)
+        return rows(
+            s, "summary: events by classification",
+            "SELECT class AS k, sum(n) AS c FROM events_by_day GROUP BY k ORDER BY c DESC, k LIMIT ?1", &lim,
+            1, 1, cb, ud, err);
+    if (strcmp(by, "feed") == 0)
+        return rows(
+            s, "summary: events by feed",
+            "SELECT r.feed AS k, sum(x.n) AS c FROM events_by_report x JOIN reports r ON r.id = x.report_id"
+            " GROUP BY k ORDER BY c DESC, k LIMIT ?1",
+            &lim, 1, 0, cb, ud, err);
+    return lia_error_set(err, LIA_EINVAL, "by", by, strlen(by), "roll up by cc, asn, class or feed");
+}
+
+int lia_store_rollup_total(lia_store *s, uint64_t *out, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(lia__store_db(s), "summary: total events",
+                              "SELECT coalesce(sum(n), 0) FROM events_by_day", &st, err)))
+        return rc;
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        *out = (uint64_t)lia__db_col_int64(st, 0);
+        rc = LIA_OK;
+    } else if (rc == LIA_DB_DONE) {
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "summary: total events: no result");
+    }
+    lia__db_done(st);
+    return rc;
+}
+
+int lia_store_rollup_days(lia_store *s, int64_t since_us, int64_t until_us, lia_day_cb cb, void *ud,
+                          lia_error *err)
+{
+    lia_stmt *st;
+    int rc, step;
+    /* whole UTC days: [first day starting at or after since, day of until) */
+    int64_t lo = since_us >= 0 ? (since_us + DAY_US - 1) / DAY_US : -((-since_us) / DAY_US);
+    int64_t hi = until_us >= 0 ? until_us / DAY_US : -((-until_us + DAY_US - 1) / DAY_US);
+    if ((rc = lia__db_prepare(
+             lia__store_db(s), "summary: events per day",
+             "SELECT day, class, n FROM events_by_day WHERE day >= ?1 AND day < ?2 AND day <> ?3"
+             " ORDER BY day, n DESC, class",
+             &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, lo);
+    lia__db_bind_int64(st, 2, hi);
+    lia__db_bind_int64(st, 3, NO_DAY);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        int64_t c = lia__db_col_int64(st, 1);
+        if ((rc = cb(ud, lia__db_col_int64(st, 0) * DAY_US, c < 0 ? "(none)" : lia__class_type_name((int)c),
+                     (uint64_t)lia__db_col_int64(st, 2))))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
+    return rc;
+}
+
+int lia_store_exposure(lia_store *s, const char *sector, const char *by, uint64_t limit, lia_group_cb cb,
+                       void *ud, lia_error *err)
+{
+    lia_stmt *st;
+    int rc, step;
+    const char *name, *sql;
+    if (!by) {
+        name = "summary: exposure total";
+        sql = "SELECT sector, sum(n) FROM events_exposure WHERE sector = ?1 GROUP BY sector LIMIT ?2";
+    } else if (strcmp(by, "protocol") == 0) {
+        name = "summary: exposure by protocol";
+        sql = "SELECT protocol AS k, sum(n) AS c FROM events_exposure WHERE sector = ?1 GROUP BY k"
+              " ORDER BY c DESC, k LIMIT ?2";
+    } else if (strcmp(by, "product") == 0) {
+        name = "summary: exposure by product";
+        sql = "SELECT product AS k, sum(n) AS c FROM events_exposure WHERE sector = ?1 GROUP BY k"
+              " ORDER BY c DESC, k LIMIT ?2";
+    } else {
+        return lia_error_set(err, LIA_EINVAL, "by", by, strlen(by), "exposure by protocol or product");
+    }
+    if ((rc = lia__db_prepare(lia__store_db(s), name, sql, &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, sector, -1);
+    lia__db_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW)
+        if ((rc = cb(ud, lia__db_col_text(st, 0), (uint64_t)lia__db_col_int64(st, 1))))
+            break;
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
+    return rc;
+}
+
+int lia_store_feed_events_since(lia_store *s, const char *feed, int64_t since_us, uint64_t *out,
+                                lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(lia__store_db(s), "summary: a feed's recent events",
+                              "SELECT coalesce(sum(events), 0) FROM reports WHERE feed = ?1"
+                              " AND coalesce(finished, started) >= ?2",
+                              &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, feed, -1);
+    lia__db_bind_int64(st, 2, since_us);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        *out = (uint64_t)lia__db_col_int64(st, 0);
+        rc = LIA_OK;
+    } else if (rc == LIA_DB_DONE) {
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "summary: a feed's recent events: no result");
+    }
+    lia__db_done(st);
+    return rc;
+}
+
+int lia_store_top_recipients(lia_store *s, const char *kind, uint64_t limit, lia_group_cb cb, void *ud,
+                             lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    char prefix[64];
+    int64_t lim = limit ? (int64_t)limit : -1;
+    lia_stmt *st;
+    int rc, step, rolled;
+    size_t pn;
+    snprintf(prefix, sizeof prefix, "%s:", kind);
+    pn = strlen(prefix);
+    /* route_delivered: the routing module's count (schema "route" 2,
+     * src/route/decisions.c); a store not migrated yet (opened read-only)
+     * has only the decisions, counted here; no routing yet: none */
+    rolled = lia__db_has_table(db, "route_delivered");
+    if (!rolled && !lia__db_has_table(db, "route_decision"))
+        return LIA_OK;
+    if ((rc = rolled ? lia__db_prepare(db, "summary: top recipients",
+                                       "SELECT recipient, n FROM route_delivered WHERE n > 0 AND"
+                                       " substr(recipient, 1, ?2) = ?1 ORDER BY n DESC, recipient LIMIT ?3",
+                                       &st, err)
+                     : lia__db_prepare(
+                           db, "summary: top recipients (no rollup)",
+                           "SELECT recipient, count(*) AS n FROM route_decision WHERE verdict = 1 AND"
+                           " substr(recipient, 1, ?2) = ?1 GROUP BY recipient"
+                           " ORDER BY n DESC, recipient LIMIT ?3",
+                           &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, prefix, (ptrdiff_t)pn);
+    lia__db_bind_int64(st, 2, (int64_t)pn);
+    lia__db_bind_int64(st, 3, lim);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *r = lia__db_col_text(st, 0);
+        if ((rc = cb(ud, r && strlen(r) >= pn ? r + pn : "", (uint64_t)lia__db_col_int64(st, 1))))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
+    return rc;
+}
+
+int lia_store_handoff_states(lia_store *s, int partners_only, lia_group_cb cb, void *ud, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int rc, step;
+    if (!lia__db_has_table(db, "handoff") || (partners_only && !lia__db_has_table(db, "party")))
+        return LIA_OK;
+    if ((rc = partners_only ? lia__db_prepare(db, "summary: cross-border hand-offs by state",
+                                              "SELECT state, count(*) AS n FROM handoff WHERE recipient IN"
+                                              " (SELECT id FROM party WHERE kind = 'partner')"
+                                              " GROUP BY state ORDER BY n DESC, state",
+                                              &st, err)
+                            : lia__db_prepare(db, "summary: hand-offs by state",
+                                              "SELECT state, count(*) AS n FROM handoff GROUP BY state"
+                                              " ORDER BY n DESC, state",
+                                              &st, err)))
+        return rc;
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *name = lia_handoff_state_name((lia_handoff_state)lia__db_col_int64(st, 0));
+        if ((rc = cb(ud, name ? name : "?", (uint64_t)lia__db_col_int64(st, 1))))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
+    return rc;
+}
+
+int lia_store_incident_statuses(lia_store *s, lia_group_cb cb, void *ud, uint64_t *open, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    uint64_t o = 0;
+    int rc, step;
+    if (!lia__db_has_table(db, "incident")) {
+        *open = 0;
+        return LIA_OK;
+    }
+    if ((rc = lia__db_prepare(
+             db, "summary: incidents by status",
+             "SELECT status, count(*) AS n FROM incident GROUP BY status ORDER BY n DESC, status", &st, err)))
+        return rc;
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        lia_incident_status v = (lia_incident_status)lia__db_col_int64(st, 0);
+        const char *name = lia_incident_status_name(v);
+        uint64_t n = (uint64_t)lia__db_col_int64(st, 1);
+        /* open as `incident list --open`: not closed, rejected, duplicate or merged */
+        if (v != LIA_INC_CLOSED && v != LIA_INC_REJECTED && v != LIA_INC_DUPLICATE && v != LIA_INC_MERGED)
+            o += n;
+        if ((rc = cb(ud, name ? name : "?", n)))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
+    if (rc == LIA_OK)
+        *open = o;
+    return rc;
+}
