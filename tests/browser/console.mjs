@@ -56,6 +56,52 @@ if (demo.status !== 0) {
   console.log('console: 0 passed, 1 failed (liaison demo failed)')
   process.exit(1)
 }
+// two registered feeds for the feeds page: the demo's reports' feed (a drop
+// directory) and a disabled one
+for (const args of [
+  ['feeds', 'add', 'Accessible-ICS', '--format', 'shadowserver', '--dir', path.join(tmp, 'drop'), '--interval', '1h'],
+  ['feeds', 'add', 'Idle-Feed', '--format', 'jsonl', '--url', 'http://127.0.0.1:9/none.jsonl', '--disabled'],
+]) {
+  const r = spawnSync(bin, ['--db', db, ...args], { encoding: 'utf8', timeout: 30000 })
+  if (r.status !== 0) console.log(`feeds add: ${r.stdout}${r.stderr}`)
+}
+// one digest delivered (to a minimal SMTP sink here), so that an event has a
+// notification for the event page to list
+{
+  const smtp = net.createServer((c) => {
+    let data = false
+    let buf = ''
+    c.write('220 sink ESMTP\r\n')
+    c.on('data', (d) => {
+      buf += d.toString('latin1')
+      let i
+      while ((i = buf.indexOf('\r\n')) >= 0) {
+        const line = buf.slice(0, i)
+        buf = buf.slice(i + 2)
+        if (data) {
+          if (line === '.') {
+            data = false
+            c.write('250 queued\r\n')
+          }
+        } else if (/^(EHLO|HELO)/i.test(line)) c.write('250 sink\r\n')
+        else if (/^DATA/i.test(line)) {
+          data = true
+          c.write('354 go on\r\n')
+        } else if (/^QUIT/i.test(line)) c.end('221 bye\r\n')
+        else c.write('250 ok\r\n')
+      }
+    })
+    c.on('error', () => {})
+  })
+  await new Promise((r) => smtp.listen(0, '127.0.0.1', r))
+  const n = spawn(bin, ['--db', db, 'notify', 'run', '--smtp', `smtp://127.0.0.1:${smtp.address().port}`, '--force', '--unsigned', '--tries', '1', '--only', 'owner:demo-university'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let nout = ''
+  n.stdout.on('data', (d) => (nout += d))
+  n.stderr.on('data', (d) => (nout += d))
+  const code = await new Promise((r) => n.once('exit', r))
+  smtp.close()
+  if (code !== 0) console.log(`notify run: ${nout}`)
+}
 const creds = {}
 for (const m of demo.stdout.matchAll(/log in as (\S+)\s+password (\S+)/g)) creds[m[1]] = m[2]
 check('the demo prints the console accounts', creds.analyst && creds['hk-analyst'], demo.stdout.slice(-600))
@@ -323,7 +369,13 @@ try {
     await page.waitForSelector('[data-test=feeds], [data-test=feeds-empty]')
     const feedsApi = await api(page, '/api/v1/feeds')
     eq('the feeds page lists the feeds of the API', feedsApi.body.feeds.length ? await page.locator('[data-test=feeds] tbody tr').count() : 0, feedsApi.body.feeds.length)
-    check('no feed: the page says so', feedsApi.body.feeds.length > 0 || !!(await page.$('[data-test=feeds-empty]')))
+    check('the demo has registered feeds to show', feedsApi.body.feeds.length >= 2, JSON.stringify(feedsApi.body).slice(0, 200))
+    eq('each feed with its health word', await page.$$eval('[data-test=feeds] tbody tr', (t) => t.map((r) => [r.dataset.feed, r.dataset.health])),
+      feedsApi.body.feeds.map((f) => [f.name, f.health]))
+    const numCell = async (feed, col) => Number((await page.textContent(`[data-test=feeds] tr[data-feed="${feed}"] [data-col=${col}]`)).replace(/[^\d]/g, ''))
+    const busy = feedsApi.body.feeds.find((f) => f.events_24h > 0) || feedsApi.body.feeds[0]
+    eq('events in 24 h, 7 days and quarantined as the API', [await numCell(busy.name, 'events_24h'), await numCell(busy.name, 'events_7d'), await numCell(busy.name, 'quarantined')],
+      [busy.events_24h, busy.events_7d, busy.quarantined])
     await axe(page, 'the feeds page')
     await page.screenshot({ path: path.join(out, 'shot-feeds.png'), fullPage: true })
 
@@ -380,6 +432,19 @@ try {
     else check('not archived: the 404 message is shown plainly', (await page.textContent('[data-test=raw-missing]')).includes(raw.body.error.message), raw.body.error?.message)
     const det = (await api(page, `/api/v1/events/${evId}`)).body
     eq('the notifications table is the event detail', det.notifications.length ? await page.locator('[data-test=notifications] tbody tr').count() : 0, det.notifications.length)
+    // an event the digest above carried: its notification listed as the API lists it
+    const uni = (await api(page, '/api/v1/owners')).body.owners.find((o) => o.id === 'demo-university')
+    const uniEv = uni && (await api(page, `/api/v1/events?ip=${encodeURIComponent((uni.cidrs || [])[0] || '')}&limit=1`)).body.events?.[0]
+    if (uniEv) {
+      const ud = (await api(page, `/api/v1/events/${uniEv['event.id']}`)).body
+      check('the delivered digest is a notification of its event', (ud.notifications || []).length > 0, JSON.stringify(ud.notifications))
+      await page.goto(base + `/console/events/${uniEv['event.id']}`)
+      await page.waitForSelector('[data-test=notifications], [data-test=notifications-empty]')
+      eq('the event page lists its notifications (recipient, id, channel, outcome, to)',
+        await page.$$eval('[data-test=notifications] tbody tr', (t) => t.map((r) => [...r.children].map((c, i) => (i === 3 ? '' : c.textContent.trim())))),
+        (ud.notifications || []).map((x) => [x.recipient, String(x.notification), x.channel, '', x.outcome, x.to]))
+      await page.screenshot({ path: path.join(out, 'shot-event-notified.png'), fullPage: true })
+    } else check('the demo has an event of demo-university', false)
     await axe(page, 'the event page')
     await page.screenshot({ path: path.join(out, 'shot-event.png'), fullPage: true })
     // an event that is not archived (no such event): the page says why, no script error
