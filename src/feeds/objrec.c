@@ -330,7 +330,7 @@ int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_re
          * a UTF-8 byte order mark may start it, split across chunks. */
         static const char bom[] = "\xEF\xBB\xBF";
         size_t have = r->elem.len, total = have + len, k = 0, i, skip = 0;
-#define AT(x) ((x) < have ? r->elem.ptr[x] : buf[(x) - have])
+#define AT(x) ((x) < have ? r->elem.ptr[x] : buf[(x)-have])
         while (k < 3 && k < total && AT(k) == bom[k])
             k++;
         i = k == 3 ? 3 : 0;
@@ -348,8 +348,8 @@ int lia_objrec_parse(lia_objrec *r, const char *buf, size_t len, int eof, lia_re
 #undef AT
         if (r->mode == LIA_OBJREC_JSON && k == 3)
             skip = 3; /* the JSON splitter does not take the mark */
-        if (have) { /* the blank prefix first; records may point into it,
-                     * so it lives until the next call */
+        if (have) {   /* the blank prefix first; records may point into it,
+                       * so it lives until the next call */
             size_t n = skip < have ? skip : have;
             r->pre = r->elem;
             lia_buf_init(&r->elem, LIA_MAX_ROW);

@@ -137,8 +137,6 @@ int lia__store_rollup_schema(lia_db *db, lia_error *err)
 
 #define EXPO_TEXT 256
 
-
-
 /* The extra `key`'s value as text into out: 1, or 0 if absent or null. */
 static int extra_text(const lia_event *ev, const char *key, char *out, size_t n)
 {
@@ -270,7 +268,8 @@ static int acc_count(lia__rollup_acc *a, const void *key, size_t len, lia_error 
         a->cap = nc;
     }
     for (i = h & (a->cap - 1); a->slot[i].hash; i = (i + 1) & (a->cap - 1))
-        if (a->slot[i].hash == h && a->slot[i].len == len && !memcmp(a->keys.ptr + a->slot[i].off, key, len)) {
+        if (a->slot[i].hash == h && a->slot[i].len == len &&
+            !memcmp(a->keys.ptr + a->slot[i].off, key, len)) {
             a->slot[i].n++;
             return LIA_OK;
         }
@@ -328,13 +327,9 @@ int lia__rollup_acc_flush(lia_db *db, lia__rollup_acc *a, lia_error *err)
                 lia__db_bind_int64(st, 1, i64_at(k + 1));
                 lia__db_bind_int64(st, 2, i64_at(k + 9));
                 break;
-            case 'c':
-                lia__db_bind_text(st, 1, k + 1, (ptrdiff_t)x->len - 1);
-                break;
+            case 'c': lia__db_bind_text(st, 1, k + 1, (ptrdiff_t)x->len - 1); break;
             case 'a':
-            case 'r':
-                lia__db_bind_int64(st, 1, i64_at(k + 1));
-                break;
+            case 'r': lia__db_bind_int64(st, 1, i64_at(k + 1)); break;
             default: { /* e sector \0 protocol \0 product (the rest) */
                 const char *proto = k + 1 + strlen(k + 1) + 1, *prod = proto + strlen(proto) + 1;
                 lia__db_bind_text(st, 1, k + 1, -1);
@@ -391,7 +386,8 @@ int lia__rollup_acc_add(lia_db *db, lia__rollup_acc *a, int64_t report_id, const
         } else {
             rc = acc_count(a, "c--", 3, err);
         }
-        if (rc || (rc = acc_i64(a, 'a', lia_event_has(e, LIA_F_SOURCE_ASN) ? e->v[LIA_F_SOURCE_ASN].i : 0, err)) ||
+        if (rc ||
+            (rc = acc_i64(a, 'a', lia_event_has(e, LIA_F_SOURCE_ASN) ? e->v[LIA_F_SOURCE_ASN].i : 0, err)) ||
             (rc = acc_i64(a, 'r', report_id, err)))
             break;
         for (unsigned b = 0; b < 2 && rc == LIA_OK; b++) {

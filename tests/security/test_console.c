@@ -735,7 +735,8 @@ static void test_summary(void **state)
         int64_t ev = -1, before, after;
         lia_error_clear(&e);
         assert_int_equal(lia_store_open(dbpath, &s, &e), LIA_OK);
-        ev = sql_i64(s, "SELECT min(event_id) FROM route_decision WHERE verdict = 1 AND recipient = 'partner:cert-b'");
+        ev = sql_i64(
+            s, "SELECT min(event_id) FROM route_decision WHERE verdict = 1 AND recipient = 'partner:cert-b'");
         before = sql_i64(s, "SELECT n FROM route_delivered WHERE recipient = 'partner:cert-b'");
         assert_true(ev > 0 && before > 0);
         assert_int_equal(lia__route_withhold(s, "partner:cert-b", &ev, 1, "test: withheld", &e), LIA_OK);
@@ -752,11 +753,10 @@ static void test_summary(void **state)
      * is stored, and the numbers are the same */
     lia_error_clear(&e);
     assert_int_equal(lia_store_open(dbpath, &s, &e), LIA_OK);
-    sql_run(s,
-            "DROP TABLE events_by_day; DROP TABLE events_by_cc; DROP TABLE events_by_asn;"
-            "DROP TABLE events_by_report; DROP TABLE events_exposure; DROP TABLE route_delivered;"
-            "DELETE FROM lia_schema WHERE module = 'store.rollup';"
-            "UPDATE lia_schema SET version = 1 WHERE module = 'route';");
+    sql_run(s, "DROP TABLE events_by_day; DROP TABLE events_by_cc; DROP TABLE events_by_asn;"
+               "DROP TABLE events_by_report; DROP TABLE events_exposure; DROP TABLE route_delivered;"
+               "DELETE FROM lia_schema WHERE module = 'store.rollup';"
+               "UPDATE lia_schema SET version = 1 WHERE module = 'route';");
     lia_store_close(s);
     assert_non_null(h = start(0, &port));
     login(port, "ana", cookie, csrf);
