@@ -231,6 +231,27 @@ try {
     const csvRows = csv.bytes.toString('utf8').trim().split(/\r\n/).slice(1)
     eq('by-class CSV is the server by_class', csvRows.map((r) => Number(r.split(',').pop())), sum.body.by_class.map((x) => x.count))
 
+    // the numbers beyond the events: every one the server's
+    const num = async (sel) => Number((await page.textContent(sel)).replace(/[^\d]/g, ''))
+    eq('the SLA breach tile is the server count', await num('[data-test=breaches]'), sum.body.sla_breaches.total)
+    eq('the open incidents tile is the server count', await num('[data-test=open]'), sum.body.incidents.open)
+    const csvCounts = async (widget) => {
+      const f = await saved(page, () => page.click(`[data-widget=${widget}] button[aria-label$="CSV"]`))
+      return f.bytes.toString('utf8').trim().split(/\r\n/).slice(1).map((r) => Number(r.split(',').pop()))
+    }
+    eq('hand-offs by state CSV is the server list', await csvCounts('handoffs'), sum.body.handoffs_by_state.map((x) => x.count))
+    eq('cross-border hand-offs CSV is the server list', await csvCounts('cross-border'), sum.body.cross_border_by_state.map((x) => x.count))
+    eq('incidents by status CSV is the server list', await csvCounts('incidents'), sum.body.incidents.by_status.map((x) => x.count))
+    eq('top recipients CSV is the server top_partner', await csvCounts('top-partners'), sum.body.top_partner.map((x) => x.count))
+    for (const x of sum.body.exposure) {
+      eq(`${x.sector} exposure by protocol CSV is the server list`, await csvCounts(`exposure-${x.sector}-protocol`), x.by_protocol.map((y) => y.count))
+      eq(`${x.sector} exposure by product CSV is the server list`, await csvCounts(`exposure-${x.sector}-product`), x.by_product.map((y) => y.count))
+    }
+    check('the demo has ICS exposure to show', sum.body.exposure.some((x) => x.sector === 'ics' && x.total > 0), JSON.stringify(sum.body.exposure.map((x) => [x.sector, x.total])))
+    {
+      const rows = await page.$$eval('[data-widget=feeds] tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent.trim()))
+      eq('the feed health table lists the server feeds', rows, sum.body.feeds.map((f) => f.name))
+    }
     await page.screenshot({ path: path.join(out, 'dashboard-1280.png'), fullPage: true })
     await page.emulateMedia({ media: 'print' })
     const pdf = await page.pdf({ format: 'A4', printBackground: true })
