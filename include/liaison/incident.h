@@ -371,6 +371,59 @@ int lia_incident_import_iodef(lia_store *s, const char *buf, size_t len, const c
                               const lia_actor *who, int64_t *id, int *created, uint64_t *linked,
                               lia_error *err);
 
+/* The stored events linked to incident id (its links of kind "event"), in
+ * id order, each once, to cb; a non-zero return of cb stops the walk and is
+ * returned. *missing (may be NULL): the links whose event is no longer in
+ * the store (retention) or that name no event id. */
+int lia_incident_events(lia_store *s, int64_t id, lia_event_cb cb, void *ud, uint64_t *missing,
+                        lia_error *err);
+
+/* Export: one incident as a STIX 2.1 bundle or an IODEF v2 document
+ * (liaison incident export, GET /api/v1/incidents/{id}/export), written
+ * through sink (liaison/share.h's lia_sink_fn). The events linked to it
+ * (links of kind "event", in id order, each once) go through
+ * lia_stix_export_add / lia_iodef_export_add; the bundle's incident / the
+ * document is named after the incident (title, description); the IODEF
+ * IncidentID is "LIAISON#ID" on every export, with the incident's status,
+ * severity and its hand-offs as Contacts (role irt).
+ *
+ * For a recipient (recipient non-NULL: a partner's or owner's party id,
+ * as hand-offs name it, of kind recipient_kind): LIA_ENOTFOUND unless the
+ * incident has a hand-off to it that is not withdrawn, as if there were
+ * no incident; only the linked events GET /api/v1/events/{id} shows it
+ * (a routing decision "deliver" to it, the TLP policy allowing them now,
+ * each redacted for it as its digest is: route/redact.c), the others
+ * counted as withheld; its own hand-off as the one Contact. */
+typedef struct lia_incident_export_opts {
+    const char *format;            /* "stix" or "iodef" (else LIA_EINVAL naming both) */
+    const char *producer;          /* our organisation's name; NULL: "Liaison" */
+    const char *contact_email;     /* IODEF: the creator's e-mail; may be NULL */
+    const char *name;              /* NULL: the incident's title */
+    const char *description;       /* NULL: the incident's description (none when empty) */
+    int max_tlp;                   /* enum lia_tlp: only events marked at most this; -1: no ceiling */
+    const char *recipient;         /* NULL: our own team (every linked event, every hand-off) */
+    int recipient_kind;            /* LIA_PARTY_PARTNER or LIA_PARTY_OWNER (liaison/route.h) */
+    const struct lia_route *route; /* a recipient's directory (lia_route_load); NULL: loaded from s */
+    int64_t now_us;                /* the export's time when an event has none; 0: now */
+} lia_incident_export_opts;
+typedef struct lia_incident_export_result {
+    uint64_t events;   /* exported */
+    uint64_t objects;  /* STIX objects written; IODEF: indicators (= events) */
+    uint64_t skipped;  /* without an observable the format carries */
+    uint64_t missing;  /* linked, no longer in the store (or a link that names no event id) */
+    uint64_t over_tlp; /* above max_tlp, or without a TLP while there is one */
+    uint64_t withheld; /* a recipient's: linked events it may not see */
+} lia_incident_export_result;
+/* Export incident id as o says: LIA_OK with *res filled (res may be
+ * NULL); LIA_ENOTFOUND (no such incident, or not the recipient's),
+ * LIA_EINVAL (a bad format or option), a store error, or the sink's error
+ * as it returned it (the document is then incomplete). The sink may be
+ * called before an error: what it received is to be discarded. One
+ * thread; the store is read, not written. */
+int lia_incident_export(lia_store *s, int64_t id, const lia_incident_export_opts *o,
+                        int (*sink)(void *ud, const char *p, size_t n), void *ud,
+                        lia_incident_export_result *res, lia_error *err);
+
 /* Answer links: per-recipient web links in a digest that acknowledge,
  * resolve or reject one hand-off (served by `liaison serve` at /answer/).
  * A link is the path

@@ -80,134 +80,6 @@ static int each(void *ud, const lia_event *ev)
     return rc;
 }
 
-/* The events linked to an incident, in id order. */
-typedef struct refs {
-    int64_t *v;
-    size_t n, cap;
-    int bad, oom;
-} refs;
-
-static int collect_ref(void *ud, const lia_link *l)
-{
-    refs *r = ud;
-    uint64_t id;
-    if (strcmp(l->kind, "event") != 0)
-        return 0;
-    if (cli_parse_u64(l->ref, &id) || id == 0 || id > INT64_MAX) {
-        r->bad++; /* a link written by hand that names no event id */
-        return 0;
-    }
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 256;
-        int64_t *nv = realloc(r->v, nc * sizeof *nv);
-        if (!nv) {
-            r->oom = 1;
-            return 1;
-        }
-        r->v = nv, r->cap = nc;
-    }
-    r->v[r->n++] = (int64_t)id;
-    return 0;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The hand-offs of an exported incident, as IODEF Contacts (role irt). */
-typedef struct rcpts {
-    lia_iodef_contact *v;
-    size_t n;
-    int oom;
-} rcpts;
-
-static int collect_rcpt(void *ud, const lia_handoff *h)
-{
-    rcpts *r = ud;
-    lia_iodef_contact *nv;
-    char t[LIA_TIME_TEXT], d[512];
-    int64_t at = h->rejected_us       ? h->rejected_us
-                 : h->resolved_us     ? h->resolved_us
-                 : h->acknowledged_us ? h->acknowledged_us
-                 : h->notified_us     ? h->notified_us
-                                      : h->updated_us;
-    if (r->oom || !(nv = realloc(r->v, (r->n + 1) * sizeof *nv))) {
-        r->oom = 1;
-        return 1;
-    }
-    r->v = nv;
-    lia_time_format(at, t, sizeof t);
-    snprintf(d, sizeof d, "hand-off %s %s%s%s%s%s%s%s", lia_handoff_state_name(h->state), t,
-             h->by ? " by " : "", h->by ? h->by : "", h->channel ? " via " : "", h->channel ? h->channel : "",
-             h->reason ? ": " : "", h->reason ? h->reason : "");
-    r->v[r->n].name = strdup(h->recipient);
-    r->v[r->n].description = strdup(d);
-    if (!r->v[r->n].name || !r->v[r->n].description) {
-        free((char *)r->v[r->n].name);
-        free((char *)r->v[r->n].description);
-        r->oom = 1;
-        return 1;
-    }
-    r->n++;
-    return 0;
-}
-
-static void rcpts_free(rcpts *r)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        free((char *)r->v[i].name);
-        free((char *)r->v[i].description);
-    }
-    free(r->v);
-}
-
-/* IODEF's Incident@status of ours: status, and ext-status when IODEF has no word. */
-static const char *iodef_status(lia_incident_status st, const char **ext)
-{
-    *ext = NULL;
-    switch (st) {
-    case LIA_INC_NEW:
-    case LIA_INC_TRIAGED: return "new";
-    case LIA_INC_NOTIFIED:
-    case LIA_INC_ACKNOWLEDGED:
-    case LIA_INC_MITIGATING: return "in-progress";
-    case LIA_INC_RESOLVED:
-    case LIA_INC_CLOSED: return "resolved";
-    default: *ext = lia_incident_status_name(st); return "ext-value";
-    }
-}
-
-static int incident_events(lia_store *s, int64_t inc, exp_ctx *x, lia_error *err)
-{
-    refs r = {NULL, 0, 0, 0, 0};
-    lia_event ev;
-    int rc = lia_incident_links(s, inc, collect_ref, &r, err);
-    if (rc == LIA_OK && r.oom)
-        rc = lia_error_set(err, LIA_ENOMEM, "export", NULL, 0, "out of memory reading the incident's links");
-    if (rc == LIA_OK && r.n)
-        qsort(r.v, r.n, sizeof *r.v, cmp_id);
-    lia_event_init(&ev);
-    for (size_t i = 0; rc == LIA_OK && i < r.n; i++) {
-        if (i && r.v[i] == r.v[i - 1])
-            continue;
-        if ((rc = lia_store_event_get(s, r.v[i], &ev, err)) == LIA_ENOTFOUND) {
-            /* linked, then gone (retention): counted, not fatal */
-            x->missing++;
-            lia_error_clear(err);
-            rc = LIA_OK;
-            continue;
-        }
-        if (rc == LIA_OK)
-            rc = each(x, &ev);
-    }
-    lia_event_free(&ev);
-    x->missing += (uint64_t)r.bad;
-    free(r.v);
-    return rc;
-}
-
 int cmd_export(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -232,9 +104,7 @@ int cmd_export(cli *c, int argc, char **argv)
     int ch, rc, ret = LIA_EXIT_ERROR;
     uint64_t skipped = 0, objects = 0, of_incident = 0;
     lia_incident inc;
-    rcpts rc_list = {NULL, 0, 0};
     lia_buf hold;
-    char inc_id[32];
     lia_buf_init(&hold, 0);
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -315,70 +185,61 @@ int cmd_export(cli *c, int argc, char **argv)
         return rc;
     lia_error_clear(&err);
     x.err = &err;
-    if (of_incident) {
-        if (lia_incident_get(s, (int64_t)of_incident, &inc, &hold, &err)) {
-            cli_error(&err);
-            goto out;
-        }
-        /* the incident names the bundle / document, and keeps one IODEF
-         * IncidentID however often it is exported */
-        if (!incident)
-            incident = inc.title;
-        if (!desc && inc.description && *inc.description)
-            desc = inc.description;
-        snprintf(inc_id, sizeof inc_id, "LIAISON#%lld", (long long)of_incident);
+    if (of_incident && lia_incident_get(s, (int64_t)of_incident, &inc, &hold, &err)) {
+        cli_error(&err); /* before the output is opened: no file for an incident that is not there */
+        goto out;
     }
     x.f = stdout;
     if (output && !(x.f = fopen(output, "wb"))) {
         cli_errorf("export: cannot write %s: %s", output, strerror(errno));
         goto out;
     }
-    if (strcmp(fmt, "stix") == 0) {
-        lia_stix_opts so = {.producer = producer, .incident = incident, .incident_description = desc};
-        rc = lia_stix_export_create(&so, file_sink, x.f, &x.stix, &err);
-    } else if (strcmp(fmt, "misp-feed") == 0) {
-        lia_misp_opts mo = {.org = producer,
-                            .group =
-                                strcmp(group, "report") == 0 ? LIA_MISP_BY_REPORT : LIA_MISP_BY_FEED_DAY};
-        rc = lia_misp_export_create(dir, &mo, &x.misp, &err);
+    if (of_incident && strcmp(fmt, "misp-feed") != 0) {
+        /* the library's: named after the incident, its state and hand-offs */
+        lia_incident_export_opts eo = {.format = fmt,
+                                       .producer = producer,
+                                       .contact_email = contact,
+                                       .name = incident,
+                                       .description = desc,
+                                       .max_tlp = x.max_tlp};
+        lia_incident_export_result er;
+        if ((rc = lia_incident_export(s, (int64_t)of_incident, &eo, file_sink, x.f, &er, &err)) == LIA_OK) {
+            x.events = er.events;
+            x.missing = er.missing;
+            x.over_tlp = er.over_tlp;
+            skipped = er.skipped;
+            objects = er.objects;
+        }
     } else {
-        lia_iodef_opts io = {.producer = producer,
-                             .contact_email = contact,
-                             .incident = incident,
-                             .incident_id = of_incident ? inc_id : NULL};
-        if (of_incident) { /* the incident's own state travels with its events */
-            io.description = desc;
-            io.status = iodef_status(inc.status, &io.ext_status);
-            io.severity = inc.severity == LIA_SEV_LOW      ? "low"
-                          : inc.severity == LIA_SEV_MEDIUM ? "medium"
-                                                           : "high"; /* high, critical */
-            if ((rc = lia_handoff_list(s, (int64_t)of_incident, -1, NULL, collect_rcpt, &rc_list, &err)) ==
-                    LIA_OK &&
-                rc_list.oom)
-                rc =
-                    lia_error_set(&err, LIA_ENOMEM, "export", NULL, 0, "out of memory reading the hand-offs");
-            io.recipients = rc_list.v;
-            io.nrecipients = rc_list.n;
+        if (strcmp(fmt, "stix") == 0) {
+            lia_stix_opts so = {.producer = producer, .incident = incident, .incident_description = desc};
+            rc = lia_stix_export_create(&so, file_sink, x.f, &x.stix, &err);
+        } else if (strcmp(fmt, "misp-feed") == 0) {
+            lia_misp_opts mo = {.org = producer,
+                                .group =
+                                    strcmp(group, "report") == 0 ? LIA_MISP_BY_REPORT : LIA_MISP_BY_FEED_DAY};
+            rc = lia_misp_export_create(dir, &mo, &x.misp, &err);
+        } else {
+            lia_iodef_opts io = {.producer = producer, .contact_email = contact, .incident = incident};
+            rc = lia_iodef_export_create(&io, file_sink, x.f, &x.iodef, &err);
         }
         if (rc == LIA_OK)
-            rc = lia_iodef_export_create(&io, file_sink, x.f, &x.iodef, &err);
-    }
-    if (rc == LIA_OK)
-        rc = of_incident ? incident_events(s, (int64_t)of_incident, &x, &err)
-                         : lia_store_query(s, &q, each, &x, &err);
-    if (rc == LIA_OK) {
-        if (x.stix) {
-            rc = lia_stix_export_finish(x.stix, &err);
-            skipped = lia_stix_export_skipped(x.stix);
-            objects = lia_stix_export_objects(x.stix);
-        } else if (x.misp) {
-            rc = lia_misp_export_finish(x.misp, &err);
-            skipped = lia_misp_export_skipped(x.misp);
-            objects = lia_misp_export_events(x.misp);
-        } else {
-            rc = lia_iodef_export_finish(x.iodef, &err);
-            skipped = lia_iodef_export_skipped(x.iodef);
-            objects = x.events;
+            rc = of_incident ? lia_incident_events(s, (int64_t)of_incident, each, &x, &x.missing, &err)
+                             : lia_store_query(s, &q, each, &x, &err);
+        if (rc == LIA_OK) {
+            if (x.stix) {
+                rc = lia_stix_export_finish(x.stix, &err);
+                skipped = lia_stix_export_skipped(x.stix);
+                objects = lia_stix_export_objects(x.stix);
+            } else if (x.misp) {
+                rc = lia_misp_export_finish(x.misp, &err);
+                skipped = lia_misp_export_skipped(x.misp);
+                objects = lia_misp_export_events(x.misp);
+            } else {
+                rc = lia_iodef_export_finish(x.iodef, &err);
+                skipped = lia_iodef_export_skipped(x.iodef);
+                objects = x.events;
+            }
         }
     }
     if (rc == LIA_OK && fflush(x.f) != 0)
@@ -389,15 +250,15 @@ int cmd_export(cli *c, int argc, char **argv)
     }
     fprintf(stderr, "export %s: %llu events exported as %llu %s%s", fmt, (unsigned long long)x.events,
             (unsigned long long)objects,
-            x.stix   ? "STIX objects"
-            : x.misp ? "MISP events"
-                     : "IODEF indicators",
+            strcmp(fmt, "stix") == 0        ? "STIX objects"
+            : strcmp(fmt, "misp-feed") == 0 ? "MISP events"
+                                            : "IODEF indicators",
             skipped ? "" : "\n");
     if (skipped)
         fprintf(stderr,
                 "; %llu events without an observable this format carries (IP, network, domain, URL%s) not "
                 "exported\n",
-                (unsigned long long)skipped, x.iodef ? "" : ", hash");
+                (unsigned long long)skipped, strcmp(fmt, "iodef") == 0 ? "" : ", hash");
     if (x.missing)
         fprintf(stderr, "export %s: %llu events linked to incident %llu are no longer in the store\n", fmt,
                 (unsigned long long)x.missing, (unsigned long long)of_incident);
@@ -415,6 +276,5 @@ out:
     }
     lia_store_close(s);
     lia_buf_free(&hold);
-    rcpts_free(&rc_list);
     return ret;
 }
