@@ -95,6 +95,7 @@
 #define LIA_CONSOLE_MAX_ASSET (16u * 1024 * 1024) /* one static file */
 #define LIA_API_PAGE_DEFAULT  50                  /* REST API: incidents per page unless limit says */
 #define LIA_API_PAGE_MAX      500                 /* REST API: the largest limit */
+#define LIA_API_EXPORT_MAX    (64u * 1024 * 1024) /* REST API: one incident's STIX / IODEF export */
 
 #define LIA_TAXII_PAGE_DEFAULT 1000           /* objects per page when no limit */
 #define LIA_TAXII_PAGE_MAX 10000              /* largest limit honoured */

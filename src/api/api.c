@@ -26,6 +26,9 @@
  *   GET /api/v1/events/{id}/raw the event's archived raw row (our team)
  *   POST /api/v1/incidents/{id}/split  a new incident takes some of its
  *                               events (our team)
+ *   GET /api/v1/incidents/{id}/export?format=stix|iodef  the incident as a
+ *                               STIX 2.1 bundle or an IODEF v2 document, a
+ *                               download (a partner: its events only)
  *
  * Authentication is the server's (API keys, Basic, console sessions with
  * their CSRF token for state changes): r->who. What a caller sees: our own
@@ -47,6 +50,7 @@
 
 #include "api/api.h"
 #include "core/clock.h"
+#include "core/settings.h"
 #include "http/handler.h"
 #include "liaison/accounts.h"
 #include "liaison/audit.h"
@@ -1313,6 +1317,117 @@ static void get_attachment(lia__req *r, const caller *c, int64_t id, const char 
     /* a long non-ASCII name can outgrow the header storage: a download still */
     if (lia__req_add_header(r, "Content-Disposition", disp) != LIA_OK)
         lia__req_add_header(r, "Content-Disposition", "attachment");
+}
+
+/* ---- GET /incidents/{id}/export ------------------------------------------------------------ */
+
+typedef struct xsink {
+    lia_buf *b;
+    int over; /* the document outgrew LIA_API_EXPORT_MAX */
+} xsink;
+
+static int export_sink(void *ud, const char *p, size_t n)
+{
+    xsink *x = ud;
+    if (n > LIA_API_EXPORT_MAX - x->b->len) {
+        x->over = 1;
+        return LIA_ELIMIT;
+    }
+    return lia_buf_append(x->b, p, n);
+}
+
+/* GET /incidents/{id}/export?format=stix|iodef (default stix): what
+ * `liaison incident export ID FORMAT` writes, through lia_incident_export,
+ * as a download. The producer is the routing configuration's (as for TAXII
+ * deliveries), the IODEF contact e-mail its mail_from. Our team: every
+ * linked event, every hand-off; a partner or constituent the incident only
+ * when it sees it (else 404 as a missing one), only the linked events GET
+ * /events/{id} shows it, redacted as there, only its own hand-off. */
+static void export_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
+{
+    lia_incident_export_opts o;
+    lia_incident_export_result res;
+    lia_route *rt = NULL;
+    lia_error e;
+    xsink x = {&r->out, 0};
+    const char *fmt = "stix";
+    char disp[96], num[32];
+    int stix, rc, yes;
+    (void)rcpt;
+    (void)sub;
+    lia_error_clear(&e);
+    for (size_t i = 0; i < r->nargs; i++) {
+        lia_slice k = r->args[i].name;
+        const char *v = r->args[i].value.ptr;
+        if (!is_name(k, "format"))
+            RET_ERR(r, "parameter %.*s: unknown; an export takes format (stix or iodef)",
+                    (int)(k.len > 60 ? 60 : k.len), k.ptr);
+        if (i) /* the one parameter, again */
+            RET_ERR(r, "parameter format: given more than once");
+        if (strcmp(v, "stix") != 0 && strcmp(v, "iodef") != 0)
+            RET_ERR(r,
+                    "parameter format: \"%.60s\": stix (a STIX 2.1 bundle) or iodef (an IODEF v2 document)",
+                    v);
+        fmt = v;
+    }
+    stix = strcmp(fmt, "stix") == 0;
+    if ((rc = may_see(r, c, id, &yes, &e)))
+        goto store;
+    if (!yes) {
+        not_found(r, id);
+        return;
+    }
+    if ((rc = lia_route_load(r->store, &rt, &e)))
+        goto store;
+    memset(&o, 0, sizeof o);
+    o.format = fmt;
+    o.producer = lia__setting_text(LIA_SCOPE_ROUTE, "producer", lia_route_setting(rt, "producer"));
+    o.contact_email = lia_route_setting(rt, "mail_from");
+    o.max_tlp = -1;
+    o.route = rt;
+    if (!c->own) {
+        o.recipient = c->party;
+        o.recipient_kind = r->who.org_kind == LIA_ORG_CONSTITUENT ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER;
+    }
+    lia_buf_reset(&r->out);
+    rc = lia_incident_export(r->store, id, &o, export_sink, &x, &res, &e);
+    lia_route_destroy(rt);
+    if (rc == LIA_ENOTFOUND) {
+        not_found(r, id);
+        return;
+    }
+    if (rc && x.over) {
+        api_error(r, 500, "internal",
+                  "the export of incident %lld is larger than %u MiB, the API's limit: export it with "
+                  "liaison incident export %lld %s",
+                  (long long)id, LIA_API_EXPORT_MAX >> 20, (long long)id, fmt);
+        return;
+    }
+    if (rc && r->out.err) {
+        api_error(r, 500, "internal", "out of memory writing the export of incident %lld", (long long)id);
+        return;
+    }
+    if (rc) {
+        lia_buf_reset(&r->out);
+        lia__req_store_error(r, &e);
+        return;
+    }
+    r->status = 200;
+    r->ctype = stix ? LIA_MEDIA_STIX21_STR : "application/xml";
+    snprintf(disp, sizeof disp, "attachment; filename=\"liaison-incident-%lld.%s\"", (long long)id,
+             stix ? "json" : "xml");
+    lia__req_add_header(r, "Content-Disposition", disp);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)res.events);
+    lia__req_add_header(r, "X-Export-Events", num);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)res.skipped);
+    lia__req_add_header(r, "X-Export-Skipped", num);
+    if (c->own) {
+        snprintf(num, sizeof num, "%llu", (unsigned long long)res.missing);
+        lia__req_add_header(r, "X-Export-Missing", num);
+    }
+    return;
+store:
+    lia__req_store_error(r, &e);
 }
 
 /* POST /incidents/{id}/handoffs/{recipient}: {"state", "reason"}. A
@@ -2760,6 +2875,7 @@ static const struct route {
     {{"PATCH", "/incidents/{id}"}, 0, update_incident},
     {{"POST", "/incidents/{id}/comments"}, 0, add_comment},
     {{"POST", "/incidents/{id}/split"}, 0, split_incident},
+    {{"GET", "/incidents/{id}/export"}, 0, export_incident},
     {{"POST", "/incidents/{id}/attachments"}, 0, add_attachment},
     {{"GET", "/incidents/{id}/attachments/{n}"}, 0, get_attachment},
     {{"POST", "/incidents/{id}/handoffs/{recipient}"}, 0, set_handoff},

@@ -6,7 +6,9 @@
  * serve`'s mounts started in-process on 127.0.0.1, libcurl as the client.
  * Our team's analysts change things; a partner gets 403 for its own entry
  * and 404 for what it may not see; bad input is 400 naming the member; the
- * answers hold against the OpenAPI document's schemas. */
+ * answers hold against the OpenAPI document's schemas. An incident exported
+ * as STIX 2.1 and IODEF v2 (valid under the RFC 7970 schema), whole for our
+ * team and as a partner sees it (its events, redacted; its hand-off). */
 #include <curl/curl.h>
 #include <jansson.h>
 #include <setjmp.h>
@@ -21,6 +23,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlschemas.h>
 
 #include "liaison/accounts.h"
 #include "liaison/audit.h"
@@ -784,6 +789,259 @@ static void test_split(void **state)
     hc_free(&r);
 }
 
+/* ---- incident export ---- */
+
+/* The IODEF v2 schema of tests/data, its imports (xmldsig, the IANA
+ * registries, xml.xsd) pointed at the local stubs as share/validate.py
+ * points them: nothing fetched. *doc keeps the schema's document. */
+static xmlSchemaPtr iodef_schema(xmlDocPtr *doc)
+{
+    static const char *const stubs[][2] = {
+        {"http://www.w3.org/TR/2002/REC-xmldsig-core-20020212/xmldsig-core-schema.xsd", "xmldsig-stub.xsd"},
+        {"http://www.iana.org/assignments/xml-registry/schema/iodef-enum-1.0.xsd", "iodef-enum-stub.xsd"},
+        {"http://www.iana.org/assignments/xml-registry/schema/iodef-sci-1.0.xsd", "iodef-sci-stub.xsd"},
+        {"http://www.w3c.org/2001/xml.xsd", "xml-stub.xsd"},
+    };
+    const char *data = getenv("LIAISON_TESTDATA");
+    char path[600];
+    xmlSchemaParserCtxtPtr pc;
+    xmlSchemaPtr sch;
+    int found = 0;
+    assert_non_null(data);
+    snprintf(path, sizeof path, "%s/iodef/schema/iodef-2.0.xsd", data);
+    *doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    assert_non_null(*doc);
+    for (xmlNodePtr n = xmlDocGetRootElement(*doc)->children; n; n = n->next) {
+        xmlChar *loc;
+        if (n->type != XML_ELEMENT_NODE || !(loc = xmlGetProp(n, BAD_CAST "schemaLocation")))
+            continue;
+        for (size_t i = 0; i < sizeof stubs / sizeof stubs[0]; i++)
+            if (!strcmp((const char *)loc, stubs[i][0])) {
+                snprintf(path, sizeof path, "%s/iodef/schema-test/%s", data, stubs[i][1]);
+                xmlSetProp(n, BAD_CAST "schemaLocation", BAD_CAST path);
+                found++;
+            }
+        xmlFree(loc);
+    }
+    assert_int_equal(found, 4);
+    pc = xmlSchemaNewDocParserCtxt(*doc);
+    assert_non_null(pc);
+    sch = xmlSchemaParse(pc);
+    xmlSchemaFreeParserCtxt(pc);
+    assert_non_null(sch);
+    return sch;
+}
+
+/* What an IODEF document holds that the tests look at. */
+typedef struct iodef_view {
+    char incident_id[64], id_name[64];
+    int event_data;
+    char irt[256]; /* the ContactNames of role irt, "a,b," */
+} iodef_view;
+
+static void iodef_walk(xmlNodePtr n, iodef_view *v)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (!strcmp((const char *)n->name, "IncidentID")) {
+            xmlChar *t = xmlNodeGetContent(n), *nm = xmlGetProp(n, BAD_CAST "name");
+            snprintf(v->incident_id, sizeof v->incident_id, "%s", t ? (const char *)t : "");
+            snprintf(v->id_name, sizeof v->id_name, "%s", nm ? (const char *)nm : "");
+            xmlFree(t);
+            xmlFree(nm);
+        } else if (!strcmp((const char *)n->name, "EventData")) {
+            v->event_data++;
+        } else if (!strcmp((const char *)n->name, "Contact")) {
+            xmlChar *role = xmlGetProp(n, BAD_CAST "role");
+            for (xmlNodePtr k = n->children; role && !strcmp((const char *)role, "irt") && k; k = k->next)
+                if (k->type == XML_ELEMENT_NODE && !strcmp((const char *)k->name, "ContactName")) {
+                    xmlChar *t = xmlNodeGetContent(k);
+                    snprintf(v->irt + strlen(v->irt), sizeof v->irt - strlen(v->irt), "%s,", (const char *)t);
+                    xmlFree(t);
+                }
+            xmlFree(role);
+        }
+        iodef_walk(n->children, v);
+    }
+}
+
+/* Parse the answer (no network, no entities), validate it, read it. */
+static void iodef_check(const resp *r, xmlSchemaPtr sch, iodef_view *v)
+{
+    xmlDocPtr d = xmlReadMemory(r->body.ptr, (int)r->body.len, "export.xml", NULL, XML_PARSE_NONET);
+    xmlSchemaValidCtxtPtr vc;
+    if (!d)
+        fail_msg("the IODEF export does not parse: %.400s", lia_buf_cstr((lia_buf *)&r->body));
+    assert_string_equal((const char *)xmlDocGetRootElement(d)->name, "IODEF-Document");
+    vc = xmlSchemaNewValidCtxt(sch);
+    assert_non_null(vc);
+    if (xmlSchemaValidateDoc(vc, d) != 0)
+        fail_msg("the IODEF export does not validate against iodef-2.0.xsd: %.2000s",
+                 lia_buf_cstr((lia_buf *)&r->body));
+    xmlSchemaFreeValidCtxt(vc);
+    memset(v, 0, sizeof *v);
+    iodef_walk(xmlDocGetRootElement(d), v);
+    xmlFreeDoc(d);
+}
+
+/* The bundle's objects of type t. */
+static size_t stix_count(const resp *r, const char *t)
+{
+    json_t *objs = json_object_get(r->json, "objects");
+    size_t n = 0;
+    for (size_t i = 0; i < json_array_size(objs); i++)
+        n += !strcmp(json_string_value(json_object_get(json_array_get(objs, i), "type")), t);
+    return n;
+}
+
+/* 1 if the answer's text holds needle. */
+static int has(const resp *r, const char *needle)
+{
+    return strstr(lia_buf_cstr((lia_buf *)&r->body), needle) != NULL;
+}
+
+static void expect_header(resp *r, const char *name, const char *want)
+{
+    char v[256];
+    hc_header(r, name, v, sizeof v);
+    if (strcmp(v, want) != 0)
+        fail_msg("%s: \"%s\", expected \"%s\"", name, v, want);
+}
+
+static void test_export(void **state)
+{
+    /* events 1 (MY, GREEN: routed to cert-a, its source.local_hostname
+     * redacted for partners), 2 (MY, AMBER: above cert-a's GREEN ceiling,
+     * denied), 3 (KH: cert-b's), 5 (CN: the owner net-cn's) */
+    const char *rcpt[2] = {"cert-a", "cert-b"}, *evs[4] = {"1", "2", "3", "5"};
+    lia_actor who = {"ana", "cli", NULL};
+    lia_incident in;
+    lia_store *s;
+    lia_error e;
+    int64_t id;
+    char want[128];
+    iodef_view v;
+    xmlDocPtr xsd;
+    xmlSchemaPtr sch;
+    json_t *o;
+    resp r;
+    (void)state;
+    lia_error_clear(&e);
+    memset(&in, 0, sizeof in);
+    in.title = "Exported & <shared>";
+    in.description = "four events, two partners";
+    in.severity = LIA_SEV_HIGH;
+    if (lia_store_open(dbpath, &s, &e) || lia_incident_create(s, &in, rcpt, 2, evs, 4, &who, &id, &e))
+        fail_msg("incident: %s", e.reason);
+    lia_store_close(s);
+    sch = iodef_schema(&xsd);
+
+    /* our team, STIX (the default): a bundle with the incident and one
+     * indicator per linked event (each has an address), as a download */
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld/export", (long long)id), 200);
+    expect_header(&r, "Content-Type", "application/stix+json;version=2.1");
+    snprintf(want, sizeof want, "attachment; filename=\"liaison-incident-%lld.json\"", (long long)id);
+    expect_header(&r, "Content-Disposition", want);
+    expect_header(&r, "X-Export-Events", "4");
+    expect_header(&r, "X-Export-Skipped", "0");
+    expect_header(&r, "X-Export-Missing", "0");
+    assert_non_null(r.json);
+    assert_string_equal(json_string_value(json_object_get(r.json, "type")), "bundle");
+    assert_int_equal(stix_count(&r, "incident"), 1);
+    assert_int_equal(stix_count(&r, "indicator"), 4);
+    assert_int_equal(stix_count(&r, "identity"), 1);
+    for (size_t i = 0; i < json_array_size(json_object_get(r.json, "objects")); i++) {
+        o = json_array_get(json_object_get(r.json, "objects"), i);
+        if (!strcmp(json_string_value(json_object_get(o, "type")), "incident")) {
+            assert_string_equal(json_string_value(json_object_get(o, "name")), "Exported & <shared>");
+            assert_string_equal(json_string_value(json_object_get(o, "description")),
+                                "four events, two partners");
+        }
+    }
+    assert_true(has(&r, "203.0.113.7") && has(&r, "203.0.113.9") && has(&r, "198.51.100.1") &&
+                has(&r, "192.0.2.5"));
+    assert_true(has(&r, "hmi-7")); /* ours whole */
+    hc_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld/export?format=stix", (long long)id), 200);
+    assert_int_equal(stix_count(&r, "indicator"), 4);
+    hc_free(&r);
+
+    /* our team, IODEF: valid, IncidentID LIAISON#N, every event, every hand-off */
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld/export?format=iodef", (long long)id), 200);
+    expect_header(&r, "Content-Type", "application/xml");
+    snprintf(want, sizeof want, "attachment; filename=\"liaison-incident-%lld.xml\"", (long long)id);
+    expect_header(&r, "Content-Disposition", want);
+    iodef_check(&r, sch, &v);
+    snprintf(want, sizeof want, "LIAISON#%lld", (long long)id);
+    assert_string_equal(v.incident_id, want);
+    assert_string_equal(v.id_name, "Liaison");
+    assert_int_equal(v.event_data, 4);
+    assert_string_equal(v.irt, "cert-a,cert-b,");
+    assert_true(has(&r, "<SystemImpact severity=\"high\"/>"));
+    hc_free(&r);
+
+    /* cert-a, handed the incident: its one event, redacted; its hand-off only */
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld/export", (long long)id), 200);
+    expect_header(&r, "X-Export-Events", "1");
+    expect_header(&r, "X-Export-Missing", "");
+    assert_int_equal(stix_count(&r, "incident"), 1);
+    assert_int_equal(stix_count(&r, "indicator"), 1);
+    assert_true(has(&r, "203.0.113.7"));
+    assert_false(has(&r, "203.0.113.9") || has(&r, "198.51.100.1") || has(&r, "192.0.2.5"));
+    assert_false(has(&r, "hmi-7"));
+    hc_free(&r);
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld/export?format=iodef", (long long)id), 200);
+    iodef_check(&r, sch, &v);
+    assert_int_equal(v.event_data, 1);
+    assert_string_equal(v.irt, "cert-a,");
+    assert_false(has(&r, "cert-b") || has(&r, "198.51.100.1") || has(&r, "hmi-7"));
+    hc_free(&r);
+    /* cert-b: event 3 only, nothing of cert-a */
+    assert_int_equal(get(k_pb, &r, "/api/v1/incidents/%lld/export?format=iodef", (long long)id), 200);
+    iodef_check(&r, sch, &v);
+    assert_int_equal(v.event_data, 1);
+    assert_string_equal(v.irt, "cert-b,");
+    assert_true(has(&r, "198.51.100.1"));
+    assert_false(has(&r, "cert-a") || has(&r, "203.0.113.7"));
+    hc_free(&r);
+
+    /* not handed to it: 404, as a missing incident (the constituent; cert-a on cert-b's) */
+    get(k_own, &r, "/api/v1/incidents/%lld/export", (long long)id);
+    snprintf(want, sizeof want, "no incident %lld", (long long)id);
+    assert_error(&r, 404, "not_found", want);
+    hc_free(&r);
+    get(k_pa, &r, "/api/v1/incidents/%lld/export?format=iodef", (long long)inc_b);
+    assert_error(&r, 404, "not_found", NULL);
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/incidents/999/export");
+    assert_error(&r, 404, "not_found", "no incident 999");
+    keep("Error", &r);
+    hc_free(&r);
+
+    /* bad parameters: 400 naming the formats */
+    get(k_ana, &r, "/api/v1/incidents/%lld/export?format=misp", (long long)id);
+    assert_error(&r, 400, "invalid_parameter", "stix (a STIX 2.1 bundle) or iodef");
+    keep("Error", &r);
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/incidents/%lld/export?format=stix&format=iodef", (long long)id);
+    assert_error(&r, 400, "invalid_parameter", "given more than once");
+    hc_free(&r);
+    get(k_ana, &r, "/api/v1/incidents/%lld/export?since=2026-01-01", (long long)id);
+    assert_error(&r, 400, "invalid_parameter", "parameter since: unknown");
+    hc_free(&r);
+    /* a bad format is 400 before anything is looked at, also for a partner */
+    get(k_own, &r, "/api/v1/incidents/%lld/export?format=pdf", (long long)id);
+    assert_error(&r, 400, "invalid_parameter", "parameter format");
+    hc_free(&r);
+    /* only GET */
+    jreq("POST", k_ana, "{}", &r, "/api/v1/incidents/%lld/export", (long long)id);
+    assert_error(&r, 405, "method_not_allowed", NULL);
+    hc_free(&r);
+    xmlSchemaFree(sch);
+    xmlFreeDoc(xsd);
+}
+
 /* Last: every kept answer against the document's schemas. */
 static void test_openapi_schemas(void **state)
 {
@@ -811,6 +1069,7 @@ static void test_openapi_schemas(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_export),
         cmocka_unit_test(test_directory_create),
         cmocka_unit_test(test_directory_update),
         cmocka_unit_test(test_feeds),
