@@ -289,8 +289,10 @@ static int demo_console(lia_store *s, const char *db)
         {"demo-cert", "own", NULL, "analyst", "analyst", "the national CERT's analyst"},
         {"hk-cert", "partner", "sample-hk-cert", "hk-analyst", "partner",
          "HK CERT's portal (what was handed to it)"},
+        {"demo-university", "constituent", "demo-university", "uni-noc", "constituent",
+         "the university's portal (its own networks)"},
     };
-    char pw[2][17];
+    char pw[sizeof acc / sizeof acc[0]][17];
     lia_error err;
     int64_t id;
     int rc;
