@@ -243,7 +243,7 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
     uint64_t h = 14695981039346656037ULL;
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 1099511628211ULL;
-    return h | 1; /* 0 marks an empty slot */
+    return h ? h : 1; /* 0 marks an empty slot (h | 1 would leave the even home slots unused) */
 }
 
 /* Count one under key (its first byte names the rollup). */
