@@ -155,7 +155,7 @@ async function open(opts = {}) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, ...opts })
   const page = await ctx.newPage()
   page.problems = []
-  page.on('pageerror', (e) => page.problems.push('script error: ' + e.message))
+  page.on('pageerror', (e) => page.problems.push(`script error at ${page.url()}: ${e.message} ${(e.stack || '').split('\n').slice(1, 4).join(' ').replace(/\s+/g, ' ')}`))
   page.on('console', (m) => {
     if (m.type() === 'error' && !/\b(400|401|403|404|409)\b/.test(m.text())) page.problems.push('console: ' + m.text())
   })
