@@ -2775,9 +2775,10 @@ static int feed_cb(void *ud, const lia_feed_health *h)
     uint64_t day = 0, week = 0;
     json_t *o;
     int rc;
-    if ((rc = lia__store_feed_recent(w->r->store, f->name, w->now - 86400 * INT64_C(1000000), &day, w->e)) ||
-        (rc = lia__store_feed_recent(w->r->store, f->name, w->now - 7 * 86400 * INT64_C(1000000), &week,
-                                     w->e)))
+    if ((rc = lia_store_feed_events_since(w->r->store, f->name, w->now - 86400 * INT64_C(1000000), &day,
+                                          w->e)) ||
+        (rc = lia_store_feed_events_since(w->r->store, f->name, w->now - 7 * 86400 * INT64_C(1000000), &week,
+                                          w->e)))
         return rc;
     o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:s, s:b, s:b}", "name", f->name, "provider",
                   f->provider, "format", f->format, "url", f->url[0] ? json_string(f->url) : json_null(),

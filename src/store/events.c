@@ -988,26 +988,6 @@ int lia__store_feed_totals(lia_store *s, const char *feed, lia_feed_totals *out,
     return rc;
 }
 
-int lia__store_feed_recent(lia_store *s, const char *feed, int64_t since_us, uint64_t *events, lia_error *err)
-{
-    lia_stmt *st;
-    int rc;
-    if ((rc = lia__db_prepare(lia__store_db(s), "feed events since",
-                              "SELECT coalesce(sum(events),0) FROM reports WHERE feed=? AND started>=?", &st,
-                              err)))
-        return rc;
-    lia__db_bind_text(st, 1, feed, -1);
-    lia__db_bind_int64(st, 2, since_us);
-    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
-        *events = (uint64_t)lia__db_col_int64(st, 0);
-        rc = LIA_OK;
-    } else if (rc == LIA_DB_DONE) {
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "feed events since: no result");
-    }
-    lia__db_done(st);
-    return rc;
-}
-
 int lia_store_report_get(lia_store *s, int64_t id, lia_report *out, lia_error *err)
 {
     lia_stmt *st;

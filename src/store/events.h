@@ -32,10 +32,6 @@ typedef struct lia_feed_totals {
     int64_t last_report_us; /* start of the newest report; 0 if none */
 } lia_feed_totals;
 int lia__store_feed_totals(lia_store *s, const char *feed, lia_feed_totals *out, lia_error *err);
-/* The events stored by the reports of feed that started at or after
- * since_us (from the reports table, as the totals). */
-int lia__store_feed_recent(lia_store *s, const char *feed, int64_t since_us, uint64_t *events,
-                           lia_error *err);
 
 /* The dashboard's rollups (summary.c): their tables (schema
  * "store.rollup"), made at open, with the events already stored. */
