@@ -36,9 +36,6 @@ int lia__store_feed_totals(lia_store *s, const char *feed, lia_feed_totals *out,
 /* The dashboard's rollups (summary.c): their tables (schema
  * "store.rollup"), made at open, with the events already stored. */
 int lia__store_rollup_schema(lia_db *db, lia_error *err);
-/* Add the stored events first_id .. last_id to them, in the caller's
- * transaction; their exposure too if asked (reading the stored bodies). */
-int lia__store_rollup_add(lia_db *db, int64_t first_id, int64_t last_id, int exposure, lia_error *err);
 
 /* What the open transaction stored, gathered for the rollups and written
  * to them once before it commits (a rollup with many keys, such as ASNs or

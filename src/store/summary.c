@@ -86,27 +86,23 @@ static const struct {
      " GROUP BY 1, 2, 3 ON CONFLICT(sector, protocol, product) DO UPDATE SET n = n + excluded.n"},
 };
 
-int lia__store_rollup_add(lia_db *db, int64_t first_id, int64_t last_id, int exposure, lia_error *err)
+/* The migration: every rollup built from the events already stored (a
+ * store's ingest then keeps them, lia__rollup_acc_*). */
+static int rollup_all(lia_db *db, lia_error *err)
 {
-    size_t n = sizeof rollup_sql / sizeof *rollup_sql - (exposure ? 0 : 1); /* exposure is last */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < sizeof rollup_sql / sizeof *rollup_sql; i++) {
         lia_stmt *st;
         int rc;
         if ((rc = lia__db_prepare(db, rollup_sql[i].name, rollup_sql[i].sql, &st, err)))
             return rc;
-        lia__db_bind_int64(st, 1, first_id);
-        lia__db_bind_int64(st, 2, last_id);
+        lia__db_bind_int64(st, 1, 0);
+        lia__db_bind_int64(st, 2, INT64_MAX);
         rc = lia__db_run(st, err);
         lia__db_done(st);
         if (rc)
             return rc;
     }
     return LIA_OK;
-}
-
-static int rollup_all(lia_db *db, lia_error *err)
-{
-    return lia__store_rollup_add(db, 0, INT64_MAX, 1, err);
 }
 
 static const lia_migration rollup_migrations[] = {
