@@ -31,6 +31,43 @@ export function alpha2Of(numericId: string | undefined, name: string): string | 
   return noId[name] || null
 }
 
+// world-atlas stitches the shapes that cross the antimeridian (Russia's
+// Chukotka, Fiji, the Aleutians): a ring there jumps from 180 to -180
+// degrees. ECharts draws in the plane, so such a ring became a band across
+// the whole map. Each ring is made continuous instead (a point more than
+// 180 degrees from the last is moved by 360), then moved back by 360 if
+// its middle is off the map: Chukotka is drawn past 180 degrees, beside
+// the rest of Russia.
+type Ring = number[][]
+function continuous(ring: Ring): Ring {
+  let shift = 0
+  let prev = ring.length ? ring[0][0] : 0
+  let lo = Infinity
+  let hi = -Infinity
+  const out = ring.map(([x, y]) => {
+    let nx = x + shift
+    if (nx - prev > 180) {
+      shift -= 360
+      nx -= 360
+    } else if (nx - prev < -180) {
+      shift += 360
+      nx += 360
+    }
+    prev = nx
+    lo = Math.min(lo, nx)
+    hi = Math.max(hi, nx)
+    return [nx, y]
+  })
+  const mid = (lo + hi) / 2
+  const back = mid > 180 ? -360 : mid < -180 ? 360 : 0
+  return back ? out.map(([x, y]) => [x + back, y]) : out
+}
+function onThePlane(g: Geometry): Geometry {
+  if (g.type === 'Polygon') return { ...g, coordinates: g.coordinates.map(continuous) }
+  if (g.type === 'MultiPolygon') return { ...g, coordinates: g.coordinates.map((p) => p.map(continuous)) }
+  return g
+}
+
 let cache: FeatureCollection<Geometry, { name: string; label: string }> | null = null
 
 export function worldGeo(): FeatureCollection<Geometry, { name: string; label: string }> {
@@ -43,7 +80,7 @@ export function worldGeo(): FeatureCollection<Geometry, { name: string; label: s
     features: fc.features.filter((f) => String(f.id) !== '010').map((f, i) => {
       const code = alpha2Of(f.id === undefined ? undefined : String(f.id), f.properties.name)
       // ECharts keys regions by name: a unique placeholder for the unshaded ones
-      return { ...f, properties: { name: code || `-${i}`, label: f.properties.name } }
+      return { ...f, geometry: onThePlane(f.geometry), properties: { name: code || `-${i}`, label: f.properties.name } }
     }),
   }
   return cache
