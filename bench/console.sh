@@ -20,7 +20,11 @@
 #     few minutes instead of the ingest's ten. The summary reads only the
 #     rollups, hand-offs, incidents and feeds, never the events.
 #
-#   bench/console.sh [BUILD] [N] [WORKDIR]      RUNS=5 PORT=18746 UPGRADE=0 COPIES=1
+#  5. BROWSER=1: the dashboard loaded RUNS times in headless chromium
+#     (bench/console_load.mjs): time to the first screen's charts drawn and
+#     to every chart drawn.
+#
+#   bench/console.sh [BUILD] [N] [WORKDIR]   RUNS=5 PORT=18746 UPGRADE=0 COPIES=1 BROWSER=0
 set -eu
 build=${1:-build}
 n=${2:-1000000}
@@ -122,6 +126,10 @@ echo "times (s): $(tr '\n' ' ' < "$work/times")"
 echo "median: $(sort -n "$work/times" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}') s"
 echo "answer: $(wc -c < "$work/summary.json") bytes, total $(python3 -c \
     'import json,sys; print(json.load(open(sys.argv[1]))["total"])' "$work/summary.json") events"
+if [ "${BROWSER:-0}" = 1 ]; then
+    echo "== 5. the dashboard in chromium, $runs loads"
+    node "$(dirname "$0")/console_load.mjs" "http://127.0.0.1:$port" bench "$pw" "$runs"
+fi
 kill "$pid"
 wait "$pid" 2>/dev/null || true
 trap - EXIT INT TERM

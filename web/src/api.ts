@@ -42,6 +42,13 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, msg)
 }
 
+// GETs started before the page that reads them exists (main.ts: the
+// dashboard's data while its chunks load); each answer is used once
+const early = new Map<string, Promise<Response>>()
+export function prefetch(path: string): void {
+  if (!early.has(path)) early.set(path, fetch(path, { headers: { Accept: 'application/json', 'X-Requested-With': 'liaison-console' }, credentials: 'same-origin' }))
+}
+
 export async function request<T>(method: string, path: string, body?: unknown, raw?: Blob, type?: string): Promise<T> {
   // X-Requested-With: the server then challenges a 401 with its log-in scheme, not Basic
   // (a Basic challenge would make the browser prompt for a password)
@@ -55,7 +62,9 @@ export async function request<T>(method: string, path: string, body?: unknown, r
     payload = JSON.stringify(body)
     headers['Content-Type'] = 'application/json'
   }
-  const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' })
+  const pre = method === 'GET' ? early.get(path) : undefined
+  if (pre) early.delete(path)
+  const res = await (pre || fetch(path, { method, headers, body: payload, credentials: 'same-origin' }))
   if (res.status === 401 && !path.endsWith('/login')) {
     session.who = null
   }
@@ -72,13 +81,18 @@ export function query(params: Record<string, string | number | undefined | null>
   return s ? '?' + s : ''
 }
 
-export async function loadSession(): Promise<void> {
-  try {
-    session.who = await get<Who>('/console/session')
-  } catch {
-    session.who = null
-  }
-  session.checked = true
+let checking: Promise<void> | null = null
+export function loadSession(): Promise<void> {
+  checking ||= (async () => {
+    try {
+      session.who = await get<Who>('/console/session')
+    } catch {
+      session.who = null
+    }
+    session.checked = true
+    checking = null
+  })()
+  return checking
 }
 
 export async function login(user: string, password: string): Promise<void> {
