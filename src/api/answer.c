@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "api/api.h"
+#include "console/console.h"
 #include "core/clock.h"
 #include "http/handler.h"
 #include "http/parse.h"
@@ -122,6 +125,105 @@ static int reason_cb(void *ud, const char *key, const char *value)
 static const char *const verbs[LIA_ANSWER__COUNT] = {"Acknowledge", "Report resolved", "Reject"};
 static const char *const done_words[LIA_ANSWER__COUNT] = {"acknowledged", "reported resolved", "rejected"};
 
+/* What a link answered: the page's words for a person, and for the
+ * console's answer page (web/src/views/AnswerView.vue, which asks with
+ * X-Requested-With and says it in the user's language) the same as JSON:
+ * {"outcome", "message", "incident", "title", "recipient", "action",
+ *  "state", "expires", "when", "reason"}. */
+typedef struct outcome {
+    int json;
+    const lia_answer_ref *a; /* NULL before the link is read */
+    const char *title;       /* the incident's */
+    const char *state;       /* the hand-off's */
+    int64_t when_us;         /* already done: when */
+} outcome;
+
+static const char *const action_names[LIA_ANSWER__COUNT] = {"ack", "resolve", "reject"};
+
+static void reply(lia__req *r, const outcome *o, int status, const char *code, const char *head,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void reply(lia__req *r, const outcome *o, int status, const char *code, const char *head,
+                  const char *fmt, ...)
+{
+    char msg[1024], t[LIA_TIME_TEXT];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!o->json) {
+        page(r, status, head, "%s", msg);
+        return;
+    }
+    lia_buf_reset(&r->out);
+    r->status = status;
+    r->ctype = "application/json";
+    r->nresp = r->resp_used = 0;
+    lia__req_add_header(r, "Cache-Control", "no-store");
+    lia__req_add_header(r, "Referrer-Policy", "no-referrer");
+    json_t *j = json_pack("{s:s, s:s}", "outcome", code, "message", msg);
+    if (j && o->a) {
+        json_object_set_new(j, "incident", json_integer(o->a->incident));
+        json_object_set_new(j, "recipient", json_string(o->a->recipient));
+        json_object_set_new(j, "action", json_string(action_names[o->a->action]));
+        lia_time_format(o->a->expires_us, t, sizeof t);
+        json_object_set_new(j, "expires", json_string(t));
+    }
+    if (j && o->title)
+        json_object_set_new(j, "title", json_string(o->title));
+    if (j && o->state)
+        json_object_set_new(j, "state", json_string(o->state));
+    if (j && o->when_us) {
+        lia_time_format(o->when_us, t, sizeof t);
+        json_object_set_new(j, "when", json_string(t));
+    }
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        r->status = 500;
+        lia_buf_puts(&r->out, "{\"outcome\":\"internal\",\"message\":\"out of memory\"}\n");
+        return;
+    }
+    lia_buf_puts(&r->out, text);
+    lia_buf_putc(&r->out, '\n');
+    free(text);
+}
+
+/* A person's browser opening a link goes to the console's answer page (in
+ * the user's language, beside the portal) when the console is installed;
+ * ?plain keeps this page (no script at all). Every byte of the path outside
+ * the unreserved set is escaped (the links carry none). */
+static int to_console(lia__req *r)
+{
+    lia_buf loc;
+    for (size_t i = 0; i < r->nargs; i++)
+        if (r->args[i].name.len == 5 && memcmp(r->args[i].name.ptr, "plain", 5) == 0)
+            return 0;
+    if (!lia__console_installed(r))
+        return 0;
+    lia_buf_init(&loc, 3 * LIA_ANSWER_PATH_MAX + 16);
+    lia_buf_puts(&loc, "/console");
+    for (const unsigned char *p = (const unsigned char *)r->path; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~/", *p))
+            lia_buf_putc(&loc, (char)*p);
+        else
+            lia_buf_printf(&loc, "%%%02X", *p);
+    }
+    lia_buf_reset(&r->out);
+    r->status = 303;
+    r->ctype = "text/plain; charset=utf-8";
+    r->nresp = r->resp_used = 0;
+    if (loc.err || lia__req_add_header(r, "Location", lia_buf_cstr(&loc))) {
+        lia_buf_free(&loc);
+        return 0; /* too long for a header: this page answers */
+    }
+    lia__req_add_header(r, "Cache-Control", "no-store");
+    lia__req_add_header(r, "Referrer-Policy", "no-referrer");
+    lia_buf_puts(&r->out, "See the console's answer page.\n");
+    lia_buf_free(&loc);
+    return 1;
+}
+
 static void handle(void *ud, lia__req *r)
 {
     lia_answer_ref a;
@@ -129,34 +231,40 @@ static void handle(void *ud, lia__req *r)
     lia_buf hold;
     lia_error e;
     found f;
+    outcome o = {0};
     char t[LIA_TIME_TEXT], reason[REASON_MAX + 1] = "";
     int post = strcmp(r->method, "POST") == 0, rc;
     int64_t when;
     (void)ud;
     lia_error_clear(&e);
     lia_buf_init(&hold, 0);
+    o.json = lia__req_header(r, "X-Requested-With").ptr != NULL;
     if (!post && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-        page(r, 405, "Method not allowed", "An answer link is opened (GET) and confirmed (POST).");
+        reply(r, &o, 405, "method", "Method not allowed",
+              "An answer link is opened (GET) and confirmed (POST).");
         lia__req_add_header(r, "Allow", "GET, POST");
         return;
     }
+    if (!post && !o.json && to_console(r))
+        return;
     if ((rc = lia_answer_check(r->store, r->path, lia__now_us(), &a, &e))) {
         if (rc != LIA_EAUTH) {
             lia__req_store_error(r, &e);
             return;
         }
-        page(r, 403, "This link is not valid",
-             "This answer link is not one we sent, or it was changed on the way (%s). Answer by replying to "
-             "the e-mail instead: the reply keeps the incident's reference.",
-             e.reason);
+        reply(r, &o, 403, "invalid", "This link is not valid",
+              "This answer link is not one we sent, or it was changed on the way (%s). Answer by replying to "
+              "the e-mail instead: the reply keeps the incident's reference.",
+              e.reason);
         return;
     }
+    o.a = &a;
     if (a.expired) {
         lia_time_format(a.expires_us, t, sizeof t);
-        page(r, 410, "This link has expired",
-             "This link to answer incident LIAISON#%lld expired on %.10s. Answer by replying to the e-mail, "
-             "or ask us for a new one: the next digest carries new links.",
-             (long long)a.incident, t);
+        reply(r, &o, 410, "expired", "This link has expired",
+              "This link to answer incident LIAISON#%lld expired on %.10s. Answer by replying to the e-mail, "
+              "or ask us for a new one: the next digest carries new links.",
+              (long long)a.incident, t);
         return;
     }
     memset(&f, 0, sizeof f);
@@ -164,16 +272,18 @@ static void handle(void *ud, lia__req *r)
     if ((rc = lia_handoff_list(r->store, a.incident, -1, a.recipient, ho_cb, &f, &e)) ||
         (rc = lia_incident_get(r->store, a.incident, &inc, &hold, &e))) {
         if (rc == LIA_ENOTFOUND)
-            page(r, 404, "No such incident", "Incident LIAISON#%lld is not here any more.",
-                 (long long)a.incident);
+            reply(r, &o, 404, "not_found", "No such incident", "Incident LIAISON#%lld is not here any more.",
+                  (long long)a.incident);
         else
             lia__req_store_error(r, &e);
         goto out;
     }
+    o.title = inc.title;
+    o.state = lia_handoff_state_name(f.h.state);
     if (!f.have || f.h.state == LIA_HO_WITHDRAWN) {
-        page(r, 404, "Nothing to answer",
-             "Incident LIAISON#%lld is no longer handed off to %s: there is nothing to answer.",
-             (long long)a.incident, a.recipient);
+        reply(r, &o, 404, "nothing", "Nothing to answer",
+              "Incident LIAISON#%lld is no longer handed off to %s: there is nothing to answer.",
+              (long long)a.incident, a.recipient);
         goto out;
     }
     if (f.h.state == lia_answer_state(a.action)) {
@@ -181,39 +291,46 @@ static void handle(void *ud, lia__req *r)
                : a.action == LIA_ANSWER_RESOLVE ? f.h.resolved_us
                                                 : f.h.rejected_us;
         lia_time_format(when, t, sizeof t);
-        page(r, 200, "Already done",
-             "Incident LIAISON#%lld was %s for %s on %.10s at %.5s UTC. Nothing more to do.",
-             (long long)a.incident, done_words[a.action], a.recipient, t, t + 11);
+        o.when_us = when;
+        reply(r, &o, 200, "already", "Already done",
+              "Incident LIAISON#%lld was %s for %s on %.10s at %.5s UTC. Nothing more to do.",
+              (long long)a.incident, done_words[a.action], a.recipient, t, t + 11);
         goto out;
     }
     if (post) {
         lia_actor who = {a.recipient, "link", r->peer};
         const char *why = NULL;
         if (r->body_len && lia__http_query_each(r->body, r->body_len, reason_cb, reason, &why)) {
-            page(r, 400, "The form could not be read", "%s", why ? why : "a bad form");
+            reply(r, &o, 400, "bad_form", "The form could not be read", "%s", why ? why : "a bad form");
             goto out;
         }
         if (a.action == LIA_ANSWER_REJECT && !reason[0]) {
-            page(r, 400, "A reason is needed",
-                 "To reject incident LIAISON#%lld, say why (go back and fill in the reason).",
-                 (long long)a.incident);
+            reply(r, &o, 400, "reason_required", "A reason is needed",
+                  "To reject incident LIAISON#%lld, say why (go back and fill in the reason).",
+                  (long long)a.incident);
             goto out;
         }
         rc = lia_handoff_set(r->store, a.incident, a.recipient, lia_answer_state(a.action),
                              a.action == LIA_ANSWER_REJECT ? reason : NULL, &who, &e);
         if (rc == LIA_ESTATE) {
-            page(r, 409, "This answer no longer applies",
-                 "The hand-off of incident LIAISON#%lld to %s is %s now: %s.", (long long)a.incident,
-                 a.recipient, lia_handoff_state_name(f.h.state), e.reason);
+            reply(r, &o, 409, "conflict", "This answer no longer applies",
+                  "The hand-off of incident LIAISON#%lld to %s is %s now: %s.", (long long)a.incident,
+                  a.recipient, lia_handoff_state_name(f.h.state), e.reason);
             goto out;
         }
         if (rc) {
             lia__req_store_error(r, &e);
             goto out;
         }
-        page(r, 200, "Thank you",
-             "Incident LIAISON#%lld is %s for %s. The team that sent it sees your answer now.",
-             (long long)a.incident, done_words[a.action], a.recipient);
+        o.state = lia_handoff_state_name(lia_answer_state(a.action));
+        reply(r, &o, 200, "done", "Thank you",
+              "Incident LIAISON#%lld is %s for %s. The team that sent it sees your answer now.",
+              (long long)a.incident, done_words[a.action], a.recipient);
+        goto out;
+    }
+    if (o.json) {
+        reply(r, &o, 200, "ready", verbs[a.action], "%s incident LIAISON#%lld", verbs[a.action],
+              (long long)a.incident);
         goto out;
     }
     /* GET: what the link does, and the button that does it */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* liaison handoff list|add|notified|ack|resolve|reject|withdraw: the state of
- * each recipient of an incident. Every change is an audit record. */
+/* liaison handoff list|add|notified|ack|resolve|reject|withdraw|link: the
+ * state of each recipient of an incident. Every change is an audit record;
+ * link makes a signed answer link, as a digest carries, to send by hand. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -18,6 +20,9 @@ static void handoff_usage(FILE *f)
                "  resolve ID RECIPIENT        the recipient reports it resolved\n"
                "  reject ID RECIPIENT REASON  the recipient refused it, saying why\n"
                "  withdraw ID RECIPIENT       we take the hand-off back\n"
+               "  link ID RECIPIENT ACTION    a signed answer link (ACTION: ack, resolve, reject) for the\n"
+               "                              recipient, as a digest carries it [--days N, default 30];\n"
+               "                              its path: open it under the server's address\n"
                "\n"
                "  --channel C   the channel the answer came through (default cli): e.g. email, api\n"
                "  --by WHO      who answered (default $LIAISON_USER, else $USER)\n"
@@ -69,6 +74,13 @@ static int print_one(void *ud, const lia_handoff *h)
     return 0;
 }
 
+static int count_one(void *ud, const lia_handoff *h)
+{
+    (void)h;
+    ((ctx *)ud)->n++;
+    return 0;
+}
+
 int cmd_handoff(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -78,12 +90,13 @@ int cmd_handoff(cli *c, int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"channel", required_argument, NULL, 'c'},
         {"by", required_argument, NULL, 'b'},
+        {"days", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *sub = argc > 1 ? argv[1] : NULL, *recipient = NULL;
     lia_actor who = cli_actor();
-    int64_t incident = 0;
+    int64_t incident = 0, days = 30;
     int state = -1, json = 0, ch, rc;
     lia_store *s;
     lia_error err;
@@ -119,6 +132,13 @@ int cmd_handoff(cli *c, int argc, char **argv)
             break;
         case 'c': who.channel = optarg; break;
         case 'b': who.who = optarg; break;
+        case 'd':
+            if (cli_parse_u64(optarg, &v) || v == 0 || v > 366) {
+                cli_errorf("handoff link: --days is a number of days from 1 to 366");
+                return LIA_EXIT_USAGE;
+            }
+            days = (int64_t)v;
+            break;
         case 'h': handoff_usage(stdout); return LIA_EXIT_OK;
         default:
             cli_errorf("handoff %s: bad option %s (see liaison handoff --help)", sub, argv[optind]);
@@ -135,19 +155,22 @@ int cmd_handoff(cli *c, int argc, char **argv)
                  {"resolve", LIA_HO_RESOLVED},
                  {"reject", LIA_HO_REJECTED},
                  {"withdraw", LIA_HO_WITHDRAWN}};
-    int verb = -1, add = strcmp(sub, "add") == 0;
+    int verb = -1, add = strcmp(sub, "add") == 0, link = strcmp(sub, "link") == 0;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (strcmp(sub, verbs[i].name) == 0)
             verb = (int)i;
-    if (strcmp(sub, "list") && !add && verb < 0) {
+    if (strcmp(sub, "list") && !add && !link && verb < 0) {
         cli_errorf("handoff: unknown command '%s' (see liaison handoff --help)", sub);
         return LIA_EXIT_USAGE;
     }
     if (strcmp(sub, "list")) {
         uint64_t v;
-        int want = verb >= 0 && verbs[verb].to == LIA_HO_REJECTED ? 3 : 2;
+        int want = link || (verb >= 0 && verbs[verb].to == LIA_HO_REJECTED) ? 3 : 2;
         if (npos != want || cli_parse_u64(pos[0], &v) || v == 0 || v > INT64_MAX) {
-            cli_errorf("handoff %s: INCIDENT RECIPIENT%s", sub, want == 3 ? " REASON" : "");
+            cli_errorf("handoff %s: INCIDENT RECIPIENT%s", sub,
+                       link        ? " ACTION"
+                       : want == 3 ? " REASON"
+                                   : "");
             return LIA_EXIT_USAGE;
         }
         incident = (int64_t)v;
@@ -164,6 +187,32 @@ int cmd_handoff(cli *c, int argc, char **argv)
             printf("]\n");
         else if (rc == LIA_OK && cx.n == 0)
             printf("no hand-offs\n");
+    } else if (link) {
+        static const char *const acts[LIA_ANSWER__COUNT] = {"ack", "resolve", "reject"};
+        char path[LIA_ANSWER_PATH_MAX];
+        int a = -1;
+        for (int i = 0; i < LIA_ANSWER__COUNT; i++)
+            if (strcmp(pos[2], acts[i]) == 0)
+                a = i;
+        if (a < 0) {
+            lia_store_close(s);
+            cli_errorf("handoff link: ACTION '%s' is not one of ack, resolve, reject", pos[2]);
+            return LIA_EXIT_USAGE;
+        }
+        ctx cx = {0, 0};
+        /* the recipient must hold a hand-off of the incident: a link to
+         * nothing would only say so when opened */
+        rc = lia_handoff_list(s, incident, -1, recipient, count_one, &cx, &err);
+        if (rc == LIA_OK && cx.n == 0) {
+            lia_store_close(s);
+            cli_errorf("handoff link: incident %lld is not handed off to %s", (long long)incident, recipient);
+            return LIA_EXIT_ERROR;
+        }
+        if (rc == LIA_OK)
+            rc = lia_answer_link(s, incident, recipient, (lia_answer)a,
+                                 ((int64_t)time(NULL) + days * 86400) * 1000000, path, &err);
+        if (rc == LIA_OK)
+            printf("%s\n", path);
     } else if (add) {
         rc = lia_handoff_add(s, incident, recipient, &who, &err);
         if (rc == LIA_OK)

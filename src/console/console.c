@@ -78,6 +78,13 @@ static const char *console_dir(const lia__req *r)
     return LIA_CONSOLE_SHARE_DIR;
 }
 
+int lia__console_installed(const lia__req *r)
+{
+    char p[4096];
+    int n = snprintf(p, sizeof p, "%s/index.html", console_dir(r));
+    return n > 0 && (size_t)n < sizeof p && access(p, R_OK) == 0;
+}
+
 /* The session id of the request's Cookie header into id, 0 if none. */
 static int cookie_id(const lia__req *r, char id[LIA__SESSION_ID_LEN + 1])
 {

@@ -12,4 +12,9 @@
  * session_max_s. */
 int lia__console_mount(lia_http *h, lia_error *err);
 
+struct lia__req;
+/* 1 if the console's assets are there for r's server (its index.html
+ * readable): the answer links then open in the console (src/api/answer.c). */
+int lia__console_installed(const struct lia__req *r);
+
 #endif

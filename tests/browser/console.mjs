@@ -659,6 +659,58 @@ try {
     eq('no script error or CSP violation (constituent)', page.problems, [])
     await ctx.close()
   }
+
+  // ---- a signed answer link (as a digest carries), opened by a partner who is not logged in ----
+  {
+    // a hand-off still waiting for its answer, and a link to acknowledge it
+    const { ctx: c1, page: p1 } = await open()
+    await login(p1, 'analyst', creds.analyst)
+    await p1.waitForSelector('[data-test=total]')
+    const list = await api(p1, '/api/v1/incidents?limit=200')
+    let id = 0
+    let rcpt = ''
+    for (const i of list.body.items || list.body.incidents || list.body) {
+      const d = await api(p1, `/api/v1/incidents/${i.id}`)
+      const h = (d.body.handoffs || []).find((x) => x.state === 'notified')
+      if (h) {
+        id = i.id
+        rcpt = h.recipient
+        break
+      }
+    }
+    const made = id ? spawnSync(bin, ['--db', db, 'handoff', 'link', String(id), rcpt, 'ack'], { encoding: 'utf8', timeout: 30000 }) : null
+    const link = made && made.status === 0 ? made.stdout.trim() : ''
+    check('liaison handoff link makes a signed link for a notified hand-off', /^\/answer\/\d+\/\S+\/ack\/\d+\/\S+$/.test(link), `incident ${id} ${rcpt}: ${made ? made.stdout + made.stderr : 'no notified hand-off'}`)
+    if (link) {
+      const { ctx, page } = await open({ timezoneId: 'Asia/Phnom_Penh', locale: 'zh-CN' })
+      await page.goto(base + link)
+      await page.waitForSelector('form button[type=submit]')
+      check('the link lands on the console\'s answer page', page.url() === base + '/console' + link, page.url())
+      // in the user's language: the browser asks for Chinese
+      const h1 = await page.textContent('h1')
+      check('the answer page is in the browser\'s language (Chinese)', h1.includes(`LIAISON#${id}`) && /确认/.test(h1), h1)
+      await axe(page, 'the answer page')
+      await page.screenshot({ path: path.join(out, 'answer-zh.png'), fullPage: true })
+      // opening it changed nothing
+      const before = await (await page.request.get(base + link, { headers: { 'X-Requested-With': 'liaison-console' } })).json()
+      eq('opening the link answers nothing yet', [before.outcome, before.recipient, before.state], ['ready', rcpt, 'notified'])
+      await page.click('form button[type=submit]')
+      const said = await (await page.waitForSelector('[data-test=answer-outcome]')).textContent()
+      check('the page says it is done', /谢谢/.test(said) && said.includes(rcpt), said)
+      await page.reload()
+      const again = await (await page.waitForSelector('[data-test=answer-outcome]')).textContent()
+      check('the link again: already done, and when', /无需其他操作/.test(again), again)
+      // the same link without script: ?plain, the server's own page
+      const plain = await page.request.get(base + link + '?plain')
+      check('?plain keeps the page without script', plain.status() === 200 && (await plain.text()).includes('Already done'))
+      eq('no script error or CSP violation (answer page)', page.problems, [])
+      await ctx.close()
+      const inc = await api(p1, `/api/v1/incidents/${id}`)
+      const ho = (inc.body.handoffs || []).find((h) => h.recipient === rcpt) || {}
+      eq('the hand-off is acknowledged by the recipient, through the link', [ho.state, ho.channel, ho.by], ['acknowledged', 'link', rcpt])
+    }
+    await c1.close()
+  }
 } catch (e) {
   check('the browser run finished', false, e.stack || String(e))
 } finally {

@@ -11,6 +11,7 @@
  * table's; the answers match its schemas). */
 #include <curl/curl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <sodium.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -842,6 +843,58 @@ static void test_answer_links(void **state)
     assert_int_equal(req("POST", bad, NULL, NULL, "", &r), 404);
     assert_non_null(strstr(lia_buf_cstr(&r.body), "nothing to answer"));
     hc_free(&r);
+
+    /* the console's answer page asks with X-Requested-With: the same
+     * outcomes as JSON, for it to say in the user's language */
+    {
+        static const char *const xhr[] = {"X-Requested-With: liaison-console", NULL};
+        char page3[LIA_ANSWER_PATH_MAX + 16], index[PATH_MAX + 16], want[LIA_ANSWER_PATH_MAX + 32];
+        int64_t i3 = incident(s, "Open \"Redis\" on 203.0.113.10", LIA_SEV_HIGH, "KH", "cert-a");
+        FILE *fp;
+        assert_int_equal(lia_handoff_set(s, i3, "cert-a", LIA_HO_NOTIFIED, NULL, &who, &e), LIA_OK);
+        assert_int_equal(lia_answer_link(s, i3, "cert-a", LIA_ANSWER_ACK, now + 3600000000, ack, &e), LIA_OK);
+        total++;
+        assert_int_equal(req("GET", ack, NULL, xhr, NULL, &r), 200);
+        assert_non_null(r.json);
+        assert_string_equal(json_string_value(json_object_get(r.json, "outcome")), "ready");
+        assert_int_equal(json_integer_value(json_object_get(r.json, "incident")), i3);
+        assert_string_equal(json_string_value(json_object_get(r.json, "title")),
+                            "Open \"Redis\" on 203.0.113.10");
+        assert_string_equal(json_string_value(json_object_get(r.json, "recipient")), "cert-a");
+        assert_string_equal(json_string_value(json_object_get(r.json, "action")), "ack");
+        assert_string_equal(json_string_value(json_object_get(r.json, "state")), "notified");
+        assert_non_null(json_string_value(json_object_get(r.json, "expires")));
+        hc_free(&r);
+        /* with the console installed, a browser opening the link lands on
+         * the console's answer page; ?plain keeps the page without script */
+        snprintf(index, sizeof index, "%s/index.html", tmpdir);
+        assert_non_null(fp = fopen(index, "w"));
+        fputs("<!doctype html><title>console</title>\n", fp);
+        fclose(fp);
+        assert_int_equal(req("GET", ack, NULL, NULL, NULL, &r), 303);
+        snprintf(want, sizeof want, "Location: /console%s\r\n", ack);
+        assert_non_null(strcasestr(lia_buf_cstr(&r.head), want));
+        hc_free(&r);
+        snprintf(page3, sizeof page3, "%s?plain", ack);
+        assert_int_equal(req("GET", page3, NULL, NULL, NULL, &r), 200);
+        assert_non_null(strstr(lia_buf_cstr(&r.body), "<form method=\"post\">"));
+        hc_free(&r);
+        /* a POST is never redirected: the page's own form still answers */
+        assert_int_equal(req("POST", ack, NULL, xhr, "", &r), 200);
+        assert_string_equal(json_string_value(json_object_get(r.json, "outcome")), "done");
+        assert_string_equal(json_string_value(json_object_get(r.json, "state")), "acknowledged");
+        hc_free(&r);
+        unlink(index);
+        assert_int_equal(req("GET", ack, NULL, xhr, NULL, &r), 200);
+        assert_string_equal(json_string_value(json_object_get(r.json, "outcome")), "already");
+        assert_non_null(json_string_value(json_object_get(r.json, "when")));
+        hc_free(&r);
+        ack[strlen(ack) - 2] = ack[strlen(ack) - 2] == 'A' ? 'B' : 'A';
+        assert_int_equal(req("GET", ack, NULL, xhr, NULL, &r), 403);
+        assert_string_equal(json_string_value(json_object_get(r.json, "outcome")), "invalid");
+        assert_null(json_object_get(r.json, "incident"));
+        hc_free(&r);
+    }
     lia_store_close(s);
 }
 

@@ -10,6 +10,7 @@ import DirectoryView from './views/DirectoryView.vue'
 import PortalView from './views/PortalView.vue'
 import RoutingView from './views/RoutingView.vue'
 import FeedsView from './views/FeedsView.vue'
+import AnswerView from './views/AnswerView.vue'
 
 // The dashboard brings ECharts and the world's shapes (1.4 MB of script):
 // its own chunks, loaded beside the session check rather than before it
@@ -28,6 +29,8 @@ export const router = createRouter({
     { path: '/routing', name: 'routing', component: RoutingView, meta: { own: true } },
     { path: '/feeds', name: 'feeds', component: FeedsView, meta: { own: true } },
     { path: '/portal', name: 'portal', component: PortalView },
+    // a digest's signed answer link (the server sends /answer/... here)
+    { path: '/answer/:path(.*)', name: 'answer', component: AnswerView, props: true, meta: { anyone: true } },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 })
@@ -35,6 +38,7 @@ export const router = createRouter({
 // Which page to show is the browser's choice; what is in it, the server's.
 router.beforeEach(async (to) => {
   if (!session.checked) await loadSession()
+  if (to.meta.anyone) return true
   if (to.meta.public) return session.who ? { name: session.who.org_kind === 'own' ? 'dashboard' : 'portal' } : true
   if (!session.who) return { name: 'login', query: { next: to.fullPath } }
   if (to.meta.own && session.who.org_kind !== 'own') return { name: 'portal' }

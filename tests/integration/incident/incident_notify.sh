@@ -122,10 +122,14 @@ link=$(echo "$text" | grep -o "http://127.0.0.1:$wport/answer/$oid/[a-z0-9._-]*/
 orcpt=$(echo "$link" | cut -d/ -f6)
 check "digest: a signed acknowledge link for incident $oid" "/answer/$oid/" "$link"
 check "digest: resolved and reject links" "/reject/" "$(echo "$text" | grep "/answer/$oid/")"
-L serve --listen "127.0.0.1:$wport" --access-log /dev/null > "$tmp/serve.out" 2>&1 &
+# a console installed beside it: a browser opening the link lands on the
+# console's answer page; ?plain is the server's own page (no script)
+mkdir -p "$tmp/console" && echo '<!doctype html><title>console</title>' > "$tmp/console/index.html"
+L serve --listen "127.0.0.1:$wport" --access-log /dev/null --console-dir "$tmp/console" > "$tmp/serve.out" 2>&1 &
 web=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$wport/health" > /dev/null 2>&1 && break; sleep 0.1; done
-check "link opened: a page, nothing changed" "<form method=\"post\">" "$(curl -s "$link")"
+check "link opened: to the console's answer page" "Location: /console/answer/$oid/" "$(curl -s -D - -o /dev/null "$link")"
+check "link opened with ?plain: a page, nothing changed" "<form method=\"post\">" "$(curl -s "$link?plain")"
 same "still notified after GET" notified "$(L handoff list --incident "$oid" --recipient "$orcpt" --format json | grep -o '"state":"[a-z]*"' | cut -d'"' -f4)"
 check "link confirmed" "Thank you" "$(curl -s -X POST -d '' "$link")"
 ho=$(L handoff list --incident "$oid" --recipient "$orcpt" --format json)
