@@ -373,8 +373,10 @@ int lia_incident_import_iodef(lia_store *s, const char *buf, size_t len, const c
 
 /* The stored events linked to incident id (its links of kind "event"), in
  * id order, each once, to cb; a non-zero return of cb stops the walk and is
- * returned. *missing (may be NULL): the links whose event is no longer in
- * the store (retention) or that name no event id. */
+ * returned. An event pruned from the store (liaison store prune) comes from
+ * the copy the incident kept, marked extra.store_pruned (when, RFC 3339).
+ * *missing (may be NULL): the links whose event is gone without a copy (a
+ * store pruned before copies were kept) or that name no event id. */
 int lia_incident_events(lia_store *s, int64_t id, lia_event_cb cb, void *ud, uint64_t *missing,
                         lia_error *err);
 
@@ -413,6 +415,7 @@ typedef struct lia_incident_export_result {
     uint64_t missing;  /* linked, no longer in the store (or a link that names no event id) */
     uint64_t over_tlp; /* above max_tlp, or without a TLP while there is one */
     uint64_t withheld; /* a recipient's: linked events it may not see */
+    uint64_t pruned;   /* of those exported: pruned from the store, from the incident's copy */
 } lia_incident_export_result;
 /* Export incident id as o says: LIA_OK with *res filled (res may be
  * NULL); LIA_ENOTFOUND (no such incident, or not the recipient's),

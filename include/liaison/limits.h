@@ -105,5 +105,9 @@
 #define LIA_TAXII_MAX_ID 256                  /* a STIX id, collection id or api root */
 #define LIA_TAXII_PULL_PAGE 1000              /* page size the client asks for */
 #define LIA_TAXII_PULL_MAX_BODY (64u * 1024 * 1024) /* one page the client accepts */
+
+/* retention (src/store/prune.c) */
+#define LIA_PRUNE_BATCH_REPORTS 64    /* reports removed per transaction of a prune */
+#define LIA_MAX_RETENTION_DAYS  36600 /* longest retention of a prune (100 years) */
 #endif
 

@@ -138,6 +138,63 @@ int lia_store_handoff_states(lia_store *s, int partners_only, lia_group_cb cb, v
  * or merged (`incident list --open`). */
 int lia_store_incident_statuses(lia_store *s, lia_group_cb cb, void *ud, uint64_t *open, lia_error *err);
 
+/* ---- retention: pruning old reports and events ----
+ *
+ * A rule removes what was received (the report's ingest began,
+ * lia_report.started_us) before its cutoff: with classification NULL, whole
+ * reports (the report, its events, quarantined rows and archived copy);
+ * with a classification (an RSIT taxonomy or type), only the events of
+ * that class, the report and its archive staying. An event matched by
+ * several rules goes by the first to match it (the shortest retention
+ * wins). A report still being ingested (not complete) is never touched.
+ * What hangs from the events goes with them (route decisions, dedup
+ * aggregates, notification links), except that an incident keeps a copy
+ * of each event it links (lia_incident_events still gives it, marked
+ * extra.store_pruned). docs/store.md, "Retention". */
+typedef struct lia_prune_rule {
+    const char *feed;           /* only this feed's reports; NULL: every feed */
+    const char *classification; /* only these events; NULL: whole reports */
+    int64_t before_us;          /* received before this (microseconds since 1970) */
+} lia_prune_rule;
+
+typedef struct lia_prune_result {
+    uint64_t reports, events, quarantined; /* removed from the store */
+    uint64_t decisions;                    /* route decisions of the events */
+    uint64_t dedup, notifications;         /* dedup aggregates, notification links */
+    uint64_t incident_copies;              /* events linked to an incident, copied there */
+    uint64_t archives, archive_bytes;      /* archived raw reports deleted, their size */
+    uint64_t leftovers;                    /* archives of an earlier, interrupted prune, deleted */
+} lia_prune_result;
+
+/* Apply rules[0..n): in transactions of up to LIA_PRUNE_BATCH_REPORTS
+ * reports, each with one audit record (action "prune": the rules, the
+ * counts; who from lia_audit_set_actor's actor); an archived copy is
+ * deleted only after the commit that removed its report, and one left by
+ * a run killed after that commit is deleted by the next run (so killed
+ * anywhere, a re-run finishes the work and nothing is half removed).
+ * dry_run: every batch rolled back; *res says what would be removed (no
+ * audit record, no file deleted). res is written on success and, on an
+ * error, holds what the batches committed before it. */
+int lia_store_prune(lia_store *s, const lia_prune_rule *rules, size_t n, int dry_run, lia_prune_result *res,
+                    lia_error *err);
+
+/* A cutoff from a retention or a date: "180d", "12w", "36h" (before now_us
+ * by that long) or "2026-06-01" / an RFC 3339 time (before that instant,
+ * UTC). LIA_EINVAL with err naming what (the option or setting `what`) and
+ * why. */
+int lia_prune_cutoff(const char *what, const char *text, int64_t now_us, int64_t *cutoff_us, lia_error *err);
+/* A retention ("180d", "12w", "36h") in seconds; LIA_EINVAL as above. */
+int lia_retention_parse(const char *what, const char *text, int64_t *secs, lia_error *err);
+
+/* The retention settings as rules, cutoffs counted back from now_us: each
+ * feed's retention (the feed registry, liaison feeds set NAME --retention)
+ * as a whole-report rule of that feed, each classification's ([retention]
+ * of the store's configuration file STORE.conf, a taxonomy or type = a
+ * retention) as an events rule, shortest first. *rules (free with
+ * lia_retention_free) may be empty. */
+int lia_retention_rules(lia_store *s, int64_t now_us, lia_prune_rule **rules, size_t *n, lia_error *err);
+void lia_retention_free(lia_prune_rule *rules, size_t n);
+
 /* ---- per-feed stage counters ---- */
 
 typedef int (*lia_stats_cb)(void *ud, const char *feed, int stage, const lia_counter *c, uint64_t reports,

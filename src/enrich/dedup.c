@@ -29,6 +29,7 @@
 #include "liaison/limits.h"
 #include "store/db.h"
 #include "store/events.h"
+#include "store/forget.h"
 #include "core/field_internal.h"
 
 #define F_PENDING  (1u << 31)
@@ -859,3 +860,30 @@ out:
     }
     return rc;
 }
+
+/* ---- a prune (store/forget.h) ---- */
+
+/* The aggregates whose one stored event goes: forgotten, so the next
+ * duplicate of theirs is stored as a new event (a running ingest that
+ * still holds one in memory updates nothing: the event's row is gone). */
+static int dedup_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int rc;
+    (void)f;
+    *rows = 0;
+    if (!lia__db_has_table(db, "dedup"))
+        return LIA_OK;
+    if ((rc = lia__db_prepare(db, "dedup: aggregates of pruned events",
+                              "DELETE FROM dedup WHERE event_id IN (SELECT id FROM temp.lia_forget_event)",
+                              &st, err)))
+        return rc;
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc == LIA_OK)
+        *rows = (uint64_t)lia__db_changes(db);
+    return rc;
+}
+
+const lia_forget_hook lia__dedup_forget = {"dedup", dedup_forget};

@@ -13,6 +13,7 @@
 #include "liaison/iodef.h"
 #include "liaison/route.h"
 #include "liaison/stix.h"
+#include "incident/internal.h"
 #include "route/internal.h"
 #include "route/tlp.h"
 
@@ -170,15 +171,21 @@ static int row_cb(void *ud, const lia_route_row *row)
 
 /* *show = the event as the recipient sees it (v->copy), or NULL when it
  * may not see it. */
-static int view_event(lia_store *s, view *v, const lia_event *ev, const lia_event **show, lia_error *err)
+static int view_event(lia_store *s, view *v, const lia_event *ev, const char *dl, const lia_event **show,
+                      lia_error *err)
 {
     delivered d = {v->name, 0};
     int owner, rc;
     *show = NULL;
     if (v->idx < 0)
         return LIA_OK;
-    if ((rc = lia_route_rows(s, ev->id, row_cb, &d, err)))
+    if (dl) { /* pruned: the recipients its copy kept */
+        char key[96];
+        snprintf(key, sizeof key, ",%s,", v->name);
+        d.yes = strstr(dl, key) != NULL;
+    } else if ((rc = lia_route_rows(s, ev->id, row_cb, &d, err))) {
         return rc;
+    }
     if (!d.yes) /* never routed to it */
         return LIA_OK;
     owner = lia_route_owner(v->rt, ev, NULL);
@@ -202,14 +209,14 @@ typedef struct expctx {
     lia_incident_export_result res;
 } expctx;
 
-static int add_event(void *ud, const lia_event *ev)
+static int add_event(void *ud, const lia_event *ev, const char *dl)
 {
     expctx *x = ud;
     lia_error *err = x->err;
     const lia_event *show = ev;
     int rc;
     if (x->v) {
-        if ((rc = view_event(x->s, x->v, ev, &show, err)))
+        if ((rc = view_event(x->s, x->v, ev, dl, &show, err)))
             return rc;
         if (!show) {
             x->res.withheld++;
@@ -224,41 +231,77 @@ static int add_event(void *ud, const lia_event *ev)
     rc = x->stix ? lia_stix_export_add(x->stix, show, err) : lia_iodef_export_add(x->iodef, show, err);
     if (rc == LIA_ENOTFOUND)
         return LIA_OK; /* no observable: the exporter counts it */
-    if (rc == LIA_OK)
+    if (rc == LIA_OK) {
         x->res.events++;
+        x->res.pruned += dl != NULL;
+    }
     return rc;
 }
 
-int lia_incident_events(lia_store *s, int64_t id, lia_event_cb cb, void *ud, uint64_t *missing,
-                        lia_error *err)
+int lia__incident_events(lia_store *s, int64_t id, lia__incident_event_cb cb, void *ud, uint64_t *missing,
+                         uint64_t *pruned, lia_error *err)
 {
     refs r = {NULL, 0, 0, 0, 0};
     lia_event ev;
-    uint64_t gone = 0;
+    lia_buf dl;
+    uint64_t gone = 0, copies = 0;
     int rc = lia_incident_links(s, id, collect_ref, &r, err);
     if (rc == LIA_OK && r.oom)
         rc = lia_error_set(err, LIA_ENOMEM, "export", NULL, 0, "out of memory reading the incident's links");
     if (rc == LIA_OK && r.n)
         qsort(r.v, r.n, sizeof *r.v, cmp_id);
     lia_event_init(&ev);
+    lia_buf_init(&dl, (size_t)1 << 20);
     for (size_t i = 0; rc == LIA_OK && i < r.n; i++) {
         if (i && r.v[i] == r.v[i - 1])
             continue;
         if ((rc = lia_store_event_get(s, r.v[i], &ev, err)) == LIA_ENOTFOUND) {
-            /* linked, then gone (retention): counted, not fatal */
+            /* pruned from the store: the incident's own copy (store/forget.h) */
+            lia_error_clear(err);
+            lia_buf_reset(&dl);
+            if ((rc = lia__incident_event_copy(s, r.v[i], &ev, &dl, NULL, err)) == LIA_OK) {
+                copies++;
+                rc = cb(ud, &ev, lia_buf_cstr(&dl));
+                continue;
+            }
+            if (rc != LIA_ENOTFOUND)
+                break;
+            /* linked, then gone without a copy (a store from before copies): counted, not fatal */
             gone++;
             lia_error_clear(err);
             rc = LIA_OK;
             continue;
         }
         if (rc == LIA_OK)
-            rc = cb(ud, &ev);
+            rc = cb(ud, &ev, NULL);
     }
     lia_event_free(&ev);
+    lia_buf_free(&dl);
     free(r.v);
     if (rc == LIA_OK && missing)
         *missing = gone + r.bad;
+    if (rc == LIA_OK && pruned)
+        *pruned = copies;
     return rc;
+}
+
+typedef struct plain {
+    lia_event_cb cb;
+    void *ud;
+} plain;
+
+static int plain_cb(void *ud, const lia_event *ev, const char *dl)
+{
+    plain *p = ud;
+    (void)dl;
+    return p->cb(p->ud, ev);
+}
+
+int lia_incident_events(lia_store *s, int64_t id, lia_event_cb cb, void *ud, uint64_t *missing,
+                        lia_error *err)
+{
+    plain p = {cb, ud};
+    return lia__incident_events(s, id, plain_cb, &p, missing, NULL, err);
 }
 
 int lia_incident_export(lia_store *s, int64_t id, const lia_incident_export_opts *o,
@@ -338,7 +381,7 @@ int lia_incident_export(lia_store *s, int64_t id, const lia_incident_export_opts
     x.s = s;
     x.err = err;
     if (rc == LIA_OK)
-        rc = lia_incident_events(s, id, add_event, &x, &x.res.missing, err);
+        rc = lia__incident_events(s, id, add_event, &x, &x.res.missing, NULL, err);
     if (rc == LIA_OK) {
         if (x.stix) {
             rc = lia_stix_export_finish(x.stix, err);

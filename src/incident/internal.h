@@ -35,6 +35,19 @@ int lia__incident_visibility_ok(const char *v, lia_error *err);
 
 /* 1 if the incident exists (0: not; < 0: error). */
 int lia__incident_exists(lia_db *db, int64_t id, lia_error *err);
+/* The copy incidents keep of event id, pruned from the store (store/forget.h):
+ * into out (an initialised event; id, report_id and line set, and
+ * extra.store_pruned = when, RFC 3339), the recipients it was routed to
+ * appended to delivered (may be NULL) as ",partner:x,owner:y," and
+ * *pruned_us (may be NULL). LIA_ENOTFOUND if there is none. */
+int lia__incident_event_copy(lia_store *s, int64_t id, lia_event *out, lia_buf *delivered, int64_t *pruned_us,
+                             lia_error *err);
+/* lia_incident_events, with for each event the recipients a pruned one was
+ * routed to (",a,b,"; NULL: the event is in the store), and *pruned (may be
+ * NULL) the events given from copies. */
+typedef int (*lia__incident_event_cb)(void *ud, const lia_event *ev, const char *delivered);
+int lia__incident_events(lia_store *s, int64_t id, lia__incident_event_cb cb, void *ud, uint64_t *missing,
+                         uint64_t *pruned, lia_error *err);
 
 /* ---- internal (was in the public API) ---- */
 

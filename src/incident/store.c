@@ -10,6 +10,9 @@
 #include "core/clock.h"
 #include "incident/internal.h"
 #include "audit/log.h"
+#include "liaison/limits.h"
+#include "liaison/route.h"
+#include "store/forget.h"
 
 static const lia_migration migrations[] = {
     {.sql = "CREATE TABLE IF NOT EXISTS incident("
@@ -98,9 +101,20 @@ static const lia_migration migrations[] = {
             "  UNIQUE(incident_id, sha256));"
             /* and the incident list's severity filter (status has its index) */
             "CREATE INDEX IF NOT EXISTS incident_severity ON incident(severity);"},
+    /* 5: the events an incident links, copied here when a prune removes
+     * them from the store (store/forget.h): the body as stored, and the
+     * recipients it was routed to (",partner:x,owner:y,": what a
+     * recipient's view checks, the decisions being gone too) */
+    {.sql = "CREATE TABLE IF NOT EXISTS incident_event_copy("
+            "  event_id INTEGER PRIMARY KEY,"
+            "  report_id INTEGER NOT NULL,"
+            "  line INTEGER NOT NULL,"
+            "  body TEXT NOT NULL,"
+            "  delivered TEXT NOT NULL,"
+            "  pruned INTEGER NOT NULL);"},
 };
 
-static const lia_schema incident_schema = {"incident", 4, migrations, NULL};
+static const lia_schema incident_schema = {"incident", 5, migrations, NULL};
 
 int lia__incident_schema(lia_db *db, lia_error *err)
 {
@@ -956,4 +970,141 @@ out:
     if (new_id)
         *new_id = nid;
     return LIA_OK;
+}
+
+/* ---- a prune (store/forget.h) ------------------------------------------------------------ */
+
+typedef struct ids {
+    int64_t *v;
+    size_t n, cap;
+} ids;
+
+static int delivered_cb(void *ud, const lia_route_row *row)
+{
+    lia_buf *b = ud;
+    if (strcmp(row->verdict, "deliver") == 0)
+        lia_buf_printf(b, "%s,", row->recipient);
+    return 0;
+}
+
+/* Each linked event going: its copy, from the store and routing (both
+ * still hold it), before the store deletes it. */
+static int incident_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st = NULL;
+    lia_event ev;
+    lia_buf body, dl;
+    ids l = {0};
+    int rc, step;
+    *rows = 0;
+    if (!lia__db_has_table(db, "incident_link"))
+        return LIA_OK;
+    if ((rc = lia__incident_schema(db, err)))
+        return rc;
+    if ((rc = lia__db_prepare(db, "incident: linked events being pruned",
+                              "SELECT DISTINCT CAST(ref AS INTEGER) FROM incident_link WHERE kind = 'event'"
+                              " AND CAST(ref AS INTEGER) IN (SELECT id FROM temp.lia_forget_event)",
+                              &st, err)))
+        return rc;
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        if (l.n == l.cap) {
+            size_t nc = l.cap ? 2 * l.cap : 64;
+            int64_t *nv = realloc(l.v, nc * sizeof *nv);
+            if (!nv) {
+                step = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+                break;
+            }
+            l.v = nv;
+            l.cap = nc;
+        }
+        l.v[l.n++] = lia__db_col_int64(st, 0);
+    }
+    lia__db_done(st);
+    st = NULL;
+    if (step < 0) {
+        free(l.v);
+        return step;
+    }
+    lia_event_init(&ev);
+    lia_buf_init(&body, LIA_MAX_EVENT_TEXT * 2);
+    lia_buf_init(&dl, (size_t)1 << 20);
+    for (size_t i = 0; rc == LIA_OK && i < l.n; i++) {
+        lia_buf_reset(&body);
+        lia_buf_reset(&dl);
+        lia_buf_putc(&dl, ',');
+        if ((rc = lia_store_event_get(s, l.v[i], &ev, err)) ||
+            (lia__db_has_table(db, "route_decision") &&
+             (rc = lia_route_rows(s, l.v[i], delivered_cb, &dl, err))))
+            break;
+        if (lia_event_to_json(&ev, &body) || dl.err) {
+            rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory copying event %lld",
+                               (long long)l.v[i]);
+            break;
+        }
+        if ((rc = lia__db_prepare(
+                 db, "incident: copying a pruned event",
+                 "INSERT INTO incident_event_copy(event_id, report_id, line, body, delivered, pruned)"
+                 " VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING",
+                 &st, err)))
+            break;
+        lia__db_bind_int64(st, 1, l.v[i]);
+        lia__db_bind_int64(st, 2, ev.report_id);
+        lia__db_bind_int64(st, 3, (int64_t)ev.line);
+        lia__db_bind_text(st, 4, body.ptr, (ptrdiff_t)body.len);
+        lia__db_bind_text(st, 5, lia_buf_cstr(&dl), -1);
+        lia__db_bind_int64(st, 6, f->at_us);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        st = NULL;
+        if (rc == LIA_OK)
+            *rows += (uint64_t)lia__db_changes(db);
+    }
+    lia_event_free(&ev);
+    lia_buf_free(&body);
+    lia_buf_free(&dl);
+    free(l.v);
+    return rc;
+}
+
+const lia_forget_hook lia__incident_forget = {"incident", incident_forget};
+
+int lia__incident_event_copy(lia_store *s, int64_t id, lia_event *out, lia_buf *delivered, int64_t *pruned_us,
+                             lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int rc;
+    char t[LIA_TIME_TEXT + 2];
+    if (!lia__db_has_table(db, "incident_event_copy"))
+        return LIA_ENOTFOUND;
+    if ((rc = lia__db_prepare(db, "incident: a pruned event's copy",
+                              "SELECT report_id, line, body, delivered, pruned FROM incident_event_copy"
+                              " WHERE event_id = ?",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, id);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *body = lia__db_col_text(st, 2);
+        int64_t at = lia__db_col_int64(st, 4);
+        lia_event_reset(out);
+        rc = lia_event_from_json(out, body ? body : "{}", lia__db_col_bytes(st, 2), err);
+        if (rc == LIA_OK) {
+            out->id = id;
+            out->report_id = lia__db_col_int64(st, 0);
+            out->line = (uint64_t)lia__db_col_int64(st, 1);
+            char tt[LIA_TIME_TEXT];
+            lia_time_format(at, tt, sizeof tt);
+            snprintf(t, sizeof t, "\"%s\"", tt);
+            rc = lia_event_extra_json(out, "store_pruned", 12, t, strlen(t), err);
+        }
+        if (rc == LIA_OK && delivered)
+            rc = lia_buf_puts(delivered, lia__db_col_text(st, 3) ? lia__db_col_text(st, 3) : ",");
+        if (rc == LIA_OK && pruned_us)
+            *pruned_us = at;
+    } else if (rc == LIA_DB_DONE) {
+        rc = LIA_ENOTFOUND;
+    }
+    lia__db_done(st);
+    return rc;
 }

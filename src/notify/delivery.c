@@ -11,6 +11,7 @@
 #include "notify/internal.h"
 #include "route/decisions.h"
 #include "store/db.h"
+#include "store/forget.h"
 
 static const lia_migration notify_migrations[] = {
     {"CREATE TABLE IF NOT EXISTS notification("
@@ -319,3 +320,39 @@ int lia_notify_log(lia_store *s, uint64_t limit, lia_notification_cb cb, void *u
     lia__db_done(st);
     return rc;
 }
+
+/* ---- a prune (store/forget.h) ---- */
+
+/* Which notification and channel carried each event going. The
+ * notifications themselves stay: they say what was sent, when, to whom,
+ * and how many events (the count, not the links). */
+static int notify_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_error *err)
+{
+    static const struct {
+        const char *table, *name, *sql;
+    } del[] = {
+        {"notification_event", "notify: links of pruned events",
+         "DELETE FROM notification_event WHERE event_id IN (SELECT id FROM temp.lia_forget_event)"},
+        {"notification_delivery", "notify: deliveries of pruned events",
+         "DELETE FROM notification_delivery WHERE event_id IN (SELECT id FROM temp.lia_forget_event)"},
+    };
+    lia_db *db = lia__store_db(s);
+    (void)f;
+    *rows = 0;
+    for (size_t i = 0; i < sizeof del / sizeof *del; i++) {
+        lia_stmt *st;
+        int rc;
+        if (!lia__db_has_table(db, del[i].table))
+            continue;
+        if ((rc = lia__db_prepare(db, del[i].name, del[i].sql, &st, err)))
+            return rc;
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        if (rc)
+            return rc;
+        *rows += (uint64_t)lia__db_changes(db);
+    }
+    return LIA_OK;
+}
+
+const lia_forget_hook lia__notify_forget = {"notify", notify_forget};

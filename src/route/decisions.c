@@ -10,6 +10,7 @@
 #include "route/decisions.h"
 #include "route/internal.h"
 #include "store/db.h"
+#include "store/forget.h"
 
 /* ---- tables ---- */
 
@@ -350,3 +351,44 @@ int lia__route_withhold(lia_store *s, const char *recipient, const int64_t *even
     lia__db_done(st);
     return rc;
 }
+
+/* ---- a prune (store/forget.h) ---- */
+
+/* The decisions of the events going, and the dashboard's count of each
+ * recipient's delivered events less theirs. The reasons (route_reason) are
+ * a handful of shared sentences and stay. */
+static int route_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int rc;
+    (void)f;
+    *rows = 0;
+    if (!lia__db_has_table(db, "route_decision"))
+        return LIA_OK;
+    if (lia__db_has_table(db, "route_delivered")) {
+        if ((rc = lia__db_prepare(db, "route: delivered counts less the pruned events",
+                                  "INSERT INTO route_delivered(recipient, n) SELECT recipient, -count(*)"
+                                  " FROM route_decision WHERE verdict = 1 AND event_id IN"
+                                  " (SELECT id FROM temp.lia_forget_event) GROUP BY recipient"
+                                  " ON CONFLICT(recipient) DO UPDATE SET n = max(0, n + excluded.n)",
+                                  &st, err)))
+            return rc;
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        if (rc)
+            return rc;
+    }
+    if ((rc = lia__db_prepare(
+             db, "route: the decisions of pruned events",
+             "DELETE FROM route_decision WHERE event_id IN (SELECT id FROM temp.lia_forget_event)", &st,
+             err)))
+        return rc;
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc == LIA_OK)
+        *rows = (uint64_t)lia__db_changes(db);
+    return rc;
+}
+
+const lia_forget_hook lia__route_forget = {"route", route_forget};

@@ -52,6 +52,7 @@ typedef struct lia__rollup_acc {
     lia_buf keys;           /* each key: a tag byte (the rollup), its columns */
     lia__rollup_slot *slot; /* open addressing, cap a power of two */
     size_t n, cap;
+    int64_t sign; /* 1: counts are added; -1: taken off (a prune) */
 } lia__rollup_acc;
 
 void lia__rollup_acc_init(lia__rollup_acc *a);
@@ -60,5 +61,11 @@ int lia__rollup_acc_add(lia_db *db, lia__rollup_acc *a, int64_t report_id, const
 int lia__rollup_acc_flush(lia_db *db, lia__rollup_acc *a, lia_error *err);
 void lia__rollup_acc_reset(lia__rollup_acc *a);
 void lia__rollup_acc_free(lia__rollup_acc *a);
+
+/* A prune (prune.c): every rollup less the events of temp.lia_forget_event
+ * (store/forget.h), counted by the same rule that counted them in
+ * (lia__rollup_acc_add, from their stored bodies), and the keys left at
+ * zero removed. In the caller's transaction, before the events go. */
+int lia__store_rollup_forget(lia_db *db, lia_error *err);
 
 #endif

@@ -16,7 +16,8 @@
  *   events_by_report(report_id, n)   the report, hence the feed
  *   events_exposure(sector, protocol, product, n)
  *
- * Events are never deleted or re-classified, so the rollups only grow.
+ * Events are never re-classified; a prune (prune.c) takes off what it
+ * removes by the rule that counted it in (lia__store_rollup_forget).
  *
  * Exposure: an event is IoT or ICS exposure when its extra.sector is "iot"
  * or "ics" (case-insensitive; a string, or an array holding it): what the
@@ -216,6 +217,7 @@ static void trim_spaces(char *s)
 void lia__rollup_acc_init(lia__rollup_acc *a)
 {
     memset(a, 0, sizeof *a);
+    a->sign = 1;
     lia_buf_init(&a->keys, 2 * ACC_KEY_BYTES);
 }
 
@@ -334,7 +336,7 @@ int lia__rollup_acc_flush(lia_db *db, lia__rollup_acc *a, lia_error *err)
                 break;
             }
             }
-            lia__db_bind_int64(st, 3, x->n);
+            lia__db_bind_int64(st, 3, x->n * a->sign);
             rc = lia__db_run(st, err);
         }
         lia__db_done(st);
@@ -416,6 +418,47 @@ int lia__rollup_acc_add(lia_db *db, lia__rollup_acc *a, int64_t report_id, const
         rc = lia__rollup_acc_flush(db, a, err);
     if (rc)
         lia__rollup_acc_reset(a);
+    return rc;
+}
+
+/* ---- a prune ---- */
+
+int lia__store_rollup_forget(lia_db *db, lia_error *err)
+{
+    static const char *const zero_sql[] = {
+        "DELETE FROM events_by_day WHERE n <= 0",   "DELETE FROM events_by_cc WHERE n <= 0",
+        "DELETE FROM events_by_asn WHERE n <= 0",   "DELETE FROM events_by_report WHERE n <= 0",
+        "DELETE FROM events_exposure WHERE n <= 0",
+    };
+    lia__rollup_acc a;
+    lia_event ev;
+    lia_stmt *st = NULL;
+    int rc, step;
+    lia__rollup_acc_init(&a);
+    a.sign = -1;
+    lia_event_init(&ev);
+    if ((rc = lia__db_prepare(
+             db, "prune: the rollups of the events going",
+             "SELECT report_id, body FROM events WHERE id IN (SELECT id FROM temp.lia_forget_event)", &st,
+             err)))
+        goto out;
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *body = lia__db_col_text(st, 1);
+        if ((rc = lia_event_from_json(&ev, body ? body : "{}", lia__db_col_bytes(st, 1), err)) ||
+            (rc = lia__rollup_acc_add(db, &a, lia__db_col_int64(st, 0), &ev, 1, err)))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
+    st = NULL;
+    if (rc == LIA_OK)
+        rc = lia__rollup_acc_flush(db, &a, err);
+    for (size_t i = 0; rc == LIA_OK && i < sizeof zero_sql / sizeof *zero_sql; i++)
+        rc = lia__db_exec(db, zero_sql[i], err);
+out:
+    lia_event_free(&ev);
+    lia__rollup_acc_free(&a);
     return rc;
 }
 
