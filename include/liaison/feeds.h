@@ -32,6 +32,8 @@ typedef struct lia_feed {
     char map_path[LIA_PATH_MAX]; /* format option: CSV mapping file */
     char subtype[128];   /* format option: report type, list, columns */
     int enabled;
+    int64_t retention_s; /* its reports are pruned this long after they were received
+                            (liaison store prune); 0 = kept until pruned by hand */
     /* state, written by lia_fetch_feed */
     char etag[256];
     char last_modified[128];
@@ -46,6 +48,8 @@ int lia_feeds_add(lia_store *s, const lia_feed *f, lia_error *err);
 int lia_feeds_get(lia_store *s, const char *name, lia_feed *out, lia_error *err);
 int lia_feeds_remove(lia_store *s, const char *name, lia_error *err);
 int lia_feeds_set_enabled(lia_store *s, const char *name, int enabled, lia_error *err);
+/* The feed's retention in seconds (0: none), as lia_feed.retention_s. */
+int lia_feeds_set_retention(lia_store *s, const char *name, int64_t secs, lia_error *err);
 typedef int (*lia_feed_cb)(void *ud, const lia_feed *f);
 /* Calls cb for each feed in name order; a non-zero return stops and is returned. */
 int lia_feeds_list(lia_store *s, lia_feed_cb cb, void *ud, lia_error *err);

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "acquire/registry.h"
+#include "liaison/limits.h"
 #include "liaison/feeds.h"
 #include "store/db.h"
 
@@ -33,12 +34,14 @@ static const lia_migration migrations[] = {
             "  last_success INTEGER NOT NULL DEFAULT 0,"
             "  last_ok INTEGER NOT NULL DEFAULT 1,"
             "  last_error TEXT NOT NULL DEFAULT '');"},
+    /* 2: how long the feed's reports are kept (liaison store prune): seconds, 0 = no limit */
+    {.sql = "ALTER TABLE feed_registry ADD COLUMN retention INTEGER NOT NULL DEFAULT 0;"},
 };
-static const lia_schema registry_schema = {"feeds", 1, migrations, NULL};
+static const lia_schema registry_schema = {"feeds", 2, migrations, NULL};
 
 #define COLS                                                                                                 \
     "name,provider,format,url,dir,interval,tlp,doc,map,subtype,enabled,etag,"                                \
-    "last_modified,created,last_fetch,last_success,last_ok,last_error"
+    "last_modified,created,last_fetch,last_success,last_ok,last_error,retention"
 
 int lia__feeds_db(lia_store *s, lia_db **out, lia_error *err)
 {
@@ -80,6 +83,9 @@ int lia__feed_validate(const lia_feed *f, lia_error *err)
         return lia_error_set(err, LIA_EINVAL, "interval", NULL, 0, "the interval cannot be negative");
     if (f->tlp < -1 || f->tlp > LIA_TLP_RED)
         return lia_error_set(err, LIA_EINVAL, "tlp", NULL, 0, "not a TLP label");
+    if (f->retention_s < 0 || f->retention_s > (int64_t)LIA_MAX_RETENTION_DAYS * 86400)
+        return lia_error_set(err, LIA_EINVAL, "retention", NULL, 0, "a retention is from 1 hour to %d days",
+                             LIA_MAX_RETENTION_DAYS);
     if (strcmp(f->format, "csv") == 0 && !f->map_path[0])
         return lia_error_set(err, LIA_EINVAL, "map", NULL, 0, "format csv needs a mapping file (--map)");
     return LIA_OK;
@@ -94,7 +100,7 @@ int lia_feeds_add(lia_store *s, const lia_feed *f, lia_error *err)
         return rc;
     if ((rc = lia__db_prepare(db, "feed registry: adding a feed",
                               "INSERT INTO feed_registry(name,provider,format,url,dir,interval,tlp,doc,map,"
-                              "subtype,enabled,created) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                              "subtype,enabled,created,retention) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                               &st, err)))
         return rc;
     lia__db_bind_text(st, 1, f->name, -1);
@@ -109,6 +115,7 @@ int lia_feeds_add(lia_store *s, const lia_feed *f, lia_error *err)
     lia__db_bind_text(st, 10, f->subtype, -1);
     lia__db_bind_int64(st, 11, f->enabled ? 1 : 0);
     lia__db_bind_int64(st, 12, f->created_us ? f->created_us : lia__now_us());
+    lia__db_bind_int64(st, 13, f->retention_s);
     rc = lia__db_run(st, err);
     lia__db_done(st);
     if (rc == LIA_EEXIST)
@@ -143,6 +150,7 @@ static void row_to_feed(lia_stmt *st, lia_feed *f)
     f->last_success_us = lia__db_col_int64(st, 15);
     f->last_ok = (int)lia__db_col_int64(st, 16);
     copy_col(st, 17, f->last_error, sizeof f->last_error);
+    f->retention_s = lia__db_col_int64(st, 18);
 }
 
 int lia_feeds_get(lia_store *s, const char *name, lia_feed *out, lia_error *err)
@@ -203,6 +211,30 @@ int lia_feeds_set_enabled(lia_store *s, const char *name, int enabled, lia_error
 {
     return exec_one(s, "UPDATE feed_registry SET enabled=? WHERE name=?", name, enabled ? 1 : 0, 1,
                     "feed registry: changing a feed", err);
+}
+
+int lia_feeds_set_retention(lia_store *s, const char *name, int64_t secs, lia_error *err)
+{
+    lia_db *db;
+    lia_stmt *st = NULL;
+    int rc;
+    if (secs < 0 || secs > (int64_t)LIA_MAX_RETENTION_DAYS * 86400)
+        return lia_error_set(err, LIA_EINVAL, "retention", NULL, 0, "a retention is from 1 hour to %d days",
+                             LIA_MAX_RETENTION_DAYS);
+    if ((rc = lia__feeds_db(s, &db, err)) ||
+        (rc = lia__db_prepare(db, "feed registry: setting a feed's retention",
+                              "UPDATE feed_registry SET retention=? WHERE name=?", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, secs);
+    lia__db_bind_text(st, 2, name, -1);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc)
+        return rc;
+    if (lia__db_changes(db) == 0)
+        return lia_error_set(err, LIA_ENOTFOUND, "feed", name, strlen(name),
+                             "no such feed (see liaison feeds list)");
+    return LIA_OK;
 }
 
 int lia_feeds_list(lia_store *s, lia_feed_cb cb, void *ud, lia_error *err)
