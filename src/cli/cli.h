@@ -55,6 +55,7 @@ int cmd_ingest(cli *c, int argc, char **argv);
 int cmd_events(cli *c, int argc, char **argv);
 int cmd_quarantine(cli *c, int argc, char **argv);
 int cmd_stats(cli *c, int argc, char **argv);
+int cmd_store(cli *c, int argc, char **argv);
 int cmd_demo(cli *c, int argc, char **argv);
 int cmd_feeds(cli *c, int argc, char **argv);
 int cmd_fetch(cli *c, int argc, char **argv);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* liaison feeds list|add|show|enable|disable|remove|presets|health, and
+/* liaison feeds list|add|set|show|enable|disable|remove|presets|health, and
  * liaison fetch [NAME]. */
 #include <getopt.h>
 #include <signal.h>
@@ -49,6 +49,8 @@ static void feeds_usage(FILE *f)
                "  presets                   well-known public feeds\n"
                "  show NAME                 one feed, with its fetch state\n"
                "  enable NAME | disable NAME\n"
+               "  set NAME --retention AGE|none   prune its reports AGE (36h, 180d, 12w) after\n"
+               "                            they were received (liaison store prune)\n"
                "  remove NAME               (its stored reports and events stay)\n"
                "  health                    per feed: last fetch/success/error, reports, rows,\n"
                "                            events, quarantined, events/s; LATE = no success\n"
@@ -66,6 +68,8 @@ static void feeds_usage(FILE *f)
                "  --doc URL         documentation link\n"
                "  --map FILE        CSV mapping file (format csv)\n"
                "  --subtype S       format option (report type, list name, value columns)\n"
+               "  --retention AGE   prune its reports AGE after they were received (36h, 180d,\n"
+               "                    12w; liaison store prune); default none\n"
                "  --disabled        add it disabled\n");
 }
 
@@ -97,6 +101,12 @@ static void show_feed(const lia_feed *f)
     printf("tlp:            %s\n", f->tlp >= 0 ? lia_tlp_name(f->tlp) : "(none)");
     printf("documentation:  %s\n", f->doc);
     printf("enabled:        %s\n", f->enabled ? "yes" : "no");
+    if (f->retention_s) {
+        fmt_duration(f->retention_s, iv, sizeof iv);
+        printf("retention:      %s (liaison store prune)\n", iv);
+    } else {
+        printf("retention:      none\n");
+    }
     fmt_time(f->last_fetch_us, t1, sizeof t1);
     fmt_time(f->last_success_us, t2, sizeof t2);
     printf("last fetch:     %s%s\n", t1, f->last_fetch_us ? (f->last_ok ? " (ok)" : " (FAILED)") : "");
@@ -122,22 +132,73 @@ static int put(char *dst, size_t n, const char *opt, const char *v)
     return 0;
 }
 
+/* --retention AGE (36h, 180d, 12w) or none (0): 0 on success, else says why. */
+static int retention_arg(const char *cmd, const char *v, int64_t *secs)
+{
+    lia_error err;
+    lia_error_clear(&err);
+    if (strcmp(v, "none") == 0) {
+        *secs = 0;
+        return 0;
+    }
+    if (lia_retention_parse("--retention", v, secs, &err)) {
+        char msg[600];
+        lia_error_format(&err, msg, sizeof msg);
+        cli_errorf("%s: %s (or none: kept until pruned by hand)", cmd, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* feeds set NAME --retention AGE|none */
+static int feeds_set(lia_store *s, int argc, char **argv)
+{
+    lia_error err;
+    int64_t secs = -1;
+    const char *name = NULL;
+    char t[32];
+    lia_error_clear(&err);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--retention") == 0 && i + 1 < argc) {
+            if (retention_arg("feeds set", argv[++i], &secs))
+                return LIA_EXIT_USAGE;
+        } else if (strncmp(argv[i], "--retention=", 12) == 0) {
+            if (retention_arg("feeds set", argv[i] + 12, &secs))
+                return LIA_EXIT_USAGE;
+        } else if (argv[i][0] != '-' && !name) {
+            name = argv[i];
+        } else {
+            cli_errorf("feeds set: bad argument %s (feeds set NAME --retention AGE|none)", argv[i]);
+            return LIA_EXIT_USAGE;
+        }
+    }
+    if (!name || secs < 0) {
+        cli_errorf("feeds set: NAME and --retention AGE|none are expected (36h, 180d, 12w)");
+        return LIA_EXIT_USAGE;
+    }
+    if (lia_feeds_set_retention(s, name, secs, &err)) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    fmt_duration(secs, t, sizeof t);
+    if (secs)
+        printf("feed %s: its reports are pruned %s after they were received (liaison store prune)\n", name,
+               t);
+    else
+        printf("feed %s: no retention (its reports stay until pruned by hand)\n", name);
+    return LIA_EXIT_OK;
+}
+
 static int feeds_add(lia_store *s, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"format", required_argument, NULL, 'F'},
-        {"url", required_argument, NULL, 'u'},
-        {"dir", required_argument, NULL, 'd'},
-        {"interval", required_argument, NULL, 'i'},
-        {"provider", required_argument, NULL, 'p'},
-        {"tlp", required_argument, NULL, 't'},
-        {"doc", required_argument, NULL, 'D'},
-        {"map", required_argument, NULL, 'm'},
-        {"subtype", required_argument, NULL, 'S'},
-        {"disabled", no_argument, NULL, 'x'},
-        {"preset", required_argument, NULL, 'P'},
-        {"name", required_argument, NULL, 'n'},
-        {NULL, 0, NULL, 0},
+        {"format", required_argument, NULL, 'F'},    {"url", required_argument, NULL, 'u'},
+        {"dir", required_argument, NULL, 'd'},       {"interval", required_argument, NULL, 'i'},
+        {"provider", required_argument, NULL, 'p'},  {"tlp", required_argument, NULL, 't'},
+        {"doc", required_argument, NULL, 'D'},       {"map", required_argument, NULL, 'm'},
+        {"subtype", required_argument, NULL, 'S'},   {"disabled", no_argument, NULL, 'x'},
+        {"preset", required_argument, NULL, 'P'},    {"name", required_argument, NULL, 'n'},
+        {"retention", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0},
     };
     lia_feed f;
     lia_error err;
@@ -246,6 +307,8 @@ static int feeds_add(lia_store *s, int argc, char **argv)
                    vals['t']);
         return LIA_EXIT_USAGE;
     }
+    if (vals['R'] && retention_arg("feeds add", vals['R'], &f.retention_s))
+        return LIA_EXIT_USAGE;
     if (disabled)
         f.enabled = 0;
     f.last_ok = 1;
@@ -314,7 +377,7 @@ int cmd_feeds(cli *c, int argc, char **argv)
         return LIA_EXIT_OK;
     }
     if (strcmp(sub, "list") && strcmp(sub, "add") && strcmp(sub, "show") && strcmp(sub, "enable") &&
-        strcmp(sub, "disable") && strcmp(sub, "remove") && strcmp(sub, "health")) {
+        strcmp(sub, "disable") && strcmp(sub, "remove") && strcmp(sub, "health") && strcmp(sub, "set")) {
         cli_errorf("feeds: unknown command '%s' (see liaison feeds --help)", sub);
         return LIA_EXIT_USAGE;
     }
@@ -324,7 +387,7 @@ int cmd_feeds(cli *c, int argc, char **argv)
             cli_errorf("feeds %s: exactly one feed NAME is expected", sub);
             return LIA_EXIT_USAGE;
         }
-    } else if (strcmp(sub, "add") != 0 && argc > 2) {
+    } else if (strcmp(sub, "add") != 0 && strcmp(sub, "set") != 0 && argc > 2) {
         cli_errorf("feeds %s: unexpected argument %s", sub, argv[2]);
         return LIA_EXIT_USAGE;
     }
@@ -333,6 +396,8 @@ int cmd_feeds(cli *c, int argc, char **argv)
     lia_error_clear(&err);
     if (strcmp(sub, "add") == 0) {
         rc = feeds_add(s, argc - 1, argv + 1);
+    } else if (strcmp(sub, "set") == 0) {
+        rc = feeds_set(s, argc - 1, argv + 1);
     } else if (strcmp(sub, "list") == 0) {
         int n = 0;
         if (lia_feeds_list(s, print_feed_row, &n, &err))
