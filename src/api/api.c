@@ -5,7 +5,9 @@
  *   GET /api/v1/incidents       the incidents the caller may see, in id
  *                               order, filtered, one page at a time
  *   GET /api/v1/incidents/{id}  one incident, its hand-offs (with their SLA
- *                               clock) and its comments
+ *                               clock) and its comments; for our team its
+ *                               links and linked events (a pruned one from
+ *                               the incident's copy, marked)
  *   POST /api/v1/incidents      create one (our team)
  *   PATCH /api/v1/incidents/{id}  change one, status through the one
  *                               transition table (our team)
@@ -633,16 +635,47 @@ static int link_cb(void *ud, const lia_link *l)
     return 0;
 }
 
+/* A linked event as GET /events lists it (our team's view), from the store
+ * or, pruned from it, from the incident's copy (extra.store_pruned: when). */
+static int linked_event_cb(void *ud, const lia_event *ev)
+{
+    cm_walk *w = ud;
+    lia_buf b;
+    json_t *o;
+    lia_buf_init(&b, LIA_MAX_EVENT_TEXT * 2 + 128);
+    lia_buf_printf(&b, "{\"event.id\":%lld,\"report.id\":%lld,\"report.line\":%llu", (long long)ev->id,
+                   (long long)ev->report_id, (unsigned long long)ev->line);
+    {
+        lia_buf one;
+        lia_buf_init(&one, LIA_MAX_EVENT_TEXT * 2);
+        if (lia_event_to_json(ev, &one) == LIA_OK && one.len > 2) {
+            lia_buf_putc(&b, ',');
+            lia_buf_append(&b, one.ptr + 1, one.len - 1);
+        } else {
+            lia_buf_putc(&b, '}');
+        }
+        lia_buf_free(&one);
+    }
+    o = b.err ? NULL : json_loadb(b.ptr, b.len, 0, NULL);
+    lia_buf_free(&b);
+    if (!o || json_array_append_new(w->items, o)) {
+        w->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
 static void get_incident(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
     lia_incident inc;
     lia_buf hold;
     lia_error e;
     ho_walk hw;
-    cm_walk cw, lw, aw, tw;
+    cm_walk cw, lw, aw, tw, ew;
     json_t *o = NULL, *hos = NULL;
     int yes, rc;
     (void)rcpt;
+    memset(&ew, 0, sizeof ew);
     lia_error_clear(&e);
     lia_buf_init(&hold, 0);
     memset(&hw, 0, sizeof hw);
@@ -695,6 +728,12 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
         goto store;
     if (c->own && (rc = lia_incident_links(r->store, id, link_cb, &lw, &e)))
         goto store;
+    if (c->own && (!(ew.items = json_array()) ||
+                   (rc = lia_incident_events(r->store, id, linked_event_cb, &ew, NULL, &e)))) {
+        if (!ew.items || ew.oom)
+            goto oom;
+        goto store;
+    }
     if (c->own) { /* the timeline: its audit records and its hand-offs' (our team: who did what) */
         char o1[40], o2[40];
         const char *objs[2] = {o1, o2};
@@ -705,7 +744,7 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
         if ((rc = lia_audit_list_objects(r->store, objs, 2, tl_cb, &tw, &e)))
             goto store;
     }
-    if (cw.oom || lw.oom || aw.oom || tw.oom)
+    if (cw.oom || lw.oom || aw.oom || tw.oom || ew.oom)
         goto oom;
     json_object_set_new(o, "handoffs", hos);
     json_object_set_new(o, "comments", cw.items);
@@ -725,7 +764,9 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
     tw.items = NULL;
     if (lw.items)
         json_object_set_new(o, "links", lw.items);
-    hos = cw.items = lw.items = NULL;
+    if (ew.items)
+        json_object_set_new(o, "events", ew.items);
+    hos = cw.items = lw.items = ew.items = NULL;
     answer(r, o);
     o = NULL;
     goto done;
@@ -744,6 +785,7 @@ done:
     json_decref(lw.items);
     json_decref(aw.items);
     json_decref(tw.items);
+    json_decref(ew.items);
     lia_buf_free(&hold);
 }
 
@@ -1424,6 +1466,8 @@ static void export_incident(lia__req *r, const caller *c, int64_t id, const char
     if (c->own) {
         snprintf(num, sizeof num, "%llu", (unsigned long long)res.missing);
         lia__req_add_header(r, "X-Export-Missing", num);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)res.pruned);
+        lia__req_add_header(r, "X-Export-Pruned", num);
     }
     return;
 store:

@@ -519,6 +519,50 @@ static int show_link(void *ud, const lia_link *l)
     return 0;
 }
 
+/* The value of extra.store_pruned (an event pruned from the store, from
+ * the incident's copy: when), without its quotes, or NULL. */
+static const char *pruned_at(const lia_event *ev, char *out, size_t n)
+{
+    for (uint32_t i = 0; i < ev->nextra; i++) {
+        const lia_extra *x = &ev->extra[i];
+        if (x->klen == 12 && memcmp(ev->text.ptr + x->koff, "store_pruned", 12) == 0 && x->vlen >= 2) {
+            snprintf(out, n, "%.*s", (int)x->vlen - 2, ev->text.ptr + x->voff + 1);
+            return out;
+        }
+    }
+    return NULL;
+}
+
+/* A linked event: from the store, or from the incident's copy when it was
+ * pruned (liaison store prune), marked so. */
+static int show_linked_event(void *ud, const lia_event *ev)
+{
+    show_ctx *c = ud;
+    char p[64], t[LIA_TIME_TEXT] = "-", ip[LIA_IP_TEXT] = "-";
+    const char *pr = pruned_at(ev, p, sizeof p);
+    if (c->json) {
+        lia_buf b;
+        lia_buf_init(&b, (size_t)LIA_MAX_EVENT_TEXT * 2);
+        if (lia_event_to_json(ev, &b))
+            lia_buf_puts(&b, "{}");
+        printf("%s{\"id\":%lld", c->n ? "," : "", (long long)ev->id);
+        json_str("pruned", pr, 1);
+        printf(",\"event\":%s}", lia_buf_cstr(&b));
+        lia_buf_free(&b);
+    } else {
+        if (lia_event_has(ev, LIA_F_TIME_SOURCE))
+            lia_time_format(ev->v[LIA_F_TIME_SOURCE].i, t, sizeof t);
+        if (lia_event_has(ev, LIA_F_SOURCE_IP))
+            lia_ip_format(&ev->v[LIA_F_SOURCE_IP].ip, 0, ip, sizeof ip);
+        printf("  %-10lld %s at %s", (long long)ev->id, ip, t);
+        if (pr)
+            printf(" (pruned from the store %s: the incident's copy)", pr);
+        putchar('\n');
+    }
+    c->n++;
+    return 0;
+}
+
 static int show_comment(void *ud, const lia_comment *cm)
 {
     show_ctx *c = ud;
@@ -712,6 +756,10 @@ static int do_show(lia_store *s, int64_t id, int json)
     c.n = 0;
     printf(json ? "],\"links\":[" : "links:\n");
     if ((rc = lia_incident_links(s, id, show_link, &c, &err)))
+        goto out;
+    c.n = 0;
+    printf(json ? "],\"events\":[" : "events:\n");
+    if ((rc = lia_incident_events(s, id, show_linked_event, &c, NULL, &err)))
         goto out;
     c.n = 0;
     printf(json ? "],\"comments\":[" : "comments:\n");

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -580,6 +581,50 @@ static void test_ceiling_lowered(void **state)
     hc_free(&r);
 }
 
+/* Last: every report pruned (liaison store prune). The incident linking
+ * event 1 still shows it, from its copy, marked; its export carries it,
+ * to our team and to cert-a, which it was routed to; the event itself is
+ * gone from /events. */
+static void test_incident_keeps_pruned_events(void **state)
+{
+    lia_store *s;
+    lia_error e;
+    lia_prune_result res;
+    lia_prune_rule rule = {NULL, NULL, (int64_t)time(NULL) * 1000000 + 1000000};
+    json_t *evs, *ev;
+    resp r;
+    (void)state;
+    lia_error_clear(&e);
+    if (lia_store_open(dbpath, &s, &e) || lia_store_prune(s, &rule, 1, 0, &res, &e))
+        fail_msg("prune: %s", e.reason);
+    lia_store_close(s);
+    assert_int_equal(res.events, 6);
+    assert_int_equal(res.incident_copies, 1);
+    get(k_ana, &r, "/api/v1/events/1");
+    assert_error(&r, 404, "not_found", "no event 1");
+    hc_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld", (long long)inc_a), 200);
+    evs = json_object_get(r.json, "events");
+    assert_int_equal(json_array_size(evs), 1);
+    ev = json_array_get(evs, 0);
+    assert_int_equal(json_integer_value(json_object_get(ev, "event.id")), 1);
+    assert_string_equal(json_string_value(json_object_get(ev, "source.ip")), "203.0.113.7");
+    assert_non_null(json_string_value(json_object_get(ev, "extra.store_pruned")));
+    hc_free(&r);
+    /* a partner sees no links nor events of ours */
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld", (long long)inc_a), 200);
+    assert_null(json_object_get(r.json, "events"));
+    hc_free(&r);
+    assert_int_equal(get(k_ana, &r, "/api/v1/incidents/%lld/export?format=stix", (long long)inc_a), 200);
+    assert_non_null(strstr(lia_buf_cstr((lia_buf *)&r.body), "203.0.113.7"));
+    hc_free(&r);
+    /* cert-a: it was routed to it (the copy kept the recipients), redacted as before */
+    assert_int_equal(get(k_pa, &r, "/api/v1/incidents/%lld/export?format=stix", (long long)inc_a), 200);
+    assert_non_null(strstr(lia_buf_cstr((lia_buf *)&r.body), "203.0.113.7"));
+    assert_null(strstr(lia_buf_cstr((lia_buf *)&r.body), "hmi-7"));
+    hc_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_openapi_schemas),
         cmocka_unit_test(test_ceiling_lowered),
+        cmocka_unit_test(test_incident_keeps_pruned_events),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
