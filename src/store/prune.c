@@ -418,7 +418,8 @@ static int audit_batch(lia_store *s, const lia_prune_rule *rules, size_t nr, con
                        const lia_prune_result *d, lia_error *err)
 {
     lia_buf j;
-    int rc;
+    lia_stmt *st;
+    int rc, step;
     lia_buf_init(&j, (size_t)64 << 10);
     lia_buf_putc(&j, '{');
     json_rules(&j, rules, nr);
@@ -429,13 +430,19 @@ static int audit_batch(lia_store *s, const lia_prune_rule *rules, size_t nr, con
                    (unsigned long long)d->quarantined, (unsigned long long)d->decisions,
                    (unsigned long long)d->dedup, (unsigned long long)d->notifications,
                    (unsigned long long)d->incident_copies, (unsigned long long)b->archives);
-    for (size_t i = 0, k = 0; i < b->n; i++)
-        if (b->whole[i])
-            lia_buf_printf(&j, k++ ? ",%lld" : "%lld", (long long)b->ids[i]);
+    if ((rc = lia__db_prepare(lia__store_db(s), "prune: the reports of the audit record",
+                              "SELECT id FROM temp.lia_forget_report ORDER BY id", &st, err)))
+        goto out;
+    for (int k = 0; (step = lia__db_step(st, err)) == LIA_DB_ROW; k++)
+        lia_buf_printf(&j, k ? ",%lld" : "%lld", (long long)lia__db_col_int64(st, 0));
+    lia__db_done(st);
+    if ((rc = step < 0 ? step : LIA_OK))
+        goto out;
     lia_buf_puts(&j, "]}");
     rc = j.err
              ? lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "prune: out of memory writing the audit record")
              : lia__audit_change(s, "store", "prune", NULL, lia_buf_cstr(&j), err);
+out:
     lia_buf_free(&j);
     return rc;
 }
@@ -452,7 +459,14 @@ static int prune_batch(lia_store *s, const lia_prune_rule *rules, size_t nr, bat
     b->archives = 0;
     if ((rc = lia__db_begin(db, err)))
         return rc;
-    if ((rc = fill_set(db, rules, nr, b, err)) || (rc = count_set(db, &f, err)))
+    /* the batch was chosen before the transaction: a report another prune
+     * removed since is not counted nor audited again */
+    if ((rc = fill_set(db, rules, nr, b, err)) ||
+        (rc = lia__db_exec(db,
+                           "DELETE FROM temp.lia_forget_report WHERE id NOT IN (SELECT id FROM reports);"
+                           "DELETE FROM temp.lia_forget_event WHERE id NOT IN (SELECT id FROM events);",
+                           err)) ||
+        (rc = count_set(db, &f, err)))
         goto out;
     if (f.events == 0 && f.reports == 0)
         goto out; /* nothing left of these reports that a rule removes */
