@@ -127,8 +127,13 @@ static int offer_link_cb(void *ud, const lia_link *l)
         return 0;
     }
     if ((c->rc = lia_store_event_get(c->s, (int64_t)id, &c->ev, c->err)) == LIA_ENOTFOUND) {
-        c->rc = LIA_OK; /* pruned since it was linked */
-        return 0;
+        /* pruned since it was linked: the incident's copy (marked extra.store_pruned) */
+        lia_error_clear(c->err);
+        c->rc = lia__incident_event_copy(c->s, (int64_t)id, &c->ev, NULL, NULL, c->err);
+        if (c->rc == LIA_ENOTFOUND) { /* pruned before copies were kept */
+            c->rc = LIA_OK;
+            return 0;
+        }
     }
     if (c->rc)
         return 1;
