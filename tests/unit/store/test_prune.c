@@ -191,13 +191,34 @@ static counts count_all(fx *f)
     return c;
 }
 
+/* The routing module's count of events delivered to each recipient
+ * against a recount of its decisions (0 = equal). */
+static int64_t delivered_differs(fx *f)
+{
+    return q1(f, "SELECT count(*) FROM (SELECT recipient, n FROM route_delivered WHERE n > 0 EXCEPT"
+                 " SELECT recipient, count(*) FROM route_decision WHERE verdict = 1 GROUP BY recipient)") +
+           q1(f, "SELECT count(*) FROM (SELECT recipient, count(*) FROM route_decision WHERE verdict = 1"
+                 " GROUP BY recipient EXCEPT SELECT recipient, n FROM route_delivered WHERE n > 0)");
+}
+
 static void test_prune_counts_dry_run_audit(void **state)
 {
     fx *f = *state;
     lia_error err;
     lia_prune_result dry, res, again;
     char arch[LIA_PATH_MAX + 600];
-    int64_t a = ingest(f, "fa", old_report), b = ingest(f, "fb", new_report), size, ev_a, ev_b;
+    static const char owners[] =
+        "owners:\n  - id: net-de\n    name: DE network\n    country: DE\n"
+        "    cidrs: [192.0.2.0/24, 198.51.100.0/24]\n    contacts: [noc@net-de.example]\n";
+    static const char routing[] = "home_country: DE\n";
+    size_t np;
+    int64_t a, b, size, ev_a, ev_b;
+    lia_error_clear(&err);
+    if (lia_party_import(f->s, LIA_PARTY_OWNER, "yaml", owners, strlen(owners), &np, &err) ||
+        lia_route_config_put(f->s, routing, strlen(routing), &err))
+        fail_msg("routing: %s", err.reason);
+    a = ingest(f, "fa", old_report);
+    b = ingest(f, "fb", new_report);
     lia_prune_rule rule = {NULL, NULL, lia__now_us() - 180 * DAY_US};
     counts before, mid, after;
     char sql[256];
@@ -222,6 +243,8 @@ static void test_prune_counts_dry_run_audit(void **state)
     assert_true(before.decisions >= 5);
     assert_true(before.dedup >= 5);
     assert_rollups_recount(f);
+    assert_int_equal(q1(f, "SELECT sum(n) FROM route_delivered"), 5); /* every event, to net-de */
+    assert_int_equal(delivered_differs(f), 0);
 
     /* dry run: the same counts, nothing removed, no audit record */
     assert_int_equal(lia_store_prune(f->s, &rule, 1, 1, &dry, &err), LIA_OK);
@@ -262,6 +285,8 @@ static void test_prune_counts_dry_run_audit(void **state)
     assert_true(file_size(arch) > 0);
     assert_int_equal(q1(f, "SELECT count(*) FROM prune_archive"), 0);
     assert_rollups_recount(f);
+    assert_int_equal(q1(f, "SELECT sum(n) FROM route_delivered"), 2);
+    assert_int_equal(delivered_differs(f), 0);
     /* the summary's total is the store's */
     {
         uint64_t total;
