@@ -886,4 +886,4 @@ static int dedup_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_e
     return rc;
 }
 
-const lia_forget_hook lia__dedup_forget = {"dedup", dedup_forget};
+const lia_forget_hook lia__dedup_forget = {"dedup", dedup_forget, NULL};

@@ -1000,8 +1000,6 @@ static int incident_forget(lia_store *s, const lia_forget *f, uint64_t *rows, li
     *rows = 0;
     if (!lia__db_has_table(db, "incident_link"))
         return LIA_OK;
-    if ((rc = lia__incident_schema(db, err)))
-        return rc;
     if ((rc = lia__db_prepare(db, "incident: linked events being pruned",
                               "SELECT DISTINCT CAST(ref AS INTEGER) FROM incident_link WHERE kind = 'event'"
                               " AND CAST(ref AS INTEGER) IN (SELECT id FROM temp.lia_forget_event)",
@@ -1067,7 +1065,15 @@ static int incident_forget(lia_store *s, const lia_forget *f, uint64_t *rows, li
     return rc;
 }
 
-const lia_forget_hook lia__incident_forget = {"incident", incident_forget};
+/* A store with incidents from before the copies: incident_event_copy made
+ * before the prune's first transaction. */
+static int incident_forget_ready(lia_store *s, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    return lia__db_has_table(db, "incident_link") ? lia__incident_schema(db, err) : LIA_OK;
+}
+
+const lia_forget_hook lia__incident_forget = {"incident", incident_forget, incident_forget_ready};
 
 int lia__incident_event_copy(lia_store *s, int64_t id, lia_event *out, lia_buf *delivered, int64_t *pruned_us,
                              lia_error *err)

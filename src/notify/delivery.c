@@ -355,4 +355,4 @@ static int notify_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_
     return LIA_OK;
 }
 
-const lia_forget_hook lia__notify_forget = {"notify", notify_forget};
+const lia_forget_hook lia__notify_forget = {"notify", notify_forget, NULL};

@@ -391,4 +391,4 @@ static int route_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_e
     return rc;
 }
 
-const lia_forget_hook lia__route_forget = {"route", route_forget};
+const lia_forget_hook lia__route_forget = {"route", route_forget, NULL};

@@ -45,6 +45,11 @@ typedef struct lia_forget_hook {
      * the caller's transaction; *rows = the rows removed or copied. A store
      * that never had the module's tables is LIA_OK with 0. */
     int (*forget)(lia_store *s, const lia_forget *f, uint64_t *rows, lia_error *err);
+    /* Optional (NULL: none): once per prune, before its first transaction,
+     * bring the tables the hook writes to their version (a migration run
+     * inside a batch that a dry run rolls back would be remembered as done
+     * by the handle while its tables are gone). */
+    int (*ready)(lia_store *s, lia_error *err);
 } lia_forget_hook;
 
 /* Which counter of lia_prune_result each hook's rows go to: the table's

@@ -554,6 +554,9 @@ int lia_store_prune(lia_store *s, const lia_prune_rule *rules, size_t n, int dry
                            "CREATE TEMP TABLE IF NOT EXISTS lia_forget_report(id INTEGER PRIMARY KEY);",
                            err)))
         return rc;
+    for (size_t i = 0; lia__store_forgets[i]; i++)
+        if (lia__store_forgets[i]->ready && (rc = lia__store_forgets[i]->ready(s, err)))
+            return rc;
     /* what an interrupted run committed and did not finish: its files */
     if (!dry_run && (rc = sweep_archives(s, 1, &total, err)))
         goto out;

@@ -408,6 +408,37 @@ static void test_prune_incident_keeps_copies(void **state)
                      1);
 }
 
+/* A store whose incidents are from before the copies (schema incident 4):
+ * its incident_event_copy is made before the prune's transactions, so a
+ * dry run (rolled back) and then a prune on the same handle both work. */
+static void test_prune_incidents_of_an_older_store(void **state)
+{
+    fx *f = *state;
+    lia_error err;
+    lia_prune_result dry, res;
+    lia_incident in = {.title = "old case", .tlp = "AMBER", .severity = LIA_SEV_LOW};
+    lia_actor who = {"analyst", "cli", NULL};
+    int64_t a = ingest(f, "fa", old_report), id, ev;
+    lia_prune_rule rule = {NULL, NULL, lia__now_us() - 180 * DAY_US};
+    seen sn = {0};
+    age(f, a, 200);
+    ev = q1(f, "SELECT min(id) FROM events");
+    assert_int_equal(lia_incident_create(f->s, &in, NULL, 0, NULL, 0, &who, &id, &err), LIA_OK);
+    assert_int_equal(lia_incident_link_events(f->s, id, &ev, 1, &who, NULL, &err), LIA_OK);
+    exec_sql(f,
+             "DROP TABLE incident_event_copy; UPDATE lia_schema SET version = 4 WHERE module = 'incident'");
+    lia_store_close(f->s);
+    assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
+    assert_int_equal(lia_store_prune(f->s, &rule, 1, 1, &dry, &err), LIA_OK);
+    assert_int_equal(dry.incident_copies, 1);
+    assert_int_equal(lia_store_prune(f->s, &rule, 1, 0, &res, &err), LIA_OK);
+    assert_int_equal(res.incident_copies, 1);
+    assert_int_equal(q1(f, "SELECT version FROM lia_schema WHERE module = 'incident'"), 5);
+    assert_int_equal(lia_incident_events(f->s, id, seen_cb, &sn, NULL, &err), LIA_OK);
+    assert_int_equal(sn.n, 1);
+    assert_int_equal(sn.marked, 1);
+}
+
 static void test_feed_retention(void **state)
 {
     fx *f = *state;
@@ -612,6 +643,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prune_counts_dry_run_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_keeps_report_in_progress, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_incident_keeps_copies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune_incidents_of_an_older_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feed_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_class_retention_per_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_duration, setup, teardown),
