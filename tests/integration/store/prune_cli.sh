@@ -54,6 +54,13 @@ check "dry run: two events" "events             2" "$out"
 same "dry run: events all there" 3 "$(sql 'SELECT count(*) FROM events')"
 [ -f "$old_archive" ] && echo "ok   dry run: archive kept" || { echo "FAIL dry run deleted the archive"; fails=$((fails + 1)); }
 
+out=$(L store prune --older-than 180d --feed fb --dry-run 2>&1)
+check "--feed: another feed's old report stays" "reports            0" "$out"
+out=$(L store prune --older-than 180d --class scanner --dry-run 2>&1)
+check "--class: only its events" "events             1" "$out"
+check "--class: no report" "reports            0" "$out"
+check "--class: no archive" "archives           0" "$out"
+
 out=$(L store prune --older-than 180d 2>&1)
 check "prune: reports" "reports            1" "$out"
 check "prune: events" "events             2" "$out"
