@@ -160,6 +160,9 @@ export interface Incident {
   attachments?: { id: number; name: string; media_type: string; size: number; sha256: string; at?: string }[]
   timeline?: { seq: number; at: string; actor: string; channel: string; object: string; action: string }[]
   links?: { kind: string; ref: string; at: string }[]
+  // the linked events (our team), an event pruned from the store from the
+  // incident's own copy, marked with when it was pruned
+  events?: Record<string, unknown>[]
   allowed_status?: string[]
 }
 
