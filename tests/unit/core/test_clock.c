@@ -40,12 +40,18 @@ static void test_timespec_us(void **state)
 static void test_clocks(void **state)
 {
     (void)state;
-    time_t before = time(NULL);
+    /* against clock_gettime, not time(): time() reads the coarse clock,
+     * which lags the real one by up to a tick (a clean-clone run saw
+     * lia__now_us at 755.001 s while time() still said 754) */
+    struct timespec b, a;
+    clock_gettime(CLOCK_REALTIME, &b);
     int64_t now = lia__now_us();
-    time_t after = time(NULL);
-    if (now < (int64_t)before * 1000000 || now >= ((int64_t)after + 1) * 1000000)
-        fail_msg("lia__now_us %lld is not within time() %lld..%lld", (long long)now, (long long)before,
-                 (long long)after);
+    clock_gettime(CLOCK_REALTIME, &a);
+    int64_t before = (int64_t)b.tv_sec * 1000000 + b.tv_nsec / 1000,
+            after = (int64_t)a.tv_sec * 1000000 + a.tv_nsec / 1000;
+    if (now < before || now > after)
+        fail_msg("lia__now_us %lld is not within CLOCK_REALTIME %lld..%lld", (long long)now,
+                 (long long)before, (long long)after);
     int64_t m1 = lia__mono_us();
     uint64_t n1 = lia__mono_ns();
     struct timespec d = {0, 2000000}; /* 2 ms */
