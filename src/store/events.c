@@ -104,7 +104,7 @@ static const lia_migration migrations[] = {
             "  PRIMARY KEY(feed, stage));"},
 };
 
-static const lia_schema store_schema = {"store", 1, migrations, adopt};
+static const lia_schema store_schema = {"store", 1, migrations, adopt, .pg = 0};
 
 /* Bulk loading. Keeping six B-tree indexes up to date row by row costs
  * most of an ingest (docs/performance.md), and more the larger they grow;

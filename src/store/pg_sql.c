@@ -11,7 +11,21 @@
 
 #include "store/pg_sql.h"
 
-enum { T_SPACE, T_COMMENT, T_STRING, T_QIDENT, T_WORD, T_PARAM, T_NAMED, T_SEMI, T_OPEN, T_CLOSE, T_COMMA, T_EQEQ, T_PUNCT };
+enum {
+    T_SPACE,
+    T_COMMENT,
+    T_STRING,
+    T_QIDENT,
+    T_WORD,
+    T_PARAM,
+    T_NAMED,
+    T_SEMI,
+    T_OPEN,
+    T_CLOSE,
+    T_COMMA,
+    T_EQEQ,
+    T_PUNCT
+};
 
 typedef struct tok {
     int type;
@@ -26,7 +40,8 @@ typedef struct lexed {
 
 static int is_word_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c >= 0x80;
 }
 
 static int push(lexed *x, int type, size_t at, size_t len, int depth)
@@ -82,7 +97,8 @@ static int lex(const char *s, size_t len, lexed *x, lia_error *err)
                     break;
                 }
             if (!e)
-                return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "SQL: unterminated comment at byte %zu", i);
+                return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "SQL: unterminated comment at byte %zu",
+                                     i);
             j = (size_t)(e - s);
             type = T_COMMENT;
         } else if (c == '\'' || c == '"' || c == '`' || c == '[') {
@@ -133,6 +149,7 @@ typedef struct rw {
     const lexed *x;
     lia_buf *out;
     lia_error *err;
+    int native; /* PostgreSQL's own text: only read, $N counted */
 } rw;
 
 static int word_is(const rw *r, size_t k, const char *w)
@@ -197,14 +214,89 @@ static int refuse(rw *r, const char *what)
  * N_REFUSED_WORDS anywhere, the rest as functions (followed by '('), so a
  * column may still be called `total`. */
 #define N_REFUSED_WORDS 5
-static const char *const refused[] = {"glob",     "rowid",     "pragma",    "sqlite_master",    "sqlite_schema",
-                                      "json_extract", "json_each", "strftime", "typeof", "total",
-                                      "last_insert_rowid", "julianday", "unixepoch"};
+static const char *const refused[] = {
+    "glob",     "rowid",  "pragma", "sqlite_master",     "sqlite_schema", "json_extract", "json_each",
+    "strftime", "typeof", "total",  "last_insert_rowid", "julianday",     "unixepoch"};
 
-static int statement(rw *r, size_t from, size_t to, int *maxp)
+/* The column list of an INSERT whose table is followed by token k. */
+static void cols(const rw *r, size_t k, size_t to, lia_pg_info *info)
+{
+    size_t n = 1;
+    memcpy(info->insert_cols, "*", 2);
+    if (k >= to || r->x->t[k].type != T_OPEN)
+        return; /* VALUES, SELECT, DEFAULT VALUES: every column */
+    info->insert_cols[0] = ' ';
+    for (size_t i = k + 1; i < to && r->x->t[i].depth > r->x->t[k].depth; i++) {
+        const tok *t = &r->x->t[i];
+        if (t->type != T_WORD && t->type != T_QIDENT)
+            continue;
+        if (n + t->len + 2 > sizeof info->insert_cols) {
+            memcpy(info->insert_cols, "?", 2);
+            return;
+        }
+        for (size_t j = 0; j < t->len; j++) {
+            char c = r->s[t->at + j];
+            info->insert_cols[n++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+        }
+        info->insert_cols[n++] = ' ';
+    }
+    info->insert_cols[n] = '\0';
+}
+
+/* The table of an INSERT (first is its INSERT token), and whether it has a
+ * RETURNING at depth 0. */
+static void insert_info(const rw *r, size_t first, size_t to, lia_pg_info *info)
+{
+    size_t k = first + 1;
+    info->insert_table[0] = '\0';
+    info->insert_cols[0] = '\0';
+    info->returning = 0;
+    for (size_t i = first; i < to; i++)
+        if (r->x->t[i].depth == 0 && word_is(r, i, "returning"))
+            info->returning = 1;
+    if (!word_is(r, first, "insert"))
+        return;
+    while ((k = next_sig(r, k)) < to && !word_is(r, k, "into"))
+        k++;
+    k = next_sig(r, k + 1);
+    if (k < to && r->x->t[k].type == T_WORD && r->x->t[k].len < sizeof info->insert_table) {
+        size_t d = next_sig(r, k + 1);
+        if (d < to && r->x->t[d].type == T_PUNCT && r->s[r->x->t[d].at] == '.')
+            return;                                   /* schema.table: not looked up */
+        for (size_t j = 0; j < r->x->t[k].len; j++) { /* folded, as PostgreSQL folds it */
+            char c = r->s[r->x->t[k].at + j];
+            info->insert_table[j] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+        }
+        info->insert_table[r->x->t[k].len] = '\0';
+        cols(r, d, to, info);
+    }
+}
+
+static int statement(rw *r, size_t from, size_t to, int *maxp, lia_pg_info *info)
 {
     int ignore = 0, rc;
     size_t first = next_sig(r, from), conflict_at = to;
+    if (first >= to)
+        return LIA_OK; /* only white space or comments */
+    info->statements++;
+    insert_info(r, first, to, info);
+    if (r->native) {
+        for (size_t k = first; k < to; k++) {
+            const tok *t = &r->x->t[k];
+            long n = 0;
+            if (t->type != T_NAMED || r->s[t->at] != '$')
+                continue;
+            for (size_t i = 1; i < t->len && n <= 32766; i++)
+                n = r->s[t->at + i] >= '0' && r->s[t->at + i] <= '9' ? n * 10 + (r->s[t->at + i] - '0')
+                                                                     : 32767;
+            if (n > 32766)
+                return lia_error_set(r->err, LIA_EPARSE, NULL, NULL, 0, "SQL: parameter %.*s out of range",
+                                     (int)t->len, r->s + t->at);
+            if (n > *maxp)
+                *maxp = (int)n;
+        }
+        return LIA_OK;
+    }
     /* INSERT OR <conflict> at the start */
     if (word_is(r, first, "insert")) {
         size_t o = next_sig(r, first + 1);
@@ -241,7 +333,7 @@ static int statement(rw *r, size_t from, size_t to, int *maxp)
         const char *p = r->s + t->at;
         if (ignore && k == conflict_at)
             puts_(r, conflict_at < to && r->x->t[conflict_at].type == T_WORD ? "ON CONFLICT DO NOTHING "
-                                                                            : " ON CONFLICT DO NOTHING");
+                                                                             : " ON CONFLICT DO NOTHING");
         switch (t->type) {
         case T_PARAM: {
             long n = 0;
@@ -302,8 +394,8 @@ static int statement(rw *r, size_t from, size_t to, int *maxp)
                 k = nx;
                 continue;
             }
-            if (word_is(r, k, "begin") && (word_is(r, nx, "immediate") || word_is(r, nx, "exclusive") ||
-                                           word_is(r, nx, "deferred"))) {
+            if (word_is(r, k, "begin") &&
+                (word_is(r, nx, "immediate") || word_is(r, nx, "exclusive") || word_is(r, nx, "deferred"))) {
                 puts_(r, "BEGIN");
                 k = nx;
                 continue;
@@ -341,10 +433,11 @@ static int statement(rw *r, size_t from, size_t to, int *maxp)
     return LIA_OK;
 }
 
-int lia__pg_rewrite(const char *sql, size_t len, lia_buf *out, int *nparams, lia_error *err)
+static int run(const char *sql, size_t len, lia_buf *out, lia_pg_info *info, int native, lia_error *err)
 {
     lexed x = {0};
-    rw r = {sql, &x, out, err};
+    rw r = {sql, &x, out, err, native};
+    lia_pg_info in = {0};
     int maxp = 0, rc;
     size_t from = 0;
     if (len > LIA_PG_SQL_MAX)
@@ -354,9 +447,9 @@ int lia__pg_rewrite(const char *sql, size_t len, lia_buf *out, int *nparams, lia
         goto out;
     for (size_t k = 0; k <= x.n; k++)
         if (k == x.n || (x.t[k].type == T_SEMI && x.t[k].depth == 0)) {
-            if ((rc = statement(&r, from, k, &maxp)))
+            if ((rc = statement(&r, from, k, &maxp, &in)))
                 goto out;
-            if (k < x.n)
+            if (k < x.n && !native)
                 put(&r, ";", 1);
             from = k + 1;
         }
@@ -364,10 +457,26 @@ int lia__pg_rewrite(const char *sql, size_t len, lia_buf *out, int *nparams, lia
         rc = lia_error_set(err, rc, NULL, NULL, 0, "SQL for PostgreSQL: %s", lia_strerror(rc));
         goto out;
     }
-    if (!out->ptr) /* an empty text: still a string */
+    if (!native && !out->ptr) /* an empty text: still a string */
         lia_buf_append(out, "", 0);
-    *nparams = maxp;
+    in.nparams = maxp;
+    *info = in;
 out:
     free(x.t);
+    return rc;
+}
+
+int lia__pg_rewrite(const char *sql, size_t len, lia_buf *out, lia_pg_info *info, lia_error *err)
+{
+    return run(sql, len, out, info, 0, err);
+}
+
+int lia__pg_scan(const char *sql, size_t len, lia_pg_info *info, lia_error *err)
+{
+    lia_buf none;
+    int rc;
+    lia_buf_init(&none, 0);
+    rc = run(sql, len, &none, info, 1, err);
+    lia_buf_free(&none);
     return rc;
 }

@@ -39,9 +39,22 @@
  * json_extract, json_each, strftime, typeof, total, PRAGMA, sqlite_master,
  * last_insert_rowid, :name / @name / $name parameters): the module gives
  * the PostgreSQL text itself (lia__db_prepare_pg, lia_migration.pg).
- * *nparams is the largest parameter number. LIA_OK, LIA_EUNSUPPORTED,
+ * info: the largest parameter number, the number of statements, and for
+ * one INSERT the table it writes (unquoted names only) and whether it has
+ * its own RETURNING (the driver adds one to read the new row's id).
+ * LIA_OK, LIA_EUNSUPPORTED,
  * LIA_EPARSE (an unterminated literal or comment), LIA_ELIMIT (len above
  * LIA_PG_SQL_MAX), LIA_ENOMEM; out holds garbage after an error. */
-int lia__pg_rewrite(const char *sql, size_t len, lia_buf *out, int *nparams, lia_error *err);
+typedef struct lia_pg_info {
+    int nparams;
+    int statements;
+    int returning;         /* the (last) statement has a RETURNING of its own */
+    char insert_table[64]; /* "" unless the (last) statement is an INSERT INTO a plain name */
+    char insert_cols[512]; /* its column list: " a b c " (lower case), "*" without one, "?" too long */
+} lia_pg_info;
+int lia__pg_rewrite(const char *sql, size_t len, lia_buf *out, lia_pg_info *info, lia_error *err);
+/* The same info of PostgreSQL's own text (a module's, given beside its
+ * SQLite text), not rewritten: nparams is the largest $N. */
+int lia__pg_scan(const char *sql, size_t len, lia_pg_info *info, lia_error *err);
 
 #endif

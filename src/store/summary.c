@@ -118,7 +118,7 @@ static const lia_migration rollup_migrations[] = {
      .run = rollup_all},
 };
 
-static const lia_schema rollup_schema = {"store.rollup", 1, rollup_migrations, NULL};
+static const lia_schema rollup_schema = {"store.rollup", 1, rollup_migrations, NULL, .pg = 0};
 
 int lia__store_rollup_schema(lia_db *db, lia_error *err)
 {
