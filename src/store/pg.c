@@ -37,8 +37,11 @@
 #include "store/pg_sql.h"
 
 /* pg_type OIDs of the results read specially */
-#define OID_BOOL  16
-#define OID_BYTEA 17
+#define OID_BOOL   16
+#define OID_BYTEA  17
+#define OID_TEXT   25
+#define OID_INT8   20
+#define OID_FLOAT8 701
 
 typedef struct pgc {
     PGconn *c;
@@ -52,6 +55,7 @@ typedef struct pgc {
 typedef struct param {
     const char *val;
     int len, fmt;
+    char kind; /* 'i' integer, 'd' double, 't' text, 'b' blob */
     char *own;
     char num[32];
 } param;
@@ -60,8 +64,10 @@ typedef struct pgs {
     pgc *conn;
     char name[24];
     int nparams;
-    int id_added; /* RETURNING of the identity column added by the driver */
-    char *bump;   /* the id may be explicit: SQL moving the identity past it */
+    int id_added;   /* RETURNING of the identity column added by the driver */
+    char *bump;     /* the id may be explicit: SQL moving the identity past it */
+    char *deferred; /* text not prepared yet: a parameter's type comes from its first bind */
+    Oid *types;
     param *p;
     const char **vals;
     int *lens, *fmts;
@@ -285,6 +291,13 @@ static int bump_sql(pgs *s, const lia_pg_info *info, const char *col)
     return 1;
 }
 
+/* The errors of a parameter whose type PostgreSQL could not infer:
+ * indeterminate_datatype, ambiguous_parameter (what "$1 IS NULL" gives). */
+static int untyped(const char *state)
+{
+    return state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0);
+}
+
 static int prepare_text(pgc *c, const char *sql, const lia_pg_info *info, void **out)
 {
     pgs *s = calloc(1, sizeof *s);
@@ -292,6 +305,7 @@ static int prepare_text(pgc *c, const char *sql, const lia_pg_info *info, void *
     lia_buf b;
     int rc = LIA_OK;
     char col[72];
+    Oid *types = NULL;
     if (!s)
         return LIA_ENOMEM;
     lia_buf_init(&b, 4 * (size_t)LIA_PG_SQL_MAX + 128);
@@ -331,14 +345,31 @@ static int prepare_text(pgc *c, const char *sql, const lia_pg_info *info, void *
             goto out;
         }
     }
-    r = PQprepare(c->c, s->name, b.ptr, s->nparams, NULL);
+    /* a parameter the text never names (SQLite lets ?1 and ?3 be used and
+     * ?2 bound) has no type PostgreSQL can infer: text */
+    for (int i = 0; i < s->nparams && i < 256; i++)
+        if (!(info->used[i / 8] & (1u << (i % 8)))) {
+            if (!types && !(types = calloc((size_t)s->nparams, sizeof *types))) {
+                rc = LIA_ENOMEM;
+                goto out;
+            }
+            types[i] = OID_TEXT;
+        }
+    r = PQprepare(c->c, s->name, b.ptr, s->nparams, types);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = res_code(c, r);
-        s->name[0] = '\0'; /* nothing to deallocate */
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (untyped(state) && (s->deferred = strdup(b.ptr))) {
+            s->types = types; /* prepared at the first step, typed by its binds */
+            types = NULL;
+        } else {
+            rc = res_code(c, r);
+            s->name[0] = '\0'; /* nothing to deallocate */
+        }
     }
     PQclear(r);
 out:
     lia_buf_free(&b);
+    free(types);
     s->conn = c;
     *out = s; /* the layer finalizes it also after a failure */
     return rc;
@@ -408,7 +439,7 @@ static void pg_finalize(void *st)
     if (!s)
         return;
     pg_reset(s);
-    if (s->name[0] && PQstatus(s->conn->c) == CONNECTION_OK &&
+    if (s->name[0] && !s->deferred && PQstatus(s->conn->c) == CONNECTION_OK &&
         PQtransactionStatus(s->conn->c) != PQTRANS_INERROR) {
         snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
         PQclear(PQexec(s->conn->c, sql));
@@ -422,6 +453,8 @@ static void pg_finalize(void *st)
     free(s->blob);
     free(s->blen);
     free(s->bump);
+    free(s->deferred);
+    free(s->types);
     free(s);
 }
 
@@ -449,6 +482,7 @@ static int pg_bind_int64(void *st, int i, int64_t v)
     if (!p)
         return LIA_ESTORE;
     p->len = snprintf(p->num, sizeof p->num, "%lld", (long long)v);
+    p->kind = 'i';
     p->val = p->num;
     return LIA_OK;
 }
@@ -459,6 +493,7 @@ static int pg_bind_double(void *st, int i, double v)
     if (!p)
         return LIA_ESTORE;
     p->len = snprintf(p->num, sizeof p->num, "%.17g", v);
+    p->kind = 'd';
     p->val = p->num;
     return LIA_OK;
 }
@@ -505,11 +540,50 @@ static int pg_bind_blob(void *st, int i, const void *b, size_t len)
     return LIA_OK;
 }
 
+/* A statement PostgreSQL could not type alone ("$1 IS NULL OR feed = $1"):
+ * prepared now with the types of its binds (integer bigint, double, text,
+ * blob bytea; NULL and the rest left to the server). */
+static int prepare_deferred(pgs *s)
+{
+    pgc *c = s->conn;
+    PGresult *r;
+    int rc = LIA_OK;
+    if (!s->types && !(s->types = calloc((size_t)s->nparams, sizeof *s->types)))
+        return LIA_ENOMEM;
+    for (int i = 0; i < s->nparams; i++)
+        if (s->p[i].val && !s->types[i])
+            s->types[i] = s->p[i].fmt           ? OID_BYTEA
+                          : s->p[i].kind == 'i' ? OID_INT8
+                          : s->p[i].kind == 'd' ? OID_FLOAT8
+                                                : OID_TEXT;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *state;
+        r = PQprepare(c->c, s->name, s->deferred, s->nparams, s->types);
+        state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        rc = PQresultStatus(r) == PGRES_COMMAND_OK ? LIA_OK : res_code(c, r);
+        if (rc == LIA_OK || pass || !untyped(state)) {
+            PQclear(r);
+            break;
+        }
+        PQclear(r);
+        for (int i = 0; i < s->nparams; i++) /* still untyped: a NULL bind; text, the widest guess */
+            if (!s->types[i])
+                s->types[i] = OID_TEXT;
+    }
+    if (rc == LIA_OK) {
+        free(s->deferred);
+        s->deferred = NULL;
+    }
+    return rc;
+}
+
 static int execute(pgs *s)
 {
     pgc *c = s->conn;
     int in_tx = PQtransactionStatus(c->c) == PQTRANS_INTRANS, rc = LIA_OK;
     ExecStatusType st;
+    if (s->deferred && (rc = prepare_deferred(s)))
+        return rc;
     if (in_tx && (rc = simple(c, "SAVEPOINT lia_stmt")))
         return rc;
     for (int i = 0; i < s->nparams; i++) {

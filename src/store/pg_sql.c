@@ -294,6 +294,8 @@ static int statement(rw *r, size_t from, size_t to, int *maxp, lia_pg_info *info
                                      (int)t->len, r->s + t->at);
             if (n > *maxp)
                 *maxp = (int)n;
+            if (n >= 1 && n <= 256)
+                info->used[(n - 1) / 8] |= (unsigned char)(1u << ((n - 1) % 8));
         }
         return LIA_OK;
     }
@@ -328,9 +330,14 @@ static int statement(rw *r, size_t from, size_t to, int *maxp, lia_pg_info *info
                    (r->x->t[conflict_at - 1].type == T_SPACE || r->x->t[conflict_at - 1].type == T_COMMENT))
                 conflict_at--;
     }
+    size_t limit_param = to; /* the parameter of a LIMIT ?, closed after it */
     for (size_t k = from; k < to; k++) {
         const tok *t = &r->x->t[k];
         const char *p = r->s + t->at;
+        if (k > limit_param) {
+            puts_(r, "::bigint, -1), -1)");
+            limit_param = to;
+        }
         if (ignore && k == conflict_at)
             puts_(r, conflict_at < to && r->x->t[conflict_at].type == T_WORD ? "ON CONFLICT DO NOTHING "
                                                                              : " ON CONFLICT DO NOTHING");
@@ -348,6 +355,8 @@ static int statement(rw *r, size_t from, size_t to, int *maxp, lia_pg_info *info
                 if (n > *maxp)
                     *maxp = (int)n;
             }
+            if (n <= 256)
+                info->used[(n - 1) / 8] |= (unsigned char)(1u << ((n - 1) % 8));
             lia_buf_printf(r->out, "$%ld", n);
             continue;
         }
@@ -390,6 +399,20 @@ static int statement(rw *r, size_t from, size_t to, int *maxp, lia_pg_info *info
             }
             if (word_is(r, k, "autoincrement"))
                 continue;
+            /* a negative LIMIT is none in SQLite, an error in PostgreSQL */
+            if (word_is(r, k, "limit") && nx < to && r->x->t[nx].type == T_PARAM) {
+                puts_(r, "LIMIT NULLIF(GREATEST(");
+                limit_param = nx;
+                k = nx - 1;
+                continue;
+            }
+            if (word_is(r, k, "limit") && nx + 1 < to && r->x->t[nx].type == T_PUNCT &&
+                r->s[r->x->t[nx].at] == '-' && r->x->t[nx + 1].type == T_WORD && r->x->t[nx + 1].len == 1 &&
+                r->s[r->x->t[nx + 1].at] == '1') {
+                puts_(r, "LIMIT ALL");
+                k = nx + 1;
+                continue;
+            }
             if (word_is(r, k, "without") && word_is(r, nx, "rowid")) {
                 k = nx;
                 continue;
@@ -426,6 +449,8 @@ static int statement(rw *r, size_t from, size_t to, int *maxp, lia_pg_info *info
         }
         put(r, p, t->len);
     }
+    if (limit_param < to)
+        puts_(r, "::bigint, -1), -1)");
     if (ignore && conflict_at == to)
         puts_(r, " ON CONFLICT DO NOTHING");
     if ((rc = r->out->err))

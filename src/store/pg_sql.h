@@ -48,9 +48,10 @@
 typedef struct lia_pg_info {
     int nparams;
     int statements;
-    int returning;         /* the (last) statement has a RETURNING of its own */
-    char insert_table[64]; /* "" unless the (last) statement is an INSERT INTO a plain name */
-    char insert_cols[512]; /* its column list: " a b c " (lower case), "*" without one, "?" too long */
+    int returning;          /* the (last) statement has a RETURNING of its own */
+    char insert_table[64];  /* "" unless the (last) statement is an INSERT INTO a plain name */
+    char insert_cols[512];  /* its column list: " a b c " (lower case), "*" without one, "?" too long */
+    unsigned char used[32]; /* bit n-1: parameter n (up to 256) appears in the text */
 } lia_pg_info;
 int lia__pg_rewrite(const char *sql, size_t len, lia_buf *out, lia_pg_info *info, lia_error *err);
 /* The same info of PostgreSQL's own text (a module's, given beside its

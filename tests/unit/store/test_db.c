@@ -363,6 +363,30 @@ static void test_prepare_pg(void **state)
     assert_string_equal(lia__db_col_text(st, 0), f->pg ? "pg" : "sqlite");
     assert_int_equal(lia__db_col_int64(st, 1), 42);
     lia__db_done(st);
+    /* ?2 bound and never used (SQLite allows it; PostgreSQL cannot type it alone) */
+    assert_int_equal(
+        lia__db_prepare(f->db, "gap", "SELECT CAST(?1 AS INTEGER) + CAST(?3 AS INTEGER)", &st, &err), LIA_OK);
+    lia__db_bind_int64(st, 1, 40);
+    lia__db_bind_text(st, 2, "unused", -1);
+    lia__db_bind_int64(st, 3, 2);
+    assert_int_equal(lia__db_step(st, &err), LIA_DB_ROW);
+    assert_int_equal(lia__db_col_int64(st, 0), 42);
+    lia__db_done(st);
+    /* a parameter only a bind can type ("? IS NULL OR ..."), bound NULL and not */
+    assert_int_equal(lia__db_exec(f->db, "CREATE TABLE o(feed TEXT, n INTEGER)", &err), LIA_OK);
+    assert_int_equal(lia__db_exec(f->db, "INSERT INTO o VALUES('a', 1), ('b', 2)", &err), LIA_OK);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(
+            lia__db_prepare(f->db, "optional filter",
+                            "SELECT count(*) FROM o WHERE (?1 IS NULL OR feed = ?1) AND (?2 = 0 OR n = ?2)",
+                            &st, &err),
+            LIA_OK);
+        lia__db_bind_text(st, 1, i ? "b" : NULL, -1);
+        lia__db_bind_int64(st, 2, 0);
+        assert_int_equal(lia__db_step(st, &err), LIA_DB_ROW);
+        assert_int_equal(lia__db_col_int64(st, 0), i ? 1 : 2);
+        lia__db_done(st);
+    }
     assert_int_equal(lia__db_is_pg(f->db), f->pg);
     assert_int_equal(lia__db_is_pg_uri("postgresql://h/db"), 1);
     assert_int_equal(lia__db_is_pg_uri("postgres://h/db"), 1);

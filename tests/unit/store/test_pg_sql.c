@@ -59,6 +59,13 @@ static const struct {
      "SELECT COALESCE(a, 0), max(a), GREATEST(a, b), LEAST(x, (SELECT min(y) FROM u)) FROM t WHERE a = 1", 0},
     {"SELECT max(f(a, b)) FROM t", "SELECT max(f(a, b)) FROM t", 0},
     {"BEGIN IMMEDIATE", "BEGIN", 0},
+    /* a negative LIMIT means none in SQLite */
+    {"SELECT a FROM t ORDER BY a LIMIT ?3",
+     "SELECT a FROM t ORDER BY a LIMIT NULLIF(GREATEST($3::bigint, -1), -1)", 3},
+    {"SELECT a FROM t LIMIT ? OFFSET ?",
+     "SELECT a FROM t LIMIT NULLIF(GREATEST($1::bigint, -1), -1) OFFSET $2", 2},
+    {"SELECT a FROM t LIMIT -1", "SELECT a FROM t LIMIT ALL", 0},
+    {"SELECT a FROM t LIMIT 10", "SELECT a FROM t LIMIT 10", 0},
     /* a column named like a refused function is fine */
     {"SELECT total FROM t", "SELECT total FROM t", 0},
     /* PostgreSQL's own cast, in a module's PostgreSQL text */
