@@ -667,21 +667,36 @@ static const char *pg_col_text(void *st, int i)
     return PQgetvalue(s->res, s->row, i);
 }
 
+/* A double as SQLite converts one to an integer: truncated, clamped. */
+static int64_t to_int64(double d)
+{
+    if (d != d)
+        return 0;
+    if (d >= 9223372036854775807.0)
+        return INT64_MAX;
+    if (d <= -9223372036854775808.0)
+        return INT64_MIN;
+    return (int64_t)d;
+}
+
 static int64_t pg_col_int64(void *st, int i)
 {
-    const char *v = pg_col_text(st, i);
-    int64_t n = 0;
+    const char *v = pg_col_text(st, i), *digits;
+    uint64_t n = 0;
     int neg;
     if (!v)
         return 0;
     neg = *v == '-';
-    v += neg || *v == '+';
-    for (const char *p = v; *p; p++) {
-        if (*p < '0' || *p > '9') /* numeric or float: truncated as SQLite does */
-            return (int64_t)strtod(v - neg, NULL);
-        n = n * 10 + (*p - '0');
+    digits = v + (neg || *v == '+');
+    for (const char *p = digits; *p; p++) {
+        /* numeric, float or past 64 bits: as a double */
+        if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10)
+            return to_int64(strtod(v, NULL));
+        n = n * 10 + (uint64_t)(*p - '0');
     }
-    return neg ? -n : n;
+    if (!neg)
+        return n > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)n;
+    return n > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)n;
 }
 
 static double pg_col_double(void *st, int i)
