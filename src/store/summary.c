@@ -106,7 +106,7 @@ static const struct {
     {"rollup: exposure",
      "INSERT INTO events_exposure(sector, protocol, product, n) SELECT " EXPOSURE_COLS
      ", count(*)" EXPOSURE_FROM " GROUP BY 1, 2, 3 ON CONFLICT(sector, protocol, product) DO UPDATE SET n = "
-                                "events_exposure.n + excluded.n",
+     "events_exposure.n + excluded.n",
      EXPOSURE_PG},
 };
 
