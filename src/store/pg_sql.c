@@ -468,6 +468,9 @@ static int run(const char *sql, size_t len, lia_buf *out, lia_pg_info *info, int
     if (len > LIA_PG_SQL_MAX)
         return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "SQL for PostgreSQL: %zu bytes, above %u", len,
                              LIA_PG_SQL_MAX);
+    if (memchr(sql, '\0', len)) /* a C string's end inside the text (fuzz_pg_sql) */
+        return lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "SQL: a NUL byte at byte %zu",
+                             (size_t)((const char *)memchr(sql, '\0', len) - sql));
     if ((rc = lex(sql, len, &x, err)))
         goto out;
     for (size_t k = 0; k <= x.n; k++)

@@ -166,6 +166,24 @@ static void test_refused(void **state)
     }
 }
 
+/* A NUL byte anywhere, in a literal too, is refused (fuzz_pg_sql found the
+ * text cut at it). */
+static void test_nul(void **state)
+{
+    static const char sql[] = "UPDATE t SET a=1 \003\000RET\224URNING a";
+    static const char lit[] = "SELECT 'a\000b'";
+    lia_buf out;
+    lia_error err;
+    lia_pg_info info;
+    (void)state;
+    lia_buf_init(&out, 1 << 20);
+    assert_int_equal(lia__pg_rewrite(sql, sizeof sql - 1, &out, &info, &err), LIA_EPARSE);
+    assert_non_null(strstr(err.reason, "NUL byte at byte 18"));
+    assert_int_equal(lia__pg_rewrite(lit, sizeof lit - 1, &out, &info, &err), LIA_EPARSE);
+    assert_int_equal(lia__pg_scan(lit, sizeof lit - 1, &info, &err), LIA_EPARSE);
+    lia_buf_free(&out);
+}
+
 static void test_limit(void **state)
 {
     lia_buf out;
@@ -183,10 +201,8 @@ static void test_limit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rewrite),
-        cmocka_unit_test(test_info),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_rewrite), cmocka_unit_test(test_info),  cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_nul),     cmocka_unit_test(test_limit),
     };
     return cmocka_run_group_tests_name("pg_sql", tests, NULL, NULL);
 }
