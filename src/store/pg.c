@@ -268,6 +268,23 @@ static int identity_of(pgc *c, const char *table, char *col, size_t n)
     return found;
 }
 
+/* PQprepare; inside a transaction under a savepoint of its own, so a
+ * prepare that fails (a statement typed later by its binds, a broken one)
+ * does not abort the caller's transaction. */
+static PGresult *prepare_guarded(pgc *c, const char *name, const char *sql, int n, const Oid *types)
+{
+    int in_tx = PQtransactionStatus(c->c) == PQTRANS_INTRANS;
+    PGresult *r;
+    if (in_tx && simple(c, "SAVEPOINT lia_prep"))
+        return NULL;
+    r = PQprepare(c->c, name, sql, n, types);
+    if (in_tx)
+        simple(c, PQresultStatus(r) == PGRES_COMMAND_OK
+                      ? "RELEASE SAVEPOINT lia_prep"
+                      : "ROLLBACK TO SAVEPOINT lia_prep; RELEASE SAVEPOINT lia_prep");
+    return r;
+}
+
 /* An INSERT that may give the identity column itself (it is in its
  * column list, or there is none): SQLite's next rowid is then past it,
  * PostgreSQL's sequence is not. The step runs this after such an insert
@@ -355,7 +372,7 @@ static int prepare_text(pgc *c, const char *sql, const lia_pg_info *info, void *
             }
             types[i] = OID_TEXT;
         }
-    r = PQprepare(c->c, s->name, b.ptr, s->nparams, types);
+    r = prepare_guarded(c, s->name, b.ptr, s->nparams, types);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         if (untyped(state) && (s->deferred = strdup(b.ptr))) {
@@ -558,7 +575,7 @@ static int prepare_deferred(pgs *s)
                                                 : OID_TEXT;
     for (int pass = 0; pass < 2; pass++) {
         const char *state;
-        r = PQprepare(c->c, s->name, s->deferred, s->nparams, s->types);
+        r = prepare_guarded(c, s->name, s->deferred, s->nparams, s->types);
         state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         rc = PQresultStatus(r) == PGRES_COMMAND_OK ? LIA_OK : res_code(c, r);
         if (rc == LIA_OK || pass || !untyped(state)) {

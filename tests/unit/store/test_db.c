@@ -286,8 +286,18 @@ static void test_error_in_tx(void **state)
     lia__db_bind_text(st, 1, "b", -1);
     assert_int_equal(lia__db_run(st, &err), LIA_OK); /* the transaction is still usable */
     lia__db_done(st);
+    /* a statement that does not prepare, and one only its binds can type */
+    assert_int_equal(lia__db_prepare(f->db, "k: broken", "SELECT nope FROM k", &st, &err), LIA_ESTORE);
+    assert_int_equal(lia__db_prepare(f->db, "k: optional",
+                                     "SELECT count(*) FROM k WHERE (?1 IS NULL OR name = ?1)", &st, &err),
+                     LIA_OK);
+    lia__db_bind_null(st, 1);
+    assert_int_equal(lia__db_step(st, &err), LIA_DB_ROW);
+    assert_int_equal(lia__db_col_int64(st, 0), 2);
+    lia__db_done(st);
+    assert_int_equal(lia__db_exec(f->db, "INSERT INTO k(name, n) VALUES('c', 3)", &err), LIA_OK);
     assert_int_equal(lia__db_commit(f->db, &err), LIA_OK);
-    assert_int_equal(one_int(f->db, "SELECT count(*) FROM k"), 2);
+    assert_int_equal(one_int(f->db, "SELECT count(*) FROM k"), 3);
 }
 
 /* New ids as SQLite's last_insert_rowid gives them: the generated one, an
