@@ -43,7 +43,8 @@ stop() {
     rm -rf "$tmp"
 }
 trap stop EXIT
-trap 'exit 1' INT TERM HUP
+# PIPE too: a reader that stops early (| head) must not leave the server running
+trap 'exit 1' INT TERM HUP PIPE
 
 if ! $as "$pgbin/initdb" -D "$tmp/data" -U liaison --auth=trust -E UTF8 --locale=C.UTF-8 \
     --no-sync >"$tmp/initdb.log" 2>&1; then
