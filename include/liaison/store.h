@@ -2,9 +2,9 @@
 /* liaison/store.h - where events, quarantined rows and reports live.
  *
  * One interface over the library's database layer (src/store/db.h), with
- * one driver today: SQLite in WAL mode. A PostgreSQL driver is planned
- * (docs/architecture.md says how it would plug in); it does not exist yet,
- * and a path is always opened with SQLite. Writes are
+ * two drivers: SQLite in WAL mode for a path, PostgreSQL for a
+ * postgresql:// URI (not complete yet: docs/architecture.md, "PostgreSQL
+ * driver", says what works). Writes are
  * batched in transactions; a report's progress (last committed line) is
  * written in the same transaction as its events, so a crash loses at most
  * the uncommitted batch and a re-ingest resumes where the store stopped.
@@ -23,12 +23,18 @@ typedef struct lia_store lia_store;
 #define LIA_STORE_SCHEMA_VERSION 1
 
 /* Open (creating and migrating if needed) the store at path. SQLite is the
- * backend for a plain path or "sqlite:PATH". */
+ * backend for a plain path or "sqlite:PATH"; PostgreSQL for a
+ * "postgresql://" or "postgres://" URI (libpq's form: user, password, host,
+ * port, database, parameters), whose raw reports are archived in
+ * $LIAISON_ARCHIVE_DIR (else ./liaison.archive). The PostgreSQL backend is
+ * not complete yet (issue 12): a module not ported is refused with
+ * LIA_EUNSUPPORTED "PostgreSQL backend: MODULE not supported yet". */
 int lia_store_open(const char *path, lia_store **out, lia_error *err);
 void lia_store_close(lia_store *s);
 /* Schema version of the open store. */
 int lia_store_schema_version(lia_store *s);
-/* Directory where raw reports are archived (PATH.archive). */
+/* Directory where raw reports are archived (PATH.archive; PostgreSQL:
+ * above). */
 const char *lia_store_archive_dir(lia_store *s);
 
 /* ---- reports ---- */

@@ -48,7 +48,7 @@ static int adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema accounts_schema = {"accounts", 2, migrations, adopt};
+static const lia_schema accounts_schema = {"accounts", 2, migrations, adopt, .pg = 0};
 
 static const char *const roles[] = {"admin", "analyst", "partner", "constituent"};
 static const char *const kinds[] = {"own", "partner", "constituent"};

@@ -53,7 +53,7 @@ static const lia_migration migrations[] = {
             "  at INTEGER NOT NULL);"},
 };
 
-static const lia_schema audit_schema = {"audit", 1, migrations, NULL};
+static const lia_schema audit_schema = {"audit", 1, migrations, NULL, .pg = 0};
 
 int lia__audit_schema(lia_db *db, lia_error *err)
 {

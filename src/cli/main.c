@@ -49,7 +49,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-12s %s\n", c->name, c->summary);
     fprintf(f, "\n"
                "Options:\n"
-               "  --db PATH    store (SQLite file); default $LIAISON_DB or ./liaison.db\n"
+               "  --db PATH    store: a SQLite file, or postgresql://USER@HOST/DB (partial: issue 12);\n"
+               "               default $LIAISON_DB or ./liaison.db\n"
                "  --version    print the version\n"
                "  -h, --help   this help; COMMAND --help for a command's own\n"
                "\n"

@@ -14,9 +14,9 @@ static const lia_migration migrations[] = {
      "  csrf TEXT NOT NULL,"
      "  created INTEGER NOT NULL,"
      "  seen INTEGER NOT NULL);",
-     NULL},
+     NULL, NULL},
 };
-static const lia_schema session_schema = {"console_sessions", 1, migrations, NULL};
+static const lia_schema session_schema = {"console_sessions", 1, migrations, NULL, .pg = 0};
 
 /* a session's last use is written at most this often (a read is no write) */
 #define TOUCH_US (30 * 1000000LL)

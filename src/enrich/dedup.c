@@ -618,7 +618,7 @@ static const lia_migration migrations[] = {
             "  last INTEGER NOT NULL,"     /* last seen */
             "  count INTEGER NOT NULL)"},
 };
-static const lia_schema dedup_schema = {"dedup", 1, migrations, NULL};
+static const lia_schema dedup_schema = {"dedup", 1, migrations, NULL, .pg = 0};
 
 static int meta_get(lia_dedup *d, const char *name, int64_t *v, lia_error *err)
 {

@@ -114,7 +114,7 @@ static const lia_migration migrations[] = {
             "  pruned INTEGER NOT NULL);"},
 };
 
-static const lia_schema incident_schema = {"incident", 5, migrations, NULL};
+static const lia_schema incident_schema = {"incident", 5, migrations, NULL, .pg = 0};
 
 int lia__incident_schema(lia_db *db, lia_error *err)
 {

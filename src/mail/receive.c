@@ -37,10 +37,10 @@ static const lia_migration migrations[] = {
      "  bytes INTEGER NOT NULL,"
      "  raw BLOB);" /* kept for unmatched messages */
      "CREATE INDEX IF NOT EXISTS mail_message_unmatched ON mail_message(unmatched, id);",
-     NULL},
+     NULL, NULL},
 };
 
-static const lia_schema mail_schema = {"mail", 1, migrations, NULL};
+static const lia_schema mail_schema = {"mail", 1, migrations, NULL, .pg = 0};
 
 int lia__mail_schema(lia_db *db, lia_error *err)
 {

@@ -28,20 +28,20 @@ static const lia_migration notify_migrations[] = {
      "CREATE TABLE IF NOT EXISTS notification_delivery("
      "  event_id INTEGER NOT NULL, recipient TEXT NOT NULL, channel TEXT NOT NULL,"
      "  notification_id INTEGER NOT NULL, PRIMARY KEY(recipient, channel, event_id)) WITHOUT ROWID;",
-     NULL},
+     NULL, NULL},
     /* 2: the channel of each notification */
-    {"ALTER TABLE notification ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';", NULL},
+    {"ALTER TABLE notification ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';", NULL, NULL},
     /* 3: which partner each delivery collection of our server belongs to */
     {"CREATE TABLE IF NOT EXISTS notify_taxii_owner(api_root TEXT NOT NULL, coll TEXT NOT NULL,"
      " party TEXT NOT NULL, PRIMARY KEY(api_root, coll));",
-     NULL},
+     NULL, NULL},
     /* 4: e-mail written before it is sent (outbox.c) */
     {"CREATE TABLE IF NOT EXISTS notify_outbox(id INTEGER PRIMARY KEY, recipient TEXT NOT NULL,"
      " channel TEXT NOT NULL, message_id TEXT NOT NULL, rcpt_to TEXT NOT NULL, mail_from TEXT NOT NULL,"
      " envelope TEXT NOT NULL, at INTEGER NOT NULL, language TEXT NOT NULL, signed INTEGER NOT NULL,"
      " encrypted INTEGER NOT NULL, events BLOB NOT NULL, incidents BLOB NOT NULL, message BLOB NOT NULL);"
      "CREATE INDEX IF NOT EXISTS notify_outbox_rcpt ON notify_outbox(recipient, channel, id);",
-     NULL},
+     NULL, NULL},
 };
 
 /* Stores made before the registry kept ('notify', 1 or 2) in route_schema;
@@ -56,7 +56,7 @@ static int notify_adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema notify_schema = {"notify", 4, notify_migrations, notify_adopt};
+static const lia_schema notify_schema = {"notify", 4, notify_migrations, notify_adopt, .pg = 0};
 
 int lia__notify_schema(lia_db *db, lia_error *err)
 {

@@ -29,7 +29,7 @@ static const lia_migration route_migrations[] = {
      "  PRIMARY KEY(event_id, recipient)) WITHOUT ROWID;"
      "CREATE INDEX IF NOT EXISTS route_decision_pending ON route_decision(recipient, event_id)"
      "  WHERE verdict = 1 AND notification_id IS NULL;",
-     NULL},
+     NULL, NULL},
     /* 2: the events routed to each recipient (verdict deliver), for the
      * dashboard: added per stored batch (lia__route_count_delivered), taken
      * off when notify withholds one; filled here from what is stored */
@@ -38,7 +38,7 @@ static const lia_migration route_migrations[] = {
      "DELETE FROM route_delivered;"
      "INSERT INTO route_delivered(recipient, n) SELECT recipient, count(*) FROM route_decision"
      "  WHERE verdict = 1 GROUP BY recipient;",
-     NULL},
+     NULL, NULL},
 };
 
 /* Stores made before the registry kept ('route', 1) in route_schema. */
@@ -49,7 +49,7 @@ static int route_adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema route_schema = {"route", 2, route_migrations, route_adopt};
+static const lia_schema route_schema = {"route", 2, route_migrations, route_adopt, .pg = 0};
 
 int lia__route_schema(lia_store *s, lia_error *err)
 {

@@ -540,7 +540,7 @@ static const lia_migration party_migrations[] = {
     {"CREATE TABLE IF NOT EXISTS party("
      "  kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,"
      "  updated INTEGER NOT NULL, PRIMARY KEY(kind, id));",
-     NULL},
+     NULL, NULL},
 };
 
 /* Stores made before the registry: the party table was route's version 1. */
@@ -551,7 +551,7 @@ static int party_adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema party_schema = {"party", 1, party_migrations, party_adopt};
+static const lia_schema party_schema = {"party", 1, party_migrations, party_adopt, .pg = 0};
 
 int lia__directory_db(lia_store *s, lia_db **db, lia_error *err)
 {

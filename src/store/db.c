@@ -66,13 +66,23 @@ static int fail(lia_db *db, int rc, lia_error *err, const char *what)
                          rc == LIA_ENOMEM ? "out of memory" : db->drv->errmsg(db->conn));
 }
 
+int lia__db_is_pg_uri(const char *path)
+{
+    return path && (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0);
+}
+
+int lia__db_is_pg(lia_db *db)
+{
+    return db->drv == &lia__pg_driver;
+}
+
 int lia__db_open(const char *path, int flags, lia_db **out, lia_error *err)
 {
     lia_db *db = calloc(1, sizeof *db);
     int rc;
     if (!db)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    db->drv = &lia__sqlite_driver;
+    db->drv = lia__db_is_pg_uri(path) ? &lia__pg_driver : &lia__sqlite_driver;
     db->busy_ms = LIA_STORE_BUSY_MS;
     if ((rc = db->drv->open(path, flags, &db->conn, err))) {
         free(db);
@@ -144,9 +154,10 @@ void lia__db_durable(lia_db *db, int on)
     db->drv->durable(db->conn, on);
 }
 
-int lia__db_exec(lia_db *db, const char *sql, lia_error *err)
+static int exec_as(lia_db *db, const char *sql, int native, lia_error *err)
 {
-    int rc = db->drv->exec(db->conn, sql);
+    int rc =
+        native && db->drv->exec_native ? db->drv->exec_native(db->conn, sql) : db->drv->exec(db->conn, sql);
     if (rc < 0) {
         char what[64];
         size_t n = strcspn(sql, "\n;(");
@@ -154,6 +165,17 @@ int lia__db_exec(lia_db *db, const char *sql, lia_error *err)
         return fail(db, rc, err, what);
     }
     return LIA_OK;
+}
+
+int lia__db_exec(lia_db *db, const char *sql, lia_error *err)
+{
+    return exec_as(db, sql, 0, err);
+}
+
+int lia__db_exec_pg(lia_db *db, const char *sql, const char *pg_sql, lia_error *err)
+{
+    int pg = pg_sql && lia__db_is_pg(db);
+    return exec_as(db, pg ? pg_sql : sql, pg, err);
 }
 
 /* ---- statements ---- */
@@ -190,7 +212,7 @@ static int grow(lia_db *db)
     return LIA_OK;
 }
 
-static int stmt_new(lia_db *db, const char *name, const char *sql, lia_stmt **out, lia_error *err)
+static int stmt_new(lia_db *db, const char *name, const char *sql, int native, lia_stmt **out, lia_error *err)
 {
     lia_stmt *st = calloc(1, sizeof *st);
     int rc;
@@ -198,7 +220,8 @@ static int stmt_new(lia_db *db, const char *name, const char *sql, lia_stmt **ou
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     st->db = db;
     st->name = name;
-    if ((rc = db->drv->prepare(db->conn, sql, &st->native)) < 0) {
+    if ((rc = native && db->drv->prepare_native ? db->drv->prepare_native(db->conn, sql, &st->native)
+                                                : db->drv->prepare(db->conn, sql, &st->native)) < 0) {
         rc = fail(db, rc, err, name);
         db->drv->finalize(st->native);
         free(st);
@@ -208,7 +231,8 @@ static int stmt_new(lia_db *db, const char *name, const char *sql, lia_stmt **ou
     return LIA_OK;
 }
 
-int lia__db_prepare(lia_db *db, const char *name, const char *sql, lia_stmt **out, lia_error *err)
+static int prepare_as(lia_db *db, const char *name, const char *sql, int native, lia_stmt **out,
+                      lia_error *err)
 {
     lia_stmt **p, *st;
     int rc;
@@ -220,10 +244,10 @@ int lia__db_prepare(lia_db *db, const char *name, const char *sql, lia_stmt **ou
             return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "statement %s prepared with two texts",
                                  name);
         if (st->busy) /* in use further up the stack: a separate one */
-            return lia__db_prepare_once(db, name, sql, out, err);
+            return stmt_new(db, name, sql, native, out, err);
         db->drv->clear(st->native);
     } else {
-        if ((rc = stmt_new(db, name, sql, &st, err)))
+        if ((rc = stmt_new(db, name, sql, native, &st, err)))
             return rc;
         st->sql = sql;
         st->cached = 1;
@@ -236,9 +260,21 @@ int lia__db_prepare(lia_db *db, const char *name, const char *sql, lia_stmt **ou
     return LIA_OK;
 }
 
+int lia__db_prepare(lia_db *db, const char *name, const char *sql, lia_stmt **out, lia_error *err)
+{
+    return prepare_as(db, name, sql, 0, out, err);
+}
+
+int lia__db_prepare_pg(lia_db *db, const char *name, const char *sql, const char *pg_sql, lia_stmt **out,
+                       lia_error *err)
+{
+    int pg = pg_sql && lia__db_is_pg(db);
+    return prepare_as(db, name, pg ? pg_sql : sql, pg, out, err);
+}
+
 int lia__db_prepare_once(lia_db *db, const char *what, const char *sql, lia_stmt **out, lia_error *err)
 {
-    return stmt_new(db, what, sql, out, err);
+    return stmt_new(db, what, sql, 0, out, err);
 }
 
 void lia__db_done(lia_stmt *st)
@@ -490,8 +526,8 @@ static int step_schema(lia_db *db, const lia_schema *s, int *v, lia_error *err)
     }
     if (now == *v && now < s->version) {
         m = &s->migrations[now];
-        if ((m->sql && (rc = lia__db_exec(db, m->sql, err))) || (m->run && (rc = m->run(db, err))) ||
-            (rc = write_version(db, s->name, now + 1, err)))
+        if (((m->sql || m->pg) && (rc = lia__db_exec_pg(db, m->sql ? m->sql : "", m->pg, err))) ||
+            (m->run && (rc = m->run(db, err))) || (rc = write_version(db, s->name, now + 1, err)))
             goto out;
         now++;
     }
@@ -512,6 +548,9 @@ int lia__db_schema(lia_db *db, const lia_schema *s, lia_error *err)
     for (int i = 0; i < db->nready; i++)
         if (db->ready[i] == s)
             return LIA_OK;
+    if (lia__db_is_pg(db) && !s->pg)
+        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0,
+                             "PostgreSQL backend: %s not supported yet (issue 12)", s->name);
     if (db->drv->has_table(db->conn, "lia_schema") && (rc = read_version(db, s->name, &v, err)))
         return rc;
     while (v != s->version)

@@ -4,9 +4,9 @@
  * A module gets the store's handle with lia__store_db(), makes sure its
  * tables exist with lia__db_schema() (the migration registry: one table,
  * lia_schema, holds every module's version), and then prepares statements
- * by name, binds, steps and reads columns. Only the driver (sqlite.c today;
- * a PostgreSQL driver beside it later, docs/architecture.md) knows the
- * database library; nothing else includes its header.
+ * by name, binds, steps and reads columns. Only the drivers (sqlite.c,
+ * pg.c: docs/architecture.md) know the database libraries; nothing else
+ * includes their headers.
  *
  * SQL is written in the portable subset of SQLite's dialect: `?`
  * placeholders (numbered `?1` where one value is used twice), upserts as
@@ -57,6 +57,11 @@ enum { LIA_DB_READONLY = 1 };
  * faults", says how the WAL is read then). The store opens its own handle;
  * modules use lia__store_db(). */
 int lia__db_open(const char *path, int flags, lia_db **out, lia_error *err);
+/* A path that is a PostgreSQL URI (postgresql:// or postgres://): the
+ * PostgreSQL driver (src/store/pg.c); anything else is a SQLite file. */
+int lia__db_is_pg_uri(const char *path);
+/* 1 if the handle is on PostgreSQL. */
+int lia__db_is_pg(lia_db *db);
 /* Finalizes every cached statement, rolls back an open transaction, closes. */
 void lia__db_close(lia_db *db);
 /* The store's handle (never NULL for an open store). Borrowed: valid until
@@ -105,6 +110,10 @@ int lia__db_error(lia_db *db, lia_error *err, const char *what);
 /* Run one or more SQL statements without results (DDL, PRAGMA): LIA_OK or
  * LIA_ESTORE with err "SQL ...: message" (err may be NULL). */
 int lia__db_exec(lia_db *db, const char *sql, lia_error *err);
+/* The same with pg_sql, PostgreSQL's own text, where the rewriting of sql
+ * cannot say it (docs/architecture.md, "PostgreSQL driver"): run as is on
+ * PostgreSQL; sql on any other database. pg_sql NULL: sql everywhere. */
+int lia__db_exec_pg(lia_db *db, const char *sql, const char *pg_sql, lia_error *err);
 
 /* ---- statements ---- */
 
@@ -116,6 +125,13 @@ int lia__db_exec(lia_db *db, const char *sql, lia_error *err);
  * cached statement is in use (prepared, not yet done), preparing the same
  * name again gives a separate statement for that use. */
 int lia__db_prepare(lia_db *db, const char *name, const char *sql, lia_stmt **out, lia_error *err);
+/* lia__db_prepare with PostgreSQL's own text beside the portable one, for
+ * a statement the driver cannot rewrite (json_extract, GLOB, strftime...):
+ * on PostgreSQL pg_sql is prepared as is ($N parameters, numbered as the
+ * ?N of sql so the binds are the same), elsewhere sql. pg_sql NULL: sql
+ * everywhere. Both string literals. */
+int lia__db_prepare_pg(lia_db *db, const char *name, const char *sql, const char *pg_sql, lia_stmt **out,
+                       lia_error *err);
 /* A statement for this use only (e.g. SQL built at run time; sql need
  * live only for the call); lia__db_done frees it. what names it in error
  * messages. */
@@ -174,12 +190,15 @@ int lia__db_in_tx(lia_db *db);
 
 /* ---- schema ---- */
 
-/* One step of a module's schema: SQL (the portable subset; one text for
- * every driver unless a later driver adds its own field) or, for a data
- * migration, a function; either may be NULL. */
+/* One step of a module's schema: SQL (the portable subset, rewritten by
+ * the PostgreSQL driver), pg (PostgreSQL's own text of the step, run as is
+ * there instead of sql, where the DDL cannot be rewritten mechanically)
+ * and, for a data migration, a function; any may be NULL (sql NULL and pg
+ * set: nothing to do on SQLite). */
 typedef struct lia_migration {
     const char *sql;
     int (*run)(lia_db *db, lia_error *err);
+    const char *pg;
 } lia_migration;
 
 /* A module's schema: migrations[i] takes version i to i + 1; version is the
@@ -192,6 +211,12 @@ typedef struct lia_schema {
     int version;
     const lia_migration *migrations;
     int (*adopt)(lia_db *db, int *version, lia_error *err);
+    /* 1: the module's schema and statements are known to work on
+     * PostgreSQL (its tests pass there). On PostgreSQL lia__db_schema
+     * refuses a module without it, LIA_EUNSUPPORTED "PostgreSQL backend:
+     * NAME not supported yet (issue 12)", so a command fails at the start,
+     * never with a raw SQL error deep inside. */
+    int pg;
 } lia_schema;
 
 /* Bring the module's tables to s->version, in one transaction per step,

@@ -2,8 +2,8 @@
 /* Internal: what a database driver implements for the layer of db.h. The
  * layer (db.c) keeps the statement cache, transactions, the migration
  * registry and the error messages; a driver only talks to its library.
- * SQLite is sqlite.c; docs/architecture.md says how a PostgreSQL driver
- * fits beside it. Return codes are LIA_OK / LIA_DB_ROW / LIA_DB_DONE or a
+ * SQLite is sqlite.c, PostgreSQL pg.c (docs/architecture.md, "PostgreSQL
+ * driver"). Return codes are LIA_OK / LIA_DB_ROW / LIA_DB_DONE or a
  * negative LIA_E*; the driver's errmsg() gives the text. */
 #ifndef LIA_STORE_DRIVER_H
 #define LIA_STORE_DRIVER_H
@@ -17,8 +17,14 @@ typedef struct lia_db_driver {
     void (*close)(void *conn);
     const char *(*errmsg)(void *conn);
     const char *(*path)(void *conn);
+    /* exec and prepare take the modules' SQL (SQLite's dialect, which a
+     * driver of another database rewrites); the _native pair, NULL where
+     * they are the same, takes SQL already in the database's own dialect
+     * (a module's PostgreSQL text: lia__db_prepare_pg, lia_migration.pg). */
     int (*exec)(void *conn, const char *sql);
+    int (*exec_native)(void *conn, const char *sql);
     int (*prepare)(void *conn, const char *sql, void **st);
+    int (*prepare_native)(void *conn, const char *sql, void **st);
     void (*finalize)(void *st);
     void (*reset)(void *st);
     void (*clear)(void *st);
@@ -52,6 +58,7 @@ typedef struct lia_db_driver {
 } lia_db_driver;
 
 extern const lia_db_driver lia__sqlite_driver;
+extern const lia_db_driver lia__pg_driver;
 
 /* The driver and its connection, for the driver's own helpers. */
 const lia_db_driver *lia__db_driver(lia_db *db);

@@ -104,7 +104,7 @@ static const lia_migration migrations[] = {
             "  PRIMARY KEY(feed, stage));"},
 };
 
-static const lia_schema store_schema = {"store", 1, migrations, adopt};
+static const lia_schema store_schema = {"store", 1, migrations, adopt, .pg = 1};
 
 /* Bulk loading. Keeping six B-tree indexes up to date row by row costs
  * most of an ingest (docs/performance.md), and more the larger they grow;
@@ -855,9 +855,9 @@ static int stats_write(sq *q, const char *feed, const lia_counter *c, lia_error 
     if ((rc = lia__db_prepare(q->db, "recording stats",
                               "INSERT INTO feed_stats(feed,stage,n_in,n_out,n_err,ns,reports,last)"
                               " VALUES(?,?,?,?,?,?,1,?) ON CONFLICT(feed,stage) DO UPDATE SET"
-                              " n_in=n_in+excluded.n_in, n_out=n_out+excluded.n_out,"
-                              " n_err=n_err+excluded.n_err, ns=ns+excluded.ns,"
-                              " reports=reports+1, last=excluded.last",
+                              " n_in=feed_stats.n_in+excluded.n_in, n_out=feed_stats.n_out+excluded.n_out,"
+                              " n_err=feed_stats.n_err+excluded.n_err, ns=feed_stats.ns+excluded.ns,"
+                              " reports=feed_stats.reports+1, last=excluded.last",
                               &st, err)))
         return rc;
     for (int i = 0; i < LIA_ST__COUNT && rc == LIA_OK; i++) {

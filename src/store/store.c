@@ -7,6 +7,7 @@
 
 #include "core/path.h"
 #include "store/backend.h"
+#include "store/db.h"
 #include "store/events.h"
 
 struct lia_store {
@@ -20,6 +21,7 @@ struct lia_store {
 int lia_store_open(const char *path, lia_store **out, lia_error *err)
 {
     lia_store *s;
+    const char *archive = NULL;
     int rc;
     if (strncmp(path, "sqlite:", 7) == 0)
         path += 7;
@@ -29,9 +31,17 @@ int lia_store_open(const char *path, lia_store **out, lia_error *err)
     if (!s)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     s->be = &lia__store_events;
+    /* a PostgreSQL store has no file to put PATH.archive beside: its raw
+     * reports go to $LIAISON_ARCHIVE_DIR, else ./liaison.archive */
+    if (lia__db_is_pg_uri(path) && getenv("LIAISON_ARCHIVE_DIR") && *getenv("LIAISON_ARCHIVE_DIR"))
+        archive = getenv("LIAISON_ARCHIVE_DIR");
+    else if (lia__db_is_pg_uri(path))
+        archive = "liaison.archive";
     if ((rc = lia__path_fmt(s->path, sizeof s->path, err, "store", "%s", path)) ||
-        (rc = lia__path_fmt(s->archive_dir, sizeof s->archive_dir, err, "archive directory", "%s.archive",
-                            path))) {
+        (rc = archive ? lia__path_fmt(s->archive_dir, sizeof s->archive_dir, err, "archive directory", "%s",
+                                      archive)
+                      : lia__path_fmt(s->archive_dir, sizeof s->archive_dir, err, "archive directory",
+                                      "%s.archive", path))) {
         free(s);
         return rc;
     }

@@ -66,25 +66,48 @@
     "  nullif(trim(coalesce(json_extract(e.body, '$.\"extra.device_vendor\"'), '') || ' ' ||"                \
     "   coalesce(json_extract(e.body, '$.\"extra.device_model\"'), '')), ''), '(none)')"
 
+/* The same on PostgreSQL, whose JSON functions differ: body read as jsonb,
+ * extra.sector an array or one value, ->> a member as text. */
+#define EXPOSURE_PG                                                                                          \
+    "INSERT INTO events_exposure(sector, protocol, product, n) SELECT lower(s.value),"                       \
+    " coalesce(e.b ->> 'extra.ics_protocol', e.b ->> 'protocol.application', '(none)'),"                     \
+    " coalesce(e.b ->> 'extra.product', nullif(trim(coalesce(e.b ->> 'extra.device_vendor', '') || ' ' ||"   \
+    "  coalesce(e.b ->> 'extra.device_model', '')), ''), '(none)'), count(*)"                                \
+    " FROM (SELECT body::jsonb AS b FROM events WHERE id BETWEEN $1 AND $2"                                  \
+    "  AND strpos(body, '\"extra.sector\"') > 0) e,"                                                         \
+    " jsonb_array_elements_text(CASE jsonb_typeof(e.b -> 'extra.sector') WHEN 'array' THEN e.b -> "          \
+    "'extra.sector'"                                                                                         \
+    "  ELSE jsonb_build_array(e.b -> 'extra.sector') END) s(value)"                                          \
+    " WHERE lower(s.value) IN ('iot', 'ics')"                                                                \
+    " GROUP BY 1, 2, 3 ON CONFLICT(sector, protocol, product) DO UPDATE SET n = events_exposure.n + "        \
+    "excluded.n"
+
 static const struct {
-    const char *name, *sql;
+    const char *name, *sql, *pg;
 } rollup_sql[] = {
     {"rollup: events by day",
      "INSERT INTO events_by_day(day, class, n) SELECT " DAY_SQL ", coalesce(class, -1), count(*) FROM events"
-     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1, 2 ON CONFLICT(day, class) DO UPDATE SET n = n + excluded.n"},
+     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1, 2 ON CONFLICT(day, class) DO UPDATE SET n = events_by_day.n + "
+     "excluded.n",
+     NULL},
     {"rollup: events by country",
      "INSERT INTO events_by_cc(cc, n) SELECT coalesce(src_cc, '--'), count(*) FROM events"
-     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1 ON CONFLICT(cc) DO UPDATE SET n = n + excluded.n"},
+     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1 ON CONFLICT(cc) DO UPDATE SET n = events_by_cc.n + excluded.n",
+     NULL},
     {"rollup: events by ASN",
      "INSERT INTO events_by_asn(asn, n) SELECT coalesce(src_asn, 0), count(*) FROM events"
-     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1 ON CONFLICT(asn) DO UPDATE SET n = n + excluded.n"},
+     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1 ON CONFLICT(asn) DO UPDATE SET n = events_by_asn.n + excluded.n",
+     NULL},
     {"rollup: events by report",
      "INSERT INTO events_by_report(report_id, n) SELECT report_id, count(*) FROM events"
-     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1 ON CONFLICT(report_id) DO UPDATE SET n = n + excluded.n"},
+     " WHERE id BETWEEN ?1 AND ?2 GROUP BY 1 ON CONFLICT(report_id) DO UPDATE SET n = events_by_report.n + "
+     "excluded.n",
+     NULL},
     {"rollup: exposure",
      "INSERT INTO events_exposure(sector, protocol, product, n) SELECT " EXPOSURE_COLS
-     ", count(*)" EXPOSURE_FROM
-     " GROUP BY 1, 2, 3 ON CONFLICT(sector, protocol, product) DO UPDATE SET n = n + excluded.n"},
+     ", count(*)" EXPOSURE_FROM " GROUP BY 1, 2, 3 ON CONFLICT(sector, protocol, product) DO UPDATE SET n = "
+     "events_exposure.n + excluded.n",
+     EXPOSURE_PG},
 };
 
 /* The migration: every rollup built from the events already stored (a
@@ -94,7 +117,7 @@ static int rollup_all(lia_db *db, lia_error *err)
     for (size_t i = 0; i < sizeof rollup_sql / sizeof *rollup_sql; i++) {
         lia_stmt *st;
         int rc;
-        if ((rc = lia__db_prepare(db, rollup_sql[i].name, rollup_sql[i].sql, &st, err)))
+        if ((rc = lia__db_prepare_pg(db, rollup_sql[i].name, rollup_sql[i].sql, rollup_sql[i].pg, &st, err)))
             return rc;
         lia__db_bind_int64(st, 1, 0);
         lia__db_bind_int64(st, 2, INT64_MAX);
@@ -118,7 +141,7 @@ static const lia_migration rollup_migrations[] = {
      .run = rollup_all},
 };
 
-static const lia_schema rollup_schema = {"store.rollup", 1, rollup_migrations, NULL};
+static const lia_schema rollup_schema = {"store.rollup", 1, rollup_migrations, NULL, .pg = 1};
 
 int lia__store_rollup_schema(lia_db *db, lia_error *err)
 {
@@ -294,17 +317,19 @@ static const struct {
 } acc_sql[] = {
     {'d', "rollup of a transaction: events by day",
      "INSERT INTO events_by_day(day, class, n) VALUES(?1, ?2, ?3)"
-     " ON CONFLICT(day, class) DO UPDATE SET n = n + excluded.n"},
+     " ON CONFLICT(day, class) DO UPDATE SET n = events_by_day.n + excluded.n"},
     {'c', "rollup of a transaction: events by country",
-     "INSERT INTO events_by_cc(cc, n) VALUES(?1, ?3) ON CONFLICT(cc) DO UPDATE SET n = n + excluded.n"},
+     "INSERT INTO events_by_cc(cc, n) VALUES(?1, ?3) ON CONFLICT(cc) DO UPDATE SET n = events_by_cc.n + "
+     "excluded.n"},
     {'a', "rollup of a transaction: events by ASN",
-     "INSERT INTO events_by_asn(asn, n) VALUES(?1, ?3) ON CONFLICT(asn) DO UPDATE SET n = n + excluded.n"},
+     "INSERT INTO events_by_asn(asn, n) VALUES(?1, ?3) ON CONFLICT(asn) DO UPDATE SET n = events_by_asn.n + "
+     "excluded.n"},
     {'r', "rollup of a transaction: events by report",
      "INSERT INTO events_by_report(report_id, n) VALUES(?1, ?3)"
-     " ON CONFLICT(report_id) DO UPDATE SET n = n + excluded.n"},
+     " ON CONFLICT(report_id) DO UPDATE SET n = events_by_report.n + excluded.n"},
     {'e', "rollup of a transaction: exposure",
      "INSERT INTO events_exposure(sector, protocol, product, n) VALUES(?1, ?2, ?4, ?3)"
-     " ON CONFLICT(sector, protocol, product) DO UPDATE SET n = n + excluded.n"},
+     " ON CONFLICT(sector, protocol, product) DO UPDATE SET n = events_exposure.n + excluded.n"},
 };
 
 int lia__rollup_acc_flush(lia_db *db, lia__rollup_acc *a, lia_error *err)

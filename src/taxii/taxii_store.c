@@ -75,7 +75,7 @@ static int adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema taxii_schema = {"taxii", 2, migrations, adopt};
+static const lia_schema taxii_schema = {"taxii", 2, migrations, adopt, .pg = 0};
 
 static int64_t sql_tlp_allows(const int64_t *a)
 {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* SQLite store: schema versioning, reports (new / partial / complete),
+/* The events store, on SQLite and (the meson test store_pg) on PostgreSQL:
+ * schema versioning, reports (new / partial / complete),
  * batches that only count once committed, every query filter, quarantine,
  * grouping and per-feed stats. */
 #include <setjmp.h>
@@ -19,20 +20,42 @@
 
 typedef struct fx {
     char dir[64];
-    char path[128];
+    char path[512];
     lia_store *s;
+    int pg;
 } fx;
 
+/* A temporary SQLite file, or with LIAISON_TEST_PG (tests/pg/with_pg.sh:
+ * the meson test store_pg) that PostgreSQL database, emptied first, its
+ * archive in the temporary folder. */
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
+    const char *pg = getenv("LIAISON_TEST_PG");
     lia_error err;
     snprintf(f->dir, sizeof f->dir, "/tmp/liaison-store-XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
-    snprintf(f->path, sizeof f->path, "%s/s.db", f->dir);
-    if (lia_store_open(f->path, &f->s, &err))
+    if (pg && *pg) {
+        char archive[128];
+        lia_db *db;
+        f->pg = 1;
+        snprintf(f->path, sizeof f->path, "%s", pg);
+        snprintf(archive, sizeof archive, "%s/archive", f->dir);
+        setenv("LIAISON_ARCHIVE_DIR", archive, 1);
+        if (lia__db_open(pg, 0, &db, &err) ||
+            lia__db_exec(db, "DROP SCHEMA public CASCADE; CREATE SCHEMA public", &err)) {
+            print_error("emptying %s: %s\n", pg, err.reason);
+            return -1;
+        }
+        lia__db_close(db);
+    } else {
+        snprintf(f->path, sizeof f->path, "%s/s.db", f->dir);
+    }
+    if (lia_store_open(f->path, &f->s, &err)) {
+        print_error("open %s: %s\n", f->path, err.reason);
         return -1;
+    }
     *state = f;
     return 0;
 }
@@ -195,9 +218,11 @@ static int event_indexes(fx *f)
     lia_error err;
     int n = -1;
     assert_int_equal(
-        lia__db_prepare_once(lia__store_db(f->s), "test",
-                             "SELECT count(*) FROM sqlite_master WHERE type='index' AND tbl_name='events'",
-                             &st, &err),
+        lia__db_prepare_pg(lia__store_db(f->s), "test: the events table's indexes",
+                           "SELECT count(*) FROM sqlite_master WHERE type='index' AND tbl_name='events'",
+                           "SELECT count(*) FROM pg_indexes WHERE tablename = 'events' AND indexname <> "
+                           "'events_pkey'",
+                           &st, &err),
         LIA_OK);
     if (lia__db_step(st, &err) == LIA_DB_ROW)
         n = (int)lia__db_col_int64(st, 0);
@@ -481,5 +506,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_versions, setup, teardown),
     };
+    const char *pg = getenv("LIAISON_TEST_PG");
+    if (pg && *pg)
+        return cmocka_run_group_tests_name("store on PostgreSQL", tests, NULL, NULL);
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -1,0 +1,2 @@
+SELECT '?', 'it''s ? blob', "?col" FROM t -- where ?
+WHERE x=?

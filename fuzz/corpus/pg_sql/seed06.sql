@@ -1,0 +1,1 @@
+SELECT /* ? INTEGER PRIMARY KEY */ ?

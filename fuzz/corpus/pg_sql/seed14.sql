@@ -1,0 +1,1 @@
+insert or ignore into t(a) select a from u where b=?  

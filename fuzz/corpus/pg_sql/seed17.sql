@@ -1,0 +1,1 @@
+INSERT INTO s(k, v) VALUES(?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v

@@ -1,0 +1,1 @@
+SELECT ifnull(a, 0), max(a), max(a, b), min(x, (SELECT min(y) FROM u)) FROM t WHERE a == 1

@@ -1,0 +1,1 @@
+SELECT max(f(a, b)) FROM t

@@ -1,0 +1,1 @@
+INSERT INTO s.t(a) VALUES(1)
