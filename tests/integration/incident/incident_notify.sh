@@ -125,7 +125,9 @@ check "digest: resolved and reject links" "/reject/" "$(echo "$text" | grep "/an
 # a console installed beside it: a browser opening the link lands on the
 # console's answer page; ?plain is the server's own page (no script)
 mkdir -p "$tmp/console" && echo '<!doctype html><title>console</title>' > "$tmp/console/index.html"
-L serve --listen "127.0.0.1:$wport" --access-log /dev/null --console-dir "$tmp/console" > "$tmp/serve.out" 2>&1 &
+# not through L: $! must be the server itself, not a subshell running it
+# (killing the subshell left the server running after the test)
+"$bin" --db "$db" serve --listen "127.0.0.1:$wport" --access-log /dev/null --console-dir "$tmp/console" > "$tmp/serve.out" 2>&1 &
 web=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$wport/health" > /dev/null 2>&1 && break; sleep 0.1; done
 check "link opened: to the console's answer page" "Location: /console/answer/$oid/" "$(curl -s -D - -o /dev/null "$link")"
