@@ -175,8 +175,8 @@ int lia_feeds_get(lia_store *s, const char *name, lia_feed *out, lia_error *err)
     return rc;
 }
 
-static int exec_one(lia_store *s, const char *sql, const char *name, int iarg, int has_i, const char *what,
-                    lia_error *err)
+static int exec_one(lia_store *s, const char *sql, const char *name, int64_t iarg, int has_i,
+                    const char *what, lia_error *err)
 {
     lia_db *db;
     lia_stmt *st = NULL;
@@ -215,26 +215,11 @@ int lia_feeds_set_enabled(lia_store *s, const char *name, int enabled, lia_error
 
 int lia_feeds_set_retention(lia_store *s, const char *name, int64_t secs, lia_error *err)
 {
-    lia_db *db;
-    lia_stmt *st = NULL;
-    int rc;
     if (secs < 0 || secs > (int64_t)LIA_MAX_RETENTION_DAYS * 86400)
         return lia_error_set(err, LIA_EINVAL, "retention", NULL, 0, "a retention is from 1 hour to %d days",
                              LIA_MAX_RETENTION_DAYS);
-    if ((rc = lia__feeds_db(s, &db, err)) ||
-        (rc = lia__db_prepare(db, "feed registry: setting a feed's retention",
-                              "UPDATE feed_registry SET retention=? WHERE name=?", &st, err)))
-        return rc;
-    lia__db_bind_int64(st, 1, secs);
-    lia__db_bind_text(st, 2, name, -1);
-    rc = lia__db_run(st, err);
-    lia__db_done(st);
-    if (rc)
-        return rc;
-    if (lia__db_changes(db) == 0)
-        return lia_error_set(err, LIA_ENOTFOUND, "feed", name, strlen(name),
-                             "no such feed (see liaison feeds list)");
-    return LIA_OK;
+    return exec_one(s, "UPDATE feed_registry SET retention=? WHERE name=?", name, secs, 1,
+                    "feed registry: setting a feed's retention", err);
 }
 
 int lia_feeds_list(lia_store *s, lia_feed_cb cb, void *ud, lia_error *err)
