@@ -81,6 +81,11 @@ export function query(params: Record<string, string | number | undefined | null>
   return s ? '?' + s : ''
 }
 
+// the dashboard's data: one address for DashboardView and for main.ts,
+// which asks for it early (the answer is taken once by the same path)
+export const DASHBOARD_DAYS = 30
+export const dashboardPath = (days: number) => '/console/data/summary' + query({ days, top: 10 })
+
 let checking: Promise<void> | null = null
 export function loadSession(): Promise<void> {
   checking ||= (async () => {

@@ -2,19 +2,17 @@
 import { createApp } from 'vue'
 import App from './App.vue'
 import { router, DashboardView } from './router'
-import { loadSession, prefetch, session } from './api'
+import { DASHBOARD_DAYS, dashboardPath, loadSession, prefetch, session } from './api'
 import { i18n } from './i18n'
 import './style.css'
 
 document.documentElement.lang = i18n.global.locale.value === 'zh' ? 'zh-CN' : 'en'
 // on the dashboard's address its chunks load while the session is checked,
 // and its data as soon as the session is one of our own team's
-// (DashboardView asks for the same path)
-const dashboardData = '/console/data/summary?days=30&top=10'
 if (/^\/console\/?$/.test(location.pathname)) {
   void DashboardView()
   void loadSession().then(() => {
-    if (session.who?.org_kind === 'own') prefetch(dashboardData)
+    if (session.who?.org_kind === 'own') prefetch(dashboardPath(DASHBOARD_DAYS))
   })
 }
 createApp(App).use(i18n).use(router).mount('#app')
