@@ -383,6 +383,165 @@ int64_t lia__db_last_id(lia_db *db)
     return db->drv->last_id(db->conn);
 }
 
+/* ---- bulk insert ---- */
+
+struct lia_bulk {
+    lia_db *db;
+    void *drv; /* the driver's load, or NULL: the prepared INSERT below */
+    lia_stmt *st;
+    int ncols, col;
+    char what[96];
+};
+
+int lia__db_bulk_begin(lia_db *db, const char *what, const char *table, const char *cols, int ncols,
+                       lia_bulk **out, lia_error *err)
+{
+    lia_bulk *b;
+    int rc;
+    if (ncols < 1 || ncols > 64)
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "%s: %d columns (1 to 64)", what, ncols);
+    if (!(b = calloc(1, sizeof *b)))
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "%s: out of memory", what);
+    b->db = db;
+    b->ncols = ncols;
+    snprintf(b->what, sizeof b->what, "%s", what);
+    if (db->drv->bulk_open) {
+        if ((rc = db->drv->bulk_open(db->conn, table, cols, ncols, &b->drv))) {
+            free(b);
+            return fail(db, rc, err, what);
+        }
+    } else {
+        lia_buf sql;
+        lia_buf_init(&sql, 8192);
+        lia_buf_printf(&sql, "INSERT INTO %s(%s) VALUES(?", table, cols);
+        for (int i = 1; i < ncols; i++)
+            lia_buf_puts(&sql, ",?");
+        lia_buf_putc(&sql, ')');
+        rc = sql.err ? lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "%s: out of memory", what)
+                     : lia__db_prepare_once(db, b->what, sql.ptr, &b->st, err);
+        lia_buf_free(&sql);
+        if (rc) {
+            free(b);
+            return rc;
+        }
+    }
+    *out = b;
+    return LIA_OK;
+}
+
+void lia__db_bulk_int64(lia_bulk *b, int64_t v)
+{
+    if (b->drv)
+        b->db->drv->bulk_value(b->drv, 'i', v, 0, NULL, 0);
+    else
+        lia__db_bind_int64(b->st, b->col + 1, v);
+    b->col++;
+}
+
+void lia__db_bulk_double(lia_bulk *b, double v)
+{
+    if (b->drv)
+        b->db->drv->bulk_value(b->drv, 'd', 0, v, NULL, 0);
+    else
+        lia__db_bind_double(b->st, b->col + 1, v);
+    b->col++;
+}
+
+void lia__db_bulk_text(lia_bulk *b, const char *s, ptrdiff_t len)
+{
+    if (!s) {
+        lia__db_bulk_null(b);
+        return;
+    }
+    if (b->drv)
+        b->db->drv->bulk_value(b->drv, 't', 0, 0, s, len < 0 ? strlen(s) : (size_t)len);
+    else
+        lia__db_bind_text(b->st, b->col + 1, s, len);
+    b->col++;
+}
+
+void lia__db_bulk_blob(lia_bulk *b, const void *p, size_t len)
+{
+    if (b->drv)
+        b->db->drv->bulk_value(b->drv, 'b', 0, 0, p, len);
+    else
+        lia__db_bind_blob(b->st, b->col + 1, p, len);
+    b->col++;
+}
+
+void lia__db_bulk_null(lia_bulk *b)
+{
+    if (b->drv)
+        b->db->drv->bulk_value(b->drv, 'n', 0, 0, NULL, 0);
+    else
+        lia__db_bind_null(b->st, b->col + 1);
+    b->col++;
+}
+
+int lia__db_bulk_row(lia_bulk *b, lia_error *err)
+{
+    int rc, n = b->col;
+    b->col = 0;
+    if (n != b->ncols)
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0,
+                             "%s: a row of %d values, the load has %d columns", b->what, n, b->ncols);
+    if (b->drv)
+        return (rc = b->db->drv->bulk_row(b->drv)) ? fail(b->db, rc, err, b->what) : LIA_OK;
+    rc = lia__db_run(b->st, err);
+    lia__db_reset(b->st);
+    return rc;
+}
+
+int lia__db_bulk_end(lia_bulk *b, lia_error *err)
+{
+    int rc = LIA_OK;
+    if (b->drv) {
+        if ((rc = b->db->drv->bulk_close(b->drv, 1)))
+            rc = fail(b->db, rc, err, b->what);
+    } else {
+        lia__db_done(b->st);
+    }
+    free(b);
+    return rc;
+}
+
+void lia__db_bulk_abort(lia_bulk *b)
+{
+    if (!b)
+        return;
+    if (b->drv)
+        b->db->drv->bulk_close(b->drv, 0);
+    else
+        lia__db_done(b->st);
+    free(b);
+}
+
+int lia__db_reserve_ids(lia_db *db, const char *table, const char *column, int64_t n, int64_t *first,
+                        lia_error *err)
+{
+    char sql[256];
+    lia_stmt *st;
+    int rc;
+    if (n < 1)
+        return lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "reserving %lld ids of %s", (long long)n, table);
+    if (db->drv->reserve_ids) {
+        if ((rc = db->drv->reserve_ids(db->conn, table, column, n, first)))
+            return fail(db, rc, err, "reserving ids");
+        return LIA_OK;
+    }
+    snprintf(sql, sizeof sql, "SELECT coalesce(max(%s), 0) + 1 FROM %s", column, table);
+    if ((rc = lia__db_prepare_once(db, "reserving ids", sql, &st, err)))
+        return rc;
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        *first = lia__db_col_int64(st, 0);
+        rc = LIA_OK;
+    } else if (rc == LIA_DB_DONE) {
+        rc = lia__db_error(db, err, "reserving ids");
+    }
+    lia__db_done(st);
+    return rc;
+}
+
 /* ---- transactions ---- */
 
 int lia__db_in_tx(lia_db *db)

@@ -176,6 +176,42 @@ int64_t lia__db_changes(lia_db *db);
  * dialect without it, the driver reads the key back: docs/architecture.md). */
 int64_t lia__db_last_id(lia_db *db);
 
+/* ---- bulk insert ---- */
+
+/* Many rows into one table, in the caller's transaction, without a round
+ * trip per row: PostgreSQL COPY ... FROM STDIN (binary), SQLite its
+ * prepared INSERT stepped per row (already in process). cols is the
+ * column list ("a,b,c", ncols of them, written as in the DDL); each row is
+ * its ncols values in that order, then lia__db_bulk_row. A value that
+ * fails makes the row (and the load) fail. lia__db_bulk_end sends what is
+ * left and finishes (LIA_OK, or an error naming what; EEXIST for a UNIQUE
+ * violation); it frees b either way, and after any failure the caller
+ * rolls its transaction back (rows may be in part stored). Rows inserted
+ * are not visible to the same load's statements before it ends. For
+ * PostgreSQL the columns must be BIGINT, DOUBLE PRECISION, TEXT or BYTEA
+ * (what the portable DDL gives), bound with the matching call (int64,
+ * double, text, blob). table, cols: identifiers the caller controls. */
+typedef struct lia_bulk lia_bulk;
+int lia__db_bulk_begin(lia_db *db, const char *what, const char *table, const char *cols, int ncols,
+                       lia_bulk **out, lia_error *err);
+void lia__db_bulk_int64(lia_bulk *b, int64_t v);
+void lia__db_bulk_double(lia_bulk *b, double v);
+void lia__db_bulk_text(lia_bulk *b, const char *s, ptrdiff_t len);
+void lia__db_bulk_blob(lia_bulk *b, const void *p, size_t len);
+void lia__db_bulk_null(lia_bulk *b);
+int lia__db_bulk_row(lia_bulk *b, lia_error *err);
+int lia__db_bulk_end(lia_bulk *b, lia_error *err);
+/* Abandon the load (an error elsewhere): frees b; the caller rolls back. */
+void lia__db_bulk_abort(lia_bulk *b);
+
+/* n new ids for table's integer key column, consecutive, that no other
+ * connection will take, for rows a bulk load gives their id (so the
+ * caller knows them without reading back): the first into *first. Inside
+ * the write transaction that inserts them. PostgreSQL: the identity's
+ * sequence moved on by n under a lock; SQLite: max + 1 (its one writer). */
+int lia__db_reserve_ids(lia_db *db, const char *table, const char *column, int64_t n, int64_t *first,
+                        lia_error *err);
+
 /* ---- transactions ---- */
 
 /* Begin a write transaction; inside one, a savepoint (so transactions nest).

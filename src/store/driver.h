@@ -55,6 +55,21 @@ typedef struct lia_db_driver {
     void (*busy_timeout)(void *conn, int ms);
     int (*readonly)(void *conn);  /* 1 if the connection cannot write */
     int (*sys_errno)(void *conn); /* errno of the last failed system call (0 if none) */
+    /* Bulk insert (db.h lia__db_bulk_*), optional: NULL and the layer
+     * steps a prepared INSERT per row (SQLite). bulk_open starts loading
+     * table(cols) (ncols columns, as written in the DDL: BIGINT, DOUBLE
+     * PRECISION, TEXT, BYTEA); bulk_value appends the next column of the
+     * row (kind 'i' integer, 'd' double, 't' text, 'b' blob, 'n' NULL);
+     * bulk_row ends it; bulk_close(commit = 0) abandons the load (the
+     * caller rolls its transaction back) and frees the handle either way. */
+    int (*bulk_open)(void *conn, const char *table, const char *cols, int ncols, void **bulk);
+    void (*bulk_value)(void *bulk, int kind, int64_t i, double d, const void *p, size_t len);
+    int (*bulk_row)(void *bulk);
+    int (*bulk_close)(void *bulk, int commit);
+    /* n new ids for table's identity column, consecutive and taken by no
+     * other connection: the first into *first. Optional (NULL: the layer
+     * reads max + 1, right for SQLite's one writer). */
+    int (*reserve_ids)(void *conn, const char *table, const char *column, int64_t n, int64_t *first);
 } lia_db_driver;
 
 extern const lia_db_driver lia__sqlite_driver;
