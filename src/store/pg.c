@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "liaison/limits.h"
 #include "store/driver.h"
@@ -65,6 +66,7 @@ typedef struct pgs {
     char name[24];
     int nparams;
     int id_added;   /* RETURNING of the identity column added by the driver */
+    int guard;      /* in a transaction, run under a savepoint of its own (unguarded) */
     char *bump;     /* the id may be explicit: SQL moving the identity past it */
     char *deferred; /* text not prepared yet: a parameter's type comes from its first bind */
     Oid *types;
@@ -315,6 +317,25 @@ static int untyped(const char *state)
     return state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0);
 }
 
+/* Whether a statement runs under a savepoint of its own in a transaction
+ * (two more round trips): only one whose failure a module may catch and go
+ * on from, which is a UNIQUE violation (LIA_EEXIST) of a plain INSERT or
+ * UPDATE. A SELECT, or an upsert (ON CONFLICT: its own key cannot
+ * conflict), runs bare: if it fails, the transaction is aborted and the
+ * caller's next statement or commit says so, as for any other store
+ * error; the hot path's lookups and upserts (dedup, route decisions) pay
+ * one round trip, not three. */
+static int needs_guard(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+        sql++;
+    if (strncasecmp(sql, "SELECT", 6) == 0 || strncasecmp(sql, "VALUES", 6) == 0)
+        return 0;
+    if (strncasecmp(sql, "INSERT", 6) == 0 && strcasestr(sql, "ON CONFLICT"))
+        return 0;
+    return 1;
+}
+
 static int prepare_text(pgc *c, const char *sql, const lia_pg_info *info, void **out)
 {
     pgs *s = calloc(1, sizeof *s);
@@ -351,6 +372,7 @@ static int prepare_text(pgc *c, const char *sql, const lia_pg_info *info, void *
     }
     s->conn = c;
     s->nparams = info->nparams;
+    s->guard = needs_guard(b.ptr);
     snprintf(s->name, sizeof s->name, "lia_%u", ++c->seq);
     if (s->nparams) {
         s->p = calloc((size_t)s->nparams, sizeof *s->p);
@@ -597,7 +619,7 @@ static int prepare_deferred(pgs *s)
 static int execute(pgs *s)
 {
     pgc *c = s->conn;
-    int in_tx = PQtransactionStatus(c->c) == PQTRANS_INTRANS, rc = LIA_OK;
+    int in_tx = s->guard && PQtransactionStatus(c->c) == PQTRANS_INTRANS, rc = LIA_OK;
     ExecStatusType st;
     if (s->deferred && (rc = prepare_deferred(s)))
         return rc;
