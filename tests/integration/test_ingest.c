@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* Ingest whole reports through lia_ingest and query them back: counts,
  * provenance (report and line), quarantine, the archive, the same report
- * twice, standard input, and per-stage counters. */
+ * twice, standard input, and per-stage counters; on SQLite, or with
+ * LIAISON_TEST_PG (the meson test ingest_pg) on PostgreSQL. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "liaison/liaison.h"
+#include "../unit/pg_fixture.h"
 
 typedef struct fx {
     char dir[64];
@@ -30,7 +32,8 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/liaison-ingest-XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
-    snprintf(f->db, sizeof f->db, "%s/l.db", f->dir);
+    if (lia_test_store_path(f->dir, "l.db", f->db, sizeof f->db) < 0)
+        return -1;
     if (lia_store_open(f->db, &f->s, &err))
         return -1;
     *state = f;
@@ -245,5 +248,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_csv_with_map_and_stdin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_that_stop_a_report, setup, teardown),
     };
-    return cmocka_run_group_tests_name("ingest", tests, NULL, NULL);
+    return cmocka_run_group_tests_name(LIA_TEST_GROUP("ingest"), tests, NULL, NULL);
 }
