@@ -53,7 +53,7 @@ static const lia_migration migrations[] = {
             "  at INTEGER NOT NULL);"},
 };
 
-static const lia_schema audit_schema = {"audit", 1, migrations, NULL, .pg = 0};
+static const lia_schema audit_schema = {"audit", 1, migrations, NULL, .pg = 1};
 
 int lia__audit_schema(lia_db *db, lia_error *err)
 {
@@ -86,6 +86,16 @@ int lia_audit_leaf_bytes(const lia_audit_record *r, lia_buf *out)
         lia_buf_puts(out, "null");
     lia_buf_putc(out, '}');
     return out->err;
+}
+
+/* The writers of the log one at a time: each reads the tree state and
+ * appends the next seq. SQLite's BEGIN IMMEDIATE already holds the one
+ * writer lock; PostgreSQL's READ COMMITTED BEGIN does not, so there a
+ * transaction-scoped advisory lock (released at its end) does, and two
+ * processes auditing at once queue instead of both taking seq n + 1. */
+static int lock_log(lia_db *db, lia_error *err)
+{
+    return lia__db_exec_pg(db, "", "SELECT pg_advisory_xact_lock(7301, 1)", err);
 }
 
 /* The compact range as stored: the hashes of the stack, largest first. */
@@ -132,7 +142,7 @@ int lia__audit_append(lia_db *db, const lia_audit_record *in, int64_t *seq_out, 
     if ((rc = lia__audit_schema(db, err)) || (rc = lia__db_begin(db, err)))
         return rc;
     lia_buf_init(&b, (size_t)LIA_MAX_EVENT_TEXT * 4);
-    if ((rc = load_state(db, &ms, err)))
+    if ((rc = lock_log(db, err)) || (rc = load_state(db, &ms, err)))
         goto out;
     r.seq = (int64_t)ms.n + 1;
     r.at_us = lia__now_us();
@@ -230,7 +240,7 @@ int lia_audit_list(lia_store *s, const lia_audit_filter *f, lia_audit_cb cb, voi
         snprintf(past, sizeof past, "%s0", f->object);
     }
     lia_buf_init(&sql, 4096);
-    lia_buf_puts(&sql, "SELECT " RECORD_COLS " FROM audit_log WHERE 1");
+    lia_buf_puts(&sql, "SELECT " RECORD_COLS " FROM audit_log WHERE TRUE");
     if (f && f->object)
         lia_buf_puts(&sql, " AND (object = ?1 OR (object >= ?2 AND object < ?6))");
     if (f && f->actor)
@@ -281,7 +291,7 @@ int lia_audit_list_objects(lia_store *s, const char *const *objects, size_t n, l
     if ((rc = lia__audit_schema(db, err)))
         return rc;
     lia_buf_init(&sql, 4096);
-    lia_buf_puts(&sql, "SELECT " RECORD_COLS " FROM audit_log WHERE 0");
+    lia_buf_puts(&sql, "SELECT " RECORD_COLS " FROM audit_log WHERE FALSE");
     for (size_t i = 0; i < n; i++) {
         snprintf(b[i][0], sizeof b[i][0], "%s/", objects[i]);
         snprintf(b[i][1], sizeof b[i][1], "%s0", objects[i]);
@@ -342,7 +352,8 @@ int lia_audit_checkpoint(lia_store *s, const char *origin, const lia_note_key *k
         return rc;
     lia_buf_init(&body, 4096);
     lia_buf_init(&note, LIA_NOTE_MAX);
-    if ((rc = lia_audit_head(s, &c.size, &c.root, err)) || (rc = lia__checkpoint_format(&c, &body, err)) ||
+    if ((rc = lock_log(db, err)) || (rc = lia_audit_head(s, &c.size, &c.root, err)) ||
+        (rc = lia__checkpoint_format(&c, &body, err)) ||
         (rc = lia__note_sign(body.ptr, body.len, key, &note, err)))
         goto out;
     if ((rc =

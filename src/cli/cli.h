@@ -93,7 +93,8 @@ int cli_demo_node(lia_store *a, const char *db);
 /* The actor of a change made from the command line ($LIAISON_USER, else
  * $USER; channel cli; address local) (cmd_incident.c). */
 lia_actor cli_actor(void);
-/* The node's signer key file: given, else $LIAISON_AUDIT_KEY, else DB.audit-key. */
+/* The node's signer key file: given, else $LIAISON_AUDIT_KEY, else DB.audit-key
+ * (./liaison.audit-key for a PostgreSQL URI). */
 int cli_audit_key_path(cli *c, const char *given, char *out, size_t n);
 /* A time as the filters take it: YYYY-MM-DD, RFC 3339, or Nh / Nd ago.
  * 0, or -1 if it is none of these. */

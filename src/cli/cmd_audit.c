@@ -27,8 +27,9 @@ static void audit_usage(FILE *f)
                "                         the partner's verifier KEY and print it with our\n"
                "                         cosignature (C2SP tlog-cosignature v1) added\n"
                "\n"
-               "  --key PATH     the node's signer key (default $LIAISON_AUDIT_KEY, else DB.audit-key;\n"
-               "                 made on first checkpoint, mode 0600)\n"
+               "  --key PATH     the node's signer key (default $LIAISON_AUDIT_KEY, else DB.audit-key,\n"
+               "                 or ./liaison.audit-key for a postgresql:// store; made on first\n"
+               "                 checkpoint, mode 0600)\n"
                "  --origin O     the checkpoint's origin and key name (default $LIAISON_AUDIT_ORIGIN,\n"
                "                 else liaison.local/audit)\n"
                "  --format table|json\n");
@@ -70,6 +71,8 @@ int cli_audit_key_path(cli *c, const char *given, char *out, size_t n)
         snprintf(out, n, "%s", given);
     else if (env && *env)
         snprintf(out, n, "%s", env);
+    else if (strncmp(c->db, "postgresql://", 13) == 0 || strncmp(c->db, "postgres://", 11) == 0)
+        snprintf(out, n, "liaison.audit-key"); /* a URI is no path: beside ./liaison.archive */
     else
         snprintf(out, n, "%s.audit-key", c->db);
     return 0;
