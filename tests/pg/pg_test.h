@@ -6,7 +6,8 @@
  * created again, so two stores of one test (two nodes, two teams) are two
  * databases; the raw reports of a PostgreSQL store are archived in
  * DIR/archive-NAME ($LIAISON_ARCHIVE_DIR, read when the store opens).
- * Header only: each test includes it; static functions. */
+ * tests/unit/pg_fixture.h is the simpler one for a test of one store (it
+ * empties the one database). Header only: static functions. */
 #ifndef LIA_TEST_PG_TEST_H
 #define LIA_TEST_PG_TEST_H
 
@@ -25,7 +26,7 @@ static inline int lia_test_pg(void)
 
 /* Writes the store's path into out (n bytes): LIA_OK, or an error printed
  * on stderr and -1 (NAME: lower-case letters, digits and '_' only). */
-static inline int lia_test_store_path(const char *dir, const char *name, char *out, size_t n)
+static inline int lia_test_db_path(const char *dir, const char *name, char *out, size_t n)
 {
     const char *pg = getenv("LIAISON_TEST_PG");
     char sql[256], archive[512];

@@ -80,7 +80,7 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-httpsrv-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    if (lia_test_store_path(tmpdir, "l", dbpath, sizeof dbpath))
+    if (lia_test_db_path(tmpdir, "l", dbpath, sizeof dbpath))
         return -1;
     lia_error_clear(&e);
     if (lia_store_open(dbpath, &s, &e) ||

@@ -106,8 +106,7 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/lia-answer-XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    if (lia_test_store_path(dir, "a", path1, sizeof path1) ||
-        lia_test_store_path(dir, "b", path2, sizeof path2))
+    if (lia_test_db_path(dir, "a", path1, sizeof path1) || lia_test_db_path(dir, "b", path2, sizeof path2))
         return -1;
     lia_error_clear(&e);
     return lia_store_open(path1, &s1, &e) || lia_store_open(path2, &s2, &e) ? -1 : 0;

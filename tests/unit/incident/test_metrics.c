@@ -174,7 +174,7 @@ static void test_empty(void **state)
     char p2[256];
     lia_store *s2;
     (void)state;
-    assert_int_equal(lia_test_store_path(dir, "empty", p2, sizeof p2), 0);
+    assert_int_equal(lia_test_db_path(dir, "empty", p2, sizeof p2), 0);
     assert_int_equal(lia_store_open(p2, &s2, &err), LIA_OK);
     assert_int_equal(lia_incident_metrics_get(s2, 0, 0, &m, &err), LIA_OK);
     assert_int_equal(m.n_recipient + m.n_country + m.n_open + m.n_handoffs, 0);
@@ -190,7 +190,7 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/lia-metrics-XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    if (lia_test_store_path(dir, "m", path, sizeof path))
+    if (lia_test_db_path(dir, "m", path, sizeof path))
         return -1;
     return lia_store_open(path, &st, &err) == LIA_OK ? 0 : -1;
 }

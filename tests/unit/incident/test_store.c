@@ -38,7 +38,7 @@ static int setup(void **state)
     lia_error err;
     snprintf(f->dir, sizeof f->dir, "/tmp/lia-inc-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_int_equal(lia_test_store_path(f->dir, "i", f->path, sizeof f->path), 0);
+    assert_int_equal(lia_test_db_path(f->dir, "i", f->path, sizeof f->path), 0);
     assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
     *state = f;
     return 0;
