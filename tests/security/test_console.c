@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "../pg/pg_test.h"
+
 #include "http_client.h"
 #include "liaison/accounts.h"
 #include "liaison/feeds.h"
@@ -95,7 +97,8 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-console-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    snprintf(dbpath, sizeof dbpath, "%s/c.db", tmpdir);
+    if (lia_test_db_path(tmpdir, "c", dbpath, sizeof dbpath))
+        return -1;
     snprintf(webdir, sizeof webdir, "%s/web", tmpdir);
     mkdir(webdir, 0700);
     snprintf(p, sizeof p, "%s/assets", webdir);
@@ -774,5 +777,6 @@ int main(void)
         cmocka_unit_test(test_expiry), cmocka_unit_test(test_partner),
         cmocka_unit_test(test_assets), cmocka_unit_test(test_summary),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return (lia_test_pg() ? cmocka_run_group_tests_name("console on PostgreSQL", tests, setup, teardown)
+                          : cmocka_run_group_tests_name("console", tests, setup, teardown));
 }
