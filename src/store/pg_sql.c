@@ -423,6 +423,12 @@ static int statement(rw *r, size_t from, size_t to, int *maxp, lia_pg_info *info
                 k = nx;
                 continue;
             }
+            /* SQLite's schema of temporary tables is temp, PostgreSQL's pg_temp */
+            if (word_is(r, k, "temp") && nx == k + 1 && nx < to && r->x->t[nx].type == T_PUNCT &&
+                r->s[r->x->t[nx].at] == '.') {
+                puts_(r, "pg_temp");
+                continue;
+            }
             if (nx < to && r->x->t[nx].type == T_OPEN) {
                 if (word_is(r, k, "ifnull")) {
                     puts_(r, "COALESCE");

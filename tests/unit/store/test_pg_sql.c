@@ -43,6 +43,10 @@ static const struct {
     {"CREATE TABLE x(a INTEGER);\nCREATE INDEX IF NOT EXISTS x_a ON x(a);",
      "CREATE TABLE x(a BIGINT);\nCREATE INDEX IF NOT EXISTS x_a ON x(a);", 0},
     {"SELECT CAST(x AS INTEGER) FROM t", "SELECT CAST(x AS BIGINT) FROM t", 0},
+    /* the schema of temporary tables; a column named temp stays */
+    {"DELETE FROM d WHERE id IN (SELECT id FROM temp.lia_forget_event)",
+     "DELETE FROM d WHERE id IN (SELECT id FROM pg_temp.lia_forget_event)", 0},
+    {"SELECT temp, t.temp, 'temp.x' FROM t", "SELECT temp, t.temp, 'temp.x' FROM t", 0},
     /* INSERT OR IGNORE */
     {"INSERT OR IGNORE INTO t(a) VALUES(?)", "INSERT INTO t(a) VALUES($1) ON CONFLICT DO NOTHING", 1},
     {"insert or ignore into t(a) select a from u where b=?  ",
