@@ -503,7 +503,13 @@ static int step_schema(lia_db *db, const lia_schema *s, int *v, lia_error *err)
     int rc, now;
     if ((rc = lia__db_begin(db, err)))
         return rc;
-    if ((rc = lia__db_exec(db, registry_sql, err)) || (rc = read_version(db, s->name, &now, err)))
+    /* one migrating process at a time: SQLite's BEGIN IMMEDIATE is that
+     * already; on PostgreSQL (READ COMMITTED) two processes would both see
+     * no table and both create it ("duplicate key ... pg_class"), so a
+     * transaction-scoped advisory lock queues them, and the second reads
+     * the version the first recorded */
+    if ((rc = lia__db_exec_pg(db, "", "SELECT pg_advisory_xact_lock(7301, 0)", err)) ||
+        (rc = lia__db_exec(db, registry_sql, err)) || (rc = read_version(db, s->name, &now, err)))
         goto out;
     if (now < 0) { /* a store from before the registry, or a new one */
         now = 0;

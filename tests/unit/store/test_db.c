@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -461,6 +462,37 @@ static void test_schema_adopt(void **state)
     assert_int_equal(one_int(f->db, "SELECT n FROM m_items WHERE name='kept'"), 7);
 }
 
+/* Four processes bring a new store's module to its version at once (as
+ * two `liaison ingest` started together do): every one succeeds, each step
+ * ran once. */
+static void test_schema_at_once(void **state)
+{
+    fx *f = *state;
+    pid_t kids[4];
+    int status[4];
+    for (int k = 0; k < 4; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            lia_db *db;
+            lia_error err;
+            int bad = lia__db_open(f->path, 0, &db, &err) || lia__db_schema(db, &m_schema, &err);
+            if (bad)
+                fprintf(stderr, "process %d: %s\n", k, err.reason);
+            _exit(bad);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        if (waitpid(kids[k], &status[k], 0) != kids[k])
+            status[k] = -1;
+    for (int k = 0; k < 4; k++) {
+        assert_true(WIFEXITED(status[k]));
+        assert_int_equal(WEXITSTATUS(status[k]), 0);
+    }
+    assert_int_equal(lia__db_schema_version(f->db, "m"), 4);
+    assert_true(lia__db_has_column(f->db, "m_items", "extra"));
+}
+
 static void test_schema_newer(void **state)
 {
     fx *f = *state;
@@ -545,6 +577,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_pg_gate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_adopt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_step_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_function, setup, teardown),
     };
