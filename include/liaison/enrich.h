@@ -155,8 +155,8 @@ typedef struct lia_enrich_conf {
  * error (defaults stay, c->file stays ""). */
 int lia_enrich_conf_load(lia_enrich_conf *c, const char *path, lia_error *err);
 /* The configuration path of a store into out (n bytes, LIA_PATH_MAX as a
- * rule): $LIAISON_CONF, else STORE.conf. LIA_ELIMIT (out "") when it does
- * not fit: never a shorter path. */
+ * rule): $LIAISON_CONF, else STORE.conf (./liaison.conf for a PostgreSQL
+ * URI). LIA_ELIMIT (out "") when it does not fit: never a shorter path. */
 int lia_enrich_conf_path(const char *store_path, char *out, size_t n, lia_error *err);
 
 #endif

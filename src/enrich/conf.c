@@ -170,6 +170,8 @@ int lia_enrich_conf_path(const char *store_path, char *out, size_t n, lia_error 
     const char *env = getenv("LIAISON_CONF");
     if (env && *env)
         return lia__path_fmt(out, n, err, "configuration file ($LIAISON_CONF)", "%s", env);
+    if (strncmp(store_path, "postgresql://", 13) == 0 || strncmp(store_path, "postgres://", 11) == 0)
+        return lia__path_fmt(out, n, err, "configuration file", "%s", "liaison.conf"); /* a URI is no path */
     if (strncmp(store_path, "sqlite:", 7) == 0)
         store_path += 7;
     return lia__path_fmt(out, n, err, "configuration file", "%s.conf", store_path);

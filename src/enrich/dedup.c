@@ -616,18 +616,32 @@ static const lia_migration migrations[] = {
             "  event_id INTEGER NOT NULL," /* the one stored event of the aggregate */
             "  first INTEGER NOT NULL,"    /* first seen, seconds since 1970 */
             "  last INTEGER NOT NULL,"     /* last seen */
-            "  count INTEGER NOT NULL)"},
+            "  count INTEGER NOT NULL)",
+     /* PostgreSQL: the key is the SipHash, never generated, so a plain
+      * BIGINT key (an identity would have its sequence moved past the
+      * largest key after every insert); enrich_meta holds both integers
+      * (as their digits) and the hash key (bytes) */
+     .pg = "CREATE TABLE IF NOT EXISTS enrich_meta(name TEXT PRIMARY KEY, value BYTEA NOT NULL);"
+           "CREATE TABLE IF NOT EXISTS dedup("
+           "  key BIGINT PRIMARY KEY,"
+           "  event_id BIGINT NOT NULL,"
+           "  first BIGINT NOT NULL,"
+           "  last BIGINT NOT NULL,"
+           "  count BIGINT NOT NULL)"},
 };
-static const lia_schema dedup_schema = {"dedup", 1, migrations, NULL, .pg = 0};
+static const lia_schema dedup_schema = {"dedup", 1, migrations, NULL, .pg = 1};
 
 static int meta_get(lia_dedup *d, const char *name, int64_t *v, lia_error *err)
 {
     lia_stmt *st;
     int rc;
     *v = -1;
-    if ((rc = lia__db_prepare(d->db, "dedup: reading enrich_meta",
-                              "SELECT value FROM enrich_meta WHERE name=? AND typeof(value)='integer'", &st,
-                              err)))
+    /* an integer: SQLite keeps its type; PostgreSQL's bytea holds the digits */
+    if ((rc = lia__db_prepare_pg(d->db, "dedup: reading enrich_meta",
+                                 "SELECT value FROM enrich_meta WHERE name=? AND typeof(value)='integer'",
+                                 "SELECT encode(value, 'escape')::bigint FROM enrich_meta WHERE name=$1"
+                                 " AND encode(value, 'escape') ~ '^-?[0-9]{1,18}$'",
+                                 &st, err)))
         return rc;
     lia__db_bind_text(st, 1, name, -1);
     if (lia__db_step(st, NULL) == LIA_DB_ROW)

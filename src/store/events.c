@@ -948,10 +948,14 @@ int lia__store_event_aggregate(lia_store *s, int64_t id, int64_t count, const ch
 {
     lia_stmt *st;
     int rc;
-    if ((rc = lia__db_prepare(
+    /* PostgreSQL has no json_set: jsonb's || sets the three keys (the body
+     * comes back in jsonb's own key order and spacing, the same object) */
+    if ((rc = lia__db_prepare_pg(
              lia__store_db(s), "dedup: updating an aggregated event",
              "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
              " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
+             "UPDATE events SET body=(body::jsonb || jsonb_build_object('extra.dedup_count', $1::bigint,"
+             " 'extra.dedup_first_seen', $2::text, 'extra.dedup_last_seen', $3::text))::text WHERE id=$4",
              &st, err)))
         return rc;
     lia__db_bind_int64(st, 1, count);

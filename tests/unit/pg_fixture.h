@@ -31,11 +31,17 @@ static inline int lia_test_store_path(const char *dir, const char *file, char *p
     lia_error err;
     lia_db *db;
     if (!pg || !*pg) {
-        snprintf(path, n, "%s/%s", dir, file);
+        if ((size_t)snprintf(path, n, "%s/%s", dir, file) >= n) {
+            fprintf(stderr, "%s/%s: too long a path\n", dir, file);
+            return -1;
+        }
         return 0;
     }
     snprintf(path, n, "%s", pg);
-    snprintf(archive, sizeof archive, "%s/archive", dir);
+    if ((size_t)snprintf(archive, sizeof archive, "%s/archive", dir) >= sizeof archive) {
+        fprintf(stderr, "%s/archive: too long a path\n", dir);
+        return -1;
+    }
     setenv("LIAISON_ARCHIVE_DIR", archive, 1);
     if (lia__db_open(pg, 0, &db, &err)) {
         fprintf(stderr, "opening %s: %s\n", pg, err.reason);

@@ -19,6 +19,7 @@
 #include "liaison/ingest.h"
 #include "store/db.h"
 #include "enrich/internal.h"
+#include "../pg_fixture.h"
 
 /* ---- configuration ---- */
 
@@ -264,8 +265,10 @@ static void test_store(void **state)
     collect c;
     (void)state;
     assert_non_null(mkdtemp(dir));
-    snprintf(db, sizeof db, "%s/l.db", dir);
+    assert_true(lia_test_store_path(dir, "l.db", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", dir);
+    if (lia_test_on_pg()) /* a URI has no STORE.conf beside it */
+        setenv("LIAISON_CONF", conf, 1);
     snprintf(a, sizeof a, "%s/a.jsonl", dir);
     snprintf(bpath, sizeof bpath, "%s/b.jsonl", dir);
     snprintf(mmdb, sizeof mmdb, "%s/ipdata/maxmind/GeoLite2-ASN-Test.mmdb", td ? td : "tests/data");
@@ -364,8 +367,10 @@ static void test_store_replaced(void **state)
     collect c;
     (void)state;
     assert_non_null(mkdtemp(d3));
-    snprintf(db, sizeof db, "%s/l.db", d3);
+    assert_true(lia_test_store_path(d3, "l.db", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", d3);
+    if (lia_test_on_pg()) /* a URI has no STORE.conf beside it */
+        setenv("LIAISON_CONF", conf, 1);
     snprintf(a, sizeof a, "%s/a.jsonl", d3);
     snprintf(b2, sizeof b2, "%s/b.jsonl", d3);
     write_file(conf, "[dedup]\nwindow = 1h\n[sectors]\nenabled = no\n");
@@ -433,8 +438,10 @@ static void test_store_bad_conf(void **state)
     lia_ingest_result res;
     (void)state;
     assert_non_null(mkdtemp(d2));
-    snprintf(db, sizeof db, "%s/l.db", d2);
+    assert_true(lia_test_store_path(d2, "l.db", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", d2);
+    if (lia_test_on_pg()) /* a URI has no STORE.conf beside it */
+        setenv("LIAISON_CONF", conf, 1);
     snprintf(a, sizeof a, "%s/a.jsonl", d2);
     write_file(conf, "[ipdata]\nsource = csv /nonexistent/asn.csv\n");
     write_file(a, "{\"classification.type\": \"c2-server\", \"source.ip\": \"1.128.0.1\"}\n");
@@ -489,8 +496,10 @@ static void test_store_prune(void **state)
     assert_int_equal(lia__dedup_keep_seconds(&c), 60 * 86400);
 
     assert_non_null(mkdtemp(d4));
-    snprintf(db, sizeof db, "%s/l.db", d4);
+    assert_true(lia_test_store_path(d4, "l.db", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", d4);
+    if (lia_test_on_pg()) /* a URI has no STORE.conf beside it */
+        setenv("LIAISON_CONF", conf, 1);
     snprintf(p, sizeof p, "%s/r.jsonl", d4);
     write_file(conf, "[dedup]\nwindow = 1h\n");
     lia_error_clear(&err);
@@ -545,5 +554,5 @@ int main(void)
         cmocka_unit_test(test_store),          cmocka_unit_test(test_store_replaced),
         cmocka_unit_test(test_store_bad_conf), cmocka_unit_test(test_store_prune),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name(LIA_TEST_GROUP("dedup"), tests, NULL, NULL);
 }
