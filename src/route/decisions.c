@@ -49,7 +49,7 @@ static int route_adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema route_schema = {"route", 2, route_migrations, route_adopt, .pg = 0};
+static const lia_schema route_schema = {"route", 2, route_migrations, route_adopt, .pg = 1};
 
 int lia__route_schema(lia_store *s, lia_error *err)
 {
@@ -145,11 +145,12 @@ int lia__route_count_delivered(lia_db *db, int64_t first_id, int64_t last_id, li
 {
     lia_stmt *st;
     int rc;
-    if ((rc = lia__db_prepare(db, "counting routed events",
-                              "INSERT INTO route_delivered(recipient, n) SELECT recipient, count(*)"
-                              " FROM route_decision WHERE event_id BETWEEN ?1 AND ?2 AND verdict = 1"
-                              " GROUP BY recipient ON CONFLICT(recipient) DO UPDATE SET n = n + excluded.n",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             db, "counting routed events",
+             "INSERT INTO route_delivered(recipient, n) SELECT recipient, count(*)"
+             " FROM route_decision WHERE event_id BETWEEN ?1 AND ?2 AND verdict = 1"
+             " GROUP BY recipient ON CONFLICT(recipient) DO UPDATE SET n = route_delivered.n + excluded.n",
+             &st, err)))
         return rc;
     lia__db_bind_int64(st, 1, first_id);
     lia__db_bind_int64(st, 2, last_id);
@@ -367,12 +368,13 @@ static int route_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_e
     if (!lia__db_has_table(db, "route_decision"))
         return LIA_OK;
     if (lia__db_has_table(db, "route_delivered")) {
-        if ((rc = lia__db_prepare(db, "route: delivered counts less the pruned events",
-                                  "INSERT INTO route_delivered(recipient, n) SELECT recipient, -count(*)"
-                                  " FROM route_decision WHERE verdict = 1 AND event_id IN"
-                                  " (SELECT id FROM temp.lia_forget_event) GROUP BY recipient"
-                                  " ON CONFLICT(recipient) DO UPDATE SET n = max(0, n + excluded.n)",
-                                  &st, err)))
+        if ((rc = lia__db_prepare(
+                 db, "route: delivered counts less the pruned events",
+                 "INSERT INTO route_delivered(recipient, n) SELECT recipient, -count(*)"
+                 " FROM route_decision WHERE verdict = 1 AND event_id IN"
+                 " (SELECT id FROM temp.lia_forget_event) GROUP BY recipient"
+                 " ON CONFLICT(recipient) DO UPDATE SET n = max(0, route_delivered.n + excluded.n)",
+                 &st, err)))
             return rc;
         rc = lia__db_run(st, err);
         lia__db_done(st);

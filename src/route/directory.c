@@ -551,7 +551,7 @@ static int party_adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema party_schema = {"party", 1, party_migrations, party_adopt, .pg = 0};
+static const lia_schema party_schema = {"party", 1, party_migrations, party_adopt, .pg = 1};
 
 int lia__directory_db(lia_store *s, lia_db **db, lia_error *err)
 {

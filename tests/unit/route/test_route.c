@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "route/yaml.h"
 #include "route/internal.h"
 #include "route/tlp.h"
+#include "../pg_fixture.h"
 
 static const char owners_yaml[] = "# test constituency\n"
                                   "owners:\n"
@@ -374,9 +376,25 @@ static char *tmp_db(char *buf, size_t n)
     return buf;
 }
 
+/* The store to open for the SQLite file path: path itself, or on
+ * PostgreSQL (the meson test route_pg) LIAISON_TEST_PG emptied, its
+ * archive under PATH.d. */
+static void store_for(const char *path, char *sp, size_t n)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s.d", path);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    if (lia_test_on_pg())
+        assert_int_equal(lia_test_store_path(dir, "", sp, n), 1);
+    else
+        snprintf(sp, n, "%s", path);
+}
+
 static void rm_db(const char *path)
 {
     char p[512];
+    snprintf(p, sizeof p, "rm -rf '%s.d'", path);
+    assert_int_equal(system(p), 0);
     unlink(path);
     snprintf(p, sizeof p, "%s-wal", path);
     unlink(p);
@@ -388,15 +406,16 @@ static void rm_db(const char *path)
 
 static void test_party_roundtrip(void **state)
 {
-    char path[256];
+    char path[256], sp[300];
     lia_store *s;
     lia_error err;
     lia_buf y1, y2, csv;
     size_t n;
     (void)state;
     tmp_db(path, sizeof path);
+    store_for(path, sp, sizeof sp);
     lia_error_clear(&err);
-    assert_int_equal(lia_store_open(path, &s, &err), LIA_OK);
+    assert_int_equal(lia_store_open(sp, &s, &err), LIA_OK);
     assert_int_equal(lia_party_import(s, LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), &n, &err),
                      LIA_OK);
     assert_int_equal(n, 2);
@@ -988,7 +1007,7 @@ static int row_cb(void *ud, const lia_route_row *r)
 
 static void test_stage(void **state)
 {
-    char path[256], in[300];
+    char path[256], in[300], sp[300];
     lia_store *s;
     lia_error err;
     lia_ingest_opts o;
@@ -1014,8 +1033,9 @@ static void test_stage(void **state)
           "{\"source.ip\":\"192.0.2.1\",\"classification.type\":\"spam\"}\n",
           f);
     fclose(f);
+    store_for(path, sp, sizeof sp);
     lia_error_clear(&err);
-    assert_int_equal(lia_store_open(path, &s, &err), LIA_OK);
+    assert_int_equal(lia_store_open(sp, &s, &err), LIA_OK);
     assert_int_equal(lia_party_import(s, LIA_PARTY_OWNER, "yaml", owners_yaml, strlen(owners_yaml), &n, &err),
                      LIA_OK);
     assert_int_equal(
@@ -1062,5 +1082,5 @@ int main(void)
         cmocka_unit_test(test_redact_same_as_json),
         cmocka_unit_test(test_stage),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name(LIA_TEST_GROUP("route"), tests, NULL, NULL);
 }
