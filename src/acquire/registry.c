@@ -37,7 +37,7 @@ static const lia_migration migrations[] = {
     /* 2: how long the feed's reports are kept (liaison store prune): seconds, 0 = no limit */
     {.sql = "ALTER TABLE feed_registry ADD COLUMN retention INTEGER NOT NULL DEFAULT 0;"},
 };
-static const lia_schema registry_schema = {"feeds", 2, migrations, NULL, .pg = 0};
+static const lia_schema registry_schema = {"feeds", 2, migrations, NULL, .pg = 1};
 
 #define COLS                                                                                                 \
     "name,provider,format,url,dir,interval,tlp,doc,map,subtype,enabled,etag,"                                \

@@ -27,6 +27,7 @@
 
 #include "liaison/liaison.h"
 #include "acquire/registry.h"
+#include "../pg_fixture.h"
 
 static const char drop_v1[] = "; Spamhaus DROP List\n; Last-Modified: Mon, 14 Sep 2015 04:39:22 GMT\n"
                               "192.0.2.0/24 ; SBL1\n198.51.100.0/24 ; SBL2\n";
@@ -159,7 +160,8 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/liaison-fetch-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    snprintf(db, sizeof db, "%s/store.db", tmpdir);
+    if (lia_test_store_path(tmpdir, "store.db", db, sizeof db) < 0)
+        return -1;
     lia_error_clear(&err);
     return lia_store_open(db, &store, &err) == LIA_OK ? 0 : -1;
 }
@@ -211,7 +213,8 @@ static void test_conditional_get(void **state)
     (void)state;
     add_url_feed("drop", "/drop.txt", 3600);
     lia_error_clear(&err);
-    assert_int_equal(lia_fetch_feed(store, "drop", &o, &res, &err), LIA_OK);
+    if (lia_fetch_feed(store, "drop", &o, &res, &err) != LIA_OK)
+        fail_msg("fetch: %s", err.reason);
     assert_int_equal(res.status, LIA_FETCH_INGESTED);
     assert_int_equal(res.http_code, 200);
     assert_int_equal(res.attempts, 1);
@@ -597,5 +600,5 @@ int main(void)
         cmocka_unit_test(test_due),
         cmocka_unit_test(test_health),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests_name(LIA_TEST_GROUP("fetch"), tests, setup, teardown);
 }
