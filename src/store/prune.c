@@ -46,7 +46,7 @@
 static const lia_migration prune_migrations[] = {
     {.sql = "CREATE TABLE IF NOT EXISTS prune_archive(hash TEXT PRIMARY KEY, archive TEXT NOT NULL)"},
 };
-static const lia_schema prune_schema = {"store.prune", 1, prune_migrations, NULL, .pg = 0};
+static const lia_schema prune_schema = {"store.prune", 1, prune_migrations, NULL, .pg = 1};
 
 /* A batch holds no more events than this, unless one report alone has more. */
 #define PRUNE_BATCH_EVENTS 500000

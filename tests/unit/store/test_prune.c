@@ -24,6 +24,7 @@
 #include "notify/internal.h"
 #include "core/clock.h"
 #include "store/db.h"
+#include "../pg_fixture.h"
 
 #define DAY_US 86400000000LL
 
@@ -41,7 +42,8 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/liaison-prune-XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
-    snprintf(f->path, sizeof f->path, "%s/s.db", f->dir);
+    if (lia_test_store_path(f->dir, "s.db", f->path, sizeof f->path) < 0)
+        return -1;
     if (lia_store_open(f->path, &f->s, &err))
         return -1;
     *state = f;
@@ -132,6 +134,16 @@ static int64_t file_size(const char *path)
     " coalesce(json_extract(e.body, '$.\"extra.product\"'), '(none)'), count(*)"                             \
     " FROM events e, json_each(e.body, '$.\"extra.sector\"') s WHERE lower(s.value) IN ('iot', 'ics')"       \
     " GROUP BY 1, 2, 3"
+/* The same on PostgreSQL (summary.c's EXPOSURE_PG, as a recount). */
+#define EXPOSURE_RECOUNT_PG                                                                                  \
+    "SELECT lower(s.value), coalesce(e.b ->> 'extra.ics_protocol', e.b ->> 'protocol.application', "         \
+    "'(none)'),"                                                                                             \
+    " coalesce(e.b ->> 'extra.product', '(none)'), count(*)"                                                 \
+    " FROM (SELECT body::jsonb AS b FROM events) e,"                                                         \
+    " jsonb_array_elements_text(CASE jsonb_typeof(e.b -> 'extra.sector') WHEN 'array' THEN e.b -> "          \
+    "'extra.sector' WHEN 'string' THEN jsonb_build_array(e.b -> 'extra.sector') ELSE '[]'::jsonb END) "      \
+    "s(value)"                                                                                               \
+    " WHERE lower(s.value) IN ('iot', 'ics') GROUP BY 1, 2, 3"
 static const struct {
     const char *rollup, *recount;
 } rollups[] = {
@@ -147,12 +159,13 @@ static void assert_rollups_recount(fx *f)
 {
     for (size_t i = 0; i < sizeof rollups / sizeof *rollups; i++) {
         char sql[2048];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s EXCEPT %s)", rollups[i].rollup,
-                 rollups[i].recount);
+        const char *recount = rollups[i].recount;
+        if (lia_test_on_pg() && strcmp(recount, EXPOSURE_RECOUNT) == 0)
+            recount = EXPOSURE_RECOUNT_PG;
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s EXCEPT %s) AS d", rollups[i].rollup, recount);
         if (q1(f, sql) != 0)
             fail_msg("rollup %s has rows a recount does not", rollups[i].rollup);
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s EXCEPT %s)", rollups[i].recount,
-                 rollups[i].rollup);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s EXCEPT %s) AS d", recount, rollups[i].rollup);
         if (q1(f, sql) != 0)
             fail_msg("a recount has rows rollup %s does not", rollups[i].rollup);
     }
@@ -186,8 +199,10 @@ static counts count_all(fx *f)
     c.quarantine = q1(f, "SELECT count(*) FROM quarantine");
     c.decisions = q1(f, "SELECT count(*) FROM route_decision");
     c.dedup = q1(f, "SELECT count(*) FROM dedup");
-    c.notif = q1(f, "SELECT (SELECT count(*) FROM notification_event) + (SELECT count(*) FROM "
-                    "notification_delivery)");
+    c.notif = lia_test_on_pg()
+                  ? 0 /* notify is not on PostgreSQL yet (issue 12, another port) */
+                  : q1(f, "SELECT (SELECT count(*) FROM notification_event) + (SELECT count(*) FROM "
+                          "notification_delivery)");
     return c;
 }
 
@@ -195,10 +210,11 @@ static counts count_all(fx *f)
  * against a recount of its decisions (0 = equal). */
 static int64_t delivered_differs(fx *f)
 {
-    return q1(f, "SELECT count(*) FROM (SELECT recipient, n FROM route_delivered WHERE n > 0 EXCEPT"
-                 " SELECT recipient, count(*) FROM route_decision WHERE verdict = 1 GROUP BY recipient)") +
+    return q1(f,
+              "SELECT count(*) FROM (SELECT recipient, n FROM route_delivered WHERE n > 0 EXCEPT"
+              " SELECT recipient, count(*) FROM route_decision WHERE verdict = 1 GROUP BY recipient) AS d") +
            q1(f, "SELECT count(*) FROM (SELECT recipient, count(*) FROM route_decision WHERE verdict = 1"
-                 " GROUP BY recipient EXCEPT SELECT recipient, n FROM route_delivered WHERE n > 0)");
+                 " GROUP BY recipient EXCEPT SELECT recipient, n FROM route_delivered WHERE n > 0) AS d");
 }
 
 static void test_prune_counts_dry_run_audit(void **state)
@@ -227,16 +243,18 @@ static void test_prune_counts_dry_run_audit(void **state)
     size = file_size(arch);
     assert_true(size > 0);
     /* one notification carried an event of each report */
-    assert_int_equal(lia__notify_schema(lia__store_db(f->s), &err), LIA_OK);
-    ev_a = q1(f, "SELECT min(id) FROM events WHERE report_id = 1");
-    ev_b = q1(f, "SELECT min(id) FROM events WHERE report_id = 2");
     assert_int_equal(b, 2);
-    snprintf(sql, sizeof sql,
-             "INSERT INTO notification_event VALUES(1, %lld), (1, %lld);"
-             "INSERT INTO notification_delivery VALUES(%lld, 'owner:x', 'email', 1), (%lld, 'owner:x', "
-             "'email', 1)",
-             (long long)ev_a, (long long)ev_b, (long long)ev_a, (long long)ev_b);
-    exec_sql(f, sql);
+    if (!lia_test_on_pg()) { /* notify is not on PostgreSQL yet (issue 12, another port) */
+        assert_int_equal(lia__notify_schema(lia__store_db(f->s), &err), LIA_OK);
+        ev_a = q1(f, "SELECT min(id) FROM events WHERE report_id = 1");
+        ev_b = q1(f, "SELECT min(id) FROM events WHERE report_id = 2");
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO notification_event VALUES(1, %lld), (1, %lld);"
+                 "INSERT INTO notification_delivery VALUES(%lld, 'owner:x', 'email', 1), (%lld, 'owner:x', "
+                 "'email', 1)",
+                 (long long)ev_a, (long long)ev_b, (long long)ev_a, (long long)ev_b);
+        exec_sql(f, sql);
+    }
     before = count_all(f);
     assert_int_equal(before.events, 5);
     assert_int_equal(before.quarantine, 1);
@@ -265,7 +283,7 @@ static void test_prune_counts_dry_run_audit(void **state)
     assert_int_equal(res.decisions, before.decisions - after.decisions);
     assert_int_equal(res.dedup, before.dedup - after.dedup);
     assert_int_equal(res.notifications, before.notif - after.notif);
-    assert_int_equal(res.notifications, 2);
+    assert_int_equal(res.notifications, lia_test_on_pg() ? 0 : 2);
     assert_int_equal(after.events, 2);
     assert_int_equal(q1(f, "SELECT count(*) FROM events WHERE report_id = 1"), 0);
     assert_int_equal(q1(f, "SELECT count(*) FROM route_decision WHERE event_id IN (SELECT id FROM events)"),
@@ -295,11 +313,17 @@ static void test_prune_counts_dry_run_audit(void **state)
     }
     /* one audit record: who, the cutoff, the counts */
     assert_int_equal(
-        q1(f, "SELECT count(*) FROM audit_log WHERE action = 'prune' AND object = 'store'"
-              " AND json_extract(after, '$.events') = 3 AND json_extract(after, '$.reports') = 1"
-              " AND json_extract(after, '$.quarantined') = 1 AND json_extract(after, '$.archives') = 1"
-              " AND json_extract(after, '$.report_ids[0]') = 1"
-              " AND json_extract(after, '$.rules[0].before') IS NOT NULL AND actor <> ''"),
+        q1(f, lia_test_on_pg()
+                  ? "SELECT count(*) FROM audit_log WHERE action = 'prune' AND object = 'store'"
+                    " AND (after::jsonb->>'events')::int = 3 AND (after::jsonb->>'reports')::int = 1"
+                    " AND (after::jsonb->>'quarantined')::int = 1 AND (after::jsonb->>'archives')::int = 1"
+                    " AND (after::jsonb->'report_ids'->>0)::int = 1"
+                    " AND after::jsonb->'rules'->0->'before' IS NOT NULL AND actor <> ''"
+                  : "SELECT count(*) FROM audit_log WHERE action = 'prune' AND object = 'store'"
+                    " AND json_extract(after, '$.events') = 3 AND json_extract(after, '$.reports') = 1"
+                    " AND json_extract(after, '$.quarantined') = 1 AND json_extract(after, '$.archives') = 1"
+                    " AND json_extract(after, '$.report_ids[0]') = 1"
+                    " AND json_extract(after, '$.rules[0].before') IS NOT NULL AND actor <> ''"),
         1);
     /* again: nothing left to remove */
     assert_int_equal(lia_store_prune(f->s, &rule, 1, 0, &again, &err), LIA_OK);
@@ -358,6 +382,8 @@ static int sink(void *ud, const char *p, size_t n)
 
 static void test_prune_incident_keeps_copies(void **state)
 {
+    if (lia_test_on_pg())
+        skip(); /* incidents are not on PostgreSQL yet (issue 12, another port) */
     fx *f = *state;
     lia_error err;
     lia_prune_result res;
@@ -413,6 +439,8 @@ static void test_prune_incident_keeps_copies(void **state)
  * dry run (rolled back) and then a prune on the same handle both work. */
 static void test_prune_incidents_of_an_older_store(void **state)
 {
+    if (lia_test_on_pg())
+        skip(); /* incidents are not on PostgreSQL yet (issue 12, another port) */
     fx *f = *state;
     lia_error err;
     lia_prune_result dry, res;
@@ -492,7 +520,9 @@ static void write_conf(fx *f, const char *text)
 {
     char p[256];
     FILE *fp;
-    snprintf(p, sizeof p, "%s.conf", f->path);
+    snprintf(p, sizeof p, "%s/s.db.conf", f->dir);
+    if (lia_test_on_pg()) /* a URI has no STORE.conf beside it */
+        setenv("LIAISON_CONF", p, 1);
     assert_non_null(fp = fopen(p, "w"));
     assert_int_equal(fputs(text, fp) >= 0, 1);
     fclose(fp);
@@ -649,5 +679,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_duration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_killed_after_commit, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name(LIA_TEST_GROUP("prune"), tests, NULL, NULL);
 }
