@@ -472,7 +472,7 @@ int lia_incident_update(lia_store *s, int64_t id, const lia_incident_change *ch,
         if ((rc = lia__db_prepare(db, "incident: copying the links of a merged incident",
                                   "INSERT INTO incident_link(incident_id, kind, ref, at)"
                                   " SELECT ?1, kind, ref, ?3 FROM incident_link WHERE incident_id = ?2"
-                                  " AND NOT (kind = 'incident' AND ref = CAST(?1 AS TEXT))"
+                                  " AND NOT (kind = 'incident' AND ref = CAST(CAST(?1 AS INTEGER) AS TEXT))"
                                   " ON CONFLICT DO NOTHING",
                                   &st, err)))
             goto out;

@@ -9,12 +9,12 @@
 #   store_save DB / store_restore DB   a copy of the whole store, and back to it
 pg_bin=${LIAISON_PG_BIN:-/usr/lib/postgresql/15/bin}
 store_pg() { [ -n "${LIAISON_TEST_PG:-}" ]; }
+if store_pg; then export LIAISON_ARCHIVE_DIR="$tmp/archive"; fi
 pg_admin() { # SQL on the server's maintenance database
     PGOPTIONS="-c client_min_messages=warning" "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 "${LIAISON_TEST_PG%/*}/postgres" -c "$1" >/dev/null
 }
 store_new() {
     if store_pg; then
-        export LIAISON_ARCHIVE_DIR="$tmp/archive"
         pg_admin "DROP DATABASE IF EXISTS liaison_t_$1 WITH (FORCE)" &&
             pg_admin "CREATE DATABASE liaison_t_$1" || return 1
         echo "${LIAISON_TEST_PG%/*}/liaison_t_$1"

@@ -116,7 +116,7 @@ sql "DELETE FROM audit_checkpoint"
 expect_fail "cut off, against the partner's copy" "outside checkpoint covers 24 records" L audit verify --checkpoint "$tmp/partner-copy.note" --vkey "$pvkey"
 
 # an incident from a selection of events: the filters of `liaison events`
-E() { "$bin" --db "$ev" "$@"; }
+E() { (cd "$tmp" && "$bin" --db "$ev" "$@"); } # in $tmp: the demo's files beside a PostgreSQL store
 E demo > /dev/null 2>&1 || { echo "FAIL demo store for --events-from"; fails=$((fails + 1)); }
 # the demo's routing rules opened incidents already: the ones made here follow them
 base=$(E incident list --format json 2>&1 | grep -o '"id":' | wc -l | tr -d ' ')
