@@ -5,7 +5,8 @@
 # database of its own on that server, liaison_t_NAME, made empty first, the
 # raw reports archived in $tmp/archive. The script sets $tmp before.
 #   store_new NAME            prints the --db of a fresh store
-#   store_sql DB SQL          runs SQL on it (sqlite3 or psql), as someone with access would
+#   store_sql DB SQL          runs SQL on it (sqlite3 or psql), as someone with access would;
+#                             a query prints its rows, columns split by |
 #   store_save DB / store_restore DB   a copy of the whole store, and back to it
 pg_bin=${LIAISON_PG_BIN:-/usr/lib/postgresql/15/bin}
 store_pg() { [ -n "${LIAISON_TEST_PG:-}" ]; }
@@ -24,7 +25,7 @@ store_new() {
 }
 store_sql() {
     if store_pg; then
-        "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 "$1" -c "$2" >/dev/null
+        "$pg_bin/psql" -X -q -A -t -v ON_ERROR_STOP=1 "$1" -c "$2"
     else
         sqlite3 "$1" "$2"
     fi
