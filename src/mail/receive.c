@@ -40,7 +40,7 @@ static const lia_migration migrations[] = {
      NULL, NULL},
 };
 
-static const lia_schema mail_schema = {"mail", 1, migrations, NULL, .pg = 0};
+static const lia_schema mail_schema = {"mail", 1, migrations, NULL, .pg = 1};
 
 int lia__mail_schema(lia_db *db, lia_error *err)
 {
