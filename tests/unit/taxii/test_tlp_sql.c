@@ -23,11 +23,11 @@
 #include "taxii/taxii_internal.h"
 
 /* a call that must succeed, its error shown if not */
-#define OK(call)                                                                                                     \
-    do {                                                                                                             \
-        int rc_ = (call);                                                                                            \
-        if (rc_ != LIA_OK)                                                                                           \
-            fail_msg("%s: %d %s", #call, rc_, err.reason);                                                           \
+#define OK(call)                                                                                             \
+    do {                                                                                                     \
+        int rc_ = (call);                                                                                    \
+        if (rc_ != LIA_OK)                                                                                   \
+            fail_msg("%s: %d %s", #call, rc_, err.reason);                                                   \
     } while (0)
 
 static void test_same_answers(void **state)
@@ -43,8 +43,8 @@ static void test_same_answers(void **state)
     OK(lia_store_open(path, &s, &err));
     OK(lia_taxii_init(s, &err));
     /* same_org as the queries give it: a comparison, 0/1 in SQLite, boolean in PostgreSQL */
-    OK(lia__db_prepare(lia__store_db(s), "test: the TLP policy in SQL", "SELECT lia__tlp_allows(?1, ?2, ?3 IN (1))",
-                       &st, &err));
+    OK(lia__db_prepare(lia__store_db(s), "test: the TLP policy in SQL",
+                       "SELECT lia__tlp_allows(?1, ?2, ?3 IN (1))", &st, &err));
     for (int ceiling = -1; ceiling <= 5; ceiling++)
         for (int tlp = -2; tlp <= 6; tlp++)
             for (int same = 0; same <= 1; same++) {
@@ -56,8 +56,8 @@ static void test_same_answers(void **state)
                 got = (int)lia__db_col_int64(st, 0);
                 lia__db_reset(st);
                 if (got != want)
-                    fail_msg("ceiling %d, tlp %d, same_org %d: SQL says %d, lia__tlp_policy_allows %d", ceiling,
-                             tlp, same, got, want);
+                    fail_msg("ceiling %d, tlp %d, same_org %d: SQL says %d, lia__tlp_policy_allows %d",
+                             ceiling, tlp, same, got, want);
                 n++;
                 allowed += want;
             }
