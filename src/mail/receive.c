@@ -512,6 +512,7 @@ int lia_mail_receive(lia_store *s, const char *buf, size_t len, const lia_mail_o
     }
     if ((rc = lia__mail_schema(db, err)))
         goto done;
+    lia_error_clear(&perr); /* the parser fills only what it knows: the rest read below */
     prc = lia_mail_parse(buf, len, &m, &perr);
     mid = m ? lia_mail_header(m, "message-id", 0) : NULL;
     if (mid && *mid && strlen(mid) < sizeof kept.key) {
