@@ -48,7 +48,7 @@ static int adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema accounts_schema = {"accounts", 2, migrations, adopt, .pg = 0};
+static const lia_schema accounts_schema = {"accounts", 2, migrations, adopt, .pg = 1};
 
 static const char *const roles[] = {"admin", "analyst", "partner", "constituent"};
 static const char *const kinds[] = {"own", "partner", "constituent"};
@@ -88,7 +88,7 @@ int lia__accounts_init(lia_store *s, lia_error *err)
         return rc;
     /* a read, not a write, once the secret exists: the store may be read-only */
     if ((rc = lia__db_prepare(db, "accounts: looking for the server secret",
-                              "SELECT 1 FROM acct_secret WHERE rowid=1", &st, err)))
+                              "SELECT 1 FROM acct_secret WHERE id=1", &st, err)))
         return rc;
     rc = lia__db_step(st, err);
     lia__db_done(st);

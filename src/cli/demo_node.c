@@ -118,8 +118,15 @@ int cli_demo_node(lia_store *a, const char *db)
         printf("    no incident waits on %s: nothing to exchange\n", KH);
         return LIA_EXIT_OK;
     }
-    snprintf(bdb, sizeof bdb, "%s.node-b", db);
-    snprintf(akey, sizeof akey, "%s.audit-key", db);
+    if (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0) {
+        /* a URI is no path: B is a SQLite file beside A's archive, A's key
+         * the default of a PostgreSQL store (cli_audit_key_path) */
+        snprintf(bdb, sizeof bdb, "%s.node-b", lia_store_archive_dir(a));
+        snprintf(akey, sizeof akey, "liaison.audit-key");
+    } else {
+        snprintf(bdb, sizeof bdb, "%s.node-b", db);
+        snprintf(akey, sizeof akey, "%s.audit-key", db);
+    }
     snprintf(bkey, sizeof bkey, "%s.audit-key", bdb);
     unlink(bdb);
     if ((rc = lia_store_open(bdb, &b, &err)) ||

@@ -16,7 +16,7 @@ static const lia_migration migrations[] = {
      "  seen INTEGER NOT NULL);",
      NULL, NULL},
 };
-static const lia_schema session_schema = {"console_sessions", 1, migrations, NULL, .pg = 0};
+static const lia_schema session_schema = {"console_sessions", 1, migrations, NULL, .pg = 1};
 
 /* a session's last use is written at most this often (a read is no write) */
 #define TOUCH_US (30 * 1000000LL)

@@ -113,7 +113,7 @@ int lia_incident_attach(lia_store *s, int64_t incident, const char *name, const 
     if ((rc = lia__db_prepare(
              db, "incident: attachments of an incident by hash",
              "SELECT id, (SELECT count(*) FROM incident_attachment WHERE incident_id = ?1)"
-             " FROM (SELECT 1) LEFT JOIN incident_attachment ON incident_id = ?1 AND sha256 = ?2",
+             " FROM (SELECT 1) AS one LEFT JOIN incident_attachment ON incident_id = ?1 AND sha256 = ?2",
              &st, err)))
         goto out;
     lia__db_bind_int64(st, 1, incident);

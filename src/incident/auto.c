@@ -187,9 +187,9 @@ static int group_incident(lia_db *db, const char *rule, int64_t window, const ch
     lia_stmt *st;
     int rc;
     *id = 0;
-    if ((rc = lia__db_prepare(db, "incident: finding a rule's incident",
-                              "SELECT incident_id FROM incident_group WHERE rule=? AND window=? AND key=?",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             db, "incident: finding a rule's incident",
+             "SELECT incident_id FROM incident_group WHERE rule=? AND \"window\"=? AND key=?", &st, err)))
         return rc;
     lia__db_bind_text(st, 1, rule, -1);
     lia__db_bind_int64(st, 2, window);
@@ -335,9 +335,9 @@ static int open_group(lia_store *s, lia_db *db, ctx *c, const entry *g, size_t n
     inc.status = LIA_INC_TRIAGED; /* the rule triaged it (docs/incidents.md) */
     if ((rc = lia_incident_create(s, &inc, rcpt, nrcpt, NULL, 0, &route_actor, id, err)))
         goto out;
-    if ((rc = lia__db_prepare(db, "incident: recording a rule's incident",
-                              "INSERT INTO incident_group(rule, window, key, incident_id) VALUES(?,?,?,?)",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             db, "incident: recording a rule's incident",
+             "INSERT INTO incident_group(rule, \"window\", key, incident_id) VALUES(?,?,?,?)", &st, err)))
         goto out;
     lia__db_bind_text(st, 1, r->name, -1);
     lia__db_bind_int64(st, 2, g[0].window);

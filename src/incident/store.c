@@ -70,10 +70,10 @@ static const lia_migration migrations[] = {
      * array of the key's values) */
     {.sql = "CREATE TABLE IF NOT EXISTS incident_group("
             "  rule TEXT NOT NULL,"
-            "  window INTEGER NOT NULL,"
+            "  \"window\" INTEGER NOT NULL,"
             "  key TEXT NOT NULL,"
             "  incident_id INTEGER NOT NULL REFERENCES incident(id),"
-            "  PRIMARY KEY(rule, window, key));"
+            "  PRIMARY KEY(rule, \"window\", key));"
             "CREATE INDEX IF NOT EXISTS incident_link_ref ON incident_link(kind, ref);"},
     /* 3: the messages we delivered for each hand-off (a digest's
      * Message-ID), so that a reply naming one finds its incident and
@@ -114,7 +114,7 @@ static const lia_migration migrations[] = {
             "  pruned INTEGER NOT NULL);"},
 };
 
-static const lia_schema incident_schema = {"incident", 5, migrations, NULL, .pg = 0};
+static const lia_schema incident_schema = {"incident", 5, migrations, NULL, .pg = 1};
 
 int lia__incident_schema(lia_db *db, lia_error *err)
 {
@@ -472,7 +472,7 @@ int lia_incident_update(lia_store *s, int64_t id, const lia_incident_change *ch,
         if ((rc = lia__db_prepare(db, "incident: copying the links of a merged incident",
                                   "INSERT INTO incident_link(incident_id, kind, ref, at)"
                                   " SELECT ?1, kind, ref, ?3 FROM incident_link WHERE incident_id = ?2"
-                                  " AND NOT (kind = 'incident' AND ref = CAST(?1 AS TEXT))"
+                                  " AND NOT (kind = 'incident' AND ref = CAST(CAST(?1 AS INTEGER) AS TEXT))"
                                   " ON CONFLICT DO NOTHING",
                                   &st, err)))
             goto out;

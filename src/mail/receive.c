@@ -40,7 +40,7 @@ static const lia_migration migrations[] = {
      NULL, NULL},
 };
 
-static const lia_schema mail_schema = {"mail", 1, migrations, NULL, .pg = 0};
+static const lia_schema mail_schema = {"mail", 1, migrations, NULL, .pg = 1};
 
 int lia__mail_schema(lia_db *db, lia_error *err)
 {
@@ -512,6 +512,7 @@ int lia_mail_receive(lia_store *s, const char *buf, size_t len, const lia_mail_o
     }
     if ((rc = lia__mail_schema(db, err)))
         goto done;
+    lia_error_clear(&perr); /* the parser fills only what it knows: the rest read below */
     prc = lia_mail_parse(buf, len, &m, &perr);
     mid = m ? lia_mail_header(m, "message-id", 0) : NULL;
     if (mid && *mid && strlen(mid) < sizeof kept.key) {

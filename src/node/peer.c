@@ -53,7 +53,7 @@ static const lia_migration migrations[] = {
             "CREATE INDEX IF NOT EXISTS node_outbox_due ON node_outbox(peer, sent, id);"},
 };
 
-static const lia_schema node_schema = {"node", 1, migrations, NULL, .pg = 0};
+static const lia_schema node_schema = {"node", 1, migrations, NULL, .pg = 1};
 
 int lia__node_schema(lia_db *db, lia_error *err)
 {

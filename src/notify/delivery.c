@@ -56,7 +56,7 @@ static int notify_adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema notify_schema = {"notify", 4, notify_migrations, notify_adopt, .pg = 0};
+static const lia_schema notify_schema = {"notify", 4, notify_migrations, notify_adopt, .pg = 1};
 
 int lia__notify_schema(lia_db *db, lia_error *err)
 {

@@ -28,7 +28,7 @@ static const lia_migration migrations[] = {
             "  clock TEXT NOT NULL, kind TEXT NOT NULL, at INTEGER NOT NULL, sent_to TEXT NOT NULL,"
             "  message_id TEXT NOT NULL, PRIMARY KEY(incident_id, recipient, clock, kind));"},
 };
-static const lia_schema sla_schema = {"sla", 1, migrations, NULL, .pg = 0};
+static const lia_schema sla_schema = {"sla", 1, migrations, NULL, .pg = 1};
 
 typedef struct ho_row {
     int64_t incident;

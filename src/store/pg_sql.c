@@ -434,6 +434,10 @@ static int statement(rw *r, size_t from, size_t to, int *maxp, lia_pg_info *info
                     puts_(r, "COALESCE");
                     continue;
                 }
+                if (word_is(r, k, "instr")) { /* same arguments, same 1-based answer, 0 when absent */
+                    puts_(r, "strpos");
+                    continue;
+                }
                 if ((word_is(r, k, "max") || word_is(r, k, "min")) && call_args(r, nx) >= 2) {
                     puts_(r, word_is(r, k, "max") ? "GREATEST" : "LEAST");
                     continue;

@@ -39,7 +39,7 @@ static const lia_migration migrations[] = {
             "  title TEXT NOT NULL, description TEXT, contact TEXT, default_root TEXT);"
             "CREATE TABLE IF NOT EXISTS taxii_api_roots(name TEXT PRIMARY KEY, title TEXT NOT NULL,"
             "  description TEXT, max_content_length INTEGER NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS taxii_collections(rowid INTEGER PRIMARY KEY,"
+            "CREATE TABLE IF NOT EXISTS taxii_collections(\"rowid\" INTEGER PRIMARY KEY,"
             "  api_root TEXT NOT NULL, id TEXT NOT NULL, title TEXT NOT NULL, description TEXT,"
             "  community INTEGER NOT NULL DEFAULT 0, default_tlp INTEGER NOT NULL DEFAULT 2,"
             "  own_write INTEGER NOT NULL DEFAULT 1, allow_read INTEGER NOT NULL DEFAULT 1,"
@@ -63,6 +63,16 @@ static const lia_migration migrations[] = {
             "CREATE TABLE IF NOT EXISTS taxii_cursors(source TEXT PRIMARY KEY, added_after INTEGER,"
             "  last_added INTEGER, next TEXT, updated INTEGER NOT NULL);"},
     {.sql = "ALTER TABLE taxii_status ADD COLUMN org_id INTEGER NOT NULL DEFAULT 0"},
+    /* 3: on PostgreSQL the TLP policy that object queries call, as SQL (a
+     * C function cannot be called from PostgreSQL's SQL; on SQLite it is
+     * sql_tlp_allows below, registered on each handle): the same answers as
+     * lia__tlp_policy_allows for every ceiling, marking and same_org
+     * (test_taxii_tlp_pg checks all of them against it). A marking outside
+     * CLEAR..RED never; RED never; AMBER+STRICT only to the owning
+     * organisation; nothing above the reader's ceiling. */
+    {.pg = "CREATE OR REPLACE FUNCTION lia__tlp_allows(ceiling BIGINT, tlp BIGINT, same_org BOOLEAN)"
+           "  RETURNS BOOLEAN LANGUAGE sql IMMUTABLE AS"
+           "  'SELECT $2 BETWEEN 0 AND 3 AND ($2 <> 3 OR $3) AND $2 <= $1'"},
 };
 
 static int adopt(lia_db *db, int *version, lia_error *err)
@@ -75,7 +85,7 @@ static int adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema taxii_schema = {"taxii", 2, migrations, adopt, .pg = 0};
+static const lia_schema taxii_schema = {"taxii", 3, migrations, adopt, .pg = 1};
 
 static int64_t sql_tlp_allows(const int64_t *a)
 {
@@ -86,8 +96,8 @@ int lia_taxii_init(lia_store *s, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     int rc;
-    if ((rc = lia__db_function(db, "lia__tlp_allows", 3, sql_tlp_allows, err)))
-        return rc;
+    if (!lia__db_is_pg(db) && (rc = lia__db_function(db, "lia__tlp_allows", 3, sql_tlp_allows, err)))
+        return rc; /* PostgreSQL: the SQL function of migration 3 */
     return lia__db_schema(db, &taxii_schema, err);
 }
 
@@ -215,7 +225,7 @@ int lia__taxii_collection_get(lia_store *s, const char *api_root, const char *id
     lia_stmt *st;
     int rc;
     if ((rc = lia__db_prepare(lia__store_db(s), "TAXII: reading a collection",
-                              "SELECT rowid, api_root, id, title, description, community,"
+                              "SELECT \"rowid\", api_root, id, title, description, community,"
                               " default_tlp, own_write, allow_read, allow_write FROM"
                               " taxii_collections WHERE api_root = ?1 AND id = ?2",
                               &st, err)))
@@ -905,7 +915,7 @@ int lia__taxii_root_visible(lia_store *s, const char *root, const char *hint, co
             return LIA_OK;
     }
     if ((rc = lia__db_prepare(lia__store_db(s), "TAXII: checking access to an API root",
-                              "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY rowid", &st,
+                              "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY \"rowid\"", &st,
                               err)))
         return rc;
     lia__db_bind_text(st, 1, root, -1);
@@ -1041,7 +1051,7 @@ int lia__taxii_collections_json(lia_store *s, const char *root, const lia_princi
     lia_stmt *st;
     int first = 1, rc;
     if ((rc = lia__db_prepare(lia__store_db(s), "TAXII: listing collections",
-                              "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY rowid", &st,
+                              "SELECT id FROM taxii_collections WHERE api_root = ?1 ORDER BY \"rowid\"", &st,
                               err)))
         return rc;
     lia__db_bind_text(st, 1, root, -1);

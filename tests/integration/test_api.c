@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "../pg/pg_test.h"
+
 #include "api/api.h"
 #include "liaison/accounts.h"
 #include "liaison/http.h"
@@ -120,7 +122,8 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-api-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    snprintf(dbpath, sizeof dbpath, "%s/a.db", tmpdir);
+    if (lia_test_db_path(tmpdir, "a", dbpath, sizeof dbpath))
+        return -1;
     lia_error_clear(&e);
     if (lia_store_open(dbpath, &s, &e) ||
         lia_accounts_org_add(s, "own", LIA_ORG_OWN, LIA_TLP_RED, NULL, &e) ||
@@ -1094,12 +1097,19 @@ static void test_attachments(void **state)
         hc_free(&r);
     }
     /* bytes changed in the store behind the server's back: refused, said */
-    snprintf(path, sizeof path,
-             "/usr/bin/python3 -c \"import sqlite3; c = sqlite3.connect('%s'); "
-             "c.execute(\\\"UPDATE incident_attachment SET body = x'00' WHERE id = %lld\\\"); "
-             "c.commit()\"",
-             dbpath, (long long)partner_id);
-    assert_int_equal(system(path), 0);
+    {
+        char pg_sql[128];
+        lia_db *raw;
+        lia_error e;
+        snprintf(path, sizeof path, "UPDATE incident_attachment SET body = x'00' WHERE id = %lld",
+                 (long long)partner_id);
+        snprintf(pg_sql, sizeof pg_sql,
+                 "UPDATE incident_attachment SET body = '\\x00'::bytea WHERE id = %lld",
+                 (long long)partner_id);
+        assert_int_equal(lia__db_open(dbpath, 0, &raw, &e), LIA_OK);
+        assert_int_equal(lia__db_exec_pg(raw, path, pg_sql, &e), LIA_OK);
+        lia__db_close(raw);
+    }
     get(k_ana, &r, "/api/v1/incidents/%lld/attachments/%lld", (long long)i_a, (long long)partner_id);
     assert_int_equal(r.status, 500);
     assert_non_null(strstr(lia_buf_cstr(&r.body), "the store was changed"));
@@ -1222,5 +1232,6 @@ int main(void)
         cmocka_unit_test(test_writes),          cmocka_unit_test(test_answer_links),
         cmocka_unit_test(test_attachments),     cmocka_unit_test(test_openapi),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return (lia_test_pg() ? cmocka_run_group_tests_name("api on PostgreSQL", tests, setup, teardown)
+                          : cmocka_run_group_tests_name("api", tests, setup, teardown));
 }

@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "../pg/pg_test.h"
+
 #include "liaison/accounts.h"
 #include "liaison/http.h"
 #include "liaison/liaison.h"
@@ -227,7 +229,8 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-taxii-XXXXXX");
     if (!td || !mkdtemp(tmpdir))
         return -1;
-    snprintf(dbpath, sizeof dbpath, "%s/l.db", tmpdir);
+    if (lia_test_db_path(tmpdir, "l", dbpath, sizeof dbpath))
+        return -1;
     snprintf(logpath, sizeof logpath, "%s/access.log", tmpdir);
     lia_error_clear(&e);
     if (lia_store_open(dbpath, &s, &e))
@@ -1351,13 +1354,18 @@ static void test_serve_sigterm(void **state)
 
 /* Child mode (main: argv "--hold-lock DB"): another process holding the
  * store's write lock, as `liaison ingest` does for a batch. Writes "L" on
- * stdout once it holds it, commits when stdin closes. */
+ * stdout once it holds it, commits when stdin closes. PostgreSQL has no
+ * lock of a whole database: the transaction holds the tables an upload
+ * writes in EXCLUSIVE mode (readers go on, writers wait, as in SQLite). */
 static int hold_lock(const char *db)
 {
     lia_db *h;
     lia_error e;
     char c;
-    if (lia__db_open(db, 0, &h, &e) || lia__db_exec(h, "BEGIN EXCLUSIVE", &e))
+    if (lia__db_open(db, 0, &h, &e))
+        return 2;
+    if (lia__db_exec_pg(h, "BEGIN EXCLUSIVE",
+                        "BEGIN; LOCK TABLE taxii_objects, taxii_status IN EXCLUSIVE MODE", &e))
         return 2;
     if (write(1, "L", 1) != 1)
         return 3;
@@ -1466,7 +1474,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_access_log),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    int rc =
+        (lia_test_pg() ? cmocka_run_group_tests_name("taxii_server on PostgreSQL", tests, setup, teardown)
+                       : cmocka_run_group_tests_name("taxii_server", tests, setup, teardown));
     curl_global_cleanup();
     return rc;
 }

@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "../pg/pg_test.h"
+
 #include "http_client.h"
 #include "liaison/accounts.h"
 #include "liaison/feeds.h"
@@ -95,7 +97,8 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-console-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    snprintf(dbpath, sizeof dbpath, "%s/c.db", tmpdir);
+    if (lia_test_db_path(tmpdir, "c", dbpath, sizeof dbpath))
+        return -1;
     snprintf(webdir, sizeof webdir, "%s/web", tmpdir);
     mkdir(webdir, 0700);
     snprintf(p, sizeof p, "%s/assets", webdir);
@@ -654,8 +657,10 @@ static void check_summary(json_t *j)
     assert_string_equal(json_string_value(json_object_get(json_array_get(x, 0), "sector")), "iot");
     assert_int_equal(
         json_integer_value(json_object_get(json_array_get(x, 0), "total")),
-        sql_i64(s, "SELECT count(*) FROM events WHERE lower(json_extract(body, '$.\"extra.sector\"'))"
-                   " = 'iot'"));
+        sql_i64(s, lia__db_is_pg(lia__store_db(s))
+                       ? "SELECT count(*) FROM events WHERE lower(body::jsonb->>'extra.sector') = 'iot'"
+                       : "SELECT count(*) FROM events WHERE lower(json_extract(body, '$.\"extra.sector\"'))"
+                         " = 'iot'"));
     assert_int_equal(json_integer_value(json_object_get(json_array_get(x, 1), "total")), 2);
     want = json_pack("[{s:s, s:i}]", "key", "modbus", "count", 2);
     same_list("ics by_protocol", json_object_get(json_array_get(x, 1), "by_protocol"), want);
@@ -774,5 +779,6 @@ int main(void)
         cmocka_unit_test(test_expiry), cmocka_unit_test(test_partner),
         cmocka_unit_test(test_assets), cmocka_unit_test(test_summary),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return (lia_test_pg() ? cmocka_run_group_tests_name("console on PostgreSQL", tests, setup, teardown)
+                          : cmocka_run_group_tests_name("console", tests, setup, teardown));
 }

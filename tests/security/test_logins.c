@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "../pg/pg_test.h"
 #include <sodium.h>
 
 #include "accounts/internal.h"
@@ -45,7 +47,8 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-logins-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    snprintf(dbpath, sizeof dbpath, "%s/l.db", tmpdir);
+    if (lia_test_db_path(tmpdir, "l", dbpath, sizeof dbpath))
+        return -1;
     snprintf(logpath, sizeof logpath, "%s/access.log", tmpdir);
     lia_error_clear(&e);
     if (lia_store_open(dbpath, &s, &e) ||
@@ -186,7 +189,8 @@ int main(void)
         cmocka_unit_test(test_unknown_user_same_path),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    int rc = (lia_test_pg() ? cmocka_run_group_tests_name("logins on PostgreSQL", tests, setup, teardown)
+                            : cmocka_run_group_tests_name("logins", tests, setup, teardown));
     curl_global_cleanup();
     return rc;
 }

@@ -4,7 +4,7 @@
 # create, list, show, update (a refused transition names the allowed ones),
 # comment, link, split, merge; handoff add/notified/ack/reject; sla breaches; audit
 # checkpoint, verify, list, prove. Then the log is tampered with through the
-# sqlite3 shell, as someone with the file would: a record edited, one
+# sqlite3 shell (psql on PostgreSQL: store_lib.sh), as someone with the file would: a record edited, one
 # deleted, two swapped, the newest ten cut off; verify names the first
 # broken record each time. Every check states what it expected.
 set -u
@@ -12,7 +12,10 @@ bin=${LIAISON_BIN:?}
 root=${LIAISON_SOURCE_ROOT:?}
 tmp=$(mktemp -d /tmp/lia-incident-cli-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-db="$tmp/l.db"
+. "$root/tests/integration/store_lib.sh"
+db=$(store_new l) || exit 1
+pdb=$(store_new p) || exit 1
+ev=$(store_new ev) || exit 1
 fails=0
 export LIAISON_USER=alice LIAISON_AUDIT_KEY="$tmp/node.key" LIAISON_AUDIT_ORIGIN=cert.example/audit
 L() { "$bin" --db "$db" "$@"; }
@@ -80,9 +83,9 @@ check "verify" "audit log verified: 14 records, 1 checkpoints" "$(L audit verify
 check "prove inclusion" "inclusion of record 3 in 14" "$(L audit prove --seq 3 2>&1)"
 check "prove consistency" "consistency of 5 with 14" "$(L audit prove --from 5 2>&1)"
 
-cp "$db" "$tmp/clean.db"
-restore() { cp "$tmp/clean.db" "$db"; }
-sql() { sqlite3 "$db" "$1"; }
+store_save "$db"
+restore() { store_restore "$db"; }
+sql() { store_sql "$db" "$1"; }
 
 sql "UPDATE audit_log SET after = '{\"state\":\"resolved\"}' WHERE seq = 9"
 expect_fail "edited record" "BROKEN at record 9" L audit verify
@@ -98,7 +101,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do L incident comment 2 "note $i" >/dev/null 2>&1
 vkey=$(L audit checkpoint 2>&1 >"$tmp/ours.note" | sed -n 's/.*verifier key //p')
 check "verify 24" "24 records" "$(L audit verify 2>&1)"
 # a partner node (its own key) checks and cosigns our checkpoint, and keeps it
-P() { LIAISON_AUDIT_KEY="$tmp/partner.key" LIAISON_AUDIT_ORIGIN=partner.example/witness "$bin" --db "$tmp/p.db" "$@"; }
+P() { LIAISON_AUDIT_KEY="$tmp/partner.key" LIAISON_AUDIT_ORIGIN=partner.example/witness "$bin" --db "$pdb" "$@"; }
 check "cosign" "cosigned cert.example/audit at size 24" "$(P audit cosign "$tmp/ours.note" --vkey "$vkey" 2>&1 >"$tmp/partner-copy.note")"
 pvkey=$(P audit cosign "$tmp/ours.note" --vkey "$vkey" 2>&1 >/dev/null | sed -n 's/.*our cosigner key //p')
 check "cosigned copy" "partner.example/witness" "$(cat "$tmp/partner-copy.note")"
@@ -113,7 +116,7 @@ sql "DELETE FROM audit_checkpoint"
 expect_fail "cut off, against the partner's copy" "outside checkpoint covers 24 records" L audit verify --checkpoint "$tmp/partner-copy.note" --vkey "$pvkey"
 
 # an incident from a selection of events: the filters of `liaison events`
-E() { "$bin" --db "$tmp/ev.db" "$@"; }
+E() { (cd "$tmp" && "$bin" --db "$ev" "$@"); } # in $tmp: the demo's files beside a PostgreSQL store
 E demo > /dev/null 2>&1 || { echo "FAIL demo store for --events-from"; fails=$((fails + 1)); }
 # the demo's routing rules opened incidents already: the ones made here follow them
 base=$(E incident list --format json 2>&1 | grep -o '"id":' | wc -l | tr -d ' ')
@@ -123,8 +126,8 @@ check "events ids" "$kh" "$(E events --cc KH --count 2>&1)"
 check "create from events" "incident $n1 created, $kh events linked" \
     "$(E events --cc KH --format ids | E incident create --title 'KH batch' --countries KH --events-from - 2>&1)"
 check "linked events listed" "$(E events --cc KH --format ids | tail -n 1)" "$(E incident show $n1 2>&1)"
-expect_fail "events-from: not an id" "-:2: 'abc' is not an event id" sh -c "printf '1\\nabc\\n' | '$bin' --db '$tmp/ev.db' incident create --title x --events-from -"
-expect_fail "events-from: unknown event" "no event 999999999" sh -c "printf '999999999\\n' | '$bin' --db '$tmp/ev.db' incident create --title x --events-from -"
+expect_fail "events-from: not an id" "-:2: 'abc' is not an event id" sh -c "printf '1\\nabc\\n' | '$bin' --db '$ev' incident create --title x --events-from -"
+expect_fail "events-from: unknown event" "no event 999999999" sh -c "printf '999999999\\n' | '$bin' --db '$ev' incident create --title x --events-from -"
 check "nothing created by the refused ones" "KH batch" "$(E incident list 2>&1)"
 n=$(E incident list --format json 2>&1 | grep -o '"id":' | wc -l | tr -d ' ')
 check "one incident only" "incidents=$n1;" "incidents=$n;"
@@ -206,7 +209,8 @@ expect_fail "no such incident" "no incident 99" L incident attach 99 "$tmp/scan.
 expect_fail "no such attachment" "has no attachment 7" L incident attachment 1 7
 head -c 10485761 /dev/zero > "$tmp/big"
 expect_fail "too large" "larger than" L incident attach 1 "$tmp/big"
-python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE incident_attachment SET body = x'00'\"); c.commit()" "$db"
+if store_pg; then zero="'\\x00'::bytea"; else zero="x'00'"; fi
+sql "UPDATE incident_attachment SET body = $zero"
 expect_fail "changed bytes are refused" "the store was changed" L incident attachment 1 1
 
 if [ "$fails" -ne 0 ]; then

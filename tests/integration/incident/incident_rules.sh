@@ -9,7 +9,8 @@ bin=${LIAISON_BIN:?}
 root=${LIAISON_SOURCE_ROOT:?}
 tmp=$(mktemp -d /tmp/lia-incident-rules-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-db="$tmp/l.db"
+. "$root/tests/integration/store_lib.sh"
+db=$(store_new l) || exit 1
 fails=0
 L() { "$bin" --db "$db" "$@"; }
 check() { # name, expected substring, output

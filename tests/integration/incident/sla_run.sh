@@ -17,7 +17,8 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-db="$tmp/l.db"
+. "$root/tests/integration/store_lib.sh"
+db=$(store_new l) || exit 1
 fails=0
 export LIAISON_USER=alice LIAISON_AUDIT_KEY="$tmp/node.key"
 L() { "$bin" --db "$db" "$@"; }

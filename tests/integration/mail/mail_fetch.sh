@@ -23,7 +23,8 @@ stop() {
 }
 trap stop EXIT
 trap 'exit 1' INT TERM HUP
-db="$tmp/l.db"
+. "${LIAISON_SOURCE_ROOT:?}/tests/integration/store_lib.sh"
+db=$(store_new l) || exit 1
 fails=0
 export LIAISON_USER=alice
 L() { "$bin" --db "$db" "$@"; }

@@ -13,7 +13,8 @@ export GNUPGHOME="$tmp/gnupg"
 cleanup() { gpgconf --kill all >/dev/null 2>&1; rm -rf "$tmp"; }
 trap cleanup EXIT
 mkdir -m 700 "$GNUPGHOME"
-db="$tmp/l.db"
+. "${LIAISON_SOURCE_ROOT:?}/tests/integration/store_lib.sh"
+db=$(store_new l) || exit 1
 fails=0
 export LIAISON_USER=alice LIAISON_AUDIT_KEY="$tmp/node.key"
 L() { "$bin" --db "$db" "$@"; }

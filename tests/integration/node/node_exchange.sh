@@ -15,6 +15,9 @@ bin=${LIAISON_BIN:?}
 root=${LIAISON_SOURCE_ROOT:?}
 . "$root/tests/integration/lib.sh"
 tmp=$(mktemp -d /tmp/lia-node-XXXXXX)
+. "$root/tests/integration/store_lib.sh"
+adb=$(store_new a) || exit 1
+bdb=$(store_new b) || exit 1
 wa= wb=
 cleanup() {
     [ -n "$wa" ] && kill "$wa" 2>/dev/null && wait "$wa" 2>/dev/null
@@ -22,19 +25,19 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-A() { LIAISON_AUDIT_KEY="$tmp/a.key" LIAISON_AUDIT_ORIGIN=national-cert.example/audit "$bin" --db "$tmp/a.db" "$@"; }
-B() { LIAISON_AUDIT_KEY="$tmp/b.key" LIAISON_AUDIT_ORIGIN=kh-cert.example/audit "$bin" --db "$tmp/b.db" "$@"; }
+A() { LIAISON_AUDIT_KEY="$tmp/a.key" LIAISON_AUDIT_ORIGIN=national-cert.example/audit "$bin" --db "$adb" "$@"; }
+B() { LIAISON_AUDIT_KEY="$tmp/b.key" LIAISON_AUDIT_ORIGIN=kh-cert.example/audit "$bin" --db "$bdb" "$@"; }
 pa=$(free_port)
 pb=$(free_port)
 # serve runs as the background job itself (exec), so that kill stops it
 start_a() {
-    (LIAISON_AUDIT_KEY="$tmp/a.key" exec "$bin" --db "$tmp/a.db" serve --listen "127.0.0.1:$pa" \
+    (LIAISON_AUDIT_KEY="$tmp/a.key" exec "$bin" --db "$adb" serve --listen "127.0.0.1:$pa" \
         --node-sync 0 --access-log /dev/null > "$tmp/a.serve" 2>&1) &
     wa=$!
     wait_http "http://127.0.0.1:$pa/health"
 }
 start_b() { # [SECONDS]: serve's own node sync every SECONDS (default: none, syncs by hand)
-    (LIAISON_AUDIT_KEY="$tmp/b.key" exec "$bin" --db "$tmp/b.db" serve --listen "127.0.0.1:$pb" \
+    (LIAISON_AUDIT_KEY="$tmp/b.key" exec "$bin" --db "$bdb" serve --listen "127.0.0.1:$pb" \
         --node-sync "${1:-0}" --access-log /dev/null > "$tmp/b.serve" 2>&1) &
     wb=$!
     wait_http "http://127.0.0.1:$pb/health"
@@ -132,7 +135,7 @@ nev=$(B events --feed node:national-cert --format ids | grep -c .)
 check "events linked to B's incident" "event" "$(B incident show "$bfirst" --format json | grep -o '"kind":"event"' | head -n 1)"
 
 # ---- the same message twice, and one out of order (as a peer retrying would)
-body=$(sqlite3 "$tmp/a.db" "SELECT body FROM node_outbox WHERE type = 'offer' AND incident_id = $first")
+body=$(store_sql "$adb" "SELECT body FROM node_outbox WHERE type = 'offer' AND incident_id = $first")
 tok=$(cat "$tmp/key-other")
 again=$(curl -s -H "Authorization: Bearer $(cat "$tmp/key-for-a")" -H 'Content-Type: application/json' \
     --data-binary "$body" "http://127.0.0.1:$pb/node/v1/inbox")
@@ -158,7 +161,7 @@ check "by the partner, through the node" '"by":"sample-kh-cert","channel":"node"
 ashow=$(A incident show "$first")
 check "B's shared comment at A" "Contacted the operator of 10 hosts." "$ashow"
 check_not "B's internal comment stays at B" "internal: not for A" "$ashow"
-check_not "A does not echo B's comment back" "Contacted the operator" "$(A node sync --now >/dev/null 2>&1; sqlite3 "$tmp/a.db" "SELECT body FROM node_outbox WHERE type='comment'")"
+check_not "A does not echo B's comment back" "Contacted the operator" "$(A node sync --now >/dev/null 2>&1; store_sql "$adb" "SELECT body FROM node_outbox WHERE type='comment'")"
 stop_a
 B incident update "$bfirst" --status mitigating > /dev/null
 B incident update "$bfirst" --status resolved > /dev/null
@@ -196,8 +199,8 @@ check "A holds B's head, B cosigned A's" "$kh" "$(A node list | awk -v p=$kh '$1
 B node checkpoint national-cert > "$tmp/a-as-b-holds.txt"
 check "B's copy carries B's cosignature" "— kh-cert.example/audit" "$(cat "$tmp/a-as-b-holds.txt")"
 check "A's log verifies against B's copy" "verified" "$(A audit verify --checkpoint "$tmp/a-as-b-holds.txt" 2>&1)"
-size=$(sqlite3 "$tmp/a.db" "SELECT max(seq) FROM audit_log")
-sqlite3 "$tmp/a.db" "DELETE FROM audit_log WHERE seq > $((size - 10)); DELETE FROM audit_checkpoint WHERE size > $((size - 10));"
+size=$(store_sql "$adb" "SELECT max(seq) FROM audit_log")
+store_sql "$adb" "DELETE FROM audit_log WHERE seq > $((size - 10)); DELETE FROM audit_checkpoint WHERE size > $((size - 10));"
 out=$(A audit verify --checkpoint "$tmp/a-as-b-holds.txt" 2>&1)
 same "the cut is found against B's copy (exit 1)" 1 "$(A audit verify --checkpoint "$tmp/a-as-b-holds.txt" > /dev/null 2>&1; echo $?)"
 check "and named" "were cut off" "$out"

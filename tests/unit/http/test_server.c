@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "../../pg/pg_test.h"
 #include "../../security/http_client.h"
 #include "http/handler.h"
 #include "liaison/accounts.h"
@@ -79,7 +80,8 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-httpsrv-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    snprintf(dbpath, sizeof dbpath, "%s/l.db", tmpdir);
+    if (lia_test_db_path(tmpdir, "l", dbpath, sizeof dbpath))
+        return -1;
     lia_error_clear(&e);
     if (lia_store_open(dbpath, &s, &e) ||
         lia_accounts_org_add(s, "own", LIA_ORG_OWN, LIA_TLP_RED, NULL, &e) ||
@@ -307,7 +309,8 @@ int main(void)
         cmocka_unit_test(test_register),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    int rc = lia_test_pg() ? cmocka_run_group_tests_name("http server on PostgreSQL", tests, setup, teardown)
+                           : cmocka_run_group_tests_name("http server", tests, setup, teardown);
     curl_global_cleanup();
     return rc;
 }

@@ -13,9 +13,11 @@
 
 #include <cmocka.h>
 
+#include "../../pg/pg_test.h"
+
 #include "liaison/incident.h"
 
-static char dir[64], path1[96], path2[96];
+static char dir[64], path1[256], path2[256];
 static lia_store *s1, *s2;
 
 #define T0 ((int64_t)1800000000 * 1000000) /* 2027-01-15 */
@@ -104,8 +106,8 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/lia-answer-XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    snprintf(path1, sizeof path1, "%s/a.db", dir);
-    snprintf(path2, sizeof path2, "%s/b.db", dir);
+    if (lia_test_db_path(dir, "a", path1, sizeof path1) || lia_test_db_path(dir, "b", path2, sizeof path2))
+        return -1;
     lia_error_clear(&e);
     return lia_store_open(path1, &s1, &e) || lia_store_open(path2, &s2, &e) ? -1 : 0;
 }
@@ -126,5 +128,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_tampered),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    if (lia_test_pg())
+        return cmocka_run_group_tests_name("answer on PostgreSQL", tests, setup, teardown);
+    return cmocka_run_group_tests_name("answer", tests, setup, teardown);
 }

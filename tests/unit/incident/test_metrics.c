@@ -17,13 +17,15 @@
 
 #include <cmocka.h>
 
+#include "../../pg/pg_test.h"
+
 #include "liaison/liaison.h"
 #include "liaison/route.h"
 #include "incident/internal.h"
 #include "route/internal.h"
 
 static const lia_actor alice = {"alice", "cli", "local"};
-static char dir[64], path[128];
+static char dir[64], path[256];
 static lia_store *st;
 
 static void partner(const char *id, const char *cc)
@@ -169,10 +171,10 @@ static void test_empty(void **state)
 {
     lia_error err;
     lia_incident_metrics m;
-    char p2[160];
+    char p2[256];
     lia_store *s2;
     (void)state;
-    snprintf(p2, sizeof p2, "%s/empty.db", dir);
+    assert_int_equal(lia_test_db_path(dir, "empty", p2, sizeof p2), 0);
     assert_int_equal(lia_store_open(p2, &s2, &err), LIA_OK);
     assert_int_equal(lia_incident_metrics_get(s2, 0, 0, &m, &err), LIA_OK);
     assert_int_equal(m.n_recipient + m.n_country + m.n_open + m.n_handoffs, 0);
@@ -188,7 +190,8 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/lia-metrics-XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    snprintf(path, sizeof path, "%s/m.db", dir);
+    if (lia_test_db_path(dir, "m", path, sizeof path))
+        return -1;
     return lia_store_open(path, &st, &err) == LIA_OK ? 0 : -1;
 }
 
@@ -207,5 +210,7 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_empty),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    if (lia_test_pg())
+        return cmocka_run_group_tests_name("metrics on PostgreSQL", tests, setup, teardown);
+    return cmocka_run_group_tests_name("metrics", tests, setup, teardown);
 }

@@ -22,9 +22,10 @@
 #include "incident/delivery.h"
 #include "incident/internal.h"
 #include "route/internal.h"
+#include "../../pg/pg_test.h"
 
 typedef struct fixture {
-    char dir[64], path[128];
+    char dir[64], path[256];
     lia_store *s;
 } fixture;
 
@@ -37,7 +38,7 @@ static int setup(void **state)
     lia_error err;
     snprintf(f->dir, sizeof f->dir, "/tmp/lia-inc-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/i.db", f->dir);
+    assert_int_equal(lia_test_db_path(f->dir, "i", f->path, sizeof f->path), 0);
     assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
     *state = f;
     return 0;
@@ -753,5 +754,7 @@ int main(void)
         cmocka_unit_test(test_derived),
         cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    if (lia_test_pg())
+        return cmocka_run_group_tests_name("incident store on PostgreSQL", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("incident store", tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "../../pg/pg_test.h"
 #include <sodium.h>
 
 #include "liaison/liaison.h"
@@ -218,7 +220,7 @@ static int fail_setup(const char *what, const lia_error *e)
 
 static int setup(void **state)
 {
-    char p[96];
+    char p[256];
     lia_party party;
     lia_buf vk;
     lia_actor who = {"tester", "cli", "local"};
@@ -228,11 +230,9 @@ static int setup(void **state)
     if (!mkdtemp(dir))
         return -1;
     lia_error_clear(&e);
-    snprintf(p, sizeof p, "%s/a.db", dir);
-    if (lia_store_open(p, &sa, &e))
+    if (lia_test_db_path(dir, "a", p, sizeof p) || lia_store_open(p, &sa, &e))
         return -1;
-    snprintf(p, sizeof p, "%s/b.db", dir);
-    if (lia_store_open(p, &sb, &e))
+    if (lia_test_db_path(dir, "b", p, sizeof p) || lia_store_open(p, &sb, &e))
         return -1;
     snprintf(p, sizeof p, "%s/a.key", dir);
     if (lia_audit_key_load(p, "a.example/audit", 1, &ka, &e))
@@ -268,5 +268,7 @@ int main(void)
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_checkpoints),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    if (lia_test_pg())
+        return cmocka_run_group_tests_name("node on PostgreSQL", tests, setup, teardown);
+    return cmocka_run_group_tests_name("node", tests, setup, teardown);
 }

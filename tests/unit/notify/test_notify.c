@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "../../pg/pg_test.h"
+
 #include "liaison/liaison.h"
 
 /* ---- a minimal SMTP server ---- */
@@ -307,7 +309,7 @@ static void setup_store(const char *db, const char *sender_fpr, const char *rcpt
 
 static void test_digests(void **state)
 {
-    char db[128], sender[41], rcpt[41], path[256], cmd[1024], tdir[512];
+    char db[256], sender[41], rcpt[41], path[256], cmd[1024], tdir[512];
     const char *root = getenv("LIAISON_SOURCE_ROOT");
     lia_store *s;
     lia_error err;
@@ -320,7 +322,7 @@ static void test_digests(void **state)
     genkey("Liaison Test CERT <cert@national.example>", sender);
     genkey("ISP A <abuse@isp-a.example>", rcpt);
     smtp_start(&sv, 1); /* the first connection is turned away: a retry must follow */
-    snprintf(db, sizeof db, "%s/l.db", tmpdir);
+    assert_int_equal(lia_test_db_path(tmpdir, "l", db, sizeof db), 0);
     setup_store(db, sender, rcpt, sv.port, &s);
     snprintf(tdir, sizeof tdir, "%s/share/templates", root ? root : ".");
     memset(&o, 0, sizeof o);
@@ -451,7 +453,7 @@ static void test_digests(void **state)
 
 static void test_failure_recorded(void **state)
 {
-    char db[128], sender[41], rcpt[41], tdir[512];
+    char db[256], sender[41], rcpt[41], tdir[512];
     const char *root = getenv("LIAISON_SOURCE_ROOT");
     lia_store *s;
     lia_error err;
@@ -463,7 +465,7 @@ static void test_failure_recorded(void **state)
     genkey("Sender Two <cert@national.example>", sender);
     genkey("Rcpt Two <abuse@isp-a.example>", rcpt);
     smtp_start(&sv, 100); /* every connection refused */
-    snprintf(db, sizeof db, "%s/l2.db", tmpdir);
+    assert_int_equal(lia_test_db_path(tmpdir, "l2", db, sizeof db), 0);
     setup_store(db, sender, rcpt, sv.port, &s);
     snprintf(tdir, sizeof tdir, "%s/share/templates", root ? root : ".");
     memset(&o, 0, sizeof o);
@@ -539,5 +541,7 @@ int main(void)
         cmocka_unit_test(test_digests),
         cmocka_unit_test(test_failure_recorded),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    if (lia_test_pg())
+        return cmocka_run_group_tests_name("notify on PostgreSQL", tests, setup, teardown);
+    return cmocka_run_group_tests_name("notify", tests, setup, teardown);
 }

@@ -61,6 +61,8 @@ static const struct {
     /* functions and operators */
     {"SELECT ifnull(a, 0), max(a), max(a, b), min(x, (SELECT min(y) FROM u)) FROM t WHERE a == 1",
      "SELECT COALESCE(a, 0), max(a), GREATEST(a, b), LEAST(x, (SELECT min(y) FROM u)) FROM t WHERE a = 1", 0},
+    {"SELECT 1 FROM t WHERE instr(',' || a || ',', upper(?1)) > 0 AND \"instr\" = 'instr(x)'",
+     "SELECT 1 FROM t WHERE strpos(',' || a || ',', upper($1)) > 0 AND \"instr\" = 'instr(x)'", 1},
     {"SELECT max(f(a, b)) FROM t", "SELECT max(f(a, b)) FROM t", 0},
     {"BEGIN IMMEDIATE", "BEGIN", 0},
     /* a negative LIMIT means none in SQLite */

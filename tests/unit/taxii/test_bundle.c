@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "../../pg/pg_test.h"
 #include <jansson.h>
 
 #include "liaison/liaison.h"
@@ -106,7 +108,7 @@ static int put(void *ud, const char *obj, size_t n)
  * exporter wrote it; the second time the SCOs are not added again. */
 static void test_put_exported(void **state)
 {
-    char path[] = "/tmp/lia_test_bundle_XXXXXX";
+    char path[] = "/tmp/lia_test_bundle_XXXXXX", store[256];
     int fd = mkstemp(path);
     lia_store *s;
     lia_error err;
@@ -125,7 +127,16 @@ static void test_put_exported(void **state)
     close(fd);
     unlink(path);
     lia_error_clear(&err);
-    assert_int_equal(lia_store_open(path, &s, &err), LIA_OK);
+    /* on PostgreSQL a database of its own, its archive where SQLite's is */
+    assert_int_equal(lia_test_db_path("/tmp", "bundle", store, sizeof store), 0);
+    if (lia_test_pg()) {
+        char archive[64];
+        snprintf(archive, sizeof archive, "%s.archive", path);
+        setenv("LIAISON_ARCHIVE_DIR", archive, 1);
+    } else {
+        snprintf(store, sizeof store, "%s", path);
+    }
+    assert_int_equal(lia_store_open(store, &s, &err), LIA_OK);
     assert_int_equal(lia_taxii_init(s, &err), LIA_OK);
     assert_int_equal(lia__taxii_api_root_ensure(s, "r", "R", &err), LIA_OK);
     lia_taxii_collection_defaults(&c);
@@ -195,5 +206,7 @@ int main(void)
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_put_exported),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    if (lia_test_pg())
+        return cmocka_run_group_tests_name("taxii bundle on PostgreSQL", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("taxii bundle", tests, NULL, NULL);
 }

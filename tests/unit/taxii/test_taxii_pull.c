@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "../../pg/pg_test.h"
+
 #include "liaison/liaison.h"
 #include "liaison/taxii.h"
 
@@ -75,7 +77,7 @@ static int setup(void **state)
 {
     struct sockaddr_in sa;
     const union MHD_DaemonInfo *info;
-    char db[128];
+    char db[256];
     lia_error err;
     (void)state;
     memset(&sa, 0, sizeof sa);
@@ -90,7 +92,8 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/liaison-pull-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    snprintf(db, sizeof db, "%s/s.db", tmpdir);
+    if (lia_test_db_path(tmpdir, "s", db, sizeof db))
+        return -1;
     lia_error_clear(&err);
     return lia_store_open(db, &store, &err) == LIA_OK ? 0 : -1;
 }
@@ -140,5 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_same_next_token_stops, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    if (lia_test_pg())
+        return cmocka_run_group_tests_name("taxii pull on PostgreSQL", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("taxii pull", tests, NULL, NULL);
 }
