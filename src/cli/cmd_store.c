@@ -141,6 +141,9 @@ static int do_prune(cli *c, int argc, char **argv)
            (unsigned long long)res.incident_copies, (unsigned long long)res.archives, sz);
     if (res.leftovers)
         printf("  (of them %llu left by an interrupted prune)\n", (unsigned long long)res.leftovers);
+    if (res.partitions)
+        printf("  partitions         %llu (dropped whole; their events are counted above)\n",
+               (unsigned long long)res.partitions);
     goto out;
 fail:
     cli_error(&err);
