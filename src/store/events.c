@@ -590,6 +590,11 @@ static void sq_set_bulk_min(void *impl, uint64_t bytes)
     ((sq *)impl)->bulk_min = bytes;
 }
 
+static void sq_set_part_rows(void *impl, int64_t rows)
+{
+    lia__parts_set_rows(((sq *)impl)->parts, rows);
+}
+
 static int sq_report_get(void *impl, int64_t id, lia_report *r, lia_error *err)
 {
     sq *q = impl;
@@ -1071,6 +1076,7 @@ const lia_store_backend lia__store_events = {
     .stats = sq_stats,
     .check = sq_check,
     .db = sq_db,
+    .set_part_rows = sq_set_part_rows,
 };
 
 /* ---- for other modules (events.h) ---- */

@@ -363,6 +363,13 @@ int lia__parts_next(lia__parts *p, lia_stmt **st, int64_t *id, lia_error *err)
     int rc;
     if (!p->loaded && (rc = lia__parts_begin(p, err)))
         return rc;
+    if (p->next == p->act.lo && p->act.hi - p->act.lo + 1 != p->rows) {
+        /* an empty active partition takes the size asked now */
+        if ((rc = exec_fmt(p->db, err, "UPDATE event_part SET hi = %lld WHERE n = %lld",
+                           (long long)(p->act.lo + p->rows - 1), (long long)p->act.n)))
+            return rc;
+        p->act.hi = p->act.lo + p->rows - 1;
+    }
     if (p->next > p->act.hi && (rc = roll_over(p, err)))
         return rc;
     if (!p->ins || p->ins_n != p->act.n) {

@@ -85,7 +85,7 @@ static void count_rows(lia_db *db, counts *c, int only_known)
     lia_error err;
     int k = 0;
     assert_int_equal(lia__db_prepare_once(db, "tables",
-                                          "SELECT name FROM sqlite_master WHERE type='table' ORDER BY 1", &st,
+                                          "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY 1", &st,
                                           &err),
                      LIA_OK);
     while (lia__db_step(st, &err) == LIA_DB_ROW) {
