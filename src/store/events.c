@@ -245,6 +245,14 @@ static int sq_open(void **impl, const char *path, lia_error *err)
         sq_close(q);
         return rc;
     }
+    if (q->parts) { /* a test's or benchmark's partition size (docs/store.md) */
+        const char *v = getenv("LIAISON_PART_ROWS");
+        int64_t n = 0;
+        for (; v && *v >= '0' && *v <= '9' && n < ((int64_t)1 << 40); v++)
+            n = n * 10 + (*v - '0');
+        if (v && !*v && n > 0)
+            lia__parts_set_rows(q->parts, n);
+    }
     if (!q->parts)
         repair_indexes(q);
     else if (!lia__db_readonly(q->db)) /* a partition left full and not sealed (killed): best effort */
@@ -412,9 +420,10 @@ static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t 
             lia__db_bind_null(st, 3);
         if (q->parts) {
             lia__db_bind_int64(st, 10, id);
-            lia__parts_note(q->parts, lia_event_has(e, LIA_F_TIME_SOURCE) || lia_event_has(e, LIA_F_TIME_OBSERVATION),
+            lia__parts_note(q->parts,
+                            lia_event_has(e, LIA_F_TIME_SOURCE) || lia_event_has(e, LIA_F_TIME_OBSERVATION),
                             lia_event_has(e, LIA_F_TIME_SOURCE) ? e->v[LIA_F_TIME_SOURCE].i
-                                                                 : e->v[LIA_F_TIME_OBSERVATION].i);
+                                                                : e->v[LIA_F_TIME_OBSERVATION].i);
         }
         if (lia_event_has(e, LIA_F_SOURCE_IP)) {
             lia__ip_key(&e->v[LIA_F_SOURCE_IP].ip, key);
@@ -506,8 +515,8 @@ static int sq_checkpoint(void *impl, const lia_report *r, lia_error *err)
     if (rc)
         return rc;
     q->in_tx = 0;
-    if ((rc = lia__rollup_acc_flush(q->db, &q->acc, err)) || (q->parts && (rc = lia__parts_flush(q->parts, err))) ||
-        (rc = update_report(q, r, err))) {
+    if ((rc = lia__rollup_acc_flush(q->db, &q->acc, err)) ||
+        (q->parts && (rc = lia__parts_flush(q->parts, err))) || (rc = update_report(q, r, err))) {
         lia__rollup_acc_reset(&q->acc);
         if (q->parts)
             lia__parts_reset(q->parts);
@@ -537,8 +546,9 @@ static int sq_report_finish(void *impl, lia_report *r, const lia_counter *c, lia
     if (rc)
         return rc;
     r->state = LIA_REPORT_COMPLETE;
-    if ((rc = lia__rollup_acc_flush(q->db, &q->acc, err)) || (q->parts && (rc = lia__parts_flush(q->parts, err))) ||
-        (rc = update_report(q, r, err)) || (c && (rc = stats_write(q, r->feed, c, err))))
+    if ((rc = lia__rollup_acc_flush(q->db, &q->acc, err)) ||
+        (q->parts && (rc = lia__parts_flush(q->parts, err))) || (rc = update_report(q, r, err)) ||
+        (c && (rc = stats_write(q, r->feed, c, err))))
         goto out;
     if (q->bulk) {
         /* a smaller page cache meanwhile: peak memory stays that of the load */
@@ -877,8 +887,8 @@ static int group_from(sq *q, const lia_query *qy, const where *w, lia_buf *from,
     *arms = (int)nv;
     lia_buf_putc(from, '(');
     for (size_t i = 0; i < nv; i++)
-        lia_buf_printf(from, "%sSELECT * FROM events_%lld AS events%s", i ? " UNION ALL " : "", (long long)v[i].n,
-                       lia_buf_cstr(&w->sql));
+        lia_buf_printf(from, "%sSELECT * FROM events_%lld AS events%s", i ? " UNION ALL " : "",
+                       (long long)v[i].n, lia_buf_cstr(&w->sql));
     lia_buf_puts(from, ") AS events");
     free(v);
     return from->err ? lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "query too long") : LIA_OK;
@@ -1099,10 +1109,10 @@ int lia__store_event_aggregate(lia_store *s, int64_t id, int64_t count, const ch
         rc = lia__db_prepare_once(db, "dedup: updating an aggregated event", sql, &st, err);
     } else {
         rc = lia__db_prepare(
-             db, "dedup: updating an aggregated event",
-             "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
-             " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
-             &st, err);
+            db, "dedup: updating an aggregated event",
+            "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
+            " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
+            &st, err);
     }
     if (rc)
         return rc;

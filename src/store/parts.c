@@ -12,7 +12,7 @@
 
 struct lia__parts {
     lia_db *db;
-    int64_t rows; /* ids of a partition created from now on */
+    int64_t rows;  /* ids of a partition created from now on */
     lia__part act; /* the active partition, as the open transaction sees it */
     int loaded;
     int64_t next; /* the id of the next event */
@@ -138,7 +138,8 @@ int lia__parts_find(lia_db *db, int64_t id, int64_t *n, lia_error *err)
         *n = lia__db_col_int64(st, 0);
         rc = LIA_OK;
     } else if (rc == LIA_DB_DONE) {
-        rc = lia_error_set(err, LIA_ENOTFOUND, "event.id", NULL, 0, "no event %lld in the store", (long long)id);
+        rc = lia_error_set(err, LIA_ENOTFOUND, "event.id", NULL, 0, "no event %lld in the store",
+                           (long long)id);
     }
     lia__db_done(st);
     return rc;
@@ -153,7 +154,8 @@ static int make_view(lia_db *db, lia_error *err)
     lia_buf_init(&sql, (size_t)1 << 20);
     lia_buf_puts(&sql, "DROP VIEW IF EXISTS events; CREATE VIEW events(id, report_id, line, time, src_ip, "
                        "src_asn, src_cc, class, tlp, body) AS ");
-    if ((rc = lia__db_prepare(db, "partitions: for the view", "SELECT n FROM event_part ORDER BY n", &st, err)))
+    if ((rc = lia__db_prepare(db, "partitions: for the view", "SELECT n FROM event_part ORDER BY n", &st,
+                              err)))
         goto out;
     while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_buf_printf(&sql,
@@ -180,13 +182,14 @@ out:
 static int create_part(lia_db *db, int64_t n, int64_t lo, int64_t hi, lia_error *err)
 {
     int rc;
-    if ((rc = exec_fmt(db, err,
-                       "CREATE TABLE events_%lld(id INTEGER PRIMARY KEY,"
-                       " report_id INTEGER NOT NULL REFERENCES reports(id), line INTEGER NOT NULL, time INTEGER,"
-                       " src_ip BLOB, src_asn INTEGER, src_cc TEXT, class INTEGER, tlp INTEGER, body TEXT NOT NULL);"
-                       "CREATE INDEX events_%lld_report ON events_%lld(report_id, line);"
-                       "INSERT INTO event_part(n, lo, hi, rows, sealed) VALUES(%lld, %lld, %lld, 0, 0)",
-                       (long long)n, (long long)n, (long long)n, (long long)n, (long long)lo, (long long)hi)))
+    if ((rc = exec_fmt(
+             db, err,
+             "CREATE TABLE events_%lld(id INTEGER PRIMARY KEY,"
+             " report_id INTEGER NOT NULL REFERENCES reports(id), line INTEGER NOT NULL, time INTEGER,"
+             " src_ip BLOB, src_asn INTEGER, src_cc TEXT, class INTEGER, tlp INTEGER, body TEXT NOT NULL);"
+             "CREATE INDEX events_%lld_report ON events_%lld(report_id, line);"
+             "INSERT INTO event_part(n, lo, hi, rows, sealed) VALUES(%lld, %lld, %lld, 0, 0)",
+             (long long)n, (long long)n, (long long)n, (long long)n, (long long)lo, (long long)hi)))
         return rc;
     return make_view(db, err);
 }
@@ -202,16 +205,17 @@ static int adopt_events(lia_db *db, lia_error *err)
     int have = 0, rc;
     if (lia__db_is_pg(db))
         return LIA_OK;
-    if ((rc = lia__db_exec(db,
-                           "CREATE TABLE IF NOT EXISTS event_part(n INTEGER PRIMARY KEY, lo INTEGER NOT NULL,"
-                           " hi INTEGER NOT NULL, tmin INTEGER, tmax INTEGER, rows INTEGER NOT NULL DEFAULT 0,"
-                           " sealed INTEGER NOT NULL DEFAULT 0)",
-                           err)))
+    if ((rc =
+             lia__db_exec(db,
+                          "CREATE TABLE IF NOT EXISTS event_part(n INTEGER PRIMARY KEY, lo INTEGER NOT NULL,"
+                          " hi INTEGER NOT NULL, tmin INTEGER, tmax INTEGER, rows INTEGER NOT NULL DEFAULT 0,"
+                          " sealed INTEGER NOT NULL DEFAULT 0)",
+                          err)))
         return rc;
     if (!lia__db_has_table(db, "events"))
         return create_part(db, 1, 1, LIA_PART_ROWS, err);
-    if ((rc = scalar(db, "partitions: adopting the events table", "SELECT max(id) FROM events WHERE ?1", 1, none,
-                     &max_id, err)) ||
+    if ((rc = scalar(db, "partitions: adopting the events table", "SELECT max(id) FROM events WHERE ?1", 1,
+                     none, &max_id, err)) ||
         (rc = lia__db_exec(db, "ALTER TABLE events RENAME TO events_1", err)))
         return rc;
     for (size_t i = 0; i < NSEC; i++)
@@ -224,26 +228,28 @@ static int adopt_events(lia_db *db, lia_error *err)
                                err)))
             return rc;
     if (max_id == none) {
-        if ((rc = exec_fmt(db, err, "INSERT INTO event_part(n, lo, hi, rows, sealed) VALUES(1, 1, %lld, 0, 0)",
-                           (long long)LIA_PART_ROWS)))
+        if ((rc =
+                 exec_fmt(db, err, "INSERT INTO event_part(n, lo, hi, rows, sealed) VALUES(1, 1, %lld, 0, 0)",
+                          (long long)LIA_PART_ROWS)))
             return rc;
         return make_view(db, err);
     }
-    if ((rc = scalar(db, "partitions: adopting the events table", "SELECT count(*) FROM events_1 WHERE ?1", 1, 0,
-                     &rows, err)) ||
-        (rc = scalar(db, "partitions: adopting the events table", "SELECT min(time) FROM events_1 WHERE ?1", 1,
-                     none, &tmin, err)) ||
-        (rc = scalar(db, "partitions: adopting the events table", "SELECT max(time) FROM events_1 WHERE ?1", 1,
-                     none, &tmax, err)))
+    if ((rc = scalar(db, "partitions: adopting the events table", "SELECT count(*) FROM events_1 WHERE ?1", 1,
+                     0, &rows, err)) ||
+        (rc = scalar(db, "partitions: adopting the events table", "SELECT min(time) FROM events_1 WHERE ?1",
+                     1, none, &tmin, err)) ||
+        (rc = scalar(db, "partitions: adopting the events table", "SELECT max(time) FROM events_1 WHERE ?1",
+                     1, none, &tmax, err)))
         return rc;
     if (tmin == none)
         rc = exec_fmt(db, err, "INSERT INTO event_part(n, lo, hi, rows, sealed) VALUES(1, 1, %lld, %lld, %d)",
                       (long long)max_id, (long long)rows, have == (int)NSEC);
     else
-        rc = exec_fmt(db, err,
-                      "INSERT INTO event_part(n, lo, hi, tmin, tmax, rows, sealed)"
-                      " VALUES(1, 1, %lld, %lld, %lld, %lld, %d)",
-                      (long long)max_id, (long long)tmin, (long long)tmax, (long long)rows, have == (int)NSEC);
+        rc =
+            exec_fmt(db, err,
+                     "INSERT INTO event_part(n, lo, hi, tmin, tmax, rows, sealed)"
+                     " VALUES(1, 1, %lld, %lld, %lld, %lld, %d)",
+                     (long long)max_id, (long long)tmin, (long long)tmax, (long long)rows, have == (int)NSEC);
     return rc ? rc : create_part(db, 2, max_id + 1, max_id + LIA_PART_ROWS, err);
 }
 
@@ -322,11 +328,12 @@ int lia__parts_flush(lia__parts *p, lia_error *err)
     int rc;
     if (!p->loaded || !p->add_rows)
         return LIA_OK;
-    if ((rc = lia__db_prepare(p->db, "partitions: recording the rows stored",
-                              "UPDATE event_part SET rows = rows + ?2,"
-                              " tmin = CASE WHEN ?3 THEN min(coalesce(tmin, ?4), ?4) ELSE tmin END,"
-                              " tmax = CASE WHEN ?3 THEN max(coalesce(tmax, ?5), ?5) ELSE tmax END WHERE n = ?1",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             p->db, "partitions: recording the rows stored",
+             "UPDATE event_part SET rows = rows + ?2,"
+             " tmin = CASE WHEN ?3 THEN min(coalesce(tmin, ?4), ?4) ELSE tmin END,"
+             " tmax = CASE WHEN ?3 THEN max(coalesce(tmax, ?5), ?5) ELSE tmax END WHERE n = ?1",
+             &st, err)))
         return rc;
     lia__db_bind_int64(st, 1, p->act.n);
     lia__db_bind_int64(st, 2, p->add_rows);
@@ -376,10 +383,11 @@ int lia__parts_next(lia__parts *p, lia_stmt **st, int64_t *id, lia_error *err)
         char sql[256];
         lia__db_done(p->ins);
         p->ins = NULL;
-        snprintf(sql, sizeof sql,
-                 "INSERT INTO events_%lld(report_id, line, time, src_ip, src_asn, src_cc, class, tlp, body, id)"
-                 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 (long long)p->act.n);
+        snprintf(
+            sql, sizeof sql,
+            "INSERT INTO events_%lld(report_id, line, time, src_ip, src_asn, src_cc, class, tlp, body, id)"
+            " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (long long)p->act.n);
         if ((rc = lia__db_prepare_once(p->db, "storing event", sql, &p->ins, err)))
             return rc;
         p->ins_n = p->act.n;
@@ -409,12 +417,12 @@ static int seal_one(lia__parts *p, int64_t n, lia_error *err)
     if ((rc = lia__db_begin(p->db, err)))
         return rc;
     for (size_t i = 0; i < NSEC; i++) {
-        if ((rc = exec_fmt(p->db, err, "CREATE INDEX IF NOT EXISTS events_%lld_%s ON events_%lld(%s)", (long long)n,
-                           sec_cols[i], (long long)n, sec_cols[i]))) {
+        if ((rc = exec_fmt(p->db, err, "CREATE INDEX IF NOT EXISTS events_%lld_%s ON events_%lld(%s)",
+                           (long long)n, sec_cols[i], (long long)n, sec_cols[i]))) {
             char why[LIA_ERR_REASON_MAX];
             snprintf(why, sizeof why, "%s", err ? err->reason : "");
-            lia_error_set(err, rc, NULL, NULL, 0, "sealing partition %lld (index on %s) in %s: %s", (long long)n,
-                          sec_cols[i], lia__db_path(p->db), why);
+            lia_error_set(err, rc, NULL, NULL, 0, "sealing partition %lld (index on %s) in %s: %s",
+                          (long long)n, sec_cols[i], lia__db_path(p->db), why);
             goto out;
         }
         lia__fault_point("partition-seal");
@@ -462,10 +470,10 @@ int lia__parts_forget(lia_db *db, uint64_t *events, uint64_t *dropped, lia_error
     size_t nv = 0;
     int64_t lo, hi, last;
     int rc, gone = 0;
-    if ((rc = scalar(db, "prune: the set's first id", "SELECT min(id) FROM temp.lia_forget_event WHERE ?1", 1, 0,
-                     &lo, err)) ||
-        (rc = scalar(db, "prune: the set's last id", "SELECT max(id) FROM temp.lia_forget_event WHERE ?1", 1, 0,
-                     &hi, err)))
+    if ((rc = scalar(db, "prune: the set's first id", "SELECT min(id) FROM temp.lia_forget_event WHERE ?1", 1,
+                     0, &lo, err)) ||
+        (rc = scalar(db, "prune: the set's last id", "SELECT max(id) FROM temp.lia_forget_event WHERE ?1", 1,
+                     0, &hi, err)))
         return rc;
     if (lo == 0 && hi == 0)
         return LIA_OK;
@@ -480,8 +488,8 @@ int lia__parts_forget(lia_db *db, uint64_t *events, uint64_t *dropped, lia_error
         int64_t k, total;
         char sql[256];
         if ((rc = lia__db_prepare(db, "prune: the set in a partition",
-                                  "SELECT count(*) FROM temp.lia_forget_event WHERE id BETWEEN ?1 AND ?2", &st,
-                                  err)))
+                                  "SELECT count(*) FROM temp.lia_forget_event WHERE id BETWEEN ?1 AND ?2",
+                                  &st, err)))
             goto out;
         lia__db_bind_int64(st, 1, v[i].lo);
         lia__db_bind_int64(st, 2, v[i].hi);
@@ -505,10 +513,11 @@ int lia__parts_forget(lia_db *db, uint64_t *events, uint64_t *dropped, lia_error
             gone = 1;
             continue;
         }
-        snprintf(sql, sizeof sql,
-                 "DELETE FROM events_%lld WHERE id IN (SELECT id FROM temp.lia_forget_event WHERE id BETWEEN ?1"
-                 " AND ?2)",
-                 (long long)v[i].n);
+        snprintf(
+            sql, sizeof sql,
+            "DELETE FROM events_%lld WHERE id IN (SELECT id FROM temp.lia_forget_event WHERE id BETWEEN ?1"
+            " AND ?2)",
+            (long long)v[i].n);
         if ((rc = lia__db_prepare_once(db, "prune: events", sql, &st, err)))
             goto out;
         lia__db_bind_int64(st, 1, v[i].lo);
@@ -519,8 +528,8 @@ int lia__parts_forget(lia_db *db, uint64_t *events, uint64_t *dropped, lia_error
             goto out;
         k = lia__db_changes(db);
         *events += (uint64_t)k;
-        if ((rc = exec_fmt(db, err, "UPDATE event_part SET rows = max(0, rows - %lld) WHERE n = %lld", (long long)k,
-                           (long long)v[i].n)))
+        if ((rc = exec_fmt(db, err, "UPDATE event_part SET rows = max(0, rows - %lld) WHERE n = %lld",
+                           (long long)k, (long long)v[i].n)))
             goto out;
     }
     if (gone)

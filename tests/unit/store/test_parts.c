@@ -396,13 +396,14 @@ static void test_killed_while_sealing(void **state)
         lia_db *db;
         lia_stmt *st;
         assert_int_equal(lia__db_open(f->path, LIA_DB_READONLY, &db, &err), LIA_OK);
-        assert_int_equal(lia__db_prepare_once(db, "t",
-                                              "SELECT (SELECT count(*) FROM events),"
-                                              " (SELECT sealed FROM event_part WHERE n = 1),"
-                                              " (SELECT count(*) FROM sqlite_master WHERE tbl_name = 'events_1'"
-                                              "  AND type = 'index' AND name NOT LIKE '%report')",
-                                              &st, &err),
-                         LIA_OK);
+        assert_int_equal(
+            lia__db_prepare_once(db, "t",
+                                 "SELECT (SELECT count(*) FROM events),"
+                                 " (SELECT sealed FROM event_part WHERE n = 1),"
+                                 " (SELECT count(*) FROM sqlite_master WHERE tbl_name = 'events_1'"
+                                 "  AND type = 'index' AND name NOT LIKE '%report')",
+                                 &st, &err),
+            LIA_OK);
         assert_int_equal(lia__db_step(st, &err), LIA_DB_ROW);
         assert_int_equal(lia__db_col_int64(st, 0), 6); /* the checkpoint committed them */
         assert_int_equal(lia__db_col_int64(st, 1), 0);
@@ -440,8 +441,8 @@ static void test_prune_drops_partitions(void **state)
     store_report(f->s, 1, 1, 6, &r1);
     store_report(f->s, 2, 7, 4, &r2);
     assert_int_equal(q1(f->s, "SELECT count(*) FROM event_part"), 3);
-    assert_int_equal(lia__db_exec(lia__store_db(f->s), "UPDATE reports SET started = 1000 WHERE id = 1", &err),
-                     LIA_OK);
+    assert_int_equal(
+        lia__db_exec(lia__store_db(f->s), "UPDATE reports SET started = 1000 WHERE id = 1", &err), LIA_OK);
     rule.before_us = 2000;
     /* a dry run drops nothing */
     assert_int_equal(lia_store_prune(f->s, &rule, 1, 1, &res, &err), LIA_OK);
@@ -453,7 +454,7 @@ static void test_prune_drops_partitions(void **state)
     assert_int_equal(res.reports, 1);
     assert_int_equal(res.events, 6);
     assert_int_equal(res.partitions, 1);
-    assert_int_equal(q1(f->s, "SELECT group_concat(n, '') FROM event_part ORDER BY n") , 23);
+    assert_int_equal(q1(f->s, "SELECT group_concat(n, '') FROM event_part ORDER BY n"), 23);
     assert_int_equal(q1(f->s, "SELECT count(*) FROM sqlite_master WHERE name = 'events_1'"), 0);
     assert_int_equal(q1(f->s, "SELECT rows FROM event_part WHERE n = 2"), 2);
     assert_int_equal(q1(f->s, "SELECT count(*) FROM events"), 4);
@@ -494,20 +495,21 @@ static void test_adopt_single_table(void **state)
     lia_store_close(f->s);
     f->s = NULL;
     assert_int_equal(lia__db_open(f->path, 0, &db, &err), LIA_OK);
-    assert_int_equal(lia__db_exec(db,
-                                  "DROP VIEW events; ALTER TABLE events_1 RENAME TO events;"
-                                  " CREATE INDEX events_time ON events(time);"
-                                  " CREATE INDEX events_src_ip ON events(src_ip);"
-                                  " CREATE INDEX events_src_cc ON events(src_cc);"
-                                  " CREATE INDEX events_src_asn ON events(src_asn);"
-                                  " CREATE INDEX events_class ON events(class);"
-                                  " DROP TABLE event_part; DELETE FROM lia_schema WHERE module = 'store.parts'",
-                                  &err),
-                     LIA_OK);
+    assert_int_equal(
+        lia__db_exec(db,
+                     "DROP VIEW events; ALTER TABLE events_1 RENAME TO events;"
+                     " CREATE INDEX events_time ON events(time);"
+                     " CREATE INDEX events_src_ip ON events(src_ip);"
+                     " CREATE INDEX events_src_cc ON events(src_cc);"
+                     " CREATE INDEX events_src_asn ON events(src_asn);"
+                     " CREATE INDEX events_class ON events(class);"
+                     " DROP TABLE event_part; DELETE FROM lia_schema WHERE module = 'store.parts'",
+                     &err),
+        LIA_OK);
     {
         lia_stmt *st;
-        assert_int_equal(lia__db_prepare_once(db, "t", "SELECT rootpage FROM sqlite_master WHERE name = 'events'",
-                                              &st, &err),
+        assert_int_equal(lia__db_prepare_once(
+                             db, "t", "SELECT rootpage FROM sqlite_master WHERE name = 'events'", &st, &err),
                          LIA_OK);
         assert_int_equal(lia__db_step(st, &err), LIA_DB_ROW);
         root = lia__db_col_int64(st, 0);
@@ -517,8 +519,8 @@ static void test_adopt_single_table(void **state)
     assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
     lia__store_set_part_rows(f->s, PART);
     assert_int_equal(q1(f->s, "SELECT rootpage FROM sqlite_master WHERE name = 'events_1'"), root);
-    assert_int_equal(q1(f->s, "SELECT lo = 1 AND hi = 3 AND rows = 3 AND sealed = 1 FROM event_part WHERE n = 1"),
-                     1);
+    assert_int_equal(
+        q1(f->s, "SELECT lo = 1 AND hi = 3 AND rows = 3 AND sealed = 1 FROM event_part WHERE n = 1"), 1);
     assert_int_equal(q1(f->s, "SELECT lo FROM event_part WHERE n = 2"), 4);
     memset(&q, 0, sizeof q);
     assert_int_equal(query(f->s, &q).n, 3);

@@ -281,7 +281,7 @@ static void test_bulk_load_dies(void **state)
     pid_t pid;
     int status;
     if (!f->pg)
-        skip(); /* SQLite has no bulk mode: its partitions (test_parts.c) */
+        skip();            /* SQLite has no bulk mode: its partitions (test_parts.c) */
     lia_store_close(f->s); /* no SQLite connection across fork */
     f->s = NULL;
     pid = fork();
