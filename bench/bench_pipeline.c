@@ -84,15 +84,17 @@ static int cmd_gen(uint64_t rows, const char *path)
             gmtime_r(&at, &tm);
             strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
         } else {
-            snprintf(when, sizeof when, "2026-11-%02u %02u:%02u:%02u", 1 + rnd(28), rnd(24), rnd(60), rnd(60));
+            snprintf(when, sizeof when, "2026-11-%02u %02u:%02u:%02u", 1 + rnd(28), rnd(24), rnd(60),
+                     rnd(60));
         }
-        fprintf(f,
-                "\"%s\",\"%u.%u.%u.%u\",\"tcp\",%d,\"%s\",\"%s\",%u,\"%s\","
-                "\"REGION %u\",\"CITY %u\",0,0,\"\",\"Vendor %u\",\"plc\",\"M%u\",\"%u.%u\",0,%u,\"dGVzdA==\"\n",
-                when, 1 + net % 223, net / 223 % 256, rnd(256), 1 + rnd(254),
-                ports[t], rnd(4) ? "" : "host.example.net", tags[t], 1000 + net % 60000,
-                ccs[net % (sizeof ccs / sizeof ccs[0])], net % 50, net % 500, rnd(6), 100 + rnd(900), rnd(5),
-                rnd(10), 20 + rnd(400));
+        fprintf(
+            f,
+            "\"%s\",\"%u.%u.%u.%u\",\"tcp\",%d,\"%s\",\"%s\",%u,\"%s\","
+            "\"REGION %u\",\"CITY %u\",0,0,\"\",\"Vendor %u\",\"plc\",\"M%u\",\"%u.%u\",0,%u,\"dGVzdA==\"\n",
+            when, 1 + net % 223, net / 223 % 256, rnd(256), 1 + rnd(254), ports[t],
+            rnd(4) ? "" : "host.example.net", tags[t], 1000 + net % 60000,
+            ccs[net % (sizeof ccs / sizeof ccs[0])], net % 50, net % 500, rnd(6), 100 + rnd(900), rnd(5),
+            rnd(10), 20 + rnd(400));
     }
     return fclose(f) ? 1 : 0;
 }

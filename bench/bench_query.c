@@ -101,8 +101,9 @@ int main(int argc, char **argv)
             ms[i] = (now() - t0) * 1e3;
         }
         qsort(ms, (size_t)n, sizeof *ms, cmp);
-        printf("%-5s %d pages of <= 1000: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%.0f events a page)\n", kinds[k],
-               n, ms[n / 2], ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1], ms[n - 1], (double)got / n);
+        printf("%-5s %d pages of <= 1000: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%.0f events a page)\n",
+               kinds[k], n, ms[n / 2], ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1], ms[n - 1],
+               (double)got / n);
         free(ms);
     }
     lia_store_close(s);
