@@ -170,6 +170,8 @@ typedef struct lia_prune_result {
     uint64_t incident_copies;              /* events linked to an incident, copied there */
     uint64_t archives, archive_bytes;      /* archived raw reports deleted, their size */
     uint64_t leftovers;                    /* archives of an earlier, interrupted prune, deleted */
+    uint64_t partitions;                   /* SQLite: event partitions dropped whole (their events
+                                              are counted in events too) */
 } lia_prune_result;
 
 /* Apply rules[0..n): in transactions of up to LIA_PRUNE_BATCH_REPORTS

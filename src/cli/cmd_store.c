@@ -17,7 +17,8 @@ static void store_usage(FILE *f)
             "Remove the reports received before a cutoff, with their events, quarantined rows,\n"
             "route decisions, dedup state, notification links and archived raw copies; an\n"
             "incident keeps a copy of each event it links. A report still being ingested is\n"
-            "never removed. Each transaction is audit-logged (action prune).\n"
+            "never removed. Each transaction is audit-logged (action prune). On SQLite, a time\n"
+            "partition all of whose events go is dropped whole (\"partitions\" in the output).\n"
             "\n"
             "  --older-than AGE|DATE  received before now - AGE (36h, 180d, 12w) or before DATE\n"
             "                         (2026-06-01, UTC; or an RFC 3339 time)\n"
@@ -141,6 +142,9 @@ static int do_prune(cli *c, int argc, char **argv)
            (unsigned long long)res.incident_copies, (unsigned long long)res.archives, sz);
     if (res.leftovers)
         printf("  (of them %llu left by an interrupted prune)\n", (unsigned long long)res.leftovers);
+    if (res.partitions)
+        printf("  partitions         %llu (dropped whole; their events are counted above)\n",
+               (unsigned long long)res.partitions);
     goto out;
 fail:
     cli_error(&err);

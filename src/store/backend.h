@@ -31,6 +31,7 @@ typedef struct lia_store_backend {
     int (*stats)(void *impl, lia_stats_cb cb, void *ud, lia_error *err);
     int (*check)(void *impl, lia_error *err);
     lia_db *(*db)(void *impl);
+    void (*set_part_rows)(void *impl, int64_t rows); /* may be NULL */
 } lia_store_backend;
 
 /* The one implementation: the events store (events.c) on the database
@@ -57,6 +58,9 @@ int lia__store_report_begin(lia_store *s, lia_report *r, lia_error *err);
 /* Set the bulk minimum in bytes (UINT64_MAX: never; 0: every report that is
  * large against the store). */
 void lia__store_set_bulk_min(lia_store *s, uint64_t bytes);
+/* SQLite: the ids (hence rows) of each events partition created from now
+ * on (store/parts.h; tests and benchmarks). No effect on PostgreSQL. */
+void lia__store_set_part_rows(lia_store *s, int64_t rows);
 /* Write events and quarantined rows of the current batch, then record
  * progress (lines_done and counts) and commit, all in one transaction. */
 int lia__store_put_events(lia_store *s, const lia_report *r, lia_event *ev, size_t n, lia_error *err);

@@ -16,6 +16,7 @@
 #include "store/backend.h"
 #include "store/db.h"
 #include "store/events.h"
+#include "store/parts.h"
 #include "core/field_internal.h"
 
 typedef struct sq {
@@ -27,6 +28,7 @@ typedef struct sq {
     uint64_t bulk_min; /* reports of at least this many bytes may load so */
     lia_buf body;
     lia__rollup_acc acc; /* the dashboard's rollups of the open transaction */
+    lia__parts *parts;   /* SQLite: the events' partitions (store/parts.h); NULL: one events table */
 } sq;
 
 /* A store from before the migration registry kept its version in SQLite's
@@ -204,6 +206,7 @@ static void sq_close(void *impl)
         lia__db_rollback(q->db);
     if (q->bulk) /* a bulk load that did not finish (an error): the indexes back now */
         exec(q, ensure_indexes_sql, NULL);
+    lia__parts_close(q->parts);
     lia__db_close(q->db);
     lia_buf_free(&q->body);
     lia__rollup_acc_free(&q->acc);
@@ -234,14 +237,26 @@ static int sq_open(void **impl, const char *path, lia_error *err)
     /* a read-only store of an older version opens without its rollups:
      * it is queried, not written, and the summary says the table is missing */
     if ((rc = lia__db_schema(q->db, &store_schema, err)) ||
+        (!lia__db_is_pg(q->db) && (rc = lia__parts_open(q->db, &q->parts, err))) ||
         ((rc = lia__store_rollup_schema(q->db, err)) && rc != LIA_EREADONLY) ||
-        (rc = lia__db_prepare(q->db, "storing event", ins_event_sql, &q->ins_event, err)) ||
+        (!q->parts && (rc = lia__db_prepare(q->db, "storing event", ins_event_sql, &q->ins_event, err))) ||
         (rc = lia__db_prepare(q->db, "storing quarantined row", ins_quar_sql, &q->ins_quar, err))) {
         lia_error_where(err, path, 0);
         sq_close(q);
         return rc;
     }
-    repair_indexes(q);
+    if (q->parts) { /* a test's or benchmark's partition size (docs/store.md) */
+        const char *v = getenv("LIAISON_PART_ROWS");
+        int64_t n = 0;
+        for (; v && *v >= '0' && *v <= '9' && n < ((int64_t)1 << 40); v++)
+            n = n * 10 + (*v - '0');
+        if (v && !*v && n > 0)
+            lia__parts_set_rows(q->parts, n);
+    }
+    if (!q->parts)
+        repair_indexes(q);
+    else if (!lia__db_readonly(q->db)) /* a partition left full and not sealed (killed): best effort */
+        lia__parts_seal(q->parts, NULL);
     *impl = q;
     return LIA_OK;
 }
@@ -262,6 +277,10 @@ static int begin(sq *q, lia_error *err)
         return LIA_OK;
     if ((rc = lia__db_begin(q->db, err)))
         return rc;
+    if (q->parts && (rc = lia__parts_begin(q->parts, err))) {
+        lia__db_rollback(q->db);
+        return rc;
+    }
     q->in_tx = 1;
     return LIA_OK;
 }
@@ -304,6 +323,8 @@ static int sq_report_begin(void *impl, lia_report *r, lia_error *err)
     int64_t stored = 0;
     if (rc)
         return rc;
+    if (q->parts) /* no bulk mode: the active partition has no secondary indexes to drop */
+        return q->in_tx ? LIA_OK : lia__parts_seal(q->parts, err);
     if (r->state == LIA_REPORT_COMPLETE) {
         repair_indexes(q); /* a store killed during the build by an older version */
         return LIA_OK;
@@ -454,7 +475,10 @@ static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t 
     for (size_t i = 0; i < n; i++) {
         const lia_event *e = &ev[i];
         uint8_t key[16];
+        int64_t id = 0;
         lia_buf_reset(&q->body);
+        if (q->parts && (rc = lia__parts_next(q->parts, &st, &id, err)))
+            return rc;
         if ((rc = lia_event_to_json(e, &q->body)))
             return rc == LIA_ENOMEM
                        ? lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory writing an event")
@@ -467,6 +491,13 @@ static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t 
             lia__db_bind_int64(st, 3, e->v[LIA_F_TIME_OBSERVATION].i);
         else
             lia__db_bind_null(st, 3);
+        if (q->parts) {
+            lia__db_bind_int64(st, 10, id);
+            lia__parts_note(q->parts,
+                            lia_event_has(e, LIA_F_TIME_SOURCE) || lia_event_has(e, LIA_F_TIME_OBSERVATION),
+                            lia_event_has(e, LIA_F_TIME_SOURCE) ? e->v[LIA_F_TIME_SOURCE].i
+                                                                : e->v[LIA_F_TIME_OBSERVATION].i);
+        }
         if (lia_event_has(e, LIA_F_SOURCE_IP)) {
             lia__ip_key(&e->v[LIA_F_SOURCE_IP].ip, key);
             lia__db_bind_blob(st, 4, key, 16); /* key lives until the step below */
@@ -496,7 +527,7 @@ static int sq_put_events(void *impl, const lia_report *r, lia_event *ev, size_t 
         lia__db_reset(st);
         if (rc)
             return rc;
-        ev[i].id = lia__db_last_id(q->db);
+        ev[i].id = q->parts ? id : lia__db_last_id(q->db);
     }
     /* the transaction's ids are consecutive: one writer */
     return lia__rollup_acc_add(q->db, &q->acc, r->id, ev, n, err);
@@ -557,12 +588,22 @@ static int sq_checkpoint(void *impl, const lia_report *r, lia_error *err)
     if (rc)
         return rc;
     q->in_tx = 0;
-    if ((rc = lia__rollup_acc_flush(q->db, &q->acc, err)) || (rc = update_report(q, r, err))) {
+    if ((rc = lia__rollup_acc_flush(q->db, &q->acc, err)) ||
+        (q->parts && (rc = lia__parts_flush(q->parts, err))) || (rc = update_report(q, r, err))) {
         lia__rollup_acc_reset(&q->acc);
+        if (q->parts)
+            lia__parts_reset(q->parts);
         lia__db_rollback(q->db);
         return rc;
     }
-    return lia__db_commit(q->db, err);
+    if ((rc = lia__db_commit(q->db, err)) && q->parts)
+        lia__parts_reset(q->parts);
+    /* a partition filled by this batch: sealed now, in its own transaction.
+     * Best effort: if it fails (killed, disk full), the partition is right
+     * but slower, and the next write or open seals it. */
+    if (rc == LIA_OK && q->parts)
+        lia__parts_seal(q->parts, NULL);
+    return rc;
 }
 
 static int stats_write(sq *q, const char *feed, const lia_counter *c, lia_error *err);
@@ -578,7 +619,8 @@ static int sq_report_finish(void *impl, lia_report *r, const lia_counter *c, lia
     if (rc)
         return rc;
     r->state = LIA_REPORT_COMPLETE;
-    if ((rc = lia__rollup_acc_flush(q->db, &q->acc, err)) || (rc = update_report(q, r, err)) ||
+    if ((rc = lia__rollup_acc_flush(q->db, &q->acc, err)) ||
+        (q->parts && (rc = lia__parts_flush(q->parts, err))) || (rc = update_report(q, r, err)) ||
         (c && (rc = stats_write(q, r->feed, c, err))))
         goto out;
     if (q->bulk) {
@@ -598,6 +640,8 @@ out:
             q->in_tx = 0;
             lia__db_rollback(q->db);
         }
+        if (q->parts)
+            lia__parts_reset(q->parts);
         r->state = LIA_REPORT_PARTIAL;
         return rc;
     }
@@ -605,6 +649,8 @@ out:
         lia__db_sort_on_disk(q->db, 0);
         q->bulk = 0;
     }
+    if (q->parts) /* as at a checkpoint */
+        lia__parts_seal(q->parts, NULL);
     return LIA_OK;
 }
 
@@ -614,6 +660,8 @@ static void sq_abort(void *impl)
 {
     sq *q = impl;
     lia__rollup_acc_reset(&q->acc);
+    if (q->parts)
+        lia__parts_reset(q->parts);
     if (q->in_tx) {
         q->in_tx = 0;
         lia__db_rollback(q->db);
@@ -623,6 +671,11 @@ static void sq_abort(void *impl)
 static void sq_set_bulk_min(void *impl, uint64_t bytes)
 {
     ((sq *)impl)->bulk_min = bytes;
+}
+
+static void sq_set_part_rows(void *impl, int64_t rows)
+{
+    lia__parts_set_rows(((sq *)impl)->parts, rows);
 }
 
 static int sq_report_get(void *impl, int64_t id, lia_report *r, lia_error *err)
@@ -762,44 +815,99 @@ static void bind_where(lia_stmt *st, const where *w, int first)
     }
 }
 
+/* The rows of one statement (sql, the where's binds from ?1) to cb;
+ * *sent counts them. */
+static int query_rows(sq *q, const char *sql, const where *w, lia_event_cb cb, void *ud, lia_event *ev,
+                      uint64_t *sent, lia_error *err)
+{
+    lia_stmt *st = NULL;
+    int rc, step;
+    if ((rc = lia__db_prepare_once(q->db, "querying events", sql, &st, err)))
+        return rc;
+    bind_where(st, w, 1);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *body = lia__db_col_text(st, 3);
+        size_t n = lia__db_col_bytes(st, 3);
+        if ((rc = lia_event_from_json(ev, body, n, err))) {
+            lia_error_where(err, "store", 0);
+            break;
+        }
+        ev->id = lia__db_col_int64(st, 0);
+        ev->report_id = lia__db_col_int64(st, 1);
+        ev->line = (uint64_t)lia__db_col_int64(st, 2);
+        (*sent)++;
+        if ((rc = cb(ud, ev)))
+            break;
+    }
+    if (rc == LIA_OK && step < 0)
+        rc = step;
+    lia__db_done(st);
+    return rc;
+}
+
+/* The partitions a query may find events in (SQLite), in id order. */
+static int query_parts(sq *q, const lia_query *qy, lia__part **v, size_t *n, lia_error *err)
+{
+    return lia__parts_list(q->db, qy->since_us, qy->until_us, qy->after_id, v, n, err);
+}
+
+/* Partitioned, the query runs on each partition in id order (their id
+ * ranges follow each other), with what is left of the limit, so the
+ * order and the limit are those of one table; a partition whose time
+ * range the query's excludes is not read. */
 static int sq_query(void *impl, const lia_query *qy, lia_event_cb cb, void *ud, lia_error *err)
 {
     sq *q = impl;
     where w;
     lia_buf sql;
-    lia_stmt *st = NULL;
     lia_event ev;
-    int rc = build_where(&w, qy, err), step;
+    lia__part *v = NULL;
+    size_t nv = 0;
+    uint64_t sent = 0;
+    int rc = build_where(&w, qy, err);
     if (rc)
         return rc;
     lia_buf_init(&sql, 8192);
-    lia_buf_printf(&sql, "SELECT id,report_id,line,body FROM events%s ORDER BY id", lia_buf_cstr(&w.sql));
-    if (qy->limit)
-        lia_buf_printf(&sql, " LIMIT %llu", (unsigned long long)qy->limit);
     lia_event_init(&ev);
-    if ((rc = lia__db_prepare_once(q->db, "querying events", lia_buf_cstr(&sql), &st, err)))
+    if (!q->parts) {
+        lia_buf_printf(&sql, "SELECT id,report_id,line,body FROM events%s ORDER BY id", lia_buf_cstr(&w.sql));
+        if (qy->limit)
+            lia_buf_printf(&sql, " LIMIT %llu", (unsigned long long)qy->limit);
+        rc = query_rows(q, lia_buf_cstr(&sql), &w, cb, ud, &ev, &sent, err);
         goto out;
-    bind_where(st, &w, 1);
-    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
-        const char *body = lia__db_col_text(st, 3);
-        size_t n = lia__db_col_bytes(st, 3);
-        if ((rc = lia_event_from_json(&ev, body, n, err))) {
-            lia_error_where(err, "store", 0);
-            break;
-        }
-        ev.id = lia__db_col_int64(st, 0);
-        ev.report_id = lia__db_col_int64(st, 1);
-        ev.line = (uint64_t)lia__db_col_int64(st, 2);
-        if ((rc = cb(ud, &ev)))
-            break;
     }
-    if (rc == LIA_OK && step < 0)
-        rc = step;
+    if ((rc = query_parts(q, qy, &v, &nv, err)))
+        goto out;
+    for (size_t i = 0; i < nv && rc == LIA_OK && (!qy->limit || sent < qy->limit); i++) {
+        lia_buf_reset(&sql);
+        lia_buf_printf(&sql, "SELECT id,report_id,line,body FROM events_%lld AS events%s ORDER BY id",
+                       (long long)v[i].n, lia_buf_cstr(&w.sql));
+        if (qy->limit)
+            lia_buf_printf(&sql, " LIMIT %llu", (unsigned long long)(qy->limit - sent));
+        rc = query_rows(q, lia_buf_cstr(&sql), &w, cb, ud, &ev, &sent, err);
+    }
 out:
-    lia__db_done(st);
+    free(v);
     lia_event_free(&ev);
     lia_buf_free(&sql);
     lia_buf_free(&w.sql);
+    return rc;
+}
+
+static int count_one(sq *q, const char *sql, const where *w, uint64_t *out, lia_error *err)
+{
+    lia_stmt *st = NULL;
+    int rc;
+    if ((rc = lia__db_prepare_once(q->db, "counting events", sql, &st, err)) == LIA_OK) {
+        bind_where(st, w, 1);
+        if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+            *out += (uint64_t)lia__db_col_int64(st, 0);
+            rc = LIA_OK;
+        } else if (rc == LIA_DB_DONE) {
+            rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "counting events: no result");
+        }
+    }
+    lia__db_done(st);
     return rc;
 }
 
@@ -808,25 +916,55 @@ static int sq_count(void *impl, const lia_query *qy, uint64_t *out, lia_error *e
     sq *q = impl;
     where w;
     lia_buf sql;
-    lia_stmt *st = NULL;
+    lia__part *v = NULL;
+    size_t nv = 0;
+    uint64_t n = 0;
     int rc = build_where(&w, qy, err);
     if (rc)
         return rc;
     lia_buf_init(&sql, 8192);
-    lia_buf_printf(&sql, "SELECT count(*) FROM events%s", lia_buf_cstr(&w.sql));
-    if ((rc = lia__db_prepare_once(q->db, "counting events", lia_buf_cstr(&sql), &st, err)) == LIA_OK) {
-        bind_where(st, &w, 1);
-        if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
-            *out = (uint64_t)lia__db_col_int64(st, 0);
-            rc = LIA_OK;
-        } else if (rc == LIA_DB_DONE) {
-            rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "counting events: no result");
+    if (!q->parts) {
+        lia_buf_printf(&sql, "SELECT count(*) FROM events%s", lia_buf_cstr(&w.sql));
+        rc = count_one(q, lia_buf_cstr(&sql), &w, &n, err);
+    } else if ((rc = query_parts(q, qy, &v, &nv, err)) == LIA_OK) {
+        for (size_t i = 0; i < nv && rc == LIA_OK; i++) {
+            lia_buf_reset(&sql);
+            lia_buf_printf(&sql, "SELECT count(*) FROM events_%lld AS events%s", (long long)v[i].n,
+                           lia_buf_cstr(&w.sql));
+            rc = count_one(q, lia_buf_cstr(&sql), &w, &n, err);
         }
     }
-    lia__db_done(st);
+    if (rc == LIA_OK)
+        *out = n;
+    free(v);
     lia_buf_free(&sql);
     lia_buf_free(&w.sql);
     return rc;
+}
+
+/* FROM of a group: the events table, or the UNION ALL of the partitions
+ * the query may find events in, each with the query's conditions (so each
+ * uses its own indexes); *arms: how many times the binds repeat. */
+static int group_from(sq *q, const lia_query *qy, const where *w, lia_buf *from, int *arms, lia_error *err)
+{
+    lia__part *v = NULL;
+    size_t nv = 0;
+    int rc;
+    *arms = 1;
+    if (!q->parts) {
+        lia_buf_printf(from, "events%s", lia_buf_cstr(&w->sql));
+        return LIA_OK;
+    }
+    if ((rc = query_parts(q, qy, &v, &nv, err)))
+        return rc;
+    *arms = (int)nv;
+    lia_buf_putc(from, '(');
+    for (size_t i = 0; i < nv; i++)
+        lia_buf_printf(from, "%sSELECT * FROM events_%lld AS events%s", i ? " UNION ALL " : "",
+                       (long long)v[i].n, lia_buf_cstr(&w->sql));
+    lia_buf_puts(from, ") AS events");
+    free(v);
+    return from->err ? lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "query too long") : LIA_OK;
 }
 
 static int sq_group(void *impl, const lia_query *qy, const char *by, uint64_t limit, lia_group_cb cb,
@@ -835,9 +973,9 @@ static int sq_group(void *impl, const lia_query *qy, const char *by, uint64_t li
     sq *q = impl;
     const char *col;
     where w;
-    lia_buf sql;
+    lia_buf sql, from;
     lia_stmt *st = NULL;
-    int rc, step;
+    int rc, step, arms = 1;
     if (strcmp(by, "cc") == 0)
         col = "coalesce(src_cc,'--')";
     else if (strcmp(by, "asn") == 0)
@@ -850,21 +988,29 @@ static int sq_group(void *impl, const lia_query *qy, const char *by, uint64_t li
         return lia_error_set(err, LIA_EINVAL, "by", by, strlen(by), "group by cc, asn, class or feed");
     if ((rc = build_where(&w, qy, err)))
         return rc;
-    lia_buf_init(&sql, 8192);
+    lia_buf_init(&sql, (size_t)1 << 20);
+    lia_buf_init(&from, (size_t)1 << 20);
+    if ((rc = group_from(q, qy, &w, &from, &arms, err)) || arms == 0)
+        goto out;
     if (strcmp(col, "report_id") == 0) /* feed: count per report, then per feed */
         lia_buf_printf(
             &sql,
-            "SELECT r.feed AS k, sum(x.n) AS n FROM (SELECT report_id, count(*) AS n FROM events%s"
+            "SELECT r.feed AS k, sum(x.n) AS n FROM (SELECT report_id, count(*) AS n FROM %s"
             " GROUP BY report_id) x JOIN reports r ON r.id = x.report_id GROUP BY k ORDER BY n DESC, k",
-            lia_buf_cstr(&w.sql));
+            lia_buf_cstr(&from));
     else
-        lia_buf_printf(&sql, "SELECT %s AS k, count(*) AS n FROM events%s GROUP BY k ORDER BY n DESC, k", col,
-                       lia_buf_cstr(&w.sql));
+        lia_buf_printf(&sql, "SELECT %s AS k, count(*) AS n FROM %s GROUP BY k ORDER BY n DESC, k", col,
+                       lia_buf_cstr(&from));
     if (limit)
         lia_buf_printf(&sql, " LIMIT %llu", (unsigned long long)limit);
+    if (sql.err) {
+        rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "query too long");
+        goto out;
+    }
     if ((rc = lia__db_prepare_once(q->db, "grouping events", lia_buf_cstr(&sql), &st, err)))
         goto out;
-    bind_where(st, &w, 1);
+    for (int a = 0; a < arms; a++)
+        bind_where(st, &w, 1 + a * w.nb);
     while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
         const char *key = lia__db_col_text(st, 0);
         if (strcmp(col, "class") == 0)
@@ -877,6 +1023,7 @@ static int sq_group(void *impl, const lia_query *qy, const char *by, uint64_t li
 out:
     lia__db_done(st);
     lia_buf_free(&sql);
+    lia_buf_free(&from);
     lia_buf_free(&w.sql);
     return rc;
 }
@@ -1012,6 +1159,7 @@ const lia_store_backend lia__store_events = {
     .stats = sq_stats,
     .check = sq_check,
     .db = sq_db,
+    .set_part_rows = sq_set_part_rows,
 };
 
 /* ---- for other modules (events.h) ---- */
@@ -1019,17 +1167,32 @@ const lia_store_backend lia__store_events = {
 int lia__store_event_aggregate(lia_store *s, int64_t id, int64_t count, const char *first, const char *last,
                                lia_error *err)
 {
+    lia_db *db = lia__store_db(s);
     lia_stmt *st;
     int rc;
-    /* PostgreSQL has no json_set: jsonb's || sets the three keys (the body
-     * comes back in jsonb's own key order and spacing, the same object) */
-    if ((rc = lia__db_prepare_pg(
-             lia__store_db(s), "dedup: updating an aggregated event",
-             "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
-             " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
-             "UPDATE events SET body=(body::jsonb || jsonb_build_object('extra.dedup_count', $1::bigint,"
-             " 'extra.dedup_first_seen', $2::text, 'extra.dedup_last_seen', $3::text))::text WHERE id=$4",
-             &st, err)))
+    if (lia__parts_on(db)) { /* the partition that owns the event */
+        char sql[320];
+        int64_t n;
+        if ((rc = lia__parts_find(db, id, &n, err)))
+            return rc == LIA_ENOTFOUND ? LIA_OK : rc; /* as an UPDATE of no row */
+        snprintf(sql, sizeof sql,
+                 "UPDATE events_%lld SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
+                 " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
+                 (long long)n);
+        rc = lia__db_prepare_once(db, "dedup: updating an aggregated event", sql, &st, err);
+    } else {
+        /* PostgreSQL has no json_set: jsonb's || sets the three keys (the
+         * body comes back in jsonb's own key order and spacing, the same
+         * object) */
+        rc = lia__db_prepare_pg(
+            db, "dedup: updating an aggregated event",
+            "UPDATE events SET body=json_set(body, '$.\"extra.dedup_count\"', ?1,"
+            " '$.\"extra.dedup_first_seen\"', ?2, '$.\"extra.dedup_last_seen\"', ?3) WHERE id=?4",
+            "UPDATE events SET body=(body::jsonb || jsonb_build_object('extra.dedup_count', $1::bigint,"
+            " 'extra.dedup_first_seen', $2::text, 'extra.dedup_last_seen', $3::text))::text WHERE id=$4",
+            &st, err);
+    }
+    if (rc)
         return rc;
     lia__db_bind_int64(st, 1, count);
     lia__db_bind_text(st, 2, first, -1);

@@ -40,6 +40,7 @@
 #include "store/db.h"
 #include "store/events.h"
 #include "store/forget.h"
+#include "store/parts.h"
 
 /* Archive files to delete once the transaction that removed their report
  * has committed (hash: the report's, which names the file). */
@@ -163,6 +164,7 @@ typedef struct batch {
     int whole[LIA_PRUNE_BATCH_REPORTS];
     char feed[LIA_PRUNE_BATCH_REPORTS][128];
     int64_t started[LIA_PRUNE_BATCH_REPORTS];
+    uint64_t taken[LIA_PRUNE_BATCH_REPORTS]; /* a kept report's events that a class rule takes */
     size_t n;
     int64_t last;      /* the last report id looked at */
     uint64_t archives; /* archived copies the batch recorded to delete */
@@ -225,13 +227,14 @@ static int run1(lia_db *db, const char *name, const char *sql, int64_t a, lia_er
 }
 
 /* Fill the set for the batch. */
-static int fill_set(lia_db *db, const lia_prune_rule *rules, size_t nr, const batch *b, lia_error *err)
+static int fill_set(lia_db *db, const lia_prune_rule *rules, size_t nr, batch *b, lia_error *err)
 {
     int rc;
     if ((rc =
              lia__db_exec(db, "DELETE FROM temp.lia_forget_event; DELETE FROM temp.lia_forget_report;", err)))
         return rc;
     for (size_t i = 0; i < b->n; i++) {
+        b->taken[i] = 0;
         if (b->whole[i]) {
             if ((rc = run1(db, "prune: a whole report", "INSERT INTO temp.lia_forget_report(id) VALUES(?1)",
                            b->ids[i], err)) ||
@@ -260,6 +263,8 @@ static int fill_set(lia_db *db, const lia_prune_rule *rules, size_t nr, const ba
             lia__db_bind_int64(st, 2, t);
             rc = lia__db_run(st, err);
             lia__db_done(st);
+            if (rc == LIA_OK)
+                b->taken[i] += (uint64_t)lia__db_changes(db);
             if (rc)
                 return rc;
         }
@@ -447,6 +452,27 @@ out:
     return rc;
 }
 
+/* A report that stays holds fewer events now (feed health counts them). */
+static int kept_counts(lia_db *db, const batch *b, lia_error *err)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        lia_stmt *st;
+        int rc;
+        if (b->whole[i] || !b->taken[i])
+            continue;
+        if ((rc = lia__db_prepare(db, "prune: a kept report's event count",
+                                  "UPDATE reports SET events = max(0, events - ?1) WHERE id = ?2", &st, err)))
+            return rc;
+        lia__db_bind_int64(st, 1, (int64_t)b->taken[i]);
+        lia__db_bind_int64(st, 2, b->ids[i]);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        if (rc)
+            return rc;
+    }
+    return LIA_OK;
+}
+
 /* One batch in its transaction; d: what it removed (or would). */
 static int prune_batch(lia_store *s, const lia_prune_rule *rules, size_t nr, batch *b, int dry_run,
                        lia_prune_result *d, lia_error *err)
@@ -460,11 +486,10 @@ static int prune_batch(lia_store *s, const lia_prune_rule *rules, size_t nr, bat
     if ((rc = lia__db_begin(db, err)))
         return rc;
     /* the batch was chosen before the transaction: a report another prune
-     * removed since is not counted nor audited again */
+     * removed since is not counted nor audited again (the events of the
+     * set were read from the events in this transaction) */
     if ((rc = fill_set(db, rules, nr, b, err)) ||
-        (rc = lia__db_exec(db,
-                           "DELETE FROM temp.lia_forget_report WHERE id NOT IN (SELECT id FROM reports);"
-                           "DELETE FROM temp.lia_forget_event WHERE id NOT IN (SELECT id FROM events);",
+        (rc = lia__db_exec(db, "DELETE FROM temp.lia_forget_report WHERE id NOT IN (SELECT id FROM reports);",
                            err)) ||
         (rc = count_set(db, &f, err)))
         goto out;
@@ -482,23 +507,16 @@ static int prune_batch(lia_store *s, const lia_prune_rule *rules, size_t nr, bat
     d->decisions = rows[LIA_FORGET_ROUTE];
     d->dedup = rows[LIA_FORGET_DEDUP];
     d->notifications = rows[LIA_FORGET_NOTIFY];
-    if ((rc = lia__store_rollup_forget(db, err)) ||
-        /* a report that stays holds fewer events now (feed health counts them) */
-        (rc = exec_counted(
-             db, "prune: the kept reports' event counts",
-             "UPDATE reports SET events = max(0, events - (SELECT count(*) FROM events e"
-             " WHERE e.report_id = reports.id AND e.id IN (SELECT id FROM temp.lia_forget_event)))"
-             " WHERE id IN (SELECT DISTINCT report_id FROM events WHERE id IN"
-             " (SELECT id FROM temp.lia_forget_event))"
-             " AND id NOT IN (SELECT id FROM temp.lia_forget_report)",
-             NULL, err)) ||
+    if ((rc = lia__store_rollup_forget(db, err)) || (rc = kept_counts(db, b, err)) ||
         (rc =
              exec_counted(db, "prune: quarantined rows",
                           "DELETE FROM quarantine WHERE report_id IN (SELECT id FROM temp.lia_forget_report)",
                           &d->quarantined, err)) ||
-        (rc = exec_counted(db, "prune: events",
-                           "DELETE FROM events WHERE id IN (SELECT id FROM temp.lia_forget_event)",
-                           &d->events, err)))
+        (rc = lia__parts_on(db)
+                  ? lia__parts_forget(db, &d->events, &d->partitions, err)
+                  : exec_counted(db, "prune: events",
+                                 "DELETE FROM events WHERE id IN (SELECT id FROM temp.lia_forget_event)",
+                                 &d->events, err)))
         goto out;
     if (dry_run)
         rc = archives_of_set(s, d, err);
@@ -533,6 +551,7 @@ static void add_result(lia_prune_result *t, const lia_prune_result *d)
     t->incident_copies += d->incident_copies;
     t->archives += d->archives;
     t->archive_bytes += d->archive_bytes;
+    t->partitions += d->partitions;
 }
 
 int lia_store_prune(lia_store *s, const lia_prune_rule *rules, size_t n, int dry_run, lia_prune_result *res,

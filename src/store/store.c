@@ -129,6 +129,11 @@ void lia__store_set_bulk_min(lia_store *s, uint64_t bytes)
     if (s->be->set_bulk_min)
         s->be->set_bulk_min(s->impl, bytes);
 }
+void lia__store_set_part_rows(lia_store *s, int64_t rows)
+{
+    if (s->be->set_part_rows)
+        s->be->set_part_rows(s->impl, rows);
+}
 int lia__store_report_get(lia_store *s, int64_t id, lia_report *r, lia_error *err)
 {
     return s->be->report_get(s->impl, id, r, err);

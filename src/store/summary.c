@@ -43,6 +43,7 @@
 #include "liaison/incident.h"
 #include "store/db.h"
 #include "store/events.h"
+#include "store/parts.h"
 
 #define DAY_US 86400000000LL
 /* the UTC day of `time`, floored; events without a time are kept on a day
@@ -457,31 +458,51 @@ int lia__store_rollup_forget(lia_db *db, lia_error *err)
     };
     lia__rollup_acc a;
     lia_event ev;
-    lia_stmt *st = NULL;
-    int rc, step;
+    lia__part *v = NULL;
+    size_t nv = 1;
+    int rc = LIA_OK;
     lia__rollup_acc_init(&a);
     a.sign = -1;
     lia_event_init(&ev);
-    if ((rc = lia__db_prepare(
-             db, "prune: the rollups of the events going",
-             "SELECT report_id, body FROM events WHERE id IN (SELECT id FROM temp.lia_forget_event)", &st,
-             err)))
+    /* partitioned (SQLite), each partition with the part of the set in
+     * its id range: through the view, every partition would look up every
+     * id of the set */
+    if (lia__parts_on(db) && (rc = lia__parts_list(db, 0, 0, 0, &v, &nv, err)))
         goto out;
-    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
-        const char *body = lia__db_col_text(st, 1);
-        if ((rc = lia_event_from_json(&ev, body ? body : "{}", lia__db_col_bytes(st, 1), err)) ||
-            (rc = lia__rollup_acc_add(db, &a, lia__db_col_int64(st, 0), &ev, 1, err)))
-            break;
+    for (size_t i = 0; i < nv; i++) {
+        char sql[256];
+        lia_stmt *st = NULL;
+        int step;
+        if (v)
+            snprintf(
+                sql, sizeof sql,
+                "SELECT report_id, body FROM events_%lld WHERE id IN (SELECT id FROM temp.lia_forget_event"
+                " WHERE id BETWEEN %lld AND %lld)",
+                (long long)v[i].n, (long long)v[i].lo, (long long)v[i].hi);
+        if ((rc = v ? lia__db_prepare_once(db, "prune: the rollups of the events going", sql, &st, err)
+                    : lia__db_prepare(db, "prune: the rollups of the events going",
+                                      "SELECT report_id, body FROM events WHERE id IN"
+                                      " (SELECT id FROM temp.lia_forget_event)",
+                                      &st, err)))
+            goto out;
+        while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+            const char *body = lia__db_col_text(st, 1);
+            if ((rc = lia_event_from_json(&ev, body ? body : "{}", lia__db_col_bytes(st, 1), err)) ||
+                (rc = lia__rollup_acc_add(db, &a, lia__db_col_int64(st, 0), &ev, 1, err)))
+                break;
+        }
+        if (rc == LIA_OK && step < 0)
+            rc = step;
+        lia__db_done(st);
+        if (rc)
+            goto out;
     }
-    if (rc == LIA_OK && step < 0)
-        rc = step;
-    lia__db_done(st);
-    st = NULL;
     if (rc == LIA_OK)
         rc = lia__rollup_acc_flush(db, &a, err);
     for (size_t i = 0; rc == LIA_OK && i < sizeof zero_sql / sizeof *zero_sql; i++)
         rc = lia__db_exec(db, zero_sql[i], err);
 out:
+    free(v);
     lia_event_free(&ev);
     lia__rollup_acc_free(&a);
     return rc;

@@ -103,7 +103,7 @@ ingest_fault() { # phase, rows, what it shows
 }
 ingest_fault ingest-early 20000 "after the report is registered, before any row"
 ingest_fault ingest-mid-batch:20 120000 "mid-batch (the 20th batch of 4,096 written, not committed; 50,000 per transaction)"
-ingest_fault index-build 560000 "during a bulk load's index build"
+LIAISON_PART_ROWS=100000 ingest_fault partition-seal 560000 "during the seal of a full partition (of 100,000 events)"
 
 # ---- the store locked by another process --------------------------------
 gen_csv 1000 "$tmp/small.csv"

@@ -237,6 +237,8 @@ static void test_bulk_load_fails(void **state)
     fx *f = *state;
     lia_report r;
     lia_error err;
+    if (!f->pg)
+        skip(); /* SQLite has no bulk mode: its partitions (test_parts.c) */
     lia__store_set_bulk_min(f->s, 0);
     fill(f, &r);
     assert_int_equal(event_indexes(f), 1);
@@ -254,6 +256,8 @@ static void test_bulk_load(void **state)
     fx *f = *state;
     lia_report r;
     lia_error err;
+    if (!f->pg)
+        skip(); /* SQLite has no bulk mode: its partitions (test_parts.c) */
     assert_int_equal(event_indexes(f), 6);
     lia__store_set_bulk_min(f->s, 0);
     fill(f, &r);
@@ -276,6 +280,8 @@ static void test_bulk_load_dies(void **state)
     lia_error err;
     pid_t pid;
     int status;
+    if (!f->pg)
+        skip();            /* SQLite has no bulk mode: its partitions (test_parts.c) */
     lia_store_close(f->s); /* no SQLite connection across fork */
     f->s = NULL;
     pid = fork();

@@ -84,10 +84,11 @@ static void count_rows(lia_db *db, counts *c, int only_known)
     lia_stmt *st, *q;
     lia_error err;
     int k = 0;
-    assert_int_equal(lia__db_prepare_once(db, "tables",
-                                          "SELECT name FROM sqlite_master WHERE type='table' ORDER BY 1", &st,
-                                          &err),
-                     LIA_OK);
+    assert_int_equal(
+        lia__db_prepare_once(db, "tables",
+                             "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY 1", &st,
+                             &err),
+        LIA_OK);
     while (lia__db_step(st, &err) == LIA_DB_ROW) {
         char sql[128];
         const char *t = lia__db_col_text(st, 0);
