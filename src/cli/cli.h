@@ -88,6 +88,7 @@ int cmd_metrics(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
 int cmd_mail(cli *c, int argc, char **argv);
 int cmd_node(cli *c, int argc, char **argv);
+int cmd_advisory(cli *c, int argc, char **argv);
 /* The demo's second node (demo_node.c): B at DB.node-b answers A over HTTP. */
 int cli_demo_node(lia_store *a, const char *db);
 /* The actor of a change made from the command line ($LIAISON_USER, else
