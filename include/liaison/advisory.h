@@ -116,8 +116,9 @@ int lia_advisory_setting_get(lia_store *s, const char *name, lia_buf *out, lia_e
  * csaf is non-NULL, from a whole CSAF document (checked the same way; f and
  * n ignored). Its tracking id (the "id" field, else PREFIX-YEAR-NNNN) is
  * written to id_out. LIA_EEXIST for a tracking id taken. */
-int lia_advisory_create(lia_store *s, const lia_advisory_field *f, size_t n, const char *csaf, size_t csaf_len,
-                        lia_csaf_problem_cb cb, void *ud, char id_out[LIA_ADVISORY_ID_MAX], lia_error *err);
+int lia_advisory_create(lia_store *s, const lia_advisory_field *f, size_t n, const char *csaf,
+                        size_t csaf_len, lia_csaf_problem_cb cb, void *ud, char id_out[LIA_ADVISORY_ID_MAX],
+                        lia_error *err);
 /* The fields of an advisory from incident id, through the incident module's
  * API: title, summary (the description), sectors and countries, its TLP
  * (AMBER+STRICT refused unless tlp_override >= 0), category incident
@@ -135,11 +136,11 @@ int lia_advisory_edit(lia_store *s, const char *id, const lia_advisory_field *f,
 /* One advisory as listed. Strings valid for the callback only. */
 typedef struct lia_advisory_info {
     const char *id, *title, *category;
-    int tlp;               /* enum lia_tlp */
-    int version;           /* the published version; 0 if never published */
-    int changed;           /* 1 if edited since its last publication (or never published) */
+    int tlp;                          /* enum lia_tlp */
+    int version;                      /* the published version; 0 if never published */
+    int changed;                      /* 1 if edited since its last publication (or never published) */
     int64_t created_us, published_us; /* published_us 0 if never */
-    const char *path;      /* "white/2026/lia-2026-0001.json" once published, else "" */
+    const char *path;                 /* "white/2026/lia-2026-0001.json" once published, else "" */
 } lia_advisory_info;
 typedef int (*lia_advisory_cb)(void *ud, const lia_advisory_info *a);
 /* Every advisory, newest first; a non-zero return of cb stops and is returned. */

@@ -10,10 +10,10 @@
 #include "advisory/internal.h"
 #include "liaison/field.h"
 
-static const char *const keys[] = {"id",       "title",     "category",  "tlp",        "lang",
-                                   "summary",  "details",   "sectors",   "countries",  "reference",
-                                   "product",  "cve",       "vuln-title", "vuln-note", "cvss",
-                                   "affects",  "fixed",     "remediation"};
+static const char *const keys[] = {"id",      "title",   "category",   "tlp",       "lang",
+                                   "summary", "details", "sectors",    "countries", "reference",
+                                   "product", "cve",     "vuln-title", "vuln-note", "cvss",
+                                   "affects", "fixed",   "remediation"};
 
 static const char *const rem_categories[] = {"mitigation", "no_fix_planned", "none_available", "vendor_fix",
                                              "workaround"};
@@ -154,7 +154,8 @@ static void add_unique(json_t *arr, const char *s, size_t n)
 {
     size_t i;
     json_t *x;
-    json_array_foreach(arr, i, x) if (strlen(json_string_value(x)) == n && memcmp(json_string_value(x), s, n) == 0) return;
+    json_array_foreach(arr, i, x) if (strlen(json_string_value(x)) == n &&
+                                      memcmp(json_string_value(x), s, n) == 0) return;
     json_array_append_new(arr, json_stringn(s, n));
 }
 
@@ -183,7 +184,8 @@ static json_t *vuln_get(bld *b, const char *cve)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(b->vulns, i, v) if (strcmp(json_string_value(json_object_get(v, "cve")), cve) == 0) return v;
+    json_array_foreach(b->vulns, i,
+                       v) if (strcmp(json_string_value(json_object_get(v, "cve")), cve) == 0) return v;
     v = json_pack("{s:s, s:[], s:[], s:[], s:[]}", "cve", cve, "scores", "rems", "affected", "fixed");
     json_array_append_new(b->vulns, v);
     return v;
@@ -265,8 +267,8 @@ static int field(bld *b, const lia_advisory_field *f, size_t i, lia_error *err)
         memcpy(id, v, (size_t)(eq - v));
         id[eq - v] = '\0';
         json_object_set_new(b->products, id,
-                            json_pack("{s:s%, s:s%, s:s}", "vendor", eq + 1, (size_t)(s1 - eq - 1), "name", s1 + 1,
-                                      (size_t)(s2 - s1 - 1), "version", s2 + 1));
+                            json_pack("{s:s%, s:s%, s:s}", "vendor", eq + 1, (size_t)(s1 - eq - 1), "name",
+                                      s1 + 1, (size_t)(s2 - s1 - 1), "version", s2 + 1));
     } else if (strcmp(k, "cve") == 0) {
         if (!valid_cve(v))
             return fail(err, f, i, "not a CVE id (CVE-YYYY-NNNN...)");
@@ -353,7 +355,8 @@ static int field(bld *b, const lia_advisory_field *f, size_t i, lia_error *err)
 
 static void note(json_t *notes, const char *category, const char *title, const char *text)
 {
-    json_array_append_new(notes, json_pack("{s:s, s:s, s:s}", "category", category, "text", text, "title", title));
+    json_array_append_new(notes,
+                          json_pack("{s:s, s:s, s:s}", "category", category, "text", text, "title", title));
 }
 
 static void lower_cpe(char *out, size_t n, const char *s)
@@ -386,12 +389,14 @@ static json_t *product_tree(json_t *products)
                    *ver = json_string_value(json_object_get(p, "version"));
         json_t *vb = NULL, *pb = NULL, *x;
         size_t i;
-        json_array_foreach(vendors, i, x) if (strcmp(json_string_value(json_object_get(x, "name")), vn) == 0) vb = x;
+        json_array_foreach(vendors, i, x) if (strcmp(json_string_value(json_object_get(x, "name")), vn) == 0)
+            vb = x;
         if (!vb) {
             vb = json_pack("{s:s, s:s, s:[]}", "category", "vendor", "name", vn, "branches");
             json_array_append_new(vendors, vb);
         }
-        json_array_foreach(json_object_get(vb, "branches"), i, x) if (strcmp(json_string_value(json_object_get(x, "name")), pn) == 0) pb = x;
+        json_array_foreach(json_object_get(vb, "branches"), i,
+                           x) if (strcmp(json_string_value(json_object_get(x, "name")), pn) == 0) pb = x;
         if (!pb) {
             pb = json_pack("{s:s, s:s, s:[]}", "category", "product_name", "name", pn, "branches");
             json_array_append_new(json_object_get(vb, "branches"), pb);
@@ -403,8 +408,8 @@ static json_t *product_tree(json_t *products)
         lower_cpe(cr, sizeof cr, ver);
         snprintf(cpe, sizeof cpe, "cpe:2.3:a:%s:%s:%s:*:*:*:*:*:*:*", cv, cp, cr);
         json_array_append_new(json_object_get(pb, "branches"),
-                              json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}}", "category", "product_version", "name",
-                                        ver, "product", "name", full, "product_id", id,
+                              json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}}", "category", "product_version",
+                                        "name", ver, "product", "name", full, "product_id", id,
                                         "product_identification_helper", "cpe", cpe));
     }
     return json_pack("{s:o}", "branches", vendors);
@@ -440,7 +445,8 @@ static json_t *vulnerability(json_t *v)
     }
     if (json_array_size(scores)) {
         json_t *sa = json_array();
-        json_array_foreach(scores, i, x) json_array_append_new(sa, json_pack("{s:O, s:O}", "cvss_v3", x, "products", aff));
+        json_array_foreach(scores, i, x)
+            json_array_append_new(sa, json_pack("{s:O, s:O}", "cvss_v3", x, "products", aff));
         json_object_set_new(out, "scores", sa);
     }
     return out;
@@ -464,8 +470,9 @@ int lia_advisory_build(const lia_advisory_field *f, size_t n, const lia_csaf_pub
     json_object_set_new(d, "category", json_string(b.category ? b.category : "csaf_security_advisory"));
     json_object_set_new(d, "csaf_version", json_string("2.0"));
     if (b.tlp_label)
-        json_object_set_new(d, "distribution",
-                            json_pack("{s:{s:s, s:s}}", "tlp", "label", b.tlp_label, "url", "https://www.first.org/tlp/"));
+        json_object_set_new(
+            d, "distribution",
+            json_pack("{s:{s:s, s:s}}", "tlp", "label", b.tlp_label, "url", "https://www.first.org/tlp/"));
     json_object_set_new(d, "lang", json_string(b.lang ? b.lang : "en"));
     if (b.summary)
         note(notes, "summary", "Summary", b.summary);
@@ -480,7 +487,8 @@ int lia_advisory_build(const lia_advisory_field *f, size_t n, const lia_csaf_pub
         json_object_set(d, "notes", notes);
     json_decref(notes);
     p = json_pack("{s:s, s:s, s:s}", "category", pub && pub->category ? pub->category : "coordinator", "name",
-                  pub && pub->name ? pub->name : "", "namespace", pub && pub->namespace_url ? pub->namespace_url : "");
+                  pub && pub->name ? pub->name : "", "namespace",
+                  pub && pub->namespace_url ? pub->namespace_url : "");
     if (pub && pub->contact)
         json_object_set_new(p, "contact_details", json_string(pub->contact));
     json_object_set_new(d, "publisher", p);
@@ -492,8 +500,8 @@ int lia_advisory_build(const lia_advisory_field *f, size_t n, const lia_csaf_pub
                         json_pack("{s:s, s:{s:s, s:{s:s}}, s:s, s:s, s:[{s:s, s:s, s:s}], s:s, s:s}",
                                   "current_release_date", now, "generator", "date", now, "engine", "name",
                                   "Liaison", "id", b.id ? b.id : "", "initial_release_date", now,
-                                  "revision_history", "date", now, "number", "0", "summary", "Draft", "status",
-                                  "draft", "version", "0"));
+                                  "revision_history", "date", now, "number", "0", "summary", "Draft",
+                                  "status", "draft", "version", "0"));
     json_object_set_new(doc, "document", d);
     if (json_object_size(b.products))
         json_object_set_new(doc, "product_tree", product_tree(b.products));
@@ -514,7 +522,7 @@ out:
 
 int lia__csaf_dump(json_t *doc, lia_buf *out, lia_error *err)
 {
-    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(3));
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(3));
     if (!s)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory writing the document");
     lia_buf_puts(out, s);

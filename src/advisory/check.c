@@ -28,7 +28,10 @@ static void join3(char *out, size_t n, const char *a, const char *b, const char 
     out[k] = '\0';
 }
 
-static void join(char *out, size_t n, const char *a, const char *b) { join3(out, n, a, b, NULL); }
+static void join(char *out, size_t n, const char *a, const char *b)
+{
+    join3(out, n, a, b, NULL);
+}
 
 static void problem(chk *c, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void problem(chk *c, const char *path, const char *fmt, ...)
@@ -247,7 +250,9 @@ static void vulnerabilities(chk *c, json_t *arr, int advisory)
         join(q, sizeof q, p, "/product_status");
         if (!json_is_object(st) || !json_object_size(st)) {
             if (advisory)
-                problem(c, q, "a security advisory needs the product status of each vulnerability (affects, fixed)");
+                problem(
+                    c, q,
+                    "a security advisory needs the product status of each vulnerability (affects, fixed)");
         } else {
             const char *k;
             json_t *x;
@@ -365,7 +370,8 @@ int lia_csaf_check(const char *json, size_t len, lia_csaf_problem_cb cb, void *u
     int advisory = 0, incident = 0;
     if (!json_is_object(o)) {
         json_decref(c.defined);
-        lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "not a JSON object%s%s", o ? "" : ": ", o ? "" : je.text);
+        lia_error_set(err, LIA_EPARSE, NULL, NULL, 0, "not a JSON object%s%s", o ? "" : ": ",
+                      o ? "" : je.text);
         if (!o)
             lia_error_where(err, "document", (uint64_t)je.line);
         json_decref(o);
@@ -374,7 +380,7 @@ int lia_csaf_check(const char *json, size_t len, lia_csaf_problem_cb cb, void *u
     d = json_object_get(o, "document");
     if (!json_is_object(d)) {
         problem(&c, "/document", "required: an object");
-        goto out;
+        goto products; /* the product tree and vulnerabilities are still checked */
     }
     if ((s = str(&c, d, "csaf_version", "/document", 1)) && strcmp(s, "2.0") != 0)
         problem(&c, "/document/csaf_version", "\"%s\": this is CSAF 2.0", s);
@@ -391,7 +397,8 @@ int lia_csaf_check(const char *json, size_t len, lia_csaf_problem_cb cb, void *u
         problem(&c, "/document/publisher", "required: an object (advisory provider publisher_name=...)");
     else {
         const char *pc = str(&c, x, "category", "/document/publisher", 1);
-        static const char *const pcs[] = {"coordinator", "discoverer", "other", "translator", "user", "vendor"};
+        static const char *const pcs[] = {"coordinator", "discoverer", "other",
+                                          "translator",  "user",       "vendor"};
         int ok = 0;
         for (size_t i = 0; pc && i < sizeof pcs / sizeof *pcs; i++)
             ok |= strcmp(pc, pcs[i]) == 0;
@@ -408,7 +415,8 @@ int lia_csaf_check(const char *json, size_t len, lia_csaf_problem_cb cb, void *u
         problem(&c, "/document/distribution/tlp/label",
                 "required here: the TLP decides who may fetch the document (tlp: CLEAR, GREEN, AMBER, RED)");
     else if ((s = str(&c, x, "label", "/document/distribution/tlp", 1)) && lia_csaf_tlp_parse(s) < 0)
-        problem(&c, "/document/distribution/tlp/label", "\"%s\" is not a TLP label of CSAF 2.0 (WHITE, GREEN, AMBER, RED)", s);
+        problem(&c, "/document/distribution/tlp/label",
+                "\"%s\" is not a TLP label of CSAF 2.0 (WHITE, GREEN, AMBER, RED)", s);
     if (incident) {
         int has_note = 0, has_ref = 0;
         size_t i;
@@ -416,8 +424,8 @@ int lia_csaf_check(const char *json, size_t len, lia_csaf_problem_cb cb, void *u
         json_array_foreach(json_object_get(d, "notes"), i, n)
         {
             const char *nc = json_string_value(json_object_get(n, "category"));
-            has_note |= nc && (!strcmp(nc, "description") || !strcmp(nc, "details") || !strcmp(nc, "general") ||
-                               !strcmp(nc, "summary"));
+            has_note |= nc && (!strcmp(nc, "description") || !strcmp(nc, "details") ||
+                               !strcmp(nc, "general") || !strcmp(nc, "summary"));
         }
         json_array_foreach(json_object_get(d, "references"), i, n)
         {
@@ -425,11 +433,13 @@ int lia_csaf_check(const char *json, size_t len, lia_csaf_problem_cb cb, void *u
             has_ref |= rc && !strcmp(rc, "external");
         }
         if (!has_note)
-            problem(&c, "/document/notes", "an incident response needs a summary, details, description or general note");
+            problem(&c, "/document/notes",
+                    "an incident response needs a summary, details, description or general note");
         if (!has_ref)
             problem(&c, "/document/references",
                     "an incident response needs an external reference (reference: URL SUMMARY)");
     }
+products:
     x = json_object_get(o, "product_tree");
     if (x) {
         if (json_object_get(x, "branches"))
@@ -449,10 +459,10 @@ int lia_csaf_check(const char *json, size_t len, lia_csaf_problem_cb cb, void *u
             collect_product(&c, json_object_get(f, "full_product_name"), p);
         }
     } else if (advisory)
-        problem(&c, "/product_tree", "a security advisory needs a product tree (product: ID=VENDOR/PRODUCT/VERSION)");
+        problem(&c, "/product_tree",
+                "a security advisory needs a product tree (product: ID=VENDOR/PRODUCT/VERSION)");
     if ((x = json_object_get(o, "vulnerabilities")))
         vulnerabilities(&c, x, advisory);
-out:
     json_decref(c.defined);
     json_decref(o);
     *nproblems = c.n;

@@ -13,8 +13,8 @@ enum { AV, AC, PR, UI, S, C, I, A, NBASE };
 static const char *const base_names[NBASE] = {"AV", "AC", "PR", "UI", "S", "C", "I", "A"};
 static const char *const base_values[NBASE] = {"NALP", "LH", "NLH", "NR", "UC", "HLN", "HLN", "HLN"};
 /* Temporal and environmental metrics: allowed, not scored here. */
-static const char *const other_names[] = {"E",  "RL", "RC",  "CR",  "IR",  "AR",  "MAV", "MAC",
-                                          "MPR", "MUI", "MS", "MC", "MI", "MA"};
+static const char *const other_names[] = {"E",   "RL",  "RC",  "CR", "IR", "AR", "MAV",
+                                          "MAC", "MPR", "MUI", "MS", "MC", "MI", "MA"};
 
 /* Appendix A: the smallest number, to one decimal, equal to or higher than
  * its input, computed on integers so that 4.000000001 is not 4.1. */
@@ -46,7 +46,7 @@ int lia_cvss31_base(const char *vector, double *score, const char **severity, co
     const char *p = vector;
     if (!p || strncmp(p, "CVSS:3.1/", 9) != 0) {
         *why = p && strncmp(p, "CVSS:3.0/", 9) == 0 ? "a CVSS 3.0 vector: only CVSS 3.1 is scored"
-                                                     : "not a CVSS 3.1 vector (it must begin with CVSS:3.1/)";
+                                                    : "not a CVSS 3.1 vector (it must begin with CVSS:3.1/)";
         return LIA_EINVAL;
     }
     p += 9;

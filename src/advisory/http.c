@@ -30,9 +30,15 @@ typedef struct req {
     lia_error e;
 } req;
 
-static void not_found(lia__req *r) { lia__req_error(r, 404, "Not Found", "no such file in the CSAF provider"); }
+static void not_found(lia__req *r)
+{
+    lia__req_error(r, 404, "Not Found", "no such file in the CSAF provider");
+}
 
-static void fail(req *q) { lia__req_store_error(q->r, &q->e); }
+static void fail(req *q)
+{
+    lia__req_store_error(q->r, &q->e);
+}
 
 /* May the caller read documents of TLP tlp? The own team reads all; a
  * partner or constituent organisation reads through its linked party of the
@@ -60,8 +66,8 @@ static int caller_may(req *q, int tlp)
     }
     if ((rc = lia_route_load(r->store, &rt, &q->e)))
         return rc;
-    idx = lia__route_party_find(rt, r->who.org_kind == LIA_ORG_CONSTITUENT ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER,
-                                org.party);
+    idx = lia__route_party_find(
+        rt, r->who.org_kind == LIA_ORG_CONSTITUENT ? LIA_PARTY_OWNER : LIA_PARTY_PARTNER, org.party);
     if (idx >= 0) {
         lia_route_recipient(rt, idx, &rc_);
         if (rc_.tlp_max > r->who.tlp_ceiling)
@@ -82,12 +88,16 @@ static void url(req *q, lia_buf *b, const char *rest)
 
 /* ---- provider metadata, ROLIE service, key ---- */
 
-static void jstr(lia_buf *b, const char *s) { lia_buf_json_str(b, s, strlen(s)); }
+static void jstr(lia_buf *b, const char *s)
+{
+    lia_buf_json_str(b, s, strlen(s));
+}
 
 static void feed_url(req *q, lia_buf *b, int tlp)
 {
     char rest[96];
-    snprintf(rest, sizeof rest, "/%s/csaf-feed-tlp-%s.json", lia_csaf_tlp_folder(tlp), lia_csaf_tlp_folder(tlp));
+    snprintf(rest, sizeof rest, "/%s/csaf-feed-tlp-%s.json", lia_csaf_tlp_folder(tlp),
+             lia_csaf_tlp_folder(tlp));
     url(q, b, rest);
 }
 
@@ -137,13 +147,16 @@ static void metadata(req *q)
         snprintf(rest, sizeof rest, "/%s/", lia_csaf_tlp_folder(tlps[i]));
         lia_buf_printf(o, "%s\n    {\"directory_url\": ", i ? "," : "");
         quoted_url(q, o, rest);
-        lia_buf_printf(o, ", \"rolie\": {\"feeds\": [{\"summary\": \"TLP:%s advisories\", \"tlp_label\": \"%s\", \"url\": ",
-                       label, label);
+        lia_buf_printf(
+            o,
+            ", \"rolie\": {\"feeds\": [{\"summary\": \"TLP:%s advisories\", \"tlp_label\": \"%s\", \"url\": ",
+            label, label);
         quoted_feed(q, o, tlps[i]);
         lia_buf_puts(o, "}]}}");
     }
-    lia_buf_printf(o, "\n  ],\n  \"last_updated\": \"%s\",\n  \"list_on_CSAF_aggregators\": true,\n"
-                      "  \"metadata_version\": \"2.0\",\n  \"mirror_on_CSAF_aggregators\": true,\n",
+    lia_buf_printf(o,
+                   "\n  ],\n  \"last_updated\": \"%s\",\n  \"list_on_CSAF_aggregators\": true,\n"
+                   "  \"metadata_version\": \"2.0\",\n  \"mirror_on_CSAF_aggregators\": true,\n",
                    when);
     lia_buf_reset(&v);
     rc = lia_advisory_setting_get(r->store, "key_fpr", &v, &q->e);
@@ -214,8 +227,10 @@ static void openpgp(req *q, const char *rest)
         char want[128];
         snprintf(want, sizeof want, "%s.asc", lia_buf_cstr(&fpr));
         if (strcmp(rest, "") == 0 || strcmp(rest, "/") == 0) {
-            lia_buf_printf(&r->out, "<!DOCTYPE html>\n<html><body><ul><li><a href=\"%s\">%s</a></li></ul></body></html>\n",
-                           want, want);
+            lia_buf_printf(
+                &r->out,
+                "<!DOCTYPE html>\n<html><body><ul><li><a href=\"%s\">%s</a></li></ul></body></html>\n", want,
+                want);
             r->status = 200;
             r->ctype = "text/html; charset=utf-8";
         } else if (rest[0] == '/' && strcmp(rest + 1, want) == 0 &&
@@ -259,9 +274,7 @@ static int walk_cb(void *ud, const lia__csaf_pub *p)
     char when[32], pub[32];
     w->n++;
     switch (w->what) {
-    case 0:
-        lia_buf_printf(o, "%s\n", rel);
-        break;
+    case 0: lia_buf_printf(o, "%s\n", rel); break;
     case 1:
         lia__csaf_time(p->published_us, when, sizeof when);
         lia_buf_csv(o, rel, strlen(rel));
@@ -284,13 +297,16 @@ static int walk_cb(void *ud, const lia__csaf_pub *p)
         lia_buf_puts(o, "}, {\"rel\": \"signature\", \"href\": ");
         snprintf(rest, sizeof rest, "/%s/%s.asc", w->folder, rel);
         quoted_url(w->q, o, rest);
-        lia_buf_printf(o, "}],\n       \"published\": \"%s\", \"updated\": \"%s\",\n       \"content\": "
-                          "{\"type\": \"application/json\", \"src\": ",
+        lia_buf_printf(o,
+                       "}],\n       \"published\": \"%s\", \"updated\": \"%s\",\n       \"content\": "
+                       "{\"type\": \"application/json\", \"src\": ",
                        pub, when);
         snprintf(rest, sizeof rest, "/%s/%s", w->folder, rel);
         quoted_url(w->q, o, rest);
-        lia_buf_puts(o, "},\n       \"format\": {\"schema\": "
-                        "\"https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json\", \"version\": \"2.0\"}}");
+        lia_buf_puts(
+            o,
+            "},\n       \"format\": {\"schema\": "
+            "\"https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json\", \"version\": \"2.0\"}}");
         break;
     }
     case 3: {
@@ -305,8 +321,9 @@ static int walk_cb(void *ud, const lia__csaf_pub *p)
     case 4:
         if (p->year == w->year) {
             const char *name = strrchr(p->file, '/') + 1;
-            lia_buf_printf(o, "<li><a href=\"%s\">%s</a></li>\n<li><a href=\"%s.sha512\">%s.sha512</a></li>\n"
-                              "<li><a href=\"%s.asc\">%s.asc</a></li>\n",
+            lia_buf_printf(o,
+                           "<li><a href=\"%s\">%s</a></li>\n<li><a href=\"%s.sha512\">%s.sha512</a></li>\n"
+                           "<li><a href=\"%s.asc\">%s.asc</a></li>\n",
                            name, name, name, name, name, name);
         } else
             w->n--;
@@ -352,9 +369,10 @@ static void folder(req *q, int tlp, const char *rest)
     lia_buf_init(&w.seen, 64 * 1024);
     if (!*rest || strcmp(rest, "/") == 0) {
         w.what = 3;
-        lia_buf_printf(&r->out, "<!DOCTYPE html>\n<html><head><title>TLP:%s</title></head><body><ul>\n"
-                                "<li><a href=\"index.txt\">index.txt</a></li>\n<li><a href=\"changes.csv\">"
-                                "changes.csv</a></li>\n<li><a href=\"%s\">%s</a></li>\n",
+        lia_buf_printf(&r->out,
+                       "<!DOCTYPE html>\n<html><head><title>TLP:%s</title></head><body><ul>\n"
+                       "<li><a href=\"index.txt\">index.txt</a></li>\n<li><a href=\"changes.csv\">"
+                       "changes.csv</a></li>\n<li><a href=\"%s\">%s</a></li>\n",
                        lia_csaf_tlp_label(tlp, NULL), feed + 1, feed + 1);
     } else if (strcmp(rest, "/index.txt") == 0)
         w.what = 0;
@@ -364,13 +382,16 @@ static void folder(req *q, int tlp, const char *rest)
         char now[32];
         w.what = 2;
         lia__csaf_time(lia__now_us(), now, sizeof now);
-        lia_buf_printf(&r->out, "{\"feed\": {\"id\": \"liaison-csaf-feed-tlp-%s\", \"title\": \"TLP:%s advisories\",\n"
-                                "  \"link\": [{\"rel\": \"self\", \"href\": ",
+        lia_buf_printf(&r->out,
+                       "{\"feed\": {\"id\": \"liaison-csaf-feed-tlp-%s\", \"title\": \"TLP:%s advisories\",\n"
+                       "  \"link\": [{\"rel\": \"self\", \"href\": ",
                        w.folder, lia_csaf_tlp_label(tlp, NULL));
         quoted_feed(q, &r->out, tlp);
-        lia_buf_printf(&r->out, "}],\n  \"category\": [{\"scheme\": \"urn:ietf:params:rolie:category:information-type\","
-                                " \"term\": \"csaf\"}],\n  \"updated\": \"%s\",\n  \"entry\": [",
-                       now);
+        lia_buf_printf(
+            &r->out,
+            "}],\n  \"category\": [{\"scheme\": \"urn:ietf:params:rolie:category:information-type\","
+            " \"term\": \"csaf\"}],\n  \"updated\": \"%s\",\n  \"entry\": [",
+            now);
     } else {
         const char *slash = strchr(rest + 1, '/');
         char *end;
@@ -383,7 +404,8 @@ static void folder(req *q, int tlp, const char *rest)
         w.year = (int)y;
         if (!slash || !slash[1]) {
             w.what = 4;
-            lia_buf_printf(&r->out, "<!DOCTYPE html>\n<html><head><title>TLP:%s %ld</title></head><body><ul>\n",
+            lia_buf_printf(&r->out,
+                           "<!DOCTYPE html>\n<html><head><title>TLP:%s %ld</title></head><body><ul>\n",
                            lia_csaf_tlp_label(tlp, NULL), y);
         } else {
             w.what = 5;
@@ -475,14 +497,34 @@ int lia__advisory_mount(lia_http *h, lia_error *err)
 {
     static const int green = LIA_TLP_GREEN, amber = LIA_TLP_AMBER, red = LIA_TLP_RED;
     static const lia__http_handler hs[] = {
-        {.name = "csaf", .prefix = ROOT, .auth = LIA__HTTP_AUTH_NONE, .store = 1, .max_body = 1024,
-         .handle = handle, .store_init = store_init},
-        {.name = "csaf", .prefix = ROOT "/green", .auth = LIA__HTTP_AUTH_REQUIRED, .store = 1, .max_body = 1024,
-         .handle = handle, .ud = (void *)&green},
-        {.name = "csaf", .prefix = ROOT "/amber", .auth = LIA__HTTP_AUTH_REQUIRED, .store = 1, .max_body = 1024,
-         .handle = handle, .ud = (void *)&amber},
-        {.name = "csaf", .prefix = ROOT "/red", .auth = LIA__HTTP_AUTH_REQUIRED, .store = 1, .max_body = 1024,
-         .handle = handle, .ud = (void *)&red},
+        {.name = "csaf",
+         .prefix = ROOT,
+         .auth = LIA__HTTP_AUTH_NONE,
+         .store = 1,
+         .max_body = 1024,
+         .handle = handle,
+         .store_init = store_init},
+        {.name = "csaf",
+         .prefix = ROOT "/green",
+         .auth = LIA__HTTP_AUTH_REQUIRED,
+         .store = 1,
+         .max_body = 1024,
+         .handle = handle,
+         .ud = (void *)&green},
+        {.name = "csaf",
+         .prefix = ROOT "/amber",
+         .auth = LIA__HTTP_AUTH_REQUIRED,
+         .store = 1,
+         .max_body = 1024,
+         .handle = handle,
+         .ud = (void *)&amber},
+        {.name = "csaf",
+         .prefix = ROOT "/red",
+         .auth = LIA__HTTP_AUTH_REQUIRED,
+         .store = 1,
+         .max_body = 1024,
+         .handle = handle,
+         .ud = (void *)&red},
     };
     int rc;
     for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)

@@ -21,8 +21,8 @@ static const lia_migration migrations[] = {
      " title TEXT NOT NULL,"
      " category TEXT NOT NULL,"
      " tlp INTEGER NOT NULL,"
-     " fields TEXT,"                 /* the simple fields; NULL for a whole CSAF document */
-     " draft TEXT NOT NULL,"         /* the document as last built or given */
+     " fields TEXT,"                        /* the simple fields; NULL for a whole CSAF document */
+     " draft TEXT NOT NULL,"                /* the document as last built or given */
      " changed INTEGER NOT NULL DEFAULT 1," /* edited since the last publication */
      " version INTEGER NOT NULL DEFAULT 0," /* the last published version */
      " revisions TEXT NOT NULL DEFAULT '[]',"
@@ -35,20 +35,24 @@ static const lia_migration migrations[] = {
 };
 static const lia_schema schema = {"advisory", 1, migrations, NULL, 0};
 
-int lia__advisory_schema(lia_store *s, lia_error *err) { return lia__db_schema(lia__store_db(s), &schema, err); }
+int lia__advisory_schema(lia_store *s, lia_error *err)
+{
+    return lia__db_schema(lia__store_db(s), &schema, err);
+}
 
 /* ---- settings ---- */
 
-static const char *const settings[] = {"publisher_name", "publisher_namespace", "publisher_category", "contact",
-                                       "base_url",       "id_prefix",           "sign_key",           "gnupg_home"};
+static const char *const settings[] = {
+    "publisher_name", "publisher_namespace", "publisher_category", "contact",
+    "base_url",       "id_prefix",           "sign_key",           "gnupg_home"};
 
 static int setting_put(lia_db *db, const char *name, const char *value, lia_error *err)
 {
     lia_stmt *st;
     int rc;
     if (!value) {
-        if ((rc = lia__db_prepare(db, "advisory: removing a setting", "DELETE FROM advisory_setting WHERE name=?",
-                                  &st, err)))
+        if ((rc = lia__db_prepare(db, "advisory: removing a setting",
+                                  "DELETE FROM advisory_setting WHERE name=?", &st, err)))
             return rc;
         lia__db_bind_text(st, 1, name, -1);
     } else {
@@ -82,7 +86,8 @@ int lia_advisory_setting_set(lia_store *s, const char *name, const char *value, 
     if (value && strcmp(name, "base_url") == 0 && value[strlen(value) - 1] == '/')
         return lia_error_set(err, LIA_EINVAL, name, value, strlen(value), "without a trailing '/'");
     if (value && strcmp(name, "publisher_category") == 0) {
-        static const char *const pcs[] = {"coordinator", "discoverer", "other", "translator", "user", "vendor"};
+        static const char *const pcs[] = {"coordinator", "discoverer", "other",
+                                          "translator",  "user",       "vendor"};
         ok = 0;
         for (size_t i = 0; i < sizeof pcs / sizeof *pcs; i++)
             ok |= strcmp(pcs[i], value) == 0;
@@ -184,10 +189,12 @@ static int doc_meta(const char *doc, size_t len, meta *m, lia_error *err)
     const char *id = json_string_value(json_object_get(json_object_get(d, "tracking"), "id")),
                *t = json_string_value(json_object_get(d, "title")),
                *c = json_string_value(json_object_get(d, "category")),
-               *l = json_string_value(json_object_get(json_object_get(json_object_get(d, "distribution"), "tlp"), "label"));
+               *l = json_string_value(
+                   json_object_get(json_object_get(json_object_get(d, "distribution"), "tlp"), "label"));
     int rc = LIA_OK;
     if (!id || !*id || strlen(id) >= sizeof m->id)
-        rc = lia_error_set(err, LIA_EINVAL, "/document/tracking/id", NULL, 0, "a tracking id of 1 to 127 bytes");
+        rc = lia_error_set(err, LIA_EINVAL, "/document/tracking/id", NULL, 0,
+                           "a tracking id of 1 to 127 bytes");
     else {
         snprintf(m->id, sizeof m->id, "%s", id);
         snprintf(m->title, sizeof m->title, "%s", t ? t : "");
@@ -217,9 +224,10 @@ static int make_doc(lia_store *s, const lia_advisory_field *f, size_t n, const c
     } else {
         lia_csaf_publisher pub = prov_publisher(&p);
         if (!pub.name || !pub.namespace_url) {
-            rc = lia_error_set(err, LIA_EINVAL, "publisher", NULL, 0,
-                               "no publisher: set publisher_name and publisher_namespace first (liaison advisory "
-                               "provider publisher_name=... publisher_namespace=https://...)");
+            rc = lia_error_set(
+                err, LIA_EINVAL, "publisher", NULL, 0,
+                "no publisher: set publisher_name and publisher_namespace first (liaison advisory "
+                "provider publisher_name=... publisher_namespace=https://...)");
             goto out;
         }
         if ((rc = lia_advisory_build(f, n, &pub, lia__now_us(), doc, err)))
@@ -228,7 +236,8 @@ static int make_doc(lia_store *s, const lia_advisory_field *f, size_t n, const c
     if ((rc = lia_csaf_check(lia_buf_cstr(doc), doc->len, cb, ud, &np, err)))
         goto out;
     if (np) {
-        rc = lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "the document has %zu problem%s", np, np > 1 ? "s" : "");
+        rc = lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "the document has %zu problem%s", np,
+                           np > 1 ? "s" : "");
         goto out;
     }
     if ((rc = doc_meta(lia_buf_cstr(doc), doc->len, m, err)))
@@ -260,13 +269,15 @@ static int next_id(lia_store *s, char out[LIA_ADVISORY_ID_MAX], lia_error *err)
         lia__db_done(st);
     }
     if (!rc)
-        snprintf(out, LIA_ADVISORY_ID_MAX, "%s-%04d-%04lld", lia_buf_cstr(&pre), tm.tm_year + 1900, (long long)n + 1);
+        snprintf(out, LIA_ADVISORY_ID_MAX, "%s-%04d-%04lld", lia_buf_cstr(&pre), tm.tm_year + 1900,
+                 (long long)n + 1);
     lia_buf_free(&pre);
     return rc;
 }
 
-int lia_advisory_create(lia_store *s, const lia_advisory_field *f, size_t n, const char *csaf, size_t csaf_len,
-                        lia_csaf_problem_cb cb, void *ud, char id_out[LIA_ADVISORY_ID_MAX], lia_error *err)
+int lia_advisory_create(lia_store *s, const lia_advisory_field *f, size_t n, const char *csaf,
+                        size_t csaf_len, lia_csaf_problem_cb cb, void *ud, char id_out[LIA_ADVISORY_ID_MAX],
+                        lia_error *err)
 {
     lia_buf doc, ftext;
     lia_advisory_field *all = NULL;
@@ -280,7 +291,8 @@ int lia_advisory_create(lia_store *s, const lia_advisory_field *f, size_t n, con
         goto out;
     if (!csaf) {
         if (n + 1 > LIA_ADVISORY_MAX_FIELDS) {
-            rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d fields", LIA_ADVISORY_MAX_FIELDS - 1);
+            rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "more than %d fields",
+                               LIA_ADVISORY_MAX_FIELDS - 1);
             goto out;
         }
         /* the id given, else the next PREFIX-YEAR-NNNN, first so that a given one replaces it */
@@ -304,10 +316,11 @@ int lia_advisory_create(lia_store *s, const lia_advisory_field *f, size_t n, con
         rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "the fields are too large");
         goto out;
     }
-    if ((rc = lia__db_prepare(lia__store_db(s), "advisory: adding an advisory",
-                              "INSERT INTO advisory(tracking_id, title, category, tlp, fields, draft, created_us)"
-                              " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             lia__store_db(s), "advisory: adding an advisory",
+             "INSERT INTO advisory(tracking_id, title, category, tlp, fields, draft, created_us)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?)",
+             &st, err)))
         goto out;
     lia__db_bind_text(st, 1, m.id, -1);
     lia__db_bind_text(st, 2, m.title, -1);
@@ -367,8 +380,9 @@ int lia_advisory_edit(lia_store *s, const char *id, const lia_advisory_field *f,
         goto out;
     if (!csaf) {
         if (!has) {
-            rc = lia_error_set(err, LIA_EINVAL, "id", id, strlen(id),
-                               "this advisory was given as a whole CSAF document: edit it with --file DOC.json");
+            rc = lia_error_set(
+                err, LIA_EINVAL, "id", id, strlen(id),
+                "this advisory was given as a whole CSAF document: edit it with --file DOC.json");
             goto out;
         }
         fields_text(&ftext, f, n);
@@ -429,7 +443,8 @@ int lia_advisory_fields_from_incident(lia_store *s, int64_t incident, int tlp_ov
     lia_buf_init(&base, 4096);
     if ((rc = lia_incident_get(s, incident, &inc, &hold, err)))
         goto out;
-    if (tlp < 0 && lia_parse_tlp(inc.tlp ? inc.tlp : "AMBER", strlen(inc.tlp ? inc.tlp : "AMBER"), &tlp, &why)) {
+    if (tlp < 0 &&
+        lia_parse_tlp(inc.tlp ? inc.tlp : "AMBER", strlen(inc.tlp ? inc.tlp : "AMBER"), &tlp, &why)) {
         rc = lia_error_set(err, LIA_EINVAL, "tlp", inc.tlp, strlen(inc.tlp), "the incident's TLP: %s", why);
         goto out;
     }
@@ -445,7 +460,8 @@ int lia_advisory_fields_from_incident(lia_store *s, int64_t incident, int tlp_ov
     if (inc.countries && *inc.countries)
         lia_buf_printf(out, "countries: %s\n", inc.countries);
     if ((rc = lia_advisory_setting_get(s, "base_url", &base, err)) == LIA_OK)
-        lia_buf_printf(out, "reference: %s/api/v1/incidents/%lld Incident %lld in the CERT's incident tracker\n",
+        lia_buf_printf(out,
+                       "reference: %s/api/v1/incidents/%lld Incident %lld in the CERT's incident tracker\n",
                        lia_buf_cstr(&base), (long long)incident, (long long)incident);
     else if (rc == LIA_ENOTFOUND)
         rc = LIA_OK;
@@ -505,7 +521,8 @@ int lia_advisory_get(lia_store *s, const char *id, int published, lia_advisory_c
     int rc;
     if ((rc = lia__advisory_schema(s, err)) ||
         (rc = lia__db_prepare(lia__store_db(s), "advisory: reading one",
-                              "SELECT " INFO_COLS ", draft, pub_doc FROM advisory WHERE tracking_id=?", &st, err)))
+                              "SELECT " INFO_COLS ", draft, pub_doc FROM advisory WHERE tracking_id=?", &st,
+                              err)))
         return rc;
     lia__db_bind_text(st, 1, id, -1);
     if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
@@ -515,7 +532,8 @@ int lia_advisory_get(lia_store *s, const char *id, int published, lia_advisory_c
         if (published && !a.published_us)
             rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "not published yet");
         else if (doc)
-            lia_buf_append(doc, lia__db_col_text(st, published ? 10 : 9), lia__db_col_bytes(st, published ? 10 : 9));
+            lia_buf_append(doc, lia__db_col_text(st, published ? 10 : 9),
+                           lia__db_col_bytes(st, published ? 10 : 9));
         if (!rc && cb)
             rc = cb(ud, &a);
     } else if (rc == LIA_DB_DONE)
@@ -602,7 +620,9 @@ int lia_advisory_publish(lia_store *s, const char *id, const char *sign_key, con
     char num[16];
     snprintf(num, sizeof num, "%d", ver);
     json_array_append_new(revs, json_pack("{s:s, s:s, s:s}", "date", now, "number", num, "summary",
-                                          change && *change ? change : ver == 1 ? "Initial release" : "Update"));
+                                          change && *change ? change
+                                          : ver == 1        ? "Initial release"
+                                                            : "Update"));
     json_t *d = json_object_get(doc, "document"), *t = json_object_get(d, "tracking");
     json_object_set_new(t, "current_release_date", json_string(now));
     json_object_set_new(t, "initial_release_date", json_string(initial_s));
@@ -634,13 +654,14 @@ int lia_advisory_publish(lia_store *s, const char *id, const char *sign_key, con
             refs = json_array();
             json_object_set_new(d, "references", refs);
         }
-        json_array_append_new(refs, json_pack("{s:s, s:s, s:s}", "category", "self", "summary", "Canonical URL",
-                                              "url", url));
+        json_array_append_new(
+            refs, json_pack("{s:s, s:s, s:s}", "category", "self", "summary", "Canonical URL", "url", url));
     }
     if ((rc = lia__csaf_dump(doc, &out, err)) || (rc = lia_csaf_check(out.ptr, out.len, cb, ud, &np, err)))
         goto out;
     if (np) {
-        rc = lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "the document has %zu problem%s", np, np > 1 ? "s" : "");
+        rc = lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "the document has %zu problem%s", np,
+                           np > 1 ? "s" : "");
         goto out;
     }
     crypto_hash_sha512(sha, (const unsigned char *)out.ptr, out.len);
@@ -666,11 +687,12 @@ int lia_advisory_publish(lia_store *s, const char *id, const char *sign_key, con
         rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
         goto out;
     }
-    if (!(rc = lia__db_prepare(db, "advisory: publishing",
-                               "UPDATE advisory SET changed=0, version=?, revisions=?, initial_us=?, published_us=?,"
-                               " pub_tlp=?, pub_year=?, pub_file=?, pub_doc=?, pub_sha512=?, pub_asc=?, draft=?,"
-                               " title=?, tlp=? WHERE tracking_id=?",
-                               &st, err))) {
+    if (!(rc = lia__db_prepare(
+              db, "advisory: publishing",
+              "UPDATE advisory SET changed=0, version=?, revisions=?, initial_us=?, published_us=?,"
+              " pub_tlp=?, pub_year=?, pub_file=?, pub_doc=?, pub_sha512=?, pub_asc=?, draft=?,"
+              " title=?, tlp=? WHERE tracking_id=?",
+              &st, err))) {
         lia__db_bind_int64(st, 1, ver);
         lia__db_bind_text(st, 2, rtext, -1);
         lia__db_bind_int64(st, 3, initial);
@@ -715,18 +737,20 @@ int lia__advisory_published(lia_store *s, int tlp, lia__csaf_pub_cb cb, void *ud
     lia_stmt *st;
     int rc;
     if ((rc = lia__advisory_schema(s, err)) ||
-        (rc = lia__db_prepare(lia__store_db(s), "advisory: the published documents",
-                              "SELECT tracking_id, title, pub_file, pub_doc, pub_sha512, pub_asc, pub_tlp, pub_year,"
-                              " initial_us, published_us FROM advisory WHERE published_us > 0 AND (?1 < 0 OR pub_tlp = ?1)"
-                              " ORDER BY published_us DESC, id DESC",
-                              &st, err)))
+        (rc = lia__db_prepare(
+             lia__store_db(s), "advisory: the published documents",
+             "SELECT tracking_id, title, pub_file, pub_doc, pub_sha512, pub_asc, pub_tlp, pub_year,"
+             " initial_us, published_us FROM advisory WHERE published_us > 0 AND (?1 < 0 OR pub_tlp = ?1)"
+             " ORDER BY published_us DESC, id DESC",
+             &st, err)))
         return rc;
     lia__db_bind_int64(st, 1, tlp);
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
-        lia__csaf_pub p = {lia__db_col_text(st, 0), lia__db_col_text(st, 1), lia__db_col_text(st, 2),
-                           lia__db_col_text(st, 3), lia__db_col_text(st, 4), lia__db_col_text(st, 5),
+        lia__csaf_pub p = {lia__db_col_text(st, 0),       lia__db_col_text(st, 1),
+                           lia__db_col_text(st, 2),       lia__db_col_text(st, 3),
+                           lia__db_col_text(st, 4),       lia__db_col_text(st, 5),
                            (int)lia__db_col_int64(st, 6), (int)lia__db_col_int64(st, 7),
-                           lia__db_col_int64(st, 8), lia__db_col_int64(st, 9)};
+                           lia__db_col_int64(st, 8),      lia__db_col_int64(st, 9)};
         if ((rc = cb(ud, &p)))
             break;
     }

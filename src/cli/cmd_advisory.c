@@ -227,8 +227,9 @@ int cmd_advisory(cli *c, int argc, char **argv)
         return LIA_EXIT_ERROR;
 
     if (strcmp(sub, "provider") == 0) {
-        static const char *const names[] = {"publisher_name", "publisher_namespace", "publisher_category", "contact",
-                                            "base_url",       "id_prefix",           "sign_key",           "gnupg_home"};
+        static const char *const names[] = {
+            "publisher_name", "publisher_namespace", "publisher_category", "contact",
+            "base_url",       "id_prefix",           "sign_key",           "gnupg_home"};
         for (int i = 0; i < npos && !rc; i++) {
             char name[64];
             const char *eq = strchr(pos[i], '=');
@@ -281,7 +282,8 @@ int cmd_advisory(cli *c, int argc, char **argv)
             exit_code = LIA_EXIT_USAGE;
             goto out;
         }
-        rc = lia_advisory_publish(s, id, skey, home, change, now_us(), print_problem, &problems, &version, &err);
+        rc = lia_advisory_publish(s, id, skey, home, change, now_us(), print_problem, &problems, &version,
+                                  &err);
         if (!rc)
             printf("%s: version %d published\n", id, version);
         goto out;
@@ -329,8 +331,8 @@ int cmd_advisory(cli *c, int argc, char **argv)
             exit_code = LIA_EXIT_USAGE;
             goto out;
         }
-        if (!(rc = lia_advisory_create(s, in->f, in->n, in->csaf, in->csaf_len, print_problem, &problems, out_id,
-                                       &err)))
+        if (!(rc = lia_advisory_create(s, in->f, in->n, in->csaf, in->csaf_len, print_problem, &problems,
+                                       out_id, &err)))
             printf("%s\n", out_id);
     } else if (strcmp(sub, "edit") == 0) {
         if (!id) {
@@ -338,7 +340,8 @@ int cmd_advisory(cli *c, int argc, char **argv)
             exit_code = LIA_EXIT_USAGE;
             goto out;
         }
-        if (!(rc = lia_advisory_edit(s, id, in->f, in->n, in->csaf, in->csaf_len, print_problem, &problems, &err)))
+        if (!(rc = lia_advisory_edit(s, id, in->f, in->n, in->csaf, in->csaf_len, print_problem, &problems,
+                                     &err)))
             printf("%s: edited (publish it for a new version)\n", id);
     } else { /* validate */
         lia_buf doc;
@@ -355,7 +358,8 @@ int cmd_advisory(cli *c, int argc, char **argv)
             cli_errorf("advisory validate: what? (advisory validate ID, or --file F)");
             exit_code = LIA_EXIT_USAGE;
         }
-        if (!rc && !exit_code && !(rc = lia_csaf_check(lia_buf_cstr(&doc), doc.len, print_problem, &problems, &np, &err))) {
+        if (!rc && !exit_code &&
+            !(rc = lia_csaf_check(lia_buf_cstr(&doc), doc.len, print_problem, &problems, &np, &err))) {
             if (np) {
                 cli_errorf("%zu problem%s", np, np > 1 ? "s" : "");
                 exit_code = LIA_EXIT_DATA;
