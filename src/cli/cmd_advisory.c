@@ -10,31 +10,32 @@
 
 static void advisory_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: liaison [--db PATH] advisory COMMAND ...\n"
-            "\n"
-            "  provider [NAME=VALUE ...]   the provider's settings (none: show them): publisher_name,\n"
-            "                              publisher_namespace (URL), publisher_category (coordinator),\n"
-            "                              contact, base_url (where serve is reached), id_prefix (LIA),\n"
-            "                              sign_key (OpenPGP fingerprint), gnupg_home; NAME= removes\n"
-            "  new [--file F] [--from-incident ID] [FIELDS]   a draft; prints its tracking id\n"
-            "  edit ID [--file F] [FIELDS]  fields added to the advisory's (or a whole new document)\n"
-            "  validate (ID | --file F)     our checks: one line \"JSON-PATH: reason\" per problem (exit 3)\n"
-            "  publish ID [--sign-key FPR] [--gnupg-home DIR] [--change TEXT]\n"
-            "                              final, the next version, SHA-512 and OpenPGP signature; served\n"
-            "                              by `liaison serve` under /.well-known/csaf/\n"
-            "  list [--format table|json]\n"
-            "  show ID [--published]        the draft (or the published) document\n"
-            "\n"
-            "--file F: a CSAF 2.0 document (JSON with \"document\"), a JSON object of fields, or a\n"
-            "simple input file of \"key: value\" lines. FIELDS (each also a key of the input file):\n"
-            "  --id ID --title T --category advisory|incident --tlp CLEAR|GREEN|AMBER|RED --lang L\n"
-            "  --summary T --details T --sectors 'Energy, Water' --countries 'KH, MY'\n"
-            "  --reference 'URL SUMMARY' --product 'ID=VENDOR/PRODUCT/VERSION'\n"
-            "  --cve CVE-YYYY-N (then, for it:) --vuln-title T --vuln-note T\n"
-            "  --cvss 'CVSS:3.1/AV:N/... [SCORE]' --affects P1,P2 --fixed P3\n"
-            "  --remediation 'vendor_fix[P1]: Update to 2.1'\n"
-            "TLP:AMBER+STRICT is refused: CSAF 2.0 carries TLP 1.0, which cannot express it.\n");
+    fprintf(
+        f,
+        "usage: liaison [--db PATH] advisory COMMAND ...\n"
+        "\n"
+        "  provider [NAME=VALUE ...]   the provider's settings (none: show them): publisher_name,\n"
+        "                              publisher_namespace (URL), publisher_category (coordinator),\n"
+        "                              contact, base_url (where serve is reached), id_prefix (LIA),\n"
+        "                              sign_key (OpenPGP fingerprint), gnupg_home; NAME= removes\n"
+        "  new [--file F] [--from-incident ID] [FIELDS]   a draft; prints its tracking id\n"
+        "  edit ID [--file F] [FIELDS]  fields added to the advisory's (or a whole new document)\n"
+        "  validate (ID [--published] | --file F)  our checks: one \"JSON-PATH: reason\" a problem (exit 3)\n"
+        "  publish ID [--sign-key FPR] [--gnupg-home DIR] [--change TEXT]\n"
+        "                              final, the next version, SHA-512 and OpenPGP signature; served\n"
+        "                              by `liaison serve` under /.well-known/csaf/\n"
+        "  list [--format table|json]\n"
+        "  show ID [--published]        the draft (or the published) document\n"
+        "\n"
+        "--file F: a CSAF 2.0 document (JSON with \"document\"), a JSON object of fields, or a\n"
+        "simple input file of \"key: value\" lines. FIELDS (each also a key of the input file):\n"
+        "  --id ID --title T --category advisory|incident --tlp CLEAR|GREEN|AMBER|RED --lang L\n"
+        "  --summary T --details T --sectors 'Energy, Water' --countries 'KH, MY'\n"
+        "  --reference 'URL SUMMARY' --product 'ID=VENDOR/PRODUCT/VERSION'\n"
+        "  --cve CVE-YYYY-N (then, for it:) --vuln-title T --vuln-note T\n"
+        "  --cvss 'CVSS:3.1/AV:N/... [SCORE]' --affects P1,P2 --fixed P3\n"
+        "  --remediation 'vendor_fix[P1]: Update to 2.1'\n"
+        "TLP:AMBER+STRICT is refused: CSAF 2.0 carries TLP 1.0, which cannot express it.\n");
 }
 
 static int64_t now_us(void)

@@ -49,7 +49,8 @@ static void test_cvss_known(void **state)
         double score = -1;
         const char *sev = NULL, *why = NULL;
         int rc = lia_cvss31_base(cases[i].vector, &score, &sev, &why);
-        if (rc || (long)(score * 10 + 0.5) != (long)(cases[i].score * 10 + 0.5) || strcmp(sev, cases[i].severity))
+        if (rc || (long)(score * 10 + 0.5) != (long)(cases[i].score * 10 + 0.5) ||
+            strcmp(sev, cases[i].severity))
             fail_msg("%s: rc %d, got %.1f %s, want %.1f %s (%s)", cases[i].vector, rc, score, sev ? sev : "-",
                      cases[i].score, cases[i].severity, why ? why : "");
     }
@@ -177,10 +178,19 @@ static void test_build_and_check(void **state)
 {
     (void)state;
     const lia_advisory_field good[] = {
-        {"id", "T-1"}, {"title", "t"}, {"tlp", "CLEAR"}, {"sectors", "Energy"}, {"countries", "KH, MY"},
-        {"product", "P1=Acme/PLC/1.0"}, {"product", "P2=Acme/PLC/1.1"}, {"cve", "CVE-2026-1234"},
-        {"vuln-note", "n"}, {"cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H 9.8"}, {"affects", "P1"},
-        {"fixed", "P2"}, {"remediation", "vendor_fix: Update"},
+        {"id", "T-1"},
+        {"title", "t"},
+        {"tlp", "CLEAR"},
+        {"sectors", "Energy"},
+        {"countries", "KH, MY"},
+        {"product", "P1=Acme/PLC/1.0"},
+        {"product", "P2=Acme/PLC/1.1"},
+        {"cve", "CVE-2026-1234"},
+        {"vuln-note", "n"},
+        {"cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H 9.8"},
+        {"affects", "P1"},
+        {"fixed", "P2"},
+        {"remediation", "vendor_fix: Update"},
     };
     lia_buf doc;
     seen s = {"", 0};
@@ -240,7 +250,8 @@ static void test_build_errors(void **state)
     }
     /* a vulnerability field before its cve; a wrong score; a bad remediation */
     const lia_advisory_field a[] = {{"affects", "P1"}};
-    const lia_advisory_field b[] = {{"cve", "CVE-2026-1234"}, {"cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H 7.5"}};
+    const lia_advisory_field b[] = {{"cve", "CVE-2026-1234"},
+                                    {"cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H 7.5"}};
     const lia_advisory_field c[] = {{"cve", "CVE-2026-1234"}, {"remediation", "patch: now"}};
     const struct {
         const lia_advisory_field *f;
@@ -259,8 +270,8 @@ static void test_build_errors(void **state)
         lia_buf_init(&out, 1 << 20);
         int rc = lia_advisory_build(more[i].f, more[i].n, &pub, 0, &out, &e);
         if (rc != LIA_EINVAL || !strstr(e.reason, more[i].why) || e.line != more[i].line)
-            fail_msg("case %zu: rc %d line %llu \"%s\", want line %llu \"%s\"", i, rc, (unsigned long long)e.line,
-                     e.reason, (unsigned long long)more[i].line, more[i].why);
+            fail_msg("case %zu: rc %d line %llu \"%s\", want line %llu \"%s\"", i, rc,
+                     (unsigned long long)e.line, e.reason, (unsigned long long)more[i].line, more[i].why);
         lia_buf_free(&out);
     }
 }
@@ -277,32 +288,38 @@ static void test_check_problems(void **state)
         {"{\"document\":{\"category\":\"csaf_vex\"}}", "/document/category", "we publish"},
         {"{\"document\":{\"title\":\"\"}}", "/document/title", "non-empty string"},
         {"{\"document\":{\"tracking\":{\"version\":\"1.0.0\"}}}", "/document/tracking/version", "0, 1, 2"},
-        {"{\"document\":{\"tracking\":{\"version\":\"2\",\"status\":\"final\",\"revision_history\":[{\"number\":"
+        {"{\"document\":{\"tracking\":{\"version\":\"2\",\"status\":\"final\",\"revision_history\":[{"
+         "\"number\":"
          "\"1\",\"date\":\"2026-01-01T00:00:00Z\",\"summary\":\"x\"}]}}}",
          "/document/tracking/version", "the last revision is \"1\""},
         {"{\"document\":{\"tracking\":{\"initial_release_date\":\"yesterday\"}}}",
          "/document/tracking/initial_release_date", "not an RFC 3339 date-time"},
-        {"{\"document\":{\"tracking\":{\"version\":\"0\",\"status\":\"final\"}}}", "/document/tracking/status",
-         "version 0 is a draft"},
-        {"{\"document\":{\"distribution\":{\"tlp\":{\"label\":\"CLEAR\"}}}}", "/document/distribution/tlp/label",
-         "not a TLP label of CSAF 2.0"},
+        {"{\"document\":{\"tracking\":{\"version\":\"0\",\"status\":\"final\"}}}",
+         "/document/tracking/status", "version 0 is a draft"},
+        {"{\"document\":{\"distribution\":{\"tlp\":{\"label\":\"CLEAR\"}}}}",
+         "/document/distribution/tlp/label", "not a TLP label of CSAF 2.0"},
         {"{\"document\":{\"publisher\":{\"category\":\"cert\"}}}", "/document/publisher/category",
          "not a publisher category"},
         {"{\"product_tree\":{\"full_product_names\":[{\"name\":\"a\",\"product_id\":\"P\"},{\"name\":\"b\","
          "\"product_id\":\"P\"}]}}",
          "/product_tree/full_product_names/1/product_id", "defined twice"},
-        {"{\"vulnerabilities\":[{\"cve\":\"CVE-2026-1234\"},{\"cve\":\"CVE-2026-1234\"}]}", "/vulnerabilities/1/cve",
-         "used by two vulnerabilities"},
-        {"{\"vulnerabilities\":[{\"scores\":[{\"products\":[\"X\"],\"cvss_v3\":{\"version\":\"3.1\",\"vectorString\":"
-         "\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\",\"baseScore\":9.8,\"baseSeverity\":\"CRITICAL\"}}]}]}",
+        {"{\"vulnerabilities\":[{\"cve\":\"CVE-2026-1234\"},{\"cve\":\"CVE-2026-1234\"}]}",
+         "/vulnerabilities/1/cve", "used by two vulnerabilities"},
+        {"{\"vulnerabilities\":[{\"scores\":[{\"products\":[\"X\"],\"cvss_v3\":{\"version\":\"3.1\","
+         "\"vectorString\":"
+         "\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/"
+         "A:H\",\"baseScore\":9.8,\"baseSeverity\":\"CRITICAL\"}}]}]}",
          "/vulnerabilities/0/scores/0/products/0", "product id \"X\" is not defined"},
-        {"{\"vulnerabilities\":[{\"scores\":[{\"cvss_v3\":{\"version\":\"3.1\",\"vectorString\":\"CVSS:3.1/AV:N\","
+        {"{\"vulnerabilities\":[{\"scores\":[{\"cvss_v3\":{\"version\":\"3.1\",\"vectorString\":\"CVSS:3.1/"
+         "AV:N\","
          "\"baseScore\":9.8,\"baseSeverity\":\"CRITICAL\"}}]}]}",
          "/vulnerabilities/0/scores/0/cvss_v3/vectorString", "a base metric is missing"},
         {"{\"vulnerabilities\":[{\"scores\":[{\"cvss_v3\":{\"version\":\"3.1\",\"vectorString\":"
-         "\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\",\"baseScore\":9.0,\"baseSeverity\":\"CRITICAL\"}}]}]}",
+         "\"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/"
+         "A:H\",\"baseScore\":9.0,\"baseSeverity\":\"CRITICAL\"}}]}]}",
          "/vulnerabilities/0/scores/0/cvss_v3/baseScore", "9.0 given, the vector gives 9.8"},
-        {"{\"vulnerabilities\":[{\"remediations\":[{\"category\":\"patch\",\"details\":\"d\",\"product_ids\":[]}]}]}",
+        {"{\"vulnerabilities\":[{\"remediations\":[{\"category\":\"patch\",\"details\":\"d\",\"product_ids\":"
+         "[]}]}]}",
          "/vulnerabilities/0/remediations/0/category", "not a remediation category"},
         {"{\"vulnerabilities\":[{\"remediations\":[{\"category\":\"vendor_fix\",\"details\":\"d\"}]}]}",
          "/vulnerabilities/0/remediations/0/product_ids", "names its products"},
@@ -323,7 +340,8 @@ static void test_check_problems(void **state)
         snprintf(want, sizeof want, "%s: ", cases[i].path);
         const char *at = strstr(s.text, want);
         if (rc || !np || !at || !strstr(at, cases[i].why))
-            fail_msg("case %zu: rc %d, %zu problems, want \"%s%s\" in:\n%s", i, rc, np, want, cases[i].why, s.text);
+            fail_msg("case %zu: rc %d, %zu problems, want \"%s%s\" in:\n%s", i, rc, np, want, cases[i].why,
+                     s.text);
     }
 }
 
@@ -339,8 +357,8 @@ static void test_store(void **state)
     snprintf(db, sizeof db, "%s/l.db", path);
     lia_error_clear(&e);
     assert_int_equal(lia_store_open(db, &s, &e), LIA_OK);
-    const lia_advisory_field f[] = {{"title", "t"}, {"tlp", "AMBER"}, {"product", "P1=V/P/1"}, {"cve", "CVE-2026-1234"},
-                                    {"vuln-note", "n"}, {"affects", "P1"}};
+    const lia_advisory_field f[] = {{"title", "t"},           {"tlp", "AMBER"},   {"product", "P1=V/P/1"},
+                                    {"cve", "CVE-2026-1234"}, {"vuln-note", "n"}, {"affects", "P1"}};
     /* no publisher yet */
     assert_int_equal(lia_advisory_create(s, f, 6, NULL, 0, collect, &sn, id, &e), LIA_EINVAL);
     assert_non_null(strstr(e.reason, "no publisher"));
@@ -370,8 +388,9 @@ static void test_store(void **state)
     assert_int_equal(lia_advisory_get(s, id, 1, NULL, NULL, &doc, &e), LIA_ENOTFOUND); /* not published */
     assert_int_equal(lia_advisory_edit(s, "NO-SUCH", ok, 1, NULL, 0, collect, &sn, &e), LIA_ENOTFOUND);
     /* publish without a signing key: refused, nothing published */
-    assert_int_equal(lia_advisory_publish(s, id, NULL, NULL, NULL, 1796000000000000, collect, &sn, &version, &e),
-                     LIA_ECRYPTO);
+    assert_int_equal(
+        lia_advisory_publish(s, id, NULL, NULL, NULL, 1796000000000000, collect, &sn, &version, &e),
+        LIA_ECRYPTO);
     assert_non_null(strstr(e.reason, "no signing key"));
     assert_int_equal(lia_advisory_get(s, id, 1, NULL, NULL, &doc, &e), LIA_ENOTFOUND);
     lia_buf_free(&doc);
@@ -388,10 +407,10 @@ static void test_store(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cvss_known),     cmocka_unit_test(test_cvss_bad),
-        cmocka_unit_test(test_tlp),            cmocka_unit_test(test_filename),
-        cmocka_unit_test(test_fields_parse),   cmocka_unit_test(test_build_and_check),
-        cmocka_unit_test(test_build_errors),   cmocka_unit_test(test_check_problems),
+        cmocka_unit_test(test_cvss_known),   cmocka_unit_test(test_cvss_bad),
+        cmocka_unit_test(test_tlp),          cmocka_unit_test(test_filename),
+        cmocka_unit_test(test_fields_parse), cmocka_unit_test(test_build_and_check),
+        cmocka_unit_test(test_build_errors), cmocka_unit_test(test_check_problems),
         cmocka_unit_test(test_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
