@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lia_advisory_field f[64];
         if (lia_advisory_fields_parse(text, f, 64, &n, &e) == LIA_OK &&
             lia_advisory_build(f, n, &pub, 1796000000000000, &out, &e) == LIA_OK)
-            check(lia_csaf_check(out.ptr, out.len, NULL, NULL, &np, &e) == LIA_OK, "build made what check cannot read");
+            check(lia_csaf_check(out.ptr, out.len, NULL, NULL, &np, &e) == LIA_OK,
+                  "build made what check cannot read");
         break;
     }
     case 2: {
@@ -73,8 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check(why && *why, "cvss: refused without a reason");
         break;
     }
-    default:
-        lia_advisory_fields_from_json(text, size - 1, &out, &e);
+    default: lia_advisory_fields_from_json(text, size - 1, &out, &e);
     }
     lia_buf_free(&out);
     free(text);
