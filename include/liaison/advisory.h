@@ -141,6 +141,7 @@ typedef struct lia_advisory_info {
     int changed;                      /* 1 if edited since its last publication (or never published) */
     int64_t created_us, published_us; /* published_us 0 if never */
     const char *path;                 /* "white/2026/lia-2026-0001.json" once published, else "" */
+    const char *signature;            /* lia_advisory_get of the published one: its .asc; else NULL */
 } lia_advisory_info;
 typedef int (*lia_advisory_cb)(void *ud, const lia_advisory_info *a);
 /* Every advisory, newest first; a non-zero return of cb stops and is returned. */

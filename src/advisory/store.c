@@ -494,6 +494,7 @@ static void info_of(lia_stmt *st, lia_advisory_info *a)
     a->created_us = lia__db_col_int64(st, 6);
     a->published_us = lia__db_col_int64(st, 7);
     a->path = lia__db_col_text(st, 8) ? lia__db_col_text(st, 8) : "";
+    a->signature = NULL;
 }
 
 int lia_advisory_list(lia_store *s, lia_advisory_cb cb, void *ud, lia_error *err)
@@ -520,14 +521,16 @@ int lia_advisory_get(lia_store *s, const char *id, int published, lia_advisory_c
     lia_stmt *st;
     int rc;
     if ((rc = lia__advisory_schema(s, err)) ||
-        (rc = lia__db_prepare(lia__store_db(s), "advisory: reading one",
-                              "SELECT " INFO_COLS ", draft, pub_doc FROM advisory WHERE tracking_id=?", &st,
-                              err)))
+        (rc = lia__db_prepare(
+             lia__store_db(s), "advisory: reading one",
+             "SELECT " INFO_COLS ", draft, pub_doc, pub_asc FROM advisory WHERE tracking_id=?", &st, err)))
         return rc;
     lia__db_bind_text(st, 1, id, -1);
     if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_advisory_info a;
         info_of(st, &a);
+        if (published)
+            a.signature = lia__db_col_text(st, 11);
         rc = LIA_OK;
         if (published && !a.published_us)
             rc = lia_error_set(err, LIA_ENOTFOUND, "id", id, strlen(id), "not published yet");

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "liaison/notify.h"
+
 #include "cli.h"
 
 static void advisory_usage(FILE *f)
@@ -24,6 +26,9 @@ static void advisory_usage(FILE *f)
         "  publish ID [--sign-key FPR] [--gnupg-home DIR] [--change TEXT]\n"
         "                              final, the next version, SHA-512 and OpenPGP signature; served\n"
         "                              by `liaison serve` under /.well-known/csaf/\n"
+        "  notify ID [--dry-run [--out DIR]] [--smtp URL] [--from ADDR] [--sign-key FPR] [--unsigned]\n"
+        "                              the published document and its signature by e-mail to each\n"
+        "                              partner the TLP policy lets receive it (once per version)\n"
         "  list [--format table|json]\n"
         "  show ID [--published]        the draft (or the published) document\n"
         "\n"
@@ -129,6 +134,31 @@ static int list_cb(void *ud, const lia_advisory_info *a)
     return 0;
 }
 
+typedef struct notify_ctx {
+    const char *out;
+    int n, failed;
+} notify_ctx;
+
+static int notify_cb(void *ud, const lia_notify_advisory_result *r)
+{
+    notify_ctx *c = ud;
+    printf("%-24s %-12s %s%s%s\n", r->recipient, r->outcome, r->to, *r->why ? ": " : "", r->why);
+    if (strcmp(r->outcome, "failed") == 0)
+        c->failed++;
+    if (r->message && c->out) {
+        char path[4096];
+        FILE *f;
+        snprintf(path, sizeof path, "%s/%d-%s.eml", c->out, ++c->n, r->recipient + 8);
+        if (!(f = fopen(path, "wb")) || fwrite(r->message->ptr, 1, r->message->len, f) != r->message->len) {
+            cli_errorf("%s: cannot write", path);
+            c->failed++;
+        }
+        if (f)
+            fclose(f);
+    }
+    return 0;
+}
+
 static int show_cb(void *ud, const lia_advisory_info *a)
 {
     (void)ud;
@@ -163,6 +193,11 @@ int cmd_advisory(cli *c, int argc, char **argv)
         {"gnupg-home", required_argument, NULL, 'g'},
         {"change", required_argument, NULL, 'c'},
         {"published", no_argument, NULL, 'p'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"out", required_argument, NULL, 'o'},
+        {"smtp", required_argument, NULL, 's'},
+        {"from", required_argument, NULL, 'm'},
+        {"unsigned", no_argument, NULL, 'u'},
         {"format", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -172,6 +207,8 @@ int cmd_advisory(cli *c, int argc, char **argv)
     size_t nflags = 0;
     int ch, json = 0, published = 0, exit_code = LIA_EXIT_OK, rc = LIA_OK, problems = 0;
     uint64_t incident = 0;
+    lia_notify_advisory_opts na = {0};
+    const char *outdir = NULL;
     int have_incident = 0, tlp_given = -1;
     input *in = NULL;
     lia_store *s = NULL;
@@ -213,6 +250,11 @@ int cmd_advisory(cli *c, int argc, char **argv)
         case 'g': home = optarg; break;
         case 'c': change = optarg; break;
         case 'p': published = 1; break;
+        case 'n': na.dry_run = 1; break;
+        case 'o': outdir = optarg; break;
+        case 's': na.smtp_url = optarg; break;
+        case 'm': na.mail_from = optarg; break;
+        case 'u': na.unsigned_ok = 1; break;
         case 'F':
             if (cli_format_arg("advisory", optarg, &json))
                 return LIA_EXIT_USAGE;
@@ -289,8 +331,22 @@ int cmd_advisory(cli *c, int argc, char **argv)
             printf("%s: version %d published\n", id, version);
         goto out;
     }
+    if (strcmp(sub, "notify") == 0) {
+        notify_ctx nc = {outdir, 0, 0};
+        if (!id) {
+            cli_errorf("advisory notify: which advisory? (advisory notify ID)");
+            exit_code = LIA_EXIT_USAGE;
+            goto out;
+        }
+        na.sign_key = skey;
+        na.gnupg_home = home;
+        if (!(rc = lia_notify_advisory(s, id, &na, notify_cb, &nc, &err)) && nc.failed)
+            exit_code = LIA_EXIT_ERROR;
+        goto out;
+    }
     if (strcmp(sub, "new") && strcmp(sub, "edit") && strcmp(sub, "validate")) {
-        cli_errorf("advisory: unknown command %s (provider, new, edit, validate, publish, list, show)", sub);
+        cli_errorf(
+            "advisory: unknown command %s (provider, new, edit, validate, publish, notify, list, show)", sub);
         exit_code = LIA_EXIT_USAGE;
         goto out;
     }

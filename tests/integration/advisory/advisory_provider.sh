@@ -120,6 +120,41 @@ L accounts org-add xx --kind partner --party cert-xx > /dev/null 2>&1
 L accounts user-add xx xx-user --role partner > /dev/null 2>&1
 xx=$(L accounts key-add xx-user 2> /dev/null)
 
+# new advisories to the partners by e-mail (src/notify), by the one TLP policy
+mkdir -p "$tmp/mail" "$tmp/dry"
+python3 "$here/../incident/smtp_sink.py" "$tmp/mail" > "$tmp/smtp.port" &
+sink=$!
+for _ in $(seq 25); do [ -s "$tmp/smtp.port" ] && break; sleep 0.2; done
+smtp="smtp://127.0.0.1:$(head -n 1 "$tmp/smtp.port")"
+N() { L advisory notify "$@" --smtp "$smtp" --from csaf@cert.example --sign-key "$fpr"; }
+out=$(N "$amber" 2>&1)
+check "AMBER advisory to cert-kh" "partner:cert-kh          sent" "$out"
+check "AMBER advisory withheld from cert-xx" "partner:cert-xx          withheld" "$out"
+check "with the policy's reason" "no sharing agreement with this partner" "$out"
+same "one message" "1" "$(ls "$tmp/mail" | wc -l)"
+eml=$(ls "$tmp/mail"/*.eml | head -n 1)
+check "to cert-kh's contact" "To: abuse@cert-kh.example" "$(cat "$eml")"
+check "subject names TLP and id" "[TLP:AMBER] CSAF advisory $amber version 1" "$(cat "$eml")"
+check "signed (OpenPGP/MIME)" "multipart/signed" "$(cat "$eml")"
+check "the document attached" "filename=\"$(echo "$amber" | tr 'A-Z' 'a-z').json\"" "$(cat "$eml")"
+check "its signature attached" ".json.asc" "$(cat "$eml")"
+check "once per version" "partner:cert-kh          already sent" "$(N "$amber" 2>&1)"
+same "still one message" "1" "$(ls "$tmp/mail" | wc -l)"
+out=$(N "$white" 2>&1)
+check "WHITE to cert-kh" "partner:cert-kh          sent" "$out"
+check "WHITE to cert-xx too" "partner:cert-xx          sent" "$out"
+red="LIA-$(date -u +%Y)-0004"
+check "unpublished: refused" "not published yet" "$(N "$red" 2>&1)"
+L advisory publish "$red" > /dev/null 2>&1
+out=$(N "$red" 2>&1)
+check "RED withheld from cert-kh" "partner:cert-kh          withheld" "$out"
+check "RED is never delivered" "TLP:RED is never delivered" "$out"
+check_not "RED sent to nobody" " sent" "$out"
+out=$(L advisory notify "$green" --dry-run --out "$tmp/dry" --from csaf@cert.example 2>&1)
+check "dry run" "partner:cert-kh          dry-run" "$out"
+check "dry run wrote the message" "[TLP:GREEN] CSAF advisory $green" "$(cat "$tmp/dry"/*.eml 2>/dev/null)"
+kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null
+
 (exec "$bin" --db "$db" serve --listen "127.0.0.1:$port" --cert "$tls/cert.pem" --key "$tls/key.pem" \
     --access-log /dev/null > "$tmp/serve.log" 2>&1) &
 pid=$!
