@@ -19,6 +19,7 @@ export GNUPGHOME="$tmp/gnupg"
 pid=
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    [ -n "${LIAISON_KEEP_SERVE_LOG:-}" ] && cp "$tmp/serve.log" "$LIAISON_KEEP_SERVE_LOG"
     gpgconf --kill all >/dev/null 2>&1
     GNUPGHOME="$tmp/verify" gpgconf --kill all >/dev/null 2>&1
     rm -rf "$tmp"
