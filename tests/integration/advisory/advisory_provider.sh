@@ -101,6 +101,17 @@ bad=$(L advisory validate --file "$tmp/whole.json" 2>&1)
 check "validate a whole document: score" "/vulnerabilities/0/scores/0/cvss_v3/baseScore: 7.5 given, the vector gives 9.8" "$bad"
 check "validate a whole document: severity" "/vulnerabilities/0/scores/0/cvss_v3/baseSeverity: HIGH given, a base score of 9.8 is CRITICAL" "$bad"
 check "validate a draft" "valid" "$(L advisory validate "$white" 2>&1)"
+# a whole CSAF document as input; a JSON object of fields
+sed 's/"baseScore":7.5,"baseSeverity":"HIGH"/"baseScore":9.8,"baseSeverity":"CRITICAL"/' "$tmp/whole.json" > "$tmp/whole-ok.json"
+check "a whole document" "T-1" "$(L advisory new --file "$tmp/whole-ok.json" 2>&1)"
+check "edited only as a whole" "edit it with --file DOC.json" "$(L advisory edit T-1 --title y 2>&1)"
+sed 's/"title":"t"/"title":"t2"/' "$tmp/whole-ok.json" > "$tmp/whole-2.json"
+check "edit with a whole document" "T-1: edited" "$(L advisory edit T-1 --file "$tmp/whole-2.json" 2>&1)"
+check "its tracking id stays" "does not change" "$(sed 's/"T-1"/"T-2"/' "$tmp/whole-2.json" > "$tmp/whole-3.json"; L advisory edit T-1 --file "$tmp/whole-3.json" 2>&1)"
+printf '{"id":"J-1","title":"From JSON fields","tlp":"GREEN","product":["A=V/P/1"],"cve":"CVE-2026-55555","vuln-note":"n","affects":"A"}' > "$tmp/fields.json"
+check "JSON fields" "J-1" "$(L advisory new --file "$tmp/fields.json" 2>&1)"
+check "JSON fields: an unknown key" "unknown key" "$(printf '{"colour":"red"}' > "$tmp/bad.json"; L advisory new --file "$tmp/bad.json" 2>&1)"
+check "input file: a bad line, named" "amber-bad.txt:2" "$(printf 'title: x\nnot a field\n' > "$tmp/amber-bad.txt"; L advisory new --file "$tmp/amber-bad.txt" 2>&1)"
 
 # publish; unchanged is refused; an edit publishes version 2
 for a in "$white" "$amber" "$green"; do
@@ -187,6 +198,7 @@ check "white directory listing" "$year/" "$(C "$W/white/")"
 same "no redirect for a folder" "200" "$(code "$W/white")"
 same "no such file" "404" "$(code "$W/white/$year/nope.json")"
 same "TLP folder names only" "404" "$(code "$W/clear/index.txt")"
+same "GET only" "405" "$(code -X POST "$W/provider-metadata.json")"
 
 verify() { # label, URL of the document, curl options...
     name=$1; u=$2; shift 2
