@@ -277,8 +277,8 @@ static int walk_cb(void *ud, const lia__csaf_pub *p)
     case 0: lia_buf_printf(o, "%s\n", rel); break;
     case 1:
         lia__csaf_time(p->published_us, when, sizeof when);
-        lia_buf_csv(o, rel, strlen(rel));
-        lia_buf_printf(o, ",%s\n", when);
+        /* both fields quoted, as the specification's examples (file names hold no quote) */
+        lia_buf_printf(o, "\"%s\",\"%s\"\n", rel, when);
         break;
     case 2: {
         char rest[600];

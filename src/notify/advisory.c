@@ -57,9 +57,9 @@ static int sent_before(lia_db *db, const adv *v, const char *rcpt, int *yes, lia
 {
     lia_stmt *st;
     int rc;
-    if ((rc = lia__db_prepare(db, "notify: was the advisory sent",
-                              "SELECT 1 FROM notification_advisory WHERE advisory=? AND version=? AND recipient=?",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             db, "notify: was the advisory sent",
+             "SELECT 1 FROM notification_advisory WHERE advisory=? AND version=? AND recipient=?", &st, err)))
         return rc;
     lia__db_bind_text(st, 1, v->id, -1);
     lia__db_bind_int64(st, 2, v->version);
@@ -74,10 +74,11 @@ static int record(lia_db *db, const adv *v, const char *rcpt, int64_t now, const
 {
     lia_stmt *st;
     int rc;
-    if ((rc = lia__db_prepare(db, "notify: recording an advisory sent",
-                              "INSERT INTO notification_advisory(advisory, version, recipient, sent_us, message_id)"
-                              " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             db, "notify: recording an advisory sent",
+             "INSERT INTO notification_advisory(advisory, version, recipient, sent_us, message_id)"
+             " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+             &st, err)))
         return rc;
     lia__db_bind_text(st, 1, v->id, -1);
     lia__db_bind_int64(st, 2, v->version);
@@ -107,7 +108,8 @@ int lia_notify_advisory(lia_store *s, const char *id, const lia_notify_advisory_
     lia_buf_init(&to, 64 * 1024);
     if (!o.now_us)
         o.now_us = lia__now_us();
-    if ((rc = lia__db_schema(db, &adv_schema, err)) || (rc = lia_advisory_get(s, id, 1, info_cb, &v, &doc, err)))
+    if ((rc = lia__db_schema(db, &adv_schema, err)) ||
+        (rc = lia_advisory_get(s, id, 1, info_cb, &v, &doc, err)))
         goto out;
     rc = lia_advisory_setting_get(s, "base_url", &base, err);
     if (rc && rc != LIA_ENOTFOUND)
@@ -168,27 +170,32 @@ int lia_notify_advisory(lia_store *s, const char *id, const lia_notify_advisory_
                          lia_csaf_tlp_label(v.tlp, NULL), v.id, v.version, v.title);
                 lia__mime_header_text(&msg, subj);
             }
-            lia_buf_printf(&msg, "\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\nX-Liaison-Advisory: %s/%d\r\n",
-                           date, msgid, v.id, v.version);
+            lia_buf_printf(
+                &msg, "\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\nX-Liaison-Advisory: %s/%d\r\n",
+                date, msgid, v.id, v.version);
             char bnd[40];
             lia__mime_boundary(bnd);
             lia_buf_printf(&entity, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", bnd);
             lia_buf body;
             lia_buf_init(&body, 1u << 20);
-            lia_buf_printf(&body, "A CSAF 2.0 advisory, TLP:%s: handle it as that label says.\r\n\r\n  %s version %d\r\n  ",
-                           lia_csaf_tlp_label(v.tlp, NULL), v.id, v.version);
+            lia_buf_printf(
+                &body,
+                "A CSAF 2.0 advisory, TLP:%s: handle it as that label says.\r\n\r\n  %s version %d\r\n  ",
+                lia_csaf_tlp_label(v.tlp, NULL), v.id, v.version);
             for (const char *c = v.title; *c; c++)
                 lia_buf_putc(&body, (unsigned char)*c < 0x20 ? ' ' : *c);
             if (base.len)
                 lia_buf_printf(&body, "\r\n  %s/.well-known/csaf/%s\r\n", lia_buf_cstr(&base), v.path);
-            lia_buf_puts(&body, "\r\nThe document and its signature by our CSAF provider key are attached.\r\n");
+            lia_buf_puts(&body,
+                         "\r\nThe document and its signature by our CSAF provider key are attached.\r\n");
             lia__mime_part(&entity, bnd, "text/plain; charset=utf-8", NULL, body.ptr, body.len);
             lia_buf_free(&body);
             lia__mime_part(&entity, bnd, "application/json", v.file, doc.ptr, doc.len);
             {
                 char an[LIA_ADVISORY_ID_MAX + 48];
                 snprintf(an, sizeof an, "%s.asc", v.file);
-                lia__mime_part(&entity, bnd, "application/pgp-signature", an, lia_buf_cstr(&v.sig), v.sig.len);
+                lia__mime_part(&entity, bnd, "application/pgp-signature", an, lia_buf_cstr(&v.sig),
+                               v.sig.len);
             }
             lia_buf_printf(&entity, "--%s--\r\n", bnd);
             if (msg.err || entity.err) {
@@ -219,8 +226,8 @@ int lia_notify_advisory(lia_store *s, const char *id, const lia_notify_advisory_
                     char cerr[512] = "";
                     const char *user = lia_route_setting(rt, "smtp_user"),
                                *penv = lia_route_setting(rt, "smtp_password_env");
-                    if (lia__smtp_send(url, from, &p->f[LIA_PF_CONTACTS], &msg, user, penv ? getenv(penv) : NULL,
-                                       cerr)) {
+                    if (lia__smtp_send(url, from, &p->f[LIA_PF_CONTACTS], &msg, user,
+                                       penv ? getenv(penv) : NULL, cerr)) {
                         snprintf(errbuf, sizeof errbuf, "%s", cerr);
                         ok = 0;
                     }
