@@ -6,6 +6,7 @@
 #define LIAISON_VERSION "0.1.0"
 
 #include "liaison/accounts.h"
+#include "liaison/advisory.h"
 #include "liaison/audit.h"
 #include "liaison/csv.h"
 #include "liaison/enrich.h"

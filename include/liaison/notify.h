@@ -169,4 +169,32 @@ typedef int (*lia_sla_notice_cb)(void *ud, const lia_sla_notice *n);
  * through cb and tried again next run); other errors stop the run. */
 int lia_sla_run(lia_store *s, const lia_sla_run_opts *o, lia_sla_notice_cb cb, void *ud, lia_error *err);
 
+/* ---- new advisories (`liaison advisory notify`) ---- */
+
+/* A published CSAF advisory (liaison/advisory.h) to every partner of the
+ * route directory with e-mail contacts that the one TLP policy lets receive
+ * its TLP: one message per partner carrying the document as published and
+ * its OpenPGP signature, signed with sign_key (and encrypted to the
+ * partner's pgp key) as digests are, sent by SMTP. Each advisory version
+ * goes to a partner once (the table notification_advisory). */
+typedef struct lia_notify_advisory_opts {
+    int64_t now_us;  /* 0: now */
+    int dry_run;     /* build the messages, send and record nothing */
+    int unsigned_ok; /* send unsigned when no sign_key is set */
+    const char *smtp_url, *mail_from, *sign_key, *gnupg_home; /* NULL: the routing settings */
+} lia_notify_advisory_opts;
+typedef struct lia_notify_advisory_result {
+    const char *recipient;  /* "partner:ID" */
+    const char *to;         /* the addresses, comma-separated ("" when none) */
+    const char *outcome;    /* "sent", "failed", "dry-run", "withheld", "already sent" */
+    const char *why;        /* the policy's reason, the failure; "" */
+    const lia_buf *message; /* dry-run: the message */
+} lia_notify_advisory_result;
+typedef int (*lia_notify_advisory_cb)(void *ud, const lia_notify_advisory_result *r);
+/* LIA_OK once every partner was looked at (cb once per partner; a failed
+ * send is reported there, not returned); LIA_ENOTFOUND if advisory id was
+ * never published. */
+int lia_notify_advisory(lia_store *s, const char *id, const lia_notify_advisory_opts *o,
+                        lia_notify_advisory_cb cb, void *ud, lia_error *err);
+
 #endif

@@ -48,7 +48,8 @@ static void serve_usage(FILE *f)
     fprintf(f,
             "usage: liaison [--db PATH] serve [options]\n"
             "\n"
-            "Serve the TAXII 2.1 API (and /health) from the store until SIGINT/SIGTERM.\n"
+            "Serve the TAXII 2.1 API, the REST API, the console, partner nodes and the CSAF\n"
+            "provider (/.well-known/csaf/, liaison advisory), and /health, until SIGINT/SIGTERM.\n"
             "Listens on 127.0.0.1 only unless --listen says otherwise.\n"
             "\n"
             "Options:\n"

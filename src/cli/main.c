@@ -33,6 +33,7 @@ static const cli_cmd commands[] = {
     {"audit", "the tamper-evident audit log: verify, list, checkpoint, prove", cmd_audit},
     {"node", "incidents exchanged with partners that run Liaison: add, list, status, sync", cmd_node},
     {"mail", "e-mail answers: receive a reply (MTA pipe), the unmatched queue", cmd_mail},
+    {"advisory", "CSAF 2.0 security advisories: new, edit, validate, publish, list", cmd_advisory},
     {NULL, NULL, NULL},
 };
 

@@ -3,6 +3,7 @@
  * the HTTP server (src/http/handler.h). Each mount function registers its
  * handlers; a new application (the REST API under /api/v1, the console)
  * is one mount function in its own folder and one line here. */
+#include "advisory/internal.h"
 #include "api/api.h"
 #include "console/console.h"
 #include "http/handler.h"
@@ -15,6 +16,7 @@ typedef struct mount {
 } mount;
 
 static const mount mounts[] = {
+    {"csaf", lia__advisory_mount},   /* the CSAF trusted provider at /.well-known/csaf/ */
     {"api", lia__api_mount},         /* the REST API at /api/v1 (and its public /api/v1/openapi.json) */
     {"answer", lia__answer_mount},   /* the signed answer links of digests at /answer/ */
     {"console", lia__console_mount}, /* the web console at /console, and its sessions */
