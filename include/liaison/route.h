@@ -57,6 +57,8 @@ enum lia_pfield {
     LIA_PF_HOURS,     /* business hours for the SLA clock ("Mon-Fri 09:00-17:00") */
     LIA_PF_HOLIDAYS,  /* days off for the SLA clock (YYYY-MM-DD list) */
     LIA_PF_SLA,       /* SLA targets per severity ("critical=2h/12h" list) */
+    LIA_PF_STATS_SHARED, /* partner: agreed to see the other partners in the statistics
+                            reports' response-time league table (true/false; default false) */
     LIA_PF__COUNT
 };
 
