@@ -201,46 +201,96 @@ static const char *alpha2(const atlas *a, const char *num, const char *name)
     return NULL;
 }
 
-/* Append arc i (~i reversed) of the ring as path points. */
-static void arc_path(lia_buf *b, const atlas *a, json_int_t i, int *first)
+/* A ring's points in degrees (lon, lat pairs). */
+typedef struct ring {
+    double *p;
+    size_t n, cap;
+} ring;
+
+static int ring_push(ring *r, double lon, double lat)
+{
+    if (r->n + 2 > r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 256;
+        double *v = realloc(r->p, nc * sizeof *v);
+        if (!v)
+            return LIA_ENOMEM;
+        r->p = v;
+        r->cap = nc;
+    }
+    r->p[r->n++] = lon;
+    r->p[r->n++] = lat;
+    return LIA_OK;
+}
+
+/* Arc i (~i: reversed) onto the ring; an arc's first point is the end of
+ * the one before, so it is dropped after the first arc. */
+static int arc_points(const atlas *a, json_int_t i, ring *r)
 {
     json_t *arc = json_array_get(a->arcs, (size_t)(i < 0 ? ~i : i));
-    size_t n = json_array_size(arc);
-    double *xs = malloc((n ? n : 1) * sizeof *xs), *ys = malloc((n ? n : 1) * sizeof *ys), x = 0, y = 0;
-    if (!xs || !ys) {
-        free(xs);
-        free(ys);
-        b->err = LIA_ENOMEM;
+    size_t n = json_array_size(arc), start = r->n;
+    double x = 0, y = 0;
+    for (size_t k = 0; k < n; k++) {
+        json_t *pt = json_array_get(arc, k);
+        x += (double)json_integer_value(json_array_get(pt, 0));
+        y += (double)json_integer_value(json_array_get(pt, 1));
+        if (ring_push(r, x * a->sx + a->tx, y * a->sy + a->ty))
+            return LIA_ENOMEM;
+    }
+    if (i < 0) /* reverse what was added */
+        for (size_t lo = start, hi = r->n - 2; lo < hi; lo += 2, hi -= 2) {
+            double t0 = r->p[lo], t1 = r->p[lo + 1];
+            r->p[lo] = r->p[hi];
+            r->p[lo + 1] = r->p[hi + 1];
+            r->p[hi] = t0;
+            r->p[hi + 1] = t1;
+        }
+    if (start && r->n > start) { /* drop the shared first point */
+        memmove(r->p + start, r->p + start + 2, (r->n - start - 2) * sizeof *r->p);
+        r->n -= 2;
+    }
+    return LIA_OK;
+}
+
+/* As web/src/geo.ts: a ring that crosses the antimeridian made continuous
+ * (a point more than 180 degrees from the last moved by 360), then moved
+ * back by 360 if its middle is off the map. */
+static void ring_path(lia_buf *b, ring *r)
+{
+    double sum = 0, shift = 0;
+    size_t n = r->n / 2;
+    if (!n)
         return;
+    for (size_t k = 1; k < n; k++) {
+        double d = r->p[2 * k] - r->p[2 * (k - 1)];
+        if (d > 180)
+            r->p[2 * k] -= 360 * (double)(long)((d + 180) / 360);
+        else if (d < -180)
+            r->p[2 * k] += 360 * (double)(long)((-d + 180) / 360);
     }
-    for (size_t k = 0; k < n; k++) {
-        json_t *p = json_array_get(arc, k);
-        x += (double)json_integer_value(json_array_get(p, 0));
-        y += (double)json_integer_value(json_array_get(p, 1));
-        xs[k] = (x * a->sx + a->tx + 180.0) * 2.0; /* lon -180..180 to 0..720 */
-        ys[k] = (90.0 - (y * a->sy + a->ty)) * 2.0; /* lat 90..-90 to 0..360 */
-    }
-    for (size_t k = 0; k < n; k++) {
-        size_t j = i < 0 ? n - 1 - k : k;
-        if (k == 0 && !*first)
-            continue; /* an arc's first point is the last one's end */
-        lia_buf_printf(b, "%c%.1f %.1f", *first ? 'M' : 'L', xs[j], ys[j]);
-        *first = 0;
-    }
-    free(xs);
-    free(ys);
+    for (size_t k = 0; k < n; k++)
+        sum += r->p[2 * k];
+    if (sum / (double)n > 180)
+        shift = -360;
+    else if (sum / (double)n < -180)
+        shift = 360;
+    for (size_t k = 0; k < n; k++)
+        lia_buf_printf(b, "%c%.1f %.1f", k ? 'L' : 'M', (r->p[2 * k] + shift + 180.0) * 2.0,
+                       (90.0 - r->p[2 * k + 1]) * 2.0);
+    lia_buf_putc(b, 'Z');
 }
 
 static void polygon(lia_buf *b, const atlas *a, json_t *rings)
 {
-    size_t r, k;
-    json_t *ring, *arc;
-    json_array_foreach(rings, r, ring)
+    size_t i, k;
+    json_t *rg, *arc;
+    ring r = {0};
+    json_array_foreach(rings, i, rg)
     {
-        int first = 1;
-        json_array_foreach(ring, k, arc) arc_path(b, a, json_integer_value(arc), &first);
-        lia_buf_putc(b, 'Z');
+        r.n = 0;
+        json_array_foreach(rg, k, arc) if (arc_points(a, json_integer_value(arc), &r)) b->err = LIA_ENOMEM;
+        ring_path(b, &r);
     }
+    free(r.p);
 }
 
 static int world_map(lia_buf *b, const lia__rmodel *m, const lia_report_opts *o)

@@ -279,7 +279,7 @@ out:
 
 typedef struct inc_row {
     int64_t id, created_us, updated_us;
-    int status, severity, allowed;
+    int status, severity, allowed, mine; /* mine: handed off to the report's partner (all for us) */
 } inc_row;
 
 typedef struct partner_row {
@@ -362,6 +362,16 @@ static int inc_cb(void *ud, const lia_incident *in)
     r->status = (int)in->status;
     r->severity = (int)in->severity;
     r->allowed = lia__rmodel_allows(h->m, tlp_of_name(in->tlp));
+    r->mine = !h->m->partner;
+    return 0;
+}
+
+static int mine_cb(void *ud, const lia_incident *in)
+{
+    hctx *h = ud;
+    inc_row *r = (inc_row *)inc_of(h, in->id);
+    if (r)
+        r->mine = 1;
     return 0;
 }
 
@@ -434,14 +444,16 @@ int64_t lia__report_percentile(int64_t *v, size_t n, int p)
 static int handoff_tabs(lia_store *s, lia__rmodel *m, lia_error *err)
 {
     hctx h = {.m = m};
-    lia_incident_filter f = {.status = -1, .severity = -1, .recipient = m->partner};
+    lia_incident_filter f = {.status = -1, .severity = -1}, mine = {.status = -1, .severity = -1};
     lia__rtab *t, *ti;
     int64_t at = m->until_us < m->now_us ? m->until_us : m->now_us;
     int64_t opened[LIA_SEV__COUNT] = {0}, closed[LIA_SEV__COUNT] = {0};
     int rc;
     if ((rc = lia_party_list(s, LIA_PARTY_PARTNER, party_cb, &h, err)) || (rc = h.rc) ||
         (rc = lia_incident_list(s, &f, inc_cb, &h, err)) || (rc = h.rc) ||
-        (rc = lia_handoff_list(s, 0, -1, m->partner, handoff_cb, &h, err)) || (rc = h.rc) ||
+        (m->partner && (mine.recipient = m->partner, rc = lia_incident_list(s, &mine, mine_cb, &h, err))) ||
+        (rc = lia_handoff_list(s, 0, -1, m->partner_only_self ? m->partner : NULL, handoff_cb, &h, err)) ||
+        (rc = h.rc) ||
         (rc = lia_sla_breaches(s, at, NULL, breach_cb, &h, err)) || (rc = h.rc))
         goto out;
     t = model_tab(m, "handoffs", "t_handoffs", "tnnnddddnn", "partner", "handoffs", "acknowledged", "resolved",
@@ -474,7 +486,7 @@ static int handoff_tabs(lia_store *s, lia__rmodel *m, lia_error *err)
         int fin = in->status == LIA_INC_RESOLVED || in->status == LIA_INC_CLOSED ||
                   in->status == LIA_INC_REJECTED || in->status == LIA_INC_DUPLICATE ||
                   in->status == LIA_INC_MERGED;
-        if (!in->allowed || in->severity < 0 || in->severity >= LIA_SEV__COUNT)
+        if (!in->allowed || !in->mine || in->severity < 0 || in->severity >= LIA_SEV__COUNT)
             continue;
         if (in->created_us >= m->since_us && in->created_us < m->until_us)
             opened[in->severity]++;
