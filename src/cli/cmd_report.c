@@ -34,10 +34,14 @@ static void report_usage(FILE *f)
 static int report_build(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"period", required_argument, NULL, 'p'}, {"lang", required_argument, NULL, 'l'},
-        {"tlp", required_argument, NULL, 't'},    {"for", required_argument, NULL, 'r'},
-        {"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
-        {"top", required_argument, NULL, 'n'},    {"help", no_argument, NULL, 'h'},
+        {"period", required_argument, NULL, 'p'},
+        {"lang", required_argument, NULL, 'l'},
+        {"tlp", required_argument, NULL, 't'},
+        {"for", required_argument, NULL, 'r'},
+        {"format", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},
+        {"top", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     lia_report_opts o = {.tlp = LIA_TLP_AMBER};
@@ -82,15 +86,19 @@ static int report_build(cli *c, int argc, char **argv)
             break;
         }
         case 'h': report_usage(stdout); return LIA_EXIT_OK;
-        default: cli_errorf("report build: bad option (see liaison report build --help)"); return LIA_EXIT_USAGE;
+        default:
+            cli_errorf("report build: bad option (see liaison report build --help)");
+            return LIA_EXIT_USAGE;
         }
     }
     if (optind < argc) {
-        cli_errorf("report build: unexpected argument \"%s\" (see liaison report build --help)", argv[optind]);
+        cli_errorf("report build: unexpected argument \"%s\" (see liaison report build --help)",
+                   argv[optind]);
         return LIA_EXIT_USAGE;
     }
     if (!o.period || !o.format || !out) {
-        cli_errorf("report build: --period, --format and --out are required (see liaison report build --help)");
+        cli_errorf(
+            "report build: --period, --format and --out are required (see liaison report build --help)");
         return LIA_EXIT_USAGE;
     }
     if (cli_open_store(c, &s))

@@ -56,7 +56,8 @@ static const struct {
     {"t_by_feed", "Events by feed, against the previous period", "按数据源统计(与上期对比)"},
     {"t_countries", "Country ranking", "国家/地区排名"},
     {"t_map", "Events by country", "各国家/地区事件分布"},
-    {"t_exposure_sector", "IoT and ICS exposure, against the previous period", "物联网与工控系统暴露(与上期对比)"},
+    {"t_exposure_sector", "IoT and ICS exposure, against the previous period",
+     "物联网与工控系统暴露(与上期对比)"},
     {"t_iot_protocol", "IoT exposure by protocol", "物联网暴露:按协议"},
     {"t_iot_product", "IoT exposure by product", "物联网暴露:按产品"},
     {"t_ics_protocol", "ICS exposure by protocol", "工控系统暴露:按协议"},
@@ -317,8 +318,9 @@ static int world_map(lia_buf *b, const lia__rmodel *m, const lia_report_opts *o)
     for (size_t k = 0; k < m->ncc; k++)
         if (m->cc[k].n > max && strcmp(m->cc[k].cc, "--") != 0)
             max = m->cc[k].n;
-    lia_buf_puts(b, "<svg class=\"map\" viewBox=\"0 0 720 360\" role=\"img\"><rect width=\"720\" height=\"360\""
-                    " fill=\"#eef3f8\"/>");
+    lia_buf_puts(b,
+                 "<svg class=\"map\" viewBox=\"0 0 720 360\" role=\"img\"><rect width=\"720\" height=\"360\""
+                 " fill=\"#eef3f8\"/>");
     json_array_foreach(geoms, i, g)
     {
         const char *type = json_string_value(json_object_get(g, "type"));
@@ -449,7 +451,7 @@ int lia__report_html(const lia__rmodel *m, const lia_report_opts *o, lia_buf *b,
         }
         table(b, m, &m->tab[i]);
     }
-    lia_buf_printf(b, "<footer class=\"note\">%s &middot; %s</footer>\n</body></html>\n", lia__rtext(L, "generated"),
-                   label);
+    lia_buf_printf(b, "<footer class=\"note\">%s &middot; %s</footer>\n</body></html>\n",
+                   lia__rtext(L, "generated"), label);
     return LIA_OK;
 }

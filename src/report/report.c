@@ -255,7 +255,8 @@ static int rank_tab(lia_store *s, lia__rmodel *m, const char *id, const char *ti
     int rc;
     if (!t)
         return lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "report: too many tables");
-    rc = kind ? lia_store_recipients_period(s, &q, kv_cb, &l, err) : lia_store_rollup_period(s, &q, kv_cb, &l, err);
+    rc = kind ? lia_store_recipients_period(s, &q, kv_cb, &l, err)
+              : lia_store_rollup_period(s, &q, kv_cb, &l, err);
     if (rc || (rc = l.rc))
         goto out;
     for (size_t i = 0; i < l.n && rc == LIA_OK; i++) {
@@ -453,11 +454,11 @@ static int handoff_tabs(lia_store *s, lia__rmodel *m, lia_error *err)
         (rc = lia_incident_list(s, &f, inc_cb, &h, err)) || (rc = h.rc) ||
         (m->partner && (mine.recipient = m->partner, rc = lia_incident_list(s, &mine, mine_cb, &h, err))) ||
         (rc = lia_handoff_list(s, 0, -1, m->partner_only_self ? m->partner : NULL, handoff_cb, &h, err)) ||
-        (rc = h.rc) ||
-        (rc = lia_sla_breaches(s, at, NULL, breach_cb, &h, err)) || (rc = h.rc))
+        (rc = h.rc) || (rc = lia_sla_breaches(s, at, NULL, breach_cb, &h, err)) || (rc = h.rc))
         goto out;
-    t = model_tab(m, "handoffs", "t_handoffs", "tnnnddddnn", "partner", "handoffs", "acknowledged", "resolved",
-                  "ack_p50", "ack_p90", "resolve_p50", "resolve_p90", "breach_ack", "breach_resolve");
+    t = model_tab(m, "handoffs", "t_handoffs", "tnnnddddnn", "partner", "handoffs", "acknowledged",
+                  "resolved", "ack_p50", "ack_p90", "resolve_p50", "resolve_p90", "breach_ack",
+                  "breach_resolve");
     if (!t) {
         rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "report: too many tables");
         goto out;
@@ -468,8 +469,9 @@ static int handoff_tabs(lia_store *s, lia__rmodel *m, lia_error *err)
             continue;
         if (!p->handoffs && !p->breach_ack && !p->breach_resolve)
             continue;
-        if ((rc = tab_cell(t, p->name)) || (rc = tab_celln(t, p->handoffs)) || (rc = tab_celln(t, p->acked)) ||
-            (rc = tab_celln(t, p->resolved)) || (rc = tab_celln(t, lia__report_percentile(p->ack, p->nack, 50))) ||
+        if ((rc = tab_cell(t, p->name)) || (rc = tab_celln(t, p->handoffs)) ||
+            (rc = tab_celln(t, p->acked)) || (rc = tab_celln(t, p->resolved)) ||
+            (rc = tab_celln(t, lia__report_percentile(p->ack, p->nack, 50))) ||
             (rc = tab_celln(t, lia__report_percentile(p->ack, p->nack, 90))) ||
             (rc = tab_celln(t, lia__report_percentile(p->res, p->nres, 50))) ||
             (rc = tab_celln(t, lia__report_percentile(p->res, p->nres, 90))) ||
@@ -612,9 +614,11 @@ int lia__rmodel_build(lia_store *s, const lia_report_opts *o, lia__rmodel *m, li
         (rc = compare_tab(s, m, "by_feed", "t_by_feed", "feed", "feed", err)) ||
         (rc = rank_tab(s, m, "countries", "t_countries", "cc", NULL, NULL, "country", 0, err)) ||
         (rc = compare_tab(s, m, "exposure_sector", "t_exposure_sector", "sector", "sector", err)) ||
-        (rc = rank_tab(s, m, "iot_protocol", "t_iot_protocol", "protocol", "iot", NULL, "protocol", 0, err)) ||
+        (rc =
+             rank_tab(s, m, "iot_protocol", "t_iot_protocol", "protocol", "iot", NULL, "protocol", 0, err)) ||
         (rc = rank_tab(s, m, "iot_product", "t_iot_product", "product", "iot", NULL, "product", 0, err)) ||
-        (rc = rank_tab(s, m, "ics_protocol", "t_ics_protocol", "protocol", "ics", NULL, "protocol", 0, err)) ||
+        (rc =
+             rank_tab(s, m, "ics_protocol", "t_ics_protocol", "protocol", "ics", NULL, "protocol", 0, err)) ||
         (rc = rank_tab(s, m, "ics_product", "t_ics_product", "product", "ics", NULL, "product", 0, err)) ||
         (rc = rank_tab(s, m, "asns", "t_asns", "asn", NULL, NULL, "asn", 0, err)))
         goto fail;

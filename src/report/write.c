@@ -83,8 +83,7 @@ static int print_pdf(const char *chromium, const char *html, const char *pdf, li
     if (!(f = fopen(pdf, "rb")) || fread(head, 1, 4, f) != 4 || memcmp(head, "%PDF", 4) != 0) {
         if (f)
             fclose(f);
-        return lia_error_set(err, LIA_EIO, "chromium", chromium, strlen(chromium),
-                             "chromium wrote no PDF");
+        return lia_error_set(err, LIA_EIO, "chromium", chromium, strlen(chromium), "chromium wrote no PDF");
     }
     fclose(f);
     return LIA_OK;
@@ -97,7 +96,8 @@ int lia_report_write(lia_store *s, const lia_report_opts *o, const char *path, l
     int pdf = o->format && strcmp(o->format, "pdf") == 0, rc;
     const char *chromium = o->chromium;
     if (!path || !*path)
-        return lia_error_set(err, LIA_EINVAL, "--out", NULL, 0, "a report needs a file to write (--out FILE)");
+        return lia_error_set(err, LIA_EINVAL, "--out", NULL, 0,
+                             "a report needs a file to write (--out FILE)");
     if (strlen(path) > 4000)
         return lia_error_set(err, LIA_ELIMIT, "--out", NULL, 0, "path too long");
     if (pdf) {

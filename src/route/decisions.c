@@ -170,13 +170,14 @@ int lia__route_count_delivered(lia_db *db, int64_t first_id, int64_t last_id, li
     lia__db_bind_int64(st, 2, last_id);
     rc = lia__db_run(st, err);
     lia__db_done(st);
-    if (rc || (rc = lia__db_prepare(db, "counting routed events by month",
-                                    "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH
-                                    ", coalesce(e.tlp, -1), d.recipient, count(*) FROM route_decision d"
-                                    " JOIN events e ON e.id = d.event_id"
-                                    " WHERE d.event_id BETWEEN ?1 AND ?2 AND d.verdict = 1 GROUP BY 1, 2, 3"
-                                    " ON CONFLICT(month, tlp, recipient) DO UPDATE SET n = n + excluded.n",
-                                    &st, err)))
+    if (rc || (rc = lia__db_prepare(
+                   db, "counting routed events by month",
+                   "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH
+                   ", coalesce(e.tlp, -1), d.recipient, count(*) FROM route_decision d"
+                   " JOIN events e ON e.id = d.event_id"
+                   " WHERE d.event_id BETWEEN ?1 AND ?2 AND d.verdict = 1 GROUP BY 1, 2, 3"
+                   " ON CONFLICT(month, tlp, recipient) DO UPDATE SET n = n + excluded.n",
+                   &st, err)))
         return rc;
     lia__db_bind_int64(st, 1, first_id);
     lia__db_bind_int64(st, 2, last_id);
@@ -408,13 +409,14 @@ static int route_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_e
     if (!lia__db_has_table(db, "route_decision"))
         return LIA_OK;
     if (lia__db_has_table(db, "route_delivered_month")) {
-        if ((rc = lia__db_prepare(db, "route: monthly delivered counts less the pruned events",
-                                  "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH
-                                  ", coalesce(e.tlp, -1), d.recipient, -count(*) FROM route_decision d"
-                                  " JOIN events e ON e.id = d.event_id WHERE d.verdict = 1 AND d.event_id IN"
-                                  " (SELECT id FROM temp.lia_forget_event) GROUP BY 1, 2, 3"
-                                  " ON CONFLICT(month, tlp, recipient) DO UPDATE SET n = max(0, n + excluded.n)",
-                                  &st, err)))
+        if ((rc = lia__db_prepare(
+                 db, "route: monthly delivered counts less the pruned events",
+                 "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH
+                 ", coalesce(e.tlp, -1), d.recipient, -count(*) FROM route_decision d"
+                 " JOIN events e ON e.id = d.event_id WHERE d.verdict = 1 AND d.event_id IN"
+                 " (SELECT id FROM temp.lia_forget_event) GROUP BY 1, 2, 3"
+                 " ON CONFLICT(month, tlp, recipient) DO UPDATE SET n = max(0, n + excluded.n)",
+                 &st, err)))
             return rc;
         rc = lia__db_run(st, err);
         lia__db_done(st);

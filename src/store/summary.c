@@ -153,10 +153,10 @@ static int rollup_all(lia_db *db, lia_error *err)
     " WHERE lower(s.value) IN ('iot', 'ics') GROUP BY 1, 2, 4" MONTH_UPSERT
 #define PG_PROTO "coalesce(e.b ->> 'extra.ics_protocol', e.b ->> 'protocol.application', '(none)')"
 #define PG_PROD                                                                                              \
-    "coalesce(e.b ->> 'extra.product', nullif(trim(coalesce(e.b ->> 'extra.device_vendor', '') || ' ' ||"   \
+    "coalesce(e.b ->> 'extra.product', nullif(trim(coalesce(e.b ->> 'extra.device_vendor', '') || ' ' ||"    \
     "  coalesce(e.b ->> 'extra.device_model', '')), ''), '(none)')"
 #define MONTH_EXPO(DIM, KEY)                                                                                 \
-    "INSERT INTO events_by_month(month, tlp, dim, key, n) SELECT " MONTH_SQL ", coalesce(tlp, -1), '" DIM     \
+    "INSERT INTO events_by_month(month, tlp, dim, key, n) SELECT " MONTH_SQL ", coalesce(tlp, -1), '" DIM    \
     "', " KEY ", count(*)"                                                                                   \
     " FROM events e, json_each(e.body, '$.\"extra.sector\"') s WHERE instr(e.body, '\"extra.sector\"') > 0"  \
     " AND lower(s.value) IN ('iot', 'ics') GROUP BY 1, 2, 4" MONTH_UPSERT
@@ -164,7 +164,7 @@ static int rollup_all(lia_db *db, lia_error *err)
     "coalesce(json_extract(e.body, '$.\"extra.ics_protocol\"'), json_extract(e.body,"                        \
     " '$.\"protocol.application\"'), '(none)')"
 #define SQ_PROD                                                                                              \
-    "coalesce(json_extract(e.body, '$.\"extra.product\"'), nullif(trim(coalesce(json_extract(e.body,"       \
+    "coalesce(json_extract(e.body, '$.\"extra.product\"'), nullif(trim(coalesce(json_extract(e.body,"        \
     " '$.\"extra.device_vendor\"'), '') || ' ' || coalesce(json_extract(e.body,"                             \
     " '$.\"extra.device_model\"'), '')), ''), '(none)')"
 
@@ -173,9 +173,11 @@ static const struct {
 } month_sql[] = {
     {"rollup: events by month and class",
      "INSERT INTO events_by_month(month, tlp, dim, key, n) SELECT " MONTH_SQL
-     ", coalesce(tlp, -1), 'k', CAST(coalesce(class, -1) AS TEXT), count(*) FROM events GROUP BY 1, 2, 4" MONTH_UPSERT,
+     ", coalesce(tlp, -1), 'k', CAST(coalesce(class, -1) AS TEXT), count(*) FROM events GROUP BY 1, 2, "
+     "4" MONTH_UPSERT,
      "INSERT INTO events_by_month(month, tlp, dim, key, n) SELECT " MONTH_PG
-     ", coalesce(tlp, -1), 'k', CAST(coalesce(class, -1) AS TEXT), count(*) FROM events GROUP BY 1, 2, 4" MONTH_UPSERT},
+     ", coalesce(tlp, -1), 'k', CAST(coalesce(class, -1) AS TEXT), count(*) FROM events GROUP BY 1, 2, "
+     "4" MONTH_UPSERT},
     {"rollup: events by month and country",
      "INSERT INTO events_by_month(month, tlp, dim, key, n) SELECT " MONTH_SQL
      ", coalesce(tlp, -1), 'c', coalesce(src_cc, '--'), count(*) FROM events GROUP BY 1, 2, 4" MONTH_UPSERT,
@@ -183,9 +185,11 @@ static const struct {
      ", coalesce(tlp, -1), 'c', coalesce(src_cc, '--'), count(*) FROM events GROUP BY 1, 2, 4" MONTH_UPSERT},
     {"rollup: events by month and ASN",
      "INSERT INTO events_by_month(month, tlp, dim, key, n) SELECT " MONTH_SQL
-     ", coalesce(tlp, -1), 'a', CAST(coalesce(src_asn, 0) AS TEXT), count(*) FROM events GROUP BY 1, 2, 4" MONTH_UPSERT,
+     ", coalesce(tlp, -1), 'a', CAST(coalesce(src_asn, 0) AS TEXT), count(*) FROM events GROUP BY 1, 2, "
+     "4" MONTH_UPSERT,
      "INSERT INTO events_by_month(month, tlp, dim, key, n) SELECT " MONTH_PG
-     ", coalesce(tlp, -1), 'a', CAST(coalesce(src_asn, 0) AS TEXT), count(*) FROM events GROUP BY 1, 2, 4" MONTH_UPSERT},
+     ", coalesce(tlp, -1), 'a', CAST(coalesce(src_asn, 0) AS TEXT), count(*) FROM events GROUP BY 1, 2, "
+     "4" MONTH_UPSERT},
     {"rollup: events by month and report",
      "INSERT INTO events_by_month(month, tlp, dim, key, n) SELECT " MONTH_SQL
      ", coalesce(tlp, -1), 'r', CAST(report_id AS TEXT), count(*) FROM events GROUP BY 1, 2, 4" MONTH_UPSERT,
@@ -904,7 +908,7 @@ int lia_store_rollup_period(lia_store *s, const lia_period_query *q, lia_group_c
         const char *by, *dim;
         int sector, class_key;
     } bys[] = {
-        {"class", "k", 0, 1}, {"cc", "c", 0, 0},       {"asn", "a", 0, 0},     {"sector", "S", 0, 0},
+        {"class", "k", 0, 1},    {"cc", "c", 0, 0},      {"asn", "a", 0, 0},  {"sector", "S", 0, 0},
         {"protocol", "P", 1, 0}, {"product", "Q", 1, 0}, {"feed", "r", 0, 0},
     };
     const char *by = q->by ? q->by : "";
@@ -927,12 +931,13 @@ int lia_store_rollup_period(lia_store *s, const lia_period_query *q, lia_group_c
         snprintf(prefix, sizeof prefix, "%s\x1f", q->sector);
     }
     if (strcmp(by, "feed") == 0)
-        rc = lia__db_prepare(lia__store_db(s), "report: events of a period by feed",
-                             "SELECT r.feed AS k, sum(m.n) AS c FROM events_by_month m"
-                             " JOIN reports r ON r.id = CAST(m.key AS BIGINT)"
-                             " WHERE m.month BETWEEN ?1 AND ?2 AND m.dim = ?3 AND ((?4 >> (m.tlp + 1)) & 1) = 1"
-                             " GROUP BY r.feed HAVING sum(m.n) > 0 ORDER BY c DESC, k LIMIT ?5",
-                             &st, err);
+        rc = lia__db_prepare(
+            lia__store_db(s), "report: events of a period by feed",
+            "SELECT r.feed AS k, sum(m.n) AS c FROM events_by_month m"
+            " JOIN reports r ON r.id = CAST(m.key AS BIGINT)"
+            " WHERE m.month BETWEEN ?1 AND ?2 AND m.dim = ?3 AND ((?4 >> (m.tlp + 1)) & 1) = 1"
+            " GROUP BY r.feed HAVING sum(m.n) > 0 ORDER BY c DESC, k LIMIT ?5",
+            &st, err);
     else if (prefix[0])
         rc = lia__db_prepare(lia__store_db(s), "report: exposure of a period",
                              "SELECT substr(key, 5) AS k, sum(n) AS c FROM events_by_month"
@@ -980,7 +985,8 @@ int lia_store_recipients_period(lia_store *s, const lia_period_query *q, lia_gro
     int rc, step;
     size_t pn;
     if (strcmp(kind, "partner") != 0 && strcmp(kind, "owner") != 0)
-        return lia_error_set(err, LIA_EINVAL, "by", kind, strlen(kind), "recipients of kind partner or owner");
+        return lia_error_set(err, LIA_EINVAL, "by", kind, strlen(kind),
+                             "recipients of kind partner or owner");
     if (q->until_us <= q->since_us)
         return lia_error_set(err, LIA_EINVAL, "period", NULL, 0, "the period ends before it starts");
     /* route_delivered_month: the routing module's count (schema "route" 3) */
