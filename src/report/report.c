@@ -28,6 +28,7 @@
 #include "liaison/incident.h"
 #include "liaison/route.h"
 #include "report/internal.h"
+#include "route/decisions.h"
 #include "route/tlp.h"
 
 #define DAY_US 86400000000LL
@@ -600,6 +601,10 @@ int lia__rmodel_build(lia_store *s, const lia_report_opts *o, lia__rmodel *m, li
         m->partner_only_self = !c.shared;
     }
     m->mask = tlp_mask(m);
+    /* the routing module's tables at their version (a store made before
+     * route_delivered_month gets it here, built from its decisions) */
+    if ((rc = lia__route_schema(s, err)) && rc != LIA_EREADONLY)
+        goto fail;
     q = (lia_period_query){m->since_us, m->until_us, m->mask, "class", NULL, 0};
     if ((rc = lia_store_rollup_period(s, &q, total_cb, &m->total, err)))
         goto fail;

@@ -312,6 +312,20 @@ def main():
         check("CERT Alpha" in text and "CERT Bravo" in text, "cert-bb (stats_shared) sees the league table")
         check("isp-one" not in text, "cert-bb sees no owner")
 
+        # ---- an older store: the rollups built by the upgrade equal those kept at ingest ----
+        own = open(os.path.join(work, "own.csv"), encoding="utf-8").read()
+        old = os.path.join(work, "old.db")
+        shutil.copy(db, old)
+        con = sqlite3.connect(old)
+        con.executescript("DROP TABLE events_by_month; DROP TABLE route_delivered_month;"
+                          "UPDATE lia_schema SET version = 1 WHERE module = 'store.rollup';"
+                          "UPDATE lia_schema SET version = 2 WHERE module = 'route';")
+        con.commit()
+        con.close()
+        out = os.path.join(work, "old.csv")
+        run(old, "report", "build", "--period", "2026-11", "--format", "csv", "--out", out, "--top", "50")
+        check(open(out, encoding="utf-8").read() == own, "the upgraded store's report differs from the original")
+
         # ---- bad input: clear errors, nothing written ----
         bad = os.path.join(work, "bad.csv")
         for args, what in [(["--period", "2026-13"], "--period"), (["--period", "2026-11", "--lang", "fr"], "--lang"),
@@ -321,7 +335,10 @@ def main():
                   "bad %s: exit %d, %s" % (args, p.returncode, p.stderr.strip()))
 
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if os.environ.get("KEEP") is None:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print("kept", work)
     if failures:
         print("%d failures" % len(failures))
         return 1
