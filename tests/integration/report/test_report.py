@@ -326,6 +326,25 @@ def main():
         run(old, "report", "build", "--period", "2026-11", "--format", "csv", "--out", out, "--top", "50")
         check(open(out, encoding="utf-8").read() == own, "the upgraded store's report differs from the original")
 
+        # ---- a prune takes its events off the rollups: the report equals a recount ----
+        con = sqlite3.connect(old)  # received ten days ago
+        con.execute("UPDATE reports SET started = started - 864000000000, finished = finished - 864000000000")
+        con.commit()
+        con.close()
+        run(old, "store", "prune", "--older-than", "5d", "--class", "infected-system")
+        out = os.path.join(work, "pruned.csv")
+        run(old, "report", "build", "--period", "2026-11", "--format", "csv", "--out", out, "--top", "50")
+        rep = sections(open(out, encoding="utf-8").read())
+        left = [e for e in events(old, "2026-11-01", "2026-12-01") if allowed_own(e.get("tlp"), "AMBER")]
+        head = {r["key"]: r["value"] for r in rep["report"]}
+        check(len(left) < len(nov) and int(head["events"]) == len(left),
+              "after the prune: %s events, recomputed %d (of %d)" % (head["events"], len(left), len(nov)))
+        got = {r["country"]: int(r["events"]) for r in rep["countries"]}
+        want = counts(left, lambda e: e.get("source.geolocation.cc", "--"))
+        check(got == want, "after the prune, countries %s, recomputed %s" % (got, want))
+        got = {r["owner"]: int(r["events"]) for r in rep["owners"]}
+        check(got.get("isp-one") == 9, "after the prune, owners %s" % got)
+
         # ---- bad input: clear errors, nothing written ----
         bad = os.path.join(work, "bad.csv")
         for args, what in [(["--period", "2026-13"], "--period"), (["--period", "2026-11", "--lang", "fr"], "--lang"),
