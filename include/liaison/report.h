@@ -47,4 +47,35 @@ int lia_report_render(lia_store *s, const lia_report_opts *o, lia_buf *out, lia_
  * LIA_EIO when it fails or writes no PDF. */
 int lia_report_write(lia_store *s, const lia_report_opts *o, const char *path, lia_error *err);
 
+/* ---- sent to a distribution list (e-mail) ----
+ *
+ * Each entry of `to` is "partner:ID" (a partner of the directory: the
+ * report made for it, lia_report_opts.partner, to its contacts) or an
+ * e-mail address of our own team (all of them together: one message with
+ * the team's report). The one TLP policy decides whether the report's
+ * label may go: to a partner its ceiling and agreement (never
+ * AMBER+STRICT), to our team anything but RED; a refused entry is reported
+ * as "refused" with the policy's reason and gets nothing. Messages go
+ * through the notification module's SMTP (smtp_url, mail_from, sign_key of
+ * the routing configuration unless given), signed with OpenPGP unless
+ * unsigned_ok; the subject and a header carry the label. */
+typedef struct lia_report_send_opts {
+    const char *const *to;
+    size_t nto;
+    const char *smtp_url, *mail_from, *sign_key, *gnupg_home; /* NULL: the routing settings */
+    int unsigned_ok;                                          /* send unsigned when no key is set */
+    const char *dry_run_dir; /* write each message to DIR/N.eml instead of sending it */
+} lia_report_send_opts;
+typedef struct lia_report_sent {
+    const char *entry;   /* the list's entry ("own team" for the team's addresses) */
+    const char *address; /* the first address it went to; "" if none */
+    const char *outcome; /* "sent", "dry-run", "refused", "failed" */
+    const char *error;   /* why (refused, failed); NULL */
+} lia_report_sent;
+typedef int (*lia_report_sent_cb)(void *ud, const lia_report_sent *r);
+/* LIA_OK once every entry was tried (each outcome through cb); LIA_EINVAL
+ * or LIA_ENOTFOUND for a bad entry or option before anything is sent. */
+int lia_report_send(lia_store *s, const lia_report_opts *o, const lia_report_send_opts *so,
+                    lia_report_sent_cb cb, void *ud, lia_error *err);
+
 #endif

@@ -345,6 +345,55 @@ def main():
         got = {r["owner"]: int(r["events"]) for r in rep["owners"]}
         check(got.get("isp-one") == 9, "after the prune, owners %s" % got)
 
+        # ---- sent to a distribution list: each partner its own report, TLP checked ----
+        outdir = os.path.join(work, "mail")
+        os.mkdir(outdir)
+        p = run(db, "report", "send", "--period", "2026-11", "--format", "csv", "--to", "partner:cert-aa",
+                "--to", "partner:cert-cc", "--to", "team@own.example", "--to", "head@own.example",
+                "--from", "liaison@cert.example", "--dry-run", "--out", outdir)
+        check("partner:cert-aa -> soc@aa.example: dry-run" in p.stdout, "send: cert-aa: " + p.stdout)
+        check("partner:cert-cc -> -: refused: no sharing agreement" in p.stdout, "send: cert-cc refused: " + p.stdout)
+        check("own team -> team@own.example: dry-run" in p.stdout, "send: own team: " + p.stdout)
+        mails = sorted(os.listdir(outdir))
+        check(mails == ["1.eml", "2.eml"], "send: messages %s" % mails)
+        import email
+        import email.policy
+        for name, to, must, never in [("1.eml", "soc@aa.example", "CERT Alpha", ["CERT Bravo", "isp-one"]),
+                                      ("2.eml", "team@own.example, head@own.example", "isp-one", [])]:
+            if name not in mails:
+                continue
+            m = email.message_from_bytes(open(os.path.join(outdir, name), "rb").read(), policy=email.policy.default)
+            check(m["To"] == to and m["Subject"].startswith("[TLP:AMBER]") and m["X-Liaison-TLP"] == "AMBER",
+                  "send %s: headers %s / %s" % (name, m["To"], m["Subject"]))
+            att = [part for part in m.iter_attachments()]
+            body = att[0].get_content() if att else ""
+            body = body.decode() if isinstance(body, bytes) else body
+            check(must in body and all(x not in body for x in never), "send %s: the attachment" % name)
+        # through SMTP on 127.0.0.1 (tests/integration/incident/smtp_sink.py), unsigned
+        sinkdir = os.path.join(work, "sink")
+        os.mkdir(sinkdir)
+        sink = subprocess.Popen([sys.executable, os.path.join(os.environ["LIAISON_SOURCE_ROOT"], "tests",
+                                 "integration", "incident", "smtp_sink.py"), sinkdir], stdout=subprocess.PIPE,
+                                text=True)
+        try:
+            port = int(sink.stdout.readline())
+            p = run(db, "report", "send", "--period", "2026-11", "--format", "html", "--to", "partner:cert-bb",
+                    "--from", "liaison@cert.example", "--smtp", "smtp://127.0.0.1:%d" % port, "--unsigned", ok=False)
+            check(p.returncode == 0 and "partner:cert-bb -> soc@bb.example: sent" in p.stdout,
+                  "send over SMTP: %s %s" % (p.stdout, p.stderr))
+            got = os.listdir(sinkdir)
+            check(len(got) == 1, "the sink received %s" % got)
+            p = run(db, "report", "send", "--period", "2026-11", "--format", "html", "--to", "partner:cert-bb",
+                    "--from", "liaison@cert.example", "--smtp", "smtp://127.0.0.1:%d" % port, ok=False)
+            check(p.returncode == 1 and "no signing key" in p.stdout, "send unsigned without --unsigned: " + p.stdout)
+        finally:
+            sink.kill()
+            sink.wait()
+        p = run(db, "report", "send", "--period", "2026-11", "--format", "csv", "--to", "partner:cert-zz",
+                "--to", "partner:cert-aa", "--dry-run", "--out", outdir, ok=False)
+        check(p.returncode == 1 and "cert-zz" in p.stderr and "cert-aa" not in p.stdout,
+              "send: an unknown partner stops it before anything goes: " + p.stdout + p.stderr)
+
         # ---- bad input: clear errors, nothing written ----
         bad = os.path.join(work, "bad.csv")
         for args, what in [(["--period", "2026-13"], "--period"), (["--period", "2026-11", "--lang", "fr"], "--lang"),
