@@ -31,7 +31,7 @@ typedef struct lia__rcc {
 
 typedef struct lia__rmodel {
     const char *lang;
-    char period[16], prev_period[16];
+    char period[16], prev_period[32];
     int64_t since_us, until_us, prev_since_us, now_us;
     int tlp;
     unsigned mask; /* lia_period_query.tlp_mask */
