@@ -24,6 +24,7 @@
 #include "liaison/node.h"
 #include "liaison/notify.h"
 #include "liaison/pipeline.h"
+#include "liaison/report.h"
 #include "liaison/route.h"
 #include "liaison/shadowserver.h"
 #include "liaison/share.h"

@@ -39,24 +39,26 @@ enum lia_party_kind { LIA_PARTY_OWNER = 1, LIA_PARTY_PARTNER = 2 };
 
 /* Field ids; each kind uses a subset (lia_party_field_allowed). */
 enum lia_pfield {
-    LIA_PF_NAME,      /* display name (UTF-8) */
-    LIA_PF_COUNTRY,   /* owner: country of the organisation (CC) */
-    LIA_PF_ASNS,      /* owner: list of ASNs */
-    LIA_PF_CIDRS,     /* owner: list of IPv4/IPv6 networks */
-    LIA_PF_DOMAINS,   /* owner: list of domain suffixes */
-    LIA_PF_COUNTRIES, /* partner: countries covered (CC list) */
-    LIA_PF_CONTACTS,  /* e-mail addresses (abuse / incident contacts) */
-    LIA_PF_LANGUAGES, /* language tags, preferred first ("ms", "zh", "en") */
-    LIA_PF_FORMAT,    /* preferred attachment format: csv or json */
-    LIA_PF_PGP,       /* OpenPGP key fingerprint (40 hex digits) */
-    LIA_PF_TIMEZONE,  /* partner: time zone ("Asia/Phnom_Penh", "UTC+7") */
-    LIA_PF_TLP_MAX,   /* highest TLP the party may receive */
-    LIA_PF_CHANNELS,  /* partner: email:ADDR, taxii:ROOT/COLLECTION, taxii:URL, api:URL */
-    LIA_PF_AGREEMENT, /* partner: sharing agreement in place (true/false) */
-    LIA_PF_INTERVAL,  /* digest interval in seconds (input: 90s, 30m, 1h, 1d) */
-    LIA_PF_HOURS,     /* business hours for the SLA clock ("Mon-Fri 09:00-17:00") */
-    LIA_PF_HOLIDAYS,  /* days off for the SLA clock (YYYY-MM-DD list) */
-    LIA_PF_SLA,       /* SLA targets per severity ("critical=2h/12h" list) */
+    LIA_PF_NAME,         /* display name (UTF-8) */
+    LIA_PF_COUNTRY,      /* owner: country of the organisation (CC) */
+    LIA_PF_ASNS,         /* owner: list of ASNs */
+    LIA_PF_CIDRS,        /* owner: list of IPv4/IPv6 networks */
+    LIA_PF_DOMAINS,      /* owner: list of domain suffixes */
+    LIA_PF_COUNTRIES,    /* partner: countries covered (CC list) */
+    LIA_PF_CONTACTS,     /* e-mail addresses (abuse / incident contacts) */
+    LIA_PF_LANGUAGES,    /* language tags, preferred first ("ms", "zh", "en") */
+    LIA_PF_FORMAT,       /* preferred attachment format: csv or json */
+    LIA_PF_PGP,          /* OpenPGP key fingerprint (40 hex digits) */
+    LIA_PF_TIMEZONE,     /* partner: time zone ("Asia/Phnom_Penh", "UTC+7") */
+    LIA_PF_TLP_MAX,      /* highest TLP the party may receive */
+    LIA_PF_CHANNELS,     /* partner: email:ADDR, taxii:ROOT/COLLECTION, taxii:URL, api:URL */
+    LIA_PF_AGREEMENT,    /* partner: sharing agreement in place (true/false) */
+    LIA_PF_INTERVAL,     /* digest interval in seconds (input: 90s, 30m, 1h, 1d) */
+    LIA_PF_HOURS,        /* business hours for the SLA clock ("Mon-Fri 09:00-17:00") */
+    LIA_PF_HOLIDAYS,     /* days off for the SLA clock (YYYY-MM-DD list) */
+    LIA_PF_SLA,          /* SLA targets per severity ("critical=2h/12h" list) */
+    LIA_PF_STATS_SHARED, /* partner: agreed to see the other partners in the statistics
+                            reports' response-time league table (true/false; default false) */
     LIA_PF__COUNT
 };
 

@@ -144,6 +144,35 @@ int lia_store_handoff_states(lia_store *s, int partners_only, lia_group_cb cb, v
  * or merged (`incident list --open`). */
 int lia_store_incident_statuses(lia_store *s, lia_group_cb cb, void *ud, uint64_t *open, lia_error *err);
 
+/* ---- the statistics reports' aggregates (src/report/) ----
+ *
+ * Per UTC month and TLP marking, from the rollup events_by_month the store
+ * keeps as it stores events (src/store/summary.c): a month of 10,000,000
+ * events answers from a few thousand rows. An event's month is that of its
+ * time (time.source, else time.observation); events without a time are in
+ * no period. */
+typedef struct lia_period_query {
+    int64_t since_us, until_us; /* the UTC months [since, until) touches */
+    unsigned tlp_mask;          /* bit (tlp + 1) for each marking counted, enum lia_tlp, bit 0 for
+                                   unmarked events; 0: every marking */
+    const char *by;             /* "class" (classification type, "(none)"), "cc" ("--" for none),
+                                   "asn" ("0" for none), "feed", "sector" ("iot", "ics"), "protocol",
+                                   "product" (exposure, as lia_store_exposure) */
+    const char *sector;         /* protocol and product: "iot" or "ics" */
+    uint64_t limit;             /* 0: all */
+} lia_period_query;
+/* Keys and counts of the period, count descending then key, keys with a
+ * count of 0 left out. LIA_EINVAL for another `by`, a missing sector or an
+ * empty period. */
+int lia_store_rollup_period(lia_store *s, const lia_period_query *q, lia_group_cb cb, void *ud,
+                            lia_error *err);
+
+/* Recipients of kind q->by ("partner", "owner") by the events of the
+ * period routed to them (decisions "deliver", the routing module's
+ * route_delivered_month); key is the party id, without "KIND:". */
+int lia_store_recipients_period(lia_store *s, const lia_period_query *q, lia_group_cb cb, void *ud,
+                                lia_error *err);
+
 /* ---- retention: pruning old reports and events ----
  *
  * A rule removes what was received (the report's ingest began,

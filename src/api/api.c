@@ -2082,7 +2082,7 @@ static json_t *party_json(const lia_party *p)
         json_t *val;
         if (!l->n)
             continue;
-        if (f == LIA_PF_AGREEMENT) {
+        if (f == LIA_PF_AGREEMENT || f == LIA_PF_STATS_SHARED) {
             val = json_boolean(!strcmp(l->v[0], "true"));
         } else if (lia_pfield_is_list(f)) {
             val = json_array();
@@ -2178,7 +2178,7 @@ static int party_member(lia__req *r, lia_party *p, int f, json_t *v)
     }
     if (json_is_string(v)) {
         rc = lia_party_add(p, f, json_string_value(v), json_string_length(v), 1, &e);
-    } else if (json_is_boolean(v) && f == LIA_PF_AGREEMENT) {
+    } else if (json_is_boolean(v) && (f == LIA_PF_AGREEMENT || f == LIA_PF_STATS_SHARED)) {
         rc = lia_party_add(p, f, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5, 1, &e);
     } else if (json_is_integer(v) && f == LIA_PF_INTERVAL) {
         snprintf(num, sizeof num, "%llds", (long long)json_integer_value(v));
@@ -2196,7 +2196,7 @@ static int party_member(lia__req *r, lia_party *p, int f, json_t *v)
         }
     } else {
         api_error(r, 400, "invalid_body", "member \"%s\": %s", name,
-                  f == LIA_PF_AGREEMENT   ? "true or false"
+                  f == LIA_PF_AGREEMENT || f == LIA_PF_STATS_SHARED ? "true or false"
                   : f == LIA_PF_INTERVAL  ? "a duration (\"1h\") or a number of seconds"
                   : lia_pfield_is_list(f) ? "an array of strings, or one string"
                                           : "a string");

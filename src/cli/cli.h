@@ -85,6 +85,7 @@ int cmd_incident(cli *c, int argc, char **argv);
 int cmd_handoff(cli *c, int argc, char **argv);
 int cmd_sla(cli *c, int argc, char **argv);
 int cmd_metrics(cli *c, int argc, char **argv);
+int cmd_report(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
 int cmd_mail(cli *c, int argc, char **argv);
 int cmd_node(cli *c, int argc, char **argv);

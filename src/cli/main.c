@@ -30,6 +30,7 @@ static const cli_cmd commands[] = {
     {"handoff", "each recipient's hand-off of an incident: list, ack, resolve, reject", cmd_handoff},
     {"sla", "hand-offs past their acknowledge or resolve target (breaches)", cmd_sla},
     {"metrics", "time to acknowledge and resolve per partner and country, open incidents", cmd_metrics},
+    {"report", "statistics report of a month (HTML, PDF, CSV) for our team or a partner", cmd_report},
     {"audit", "the tamper-evident audit log: verify, list, checkpoint, prove", cmd_audit},
     {"node", "incidents exchanged with partners that run Liaison: add, list, status, sync", cmd_node},
     {"mail", "e-mail answers: receive a reply (MTA pipe), the unmatched queue", cmd_mail},

@@ -14,6 +14,14 @@
 
 /* ---- tables ---- */
 
+/* The UTC month (YYYYMM) of event e's time; 0 without one. */
+#define EVENT_MONTH                                                                                          \
+    "CASE WHEN e.time IS NULL THEN 0 ELSE CAST(strftime('%Y%m', (CASE WHEN e.time < 0 THEN e.time - 999999"  \
+    " ELSE e.time END) / 1000000, 'unixepoch') AS INTEGER) END"
+#define EVENT_MONTH_PG                                                                                       \
+    "CASE WHEN e.time IS NULL THEN 0 ELSE CAST(to_char(to_timestamp(floor(e.time / 1000000.0)) AT TIME ZONE" \
+    " 'UTC', 'YYYYMM') AS INTEGER) END"
+
 static const lia_migration route_migrations[] = {
     {"CREATE TABLE IF NOT EXISTS route_config("
      "  name TEXT PRIMARY KEY, text TEXT NOT NULL, loaded INTEGER NOT NULL);"
@@ -39,6 +47,22 @@ static const lia_migration route_migrations[] = {
      "INSERT INTO route_delivered(recipient, n) SELECT recipient, count(*) FROM route_decision"
      "  WHERE verdict = 1 GROUP BY recipient;",
      NULL, NULL},
+    /* 3: the same per UTC month of the event's time and its TLP marking
+     * (-1: none), for the statistics reports (src/report/): top owners and
+     * partners of a period; month 0 for an event without a time */
+    {"CREATE TABLE IF NOT EXISTS route_delivered_month(month INTEGER NOT NULL, tlp INTEGER NOT NULL,"
+     "  recipient TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(month, tlp, recipient)) WITHOUT ROWID;"
+     "DELETE FROM route_delivered_month;"
+     "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH
+     ", coalesce(e.tlp, -1), d.recipient, count(*) FROM route_decision d JOIN events e ON e.id = d.event_id"
+     "  WHERE d.verdict = 1 GROUP BY 1, 2, 3;",
+     NULL,
+     "CREATE TABLE IF NOT EXISTS route_delivered_month(month INTEGER NOT NULL, tlp INTEGER NOT NULL,"
+     "  recipient TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY(month, tlp, recipient));"
+     "DELETE FROM route_delivered_month;"
+     "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH_PG
+     ", coalesce(e.tlp, -1), d.recipient, count(*) FROM route_decision d JOIN events e ON e.id = d.event_id"
+     "  WHERE d.verdict = 1 GROUP BY 1, 2, 3;"},
 };
 
 /* Stores made before the registry kept ('route', 1) in route_schema. */
@@ -49,7 +73,7 @@ static int route_adopt(lia_db *db, int *version, lia_error *err)
     return LIA_OK;
 }
 
-static const lia_schema route_schema = {"route", 2, route_migrations, route_adopt, .pg = 1};
+static const lia_schema route_schema = {"route", 3, route_migrations, route_adopt, .pg = 1};
 
 int lia__route_schema(lia_store *s, lia_error *err)
 {
@@ -150,6 +174,25 @@ int lia__route_count_delivered(lia_db *db, int64_t first_id, int64_t last_id, li
              "INSERT INTO route_delivered(recipient, n) SELECT recipient, count(*)"
              " FROM route_decision WHERE event_id BETWEEN ?1 AND ?2 AND verdict = 1"
              " GROUP BY recipient ON CONFLICT(recipient) DO UPDATE SET n = route_delivered.n + excluded.n",
+             &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, first_id);
+    lia__db_bind_int64(st, 2, last_id);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    if (rc ||
+        (rc = lia__db_prepare_pg(
+             db, "counting routed events by month",
+             "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH
+             ", coalesce(e.tlp, -1), d.recipient, count(*) FROM route_decision d"
+             " JOIN events e ON e.id = d.event_id"
+             " WHERE d.event_id BETWEEN ?1 AND ?2 AND d.verdict = 1 GROUP BY 1, 2, 3"
+             " ON CONFLICT(month, tlp, recipient) DO UPDATE SET n = n + excluded.n",
+             "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH_PG
+             ", coalesce(e.tlp, -1), d.recipient, count(*) FROM route_decision d"
+             " JOIN events e ON e.id = d.event_id"
+             " WHERE d.event_id BETWEEN $1 AND $2 AND d.verdict = 1 GROUP BY 1, 2, 3"
+             " ON CONFLICT(month, tlp, recipient) DO UPDATE SET n = route_delivered_month.n + excluded.n",
              &st, err)))
         return rc;
     lia__db_bind_int64(st, 1, first_id);
@@ -318,7 +361,7 @@ int lia__route_withhold(lia_store *s, const char *recipient, const int64_t *even
                         const char *reason, lia_error *err)
 {
     lia_db *db;
-    lia_stmt *st;
+    lia_stmt *st, *mon;
     lia__rcache c;
     int64_t reason_id, withheld = 0;
     int rc;
@@ -331,15 +374,33 @@ int lia__route_withhold(lia_store *s, const char *recipient, const int64_t *even
                               " AND verdict = 1 AND notification_id IS NULL",
                               &st, err)))
         return rc;
+    if ((rc = lia__db_prepare_pg(db, "recording a notification: routed events withheld, by month",
+                                 "UPDATE route_delivered_month SET n = n - 1 WHERE recipient = ?1 AND"
+                                 " (month, tlp) = (SELECT " EVENT_MONTH ", coalesce(e.tlp, -1) FROM events e"
+                                 " WHERE e.id = ?2)",
+                                 "UPDATE route_delivered_month SET n = n - 1 WHERE recipient = $1 AND"
+                                 " (month, tlp) = (SELECT " EVENT_MONTH_PG
+                                 ", coalesce(e.tlp, -1) FROM events e"
+                                 " WHERE e.id = $2)",
+                                 &mon, err))) {
+        lia__db_done(st);
+        return rc;
+    }
     for (size_t i = 0; i < n && rc == LIA_OK; i++) {
         lia__db_reset(st);
         lia__db_bind_int64(st, 1, reason_id);
         lia__db_bind_int64(st, 2, event_ids[i]);
         lia__db_bind_text(st, 3, recipient, -1);
-        if ((rc = lia__db_run(st, err)) == LIA_OK)
-            withheld += lia__db_changes(db);
+        if ((rc = lia__db_run(st, err)) != LIA_OK || lia__db_changes(db) == 0)
+            continue;
+        withheld++;
+        lia__db_reset(mon);
+        lia__db_bind_text(mon, 1, recipient, -1);
+        lia__db_bind_int64(mon, 2, event_ids[i]);
+        rc = lia__db_run(mon, err);
     }
     lia__db_done(st);
+    lia__db_done(mon);
     if (rc || !withheld)
         return rc;
     /* no longer delivered: off the dashboard's count */
@@ -367,6 +428,27 @@ static int route_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_e
     *rows = 0;
     if (!lia__db_has_table(db, "route_decision"))
         return LIA_OK;
+    if (lia__db_has_table(db, "route_delivered_month")) {
+        if ((rc = lia__db_prepare_pg(
+                 db, "route: monthly delivered counts less the pruned events",
+                 "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH
+                 ", coalesce(e.tlp, -1), d.recipient, -count(*) FROM route_decision d"
+                 " JOIN events e ON e.id = d.event_id WHERE d.verdict = 1 AND d.event_id IN"
+                 " (SELECT id FROM temp.lia_forget_event) GROUP BY 1, 2, 3"
+                 " ON CONFLICT(month, tlp, recipient) DO UPDATE SET n = max(0, n + excluded.n)",
+                 "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH_PG
+                 ", coalesce(e.tlp, -1), d.recipient, -count(*) FROM route_decision d"
+                 " JOIN events e ON e.id = d.event_id WHERE d.verdict = 1 AND d.event_id IN"
+                 " (SELECT id FROM pg_temp.lia_forget_event) GROUP BY 1, 2, 3"
+                 " ON CONFLICT(month, tlp, recipient) DO UPDATE SET n = greatest(0, route_delivered_month.n "
+                 "+ excluded.n)",
+                 &st, err)))
+            return rc;
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        if (rc)
+            return rc;
+    }
     if (lia__db_has_table(db, "route_delivered")) {
         if ((rc = lia__db_prepare(
                  db, "route: delivered counts less the pruned events",

@@ -46,6 +46,7 @@ static const struct pfield {
     [LIA_PF_HOURS] = {"business_hours", 0, OW | PA},
     [LIA_PF_HOLIDAYS] = {"holidays", 1, OW | PA},
     [LIA_PF_SLA] = {"sla", 1, OW | PA},
+    [LIA_PF_STATS_SHARED] = {"stats_shared", 0, PA},
 };
 
 const char *lia_party_kind_name(int kind)
@@ -367,7 +368,8 @@ static int norm_value(int f, const char *s, size_t n, lia_buf *out, const char *
         *why = "a channel is email:ADDRESS, taxii:API_ROOT/COLLECTION, taxii:URL or api:URL";
         return LIA_EINVAL;
     }
-    case LIA_PF_AGREEMENT: {
+    case LIA_PF_AGREEMENT:
+    case LIA_PF_STATS_SHARED: {
         int b;
         if (lia_parse_bool(s, n, &b, why))
             return LIA_EINVAL;

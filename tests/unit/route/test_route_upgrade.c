@@ -102,8 +102,9 @@ static void check(const char *path, int want_notifications, const char *want_cha
     lia_store_close(s);
     assert_int_equal(lia__db_open(path, 0, &db, &err), LIA_OK);
     assert_int_equal(lia__db_schema_version(db, "party"), 1);
-    assert_int_equal(lia__db_schema_version(db, "route"), 2);
+    assert_int_equal(lia__db_schema_version(db, "route"), 3);
     assert_int_equal(lia__db_has_table(db, "route_delivered"), 1);
+    assert_int_equal(lia__db_has_table(db, "route_delivered_month"), 1);
     assert_int_equal(lia__db_schema_version(db, "notify"), 4);
     assert_int_equal(lia__db_has_table(db, "notify_taxii_owner"), 1);
     assert_int_equal(lia__db_has_table(db, "notify_outbox"), 1);
