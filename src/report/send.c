@@ -53,7 +53,7 @@ static int one(lia_store *s, const lia_route *rt, const lia_report_opts *o, cons
     const char *skey = setting(rt, so->sign_key, "sign_key");
     const char *home = setting(rt, so->gnupg_home, "gnupg_home");
     const char *fmt = o->format ? o->format : "";
-    const char *ctype = strcmp(fmt, "pdf") == 0    ? "application/pdf"
+    const char *ctype = strcmp(fmt, "pdf") == 0   ? "application/pdf"
                         : strcmp(fmt, "csv") == 0 ? "text/csv; charset=utf-8"
                                                   : "text/html; charset=utf-8";
     char date[64], bnd[40], hex[33], fname[64], subject[160];
@@ -87,8 +87,8 @@ static int one(lia_store *s, const lia_route *rt, const lia_report_opts *o, cons
     lia__mime_header_text(&msg, subject);
     {
         const char *at = strchr(from, '@');
-        lia_buf_printf(&msg, "\r\nDate: %s\r\nMessage-ID: <liaison.report.%s@%s>\r\nMIME-Version: 1.0\r\n", date,
-                       hex, at ? at + 1 : "liaison.invalid");
+        lia_buf_printf(&msg, "\r\nDate: %s\r\nMessage-ID: <liaison.report.%s@%s>\r\nMIME-Version: 1.0\r\n",
+                       date, hex, at ? at + 1 : "liaison.invalid");
     }
     lia_buf_printf(&msg, "X-Liaison-TLP: %s\r\n", lia_tlp_name(o->tlp));
     lia_buf_printf(&entity, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", bnd);
@@ -140,7 +140,8 @@ static int one(lia_store *s, const lia_route *rt, const lia_report_opts *o, cons
     {
         char cerr[512] = "";
         const char *url = setting(rt, so->smtp_url, "smtp_url");
-        const char *user = lia_route_setting(rt, "smtp_user"), *penv = lia_route_setting(rt, "smtp_password_env");
+        const char *user = lia_route_setting(rt, "smtp_user"),
+                   *penv = lia_route_setting(rt, "smtp_password_env");
         if (!url) {
             *outcome = "failed";
             snprintf(why, whyn, "no SMTP server: set smtp_url in the routing configuration or --smtp");
@@ -156,8 +157,8 @@ out:
     return rc;
 }
 
-int lia_report_send(lia_store *s, const lia_report_opts *o, const lia_report_send_opts *so, lia_report_sent_cb cb,
-                    void *ud, lia_error *err)
+int lia_report_send(lia_store *s, const lia_report_opts *o, const lia_report_send_opts *so,
+                    lia_report_sent_cb cb, void *ud, lia_error *err)
 {
     lia_route *rt = NULL;
     lia_strlist own = {0};
@@ -176,7 +177,8 @@ int lia_report_send(lia_store *s, const lia_report_opts *o, const lia_report_sen
             rc = lia_party_get_one(s, LIA_PARTY_PARTNER, e + 8, &p, err);
             lia_party_free(&p);
             if (rc == LIA_ENOTFOUND)
-                return lia_error_set(err, LIA_ENOTFOUND, "--to", e, strlen(e), "no such partner in the directory");
+                return lia_error_set(err, LIA_ENOTFOUND, "--to", e, strlen(e),
+                                     "no such partner in the directory");
             if (rc)
                 return rc;
         } else if (!strchr(e, '@')) {
