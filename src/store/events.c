@@ -957,6 +957,11 @@ static int group_from(sq *q, const lia_query *qy, const where *w, lia_buf *from,
     }
     if ((rc = query_parts(q, qy, &v, &nv, err)))
         return rc;
+    if (nv > LIA_PART_VIEW_ARMS) { /* too many for one compound SELECT: through the view */
+        free(v);
+        lia_buf_printf(from, "events%s", lia_buf_cstr(&w->sql));
+        return LIA_OK;
+    }
     *arms = (int)nv;
     lia_buf_putc(from, '(');
     for (size_t i = 0; i < nv; i++)

@@ -145,35 +145,75 @@ int lia__parts_find(lia_db *db, int64_t id, int64_t *n, lia_error *err)
     return rc;
 }
 
-/* The view events: every partition, in id order. */
+/* The view events: every partition, in id order. SQLite allows 500 terms
+ * in a compound SELECT (SQLITE_MAX_COMPOUND_SELECT): past LIA_PART_VIEW_ARMS
+ * partitions, the view is the UNION ALL of views events_vK of up to that
+ * many partitions each. */
 static int make_view(lia_db *db, lia_error *err)
 {
     lia_buf sql;
     lia_stmt *st;
-    int rc, step, first = 1;
-    lia_buf_init(&sql, (size_t)1 << 20);
-    lia_buf_puts(&sql, "DROP VIEW IF EXISTS events; CREATE VIEW events(id, report_id, line, time, src_ip, "
-                       "src_asn, src_cc, class, tlp, body) AS ");
+    int64_t *ns = NULL;
+    size_t len = 0, cap = 0, nsub;
+    int rc, step;
+    lia_buf_init(&sql, (size_t)16 << 20);
     if ((rc = lia__db_prepare(db, "partitions: for the view", "SELECT n FROM event_part ORDER BY n", &st,
                               err)))
         goto out;
     while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
-        lia_buf_printf(&sql,
-                       "%sSELECT id, report_id, line, time, src_ip, src_asn, src_cc, class, tlp, body FROM "
-                       "events_%lld",
-                       first ? "" : " UNION ALL ", (long long)lia__db_col_int64(st, 0));
-        first = 0;
+        if (len == cap) {
+            int64_t *nn = realloc(ns, (cap ? cap * 2 : 64) * sizeof *ns);
+            if (!nn) {
+                step = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+                break;
+            }
+            ns = nn;
+            cap = cap ? cap * 2 : 64;
+        }
+        ns[len++] = lia__db_col_int64(st, 0);
     }
     lia__db_done(st);
     if ((rc = step < 0 ? step : LIA_OK))
         goto out;
-    if (first) {
+    if (!len) {
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "partitions: the catalog lists none");
         goto out;
     }
+    nsub = len > LIA_PART_VIEW_ARMS ? (len + LIA_PART_VIEW_ARMS - 1) / LIA_PART_VIEW_ARMS : 0;
+    lia_buf_puts(&sql, "DROP VIEW IF EXISTS events;");
+    /* the sub-views of the layout before */
+    if ((rc = lia__db_prepare(
+             db, "partitions: the sub-views",
+             "SELECT name FROM sqlite_master WHERE type = 'view' AND name GLOB 'events_v[0-9]*'", &st, err)))
+        goto out;
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW)
+        lia_buf_printf(&sql, "DROP VIEW IF EXISTS \"%s\";", lia__db_col_text(st, 0));
+    lia__db_done(st);
+    if ((rc = step < 0 ? step : LIA_OK))
+        goto out;
+    for (size_t k = 0; k < nsub; k++) {
+        lia_buf_printf(&sql, "CREATE VIEW events_v%zu AS ", k + 1);
+        for (size_t i = k * LIA_PART_VIEW_ARMS; i < len && i < (k + 1) * LIA_PART_VIEW_ARMS; i++)
+            lia_buf_printf(&sql,
+                           "%sSELECT id, report_id, line, time, src_ip, src_asn, src_cc, class, tlp, body"
+                           " FROM events_%lld",
+                           i == k * LIA_PART_VIEW_ARMS ? "" : " UNION ALL ", (long long)ns[i]);
+        lia_buf_putc(&sql, ';');
+    }
+    lia_buf_puts(
+        &sql, "CREATE VIEW events(id, report_id, line, time, src_ip, src_asn, src_cc, class, tlp, body) AS ");
+    for (size_t i = 0; i < (nsub ? nsub : len); i++)
+        if (nsub)
+            lia_buf_printf(&sql, "%sSELECT * FROM events_v%zu", i ? " UNION ALL " : "", i + 1);
+        else
+            lia_buf_printf(&sql,
+                           "%sSELECT id, report_id, line, time, src_ip, src_asn, src_cc, class, tlp, body"
+                           " FROM events_%lld",
+                           i ? " UNION ALL " : "", (long long)ns[i]);
     rc = sql.err ? lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "partitions: too many for the view")
                  : lia__db_exec(db, lia_buf_cstr(&sql), err);
 out:
+    free(ns);
     lia_buf_free(&sql);
     return rc;
 }

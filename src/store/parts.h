@@ -35,6 +35,10 @@
  * docs/performance.md, "Time partitions", says why this size. */
 #define LIA_PART_ROWS ((int64_t)1 << 21)
 
+/* At most this many partitions in one compound SELECT (SQLite's limit is
+ * 500): the view nests past it, a group reads through the view. */
+#define LIA_PART_VIEW_ARMS 400
+
 typedef struct lia__parts lia__parts;
 
 /* One partition, from the catalog. has_t: tmin and tmax are set (the

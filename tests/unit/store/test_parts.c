@@ -531,6 +531,41 @@ static void test_adopt_single_table(void **state)
     assert_int_equal(query(f->s, &q).n, 2);
 }
 
+/* More partitions than one compound SELECT may name (LIA_PART_VIEW_ARMS):
+ * the view nests, queries, counts and groups still see every event. */
+static void test_many_partitions(void **state)
+{
+    fx *f = *state;
+    lia_report r;
+    lia_query q;
+    lia_error err;
+    grp g = {0};
+    uint64_t n = 0;
+    lia__store_set_part_rows(f->s, 1);
+    for (int k = 0; k < 14; k++) /* 14 x 30 = 420 partitions of one event */
+        store_report(f->s, k + 1, 1, 30, &r);
+    assert_int_equal(q1(f->s, "SELECT count(*) FROM event_part"), 420);
+    assert_true(
+        q1(f->s, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name GLOB 'events_v*'") == 2);
+    assert_int_equal(q1(f->s, "SELECT count(*) FROM events"), 420);
+    memset(&q, 0, sizeof q);
+    assert_int_equal(lia_store_count(f->s, &q, &n, &err), LIA_OK);
+    assert_int_equal(n, 420);
+    q.after_id = 390; /* across partitions 400 and 401 (the two sub-views) */
+    q.limit = 50;
+    {
+        seen v = query(f->s, &q);
+        assert_int_equal(v.n, 30);
+        assert_int_equal(v.ids[0], 391);
+        assert_int_equal(v.ids[29], 420);
+    }
+    q.after_id = 0;
+    q.limit = 0;
+    assert_int_equal(lia_store_group(f->s, &q, "cc", 0, grp_cb, &g, &err), LIA_OK);
+    assert_int_equal(g.count, 3);
+    assert_int_equal(g.n[0] + g.n[1] + g.n[2], 420);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +577,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_killed_while_sealing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_drops_partitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopt_single_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_partitions, setup, teardown),
     };
     return cmocka_run_group_tests_name("store partitions", tests, NULL, NULL);
 }
