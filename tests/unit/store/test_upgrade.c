@@ -220,7 +220,7 @@ static void test_old_store_opens(void **state)
     assert_int_equal(lia__db_open(f->path, 0, &db, &err), LIA_OK);
     count_rows(db, &before, 1);
     assert_int_equal(lia__db_schema_version(db, "store"), 1);
-    assert_int_equal(lia__db_schema_version(db, "taxii"), 2);
+    assert_int_equal(lia__db_schema_version(db, "taxii"), 3);
     lia__db_close(db);
 }
 
@@ -254,7 +254,7 @@ static void test_old_taxii_status(void **state)
 
     assert_int_equal(lia_store_open(f->path, &s, &err), LIA_OK);
     assert_int_equal(lia_taxii_init(s, &err), LIA_OK);
-    assert_int_equal(lia__db_schema_version(lia__store_db(s), "taxii"), 2);
+    assert_int_equal(lia__db_schema_version(lia__store_db(s), "taxii"), 3);
     assert_true(lia__db_has_column(lia__store_db(s), "taxii_status", "org_id"));
     lia_buf_init(&out, 1 << 16);
     /* ours (owner 0), not another organisation's */
