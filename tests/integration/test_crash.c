@@ -22,7 +22,7 @@
 #include "liaison/liaison.h"
 #include "store/backend.h"
 #include "store/db.h"
-#include "../unit/pg_fixture.h"
+#include "../pg/pg_test.h"
 
 #define ROWS 300000
 
@@ -272,7 +272,7 @@ static void test_kill_during_seal(void **state)
     int full = 0;
     lia_db *h;
     (void)state;
-    if (lia_test_on_pg()) /* time partitions are the SQLite store's (issue 12) */
+    if (lia_test_pg()) /* time partitions are the SQLite store's (issue 12) */
         skip();
     snprintf(out, sizeof out, "%s/out.txt", dir);
     int status = small_parts_ingest("partition-seal");
@@ -314,7 +314,7 @@ static void test_unsealed_sealed_on_open(void **state)
     lia_db *h;
     int full = 0;
     (void)state;
-    if (lia_test_on_pg()) /* time partitions are the SQLite store's (issue 12) */
+    if (lia_test_pg()) /* time partitions are the SQLite store's (issue 12) */
         skip();
     assert_int_equal(small_parts_ingest("none"), 0);
     assert_int_equal(unsealed(&full), 0);
@@ -349,7 +349,7 @@ static void test_two_ingests_at_once(void **state)
      * DO NOTHING on the same text) for the first's whole transaction and
      * fails past lock_timeout. Skipped there until route reasons are
      * written outside the batch's transaction. */
-    if (lia_test_on_pg())
+    if (lia_test_pg())
         skip();
     snprintf(out, sizeof out, "%s/out.txt", dir);
     snprintf(out2, sizeof out2, "%s/out2.txt", dir);
@@ -384,7 +384,7 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/liaison-crash-XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    if (lia_test_store_path(dir, "l.db", db, sizeof db) < 0)
+    if (lia_test_db_path(dir, "l", db, sizeof db) < 0)
         return -1;
     snprintf(report, sizeof report, "%s/report.csv", dir);
     snprintf(report2, sizeof report2, "%s/report2.csv", dir);
@@ -395,7 +395,7 @@ static int setup(void **state)
 
 static int setup_full(void **state)
 {
-    rows = lia_test_on_pg() ? ROWS / 2 : ROWS; /* PostgreSQL stores fewer a second: three commits */
+    rows = lia_test_pg() ? ROWS / 2 : ROWS; /* PostgreSQL stores fewer a second: three commits */
     return setup(state);
 }
 

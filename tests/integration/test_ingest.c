@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "liaison/liaison.h"
-#include "../unit/pg_fixture.h"
+#include "../pg/pg_test.h"
 
 typedef struct fx {
     char dir[64];
@@ -32,7 +32,7 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/liaison-ingest-XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
-    if (lia_test_store_path(f->dir, "l.db", f->db, sizeof f->db) < 0)
+    if (lia_test_db_path(f->dir, "l", f->db, sizeof f->db) < 0)
         return -1;
     if (lia_store_open(f->db, &f->s, &err))
         return -1;

@@ -6,8 +6,8 @@
  * created again, so two stores of one test (two nodes, two teams) are two
  * databases; the raw reports of a PostgreSQL store are archived in
  * DIR/archive-NAME ($LIAISON_ARCHIVE_DIR, read when the store opens).
- * tests/unit/pg_fixture.h is the simpler one for a test of one store (it
- * empties the one database). Header only: static functions. */
+ * Each _pg test has a server of its own, so names only need to differ
+ * within a test. Header only: static functions. */
 #ifndef LIA_TEST_PG_TEST_H
 #define LIA_TEST_PG_TEST_H
 
@@ -63,5 +63,8 @@ out:
     lia__db_close(db);
     return rc;
 }
+
+/* The group's name, saying the backend: "NAME on SQLite" / "NAME on PostgreSQL". */
+#define LIA_TEST_GROUP(name) (lia_test_pg() ? name " on PostgreSQL" : name " on SQLite")
 
 #endif

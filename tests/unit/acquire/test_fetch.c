@@ -27,7 +27,7 @@
 
 #include "liaison/liaison.h"
 #include "acquire/registry.h"
-#include "../pg_fixture.h"
+#include "../../pg/pg_test.h"
 
 static const char drop_v1[] = "; Spamhaus DROP List\n; Last-Modified: Mon, 14 Sep 2015 04:39:22 GMT\n"
                               "192.0.2.0/24 ; SBL1\n198.51.100.0/24 ; SBL2\n";
@@ -160,7 +160,7 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/liaison-fetch-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    if (lia_test_store_path(tmpdir, "store.db", db, sizeof db) < 0)
+    if (lia_test_db_path(tmpdir, "store", db, sizeof db) < 0)
         return -1;
     lia_error_clear(&err);
     return lia_store_open(db, &store, &err) == LIA_OK ? 0 : -1;

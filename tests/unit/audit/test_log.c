@@ -20,7 +20,7 @@
 #include "liaison/audit.h"
 #include "store/db.h"
 #include "audit/log.h"
-#include "../pg_fixture.h"
+#include "../../pg/pg_test.h"
 
 typedef struct fixture {
     char dir[64], path[128];
@@ -36,7 +36,7 @@ static int setup(void **state)
     lia_error err;
     snprintf(f->dir, sizeof f->dir, "/tmp/lia-audit-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    assert_true(lia_test_store_path(f->dir, "a.db", f->path, sizeof f->path) >= 0);
+    assert_true(lia_test_db_path(f->dir, "a", f->path, sizeof f->path) >= 0);
     assert_int_equal(lia_store_open(f->path, &f->s, &err), LIA_OK);
     assert_int_equal(lia__note_key_generate("cert.example/audit", LIA_NOTE_ED25519, &f->node, &err), LIA_OK);
     f->nodev = f->node;

@@ -19,7 +19,7 @@
 #include "liaison/ingest.h"
 #include "store/db.h"
 #include "enrich/internal.h"
-#include "../pg_fixture.h"
+#include "../../pg/pg_test.h"
 
 /* ---- configuration ---- */
 
@@ -265,9 +265,9 @@ static void test_store(void **state)
     collect c;
     (void)state;
     assert_non_null(mkdtemp(dir));
-    assert_true(lia_test_store_path(dir, "l.db", db, sizeof db) >= 0);
+    assert_true(lia_test_db_path(dir, "l", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", dir);
-    if (lia_test_on_pg()) /* a URI has no STORE.conf beside it */
+    if (lia_test_pg()) /* a URI has no STORE.conf beside it */
         setenv("LIAISON_CONF", conf, 1);
     snprintf(a, sizeof a, "%s/a.jsonl", dir);
     snprintf(bpath, sizeof bpath, "%s/b.jsonl", dir);
@@ -367,9 +367,9 @@ static void test_store_replaced(void **state)
     collect c;
     (void)state;
     assert_non_null(mkdtemp(d3));
-    assert_true(lia_test_store_path(d3, "l.db", db, sizeof db) >= 0);
+    assert_true(lia_test_db_path(d3, "l", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", d3);
-    if (lia_test_on_pg()) /* a URI has no STORE.conf beside it */
+    if (lia_test_pg()) /* a URI has no STORE.conf beside it */
         setenv("LIAISON_CONF", conf, 1);
     snprintf(a, sizeof a, "%s/a.jsonl", d3);
     snprintf(b2, sizeof b2, "%s/b.jsonl", d3);
@@ -438,9 +438,9 @@ static void test_store_bad_conf(void **state)
     lia_ingest_result res;
     (void)state;
     assert_non_null(mkdtemp(d2));
-    assert_true(lia_test_store_path(d2, "l.db", db, sizeof db) >= 0);
+    assert_true(lia_test_db_path(d2, "l", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", d2);
-    if (lia_test_on_pg()) /* a URI has no STORE.conf beside it */
+    if (lia_test_pg()) /* a URI has no STORE.conf beside it */
         setenv("LIAISON_CONF", conf, 1);
     snprintf(a, sizeof a, "%s/a.jsonl", d2);
     write_file(conf, "[ipdata]\nsource = csv /nonexistent/asn.csv\n");
@@ -496,9 +496,9 @@ static void test_store_prune(void **state)
     assert_int_equal(lia__dedup_keep_seconds(&c), 60 * 86400);
 
     assert_non_null(mkdtemp(d4));
-    assert_true(lia_test_store_path(d4, "l.db", db, sizeof db) >= 0);
+    assert_true(lia_test_db_path(d4, "l", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", d4);
-    if (lia_test_on_pg()) /* a URI has no STORE.conf beside it */
+    if (lia_test_pg()) /* a URI has no STORE.conf beside it */
         setenv("LIAISON_CONF", conf, 1);
     snprintf(p, sizeof p, "%s/r.jsonl", d4);
     write_file(conf, "[dedup]\nwindow = 1h\n");

@@ -18,7 +18,7 @@
 #include "route/yaml.h"
 #include "route/internal.h"
 #include "route/tlp.h"
-#include "../pg_fixture.h"
+#include "../../pg/pg_test.h"
 
 static const char owners_yaml[] = "# test constituency\n"
                                   "owners:\n"
@@ -384,8 +384,8 @@ static void store_for(const char *path, char *sp, size_t n)
     char dir[300];
     snprintf(dir, sizeof dir, "%s.d", path);
     assert_int_equal(mkdir(dir, 0700), 0);
-    if (lia_test_on_pg())
-        assert_int_equal(lia_test_store_path(dir, "", sp, n), 1);
+    if (lia_test_pg())
+        assert_int_equal(lia_test_db_path(dir, "route", sp, n), 0);
     else
         snprintf(sp, n, "%s", path);
 }

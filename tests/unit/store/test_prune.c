@@ -24,7 +24,7 @@
 #include "notify/internal.h"
 #include "core/clock.h"
 #include "store/db.h"
-#include "../pg_fixture.h"
+#include "../../pg/pg_test.h"
 
 #define DAY_US 86400000000LL
 
@@ -42,7 +42,7 @@ static int setup(void **state)
     snprintf(f->dir, sizeof f->dir, "/tmp/liaison-prune-XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
-    if (lia_test_store_path(f->dir, "s.db", f->path, sizeof f->path) < 0)
+    if (lia_test_db_path(f->dir, "s", f->path, sizeof f->path) < 0)
         return -1;
     if (lia_store_open(f->path, &f->s, &err))
         return -1;
@@ -160,7 +160,7 @@ static void assert_rollups_recount(fx *f)
     for (size_t i = 0; i < sizeof rollups / sizeof *rollups; i++) {
         char sql[2048];
         const char *recount = rollups[i].recount;
-        if (lia_test_on_pg() && strcmp(recount, EXPOSURE_RECOUNT) == 0)
+        if (lia_test_pg() && strcmp(recount, EXPOSURE_RECOUNT) == 0)
             recount = EXPOSURE_RECOUNT_PG;
         snprintf(sql, sizeof sql, "SELECT count(*) FROM (%s EXCEPT %s) AS d", rollups[i].rollup, recount);
         if (q1(f, sql) != 0)
@@ -199,7 +199,7 @@ static counts count_all(fx *f)
     c.quarantine = q1(f, "SELECT count(*) FROM quarantine");
     c.decisions = q1(f, "SELECT count(*) FROM route_decision");
     c.dedup = q1(f, "SELECT count(*) FROM dedup");
-    c.notif = lia_test_on_pg()
+    c.notif = lia_test_pg()
                   ? 0 /* notify is not on PostgreSQL yet (issue 12, another port) */
                   : q1(f, "SELECT (SELECT count(*) FROM notification_event) + (SELECT count(*) FROM "
                           "notification_delivery)");
@@ -244,7 +244,7 @@ static void test_prune_counts_dry_run_audit(void **state)
     assert_true(size > 0);
     /* one notification carried an event of each report */
     assert_int_equal(b, 2);
-    if (!lia_test_on_pg()) { /* notify is not on PostgreSQL yet (issue 12, another port) */
+    if (!lia_test_pg()) { /* notify is not on PostgreSQL yet (issue 12, another port) */
         assert_int_equal(lia__notify_schema(lia__store_db(f->s), &err), LIA_OK);
         ev_a = q1(f, "SELECT min(id) FROM events WHERE report_id = 1");
         ev_b = q1(f, "SELECT min(id) FROM events WHERE report_id = 2");
@@ -283,7 +283,7 @@ static void test_prune_counts_dry_run_audit(void **state)
     assert_int_equal(res.decisions, before.decisions - after.decisions);
     assert_int_equal(res.dedup, before.dedup - after.dedup);
     assert_int_equal(res.notifications, before.notif - after.notif);
-    assert_int_equal(res.notifications, lia_test_on_pg() ? 0 : 2);
+    assert_int_equal(res.notifications, lia_test_pg() ? 0 : 2);
     assert_int_equal(after.events, 2);
     assert_int_equal(q1(f, "SELECT count(*) FROM events WHERE report_id = 1"), 0);
     assert_int_equal(q1(f, "SELECT count(*) FROM route_decision WHERE event_id IN (SELECT id FROM events)"),
@@ -313,7 +313,7 @@ static void test_prune_counts_dry_run_audit(void **state)
     }
     /* one audit record: who, the cutoff, the counts */
     assert_int_equal(
-        q1(f, lia_test_on_pg()
+        q1(f, lia_test_pg()
                   ? "SELECT count(*) FROM audit_log WHERE action = 'prune' AND object = 'store'"
                     " AND (after::jsonb->>'events')::int = 3 AND (after::jsonb->>'reports')::int = 1"
                     " AND (after::jsonb->>'quarantined')::int = 1 AND (after::jsonb->>'archives')::int = 1"
@@ -382,7 +382,7 @@ static int sink(void *ud, const char *p, size_t n)
 
 static void test_prune_incident_keeps_copies(void **state)
 {
-    if (lia_test_on_pg())
+    if (lia_test_pg())
         skip(); /* incidents are not on PostgreSQL yet (issue 12, another port) */
     fx *f = *state;
     lia_error err;
@@ -439,7 +439,7 @@ static void test_prune_incident_keeps_copies(void **state)
  * dry run (rolled back) and then a prune on the same handle both work. */
 static void test_prune_incidents_of_an_older_store(void **state)
 {
-    if (lia_test_on_pg())
+    if (lia_test_pg())
         skip(); /* incidents are not on PostgreSQL yet (issue 12, another port) */
     fx *f = *state;
     lia_error err;
@@ -521,7 +521,7 @@ static void write_conf(fx *f, const char *text)
     char p[256];
     FILE *fp;
     snprintf(p, sizeof p, "%s/s.db.conf", f->dir);
-    if (lia_test_on_pg()) /* a URI has no STORE.conf beside it */
+    if (lia_test_pg()) /* a URI has no STORE.conf beside it */
         setenv("LIAISON_CONF", p, 1);
     assert_non_null(fp = fopen(p, "w"));
     assert_int_equal(fputs(text, fp) >= 0, 1);
