@@ -662,23 +662,27 @@ out:
 
 /* ---- reads ---- */
 
-/* Run sql (binding i64[0..ni) as ?1..) and pass each row's text key (or,
- * with class_key, the classification type named) and count to cb. */
-static int rows(lia_store *s, const char *name, const char *sql, const int64_t *i64, int ni, int class_key,
-                lia_group_cb cb, void *ud, lia_error *err)
+/* What column 0 of a grouping row holds: a text key, or the number of a
+ * classification type (an integer column, or its text in events_by_month),
+ * passed to the callback by its name. */
+enum { KEY_TEXT, KEY_CLASS, KEY_CLASS_TEXT };
+
+/* Step a prepared statement whose rows are (key, count), passing each to cb
+ * (a text key less its first skip bytes), then finish it. */
+static int emit(lia_stmt *st, int kind, size_t skip, lia_group_cb cb, void *ud, lia_error *err)
 {
-    lia_stmt *st;
-    int rc, step;
-    if ((rc = lia__db_prepare(lia__store_db(s), name, sql, &st, err)))
-        return rc;
-    for (int i = 0; i < ni; i++)
-        lia__db_bind_int64(st, i + 1, i64[i]);
+    int rc = LIA_OK, step;
     while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
         const char *key = lia__db_col_text(st, 0);
-        if (class_key) {
-            int64_t c = lia__db_col_int64(st, 0);
+        int64_t c = -1;
+        if (kind == KEY_CLASS)
+            c = lia__db_col_int64(st, 0);
+        else if (kind == KEY_CLASS_TEXT && key)
+            c = strtoll(key, NULL, 10);
+        if (kind != KEY_TEXT)
             key = c < 0 ? "(none)" : lia__class_type_name((int)c);
-        }
+        else if (key)
+            key = strlen(key) >= skip ? key + skip : "";
         if ((rc = cb(ud, key ? key : "", (uint64_t)lia__db_col_int64(st, 1))))
             break;
     }
@@ -686,6 +690,19 @@ static int rows(lia_store *s, const char *name, const char *sql, const int64_t *
         rc = step;
     lia__db_done(st);
     return rc;
+}
+
+/* Run sql (binding i64[0..ni) as ?1..) and emit its rows. */
+static int rows(lia_store *s, const char *name, const char *sql, const int64_t *i64, int ni, int class_key,
+                lia_group_cb cb, void *ud, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare(lia__store_db(s), name, sql, &st, err)))
+        return rc;
+    for (int i = 0; i < ni; i++)
+        lia__db_bind_int64(st, i + 1, i64[i]);
+    return emit(st, class_key ? KEY_CLASS : KEY_TEXT, 0, cb, ud, err);
 }
 
 int lia_store_rollup(lia_store *s, const char *by, uint64_t limit, lia_group_cb cb, void *ud, lia_error *err)
@@ -762,7 +779,7 @@ int lia_store_exposure(lia_store *s, const char *sector, const char *by, uint64_
                        void *ud, lia_error *err)
 {
     lia_stmt *st;
-    int rc, step;
+    int rc;
     const char *name, *sql;
     if (!by) {
         name = "summary: exposure total";
@@ -782,13 +799,7 @@ int lia_store_exposure(lia_store *s, const char *sector, const char *by, uint64_
         return rc;
     lia__db_bind_text(st, 1, sector, -1);
     lia__db_bind_int64(st, 2, limit ? (int64_t)limit : -1);
-    while ((step = lia__db_step(st, err)) == LIA_DB_ROW)
-        if ((rc = cb(ud, lia__db_col_text(st, 0), (uint64_t)lia__db_col_int64(st, 1))))
-            break;
-    if (rc == LIA_OK && step < 0)
-        rc = step;
-    lia__db_done(st);
-    return rc;
+    return emit(st, KEY_TEXT, 0, cb, ud, err);
 }
 
 int lia_store_feed_events_since(lia_store *s, const char *feed, int64_t since_us, uint64_t *out,
@@ -820,7 +831,7 @@ int lia_store_top_recipients(lia_store *s, const char *kind, uint64_t limit, lia
     char prefix[64];
     int64_t lim = limit ? (int64_t)limit : -1;
     lia_stmt *st;
-    int rc, step, rolled;
+    int rc, rolled;
     size_t pn;
     snprintf(prefix, sizeof prefix, "%s:", kind);
     pn = strlen(prefix);
@@ -844,15 +855,7 @@ int lia_store_top_recipients(lia_store *s, const char *kind, uint64_t limit, lia
     lia__db_bind_text(st, 1, prefix, (ptrdiff_t)pn);
     lia__db_bind_int64(st, 2, (int64_t)pn);
     lia__db_bind_int64(st, 3, lim);
-    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
-        const char *r = lia__db_col_text(st, 0);
-        if ((rc = cb(ud, r && strlen(r) >= pn ? r + pn : "", (uint64_t)lia__db_col_int64(st, 1))))
-            break;
-    }
-    if (rc == LIA_OK && step < 0)
-        rc = step;
-    lia__db_done(st);
-    return rc;
+    return emit(st, KEY_TEXT, pn, cb, ud, err);
 }
 
 int lia_store_handoff_states(lia_store *s, int partners_only, lia_group_cb cb, void *ud, lia_error *err)
@@ -936,7 +939,7 @@ int lia_store_rollup_period(lia_store *s, const lia_period_query *q, lia_group_c
     unsigned mask = q->tlp_mask ? q->tlp_mask : 0x3f;
     char prefix[8] = "";
     lia_stmt *st;
-    int rc, step, w = -1;
+    int rc, w = -1;
     for (size_t i = 0; i < sizeof bys / sizeof *bys; i++)
         if (strcmp(by, bys[i].by) == 0)
             w = (int)i;
@@ -981,19 +984,7 @@ int lia_store_rollup_period(lia_store *s, const lia_period_query *q, lia_group_c
     lia__db_bind_int64(st, 5, q->limit ? (int64_t)q->limit : -1);
     if (prefix[0])
         lia__db_bind_text(st, 6, prefix, 4);
-    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
-        const char *key = lia__db_col_text(st, 0);
-        if (bys[w].class_key) {
-            long long c = key ? strtoll(key, NULL, 10) : -1;
-            key = c < 0 ? "(none)" : lia__class_type_name((int)c);
-        }
-        if ((rc = cb(ud, key ? key : "", (uint64_t)lia__db_col_int64(st, 1))))
-            break;
-    }
-    if (rc == LIA_OK && step < 0)
-        rc = step;
-    lia__db_done(st);
-    return rc;
+    return emit(st, bys[w].class_key ? KEY_CLASS_TEXT : KEY_TEXT, 0, cb, ud, err);
 }
 
 int lia_store_recipients_period(lia_store *s, const lia_period_query *q, lia_group_cb cb, void *ud,
@@ -1003,7 +994,7 @@ int lia_store_recipients_period(lia_store *s, const lia_period_query *q, lia_gro
     const char *kind = q->by ? q->by : "";
     char prefix[64];
     lia_stmt *st;
-    int rc, step;
+    int rc;
     size_t pn;
     if (strcmp(kind, "partner") != 0 && strcmp(kind, "owner") != 0)
         return lia_error_set(err, LIA_EINVAL, "by", kind, strlen(kind),
@@ -1028,13 +1019,5 @@ int lia_store_recipients_period(lia_store *s, const lia_period_query *q, lia_gro
     lia__db_bind_text(st, 4, prefix, (ptrdiff_t)pn);
     lia__db_bind_int64(st, 5, (int64_t)pn);
     lia__db_bind_int64(st, 6, q->limit ? (int64_t)q->limit : -1);
-    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
-        const char *r = lia__db_col_text(st, 0);
-        if ((rc = cb(ud, r && strlen(r) >= pn ? r + pn : "", (uint64_t)lia__db_col_int64(st, 1))))
-            break;
-    }
-    if (rc == LIA_OK && step < 0)
-        rc = step;
-    lia__db_done(st);
-    return rc;
+    return emit(st, KEY_TEXT, pn, cb, ud, err);
 }
