@@ -78,4 +78,49 @@ typedef int (*lia_report_sent_cb)(void *ud, const lia_report_sent *r);
 int lia_report_send(lia_store *s, const lia_report_opts *o, const lia_report_send_opts *so,
                     lia_report_sent_cb cb, void *ud, lia_error *err);
 
+/* ---- scheduled: a report every month (docs/reports.md, "Scheduled") ----
+ *
+ * A schedule is a named distribution list with the report's options and
+ * a day of the month: on that day (00:00 UTC) or later the previous month
+ * is due, and `liaison report run` (or `liaison serve --reports S`) sends
+ * it once to each entry (each partner:ID, and the team's addresses
+ * together as "own team"), through lia_report_send. The first month a new
+ * schedule sends is the one whose day comes after it was made. Each
+ * entry's outcome for a month is kept (report_delivery): "sent" and
+ * "refused" are done; "failed" is tried again at the next run; an entry is
+ * claimed ("sending") before it goes, so two runs at once (two nodes) send
+ * it once, and a claim older than an hour (a process killed mid-send) is
+ * taken over: after such a crash a message may go twice, never not at all.
+ * Adding and removing a schedule are audit-logged. */
+typedef struct lia_report_schedule {
+    const char *name;   /* letters, digits, '.', '_', '-'; 1 to 64 */
+    const char *format; /* html, pdf, csv */
+    const char *lang;   /* en, zh; NULL: en */
+    int tlp;            /* the report's label */
+    uint64_t top;       /* 0: 10 */
+    int day;            /* 1 to 28; 0: 1 */
+    const char *const *to;
+    size_t nto;         /* at least one entry: partner:ID or an address */
+    int64_t created_us; /* when it was made (set by put) */
+} lia_report_schedule;
+/* Add a schedule, or replace the one of that name (its months already sent
+ * stay sent). LIA_EINVAL naming the field and why. */
+int lia_report_schedule_put(lia_store *s, const lia_report_schedule *sc, lia_error *err);
+/* Remove it and what it sent (LIA_ENOTFOUND if there is none). */
+int lia_report_schedule_remove(lia_store *s, const char *name, lia_error *err);
+/* Each schedule, by name, with the last month it sent something for (""
+ * if none). */
+typedef int (*lia_report_schedule_cb)(void *ud, const lia_report_schedule *sc, const char *last_period);
+int lia_report_schedule_list(lia_store *s, lia_report_schedule_cb cb, void *ud, lia_error *err);
+
+/* Send what is due at now_us (0: now). so gives SMTP and signing (its `to`
+ * is ignored); with so->dry_run_dir nothing is recorded as sent. Each
+ * outcome goes to cb with its schedule and month; a schedule whose list no
+ * longer checks (a partner removed) is reported as one "failed" outcome of
+ * entry "*" and the others still run. */
+typedef int (*lia_report_due_cb)(void *ud, const char *schedule, const char *period,
+                                 const lia_report_sent *r);
+int lia_report_run_due(lia_store *s, int64_t now_us, const lia_report_send_opts *so, lia_report_due_cb cb,
+                       void *ud, lia_error *err);
+
 #endif

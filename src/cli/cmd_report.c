@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -41,7 +42,20 @@ static void report_usage(FILE *f)
                "anything but RED); a refused entry gets nothing. SMTP, sender and signing key\n"
                "from the routing configuration (smtp_url, mail_from, sign_key) unless given;\n"
                "--dry-run --out DIR writes the messages there instead. Exit 1 if any failed.\n"
-               "To send it every month, run it from cron (docs/reports.md).\n");
+               "\n"
+               "usage: liaison [--db PATH] report schedule add NAME --format FMT --to ENTRY...\n"
+               "                [--lang en|zh] [--tlp LABEL] [--top N] [--day D] [--first YYYY-MM]\n"
+               "       liaison [--db PATH] report schedule list\n"
+               "       liaison [--db PATH] report schedule remove NAME\n"
+               "       liaison [--db PATH] report run [--now TIME] [--smtp URL] [--from ADDR]\n"
+               "                [--sign-key FPR] [--unsigned] [--dry-run --out DIR]\n"
+               "\n"
+               "A schedule sends the previous month's report to its list once a month, on day D\n"
+               "(1-28, default 1, 00:00 UTC) or at the first run after it: report run sends what\n"
+               "is due, once per entry and month (failed entries again at the next run), as\n"
+               "report send does; liaison serve --reports S runs it every S seconds. add replaces\n"
+               "a schedule of the same name; its first month is the first whose day comes after\n"
+               "it is made, or --first YYYY-MM. Adding and removing are audit-logged.\n");
 }
 
 /* --tlp LABEL (TLP: prefix allowed) into *tlp; 1 after printing why. */
@@ -223,6 +237,207 @@ out:
     return rc;
 }
 
+/* --first YYYY-MM into the time a schedule counts as made: the first of
+ * the month after it, so that month's day (1-28) comes after; 1 after
+ * printing why. */
+static int first_arg(const char *v, int64_t *us)
+{
+    int y = 0, m = 0, ok = strlen(v) == 7 && v[4] == '-';
+    for (int i = 0; ok && i < 7; i++)
+        if (i != 4) {
+            ok = v[i] >= '0' && v[i] <= '9';
+            if (i < 4)
+                y = y * 10 + (v[i] - '0');
+            else
+                m = m * 10 + (v[i] - '0');
+        }
+    if (!ok || y < 1970 || m < 1 || m > 12) {
+        cli_errorf("report schedule add: --first %s: a month YYYY-MM", v);
+        return 1;
+    }
+    struct tm tm = {.tm_year = y - 1900 + (m == 12), .tm_mon = m % 12, .tm_mday = 1};
+    *us = (int64_t)timegm(&tm) * 1000000;
+    return 0;
+}
+
+static int schedule_add(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 'T'},
+        {"lang", required_argument, NULL, 'l'},
+        {"tlp", required_argument, NULL, 't'},
+        {"top", required_argument, NULL, 'n'},
+        {"day", required_argument, NULL, 'd'},
+        {"first", required_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    lia_report_schedule sc = {.tlp = LIA_TLP_AMBER};
+    const char **to = NULL;
+    uint64_t v;
+    int ch, rc = LIA_EXIT_USAGE;
+    lia_store *s;
+    lia_error err;
+    lia_error_clear(&err);
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'f': sc.format = optarg; break;
+        case 'l': sc.lang = optarg; break;
+        case 'T': {
+            const char **w = realloc(to, (sc.nto + 1) * sizeof *w);
+            if (!w) {
+                cli_errorf("report schedule add: out of memory");
+                goto out;
+            }
+            to = w;
+            to[sc.nto++] = optarg;
+            break;
+        }
+        case 't':
+            if (tlp_arg("report schedule add", optarg, &sc.tlp))
+                goto out;
+            break;
+        case 'n':
+            if (top_arg("report schedule add", optarg, &sc.top))
+                goto out;
+            break;
+        case 'd':
+            if (cli_parse_u64(optarg, &v) || v < 1 || v > 28) {
+                cli_errorf("report schedule add: --day %s: a day of the month from 1 to 28", optarg);
+                goto out;
+            }
+            sc.day = (int)v;
+            break;
+        case 'F':
+            if (first_arg(optarg, &sc.created_us))
+                goto out;
+            break;
+        case 'h':
+            report_usage(stdout);
+            rc = LIA_EXIT_OK;
+            goto out;
+        default: cli_errorf("report schedule add: bad option (see liaison report --help)"); goto out;
+        }
+    }
+    if (optind + 1 != argc || !sc.format || !sc.nto) {
+        cli_errorf("report schedule add: NAME, --format and --to are required (see liaison report --help)");
+        goto out;
+    }
+    sc.name = argv[optind];
+    sc.to = to;
+    rc = LIA_EXIT_ERROR;
+    if (cli_open_store(c, &s))
+        goto out;
+    if (lia_report_schedule_put(s, &sc, &err))
+        cli_error(&err);
+    else
+        rc = LIA_EXIT_OK;
+    lia_store_close(s);
+out:
+    free(to);
+    return rc;
+}
+
+static int schedule_row(void *ud, const lia_report_schedule *sc, const char *last)
+{
+    (void)ud;
+    printf("%s\t%s\t%s\tTLP:%s\tday %d\tlast %s\t", sc->name, sc->format, sc->lang, lia_tlp_name(sc->tlp),
+           sc->day, last[0] ? last : "-");
+    for (size_t i = 0; i < sc->nto; i++)
+        printf("%s%s", i ? " " : "", sc->to[i]);
+    printf("\n");
+    return 0;
+}
+
+static int report_schedule(cli *c, int argc, char **argv)
+{
+    lia_store *s;
+    lia_error err;
+    int rc;
+    const char *sub = argc > 1 ? argv[1] : "";
+    if (strcmp(sub, "add") == 0)
+        return schedule_add(c, argc - 1, argv + 1);
+    if (!(strcmp(sub, "list") == 0 && argc == 2) && !(strcmp(sub, "remove") == 0 && argc == 3)) {
+        cli_errorf("report schedule: add NAME ..., list, or remove NAME (see liaison report --help)");
+        return LIA_EXIT_USAGE;
+    }
+    if (cli_open_store(c, &s))
+        return LIA_EXIT_ERROR;
+    lia_error_clear(&err);
+    rc = strcmp(sub, "list") == 0 ? lia_report_schedule_list(s, schedule_row, NULL, &err)
+                                  : lia_report_schedule_remove(s, argv[2], &err);
+    lia_store_close(s);
+    if (rc) {
+        cli_error(&err);
+        return LIA_EXIT_ERROR;
+    }
+    return LIA_EXIT_OK;
+}
+
+static int due_cb(void *ud, const char *schedule, const char *period, const lia_report_sent *r)
+{
+    printf("%s %s: ", schedule, period);
+    return sent_cb(ud, r);
+}
+
+static int report_run(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"now", required_argument, NULL, 'N'},
+        {"smtp", required_argument, NULL, 'S'},
+        {"from", required_argument, NULL, 'F'},
+        {"sign-key", required_argument, NULL, 'K'},
+        {"unsigned", no_argument, NULL, 'U'},
+        {"dry-run", no_argument, NULL, 'D'},
+        {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    lia_report_send_opts so = {0};
+    const char *out = NULL;
+    int64_t now = 0;
+    int dry = 0, failed = 0, ch, rc = LIA_EXIT_ERROR;
+    lia_store *s;
+    lia_error err;
+    lia_error_clear(&err);
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'N':
+            if (cli_parse_when(optarg, &now)) {
+                cli_errorf("report run: --now %s: a date (2026-12-01) or RFC 3339 time", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            break;
+        case 'S': so.smtp_url = optarg; break;
+        case 'F': so.mail_from = optarg; break;
+        case 'K': so.sign_key = optarg; break;
+        case 'U': so.unsigned_ok = 1; break;
+        case 'D': dry = 1; break;
+        case 'o': out = optarg; break;
+        case 'h': report_usage(stdout); return LIA_EXIT_OK;
+        default: cli_errorf("report run: bad option (see liaison report --help)"); return LIA_EXIT_USAGE;
+        }
+    }
+    if (optind < argc || dry != !!out) {
+        cli_errorf("report run: no arguments; --dry-run goes with --out DIR (see liaison report --help)");
+        return LIA_EXIT_USAGE;
+    }
+    so.dry_run_dir = dry ? out : NULL;
+    if (cli_open_store(c, &s))
+        return LIA_EXIT_ERROR;
+    if (lia_report_run_due(s, now, &so, due_cb, &failed, &err))
+        cli_error(&err);
+    else
+        rc = failed ? LIA_EXIT_ERROR : LIA_EXIT_OK;
+    lia_store_close(s);
+    return rc;
+}
+
 int cmd_report(cli *c, int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -233,6 +448,10 @@ int cmd_report(cli *c, int argc, char **argv)
         return report_build(c, argc - 1, argv + 1);
     if (strcmp(argv[1], "send") == 0)
         return report_send(c, argc - 1, argv + 1);
-    cli_errorf("report: unknown command \"%s\" (build, send)", argv[1]);
+    if (strcmp(argv[1], "schedule") == 0)
+        return report_schedule(c, argc - 1, argv + 1);
+    if (strcmp(argv[1], "run") == 0)
+        return report_run(c, argc - 1, argv + 1);
+    cli_errorf("report: unknown command \"%s\" (build, send, schedule, run)", argv[1]);
     return LIA_EXIT_USAGE;
 }

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "liaison/accounts.h"
 #include "liaison/http.h"
+#include "liaison/report.h"
 #include "liaison/taxii.h"
 
 /* A whole file (at most max bytes) as a NUL-terminated malloc'd string: the
@@ -76,7 +77,9 @@ static void serve_usage(FILE *f)
             "  --session-max S       console session absolute expiry (default %u)\n"
             "  --node-sync S         every S seconds, liaison node sync: queue what changed for\n"
             "                        partner nodes and send what is due, with its backoff\n"
-            "                        (default 60; 0: only by hand)\n",
+            "                        (default 60; 0: only by hand)\n"
+            "  --reports S           every S seconds, liaison report run: the scheduled reports\n"
+            "                        now due (default 3600; 0: only by hand)\n",
             LIA_HTTP_MAX_BODY, LIA_HTTP_MAX_HEADER, LIA_HTTP_TIMEOUT_S, LIA_HTTP_MIN_BODY_RATE,
             LIA_HTTP_HEADER_TIMEOUT_S, LIA_HTTP_MAX_CONNS, LIA_HTTP_PER_IP_CONNS, LIA_HTTP_RATE,
             LIA_HTTP_BURST, LIA_CONSOLE_IDLE_S, LIA_CONSOLE_MAX_S);
@@ -86,9 +89,10 @@ static void serve_usage(FILE *f)
 
 typedef struct syncer {
     cli *c;
-    unsigned every_s;
+    unsigned every_s; /* node sync */
     pthread_t thread;
     int running;
+    unsigned reports_s; /* scheduled reports (liaison report run) */
 } syncer;
 
 /* One liaison node sync (every peer, with its backoff), its own store
@@ -137,17 +141,45 @@ static void sync_once(syncer *y, char *last, size_t nlast)
     lia_store_close(s);
 }
 
+static int report_due_cb(void *ud, const char *schedule, const char *period, const lia_report_sent *r)
+{
+    (void)ud;
+    fprintf(stderr, "liaison: report %s %s: %s -> %s: %s%s%s\n", schedule, period, r->entry,
+            r->address[0] ? r->address : "-", r->outcome, r->error ? ": " : "", r->error ? r->error : "");
+    return 0;
+}
+
+/* One liaison report run: the schedules' months now due, with the routing
+ * configuration's SMTP and signing key. */
+static void reports_once(syncer *y, char *last, size_t nlast)
+{
+    lia_report_send_opts so = {0};
+    lia_store *s;
+    lia_error err;
+    lia_error_clear(&err);
+    if (lia_store_open(y->c->db, &s, &err) == LIA_OK) {
+        lia_audit_set_actor(s, &(lia_actor){"liaison", "report", NULL});
+        lia_report_run_due(s, 0, &so, report_due_cb, NULL, &err);
+        lia_store_close(s);
+    }
+    if (err.reason[0] && strcmp(last, err.reason) != 0)
+        fprintf(stderr, "liaison: report run: %s\n", err.reason);
+    snprintf(last, nlast, "%s", err.reason);
+}
+
+/* The timers: node sync every every_s, reports every reports_s (0: off). */
 static void *sync_loop(void *arg)
 {
     syncer *y = arg;
-    char last[256] = "";
-    for (;;) {
-        for (unsigned i = 0; i < y->every_s * 10; i++) {
-            if (serve_stop)
-                return NULL;
-            usleep(100000);
-        }
-        sync_once(y, last, sizeof last);
+    char last[256] = "", rlast[256] = "";
+    for (uint64_t tick = 1;; tick++) {
+        if (serve_stop)
+            return NULL;
+        usleep(100000);
+        if (y->every_s && tick % ((uint64_t)y->every_s * 10) == 0)
+            sync_once(y, last, sizeof last);
+        if (y->reports_s && tick % ((uint64_t)y->reports_s * 10) == 0)
+            reports_once(y, rlast, sizeof rlast);
     }
 }
 
@@ -172,6 +204,7 @@ int cmd_serve(cli *c, int argc, char **argv)
         {"session-idle", required_argument, NULL, 'I'},
         {"session-max", required_argument, NULL, 'M'},
         {"node-sync", required_argument, NULL, 'N'},
+        {"reports", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -185,7 +218,7 @@ int cmd_serve(cli *c, int argc, char **argv)
     uint64_t v;
     int ch, rc = LIA_EXIT_OK;
     struct sigaction sa;
-    syncer y = {c, 60, 0, 0};
+    syncer y = {c, 60, 0, 0, 3600};
 
     memset(&o, 0, sizeof o);
     o.listen = "127.0.0.1:8443";
@@ -245,6 +278,13 @@ int cmd_serve(cli *c, int argc, char **argv)
             }
             y.every_s = (unsigned)v;
             break;
+        case 'R':
+            if (cli_parse_u64(optarg, &v) || v > 86400) {
+                cli_errorf("serve: --reports %s: seconds from 0 (off) to 86400", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            y.reports_s = (unsigned)v;
+            break;
         case 'h': serve_usage(stdout); return LIA_EXIT_OK;
         default:
             cli_errorf("serve: bad option %s (see liaison serve --help)", argv[optind - 1]);
@@ -288,7 +328,7 @@ int cmd_serve(cli *c, int argc, char **argv)
     }
     fprintf(stderr, "liaison: serving TAXII 2.1 on %s://%s (port %u); discovery at /taxii2/\n",
             cert_pem ? "https" : "http", o.listen, lia_http_port(h));
-    if (y.every_s) { /* the signals stay the main thread's: its pause() must see them */
+    if (y.every_s || y.reports_s) { /* the signals stay the main thread's: its pause() must see them */
         sigset_t all, old;
         sigemptyset(&all);
         sigaddset(&all, SIGINT);
@@ -297,7 +337,8 @@ int cmd_serve(cli *c, int argc, char **argv)
         y.running = pthread_create(&y.thread, NULL, sync_loop, &y) == 0;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (!y.running)
-            fprintf(stderr, "liaison: node sync: cannot start its thread; run liaison node sync by hand\n");
+            fprintf(stderr, "liaison: timers: cannot start their thread; run liaison node sync and liaison"
+                            " report run by hand\n");
     }
     while (!serve_stop)
         pause();

@@ -386,9 +386,58 @@ def main():
             p = run(db, "report", "send", "--period", "2026-11", "--format", "html", "--to", "partner:cert-bb",
                     "--from", "liaison@cert.example", "--smtp", "smtp://127.0.0.1:%d" % port, ok=False)
             check(p.returncode == 1 and "no signing key" in p.stdout, "send unsigned without --unsigned: " + p.stdout)
+
+            # ---- on a schedule: the previous month once, on its day, each entry once ----
+            smtp = ["--from", "liaison@cert.example", "--smtp", "smtp://127.0.0.1:%d" % port, "--unsigned"]
+            run(db, "report", "schedule", "add", "monthly", "--format", "csv", "--to", "partner:cert-bb",
+                "--to", "partner:cert-cc", "--to", "team@own.example", "--first", "2026-11", "--day", "2")
+            p = run(db, "report", "schedule", "list")
+            check(p.stdout.startswith("monthly\tcsv\ten\tTLP:AMBER\tday 2\tlast -\t")
+                  and "partner:cert-bb partner:cert-cc team@own.example" in p.stdout, "schedule list: " + p.stdout)
+            before = len(os.listdir(sinkdir))
+            p = run(db, "report", "run", "--now", "2026-12-01T23:00:00Z", *smtp)
+            check(p.stdout == "" and len(os.listdir(sinkdir)) == before, "run before the day: " + p.stdout)
+            p = run(db, "report", "run", "--now", "2026-12-02T06:00:00Z", *smtp, ok=False)
+            check(p.returncode == 0 and "monthly 2026-11: partner:cert-bb -> soc@bb.example: sent" in p.stdout
+                  and "monthly 2026-11: partner:cert-cc -> -: refused: no sharing agreement" in p.stdout
+                  and "monthly 2026-11: own team -> team@own.example: sent" in p.stdout,
+                  "run on the day: %s %s" % (p.stdout, p.stderr))
+            check(len(os.listdir(sinkdir)) == before + 2, "run on the day: %d messages" % (len(os.listdir(sinkdir)) - before))
+            p = run(db, "report", "run", "--now", "2026-12-20T06:00:00Z", *smtp)
+            check(p.stdout == "" and len(os.listdir(sinkdir)) == before + 2, "run again the same month: " + p.stdout)
+            check("\tlast 2026-11\t" in run(db, "report", "schedule", "list").stdout, "schedule list after the run")
+            # a failure is tried again at the next run, and only it
+            run(db, "report", "schedule", "add", "retry", "--format", "csv", "--to", "partner:cert-bb",
+                "--to", "team@own.example", "--first", "2026-11")
+            closed = ["--from", "liaison@cert.example", "--smtp", "smtp://127.0.0.1:1", "--unsigned"]
+            p = run(db, "report", "run", "--now", "2026-12-03", *closed, ok=False)
+            check(p.returncode == 1 and "retry 2026-11: partner:cert-bb -> soc@bb.example: failed" in p.stdout
+                  and "monthly" not in p.stdout, "run with SMTP down: " + p.stdout)
+            p = run(db, "report", "run", "--now", "2026-12-04", *smtp)
+            check("retry 2026-11: partner:cert-bb -> soc@bb.example: sent" in p.stdout
+                  and "retry 2026-11: own team -> team@own.example: sent" in p.stdout and "monthly" not in p.stdout,
+                  "run after SMTP is back: " + p.stdout)
+            check(len(os.listdir(sinkdir)) == before + 4, "after the retry: %d messages" % (len(os.listdir(sinkdir)) - before))
+            # a schedule made now sends nothing for a month whose day has passed
+            run(db, "report", "schedule", "add", "late", "--format", "csv", "--to", "team@own.example")
+            p = run(db, "report", "run", *smtp)
+            check("late" not in p.stdout, "a new schedule sends no past month: " + p.stdout)
         finally:
             sink.kill()
             sink.wait()
+        p = run(db, "audit", "list", "--object", "report-schedule/monthly")
+        check(p.stdout.count("report-schedule/monthly") == 1, "the schedule is audit-logged: " + p.stdout)
+        run(db, "report", "schedule", "remove", "monthly")
+        p = run(db, "report", "schedule", "remove", "monthly", ok=False)
+        check(p.returncode == 1 and "no such schedule" in p.stderr, "remove twice: " + p.stderr)
+        check("monthly" not in run(db, "report", "schedule", "list").stdout, "schedule list after remove")
+        for args, what in [(["--day", "31"], "--day"), (["--to", "nobody"], "nobody"), (["--first", "2026-13"], "--first"),
+                           (["--format", "doc"], "format")]:
+            base = {"--day": ["--format", "csv", "--to", "a@b.example"], "--to": ["--format", "csv"],
+                    "--first": ["--format", "csv", "--to", "a@b.example"], "--format": ["--to", "a@b.example"]}[args[0]]
+            p = run(db, "report", "schedule", "add", "bad", *base, *args, ok=False)
+            check(p.returncode != 0 and what in p.stderr, "schedule add %s: %s" % (args, p.stderr.strip()))
+        check("bad" not in run(db, "report", "schedule", "list").stdout, "no bad schedule stored")
         p = run(db, "report", "send", "--period", "2026-11", "--format", "csv", "--to", "partner:cert-zz",
                 "--to", "partner:cert-aa", "--dry-run", "--out", outdir, ok=False)
         check(p.returncode == 1 and "cert-zz" in p.stderr and "cert-aa" not in p.stdout,
