@@ -117,9 +117,28 @@ static const char *tlp_colour(int t)
     return t >= 0 && t <= LIA_TLP_RED ? c[t] : "#ffffff";
 }
 
+/* A country's name in the report's language and its code ("France (FR)"),
+ * from i18n-iso-countries' langs/LANG.json (names: its "countries"; a name
+ * may be a list, the first is the usual one); the code alone when unknown
+ * or without names. */
+static void country(lia_buf *b, const char *cc, json_t *names)
+{
+    json_t *v = names ? json_object_get(names, cc) : NULL;
+    if (json_is_array(v))
+        v = json_array_get(v, 0);
+    if (!json_is_string(v)) {
+        esc(b, cc);
+        return;
+    }
+    esc(b, json_string_value(v));
+    lia_buf_puts(b, " (");
+    esc(b, cc);
+    lia_buf_puts(b, ")");
+}
+
 /* ---- charts ---- */
 
-static void bars(lia_buf *b, const lia__rtab *t, uint64_t limit)
+static void bars(lia_buf *b, const lia__rtab *t, uint64_t limit, json_t *names)
 {
     size_t rows = t->n / (size_t)t->ncol, n = rows < limit ? rows : limit;
     double max = 0;
@@ -136,7 +155,7 @@ static void bars(lia_buf *b, const lia__rtab *t, uint64_t limit)
         const char *val = t->cells[r * (size_t)t->ncol + (size_t)t->chart_value];
         double w = max > 0 ? strtod(val, NULL) * 440.0 / max : 0;
         lia_buf_printf(b, "<text x=\"196\" y=\"%zu\" text-anchor=\"end\">", r * 22 + 16);
-        esc(b, label);
+        country(b, label, names);
         lia_buf_printf(b,
                        "</text><rect x=\"204\" y=\"%zu\" width=\"%.1f\" height=\"16\" fill=\"#5470c6\"/>"
                        "<text x=\"%.1f\" y=\"%zu\">",
@@ -164,7 +183,7 @@ static const char *find_file(const char *given, const char *env, const char *rel
 {
     static char buf[2][1024];
     static int k;
-    const char *e = getenv(env);
+    const char *e = env ? getenv(env) : NULL;
     const char *dirs[] = {LIA_WEB_MODULES, "web/node_modules", "/usr/share/liaison/web/node_modules"};
     if (given)
         return given;
@@ -177,6 +196,22 @@ static const char *find_file(const char *given, const char *env, const char *rel
             return buf[k];
     }
     return NULL;
+}
+
+/* The country names of language lang: langs/LANG.json beside the codes
+ * (o->codes, $LIAISON_COUNTRY_CODES, else the console's i18n-iso-countries);
+ * NULL when there are none (the report then shows codes). */
+static const char *names_file(const lia_report_opts *o, const char *lang)
+{
+    static char buf[1024];
+    char rel[64];
+    const char *codes = o->codes ? o->codes : getenv("LIAISON_COUNTRY_CODES");
+    const char *slash = codes ? strrchr(codes, '/') : NULL;
+    snprintf(rel, sizeof rel, "i18n-iso-countries/langs/%s.json", lang);
+    if (!codes || !*codes)
+        return find_file(NULL, NULL, rel);
+    snprintf(buf, sizeof buf, "%.*slangs/%s.json", slash ? (int)(slash - codes + 1) : 0, codes, lang);
+    return buf;
 }
 
 /* Alpha-2 of numeric ISO 3166-1 id (codes.json: [alpha2, alpha3, numeric]). */
@@ -358,7 +393,8 @@ static int world_map(lia_buf *b, const lia__rmodel *m, const lia_report_opts *o)
 
 /* ---- the page ---- */
 
-static void table(lia_buf *b, const lia__rmodel *m, const lia__rtab *t)
+/* names: the country names when t's key column (1) is a country code */
+static void table(lia_buf *b, const lia__rmodel *m, const lia__rtab *t, json_t *names)
 {
     size_t rows = t->n / (size_t)t->ncol;
     lia_buf_printf(b, "<section id=\"%s\"><h2>", t->id);
@@ -369,7 +405,7 @@ static void table(lia_buf *b, const lia__rmodel *m, const lia__rtab *t)
         return;
     }
     if (t->chart_label >= 0)
-        bars(b, t, m->top);
+        bars(b, t, m->top, t->chart_label == 1 ? names : NULL);
     lia_buf_puts(b, "<table><thead><tr>");
     for (int c = 0; c < t->ncol; c++) {
         lia_buf_printf(b, "<th class=\"%c\">", t->kind[c]);
@@ -386,6 +422,8 @@ static void table(lia_buf *b, const lia__rmodel *m, const lia__rtab *t)
                 duration(b, cell);
             else if (t->kind[c] == 'c' && strcmp(cell, "new") == 0)
                 esc(b, lia__rtext(m->lang, "new"));
+            else if (c == 1)
+                country(b, cell, names);
             else
                 esc(b, cell);
             lia_buf_puts(b, "</td>");
@@ -399,8 +437,11 @@ int lia__report_html(const lia__rmodel *m, const lia_report_opts *o, lia_buf *b,
 {
     const char *L = m->lang, *tlp = lia_tlp_name(m->tlp);
     char label[64], chg[32];
+    json_t *names_doc, *names;
     (void)err;
     snprintf(label, sizeof label, "TLP:%s", tlp);
+    names_doc = load_json(names_file(o, L));
+    names = json_object_get(names_doc, "countries");
     if (m->prev_total == 0)
         snprintf(chg, sizeof chg, "%s", m->total ? lia__rtext(L, "new") : "0");
     else
@@ -443,15 +484,17 @@ int lia__report_html(const lia__rmodel *m, const lia_report_opts *o, lia_buf *b,
                    lia__rtext(L, "incidents_opened"), (long long)m->opened, lia__rtext(L, "incidents_closed"),
                    (long long)m->closed);
     for (size_t i = 0; i < m->ntab; i++) {
-        if (strcmp(m->tab[i].id, "countries") == 0) {
+        int cc = strcmp(m->tab[i].id, "countries") == 0;
+        if (cc) {
             lia_buf_printf(b, "<section id=\"map\"><h2>%s</h2>\n", lia__rtext(L, "t_map"));
             if (!world_map(b, m, o))
                 lia_buf_printf(b, "<p class=\"none\">%s</p>", lia__rtext(L, "no_map"));
             lia_buf_puts(b, "</section>\n");
         }
-        table(b, m, &m->tab[i]);
+        table(b, m, &m->tab[i], cc ? names : NULL);
     }
     lia_buf_printf(b, "<footer class=\"note\">%s &middot; %s</footer>\n</body></html>\n",
                    lia__rtext(L, "generated"), label);
+    json_decref(names_doc);
     return LIA_OK;
 }
