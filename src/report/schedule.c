@@ -27,7 +27,7 @@ static const lia_migration migrations[] = {
             "CREATE TABLE IF NOT EXISTS report_delivery("
             "  schedule TEXT NOT NULL,"
             "  period TEXT NOT NULL,"
-            "  entry TEXT NOT NULL," /* partner:ID, or "own team" */
+            "  entry TEXT NOT NULL,"   /* partner:ID, or "own team" */
             "  outcome TEXT NOT NULL," /* sending, sent, refused, failed */
             "  error TEXT,"
             "  at INTEGER NOT NULL,"
@@ -37,7 +37,7 @@ static const lia_schema schema = {"report", 1, migrations, NULL, .pg = 1};
 
 /* A claim older than this is a sender that died: taken over. */
 #define CLAIM_STALE_US (3600LL * 1000000)
-#define OWN_TEAM "own team"
+#define OWN_TEAM       "own team"
 
 static int init(lia_store *s, lia_error *err)
 {
@@ -53,7 +53,8 @@ static int check(const lia_report_schedule *sc, lia_error *err)
 {
     const char *lang = sc->lang ? sc->lang : "en";
     size_t n = sc->name ? strlen(sc->name) : 0;
-    if (n == 0 || n > 64 || strspn(sc->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+    if (n == 0 || n > 64 ||
+        strspn(sc->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
         return bad(err, "name", sc->name, "a schedule's name is 1 to 64 letters, digits, '.', '_' or '-'");
     if (!sc->format || (strcmp(sc->format, "html") && strcmp(sc->format, "pdf") && strcmp(sc->format, "csv")))
         return bad(err, "format", sc->format, "html, pdf or csv");
@@ -105,8 +106,8 @@ int lia_report_schedule_put(lia_store *s, const lia_report_schedule *sc, lia_err
     lia_buf_init(&after, 1 << 20);
     for (size_t i = 0; i < sc->nto; i++)
         lia_buf_printf(&to, "%s%s", i ? "\n" : "", sc->to[i]);
-    lia_buf_printf(&after, "{\"format\":\"%s\",\"lang\":\"%s\",\"tlp\":\"%s\",\"day\":%d,\"to\":[", sc->format,
-                   sc->lang ? sc->lang : "en", lia_tlp_name(sc->tlp), sc->day ? sc->day : 1);
+    lia_buf_printf(&after, "{\"format\":\"%s\",\"lang\":\"%s\",\"tlp\":\"%s\",\"day\":%d,\"to\":[",
+                   sc->format, sc->lang ? sc->lang : "en", lia_tlp_name(sc->tlp), sc->day ? sc->day : 1);
     for (size_t i = 0; i < sc->nto; i++) {
         if (i)
             lia_buf_puts(&after, ",");
@@ -151,8 +152,8 @@ int lia_report_schedule_remove(lia_store *s, const char *name, lia_error *err)
     int rc;
     if ((rc = init(s, err)) || (rc = lia__db_begin(db, err)))
         return rc;
-    rc = lia__db_prepare(db, "report: removing a schedule", "DELETE FROM report_schedule WHERE name = ?1", &st,
-                         err);
+    rc = lia__db_prepare(db, "report: removing a schedule", "DELETE FROM report_schedule WHERE name = ?1",
+                         &st, err);
     if (rc == LIA_OK) {
         lia__db_bind_text(st, 1, name, -1);
         rc = lia__db_run(st, err);
@@ -172,8 +173,7 @@ int lia_report_schedule_remove(lia_store *s, const char *name, lia_error *err)
 
 /* A row of report_schedule as a schedule; its entries point into *lines
  * (split in place), to be freed with it. */
-static int row_schedule(lia_stmt *st, lia_report_schedule *sc, char **lines, const char ***to,
-                        lia_error *err)
+static int row_schedule(lia_stmt *st, lia_report_schedule *sc, char **lines, const char ***to, lia_error *err)
 {
     const char *r = lia__db_col_text(st, 6);
     size_t n = 1;
@@ -360,8 +360,12 @@ static int sent_cb(void *ud, const lia_report_sent *r)
 /* Send schedule sc's month period to the entries not done yet. */
 static int run_one(run_ctx *x, const lia_report_schedule *sc, const lia_report_send_opts *base)
 {
-    lia_report_opts o = {.period = x->period, .lang = sc->lang, .tlp = sc->tlp, .format = sc->format,
-                         .top = sc->top, .now_us = x->now_us};
+    lia_report_opts o = {.period = x->period,
+                         .lang = sc->lang,
+                         .tlp = sc->tlp,
+                         .format = sc->format,
+                         .top = sc->top,
+                         .now_us = x->now_us};
     lia_report_send_opts so = *base;
     const char **to = calloc(sc->nto ? sc->nto : 1, sizeof *to);
     int rc = LIA_OK, team = -1, c;

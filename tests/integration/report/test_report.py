@@ -296,7 +296,12 @@ def main():
         check("CERT Alpha" in html and "CERT Bravo" in html, "HTML league table names the partners")
         out = os.path.join(work, "zh.html")
         run(db, "report", "build", "--period", "2026-11", "--format", "html", "--lang", "zh", "--out", out)
-        check("月度统计报告" in open(out, encoding="utf-8").read(), "zh HTML")
+        zh = open(out, encoding="utf-8").read()
+        check("月度统计报告" in zh, "zh HTML")
+        # countries named in the report's language, the code beside the name (CSV keeps codes)
+        check("<td class=\"t\">United States of America (US)</td>" in html and "<td class=\"t\">ZZ</td>" in html,
+              "HTML names the countries in English")
+        check("<td class=\"t\">美国 (US)</td>" in zh, "zh HTML names the countries in Chinese")
 
         # ---- for a partner: itself only; stats_shared: the others too ----
         for fmt in ["csv", "html"]:
