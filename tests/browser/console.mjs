@@ -371,6 +371,15 @@ try {
     eq('the other fields are unchanged', after1 && [after1.countries, after1.contacts, after1.agreement], [victim.countries, victim.contacts, victim.agreement])
     check('the list is read again after the save', (await page.textContent(`[data-test=partners] tr[data-party="${victim.id}"]`)).includes(newName))
     await page.screenshot({ path: path.join(out, 'shot-directory-saved.png'), fullPage: true })
+    // the statistics reports' league table: shared with this partner, by a tick
+    await page.click(`[data-test=partners] tr[data-party="${victim.id}"] button`)
+    await page.waitForSelector('[data-test=party-form-partner]')
+    eq('stats_shared starts from the entry', await page.isChecked('[data-test=party-form-partner] input[name=stats_shared]'), victim.stats_shared === true)
+    await page.setChecked('[data-test=party-form-partner] input[name=stats_shared]', victim.stats_shared !== true)
+    await page.click('[data-test=party-save]')
+    await page.waitForSelector('[data-test=party-form-partner]', { state: 'detached', timeout: 5000 }).catch(() => {})
+    const after2 = (await api(page, '/api/v1/partners')).body.partners.find((x) => x.id === victim.id)
+    eq('stats_shared saved through the form', after2 && after2.stats_shared === true, victim.stats_shared !== true)
 
     await page.click('[data-test=add-owner]')
     await page.waitForSelector('[data-test=party-form-owner]')

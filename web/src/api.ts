@@ -185,6 +185,7 @@ export interface Party {
   tlp_max?: string
   channels?: string[]
   agreement?: boolean
+  stats_shared?: boolean
   [k: string]: unknown
 }
 
