@@ -40,6 +40,29 @@ def check(cond, what):
         print("FAIL:", what)
 
 
+PG = os.environ.get("LIAISON_TEST_PG", "")  # the report_pg test: the store on PostgreSQL (tests/pg/with_pg.sh)
+
+
+def sql_exec(db, statements):
+    """Run [(sql with ? placeholders, params)] on the store: sqlite3, or psql
+    on PostgreSQL (the params, integers or None, written as literals)."""
+    if not PG:
+        con = sqlite3.connect(db)
+        for q, params in statements:
+            con.execute(q, params)
+        con.commit()
+        con.close()
+        return
+    text = []
+    for q, params in statements:
+        parts = q.split("?")
+        assert len(parts) == len(params) + 1, q
+        lit = ["NULL" if v is None else str(int(v)) for v in params]
+        text.append("".join(a + b for a, b in zip(parts, lit + [""])) + ";")
+    subprocess.run(["/usr/lib/postgresql/15/bin/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", db, "-c",
+                    "BEGIN;" + "".join(text) + "COMMIT;"], check=True)
+
+
 def run(db, *args, ok=True):
     p = subprocess.run([LIA, "--db", db] + list(args), capture_output=True, text=True)
     if ok and p.returncode != 0:
@@ -158,7 +181,10 @@ def main():
         print("skip: no chromium at %s" % chromium)
         return 77
     work = tempfile.mkdtemp(prefix="liaison-report-test-")
-    db = os.path.join(work, "store.db")
+    db = PG or os.path.join(work, "store.db")
+    print("the store:", "PostgreSQL" if PG else "SQLite", db)
+    if PG:
+        os.environ["LIAISON_ARCHIVE_DIR"] = os.path.join(work, "archive")
     try:
         with open(os.path.join(work, "partners.yaml"), "w") as f:
             f.write("partners:\n"
@@ -202,18 +228,17 @@ def main():
             p = run(db, "incident", "create", "--title", "report test " + rcpt, "--tlp", tlp, "--recipient", rcpt,
                     "--severity", "high")
             ids.append(int(re.search(r"(\d+)", p.stdout).group(1)))
-        con = sqlite3.connect(db)
+        stmts = []
         for (rcpt, tlp, n, a, r), i in zip(plan, ids):
             us = lambda s: None if s is None else t0 + s * 1000000
             state = 3 if r is not None else 2 if a is not None else 1
-            con.execute("UPDATE handoff SET state = ?, notified = ?, acknowledged = ?, resolved = ? "
-                        "WHERE incident_id = ? AND recipient = ?", (state, us(n), us(a), us(r), i, rcpt))
-            con.execute("UPDATE incident SET created = ?, updated = ? WHERE id = ?", (us(n) - 60000000,
-                                                                                      us(n) - 60000000, i))
+            stmts.append(("UPDATE handoff SET state = ?, notified = ?, acknowledged = ?, resolved = ? "
+                          "WHERE incident_id = ? AND recipient = '%s'" % rcpt, (state, us(n), us(a), us(r), i)))
+            stmts.append(("UPDATE incident SET created = ?, updated = ? WHERE id = ?", (us(n) - 60000000,
+                                                                                       us(n) - 60000000, i)))
         # two incidents closed in November, one of them opened in October
-        con.execute("UPDATE incident SET status = 6, updated = ? WHERE id IN (?, ?)", (t0 + 10 * day, ids[0], ids[6]))
-        con.commit()
-        con.close()
+        stmts.append(("UPDATE incident SET status = 6, updated = ? WHERE id IN (?, ?)", (t0 + 10 * day, ids[0], ids[6])))
+        sql_exec(db, stmts)
 
         if pdf_only:
             return pdf_checks(db, work, chromium)
@@ -318,37 +343,39 @@ def main():
         check("isp-one" not in text, "cert-bb sees no owner")
 
         # ---- an older store: the rollups built by the upgrade equal those kept at ingest ----
-        own = open(os.path.join(work, "own.csv"), encoding="utf-8").read()
-        old = os.path.join(work, "old.db")
-        shutil.copy(db, old)
-        con = sqlite3.connect(old)
-        con.executescript("DROP TABLE events_by_month; DROP TABLE route_delivered_month;"
-                          "UPDATE lia_schema SET version = 1 WHERE module = 'store.rollup';"
-                          "UPDATE lia_schema SET version = 2 WHERE module = 'route';")
-        con.commit()
-        con.close()
-        out = os.path.join(work, "old.csv")
-        run(old, "report", "build", "--period", "2026-11", "--format", "csv", "--out", out, "--top", "50")
-        check(open(out, encoding="utf-8").read() == own, "the upgraded store's report differs from the original")
+        # (SQLite: the store file copied and taken back to the old schema)
+        if not PG:
+            own = open(os.path.join(work, "own.csv"), encoding="utf-8").read()
+            old = os.path.join(work, "old.db")
+            shutil.copy(db, old)
+            con = sqlite3.connect(old)
+            con.executescript("DROP TABLE events_by_month; DROP TABLE route_delivered_month;"
+                              "UPDATE lia_schema SET version = 1 WHERE module = 'store.rollup';"
+                              "UPDATE lia_schema SET version = 2 WHERE module = 'route';")
+            con.commit()
+            con.close()
+            out = os.path.join(work, "old.csv")
+            run(old, "report", "build", "--period", "2026-11", "--format", "csv", "--out", out, "--top", "50")
+            check(open(out, encoding="utf-8").read() == own, "the upgraded store's report differs from the original")
 
-        # ---- a prune takes its events off the rollups: the report equals a recount ----
-        con = sqlite3.connect(old)  # received ten days ago
-        con.execute("UPDATE reports SET started = started - 864000000000, finished = finished - 864000000000")
-        con.commit()
-        con.close()
-        run(old, "store", "prune", "--older-than", "5d", "--class", "infected-system")
-        out = os.path.join(work, "pruned.csv")
-        run(old, "report", "build", "--period", "2026-11", "--format", "csv", "--out", out, "--top", "50")
-        rep = sections(open(out, encoding="utf-8").read())
-        left = [e for e in events(old, "2026-11-01", "2026-12-01") if allowed_own(e.get("tlp"), "AMBER")]
-        head = {r["key"]: r["value"] for r in rep["report"]}
-        check(len(left) < len(nov) and int(head["events"]) == len(left),
-              "after the prune: %s events, recomputed %d (of %d)" % (head["events"], len(left), len(nov)))
-        got = {r["country"]: int(r["events"]) for r in rep["countries"]}
-        want = counts(left, lambda e: e.get("source.geolocation.cc", "--"))
-        check(got == want, "after the prune, countries %s, recomputed %s" % (got, want))
-        got = {r["owner"]: int(r["events"]) for r in rep["owners"]}
-        check(got.get("isp-one") == 9, "after the prune, owners %s" % got)
+            # ---- a prune takes its events off the rollups: the report equals a recount ----
+            con = sqlite3.connect(old)  # received ten days ago
+            con.execute("UPDATE reports SET started = started - 864000000000, finished = finished - 864000000000")
+            con.commit()
+            con.close()
+            run(old, "store", "prune", "--older-than", "5d", "--class", "infected-system")
+            out = os.path.join(work, "pruned.csv")
+            run(old, "report", "build", "--period", "2026-11", "--format", "csv", "--out", out, "--top", "50")
+            rep = sections(open(out, encoding="utf-8").read())
+            left = [e for e in events(old, "2026-11-01", "2026-12-01") if allowed_own(e.get("tlp"), "AMBER")]
+            head = {r["key"]: r["value"] for r in rep["report"]}
+            check(len(left) < len(nov) and int(head["events"]) == len(left),
+                  "after the prune: %s events, recomputed %d (of %d)" % (head["events"], len(left), len(nov)))
+            got = {r["country"]: int(r["events"]) for r in rep["countries"]}
+            want = counts(left, lambda e: e.get("source.geolocation.cc", "--"))
+            check(got == want, "after the prune, countries %s, recomputed %s" % (got, want))
+            got = {r["owner"]: int(r["events"]) for r in rep["owners"]}
+            check(got.get("isp-one") == 9, "after the prune, owners %s" % got)
 
         # ---- sent to a distribution list: each partner its own report, TLP checked ----
         outdir = os.path.join(work, "mail")
