@@ -101,10 +101,12 @@ typedef struct lia_report_schedule {
     int day;            /* 1 to 28; 0: 1 */
     const char *const *to;
     size_t nto;         /* at least one entry: partner:ID or an address */
-    int64_t created_us; /* when it was made (set by put) */
+    int64_t created_us; /* when it counts as made: its first month is the one whose day comes
+                           after; 0 for put: now (or, replacing, as it was) */
 } lia_report_schedule;
 /* Add a schedule, or replace the one of that name (its months already sent
- * stay sent). LIA_EINVAL naming the field and why. */
+ * stay sent; its time made stays unless created_us is given). LIA_EINVAL
+ * naming the field and why. */
 int lia_report_schedule_put(lia_store *s, const lia_report_schedule *sc, lia_error *err);
 /* Remove it and what it sent (LIA_ENOTFOUND if there is none). */
 int lia_report_schedule_remove(lia_store *s, const char *name, lia_error *err);

@@ -124,7 +124,8 @@ int lia_report_schedule_put(lia_store *s, const lia_report_schedule *sc, lia_err
                          "INSERT INTO report_schedule(name, format, lang, tlp, top, day, recipients, created)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(name) DO UPDATE SET"
                          " format = excluded.format, lang = excluded.lang, tlp = excluded.tlp,"
-                         " top = excluded.top, day = excluded.day, recipients = excluded.recipients",
+                         " top = excluded.top, day = excluded.day, recipients = excluded.recipients,"
+                         " created = CASE WHEN ?9 = 1 THEN excluded.created ELSE report_schedule.created END",
                          &st, err);
     if (rc == LIA_OK) {
         lia__db_bind_text(st, 1, sc->name, -1);
@@ -135,6 +136,7 @@ int lia_report_schedule_put(lia_store *s, const lia_report_schedule *sc, lia_err
         lia__db_bind_int64(st, 6, sc->day ? sc->day : 1);
         lia__db_bind_text(st, 7, lia_buf_cstr(&to), (ptrdiff_t)to.len);
         lia__db_bind_int64(st, 8, sc->created_us ? sc->created_us : lia__now_us());
+        lia__db_bind_int64(st, 9, sc->created_us != 0); /* a first month given: it replaces the old */
         rc = lia__db_run(st, err);
         lia__db_done(st);
     }
@@ -213,7 +215,7 @@ int lia_report_schedule_list(lia_store *s, lia_report_schedule_cb cb, void *ud, 
     if ((rc = lia__db_prepare(lia__store_db(s), "report: the schedules",
                               "SELECT name, format, lang, tlp, top, day, recipients, created,"
                               " (SELECT max(period) FROM report_delivery d WHERE d.schedule = s.name"
-                              "  AND d.outcome <> 'sending')"
+                              "  AND d.outcome = 'sent')"
                               " FROM report_schedule s ORDER BY name",
                               &st, err)))
         return rc;
