@@ -490,10 +490,6 @@ static void handle(void *ud, lia__req *r)
 static int store_init(void *ud, lia_store *s, lia_error *err)
 {
     (void)ud;
-    /* not ported to PostgreSQL yet (issue 12): serve runs there without
-     * the provider, whose requests answer the schema's refusal by name */
-    if (lia__db_is_pg(lia__store_db(s)))
-        return LIA_OK;
     return lia__advisory_schema(s, err);
 }
 

@@ -33,7 +33,7 @@ static const lia_migration migrations[] = {
      "CREATE TABLE IF NOT EXISTS advisory_setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
      NULL, NULL},
 };
-static const lia_schema schema = {"advisory", 1, migrations, NULL, 0};
+static const lia_schema schema = {"advisory", 1, migrations, NULL, .pg = 1};
 
 int lia__advisory_schema(lia_store *s, lia_error *err)
 {

@@ -25,7 +25,7 @@ static const lia_migration migrations[] = {
      " PRIMARY KEY (advisory, version, recipient));",
      NULL, NULL},
 };
-static const lia_schema adv_schema = {"notify_advisory", 1, migrations, NULL, .pg = 0};
+static const lia_schema adv_schema = {"notify_advisory", 1, migrations, NULL, .pg = 1};
 
 static const char *setting(const lia_route *rt, const char *given, const char *name)
 {

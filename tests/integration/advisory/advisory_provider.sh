@@ -26,7 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -m 700 "$GNUPGHOME" "$tmp/verify"
-db="$tmp/l.db"
+. "$here/../store_lib.sh" # SQLite, or PostgreSQL in advisory_provider_pg
+db=$(store_new l) || exit 1
 L() { "$bin" --db "$db" "$@"; }
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-gen-key 'CERT Example CSAF <csaf@cert.example>' default default never 2>/dev/null
 fpr=$(gpg --with-colons --list-secret-keys csaf@cert.example | sed -n 's/^fpr:::::::::\([0-9A-F]*\):$/\1/p' | head -n 1)

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "../../pg/pg_test.h"
 #include "liaison/liaison.h"
 
 static void test_cvss_known(void **state)
@@ -348,13 +349,13 @@ static void test_check_problems(void **state)
 static void test_store(void **state)
 {
     (void)state;
-    char path[] = "/tmp/lia-test-advisory-XXXXXX", db[64], id[LIA_ADVISORY_ID_MAX], id2[LIA_ADVISORY_ID_MAX];
+    char path[] = "/tmp/lia-test-advisory-XXXXXX", db[256], id[LIA_ADVISORY_ID_MAX], id2[LIA_ADVISORY_ID_MAX];
     lia_store *s;
     lia_error e;
     seen sn = {"", 0};
     int version = 0;
     assert_non_null(mkdtemp(path));
-    snprintf(db, sizeof db, "%s/l.db", path);
+    assert_int_equal(lia_test_db_path(path, "l", db, sizeof db), 0);
     lia_error_clear(&e);
     assert_int_equal(lia_store_open(db, &s, &e), LIA_OK);
     const lia_advisory_field f[] = {{"title", "t"},           {"tlp", "AMBER"},   {"product", "P1=V/P/1"},
@@ -395,13 +396,9 @@ static void test_store(void **state)
     assert_int_equal(lia_advisory_get(s, id, 1, NULL, NULL, &doc, &e), LIA_ENOTFOUND);
     lia_buf_free(&doc);
     lia_store_close(s);
-    unlink(db);
-    char side[80];
-    snprintf(side, sizeof side, "%s-wal", db);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", db);
-    unlink(side);
-    rmdir(path);
+    char side[300];
+    snprintf(side, sizeof side, "rm -rf '%s'", path); /* the SQLite store and its -wal, -shm; the archive */
+    assert_int_equal(system(side), 0);
 }
 
 int main(void)
@@ -413,5 +410,5 @@ int main(void)
         cmocka_unit_test(test_build_errors), cmocka_unit_test(test_check_problems),
         cmocka_unit_test(test_store),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name(LIA_TEST_GROUP("advisory"), tests, NULL, NULL);
 }
