@@ -32,6 +32,7 @@
 #include "liaison/http.h"
 #include "liaison/liaison.h"
 #include "liaison/taxii.h"
+#include "../pg/pg_test.h"
 
 #define PASSWORD "correct horse battery"
 #define GREEN_ID "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
@@ -365,7 +366,8 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-attacks-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    snprintf(dbpath, sizeof dbpath, "%s/l.db", tmpdir);
+    if (lia_test_db_path(tmpdir, "l", dbpath, sizeof dbpath))
+        return -1;
     lia_error_clear(&e);
     if (lia_store_open(dbpath, &s, &e))
         return -1;
@@ -1051,5 +1053,5 @@ int main(void)
         cmocka_unit_test(test_paths),      cmocka_unit_test(test_roots),   cmocka_unit_test(test_credentials),
         cmocka_unit_test(test_rate_limit), cmocka_unit_test(test_rest),    cmocka_unit_test(test_total),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests_name(LIA_TEST_GROUP("attacks"), tests, setup, teardown);
 }

@@ -20,6 +20,7 @@
 #include "liaison/liaison.h"
 #include "liaison/taxii.h"
 #include "store/db.h"
+#include "../pg/pg_test.h"
 
 #define ROOT     "/partners"
 #define SHARED   ROOT "/collections/shared/objects/"
@@ -77,7 +78,8 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/lia-tenancy-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
-    snprintf(dbpath, sizeof dbpath, "%s/l.db", tmpdir);
+    if (lia_test_db_path(tmpdir, "l", dbpath, sizeof dbpath))
+        return -1;
     lia_error_clear(&e);
     if (lia_store_open(dbpath, &s, &e))
         return -1;
@@ -439,7 +441,7 @@ static void test_granular_export(void **state)
     static char out[1 << 16];
     (void)state;
     snprintf(path, sizeof path, "%s/granular.json", tmpdir);
-    snprintf(db, sizeof db, "%s/granular.db", tmpdir);
+    assert_int_equal(lia_test_db_path(tmpdir, "granular", db, sizeof db), 0);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("{\"type\":\"bundle\",\"id\":\"bundle--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0062\",\"objects\":["
@@ -601,7 +603,7 @@ int main(void)
         cmocka_unit_test(test_token_scheme),        cmocka_unit_test(test_shared_collection_owners),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    int rc = cmocka_run_group_tests_name(LIA_TEST_GROUP("tenancy"), tests, setup, teardown);
     curl_global_cleanup();
     return rc;
 }
