@@ -53,6 +53,12 @@ typedef struct entry {
 typedef struct gen {
     int64_t g;
     lia_stmt *get, *put, *del;
+    /* a Bloom filter of its keys (built at its first lookup, from the
+     * table): a key it does not hold is not looked up */
+    uint64_t *bloom;
+    size_t bmask;       /* bits - 1 (a power of two) */
+    size_t bheld, bcap; /* keys in it, and how many it is sized for */
+    int bnone;          /* no memory for one: every key looked up */
 } gen;
 
 struct lia_dedup {
@@ -189,6 +195,7 @@ void lia__dedup_destroy(lia_dedup *d)
         lia__db_done(d->gv[i].get);
         lia__db_done(d->gv[i].put);
         lia__db_done(d->gv[i].del);
+        free(d->gv[i].bloom);
     }
     free(d->gv);
     free(d);
@@ -935,6 +942,80 @@ static int gen_stmt(lia_dedup *d, gen *g, lia_stmt **st, const char *fmt, lia_er
     return lia__db_prepare_once(d->db, "dedup: a generation's aggregates", sql, st, err);
 }
 
+/* ---- a generation's Bloom filter: 16 bits a key, 3 probes (about 0.2 %
+ * false positives at its size); the keys are SipHash values already, so
+ * the probes are bits of the key and of two multiplications of it. No
+ * false negatives: every key this process writes into the generation is
+ * added; another process writing into the same store meanwhile (two
+ * ingests at once) is not seen, as with the in-memory table. */
+
+#define BLOOM_BITS_PER_KEY 16
+#define BLOOM_MAX_BYTES    ((size_t)64 << 20)
+
+static void bloom_add(gen *g, uint64_t key)
+{
+    uint64_t h[3] = {key, key * 0x9E3779B97F4A7C15ULL, (key ^ (key >> 29)) * 0xBF58476D1CE4E5B9ULL};
+    for (int i = 0; i < 3; i++) {
+        size_t b = (size_t)(h[i] >> 20) & g->bmask;
+        g->bloom[b / 64] |= 1ULL << (b % 64);
+    }
+    g->bheld++;
+}
+
+static int bloom_has(const gen *g, uint64_t key)
+{
+    uint64_t h[3] = {key, key * 0x9E3779B97F4A7C15ULL, (key ^ (key >> 29)) * 0xBF58476D1CE4E5B9ULL};
+    for (int i = 0; i < 3; i++) {
+        size_t b = (size_t)(h[i] >> 20) & g->bmask;
+        if (!(g->bloom[b / 64] & (1ULL << (b % 64))))
+            return 0;
+    }
+    return 1;
+}
+
+/* (Re)build g's filter from its table, sized for twice its rows; when
+ * memory is short it stays without one (every key is then looked up). */
+static int bloom_build(lia_dedup *d, gen *g, lia_error *err)
+{
+    char sql[96], t[32];
+    lia_stmt *st;
+    int64_t rows;
+    size_t bits = 1 << 16;
+    int rc, step;
+    free(g->bloom);
+    g->bloom = NULL;
+    gen_table(g->g, t, sizeof t);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", t);
+    if ((rc = lia__db_prepare_once(d->db, "dedup: a generation's size", sql, &st, err)))
+        return rc;
+    rc = lia__db_step(st, err);
+    rows = rc == LIA_DB_ROW ? lia__db_col_int64(st, 0) : 0;
+    lia__db_done(st);
+    if (rc < 0)
+        return rc;
+    while (bits / BLOOM_BITS_PER_KEY < (size_t)rows * 2 + 4096 && bits / 8 < BLOOM_MAX_BYTES)
+        bits *= 2;
+    if (!(g->bloom = calloc(bits / 64, sizeof *g->bloom))) {
+        g->bnone = 1;
+        return LIA_OK;
+    }
+    g->bmask = bits - 1;
+    g->bheld = 0;
+    g->bcap = bits / BLOOM_BITS_PER_KEY;
+    snprintf(sql, sizeof sql, "SELECT key FROM %s", t);
+    if ((rc = lia__db_prepare_once(d->db, "dedup: a generation's keys", sql, &st, err)))
+        return rc;
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW)
+        bloom_add(g, (uint64_t)lia__db_col_int64(st, 0));
+    lia__db_done(st);
+    if (step < 0) {
+        free(g->bloom);
+        g->bloom = NULL;
+        return step;
+    }
+    return LIA_OK;
+}
+
 /* The newest aggregate of key whose window holds t, from the generations
  * that window overlaps. */
 static int gens_get(lia_dedup *d, uint64_t key, uint32_t t, entry **out, lia_error *err)
@@ -946,6 +1027,12 @@ static int gens_get(lia_dedup *d, uint64_t key, uint32_t t, entry **out, lia_err
     *out = NULL;
     for (size_t i = gen_at(d, lo < 0 ? 0 : lo, &found); i < d->ng && d->gv[i].g <= hi; i++) {
         gen *g = &d->gv[i];
+        /* full (past what it was sized for, at the largest size too): again, twice as big */
+        if (!g->bnone && (!g->bloom || (g->bheld > g->bcap && (g->bmask + 1) / 8 < BLOOM_MAX_BYTES)) &&
+            (rc = bloom_build(d, g, err)))
+            return rc;
+        if (g->bloom && !bloom_has(g, key))
+            continue;
         if ((rc = gen_stmt(d, g, &g->get, "SELECT event_id, first, last, count FROM %s WHERE key = ?", err)))
             return rc;
         lia__db_bind_int64(g->get, 1, (int64_t)key);
@@ -1015,8 +1102,11 @@ static int gens_put(lia_dedup *d, entry *e, lia_error *err)
     lia__db_bind_int64(gp->put, 5, e->cf & COUNT_MASK);
     rc = lia__db_run(gp->put, err);
     lia__db_reset(gp->put);
-    if (rc == LIA_OK)
+    if (rc == LIA_OK) {
         e->gen = (uint32_t)(g + 1);
+        if (gp->bloom) /* (a rolled-back write leaves its key: a false positive only) */
+            bloom_add(gp, e->key);
+    }
     return rc;
 }
 
@@ -1079,6 +1169,7 @@ static int gens_prune(lia_dedup *d, int64_t cutoff, lia_error *err)
         lia__db_done(g->get);
         lia__db_done(g->put);
         lia__db_done(g->del);
+        free(g->bloom);
         snprintf(sql, sizeof sql, "DROP TABLE %s", t);
         if ((rc = lia__db_exec(d->db, sql, err)))
             return rc;

@@ -769,6 +769,53 @@ static void test_store_generations_kill(void **state)
     }
 }
 
+/* A generation's Bloom filter never hides a key: 10,000 aggregates written
+ * into a new generation in commits of 1,000 (the filter, built small at
+ * the first lookup, is outgrown and built again twice as big), the memory
+ * holding only 1,000 keys, then the same 10,000 again within the window:
+ * every one is found in the store and folded. */
+static void test_store_generations_bloom(void **state)
+{
+    char d7[] = "/tmp/lia_test_dedup7_XXXXXX", db[4200], conf[4200], p[4200];
+    lia_store *s = NULL;
+    lia_error err;
+    lia_ingest_result res;
+    FILE *f;
+    (void)state;
+    if (lia_test_on_pg())
+        skip();
+    assert_non_null(mkdtemp(d7));
+    assert_true(lia_test_store_path(d7, "l.db", db, sizeof db) >= 0);
+    snprintf(conf, sizeof conf, "%s/l.db.conf", d7);
+    snprintf(p, sizeof p, "%s/r.jsonl", d7);
+    write_file(conf, "[dedup]\nwindow = 1h\nmemory_keys = 1000\n");
+    /* a first report, so that the next run looks keys up in the store */
+    write_file(p, EVD("10.9.9.9", "27", "09:00"));
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest(s, p, 0, &res);
+    lia_store_close(s);
+    assert_non_null(f = fopen(p, "w"));
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < 10000; i++)
+            fprintf(f,
+                    "{\"classification.type\": \"c2-server\", \"source.ip\": \"10.0.%d.%d\","
+                    " \"time.source\": \"2026-11-27T10:%02d:%02dZ\"}\n",
+                    i / 250, i % 250 + 1, i / 1000 * 5 + pass * 2, i % 60);
+    fclose(f);
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest2(s, p, 500, 1000, &res);
+    assert_int_equal(res.report.rows, 20000);
+    assert_int_equal(res.report.events, 10000);
+    assert_int_equal(res.report.duplicates, 10000);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup WHERE count = 2"), 10000);
+    lia_store_close(s);
+    {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d7);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -782,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_store_prune),
         cmocka_unit_test(test_store_generations),
         cmocka_unit_test(test_store_generations_kill),
+        cmocka_unit_test(test_store_generations_bloom),
     };
     return cmocka_run_group_tests_name(LIA_TEST_GROUP("dedup"), tests, NULL, NULL);
 }
