@@ -816,6 +816,58 @@ static void test_store_generations_bloom(void **state)
     }
 }
 
+/* A store from before generations (one table dedup, schema version 1) is
+ * converted by the first ingest that opens it: its aggregates are found
+ * in their generations and go on folding. */
+static void test_store_generations_upgrade(void **state)
+{
+    char d8[] = "/tmp/lia_test_dedup8_XXXXXX", db[4200], conf[4200], p[4200];
+    lia_store *s = NULL;
+    lia_error err;
+    lia_ingest_result res;
+    (void)state;
+    if (lia_test_on_pg())
+        skip();
+    assert_non_null(mkdtemp(d8));
+    assert_true(lia_test_store_path(d8, "l.db", db, sizeof db) >= 0);
+    snprintf(conf, sizeof conf, "%s/l.db.conf", d8);
+    snprintf(p, sizeof p, "%s/r.jsonl", d8);
+    write_file(conf, "[dedup]\nwindow = 1h\n");
+    write_file(p,
+               EVD("10.0.0.1", "27", "10:00") EVD("10.0.0.2", "27", "23:30") EVD("10.0.0.1", "27", "10:10"));
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.events, 2);
+    /* back to the layout of before: one table, version 1 */
+    assert_int_equal(lia__db_exec(lia__store_db(s),
+                                  "DROP VIEW dedup; CREATE TABLE dedup(key INTEGER PRIMARY KEY,"
+                                  " event_id INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,"
+                                  " count INTEGER NOT NULL); INSERT INTO dedup SELECT * FROM dedup_" G27 ";"
+                                  " DROP TABLE dedup_" G27
+                                  "; DELETE FROM enrich_meta WHERE name = 'dedup_gen_seconds';"
+                                  " UPDATE lia_schema SET version = 1 WHERE module = 'dedup'",
+                                  &err),
+                     LIA_OK);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM sqlite_master WHERE name = 'dedup' AND type = 'table'"), 1);
+    lia_store_close(s);
+
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    write_file(p, EVD("10.0.0.1", "27", "10:20") EVD("10.0.0.2", "28", "00:10"));
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.events, 0);
+    assert_int_equal(res.report.duplicates, 2);
+    assert_int_equal(q1s(s, "SELECT version FROM lia_schema WHERE module = 'dedup'"), 2);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM sqlite_master WHERE name = 'dedup' AND type = 'view'"), 1);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup_" G27), 2);
+    assert_int_equal(q1s(s, "SELECT sum(count) FROM dedup"), 5);
+    lia_store_close(s);
+    {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d8);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -830,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_store_generations),
         cmocka_unit_test(test_store_generations_kill),
         cmocka_unit_test(test_store_generations_bloom),
+        cmocka_unit_test(test_store_generations_upgrade),
     };
     return cmocka_run_group_tests_name(LIA_TEST_GROUP("dedup"), tests, NULL, NULL);
 }
