@@ -625,10 +625,10 @@ static void test_store_generations(void **state)
     lia_error err;
     lia_ingest_result res;
     (void)state;
-    if (lia_test_on_pg()) /* PostgreSQL keeps the one table */
+    if (lia_test_pg()) /* PostgreSQL keeps the one table */
         skip();
     assert_non_null(mkdtemp(d5));
-    assert_true(lia_test_store_path(d5, "l.db", db, sizeof db) >= 0);
+    assert_true(lia_test_db_path(d5, "l", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", d5);
     snprintf(p, sizeof p, "%s/r.jsonl", d5);
     write_file(conf, "[dedup]\nwindow = 1h\n");
@@ -720,11 +720,11 @@ static void test_store_generations_kill(void **state)
     int64_t rows, sum_count;
     pid_t pid;
     (void)state;
-    if (lia_test_on_pg())
+    if (lia_test_pg())
         skip();
     assert_non_null(mkdtemp(d6));
-    assert_true(lia_test_store_path(d6, "a.db", db, sizeof db) >= 0);
-    assert_true(lia_test_store_path(d6, "b.db", db2, sizeof db2) >= 0);
+    assert_true(lia_test_db_path(d6, "a", db, sizeof db) >= 0);
+    assert_true(lia_test_db_path(d6, "b", db2, sizeof db2) >= 0);
     snprintf(conf, sizeof conf, "%s/a.db.conf", d6);
     snprintf(conf2, sizeof conf2, "%s/b.db.conf", d6);
     snprintf(p, sizeof p, "%s/r.jsonl", d6);
@@ -782,10 +782,10 @@ static void test_store_generations_bloom(void **state)
     lia_ingest_result res;
     FILE *f;
     (void)state;
-    if (lia_test_on_pg())
+    if (lia_test_pg())
         skip();
     assert_non_null(mkdtemp(d7));
-    assert_true(lia_test_store_path(d7, "l.db", db, sizeof db) >= 0);
+    assert_true(lia_test_db_path(d7, "l", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", d7);
     snprintf(p, sizeof p, "%s/r.jsonl", d7);
     write_file(conf, "[dedup]\nwindow = 1h\nmemory_keys = 1000\n");
@@ -826,10 +826,10 @@ static void test_store_generations_upgrade(void **state)
     lia_error err;
     lia_ingest_result res;
     (void)state;
-    if (lia_test_on_pg())
+    if (lia_test_pg())
         skip();
     assert_non_null(mkdtemp(d8));
-    assert_true(lia_test_store_path(d8, "l.db", db, sizeof db) >= 0);
+    assert_true(lia_test_db_path(d8, "l", db, sizeof db) >= 0);
     snprintf(conf, sizeof conf, "%s/l.db.conf", d8);
     snprintf(p, sizeof p, "%s/r.jsonl", d8);
     write_file(conf, "[dedup]\nwindow = 1h\n");
