@@ -43,9 +43,23 @@ typedef struct entry {
     int64_t id;     /* event id; while F_PENDING: the event's line */
     uint32_t first; /* seconds since 1970 */
     uint32_t last;
-    uint32_t cf; /* count (28 bits) and flags */
-    uint32_t pad;
+    uint32_t cf;  /* count (28 bits) and flags */
+    uint32_t gen; /* generations: 1 + the one its stored row is in; 0 = no row */
 } entry;
+
+/* A generation of the stored aggregates (SQLite): the table dedup_G holds
+ * those whose first seen is in [G * gsec, (G + 1) * gsec); its statements,
+ * prepared at first use. */
+typedef struct gen {
+    int64_t g;
+    lia_stmt *get, *put, *del;
+    /* a Bloom filter of its keys (built at its first lookup, from the
+     * table): a key it does not hold is not looked up */
+    uint64_t *bloom;
+    size_t bmask;       /* bits - 1 (a power of two) */
+    size_t bheld, bcap; /* keys in it, and how many it is sized for */
+    int bnone;          /* no memory for one: every key looked up */
+} gen;
 
 struct lia_dedup {
     lia_dedup_conf c;
@@ -68,6 +82,12 @@ struct lia_dedup {
     int may_be_stored; /* the dedup table may hold keys not in memory */
     uint32_t newest;   /* latest last-seen written to the store (seconds) */
     uint32_t newest_stored;
+    /* SQLite: the stored aggregates in generations (below) */
+    int gens;
+    int64_t gsec; /* seconds of first-seen a generation spans */
+    gen *gv;      /* the generations, by number */
+    size_t ng, capg;
+    int view_stale; /* one was created or dropped: the view dedup to make again */
 };
 
 void lia__dedup_conf_default(lia_dedup_conf *c)
@@ -171,6 +191,13 @@ void lia__dedup_destroy(lia_dedup *d)
     free(d->listed);
     free(d->bpend);
     free(d->retired);
+    for (size_t i = 0; i < d->ng; i++) {
+        lia__db_done(d->gv[i].get);
+        lia__db_done(d->gv[i].put);
+        lia__db_done(d->gv[i].del);
+        free(d->gv[i].bloom);
+    }
+    free(d->gv);
     free(d);
 }
 
@@ -343,6 +370,7 @@ static void evict(lia_dedup *d, size_t target)
 
 static int flush_inner(lia_dedup *d, int final, lia_error *err);
 static int update_body(lia_dedup *d, const entry *e, lia_error *err);
+static int gens_view(lia_db *db, lia_error *err);
 
 /* Double the table (rehash every entry). */
 static int grow_table(lia_dedup *d)
@@ -443,12 +471,30 @@ static int in_window(const lia_dedup *d, const entry *e, uint32_t t)
     return diff * 1000000 < d->c.window_us;
 }
 
-/* Look a key up in the store; on a hit, load it into memory (clean). */
-static int load_stored(lia_dedup *d, uint64_t key, entry **out, lia_error *err)
+static int gens_get(lia_dedup *d, uint64_t key, uint32_t t, entry **out, lia_error *err);
+static int gens_put(lia_dedup *d, entry *e, lia_error *err);
+static int update_body(lia_dedup *d, const entry *e, lia_error *err);
+
+/* A replaced aggregate's final state: into its stored event and (with
+ * generations, where its row is not overwritten by the one that replaces
+ * it unless both are in one generation) into its row. */
+static int retire_write(lia_dedup *d, const entry *e, lia_error *err)
+{
+    entry c = *e;
+    int rc = update_body(d, e, err);
+    return rc || !d->gens ? rc : gens_put(d, &c, err);
+}
+
+/* Look a key up in the store; on a hit, load it into memory (clean). t:
+ * the time of the event that looks (generations: only an aggregate whose
+ * window holds t can be found). */
+static int load_stored(lia_dedup *d, uint64_t key, uint32_t t, entry **out, lia_error *err)
 {
     lia_stmt *st;
     int rc;
     *out = NULL;
+    if (d->gens)
+        return gens_get(d, key, t, out, err);
     if ((rc = lia__db_prepare(d->db, "dedup: reading an aggregate",
                               "SELECT event_id, first, last, count FROM dedup WHERE key=?", &st, err)))
         return rc;
@@ -522,6 +568,7 @@ static int retire(lia_dedup *d, entry *e, lia_batch *b, size_t w, uint64_t first
     if (e->cf & F_PENDING)
         return LIA_OK; /* of an earlier batch, but its event was not stored: nothing to update */
     if (!lia__db_in_tx(d->db)) {
+        /* (generations: its row is written then too, see gens_put) */
         /* no open transaction (first batch after a commit): keep it for the flush */
         if (d->nretired == d->capretired) {
             size_t nc = d->capretired ? d->capretired * 2 : 256;
@@ -534,7 +581,7 @@ static int retire(lia_dedup *d, entry *e, lia_batch *b, size_t w, uint64_t first
         d->retired[d->nretired++] = *e;
         return LIA_OK;
     }
-    return update_body(d, e, err);
+    return retire_write(d, e, err);
 }
 
 int lia__dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
@@ -562,7 +609,7 @@ int lia__dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
         entry *e = find(d, key);
         if (!e && (rc = make_room(d, err)))
             return rc;
-        if (!e && d->may_be_stored && d->db && (rc = load_stored(d, key, &e, err)))
+        if (!e && d->may_be_stored && d->db && (rc = load_stored(d, key, t, &e, err)))
             return rc;
         if (e && in_window(d, e, t)) {
             uint32_t count = e->cf & COUNT_MASK;
@@ -590,6 +637,7 @@ int lia__dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
         e->id = (int64_t)ev->line;
         e->first = e->last = t;
         e->cf = 1 | F_REF | (e->cf & F_LISTED);
+        e->gen = 0; /* the replaced one's row (if any) stays the replaced one's */
         if (d->db) {
             e->cf |= F_PENDING | F_DIRTY;
             if ((rc = list_key(d, e)) || (rc = list_pending(d, ev->line, key)))
@@ -606,6 +654,8 @@ int lia__dedup_batch(lia_dedup *d, lia_batch *b, lia_error *err)
 }
 
 /* ---- store ---- */
+
+static int to_generations(lia_db *db, lia_error *err);
 
 /* Stores from before the migration registry also have a 'schema' row in
  * enrich_meta, left as it is; migration 1 creates only what is missing. */
@@ -628,8 +678,11 @@ static const lia_migration migrations[] = {
            "  first BIGINT NOT NULL,"
            "  last BIGINT NOT NULL,"
            "  count BIGINT NOT NULL)"},
+    /* SQLite: the table becomes generations (to_generations); PostgreSQL
+     * keeps it */
+    {.run = to_generations},
 };
-static const lia_schema dedup_schema = {"dedup", 1, migrations, NULL, .pg = 1};
+static const lia_schema dedup_schema = {"dedup", 2, migrations, NULL, .pg = 1};
 
 static int meta_get(lia_dedup *d, const char *name, int64_t *v, lia_error *err)
 {
@@ -666,6 +719,467 @@ static int meta_put(lia_dedup *d, const char *name, int64_t v, lia_error *err)
     return rc;
 }
 
+/* ---- generations (SQLite) ----
+ *
+ * With one table of every aggregate under its random key, each insert
+ * lands on a random page of a B-tree as big as the state (millions of
+ * rows, past the page cache), so ingest slows as the store grows. Yet an
+ * event can join only an aggregate whose first seen is within the window
+ * of its time: the state is kept in generations by first seen, table
+ * dedup_G for first seen in [G * gsec, (G + 1) * gsec), gsec the larger of
+ * the window and a day (enrich_meta "dedup_gen_seconds", fixed while any
+ * generation exists). A lookup reads only the two or three generations
+ * that the window around the event's time overlaps, an insert goes into
+ * the generation of the aggregate's first seen (a small B-tree, in the
+ * cache), a row whose first seen moves back into an earlier generation (a
+ * late event) moves with it, and a generation all of whose aggregates are
+ * past keeping is dropped whole instead of deleted row by row. The view
+ * dedup is every generation (SELECT ... FROM dedup sees the whole state).
+ * PostgreSQL keeps the one table dedup. */
+
+#define GEN_VIEW_ARMS 400 /* under SQLite's 500 terms of a compound SELECT */
+
+static void gen_table(int64_t g, char *buf, size_t len)
+{
+    snprintf(buf, len, "dedup_%lld", (long long)g);
+}
+
+/* The generations' numbers, ascending, from the schema (*out malloc'd). */
+static int gens_list(lia_db *db, int64_t **out, size_t *n, lia_error *err)
+{
+    lia_stmt *st;
+    int64_t *v = NULL;
+    size_t len = 0, cap = 0;
+    int rc, step;
+    *out = NULL;
+    *n = 0;
+    if ((rc = lia__db_prepare(
+             db, "dedup: the generations",
+             "SELECT CAST(substr(name, 7) AS INTEGER) AS g FROM sqlite_master WHERE type = 'table'"
+             " AND name GLOB 'dedup_[0-9]*' AND NOT name GLOB 'dedup_*[^0-9]*' ORDER BY g",
+             &st, err)))
+        return rc;
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        if (len == cap) {
+            int64_t *nv = realloc(v, (cap ? cap * 2 : 16) * sizeof *v);
+            if (!nv) {
+                step = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+                break;
+            }
+            v = nv;
+            cap = cap ? cap * 2 : 16;
+        }
+        v[len++] = lia__db_col_int64(st, 0);
+    }
+    lia__db_done(st);
+    if (step < 0) {
+        free(v);
+        return step;
+    }
+    *out = v;
+    *n = len;
+    return LIA_OK;
+}
+
+/* The view dedup over every generation (nested past GEN_VIEW_ARMS). */
+static int gens_view(lia_db *db, lia_error *err)
+{
+    static const char cols[] = "SELECT key, event_id, first, last, count FROM ";
+    lia_buf sql;
+    int64_t *v = NULL;
+    size_t n = 0, nsub;
+    int rc;
+    char t[32];
+    if ((rc = gens_list(db, &v, &n, err)))
+        return rc;
+    lia_buf_init(&sql, (size_t)8 << 20);
+    lia_buf_puts(&sql, "DROP VIEW IF EXISTS dedup;");
+    { /* the sub-views of the layout before */
+        lia_stmt *st;
+        int step;
+        if ((rc = lia__db_prepare(
+                 db, "dedup: the sub-views",
+                 "SELECT name FROM sqlite_master WHERE type = 'view' AND name GLOB 'dedup_v[0-9]*'", &st,
+                 err)))
+            goto out;
+        while ((step = lia__db_step(st, err)) == LIA_DB_ROW)
+            lia_buf_printf(&sql, "DROP VIEW IF EXISTS \"%s\";", lia__db_col_text(st, 0));
+        lia__db_done(st);
+        if ((rc = step < 0 ? step : LIA_OK))
+            goto out;
+    }
+    nsub = n > GEN_VIEW_ARMS ? (n + GEN_VIEW_ARMS - 1) / GEN_VIEW_ARMS : 0;
+    for (size_t k = 0; k < nsub; k++) {
+        lia_buf_printf(&sql, "CREATE VIEW dedup_v%zu AS ", k + 1);
+        for (size_t i = k * GEN_VIEW_ARMS; i < n && i < (k + 1) * GEN_VIEW_ARMS; i++) {
+            gen_table(v[i], t, sizeof t);
+            lia_buf_printf(&sql, "%s%s%s", i == k * GEN_VIEW_ARMS ? "" : " UNION ALL ", cols, t);
+        }
+        lia_buf_putc(&sql, ';');
+    }
+    lia_buf_puts(&sql, "CREATE VIEW dedup(key, event_id, first, last, count) AS ");
+    if (!n)
+        lia_buf_puts(&sql, "SELECT 0, 0, 0, 0, 0 WHERE 0");
+    for (size_t i = 0; i < (nsub ? nsub : n); i++) {
+        if (nsub)
+            lia_buf_printf(&sql, "%sSELECT * FROM dedup_v%zu", i ? " UNION ALL " : "", i + 1);
+        else {
+            gen_table(v[i], t, sizeof t);
+            lia_buf_printf(&sql, "%s%s%s", i ? " UNION ALL " : "", cols, t);
+        }
+    }
+    rc = sql.err ? lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "dedup: too many generations for the view")
+                 : lia__db_exec(db, lia_buf_cstr(&sql), err);
+out:
+    lia_buf_free(&sql);
+    free(v);
+    return rc;
+}
+
+static int gen_create(lia_db *db, int64_t g, lia_error *err)
+{
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE IF NOT EXISTS dedup_%lld(key INTEGER PRIMARY KEY, event_id INTEGER NOT NULL,"
+             " first INTEGER NOT NULL, last INTEGER NOT NULL, count INTEGER NOT NULL)",
+             (long long)g);
+    return lia__db_exec(db, sql, err);
+}
+
+/* Migration 2 of "dedup" (SQLite): the one table of before becomes
+ * generations of a day (the default window; the first ingest that finds
+ * none chooses again), in the migration's transaction, and dedup the view. */
+static int to_generations(lia_db *db, lia_error *err)
+{
+    lia_stmt *st;
+    int rc, step;
+    const int64_t gsec = 86400;
+    if (lia__db_is_pg(db))
+        return LIA_OK;
+    if ((rc = lia__db_prepare(db, "dedup: the generations of the table",
+                              "SELECT DISTINCT first / ?1 FROM dedup", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, gsec);
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        int64_t g = lia__db_col_int64(st, 0);
+        char sql[256];
+        if ((rc = gen_create(db, g, err)))
+            break;
+        snprintf(
+            sql, sizeof sql,
+            "INSERT INTO dedup_%lld(key, event_id, first, last, count) SELECT key, event_id, first, last,"
+            " count FROM dedup WHERE first >= %lld AND first < %lld",
+            (long long)g, (long long)(g * gsec), (long long)((g + 1) * gsec));
+        if ((rc = lia__db_exec(db, sql, err)))
+            break;
+    }
+    lia__db_done(st);
+    if (rc)
+        return rc;
+    if (step < 0)
+        return step;
+    if ((rc = lia__db_exec(db, "DROP TABLE dedup", err)) || (rc = gens_view(db, err)) ||
+        (rc = lia__db_prepare(db, "dedup: the generations' span",
+                              "INSERT INTO enrich_meta(name, value) VALUES('dedup_gen_seconds', ?)"
+                              " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                              &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, gsec);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    return rc;
+}
+
+/* The index in d->gv of generation g, or of where it would go (*found 0). */
+static size_t gen_at(const lia_dedup *d, int64_t g, int *found)
+{
+    size_t lo = 0, hi = d->ng;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (d->gv[mid].g < g)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < d->ng && d->gv[lo].g == g;
+    return lo;
+}
+
+/* The index in d->gv of generation g, created (table and slot) if it is
+ * not there. */
+static int gen_get(lia_dedup *d, int64_t g, size_t *out, lia_error *err)
+{
+    int found, rc;
+    size_t i = gen_at(d, g, &found);
+    if (!found) {
+        if (d->ng == d->capg) {
+            size_t nc = d->capg ? d->capg * 2 : 16;
+            gen *nv = realloc(d->gv, nc * sizeof *nv);
+            if (!nv)
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            d->gv = nv;
+            d->capg = nc;
+        }
+        if ((rc = gen_create(d->db, g, err)))
+            return rc;
+        memmove(&d->gv[i + 1], &d->gv[i], (d->ng - i) * sizeof *d->gv);
+        memset(&d->gv[i], 0, sizeof d->gv[i]);
+        d->gv[i].g = g;
+        d->ng++;
+        d->view_stale = 1;
+    }
+    *out = i;
+    return LIA_OK;
+}
+
+static int gen_stmt(lia_dedup *d, gen *g, lia_stmt **st, const char *fmt, lia_error *err)
+{
+    char sql[320], t[32];
+    if (*st)
+        return LIA_OK;
+    gen_table(g->g, t, sizeof t);
+    snprintf(sql, sizeof sql, fmt, t);
+    return lia__db_prepare_once(d->db, "dedup: a generation's aggregates", sql, st, err);
+}
+
+/* ---- a generation's Bloom filter: 16 bits a key, 3 probes (about 0.2 %
+ * false positives at its size); the keys are SipHash values already, so
+ * the probes are bits of the key and of two multiplications of it. No
+ * false negatives: every key this process writes into the generation is
+ * added; another process writing into the same store meanwhile (two
+ * ingests at once) is not seen, as with the in-memory table. */
+
+#define BLOOM_BITS_PER_KEY 16
+#define BLOOM_MAX_BYTES    ((size_t)64 << 20)
+
+static void bloom_add(gen *g, uint64_t key)
+{
+    uint64_t h[3] = {key, key * 0x9E3779B97F4A7C15ULL, (key ^ (key >> 29)) * 0xBF58476D1CE4E5B9ULL};
+    for (int i = 0; i < 3; i++) {
+        size_t b = (size_t)(h[i] >> 20) & g->bmask;
+        g->bloom[b / 64] |= 1ULL << (b % 64);
+    }
+    g->bheld++;
+}
+
+static int bloom_has(const gen *g, uint64_t key)
+{
+    uint64_t h[3] = {key, key * 0x9E3779B97F4A7C15ULL, (key ^ (key >> 29)) * 0xBF58476D1CE4E5B9ULL};
+    for (int i = 0; i < 3; i++) {
+        size_t b = (size_t)(h[i] >> 20) & g->bmask;
+        if (!(g->bloom[b / 64] & (1ULL << (b % 64))))
+            return 0;
+    }
+    return 1;
+}
+
+/* (Re)build g's filter from its table, sized for twice its rows; when
+ * memory is short it stays without one (every key is then looked up). */
+static int bloom_build(lia_dedup *d, gen *g, lia_error *err)
+{
+    char sql[96], t[32];
+    lia_stmt *st;
+    int64_t rows;
+    size_t bits = 1 << 16;
+    int rc, step;
+    free(g->bloom);
+    g->bloom = NULL;
+    gen_table(g->g, t, sizeof t);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", t);
+    if ((rc = lia__db_prepare_once(d->db, "dedup: a generation's size", sql, &st, err)))
+        return rc;
+    rc = lia__db_step(st, err);
+    rows = rc == LIA_DB_ROW ? lia__db_col_int64(st, 0) : 0;
+    lia__db_done(st);
+    if (rc < 0)
+        return rc;
+    while (bits / BLOOM_BITS_PER_KEY < (size_t)rows * 2 + 4096 && bits / 8 < BLOOM_MAX_BYTES)
+        bits *= 2;
+    if (!(g->bloom = calloc(bits / 64, sizeof *g->bloom))) {
+        g->bnone = 1;
+        return LIA_OK;
+    }
+    g->bmask = bits - 1;
+    g->bheld = 0;
+    g->bcap = bits / BLOOM_BITS_PER_KEY;
+    snprintf(sql, sizeof sql, "SELECT key FROM %s", t);
+    if ((rc = lia__db_prepare_once(d->db, "dedup: a generation's keys", sql, &st, err)))
+        return rc;
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW)
+        bloom_add(g, (uint64_t)lia__db_col_int64(st, 0));
+    lia__db_done(st);
+    if (step < 0) {
+        free(g->bloom);
+        g->bloom = NULL;
+        return step;
+    }
+    return LIA_OK;
+}
+
+/* The newest aggregate of key whose window holds t, from the generations
+ * that window overlaps. */
+static int gens_get(lia_dedup *d, uint64_t key, uint32_t t, entry **out, lia_error *err)
+{
+    int64_t wmax = (d->c.window_us - 1) / 1000000; /* the largest |t - first| in the window */
+    int64_t lo = ((int64_t)t - wmax) / d->gsec, hi = ((int64_t)t + wmax) / d->gsec;
+    int64_t bid = 0, bfirst = -1, blast = 0, bcount = 0, bg = 0;
+    int found, rc;
+    *out = NULL;
+    for (size_t i = gen_at(d, lo < 0 ? 0 : lo, &found); i < d->ng && d->gv[i].g <= hi; i++) {
+        gen *g = &d->gv[i];
+        /* full (past what it was sized for, at the largest size too): again, twice as big */
+        if (!g->bnone && (!g->bloom || (g->bheld > g->bcap && (g->bmask + 1) / 8 < BLOOM_MAX_BYTES)) &&
+            (rc = bloom_build(d, g, err)))
+            return rc;
+        if (g->bloom && !bloom_has(g, key))
+            continue;
+        if ((rc = gen_stmt(d, g, &g->get, "SELECT event_id, first, last, count FROM %s WHERE key = ?", err)))
+            return rc;
+        lia__db_bind_int64(g->get, 1, (int64_t)key);
+        rc = lia__db_step(g->get, err);
+        if (rc == LIA_DB_ROW) {
+            int64_t first = lia__db_col_int64(g->get, 1);
+            int64_t diff = (int64_t)t - first;
+            if ((diff < 0 ? -diff : diff) <= wmax && first > bfirst) {
+                bid = lia__db_col_int64(g->get, 0);
+                bfirst = first;
+                blast = lia__db_col_int64(g->get, 2);
+                bcount = lia__db_col_int64(g->get, 3);
+                bg = g->g;
+            }
+        }
+        lia__db_reset(g->get);
+        if (rc < 0)
+            return rc;
+    }
+    if (bfirst >= 0) {
+        entry *e = insert(d, key);
+        e->id = bid;
+        e->first = (uint32_t)bfirst;
+        e->last = (uint32_t)blast;
+        e->cf = (uint32_t)bcount & COUNT_MASK;
+        e->gen = (uint32_t)(bg + 1);
+        *out = e;
+    }
+    return LIA_OK;
+}
+
+/* Write e's row into the generation of its first seen (moved out of the
+ * one it was in, if that differs). */
+static int gens_put(lia_dedup *d, entry *e, lia_error *err)
+{
+    int64_t g = (int64_t)e->first / d->gsec;
+    size_t gi = 0;
+    gen *gp;
+    int rc;
+    if (e->gen && (int64_t)e->gen - 1 != g) {
+        int found;
+        size_t i = gen_at(d, (int64_t)e->gen - 1, &found);
+        if (found) {
+            gen *old = &d->gv[i];
+            if ((rc = gen_stmt(d, old, &old->del, "DELETE FROM %s WHERE key = ?", err)))
+                return rc;
+            lia__db_bind_int64(old->del, 1, (int64_t)e->key);
+            rc = lia__db_run(old->del, err);
+            lia__db_reset(old->del);
+            if (rc)
+                return rc;
+        }
+    }
+    if ((rc = gen_get(d, g, &gi, err)))
+        return rc;
+    gp = &d->gv[gi];
+    if ((rc = gen_stmt(d, gp, &gp->put,
+                       "INSERT INTO %s(key, event_id, first, last, count) VALUES(?,?,?,?,?) ON CONFLICT(key)"
+                       " DO UPDATE SET event_id = excluded.event_id, first = excluded.first,"
+                       " last = excluded.last, count = excluded.count",
+                       err)))
+        return rc;
+    lia__db_bind_int64(gp->put, 1, (int64_t)e->key);
+    lia__db_bind_int64(gp->put, 2, e->id);
+    lia__db_bind_int64(gp->put, 3, e->first);
+    lia__db_bind_int64(gp->put, 4, e->last);
+    lia__db_bind_int64(gp->put, 5, e->cf & COUNT_MASK);
+    rc = lia__db_run(gp->put, err);
+    lia__db_reset(gp->put);
+    if (rc == LIA_OK) {
+        e->gen = (uint32_t)(g + 1);
+        if (gp->bloom) /* (a rolled-back write leaves its key: a false positive only) */
+            bloom_add(gp, e->key);
+    }
+    return rc;
+}
+
+/* The generations into d->gv, and their span. */
+static int gens_open(lia_dedup *d, lia_error *err)
+{
+    int64_t *v = NULL, gsec;
+    size_t n = 0;
+    int rc;
+    if ((rc = gens_list(d->db, &v, &n, err)) || (rc = meta_get(d, "dedup_gen_seconds", &gsec, err)))
+        goto out;
+    if (!n || gsec <= 0) { /* none yet: the span for this window */
+        int64_t w = d->c.window_us / 1000000;
+        gsec = w > 86400 ? w : 86400;
+        if ((rc = meta_put(d, "dedup_gen_seconds", gsec, err)))
+            goto out;
+    }
+    if (n && !(d->gv = calloc(n, sizeof *d->gv))) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        d->gv[i].g = v[i];
+    d->ng = d->capg = n;
+    d->gsec = gsec;
+    d->gens = 1;
+out:
+    free(v);
+    return rc;
+}
+
+/* The aggregates last seen before cutoff: a generation whose every first
+ * seen is before it, and whose every last seen too, is dropped whole;
+ * one with a later last seen (its first moved back into it) loses those
+ * rows only; the rest wait for a later prune. */
+static int gens_prune(lia_dedup *d, int64_t cutoff, lia_error *err)
+{
+    int rc = LIA_OK;
+    for (size_t i = 0; i < d->ng && (d->gv[i].g + 1) * d->gsec <= cutoff;) {
+        gen *g = &d->gv[i];
+        char sql[160], t[32];
+        lia_stmt *st;
+        int64_t maxlast = -1;
+        gen_table(g->g, t, sizeof t);
+        snprintf(sql, sizeof sql, "SELECT max(last) FROM %s", t);
+        if ((rc = lia__db_prepare_once(d->db, "dedup: a generation's last seen", sql, &st, err)))
+            return rc;
+        if ((rc = lia__db_step(st, err)) == LIA_DB_ROW && !lia__db_col_null(st, 0))
+            maxlast = lia__db_col_int64(st, 0);
+        lia__db_done(st);
+        if (rc < 0)
+            return rc;
+        if (maxlast >= cutoff) {
+            snprintf(sql, sizeof sql, "DELETE FROM %s WHERE last < %lld", t, (long long)cutoff);
+            if ((rc = lia__db_exec(d->db, sql, err)))
+                return rc;
+            i++;
+            continue;
+        }
+        lia__db_done(g->get);
+        lia__db_done(g->put);
+        lia__db_done(g->del);
+        free(g->bloom);
+        snprintf(sql, sizeof sql, "DROP TABLE %s", t);
+        if ((rc = lia__db_exec(d->db, sql, err)))
+            return rc;
+        memmove(&d->gv[i], &d->gv[i + 1], (d->ng - i - 1) * sizeof *d->gv);
+        d->ng--;
+        d->view_stale = 1;
+    }
+    return rc;
+}
+
 int64_t lia__dedup_keep_seconds(const lia_dedup_conf *c)
 {
     int64_t w = c->window_us / 1000000;
@@ -689,6 +1203,23 @@ static int prune(lia_dedup *d, lia_error *err)
     d->newest = d->newest_stored = (uint32_t)newest;
     if (pruned >= 0 && (newest - pruned) * 1000000 < d->c.window_us)
         return LIA_OK;
+    if (d->gens) { /* one transaction: the drops, the view and the mark */
+        int own = !lia__db_in_tx(d->db);
+        if (own && (rc = lia__db_begin(d->db, err)))
+            return rc;
+        if ((rc = gens_prune(d, newest - keep, err)) == LIA_OK && d->view_stale &&
+            (rc = gens_view(d->db, err)) == LIA_OK)
+            d->view_stale = 0;
+        if (rc == LIA_OK)
+            rc = meta_put(d, "dedup_pruned", newest, err);
+        if (own) {
+            if (rc == LIA_OK)
+                rc = lia__db_commit(d->db, err);
+            else
+                lia__db_rollback(d->db);
+        }
+        return rc;
+    }
     if ((rc = lia__db_prepare(d->db, "dedup: pruning the dedup table", "DELETE FROM dedup WHERE last < ?",
                               &st, err)))
         return rc;
@@ -729,7 +1260,7 @@ int lia__dedup_attach(lia_dedup *d, lia_store *s, lia_error *err)
         if (rc)
             return rc;
     }
-    if ((rc = prune(d, err)))
+    if ((!lia__db_is_pg(db) && (rc = gens_open(d, err))) || (rc = prune(d, err)))
         return rc;
     if ((rc = lia__db_prepare(db, "dedup: reading the dedup table", "SELECT EXISTS(SELECT 1 FROM dedup)", &st,
                               err)))
@@ -806,7 +1337,7 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
             own_tx = 1;
         }
         for (size_t i = 0; i < d->nretired; i++)
-            if ((rc = update_body(d, &d->retired[i], err)))
+            if ((rc = retire_write(d, &d->retired[i], err)))
                 goto out;
         d->nretired = 0;
         /* written in key order: the keys are random, and B-tree inserts in
@@ -834,22 +1365,26 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
              * every other aggregate look old */
             if (e->last > d->newest && (time_t)e->last <= time(NULL) + 86400)
                 d->newest = e->last;
-            if (!put &&
-                (rc = lia__db_prepare(d->db, "dedup: writing an aggregate",
-                                      "INSERT INTO dedup(key, event_id, first, last, count) VALUES(?,?,?,?,?)"
-                                      " ON CONFLICT(key) DO UPDATE SET event_id = excluded.event_id,"
-                                      " first = excluded.first, last = excluded.last, count = excluded.count",
-                                      &put, err)))
+            if (d->gens) {
+                if ((rc = gens_put(d, e, err)))
+                    goto out;
+            } else if (!put && (rc = lia__db_prepare(
+                                    d->db, "dedup: writing an aggregate",
+                                    "INSERT INTO dedup(key, event_id, first, last, count) VALUES(?,?,?,?,?)"
+                                    " ON CONFLICT(key) DO UPDATE SET event_id = excluded.event_id,"
+                                    " first = excluded.first, last = excluded.last, count = excluded.count",
+                                    &put, err)))
                 goto out;
-            lia__db_bind_int64(put, 1, (int64_t)e->key);
-            lia__db_bind_int64(put, 2, e->id);
-            lia__db_bind_int64(put, 3, e->first);
-            lia__db_bind_int64(put, 4, e->last);
-            lia__db_bind_int64(put, 5, count);
-            rc = lia__db_run(put, err);
-            lia__db_reset(put);
-            if (rc) {
-                goto out;
+            if (!d->gens) {
+                lia__db_bind_int64(put, 1, (int64_t)e->key);
+                lia__db_bind_int64(put, 2, e->id);
+                lia__db_bind_int64(put, 3, e->first);
+                lia__db_bind_int64(put, 4, e->last);
+                lia__db_bind_int64(put, 5, count);
+                rc = lia__db_run(put, err);
+                lia__db_reset(put);
+                if (rc)
+                    goto out;
             }
             if (count > 1 && (rc = update_body(d, e, err)))
                 goto out;
@@ -860,6 +1395,9 @@ static int flush_inner(lia_dedup *d, int final, lia_error *err)
         if (d->newest > d->newest_stored && (rc = meta_put(d, "dedup_newest", d->newest, err)))
             goto out;
         d->newest_stored = d->newest;
+        if (d->view_stale && (rc = gens_view(d->db, err)))
+            goto out;
+        d->view_stale = 0;
     }
     /* evict clean entries down to 90% of the cap (they stay in the store) */
     if (final && d->n > d->cap)
@@ -887,6 +1425,22 @@ static int dedup_forget(lia_store *s, const lia_forget *f, uint64_t *rows, lia_e
     int rc;
     (void)f;
     *rows = 0;
+    if (!lia__db_is_pg(db)) { /* each generation (no index on event_id: a scan of each) */
+        int64_t *v = NULL;
+        size_t n = 0;
+        if ((rc = gens_list(db, &v, &n, err)))
+            return rc;
+        for (size_t i = 0; i < n && rc == LIA_OK; i++) {
+            char sql[160];
+            snprintf(sql, sizeof sql,
+                     "DELETE FROM dedup_%lld WHERE event_id IN (SELECT id FROM temp.lia_forget_event)",
+                     (long long)v[i]);
+            if ((rc = lia__db_exec(db, sql, err)) == LIA_OK)
+                *rows += (uint64_t)lia__db_changes(db);
+        }
+        free(v);
+        return rc;
+    }
     if (!lia__db_has_table(db, "dedup"))
         return LIA_OK;
     if ((rc = lia__db_prepare(db, "dedup: aggregates of pruned events",

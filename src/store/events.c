@@ -880,10 +880,21 @@ static int sq_query(void *impl, const lia_query *qy, lia_event_cb cb, void *ud, 
         goto out;
     for (size_t i = 0; i < nv && rc == LIA_OK && (!qy->limit || sent < qy->limit); i++) {
         lia_buf_reset(&sql);
-        lia_buf_printf(&sql, "SELECT id,report_id,line,body FROM events_%lld AS events%s ORDER BY id",
-                       (long long)v[i].n, lia_buf_cstr(&w.sql));
-        if (qy->limit)
-            lia_buf_printf(&sql, " LIMIT %llu", (unsigned long long)(qy->limit - sent));
+        if (!qy->limit || !w.nb) {
+            lia_buf_printf(&sql, "SELECT id,report_id,line,body FROM events_%lld AS events%s ORDER BY id",
+                           (long long)v[i].n, lia_buf_cstr(&w.sql));
+            if (qy->limit)
+                lia_buf_printf(&sql, " LIMIT %llu", (unsigned long long)(qy->limit - sent));
+        } else {
+            /* the page's ids first, from an index alone (an equality's
+             * entries are in id order; a range's ids are sorted, not its
+             * rows), then only those rows read */
+            lia_buf_printf(&sql,
+                           "SELECT id,report_id,line,body FROM events_%lld WHERE id IN (SELECT id FROM"
+                           " events_%lld AS events%s ORDER BY id LIMIT %llu) ORDER BY id",
+                           (long long)v[i].n, (long long)v[i].n, lia_buf_cstr(&w.sql),
+                           (unsigned long long)(qy->limit - sent));
+        }
         rc = query_rows(q, lia_buf_cstr(&sql), &w, cb, ud, &ev, &sent, err);
     }
 out:

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -546,13 +548,341 @@ static void test_store_prune(void **state)
     }
 }
 
+/* ---- generations (SQLite: the state in tables dedup_G by first seen) ---- */
+
+/* 2026-11-27 and 2026-11-28 (UTC) as generation numbers (days since 1970) */
+#define G27 "20784"
+#define G28 "20785"
+
+static int64_t q1s(lia_store *s, const char *sql)
+{
+    lia_stmt *st;
+    lia_error err;
+    int64_t n = -1;
+    int rc = lia__db_prepare_once(lia__store_db(s), "test", sql, &st, &err);
+    if (rc)
+        print_message("%s: %s\n", sql, err.reason);
+    assert_int_equal(rc, LIA_OK);
+    if (lia__db_step(st, &err) == LIA_DB_ROW)
+        n = lia__db_col_int64(st, 0);
+    lia__db_done(st);
+    return n;
+}
+
+#define EVD(ip, d, t)                                                                                        \
+    "{\"classification.type\": \"c2-server\", \"source.ip\": \"" ip "\", \"time.source\": \"2026-11-" d      \
+    "T" t ":00Z\"}\n"
+
+/* One aggregate per line "ip count first last" of every stored event,
+ * sorted, into out; returns the sum of the counts (the rows they stand
+ * for). */
+static int summary(lia_store *s, char *out, size_t len)
+{
+    lia_query q;
+    lia_error err;
+    collect c;
+    char lines[64][160];
+    int n = 0, total = 0;
+    size_t w = 0;
+    memset(&q, 0, sizeof q);
+    lia_buf_init(&c.all, 1 << 20);
+    c.n = 0;
+    assert_int_equal(lia_store_query(s, &q, on_event, &c, &err), LIA_OK);
+    for (const char *p = c.all.ptr; p && *p && n < 64; n++) {
+        const char *nl = strchr(p, '\n'), *ip = strstr(p, "\"source.ip\":\""),
+                   *k = strstr(p, "dedup_count\":");
+        const char *f = strstr(p, "dedup_first_seen\":\""), *l = strstr(p, "dedup_last_seen\":\"");
+        const char *t = strstr(p, "\"time.source\":\"");
+        assert_non_null(nl);
+        assert_true(ip && ip < nl && t && t < nl);
+        if (k && k < nl) {
+            int count = (int)strtol(k + 13, NULL, 10);
+            assert_true(f && f < nl && l && l < nl);
+            snprintf(lines[n], sizeof lines[n], "%.8s %d %.16s %.16s", ip + 13, count, f + 19, l + 18);
+            total += count;
+        } else {
+            snprintf(lines[n], sizeof lines[n], "%.8s 1 %.16s %.16s", ip + 13, t + 15, t + 15);
+            total++;
+        }
+        p = nl + 1;
+    }
+    lia_buf_free(&c.all);
+    qsort(lines, (size_t)n, sizeof lines[0], (int (*)(const void *, const void *))strcmp);
+    out[0] = '\0';
+    for (int i = 0; i < n && w + 170 < len; i++)
+        w += (size_t)snprintf(out + w, len - w, "%s\n", lines[i]);
+    return total;
+}
+
+/* Aggregates whose window spans midnight (two generations): found across
+ * the boundary after a restart (the in-memory state gone), an aggregate
+ * whose first seen moves back into the earlier day moves to its table,
+ * and a prune drops a past generation whole. */
+static void test_store_generations(void **state)
+{
+    char d5[] = "/tmp/lia_test_dedup5_XXXXXX", db[4200], conf[4200], p[4200], sum[4096];
+    lia_store *s = NULL;
+    lia_error err;
+    lia_ingest_result res;
+    (void)state;
+    if (lia_test_pg()) /* PostgreSQL keeps the one table */
+        skip();
+    assert_non_null(mkdtemp(d5));
+    assert_true(lia_test_db_path(d5, "l", db, sizeof db) >= 0);
+    snprintf(conf, sizeof conf, "%s/l.db.conf", d5);
+    snprintf(p, sizeof p, "%s/r.jsonl", d5);
+    write_file(conf, "[dedup]\nwindow = 1h\n");
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    write_file(p, EVD("10.0.0.1", "27", "23:40") EVD("10.0.0.2", "28", "00:10"));
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.events, 2);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup_" G27), 1);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup_" G28), 1);
+    lia_store_close(s);
+
+    /* a restart: 10.0.0.1 at 00:20 (the next day) joins the 23:40
+     * aggregate; 10.0.0.2 at 23:50 (the day before) joins the 00:10 one,
+     * whose first seen and row move into the 27th */
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    write_file(p, EVD("10.0.0.1", "28", "00:20") EVD("10.0.0.2", "27", "23:50"));
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.events, 0);
+    assert_int_equal(res.report.duplicates, 2);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup_" G27), 2);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup_" G28), 0);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup"), 2); /* the view: every generation */
+    lia_store_close(s);
+
+    /* again after a restart: 10.0.0.2 at 00:45 is found in the 27th (its
+     * window, 23:50 +- 1 h, overlaps both days); 10.0.0.1 at 00:41 is past
+     * its window (23:40 + 1 h) and starts a new aggregate in the 28th */
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    write_file(p, EVD("10.0.0.2", "28", "00:45") EVD("10.0.0.1", "28", "00:41"));
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.events, 1);
+    assert_int_equal(res.report.duplicates, 1);
+    assert_int_equal(summary(s, sum, sizeof sum), 6);
+    print_message("%s", sum);
+    assert_string_equal(sum, "10.0.0.1 1 2026-11-28T00:41 2026-11-28T00:41\n"
+                             "10.0.0.1 2 2026-11-27T23:40 2026-11-28T00:20\n"
+                             "10.0.0.2 3 2026-11-27T23:50 2026-11-28T00:45\n");
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup WHERE count = 3 AND first = 1795823400"), 1);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup_" G28), 1);
+    lia_store_close(s);
+
+    /* ten days on, the next ingest prunes: the 27th and 28th are dropped
+     * whole (their tables gone), the new day's generation stays */
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    write_file(p, "{\"classification.type\": \"c2-server\", \"source.ip\": \"10.0.0.3\","
+                  " \"time.source\": \"2026-12-08T10:00:00Z\"}\n");
+    ingest(s, p, 0, &res);
+    lia_store_close(s);
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    write_file(p, "{\"classification.type\": \"c2-server\", \"source.ip\": \"10.0.0.3\","
+                  " \"time.source\": \"2026-12-08T10:30:00Z\"}\n");
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.duplicates, 1);
+    assert_int_equal(
+        q1s(s, "SELECT count(*) FROM sqlite_master WHERE name IN ('dedup_" G27 "', 'dedup_" G28 "')"), 0);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup"), 1);
+    assert_int_equal(q1s(s, "SELECT count FROM dedup"), 2);
+    lia_store_close(s);
+    {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d5);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
+/* A report of aggregates across two generations, in batches of 3 and
+ * commits of 6 events. */
+static const char gen_report[] = EVD("10.0.0.1", "27", "23:10") EVD("10.0.0.2", "27", "23:15")
+    EVD("10.0.0.3", "27", "23:20") EVD("10.0.0.1", "27", "23:30") EVD("10.0.0.4", "27", "23:35")
+        EVD("10.0.0.2", "27", "23:40") EVD("10.0.0.5", "27", "23:45") EVD("10.0.0.1", "27", "23:50")
+            EVD("10.0.0.3", "28", "00:05") EVD("10.0.0.6", "28", "00:10") EVD("10.0.0.2", "28", "00:20")
+                EVD("10.0.0.1", "28", "00:25") EVD("10.0.0.5", "27", "23:20") EVD("10.0.0.6", "27", "23:30")
+                    EVD("10.0.0.4", "28", "00:40") EVD("10.0.0.1", "28", "01:00")
+                        EVD("10.0.0.3", "28", "01:10") EVD("10.0.0.2", "28", "00:50")
+                            EVD("10.0.0.6", "28", "00:55") EVD("10.0.0.1", "28", "02:40");
+
+/* kill -9 in the middle of the report (in its fourth batch, written and
+ * not committed), then the same ingest again: it resumes, and the store
+ * holds exactly what an ingest never interrupted stores (the same events,
+ * the same counts, first and last seen), every row counted once. */
+static void test_store_generations_kill(void **state)
+{
+    char d6[] = "/tmp/lia_test_dedup6_XXXXXX", db[4200], db2[4200], conf[4200], conf2[4200], p[4200];
+    char want[4096], got[4096];
+    lia_store *s = NULL;
+    lia_error err;
+    lia_ingest_result res;
+    int status;
+    int64_t rows, sum_count;
+    pid_t pid;
+    (void)state;
+    if (lia_test_pg())
+        skip();
+    assert_non_null(mkdtemp(d6));
+    assert_true(lia_test_db_path(d6, "a", db, sizeof db) >= 0);
+    assert_true(lia_test_db_path(d6, "b", db2, sizeof db2) >= 0);
+    snprintf(conf, sizeof conf, "%s/a.db.conf", d6);
+    snprintf(conf2, sizeof conf2, "%s/b.db.conf", d6);
+    snprintf(p, sizeof p, "%s/r.jsonl", d6);
+    write_file(conf, "[dedup]\nwindow = 1h\n");
+    write_file(conf2, "[dedup]\nwindow = 1h\n");
+    write_file(p, gen_report);
+
+    /* the uninterrupted ingest */
+    assert_int_equal(lia_store_open(db2, &s, &err), LIA_OK);
+    ingest2(s, p, 3, 6, &res);
+    assert_int_equal(res.report.rows, 20);
+    assert_int_equal(summary(s, want, sizeof want), 20);
+    rows = q1s(s, "SELECT count(*) FROM dedup");
+    sum_count = q1s(s, "SELECT sum(count) FROM dedup");
+    lia_store_close(s);
+
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr) || lia_store_open(db, &s, &err))
+            _exit(99);
+        setenv("LIAISON_FAULT", "ingest-mid-batch:4", 1);
+        ingest2(s, p, 3, 6, &res);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest2(s, p, 3, 6, &res);
+    assert_int_equal(summary(s, got, sizeof got), 20);
+    print_message("uninterrupted:\n%skilled and resumed:\n%s", want, got);
+    assert_string_equal(got, want);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup"), rows);
+    assert_int_equal(q1s(s, "SELECT sum(count) FROM dedup"), sum_count);
+    lia_store_close(s);
+    {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d6);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
+/* A generation's Bloom filter never hides a key: 10,000 aggregates written
+ * into a new generation in commits of 1,000 (the filter, built small at
+ * the first lookup, is outgrown and built again twice as big), the memory
+ * holding only 1,000 keys, then the same 10,000 again within the window:
+ * every one is found in the store and folded. */
+static void test_store_generations_bloom(void **state)
+{
+    char d7[] = "/tmp/lia_test_dedup7_XXXXXX", db[4200], conf[4200], p[4200];
+    lia_store *s = NULL;
+    lia_error err;
+    lia_ingest_result res;
+    FILE *f;
+    (void)state;
+    if (lia_test_pg())
+        skip();
+    assert_non_null(mkdtemp(d7));
+    assert_true(lia_test_db_path(d7, "l", db, sizeof db) >= 0);
+    snprintf(conf, sizeof conf, "%s/l.db.conf", d7);
+    snprintf(p, sizeof p, "%s/r.jsonl", d7);
+    write_file(conf, "[dedup]\nwindow = 1h\nmemory_keys = 1000\n");
+    /* a first report, so that the next run looks keys up in the store */
+    write_file(p, EVD("10.9.9.9", "27", "09:00"));
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest(s, p, 0, &res);
+    lia_store_close(s);
+    assert_non_null(f = fopen(p, "w"));
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < 10000; i++)
+            fprintf(f,
+                    "{\"classification.type\": \"c2-server\", \"source.ip\": \"10.0.%d.%d\","
+                    " \"time.source\": \"2026-11-27T10:%02d:%02dZ\"}\n",
+                    i / 250, i % 250 + 1, i / 1000 * 5 + pass * 2, i % 60);
+    fclose(f);
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest2(s, p, 500, 1000, &res);
+    assert_int_equal(res.report.rows, 20000);
+    assert_int_equal(res.report.events, 10000);
+    assert_int_equal(res.report.duplicates, 10000);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup WHERE count = 2"), 10000);
+    lia_store_close(s);
+    {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d7);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
+/* A store from before generations (one table dedup, schema version 1) is
+ * converted by the first ingest that opens it: its aggregates are found
+ * in their generations and go on folding. */
+static void test_store_generations_upgrade(void **state)
+{
+    char d8[] = "/tmp/lia_test_dedup8_XXXXXX", db[4200], conf[4200], p[4200];
+    lia_store *s = NULL;
+    lia_error err;
+    lia_ingest_result res;
+    (void)state;
+    if (lia_test_pg())
+        skip();
+    assert_non_null(mkdtemp(d8));
+    assert_true(lia_test_db_path(d8, "l", db, sizeof db) >= 0);
+    snprintf(conf, sizeof conf, "%s/l.db.conf", d8);
+    snprintf(p, sizeof p, "%s/r.jsonl", d8);
+    write_file(conf, "[dedup]\nwindow = 1h\n");
+    write_file(p,
+               EVD("10.0.0.1", "27", "10:00") EVD("10.0.0.2", "27", "23:30") EVD("10.0.0.1", "27", "10:10"));
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.events, 2);
+    /* back to the layout of before: one table, version 1 */
+    assert_int_equal(lia__db_exec(lia__store_db(s),
+                                  "DROP VIEW dedup; CREATE TABLE dedup(key INTEGER PRIMARY KEY,"
+                                  " event_id INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,"
+                                  " count INTEGER NOT NULL); INSERT INTO dedup SELECT * FROM dedup_" G27 ";"
+                                  " DROP TABLE dedup_" G27
+                                  "; DELETE FROM enrich_meta WHERE name = 'dedup_gen_seconds';"
+                                  " UPDATE lia_schema SET version = 1 WHERE module = 'dedup'",
+                                  &err),
+                     LIA_OK);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM sqlite_master WHERE name = 'dedup' AND type = 'table'"), 1);
+    lia_store_close(s);
+
+    assert_int_equal(lia_store_open(db, &s, &err), LIA_OK);
+    write_file(p, EVD("10.0.0.1", "27", "10:20") EVD("10.0.0.2", "28", "00:10"));
+    ingest(s, p, 0, &res);
+    assert_int_equal(res.report.events, 0);
+    assert_int_equal(res.report.duplicates, 2);
+    assert_int_equal(q1s(s, "SELECT version FROM lia_schema WHERE module = 'dedup'"), 2);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM sqlite_master WHERE name = 'dedup' AND type = 'view'"), 1);
+    assert_int_equal(q1s(s, "SELECT count(*) FROM dedup_" G27), 2);
+    assert_int_equal(q1s(s, "SELECT sum(count) FROM dedup"), 5);
+    lia_store_close(s);
+    {
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d8);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conf),           cmocka_unit_test(test_conf_errors),
-        cmocka_unit_test(test_memory),         cmocka_unit_test(test_memory_cap),
-        cmocka_unit_test(test_store),          cmocka_unit_test(test_store_replaced),
-        cmocka_unit_test(test_store_bad_conf), cmocka_unit_test(test_store_prune),
+        cmocka_unit_test(test_conf),
+        cmocka_unit_test(test_conf_errors),
+        cmocka_unit_test(test_memory),
+        cmocka_unit_test(test_memory_cap),
+        cmocka_unit_test(test_store),
+        cmocka_unit_test(test_store_replaced),
+        cmocka_unit_test(test_store_bad_conf),
+        cmocka_unit_test(test_store_prune),
+        cmocka_unit_test(test_store_generations),
+        cmocka_unit_test(test_store_generations_kill),
+        cmocka_unit_test(test_store_generations_bloom),
+        cmocka_unit_test(test_store_generations_upgrade),
     };
     return cmocka_run_group_tests_name(LIA_TEST_GROUP("dedup"), tests, NULL, NULL);
 }
