@@ -5,7 +5,7 @@
  * `liaison ingest --bus URL` (lia_bus_publish) registers and archives the
  * report in the store, splits it into chunks of whole records and
  * publishes them to a work-queue stream, each with the message id
- * HASH.CHUNK (a republish is dropped by the server). `liaison worker`
+ * HASH.ID.CHUNK (a republish is dropped by the server). `liaison worker`
  * (lia_bus_work) pulls chunks from one durable consumer, runs each through
  * parse, normalise, enrich, dedup, route and store in one transaction that
  * also records the chunk as done (bus_chunks), and acknowledges it after

@@ -18,6 +18,7 @@
 
 #include "bus/internal.h"
 #include "core/clock.h"
+#include "core/fault.h"
 #include "core/records.h"
 #include "liaison/limits.h"
 #include "pipeline/chunk.h"
@@ -153,7 +154,10 @@ static int send_chunk(pub *p, const char *text, size_t len, uint64_t first, lia_
             "(%zu bytes; a record that long, or a format that is not split: ingest it without --bus)",
             (unsigned long long)p->chunk, p->rep->name, (unsigned long long)first, p->msg.len,
             p->max_payload);
-    snprintf(id, sizeof id, "%s.%llu", p->rep->hash, (unsigned long long)p->chunk);
+    /* the report's id too: the same bytes ingested again after a prune are
+     * a new report, not a duplicate */
+    snprintf(id, sizeof id, "%s.%lld.%llu", p->rep->hash, (long long)p->rep->id,
+             (unsigned long long)p->chunk);
     snprintf(num[0], sizeof num[0], "%lld", (long long)p->rep->id);
     snprintf(num[1], sizeof num[1], "%llu", (unsigned long long)p->chunk);
     snprintf(num[2], sizeof num[2], "%llu", (unsigned long long)first);
@@ -203,6 +207,7 @@ static int send_chunk(pub *p, const char *text, size_t len, uint64_t first, lia_
     }
     p->waiting = 0;
     p->res->published++;
+    lia__fault_point("bus-mid-publish"); /* crash tests: the publisher killed between two chunks */
     if (ack && ack->Duplicate)
         p->res->duplicates++;
 out:

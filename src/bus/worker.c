@@ -20,6 +20,7 @@
 
 #include "bus/internal.h"
 #include "core/clock.h"
+#include "core/fault.h"
 #include "liaison/limits.h"
 #include "pipeline/chunk.h"
 #include "store/backend.h"
@@ -334,6 +335,7 @@ int lia_bus_work(lia_store *s, const lia_bus_opts *b, const lia_bus_worker_opts 
             if (r == CHUNK_STORED || r == CHUNK_DUPLICATE) {
                 /* committed: acknowledged now (lost, it comes again and
                  * is a duplicate) */
+                lia__fault_point("bus-committed"); /* crash tests: killed between commit and ack */
                 natsMsg_AckSync(m, NULL, NULL);
                 if (r == CHUNK_STORED) {
                     res->chunks++;

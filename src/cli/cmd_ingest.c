@@ -73,6 +73,8 @@ static void ingest_usage(FILE *f)
                "                      (nats://HOST:PORT) for `liaison worker` processes;\n"
                "                      waits while the stream is full (liaison worker --help)\n"
                "  --chunk N           records per chunk with --bus (default 2000)\n"
+               "  --bus-limit N       chunks the stream holds, when this creates it\n"
+               "                      (default 10000; also 256 MiB)\n"
                "\nFormats:\n");
     for (size_t i = 0; lia_formats[i]; i++)
         fprintf(f, "  %-19s %s\n", lia_formats[i]->name, lia_formats[i]->summary);
@@ -85,7 +87,7 @@ static int ends_with(const char *s, const char *suf)
 }
 
 /* ingest --bus: publish the report in chunks (closes s). */
-static int ingest_bus(lia_store *s, const char *url, const lia_ingest_opts *o, size_t chunk)
+static int ingest_bus(lia_store *s, const char *url, int64_t limit, const lia_ingest_opts *o, size_t chunk)
 {
     lia_bus_opts b;
     lia_bus_publish_result res;
@@ -93,6 +95,7 @@ static int ingest_bus(lia_store *s, const char *url, const lia_ingest_opts *o, s
     int rc;
     memset(&b, 0, sizeof b);
     b.url = url;
+    b.max_msgs = limit;
     lia_error_clear(&err);
     rc = lia_bus_publish(s, &b, o, chunk, &res, &err);
     lia_store_close(s);
@@ -120,13 +123,21 @@ static int ingest_bus(lia_store *s, const char *url, const lia_ingest_opts *o, s
 int cmd_ingest(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"feed", required_argument, NULL, 'f'},   {"format", required_argument, NULL, 'F'},
-        {"map", required_argument, NULL, 'm'},    {"provider", required_argument, NULL, 'p'},
-        {"tlp", required_argument, NULL, 't'},    {"name", required_argument, NULL, 'n'},
-        {"no-archive", no_argument, NULL, 'A'},   {"strict", no_argument, NULL, 's'},
-        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-        {"report", required_argument, NULL, 'r'}, {"bus", required_argument, NULL, 'B'},
-        {"chunk", required_argument, NULL, 'C'},  {NULL, 0, NULL, 0},
+        {"feed", required_argument, NULL, 'f'},
+        {"format", required_argument, NULL, 'F'},
+        {"map", required_argument, NULL, 'm'},
+        {"provider", required_argument, NULL, 'p'},
+        {"tlp", required_argument, NULL, 't'},
+        {"name", required_argument, NULL, 'n'},
+        {"no-archive", no_argument, NULL, 'A'},
+        {"strict", no_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"report", required_argument, NULL, 'r'},
+        {"bus", required_argument, NULL, 'B'},
+        {"chunk", required_argument, NULL, 'C'},
+        {"bus-limit", required_argument, NULL, 'L'},
+        {NULL, 0, NULL, 0},
     };
     lia_ingest_opts o;
     lia_ingest_result res;
@@ -136,7 +147,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
     char schema_path[4096];
     int strict = 0, quiet = 0, ch, rc, tlp_given = 0;
     const char *bus = NULL;
-    uint64_t chunk = 0;
+    uint64_t chunk = 0, bus_limit = 0;
     lia_feed reg;
     struct sigaction sa;
 
@@ -161,6 +172,13 @@ int cmd_ingest(cli *c, int argc, char **argv)
         case 'C':
             if (cli_parse_u64(optarg, &chunk) || chunk == 0 || chunk > 1000000) {
                 cli_errorf("ingest: --chunk %s: a number of records from 1 to 1000000 is expected", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            break;
+        case 'L':
+            if (cli_parse_u64(optarg, &bus_limit) || bus_limit == 0 || bus_limit > 100000000) {
+                cli_errorf("ingest: --bus-limit %s: a number of chunks from 1 to 100000000 is expected",
+                           optarg);
                 return LIA_EXIT_USAGE;
             }
             break;
@@ -227,7 +245,7 @@ int cmd_ingest(cli *c, int argc, char **argv)
         return rc;
     lia_error_clear(&err);
     if (bus)
-        return ingest_bus(s, bus, &o, (size_t)chunk);
+        return ingest_bus(s, bus, (int64_t)bus_limit, &o, (size_t)chunk);
     rc = lia_ingest(s, &o, &res, &err);
     lia_store_close(s);
     if (rc == LIA_EINTR) {
