@@ -12,6 +12,7 @@ libxml2-dev libxml2-utils libpq-dev
 postgresql-15 postgresql-15-ip4r
 libcmocka-dev libcsv-dev python3 python3-jsonschema clang-format
 dovecot-imapd
+nats-server libnats-dev
 "
 
 # npm builds the web console (web/, at `make` time) and fetches the demo's

@@ -21,6 +21,9 @@ typedef struct lia_ingest_opts {
                                  conformance run that checks the parser alone) */
     const lia_stage *const *stages; /* NULL-terminated stages to run instead of
                                        lia_stages (NULL: lia_stages) */
+    int shared;                     /* other processes write the same events at the same time
+                                       (liaison worker): stages look up in the store what
+                                       they did not see themselves (dedup aggregates) */
 } lia_ingest_opts;
 
 typedef struct lia_ingest_result {

@@ -8,6 +8,7 @@
 #include "liaison/accounts.h"
 #include "liaison/advisory.h"
 #include "liaison/audit.h"
+#include "liaison/bus.h"
 #include "liaison/csv.h"
 #include "liaison/enrich.h"
 #include "liaison/error.h"

@@ -56,6 +56,8 @@ int cmd_events(cli *c, int argc, char **argv);
 int cmd_quarantine(cli *c, int argc, char **argv);
 int cmd_stats(cli *c, int argc, char **argv);
 int cmd_store(cli *c, int argc, char **argv);
+int cmd_worker(cli *c, int argc, char **argv);
+int cmd_bus(cli *c, int argc, char **argv);
 int cmd_demo(cli *c, int argc, char **argv);
 int cmd_feeds(cli *c, int argc, char **argv);
 int cmd_fetch(cli *c, int argc, char **argv);

@@ -39,37 +39,43 @@ static void on_signal(int sig)
 
 static void ingest_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: liaison [--db PATH] ingest --feed NAME [options] FILE|-\n"
-            "\n"
-            "Read one report (a file, or - for standard input) through parse, normalise\n"
-            "and store. Rows that fail are quarantined with their reason (liaison\n"
-            "quarantine). The report is identified by its content: ingesting it again\n"
-            "stores nothing twice; an interrupted ingest resumes where it stopped.\n"
-            "With --format misp, FILE may be a MISP feed directory: each event file of\n"
-            "its manifest.json is one report.\n"
-            "\n"
-            "Options:\n"
-            "  --feed NAME         feed name (feed.name of the events)   [required,\n"
-            "                      except for --format shadowserver: the report's\n"
-            "                      feed name from Shadowserver's schema]\n"
-            "  --format FORMAT     report format; default: the registered feed's\n"
-            "                      (liaison feeds), else jsonl for *.json/*.jsonl,\n"
-            "                      csv when --map is given\n"
-            "  --map FILE          CSV column mapping (docs/csv-mapping.md); for\n"
-            "                      shadowserver: a schema file to use instead\n"
-            "  --report TYPE       Shadowserver report type (e.g. scan_ics; implies\n"
-            "                      --format shadowserver); default:\n"
-            "                      detected from the file name (liaison shadowserver\n"
-            "                      reports lists them)\n"
-            "  --provider NAME     feed.provider\n"
-            "  --tlp LABEL         TLP of events that carry none (CLEAR GREEN AMBER\n"
-            "                      AMBER+STRICT RED); default AMBER\n"
-            "  --name NAME         report name (default: the file name)\n"
-            "  --no-archive        do not keep a compressed copy of the raw report\n"
-            "  --strict            exit 3 if any row was quarantined\n"
-            "  -q, --quiet         no progress line\n"
-            "\nFormats:\n");
+    fprintf(f, "usage: liaison [--db PATH] ingest --feed NAME [options] FILE|-\n"
+               "\n"
+               "Read one report (a file, or - for standard input) through parse, normalise\n"
+               "and store. Rows that fail are quarantined with their reason (liaison\n"
+               "quarantine). The report is identified by its content: ingesting it again\n"
+               "stores nothing twice; an interrupted ingest resumes where it stopped.\n"
+               "With --format misp, FILE may be a MISP feed directory: each event file of\n"
+               "its manifest.json is one report.\n"
+               "\n"
+               "Options:\n"
+               "  --feed NAME         feed name (feed.name of the events)   [required,\n"
+               "                      except for --format shadowserver: the report's\n"
+               "                      feed name from Shadowserver's schema]\n"
+               "  --format FORMAT     report format; default: the registered feed's\n"
+               "                      (liaison feeds), else jsonl for *.json/*.jsonl,\n"
+               "                      csv when --map is given\n"
+               "  --map FILE          CSV column mapping (docs/csv-mapping.md); for\n"
+               "                      shadowserver: a schema file to use instead\n"
+               "  --report TYPE       Shadowserver report type (e.g. scan_ics; implies\n"
+               "                      --format shadowserver); default:\n"
+               "                      detected from the file name (liaison shadowserver\n"
+               "                      reports lists them)\n"
+               "  --provider NAME     feed.provider\n"
+               "  --tlp LABEL         TLP of events that carry none (CLEAR GREEN AMBER\n"
+               "                      AMBER+STRICT RED); default AMBER\n"
+               "  --name NAME         report name (default: the file name)\n"
+               "  --no-archive        do not keep a compressed copy of the raw report\n"
+               "  --strict            exit 3 if any row was quarantined\n"
+               "  -q, --quiet         no progress line\n"
+               "  --bus URL           do not process here: register and archive the report,\n"
+               "                      then publish it in chunks to the work bus\n"
+               "                      (nats://HOST:PORT) for `liaison worker` processes;\n"
+               "                      waits while the stream is full (liaison worker --help)\n"
+               "  --chunk N           records per chunk with --bus (default 2000)\n"
+               "  --bus-limit N       chunks the stream holds, when this creates it\n"
+               "                      (default 10000; also 256 MiB)\n"
+               "\nFormats:\n");
     for (size_t i = 0; lia_formats[i]; i++)
         fprintf(f, "  %-19s %s\n", lia_formats[i]->name, lia_formats[i]->summary);
 }
@@ -80,15 +86,57 @@ static int ends_with(const char *s, const char *suf)
     return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
+/* ingest --bus: publish the report in chunks (closes s). */
+static int ingest_bus(lia_store *s, const char *url, int64_t limit, const lia_ingest_opts *o, size_t chunk)
+{
+    lia_bus_opts b;
+    lia_bus_publish_result res;
+    lia_error err;
+    int rc;
+    memset(&b, 0, sizeof b);
+    b.url = url;
+    b.max_msgs = limit;
+    lia_error_clear(&err);
+    rc = lia_bus_publish(s, &b, o, chunk, &res, &err);
+    lia_store_close(s);
+    if (rc) {
+        cli_error(&err);
+        return rc == LIA_EINTR ? LIA_EXIT_INTERRUPTED : LIA_EXIT_ERROR;
+    }
+    if (res.skipped) {
+        printf("%s: already ingested as report #%lld (%llu events, %llu quarantined): nothing published\n",
+               res.report.name, (long long)res.report.id, (unsigned long long)res.report.events,
+               (unsigned long long)res.report.quarantined);
+        return LIA_EXIT_OK;
+    }
+    printf("%s: report #%lld, feed %s: %llu chunks, %llu published (%llu the bus already had), "
+           "%.1f MB in %.2f s%s\n",
+           res.report.name, (long long)res.report.id, res.report.feed, (unsigned long long)res.chunks,
+           (unsigned long long)res.published, (unsigned long long)res.duplicates,
+           (double)res.report.size / 1e6, res.seconds,
+           res.complete ? "; every chunk stored: report complete" : "; workers store it");
+    if (res.waits)
+        printf("  the stream was full %llu times: waited for the workers\n", (unsigned long long)res.waits);
+    return LIA_EXIT_OK;
+}
+
 int cmd_ingest(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"feed", required_argument, NULL, 'f'},   {"format", required_argument, NULL, 'F'},
-        {"map", required_argument, NULL, 'm'},    {"provider", required_argument, NULL, 'p'},
-        {"tlp", required_argument, NULL, 't'},    {"name", required_argument, NULL, 'n'},
-        {"no-archive", no_argument, NULL, 'A'},   {"strict", no_argument, NULL, 's'},
-        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"feed", required_argument, NULL, 'f'},
+        {"format", required_argument, NULL, 'F'},
+        {"map", required_argument, NULL, 'm'},
+        {"provider", required_argument, NULL, 'p'},
+        {"tlp", required_argument, NULL, 't'},
+        {"name", required_argument, NULL, 'n'},
+        {"no-archive", no_argument, NULL, 'A'},
+        {"strict", no_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
         {"report", required_argument, NULL, 'r'},
+        {"bus", required_argument, NULL, 'B'},
+        {"chunk", required_argument, NULL, 'C'},
+        {"bus-limit", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     lia_ingest_opts o;
@@ -98,6 +146,8 @@ int cmd_ingest(cli *c, int argc, char **argv)
     const char *tlp = "AMBER";
     char schema_path[4096];
     int strict = 0, quiet = 0, ch, rc, tlp_given = 0;
+    const char *bus = NULL;
+    uint64_t chunk = 0, bus_limit = 0;
     lia_feed reg;
     struct sigaction sa;
 
@@ -118,6 +168,20 @@ int cmd_ingest(cli *c, int argc, char **argv)
         case 'A': o.archive = 0; break;
         case 's': strict = 1; break;
         case 'q': quiet = 1; break;
+        case 'B': bus = optarg; break;
+        case 'C':
+            if (cli_parse_u64(optarg, &chunk) || chunk == 0 || chunk > 1000000) {
+                cli_errorf("ingest: --chunk %s: a number of records from 1 to 1000000 is expected", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            break;
+        case 'L':
+            if (cli_parse_u64(optarg, &bus_limit) || bus_limit == 0 || bus_limit > 100000000) {
+                cli_errorf("ingest: --bus-limit %s: a number of chunks from 1 to 100000000 is expected",
+                           optarg);
+                return LIA_EXIT_USAGE;
+            }
+            break;
         case 'h': ingest_usage(stdout); return LIA_EXIT_OK;
         default:
             cli_errorf("ingest: bad option %s (see liaison ingest --help)", argv[optind - 1]);
@@ -165,6 +229,10 @@ int cmd_ingest(cli *c, int argc, char **argv)
     o.feed.observed_us = (int64_t)time(NULL) * 1000000;
     if (strcmp(o.format, "misp") == 0 && cli_is_dir(o.path))
         return cli_ingest_misp_feed(c, &o, strict); /* a feed: one report per event file */
+    if (bus && strcmp(o.path, "-") == 0) {
+        cli_errorf("ingest: --bus reads a file, not standard input");
+        return LIA_EXIT_USAGE;
+    }
     if (!quiet && isatty(STDERR_FILENO))
         o.progress = stderr;
     o.stop = &stop_flag;
@@ -176,6 +244,8 @@ int cmd_ingest(cli *c, int argc, char **argv)
     if ((rc = cli_open_store(c, &s)))
         return rc;
     lia_error_clear(&err);
+    if (bus)
+        return ingest_bus(s, bus, (int64_t)bus_limit, &o, (size_t)chunk);
     rc = lia_ingest(s, &o, &res, &err);
     lia_store_close(s);
     if (rc == LIA_EINTR) {

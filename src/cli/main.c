@@ -9,6 +9,8 @@
 static const cli_cmd commands[] = {
     {"init", "create or upgrade the store", cmd_init},
     {"ingest", "read a report into the store", cmd_ingest},
+    {"worker", "process report chunks from the work bus (NATS JetStream)", cmd_worker},
+    {"bus", "the work bus: stream depth, pending and redelivered chunks", cmd_bus},
     {"events", "list stored events", cmd_events},
     {"quarantine", "list rows that were rejected, with the reason", cmd_quarantine},
     {"stats", "per-feed, per-stage counters and rates", cmd_stats},

@@ -1271,6 +1271,11 @@ int lia__dedup_attach(lia_dedup *d, lia_store *s, lia_error *err)
     return rc < 0 ? rc : LIA_OK;
 }
 
+void lia__dedup_assume_stored(lia_dedup *d)
+{
+    d->may_be_stored = 1;
+}
+
 /* keys in the order of the dedup table's rowid (signed) */
 static int cmp_key(const void *a, const void *b)
 {

@@ -119,6 +119,10 @@ void lia__dedup_destroy(lia_dedup *d);
  * from or written to the store). Then every batch given to lia__dedup_batch
  * must, once stored, be given to lia__dedup_stored. */
 int lia__dedup_attach(lia_dedup *d, lia_store *s, lia_error *err);
+/* Other processes add aggregates to the store meanwhile (liaison worker):
+ * every key missing in memory is looked up in the dedup table, even if it
+ * was empty at attach. */
+void lia__dedup_assume_stored(lia_dedup *d);
 /* 64-bit key of an event: keyed SipHash (libsodium crypto_shorthash) of the
  * key fields' typed values, absent fields included as absent. */
 uint64_t lia__dedup_key(const lia_dedup *d, const lia_event *ev);

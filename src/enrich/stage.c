@@ -166,6 +166,8 @@ static int dedup_open(void **out, struct lia_ingest *ing, lia_error *err)
             goto fail;
         if (ing->store && (rc = lia__dedup_attach(st->d, ing->store, err)))
             goto fail;
+        if (ing->store && ing->opts && ing->opts->shared)
+            lia__dedup_assume_stored(st->d);
     }
     *out = st;
     return LIA_OK;

@@ -22,6 +22,7 @@
 #include "liaison/limits.h"
 #include "core/records.h"
 #include "store/backend.h"
+#include "pipeline/chunk.h"
 
 static const char *base_name(const char *path)
 {
@@ -234,6 +235,11 @@ typedef struct run {
     uint64_t progress_ns;
     uint64_t start_ns;
     uint64_t bytes_read;
+    /* a chunk of a report (lia__ingest_chunk): the text's first pre_lines
+     * lines are the report's preamble (skipped), the rest its lines from
+     * chunk_first on */
+    int chunked;
+    uint64_t pre_lines, chunk_first;
 } run;
 
 static int flush_batch(run *r, lia_error *err)
@@ -511,6 +517,11 @@ static int pipeline(run *r, source *src, lia_error *err)
             lia_error_where(err, r->rep->name, 0);
             goto out;
         }
+        if (r->chunked)
+            for (size_t i = 0; i < r->recs.n; i++) { /* the text's lines as the report's */
+                lia_record *rec = &r->recs.rec[i];
+                rec->line = rec->line <= r->pre_lines ? 0 : rec->line - r->pre_lines - 1 + r->chunk_first;
+            }
         if ((rc = handle_records(r, err)) && rc != LIA_EINTR)
             goto out;
         progress(r, 0);
@@ -722,6 +733,102 @@ int lia_ingest_buffer(lia_store *s, const lia_ingest_opts *o, const void *data, 
     r.rep->size = src.len;
     set_names(&r, "-");
     rc = ingest_report(&r, &src, NULL, err);
+    res->bytes = r.bytes_read;
+    res->seconds = (double)(lia__mono_ns() - r.start_ns) / 1e9;
+    return rc;
+}
+
+/* ---- a report in chunks (src/bus/: liaison ingest --bus, liaison worker) ---- */
+
+int lia__ingest_register(lia_store *s, const lia_ingest_opts *o, lia_report *rep, lia_error *err)
+{
+    run r;
+    lia_ingest_result *res = malloc(sizeof *res);
+    struct lia_ingest ing;
+    archive_job *job = calloc(1, sizeof *job);
+    struct stat stt;
+    int fd = -1, rc;
+    if (!res || !job) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto out;
+    }
+    if ((rc = run_init(&r, s, o, res, err)))
+        goto out;
+    if ((fd = open(o->path, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = lia_error_set(err, LIA_EIO, NULL, NULL, 0, "cannot open %s: %s", o->path, strerror(errno));
+        goto out;
+    }
+    if ((rc = hash_input(fd, -1, r.rep->hash, &r.rep->size, err)))
+        goto out;
+    set_names(&r, base_name(o->path));
+    if (o->archive && (rc = archive_paths(&r, job, o->path, err)))
+        goto out;
+    lia__store_set_bulk_min(s, UINT64_MAX); /* workers write it: never without its indexes */
+    if ((rc = lia__store_report_begin(s, r.rep, err)))
+        goto out;
+    if (r.rep->state == LIA_REPORT_COMPLETE)
+        goto done;
+    /* the stages' own setup once (e.g. dedup's hash key), before workers
+     * open them concurrently */
+    ing = (struct lia_ingest){s, o, r.rep};
+    {
+        const lia_stage *const *stages = o->stages ? o->stages : lia_stages;
+        for (size_t i = 0; stages[i] && rc == LIA_OK; i++) {
+            void *st = NULL;
+            if ((rc = stages[i]->open(&st, &ing, err)) == LIA_OK && stages[i]->close)
+                stages[i]->close(st);
+        }
+        if (rc)
+            goto out;
+    }
+    if (o->archive && stat(job->dst, &stt) != 0) { /* once, before any chunk is stored */
+        archive_run(job);
+        if (job->rc) {
+            rc = lia_error_set(err, job->rc, NULL, NULL, 0, "%s", job->msg);
+            r.rep->archive[0] = '\0';
+            goto out;
+        }
+    }
+    if (!o->archive)
+        r.rep->archive[0] = '\0';
+    if ((rc = lia__store_checkpoint(s, r.rep, err))) /* the archive's name, the report partial */
+        goto out;
+done:
+    *rep = *r.rep;
+out:
+    if (fd >= 0)
+        close(fd);
+    free(job);
+    free(res);
+    return rc;
+}
+
+int lia__ingest_chunk(lia_store *s, const lia_ingest_opts *o, const lia_report *rep, const char *text,
+                      size_t len, uint64_t pre_lines, uint64_t first, lia_ingest_result *res, lia_error *err)
+{
+    run r;
+    lia_ingest_opts co = *o;
+    source src = {.fd = -1, .mem = text ? text : "", .len = text ? len : 0};
+    int rc;
+    co.commit_every = SIZE_MAX / 2; /* one transaction: the caller's */
+    co.archive = 0;
+    co.progress = NULL;
+    co.stop = NULL; /* a chunk is finished once started */
+    if ((rc = run_init(&r, s, &co, res, err)))
+        return rc;
+    *r.rep = *rep;
+    r.rep->rows = r.rep->events = r.rep->quarantined = r.rep->duplicates = 0;
+    r.rep->lines_done = 0;
+    r.chunked = 1;
+    r.pre_lines = pre_lines;
+    r.chunk_first = first ? first : 1;
+    rc = pipeline(&r, &src, err);
+    close_run(&r);
+    if (rc) {
+        lia__store_abort(s);
+        lia_error_where(err, r.rep->name, 0);
+    }
+    r.rep->lines_done = r.last_line;
     res->bytes = r.bytes_read;
     res->seconds = (double)(lia__mono_ns() - r.start_ns) / 1e9;
     return rc;
