@@ -31,6 +31,8 @@ typedef struct rstage {
     size_t nd, capd;
     uint32_t *first, *count; /* per event: its decisions in d (for the incident rules) */
     lia__rcache rc;
+    int64_t (*rng)[2]; /* PostgreSQL: the id ranges of the transaction's batches, counted at its end */
+    size_t nrng, caprng;
 } rstage;
 
 static int st_open(void **out, struct lia_ingest *ing, lia_error *err)
@@ -106,8 +108,22 @@ static int st_stored(void *st, const lia_batch *b, lia_error *err)
                            r->nev - i);
         goto out;
     }
-    if (r->nev && (rc = lia__route_count_delivered(r->db, b->ev[0].id, b->ev[r->nev - 1].id, err)))
+    if (r->nev && lia__db_is_pg(r->db)) { /* counted at the transaction's end (st_flush) */
+        if (r->nrng == r->caprng) {
+            size_t nc = r->caprng ? r->caprng * 2 : 64;
+            int64_t(*p)[2] = realloc(r->rng, nc * sizeof *p);
+            if (!p) {
+                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+                goto out;
+            }
+            r->rng = p;
+            r->caprng = nc;
+        }
+        r->rng[r->nrng][0] = b->ev[0].id;
+        r->rng[r->nrng++][1] = b->ev[r->nev - 1].id;
+    } else if (r->nev && (rc = lia__route_count_delivered(r->db, b->ev[0].id, b->ev[r->nev - 1].id, err))) {
         goto out;
+    }
     /* the incident rules of the routing file, in the same transaction */
     if (r->rt->cf.incidents.n) {
         lia__routed_batch rb = {b->ev, r->nev, r->d, r->first, r->count};
@@ -119,14 +135,28 @@ out:
     return rc;
 }
 
+/* Before each commit (write_tail): the routed counts of the transaction's
+ * batches, each shared row once and in key order, so that two ingests at
+ * once on PostgreSQL hold these rows only from here to their commit and
+ * never wait on each other in a cycle. */
+static int st_flush(void *st, lia_error *err)
+{
+    rstage *r = st;
+    int rc = lia__route_count_delivered_ranges(r->db, (const int64_t(*)[2])r->rng, r->nrng, err);
+    r->nrng = 0;
+    return rc;
+}
+
 static void st_close(void *st)
 {
     rstage *r = st;
+    lia__rcache_close(&r->rc);
     lia_route_destroy(r->rt);
     free(r->ev);
     free(r->d);
     free(r->first);
     free(r->count);
+    free(r->rng);
     free(r);
 }
 
@@ -136,6 +166,6 @@ const lia_stage lia_stage_route = {
     .open = st_open,
     .process = st_process,
     .stored = st_stored,
-    .flush = NULL,
+    .flush = st_flush,
     .close = st_close,
 };

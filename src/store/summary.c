@@ -426,17 +426,45 @@ static const struct {
      " ON CONFLICT(sector, protocol, product) DO UPDATE SET n = events_exposure.n + excluded.n"},
 };
 
+typedef struct acc_ref {
+    const char *k;
+    const lia__rollup_slot *x;
+} acc_ref;
+
+static int acc_ref_cmp(const void *pa, const void *pb)
+{
+    const acc_ref *a = pa, *b = pb;
+    size_t n = a->x->len < b->x->len ? a->x->len : b->x->len;
+    int c = memcmp(a->k, b->k, n);
+    return c ? c : (a->x->len > b->x->len) - (a->x->len < b->x->len);
+}
+
+/* The keys go in one order, the same in every process: by table (acc_sql's
+ * order), then by key bytes. Two ingests at once on PostgreSQL upsert the
+ * rows they share in the same order, so one waits for the other's commit
+ * and neither deadlocks (in hash order they could). */
 int lia__rollup_acc_flush(lia_db *db, lia__rollup_acc *a, lia_error *err)
 {
     int rc = LIA_OK;
+    acc_ref *ref = NULL;
+    size_t nref = 0;
+    if (a->n && !(ref = malloc(a->n * sizeof *ref))) {
+        lia__rollup_acc_reset(a);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    for (size_t i = 0; i < a->cap && nref < a->n; i++)
+        if (a->slot[i].hash)
+            ref[nref++] = (acc_ref){a->keys.ptr + a->slot[i].off, &a->slot[i]};
+    if (nref)
+        qsort(ref, nref, sizeof *ref, acc_ref_cmp);
     for (size_t t = 0; t < sizeof acc_sql / sizeof *acc_sql && rc == LIA_OK && a->n; t++) {
         lia_stmt *st = NULL;
         if ((rc = lia__db_prepare(db, acc_sql[t].name, acc_sql[t].sql, &st, err)))
             break;
-        for (size_t i = 0; i < a->cap && rc == LIA_OK; i++) {
-            const lia__rollup_slot *x = &a->slot[i];
-            const char *k = a->keys.ptr + x->off;
-            if (!x->hash || k[0] != acc_sql[t].tag)
+        for (size_t i = 0; i < nref && rc == LIA_OK; i++) {
+            const lia__rollup_slot *x = ref[i].x;
+            const char *k = ref[i].k;
+            if (k[0] != acc_sql[t].tag)
                 continue;
             lia__db_reset(st);
             switch (k[0]) {
@@ -466,6 +494,7 @@ int lia__rollup_acc_flush(lia_db *db, lia__rollup_acc *a, lia_error *err)
         }
         lia__db_done(st);
     }
+    free(ref);
     lia__rollup_acc_reset(a);
     return rc;
 }
