@@ -74,7 +74,8 @@ struct lia_dedup {
     size_t nlisted, caplisted;
     uint64_t evictions;
     /* store */
-    lia_db *db; /* the store's, when attached */
+    lia_db *db;   /* the store's, when attached */
+    lia_db *side; /* PostgreSQL: a second connection for enrich_meta (meta_put) */
     lia_store *store;
     /* the pending aggregates of the last batch, in batch order: (line, key) */
     uint64_t (*bpend)[2];
@@ -188,6 +189,7 @@ void lia__dedup_destroy(lia_dedup *d)
     if (!d)
         return;
     munmap(d->t, d->tbytes);
+    lia__db_close(d->side);
     free(d->listed);
     free(d->bpend);
     free(d->retired);
@@ -703,11 +705,22 @@ static int meta_get(lia_dedup *d, const char *name, int64_t *v, lia_error *err)
     return LIA_OK;
 }
 
+/* On PostgreSQL inside a transaction, by a second connection, committed at
+ * once: every ingest writes dedup_newest, and the row written in the
+ * batch's transaction made another ingest wait for that whole transaction
+ * (issue 12). A value so committed for a batch later rolled back only
+ * brings the next prune of old aggregates forward. */
 static int meta_put(lia_dedup *d, const char *name, int64_t v, lia_error *err)
 {
     lia_stmt *st;
+    lia_db *db = d->db;
     int rc;
-    if ((rc = lia__db_prepare(d->db, "dedup: writing enrich_meta",
+    if (lia__db_is_pg(db) && lia__db_in_tx(db)) {
+        if (!d->side && (rc = lia__db_open_side(db, &d->side, err)))
+            return rc;
+        db = d->side;
+    }
+    if ((rc = lia__db_prepare(db, "dedup: writing enrich_meta",
                               "INSERT INTO enrich_meta(name, value) VALUES(?, ?)"
                               " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                               &st, err)))

@@ -90,15 +90,25 @@ int lia__route_db(lia_store *s, lia_db **db, lia_error *err)
     return lia__route_schema(s, err);
 }
 
-int lia__route_reason_id(lia_db *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err)
+/* 1 and *id if the sentence is stored, 0 if not, or an error (< 0). */
+static int reason_lookup(lia_db *db, const char *text, int64_t *id, lia_error *err)
 {
-    lia_stmt *st = NULL;
+    lia_stmt *st;
     int rc;
-    for (int i = 0; i < c->n; i++)
-        if (c->p[i] == text) {
-            *id = c->id[i];
-            return LIA_OK;
-        }
+    if ((rc = lia__db_prepare(db, "route reasons", "SELECT id FROM route_reason WHERE text=?", &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, text, -1);
+    rc = lia__db_step(st, err);
+    if (rc == LIA_DB_ROW)
+        *id = lia__db_col_int64(st, 0);
+    lia__db_done(st);
+    return rc == LIA_DB_ROW ? 1 : rc;
+}
+
+static int reason_add(lia_db *db, const char *text, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
     if ((rc = lia__db_prepare(db, "route reasons: adding",
                               "INSERT INTO route_reason(text) VALUES(?) ON CONFLICT(text) DO NOTHING", &st,
                               err)))
@@ -106,23 +116,42 @@ int lia__route_reason_id(lia_db *db, lia__rcache *c, const char *text, int64_t *
     lia__db_bind_text(st, 1, text, -1);
     rc = lia__db_run(st, err);
     lia__db_done(st);
-    if (rc ||
-        (rc = lia__db_prepare(db, "route reasons", "SELECT id FROM route_reason WHERE text=?", &st, err)))
-        return rc;
-    lia__db_bind_text(st, 1, text, -1);
-    rc = lia__db_step(st, err);
-    if (rc == LIA_DB_ROW) {
-        *id = lia__db_col_int64(st, 0);
-        rc = LIA_OK;
-        if (c->n < (int)(sizeof c->p / sizeof c->p[0])) {
-            c->p[c->n] = text;
-            c->id[c->n++] = *id;
-        }
-    } else if (rc == LIA_DB_DONE) {
-        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "route reasons: the reason just added is missing");
-    }
-    lia__db_done(st);
     return rc;
+}
+
+int lia__route_reason_id(lia_db *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err)
+{
+    int rc;
+    for (int i = 0; i < c->n; i++)
+        if (c->p[i] == text) {
+            *id = c->id[i];
+            return LIA_OK;
+        }
+    /* on PostgreSQL in a transaction: added and committed by the side
+     * connection, so the batch's transaction holds no lock on the row (READ
+     * COMMITTED: its next statement sees it) */
+    if (!lia__db_is_pg(db) || !lia__db_in_tx(db))
+        rc = reason_add(db, text, err);
+    else if ((rc = reason_lookup(db, text, id, err)) == 0 &&
+             (rc = c->side ? LIA_OK : lia__db_open_side(db, &c->side, err)) == LIA_OK)
+        rc = reason_add(c->side, text, err);
+    if (rc == LIA_OK)
+        rc = reason_lookup(db, text, id, err);
+    if (rc == 0)
+        rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "route reasons: the reason just added is missing");
+    if (rc < 0)
+        return rc;
+    if (c->n < (int)(sizeof c->p / sizeof c->p[0])) {
+        c->p[c->n] = text;
+        c->id[c->n++] = *id;
+    }
+    return LIA_OK;
+}
+
+void lia__rcache_close(lia__rcache *c)
+{
+    lia__db_close(c->side);
+    c->side = NULL;
 }
 
 int lia__route_insert_prepare(lia_db *db, lia_stmt **ins, lia_error *err)
@@ -199,6 +228,62 @@ int lia__route_count_delivered(lia_db *db, int64_t first_id, int64_t last_id, li
     lia__db_bind_int64(st, 2, last_id);
     rc = lia__db_run(st, err);
     lia__db_done(st);
+    return rc;
+}
+
+int lia__route_count_delivered_ranges(lia_db *db, const int64_t (*rng)[2], size_t n, lia_error *err)
+{
+    lia_buf lo, hi;
+    lia_stmt *st = NULL;
+    int rc = LIA_OK;
+    if (n == 0)
+        return LIA_OK;
+    if (!lia__db_is_pg(db)) {
+        for (size_t i = 0; i < n && rc == LIA_OK; i++)
+            rc = lia__route_count_delivered(db, rng[i][0], rng[i][1], err);
+        return rc;
+    }
+    lia_buf_init(&lo, (size_t)24 * n + 16);
+    lia_buf_init(&hi, (size_t)24 * n + 16);
+    for (size_t i = 0; i < n && rc == LIA_OK; i++)
+        if (lia_buf_printf(&lo, "%s%lld", i ? "," : "{", (long long)rng[i][0]) ||
+            lia_buf_printf(&hi, "%s%lld", i ? "," : "{", (long long)rng[i][1]))
+            rc = LIA_ENOMEM;
+    if (rc || lia_buf_append(&lo, "}", 2) || lia_buf_append(&hi, "}", 2)) {
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        goto out;
+    }
+    /* each key once per transaction, in key order: two ingests at once
+     * lock the rows they share in the same order (no deadlock), and only
+     * from here to the commit */
+    for (int k = 0; k < 2 && rc == LIA_OK; k++) {
+        if ((rc = lia__db_prepare_pg(
+                 db,
+                 k ? "counting routed events by month, the transaction's batches"
+                   : "counting routed events, the transaction's batches",
+                 "SELECT 1", /* PostgreSQL only: SQLite counts each batch (above) */
+                 k ? "INSERT INTO route_delivered_month(month, tlp, recipient, n) SELECT " EVENT_MONTH_PG
+                     ", coalesce(e.tlp, -1), d.recipient, count(*) FROM unnest($1::bigint[], $2::bigint[])"
+                     " AS r(lo, hi) JOIN route_decision d ON d.event_id BETWEEN r.lo AND r.hi"
+                     " JOIN events e ON e.id = d.event_id WHERE d.verdict = 1 GROUP BY 1, 2, 3 ORDER BY 1, "
+                     "2, 3"
+                     " ON CONFLICT(month, tlp, recipient) DO UPDATE SET n = route_delivered_month.n + "
+                     "excluded.n"
+                   : "INSERT INTO route_delivered(recipient, n) SELECT d.recipient, count(*)"
+                     " FROM unnest($1::bigint[], $2::bigint[]) AS r(lo, hi)"
+                     " JOIN route_decision d ON d.event_id BETWEEN r.lo AND r.hi WHERE d.verdict = 1"
+                     " GROUP BY d.recipient ORDER BY d.recipient"
+                     " ON CONFLICT(recipient) DO UPDATE SET n = route_delivered.n + excluded.n",
+                 &st, err)))
+            break;
+        lia__db_bind_text(st, 1, lo.ptr, -1);
+        lia__db_bind_text(st, 2, hi.ptr, -1);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+    }
+out:
+    lia_buf_free(&lo);
+    lia_buf_free(&hi);
     return rc;
 }
 
@@ -362,13 +447,17 @@ int lia__route_withhold(lia_store *s, const char *recipient, const int64_t *even
 {
     lia_db *db;
     lia_stmt *st, *mon;
-    lia__rcache c;
+    lia__rcache c = {0};
     int64_t reason_id, withheld = 0;
     int rc;
     if (n == 0)
         return LIA_OK;
     c.n = 0;
-    if ((rc = lia__route_db(s, &db, err)) || (rc = lia__route_reason_id(db, &c, reason, &reason_id, err)) ||
+    if ((rc = lia__route_db(s, &db, err)))
+        return rc;
+    rc = lia__route_reason_id(db, &c, reason, &reason_id, err);
+    lia__rcache_close(&c);
+    if (rc ||
         (rc = lia__db_prepare(db, "recording a notification: decisions withheld",
                               "UPDATE route_decision SET verdict=2, reason=? WHERE event_id=? AND recipient=?"
                               " AND verdict = 1 AND notification_id IS NULL",

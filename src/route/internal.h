@@ -20,13 +20,20 @@ int lia__party_from_json(lia_party *p, int kind, const char *id, const char *bod
 int lia__email_norm(const char *s, size_t n, lia_buf *out, const char **why);
 
 /* Ids of the static reason sentences in table route_reason, cached by
- * pointer (reasons are static strings). */
+ * pointer (reasons are static strings). Zero it before use. On PostgreSQL,
+ * inside a transaction, a sentence not stored yet is added through a
+ * second connection (side) and committed at once: every writer shares these
+ * rows, and one added in the batch's transaction would make another ingest
+ * adding the same sentence wait for that whole transaction (issue 12).
+ * lia__rcache_close closes side. */
 typedef struct lia__rcache {
     const char *p[64];
     int64_t id[64];
     int n;
+    lia_db *side;
 } lia__rcache;
 int lia__route_reason_id(lia_db *db, lia__rcache *c, const char *text, int64_t *id, lia_error *err);
+void lia__rcache_close(lia__rcache *c);
 
 /* Open-addressing hash of 64-bit keys to int32 values. */
 typedef struct lia__h64 {
@@ -171,6 +178,10 @@ int lia__route_insert_rows(lia_db *db, lia_stmt *ins, lia__rcache *rc_, const li
  * route_delivered (the events routed to each recipient), in the caller's
  * transaction, once per stored batch. */
 int lia__route_count_delivered(lia_db *db, int64_t first_id, int64_t last_id, lia_error *err);
+/* The same for the n id ranges [lo, hi] of the batches of one transaction
+ * (they do not overlap), once, at its end (PostgreSQL: the route stage's
+ * flush; SQLite: each range as above). */
+int lia__route_count_delivered_ranges(lia_db *db, const int64_t (*rng)[2], size_t n, lia_error *err);
 
 /* ---- internal (was in the public API) ---- */
 

@@ -31,6 +31,10 @@ typedef struct rstage {
     size_t nd, capd;
     uint32_t *first, *count; /* per event: its decisions in d (for the incident rules) */
     lia__rcache rc;
+    int64_t (*rng)[2]; /* PostgreSQL: the id ranges of the transaction's batches, counted at its end */
+    int64_t *ids;      /* PostgreSQL: per decision of the batch, its why and reason ids */
+    size_t capids;
+    size_t nrng, caprng;
 } rstage;
 
 static int st_open(void **out, struct lia_ingest *ing, lia_error *err)
@@ -79,6 +83,61 @@ static int st_process(void *st, lia_batch *b, lia_error *err)
     return LIA_OK;
 }
 
+/* PostgreSQL: the batch's decisions in one COPY instead of a statement per
+ * decision. The events were just given new ids (never given before, not
+ * even by a rolled-back batch), so no decision of theirs exists: the
+ * upsert of lia__route_insert_rows would only ever insert. */
+static int bulk_rows(rstage *r, const lia_batch *b, int64_t at, lia_error *err)
+{
+    lia_bulk *bk = NULL;
+    int rc;
+    /* the reasons first: their ids may need a statement, not inside the load */
+    if (2 * r->nd > r->capids) {
+        int64_t *p = realloc(r->ids, 2 * r->nd * sizeof *p);
+        if (!p)
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        r->ids = p;
+        r->capids = 2 * r->nd;
+    }
+    for (size_t k = 0; k < r->nd; k++)
+        if ((rc = lia__route_reason_id(r->db, &r->rc, r->d[k].why ? r->d[k].why : "", &r->ids[2 * k], err)) ||
+            (rc = lia__route_reason_id(r->db, &r->rc, r->d[k].reason ? r->d[k].reason : "",
+                                       &r->ids[2 * k + 1], err)))
+            return rc;
+    if ((rc = lia__db_bulk_begin(r->db, "recording route decisions", "route_decision",
+                                 "event_id,recipient,verdict,rule,why,reason,decided", 7, &bk, err)))
+        return rc;
+    for (size_t i = 0; i < r->nev && i < b->n; i++) {
+        const lia_decision *d = r->d + r->ev[i].first;
+        const int64_t *ids = r->ids + 2 * (size_t)r->ev[i].first;
+        if (b->ev[i].line != r->ev[i].line) {
+            lia__db_bulk_abort(bk);
+            return lia_error_set(
+                err, LIA_ESTORE, NULL, NULL, 0, "route stage: stored event %lld has line %llu, expected %llu",
+                (long long)b->ev[i].id, (unsigned long long)b->ev[i].line, (unsigned long long)r->ev[i].line);
+        }
+        for (uint32_t k = 0; k < r->ev[i].n; k++) {
+            char name[128];
+            lia_route_recipient_name(r->rt, &d[k], name, sizeof name);
+            lia__db_bulk_int64(bk, b->ev[i].id);
+            lia__db_bulk_text(bk, name, -1);
+            lia__db_bulk_int64(bk, d[k].verdict);
+            if (d[k].rule >= 0)
+                lia__db_bulk_text(bk, lia_route_rule_name(r->rt, d[k].rule), -1);
+            else
+                lia__db_bulk_null(bk);
+            lia__db_bulk_int64(bk, ids[2 * k]);
+            lia__db_bulk_int64(bk, ids[2 * k + 1]);
+            lia__db_bulk_int64(bk, at);
+            if ((rc = lia__db_bulk_row(bk, err))) {
+                lia__db_bulk_abort(bk);
+                return rc;
+            }
+        }
+    }
+    return lia__db_bulk_end(bk, err);
+}
+
 /* The batch is stored: record its decisions under the events' ids. */
 static int st_stored(void *st, const lia_batch *b, lia_error *err)
 {
@@ -87,27 +146,48 @@ static int st_stored(void *st, const lia_batch *b, lia_error *err)
     lia_stmt *ins = NULL;
     int rc;
     size_t i;
-    if ((rc = lia__route_insert_prepare(r->db, &ins, err)))
-        goto out;
-    for (i = 0; i < r->nev && i < b->n; i++) {
-        const lia_event *ev = &b->ev[i];
-        if (ev->line != r->ev[i].line) {
-            rc = lia_error_set(
-                err, LIA_ESTORE, NULL, NULL, 0, "route stage: stored event %lld has line %llu, expected %llu",
-                (long long)ev->id, (unsigned long long)ev->line, (unsigned long long)r->ev[i].line);
+    if (lia__db_is_pg(r->db)) {
+        if ((rc = bulk_rows(r, b, at, err)))
             goto out;
+        i = r->nev < b->n ? r->nev : b->n;
+    } else {
+        if ((rc = lia__route_insert_prepare(r->db, &ins, err)))
+            goto out;
+        for (i = 0; i < r->nev && i < b->n; i++) {
+            const lia_event *ev = &b->ev[i];
+            if (ev->line != r->ev[i].line) {
+                rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0,
+                                   "route stage: stored event %lld has line %llu, expected %llu",
+                                   (long long)ev->id, (unsigned long long)ev->line,
+                                   (unsigned long long)r->ev[i].line);
+                goto out;
+            }
+            if ((rc = lia__route_insert_rows(r->db, ins, &r->rc, r->rt, ev->id, r->d + r->ev[i].first,
+                                             r->ev[i].n, at, err)))
+                goto out;
         }
-        if ((rc = lia__route_insert_rows(r->db, ins, &r->rc, r->rt, ev->id, r->d + r->ev[i].first, r->ev[i].n,
-                                         at, err)))
-            goto out;
     }
     if (i != r->nev) {
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "route stage: %zu routed events were not stored",
                            r->nev - i);
         goto out;
     }
-    if (r->nev && (rc = lia__route_count_delivered(r->db, b->ev[0].id, b->ev[r->nev - 1].id, err)))
+    if (r->nev && lia__db_is_pg(r->db)) { /* counted at the transaction's end (st_flush) */
+        if (r->nrng == r->caprng) {
+            size_t nc = r->caprng ? r->caprng * 2 : 64;
+            int64_t(*p)[2] = realloc(r->rng, nc * sizeof *p);
+            if (!p) {
+                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+                goto out;
+            }
+            r->rng = p;
+            r->caprng = nc;
+        }
+        r->rng[r->nrng][0] = b->ev[0].id;
+        r->rng[r->nrng++][1] = b->ev[r->nev - 1].id;
+    } else if (r->nev && (rc = lia__route_count_delivered(r->db, b->ev[0].id, b->ev[r->nev - 1].id, err))) {
         goto out;
+    }
     /* the incident rules of the routing file, in the same transaction */
     if (r->rt->cf.incidents.n) {
         lia__routed_batch rb = {b->ev, r->nev, r->d, r->first, r->count};
@@ -119,14 +199,29 @@ out:
     return rc;
 }
 
+/* Before each commit (write_tail): the routed counts of the transaction's
+ * batches, each shared row once and in key order, so that two ingests at
+ * once on PostgreSQL hold these rows only from here to their commit and
+ * never wait on each other in a cycle. */
+static int st_flush(void *st, lia_error *err)
+{
+    rstage *r = st;
+    int rc = lia__route_count_delivered_ranges(r->db, (const int64_t(*)[2])r->rng, r->nrng, err);
+    r->nrng = 0;
+    return rc;
+}
+
 static void st_close(void *st)
 {
     rstage *r = st;
+    lia__rcache_close(&r->rc);
     lia_route_destroy(r->rt);
     free(r->ev);
     free(r->d);
     free(r->first);
     free(r->count);
+    free(r->rng);
+    free(r->ids);
     free(r);
 }
 
@@ -136,6 +231,6 @@ const lia_stage lia_stage_route = {
     .open = st_open,
     .process = st_process,
     .stored = st_stored,
-    .flush = NULL,
+    .flush = st_flush,
     .close = st_close,
 };

@@ -31,6 +31,8 @@ struct lia_db {
     int base_sp; /* level 0 is a savepoint in a transaction opened outside the layer */
     const lia_schema *ready[MAX_SCHEMAS];
     int nready;
+    int flags;
+    char *uri; /* PostgreSQL: the URI as given, for lia__db_open_side */
 };
 
 int lia__db_error(lia_db *db, lia_error *err, const char *what)
@@ -84,12 +86,27 @@ int lia__db_open(const char *path, int flags, lia_db **out, lia_error *err)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     db->drv = lia__db_is_pg_uri(path) ? &lia__pg_driver : &lia__sqlite_driver;
     db->busy_ms = LIA_STORE_BUSY_MS;
+    db->flags = flags;
+    if (db->drv == &lia__pg_driver && !(db->uri = strdup(path))) {
+        free(db);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
     if ((rc = db->drv->open(path, flags, &db->conn, err))) {
+        free(db->uri);
         free(db);
         return rc;
     }
     *out = db;
     return LIA_OK;
+}
+
+int lia__db_open_side(lia_db *db, lia_db **out, lia_error *err)
+{
+    if (!db->uri)
+        return lia_error_set(err, LIA_EUNSUPPORTED, NULL, NULL, 0,
+                             "a second connection is for PostgreSQL stores; %s is a SQLite file",
+                             lia__db_path(db));
+    return lia__db_open(db->uri, db->flags, out, err);
 }
 
 static void stmt_free(lia_stmt *st)
@@ -109,6 +126,7 @@ void lia__db_close(lia_db *db)
     if (db->drv->in_tx(db->conn))
         db->drv->exec(db->conn, "ROLLBACK");
     db->drv->close(db->conn);
+    free(db->uri);
     free(db);
 }
 

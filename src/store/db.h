@@ -60,6 +60,12 @@ int lia__db_open(const char *path, int flags, lia_db **out, lia_error *err);
 /* A path that is a PostgreSQL URI (postgresql:// or postgres://): the
  * PostgreSQL driver (src/store/pg.c); anything else is a SQLite file. */
 int lia__db_is_pg_uri(const char *path);
+/* PostgreSQL: a second connection to db's database, with db's flags, for
+ * short writes committed on their own while db holds a transaction open
+ * (rows other writers share, which must not wait for db's commit: route
+ * reasons). The caller closes it (lia__db_close). A SQLite store:
+ * LIA_EUNSUPPORTED (a second writer would wait on db's lock). */
+int lia__db_open_side(lia_db *db, lia_db **out, lia_error *err);
 /* 1 if the handle is on PostgreSQL. */
 int lia__db_is_pg(lia_db *db);
 /* Finalizes every cached statement, rolls back an open transaction, closes. */

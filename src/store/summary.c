@@ -426,17 +426,146 @@ static const struct {
      " ON CONFLICT(sector, protocol, product) DO UPDATE SET n = events_exposure.n + excluded.n"},
 };
 
+typedef struct acc_ref {
+    const char *k;
+    const lia__rollup_slot *x;
+} acc_ref;
+
+static int acc_ref_cmp(const void *pa, const void *pb)
+{
+    const acc_ref *a = pa, *b = pb;
+    size_t n = a->x->len < b->x->len ? a->x->len : b->x->len;
+    int c = memcmp(a->k, b->k, n);
+    return c ? c : (a->x->len > b->x->len) - (a->x->len < b->x->len);
+}
+
+/* The keys go in one order, the same in every process: by table (acc_sql's
+ * order), then by key bytes. Two ingests at once on PostgreSQL upsert the
+ * rows they share in the same order, so one waits for the other's commit
+ * and neither deadlocks (in hash order they could). */
+/* PostgreSQL: each rollup table in one statement, its keys and counts as
+ * arrays (unnest), in key order (ORDER BY): one round trip per table, not
+ * per key, so a transaction's flush is short and another ingest waiting
+ * on a shared key waits that long only. The columns of acc_sql's tables in
+ * order, 'i' bigint or 't' text. */
+static const struct {
+    const char *types, *sql;
+} acc_pg[] = {
+    {"iii",
+     "INSERT INTO events_by_day(day, class, n) SELECT * FROM unnest($1::bigint[], $2::bigint[],"
+     " $3::bigint[]) ORDER BY 1, 2 ON CONFLICT(day, class) DO UPDATE SET n = events_by_day.n + excluded.n"},
+    {"ti", "INSERT INTO events_by_cc(cc, n) SELECT * FROM unnest($1::text[], $2::bigint[]) ORDER BY 1"
+           " ON CONFLICT(cc) DO UPDATE SET n = events_by_cc.n + excluded.n"},
+    {"ii", "INSERT INTO events_by_asn(asn, n) SELECT * FROM unnest($1::bigint[], $2::bigint[]) ORDER BY 1"
+           " ON CONFLICT(asn) DO UPDATE SET n = events_by_asn.n + excluded.n"},
+    {"ii",
+     "INSERT INTO events_by_report(report_id, n) SELECT * FROM unnest($1::bigint[], $2::bigint[]) ORDER BY 1"
+     " ON CONFLICT(report_id) DO UPDATE SET n = events_by_report.n + excluded.n"},
+    {"iitti", "INSERT INTO events_by_month(month, tlp, dim, key, n) SELECT * FROM unnest($1::bigint[],"
+              " $2::bigint[], $3::text[], $4::text[], $5::bigint[]) ORDER BY 1, 2, 3, 4"
+              " ON CONFLICT(month, tlp, dim, key) DO UPDATE SET n = events_by_month.n + excluded.n"},
+    {"ttti", "INSERT INTO events_exposure(sector, protocol, product, n) SELECT * FROM unnest($1::text[],"
+             " $2::text[], $3::text[], $4::bigint[]) ORDER BY 1, 2, 3"
+             " ON CONFLICT(sector, protocol, product) DO UPDATE SET n = events_exposure.n + excluded.n"},
+};
+
+/* One array element: an integer, or text quoted for an array literal. */
+static int arr_int(lia_buf *b, int64_t v)
+{
+    return lia_buf_printf(b, "%s%lld", b->len ? "," : "{", (long long)v);
+}
+
+static int arr_text(lia_buf *b, const char *p, size_t n)
+{
+    if (lia_buf_append(b, b->len ? ",\"" : "{\"", 2))
+        return LIA_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (((p[i] == '"' || p[i] == '\\') && lia_buf_append(b, "\\", 1)) || lia_buf_append(b, p + i, 1))
+            return LIA_ENOMEM;
+    return lia_buf_append(b, "\"", 1) ? LIA_ENOMEM : LIA_OK;
+}
+
+static int acc_flush_pg(lia_db *db, lia__rollup_acc *a, const acc_ref *ref, size_t nref, lia_error *err)
+{
+    lia_buf arr[5];
+    int rc = LIA_OK;
+    for (int c = 0; c < 5; c++)
+        lia_buf_init(&arr[c], (size_t)1 << 30);
+    for (size_t t = 0; t < sizeof acc_sql / sizeof *acc_sql && rc == LIA_OK; t++) {
+        const char *ty = acc_pg[t].types;
+        int ncol = (int)strlen(ty), rows = 0;
+        lia_stmt *st = NULL;
+        for (int c = 0; c < 5; c++)
+            lia_buf_reset(&arr[c]);
+        for (size_t i = 0; i < nref && rc == LIA_OK; i++) {
+            const lia__rollup_slot *x = ref[i].x;
+            const char *k = ref[i].k;
+            int e = 0;
+            if (k[0] != acc_sql[t].tag)
+                continue;
+            rows++;
+            switch (k[0]) {
+            case 'd': e = arr_int(&arr[0], i64_at(k + 1)) || arr_int(&arr[1], i64_at(k + 9)); break;
+            case 'c': e = arr_text(&arr[0], k + 1, x->len - 1); break;
+            case 'a':
+            case 'r': e = arr_int(&arr[0], i64_at(k + 1)); break;
+            case 'm':
+                e = arr_int(&arr[0], i64_at(k + 1)) || arr_int(&arr[1], i64_at(k + 9)) ||
+                    arr_text(&arr[2], k + 17, 1) || arr_text(&arr[3], k + 18, x->len - 18);
+                break;
+            default: {
+                const char *proto = k + 1 + strlen(k + 1) + 1, *prod = proto + strlen(proto) + 1;
+                e = arr_text(&arr[0], k + 1, strlen(k + 1)) || arr_text(&arr[1], proto, strlen(proto)) ||
+                    arr_text(&arr[2], prod, (size_t)(k + x->len - prod));
+                break;
+            }
+            }
+            if (e || arr_int(&arr[ncol - 1], x->n * a->sign))
+                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        }
+        if (rc || rows == 0)
+            continue;
+        for (int c = 0; c < ncol && rc == LIA_OK; c++)
+            if (lia_buf_append(&arr[c], "}", 2))
+                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        if (rc || (rc = lia__db_prepare_pg(db, acc_sql[t].name, acc_sql[t].sql, acc_pg[t].sql, &st, err)))
+            break;
+        for (int c = 0; c < ncol; c++)
+            lia__db_bind_text(st, c + 1, arr[c].ptr, -1);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+    }
+    for (int c = 0; c < 5; c++)
+        lia_buf_free(&arr[c]);
+    return rc;
+}
+
 int lia__rollup_acc_flush(lia_db *db, lia__rollup_acc *a, lia_error *err)
 {
     int rc = LIA_OK;
+    acc_ref *ref = NULL;
+    size_t nref = 0;
+    if (a->n && !(ref = malloc(a->n * sizeof *ref))) {
+        lia__rollup_acc_reset(a);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    }
+    for (size_t i = 0; i < a->cap && nref < a->n; i++)
+        if (a->slot[i].hash)
+            ref[nref++] = (acc_ref){a->keys.ptr + a->slot[i].off, &a->slot[i]};
+    if (nref)
+        qsort(ref, nref, sizeof *ref, acc_ref_cmp);
+    if (lia__db_is_pg(db)) {
+        rc = nref ? acc_flush_pg(db, a, ref, nref, err) : LIA_OK;
+        a->n = 0; /* the loop below is SQLite's */
+    }
     for (size_t t = 0; t < sizeof acc_sql / sizeof *acc_sql && rc == LIA_OK && a->n; t++) {
         lia_stmt *st = NULL;
         if ((rc = lia__db_prepare(db, acc_sql[t].name, acc_sql[t].sql, &st, err)))
             break;
-        for (size_t i = 0; i < a->cap && rc == LIA_OK; i++) {
-            const lia__rollup_slot *x = &a->slot[i];
-            const char *k = a->keys.ptr + x->off;
-            if (!x->hash || k[0] != acc_sql[t].tag)
+        for (size_t i = 0; i < nref && rc == LIA_OK; i++) {
+            const lia__rollup_slot *x = ref[i].x;
+            const char *k = ref[i].k;
+            if (k[0] != acc_sql[t].tag)
                 continue;
             lia__db_reset(st);
             switch (k[0]) {
@@ -466,6 +595,7 @@ int lia__rollup_acc_flush(lia_db *db, lia__rollup_acc *a, lia_error *err)
         }
         lia__db_done(st);
     }
+    free(ref);
     lia__rollup_acc_reset(a);
     return rc;
 }
