@@ -841,8 +841,12 @@ static int gens_view(lia_db *db, lia_error *err)
             lia_buf_printf(&sql, "%s%s%s", i ? " UNION ALL " : "", cols, t);
         }
     }
-    rc = sql.err ? lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "dedup: too many generations for the view")
-                 : lia__db_exec(db, lia_buf_cstr(&sql), err);
+    if (sql.err == LIA_ENOMEM)
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    else if (sql.err)
+        rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "dedup: too many generations for the view");
+    else
+        rc = lia__db_exec(db, lia_buf_cstr(&sql), err);
 out:
     lia_buf_free(&sql);
     free(v);
