@@ -84,6 +84,34 @@ static int top_arg(const char *cmd, const char *v, uint64_t *top)
     return 0;
 }
 
+/* --to ENTRY appended to *to (*n entries); 1 after printing why. */
+static int to_arg(const char *cmd, const char ***to, size_t *n, const char *v)
+{
+    const char **w = realloc(*to, (*n + 1) * sizeof *w);
+    if (!w) {
+        cli_errorf("%s: out of memory", cmd);
+        return 1;
+    }
+    *to = w;
+    w[(*n)++] = v;
+    return 0;
+}
+
+/* The options report send and report run share: SMTP, sender, signing,
+ * --dry-run and --out. 1 if ch was one of them. */
+static int send_opt(int ch, lia_report_send_opts *so, int *dry, const char **out)
+{
+    switch (ch) {
+    case 'S': so->smtp_url = optarg; return 1;
+    case 'F': so->mail_from = optarg; return 1;
+    case 'K': so->sign_key = optarg; return 1;
+    case 'U': so->unsigned_ok = 1; return 1;
+    case 'D': *dry = 1; return 1;
+    case 'o': *out = optarg; return 1;
+    default: return 0;
+    }
+}
+
 static int report_build(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -179,26 +207,16 @@ static int report_send(cli *c, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (send_opt(ch, &so, &dry, &out))
+            continue;
         switch (ch) {
         case 'p': o.period = optarg; break;
         case 'l': o.lang = optarg; break;
         case 'f': o.format = optarg; break;
-        case 'S': so.smtp_url = optarg; break;
-        case 'F': so.mail_from = optarg; break;
-        case 'K': so.sign_key = optarg; break;
-        case 'U': so.unsigned_ok = 1; break;
-        case 'D': dry = 1; break;
-        case 'o': out = optarg; break;
-        case 'T': {
-            const char **v = realloc(to, (so.nto + 1) * sizeof *v);
-            if (!v) {
-                cli_errorf("report send: out of memory");
+        case 'T':
+            if (to_arg("report send", &to, &so.nto, optarg))
                 goto out;
-            }
-            to = v;
-            to[so.nto++] = optarg;
             break;
-        }
         case 't':
             if (tlp_arg("report send", optarg, &o.tlp))
                 goto out;
@@ -286,16 +304,10 @@ static int schedule_add(cli *c, int argc, char **argv)
         switch (ch) {
         case 'f': sc.format = optarg; break;
         case 'l': sc.lang = optarg; break;
-        case 'T': {
-            const char **w = realloc(to, (sc.nto + 1) * sizeof *w);
-            if (!w) {
-                cli_errorf("report schedule add: out of memory");
+        case 'T':
+            if (to_arg("report schedule add", &to, &sc.nto, optarg))
                 goto out;
-            }
-            to = w;
-            to[sc.nto++] = optarg;
             break;
-        }
         case 't':
             if (tlp_arg("report schedule add", optarg, &sc.tlp))
                 goto out;
@@ -406,6 +418,8 @@ static int report_run(cli *c, int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (send_opt(ch, &so, &dry, &out))
+            continue;
         switch (ch) {
         case 'N':
             if (cli_parse_when(optarg, &now)) {
@@ -413,12 +427,6 @@ static int report_run(cli *c, int argc, char **argv)
                 return LIA_EXIT_USAGE;
             }
             break;
-        case 'S': so.smtp_url = optarg; break;
-        case 'F': so.mail_from = optarg; break;
-        case 'K': so.sign_key = optarg; break;
-        case 'U': so.unsigned_ok = 1; break;
-        case 'D': dry = 1; break;
-        case 'o': out = optarg; break;
         case 'h': report_usage(stdout); return LIA_EXIT_OK;
         default: cli_errorf("report run: bad option (see liaison report --help)"); return LIA_EXIT_USAGE;
         }
