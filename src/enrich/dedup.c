@@ -760,38 +760,11 @@ static void gen_table(int64_t g, char *buf, size_t len)
 /* The generations' numbers, ascending, from the schema (*out malloc'd). */
 static int gens_list(lia_db *db, int64_t **out, size_t *n, lia_error *err)
 {
-    lia_stmt *st;
-    int64_t *v = NULL;
-    size_t len = 0, cap = 0;
-    int rc, step;
-    *out = NULL;
-    *n = 0;
-    if ((rc = lia__db_prepare(
-             db, "dedup: the generations",
-             "SELECT CAST(substr(name, 7) AS INTEGER) AS g FROM sqlite_master WHERE type = 'table'"
-             " AND name GLOB 'dedup_[0-9]*' AND NOT name GLOB 'dedup_*[^0-9]*' ORDER BY g",
-             &st, err)))
-        return rc;
-    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
-        if (len == cap) {
-            int64_t *nv = realloc(v, (cap ? cap * 2 : 16) * sizeof *v);
-            if (!nv) {
-                step = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-                break;
-            }
-            v = nv;
-            cap = cap ? cap * 2 : 16;
-        }
-        v[len++] = lia__db_col_int64(st, 0);
-    }
-    lia__db_done(st);
-    if (step < 0) {
-        free(v);
-        return step;
-    }
-    *out = v;
-    *n = len;
-    return LIA_OK;
+    return lia__db_int64s(
+        db, "dedup: the generations",
+        "SELECT CAST(substr(name, 7) AS INTEGER) AS g FROM sqlite_master WHERE type = 'table'"
+        " AND name GLOB 'dedup_[0-9]*' AND NOT name GLOB 'dedup_*[^0-9]*' ORDER BY g",
+        out, n, err);
 }
 
 /* The view dedup over every generation (nested past GEN_VIEW_ARMS). */

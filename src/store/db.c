@@ -614,6 +614,37 @@ void lia__db_rollback(lia_db *db)
 
 /* ---- schema ---- */
 
+int lia__db_int64s(lia_db *db, const char *what, const char *sql, int64_t **v, size_t *n, lia_error *err)
+{
+    lia_stmt *st;
+    size_t cap = 0;
+    int step;
+    *v = NULL;
+    *n = 0;
+    if ((step = lia__db_prepare(db, what, sql, &st, err)))
+        return step;
+    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+        if (*n == cap) {
+            int64_t *w = realloc(*v, (cap ? cap * 2 : 64) * sizeof *w);
+            if (!w) {
+                step = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "%s: out of memory", what);
+                break;
+            }
+            *v = w;
+            cap = cap ? cap * 2 : 64;
+        }
+        (*v)[(*n)++] = lia__db_col_int64(st, 0);
+    }
+    lia__db_done(st);
+    if (step < 0) {
+        free(*v);
+        *v = NULL;
+        *n = 0;
+        return step;
+    }
+    return LIA_OK;
+}
+
 int lia__db_has_table(lia_db *db, const char *table)
 {
     return db->drv->has_table(db->conn, table);

@@ -268,6 +268,11 @@ int lia__db_schema(lia_db *db, const lia_schema *s, lia_error *err);
 /* The module's recorded version (0 if none; -1 on a read error). */
 int lia__db_schema_version(lia_db *db, const char *name);
 
+/* Every row's first column of sql (no parameters) as integers, into a
+ * malloc'd *v of *n (NULL, 0 for none): LIA_OK, LIA_ENOMEM, or the
+ * statement's error. */
+int lia__db_int64s(lia_db *db, const char *what, const char *sql, int64_t **v, size_t *n, lia_error *err);
+
 /* For adopt functions: 1 if the table (or the table's column) exists. */
 int lia__db_has_table(lia_db *db, const char *table);
 /* 1 if the index exists. */

@@ -154,26 +154,11 @@ static int make_view(lia_db *db, lia_error *err)
     lia_buf sql;
     lia_stmt *st;
     int64_t *ns = NULL;
-    size_t len = 0, cap = 0, nsub;
+    size_t len = 0, nsub;
     int rc, step;
     lia_buf_init(&sql, (size_t)16 << 20);
-    if ((rc = lia__db_prepare(db, "partitions: for the view", "SELECT n FROM event_part ORDER BY n", &st,
-                              err)))
-        goto out;
-    while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
-        if (len == cap) {
-            int64_t *nn = realloc(ns, (cap ? cap * 2 : 64) * sizeof *ns);
-            if (!nn) {
-                step = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-                break;
-            }
-            ns = nn;
-            cap = cap ? cap * 2 : 64;
-        }
-        ns[len++] = lia__db_col_int64(st, 0);
-    }
-    lia__db_done(st);
-    if ((rc = step < 0 ? step : LIA_OK))
+    if ((rc = lia__db_int64s(db, "partitions: for the view", "SELECT n FROM event_part ORDER BY n", &ns, &len,
+                             err)))
         goto out;
     if (!len) {
         rc = lia_error_set(err, LIA_ESTORE, NULL, NULL, 0, "partitions: the catalog lists none");
