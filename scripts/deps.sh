@@ -8,7 +8,7 @@ PACKAGES="
 gcc make pkg-config meson ninja-build clang libclang-rt-14-dev
 libjansson-dev libsqlite3-dev sqlite3 libsodium-dev zlib1g-dev libidn2-dev
 libmicrohttpd-dev libmaxminddb-dev libcurl4-openssl-dev libgpgme-dev gnupg
-libxml2-dev libxml2-utils libpq-dev
+libxml2-dev libxml2-utils libpq-dev libyaml-dev
 postgresql-15 postgresql-15-ip4r
 libcmocka-dev libcsv-dev python3 python3-jsonschema clang-format
 dovecot-imapd

@@ -145,6 +145,9 @@ typedef struct lia_incident {
     int64_t created_us, updated_us;
     int64_t merged_into; /* for merged or duplicate: the incident that goes on; else 0 */
     int waiting;         /* 1 while the incident waits on us (the SLA clocks pause) */
+    int64_t drill;       /* the drill it belongs to (liaison/drill.h); 0: a real incident. Drill
+                            incidents are left out of lia_incident_list (unless asked), metrics,
+                            SLA breaches and reminders, and are not exported. */
 } lia_incident;
 
 /* Create an incident (status new unless in->status says triaged; id, times
@@ -199,6 +202,8 @@ typedef struct lia_incident_filter {
     uint64_t limit;        /* 0: all */
     int64_t after_id;      /* only incidents with a greater id (a page after the one ending there); 0: any */
     const char *recipient; /* only incidents handed off to it (a hand-off not withdrawn); NULL: any */
+    int drills;            /* 0: real incidents only (drills left out); 1: drills too */
+    int64_t drill;         /* > 0: only the incidents of this drill */
 } lia_incident_filter;
 /* The incidents f selects, in id order; a non-zero return of cb stops. A
  * NULL f selects all. */

@@ -10,6 +10,7 @@
 #include "liaison/audit.h"
 #include "liaison/bus.h"
 #include "liaison/csv.h"
+#include "liaison/drill.h"
 #include "liaison/enrich.h"
 #include "liaison/error.h"
 #include "liaison/event.h"

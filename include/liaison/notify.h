@@ -197,4 +197,40 @@ typedef int (*lia_notify_advisory_cb)(void *ud, const lia_notify_advisory_result
 int lia_notify_advisory(lia_store *s, const char *id, const lia_notify_advisory_opts *o,
                         lia_notify_advisory_cb cb, void *ud, lia_error *err);
 
+/* ---- one incident to one recipient (drill injects, liaison/drill.h) ---- */
+
+/* The hand-off of incident to recipient (a party id) by e-mail to the
+ * recipient's first contact, without a digest: "[LIAISON#ID] SUBJECT"
+ * (prefix before it, e.g. "[DRILL]"), X-Liaison-Incident and one more
+ * header if given, the body, the hand-off's signed answer links when
+ * public_url is set, signed with sign_key as digests are. message_id is
+ * the caller's ("<...>", required), so that a resend after a crash is the
+ * same message. Once the SMTP server took it, the hand-off becomes
+ * notified (channel email, by liaison) with the Message-ID kept, so a
+ * reply naming it answers the hand-off. LIA_OK with res->outcome "sent",
+ * "dry-run" or "failed" (res->error: why; nothing changed); other codes:
+ * the store failed. res is freed with lia_notify_handoff_result_free in
+ * every case. */
+typedef struct lia_notify_handoff_opts {
+    int64_t now_us;                                           /* 0: now */
+    int dry_run;                                              /* build the message, send and record nothing */
+    int unsigned_ok;                                          /* send unsigned when no sign_key is set */
+    const char *smtp_url, *mail_from, *sign_key, *gnupg_home; /* NULL: the routing settings */
+    const char *message_id;                                   /* required */
+    const char *prefix;                                       /* before [LIAISON#ID]; may be NULL */
+    const char *subject;                                      /* NULL: the incident's title */
+    const char *body;                                         /* text before the incident's summary */
+    const char *header_name, *header_value;                   /* one more header, or NULL */
+} lia_notify_handoff_opts;
+typedef struct lia_notify_handoff_result {
+    const char *to;      /* the address ("" when none) */
+    const char *outcome; /* "sent", "dry-run", "failed" */
+    const char *error;   /* why it failed; NULL */
+    lia_buf message;     /* the message (dry run: in clear) */
+    char to_[256], errbuf_[768];
+} lia_notify_handoff_result;
+int lia_notify_handoff(lia_store *s, int64_t incident, const char *recipient,
+                       const lia_notify_handoff_opts *o, lia_notify_handoff_result *res, lia_error *err);
+void lia_notify_handoff_result_free(lia_notify_handoff_result *res);
+
 #endif

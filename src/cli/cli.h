@@ -92,6 +92,7 @@ int cmd_audit(cli *c, int argc, char **argv);
 int cmd_mail(cli *c, int argc, char **argv);
 int cmd_node(cli *c, int argc, char **argv);
 int cmd_advisory(cli *c, int argc, char **argv);
+int cmd_drill(cli *c, int argc, char **argv);
 /* The demo's second node (demo_node.c): B at DB.node-b answers A over HTTP
  * (for a PostgreSQL store, a SQLite file beside its archive: ARCHIVE.node-b). */
 int cli_demo_node(lia_store *a, const char *db);

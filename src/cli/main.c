@@ -37,6 +37,7 @@ static const cli_cmd commands[] = {
     {"node", "incidents exchanged with partners that run Liaison: add, list, status, sync", cmd_node},
     {"mail", "e-mail answers: receive a reply (MTA pipe), the unmatched queue", cmd_mail},
     {"advisory", "CSAF 2.0 security advisories: new, edit, validate, publish, list", cmd_advisory},
+    {"drill", "cross-border drills from a scenario: run, tick, status, report, stop, delete", cmd_drill},
     {NULL, NULL, NULL},
 };
 

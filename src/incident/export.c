@@ -334,6 +334,12 @@ int lia_incident_export(lia_store *s, int64_t id, const lia_incident_export_opts
     }
     if ((rc = lia_incident_get(s, id, &inc, &hold, err)))
         goto out;
+    if (inc.drill) { /* drill data is never shared (docs/drills.md) */
+        rc = lia_error_set(err, LIA_EINVAL, "incident", NULL, 0,
+                           "incident %lld belongs to drill %lld: drill incidents are not exported or shared",
+                           (long long)id, (long long)inc.drill);
+        goto out;
+    }
     if (o->recipient) { /* its incident only: handed off to it, not withdrawn */
         if ((rc = lia_handoff_list(s, id, -1, o->recipient, live_cb, &rl, err)))
             goto out;

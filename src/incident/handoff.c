@@ -415,7 +415,7 @@ int lia_sla_breaches(lia_store *s, int64_t now_us, const lia_sla_policy *p, lia_
              db, "incident: hand-offs with a running clock",
              "SELECT h.incident_id, h.recipient, h.state, h.notified, h.acknowledged, i.severity"
              " FROM handoff h JOIN incident i ON i.id = h.incident_id"
-             " WHERE h.state IN (1, 2) AND i.status NOT IN (5, 6, 7, 8, 9)"
+             " WHERE h.state IN (1, 2) AND i.status NOT IN (5, 6, 7, 8, 9) AND i.drill IS NULL"
              " ORDER BY h.incident_id, h.recipient",
              &st, err)))
         return rc;

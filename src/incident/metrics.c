@@ -196,7 +196,8 @@ int lia_incident_metrics_get(lia_store *s, int64_t since_us, int64_t now_us, lia
     /* collect first: the directory lookups use the store too */
     if ((rc = lia__db_prepare(db, "metrics: notified hand-offs",
                               "SELECT recipient, notified, acknowledged, resolved FROM handoff"
-                              " WHERE notified IS NOT NULL AND notified >= ?1",
+                              " WHERE notified IS NOT NULL AND notified >= ?1 AND incident_id NOT IN"
+                              " (SELECT id FROM incident WHERE drill IS NOT NULL)",
                               &st, err)))
         return rc;
     lia__db_bind_int64(st, 1, since_us);
@@ -236,7 +237,8 @@ int lia_incident_metrics_get(lia_store *s, int64_t since_us, int64_t now_us, lia
     }
 
     if ((rc = lia__db_prepare(db, "metrics: open incidents",
-                              "SELECT countries, sectors FROM incident WHERE status < ?1", &st, err)))
+                              "SELECT countries, sectors FROM incident WHERE status < ?1 AND drill IS NULL",
+                              &st, err)))
         goto fail;
     lia__db_bind_int64(st, 1, LIA_INC_RESOLVED);
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW)
@@ -249,8 +251,9 @@ int lia_incident_metrics_get(lia_store *s, int64_t since_us, int64_t now_us, lia
         goto fail;
 
     if ((rc = lia__db_prepare(db, "metrics: hand-offs by channel and state",
-                              "SELECT channel, state, count(*) FROM handoff GROUP BY channel, state", &st,
-                              err)))
+                              "SELECT channel, state, count(*) FROM handoff WHERE incident_id NOT IN"
+                              " (SELECT id FROM incident WHERE drill IS NOT NULL) GROUP BY channel, state",
+                              &st, err)))
         goto fail;
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_metric_count *c = vec_push(&chans);

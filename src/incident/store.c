@@ -112,9 +112,14 @@ static const lia_migration migrations[] = {
             "  body TEXT NOT NULL,"
             "  delivered TEXT NOT NULL,"
             "  pruned INTEGER NOT NULL);"},
+    /* 6: an incident of a drill (src/drill) names it; NULL for a real one.
+     * Drill incidents are left out of statistics, SLA breaches, reminders
+     * and sharing (docs/drills.md) */
+    {.sql = "ALTER TABLE incident ADD COLUMN drill INTEGER;"
+            "CREATE INDEX IF NOT EXISTS incident_drill ON incident(drill) WHERE drill IS NOT NULL;"},
 };
 
-static const lia_schema incident_schema = {"incident", 5, migrations, NULL, .pg = 1};
+static const lia_schema incident_schema = {"incident", 6, migrations, NULL, .pg = 1};
 
 int lia__incident_schema(lia_db *db, lia_error *err)
 {
@@ -169,7 +174,7 @@ static int tlp_ok(const char *t, lia_error *err)
 
 #define INC_COLS                                                                                             \
     "id, title, description, classification, severity, tlp, countries, sectors, status, owner, merged_into," \
-    " waiting, created, updated"
+    " waiting, created, updated, drill"
 
 static void read_incident(lia_stmt *st, lia_incident *inc)
 {
@@ -187,6 +192,7 @@ static void read_incident(lia_stmt *st, lia_incident *inc)
     inc->waiting = (int)lia__db_col_int64(st, 11);
     inc->created_us = lia__db_col_int64(st, 12);
     inc->updated_us = lia__db_col_int64(st, 13);
+    inc->drill = lia__db_col_null(st, 14) ? 0 : lia__db_col_int64(st, 14);
 }
 
 static void json_member(lia_buf *b, const char *name, const char *v)
@@ -214,6 +220,8 @@ void lia__incident_json(const lia_incident *inc, lia_buf *b)
     json_member(b, "owner", inc->owner);
     if (inc->merged_into)
         lia_buf_printf(b, ",\"merged_into\":%lld", (long long)inc->merged_into);
+    if (inc->drill)
+        lia_buf_printf(b, ",\"drill\":%lld", (long long)inc->drill);
     lia_buf_printf(b, ",\"waiting\":%s}", inc->waiting ? "true" : "false");
 }
 
@@ -245,7 +253,7 @@ int lia_incident_create(lia_store *s, const lia_incident *in, const char *const 
     if ((rc = lia__db_prepare(
              db, "incident: creating an incident",
              "INSERT INTO incident(title, description, classification, severity, tlp, countries,"
-             " sectors, status, owner, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+             " sectors, status, owner, created, updated, drill) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
              &st, err)))
         goto out;
     lia__db_bind_text(st, 1, inc.title, -1);
@@ -259,6 +267,10 @@ int lia_incident_create(lia_store *s, const lia_incident *in, const char *const 
     lia__db_bind_text(st, 9, inc.owner, -1);
     lia__db_bind_int64(st, 10, inc.created_us);
     lia__db_bind_int64(st, 11, inc.updated_us);
+    if (inc.drill > 0)
+        lia__db_bind_int64(st, 12, inc.drill);
+    else
+        lia__db_bind_null(st, 12);
     rc = lia__db_run(st, err);
     lia__db_done(st);
     if (rc)
@@ -535,6 +547,10 @@ int lia_incident_list(lia_store *s, const lia_incident_filter *f, lia_incident_c
             &sql, " AND instr(',' || upper(replace(ifnull(countries, ''), ' ', '')) || ',', upper(?4)) > 0");
     if (f && f->owner)
         lia_buf_puts(&sql, " AND owner = ?5");
+    if (f && f->drill > 0)
+        lia_buf_puts(&sql, " AND drill = ?9");
+    else if (!f || !f->drills)
+        lia_buf_puts(&sql, " AND drill IS NULL"); /* drills are not real incidents */
     if (f && f->recipient)
         lia_buf_puts(&sql, " AND EXISTS(SELECT 1 FROM handoff h WHERE h.incident_id = incident.id"
                            " AND h.recipient = ?8 AND h.state <> 5)");
@@ -558,6 +574,8 @@ int lia_incident_list(lia_store *s, const lia_incident_filter *f, lia_incident_c
     lia__db_bind_int64(st, 7, f ? f->after_id : 0);
     if (f && f->recipient)
         lia__db_bind_text(st, 8, f->recipient, -1);
+    if (f && f->drill > 0)
+        lia__db_bind_int64(st, 9, f->drill);
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_incident inc;
         read_incident(st, &inc);

@@ -18,6 +18,7 @@
 #include "incident/delivery.h"
 #include "liaison/route.h"
 #include "mail/internal.h"
+#include "incident/drill.h"
 
 static const lia_migration migrations[] = {
     {"CREATE TABLE IF NOT EXISTS mail_message("
@@ -696,4 +697,22 @@ int lia_mail_unmatched_list(lia_store *s, lia_mail_unmatched_cb cb, void *ud, li
     }
     lia__db_done(st);
     return rc < 0 ? rc : LIA_OK;
+}
+
+int lia__mail_forget_drill(lia_db *db, int64_t drill, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if (!lia__db_has_table(db, "mail_message"))
+        return LIA_OK;
+    if ((rc = lia__mail_schema(db, err)) ||
+        (rc = lia__db_prepare(
+             db, "mail: deleting a drill's messages",
+             "DELETE FROM mail_message WHERE incident IN (SELECT id FROM incident WHERE drill = ?1)", &st,
+             err)))
+        return rc;
+    lia__db_bind_int64(st, 1, drill);
+    rc = lia__db_run(st, err);
+    lia__db_done(st);
+    return rc;
 }

@@ -9,6 +9,7 @@
 #include "incident/internal.h"
 #include "liaison/route.h"
 #include "node/internal.h"
+#include "incident/drill.h"
 
 static const lia_migration migrations[] = {
     {.sql = "CREATE TABLE IF NOT EXISTS node_peer("
@@ -312,4 +313,28 @@ int lia_node_incoming(lia_store *s, const char *peer, int64_t remote, int64_t *i
     }
     lia__db_done(st);
     return rc;
+}
+
+int lia__node_forget_drill(lia_db *db, int64_t drill, lia_error *err)
+{
+    static const char *const sql[] = {
+        "DELETE FROM node_outbox WHERE incident_id IN (SELECT id FROM incident WHERE drill = ?1)",
+        "DELETE FROM node_thread WHERE incident_id IN (SELECT id FROM incident WHERE drill = ?1)",
+    };
+    int rc;
+    if (!lia__db_has_table(db, "node_thread"))
+        return LIA_OK;
+    if ((rc = lia__node_schema(db, err)))
+        return rc;
+    for (size_t i = 0; i < 2; i++) {
+        lia_stmt *st;
+        if ((rc = lia__db_prepare(db, "node: deleting a drill's threads", sql[i], &st, err)))
+            return rc;
+        lia__db_bind_int64(st, 1, drill);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        if (rc)
+            return rc;
+    }
+    return LIA_OK;
 }

@@ -308,8 +308,8 @@ int lia_sla_run(lia_store *s, const lia_sla_run_opts *opts, lia_sla_notice_cb cb
         if ((rc = lia_incident_get(s, r->incident, &inc, &hold, err)) ||
             (rc = lia_handoff_clock_get(s, &inc, &r->h, o.now_us, NULL, &k, err)))
             goto out;
-        if (!k.clock || k.paused || k.target <= 0)
-            continue;
+        if (inc.drill || !k.clock || k.paused || k.target <= 0)
+            continue; /* a drill is scored by its own expiry (docs/drills.md), never reminded */
         if (k.breached)
             kind = "escalation";
         else if ((double)k.used >= o.remind_at * (double)k.target)

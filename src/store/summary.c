@@ -995,15 +995,30 @@ int lia_store_handoff_states(lia_store *s, int partners_only, lia_group_cb cb, v
     int rc, step;
     if (!lia__db_has_table(db, "handoff") || (partners_only && !lia__db_has_table(db, "party")))
         return LIA_OK;
-    if ((rc = partners_only ? lia__db_prepare(db, "summary: cross-border hand-offs by state",
-                                              "SELECT state, count(*) AS n FROM handoff WHERE recipient IN"
-                                              " (SELECT id FROM party WHERE kind = 'partner')"
-                                              " GROUP BY state ORDER BY n DESC, state",
-                                              &st, err)
-                            : lia__db_prepare(db, "summary: hand-offs by state",
-                                              "SELECT state, count(*) AS n FROM handoff GROUP BY state"
-                                              " ORDER BY n DESC, state",
-                                              &st, err)))
+    /* the hand-offs of drills (incident.drill, docs/drills.md) are not counted */
+    if (lia__db_has_column(db, "incident", "drill"))
+        rc = partners_only ? lia__db_prepare(db, "summary: cross-border hand-offs by state, no drills",
+                                             "SELECT state, count(*) AS n FROM handoff WHERE recipient IN"
+                                             " (SELECT id FROM party WHERE kind = 'partner') AND incident_id"
+                                             " NOT IN (SELECT id FROM incident WHERE drill IS NOT NULL)"
+                                             " GROUP BY state ORDER BY n DESC, state",
+                                             &st, err)
+                           : lia__db_prepare(db, "summary: hand-offs by state, no drills",
+                                             "SELECT state, count(*) AS n FROM handoff WHERE incident_id"
+                                             " NOT IN (SELECT id FROM incident WHERE drill IS NOT NULL)"
+                                             " GROUP BY state ORDER BY n DESC, state",
+                                             &st, err);
+    else
+        rc = partners_only ? lia__db_prepare(db, "summary: cross-border hand-offs by state",
+                                             "SELECT state, count(*) AS n FROM handoff WHERE recipient IN"
+                                             " (SELECT id FROM party WHERE kind = 'partner')"
+                                             " GROUP BY state ORDER BY n DESC, state",
+                                             &st, err)
+                           : lia__db_prepare(db, "summary: hand-offs by state",
+                                             "SELECT state, count(*) AS n FROM handoff GROUP BY state"
+                                             " ORDER BY n DESC, state",
+                                             &st, err);
+    if (rc)
         return rc;
     while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
         const char *name = lia_handoff_state_name((lia_handoff_state)lia__db_col_int64(st, 0));
@@ -1026,9 +1041,15 @@ int lia_store_incident_statuses(lia_store *s, lia_group_cb cb, void *ud, uint64_
         *open = 0;
         return LIA_OK;
     }
-    if ((rc = lia__db_prepare(
-             db, "summary: incidents by status",
-             "SELECT status, count(*) AS n FROM incident GROUP BY status ORDER BY n DESC, status", &st, err)))
+    if ((rc = lia__db_has_column(db, "incident", "drill")
+                  ? lia__db_prepare(db, "summary: incidents by status, no drills",
+                                    "SELECT status, count(*) AS n FROM incident WHERE drill IS NULL"
+                                    " GROUP BY status ORDER BY n DESC, status",
+                                    &st, err)
+                  : lia__db_prepare(
+                        db, "summary: incidents by status",
+                        "SELECT status, count(*) AS n FROM incident GROUP BY status ORDER BY n DESC, status",
+                        &st, err)))
         return rc;
     while ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
         lia_incident_status v = (lia_incident_status)lia__db_col_int64(st, 0);
