@@ -239,6 +239,8 @@ static json_t *incident_json(const lia_incident *inc, const caller *c)
     if (inc->merged_into)
         json_object_set_new(o, "merged_into", json_integer(inc->merged_into));
     json_object_set_new(o, "waiting", json_boolean(inc->waiting));
+    if (inc->drill) /* an exercise (docs/drills.md): the title says [DRILL] too */
+        json_object_set_new(o, "drill", json_integer(inc->drill));
     if (c->own)
         json_object_set_new(o, "owner", str_json(inc->owner));
     json_object_set_new(o, "created", time_json(inc->created_us));
@@ -373,7 +375,8 @@ static int page_cb(void *ud, const lia_incident *inc)
 
 static void list_incidents(lia__req *r, const caller *c, int64_t id, const char *rcpt, int64_t sub)
 {
-    lia_incident_filter f = {.status = -1, .severity = -1};
+    /* drills too: a participant answers a drill's incidents over the API (docs/drills.md) */
+    lia_incident_filter f = {.status = -1, .severity = -1, .drills = 1};
     const char *next = NULL, *country = NULL, *recipient = NULL;
     char cc[3] = "", bind[256], cur[64];
     uint64_t limit = LIA_API_PAGE_DEFAULT;
@@ -701,6 +704,11 @@ static void get_incident(lia__req *r, const caller *c, int64_t id, const char *r
         else
             lia__req_store_error(r, &e);
         goto done;
+    }
+    if (inc.drill) { /* a drill's incident says so in a header too (docs/drills.md) */
+        char dv[24];
+        snprintf(dv, sizeof dv, "%lld", (long long)inc.drill);
+        lia__req_add_header(r, "X-Liaison-Drill", dv);
     }
     if (!(o = incident_json(&inc, c)) || !(hos = json_array()) || !(cw.items = json_array()) ||
         !(aw.items = json_array()) || (c->own && !(lw.items = json_array())))

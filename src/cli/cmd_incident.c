@@ -10,45 +10,46 @@
 
 static void incident_usage(FILE *f)
 {
-    fprintf(f, "usage: liaison [--db PATH] incident COMMAND ...\n"
-               "\n"
-               "  create --title T [--description D] [--severity low|medium|high|critical]\n"
-               "         [--tlp CLEAR|GREEN|AMBER|AMBER+STRICT|RED] [--class RSIT-TYPE]\n"
-               "         [--countries CC,..] [--sectors iot,ics,..] [--owner ANALYST] [--triaged]\n"
-               "         [--recipient ID]... [--event ID]...   a new incident, handed off to each\n"
-               "                                               recipient, linked to each event\n"
-               "         [--events-from FILE|-]   and to every event id in FILE, one a line: a\n"
-               "                                  selection by the filters of liaison events:\n"
-               "         liaison events --cc KH --since 1d --format ids | liaison incident create --title T "
-               "--events-from -\n"
-               "  list [--status S] [--open] [--severity S] [--country CC] [--owner O] [--limit N]\n"
-               "  show ID                  the incident, its hand-offs, links, comments, attachments\n"
-               "                           and timeline (its audit records and its hand-offs')\n"
-               "  update ID [--title T] [--description D] [--severity S] [--tlp T] [--class C]\n"
-               "         [--countries ..] [--sectors ..] [--owner O] [--status S [--into ID]]\n"
-               "         [--waiting on|off]  a refused status change names the allowed ones;\n"
-               "                             merged and duplicate need --into; --waiting on pauses\n"
-               "                             the SLA clocks while the incident waits on us\n"
-               "  comment ID [--shared[=RECIPIENT]] TEXT   internal unless shared\n"
-               "  link ID (--event ID | --indicator VALUE | --incident ID)\n"
-               "  merge ID --into OTHER [--duplicate]   ID folds into OTHER, which goes on with a\n"
-               "                           copy of every link of ID (--duplicate: ID is marked a\n"
-               "                           duplicate of OTHER instead; its links stay)\n"
-               "  split ID (--event EV... | --events-from FILE|-) [--title T]   a new incident takes\n"
-               "                           these events of ID, with its attributes and recipients\n"
-               "  attach ID FILE [--name N] [--type MEDIA/TYPE] [--shared[=RECIPIENT]]   a file kept\n"
-               "                           with the incident (at most 10 MiB, SHA-256 recorded;\n"
-               "                           internal unless shared)\n"
-               "  attachment ID N [-o FILE]   attachment N's bytes, checked against their SHA-256\n"
-               "  import FILE [--from PARTNER]  one IODEF v2 document as an incoming incident\n"
-               "                           (its events through the pipeline; the same IncidentID\n"
-               "                           again updates that incident)\n"
-               "  export ID stix|iodef [-o FILE] [--producer NAME] [--max-tlp LABEL]\n"
-               "                           its linked events as one STIX bundle wrapped in an\n"
-               "                           incident, or one IODEF document (IncidentID LIAISON#ID)\n"
-               "\n"
-               "  --format table|json   output of create, list, show (default table)\n"
-               "  The actor recorded in the audit log is $LIAISON_USER, else $USER.\n");
+    fprintf(f,
+            "usage: liaison [--db PATH] incident COMMAND ...\n"
+            "\n"
+            "  create --title T [--description D] [--severity low|medium|high|critical]\n"
+            "         [--tlp CLEAR|GREEN|AMBER|AMBER+STRICT|RED] [--class RSIT-TYPE]\n"
+            "         [--countries CC,..] [--sectors iot,ics,..] [--owner ANALYST] [--triaged]\n"
+            "         [--recipient ID]... [--event ID]...   a new incident, handed off to each\n"
+            "                                               recipient, linked to each event\n"
+            "         [--events-from FILE|-]   and to every event id in FILE, one a line: a\n"
+            "                                  selection by the filters of liaison events:\n"
+            "         liaison events --cc KH --since 1d --format ids | liaison incident create --title T "
+            "--events-from -\n"
+            "  list [--status S] [--open] [--severity S] [--country CC] [--owner O] [--limit N] [--drills]\n"
+            "  show ID                  the incident, its hand-offs, links, comments, attachments\n"
+            "                           and timeline (its audit records and its hand-offs')\n"
+            "  update ID [--title T] [--description D] [--severity S] [--tlp T] [--class C]\n"
+            "         [--countries ..] [--sectors ..] [--owner O] [--status S [--into ID]]\n"
+            "         [--waiting on|off]  a refused status change names the allowed ones;\n"
+            "                             merged and duplicate need --into; --waiting on pauses\n"
+            "                             the SLA clocks while the incident waits on us\n"
+            "  comment ID [--shared[=RECIPIENT]] TEXT   internal unless shared\n"
+            "  link ID (--event ID | --indicator VALUE | --incident ID)\n"
+            "  merge ID --into OTHER [--duplicate]   ID folds into OTHER, which goes on with a\n"
+            "                           copy of every link of ID (--duplicate: ID is marked a\n"
+            "                           duplicate of OTHER instead; its links stay)\n"
+            "  split ID (--event EV... | --events-from FILE|-) [--title T]   a new incident takes\n"
+            "                           these events of ID, with its attributes and recipients\n"
+            "  attach ID FILE [--name N] [--type MEDIA/TYPE] [--shared[=RECIPIENT]]   a file kept\n"
+            "                           with the incident (at most 10 MiB, SHA-256 recorded;\n"
+            "                           internal unless shared)\n"
+            "  attachment ID N [-o FILE]   attachment N's bytes, checked against their SHA-256\n"
+            "  import FILE [--from PARTNER]  one IODEF v2 document as an incoming incident\n"
+            "                           (its events through the pipeline; the same IncidentID\n"
+            "                           again updates that incident)\n"
+            "  export ID stix|iodef [-o FILE] [--producer NAME] [--max-tlp LABEL]\n"
+            "                           its linked events as one STIX bundle wrapped in an\n"
+            "                           incident, or one IODEF document (IncidentID LIAISON#ID)\n"
+            "\n"
+            "  --format table|json   output of create, list, show (default table)\n"
+            "  The actor recorded in the audit log is $LIAISON_USER, else $USER.\n");
 }
 
 /* The actor of a CLI change. */
@@ -167,6 +168,7 @@ enum {
     O_EVENT,
     O_STATUS,
     O_OPEN,
+    O_DRILLS,
     O_COUNTRY,
     O_LIMIT,
     O_FORMAT,
@@ -194,6 +196,7 @@ static const struct option opts[] = {
     {"event", required_argument, NULL, O_EVENT},
     {"status", required_argument, NULL, O_STATUS},
     {"open", no_argument, NULL, O_OPEN},
+    {"drills", no_argument, NULL, O_DRILLS},
     {"country", required_argument, NULL, O_COUNTRY},
     {"limit", required_argument, NULL, O_LIMIT},
     {"format", required_argument, NULL, O_FORMAT},
@@ -247,6 +250,7 @@ static int parse(const char *sub, int argc, char **argv, args *a)
         case O_OWNER: a->inc.owner = a->ch.owner = a->filter.owner = optarg; break;
         case O_TRIAGED: a->inc.status = LIA_INC_TRIAGED; break;
         case O_OPEN: a->filter.open_only = 1; break;
+        case O_DRILLS: a->filter.drills = 1; break;
         case O_COUNTRY: a->filter.country = optarg; break;
         case O_SEV:
             if (lia_severity_parse(optarg, &sev, &err))

@@ -618,7 +618,8 @@ int lia_drill_delete(lia_store *s, int64_t drill, uint64_t *incidents, lia_error
                                           "DELETE FROM drill WHERE id = ?"};
         for (size_t i = 0; rc == LIA_OK && i < 2; i++) {
             lia_stmt *st;
-            if ((rc = lia__db_prepare(db, "drill: deleting a drill", sql[i], &st, err)))
+            if ((rc = lia__db_prepare(db, i ? "drill: deleting a drill" : "drill: deleting a drill's sends",
+                                      sql[i], &st, err)))
                 break;
             lia__db_bind_int64(st, 1, drill);
             rc = lia__db_run(st, err);

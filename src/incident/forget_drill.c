@@ -7,6 +7,16 @@
 
 int lia__incident_forget_drill(lia_db *db, int64_t drill, uint64_t *n, lia_error *err)
 {
+    static const char *const name[] = {
+        "incident: forgetting a drill's hand-off messages",
+        "incident: forgetting a drill's hand-offs",
+        "incident: forgetting a drill's comments",
+        "incident: forgetting a drill's links",
+        "incident: forgetting a drill's attachments",
+        "incident: forgetting a drill's pauses",
+        "incident: forgetting a drill's groups",
+        "incident: forgetting a drill's incidents",
+    };
     static const char *const sql[] = {
         "DELETE FROM handoff_message WHERE incident_id IN " OF_DRILL,
         "DELETE FROM handoff WHERE incident_id IN " OF_DRILL,
@@ -22,7 +32,7 @@ int lia__incident_forget_drill(lia_db *db, int64_t drill, uint64_t *n, lia_error
         return rc;
     for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
         lia_stmt *st;
-        if ((rc = lia__db_prepare(db, "incident: deleting a drill's incidents", sql[i], &st, err)))
+        if ((rc = lia__db_prepare(db, name[i], sql[i], &st, err)))
             return rc;
         lia__db_bind_int64(st, 1, drill);
         rc = lia__db_run(st, err);

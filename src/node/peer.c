@@ -328,7 +328,9 @@ int lia__node_forget_drill(lia_db *db, int64_t drill, lia_error *err)
         return rc;
     for (size_t i = 0; i < 2; i++) {
         lia_stmt *st;
-        if ((rc = lia__db_prepare(db, "node: deleting a drill's threads", sql[i], &st, err)))
+        if ((rc = lia__db_prepare(
+                 db, i ? "node: forgetting a drill's threads" : "node: forgetting a drill's messages", sql[i],
+                 &st, err)))
             return rc;
         lia__db_bind_int64(st, 1, drill);
         rc = lia__db_run(st, err);
