@@ -49,6 +49,19 @@ static const char *scalar(const yaml_node_t *n)
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+/* A key given twice in one mapping is refused (YAML says keys are unique;
+ * taking the last would hide a mistake). */
+static int dup_key(ctx *c, const yaml_node_t *map, const yaml_node_pair_t *p)
+{
+    const char *k = scalar(node(c, p->key));
+    for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; k && q < p; q++) {
+        const char *o = scalar(node(c, q->key));
+        if (o && strcmp(o, k) == 0)
+            return at(c, node(c, p->key), LIA_EINVAL, k, "this key is given twice here%s", NULL);
+    }
+    return LIA_OK;
+}
+
 static int text(ctx *c, const yaml_node_t *n, const char *key, char **out)
 {
     const char *v = scalar(n);
@@ -131,6 +144,8 @@ static int event(ctx *c, const yaml_node_t *n, lia_drill_inject *in)
     lia_buf_putc(&b, '{');
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+        if ((rc = dup_key(c, n, p)))
+            goto out;
         const char *ks = scalar(k), *vs = scalar(v);
         if (!ks || !*ks) {
             rc = at(c, k, LIA_EINVAL, "event", "a field name is expected%s", NULL);
@@ -173,6 +188,8 @@ static int expectation(ctx *c, const yaml_node_t *n, lia_drill_inject *in)
     e->score = 1;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+        if ((rc = dup_key(c, n, p)))
+            return rc;
         const char *ks = scalar(k);
         if (!ks)
             return at(c, k, LIA_EINVAL, "expect", "a key is expected%s", NULL);
@@ -230,6 +247,8 @@ static int inject(ctx *c, const yaml_node_t *n, lia_drill_scenario *sc)
                   NULL);
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+        if ((rc = dup_key(c, n, p)))
+            return rc;
         const char *ks = scalar(k);
         if (!ks)
             return at(c, k, LIA_EINVAL, "injects", "a key is expected%s", NULL);
@@ -304,6 +323,8 @@ static int top(ctx *c, const yaml_node_t *root, lia_drill_scenario *sc)
                     : lia_error_set(c->err, LIA_EINVAL, NULL, NULL, 0, "the file is empty");
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+        if ((rc = dup_key(c, root, p)))
+            return rc;
         const char *ks = scalar(k);
         if (!ks)
             return at(c, k, LIA_EINVAL, NULL, "a key is expected%s", NULL);

@@ -115,6 +115,9 @@ static const struct {
     {HEAD EXP "  - name: i\n    at: 1m\n    title: u\n" EXP, LIA_EINVAL, 10, "name", "named twice"},
     {HEAD "    expect:\n      - answer: ack\n        expiry: 400d\n", LIA_EINVAL, 9, "expiry",
      "at most 366 days"},
+    {HEAD "    title: u\n" EXP, LIA_EINVAL, 7, "title", "given twice"},
+    {HEAD "    event: {a: 1, a: 2}\n" EXP, LIA_EINVAL, 7, "a", "given twice"},
+    {"name: d\nname: e\n", LIA_EINVAL, 2, "name", "given twice"},
 };
 
 static void test_bad(void **state)
