@@ -27,8 +27,10 @@
 #define CLAIM_US (600LL * 1000000)
 
 static const lia_migration migrations[] = {
+    /* AUTOINCREMENT: a deleted drill's id is never given again (the audit
+     * log keeps its records, the participants its e-mails) */
     {.sql = "CREATE TABLE IF NOT EXISTS drill("
-            "  id INTEGER PRIMARY KEY,"
+            "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
             "  name TEXT NOT NULL,"
             "  source TEXT NOT NULL,"   /* the scenario file's name */
             "  scenario TEXT NOT NULL," /* the scenario as given: the one source of injects and scores */
@@ -205,7 +207,7 @@ static int send_get(lia_db *db, int64_t drill, const char *inj, const char *p, s
 }
 
 /* The channel a participant answers on: its node, else e-mail to its
- * first contact, else the API. */
+ * first contact (or email: channel), else the API. */
 static const char *channel_of(lia_store *s, const lia_route *rt, const char *p)
 {
     lia_node_peer peer;
@@ -217,7 +219,7 @@ static const char *channel_of(lia_store *s, const lia_route *rt, const char *p)
     if ((idx = lia__route_party_find(rt, LIA_PARTY_PARTNER, p)) < 0)
         idx = lia__route_party_find(rt, LIA_PARTY_OWNER, p);
     party = idx >= 0 ? lia_route_party(rt, idx) : NULL;
-    return party && party->f[LIA_PF_CONTACTS].n ? "email" : "api";
+    return lia__party_email(party) ? "email" : "api";
 }
 
 static void describe(lia_buf *b, const drill_row *d, const lia_drill_inject *in)
@@ -655,11 +657,25 @@ static const char *find_ci(const char *hay, const char *needle)
     return NULL;
 }
 
+/* A comment of the participant: from its e-mail reply or its node (the
+ * author is its id), or from one of its users over the API (the author
+ * "ORG/USER", the visibility forced to "shared:ITS-ID": our team's authors
+ * have no '/'). */
+static int by_participant(const lia_comment *c, const char *p)
+{
+    if (!c->author)
+        return 0;
+    if (strcmp(c->author, p) == 0)
+        return 1;
+    return strchr(c->author, '/') && c->visibility && strncmp(c->visibility, "shared:", 7) == 0 &&
+           strcmp(c->visibility + 7, p) == 0;
+}
+
 static int comment_cb(void *ud, const lia_comment *c)
 {
     value_find *f = ud;
-    if (c->author && strcmp(c->author, f->participant) == 0 && c->at_us <= f->until &&
-        find_ci(c->body, f->value) && (!f->at || c->at_us < f->at))
+    if (by_participant(c, f->participant) && c->at_us <= f->until && find_ci(c->body, f->value) &&
+        (!f->at || c->at_us < f->at))
         f->at = c->at_us;
     return 0;
 }

@@ -70,13 +70,13 @@ int lia_notify_handoff(lia_store *s, int64_t incident, const char *recipient,
         idx = lia__route_party_find(rt, LIA_PARTY_OWNER, recipient);
     if (idx >= 0)
         p = lia_route_party(rt, idx);
-    if (!p || !p->f[LIA_PF_CONTACTS].n) {
+    if (!lia__party_email(p)) { /* a contact, or an email: channel */
         snprintf(res->to_, sizeof res->to_, "%s", "");
         res->to = res->to_;
         fail(res, res->errbuf_, sizeof res->errbuf_, "the recipient has no contact address in the directory");
         goto out;
     }
-    snprintf(res->to_, sizeof res->to_, "%s", p->f[LIA_PF_CONTACTS].v[0]);
+    snprintf(res->to_, sizeof res->to_, "%s", lia__party_email(p));
     res->to = res->to_;
     from = setting(rt, o->mail_from, "mail_from");
     skey = setting(rt, o->sign_key, "sign_key");

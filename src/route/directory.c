@@ -511,6 +511,18 @@ int lia__party_check(const lia_party *p, lia_error *err)
     return LIA_OK;
 }
 
+const char *lia__party_email(const lia_party *p)
+{
+    if (!p)
+        return NULL;
+    if (p->f[LIA_PF_CONTACTS].n)
+        return p->f[LIA_PF_CONTACTS].v[0];
+    for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n; i++)
+        if (strncmp(p->f[LIA_PF_CHANNELS].v[i], "email:", 6) == 0 && p->f[LIA_PF_CHANNELS].v[i][6])
+            return p->f[LIA_PF_CHANNELS].v[i] + 6;
+    return NULL;
+}
+
 int lia__channel_parse(const char *party_id, const char *s, size_t n, lia_channel *out, lia_error *err)
 {
     lia_buf b;

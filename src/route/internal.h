@@ -207,6 +207,10 @@ int lia__party_to_csv(const lia_party *p, lia_buf *out);
  * . _ - ~ (a UUID is fine). */
 int lia__channel_parse(const char *party_id, const char *s, size_t n, lia_channel *out, lia_error *err);
 
+/* The address a message to p goes to: its first contact, else the address
+ * of its first email: channel; NULL when it has neither. Borrowed from p. */
+const char *lia__party_email(const lia_party *p);
+
 /* Build from parties in memory and a configuration text (YAML subset; may be
  * NULL). Parties are copied. */
 int lia__route_create(const lia_party *parties, size_t n, const char *config, size_t clen, lia_route **out,
