@@ -114,9 +114,40 @@ static const lia_migration migrations[] = {
             "  pruned INTEGER NOT NULL);"},
     /* 6: an incident of a drill (src/drill) names it; NULL for a real one.
      * Drill incidents are left out of statistics, SLA breaches, reminders
-     * and sharing (docs/drills.md) */
-    {.sql = "ALTER TABLE incident ADD COLUMN drill INTEGER;"
-            "CREATE INDEX IF NOT EXISTS incident_drill ON incident(drill) WHERE drill IS NOT NULL;"},
+     * and sharing (docs/drills.md). And an incident id is never given
+     * twice: deleting a drill deletes its incidents, and a real incident
+     * must not take the id their audit records, e-mails ([LIAISON#ID])
+     * and answer links name. PostgreSQL's identity never gives one
+     * again; SQLite's INTEGER PRIMARY KEY gives max + 1, so there the
+     * table is rebuilt with AUTOINCREMENT (foreign keys are not enforced
+     * in the store; nothing but indexes hangs on the table itself). */
+    {.sql = "CREATE TABLE incident_v6("
+            "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            "  title TEXT NOT NULL,"
+            "  description TEXT NOT NULL DEFAULT '',"
+            "  classification TEXT,"
+            "  severity INTEGER NOT NULL,"
+            "  tlp TEXT NOT NULL,"
+            "  countries TEXT,"
+            "  sectors TEXT,"
+            "  status INTEGER NOT NULL,"
+            "  owner TEXT,"
+            "  merged_into INTEGER,"
+            "  waiting INTEGER NOT NULL DEFAULT 0,"
+            "  created INTEGER NOT NULL,"
+            "  updated INTEGER NOT NULL,"
+            "  drill INTEGER);"
+            "INSERT INTO incident_v6(id, title, description, classification, severity, tlp, countries,"
+            "  sectors, status, owner, merged_into, waiting, created, updated)"
+            " SELECT id, title, description, classification, severity, tlp, countries, sectors, status,"
+            "  owner, merged_into, waiting, created, updated FROM incident;"
+            "DROP TABLE incident;"
+            "ALTER TABLE incident_v6 RENAME TO incident;"
+            "CREATE INDEX IF NOT EXISTS incident_status ON incident(status);"
+            "CREATE INDEX IF NOT EXISTS incident_severity ON incident(severity);"
+            "CREATE INDEX IF NOT EXISTS incident_drill ON incident(drill) WHERE drill IS NOT NULL;",
+     .pg = "ALTER TABLE incident ADD COLUMN drill BIGINT;"
+           "CREATE INDEX IF NOT EXISTS incident_drill ON incident(drill) WHERE drill IS NOT NULL;"},
 };
 
 static const lia_schema incident_schema = {"incident", 6, migrations, NULL, .pg = 1};

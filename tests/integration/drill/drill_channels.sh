@@ -233,4 +233,13 @@ L ingest --feed partner-sharing --format jsonl "$tmp/more.jsonl" > /dev/null 2>&
 same "none to a drill incident" 0 \
     "$(store_sql "$db" "SELECT count(*) FROM incident_link WHERE incident_id IN (SELECT id FROM incident WHERE drill IS NOT NULL)")"
 check "delete drill 2" "drill 2 deleted with its 3 incidents" "$(L drill delete 2)"
+
+# ---- the ids of a deleted drill's incidents are never given to real ones
+L drill run "$tmp/drill.yaml" --smtp "$smtp" --unsigned > /dev/null 2>&1
+top=$(store_sql "$db" "SELECT max(id) FROM incident")
+same "drill 3's incidents are the newest" "$top" "$(store_sql "$db" "SELECT max(id) FROM incident WHERE drill = 3")"
+check "delete drill 3" "drill 3 deleted with its 3 incidents" "$(L drill delete 3)"
+nid=$(L incident create --title "A real one after the drill" | grep -o '[0-9][0-9]*' | head -n 1)
+[ -n "$nid" ] && [ "$nid" -gt "$top" ] && echo "ok   a real incident never takes a deleted drill incident's id ($nid > $top)" ||
+    { echo "FAIL a real incident took id '$nid', a deleted drill incident's (<= $top)"; fails=$((fails + 1)); }
 finish
