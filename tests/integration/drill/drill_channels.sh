@@ -66,6 +66,8 @@ nreal=$(L incident list | grep -c .)
 L accounts org-add apix --kind partner --party $api > /dev/null
 L accounts user-add apix api-bot --role partner > /dev/null
 key=$(L accounts key-add api-bot 2> /dev/null)
+L accounts org-add natcert --kind own > /dev/null
+echo 'correct horse battery staple' | L accounts user-add natcert ana --role analyst --password-stdin > /dev/null
 [ -n "$key" ] || { echo "FAIL no API key"; exit 1; }
 
 month=$(date -u +%Y-%m)
@@ -92,7 +94,6 @@ counts() { # every table's row count (tables without rows left out), the audit l
         [ "$n" = 0 ] || echo "$t $n"
     done
 }
-stats > "$tmp/stats.before"
 L audit checkpoint > /dev/null 2>&1
 
 # ---- the server (answer links, the API) and an SMTP listener
@@ -104,6 +105,17 @@ sink=$!
 mkdir -p "$tmp/mail"
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 smtp="smtp://127.0.0.1:$(head -n 1 "$tmp/port")"
+
+dash() { # the console's dashboard numbers of hand-offs and incidents (as the analyst)
+    curl -s -b "$tmp/jar" "$W/console/data/summary" | python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sorted(d):
+    if "handoff" in k or "cross_border" in k or "incident" in k or k == "sla_breaches": print(k, json.dumps(d[k], sort_keys=True))'
+}
+check "the analyst logs in to the console" "200" "$(curl -s -c "$tmp/jar" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    -d '{"user":"ana","password":"correct horse battery staple"}' "$W/console/login")"
+stats > "$tmp/stats.before"
+dash > "$tmp/dash.before"
+check "the dashboard counts hand-offs" "handoffs_by_state" "$(cat "$tmp/dash.before")"
 
 # the drill tables exist from here on (and the incident schema is current):
 # the row counts to come back to are taken now
@@ -208,6 +220,9 @@ store_sql "$db" "UPDATE handoff SET acknowledged = acknowledged - 7200000000 WHE
 stats > "$tmp/stats.during"
 if cmp -s "$tmp/stats.before" "$tmp/stats.during"; then echo "ok   real statistics and exports unchanged by the drill"; else
     echo "FAIL real statistics changed:"; diff "$tmp/stats.before" "$tmp/stats.during" | head -20; fails=$((fails + 1)); fi
+dash > "$tmp/dash.during"
+if cmp -s "$tmp/dash.before" "$tmp/dash.during"; then echo "ok   the console's dashboard unchanged by the drill"; else
+    echo "FAIL the dashboard counts the drill:"; diff "$tmp/dash.before" "$tmp/dash.during"; fails=$((fails + 1)); fi
 check "export --of-incident refuses a drill incident" "not exported or shared" "$(L export stix --of-incident "$kinc" 2>&1)"
 check "incident export iodef refuses it" "not exported or shared" "$(L incident export "$ainc" iodef 2>&1)"
 same "the drill incidents hold no event" 0 \
