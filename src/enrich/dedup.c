@@ -686,6 +686,11 @@ static const lia_migration migrations[] = {
 };
 static const lia_schema dedup_schema = {"dedup", 2, migrations, NULL, .pg = 1};
 
+int lia__dedup_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &dedup_schema, err);
+}
+
 static int meta_get(lia_dedup *d, const char *name, int64_t *v, lia_error *err)
 {
     lia_stmt *st;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "liaison/enrich.h"
+#include "store/db.h"
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -123,6 +124,9 @@ int lia__dedup_attach(lia_dedup *d, lia_store *s, lia_error *err);
  * every key missing in memory is looked up in the dedup table, even if it
  * was empty at attach. */
 void lia__dedup_assume_stored(lia_dedup *d);
+/* Only the tables (enrich_meta, dedup), without the hash key: a
+ * whole-store copy (src/store/copy.c) brings the source's. */
+int lia__dedup_schema(lia_db *db, lia_error *err);
 /* 64-bit key of an event: keyed SipHash (libsodium crypto_shorthash) of the
  * key fields' typed values, absent fields included as absent. */
 uint64_t lia__dedup_key(const lia_dedup *d, const lia_event *ev);
