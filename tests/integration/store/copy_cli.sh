@@ -1,0 +1,145 @@
+#!/bin/sh
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# liaison store copy as a user runs it (issue 12 point 5). A SQLite store
+# with real samples (the demo's reports, Shadowserver rows of tests/data),
+# incidents, accounts, a node, a quarantined row, audit records and a
+# signed checkpoint, in small partitions (LIAISON_PART_ROWS), is copied to
+# a second store (PostgreSQL under copy_cli_pg, through
+# tests/pg/with_pg.sh; SQLite otherwise) and back to a new SQLite file; the
+# three answer the same queries (every event, counts by country, an
+# incident, the incident list, accounts, the audit list) and the audit log
+# verifies on each. A copy killed mid-batch (fault point copy-mid-batch,
+# SIGKILL), twice, resumes and ends with every count equal; an unrelated
+# non-empty destination, a copy of another store and the store itself are
+# refused. Afterwards the copy takes new reports and incidents (its ids
+# moved past the copied ones).
+set -u
+bin=${LIAISON_BIN:?}
+root=${LIAISON_SOURCE_ROOT:?}
+data=${LIAISON_TESTDATA:-$root/tests/data}/intelmq/shadowserver/intelmq-3.2.1/testdata
+. "$root/tests/integration/lib.sh"
+tmp=$(mktemp -d /tmp/lia-copy-cli-XXXXXX)
+chmod 755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+. "$root/tests/integration/store_lib.sh"
+export LIAISON_USER=alice LIAISON_PART_ROWS=400
+unset LIAISON_CONF LIAISON_AUDIT_KEY LIAISON_FAULT
+src="$tmp/src.db"
+S() { "$bin" --db "$src" "$@"; }
+expect_fail() { # name, expected substring in output, command...
+    name=$1 want=$2
+    shift 2
+    if out=$("$@" 2>&1); then
+        echo "FAIL $name: succeeded: $out"; fails=$((fails + 1))
+    else
+        check "$name" "$want" "$out"
+    fi
+}
+
+# ---- the source ----
+S demo > /dev/null 2>&1 || { echo "FAIL demo"; exit 1; }
+for n in scan_ics scan_http event4_sinkhole; do
+    S ingest -q --report "$n" "$data/$n.csv" > /dev/null 2>&1 || { echo "FAIL ingest $n"; fails=$((fails + 1)); }
+done
+printf '%s\n' '{"source.ip":"192.0.2.7","classification.type":"scanner","time.source":"2026-05-01T10:00:00Z"}' \
+    'not json' > "$tmp/q.jsonl"
+S ingest --format jsonl --feed fq "$tmp/q.jsonl" > /dev/null 2>&1
+out=$(S incident create --title 'Copied case' --event 3 --event 5 2>&1)
+check "incident" "created" "$out"
+inc=$(echo "$out" | sed -n 's/^incident \([0-9]*\) created.*/\1/p')
+check "account" "" "$(S accounts org-add cert-zz --kind partner 2>&1)"
+S audit checkpoint > /dev/null 2>&1
+S audit verify > /dev/null 2>&1 || { echo "FAIL the source's audit log does not verify"; fails=$((fails + 1)); }
+nparts=$(sqlite3 "$src" "SELECT count(*) FROM event_part")
+[ "$nparts" -ge 3 ] && echo "ok   the source has $nparts partitions" ||
+    { echo "FAIL the source has $nparts partitions"; fails=$((fails + 1)); }
+
+# what a user sees of a store: every event, counts by country, an incident,
+# the incidents, accounts, the audit log
+snapshot() {
+    "$bin" --db "$1" events --format jsonl 2>&1
+    for cc in NL DE US KH CN FR; do echo "$cc $("$bin" --db "$1" events --count --cc $cc 2>&1)"; done
+    "$bin" --db "$1" events --count 2>&1
+    "$bin" --db "$1" incident show 1 2>&1
+    "$bin" --db "$1" incident show "$inc" --format json 2>&1
+    "$bin" --db "$1" incident list 2>&1
+    "$bin" --db "$1" accounts list 2>&1
+    "$bin" --db "$1" audit list 2>&1
+    "$bin" --db "$1" quarantine 2>&1
+}
+snapshot "$src" > "$tmp/src.snap"
+events=$(S events --count 2>&1)
+
+# ---- there and back ----
+mid=$(store_new copy_mid) || exit 1
+out=$("$bin" store copy --batch 300 "$src" "$mid" 2>&1)
+check "copy: complete" "copy complete:" "$out"
+check "copy: counts" "counts checked" "$out"
+check_not "copy: no difference" "DIFFERENT" "$out"
+check "copy: the events counted" "events" "$out"
+check "copy: the audit key beside it" "audit key" "$out"
+snapshot "$mid" > "$tmp/mid.snap"
+cmp -s "$tmp/src.snap" "$tmp/mid.snap" && echo "ok   the copy answers as the source" ||
+    { echo "FAIL the copy answers differently:"; diff "$tmp/src.snap" "$tmp/mid.snap" | head -20; fails=$((fails + 1)); }
+check "copy: audit verify" "audit log verified" "$("$bin" --db "$mid" audit verify 2>&1)"
+back="$tmp/back.db"
+out=$("$bin" store copy "$mid" "$back" 2>&1)
+check "copy back: complete" "copy complete:" "$out"
+snapshot "$back" > "$tmp/back.snap"
+cmp -s "$tmp/src.snap" "$tmp/back.snap" && echo "ok   the copy back answers as the source" ||
+    { echo "FAIL the copy back answers differently:"; diff "$tmp/src.snap" "$tmp/back.snap" | head -20; fails=$((fails + 1)); }
+check "copy back: audit verify" "audit log verified" "$("$bin" --db "$back" audit verify 2>&1)"
+same "copy back: the partitions hold every event" "$events" \
+    "$(sqlite3 "$back" "SELECT sum(rows) FROM event_part")"
+same "copy back: every full partition sealed" 0 \
+    "$(sqlite3 "$back" "SELECT count(*) FROM event_part WHERE sealed = 0 AND n < (SELECT max(n) FROM event_part)")"
+same "copy back: the archives" "$(ls "$src.archive" | wc -l)" "$(ls "$back.archive" | wc -l)"
+out=$("$bin" store copy "$mid" "$back" 2>&1)
+check "copy again: nothing more to do" "copy resumed and complete" "$out"
+check "copy again: nothing stored" "(0 stored by this run" "$out"
+
+# ---- killed mid-copy, twice, then resumed ----
+# (the batches are passed in a fixed order: the 20th is in table dedup,
+# the second run's 95th in the events)
+killed=$(store_new copy_killed) || exit 1
+LIAISON_FAULT=copy-mid-batch:20 "$bin" store copy --batch 200 "$src" "$killed" > /dev/null 2>&1
+same "kill: the first run killed" 137 $?
+rows=$(store_sql "$killed" "SELECT coalesce(sum(rows), 0) FROM store_copy")
+[ "$rows" -gt 0 ] && echo "ok   kill: batches kept ($rows rows)" || { echo "FAIL kill: nothing kept"; fails=$((fails + 1)); }
+same "kill: the batch killed not kept" "$(store_sql "$killed" "SELECT rows FROM store_copy WHERE tbl = 'dedup'")" \
+    "$(store_sql "$killed" "SELECT count(*) FROM dedup")"
+LIAISON_FAULT=copy-mid-batch:95 "$bin" store copy --batch 200 "$src" "$killed" > /dev/null 2>&1
+same "kill: the second run killed" 137 $?
+got=$(store_sql "$killed" "SELECT count(*) FROM events")
+[ "$got" -gt 0 ] && [ "$got" -lt "$events" ] && echo "ok   kill: the second run killed amid the events ($got of $events)" ||
+    { echo "FAIL kill: the second run stopped with $got of $events events"; fails=$((fails + 1)); }
+same "kill: the events' progress is what is stored" "$got" \
+    "$(store_sql "$killed" "SELECT rows FROM store_copy WHERE tbl = 'events'")"
+out=$("$bin" store copy --batch 200 "$src" "$killed" 2>&1)
+check "resume: complete" "copy resumed and complete" "$out"
+check_not "resume: no difference" "DIFFERENT" "$out"
+snapshot "$killed" > "$tmp/killed.snap"
+cmp -s "$tmp/src.snap" "$tmp/killed.snap" && echo "ok   resume: the copy answers as the source" ||
+    { echo "FAIL resume: the copy answers differently:"; diff "$tmp/src.snap" "$tmp/killed.snap" | head -20; fails=$((fails + 1)); }
+same "resume: the progress adds up to the rows" "$(store_sql "$killed" "SELECT sum(rows) FROM store_copy")" \
+    "$(echo "$out" | sed -n 's/.* tables, \([0-9]*\) rows .*/\1/p')"
+
+# ---- refused ----
+other=$(store_new copy_other) || exit 1
+"$bin" --db "$other" ingest --format jsonl --feed fo "$tmp/q.jsonl" > /dev/null 2>&1
+expect_fail "refused: a store with data" "the destination is not empty (table" "$bin" store copy "$src" "$other"
+same "refused: nothing written" "" "$(store_sql "$other" "SELECT 1 FROM reports WHERE feed <> 'fo'")"
+"$bin" --db "$tmp/src2.db" ingest --format jsonl --feed f2 "$tmp/q.jsonl" > /dev/null 2>&1
+expect_fail "refused: a copy of another store" "holds a copy of another store" "$bin" store copy "$tmp/src2.db" "$mid"
+expect_fail "refused: itself" "the same store" "$bin" store copy "$src" "$src"
+expect_fail "usage" "give SRC and DST" "$bin" store copy "$src"
+
+# ---- the copy is a store: new ids past the copied ones ----
+check "after: ingest into the copy" "" "$("$bin" --db "$mid" ingest -q --report scan_telnet "$data/scan_telnet.csv" 2>&1)"
+after=$("$bin" --db "$mid" events --count 2>&1)
+[ "$after" -gt "$events" ] && echo "ok   after: more events ($after)" ||
+    { echo "FAIL after: $after events, $events before"; fails=$((fails + 1)); }
+check "after: a new incident" "created" "$("$bin" --db "$mid" incident create --title 'New' 2>&1)"
+check "after: audit verify" "audit log verified" "$("$bin" --db "$mid" audit verify 2>&1)"
+finish
