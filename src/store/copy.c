@@ -772,7 +772,7 @@ static int put_value(copy *c, table *t, sink *k, lia_stmt *st, size_t i, lia_err
     const void *p;
     size_t n;
     if (ty != 'n' && lia__db_is_pg(c->dst)) { /* its column's type there */
-        want = t->dkind[i] == '?' ? 't' : t->dkind[i];
+        want = t->dkind[i] == '?' ? ty : t->dkind[i]; /* '?': bound as it is, PostgreSQL casts it */
         if ((want == 'i' || want == 'd') && (ty == 't' || ty == 'b'))
             return lia_error_set(err, LIA_EINVAL, "column", t->cols[i].name, strlen(t->cols[i].name),
                                  "table %s: column %s holds a text value (key %s and after), its column in the"

@@ -770,8 +770,7 @@ static char pg_kind(const char *t)
         const char *type;
         char kind;
     } map[] = {
-        {"bigint", 'i'}, {"integer", 'i'}, {"smallint", 'i'}, {"double precision", 'd'}, {"real", 'd'},
-        {"text", 't'},   {"bytea", 'b'},
+        {"bigint", 'i'}, {"double precision", 'd'}, {"text", 't'}, {"bytea", 'b'},
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (strcmp(t, map[i].type) == 0)

@@ -296,9 +296,9 @@ int lia__db_tables(lia_db *db, char ***names, size_t *n, lia_error *err);
 #define LIA_DB_NAME_MAX 64
 /* One column of a table. kind: 'i' integer, 'd' double, 't' text, 'b'
  * blob (SQLite: the declared type's affinity, none being 'b'; PostgreSQL:
- * bigint / integer / smallint, double precision / real, text / varchar,
- * bytea), '?' any other PostgreSQL type (boolean, jsonb, inet ...: no
- * bulk load, read and written as its text). pk: position in the primary
+ * what lia__db_bulk_* loads, bigint, double precision, text / varchar,
+ * bytea), '?' any other PostgreSQL type (integer, boolean, jsonb, inet
+ * ...: no bulk load; an INSERT binds it as the value it is). pk: position in the primary
  * key (1-based), 0 if not in it. identity: the table's generated integer
  * key (SQLite's INTEGER PRIMARY KEY, PostgreSQL's identity column). */
 typedef struct lia_db_col {
