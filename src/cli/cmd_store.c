@@ -174,7 +174,6 @@ out:
     return exitc;
 }
 
-
 typedef struct copy_ui {
     int quiet; /* no progress line (asked, or stderr not a terminal) */
     int shown; /* a progress line is on stderr */
@@ -311,8 +310,9 @@ static int do_copy(cli *c, int argc, char **argv)
     if (rc) {
         cli_error(&err);
         if (res.rows)
-            fprintf(stderr, "liaison: store copy: %llu rows stored by this run are kept: run the same copy again"
-                            " to go on\n",
+            fprintf(stderr,
+                    "liaison: store copy: %llu rows stored by this run are kept: run the same copy again"
+                    " to go on\n",
                     (unsigned long long)res.rows);
         return rc == LIA_EINVAL ? LIA_EXIT_USAGE : LIA_EXIT_ERROR;
     }
@@ -326,8 +326,8 @@ static int do_copy(cli *c, int argc, char **argv)
     printf("%s: %zu tables, %llu rows (%llu stored by this run, %.0f rows/s), %llu archives copied, %.1f s;"
            " counts checked\n",
            res.resumed ? "copy resumed and complete" : "copy complete", res.tables,
-           (unsigned long long)res.total, (unsigned long long)res.rows, secs > 0 ? (double)res.rows / secs : 0.0,
-           (unsigned long long)res.archives, secs);
+           (unsigned long long)res.total, (unsigned long long)res.rows,
+           secs > 0 ? (double)res.rows / secs : 0.0, (unsigned long long)res.archives, secs);
     return LIA_EXIT_OK;
 }
 

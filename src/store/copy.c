@@ -145,11 +145,21 @@ static const struct {
     const char *name;
     int (*schema)(lia_store *s, lia_error *err);
 } modules[] = {
-    {"store.prune", m_prune},   {"audit", m_audit},        {"feeds", m_feeds},
-    {"route", m_route},         {"dedup", m_dedup},        {"accounts", m_accounts},
-    {"console_sessions", m_sessions}, {"taxii", lia_taxii_init}, {"incident", m_incident},
-    {"notify", m_notify},       {"sla", m_sla},            {"node", m_node},
-    {"mail", m_mail},           {"advisory", m_advisory},  {"notify_advisory", m_notify_advisory},
+    {"store.prune", m_prune},
+    {"audit", m_audit},
+    {"feeds", m_feeds},
+    {"route", m_route},
+    {"dedup", m_dedup},
+    {"accounts", m_accounts},
+    {"console_sessions", m_sessions},
+    {"taxii", lia_taxii_init},
+    {"incident", m_incident},
+    {"notify", m_notify},
+    {"sla", m_sla},
+    {"node", m_node},
+    {"mail", m_mail},
+    {"advisory", m_advisory},
+    {"notify_advisory", m_notify_advisory},
 };
 
 /* Every module's migrations on s. A module PostgreSQL does not support yet
@@ -291,8 +301,8 @@ typedef struct table {
     size_t ncols;
     int key[MAX_KEY]; /* src's primary key: indexes into cols, in key order */
     size_t nkey;
-    int events; /* the events (src: partitions on SQLite) */
-    int insert; /* dst on PostgreSQL has a column COPY binary cannot load: INSERT */
+    int events;                  /* the events (src: partitions on SQLite) */
+    int insert;                  /* dst on PostgreSQL has a column COPY binary cannot load: INSERT */
     char ident[LIA_DB_NAME_MAX]; /* dst's identity column ("" if none) */
     char **refs;                 /* the tables dst's foreign keys of this one name */
     size_t nrefs;
@@ -311,8 +321,8 @@ typedef struct copy {
     lia_buf sql, key;
 } copy;
 
-static const char *const event_cols[] = {"id", "report_id", "line", "time", "src_ip", "src_asn",
-                                         "src_cc", "class", "tlp", "body"};
+static const char *const event_cols[] = {"id",      "report_id", "line",  "time", "src_ip",
+                                         "src_asn", "src_cc",    "class", "tlp",  "body"};
 #define NEVCOLS (sizeof event_cols / sizeof *event_cols)
 
 static void table_free(table *t)
@@ -437,7 +447,8 @@ static int check_versions(copy *c, lia_error *err)
     while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
         const char *m = lia__db_col_text(st, 0);
         int sv = (int)lia__db_col_int64(st, 1), dv;
-        if (!m || strcmp(m, copy_schema.name) == 0 || (strcmp(m, "store.parts") == 0 && lia__db_is_pg(c->dst)))
+        if (!m || strcmp(m, copy_schema.name) == 0 ||
+            (strcmp(m, "store.parts") == 0 && lia__db_is_pg(c->dst)))
             continue;
         dv = lia__db_schema_version(c->dst, m);
         if (dv == 0 && lia__db_is_pg(c->dst))
@@ -551,8 +562,8 @@ static int dst_state(copy *c, const char *sname, const char *fp, lia_error *err)
     int rc;
     if (lia__db_has_table(c->dst, "store_copy_source")) {
         if ((rc = lia__db_prepare(c->dst, "store copy: the copy begun before",
-                                  "SELECT source, fingerprint, started FROM store_copy_source WHERE id = 1", &st,
-                                  err)))
+                                  "SELECT source, fingerprint, started FROM store_copy_source WHERE id = 1",
+                                  &st, err)))
             return rc;
         rc = lia__db_step(st, err);
         if (rc == LIA_DB_ROW) {
@@ -594,10 +605,11 @@ static int dst_state(copy *c, const char *sname, const char *fp, lia_error *err)
     if (rc)
         return rc;
     if ((rc = lia__db_schema(c->dst, &copy_schema, err)) ||
-        (rc = lia__db_prepare(c->dst, "store copy: recording the source",
-                              "INSERT INTO store_copy_source(id, source, fingerprint, started) VALUES(1, ?, ?, ?)"
-                              " ON CONFLICT(id) DO NOTHING",
-                              &st, err)))
+        (rc = lia__db_prepare(
+             c->dst, "store copy: recording the source",
+             "INSERT INTO store_copy_source(id, source, fingerprint, started) VALUES(1, ?, ?, ?)"
+             " ON CONFLICT(id) DO NOTHING",
+             &st, err)))
         return rc;
     lia__db_bind_text(st, 1, sname, -1);
     lia__db_bind_text(st, 2, fp, -1);
@@ -703,8 +715,8 @@ static int fetch(copy *c, table *t, const char *last, lia_stmt **out, int *rc_ou
             lia_buf_reset(&c->sql);
             lia_buf_puts(&c->sql, "SELECT ");
             quoted_cols(&c->sql, t);
-            lia_buf_printf(&c->sql, " FROM events_%lld WHERE id > ? ORDER BY id LIMIT %zu", (long long)parts[i].n,
-                           c->batch);
+            lia_buf_printf(&c->sql, " FROM events_%lld WHERE id > ? ORDER BY id LIMIT %zu",
+                           (long long)parts[i].n, c->batch);
             if ((rc = lia__db_prepare_once(c->src, "store copy: reading events", lia_buf_cstr(&c->sql), &st,
                                            err)))
                 break;
@@ -742,7 +754,8 @@ static int fetch(copy *c, table *t, const char *last, lia_stmt **out, int *rc_ou
     }
     if (c->sql.err)
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
-    if ((rc = lia__db_prepare_once(c->src, "store copy: reading the source", lia_buf_cstr(&c->sql), out, err)))
+    if ((rc =
+             lia__db_prepare_once(c->src, "store copy: reading the source", lia_buf_cstr(&c->sql), out, err)))
         return rc;
     if (last && t->nkey && (rc = bind_key(t, *out, last, 1, hold, err))) {
         lia__db_done(*out);
@@ -771,13 +784,14 @@ static int put_value(copy *c, table *t, sink *k, lia_stmt *st, size_t i, lia_err
     char ty = lia__db_col_type(st, (int)i), want = ty;
     const void *p;
     size_t n;
-    if (ty != 'n' && lia__db_is_pg(c->dst)) { /* its column's type there */
+    if (ty != 'n' && lia__db_is_pg(c->dst)) {         /* its column's type there */
         want = t->dkind[i] == '?' ? ty : t->dkind[i]; /* '?': bound as it is, PostgreSQL casts it */
         if ((want == 'i' || want == 'd') && (ty == 't' || ty == 'b'))
-            return lia_error_set(err, LIA_EINVAL, "column", t->cols[i].name, strlen(t->cols[i].name),
-                                 "table %s: column %s holds a text value (key %s and after), its column in the"
-                                 " destination is a number",
-                                 t->name, t->cols[i].name, lia_buf_cstr(&c->key));
+            return lia_error_set(
+                err, LIA_EINVAL, "column", t->cols[i].name, strlen(t->cols[i].name),
+                "table %s: column %s holds a text value (key %s and after), its column in the"
+                " destination is a number",
+                t->name, t->cols[i].name, lia_buf_cstr(&c->key));
     }
     switch (want) {
     case 'i':
@@ -891,7 +905,8 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
                 k.pos[i] = (int)i + 1;
             }
             lia_buf_putc(&c->sql, ')');
-            if ((rc = lia__db_prepare_once(c->dst, "store copy: storing rows", lia_buf_cstr(&c->sql), &k.st, err)))
+            if ((rc = lia__db_prepare_once(c->dst, "store copy: storing rows", lia_buf_cstr(&c->sql), &k.st,
+                                           err)))
                 goto fail;
         } else {
             char what[128];
@@ -900,7 +915,8 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
             char tq[LIA_DB_NAME_MAX + 2];
             snprintf(tq, sizeof tq, "\"%s\"", t->name);
             snprintf(what, sizeof what, "store copy: table %s", t->name);
-            if ((rc = lia__db_bulk_begin(c->dst, what, tq, lia_buf_cstr(&c->sql), (int)t->ncols, &k.bulk, err)))
+            if ((rc = lia__db_bulk_begin(c->dst, what, tq, lia_buf_cstr(&c->sql), (int)t->ncols, &k.bulk,
+                                         err)))
                 goto fail;
         }
         for (; step == LIA_DB_ROW; step = lia__db_step(st, err)) {
@@ -1022,7 +1038,8 @@ static int copy_file(const char *from, const char *to, lia_error *err)
     char tmp[LIA_PATH_MAX], buf[65536];
     int in = -1, out = -1, rc;
     ssize_t n;
-    if ((rc = lia__path_fmt(tmp, sizeof tmp, err, "archive temporary file", "%s.tmp.%ld", to, (long)getpid())))
+    if ((rc =
+             lia__path_fmt(tmp, sizeof tmp, err, "archive temporary file", "%s.tmp.%ld", to, (long)getpid())))
         return rc;
     if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
         return lia_error_set(err, LIA_EIO, "archive", from, strlen(from), "cannot read %s: %s", from,
@@ -1043,7 +1060,8 @@ static int copy_file(const char *from, const char *to, lia_error *err)
             off += w;
         }
     if (n < 0) {
-        rc = lia_error_set(err, LIA_EIO, "archive", from, strlen(from), "reading %s: %s", from, strerror(errno));
+        rc = lia_error_set(err, LIA_EIO, "archive", from, strlen(from), "reading %s: %s", from,
+                           strerror(errno));
         goto out;
     }
     if (fsync(out) != 0 || close(out) != 0) {
@@ -1118,7 +1136,8 @@ static int counts(copy *c, lia_error *err)
     for (size_t i = 0; i < c->nt; i++) {
         int64_t a = 0, b = 0;
         int r;
-        if ((r = count_rows(c->src, c->t[i].name, &a, err)) || (r = count_rows(c->dst, c->t[i].name, &b, err)))
+        if ((r = count_rows(c->src, c->t[i].name, &a, err)) ||
+            (r = count_rows(c->dst, c->t[i].name, &b, err)))
             return r;
         if (c->o->count)
             c->o->count(c->o->ud, c->t[i].name, (uint64_t)a, (uint64_t)b);
@@ -1173,12 +1192,14 @@ int lia_store_copy(const char *src, const char *dst, const lia_copy_opts *o, lia
     c.src = lia__store_db(c.src_s);
     c.dst = lia__store_db(c.dst_s);
     if (lia__db_readonly(c.dst)) {
-        rc = lia_error_set(err, LIA_EREADONLY, "destination", dst, strlen(dst), "the destination is read-only");
+        rc = lia_error_set(err, LIA_EREADONLY, "destination", dst, strlen(dst),
+                           "the destination is read-only");
         goto out;
     }
     if ((rc = init_modules(c.src_s, err)) || (rc = fingerprint(c.src, sname, &fp, err)) ||
-        (rc = dst_state(&c, sname, lia_buf_cstr(&fp), err)) || (rc = lia__db_schema(c.dst, &copy_schema, err)) ||
-        (rc = init_modules(c.dst_s, err)) || (rc = check_versions(&c, err)) || (rc = make_plan(&c, err)))
+        (rc = dst_state(&c, sname, lia_buf_cstr(&fp), err)) ||
+        (rc = lia__db_schema(c.dst, &copy_schema, err)) || (rc = init_modules(c.dst_s, err)) ||
+        (rc = check_versions(&c, err)) || (rc = make_plan(&c, err)))
         goto out;
     if (!lia__db_is_pg(c.dst)) {
         if ((rc = lia__parts_open(c.dst, &c.parts, err)))
@@ -1194,8 +1215,8 @@ int lia_store_copy(const char *src, const char *dst, const lia_copy_opts *o, lia
         goto out;
     {
         lia_stmt *st;
-        if ((rc = lia__db_prepare(c.dst, "store copy: done", "UPDATE store_copy_source SET finished = ? WHERE id = 1",
-                                  &st, err)))
+        if ((rc = lia__db_prepare(c.dst, "store copy: done",
+                                  "UPDATE store_copy_source SET finished = ? WHERE id = 1", &st, err)))
             goto out;
         lia__db_bind_int64(st, 1, lia__now_us());
         rc = lia__db_run(st, err);

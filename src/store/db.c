@@ -717,13 +717,14 @@ int lia__db_tables(lia_db *db, char ***names, size_t *n, lia_error *err)
 {
     lia_stmt *st;
     int rc;
-    if ((rc = lia__db_prepare_pg(db, "catalog: the tables",
-                                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%'"
-                                 " ESCAPE '\\' ORDER BY name",
-                                 "SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s"
-                                 " ON s.oid = c.relnamespace WHERE s.nspname = current_schema()"
-                                 " AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
-                                 &st, err)))
+    if ((rc = lia__db_prepare_pg(
+             db, "catalog: the tables",
+             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%'"
+             " ESCAPE '\\' ORDER BY name",
+             "SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s"
+             " ON s.oid = c.relnamespace WHERE s.nspname = current_schema()"
+             " AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
+             &st, err)))
         return rc;
     return name_list(st, names, n, err);
 }
@@ -732,14 +733,15 @@ int lia__db_references(lia_db *db, const char *table, char ***names, size_t *n, 
 {
     lia_stmt *st;
     int rc;
-    if ((rc = lia__db_prepare_pg(db, "catalog: a table's foreign keys",
-                                 "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1) WHERE \"table\" <> ?1"
-                                 " ORDER BY 1",
-                                 "SELECT DISTINCT c.relname::text FROM pg_catalog.pg_constraint k"
-                                 " JOIN pg_catalog.pg_class c ON c.oid = k.confrelid"
-                                 " WHERE k.conrelid = to_regclass($1) AND k.contype = 'f'"
-                                 " AND k.confrelid <> k.conrelid ORDER BY 1",
-                                 &st, err)))
+    if ((rc = lia__db_prepare_pg(
+             db, "catalog: a table's foreign keys",
+             "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1) WHERE \"table\" <> ?1"
+             " ORDER BY 1",
+             "SELECT DISTINCT c.relname::text FROM pg_catalog.pg_constraint k"
+             " JOIN pg_catalog.pg_class c ON c.oid = k.confrelid"
+             " WHERE k.conrelid = to_regclass($1) AND k.contype = 'f'"
+             " AND k.confrelid <> k.conrelid ORDER BY 1",
+             &st, err)))
         return rc;
     lia__db_bind_text(st, 1, table, -1);
     return name_list(st, names, n, err);
@@ -770,7 +772,10 @@ static char pg_kind(const char *t)
         const char *type;
         char kind;
     } map[] = {
-        {"bigint", 'i'}, {"double precision", 'd'}, {"text", 't'}, {"bytea", 'b'},
+        {"bigint", 'i'},
+        {"double precision", 'd'},
+        {"text", 't'},
+        {"bytea", 'b'},
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (strcmp(t, map[i].type) == 0)
@@ -787,7 +792,8 @@ int lia__db_columns(lia_db *db, const char *table, lia_db_col **out, size_t *n, 
     *out = NULL;
     *n = 0;
     if ((rc = lia__db_prepare_pg(
-             db, "catalog: a table's columns", "SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid",
+             db, "catalog: a table's columns",
+             "SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid",
              "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),"
              " coalesce((SELECT k.o FROM pg_catalog.pg_index i, unnest(i.indkey) WITH ORDINALITY k(att, o)"
              "  WHERE i.indrelid = a.attrelid AND i.indisprimary AND k.att = a.attnum), 0),"

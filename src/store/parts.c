@@ -472,11 +472,11 @@ int lia__parts_next_at(lia__parts *p, int64_t id, lia_stmt **st, lia_error *err)
         return rc;
     if (id < p->next)
         return lia_error_set(err, LIA_EINVAL, "event.id", NULL, 0,
-                             "partitions: event %lld stored out of order (the next id is %lld)", (long long)id,
-                             (long long)p->next);
+                             "partitions: event %lld stored out of order (the next id is %lld)",
+                             (long long)id, (long long)p->next);
     if (p->next == p->act.lo && id > p->act.lo) { /* empty: its range starts at id */
-        if ((rc = exec_fmt(p->db, err, "UPDATE event_part SET lo = %lld, hi = %lld WHERE n = %lld", (long long)id,
-                           (long long)(id + p->rows - 1), (long long)p->act.n)))
+        if ((rc = exec_fmt(p->db, err, "UPDATE event_part SET lo = %lld, hi = %lld WHERE n = %lld",
+                           (long long)id, (long long)(id + p->rows - 1), (long long)p->act.n)))
             return rc;
         p->act.lo = id;
         p->act.hi = id + p->rows - 1;
