@@ -298,11 +298,12 @@ typedef struct table {
     char name[LIA_DB_NAME_MAX];
     lia_db_col *cols; /* src's columns, copied in this order */
     char *dkind;      /* dst's kind of each */
+    char (*dtype)[LIA_DB_NAME_MAX]; /* and its type */
     size_t ncols;
     int key[MAX_KEY]; /* src's primary key: indexes into cols, in key order */
     size_t nkey;
     int events;                  /* the events (src: partitions on SQLite) */
-    int insert;                  /* dst on PostgreSQL has a column COPY binary cannot load: INSERT */
+    int insert; /* dst on PostgreSQL has a column COPY binary cannot load: staged, cast */
     char ident[LIA_DB_NAME_MAX]; /* dst's identity column ("" if none) */
     char **refs;                 /* the tables dst's foreign keys of this one name */
     size_t nrefs;
@@ -329,6 +330,7 @@ static void table_free(table *t)
 {
     free(t->cols);
     free(t->dkind);
+    free(t->dtype);
     free(t->refs);
 }
 
@@ -399,7 +401,7 @@ static int plan_table(copy *c, table *t, int *ok, lia_error *err)
             return LIA_OK;
         }
     }
-    if (!(t->dkind = calloc(t->ncols + 1, 1))) {
+    if (!(t->dkind = calloc(t->ncols + 1, 1)) || !(t->dtype = calloc(t->ncols + 1, sizeof *t->dtype))) {
         free(dc);
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     }
@@ -413,6 +415,7 @@ static int plan_table(copy *c, table *t, int *ok, lia_error *err)
             return rc;
         }
         t->dkind[i] = dc ? dc[j].kind : t->cols[i].kind;
+        snprintf(t->dtype[i], sizeof t->dtype[i], "%s", dc ? dc[j].type : t->cols[i].type);
         if (t->dkind[i] == '?' && lia__db_is_pg(c->dst))
             t->insert = 1;
         if (t->cols[i].pk > 0 && t->cols[i].pk <= MAX_KEY) {
@@ -536,6 +539,7 @@ static int make_plan(copy *c, lia_error *err)
         out[c->nt++] = v[pick]; /* its allocations move with it */
         v[pick].cols = NULL;
         v[pick].dkind = NULL;
+        v[pick].dtype = NULL;
         v[pick].refs = NULL;
         v[pick].placed = 1;
     }
@@ -785,7 +789,7 @@ static int put_value(copy *c, table *t, sink *k, lia_stmt *st, size_t i, lia_err
     const void *p;
     size_t n;
     if (ty != 'n' && lia__db_is_pg(c->dst)) {         /* its column's type there */
-        want = t->dkind[i] == '?' ? ty : t->dkind[i]; /* '?': bound as it is, PostgreSQL casts it */
+        want = t->dkind[i] == '?' ? 't' : t->dkind[i]; /* '?': staged as text, cast by PostgreSQL */
         if ((want == 'i' || want == 'd') && (ty == 't' || ty == 'b'))
             return lia_error_set(
                 err, LIA_EINVAL, "column", t->cols[i].name, strlen(t->cols[i].name),
@@ -895,26 +899,27 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
         if (t->events && c->parts) {
             if ((rc = lia__parts_begin(c->parts, err)))
                 goto fail;
-        } else if (t->insert) {
-            lia_buf_reset(&c->sql);
-            lia_buf_printf(&c->sql, "INSERT INTO \"%s\"(", t->name);
-            quoted_cols(&c->sql, t);
-            lia_buf_puts(&c->sql, ") VALUES(");
-            for (size_t i = 0; i < t->ncols; i++) {
-                lia_buf_printf(&c->sql, "%s?", i ? "," : "");
-                k.pos[i] = (int)i + 1;
-            }
-            lia_buf_putc(&c->sql, ')');
-            if ((rc = lia__db_prepare_once(c->dst, "store copy: storing rows", lia_buf_cstr(&c->sql), &k.st,
-                                           err)))
-                goto fail;
         } else {
-            char what[128];
+            /* into the table, or (a column of another type on PostgreSQL)
+             * into a staging table of the four types, cast from there */
+            char what[128], tq[LIA_DB_NAME_MAX + 2];
+            if (t->insert) {
+                lia_buf_reset(&c->sql);
+                lia_buf_puts(&c->sql, "CREATE TEMP TABLE lia_copy_stage(");
+                for (size_t i = 0; i < t->ncols; i++)
+                    lia_buf_printf(&c->sql, "%s\"%s\" %s", i ? "," : "", t->cols[i].name,
+                                   t->dkind[i] == 'i'   ? "BIGINT"
+                                   : t->dkind[i] == 'd' ? "DOUBLE PRECISION"
+                                   : t->dkind[i] == 'b' ? "BYTEA"
+                                                        : "TEXT");
+                lia_buf_puts(&c->sql, ") ON COMMIT DROP");
+                if ((rc = lia__db_exec_pg(c->dst, "", lia_buf_cstr(&c->sql), err)))
+                    goto fail;
+            }
+            snprintf(tq, sizeof tq, t->insert ? "lia_copy_stage" : "\"%s\"", t->name);
+            snprintf(what, sizeof what, "store copy: table %s", t->name);
             lia_buf_reset(&c->sql);
             quoted_cols(&c->sql, t);
-            char tq[LIA_DB_NAME_MAX + 2];
-            snprintf(tq, sizeof tq, "\"%s\"", t->name);
-            snprintf(what, sizeof what, "store copy: table %s", t->name);
             if ((rc = lia__db_bulk_begin(c->dst, what, tq, lia_buf_cstr(&c->sql), (int)t->ncols, &k.bulk,
                                          err)))
                 goto fail;
@@ -931,6 +936,21 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
             rc = lia__db_bulk_end(k.bulk, err);
             k.bulk = NULL;
             if (rc)
+                goto fail;
+        }
+        if (t->insert) {
+            lia_buf_reset(&c->sql);
+            lia_buf_printf(&c->sql, "INSERT INTO \"%s\"(", t->name);
+            quoted_cols(&c->sql, t);
+            lia_buf_puts(&c->sql, ") SELECT ");
+            for (size_t i = 0; i < t->ncols; i++)
+                if (t->dkind[i] == '?')
+                    lia_buf_printf(&c->sql, "%sCAST(\"%s\" AS %s)", i ? "," : "", t->cols[i].name, t->dtype[i]);
+                else
+                    lia_buf_printf(&c->sql, "%s\"%s\"", i ? "," : "", t->cols[i].name);
+            lia_buf_puts(&c->sql, " FROM lia_copy_stage; DROP TABLE lia_copy_stage");
+            if ((rc = c->sql.err ? lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory")
+                                 : lia__db_exec_pg(c->dst, "", lia_buf_cstr(&c->sql), err)))
                 goto fail;
         }
         if (c->key.err) {

@@ -822,6 +822,7 @@ int lia__db_columns(lia_db *db, const char *table, lia_db_col **out, size_t *n, 
             break;
         }
         snprintf(c->name, sizeof c->name, "%s", name);
+        snprintf(c->type, sizeof c->type, "%s", type ? type : "");
         c->kind = pg ? pg_kind(type ? type : "") : affinity(type);
         c->pk = (int)lia__db_col_int64(st, 2);
         c->identity = pg ? (int)lia__db_col_int64(st, 3) : 0;

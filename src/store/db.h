@@ -298,11 +298,13 @@ int lia__db_tables(lia_db *db, char ***names, size_t *n, lia_error *err);
  * blob (SQLite: the declared type's affinity, none being 'b'; PostgreSQL:
  * what lia__db_bulk_* loads, bigint, double precision, text / varchar,
  * bytea), '?' any other PostgreSQL type (integer, boolean, jsonb, inet
- * ...: no bulk load; an INSERT binds it as the value it is). pk: position in the primary
+ * ...: no bulk load: COPY it as text into a table of the four, then
+ * INSERT ... SELECT CAST(c AS type)). pk: position in the primary
  * key (1-based), 0 if not in it. identity: the table's generated integer
  * key (SQLite's INTEGER PRIMARY KEY, PostgreSQL's identity column). */
 typedef struct lia_db_col {
     char name[LIA_DB_NAME_MAX];
+    char type[LIA_DB_NAME_MAX]; /* as declared (SQLite), format_type (PostgreSQL); cut to fit */
     char kind;
     int pk;
     int identity;
