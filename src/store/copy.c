@@ -1207,6 +1207,15 @@ int lia_store_copy(const char *src, const char *dst, const lia_copy_opts *o, lia
                            "the source and the destination are the same store");
         goto out;
     }
+    {
+        const char *f = strncmp(src, "sqlite:", 7) == 0 ? src + 7 : src;
+        struct stat sb;
+        if (!lia__db_is_pg_uri(f) && stat(f, &sb) != 0) { /* opening would make an empty one */
+            rc = lia_error_set(err, LIA_ENOTFOUND, "source", src, strlen(src), "no store at %s: %s", f,
+                               strerror(errno));
+            goto out;
+        }
+    }
     if ((rc = lia_store_open(src, &c.src_s, err)) || (rc = lia_store_open(dst, &c.dst_s, err)))
         goto out;
     c.src = lia__store_db(c.src_s);

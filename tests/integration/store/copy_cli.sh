@@ -134,6 +134,8 @@ same "refused: nothing written" "" "$(store_sql "$other" "SELECT 1 FROM reports 
 expect_fail "refused: a copy of another store" "holds a copy of another store" "$bin" store copy "$tmp/src2.db" "$mid"
 expect_fail "refused: itself" "the same store" "$bin" store copy "$src" "$src"
 expect_fail "usage" "give SRC and DST" "$bin" store copy "$src"
+expect_fail "refused: no source" "no store at $tmp/nothing.db" "$bin" store copy "$tmp/nothing.db" "$tmp/n2.db"
+[ -e "$tmp/nothing.db" ] && { echo "FAIL a missing source was created"; fails=$((fails + 1)); } || echo "ok   no source made"
 
 # ---- the copy is a store: new ids past the copied ones ----
 check "after: ingest into the copy" "" "$("$bin" --db "$mid" ingest -q --report scan_telnet "$data/scan_telnet.csv" 2>&1)"
