@@ -62,6 +62,7 @@
 #include "mail/internal.h"
 #include "node/internal.h"
 #include "notify/internal.h"
+#include "report/internal.h"
 #include "route/decisions.h"
 #include "route/internal.h"
 #include "store/db.h"
@@ -158,6 +159,7 @@ static const struct {
     {"sla", m_sla},
     {"node", m_node},
     {"mail", m_mail},
+    {"report", lia__report_schema},
     {"advisory", m_advisory},
     {"notify_advisory", m_notify_advisory},
 };
@@ -296,14 +298,14 @@ static int fingerprint(lia_db *db, const char *name, lia_buf *out, lia_error *er
 
 typedef struct table {
     char name[LIA_DB_NAME_MAX];
-    lia_db_col *cols; /* src's columns, copied in this order */
-    char *dkind;      /* dst's kind of each */
+    lia_db_col *cols;               /* src's columns, copied in this order */
+    char *dkind;                    /* dst's kind of each */
     char (*dtype)[LIA_DB_NAME_MAX]; /* and its type */
     size_t ncols;
     int key[MAX_KEY]; /* src's primary key: indexes into cols, in key order */
     size_t nkey;
     int events;                  /* the events (src: partitions on SQLite) */
-    int insert; /* dst on PostgreSQL has a column COPY binary cannot load: staged, cast */
+    int insert;                  /* dst on PostgreSQL has a column COPY binary cannot load: staged, cast */
     char ident[LIA_DB_NAME_MAX]; /* dst's identity column ("" if none) */
     char **refs;                 /* the tables dst's foreign keys of this one name */
     size_t nrefs;
@@ -788,7 +790,7 @@ static int put_value(copy *c, table *t, sink *k, lia_stmt *st, size_t i, lia_err
     char ty = lia__db_col_type(st, (int)i), want = ty;
     const void *p;
     size_t n;
-    if (ty != 'n' && lia__db_is_pg(c->dst)) {         /* its column's type there */
+    if (ty != 'n' && lia__db_is_pg(c->dst)) {          /* its column's type there */
         want = t->dkind[i] == '?' ? 't' : t->dkind[i]; /* '?': staged as text, cast by PostgreSQL */
         if ((want == 'i' || want == 'd') && (ty == 't' || ty == 'b'))
             return lia_error_set(
@@ -945,7 +947,8 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
             lia_buf_puts(&c->sql, ") SELECT ");
             for (size_t i = 0; i < t->ncols; i++)
                 if (t->dkind[i] == '?')
-                    lia_buf_printf(&c->sql, "%sCAST(\"%s\" AS %s)", i ? "," : "", t->cols[i].name, t->dtype[i]);
+                    lia_buf_printf(&c->sql, "%sCAST(\"%s\" AS %s)", i ? "," : "", t->cols[i].name,
+                                   t->dtype[i]);
                 else
                     lia_buf_printf(&c->sql, "%s\"%s\"", i ? "," : "", t->cols[i].name);
             lia_buf_puts(&c->sql, " FROM lia_copy_stage; DROP TABLE lia_copy_stage");

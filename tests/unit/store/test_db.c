@@ -648,14 +648,15 @@ static void test_catalog(void **state)
     lia_db_col *c = NULL;
     lia_stmt *st;
     lia_error err;
-    assert_int_equal(lia__db_exec(f->db,
-                                  "CREATE TABLE cat_a(id INTEGER PRIMARY KEY, t TEXT NOT NULL, d REAL, b BLOB);"
-                                  "CREATE TABLE cat_b(x TEXT NOT NULL, y INTEGER NOT NULL,"
-                                  "  a_id INTEGER REFERENCES cat_a(id), PRIMARY KEY(y, x));"
-                                  "CREATE VIEW cat_v AS SELECT id FROM cat_a;"
-                                  "INSERT INTO cat_a(id, t, d, b) VALUES(7, 'seven', 1.5, NULL)",
-                                  &err),
-                     LIA_OK);
+    assert_int_equal(
+        lia__db_exec(f->db,
+                     "CREATE TABLE cat_a(id INTEGER PRIMARY KEY, t TEXT NOT NULL, d REAL, b BLOB);"
+                     "CREATE TABLE cat_b(x TEXT NOT NULL, y INTEGER NOT NULL,"
+                     "  a_id INTEGER REFERENCES cat_a(id), PRIMARY KEY(y, x));"
+                     "CREATE VIEW cat_v AS SELECT id FROM cat_a;"
+                     "INSERT INTO cat_a(id, t, d, b) VALUES(7, 'seven', 1.5, NULL)",
+                     &err),
+        LIA_OK);
     assert_int_equal(lia__db_tables(f->db, &names, &n, &err), LIA_OK);
     assert_int_equal(n, 2);
     assert_string_equal(names[0], "cat_a");
