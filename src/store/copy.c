@@ -52,6 +52,7 @@
 #include "acquire/registry.h"
 #include "advisory/internal.h"
 #include "audit/log.h"
+#include "bus/schema.h"
 #include "console/session.h"
 #include "core/clock.h"
 #include "core/fault.h"
@@ -139,6 +140,10 @@ static int m_notify_advisory(lia_store *s, lia_error *err)
 {
     return lia__notify_advisory_schema(lia__store_db(s), err);
 }
+static int m_bus(lia_store *s, lia_error *err)
+{
+    return lia__bus_schema(lia__store_db(s), err);
+}
 
 /* The events store's own (store, store.parts, store.rollup) are made when
  * a store opens. A new module with tables: one line here. */
@@ -162,6 +167,7 @@ static const struct {
     {"report", lia__report_schema},
     {"advisory", m_advisory},
     {"notify_advisory", m_notify_advisory},
+    {"bus", m_bus},
 };
 
 /* Every module's migrations on s. A module PostgreSQL does not support yet
@@ -305,6 +311,7 @@ typedef struct table {
     int key[MAX_KEY]; /* src's primary key: indexes into cols, in key order */
     size_t nkey;
     int events;                  /* the events (src: partitions on SQLite) */
+    int dedup;                   /* dedup's state (SQLite: generations dedup_G, PostgreSQL: one table) */
     int insert;                  /* dst on PostgreSQL has a column COPY binary cannot load: staged, cast */
     char ident[LIA_DB_NAME_MAX]; /* dst's identity column ("" if none) */
     char **refs;                 /* the tables dst's foreign keys of this one name */
@@ -321,12 +328,15 @@ typedef struct copy {
     table *t;
     size_t nt;
     lia__parts *parts; /* dst's partitions (SQLite) */
+    lia__dedup_sink *dsink; /* dst's dedup state, during a batch of it */
     lia_buf sql, key;
 } copy;
 
 static const char *const event_cols[] = {"id",      "report_id", "line",  "time", "src_ip",
                                          "src_asn", "src_cc",    "class", "tlp",  "body"};
 #define NEVCOLS (sizeof event_cols / sizeof *event_cols)
+static const char *const dedup_cols[] = {"key", "event_id", "first", "last", "count"};
+#define NDEDUPCOLS (sizeof dedup_cols / sizeof *dedup_cols)
 
 static void table_free(table *t)
 {
@@ -347,13 +357,27 @@ static int is_partition(const char *name)
     return 1;
 }
 
+/* dedup_G, a generation of dedup's state on SQLite */
+static int is_generation(const char *name)
+{
+    const char *p = name + 6;
+    if (strncmp(name, "dedup_", 6) != 0 || !*p)
+        return 0;
+    for (; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
 /* Tables that are not copied as tables: the registry (dst's own, made by
  * its migrations), this copy's progress, SQLite's partitions and their
- * catalog (the table "events"). */
+ * catalog (the table "events"), dedup's state (SQLite's generations or
+ * PostgreSQL's one table: the table "dedup"). */
 static int skipped(const char *name)
 {
     return strcmp(name, "lia_schema") == 0 || strcmp(name, "store_copy") == 0 ||
-           strcmp(name, "store_copy_source") == 0 || strcmp(name, "event_part") == 0 || is_partition(name);
+           strcmp(name, "store_copy_source") == 0 || strcmp(name, "event_part") == 0 || is_partition(name) ||
+           strcmp(name, "dedup") == 0 || is_generation(name);
 }
 
 static int find_col(const lia_db_col *c, size_t n, const char *name)
@@ -384,6 +408,16 @@ static int plan_table(copy *c, table *t, int *ok, lia_error *err)
         t->ncols = NEVCOLS;
         if (lia__db_is_pg(c->dst) && (rc = lia__db_columns(c->dst, "events", &dc, &nd, err)))
             return rc;
+    } else if (t->dedup) {
+        /* dedup's (lia__dedup_sink_* writes them as dst's backend keeps them) */
+        if (!(t->cols = calloc(NDEDUPCOLS, sizeof *t->cols)))
+            return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+        for (size_t i = 0; i < NDEDUPCOLS; i++) {
+            snprintf(t->cols[i].name, sizeof t->cols[i].name, "%s", dedup_cols[i]);
+            t->cols[i].kind = 'i';
+        }
+        t->cols[0].pk = 1;
+        t->ncols = NDEDUPCOLS;
     } else {
         if ((rc = lia__db_columns(c->src, t->name, &t->cols, &t->ncols, err)) ||
             (rc = lia__db_columns(c->dst, t->name, &dc, &nd, err)))
@@ -434,7 +468,7 @@ static int plan_table(copy *c, table *t, int *ok, lia_error *err)
         if (dc[j].identity)
             snprintf(t->ident, sizeof t->ident, "%s", dc[j].name);
     free(dc);
-    if ((rc = t->events ? LIA_OK : lia__db_references(c->dst, t->name, &t->refs, &t->nrefs, err)))
+    if ((rc = t->events || t->dedup ? LIA_OK : lia__db_references(c->dst, t->name, &t->refs, &t->nrefs, err)))
         return rc;
     *ok = 1;
     return LIA_OK;
@@ -484,10 +518,10 @@ static int make_plan(copy *c, lia_error *err)
     char **names = NULL;
     size_t n = 0, k = 0;
     table *v, *out;
-    int rc, have_events = 0;
+    int rc, have_events = 0, have_dedup = 0;
     if ((rc = lia__db_tables(c->src, &names, &n, err)))
         return rc;
-    if (!(v = calloc(n + 1, sizeof *v))) {
+    if (!(v = calloc(n + 2, sizeof *v))) {
         free(names);
         return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     }
@@ -496,6 +530,8 @@ static int make_plan(copy *c, lia_error *err)
             have_events = 1;
             continue;
         }
+        if (strcmp(names[i], "dedup") == 0 || is_generation(names[i]))
+            have_dedup = 1;
         if (skipped(names[i]) || strlen(names[i]) >= LIA_DB_NAME_MAX)
             continue;
         snprintf(v[k++].name, sizeof v->name, "%s", names[i]);
@@ -504,6 +540,10 @@ static int make_plan(copy *c, lia_error *err)
     if (have_events) {
         snprintf(v[k].name, sizeof v->name, "events");
         v[k++].events = 1;
+    }
+    if (have_dedup || lia__db_schema_version(c->src, "dedup") >= 2) { /* (no generation yet: the view only) */
+        snprintf(v[k].name, sizeof v->name, "dedup");
+        v[k++].dedup = 1;
     }
     qsort(v, k, sizeof *v, by_name);
     for (size_t i = 0; i < k; i++) {
@@ -529,6 +569,9 @@ static int make_plan(copy *c, lia_error *err)
                         ready = 0;
             for (size_t j = 0; ready && v[i].events && j < k; j++) /* its partitions name the reports */
                 if (!v[j].placed && strcmp(v[j].name, "reports") == 0)
+                    ready = 0;
+            for (size_t j = 0; ready && v[i].dedup && j < k; j++) /* the generations' span is there */
+                if (!v[j].placed && strcmp(v[j].name, "enrich_meta") == 0)
                     ready = 0;
             if (ready)
                 pick = i;
@@ -703,6 +746,66 @@ static void quoted_cols(lia_buf *b, const table *t)
         lia_buf_printf(b, "%s\"%s\"", i ? "," : "", t->cols[i].name);
 }
 
+/* dedup's state, generation after generation (SQLite; PostgreSQL: the
+ * one table, generation 0), each in key order; a row's sixth column is its
+ * generation. last: "G,KEY" of the last row copied. */
+static int fetch_dedup(copy *c, table *t, const char *last, lia_stmt **out, int *rc_out, lia_error *err)
+{
+    int64_t *gens = NULL, g0 = 0, k0 = 0, one = 0;
+    size_t ng = 0;
+    int rc, step = LIA_DB_DONE, have = 0;
+    if (last) {
+        char *end;
+        g0 = strtoll(last, &end, 10);
+        if (*end != ',')
+            return lia_error_set(err, LIA_ESTORE, "store_copy.last_key", last, strlen(last),
+                                 "table %s: the recorded progress is not a generation and a key", t->name);
+        k0 = strtoll(end + 1, &end, 10);
+        if (*end)
+            return lia_error_set(err, LIA_ESTORE, "store_copy.last_key", last, strlen(last),
+                                 "table %s: the recorded progress is not a generation and a key", t->name);
+        have = 1;
+    }
+    if ((rc = lia__dedup_gens(c->src, &gens, &ng, err)))
+        return rc;
+    if (!ng && (lia__db_is_pg(c->src) || lia__db_schema_version(c->src, "dedup") < 2)) {
+        gens = &one; /* the one table dedup */
+        ng = 1;
+    }
+    *out = NULL;
+    for (size_t i = 0; i < ng; i++) {
+        int from = have && gens[i] == g0;
+        lia_stmt *st;
+        if (have && gens[i] < g0)
+            continue;
+        lia_buf_reset(&c->sql);
+        lia_buf_puts(&c->sql, "SELECT ");
+        quoted_cols(&c->sql, t);
+        if (gens == &one)
+            lia_buf_printf(&c->sql, ", 0 FROM dedup");
+        else
+            lia_buf_printf(&c->sql, ", %lld FROM dedup_%lld", (long long)gens[i], (long long)gens[i]);
+        lia_buf_printf(&c->sql, "%s ORDER BY key LIMIT %zu", from ? " WHERE key > ?" : "", c->batch);
+        if ((rc = c->sql.err ? lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory")
+                             : lia__db_prepare_once(c->src, "store copy: reading dedup's state",
+                                                    lia_buf_cstr(&c->sql), &st, err)))
+            break;
+        if (from)
+            lia__db_bind_int64(st, 1, k0);
+        if ((step = lia__db_step(st, err)) == LIA_DB_ROW) {
+            *out = st;
+            break;
+        }
+        lia__db_done(st);
+        if ((rc = step < 0 ? step : LIA_OK))
+            break;
+    }
+    if (gens != &one)
+        free(gens);
+    *rc_out = step;
+    return rc;
+}
+
 /* The next batch of src's rows after last (NULL: from the first), into
  * *out (stepped once: *rc_out LIA_DB_ROW or LIA_DB_DONE). */
 static int fetch(copy *c, table *t, const char *last, lia_stmt **out, int *rc_out, unsigned char **hold,
@@ -739,6 +842,8 @@ static int fetch(copy *c, table *t, const char *last, lia_stmt **out, int *rc_ou
         *rc_out = step;
         return rc;
     }
+    if (t->dedup)
+        return fetch_dedup(c, t, last, out, rc_out, err);
     lia_buf_reset(&c->sql);
     lia_buf_puts(&c->sql, "SELECT ");
     quoted_cols(&c->sql, t);
@@ -849,6 +954,10 @@ static int put_row(copy *c, table *t, sink *k, lia_stmt *st, lia_error *err)
             k->pos[i] = i;
         lia__parts_note(c->parts, !lia__db_col_null(st, 3), lia__db_col_int64(st, 3));
     }
+    if (t->dedup)
+        return lia__dedup_sink_put(c->dsink, lia__db_col_int64(st, 0), lia__db_col_int64(st, 1),
+                                   lia__db_col_int64(st, 2), lia__db_col_int64(st, 3),
+                                   lia__db_col_int64(st, 4), err);
     for (size_t i = 0; i < t->ncols; i++)
         if ((rc = put_value(c, t, k, st, i, err)))
             return rc;
@@ -891,7 +1000,7 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
         goto out;
     if ((rc = lia__db_begin(c->dst, err)))
         goto out;
-    if (first && !t->events) { /* what dst's own migrations put there */
+    if (first && !t->events && !t->dedup) { /* what dst's own migrations put there */
         lia_buf_reset(&c->sql);
         lia_buf_printf(&c->sql, "DELETE FROM \"%s\"", t->name);
         if ((rc = lia__db_exec(c->dst, lia_buf_cstr(&c->sql), err)))
@@ -900,6 +1009,9 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
     if (step == LIA_DB_ROW) {
         if (t->events && c->parts) {
             if ((rc = lia__parts_begin(c->parts, err)))
+                goto fail;
+        } else if (t->dedup) {
+            if ((rc = lia__dedup_sink_open(c->dst, &c->dsink, err)))
                 goto fail;
         } else {
             /* into the table, or (a column of another type on PostgreSQL)
@@ -927,13 +1039,24 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
                 goto fail;
         }
         for (; step == LIA_DB_ROW; step = lia__db_step(st, err)) {
-            key_text(c, t, st);
+            if (t->dedup) {
+                lia_buf_reset(&c->key);
+                lia_buf_printf(&c->key, "%lld,%lld", (long long)lia__db_col_int64(st, 5),
+                               (long long)lia__db_col_int64(st, 0));
+            } else
+                key_text(c, t, st);
             if ((rc = put_row(c, t, &k, st, err)))
                 goto fail;
             n++;
         }
         if ((rc = step < 0 ? step : LIA_OK))
             goto fail;
+        if (c->dsink) {
+            rc = lia__dedup_sink_close(c->dsink, err);
+            c->dsink = NULL;
+            if (rc)
+                goto fail;
+        }
         if (k.bulk) {
             rc = lia__db_bulk_end(k.bulk, err);
             k.bulk = NULL;
@@ -981,6 +1104,8 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
     goto out;
 fail:
     lia__db_bulk_abort(k.bulk);
+    lia__dedup_sink_abort(c->dsink);
+    c->dsink = NULL;
     lia__db_rollback(c->dst);
 fail_committed:
     if (c->parts)
@@ -1152,6 +1277,33 @@ static int archives(copy *c, lia_error *err)
     return rc ? rc : step < 0 ? step : LIA_OK;
 }
 
+static int has_gen_seconds(lia_db *db, int64_t *out, lia_error *err)
+{
+    return scalar(db, "store copy: the generations' span",
+                  "SELECT count(*) FROM enrich_meta WHERE name = 'dedup_gen_seconds'", out, err);
+}
+
+/* The rows of table t src must have given dst: its own, but for dedup's
+ * state into PostgreSQL (one row a key: SQLite's generations may hold
+ * a replaced aggregate beside the one that replaced it) and enrich_meta
+ * into SQLite (the generations' span, which PostgreSQL lacks, recorded). */
+static int expected_rows(copy *c, const table *t, int64_t *out, lia_error *err)
+{
+    int rc;
+    if (t->dedup && lia__db_is_pg(c->dst) && !lia__db_is_pg(c->src))
+        return scalar(c->src, "store copy: counting rows", "SELECT count(*) FROM (SELECT DISTINCT key FROM dedup)",
+                      out, err);
+    if ((rc = count_rows(c->src, t->name, out, err)))
+        return rc;
+    if (strcmp(t->name, "enrich_meta") == 0 && !lia__db_is_pg(c->dst)) {
+        int64_t s = 0, d = 0;
+        if ((rc = has_gen_seconds(c->src, &s, err)) || (rc = has_gen_seconds(c->dst, &d, err)))
+            return rc;
+        *out += !s && d;
+    }
+    return LIA_OK;
+}
+
 static int counts(copy *c, lia_error *err)
 {
     int rc = LIA_OK;
@@ -1159,8 +1311,7 @@ static int counts(copy *c, lia_error *err)
     for (size_t i = 0; i < c->nt; i++) {
         int64_t a = 0, b = 0;
         int r;
-        if ((r = count_rows(c->src, c->t[i].name, &a, err)) ||
-            (r = count_rows(c->dst, c->t[i].name, &b, err)))
+        if ((r = expected_rows(c, &c->t[i], &a, err)) || (r = count_rows(c->dst, c->t[i].name, &b, err)))
             return r;
         if (c->o->count)
             c->o->count(c->o->ud, c->t[i].name, (uint64_t)a, (uint64_t)b);
@@ -1243,7 +1394,7 @@ int lia_store_copy(const char *src, const char *dst, const lia_copy_opts *o, lia
         if ((rc = copy_table(&c, &c.t[i], err)))
             goto out;
     if ((rc = sequences(&c, err)) || (c.parts && (rc = lia__parts_seal(c.parts, err))) ||
-        (rc = archives(&c, err)) || (rc = counts(&c, err)))
+        (rc = lia__dedup_copied(c.dst, err)) || (rc = archives(&c, err)) || (rc = counts(&c, err)))
         goto out;
     {
         lia_stmt *st;
