@@ -1181,8 +1181,9 @@ int lia__dedup_gens(lia_db *db, int64_t **out, size_t *n, lia_error *err)
 {
     *out = NULL;
     *n = 0;
-    return lia__db_is_pg(db) || lia__db_schema_version(db, dedup_schema.name) < 2 ? LIA_OK
-                                                                                   : gens_list(db, out, n, err);
+    return lia__db_is_pg(db) || lia__db_schema_version(db, dedup_schema.name) < 2
+               ? LIA_OK
+               : gens_list(db, out, n, err);
 }
 
 struct lia__dedup_sink {
@@ -1192,9 +1193,10 @@ struct lia__dedup_sink {
     struct {
         int64_t g;
         lia_stmt *st;
-    } *gs; /* SQLite: an INSERT per generation written in this batch */
+    } * gs; /* SQLite: an INSERT per generation written in this batch */
     size_t ngs, capgs;
-    int made; /* SQLite: a generation was created: the view again */
+    int made;     /* SQLite: a generation was created: the view again */
+    int64_t rows; /* rows new in the state */
 };
 
 #define DEDUP_STAGE "lia_dedup_stage"
@@ -1223,7 +1225,8 @@ int lia__dedup_sink_open(lia_db *db, lia__dedup_sink **out, lia_error *err)
     k->db = db;
     if (lia__db_is_pg(db)) {
         if ((rc = lia__db_exec_pg(db, "",
-                                  "CREATE TEMP TABLE IF NOT EXISTS " DEDUP_STAGE "(key BIGINT, event_id BIGINT,"
+                                  "CREATE TEMP TABLE IF NOT EXISTS " DEDUP_STAGE
+                                  "(key BIGINT, event_id BIGINT,"
                                   " first BIGINT, last BIGINT, count BIGINT) ON COMMIT DROP",
                                   err)) ||
             (rc = lia__db_bulk_begin(db, "dedup: the copied aggregates", DEDUP_STAGE,
@@ -1323,29 +1326,44 @@ int lia__dedup_sink_put(lia__dedup_sink *k, int64_t key, int64_t event_id, int64
     lia__db_bind_int64(st, 5, count);
     rc = lia__db_run(st, err);
     lia__db_reset(st);
+    k->rows += rc == LIA_OK;
     return rc;
 }
 
-int lia__dedup_sink_close(lia__dedup_sink *k, lia_error *err)
+int lia__dedup_sink_close(lia__dedup_sink *k, int64_t *stored, lia_error *err)
 {
     int rc = LIA_OK;
     if (k->bulk) {
+        lia_stmt *st;
         rc = lia__db_bulk_end(k->bulk, err);
         k->bulk = NULL;
         /* one row a key (SQLite's generations may hold a replaced aggregate
-         * beside the one that replaced it): the newest first seen */
+         * beside the one that replaced it): the newest first seen; the rows
+         * new in dedup counted (xmax 0: inserted, not updated) */
+        if (rc == LIA_OK &&
+            (rc = lia__db_prepare_pg(
+                 k->db, "dedup: merging the copied aggregates", "SELECT 0",
+                 "WITH ins AS (INSERT INTO dedup(key, event_id, first, last, count)"
+                 " SELECT DISTINCT ON (key) key, event_id, first, last, count FROM " DEDUP_STAGE
+                 " ORDER BY key, first DESC"
+                 " ON CONFLICT(key) DO UPDATE SET event_id = excluded.event_id, first = excluded.first,"
+                 " last = excluded.last, count = excluded.count WHERE excluded.first > dedup.first"
+                 " RETURNING xmax = 0 AS new)"
+                 " SELECT count(*) FILTER (WHERE new) FROM ins",
+                 &st, err)) == LIA_OK) {
+            if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+                k->rows = lia__db_col_int64(st, 0);
+                rc = LIA_OK;
+            } else if (rc == LIA_DB_DONE)
+                rc = LIA_OK;
+            lia__db_done(st);
+        }
         if (rc == LIA_OK)
-            rc = lia__db_exec_pg(k->db, "",
-                                 "INSERT INTO dedup(key, event_id, first, last, count)"
-                                 " SELECT DISTINCT ON (key) key, event_id, first, last, count FROM " DEDUP_STAGE
-                                 " ORDER BY key, first DESC"
-                                 " ON CONFLICT(key) DO UPDATE SET event_id = excluded.event_id,"
-                                 " first = excluded.first, last = excluded.last, count = excluded.count"
-                                 " WHERE excluded.first > dedup.first;"
-                                 "DROP TABLE " DEDUP_STAGE,
-                                 err);
+            rc = lia__db_exec_pg(k->db, "", "DROP TABLE " DEDUP_STAGE, err);
     } else if (k->made)
         rc = gens_view(k->db, err);
+    if (rc == LIA_OK && stored)
+        *stored = k->rows;
     k->made = 0;
     lia__dedup_sink_abort(k);
     return rc;

@@ -137,8 +137,10 @@ int lia__dedup_schema(lia_db *db, lia_error *err);
  * window's, recorded there); PostgreSQL: staged by COPY and merged into
  * dedup at close, one row a key, the newest first seen (SQLite keeps a
  * replaced aggregate in its generation beside the one that replaced it).
- * close: SQLite: the view dedup again if a generation was made; it frees
- * the sink, as abort does (after a failure; the caller rolls back).
+ * close: SQLite: the view dedup again if a generation was made; *stored
+ * (may be NULL): the rows new in the state (PostgreSQL: less those that
+ * replaced a key's older aggregate); it frees the sink, as abort does
+ * (after a failure; the caller rolls back).
  * lia__dedup_copied: after the copy (SQLite): enrich_meta's integers from
  * PostgreSQL (digits in bytea) as integers again, the view made again. */
 int lia__dedup_gens(lia_db *db, int64_t **out, size_t *n, lia_error *err);
@@ -146,7 +148,7 @@ typedef struct lia__dedup_sink lia__dedup_sink;
 int lia__dedup_sink_open(lia_db *db, lia__dedup_sink **out, lia_error *err);
 int lia__dedup_sink_put(lia__dedup_sink *k, int64_t key, int64_t event_id, int64_t first, int64_t last,
                         int64_t count, lia_error *err);
-int lia__dedup_sink_close(lia__dedup_sink *k, lia_error *err);
+int lia__dedup_sink_close(lia__dedup_sink *k, int64_t *stored, lia_error *err);
 void lia__dedup_sink_abort(lia__dedup_sink *k);
 int lia__dedup_copied(lia_db *db, lia_error *err);
 /* 64-bit key of an event: keyed SipHash (libsodium crypto_shorthash) of the

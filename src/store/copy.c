@@ -327,7 +327,7 @@ typedef struct copy {
     size_t batch;
     table *t;
     size_t nt;
-    lia__parts *parts; /* dst's partitions (SQLite) */
+    lia__parts *parts;      /* dst's partitions (SQLite) */
     lia__dedup_sink *dsink; /* dst's dedup state, during a batch of it */
     lia_buf sql, key;
 } copy;
@@ -994,7 +994,7 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
     unsigned char *hold = NULL;
     sink k;
     int rc, step = LIA_DB_DONE;
-    int64_t n = 0;
+    int64_t n = 0, stored = -1; /* rows read; stored: what the sink says it stored (dedup), else n */
     memset(&k, 0, sizeof k);
     if ((rc = fetch(c, t, *last, &st, &step, &hold, err)))
         goto out;
@@ -1052,7 +1052,7 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
         if ((rc = step < 0 ? step : LIA_OK))
             goto fail;
         if (c->dsink) {
-            rc = lia__dedup_sink_close(c->dsink, err);
+            rc = lia__dedup_sink_close(c->dsink, &stored, err);
             c->dsink = NULL;
             if (rc)
                 goto fail;
@@ -1091,14 +1091,21 @@ static int copy_batch(copy *c, table *t, char **last, int64_t *rows, int first, 
         }
     }
     *done = n == 0 || t->nkey == 0;
+    if (stored < 0)
+        stored = n;
     if ((t->events && c->parts && (rc = lia__parts_flush(c->parts, err))) ||
-        (rc = progress_put(c, t, *last, *rows + n, *done, err)))
+        (rc = progress_put(c, t, *last, *rows + stored, *done, err)))
         goto fail;
     lia__fault_point("copy-mid-batch");
+    {
+        char point[LIA_DB_NAME_MAX + 16]; /* and one of this table's batches */
+        snprintf(point, sizeof point, "copy-mid-batch-%s", t->name);
+        lia__fault_point(point);
+    }
     if ((rc = lia__db_commit(c->dst, err)))
         goto fail_committed;
-    *rows += n;
-    c->res->rows += (uint64_t)n;
+    *rows += stored;
+    c->res->rows += (uint64_t)stored;
     if (t->events && c->parts) /* a partition filled: sealed now (else at the end, or at the next open) */
         lia__parts_seal(c->parts, NULL);
     goto out;
@@ -1291,8 +1298,8 @@ static int expected_rows(copy *c, const table *t, int64_t *out, lia_error *err)
 {
     int rc;
     if (t->dedup && lia__db_is_pg(c->dst) && !lia__db_is_pg(c->src))
-        return scalar(c->src, "store copy: counting rows", "SELECT count(*) FROM (SELECT DISTINCT key FROM dedup)",
-                      out, err);
+        return scalar(c->src, "store copy: counting rows",
+                      "SELECT count(*) FROM (SELECT DISTINCT key FROM dedup)", out, err);
     if ((rc = count_rows(c->src, t->name, out, err)))
         return rc;
     if (strcmp(t->name, "enrich_meta") == 0 && !lia__db_is_pg(c->dst)) {
