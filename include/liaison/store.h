@@ -243,4 +243,39 @@ int lia_store_stats(lia_store *s, lia_stats_cb cb, void *ud, lia_error *err);
 /* Run SQLite's integrity check (or the backend's equivalent). */
 int lia_store_check(lia_store *s, lia_error *err);
 
+/* ---- copying a whole store (SQLite to PostgreSQL and back) ----
+ * docs/store.md, "Copying a store". Every module's tables of src into
+ * dst, a store of its own (its schema made by every module's migrations,
+ * events in its own partitions on SQLite), table after table in key order,
+ * one transaction per batch that also records how far the table is (table
+ * store_copy in dst), so a copy killed at any moment resumes where it
+ * stopped and stores nothing twice. dst must be empty or a copy of src
+ * begun before (LIA_EEXIST otherwise, err naming what dst holds). The raw
+ * reports' archives are copied to dst's archive directory. At the end every
+ * table's rows are counted on both sides: LIA_ESTATE naming the first
+ * table that differs. src is not written (its schema may be brought to
+ * this program's version first, as any command does) and should not be
+ * while it is copied. */
+#define LIA_COPY_BATCH 5000 /* rows per transaction unless told */
+typedef struct lia_copy_opts {
+    size_t batch; /* rows per transaction; 0: LIA_COPY_BATCH */
+    /* each may be NULL. progress: rows of table stored so far (all runs),
+     * after each batch, done 1 once the table is complete (also for one a
+     * run before completed); count: the final check of one table; note:
+     * something the user must know (a table not copied, and why) */
+    void (*progress)(void *ud, const char *table, uint64_t rows, int done);
+    void (*count)(void *ud, const char *table, uint64_t src_rows, uint64_t dst_rows);
+    void (*note)(void *ud, const char *text);
+    void *ud;
+} lia_copy_opts;
+typedef struct lia_copy_result {
+    int resumed;       /* 1: dst held a copy of src begun before */
+    size_t tables;     /* tables copied (and counted) */
+    uint64_t rows;     /* rows stored by this run */
+    uint64_t total;    /* rows in dst's copied tables at the end */
+    uint64_t archives; /* archive files copied by this run */
+} lia_copy_result;
+int lia_store_copy(const char *src, const char *dst, const lia_copy_opts *o, lia_copy_result *res,
+                   lia_error *err);
+
 #endif

@@ -76,6 +76,11 @@ const char *lia_org_kind_name(int k)
     return k >= 0 && k < 3 ? kinds[k] : "?";
 }
 
+int lia__accounts_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &accounts_schema, err);
+}
+
 int lia__accounts_init(lia_store *s, lia_error *err)
 {
     lia_db *db = lia__store_db(s);

@@ -4,6 +4,7 @@
 #define LIA_ACCOUNTS_INTERNAL_H
 
 #include "liaison/accounts.h"
+#include "store/db.h"
 
 /* ---- internal (was in the public API) ---- */
 
@@ -17,6 +18,9 @@ int lia__role_allowed(int org_kind, int role);
 /* Create the tables and the server secret if missing. Every other function
  * calls it, so calling it is optional. */
 int lia__accounts_init(lia_store *s, lia_error *err);
+/* Only the tables, without the server secret: a whole-store copy
+ * (src/store/copy.c) brings the source's. */
+int lia__accounts_schema(lia_db *db, lia_error *err);
 
 /* A 32-byte key for one purpose, derived from the server secret:
  * BLAKE2b-256(key = secret, context). The secret is made if missing, so

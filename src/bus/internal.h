@@ -5,6 +5,7 @@
 
 #include <nats/nats.h>
 
+#include "bus/schema.h"
 #include "liaison/bus.h"
 #include "store/db.h"
 
@@ -29,8 +30,6 @@ int lia__bus_open(lia_bus *bus, const lia_bus_opts *b, lia_error *err);
 void lia__bus_close(lia_bus *bus);
 /* err = "bus URL: WHAT: the client's message"; LIA_ENET. */
 int lia__bus_error(lia_bus *bus, lia_error *err, const char *what, natsStatus s, jsErrCode jerr);
-/* The bus tables (bus_reports, bus_chunks) on the store's handle. */
-int lia__bus_schema(lia_db *db, lia_error *err);
 
 /* In the open transaction: chunk `chunk` of the report is done (the
  * caller claimed it); if the report's chunk count is known and every chunk

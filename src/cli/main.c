@@ -14,7 +14,7 @@ static const cli_cmd commands[] = {
     {"events", "list stored events", cmd_events},
     {"quarantine", "list rows that were rejected, with the reason", cmd_quarantine},
     {"stats", "per-feed, per-stage counters and rates", cmd_stats},
-    {"store", "the store itself: prune old reports and events (retention)", cmd_store},
+    {"store", "the store itself: prune old reports and events (retention), copy it", cmd_store},
     {"feeds", "the feed registry: list, add, show, health ...", cmd_feeds},
     {"fetch", "fetch registered feeds that are due (or one by name)", cmd_fetch},
     {"owners", "constituency: domestic network owners (add, list, import ...)", cmd_owners},

@@ -18,6 +18,11 @@ static const lia_migration migrations[] = {
 };
 static const lia_schema session_schema = {"console_sessions", 1, migrations, NULL, .pg = 1};
 
+int lia__session_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &session_schema, err);
+}
+
 /* a session's last use is written at most this often (a read is no write) */
 #define TOUCH_US (30 * 1000000LL)
 

@@ -10,6 +10,7 @@
 
 #include "liaison/accounts.h"
 #include "liaison/store.h"
+#include "store/db.h"
 
 #define LIA__SESSION_ID_LEN 43 /* base64url of 32 bytes, no padding */
 
@@ -25,6 +26,8 @@ int lia__session_new(lia_store *s, int64_t user_id, int64_t now_us, unsigned idl
  * user is gone or disabled. */
 int lia__session_check(lia_store *s, const char *id, int64_t now_us, unsigned idle_s, unsigned max_s,
                        lia_principal *p, char csrf[LIA__SESSION_ID_LEN + 1], lia_error *err);
+/* Only the table, for a whole-store copy (src/store/copy.c). */
+int lia__session_schema(lia_db *db, lia_error *err);
 /* End session id (none: LIA_OK all the same). */
 int lia__session_end(lia_store *s, const char *id, lia_error *err);
 

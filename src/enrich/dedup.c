@@ -686,6 +686,11 @@ static const lia_migration migrations[] = {
 };
 static const lia_schema dedup_schema = {"dedup", 2, migrations, NULL, .pg = 1};
 
+int lia__dedup_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &dedup_schema, err);
+}
+
 static int meta_get(lia_dedup *d, const char *name, int64_t *v, lia_error *err)
 {
     lia_stmt *st;
@@ -1168,6 +1173,225 @@ static int gens_prune(lia_dedup *d, int64_t cutoff, lia_error *err)
         d->view_stale = 1;
     }
     return rc;
+}
+
+/* ---- a whole-store copy (src/store/copy.c) ---- */
+
+int lia__dedup_gens(lia_db *db, int64_t **out, size_t *n, lia_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    return lia__db_is_pg(db) || lia__db_schema_version(db, dedup_schema.name) < 2
+               ? LIA_OK
+               : gens_list(db, out, n, err);
+}
+
+struct lia__dedup_sink {
+    lia_db *db;
+    int64_t gsec;
+    lia_bulk *bulk; /* PostgreSQL: into the staging table */
+    struct {
+        int64_t g;
+        lia_stmt *st;
+    } * gs; /* SQLite: an INSERT per generation written in this batch */
+    size_t ngs, capgs;
+    int made;     /* SQLite: a generation was created: the view again */
+    int64_t rows; /* rows new in the state */
+};
+
+#define DEDUP_STAGE "lia_dedup_stage"
+
+/* The integers of enrich_meta that came from PostgreSQL (its bytea holds
+ * their digits) as SQLite's integers again, which meta_get reads; the hash
+ * key (bytes) stays as it is. */
+static int meta_ints(lia_db *db, lia_error *err)
+{
+    return lia__db_exec(db,
+                        "UPDATE enrich_meta SET value = CAST(CAST(value AS TEXT) AS INTEGER)"
+                        " WHERE typeof(value) = 'blob' AND name <> 'dedup_hash_key'"
+                        " AND length(value) BETWEEN 1 AND 18 AND CAST(value AS TEXT) GLOB '[0-9]*'"
+                        " AND NOT CAST(value AS TEXT) GLOB '*[^0-9]*'",
+                        err);
+}
+
+int lia__dedup_sink_open(lia_db *db, lia__dedup_sink **out, lia_error *err)
+{
+    lia__dedup_sink *k = calloc(1, sizeof *k);
+    lia_stmt *st;
+    int rc;
+    *out = NULL;
+    if (!k)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+    k->db = db;
+    if (lia__db_is_pg(db)) {
+        if ((rc = lia__db_exec_pg(db, "",
+                                  "CREATE TEMP TABLE IF NOT EXISTS " DEDUP_STAGE
+                                  "(key BIGINT, event_id BIGINT,"
+                                  " first BIGINT, last BIGINT, count BIGINT) ON COMMIT DROP",
+                                  err)) ||
+            (rc = lia__db_bulk_begin(db, "dedup: the copied aggregates", DEDUP_STAGE,
+                                     "key, event_id, first, last, count", 5, &k->bulk, err)))
+            goto fail;
+        *out = k;
+        return LIA_OK;
+    }
+    /* the generations' span: the source's (enrich_meta copied before), else
+     * what an ingest with the default window would choose, recorded */
+    if ((rc = meta_ints(db, err)) ||
+        (rc = lia__db_prepare(db, "dedup: a copy's generations' span",
+                              "SELECT value FROM enrich_meta WHERE name = 'dedup_gen_seconds'"
+                              " AND typeof(value) = 'integer'",
+                              &st, err)))
+        goto fail;
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW)
+        k->gsec = lia__db_col_int64(st, 0);
+    lia__db_done(st);
+    if (rc < 0)
+        goto fail;
+    if (k->gsec <= 0) {
+        lia_dedup_conf c;
+        int64_t w;
+        lia__dedup_conf_default(&c);
+        w = c.window_us / 1000000;
+        k->gsec = w > 86400 ? w : 86400;
+        if ((rc = lia__db_prepare(db, "dedup: recording a copy's generations' span",
+                                  "INSERT INTO enrich_meta(name, value) VALUES('dedup_gen_seconds', ?)"
+                                  " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                                  &st, err)))
+            goto fail;
+        lia__db_bind_int64(st, 1, k->gsec);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        if (rc)
+            goto fail;
+    }
+    *out = k;
+    return LIA_OK;
+fail:
+    lia__dedup_sink_abort(k);
+    return rc;
+}
+
+int lia__dedup_sink_put(lia__dedup_sink *k, int64_t key, int64_t event_id, int64_t first, int64_t last,
+                        int64_t count, lia_error *err)
+{
+    int64_t g;
+    size_t i;
+    lia_stmt *st;
+    int rc;
+    if (k->bulk) {
+        lia__db_bulk_int64(k->bulk, key);
+        lia__db_bulk_int64(k->bulk, event_id);
+        lia__db_bulk_int64(k->bulk, first);
+        lia__db_bulk_int64(k->bulk, last);
+        lia__db_bulk_int64(k->bulk, count);
+        return lia__db_bulk_row(k->bulk, err);
+    }
+    if (first < 0)
+        return lia_error_set(err, LIA_EINVAL, "dedup.first", NULL, 0,
+                             "dedup: aggregate %lld first seen at %lld, before 1970", (long long)key,
+                             (long long)first);
+    g = first / k->gsec;
+    for (i = 0; i < k->ngs && k->gs[i].g != g; i++)
+        ;
+    if (i == k->ngs) {
+        char sql[200];
+        if (k->ngs == k->capgs) {
+            size_t nc = k->capgs ? k->capgs * 2 : 8;
+            void *nv = realloc(k->gs, nc * sizeof *k->gs);
+            if (!nv)
+                return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
+            k->gs = nv;
+            k->capgs = nc;
+        }
+        snprintf(sql, sizeof sql, "dedup_%lld", (long long)g);
+        if (!lia__db_has_table(k->db, sql)) {
+            if ((rc = gen_create(k->db, g, err)))
+                return rc;
+            k->made = 1;
+        }
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO dedup_%lld(key, event_id, first, last, count) VALUES(?, ?, ?, ?, ?)",
+                 (long long)g);
+        if ((rc = lia__db_prepare_once(k->db, "dedup: a copied aggregate", sql, &k->gs[i].st, err)))
+            return rc;
+        k->gs[i].g = g;
+        k->ngs++;
+    }
+    st = k->gs[i].st;
+    lia__db_bind_int64(st, 1, key);
+    lia__db_bind_int64(st, 2, event_id);
+    lia__db_bind_int64(st, 3, first);
+    lia__db_bind_int64(st, 4, last);
+    lia__db_bind_int64(st, 5, count);
+    rc = lia__db_run(st, err);
+    lia__db_reset(st);
+    k->rows += rc == LIA_OK;
+    return rc;
+}
+
+int lia__dedup_sink_close(lia__dedup_sink *k, int64_t *stored, lia_error *err)
+{
+    int rc = LIA_OK;
+    if (k->bulk) {
+        lia_stmt *st;
+        rc = lia__db_bulk_end(k->bulk, err);
+        k->bulk = NULL;
+        /* one row a key (SQLite's generations may hold a replaced aggregate
+         * beside the one that replaced it): the newest first seen; the rows
+         * new in dedup counted (xmax 0: inserted, not updated) */
+        if (rc == LIA_OK &&
+            (rc = lia__db_prepare_pg(
+                 k->db, "dedup: merging the copied aggregates", "SELECT 0",
+                 "WITH ins AS (INSERT INTO dedup(key, event_id, first, last, count)"
+                 " SELECT DISTINCT ON (key) key, event_id, first, last, count FROM " DEDUP_STAGE
+                 " ORDER BY key, first DESC"
+                 " ON CONFLICT(key) DO UPDATE SET event_id = excluded.event_id, first = excluded.first,"
+                 " last = excluded.last, count = excluded.count WHERE excluded.first > dedup.first"
+                 " RETURNING xmax = 0 AS new)"
+                 " SELECT count(*) FILTER (WHERE new) FROM ins",
+                 &st, err)) == LIA_OK) {
+            if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+                k->rows = lia__db_col_int64(st, 0);
+                rc = LIA_OK;
+            } else if (rc == LIA_DB_DONE)
+                rc = LIA_OK;
+            lia__db_done(st);
+        }
+        if (rc == LIA_OK)
+            rc = lia__db_exec_pg(k->db, "", "DROP TABLE " DEDUP_STAGE, err);
+    } else if (k->made)
+        rc = gens_view(k->db, err);
+    if (rc == LIA_OK && stored)
+        *stored = k->rows;
+    k->made = 0;
+    lia__dedup_sink_abort(k);
+    return rc;
+}
+
+void lia__dedup_sink_abort(lia__dedup_sink *k)
+{
+    if (!k)
+        return;
+    lia__db_bulk_abort(k->bulk);
+    for (size_t i = 0; i < k->ngs; i++)
+        lia__db_done(k->gs[i].st);
+    free(k->gs);
+    free(k);
+}
+
+int lia__dedup_copied(lia_db *db, lia_error *err)
+{
+    int rc;
+    if (lia__db_is_pg(db) || lia__db_schema_version(db, dedup_schema.name) < 2)
+        return LIA_OK;
+    if ((rc = lia__db_begin(db, err)))
+        return rc;
+    if ((rc = meta_ints(db, err)) || (rc = gens_view(db, err))) {
+        lia__db_rollback(db);
+        return rc;
+    }
+    return lia__db_commit(db, err);
 }
 
 int64_t lia__dedup_keep_seconds(const lia_dedup_conf *c)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "liaison/enrich.h"
+#include "store/db.h"
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -123,6 +124,33 @@ int lia__dedup_attach(lia_dedup *d, lia_store *s, lia_error *err);
  * every key missing in memory is looked up in the dedup table, even if it
  * was empty at attach. */
 void lia__dedup_assume_stored(lia_dedup *d);
+/* Only the tables (enrich_meta, dedup), without the hash key: a
+ * whole-store copy (src/store/copy.c) brings the source's. */
+int lia__dedup_schema(lia_db *db, lia_error *err);
+/* A whole-store copy (src/store/copy.c) reads the state from where it is
+ * and writes it as the destination's backend keeps it.
+ * lia__dedup_gens: SQLite's generations (tables dedup_G, G ascending,
+ * *out malloc'd; none on PostgreSQL, which has the one table dedup).
+ * A sink takes aggregates inside the caller's transaction: SQLite: each
+ * into the generation of its first seen (made if missing; the span is
+ * enrich_meta's dedup_gen_seconds, copied before, else the default
+ * window's, recorded there); PostgreSQL: staged by COPY and merged into
+ * dedup at close, one row a key, the newest first seen (SQLite keeps a
+ * replaced aggregate in its generation beside the one that replaced it).
+ * close: SQLite: the view dedup again if a generation was made; *stored
+ * (may be NULL): the rows new in the state (PostgreSQL: less those that
+ * replaced a key's older aggregate); it frees the sink, as abort does
+ * (after a failure; the caller rolls back).
+ * lia__dedup_copied: after the copy (SQLite): enrich_meta's integers from
+ * PostgreSQL (digits in bytea) as integers again, the view made again. */
+int lia__dedup_gens(lia_db *db, int64_t **out, size_t *n, lia_error *err);
+typedef struct lia__dedup_sink lia__dedup_sink;
+int lia__dedup_sink_open(lia_db *db, lia__dedup_sink **out, lia_error *err);
+int lia__dedup_sink_put(lia__dedup_sink *k, int64_t key, int64_t event_id, int64_t first, int64_t last,
+                        int64_t count, lia_error *err);
+int lia__dedup_sink_close(lia__dedup_sink *k, int64_t *stored, lia_error *err);
+void lia__dedup_sink_abort(lia__dedup_sink *k);
+int lia__dedup_copied(lia_db *db, lia_error *err);
 /* 64-bit key of an event: keyed SipHash (libsodium crypto_shorthash) of the
  * key fields' typed values, absent fields included as absent. */
 uint64_t lia__dedup_key(const lia_dedup *d, const lia_event *ev);

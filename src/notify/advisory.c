@@ -27,6 +27,11 @@ static const lia_migration migrations[] = {
 };
 static const lia_schema adv_schema = {"notify_advisory", 1, migrations, NULL, .pg = 1};
 
+int lia__notify_advisory_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &adv_schema, err);
+}
+
 static const char *setting(const lia_route *rt, const char *given, const char *name)
 {
     if (given)

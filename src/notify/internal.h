@@ -78,6 +78,10 @@ void lia__chset_free(lia__chset *set);
 
 /* The notification tables, and schema 2 (notification.channel) on a store of schema 1. */
 int lia__notify_schema(lia_db *db, lia_error *err);
+/* The tables of `sla run` (sla_notice) and of advisories mailed
+ * (notification_advisory), for a whole-store copy (src/store/copy.c). */
+int lia__sla_schema(lia_db *db, lia_error *err);
+int lia__notify_advisory_schema(lia_db *db, lia_error *err);
 /* Record one delivery attempt on channel. Sent: the events are marked
  * delivered on that channel, and notified in route_decision once every
  * channel of req has delivered them. Its own transaction, nested in the

@@ -30,6 +30,11 @@ static const lia_migration migrations[] = {
 };
 static const lia_schema sla_schema = {"sla", 1, migrations, NULL, .pg = 1};
 
+int lia__sla_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &sla_schema, err);
+}
+
 typedef struct ho_row {
     int64_t incident;
     char recipient[72];

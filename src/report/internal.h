@@ -56,4 +56,7 @@ int64_t lia__report_percentile(int64_t *v, size_t n, int p);
 const char *lia__rtext(const char *lang, const char *key);
 int lia__report_html(const lia__rmodel *m, const lia_report_opts *o, lia_buf *out, lia_error *err);
 
+/* The schedules' tables (schedule.c), for a whole-store copy (src/store/copy.c). */
+int lia__report_schema(lia_store *s, lia_error *err);
+
 #endif

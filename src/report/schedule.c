@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "liaison/report.h"
 #include "liaison/route.h"
+#include "report/internal.h"
 #include "store/db.h"
 
 static const lia_migration migrations[] = {
@@ -42,6 +43,11 @@ static const lia_schema schema = {"report", 1, migrations, NULL, .pg = 1};
 static int init(lia_store *s, lia_error *err)
 {
     return lia__db_schema(lia__store_db(s), &schema, err);
+}
+
+int lia__report_schema(lia_store *s, lia_error *err)
+{
+    return init(s, err);
 }
 
 static int bad(lia_error *err, const char *field, const char *v, const char *why)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "liaison/limits.h"
 #include "store/driver.h"
@@ -384,6 +385,10 @@ size_t lia__db_col_bytes(lia_stmt *st, int i)
 {
     return st->db->drv->col_bytes(st->native, i);
 }
+char lia__db_col_type(lia_stmt *st, int i)
+{
+    return st->db->drv->col_type(st->native, i);
+}
 
 const void *lia__db_col_blob(lia_stmt *st, int i, size_t *len)
 {
@@ -656,6 +661,186 @@ int lia__db_has_index(lia_db *db, const char *index)
 int lia__db_has_column(lia_db *db, const char *table, const char *column)
 {
     return db->drv->has_column(db->conn, table, column);
+}
+
+/* ---- the catalog ---- */
+
+/* The text column 0 of every row of st (its binds set), as one block:
+ * the pointers, then the strings. */
+static int name_list(lia_stmt *st, char ***names, size_t *n, lia_error *err)
+{
+    lia_buf text;
+    size_t count = 0, cap = 0, *off = NULL;
+    char **v;
+    int rc;
+    lia_buf_init(&text, (size_t)64 << 20);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *s = lia__db_col_text(st, 0);
+        if (count == cap) {
+            size_t *no = realloc(off, (cap ? cap * 2 : 64) * sizeof *off);
+            if (!no) {
+                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "catalog: out of memory");
+                break;
+            }
+            off = no;
+            cap = cap ? cap * 2 : 64;
+        }
+        off[count++] = text.len;
+        lia_buf_puts(&text, s ? s : "");
+        lia_buf_putc(&text, '\0');
+    }
+    lia__db_done(st);
+    if (rc == LIA_DB_DONE && text.err)
+        rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "catalog: out of memory");
+    if (rc != LIA_DB_DONE) {
+        free(off);
+        lia_buf_free(&text);
+        return rc;
+    }
+    if (!(v = malloc(count * sizeof *v + text.len + 1))) {
+        free(off);
+        lia_buf_free(&text);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "catalog: out of memory");
+    }
+    if (text.len)
+        memcpy((char *)(v + count), text.ptr, text.len);
+    for (size_t i = 0; i < count; i++)
+        v[i] = (char *)(v + count) + off[i];
+    free(off);
+    lia_buf_free(&text);
+    *names = v;
+    *n = count;
+    return LIA_OK;
+}
+
+int lia__db_tables(lia_db *db, char ***names, size_t *n, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare_pg(
+             db, "catalog: the tables",
+             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%'"
+             " ESCAPE '\\' ORDER BY name",
+             "SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace s"
+             " ON s.oid = c.relnamespace WHERE s.nspname = current_schema()"
+             " AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
+             &st, err)))
+        return rc;
+    return name_list(st, names, n, err);
+}
+
+int lia__db_references(lia_db *db, const char *table, char ***names, size_t *n, lia_error *err)
+{
+    lia_stmt *st;
+    int rc;
+    if ((rc = lia__db_prepare_pg(
+             db, "catalog: a table's foreign keys",
+             "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1) WHERE \"table\" <> ?1"
+             " ORDER BY 1",
+             "SELECT DISTINCT c.relname::text FROM pg_catalog.pg_constraint k"
+             " JOIN pg_catalog.pg_class c ON c.oid = k.confrelid"
+             " WHERE k.conrelid = to_regclass($1) AND k.contype = 'f'"
+             " AND k.confrelid <> k.conrelid ORDER BY 1",
+             &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, table, -1);
+    return name_list(st, names, n, err);
+}
+
+/* SQLite's affinity of a declared type (its rules, in their order). */
+static char affinity(const char *t)
+{
+    char u[64];
+    size_t i;
+    for (i = 0; t && t[i] && i + 1 < sizeof u; i++)
+        u[i] = (char)(t[i] >= 'a' && t[i] <= 'z' ? t[i] - 32 : t[i]);
+    u[i] = '\0';
+    if (strstr(u, "INT"))
+        return 'i';
+    if (strstr(u, "CHAR") || strstr(u, "CLOB") || strstr(u, "TEXT"))
+        return 't';
+    if (!u[0] || strstr(u, "BLOB"))
+        return 'b';
+    if (strstr(u, "REAL") || strstr(u, "FLOA") || strstr(u, "DOUB"))
+        return 'd';
+    return 'i'; /* NUMERIC: integers as written by the modules */
+}
+
+static char pg_kind(const char *t)
+{
+    static const struct {
+        const char *type;
+        char kind;
+    } map[] = {
+        {"bigint", 'i'},
+        {"double precision", 'd'},
+        {"text", 't'},
+        {"bytea", 'b'},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (strcmp(t, map[i].type) == 0)
+            return map[i].kind;
+    return strncmp(t, "character varying", 17) == 0 ? 't' : '?';
+}
+
+int lia__db_columns(lia_db *db, const char *table, lia_db_col **out, size_t *n, lia_error *err)
+{
+    lia_stmt *st;
+    lia_db_col *v = NULL;
+    size_t len = 0, cap = 0, npk = 0;
+    int rc, pg = lia__db_is_pg(db);
+    *out = NULL;
+    *n = 0;
+    if ((rc = lia__db_prepare_pg(
+             db, "catalog: a table's columns",
+             "SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid",
+             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),"
+             " coalesce((SELECT k.o FROM pg_catalog.pg_index i, unnest(i.indkey) WITH ORDINALITY k(att, o)"
+             "  WHERE i.indrelid = a.attrelid AND i.indisprimary AND k.att = a.attnum), 0),"
+             " (a.attidentity <> '')::int FROM pg_catalog.pg_attribute a"
+             " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+             &st, err)))
+        return rc;
+    lia__db_bind_text(st, 1, table, -1);
+    while ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        const char *name = lia__db_col_text(st, 0), *type = lia__db_col_text(st, 1);
+        lia_db_col *c;
+        if (len == cap) {
+            lia_db_col *nv = realloc(v, (cap ? cap * 2 : 16) * sizeof *v);
+            if (!nv) {
+                rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "catalog: out of memory");
+                break;
+            }
+            v = nv;
+            cap = cap ? cap * 2 : 16;
+        }
+        c = &v[len++];
+        memset(c, 0, sizeof *c);
+        if (!name || strlen(name) >= sizeof c->name) {
+            rc = lia_error_set(err, LIA_ELIMIT, NULL, NULL, 0, "catalog: table %s has a column name too long",
+                               table);
+            break;
+        }
+        snprintf(c->name, sizeof c->name, "%s", name);
+        snprintf(c->type, sizeof c->type, "%s", type ? type : "");
+        c->kind = pg ? pg_kind(type ? type : "") : affinity(type);
+        c->pk = (int)lia__db_col_int64(st, 2);
+        c->identity = pg ? (int)lia__db_col_int64(st, 3) : 0;
+        if (!pg && c->pk && type && strcasecmp(type, "INTEGER") == 0)
+            c->identity = 1; /* the rowid, if it is the whole key (below) */
+        npk += c->pk > 0;
+    }
+    lia__db_done(st);
+    if (rc != LIA_DB_DONE) {
+        free(v);
+        return rc;
+    }
+    if (!pg && npk != 1)
+        for (size_t i = 0; i < len; i++)
+            v[i].identity = 0;
+    *out = v;
+    *n = len;
+    return LIA_OK;
 }
 
 static const char registry_sql[] =

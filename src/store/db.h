@@ -175,6 +175,11 @@ const char *lia__db_col_text(lia_stmt *st, int i);
 const void *lia__db_col_blob(lia_stmt *st, int i, size_t *len);
 /* Bytes of a text or blob column. */
 size_t lia__db_col_bytes(lia_stmt *st, int i);
+/* The type of column i's value in the current row: 'i' integer, 'd'
+ * double, 't' text, 'b' blob, 'n' NULL (SQLite: the value's own type, which
+ * its column's does not fix; PostgreSQL: the column's, bigint / integer /
+ * smallint / boolean 'i', double 'd', bytea 'b', any other 't'). */
+char lia__db_col_type(lia_stmt *st, int i);
 
 /* Rows changed by the last INSERT, UPDATE or DELETE on the handle. */
 int64_t lia__db_changes(lia_db *db);
@@ -278,6 +283,39 @@ int lia__db_has_table(lia_db *db, const char *table);
 /* 1 if the index exists. */
 int lia__db_has_index(lia_db *db, const char *index);
 int lia__db_has_column(lia_db *db, const char *table, const char *column);
+
+/* ---- the catalog (a whole-store copy: src/store/copy.c) ---- */
+
+/* The names of the database's tables (SQLite: not its own sqlite_*;
+ * PostgreSQL: the current schema's, a partition of a partitioned table
+ * not listed apart from its parent), by name, as one allocation: *names
+ * is an array of *n pointers into it, freed with free(*names). Views are
+ * not tables. */
+int lia__db_tables(lia_db *db, char ***names, size_t *n, lia_error *err);
+
+#define LIA_DB_NAME_MAX 64
+/* One column of a table. kind: 'i' integer, 'd' double, 't' text, 'b'
+ * blob (SQLite: the declared type's affinity, none being 'b'; PostgreSQL:
+ * what lia__db_bulk_* loads, bigint, double precision, text / varchar,
+ * bytea), '?' any other PostgreSQL type (integer, boolean, jsonb, inet
+ * ...: no bulk load: COPY it as text into a table of the four, then
+ * INSERT ... SELECT CAST(c AS type)). pk: position in the primary
+ * key (1-based), 0 if not in it. identity: the table's generated integer
+ * key (SQLite's INTEGER PRIMARY KEY, PostgreSQL's identity column). */
+typedef struct lia_db_col {
+    char name[LIA_DB_NAME_MAX];
+    char type[LIA_DB_NAME_MAX]; /* as declared (SQLite), format_type (PostgreSQL); cut to fit */
+    char kind;
+    int pk;
+    int identity;
+} lia_db_col;
+/* The columns of table in their order, *out freed by the caller; *n 0 and
+ * LIA_OK when there is no such table. A column name of LIA_DB_NAME_MAX
+ * bytes or more is LIA_ELIMIT. */
+int lia__db_columns(lia_db *db, const char *table, lia_db_col **out, size_t *n, lia_error *err);
+/* The tables that table's foreign keys name (not itself), as
+ * lia__db_tables gives names. */
+int lia__db_references(lia_db *db, const char *table, char ***names, size_t *n, lia_error *err);
 
 /* ---- functions ---- */
 

@@ -40,6 +40,7 @@ typedef struct lia_db_driver {
     const char *(*col_text)(void *st, int i);
     const void *(*col_blob)(void *st, int i);
     size_t (*col_bytes)(void *st, int i);
+    char (*col_type)(void *st, int i); /* 'i' 'd' 't' 'b', 'n' NULL (db.h lia__db_col_type) */
     int64_t (*changes)(void *conn);
     int64_t (*last_id)(void *conn);
     int (*in_tx)(void *conn);

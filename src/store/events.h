@@ -36,6 +36,8 @@ int lia__store_feed_totals(lia_store *s, const char *feed, lia_feed_totals *out,
 /* The dashboard's rollups (summary.c): their tables (schema
  * "store.rollup"), made at open, with the events already stored. */
 int lia__store_rollup_schema(lia_db *db, lia_error *err);
+/* The prune's own table (prune_archive: archives to delete). */
+int lia__store_prune_schema(lia_db *db, lia_error *err);
 
 /* What the open transaction stored, gathered for the rollups and written
  * to them once before it commits (a rollup with many keys, such as ASNs or

@@ -464,6 +464,39 @@ int lia__parts_next(lia__parts *p, lia_stmt **st, int64_t *id, lia_error *err)
     return LIA_OK;
 }
 
+int lia__parts_next_at(lia__parts *p, int64_t id, lia_stmt **st, lia_error *err)
+{
+    int64_t got;
+    int rc;
+    if (!p->loaded && (rc = lia__parts_begin(p, err)))
+        return rc;
+    if (id < p->next)
+        return lia_error_set(err, LIA_EINVAL, "event.id", NULL, 0,
+                             "partitions: event %lld stored out of order (the next id is %lld)",
+                             (long long)id, (long long)p->next);
+    if (p->next == p->act.lo && id > p->act.lo) { /* empty: its range starts at id */
+        if ((rc = exec_fmt(p->db, err, "UPDATE event_part SET lo = %lld, hi = %lld WHERE n = %lld",
+                           (long long)id, (long long)(id + p->rows - 1), (long long)p->act.n)))
+            return rc;
+        p->act.lo = id;
+        p->act.hi = id + p->rows - 1;
+    } else if (id > p->act.hi) { /* a new partition from id: the ids between are owned by none */
+        int64_t n = p->act.n + 1;
+        if ((rc = lia__parts_flush(p, err)) || (rc = create_part(p->db, n, id, id + p->rows - 1, err)))
+            return rc;
+        memset(&p->act, 0, sizeof p->act);
+        p->act.n = n;
+        p->act.lo = id;
+        p->act.hi = id + p->rows - 1;
+    }
+    p->next = id;
+    if ((rc = lia__parts_next(p, st, &got, err)))
+        return rc;
+    return got == id ? LIA_OK
+                     : lia_error_set(err, LIA_ESTATE, NULL, NULL, 0, "partitions: event %lld got id %lld",
+                                     (long long)id, (long long)got);
+}
+
 void lia__parts_note(lia__parts *p, int has_time, int64_t time)
 {
     if (!has_time)

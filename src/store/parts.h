@@ -65,6 +65,12 @@ void lia__parts_set_rows(lia__parts *p, int64_t rows);
 int lia__parts_begin(lia__parts *p, lia_error *err);
 int lia__parts_next(lia__parts *p, lia_stmt **st, int64_t *id, lia_error *err);
 void lia__parts_note(lia__parts *p, int has_time, int64_t time);
+/* next for an event that keeps its id (a store copy, src/store/copy.c):
+ * ids at least the next one, in increasing order; the active partition
+ * takes it if it owns it (or is empty: its range then starts at id),
+ * else a new partition starting at id does. LIA_EINVAL for an id below
+ * the next. */
+int lia__parts_next_at(lia__parts *p, int64_t id, lia_stmt **st, lia_error *err);
 int lia__parts_flush(lia__parts *p, lia_error *err);
 void lia__parts_reset(lia__parts *p);
 /* Outside a transaction: seal every full partition not sealed yet, each

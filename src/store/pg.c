@@ -696,6 +696,23 @@ static int pg_col_null(void *st, int i)
     return !readable(s, i) || PQgetisnull(s->res, s->row, i);
 }
 
+static char pg_col_type(void *st, int i)
+{
+    pgs *s = st;
+    if (pg_col_null(s, i))
+        return 'n';
+    switch (PQftype(s->res, i)) {
+    case OID_INT8:
+    case 21: /* int2 */
+    case 23: /* int4 */
+    case OID_BOOL: return 'i';
+    case OID_FLOAT8:
+    case 700: /* float4 */ return 'd';
+    case OID_BYTEA: return 'b';
+    default: return 't';
+    }
+}
+
 static const char *pg_col_text(void *st, int i)
 {
     pgs *s = st;
@@ -1092,6 +1109,7 @@ const lia_db_driver lia__pg_driver = {
     .bind_null = pg_bind_null,
     .step = pg_step,
     .col_null = pg_col_null,
+    .col_type = pg_col_type,
     .col_int64 = pg_col_int64,
     .col_double = pg_col_double,
     .col_text = pg_col_text,

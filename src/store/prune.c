@@ -49,6 +49,11 @@ static const lia_migration prune_migrations[] = {
 };
 static const lia_schema prune_schema = {"store.prune", 1, prune_migrations, NULL, .pg = 1};
 
+int lia__store_prune_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &prune_schema, err);
+}
+
 /* A batch holds no more events than this, unless one report alone has more. */
 #define PRUNE_BATCH_EVENTS 500000
 

@@ -317,6 +317,16 @@ static int sq_col_null(void *st, int i)
 {
     return sqlite3_column_type(st, i) == SQLITE_NULL;
 }
+static char sq_col_type(void *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER: return 'i';
+    case SQLITE_FLOAT: return 'd';
+    case SQLITE_TEXT: return 't';
+    case SQLITE_BLOB: return 'b';
+    default: return 'n';
+    }
+}
 static int64_t sq_col_int64(void *st, int i)
 {
     return sqlite3_column_int64(st, i);
@@ -422,6 +432,7 @@ const lia_db_driver lia__sqlite_driver = {
     .bind_null = sq_bind_null,
     .step = sq_step,
     .col_null = sq_col_null,
+    .col_type = sq_col_type,
     .col_int64 = sq_col_int64,
     .col_double = sq_col_double,
     .col_text = sq_col_text,

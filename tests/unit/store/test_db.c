@@ -637,6 +637,71 @@ static int64_t twice_plus(const int64_t *a)
     return 2 * a[0] + a[1];
 }
 
+/* The catalog a whole-store copy reads (src/store/copy.c): tables by name
+ * (not views), columns with kind, primary-key position and identity, the
+ * tables a foreign key names, and each value's own type. */
+static void test_catalog(void **state)
+{
+    fx *f = *state;
+    char **names = NULL;
+    size_t n = 0;
+    lia_db_col *c = NULL;
+    lia_stmt *st;
+    lia_error err;
+    assert_int_equal(
+        lia__db_exec(f->db,
+                     "CREATE TABLE cat_a(id INTEGER PRIMARY KEY, t TEXT NOT NULL, d REAL, b BLOB);"
+                     "CREATE TABLE cat_b(x TEXT NOT NULL, y INTEGER NOT NULL,"
+                     "  a_id INTEGER REFERENCES cat_a(id), PRIMARY KEY(y, x));"
+                     "CREATE VIEW cat_v AS SELECT id FROM cat_a;"
+                     "INSERT INTO cat_a(id, t, d, b) VALUES(7, 'seven', 1.5, NULL)",
+                     &err),
+        LIA_OK);
+    assert_int_equal(lia__db_tables(f->db, &names, &n, &err), LIA_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "cat_a");
+    assert_string_equal(names[1], "cat_b");
+    free(names);
+
+    assert_int_equal(lia__db_columns(f->db, "cat_a", &c, &n, &err), LIA_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(c[0].name, "id");
+    assert_int_equal(c[0].kind, 'i');
+    assert_int_equal(c[0].pk, 1);
+    assert_int_equal(c[0].identity, 1);
+    assert_int_equal(c[1].kind, 't');
+    assert_int_equal(c[1].pk, 0);
+    assert_int_equal(c[2].kind, 'd');
+    assert_int_equal(c[3].kind, 'b');
+    free(c);
+    assert_int_equal(lia__db_columns(f->db, "cat_b", &c, &n, &err), LIA_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(c[0].name, "x");
+    assert_int_equal(c[0].pk, 2); /* PRIMARY KEY(y, x) */
+    assert_int_equal(c[1].pk, 1);
+    assert_int_equal(c[0].identity + c[1].identity + c[2].identity, 0);
+    free(c);
+    assert_int_equal(lia__db_columns(f->db, "cat_none", &c, &n, &err), LIA_OK);
+    assert_int_equal(n, 0);
+    free(c);
+
+    assert_int_equal(lia__db_references(f->db, "cat_b", &names, &n, &err), LIA_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(names[0], "cat_a");
+    free(names);
+    assert_int_equal(lia__db_references(f->db, "cat_a", &names, &n, &err), LIA_OK);
+    assert_int_equal(n, 0);
+    free(names);
+
+    assert_int_equal(lia__db_prepare_once(f->db, "test", "SELECT id, t, d, b FROM cat_a", &st, &err), LIA_OK);
+    assert_int_equal(lia__db_step(st, &err), LIA_DB_ROW);
+    assert_int_equal(lia__db_col_type(st, 0), 'i');
+    assert_int_equal(lia__db_col_type(st, 1), 't');
+    assert_int_equal(lia__db_col_type(st, 2), 'd');
+    assert_int_equal(lia__db_col_type(st, 3), 'n');
+    lia__db_done(st);
+}
+
 static void test_function(void **state)
 {
     fx *f = *state;
@@ -669,6 +734,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_step_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_function, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catalog, setup, teardown),
     };
     const char *pg = getenv("LIAISON_TEST_PG");
     return cmocka_run_group_tests_name(pg && *pg ? "db on PostgreSQL" : "db on SQLite", tests, NULL, NULL);
