@@ -30,10 +30,12 @@
 #include "liaison/limits.h"
 #include "accounts/internal.h"
 #include "http/parse.h"
+#include "http/rate.h"
 #include "http/throttle.h"
 #include "http/watchdog.h"
 
 #define RATE_SLOTS  4096
+#define RATE_BUSY_MS 50 /* SQLite: how long a shared bucket waits for the store's lock */
 #define AUTH_CACHE  256
 #define AUTH_TTL_US (60 * 1000000LL)
 
@@ -69,6 +71,7 @@ struct lia_http {
     /* rate limiting */
     pthread_mutex_t rate_mu;
     bucket buckets[RATE_SLOTS];
+    uint64_t rate_fallbacks; /* shared buckets not answered: in-process instead */
     /* failed logins (throttle.h), under auth_mu; password verification cache */
     lia__throttle *logins;
     pthread_mutex_t auth_mu;
@@ -134,10 +137,26 @@ static void pool_put(lia_http *h, unsigned slot)
 
 /* ---- rate limiting: token bucket per key (or per user for passwords) ---- */
 
-static int rate_take(lia_http *h, const lia_principal *p, double *retry_s)
+/* In the store (http/rate.h), shared with the other replicas; in this
+ * process with rate_local, or when the store cannot answer in time (locked
+ * by a writer): each replica then limits on its own for that while. */
+static int rate_take(lia_http *h, lia_store *s, const lia_principal *p, double *retry_s)
 {
     int64_t who = p->key_id ? p->key_id : -p->user_id;
     double rate = p->rate > 0 ? p->rate : h->o.rate, burst = p->burst > 0 ? p->burst : h->o.burst;
+    if (!h->o.rate_local && s) {
+        lia_db *db = lia__store_db(s);
+        lia_error e;
+        int ok = 0, sq = !lia__db_is_pg(db), rc;
+        if (sq) /* SQLite: a writer (an ingest) holds the file; do not wait on it for long */
+            lia__db_busy_timeout(db, RATE_BUSY_MS);
+        rc = lia__http_rate_take(db, who, rate, burst, lia__now_us(), &ok, retry_s, &e);
+        if (sq)
+            lia__db_busy_timeout(db, LIA_HTTP_STORE_BUSY_MS);
+        if (rc == LIA_OK)
+            return ok;
+        __atomic_add_fetch(&h->rate_fallbacks, 1, __ATOMIC_RELAXED);
+    }
     uint64_t x = (uint64_t)who * 0x9E3779B97F4A7C15ull;
     unsigned slot = (unsigned)(x >> 52) % RATE_SLOTS, victim = slot;
     int64_t t = lia__mono_us(), oldest = INT64_MAX;
@@ -630,7 +649,7 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
             goto send;
         }
         snprintf(q->who, sizeof q->who, "%s/%s%s", r.who.org, r.who.user, r.who.key_id ? "(key)" : "");
-        if (!rate_take(h, &r.who, &retry)) {
+        if (!rate_take(h, s, &r.who, &retry)) {
             snprintf(q->deny, sizeof q->deny, "429 rate limit");
             lia__req_error(&r, 429, "Too Many Requests", "rate limit exceeded; see Retry-After");
             r.retry_after = (unsigned)(retry + 1);
