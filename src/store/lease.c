@@ -73,7 +73,7 @@ int lia__lease_take(lia_db *db, const char *name, const char *holder, int64_t tt
      * own, so of two takers at once one gets a row back */
     if ((rc = lia__db_prepare(
              db, "lease: taking",
-             "INSERT INTO store_lease(name, holder, until_us, taken_us) VALUES(?1, ?2, ?3 + ?4, ?3)"
+             "INSERT INTO store_lease(name, holder, until_us, taken_us) VALUES(?1, ?2, ?4, ?3)"
              " ON CONFLICT(name) DO UPDATE SET holder = excluded.holder,"
              " until_us = excluded.until_us, taken_us = excluded.taken_us"
              " WHERE store_lease.until_us <= excluded.taken_us OR store_lease.holder = excluded.holder"
@@ -83,7 +83,7 @@ int lia__lease_take(lia_db *db, const char *name, const char *holder, int64_t tt
     lia__db_bind_text(st, 1, name, -1);
     lia__db_bind_text(st, 2, holder, -1);
     lia__db_bind_int64(st, 3, now);
-    lia__db_bind_int64(st, 4, ttl_ms * 1000);
+    lia__db_bind_int64(st, 4, now + ttl_ms * 1000);
     rc = lia__db_step(st, err);
     lia__db_done(st);
     if (rc == LIA_DB_ROW) {
@@ -131,14 +131,13 @@ int lia__lease_renew(lia_db *db, const char *name, const char *holder, int64_t t
     if ((rc = ready(db, name, &holder, ttl_ms, err)))
         return rc;
     if ((rc = lia__db_prepare(db, "lease: renewing",
-                              "UPDATE store_lease SET until_us = ?3 + ?4 WHERE name = ?1 AND holder = ?2"
+                              "UPDATE store_lease SET until_us = ?3 WHERE name = ?1 AND holder = ?2"
                               " RETURNING name",
                               &st, err)))
         return rc;
     lia__db_bind_text(st, 1, name, -1);
     lia__db_bind_text(st, 2, holder, -1);
-    lia__db_bind_int64(st, 3, now);
-    lia__db_bind_int64(st, 4, ttl_ms * 1000);
+    lia__db_bind_int64(st, 3, now + ttl_ms * 1000);
     rc = lia__db_step(st, err);
     lia__db_done(st);
     if (rc < 0)
