@@ -70,6 +70,7 @@ struct lia_http {
     unsigned nstores;
     /* rate limiting */
     pthread_mutex_t rate_mu;
+    pthread_mutex_t rate_db_mu; /* SQLite: one shared-bucket write at a time */
     bucket buckets[RATE_SLOTS];
     uint64_t rate_fallbacks; /* shared buckets not answered: in-process instead */
     /* failed logins (throttle.h), under auth_mu; password verification cache */
@@ -148,11 +149,18 @@ static int rate_take(lia_http *h, lia_store *s, const lia_principal *p, double *
         lia_db *db = lia__store_db(s);
         lia_error e;
         int ok = 0, sq = !lia__db_is_pg(db), rc;
-        if (sq) /* SQLite: a writer (an ingest) holds the file; do not wait on it for long */
+        /* SQLite: the process's threads take turns here rather than in
+         * SQLite's busy handler (which sleeps milliseconds); a writer of
+         * another process (an ingest) is not waited on for long */
+        if (sq) {
+            pthread_mutex_lock(&h->rate_db_mu);
             lia__db_busy_timeout(db, RATE_BUSY_MS);
+        }
         rc = lia__http_rate_take(db, who, rate, burst, lia__now_us(), &ok, retry_s, &e);
-        if (sq)
+        if (sq) {
             lia__db_busy_timeout(db, LIA_HTTP_STORE_BUSY_MS);
+            pthread_mutex_unlock(&h->rate_db_mu);
+        }
         if (rc == LIA_OK)
             return ok;
         __atomic_add_fetch(&h->rate_fallbacks, 1, __ATOMIC_RELAXED);
@@ -982,6 +990,7 @@ int lia__http_create(const lia_http_opts *o, lia_http **out, lia_error *err)
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_cond_init(&h->pool_cv, NULL);
     pthread_mutex_init(&h->rate_mu, NULL);
+    pthread_mutex_init(&h->rate_db_mu, NULL);
     pthread_mutex_init(&h->auth_mu, NULL);
     pthread_mutex_init(&h->log_mu, NULL);
     h->nstores = h->o.threads + 1;
@@ -1107,6 +1116,7 @@ void lia_http_stop(lia_http *h)
     pthread_mutex_destroy(&h->pool_mu);
     pthread_cond_destroy(&h->pool_cv);
     pthread_mutex_destroy(&h->rate_mu);
+    pthread_mutex_destroy(&h->rate_db_mu);
     pthread_mutex_destroy(&h->auth_mu);
     lia__throttle_destroy(h->logins);
     pthread_mutex_destroy(&h->log_mu);
