@@ -11,7 +11,7 @@
 #  - node sync leaves a peer another sync holds;
 #  - two `liaison serve` on 127.0.0.1 (one --public-url, as behind a load
 #    balancer): the same partner's TAXII collections and objects and its
-#    incidents answer the same on both, a console session made on one works
+#    incidents answer the same on both (a page's cursor too), a console session made on one works
 #    on the other (and its logout on the other ends it on the first), and
 #    one key's rate limit is spent across both.
 set -u
@@ -183,6 +183,13 @@ for path in /taxii2/ /kh/collections/ /kh/collections/events/objects/ /api/v1/in
     same "$path: 200 on A" 200 "$(echo "$a" | tail -n 1)"
     same "$path: the same on A and B" "$a" "$b"
 done
+# a page's cursor from A is good on B (the key is the store's)
+page1=$(get "$pa" '/api/v1/incidents?limit=1' -H "Authorization: Bearer $key")
+cur=$(echo "$page1" | sed -n 's/.*"next":"\([^"]*\)".*/\1/p')
+[ -n "$cur" ] && echo "ok   a page of one incident has a cursor" || { echo "FAIL no cursor: $page1"; fails=$((fails + 1)); }
+p2a=$(get "$pa" "/api/v1/incidents?limit=1&next=$cur" -H "Authorization: Bearer $key")
+same "page 2 on B with A's cursor: 200" 200 "$(get "$pb" "/api/v1/incidents?limit=1&next=$cur" -H "Authorization: Bearer $key" | tail -n 1)"
+same "page 2 on B with A's cursor: as on A" "$p2a" "$(get "$pb" "/api/v1/incidents?limit=1&next=$cur" -H "Authorization: Bearer $key")"
 check "the KH collection has its STIX objects" '"type":"' "$(get "$pa" /kh/collections/events/objects/ -H "Authorization: Bearer $key" -H 'Accept: application/taxii+json;version=2.1')"
 
 # a console session made on A, used on B
