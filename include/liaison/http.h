@@ -37,6 +37,9 @@ typedef struct lia_http_opts {
     unsigned per_ip_conns;  /* simultaneous connections from one address (0 = LIA_HTTP_PER_IP_CONNS) */
     double rate;            /* default requests/s per API key or user (0 = LIA_HTTP_RATE) */
     double burst;           /* default bucket size (0 = LIA_HTTP_BURST) */
+    int rate_local;         /* 1: the buckets in this process only (one replica, no store write per
+                               request); 0: in the store, shared by every server on it
+                               (http/rate.h; in-process while the store is locked) */
     FILE *access_log;       /* one line per request; NULL = none */
     const char *public_url; /* base URL used in discovery (default from Host header) */
     const char *console_dir; /* the console's built assets (web/dist); NULL = $LIAISON_CONSOLE_DIR,

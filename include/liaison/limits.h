@@ -67,6 +67,8 @@
 #define LIA_MAX_DIGEST_EVENTS 100000    /* events attached to one digest */
 #define LIA_MAX_MESSAGE (64u << 20)     /* one rendered e-mail message */
 #define LIA_MAX_SMTP_TRIES 10           /* delivery attempts per message */
+#define LIA_NODE_LEASE_MS      600000       /* a node sync's lease on one peer (node.h lease_ms) */
+#define LIA_NOTIFY_LEASE_MS    900000       /* a notifier's lease on one recipient (notify.h lease_ms) */
 #define LIA_NOTIFY_TAXII_BATCH 1000     /* events per STIX bundle of a TAXII delivery */
 
 /* HTTP server and TAXII (src/http, src/taxii) */

@@ -160,6 +160,11 @@ typedef struct lia_node_sync_opts {
     const char *origin;      /* our checkpoints' origin */
     int now;                 /* 1: try every queued message now, backoff or not */
     long timeout_s;          /* per request; 0: 30 */
+    /* How long a sync holds a peer (a lease in the store, renewed before
+     * each message) before another sync may take it over: several nodes'
+     * `node sync` or `serve --sync` at once on one store send each
+     * message once; 0 = LIA_NODE_LEASE_MS. */
+    int64_t lease_ms;
 } lia_node_sync_opts;
 
 typedef struct lia_node_sync_report {
@@ -168,6 +173,7 @@ typedef struct lia_node_sync_report {
     uint64_t failed;      /* tries that failed (peer down, refused); left queued */
     uint64_t waiting;     /* queued, not tried (backoff, or behind a failed one of the same thread) */
     uint64_t checkpoints; /* checkpoint exchanges that succeeded */
+    uint64_t busy;        /* peers left alone: another sync holds them (it sends their messages) */
     char last_error[256];
 } lia_node_sync_report;
 

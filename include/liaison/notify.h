@@ -88,6 +88,13 @@ typedef struct lia_notify_opts {
     const char *gnupg_home; /* gnupg_home; default $GNUPGHOME / ~/.gnupg */
     int tries;              /* smtp_tries; default 3 */
     int backoff_ms;         /* smtp_backoff (first retry delay); default 2000 */
+    /* How long this notifier holds a recipient it works on (a lease in the
+     * store, renewed before each channel) before another notifier may take
+     * it over: several `notify run` at once send each digest once, and a
+     * notifier that died is taken over when its lease ends. 0 =
+     * LIA_NOTIFY_LEASE_MS. Longer than one channel's delivery (tries x the
+     * SMTP timeout). */
+    int64_t lease_ms;
 } lia_notify_opts;
 
 typedef struct lia_notify_result {

@@ -288,44 +288,92 @@ static int parse_id(const char *p, size_t n, int64_t *out)
 
 /* A cursor is base64url(version 1, the last id of the page (8 bytes, big
  * endian), a 16-byte keyed BLAKE2b MAC of both and of the query it belongs
- * to: the caller's organisation and the filters). The key is random per
- * process: a cursor does not survive a restart, and a client cannot make or
- * change one. */
+ * to: the caller's organisation and the filters). The key is random, made
+ * once per store and kept in it (api_secret), so every `liaison serve` on
+ * the store (replicas behind a load balancer) takes the others' cursors,
+ * and they survive a restart; a client cannot make or change one. */
 #define CURSOR_BIN 25
 #define CURSOR_MAC 16
 
-static unsigned char cursor_key[crypto_generichash_KEYBYTES];
-static pthread_once_t cursor_once = PTHREAD_ONCE_INIT;
+typedef struct cursor_key {
+    unsigned char k[crypto_generichash_KEYBYTES];
+} cursor_key;
 
-static void cursor_init(void)
+static const lia_migration secret_migrations[] = {
+    {"CREATE TABLE IF NOT EXISTS api_secret (name TEXT PRIMARY KEY, value BLOB NOT NULL);", NULL, NULL},
+};
+static const lia_schema secret_schema = {"api_secret", 1, secret_migrations, NULL, .pg = 1};
+
+/* The store's cursor key into *key, made by the first server that needs
+ * it (of two at once, the first insert wins and both read it). 0, or 1
+ * with the error answered. */
+static int cursor_ready(lia__req *r, cursor_key *key)
 {
-    if (sodium_init() < 0)
-        abort(); /* libsodium cannot start: no random key, nothing safe to do */
-    randombytes_buf(cursor_key, sizeof cursor_key);
+    lia_db *db = lia__store_db(r->store);
+    lia_stmt *st;
+    lia_error e;
+    int rc, got = 0;
+    unsigned char fresh[sizeof key->k];
+    lia_error_clear(&e);
+    if ((rc = lia__db_schema(db, &secret_schema, &e)))
+        goto fail;
+    for (int round = 0; round < 2 && !got; round++) {
+        if ((rc = lia__db_prepare(db, "API: the cursor key",
+                                  "SELECT value FROM api_secret WHERE name = 'cursor'", &st, &e)))
+            goto fail;
+        rc = lia__db_step(st, &e);
+        if (rc == LIA_DB_ROW && lia__db_col_bytes(st, 0) == sizeof key->k) {
+            memcpy(key->k, lia__db_col_blob(st, 0, &(size_t){0}), sizeof key->k);
+            got = 1;
+        }
+        lia__db_done(st);
+        if (rc < 0)
+            goto fail;
+        if (got || round)
+            break;
+        randombytes_buf(fresh, sizeof fresh);
+        if ((rc = lia__db_prepare(db, "API: making the cursor key",
+                                  "INSERT INTO api_secret(name, value) VALUES('cursor', ?)"
+                                  " ON CONFLICT(name) DO NOTHING",
+                                  &st, &e)))
+            goto fail;
+        lia__db_bind_blob(st, 1, fresh, sizeof fresh);
+        rc = lia__db_run(st, &e);
+        lia__db_done(st);
+        sodium_memzero(fresh, sizeof fresh);
+        if (rc)
+            goto fail;
+    }
+    if (got)
+        return 0;
+    lia_error_set(&e, LIA_ESTORE, "api_secret", NULL, 0, "the cursor key is not 32 bytes");
+fail:
+    lia__req_store_error(r, &e);
+    return 1;
 }
 
-static void cursor_mac(const unsigned char *head, size_t n, const char *bind, unsigned char mac[CURSOR_MAC])
+static void cursor_mac(const cursor_key *key, const unsigned char *head, size_t n, const char *bind,
+                       unsigned char mac[CURSOR_MAC])
 {
     crypto_generichash_state st;
-    pthread_once(&cursor_once, cursor_init);
-    crypto_generichash_init(&st, cursor_key, sizeof cursor_key, CURSOR_MAC);
+    crypto_generichash_init(&st, key->k, sizeof key->k, CURSOR_MAC);
     crypto_generichash_update(&st, head, n);
     crypto_generichash_update(&st, (const unsigned char *)bind, strlen(bind) + 1);
     crypto_generichash_final(&st, mac, CURSOR_MAC);
 }
 
-static void cursor_make(int64_t last, const char *bind, char *out, size_t n)
+static void cursor_make(const cursor_key *key, int64_t last, const char *bind, char *out, size_t n)
 {
     unsigned char b[CURSOR_BIN];
     b[0] = 1;
     for (int i = 0; i < 8; i++)
         b[1 + i] = (unsigned char)((uint64_t)last >> (56 - 8 * i));
-    cursor_mac(b, 9, bind, b + 9);
+    cursor_mac(key, b, 9, bind, b + 9);
     sodium_bin2base64(out, n, b, sizeof b, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 /* 1 with *last set if text is a cursor we made for this query, else 0. */
-static int cursor_read(const char *text, const char *bind, int64_t *last)
+static int cursor_read(const cursor_key *key, const char *text, const char *bind, int64_t *last)
 {
     unsigned char b[CURSOR_BIN], mac[CURSOR_MAC];
     size_t n = 0;
@@ -335,7 +383,7 @@ static int cursor_read(const char *text, const char *bind, int64_t *last)
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         n != CURSOR_BIN || b[0] != 1)
         return 0;
-    cursor_mac(b, 9, bind, mac);
+    cursor_mac(key, b, 9, bind, mac);
     if (sodium_memcmp(mac, b + 9, CURSOR_MAC) != 0)
         return 0;
     for (int i = 0; i < 8; i++)
@@ -379,6 +427,7 @@ static void list_incidents(lia__req *r, const caller *c, int64_t id, const char 
     lia_incident_filter f = {.status = -1, .severity = -1, .drills = 1};
     const char *next = NULL, *country = NULL, *recipient = NULL;
     char cc[3] = "", bind[256], cur[64];
+    cursor_key ckey;
     uint64_t limit = LIA_API_PAGE_DEFAULT;
     lia_error e;
     page p;
@@ -433,10 +482,12 @@ static void list_incidents(lia__req *r, const caller *c, int64_t id, const char 
     /* the query a cursor belongs to: who asks, and every filter (not the limit) */
     snprintf(bind, sizeof bind, "%lld\n%d\n%d\n%s\n%s", (long long)r->who.org_id, f.status, f.severity, cc,
              recipient ? recipient : "");
-    if (next && !cursor_read(next, bind, &f.after_id)) {
+    if (cursor_ready(r, &ckey))
+        return;
+    if (next && !cursor_read(&ckey, next, bind, &f.after_id)) {
         api_error(r, 400, "invalid_cursor",
                   "parameter next: not a cursor of this query (it was changed, belongs to other filters or "
-                  "another caller, or was issued before the server restarted): start again without next");
+                  "or another caller): start again without next");
         return;
     }
     memset(&p, 0, sizeof p);
@@ -469,7 +520,7 @@ static void list_incidents(lia__req *r, const caller *c, int64_t id, const char 
         return;
     }
     if (p.more)
-        cursor_make(p.last, bind, cur, sizeof cur);
+        cursor_make(&ckey, p.last, bind, cur, sizeof cur);
     res = json_pack("{s:o, s:o}", "incidents", p.items, "next", p.more ? json_string(cur) : json_null());
     answer(r, res);
 }
@@ -1829,6 +1880,7 @@ static void list_events(lia__req *r, const caller *c, int64_t id, const char *rc
     static const char *const more[] = {"limit", "next", NULL};
     const char *next;
     char bind[1024], cur[64];
+    cursor_key ckey;
     lia_query q;
     lia_error e;
     view v;
@@ -1840,10 +1892,12 @@ static void list_events(lia__req *r, const caller *c, int64_t id, const char *rc
     if (query_of(r, &q, more, bind, sizeof bind) ||
         limit_of(r, LIA_API_PAGE_DEFAULT, LIA_API_PAGE_MAX, &p.limit))
         return;
-    if ((next = arg_of(r, "next")) && !cursor_read(next, bind, &q.after_id)) {
+    if (cursor_ready(r, &ckey))
+        return;
+    if ((next = arg_of(r, "next")) && !cursor_read(&ckey, next, bind, &q.after_id)) {
         api_error(r, 400, "invalid_cursor",
                   "parameter next: not a cursor of this query (it was changed, belongs to other filters or "
-                  "another caller, or was issued before the server restarted): start again without next");
+                  "or another caller): start again without next");
         return;
     }
     lia_error_clear(&e);
@@ -1866,7 +1920,7 @@ static void list_events(lia__req *r, const caller *c, int64_t id, const char *rc
     }
     lia_buf_puts(&r->out, "],\"next\":");
     if (p.more) {
-        cursor_make(p.last, bind, cur, sizeof cur);
+        cursor_make(&ckey, p.last, bind, cur, sizeof cur);
         lia_buf_json_str(&r->out, cur, strlen(cur));
     } else {
         lia_buf_puts(&r->out, "null");

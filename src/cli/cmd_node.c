@@ -23,6 +23,8 @@ static void node_usage(FILE *f)
                "                    them, the status of incidents they handed us) and send what is\n"
                "                    due; --now ignores the backoff of failed tries. Then our signed\n"
                "                    checkpoint and our cosignature of the peer's go to each peer.\n"
+               "                    A peer another sync works on (another node's, on the same\n"
+               "                    store) is left to it: each message is sent once.\n"
                "  checkpoint PARTNER          the peer's latest log head we hold (cosigned by us):\n"
                "                    the peer checks its log against it (audit verify --checkpoint)\n"
                "\n"
@@ -217,10 +219,11 @@ int cmd_node(cli *c, int argc, char **argv)
         }
         if ((rc = lia_node_sync(s, &so, &rep, &err)) == LIA_OK) {
             printf("node sync: %llu queued, %llu delivered, %llu failed, %llu waiting; %llu checkpoints "
-                   "exchanged\n",
+                   "exchanged%s\n",
                    (unsigned long long)rep.queued, (unsigned long long)rep.sent,
                    (unsigned long long)rep.failed, (unsigned long long)rep.waiting,
-                   (unsigned long long)rep.checkpoints);
+                   (unsigned long long)rep.checkpoints,
+                   rep.busy ? "; a peer left to another sync that holds it" : "");
             if (rep.failed) {
                 fprintf(stderr, "liaison: node sync: %s\n", rep.last_error);
                 code = LIA_EXIT_ERROR;

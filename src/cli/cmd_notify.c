@@ -11,35 +11,41 @@
 
 static void notify_usage(FILE *f)
 {
-    fprintf(f, "usage: liaison [--db PATH] notify run [options]\n"
-               "       liaison [--db PATH] notify log [--limit N]\n"
-               "\n"
-               "run: for every recipient whose digest interval has passed, one e-mail with\n"
-               "its new events (TLP policy checked again, fields redacted), attached as CSV\n"
-               "and JSON, signed with our OpenPGP key and encrypted to the recipient's key\n"
-               "when its fingerprint is known; sent over SMTP, retried with backoff, recorded.\n"
-               "Settings come from the routing configuration (liaison route load); options\n"
-               "override them:\n"
-               "  --dry-run          render only: nothing is signed, sent or recorded\n"
-               "  --print            print the messages (with --dry-run: the clear text)\n"
-               "  --out DIR          write each message to DIR/RECIPIENT.eml\n"
-               "  --force            ignore the digest interval\n"
-               "  --only RECIPIENT   one recipient (owner:ID or partner:ID)\n"
-               "  --templates DIR    LANG/digest.txt templates (default: installed share/templates)\n"
-               "  --smtp URL         smtp://host:port (STARTTLS when offered) or smtps://\n"
-               "  --from ADDR        sender address (mail_from)\n"
-               "  --sign-key FPR     our signing key (sign_key)\n"
-               "  --gnupg-home DIR   GnuPG home (gnupg_home; default $GNUPGHOME)\n"
-               "  --tries N          delivery attempts (smtp_tries, default 3)\n"
-               "  --backoff-ms N     first retry delay (default 2000, doubling)\n"
-               "  --unsigned         allow sending without a signing key\n"
-               "A partner with a channel taxii:API_ROOT/COLLECTION gets its new events, as\n"
-               "STIX 2.1, added to that collection of our TAXII server on every run (created\n"
-               "if missing; organisations linked with `accounts org-link` may read it);\n"
-               "taxii:https://HOST/ROOT/collections/ID/ POSTs them to the partner's own server\n"
-               "(bearer token from $LIAISON_TAXII_TOKEN_<PARTNER_ID>).\n"
-               "log: recorded notifications, newest first.\n"
-               "Exit status 1 if any digest could not be delivered (it is retried next run).\n");
+    fprintf(f,
+            "usage: liaison [--db PATH] notify run [options]\n"
+            "       liaison [--db PATH] notify log [--limit N]\n"
+            "\n"
+            "run: for every recipient whose digest interval has passed, one e-mail with\n"
+            "its new events (TLP policy checked again, fields redacted), attached as CSV\n"
+            "and JSON, signed with our OpenPGP key and encrypted to the recipient's key\n"
+            "when its fingerprint is known; sent over SMTP, retried with backoff, recorded.\n"
+            "Settings come from the routing configuration (liaison route load); options\n"
+            "override them:\n"
+            "  --dry-run          render only: nothing is signed, sent or recorded\n"
+            "  --print            print the messages (with --dry-run: the clear text)\n"
+            "  --out DIR          write each message to DIR/RECIPIENT.eml\n"
+            "  --force            ignore the digest interval\n"
+            "  --only RECIPIENT   one recipient (owner:ID or partner:ID)\n"
+            "  --templates DIR    LANG/digest.txt templates (default: installed share/templates)\n"
+            "  --smtp URL         smtp://host:port (STARTTLS when offered) or smtps://\n"
+            "  --from ADDR        sender address (mail_from)\n"
+            "  --sign-key FPR     our signing key (sign_key)\n"
+            "  --gnupg-home DIR   GnuPG home (gnupg_home; default $GNUPGHOME)\n"
+            "  --tries N          delivery attempts (smtp_tries, default 3)\n"
+            "  --backoff-ms N     first retry delay (default 2000, doubling)\n"
+            "  --unsigned         allow sending without a signing key\n"
+            "  --lease S          hold each recipient worked on for S seconds (default %d,\n"
+            "                     renewed before each channel): several notifiers at once\n"
+            "                     on one store send each digest once; one that died is\n"
+            "                     taken over when its lease ends\n"
+            "A partner with a channel taxii:API_ROOT/COLLECTION gets its new events, as\n"
+            "STIX 2.1, added to that collection of our TAXII server on every run (created\n"
+            "if missing; organisations linked with `accounts org-link` may read it);\n"
+            "taxii:https://HOST/ROOT/collections/ID/ POSTs them to the partner's own server\n"
+            "(bearer token from $LIAISON_TAXII_TOKEN_<PARTNER_ID>).\n"
+            "log: recorded notifications, newest first.\n"
+            "Exit status 1 if any digest could not be delivered (it is retried next run).\n",
+            LIA_NOTIFY_LEASE_MS / 1000);
 }
 
 typedef struct nctx {
@@ -97,14 +103,23 @@ static int print_log(void *ud, const lia_notification *n)
 int cmd_notify(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"dry-run", no_argument, NULL, 'n'},        {"print", no_argument, NULL, 'p'},
-        {"out", required_argument, NULL, 'o'},      {"force", no_argument, NULL, 'f'},
-        {"only", required_argument, NULL, 'O'},     {"templates", required_argument, NULL, 't'},
-        {"smtp", required_argument, NULL, 's'},     {"from", required_argument, NULL, 'F'},
-        {"sign-key", required_argument, NULL, 'k'}, {"gnupg-home", required_argument, NULL, 'g'},
-        {"tries", required_argument, NULL, 'T'},    {"backoff-ms", required_argument, NULL, 'b'},
-        {"unsigned", no_argument, NULL, 'u'},       {"limit", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"print", no_argument, NULL, 'p'},
+        {"out", required_argument, NULL, 'o'},
+        {"force", no_argument, NULL, 'f'},
+        {"only", required_argument, NULL, 'O'},
+        {"templates", required_argument, NULL, 't'},
+        {"smtp", required_argument, NULL, 's'},
+        {"from", required_argument, NULL, 'F'},
+        {"sign-key", required_argument, NULL, 'k'},
+        {"gnupg-home", required_argument, NULL, 'g'},
+        {"tries", required_argument, NULL, 'T'},
+        {"backoff-ms", required_argument, NULL, 'b'},
+        {"unsigned", no_argument, NULL, 'u'},
+        {"limit", required_argument, NULL, 'l'},
+        {"lease", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     lia_notify_opts o;
     nctx nc = {0, NULL, 0};
@@ -154,6 +169,13 @@ int cmd_notify(cli *c, int argc, char **argv)
                 return LIA_EXIT_USAGE;
             }
             o.backoff_ms = (int)u;
+            break;
+        case 'L':
+            if (cli_parse_u64(optarg, &u) || u < 1 || u > 86400) {
+                cli_errorf("notify: --lease %s: 1 to 86400 seconds", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            o.lease_ms = (int64_t)u * 1000;
             break;
         case 'l':
             if (cli_parse_u64(optarg, &limit)) {

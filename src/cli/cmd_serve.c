@@ -67,7 +67,10 @@ static void serve_usage(FILE *f)
             "  --max-conns N         simultaneous connections (default %u)\n"
             "  --per-ip-conns N      simultaneous connections from one address (default %u;\n"
             "                        behind a reverse proxy all clients share its one)\n"
-            "  --rate R --burst B    token bucket per API key or user (default %g/s, %g)\n"
+            "  --rate R --burst B    token bucket per API key or user (default %g/s, %g), kept\n"
+            "                        in the store: every serve on it (replicas) shares them\n"
+            "  --rate-local          the buckets in this process only (one replica; no store\n"
+            "                        write per request)\n"
             "  --access-log FILE     one line per request ('-' = stdout, default)\n"
             "  --public-url URL      base URL written in discovery (default from Host)\n"
             "  --console-dir DIR     the web console's built assets (default: $LIAISON_CONSOLE_DIR,\n"
@@ -198,6 +201,7 @@ int cmd_serve(cli *c, int argc, char **argv)
         {"per-ip-conns", required_argument, NULL, 'P'},
         {"rate", required_argument, NULL, 'r'},
         {"burst", required_argument, NULL, 'B'},
+        {"rate-local", no_argument, NULL, 'L'},
         {"access-log", required_argument, NULL, 'a'},
         {"public-url", required_argument, NULL, 'u'},
         {"console-dir", required_argument, NULL, 'D'},
@@ -232,6 +236,7 @@ int cmd_serve(cli *c, int argc, char **argv)
         case 'a': log = optarg; break;
         case 'u': o.public_url = optarg; break;
         case 'D': o.console_dir = optarg; break;
+        case 'L': o.rate_local = 1; break;
         case 'I':
         case 'M':
         case 't':

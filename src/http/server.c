@@ -30,10 +30,12 @@
 #include "liaison/limits.h"
 #include "accounts/internal.h"
 #include "http/parse.h"
+#include "http/rate.h"
 #include "http/throttle.h"
 #include "http/watchdog.h"
 
 #define RATE_SLOTS  4096
+#define RATE_BUSY_MS 50 /* SQLite: how long a shared bucket waits for the store's lock */
 #define AUTH_CACHE  256
 #define AUTH_TTL_US (60 * 1000000LL)
 
@@ -68,7 +70,9 @@ struct lia_http {
     unsigned nstores;
     /* rate limiting */
     pthread_mutex_t rate_mu;
+    pthread_mutex_t rate_db_mu; /* SQLite: one shared-bucket write at a time */
     bucket buckets[RATE_SLOTS];
+    uint64_t rate_fallbacks; /* shared buckets not answered: in-process instead */
     /* failed logins (throttle.h), under auth_mu; password verification cache */
     lia__throttle *logins;
     pthread_mutex_t auth_mu;
@@ -134,10 +138,33 @@ static void pool_put(lia_http *h, unsigned slot)
 
 /* ---- rate limiting: token bucket per key (or per user for passwords) ---- */
 
-static int rate_take(lia_http *h, const lia_principal *p, double *retry_s)
+/* In the store (http/rate.h), shared with the other replicas; in this
+ * process with rate_local, or when the store cannot answer in time (locked
+ * by a writer): each replica then limits on its own for that while. */
+static int rate_take(lia_http *h, lia_store *s, const lia_principal *p, double *retry_s)
 {
     int64_t who = p->key_id ? p->key_id : -p->user_id;
     double rate = p->rate > 0 ? p->rate : h->o.rate, burst = p->burst > 0 ? p->burst : h->o.burst;
+    if (!h->o.rate_local && s) {
+        lia_db *db = lia__store_db(s);
+        lia_error e;
+        int ok = 0, sq = !lia__db_is_pg(db), rc;
+        /* SQLite: the process's threads take turns here rather than in
+         * SQLite's busy handler (which sleeps milliseconds); a writer of
+         * another process (an ingest) is not waited on for long */
+        if (sq) {
+            pthread_mutex_lock(&h->rate_db_mu);
+            lia__db_busy_timeout(db, RATE_BUSY_MS);
+        }
+        rc = lia__http_rate_take(db, who, rate, burst, lia__now_us(), &ok, retry_s, &e);
+        if (sq) {
+            lia__db_busy_timeout(db, LIA_HTTP_STORE_BUSY_MS);
+            pthread_mutex_unlock(&h->rate_db_mu);
+        }
+        if (rc == LIA_OK)
+            return ok;
+        __atomic_add_fetch(&h->rate_fallbacks, 1, __ATOMIC_RELAXED);
+    }
     uint64_t x = (uint64_t)who * 0x9E3779B97F4A7C15ull;
     unsigned slot = (unsigned)(x >> 52) % RATE_SLOTS, victim = slot;
     int64_t t = lia__mono_us(), oldest = INT64_MAX;
@@ -630,7 +657,7 @@ static enum MHD_Result handle(req *q, struct MHD_Connection *c, const char *url,
             goto send;
         }
         snprintf(q->who, sizeof q->who, "%s/%s%s", r.who.org, r.who.user, r.who.key_id ? "(key)" : "");
-        if (!rate_take(h, &r.who, &retry)) {
+        if (!rate_take(h, s, &r.who, &retry)) {
             snprintf(q->deny, sizeof q->deny, "429 rate limit");
             lia__req_error(&r, 429, "Too Many Requests", "rate limit exceeded; see Retry-After");
             r.retry_after = (unsigned)(retry + 1);
@@ -963,6 +990,7 @@ int lia__http_create(const lia_http_opts *o, lia_http **out, lia_error *err)
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_cond_init(&h->pool_cv, NULL);
     pthread_mutex_init(&h->rate_mu, NULL);
+    pthread_mutex_init(&h->rate_db_mu, NULL);
     pthread_mutex_init(&h->auth_mu, NULL);
     pthread_mutex_init(&h->log_mu, NULL);
     h->nstores = h->o.threads + 1;
@@ -1088,6 +1116,7 @@ void lia_http_stop(lia_http *h)
     pthread_mutex_destroy(&h->pool_mu);
     pthread_cond_destroy(&h->pool_cv);
     pthread_mutex_destroy(&h->rate_mu);
+    pthread_mutex_destroy(&h->rate_db_mu);
     pthread_mutex_destroy(&h->auth_mu);
     lia__throttle_destroy(h->logins);
     pthread_mutex_destroy(&h->log_mu);

@@ -16,6 +16,7 @@
 #include "node/internal.h"
 #include "route/internal.h"
 #include "route/tlp.h"
+#include "store/lease.h"
 
 #define RESP_MAX (1u << 20)
 
@@ -671,10 +672,16 @@ static int load_outbox(lia_db *db, const char *p, msg **out, size_t *n, lia_erro
     return rc < 0 ? rc : LIA_OK;
 }
 
-/* Send the peer's due messages in order; *reachable = 0 when it did not
+static int64_t lease_ms(const lia_node_sync_opts *o)
+{
+    return o->lease_ms > 0 ? o->lease_ms : LIA_NODE_LEASE_MS;
+}
+
+/* Send the peer's due messages in order (under our lease on the peer,
+ * renewed before each); *reachable = 0 when it did not
  * answer or is in its backoff (the checkpoint exchange then waits too). */
-static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, lia_node_sync_report *rep,
-                    int *reachable, lia_error *err)
+static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, const char *lease,
+                    lia_node_sync_report *rep, int *reachable, lia_error *err)
 {
     lia_db *db = lia__store_db(s);
     msg *v;
@@ -691,6 +698,16 @@ static int send_all(lia_store *s, const peer *p, const lia_node_sync_opts *o, li
         char why[512] = "", code[40] = "";
         int64_t expected = 0;
         long status;
+        int held = 1;
+        if ((rc = lia__lease_renew(db, lease, NULL, lease_ms(o), &held, err)))
+            break;
+        if (!held) { /* ours ran out and another sync took the peer: it goes on */
+            snprintf(rep->last_error, sizeof rep->last_error, "%s: lease lost to another sync mid-way",
+                     p->name);
+            rep->failed++;
+            *reachable = 0;
+            break;
+        }
         if (down || blocked(&blk, v[i].incident) || (!o->now && v[i].next > lia__now_us())) {
             if (!down && !blocked(&blk, v[i].incident))
                 *reachable = 0; /* in its backoff */
@@ -901,12 +918,23 @@ int lia_node_sync(lia_store *s, const lia_node_sync_opts *o, lia_node_sync_repor
     if ((rc = lia__node_schema(db, err)) || (rc = load_peers(db, o->peer, &v, &n, err)))
         goto out;
     for (size_t i = 0; i < n && rc == LIA_OK; i++) {
-        int reachable = 1;
-        if ((rc = queue_all(s, v[i].name, &rep->queued, err)) ||
-            (rc = send_all(s, &v[i], o, rep, &reachable, err)))
+        int reachable = 1, got = 0;
+        char lease[LIA_LEASE_NAME_MAX];
+        /* one sync at a time per peer (store/lease.h): queued and sent once */
+        snprintf(lease, sizeof lease, "node:%s", v[i].name);
+        if ((rc = lia__lease_take(db, lease, NULL, lease_ms(o), &got, NULL, NULL, err)))
             break;
-        if (o->key && o->origin && reachable)
-            rc = exchange(s, &v[i], o, rep, err);
+        if (!got) {
+            rep->busy++;
+            continue;
+        }
+        if ((rc = queue_all(s, v[i].name, &rep->queued, err)) ||
+            (rc = send_all(s, &v[i], o, lease, rep, &reachable, err)) ||
+            (o->key && o->origin && reachable && (rc = exchange(s, &v[i], o, rep, err)))) {
+            lia__lease_release(db, lease, NULL, NULL);
+            break;
+        }
+        rc = lia__lease_release(db, lease, NULL, err);
     }
 out:
     if (v)

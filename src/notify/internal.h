@@ -134,7 +134,9 @@ typedef struct lia__notify_run {
     int64_t now;
     lia_notify_cb cb;
     void *ud;
-    int failed; /* some delivery failed (recorded, retried next run) */
+    int failed;        /* some delivery failed (recorded, retried next run) */
+    const char *lease; /* the recipient's lease while one is held (NULL: dry run) */
+    int lost;          /* the lease expired and another notifier took it: stop */
 } lia__notify_run;
 
 /* One recipient of the run. */

@@ -13,9 +13,15 @@
 #include "notify/internal.h"
 #include "route/decisions.h"
 #include "store/db.h"
+#include "store/lease.h"
 #include "route/internal.h"
 
 /* ---- the run ---- */
+
+static int64_t lease_ms(const lia_notify_opts *o)
+{
+    return o->lease_ms > 0 ? o->lease_ms : LIA_NOTIFY_LEASE_MS;
+}
 
 typedef struct pending {
     char *recipient;
@@ -73,6 +79,19 @@ static int once_wanted(const lia__notify_channel *c, const lia_party *p, size_t 
     return c->fallback && nrequired == 0;
 }
 
+/* Before each channel: our lease on the recipient renewed; r->lost (and
+ * the recipient's remaining channels left) if another notifier has it. */
+static int keep_lease(lia__notify_run *r, lia_error *err)
+{
+    int held = 1, rc;
+    if (!r->lease || r->lost)
+        return LIA_OK;
+    if ((rc = lia__lease_renew(r->db, r->lease, NULL, lease_ms(r->o), &held, err)))
+        return rc;
+    r->lost = !held;
+    return LIA_OK;
+}
+
 /* Every channel of one recipient: the per-value channels (TAXII
  * collections) in the party's order, then the once-per-recipient ones (the
  * e-mail digest); then what every required channel has delivered is
@@ -97,8 +116,8 @@ static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
                 rc = lia__chset_add(&rc_.req, lia__notify_channels[k]->name);
         if (rc)
             goto nomem;
-        for (size_t k = 0; lia__notify_channels[k] && rc == LIA_OK; k++)
-            if (!lia__notify_channels[k]->per_value)
+        for (size_t k = 0; lia__notify_channels[k] && rc == LIA_OK && !r->lost; k++)
+            if (!lia__notify_channels[k]->per_value && (rc = keep_lease(r, err)) == LIA_OK && !r->lost)
                 rc = lia__notify_channels[k]->deliver(r, &rc_, NULL, lia__notify_channels[k]->name, err);
         goto out;
     }
@@ -121,7 +140,7 @@ static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
     if (rc)
         goto nomem;
     lia_error_clear(err);
-    for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n && rc == LIA_OK; i++) {
+    for (size_t i = 0; i < p->f[LIA_PF_CHANNELS].n && rc == LIA_OK && !r->lost; i++) {
         const char *v = p->f[LIA_PF_CHANNELS].v[i];
         const lia__notify_channel *c;
         lia_channel ch;
@@ -129,13 +148,15 @@ static int one_recipient(lia__notify_run *r, const char *name, lia_error *err)
             rc = bad_value(r, name, v, err);
             continue;
         }
-        if ((c = lia__notify_channel_of(ch.kind)) && c->per_value)
+        if ((c = lia__notify_channel_of(ch.kind)) && c->per_value && (rc = keep_lease(r, err)) == LIA_OK &&
+            !r->lost)
             rc = c->deliver(r, &rc_, &ch, v, err);
     }
-    for (size_t k = 0; lia__notify_channels[k] && rc == LIA_OK; k++)
-        if (!lia__notify_channels[k]->per_value && once_wanted(lia__notify_channels[k], p, nrequired))
+    for (size_t k = 0; lia__notify_channels[k] && rc == LIA_OK && !r->lost; k++)
+        if (!lia__notify_channels[k]->per_value && once_wanted(lia__notify_channels[k], p, nrequired) &&
+            (rc = keep_lease(r, err)) == LIA_OK && !r->lost)
             rc = lia__notify_channels[k]->deliver(r, &rc_, NULL, lia__notify_channels[k]->name, err);
-    if (rc == LIA_OK && !r->o->dry_run)
+    if (rc == LIA_OK && !r->o->dry_run && !r->lost)
         rc = lia__notify_settle(r->s, r->db, name, &rc_.req, r->now, err);
 out:
     lia__chset_free(&rc_.req);
@@ -143,6 +164,47 @@ out:
 nomem:
     rc = lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "out of memory");
     goto out;
+}
+
+/* A recipient no notifier works on now: one_recipient under its lease
+ * (store/lease.h), given back after; one another notifier holds is
+ * reported skipped (that one sends it). Dry runs take none. */
+static int leased_recipient(lia__notify_run *r, const char *name, lia_error *err)
+{
+    char key[LIA_LEASE_NAME_MAX], who[LIA_LEASE_HOLDER_MAX], why[LIA_LEASE_HOLDER_MAX + 96];
+    char t[LIA_TIME_TEXT];
+    int64_t until = 0;
+    int got = 0, rc, rrc;
+    lia_notify_result res;
+    if (r->o->dry_run)
+        return one_recipient(r, name, err);
+    snprintf(key, sizeof key, "notify:%s", name);
+    if ((rc = lia__lease_take(r->db, key, NULL, lease_ms(r->o), &got, &until, who, err)))
+        return rc;
+    if (!got) {
+        lia_time_format(until, t, sizeof t);
+        snprintf(why, sizeof why, "another notifier (%s) holds it until %s", who[0] ? who : "-", t);
+        goto skipped;
+    }
+    r->lease = key;
+    r->lost = 0;
+    rc = one_recipient(r, name, err);
+    r->lease = NULL;
+    if (r->lost) { /* ours expired mid-way and another took it: that one goes on */
+        snprintf(why, sizeof why, "its lease ran out and another notifier took it over; raise --lease");
+        r->failed = 1;
+        goto skipped;
+    }
+    rrc = lia__lease_release(r->db, key, NULL, rc ? NULL : err);
+    return rc ? rc : rrc;
+skipped:
+    memset(&res, 0, sizeof res);
+    res.recipient = name;
+    res.channel = "email";
+    res.to = res.language = res.message_id = "";
+    res.outcome = "skipped";
+    res.error = why;
+    return r->cb ? r->cb(r->ud, &res) : LIA_OK;
 }
 
 int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, void *ud, lia_error *err)
@@ -168,9 +230,9 @@ int lia_notify_run(lia_store *s, const lia_notify_opts *o, lia_notify_cb cb, voi
         goto out;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    run = (lia__notify_run){s, db, rt, o, now, cb, ud, 0};
+    run = (lia__notify_run){s, db, rt, o, now, cb, ud, 0, NULL, 0};
     for (size_t i = 0; i < pl.n && rc == LIA_OK; i++)
-        rc = one_recipient(&run, pl.v[i].recipient, err);
+        rc = leased_recipient(&run, pl.v[i].recipient, err);
     curl_global_cleanup();
     if (rc == LIA_OK && run.failed)
         rc = lia_error_set(err, LIA_ENET, NULL, NULL, 0,
