@@ -182,4 +182,37 @@ same "publisher after waiting: exit 0" 0 $?
 check "the publisher says it waited" "the stream was full" "$(cat "$tmp/pub.log")"
 same "back-pressure: the same" "$loose" "$(digest "$db" loose)"
 
+# 7. liaison fetch --bus: the report fetched over HTTP from 127.0.0.1,
+# registered and archived once, published in chunks, stored by the workers
+start_nats js_fetch
+mkdir -p "$tmp/www"
+cp "$report" "$tmp/www/report.jsonl"
+hport=$(free_port)
+(cd "$tmp/www" && exec python3 -m http.server --bind 127.0.0.1 "$hport") >"$tmp/http.log" 2>&1 &
+servers="$servers $!"
+wait_http "http://127.0.0.1:$hport/report.jsonl"
+db=$(store_new fetch)
+arch=$("$bin" --db "$db" init | sed -n 's/.*, archive \(.*\))$/\1/p')
+"$bin" --db "$db" feeds add partner --format jsonl --url "http://127.0.0.1:$hport/report.jsonl" --interval 0 \
+    >/dev/null
+out=$("$bin" --db "$db" fetch --bus "$url" --chunk 500 partner 2>&1)
+check "fetch --bus: published" "12 chunks, 12 published to the bus" "$out"
+same "fetch --bus: nothing stored before the workers" "0" "$(store_sql "$db" "SELECT count(*) FROM events")"
+run_workers "$db"
+same "fetch --bus: the same as one process" "$loose" "$(digest "$db" loose)"
+same "fetch --bus: one report, archived" "1|1" \
+    "$(store_sql "$db" "SELECT count(*), count(CASE WHEN archive <> '' THEN 1 END) FROM reports")"
+a=$(store_sql "$db" "SELECT archive FROM reports")
+if [ -n "$arch" ] && zcat "$arch/$a" 2>/dev/null | cmp -s - "$report"; then
+    echo "ok   fetch --bus: the archived copy is the raw report"
+else
+    echo "FAIL fetch --bus: archived copy $arch/$a differs or is missing"; fails=$((fails + 1))
+fi
+out=$("$bin" --db "$db" fetch --bus "$url" --chunk 500 partner 2>&1)
+check "fetch --bus again: not modified, nothing published" "not modified" "$out"
+out=$("$bin" bus status --bus "$url" 2>&1)
+check "fetch --bus again: the stream is empty" "stream: 0 chunks" "$out"
+out=$("$bin" --db "$db" fetch --bus http://x partner 2>&1)
+check "fetch --bus: a URL that is not NATS" "a NATS URL" "$out"
+
 finish
