@@ -62,8 +62,9 @@ typedef struct lia_bus_worker_result {
     uint64_t chunks;     /* chunks stored */
     uint64_t duplicates; /* chunks delivered again after they were stored: acked, nothing stored */
     uint64_t events, quarantined;
-    uint64_t completed; /* reports this worker marked complete */
-    uint64_t failed;    /* chunks that failed (not acked: delivered again later) */
+    uint64_t completed;  /* reports this worker marked complete */
+    uint64_t failed;     /* chunks that failed (not acked: delivered again later) */
+    uint64_t kept_alive; /* in-progress acks sent for long chunks (a third of the ack wait each) */
     double seconds;
 } lia_bus_worker_result;
 
@@ -82,6 +83,8 @@ typedef struct lia_bus_status {
     uint64_t redelivered; /* of those, delivered more than once */
     uint64_t waiting;     /* pull requests of idle workers */
     uint64_t acked;       /* the consumer's acknowledged floor (stream sequence) */
+    uint64_t deliveries;  /* deliveries so far, redeliveries included (the consumer sequence) */
+    int64_t ack_wait_ms;  /* the consumer's ack wait */
 } lia_bus_status;
 
 /* The stream's depth and the consumer's counts. LIA_ENOTFOUND if the

@@ -83,6 +83,12 @@ typedef struct lia_fetch_opts {
     const char *ca_file;     /* CA bundle to verify against; NULL = the system's */
     FILE *progress;          /* ingest progress line target or NULL */
     volatile int *stop;
+    /* set (nats://HOST:PORT): a fetched report is not processed here but
+     * registered, archived and published in chunks to the work bus, as
+     * `liaison ingest --bus` does (lia_bus_publish, liaison/bus.h) */
+    const char *bus_url;
+    size_t bus_chunk;  /* records per chunk (0: the bus's default) */
+    int64_t bus_limit; /* the stream's chunk limit when this creates it (0: default) */
 } lia_fetch_opts;
 
 enum lia_fetch_status {
@@ -98,6 +104,7 @@ typedef struct lia_fetch_result {
     uint64_t bytes;
     unsigned files, files_failed; /* drop directory */
     uint64_t reports, rows, events, quarantined;
+    uint64_t chunks, published; /* with bus_url: chunks cut, and sent (not already stored) */
 } lia_fetch_result;
 
 /* 1 if feed f should be fetched at now_us: enabled, with a schedule, and

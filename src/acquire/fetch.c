@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/path.h"
 #include "acquire/registry.h"
+#include "liaison/bus.h"
 #include "liaison/limits.h"
 
 typedef struct xfer {
@@ -118,6 +119,22 @@ static int ingest_file(lia_store *s, const lia_feed *f, const char *path, const 
     io.feed.report_name = report_name;
     io.progress = o->progress;
     io.stop = o->stop;
+    if (o->bus_url) { /* registered and archived here, stored by the workers */
+        lia_bus_opts b;
+        lia_bus_publish_result pr;
+        memset(&b, 0, sizeof b);
+        b.url = o->bus_url;
+        b.max_msgs = o->bus_limit;
+        if ((rc = lia_bus_publish(s, &b, &io, o->bus_chunk, &pr, err)))
+            return rc;
+        *skipped = pr.skipped;
+        if (!pr.skipped) {
+            res->reports++;
+            res->chunks += pr.chunks;
+            res->published += pr.published;
+        }
+        return LIA_OK;
+    }
     rc = lia_ingest(s, &io, &ir, err);
     if (rc)
         return rc;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/guard.h"
 #include "bus/internal.h"
 #include "core/clock.h"
 #include "store/backend.h"
@@ -127,6 +128,48 @@ void lia__bus_close(lia_bus *bus)
     bus->nc = NULL;
 }
 
+int lia__bus_report_guard(lia_store *s, const lia_report *rep, lia_error *err)
+{
+    lia_db *db = lia__store_db(s);
+    lia_stmt *st;
+    int64_t chunks = 0, done = 0;
+    int rc, has_count = 0, on_bus = 0;
+    int v = lia__db_schema_version(db, bus_schema.name);
+    if (v < 0)
+        return lia_error_set(err, LIA_EIO, NULL, NULL, 0, "bus: cannot read the store's schema registry");
+    if (v == 0) /* no report of this store was ever published */
+        return LIA_OK;
+    if ((rc = lia__db_prepare(db, "bus: is a report on the bus",
+                              "SELECT chunks, done FROM bus_reports WHERE report_id=?", &st, err)))
+        return rc;
+    lia__db_bind_int64(st, 1, rep->id);
+    if ((rc = lia__db_step(st, err)) == LIA_DB_ROW) {
+        on_bus = 1;
+        has_count = !lia__db_col_null(st, 0);
+        chunks = lia__db_col_int64(st, 0);
+        done = lia__db_col_int64(st, 1);
+        rc = LIA_OK;
+    } else if (rc == LIA_DB_DONE) {
+        rc = LIA_OK;
+    }
+    lia__db_done(st);
+    if (rc || !on_bus)
+        return rc;
+    if (has_count)
+        return lia_error_set(err, LIA_ESTATE, NULL, NULL, 0,
+                             "%s (report #%lld) is being ingested through the work bus: %lld of its %lld "
+                             "chunks are stored; a plain ingest would store them again. Let `liaison "
+                             "worker` store the rest, or publish the missing chunks again with `liaison "
+                             "ingest --bus URL` (the same FILE)",
+                             rep->name, (long long)rep->id, (long long)done, (long long)chunks);
+    return lia_error_set(err, LIA_ESTATE, NULL, NULL, 0,
+                         "%s (report #%lld) is being ingested through the work bus: %lld chunks are stored, "
+                         "its publisher did not finish; a plain ingest would store them again. Publish it "
+                         "again with `liaison ingest --bus URL` (the same FILE), then let `liaison worker` "
+                         "store the rest",
+                         rep->name, (long long)rep->id, (long long)done);
+}
+
 /* ---- the report's progress ---- */
 
 static int complete_report(lia_store *s, int64_t report_id, lia_error *err)
@@ -236,6 +279,8 @@ int lia_bus_status_get(const lia_bus_opts *b, lia_bus_status *out, lia_error *er
         r.redelivered = (uint64_t)ci->NumRedelivered;
         r.waiting = (uint64_t)ci->NumWaiting;
         r.acked = ci->AckFloor.Stream;
+        r.deliveries = ci->Delivered.Consumer;
+        r.ack_wait_ms = ci->Config ? ci->Config->AckWait / 1000000 : 0;
     } else if (!(s == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr)) {
         rc = lia__bus_error(&bus, err, "reading the consumer", s, jerr);
         goto out;

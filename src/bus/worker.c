@@ -14,9 +14,20 @@
  * advisory lock taken before the dedup stage; SQLite has one writer
  * anyway), and dedup looks up in the store every key it has not seen in
  * this chunk, so a key seen by two workers at once gets one aggregate
- * with the exact count. Parse, normalise and enrich run in parallel. */
+ * with the exact count. Parse, normalise and enrich run in parallel.
+ *
+ * A long chunk (a big one, a store that is slow or locked for a while):
+ * while it is in hand a keep-alive thread sends the server an in-progress
+ * ack (+WPI) every third of the consumer's ack wait, which restarts the
+ * wait, so a slow but alive worker keeps its chunk and it is not delivered
+ * to a second worker meanwhile; for at most LIA_BUS_KEEP_MAX_S, after
+ * which a wedged worker's chunk goes to another (whose claim then waits
+ * for or finds the first's). A dead worker sends nothing: its chunk is
+ * delivered again after one ack wait, as before. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bus/internal.h"
 #include "core/clock.h"
@@ -132,6 +143,102 @@ static int read_hdr(natsMsg *m, chunk_hdr *h, lia_error *err)
 
 enum { CHUNK_STORED = 0, CHUNK_DUPLICATE = 1 };
 
+/* ---- the keep-alive thread ---- */
+
+#define LIA_BUS_KEEP_MAX_S 3600 /* in-progress acks for one chunk at most this long */
+
+typedef struct keepalive {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    natsMsg *m;         /* the chunk in hand (NULL: none); used only under mu */
+    uint64_t since_ns;  /* when it was taken, or last kept alive */
+    uint64_t taken_ns;  /* when it was taken */
+    uint64_t period_ns; /* a third of the ack wait */
+    uint64_t sent;      /* in-progress acks for the chunk in hand */
+    uint64_t failed;    /* of those, not sent (the connection away) */
+    int quit;
+} keepalive;
+
+static void deadline_at(struct timespec *ts, uint64_t mono_ns)
+{
+    ts->tv_sec = (time_t)(mono_ns / 1000000000u);
+    ts->tv_nsec = (long)(mono_ns % 1000000000u);
+}
+
+static void *keepalive_run(void *arg)
+{
+    keepalive *k = arg;
+    struct timespec ts;
+    pthread_mutex_lock(&k->mu);
+    while (!k->quit) {
+        uint64_t now = lia__mono_ns();
+        if (!k->m || now - k->taken_ns > (uint64_t)LIA_BUS_KEEP_MAX_S * 1000000000u) {
+            pthread_cond_wait(&k->cv, &k->mu);
+            continue;
+        }
+        if (now - k->since_ns >= k->period_ns) {
+            if (natsMsg_InProgress(k->m, NULL) == NATS_OK)
+                k->sent++;
+            else
+                k->failed++;
+            k->since_ns = now;
+            continue;
+        }
+        deadline_at(&ts, k->since_ns + k->period_ns);
+        pthread_cond_timedwait(&k->cv, &k->mu, &ts);
+    }
+    pthread_mutex_unlock(&k->mu);
+    return NULL;
+}
+
+static int keepalive_start(keepalive *k, pthread_t *t, int64_t ack_wait_ns, lia_error *err)
+{
+    pthread_condattr_t ca;
+    memset(k, 0, sizeof *k);
+    k->period_ns = ack_wait_ns > 3 ? (uint64_t)ack_wait_ns / 3 : 1;
+    if (pthread_mutex_init(&k->mu, NULL) != 0)
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "cannot make the keep-alive lock");
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* lia__mono_ns's clock */
+    if (pthread_cond_init(&k->cv, &ca) != 0) {
+        pthread_condattr_destroy(&ca);
+        pthread_mutex_destroy(&k->mu);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "cannot make the keep-alive condition");
+    }
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(t, NULL, keepalive_run, k) != 0) {
+        pthread_cond_destroy(&k->cv);
+        pthread_mutex_destroy(&k->mu);
+        return lia_error_set(err, LIA_ENOMEM, NULL, NULL, 0, "cannot start the keep-alive thread");
+    }
+    return LIA_OK;
+}
+
+static void keepalive_stop(keepalive *k, pthread_t t)
+{
+    pthread_mutex_lock(&k->mu);
+    k->quit = 1;
+    k->m = NULL;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    pthread_join(t, NULL);
+    pthread_cond_destroy(&k->cv);
+    pthread_mutex_destroy(&k->mu);
+}
+
+/* The chunk m is in hand (m NULL: no longer; *sent: its in-progress acks). */
+static void keepalive_hold(keepalive *k, natsMsg *m, uint64_t *sent)
+{
+    pthread_mutex_lock(&k->mu);
+    if (sent)
+        *sent = k->sent;
+    k->m = m;
+    k->taken_ns = k->since_ns = lia__mono_ns();
+    k->sent = 0;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+}
+
 typedef struct worker {
     lia_store *s;
     lia_db *db;
@@ -243,6 +350,10 @@ int lia_bus_work(lia_store *s, const lia_bus_opts *b, const lia_bus_worker_opts 
     jsSubOptions so;
     jsErrCode jerr = 0;
     natsStatus ns;
+    keepalive ka;
+    pthread_t ka_thread;
+    int ka_on = 0;
+    int64_t ack_wait_ns = 0;
     worker w;
     size_t k = 0;
     int rc;
@@ -289,6 +400,9 @@ int lia_bus_work(lia_store *s, const lia_bus_opts *b, const lia_bus_worker_opts 
             if (ns != NATS_OK && jerr == JSConsumerNameExistErr) /* another worker, meanwhile */
                 ns = NATS_OK;
         }
+        /* the consumer's own ack wait (it may have been made by another
+         * worker, with another --ack-wait) */
+        ack_wait_ns = ci && ci->Config && ci->Config->AckWait > 0 ? ci->Config->AckWait : cc.AckWait;
         if (ci)
             jsConsumerInfo_Destroy(ci);
         if (ns != NATS_OK) {
@@ -296,6 +410,9 @@ int lia_bus_work(lia_store *s, const lia_bus_opts *b, const lia_bus_worker_opts 
             goto out;
         }
     }
+    if ((rc = keepalive_start(&ka, &ka_thread, ack_wait_ns, err)))
+        goto out;
+    ka_on = 1;
     jsSubOptions_Init(&so);
     so.Stream = bus.stream;
     so.Consumer = bus.consumer;
@@ -328,10 +445,16 @@ int lia_bus_work(lia_store *s, const lia_bus_opts *b, const lia_bus_worker_opts 
             chunk_hdr h;
             lia_error e;
             int completed = 0, r;
-            uint64_t c0 = lia__mono_ns();
+            uint64_t c0 = lia__mono_ns(), kept = 0;
+            char note[64] = "";
             memset(&h, 0, sizeof h);
             lia_error_clear(&e);
+            keepalive_hold(&ka, m, NULL);
             r = do_chunk(&w, m, &h, ir, &completed, &e);
+            keepalive_hold(&ka, NULL, &kept);
+            res->kept_alive += kept;
+            if (kept)
+                snprintf(note, sizeof note, ", kept with %llu in-progress acks", (unsigned long long)kept);
             if (r == CHUNK_STORED || r == CHUNK_DUPLICATE) {
                 /* committed: acknowledged now (lost, it comes again and
                  * is a duplicate) */
@@ -346,10 +469,10 @@ int lia_bus_work(lia_store *s, const lia_bus_opts *b, const lia_bus_worker_opts 
                     res->duplicates++;
                 }
                 if (wo->log)
-                    fprintf(wo->log, "report #%lld chunk %llu: %s%s (%.3f s)\n", (long long)h.report_id,
+                    fprintf(wo->log, "report #%lld chunk %llu: %s%s (%.3f s%s)\n", (long long)h.report_id,
                             (unsigned long long)h.chunk,
                             r == CHUNK_DUPLICATE ? "already stored, nothing done" : "stored",
-                            completed ? "; report complete" : "", (double)(lia__mono_ns() - c0) / 1e9);
+                            completed ? "; report complete" : "", (double)(lia__mono_ns() - c0) / 1e9, note);
             } else {
                 res->failed++;
                 /* not acknowledged: delivered again after the ack wait */
@@ -367,6 +490,8 @@ int lia_bus_work(lia_store *s, const lia_bus_opts *b, const lia_bus_worker_opts 
     }
     rc = LIA_OK;
 out:
+    if (ka_on)
+        keepalive_stop(&ka, ka_thread);
     if (sub) {
         natsSubscription_Destroy(sub); /* bound: the durable consumer stays */
     }

@@ -494,13 +494,11 @@ static int collect_due(void *ud, const lia_feed *f)
 int cmd_fetch(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"timeout", required_argument, NULL, 't'},
-        {"max-bytes", required_argument, NULL, 'b'},
-        {"retries", required_argument, NULL, 'r'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"ca-file", required_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"timeout", required_argument, NULL, 't'}, {"max-bytes", required_argument, NULL, 'b'},
+        {"retries", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
+        {"ca-file", required_argument, NULL, 'C'}, {"bus", required_argument, NULL, 'B'},
+        {"chunk", required_argument, NULL, 'K'},   {"bus-limit", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     lia_fetch_opts o;
     lia_store *s = NULL;
@@ -538,6 +536,28 @@ int cmd_fetch(cli *c, int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'C': o.ca_file = optarg; break;
+        case 'B':
+            if (strncmp(optarg, "nats://", 7) != 0) {
+                cli_errorf("fetch: --bus %s: a NATS URL (nats://HOST:PORT) is expected", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            o.bus_url = optarg;
+            break;
+        case 'K':
+            if (cli_parse_u64(optarg, &v) || v == 0 || v > 1000000) {
+                cli_errorf("fetch: --chunk %s: a number of records from 1 to 1000000 is expected", optarg);
+                return LIA_EXIT_USAGE;
+            }
+            o.bus_chunk = (size_t)v;
+            break;
+        case 'L':
+            if (cli_parse_u64(optarg, &v) || v == 0 || v > 100000000) {
+                cli_errorf("fetch: --bus-limit %s: a number of chunks from 1 to 100000000 is expected",
+                           optarg);
+                return LIA_EXIT_USAGE;
+            }
+            o.bus_limit = (int64_t)v;
+            break;
         case 'h':
             printf("usage: liaison [--db PATH] fetch [options] [NAME]\n\n"
                    "Fetch feed NAME now, or every enabled feed that is due per its schedule.\n"
@@ -551,7 +571,13 @@ int cmd_fetch(cli *c, int argc, char **argv)
                    "  --retries N       retries after the first attempt (default %d)\n"
                    "  --ca-file PEM     verify servers against the CA certificates in PEM\n"
                    "                    (e.g. a private feed server's CA)\n"
-                   "  -q, --quiet       no progress line\n\n"
+                   "  -q, --quiet       no progress line\n"
+                   "  --bus URL         do not process here: register and archive each fetched\n"
+                   "                    report, then publish it in chunks to the work bus\n"
+                   "                    (nats://HOST:PORT) for `liaison worker` processes, as\n"
+                   "                    liaison ingest --bus does\n"
+                   "  --chunk N         records per chunk with --bus (default 2000)\n"
+                   "  --bus-limit N     chunks the stream holds, when this creates it\n\n"
                    "Exit codes: 0 all fetched, 1 a feed failed (see liaison feeds health).\n",
                    LIA_FETCH_TIMEOUT_MS / 1000, (unsigned long long)LIA_FETCH_MAX_BYTES, LIA_FETCH_RETRIES);
             return LIA_EXIT_OK;
@@ -608,7 +634,17 @@ int cmd_fetch(cli *c, int argc, char **argv)
             break;
         case LIA_FETCH_EMPTY: printf("%s: no new file\n", d.names[i]); break;
         default:
-            if (res.files)
+            if (o.bus_url && res.files)
+                printf("%s: %u file(s), %u failed: %llu reports, %llu chunks, %llu published to the bus; "
+                       "workers store them\n",
+                       d.names[i], res.files, res.files_failed, (unsigned long long)res.reports,
+                       (unsigned long long)res.chunks, (unsigned long long)res.published);
+            else if (o.bus_url)
+                printf("%s: %llu bytes (HTTP %ld, %d attempt(s)): %llu chunks, %llu published to the bus; "
+                       "workers store them\n",
+                       d.names[i], (unsigned long long)res.bytes, res.http_code, res.attempts,
+                       (unsigned long long)res.chunks, (unsigned long long)res.published);
+            else if (res.files)
                 printf("%s: %u file(s), %u failed: %llu rows, %llu events, %llu quarantined\n", d.names[i],
                        res.files, res.files_failed, (unsigned long long)res.rows,
                        (unsigned long long)res.events, (unsigned long long)res.quarantined);

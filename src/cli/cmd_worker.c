@@ -30,7 +30,8 @@ static void worker_usage(FILE *f)
                "  --bus URL            the NATS server (JetStream enabled)        [required]\n"
                "  --ack-wait SECONDS   a chunk not acknowledged after this long goes to\n"
                "                       another worker (default 30; set when the consumer\n"
-               "                       is created)\n"
+               "                       is created); a worker still on a chunk sends an\n"
+               "                       in-progress ack every third of it, and keeps it\n"
                "  --max-pending N      chunks delivered and not yet acknowledged, for all\n"
                "                       workers together (default 8; at creation)\n"
                "  --idle-exit SECONDS  exit after this long without a chunk (default: never)\n"
@@ -110,10 +111,11 @@ int cmd_worker(cli *c, int argc, char **argv)
     rc = lia_bus_work(s, &b, &w, &res, &err);
     lia_store_close(s);
     printf("worker: %llu chunks stored (%llu events, %llu quarantined), %llu delivered again and skipped, "
-           "%llu failed, %llu reports completed, in %.1f s\n",
+           "%llu failed, %llu reports completed, %llu in-progress acks, in %.1f s\n",
            (unsigned long long)res.chunks, (unsigned long long)res.events,
            (unsigned long long)res.quarantined, (unsigned long long)res.duplicates,
-           (unsigned long long)res.failed, (unsigned long long)res.completed, res.seconds);
+           (unsigned long long)res.failed, (unsigned long long)res.completed,
+           (unsigned long long)res.kept_alive, res.seconds);
     if (rc) {
         cli_error(&err);
         return LIA_EXIT_ERROR;
@@ -166,9 +168,10 @@ int cmd_bus_status(cli *c, int argc, char **argv)
     else
         printf(
             "consumer: %llu pending, %llu delivered unacknowledged, %llu redelivered, %llu workers waiting, "
-            "acknowledged up to %llu\n",
+            "acknowledged up to %llu, %llu deliveries in all (ack wait %lld s)\n",
             (unsigned long long)st.pending, (unsigned long long)st.ack_pending,
-            (unsigned long long)st.redelivered, (unsigned long long)st.waiting, (unsigned long long)st.acked);
+            (unsigned long long)st.redelivered, (unsigned long long)st.waiting, (unsigned long long)st.acked,
+            (unsigned long long)st.deliveries, (long long)(st.ack_wait_ms / 1000));
     return LIA_EXIT_OK;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bus/guard.h"
 #include "core/clock.h"
 #include "core/path.h"
 #include "core/fault.h"
@@ -593,6 +594,9 @@ static int ingest_report(run *r, source *src, const char *archive_src, lia_error
         return LIA_OK;
     }
     if (r->rep->state == LIA_REPORT_PARTIAL) {
+        /* published on the bus: the workers' chunks are not in lines_done */
+        if ((rc = lia__bus_report_guard(s, r->rep, err)))
+            return rc;
         res->resumed = 1;
         r->resume_after = r->committed_line = r->rep->lines_done;
     }

@@ -131,6 +131,12 @@ LIAISON_FAULT=ingest-mid-batch:3 "$bin" --db "$db" worker --bus "$url" --ack-wai
     >>"$tmp/killed.log" 2>&1
 same "worker killed mid-chunk: exit 137" 137 $?
 check "it had stored two chunks" "chunk 2: stored" "$(cat "$tmp/killed.log")"
+# a plain ingest of the report while its chunks are on the bus: refused, nothing stored twice
+n0=$(store_sql "$db" "SELECT count(*) FROM events")
+out=$("$bin" --db "$db" ingest --feed partner --format jsonl "$report" 2>&1)
+same "plain ingest of a report on the bus: exit 1" 1 $?
+check "plain ingest refused: why" "is being ingested through the work bus: 2 of its 12 chunks are stored" "$out"
+same "plain ingest refused: nothing stored" "$n0" "$(store_sql "$db" "SELECT count(*) FROM events")"
 : >"$tmp/worker.log"
 run_workers "$db"
 check "its chunk went to another worker after the ack wait" "chunk 3: stored" "$(cat "$tmp/worker.log")"
@@ -159,6 +165,8 @@ same "publisher killed mid-report: exit 137" 137 $?
 run_workers "$db"
 out=$(store_sql "$db" "SELECT state FROM reports")
 same "publisher killed: the report is not complete" 1 "$out"
+out=$("$bin" --db "$db" ingest --feed partner --format jsonl "$report" 2>&1)
+check "plain ingest after the publisher died: refused" "its publisher did not finish" "$out"
 out=$("$bin" --db "$db" ingest --bus "$url" --chunk 500 --feed partner --format jsonl "$report" 2>&1)
 check "publisher again: the stored chunks are not sent" "12 chunks, 8 published" "$out"
 run_workers "$db"
@@ -181,5 +189,68 @@ wait "$pub"
 same "publisher after waiting: exit 0" 0 $?
 check "the publisher says it waited" "the stream was full" "$(cat "$tmp/pub.log")"
 same "back-pressure: the same" "$loose" "$(digest "$db" loose)"
+
+# 7. a slow chunk: the store locked for 7 s by another session while a
+# worker (ack wait 2 s) holds its first chunk and another worker waits for
+# one. The in-progress acks keep it with the first: every chunk delivered once (the consumer's deliveries = the chunks),
+# none stored twice or skipped as a duplicate.
+start_nats js_slow
+db=$(store_new slow)
+"$bin" --db "$db" init >/dev/null
+"$bin" --db "$db" ingest --bus "$url" --chunk 500 --feed partner --format jsonl "$report" >/dev/null 2>&1
+if store_pg; then # the workers' dedup lock (src/bus/worker.c), held by a session of our own
+    (echo "SELECT pg_advisory_lock(7489013);"; sleep 7; echo "SELECT 1;") |
+        "$pg_bin/psql" -X -q -A -t "$db" >/dev/null 2>&1 &
+else
+    (echo "BEGIN IMMEDIATE;"; sleep 7; echo "COMMIT;") | sqlite3 "$db" &
+fi
+locker=$!
+workers="$workers $locker"
+sleep 0.5
+: >"$tmp/worker.log"
+n_was=$nworkers
+[ "$nworkers" -ge 2 ] || nworkers=2 # SQLite too: a second worker waits for chunks (both wait for the lock)
+run_workers "$db"
+nworkers=$n_was
+wait "$locker"
+out=$(cat "$tmp/worker.log")
+check "slow chunk: kept with in-progress acks" "kept with" "$out"
+check_not "slow chunk: not delivered to another worker meanwhile" "already stored" "$out"
+out=$("$bin" bus status --bus "$url" 2>&1)
+check "slow chunk: each chunk delivered once" "12 deliveries in all (ack wait 2 s)" "$out"
+same "slow chunk: the same" "$loose" "$(digest "$db" loose)"
+
+# 8. liaison fetch --bus: the report fetched over HTTP from 127.0.0.1,
+# registered and archived once, published in chunks, stored by the workers
+start_nats js_fetch
+mkdir -p "$tmp/www"
+cp "$report" "$tmp/www/report.jsonl"
+hport=$(free_port)
+(cd "$tmp/www" && exec python3 -m http.server --bind 127.0.0.1 "$hport") >"$tmp/http.log" 2>&1 &
+servers="$servers $!"
+wait_http "http://127.0.0.1:$hport/report.jsonl"
+db=$(store_new fetch)
+arch=$("$bin" --db "$db" init | sed -n 's/.*, archive \(.*\))$/\1/p')
+"$bin" --db "$db" feeds add partner --format jsonl --url "http://127.0.0.1:$hport/report.jsonl" --interval 0 \
+    >/dev/null
+out=$("$bin" --db "$db" fetch --bus "$url" --chunk 500 partner 2>&1)
+check "fetch --bus: published" "12 chunks, 12 published to the bus" "$out"
+same "fetch --bus: nothing stored before the workers" "0" "$(store_sql "$db" "SELECT count(*) FROM events")"
+run_workers "$db"
+same "fetch --bus: the same as one process" "$loose" "$(digest "$db" loose)"
+same "fetch --bus: one report, archived" "1|1" \
+    "$(store_sql "$db" "SELECT count(*), count(CASE WHEN archive <> '' THEN 1 END) FROM reports")"
+a=$(store_sql "$db" "SELECT archive FROM reports")
+if [ -n "$arch" ] && zcat "$arch/$a" 2>/dev/null | cmp -s - "$report"; then
+    echo "ok   fetch --bus: the archived copy is the raw report"
+else
+    echo "FAIL fetch --bus: archived copy $arch/$a differs or is missing"; fails=$((fails + 1))
+fi
+out=$("$bin" --db "$db" fetch --bus "$url" --chunk 500 partner 2>&1)
+check "fetch --bus again: not modified, nothing published" "not modified" "$out"
+out=$("$bin" bus status --bus "$url" 2>&1)
+check "fetch --bus again: the stream is empty" "stream: 0 chunks" "$out"
+out=$("$bin" --db "$db" fetch --bus http://x partner 2>&1)
+check "fetch --bus: a URL that is not NATS" "a NATS URL" "$out"
 
 finish
