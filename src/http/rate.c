@@ -21,14 +21,15 @@ int lia__http_rate_take(lia_db *db, int64_t who, double rate, double burst, int6
         return rc;
     /* ?2 burst, ?3 now, ?4 rate: the tokens now are
      * min(burst, tokens + max(0, now - at) / 1e6 * rate) */
-    if ((rc = lia__db_prepare(db, "rate limit: taking a token",
-                              "INSERT INTO http_rate(who, tokens, at_us) VALUES(?1, ?2 - 1.0, ?3)"
-                              " ON CONFLICT(who) DO UPDATE SET"
-                              " tokens = min(?2, http_rate.tokens + max(0, ?3 - http_rate.at_us) / 1e6 * ?4) - 1.0,"
-                              " at_us = max(http_rate.at_us, ?3)"
-                              " WHERE min(?2, http_rate.tokens + max(0, ?3 - http_rate.at_us) / 1e6 * ?4) >= 1.0"
-                              " RETURNING tokens",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             db, "rate limit: taking a token",
+             "INSERT INTO http_rate(who, tokens, at_us) VALUES(?1, ?2 - 1.0, ?3)"
+             " ON CONFLICT(who) DO UPDATE SET"
+             " tokens = min(?2, http_rate.tokens + max(0, ?3 - http_rate.at_us) / 1e6 * ?4) - 1.0,"
+             " at_us = max(http_rate.at_us, ?3)"
+             " WHERE min(?2, http_rate.tokens + max(0, ?3 - http_rate.at_us) / 1e6 * ?4) >= 1.0"
+             " RETURNING tokens",
+             &st, err)))
         return rc;
     lia__db_bind_int64(st, 1, who);
     lia__db_bind_double(st, 2, burst);
@@ -43,9 +44,10 @@ int lia__http_rate_take(lia_db *db, int64_t who, double rate, double burst, int6
     if (rc < 0)
         return rc;
     /* empty (a new bucket always has burst >= 1 tokens): when is one there */
-    if ((rc = lia__db_prepare(db, "rate limit: reading a bucket",
-                              "SELECT min(?2, tokens + max(0, ?3 - at_us) / 1e6 * ?4) FROM http_rate WHERE who = ?1",
-                              &st, err)))
+    if ((rc = lia__db_prepare(
+             db, "rate limit: reading a bucket",
+             "SELECT min(?2, tokens + max(0, ?3 - at_us) / 1e6 * ?4) FROM http_rate WHERE who = ?1", &st,
+             err)))
         return rc;
     lia__db_bind_int64(st, 1, who);
     lia__db_bind_double(st, 2, burst);
