@@ -304,6 +304,11 @@ static const lia_migration secret_migrations[] = {
 };
 static const lia_schema secret_schema = {"api_secret", 1, secret_migrations, NULL, .pg = 1};
 
+int lia__api_secret_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &secret_schema, err);
+}
+
 /* The store's cursor key into *key, made by the first server that needs
  * it (of two at once, the first insert wins and both read it). 0, or 1
  * with the error answered. */

@@ -7,9 +7,14 @@
 
 #include "liaison/error.h"
 #include "liaison/http.h"
+#include "store/db.h"
 
 /* Register /api/v1 on h (authentication required: the server's API keys,
  * Basic logins and console sessions) and /api/v1/openapi.json (public). */
+/* Make or migrate the table api_secret (the pages' cursor key; store
+ * copy makes it on the destination). */
+int lia__api_secret_schema(lia_db *db, lia_error *err);
+
 int lia__api_mount(lia_http *h, lia_error *err);
 
 /* Register /answer (no log-in: the signed answer links of digests, as

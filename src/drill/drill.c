@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "incident/delivery.h"
 #include "incident/drill.h"
+#include "drill/internal.h"
 #include "liaison/drill.h"
 #include "liaison/incident.h"
 #include "liaison/node.h"
@@ -54,7 +55,7 @@ static const lia_migration migrations[] = {
 };
 static const lia_schema drill_schema = {"drill", 1, migrations, NULL, .pg = 1};
 
-static int schema(lia_store *s, lia_error *err)
+int lia__drill_schema(lia_store *s, lia_error *err)
 {
     int rc = lia__incident_ready(s, err);
     return rc ? rc : lia__db_schema(lia__store_db(s), &drill_schema, err);
@@ -139,7 +140,7 @@ int lia_drill_create(lia_store *s, const char *buf, size_t len, const char *sour
         rc = lia_error_set(err, LIA_EINVAL, NULL, NULL, 0, "the scenario has a NUL byte");
         goto out;
     }
-    if ((rc = schema(s, err)) || (rc = lia_route_load(s, &rt, err)))
+    if ((rc = lia__drill_schema(s, err)) || (rc = lia_route_load(s, &rt, err)))
         goto out;
     for (size_t i = 0; i < sc->nparticipants; i++)
         if (lia__route_party_find(rt, LIA_PARTY_PARTNER, sc->participants[i]) < 0 &&
@@ -556,7 +557,7 @@ int lia_drill_tick(lia_store *s, int64_t drill, const lia_drill_opts *o, lia_dri
     int rc, failed = 0;
     if (sodium_init() < 0)
         return lia_error_set(err, LIA_ECRYPTO, NULL, NULL, 0, "libsodium failed to initialise");
-    if ((rc = schema(s, err)) || (rc = lia_route_load(s, &rt, err)))
+    if ((rc = lia__drill_schema(s, err)) || (rc = lia_route_load(s, &rt, err)))
         return rc;
     if (drill) {
         drill_row d;
@@ -585,7 +586,7 @@ int lia_drill_stop(lia_store *s, int64_t drill, const lia_drill_opts *o, lia_err
     drill_row d;
     lia_stmt *st;
     int rc;
-    if ((rc = schema(s, err)) || (rc = load(s, drill, &d, err)))
+    if ((rc = lia__drill_schema(s, err)) || (rc = load(s, drill, &d, err)))
         return rc;
     unload(&d);
     if (d.stopped)
@@ -607,7 +608,7 @@ int lia_drill_delete(lia_store *s, int64_t drill, uint64_t *incidents, lia_error
     drill_row d;
     uint64_t n = 0;
     int rc;
-    if ((rc = schema(s, err)) || (rc = load(s, drill, &d, err)))
+    if ((rc = lia__drill_schema(s, err)) || (rc = load(s, drill, &d, err)))
         return rc;
     unload(&d);
     if ((rc = lia__db_begin(db, err)))
@@ -687,7 +688,7 @@ int lia_drill_report(lia_store *s, int64_t drill, const lia_drill_opts *o, lia_d
     drill_row d;
     int64_t cutoff;
     int rc;
-    if ((rc = schema(s, err)) || (rc = load(s, drill, &d, err)))
+    if ((rc = lia__drill_schema(s, err)) || (rc = load(s, drill, &d, err)))
         return rc;
     cutoff = now_of(o);
     if (d.stopped && d.stopped < cutoff)
@@ -778,7 +779,7 @@ int lia_drill_list(lia_store *s, int64_t drill, const lia_drill_opts *o, lia_dri
 {
     idvec ids = {0};
     int rc;
-    if ((rc = schema(s, err)))
+    if ((rc = lia__drill_schema(s, err)))
         return rc;
     if (drill) {
         if (!(ids.v = malloc(sizeof *ids.v)))

@@ -11,6 +11,11 @@ static const lia_migration migrations[] = {
 };
 static const lia_schema rate_schema = {"http_rate", 1, migrations, NULL, .pg = 1};
 
+int lia__http_rate_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &rate_schema, err);
+}
+
 int lia__http_rate_take(lia_db *db, int64_t who, double rate, double burst, int64_t now_us, int *ok,
                         double *retry_s, lia_error *err)
 {

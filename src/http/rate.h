@@ -25,6 +25,10 @@
  * (burst). LIA_OK, or the statement's error (LIA_EBUSY: the store is
  * locked by a writer longer than the handle's busy timeout). Outside a
  * transaction of db (it commits at once). */
+/* Make or migrate the table http_rate (store copy makes it on the
+ * destination). */
+int lia__http_rate_schema(lia_db *db, lia_error *err);
+
 int lia__http_rate_take(lia_db *db, int64_t who, double rate, double burst, int64_t now_us, int *ok,
                         double *retry_s, lia_error *err);
 

@@ -51,13 +51,17 @@
 #include "accounts/internal.h"
 #include "acquire/registry.h"
 #include "advisory/internal.h"
+#include "api/api.h"
 #include "audit/log.h"
 #include "bus/schema.h"
 #include "console/session.h"
 #include "core/clock.h"
 #include "core/fault.h"
 #include "core/path.h"
+#include "drill/internal.h"
 #include "enrich/internal.h"
+#include "http/rate.h"
+#include "store/lease.h"
 #include "incident/internal.h"
 #include "liaison/taxii.h"
 #include "mail/internal.h"
@@ -144,6 +148,18 @@ static int m_bus(lia_store *s, lia_error *err)
 {
     return lia__bus_schema(lia__store_db(s), err);
 }
+static int m_http_rate(lia_store *s, lia_error *err)
+{
+    return lia__http_rate_schema(lia__store_db(s), err);
+}
+static int m_lease(lia_store *s, lia_error *err)
+{
+    return lia__lease_schema(lia__store_db(s), err);
+}
+static int m_api_secret(lia_store *s, lia_error *err)
+{
+    return lia__api_secret_schema(lia__store_db(s), err);
+}
 
 /* The events store's own (store, store.parts, store.rollup) are made when
  * a store opens. A new module with tables: one line here. */
@@ -168,6 +184,10 @@ static const struct {
     {"advisory", m_advisory},
     {"notify_advisory", m_notify_advisory},
     {"bus", m_bus},
+    {"http_rate", m_http_rate},
+    {"store_lease", m_lease},
+    {"api_secret", m_api_secret},
+    {"drill", lia__drill_schema},
 };
 
 /* Every module's migrations on s. A module PostgreSQL does not support yet

@@ -20,6 +20,11 @@ static const lia_migration migrations[] = {
 };
 static const lia_schema lease_schema = {"store_lease", 1, migrations, NULL, .pg = 1};
 
+int lia__lease_schema(lia_db *db, lia_error *err)
+{
+    return lia__db_schema(db, &lease_schema, err);
+}
+
 static pthread_mutex_t holder_mu = PTHREAD_MUTEX_INITIALIZER;
 static char holder_name[LIA_LEASE_HOLDER_MAX];
 static pid_t holder_pid;

@@ -26,6 +26,10 @@
 #include "liaison/error.h"
 #include "store/db.h"
 
+/* Make or migrate the table store_lease (store copy makes it on the
+ * destination). */
+int lia__lease_schema(lia_db *db, lia_error *err);
+
 /* Longest lease name and holder, in bytes (a longer one is LIA_EINVAL). */
 #define LIA_LEASE_NAME_MAX   256
 #define LIA_LEASE_HOLDER_MAX 128

@@ -461,7 +461,7 @@ static void test_prune_incidents_of_an_older_store(void **state)
     assert_int_equal(dry.incident_copies, 1);
     assert_int_equal(lia_store_prune(f->s, &rule, 1, 0, &res, &err), LIA_OK);
     assert_int_equal(res.incident_copies, 1);
-    assert_int_equal(q1(f, "SELECT version FROM lia_schema WHERE module = 'incident'"), 5);
+    assert_int_equal(q1(f, "SELECT version FROM lia_schema WHERE module = 'incident'"), 6);
     assert_int_equal(lia_incident_events(f->s, id, seen_cb, &sn, NULL, &err), LIA_OK);
     assert_int_equal(sn.n, 1);
     assert_int_equal(sn.marked, 1);
