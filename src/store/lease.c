@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* Leases: see lease.h. */
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,8 +67,57 @@ static int ready(lia_db *db, const char *name, const char **holder, int64_t ttl_
     return lia__db_schema(db, &lease_schema, err);
 }
 
+/* Is holder ("HOST:PID:RANDOM") a process of this machine that is gone?
+ * Its lease can then be taken at once: a notifier killed and restarted on
+ * the same machine does not wait for the expiry. Another machine's holder
+ * is never judged (its clock and its processes are not ours to see). */
+static int holder_dead_here(const char *holder)
+{
+    char host[64] = "";
+    const char *colon = strchr(holder, ':');
+    char *end;
+    long pid;
+    if (!colon || gethostname(host, sizeof host - 1) != 0)
+        return 0;
+    host[sizeof host - 1] = '\0';
+    if ((size_t)(colon - holder) != strlen(host) || strncmp(holder, host, strlen(host)) != 0)
+        return 0;
+    errno = 0;
+    pid = strtol(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end != ':' || pid <= 0 || pid == (long)getpid())
+        return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+static int take_once(lia_db *db, const char *name, const char *holder, int64_t ttl_ms, int *got,
+                     int64_t *until_us, char *who, lia_error *err);
+
 int lia__lease_take(lia_db *db, const char *name, const char *holder, int64_t ttl_ms, int *got,
                     int64_t *until_us, char *who, lia_error *err)
+{
+    char other[LIA_LEASE_HOLDER_MAX] = "";
+    lia_stmt *st;
+    int rc = take_once(db, name, holder, ttl_ms, got, until_us, other, err);
+    if (rc == LIA_OK && !*got && other[0] && holder_dead_here(other)) {
+        /* its holder died on this machine: free it (only if still that
+         * holder's) and take it as anyone would */
+        if ((rc = lia__db_prepare(db, "lease: freeing a dead holder's",
+                                  "DELETE FROM store_lease WHERE name = ? AND holder = ?", &st, err)))
+            return rc;
+        lia__db_bind_text(st, 1, name, -1);
+        lia__db_bind_text(st, 2, other, -1);
+        rc = lia__db_run(st, err);
+        lia__db_done(st);
+        if (rc == LIA_OK)
+            rc = take_once(db, name, holder, ttl_ms, got, until_us, other, err);
+    }
+    if (rc == LIA_OK && who)
+        snprintf(who, LIA_LEASE_HOLDER_MAX, "%s", other);
+    return rc;
+}
+
+static int take_once(lia_db *db, const char *name, const char *holder, int64_t ttl_ms, int *got,
+                     int64_t *until_us, char *who, lia_error *err)
 {
     lia_stmt *st;
     int rc;

@@ -39,11 +39,10 @@ int lia__lease_schema(lia_db *db, lia_error *err);
 const char *lia__lease_holder(void);
 
 /* Take lease `name` for ttl_ms (> 0) for holder (NULL: this process's):
- * *got = 1 if it is ours now (free, expired, or ours already: then
- * renewed), 0 if another holds it, *until_us (may be NULL) then the time
- * its lease ends (the clock of the database's machine, microseconds since
- * the epoch) and *who (may be NULL; LIA_LEASE_HOLDER_MAX bytes) its holder.
- * LIA_OK or the statement's error. */
+ * *got = 1 if it is ours now (free, expired, ours already: then renewed,
+ * or held by a process of this machine, by host name, that is gone), 0 if another holds it, *until_us (may be
+ * NULL) then the time its lease ends (the clock of the database's machine, microseconds since the epoch) and
+ * *who (may be NULL; LIA_LEASE_HOLDER_MAX bytes) its holder. LIA_OK or the statement's error. */
 int lia__lease_take(lia_db *db, const char *name, const char *holder, int64_t ttl_ms, int *got,
                     int64_t *until_us, char *who, lia_error *err);
 /* Extend our lease by ttl_ms from now: *held = 1, or 0 if it is not ours
