@@ -418,7 +418,8 @@ int lia__incident_open_routed(lia_store *s, const lia__incident_rules *rules, co
         goto out;
     for (size_t i = 0; i < c.n; i++)
         c.e[i].k = c.keys.ptr + c.e[i].koff;
-    qsort(c.e, c.n, sizeof *c.e, cmp_entry);
+    if (c.n > 1) /* c.e is NULL when nothing was collected */
+        qsort(c.e, c.n, sizeof *c.e, cmp_entry);
     for (size_t i = 0, j; i < c.n && rc == LIA_OK; i = j) {
         for (j = i + 1; j < c.n && cmp_group(&c.e[i], &c.e[j]) == 0; j++)
             ;
