@@ -96,18 +96,11 @@ int lia__lease_take(lia_db *db, const char *name, const char *holder, int64_t tt
                     int64_t *until_us, char *who, lia_error *err)
 {
     char other[LIA_LEASE_HOLDER_MAX] = "";
-    lia_stmt *st;
     int rc = take_once(db, name, holder, ttl_ms, got, until_us, other, err);
     if (rc == LIA_OK && !*got && other[0] && holder_dead_here(other)) {
         /* its holder died on this machine: free it (only if still that
          * holder's) and take it as anyone would */
-        if ((rc = lia__db_prepare(db, "lease: freeing a dead holder's",
-                                  "DELETE FROM store_lease WHERE name = ? AND holder = ?", &st, err)))
-            return rc;
-        lia__db_bind_text(st, 1, name, -1);
-        lia__db_bind_text(st, 2, other, -1);
-        rc = lia__db_run(st, err);
-        lia__db_done(st);
+        rc = lia__lease_release(db, name, other, err);
         if (rc == LIA_OK)
             rc = take_once(db, name, holder, ttl_ms, got, until_us, other, err);
     }
